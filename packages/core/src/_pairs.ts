@@ -1,0 +1,38 @@
+// Pair arithmetic on 64-bit values held as (lo, hi) u32 numbers. Hot-path helpers: no BigInt,
+// no allocation; results that are pairs go to OUT.
+
+/** Scratch output of the pair helpers: OUT[0] = lo, OUT[1] = hi (a Float64Array, so that the end of
+ *  the address space, 2^64, is representable as (0, 2^32)). */
+export const OUT: Float64Array = new Float64Array(2);
+
+export const TWO32 = 4294967296;
+
+/** Whether (lo, hi) is a multiple of 2^shift (shift in 0..64). */
+export function isAligned(lo: number, hi: number, shift: number): boolean {
+  if (shift <= 31) return (lo & ((1 << shift) - 1)) === 0;
+  if (lo !== 0) return false;
+  if (shift >= 64) return hi === 0;
+  return shift === 32 || (hi & ((1 << (shift - 32)) - 1)) === 0;
+}
+
+/** (lo, hi) + 2^shift into OUT (shift in 0..63); a sum of 2^64 comes out as (0, 2^32). */
+export function addPow2(lo: number, hi: number, shift: number): void {
+  if (shift < 32) {
+    const s = lo + 2 ** shift;
+    if (s >= TWO32) {
+      OUT[0] = s - TWO32;
+      OUT[1] = hi + 1;
+    } else {
+      OUT[0] = s;
+      OUT[1] = hi;
+    }
+  } else {
+    OUT[0] = lo;
+    OUT[1] = hi + 2 ** (shift - 32);
+  }
+}
+
+/** (aLo, aHi) - (bLo, bHi) as a double: exact below 2^53 and always of the right sign and order. */
+export function diff(aLo: number, aHi: number, bLo: number, bHi: number): number {
+  return (aHi - bHi) * TWO32 + (aLo - bLo);
+}

@@ -1,0 +1,126 @@
+import type { MappingFlags } from './flags';
+
+/** A physical address. Outputs are always bigint; inputs also accept a non-negative safe integer. */
+export type PhysAddr = bigint;
+/** A virtual address (upper-half addresses are their full 64-bit value, e.g. 0xffff_8000_0000_0000n). */
+export type VirtAddr = bigint;
+/** An address or size as accepted by the API: a bigint in [0, 2^64) or a non-negative safe-integer number. */
+export type AddrInput = bigint | number;
+
+/**
+ * The value-level contract of a page-table entry format, exactly as the Rust trait
+ * `page_table_entry::GenericPTE`: entries are raw bits in a bigint. `level` counts from the root (0);
+ * formats whose meaning depends on the level (ARMv7 short descriptors, LoongArch directories) use it.
+ */
+export interface GenericPTE {
+  /** Bits of an entry mapping a page (last level) or a block / huge page (`isHuge`). */
+  newPage(paddr: PhysAddr, flags: MappingFlags, isHuge: boolean, level?: number): bigint;
+  /** Bits of an entry pointing to a next-level table at `paddr`. */
+  newTable(paddr: PhysAddr, level?: number): bigint;
+  /** The physical address an entry holds (a page, block or next table). */
+  paddr(bits: bigint, level?: number): PhysAddr;
+  /** The MappingFlags a leaf entry grants (empty when not present). */
+  flags(bits: bigint, level?: number): MappingFlags;
+  /** `bits` with its address replaced. */
+  setPaddr(bits: bigint, paddr: PhysAddr, level?: number): bigint;
+  /** `bits` with its permission and attribute bits replaced. */
+  setFlags(bits: bigint, flags: MappingFlags, isHuge: boolean, level?: number): bigint;
+  /** Whether the entry is all zero. */
+  isUnused(bits: bigint): boolean;
+  /** Whether the hardware would use the entry. */
+  isPresent(bits: bigint, level?: number): boolean;
+  /** For a present entry above the last level: whether it maps a block (huge page) instead of a table. */
+  isHuge(bits: bigint, level?: number): boolean;
+  /**
+   * Optional word-level form of the same codec, used by the tables on their hot paths. When it is
+   * absent the tables derive one from the bigint methods (correct, slower).
+   */
+  readonly words?: PTEWords;
+}
+
+/**
+ * The word-level form of a codec: an entry is (lo, hi), its two little-endian u32 halves (hi = 0 for
+ * 32-bit formats). Every method is pure and allocation-free; 64-bit results come as a Lo/Hi pair of
+ * functions. It must agree with the bigint methods of the same codec (the tests prove it per codec).
+ */
+export interface PTEWords {
+  isPresent(lo: number, hi: number, level: number): boolean;
+  /** Asked only for present entries above the last level. */
+  isHuge(lo: number, hi: number, level: number): boolean;
+  paddrLo(lo: number, hi: number, level: number): number;
+  paddrHi(lo: number, hi: number, level: number): number;
+  flags(lo: number, hi: number, level: number): MappingFlags;
+  newPageLo(paLo: number, paHi: number, flags: MappingFlags, isHuge: boolean, level: number): number;
+  newPageHi(paLo: number, paHi: number, flags: MappingFlags, isHuge: boolean, level: number): number;
+  newTableLo(paLo: number, paHi: number, level: number): number;
+  newTableHi(paLo: number, paHi: number, level: number): number;
+  setFlagsLo(lo: number, hi: number, flags: MappingFlags, isHuge: boolean, level: number): number;
+  setFlagsHi(lo: number, hi: number, flags: MappingFlags, isHuge: boolean, level: number): number;
+  setPaddrLo(lo: number, hi: number, paLo: number, paHi: number, level: number): number;
+  setPaddrHi(lo: number, hi: number, paLo: number, paHi: number, level: number): number;
+}
+
+/**
+ * The geometry and address rules of a page-table format, as data. Build one with `defineMetaData`.
+ * Levels count from the root (0) to the last level (`levels - 1`), which maps `2^pageShift`-byte pages.
+ */
+export interface PagingMetaData {
+  /** Short name used in messages and listings. */
+  readonly name: string;
+  /** Number of levels of the hardware table. */
+  readonly levels: number;
+  /** Width of a physical address in bits. */
+  readonly paMaxBits: number;
+  /** Width of the translated part of a virtual address in bits (= pageShift + sum of indexBits). */
+  readonly vaMaxBits: number;
+  /** log2 of the smallest page: 12. */
+  readonly pageShift: number;
+  /** Index width of each level, root first: [9, 9, 9, 9] for x86_64. */
+  readonly indexBits: readonly number[];
+  /** Bytes of one entry: 8 for every 64-bit format, 4 for ARMv7 short descriptors. */
+  readonly entryBytes: 4 | 8;
+  /** Bytes of a table at each level, root first (its alignment too). */
+  readonly tableBytes: readonly number[];
+  /** Levels at which `map` may write a leaf; the last level is always one. */
+  readonly leafLevels: readonly number[];
+  /** Bits [vaTopBit, 64) of a valid virtual address are all equal: all zero, or all one if `upperHalf`. */
+  readonly vaTopBit: number;
+  /** Whether addresses with all-one top bits (a kernel half) are valid. */
+  readonly upperHalf: boolean;
+  /** Whether listings sign-extend addresses from bit `vaMaxBits - 1` (x86_64, RISC-V). */
+  readonly signExtend: boolean;
+  /** Byte size of the page a leaf maps at each level (derived). */
+  readonly levelSize: readonly number[];
+  /** Whether a virtual address can be translated by this format. */
+  vaddrIsValid(vaddr: VirtAddr): boolean;
+  /** Whether a physical address fits the format. */
+  paddrIsValid(paddr: PhysAddr): boolean;
+}
+
+/**
+ * What a table needs from its environment: frames for its tables, and access to the bytes of physical
+ * memory (the TypeScript form of the crate's `phys_to_virt`): a word array and the index in it of a
+ * physical address.
+ */
+export interface PagingHandler {
+  /** `count` contiguous 4 KiB frames whose start is aligned to `align` bytes, or null when none. */
+  allocFrames(count: number, align: number): PhysAddr | null;
+  /** Returns frames obtained from `allocFrames` (the same `count`). */
+  deallocFrames(paddr: PhysAddr, count: number): void;
+  /** The u32 words through which physical memory is read and written (little-endian entries). */
+  readonly words: Uint32Array;
+  /** Index in `words` of the 4-byte-aligned word at physical address (lo, hi), or -1 when unbacked. */
+  wordIndex(paLo: number, paHi: number): number;
+}
+
+/**
+ * Receives TLB invalidation requests when a cursor flushes: once per changed page (its virtual
+ * address), or once with no argument for a full flush when more than 32 pages changed in one batch.
+ */
+export type FlushTlb = (vaddr?: VirtAddr) => void;
+
+/** Options of a page table. */
+export interface PageTableOptions {
+  /** Called with the TLB invalidations the table's cursors request (default: none). */
+  readonly flushTlb?: FlushTlb;
+}

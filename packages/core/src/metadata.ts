@@ -1,0 +1,83 @@
+import type { PagingMetaData, PhysAddr, VirtAddr } from './interfaces';
+
+/** The data part of a {@link PagingMetaData}; the derived fields and predicates are computed. */
+export interface MetaDataSpec {
+  readonly name: string;
+  readonly paMaxBits: number;
+  readonly pageShift: number;
+  readonly indexBits: readonly number[];
+  readonly entryBytes: 4 | 8;
+  /** Table bytes per level; default `entryBytes << indexBits[level]`. */
+  readonly tableBytes?: readonly number[];
+  readonly leafLevels: readonly number[];
+  readonly vaTopBit: number;
+  readonly upperHalf: boolean;
+  readonly signExtend: boolean;
+}
+
+/**
+ * Builds a frozen {@link PagingMetaData} from its geometry, checking that the geometry is consistent.
+ * A third-party architecture calls this with its own numbers; nothing in core lists architectures.
+ *
+ * @throws RangeError when the geometry is inconsistent (index widths, entry size, leaf levels).
+ * @example
+ * const sv39 = defineMetaData({ name: 'Sv39', paMaxBits: 56, pageShift: 12, indexBits: [9, 9, 9],
+ *   entryBytes: 8, leafLevels: [0, 1, 2], vaTopBit: 38, upperHalf: true, signExtend: true });
+ */
+export function defineMetaData(spec: MetaDataSpec): PagingMetaData {
+  const levels = spec.indexBits.length;
+  if (levels < 1 || levels > 6) throw new RangeError(`defineMetaData: ${levels} levels is outside 1..6`);
+  let vaMaxBits = spec.pageShift;
+  for (const b of spec.indexBits) {
+    if (!Number.isInteger(b) || b < 1 || b > 16) throw new RangeError(`defineMetaData: index width ${b} is outside 1..16`);
+    vaMaxBits += b;
+  }
+  if (vaMaxBits > 64) throw new RangeError(`defineMetaData: ${vaMaxBits}-bit virtual addresses exceed 64 bits`);
+  if (spec.paMaxBits < 12 || spec.paMaxBits > 64) throw new RangeError(`defineMetaData: paMaxBits ${spec.paMaxBits} is outside 12..64`);
+  if (spec.vaTopBit < 32 || spec.vaTopBit > vaMaxBits) {
+    throw new RangeError(`defineMetaData: vaTopBit ${spec.vaTopBit} must be in 32..${vaMaxBits}`);
+  }
+  const tableBytes = spec.tableBytes ?? spec.indexBits.map((b) => spec.entryBytes << b);
+  tableBytes.forEach((bytes, level) => {
+    if (bytes < spec.entryBytes << spec.indexBits[level]!) {
+      throw new RangeError(`defineMetaData: level ${level} table of ${bytes} bytes cannot hold its entries`);
+    }
+  });
+  const levelSize: number[] = [];
+  let shift = spec.pageShift;
+  for (let l = levels - 1; l >= 0; l--) {
+    levelSize[l] = 2 ** shift;
+    shift += spec.indexBits[l]!;
+  }
+  const leafLevels = [...new Set([...spec.leafLevels, levels - 1])].sort((a, b) => a - b);
+  for (const l of leafLevels) {
+    if (!Number.isInteger(l) || l < 0 || l >= levels) throw new RangeError(`defineMetaData: leaf level ${l} is outside 0..${levels - 1}`);
+  }
+  const paLimit = 1n << BigInt(spec.paMaxBits);
+  const topShift = BigInt(spec.vaTopBit);
+  const topOnes = (1n << BigInt(64 - spec.vaTopBit)) - 1n;
+  const upperHalf = spec.upperHalf;
+  return Object.freeze({
+    name: spec.name,
+    levels,
+    paMaxBits: spec.paMaxBits,
+    vaMaxBits,
+    pageShift: spec.pageShift,
+    indexBits: Object.freeze([...spec.indexBits]),
+    entryBytes: spec.entryBytes,
+    tableBytes: Object.freeze([...tableBytes]),
+    leafLevels: Object.freeze(leafLevels),
+    vaTopBit: spec.vaTopBit,
+    upperHalf,
+    signExtend: spec.signExtend,
+    levelSize: Object.freeze(levelSize),
+    vaddrIsValid(vaddr: VirtAddr): boolean {
+      if (vaddr < 0n || vaddr >= 1n << 64n) return false;
+      const top = vaddr >> topShift;
+      return top === 0n || (upperHalf && top === topOnes);
+    },
+    paddrIsValid(paddr: PhysAddr): boolean {
+      return paddr >= 0n && paddr < paLimit;
+    },
+  });
+}

@@ -1,0 +1,1123 @@
+import { joinAddr, PAIR, splitAddr } from './_addr';
+import { addPow2, diff, isAligned, OUT, TWO32 } from './_pairs';
+import { hex, PagingError } from './errors';
+import { formatPageSize, MAPPING_FLAGS_ALL, type MappingFlags, type PageSize } from './flags';
+import type {
+  AddrInput,
+  FlushTlb,
+  GenericPTE,
+  PageTableOptions,
+  PagingHandler,
+  PagingMetaData,
+  PhysAddr,
+  PTEWords,
+  VirtAddr,
+} from './interfaces';
+import { PhysicalMemory } from './physical-memory';
+import { wordsOf, wordsToBits } from './words';
+
+/** What `query` and `unmap` report about one mapping. */
+export interface MappingInfo {
+  /** Physical address that the queried virtual address translates to (for `unmap`: the page start). */
+  readonly paddr: PhysAddr;
+  readonly flags: MappingFlags;
+  /** Size of the page (or block) that holds the mapping. */
+  readonly size: PageSize;
+}
+
+/** One leaf mapping as listed by {@link PageTable64.mappings}. */
+export interface LeafMapping {
+  /** First virtual address of the page (sign-extended in an upper half). */
+  readonly vaddr: VirtAddr;
+  readonly paddr: PhysAddr;
+  readonly size: PageSize;
+  readonly flags: MappingFlags;
+  /** Level of the leaf entry (0 = root). */
+  readonly level: number;
+  /** Raw bits of the entry. */
+  readonly bits: bigint;
+}
+
+/** Callback of {@link PageTable64.walk}: level (0 = root), index in its table, virtual address, raw bits. */
+export type WalkCallback = (level: number, index: number, vaddr: VirtAddr, bits: bigint) => void;
+
+/** Source of physical addresses for `mapRegion`: a start address, or a function of the virtual address. */
+export type PaddrSource = AddrInput | ((vaddr: VirtAddr) => AddrInput);
+
+// Results of the internal lookup.
+const FOUND = 0;
+const ABSENT = 1;
+const CORRUPT = 2;
+
+// Modes of the internal range visitor.
+const CHECK = 0;
+const UNMAP = 1;
+const PROTECT = 2;
+
+/** Batch size of pending single-page TLB invalidations before one full flush replaces them (as the crate). */
+export const FLUSH_BATCH = 32;
+
+/**
+ * A multi-level page table whose geometry (levels, index widths, entry and table sizes) comes from its
+ * {@link PagingMetaData}, so 2-, 3-, 4- and 5-level formats share this code. Entries live in the
+ * physical memory of its {@link PagingHandler} and are read and written as (lo, hi) u32 words.
+ *
+ * Architecture packages give it a name (`X64PageTable`, `Sv39PageTable`, ...) by fixing the metadata
+ * and the codec. Modify it through a {@link PageTable64Cursor}.
+ */
+export class PageTable64 {
+  /** The format's geometry and address rules. */
+  readonly meta: PagingMetaData;
+  /** The entry codec (value level). */
+  readonly pte: GenericPTE;
+  /** Frames and physical memory the table lives in. */
+  readonly handler: PagingHandler;
+
+  /** @internal word-level codec */
+  readonly _w: PTEWords;
+  /** @internal */ readonly _levels: number;
+  /** @internal index of the last level */ readonly _last: number;
+  /** @internal u32 words per entry (1 or 2) */ readonly _ew: number;
+  /** @internal VA bit where each level's index starts */ readonly _shift: Int32Array;
+  /** @internal index width of each level */ readonly _bits: Int32Array;
+  /** @internal u32 words of a table at each level */ readonly _tableWords: Int32Array;
+  /** @internal 1 where map may write a leaf */ readonly _leafOk: Uint8Array;
+  /** @internal */ readonly _rootLo: number;
+  /** @internal */ readonly _rootHi: number;
+  /** @internal word index of the root table */ readonly _rootIdx: number;
+  /** @internal 1 for root entries copied from another table by copyFrom (never freed here) */
+  readonly _borrowed: Uint8Array;
+  /** @internal */ _destroyed = false;
+  /** @internal */ readonly _flushTlb: FlushTlb | undefined;
+  /** @internal lookup results */ _eIdx = 0;
+  /** @internal */ _eLvl = 0;
+
+  /**
+   * Allocates the root table in `handler` (a fresh {@link PhysicalMemory} when omitted).
+   * @throws PagingError 'NoMemory' when the root frame cannot be allocated.
+   */
+  constructor(meta: PagingMetaData, pte: GenericPTE, handler?: PagingHandler, options: PageTableOptions = {}) {
+    this.meta = meta;
+    this.pte = pte;
+    this.handler = handler ?? new PhysicalMemory();
+    this._w = wordsOf(pte);
+    const levels = meta.levels;
+    this._levels = levels;
+    this._last = levels - 1;
+    this._ew = meta.entryBytes >>> 2;
+    this._shift = new Int32Array(levels);
+    this._bits = new Int32Array(levels);
+    this._tableWords = new Int32Array(levels);
+    this._leafOk = new Uint8Array(levels);
+    let shift = meta.pageShift;
+    for (let l = levels - 1; l >= 0; l--) {
+      this._shift[l] = shift;
+      this._bits[l] = meta.indexBits[l]!;
+      this._tableWords[l] = meta.tableBytes[l]! >>> 2;
+      shift += meta.indexBits[l]!;
+    }
+    for (const l of meta.leafLevels) this._leafOk[l] = 1;
+    this._flushTlb = options.flushTlb;
+    const root = this._allocTable(0, 'new');
+    if (root < 0) throw new PagingError('NoMemory', `new: no frame for the ${meta.name} root table`);
+    this._rootIdx = root;
+    this._rootLo = this._newLo;
+    this._rootHi = this._newHi;
+    this._borrowed = new Uint8Array(1 << meta.indexBits[0]!);
+  }
+
+  /** Physical address of the root table (what CR3 / TTBR / satp / PGD point at). */
+  get rootPaddr(): PhysAddr {
+    return joinAddr(this._rootLo, this._rootHi);
+  }
+
+  /** Whether {@link destroy} has run. */
+  get destroyed(): boolean {
+    return this._destroyed;
+  }
+
+  /**
+   * Translates `vaddr`: the physical address it maps to, the mapping's flags and page size.
+   * @throws PagingError 'NotMapped' when no present mapping covers it; 'InvalidAddress' for a
+   *   non-canonical address; 'Destroyed' after destroy().
+   * @example
+   * const { paddr, flags, size } = table.query(0xffff_8000_0000_1234n);
+   */
+  query(vaddr: AddrInput): MappingInfo {
+    this._live('query');
+    splitAddr(vaddr, 'query', 'vaddr');
+    const vaLo = PAIR[0]!;
+    const vaHi = PAIR[1]!;
+    this._checkVa(vaLo, vaHi, 'query');
+    const r = this._find(vaLo, vaHi);
+    if (r !== FOUND) this._lookupError(r, 'query', vaLo, vaHi);
+    const w = this.handler.words;
+    const i = this._eIdx;
+    const l = this._eLvl;
+    const lo = w[i]!;
+    const hi = this._ew === 2 ? w[i + 1]! : 0;
+    this._leafPa(lo, hi, l, vaLo, vaHi);
+    return { paddr: joinAddr(OUT[0]!, OUT[1]!), flags: this._w.flags(lo, hi, l), size: this.meta.levelSize[l] as PageSize };
+  }
+
+  /**
+   * Visits every present entry, depth first, as the crate's `walk`: `pre` before descending into a
+   * table entry, `post` after; at most `limit` present entries per table. A next-level table is
+   * followed only when its entry is present and not huge. Upper-half addresses are sign-extended.
+   */
+  walk(limit: number, pre?: WalkCallback, post?: WalkCallback): void {
+    this._live('walk');
+    if (!(limit >= 0)) throw new RangeError(`walk: limit ${limit} is not a non-negative number`);
+    this._walkRec(this._rootIdx, 0, 0, 0, limit, pre, post);
+  }
+
+  /**
+   * Every leaf mapping in virtual-address order.
+   * @example for (const m of table.mappings()) console.log(m.vaddr, m.paddr, m.size);
+   */
+  *mappings(): Generator<LeafMapping, void, undefined> {
+    this._live('mappings');
+    const w = this.handler.words;
+    const c = this._w;
+    const ew = this._ew;
+    const stackT: number[] = [this._rootIdx];
+    const stackI: number[] = [0];
+    const stackLo: number[] = [0];
+    const stackHi: number[] = [0];
+    while (stackT.length > 0) {
+      const l = stackT.length - 1;
+      const t = stackT[l]!;
+      const i = stackI[l]!;
+      if (i >= 1 << this._bits[l]!) {
+        stackT.pop();
+        stackI.pop();
+        stackLo.pop();
+        stackHi.pop();
+        continue;
+      }
+      stackI[l] = i + 1;
+      const e = t + i * ew;
+      const lo = w[e]!;
+      const hi = ew === 2 ? w[e + 1]! : 0;
+      if (!c.isPresent(lo, hi, l)) continue;
+      this._entryVa(stackLo[l]!, stackHi[l]!, l, i);
+      const vLo = OUT[0]!;
+      const vHi = OUT[1]!;
+      if (l === this._last || c.isHuge(lo, hi, l)) {
+        this._leafPa(lo, hi, l, vLo, vHi);
+        yield {
+          vaddr: this._outVa(vLo, vHi),
+          paddr: joinAddr(OUT[0]!, OUT[1]!),
+          size: this.meta.levelSize[l] as PageSize,
+          flags: c.flags(lo, hi, l),
+          level: l,
+          bits: wordsToBits(lo, hi),
+        };
+      } else {
+        const child = this._child(lo, hi, l);
+        if (child < 0) continue;
+        stackT.push(child);
+        stackI.push(0);
+        stackLo.push(vLo);
+        stackHi.push(vHi);
+      }
+    }
+  }
+
+  /** Number of table frames reachable from the root and owned by this table (root included). */
+  tableCount(): number {
+    this._live('tableCount');
+    return this._countRec(this._rootIdx, 0);
+  }
+
+  /** A cursor to modify the table; its pending TLB invalidations go out on flush() or dispose. */
+  cursor(): PageTable64Cursor {
+    this._live('cursor');
+    return new PageTable64Cursor(this);
+  }
+
+  /**
+   * Frees every table frame this table allocated (not the subtables borrowed by copyFrom). Any later
+   * use throws PagingError 'Destroyed'; a second destroy() does nothing.
+   */
+  destroy(): void {
+    if (this._destroyed) return;
+    const w = this.handler.words;
+    const c = this._w;
+    const n = 1 << this._bits[0]!;
+    if (this._last > 0) {
+      for (let i = 0; i < n; i++) {
+        if (this._borrowed[i] === 1) continue;
+        const e = this._rootIdx + i * this._ew;
+        const lo = w[e]!;
+        const hi = this._ew === 2 ? w[e + 1]! : 0;
+        if (c.isPresent(lo, hi, 0) && !c.isHuge(lo, hi, 0)) this._freeTree(lo, hi, 0);
+      }
+    }
+    this._destroyed = true;
+    this._freeFrames(this._rootLo, this._rootHi, 0);
+  }
+
+  [Symbol.dispose](): void {
+    this.destroy();
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  /** @internal */
+  _live(op: string): void {
+    if (this._destroyed) throw new PagingError('Destroyed', `${op}: the ${this.meta.name} table was destroyed`);
+  }
+
+  /** @internal index of (lo, hi) in the table at level l */
+  _index(lo: number, hi: number, l: number): number {
+    const s = this._shift[l]!;
+    const b = this._bits[l]!;
+    const m = (1 << b) - 1;
+    if (s >= 32) return (hi >>> (s - 32)) & m;
+    if (s + b <= 32) return (lo >>> s) & m;
+    return ((lo >>> s) | (hi << (32 - s))) & m;
+  }
+
+  /** @internal throws InvalidAddress unless (lo, hi) is a valid virtual address */
+  _checkVa(lo: number, hi: number, op: string, what = 'vaddr'): void {
+    if (!this._vaOk(lo, hi)) {
+      throw new PagingError(
+        'InvalidAddress',
+        `${op}: "${what}" ${hex(joinAddr(lo, hi))} is not a valid ${this.meta.vaMaxBits}-bit ${this.meta.name} virtual address`,
+      );
+    }
+  }
+
+  /** @internal */
+  _vaOk(_lo: number, hi: number): boolean {
+    const s = this.meta.vaTopBit - 32;
+    if (s >= 32) return true;
+    const t = (hi | 0) >> s;
+    return t === 0 || (t === -1 && this.meta.upperHalf);
+  }
+
+  /** @internal whether a page of 2^shift bytes at physical (lo, hi) fits the format's width */
+  _paOk(lo: number, hi: number): boolean {
+    const bits = this.meta.paMaxBits;
+    if (bits >= 64) return true;
+    if (bits > 32) return hi < 2 ** (bits - 32);
+    return hi === 0 && lo < 2 ** bits;
+  }
+
+  /**
+   * @internal Finds the entry that maps (vaLo, vaHi); leaves its word index in _eIdx and level in
+   * _eLvl. FOUND: a present leaf; ABSENT: the entry there is not present; CORRUPT: a table pointer
+   * leads outside the handler's memory.
+   */
+  _find(vaLo: number, vaHi: number): number {
+    const w = this.handler.words;
+    const c = this._w;
+    const ew = this._ew;
+    const last = this._last;
+    let t = this._rootIdx;
+    for (let l = 0; ; l++) {
+      const e = t + this._index(vaLo, vaHi, l) * ew;
+      const lo = w[e]!;
+      const hi = ew === 2 ? w[e + 1]! : 0;
+      this._eIdx = e;
+      this._eLvl = l;
+      if (!c.isPresent(lo, hi, l)) return ABSENT;
+      if (l === last || c.isHuge(lo, hi, l)) return FOUND;
+      t = this._child(lo, hi, l);
+      if (t < 0) return CORRUPT;
+    }
+  }
+
+  /** @internal word index of the table a present non-leaf entry at level l points to, or -1 */
+  _child(lo: number, hi: number, l: number): number {
+    const c = this._w;
+    const t = this.handler.wordIndex(c.paddrLo(lo, hi, l), c.paddrHi(lo, hi, l));
+    if (t < 0 || t + this._tableWords[l + 1]! > this.handler.words.length) return -1;
+    return t;
+  }
+
+  /** @internal */
+  _lookupError(r: number, op: string, vaLo: number, vaHi: number): never {
+    const va = hex(joinAddr(vaLo, vaHi));
+    if (r === CORRUPT) {
+      throw new PagingError('CorruptTable', `${op}: the level-${this._eLvl} entry for ${va} points outside physical memory`);
+    }
+    throw new PagingError('NotMapped', `${op}: ${va} is not mapped`);
+  }
+
+  /** @internal physical address that (vaLo, vaHi) maps to through the leaf (lo, hi) at level l, into OUT */
+  _leafPa(lo: number, hi: number, l: number, vaLo: number, vaHi: number): void {
+    const c = this._w;
+    const aLo = c.paddrLo(lo, hi, l);
+    const aHi = c.paddrHi(lo, hi, l);
+    const s = this._shift[l]!;
+    if (s < 32) {
+      const m = 2 ** s - 1;
+      OUT[0] = ((aLo & ~m) | (vaLo & m)) >>> 0;
+      OUT[1] = aHi;
+    } else {
+      const m = 2 ** (s - 32) - 1;
+      OUT[0] = vaLo;
+      OUT[1] = ((aHi & ~m) | (vaHi & m)) >>> 0;
+    }
+  }
+
+  /** @internal VA of entry i of a level-l table whose first VA is (baseLo, baseHi), into OUT */
+  _entryVa(baseLo: number, baseHi: number, l: number, i: number): void {
+    const v = i * 2 ** this._shift[l]!;
+    OUT[0] = baseLo + (v % TWO32);
+    OUT[1] = baseHi + Math.floor(v / TWO32);
+  }
+
+  /** @internal sign-extends a translated VA for output when the format has an upper half */
+  _outVa(lo: number, hi: number): VirtAddr {
+    const bits = this.meta.vaMaxBits;
+    if (this.meta.signExtend && bits > 32 && bits < 64 && ((hi >>> (bits - 33)) & 1) === 1) {
+      return joinAddr(lo, (hi | (-1 << (bits - 32))) >>> 0);
+    }
+    return joinAddr(lo, hi);
+  }
+
+  // Table frames ------------------------------------------------------------
+
+  /** @internal physical address of the last table from _allocTable */
+  _newLo = 0;
+  /** @internal */ _newHi = 0;
+
+  /**
+   * @internal Allocates and zeroes a table for level l; returns its word index (its physical address in
+   * _newLo/_newHi), or -1 when the handler has no frame.
+   */
+  _allocTable(l: number, op: string): number {
+    const bytes = this.meta.tableBytes[l]!;
+    const frames = Math.ceil(bytes / 4096);
+    const align = Math.max(4096, bytes);
+    const pa = this.handler.allocFrames(frames, align);
+    if (pa === null) return -1;
+    splitAddr(pa, op, 'frame');
+    const lo = PAIR[0]!;
+    const hi = PAIR[1]!;
+    const t = this.handler.wordIndex(lo, hi);
+    if (t < 0 || t + this._tableWords[l]! > this.handler.words.length || !this._paOk(lo, hi) || lo % align !== 0) {
+      this.handler.deallocFrames(pa, frames);
+      throw new RangeError(`${op}: the handler returned frame ${hex(pa)}, which is unaligned, unreachable or too high for ${this.meta.name}`);
+    }
+    this.handler.words.fill(0, t, t + this._tableWords[l]!);
+    this._newLo = lo;
+    this._newHi = hi;
+    return t;
+  }
+
+  /** @internal returns a level-l table's frames to the handler */
+  _freeFrames(lo: number, hi: number, l: number): void {
+    this.handler.deallocFrames(joinAddr(lo, hi), Math.ceil(this.meta.tableBytes[l]! / 4096));
+  }
+
+  /** @internal frees the table that entry (lo, hi) at level l points to, and everything below it */
+  _freeTree(lo: number, hi: number, l: number): void {
+    const c = this._w;
+    const aLo = c.paddrLo(lo, hi, l);
+    const aHi = c.paddrHi(lo, hi, l);
+    const t = this._child(lo, hi, l);
+    if (t < 0) return;
+    const cl = l + 1;
+    if (cl < this._last) {
+      const w = this.handler.words;
+      const n = 1 << this._bits[cl]!;
+      for (let i = 0; i < n; i++) {
+        const e = t + i * this._ew;
+        const elo = w[e]!;
+        const ehi = this._ew === 2 ? w[e + 1]! : 0;
+        if (c.isPresent(elo, ehi, cl) && !c.isHuge(elo, ehi, cl)) this._freeTree(elo, ehi, cl);
+      }
+    }
+    this._freeFrames(aLo, aHi, cl);
+  }
+
+  /** @internal */
+  _countRec(t: number, l: number): number {
+    let count = 1;
+    if (l === this._last) return count;
+    const w = this.handler.words;
+    const c = this._w;
+    const n = 1 << this._bits[l]!;
+    for (let i = 0; i < n; i++) {
+      if (l === 0 && this._borrowed[i] === 1) continue;
+      const e = t + i * this._ew;
+      const lo = w[e]!;
+      const hi = this._ew === 2 ? w[e + 1]! : 0;
+      if (!c.isPresent(lo, hi, l) || c.isHuge(lo, hi, l)) continue;
+      const child = this._child(lo, hi, l);
+      if (child >= 0) count += this._countRec(child, l + 1);
+    }
+    return count;
+  }
+
+  /** @internal */
+  _walkRec(t: number, l: number, baseLo: number, baseHi: number, limit: number, pre?: WalkCallback, post?: WalkCallback): void {
+    const w = this.handler.words;
+    const c = this._w;
+    const n = 1 << this._bits[l]!;
+    let seen = 0;
+    for (let i = 0; i < n && seen < limit; i++) {
+      const e = t + i * this._ew;
+      const lo = w[e]!;
+      const hi = this._ew === 2 ? w[e + 1]! : 0;
+      if (!c.isPresent(lo, hi, l)) continue;
+      this._entryVa(baseLo, baseHi, l, i);
+      const vLo = OUT[0]!;
+      const vHi = OUT[1]!;
+      const bits = pre || post ? wordsToBits(lo, hi) : 0n;
+      const va = pre || post ? this._outVa(vLo, vHi) : 0n;
+      pre?.(l, i, va, bits);
+      if (l < this._last && !c.isHuge(lo, hi, l)) {
+        const child = this._child(lo, hi, l);
+        if (child >= 0) this._walkRec(child, l + 1, vLo, vHi, limit, pre, post);
+      }
+      post?.(l, i, va, bits);
+      seen++;
+    }
+  }
+}
+
+/**
+ * Modifies a {@link PageTable64}. Like the crate's cursor it batches TLB invalidations: up to 32 page
+ * addresses, then one full flush; they reach the table's `flushTlb` hook on {@link flush} or dispose
+ * (`using cursor = table.cursor()`).
+ *
+ * Every operation validates its input first and either completes or throws a PagingError leaving the
+ * table memory and the frame count as they were.
+ */
+export class PageTable64Cursor {
+  /** The table this cursor modifies. */
+  readonly table: PageTable64;
+  private readonly pending = new Float64Array(2 * FLUSH_BATCH);
+  private pendingCount = 0;
+  private full = false;
+  // Tables created by the current region operation, for rollback: parent entry index, level, address.
+  private logParent = new Int32Array(16);
+  private logLevel = new Int32Array(16);
+  private logLo = new Float64Array(16);
+  private logHi = new Float64Array(16);
+  private logCount = 0;
+  private logging = false;
+  // Scratch of _mapOne: the tables it creates, per level.
+  private readonly newIdx: Int32Array;
+  private readonly newLo: Float64Array;
+  private readonly newHi: Float64Array;
+  // Range-visitor state.
+  private rsLo = 0;
+  private rsHi = 0;
+  private reLo = 0;
+  private reHi = 0;
+  private rlLo = 0;
+  private rlHi = 0;
+  private rFlags = 0;
+  private rBytes = 0;
+
+  constructor(table: PageTable64) {
+    this.table = table;
+    this.newIdx = new Int32Array(table._levels);
+    this.newLo = new Float64Array(table._levels);
+    this.newHi = new Float64Array(table._levels);
+  }
+
+  /**
+   * Maps the page of `size` bytes at `vaddr` to the frame at `paddr`.
+   * @throws PagingError 'NotAligned' (vaddr or paddr not a multiple of size), 'InvalidAddress',
+   *   'InvalidFlags' (empty flags), 'UnsupportedPageSize', 'AlreadyMapped', 'MappedToHugePage',
+   *   'NoMemory' (no frame for a needed table); on any of them nothing was written.
+   * @example
+   * using cursor = table.cursor();
+   * cursor.map(0xffff_8000_0000_0000n, 0x20_0000n, PageSize.Size2M, MappingFlags.READ | MappingFlags.WRITE);
+   */
+  map(vaddr: AddrInput, paddr: AddrInput, size: PageSize, flags: MappingFlags): void {
+    const t = this.table;
+    t._live('map');
+    checkFlags(flags, 'map');
+    const l = this.levelOf(size, 'map');
+    const s = t._shift[l]!;
+    splitAddr(vaddr, 'map', 'vaddr');
+    const vaLo = PAIR[0]!;
+    const vaHi = PAIR[1]!;
+    t._checkVa(vaLo, vaHi, 'map');
+    if (!isAligned(vaLo, vaHi, s)) notAligned('map', 'vaddr', vaLo, vaHi, s);
+    splitAddr(paddr, 'map', 'paddr');
+    const paLo = PAIR[0]!;
+    const paHi = PAIR[1]!;
+    if (!isAligned(paLo, paHi, s)) notAligned('map', 'paddr', paLo, paHi, s);
+    if (!t._paOk(paLo, paHi)) badPa('map', t, paLo, paHi);
+    this.mapOne(vaLo, vaHi, paLo, paHi, l, flags, 'map');
+    this.push(vaLo, vaHi);
+  }
+
+  /**
+   * Points the existing mapping at `vaddr` (the start of its page) to `paddr` with `flags`.
+   * @returns the size of the page.
+   * @throws PagingError 'NotMapped' when nothing is mapped there, 'NotAligned' when vaddr is not the
+   *   start of its page or paddr is not aligned to its size, 'InvalidAddress', 'InvalidFlags'.
+   */
+  remap(vaddr: AddrInput, paddr: AddrInput, flags: MappingFlags): PageSize {
+    const t = this.table;
+    t._live('remap');
+    checkFlags(flags, 'remap');
+    const l = this.findLeaf(vaddr, 'remap');
+    const vaLo = PAIR[0]!;
+    const vaHi = PAIR[1]!;
+    const e = t._eIdx;
+    const s = t._shift[l]!;
+    splitAddr(paddr, 'remap', 'paddr');
+    const paLo = PAIR[0]!;
+    const paHi = PAIR[1]!;
+    if (!isAligned(paLo, paHi, s)) notAligned('remap', 'paddr', paLo, paHi, s);
+    if (!t._paOk(paLo, paHi)) badPa('remap', t, paLo, paHi);
+    const w = t.handler.words;
+    const c = t._w;
+    const huge = l !== t._last;
+    const lo = w[e]!;
+    const hi = t._ew === 2 ? w[e + 1]! : 0;
+    const lo1 = c.setPaddrLo(lo, hi, paLo, paHi, l);
+    const hi1 = c.setPaddrHi(lo, hi, paLo, paHi, l);
+    this.write(e, c.setFlagsLo(lo1, hi1, flags, huge, l), c.setFlagsHi(lo1, hi1, flags, huge, l));
+    this.push(vaLo, vaHi);
+    return t.meta.levelSize[l] as PageSize;
+  }
+
+  /**
+   * Replaces the flags of the mapping that starts at `vaddr`.
+   * @returns the size of the page.
+   * @throws PagingError 'NotMapped', 'NotAligned' (vaddr inside a page, not at its start),
+   *   'InvalidAddress', 'InvalidFlags'.
+   */
+  protect(vaddr: AddrInput, flags: MappingFlags): PageSize {
+    const t = this.table;
+    t._live('protect');
+    checkFlags(flags, 'protect');
+    const l = this.findLeaf(vaddr, 'protect');
+    const vaLo = PAIR[0]!;
+    const vaHi = PAIR[1]!;
+    const e = t._eIdx;
+    const w = t.handler.words;
+    const c = t._w;
+    const huge = l !== t._last;
+    const lo = w[e]!;
+    const hi = t._ew === 2 ? w[e + 1]! : 0;
+    this.write(e, c.setFlagsLo(lo, hi, flags, huge, l), c.setFlagsHi(lo, hi, flags, huge, l));
+    this.push(vaLo, vaHi);
+    return t.meta.levelSize[l] as PageSize;
+  }
+
+  /**
+   * Removes the mapping that starts at `vaddr`.
+   * @returns what was mapped there.
+   * @throws PagingError 'NotMapped' (nothing written), 'NotAligned' (vaddr inside a page), 'InvalidAddress'.
+   */
+  unmap(vaddr: AddrInput): MappingInfo {
+    const t = this.table;
+    t._live('unmap');
+    const l = this.findLeaf(vaddr, 'unmap');
+    const vaLo = PAIR[0]!;
+    const vaHi = PAIR[1]!;
+    const e = t._eIdx;
+    const w = t.handler.words;
+    const c = t._w;
+    const lo = w[e]!;
+    const hi = t._ew === 2 ? w[e + 1]! : 0;
+    const info: MappingInfo = {
+      paddr: joinAddr(c.paddrLo(lo, hi, l), c.paddrHi(lo, hi, l)),
+      flags: c.flags(lo, hi, l),
+      size: t.meta.levelSize[l] as PageSize,
+    };
+    this.write(e, 0, 0);
+    this.push(vaLo, vaHi);
+    return info;
+  }
+
+  /**
+   * Maps `size` bytes at `vaddr` to physical memory: from `paddr` on, or to `paddr(va)` per page when a
+   * function is given. With `allowHuge`, each step uses the largest page the format allows at which
+   * both addresses are aligned and that fits in what remains.
+   *
+   * All or nothing: on any failure every page and table this call created is removed again and the
+   * error is thrown; memory and frame count are as before the call.
+   * @throws PagingError 'NotAligned' (vaddr, size or a paddr not 4K-aligned), 'InvalidAddress',
+   *   'InvalidFlags', 'AlreadyMapped', 'MappedToHugePage', 'NoMemory'.
+   */
+  mapRegion(vaddr: AddrInput, paddr: PaddrSource, size: AddrInput, flags: MappingFlags, allowHuge: boolean): void {
+    const t = this.table;
+    t._live('mapRegion');
+    checkFlags(flags, 'mapRegion');
+    const ps = t.meta.pageShift;
+    splitAddr(size, 'mapRegion', 'size');
+    const szLo = PAIR[0]!;
+    const szHi = PAIR[1]!;
+    if (!isAligned(szLo, szHi, ps)) notAligned('mapRegion', 'size', szLo, szHi, ps);
+    splitAddr(vaddr, 'mapRegion', 'vaddr');
+    const vaLo = PAIR[0]!;
+    const vaHi = PAIR[1]!;
+    if (!isAligned(vaLo, vaHi, ps)) notAligned('mapRegion', 'vaddr', vaLo, vaHi, ps);
+    if (szLo === 0 && szHi === 0) return;
+    this.checkRange(vaLo, vaHi, szLo, szHi, 'mapRegion');
+    const fn = typeof paddr === 'function' ? paddr : null;
+    let paLo = 0;
+    let paHi = 0;
+    if (fn === null) {
+      splitAddr(paddr, 'mapRegion', 'paddr');
+      paLo = PAIR[0]!;
+      paHi = PAIR[1]!;
+      if (!isAligned(paLo, paHi, ps)) notAligned('mapRegion', 'paddr', paLo, paHi, ps);
+      // the last byte must fit the format too
+      const endLo = paLo + szLo;
+      const endHi = paHi + szHi + (endLo >= TWO32 ? 1 : 0);
+      if (!t._paOk(paLo, paHi) || !this.paEndOk(endLo % TWO32, endHi)) badPa('mapRegion', t, paLo, paHi);
+    }
+    const endLo0 = vaLo + szLo;
+    const endLo = endLo0 % TWO32;
+    const endHi = vaHi + szHi + (endLo0 >= TWO32 ? 1 : 0);
+    const savedCount = this.pendingCount;
+    const savedFull = this.full;
+    this.logCount = 0;
+    this.logging = true;
+    let curLo = vaLo;
+    let curHi = vaHi;
+    try {
+      while (diff(endLo, endHi, curLo, curHi) > 0) {
+        if (fn !== null) {
+          splitAddr(fn(joinAddr(curLo, curHi)), 'mapRegion', 'paddr(vaddr)');
+          paLo = PAIR[0]!;
+          paHi = PAIR[1]!;
+          if (!isAligned(paLo, paHi, ps)) notAligned('mapRegion', 'paddr(vaddr)', paLo, paHi, ps);
+          if (!t._paOk(paLo, paHi)) badPa('mapRegion', t, paLo, paHi);
+        }
+        const rem = diff(endLo, endHi, curLo, curHi);
+        let l = t._last;
+        if (allowHuge) {
+          for (let k = 0; k < t._last; k++) {
+            if (t._leafOk[k] !== 1) continue;
+            const s = t._shift[k]!;
+            if (rem >= 2 ** s && isAligned(curLo, curHi, s) && isAligned(paLo, paHi, s)) {
+              l = k;
+              break;
+            }
+          }
+        }
+        this.mapOne(curLo, curHi, paLo, paHi, l, flags, 'mapRegion');
+        this.push(curLo, curHi);
+        const s = t._shift[l]!;
+        addPow2(curLo, curHi, s);
+        curLo = OUT[0]!;
+        curHi = OUT[1]!;
+        if (fn === null) {
+          addPow2(paLo, paHi, s);
+          paLo = OUT[0]!;
+          paHi = OUT[1]!;
+        }
+      }
+    } catch (err) {
+      this.rollbackMap(vaLo, vaHi, curLo, curHi);
+      this.pendingCount = savedCount;
+      this.full = savedFull;
+      throw err;
+    } finally {
+      this.logging = false;
+      this.logCount = 0;
+    }
+  }
+
+  /**
+   * Unmaps every page in [vaddr, vaddr + size), skipping holes (as munmap does) and absent subtrees.
+   * @returns the number of bytes that were mapped and are now unmapped.
+   * @throws PagingError 'MappedToHugePage' when a huge page lies only partly inside the range,
+   *   'NotAligned', 'InvalidAddress', 'CorruptTable'; nothing is changed when it throws.
+   */
+  unmapRegion(vaddr: AddrInput, size: AddrInput): bigint {
+    return this.rangeOp(vaddr, size, UNMAP, 0, 'unmapRegion');
+  }
+
+  /**
+   * Sets `flags` on every page in [vaddr, vaddr + size), skipping holes (as mprotect does).
+   * @returns the number of bytes whose mappings were updated.
+   * @throws PagingError 'MappedToHugePage' when a huge page lies only partly inside the range,
+   *   'InvalidFlags', 'NotAligned', 'InvalidAddress', 'CorruptTable'; nothing is changed when it throws.
+   */
+  protectRegion(vaddr: AddrInput, size: AddrInput, flags: MappingFlags): bigint {
+    checkFlags(flags, 'protectRegion');
+    return this.rangeOp(vaddr, size, PROTECT, flags, 'protectRegion');
+  }
+
+  /**
+   * Makes the root entries covering [start, start + size) of this table the same as `other`'s, as the
+   * crate's `copy_from`: the subtables are shared, not copied, and stay owned by `other` (this table
+   * never frees them). Subtables this table owned in that range are freed. Requests a full TLB flush.
+   * @throws TypeError when the tables differ in format or memory; PagingError 'InvalidAddress'.
+   */
+  copyFrom(other: PageTable64, start: AddrInput, size: AddrInput): void {
+    const t = this.table;
+    t._live('copyFrom');
+    other._live('copyFrom');
+    if (other.meta !== t.meta || other.handler !== t.handler) {
+      throw new TypeError('copyFrom: the tables must have the same format and the same physical memory');
+    }
+    splitAddr(size, 'copyFrom', 'size');
+    const szLo = PAIR[0]!;
+    const szHi = PAIR[1]!;
+    splitAddr(start, 'copyFrom', 'start');
+    const sLo = PAIR[0]!;
+    const sHi = PAIR[1]!;
+    if (szLo === 0 && szHi === 0) return;
+    this.checkRange(sLo, sHi, szLo, szHi, 'copyFrom');
+    const first = t._index(sLo, sHi, 0);
+    const lastLo0 = sLo + szLo - 1;
+    const lastLo = ((lastLo0 % TWO32) + TWO32) % TWO32;
+    const lastHi = sHi + szHi + Math.floor(lastLo0 / TWO32);
+    const lastIdx = t._index(lastLo, lastHi, 0);
+    const w = t.handler.words;
+    const c = t._w;
+    const ew = t._ew;
+    for (let i = first; i <= lastIdx; i++) {
+      const e = t._rootIdx + i * ew;
+      const lo = w[e]!;
+      const hi = ew === 2 ? w[e + 1]! : 0;
+      if (t._borrowed[i] !== 1 && t._last > 0 && c.isPresent(lo, hi, 0) && !c.isHuge(lo, hi, 0)) t._freeTree(lo, hi, 0);
+      const src = other._rootIdx + i * ew;
+      w[e] = w[src]!;
+      if (ew === 2) w[e + 1] = w[src + 1]!;
+      t._borrowed[i] = 1;
+    }
+    this.full = true;
+  }
+
+  /** Sends the pending TLB invalidations to the table's `flushTlb` hook and clears them. */
+  flush(): void {
+    const hook = this.table._flushTlb;
+    if (this.full) {
+      hook?.();
+    } else if (hook) {
+      for (let i = 0; i < this.pendingCount; i++) hook(this.table._outVa(this.pending[2 * i]!, this.pending[2 * i + 1]!));
+    }
+    this.pendingCount = 0;
+    this.full = false;
+  }
+
+  [Symbol.dispose](): void {
+    this.flush();
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private push(lo: number, hi: number): void {
+    if (this.full) return;
+    if (this.pendingCount === FLUSH_BATCH) {
+      this.full = true;
+      return;
+    }
+    this.pending[2 * this.pendingCount] = lo;
+    this.pending[2 * this.pendingCount + 1] = hi;
+    this.pendingCount++;
+  }
+
+  private write(e: number, lo: number, hi: number): void {
+    const w = this.table.handler.words;
+    w[e] = lo;
+    if (this.table._ew === 2) w[e + 1] = hi;
+  }
+
+  private levelOf(size: PageSize, op: string): number {
+    const t = this.table;
+    for (let l = 0; l < t._levels; l++) {
+      if (t.meta.levelSize[l] === size && t._leafOk[l] === 1) return l;
+    }
+    throw new PagingError('UnsupportedPageSize', `${op}: ${t.meta.name} cannot map a page of ${typeof size === 'number' ? formatPageSize(size) : String(size)}`);
+  }
+
+  private paEndOk(lo: number, hi: number): boolean {
+    // an exclusive end equal to 2^paMaxBits is fine
+    const bits = this.table.meta.paMaxBits;
+    if (bits >= 64) return true;
+    const limit = 2 ** bits;
+    return hi * TWO32 + lo <= limit;
+  }
+
+  /** Rejects a range that wraps past 2^64 or leaves the valid part of the address space. */
+  private checkRange(vaLo: number, vaHi: number, szLo: number, szHi: number, op: string): void {
+    const t = this.table;
+    t._checkVa(vaLo, vaHi, op);
+    const lastLo0 = vaLo + szLo - 1;
+    const lastLo = ((lastLo0 % TWO32) + TWO32) % TWO32;
+    const lastHi = vaHi + szHi + Math.floor(lastLo0 / TWO32);
+    if (lastHi >= TWO32) {
+      throw new PagingError('InvalidAddress', `${op}: the range at ${hex(joinAddr(vaLo, vaHi))} runs past 2^64`);
+    }
+    if (!t._vaOk(lastLo, lastHi) || (lastHi | 0) >> 31 !== (vaHi | 0) >> 31) {
+      throw new PagingError(
+        'InvalidAddress',
+        `${op}: the range [${hex(joinAddr(vaLo, vaHi))}, ${hex(joinAddr(lastLo, lastHi))}] leaves the valid ${t.meta.name} address space`,
+      );
+    }
+  }
+
+  /** Validates vaddr, finds the present leaf that starts there; leaves vaddr in PAIR, the entry in table._eIdx. */
+  private findLeaf(vaddr: AddrInput, op: string): number {
+    const t = this.table;
+    splitAddr(vaddr, op, 'vaddr');
+    const vaLo = PAIR[0]!;
+    const vaHi = PAIR[1]!;
+    t._checkVa(vaLo, vaHi, op);
+    const r = t._find(vaLo, vaHi);
+    if (r !== FOUND) t._lookupError(r, op, vaLo, vaHi);
+    const l = t._eLvl;
+    const s = t._shift[l]!;
+    if (!isAligned(vaLo, vaHi, s)) {
+      throw new PagingError(
+        'NotAligned',
+        `${op}: "vaddr" ${hex(joinAddr(vaLo, vaHi))} is inside a ${formatPageSize(2 ** s)} page, not at its start`,
+      );
+    }
+    return l;
+  }
+
+  /**
+   * Writes a leaf for (va -> pa) at level L, creating the missing tables above it. Checks everything
+   * before writing; on failure nothing is written and no frame stays allocated.
+   */
+  private mapOne(vaLo: number, vaHi: number, paLo: number, paHi: number, L: number, flags: number, op: string): void {
+    const t = this.table;
+    const c = t._w;
+    const ew = t._ew;
+    let w = t.handler.words;
+    let tbl = t._rootIdx;
+    let d = -1; // first level whose entry is unused (tables needed below it)
+    let e = 0;
+    for (let l = 0; l < L; l++) {
+      e = tbl + t._index(vaLo, vaHi, l) * ew;
+      const lo = w[e]!;
+      const hi = ew === 2 ? w[e + 1]! : 0;
+      if (lo === 0 && hi === 0) {
+        d = l;
+        break;
+      }
+      if (!c.isPresent(lo, hi, l)) {
+        throw new PagingError('AlreadyMapped', `${op}: the level-${l} entry for ${hex(joinAddr(vaLo, vaHi))} is in use (non-present, non-zero)`);
+      }
+      if (c.isHuge(lo, hi, l)) {
+        throw new PagingError(
+          'MappedToHugePage',
+          `${op}: ${hex(joinAddr(vaLo, vaHi))} lies in a ${formatPageSize(t.meta.levelSize[l]!)} page`,
+        );
+      }
+      tbl = t._child(lo, hi, l);
+      if (tbl < 0) t._lookupError(CORRUPT, op, vaLo, vaHi);
+    }
+    const huge = L !== t._last;
+    if (d < 0) {
+      e = tbl + t._index(vaLo, vaHi, L) * ew;
+      if (w[e] !== 0 || (ew === 2 && w[e + 1] !== 0)) {
+        throw new PagingError('AlreadyMapped', `${op}: ${hex(joinAddr(vaLo, vaHi))} is already mapped`);
+      }
+      w[e] = c.newPageLo(paLo, paHi, flags, huge, L);
+      if (ew === 2) w[e + 1] = c.newPageHi(paLo, paHi, flags, huge, L);
+      return;
+    }
+    // Allocate the tables for levels d+1..L, all before writing anything.
+    for (let l = d + 1; l <= L; l++) {
+      let idx = -1;
+      try {
+        idx = t._allocTable(l, op);
+      } catch (err) {
+        this.freeNew(d + 1, l);
+        throw err;
+      }
+      if (idx < 0) {
+        this.freeNew(d + 1, l);
+        throw new PagingError('NoMemory', `${op}: no frame for a level-${l} ${t.meta.name} table`);
+      }
+      this.newIdx[l] = idx;
+      this.newLo[l] = t._newLo;
+      this.newHi[l] = t._newHi;
+    }
+    w = t.handler.words;
+    // Fill bottom-up: the leaf first, then each table entry, and last the link from the existing table,
+    // so a concurrent hardware walker never reaches a half-built subtree.
+    let ce = this.newIdx[L]! + t._index(vaLo, vaHi, L) * ew;
+    w[ce] = c.newPageLo(paLo, paHi, flags, huge, L);
+    if (ew === 2) w[ce + 1] = c.newPageHi(paLo, paHi, flags, huge, L);
+    for (let l = L - 1; l > d; l--) {
+      ce = this.newIdx[l]! + t._index(vaLo, vaHi, l) * ew;
+      const cLo = this.newLo[l + 1]!;
+      const cHi = this.newHi[l + 1]!;
+      w[ce] = c.newTableLo(cLo, cHi, l);
+      if (ew === 2) w[ce + 1] = c.newTableHi(cLo, cHi, l);
+    }
+    const topLo = this.newLo[d + 1]!;
+    const topHi = this.newHi[d + 1]!;
+    if (this.logging) this.logTable(e, d + 1, topLo, topHi);
+    w[e] = c.newTableLo(topLo, topHi, d);
+    if (ew === 2) w[e + 1] = c.newTableHi(topLo, topHi, d);
+  }
+
+  /** Frees the tables of newIdx[from..to) (allocation failed part-way). */
+  private freeNew(from: number, to: number): void {
+    for (let l = from; l < to; l++) this.table._freeFrames(this.newLo[l]!, this.newHi[l]!, l);
+  }
+
+  private logTable(parent: number, level: number, lo: number, hi: number): void {
+    if (this.logCount === this.logParent.length) {
+      const n = this.logCount * 2;
+      this.logParent = grow(this.logParent, new Int32Array(n));
+      this.logLevel = grow(this.logLevel, new Int32Array(n));
+      this.logLo = grow(this.logLo, new Float64Array(n));
+      this.logHi = grow(this.logHi, new Float64Array(n));
+    }
+    this.logParent[this.logCount] = parent;
+    this.logLevel[this.logCount] = level;
+    this.logLo[this.logCount] = lo;
+    this.logHi[this.logCount] = hi;
+    this.logCount++;
+  }
+
+  /** Undoes a partial mapRegion: clears the leaves of [start, cur), then frees the tables it created. */
+  private rollbackMap(sLo: number, sHi: number, cLo: number, cHi: number): void {
+    const t = this.table;
+    let lo = sLo;
+    let hi = sHi;
+    while (diff(cLo, cHi, lo, hi) > 0) {
+      if (t._find(lo, hi) !== FOUND) break; // cannot happen: every page before cur was mapped here
+      this.write(t._eIdx, 0, 0);
+      addPow2(lo, hi, t._shift[t._eLvl]!);
+      lo = OUT[0]!;
+      hi = OUT[1]!;
+    }
+    // Tables were logged top link first; unlink and free in reverse order.
+    for (let k = this.logCount - 1; k >= 0; k--) {
+      this.write(this.logParent[k]!, 0, 0);
+      t._freeTree(
+        t._w.newTableLo(this.logLo[k]!, this.logHi[k]!, this.logLevel[k]! - 1),
+        t._w.newTableHi(this.logLo[k]!, this.logHi[k]!, this.logLevel[k]! - 1),
+        this.logLevel[k]! - 1,
+      );
+    }
+  }
+
+  private rangeOp(vaddr: AddrInput, size: AddrInput, mode: number, flags: number, op: string): bigint {
+    const t = this.table;
+    t._live(op);
+    const ps = t.meta.pageShift;
+    splitAddr(size, op, 'size');
+    const szLo = PAIR[0]!;
+    const szHi = PAIR[1]!;
+    if (!isAligned(szLo, szHi, ps)) notAligned(op, 'size', szLo, szHi, ps);
+    splitAddr(vaddr, op, 'vaddr');
+    const vaLo = PAIR[0]!;
+    const vaHi = PAIR[1]!;
+    if (!isAligned(vaLo, vaHi, ps)) notAligned(op, 'vaddr', vaLo, vaHi, ps);
+    if (szLo === 0 && szHi === 0) return 0n;
+    this.checkRange(vaLo, vaHi, szLo, szHi, op);
+    const endLo0 = vaLo + szLo;
+    // The table indexes the low vaMaxBits bits: visit the range in that form (an upper-half range
+    // becomes the top of the index space; checkRange made sure it does not cross into the other half).
+    const mask = this.indexMaskHi();
+    this.rsLo = vaLo;
+    this.rsHi = vaHi & mask;
+    this.reLo = endLo0 % TWO32;
+    this.reHi = this.rsHi + szHi + (endLo0 >= TWO32 ? 1 : 0);
+    const lastLo0 = vaLo + szLo - 1;
+    this.rlLo = ((lastLo0 % TWO32) + TWO32) % TWO32;
+    this.rlHi = this.rsHi + szHi + Math.floor(lastLo0 / TWO32);
+    this.rFlags = flags;
+    this.rBytes = 0;
+    this.visit(t._rootIdx, 0, 0, 0, CHECK, op);
+    this.rBytes = 0;
+    this.visit(t._rootIdx, 0, 0, 0, mode, op);
+    return BigInt(this.rBytes);
+  }
+
+  /** Mask of the high word bits that the table's indices cover (bits below vaMaxBits). */
+  private indexMaskHi(): number {
+    const bits = this.table.meta.vaMaxBits;
+    if (bits >= 64) return 0xffffffff;
+    if (bits <= 32) return 0;
+    return 2 ** (bits - 32) - 1;
+  }
+
+  /**
+   * Visits the entries of the level-l table at word index tbl, whose first virtual address is
+   * (baseLo, baseHi), that intersect the range [rs, re). CHECK throws on anything the real pass could
+   * not complete; UNMAP and PROTECT change what lies fully inside the range.
+   */
+  private visit(tbl: number, l: number, baseLo: number, baseHi: number, mode: number, op: string): void {
+    const t = this.table;
+    const c = t._w;
+    const ew = t._ew;
+    const w = t.handler.words;
+    const s = t._shift[l]!;
+    const n = 1 << t._bits[l]!;
+    const first = diff(this.rsLo, this.rsHi, baseLo, baseHi) > 0 ? t._index(this.rsLo, this.rsHi, l) : 0;
+    // the last index is that of the range's last byte when it ends inside this table
+    addPow2(baseLo, baseHi, s + t._bits[l]!);
+    const lastIdx = diff(OUT[0]!, OUT[1]!, this.rlLo, this.rlHi) > 0 ? t._index(this.rlLo, this.rlHi, l) : n - 1;
+    const huge = l !== t._last;
+    for (let i = first; i <= lastIdx; i++) {
+      const e = tbl + i * ew;
+      const lo = w[e]!;
+      const hi = ew === 2 ? w[e + 1]! : 0;
+      if ((lo === 0 && hi === 0) || !c.isPresent(lo, hi, l)) continue;
+      t._entryVa(baseLo, baseHi, l, i);
+      const vLo = OUT[0]!;
+      const vHi = OUT[1]!;
+      if (l === t._last || c.isHuge(lo, hi, l)) {
+        addPow2(vLo, vHi, s);
+        const inside = diff(vLo, vHi, this.rsLo, this.rsHi) >= 0 && diff(this.reLo, this.reHi, OUT[0]!, OUT[1]!) >= 0;
+        if (!inside) {
+          if (mode === CHECK) {
+            throw new PagingError(
+              'MappedToHugePage',
+              `${op}: the ${formatPageSize(2 ** s)} page at ${hex(t._outVa(vLo, vHi))} lies only partly inside the range`,
+            );
+          }
+          continue;
+        }
+        if (mode === UNMAP) {
+          w[e] = 0;
+          if (ew === 2) w[e + 1] = 0;
+          this.push(vLo, vHi);
+        } else if (mode === PROTECT) {
+          const f = this.rFlags;
+          w[e] = c.setFlagsLo(lo, hi, f, huge, l);
+          if (ew === 2) w[e + 1] = c.setFlagsHi(lo, hi, f, huge, l);
+          this.push(vLo, vHi);
+        }
+        this.rBytes += 2 ** s;
+        continue;
+      }
+      const child = t._child(lo, hi, l);
+      if (child < 0) {
+        if (mode === CHECK) t._lookupError(CORRUPT, op, vLo, vHi);
+        continue;
+      }
+      this.visit(child, l + 1, vLo, vHi, mode, op);
+    }
+  }
+}
+
+function grow<T extends Int32Array | Float64Array>(from: T, to: T): T {
+  to.set(from);
+  return to;
+}
+
+function checkFlags(flags: MappingFlags, op: string): void {
+  if (!Number.isInteger(flags) || flags < 0 || flags > MAPPING_FLAGS_ALL) {
+    throw new TypeError(`${op}: "flags" ${String(flags)} is not a MappingFlags bit set (an integer in 0..63)`);
+  }
+  if (flags === 0) {
+    throw new PagingError('InvalidFlags', `${op}: empty flags would write a non-present entry; use unmap to remove access`);
+  }
+}
+
+function notAligned(op: string, what: string, lo: number, hi: number, shift: number): never {
+  throw new PagingError('NotAligned', `${op}: "${what}" ${hex(joinAddr(lo, hi))} is not aligned to ${formatPageSize(2 ** shift)}`);
+}
+
+function badPa(op: string, t: PageTable64, lo: number, hi: number): never {
+  throw new PagingError('InvalidAddress', `${op}: "paddr" ${hex(joinAddr(lo, hi))} is beyond the ${t.meta.paMaxBits}-bit ${t.meta.name} physical address space`);
+}

@@ -1,0 +1,256 @@
+import { joinAddr, PAIR, splitAddr } from './_addr';
+import { hex } from './errors';
+import type { AddrInput, PagingHandler, PhysAddr } from './interfaces';
+
+const FRAME = 4096;
+const FRAME_WORDS = FRAME >>> 2;
+const TWO32 = 4294967296;
+
+/** Options of {@link PhysicalMemory}. */
+export interface PhysicalMemoryOptions {
+  /** Bytes of RAM, a multiple of 4 KiB (default 16 MiB). Ignored when `buffer` is given. */
+  readonly size?: number;
+  /** Physical address of the first byte, 4 KiB-aligned (default 0). */
+  readonly base?: AddrInput;
+  /** Existing bytes to use as RAM (a multiple of 4 KiB long); they are not copied. */
+  readonly buffer?: ArrayBuffer;
+}
+
+/**
+ * The embedded default {@link PagingHandler}: RAM in an ArrayBuffer at a chosen physical base address,
+ * and a frame allocator over it that honours count and alignment.
+ *
+ * Invariant: every free frame is all zero (frames start zeroed and are zero-filled when freed), so a
+ * frame handed out and given back unused leaves the memory bytes exactly as they were.
+ *
+ * @example
+ * const mem = new PhysicalMemory({ size: 1 << 20, base: 0x8000_0000n });
+ * const pa = mem.allocFrames(1, 4096)!;   // 0x80000000n
+ * mem.writeU64(pa, 0x1234n);
+ * mem.readU64(pa);                        // 0x1234n
+ */
+export class PhysicalMemory implements PagingHandler {
+  /** Physical address of the first byte. */
+  readonly base: PhysAddr;
+  /** Size in bytes. */
+  readonly size: number;
+  /** The RAM as u32 words (little-endian entries are two consecutive words). */
+  readonly words: Uint32Array;
+  private readonly u8: Uint8Array;
+  private readonly baseLo: number;
+  private readonly baseHi: number;
+  private readonly frameCount: number;
+  /** 1 where a frame is allocated. */
+  private readonly used: Uint8Array;
+  /** LIFO stack of freed single frames (may hold stale entries, skipped on pop). */
+  private readonly freeStack: Int32Array;
+  private freeTop = 0;
+  /** Frames at or above `bump` have never been handed out. */
+  private bump = 0;
+  private inUse = 0;
+
+  constructor(options: PhysicalMemoryOptions = {}) {
+    const buffer = options.buffer ?? new ArrayBuffer(options.size ?? 16 << 20);
+    const size = buffer.byteLength;
+    if (size === 0 || size % FRAME !== 0) {
+      throw new RangeError(`PhysicalMemory: size ${size} is not a positive multiple of 4096`);
+    }
+    splitAddr(options.base ?? 0n, 'PhysicalMemory', 'base');
+    this.baseLo = PAIR[0]!;
+    this.baseHi = PAIR[1]!;
+    if (this.baseLo % FRAME !== 0) throw new RangeError(`PhysicalMemory: base ${hex(joinAddr(this.baseLo, this.baseHi))} is not 4K-aligned`);
+    this.base = joinAddr(this.baseLo, this.baseHi);
+    if (this.base + BigInt(size) > 1n << 64n) throw new RangeError('PhysicalMemory: memory extends past 2^64');
+    this.size = size;
+    this.words = new Uint32Array(buffer);
+    this.u8 = new Uint8Array(buffer);
+    this.frameCount = size / FRAME;
+    this.used = new Uint8Array(this.frameCount);
+    this.freeStack = new Int32Array(this.frameCount);
+  }
+
+  /** Frames currently allocated (for leak checks). */
+  get framesInUse(): number {
+    return this.inUse;
+  }
+
+  /** Frames in the whole memory. */
+  get totalFrames(): number {
+    return this.frameCount;
+  }
+
+  /** Physical address one past the last byte. */
+  get end(): PhysAddr {
+    return this.base + BigInt(this.size);
+  }
+
+  allocFrames(count: number, align: number): PhysAddr | null {
+    if (!Number.isInteger(count) || count < 1) throw new RangeError(`allocFrames: count ${count} is not a positive integer`);
+    if (!Number.isInteger(align) || align < FRAME || (align & (align - 1)) !== 0) {
+      throw new RangeError(`allocFrames: align ${align} is not a power of two >= 4096`);
+    }
+    let f = -1;
+    if (count === 1 && this.frameAligned(0, align)) {
+      f = this.popSingle();
+    } else {
+      f = this.findRun(count, align);
+    }
+    if (f < 0) return null;
+    const end = f + count;
+    for (let i = f; i < end; i++) this.used[i] = 1;
+    if (end > this.bump) {
+      for (let i = this.bump; i < f; i++) this.freeStack[this.freeTop++] = i;
+      this.bump = end;
+    }
+    this.inUse += count;
+    return this.frameAddr(f);
+  }
+
+  deallocFrames(paddr: PhysAddr, count: number): void {
+    const f = this.frameOf(paddr, 'deallocFrames');
+    if (!Number.isInteger(count) || count < 1 || f + count > this.frameCount) {
+      throw new RangeError(`deallocFrames: ${count} frames at ${hex(paddr)} run past the memory`);
+    }
+    for (let i = f; i < f + count; i++) {
+      if (this.used[i] !== 1) throw new RangeError(`deallocFrames: frame ${hex(this.frameAddr(i))} is not allocated`);
+    }
+    for (let i = f; i < f + count; i++) {
+      this.used[i] = 0;
+      this.words.fill(0, i * FRAME_WORDS, (i + 1) * FRAME_WORDS);
+      this.freeStack[this.freeTop++] = i;
+    }
+    this.inUse -= count;
+  }
+
+  /**
+   * Marks frames as in use so the allocator never hands them out (for code or data placed by hand).
+   * @throws RangeError if a frame is outside the memory or already allocated.
+   */
+  reserve(paddr: AddrInput, size: number): void {
+    const start = this.frameOf(paddr, 'reserve');
+    const count = Math.ceil(size / FRAME);
+    if (start + count > this.frameCount) throw new RangeError('reserve: range runs past the memory');
+    for (let i = start; i < start + count; i++) {
+      if (this.used[i] === 1) throw new RangeError(`reserve: frame ${hex(this.frameAddr(i))} is already allocated`);
+    }
+    for (let i = start; i < start + count; i++) this.used[i] = 1;
+    if (start + count > this.bump) {
+      for (let i = this.bump; i < start; i++) this.freeStack[this.freeTop++] = i;
+      this.bump = start + count;
+    }
+    this.inUse += count;
+  }
+
+  wordIndex(paLo: number, paHi: number): number {
+    const off = (paHi - this.baseHi) * TWO32 + (paLo - this.baseLo);
+    if (off < 0 || off >= this.size) return -1;
+    return off / 4;
+  }
+
+  /** Reads the u32 at a 4-byte-aligned physical address. */
+  readU32(paddr: AddrInput): number {
+    return this.words[this.index(paddr, 4, 'readU32')]!;
+  }
+
+  /** Writes the u32 at a 4-byte-aligned physical address. */
+  writeU32(paddr: AddrInput, value: number): void {
+    if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) throw new RangeError(`writeU32: ${value} is not a u32`);
+    this.words[this.index(paddr, 4, 'writeU32')] = value;
+  }
+
+  /** Reads the little-endian u64 at an 8-byte-aligned physical address. */
+  readU64(paddr: AddrInput): bigint {
+    const i = this.index(paddr, 8, 'readU64');
+    return joinAddr(this.words[i]!, this.words[i + 1]!);
+  }
+
+  /** Writes the little-endian u64 at an 8-byte-aligned physical address. */
+  writeU64(paddr: AddrInput, value: bigint): void {
+    if (typeof value !== 'bigint' || value < 0n || value >= 1n << 64n) throw new RangeError(`writeU64: ${String(value)} is not a u64`);
+    const i = this.index(paddr, 8, 'writeU64');
+    this.words[i] = Number(value & 0xffffffffn);
+    this.words[i + 1] = Number(value >> 32n);
+  }
+
+  /**
+   * A view (not a copy) of `length` bytes at `paddr`; write it out to save a table image.
+   * @throws RangeError when the range is not inside the memory.
+   */
+  bytes(paddr: AddrInput = this.base, length: number = this.size): Uint8Array {
+    const off = this.offset(paddr, 'bytes');
+    if (!Number.isInteger(length) || length < 0 || off + length > this.size) {
+      throw new RangeError(`bytes: ${length} bytes at ${hex(this.base + BigInt(off))} run past the memory`);
+    }
+    return this.u8.subarray(off, off + length);
+  }
+
+  /** Copies `data` into memory at `paddr`. */
+  writeBytes(paddr: AddrInput, data: Uint8Array): void {
+    const off = this.offset(paddr, 'writeBytes');
+    if (off + data.length > this.size) throw new RangeError('writeBytes: data runs past the memory');
+    this.u8.set(data, off);
+  }
+
+  private offset(paddr: AddrInput, op: string): number {
+    splitAddr(paddr, op, 'paddr');
+    const off = (PAIR[1]! - this.baseHi) * TWO32 + (PAIR[0]! - this.baseLo);
+    if (off < 0 || off >= this.size) {
+      throw new RangeError(`${op}: ${hex(joinAddr(PAIR[0]!, PAIR[1]!))} is outside [${hex(this.base)}, ${hex(this.end)})`);
+    }
+    return off;
+  }
+
+  private index(paddr: AddrInput, align: number, op: string): number {
+    const off = this.offset(paddr, op);
+    if (off % align !== 0 || off + align > this.size) throw new RangeError(`${op}: ${hex(this.base + BigInt(off))} is not ${align}-byte aligned`);
+    return off >>> 2;
+  }
+
+  private frameOf(paddr: AddrInput, op: string): number {
+    const off = this.offset(paddr, op);
+    if (off % FRAME !== 0) throw new RangeError(`${op}: ${hex(this.base + BigInt(off))} is not 4K-aligned`);
+    return off / FRAME;
+  }
+
+  private frameAddr(f: number): PhysAddr {
+    const lo = this.baseLo + f * FRAME;
+    return joinAddr(lo % TWO32, this.baseHi + Math.floor(lo / TWO32));
+  }
+
+  /** Whether frame f's physical address is a multiple of align. */
+  private frameAligned(f: number, align: number): boolean {
+    if (align >= TWO32) {
+      const lo = this.baseLo + f * FRAME;
+      const hi = this.baseHi + Math.floor(lo / TWO32);
+      return lo % TWO32 === 0 && hi % (align / TWO32) === 0;
+    }
+    return (this.baseLo + f * FRAME) % align === 0;
+  }
+
+  private popSingle(): number {
+    while (this.freeTop > 0) {
+      const f = this.freeStack[--this.freeTop]!;
+      if (this.used[f] === 0) return f;
+    }
+    return this.bump < this.frameCount ? this.bump : -1;
+  }
+
+  /** First fit: lowest aligned run of `count` free frames. */
+  private findRun(count: number, align: number): number {
+    const n = this.frameCount;
+    let f = 0;
+    while (f < n && !this.frameAligned(f, align)) f++;
+    const step = Math.max(1, align / FRAME);
+    for (; f + count <= n; f += step) {
+      let ok = true;
+      for (let i = f; i < f + count; i++) {
+        if (this.used[i] === 1) {
+          ok = false;
+          break;
+        }
+      }
+      if (ok) return f;
+    }
+    return -1;
+  }
+}

@@ -1,0 +1,162 @@
+// x86_64 page-table entries (4-level and 5-level paging).
+// Source: Intel 64 and IA-32 Architectures Software Developer's Manual, Vol. 3A, section 4.5
+// ("4-Level Paging and 5-Level Paging"), Tables 4-15 to 4-20 (formats of PML4E, PDPTE, PDE and PTE),
+// and section 4.9 (PWT/PCD memory types). Bit layout is the same at every level except bit 7, which is
+// PS (page size) above the last level and PAT in a 4 KiB PTE.
+import type { GenericPTE, MappingFlags, PhysAddr, PTEWords } from '@page-table-multiarch/core';
+
+/**
+ * x86 page-table flag bits (the crate's `PTF`, from the `x86_64` crate's `PageTableFlags`), as bigint
+ * masks of a 64-bit entry.
+ */
+export const PTF: {
+  readonly PRESENT: bigint;
+  readonly WRITABLE: bigint;
+  readonly USER_ACCESSIBLE: bigint;
+  readonly WRITE_THROUGH: bigint;
+  readonly NO_CACHE: bigint;
+  readonly ACCESSED: bigint;
+  readonly DIRTY: bigint;
+  readonly HUGE_PAGE: bigint;
+  readonly GLOBAL: bigint;
+  readonly NO_EXECUTE: bigint;
+} = Object.freeze({
+  /** P, bit 0 (SDM Vol. 3A Table 4-20). */
+  PRESENT: 1n << 0n,
+  /** R/W, bit 1: writes allowed. */
+  WRITABLE: 1n << 1n,
+  /** U/S, bit 2: user-mode accesses allowed. */
+  USER_ACCESSIBLE: 1n << 2n,
+  /** PWT, bit 3: page-level write-through (section 4.9.2). */
+  WRITE_THROUGH: 1n << 3n,
+  /** PCD, bit 4: page-level cache disable (section 4.9.2). */
+  NO_CACHE: 1n << 4n,
+  /** A, bit 5. */
+  ACCESSED: 1n << 5n,
+  /** D, bit 6 (leaf entries). */
+  DIRTY: 1n << 6n,
+  /** PS, bit 7: the PDPTE maps a 1 GiB page / the PDE maps a 2 MiB page (Tables 4-16, 4-18). */
+  HUGE_PAGE: 1n << 7n,
+  /** G, bit 8 (leaf entries). */
+  GLOBAL: 1n << 8n,
+  /** XD, bit 63: instruction fetches not allowed (when IA32_EFER.NXE = 1). */
+  NO_EXECUTE: 1n << 63n,
+});
+
+// The same bits as u32 masks of the low word, and of the high word for bit 63.
+const P = 1 << 0;
+const RW = 1 << 1;
+const US = 1 << 2;
+const PWT = 1 << 3;
+const PCD = 1 << 4;
+const PS = 1 << 7;
+const XD_HI = 0x8000_0000;
+/** Physical address bits 51:12 (M = 52, the architectural maximum). */
+const ADDR_LO = 0xffff_f000;
+const ADDR_HI = 0x000f_ffff;
+
+const READ = 1;
+const WRITE = 2;
+const EXECUTE = 4;
+const USER = 8;
+const DEVICE = 16;
+const UNCACHED = 32;
+
+/** Low-word attribute bits for MappingFlags, as the crate's `From<MappingFlags> for PTF`. */
+function attrLo(flags: number, huge: boolean): number {
+  let v = huge ? PS : 0;
+  if (flags === 0) return v;
+  v |= P;
+  if (flags & WRITE) v |= RW;
+  if (flags & USER) v |= US;
+  if (flags & (DEVICE | UNCACHED)) v |= PCD | PWT;
+  return v;
+}
+
+function attrHi(flags: number): number {
+  return flags !== 0 && (flags & EXECUTE) === 0 ? XD_HI : 0;
+}
+
+/** MappingFlags of an entry, as the crate's `From<PTF> for MappingFlags` (PCD reads as UNCACHED). */
+function decodeFlags(lo: number, hi: number): number {
+  if ((lo & P) === 0) return 0;
+  let f = READ;
+  if (lo & RW) f |= WRITE;
+  if ((hi & XD_HI) === 0) f |= EXECUTE;
+  if (lo & US) f |= USER;
+  if (lo & PCD) f |= UNCACHED;
+  return f;
+}
+
+const words: PTEWords = Object.freeze({
+  isPresent: (lo: number, _hi: number, _level: number): boolean => (lo & P) !== 0,
+  isHuge: (lo: number, _hi: number, _level: number): boolean => (lo & PS) !== 0,
+  paddrLo: (lo: number, _hi: number, _level: number): number => (lo & ADDR_LO) >>> 0,
+  paddrHi: (_lo: number, hi: number, _level: number): number => hi & ADDR_HI,
+  flags: (lo: number, hi: number, _level: number): number => decodeFlags(lo, hi),
+  newPageLo: (paLo: number, _paHi: number, flags: number, huge: boolean, _level: number): number =>
+    ((paLo & ADDR_LO) | attrLo(flags, huge)) >>> 0,
+  newPageHi: (_paLo: number, paHi: number, flags: number, _huge: boolean, _level: number): number =>
+    ((paHi & ADDR_HI) | attrHi(flags)) >>> 0,
+  newTableLo: (paLo: number, _paHi: number, _level: number): number => ((paLo & ADDR_LO) | P | RW | US) >>> 0,
+  newTableHi: (_paLo: number, paHi: number, _level: number): number => paHi & ADDR_HI,
+  setFlagsLo: (lo: number, _hi: number, flags: number, huge: boolean, _level: number): number =>
+    ((lo & ADDR_LO) | attrLo(flags, huge)) >>> 0,
+  setFlagsHi: (_lo: number, hi: number, flags: number, _huge: boolean, _level: number): number =>
+    ((hi & ADDR_HI) | attrHi(flags)) >>> 0,
+  setPaddrLo: (lo: number, _hi: number, paLo: number, _paHi: number, _level: number): number =>
+    ((lo & ~ADDR_LO) | (paLo & ADDR_LO)) >>> 0,
+  setPaddrHi: (_lo: number, hi: number, _paLo: number, paHi: number, _level: number): number =>
+    ((hi & ~ADDR_HI) | (paHi & ADDR_HI)) >>> 0,
+});
+
+const ADDR_MASK = 0x000f_ffff_ffff_f000n;
+
+function lo32(v: bigint): number {
+  return Number(v & 0xffffffffn);
+}
+function hi32(v: bigint): number {
+  return Number((v >> 32n) & 0xffffffffn);
+}
+function join(lo: number, hi: number): bigint {
+  return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+}
+
+/**
+ * The x86_64 entry codec, bit-identical to the crate's `X64PTE`: MappingFlags map to P, R/W, U/S, XD
+ * and (for DEVICE or UNCACHED) PCD | PWT; table entries are P | R/W | U/S so that the leaf decides.
+ *
+ * @example
+ * X64PTE.newPage(0x1000n, MappingFlags.READ | MappingFlags.WRITE, false) // 0x8000000000001003n
+ */
+export const X64PTE: GenericPTE & { readonly words: PTEWords } = Object.freeze({
+  newPage(paddr: PhysAddr, flags: MappingFlags, isHuge: boolean): bigint {
+    const pa = paddr & ADDR_MASK;
+    return join(attrLo(flags, isHuge), attrHi(flags)) | pa;
+  },
+  newTable(paddr: PhysAddr): bigint {
+    return (paddr & ADDR_MASK) | PTF.PRESENT | PTF.WRITABLE | PTF.USER_ACCESSIBLE;
+  },
+  paddr(bits: bigint): PhysAddr {
+    return bits & ADDR_MASK;
+  },
+  flags(bits: bigint): MappingFlags {
+    return decodeFlags(lo32(bits), hi32(bits));
+  },
+  setPaddr(bits: bigint, paddr: PhysAddr): bigint {
+    return (bits & ~ADDR_MASK) | (paddr & ADDR_MASK);
+  },
+  setFlags(bits: bigint, flags: MappingFlags, isHuge: boolean): bigint {
+    return (bits & ADDR_MASK) | join(attrLo(flags, isHuge), attrHi(flags));
+  },
+  isUnused(bits: bigint): boolean {
+    return bits === 0n;
+  },
+  isPresent(bits: bigint): boolean {
+    return (bits & PTF.PRESENT) !== 0n;
+  },
+  isHuge(bits: bigint): boolean {
+    return (bits & PTF.HUGE_PAGE) !== 0n;
+  },
+  words,
+});

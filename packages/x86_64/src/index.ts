@@ -1,0 +1,53 @@
+import {
+  defineMetaData,
+  type PageTableOptions,
+  PageTable64,
+  PagingError,
+  type PagingHandler,
+  type PagingMetaData,
+} from '@page-table-multiarch/core';
+import { X64PTE } from '@page-table-multiarch/entry/x86_64';
+
+export { PTF, X64PTE } from '@page-table-multiarch/entry/x86_64';
+
+/**
+ * x86_64 4-level paging (Intel SDM Vol. 3A section 4.5): PML4, PDPT, PD, PT of 512 8-byte entries,
+ * 48-bit canonical virtual addresses (bits 63:47 equal), 52-bit physical addresses, leaves of 1 GiB
+ * (PDPTE with PS), 2 MiB (PDE with PS) and 4 KiB.
+ */
+export const X64PagingMetaData: PagingMetaData = defineMetaData({
+  name: 'x86_64',
+  paMaxBits: 52,
+  pageShift: 12,
+  indexBits: [9, 9, 9, 9],
+  entryBytes: 8,
+  leafLevels: [1, 2, 3],
+  vaTopBit: 47,
+  upperHalf: true,
+  signExtend: true,
+});
+
+/**
+ * An x86_64 4-level page table. Without a handler it lives in a fresh PhysicalMemory.
+ *
+ * @example
+ * const table = new X64PageTable();
+ * using cursor = table.cursor();
+ * cursor.map(0xdead_beef_000n, 0x2000n, PageSize.Size4K, MappingFlags.READ | MappingFlags.WRITE);
+ * table.query(0xdead_beef_000n); // { paddr: 0x2000n, flags: 3, size: 4096 }
+ */
+export class X64PageTable extends PageTable64 {
+  constructor(handler?: PagingHandler, options?: PageTableOptions) {
+    super(X64PagingMetaData, X64PTE, handler, options);
+  }
+
+  /** Like the constructor, but returns the PagingError ('NoMemory') instead of throwing it. */
+  static tryNew(handler?: PagingHandler, options?: PageTableOptions): X64PageTable | PagingError {
+    try {
+      return new X64PageTable(handler, options);
+    } catch (err) {
+      if (err instanceof PagingError) return err;
+      throw err;
+    }
+  }
+}

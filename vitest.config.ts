@@ -1,0 +1,22 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+// Tests import the packages by name; they resolve to the TypeScript sources so a test run needs no build.
+const root = fileURLToPath(new URL('.', import.meta.url));
+const alias = [
+  { find: /^@page-table-multiarch\/([^/]+)\/([^/]+)$/, replacement: `${root}packages/$1/src/$2.ts` },
+  { find: /^@page-table-multiarch\/([^/]+)$/, replacement: `${root}packages/$1/src/index.ts` },
+];
+const pkgs = ['core', 'entry', 'x86_64', 'aarch64', 'arm', 'riscv', 'loongarch64'];
+
+export default defineConfig({
+  test: {
+    projects: [
+      ...pkgs.map((name) => ({
+        resolve: { alias },
+        test: { name, root: `${root}packages/${name}`, include: ['test/**/*.test.ts'] },
+      })),
+      { resolve: { alias }, test: { name: 'shared', root: `${root}test`, include: ['**/*.test.ts'] } },
+    ],
+  },
+});
