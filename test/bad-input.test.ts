@@ -1,0 +1,135 @@
+// Bad input, over every table type: each gives its PagingError code, and a failed operation leaves
+// every byte of physical memory and the frame count as they were.
+import { MappingFlags, PageSize, PagingError, PhysicalMemory, type PageTable64 } from '@page-table-multiarch/core';
+import { describe, expect, it } from 'vitest';
+import { ARCHES } from './arches';
+
+const RW = MappingFlags.READ | MappingFlags.WRITE;
+
+function expectUnchanged(mem: PhysicalMemory, fn: () => unknown, code: string): void {
+  const before = mem.bytes().slice();
+  const frames = mem.framesInUse;
+  let err: unknown;
+  try {
+    fn();
+  } catch (e) {
+    err = e;
+  }
+  expect(err, `expected PagingError ${code}`).toBeInstanceOf(PagingError);
+  expect((err as PagingError).code).toBe(code);
+  expect(Buffer.compare(mem.bytes(), before), `memory changed by a failed operation (${code})`).toBe(0);
+  expect(mem.framesInUse).toBe(frames);
+}
+
+describe.each(ARCHES.map((a) => [a.name, a] as const))('bad input: %s', (_name, arch) => {
+  const page = arch.meta.levelSize[arch.meta.levels - 1]!;
+  const huge = arch.meta.leafLevels.length > 1 ? arch.meta.levelSize[arch.meta.leafLevels[arch.meta.leafLevels.length - 2]!]! : 0;
+  const setup = (frames = 64): [PhysicalMemory, PageTable64] => {
+    const mem = new PhysicalMemory({ size: frames * 4096, base: arch.memBase });
+    const table = arch.create(mem);
+    table.cursor().map(0x40_0000n, 0x40_0000n, page as PageSize, RW);
+    return [mem, table];
+  };
+
+  it('misaligned vaddr or paddr for a huge page: NotAligned', () => {
+    if (huge === 0) return;
+    const [mem, table] = setup();
+    const c = table.cursor();
+    expectUnchanged(mem, () => c.map(BigInt(huge) + BigInt(page), 0n, huge as PageSize, RW), 'NotAligned');
+    expectUnchanged(mem, () => c.map(BigInt(huge) * 2n, BigInt(page), huge as PageSize, RW), 'NotAligned');
+    expectUnchanged(mem, () => c.map(0x1001n, 0x1000n, page as PageSize, RW), 'NotAligned');
+  });
+
+  it('a virtual address outside the address space: InvalidAddress', () => {
+    if (arch.invalidVa === undefined) return;
+    const [mem, table] = setup();
+    const c = table.cursor();
+    expectUnchanged(mem, () => c.map(arch.invalidVa!, 0x1000n, page as PageSize, RW), 'InvalidAddress');
+    expectUnchanged(mem, () => table.query(arch.invalidVa!), 'InvalidAddress');
+    expectUnchanged(mem, () => c.unmap(arch.invalidVa!), 'InvalidAddress');
+    expectUnchanged(mem, () => c.mapRegion(arch.invalidVa! - 0x1000n, 0n, 0x2000n, RW, false), 'InvalidAddress');
+    expectUnchanged(mem, () => c.map(-4096, 0, page as PageSize, RW), 'InvalidAddress');
+    expectUnchanged(mem, () => c.map(4096.5, 0, page as PageSize, RW), 'InvalidAddress');
+    expectUnchanged(mem, () => c.map(1n << 64n, 0n, page as PageSize, RW), 'InvalidAddress');
+  });
+
+  it('a physical address beyond the format: InvalidAddress', () => {
+    const [mem, table] = setup();
+    const c = table.cursor();
+    const tooHigh = 1n << BigInt(arch.meta.paMaxBits);
+    if (tooHigh < 1n << 64n) {
+      expectUnchanged(mem, () => c.map(0x80_0000n, tooHigh, page as PageSize, RW), 'InvalidAddress');
+      expectUnchanged(mem, () => c.remap(0x40_0000n, tooHigh, RW), 'InvalidAddress');
+      expectUnchanged(mem, () => c.mapRegion(0x80_0000n, tooHigh - 0x1000n, 0x2000n, RW, false), 'InvalidAddress');
+    }
+  });
+
+  it('map over an existing mapping: AlreadyMapped; under a huge page: MappedToHugePage', () => {
+    const [mem, table] = setup();
+    const c = table.cursor();
+    expectUnchanged(mem, () => c.map(0x40_0000n, 0x9000n, page as PageSize, RW), 'AlreadyMapped');
+    if (huge !== 0) {
+      expectUnchanged(mem, () => c.map((0x40_0000n / BigInt(huge)) * BigInt(huge), 0n, huge as PageSize, RW), 'AlreadyMapped');
+      c.map(BigInt(huge) * 4n, 0n, huge as PageSize, RW);
+      expectUnchanged(mem, () => c.map(BigInt(huge) * 4n + BigInt(page), 0n, page as PageSize, RW), 'MappedToHugePage');
+      expectUnchanged(mem, () => c.unmap(BigInt(huge) * 4n + BigInt(page)), 'NotAligned');
+    }
+  });
+
+  it('unmap, protect, remap and query of a hole: NotMapped', () => {
+    const [mem, table] = setup();
+    const c = table.cursor();
+    expectUnchanged(mem, () => c.unmap(0x41_0000n), 'NotMapped');
+    expectUnchanged(mem, () => c.unmap(0x4000_0000n), 'NotMapped');
+    expectUnchanged(mem, () => c.protect(0x41_0000n, RW), 'NotMapped');
+    expectUnchanged(mem, () => c.remap(0x41_0000n, 0n, RW), 'NotMapped');
+    expectUnchanged(mem, () => table.query(0x41_0000n), 'NotMapped');
+  });
+
+  it('empty flags: InvalidFlags; flags that are not a MappingFlags set: TypeError', () => {
+    const [mem, table] = setup();
+    const c = table.cursor();
+    expectUnchanged(mem, () => c.map(0x80_0000n, 0n, page as PageSize, 0), 'InvalidFlags');
+    expectUnchanged(mem, () => c.protect(0x40_0000n, 0), 'InvalidFlags');
+    expectUnchanged(mem, () => c.mapRegion(0x80_0000n, 0n, 0x2000n, 0, false), 'InvalidFlags');
+    expect(() => c.map(0x80_0000n, 0n, page as PageSize, 64)).toThrow(TypeError);
+  });
+
+  it('an unsupported page size: UnsupportedPageSize', () => {
+    const [mem, table] = setup();
+    expectUnchanged(mem, () => table.cursor().map(0n, 0n, 0x8000 as PageSize, RW), 'UnsupportedPageSize');
+  });
+
+  it('running out of frames while mapping: NoMemory, nothing written, no frame kept', () => {
+    // Room for the root and one more table: a map that needs several new tables must fail whole.
+    const mem = new PhysicalMemory({ size: 2 * 4096, base: arch.memBase });
+    const table = arch.create(mem);
+    const c = table.cursor();
+    if (arch.meta.levels > 2) {
+      expectUnchanged(mem, () => c.map(0x40_0000n, 0x1000n, page as PageSize, RW), 'NoMemory');
+      expectUnchanged(mem, () => c.mapRegion(0x40_0000n, 0x1000n, 0x4000n, RW, false), 'NoMemory');
+    }
+    table.destroy();
+    expect(mem.framesInUse).toBe(0);
+  });
+
+  it('mapRegion that hits an existing mapping half-way: AlreadyMapped, all or nothing', () => {
+    const [mem, table] = setup(256);
+    const c = table.cursor();
+    // maps 0x3f_0000.. up to 0x40_0000, which is taken; the first 16 pages and the table made for them are undone
+    expectUnchanged(mem, () => c.mapRegion(0x3f_0000n, 0n, 0x11000n, RW, true), 'AlreadyMapped');
+    expect([...table.mappings()].length).toBe(1);
+  });
+
+  it('use after destroy: Destroyed, and destroy frees every frame', () => {
+    const [mem, table] = setup();
+    const c = table.cursor();
+    table.destroy();
+    expect(mem.framesInUse).toBe(0);
+    for (const fn of [() => table.query(0x40_0000n), () => c.map(0n, 0n, page as PageSize, RW), () => c.unmap(0x40_0000n), () => table.cursor(), () => table.walk(1)]) {
+      expect(fn).toThrowError(expect.objectContaining({ code: 'Destroyed' }));
+    }
+    table.destroy();
+    expect(mem.framesInUse).toBe(0);
+  });
+});

@@ -1,0 +1,175 @@
+// One model-based suite over every table type in test/arches/: random sequences of every cursor
+// operation, checked after each step against a plain model, with memory compared byte for byte
+// whenever an operation fails, and no frame left after destroy().
+import { MappingFlags, PagingError, PhysicalMemory, type PageTable64 } from '@page-table-multiarch/core';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { ARCHES } from './arches';
+import type { ArchCase } from './support/arch-case';
+import { Model, type Outcome } from './support/model';
+
+type Op =
+  | { kind: 'map'; w: number; off: number; lvl: number; pa: number; flags: number; skew: boolean }
+  | { kind: 'unmap' | 'query'; w: number; off: number; lvl: number; pick: number }
+  | { kind: 'protect'; w: number; off: number; lvl: number; pick: number; flags: number }
+  | { kind: 'remap'; w: number; off: number; lvl: number; pick: number; pa: number; flags: number }
+  | { kind: 'mapRegion'; w: number; off: number; lvl: number; pages: number; pa: number; flags: number; huge: boolean }
+  | { kind: 'unmapRegion' | 'protectRegion'; w: number; off: number; lvl: number; pages: number; flags: number };
+
+const flagsArb = fc.integer({ min: 1, max: 63 });
+// Addresses cluster around a few anchors so that pages of every size collide and overlap often.
+const base = { w: fc.nat(7), a: fc.nat(3), off: fc.nat(15), lvl: fc.nat(7) };
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 5, arbitrary: fc.record({ kind: fc.constant('map' as const), ...base, pa: fc.nat(), flags: flagsArb, skew: fc.boolean() }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constantFrom('unmap' as const, 'query' as const), ...base, pick: fc.nat() }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('protect' as const), ...base, pick: fc.nat(), flags: flagsArb }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('remap' as const), ...base, pick: fc.nat(), pa: fc.nat(), flags: flagsArb }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ kind: fc.constant('mapRegion' as const), ...base, pages: fc.integer({ min: 1, max: 1200 }), pa: fc.nat(), flags: flagsArb, huge: fc.boolean() }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({ kind: fc.constantFrom('unmapRegion' as const, 'protectRegion' as const), ...base, pages: fc.integer({ min: 1, max: 2048 }), flags: flagsArb }),
+  },
+);
+
+function outcome<T>(fn: () => T): Outcome<T> {
+  try {
+    return { ok: true, value: fn() };
+  } catch (err) {
+    if (err instanceof PagingError) return { ok: false, code: err.code };
+    throw err;
+  }
+}
+
+function runCase(arch: ArchCase, ops: Op[]): void {
+  const mem = new PhysicalMemory({ size: 4 << 20, base: arch.memBase });
+  const table: PageTable64 = arch.create(mem);
+  const model = new Model(arch.meta, arch.pte);
+  const leafSizes = arch.meta.leafLevels.map((l) => BigInt(arch.meta.levelSize[l]!));
+  const paBits = BigInt(arch.paBits ?? Math.min(arch.meta.paMaxBits, 40));
+  const page = BigInt(arch.meta.levelSize[arch.meta.levels - 1]!);
+  const cursor = table.cursor();
+  const biggest = leafSizes[0]!;
+  const addr = (op: { w: number; a: number; off: number; lvl: number }) => {
+    const win = arch.windows[op.w % arch.windows.length]!;
+    const size = leafSizes[op.lvl % leafSizes.length]!;
+    const slots = win.size / size;
+    const anchor = (BigInt(op.a) % (win.size / biggest)) * (biggest / size);
+    return { va: win.base + ((anchor + BigInt(op.off)) % slots) * size, size };
+  };
+  const pickVa = (op: { w: number; a: number; off: number; lvl: number; pick: number }) => {
+    const pages = model.sorted();
+    if (pages.length > 0 && op.pick % 4 !== 0) {
+      const p = pages[op.pick % pages.length]!;
+      // back to the window's form (upper-half windows are sign-extended / all-ones)
+      const win = arch.windows.find((w) => (w.base & model.mask) <= p.va && p.va < (w.base & model.mask) + w.size)!;
+      return win.base + (p.va - (win.base & model.mask));
+    }
+    return addr(op).va;
+  };
+  const paFor = (n: number, size: bigint) => ((BigInt(n) * 0x9e37_79b9n * page) % (1n << paBits)) / size * size;
+
+  for (const op of ops) {
+    const before = mem.bytes().slice();
+    const framesBefore = mem.framesInUse;
+    let got: Outcome<unknown>;
+    let want: Outcome<unknown>;
+    switch (op.kind) {
+      case 'map': {
+        const { va, size } = addr(op);
+        const skewed = op.skew && size > page ? va + page : va;
+        const pa = paFor(op.pa, size);
+        want = model.map(skewed, pa, size, op.flags);
+        got = outcome(() => cursor.map(skewed, pa, Number(size) as never, op.flags));
+        break;
+      }
+      case 'query': {
+        const va = pickVa(op) + BigInt(op.off % 4096);
+        const p = model.containing(va & model.mask);
+        want = p ? { ok: true, value: { paddr: p.pa + ((va & model.mask) - p.va), flags: p.flags, size: Number(p.size) } } : { ok: false, code: 'NotMapped' };
+        got = outcome(() => table.query(va));
+        break;
+      }
+      case 'unmap': {
+        const va = pickVa(op);
+        const r = model.unmap(va);
+        want = r.ok ? { ok: true, value: { paddr: r.value.pa, flags: r.value.flags, size: Number(r.value.size) } } : r;
+        got = outcome(() => cursor.unmap(va));
+        break;
+      }
+      case 'protect': {
+        const va = pickVa(op);
+        const r = model.protect(va, op.flags);
+        want = r.ok ? { ok: true, value: Number(r.value) } : r;
+        got = outcome(() => cursor.protect(va, op.flags));
+        break;
+      }
+      case 'remap': {
+        const va = pickVa(op);
+        const p = model.containing(va & model.mask);
+        const pa = paFor(op.pa, p ? p.size : page);
+        const r = model.remap(va, pa, op.flags);
+        want = r.ok ? { ok: true, value: Number(r.value) } : r;
+        got = outcome(() => cursor.remap(va, pa, op.flags));
+        break;
+      }
+      case 'mapRegion': {
+        const { va } = addr({ ...op, lvl: arch.meta.leafLevels.length - 1 });
+        const win = arch.windows[op.w % arch.windows.length]!;
+        const size = BigInt(op.pages) * page;
+        if (va + size > win.base + win.size) continue;
+        const pa = paFor(op.pa, page);
+        want = model.mapRegion(va, pa, size, op.flags, op.huge);
+        got = outcome(() => cursor.mapRegion(va, pa, size, op.flags, op.huge));
+        break;
+      }
+      case 'unmapRegion':
+      case 'protectRegion': {
+        const { va } = addr({ ...op, lvl: op.lvl });
+        const win = arch.windows[op.w % arch.windows.length]!;
+        const size = BigInt(op.pages) * page * (op.pages % 3 === 0 ? 512n : 1n);
+        const end = va + size > win.base + win.size ? win.base + win.size : va + size;
+        want = op.kind === 'unmapRegion' ? model.unmapRegion(va, end - va) : model.protectRegion(va, end - va, op.flags);
+        got = outcome(() => (op.kind === 'unmapRegion' ? cursor.unmapRegion(va, end - va) : cursor.protectRegion(va, end - va, op.flags)));
+        break;
+      }
+    }
+    expect(got, `${arch.name} ${JSON.stringify(op)}`).toEqual(want);
+    if (!got.ok) {
+      expect(Buffer.compare(mem.bytes(), before), `${op.kind} failed with ${got.code} and changed memory`).toBe(0);
+      expect(mem.framesInUse).toBe(framesBefore);
+    }
+    const listed = [...table.mappings()].map((m) => ({ va: m.vaddr & model.mask, pa: m.paddr, size: BigInt(m.size), flags: m.flags }));
+    expect(listed).toEqual(model.sorted().map(({ va, pa, size, flags }) => ({ va, pa, size, flags })));
+  }
+  cursor.flush();
+  expect(table.tableCount()).toBe(mem.framesInUse);
+  table.destroy();
+  expect(mem.framesInUse).toBe(0);
+  expect(() => table.query(0)).toThrowError(expect.objectContaining({ code: 'Destroyed' }));
+}
+
+describe.each(ARCHES.map((a) => [a.name, a] as const))('model-based conformance: %s', (_name, arch) => {
+  it('agrees with the model after every step and frees every frame', () => {
+    fc.assert(
+      fc.property(fc.array(opArb, { minLength: 1, maxLength: 40 }), (ops) => runCase(arch, ops)),
+      { numRuns: Number(process.env.PT_MODEL_RUNS ?? 60) },
+    );
+  });
+
+  it('lists sign-extended (or all-ones) upper-half addresses exactly as mapped', () => {
+    const mem = new PhysicalMemory({ size: 1 << 20, base: arch.memBase });
+    const table = arch.create(mem);
+    const cursor = table.cursor();
+    const page = BigInt(arch.meta.levelSize[arch.meta.levels - 1]!);
+    const top = arch.windows[arch.windows.length - 1]!;
+    const va = top.base + top.size - page;
+    cursor.map(va, page * 3n, Number(page) as never, MappingFlags.READ);
+    const [m] = [...table.mappings()];
+    if (arch.meta.signExtend) expect(m?.vaddr).toBe(va);
+    expect(table.query(va + 5n).paddr).toBe(page * 3n + 5n);
+    table.destroy();
+  });
+});
