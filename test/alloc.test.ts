@@ -37,7 +37,7 @@ describe.each(ARCHES.map((a) => [a.name, a] as const))('alloc test: %s', (_name,
     }
     expect(maps).toBeGreaterThan(1400);
     for (const va of pages) expect(table.query(va).size).toBe(PageSize.Size4K);
-    expect(mem.framesInUse).toBe(table.tableCount());
+    expect(mem.framesInUse).toBe(table.frameCount());
     table.destroy();
     expect(mem.framesInUse, 'some frames were not deallocated').toBe(0);
   });

@@ -9,12 +9,12 @@ import type { ArchCase } from './support/arch-case';
 import { Model, type Outcome } from './support/model';
 
 type Op =
-  | { kind: 'map'; w: number; off: number; lvl: number; pa: number; flags: number; skew: boolean }
-  | { kind: 'unmap' | 'query'; w: number; off: number; lvl: number; pick: number }
-  | { kind: 'protect'; w: number; off: number; lvl: number; pick: number; flags: number }
-  | { kind: 'remap'; w: number; off: number; lvl: number; pick: number; pa: number; flags: number }
-  | { kind: 'mapRegion'; w: number; off: number; lvl: number; pages: number; pa: number; flags: number; huge: boolean }
-  | { kind: 'unmapRegion' | 'protectRegion'; w: number; off: number; lvl: number; pages: number; flags: number };
+  | { kind: 'map'; w: number; a: number; off: number; lvl: number; pa: number; flags: number; skew: boolean }
+  | { kind: 'unmap' | 'query'; w: number; a: number; off: number; lvl: number; pick: number }
+  | { kind: 'protect'; w: number; a: number; off: number; lvl: number; pick: number; flags: number }
+  | { kind: 'remap'; w: number; a: number; off: number; lvl: number; pick: number; pa: number; flags: number }
+  | { kind: 'mapRegion'; w: number; a: number; off: number; lvl: number; pages: number; pa: number; flags: number; huge: boolean }
+  | { kind: 'unmapRegion' | 'protectRegion'; w: number; a: number; off: number; lvl: number; pages: number; flags: number };
 
 const flagsArb = fc.integer({ min: 1, max: 63 });
 // Addresses cluster around a few anchors so that pages of every size collide and overlap often.
@@ -145,7 +145,7 @@ function runCase(arch: ArchCase, ops: Op[]): void {
     expect(listed).toEqual(model.sorted().map(({ va, pa, size, flags }) => ({ va, pa, size, flags })));
   }
   cursor.flush();
-  expect(table.tableCount()).toBe(mem.framesInUse);
+  expect(table.frameCount()).toBe(mem.framesInUse);
   table.destroy();
   expect(mem.framesInUse).toBe(0);
   expect(() => table.query(0)).toThrowError(expect.objectContaining({ code: 'Destroyed' }));

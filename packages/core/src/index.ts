@@ -22,4 +22,5 @@ export {
   PageTable64Cursor,
   type WalkCallback,
 } from './page-table64';
+export { PageTable32, PageTable32Cursor } from './page-table32';
 export { bitsToWords, wordsOf, wordsToBits } from './words';

@@ -224,10 +224,16 @@ export class PageTable64 {
     }
   }
 
-  /** Number of table frames reachable from the root and owned by this table (root included). */
+  /** Number of tables reachable from the root and owned by this table (root included). */
   tableCount(): number {
     this._live('tableCount');
-    return this._countRec(this._rootIdx, 0);
+    return this._countRec(this._rootIdx, 0, false);
+  }
+
+  /** Number of 4 KiB frames those tables occupy (tables smaller than a frame share frames). */
+  frameCount(): number {
+    this._live('frameCount');
+    return this._countRec(this._rootIdx, 0, true) + this._slabs.size;
   }
 
   /** A cursor to modify the table; its pending TLB invalidations go out on flush() or dispose. */
@@ -386,32 +392,82 @@ export class PageTable64 {
   /** @internal */ _newHi = 0;
 
   /**
+   * @internal Frames shared by tables smaller than a frame (ARMv7 L2 tables are 1 KiB): frame word
+   * index -> its physical address and a bit mask of the slots in use. A frame goes back to the handler
+   * when its last table is freed. Free slots are kept zero.
+   */
+  readonly _slabs: Map<number, { lo: number; hi: number; used: number }> = new Map();
+
+  /**
    * @internal Allocates and zeroes a table for level l; returns its word index (its physical address in
    * _newLo/_newHi), or -1 when the handler has no frame.
    */
   _allocTable(l: number, op: string): number {
     const bytes = this.meta.tableBytes[l]!;
+    const words = this._tableWords[l]!;
+    if (bytes < 4096) return this._allocSlot(words, op);
     const frames = Math.ceil(bytes / 4096);
     const align = Math.max(4096, bytes);
+    const t = this._allocFrames(frames, align, words, op);
+    if (t >= 0) this.handler.words.fill(0, t, t + words);
+    return t;
+  }
+
+  /** @internal frames from the handler, checked to be usable; word index or -1 */
+  _allocFrames(frames: number, align: number, words: number, op: string): number {
     const pa = this.handler.allocFrames(frames, align);
     if (pa === null) return -1;
     splitAddr(pa, op, 'frame');
     const lo = PAIR[0]!;
     const hi = PAIR[1]!;
     const t = this.handler.wordIndex(lo, hi);
-    if (t < 0 || t + this._tableWords[l]! > this.handler.words.length || !this._paOk(lo, hi) || lo % align !== 0) {
+    if (t < 0 || t + words > this.handler.words.length || !this._paOk(lo, hi) || lo % align !== 0) {
       this.handler.deallocFrames(pa, frames);
       throw new RangeError(`${op}: the handler returned frame ${hex(pa)}, which is unaligned, unreachable or too high for ${this.meta.name}`);
     }
-    this.handler.words.fill(0, t, t + this._tableWords[l]!);
     this._newLo = lo;
     this._newHi = hi;
     return t;
   }
 
-  /** @internal returns a level-l table's frames to the handler */
+  /** @internal a table of `words` words (< one frame) in a shared frame */
+  _allocSlot(words: number, op: string): number {
+    const slots = 1024 / words;
+    const full = slots >= 32 ? 0xffffffff : (1 << slots) - 1;
+    for (const [frame, slab] of this._slabs) {
+      if (slab.used === full) continue;
+      let k = 0;
+      while ((slab.used >>> k) & 1) k++;
+      slab.used = (slab.used | (1 << k)) >>> 0;
+      this._newLo = slab.lo + k * words * 4;
+      this._newHi = slab.hi;
+      return frame + k * words;
+    }
+    const t = this._allocFrames(1, 4096, 1024, op);
+    if (t < 0) return -1;
+    this.handler.words.fill(0, t, t + 1024);
+    this._slabs.set(t, { lo: this._newLo, hi: this._newHi, used: 1 });
+    return t;
+  }
+
+  /** @internal returns a level-l table (at physical lo, hi) to the handler, or its slot to its frame */
   _freeFrames(lo: number, hi: number, l: number): void {
-    this.handler.deallocFrames(joinAddr(lo, hi), Math.ceil(this.meta.tableBytes[l]! / 4096));
+    const bytes = this.meta.tableBytes[l]!;
+    if (bytes < 4096) {
+      const t = this.handler.wordIndex(lo, hi);
+      const frame = t - (t % 1024);
+      const slab = this._slabs.get(frame);
+      if (slab === undefined) return;
+      const words = this._tableWords[l]!;
+      this.handler.words.fill(0, t, t + words);
+      slab.used = (slab.used & ~(1 << ((t - frame) / words))) >>> 0;
+      if (slab.used === 0) {
+        this._slabs.delete(frame);
+        this.handler.deallocFrames(joinAddr(slab.lo, slab.hi), 1);
+      }
+      return;
+    }
+    this.handler.deallocFrames(joinAddr(lo, hi), Math.ceil(bytes / 4096));
   }
 
   /** @internal frees the table that entry (lo, hi) at level l points to, and everything below it */
@@ -436,8 +492,9 @@ export class PageTable64 {
   }
 
   /** @internal */
-  _countRec(t: number, l: number): number {
-    let count = 1;
+  _countRec(t: number, l: number, frames: boolean): number {
+    const bytes = this.meta.tableBytes[l]!;
+    let count = frames ? (bytes < 4096 ? 0 : Math.ceil(bytes / 4096)) : 1;
     if (l === this._last) return count;
     const w = this.handler.words;
     const c = this._w;
@@ -449,7 +506,7 @@ export class PageTable64 {
       const hi = this._ew === 2 ? w[e + 1]! : 0;
       if (!c.isPresent(lo, hi, l) || c.isHuge(lo, hi, l)) continue;
       const child = this._child(lo, hi, l);
-      if (child >= 0) count += this._countRec(child, l + 1);
+      if (child >= 0) count += this._countRec(child, l + 1, frames);
     }
     return count;
   }

@@ -38,5 +38,5 @@ for (const m of table.mappings()) {
   console.log(`  ${hex(m.vaddr).padStart(18)}-${hex(end).padStart(18)} ${hex(m.paddr).padStart(14)} ${formatPageSize(m.size).padStart(3)} ${shortFlags(m.flags)}`);
   count++;
 }
-console.log(`${count} mappings, ${table.tableCount()} table frames used (${memory.framesInUse} frames allocated)`);
+console.log(`${count} mappings, ${table.tableCount()} tables in ${table.frameCount()} frames (${memory.framesInUse} frames allocated)`);
 table.destroy();
