@@ -1,6 +1,6 @@
 // Bad input, over every table type: each gives its PagingError code, and a failed operation leaves
 // every byte of physical memory and the frame count as they were.
-import { MappingFlags, PageSize, PagingError, PhysicalMemory, type PageTable64 } from '@page-table-multiarch/core';
+import { MappingFlags, type PageSize, PagingError, PhysicalMemory, type PageTable64 } from '@page-table-multiarch/core';
 import { describe, expect, it } from 'vitest';
 import { ARCHES } from './arches';
 
