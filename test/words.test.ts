@@ -18,7 +18,10 @@ describe.each(CODECS.map((c) => [`${c.type}/${c.variant}`, c] as const))('words 
         expect(w.isPresent(lo, hi, l)).toBe(pte.isPresent(bits, l));
         expect(w.flags(lo, hi, l)).toBe(pte.flags(bits, l));
         expect(wordsToBits(w.paddrLo(lo, hi, l), w.paddrHi(lo, hi, l))).toBe(pte.paddr(bits, l));
-        if (pte.isPresent(bits, l)) expect(w.isHuge(lo, hi, l)).toBe(pte.isHuge(bits, l));
+        if (pte.isPresent(bits, l)) {
+          expect(w.isHuge(lo, hi, l)).toBe(pte.isHuge(bits, l));
+          expect(w.leafShift(lo, hi, l)).toBe(pte.leafShift ? pte.leafShift(bits, l) : -1);
+        }
       }),
       { numRuns: 2000 },
     );

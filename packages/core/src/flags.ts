@@ -62,13 +62,19 @@ export function shortFlags(flags: MappingFlags): string {
  */
 export const PageSize: {
   readonly Size4K: 0x1000;
+  readonly Size64K: 0x1_0000;
   readonly Size1M: 0x10_0000;
   readonly Size2M: 0x20_0000;
+  readonly Size16M: 0x100_0000;
   readonly Size1G: 0x4000_0000;
 } = Object.freeze({
   Size4K: 0x1000,
+  /** ARMv7 large page (read from memory). */
+  Size64K: 0x1_0000,
   Size1M: 0x10_0000,
   Size2M: 0x20_0000,
+  /** ARMv7 supersection (read from memory). */
+  Size16M: 0x100_0000,
   Size1G: 0x4000_0000,
 } as const);
 
@@ -82,6 +88,7 @@ export function isHugePageSize(size: PageSize): boolean {
 
 /** Human form of a page size: `4K`, `2M`, `1G`. */
 export function formatPageSize(size: number): string {
+  if (size >= 2 ** 40 && size % 2 ** 40 === 0) return `${size / 2 ** 40}T`;
   if (size >= 0x4000_0000 && size % 0x4000_0000 === 0) return `${size / 0x4000_0000}G`;
   if (size >= 0x10_0000 && size % 0x10_0000 === 0) return `${size / 0x10_0000}M`;
   return `${size / 0x400}K`;

@@ -32,6 +32,11 @@ export interface GenericPTE {
   /** For a present entry above the last level: whether it maps a block (huge page) instead of a table. */
   isHuge(bits: bigint, level?: number): boolean;
   /**
+   * Optional: log2 of the bytes a present leaf maps when that differs from its level's size (an ARMv7
+   * 16 MiB supersection or 64 KiB large page, stored as 16 identical entries); -1 or absent otherwise.
+   */
+  leafShift?(bits: bigint, level?: number): number;
+  /**
    * Optional word-level form of the same codec, used by the tables on their hot paths. When it is
    * absent the tables derive one from the bigint methods (correct, slower).
    */
@@ -58,6 +63,8 @@ export interface PTEWords {
   setFlagsHi(lo: number, hi: number, flags: MappingFlags, isHuge: boolean, level: number): number;
   setPaddrLo(lo: number, hi: number, paLo: number, paHi: number, level: number): number;
   setPaddrHi(lo: number, hi: number, paLo: number, paHi: number, level: number): number;
+  /** log2 of the bytes a present leaf maps when it differs from the level's page size, else -1. */
+  leafShift(lo: number, hi: number, level: number): number;
 }
 
 /**

@@ -156,8 +156,9 @@ export class PageTable64 {
     const l = this._eLvl;
     const lo = w[i]!;
     const hi = this._ew === 2 ? w[i + 1]! : 0;
-    this._leafPa(lo, hi, l, vaLo, vaHi);
-    return { paddr: joinAddr(OUT[0]!, OUT[1]!), flags: this._w.flags(lo, hi, l), size: this.meta.levelSize[l] as PageSize };
+    const s = this._leafShift(lo, hi, l);
+    this._leafPa(lo, hi, l, s, vaLo, vaHi);
+    return { paddr: joinAddr(OUT[0]!, OUT[1]!), flags: this._w.flags(lo, hi, l), size: 2 ** s as PageSize };
   }
 
   /**
@@ -204,11 +205,14 @@ export class PageTable64 {
       const vLo = OUT[0]!;
       const vHi = OUT[1]!;
       if (l === this._last || c.isHuge(lo, hi, l)) {
-        this._leafPa(lo, hi, l, vLo, vHi);
+        const s = this._leafShift(lo, hi, l);
+        // a leaf stored as several identical entries is listed once, at its first entry
+        if (s !== this._shift[l] && !isAligned(vLo, vHi, s)) continue;
+        this._leafPa(lo, hi, l, s, vLo, vHi);
         yield {
           vaddr: this._outVa(vLo, vHi),
           paddr: joinAddr(OUT[0]!, OUT[1]!),
-          size: this.meta.levelSize[l] as PageSize,
+          size: 2 ** s as PageSize,
           flags: c.flags(lo, hi, l),
           level: l,
           bits: wordsToBits(lo, hi),
@@ -352,12 +356,20 @@ export class PageTable64 {
     throw new PagingError('NotMapped', `${op}: ${va} is not mapped`);
   }
 
-  /** @internal physical address that (vaLo, vaHi) maps to through the leaf (lo, hi) at level l, into OUT */
-  _leafPa(lo: number, hi: number, l: number, vaLo: number, vaHi: number): void {
+  /** @internal log2 of the bytes the present leaf (lo, hi) at level l maps */
+  _leafShift(lo: number, hi: number, l: number): number {
+    const s = this._w.leafShift(lo, hi, l);
+    return s < 0 ? this._shift[l]! : s;
+  }
+
+  /**
+   * @internal physical address that (vaLo, vaHi) maps to through a present leaf (lo, hi) that maps
+   * 2^s bytes, into OUT
+   */
+  _leafPa(lo: number, hi: number, l: number, s: number, vaLo: number, vaHi: number): void {
     const c = this._w;
     const aLo = c.paddrLo(lo, hi, l);
     const aHi = c.paddrHi(lo, hi, l);
-    const s = this._shift[l]!;
     if (s < 32) {
       const m = 2 ** s - 1;
       OUT[0] = ((aLo & ~m) | (vaLo & m)) >>> 0;
@@ -925,6 +937,15 @@ export class PageTable64Cursor {
     if (r !== FOUND) t._lookupError(r, op, vaLo, vaHi);
     const l = t._eLvl;
     const s = t._shift[l]!;
+    const e = t._eIdx;
+    const w = t.handler.words;
+    const ls = t._leafShift(w[e]!, t._ew === 2 ? w[e + 1]! : 0, l);
+    if (ls !== s) {
+      throw new PagingError(
+        'UnsupportedPageSize',
+        `${op}: ${hex(joinAddr(vaLo, vaHi))} lies in a ${formatPageSize(2 ** ls)} page stored as repeated entries, which this table reads but does not modify`,
+      );
+    }
     if (!isAligned(vaLo, vaHi, s)) {
       throw new PagingError(
         'NotAligned',
@@ -1123,6 +1144,12 @@ export class PageTable64Cursor {
       const vLo = OUT[0]!;
       const vHi = OUT[1]!;
       if (l === t._last || c.isHuge(lo, hi, l)) {
+        if (mode === CHECK && t._leafShift(lo, hi, l) !== s) {
+          throw new PagingError(
+            'UnsupportedPageSize',
+            `${op}: the ${formatPageSize(2 ** t._leafShift(lo, hi, l))} page at ${hex(t._outVa(vLo, vHi))} is stored as repeated entries, which this table reads but does not modify`,
+          );
+        }
         addPow2(vLo, vHi, s);
         const inside = diff(vLo, vHi, this.rsLo, this.rsHi) >= 0 && diff(this.reLo, this.reHi, OUT[0]!, OUT[1]!) >= 0;
         if (!inside) {

@@ -37,6 +37,7 @@ export function wordsOf(pte: GenericPTE): PTEWords {
       lo32(pte.setPaddr(big(lo, hi), big(paLo, paHi), level)),
     setPaddrHi: (lo: number, hi: number, paLo: number, paHi: number, level: number) =>
       hi32(pte.setPaddr(big(lo, hi), big(paLo, paHi), level)),
+    leafShift: (lo: number, hi: number, level: number) => (pte.leafShift ? pte.leafShift(big(lo, hi), level) : -1),
   });
 }
 

@@ -108,6 +108,8 @@ const words: PTEWords = Object.freeze({
     ((lo & ~ADDR_LO) | (paLo & ADDR_LO)) >>> 0,
   setPaddrHi: (_lo: number, hi: number, _paLo: number, paHi: number, _level: number): number =>
     ((hi & ~ADDR_HI) | (paHi & ADDR_HI)) >>> 0,
+  // every x86 leaf maps exactly its level's size
+  leafShift: (_lo: number, _hi: number, _level: number): number => -1,
 });
 
 const ADDR_MASK = 0x000f_ffff_ffff_f000n;
