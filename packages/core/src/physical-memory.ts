@@ -42,8 +42,10 @@ export class PhysicalMemory implements PagingHandler {
   private readonly frameCount: number;
   /** 1 where a frame is allocated. */
   private readonly used: Uint8Array;
-  /** LIFO stack of freed single frames (may hold stale entries, skipped on pop). */
+  /** LIFO stack of freed single frames (may hold stale entries, skipped on pop); each frame at most once. */
   private readonly freeStack: Int32Array;
+  /** 1 where a frame is in freeStack. */
+  private readonly stacked: Uint8Array;
   private freeTop = 0;
   /** Frames at or above `bump` have never been handed out. */
   private bump = 0;
@@ -67,6 +69,7 @@ export class PhysicalMemory implements PagingHandler {
     this.frameCount = size / FRAME;
     this.used = new Uint8Array(this.frameCount);
     this.freeStack = new Int32Array(this.frameCount);
+    this.stacked = new Uint8Array(this.frameCount);
   }
 
   /** Frames currently allocated (for leak checks). */
@@ -90,7 +93,7 @@ export class PhysicalMemory implements PagingHandler {
       throw new RangeError(`allocFrames: align ${align} is not a power of two >= 4096`);
     }
     let f = -1;
-    if (count === 1 && this.frameAligned(0, align)) {
+    if (count === 1 && align === FRAME) {
       f = this.popSingle();
     } else {
       f = this.findRun(count, align);
@@ -99,7 +102,8 @@ export class PhysicalMemory implements PagingHandler {
     const end = f + count;
     for (let i = f; i < end; i++) this.used[i] = 1;
     if (end > this.bump) {
-      for (let i = this.bump; i < f; i++) this.freeStack[this.freeTop++] = i;
+      // frames skipped to reach an alignment become free singles, lowest on top
+      for (let i = f - 1; i >= this.bump; i--) this.pushFree(i);
       this.bump = end;
     }
     this.inUse += count;
@@ -117,7 +121,7 @@ export class PhysicalMemory implements PagingHandler {
     for (let i = f; i < f + count; i++) {
       this.used[i] = 0;
       this.words.fill(0, i * FRAME_WORDS, (i + 1) * FRAME_WORDS);
-      this.freeStack[this.freeTop++] = i;
+      this.pushFree(i);
     }
     this.inUse -= count;
   }
@@ -135,7 +139,7 @@ export class PhysicalMemory implements PagingHandler {
     }
     for (let i = start; i < start + count; i++) this.used[i] = 1;
     if (start + count > this.bump) {
-      for (let i = this.bump; i < start; i++) this.freeStack[this.freeTop++] = i;
+      for (let i = start - 1; i >= this.bump; i--) this.pushFree(i);
       this.bump = start + count;
     }
     this.inUse += count;
@@ -227,9 +231,16 @@ export class PhysicalMemory implements PagingHandler {
     return (this.baseLo + f * FRAME) % align === 0;
   }
 
+  private pushFree(f: number): void {
+    if (this.stacked[f] === 1) return;
+    this.stacked[f] = 1;
+    this.freeStack[this.freeTop++] = f;
+  }
+
   private popSingle(): number {
     while (this.freeTop > 0) {
       const f = this.freeStack[--this.freeTop]!;
+      this.stacked[f] = 0;
       if (this.used[f] === 0) return f;
     }
     return this.bump < this.frameCount ? this.bump : -1;

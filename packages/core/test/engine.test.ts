@@ -1,0 +1,160 @@
+// Engine behaviour that the model-based suite does not observe: TLB flush batching, walk order and
+// limits, address parsing at the API edge, metadata checks, and a third-party codec without a word form.
+import {
+  defineMetaData,
+  FLUSH_BATCH,
+  type GenericPTE,
+  MappingFlags,
+  PageSize,
+  PageTable64,
+  PagingError,
+  PhysicalMemory,
+} from '@page-table-multiarch/core';
+import { X64PTE } from '@page-table-multiarch/entry/x86_64';
+import { X64PagingMetaData, X64PageTable } from '@page-table-multiarch/x86_64';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+
+const RW = MappingFlags.READ | MappingFlags.WRITE;
+
+describe('TLB flush requests', () => {
+  it('go to the hook per changed page, sign-extended, up to 32, then one full flush', () => {
+    const calls: (bigint | undefined)[] = [];
+    const table = new X64PageTable(undefined, { flushTlb: (va) => calls.push(va) });
+    const c = table.cursor();
+    c.map(0xffff_8000_0000_0000n, 0n, PageSize.Size4K, RW);
+    c.protect(0xffff_8000_0000_0000n, MappingFlags.READ);
+    expect(calls).toEqual([]);
+    c.flush();
+    expect(calls).toEqual([0xffff_8000_0000_0000n, 0xffff_8000_0000_0000n]);
+    calls.length = 0;
+    c.mapRegion(0x10_0000n, 0x10_0000n, BigInt(FLUSH_BATCH) * 4096n, RW, false);
+    c.flush();
+    expect(calls.length).toBe(FLUSH_BATCH);
+    calls.length = 0;
+    c.mapRegion(0x100_0000n, 0x10_0000n, BigInt(FLUSH_BATCH + 1) * 4096n, RW, false);
+    c.flush();
+    expect(calls).toEqual([undefined]);
+    calls.length = 0;
+    c.flush();
+    expect(calls).toEqual([]);
+  });
+
+  it('are not made by operations that fail', () => {
+    const calls: (bigint | undefined)[] = [];
+    const table = new X64PageTable(undefined, { flushTlb: (va) => calls.push(va) });
+    const c = table.cursor();
+    c.map(0x5000n, 0n, PageSize.Size4K, RW);
+    c.flush();
+    calls.length = 0;
+    expect(() => c.mapRegion(0x1000n, 0n, 0x5000n, RW, false)).toThrow(PagingError);
+    expect(() => c.unmap(0x9000n)).toThrow(PagingError);
+    c.flush();
+    expect(calls).toEqual([]);
+  });
+
+  it('are sent when a cursor is disposed', () => {
+    const calls: (bigint | undefined)[] = [];
+    const table = new X64PageTable(undefined, { flushTlb: (va) => calls.push(va) });
+    const c = table.cursor();
+    c.map(0x5000n, 0n, PageSize.Size4K, RW);
+    c[Symbol.dispose]();
+    expect(calls).toEqual([0x5000n]);
+  });
+});
+
+describe('walk', () => {
+  it('visits present entries depth first with pre and post, limited per table', () => {
+    const table = new X64PageTable();
+    const c = table.cursor();
+    c.map(0x1000n, 0x1000n, PageSize.Size4K, RW);
+    c.map(0x2000n, 0x2000n, PageSize.Size4K, RW);
+    c.map(0xffff_ff80_0000_0000n, 0x4000_0000n, PageSize.Size1G, RW);
+    const pre: string[] = [];
+    const post: string[] = [];
+    table.walk(
+      Number.POSITIVE_INFINITY,
+      (l, i, va) => pre.push(`${l}:${i}:${va.toString(16)}`),
+      (l, i) => post.push(`${l}:${i}`),
+    );
+    expect(pre).toEqual(['0:0:0', '1:0:0', '2:0:0', '3:1:1000', '3:2:2000', '0:511:ffffff8000000000', '1:0:ffffff8000000000']);
+    expect(post).toEqual(['3:1', '3:2', '2:0', '1:0', '0:0', '1:0', '0:511']);
+    const limited: string[] = [];
+    table.walk(1, (l, i) => limited.push(`${l}:${i}`));
+    expect(limited).toEqual(['0:0', '1:0', '2:0', '3:1']);
+  });
+});
+
+describe('addresses at the API edge', () => {
+  it('accepts safe-integer numbers and bigints alike, up to 2^64 - 1', () => {
+    const table = new X64PageTable();
+    const c = table.cursor();
+    c.map(0x7000, 0x3000, PageSize.Size4K, RW);
+    expect(table.query(0x7fff).paddr).toBe(0x3fffn);
+    expect(table.query(0x7fffn).paddr).toBe(0x3fffn);
+    expect(() => table.query(Number.MAX_SAFE_INTEGER + 1)).toThrowError(expect.objectContaining({ code: 'InvalidAddress' }));
+    expect(() => table.query('0x7000' as never)).toThrow(TypeError);
+  });
+
+  it('query agrees with a bigint model for random mappings (offsets, both halves)', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: (1n << 36n) - 1n }), fc.boolean(), fc.bigInt({ min: 0n, max: (1n << 40n) - 1n }), fc.nat(4095), (vpn, upper, ppn, off) => {
+        const table = new X64PageTable(new PhysicalMemory({ size: 1 << 16 }));
+        const va = (upper ? 0xffff_0000_0000_0000n | (1n << 47n) : 0n) | (vpn << 12n);
+        const canon = upper ? va : va & ((1n << 47n) - 1n);
+        table.cursor().map(canon, ppn << 12n, PageSize.Size4K, RW);
+        expect(table.query(canon + BigInt(off)).paddr).toBe((ppn << 12n) + BigInt(off));
+        expect([...table.mappings()][0]?.vaddr).toBe(canon);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('defineMetaData', () => {
+  it('derives sizes and rejects inconsistent geometry', () => {
+    const m = defineMetaData({ name: 't', paMaxBits: 40, pageShift: 12, indexBits: [9, 9, 9], entryBytes: 8, leafLevels: [1], vaTopBit: 38, upperHalf: true, signExtend: true });
+    expect(m.vaMaxBits).toBe(39);
+    expect(m.leafLevels).toEqual([1, 2]);
+    expect(m.levelSize).toEqual([2 ** 30, 2 ** 21, 2 ** 12]);
+    expect(m.vaddrIsValid(0xffff_ffc0_0000_0000n)).toBe(true);
+    expect(m.vaddrIsValid(0x0000_0040_0000_0000n)).toBe(false);
+    expect(m.paddrIsValid(1n << 40n)).toBe(false);
+    expect(() => defineMetaData({ ...m, indexBits: [9, 9, 9, 9, 9, 9, 9, 9] })).toThrow(RangeError);
+    expect(() => defineMetaData({ ...m, leafLevels: [7] })).toThrow(RangeError);
+    expect(() => defineMetaData({ ...m, tableBytes: [8, 4096, 4096] })).toThrow(RangeError);
+  });
+});
+
+describe('a third-party codec with only the bigint methods', () => {
+  it('works through the derived word form and gives the same memory as the fast path', () => {
+    const { words: _w, ...rest } = X64PTE;
+    const slow: GenericPTE = { ...rest };
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat(63), fc.nat(7), fc.integer({ min: 1, max: 63 })), { maxLength: 20 }), (ops) => {
+        const m1 = new PhysicalMemory({ size: 1 << 18 });
+        const m2 = new PhysicalMemory({ size: 1 << 18 });
+        const fast = new X64PageTable(m1);
+        const other = new PageTable64(X64PagingMetaData, slow, m2);
+        for (const [page, kind, flags] of ops) {
+          const va = BigInt(page) * 0x20_0000n;
+          const run = (t: PageTable64) => {
+            try {
+              const c = t.cursor();
+              if (kind < 4) c.map(va, va, PageSize.Size4K, flags);
+              else if (kind < 5) c.map(va, va, PageSize.Size2M, flags);
+              else if (kind < 6) c.unmap(va);
+              else c.protect(va, flags);
+              return 'ok';
+            } catch (e) {
+              return (e as PagingError).code;
+            }
+          };
+          expect(run(other)).toBe(run(fast));
+        }
+        expect(Buffer.compare(m1.bytes(), m2.bytes())).toBe(0);
+      }),
+      { numRuns: 100 },
+    );
+  });
+});

@@ -1,0 +1,111 @@
+import { PhysicalMemory } from '@page-table-multiarch/core';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+
+describe('PhysicalMemory', () => {
+  it('allocates frames at its base, honouring count and alignment', () => {
+    const mem = new PhysicalMemory({ size: 64 * 4096, base: 0x8000_0000n });
+    expect(mem.allocFrames(1, 4096)).toBe(0x8000_0000n);
+    const four = mem.allocFrames(4, 0x4000)!;
+    expect(four % 0x4000n).toBe(0n);
+    expect(four).toBe(0x8000_4000n);
+    expect(mem.framesInUse).toBe(5);
+    // the frames skipped to reach the alignment are handed out next
+    expect(mem.allocFrames(1, 4096)).toBe(0x8000_1000n);
+  });
+
+  it('returns null, not a crash, when no run fits; freed frames are reused', () => {
+    const mem = new PhysicalMemory({ size: 4 * 4096 });
+    const frames = [0, 1, 2, 3].map(() => mem.allocFrames(1, 4096));
+    expect(frames).toEqual([0n, 0x1000n, 0x2000n, 0x3000n]);
+    expect(mem.allocFrames(1, 4096)).toBeNull();
+    mem.deallocFrames(0x2000n, 1);
+    expect(mem.allocFrames(2, 4096)).toBeNull();
+    expect(mem.allocFrames(1, 4096)).toBe(0x2000n);
+  });
+
+  it('keeps free frames zero: freeing zero-fills', () => {
+    const mem = new PhysicalMemory({ size: 8 * 4096 });
+    const pa = mem.allocFrames(2, 4096)!;
+    mem.writeU64(pa + 0x1ff8n, 0xdead_beef_cafe_f00dn);
+    mem.deallocFrames(pa, 2);
+    expect(mem.bytes().every((b) => b === 0)).toBe(true);
+  });
+
+  it('rejects double frees, foreign addresses and bad sizes with RangeError', () => {
+    const mem = new PhysicalMemory({ size: 8 * 4096, base: 0x1_0000_0000n });
+    const pa = mem.allocFrames(1, 4096)!;
+    mem.deallocFrames(pa, 1);
+    expect(() => mem.deallocFrames(pa, 1)).toThrow(RangeError);
+    expect(() => mem.deallocFrames(0n, 1)).toThrow(RangeError);
+    expect(() => mem.deallocFrames(pa + 8n, 1)).toThrow(RangeError);
+    expect(() => new PhysicalMemory({ size: 100 })).toThrow(RangeError);
+    expect(() => new PhysicalMemory({ size: 4096, base: 0x10n })).toThrow(RangeError);
+    expect(() => mem.allocFrames(1, 3000)).toThrow(RangeError);
+  });
+
+  it('reads and writes u32, u64 and bytes above 2^32, little-endian', () => {
+    const mem = new PhysicalMemory({ size: 2 * 4096, base: 0x1_2345_6000n });
+    mem.writeU64(0x1_2345_6008n, 0x0102_0304_0506_0708n);
+    expect(mem.readU32(0x1_2345_6008n)).toBe(0x0506_0708);
+    expect(mem.readU32(0x1_2345_600cn)).toBe(0x0102_0304);
+    expect([...mem.bytes(0x1_2345_6008n, 8)]).toEqual([8, 7, 6, 5, 4, 3, 2, 1]);
+    mem.writeBytes(0x1_2345_7000n, new Uint8Array([0xaa, 0xbb]));
+    expect(mem.readU32(0x1_2345_7000n)).toBe(0xbbaa);
+    expect(() => mem.readU64(0x1_2345_8000n)).toThrow(RangeError);
+    expect(() => mem.readU64(0x1_2345_6004n)).toThrow(RangeError);
+    expect(() => mem.bytes(0x1_2345_7ff0n, 32)).toThrow(RangeError);
+    expect(() => mem.writeU64(0x1_2345_6000n, -1n)).toThrow(RangeError);
+  });
+
+  it('reserve() keeps frames away from the allocator', () => {
+    const mem = new PhysicalMemory({ size: 4 * 4096 });
+    mem.reserve(0x1000n, 0x2000);
+    expect(mem.framesInUse).toBe(2);
+    expect(mem.allocFrames(1, 4096)).toBe(0n);
+    expect(mem.allocFrames(1, 4096)).toBe(0x3000n);
+    expect(mem.allocFrames(1, 4096)).toBeNull();
+    expect(() => mem.reserve(0n, 4096)).toThrow(RangeError);
+  });
+
+  it('never hands out a frame twice (random alloc/free against a model)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 1, max: 4 }), fc.constantFrom(4096, 8192, 16384), fc.nat()), { maxLength: 80 }), (ops) => {
+        const mem = new PhysicalMemory({ size: 32 * 4096 });
+        const live = new Map<bigint, number>();
+        for (const [alloc, count, align, pick] of ops) {
+          if (alloc || live.size === 0) {
+            const pa = mem.allocFrames(count, align);
+            if (pa === null) continue;
+            expect(pa % BigInt(align)).toBe(0n);
+            for (const [p, n] of live) {
+              const overlap = pa < p + BigInt(n * 4096) && p < pa + BigInt(count * 4096);
+              expect(overlap).toBe(false);
+            }
+            live.set(pa, count);
+          } else {
+            const [p, n] = [...live][pick % live.size]!;
+            mem.deallocFrames(p, n);
+            live.delete(p);
+          }
+          expect(mem.framesInUse).toBe([...live.values()].reduce((a, b) => a + b, 0));
+        }
+      }),
+    );
+  });
+});
+
+describe('PhysicalMemory free list', () => {
+  it('stays bounded when multi-frame runs are allocated and freed many times', () => {
+    const mem = new PhysicalMemory({ size: 8 * 4096 });
+    for (let i = 0; i < 1000; i++) {
+      const pa = mem.allocFrames(3, 4096)!;
+      expect(pa).not.toBeNull();
+      mem.deallocFrames(pa, 3);
+    }
+    const singles = Array.from({ length: 8 }, () => mem.allocFrames(1, 4096));
+    expect(new Set(singles).size).toBe(8);
+    expect(singles.every((p) => p !== null)).toBe(true);
+    expect(mem.allocFrames(1, 4096)).toBeNull();
+  });
+});
