@@ -54,6 +54,17 @@ const CHECK = 0;
 const UNMAP = 1;
 const PROTECT = 2;
 
+/** LOW_MASK_LO[s] / LOW_MASK_HI[s]: the halves of 2^s - 1 (s in 0..64), as int32 bit patterns. */
+const LOW_MASK_LO = new Int32Array(65);
+const LOW_MASK_HI = new Int32Array(65);
+/** POW2[s] = 2^s. */
+const POW2 = new Float64Array(65);
+for (let s = 0; s <= 64; s++) {
+  LOW_MASK_LO[s] = s >= 32 ? -1 : (1 << s) - 1;
+  LOW_MASK_HI[s] = s <= 32 ? 0 : s >= 64 ? -1 : (1 << (s - 32)) - 1;
+  POW2[s] = 2 ** s;
+}
+
 /** Batch size of pending single-page TLB invalidations before one full flush replaces them (as the crate). */
 export const FLUSH_BATCH = 32;
 
@@ -90,6 +101,11 @@ export class PageTable64 {
   /** @internal */ _destroyed = false;
   /** @internal */ readonly _flushTlb: FlushTlb | undefined;
   /** @internal lookup results */ _eIdx = 0;
+  /** @internal true when the handler is a PhysicalMemory: table addresses are translated inline */
+  readonly _linear: boolean;
+  /** @internal */ readonly _memLo: number;
+  /** @internal */ readonly _memHi: number;
+  /** @internal bytes of the linear memory */ readonly _memSize: number;
   /** @internal */ _eLvl = 0;
 
   /**
@@ -118,6 +134,18 @@ export class PageTable64 {
     }
     for (const l of meta.leafLevels) this._leafOk[l] = 1;
     this._flushTlb = options.flushTlb;
+    const h = this.handler;
+    this._linear = h instanceof PhysicalMemory;
+    if (h instanceof PhysicalMemory) {
+      splitAddr(h.base, 'new', 'base');
+      this._memLo = PAIR[0]!;
+      this._memHi = PAIR[1]!;
+      this._memSize = h.size;
+    } else {
+      this._memLo = 0;
+      this._memHi = 0;
+      this._memSize = 0;
+    }
     const root = this._allocTable(0, 'new');
     if (root < 0) throw new PagingError('NoMemory', `new: no frame for the ${meta.name} root table`);
     this._rootIdx = root;
@@ -158,7 +186,58 @@ export class PageTable64 {
     const hi = this._ew === 2 ? w[i + 1]! : 0;
     const s = this._leafShift(lo, hi, l);
     this._leafPa(lo, hi, l, s, vaLo, vaHi);
-    return { paddr: joinAddr(OUT[0]!, OUT[1]!), flags: this._w.flags(lo, hi, l), size: 2 ** s as PageSize };
+    return { paddr: joinAddr(OUT[0]!, OUT[1]!), flags: this._w.flags(lo, hi, l), size: POW2[s] as PageSize };
+  }
+
+  /** Flags of the mapping found by the last successful {@link queryNumber} / {@link queryWords}. */
+  lastFlags: MappingFlags = 0;
+  /** Page size of the mapping found by the last successful {@link queryNumber} / {@link queryWords}. */
+  lastSize = 0;
+
+  /**
+   * Translation for callers that hold addresses as numbers (an emulator's TLB miss): no BigInt, no
+   * allocation, no exception on the common path. Returns the physical address, or -1 when nothing is
+   * mapped there; the mapping's flags and page size are left in {@link lastFlags} and {@link lastSize}.
+   * @throws RangeError when `vaddr` is not a non-negative safe integer, or when the physical address is
+   *   2^53 or more (not exactly representable: use {@link query}); PagingError 'InvalidAddress' for an
+   *   address outside the table's address space.
+   * @example
+   * table.queryNumber(0x40_1234); // 0x20_1234, or -1 if unmapped
+   */
+  queryNumber(vaddr: number): number {
+    if (!(vaddr >= 0 && vaddr <= 9007199254740991 && Math.floor(vaddr) === vaddr)) {
+      throw new RangeError(`queryNumber: "vaddr" ${String(vaddr)} is not a non-negative safe integer (use query with a bigint)`);
+    }
+    const lo = vaddr >>> 0;
+    return this.queryWords(lo, (vaddr - lo) / TWO32);
+  }
+
+  /**
+   * {@link queryNumber} for a virtual address given as two u32 halves (upper-half addresses included).
+   * @returns the physical address, or -1 when nothing is mapped there.
+   */
+  queryWords(vaLo: number, vaHi: number): number {
+    if (this._destroyed) this._live('queryWords');
+    if (!this._vaOk(vaLo, vaHi)) this._checkVa(vaLo >>> 0, vaHi >>> 0, 'queryWords');
+    const r = this._find(vaLo, vaHi);
+    if (r !== FOUND) {
+      if (r === CORRUPT) this._lookupError(r, 'queryWords', vaLo, vaHi);
+      return -1;
+    }
+    const w = this.handler.words;
+    const e = this._eIdx;
+    const l = this._eLvl;
+    const lo = w[e]!;
+    const hi = this._ew === 2 ? w[e + 1]! : 0;
+    const s = this._leafShift(lo, hi, l);
+    this._leafPa(lo, hi, l, s, vaLo, vaHi);
+    const paHi = OUT[1]!;
+    if (paHi >= 0x200000) {
+      throw new RangeError(`queryWords: the physical address ${hex(joinAddr(OUT[0]!, paHi))} is not exact as a number (use query)`);
+    }
+    this.lastFlags = this._w.flags(lo, hi, l);
+    this.lastSize = POW2[s]!;
+    return paHi * TWO32 + OUT[0]!;
   }
 
   /**
@@ -321,29 +400,72 @@ export class PageTable64 {
    * leads outside the handler's memory.
    */
   _find(vaLo: number, vaHi: number): number {
+    // The hot walk: everything it needs is hoisted into locals; table pointers into a PhysicalMemory are
+    // translated inline (the same arithmetic as PhysicalMemory.wordIndex).
     const w = this.handler.words;
     const c = this._w;
     const ew = this._ew;
     const last = this._last;
+    const shift = this._shift;
+    const bits = this._bits;
+    const linear = this._linear;
+    const memLo = this._memLo;
+    const memHi = this._memHi;
+    const memSize = this._memSize;
     let t = this._rootIdx;
-    for (let l = 0; ; l++) {
-      const e = t + this._index(vaLo, vaHi, l) * ew;
+    let l = 0;
+    let e = 0;
+    let r = FOUND;
+    for (;;) {
+      const s = shift[l]!;
+      const m = (1 << bits[l]!) - 1;
+      // index bits [s, s + bits) of the address; for s < 32 the high word's part is masked off when unused
+      const ix = s >= 32 ? (vaHi >>> (s - 32)) & m : ((vaLo >>> s) | (vaHi << (32 - s))) & m;
+      e = t + ix * ew;
       const lo = w[e]!;
       const hi = ew === 2 ? w[e + 1]! : 0;
-      this._eIdx = e;
-      this._eLvl = l;
-      if (!c.isPresent(lo, hi, l)) return ABSENT;
-      if (l === last || c.isHuge(lo, hi, l)) return FOUND;
-      t = this._child(lo, hi, l);
-      if (t < 0) return CORRUPT;
+      if (!c.isPresent(lo, hi, l)) {
+        r = ABSENT;
+        break;
+      }
+      if (l === last || c.isHuge(lo, hi, l)) break;
+      if (linear) {
+        const off = (c.paddrHi(lo, hi, l) - memHi) * TWO32 + (c.paddrLo(lo, hi, l) - memLo);
+        if (off < 0 || off + this._tableWords[l + 1]! * 4 > memSize) {
+          r = CORRUPT;
+          break;
+        }
+        t = off >>> 2; // off < memSize < 2^32: an integer word index
+
+      } else {
+        t = this._child(lo, hi, l);
+        if (t < 0) {
+          r = CORRUPT;
+          break;
+        }
+      }
+      l++;
     }
+    this._eIdx = e;
+    this._eLvl = l;
+    return r;
   }
 
   /** @internal word index of the table a present non-leaf entry at level l points to, or -1 */
   _child(lo: number, hi: number, l: number): number {
     const c = this._w;
-    const t = this.handler.wordIndex(c.paddrLo(lo, hi, l), c.paddrHi(lo, hi, l));
-    if (t < 0 || t + this._tableWords[l + 1]! > this.handler.words.length) return -1;
+    const aLo = c.paddrLo(lo, hi, l);
+    const aHi = c.paddrHi(lo, hi, l);
+    const tw = this._tableWords[l + 1]!;
+    if (this._linear) {
+      // PhysicalMemory.wordIndex, inline: the byte offset from the base, checked against the size
+      const off = (aHi - this._memHi) * TWO32 + (aLo - this._memLo);
+      if (off < 0 || off + tw * 4 > this._memSize) return -1;
+      return off >>> 2; // off < memSize < 2^32
+
+    }
+    const t = this.handler.wordIndex(aLo, aHi);
+    if (t < 0 || t + tw > this.handler.words.length) return -1;
     return t;
   }
 
@@ -370,15 +492,10 @@ export class PageTable64 {
     const c = this._w;
     const aLo = c.paddrLo(lo, hi, l);
     const aHi = c.paddrHi(lo, hi, l);
-    if (s < 32) {
-      const m = 2 ** s - 1;
-      OUT[0] = ((aLo & ~m) | (vaLo & m)) >>> 0;
-      OUT[1] = aHi;
-    } else {
-      const m = 2 ** (s - 32) - 1;
-      OUT[0] = vaLo;
-      OUT[1] = ((aHi & ~m) | (vaHi & m)) >>> 0;
-    }
+    const mLo = LOW_MASK_LO[s]!;
+    const mHi = LOW_MASK_HI[s]!;
+    OUT[0] = ((aLo & ~mLo) | (vaLo & mLo)) >>> 0;
+    OUT[1] = ((aHi & ~mHi) | (vaHi & mHi)) >>> 0;
   }
 
   /** @internal VA of entry i of a level-l table whose first VA is (baseLo, baseHi), into OUT */

@@ -8,7 +8,7 @@ const TWO32 = 4294967296;
 
 /** Options of {@link PhysicalMemory}. */
 export interface PhysicalMemoryOptions {
-  /** Bytes of RAM, a multiple of 4 KiB (default 16 MiB). Ignored when `buffer` is given. */
+  /** Bytes of RAM, a multiple of 4 KiB below 4 GiB (default 16 MiB). Ignored when `buffer` is given. */
   readonly size?: number;
   /** Physical address of the first byte, 4 KiB-aligned (default 0). */
   readonly base?: AddrInput;
@@ -54,8 +54,9 @@ export class PhysicalMemory implements PagingHandler {
   constructor(options: PhysicalMemoryOptions = {}) {
     const buffer = options.buffer ?? new ArrayBuffer(options.size ?? 16 << 20);
     const size = buffer.byteLength;
-    if (size === 0 || size % FRAME !== 0) {
-      throw new RangeError(`PhysicalMemory: size ${size} is not a positive multiple of 4096`);
+    // below 4 GiB, so that every word index is an unsigned 32-bit integer (tables compute it with >>>)
+    if (size === 0 || size % FRAME !== 0 || size >= TWO32) {
+      throw new RangeError(`PhysicalMemory: size ${size} is not a positive multiple of 4096 below 4 GiB`);
     }
     splitAddr(options.base ?? 0n, 'PhysicalMemory', 'base');
     this.baseLo = PAIR[0]!;
@@ -148,7 +149,7 @@ export class PhysicalMemory implements PagingHandler {
   wordIndex(paLo: number, paHi: number): number {
     const off = (paHi - this.baseHi) * TWO32 + (paLo - this.baseLo);
     if (off < 0 || off >= this.size) return -1;
-    return off / 4;
+    return off >>> 2;
   }
 
   /** Reads the u32 at a 4-byte-aligned physical address. */

@@ -1,0 +1,238 @@
+// Runs the workloads of shared/design/WORKLOADS.md for one architecture and prints one JSON line per result.
+// Usage: node worker.js <arch> <workload filter regexp>
+import { MappingFlags, PageSize, type PageTable64, PhysicalMemory } from '@page-table-multiarch/core';
+import { X64PageTable } from '@page-table-multiarch/x86_64';
+
+const RW = MappingFlags.READ | MappingFlags.WRITE;
+const SEQ_VA = 0x1_0000_0000;
+const SEQ_PA = 0x4000_0000;
+const N = 1_000_000;
+const RUNS = 5;
+const GiB = 1024 ** 3;
+
+const arch = process.argv[2] ?? 'X64';
+const filter = new RegExp(process.argv[3] ?? '.');
+const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
+
+// The same allocator shape as the reference: 2^18 frames (1 GiB) at physical 0x8000_0000, LIFO free list, bump.
+const memory = new PhysicalMemory({ size: GiB, base: 0x8000_0000n });
+// the riscv package is loaded only for the Sv39 runs
+const Sv39 = arch === 'X64' ? null : (await import('@page-table-multiarch/riscv')).Sv39PageTable;
+const newTable = (): PageTable64 => (Sv39 === null ? new X64PageTable(memory) : new Sv39(memory));
+
+interface Result {
+  arch: string;
+  workload: string;
+  nsPerOp: number;
+  ops: number;
+  heapBytesPerOp?: number;
+  totalMs: number;
+  note?: string;
+}
+
+function emit(r: Result): void {
+  process.stdout.write(`${JSON.stringify(r)}\n`);
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+function now(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}
+
+/**
+ * Runs `setup` (untimed), `body` (timed) and `teardown` (untimed) once as warm-up and RUNS times; reports the
+ * median total divided by `ops`, and the heap growth per op of one extra run with a collection before it.
+ */
+function bench(name: string, ops: number, setup: () => void, body: () => void, teardown: () => void, note?: string): void {
+  if (!filter.test(name)) return;
+  const times: number[] = [];
+  for (let r = 0; r <= RUNS; r++) {
+    setup();
+    const t0 = now();
+    body();
+    const t1 = now();
+    teardown();
+    if (r > 0) times.push(t1 - t0);
+  }
+  setup();
+  gc();
+  const h0 = process.memoryUsage().heapUsed;
+  body();
+  const h1 = process.memoryUsage().heapUsed;
+  teardown();
+  const total = median(times);
+  const result: Result = { arch, workload: name, nsPerOp: (total * 1e6) / ops, ops, totalMs: total, heapBytesPerOp: Math.max(0, h1 - h0) / ops };
+  if (note !== undefined) result.note = note;
+  emit(result);
+}
+
+function check(cond: boolean, what: string): void {
+  if (!cond) throw new Error(`${arch}: check failed: ${what}`);
+}
+
+let table: PageTable64 | null = null;
+const destroy = () => {
+  table?.destroy();
+  table = null;
+};
+const fresh = () => {
+  destroy();
+  table = newTable();
+};
+
+// Addresses as numbers and as bigints (bigints made once, outside the timing, as a caller would hold them).
+const vaBig: bigint[] = [];
+const paBig: bigint[] = [];
+for (let i = 0; i < N; i++) {
+  vaBig.push(BigInt(SEQ_VA + i * 4096));
+  paBig.push(BigInt(SEQ_PA + i * 4096));
+}
+
+const mapAllNumbers = () => {
+  const c = table!.cursor();
+  for (let i = 0; i < N; i++) c.map(SEQ_VA + i * 4096, SEQ_PA + i * 4096, PageSize.Size4K, RW);
+  c.flush();
+};
+
+// W1 -- sequential map of 1,000,000 4K pages
+bench('W1a map (numbers)', N, fresh, mapAllNumbers, destroy);
+bench('W1a map (bigints)', N, fresh, () => {
+  const c = table!.cursor();
+  for (let i = 0; i < N; i++) c.map(vaBig[i]!, paBig[i]!, PageSize.Size4K, RW);
+  c.flush();
+}, destroy);
+bench('W1b map, cursor per 1000 (numbers)', N, fresh, () => {
+  for (let k = 0; k < N; k += 1000) {
+    const c = table!.cursor();
+    for (let i = k; i < k + 1000; i++) c.map(SEQ_VA + i * 4096, SEQ_PA + i * 4096, PageSize.Size4K, RW);
+    c.flush();
+  }
+}, destroy);
+
+// W2 -- query each, on the table of W1a
+if (/W2/.test(filter.source) || filter.test('W2')) {
+  fresh();
+  mapAllNumbers();
+  const t = table!;
+  let sink = 0n;
+  bench('W2 query (bigint API)', N, () => {}, () => {
+    for (let i = 0; i < N; i++) sink ^= t.query(vaBig[i]!).paddr;
+  }, () => {});
+  let sinkN = 0;
+  bench('W2 query (number fast path)', N, () => {}, () => {
+    for (let i = 0; i < N; i++) sinkN += t.queryNumber(SEQ_VA + i * 4096);
+  }, () => {});
+  check(t.query(vaBig[N - 1]!).paddr === paBig[N - 1], 'W2 last query');
+  check(t.queryNumber(SEQ_VA + 5 * 4096 + 7) === SEQ_PA + 5 * 4096 + 7, 'W2 number query');
+  void sink;
+  void sinkN;
+  destroy();
+}
+
+// W3 -- unmap each
+bench('W3 unmap (numbers)', N, () => {
+  fresh();
+  mapAllNumbers();
+}, () => {
+  const c = table!.cursor();
+  for (let i = 0; i < N; i++) c.unmap(SEQ_VA + i * 4096);
+  c.flush();
+}, destroy);
+bench('W3 unmap (bigints)', N, () => {
+  fresh();
+  mapAllNumbers();
+}, () => {
+  const c = table!.cursor();
+  for (let i = 0; i < N; i++) c.unmap(vaBig[i]!);
+  c.flush();
+}, destroy);
+
+// W4 -- mapRegion of 4 GiB, then unmapRegion of it
+const w4 = (name: string, paBase: number, huge: boolean, leaves: number) => {
+  bench(`${name} mapRegion 4 GiB`, leaves, fresh, () => {
+    const c = table!.cursor();
+    c.mapRegion(SEQ_VA, paBase, 4 * GiB, RW, huge);
+    c.flush();
+  }, destroy, `${leaves} leaf entries`);
+  bench(`${name} unmapRegion 4 GiB`, leaves, () => {
+    fresh();
+    const c = table!.cursor();
+    c.mapRegion(SEQ_VA, paBase, 4 * GiB, RW, huge);
+  }, () => {
+    const c = table!.cursor();
+    c.unmapRegion(SEQ_VA, 4 * GiB);
+    c.flush();
+  }, destroy);
+};
+w4('W4a', 0x4000_0000, true, 4);
+w4('W4b', 0x4020_0000, true, 2048);
+w4('W4c', 0x4000_0000, false, 1 << 20);
+
+// W5 -- protectRegion over a sparse 512 GiB range holding 1,000 pages. On Sv39 the 2^39-byte range is the whole
+// address space: its upper half is made of the sign-extended addresses, so the range is two calls there.
+const vaBits = arch === 'X64' ? 48 : 39;
+const canon = (va: number): bigint => (arch !== 'X64' && va >= 2 ** (vaBits - 1) ? BigInt(va) + (1n << 64n) - (1n << BigInt(vaBits)) : BigInt(va));
+bench('W5 protectRegion 512 GiB sparse', 1, () => {
+  fresh();
+  const c = table!.cursor();
+  for (let i = 0; i < 1000; i++) c.map(canon(i * 0x20c4_9000), SEQ_PA + i * 4096, PageSize.Size4K, RW);
+}, () => {
+  const c = table!.cursor();
+  let bytes: bigint;
+  if (arch === 'X64') {
+    bytes = c.protectRegion(0, 2 ** 39, MappingFlags.READ);
+  } else {
+    const half = 2n ** 38n;
+    bytes = c.protectRegion(0n, half, MappingFlags.READ) + c.protectRegion((1n << 64n) - half, half, MappingFlags.READ);
+  }
+  check(bytes === 1000n * 4096n, `W5 changed ${bytes} bytes`);
+  c.flush();
+}, destroy, arch === 'X64' ? 'one call' : 'two calls: lower and upper half');
+
+// W6 -- random map / query of 100,000 pages (splitmix64, seed 0x5EED_1234_ABCD_0001)
+const B = arch === 'X64' ? 35n : 26n;
+const pages: number[] = [];
+{
+  let state = 0x5eed_1234_abcd_0001n;
+  const seen = new Set<bigint>();
+  let sum = 0n;
+  while (pages.length < 100_000) {
+    state = BigInt.asUintN(64, state + 0x9e3779b97f4a7c15n);
+    let z = state;
+    z = BigInt.asUintN(64, (z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n);
+    z = BigInt.asUintN(64, (z ^ (z >> 27n)) * 0x94d049bb133111ebn);
+    z ^= z >> 31n;
+    const pn = z >> (64n - B);
+    if (seen.has(pn)) continue;
+    seen.add(pn);
+    sum = BigInt.asUintN(64, sum + pn);
+    pages.push(Number(pn) * 4096);
+  }
+  if (arch === 'X64') {
+    check(pages[0] === 0x27425d822000 && pages[1] === 0x2d92b1c32000 && pages[99_999] === 0x3225f0af2000, 'W6 page list');
+    check(sum === 0x61b8d6c389b11n, 'W6 page sum');
+  } else {
+    check(pages[0] === 0x13a12ec000 && pages[1] === 0x16c958e000 && pages[99_999] === 0xbd13b1000, 'W6 page list');
+    check(sum === 0x30dbbb4e7bfn, 'W6 page sum');
+  }
+}
+bench('W6a random map 100,000', 100_000, fresh, () => {
+  const c = table!.cursor();
+  for (let k = 0; k < 100_000; k++) c.map(pages[k]!, SEQ_PA + k * 4096, PageSize.Size4K, RW);
+  c.flush();
+}, () => {}, 'table kept for W6b');
+if (table !== null && filter.test('W6b random query 100,000')) {
+  const t: PageTable64 = table;
+  let sink = 0;
+  bench('W6b random query 100,000', 100_000, () => {}, () => {
+    for (let k = 0; k < 100_000; k++) sink += t.queryNumber(pages[k]!);
+  }, () => {});
+  check(t.queryNumber(pages[77]!) === SEQ_PA + 77 * 4096, 'W6b query');
+  emit({ arch, workload: 'W6 table frames', nsPerOp: 0, ops: 0, totalMs: 0, note: `${t.frameCount()} frames, peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MiB` });
+  void sink;
+}
+destroy();
