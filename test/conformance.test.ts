@@ -143,6 +143,10 @@ function runCase(arch: ArchCase, ops: Op[]): void {
     }
     const listed = [...table.mappings()].map((m) => ({ va: m.vaddr & model.mask, pa: m.paddr, size: BigInt(m.size), flags: m.flags }));
     expect(listed).toEqual(model.sorted().map(({ va, pa, size, flags }) => ({ va, pa, size, flags })));
+    // tables: created by maps and splits, freed (at the flush) when unmapRegion leaves them empty
+    cursor.flush();
+    expect(table.tableCount(), `${op.kind}: tables`).toBe(model.tableCount() + 1);
+    expect(mem.framesInUse).toBe(table.frameCount());
   }
   cursor.flush();
   expect(table.frameCount()).toBe(mem.framesInUse);

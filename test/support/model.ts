@@ -13,7 +13,8 @@ export type Outcome<T = void> = { ok: true; value: T } | { ok: false; code: stri
 
 /**
  * A plain model of a page table's observable behaviour: the set of leaf pages, and the set of tables
- * that exist (tables are created by map and, in this version, freed only by destroy). BigInt throughout.
+ * that exist (created by map and by splits of huge pages; unmapRegion frees those left empty in its
+ * range). BigInt throughout.
  */
 export class Model {
   pages = new Map<bigint, ModelPage>();
@@ -147,31 +148,78 @@ export class Model {
     return { ok: true, value: undefined };
   }
 
-  private rangeOp(va: bigint, size: bigint, apply: (p: ModelPage) => void): Outcome<bigint> {
+  /** Splits a huge page into pieces of the next level's size (same flags, consecutive addresses). */
+  private split(p: ModelPage): void {
+    const cl = p.level + 1;
+    const cs = this.sizes[cl]!;
+    this.pages.delete(p.va);
+    this.tables.add(this.tableKey(cl, p.va));
+    for (let off = 0n; off < p.size; off += cs) {
+      const pa = p.pa + off;
+      this.pages.set(p.va + off, { va: p.va + off, size: cs, pa, flags: this.normFlags(pa, p.flags, cl), level: cl });
+    }
+  }
+
+  /**
+   * Applies `apply` to every page inside [va, va + size), first splitting the huge pages the range
+   * only partly covers (recursively, down to the size the boundary needs).
+   */
+  private rangeOp(va: bigint, size: bigint, apply: (p: ModelPage) => void): bigint {
     const start = va & this.mask;
     const end = start + size;
-    const hit: ModelPage[] = [];
-    for (const p of this.pages.values()) {
-      if (p.va + p.size <= start || p.va >= end) continue;
-      if (p.va < start || p.va + p.size > end) return { ok: false, code: 'MappedToHugePage' };
-      hit.push(p);
+    for (;;) {
+      const cut = [...this.pages.values()].find((p) => p.va < end && p.va + p.size > start && (p.va < start || p.va + p.size > end));
+      if (!cut) break;
+      this.split(cut);
     }
     let bytes = 0n;
-    for (const p of hit) {
-      apply(p);
-      bytes += p.size;
+    for (const p of [...this.pages.values()]) {
+      if (p.va >= start && p.va + p.size <= end) {
+        apply(p);
+        bytes += p.size;
+      }
     }
-    return { ok: true, value: bytes };
+    return bytes;
+  }
+
+  /** Removes the tables that intersect [start, end) and hold nothing, deepest first. */
+  private reclaim(start: bigint, end: bigint): void {
+    for (let k = this.last; k >= 1; k--) {
+      const span = this.sizes[k - 1]!;
+      for (const key of [...this.tables]) {
+        const [lvl, b] = key.split(':');
+        if (Number(lvl) !== k) continue;
+        const base = BigInt(b!);
+        if (base + span <= start || base >= end) continue;
+        const busy =
+          [...this.pages.values()].some((p) => p.va >= base && p.va < base + span) ||
+          [...this.tables].some((t) => {
+            const [l2, b2] = t.split(':');
+            return Number(l2) === k + 1 && BigInt(b2!) >= base && BigInt(b2!) < base + span;
+          });
+        if (!busy) this.tables.delete(key);
+      }
+    }
   }
 
   unmapRegion(va: bigint, size: bigint): Outcome<bigint> {
-    return this.rangeOp(va, size, (p) => this.pages.delete(p.va));
+    const bytes = this.rangeOp(va, size, (p) => this.pages.delete(p.va));
+    this.reclaim(va & this.mask, (va & this.mask) + size);
+    return { ok: true, value: bytes };
   }
 
   protectRegion(va: bigint, size: bigint, flags: number): Outcome<bigint> {
-    return this.rangeOp(va, size, (p) => {
-      p.flags = this.normFlags(p.pa, flags, p.level);
-    });
+    return {
+      ok: true,
+      value: this.rangeOp(va, size, (p) => {
+        p.flags = this.normFlags(p.pa, flags, p.level);
+      }),
+    };
+  }
+
+  /** Tables the model holds, root excluded. */
+  tableCount(): number {
+    return this.tables.size;
   }
 
   sorted(): ModelPage[] {

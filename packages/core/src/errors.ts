@@ -23,7 +23,9 @@ export type PagingErrorCode =
   /** The table (or the cursor's table) was destroyed. */
   | 'Destroyed'
   /** A table entry points outside the memory the handler gives access to. */
-  | 'CorruptTable';
+  | 'CorruptTable'
+  /** The operation would write below a root entry that copyFrom shares with another table. */
+  | 'SharedTable';
 
 /** A domain failure of a page-table operation; `code` says which. */
 export class PagingError extends Error {

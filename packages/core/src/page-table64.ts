@@ -53,6 +53,7 @@ const CORRUPT = 2;
 const CHECK = 0;
 const UNMAP = 1;
 const PROTECT = 2;
+const COMPACT = 3;
 
 /** LOW_MASK_LO[s] / LOW_MASK_HI[s]: the halves of 2^s - 1 (s in 0..64), as int32 bit patterns. */
 const LOW_MASK_LO = new Int32Array(65);
@@ -98,7 +99,13 @@ export class PageTable64 {
   /** @internal word index of the root table */ readonly _rootIdx: number;
   /** @internal 1 for root entries copied from another table by copyFrom (never freed here) */
   readonly _borrowed: Uint8Array;
+  /** @internal 1 for root entries another table copied from this one (their tables are never reclaimed) */
+  readonly _lent: Uint8Array;
   /** @internal */ _destroyed = false;
+  /** @internal tables unlinked but not yet freed (level, address), waiting for the next flush */
+  _pendLevel: number[] = [];
+  /** @internal */ _pendLo: number[] = [];
+  /** @internal */ _pendHi: number[] = [];
   /** @internal */ readonly _flushTlb: FlushTlb | undefined;
   /** @internal lookup results */ _eIdx = 0;
   /** @internal true when the handler is a PhysicalMemory: table addresses are translated inline */
@@ -152,6 +159,7 @@ export class PageTable64 {
     this._rootLo = this._newLo;
     this._rootHi = this._newHi;
     this._borrowed = new Uint8Array(1 << meta.indexBits[0]!);
+    this._lent = new Uint8Array(1 << meta.indexBits[0]!);
   }
 
   /** Physical address of the root table (what CR3 / TTBR / satp / PGD point at). */
@@ -343,6 +351,7 @@ export class PageTable64 {
         if (c.isPresent(lo, hi, 0) && !c.isHuge(lo, hi, 0)) this._freeTree(lo, hi, 0);
       }
     }
+    this._releasePending();
     this._destroyed = true;
     this._freeFrames(this._rootLo, this._rootHi, 0);
   }
@@ -352,6 +361,21 @@ export class PageTable64 {
   }
 
   // ---------------------------------------------------------------- internals
+
+  /** @internal queues an unlinked table for freeing at the next flush */
+  _queueFree(lo: number, hi: number, level: number): void {
+    this._pendLevel.push(level);
+    this._pendLo.push(lo);
+    this._pendHi.push(hi);
+  }
+
+  /** @internal frees the tables queued by _queueFree (after their TLB invalidation was sent) */
+  _releasePending(): void {
+    for (let k = 0; k < this._pendLevel.length; k++) this._freeFrames(this._pendLo[k]!, this._pendHi[k]!, this._pendLevel[k]!);
+    this._pendLevel.length = 0;
+    this._pendLo.length = 0;
+    this._pendHi.length = 0;
+  }
 
   /** @internal */
   _live(op: string): void {
@@ -701,12 +725,22 @@ export class PageTable64Cursor {
   private rlHi = 0;
   private rFlags = 0;
   private rBytes = 0;
+  private rFreed = 0;
+  /** Tables needed per level to split the huge pages a range op cuts (counted by its check pass). */
+  private readonly splitNeed: Int32Array;
+  // Tables reserved for splits: word index, level (-1 once used), address.
+  private poolIdx = new Int32Array(8);
+  private poolLevel = new Int32Array(8);
+  private poolLo = new Float64Array(8);
+  private poolHi = new Float64Array(8);
+  private poolCount = 0;
 
   constructor(table: PageTable64) {
     this.table = table;
     this.newIdx = new Int32Array(table._levels);
     this.newLo = new Float64Array(table._levels);
     this.newHi = new Float64Array(table._levels);
+    this.splitNeed = new Int32Array(table._levels);
   }
 
   /**
@@ -765,8 +799,7 @@ export class PageTable64Cursor {
     const hi = t._ew === 2 ? w[e + 1]! : 0;
     const lo1 = c.setPaddrLo(lo, hi, paLo, paHi, l);
     const hi1 = c.setPaddrHi(lo, hi, paLo, paHi, l);
-    this.write(e, c.setFlagsLo(lo1, hi1, flags, huge, l), c.setFlagsHi(lo1, hi1, flags, huge, l));
-    this.push(vaLo, vaHi);
+    this.update(e, lo, hi, c.setFlagsLo(lo1, hi1, flags, huge, l), c.setFlagsHi(lo1, hi1, flags, huge, l), vaLo, vaHi);
     return t.meta.levelSize[l] as PageSize;
   }
 
@@ -789,8 +822,7 @@ export class PageTable64Cursor {
     const huge = l !== t._last;
     const lo = w[e]!;
     const hi = t._ew === 2 ? w[e + 1]! : 0;
-    this.write(e, c.setFlagsLo(lo, hi, flags, huge, l), c.setFlagsHi(lo, hi, flags, huge, l));
-    this.push(vaLo, vaHi);
+    this.update(e, lo, hi, c.setFlagsLo(lo, hi, flags, huge, l), c.setFlagsHi(lo, hi, flags, huge, l), vaLo, vaHi);
     return t.meta.levelSize[l] as PageSize;
   }
 
@@ -970,6 +1002,7 @@ export class PageTable64Cursor {
       w[e] = w[src]!;
       if (ew === 2) w[e + 1] = w[src + 1]!;
       t._borrowed[i] = 1;
+      other._lent[i] = 1;
     }
     this.full = true;
   }
@@ -984,6 +1017,7 @@ export class PageTable64Cursor {
     }
     this.pendingCount = 0;
     this.full = false;
+    if (!this.table._destroyed) this.table._releasePending();
   }
 
   [Symbol.dispose](): void {
@@ -1001,6 +1035,13 @@ export class PageTable64Cursor {
     this.pending[2 * this.pendingCount] = lo;
     this.pending[2 * this.pendingCount + 1] = hi;
     this.pendingCount++;
+  }
+
+  /** Writes entry e when its bits change, and only then queues the page's invalidation. */
+  private update(e: number, lo: number, hi: number, nlo: number, nhi: number, vaLo: number, vaHi: number): void {
+    if ((nlo | 0) === (lo | 0) && (this.table._ew === 1 || (nhi | 0) === (hi | 0))) return;
+    this.write(e, nlo, nhi);
+    this.push(vaLo, vaHi);
   }
 
   private write(e: number, lo: number, hi: number): void {
@@ -1052,6 +1093,7 @@ export class PageTable64Cursor {
     t._checkVa(vaLo, vaHi, op);
     const r = t._find(vaLo, vaHi);
     if (r !== FOUND) t._lookupError(r, op, vaLo, vaHi);
+    if (t._borrowed[t._index(vaLo, vaHi, 0)] === 1) sharedError(op, vaLo, vaHi);
     const l = t._eLvl;
     const s = t._shift[l]!;
     const e = t._eIdx;
@@ -1082,6 +1124,7 @@ export class PageTable64Cursor {
     const ew = t._ew;
     let w = t.handler.words;
     let tbl = t._rootIdx;
+    if (t._borrowed[t._index(vaLo, vaHi, 0)] === 1) sharedError(op, vaLo, vaHi);
     let d = -1; // first level whose entry is unused (tables needed below it)
     let e = 0;
     for (let l = 0; l < L; l++) {
@@ -1220,11 +1263,154 @@ export class PageTable64Cursor {
     this.rlLo = ((lastLo0 % TWO32) + TWO32) % TWO32;
     this.rlHi = this.rsHi + szHi + Math.floor(lastLo0 / TWO32);
     this.rFlags = flags;
-    this.rBytes = 0;
+    // Pass 1 changes nothing: it throws for what cannot be done and counts the tables that splitting
+    // partly covered huge pages needs. They are all allocated before pass 2 writes anything.
+    this.splitNeed.fill(0);
     this.visit(t._rootIdx, 0, 0, 0, CHECK, op);
+    this.reserveSplitTables(op);
     this.rBytes = 0;
     this.visit(t._rootIdx, 0, 0, 0, mode, op);
+    this.releaseSplitTables();
     return BigInt(this.rBytes);
+  }
+
+  /**
+   * Frees every intermediate table that holds no entry (in the whole address space), as unmapRegion
+   * does for its range. The frames go back to the handler on the next flush(), after the TLB
+   * invalidation that makes the tables unreachable.
+   * @returns the number of tables unlinked.
+   */
+  compact(): number {
+    const t = this.table;
+    t._live('compact');
+    this.rsLo = 0;
+    this.rsHi = 0;
+    const bits = t.meta.vaMaxBits;
+    this.reLo = bits >= 32 ? 0 : 2 ** bits;
+    this.reHi = bits >= 32 ? 2 ** (bits - 32) : 0;
+    this.rlLo = bits >= 32 ? 0xffffffff : 2 ** bits - 1;
+    this.rlHi = bits > 32 ? 2 ** (bits - 32) - 1 : 0;
+    this.rFreed = 0;
+    this.visit(t._rootIdx, 0, 0, 0, COMPACT, 'compact');
+    return this.rFreed;
+  }
+
+  /** Allocates the tables pass 1 counted, or frees what it got and throws NoMemory. */
+  private reserveSplitTables(op: string): void {
+    const t = this.table;
+    this.poolCount = 0;
+    for (let l = 0; l < t._levels; l++) {
+      for (let k = 0; k < this.splitNeed[l]!; k++) {
+        let idx = -1;
+        try {
+          idx = t._allocTable(l, op);
+        } catch (err) {
+          this.releaseSplitTables();
+          throw err;
+        }
+        if (idx < 0) {
+          this.releaseSplitTables();
+          throw new PagingError('NoMemory', `${op}: no frame for a level-${l} ${t.meta.name} table to split a huge page`);
+        }
+        if (this.poolCount === this.poolIdx.length) {
+          const n = this.poolCount * 2;
+          this.poolIdx = grow(this.poolIdx, new Int32Array(n));
+          this.poolLevel = grow(this.poolLevel, new Int32Array(n));
+          this.poolLo = grow(this.poolLo, new Float64Array(n));
+          this.poolHi = grow(this.poolHi, new Float64Array(n));
+        }
+        this.poolIdx[this.poolCount] = idx;
+        this.poolLevel[this.poolCount] = l;
+        this.poolLo[this.poolCount] = t._newLo;
+        this.poolHi[this.poolCount] = t._newHi;
+        this.poolCount++;
+      }
+    }
+  }
+
+  /** Returns unused reserved tables to the handler. */
+  private releaseSplitTables(): void {
+    for (let k = 0; k < this.poolCount; k++) {
+      const lv = this.poolLevel[k]!;
+      if (lv >= 0) this.table._freeFrames(this.poolLo[k]!, this.poolHi[k]!, lv);
+    }
+    this.poolCount = 0;
+  }
+
+  /** Takes a reserved table of level l from the pool; its address is left in OUT. */
+  private takeSplitTable(l: number): number {
+    for (let k = 0; k < this.poolCount; k++) {
+      if (this.poolLevel[k] !== l) continue;
+      this.poolLevel[k] = -1;
+      OUT[0] = this.poolLo[k]!;
+      OUT[1] = this.poolHi[k]!;
+      return this.poolIdx[k]!;
+    }
+    throw new Error('internal: no reserved table for a split'); // pass 1 counted every split
+  }
+
+  /**
+   * Pass 1 for a huge page at (vLo, vHi), level l, that the range only partly covers: one table of
+   * level l + 1, and the same again for each of its pieces that a boundary of the range cuts.
+   */
+  private countSplit(vLo: number, vHi: number, l: number): void {
+    const t = this.table;
+    const cl = l + 1;
+    this.splitNeed[cl] = this.splitNeed[cl]! + 1;
+    if (cl === t._last) return;
+    const cs = t._shift[cl]!;
+    const s = t._shift[l]!;
+    addPow2(vLo, vHi, s);
+    const endLo = OUT[0]!;
+    const endHi = OUT[1]!;
+    let firstPieceLo = -1;
+    let firstPieceHi = -1;
+    for (let k = 0; k < 2; k++) {
+      const bLo = k === 0 ? this.rsLo : this.reLo;
+      const bHi = k === 0 ? this.rsHi : this.reHi;
+      // a boundary strictly inside the page that is not aligned to the pieces cuts one piece
+      if (diff(bLo, bHi, vLo, vHi) <= 0 || diff(endLo, endHi, bLo, bHi) <= 0 || isAligned(bLo, bHi, cs)) continue;
+      const pLo = (bLo & ~LOW_MASK_LO[cs]!) >>> 0;
+      const pHi = (bHi & ~LOW_MASK_HI[cs]!) >>> 0;
+      if (pLo === firstPieceLo && pHi === firstPieceHi) continue;
+      firstPieceLo = pLo;
+      firstPieceHi = pHi;
+      this.countSplit(pLo, pHi, cl);
+    }
+  }
+
+  /**
+   * Replaces the huge page (lo, hi) of level l at entry e, first address (vLo, vHi), by a table of pieces
+   * of the next level with the same physical range and flags. The table is filled before the entry is
+   * switched to it, and the old page's address is queued for invalidation. Returns the new table's index.
+   */
+  private splitHuge(e: number, lo: number, hi: number, l: number, vLo: number, vHi: number): number {
+    const t = this.table;
+    const c = t._w;
+    const w = t.handler.words;
+    const ew = t._ew;
+    const cl = l + 1;
+    const child = this.takeSplitTable(cl);
+    const tLo = OUT[0]!;
+    const tHi = OUT[1]!;
+    const flags = c.flags(lo, hi, l);
+    const huge = cl !== t._last;
+    const cs = t._shift[cl]!;
+    let pLo = c.paddrLo(lo, hi, l);
+    let pHi = c.paddrHi(lo, hi, l);
+    const n = 1 << t._bits[cl]!;
+    for (let i = 0; i < n; i++) {
+      const ce = child + i * ew;
+      w[ce] = c.newPageLo(pLo, pHi, flags, huge, cl);
+      if (ew === 2) w[ce + 1] = c.newPageHi(pLo, pHi, flags, huge, cl);
+      addPow2(pLo, pHi, cs);
+      pLo = OUT[0]!;
+      pHi = OUT[1]!;
+    }
+    w[e] = c.newTableLo(tLo, tHi, l);
+    if (ew === 2) w[e + 1] = c.newTableHi(tLo, tHi, l);
+    this.push(vLo, vHi);
+    return child;
   }
 
   /** Mask of the high word bits that the table's indices cover (bits below vaMaxBits). */
@@ -1237,8 +1423,9 @@ export class PageTable64Cursor {
 
   /**
    * Visits the entries of the level-l table at word index tbl, whose first virtual address is
-   * (baseLo, baseHi), that intersect the range [rs, re). CHECK throws on anything the real pass could
-   * not complete; UNMAP and PROTECT change what lies fully inside the range.
+   * (baseLo, baseHi), that intersect the range [rs, re). CHECK throws on anything the real pass could not
+   * complete and counts split tables; UNMAP and PROTECT change what lies inside the range, splitting huge
+   * pages it only partly covers; UNMAP and COMPACT unlink intermediate tables left empty.
    */
   private visit(tbl: number, l: number, baseLo: number, baseHi: number, mode: number, op: string): void {
     const t = this.table;
@@ -1256,26 +1443,36 @@ export class PageTable64Cursor {
       const e = tbl + i * ew;
       const lo = w[e]!;
       const hi = ew === 2 ? w[e + 1]! : 0;
+      if (l === 0 && t._borrowed[i] === 1) {
+        // a root entry shared with another table by copyFrom: that table owns what is below it
+        if (mode === CHECK) {
+          throw new PagingError('SharedTable', `${op}: the range reaches a root entry shared by copyFrom (index ${i}); it is read-only here`);
+        }
+        continue;
+      }
       if ((lo === 0 && hi === 0) || !c.isPresent(lo, hi, l)) continue;
       t._entryVa(baseLo, baseHi, l, i);
       const vLo = OUT[0]!;
       const vHi = OUT[1]!;
       if (l === t._last || c.isHuge(lo, hi, l)) {
-        if (mode === CHECK && t._leafShift(lo, hi, l) !== s) {
+        if (mode === COMPACT) continue;
+        const ls = t._leafShift(lo, hi, l);
+        if (mode === CHECK && ls !== s) {
           throw new PagingError(
             'UnsupportedPageSize',
-            `${op}: the ${formatPageSize(2 ** t._leafShift(lo, hi, l))} page at ${hex(t._outVa(vLo, vHi))} is stored as repeated entries, which this table reads but does not modify`,
+            `${op}: the ${formatPageSize(2 ** ls)} page at ${hex(t._outVa(vLo, vHi))} is stored as repeated entries, which this table reads but does not modify`,
           );
         }
         addPow2(vLo, vHi, s);
         const inside = diff(vLo, vHi, this.rsLo, this.rsHi) >= 0 && diff(this.reLo, this.reHi, OUT[0]!, OUT[1]!) >= 0;
         if (!inside) {
+          // a huge page the range only partly covers: split it, then act on its pieces
           if (mode === CHECK) {
-            throw new PagingError(
-              'MappedToHugePage',
-              `${op}: the ${formatPageSize(2 ** s)} page at ${hex(t._outVa(vLo, vHi))} lies only partly inside the range`,
-            );
+            this.countSplit(vLo, vHi, l);
+            continue;
           }
+          const child = this.splitHuge(e, lo, hi, l, vLo, vHi);
+          this.visit(child, l + 1, vLo, vHi, mode, op);
           continue;
         }
         if (mode === UNMAP) {
@@ -1284,9 +1481,13 @@ export class PageTable64Cursor {
           this.push(vLo, vHi);
         } else if (mode === PROTECT) {
           const f = this.rFlags;
-          w[e] = c.setFlagsLo(lo, hi, f, huge, l);
-          if (ew === 2) w[e + 1] = c.setFlagsHi(lo, hi, f, huge, l);
-          this.push(vLo, vHi);
+          const nlo = c.setFlagsLo(lo, hi, f, huge, l);
+          const nhi = ew === 2 ? c.setFlagsHi(lo, hi, f, huge, l) : 0;
+          if ((nlo | 0) !== (lo | 0) || (nhi | 0) !== (hi | 0)) {
+            w[e] = nlo;
+            if (ew === 2) w[e + 1] = nhi;
+            this.push(vLo, vHi);
+          }
         }
         this.rBytes += 2 ** s;
         continue;
@@ -1297,8 +1498,33 @@ export class PageTable64Cursor {
         continue;
       }
       this.visit(child, l + 1, vLo, vHi, mode, op);
+      if ((mode === UNMAP || mode === COMPACT) && !(l === 0 && t._lent[i] === 1) && this.tableEmpty(child, l + 1)) {
+        // unlink the empty table; its frame is freed at the next flush, after the invalidation
+        this.unlinkTable(e, l, lo, hi, vLo, vHi);
+      }
     }
   }
+
+  private tableEmpty(tbl: number, l: number): boolean {
+    const w = this.table.handler.words;
+    const end = tbl + (1 << this.table._bits[l]!) * this.table._ew;
+    for (let i = tbl; i < end; i++) if (w[i] !== 0) return false;
+    return true;
+  }
+
+  /** Clears the table entry e (level l, bits lo/hi) and queues its table for freeing at the next flush. */
+  private unlinkTable(e: number, l: number, lo: number, hi: number, vLo: number, vHi: number): void {
+    const t = this.table;
+    const c = t._w;
+    t._queueFree(c.paddrLo(lo, hi, l), c.paddrHi(lo, hi, l), l + 1);
+    this.write(e, 0, 0);
+    this.push(vLo, vHi);
+    this.rFreed++;
+  }
+}
+
+function sharedError(op: string, lo: number, hi: number): never {
+  throw new PagingError('SharedTable', `${op}: ${hex(joinAddr(lo, hi))} lies below a root entry shared by copyFrom; it is read-only here`);
 }
 
 function grow<T extends Int32Array | Float64Array>(from: T, to: T): T {

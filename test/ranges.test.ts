@@ -1,0 +1,192 @@
+// Range operations over every architecture: huge-page splits, holes, reclaim of empty tables,
+// all-or-nothing under allocation failure, exact TLB invalidations, and copyFrom's shared entries.
+import { MappingFlags, type PageSize, PagingError, PhysicalMemory } from '@page-table-multiarch/core';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { ARCHES } from './arches';
+import { FailingMemory } from './support/failing-memory';
+
+const { READ, WRITE } = MappingFlags;
+const RW = READ | WRITE;
+
+describe.each(ARCHES.map((a) => [a.name, a] as const))('range operations: %s', (_name, arch) => {
+  const meta = arch.meta;
+  const page = BigInt(meta.levelSize[meta.levels - 1]!);
+  const leafSizes = meta.leafLevels.map((l) => BigInt(meta.levelSize[l]!));
+  const biggest = leafSizes[0]!;
+  const huge = leafSizes.length > 1 ? leafSizes[leafSizes.length - 2]! : 0n;
+  const base = arch.windows[0]!.base + biggest * 2n;
+
+  it('splits a huge page that unmapRegion and protectRegion only partly cover', () => {
+    if (huge === 0n) return;
+    const mem = new PhysicalMemory({ size: 1 << 20, base: arch.memBase });
+    const calls: (bigint | undefined)[] = [];
+    const table = arch.create(mem, { flushTlb: (va) => calls.push(va) });
+    const c = table.cursor();
+    c.map(base, huge * 3n, Number(huge) as PageSize, RW);
+    c.flush();
+    calls.length = 0;
+    // unmap one page in the middle: the rest keeps its addresses and flags
+    expect(c.unmapRegion(base + page * 5n, page)).toBe(page);
+    expect(() => table.query(base + page * 5n)).toThrowError(expect.objectContaining({ code: 'NotMapped' }));
+    expect(table.query(base + page * 4n + 7n)).toMatchObject({ paddr: huge * 3n + page * 4n + 7n, size: Number(page) });
+    expect(table.query(base + huge - 1n).paddr).toBe(huge * 4n - 1n);
+    // protect the first two pages: split pieces outside keep RW
+    expect(c.protectRegion(base, page * 2n, READ)).toBe(page * 2n);
+    expect(table.query(base).flags & WRITE).toBe(0);
+    expect(table.query(base + page * 2n).flags & WRITE).toBe(WRITE);
+    c.flush();
+    // the split's invalidation names the old huge page; then the changed pages
+    expect(calls[0]).toBe(base);
+    expect(calls).toContain(base + page * 5n);
+    const pieces = [...table.mappings()];
+    expect(pieces.length).toBe(Number(huge / page) - 1);
+    table.destroy();
+    expect(mem.framesInUse).toBe(0);
+  });
+
+  it('skips holes and reports the bytes changed; the empty tables it leaves are freed at the flush', () => {
+    const mem = new PhysicalMemory({ size: 1 << 20, base: arch.memBase });
+    const table = arch.create(mem);
+    const empty = mem.framesInUse;
+    const c = table.cursor();
+    c.map(base, 0n, Number(page) as PageSize, RW);
+    c.map(base + page * 40n, page, Number(page) as PageSize, RW);
+    c.flush();
+    const withTables = mem.framesInUse;
+    expect(withTables).toBeGreaterThan(empty);
+    expect(c.protectRegion(base, page * 64n, READ)).toBe(page * 2n);
+    expect(c.unmapRegion(base - page * 8n, page * 64n)).toBe(page * 2n);
+    expect(mem.framesInUse).toBe(withTables); // not yet: the tables wait for the invalidation
+    c.flush();
+    expect(mem.framesInUse).toBe(empty);
+    expect(table.tableCount()).toBe(1);
+    table.destroy();
+  });
+
+  it('compact() frees tables emptied by single-page unmaps', () => {
+    const mem = new PhysicalMemory({ size: 1 << 20, base: arch.memBase });
+    const table = arch.create(mem);
+    const empty = mem.framesInUse;
+    const c = table.cursor();
+    c.map(base, 0n, Number(page) as PageSize, RW);
+    c.unmap(base);
+    expect(c.compact()).toBeGreaterThan(0);
+    c.flush();
+    expect(mem.framesInUse).toBe(empty);
+    table.destroy();
+  });
+
+  // a million cycles on x86_64, a hundred thousand on each other table type (the same code path)
+  const cycles = arch.name === 'x86_64' ? 1_000_000 : 100_000;
+  it(`${cycles} map/unmap cycles over the same range leave framesInUse where it started`, () => {
+    const mem = new PhysicalMemory({ size: 1 << 20, base: arch.memBase });
+    const table = arch.create(mem);
+    const start = mem.framesInUse;
+    const c = table.cursor();
+    for (let i = 0; i < cycles; i++) {
+      c.mapRegion(base, page * 2n, page * 3n, RW, true);
+      c.unmapRegion(base, page * 3n);
+      c.flush();
+    }
+    expect(mem.framesInUse).toBe(start);
+    table.destroy();
+  }, 120_000);
+
+  it('is all or nothing when frames run out at a random allocation', () => {
+    fc.assert(
+      fc.property(fc.nat(6), fc.nat(3), fc.nat(40), fc.nat(3), (budget, which, off, n) => {
+        const mem = new FailingMemory(1 << 20, arch.memBase);
+        const table = arch.create(mem);
+        const c = table.cursor();
+        if (huge !== 0n) c.map(base + biggest, 0n, Number(huge) as PageSize, RW);
+        c.map(base + page * 3n, 0n, Number(page) as PageSize, RW);
+        c.flush();
+        const before = mem.bytes().slice();
+        const frames = mem.framesInUse;
+        mem.budget = budget;
+        const size = page * BigInt(1 + off) * BigInt(1 + n * 200);
+        const ops = [
+          () => c.mapRegion(base + biggest * 4n, 0n, size, RW, n % 2 === 0),
+          () => c.unmapRegion(base + biggest + page * BigInt(off), size),
+          () => c.protectRegion(base + biggest + page * BigInt(off), size, READ),
+          () => c.map(base + biggest * 8n + page * BigInt(off), 0n, Number(page) as PageSize, RW),
+        ];
+        try {
+          ops[which]!();
+        } catch (err) {
+          expect(err).toBeInstanceOf(PagingError);
+          expect((err as PagingError).code).toBe('NoMemory');
+          expect(Buffer.compare(mem.bytes(), before), 'memory changed by a failed operation').toBe(0);
+          expect(mem.framesInUse).toBe(frames);
+        }
+        c.flush();
+        table.destroy();
+        expect(mem.framesInUse).toBe(0);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('sends an invalidation for each changed page and none for what did not change', () => {
+    const calls: (bigint | undefined)[] = [];
+    const table = arch.create(new PhysicalMemory({ size: 1 << 20, base: arch.memBase }), { flushTlb: (va) => calls.push(va) });
+    const c = table.cursor();
+    c.map(base, 0n, Number(page) as PageSize, RW);
+    c.flush();
+    calls.length = 0;
+    c.protect(base, RW);
+    c.protectRegion(base, page * 4n, RW);
+    c.flush();
+    expect(calls).toEqual([]);
+    c.protect(base, READ);
+    c.unmapRegion(base + page, page * 3n);
+    c.flush();
+    expect(calls).toEqual([base]);
+    table.destroy();
+  });
+
+  it('copyFrom shares root entries: writes below them are refused, and either destruction order frees exactly its own frames', () => {
+    for (const order of ['source first', 'destination first']) {
+      const mem = new PhysicalMemory({ size: 1 << 20, base: arch.memBase });
+      const src = arch.create(mem);
+      const dst = arch.create(mem);
+      const sc = src.cursor();
+      sc.map(base, page * 7n, Number(page) as PageSize, RW);
+      expect(src.frameCount()).toBeGreaterThan(1);
+      const dc = dst.cursor();
+      const other = arch.windows[arch.windows.length - 1]!.base;
+      dc.map(other, page, Number(page) as PageSize, RW);
+      const dstFrames = dst.frameCount();
+      dc.copyFrom(src, base, page);
+      expect(dst.query(base).paddr).toBe(page * 7n);
+      expect(dst.frameCount()).toBe(1 + (dstFrames - 1));
+      for (const fn of [
+        () => dc.map(base + page, 0n, Number(page) as PageSize, RW),
+        () => dc.unmap(base),
+        () => dc.protect(base, READ),
+        () => dc.unmapRegion(base, page),
+      ]) {
+        expect(fn).toThrowError(expect.objectContaining({ code: 'SharedTable' }));
+      }
+      // the source's own reclaim may free tables deeper down, never the one the destination points to
+      sc.unmap(base);
+      sc.compact();
+      sc.flush();
+      expect(() => dst.query(base)).toThrowError(expect.objectContaining({ code: 'NotMapped' }));
+      expect(src.frameCount()).toBeGreaterThanOrEqual(2);
+      const srcLeft = src.frameCount();
+      expect(mem.framesInUse).toBe(srcLeft + dstFrames);
+      if (order === 'source first') {
+        src.destroy();
+        expect(mem.framesInUse).toBe(dstFrames);
+        dst.destroy();
+      } else {
+        dst.destroy();
+        expect(mem.framesInUse).toBe(srcLeft);
+        src.destroy();
+      }
+      expect(mem.framesInUse).toBe(0);
+    }
+  });
+});
