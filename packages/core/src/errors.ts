@@ -25,7 +25,9 @@ export type PagingErrorCode =
   /** A table entry points outside the memory the handler gives access to. */
   | 'CorruptTable'
   /** The operation would write below a root entry that copyFrom shares with another table. */
-  | 'SharedTable';
+  | 'SharedTable'
+  /** The table was attached read-only. */
+  | 'ReadOnly';
 
 /** A domain failure of a page-table operation; `code` says which. */
 export class PagingError extends Error {

@@ -130,4 +130,12 @@ export type FlushTlb = (vaddr?: VirtAddr) => void;
 export interface PageTableOptions {
   /** Called with the TLB invalidations the table's cursors request (default: none). */
   readonly flushTlb?: FlushTlb;
+  /**
+   * Attach to an existing table whose root is at this physical address (CR3, TTBR, satp PPN << 12, PGD)
+   * instead of allocating a new root. An attached table is read-only unless `writable` is true, and its
+   * destroy() frees only the tables it allocated itself.
+   */
+  readonly root?: AddrInput;
+  /** With `root`: allow cursors to modify the attached table (default false). */
+  readonly writable?: boolean;
 }

@@ -102,6 +102,13 @@ export class PageTable64 {
   /** @internal 1 for root entries another table copied from this one (their tables are never reclaimed) */
   readonly _lent: Uint8Array;
   /** @internal */ _destroyed = false;
+  /** @internal attached to a root it did not allocate */ readonly _attached: boolean;
+  /** @internal cursors may modify it */ readonly _writable: boolean;
+  /**
+   * @internal for an attached table: the tables it allocated itself (word index -> address and level),
+   * the only ones it ever frees
+   */
+  readonly _owned: Map<number, { lo: number; hi: number; level: number }> = new Map();
   /** @internal tables unlinked but not yet freed (level, address), waiting for the next flush */
   _pendLevel: number[] = [];
   /** @internal */ _pendLo: number[] = [];
@@ -153,11 +160,30 @@ export class PageTable64 {
       this._memHi = 0;
       this._memSize = 0;
     }
-    const root = this._allocTable(0, 'new');
-    if (root < 0) throw new PagingError('NoMemory', `new: no frame for the ${meta.name} root table`);
-    this._rootIdx = root;
-    this._rootLo = this._newLo;
-    this._rootHi = this._newHi;
+    this._attached = options.root !== undefined;
+    this._writable = options.root === undefined || options.writable === true;
+    if (options.root !== undefined) {
+      splitAddr(options.root, 'attach', 'root');
+      const lo = PAIR[0]!;
+      const hi = PAIR[1]!;
+      const align = Math.min(meta.tableBytes[0]!, 4096);
+      if (lo % align !== 0) {
+        throw new PagingError('NotAligned', `attach: root ${hex(joinAddr(lo, hi))} is not aligned to ${align} bytes`);
+      }
+      const t = h.wordIndex(lo, hi);
+      if (t < 0 || t + this._tableWords[0]! > h.words.length || !this._paOk(lo, hi)) {
+        throw new PagingError('InvalidAddress', `attach: root ${hex(joinAddr(lo, hi))} is not inside the handler's memory`);
+      }
+      this._rootIdx = t;
+      this._rootLo = lo;
+      this._rootHi = hi;
+    } else {
+      const root = this._allocTable(0, 'new');
+      if (root < 0) throw new PagingError('NoMemory', `new: no frame for the ${meta.name} root table`);
+      this._rootIdx = root;
+      this._rootLo = this._newLo;
+      this._rootHi = this._newHi;
+    }
     this._borrowed = new Uint8Array(1 << meta.indexBits[0]!);
     this._lent = new Uint8Array(1 << meta.indexBits[0]!);
   }
@@ -330,6 +356,9 @@ export class PageTable64 {
   /** A cursor to modify the table; its pending TLB invalidations go out on flush() or dispose. */
   cursor(): PageTable64Cursor {
     this._live('cursor');
+    if (!this._writable) {
+      throw new PagingError('ReadOnly', `cursor: this ${this.meta.name} table is attached read-only (pass writable: true to modify it)`);
+    }
     return new PageTable64Cursor(this);
   }
 
@@ -339,6 +368,13 @@ export class PageTable64 {
    */
   destroy(): void {
     if (this._destroyed) return;
+    if (this._attached) {
+      // only what this table allocated; the attached root and its tree belong to someone else
+      this._releasePending();
+      for (const { lo, hi, level } of [...this._owned.values()]) this._freeFrames(lo, hi, level);
+      this._destroyed = true;
+      return;
+    }
     const w = this.handler.words;
     const c = this._w;
     const n = 1 << this._bits[0]!;
@@ -562,7 +598,10 @@ export class PageTable64 {
     const frames = Math.ceil(bytes / 4096);
     const align = Math.max(4096, bytes);
     const t = this._allocFrames(frames, align, words, op);
-    if (t >= 0) this.handler.words.fill(0, t, t + words);
+    if (t >= 0) {
+      this.handler.words.fill(0, t, t + words);
+      if (this._attached) this._owned.set(t, { lo: this._newLo, hi: this._newHi, level: l });
+    }
     return t;
   }
 
@@ -605,6 +644,7 @@ export class PageTable64 {
 
   /** @internal returns a level-l table (at physical lo, hi) to the handler, or its slot to its frame */
   _freeFrames(lo: number, hi: number, l: number): void {
+    if (this._attached && !this._owned.delete(this.handler.wordIndex(lo, hi))) return; // not ours to free
     const bytes = this.meta.tableBytes[l]!;
     if (bytes < 4096) {
       const t = this.handler.wordIndex(lo, hi);

@@ -12,8 +12,11 @@ export interface PhysicalMemoryOptions {
   readonly size?: number;
   /** Physical address of the first byte, 4 KiB-aligned (default 0). */
   readonly base?: AddrInput;
-  /** Existing bytes to use as RAM (a multiple of 4 KiB long); they are not copied. */
-  readonly buffer?: ArrayBuffer;
+  /**
+   * Existing bytes to use as RAM (a multiple of 4 KiB long, e.g. a memory dump); they are not copied. Their
+   * frames start out in use, so the allocator hands none of them out until `release()` says so.
+   */
+  readonly buffer?: ArrayBuffer | Uint8Array;
 }
 
 /**
@@ -52,8 +55,17 @@ export class PhysicalMemory implements PagingHandler {
   private inUse = 0;
 
   constructor(options: PhysicalMemoryOptions = {}) {
-    const buffer = options.buffer ?? new ArrayBuffer(options.size ?? 16 << 20);
-    const size = buffer.byteLength;
+    const given = options.buffer;
+    let buffer: ArrayBuffer;
+    let byteOffset = 0;
+    if (given instanceof Uint8Array) {
+      if (given.byteOffset % 4 !== 0) throw new RangeError('PhysicalMemory: the Uint8Array must start at a 4-byte-aligned offset of its buffer');
+      buffer = given.buffer as ArrayBuffer;
+      byteOffset = given.byteOffset;
+    } else {
+      buffer = given ?? new ArrayBuffer(options.size ?? 16 << 20);
+    }
+    const size = given instanceof Uint8Array ? given.byteLength : buffer.byteLength;
     // below 4 GiB, so that every word index is an unsigned 32-bit integer (tables compute it with >>>)
     if (size === 0 || size % FRAME !== 0 || size >= TWO32) {
       throw new RangeError(`PhysicalMemory: size ${size} is not a positive multiple of 4096 below 4 GiB`);
@@ -65,12 +77,29 @@ export class PhysicalMemory implements PagingHandler {
     this.base = joinAddr(this.baseLo, this.baseHi);
     if (this.base + BigInt(size) > 1n << 64n) throw new RangeError('PhysicalMemory: memory extends past 2^64');
     this.size = size;
-    this.words = new Uint32Array(buffer);
-    this.u8 = new Uint8Array(buffer);
+    this.words = new Uint32Array(buffer, byteOffset, size / 4);
+    this.u8 = new Uint8Array(buffer, byteOffset, size);
     this.frameCount = size / FRAME;
     this.used = new Uint8Array(this.frameCount);
     this.freeStack = new Int32Array(this.frameCount);
     this.stacked = new Uint8Array(this.frameCount);
+    if (given !== undefined) {
+      // someone else's bytes: nothing is free until released
+      this.used.fill(1);
+      this.bump = this.frameCount;
+      this.inUse = this.frameCount;
+    }
+  }
+
+  /**
+   * Gives frames back to the allocator (for memory built from an existing buffer). Their bytes are
+   * zeroed, as every free frame's are.
+   * @throws RangeError if a frame is outside the memory or not in use.
+   */
+  release(paddr: AddrInput, size: number): void {
+    const start = this.frameOf(paddr, 'release');
+    const count = Math.ceil(size / FRAME);
+    this.deallocFrames(this.frameAddr(start), count);
   }
 
   /** Frames currently allocated (for leak checks). */
