@@ -161,7 +161,7 @@ describe.each(ARCHES.map((a) => [a.name, a] as const))('model-based conformance:
       fc.property(fc.array(opArb, { minLength: 1, maxLength: 40 }), (ops) => runCase(arch, ops)),
       { numRuns: Number(process.env.PT_MODEL_RUNS ?? 60) },
     );
-  });
+  }, 120_000);
 
   it('lists sign-extended (or all-ones) upper-half addresses exactly as mapped', () => {
     const mem = new PhysicalMemory({ size: 1 << 20, base: arch.memBase });

@@ -7,6 +7,17 @@ export const OUT: Float64Array = new Float64Array(2);
 
 export const TWO32 = 4294967296;
 
+/** LOW_MASK_LO[s] / LOW_MASK_HI[s]: the halves of 2^s - 1 (s in 0..64), as int32 bit patterns. */
+export const LOW_MASK_LO: Int32Array = new Int32Array(65);
+export const LOW_MASK_HI: Int32Array = new Int32Array(65);
+/** POW2[s] = 2^s (s in 0..64), so that hot paths never call Math.pow. */
+export const POW2: Float64Array = new Float64Array(65);
+for (let s = 0; s <= 64; s++) {
+  LOW_MASK_LO[s] = s >= 32 ? -1 : (1 << s) - 1;
+  LOW_MASK_HI[s] = s <= 32 ? 0 : s >= 64 ? -1 : (1 << (s - 32)) - 1;
+  POW2[s] = 2 ** s;
+}
+
 /** Whether (lo, hi) is a multiple of 2^shift (shift in 0..64). */
 export function isAligned(lo: number, hi: number, shift: number): boolean {
   if (shift <= 31) return (lo & ((1 << shift) - 1)) === 0;
@@ -18,7 +29,7 @@ export function isAligned(lo: number, hi: number, shift: number): boolean {
 /** (lo, hi) + 2^shift into OUT (shift in 0..63); a sum of 2^64 comes out as (0, 2^32). */
 export function addPow2(lo: number, hi: number, shift: number): void {
   if (shift < 32) {
-    const s = lo + 2 ** shift;
+    const s = lo + POW2[shift]!;
     if (s >= TWO32) {
       OUT[0] = s - TWO32;
       OUT[1] = hi + 1;
@@ -28,7 +39,7 @@ export function addPow2(lo: number, hi: number, shift: number): void {
     }
   } else {
     OUT[0] = lo;
-    OUT[1] = hi + 2 ** (shift - 32);
+    OUT[1] = hi + POW2[shift - 32]!;
   }
 }
 

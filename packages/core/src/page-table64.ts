@@ -1,5 +1,5 @@
 import { joinAddr, PAIR, splitAddr } from './_addr';
-import { addPow2, diff, isAligned, OUT, TWO32 } from './_pairs';
+import { addPow2, diff, isAligned, LOW_MASK_HI, LOW_MASK_LO, OUT, POW2, TWO32 } from './_pairs';
 import { hex, PagingError } from './errors';
 import { formatPageSize, MAPPING_FLAGS_ALL, type MappingFlags, type PageSize } from './flags';
 import type {
@@ -55,16 +55,6 @@ const UNMAP = 1;
 const PROTECT = 2;
 const COMPACT = 3;
 
-/** LOW_MASK_LO[s] / LOW_MASK_HI[s]: the halves of 2^s - 1 (s in 0..64), as int32 bit patterns. */
-const LOW_MASK_LO = new Int32Array(65);
-const LOW_MASK_HI = new Int32Array(65);
-/** POW2[s] = 2^s. */
-const POW2 = new Float64Array(65);
-for (let s = 0; s <= 64; s++) {
-  LOW_MASK_LO[s] = s >= 32 ? -1 : (1 << s) - 1;
-  LOW_MASK_HI[s] = s <= 32 ? 0 : s >= 64 ? -1 : (1 << (s - 32)) - 1;
-  POW2[s] = 2 ** s;
-}
 
 /** Batch size of pending single-page TLB invalidations before one full flush replaces them (as the crate). */
 export const FLUSH_BATCH = 32;
@@ -115,9 +105,27 @@ export class PageTable64 {
   /** @internal */ _pendHi: number[] = [];
   /** @internal */ readonly _flushTlb: FlushTlb | undefined;
   /** @internal lookup results */ _eIdx = 0;
+  /**
+   * @internal Walk cache: the last table a lookup or map ended in (level _cLevel > 0, word index _cIdx)
+   * and the tag of the address range it covers. A lookup in the same range starts there instead of at
+   * the root. Cleared (-1) whenever a table is unlinked or freed.
+   */
+  _cLevel = -1;
+  /** @internal */ _cIdx = 0;
+  /** @internal */ _cTagLo = 0;
+  /** @internal */ _cTagHi = 0;
+  /** @internal whether copyFrom has borrowed any root entry */
+  _anyBorrowed = false;
+  /** @internal shift + index bits of each level: log2 of the range one table of that level covers */
+  readonly _span: Int32Array;
   /** @internal true when the handler is a PhysicalMemory: table addresses are translated inline */
   readonly _linear: boolean;
   /** @internal */ readonly _memLo: number;
+  /** @internal physical addresses are below (_paHiLimit, _paLoLimit) as a pair */
+  readonly _paHiLimit: number;
+  /** @internal */ readonly _paLoLimit: number;
+  /** @internal page size (bytes) of a leaf at each level, and the last size asked of levelOf */
+  readonly _levelSize: Float64Array;
   /** @internal */ readonly _memHi: number;
   /** @internal bytes of the linear memory */ readonly _memSize: number;
   /** @internal */ _eLvl = 0;
@@ -147,7 +155,14 @@ export class PageTable64 {
       shift += meta.indexBits[l]!;
     }
     for (const l of meta.leafLevels) this._leafOk[l] = 1;
+    this._span = new Int32Array(levels);
+    for (let l = 0; l < levels; l++) this._span[l] = this._shift[l]! + this._bits[l]!;
     this._flushTlb = options.flushTlb;
+    const pb = meta.paMaxBits;
+    // a physical address is valid when (hi, lo) < 2^paMaxBits, as a pair: (limitHi, limitLo)
+    this._paHiLimit = pb >= 64 ? TWO32 : pb >= 32 ? 2 ** (pb - 32) : 0;
+    this._paLoLimit = pb >= 32 ? 0 : 2 ** pb;
+    this._levelSize = new Float64Array(meta.levelSize);
     const h = this.handler;
     this._linear = h instanceof PhysicalMemory;
     if (h instanceof PhysicalMemory) {
@@ -325,7 +340,7 @@ export class PageTable64 {
         yield {
           vaddr: this._outVa(vLo, vHi),
           paddr: joinAddr(OUT[0]!, OUT[1]!),
-          size: 2 ** s as PageSize,
+          size: POW2[s] as PageSize,
           flags: c.flags(lo, hi, l),
           level: l,
           bits: wordsToBits(lo, hi),
@@ -448,10 +463,7 @@ export class PageTable64 {
 
   /** @internal whether a page of 2^shift bytes at physical (lo, hi) fits the format's width */
   _paOk(lo: number, hi: number): boolean {
-    const bits = this.meta.paMaxBits;
-    if (bits >= 64) return true;
-    if (bits > 32) return hi < 2 ** (bits - 32);
-    return hi === 0 && lo < 2 ** bits;
+    return hi < this._paHiLimit || (hi === this._paHiLimit && lo < this._paLoLimit);
   }
 
   /**
@@ -474,6 +486,11 @@ export class PageTable64 {
     const memSize = this._memSize;
     let t = this._rootIdx;
     let l = 0;
+    const hit = this._cached(vaLo, vaHi, last);
+    if (hit >= 0) {
+      t = hit;
+      l = this._cLevel;
+    }
     let e = 0;
     let r = FOUND;
     for (;;) {
@@ -508,7 +525,36 @@ export class PageTable64 {
     }
     this._eIdx = e;
     this._eLvl = l;
+    if (r !== CORRUPT) this._remember(vaLo, vaHi, l, t);
     return r;
+  }
+
+  /**
+   * @internal The walk cache's table when it covers (vaLo, vaHi) and its level is at most maxLevel, or -1.
+   */
+  _cached(vaLo: number, vaHi: number, maxLevel: number): number {
+    const cl = this._cLevel;
+    if (cl <= 0 || cl > maxLevel) return -1;
+    const k = this._span[cl]!;
+    if (k >= 32) return vaHi >>> (k - 32) === this._cTagHi ? this._cIdx : -1;
+    return vaHi === this._cTagHi && vaLo >>> k === this._cTagLo ? this._cIdx : -1;
+  }
+
+  /** @internal remembers the level-l table t as the one covering (vaLo, vaHi) */
+  _remember(vaLo: number, vaHi: number, l: number, t: number): void {
+    if (l === 0) return;
+    // tables below a borrowed root entry may be freed by their owner: never cache them
+    if (this._anyBorrowed && this._borrowed[this._index(vaLo, vaHi, 0)] === 1) return;
+    const k = this._span[l]!;
+    this._cLevel = l;
+    this._cIdx = t;
+    if (k >= 32) {
+      this._cTagHi = vaHi >>> (k - 32);
+      this._cTagLo = 0;
+    } else {
+      this._cTagHi = vaHi;
+      this._cTagLo = vaLo >>> k;
+    }
   }
 
   /** @internal word index of the table a present non-leaf entry at level l points to, or -1 */
@@ -560,7 +606,7 @@ export class PageTable64 {
 
   /** @internal VA of entry i of a level-l table whose first VA is (baseLo, baseHi), into OUT */
   _entryVa(baseLo: number, baseHi: number, l: number, i: number): void {
-    const v = i * 2 ** this._shift[l]!;
+    const v = i * POW2[this._shift[l]!]!;
     OUT[0] = baseLo + (v % TWO32);
     OUT[1] = baseHi + Math.floor(v / TWO32);
   }
@@ -644,6 +690,7 @@ export class PageTable64 {
 
   /** @internal returns a level-l table (at physical lo, hi) to the handler, or its slot to its frame */
   _freeFrames(lo: number, hi: number, l: number): void {
+    this._cLevel = -1;
     if (this._attached && !this._owned.delete(this.handler.wordIndex(lo, hi))) return; // not ours to free
     const bytes = this.meta.tableBytes[l]!;
     if (bytes < 4096) {
@@ -954,7 +1001,7 @@ export class PageTable64Cursor {
           for (let k = 0; k < t._last; k++) {
             if (t._leafOk[k] !== 1) continue;
             const s = t._shift[k]!;
-            if (rem >= 2 ** s && isAligned(curLo, curHi, s) && isAligned(paLo, paHi, s)) {
+            if (rem >= POW2[s]! && isAligned(curLo, curHi, s) && isAligned(paLo, paHi, s)) {
               l = k;
               break;
             }
@@ -1033,6 +1080,7 @@ export class PageTable64Cursor {
     const w = t.handler.words;
     const c = t._w;
     const ew = t._ew;
+    t._cLevel = -1;
     for (let i = first; i <= lastIdx; i++) {
       const e = t._rootIdx + i * ew;
       const lo = w[e]!;
@@ -1042,6 +1090,7 @@ export class PageTable64Cursor {
       w[e] = w[src]!;
       if (ew === 2) w[e + 1] = w[src + 1]!;
       t._borrowed[i] = 1;
+      t._anyBorrowed = true;
       other._lent[i] = 1;
     }
     this.full = true;
@@ -1092,8 +1141,9 @@ export class PageTable64Cursor {
 
   private levelOf(size: PageSize, op: string): number {
     const t = this.table;
-    for (let l = 0; l < t._levels; l++) {
-      if (t.meta.levelSize[l] === size && t._leafOk[l] === 1) return l;
+    const sizes = t._levelSize;
+    for (let l = t._last; l >= 0; l--) {
+      if (sizes[l] === size && t._leafOk[l] === 1) return l;
     }
     throw new PagingError('UnsupportedPageSize', `${op}: ${t.meta.name} cannot map a page of ${typeof size === 'number' ? formatPageSize(size) : String(size)}`);
   }
@@ -1167,7 +1217,13 @@ export class PageTable64Cursor {
     if (t._borrowed[t._index(vaLo, vaHi, 0)] === 1) sharedError(op, vaLo, vaHi);
     let d = -1; // first level whose entry is unused (tables needed below it)
     let e = 0;
-    for (let l = 0; l < L; l++) {
+    let from = 0;
+    const hit = t._cached(vaLo, vaHi, L);
+    if (hit >= 0) {
+      tbl = hit;
+      from = t._cLevel;
+    }
+    for (let l = from; l < L; l++) {
       e = tbl + t._index(vaLo, vaHi, l) * ew;
       const lo = w[e]!;
       const hi = ew === 2 ? w[e + 1]! : 0;
@@ -1195,6 +1251,7 @@ export class PageTable64Cursor {
       }
       w[e] = c.newPageLo(paLo, paHi, flags, huge, L);
       if (ew === 2) w[e + 1] = c.newPageHi(paLo, paHi, flags, huge, L);
+      t._remember(vaLo, vaHi, L, tbl);
       return;
     }
     // Allocate the tables for levels d+1..L, all before writing anything.
@@ -1232,6 +1289,7 @@ export class PageTable64Cursor {
     if (this.logging) this.logTable(e, d + 1, topLo, topHi);
     w[e] = c.newTableLo(topLo, topHi, d);
     if (ew === 2) w[e + 1] = c.newTableHi(topLo, topHi, d);
+    t._remember(vaLo, vaHi, L, this.newIdx[L]!);
   }
 
   /** Frees the tables of newIdx[from..to) (allocation failed part-way). */
@@ -1266,6 +1324,7 @@ export class PageTable64Cursor {
       lo = OUT[0]!;
       hi = OUT[1]!;
     }
+    t._cLevel = -1;
     // Tables were logged top link first; unlink and free in reverse order.
     for (let k = this.logCount - 1; k >= 0; k--) {
       this.write(this.logParent[k]!, 0, 0);
@@ -1529,7 +1588,7 @@ export class PageTable64Cursor {
             this.push(vLo, vHi);
           }
         }
-        this.rBytes += 2 ** s;
+        this.rBytes += POW2[s]!;
         continue;
       }
       const child = t._child(lo, hi, l);
@@ -1557,6 +1616,7 @@ export class PageTable64Cursor {
     const t = this.table;
     const c = t._w;
     t._queueFree(c.paddrLo(lo, hi, l), c.paddrHi(lo, hi, l), l + 1);
+    t._cLevel = -1;
     this.write(e, 0, 0);
     this.push(vLo, vHi);
     this.rFreed++;
