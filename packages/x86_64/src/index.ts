@@ -28,6 +28,22 @@ export const X64PagingMetaData: PagingMetaData = defineMetaData({
 });
 
 /**
+ * x86_64 5-level paging (CR4.LA57 = 1; Intel SDM Vol. 3A section 4.5): a PML5 table above the PML4,
+ * 57-bit canonical virtual addresses (bits 63:56 equal), the same entries and leaf sizes as 4-level paging.
+ */
+export const X64PagingMetaData5: PagingMetaData = defineMetaData({
+  name: 'x86_64-la57',
+  paMaxBits: 52,
+  pageShift: 12,
+  indexBits: [9, 9, 9, 9, 9],
+  entryBytes: 8,
+  leafLevels: [2, 3, 4],
+  vaTopBit: 56,
+  upperHalf: true,
+  signExtend: true,
+});
+
+/**
  * An x86_64 4-level page table. Without a handler it lives in a fresh PhysicalMemory.
  *
  * @example
@@ -45,6 +61,30 @@ export class X64PageTable extends PageTable64 {
   static tryNew(handler?: PagingHandler, options?: PageTableOptions): X64PageTable | PagingError {
     try {
       return new X64PageTable(handler, options);
+    } catch (err) {
+      if (err instanceof PagingError) return err;
+      throw err;
+    }
+  }
+}
+
+/**
+ * An x86_64 5-level page table (LA57): the root is the PML5 table that CR3 points to when CR4.LA57 = 1.
+ * A separate type rather than an option, so that the level count is fixed by the type as in the crate.
+ *
+ * @example
+ * const table = new X64PageTable5();
+ * table.cursor().map(0xff00_0000_0000_0000n, 0x20_0000n, PageSize.Size2M, MappingFlags.READ);
+ */
+export class X64PageTable5 extends PageTable64 {
+  constructor(handler?: PagingHandler, options?: PageTableOptions) {
+    super(X64PagingMetaData5, X64PTE, handler, options);
+  }
+
+  /** Like the constructor, but returns the PagingError ('NoMemory') instead of throwing it. */
+  static tryNew(handler?: PagingHandler, options?: PageTableOptions): X64PageTable5 | PagingError {
+    try {
+      return new X64PageTable5(handler, options);
     } catch (err) {
       if (err instanceof PagingError) return err;
       throw err;

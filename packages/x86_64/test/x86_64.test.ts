@@ -1,6 +1,6 @@
 // x86_64-specific behaviour, checked against the Intel SDM (Vol. 3A, 4.5, Tables 4-15 to 4-20).
 import { MappingFlags, PageSize, PhysicalMemory } from '@page-table-multiarch/core';
-import { PTF, X64PagingMetaData, X64PageTable, X64PTE } from '@page-table-multiarch/x86_64';
+import { PTF, X64PagingMetaData, X64PagingMetaData5, X64PageTable, X64PageTable5, X64PTE } from '@page-table-multiarch/x86_64';
 import { describe, expect, it } from 'vitest';
 
 const { READ, WRITE, EXECUTE, USER, DEVICE, UNCACHED } = MappingFlags;
@@ -78,6 +78,37 @@ describe('X64PageTable', () => {
     expect(table.query(0xffff_ffff_ffff_ffffn).paddr).toBe(0xf_ffff_ffff_ffffn);
     expect(table.query(0xffff_8000_001f_ffffn).paddr).toBe(0x3f_ffffn);
     expect([...table.mappings()].map((m) => m.vaddr)).toEqual([0xffff_8000_0000_0000n, 0xffff_ffff_ffff_f000n]);
+    table.destroy();
+  });
+});
+
+describe('X64PageTable5 (LA57)', () => {
+  it('has 5 levels and 57-bit canonical addresses', () => {
+    expect(X64PagingMetaData5.levels).toBe(5);
+    expect(X64PagingMetaData5.vaMaxBits).toBe(57);
+    expect(X64PagingMetaData5.vaddrIsValid(0xff00_0000_0000_0000n)).toBe(true);
+    expect(X64PagingMetaData5.vaddrIsValid(0x0100_0000_0000_0000n)).toBe(false);
+    expect(X64PagingMetaData.vaddrIsValid(0xff00_0000_0000_0000n)).toBe(false);
+  });
+
+  it('is exact above 2^53 in the upper half: query offsets, mappings, walk, queryWords', () => {
+    const table = new X64PageTable5();
+    const c = table.cursor();
+    const va = 0xff00_0000_0000_0000n;
+    c.map(va, 0x40_0000n, PageSize.Size2M, READ | WRITE);
+    c.map(0xffff_ffff_ffff_f000n, 0xf_ffff_ffff_f000n, PageSize.Size4K, READ);
+    for (const off of [1n, 0x123n, 0x1f_ffffn, 0x1_2345n]) expect(table.query(va + off).paddr).toBe(0x40_0000n + off);
+    expect(table.query(0xffff_ffff_ffff_ffffn).paddr).toBe(0xf_ffff_ffff_ffffn);
+    expect([...table.mappings()].map((m) => m.vaddr)).toEqual([va, 0xffff_ffff_ffff_f000n]);
+    const seen: bigint[] = [];
+    table.walk(512, (level, _i, v) => {
+      if (level === 0) seen.push(v);
+    });
+    expect(seen).toEqual([0xff00_0000_0000_0000n, 0xffff_0000_0000_0000n]);
+    // the number fast path cannot take these addresses; the word form can, exactly
+    expect(table.queryWords(0x0001_2345, 0xff00_0000)).toBe(0x41_2345);
+    expect(() => table.queryNumber(2 ** 56)).toThrow(RangeError);
+    expect(() => table.query(0x0100_0000_0000_0000n)).toThrowError(expect.objectContaining({ code: 'InvalidAddress' }));
     table.destroy();
   });
 });
