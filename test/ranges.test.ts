@@ -143,6 +143,20 @@ describe.each(ARCHES.map((a) => [a.name, a] as const))('range operations: %s', (
     c.unmapRegion(base + page, page * 3n);
     c.flush();
     expect(calls).toEqual([base]);
+    // range operations name pages as the caller does, upper half included, each once
+    const top = arch.windows[arch.windows.length - 1]!.base;
+    c.map(top, 0n, Number(page) as PageSize, RW);
+    c.flush();
+    calls.length = 0;
+    c.protectRegion(top, page, READ);
+    c.unmapRegion(top, page * 2n);
+    c.flush();
+    expect(calls[0]).toBe(top);
+    const half = (va: bigint | undefined) => (va ?? 0n) >> BigInt(meta.vaTopBit);
+    for (const [i, va] of calls.entries()) {
+      expect(half(va), 'invalidations keep the caller\'s upper bits').toBe(half(top));
+      if (i > 0) expect(va).not.toBe(calls[i - 1]);
+    }
     table.destroy();
   });
 

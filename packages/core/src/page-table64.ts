@@ -813,6 +813,8 @@ export class PageTable64Cursor {
   private rFlags = 0;
   private rBytes = 0;
   private rFreed = 0;
+  /** High-word bits above vaMaxBits of the range's addresses (an upper half), put back on invalidations. */
+  private rTopHi = 0;
   /** Tables needed per level to split the huge pages a range op cuts (counted by its check pass). */
   private readonly splitNeed: Int32Array;
   // Tables reserved for splits: word index, level (-1 once used), address.
@@ -1117,6 +1119,9 @@ export class PageTable64Cursor {
 
   private push(lo: number, hi: number): void {
     if (this.full) return;
+    const n = this.pendingCount;
+    // the same page twice in a row (a leaf and the tables unlinked above it) is one invalidation
+    if (n > 0 && this.pending[2 * n - 2] === lo && this.pending[2 * n - 1] === hi) return;
     if (this.pendingCount === FLUSH_BATCH) {
       this.full = true;
       return;
@@ -1354,6 +1359,7 @@ export class PageTable64Cursor {
     // The table indexes the low vaMaxBits bits: visit the range in that form (an upper-half range
     // becomes the top of the index space; checkRange made sure it does not cross into the other half).
     const mask = this.indexMaskHi();
+    this.rTopHi = (vaHi & ~mask) >>> 0;
     this.rsLo = vaLo;
     this.rsHi = vaHi & mask;
     this.reLo = endLo0 % TWO32;
@@ -1390,6 +1396,7 @@ export class PageTable64Cursor {
     this.rlLo = bits >= 32 ? 0xffffffff : 2 ** bits - 1;
     this.rlHi = bits > 32 ? 2 ** (bits - 32) - 1 : 0;
     this.rFreed = 0;
+    this.rTopHi = 0;
     this.visit(t._rootIdx, 0, 0, 0, COMPACT, 'compact');
     return this.rFreed;
   }
@@ -1508,7 +1515,7 @@ export class PageTable64Cursor {
     }
     w[e] = c.newTableLo(tLo, tHi, l);
     if (ew === 2) w[e + 1] = c.newTableHi(tLo, tHi, l);
-    this.push(vLo, vHi);
+    this.push(vLo, (vHi | this.rTopHi) >>> 0);
     return child;
   }
 
@@ -1577,7 +1584,7 @@ export class PageTable64Cursor {
         if (mode === UNMAP) {
           w[e] = 0;
           if (ew === 2) w[e + 1] = 0;
-          this.push(vLo, vHi);
+          this.push(vLo, (vHi | this.rTopHi) >>> 0);
         } else if (mode === PROTECT) {
           const f = this.rFlags;
           const nlo = c.setFlagsLo(lo, hi, f, huge, l);
@@ -1585,7 +1592,7 @@ export class PageTable64Cursor {
           if ((nlo | 0) !== (lo | 0) || (nhi | 0) !== (hi | 0)) {
             w[e] = nlo;
             if (ew === 2) w[e + 1] = nhi;
-            this.push(vLo, vHi);
+            this.push(vLo, (vHi | this.rTopHi) >>> 0);
           }
         }
         this.rBytes += POW2[s]!;
@@ -1618,7 +1625,7 @@ export class PageTable64Cursor {
     t._queueFree(c.paddrLo(lo, hi, l), c.paddrHi(lo, hi, l), l + 1);
     t._cLevel = -1;
     this.write(e, 0, 0);
-    this.push(vLo, vHi);
+    this.push(vLo, (vHi | this.rTopHi) >>> 0);
     this.rFreed++;
   }
 }
