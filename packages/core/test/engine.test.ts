@@ -23,10 +23,11 @@ describe('TLB flush requests', () => {
     const table = new X64PageTable(undefined, { flushTlb: (va) => calls.push(va) });
     const c = table.cursor();
     c.map(0xffff_8000_0000_0000n, 0n, PageSize.Size4K, RW);
+    c.map(0xffff_8000_0000_1000n, 0n, PageSize.Size4K, RW);
     c.protect(0xffff_8000_0000_0000n, MappingFlags.READ);
     expect(calls).toEqual([]);
     c.flush();
-    expect(calls).toEqual([0xffff_8000_0000_0000n, 0xffff_8000_0000_0000n]);
+    expect(calls).toEqual([0xffff_8000_0000_0000n, 0xffff_8000_0000_1000n, 0xffff_8000_0000_0000n]);
     calls.length = 0;
     c.mapRegion(0x10_0000n, 0x10_0000n, BigInt(FLUSH_BATCH) * 4096n, RW, false);
     c.flush();

@@ -1,4 +1,382 @@
-// The aarch64 entry codec arrives with its architecture package; this subpath exists so that the export map
-// and the build pipeline already cover every architecture.
-/** Name of the architecture this subpath serves. */
-export const ARCH = 'aarch64';
+// AArch64 (VMSAv8-64) stage 1 translation table descriptors: 4 KiB granule, 48-bit output addresses,
+// lookup levels 0..3.
+// Source: Arm Architecture Reference Manual for A-profile architecture, DDI 0487 (section numbers as in
+// issue K.a; the titles are the same in other issues):
+// - D8.3 "Translation table descriptor formats": bit[0] valid, bit[1] type; below level 3 bit[1] = 1 is a
+//   Table descriptor and 0 a Block descriptor, at level 3 bit[1] = 1 is a Page descriptor and 0 is reserved
+//   and treated as invalid.
+// - D8.3.1.1 "VMSAv8-64 Table descriptor format": NLTA[47:12], and the stage 1 next-level attributes
+//   PXNTable (59), XNTable / UXNTable (60), APTable (62:61), NSTable (63).
+// - D8.3.1.2 "VMSAv8-64 Block descriptor and Page descriptor formats": OA[47:n] (n = 30 for a level 1
+//   block, 21 for a level 2 block, 12 for a page), lower attributes AttrIndx (4:2), NS (5), AP[2:1] (7:6),
+//   SH[1:0] (9:8), AF (10), nG (11) and upper attributes Contiguous (52), PXN (53), UXN / XN (54).
+// - D8.4.1.2.1 "Stage 1 data accesses using Direct permissions": AP[2:1] for a regime with two Exception
+//   levels (EL1&0), AP[2] alone for a regime with one (EL2, where AP[1] is RES1).
+// - D8.4.1.2.3 "Stage 1 instruction execution using Direct permissions": UXN and PXN (two privilege
+//   levels), XN in bit 54 (one privilege level, bit 53 RES0).
+// - D8.6.1 "Stage 1 memory type and Cacheability attributes": AttrIndx selects the byte MAIR_ELx.Attr<n>.
+// - D8.6.2 "Stage 1 Shareability attributes": SH = 0b11 Inner Shareable, 0b10 Outer, 0b00 Non-shareable.
+// - The pseudocode AArch64.BlockDescSupported(): with the 4 KiB granule and TCR_ELx.DS = 0, Block
+//   descriptors exist at levels 1 (1 GiB) and 2 (2 MiB) only; a level 0 block is a Translation fault.
+import type { GenericPTE, MappingFlags, PhysAddr, PTEWords } from '@page-table-multiarch/core';
+
+/**
+ * Attribute bits of stage 1 VMSAv8-64 descriptors, as bigint masks of a 64-bit entry. The names are the
+ * crate's (`DescriptorAttr`); `AP_TABLE` is the whole APTable field (both of its bits).
+ */
+export const DescriptorAttr: {
+  readonly VALID: bigint;
+  readonly NON_BLOCK: bigint;
+  readonly ATTR_INDX: bigint;
+  readonly NS: bigint;
+  readonly AP_EL0: bigint;
+  readonly AP_RO: bigint;
+  readonly INNER: bigint;
+  readonly SHAREABLE: bigint;
+  readonly AF: bigint;
+  readonly NG: bigint;
+  readonly CONTIGUOUS: bigint;
+  readonly PXN: bigint;
+  readonly UXN: bigint;
+  readonly PXN_TABLE: bigint;
+  readonly XN_TABLE: bigint;
+  readonly AP_NO_EL0_TABLE: bigint;
+  readonly AP_NO_WRITE_TABLE: bigint;
+  readonly AP_TABLE: bigint;
+  readonly NS_TABLE: bigint;
+} = Object.freeze({
+  // Block and Page descriptors (D8.3.1.2)
+  /** Bit 0: the descriptor is valid (D8.3). */
+  VALID: 1n << 0n,
+  /** Bit 1: a Table descriptor below level 3, a Page descriptor at level 3; clear in a Block descriptor (D8.3). */
+  NON_BLOCK: 1n << 1n,
+  /** Bits 4:2, AttrIndx[2:0]: selects MAIR_ELx.Attr<n> (D8.6.1); see {@link MemAttr}. */
+  ATTR_INDX: 0b111n << 2n,
+  /** Bit 5, NS: Non-secure output address, for accesses from Secure state (RES0 from Non-secure state). */
+  NS: 1n << 5n,
+  /** Bit 6, AP[1]: EL0 has the same data access as EL1 (D8.4.1.2.1); RES1 in the EL2 regime. */
+  AP_EL0: 1n << 6n,
+  /** Bit 7, AP[2]: read-only (D8.4.1.2.1). */
+  AP_RO: 1n << 7n,
+  /** Bit 8, SH[0]: with SH[1], Inner Shareable (D8.6.2). */
+  INNER: 1n << 8n,
+  /** Bit 9, SH[1]: Outer Shareable, or Inner with SH[0] (D8.6.2). */
+  SHAREABLE: 1n << 9n,
+  /** Bit 10, AF: the Access flag; an entry without it faults on first access unless hardware sets it. */
+  AF: 1n << 10n,
+  /** Bit 11, nG: not global (the TLB entry is tagged with the ASID). */
+  NG: 1n << 11n,
+  /** Bit 52: one of 16 adjacent entries mapping a contiguous, aligned range (a TLB hint). */
+  CONTIGUOUS: 1n << 52n,
+  /** Bit 53, PXN: privileged execute-never (RES0 in the EL2 regime) (D8.4.1.2.3). */
+  PXN: 1n << 53n,
+  /** Bit 54, UXN: unprivileged execute-never; XN, the only execute-never bit, in the EL2 regime (D8.4.1.2.3). */
+  UXN: 1n << 54n,
+  // Table descriptors, stage 1 next-level attributes (D8.3.1.1)
+  /** Bit 59, PXNTable: no privileged execution at any later level. */
+  PXN_TABLE: 1n << 59n,
+  /** Bit 60, XNTable / UXNTable: no (unprivileged) execution at any later level. */
+  XN_TABLE: 1n << 60n,
+  /** Bit 61, APTable[0]: no EL0 data access at any later level. */
+  AP_NO_EL0_TABLE: 1n << 61n,
+  /** Bit 62, APTable[1]: no write access at any later level. */
+  AP_NO_WRITE_TABLE: 1n << 62n,
+  /** Bits 62:61, the APTable field (both bits above). */
+  AP_TABLE: 0b11n << 61n,
+  /** Bit 63, NSTable: later levels are Non-secure (accesses from Secure state). */
+  NS_TABLE: 1n << 63n,
+});
+
+/**
+ * The AttrIndx values the codecs write, each an index into MAIR_ELx that {@link MAIR_VALUE} fills
+ * (the crate's `MemAttr`).
+ */
+export const MemAttr: {
+  readonly Device: 0;
+  readonly Normal: 1;
+  readonly NormalNonCacheable: 2;
+} = Object.freeze({
+  /** Attr0: Device-nGnRE memory. */
+  Device: 0,
+  /** Attr1: Normal memory, Write-Back cacheable. */
+  Normal: 1,
+  /** Attr2: Normal memory, Non-cacheable. */
+  NormalNonCacheable: 2,
+} as const);
+
+/** One of the {@link MemAttr} indices. */
+export type MemAttr = (typeof MemAttr)[keyof typeof MemAttr];
+
+/**
+ * The value to load into MAIR_EL1 (or MAIR_EL2) so that the AttrIndx values of {@link MemAttr} mean what
+ * the codecs intend. MAIR_ELx holds eight attribute bytes, Attr<n> in bits [8n+7:8n] (Arm ARM DDI 0487,
+ * the MAIR_EL1 register description, and D8.6.1):
+ * - Attr0 = 0x04: bits[7:4] = 0b0000 is Device memory, bits[3:0] = 0b0100 is Device-nGnRE.
+ * - Attr1 = 0xff: Normal memory, outer (bits[7:4]) and inner (bits[3:0]) both 0b1111 = Write-Back,
+ *   Non-transient, Read-Allocate and Write-Allocate.
+ * - Attr2 = 0x44: Normal memory, outer and inner both 0b0100 = Non-cacheable.
+ */
+export const MAIR_VALUE: bigint = 0x44_ff_04n;
+
+// The same bits as u32 masks: the low word holds bits 31:0, the high word bits 63:32.
+const VALID = 1 << 0;
+const NON_BLOCK = 1 << 1;
+const TYPE_BITS = VALID | NON_BLOCK;
+const ATTR_INDX = 0b111 << 2;
+const AP_EL0 = 1 << 6;
+const AP_RO = 1 << 7;
+/** PXN, bit 53 = bit 21 of the high word. */
+const PXN_HI = 1 << 21;
+/** UXN / XN, bit 54 = bit 22 of the high word. */
+const UXN_HI = 1 << 22;
+/** OA / NLTA bits 47:12 (D8.3.1.1, D8.3.1.2); the crate uses this one mask at every level. */
+const ADDR_LO = 0xffff_f000;
+const ADDR_HI = 0x0000_ffff;
+const ADDR_MASK = 0x0000_ffff_ffff_f000n;
+
+const READ = 1;
+const WRITE = 2;
+const EXECUTE = 4;
+const USER = 8;
+const DEVICE = 16;
+const UNCACHED = 32;
+
+/**
+ * The crate's `DescriptorAttr::from_mem_attr`: the AttrIndx field for `idx`, plus SH = Inner Shareable
+ * (SH[1:0] = 0b11, D8.6.2) for the two Normal types. Device memory is always treated as Outer Shareable
+ * whatever SH says (D8.6.2), so SH stays 0 there.
+ */
+export function descriptorAttrFromMemAttr(idx: MemAttr): bigint {
+  const bits = BigInt(idx) << 2n;
+  return idx === MemAttr.Device ? bits : bits | DescriptorAttr.INNER | DescriptorAttr.SHAREABLE;
+}
+
+/** The crate's `DescriptorAttr::mem_attr`: the MemAttr that AttrIndx names, or undefined for 3..7. */
+export function memAttrOf(bits: bigint): MemAttr | undefined {
+  const idx = Number((bits & DescriptorAttr.ATTR_INDX) >> 2n);
+  return idx <= MemAttr.NormalNonCacheable ? (idx as MemAttr) : undefined;
+}
+
+/**
+ * The crate's `From<MappingFlags> for DescriptorAttr`: the attribute bits a flag set stands for. `el2`
+ * selects the crate's `arm-el2` encoding (one privilege level: no AP[1], no PXN, XN for no EXECUTE).
+ * Empty flags give no bits at all; a set without READ gives no VALID bit (a descriptor the hardware does
+ * not use), exactly as the crate.
+ * @example descriptorAttrFromFlags(MappingFlags.READ | MappingFlags.WRITE) // 0x60000000000305n
+ */
+export function descriptorAttrFromFlags(flags: MappingFlags, el2 = false): bigint {
+  if (flags === 0) return 0n;
+  const A = DescriptorAttr;
+  let attr: bigint;
+  if (flags & DEVICE) attr = descriptorAttrFromMemAttr(MemAttr.Device);
+  else if (flags & UNCACHED) attr = descriptorAttrFromMemAttr(MemAttr.NormalNonCacheable);
+  else attr = descriptorAttrFromMemAttr(MemAttr.Normal);
+  if (flags & READ) attr |= A.VALID;
+  if (!(flags & WRITE)) attr |= A.AP_RO;
+  if (el2) {
+    // one privilege level: bit 54 is XN (D8.4.1.2.3)
+    if (!(flags & EXECUTE)) attr |= A.UXN;
+  } else if (flags & USER) {
+    // EL0 gets the EL1 data access (AP[1] = 1); the kernel never executes user memory
+    attr |= A.AP_EL0 | A.PXN;
+    if (!(flags & EXECUTE)) attr |= A.UXN;
+  } else {
+    attr |= A.UXN;
+    if (!(flags & EXECUTE)) attr |= A.PXN;
+  }
+  return attr;
+}
+
+/**
+ * The crate's `From<DescriptorAttr> for MappingFlags`: what a valid descriptor grants. A valid
+ * descriptor is always readable (no AP encoding denies reads at the level that has access, D8.4.1.2.1);
+ * AttrIndx 0 reads as DEVICE and 2 as UNCACHED.
+ */
+export function flagsFromDescriptorAttr(attr: bigint, el2 = false): MappingFlags {
+  const A = DescriptorAttr;
+  if ((attr & A.VALID) === 0n) return 0;
+  let flags = READ;
+  if ((attr & A.AP_RO) === 0n) flags |= WRITE;
+  if (el2) {
+    if ((attr & A.UXN) === 0n) flags |= EXECUTE;
+  } else if ((attr & A.AP_EL0) !== 0n) {
+    flags |= USER;
+    if ((attr & A.UXN) === 0n) flags |= EXECUTE;
+  } else if ((attr & A.PXN) === 0n) {
+    flags |= EXECUTE;
+  }
+  const mem = memAttrOf(attr);
+  if (mem === MemAttr.Device) flags |= DEVICE;
+  else if (mem === MemAttr.NormalNonCacheable) flags |= UNCACHED;
+  return flags;
+}
+
+/** Whether (lo) is a descriptor the hardware uses at `level` (-1: unknown level, bit 0 alone decides). */
+function validAt(lo: number, level: number): boolean {
+  // D8.3: level 3 with bit[1] = 0 is reserved and invalid; BlockDescSupported(): no level 0 blocks.
+  if (level === 0 || level === 3) return (lo & TYPE_BITS) === TYPE_BITS;
+  return (lo & VALID) !== 0;
+}
+
+/** The flags of (lo, hi) at `level`, the word-level twin of flagsFromDescriptorAttr. */
+function decodeWords(lo: number, hi: number, level: number, el2: boolean): number {
+  if (!validAt(lo, level)) return 0;
+  let f = READ;
+  if ((lo & AP_RO) === 0) f |= WRITE;
+  if (el2) {
+    if ((hi & UXN_HI) === 0) f |= EXECUTE;
+  } else if ((lo & AP_EL0) !== 0) {
+    f |= USER;
+    if ((hi & UXN_HI) === 0) f |= EXECUTE;
+  } else if ((hi & PXN_HI) === 0) {
+    f |= EXECUTE;
+  }
+  const idx = (lo & ATTR_INDX) >>> 2;
+  if (idx === MemAttr.Device) f |= DEVICE;
+  else if (idx === MemAttr.NormalNonCacheable) f |= UNCACHED;
+  return f;
+}
+
+/** The crate's new_page / set_flags attribute bits: the flags' attributes, AF, and NON_BLOCK unless huge. */
+function pageAttr(flags: number, huge: boolean, el2: boolean): bigint {
+  const attr = descriptorAttrFromFlags(flags, el2) | DescriptorAttr.AF;
+  return huge ? attr : attr | DescriptorAttr.NON_BLOCK;
+}
+
+/**
+ * Precomputed low and high words of pageAttr for each of the 64 flag sets, non-huge (NON_BLOCK set);
+ * a huge entry clears NON_BLOCK. `impliedRead` encodes every non-empty set as if it had READ.
+ */
+function attrTables(el2: boolean, impliedRead: boolean): { lo: Uint32Array; hi: Uint32Array } {
+  const lo = new Uint32Array(64);
+  const hi = new Uint32Array(64);
+  for (let f = 0; f < 64; f++) {
+    const bits = pageAttr(impliedRead && f !== 0 ? f | READ : f, false, el2);
+    lo[f] = Number(bits & 0xffff_ffffn);
+    hi[f] = Number(bits >> 32n);
+  }
+  return { lo, hi };
+}
+
+function lo32(v: bigint): number {
+  return Number(v & 0xffff_ffffn);
+}
+
+/** The level a bigint method was given, or -1 when none (then bit 0 alone tells validity, as the crate). */
+function lvl(level: number | undefined): number {
+  return level ?? -1;
+}
+
+/** A codec with its word-level fast path. */
+type A64Codec = GenericPTE & { readonly words: PTEWords };
+
+/**
+ * Builds one codec. `el2` picks the permission encoding; `impliedRead` makes every non-empty flag set
+ * write a valid descriptor (the encoding of the set with READ added), as the tables need.
+ */
+function makeCodec(el2: boolean, impliedRead: boolean): A64Codec {
+  const T = attrTables(el2, impliedRead);
+  const attrLo = T.lo;
+  const attrHi = T.hi;
+  // bits above UNCACHED are ignored, as the word tables are indexed by `flags & 63`
+  const enc = (flags: number): number => {
+    const f = flags & 63;
+    return impliedRead && f !== 0 ? f | READ : f;
+  };
+
+  const words: PTEWords = Object.freeze({
+    isPresent: (lo: number, _hi: number, level: number): boolean => validAt(lo, level),
+    // valid and not a Table descriptor: a Block (D8.3). Never true at level 0 or 3.
+    isHuge: (lo: number, _hi: number, level: number): boolean => validAt(lo, level) && (lo & NON_BLOCK) === 0,
+    paddrLo: (lo: number, _hi: number, _level: number): number => (lo & ADDR_LO) >>> 0,
+    paddrHi: (_lo: number, hi: number, _level: number): number => hi & ADDR_HI,
+    flags: (lo: number, hi: number, level: number): number => decodeWords(lo, hi, level, el2),
+    newPageLo: (paLo: number, _paHi: number, flags: number, huge: boolean, _level: number): number =>
+      ((paLo & ADDR_LO) | (huge ? attrLo[flags & 63]! & ~NON_BLOCK : attrLo[flags & 63]!)) >>> 0,
+    newPageHi: (_paLo: number, paHi: number, flags: number, _huge: boolean, _level: number): number =>
+      ((paHi & ADDR_HI) | attrHi[flags & 63]!) >>> 0,
+    newTableLo: (paLo: number, _paHi: number, _level: number): number => ((paLo & ADDR_LO) | TYPE_BITS) >>> 0,
+    newTableHi: (_paLo: number, paHi: number, _level: number): number => paHi & ADDR_HI,
+    setFlagsLo: (lo: number, _hi: number, flags: number, huge: boolean, _level: number): number =>
+      ((lo & ADDR_LO) | (huge ? attrLo[flags & 63]! & ~NON_BLOCK : attrLo[flags & 63]!)) >>> 0,
+    setFlagsHi: (_lo: number, hi: number, flags: number, _huge: boolean, _level: number): number =>
+      ((hi & ADDR_HI) | attrHi[flags & 63]!) >>> 0,
+    setPaddrLo: (lo: number, _hi: number, paLo: number, _paHi: number, _level: number): number =>
+      ((lo & ~ADDR_LO) | (paLo & ADDR_LO)) >>> 0,
+    setPaddrHi: (_lo: number, hi: number, _paLo: number, paHi: number, _level: number): number =>
+      ((hi & ~ADDR_HI) | (paHi & ADDR_HI)) >>> 0,
+    // the Contiguous bit is a TLB hint: each entry still maps exactly its own page or block
+    leafShift: (_lo: number, _hi: number, _level: number): number => -1,
+  });
+
+  return Object.freeze({
+    newPage(paddr: PhysAddr, flags: MappingFlags, isHuge: boolean): bigint {
+      return (paddr & ADDR_MASK) | pageAttr(enc(flags), isHuge, el2);
+    },
+    newTable(paddr: PhysAddr): bigint {
+      return (paddr & ADDR_MASK) | DescriptorAttr.NON_BLOCK | DescriptorAttr.VALID;
+    },
+    paddr(bits: bigint): PhysAddr {
+      return bits & ADDR_MASK;
+    },
+    flags(bits: bigint, level?: number): MappingFlags {
+      if (!validAt(lo32(bits), lvl(level))) return 0;
+      return flagsFromDescriptorAttr(bits, el2);
+    },
+    setPaddr(bits: bigint, paddr: PhysAddr): bigint {
+      return (bits & ~ADDR_MASK) | (paddr & ADDR_MASK);
+    },
+    setFlags(bits: bigint, flags: MappingFlags, isHuge: boolean): bigint {
+      return (bits & ADDR_MASK) | pageAttr(enc(flags), isHuge, el2);
+    },
+    isUnused(bits: bigint): boolean {
+      return bits === 0n;
+    },
+    isPresent(bits: bigint, level?: number): boolean {
+      return validAt(lo32(bits), lvl(level));
+    },
+    isHuge(bits: bigint, level?: number): boolean {
+      return validAt(lo32(bits), lvl(level)) && (bits & DescriptorAttr.NON_BLOCK) === 0n;
+    },
+    words,
+  });
+}
+
+/**
+ * The AArch64 descriptor codec for the EL1&0 regime, bit-identical to the crate's default `A64PTE`:
+ * READ sets VALID, no WRITE sets AP[2] (read-only), USER sets AP[1] and PXN (and UXN without EXECUTE),
+ * a kernel mapping sets UXN (and PXN without EXECUTE); DEVICE selects AttrIndx 0, UNCACHED 2, otherwise 1
+ * with Inner Shareable; AF is always set; NON_BLOCK unless `isHuge`. Table descriptors are VALID |
+ * NON_BLOCK with no hierarchical limits.
+ *
+ * Like the crate, `newPage` and `setFlags` of a set without READ give a descriptor without VALID; the
+ * tables write with {@link A64PTEImpliedRead} instead. Decoding takes the level into account when given
+ * one: bits[1:0] = 0b01 is invalid at level 3 (reserved) and at level 0 (no level 0 blocks), and an
+ * entry is huge when it is valid and not a table descriptor (an all-zero entry is not huge).
+ *
+ * @example
+ * A64PTE.newPage(0x4000_0000n, MappingFlags.READ | MappingFlags.WRITE, false) // 0x60000040000707n
+ */
+export const A64PTE: A64Codec = makeCodec(false, false);
+
+/**
+ * The codec of the crate's `arm-el2` feature, for tables of the EL2 regime (one privilege level):
+ * no AP[1], no PXN, and bit 54 as XN for a set without EXECUTE; USER is neither encoded nor decoded.
+ * Otherwise as {@link A64PTE}.
+ *
+ * @example
+ * A64PTEEl2.newPage(0x4000_0000n, MappingFlags.READ | MappingFlags.WRITE, false) // 0x40000040000707n
+ */
+export const A64PTEEl2: A64Codec = makeCodec(true, false);
+
+/**
+ * {@link A64PTE} for the tables: a non-empty flag set without READ is encoded as the set with READ added,
+ * so that every entry a table writes is a valid descriptor. VMSAv8-64 has no write-only encoding, and
+ * every valid descriptor is readable at the Exception level that may access it (D8.4.1.2.1): a
+ * WRITE-only mapping is readable-writable, an EXECUTE-only one readable-executable. Every other input,
+ * and all decoding, is exactly {@link A64PTE}.
+ */
+export const A64PTEImpliedRead: A64Codec = makeCodec(false, true);
+
+/** {@link A64PTEEl2} for the tables, with READ implied as in {@link A64PTEImpliedRead}. */
+export const A64PTEEl2ImpliedRead: A64Codec = makeCodec(true, true);
