@@ -1,4 +1,302 @@
-// The riscv entry codec arrives with its architecture package; this subpath exists so that the export map
-// and the build pipeline already cover every architecture.
-/** Name of the architecture this subpath serves. */
-export const ARCH = 'riscv';
+// RISC-V Sv39 / Sv48 page-table entries (RV64, 8 bytes each).
+// Source: The RISC-V Instruction Set Manual, Volume II: Privileged Architecture (20211203), chapter
+// "Supervisor-Level ISA, Version 1.12", cited below as [Priv]:
+//   [Sv32 AMP]  section "Sv32: Page-Based 32-bit Virtual-Memory Systems", subsection "Addressing and Memory
+//               Protection": bits 9-0 (V R W X U G A D RSW) of every PTE, and the table "Encoding of PTE R/W/X
+//               fields" (R=W=X=0: pointer to the next level; W=1 with R=0: reserved; X alone: execute-only);
+//   [Sv32 VATP] subsection "Virtual Address Translation Process", steps 3 and 4 (invalid, leaf or pointer);
+//   [Sv39 AMP]  section "Sv39: Page-Based 39-bit Virtual-Memory System", subsection "Addressing and Memory
+//               Protection", figure "Sv39 page table entry": PPN in bits 53:10, bits 60:54 reserved, bits 62:61
+//               for Svpbmt, bit 63 for Svnapot. Sv48 uses the same entry ("Sv48", same subsection);
+//   [Svpbmt]    chapter "Svpbmt Standard Extension for Page-Based Memory Types", table "Encodings for PBMT field".
+// T-Head XuanTie C906 / C910 (the crate's `xuantie-c9xx` feature), cited as [C9xx]: with the extended memory
+// attributes enabled, bits 63..60 of a leaf are SO (strong order), C (cacheable), B (bufferable), SH (shareable; the
+// C906 has SO, C, B, the OpenC910 also SH), as the crate defines them; Linux (arch/riscv/include/asm/pgtable-64.h,
+// T-Head memory types) uses the same bits, with C = 0 meaning non-cacheable and SO = 1 strongly-ordered I/O.
+import type { GenericPTE, MappingFlags, PhysAddr, PTEWords } from '@page-table-multiarch/core';
+
+/**
+ * RISC-V PTE bits as bigint masks of a 64-bit entry: the crate's `PTEFlags` (V ... D, and SO, C, B, SH of its
+ * `xuantie-c9xx` feature, with its two combined masks), plus the fields the crate does not name (RSW, PBMT, N).
+ * Bits 63..60 have two meanings: the standard Svnapot / Svpbmt bits (N, PBMT), or T-Head's SO, C, B, SH; a table
+ * uses one or the other, never both.
+ */
+export const PTEFlags: {
+  readonly V: bigint;
+  readonly R: bigint;
+  readonly W: bigint;
+  readonly X: bigint;
+  readonly U: bigint;
+  readonly G: bigint;
+  readonly A: bigint;
+  readonly D: bigint;
+  readonly RSW: bigint;
+  readonly PBMT: bigint;
+  readonly N: bigint;
+  readonly SO: bigint;
+  readonly C: bigint;
+  readonly B: bigint;
+  readonly SH: bigint;
+  readonly XUANTIE_C9XX_DEVICE: bigint;
+  readonly XUANTIE_C9XX_NORMAL: bigint;
+} = Object.freeze({
+  /** Bit 0, valid: when clear every other bit is free for software [Sv32 AMP]. */
+  V: 1n << 0n,
+  /** Bit 1, readable [Sv32 AMP]. */
+  R: 1n << 1n,
+  /** Bit 2, writable; W without R is reserved [Sv32 AMP, R/W/X table]. */
+  W: 1n << 2n,
+  /** Bit 3, executable [Sv32 AMP]. */
+  X: 1n << 3n,
+  /** Bit 4, accessible to U-mode [Sv32 AMP]. */
+  U: 1n << 4n,
+  /** Bit 5, global mapping (present in every address space) [Sv32 AMP]. */
+  G: 1n << 5n,
+  /** Bit 6, accessed [Sv32 AMP]. */
+  A: 1n << 6n,
+  /** Bit 7, dirty [Sv32 AMP]. */
+  D: 1n << 7n,
+  /** Bits 9:8, reserved for supervisor software; the hardware ignores them [Sv32 AMP]. */
+  RSW: 3n << 8n,
+  /** Bits 62:61, page-based memory type: 0 PMA, 1 NC, 2 IO, 3 reserved [Sv39 AMP], [Svpbmt]. */
+  PBMT: 3n << 61n,
+  /** Bit 63, NAPOT contiguous translation (Svnapot) [Sv39 AMP]. */
+  N: 1n << 63n,
+  /** Bit 63, T-Head: strong order (device memory) [C9xx]. */
+  SO: 1n << 63n,
+  /** Bit 62, T-Head: cacheable [C9xx]. */
+  C: 1n << 62n,
+  /** Bit 61, T-Head: bufferable [C9xx]. */
+  B: 1n << 61n,
+  /** Bit 60, T-Head: shareable [C9xx]. */
+  SH: 1n << 60n,
+  /** SO | B: what the crate writes for MappingFlags.DEVICE on T-Head cores. */
+  XUANTIE_C9XX_DEVICE: (1n << 63n) | (1n << 61n),
+  /** C | B | SH: what the crate writes for every other non-empty MappingFlags on T-Head cores. */
+  XUANTIE_C9XX_NORMAL: (1n << 62n) | (1n << 61n) | (1n << 60n),
+});
+
+// The same bits as u32 masks: low word (entry bits 31:0) and high word (entry bits 63:32).
+const V = 1 << 0; // [Sv32 AMP]
+const R = 1 << 1; // [Sv32 AMP]
+const W = 1 << 2; // [Sv32 AMP]
+const X = 1 << 3; // [Sv32 AMP]
+const U = 1 << 4; // [Sv32 AMP]
+const A = 1 << 6; // [Sv32 AMP]
+const D = 1 << 7; // [Sv32 AMP]
+/** PPN bits of the low word: entry bits 31:10 = physical address bits 33:12 [Sv39 AMP]. */
+const PPN_LO = 0xffff_fc00;
+/** PPN bits of the high word: entry bits 53:32 = physical address bits 55:34 [Sv39 AMP]. */
+const PPN_HI = 0x003f_ffff;
+/** PBMT, entry bits 62:61, as a field of the high word [Svpbmt]. */
+const PBMT_SHIFT = 29;
+const PBMT_NC = 1; // non-cacheable main memory [Svpbmt]
+const PBMT_IO = 2; // non-cacheable, strongly-ordered I/O [Svpbmt]
+const SO_HI = 0x8000_0000; // bit 63 [C9xx]
+const C_HI = 0x4000_0000; // bit 62 [C9xx]
+const B_HI = 0x2000_0000; // bit 61 [C9xx]
+const SH_HI = 0x1000_0000; // bit 60 [C9xx]
+const XUANTIE_DEVICE_HI = SO_HI | B_HI;
+const XUANTIE_NORMAL_HI = C_HI | B_HI | SH_HI;
+
+const READ = 1;
+const WRITE = 2;
+const EXECUTE = 4;
+const USER = 8;
+const DEVICE = 16;
+const UNCACHED = 32;
+
+/**
+ * The leaf permissions a MappingFlags set can have on RISC-V: a leaf needs R or X, and W needs R [Sv32 AMP,
+ * R/W/X table; Sv32 VATP steps 3-4]. WRITE without READ gains READ; a set with none of READ, WRITE and EXECUTE (only
+ * USER, DEVICE or UNCACHED) gains READ, the least a present leaf can grant (as on x86 and Arm, where every present
+ * page is readable). Execute-only sets and sets with READ are returned unchanged, and so is the empty set.
+ *
+ * @example
+ * legalLeafFlags(MappingFlags.WRITE)   // MappingFlags.READ | MappingFlags.WRITE
+ * legalLeafFlags(MappingFlags.EXECUTE) // MappingFlags.EXECUTE
+ */
+export function legalLeafFlags(flags: MappingFlags): MappingFlags {
+  if (flags === 0 || (flags & READ) !== 0) return flags;
+  if ((flags & EXECUTE) !== 0 && (flags & WRITE) === 0) return flags;
+  return flags | READ;
+}
+
+/** Low-word bits for MappingFlags, as the crate's `From<MappingFlags> for PTEFlags`: A and D set on every leaf. */
+function permLo(flags: number): number {
+  if (flags === 0) return 0;
+  let v = V | A | D;
+  if (flags & READ) v |= R;
+  if (flags & WRITE) v |= W;
+  if (flags & EXECUTE) v |= X;
+  if (flags & USER) v |= U;
+  return v;
+}
+
+/** The crate's T-Head attributes: DEVICE is SO | B, anything else non-empty is C | B | SH (UNCACHED included). */
+function xuantieHi(flags: number): number {
+  if (flags === 0) return 0;
+  return flags & DEVICE ? XUANTIE_DEVICE_HI : XUANTIE_NORMAL_HI;
+}
+
+function noHi(_flags: number): number {
+  return 0;
+}
+
+/** MappingFlags of the permission bits, as the crate's `From<PTEFlags> for MappingFlags`. */
+function permFlags(lo: number): number {
+  let f = 0;
+  if (lo & R) f |= READ;
+  if (lo & W) f |= WRITE;
+  if (lo & X) f |= EXECUTE;
+  if (lo & U) f |= USER;
+  return f;
+}
+
+/** Standard entry: the permissions, and the Svpbmt memory type (NC reads as UNCACHED, IO as DEVICE). */
+function decodeStd(lo: number, hi: number): number {
+  if ((lo & V) === 0) return 0;
+  const f = permFlags(lo);
+  const mt = (hi >>> PBMT_SHIFT) & 3;
+  if (mt === PBMT_NC) return f | UNCACHED;
+  if (mt === PBMT_IO) return f | DEVICE;
+  return f;
+}
+
+/** T-Head entry: the permissions; SO reads as DEVICE, and C = 0 without SO as UNCACHED [C9xx]. */
+function decodeXuantie(lo: number, hi: number): number {
+  if ((lo & V) === 0) return 0;
+  const f = permFlags(lo);
+  if (hi & SO_HI) return f | DEVICE;
+  if ((hi & C_HI) === 0) return f | UNCACHED;
+  return f;
+}
+
+function keep(flags: number): number {
+  return flags;
+}
+
+/** Entry bits 31:0 holding the PPN of physical address (paLo, paHi): PA bits 33:12 go to entry bits 31:10. */
+function ppnLo(paLo: number, paHi: number): number {
+  return ((paLo >>> 2) & PPN_LO) | ((paHi & 3) << 30);
+}
+
+/** Entry bits 63:32 holding the PPN: PA bits 55:34 go to entry bits 53:32; PA bits 63:56 are dropped. */
+function ppnHi(paHi: number): number {
+  return (paHi >>> 2) & PPN_HI;
+}
+
+/** Bits 10..53 of an entry: the PPN [Sv39 AMP]. */
+const PPN_MASK = (1n << 54n) - (1n << 10n);
+
+function lo32(v: bigint): number {
+  return Number(v & 0xffffffffn);
+}
+function hi32(v: bigint): number {
+  return Number((v >> 32n) & 0xffffffffn);
+}
+
+type Codec = GenericPTE & { readonly words: PTEWords };
+
+/**
+ * Builds one codec: `hiAttr` gives the high-word attribute bits of a MappingFlags set, `decode` reads an entry's
+ * MappingFlags, `fix` maps the flags before encoding (identity for the crate's encodings).
+ */
+function makeCodec(hiAttr: (flags: number) => number, decode: (lo: number, hi: number) => number, fix: (flags: number) => number): Codec {
+  const words: PTEWords = Object.freeze({
+    // [Sv32 VATP] step 3: V = 0 means invalid, whatever the other bits hold
+    isPresent: (lo: number, _hi: number, _level: number): boolean => (lo & V) !== 0,
+    // [Sv32 VATP] step 4: R = 1 or X = 1 is a leaf; R = W = X = 0 points to the next level
+    isHuge: (lo: number, _hi: number, _level: number): boolean => (lo & (R | X)) !== 0,
+    // PPN << 12, low half: entry bits 31:10 shifted left by 2 (bits 31:30 go to the high half)
+    paddrLo: (lo: number, _hi: number, _level: number): number => ((lo & PPN_LO) << 2) >>> 0,
+    paddrHi: (lo: number, hi: number, _level: number): number => ((lo >>> 30) | ((hi & PPN_HI) << 2)) >>> 0,
+    flags: (lo: number, hi: number, _level: number): number => decode(lo, hi),
+    newPageLo: (paLo: number, paHi: number, flags: number, _huge: boolean, _level: number): number =>
+      (ppnLo(paLo, paHi) | permLo(fix(flags))) >>> 0,
+    newPageHi: (_paLo: number, paHi: number, flags: number, _huge: boolean, _level: number): number =>
+      (ppnHi(paHi) | hiAttr(fix(flags))) >>> 0,
+    // a pointer is V alone: D, A and U are reserved in non-leaf entries [Sv32 AMP]
+    newTableLo: (paLo: number, paHi: number, _level: number): number => (ppnLo(paLo, paHi) | V) >>> 0,
+    newTableHi: (_paLo: number, paHi: number, _level: number): number => ppnHi(paHi),
+    // as the crate: everything but the PPN is replaced (G, RSW, PBMT and N are cleared)
+    setFlagsLo: (lo: number, _hi: number, flags: number, _huge: boolean, _level: number): number =>
+      ((lo & PPN_LO) | permLo(fix(flags))) >>> 0,
+    setFlagsHi: (_lo: number, hi: number, flags: number, _huge: boolean, _level: number): number =>
+      ((hi & PPN_HI) | hiAttr(fix(flags))) >>> 0,
+    setPaddrLo: (lo: number, _hi: number, paLo: number, paHi: number, _level: number): number =>
+      ((lo & ~PPN_LO) | ppnLo(paLo, paHi)) >>> 0,
+    setPaddrHi: (_lo: number, hi: number, _paLo: number, paHi: number, _level: number): number =>
+      ((hi & ~PPN_HI) | ppnHi(paHi)) >>> 0,
+    // every leaf maps its level's size (Svnapot 64 KiB ranges are not decoded)
+    leafShift: (_lo: number, _hi: number, _level: number): number => -1,
+  });
+
+  const attrs = (flags: number): bigint => {
+    const f = fix(flags);
+    return (BigInt(hiAttr(f) >>> 0) << 32n) | BigInt(permLo(f));
+  };
+
+  return Object.freeze({
+    newPage(paddr: PhysAddr, flags: MappingFlags, _isHuge: boolean): bigint {
+      return attrs(flags) | ((paddr >> 2n) & PPN_MASK);
+    },
+    newTable(paddr: PhysAddr): bigint {
+      return PTEFlags.V | ((paddr >> 2n) & PPN_MASK);
+    },
+    paddr(bits: bigint): PhysAddr {
+      return (bits & PPN_MASK) << 2n;
+    },
+    flags(bits: bigint): MappingFlags {
+      return decode(lo32(bits), hi32(bits));
+    },
+    setPaddr(bits: bigint, paddr: PhysAddr): bigint {
+      return (bits & ~PPN_MASK) | ((paddr >> 2n) & PPN_MASK);
+    },
+    setFlags(bits: bigint, flags: MappingFlags, _isHuge: boolean): bigint {
+      return (bits & PPN_MASK) | attrs(flags);
+    },
+    isUnused(bits: bigint): boolean {
+      return bits === 0n;
+    },
+    isPresent(bits: bigint): boolean {
+      return (bits & PTEFlags.V) !== 0n;
+    },
+    isHuge(bits: bigint): boolean {
+      return (bits & (PTEFlags.R | PTEFlags.X)) !== 0n;
+    },
+    words,
+  });
+}
+
+/**
+ * The Sv39 / Sv48 entry codec, bit-identical to the crate's `Rv64PTE`: V | A | D on every leaf, R, W, X and U from
+ * READ, WRITE, EXECUTE and USER; DEVICE and UNCACHED are not encoded (memory types come from the platform's PMAs);
+ * a table entry is V alone. Like the crate it writes the flags it is given, so WRITE without READ gives the reserved
+ * W-without-R encoding and a set with none of READ, WRITE, EXECUTE gives a leaf that reads as a pointer; the Sv39 and
+ * Sv48 tables use {@link Rv64PTELegal}, which never does. Decoding also reads Svpbmt (NC as UNCACHED, IO as DEVICE).
+ *
+ * @example
+ * Rv64PTE.newPage(0x8020_0000n, MappingFlags.READ | MappingFlags.WRITE, true) // 0x200800c7n
+ */
+export const Rv64PTE: GenericPTE & { readonly words: PTEWords } = makeCodec(noHi, decodeStd, keep);
+
+/**
+ * The crate's `Rv64PTE` with its `xuantie-c9xx` feature (T-Head C906 / C910 memory attributes in bits 63..60): as
+ * {@link Rv64PTE}, plus SO | B for DEVICE and C | B | SH for any other non-empty set (UNCACHED included, as in the
+ * crate). Decoding reads SO as DEVICE, and C = 0 without SO as UNCACHED.
+ *
+ * @example
+ * Rv64PTEXuantie.newPage(0x1000_0000n, MappingFlags.READ | MappingFlags.DEVICE, false) // 0xa0000000040000c3n
+ */
+export const Rv64PTEXuantie: GenericPTE & { readonly words: PTEWords } = makeCodec(xuantieHi, decodeXuantie, keep);
+
+/**
+ * The codec of the Sv39 / Sv48 tables: {@link Rv64PTE} with the leaf permissions passed through
+ * {@link legalLeafFlags} before encoding, so every leaf it writes is one the hardware translates (WRITE alone gives
+ * R | W). Encodings of sets that contain READ, or EXECUTE without WRITE, are the crate's bit for bit.
+ */
+export const Rv64PTELegal: GenericPTE & { readonly words: PTEWords } = makeCodec(noHi, decodeStd, legalLeafFlags);
+
+/** {@link Rv64PTEXuantie} with {@link legalLeafFlags} applied before encoding: the codec of the T-Head tables. */
+export const Rv64PTEXuantieLegal: GenericPTE & { readonly words: PTEWords } = makeCodec(xuantieHi, decodeXuantie, legalLeafFlags);

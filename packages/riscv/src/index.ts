@@ -1,3 +1,11 @@
-// The riscv tables are built on PageTable64 of @page-table-multiarch/core with the codec of
-// @page-table-multiarch/entry/riscv; see README.md for what this package holds.
-export { ARCH } from '@page-table-multiarch/entry/riscv';
+// RISC-V Sv39 / Sv48 page tables: geometry, table types, and the entry codecs of @page-table-multiarch/entry/riscv.
+export {
+  legalLeafFlags,
+  PTEFlags,
+  Rv64PTE,
+  Rv64PTELegal,
+  Rv64PTEXuantie,
+  Rv64PTEXuantieLegal,
+} from '@page-table-multiarch/entry/riscv';
+export { Sv39MetaData, Sv48MetaData } from './metadata';
+export { Sv39PageTable, Sv39PageTableXuantie, Sv48PageTable, Sv48PageTableXuantie } from './tables';

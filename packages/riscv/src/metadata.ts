@@ -1,0 +1,40 @@
+// Geometry of the RISC-V page-based virtual-memory systems for SXLEN = 64.
+// Source: The RISC-V Instruction Set Manual, Volume II: Privileged Architecture (20211203), chapter
+// "Supervisor-Level ISA, Version 1.12", sections "Sv39: Page-Based 39-bit Virtual-Memory System" and
+// "Sv48: Page-Based 48-bit Virtual-Memory System", subsections "Addressing and Memory Protection".
+import { defineMetaData, type PagingMetaData } from '@page-table-multiarch/core';
+
+/**
+ * Sv39: three levels of 512 8-byte entries, 39-bit virtual addresses whose bits 63:39 all equal bit 38 (bit 38 set
+ * is the upper half, `0xffff_ffc0_0000_0000` and up), a 44-bit PPN (56-bit physical addresses), and leaves at every
+ * level: 1 GiB gigapages in the root (level 0), 2 MiB megapages (level 1), 4 KiB pages (level 2).
+ */
+export const Sv39MetaData: PagingMetaData = defineMetaData({
+  name: 'Sv39',
+  paMaxBits: 56,
+  pageShift: 12,
+  indexBits: [9, 9, 9],
+  entryBytes: 8,
+  leafLevels: [0, 1, 2],
+  vaTopBit: 38,
+  upperHalf: true,
+  signExtend: true,
+});
+
+/**
+ * Sv48: four levels of 512 8-byte entries, 48-bit virtual addresses whose bits 63:48 all equal bit 47 (upper half
+ * from `0xffff_8000_0000_0000`), 56-bit physical addresses, leaves of 1 GiB (level 1), 2 MiB (level 2) and 4 KiB
+ * (level 3). The hardware also allows 512 GiB terapages in the root; this table does not map them (there is no
+ * PageSize for them yet).
+ */
+export const Sv48MetaData: PagingMetaData = defineMetaData({
+  name: 'Sv48',
+  paMaxBits: 56,
+  pageShift: 12,
+  indexBits: [9, 9, 9, 9],
+  entryBytes: 8,
+  leafLevels: [1, 2, 3],
+  vaTopBit: 47,
+  upperHalf: true,
+  signExtend: true,
+});

@@ -1,0 +1,62 @@
+import { Rv64PTE, Rv64PTELegal, Rv64PTEXuantie, Rv64PTEXuantieLegal } from '@page-table-multiarch/entry/riscv';
+import { Sv39MetaData, Sv39PageTable, Sv48MetaData, Sv48PageTable, Sv48PageTableXuantie } from '@page-table-multiarch/riscv';
+import type { ArchCase, CodecCase } from '../support/arch-case';
+
+// RAM of QEMU's `virt` machine starts at 0x8000_0000.
+const memBase = 0x8000_0000n;
+
+// Sv39: bits 63:39 equal bit 38. Windows of 4 GiB (four gigapages) at both ends of both halves.
+const sv39Windows = [
+  { base: 0x0n, size: 4n << 30n },
+  { base: 0x0000_003f_0000_0000n, size: 4n << 30n },
+  { base: 0xffff_ffc0_0000_0000n, size: 4n << 30n },
+  { base: 0xffff_ffff_0000_0000n, size: 4n << 30n },
+];
+
+// Sv48: bits 63:48 equal bit 47, as x86_64's 4-level paging.
+const sv48Windows = [
+  { base: 0x0n, size: 8n << 30n },
+  { base: 0x0000_7ffe_0000_0000n, size: 8n << 30n },
+  { base: 0xffff_8000_0000_0000n, size: 8n << 30n },
+  { base: 0xffff_fffe_0000_0000n, size: 8n << 30n },
+];
+
+// The tables' codecs are the *Legal forms (leaf permissions the hardware accepts); the model reads the flags a
+// leaf gets back through the same codec.
+export const cases: ArchCase[] = [
+  {
+    name: 'riscv-sv39',
+    meta: Sv39MetaData,
+    pte: Rv64PTELegal,
+    create: (handler, options) => new Sv39PageTable(handler, options),
+    memBase,
+    windows: sv39Windows,
+    invalidVa: 0x0000_0040_0000_0000n,
+    paBits: 56,
+  },
+  {
+    name: 'riscv-sv48',
+    meta: Sv48MetaData,
+    pte: Rv64PTELegal,
+    create: (handler, options) => new Sv48PageTable(handler, options),
+    memBase,
+    windows: sv48Windows,
+    invalidVa: 0x0000_8000_0000_0000n,
+  },
+  {
+    name: 'riscv-sv48-xuantie',
+    meta: Sv48MetaData,
+    pte: Rv64PTEXuantieLegal,
+    create: (handler, options) => new Sv48PageTableXuantie(handler, options),
+    memBase,
+    windows: sv48Windows,
+    invalidVa: 0xffff_7fff_ffff_f000n,
+    paBits: 56,
+  },
+];
+
+// The crate's own encodings (the vectors' rows); the codec ignores the level.
+export const codecs: CodecCase[] = [
+  { type: 'Rv64PTE', variant: 'default', pte: Rv64PTE, levels: [0, 1, 2, 3] },
+  { type: 'Rv64PTE', variant: 'xuantie-c9xx', pte: Rv64PTEXuantie, levels: [0, 1, 2, 3] },
+];
