@@ -365,7 +365,8 @@ export class PageTable64 {
   /** Number of 4 KiB frames those tables occupy (tables smaller than a frame share frames). */
   frameCount(): number {
     this._live('frameCount');
-    return this._countRec(this._rootIdx, 0, true) + this._slabs.size;
+    const held = this._heldLevel >= 0 ? this.meta.tableBytes[this._heldLevel]! : 0;
+    return this._countRec(this._rootIdx, 0, true) + this._slabs.size + (held >= 4096 ? Math.ceil(held / 4096) : 0);
   }
 
   /** A cursor to modify the table; its pending TLB invalidations go out on flush() or dispose. */
@@ -387,6 +388,7 @@ export class PageTable64 {
       // only what this table allocated; the attached root and its tree belong to someone else
       this._releasePending();
       for (const { lo, hi, level } of [...this._owned.values()]) this._freeFrames(lo, hi, level);
+      this._heldLevel = -1;
       this._destroyed = true;
       return;
     }
@@ -404,6 +406,7 @@ export class PageTable64 {
     }
     this._releasePending();
     this._destroyed = true;
+    if (this._heldLevel >= 0) this._freeFrames(this._heldLo, this._heldHi, this._heldLevel);
     this._freeFrames(this._rootLo, this._rootHi, 0);
   }
 
@@ -638,14 +641,31 @@ export class PageTable64 {
    * _newLo/_newHi), or -1 when the handler has no frame.
    */
   _allocTable(l: number, op: string): number {
+    let t = this._allocTableAt(l, op);
+    const c = this._w;
+    if (t >= 0 && l > 0 && this._heldLevel < 0 && c.newTableLo(this._newLo, this._newHi, l - 1) === 0 && c.newTableHi(this._newLo, this._newHi, l - 1) === 0) {
+      // A link to this table would be all zero and read as an unused entry (a LoongArch directory entry
+      // is the bare address, so a table at physical 0): keep that frame aside until destroy, take another.
+      this._heldLo = this._newLo;
+      this._heldHi = this._newHi;
+      this._heldLevel = l;
+      t = this._allocTableAt(l, op);
+    }
+    return t;
+  }
+
+  /** @internal a frame held aside by _allocTable (level, or -1 for none) and its address */
+  _heldLevel = -1;
+  /** @internal */ _heldLo = 0;
+  /** @internal */ _heldHi = 0;
+
+  /** @internal allocates and zeroes a level-l table wherever the handler puts it */
+  _allocTableAt(l: number, op: string): number {
     const bytes = this.meta.tableBytes[l]!;
     const words = this._tableWords[l]!;
-    if (bytes < 4096) return this._allocSlot(words, op);
-    const frames = Math.ceil(bytes / 4096);
-    const align = Math.max(4096, bytes);
-    const t = this._allocFrames(frames, align, words, op);
+    const t = bytes < 4096 ? this._allocSlot(words, op) : this._allocFrames(Math.ceil(bytes / 4096), Math.max(4096, bytes), words, op);
     if (t >= 0) {
-      this.handler.words.fill(0, t, t + words);
+      if (bytes >= 4096) this.handler.words.fill(0, t, t + words);
       if (this._attached) this._owned.set(t, { lo: this._newLo, hi: this._newHi, level: l });
     }
     return t;

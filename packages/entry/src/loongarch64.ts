@@ -1,4 +1,239 @@
-// The loongarch64 entry codec arrives with its architecture package; this subpath exists so that the export map
-// and the build pipeline already cover every architecture.
-/** Name of the architecture this subpath serves. */
-export const ARCH = 'loongarch64';
+// LoongArch64 page-table entries.
+// Source: LoongArch Reference Manual, Volume 1: Basic Architecture (v1.10), chapter 5 "Memory Management":
+//   5.3   Memory Access Types (the MAT values),
+//   5.4.2 TLB Entry (V, D, NR, NX, MAT, PLV, RPLV, PPN and what each permits),
+//   5.4.4 TLB-based Translation (V = 0: page invalid; NR: loads fault; NX: fetches fault; D = 0: stores fault),
+//   5.4.5 Multi-level Page Table Structure Supported by page walking (the in-memory formats of a common
+//         page entry and of a huge-page entry held in a directory, the P and W bits, and directory entries),
+// and chapter 7: 7.5.3 TLBELO0/TLBELO1 (the bit positions of V, D, PLV, MAT, G, PPN, NR, NX, RPLV, which LDPTE
+// copies from a page entry) and 4.2.5 LDDIR / LDPTE (how the walker reads directory entries).
+//
+// Directory entries are not like page entries: LDDIR (4.2.5.1) reads a directory entry whose bit 6 is 0 as the
+// physical base address of the next-level table, with no valid bit; bit 6 set means the entry is itself a
+// huge-page entry (5.4.5). So a table pointer is the plain address (as the crate writes it), and presence is
+// level-aware here: see `isPresent`.
+import type { GenericPTE, MappingFlags, PhysAddr, PTEWords } from '@page-table-multiarch/core';
+
+/**
+ * LoongArch64 page-table entry bits (the crate's `PTEFlags`), as bigint masks of a 64-bit entry.
+ * Bit 6 means G (global) in a last-level entry and "huge page" in a directory entry, whose global bit then
+ * moves to bit 12 (5.4.5); the crate names them GH (bit 6) and G (bit 12), and so does this object.
+ */
+export const PTEFlags: {
+  readonly V: bigint;
+  readonly D: bigint;
+  readonly PLVL: bigint;
+  readonly PLVH: bigint;
+  readonly MATL: bigint;
+  readonly MATH: bigint;
+  readonly GH: bigint;
+  readonly P: bigint;
+  readonly W: bigint;
+  readonly G: bigint;
+  readonly NR: bigint;
+  readonly NX: bigint;
+  readonly RPLV: bigint;
+} = Object.freeze({
+  /** V, bit 0: the translation is valid; V = 0 raises a page-invalid exception (5.4.2, 5.4.4; TLBELO bit 0, 7.5.3). */
+  V: 1n << 0n,
+  /** D, bit 1: stores allowed; a store to a page with D = 0 raises a page-modify exception (5.4.2, 5.4.4; 7.5.3). */
+  D: 1n << 1n,
+  /** PLV bit 0 (entry bit 2): PLV, bits 3:2, is the privilege level of the page (5.4.2; 7.5.3). */
+  PLVL: 1n << 2n,
+  /** PLV bit 1 (entry bit 3); PLV = 3 with RPLV = 0 lets every privilege level in (5.4.2). */
+  PLVH: 1n << 3n,
+  /** MAT bit 0 (entry bit 4): MAT, bits 5:4, 0 = strongly-ordered uncached, 1 = coherent cached, 2 = weakly-ordered uncached (5.3; 7.5.3). */
+  MATL: 1n << 4n,
+  /** MAT bit 1 (entry bit 5). */
+  MATH: 1n << 5n,
+  /** Bit 6: G (global) in a last-level entry (7.5.3); in a directory entry, "this is a huge-page entry" (5.4.5). */
+  GH: 1n << 6n,
+  /** P, bit 7: the physical page exists; not copied into the TLB, used during the page walk (5.4.5). */
+  P: 1n << 7n,
+  /** W, bit 8: the page is writable; not copied into the TLB, used during the page walk (5.4.5). */
+  W: 1n << 8n,
+  /** G of a huge-page entry, bit 12 (5.4.5): in a directory entry with bit 6 set, bit 12 is G, not address. */
+  G: 1n << 12n,
+  /** NR, bit 61: loads fault with a page-not-readable exception (5.4.2, LA64 only; 7.5.3). */
+  NR: 1n << 61n,
+  /** NX, bit 62: instruction fetches fault with a page-not-executable exception (5.4.2, LA64 only; 7.5.3). */
+  NX: 1n << 62n,
+  /** RPLV, bit 63: only code running at exactly PLV may access the page (5.4.2, LA64 only; 7.5.3). */
+  RPLV: 1n << 63n,
+});
+
+// The same bits as u32 masks: low word (bits 31:0) and, for NR/NX/RPLV, high word (bits 63:32).
+const V = 1 << 0;
+const D = 1 << 1;
+const PLVL = 1 << 2;
+const PLVH = 1 << 3;
+const MATL = 1 << 4;
+const MATH = 1 << 5;
+const GH = 1 << 6;
+const P = 1 << 7;
+const W = 1 << 8;
+const NR_HI = 1 << 29;
+const NX_HI = 1 << 30;
+/** PPN, bits PALEN-1:12 with PALEN = 48 (7.5.3): the crate's PHYS_ADDR_MASK. */
+const ADDR_LO = 0xffff_f000;
+const ADDR_HI = 0x0000_ffff;
+/** The address bits of a huge-page entry in a directory: bit 12 is its G bit (5.4.5), not address. */
+const HUGE_ADDR_LO = 0xffff_e000;
+
+/** Index of the last level (the PT level, PWCL.PTbase) in the 4-level LoongArch64 format. */
+const LAST = 3;
+
+const READ = 1;
+const WRITE = 2;
+const EXECUTE = 4;
+const USER = 8;
+const DEVICE = 16;
+const UNCACHED = 32;
+
+/** Low-word bits for MappingFlags, as the crate's `From<MappingFlags> for PTEFlags`, plus bit 6 for a huge page. */
+function attrLo(flags: number, huge: boolean): number {
+  let v = huge ? GH : 0;
+  if (flags === 0) return v;
+  v |= V | P;
+  if (flags & WRITE) v |= W | D;
+  if (flags & USER) v |= PLVL | PLVH; // PLV = 3, RPLV = 0: reachable from every privilege level
+  if ((flags & DEVICE) === 0) v |= flags & UNCACHED ? MATH : MATL; // MAT 2 (WUC) or 1 (CC); DEVICE keeps 0 (SUC)
+  return v;
+}
+
+/** High-word bits for MappingFlags: NR without READ, NX without EXECUTE (nothing for empty flags). */
+function attrHi(flags: number): number {
+  if (flags === 0) return 0;
+  let v = 0;
+  if ((flags & READ) === 0) v |= NR_HI;
+  if ((flags & EXECUTE) === 0) v |= NX_HI;
+  return v;
+}
+
+/** MappingFlags of an entry, as the crate's `From<PTEFlags> for MappingFlags`. */
+function decodeFlags(lo: number, hi: number): number {
+  if ((lo & V) === 0) return 0;
+  let f = 0;
+  if ((hi & NR_HI) === 0) f |= READ;
+  if (lo & W) f |= WRITE;
+  if ((hi & NX_HI) === 0) f |= EXECUTE;
+  if ((lo & (PLVL | PLVH)) === (PLVL | PLVH)) f |= USER;
+  // MAT 0 (SUC) reads as DEVICE, MAT 2 (WUC) as UNCACHED, MAT 1 and the reserved 3 as cached
+  if ((lo & MATL) === 0) f |= lo & MATH ? UNCACHED : DEVICE;
+  return f;
+}
+
+/**
+ * Level-aware presence (5.4.5, 4.2.5): at the last level, V; in a directory, a huge-page entry (bit 6 set)
+ * is present when V is set, and any other non-zero entry is a table pointer, which the walker follows.
+ */
+function present(lo: number, hi: number, level: number): boolean {
+  if (level >= LAST || (lo & GH) !== 0) return (lo & V) !== 0;
+  return (lo | hi) !== 0;
+}
+
+/** Address bits of the low word: in a huge-page directory entry bit 12 is G (5.4.5). */
+function addrMaskLo(lo: number, level: number): number {
+  return level < LAST && (lo & GH) !== 0 ? HUGE_ADDR_LO : ADDR_LO;
+}
+
+const words: PTEWords = Object.freeze({
+  isPresent: (lo: number, hi: number, level: number): boolean => present(lo, hi, level),
+  isHuge: (lo: number, _hi: number, level: number): boolean => level < LAST && (lo & GH) !== 0,
+  paddrLo: (lo: number, _hi: number, level: number): number => (lo & addrMaskLo(lo, level)) >>> 0,
+  paddrHi: (_lo: number, hi: number, _level: number): number => hi & ADDR_HI,
+  flags: (lo: number, hi: number, _level: number): number => decodeFlags(lo, hi),
+  newPageLo: (paLo: number, _paHi: number, flags: number, huge: boolean, _level: number): number =>
+    ((paLo & ADDR_LO) | attrLo(flags, huge)) >>> 0,
+  newPageHi: (_paLo: number, paHi: number, flags: number, _huge: boolean, _level: number): number =>
+    ((paHi & ADDR_HI) | attrHi(flags)) >>> 0,
+  // a table pointer is the plain physical address (LDDIR, 4.2.5.1), bit-identical to the crate
+  newTableLo: (paLo: number, _paHi: number, _level: number): number => (paLo & ADDR_LO) >>> 0,
+  newTableHi: (_paLo: number, paHi: number, _level: number): number => paHi & ADDR_HI,
+  setFlagsLo: (lo: number, _hi: number, flags: number, huge: boolean, _level: number): number =>
+    ((lo & ADDR_LO) | attrLo(flags, huge)) >>> 0,
+  setFlagsHi: (_lo: number, hi: number, flags: number, _huge: boolean, _level: number): number =>
+    ((hi & ADDR_HI) | attrHi(flags)) >>> 0,
+  setPaddrLo: (lo: number, _hi: number, paLo: number, _paHi: number, level: number): number => {
+    const m = addrMaskLo(lo, level);
+    return ((lo & ~m) | (paLo & m)) >>> 0;
+  },
+  setPaddrHi: (_lo: number, hi: number, _paLo: number, paHi: number, _level: number): number =>
+    ((hi & ~ADDR_HI) | (paHi & ADDR_HI)) >>> 0,
+  // every LoongArch leaf maps exactly its level's size
+  leafShift: (_lo: number, _hi: number, _level: number): number => -1,
+});
+
+// The bigint form, written separately from the word form so that the agreement test compares two encoders.
+const ADDR_MASK = 0x0000_ffff_ffff_f000n;
+const HUGE_ADDR_MASK = 0x0000_ffff_ffff_e000n;
+
+function encode(flags: MappingFlags, isHuge: boolean): bigint {
+  let v = isHuge ? PTEFlags.GH : 0n;
+  if (flags === 0) return v;
+  v |= PTEFlags.V | PTEFlags.P;
+  if ((flags & READ) === 0) v |= PTEFlags.NR;
+  if (flags & WRITE) v |= PTEFlags.W | PTEFlags.D;
+  if ((flags & EXECUTE) === 0) v |= PTEFlags.NX;
+  if (flags & USER) v |= PTEFlags.PLVH | PTEFlags.PLVL;
+  if ((flags & DEVICE) === 0) v |= flags & UNCACHED ? PTEFlags.MATH : PTEFlags.MATL;
+  return v;
+}
+
+function addrMask(bits: bigint, level: number): bigint {
+  return level < LAST && (bits & PTEFlags.GH) !== 0n ? HUGE_ADDR_MASK : ADDR_MASK;
+}
+
+/**
+ * The LoongArch64 entry codec. `newPage` and `newTable` are bit-identical to the crate's `LA64PTE`:
+ * a non-empty MappingFlags set gives V | P, NR without READ, W | D with WRITE, NX without EXECUTE,
+ * PLV = 3 with USER, MAT = 1 (coherent cached), 2 (UNCACHED) or 0 (DEVICE); `isHuge` adds bit 6; a table
+ * entry is the plain address. Empty flags give the bare address, which is not present.
+ *
+ * Decoding is level-aware (`level` counts from the root, 0, to the last level, 3; omitted means the last
+ * level): a directory entry with bit 6 clear is a table pointer and present when non-zero, one with bit 6 set
+ * is a huge page, present when V is set, whose bit 12 is its G bit rather than address; a last-level entry
+ * is present when V is set. The crate tests P instead, which its own table entries lack.
+ *
+ * @example
+ * LA64PTE.newPage(0x1000n, MappingFlags.READ | MappingFlags.WRITE, false) // 0x4000000000001193n
+ */
+export const LA64PTE: GenericPTE & { readonly words: PTEWords } = Object.freeze({
+  newPage(paddr: PhysAddr, flags: MappingFlags, isHuge: boolean): bigint {
+    return (paddr & ADDR_MASK) | encode(flags, isHuge);
+  },
+  newTable(paddr: PhysAddr): bigint {
+    return paddr & ADDR_MASK;
+  },
+  paddr(bits: bigint, level: number = LAST): PhysAddr {
+    return bits & addrMask(bits, level);
+  },
+  flags(bits: bigint): MappingFlags {
+    if ((bits & PTEFlags.V) === 0n) return 0;
+    let f = 0;
+    if ((bits & PTEFlags.NR) === 0n) f |= READ;
+    if ((bits & PTEFlags.W) !== 0n) f |= WRITE;
+    if ((bits & PTEFlags.NX) === 0n) f |= EXECUTE;
+    if ((bits & (PTEFlags.PLVL | PTEFlags.PLVH)) === (PTEFlags.PLVL | PTEFlags.PLVH)) f |= USER;
+    if ((bits & PTEFlags.MATL) === 0n) f |= (bits & PTEFlags.MATH) !== 0n ? UNCACHED : DEVICE;
+    return f;
+  },
+  setPaddr(bits: bigint, paddr: PhysAddr, level: number = LAST): bigint {
+    const m = addrMask(bits, level);
+    return (bits & ~m) | (paddr & m);
+  },
+  setFlags(bits: bigint, flags: MappingFlags, isHuge: boolean): bigint {
+    return (bits & ADDR_MASK) | encode(flags, isHuge);
+  },
+  isUnused(bits: bigint): boolean {
+    return bits === 0n;
+  },
+  isPresent(bits: bigint, level: number = LAST): boolean {
+    if (level >= LAST || (bits & PTEFlags.GH) !== 0n) return (bits & PTEFlags.V) !== 0n;
+    return bits !== 0n;
+  },
+  isHuge(bits: bigint, level: number = LAST): boolean {
+    return level < LAST && (bits & PTEFlags.GH) !== 0n;
+  },
+  words,
+});

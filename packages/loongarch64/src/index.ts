@@ -1,3 +1,2 @@
-// The loongarch64 tables are built on PageTable64 of @page-table-multiarch/core with the codec of
-// @page-table-multiarch/entry/loongarch64; see README.md for what this package holds.
-export { ARCH } from '@page-table-multiarch/entry/loongarch64';
+export { LA64MetaData, LA64PageTable, PWCH_VALUE, PWCL_VALUE } from './_table';
+export { LA64PTE, PTEFlags } from '@page-table-multiarch/entry/loongarch64';
