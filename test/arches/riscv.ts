@@ -1,5 +1,13 @@
 import { Rv64PTE, Rv64PTELegal, Rv64PTEXuantie, Rv64PTEXuantieLegal } from '@page-table-multiarch/entry/riscv';
-import { Sv39MetaData, Sv39PageTable, Sv48MetaData, Sv48PageTable, Sv48PageTableXuantie } from '@page-table-multiarch/riscv';
+import {
+  Sv39MetaData,
+  Sv39PageTable,
+  Sv48MetaData,
+  Sv48PageTable,
+  Sv48PageTableXuantie,
+  Sv57MetaData,
+  Sv57PageTable,
+} from '@page-table-multiarch/riscv';
 import type { ArchCase, CodecCase } from '../support/arch-case';
 
 // RAM of QEMU's `virt` machine starts at 0x8000_0000.
@@ -13,12 +21,20 @@ const sv39Windows = [
   { base: 0xffff_ffff_0000_0000n, size: 4n << 30n },
 ];
 
-// Sv48: bits 63:48 equal bit 47, as x86_64's 4-level paging.
+// Sv48: bits 63:48 equal bit 47, as x86_64's 4-level paging. Windows of 1 TiB (two terapages).
 const sv48Windows = [
-  { base: 0x0n, size: 8n << 30n },
-  { base: 0x0000_7ffe_0000_0000n, size: 8n << 30n },
-  { base: 0xffff_8000_0000_0000n, size: 8n << 30n },
-  { base: 0xffff_fffe_0000_0000n, size: 8n << 30n },
+  { base: 0x0n, size: 1n << 40n },
+  { base: 0x0000_7f00_0000_0000n, size: 1n << 40n },
+  { base: 0xffff_8000_0000_0000n, size: 1n << 40n },
+  { base: 0xffff_ff00_0000_0000n, size: 1n << 40n },
+];
+
+// Sv57: bits 63:57 equal bit 56. Windows of 512 TiB (two petapages), above 2^53 in both halves.
+const sv57Windows = [
+  { base: 0x0n, size: 1n << 49n },
+  { base: 0x00fe_0000_0000_0000n, size: 1n << 49n },
+  { base: 0xff00_0000_0000_0000n, size: 1n << 49n },
+  { base: 0xfffe_0000_0000_0000n, size: 1n << 49n },
 ];
 
 // The tables' codecs are the *Legal forms (leaf permissions the hardware accepts); the model reads the flags a
@@ -42,6 +58,16 @@ export const cases: ArchCase[] = [
     memBase,
     windows: sv48Windows,
     invalidVa: 0x0000_8000_0000_0000n,
+  },
+  {
+    name: 'riscv-sv57',
+    meta: Sv57MetaData,
+    pte: Rv64PTELegal,
+    create: (handler, options) => new Sv57PageTable(handler, options),
+    memBase,
+    windows: sv57Windows,
+    invalidVa: 0x0100_0000_0000_0000n,
+    paBits: 56,
   },
   {
     name: 'riscv-sv48-xuantie',

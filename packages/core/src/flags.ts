@@ -67,6 +67,8 @@ export const PageSize: {
   readonly Size2M: 0x20_0000;
   readonly Size16M: 0x100_0000;
   readonly Size1G: 0x4000_0000;
+  readonly Size512G: 0x80_0000_0000;
+  readonly Size256T: 0x1_0000_0000_0000;
 } = Object.freeze({
   Size4K: 0x1000,
   /** ARMv7 large page (read from memory). */
@@ -76,6 +78,10 @@ export const PageSize: {
   /** ARMv7 supersection (read from memory). */
   Size16M: 0x100_0000,
   Size1G: 0x4000_0000,
+  /** RISC-V Sv48/Sv57 terapage. */
+  Size512G: 0x80_0000_0000,
+  /** RISC-V Sv57 petapage. */
+  Size256T: 0x1_0000_0000_0000,
 } as const);
 
 /** One of the {@link PageSize} values (bytes). */

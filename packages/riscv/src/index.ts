@@ -7,5 +7,5 @@ export {
   Rv64PTEXuantie,
   Rv64PTEXuantieLegal,
 } from '@page-table-multiarch/entry/riscv';
-export { Sv39MetaData, Sv48MetaData } from './metadata';
-export { Sv39PageTable, Sv39PageTableXuantie, Sv48PageTable, Sv48PageTableXuantie } from './tables';
+export { Sv39MetaData, Sv48MetaData, Sv57MetaData } from './metadata';
+export { Sv39PageTable, Sv39PageTableXuantie, Sv48PageTable, Sv48PageTableXuantie, Sv57PageTable } from './tables';

@@ -1,7 +1,9 @@
 // Geometry of the RISC-V page-based virtual-memory systems for SXLEN = 64.
 // Source: The RISC-V Instruction Set Manual, Volume II: Privileged Architecture (20211203), chapter
 // "Supervisor-Level ISA, Version 1.12", sections "Sv39: Page-Based 39-bit Virtual-Memory System" and
-// "Sv48: Page-Based 48-bit Virtual-Memory System", subsections "Addressing and Memory Protection".
+// "Sv48: Page-Based 48-bit Virtual-Memory System" and "Sv57: Page-Based 57-bit Virtual-Memory System", subsections
+// "Addressing and Memory Protection". Any level of PTE may be a leaf (Sv48: "in addition to 4 KiB pages, Sv48 supports
+// 2 MiB megapages, 1 GiB gigapages, and 512 GiB terapages"; Sv57 adds 256 TiB petapages).
 import { defineMetaData, type PagingMetaData } from '@page-table-multiarch/core';
 
 /**
@@ -23,9 +25,8 @@ export const Sv39MetaData: PagingMetaData = defineMetaData({
 
 /**
  * Sv48: four levels of 512 8-byte entries, 48-bit virtual addresses whose bits 63:48 all equal bit 47 (upper half
- * from `0xffff_8000_0000_0000`), 56-bit physical addresses, leaves of 1 GiB (level 1), 2 MiB (level 2) and 4 KiB
- * (level 3). The hardware also allows 512 GiB terapages in the root; this table does not map them (there is no
- * PageSize for them yet).
+ * from `0xffff_8000_0000_0000`), 56-bit physical addresses, leaves of 512 GiB (terapages, level 0), 1 GiB (level 1),
+ * 2 MiB (level 2) and 4 KiB (level 3).
  */
 export const Sv48MetaData: PagingMetaData = defineMetaData({
   name: 'Sv48',
@@ -33,8 +34,25 @@ export const Sv48MetaData: PagingMetaData = defineMetaData({
   pageShift: 12,
   indexBits: [9, 9, 9, 9],
   entryBytes: 8,
-  leafLevels: [1, 2, 3],
+  leafLevels: [0, 1, 2, 3],
   vaTopBit: 47,
+  upperHalf: true,
+  signExtend: true,
+});
+
+/**
+ * Sv57: five levels of 512 8-byte entries, 57-bit virtual addresses whose bits 63:57 all equal bit 56 (upper half
+ * from `0xff00_0000_0000_0000`), 56-bit physical addresses, leaves at every level: 256 TiB petapages (level 0),
+ * 512 GiB terapages, 1 GiB, 2 MiB and 4 KiB (level 4). `satp` MODE 10.
+ */
+export const Sv57MetaData: PagingMetaData = defineMetaData({
+  name: 'Sv57',
+  paMaxBits: 56,
+  pageShift: 12,
+  indexBits: [9, 9, 9, 9, 9],
+  entryBytes: 8,
+  leafLevels: [0, 1, 2, 3, 4],
+  vaTopBit: 56,
   upperHalf: true,
   signExtend: true,
 });

@@ -1,6 +1,6 @@
 import { type PageTableOptions, PageTable64, PagingError, type PagingHandler } from '@page-table-multiarch/core';
 import { Rv64PTELegal, Rv64PTEXuantieLegal } from '@page-table-multiarch/entry/riscv';
-import { Sv39MetaData, Sv48MetaData } from './metadata';
+import { Sv39MetaData, Sv48MetaData, Sv57MetaData } from './metadata';
 
 // Runs a constructor, handing back its PagingError ('NoMemory' for the root frame) instead of throwing it.
 function attempt<T>(make: () => T): T | PagingError {
@@ -35,7 +35,7 @@ export class Sv39PageTable extends PageTable64 {
 }
 
 /**
- * A RISC-V Sv48 page table (4 levels; 1G, 2M and 4K leaves), with the codec of {@link Sv39PageTable}.
+ * A RISC-V Sv48 page table (4 levels; 512G, 1G, 2M and 4K leaves), with the codec of {@link Sv39PageTable}.
  * `rootPaddr >> 12` is the PPN for `satp` (MODE 9).
  */
 export class Sv48PageTable extends PageTable64 {
@@ -73,5 +73,20 @@ export class Sv48PageTableXuantie extends PageTable64 {
   /** Like the constructor, but returns the PagingError ('NoMemory') instead of throwing it. */
   static tryNew(handler?: PagingHandler, options?: PageTableOptions): Sv48PageTableXuantie | PagingError {
     return attempt(() => new Sv48PageTableXuantie(handler, options));
+  }
+}
+
+/**
+ * A RISC-V Sv57 page table (5 levels; 256T, 512G, 1G, 2M and 4K leaves), with the codec of {@link Sv39PageTable}.
+ * `rootPaddr >> 12` is the PPN for `satp` (MODE 10).
+ */
+export class Sv57PageTable extends PageTable64 {
+  constructor(handler?: PagingHandler, options?: PageTableOptions) {
+    super(Sv57MetaData, Rv64PTELegal, handler, options);
+  }
+
+  /** Like the constructor, but returns the PagingError ('NoMemory') instead of throwing it. */
+  static tryNew(handler?: PagingHandler, options?: PageTableOptions): Sv57PageTable | PagingError {
+    return attempt(() => new Sv57PageTable(handler, options));
   }
 }

@@ -16,6 +16,8 @@ import {
   Sv48MetaData,
   Sv48PageTable,
   Sv48PageTableXuantie,
+  Sv57MetaData,
+  Sv57PageTable,
 } from '@page-table-multiarch/riscv';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -347,23 +349,23 @@ describe('Sv39', () => {
 });
 
 describe('Sv48', () => {
-  it('has four levels, 48-bit sign-extended addresses, leaves of 1G, 2M and 4K', () => {
+  it('has four levels, 48-bit sign-extended addresses, leaves of 512G, 1G, 2M and 4K', () => {
     expect(Sv48MetaData.levels).toBe(4);
     expect(Sv48MetaData.vaMaxBits).toBe(48);
     expect(Sv48MetaData.paMaxBits).toBe(56);
     expect(Sv48MetaData.levelSize).toEqual([2 ** 39, 2 ** 30, 2 ** 21, 2 ** 12]);
-    expect(Sv48MetaData.leafLevels).toEqual([1, 2, 3]);
+    expect(Sv48MetaData.leafLevels).toEqual([0, 1, 2, 3]);
     expect(Sv48MetaData.vaddrIsValid(0xffff_8000_0000_0000n)).toBe(true);
     expect(Sv48MetaData.vaddrIsValid(0x0000_8000_0000_0000n)).toBe(false);
   });
 
-  it('does not map 512 GiB terapages, but reads one found in the root', () => {
+  it('maps 512 GiB terapages in the root, and reads one written by hand', () => {
     const mem = new PhysicalMemory({ size: 1 << 20, base: RAM });
     const table = new Sv48PageTable(mem);
     const tera = 2n ** 39n;
-    expect(() => table.cursor().map(tera, tera, 2 ** 39 as PageSize, READ)).toThrowError(
-      expect.objectContaining({ code: 'UnsupportedPageSize' }),
-    );
+    table.cursor().map(tera * 2n, tera, PageSize.Size512G, READ);
+    expect(mem.readU64(table.rootPaddr + 16n)).toBe(Rv64PTE.newPage(tera, READ, true));
+    table.cursor().unmap(tera * 2n);
     // root entry 1 (VA bits 47:39 = 1) written by hand as a leaf for [2^39, 2^40)
     mem.writeU64(table.rootPaddr + 8n, Rv64PTE.newPage(tera * 3n, RW, true));
     expect(table.query(tera + 0x1234_5678n)).toEqual({ paddr: tera * 3n + 0x1234_5678n, flags: RW, size: 2 ** 39 });
@@ -371,6 +373,38 @@ describe('Sv48', () => {
     expect(() => table.cursor().map(tera, 0n, PageSize.Size1G, READ)).toThrowError(expect.objectContaining({ code: 'MappedToHugePage' }));
     table.destroy();
     expect(mem.framesInUse).toBe(0);
+  });
+});
+
+describe('Sv57', () => {
+  it('has five levels, 57-bit sign-extended addresses and leaves at every level', () => {
+    expect(Sv57MetaData.levels).toBe(5);
+    expect(Sv57MetaData.vaMaxBits).toBe(57);
+    expect(Sv57MetaData.leafLevels).toEqual([0, 1, 2, 3, 4]);
+    expect(Sv57MetaData.levelSize).toEqual([2 ** 48, 2 ** 39, 2 ** 30, 2 ** 21, 2 ** 12]);
+    expect(Sv57MetaData.vaddrIsValid(0xff00_0000_0000_0000n)).toBe(true);
+    expect(Sv57MetaData.vaddrIsValid(0xfe00_0000_0000_0000n)).toBe(false);
+  });
+
+  it('is exact above 2^53 in the upper half, for virtual and physical addresses', () => {
+    const table = new Sv57PageTable(new PhysicalMemory({ size: 1 << 20, base: RAM }));
+    const c = table.cursor();
+    const va = 0xff00_0000_0000_0000n;
+    c.map(va, 0x00ff_ffff_ffe0_0000n, PageSize.Size2M, RW);
+    c.map(0xffff_ffff_ffff_f000n, 0x0020_0000_0000_1000n, PageSize.Size4K, READ);
+    c.map(0x0001_0000_0000_0000n, 0x0001_0000_0000_0000n, PageSize.Size256T, READ);
+    for (const off of [1n, 0x123n, 0x1f_ffffn, 0x1_2345n]) expect(table.query(va + off).paddr).toBe(0x00ff_ffff_ffe0_0000n + off);
+    expect(table.query(0xffff_ffff_ffff_ffffn).paddr).toBe(0x0020_0000_0000_1fffn);
+    expect(table.query(0x0001_2345_6789_abcdn)).toEqual({ paddr: 0x0001_2345_6789_abcdn, flags: READ, size: PageSize.Size256T });
+    expect([...table.mappings()].map((m) => [m.vaddr, m.size])).toEqual([
+      [0x0001_0000_0000_0000n, PageSize.Size256T],
+      [va, PageSize.Size2M],
+      [0xffff_ffff_ffff_f000n, PageSize.Size4K],
+    ]);
+    // the number fast path refuses a physical address it cannot hold exactly, and answers the one it can
+    expect(() => table.queryWords(0x0000_0abc, 0xff00_0000)).toThrow(RangeError);
+    expect(table.queryWords(0x0000_0abc, 0x0001_0000)).toBe(0x0001_0000_0000_0abc);
+    table.destroy();
   });
 });
 
