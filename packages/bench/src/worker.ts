@@ -44,19 +44,29 @@ function now(): number {
 }
 
 /**
- * Runs `setup` (untimed), `body` (timed) and `teardown` (untimed) once as warm-up and RUNS times; reports the
- * median total divided by `ops`, and the heap growth per op of one extra run with a collection before it.
+ * Runs `setup` (untimed), `body` (timed) and `teardown` (untimed). Short bodies are repeated (each repetition with
+ * its own setup) so that a sample lasts at least 20 ms and the code is optimized before timing: warm-up of one
+ * sample, then RUNS timed samples; reports the median sample time divided by its op count, and the heap growth per
+ * op of one more repetition with a collection before it.
  */
 function bench(name: string, ops: number, setup: () => void, body: () => void, teardown: () => void, note?: string): void {
   if (!filter.test(name)) return;
-  const times: number[] = [];
-  for (let r = 0; r <= RUNS; r++) {
+  const once = (): number => {
     setup();
     const t0 = now();
     body();
     const t1 = now();
     teardown();
-    if (r > 0) times.push(t1 - t0);
+    return t1 - t0;
+  };
+  const first = once();
+  const reps = Math.min(2000, Math.max(1, Math.ceil(20 / Math.max(first, 0.001))));
+  for (let k = 0; k < reps; k++) once(); // warm-up sample
+  const samples: number[] = [];
+  for (let r = 0; r < RUNS; r++) {
+    let total = 0;
+    for (let k = 0; k < reps; k++) total += once();
+    samples.push(total / reps);
   }
   setup();
   gc();
@@ -64,7 +74,7 @@ function bench(name: string, ops: number, setup: () => void, body: () => void, t
   body();
   const h1 = process.memoryUsage().heapUsed;
   teardown();
-  const total = median(times);
+  const total = median(samples);
   const result: Result = { arch, workload: name, nsPerOp: (total * 1e6) / ops, ops, totalMs: total, heapBytesPerOp: Math.max(0, h1 - h0) / ops };
   if (note !== undefined) result.note = note;
   emit(result);

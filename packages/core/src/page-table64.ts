@@ -114,6 +114,8 @@ export class PageTable64 {
   /** @internal */ _cIdx = 0;
   /** @internal */ _cTagLo = 0;
   /** @internal */ _cTagHi = 0;
+  /** @internal range operations run their full check pass (attached tables, formats with repeated leaves) */
+  readonly _fullCheck: boolean;
   /** @internal whether copyFrom has borrowed any root entry */
   _anyBorrowed = false;
   /** @internal shift + index bits of each level: log2 of the range one table of that level covers */
@@ -176,6 +178,7 @@ export class PageTable64 {
       this._memSize = 0;
     }
     this._attached = options.root !== undefined;
+    this._fullCheck = this._attached || typeof pte.leafShift === 'function';
     this._writable = options.root === undefined || options.writable === true;
     if (options.root !== undefined) {
       splitAddr(options.root, 'attach', 'root');
@@ -809,20 +812,15 @@ export class PageTable64 {
 export class PageTable64Cursor {
   /** The table this cursor modifies. */
   readonly table: PageTable64;
-  private readonly pending = new Float64Array(2 * FLUSH_BATCH);
+  // pending invalidations (allocated on the first one: a cursor that only reads or maps costs no array)
+  private pending: Float64Array | null = null;
+  /** Scratch arrays shared by all cursors of the same depth (each operation uses them only while it runs). */
+  private k: CursorScratch;
   private pendingCount = 0;
   private full = false;
-  // Tables created by the current region operation, for rollback: parent entry index, level, address.
-  private logParent = new Int32Array(16);
-  private logLevel = new Int32Array(16);
-  private logLo = new Float64Array(16);
-  private logHi = new Float64Array(16);
+  // Number of tables logged by the current mapRegion (in the scratch's log arrays), and whether it logs.
   private logCount = 0;
   private logging = false;
-  // Scratch of _mapOne: the tables it creates, per level.
-  private readonly newIdx: Int32Array;
-  private readonly newLo: Float64Array;
-  private readonly newHi: Float64Array;
   // Range-visitor state.
   private rsLo = 0;
   private rsHi = 0;
@@ -836,20 +834,12 @@ export class PageTable64Cursor {
   /** High-word bits above vaMaxBits of the range's addresses (an upper half), put back on invalidations. */
   private rTopHi = 0;
   /** Tables needed per level to split the huge pages a range op cuts (counted by its check pass). */
-  private readonly splitNeed: Int32Array;
   // Tables reserved for splits: word index, level (-1 once used), address.
-  private poolIdx = new Int32Array(8);
-  private poolLevel = new Int32Array(8);
-  private poolLo = new Float64Array(8);
-  private poolHi = new Float64Array(8);
   private poolCount = 0;
 
   constructor(table: PageTable64) {
     this.table = table;
-    this.newIdx = new Int32Array(table._levels);
-    this.newLo = new Float64Array(table._levels);
-    this.newHi = new Float64Array(table._levels);
-    this.splitNeed = new Int32Array(table._levels);
+    this.k = scratchFor(table._levels);
   }
 
   /**
@@ -1004,6 +994,10 @@ export class PageTable64Cursor {
     const endHi = vaHi + szHi + (endLo0 >= TWO32 ? 1 : 0);
     const savedCount = this.pendingCount;
     const savedFull = this.full;
+    // user code (the paddr function) runs during this call and may use cursors itself: give this call
+    // scratch arrays of its own
+    const shared = this.k;
+    if (fn !== null) this.k = new CursorScratch(t._levels);
     this.logCount = 0;
     this.logging = true;
     let curLo = vaLo;
@@ -1049,6 +1043,7 @@ export class PageTable64Cursor {
     } finally {
       this.logging = false;
       this.logCount = 0;
+      this.k = shared;
     }
   }
 
@@ -1124,7 +1119,8 @@ export class PageTable64Cursor {
     if (this.full) {
       hook?.();
     } else if (hook) {
-      for (let i = 0; i < this.pendingCount; i++) hook(this.table._outVa(this.pending[2 * i]!, this.pending[2 * i + 1]!));
+      const pending = this.pending;
+      for (let i = 0; pending !== null && i < this.pendingCount; i++) hook(this.table._outVa(pending[2 * i]!, pending[2 * i + 1]!));
     }
     this.pendingCount = 0;
     this.full = false;
@@ -1140,14 +1136,15 @@ export class PageTable64Cursor {
   private push(lo: number, hi: number): void {
     if (this.full) return;
     const n = this.pendingCount;
+    const pending = this.pending ?? (this.pending = new Float64Array(2 * FLUSH_BATCH));
     // the same page twice in a row (a leaf and the tables unlinked above it) is one invalidation
-    if (n > 0 && this.pending[2 * n - 2] === lo && this.pending[2 * n - 1] === hi) return;
+    if (n > 0 && pending[2 * n - 2] === lo && pending[2 * n - 1] === hi) return;
     if (this.pendingCount === FLUSH_BATCH) {
       this.full = true;
       return;
     }
-    this.pending[2 * this.pendingCount] = lo;
-    this.pending[2 * this.pendingCount + 1] = hi;
+    pending[2 * n] = lo;
+    pending[2 * n + 1] = hi;
     this.pendingCount++;
   }
 
@@ -1292,48 +1289,48 @@ export class PageTable64Cursor {
         this.freeNew(d + 1, l);
         throw new PagingError('NoMemory', `${op}: no frame for a level-${l} ${t.meta.name} table`);
       }
-      this.newIdx[l] = idx;
-      this.newLo[l] = t._newLo;
-      this.newHi[l] = t._newHi;
+      this.k.newIdx[l] = idx;
+      this.k.newLo[l] = t._newLo;
+      this.k.newHi[l] = t._newHi;
     }
     w = t.handler.words;
     // Fill bottom-up: the leaf first, then each table entry, and last the link from the existing table,
     // so a concurrent hardware walker never reaches a half-built subtree.
-    let ce = this.newIdx[L]! + t._index(vaLo, vaHi, L) * ew;
+    let ce = this.k.newIdx[L]! + t._index(vaLo, vaHi, L) * ew;
     w[ce] = c.newPageLo(paLo, paHi, flags, huge, L);
     if (ew === 2) w[ce + 1] = c.newPageHi(paLo, paHi, flags, huge, L);
     for (let l = L - 1; l > d; l--) {
-      ce = this.newIdx[l]! + t._index(vaLo, vaHi, l) * ew;
-      const cLo = this.newLo[l + 1]!;
-      const cHi = this.newHi[l + 1]!;
+      ce = this.k.newIdx[l]! + t._index(vaLo, vaHi, l) * ew;
+      const cLo = this.k.newLo[l + 1]!;
+      const cHi = this.k.newHi[l + 1]!;
       w[ce] = c.newTableLo(cLo, cHi, l);
       if (ew === 2) w[ce + 1] = c.newTableHi(cLo, cHi, l);
     }
-    const topLo = this.newLo[d + 1]!;
-    const topHi = this.newHi[d + 1]!;
+    const topLo = this.k.newLo[d + 1]!;
+    const topHi = this.k.newHi[d + 1]!;
     if (this.logging) this.logTable(e, d + 1, topLo, topHi);
     w[e] = c.newTableLo(topLo, topHi, d);
     if (ew === 2) w[e + 1] = c.newTableHi(topLo, topHi, d);
-    t._remember(vaLo, vaHi, L, this.newIdx[L]!);
+    t._remember(vaLo, vaHi, L, this.k.newIdx[L]!);
   }
 
   /** Frees the tables of newIdx[from..to) (allocation failed part-way). */
   private freeNew(from: number, to: number): void {
-    for (let l = from; l < to; l++) this.table._freeFrames(this.newLo[l]!, this.newHi[l]!, l);
+    for (let l = from; l < to; l++) this.table._freeFrames(this.k.newLo[l]!, this.k.newHi[l]!, l);
   }
 
   private logTable(parent: number, level: number, lo: number, hi: number): void {
-    if (this.logCount === this.logParent.length) {
+    if (this.logCount === this.k.logParent.length) {
       const n = this.logCount * 2;
-      this.logParent = grow(this.logParent, new Int32Array(n));
-      this.logLevel = grow(this.logLevel, new Int32Array(n));
-      this.logLo = grow(this.logLo, new Float64Array(n));
-      this.logHi = grow(this.logHi, new Float64Array(n));
+      this.k.logParent = grow(this.k.logParent, new Int32Array(n));
+      this.k.logLevel = grow(this.k.logLevel, new Int32Array(n));
+      this.k.logLo = grow(this.k.logLo, new Float64Array(n));
+      this.k.logHi = grow(this.k.logHi, new Float64Array(n));
     }
-    this.logParent[this.logCount] = parent;
-    this.logLevel[this.logCount] = level;
-    this.logLo[this.logCount] = lo;
-    this.logHi[this.logCount] = hi;
+    this.k.logParent[this.logCount] = parent;
+    this.k.logLevel[this.logCount] = level;
+    this.k.logLo[this.logCount] = lo;
+    this.k.logHi[this.logCount] = hi;
     this.logCount++;
   }
 
@@ -1352,11 +1349,11 @@ export class PageTable64Cursor {
     t._cLevel = -1;
     // Tables were logged top link first; unlink and free in reverse order.
     for (let k = this.logCount - 1; k >= 0; k--) {
-      this.write(this.logParent[k]!, 0, 0);
+      this.write(this.k.logParent[k]!, 0, 0);
       t._freeTree(
-        t._w.newTableLo(this.logLo[k]!, this.logHi[k]!, this.logLevel[k]! - 1),
-        t._w.newTableHi(this.logLo[k]!, this.logHi[k]!, this.logLevel[k]! - 1),
-        this.logLevel[k]! - 1,
+        t._w.newTableLo(this.k.logLo[k]!, this.k.logHi[k]!, this.k.logLevel[k]! - 1),
+        t._w.newTableHi(this.k.logLo[k]!, this.k.logHi[k]!, this.k.logLevel[k]! - 1),
+        this.k.logLevel[k]! - 1,
       );
     }
   }
@@ -1390,8 +1387,9 @@ export class PageTable64Cursor {
     this.rFlags = flags;
     // Pass 1 changes nothing: it throws for what cannot be done and counts the tables that splitting
     // partly covered huge pages needs. They are all allocated before pass 2 writes anything.
-    this.splitNeed.fill(0);
-    this.visit(t._rootIdx, 0, 0, 0, CHECK, op);
+    this.k.splitNeed.fill(0);
+    if (t._fullCheck) this.visit(t._rootIdx, 0, 0, 0, CHECK, op);
+    else this.checkBoundaries(op);
     this.reserveSplitTables(op);
     this.rBytes = 0;
     this.visit(t._rootIdx, 0, 0, 0, mode, op);
@@ -1421,12 +1419,49 @@ export class PageTable64Cursor {
     return this.rFreed;
   }
 
+  /**
+   * Pass 1 for a table this library built: only a huge page that a boundary of the range cuts needs work
+   * before the range can be changed (a split), and only a shared root entry forbids it; everything else
+   * inside the range can be changed as it is. (Attached tables, and formats with leaves stored as
+   * repeated entries, get the full check pass instead.)
+   */
+  private checkBoundaries(op: string): void {
+    const t = this.table;
+    // shared root entries anywhere in the range
+    if (t._anyBorrowed) {
+      const last = t._index(this.rlLo, this.rlHi, 0);
+      for (let i = t._index(this.rsLo, this.rsHi, 0); i <= last; i++) {
+        if (t._borrowed[i] === 1) throw new PagingError('SharedTable', `${op}: the range reaches a root entry shared by copyFrom (index ${i}); it is read-only here`);
+      }
+    }
+    let prevLo = -1;
+    let prevHi = -1;
+    for (let k = 0; k < 2; k++) {
+      const bLo = k === 0 ? this.rsLo : this.rlLo;
+      const bHi = k === 0 ? this.rsHi : this.rlHi;
+      const r = t._find(bLo, bHi);
+      if (r === CORRUPT) t._lookupError(r, op, bLo, bHi);
+      if (r !== FOUND || t._eLvl === t._last) continue;
+      const l = t._eLvl;
+      // the huge page holding the boundary byte: cut unless the range starts at its start / ends at its end
+      const s = t._shift[l]!;
+      const pLo = (bLo & ~LOW_MASK_LO[s]!) >>> 0;
+      const pHi = (bHi & ~LOW_MASK_HI[s]!) >>> 0;
+      addPow2(pLo, pHi, s);
+      const cut = k === 0 ? !isAligned(bLo, bHi, s) : diff(OUT[0]!, OUT[1]!, this.reLo, this.reHi) !== 0;
+      if (!cut || (pLo === prevLo && pHi === prevHi)) continue;
+      prevLo = pLo;
+      prevHi = pHi;
+      this.countSplit(pLo, pHi, l);
+    }
+  }
+
   /** Allocates the tables pass 1 counted, or frees what it got and throws NoMemory. */
   private reserveSplitTables(op: string): void {
     const t = this.table;
     this.poolCount = 0;
     for (let l = 0; l < t._levels; l++) {
-      for (let k = 0; k < this.splitNeed[l]!; k++) {
+      for (let k = 0; k < this.k.splitNeed[l]!; k++) {
         let idx = -1;
         try {
           idx = t._allocTable(l, op);
@@ -1438,17 +1473,17 @@ export class PageTable64Cursor {
           this.releaseSplitTables();
           throw new PagingError('NoMemory', `${op}: no frame for a level-${l} ${t.meta.name} table to split a huge page`);
         }
-        if (this.poolCount === this.poolIdx.length) {
+        if (this.poolCount === this.k.poolIdx.length) {
           const n = this.poolCount * 2;
-          this.poolIdx = grow(this.poolIdx, new Int32Array(n));
-          this.poolLevel = grow(this.poolLevel, new Int32Array(n));
-          this.poolLo = grow(this.poolLo, new Float64Array(n));
-          this.poolHi = grow(this.poolHi, new Float64Array(n));
+          this.k.poolIdx = grow(this.k.poolIdx, new Int32Array(n));
+          this.k.poolLevel = grow(this.k.poolLevel, new Int32Array(n));
+          this.k.poolLo = grow(this.k.poolLo, new Float64Array(n));
+          this.k.poolHi = grow(this.k.poolHi, new Float64Array(n));
         }
-        this.poolIdx[this.poolCount] = idx;
-        this.poolLevel[this.poolCount] = l;
-        this.poolLo[this.poolCount] = t._newLo;
-        this.poolHi[this.poolCount] = t._newHi;
+        this.k.poolIdx[this.poolCount] = idx;
+        this.k.poolLevel[this.poolCount] = l;
+        this.k.poolLo[this.poolCount] = t._newLo;
+        this.k.poolHi[this.poolCount] = t._newHi;
         this.poolCount++;
       }
     }
@@ -1457,8 +1492,8 @@ export class PageTable64Cursor {
   /** Returns unused reserved tables to the handler. */
   private releaseSplitTables(): void {
     for (let k = 0; k < this.poolCount; k++) {
-      const lv = this.poolLevel[k]!;
-      if (lv >= 0) this.table._freeFrames(this.poolLo[k]!, this.poolHi[k]!, lv);
+      const lv = this.k.poolLevel[k]!;
+      if (lv >= 0) this.table._freeFrames(this.k.poolLo[k]!, this.k.poolHi[k]!, lv);
     }
     this.poolCount = 0;
   }
@@ -1466,11 +1501,11 @@ export class PageTable64Cursor {
   /** Takes a reserved table of level l from the pool; its address is left in OUT. */
   private takeSplitTable(l: number): number {
     for (let k = 0; k < this.poolCount; k++) {
-      if (this.poolLevel[k] !== l) continue;
-      this.poolLevel[k] = -1;
-      OUT[0] = this.poolLo[k]!;
-      OUT[1] = this.poolHi[k]!;
-      return this.poolIdx[k]!;
+      if (this.k.poolLevel[k] !== l) continue;
+      this.k.poolLevel[k] = -1;
+      OUT[0] = this.k.poolLo[k]!;
+      OUT[1] = this.k.poolHi[k]!;
+      return this.k.poolIdx[k]!;
     }
     throw new Error('internal: no reserved table for a split'); // pass 1 counted every split
   }
@@ -1482,7 +1517,7 @@ export class PageTable64Cursor {
   private countSplit(vLo: number, vHi: number, l: number): void {
     const t = this.table;
     const cl = l + 1;
-    this.splitNeed[cl] = this.splitNeed[cl]! + 1;
+    this.k.splitNeed[cl] = this.k.splitNeed[cl]! + 1;
     if (cl === t._last) return;
     const cs = t._shift[cl]!;
     const s = t._shift[l]!;
@@ -1566,7 +1601,14 @@ export class PageTable64Cursor {
     const lastIdx = diff(OUT[0]!, OUT[1]!, this.rlLo, this.rlHi) > 0 ? t._index(this.rlLo, this.rlHi, l) : n - 1;
     const huge = l !== t._last;
     for (let i = first; i <= lastIdx; i++) {
-      const e = tbl + i * ew;
+      let e = tbl + i * ew;
+      // skip unused entries in a tight loop: sparse tables are mostly zero
+      if (ew === 2) {
+        while (i < lastIdx && (w[e]! | w[e + 1]!) === 0) {
+          i++;
+          e += 2;
+        }
+      }
       const lo = w[e]!;
       const hi = ew === 2 ? w[e + 1]! : 0;
       if (l === 0 && t._borrowed[i] === 1) {
@@ -1648,6 +1690,40 @@ export class PageTable64Cursor {
     this.push(vLo, (vHi | this.rTopHi) >>> 0);
     this.rFreed++;
   }
+}
+
+/** Arrays the cursors share: each operation uses them only while it runs. */
+class CursorScratch {
+  // Tables created by the current region operation, for rollback: parent entry index, level, address.
+  logParent: Int32Array = new Int32Array(16);
+  logLevel: Int32Array = new Int32Array(16);
+  logLo: Float64Array = new Float64Array(16);
+  logHi: Float64Array = new Float64Array(16);
+  // The tables map creates, per level.
+  readonly newIdx: Int32Array;
+  readonly newLo: Float64Array;
+  readonly newHi: Float64Array;
+  /** Tables needed per level to split the huge pages a range operation cuts (counted by its check pass). */
+  readonly splitNeed: Int32Array;
+  // Tables reserved for splits: word index, level (-1 once used), address.
+  poolIdx: Int32Array = new Int32Array(8);
+  poolLevel: Int32Array = new Int32Array(8);
+  poolLo: Float64Array = new Float64Array(8);
+  poolHi: Float64Array = new Float64Array(8);
+
+  constructor(levels: number) {
+    this.newIdx = new Int32Array(levels);
+    this.newLo = new Float64Array(levels);
+    this.newHi = new Float64Array(levels);
+    this.splitNeed = new Int32Array(levels);
+  }
+}
+
+// One scratch per level count, shared by every cursor: operations use it only while they run and do not nest
+// (the one operation that runs user code meanwhile, mapRegion with a paddr function, takes its own).
+const SCRATCH: (CursorScratch | undefined)[] = [];
+function scratchFor(levels: number): CursorScratch {
+  return SCRATCH[levels] ?? (SCRATCH[levels] = new CursorScratch(levels));
 }
 
 function sharedError(op: string, lo: number, hi: number): never {

@@ -159,3 +159,23 @@ describe('a third-party codec with only the bigint methods', () => {
     );
   });
 });
+
+describe('mapRegion with a paddr function that uses a cursor itself', () => {
+  it('keeps both operations whole', () => {
+    const a = new X64PageTable();
+    const b = new X64PageTable();
+    const cb = b.cursor();
+    a.cursor().mapRegion(0x40_0000n, (va) => {
+      cb.mapRegion(va + 0x100_0000_0000n, 0n, 0x1000n, RW, false);
+      return va;
+    }, 0x3000n, RW, false);
+    expect([...a.mappings()].length).toBe(3);
+    expect([...b.mappings()].length).toBe(3);
+    expect(() => a.cursor().mapRegion(0x50_0000n, (va) => {
+      cb.mapRegion(va + 0x200_0000_0000n, 0n, 0x1000n, RW, false);
+      if (va === 0x50_2000n) return 0x4000_0000_0000_0000n; // beyond 52 bits: the whole call is undone
+      return va;
+    }, 0x3000n, RW, false)).toThrowError(expect.objectContaining({ code: 'InvalidAddress' }));
+    expect([...a.mappings()].length).toBe(3);
+  });
+});
