@@ -70,9 +70,9 @@ describe.each(ARCHES.map((a) => [a.name, a] as const))('bad input: %s', (_name, 
     expectUnchanged(mem, () => c.map(0x40_0000n, 0x9000n, page as PageSize, RW), 'AlreadyMapped');
     if (huge !== 0) {
       expectUnchanged(mem, () => c.map((0x40_0000n / BigInt(huge)) * BigInt(huge), 0n, huge as PageSize, RW), 'AlreadyMapped');
-      c.map(BigInt(huge) * 4n, 0n, huge as PageSize, RW);
-      expectUnchanged(mem, () => c.map(BigInt(huge) * 4n + BigInt(page), 0n, page as PageSize, RW), 'MappedToHugePage');
-      expectUnchanged(mem, () => c.unmap(BigInt(huge) * 4n + BigInt(page)), 'NotAligned');
+      c.map(BigInt(huge) * 16n, 0n, huge as PageSize, RW);
+      expectUnchanged(mem, () => c.map(BigInt(huge) * 16n + BigInt(page), 0n, page as PageSize, RW), 'MappedToHugePage');
+      expectUnchanged(mem, () => c.unmap(BigInt(huge) * 16n + BigInt(page)), 'NotAligned');
     }
   });
 
@@ -102,7 +102,7 @@ describe.each(ARCHES.map((a) => [a.name, a] as const))('bad input: %s', (_name, 
 
   it('running out of frames while mapping: NoMemory, nothing written, no frame kept', () => {
     // Room for the root and one more table: a map that needs several new tables must fail whole.
-    const mem = new PhysicalMemory({ size: 2 * 4096, base: arch.memBase });
+    const mem = new PhysicalMemory({ size: (Math.ceil(arch.meta.tableBytes[0]! / 4096) + 1) * 4096, base: arch.memBase });
     const table = arch.create(mem);
     const c = table.cursor();
     if (arch.meta.levels > 2) {

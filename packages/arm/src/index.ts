@@ -1,3 +1,11 @@
-// The arm tables are built on PageTable64 of @page-table-multiarch/core with the codec of
-// @page-table-multiarch/entry/arm; see README.md for what this package holds.
-export { ARCH } from '@page-table-multiarch/entry/arm';
+// ARMv7-A short-descriptor translation tables on PageTable32 of @page-table-multiarch/core, with the
+// descriptor codec of @page-table-multiarch/entry/arm re-exported. See README.md.
+export { A32PagingMetaData } from './metadata';
+export { A32PageTable } from './page-table';
+export {
+  type A32Codec,
+  A32PTE,
+  DescriptorAttr,
+  sectionAttrFromFlags,
+  smallPageAttrFromFlags,
+} from '@page-table-multiarch/entry/arm';

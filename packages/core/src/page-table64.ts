@@ -184,7 +184,7 @@ export class PageTable64 {
       splitAddr(options.root, 'attach', 'root');
       const lo = PAIR[0]!;
       const hi = PAIR[1]!;
-      const align = Math.min(meta.tableBytes[0]!, 4096);
+      const align = meta.tableBytes[0]!;
       if (lo % align !== 0) {
         throw new PagingError('NotAligned', `attach: root ${hex(joinAddr(lo, hi))} is not aligned to ${align} bytes`);
       }

@@ -1,4 +1,542 @@
-// The arm entry codec arrives with its architecture package; this subpath exists so that the export map
-// and the build pipeline already cover every architecture.
-/** Name of the architecture this subpath serves. */
-export const ARCH = 'arm';
+// ARMv7-A short-descriptor translation table entries (VMSAv7, TTBCR.EAE = 0): 32-bit descriptors, a
+// first-level (L1) table of 4096 entries that each map 1 MiB, and second-level (L2) tables of 256 entries
+// that each map 4 KiB.
+// Source: ARM Architecture Reference Manual, ARMv7-A and ARMv7-R edition (ARM DDI 0406C):
+// - B3.5.1 "Short-descriptor translation table format descriptors": the L1 formats (Fault, Page table,
+//   Section, Supersection) and the L2 formats (Fault, Large page, Small page).
+//   bits[1:0] say which: at L1 0b00 Fault, 0b01 Page table, 0b1x Section (bit 18 = 0) or Supersection
+//   (bit 18 = 1), where bit[0] is PXN; at L2 0b00 Fault, 0b01 Large page, 0b1x Small page, where bit[0] is XN.
+// - B3.7.1 "Access permissions": AP[2:0] (with SCTLR.AFE = 0 so that AP[0] is a permission bit).
+// - B3.7.2 "Execute-never restrictions on instruction fetching": XN, and PXN (with the Large Physical
+//   Address Extension, or on any implementation that supports PXN).
+// - B3.8.2 "Short-descriptor format memory region attributes, without TEX remap" (SCTLR.TRE = 0): TEX[2:0],
+//   C and B, and S.
+// Entries are 32 bits: the high word of every (lo, hi) pair this codec returns is 0, and the high word (or
+// bits 63:32 of a bigint) of an entry given to it is ignored. Only a Supersection holds physical address
+// bits above bit 31 (its optional extended base address, PA[39:32]).
+import type { GenericPTE, MappingFlags, PhysAddr, PTEWords } from '@page-table-multiarch/core';
+
+/**
+ * The fields of the short-descriptor formats, as bigint masks of a 32-bit entry. Names say the format:
+ * `TABLE_*` an L1 Page table descriptor, `SECTION_*` an L1 Section (the same positions in a Supersection
+ * unless named `SUPERSECTION_*`), `SMALL_*` an L2 Small page, `LARGE_*` an L2 Large page. Multi-bit
+ * fields are masks of the whole field: AP[1:0] is `SECTION_AP` / `SMALL_AP` (AP[0] is its low bit).
+ */
+export const DescriptorAttr: {
+  readonly TYPE_MASK: bigint;
+  readonly TYPE_PAGE_TABLE: bigint;
+  readonly TYPE_SECTION: bigint;
+  readonly TYPE_LARGE_PAGE: bigint;
+  readonly TYPE_SMALL_PAGE: bigint;
+  readonly TABLE_PXN: bigint;
+  readonly TABLE_NS: bigint;
+  readonly TABLE_DOMAIN: bigint;
+  readonly TABLE_IMP: bigint;
+  readonly TABLE_BASE: bigint;
+  readonly SECTION_PXN: bigint;
+  readonly SECTION_B: bigint;
+  readonly SECTION_C: bigint;
+  readonly SECTION_XN: bigint;
+  readonly SECTION_DOMAIN: bigint;
+  readonly SECTION_IMP: bigint;
+  readonly SECTION_AP: bigint;
+  readonly SECTION_TEX: bigint;
+  readonly SECTION_AP2: bigint;
+  readonly SECTION_S: bigint;
+  readonly SECTION_NG: bigint;
+  readonly SUPERSECTION: bigint;
+  readonly SECTION_NS: bigint;
+  readonly SECTION_BASE: bigint;
+  readonly SUPERSECTION_BASE: bigint;
+  readonly SUPERSECTION_EXT_BASE_35_32: bigint;
+  readonly SUPERSECTION_EXT_BASE_39_36: bigint;
+  readonly SMALL_XN: bigint;
+  readonly SMALL_B: bigint;
+  readonly SMALL_C: bigint;
+  readonly SMALL_AP: bigint;
+  readonly SMALL_TEX: bigint;
+  readonly SMALL_AP2: bigint;
+  readonly SMALL_S: bigint;
+  readonly SMALL_NG: bigint;
+  readonly SMALL_BASE: bigint;
+  readonly LARGE_B: bigint;
+  readonly LARGE_C: bigint;
+  readonly LARGE_AP: bigint;
+  readonly LARGE_AP2: bigint;
+  readonly LARGE_S: bigint;
+  readonly LARGE_NG: bigint;
+  readonly LARGE_TEX: bigint;
+  readonly LARGE_XN: bigint;
+  readonly LARGE_BASE: bigint;
+} = Object.freeze({
+  // descriptor type, bits[1:0] (B3.5.1)
+  /** Bits 1:0: the descriptor type; 0b00 is a Fault entry at both levels. */
+  TYPE_MASK: 0b11n,
+  /** L1 bits[1:0] = 0b01: Page table descriptor (points to an L2 table). */
+  TYPE_PAGE_TABLE: 0b01n,
+  /** L1 bits[1:0] = 0b10: Section or Supersection (0b11 is the same with PXN set). */
+  TYPE_SECTION: 0b10n,
+  /** L2 bits[1:0] = 0b01: Large page (64 KiB, written as 16 identical entries). */
+  TYPE_LARGE_PAGE: 0b01n,
+  /** L2 bits[1:0] = 0b10: Small page (0b11 is the same with XN set). */
+  TYPE_SMALL_PAGE: 0b10n,
+  // L1 Page table descriptor (B3.5.1)
+  /** Bit 2, PXN: nothing below this table executes at PL1 (B3.7.2). */
+  TABLE_PXN: 1n << 2n,
+  /** Bit 3, NS: the L2 table and what it maps are Non-secure (accesses from Secure state). */
+  TABLE_NS: 1n << 3n,
+  /** Bits 8:5: the domain (0..15) whose DACR field controls the accesses. */
+  TABLE_DOMAIN: 0xfn << 5n,
+  /** Bit 9: IMPLEMENTATION DEFINED. */
+  TABLE_IMP: 1n << 9n,
+  /** Bits 31:10: physical address of the 1 KiB L2 table. */
+  TABLE_BASE: 0xffff_fc00n,
+  // L1 Section and Supersection descriptors (B3.5.1)
+  /** Bit 0, PXN: no execution at PL1 (B3.7.2); bits[1:0] = 0b11. */
+  SECTION_PXN: 1n << 0n,
+  /** Bit 2, B: memory type, with TEX and C (B3.8.2). */
+  SECTION_B: 1n << 2n,
+  /** Bit 3, C: memory type, with TEX and B (B3.8.2). */
+  SECTION_C: 1n << 3n,
+  /** Bit 4, XN: no instruction fetches (B3.7.2). */
+  SECTION_XN: 1n << 4n,
+  /** Bits 8:5: the domain of a Section; in a Supersection these bits are PA[39:36] and the domain is 0. */
+  SECTION_DOMAIN: 0xfn << 5n,
+  /** Bit 9: IMPLEMENTATION DEFINED. */
+  SECTION_IMP: 1n << 9n,
+  /** Bits 11:10, AP[1:0]: access permissions, with AP[2] (B3.7.1). */
+  SECTION_AP: 0b11n << 10n,
+  /** Bits 14:12, TEX[2:0]: memory type, with C and B (B3.8.2). */
+  SECTION_TEX: 0b111n << 12n,
+  /** Bit 15, AP[2]: read-only, with AP[1:0] (B3.7.1). */
+  SECTION_AP2: 1n << 15n,
+  /** Bit 16, S: Normal memory is Shareable (B3.8.2). */
+  SECTION_S: 1n << 16n,
+  /** Bit 17, nG: not global (the TLB entry is tagged with the ASID). */
+  SECTION_NG: 1n << 17n,
+  /** Bit 18: set in a Supersection (16 MiB, written as 16 identical entries), clear in a Section. */
+  SUPERSECTION: 1n << 18n,
+  /** Bit 19, NS: Non-secure output address (accesses from Secure state). */
+  SECTION_NS: 1n << 19n,
+  /** Bits 31:20: physical address of the 1 MiB Section. */
+  SECTION_BASE: 0xfff0_0000n,
+  /** Bits 31:24: PA[31:24] of the 16 MiB Supersection. */
+  SUPERSECTION_BASE: 0xff00_0000n,
+  /** Bits 23:20 of a Supersection: extended base address PA[35:32] (optional; zero when not implemented). */
+  SUPERSECTION_EXT_BASE_35_32: 0xfn << 20n,
+  /** Bits 8:5 of a Supersection: extended base address PA[39:36] (optional; zero when not implemented). */
+  SUPERSECTION_EXT_BASE_39_36: 0xfn << 5n,
+  // L2 Small page descriptor (B3.5.1)
+  /** Bit 0, XN: no instruction fetches (B3.7.2); bits[1:0] = 0b11. */
+  SMALL_XN: 1n << 0n,
+  /** Bit 2, B (B3.8.2). */
+  SMALL_B: 1n << 2n,
+  /** Bit 3, C (B3.8.2). */
+  SMALL_C: 1n << 3n,
+  /** Bits 5:4, AP[1:0] (B3.7.1). */
+  SMALL_AP: 0b11n << 4n,
+  /** Bits 8:6, TEX[2:0] (B3.8.2). */
+  SMALL_TEX: 0b111n << 6n,
+  /** Bit 9, AP[2] (B3.7.1). */
+  SMALL_AP2: 1n << 9n,
+  /** Bit 10, S (B3.8.2). */
+  SMALL_S: 1n << 10n,
+  /** Bit 11, nG. */
+  SMALL_NG: 1n << 11n,
+  /** Bits 31:12: physical address of the 4 KiB page. */
+  SMALL_BASE: 0xffff_f000n,
+  // L2 Large page descriptor (B3.5.1)
+  /** Bit 2, B (B3.8.2). */
+  LARGE_B: 1n << 2n,
+  /** Bit 3, C (B3.8.2). */
+  LARGE_C: 1n << 3n,
+  /** Bits 5:4, AP[1:0] (B3.7.1). */
+  LARGE_AP: 0b11n << 4n,
+  /** Bit 9, AP[2] (B3.7.1). */
+  LARGE_AP2: 1n << 9n,
+  /** Bit 10, S (B3.8.2). */
+  LARGE_S: 1n << 10n,
+  /** Bit 11, nG. */
+  LARGE_NG: 1n << 11n,
+  /** Bits 14:12, TEX[2:0] (B3.8.2). */
+  LARGE_TEX: 0b111n << 12n,
+  /** Bit 15, XN (B3.7.2). */
+  LARGE_XN: 1n << 15n,
+  /** Bits 31:16: physical address of the 64 KiB page. */
+  LARGE_BASE: 0xffff_0000n,
+});
+
+// ---------------------------------------------------------------- the same fields as u32 masks
+
+// bits[1:0] (B3.5.1)
+const TYPE = 0b11;
+const T_TABLE = 0b01; // L1 Page table / L2 Large page
+const T_BLOCK = 0b10; // bit 1: L1 Section or Supersection / L2 Small page
+
+// L1 Page table descriptor (B3.5.1)
+const TABLE_BASE = 0xffff_fc00;
+
+// L1 Section / Supersection (B3.5.1)
+const S_PXN = 1 << 0; // B3.7.2
+const S_B = 1 << 2; // B3.8.2
+const S_C = 1 << 3; // B3.8.2
+const S_XN = 1 << 4; // B3.7.2
+const S_DOMAIN = 0xf << 5; // Section: domain; Supersection: PA[39:36]
+const S_IMP = 1 << 9;
+const S_AP0 = 1 << 10; // AP[1:0] = bits 11:10 (B3.7.1)
+const S_AP1 = 1 << 11;
+const S_TEX0 = 1 << 12; // TEX[2:0] = bits 14:12 (B3.8.2)
+const S_AP2 = 1 << 15; // B3.7.1
+const S_S = 1 << 16; // B3.8.2
+const S_NG = 1 << 17;
+const S_SUPER = 1 << 18;
+const S_NS = 1 << 19;
+const SECTION_BASE = 0xfff0_0000;
+const SUPER_BASE = 0xff00_0000;
+const SUPER_EXT_LO = 0xf << 20; // PA[35:32]
+const SUPER_EXT_HI = 0xf << 5; // PA[39:36]
+
+// L2 Small page (B3.5.1)
+const P_XN = 1 << 0; // B3.7.2
+const P_B = 1 << 2; // B3.8.2
+const P_C = 1 << 3; // B3.8.2
+const P_AP0 = 1 << 4; // AP[1:0] = bits 5:4 (B3.7.1)
+const P_AP1 = 1 << 5;
+const P_TEX0 = 1 << 6; // TEX[2:0] = bits 8:6 (B3.8.2)
+const P_AP2 = 1 << 9; // B3.7.1
+const P_S = 1 << 10; // B3.8.2
+const P_NG = 1 << 11;
+const SMALL_BASE = 0xffff_f000;
+
+// L2 Large page (B3.5.1): B, C, AP[1:0], AP[2], S and nG as in a Small page
+const L_TEX0 = 1 << 12; // TEX[2:0] = bits 14:12 (B3.8.2)
+const L_XN = 1 << 15; // B3.7.2
+const LARGE_BASE = 0xffff_0000;
+
+const READ = 1;
+const WRITE = 2;
+const EXECUTE = 4;
+const USER = 8;
+const DEVICE = 16;
+const UNCACHED = 32;
+
+// ---------------------------------------------------------------- encoding
+
+/**
+ * The attributes of a Section for MappingFlags, in Section positions, without the type bits: the crate's
+ * `DescriptorAttr::common_flags` plus XN. Bit-identical to the crate for every set.
+ * - memory type (B3.8.2, TEX remap disabled): DEVICE -> TEX 0b000 C 0 B 1, Shareable Device;
+ *   else UNCACHED -> TEX 0b001 C 0 B 0, Normal Non-cacheable (S 0); else TEX 0b001 C 1 B 1, Normal
+ *   Write-Back Write-Allocate (inner and outer), S 1.
+ * - AP[2:0] (B3.7.1): USER | WRITE -> 0b011 (PL1 and PL0 read-write); USER -> 0b111 (both
+ *   read-only); WRITE -> 0b001 (PL1 read-write, PL0 none); neither -> 0b101 (PL1 read-only, PL0 none).
+ * - XN (B3.7.2) unless EXECUTE.
+ */
+function sectionBits(flags: number): number {
+  let v = 0;
+  if (flags & DEVICE) v |= S_B;
+  else if (flags & UNCACHED) v |= S_TEX0;
+  else v |= S_TEX0 | S_C | S_B | S_S;
+  if (flags & USER) v |= flags & WRITE ? S_AP1 | S_AP0 : S_AP2 | S_AP1 | S_AP0;
+  else v |= flags & WRITE ? S_AP0 : S_AP2 | S_AP0;
+  if ((flags & EXECUTE) === 0) v |= S_XN;
+  return v;
+}
+
+/** The same attributes moved to the Small page positions (B3.5.1), XN in bit 0. */
+function smallBits(flags: number): number {
+  const s = sectionBits(flags);
+  let v = s & (S_B | S_C);
+  if (s & S_AP0) v |= P_AP0;
+  if (s & S_AP1) v |= P_AP1;
+  if (s & S_AP2) v |= P_AP2;
+  if (s & S_TEX0) v |= P_TEX0;
+  if (s & S_S) v |= P_S;
+  if (s & S_XN) v |= P_XN;
+  return v;
+}
+
+/** The same attributes in the Large page positions (B3.5.1): TEX in 14:12, XN in bit 15. */
+function largeBits(flags: number): number {
+  const p = smallBits(flags);
+  let v = p & (P_B | P_C | P_AP0 | P_AP1 | P_AP2 | P_S);
+  if (p & P_TEX0) v |= L_TEX0;
+  if (p & P_XN) v |= L_XN;
+  return v;
+}
+
+// Per flag set (0..63), the whole attribute part of each format with its type bits; 0 for the empty set,
+// which the crate encodes as the bare address (a Fault entry).
+const SECTION_ATTR = new Uint32Array(64);
+const SMALL_ATTR = new Uint32Array(64);
+const LARGE_ATTR = new Uint32Array(64);
+for (let f = 1; f < 64; f++) {
+  SECTION_ATTR[f] = sectionBits(f) | T_BLOCK;
+  SMALL_ATTR[f] = smallBits(f) | T_BLOCK;
+  LARGE_ATTR[f] = largeBits(f) | T_TABLE;
+}
+
+// ---------------------------------------------------------------- decoding
+
+/**
+ * MappingFlags of a leaf from its fields, wherever the format keeps them: AP[2:0], XN, PXN (0 where the
+ * format has none), TEX[2:0], C and B.
+ *
+ * Access (B3.7.1; SCTLR.AFE = 0): 0b001 READ | WRITE; 0b010 (PL1 read-write, PL0 read-only)
+ * READ | WRITE | USER, every access some privilege level has; 0b011 READ | WRITE | USER; 0b101 READ; 0b110
+ * and 0b111 READ | USER; 0b000 (no access) and 0b100 (reserved) grant nothing, so no READ, WRITE, USER or
+ * EXECUTE (an instruction fetch needs read permission).
+ * Execute (B3.7.2): EXECUTE when XN is clear and, for a mapping without PL0 access, PXN is clear too.
+ * Memory type (B3.8.2, TEX remap disabled): TEX 0b000 with C 0 (Strongly-ordered, Shareable
+ * Device) and TEX 0b010 C 0 B 0 (Non-shareable Device) read as DEVICE; TEX 0b001 C 0 B 0 and TEX 0b1xx with
+ * both cache policies Non-cacheable (TEX[1:0] = C:B = 0b00) read as UNCACHED; every cacheable Normal type,
+ * and the reserved and IMPLEMENTATION DEFINED encodings, read as neither.
+ */
+function decode(ap: number, xn: number, pxn: number, tex: number, cb: number): number {
+  let f = 0;
+  switch (ap) {
+    case 0b001:
+      f = READ | WRITE;
+      break;
+    case 0b010:
+    case 0b011:
+      f = READ | WRITE | USER;
+      break;
+    case 0b101:
+      f = READ;
+      break;
+    case 0b110:
+    case 0b111:
+      f = READ | USER;
+      break;
+  }
+  if (f !== 0 && xn === 0 && (pxn === 0 || (f & USER) !== 0)) f |= EXECUTE;
+  if (tex & 0b100) {
+    if ((tex & 0b11) === 0 && cb === 0) f |= UNCACHED;
+  } else if ((tex === 0 && cb <= 1) || (tex === 0b010 && cb === 0)) {
+    f |= DEVICE;
+  } else if (tex === 0b001 && cb === 0) {
+    f |= UNCACHED;
+  }
+  return f;
+}
+
+function flagsL1(lo: number): number {
+  // only Sections and Supersections are leaves at L1
+  if ((lo & T_BLOCK) === 0) return 0;
+  return decode(((lo >>> 13) & 0b100) | ((lo >>> 10) & 0b11), lo & S_XN, lo & S_PXN, (lo >>> 12) & 0b111, (lo >>> 2) & 0b11);
+}
+
+function flagsL2(lo: number): number {
+  const t = lo & TYPE;
+  if (t === 0) return 0;
+  const ap = ((lo >>> 7) & 0b100) | ((lo >>> 4) & 0b11);
+  const cb = (lo >>> 2) & 0b11;
+  if (t === T_TABLE) return decode(ap, lo & L_XN, 0, (lo >>> 12) & 0b111, cb); // Large page
+  return decode(ap, lo & P_XN, 0, (lo >>> 6) & 0b111, cb); // Small page
+}
+
+/**
+ * The address bits of an entry as it stands at its level. A Fault entry has none for the hardware; it is
+ * read with the level's own leaf format (Section at L1, Small page at L2), which is how the crate's
+ * `newPage` with empty flags writes a bare address.
+ */
+function addrMaskL1(lo: number): number {
+  const t = lo & TYPE;
+  if (t === T_TABLE) return TABLE_BASE;
+  if (t !== 0 && (lo & S_SUPER) !== 0) return SUPER_BASE | SUPER_EXT_LO | SUPER_EXT_HI;
+  return SECTION_BASE;
+}
+
+function addrMaskL2(lo: number): number {
+  return (lo & TYPE) === T_TABLE ? LARGE_BASE : SMALL_BASE;
+}
+
+function isSuper(lo: number): boolean {
+  return (lo & T_BLOCK) !== 0 && (lo & S_SUPER) !== 0;
+}
+
+function paddrLo(lo: number, level: number): number {
+  if (level === 0) {
+    const t = lo & TYPE;
+    if (t === T_TABLE) return (lo & TABLE_BASE) >>> 0;
+    return (lo & (isSuper(lo) ? SUPER_BASE : SECTION_BASE)) >>> 0;
+  }
+  return (lo & addrMaskL2(lo)) >>> 0;
+}
+
+/** PA[39:32] of a Supersection: bits 23:20 are PA[35:32], bits 8:5 PA[39:36] (B3.5.1); 0 otherwise. */
+function paddrHi(lo: number, level: number): number {
+  if (level !== 0 || !isSuper(lo)) return 0;
+  return ((lo >>> 20) & 0xf) | (((lo >>> 5) & 0xf) << 4);
+}
+
+function setPaddrLo(lo: number, paLo: number, paHi: number, level: number): number {
+  if (level === 0 && isSuper(lo)) {
+    const ext = ((paHi & 0xf) << 20) | (((paHi >>> 4) & 0xf) << 5);
+    return ((lo & ~(SUPER_BASE | SUPER_EXT_LO | SUPER_EXT_HI)) | (paLo & SUPER_BASE) | ext) >>> 0;
+  }
+  const m = level === 0 ? addrMaskL1(lo) : addrMaskL2(lo);
+  return ((lo & ~m) | (paLo & m)) >>> 0;
+}
+
+/**
+ * New attributes for an existing leaf, its format kept: a Supersection stays one at L1 and a Large page at
+ * L2; any other L1 entry becomes a Section and any other L2 entry a Small page. Kept as they were: the
+ * address, and the bits that say whose the mapping is rather than what it allows (Section: domain,
+ * IMPLEMENTATION DEFINED bit 9, nG, NS; Supersection: its extended address in place of the domain, bit 9,
+ * nG, NS; Large and Small page: nG). Replaced: type, XN, PXN (cleared), AP[2:0], TEX, C, B, S. The empty set
+ * leaves the bare address, as the crate's `newPage` writes it.
+ */
+function setFlagsLo(lo: number, flags: number, level: number): number {
+  const f = flags & 63;
+  if (level === 0) {
+    const t = lo & TYPE;
+    if (t !== 0 && t !== T_TABLE) {
+      if (lo & S_SUPER) {
+        const addr = lo & (SUPER_BASE | SUPER_EXT_LO | SUPER_EXT_HI);
+        return f === 0 ? addr >>> 0 : (addr | (lo & (S_IMP | S_NG | S_NS)) | S_SUPER | SECTION_ATTR[f]!) >>> 0;
+      }
+      const addr = lo & SECTION_BASE;
+      return f === 0 ? addr >>> 0 : (addr | (lo & (S_DOMAIN | S_IMP | S_NG | S_NS)) | SECTION_ATTR[f]!) >>> 0;
+    }
+    return ((lo & SECTION_BASE) | SECTION_ATTR[f]!) >>> 0;
+  }
+  const t = lo & TYPE;
+  if (t === T_TABLE) {
+    const addr = lo & LARGE_BASE;
+    return f === 0 ? addr >>> 0 : (addr | (lo & P_NG) | LARGE_ATTR[f]!) >>> 0;
+  }
+  const addr = lo & SMALL_BASE;
+  return f === 0 || t === 0 ? (addr | SMALL_ATTR[f]!) >>> 0 : (addr | (lo & P_NG) | SMALL_ATTR[f]!) >>> 0;
+}
+
+/** log2 of the bytes a leaf maps when it is not its level's size: a Supersection (24), a Large page (16). */
+function leafShift(lo: number, level: number): number {
+  if (level === 0) return isSuper(lo) ? 24 : -1;
+  return (lo & TYPE) === T_TABLE ? 16 : -1;
+}
+
+const words: PTEWords = Object.freeze({
+  // bits[1:0] = 0b00 is a Fault entry at both levels (B3.5.1); any other type is used by the MMU. (L1 0b11 is
+  // a Section with PXN; on an implementation without PXN it is reserved and faults.)
+  isPresent: (lo: number, _hi: number, _level: number): boolean => (lo & TYPE) !== 0,
+  // L1 bit 1: Section or Supersection, not a Page table descriptor; nothing at L2 is above a table
+  isHuge: (lo: number, _hi: number, level: number): boolean => level === 0 && (lo & T_BLOCK) !== 0,
+  paddrLo: (lo: number, _hi: number, level: number): number => paddrLo(lo, level),
+  paddrHi: (lo: number, _hi: number, level: number): number => paddrHi(lo, level),
+  flags: (lo: number, _hi: number, level: number): number => (level === 0 ? flagsL1(lo) : flagsL2(lo)),
+  newPageLo: (paLo: number, _paHi: number, flags: number, _huge: boolean, level: number): number =>
+    level === 0 ? ((paLo & SECTION_BASE) | SECTION_ATTR[flags & 63]!) >>> 0 : ((paLo & SMALL_BASE) | SMALL_ATTR[flags & 63]!) >>> 0,
+  newPageHi: (_paLo: number, _paHi: number, _flags: number, _huge: boolean, _level: number): number => 0,
+  // an L1 Page table descriptor: bits[1:0] = 0b01, domain 0, PXN 0, NS 0, the L2 table's address in 31:10
+  newTableLo: (paLo: number, _paHi: number, _level: number): number => ((paLo & TABLE_BASE) | T_TABLE) >>> 0,
+  newTableHi: (_paLo: number, _paHi: number, _level: number): number => 0,
+  setFlagsLo: (lo: number, _hi: number, flags: number, _huge: boolean, level: number): number => setFlagsLo(lo, flags, level),
+  setFlagsHi: (_lo: number, _hi: number, _flags: number, _huge: boolean, _level: number): number => 0,
+  setPaddrLo: (lo: number, _hi: number, paLo: number, paHi: number, level: number): number => setPaddrLo(lo, paLo, paHi, level),
+  setPaddrHi: (_lo: number, _hi: number, _paLo: number, _paHi: number, _level: number): number => 0,
+  leafShift: (lo: number, _hi: number, level: number): number => leafShift(lo, level),
+});
+
+// ---------------------------------------------------------------- value level
+
+function lo32(v: bigint): number {
+  return Number(v & 0xffff_ffffn);
+}
+
+/** The level a decoding method needs: 0 (L1) or 1 (L2). */
+function needLevel(level: number | undefined, op: string): number {
+  if (level === 0 || level === 1) return level;
+  if (level === undefined) {
+    throw new TypeError(`A32PTE.${op}: a short descriptor means different things at L1 and L2; pass the level (0 = L1, 1 = L2)`);
+  }
+  throw new RangeError(`A32PTE.${op}: level ${String(level)} is not 0 (L1) or 1 (L2)`);
+}
+
+/** The level an encoding method writes for: the given one, else L1 for a huge page and L2 for a small one. */
+function writeLevel(level: number | undefined, isHuge: boolean, op: string): number {
+  return level === undefined ? (isHuge ? 0 : 1) : needLevel(level, op);
+}
+
+/** The A32PTE codec's type: a GenericPTE with its word-level form and `leafShift`. */
+export type A32Codec = GenericPTE & {
+  readonly words: PTEWords;
+  leafShift(bits: bigint, level?: number): number;
+};
+
+/**
+ * The ARMv7-A short-descriptor codec. Encodings are bit-identical to the crate's `A32PTE` for every flag
+ * set: a huge page is a Section (L1, 1 MiB), any other page a Small page (L2, 4 KiB), a table an L1 Page
+ * table descriptor. Decoding follows the manual: an entry is read by its level and its descriptor type
+ * (Section, Supersection, Page table at L1; Small page, Large page at L2), so the level is required by
+ * `paddr`, `flags`, `setPaddr` and `leafShift` (a TypeError without it). `isPresent` is the same at both
+ * levels; `isHuge` without a level reads the entry as an L1 entry (the only level above another);
+ * `newPage` and `setFlags` without a level write for L1 when `isHuge`, else for L2. With a level, the
+ * level decides the format.
+ *
+ * A non-empty flag set without READ still encodes a valid descriptor (the crate's bits), which reads back
+ * with READ added: the format has no write-only or execute-only permission. DEVICE with UNCACHED encodes
+ * as DEVICE alone and reads back as DEVICE.
+ *
+ * @example
+ * A32PTE.newPage(0x4000_1000n, MappingFlags.READ | MappingFlags.EXECUTE, false, 1) // 0x4000165en
+ * A32PTE.paddr(0x4000165en, 1)                                                     // 0x40001000n
+ */
+export const A32PTE: A32Codec = Object.freeze({
+  newPage(paddr: PhysAddr, flags: MappingFlags, isHuge: boolean, level?: number): bigint {
+    const l = writeLevel(level, isHuge, 'newPage');
+    return BigInt(words.newPageLo(lo32(paddr), 0, flags, isHuge, l));
+  },
+  newTable(paddr: PhysAddr, _level?: number): bigint {
+    return BigInt(words.newTableLo(lo32(paddr), 0, 0));
+  },
+  paddr(bits: bigint, level?: number): PhysAddr {
+    const l = needLevel(level, 'paddr');
+    const lo = lo32(bits);
+    const hi = paddrHi(lo, l);
+    const a = BigInt(paddrLo(lo, l));
+    return hi === 0 ? a : (BigInt(hi) << 32n) | a;
+  },
+  flags(bits: bigint, level?: number): MappingFlags {
+    const l = needLevel(level, 'flags');
+    return words.flags(lo32(bits), 0, l);
+  },
+  setPaddr(bits: bigint, paddr: PhysAddr, level?: number): bigint {
+    const l = needLevel(level, 'setPaddr');
+    return BigInt(setPaddrLo(lo32(bits), lo32(paddr), Number((paddr >> 32n) & 0xffff_ffffn), l));
+  },
+  setFlags(bits: bigint, flags: MappingFlags, isHuge: boolean, level?: number): bigint {
+    const l = writeLevel(level, isHuge, 'setFlags');
+    return BigInt(setFlagsLo(lo32(bits), flags, l));
+  },
+  isUnused(bits: bigint): boolean {
+    return bits === 0n;
+  },
+  isPresent(bits: bigint, _level?: number): boolean {
+    return (lo32(bits) & TYPE) !== 0;
+  },
+  isHuge(bits: bigint, level?: number): boolean {
+    return words.isHuge(lo32(bits), 0, level === undefined ? 0 : needLevel(level, 'isHuge'));
+  },
+  leafShift(bits: bigint, level?: number): number {
+    return leafShift(lo32(bits), needLevel(level, 'leafShift'));
+  },
+  words,
+});
+
+/**
+ * The Section attribute bits (with the type bits 0b10) that {@link A32PTE} writes for a flag set: the
+ * crate's `DescriptorAttr::from_mapping_flags_section`. 0n for the empty set.
+ */
+export function sectionAttrFromFlags(flags: MappingFlags): bigint {
+  return BigInt(SECTION_ATTR[flags & 63]!);
+}
+
+/**
+ * The Small page attribute bits (with the type bit 1, and XN in bit 0) that {@link A32PTE} writes for a
+ * flag set: the crate's `DescriptorAttr::from_mapping_flags_small_page`. 0n for the empty set.
+ */
+export function smallPageAttrFromFlags(flags: MappingFlags): bigint {
+  return BigInt(SMALL_ATTR[flags & 63]!);
+}
