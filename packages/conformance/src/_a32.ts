@@ -1,0 +1,76 @@
+// The few A32 (ARM state) instructions the ARMv7 guest stub uses, encoded by hand, condition AL unless said.
+// Source: ARM Architecture Reference Manual ARMv7-A and ARMv7-R edition, DDI 0406C: A8.8.98 MCR, A8.8.107 MRC,
+// A8.8.73 ISB, A8.8.63 LDR (immediate, post-indexed), A8.8.204 STR (immediate), A8.8.222 SUB (immediate, S set),
+// A8.8.18 B; the CP15 register encodings of B4.2 ("CP15 c7/c8/... register summaries").
+// The test suite disassembles the stub with gdb-multiarch when it is installed (see test/arm.test.ts).
+
+/** A CP15 register or operation as (opc1, CRn, CRm, opc2). */
+interface Cp15 {
+  readonly opc1: number;
+  readonly crn: number;
+  readonly crm: number;
+  readonly opc2: number;
+}
+
+/** CP15 registers and operations (B4.1). */
+export const A32Cp15 = {
+  SCTLR: { opc1: 0, crn: 1, crm: 0, opc2: 0 },
+  TTBR0: { opc1: 0, crn: 2, crm: 0, opc2: 0 },
+  TTBR1: { opc1: 0, crn: 2, crm: 0, opc2: 1 },
+  TTBCR: { opc1: 0, crn: 2, crm: 0, opc2: 2 },
+  DACR: { opc1: 0, crn: 3, crm: 0, opc2: 0 },
+  PAR: { opc1: 0, crn: 7, crm: 4, opc2: 0 },
+  ATS1CPR: { opc1: 0, crn: 7, crm: 8, opc2: 0 },
+  ATS1CPW: { opc1: 0, crn: 7, crm: 8, opc2: 1 },
+  ATS1CUR: { opc1: 0, crn: 7, crm: 8, opc2: 2 },
+  ATS1CUW: { opc1: 0, crn: 7, crm: 8, opc2: 3 },
+  TLBIALL: { opc1: 0, crn: 8, crm: 7, opc2: 0 },
+  VBAR: { opc1: 0, crn: 12, crm: 0, opc2: 0 },
+} as const satisfies Record<string, Cp15>;
+
+function cp15(base: number, r: Cp15, rt: number): number {
+  return (base | (r.opc1 << 21) | (r.crn << 16) | (rt << 12) | (15 << 8) | (r.opc2 << 5) | r.crm) >>> 0;
+}
+
+/** MCR p15, opc1, Rt, CRn, CRm, opc2: cond 1110 opc1 0 CRn Rt 1111 opc2 1 CRm. */
+export function mcr(r: Cp15, rt: number): number {
+  return cp15(0xee00_0010, r, rt);
+}
+
+/** MRC p15, opc1, Rt, CRn, CRm, opc2: as MCR with L (bit 20) set. */
+export function mrc(rt: number, r: Cp15): number {
+  return cp15(0xee10_0010, r, rt);
+}
+
+/** ISB SY: 0xf57ff06f. */
+export const ISB = 0xf57f_f06f;
+
+/** LDR Rt, [Rn], #imm: post-indexed, U = 1. */
+export function ldrPost(rt: number, rn: number, imm: number): number {
+  return (0xe490_0000 | (rn << 16) | (rt << 12) | (imm & 0xfff)) >>> 0;
+}
+
+/** STR Rt, [Rn], #imm: post-indexed, U = 1. */
+export function strPost(rt: number, rn: number, imm: number): number {
+  return (0xe480_0000 | (rn << 16) | (rt << 12) | (imm & 0xfff)) >>> 0;
+}
+
+/** SUBS Rd, Rn, #imm (imm < 256, no rotation). */
+export function subsImm(rd: number, rn: number, imm: number): number {
+  return (0xe250_0000 | (rn << 16) | (rd << 12) | (imm & 0xff)) >>> 0;
+}
+
+/** B<cond> to an instruction `words` instructions away (the offset is from PC + 8). */
+function branch(cond: number, words: number): number {
+  return ((cond << 28) | (0b1010 << 24) | ((words - 2) & 0xff_ffff)) >>> 0;
+}
+
+/** BNE (cond 0b0001). */
+export function bne(words: number): number {
+  return branch(0b0001, words);
+}
+
+/** B (cond AL); B . is 0xeafffffe. */
+export function b(words: number): number {
+  return branch(0b1110, words);
+}

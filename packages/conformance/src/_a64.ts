@@ -1,0 +1,79 @@
+// The few A64 instructions the AArch64 guest stub uses, encoded by hand.
+// Source: Arm Architecture Reference Manual for A-profile architecture, DDI 0487, chapter C6 (instruction
+// descriptions) and C5.3 (the system instruction / system register encoding space: op0, op1, CRn, CRm, op2).
+// The test suite disassembles the stub with gdb-multiarch when it is installed (see test/aarch64.test.ts).
+
+/** A system register or system instruction as its (op0, op1, CRn, CRm, op2) encoding. */
+interface SysReg {
+  readonly op0: number;
+  readonly op1: number;
+  readonly crn: number;
+  readonly crm: number;
+  readonly op2: number;
+}
+
+function sysField(r: SysReg): number {
+  return (r.op0 << 19) | (r.op1 << 16) | (r.crn << 12) | (r.crm << 8) | (r.op2 << 5);
+}
+
+/** System registers (C5.3 / D19 register descriptions). */
+export const A64Reg = {
+  SCTLR_EL1: { op0: 3, op1: 0, crn: 1, crm: 0, op2: 0 },
+  TTBR0_EL1: { op0: 3, op1: 0, crn: 2, crm: 0, op2: 0 },
+  TTBR1_EL1: { op0: 3, op1: 0, crn: 2, crm: 0, op2: 1 },
+  TCR_EL1: { op0: 3, op1: 0, crn: 2, crm: 0, op2: 2 },
+  PAR_EL1: { op0: 3, op1: 0, crn: 7, crm: 4, op2: 0 },
+  MAIR_EL1: { op0: 3, op1: 0, crn: 10, crm: 2, op2: 0 },
+  VBAR_EL1: { op0: 3, op1: 0, crn: 12, crm: 0, op2: 0 },
+} as const satisfies Record<string, SysReg>;
+
+/** Address translation instructions: SYS #0, C7, C8, #op2 (C5.5 "A64 system instructions for address translation"). */
+export const A64At = {
+  S1E1R: { op0: 1, op1: 0, crn: 7, crm: 8, op2: 0 },
+  S1E1W: { op0: 1, op1: 0, crn: 7, crm: 8, op2: 1 },
+  S1E0R: { op0: 1, op1: 0, crn: 7, crm: 8, op2: 2 },
+  S1E0W: { op0: 1, op1: 0, crn: 7, crm: 8, op2: 3 },
+} as const satisfies Record<string, SysReg>;
+
+/** MSR <sysreg>, Xt: 1101 0101 0001 o0 op1 CRn CRm op2 Rt (C6.2 MSR (register)). */
+export function msr(reg: SysReg, xt: number): number {
+  return (0xd500_0000 | sysField(reg) | xt) >>> 0;
+}
+
+/** MRS Xt, <sysreg>: as MSR with L (bit 21) set (C6.2 MRS). */
+export function mrs(xt: number, reg: SysReg): number {
+  return (0xd520_0000 | sysField(reg) | xt) >>> 0;
+}
+
+/** AT <op>, Xt: SYS with op0 = 1 (C6.2 AT). */
+export function at(op: SysReg, xt: number): number {
+  return (0xd500_0000 | sysField(op) | xt) >>> 0;
+}
+
+/** ISB SY (C6.2 ISB): 0xd5033fdf. */
+export const ISB = 0xd503_3fdf;
+
+/** LDR Xt, [Xn], #imm: post-indexed, imm9 signed (C6.2 LDR (immediate), 64-bit post-index). */
+export function ldrPost(xt: number, xn: number, imm: number): number {
+  return (0xf840_0400 | ((imm & 0x1ff) << 12) | (xn << 5) | xt) >>> 0;
+}
+
+/** STR Xt, [Xn], #imm: post-indexed (C6.2 STR (immediate), 64-bit post-index). */
+export function strPost(xt: number, xn: number, imm: number): number {
+  return (0xf800_0400 | ((imm & 0x1ff) << 12) | (xn << 5) | xt) >>> 0;
+}
+
+/** SUBS Xd, Xn, #imm12 (C6.2 SUBS (immediate), 64-bit, no shift). */
+export function subsImm(xd: number, xn: number, imm: number): number {
+  return (0xf100_0000 | ((imm & 0xfff) << 10) | (xn << 5) | xd) >>> 0;
+}
+
+/** B.NE to an instruction `words` instructions away (negative: backwards) (C6.2 B.cond, cond NE = 0b0001). */
+export function bne(words: number): number {
+  return (0x5400_0001 | ((words & 0x7ffff) << 5)) >>> 0;
+}
+
+/** B to an instruction `words` instructions away (C6.2 B); B . is 0x14000000. */
+export function b(words: number): number {
+  return (0x1400_0000 | (words & 0x3ff_ffff)) >>> 0;
+}

@@ -1,0 +1,127 @@
+// Starting and stopping QEMU: a paused machine with a memory image loaded into its RAM and a gdb stub on a
+// Unix socket in a private temporary directory (no port to pick, no port to collide with a parallel run).
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { GdbRemote } from './_gdb';
+
+/** Path of a QEMU system emulator found on PATH, or null when it is not installed. */
+export function findQemu(binary: string): string | null {
+  for (const dir of (process.env['PATH'] ?? '').split(delimiter)) {
+    if (dir === '') continue;
+    const p = join(dir, binary);
+    try {
+      execFileSync(p, ['--version'], { stdio: 'ignore', timeout: 10_000 });
+      return p;
+    } catch {
+      // not here, or not runnable
+    }
+  }
+  return null;
+}
+
+/** The version line of a QEMU binary ("QEMU emulator version 7.2.22 ..."). */
+export function qemuVersion(path: string): string {
+  return execFileSync(path, ['--version'], { encoding: 'utf8' }).split('\n')[0]!.trim();
+}
+
+/** What to start. */
+export interface QemuOptions {
+  /** Absolute path of the emulator (from {@link findQemu}). */
+  readonly binary: string;
+  /** Machine and CPU arguments, e.g. ['-M', 'q35', '-cpu', 'max', '-m', '64M']. */
+  readonly machine: readonly string[];
+  /** Blobs placed in guest RAM before the first instruction: physical address and bytes. */
+  readonly images: readonly { readonly addr: bigint; readonly bytes: Uint8Array }[];
+}
+
+/** A running, paused QEMU and the gdb connection to it. */
+export interface Qemu {
+  readonly gdb: GdbRemote;
+  /** Everything QEMU wrote to stderr so far (for failure messages). */
+  readonly stderr: () => string;
+  /** Kills QEMU, closes the connection and removes the temporary files. Safe to call twice. */
+  readonly close: () => Promise<void>;
+}
+
+const live = new Set<ChildProcess>();
+let exitHook = false;
+
+/**
+ * Starts QEMU paused (-S) with a gdb stub and the images loaded by `-device loader`, and connects.
+ * The process is killed by `close()`, and in any case when this Node process exits.
+ */
+export async function startQemu(options: QemuOptions): Promise<Qemu> {
+  const dir = mkdtempSync(join(tmpdir(), 'ptm-qemu-'));
+  const sock = join(dir, 'gdb.sock');
+  const args = [...options.machine, '-S', '-display', 'none', '-nodefaults', '-monitor', 'none', '-serial', 'none'];
+  args.push('-gdb', `unix:${sock},server=on,wait=off`);
+  options.images.forEach((img, i) => {
+    const file = join(dir, `image${i}.bin`);
+    writeFileSync(file, img.bytes);
+    args.push('-device', `loader,file=${file},addr=0x${img.addr.toString(16)},force-raw=on`);
+  });
+  const child = spawn(options.binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  live.add(child);
+  if (!exitHook) {
+    exitHook = true;
+    process.once('exit', () => {
+      for (const c of live) c.kill('SIGKILL');
+    });
+  }
+  let err = '';
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (s: string) => {
+    err += s;
+  });
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', () => {
+      live.delete(child);
+      resolve();
+    });
+  });
+  let closed = false;
+  const close = async (): Promise<void> => {
+    if (closed) return;
+    closed = true;
+    gdb?.close();
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exited;
+    rmSync(dir, { recursive: true, force: true });
+  };
+  let gdb: GdbRemote | undefined;
+  try {
+    gdb = await Promise.race([
+      GdbRemote.connect({ path: sock }),
+      exited.then(() => {
+        throw new Error(`QEMU exited before its gdb stub answered: ${err.trim()}`);
+      }),
+    ]);
+  } catch (e) {
+    await close();
+    throw e;
+  }
+  const g = gdb;
+  return { gdb: g, stderr: () => err, close };
+}
+
+/** One guest instruction as QEMU's `-d in_asm` log shows it: its address, its word and QEMU's disassembly. */
+export interface LoggedInsn {
+  readonly word: number;
+  readonly text: string;
+}
+
+/**
+ * The instructions of a `-d in_asm` log ("0x41000000:  d518a200  msr      mair_el1, x0"), by address, with
+ * the disassembly's runs of blanks made single spaces.
+ */
+export function parseInAsm(log: string): Map<bigint, LoggedInsn> {
+  const out = new Map<bigint, LoggedInsn>();
+  for (const line of log.split('\n')) {
+    const m = /^0x([0-9a-f]+):\s+([0-9a-f]{8})\s+(.*)$/.exec(line.trim());
+    if (m === null) continue;
+    out.set(BigInt(`0x${m[1]}`), { word: Number.parseInt(m[2]!, 16), text: m[3]!.replace(/\s+/g, ' ').trim() });
+  }
+  return out;
+}

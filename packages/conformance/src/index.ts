@@ -1,0 +1,27 @@
+// The harness: QEMU control, table contents, comparison, and one runner per architecture.
+export { Checker, type Mismatch, type RunResult, showPa, showTranslation } from './_check';
+export { fromHex, fromLeHex, GdbRemote, leHex, type RegisterInfo, toHex } from './_gdb';
+export {
+  ALL_FLAG_SETS,
+  type AddressSpace,
+  buildLayout,
+  corruptedImage,
+  countKinds,
+  type Layout,
+  type LayoutSpec,
+  queryOrNull,
+  type Region,
+  Rng,
+  type Sample,
+  type SampleKind,
+  STANDARD_SIZES,
+  sampleAddresses,
+  type Translation,
+  type VaWindow,
+} from './_layout';
+export { findQemu, type LoggedInsn, parseInAsm, type Qemu, type QemuOptions, qemuVersion, startQemu } from './_qemu';
+export { type A64Options, a64Stub, checkA64 } from './aarch64';
+export { type A32Options, a32Stub, checkA32 } from './arm';
+export { checkLa64, type La64Options, la64Program } from './loongarch64';
+export { checkRiscv, type RiscvOptions, type RiscvScheme } from './riscv';
+export { checkX86, type X86Options } from './x86_64';

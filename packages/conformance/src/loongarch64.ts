@@ -1,0 +1,302 @@
+// LoongArch64: QEMU's LoongArch CPU walks LA64PageTable tables with its LDDIR / LDPTE instructions.
+// QEMU 7.2's gva2gpa only searches the TLB and its gdb stub cannot write CSRs, so a guest program does the
+// work: it sets the page-walk controllers (PWCL_VALUE, PWCH_VALUE), PGDL / PGDH, a TLB-refill handler made
+// of LDDIR / LDPTE / TLBFILL as Linux's handle_tlb_refill, then for every address of a list: flushes the TLB,
+// loads from the address (the refill handler fills the TLB from our table), and reads the entry back with
+// TLBSRCH / TLBRD. The program runs in a direct-mapped window (DMW0, VSEG 0x9) so that it needs no mapping.
+import { hex, type LeafMapping, MappingFlags, PageSize, PhysicalMemory } from '@page-table-multiarch/core';
+import { LA64PageTable, PWCH_VALUE, PWCL_VALUE } from '@page-table-multiarch/loongarch64';
+import {
+  addiD,
+  b,
+  bne,
+  csrrd,
+  csrwr,
+  ERTN,
+  IBAR,
+  invtlb,
+  LaCsr,
+  ldD,
+  lddir,
+  ldpte,
+  or,
+  slliD,
+  srliD,
+  stD,
+  TLBFILL,
+  TLBRD,
+  TLBSRCH,
+} from './_la64';
+import { Checker, type RunResult } from './_check';
+import {
+  buildLayout,
+  corruptedImage,
+  queryOrNull,
+  STANDARD_SIZES,
+  type Sample,
+  sampleAddresses,
+  writeAddresses,
+  writeWords,
+} from './_layout';
+import { startQemu } from './_qemu';
+
+const { READ, WRITE, EXECUTE, USER, DEVICE, UNCACHED } = MappingFlags;
+
+// RAM of the virt machine: the low 256 MiB at 0. Our memory starts at 16 MiB; physical frame 0 stays zero,
+// which the walker needs (an empty directory entry reads as a table at physical 0, see the package README).
+const MEM_BASE = 0x100_0000n;
+const MEM_SIZE = 8 << 20;
+const HARNESS = MEM_BASE + BigInt(MEM_SIZE - (1 << 20));
+const REFILL = HARNESS + 0x1000n; // TLBRENTRY: a physical address, 4K-aligned
+const HANDLER = HARNESS + 0x2000n; // EENTRY: 4K-aligned
+const VA_LIST = HARNESS + 0x1_0000n;
+const RESULTS = HARNESS + 0x4_0000n;
+const RESULT_BYTES = 48;
+const MAX_SAMPLES = Number((HARNESS + (1n << 20n) - RESULTS) / BigInt(RESULT_BYTES));
+/** The direct-mapped window the program runs in (7.5.? DMW: VSEG in bits 63:60). */
+const DMW_VSEG = 0x9n;
+const dmw = (pa: bigint): bigint => (DMW_VSEG << 60n) | pa;
+// DMW0: VSEG 9, MAT 1 (coherent cached), PLV0 allowed (7.5.? "Direct mapping configuration window").
+const DMW0 = (DMW_VSEG << 60n) | (1n << 4n) | 1n;
+// CRMD: PLV 0, interrupts off, DA 0, PG 1, DATF = DATM = 1 (coherent cached) (7.4.1).
+const CRMD_PAGING = (1n << 4n) | (1n << 5n) | (1n << 7n);
+const PS_4K = 12n;
+
+// ESTAT.Ecode values (7.4.5 / table of exception codes): PIL (page invalid for a load) and ADE (address error).
+const ECODE_PIL = 0x1;
+const ECODE_ADE = 0x8;
+
+// Registers (LoongArch ABI names in comments).
+const R = { zero: 0, a0: 4, a1: 5, a2: 6, a3: 7, a4: 8, a5: 9, a6: 10, a7: 11, t0: 12, t1: 13, t2: 14, t3: 15 } as const;
+
+/**
+ * The guest program: main at HARNESS, refill handler at REFILL, exception handler at HANDLER.
+ * In: a0 PWCL, a1 PWCH, a2 root, a3 TLBRENTRY, a4 EENTRY, a5 DMW0, a6 STLBPS, a7 TLBREHI, t0 address list,
+ * t1 count, t2 results, t3 CRMD. Per address it stores six doublewords: the load's exception status (0 when
+ * none), TLBIDX after TLBSRCH, then TLBIDX, TLBEHI, TLBELO0, TLBELO1 after TLBRD.
+ */
+export function la64Program(): { main: number[]; refill: number[]; handler: number[]; done: number } {
+  const main = [
+    csrwr(R.a0, LaCsr.PWCL),
+    csrwr(R.a1, LaCsr.PWCH),
+    or(16, R.a2, R.zero),
+    csrwr(R.a2, LaCsr.PGDL),
+    csrwr(16, LaCsr.PGDH),
+    csrwr(R.a3, LaCsr.TLBRENTRY),
+    csrwr(R.a4, LaCsr.EENTRY),
+    csrwr(R.a5, LaCsr.DMW0),
+    csrwr(R.a6, LaCsr.STLBPS),
+    csrwr(R.a7, LaCsr.TLBREHI),
+    csrwr(R.t3, LaCsr.CRMD),
+    IBAR,
+  ];
+  const loop = main.length;
+  main.push(
+    ldD(17, R.t0, 0), // r17 = address
+    invtlb(0, R.zero, R.zero),
+    or(20, R.zero, R.zero), // r20 = 0: no exception yet
+    ldD(18, 17, 0), // the probe (the exception handler sets r20 and skips it when it faults)
+    srliD(19, 17, 13),
+    slliD(19, 19, 13),
+    csrwr(19, LaCsr.TLBEHI), // VPPN of the address (VA bits 47:13)
+    TLBSRCH,
+    csrrd(21, LaCsr.TLBIDX),
+    TLBRD,
+    csrrd(22, LaCsr.TLBIDX),
+    csrrd(23, LaCsr.TLBEHI),
+    csrrd(24, LaCsr.TLBELO0),
+    csrrd(25, LaCsr.TLBELO1),
+    stD(20, R.t2, 0),
+    stD(21, R.t2, 8),
+    stD(22, R.t2, 16),
+    stD(23, R.t2, 24),
+    stD(24, R.t2, 32),
+    stD(25, R.t2, 40),
+    addiD(R.t2, R.t2, RESULT_BYTES),
+    addiD(R.t0, R.t0, 8),
+    addiD(R.t1, R.t1, -1),
+  );
+  main.push(bne(R.t1, R.zero, loop - main.length));
+  const done = main.length * 4;
+  main.push(b(0));
+  // Linux's handle_tlb_refill for four levels (arch/loongarch/mm/tlbex.S), with r30 as the scratch register
+  const refill = [
+    csrwr(30, LaCsr.TLBRSAVE),
+    csrrd(30, LaCsr.PGD),
+    lddir(30, 30, 3),
+    lddir(30, 30, 2),
+    lddir(30, 30, 1),
+    ldpte(30, 0),
+    ldpte(30, 1),
+    TLBFILL,
+    csrrd(30, LaCsr.TLBRSAVE),
+    ERTN,
+  ];
+  // any other exception: remember ESTAT in r20, return past the faulting instruction
+  const handler = [csrrd(20, LaCsr.ESTAT), csrrd(26, LaCsr.ERA), addiD(26, 26, 4), csrwr(26, LaCsr.ERA), ERTN];
+  return { main, refill, handler, done };
+}
+
+/** Options of one LoongArch run. */
+export interface La64Options {
+  readonly binary: string;
+  readonly seed: number;
+  readonly samples: number;
+  /** Negative control: QEMU gets an image in which one 4K leaf's D bit is flipped. */
+  readonly tamper?: boolean;
+  /** Extra QEMU arguments (`-d in_asm` to log the guest code as QEMU decodes it). */
+  readonly qemuArgs?: readonly string[];
+}
+
+/** A TLBELO value as text: the fields QEMU keeps (7.5.3: V, D, PLV, MAT, PPN); NR, NX, RPLV are not shown. */
+function showElo(elo: bigint, va: bigint, ps: bigint): string {
+  if ((elo & 1n) === 0n) return 'invalid';
+  const pa = (elo & 0x0000_ffff_ffff_f000n) | (va & ((1n << ps) - 1n));
+  const d = (elo >> 1n) & 1n;
+  const plv = (elo >> 2n) & 3n;
+  const mat = (elo >> 4n) & 3n;
+  return `${hex(pa)} D=${d} PLV=${plv} MAT=${mat}`;
+}
+
+function expectedElo(pa: bigint, flags: number): string {
+  const d = (flags & WRITE) !== 0 ? 1 : 0;
+  const plv = (flags & USER) !== 0 ? 3 : 0;
+  const mat = (flags & DEVICE) !== 0 ? 0 : (flags & UNCACHED) !== 0 ? 2 : 1;
+  return `${hex(pa)} D=${d} PLV=${plv} MAT=${mat}`;
+}
+
+/** Builds a random table, runs the program in QEMU, and compares. */
+export async function checkLa64(options: La64Options): Promise<RunResult> {
+  const memory = new PhysicalMemory({ size: MEM_SIZE, base: MEM_BASE });
+  memory.reserve(HARNESS, 1 << 20);
+  const table = new LA64PageTable(memory);
+  const half = 1n << 47n;
+  const top = 1n << 64n;
+  const span = 64n << 30n;
+  const layout = buildLayout(table, {
+    seed: options.seed,
+    sizes: STANDARD_SIZES,
+    windows: [
+      { base: 0n, size: span },
+      { base: half - span, size: span },
+      { base: top - half, size: span },
+      { base: top - span, size: span },
+    ],
+    // loads go to these addresses: keep them away from RAM and the devices of the machine (below 4 GiB)
+    paMin: 1n << 36n,
+    paLimit: 1n << 47n,
+  });
+  const all = sampleAddresses(layout, { valid: (va) => table.meta.vaddrIsValid(va), vaBits: 64 }, options.seed, options.samples);
+  // addresses in the program's own direct-mapped window are not translated through the table
+  const samples: Sample[] = all.filter((s) => s.va >> 60n !== DMW_VSEG);
+  if (samples.length > MAX_SAMPLES) throw new Error(`at most ${MAX_SAMPLES} addresses fit the result buffer`);
+  const prog = la64Program();
+  writeWords(memory, HARNESS, prog.main);
+  writeWords(memory, REFILL, prog.refill);
+  writeWords(memory, HANDLER, prog.handler);
+  writeAddresses(memory, VA_LIST, samples, 8);
+
+  let image = memory.bytes();
+  let tampered: LeafMapping | null = null;
+  if (options.tamper === true) {
+    tampered = [...table.mappings()].find((m) => m.size === PageSize.Size4K && (m.flags & WRITE) === 0) ?? null;
+    if (tampered === null) throw new Error('no read-only 4K leaf to corrupt');
+    image = corruptedImage(image, tampered, 8, 1);
+  }
+  const checker = new Checker();
+  checker.countLeaves(table);
+  const qemu = await startQemu({
+    binary: options.binary,
+    machine: ['-M', 'virt', '-cpu', 'la464', '-m', '2G', ...(options.qemuArgs ?? [])],
+    images: [{ addr: MEM_BASE, bytes: image }],
+  });
+  let results: Uint8Array;
+  let log = '';
+  try {
+    const gdb = qemu.gdb;
+    await gdb.physicalMemoryMode();
+    const regs: [string, bigint][] = [
+      ['r4', BigInt(PWCL_VALUE)],
+      ['r5', BigInt(PWCH_VALUE)],
+      ['r6', table.rootPaddr],
+      ['r7', REFILL],
+      ['r8', dmw(HANDLER)],
+      ['r9', DMW0],
+      ['r10', PS_4K],
+      ['r11', PS_4K],
+      ['r12', dmw(VA_LIST)],
+      ['r13', BigInt(samples.length)],
+      ['r14', dmw(RESULTS)],
+      ['r15', CRMD_PAGING],
+      ['pc', dmw(HARNESS)],
+    ];
+    for (const [name, value] of regs) await gdb.writeRegister(name, value);
+    const end = dmw(HARNESS + BigInt(prog.done));
+    await gdb.breakpoint(end, 4);
+    await gdb.cont();
+    const pc = await gdb.readRegister('pc');
+    if (pc !== end) throw new Error(`the program stopped at ${hex(pc)}, not at its end ${hex(end)}`);
+    const left = await gdb.readRegister('r13');
+    if (left !== 0n) throw new Error(`the program stopped with ${left} addresses left`);
+    results = await gdb.readMemory(RESULTS, samples.length * RESULT_BYTES);
+  } finally {
+    log = qemu.stderr();
+    await qemu.close();
+  }
+  const view = new DataView(results.buffer, results.byteOffset, results.byteLength);
+  samples.forEach((s, i) => {
+    const at = (k: number): bigint => view.getBigUint64(RESULT_BYTES * i + 8 * k, true);
+    const estat = at(0);
+    const ecode = Number((estat >> 16n) & 0x3fn);
+    const found = ((at(1) >> 31n) & 1n) === 0n; // TLBIDX.NE after TLBSRCH
+    const ps = (at(2) >> 24n) & 0x3fn; // TLBIDX.PS after TLBRD
+    const ours = queryOrNull(table, s.va);
+    checker.addresses++;
+    if (!table.meta.vaddrIsValid(s.va)) {
+      const top16 = s.va >> 48n;
+      if (top16 === 0n || top16 === 0xffffn) {
+        // QEMU 7.2 bug: get_physical_address tests only bits 63:48 (sextract64(address, 48, 16)), so an
+        // address whose bit 47 differs from bits 63:48 is walked instead of raising ADE. The manual (2.1.5:
+        // applications address 0 to 2^(VALEN-1) - 1) and later QEMU (which shifts by VALEN - 1) agree with us.
+        checker.skip('QEMU 7.2 checks VA bits 63:48, not 63:47', ecode !== ECODE_ADE);
+        return;
+      }
+      // bits 63:47 not all equal: an address error, no walk
+      checker.check(s.va, 'address error', 'ADE', ecode === ECODE_ADE ? 'ADE' : `ecode ${ecode}, TLB entry ${found}`);
+      return;
+    }
+    const elo = ((s.va >> ps) & 1n) === 0n ? at(4) : at(5);
+    const theirs = !found ? 'no TLB entry' : showElo(elo, s.va, ps);
+    if (ours !== null && ours.size === PageSize.Size1G) {
+      // QEMU 7.2 bug: LDPTE gives every huge page PS = PTbase + PTwidth - 1 (a 2 MiB pair), so a 1 GiB page
+      // translates as the first 2 MiB of it repeated (target/loongarch/tlb_helper.c helper_ldpte)
+      checker.skip('QEMU 7.2 LDPTE maps 1G pages as 2M pairs', theirs !== expectedElo(ours.pa, ours.flags) || ps !== 30n - 1n);
+      return;
+    }
+    if (ours === null) {
+      checker.check(s.va, 'translation', 'invalid', theirs);
+      checker.check(s.va, 'load exception', 'PIL', ecode === ECODE_PIL ? 'PIL' : `ecode ${ecode}`);
+      return;
+    }
+    const wantPs = ours.size === PageSize.Size4K ? 12n : 20n; // a 2M page is an even/odd pair of 1M halves
+    checker.check(s.va, 'translation', expectedElo(ours.pa, ours.flags), theirs);
+    checker.check(s.va, 'page size', String(wantPs), String(ps));
+    checker.probes++;
+    const page = s.va & ~(BigInt(ours.size) - 1n);
+    const req = layout.requested.get(page);
+    if (req !== undefined) {
+      checker.check(s.va, `entry for requested ${req}`, expectedElo(ours.pa, req), theirs);
+      checker.flagSets.add(req);
+    }
+    // NR, NX and RPLV: QEMU 7.2's LDDIR / LDPTE mask entries to the physical-address width, dropping bits
+    // 61..63, so the TLB never shows them (and loads through a no-READ page succeed there)
+    const wantHigh = ((ours.flags & READ) === 0 ? 1n << 61n : 0n) | ((ours.flags & EXECUTE) === 0 ? 1n << 62n : 0n);
+    checker.skip('QEMU 7.2 drops NR/NX/RPLV in LDPTE', found && (elo & (7n << 61n)) !== wantHigh);
+  });
+  const code = [
+    { addr: dmw(HARNESS), words: prog.main },
+    { addr: REFILL, words: prog.refill },
+    { addr: dmw(HANDLER), words: prog.handler },
+  ];
+  return { checker, samples, tampered, log, code };
+}

@@ -1,0 +1,42 @@
+// AArch64: the MMU of QEMU's `max` CPU translates through A64PageTable tables in TTBR0_EL1 and TTBR1_EL1.
+import { describe, it } from 'vitest';
+import { checkA64 } from '../src/index';
+import { emulator, expectAgreement, expectCaught, expectListing, SAMPLES, SEED } from './_support';
+
+const qemu = emulator('qemu-system-aarch64');
+
+// The stub as QEMU decodes it (hand-encoded in src/_a64.ts; also checked once with gdb-multiarch `x/i`).
+const at = (op: string) => [`at ${op}, x8`, 'isb', 'mrs x9, par_el1', 'str x9, [x7], #8'];
+const STUB = [
+  'msr mair_el1, x0',
+  'msr tcr_el1, x1',
+  'msr ttbr0_el1, x2',
+  'msr ttbr1_el1, x3',
+  'msr vbar_el1, x10',
+  'isb',
+  'msr sctlr_el1, x4',
+  'isb',
+  'ldr x8, [x5], #8',
+  ...at('s1e1r'),
+  ...at('s1e1w'),
+  ...at('s1e0r'),
+  ...at('s1e0w'),
+  'subs x6, x6, #1',
+  'b.ne #0x41600020',
+  '(not executed)',
+];
+
+describe.skipIf(qemu.skip)(`aarch64 on ${qemu.title}`, () => {
+
+  it('TTBR0 and TTBR1: translation, MAIR attribute and EL1/EL0 read/write permission agree (AT S1E1R/W, S1E0R/W)', async () => {
+    const t0 = Date.now();
+    const result = await checkA64({ binary: qemu.binary(), seed: SEED, samples: SAMPLES });
+    expectAgreement('aarch64', SEED, result, Date.now() - t0);
+  }, 60_000);
+
+  it('a corrupted entry is caught, and QEMU decodes the stub as intended (negative control)', async () => {
+    const result = await checkA64({ binary: qemu.binary(), seed: SEED + 2, samples: 200, tamper: true, qemuArgs: ['-d', 'in_asm'] });
+    expectCaught('aarch64', result);
+    expectListing(result, [STUB], qemu.title);
+  }, 60_000);
+});

@@ -1,0 +1,75 @@
+// LoongArch64: QEMU's LoongArch CPU walks LA64PageTable tables with LDDIR / LDPTE (a TLB-refill handler).
+import { describe, it } from 'vitest';
+import { checkLa64 } from '../src/index';
+import { emulator, expectAgreement, expectCaught, expectListing, SAMPLES, SEED } from './_support';
+
+const qemu = emulator('qemu-system-loongarch64');
+
+// The program as QEMU decodes it (hand-encoded in src/_la64.ts; gdb has no LoongArch disassembler).
+const MAIN = [
+  'csrwr r4, 28 # PWCL',
+  'csrwr r5, 29 # PWCH',
+  'or r16, r6, r0',
+  'csrwr r6, 25 # PGDL',
+  'csrwr r16, 26 # PGDH',
+  'csrwr r7, 136 # TLBRENTRY',
+  'csrwr r8, 12 # EENTRY',
+  'csrwr r9, 384 # DMW(0)',
+  'csrwr r10, 30 # STLBPS',
+  'csrwr r11, 142 # TLBREHI',
+  'csrwr r15, 0 # CRMD',
+  'ibar 0',
+  'ld_d r17, r12, 0',
+  'invtlb 0, r0, r0',
+  'or r20, r0, r0',
+  'ld_d r18, r17, 0',
+  'srli_d r19, r17, 13',
+  'slli_d r19, r19, 13',
+  'csrwr r19, 17 # TLBEHI',
+  'tlbsrch',
+  'csrrd r21, 16 # TLBIDX',
+  'tlbrd',
+  'csrrd r22, 16 # TLBIDX',
+  'csrrd r23, 17 # TLBEHI',
+  'csrrd r24, 18 # TLBELO0',
+  'csrrd r25, 19 # TLBELO1',
+  'st_d r20, r14, 0',
+  'st_d r21, r14, 8',
+  'st_d r22, r14, 16',
+  'st_d r23, r14, 24',
+  'st_d r24, r14, 32',
+  'st_d r25, r14, 40',
+  'addi_d r14, r14, 48',
+  'addi_d r12, r12, 8',
+  'addi_d r13, r13, -1',
+  'bne r13, r0, -92 # 0x9000000001700030',
+  '(not executed)',
+];
+const REFILL = [
+  'csrwr r30, 139 # TLBRSAVE',
+  'csrrd r30, 27 # PGD',
+  'lddir r30, r30, 3',
+  'lddir r30, r30, 2',
+  'lddir r30, r30, 1',
+  'ldpte r30, 0',
+  'ldpte r30, 1',
+  'tlbfill',
+  'csrrd r30, 139 # TLBRSAVE',
+  'ertn',
+];
+const HANDLER = ['csrrd r20, 5 # ESTAT', 'csrrd r26, 6 # ERA', 'addi_d r26, r26, 4', 'csrwr r26, 6 # ERA', 'ertn'];
+
+describe.skipIf(qemu.skip)(`loongarch64 on ${qemu.title}`, () => {
+
+  it('4K and 2M pages: the TLB entries LDDIR/LDPTE fill (address, D, PLV, MAT, page size) agree', async () => {
+    const t0 = Date.now();
+    const result = await checkLa64({ binary: qemu.binary(), seed: SEED, samples: SAMPLES });
+    expectAgreement('loongarch64', SEED, result, Date.now() - t0);
+  }, 60_000);
+
+  it('a corrupted entry is caught, and QEMU decodes the program as intended (negative control)', async () => {
+    const result = await checkLa64({ binary: qemu.binary(), seed: SEED + 2, samples: 200, tamper: true, qemuArgs: ['-d', 'in_asm'] });
+    expectCaught('loongarch64', result);
+    expectListing(result, [MAIN, REFILL, HANDLER], qemu.title);
+  }, 60_000);
+});
