@@ -300,7 +300,7 @@ export class PageTable64 {
   walk(limit: number, pre?: WalkCallback, post?: WalkCallback): void {
     this._live('walk');
     if (!(limit >= 0)) throw new RangeError(`walk: limit ${limit} is not a non-negative number`);
-    this._walkRec(this._rootIdx, 0, 0, 0, limit, pre, post);
+    this._walkRec(this._root(), 0, 0, 0, limit, pre, post);
   }
 
   /**
@@ -312,7 +312,7 @@ export class PageTable64 {
     const w = this.handler.words;
     const c = this._w;
     const ew = this._ew;
-    const stackT: number[] = [this._rootIdx];
+    const stackT: number[] = [this._root()];
     const stackI: number[] = [0];
     const stackLo: number[] = [0];
     const stackHi: number[] = [0];
@@ -362,14 +362,14 @@ export class PageTable64 {
   /** Number of tables reachable from the root and owned by this table (root included). */
   tableCount(): number {
     this._live('tableCount');
-    return this._countRec(this._rootIdx, 0, false);
+    return this._countRec(this._root(), 0, false);
   }
 
   /** Number of 4 KiB frames those tables occupy (tables smaller than a frame share frames). */
   frameCount(): number {
     this._live('frameCount');
     const held = this._heldLevel >= 0 ? this.meta.tableBytes[this._heldLevel]! : 0;
-    return this._countRec(this._rootIdx, 0, true) + this._slabs.size + (held >= 4096 ? Math.ceil(held / 4096) : 0);
+    return this._countRec(this._root(), 0, true) + this._slabs.size + (held >= 4096 ? Math.ceil(held / 4096) : 0);
   }
 
   /** A cursor to modify the table; its pending TLB invalidations go out on flush() or dispose. */
@@ -401,7 +401,7 @@ export class PageTable64 {
     if (this._last > 0) {
       for (let i = 0; i < n; i++) {
         if (this._borrowed[i] === 1) continue;
-        const e = this._rootIdx + i * this._ew;
+        const e = this._root() + i * this._ew;
         const lo = w[e]!;
         const hi = this._ew === 2 ? w[e + 1]! : 0;
         if (c.isPresent(lo, hi, 0) && !c.isHuge(lo, hi, 0)) this._freeTree(lo, hi, 0);
@@ -490,7 +490,7 @@ export class PageTable64 {
     const memLo = this._memLo;
     const memHi = this._memHi;
     const memSize = this._memSize;
-    let t = this._rootIdx;
+    let t = this._root();
     let l = 0;
     const hit = this._cached(vaLo, vaHi, last);
     if (hit >= 0) {
@@ -536,11 +536,20 @@ export class PageTable64 {
   }
 
   /**
+   * @internal Word index of the root table. For a PhysicalMemory it never changes; any other handler may
+   * page memory in and out (a dump read on demand), so its index is asked for again on every use.
+   */
+  _root(): number {
+    return this._linear ? this._rootIdx : this.handler.wordIndex(this._rootLo, this._rootHi);
+  }
+
+  /**
    * @internal The walk cache's table when it covers (vaLo, vaHi) and its level is at most maxLevel, or -1.
+   * Only for PhysicalMemory: another handler's word indices may not stay valid between operations.
    */
   _cached(vaLo: number, vaHi: number, maxLevel: number): number {
     const cl = this._cLevel;
-    if (cl <= 0 || cl > maxLevel) return -1;
+    if (cl <= 0 || cl > maxLevel || !this._linear) return -1;
     const k = this._span[cl]!;
     if (k >= 32) return vaHi >>> (k - 32) === this._cTagHi ? this._cIdx : -1;
     return vaHi === this._cTagHi && vaLo >>> k === this._cTagLo ? this._cIdx : -1;
@@ -1099,7 +1108,7 @@ export class PageTable64Cursor {
     const ew = t._ew;
     t._cLevel = -1;
     for (let i = first; i <= lastIdx; i++) {
-      const e = t._rootIdx + i * ew;
+      const e = t._root() + i * ew;
       const lo = w[e]!;
       const hi = ew === 2 ? w[e + 1]! : 0;
       if (t._borrowed[i] !== 1 && t._last > 0 && c.isPresent(lo, hi, 0) && !c.isHuge(lo, hi, 0)) t._freeTree(lo, hi, 0);
@@ -1235,7 +1244,7 @@ export class PageTable64Cursor {
     const c = t._w;
     const ew = t._ew;
     let w = t.handler.words;
-    let tbl = t._rootIdx;
+    let tbl = t._root();
     if (t._borrowed[t._index(vaLo, vaHi, 0)] === 1) sharedError(op, vaLo, vaHi);
     let d = -1; // first level whose entry is unused (tables needed below it)
     let e = 0;
@@ -1388,11 +1397,11 @@ export class PageTable64Cursor {
     // Pass 1 changes nothing: it throws for what cannot be done and counts the tables that splitting
     // partly covered huge pages needs. They are all allocated before pass 2 writes anything.
     this.k.splitNeed.fill(0);
-    if (t._fullCheck) this.visit(t._rootIdx, 0, 0, 0, CHECK, op);
+    if (t._fullCheck) this.visit(t._root(), 0, 0, 0, CHECK, op);
     else this.checkBoundaries(op);
     this.reserveSplitTables(op);
     this.rBytes = 0;
-    this.visit(t._rootIdx, 0, 0, 0, mode, op);
+    this.visit(t._root(), 0, 0, 0, mode, op);
     this.releaseSplitTables();
     return BigInt(this.rBytes);
   }
@@ -1415,7 +1424,7 @@ export class PageTable64Cursor {
     this.rlHi = bits > 32 ? 2 ** (bits - 32) - 1 : 0;
     this.rFreed = 0;
     this.rTopHi = 0;
-    this.visit(t._rootIdx, 0, 0, 0, COMPACT, 'compact');
+    this.visit(t._root(), 0, 0, 0, COMPACT, 'compact');
     return this.rFreed;
   }
 
