@@ -66,7 +66,7 @@ describe.each(readmes.filter((f) => examples(f).length > 0))('README examples: %
         const m = /^(\s*)(?:console\.log\((.*)\)|(?:(const|let) (\w+) = )?([^=/].*?));\s*\/\/ (.+)$/.exec(line);
         if (!m) return line;
         const expected = asValue(m[6]!.trim());
-        if (expected === null || (m[2] !== undefined && m[2].includes(','))) return line;
+        if (expected === null || m[2]?.includes(',')) return line;
         checks++;
         const where = JSON.stringify(line.trim());
         if (m[4] !== undefined) return `${m[1]}${m[3]} ${m[4]} = ${m[5]}; __check(${m[4]}, ${expected}, ${where});`;

@@ -15,3 +15,7 @@ export {
   MemAttr,
   memAttrOf,
 } from '@page-table-multiarch/entry/aarch64';
+
+// Attach and dump: translation registers to an attach plan, and what a dump needs to know about descriptors.
+export { a64Inspector, type A64InspectorOptions } from './inspector';
+export { a64Format, type A64Registers, decodeA64Registers } from './registers';

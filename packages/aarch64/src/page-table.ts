@@ -17,6 +17,14 @@ import { A64PagingMetaData } from './metadata';
  * table.query(0xffff_ff80_0020_1234n); // { paddr: 0x40201234n, flags: 3, size: 2097152 }
  */
 export class A64PageTable extends PageTable64 {
+  /**
+   * Allocates the root table in `handler`, or attaches to an existing one with `options.root`.
+   * @param handler where the tables live: frames and the bytes of physical memory (default: a fresh 16 MiB
+   *   `PhysicalMemory` at physical 0).
+   * @param options a `flushTlb` hook for the cursors' TLB invalidations; `root` (and `writable`) to attach.
+   * @throws PagingError 'NoMemory' when the handler has no frame for the root table; with `root`,
+   *   'NotAligned' or 'InvalidAddress' when the root is misaligned or outside the handler's memory.
+   */
   constructor(handler?: PagingHandler, options?: PageTableOptions) {
     super(A64PagingMetaData, A64PTEImpliedRead, handler, options);
   }
@@ -42,6 +50,14 @@ export class A64PageTable extends PageTable64 {
  * MAIR_EL2 with `MAIR_VALUE`.
  */
 export class A64PageTableEl2 extends PageTable64 {
+  /**
+   * Allocates the root table in `handler`, or attaches to an existing one with `options.root`.
+   * @param handler where the tables live: frames and the bytes of physical memory (default: a fresh 16 MiB
+   *   `PhysicalMemory` at physical 0).
+   * @param options a `flushTlb` hook for the cursors' TLB invalidations; `root` (and `writable`) to attach.
+   * @throws PagingError 'NoMemory' when the handler has no frame for the root table; with `root`,
+   *   'NotAligned' or 'InvalidAddress' when the root is misaligned or outside the handler's memory.
+   */
   constructor(handler?: PagingHandler, options?: PageTableOptions) {
     super(A64PagingMetaData, A64PTEEl2ImpliedRead, handler, options);
   }

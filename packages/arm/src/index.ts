@@ -9,3 +9,7 @@ export {
   sectionAttrFromFlags,
   smallPageAttrFromFlags,
 } from '@page-table-multiarch/entry/arm';
+
+// Attach and dump: TTBR0 / TTBR1 / TTBCR to an attach plan, and what a dump needs to know about descriptors.
+export { a32Inspector } from './inspector';
+export { a32Format, type A32Registers, decodeA32Registers } from './registers';

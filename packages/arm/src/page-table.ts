@@ -28,7 +28,7 @@ export class A32PageTable extends PageTable32 {
    * Allocates the L1 table (16 KiB, aligned to 16 KiB) in `handler`, or attaches to an existing one with
    * `options.root`.
    * @param handler where the tables live: frames and the bytes of physical memory (default: a fresh 16 MiB
-   *   {@link PhysicalMemory} at physical 0).
+   *   `PhysicalMemory` at physical 0).
    * @param options a `flushTlb` hook for the cursors' TLB invalidations; `root` (and `writable`) to attach.
    * @throws PagingError 'NoMemory' when the handler has no 16 KiB-aligned run of four frames for the L1
    *   table; with `root`, 'NotAligned' when it is not 16 KiB-aligned, 'InvalidAddress' when it is outside

@@ -29,10 +29,27 @@ export type PagingErrorCode =
   /** The table was attached read-only. */
   | 'ReadOnly';
 
-/** A domain failure of a page-table operation; `code` says which. */
+/**
+ * A domain failure of a page-table operation; `code` says which. An operation that throws it leaves the
+ * table memory and the frame count as they were. Type mistakes are `TypeError`s instead, and misuse of
+ * {@link PhysicalMemory} (a range outside the memory) is a `RangeError`.
+ *
+ * @example
+ * try {
+ *   table.query(0x1000n);
+ * } catch (err) {
+ *   if (err instanceof PagingError && err.code === 'NotMapped') console.log('hole at 0x1000');
+ *   else throw err;
+ * }
+ */
 export class PagingError extends Error {
+  /** Which failure this is; branch on it rather than on the message, whose wording may change. */
   readonly code: PagingErrorCode;
 
+  /**
+   * @param code the failure kind.
+   * @param message what was expected and what came, prefixed with the operation: `map: "vaddr" 0x1001 is not aligned to 4K`.
+   */
   constructor(code: PagingErrorCode, message: string) {
     super(message);
     this.name = 'PagingError';

@@ -5,11 +5,17 @@
  * A value is a plain number bit set, so `MappingFlags.READ | MappingFlags.WRITE` is a `MappingFlags`.
  */
 export const MappingFlags: {
+  /** Bit 0: the mapping can be read. */
   readonly READ: 1;
+  /** Bit 1: the mapping can be written. */
   readonly WRITE: 2;
+  /** Bit 2: instructions can be fetched from the mapping (clear: execute-never / NX / XN). */
   readonly EXECUTE: 4;
+  /** Bit 3: the mapping is accessible from user mode (EL0, U-mode, PLV3, ring 3). */
   readonly USER: 8;
+  /** Bit 4: device (memory-mapped I/O) memory: strongly ordered, never cached. */
   readonly DEVICE: 16;
+  /** Bit 5: normal memory that is not cached. */
   readonly UNCACHED: 32;
 } = Object.freeze({
   READ: 1,
@@ -61,26 +67,30 @@ export function shortFlags(flags: MappingFlags): string {
  * (Size4K = 0x1000 ... Size1G = 0x4000_0000).
  */
 export const PageSize: {
+  /** 4 KiB: the base page of every format (the last level). */
   readonly Size4K: 0x1000;
+  /** ARMv7 large page (read from memory). */
   readonly Size64K: 0x1_0000;
+  /** 1 MiB: an ARMv7 section (a first-level leaf). */
   readonly Size1M: 0x10_0000;
+  /** 2 MiB: a huge page one level above the last (x86_64, AArch64, RISC-V megapage, LoongArch64). */
   readonly Size2M: 0x20_0000;
+  /** ARMv7 supersection (read from memory). */
   readonly Size16M: 0x100_0000;
+  /** 1 GiB: a huge page two levels above the last (x86_64, AArch64, RISC-V gigapage, LoongArch64). */
   readonly Size1G: 0x4000_0000;
+  /** RISC-V Sv48/Sv57 terapage. */
   readonly Size512G: 0x80_0000_0000;
+  /** RISC-V Sv57 petapage. */
   readonly Size256T: 0x1_0000_0000_0000;
 } = Object.freeze({
   Size4K: 0x1000,
-  /** ARMv7 large page (read from memory). */
   Size64K: 0x1_0000,
   Size1M: 0x10_0000,
   Size2M: 0x20_0000,
-  /** ARMv7 supersection (read from memory). */
   Size16M: 0x100_0000,
   Size1G: 0x4000_0000,
-  /** RISC-V Sv48/Sv57 terapage. */
   Size512G: 0x80_0000_0000,
-  /** RISC-V Sv57 petapage. */
   Size256T: 0x1_0000_0000_0000,
 } as const);
 

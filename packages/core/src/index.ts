@@ -24,3 +24,30 @@ export {
 } from './page-table64';
 export { PageTable32, PageTable32Cursor } from './page-table32';
 export { bitsToWords, wordsOf, wordsToBits } from './words';
+// Attach and dump: reading tables the library did not build (memory dumps, guests), register decoding results,
+// and the W+X audit.
+export {
+  checkRoot,
+  defaultRoots,
+  type DumpDiagnostic,
+  type DumpDiagnosticCode,
+  type DumpFormat,
+  type DumpOptions,
+  type DumpRecord,
+  type DumpRoot,
+  type DumpSource,
+  type DumpSummary,
+  dumpMappings,
+  type EntryInspector,
+  levelName,
+  MappingDump,
+  type MappingRun,
+  NO_LIMIT,
+  tableLimit,
+  type Translation,
+  type TranslationStep,
+  translateAddress,
+} from './dump';
+export { PagedMemory, type PagedMemoryOptions, type PagedMemoryStats, type PagedRange, type PagedSpan } from './paged-memory';
+export { type AttachPlan, field, RegisterError, type RegisterErrorCode, registerValue, type TableFormat } from './registers';
+export { type AuditFinding, type AuditKind, type AuditOptions, type AuditReport, auditMappings } from './audit';

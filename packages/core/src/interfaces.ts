@@ -49,19 +49,31 @@ export interface GenericPTE {
  * functions. It must agree with the bigint methods of the same codec (the tests prove it per codec).
  */
 export interface PTEWords {
+  /** {@link GenericPTE.isPresent} of the entry (lo, hi) at `level`. */
   isPresent(lo: number, hi: number, level: number): boolean;
-  /** Asked only for present entries above the last level. */
+  /** {@link GenericPTE.isHuge}; asked only for present entries above the last level. */
   isHuge(lo: number, hi: number, level: number): boolean;
+  /** Low u32 of {@link GenericPTE.paddr}. */
   paddrLo(lo: number, hi: number, level: number): number;
+  /** High u32 of {@link GenericPTE.paddr}. */
   paddrHi(lo: number, hi: number, level: number): number;
+  /** {@link GenericPTE.flags} of the entry (lo, hi). */
   flags(lo: number, hi: number, level: number): MappingFlags;
+  /** Low u32 of {@link GenericPTE.newPage} for the physical address (paLo, paHi). */
   newPageLo(paLo: number, paHi: number, flags: MappingFlags, isHuge: boolean, level: number): number;
+  /** High u32 of {@link GenericPTE.newPage}. */
   newPageHi(paLo: number, paHi: number, flags: MappingFlags, isHuge: boolean, level: number): number;
+  /** Low u32 of {@link GenericPTE.newTable} for the table at (paLo, paHi). */
   newTableLo(paLo: number, paHi: number, level: number): number;
+  /** High u32 of {@link GenericPTE.newTable}. */
   newTableHi(paLo: number, paHi: number, level: number): number;
+  /** Low u32 of {@link GenericPTE.setFlags} applied to the entry (lo, hi). */
   setFlagsLo(lo: number, hi: number, flags: MappingFlags, isHuge: boolean, level: number): number;
+  /** High u32 of {@link GenericPTE.setFlags}. */
   setFlagsHi(lo: number, hi: number, flags: MappingFlags, isHuge: boolean, level: number): number;
+  /** Low u32 of {@link GenericPTE.setPaddr}: the entry (lo, hi) pointing at (paLo, paHi) instead. */
   setPaddrLo(lo: number, hi: number, paLo: number, paHi: number, level: number): number;
+  /** High u32 of {@link GenericPTE.setPaddr}. */
   setPaddrHi(lo: number, hi: number, paLo: number, paHi: number, level: number): number;
   /** log2 of the bytes a present leaf maps when it differs from the level's page size, else -1. */
   leafShift(lo: number, hi: number, level: number): number;

@@ -2,16 +2,28 @@ import type { PagingMetaData, PhysAddr, VirtAddr } from './interfaces';
 
 /** The data part of a {@link PagingMetaData}; the derived fields and predicates are computed. */
 export interface MetaDataSpec {
+  /** Short name used in messages and listings (`'x86_64'`, `'Sv39'`). */
   readonly name: string;
+  /** Width of a physical address in bits, 12..64 (52 for x86_64, 56 for RISC-V, 48 for AArch64). */
   readonly paMaxBits: number;
+  /** log2 of the smallest page (12 for 4 KiB). */
   readonly pageShift: number;
+  /** Index width of each level in bits, root first, 1..16 each, 1 to 6 levels: `[9, 9, 9, 9]` for x86_64. */
   readonly indexBits: readonly number[];
+  /** Bytes of one entry: 8, or 4 for 32-bit formats (which {@link PageTable32} serves). */
   readonly entryBytes: 4 | 8;
   /** Table bytes per level; default `entryBytes << indexBits[level]`. */
   readonly tableBytes?: readonly number[];
+  /** Levels (0 = root) at which a leaf may be written; the last level is always added. */
   readonly leafLevels: readonly number[];
+  /**
+   * Bits [vaTopBit, 64) of a valid virtual address are all equal (all zero, or all one when `upperHalf`):
+   * 47 for x86_64 4-level paging, 38 for Sv39. In 32..(pageShift + sum of indexBits).
+   */
   readonly vaTopBit: number;
+  /** Whether addresses whose top bits are all one (a kernel half) are valid. */
   readonly upperHalf: boolean;
+  /** Whether listings sign-extend addresses from the top translated bit (x86_64, RISC-V, LoongArch64). */
   readonly signExtend: boolean;
 }
 

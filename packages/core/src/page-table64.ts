@@ -1145,7 +1145,11 @@ export class PageTable64Cursor {
   private push(lo: number, hi: number): void {
     if (this.full) return;
     const n = this.pendingCount;
-    const pending = this.pending ?? (this.pending = new Float64Array(2 * FLUSH_BATCH));
+    let pending = this.pending;
+    if (pending === null) {
+      pending = new Float64Array(2 * FLUSH_BATCH);
+      this.pending = pending;
+    }
     // the same page twice in a row (a leaf and the tables unlinked above it) is one invalidation
     if (n > 0 && pending[2 * n - 2] === lo && pending[2 * n - 1] === hi) return;
     if (this.pendingCount === FLUSH_BATCH) {
@@ -1732,7 +1736,12 @@ class CursorScratch {
 // (the one operation that runs user code meanwhile, mapRegion with a paddr function, takes its own).
 const SCRATCH: (CursorScratch | undefined)[] = [];
 function scratchFor(levels: number): CursorScratch {
-  return SCRATCH[levels] ?? (SCRATCH[levels] = new CursorScratch(levels));
+  let k = SCRATCH[levels];
+  if (k === undefined) {
+    k = new CursorScratch(levels);
+    SCRATCH[levels] = k;
+  }
+  return k;
 }
 
 function sharedError(op: string, lo: number, hi: number): never {

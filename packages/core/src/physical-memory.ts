@@ -54,6 +54,13 @@ export class PhysicalMemory implements PagingHandler {
   private bump = 0;
   private inUse = 0;
 
+  /**
+   * Zeroed RAM of `options.size` bytes (default 16 MiB) at physical `options.base` (default 0), or the bytes of
+   * `options.buffer` used in place, all of whose frames start out in use.
+   * @throws RangeError when the size is not a positive multiple of 4096 below 4 GiB, the base is not 4K-aligned,
+   *   the memory would extend past 2^64, or a Uint8Array buffer does not start 4-byte aligned.
+   * @throws PagingError 'InvalidAddress' when the base is negative, not an integer, or not below 2^64.
+   */
   constructor(options: PhysicalMemoryOptions = {}) {
     const given = options.buffer;
     let buffer: ArrayBuffer;
@@ -117,6 +124,11 @@ export class PhysicalMemory implements PagingHandler {
     return this.base + BigInt(this.size);
   }
 
+  /**
+   * `count` contiguous zeroed 4 KiB frames whose start is a multiple of `align` bytes, or null when no such run is
+   * free. Single frames come from the most recently freed first.
+   * @throws RangeError when `count` is not a positive integer or `align` not a power of two of at least 4096.
+   */
   allocFrames(count: number, align: number): PhysAddr | null {
     if (!Number.isInteger(count) || count < 1) throw new RangeError(`allocFrames: count ${count} is not a positive integer`);
     if (!Number.isInteger(align) || align < FRAME || (align & (align - 1)) !== 0) {
@@ -140,6 +152,10 @@ export class PhysicalMemory implements PagingHandler {
     return this.frameAddr(f);
   }
 
+  /**
+   * Frees `count` frames from `paddr` and zeroes them.
+   * @throws RangeError when a frame is outside the memory or not allocated (nothing is freed then).
+   */
   deallocFrames(paddr: PhysAddr, count: number): void {
     const f = this.frameOf(paddr, 'deallocFrames');
     if (!Number.isInteger(count) || count < 1 || f + count > this.frameCount) {
@@ -175,30 +191,44 @@ export class PhysicalMemory implements PagingHandler {
     this.inUse += count;
   }
 
+  /** Index in {@link words} of the word at physical address (paLo, paHi), or -1 outside the memory. */
   wordIndex(paLo: number, paHi: number): number {
     const off = (paHi - this.baseHi) * TWO32 + (paLo - this.baseLo);
     if (off < 0 || off >= this.size) return -1;
     return off >>> 2;
   }
 
-  /** Reads the u32 at a 4-byte-aligned physical address. */
+  /**
+   * Reads the u32 at a 4-byte-aligned physical address.
+   * @throws RangeError when the address is outside the memory or not 4-byte aligned.
+   */
   readU32(paddr: AddrInput): number {
     return this.words[this.index(paddr, 4, 'readU32')]!;
   }
 
-  /** Writes the u32 at a 4-byte-aligned physical address. */
+  /**
+   * Writes the u32 at a 4-byte-aligned physical address.
+   * @throws RangeError when `value` is not a u32, or the address is outside the memory or not 4-byte aligned.
+   */
   writeU32(paddr: AddrInput, value: number): void {
     if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) throw new RangeError(`writeU32: ${value} is not a u32`);
     this.words[this.index(paddr, 4, 'writeU32')] = value;
   }
 
-  /** Reads the little-endian u64 at an 8-byte-aligned physical address. */
+  /**
+   * Reads the little-endian u64 at an 8-byte-aligned physical address.
+   * @throws RangeError when the address is outside the memory or not 8-byte aligned.
+   */
   readU64(paddr: AddrInput): bigint {
     const i = this.index(paddr, 8, 'readU64');
     return joinAddr(this.words[i]!, this.words[i + 1]!);
   }
 
-  /** Writes the little-endian u64 at an 8-byte-aligned physical address. */
+  /**
+   * Writes the little-endian u64 at an 8-byte-aligned physical address.
+   * @throws RangeError when `value` is not a bigint in [0, 2^64), or the address is outside the memory or not
+   *   8-byte aligned.
+   */
   writeU64(paddr: AddrInput, value: bigint): void {
     if (typeof value !== 'bigint' || value < 0n || value >= 1n << 64n) throw new RangeError(`writeU64: ${String(value)} is not a u64`);
     const i = this.index(paddr, 8, 'writeU64');
@@ -218,7 +248,10 @@ export class PhysicalMemory implements PagingHandler {
     return this.u8.subarray(off, off + length);
   }
 
-  /** Copies `data` into memory at `paddr`. */
+  /**
+   * Copies `data` into memory at `paddr` (to load a saved image, or place code and data by hand).
+   * @throws RangeError when the range is not inside the memory.
+   */
   writeBytes(paddr: AddrInput, data: Uint8Array): void {
     const off = this.offset(paddr, 'writeBytes');
     if (off + data.length > this.size) throw new RangeError('writeBytes: data runs past the memory');

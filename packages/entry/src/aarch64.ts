@@ -25,65 +25,65 @@ import type { GenericPTE, MappingFlags, PhysAddr, PTEWords } from '@page-table-m
  * crate's (`DescriptorAttr`); `AP_TABLE` is the whole APTable field (both of its bits).
  */
 export const DescriptorAttr: {
-  readonly VALID: bigint;
-  readonly NON_BLOCK: bigint;
-  readonly ATTR_INDX: bigint;
-  readonly NS: bigint;
-  readonly AP_EL0: bigint;
-  readonly AP_RO: bigint;
-  readonly INNER: bigint;
-  readonly SHAREABLE: bigint;
-  readonly AF: bigint;
-  readonly NG: bigint;
-  readonly CONTIGUOUS: bigint;
-  readonly PXN: bigint;
-  readonly UXN: bigint;
-  readonly PXN_TABLE: bigint;
-  readonly XN_TABLE: bigint;
-  readonly AP_NO_EL0_TABLE: bigint;
-  readonly AP_NO_WRITE_TABLE: bigint;
-  readonly AP_TABLE: bigint;
-  readonly NS_TABLE: bigint;
-} = Object.freeze({
   // Block and Page descriptors (D8.3.1.2)
   /** Bit 0: the descriptor is valid (D8.3). */
-  VALID: 1n << 0n,
+  readonly VALID: bigint;
   /** Bit 1: a Table descriptor below level 3, a Page descriptor at level 3; clear in a Block descriptor (D8.3). */
-  NON_BLOCK: 1n << 1n,
+  readonly NON_BLOCK: bigint;
   /** Bits 4:2, AttrIndx[2:0]: selects MAIR_ELx.Attr<n> (D8.6.1); see {@link MemAttr}. */
-  ATTR_INDX: 0b111n << 2n,
+  readonly ATTR_INDX: bigint;
   /** Bit 5, NS: Non-secure output address, for accesses from Secure state (RES0 from Non-secure state). */
-  NS: 1n << 5n,
+  readonly NS: bigint;
   /** Bit 6, AP[1]: EL0 has the same data access as EL1 (D8.4.1.2.1); RES1 in the EL2 regime. */
-  AP_EL0: 1n << 6n,
+  readonly AP_EL0: bigint;
   /** Bit 7, AP[2]: read-only (D8.4.1.2.1). */
-  AP_RO: 1n << 7n,
+  readonly AP_RO: bigint;
   /** Bit 8, SH[0]: with SH[1], Inner Shareable (D8.6.2). */
-  INNER: 1n << 8n,
+  readonly INNER: bigint;
   /** Bit 9, SH[1]: Outer Shareable, or Inner with SH[0] (D8.6.2). */
-  SHAREABLE: 1n << 9n,
+  readonly SHAREABLE: bigint;
   /** Bit 10, AF: the Access flag; an entry without it faults on first access unless hardware sets it. */
-  AF: 1n << 10n,
+  readonly AF: bigint;
   /** Bit 11, nG: not global (the TLB entry is tagged with the ASID). */
-  NG: 1n << 11n,
+  readonly NG: bigint;
   /** Bit 52: one of 16 adjacent entries mapping a contiguous, aligned range (a TLB hint). */
-  CONTIGUOUS: 1n << 52n,
+  readonly CONTIGUOUS: bigint;
   /** Bit 53, PXN: privileged execute-never (RES0 in the EL2 regime) (D8.4.1.2.3). */
-  PXN: 1n << 53n,
+  readonly PXN: bigint;
   /** Bit 54, UXN: unprivileged execute-never; XN, the only execute-never bit, in the EL2 regime (D8.4.1.2.3). */
-  UXN: 1n << 54n,
+  readonly UXN: bigint;
   // Table descriptors, stage 1 next-level attributes (D8.3.1.1)
   /** Bit 59, PXNTable: no privileged execution at any later level. */
-  PXN_TABLE: 1n << 59n,
+  readonly PXN_TABLE: bigint;
   /** Bit 60, XNTable / UXNTable: no (unprivileged) execution at any later level. */
-  XN_TABLE: 1n << 60n,
+  readonly XN_TABLE: bigint;
   /** Bit 61, APTable[0]: no EL0 data access at any later level. */
-  AP_NO_EL0_TABLE: 1n << 61n,
+  readonly AP_NO_EL0_TABLE: bigint;
   /** Bit 62, APTable[1]: no write access at any later level. */
-  AP_NO_WRITE_TABLE: 1n << 62n,
+  readonly AP_NO_WRITE_TABLE: bigint;
   /** Bits 62:61, the APTable field (both bits above). */
-  AP_TABLE: 0b11n << 61n,
+  readonly AP_TABLE: bigint;
   /** Bit 63, NSTable: later levels are Non-secure (accesses from Secure state). */
+  readonly NS_TABLE: bigint;
+} = Object.freeze({
+  VALID: 1n << 0n,
+  NON_BLOCK: 1n << 1n,
+  ATTR_INDX: 0b111n << 2n,
+  NS: 1n << 5n,
+  AP_EL0: 1n << 6n,
+  AP_RO: 1n << 7n,
+  INNER: 1n << 8n,
+  SHAREABLE: 1n << 9n,
+  AF: 1n << 10n,
+  NG: 1n << 11n,
+  CONTIGUOUS: 1n << 52n,
+  PXN: 1n << 53n,
+  UXN: 1n << 54n,
+  PXN_TABLE: 1n << 59n,
+  XN_TABLE: 1n << 60n,
+  AP_NO_EL0_TABLE: 1n << 61n,
+  AP_NO_WRITE_TABLE: 1n << 62n,
+  AP_TABLE: 0b11n << 61n,
   NS_TABLE: 1n << 63n,
 });
 
@@ -92,15 +92,15 @@ export const DescriptorAttr: {
  * (the crate's `MemAttr`).
  */
 export const MemAttr: {
+  /** Attr0: Device-nGnRE memory. */
   readonly Device: 0;
+  /** Attr1: Normal memory, Write-Back cacheable. */
   readonly Normal: 1;
+  /** Attr2: Normal memory, Non-cacheable. */
   readonly NormalNonCacheable: 2;
 } = Object.freeze({
-  /** Attr0: Device-nGnRE memory. */
   Device: 0,
-  /** Attr1: Normal memory, Write-Back cacheable. */
   Normal: 1,
-  /** Attr2: Normal memory, Non-cacheable. */
   NormalNonCacheable: 2,
 } as const);
 
@@ -357,7 +357,10 @@ function makeCodec(el2: boolean, impliedRead: boolean): A64Codec {
  * @example
  * A64PTE.newPage(0x4000_0000n, MappingFlags.READ | MappingFlags.WRITE, false) // 0x60000040000707n
  */
-export const A64PTE: A64Codec = makeCodec(false, false);
+export const A64PTE: GenericPTE & {
+  /** The word-level form of this codec (`PTEWords`), which the tables use on their hot paths. */
+  readonly words: PTEWords;
+} = makeCodec(false, false);
 
 /**
  * The codec of the crate's `arm-el2` feature, for tables of the EL2 regime (one privilege level):
@@ -367,7 +370,10 @@ export const A64PTE: A64Codec = makeCodec(false, false);
  * @example
  * A64PTEEl2.newPage(0x4000_0000n, MappingFlags.READ | MappingFlags.WRITE, false) // 0x40000040000707n
  */
-export const A64PTEEl2: A64Codec = makeCodec(true, false);
+export const A64PTEEl2: GenericPTE & {
+  /** The word-level form of this codec (`PTEWords`), which the tables use on their hot paths. */
+  readonly words: PTEWords;
+} = makeCodec(true, false);
 
 /**
  * {@link A64PTE} for the tables: a non-empty flag set without READ is encoded as the set with READ added,
@@ -376,7 +382,13 @@ export const A64PTEEl2: A64Codec = makeCodec(true, false);
  * WRITE-only mapping is readable-writable, an EXECUTE-only one readable-executable. Every other input,
  * and all decoding, is exactly {@link A64PTE}.
  */
-export const A64PTEImpliedRead: A64Codec = makeCodec(false, true);
+export const A64PTEImpliedRead: GenericPTE & {
+  /** The word-level form of this codec (`PTEWords`), which the tables use on their hot paths. */
+  readonly words: PTEWords;
+} = makeCodec(false, true);
 
 /** {@link A64PTEEl2} for the tables, with READ implied as in {@link A64PTEImpliedRead}. */
-export const A64PTEEl2ImpliedRead: A64Codec = makeCodec(true, true);
+export const A64PTEEl2ImpliedRead: GenericPTE & {
+  /** The word-level form of this codec (`PTEWords`), which the tables use on their hot paths. */
+  readonly words: PTEWords;
+} = makeCodec(true, true);

@@ -23,50 +23,95 @@ import type { GenericPTE, MappingFlags, PhysAddr, PTEWords } from '@page-table-m
  * fields are masks of the whole field: AP[1:0] is `SECTION_AP` / `SMALL_AP` (AP[0] is its low bit).
  */
 export const DescriptorAttr: {
+  /** Bits 1:0: the descriptor type; 0b00 is a Fault entry at both levels. */
   readonly TYPE_MASK: bigint;
+  /** L1 bits[1:0] = 0b01: Page table descriptor (points to an L2 table). */
   readonly TYPE_PAGE_TABLE: bigint;
+  /** L1 bits[1:0] = 0b10: Section or Supersection (0b11 is the same with PXN set). */
   readonly TYPE_SECTION: bigint;
+  /** L2 bits[1:0] = 0b01: Large page (64 KiB, written as 16 identical entries). */
   readonly TYPE_LARGE_PAGE: bigint;
+  /** L2 bits[1:0] = 0b10: Small page (0b11 is the same with XN set). */
   readonly TYPE_SMALL_PAGE: bigint;
+  /** Bit 2, PXN: nothing below this table executes at PL1 (B3.7.2). */
   readonly TABLE_PXN: bigint;
+  /** Bit 3, NS: the L2 table and what it maps are Non-secure (accesses from Secure state). */
   readonly TABLE_NS: bigint;
+  /** Bits 8:5: the domain (0..15) whose DACR field controls the accesses. */
   readonly TABLE_DOMAIN: bigint;
+  /** Bit 9: IMPLEMENTATION DEFINED. */
   readonly TABLE_IMP: bigint;
+  /** Bits 31:10: physical address of the 1 KiB L2 table. */
   readonly TABLE_BASE: bigint;
+  /** Bit 0, PXN: no execution at PL1 (B3.7.2); bits[1:0] = 0b11. */
   readonly SECTION_PXN: bigint;
+  /** Bit 2, B: memory type, with TEX and C (B3.8.2). */
   readonly SECTION_B: bigint;
+  /** Bit 3, C: memory type, with TEX and B (B3.8.2). */
   readonly SECTION_C: bigint;
+  /** Bit 4, XN: no instruction fetches (B3.7.2). */
   readonly SECTION_XN: bigint;
+  /** Bits 8:5: the domain of a Section; in a Supersection these bits are PA[39:36] and the domain is 0. */
   readonly SECTION_DOMAIN: bigint;
+  /** Bit 9: IMPLEMENTATION DEFINED. */
   readonly SECTION_IMP: bigint;
+  /** Bits 11:10, AP[1:0]: access permissions, with AP[2] (B3.7.1). */
   readonly SECTION_AP: bigint;
+  /** Bits 14:12, TEX[2:0]: memory type, with C and B (B3.8.2). */
   readonly SECTION_TEX: bigint;
+  /** Bit 15, AP[2]: read-only, with AP[1:0] (B3.7.1). */
   readonly SECTION_AP2: bigint;
+  /** Bit 16, S: Normal memory is Shareable (B3.8.2). */
   readonly SECTION_S: bigint;
+  /** Bit 17, nG: not global (the TLB entry is tagged with the ASID). */
   readonly SECTION_NG: bigint;
+  /** Bit 18: set in a Supersection (16 MiB, written as 16 identical entries), clear in a Section. */
   readonly SUPERSECTION: bigint;
+  /** Bit 19, NS: Non-secure output address (accesses from Secure state). */
   readonly SECTION_NS: bigint;
+  /** Bits 31:20: physical address of the 1 MiB Section. */
   readonly SECTION_BASE: bigint;
+  /** Bits 31:24: PA[31:24] of the 16 MiB Supersection. */
   readonly SUPERSECTION_BASE: bigint;
+  /** Bits 23:20 of a Supersection: extended base address PA[35:32] (optional; zero when not implemented). */
   readonly SUPERSECTION_EXT_BASE_35_32: bigint;
+  /** Bits 8:5 of a Supersection: extended base address PA[39:36] (optional; zero when not implemented). */
   readonly SUPERSECTION_EXT_BASE_39_36: bigint;
+  /** Bit 0, XN: no instruction fetches (B3.7.2); bits[1:0] = 0b11. */
   readonly SMALL_XN: bigint;
+  /** Bit 2, B (B3.8.2). */
   readonly SMALL_B: bigint;
+  /** Bit 3, C (B3.8.2). */
   readonly SMALL_C: bigint;
+  /** Bits 5:4, AP[1:0] (B3.7.1). */
   readonly SMALL_AP: bigint;
+  /** Bits 8:6, TEX[2:0] (B3.8.2). */
   readonly SMALL_TEX: bigint;
+  /** Bit 9, AP[2] (B3.7.1). */
   readonly SMALL_AP2: bigint;
+  /** Bit 10, S (B3.8.2). */
   readonly SMALL_S: bigint;
+  /** Bit 11, nG. */
   readonly SMALL_NG: bigint;
+  /** Bits 31:12: physical address of the 4 KiB page. */
   readonly SMALL_BASE: bigint;
+  /** Bit 2, B (B3.8.2). */
   readonly LARGE_B: bigint;
+  /** Bit 3, C (B3.8.2). */
   readonly LARGE_C: bigint;
+  /** Bits 5:4, AP[1:0] (B3.7.1). */
   readonly LARGE_AP: bigint;
+  /** Bit 9, AP[2] (B3.7.1). */
   readonly LARGE_AP2: bigint;
+  /** Bit 10, S (B3.8.2). */
   readonly LARGE_S: bigint;
+  /** Bit 11, nG. */
   readonly LARGE_NG: bigint;
+  /** Bits 14:12, TEX[2:0] (B3.8.2). */
   readonly LARGE_TEX: bigint;
+  /** Bit 15, XN (B3.7.2). */
   readonly LARGE_XN: bigint;
+  /** Bits 31:16: physical address of the 64 KiB page. */
   readonly LARGE_BASE: bigint;
 } = Object.freeze({
   // descriptor type, bits[1:0] (B3.5.1)
@@ -461,7 +506,9 @@ function writeLevel(level: number | undefined, isHuge: boolean, op: string): num
 
 /** The A32PTE codec's type: a GenericPTE with its word-level form and `leafShift`. */
 export type A32Codec = GenericPTE & {
+  /** The word-level form the tables use (entries are 32 bits: `hi` is always 0). */
   readonly words: PTEWords;
+  /** log2 of the bytes a present leaf maps: 24 for a supersection, 16 for a large page, -1 otherwise. */
   leafShift(bits: bigint, level?: number): number;
 };
 

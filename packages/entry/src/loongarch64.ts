@@ -20,45 +20,45 @@ import type { GenericPTE, MappingFlags, PhysAddr, PTEWords } from '@page-table-m
  * moves to bit 12 (5.4.5); the crate names them GH (bit 6) and G (bit 12), and so does this object.
  */
 export const PTEFlags: {
+  /** V, bit 0: the translation is valid; V = 0 raises a page-invalid exception (5.4.2, 5.4.4; TLBELO bit 0, 7.5.3). */
   readonly V: bigint;
+  /** D, bit 1: stores allowed; a store to a page with D = 0 raises a page-modify exception (5.4.2, 5.4.4; 7.5.3). */
   readonly D: bigint;
+  /** PLV bit 0 (entry bit 2): PLV, bits 3:2, is the privilege level of the page (5.4.2; 7.5.3). */
   readonly PLVL: bigint;
+  /** PLV bit 1 (entry bit 3); PLV = 3 with RPLV = 0 lets every privilege level in (5.4.2). */
   readonly PLVH: bigint;
+  /** MAT bit 0 (entry bit 4): MAT, bits 5:4, 0 = strongly-ordered uncached, 1 = coherent cached, 2 = weakly-ordered uncached (5.3; 7.5.3). */
   readonly MATL: bigint;
+  /** MAT bit 1 (entry bit 5). */
   readonly MATH: bigint;
+  /** Bit 6: G (global) in a last-level entry (7.5.3); in a directory entry, "this is a huge-page entry" (5.4.5). */
   readonly GH: bigint;
+  /** P, bit 7: the physical page exists; not copied into the TLB, used during the page walk (5.4.5). */
   readonly P: bigint;
+  /** W, bit 8: the page is writable; not copied into the TLB, used during the page walk (5.4.5). */
   readonly W: bigint;
+  /** G of a huge-page entry, bit 12 (5.4.5): in a directory entry with bit 6 set, bit 12 is G, not address. */
   readonly G: bigint;
+  /** NR, bit 61: loads fault with a page-not-readable exception (5.4.2, LA64 only; 7.5.3). */
   readonly NR: bigint;
+  /** NX, bit 62: instruction fetches fault with a page-not-executable exception (5.4.2, LA64 only; 7.5.3). */
   readonly NX: bigint;
+  /** RPLV, bit 63: only code running at exactly PLV may access the page (5.4.2, LA64 only; 7.5.3). */
   readonly RPLV: bigint;
 } = Object.freeze({
-  /** V, bit 0: the translation is valid; V = 0 raises a page-invalid exception (5.4.2, 5.4.4; TLBELO bit 0, 7.5.3). */
   V: 1n << 0n,
-  /** D, bit 1: stores allowed; a store to a page with D = 0 raises a page-modify exception (5.4.2, 5.4.4; 7.5.3). */
   D: 1n << 1n,
-  /** PLV bit 0 (entry bit 2): PLV, bits 3:2, is the privilege level of the page (5.4.2; 7.5.3). */
   PLVL: 1n << 2n,
-  /** PLV bit 1 (entry bit 3); PLV = 3 with RPLV = 0 lets every privilege level in (5.4.2). */
   PLVH: 1n << 3n,
-  /** MAT bit 0 (entry bit 4): MAT, bits 5:4, 0 = strongly-ordered uncached, 1 = coherent cached, 2 = weakly-ordered uncached (5.3; 7.5.3). */
   MATL: 1n << 4n,
-  /** MAT bit 1 (entry bit 5). */
   MATH: 1n << 5n,
-  /** Bit 6: G (global) in a last-level entry (7.5.3); in a directory entry, "this is a huge-page entry" (5.4.5). */
   GH: 1n << 6n,
-  /** P, bit 7: the physical page exists; not copied into the TLB, used during the page walk (5.4.5). */
   P: 1n << 7n,
-  /** W, bit 8: the page is writable; not copied into the TLB, used during the page walk (5.4.5). */
   W: 1n << 8n,
-  /** G of a huge-page entry, bit 12 (5.4.5): in a directory entry with bit 6 set, bit 12 is G, not address. */
   G: 1n << 12n,
-  /** NR, bit 61: loads fault with a page-not-readable exception (5.4.2, LA64 only; 7.5.3). */
   NR: 1n << 61n,
-  /** NX, bit 62: instruction fetches fault with a page-not-executable exception (5.4.2, LA64 only; 7.5.3). */
   NX: 1n << 62n,
-  /** RPLV, bit 63: only code running at exactly PLV may access the page (5.4.2, LA64 only; 7.5.3). */
   RPLV: 1n << 63n,
 });
 
@@ -198,7 +198,10 @@ function addrMask(bits: bigint, level: number): bigint {
  * @example
  * LA64PTE.newPage(0x1000n, MappingFlags.READ | MappingFlags.WRITE, false) // 0x4000000000001193n
  */
-export const LA64PTE: GenericPTE & { readonly words: PTEWords } = Object.freeze({
+export const LA64PTE: GenericPTE & {
+  /** The word-level form of this codec (`PTEWords`), which the tables use on their hot paths. */
+  readonly words: PTEWords;
+} = Object.freeze({
   newPage(paddr: PhysAddr, flags: MappingFlags, isHuge: boolean): bigint {
     return (paddr & ADDR_MASK) | encode(flags, isHuge);
   },

@@ -22,57 +22,57 @@ import type { GenericPTE, MappingFlags, PhysAddr, PTEWords } from '@page-table-m
  * uses one or the other, never both.
  */
 export const PTEFlags: {
+  /** Bit 0, valid: when clear every other bit is free for software [Sv32 AMP]. */
   readonly V: bigint;
+  /** Bit 1, readable [Sv32 AMP]. */
   readonly R: bigint;
+  /** Bit 2, writable; W without R is reserved [Sv32 AMP, R/W/X table]. */
   readonly W: bigint;
+  /** Bit 3, executable [Sv32 AMP]. */
   readonly X: bigint;
+  /** Bit 4, accessible to U-mode [Sv32 AMP]. */
   readonly U: bigint;
+  /** Bit 5, global mapping (present in every address space) [Sv32 AMP]. */
   readonly G: bigint;
+  /** Bit 6, accessed [Sv32 AMP]. */
   readonly A: bigint;
+  /** Bit 7, dirty [Sv32 AMP]. */
   readonly D: bigint;
+  /** Bits 9:8, reserved for supervisor software; the hardware ignores them [Sv32 AMP]. */
   readonly RSW: bigint;
+  /** Bits 62:61, page-based memory type: 0 PMA, 1 NC, 2 IO, 3 reserved [Sv39 AMP], [Svpbmt]. */
   readonly PBMT: bigint;
+  /** Bit 63, NAPOT contiguous translation (Svnapot) [Sv39 AMP]. */
   readonly N: bigint;
+  /** Bit 63, T-Head: strong order (device memory) [C9xx]. */
   readonly SO: bigint;
+  /** Bit 62, T-Head: cacheable [C9xx]. */
   readonly C: bigint;
+  /** Bit 61, T-Head: bufferable [C9xx]. */
   readonly B: bigint;
+  /** Bit 60, T-Head: shareable [C9xx]. */
   readonly SH: bigint;
+  /** SO | B: what the crate writes for MappingFlags.DEVICE on T-Head cores. */
   readonly XUANTIE_C9XX_DEVICE: bigint;
+  /** C | B | SH: what the crate writes for every other non-empty MappingFlags on T-Head cores. */
   readonly XUANTIE_C9XX_NORMAL: bigint;
 } = Object.freeze({
-  /** Bit 0, valid: when clear every other bit is free for software [Sv32 AMP]. */
   V: 1n << 0n,
-  /** Bit 1, readable [Sv32 AMP]. */
   R: 1n << 1n,
-  /** Bit 2, writable; W without R is reserved [Sv32 AMP, R/W/X table]. */
   W: 1n << 2n,
-  /** Bit 3, executable [Sv32 AMP]. */
   X: 1n << 3n,
-  /** Bit 4, accessible to U-mode [Sv32 AMP]. */
   U: 1n << 4n,
-  /** Bit 5, global mapping (present in every address space) [Sv32 AMP]. */
   G: 1n << 5n,
-  /** Bit 6, accessed [Sv32 AMP]. */
   A: 1n << 6n,
-  /** Bit 7, dirty [Sv32 AMP]. */
   D: 1n << 7n,
-  /** Bits 9:8, reserved for supervisor software; the hardware ignores them [Sv32 AMP]. */
   RSW: 3n << 8n,
-  /** Bits 62:61, page-based memory type: 0 PMA, 1 NC, 2 IO, 3 reserved [Sv39 AMP], [Svpbmt]. */
   PBMT: 3n << 61n,
-  /** Bit 63, NAPOT contiguous translation (Svnapot) [Sv39 AMP]. */
   N: 1n << 63n,
-  /** Bit 63, T-Head: strong order (device memory) [C9xx]. */
   SO: 1n << 63n,
-  /** Bit 62, T-Head: cacheable [C9xx]. */
   C: 1n << 62n,
-  /** Bit 61, T-Head: bufferable [C9xx]. */
   B: 1n << 61n,
-  /** Bit 60, T-Head: shareable [C9xx]. */
   SH: 1n << 60n,
-  /** SO | B: what the crate writes for MappingFlags.DEVICE on T-Head cores. */
   XUANTIE_C9XX_DEVICE: (1n << 63n) | (1n << 61n),
-  /** C | B | SH: what the crate writes for every other non-empty MappingFlags on T-Head cores. */
   XUANTIE_C9XX_NORMAL: (1n << 62n) | (1n << 61n) | (1n << 60n),
 });
 
@@ -279,7 +279,10 @@ function makeCodec(hiAttr: (flags: number) => number, decode: (lo: number, hi: n
  * @example
  * Rv64PTE.newPage(0x8020_0000n, MappingFlags.READ | MappingFlags.WRITE, true) // 0x200800c7n
  */
-export const Rv64PTE: GenericPTE & { readonly words: PTEWords } = makeCodec(noHi, decodeStd, keep);
+export const Rv64PTE: GenericPTE & {
+  /** The word-level form of this codec (`PTEWords`), which the tables use on their hot paths. */
+  readonly words: PTEWords;
+} = makeCodec(noHi, decodeStd, keep);
 
 /**
  * The crate's `Rv64PTE` with its `xuantie-c9xx` feature (T-Head C906 / C910 memory attributes in bits 63..60): as
@@ -289,14 +292,23 @@ export const Rv64PTE: GenericPTE & { readonly words: PTEWords } = makeCodec(noHi
  * @example
  * Rv64PTEXuantie.newPage(0x1000_0000n, MappingFlags.READ | MappingFlags.DEVICE, false) // 0xa0000000040000c3n
  */
-export const Rv64PTEXuantie: GenericPTE & { readonly words: PTEWords } = makeCodec(xuantieHi, decodeXuantie, keep);
+export const Rv64PTEXuantie: GenericPTE & {
+  /** The word-level form of this codec (`PTEWords`), which the tables use on their hot paths. */
+  readonly words: PTEWords;
+} = makeCodec(xuantieHi, decodeXuantie, keep);
 
 /**
  * The codec of the Sv39 / Sv48 tables: {@link Rv64PTE} with the leaf permissions passed through
  * {@link legalLeafFlags} before encoding, so every leaf it writes is one the hardware translates (WRITE alone gives
  * R | W). Encodings of sets that contain READ, or EXECUTE without WRITE, are the crate's bit for bit.
  */
-export const Rv64PTELegal: GenericPTE & { readonly words: PTEWords } = makeCodec(noHi, decodeStd, legalLeafFlags);
+export const Rv64PTELegal: GenericPTE & {
+  /** The word-level form of this codec (`PTEWords`), which the tables use on their hot paths. */
+  readonly words: PTEWords;
+} = makeCodec(noHi, decodeStd, legalLeafFlags);
 
 /** {@link Rv64PTEXuantie} with {@link legalLeafFlags} applied before encoding: the codec of the T-Head tables. */
-export const Rv64PTEXuantieLegal: GenericPTE & { readonly words: PTEWords } = makeCodec(xuantieHi, decodeXuantie, legalLeafFlags);
+export const Rv64PTEXuantieLegal: GenericPTE & {
+  /** The word-level form of this codec (`PTEWords`), which the tables use on their hot paths. */
+  readonly words: PTEWords;
+} = makeCodec(xuantieHi, decodeXuantie, legalLeafFlags);

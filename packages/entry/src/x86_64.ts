@@ -10,36 +10,36 @@ import type { GenericPTE, MappingFlags, PhysAddr, PTEWords } from '@page-table-m
  * masks of a 64-bit entry.
  */
 export const PTF: {
+  /** P, bit 0 (SDM Vol. 3A Table 4-20). */
   readonly PRESENT: bigint;
+  /** R/W, bit 1: writes allowed. */
   readonly WRITABLE: bigint;
+  /** U/S, bit 2: user-mode accesses allowed. */
   readonly USER_ACCESSIBLE: bigint;
+  /** PWT, bit 3: page-level write-through (section 4.9.2). */
   readonly WRITE_THROUGH: bigint;
+  /** PCD, bit 4: page-level cache disable (section 4.9.2). */
   readonly NO_CACHE: bigint;
+  /** A, bit 5. */
   readonly ACCESSED: bigint;
+  /** D, bit 6 (leaf entries). */
   readonly DIRTY: bigint;
+  /** PS, bit 7: the PDPTE maps a 1 GiB page / the PDE maps a 2 MiB page (Tables 4-16, 4-18). */
   readonly HUGE_PAGE: bigint;
+  /** G, bit 8 (leaf entries). */
   readonly GLOBAL: bigint;
+  /** XD, bit 63: instruction fetches not allowed (when IA32_EFER.NXE = 1). */
   readonly NO_EXECUTE: bigint;
 } = Object.freeze({
-  /** P, bit 0 (SDM Vol. 3A Table 4-20). */
   PRESENT: 1n << 0n,
-  /** R/W, bit 1: writes allowed. */
   WRITABLE: 1n << 1n,
-  /** U/S, bit 2: user-mode accesses allowed. */
   USER_ACCESSIBLE: 1n << 2n,
-  /** PWT, bit 3: page-level write-through (section 4.9.2). */
   WRITE_THROUGH: 1n << 3n,
-  /** PCD, bit 4: page-level cache disable (section 4.9.2). */
   NO_CACHE: 1n << 4n,
-  /** A, bit 5. */
   ACCESSED: 1n << 5n,
-  /** D, bit 6 (leaf entries). */
   DIRTY: 1n << 6n,
-  /** PS, bit 7: the PDPTE maps a 1 GiB page / the PDE maps a 2 MiB page (Tables 4-16, 4-18). */
   HUGE_PAGE: 1n << 7n,
-  /** G, bit 8 (leaf entries). */
   GLOBAL: 1n << 8n,
-  /** XD, bit 63: instruction fetches not allowed (when IA32_EFER.NXE = 1). */
   NO_EXECUTE: 1n << 63n,
 });
 
@@ -131,7 +131,10 @@ function join(lo: number, hi: number): bigint {
  * @example
  * X64PTE.newPage(0x1000n, MappingFlags.READ | MappingFlags.WRITE, false) // 0x8000000000001003n
  */
-export const X64PTE: GenericPTE & { readonly words: PTEWords } = Object.freeze({
+export const X64PTE: GenericPTE & {
+  /** The word-level form of this codec (`PTEWords`), which the tables use on their hot paths. */
+  readonly words: PTEWords;
+} = Object.freeze({
   newPage(paddr: PhysAddr, flags: MappingFlags, isHuge: boolean): bigint {
     const pa = paddr & ADDR_MASK;
     return join(attrLo(flags, isHuge), attrHi(flags)) | pa;

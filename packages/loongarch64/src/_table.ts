@@ -72,6 +72,14 @@ export const PWCH_VALUE: number = 39 | (9 << 6) | (0 << 12) | (0 << 18);
  * table.query(0xffff_8000_0020_0010n); // { paddr: 0x200010n, flags: 3, size: 2097152 }
  */
 export class LA64PageTable extends PageTable64 {
+  /**
+   * Allocates the root table in `handler`, or attaches to an existing one with `options.root`.
+   * @param handler where the tables live: frames and the bytes of physical memory (default: a fresh 16 MiB
+   *   `PhysicalMemory` at physical 0).
+   * @param options a `flushTlb` hook for the cursors' TLB invalidations; `root` (and `writable`) to attach.
+   * @throws PagingError 'NoMemory' when the handler has no frame for the root table; with `root`,
+   *   'NotAligned' or 'InvalidAddress' when the root is misaligned or outside the handler's memory.
+   */
   constructor(handler?: PagingHandler, options?: PageTableOptions) {
     super(LA64MetaData, LA64PTE, handler, options);
   }

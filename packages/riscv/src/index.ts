@@ -9,3 +9,7 @@ export {
 } from '@page-table-multiarch/entry/riscv';
 export { Sv39MetaData, Sv48MetaData, Sv57MetaData } from './metadata';
 export { Sv39PageTable, Sv39PageTableXuantie, Sv48PageTable, Sv48PageTableXuantie, Sv57PageTable } from './tables';
+
+// Attach and dump: satp to an attach plan, and what a dump needs to know about PTEs.
+export { rvInspector, type RvInspectorOptions } from './inspector';
+export { decodeRiscvSatp, type RiscvRegisters, rvFormat } from './registers';

@@ -24,6 +24,14 @@ function attempt<T>(make: () => T): T | PagingError {
  * cursor.map(0xffff_ffc0_0000_0000n, 0x8000_0000n, PageSize.Size1G, MappingFlags.READ | MappingFlags.EXECUTE);
  */
 export class Sv39PageTable extends PageTable64 {
+  /**
+   * Allocates the root table in `handler`, or attaches to an existing one with `options.root`.
+   * @param handler where the tables live: frames and the bytes of physical memory (default: a fresh 16 MiB
+   *   `PhysicalMemory` at physical 0).
+   * @param options a `flushTlb` hook for the cursors' TLB invalidations; `root` (and `writable`) to attach.
+   * @throws PagingError 'NoMemory' when the handler has no frame for the root table; with `root`,
+   *   'NotAligned' or 'InvalidAddress' when the root is misaligned or outside the handler's memory.
+   */
   constructor(handler?: PagingHandler, options?: PageTableOptions) {
     super(Sv39MetaData, Rv64PTELegal, handler, options);
   }
@@ -39,6 +47,14 @@ export class Sv39PageTable extends PageTable64 {
  * `rootPaddr >> 12` is the PPN for `satp` (MODE 9).
  */
 export class Sv48PageTable extends PageTable64 {
+  /**
+   * Allocates the root table in `handler`, or attaches to an existing one with `options.root`.
+   * @param handler where the tables live: frames and the bytes of physical memory (default: a fresh 16 MiB
+   *   `PhysicalMemory` at physical 0).
+   * @param options a `flushTlb` hook for the cursors' TLB invalidations; `root` (and `writable`) to attach.
+   * @throws PagingError 'NoMemory' when the handler has no frame for the root table; with `root`,
+   *   'NotAligned' or 'InvalidAddress' when the root is misaligned or outside the handler's memory.
+   */
   constructor(handler?: PagingHandler, options?: PageTableOptions) {
     super(Sv48MetaData, Rv64PTELegal, handler, options);
   }
@@ -54,6 +70,14 @@ export class Sv48PageTable extends PageTable64 {
  * `xuantie-c9xx` feature): leaves carry SO | B for DEVICE and C | B | SH otherwise. Codec: `Rv64PTEXuantieLegal`.
  */
 export class Sv39PageTableXuantie extends PageTable64 {
+  /**
+   * Allocates the root table in `handler`, or attaches to an existing one with `options.root`.
+   * @param handler where the tables live: frames and the bytes of physical memory (default: a fresh 16 MiB
+   *   `PhysicalMemory` at physical 0).
+   * @param options a `flushTlb` hook for the cursors' TLB invalidations; `root` (and `writable`) to attach.
+   * @throws PagingError 'NoMemory' when the handler has no frame for the root table; with `root`,
+   *   'NotAligned' or 'InvalidAddress' when the root is misaligned or outside the handler's memory.
+   */
   constructor(handler?: PagingHandler, options?: PageTableOptions) {
     super(Sv39MetaData, Rv64PTEXuantieLegal, handler, options);
   }
@@ -66,6 +90,14 @@ export class Sv39PageTableXuantie extends PageTable64 {
 
 /** The Sv48 form of {@link Sv39PageTableXuantie}. Codec: `Rv64PTEXuantieLegal`. */
 export class Sv48PageTableXuantie extends PageTable64 {
+  /**
+   * Allocates the root table in `handler`, or attaches to an existing one with `options.root`.
+   * @param handler where the tables live: frames and the bytes of physical memory (default: a fresh 16 MiB
+   *   `PhysicalMemory` at physical 0).
+   * @param options a `flushTlb` hook for the cursors' TLB invalidations; `root` (and `writable`) to attach.
+   * @throws PagingError 'NoMemory' when the handler has no frame for the root table; with `root`,
+   *   'NotAligned' or 'InvalidAddress' when the root is misaligned or outside the handler's memory.
+   */
   constructor(handler?: PagingHandler, options?: PageTableOptions) {
     super(Sv48MetaData, Rv64PTEXuantieLegal, handler, options);
   }
@@ -81,6 +113,14 @@ export class Sv48PageTableXuantie extends PageTable64 {
  * `rootPaddr >> 12` is the PPN for `satp` (MODE 10).
  */
 export class Sv57PageTable extends PageTable64 {
+  /**
+   * Allocates the root table in `handler`, or attaches to an existing one with `options.root`.
+   * @param handler where the tables live: frames and the bytes of physical memory (default: a fresh 16 MiB
+   *   `PhysicalMemory` at physical 0).
+   * @param options a `flushTlb` hook for the cursors' TLB invalidations; `root` (and `writable`) to attach.
+   * @throws PagingError 'NoMemory' when the handler has no frame for the root table; with `root`,
+   *   'NotAligned' or 'InvalidAddress' when the root is misaligned or outside the handler's memory.
+   */
   constructor(handler?: PagingHandler, options?: PageTableOptions) {
     super(Sv57MetaData, Rv64PTELegal, handler, options);
   }

@@ -53,6 +53,14 @@ export const X64PagingMetaData5: PagingMetaData = defineMetaData({
  * table.query(0xdead_beef_000n); // { paddr: 0x2000n, flags: 3, size: 4096 }
  */
 export class X64PageTable extends PageTable64 {
+  /**
+   * Allocates the root table in `handler`, or attaches to an existing one with `options.root`.
+   * @param handler where the tables live: frames and the bytes of physical memory (default: a fresh 16 MiB
+   *   `PhysicalMemory` at physical 0).
+   * @param options a `flushTlb` hook for the cursors' TLB invalidations; `root` (and `writable`) to attach.
+   * @throws PagingError 'NoMemory' when the handler has no frame for the root table; with `root`,
+   *   'NotAligned' or 'InvalidAddress' when the root is misaligned or outside the handler's memory.
+   */
   constructor(handler?: PagingHandler, options?: PageTableOptions) {
     super(X64PagingMetaData, X64PTE, handler, options);
   }
@@ -77,6 +85,14 @@ export class X64PageTable extends PageTable64 {
  * table.cursor().map(0xff00_0000_0000_0000n, 0x20_0000n, PageSize.Size2M, MappingFlags.READ);
  */
 export class X64PageTable5 extends PageTable64 {
+  /**
+   * Allocates the root table in `handler`, or attaches to an existing one with `options.root`.
+   * @param handler where the tables live: frames and the bytes of physical memory (default: a fresh 16 MiB
+   *   `PhysicalMemory` at physical 0).
+   * @param options a `flushTlb` hook for the cursors' TLB invalidations; `root` (and `writable`) to attach.
+   * @throws PagingError 'NoMemory' when the handler has no frame for the root table; with `root`,
+   *   'NotAligned' or 'InvalidAddress' when the root is misaligned or outside the handler's memory.
+   */
   constructor(handler?: PagingHandler, options?: PageTableOptions) {
     super(X64PagingMetaData5, X64PTE, handler, options);
   }
@@ -91,3 +107,7 @@ export class X64PageTable5 extends PageTable64 {
     }
   }
 }
+
+// Attach and dump: control registers to an attach plan, and what a dump needs to know about the entries.
+export { x64Inspector, type X64InspectorOptions } from './inspector';
+export { decodeX64Registers, x64Format, type X64Registers } from './registers';

@@ -1,0 +1,214 @@
+// Listing formats: text in the style of Linux's ptdump (one line per run, then a summary), and JSON.
+import {
+  type AttachPlan,
+  type AuditReport,
+  bitsToWords,
+  type DumpDiagnostic,
+  type DumpSummary,
+  formatFlags,
+  type MappingRun,
+  MappingFlags,
+  type Translation,
+} from '@page-table-multiarch/core';
+
+const { READ, WRITE, EXECUTE, USER, DEVICE, UNCACHED } = MappingFlags;
+
+/** `0x` and `digits` hex digits (more when the value needs them). */
+export function addr(v: bigint, digits: number): string {
+  return `0x${v.toString(16).padStart(digits, '0')}`;
+}
+
+/** Bytes as Linux's ptdump writes a size: the largest unit that divides it (`4K`, `2M`, `1G`, `16T`). */
+export function sizeText(n: bigint): string {
+  const units: [bigint, string][] = [
+    [1n << 50n, 'P'],
+    [1n << 40n, 'T'],
+    [1n << 30n, 'G'],
+    [1n << 20n, 'M'],
+    [1n << 10n, 'K'],
+  ];
+  for (const [u, name] of units) if (n >= u && n % u === 0n) return `${n / u}${name}`;
+  return `${n}B`;
+}
+
+/** Bytes for people: in the largest unit they reach, exact when it divides them, else to one decimal (`8.2G`). */
+export function approxSize(n: bigint): string {
+  const units: [bigint, string][] = [
+    [1n << 50n, 'P'],
+    [1n << 40n, 'T'],
+    [1n << 30n, 'G'],
+    [1n << 20n, 'M'],
+    [1n << 10n, 'K'],
+  ];
+  for (const [u, name] of units) {
+    if (n < u) continue;
+    return n % u === 0n ? `${n / u}${name}` : `${(Number(n) / Number(u)).toFixed(1)}${name}`;
+  }
+  return `${n}B`;
+}
+
+/** The permission columns of a flag set: `USR RW x  DEV`. */
+export function permText(f: number): string {
+  const user = f & USER ? 'USR' : '   ';
+  const rw = f & READ ? (f & WRITE ? 'RW' : 'ro') : f & WRITE ? '-w' : '--';
+  const x = f & EXECUTE ? 'x ' : 'NX';
+  const mem = f & DEVICE ? 'DEV' : f & UNCACHED ? 'UC ' : '   ';
+  return `${user} ${rw} ${x} ${mem}`;
+}
+
+/** The format's name of a level, or L<n>. */
+function levelName(plan: AttachPlan, level: number): string {
+  return plan.format.inspector?.levelNames?.[level] ?? `L${level}`;
+}
+
+/** The architecture's names of an entry's bits, from the format's inspector. */
+function describe(plan: AttachPlan, bits: bigint, level: number, leaf: boolean): string {
+  const insp = plan.format.inspector;
+  if (!insp?.describe) return '';
+  const [lo, hi] = bitsToWords(bits);
+  return insp.describe(lo, hi, level, leaf);
+}
+
+/** One line of a run: `0xffff800000000000-0xffff800080000000      2G   1G     RW NX     -> 0x0000000000000000 PDPT P RW PS A D G XD`. */
+export function runLine(run: MappingRun, plan: AttachPlan, digits: number): string {
+  const range = `${addr(run.vaddr, digits)}-${addr(run.end, digits)}`;
+  const size = sizeText(run.size).padStart(7);
+  const page = sizeText(BigInt(run.pageSize)).padStart(4);
+  const level = levelName(plan, run.level).padEnd(5);
+  const pa = addr(run.paddr, digits);
+  const entry = run.effective !== run.flags ? `  [entry: ${permText(run.flags).trim().replace(/\s+/g, ' ')}]` : '';
+  const raw = describe(plan, run.bits, run.level, true);
+  return `${range} ${size} ${page}  ${permText(run.effective)} -> ${pa} ${level} ${raw}${entry}`.trimEnd();
+}
+
+/** One line of a diagnostic: `!! 0x0000008000000000 PML4[1]: table at ... [entry 0x7ffff007 at 0x101008]`. */
+export function diagnosticLine(d: DumpDiagnostic, digits: number): string {
+  const entry = d.index < 0 ? '' : `  [entry ${addr(d.bits, digits)} at ${addr(d.entryPaddr, 0)}]`;
+  return `!! ${addr(d.vaddr, digits)} ${d.code}: ${d.message}${entry}`;
+}
+
+/** The header line of a root's section. */
+export function rootHeader(plan: AttachPlan, index: number, digits: number): string {
+  const r = plan.roots[index]!;
+  const root = typeof r.root === 'bigint' ? r.root : BigInt(r.root);
+  const start = typeof r.vaStart === 'bigint' ? r.vaStart : BigInt(r.vaStart);
+  const end = typeof r.vaEnd === 'bigint' ? r.vaEnd : BigInt(r.vaEnd);
+  const level = r.startLevel ? `, walk from ${levelName(plan, r.startLevel)}` : '';
+  return `---[ ${r.label ?? `root ${index}`}: table at ${addr(root, 0)}, ${addr(start, digits)}-${addr(end, digits)}${level} ]---`;
+}
+
+/** The summary lines. */
+export function summaryLines(plan: AttachPlan, s: DumpSummary, audit: AuditReport): string[] {
+  const tables = s.tables
+    .map((n, l) => [n, l] as const)
+    .filter(([n]) => n > 0)
+    .map(([n, l]) => `${levelName(plan, l)} ${n}`)
+    .join(', ');
+  const c = audit.counts;
+  return [
+    '---[ summary ]---',
+    `mappings:    ${s.runs} runs, ${s.pages} pages, ${approxSize(s.bytes)} mapped (0x${s.bytes.toString(16)} bytes)`,
+    `tables:      ${tables || 'none'} (${s.tableBytes} bytes in ${s.tableFrames} frames)`,
+    `diagnostics: ${s.diagnostics}`,
+    `audit:       ${audit.findings.length} finding${audit.findings.length === 1 ? "" : "s"} (${c['W+X']} W+X, ${c.UserExecKernel} user-executable kernel, ${c.ExecDevice} executable device); ${audit.line}`,
+  ];
+}
+
+/** The audit section (with --audit). */
+export function auditLines(audit: AuditReport): string[] {
+  return ['---[ audit ]---', ...audit.findings.map((f) => `${f.kind.padEnd(14)} ${f.message} (${sizeText(f.run.size)}, ${f.pages} pages)`)];
+}
+
+/** A translation as text: the result line, then the entries read. */
+export function translationLines(t: Translation, plan: AttachPlan, digits: number): string[] {
+  const head = t.mapped
+    ? `${addr(t.vaddr, digits)} -> ${addr(t.paddr!, digits)} ${sizeText(BigInt(t.pageSize!)).padStart(4)}  ${permText(t.effective!)}`
+    : `${addr(t.vaddr, digits)} not mapped: ${t.reason}`;
+  const via = t.root >= 0 ? ` (${plan.roots[t.root]!.label ?? `root ${t.root}`})` : '';
+  const out = [`${head.trimEnd()}${via}`];
+  for (const s of t.steps) {
+    const name = `${levelName(plan, s.level)}[${s.index}]`.padEnd(11);
+    const leaf = t.mapped && s.level === t.level;
+    out.push(`    ${name} @${addr(s.entryPaddr, 0)} = ${addr(s.bits, plan.format.meta.entryBytes * 2)}  ${describe(plan, s.bits, s.level, leaf)}`.trimEnd());
+  }
+  return out;
+}
+
+const hx = (v: bigint): string => `0x${v.toString(16)}`;
+
+/** A run as JSON (addresses as hex strings). */
+export function runJson(run: MappingRun, plan: AttachPlan): Record<string, unknown> {
+  return {
+    kind: 'mapping',
+    vaddr: hx(run.vaddr),
+    end: hx(run.end),
+    paddr: hx(run.paddr),
+    size: hx(run.size),
+    pageSize: run.pageSize,
+    pages: run.pages,
+    level: run.level,
+    levelName: levelName(plan, run.level),
+    flags: formatFlags(run.flags),
+    effective: formatFlags(run.effective),
+    attrs: describe(plan, run.bits, run.level, true),
+    bits: hx(run.bits),
+    kernel: run.kernel,
+    root: run.root,
+  };
+}
+
+/** A diagnostic as JSON. */
+export function diagnosticJson(d: DumpDiagnostic): Record<string, unknown> {
+  return {
+    kind: 'diagnostic',
+    code: d.code,
+    message: d.message,
+    level: d.level,
+    index: d.index,
+    vaddr: hx(d.vaddr),
+    entryPaddr: hx(d.entryPaddr),
+    bits: hx(d.bits),
+    root: d.root,
+  };
+}
+
+/** A summary as JSON. */
+export function summaryJson(s: DumpSummary): Record<string, unknown> {
+  return { ...s, bytes: hx(s.bytes) };
+}
+
+/** An audit report as JSON. */
+export function auditJson(a: AuditReport): Record<string, unknown> {
+  return {
+    count: a.findings.length,
+    counts: a.counts,
+    wxPages: Number(a.wxPages),
+    line: a.line,
+    findings: a.findings.map((f) => ({ kind: f.kind, message: f.message, vaddr: hx(f.run.vaddr), end: hx(f.run.end), pages: Number(f.pages) })),
+  };
+}
+
+/** A translation as JSON. */
+export function translationJson(t: Translation, plan: AttachPlan): Record<string, unknown> {
+  return {
+    vaddr: hx(t.vaddr),
+    mapped: t.mapped,
+    ...(t.mapped
+      ? { paddr: hx(t.paddr!), pageSize: t.pageSize, level: t.level, flags: formatFlags(t.flags!), effective: formatFlags(t.effective!) }
+      : { reason: t.reason }),
+    root: t.root >= 0 ? (plan.roots[t.root]!.label ?? t.root) : null,
+    steps: t.steps.map((s) => ({ level: s.level, index: s.index, entryPaddr: hx(s.entryPaddr), bits: hx(s.bits) })),
+  };
+}
+
+/** The roots of a plan as JSON. */
+export function rootsJson(plan: AttachPlan): Record<string, unknown>[] {
+  return plan.roots.map((r) => ({
+    label: r.label ?? null,
+    root: hx(BigInt(r.root)),
+    vaStart: hx(BigInt(r.vaStart)),
+    vaEnd: hx(BigInt(r.vaEnd)),
+    kernel: r.kernel ?? false,
+    ...(r.startLevel ? { startLevel: r.startLevel } : {}),
+  }));
+}

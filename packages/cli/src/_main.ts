@@ -1,0 +1,396 @@
+// ptdump: argument parsing and the two jobs (list / translate) over a dump file or the embedded samples.
+import { parseArgs } from 'node:util';
+import {
+  type AttachPlan,
+  auditMappings,
+  checkRoot,
+  type DumpRecord,
+  type DumpSource,
+  dumpMappings,
+  hex,
+  PagedMemory,
+  type PagingHandler,
+  RegisterError,
+  translateAddress,
+} from '@page-table-multiarch/core';
+import { ALL_REGISTERS, ALL_SWITCHES, ARCHES, type ArchSpec, archByName } from './_arches';
+import { CliError } from './_errors';
+import {
+  auditJson,
+  auditLines,
+  diagnosticJson,
+  diagnosticLine,
+  rootHeader,
+  rootsJson,
+  runJson,
+  runLine,
+  summaryJson,
+  summaryLines,
+  translationJson,
+  translationLines,
+} from './_format';
+import { describeImage, ELF_MACHINES, openImage } from './_image';
+
+/** Where ptdump writes: injectable, so that tests run it in-process. */
+export interface CliIo {
+  /** Writes to standard output (text with its newlines). */
+  stdout(text: string): void;
+  /** Writes to standard error. */
+  stderr(text: string): void;
+  /** Whether standard error is a terminal (progress lines are written only then). */
+  readonly stderrIsTTY: boolean;
+}
+
+/** The version printed by --version. */
+export const VERSION = '0.1.0';
+
+const USAGE = `usage: ptdump [options] [DUMP] [translate VA...]
+
+List every mapping of the page tables in a memory dump, ptdump-style, or translate addresses.
+With no DUMP, builds sample tables for every architecture in memory and lists them.
+
+DUMP is a raw physical-memory image (placed at --base) or an ELF core file as written by
+QEMU's dump-guest-memory (PT_LOAD segments at their physical addresses).
+
+  -a, --arch ARCH      ${ARCHES.map((a) => a.name).join(', ')} (default for an ELF core: its e_machine)
+${ARCHES.map((a) => `      ${a.name.padEnd(12)}   ${a.usage}`).join('\n')}
+      --base PA        physical address of a raw image's first byte (default 0)
+      --format F       raw, elf or auto (default auto: ELF when the file starts with \\x7fELF)
+      --json           one JSON document instead of text
+      --audit          list W+X, user-executable kernel and executable device mappings; exit 1 if any
+      --leaves         one line per leaf entry (no coalescing into runs)
+      --max-tables N   stop after reading N tables
+      --cache N        cache N chunks of the dump (default 64)
+  -q, --quiet          no progress line
+  -h, --help           this text
+  -V, --version        the version
+
+Values are numbers: 0x1234, 0o17, 0b101 or decimal, with optional _ separators.
+Exit status: 0 listed, 1 audit findings (with --audit), 2 usage or input error.
+`;
+
+/** Parses a register value or address: 0x / 0o / 0b / decimal, `_` allowed, in [0, 2^64). */
+export function parseValue(text: string, what: string): bigint {
+  const s = text.trim().replace(/_/g, '').toLowerCase();
+  if (!/^(0x[0-9a-f]+|0o[0-7]+|0b[01]+|[0-9]+)$/.test(s)) throw new CliError(`${what}: '${text}' is not a number`);
+  const v = BigInt(s);
+  if (v >= 1n << 64n) throw new CliError(`${what}: ${text} does not fit in 64 bits`);
+  return v;
+}
+
+interface Settings {
+  readonly json: boolean;
+  readonly audit: boolean;
+  readonly coalesce: boolean;
+  readonly maxTables?: number;
+  readonly progress: boolean;
+}
+
+/** One thing to list: a plan over a handler. */
+interface Job {
+  readonly arch: ArchSpec;
+  readonly plan: AttachPlan;
+  readonly handler: PagingHandler;
+  readonly source: string;
+  readonly registers: Readonly<Record<string, bigint>>;
+}
+
+/** Buffers output lines and writes them in blocks. */
+class Out {
+  private lines: string[] = [];
+  constructor(private readonly io: CliIo) {}
+  line(s: string): void {
+    this.lines.push(s);
+    if (this.lines.length >= 512) this.flush();
+  }
+  flush(): void {
+    if (this.lines.length === 0) return;
+    this.io.stdout(`${this.lines.join('\n')}\n`);
+    this.lines = [];
+  }
+}
+
+function registersText(job: Job): string {
+  return Object.entries(job.registers)
+    .map(([k, v]) => `${k.toUpperCase()}=${hex(v)}`)
+    .join(' ');
+}
+
+/** Lists one job; returns its JSON form (when json) and the number of audit findings. */
+function listJob(job: Job, s: Settings, out: Out, io: CliIo): { json?: Record<string, unknown>; findings: number } {
+  const { plan, arch } = job;
+  const src: DumpSource = { ...plan.format, handler: job.handler };
+  const digits = arch.addrDigits;
+  let last = 0;
+  const progress = s.progress
+    ? (n: number) => {
+        if ((n & 63) !== 0) return;
+        const now = Date.now();
+        if (now - last < 100) return;
+        last = now;
+        io.stderr(`\r\x1b[Kptdump: ${n} tables read`);
+      }
+    : undefined;
+  const dump = dumpMappings(src, {
+    roots: plan.roots,
+    coalesce: s.coalesce,
+    ...(s.maxTables !== undefined ? { maxTables: s.maxTables } : {}),
+    ...(progress ? { onTable: progress } : {}),
+  });
+  const records: DumpRecord[] = [];
+  const jsonRecords: Record<string, unknown>[] = [];
+  if (!s.json) {
+    out.line(`ptdump: ${plan.format.name} (${arch.name}) in ${job.source}`);
+    out.line(`registers: ${registersText(job)}`);
+    for (const n of plan.notes) out.line(`note: ${n}`);
+  }
+  let root = -1;
+  for (const rec of dump) {
+    if (rec.kind === 'mapping') records.push(rec);
+    if (s.json) {
+      jsonRecords.push(rec.kind === 'mapping' ? runJson(rec, plan) : diagnosticJson(rec));
+      continue;
+    }
+    while (root < rec.root) {
+      root++;
+      out.line(rootHeader(plan, root, digits));
+    }
+    out.line(rec.kind === 'mapping' ? runLine(rec, plan, digits) : diagnosticLine(rec, digits));
+  }
+  if (progress) io.stderr('\r\x1b[K');
+  const audit = auditMappings(records, { deviceFlags: arch.deviceFlags });
+  if (s.json) {
+    return {
+      json: {
+        arch: arch.name,
+        format: plan.format.name,
+        source: job.source,
+        registers: Object.fromEntries(Object.entries(job.registers).map(([k, v]) => [k, hex(v)])),
+        notes: plan.notes,
+        roots: rootsJson(plan),
+        records: jsonRecords,
+        summary: summaryJson(dump.summary),
+        audit: auditJson(audit),
+      },
+      findings: audit.findings.length,
+    };
+  }
+  while (root < plan.roots.length - 1) {
+    root++;
+    out.line(rootHeader(plan, root, digits));
+  }
+  if (s.audit) for (const l of auditLines(audit)) out.line(l);
+  for (const l of summaryLines(plan, dump.summary, audit)) out.line(l);
+  return { findings: audit.findings.length };
+}
+
+/** Translates addresses through one job. */
+function translateJob(job: Job, vas: readonly bigint[], s: Settings, out: Out): Record<string, unknown> | undefined {
+  const src: DumpSource = { ...job.plan.format, handler: job.handler };
+  const results = vas.map((va) => translateAddress(src, va, { roots: job.plan.roots }));
+  if (s.json) {
+    return {
+      arch: job.arch.name,
+      format: job.plan.format.name,
+      source: job.source,
+      translations: results.map((t) => translationJson(t, job.plan)),
+    };
+  }
+  out.line(`ptdump: ${job.plan.format.name} (${job.arch.name}) in ${job.source}; ${registersText(job)}`);
+  for (const t of results) for (const l of translationLines(t, job.plan, job.arch.addrDigits)) out.line(l);
+  return undefined;
+}
+
+function planOf(arch: ArchSpec, registers: Readonly<Record<string, bigint>>, switches: Readonly<Record<string, boolean>>): AttachPlan {
+  const plan = arch.decode(registers, switches);
+  if (plan instanceof RegisterError) throw new CliError(`${arch.name}: ${plan.message}`);
+  return plan;
+}
+
+/** A PagedMemory over a sample's bytes: the samples go through the same on-demand path as a file. */
+function pagedOver(bytes: Uint8Array, base: bigint, chunkBytes: number): PagedMemory {
+  return new PagedMemory({
+    ranges: [{ base, size: bytes.length }],
+    chunkBytes,
+    read: (pa, into) => {
+      const off = Number(pa - base);
+      into.set(bytes.subarray(off, off + into.length));
+    },
+  });
+}
+
+/**
+ * Runs ptdump with `argv` (the arguments after the program name). Returns the exit status: 0, 1 for audit
+ * findings with --audit, 2 for a usage or input error (reported on one line of stderr).
+ * @example main(['--arch', 'x86_64', '--cr3', '0x1000', 'dump.bin']);
+ */
+export function main(argv: readonly string[], io: CliIo): number {
+  try {
+    return run(argv, io);
+  } catch (err) {
+    if (err instanceof CliError) {
+      io.stderr(`ptdump: ${err.message}\n`);
+      return 2;
+    }
+    if (err instanceof Error && (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      io.stderr(`ptdump: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+function run(argv: readonly string[], io: CliIo): number {
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {
+    arch: { type: 'string', short: 'a' },
+    base: { type: 'string' },
+    format: { type: 'string' },
+    json: { type: 'boolean' },
+    audit: { type: 'boolean' },
+    leaves: { type: 'boolean' },
+    'max-tables': { type: 'string' },
+    cache: { type: 'string' },
+    quiet: { type: 'boolean', short: 'q' },
+    help: { type: 'boolean', short: 'h' },
+    version: { type: 'boolean', short: 'V' },
+  };
+  for (const r of ALL_REGISTERS) options[r] = { type: 'string' };
+  for (const sw of ALL_SWITCHES) options[sw] = { type: 'boolean' };
+  // a leading `--` is what `pnpm ptdump -- --arch x86_64` passes on: not the end of the options here
+  const args = argv[0] === '--' ? argv.slice(1) : [...argv];
+  const { values, positionals } = parseArgs({ args, options, allowPositionals: true, strict: true });
+  const str = (k: string): string | undefined => values[k] as string | undefined;
+  const flag = (k: string): boolean => values[k] === true;
+  if (flag('help')) {
+    io.stdout(USAGE);
+    return 0;
+  }
+  if (flag('version')) {
+    io.stdout(`ptdump ${VERSION}\n`);
+    return 0;
+  }
+
+  // DUMP [translate VA...] | translate VA...
+  let file: string | undefined;
+  let vas: bigint[] | undefined;
+  if (positionals[0] === 'translate') {
+    vas = positionals.slice(1).map((v) => parseValue(v, 'translate'));
+  } else if (positionals.length > 0) {
+    file = positionals[0];
+    if (positionals.length > 1) {
+      if (positionals[1] !== 'translate') throw new CliError(`unexpected argument '${positionals[1]}' (one DUMP file, then optionally: translate VA...)`);
+      vas = positionals.slice(2).map((v) => parseValue(v, 'translate'));
+    }
+  }
+  if (vas !== undefined && vas.length === 0) throw new CliError('translate: give at least one virtual address');
+
+  const fmt = str('format') ?? 'auto';
+  if (fmt !== 'raw' && fmt !== 'elf' && fmt !== 'auto') throw new CliError(`--format: '${fmt}' is not raw, elf or auto`);
+  const maxTablesText = str('max-tables');
+  const maxTables = maxTablesText === undefined ? undefined : Number(parseValue(maxTablesText, '--max-tables'));
+  const cacheText = str('cache');
+  const cache = cacheText === undefined ? 64 : Number(parseValue(cacheText, '--cache'));
+  if (cache < 2 || cache > 16384) throw new CliError(`--cache: ${cache} is outside 2..16384`);
+  const settings: Settings = {
+    json: flag('json'),
+    audit: flag('audit'),
+    coalesce: !flag('leaves'),
+    ...(maxTables !== undefined ? { maxTables } : {}),
+    progress: io.stderrIsTTY && !flag('quiet') && !flag('json'),
+  };
+
+  const archText = str('arch');
+  let arch: ArchSpec | undefined;
+  if (archText !== undefined) {
+    arch = archByName(archText);
+    if (arch === undefined) throw new CliError(`unknown architecture '${archText}' (expected one of: ${ARCHES.map((a) => a.name).join(', ')})`);
+  }
+  const givenRegisters = ALL_REGISTERS.filter((r) => str(r) !== undefined);
+  const givenSwitches = ALL_SWITCHES.filter((sw) => flag(sw));
+
+  const out = new Out(io);
+  const jobs: Job[] = [];
+  let close = (): void => {};
+  if (file === undefined) {
+    if (givenRegisters.length > 0 || str('base') !== undefined) {
+      throw new CliError(`--${givenRegisters[0] ?? 'base'} needs a DUMP file (without one, ptdump lists its embedded samples)`);
+    }
+    for (const a of arch ? [arch] : ARCHES) {
+      const sample = a.sample();
+      const plan = planOf(a, sample.registers, sample.switches);
+      jobs.push({
+        arch: a,
+        plan,
+        handler: pagedOver(sample.memory.bytes(), sample.memory.base, a.chunkBytes),
+        source: `embedded sample: ${sample.title}`,
+        registers: sample.registers,
+      });
+    }
+  } else {
+    const baseText = str('base');
+    const base = baseText === undefined ? 0n : parseValue(baseText, '--base');
+    // the architecture decides the chunk size, so peek at an ELF header first when --arch is absent
+    let spec = arch;
+    if (spec === undefined) {
+      const probe = openImage(file, { format: fmt, base, cacheChunks: 2 });
+      probe.close();
+      const guess = probe.elf ? ELF_MACHINES[probe.elf.machine] : undefined;
+      if (guess === undefined) {
+        throw new CliError(
+          probe.elf
+            ? `${file}: ELF e_machine ${probe.elf.machine} is not an architecture ptdump knows; give --arch`
+            : `--arch is required for a raw image (one of: ${ARCHES.map((a) => a.name).join(', ')})`,
+        );
+      }
+      spec = archByName(guess)!;
+    }
+    for (const r of givenRegisters) {
+      if (!spec.registers.includes(r)) throw new CliError(`--${r} is not a register of ${spec.name} (${spec.usage})`);
+    }
+    for (const sw of givenSwitches) {
+      if (!spec.switches.includes(sw)) throw new CliError(`--${sw} does not apply to ${spec.name} (${spec.usage})`);
+    }
+    const registers: Record<string, bigint> = {};
+    for (const r of givenRegisters) registers[r] = parseValue(str(r)!, `--${r}`);
+    const switches: Record<string, boolean> = {};
+    for (const sw of givenSwitches) switches[sw] = true;
+    const plan = planOf(spec, registers, switches);
+    const image = openImage(file, { format: fmt, base, chunkBytes: spec.chunkBytes, cacheChunks: cache });
+    close = () => image.close();
+    try {
+      const src: DumpSource = { ...plan.format, handler: image.memory };
+      for (const root of plan.roots) {
+        const problem = checkRoot(src, root);
+        if (problem !== undefined) throw new CliError(`${root.label ?? 'root'}: ${problem} of ${file} (${describeImage(image)})`);
+      }
+    } catch (err) {
+      close();
+      throw err;
+    }
+    jobs.push({ arch: spec, plan, handler: image.memory, source: `${file} (${describeImage(image)})`, registers });
+  }
+
+  try {
+    let findings = 0;
+    const docs: Record<string, unknown>[] = [];
+    jobs.forEach((job, k) => {
+      if (k > 0 && !settings.json) out.line('');
+      if (vas !== undefined) {
+        const doc = translateJob(job, vas, settings, out);
+        if (doc) docs.push(doc);
+      } else {
+        const r = listJob(job, settings, out, io);
+        findings += r.findings;
+        if (r.json) docs.push(r.json);
+      }
+    });
+    if (settings.json) {
+      const doc = file === undefined ? { samples: docs } : docs[0];
+      io.stdout(`${JSON.stringify(doc, null, 2)}\n`);
+    }
+    out.flush();
+    return settings.audit && findings > 0 ? 1 : 0;
+  } finally {
+    close();
+  }
+}

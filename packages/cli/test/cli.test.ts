@@ -1,0 +1,145 @@
+// ptdump as a command: the embedded default, the text format, options, and one-line errors with exit code 2.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ARCHES, parseValue } from '@page-table-multiarch/cli';
+import { afterAll, describe, expect, it } from 'vitest';
+import { registerArgs, runCli, tempDir } from './_support';
+
+const tmp = tempDir();
+afterAll(() => tmp.remove());
+
+function x86Dump(): { path: string; args: string[] } {
+  const arch = ARCHES.find((a) => a.name === 'x86_64')!;
+  const sample = arch.sample();
+  const path = join(tmp.dir, 'x86.bin');
+  writeFileSync(path, sample.memory.bytes());
+  return { path, args: ['--arch', 'x86_64', '--base', `0x${sample.memory.base.toString(16)}`, ...registerArgs(sample), path] };
+}
+
+describe('ptdump with no arguments', () => {
+  it('lists the embedded sample of every architecture, each with a summary', () => {
+    const r = runCli([]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    for (const a of ARCHES) expect(r.stdout).toContain(`(${a.name}) in embedded sample`);
+    expect(r.stdout.match(/^---\[ summary \]---$/gm)).toHaveLength(ARCHES.length);
+    // a line in the style of Linux's ptdump: range, size, page size, permissions, physical address
+    expect(r.stdout).toMatch(/^0xffff888000000000-0xffff888080000000 {6}2G {3}1G {6}RW NX {5}-> 0x0000000000000000 PDPT /m);
+    expect(r.stdout).toMatch(/^0xffffffff81000000-0xffffffff81600000 {6}6M {3}2M {6}ro x {6}-> 0x0000000001000000 PD /m);
+    expect(r.stdout).toContain('Checked W+X mappings: FAILED, 1 W+X pages found.');
+    expect(r.stdout).toContain('Checked W+X mappings: passed, no W+X pages found.');
+  });
+
+  it('--arch selects one sample; --json gives one document with every sample', () => {
+    const one = runCli(['--arch', 'arm64']);
+    expect(one.code).toBe(0);
+    expect(one.stdout).toContain('---[ TTBR1_EL1: table at ');
+    expect(one.stdout).not.toContain('(x86_64)');
+    const doc = JSON.parse(runCli(['--json']).stdout);
+    expect(doc.samples.map((s: { arch: string }) => s.arch)).toEqual(ARCHES.map((a) => a.name));
+    for (const s of doc.samples) expect(s.summary.runs).toBeGreaterThan(4);
+  });
+
+  it('--audit lists the findings and exits 1 when there are some', () => {
+    const r = runCli(['--arch', 'x86_64', '--audit']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^---\[ audit \]---\nW\+X {12}W\+X mapping 0xffffffffc0000000-0xffffffffc0001000 -> 0x400000/m);
+    expect(runCli(['--arch', 'riscv64', '--audit']).code).toBe(0);
+  });
+
+  it('translate without a file translates through the samples', () => {
+    const r = runCli(['--arch', 'x86_64', 'translate', '0xffff888000123456', '0x1000']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('0xffff888000123456 -> 0x0000000000123456   1G      RW NX');
+    expect(r.stdout).toContain('    PML4[273]   @0x100888 = 0x0000000000108007  P RW US\n    PDPT[0]     @0x108000 = 0x8000000000000083  P RW PS XD\n');
+    expect(r.stdout).toContain('0x0000000000001000 not mapped: PD[0] is not present');
+  });
+});
+
+describe('ptdump on a file', () => {
+  it('lists a raw image, with notes, root headers and a summary', () => {
+    const { args } = x86Dump();
+    const r = runCli(args);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('---[ CR3 (lower half): table at 0x100000, 0x0000000000000000-0x0000800000000000 ]---');
+    expect(r.stdout).toContain('---[ CR3 (upper half): table at 0x100000, 0xffff800000000000-0x10000000000000000 ]---');
+    expect(r.stdout).toMatch(/^tables: {6}PML4 1, PDPT 4, PD 4, PT 5 \(57344 bytes in 14 frames\)$/m);
+    expect(r.stdout).toMatch(/^mappings: {4}8 runs, 16 pages, 2\.0G mapped \(0x8080a000 bytes\)$/m);
+  });
+
+  it('--leaves lists every leaf', () => {
+    const { args } = x86Dump();
+    const runs = JSON.parse(runCli([...args, '--json']).stdout).records.length;
+    const leaves = JSON.parse(runCli([...args, '--json', '--leaves']).stdout).records.length;
+    expect(runs).toBe(8);
+    expect(leaves).toBe(16);
+  });
+
+  it('shows effective permissions where a table entry restricts its subtree', () => {
+    const arch = ARCHES.find((a) => a.name === 'x86_64')!;
+    const sample = arch.sample();
+    const root = sample.tables[0]!.table.rootPaddr;
+    // PML4[511] (the kernel text's subtree): clear R/W
+    const e = root + 511n * 8n;
+    sample.memory.writeU64(e, sample.memory.readU64(e) & ~2n);
+    const path = join(tmp.dir, 'restricted.bin');
+    writeFileSync(path, sample.memory.bytes());
+    const r = runCli(['--arch', 'x86_64', '--base', '0x100000', ...registerArgs(sample), path]);
+    expect(r.stdout).toMatch(/^0xffffffff81600000-0xffffffff81800000 {6}2M {3}2M {6}ro NX .*\[entry: RW NX\]$/m);
+    // the W+X page under it is no longer writable: the audit passes
+    expect(r.stdout).toContain('Checked W+X mappings: passed');
+  });
+
+  it('a progress line goes to stderr only when it is a terminal', () => {
+    const { args } = x86Dump();
+    expect(runCli(args, false).stderr).toBe('');
+    expect(runCli(args, true).stderr).toBe('\r\x1b[K');
+    expect(runCli([...args, '--quiet'], true).stderr).toBe('');
+  });
+});
+
+describe('errors: one line, exit code 2', () => {
+  const fails = (argv: string[], message: RegExp): void => {
+    const r = runCli(argv);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+  };
+
+  it('a missing file', () => fails(['--arch', 'x86_64', '--cr3', '0x1000', join(tmp.dir, 'nope.bin')], /^ptdump: .*nope\.bin: no such file$/m));
+  it('a root outside the dump', () => {
+    const { path } = x86Dump();
+    fails(['--arch', 'x86_64', '--cr3', '0x7000000', '--base', '0x100000', path], /CR3 \(lower half\): root table 0x7000000 \(4096 bytes\) is outside the memory of .*raw image, 1 MiB at 0x100000/);
+  });
+  it('an unknown architecture', () => fails(['--arch', 'mips', 'x.bin'], /unknown architecture 'mips' \(expected one of: x86_64, aarch64, arm, riscv64, loongarch64\)/));
+  it('a raw image without --arch', () => fails([x86Dump().path], /--arch is required for a raw image/));
+  it('a register of another architecture', () => fails(['--arch', 'x86_64', '--satp', '0x1', x86Dump().path], /--satp is not a register of x86_64/));
+  it('a missing register', () => fails(['--arch', 'riscv64', x86Dump().path], /riscv64: --satp is required/));
+  it('an unsupported configuration', () =>
+    fails(['--arch', 'aarch64', '--ttbr0', '0x1000', '--tcr', '0x4010', x86Dump().path], /TCR_EL1\.TG0 = 0b01 \(64KB granule\): only the 4KB granule is supported/));
+  it('a value that is not a number', () => fails(['--arch', 'x86_64', '--cr3', 'xyz', x86Dump().path], /--cr3: 'xyz' is not a number/));
+  it('an unknown option', () => fails(['--frobnicate'], /Unknown option '--frobnicate'/));
+  it('registers without a file', () => fails(['--cr3', '0x1000'], /--cr3 needs a DUMP file/));
+  it('a second positional argument', () => fails(['a.bin', 'b.bin'], /unexpected argument 'b\.bin'/));
+});
+
+describe('values', () => {
+  it('parse hex, octal, binary and decimal with separators, up to 2^64 - 1', () => {
+    expect(parseValue('0xffff_8000_0000_0000', 'x')).toBe(0xffff_8000_0000_0000n);
+    expect(parseValue('0o17', 'x')).toBe(15n);
+    expect(parseValue('0b101', 'x')).toBe(5n);
+    expect(parseValue('4096', 'x')).toBe(4096n);
+    expect(() => parseValue('0x1_0000_0000_0000_0000', 'x')).toThrow(/does not fit in 64 bits/);
+    expect(() => parseValue('-1', 'x')).toThrow(/not a number/);
+  });
+
+  it('a leading -- (as `pnpm ptdump -- ...` passes it) is ignored', () => {
+    expect(runCli(['--', '--arch', 'riscv64']).stdout).toContain('(riscv64) in embedded sample');
+  });
+
+  it('--help and --version', () => {
+    expect(runCli(['--help']).stdout).toContain('usage: ptdump [options] [DUMP] [translate VA...]');
+    expect(runCli(['-V']).stdout).toMatch(/^ptdump \d+\.\d+\.\d+\n$/);
+  });
+});

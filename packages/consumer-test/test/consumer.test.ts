@@ -1,0 +1,156 @@
+// What a user gets from npm: core, entry and x86_64 packed with `pnpm pack` (workspace:^ becomes a real
+// version range), installed alone with npm into an empty folder, offline and with an empty cache (so nothing
+// can come from a registry), then the top README's "Usage" example run there as ESM in Node and compiled by
+// TypeScript against the installed declarations. No other architecture is installed or needed.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inspect } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assertBuilt, ROOT } from './_support';
+
+const PACKED = ['core', 'entry', 'x86_64'] as const;
+const SCOPE = '@page-table-multiarch';
+
+/** The code block under "## Usage" in the top README, as written. */
+function usageExample(): string {
+  const readme = readFileSync(`${ROOT}README.md`, 'utf8');
+  const code = /## Usage\n\n```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+  if (code === undefined) throw new Error('README.md has no ```ts block under "## Usage"');
+  return code;
+}
+
+/** The environment for npm: no npm_* settings inherited from the pnpm that runs the tests. */
+function npmEnv(cache: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!/^npm_/i.test(k)) env[k] = v;
+  env['npm_config_cache'] = cache;
+  env['npm_config_update_notifier'] = 'false';
+  return env;
+}
+
+let work = '';
+let app = '';
+const tarballs: string[] = [];
+
+beforeAll(() => {
+  for (const p of PACKED) assertBuilt(p);
+  work = mkdtempSync(join(tmpdir(), 'ptm-consumer-'));
+  const packs = join(work, 'tarballs');
+  mkdirSync(packs);
+  for (const p of PACKED) {
+    const before = new Set(readdirSync(packs));
+    execFileSync('pnpm', ['pack', '--pack-destination', packs], { cwd: `${ROOT}packages/${p}`, stdio: 'pipe' });
+    const made = readdirSync(packs).filter((f) => !before.has(f));
+    expect(made, `pnpm pack in packages/${p}`).toHaveLength(1);
+    tarballs.push(join(packs, made[0]!));
+  }
+  app = join(work, 'app');
+  mkdirSync(app);
+  writeFileSync(join(app, 'package.json'), `${JSON.stringify({ name: 'consumer', private: true }, null, 2)}\n`);
+  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--offline', ...tarballs], {
+    cwd: app,
+    env: npmEnv(join(work, 'npm-cache')),
+    stdio: 'pipe',
+  });
+}, 120_000);
+
+afterAll(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+describe('the packed packages, installed alone with npm', () => {
+  it('installs exactly core, entry and x86_64, each from its tarball, and nothing else', () => {
+    expect(readdirSync(join(app, 'node_modules')).filter((d) => !d.startsWith('.'))).toEqual([SCOPE]);
+    expect(readdirSync(join(app, 'node_modules', SCOPE)).sort()).toEqual([...PACKED].sort());
+    const lock = JSON.parse(readFileSync(join(app, 'package-lock.json'), 'utf8')) as {
+      packages: Record<string, { resolved?: string }>;
+    };
+    const installed = Object.keys(lock.packages).filter((k) => k !== '');
+    expect(installed.sort()).toEqual(PACKED.map((p) => `node_modules/${SCOPE}/${p}`).sort());
+    for (const k of installed) expect(lock.packages[k]!.resolved, k).toMatch(/^file:.*\.tgz$/);
+  });
+
+  it('has real version ranges where the workspace had workspace:^', () => {
+    for (const p of PACKED) {
+      const manifest = readFileSync(join(app, 'node_modules', SCOPE, p, 'package.json'), 'utf8');
+      expect(manifest, p).not.toContain('workspace:');
+      const source = JSON.parse(readFileSync(`${ROOT}packages/${p}/package.json`, 'utf8')) as { version: string };
+      expect((JSON.parse(manifest) as { version: string }).version, p).toBe(source.version);
+    }
+  });
+
+  it('runs the README "Usage" example as ESM in Node and prints what the README says', () => {
+    const code = usageExample();
+    writeFileSync(join(app, 'usage.mjs'), code);
+    const out = execFileSync(process.execPath, ['usage.mjs'], { cwd: app, encoding: 'utf8' });
+    const lines = out.trimEnd().split('\n');
+    expect(lines).toEqual([
+      '{ paddr: 8483n, flags: 3, size: 4096 }',
+      'true',
+      'deadbeef000 2000 4096',
+      'ffff800000000000 40000000 1073741824',
+      '4096 5',
+    ]);
+    // and every `console.log(...); // value` comment in the README agrees with what Node printed, in order
+    const said = [...code.matchAll(/^\s*console\.log\(.*\);\s*\/\/ (.*)$/gm)].map((m) => {
+      const comment = m[1]!.trim();
+      try {
+        return inspect(new Function(`return (${comment});`)());
+      } catch {
+        return comment; // not a JavaScript value: the printed words themselves, e.g. `4096 5`
+      }
+    });
+    expect(said.length).toBeGreaterThan(0);
+    let at = 0;
+    for (const s of said) {
+      const found = lines.indexOf(s, at);
+      expect(found, `README comment ${s} not printed (in order) by the example`).toBeGreaterThanOrEqual(0);
+      at = found + 1;
+    }
+  });
+
+  it('imports nothing of another architecture: their packages are not installed and not needed', () => {
+    const probe = `
+      for (const name of ['aarch64', 'arm', 'riscv', 'loongarch64']) {
+        try { await import('${SCOPE}/' + name); console.log(name, 'present'); }
+        catch (e) { console.log(name, e.code); }
+      }`;
+    writeFileSync(join(app, 'probe.mjs'), probe);
+    const out = execFileSync(process.execPath, ['probe.mjs'], { cwd: app, encoding: 'utf8' });
+    expect(out.trim().split('\n')).toEqual(['aarch64', 'arm', 'riscv', 'loongarch64'].map((n) => `${n} ERR_MODULE_NOT_FOUND`));
+  });
+
+  it.each([
+    ['Node (module nodenext)', { module: 'nodenext', moduleResolution: 'nodenext' }],
+    ['a bundler (moduleResolution bundler)', { module: 'esnext', moduleResolution: 'bundler' }],
+  ])('type-checks the example against the installed declarations for %s, with skipLibCheck off', (_name, resolution) => {
+    writeFileSync(join(app, 'usage.ts'), usageExample());
+    const tsconfig = {
+      compilerOptions: {
+        ...resolution,
+        target: 'es2022',
+        // no ESNext.Disposable and no @types/node: the packages' declarations must bring what they use
+        lib: ['es2022', 'dom'],
+        types: [],
+        strict: true,
+        exactOptionalPropertyTypes: true,
+        noUncheckedIndexedAccess: true,
+        skipLibCheck: false,
+        noEmit: true,
+      },
+      files: ['usage.ts'],
+    };
+    writeFileSync(join(app, 'tsconfig.json'), JSON.stringify(tsconfig, null, 2));
+    const tsc = `${ROOT}node_modules/typescript/bin/tsc`;
+    let output = '';
+    try {
+      execFileSync(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: app, encoding: 'utf8', stdio: 'pipe' });
+    } catch (err) {
+      const e = err as { stdout?: string; stderr?: string };
+      output = `${e.stdout ?? ''}${e.stderr ?? ''}`;
+    }
+    expect(output).toBe('');
+  });
+});

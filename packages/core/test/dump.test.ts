@@ -1,0 +1,258 @@
+// dumpMappings / translateAddress / PagedMemory / auditMappings on tables built with the library (x86_64 here;
+// the CLI's tests run every architecture).
+import {
+  auditMappings,
+  type DumpRecord,
+  dumpMappings,
+  type MappingRun,
+  MappingFlags,
+  PagedMemory,
+  PageSize,
+  PhysicalMemory,
+  translateAddress,
+} from '@page-table-multiarch/core';
+import { X64PageTable, x64Format } from '@page-table-multiarch/x86_64';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+
+const { READ, WRITE, EXECUTE, USER, DEVICE } = MappingFlags;
+const RW = READ | WRITE;
+const BASE = 0x10_0000n;
+
+function build(plan: (c: ReturnType<X64PageTable['cursor']>) => void, size = 64 * 4096) {
+  const memory = new PhysicalMemory({ size, base: BASE });
+  const table = new X64PageTable(memory);
+  const c = table.cursor();
+  plan(c);
+  c.flush();
+  return { memory, table };
+}
+
+const runs = (recs: Iterable<DumpRecord>): MappingRun[] => [...recs].filter((r): r is MappingRun => r.kind === 'mapping');
+const diags = (recs: Iterable<DumpRecord>) => [...recs].filter((r) => r.kind === 'diagnostic');
+
+/** The engine's listing, coalesced the obvious way (the model). */
+function coalesced(table: X64PageTable) {
+  const out: { vaddr: bigint; end: bigint; paddr: bigint; pageSize: number; flags: number }[] = [];
+  for (const m of table.mappings()) {
+    const prev = out[out.length - 1];
+    if (prev && prev.end === m.vaddr && prev.paddr + (prev.end - prev.vaddr) === m.paddr && prev.pageSize === m.size && prev.flags === m.flags) {
+      prev.end += BigInt(m.size);
+    } else {
+      out.push({ vaddr: m.vaddr, end: m.vaddr + BigInt(m.size), paddr: m.paddr, pageSize: m.size, flags: m.flags });
+    }
+  }
+  return out;
+}
+
+describe('dumpMappings', () => {
+  it('lists coalesced runs in address order, upper half sign-extended, with table counts', () => {
+    const { table } = build((c) => {
+      c.mapRegion(0x40_0000n, 0x20_0000n, 0x8000n, READ | EXECUTE | USER, false);
+      c.map(0x40_8000n, 0x30_0000n, PageSize.Size4K, RW | USER);
+      c.map(0xffff_8000_0000_0000n, 0n, PageSize.Size1G, RW);
+      c.map(0xffff_8000_4000_0000n, 0x4000_0000n, PageSize.Size1G, RW);
+      c.mapRegion(0xffff_ffff_8000_0000n, 0x100_0000n, 0x60_0000n, READ | EXECUTE, true);
+    });
+    const dump = dumpMappings(table);
+    const list = runs(dump);
+    expect(list.map((r) => [r.vaddr, r.end, r.paddr, r.pageSize, r.pages, r.flags])).toEqual([
+      [0x40_0000n, 0x40_8000n, 0x20_0000n, 4096, 8, READ | EXECUTE | USER],
+      [0x40_8000n, 0x40_9000n, 0x30_0000n, 4096, 1, RW | USER],
+      [0xffff_8000_0000_0000n, 0xffff_8000_8000_0000n, 0n, 1 << 30, 2, RW],
+      [0xffff_ffff_8000_0000n, 0xffff_ffff_8060_0000n, 0x100_0000n, 2 << 20, 3, READ | EXECUTE],
+    ]);
+    expect(list.map((r) => r.kernel)).toEqual([false, false, true, true]);
+    expect(list.every((r) => r.effective === r.flags)).toBe(true);
+    expect(runs(dump).map((r) => [r.vaddr, r.end, r.paddr, r.pageSize, r.flags])).toEqual(
+      coalesced(table).map((r) => [r.vaddr, r.end, r.paddr, r.pageSize, r.flags]),
+    );
+    const s = dump.summary;
+    expect(s.runs).toBe(4);
+    expect(s.pages).toBe(8 + 1 + 2 + 3);
+    expect(s.bytes).toBe(0x9000n + (2n << 30n) + 0x60_0000n);
+    expect(s.tables.reduce((a, b) => a + b, 0)).toBe(table.tableCount());
+    expect(s.tables).toEqual([1, 3, 2, 1]);
+    expect(s.tableFrames).toBe(table.frameCount());
+    expect(s.diagnostics).toBe(0);
+  });
+
+  it('coalesce: false lists every leaf exactly as the engine does', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ page: fc.integer({ min: 0, max: 2047 }), huge: fc.boolean(), flags: fc.integer({ min: 1, max: 63 }) }), { maxLength: 30 }),
+        (ops) => {
+          const { table } = build((c) => {
+            for (const op of ops) {
+              const size = op.huge ? PageSize.Size2M : PageSize.Size4K;
+              const va = op.huge ? BigInt(op.page >> 9) << 21n : BigInt(op.page) << 12n;
+              try {
+                c.map(va | 0xffff_8000_0000_0000n, BigInt(op.page) << 21n, size, op.flags);
+              } catch {
+                // overlaps: skipped
+              }
+            }
+          }, 256 * 4096);
+          const mine = runs(dumpMappings(table, { coalesce: false }));
+          const theirs = [...table.mappings()];
+          expect(mine.map((r) => [r.vaddr, r.paddr, r.pageSize, r.flags, r.level, r.bits])).toEqual(
+            theirs.map((m) => [m.vaddr, m.paddr, m.size, m.flags, m.level, m.bits]),
+          );
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('combines the levels: R/W and U/S are ANDed, XD is ORed, with the inspector', () => {
+    const { memory, table } = build((c) => {
+      c.map(0x1000n, 0x5000n, PageSize.Size4K, RW | EXECUTE | USER);
+      c.map(0x8000_0000_0000n - 0x1000n, 0x6000n, PageSize.Size4K, RW | EXECUTE | USER);
+    });
+    const root = table.rootPaddr;
+    // PML4[0]: clear R/W and U/S; PML4[255]: set XD
+    memory.writeU64(root, memory.readU64(root) & ~0b110n);
+    memory.writeU64(root + 255n * 8n, memory.readU64(root + 255n * 8n) | (1n << 63n));
+    const inspector = x64Format(4).inspector!;
+    const [low, high] = runs(dumpMappings(table, { inspector }));
+    expect(low!.flags).toBe(RW | EXECUTE | USER);
+    expect(low!.effective).toBe(READ | EXECUTE);
+    expect(high!.effective).toBe(RW | USER);
+    // without an inspector nothing is combined
+    expect(runs(dumpMappings(table))[0]!.effective).toBe(RW | EXECUTE | USER);
+    const t = translateAddress(table, 0x1234n, { inspector });
+    expect(t).toMatchObject({ mapped: true, paddr: 0x5234n, pageSize: 4096, flags: RW | EXECUTE | USER, effective: READ | EXECUTE });
+    expect(t.steps.map((s) => s.level)).toEqual([0, 1, 2, 3]);
+  });
+
+  it('reports a pointer outside the memory, a cycle, a shared table and reserved bits, and goes on', () => {
+    const { memory, table } = build((c) => {
+      c.map(0x0n, 0x5000n, PageSize.Size4K, RW);
+      c.map(0x80_0000_0000n, 0x6000n, PageSize.Size4K, RW);
+      c.map(0x100_0000_0000n, 0x7000n, PageSize.Size4K, RW);
+    });
+    const root = table.rootPaddr;
+    const e = (i: number) => root + BigInt(i) * 8n;
+    memory.writeU64(e(3), 0x7fff_f000n | 0x7n); // outside the memory
+    memory.writeU64(e(4), root | 0x7n); // back to the root: a cycle
+    memory.writeU64(e(5), memory.readU64(e(1))); // the same PDPT as entry 1: shared
+    memory.writeU64(e(6), 0x20_0000n | 0x87n); // PS in a PML4E: reserved
+    memory.writeU64(e(7), 0xffff_ffff_ffff_ffffn); // all ones: PS set too, reserved
+    const inspector = x64Format(4).inspector!;
+    const recs = [...dumpMappings(table, { inspector })];
+    expect(runs(recs).map((r) => r.vaddr)).toEqual([0n, 0x80_0000_0000n, 0x100_0000_0000n]);
+    expect(diags(recs).map((d) => [d.code, d.level, d.index])).toEqual([
+      ['OutsideMemory', 0, 3],
+      ['Revisited', 0, 4],
+      ['Revisited', 0, 5],
+      ['Reserved', 0, 6],
+      ['Reserved', 0, 7],
+    ]);
+    expect(diags(recs)[0]!.message).toMatch(/PML4\[3\]: table at 0x7ffff000 \(4096 bytes\) is not inside the memory/);
+    // without the inspector, PS in a PML4E is a leaf where x86_64 has none
+    expect(diags(dumpMappings(table)).map((d) => d.code)).toEqual(['OutsideMemory', 'Revisited', 'Revisited', 'LeafLevel', 'LeafLevel']);
+  });
+
+  it('reports a root outside the memory once, and stops at maxTables', () => {
+    const { memory, table } = build((c) => c.map(0x0n, 0x5000n, PageSize.Size4K, RW));
+    const format = { meta: table.meta, pte: table.pte, handler: memory };
+    const bad = [...dumpMappings(format, { roots: [{ root: 0x10_0000_0000n, vaStart: 0n, vaEnd: 1n << 47n }] })];
+    expect(bad).toHaveLength(1);
+    expect(bad[0]).toMatchObject({ kind: 'diagnostic', code: 'RootUnreadable', index: -1 });
+    const budget = [...dumpMappings(table, { maxTables: 2 })];
+    expect(diags(budget).map((d) => d.code)).toEqual(['Budget']);
+  });
+
+  it('restricts a root to its range and a root table to vaBits', () => {
+    const { table } = build((c) => {
+      c.map(0x1000n, 0x5000n, PageSize.Size4K, RW);
+      c.map(0xffff_8000_0000_1000n, 0x6000n, PageSize.Size4K, RW);
+    });
+    const only = (vaStart: bigint, vaEnd: bigint) =>
+      runs(dumpMappings(table, { roots: [{ root: table.rootPaddr, vaStart, vaEnd }] })).map((r) => r.vaddr);
+    expect(only(0n, 1n << 47n)).toEqual([0x1000n]);
+    expect(only((1n << 64n) - (1n << 47n), 1n << 64n)).toEqual([0xffff_8000_0000_1000n]);
+    // the same root read as a table of two entries (vaBits 40), as an AArch64 TTBR with TnSZ = 24 would be
+    expect(runs(dumpMappings(table, { roots: [{ root: table.rootPaddr, vaStart: 0n, vaEnd: 1n << 40n, vaBits: 40 }] })).map((r) => r.vaddr)).toEqual([
+      0x1000n,
+    ]);
+    expect(() => dumpMappings(table, { roots: [{ root: table.rootPaddr, vaStart: 0n, vaEnd: 1n << 39n, vaBits: 39 }] })).toThrow(/vaBits 39/);
+    expect(() => dumpMappings(table, { roots: [{ root: table.rootPaddr, vaStart: 0n, vaEnd: 1n << 49n }] })).toThrow(RangeError);
+  });
+});
+
+describe('PagedMemory', () => {
+  it('pages chunks in on demand, only inside its ranges, and serves the same dump with a tiny cache', () => {
+    const { memory, table } = build((c) => {
+      for (let i = 0n; i < 40n; i++) c.map(i << 30n, i << 21n, PageSize.Size4K, RW | (i % 3n === 0n ? EXECUTE : 0));
+      c.map(0xffff_8000_0000_0000n, 0n, PageSize.Size2M, READ | DEVICE);
+    }, 512 * 4096);
+    const bytes = memory.bytes();
+    const asked: [bigint, number][] = [];
+    const paged = new PagedMemory({
+      ranges: [{ base: BASE, size: bytes.length }],
+      read: (pa, into) => {
+        const off = Number(pa - BASE);
+        if (off < 0 || off + into.length > bytes.length) throw new Error(`read outside the memory at ${pa}`);
+        asked.push([pa, into.length]);
+        into.set(bytes.subarray(off, off + into.length));
+      },
+      cacheChunks: 2,
+    });
+    const src = { meta: table.meta, pte: table.pte, handler: paged };
+    const roots = [
+      { root: table.rootPaddr, vaStart: 0n, vaEnd: 1n << 47n },
+      { root: table.rootPaddr, vaStart: (1n << 64n) - (1n << 47n), vaEnd: 1n << 64n, kernel: true },
+    ];
+    const viaPaged = [...dumpMappings(src, { roots })];
+    const direct = [...dumpMappings({ ...src, handler: memory }, { roots })];
+    expect(viaPaged).toEqual(direct);
+    expect(paged.stats.evictions).toBeGreaterThan(0);
+    // each table read once; the root once for both halves
+    expect(new Set(asked.map(([pa]) => pa)).size).toBe(table.tableCount());
+    expect(paged.wordIndex(0, 0)).toBe(-1);
+    expect(paged.wordIndex(0x10_0000 + bytes.length, 0)).toBe(-1);
+    expect(translateAddress(src, 5n << 30n, { roots }).paddr).toBe(5n << 21n);
+    expect(paged.allocFrames(1, 4096)).toBeNull();
+  });
+
+  it('covers ranges that do not start or end on a frame, and zero-fills the rest of a frame', () => {
+    const data = new Uint8Array(0x1800).map((_, i) => i & 0xff);
+    const paged = new PagedMemory({
+      ranges: [{ base: 0x2800n, size: data.length }],
+      read: (pa, into) => {
+        const off = Number(pa - 0x2800n);
+        if (off < 0 || off + into.length > data.length) throw new Error('outside');
+        into.set(data.subarray(off, off + into.length));
+      },
+    });
+    expect(paged.readU64(0x2000n)).toBe(0n); // same frame as the start of the range: zero before it
+    expect(paged.readU64(0x2800n)).toBe(0x0706050403020100n);
+    expect(paged.readU64(0x3ff8n)).toBe(0xfffefdfcfbfaf9f8n);
+    expect(paged.readU64(0x4000n)).toBeUndefined();
+    expect(paged.contains(0x2800n, 0x1800)).toBe(true);
+    expect(paged.contains(0x2000n, 0x1000)).toBe(false);
+    expect(() => new PagedMemory({ ranges: [{ base: 0, size: 8192 }, { base: 4096, size: 4096 }], read: () => {} })).toThrow(/overlap/);
+    expect(() => new PagedMemory({ ranges: [], read: () => {}, chunkBytes: 3000 })).toThrow(RangeError);
+  });
+});
+
+describe('auditMappings', () => {
+  it('counts W+X pages, user-executable kernel mappings and executable device memory', () => {
+    const { table } = build((c) => {
+      c.map(0x40_0000n, 0x5000n, PageSize.Size4K, RW | EXECUTE | USER); // W+X user
+      c.map(0xffff_8000_0000_0000n, 0n, PageSize.Size2M, RW | EXECUTE); // W+X kernel, 512 pages
+      c.map(0xffff_8000_0020_0000n, 0x20_0000n, PageSize.Size4K, READ | EXECUTE | USER); // user exec in kernel half
+      c.map(0xffff_8000_0030_0000n, 0xfee0_0000n, PageSize.Size4K, READ | EXECUTE | DEVICE); // executable device
+      c.map(0xffff_8000_0040_0000n, 0x30_0000n, PageSize.Size4K, RW); // fine
+    });
+    // x86_64 maps device memory uncached (PCD), which the codec reads as UNCACHED
+    expect(auditMappings(dumpMappings(table)).counts.ExecDevice).toBe(0);
+    const report = auditMappings(dumpMappings(table), { deviceFlags: DEVICE | MappingFlags.UNCACHED });
+    expect(report.counts).toEqual({ 'W+X': 2, UserExecKernel: 1, ExecDevice: 1 });
+    expect(report.wxPages).toBe(513n);
+    expect(report.checked).toBe(5);
+    expect(report.line).toBe('Checked W+X mappings: FAILED, 513 W+X pages found.');
+    expect(auditMappings([]).line).toBe('Checked W+X mappings: passed, no W+X pages found.');
+  });
+});

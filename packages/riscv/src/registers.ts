@@ -1,0 +1,89 @@
+// From satp to an attach plan.
+// Source: The RISC-V Instruction Set Manual, Volume II: Privileged Architecture (20211203), 4.1.11 "Supervisor
+// Address Translation and Protection (satp) Register": for SXLEN = 64, MODE is bits 63:60, ASID bits 59:44 and PPN
+// bits 43:0 (the root table's physical page number); Table 4.4 "Encoding of satp MODE field": 0 Bare (no
+// translation), 1-7 reserved for standard use, 8 Sv39, 9 Sv48, 10 Sv57, 11 reserved for Sv64, 12-13 reserved
+// for standard use, 14-15 designated for custom use. Sections 4.4-4.6: an Sv39 / Sv48 / Sv57 address is valid
+// when bits 63:39 / 63:48 / 63:57 all equal its top translated bit; addresses with that bit set are the upper
+// half, which supervisor software conventionally keeps for itself.
+import {
+  type AddrInput,
+  type AttachPlan,
+  field,
+  hex,
+  type PageTableOptions,
+  type PagingHandler,
+  RegisterError,
+  registerValue,
+  type TableFormat,
+} from '@page-table-multiarch/core';
+import { Rv64PTELegal, Rv64PTEXuantieLegal } from '@page-table-multiarch/entry/riscv';
+import { rvInspector } from './inspector';
+import { Sv39MetaData, Sv48MetaData, Sv57MetaData } from './metadata';
+import { Sv39PageTable, Sv39PageTableXuantie, Sv48PageTable, Sv48PageTableXuantie, Sv57PageTable } from './tables';
+
+/** The satp value of a RISC-V hart (RV64). */
+export interface RiscvRegisters {
+  /** satp: MODE, ASID and the root's PPN. */
+  readonly satp: AddrInput;
+  /** Read entries with the T-Head XuanTie C9xx attributes (bits 63:59) instead of Svpbmt / Svnapot (default false). */
+  readonly xuantie?: boolean;
+}
+
+/** The RISC-V table format for satp MODE 8, 9 or 10 (optionally with the XuanTie attributes; not for Sv57). */
+export function rvFormat(mode: 8 | 9 | 10, xuantie = false): TableFormat {
+  if (xuantie && mode === 10) throw new RangeError('rvFormat: there is no XuanTie Sv57 table type');
+  const levels = mode === 8 ? 3 : mode === 9 ? 4 : 5;
+  const name = ['Sv39', 'Sv48', 'Sv57'][mode - 8]!;
+  return Object.freeze({
+    name: xuantie ? `${name} (XuanTie C9xx)` : name,
+    meta: mode === 8 ? Sv39MetaData : mode === 9 ? Sv48MetaData : Sv57MetaData,
+    pte: xuantie ? Rv64PTEXuantieLegal : Rv64PTELegal,
+    inspector: rvInspector({ levels, xuantie }),
+    attach(handler: PagingHandler, root: AddrInput, options: PageTableOptions = {}) {
+      const o = { ...options, root };
+      if (mode === 8) return xuantie ? new Sv39PageTableXuantie(handler, o) : new Sv39PageTable(handler, o);
+      if (mode === 9) return xuantie ? new Sv48PageTableXuantie(handler, o) : new Sv48PageTable(handler, o);
+      return new Sv57PageTable(handler, o);
+    },
+  });
+}
+
+/**
+ * Decodes an RV64 satp value into an attach plan: Sv39 (MODE 8), Sv48 (9) or Sv57 (10), the root at PPN << 12,
+ * and the two halves of the address space (the upper one the kernel's). Bare (0), Sv64 (11) and the custom
+ * modes (14, 15) are 'Unsupported'; the reserved modes (1-7, 12, 13) are 'Invalid'.
+ * @throws TypeError / PagingError 'InvalidAddress' for a value that is not a u64.
+ * @example
+ * const plan = decodeRiscvSatp({ satp: (8n << 60n) | 0x80201n }); // Sv39, root at 0x80201000
+ * if (plan instanceof RegisterError) throw plan;
+ * plan.roots[0].root; // 0x80201000n
+ */
+export function decodeRiscvSatp(regs: RiscvRegisters): AttachPlan | RegisterError {
+  const satp = registerValue(regs.satp, 'satp');
+  const mode = field(satp, 63, 60);
+  const asid = field(satp, 59, 44);
+  const ppn = satp & ((1n << 44n) - 1n);
+  const xuantie = regs.xuantie ?? false;
+  if (mode === 0) return new RegisterError('Unsupported', 'satp.MODE', `satp ${hex(satp)}: MODE 0 (Bare) means no translation`);
+  if (mode === 11) return new RegisterError('Unsupported', 'satp.MODE', `satp ${hex(satp)}: MODE 11 is reserved for Sv64, which is not defined`);
+  if (mode >= 14) return new RegisterError('Unsupported', 'satp.MODE', `satp ${hex(satp)}: MODE ${mode} is a custom mode`);
+  if (mode < 8 || mode > 10) return new RegisterError('Invalid', 'satp.MODE', `satp ${hex(satp)}: MODE ${mode} is reserved`);
+  if (xuantie && mode === 10) return new RegisterError('Unsupported', 'satp.MODE', 'XuanTie C9xx cores have no Sv57 (MODE 10)');
+  const m = mode as 8 | 9 | 10;
+  const notes: string[] = [];
+  if (asid !== 0) notes.push(`satp: ASID ${hex(asid)}`);
+  const vaBits = 39 + 9 * (m - 8);
+  const half = 1n << BigInt(vaBits - 1);
+  const top = 1n << 64n;
+  const root = ppn << 12n;
+  return {
+    arch: 'riscv64',
+    format: rvFormat(m, xuantie),
+    roots: [
+      { root, vaStart: 0n, vaEnd: half, kernel: false, label: 'satp (lower half)' },
+      { root, vaStart: top - half, vaEnd: top, kernel: true, label: 'satp (upper half)' },
+    ],
+    notes,
+  };
+}

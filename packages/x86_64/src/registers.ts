@@ -1,0 +1,147 @@
+// From control registers to an attach plan: which paging mode the CPU was in, where the root table is, and which
+// virtual addresses it translates.
+// Source: Intel SDM Vol. 3A (325462):
+// - 2.2.1 "Extended Feature Enable Register": IA32_EFER (MSR C000_0080H) SCE bit 0, LME bit 8, LMA bit 10, NXE bit 11.
+// - 2.5 "Control Registers", Figure 2-7: CR0.WP bit 16, CR0.PG bit 31; CR4.PSE bit 4, CR4.PAE bit 5, CR4.LA57
+//   bit 12, CR4.PCIDE bit 17, CR4.SMEP bit 20, CR4.SMAP bit 21, CR4.PKE bit 22.
+// - 4.1.1 "Four Paging Modes", Table 4-1: CR0.PG = 1 with CR4.PAE = 0 is 32-bit paging; with CR4.PAE = 1 and
+//   IA32_EFER.LME = 0, PAE paging; with LME = 1, 4-level paging, or 5-level paging when CR4.LA57 = 1.
+// - 4.5.2 Tables 4-12 and 4-13 ("Use of CR3 with 4-Level Paging and 5-level Paging and CR4.PCIDE = 0 / 1"): bits
+//   M-1:12 hold the physical address of the PML4 (PML5) table; bits 11:0 are PWT (3), PCD (4) or, with PCIDE = 1,
+//   the PCID; bits 63:M are reserved except the LAM bits 62 (LAM_U48) and 61 (LAM_U57) where LAM is supported.
+// - 4.5.1: a linear address is canonical when bits 63:47 (63:56 with LA57) are all equal.
+import {
+  type AddrInput,
+  type AttachPlan,
+  hex,
+  type PageTableOptions,
+  type PagingHandler,
+  RegisterError,
+  registerValue,
+  type TableFormat,
+} from '@page-table-multiarch/core';
+import { X64PTE } from '@page-table-multiarch/entry/x86_64';
+import { X64PageTable, X64PageTable5, X64PagingMetaData, X64PagingMetaData5 } from './index';
+import { x64Inspector } from './inspector';
+
+/** Control-register values of an x86_64 CPU, as `info registers` or a crash dump shows them. */
+export interface X64Registers {
+  /** CR3: the root table's address (and PCID or PWT/PCD). */
+  readonly cr3: AddrInput;
+  /** CR4 (PAE, LA57, PCIDE); when absent, 4-level paging is assumed. */
+  readonly cr4?: AddrInput;
+  /** IA32_EFER (LME, NXE); when absent, long mode with NXE = 1 is assumed. */
+  readonly efer?: AddrInput;
+  /** CR0 (PG, WP); optional. */
+  readonly cr0?: AddrInput;
+}
+
+// Bit masks as bigint literals (a top-level `1n << 16n` is code a bundler keeps even when nothing uses it).
+/** CR0.WP, bit 16. */
+const CR0_WP = 0x1_0000n;
+/** CR0.PG, bit 31. */
+const CR0_PG = 0x8000_0000n;
+/** CR4.PAE, bit 5. */
+const CR4_PAE = 0x20n;
+/** CR4.LA57, bit 12. */
+const CR4_LA57 = 0x1000n;
+/** CR4.PCIDE, bit 17. */
+const CR4_PCIDE = 0x2_0000n;
+/** CR4.SMEP, bit 20. */
+const CR4_SMEP = 0x10_0000n;
+/** CR4.SMAP, bit 21. */
+const CR4_SMAP = 0x20_0000n;
+/** CR4.PKE, bit 22. */
+const CR4_PKE = 0x40_0000n;
+/** IA32_EFER.LME, bit 8. */
+const EFER_LME = 0x100n;
+/** IA32_EFER.NXE, bit 11. */
+const EFER_NXE = 0x800n;
+/** CR3 bits 51:12: the root table (M = 52, the architectural maximum). */
+const CR3_ADDR = 0x000f_ffff_ffff_f000n;
+/** CR3.LAM_U57, bit 61. */
+const CR3_LAM_U57 = 0x2000_0000_0000_0000n;
+/** CR3.LAM_U48, bit 62. */
+const CR3_LAM_U48 = 0x4000_0000_0000_0000n;
+/** CR3 bits 63 and 60:52: reserved. */
+const CR3_RSVD = 0x9ff0_0000_0000_0000n;
+
+/** A table format of x86_64 4-level or 5-level paging, with the inspector for the given EFER.NXE. */
+export function x64Format(levels: 4 | 5, nxe = true): TableFormat {
+  const five = levels === 5;
+  return Object.freeze({
+    name: five ? 'x86_64 5-level (LA57)' : 'x86_64 4-level',
+    meta: five ? X64PagingMetaData5 : X64PagingMetaData,
+    pte: X64PTE,
+    inspector: x64Inspector({ levels, nxe }),
+    attach(handler: PagingHandler, root: AddrInput, options: PageTableOptions = {}) {
+      return five ? new X64PageTable5(handler, { ...options, root }) : new X64PageTable(handler, { ...options, root });
+    },
+  });
+}
+
+/**
+ * Decodes x86_64 control registers into an attach plan: the table type (X64PageTable, or X64PageTable5 when
+ * CR4.LA57 = 1), the root (CR3 bits 51:12) and the two canonical halves it translates (the upper one is the
+ * kernel's). 32-bit and PAE paging, and CR0.PG = 0, are 'Unsupported'; reserved CR3 bits are 'Invalid'.
+ * @throws TypeError / PagingError 'InvalidAddress' for a value that is not a u64.
+ * @example
+ * const plan = decodeX64Registers({ cr3: 0x1000n, cr4: 0x20n, efer: 0xd01n });
+ * if (plan instanceof RegisterError) throw plan;
+ * plan.format.name; // 'x86_64 4-level'
+ * plan.roots[1];    // { root: 0x1000n, vaStart: 0xffff800000000000n, vaEnd: 2n ** 64n, kernel: true, ... }
+ */
+export function decodeX64Registers(regs: X64Registers): AttachPlan | RegisterError {
+  const cr3 = registerValue(regs.cr3, 'cr3');
+  const notes: string[] = [];
+  if (regs.cr0 !== undefined) {
+    const cr0 = registerValue(regs.cr0, 'cr0');
+    if ((cr0 & CR0_PG) === 0n) return new RegisterError('Unsupported', 'CR0.PG', `CR0 ${hex(cr0)}: PG = 0, paging is disabled`);
+    if ((cr0 & CR0_WP) === 0n) notes.push('CR0.WP = 0: supervisor writes ignore R/W');
+  }
+  let la57 = false;
+  let pcide = false;
+  if (regs.cr4 !== undefined) {
+    const cr4 = registerValue(regs.cr4, 'cr4');
+    if ((cr4 & CR4_PAE) === 0n) {
+      return new RegisterError('Unsupported', 'CR4.PAE', `CR4 ${hex(cr4)}: PAE = 0 is 32-bit paging, which has no table type here (4-level and 5-level only)`);
+    }
+    la57 = (cr4 & CR4_LA57) !== 0n;
+    pcide = (cr4 & CR4_PCIDE) !== 0n;
+    const on: string[] = [];
+    if (cr4 & CR4_SMEP) on.push('SMEP');
+    if (cr4 & CR4_SMAP) on.push('SMAP');
+    if (cr4 & CR4_PKE) on.push('PKE');
+    if (on.length > 0) notes.push(`CR4: ${on.join(', ')} enabled`);
+  } else {
+    notes.push('CR4 not given: 4-level paging assumed');
+  }
+  let nxe = true;
+  if (regs.efer !== undefined) {
+    const efer = registerValue(regs.efer, 'efer');
+    if ((efer & EFER_LME) === 0n) {
+      return new RegisterError('Unsupported', 'IA32_EFER.LME', `IA32_EFER ${hex(efer)}: LME = 0 is PAE paging (3 levels, 32-bit addresses), which has no table type here`);
+    }
+    nxe = (efer & EFER_NXE) !== 0n;
+    if (!nxe) notes.push('IA32_EFER.NXE = 0: bit 63 of an entry is reserved, every page is executable');
+  } else {
+    notes.push('IA32_EFER not given: NXE = 1 assumed');
+  }
+  if ((cr3 & CR3_RSVD) !== 0n) return new RegisterError('Invalid', 'CR3', `CR3 ${hex(cr3)}: bits 63 and 60:52 are reserved`);
+  if (cr3 & (CR3_LAM_U48 | CR3_LAM_U57)) notes.push(`CR3: LAM_U${cr3 & CR3_LAM_U57 ? '57' : '48'} set (user pointers carry metadata in their top bits)`);
+  if (pcide) notes.push(`CR4.PCIDE = 1: PCID ${hex(cr3 & 0xfffn)}`);
+  else if (cr3 & 0x18n) notes.push(`CR3: ${cr3 & 0x8n ? 'PWT ' : ''}${cr3 & 0x10n ? 'PCD ' : ''}set for the root table`);
+  const root = cr3 & CR3_ADDR;
+  const levels = la57 ? 5 : 4;
+  const half = 1n << (la57 ? 56n : 47n);
+  const top = 1n << 64n;
+  return {
+    arch: 'x86_64',
+    format: x64Format(levels, nxe),
+    roots: [
+      { root, vaStart: 0n, vaEnd: half, kernel: false, label: 'CR3 (lower half)' },
+      { root, vaStart: top - half, vaEnd: top, kernel: true, label: 'CR3 (upper half)' },
+    ],
+    notes,
+  };
+}
