@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ARCHES } from './arches';
 import type { ArchCase } from './support/arch-case';
+import { FailingMemory } from './support/failing-memory';
 import { Model, type Outcome } from './support/model';
 
 type Op =
@@ -43,8 +44,9 @@ function outcome<T>(fn: () => T): Outcome<T> {
   }
 }
 
-function runCase(arch: ArchCase, ops: Op[]): void {
-  const mem = new PhysicalMemory({ size: 4 << 20, base: arch.memBase });
+// `fails[i]`: the frame allocator fails after that many more allocations during operation i (failure injection).
+function runCase(arch: ArchCase, ops: Op[], fails: (number | null)[] = []): void {
+  const mem = new FailingMemory(4 << 20, arch.memBase);
   const table: PageTable64 = arch.create(mem);
   const model = new Model(arch.meta, arch.pte);
   const leafSizes = arch.meta.leafLevels.map((l) => BigInt(arch.meta.levelSize[l]!));
@@ -71,8 +73,10 @@ function runCase(arch: ArchCase, ops: Op[]): void {
   };
   const paFor = (n: number, size: bigint) => ((BigInt(n) * 0x9e37_79b9n * page) % (1n << paBits)) / size * size;
 
-  for (const op of ops) {
+  for (const [opIndex, op] of ops.entries()) {
     const before = mem.bytes().slice();
+    const saved = model.clone();
+    mem.budget = fails[opIndex] ?? Number.POSITIVE_INFINITY;
     const framesBefore = mem.framesInUse;
     let got: Outcome<unknown>;
     let want: Outcome<unknown>;
@@ -136,6 +140,13 @@ function runCase(arch: ArchCase, ops: Op[]): void {
         break;
       }
     }
+    mem.budget = Number.POSITIVE_INFINITY;
+    if (!got.ok && got.code === 'NoMemory' && fails[opIndex] != null) {
+      // the injected failure: the operation must have changed nothing, so the model goes back too
+      model.pages = saved.pages;
+      model.tables = saved.tables;
+      want = got;
+    }
     expect(got, `${arch.name} ${JSON.stringify(op)}`).toEqual(want);
     if (!got.ok) {
       expect(Buffer.compare(mem.bytes(), before), `${op.kind} failed with ${got.code} and changed memory`).toBe(0);
@@ -158,7 +169,11 @@ function runCase(arch: ArchCase, ops: Op[]): void {
 describe.each(ARCHES.map((a) => [a.name, a] as const))('model-based conformance: %s', (_name, arch) => {
   it('agrees with the model after every step and frees every frame', () => {
     fc.assert(
-      fc.property(fc.array(opArb, { minLength: 1, maxLength: 40 }), (ops) => runCase(arch, ops)),
+      fc.property(
+        fc.array(opArb, { minLength: 1, maxLength: 40 }),
+        fc.array(fc.option(fc.nat(3), { freq: 4 }), { maxLength: 40 }),
+        (ops, fails) => runCase(arch, ops, fails),
+      ),
       { numRuns: Number(process.env.PT_MODEL_RUNS ?? 60) },
     );
   }, 120_000);
