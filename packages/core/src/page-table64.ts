@@ -1,5 +1,5 @@
 import { joinAddr, PAIR, splitAddr } from './_addr';
-import { addPow2, diff, isAligned, LOW_MASK_HI, LOW_MASK_LO, OUT, POW2, TWO32 } from './_pairs';
+import { addPow2, diff, isAligned, LOW_MASK_HI, LOW_MASK_LO, OUT, POW2, TWO_M32, TWO32 } from './_pairs';
 import { hex, PagingError } from './errors';
 import { formatPageSize, MAPPING_FLAGS_ALL, type MappingFlags, type PageSize } from './flags';
 import type {
@@ -131,6 +131,25 @@ export class PageTable64 {
   /** @internal */ readonly _memHi: number;
   /** @internal bytes of the linear memory */ readonly _memSize: number;
   /** @internal */ _eLvl = 0;
+  /**
+   * @internal The walk cache in number form: when it holds a last-level table whose range starts below
+   * 2^53 in the lower half, the first virtual address of that range as a number; otherwise Infinity. The
+   * fast paths of query, queryNumber, map and unmap compare against it, so a hit costs one subtraction.
+   */
+  _nBase: number = Infinity;
+  /** @internal entry bits, level and page shift of the mapping the last queryNumber/queryWords found */
+  _qLo = 0;
+  /** @internal */ _qHi = 0;
+  /** @internal */ _qLvl = -1;
+  /** @internal */ _qShift = 0;
+  /** @internal bytes one last-level table covers */ readonly _nSpan: number;
+  /** @internal bytes of the smallest page, and that minus one */ readonly _pageBytes: number;
+  /** @internal */ readonly _pageMask: number;
+  /** @internal */ readonly _pageShift: number;
+  /** @internal the fast paths apply: linear memory and leaves that map their level's size */
+  readonly _fast: boolean;
+  /** @internal exclusive bound of a physical address given as a number: min(2^paMaxBits, 2^53) */
+  readonly _paLimitNum: number;
 
   /**
    * Allocates the root table in `handler` (a fresh {@link PhysicalMemory} when omitted).
@@ -204,6 +223,12 @@ export class PageTable64 {
     }
     this._borrowed = new Uint8Array(1 << meta.indexBits[0]!);
     this._lent = new Uint8Array(1 << meta.indexBits[0]!);
+    this._pageShift = meta.pageShift;
+    this._pageBytes = 2 ** meta.pageShift;
+    this._pageMask = this._pageBytes - 1;
+    this._nSpan = 2 ** this._span[levels - 1]!;
+    this._fast = this._linear && !this._fullCheck && this._span[levels - 1]! < 31;
+    this._paLimitNum = 2 ** Math.min(meta.paMaxBits, 53);
   }
 
   /** Physical address of the root table (what CR3 / TTBR / satp / PGD point at). */
@@ -224,6 +249,34 @@ export class PageTable64 {
    * const { paddr, flags, size } = table.query(0xffff_8000_0000_1234n);
    */
   query(vaddr: AddrInput): MappingInfo {
+    // Fast path: a 4K-level page in the last-level table of the previous lookup (see _nBase). A bigint
+    // below 2^53 converts exactly; anything else misses the window and takes the full path.
+    const va = typeof vaddr === 'number' ? vaddr : typeof vaddr === 'bigint' ? Number(vaddr) : Number.NaN;
+    const off = va - this._nBase;
+    if (off >>> 0 === off && off < this._nSpan) {
+      const l = this._last;
+      const e = this._cIdx + (off >>> this._pageShift) * this._ew;
+      const w = this.handler.words;
+      const lo = w[e]!;
+      const hi = this._ew === 2 ? w[e + 1]! : 0;
+      const c = this._w;
+      if (c.isPresent(lo, hi, l)) {
+        const paHi = c.paddrHi(lo, hi, l);
+        const pa = paHi < 0x200000 ? BigInt(paHi * TWO32 + (c.paddrLo(lo, hi, l) >>> 0) + (off & this._pageMask)) : this._bigPa(lo, hi, l, off);
+        return { paddr: pa, flags: c.flags(lo, hi, l), size: this._pageBytes as PageSize };
+      }
+    }
+    return this._query(vaddr);
+  }
+
+  /** @internal the physical address of a last-level page (lo, hi) plus off's page offset, at or above 2^53 */
+  _bigPa(lo: number, hi: number, l: number, off: number): bigint {
+    const c = this._w;
+    return joinAddr(((c.paddrLo(lo, hi, l) >>> 0) + (off & this._pageMask)) >>> 0, c.paddrHi(lo, hi, l) >>> 0);
+  }
+
+  /** @internal query's full path: validation, walk, errors */
+  _query(vaddr: AddrInput): MappingInfo {
     this._live('query');
     splitAddr(vaddr, 'query', 'vaddr');
     const vaLo = PAIR[0]!;
@@ -241,15 +294,22 @@ export class PageTable64 {
     return { paddr: joinAddr(OUT[0]!, OUT[1]!), flags: this._w.flags(lo, hi, l), size: POW2[s] as PageSize };
   }
 
-  /** Flags of the mapping found by the last successful {@link queryNumber} / {@link queryWords}. */
-  lastFlags: MappingFlags = 0;
-  /** Page size of the mapping found by the last successful {@link queryNumber} / {@link queryWords}. */
-  lastSize = 0;
+  /** Flags of the mapping found by the last successful {@link queryNumber} / {@link queryWords} (0 before any). */
+  get lastFlags(): MappingFlags {
+    return this._qLvl < 0 ? 0 : this._w.flags(this._qLo, this._qHi, this._qLvl);
+  }
+
+  /** Page size of the mapping found by the last successful {@link queryNumber} / {@link queryWords} (0 before any). */
+  get lastSize(): number {
+    return this._qLvl < 0 ? 0 : POW2[this._qShift]!;
+  }
 
   /**
    * Translation for callers that hold addresses as numbers (an emulator's TLB miss): no BigInt, no
    * allocation, no exception on the common path. Returns the physical address, or -1 when nothing is
-   * mapped there; the mapping's flags and page size are left in {@link lastFlags} and {@link lastSize}.
+   * mapped there; the mapping's flags and page size are then in {@link lastFlags} and {@link lastSize}.
+   * A lookup in the same last-level table as the previous one (a sequential scan, a hot page) reads one
+   * entry and nothing else.
    * @throws RangeError when `vaddr` is not a non-negative safe integer, or when the physical address is
    *   2^53 or more (not exactly representable: use {@link query}); PagingError 'InvalidAddress' for an
    *   address outside the table's address space.
@@ -257,6 +317,30 @@ export class PageTable64 {
    * table.queryNumber(0x40_1234); // 0x20_1234, or -1 if unmapped
    */
   queryNumber(vaddr: number): number {
+    const off = typeof vaddr === 'number' ? vaddr - this._nBase : Number.NaN;
+    if (off >>> 0 === off && off < this._nSpan) {
+      const l = this._last;
+      const e = this._cIdx + (off >>> this._pageShift) * this._ew;
+      const w = this.handler.words;
+      const lo = w[e]!;
+      const hi = this._ew === 2 ? w[e + 1]! : 0;
+      const c = this._w;
+      // the cached table is the one that maps vaddr: an entry that is not present there means unmapped
+      if (!c.isPresent(lo, hi, l)) return -1;
+      const paHi = c.paddrHi(lo, hi, l);
+      if (paHi < 0x200000) {
+        this._qLo = lo;
+        this._qHi = hi;
+        this._qLvl = l;
+        this._qShift = this._pageShift;
+        return paHi * TWO32 + (c.paddrLo(lo, hi, l) >>> 0) + (off & this._pageMask);
+      }
+    }
+    return this._queryNumber(vaddr);
+  }
+
+  /** @internal queryNumber's full path */
+  _queryNumber(vaddr: number): number {
     if (!(vaddr >= 0 && vaddr <= 9007199254740991 && Math.floor(vaddr) === vaddr)) {
       throw new RangeError(`queryNumber: "vaddr" ${String(vaddr)} is not a non-negative safe integer (use query with a bigint)`);
     }
@@ -287,8 +371,10 @@ export class PageTable64 {
     if (paHi >= 0x200000) {
       throw new RangeError(`queryWords: the physical address ${hex(joinAddr(OUT[0]!, paHi))} is not exact as a number (use query)`);
     }
-    this.lastFlags = this._w.flags(lo, hi, l);
-    this.lastSize = POW2[s]!;
+    this._qLo = lo;
+    this._qHi = hi;
+    this._qLvl = l;
+    this._qShift = s;
     return paHi * TWO32 + OUT[0]!;
   }
 
@@ -393,6 +479,7 @@ export class PageTable64 {
       for (const { lo, hi, level } of [...this._owned.values()]) this._freeFrames(lo, hi, level);
       this._heldLevel = -1;
       this._destroyed = true;
+      this._forget();
       return;
     }
     const w = this.handler.words;
@@ -409,6 +496,7 @@ export class PageTable64 {
     }
     this._releasePending();
     this._destroyed = true;
+    this._forget();
     if (this._heldLevel >= 0) this._freeFrames(this._heldLo, this._heldHi, this._heldLevel);
     this._freeFrames(this._rootLo, this._rootHi, 0);
   }
@@ -566,10 +654,19 @@ export class PageTable64 {
     if (k >= 32) {
       this._cTagHi = vaHi >>> (k - 32);
       this._cTagLo = 0;
+      this._nBase = Infinity;
     } else {
       this._cTagHi = vaHi;
       this._cTagLo = vaLo >>> k;
+      // the number form, for a last-level table whose whole range is below 2^53
+      this._nBase = l === this._last && this._fast && vaHi < 0x200000 ? vaHi * TWO32 + ((vaLo >>> k) << k >>> 0) : Infinity;
     }
+  }
+
+  /** @internal empties the walk cache (a table was unlinked or freed) */
+  _forget(): void {
+    this._cLevel = -1;
+    this._nBase = Infinity;
   }
 
   /** @internal word index of the table a present non-leaf entry at level l points to, or -1 */
@@ -722,7 +819,7 @@ export class PageTable64 {
 
   /** @internal returns a level-l table (at physical lo, hi) to the handler, or its slot to its frame */
   _freeFrames(lo: number, hi: number, l: number): void {
-    this._cLevel = -1;
+    this._forget();
     if (this._attached && !this._owned.delete(this.handler.wordIndex(lo, hi))) return; // not ours to free
     const bytes = this.meta.tableBytes[l]!;
     if (bytes < 4096) {
@@ -830,6 +927,8 @@ export class PageTable64Cursor {
   // Number of tables logged by the current mapRegion (in the scratch's log arrays), and whether it logs.
   private logCount = 0;
   private logging = false;
+  /** Pages fillLeaves wrote before a codec call threw (0 otherwise). */
+  private filled = 0;
   // Range-visitor state.
   private rsLo = 0;
   private rsHi = 0;
@@ -861,6 +960,34 @@ export class PageTable64Cursor {
    * cursor.map(0xffff_8000_0000_0000n, 0x20_0000n, PageSize.Size2M, MappingFlags.READ | MappingFlags.WRITE);
    */
   map(vaddr: AddrInput, paddr: AddrInput, size: PageSize, flags: MappingFlags): void {
+    // Fast path: a page of the smallest size into an unused entry of the last-level table of the previous
+    // lookup (see PageTable64._nBase), both addresses exact as numbers. Everything else, errors included,
+    // takes the full path.
+    const t = this.table;
+    const va = typeof vaddr === 'number' ? vaddr : typeof vaddr === 'bigint' ? Number(vaddr) : Number.NaN;
+    const off = va - t._nBase;
+    if (off >>> 0 === off && off < t._nSpan && (off & t._pageMask) === 0 && size === t._pageBytes && flags !== 0 && (flags & MAPPING_FLAGS_ALL) === flags) {
+      const pa = typeof paddr === 'number' ? paddr : typeof paddr === 'bigint' ? Number(paddr) : Number.NaN;
+      if (pa >= 0 && pa < t._paLimitNum) {
+        const paHi = Math.floor(pa * TWO_M32);
+        const paLo = pa - paHi * TWO32;
+        const e = t._cIdx + (off >>> t._pageShift) * t._ew;
+        const w = t.handler.words;
+        if ((paLo & t._pageMask) === 0 && paLo >>> 0 === paLo && w[e] === 0 && (t._ew === 1 || w[e + 1] === 0)) {
+          const c = t._w;
+          const l = t._last;
+          w[e] = c.newPageLo(paLo, paHi, flags, false, l);
+          if (t._ew === 2) w[e + 1] = c.newPageHi(paLo, paHi, flags, false, l);
+          if (!this.full) this.push(va >>> 0, Math.floor(va * TWO_M32));
+          return;
+        }
+      }
+    }
+    this.mapFull(vaddr, paddr, size, flags);
+  }
+
+  /** map's full path: every check, the walk, new tables. */
+  private mapFull(vaddr: AddrInput, paddr: AddrInput, size: PageSize, flags: MappingFlags): void {
     const t = this.table;
     t._live('map');
     checkFlags(flags, 'map');
@@ -940,6 +1067,30 @@ export class PageTable64Cursor {
    * @throws PagingError 'NotMapped' (nothing written), 'NotAligned' (vaddr inside a page), 'InvalidAddress'.
    */
   unmap(vaddr: AddrInput): MappingInfo {
+    // Fast path: a present page in the last-level table of the previous lookup, vaddr exact as a number.
+    const t = this.table;
+    const va = typeof vaddr === 'number' ? vaddr : typeof vaddr === 'bigint' ? Number(vaddr) : Number.NaN;
+    const off = va - t._nBase;
+    if (off >>> 0 === off && off < t._nSpan && (off & t._pageMask) === 0) {
+      const e = t._cIdx + (off >>> t._pageShift) * t._ew;
+      const w = t.handler.words;
+      const lo = w[e]!;
+      const hi = t._ew === 2 ? w[e + 1]! : 0;
+      const c = t._w;
+      const l = t._last;
+      if (c.isPresent(lo, hi, l)) {
+        const info: MappingInfo = { paddr: joinAddr(c.paddrLo(lo, hi, l) >>> 0, c.paddrHi(lo, hi, l) >>> 0), flags: c.flags(lo, hi, l), size: t._pageBytes as PageSize };
+        w[e] = 0;
+        if (t._ew === 2) w[e + 1] = 0;
+        if (!this.full) this.push(va >>> 0, Math.floor(va * TWO_M32));
+        return info;
+      }
+    }
+    return this.unmapFull(vaddr);
+  }
+
+  /** unmap's full path. */
+  private unmapFull(vaddr: AddrInput): MappingInfo {
     const t = this.table;
     t._live('unmap');
     const l = this.findLeaf(vaddr, 'unmap');
@@ -1035,16 +1186,31 @@ export class PageTable64Cursor {
         this.mapOne(curLo, curHi, paLo, paHi, l, flags, 'mapRegion');
         this.push(curLo, curHi);
         const s = t._shift[l]!;
-        addPow2(curLo, curHi, s);
-        curLo = OUT[0]!;
-        curHi = OUT[1]!;
+        // the rest of a last-level table the walk cache now holds is filled in place, without a walk per page
+        const pages = fn === null && l === t._last && s < 32 ? 1 + this.fillLeaves(curLo, curHi, paLo, paHi, rem / POW2[s]! - 1, flags) : 1;
+        const step = pages * POW2[s]!;
+        curLo += step;
+        if (curLo >= TWO32) {
+          const carry = Math.floor(curLo * TWO_M32); // a huge page's step may reach past 2^32
+          curLo -= carry * TWO32;
+          curHi += carry;
+        }
         if (fn === null) {
-          addPow2(paLo, paHi, s);
-          paLo = OUT[0]!;
-          paHi = OUT[1]!;
+          paLo += step;
+          if (paLo >= TWO32) {
+            const carry = Math.floor(paLo * TWO_M32);
+            paLo -= carry * TWO32;
+            paHi += carry;
+          }
         }
       }
     } catch (err) {
+      if (this.filled > 0) {
+        // fillLeaves wrote that many pages after cur before it failed: they are undone too
+        const step = this.filled * POW2[t._pageShift]!;
+        curHi += Math.floor((curLo + step) / TWO32);
+        curLo = (curLo + step) % TWO32;
+      }
       this.rollbackMap(vaLo, vaHi, curLo, curHi);
       this.pendingCount = savedCount;
       this.full = savedFull;
@@ -1106,7 +1272,7 @@ export class PageTable64Cursor {
     const w = t.handler.words;
     const c = t._w;
     const ew = t._ew;
-    t._cLevel = -1;
+    t._forget();
     for (let i = first; i <= lastIdx; i++) {
       const e = t._root() + i * ew;
       const lo = w[e]!;
@@ -1327,6 +1493,58 @@ export class PageTable64Cursor {
     t._remember(vaLo, vaHi, L, this.k.newIdx[L]!);
   }
 
+  /**
+   * After mapOne wrote the page at (vaLo, vaHi) -> (paLo, paHi) into a last-level table the walk cache
+   * holds, maps up to `max` following pages into the unused entries after it in that table (stopping at
+   * the table's end or at the first entry in use, which the caller's next mapOne reports).
+   * @returns the pages mapped; `filled` holds that count if a codec call throws part-way.
+   */
+  private fillLeaves(vaLo: number, vaHi: number, paLo: number, paHi: number, max: number, flags: number): number {
+    const t = this.table;
+    const l = t._last;
+    const tbl = t._cached(vaLo, vaHi, l);
+    if (tbl < 0 || t._cLevel !== l) return 0;
+    const first = t._index(vaLo, vaHi, l);
+    const room = (1 << t._bits[l]!) - 1 - first;
+    const n = room < max ? room : max;
+    const ew = t._ew;
+    const w = t.handler.words;
+    const c = t._w;
+    const step = POW2[t._shift[l]!]!;
+    let pLo = paLo;
+    let pHi = paHi;
+    let vLo = vaLo;
+    let vHi = vaHi;
+    let e = tbl + (first + 1) * ew;
+    let k = 0;
+    try {
+      for (; k < n; k++, e += ew) {
+        if (w[e] !== 0 || (ew === 2 && w[e + 1] !== 0)) break;
+        pLo += step;
+        if (pLo >= TWO32) {
+          pLo -= TWO32;
+          pHi++;
+        }
+        const lo = c.newPageLo(pLo, pHi, flags, false, l);
+        const hi = ew === 2 ? c.newPageHi(pLo, pHi, flags, false, l) : 0;
+        w[e] = lo;
+        if (ew === 2) w[e + 1] = hi;
+        if (!this.full) {
+          vLo += step;
+          if (vLo >= TWO32) {
+            vLo -= TWO32;
+            vHi++;
+          }
+          this.push(vLo, vHi);
+        }
+      }
+    } finally {
+      this.filled = k;
+    }
+    this.filled = 0;
+    return k;
+  }
+
   /** Frees the tables of newIdx[from..to) (allocation failed part-way). */
   private freeNew(from: number, to: number): void {
     for (let l = from; l < to; l++) this.table._freeFrames(this.k.newLo[l]!, this.k.newHi[l]!, l);
@@ -1359,7 +1577,7 @@ export class PageTable64Cursor {
       lo = OUT[0]!;
       hi = OUT[1]!;
     }
-    t._cLevel = -1;
+    t._forget();
     // Tables were logged top link first; unlink and free in reverse order.
     for (let k = this.logCount - 1; k >= 0; k--) {
       this.write(this.k.logParent[k]!, 0, 0);
@@ -1698,7 +1916,7 @@ export class PageTable64Cursor {
     const t = this.table;
     const c = t._w;
     t._queueFree(c.paddrLo(lo, hi, l), c.paddrHi(lo, hi, l), l + 1);
-    t._cLevel = -1;
+    t._forget();
     this.write(e, 0, 0);
     this.push(vLo, (vHi | this.rTopHi) >>> 0);
     this.rFreed++;
