@@ -121,6 +121,60 @@ describe.each(ARCHES.map((a) => [a.name, a] as const))('bad input: %s', (_name, 
     expect([...table.mappings()].length).toBe(1);
   });
 
+  it('inside the last-level table of the previous lookup (the fast paths): the same errors, nothing written', () => {
+    const [mem, table] = setup();
+    const c = table.cursor();
+    const warm = () => expect(table.query(0x40_0000n).paddr).toBe(0x40_0000n);
+    const next = 0x40_0000 + page;
+    const cases: [() => unknown, string][] = [
+      [() => c.map(next + 0.5, 0x1000, page as PageSize, RW), 'InvalidAddress'],
+      [() => c.map(next, 0x1000 + 0.5, page as PageSize, RW), 'InvalidAddress'],
+      [() => c.map(next, -4096, page as PageSize, RW), 'InvalidAddress'],
+      [() => c.map(next, Number.NaN, page as PageSize, RW), 'InvalidAddress'],
+      [() => c.map(BigInt(next) - (1n << 64n), 0x1000n, page as PageSize, RW), 'InvalidAddress'],
+      [() => c.map(BigInt(next) + (1n << 64n), 0x1000n, page as PageSize, RW), 'InvalidAddress'],
+      [() => c.map(next + 0x800, 0x1000, page as PageSize, RW), 'NotAligned'],
+      [() => c.map(next, 0x1800, page as PageSize, RW), 'NotAligned'],
+      [() => c.map(next, 0x1000, page as PageSize, 0), 'InvalidFlags'],
+      [() => c.map(0x40_0000, 0x1000, page as PageSize, RW), 'AlreadyMapped'],
+      [() => c.unmap(next), 'NotMapped'],
+      [() => c.unmap(0x40_0000 + 0x800), 'NotAligned'],
+      [() => c.unmap(0x40_0000 + 0.5), 'InvalidAddress'],
+      [() => table.query(next), 'NotMapped'],
+      [() => table.query(0x40_0000 + 0.5), 'InvalidAddress'],
+    ];
+    if (arch.meta.paMaxBits < 53) cases.push([() => c.map(next, 2 ** arch.meta.paMaxBits, page as PageSize, RW), 'InvalidAddress']);
+    for (const [fn, code] of cases) {
+      warm();
+      expectUnchanged(mem, fn, code);
+    }
+    for (const f of [1.5, 64, -1]) {
+      warm();
+      const before = mem.bytes().slice();
+      expect(() => c.map(next, 0x1000, page as PageSize, f)).toThrow(TypeError);
+      expect(Buffer.compare(mem.bytes(), before)).toBe(0);
+    }
+    warm();
+    expect(() => c.map('4198400' as never, 0x1000, page as PageSize, RW)).toThrow(TypeError);
+    expect(() => table.query('4194304' as never)).toThrow(TypeError);
+    expect(() => table.queryNumber('4194304' as never)).toThrow(RangeError);
+    expect(() => table.queryNumber(0x40_0000 + 0.5)).toThrow(RangeError);
+    expect(table.queryNumber(next)).toBe(-1);
+    expect(table.queryNumber(0x40_0000 + 5)).toBe(0x40_0005);
+    table.destroy();
+    expect(() => table.queryNumber(0x40_0000)).toThrowError(expect.objectContaining({ code: 'Destroyed' }));
+    expect(() => table.query(0x40_0000)).toThrowError(expect.objectContaining({ code: 'Destroyed' }));
+    expect(() => c.map(next, 0x1000, page as PageSize, RW)).toThrowError(expect.objectContaining({ code: 'Destroyed' }));
+  });
+
+  it('mapRegion that meets a page in use inside the table it is filling: AlreadyMapped, all or nothing', () => {
+    const [mem, table] = setup(256);
+    const c = table.cursor();
+    c.map(0x80_0000n + 8n * BigInt(page), 0n, page as PageSize, RW);
+    expectUnchanged(mem, () => c.mapRegion(0x80_0000n, 0x10_0000n, 16n * BigInt(page), RW, false), 'AlreadyMapped');
+    expect([...table.mappings()].length).toBe(2);
+  });
+
   it('use after destroy: Destroyed, and destroy frees every frame', () => {
     const [mem, table] = setup();
     const c = table.cursor();

@@ -1,4 +1,4 @@
-import { joinAddr, PAIR, splitAddr } from './_addr';
+import { addrNumber, joinAddr, PAIR, splitAddr } from './_addr';
 import { addPow2, diff, isAligned, LOW_MASK_HI, LOW_MASK_LO, OUT, POW2, TWO_M32, TWO32 } from './_pairs';
 import { hex, PagingError } from './errors';
 import { formatPageSize, MAPPING_FLAGS_ALL, type MappingFlags, type PageSize } from './flags';
@@ -251,7 +251,7 @@ export class PageTable64 {
   query(vaddr: AddrInput): MappingInfo {
     // Fast path: a 4K-level page in the last-level table of the previous lookup (see _nBase). A bigint
     // below 2^53 converts exactly; anything else misses the window and takes the full path.
-    const va = typeof vaddr === 'number' ? vaddr : typeof vaddr === 'bigint' ? Number(vaddr) : Number.NaN;
+    const va = addrNumber(vaddr);
     const off = va - this._nBase;
     if (off >>> 0 === off && off < this._nSpan) {
       const l = this._last;
@@ -262,17 +262,11 @@ export class PageTable64 {
       const c = this._w;
       if (c.isPresent(lo, hi, l)) {
         const paHi = c.paddrHi(lo, hi, l);
-        const pa = paHi < 0x200000 ? BigInt(paHi * TWO32 + (c.paddrLo(lo, hi, l) >>> 0) + (off & this._pageMask)) : this._bigPa(lo, hi, l, off);
+        const pa = joinAddr(((c.paddrLo(lo, hi, l) >>> 0) + (off & this._pageMask)) >>> 0, paHi >>> 0);
         return { paddr: pa, flags: c.flags(lo, hi, l), size: this._pageBytes as PageSize };
       }
     }
     return this._query(vaddr);
-  }
-
-  /** @internal the physical address of a last-level page (lo, hi) plus off's page offset, at or above 2^53 */
-  _bigPa(lo: number, hi: number, l: number, off: number): bigint {
-    const c = this._w;
-    return joinAddr(((c.paddrLo(lo, hi, l) >>> 0) + (off & this._pageMask)) >>> 0, c.paddrHi(lo, hi, l) >>> 0);
   }
 
   /** @internal query's full path: validation, walk, errors */
@@ -659,7 +653,7 @@ export class PageTable64 {
       this._cTagHi = vaHi;
       this._cTagLo = vaLo >>> k;
       // the number form, for a last-level table whose whole range is below 2^53
-      this._nBase = l === this._last && this._fast && vaHi < 0x200000 ? vaHi * TWO32 + ((vaLo >>> k) << k >>> 0) : Infinity;
+      this._nBase = l === this._last && this._fast && vaHi < 0x200000 ? vaHi * TWO32 + (((vaLo >>> k) << k) >>> 0) : Infinity;
     }
   }
 
@@ -927,8 +921,8 @@ export class PageTable64Cursor {
   // Number of tables logged by the current mapRegion (in the scratch's log arrays), and whether it logs.
   private logCount = 0;
   private logging = false;
-  /** Pages fillLeaves wrote before a codec call threw (0 otherwise). */
-  private filled = 0;
+  /** Pages fillLeaves wrote before a codec call threw (-1 when no fill failed). */
+  private filled = -1;
   // Range-visitor state.
   private rsLo = 0;
   private rsHi = 0;
@@ -964,10 +958,10 @@ export class PageTable64Cursor {
     // lookup (see PageTable64._nBase), both addresses exact as numbers. Everything else, errors included,
     // takes the full path.
     const t = this.table;
-    const va = typeof vaddr === 'number' ? vaddr : typeof vaddr === 'bigint' ? Number(vaddr) : Number.NaN;
+    const va = addrNumber(vaddr);
     const off = va - t._nBase;
     if (off >>> 0 === off && off < t._nSpan && (off & t._pageMask) === 0 && size === t._pageBytes && flags !== 0 && (flags & MAPPING_FLAGS_ALL) === flags) {
-      const pa = typeof paddr === 'number' ? paddr : typeof paddr === 'bigint' ? Number(paddr) : Number.NaN;
+      const pa = addrNumber(paddr);
       if (pa >= 0 && pa < t._paLimitNum) {
         const paHi = Math.floor(pa * TWO_M32);
         const paLo = pa - paHi * TWO32;
@@ -1069,7 +1063,7 @@ export class PageTable64Cursor {
   unmap(vaddr: AddrInput): MappingInfo {
     // Fast path: a present page in the last-level table of the previous lookup, vaddr exact as a number.
     const t = this.table;
-    const va = typeof vaddr === 'number' ? vaddr : typeof vaddr === 'bigint' ? Number(vaddr) : Number.NaN;
+    const va = addrNumber(vaddr);
     const off = va - t._nBase;
     if (off >>> 0 === off && off < t._nSpan && (off & t._pageMask) === 0) {
       const e = t._cIdx + (off >>> t._pageShift) * t._ew;
@@ -1205,9 +1199,10 @@ export class PageTable64Cursor {
         }
       }
     } catch (err) {
-      if (this.filled > 0) {
-        // fillLeaves wrote that many pages after cur before it failed: they are undone too
-        const step = this.filled * POW2[t._pageShift]!;
+      if (this.filled >= 0) {
+        // fillLeaves failed: the page at cur and the `filled` pages after it were written, and are undone too
+        const step = (this.filled + 1) * POW2[t._pageShift]!;
+        this.filled = -1;
         curHi += Math.floor((curLo + step) / TWO32);
         curLo = (curLo + step) % TWO32;
       }
@@ -1497,7 +1492,7 @@ export class PageTable64Cursor {
    * After mapOne wrote the page at (vaLo, vaHi) -> (paLo, paHi) into a last-level table the walk cache
    * holds, maps up to `max` following pages into the unused entries after it in that table (stopping at
    * the table's end or at the first entry in use, which the caller's next mapOne reports).
-   * @returns the pages mapped; `filled` holds that count if a codec call throws part-way.
+   * @returns the pages mapped; `filled` holds that count if a codec call throws part-way (else -1).
    */
   private fillLeaves(vaLo: number, vaHi: number, paLo: number, paHi: number, max: number, flags: number): number {
     const t = this.table;
@@ -1541,7 +1536,7 @@ export class PageTable64Cursor {
     } finally {
       this.filled = k;
     }
-    this.filled = 0;
+    this.filled = -1;
     return k;
   }
 

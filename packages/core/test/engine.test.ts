@@ -160,6 +160,30 @@ describe('a third-party codec with only the bigint methods', () => {
   });
 });
 
+describe('a codec that throws part-way through mapRegion', () => {
+  it('leaves memory and frames as they were, pages written in place included', () => {
+    const { words: _w, ...rest } = X64PTE;
+    // refuses one physical page: mapRegion gets there while filling a last-level table in place
+    const picky: GenericPTE = {
+      ...rest,
+      newPage: (pa, flags, huge, level) => {
+        if (pa === 0x10_5000n) throw new RangeError('refused');
+        return X64PTE.newPage(pa, flags, huge, level);
+      },
+    };
+    const mem = new PhysicalMemory({ size: 1 << 18 });
+    const table = new PageTable64(X64PagingMetaData, picky, mem);
+    const c = table.cursor();
+    c.map(0x40_0000n, 0x1000n, PageSize.Size4K, RW);
+    const before = mem.bytes().slice();
+    const frames = mem.framesInUse;
+    expect(() => c.mapRegion(0x40_1000n, 0x10_1000n, 0x10000n, RW, false)).toThrow(RangeError);
+    expect(Buffer.compare(mem.bytes(), before)).toBe(0);
+    expect(mem.framesInUse).toBe(frames);
+    expect([...table.mappings()].map((m) => m.vaddr)).toEqual([0x40_0000n]);
+  });
+});
+
 describe('mapRegion with a paddr function that uses a cursor itself', () => {
   it('keeps both operations whole', () => {
     const a = new X64PageTable();
