@@ -921,8 +921,9 @@ export class PageTable64Cursor {
   // Number of tables logged by the current mapRegion (in the scratch's log arrays), and whether it logs.
   private logCount = 0;
   private logging = false;
-  /** Pages fillLeaves wrote before a codec call threw (-1 when no fill failed). */
+  /** Pages fillLeaves wrote before a codec call threw (-1 when no fill failed), and their log2 size. */
   private filled = -1;
+  private fillShift = 0;
   // Range-visitor state.
   private rsLo = 0;
   private rsHi = 0;
@@ -1180,8 +1181,9 @@ export class PageTable64Cursor {
         this.mapOne(curLo, curHi, paLo, paHi, l, flags, 'mapRegion');
         this.push(curLo, curHi);
         const s = t._shift[l]!;
-        // the rest of a last-level table the walk cache now holds is filled in place, without a walk per page
-        const pages = fn === null && l === t._last && s < 32 ? 1 + this.fillLeaves(curLo, curHi, paLo, paHi, rem / POW2[s]! - 1, flags) : 1;
+        // the rest of the table the walk cache now holds is filled in place with pages of the same size
+        // (a bigger page cannot start before that table's end: its virtual address would not be aligned)
+        const pages = fn === null && s < 32 ? 1 + this.fillLeaves(curLo, curHi, paLo, paHi, Math.floor(rem / POW2[s]!) - 1, flags, l) : 1;
         const step = pages * POW2[s]!;
         curLo += step;
         if (curLo >= TWO32) {
@@ -1201,7 +1203,7 @@ export class PageTable64Cursor {
     } catch (err) {
       if (this.filled >= 0) {
         // fillLeaves failed: the page at cur and the `filled` pages after it were written, and are undone too
-        const step = (this.filled + 1) * POW2[t._pageShift]!;
+        const step = (this.filled + 1) * POW2[this.fillShift]!;
         this.filled = -1;
         curHi += Math.floor((curLo + step) / TWO32);
         curLo = (curLo + step) % TWO32;
@@ -1489,14 +1491,13 @@ export class PageTable64Cursor {
   }
 
   /**
-   * After mapOne wrote the page at (vaLo, vaHi) -> (paLo, paHi) into a last-level table the walk cache
-   * holds, maps up to `max` following pages into the unused entries after it in that table (stopping at
-   * the table's end or at the first entry in use, which the caller's next mapOne reports).
+   * After mapOne wrote the level-l page at (vaLo, vaHi) -> (paLo, paHi) into the table the walk cache holds,
+   * maps up to `max` following pages of the same size into the unused entries after it in that table
+   * (stopping at the table's end or at the first entry in use, which the caller's next mapOne reports).
    * @returns the pages mapped; `filled` holds that count if a codec call throws part-way (else -1).
    */
-  private fillLeaves(vaLo: number, vaHi: number, paLo: number, paHi: number, max: number, flags: number): number {
+  private fillLeaves(vaLo: number, vaHi: number, paLo: number, paHi: number, max: number, flags: number, l: number): number {
     const t = this.table;
-    const l = t._last;
     const tbl = t._cached(vaLo, vaHi, l);
     if (tbl < 0 || t._cLevel !== l) return 0;
     const first = t._index(vaLo, vaHi, l);
@@ -1505,7 +1506,9 @@ export class PageTable64Cursor {
     const ew = t._ew;
     const w = t.handler.words;
     const c = t._w;
-    const step = POW2[t._shift[l]!]!;
+    const huge = l !== t._last;
+    this.fillShift = t._shift[l]!;
+    const step = POW2[this.fillShift]!;
     let pLo = paLo;
     let pHi = paHi;
     let vLo = vaLo;
@@ -1520,8 +1523,8 @@ export class PageTable64Cursor {
           pLo -= TWO32;
           pHi++;
         }
-        const lo = c.newPageLo(pLo, pHi, flags, false, l);
-        const hi = ew === 2 ? c.newPageHi(pLo, pHi, flags, false, l) : 0;
+        const lo = c.newPageLo(pLo, pHi, flags, huge, l);
+        const hi = ew === 2 ? c.newPageHi(pLo, pHi, flags, huge, l) : 0;
         w[e] = lo;
         if (ew === 2) w[e + 1] = hi;
         if (!this.full) {
