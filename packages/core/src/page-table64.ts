@@ -150,6 +150,8 @@ export class PageTable64 {
   readonly _fast: boolean;
   /** @internal exclusive bound of a physical address given as a number: min(2^paMaxBits, 2^53) */
   readonly _paLimitNum: number;
+  /** @internal the high-word bits of an address that index the table (bits 32..vaMaxBits-1) */
+  readonly _vaMaskHi: number;
 
   /**
    * Allocates the root table in `handler` (a fresh {@link PhysicalMemory} when omitted).
@@ -229,6 +231,8 @@ export class PageTable64 {
     this._nSpan = 2 ** this._span[levels - 1]!;
     this._fast = this._linear && !this._fullCheck && this._span[levels - 1]! < 31;
     this._paLimitNum = 2 ** Math.min(meta.paMaxBits, 53);
+    const vb = meta.vaMaxBits;
+    this._vaMaskHi = vb >= 64 ? 0xffffffff : vb <= 32 ? 0 : 2 ** (vb - 32) - 1;
   }
 
   /** Physical address of the root table (what CR3 / TTBR / satp / PGD point at). */
@@ -917,6 +921,7 @@ export class PageTable64Cursor {
   /** Scratch arrays shared by all cursors of the same depth (each operation uses them only while it runs). */
   private k: CursorScratch;
   private pendingCount = 0;
+  /** No more single-page invalidations are recorded: a full flush is due (or there is no hook to call). */
   private full = false;
   // Number of tables logged by the current mapRegion (in the scratch's log arrays), and whether it logs.
   private logCount = 0;
@@ -943,6 +948,8 @@ export class PageTable64Cursor {
   constructor(table: PageTable64) {
     this.table = table;
     this.k = scratchFor(table._levels);
+    // with no flushTlb hook there is nobody to tell: the cursor records no invalidation at all
+    this.full = table._flushTlb === undefined;
   }
 
   /**
@@ -1295,7 +1302,7 @@ export class PageTable64Cursor {
       for (let i = 0; pending !== null && i < this.pendingCount; i++) hook(this.table._outVa(pending[2 * i]!, pending[2 * i + 1]!));
     }
     this.pendingCount = 0;
-    this.full = false;
+    this.full = hook === undefined;
     if (!this.table._destroyed) this.table._releasePending();
   }
 
@@ -1350,8 +1357,7 @@ export class PageTable64Cursor {
     // an exclusive end equal to 2^paMaxBits is fine
     const bits = this.table.meta.paMaxBits;
     if (bits >= 64) return true;
-    const limit = 2 ** bits;
-    return hi * TWO32 + lo <= limit;
+    return hi * TWO32 + lo <= POW2[bits]!;
   }
 
   /** Rejects a range that wraps past 2^64 or leaves the valid part of the address space. */
@@ -1805,10 +1811,7 @@ export class PageTable64Cursor {
 
   /** Mask of the high word bits that the table's indices cover (bits below vaMaxBits). */
   private indexMaskHi(): number {
-    const bits = this.table.meta.vaMaxBits;
-    if (bits >= 64) return 0xffffffff;
-    if (bits <= 32) return 0;
-    return 2 ** (bits - 32) - 1;
+    return this.table._vaMaskHi;
   }
 
   /**
