@@ -203,6 +203,16 @@ type Codec = GenericPTE & { readonly words: PTEWords };
  * MappingFlags, `fix` maps the flags before encoding (identity for the crate's encodings).
  */
 function makeCodec(hiAttr: (flags: number) => number, decode: (lo: number, hi: number) => number, fix: (flags: number) => number): Codec {
+  // The attribute bits of every MappingFlags set (6 bits, 0..63), computed once: the word form reads them from
+  // a table instead of calling this codec's `fix` and `hiAttr` (which differ between the codecs) per entry.
+  const attrLo = new Int32Array(64);
+  const attrHi = new Int32Array(64);
+  for (let f = 0; f < 64; f++) {
+    attrLo[f] = permLo(fix(f));
+    attrHi[f] = hiAttr(fix(f));
+  }
+  const leafLo = (flags: number): number => (flags >>> 6 === 0 ? attrLo[flags]! : permLo(fix(flags)));
+  const leafHi = (flags: number): number => (flags >>> 6 === 0 ? attrHi[flags]! : hiAttr(fix(flags)));
   const words: PTEWords = Object.freeze({
     // [Sv32 VATP] step 3: V = 0 means invalid, whatever the other bits hold
     isPresent: (lo: number, _hi: number, _level: number): boolean => (lo & V) !== 0,
@@ -213,17 +223,17 @@ function makeCodec(hiAttr: (flags: number) => number, decode: (lo: number, hi: n
     paddrHi: (lo: number, hi: number, _level: number): number => ((lo >>> 30) | ((hi & PPN_HI) << 2)) >>> 0,
     flags: (lo: number, hi: number, _level: number): number => decode(lo, hi),
     newPageLo: (paLo: number, paHi: number, flags: number, _huge: boolean, _level: number): number =>
-      (ppnLo(paLo, paHi) | permLo(fix(flags))) >>> 0,
+      (ppnLo(paLo, paHi) | leafLo(flags)) >>> 0,
     newPageHi: (_paLo: number, paHi: number, flags: number, _huge: boolean, _level: number): number =>
-      (ppnHi(paHi) | hiAttr(fix(flags))) >>> 0,
+      (ppnHi(paHi) | leafHi(flags)) >>> 0,
     // a pointer is V alone: D, A and U are reserved in non-leaf entries [Sv32 AMP]
     newTableLo: (paLo: number, paHi: number, _level: number): number => (ppnLo(paLo, paHi) | V) >>> 0,
     newTableHi: (_paLo: number, paHi: number, _level: number): number => ppnHi(paHi),
     // as the crate: everything but the PPN is replaced (G, RSW, PBMT and N are cleared)
     setFlagsLo: (lo: number, _hi: number, flags: number, _huge: boolean, _level: number): number =>
-      ((lo & PPN_LO) | permLo(fix(flags))) >>> 0,
+      ((lo & PPN_LO) | leafLo(flags)) >>> 0,
     setFlagsHi: (_lo: number, hi: number, flags: number, _huge: boolean, _level: number): number =>
-      ((hi & PPN_HI) | hiAttr(fix(flags))) >>> 0,
+      ((hi & PPN_HI) | leafHi(flags)) >>> 0,
     setPaddrLo: (lo: number, _hi: number, paLo: number, paHi: number, _level: number): number =>
       ((lo & ~PPN_LO) | ppnLo(paLo, paHi)) >>> 0,
     setPaddrHi: (_lo: number, hi: number, _paLo: number, paHi: number, _level: number): number =>

@@ -77,6 +77,21 @@ function attrHi(flags: number): number {
   return flags !== 0 && (flags & EXECUTE) === 0 ? XD_HI : 0;
 }
 
+// attrLo and attrHi of every MappingFlags set (6 bits), computed once; index flags | 64 for a huge page.
+const ATTR_LO = new Int32Array(128);
+const ATTR_HI = new Int32Array(64);
+for (let f = 0; f < 64; f++) {
+  ATTR_LO[f] = attrLo(f, false);
+  ATTR_LO[f | 64] = attrLo(f, true);
+  ATTR_HI[f] = attrHi(f);
+}
+function leafLo(flags: number, huge: boolean): number {
+  return flags >>> 6 === 0 ? ATTR_LO[huge ? flags | 64 : flags]! : attrLo(flags, huge);
+}
+function leafHi(flags: number): number {
+  return flags >>> 6 === 0 ? ATTR_HI[flags]! : attrHi(flags);
+}
+
 /** MappingFlags of an entry, as the crate's `From<PTF> for MappingFlags` (PCD reads as UNCACHED). */
 function decodeFlags(lo: number, hi: number): number {
   if ((lo & P) === 0) return 0;
@@ -95,15 +110,15 @@ const words: PTEWords = Object.freeze({
   paddrHi: (_lo: number, hi: number, _level: number): number => hi & ADDR_HI,
   flags: (lo: number, hi: number, _level: number): number => decodeFlags(lo, hi),
   newPageLo: (paLo: number, _paHi: number, flags: number, huge: boolean, _level: number): number =>
-    ((paLo & ADDR_LO) | attrLo(flags, huge)) >>> 0,
+    ((paLo & ADDR_LO) | leafLo(flags, huge)) >>> 0,
   newPageHi: (_paLo: number, paHi: number, flags: number, _huge: boolean, _level: number): number =>
-    ((paHi & ADDR_HI) | attrHi(flags)) >>> 0,
+    ((paHi & ADDR_HI) | leafHi(flags)) >>> 0,
   newTableLo: (paLo: number, _paHi: number, _level: number): number => ((paLo & ADDR_LO) | P | RW | US) >>> 0,
   newTableHi: (_paLo: number, paHi: number, _level: number): number => paHi & ADDR_HI,
   setFlagsLo: (lo: number, _hi: number, flags: number, huge: boolean, _level: number): number =>
-    ((lo & ADDR_LO) | attrLo(flags, huge)) >>> 0,
+    ((lo & ADDR_LO) | leafLo(flags, huge)) >>> 0,
   setFlagsHi: (_lo: number, hi: number, flags: number, _huge: boolean, _level: number): number =>
-    ((hi & ADDR_HI) | attrHi(flags)) >>> 0,
+    ((hi & ADDR_HI) | leafHi(flags)) >>> 0,
   setPaddrLo: (lo: number, _hi: number, paLo: number, _paHi: number, _level: number): number =>
     ((lo & ~ADDR_LO) | (paLo & ADDR_LO)) >>> 0,
   setPaddrHi: (_lo: number, hi: number, _paLo: number, paHi: number, _level: number): number =>
