@@ -1836,6 +1836,11 @@ export class PageTable64Cursor {
       let e = tbl + i * ew;
       // skip unused entries in a tight loop: sparse tables are mostly zero
       if (ew === 2) {
+        // four entries at a time while four remain before lastIdx, then one at a time
+        while (i + 4 <= lastIdx && (w[e]! | w[e + 1]! | w[e + 2]! | w[e + 3]! | w[e + 4]! | w[e + 5]! | w[e + 6]! | w[e + 7]!) === 0) {
+          i += 4;
+          e += 8;
+        }
         while (i < lastIdx && (w[e]! | w[e + 1]!) === 0) {
           i++;
           e += 2;
