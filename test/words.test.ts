@@ -41,6 +41,21 @@ describe.each(CODECS.map((c) => [`${c.type}/${c.variant}`, c] as const))('words 
     );
   });
 
+  it('has a walk layout (when it has one) that reads presence, blocks and addresses as the methods do', () => {
+    const lay = w.layout;
+    if (lay === undefined) return;
+    fc.assert(
+      fc.property(u64, level, (bits, l) => {
+        const [lo, hi] = bitsToWords(bits);
+        expect((lo & lay.present) !== 0).toBe(w.isPresent(lo, hi, l));
+        if (w.isPresent(lo, hi, l)) expect((lo & lay.block) !== 0).toBe(w.isHuge(lo, hi, l));
+        const pa = (BigInt((lo & lay.addrLo) >>> 0) << BigInt(lay.addrShift)) + (BigInt((hi & lay.addrHi) >>> 0) << BigInt(32 + lay.addrShift));
+        expect(pa).toBe(pte.paddr(bits, l));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it('writes present, readable entries that keep their address for every flag set with READ', () => {
     for (let flags = 1; flags < 64; flags += 2) {
       for (const l of codec.levels) {

@@ -8,6 +8,7 @@ export type {
   PagingHandler,
   PagingMetaData,
   PhysAddr,
+  PTELayout,
   PTEWords,
   VirtAddr,
 } from './interfaces';

@@ -77,6 +77,29 @@ export interface PTEWords {
   setPaddrHi(lo: number, hi: number, paLo: number, paHi: number, level: number): number;
   /** log2 of the bytes a present leaf maps when it differs from the level's page size, else -1. */
   leafShift(lo: number, hi: number, level: number): number;
+  /**
+   * Optional: the same codec's walk-relevant bits as masks, for formats where they are the same at every
+   * level. With it, tables in a {@link PhysicalMemory} walk through a specialised routine instead of calling
+   * the methods above once per level. It must agree with them (the tests check each codec that has one).
+   */
+  readonly layout?: PTELayout;
+}
+
+/**
+ * What a hardware walker reads in an entry, as masks on its low (lo) and high (hi) u32 words, the same at
+ * every level: presence, the block (huge page) bit of entries above the last level, and the address.
+ */
+export interface PTELayout {
+  /** The entry is present when `(lo & present) !== 0`. */
+  readonly present: number;
+  /** A present entry above the last level maps a block (huge page) when `(lo & block) !== 0`, else a table. */
+  readonly block: number;
+  /** The address the entry holds: `(lo & addrLo) * 2^addrShift + (hi & addrHi) * 2^(32 + addrShift)`. */
+  readonly addrLo: number;
+  /** See {@link addrLo}. */
+  readonly addrHi: number;
+  /** See {@link addrLo}: 0 when the address bits sit in place (x86_64), 2 for RISC-V's PPN at bit 10. */
+  readonly addrShift: number;
 }
 
 /**

@@ -14,6 +14,7 @@ import type {
   VirtAddr,
 } from './interfaces';
 import { PhysicalMemory } from './physical-memory';
+import { makeWalker, type Walker } from './_walker';
 import { wordsOf, wordsToBits } from './words';
 
 /** What `query` and `unmap` report about one mapping. */
@@ -152,6 +153,13 @@ export class PageTable64 {
   readonly _paLimitNum: number;
   /** @internal the high-word bits of an address that index the table (bits 32..vaMaxBits-1) */
   readonly _vaMaskHi: number;
+  /** @internal the format's specialised walk (fast tables whose codec has a layout), or null */
+  readonly _walker: Walker | null;
+  /** @internal a number address is a valid lower-half address when its high word is below this */
+  readonly _vaHiLimit: number;
+  /** @internal log2 of the bytes a last-level table covers, and the last level's index mask */
+  readonly _nSpanShift: number;
+  /** @internal */ readonly _lastMask: number;
 
   /**
    * Allocates the root table in `handler` (a fresh {@link PhysicalMemory} when omitted).
@@ -233,6 +241,11 @@ export class PageTable64 {
     this._paLimitNum = 2 ** Math.min(meta.paMaxBits, 53);
     const vb = meta.vaMaxBits;
     this._vaMaskHi = vb >= 64 ? 0xffffffff : vb <= 32 ? 0 : 2 ** (vb - 32) - 1;
+    this._vaHiLimit = meta.vaTopBit >= 53 ? 0x200000 : meta.vaTopBit <= 32 ? 0 : 2 ** (meta.vaTopBit - 32);
+    this._nSpanShift = this._span[levels - 1]!;
+    this._lastMask = (1 << this._bits[levels - 1]!) - 1;
+    const layout = this._w.layout;
+    this._walker = this._fast && layout !== undefined ? makeWalker(meta, layout, this._memHi * TWO32 + this._memLo, this._memSize) : null;
   }
 
   /** Physical address of the root table (what CR3 / TTBR / satp / PGD point at). */
@@ -334,7 +347,41 @@ export class PageTable64 {
         return paHi * TWO32 + (c.paddrLo(lo, hi, l) >>> 0) + (off & this._pageMask);
       }
     }
-    return this._queryNumber(vaddr);
+    return this._walkNumber(vaddr);
+  }
+
+  /** @internal queryNumber when the walk cache misses: the format's specialised walk when it has one */
+  _walkNumber(vaddr: number): number {
+    const walker = this._walker;
+    const vaHi = Math.floor(vaddr * TWO_M32);
+    const vaLo = vaddr - vaHi * TWO32;
+    if (walker === null || typeof vaddr !== 'number' || !(vaddr >= 0 && vaHi < this._vaHiLimit) || vaLo >>> 0 !== vaLo || this._destroyed) {
+      return this._queryNumber(vaddr);
+    }
+    const w = this.handler.words;
+    const e = walker(w, this._rootIdx, vaLo, vaHi);
+    // not present: unmapped; a block or a pointer out of memory: the full path handles (or reports) it
+    if (e < 0) return e === -1 ? -1 : this._queryNumber(vaddr);
+    const c = this._w;
+    const l = this._last;
+    const lo = w[e]!;
+    const hi = w[e + 1]!;
+    const paHi = c.paddrHi(lo, hi, l) >>> 0;
+    if (paHi >= 0x200000) return this._queryNumber(vaddr);
+    if (!this._anyBorrowed) {
+      // _remember for the last-level table, inline (a lower-half address below 2^53: the number form applies)
+      const k = this._nSpanShift;
+      this._cLevel = l;
+      this._cIdx = e - ((vaLo >>> this._pageShift) & this._lastMask) * 2;
+      this._cTagHi = vaHi;
+      this._cTagLo = vaLo >>> k;
+      this._nBase = vaHi * TWO32 + (((vaLo >>> k) << k) >>> 0);
+    }
+    this._qLo = lo;
+    this._qHi = hi;
+    this._qLvl = l;
+    this._qShift = this._pageShift;
+    return paHi * TWO32 + (c.paddrLo(lo, hi, l) >>> 0) + (vaLo & this._pageMask);
   }
 
   /** @internal queryNumber's full path */

@@ -160,6 +160,32 @@ describe('a third-party codec with only the bigint methods', () => {
   });
 });
 
+describe('the specialised walk of queryNumber', () => {
+  it('defers to the full walk for pointers out of memory, blocks and bad input', () => {
+    const mem = new PhysicalMemory({ size: 1 << 20, base: 0x8000_0000n });
+    const table = new X64PageTable(mem);
+    const c = table.cursor();
+    c.map(0x40_0000n, 0x1234_5000n, PageSize.Size4K, RW);
+    c.map(0x4000_0000n, 0x8000_0000n, PageSize.Size1G, RW);
+    c.map(0x7f_0000_0000n, 0x5000n, PageSize.Size4K, RW);
+    const other = 0x100_0000_0000; // another root entry: every lookup there starts at the root
+    c.map(other, 0x6000, PageSize.Size4K, RW);
+    expect(table.queryNumber(0x40_0123)).toBe(0x1234_5123);
+    expect(table.queryNumber(other + 0x10)).toBe(0x6010);
+    expect(table.queryNumber(0x4000_0000 + 0x1234_5678)).toBe(0x8000_0000 + 0x1234_5678);
+    expect(table.lastSize).toBe(PageSize.Size1G);
+    expect(table.queryNumber(0x7f_0000_0fff)).toBe(0x5fff);
+    expect(table.queryNumber(0x40_1000)).toBe(-1);
+    expect(table.queryNumber(0x80_0000_0000)).toBe(-1);
+    expect(() => table.queryNumber(2 ** 47)).toThrowError(expect.objectContaining({ code: 'InvalidAddress' }));
+    // the root entry of `other` now points past the end of memory: both walks report it
+    const rootEntry = table.rootPaddr + 8n * 2n;
+    mem.writeU64(rootEntry, (mem.readU64(rootEntry) & 0xfffn) | 0x9000_0000n);
+    expect(() => table.queryNumber(other + 0x10)).toThrowError(expect.objectContaining({ code: 'CorruptTable' }));
+    expect(() => table.query(other + 0x10)).toThrowError(expect.objectContaining({ code: 'CorruptTable' }));
+  });
+});
+
 describe('a codec that throws part-way through mapRegion', () => {
   it('leaves memory and frames as they were, pages written in place included', () => {
     const { words: _w, ...rest } = X64PTE;

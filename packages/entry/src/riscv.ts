@@ -240,6 +240,8 @@ function makeCodec(hiAttr: (flags: number) => number, decode: (lo: number, hi: n
       ((hi & ~PPN_HI) | ppnHi(paHi)) >>> 0,
     // every leaf maps its level's size (Svnapot 64 KiB ranges are not decoded)
     leafShift: (_lo: number, _hi: number, _level: number): number => -1,
+    // V, a leaf when R or X is set, and the PPN (entry bits 53:10 = address bits 55:12) at every level [Sv32 VATP]
+    layout: Object.freeze({ present: V, block: R | X, addrLo: PPN_LO, addrHi: PPN_HI, addrShift: 2 }),
   });
 
   const attrs = (flags: number): bigint => {

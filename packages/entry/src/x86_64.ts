@@ -125,6 +125,8 @@ const words: PTEWords = Object.freeze({
     ((hi & ~ADDR_HI) | (paHi & ADDR_HI)) >>> 0,
   // every x86 leaf maps exactly its level's size
   leafShift: (_lo: number, _hi: number, _level: number): number => -1,
+  // P, PS and address bits 51:12 mean the same at every level [SDM Vol. 3A 4.5, Tables 4-15 to 4-20]
+  layout: Object.freeze({ present: P, block: PS, addrLo: ADDR_LO, addrHi: ADDR_HI, addrShift: 0 }),
 });
 
 const ADDR_MASK = 0x000f_ffff_ffff_f000n;

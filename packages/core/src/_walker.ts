@@ -1,0 +1,95 @@
+// A walk specialised to one table format: the geometry and the entry layout become constants of a closure, so
+// that a lookup is a short straight run of loads and masks. Used for lookups that miss the walk cache when the
+// tables live in one linear memory (PhysicalMemory). Random lookups over tables that are not in cache gain the
+// most: the fewer instructions a lookup takes, the more lookups the processor overlaps while it waits on memory.
+import type { PagingMetaData, PTELayout } from './interfaces';
+
+/**
+ * Walks from the root table at word index `root` to the last-level entry that maps (vaLo, vaHi).
+ * @returns that entry's word index when it is present; -1 when an entry on the way (or the leaf) is not
+ *   present; -2 when the walk ends elsewhere (a block above the last level, a pointer outside the memory).
+ */
+export type Walker = (w: Uint32Array, root: number, vaLo: number, vaHi: number) => number;
+
+const TWO32 = 4294967296;
+
+// The steps are module functions, not closures made per table: V8 inlines them into each walker.
+
+/** Word index of the entry for (vaLo, vaHi) in the table at word index t, at a level of shift s and index mask m. */
+function at(t: number, s: number, m: number, vaLo: number, vaHi: number): number {
+  return t + (s >= 32 ? (vaHi >>> (s - 32)) & m : ((vaLo >>> s) | (vaHi << (32 - s))) & m) * 2;
+}
+
+/** The table (word index) a present non-block entry e points to; -1 when e is not present, -2 otherwise. */
+function next(w: Uint32Array, e: number, k: Float64Array): number {
+  const lo = w[e]!;
+  if ((lo & k[0]!) === 0) return -1;
+  if ((lo & k[1]!) !== 0) return -2;
+  const off = ((lo & k[2]!) >>> 0) * k[4]! + (w[e + 1]! & k[3]!) * k[5]! - k[6]!;
+  return off >= 0 && off <= k[7]! ? off / 4 : -2;
+}
+
+/** e when the last-level entry e is present, else -1. */
+function leaf(w: Uint32Array, e: number, k: Float64Array): number {
+  return (w[e]! & k[0]!) === 0 ? -1 : e;
+}
+
+/** Walkers already made, by format and memory: tables of the same kind share one. */
+const MADE = new Map<string, Walker>();
+
+/**
+ * A {@link Walker} for a format with 8-byte entries and 3 to 5 levels whose tables are 4 KiB, over a memory of
+ * `memSize` bytes at physical `memBase` (a number, 4 KiB-aligned; the memory must end at or below 2^53, so that
+ * every address computed as a number that lands inside it is exact). Null for any other shape.
+ */
+export function makeWalker(meta: PagingMetaData, layout: PTELayout, memBase: number, memSize: number): Walker | null {
+  const n = meta.levels;
+  if (n < 3 || n > 5 || meta.entryBytes !== 8 || memBase % 4096 !== 0 || memBase + memSize > 2 ** 53) return null;
+  if (meta.tableBytes.some((b) => b !== 4096)) return null;
+  const key = [meta.pageShift, ...meta.indexBits, layout.present, layout.block, layout.addrLo, layout.addrHi, layout.addrShift, memBase, memSize].join();
+  const made = MADE.get(key);
+  if (made !== undefined) return made;
+  const shift: number[] = [];
+  let s = meta.pageShift;
+  for (let l = n - 1; l >= 0; l--) {
+    shift[l] = s;
+    s += meta.indexBits[l]!;
+  }
+  const mask = meta.indexBits.map((b) => (1 << b) - 1);
+  const mul = 2 ** layout.addrShift;
+  // next()'s constants: present, block, address masks, the two address scales, memory base, last table offset
+  const k = Float64Array.of(layout.present, layout.block, layout.addrLo, layout.addrHi, mul, mul * TWO32, memBase, memSize - 4096);
+  const [s0, s1, s2, s3, s4] = [shift[0]!, shift[1]!, shift[2]!, shift[3] ?? 0, shift[4] ?? 0];
+  const [m0, m1, m2, m3, m4] = [mask[0]!, mask[1]!, mask[2]!, mask[3] ?? 0, mask[4] ?? 0];
+  let walker: Walker;
+  if (n === 3) {
+    walker = (w, root, vaLo, vaHi) => {
+      let t = next(w, at(root, s0, m0, vaLo, vaHi), k);
+      if (t < 0) return t;
+      t = next(w, at(t, s1, m1, vaLo, vaHi), k);
+      return t < 0 ? t : leaf(w, at(t, s2, m2, vaLo, vaHi), k);
+    };
+  } else if (n === 4) {
+    walker = (w, root, vaLo, vaHi) => {
+      let t = next(w, at(root, s0, m0, vaLo, vaHi), k);
+      if (t < 0) return t;
+      t = next(w, at(t, s1, m1, vaLo, vaHi), k);
+      if (t < 0) return t;
+      t = next(w, at(t, s2, m2, vaLo, vaHi), k);
+      return t < 0 ? t : leaf(w, at(t, s3, m3, vaLo, vaHi), k);
+    };
+  } else {
+    walker = (w, root, vaLo, vaHi) => {
+      let t = next(w, at(root, s0, m0, vaLo, vaHi), k);
+      if (t < 0) return t;
+      t = next(w, at(t, s1, m1, vaLo, vaHi), k);
+      if (t < 0) return t;
+      t = next(w, at(t, s2, m2, vaLo, vaHi), k);
+      if (t < 0) return t;
+      t = next(w, at(t, s3, m3, vaLo, vaHi), k);
+      return t < 0 ? t : leaf(w, at(t, s4, m4, vaLo, vaHi), k);
+    };
+  }
+  MADE.set(key, walker);
+  return walker;
+}
