@@ -20,18 +20,16 @@ function at(t: number, s: number, m: number, vaLo: number, vaHi: number): number
   return t + (s >= 32 ? (vaHi >>> (s - 32)) & m : ((vaLo >>> s) | (vaHi << (32 - s))) & m) * 2;
 }
 
-/** The table (word index) a present non-block entry e points to; -1 when e is not present, -2 otherwise. */
-function next(w: Uint32Array, e: number, k: Float64Array): number {
+/**
+ * The table (word index) a present non-block entry e points to; -1 when e is not present, -2 otherwise. The
+ * layout's masks and scales and the memory's bounds come as arguments: constants of the calling walker.
+ */
+function next(w: Uint32Array, e: number, pm: number, bm: number, aLo: number, aHi: number, mul: number, mulHi: number, base: number, lim: number): number {
   const lo = w[e]!;
-  if ((lo & k[0]!) === 0) return -1;
-  if ((lo & k[1]!) !== 0) return -2;
-  const off = ((lo & k[2]!) >>> 0) * k[4]! + (w[e + 1]! & k[3]!) * k[5]! - k[6]!;
-  return off >= 0 && off <= k[7]! ? off / 4 : -2;
-}
-
-/** e when the last-level entry e is present, else -1. */
-function leaf(w: Uint32Array, e: number, k: Float64Array): number {
-  return (w[e]! & k[0]!) === 0 ? -1 : e;
+  if ((lo & pm) === 0) return -1;
+  if ((lo & bm) !== 0) return -2;
+  const off = ((lo & aLo) >>> 0) * mul + (w[e + 1]! & aHi) * mulHi - base;
+  return off >= 0 && off <= lim ? off / 4 : -2;
 }
 
 /** Walkers already made, by format and memory: tables of the same kind share one. */
@@ -56,38 +54,45 @@ export function makeWalker(meta: PagingMetaData, layout: PTELayout, memBase: num
     s += meta.indexBits[l]!;
   }
   const mask = meta.indexBits.map((b) => (1 << b) - 1);
+  const pm = layout.present;
+  const bm = layout.block;
+  const aLo = layout.addrLo;
+  const aHi = layout.addrHi;
   const mul = 2 ** layout.addrShift;
-  // next()'s constants: present, block, address masks, the two address scales, memory base, last table offset
-  const k = Float64Array.of(layout.present, layout.block, layout.addrLo, layout.addrHi, mul, mul * TWO32, memBase, memSize - 4096);
+  const mulHi = mul * TWO32;
+  const lim = memSize - 4096;
+  // one step down: the table that entry e points to (or -1 / -2)
+  const down = (w: Uint32Array, e: number): number => next(w, e, pm, bm, aLo, aHi, mul, mulHi, memBase, lim);
+  const leaf = (w: Uint32Array, e: number): number => ((w[e]! & pm) === 0 ? -1 : e);
   const [s0, s1, s2, s3, s4] = [shift[0]!, shift[1]!, shift[2]!, shift[3] ?? 0, shift[4] ?? 0];
   const [m0, m1, m2, m3, m4] = [mask[0]!, mask[1]!, mask[2]!, mask[3] ?? 0, mask[4] ?? 0];
   let walker: Walker;
   if (n === 3) {
     walker = (w, root, vaLo, vaHi) => {
-      let t = next(w, at(root, s0, m0, vaLo, vaHi), k);
+      let t = down(w, at(root, s0, m0, vaLo, vaHi));
       if (t < 0) return t;
-      t = next(w, at(t, s1, m1, vaLo, vaHi), k);
-      return t < 0 ? t : leaf(w, at(t, s2, m2, vaLo, vaHi), k);
+      t = down(w, at(t, s1, m1, vaLo, vaHi));
+      return t < 0 ? t : leaf(w, at(t, s2, m2, vaLo, vaHi));
     };
   } else if (n === 4) {
     walker = (w, root, vaLo, vaHi) => {
-      let t = next(w, at(root, s0, m0, vaLo, vaHi), k);
+      let t = down(w, at(root, s0, m0, vaLo, vaHi));
       if (t < 0) return t;
-      t = next(w, at(t, s1, m1, vaLo, vaHi), k);
+      t = down(w, at(t, s1, m1, vaLo, vaHi));
       if (t < 0) return t;
-      t = next(w, at(t, s2, m2, vaLo, vaHi), k);
-      return t < 0 ? t : leaf(w, at(t, s3, m3, vaLo, vaHi), k);
+      t = down(w, at(t, s2, m2, vaLo, vaHi));
+      return t < 0 ? t : leaf(w, at(t, s3, m3, vaLo, vaHi));
     };
   } else {
     walker = (w, root, vaLo, vaHi) => {
-      let t = next(w, at(root, s0, m0, vaLo, vaHi), k);
+      let t = down(w, at(root, s0, m0, vaLo, vaHi));
       if (t < 0) return t;
-      t = next(w, at(t, s1, m1, vaLo, vaHi), k);
+      t = down(w, at(t, s1, m1, vaLo, vaHi));
       if (t < 0) return t;
-      t = next(w, at(t, s2, m2, vaLo, vaHi), k);
+      t = down(w, at(t, s2, m2, vaLo, vaHi));
       if (t < 0) return t;
-      t = next(w, at(t, s3, m3, vaLo, vaHi), k);
-      return t < 0 ? t : leaf(w, at(t, s4, m4, vaLo, vaHi), k);
+      t = down(w, at(t, s3, m3, vaLo, vaHi));
+      return t < 0 ? t : leaf(w, at(t, s4, m4, vaLo, vaHi));
     };
   }
   MADE.set(key, walker);

@@ -138,11 +138,10 @@ export class PageTable64 {
    * fast paths of query, queryNumber, map and unmap compare against it, so a hit costs one subtraction.
    */
   _nBase: number = Infinity;
-  /** @internal entry bits, level and page shift of the mapping the last queryNumber/queryWords found */
+  /** @internal entry bits and level of the mapping the last queryNumber/queryWords found (level -1: none) */
   _qLo = 0;
   /** @internal */ _qHi = 0;
   /** @internal */ _qLvl = -1;
-  /** @internal */ _qShift = 0;
   /** @internal bytes one last-level table covers */ readonly _nSpan: number;
   /** @internal bytes of the smallest page, and that minus one */ readonly _pageBytes: number;
   /** @internal */ readonly _pageMask: number;
@@ -312,7 +311,7 @@ export class PageTable64 {
 
   /** Page size of the mapping found by the last successful {@link queryNumber} / {@link queryWords} (0 before any). */
   get lastSize(): number {
-    return this._qLvl < 0 ? 0 : POW2[this._qShift]!;
+    return this._qLvl < 0 ? 0 : POW2[this._leafShift(this._qLo, this._qHi, this._qLvl)]!;
   }
 
   /**
@@ -343,7 +342,6 @@ export class PageTable64 {
         this._qLo = lo;
         this._qHi = hi;
         this._qLvl = l;
-        this._qShift = this._pageShift;
         return paHi * TWO32 + (c.paddrLo(lo, hi, l) >>> 0) + (off & this._pageMask);
       }
     }
@@ -373,14 +371,11 @@ export class PageTable64 {
       const k = this._nSpanShift;
       this._cLevel = l;
       this._cIdx = e - ((vaLo >>> this._pageShift) & this._lastMask) * 2;
-      this._cTagHi = vaHi;
-      this._cTagLo = vaLo >>> k;
       this._nBase = vaHi * TWO32 + (((vaLo >>> k) << k) >>> 0);
     }
     this._qLo = lo;
     this._qHi = hi;
     this._qLvl = l;
-    this._qShift = this._pageShift;
     return paHi * TWO32 + (c.paddrLo(lo, hi, l) >>> 0) + (vaLo & this._pageMask);
   }
 
@@ -419,7 +414,6 @@ export class PageTable64 {
     this._qLo = lo;
     this._qHi = hi;
     this._qLvl = l;
-    this._qShift = s;
     return paHi * TWO32 + OUT[0]!;
   }
 
@@ -684,6 +678,11 @@ export class PageTable64 {
     const cl = this._cLevel;
     if (cl <= 0 || cl > maxLevel || !this._linear) return -1;
     const k = this._span[cl]!;
+    // a last-level table below 2^53 is tagged by its number form alone
+    if (this._nBase !== Infinity) {
+      const d = vaHi * TWO32 + vaLo - this._nBase;
+      return d >= 0 && d < this._nSpan ? this._cIdx : -1;
+    }
     if (k >= 32) return vaHi >>> (k - 32) === this._cTagHi ? this._cIdx : -1;
     return vaHi === this._cTagHi && vaLo >>> k === this._cTagLo ? this._cIdx : -1;
   }
