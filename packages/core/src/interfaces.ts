@@ -153,6 +153,12 @@ export interface PagingHandler {
   readonly words: Uint32Array;
   /** Index in `words` of the 4-byte-aligned word at physical address (lo, hi), or -1 when unbacked. */
   wordIndex(paLo: number, paHi: number): number;
+  /**
+   * Optional: true when `allocFrames` only ever returns frames whose bytes are all zero. The tables then do not
+   * zero a new table themselves (otherwise they do, as the crate's `alloc_table`). {@link PhysicalMemory} keeps
+   * its free frames zero and says so.
+   */
+  readonly zeroedFrames?: boolean;
 }
 
 /**

@@ -39,6 +39,11 @@ export class PhysicalMemory implements PagingHandler {
   readonly size: number;
   /** The RAM as u32 words (little-endian entries are two consecutive words). */
   readonly words: Uint32Array;
+  /**
+   * Frames from {@link allocFrames} are all zero (the invariant above), so page tables skip zeroing the tables
+   * they allocate here. Keep it true: write only into frames you allocated (or memory built from a buffer).
+   */
+  readonly zeroedFrames: boolean = true;
   private readonly u8: Uint8Array;
   private readonly baseLo: number;
   private readonly baseHi: number;

@@ -160,6 +160,27 @@ describe('a third-party codec with only the bigint methods', () => {
   });
 });
 
+describe('new tables', () => {
+  it('are zeroed by the table unless the handler promises zeroed frames', () => {
+    // hands out frames full of ones, and says so
+    class DirtyMemory extends PhysicalMemory {
+      override readonly zeroedFrames = false;
+      override allocFrames(count: number, align: number) {
+        const pa = super.allocFrames(count, align);
+        if (pa !== null) for (let i = 0; i < count * 4096; i += 4) this.writeU32(pa + BigInt(i), 0xffff_ffff);
+        return pa;
+      }
+    }
+    for (const mem of [new DirtyMemory({ size: 1 << 20 }), new PhysicalMemory({ size: 1 << 20 })]) {
+      const table = new X64PageTable(mem);
+      table.cursor().map(0x40_0000n, 0x1000n, PageSize.Size4K, RW);
+      expect([...table.mappings()].map((m) => m.vaddr)).toEqual([0x40_0000n]);
+      expect(table.queryNumber(0x40_1000)).toBe(-1);
+    }
+    expect(new PhysicalMemory({ size: 1 << 16 }).zeroedFrames).toBe(true);
+  });
+});
+
 describe('the specialised walk of queryNumber', () => {
   it('defers to the full walk for pointers out of memory, blocks and bad input', () => {
     const mem = new PhysicalMemory({ size: 1 << 20, base: 0x8000_0000n });
