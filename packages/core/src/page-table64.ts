@@ -138,10 +138,11 @@ export class PageTable64 {
    * fast paths of query, queryNumber, map and unmap compare against it, so a hit costs one subtraction.
    */
   _nBase: number = Infinity;
-  /** @internal entry bits and level of the mapping the last queryNumber/queryWords found (level -1: none) */
-  _qLo = 0;
-  /** @internal */ _qHi = 0;
-  /** @internal */ _qLvl = -1;
+  /**
+   * @internal entry words (as int32) and level of the mapping the last queryNumber/queryWords found (level -1:
+   * none); a typed array, so that recording them stores three words and boxes nothing
+   */
+  readonly _q: Int32Array = Int32Array.of(0, 0, -1);
   /** @internal bytes one last-level table covers */ readonly _nSpan: number;
   /** @internal bytes of the smallest page, and that minus one */ readonly _pageBytes: number;
   /** @internal */ readonly _pageMask: number;
@@ -306,12 +307,14 @@ export class PageTable64 {
 
   /** Flags of the mapping found by the last successful {@link queryNumber} / {@link queryWords} (0 before any). */
   get lastFlags(): MappingFlags {
-    return this._qLvl < 0 ? 0 : this._w.flags(this._qLo, this._qHi, this._qLvl);
+    const q = this._q;
+    return q[2]! < 0 ? 0 : this._w.flags(q[0]! >>> 0, q[1]! >>> 0, q[2]!);
   }
 
   /** Page size of the mapping found by the last successful {@link queryNumber} / {@link queryWords} (0 before any). */
   get lastSize(): number {
-    return this._qLvl < 0 ? 0 : POW2[this._leafShift(this._qLo, this._qHi, this._qLvl)]!;
+    const q = this._q;
+    return q[2]! < 0 ? 0 : POW2[this._leafShift(q[0]! >>> 0, q[1]! >>> 0, q[2]!)]!;
   }
 
   /**
@@ -339,9 +342,10 @@ export class PageTable64 {
       if (!c.isPresent(lo, hi, l)) return -1;
       const paHi = c.paddrHi(lo, hi, l);
       if (paHi < 0x200000) {
-        this._qLo = lo;
-        this._qHi = hi;
-        this._qLvl = l;
+        const q = this._q;
+        q[0] = lo;
+        q[1] = hi;
+        q[2] = l;
         return paHi * TWO32 + (c.paddrLo(lo, hi, l) >>> 0) + (off & this._pageMask);
       }
     }
@@ -373,9 +377,10 @@ export class PageTable64 {
       this._cIdx = e - ((vaLo >>> this._pageShift) & this._lastMask) * 2;
       this._nBase = vaHi * TWO32 + (((vaLo >>> k) << k) >>> 0);
     }
-    this._qLo = lo;
-    this._qHi = hi;
-    this._qLvl = l;
+    const q = this._q;
+    q[0] = lo;
+    q[1] = hi;
+    q[2] = l;
     return paHi * TWO32 + (c.paddrLo(lo, hi, l) >>> 0) + (vaLo & this._pageMask);
   }
 
@@ -411,9 +416,10 @@ export class PageTable64 {
     if (paHi >= 0x200000) {
       throw new RangeError(`queryWords: the physical address ${hex(joinAddr(OUT[0]!, paHi))} is not exact as a number (use query)`);
     }
-    this._qLo = lo;
-    this._qHi = hi;
-    this._qLvl = l;
+    const q = this._q;
+    q[0] = lo;
+    q[1] = hi;
+    q[2] = l;
     return paHi * TWO32 + OUT[0]!;
   }
 
