@@ -6,10 +6,15 @@ import type { PagingMetaData, PTELayout } from './interfaces';
 
 /**
  * Walks from the root table at word index `root` to the last-level entry that maps (vaLo, vaHi).
- * @returns that entry's word index when it is present; -1 when an entry on the way (or the leaf) is not
- *   present; -2 when the walk ends elsewhere (a block above the last level, a pointer outside the memory).
+ * @returns the physical address of the page that entry maps, when it is present and the address is below 2^53
+ *   (the entry's word index is then in {@link WALK_ENTRY}); -1 when an entry on the way (or the leaf) is not
+ *   present; -2 when the walk ends elsewhere (a block above the last level, a pointer outside the memory, an
+ *   address of 2^53 or more).
  */
 export type Walker = (w: Uint32Array, root: number, vaLo: number, vaHi: number) => number;
+
+/** Word index of the leaf entry the last successful {@link Walker} call found. */
+export const WALK_ENTRY: Int32Array = new Int32Array(1);
 
 const TWO32 = 4294967296;
 
@@ -63,7 +68,15 @@ export function makeWalker(meta: PagingMetaData, layout: PTELayout, memBase: num
   const lim = memSize - 4096;
   // one step down: the table that entry e points to (or -1 / -2)
   const down = (w: Uint32Array, e: number): number => next(w, e, pm, bm, aLo, aHi, mul, mulHi, memBase, lim);
-  const leaf = (w: Uint32Array, e: number): number => ((w[e]! & pm) === 0 ? -1 : e);
+  // the page a last-level entry maps, as a number
+  const leaf = (w: Uint32Array, e: number): number => {
+    const lo = w[e]!;
+    if ((lo & pm) === 0) return -1;
+    const pa = ((lo & aLo) >>> 0) * mul + (w[e + 1]! & aHi) * mulHi;
+    if (pa >= 2 ** 53) return -2;
+    WALK_ENTRY[0] = e;
+    return pa;
+  };
   const [s0, s1, s2, s3, s4] = [shift[0]!, shift[1]!, shift[2]!, shift[3] ?? 0, shift[4] ?? 0];
   const [m0, m1, m2, m3, m4] = [mask[0]!, mask[1]!, mask[2]!, mask[3] ?? 0, mask[4] ?? 0];
   let walker: Walker;

@@ -14,7 +14,7 @@ import type {
   VirtAddr,
 } from './interfaces';
 import { PhysicalMemory } from './physical-memory';
-import { makeWalker, type Walker } from './_walker';
+import { makeWalker, WALK_ENTRY, type Walker } from './_walker';
 import { wordsOf, wordsToBits } from './words';
 
 /** What `query` and `unmap` report about one mapping. */
@@ -361,15 +361,11 @@ export class PageTable64 {
       return this._queryNumber(vaddr);
     }
     const w = this.handler.words;
-    const e = walker(w, this._rootIdx, vaLo, vaHi);
-    // not present: unmapped; a block or a pointer out of memory: the full path handles (or reports) it
-    if (e < 0) return e === -1 ? -1 : this._queryNumber(vaddr);
-    const c = this._w;
+    const pa = walker(w, this._rootIdx, vaLo, vaHi);
+    // not present: unmapped; a block, a pointer out of memory, an address past 2^53: the full path handles it
+    if (pa < 0) return pa === -1 ? -1 : this._queryNumber(vaddr);
+    const e = WALK_ENTRY[0]!;
     const l = this._last;
-    const lo = w[e]!;
-    const hi = w[e + 1]!;
-    const paHi = c.paddrHi(lo, hi, l) >>> 0;
-    if (paHi >= 0x200000) return this._queryNumber(vaddr);
     if (!this._anyBorrowed) {
       // _remember for the last-level table, inline (a lower-half address below 2^53: the number form applies)
       const k = this._nSpanShift;
@@ -378,10 +374,10 @@ export class PageTable64 {
       this._nBase = vaHi * TWO32 + (((vaLo >>> k) << k) >>> 0);
     }
     const q = this._q;
-    q[0] = lo;
-    q[1] = hi;
+    q[0] = w[e]!;
+    q[1] = w[e + 1]!;
     q[2] = l;
-    return paHi * TWO32 + (c.paddrLo(lo, hi, l) >>> 0) + (vaLo & this._pageMask);
+    return pa + (vaLo & this._pageMask);
   }
 
   /** @internal queryNumber's full path */
