@@ -73,7 +73,8 @@ for (const arch of arches) {
   }
 }
 
-const fmt = (ns: number): string => (ns >= 1e6 ? `${(ns / 1e6).toFixed(3)} ms` : `${ns.toFixed(2)} ns`);
+const fmt = (ns: number): string => (ns >= 1e5 ? `${(ns / 1e6).toFixed(3)} ms` : `${ns.toFixed(2)} ns`);
+const ratio = (x: number): string => (x < 0.01 ? x.toPrecision(2) : x.toFixed(2));
 const head = ['arch', 'workload', 'here', 'Rust crate', 'ratio', 'target', 'met', 'heap B/op', 'note'];
 const table: string[][] = [head];
 for (const r of rows) {
@@ -92,7 +93,7 @@ for (const r of rows) {
     r.workload,
     fmt(r.nsPerOp),
     refNs === undefined ? '' : fmt(refNs),
-    refNs === undefined ? '' : (r.nsPerOp / refNs).toFixed(2),
+    refNs === undefined ? '' : ratio(r.nsPerOp / refNs),
     target.startsWith('<= 1e6') ? '<= 1 ms' : target,
     met,
     r.heapBytesPerOp === undefined ? '' : r.heapBytesPerOp.toFixed(1),
