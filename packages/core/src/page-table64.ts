@@ -557,6 +557,7 @@ export class PageTable64 {
 
   /** @internal frees the tables queued by _queueFree (after their TLB invalidation was sent) */
   _releasePending(): void {
+    if (this._pendLevel.length === 0) return; // the common case; setting an array's length is a runtime call
     for (let k = 0; k < this._pendLevel.length; k++) this._freeFrames(this._pendLo[k]!, this._pendHi[k]!, this._pendLevel[k]!);
     this._pendLevel.length = 0;
     this._pendLo.length = 0;
