@@ -272,7 +272,7 @@ export class PageTable64 {
     const off = va - this._nBase;
     if (off >>> 0 === off && off < this._nSpan) {
       const l = this._last;
-      const e = this._cIdx + (off >>> this._pageShift) * this._ew;
+      const e = this._winEntry(off);
       const w = this.handler.words;
       const lo = w[e]!;
       const hi = this._ew === 2 ? w[e + 1]! : 0;
@@ -284,6 +284,11 @@ export class PageTable64 {
       }
     }
     return this._query(vaddr);
+  }
+
+  /** @internal word index of the entry at byte offset `off` into the range of the cached last-level table */
+  _winEntry(off: number): number {
+    return this._cIdx + (off >>> this._pageShift) * this._ew;
   }
 
   /** @internal query's full path: validation, walk, errors */
@@ -333,7 +338,7 @@ export class PageTable64 {
     const off = typeof vaddr === 'number' ? vaddr - this._nBase : Number.NaN;
     if (off >>> 0 === off && off < this._nSpan) {
       const l = this._last;
-      const e = this._cIdx + (off >>> this._pageShift) * this._ew;
+      const e = this._winEntry(off);
       const w = this.handler.words;
       const lo = w[e]!;
       const hi = this._ew === 2 ? w[e + 1]! : 0;
@@ -1023,7 +1028,7 @@ export class PageTable64Cursor {
       if (pa >= 0 && pa < t._paLimitNum) {
         const paHi = Math.floor(pa * TWO_M32);
         const paLo = pa - paHi * TWO32;
-        const e = t._cIdx + (off >>> t._pageShift) * t._ew;
+        const e = t._winEntry(off);
         const w = t.handler.words;
         if ((paLo & t._pageMask) === 0 && paLo >>> 0 === paLo && w[e] === 0 && (t._ew === 1 || w[e + 1] === 0)) {
           const c = t._w;
@@ -1124,7 +1129,7 @@ export class PageTable64Cursor {
     const va = addrNumber(vaddr);
     const off = va - t._nBase;
     if (off >>> 0 === off && off < t._nSpan && (off & t._pageMask) === 0) {
-      const e = t._cIdx + (off >>> t._pageShift) * t._ew;
+      const e = t._winEntry(off);
       const w = t.handler.words;
       const lo = w[e]!;
       const hi = t._ew === 2 ? w[e + 1]! : 0;
