@@ -249,6 +249,9 @@ if (table !== null && filter.test('W6b random query 100,000')) {
   }, () => {});
   check(bad === 0, `W6b: ${bad} queries returned the wrong address`);
   check(t.queryNumber(pages[77]!) === SEQ_PA + 77 * 4096, 'W6b query');
-  emit({ arch, workload: 'W6 table frames', nsPerOp: 0, ops: 0, totalMs: 0, note: `${t.frameCount()} frames, peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MiB` });
+  const frames = t.frameCount();
+  const rssMiB = process.resourceUsage().maxRSS / 1024;
+  const note = `${frames} frames = ${Math.round(frames / 256)} MiB, peak RSS ${Math.round(rssMiB)} MiB (x${(rssMiB / (frames / 256)).toFixed(2)})`;
+  emit({ arch, workload: 'W6 table frames', nsPerOp: 0, ops: 0, totalMs: 0, note });
 }
 destroy();
