@@ -173,7 +173,9 @@ export class PageTable64 {
     const levels = meta.levels;
     this._levels = levels;
     this._last = levels - 1;
-    this._ew = meta.entryBytes >>> 2;
+    // small integers kept as such (`>>`, `<<`, not `>>>` or `**`): V8 then stores them untagged-small, and the
+    // fast paths read them without unboxing
+    this._ew = meta.entryBytes >> 2;
     this._shift = new Int32Array(levels);
     this._bits = new Int32Array(levels);
     this._tableWords = new Int32Array(levels);
@@ -234,9 +236,10 @@ export class PageTable64 {
     this._borrowed = new Uint8Array(1 << meta.indexBits[0]!);
     this._lent = new Uint8Array(1 << meta.indexBits[0]!);
     this._pageShift = meta.pageShift;
-    this._pageBytes = 2 ** meta.pageShift;
+    this._pageBytes = 1 << meta.pageShift;
     this._pageMask = this._pageBytes - 1;
-    this._nSpan = 2 ** this._span[levels - 1]!;
+    // 0 (no window) for a last-level table of 2^31 bytes or more, which the fast paths do not handle anyway
+    this._nSpan = this._span[levels - 1]! < 31 ? 1 << this._span[levels - 1]! : 0;
     this._fast = this._linear && !this._fullCheck && this._span[levels - 1]! < 31;
     this._paLimitNum = 2 ** Math.min(meta.paMaxBits, 53);
     const vb = meta.vaMaxBits;
