@@ -6,6 +6,8 @@ import {
   type DumpDiagnostic,
   type DumpSummary,
   formatFlags,
+  hex,
+  levelName,
   type MappingRun,
   MappingFlags,
   type Translation,
@@ -18,29 +20,24 @@ export function addr(v: bigint, digits: number): string {
   return `0x${v.toString(16).padStart(digits, '0')}`;
 }
 
+/** Binary units, largest first, as ptdump's suffixes. */
+const UNITS: readonly (readonly [bigint, string])[] = [
+  [1n << 50n, 'P'],
+  [1n << 40n, 'T'],
+  [1n << 30n, 'G'],
+  [1n << 20n, 'M'],
+  [1n << 10n, 'K'],
+];
+
 /** Bytes as Linux's ptdump writes a size: the largest unit that divides it (`4K`, `2M`, `1G`, `16T`). */
 export function sizeText(n: bigint): string {
-  const units: [bigint, string][] = [
-    [1n << 50n, 'P'],
-    [1n << 40n, 'T'],
-    [1n << 30n, 'G'],
-    [1n << 20n, 'M'],
-    [1n << 10n, 'K'],
-  ];
-  for (const [u, name] of units) if (n >= u && n % u === 0n) return `${n / u}${name}`;
+  for (const [u, name] of UNITS) if (n >= u && n % u === 0n) return `${n / u}${name}`;
   return `${n}B`;
 }
 
 /** Bytes for people: in the largest unit they reach, exact when it divides them, else to one decimal (`8.2G`). */
 export function approxSize(n: bigint): string {
-  const units: [bigint, string][] = [
-    [1n << 50n, 'P'],
-    [1n << 40n, 'T'],
-    [1n << 30n, 'G'],
-    [1n << 20n, 'M'],
-    [1n << 10n, 'K'],
-  ];
-  for (const [u, name] of units) {
+  for (const [u, name] of UNITS) {
     if (n < u) continue;
     return n % u === 0n ? `${n / u}${name}` : `${(Number(n) / Number(u)).toFixed(1)}${name}`;
   }
@@ -56,11 +53,6 @@ export function permText(f: number): string {
   return `${user} ${rw} ${x} ${mem}`;
 }
 
-/** The format's name of a level, or L<n>. */
-function levelName(plan: AttachPlan, level: number): string {
-  return plan.format.inspector?.levelNames?.[level] ?? `L${level}`;
-}
-
 /** The architecture's names of an entry's bits, from the format's inspector. */
 function describe(plan: AttachPlan, bits: bigint, level: number, leaf: boolean): string {
   const insp = plan.format.inspector;
@@ -74,7 +66,7 @@ export function runLine(run: MappingRun, plan: AttachPlan, digits: number): stri
   const range = `${addr(run.vaddr, digits)}-${addr(run.end, digits)}`;
   const size = sizeText(run.size).padStart(7);
   const page = sizeText(BigInt(run.pageSize)).padStart(4);
-  const level = levelName(plan, run.level).padEnd(5);
+  const level = levelName(plan.format, run.level).padEnd(5);
   const pa = addr(run.paddr, digits);
   const entry = run.effective !== run.flags ? `  [entry: ${permText(run.flags).trim().replace(/\s+/g, ' ')}]` : '';
   const raw = describe(plan, run.bits, run.level, true);
@@ -93,7 +85,7 @@ export function rootHeader(plan: AttachPlan, index: number, digits: number): str
   const root = typeof r.root === 'bigint' ? r.root : BigInt(r.root);
   const start = typeof r.vaStart === 'bigint' ? r.vaStart : BigInt(r.vaStart);
   const end = typeof r.vaEnd === 'bigint' ? r.vaEnd : BigInt(r.vaEnd);
-  const level = r.startLevel ? `, walk from ${levelName(plan, r.startLevel)}` : '';
+  const level = r.startLevel ? `, walk from ${levelName(plan.format, r.startLevel)}` : '';
   return `---[ ${r.label ?? `root ${index}`}: table at ${addr(root, 0)}, ${addr(start, digits)}-${addr(end, digits)}${level} ]---`;
 }
 
@@ -102,7 +94,7 @@ export function summaryLines(plan: AttachPlan, s: DumpSummary, audit: AuditRepor
   const tables = s.tables
     .map((n, l) => [n, l] as const)
     .filter(([n]) => n > 0)
-    .map(([n, l]) => `${levelName(plan, l)} ${n}`)
+    .map(([n, l]) => `${levelName(plan.format, l)} ${n}`)
     .join(', ');
   const c = audit.counts;
   return [
@@ -127,31 +119,29 @@ export function translationLines(t: Translation, plan: AttachPlan, digits: numbe
   const via = t.root >= 0 ? ` (${plan.roots[t.root]!.label ?? `root ${t.root}`})` : '';
   const out = [`${head.trimEnd()}${via}`];
   for (const s of t.steps) {
-    const name = `${levelName(plan, s.level)}[${s.index}]`.padEnd(11);
+    const name = `${levelName(plan.format, s.level)}[${s.index}]`.padEnd(11);
     const leaf = t.mapped && s.level === t.level;
     out.push(`    ${name} @${addr(s.entryPaddr, 0)} = ${addr(s.bits, plan.format.meta.entryBytes * 2)}  ${describe(plan, s.bits, s.level, leaf)}`.trimEnd());
   }
   return out;
 }
 
-const hx = (v: bigint): string => `0x${v.toString(16)}`;
-
 /** A run as JSON (addresses as hex strings). */
 export function runJson(run: MappingRun, plan: AttachPlan): Record<string, unknown> {
   return {
     kind: 'mapping',
-    vaddr: hx(run.vaddr),
-    end: hx(run.end),
-    paddr: hx(run.paddr),
-    size: hx(run.size),
+    vaddr: hex(run.vaddr),
+    end: hex(run.end),
+    paddr: hex(run.paddr),
+    size: hex(run.size),
     pageSize: run.pageSize,
     pages: run.pages,
     level: run.level,
-    levelName: levelName(plan, run.level),
+    levelName: levelName(plan.format, run.level),
     flags: formatFlags(run.flags),
     effective: formatFlags(run.effective),
     attrs: describe(plan, run.bits, run.level, true),
-    bits: hx(run.bits),
+    bits: hex(run.bits),
     kernel: run.kernel,
     root: run.root,
   };
@@ -165,16 +155,16 @@ export function diagnosticJson(d: DumpDiagnostic): Record<string, unknown> {
     message: d.message,
     level: d.level,
     index: d.index,
-    vaddr: hx(d.vaddr),
-    entryPaddr: hx(d.entryPaddr),
-    bits: hx(d.bits),
+    vaddr: hex(d.vaddr),
+    entryPaddr: hex(d.entryPaddr),
+    bits: hex(d.bits),
     root: d.root,
   };
 }
 
 /** A summary as JSON. */
 export function summaryJson(s: DumpSummary): Record<string, unknown> {
-  return { ...s, bytes: hx(s.bytes) };
+  return { ...s, bytes: hex(s.bytes) };
 }
 
 /** An audit report as JSON. */
@@ -184,20 +174,20 @@ export function auditJson(a: AuditReport): Record<string, unknown> {
     counts: a.counts,
     wxPages: Number(a.wxPages),
     line: a.line,
-    findings: a.findings.map((f) => ({ kind: f.kind, message: f.message, vaddr: hx(f.run.vaddr), end: hx(f.run.end), pages: Number(f.pages) })),
+    findings: a.findings.map((f) => ({ kind: f.kind, message: f.message, vaddr: hex(f.run.vaddr), end: hex(f.run.end), pages: Number(f.pages) })),
   };
 }
 
 /** A translation as JSON. */
 export function translationJson(t: Translation, plan: AttachPlan): Record<string, unknown> {
   return {
-    vaddr: hx(t.vaddr),
+    vaddr: hex(t.vaddr),
     mapped: t.mapped,
     ...(t.mapped
-      ? { paddr: hx(t.paddr!), pageSize: t.pageSize, level: t.level, flags: formatFlags(t.flags!), effective: formatFlags(t.effective!) }
+      ? { paddr: hex(t.paddr!), pageSize: t.pageSize, level: t.level, flags: formatFlags(t.flags!), effective: formatFlags(t.effective!) }
       : { reason: t.reason }),
     root: t.root >= 0 ? (plan.roots[t.root]!.label ?? t.root) : null,
-    steps: t.steps.map((s) => ({ level: s.level, index: s.index, entryPaddr: hx(s.entryPaddr), bits: hx(s.bits) })),
+    steps: t.steps.map((s) => ({ level: s.level, index: s.index, entryPaddr: hex(s.entryPaddr), bits: hex(s.bits) })),
   };
 }
 
@@ -205,9 +195,9 @@ export function translationJson(t: Translation, plan: AttachPlan): Record<string
 export function rootsJson(plan: AttachPlan): Record<string, unknown>[] {
   return plan.roots.map((r) => ({
     label: r.label ?? null,
-    root: hx(BigInt(r.root)),
-    vaStart: hx(BigInt(r.vaStart)),
-    vaEnd: hx(BigInt(r.vaEnd)),
+    root: hex(BigInt(r.root)),
+    vaStart: hex(BigInt(r.vaStart)),
+    vaEnd: hex(BigInt(r.vaEnd)),
     kernel: r.kernel ?? false,
     ...(r.startLevel ? { startLevel: r.startLevel } : {}),
   }));

@@ -45,6 +45,14 @@ export function addPow2(lo: number, hi: number, shift: number): void {
   }
 }
 
+/** (lo, hi) + n into OUT, for an integer n >= 0 with lo + n below 2^53 (a sum of 2^64 comes out as (0, 2^32)). */
+export function addNum(lo: number, hi: number, n: number): void {
+  const s = lo + n;
+  const carry = Math.floor(s * TWO_M32);
+  OUT[0] = s - carry * TWO32;
+  OUT[1] = hi + carry;
+}
+
 /** (aLo, aHi) - (bLo, bHi) as a double: exact below 2^53 and always of the right sign and order. */
 export function diff(aLo: number, aHi: number, bLo: number, bHi: number): number {
   return (aHi - bHi) * TWO32 + (aLo - bLo);

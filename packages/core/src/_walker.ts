@@ -2,16 +2,17 @@
 // that a lookup is a short straight run of loads and masks. Used for lookups that miss the walk cache when the
 // tables live in one linear memory (PhysicalMemory). Random lookups over tables that are not in cache gain the
 // most: the fewer instructions a lookup takes, the more lookups the processor overlaps while it waits on memory.
-import type { PagingMetaData, PTELayout } from './interfaces';
+import type { PTELayout } from './interfaces';
 
 /**
- * Walks from the root table at word index `root` to the last-level entry that maps (vaLo, vaHi).
+ * Walks from the root table at word index `root` to the last-level entry that maps (vaLo, vaHi), in a memory
+ * (`w`) at physical `memBase` whose last table starts at byte offset `lastTable`.
  * @returns the physical address of the page that entry maps, when it is present and the address is below 2^53
  *   (the entry's word index is then in {@link WALK_ENTRY}); -1 when an entry on the way (or the leaf) is not
  *   present; -2 when the walk ends elsewhere (a block above the last level, a pointer outside the memory, an
  *   address of 2^53 or more).
  */
-export type Walker = (w: Uint32Array, root: number, vaLo: number, vaHi: number) => number;
+export type Walker = (w: Uint32Array, root: number, vaLo: number, vaHi: number, memBase: number, lastTable: number) => number;
 
 /** Word index of the leaf entry the last successful {@link Walker} call found. */
 export const WALK_ENTRY: Int32Array = new Int32Array(1);
@@ -37,37 +38,26 @@ function next(w: Uint32Array, e: number, pm: number, bm: number, aLo: number, aH
   return off >= 0 && off <= lim ? off / 4 : -2;
 }
 
-/** Walkers already made, by format and memory: tables of the same kind share one. */
+/** Walkers already made, by geometry and layout: tables of the same format share one. */
 const MADE = new Map<string, Walker>();
 
 /**
- * A {@link Walker} for a format with 8-byte entries and 3 to 5 levels whose tables are 4 KiB, over a memory of
- * `memSize` bytes at physical `memBase` (a number, 4 KiB-aligned; the memory must end at or below 2^53, so that
- * every address computed as a number that lands inside it is exact). Null for any other shape.
+ * A {@link Walker} for a format of 3 to 5 levels of 4 KiB tables of 8-byte entries, given each level's VA shift
+ * and index width (root first) and the entry layout; null for another depth. Callers pass memories that start at
+ * a 4 KiB boundary and end at or below 2^53, so that an address computed as a number inside one is exact.
  */
-export function makeWalker(meta: PagingMetaData, layout: PTELayout, memBase: number, memSize: number): Walker | null {
-  const n = meta.levels;
-  if (n < 3 || n > 5 || meta.entryBytes !== 8 || memBase % 4096 !== 0 || memBase + memSize > 2 ** 53) return null;
-  if (meta.tableBytes.some((b) => b !== 4096)) return null;
-  const key = [meta.pageShift, ...meta.indexBits, layout.present, layout.block, layout.addrLo, layout.addrHi, layout.addrShift, memBase, memSize].join();
+export function makeWalker(shift: ArrayLike<number>, bits: ArrayLike<number>, layout: PTELayout): Walker | null {
+  const n = shift.length;
+  if (n < 3 || n > 5) return null;
+  const key = [...Array.from(shift), ...Array.from(bits), layout.present, layout.block, layout.addrLo, layout.addrHi, layout.addrShift].join();
   const made = MADE.get(key);
   if (made !== undefined) return made;
-  const shift: number[] = [];
-  let s = meta.pageShift;
-  for (let l = n - 1; l >= 0; l--) {
-    shift[l] = s;
-    s += meta.indexBits[l]!;
-  }
-  const mask = meta.indexBits.map((b) => (1 << b) - 1);
   const pm = layout.present;
   const bm = layout.block;
   const aLo = layout.addrLo;
   const aHi = layout.addrHi;
   const mul = 2 ** layout.addrShift;
   const mulHi = mul * TWO32;
-  const lim = memSize - 4096;
-  // one step down: the table that entry e points to (or -1 / -2)
-  const down = (w: Uint32Array, e: number): number => next(w, e, pm, bm, aLo, aHi, mul, mulHi, memBase, lim);
   // the page a last-level entry maps, as a number
   const leaf = (w: Uint32Array, e: number): number => {
     const lo = w[e]!;
@@ -78,34 +68,35 @@ export function makeWalker(meta: PagingMetaData, layout: PTELayout, memBase: num
     return pa;
   };
   const [s0, s1, s2, s3, s4] = [shift[0]!, shift[1]!, shift[2]!, shift[3] ?? 0, shift[4] ?? 0];
-  const [m0, m1, m2, m3, m4] = [mask[0]!, mask[1]!, mask[2]!, mask[3] ?? 0, mask[4] ?? 0];
+  const [m0, m1, m2, m3, m4] = Array.from({ length: 5 }, (_, l) => (l < n ? (1 << bits[l]!) - 1 : 0));
+  // one closure per depth, each a straight run of steps (one closure with depth tests measured slower)
   let walker: Walker;
   if (n === 3) {
-    walker = (w, root, vaLo, vaHi) => {
-      let t = down(w, at(root, s0, m0, vaLo, vaHi));
+    walker = (w, root, vaLo, vaHi, base, lim) => {
+      let t = next(w, at(root, s0, m0!, vaLo, vaHi), pm, bm, aLo, aHi, mul, mulHi, base, lim);
       if (t < 0) return t;
-      t = down(w, at(t, s1, m1, vaLo, vaHi));
-      return t < 0 ? t : leaf(w, at(t, s2, m2, vaLo, vaHi));
+      t = next(w, at(t, s1, m1!, vaLo, vaHi), pm, bm, aLo, aHi, mul, mulHi, base, lim);
+      return t < 0 ? t : leaf(w, at(t, s2, m2!, vaLo, vaHi));
     };
   } else if (n === 4) {
-    walker = (w, root, vaLo, vaHi) => {
-      let t = down(w, at(root, s0, m0, vaLo, vaHi));
+    walker = (w, root, vaLo, vaHi, base, lim) => {
+      let t = next(w, at(root, s0, m0!, vaLo, vaHi), pm, bm, aLo, aHi, mul, mulHi, base, lim);
       if (t < 0) return t;
-      t = down(w, at(t, s1, m1, vaLo, vaHi));
+      t = next(w, at(t, s1, m1!, vaLo, vaHi), pm, bm, aLo, aHi, mul, mulHi, base, lim);
       if (t < 0) return t;
-      t = down(w, at(t, s2, m2, vaLo, vaHi));
-      return t < 0 ? t : leaf(w, at(t, s3, m3, vaLo, vaHi));
+      t = next(w, at(t, s2, m2!, vaLo, vaHi), pm, bm, aLo, aHi, mul, mulHi, base, lim);
+      return t < 0 ? t : leaf(w, at(t, s3, m3!, vaLo, vaHi));
     };
   } else {
-    walker = (w, root, vaLo, vaHi) => {
-      let t = down(w, at(root, s0, m0, vaLo, vaHi));
+    walker = (w, root, vaLo, vaHi, base, lim) => {
+      let t = next(w, at(root, s0, m0!, vaLo, vaHi), pm, bm, aLo, aHi, mul, mulHi, base, lim);
       if (t < 0) return t;
-      t = down(w, at(t, s1, m1, vaLo, vaHi));
+      t = next(w, at(t, s1, m1!, vaLo, vaHi), pm, bm, aLo, aHi, mul, mulHi, base, lim);
       if (t < 0) return t;
-      t = down(w, at(t, s2, m2, vaLo, vaHi));
+      t = next(w, at(t, s2, m2!, vaLo, vaHi), pm, bm, aLo, aHi, mul, mulHi, base, lim);
       if (t < 0) return t;
-      t = down(w, at(t, s3, m3, vaLo, vaHi));
-      return t < 0 ? t : leaf(w, at(t, s4, m4, vaLo, vaHi));
+      t = next(w, at(t, s3, m3!, vaLo, vaHi), pm, bm, aLo, aHi, mul, mulHi, base, lim);
+      return t < 0 ? t : leaf(w, at(t, s4, m4!, vaLo, vaHi));
     };
   }
   MADE.set(key, walker);

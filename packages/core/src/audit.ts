@@ -1,6 +1,7 @@
 // Security audit of a dump: the checks Linux runs at boot (CONFIG_DEBUG_WX, "Checked W+X mappings") and two more
 // that a forensic reader wants, over the runs of dumpMappings.
 import type { DumpRecord, MappingRun } from './dump';
+import { hex } from './errors';
 import type { MappingFlags } from './flags';
 
 const WRITE = 2;
@@ -52,10 +53,6 @@ export interface AuditOptions {
    * as UNCACHED: pass `DEVICE | UNCACHED` there.
    */
   readonly deviceFlags?: MappingFlags;
-}
-
-function hex(v: bigint): string {
-  return `0x${v.toString(16)}`;
 }
 
 /**

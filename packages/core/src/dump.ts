@@ -2,37 +2,16 @@
 // as coalesced runs in address order, the permissions the levels grant together, and what is wrong with the
 // memory as diagnostics instead of exceptions. Architecture-free: what an architecture knows beyond its codec
 // (hierarchical limits, reserved bits, attribute names) comes in through an optional EntryInspector.
-import { joinAddr, PAIR, splitAddr } from './_addr';
+import { joinAddr, PAIR, splitAddr, toBigAddr } from './_addr';
+import { LOW_MASK_HI, LOW_MASK_LO, POW2, TWO32 } from './_pairs';
 import { hex } from './errors';
-import type { MappingFlags } from './flags';
+import { MAPPING_FLAGS_ALL, MappingFlags } from './flags';
 import type { AddrInput, GenericPTE, PagingHandler, PagingMetaData, PhysAddr, PTEWords, VirtAddr } from './interfaces';
 import { PageTable64 } from './page-table64';
 import { wordsOf, wordsToBits } from './words';
 
-const TWO32 = 4294967296;
-const USER = 8;
-const ALL_FLAGS = 63;
-
-/** POW2[s] = 2^s for s in 0..64 (a table, so that the per-leaf path makes no Math.pow call). */
-const POW2: Float64Array = /* @__PURE__ */ pow2Table();
-/** The bits of the low / high word that a page of 2^s bytes keeps of an address (its page frame). */
-const LO_KEEP: Int32Array = /* @__PURE__ */ keepTable(false);
-const HI_KEEP: Int32Array = /* @__PURE__ */ keepTable(true);
-
-// Built by functions marked pure, so that a bundle that does not use the dump drops them (a top-level loop stays).
-function pow2Table(): Float64Array {
-  const t = new Float64Array(65);
-  for (let s = 0; s <= 64; s++) t[s] = 2 ** s;
-  return t;
-}
-function keepTable(high: boolean): Int32Array {
-  const t = new Int32Array(65);
-  for (let s = 0; s <= 64; s++) {
-    if (high) t[s] = s <= 32 ? -1 : s >= 64 ? 0 : ~((1 << (s - 32)) - 1);
-    else t[s] = s >= 32 ? 0 : ~((1 << s) - 1);
-  }
-  return t;
-}
+const USER = MappingFlags.USER;
+const ALL_FLAGS = MAPPING_FLAGS_ALL;
 
 /** A table limit that restricts nothing: every flag kept for kernel and for user mappings. */
 export const NO_LIMIT: number = ALL_FLAGS | (ALL_FLAGS << 8);
@@ -285,8 +264,7 @@ function prepareRoot(meta: PagingMetaData, r: DumpRoot, op: string): Root {
   splitAddr(r.root, op, 'root');
   const lo = PAIR[0]!;
   const hi = PAIR[1]!;
-  splitAddr(r.vaStart, op, 'vaStart');
-  const start = joinAddr(PAIR[0]!, PAIR[1]!);
+  const start = toBigAddr(r.vaStart, op, 'vaStart');
   const end = typeof r.vaEnd === 'bigint' ? r.vaEnd : BigInt(r.vaEnd);
   const span = 1n << BigInt(vaBits);
   const idx = start % span;
@@ -592,7 +570,7 @@ export class MappingDump implements Iterable<DumpRecord> {
           // the page's physical address: the entry's, with the bits below the page size cleared (x86 PAT, bit 12
           // of a huge page, is not address), by masks on the two words rather than a floating-point remainder
           const pa =
-            ((w.paddrHi(lo, hi, l) & HI_KEEP[ls]!) >>> 0) * TWO32 + ((w.paddrLo(lo, hi, l) & LO_KEEP[ls]!) >>> 0);
+            ((w.paddrHi(lo, hi, l) & ~LOW_MASK_HI[ls]!) >>> 0) * TWO32 + ((w.paddrLo(lo, hi, l) & ~LOW_MASK_LO[ls]!) >>> 0);
           const flags = w.flags(lo, hi, l);
           const lm = lim[l]!;
           const eff = flags & ((flags & USER) !== 0 ? (lm >>> 8) & ALL_FLAGS : lm & ALL_FLAGS);
@@ -750,8 +728,7 @@ export function translateAddress(source: PageTable64 | DumpSource, vaddr: AddrIn
   const src = sourceOf(source);
   const insp = inspectorOf(source, options);
   const { meta, pte, handler: h } = src;
-  splitAddr(vaddr, 'translateAddress', 'vaddr');
-  const va = joinAddr(PAIR[0]!, PAIR[1]!);
+  const va = toBigAddr(vaddr, 'translateAddress', 'vaddr');
   if (options.roots === undefined && !(source instanceof PageTable64)) {
     throw new TypeError('translateAddress: "roots" is required when the source is not a PageTable64');
   }
@@ -759,8 +736,7 @@ export function translateAddress(source: PageTable64 | DumpSource, vaddr: AddrIn
   const steps: TranslationStep[] = [];
   let r = -1;
   for (let k = 0; k < roots.length; k++) {
-    splitAddr(roots[k]!.vaStart, 'translateAddress', 'vaStart');
-    const start = joinAddr(PAIR[0]!, PAIR[1]!);
+    const start = toBigAddr(roots[k]!.vaStart, 'translateAddress', 'vaStart');
     const endVa = roots[k]!.vaEnd;
     if (va >= start && va < (typeof endVa === 'bigint' ? endVa : BigInt(endVa))) {
       r = k;

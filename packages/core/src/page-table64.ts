@@ -1,5 +1,5 @@
 import { addrNumber, joinAddr, PAIR, splitAddr } from './_addr';
-import { addPow2, diff, isAligned, LOW_MASK_HI, LOW_MASK_LO, OUT, POW2, TWO_M32, TWO32 } from './_pairs';
+import { addNum, addPow2, diff, isAligned, LOW_MASK_HI, LOW_MASK_LO, OUT, POW2, TWO_M32, TWO32 } from './_pairs';
 import { hex, PagingError } from './errors';
 import { formatPageSize, MAPPING_FLAGS_ALL, type MappingFlags, type PageSize } from './flags';
 import type {
@@ -155,11 +155,10 @@ export class PageTable64 {
   readonly _vaMaskHi: number;
   /** @internal the format's specialised walk (fast tables whose codec has a layout), or null */
   readonly _walker: Walker | null;
+  /** @internal physical address of the linear memory as a number (exact when _walker is set) */
+  readonly _memBase: number;
   /** @internal a number address is a valid lower-half address when its high word is below this */
   readonly _vaHiLimit: number;
-  /** @internal log2 of the bytes a last-level table covers, and the last level's index mask */
-  readonly _nSpanShift: number;
-  /** @internal */ readonly _lastMask: number;
 
   /**
    * Allocates the root table in `handler` (a fresh {@link PhysicalMemory} when omitted).
@@ -245,10 +244,17 @@ export class PageTable64 {
     const vb = meta.vaMaxBits;
     this._vaMaskHi = vb >= 64 ? 0xffffffff : vb <= 32 ? 0 : 2 ** (vb - 32) - 1;
     this._vaHiLimit = meta.vaTopBit >= 53 ? 0x200000 : meta.vaTopBit <= 32 ? 0 : 2 ** (meta.vaTopBit - 32);
-    this._nSpanShift = this._span[levels - 1]!;
-    this._lastMask = (1 << this._bits[levels - 1]!) - 1;
     const layout = this._w.layout;
-    this._walker = this._fast && layout !== undefined ? makeWalker(meta, layout, this._memHi * TWO32 + this._memLo, this._memSize) : null;
+    this._memBase = this._memHi * TWO32 + this._memLo;
+    this._walker =
+      this._fast &&
+      layout !== undefined &&
+      meta.entryBytes === 8 &&
+      meta.tableBytes.every((b) => b === 4096) &&
+      this._memBase % 4096 === 0 &&
+      this._memBase + this._memSize <= 2 ** 53
+        ? makeWalker(this._shift, this._bits, layout)
+        : null;
   }
 
   /** Physical address of the root table (what CR3 / TTBR / satp / PGD point at). */
@@ -369,18 +375,12 @@ export class PageTable64 {
       return this._queryNumber(vaddr);
     }
     const w = this.handler.words;
-    const pa = walker(w, this._rootIdx, vaLo, vaHi);
+    const pa = walker(w, this._rootIdx, vaLo, vaHi, this._memBase, this._memSize - 4096);
     // not present: unmapped; a block, a pointer out of memory, an address past 2^53: the full path handles it
     if (pa < 0) return pa === -1 ? -1 : this._queryNumber(vaddr);
     const e = WALK_ENTRY[0]!;
     const l = this._last;
-    if (!this._anyBorrowed) {
-      // _remember for the last-level table, inline (a lower-half address below 2^53: the number form applies)
-      const k = this._nSpanShift;
-      this._cLevel = l;
-      this._cIdx = e - ((vaLo >>> this._pageShift) & this._lastMask) * 2;
-      this._nBase = vaHi * TWO32 + (((vaLo >>> k) << k) >>> 0);
-    }
+    this._remember(vaLo, vaHi, l, e - this._index(vaLo, vaHi, l) * 2);
     const q = this._q;
     q[0] = w[e]!;
     q[1] = w[e + 1]!;
@@ -689,11 +689,6 @@ export class PageTable64 {
     const cl = this._cLevel;
     if (cl <= 0 || cl > maxLevel || !this._linear) return -1;
     const k = this._span[cl]!;
-    // a last-level table below 2^53 is tagged by its number form alone
-    if (this._nBase !== Infinity) {
-      const d = vaHi * TWO32 + vaLo - this._nBase;
-      return d >= 0 && d < this._nSpan ? this._cIdx : -1;
-    }
     if (k >= 32) return vaHi >>> (k - 32) === this._cTagHi ? this._cIdx : -1;
     return vaHi === this._cTagHi && vaLo >>> k === this._cTagLo ? this._cIdx : -1;
   }
@@ -1269,29 +1264,23 @@ export class PageTable64Cursor {
         // the rest of the table the walk cache now holds is filled in place with pages of the same size
         // (a bigger page cannot start before that table's end: its virtual address would not be aligned)
         const pages = fn === null && s < 32 ? 1 + this.fillLeaves(curLo, curHi, paLo, paHi, Math.floor(rem / POW2[s]!) - 1, flags, l) : 1;
-        const step = pages * POW2[s]!;
-        curLo += step;
-        if (curLo >= TWO32) {
-          const carry = Math.floor(curLo * TWO_M32); // a huge page's step may reach past 2^32
-          curLo -= carry * TWO32;
-          curHi += carry;
-        }
+        const step = pages * POW2[s]!; // below 2^49: several pages only where s < 32
+        addNum(curLo, curHi, step);
+        curLo = OUT[0]!;
+        curHi = OUT[1]!;
         if (fn === null) {
-          paLo += step;
-          if (paLo >= TWO32) {
-            const carry = Math.floor(paLo * TWO_M32);
-            paLo -= carry * TWO32;
-            paHi += carry;
-          }
+          addNum(paLo, paHi, step);
+          paLo = OUT[0]!;
+          paHi = OUT[1]!;
         }
       }
     } catch (err) {
       if (this.filled >= 0) {
         // fillLeaves failed: the page at cur and the `filled` pages after it were written, and are undone too
-        const step = (this.filled + 1) * POW2[this.fillShift]!;
+        addNum(curLo, curHi, (this.filled + 1) * POW2[this.fillShift]!);
         this.filled = -1;
-        curHi += Math.floor((curLo + step) / TWO32);
-        curLo = (curLo + step) % TWO32;
+        curLo = OUT[0]!;
+        curHi = OUT[1]!;
       }
       this.rollbackMap(vaLo, vaHi, curLo, curHi);
       this.pendingCount = savedCount;
@@ -1688,7 +1677,7 @@ export class PageTable64Cursor {
     const endLo0 = vaLo + szLo;
     // The table indexes the low vaMaxBits bits: visit the range in that form (an upper-half range
     // becomes the top of the index space; checkRange made sure it does not cross into the other half).
-    const mask = this.indexMaskHi();
+    const mask = t._vaMaskHi;
     this.rTopHi = (vaHi & ~mask) >>> 0;
     this.rsLo = vaLo;
     this.rsHi = vaHi & mask;
@@ -1725,7 +1714,7 @@ export class PageTable64Cursor {
     this.reLo = bits >= 32 ? 0 : 2 ** bits;
     this.reHi = bits >= 32 ? 2 ** (bits - 32) : 0;
     this.rlLo = bits >= 32 ? 0xffffffff : 2 ** bits - 1;
-    this.rlHi = bits > 32 ? 2 ** (bits - 32) - 1 : 0;
+    this.rlHi = t._vaMaskHi;
     this.rFreed = 0;
     this.rTopHi = 0;
     this.visit(t._root(), 0, 0, 0, COMPACT, 'compact');
@@ -1885,11 +1874,6 @@ export class PageTable64Cursor {
     if (ew === 2) w[e + 1] = c.newTableHi(tLo, tHi, l);
     this.push(vLo, (vHi | this.rTopHi) >>> 0);
     return child;
-  }
-
-  /** Mask of the high word bits that the table's indices cover (bits below vaMaxBits). */
-  private indexMaskHi(): number {
-    return this.table._vaMaskHi;
   }
 
   /**

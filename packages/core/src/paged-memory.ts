@@ -1,7 +1,7 @@
 // A read-side PagingHandler for memory the library did not allocate and does not hold: a memory dump on disk,
 // a remote target, a sparse set of RAM ranges. Chunks are paged in on demand from a reader callback into a
 // small cache; nothing outside the declared ranges is ever asked of the reader.
-import { joinAddr, PAIR, splitAddr } from './_addr';
+import { joinAddr, PAIR, splitAddr, toBigAddr } from './_addr';
 import { hex } from './errors';
 import type { AddrInput, PagingHandler, PhysAddr } from './interfaces';
 
@@ -128,10 +128,8 @@ export class PagedMemory implements PagingHandler {
     this.fpc = chunkBytes >>> FRAME_SHIFT;
     this.read = options.read;
     const list = options.ranges.map((r, i) => {
-      splitAddr(r.base, 'PagedMemory', 'base');
-      const base = joinAddr(PAIR[0]!, PAIR[1]!);
-      splitAddr(r.size, 'PagedMemory', 'size');
-      const size = joinAddr(PAIR[0]!, PAIR[1]!);
+      const base = toBigAddr(r.base, 'PagedMemory', 'base');
+      const size = toBigAddr(r.size, 'PagedMemory', 'size');
       if (size === 0n) throw new RangeError(`PagedMemory: range ${i} at ${hex(base)} is empty`);
       if (base + size > 1n << 64n) throw new RangeError(`PagedMemory: range ${i} at ${hex(base)} runs past 2^64`);
       return { base, end: base + size, i };
@@ -163,10 +161,8 @@ export class PagedMemory implements PagingHandler {
 
   /** Whether every byte of [paddr, paddr + length) lies in one range. */
   contains(paddr: AddrInput, length: AddrInput): boolean {
-    splitAddr(paddr, 'contains', 'paddr');
-    const start = joinAddr(PAIR[0]!, PAIR[1]!);
-    splitAddr(length, 'contains', 'length');
-    const end = start + joinAddr(PAIR[0]!, PAIR[1]!);
+    const start = toBigAddr(paddr, 'contains', 'paddr');
+    const end = start + toBigAddr(length, 'contains', 'length');
     for (const r of this.ranges) if (start >= r.base && end <= r.end) return true;
     return false;
   }

@@ -1,7 +1,7 @@
 // What a register decoder hands back: which table format to read, where its roots are, and which virtual
 // addresses each root translates. The decoders themselves live in the architecture packages
 // (decodeX64Registers, decodeA64Registers, decodeRiscvSatp, decodeLA64Registers, ...).
-import { PAIR, splitAddr, joinAddr } from './_addr';
+import { toBigAddr } from './_addr';
 import type { DumpFormat, DumpRoot } from './dump';
 import type { AddrInput, PageTableOptions, PagingHandler } from './interfaces';
 import type { PageTable64 } from './page-table64';
@@ -68,6 +68,5 @@ export function field(value: bigint, hi: number, lo: number): number {
  * @throws TypeError / PagingError 'InvalidAddress' for a value that is not a bigint in [0, 2^64) or a safe integer.
  */
 export function registerValue(value: AddrInput, name: string): bigint {
-  splitAddr(value, 'decode', name);
-  return joinAddr(PAIR[0]!, PAIR[1]!);
+  return toBigAddr(value, 'decode', name);
 }

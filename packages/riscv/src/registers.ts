@@ -9,6 +9,7 @@
 import {
   type AddrInput,
   type AttachPlan,
+  defaultRoots,
   field,
   hex,
   type PageTableOptions,
@@ -73,17 +74,7 @@ export function decodeRiscvSatp(regs: RiscvRegisters): AttachPlan | RegisterErro
   const m = mode as 8 | 9 | 10;
   const notes: string[] = [];
   if (asid !== 0) notes.push(`satp: ASID ${hex(asid)}`);
-  const vaBits = 39 + 9 * (m - 8);
-  const half = 1n << BigInt(vaBits - 1);
-  const top = 1n << 64n;
-  const root = ppn << 12n;
-  return {
-    arch: 'riscv64',
-    format: rvFormat(m, xuantie),
-    roots: [
-      { root, vaStart: 0n, vaEnd: half, kernel: false, label: 'satp (lower half)' },
-      { root, vaStart: top - half, vaEnd: top, kernel: true, label: 'satp (upper half)' },
-    ],
-    notes,
-  };
+  const format = rvFormat(m, xuantie);
+  // the two halves of the 39-, 48- or 57-bit space; the upper one the kernel's
+  return { arch: 'riscv64', format, roots: defaultRoots(format.meta, ppn << 12n, 'satp'), notes };
 }

@@ -13,6 +13,7 @@
 import {
   type AddrInput,
   type AttachPlan,
+  defaultRoots,
   hex,
   type PageTableOptions,
   type PagingHandler,
@@ -131,17 +132,7 @@ export function decodeX64Registers(regs: X64Registers): AttachPlan | RegisterErr
   if (cr3 & (CR3_LAM_U48 | CR3_LAM_U57)) notes.push(`CR3: LAM_U${cr3 & CR3_LAM_U57 ? '57' : '48'} set (user pointers carry metadata in their top bits)`);
   if (pcide) notes.push(`CR4.PCIDE = 1: PCID ${hex(cr3 & 0xfffn)}`);
   else if (cr3 & 0x18n) notes.push(`CR3: ${cr3 & 0x8n ? 'PWT ' : ''}${cr3 & 0x10n ? 'PCD ' : ''}set for the root table`);
-  const root = cr3 & CR3_ADDR;
-  const levels = la57 ? 5 : 4;
-  const half = 1n << (la57 ? 56n : 47n);
-  const top = 1n << 64n;
-  return {
-    arch: 'x86_64',
-    format: x64Format(levels, nxe),
-    roots: [
-      { root, vaStart: 0n, vaEnd: half, kernel: false, label: 'CR3 (lower half)' },
-      { root, vaStart: top - half, vaEnd: top, kernel: true, label: 'CR3 (upper half)' },
-    ],
-    notes,
-  };
+  const format = x64Format(la57 ? 5 : 4, nxe);
+  // the lower half is the user's, the upper half (bits 63:47, or 63:56 with LA57, all ones) the kernel's
+  return { arch: 'x86_64', format, roots: defaultRoots(format.meta, cr3 & CR3_ADDR, 'CR3'), notes };
 }
