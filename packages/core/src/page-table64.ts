@@ -380,7 +380,7 @@ export class PageTable64 {
     if (pa < 0) return pa === -1 ? -1 : this._queryNumber(vaddr);
     const e = WALK_ENTRY[0]!;
     const l = this._last;
-    this._remember(vaLo, vaHi, l, e - this._index(vaLo, vaHi, l) * 2);
+    if (!this._anyBorrowed) this._rememberLast(vaLo, vaHi, e - this._index(vaLo, vaHi, l) * 2);
     const q = this._q;
     q[0] = w[e]!;
     q[1] = w[e + 1]!;
@@ -698,19 +698,29 @@ export class PageTable64 {
     if (l === 0) return;
     // tables below a borrowed root entry may be freed by their owner: never cache them
     if (this._anyBorrowed && this._borrowed[this._index(vaLo, vaHi, 0)] === 1) return;
+    if (l === this._last && this._fast && vaHi < 0x200000) {
+      this._rememberLast(vaLo, vaHi, t);
+      return;
+    }
     const k = this._span[l]!;
     this._cLevel = l;
     this._cIdx = t;
-    if (k >= 32) {
-      this._cTagHi = vaHi >>> (k - 32);
-      this._cTagLo = 0;
-      this._nBase = Infinity;
-    } else {
-      this._cTagHi = vaHi;
-      this._cTagLo = vaLo >>> k;
-      // the number form, for a last-level table whose whole range is below 2^53
-      this._nBase = l === this._last && this._fast && vaHi < 0x200000 ? vaHi * TWO32 + (((vaLo >>> k) << k) >>> 0) : Infinity;
-    }
+    this._cTagHi = k >= 32 ? vaHi >>> (k - 32) : vaHi;
+    this._cTagLo = k >= 32 ? 0 : vaLo >>> k;
+    this._nBase = Infinity;
+  }
+
+  /**
+   * @internal _remember for a last-level table of a fast table whose range starts below 2^53 in the lower
+   * half: the tags, and the number form the fast paths compare against (the span of such a table is below 2^31).
+   */
+  _rememberLast(vaLo: number, vaHi: number, t: number): void {
+    const k = this._span[this._last]!;
+    this._cLevel = this._last;
+    this._cIdx = t;
+    this._cTagHi = vaHi;
+    this._cTagLo = vaLo >>> k;
+    this._nBase = vaHi * TWO32 + (((vaLo >>> k) << k) >>> 0);
   }
 
   /** @internal the Float64Array view _f64 made, and the words it was made for */
