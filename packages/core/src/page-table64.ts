@@ -1581,8 +1581,9 @@ export class PageTable64Cursor {
    */
   private fillLeaves(vaLo: number, vaHi: number, paLo: number, paHi: number, max: number, flags: number, l: number): number {
     const t = this.table;
-    const tbl = t._cached(vaLo, vaHi, l);
-    if (tbl < 0 || t._cLevel !== l) return 0;
+    // the root (never in the walk cache) or the level-l table the walk cache holds
+    const tbl = l === 0 ? t._root() : t._cached(vaLo, vaHi, l);
+    if (tbl < 0 || (l !== 0 && t._cLevel !== l)) return 0;
     const first = t._index(vaLo, vaHi, l);
     const room = (1 << t._bits[l]!) - 1 - first;
     const n = room < max ? room : max;
@@ -1601,6 +1602,8 @@ export class PageTable64Cursor {
     try {
       for (; k < n; k++, e += ew) {
         if (w[e] !== 0 || (ew === 2 && w[e + 1] !== 0)) break;
+        // a root entry shared by copyFrom is left to the caller's next mapOne (which reports it)
+        if (l === 0 && t._anyBorrowed && t._borrowed[first + 1 + k] === 1) break;
         pLo += step;
         if (pLo >= TWO32) {
           pLo -= TWO32;

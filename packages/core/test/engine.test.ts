@@ -10,7 +10,9 @@ import {
   PagingError,
   PhysicalMemory,
 } from '@page-table-multiarch/core';
+import { Rv64PTE } from '@page-table-multiarch/entry/riscv';
 import { X64PTE } from '@page-table-multiarch/entry/x86_64';
+import { Sv39MetaData, Sv39PageTable } from '@page-table-multiarch/riscv';
 import { X64PagingMetaData, X64PageTable } from '@page-table-multiarch/x86_64';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -228,6 +230,46 @@ describe('a codec that throws part-way through mapRegion', () => {
     expect(Buffer.compare(mem.bytes(), before)).toBe(0);
     expect(mem.framesInUse).toBe(frames);
     expect([...table.mappings()].map((m) => m.vaddr)).toEqual([0x40_0000n]);
+  });
+});
+
+describe('mapRegion with huge pages in the root table (Sv39 1 GiB pages)', () => {
+  const GiB = 0x4000_0000n;
+  it('fills the root in place, stops at a root entry shared by copyFrom and undoes the call', () => {
+    const mem = new PhysicalMemory({ size: 1 << 20 });
+    const table = new Sv39PageTable(mem);
+    table.cursor().mapRegion(4n * GiB, GiB, 4n * GiB, RW, true);
+    expect([...table.mappings()].map((m) => [m.vaddr, m.paddr, m.size])).toEqual(
+      [0n, 1n, 2n, 3n].map((k) => [(4n + k) * GiB, (1n + k) * GiB, PageSize.Size1G]),
+    );
+    const other = new Sv39PageTable(mem);
+    const shared = new Sv39PageTable(mem);
+    // root entry 10 (an absent one) now belongs to `other`
+    shared.cursor().copyFrom(other, 10n * GiB, GiB);
+    const before = mem.bytes().slice();
+    const frames = mem.framesInUse;
+    expect(() => shared.cursor().mapRegion(8n * GiB, 0n, 4n * GiB, RW, true)).toThrowError(
+      expect.objectContaining({ code: 'SharedTable' }),
+    );
+    expect(Buffer.compare(mem.bytes(), before)).toBe(0);
+    expect(mem.framesInUse).toBe(frames);
+  });
+  it('leaves memory as it was when the codec throws part-way through the root', () => {
+    const { words: _w, ...rest } = Rv64PTE;
+    const picky: GenericPTE = {
+      ...rest,
+      newPage: (pa, flags, huge, level) => {
+        if (pa === 3n * GiB) throw new RangeError('refused');
+        return Rv64PTE.newPage(pa, flags, huge, level);
+      },
+    };
+    const mem = new PhysicalMemory({ size: 1 << 18 });
+    const table = new PageTable64(Sv39MetaData, picky, mem);
+    table.cursor().map(0n, 0n, PageSize.Size1G, RW);
+    const before = mem.bytes().slice();
+    expect(() => table.cursor().mapRegion(GiB, GiB, 4n * GiB, RW, true)).toThrow(RangeError);
+    expect(Buffer.compare(mem.bytes(), before)).toBe(0);
+    expect([...table.mappings()].map((m) => m.vaddr)).toEqual([0n]);
   });
 });
 
