@@ -40,14 +40,25 @@ function median(xs: number[]): number {
 }
 
 function now(): number {
-  return Number(process.hrtime.bigint()) / 1e6;
+  return performance.now();
 }
 
+/** What one reading of the clock costs, as `bench` sees it: the median of many empty timings (ms). */
+const clockCost = (() => {
+  const xs: number[] = [];
+  for (let i = 0; i < 20_000; i++) {
+    const t0 = now();
+    xs.push(now() - t0);
+  }
+  return median(xs);
+})();
+
 /**
- * Runs `setup` (untimed), `body` (timed) and `teardown` (untimed). Short bodies are repeated (each repetition with
- * its own setup) so that a sample lasts at least 20 ms and the code is optimized before timing: warm-up of one
- * sample, then RUNS timed samples; reports the median sample time divided by its op count, and the heap growth per
- * op of one more repetition with a collection before it.
+ * Runs `setup` (untimed), `body` (timed) and `teardown` (untimed). Warm-up: at least 200 ms and 2 samples, so the
+ * code under test is optimized before timing (a single cold call says nothing about how long short bodies take).
+ * Short bodies are then repeated (each repetition with its own setup) so that a timed sample holds at least 20 ms of
+ * body time; each body's time has the clock's own cost (`clockCost`) taken off. Reports the median of RUNS samples
+ * divided by the op count, and the heap growth per op of one more repetition with a collection before it.
  */
 function bench(name: string, ops: number, setup: () => void, body: () => void, teardown: () => void, note?: string): void {
   if (!filter.test(name)) return;
@@ -57,11 +68,16 @@ function bench(name: string, ops: number, setup: () => void, body: () => void, t
     body();
     const t1 = now();
     teardown();
-    return t1 - t0;
+    return t1 - t0 - clockCost;
   };
-  const first = once();
-  const reps = Math.min(2000, Math.max(1, Math.ceil(20 / Math.max(first, 0.001))));
-  for (let k = 0; k < reps; k++) once(); // warm-up sample
+  const w0 = now();
+  let calls = 0;
+  let spent = 0;
+  while (calls < 2 || now() - w0 < 200) {
+    spent += once();
+    calls++;
+  }
+  const reps = Math.min(20_000, Math.max(1, Math.ceil(20 / Math.max(spent / calls, 1e-6))));
   const samples: number[] = [];
   for (let r = 0; r < RUNS; r++) {
     let total = 0;
