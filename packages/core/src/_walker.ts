@@ -6,16 +6,24 @@ import type { PTELayout } from './interfaces';
 
 /**
  * Walks from the root table at word index `root` to the last-level entry that maps (vaLo, vaHi), in a memory
- * (`w`) at physical `memBase` whose last table starts at byte offset `lastTable`.
- * @returns the physical address of the page that entry maps, when it is present and the address is below 2^53
- *   (the entry's word index is then in {@link WALK_ENTRY}); -1 when an entry on the way (or the leaf) is not
- *   present; -2 when the walk ends elsewhere (a block above the last level, a pointer outside the memory, an
- *   address of 2^53 or more).
+ * (`w`) described by `mem` ({@link walkContext}). `vaLo` may be given as a signed 32-bit value (`lo | 0`): every
+ * argument and the result are then small integers, which a call that is not inlined passes without boxing.
+ * @returns 0 when the last-level entry is present and maps an address below 2^53 (that address is then in
+ *   {@link WALK_PA}, the entry's word index in WALK_ENTRY[0] and its table's in WALK_ENTRY[1]); -1 when an entry
+ *   on the way (or the leaf) is not present; -2 when the walk ends elsewhere (a block above the last level, a
+ *   pointer outside the memory, an address of 2^53 or more).
  */
-export type Walker = (w: Uint32Array, root: number, vaLo: number, vaHi: number, memBase: number, lastTable: number) => number;
+export type Walker = (w: Uint32Array, root: number, vaLo: number, vaHi: number, mem: Float64Array) => number;
 
-/** Word index of the leaf entry the last successful {@link Walker} call found. */
-export const WALK_ENTRY: Int32Array = new Int32Array(1);
+/** Word index of the leaf entry ([0]) and of its table ([1]) that the last successful {@link Walker} call found. */
+export const WALK_ENTRY: Int32Array = new Int32Array(2);
+/** Physical address of the page that the last successful {@link Walker} call found. */
+export const WALK_PA: Float64Array = new Float64Array(1);
+
+/** The memory a walker reads: [physical address of its first byte, byte offset of its last 4 KiB table]. */
+export function walkContext(memBase: number, memSize: number): Float64Array {
+  return Float64Array.of(memBase, memSize - 4096);
+}
 
 const TWO32 = 4294967296;
 
@@ -59,36 +67,44 @@ export function makeWalker(shift: ArrayLike<number>, bits: ArrayLike<number>, la
   const mul = 2 ** layout.addrShift;
   const mulHi = mul * TWO32;
   // the page a last-level entry maps, as a number
-  const leaf = (w: Uint32Array, e: number): number => {
+  const leaf = (w: Uint32Array, t: number, e: number): number => {
     const lo = w[e]!;
     if ((lo & pm) === 0) return -1;
     const pa = ((lo & aLo) >>> 0) * mul + (w[e + 1]! & aHi) * mulHi;
     if (pa >= 2 ** 53) return -2;
     WALK_ENTRY[0] = e;
-    return pa;
+    WALK_ENTRY[1] = t;
+    WALK_PA[0] = pa;
+    return 0;
   };
   const [s0, s1, s2, s3, s4] = [shift[0]!, shift[1]!, shift[2]!, shift[3] ?? 0, shift[4] ?? 0];
   const [m0, m1, m2, m3, m4] = Array.from({ length: 5 }, (_, l) => (l < n ? (1 << bits[l]!) - 1 : 0));
   // one closure per depth, each a straight run of steps (one closure with depth tests measured slower)
   let walker: Walker;
   if (n === 3) {
-    walker = (w, root, vaLo, vaHi, base, lim) => {
+    walker = (w, root, vaLo, vaHi, mem) => {
+      const base = mem[0]!;
+      const lim = mem[1]!;
       let t = next(w, at(root, s0, m0!, vaLo, vaHi), pm, bm, aLo, aHi, mul, mulHi, base, lim);
       if (t < 0) return t;
       t = next(w, at(t, s1, m1!, vaLo, vaHi), pm, bm, aLo, aHi, mul, mulHi, base, lim);
-      return t < 0 ? t : leaf(w, at(t, s2, m2!, vaLo, vaHi));
+      return t < 0 ? t : leaf(w, t, at(t, s2, m2!, vaLo, vaHi));
     };
   } else if (n === 4) {
-    walker = (w, root, vaLo, vaHi, base, lim) => {
+    walker = (w, root, vaLo, vaHi, mem) => {
+      const base = mem[0]!;
+      const lim = mem[1]!;
       let t = next(w, at(root, s0, m0!, vaLo, vaHi), pm, bm, aLo, aHi, mul, mulHi, base, lim);
       if (t < 0) return t;
       t = next(w, at(t, s1, m1!, vaLo, vaHi), pm, bm, aLo, aHi, mul, mulHi, base, lim);
       if (t < 0) return t;
       t = next(w, at(t, s2, m2!, vaLo, vaHi), pm, bm, aLo, aHi, mul, mulHi, base, lim);
-      return t < 0 ? t : leaf(w, at(t, s3, m3!, vaLo, vaHi));
+      return t < 0 ? t : leaf(w, t, at(t, s3, m3!, vaLo, vaHi));
     };
   } else {
-    walker = (w, root, vaLo, vaHi, base, lim) => {
+    walker = (w, root, vaLo, vaHi, mem) => {
+      const base = mem[0]!;
+      const lim = mem[1]!;
       let t = next(w, at(root, s0, m0!, vaLo, vaHi), pm, bm, aLo, aHi, mul, mulHi, base, lim);
       if (t < 0) return t;
       t = next(w, at(t, s1, m1!, vaLo, vaHi), pm, bm, aLo, aHi, mul, mulHi, base, lim);
@@ -96,7 +112,7 @@ export function makeWalker(shift: ArrayLike<number>, bits: ArrayLike<number>, la
       t = next(w, at(t, s2, m2!, vaLo, vaHi), pm, bm, aLo, aHi, mul, mulHi, base, lim);
       if (t < 0) return t;
       t = next(w, at(t, s3, m3!, vaLo, vaHi), pm, bm, aLo, aHi, mul, mulHi, base, lim);
-      return t < 0 ? t : leaf(w, at(t, s4, m4!, vaLo, vaHi));
+      return t < 0 ? t : leaf(w, t, at(t, s4, m4!, vaLo, vaHi));
     };
   }
   MADE.set(key, walker);

@@ -14,7 +14,7 @@ import type {
   VirtAddr,
 } from './interfaces';
 import { PhysicalMemory } from './physical-memory';
-import { makeWalker, WALK_ENTRY, type Walker } from './_walker';
+import { makeWalker, WALK_ENTRY, WALK_PA, type Walker, walkContext } from './_walker';
 import { wordsOf, wordsToBits } from './words';
 
 /** What `query` and `unmap` report about one mapping. */
@@ -59,6 +59,9 @@ const COMPACT = 3;
 
 /** Batch size of pending single-page TLB invalidations before one full flush replaces them (as the crate). */
 export const FLUSH_BATCH = 32;
+
+/** Argument and result of PageTable64._walkNumber (see queryNumber). */
+const NUM_IO = new Float64Array(1);
 
 /**
  * A multi-level page table whose geometry (levels, index widths, entry and table sizes) comes from its
@@ -157,6 +160,8 @@ export class PageTable64 {
   readonly _walker: Walker | null;
   /** @internal physical address of the linear memory as a number (exact when _walker is set) */
   readonly _memBase: number;
+  /** @internal the memory as _walker reads it ({@link walkContext}) */
+  readonly _walkMem: Float64Array;
   /** @internal a number address is a valid lower-half address when its high word is below this */
   readonly _vaHiLimit: number;
 
@@ -246,6 +251,7 @@ export class PageTable64 {
     this._vaHiLimit = meta.vaTopBit >= 53 ? 0x200000 : meta.vaTopBit <= 32 ? 0 : 2 ** (meta.vaTopBit - 32);
     const layout = this._w.layout;
     this._memBase = this._memHi * TWO32 + this._memLo;
+    this._walkMem = walkContext(this._memBase, this._memSize);
     this._walker =
       this._fast &&
       layout !== undefined &&
@@ -363,34 +369,46 @@ export class PageTable64 {
         return paHi * TWO32 + (c.paddrLo(lo, hi, l) >>> 0) + (off & this._pageMask);
       }
     }
-    return this._walkNumber(vaddr);
+    // The miss path takes the address and gives its result through a typed-array slot: a number above 2^31
+    // passed to or returned from a call that is not inlined would be boxed, an allocation per lookup.
+    if (typeof vaddr !== 'number') return this._queryNumber(vaddr);
+    NUM_IO[0] = vaddr;
+    this._walkNumber();
+    return NUM_IO[0]!;
   }
 
-  /** @internal queryNumber when the walk cache misses: the format's specialised walk when it has one */
-  _walkNumber(vaddr: number): number {
+  /**
+   * @internal queryNumber when the walk cache misses, for the address in NUM_IO[0] (its result goes there too):
+   * the format's specialised walk when it has one, else the full path.
+   */
+  _walkNumber(): void {
+    const vaddr = NUM_IO[0]!;
     const walker = this._walker;
     const vaHi = Math.floor(vaddr * TWO_M32);
     const vaLo = vaddr - vaHi * TWO32;
-    if (walker === null || typeof vaddr !== 'number' || !(vaddr >= 0 && vaHi < this._vaHiLimit) || vaLo >>> 0 !== vaLo || this._destroyed) {
-      return this._queryNumber(vaddr);
+    if (walker === null || !(vaddr >= 0 && vaHi < this._vaHiLimit) || vaLo >>> 0 !== vaLo || this._destroyed) {
+      NUM_IO[0] = this._queryNumber(vaddr);
+      return;
     }
     const w = this.handler.words;
-    const pa = walker(w, this._rootIdx, vaLo, vaHi, this._memBase, this._memSize - 4096);
-    // not present: unmapped; a block, a pointer out of memory, an address past 2^53: the full path handles it
-    if (pa < 0) return pa === -1 ? -1 : this._queryNumber(vaddr);
+    const r = walker(w, this._rootIdx, vaLo | 0, vaHi, this._walkMem);
+    if (r < 0) {
+      // not present: unmapped; a block, a pointer out of memory, an address past 2^53: the full path handles it
+      NUM_IO[0] = r === -1 ? -1 : this._queryNumber(vaddr);
+      return;
+    }
     const e = WALK_ENTRY[0]!;
-    const l = this._last;
-    if (!this._anyBorrowed) this._rememberLast(vaLo, vaHi, e - this._index(vaLo, vaHi, l) * 2);
+    if (!this._anyBorrowed) this._rememberLast(vaLo, vaHi, WALK_ENTRY[1]!);
     const q = this._q;
     q[0] = w[e]!;
     q[1] = w[e + 1]!;
-    q[2] = l;
-    return pa + (vaLo & this._pageMask);
+    q[2] = this._last;
+    NUM_IO[0] = WALK_PA[0]! + (vaLo & this._pageMask);
   }
 
   /** @internal queryNumber's full path */
   _queryNumber(vaddr: number): number {
-    if (!(vaddr >= 0 && vaddr <= 9007199254740991 && Math.floor(vaddr) === vaddr)) {
+    if (typeof vaddr !== 'number' || !(vaddr >= 0 && vaddr <= 9007199254740991 && Math.floor(vaddr) === vaddr)) {
       throw new RangeError(`queryNumber: "vaddr" ${String(vaddr)} is not a non-negative safe integer (use query with a bigint)`);
     }
     const lo = vaddr >>> 0;

@@ -207,6 +207,30 @@ describe('the specialised walk of queryNumber', () => {
     expect(() => table.queryNumber(other + 0x10)).toThrowError(expect.objectContaining({ code: 'CorruptTable' }));
     expect(() => table.query(other + 0x10)).toThrowError(expect.objectContaining({ code: 'CorruptTable' }));
   });
+
+  it.each([
+    ['x86_64', () => new X64PageTable(new PhysicalMemory({ size: 1 << 20, base: 0x8000_0000n }))],
+    ['Sv39', () => new Sv39PageTable(new PhysicalMemory({ size: 1 << 20, base: 0x8000_0000n }))],
+  ])('%s: agrees with query for addresses whose low word is 2^31 or more, and refuses what is not a number', (_name, make) => {
+    const table = make();
+    const c = table.cursor();
+    const vas = [0x3f_8000_0000, 0x1_ffff_f000, 0x20_c000_0000, 0x8000_0000, 0x3f_ffff_f000];
+    for (const [k, va] of vas.entries()) c.map(va, 0x7000_0000 + k * 0x1000, PageSize.Size4K, k % 2 === 0 ? RW : MappingFlags.READ);
+    for (let round = 0; round < 3; round++) {
+      // each lookup is in another last-level table than the one before: every one is a walk
+      for (const [k, va] of vas.entries()) {
+        const off = (k * 0x123) & 0xfff;
+        expect(table.queryNumber(va + off)).toBe(0x7000_0000 + k * 0x1000 + off);
+        const q = table.query(BigInt(va + off));
+        expect(table.lastFlags).toBe(q.flags);
+        expect(table.lastSize).toBe(q.size);
+        expect(table.queryNumber(va - 0x1000)).toBe(-1);
+      }
+    }
+    for (const bad of [5n, '4096', 0.5, -4096, Number.NaN, 2 ** 53]) {
+      expect(() => table.queryNumber(bad as number)).toThrow(RangeError);
+    }
+  });
 });
 
 describe('a codec that throws part-way through mapRegion', () => {
