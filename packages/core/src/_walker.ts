@@ -1,22 +1,22 @@
 // A walk specialised to one table format: the geometry and the entry layout become constants of a closure, so
 // that a lookup is a short straight run of loads and masks. Used for lookups that miss the walk cache when the
-// tables live in one linear memory (PhysicalMemory). Random lookups over tables that are not in cache gain the
-// most: the fewer instructions a lookup takes, the more lookups the processor overlaps while it waits on memory.
+// tables live in one linear memory (PhysicalMemory).
 import type { PTELayout } from './interfaces';
 
 /**
  * Walks from the root table at word index `root` to the last-level entry that maps (vaLo, vaHi), in a memory
  * (`w`) described by `mem` ({@link walkContext}). `vaLo` may be given as a signed 32-bit value (`lo | 0`): every
  * argument and the result are then small integers, which a call that is not inlined passes without boxing.
- * @returns 0 when the last-level entry is present and maps an address below 2^53 (that address is then in
- *   {@link WALK_PA}, the entry's word index in WALK_ENTRY[0] and its table's in WALK_ENTRY[1]); -1 when an entry
- *   on the way (or the leaf) is not present; -2 when the walk ends elsewhere (a block above the last level, a
- *   pointer outside the memory, an address of 2^53 or more).
+ * @returns 0 when the last-level entry is present and maps an address below 2^53: that address is then in
+ *   {@link WALK_PA}, the word index of the entry's table in {@link WALK_TABLE}, and the entry's two words and level
+ *   in `leaf` [lo, hi, level] (what a table's lastFlags and lastSize decode); -1 when an entry on the way (or the
+ *   leaf) is not present; -2 when the walk ends elsewhere (a block above the last level, a pointer outside the
+ *   memory, an address of 2^53 or more). Only a result of 0 writes anything.
  */
-export type Walker = (w: Uint32Array, root: number, vaLo: number, vaHi: number, mem: Float64Array) => number;
+export type Walker = (w: Uint32Array, root: number, vaLo: number, vaHi: number, mem: Float64Array, leaf: Int32Array) => number;
 
-/** Word index of the leaf entry ([0]) and of its table ([1]) that the last successful {@link Walker} call found. */
-export const WALK_ENTRY: Int32Array = new Int32Array(2);
+/** Word index of the last-level table that the last successful {@link Walker} call ended in. */
+export const WALK_TABLE: Int32Array = new Int32Array(1);
 /** Physical address of the page that the last successful {@link Walker} call found. */
 export const WALK_PA: Float64Array = new Float64Array(1);
 
@@ -66,14 +66,18 @@ export function makeWalker(shift: ArrayLike<number>, bits: ArrayLike<number>, la
   const aHi = layout.addrHi;
   const mul = 2 ** layout.addrShift;
   const mulHi = mul * TWO32;
-  // the page a last-level entry maps, as a number
-  const leaf = (w: Uint32Array, t: number, e: number): number => {
+  const last = n - 1;
+  // the page a last-level entry maps, as a number; the entry's words go straight to `out` (no reload after)
+  const leaf = (w: Uint32Array, t: number, e: number, out: Int32Array): number => {
     const lo = w[e]!;
     if ((lo & pm) === 0) return -1;
-    const pa = ((lo & aLo) >>> 0) * mul + (w[e + 1]! & aHi) * mulHi;
+    const hi = w[e + 1]!;
+    const pa = ((lo & aLo) >>> 0) * mul + (hi & aHi) * mulHi;
     if (pa >= 2 ** 53) return -2;
-    WALK_ENTRY[0] = e;
-    WALK_ENTRY[1] = t;
+    out[0] = lo;
+    out[1] = hi;
+    out[2] = last;
+    WALK_TABLE[0] = t;
     WALK_PA[0] = pa;
     return 0;
   };
@@ -82,16 +86,16 @@ export function makeWalker(shift: ArrayLike<number>, bits: ArrayLike<number>, la
   // one closure per depth, each a straight run of steps (one closure with depth tests measured slower)
   let walker: Walker;
   if (n === 3) {
-    walker = (w, root, vaLo, vaHi, mem) => {
+    walker = (w, root, vaLo, vaHi, mem, out) => {
       const base = mem[0]!;
       const lim = mem[1]!;
       let t = next(w, at(root, s0, m0!, vaLo, vaHi), pm, bm, aLo, aHi, mul, mulHi, base, lim);
       if (t < 0) return t;
       t = next(w, at(t, s1, m1!, vaLo, vaHi), pm, bm, aLo, aHi, mul, mulHi, base, lim);
-      return t < 0 ? t : leaf(w, t, at(t, s2, m2!, vaLo, vaHi));
+      return t < 0 ? t : leaf(w, t, at(t, s2, m2!, vaLo, vaHi), out);
     };
   } else if (n === 4) {
-    walker = (w, root, vaLo, vaHi, mem) => {
+    walker = (w, root, vaLo, vaHi, mem, out) => {
       const base = mem[0]!;
       const lim = mem[1]!;
       let t = next(w, at(root, s0, m0!, vaLo, vaHi), pm, bm, aLo, aHi, mul, mulHi, base, lim);
@@ -99,10 +103,10 @@ export function makeWalker(shift: ArrayLike<number>, bits: ArrayLike<number>, la
       t = next(w, at(t, s1, m1!, vaLo, vaHi), pm, bm, aLo, aHi, mul, mulHi, base, lim);
       if (t < 0) return t;
       t = next(w, at(t, s2, m2!, vaLo, vaHi), pm, bm, aLo, aHi, mul, mulHi, base, lim);
-      return t < 0 ? t : leaf(w, t, at(t, s3, m3!, vaLo, vaHi));
+      return t < 0 ? t : leaf(w, t, at(t, s3, m3!, vaLo, vaHi), out);
     };
   } else {
-    walker = (w, root, vaLo, vaHi, mem) => {
+    walker = (w, root, vaLo, vaHi, mem, out) => {
       const base = mem[0]!;
       const lim = mem[1]!;
       let t = next(w, at(root, s0, m0!, vaLo, vaHi), pm, bm, aLo, aHi, mul, mulHi, base, lim);
@@ -112,7 +116,7 @@ export function makeWalker(shift: ArrayLike<number>, bits: ArrayLike<number>, la
       t = next(w, at(t, s2, m2!, vaLo, vaHi), pm, bm, aLo, aHi, mul, mulHi, base, lim);
       if (t < 0) return t;
       t = next(w, at(t, s3, m3!, vaLo, vaHi), pm, bm, aLo, aHi, mul, mulHi, base, lim);
-      return t < 0 ? t : leaf(w, t, at(t, s4, m4!, vaLo, vaHi));
+      return t < 0 ? t : leaf(w, t, at(t, s4, m4!, vaLo, vaHi), out);
     };
   }
   MADE.set(key, walker);

@@ -233,6 +233,42 @@ describe('the specialised walk of queryNumber', () => {
   });
 });
 
+describe('the walk cache on queryNumber misses', () => {
+  it.each([
+    ['x86_64', (m: PhysicalMemory) => new X64PageTable(m), 0x40_0000, 2],
+    ['Sv39', (m: PhysicalMemory) => new Sv39PageTable(m), 0x40_0000, 1],
+  ] as const)('%s: caches a last-level table after a second walk into it, not after one', (_name, make, va, parentLevel) => {
+    const mem = new PhysicalMemory({ size: 1 << 20, base: 0x8000_0000n });
+    const table = make(mem);
+    const c = table.cursor();
+    for (let k = 0; k < 4; k++) c.map(va + k * 0x1000, 0x10_0000 + k * 0x1000, PageSize.Size4K, RW);
+    c.map(0x4000_0000, 0x20_0000, PageSize.Size4K, RW); // another table, to leave the cache between cases
+    // the entry that links the last-level table of `va` (below 1 GiB: index 0 above it, index va >> 21 in its parent)
+    const isX64 = table instanceof X64PageTable;
+    const child = (entry: bigint) => (isX64 ? entry & 0xf_ffff_f000n : (entry >> 10n) << 12n);
+    let parent = table.rootPaddr;
+    for (let l = 0; l < parentLevel; l++) parent = child(mem.readU64(parent));
+    const link = parent + BigInt(va >>> 21) * 8n;
+    const good = mem.readU64(link);
+    const corrupt = () => mem.writeU64(link, isX64 ? (good & 0xfffn) | 0x9000_0000n : (good & 0x3ffn) | (0x9000_0n << 10n));
+    // one walk into the table: nothing cached, the next lookup walks and sees the corrupt link
+    expect(table.queryNumber(0x4000_0000)).toBe(0x20_0000);
+    expect(table.queryNumber(va)).toBe(0x10_0000);
+    corrupt();
+    expect(() => table.queryNumber(va + 0x1000)).toThrowError(expect.objectContaining({ code: 'CorruptTable' }));
+    mem.writeU64(link, good);
+    // two walks in a row into it (a scan): cached, later lookups there read the one entry (as a TLB would)
+    expect(table.queryNumber(0x4000_0000)).toBe(0x20_0000);
+    expect(table.queryNumber(va)).toBe(0x10_0000);
+    expect(table.queryNumber(va + 0x1000)).toBe(0x10_1000);
+    corrupt();
+    expect(table.queryNumber(va + 0x2000)).toBe(0x10_2000);
+    expect(table.lastFlags).toBe(RW);
+    expect(table.queryNumber(va + 0x3fff)).toBe(0x10_3fff);
+    mem.writeU64(link, good);
+  });
+});
+
 describe('a codec that throws part-way through mapRegion', () => {
   it('leaves memory and frames as they were, pages written in place included', () => {
     const { words: _w, ...rest } = X64PTE;
