@@ -154,8 +154,8 @@ export class PageTable64 {
   readonly _paLimitNum: number;
   /** @internal the high-word bits of an address that index the table (bits 32..vaMaxBits-1) */
   readonly _vaMaskHi: number;
-  /** @internal the format's specialised walk (fast tables whose codec has a layout), or null */
-  readonly _walker: Walker | null;
+  /** @internal the format's specialised walk (fast tables whose codec has a layout), or null (also once destroyed) */
+  _walker: Walker | null;
   /** @internal physical address of the linear memory as a number (exact when _walker is set) */
   readonly _memBase: number;
   /** @internal the memory as _walker reads it ({@link walkContext}) */
@@ -348,7 +348,8 @@ export class PageTable64 {
    * table.queryNumber(0x40_1234); // 0x20_1234, or -1 if unmapped
    */
   queryNumber(vaddr: number): number {
-    const off = typeof vaddr === 'number' ? vaddr - this._nBase : Number.NaN;
+    if (typeof vaddr !== 'number') return this._queryNumber(vaddr);
+    const off = vaddr - this._nBase;
     if (off >>> 0 === off && off < this._nSpan) {
       const l = this._last;
       const e = this._winEntry(off);
@@ -360,10 +361,7 @@ export class PageTable64 {
       if (!c.isPresent(lo, hi, l)) return -1;
       const paHi = c.paddrHi(lo, hi, l);
       if (paHi < 0x200000) {
-        const q = this._q;
-        q[0] = lo;
-        q[1] = hi;
-        q[2] = l;
+        this._found(lo, hi, l);
         return paHi * TWO32 + (c.paddrLo(lo, hi, l) >>> 0) + (off & this._pageMask);
       }
     }
@@ -372,10 +370,10 @@ export class PageTable64 {
     // boxes an address above 2^31; with the walk cache updated on every miss, random lookups measured 1.4-1.9x
     // slower (A/B in one process, X64 and Sv39, 100,000 pages).
     const walker = this._walker;
-    if (walker !== null && typeof vaddr === 'number') {
+    if (walker !== null) {
       const vaHi = Math.floor(vaddr * TWO_M32);
       const vaLo = vaddr - vaHi * TWO32;
-      if (vaLo >>> 0 === vaLo && vaHi >>> 0 < this._vaHiLimit && !this._destroyed) {
+      if (vaLo >>> 0 === vaLo && vaHi >>> 0 < this._vaHiLimit) {
         const prev = WALK_TABLE[0]!;
         const r = walker(this.handler.words, this._rootIdx, vaLo | 0, vaHi, this._walkMem, this._q);
         if (r === 0) {
@@ -422,11 +420,16 @@ export class PageTable64 {
     if (paHi >= 0x200000) {
       throw new RangeError(`queryWords: the physical address ${hex(joinAddr(OUT[0]!, paHi))} is not exact as a number (use query)`);
     }
+    this._found(lo, hi, l);
+    return paHi * TWO32 + OUT[0]!;
+  }
+
+  /** @internal records the entry (words lo, hi at level l) a number query found, for lastFlags and lastSize */
+  _found(lo: number, hi: number, l: number): void {
     const q = this._q;
     q[0] = lo;
     q[1] = hi;
     q[2] = l;
-    return paHi * TWO32 + OUT[0]!;
   }
 
   /**
@@ -530,6 +533,7 @@ export class PageTable64 {
       for (const { lo, hi, level } of [...this._owned.values()]) this._freeFrames(lo, hi, level);
       this._heldLevel = -1;
       this._destroyed = true;
+      this._walker = null;
       this._forget();
       return;
     }
@@ -547,6 +551,7 @@ export class PageTable64 {
     }
     this._releasePending();
     this._destroyed = true;
+    this._walker = null;
     this._forget();
     if (this._heldLevel >= 0) this._freeFrames(this._heldLo, this._heldHi, this._heldLevel);
     this._freeFrames(this._rootLo, this._rootHi, 0);
