@@ -60,7 +60,6 @@ const COMPACT = 3;
 /** Batch size of pending single-page TLB invalidations before one full flush replaces them (as the crate). */
 export const FLUSH_BATCH = 32;
 
-
 /**
  * A multi-level page table whose geometry (levels, index widths, entry and table sizes) comes from its
  * {@link PagingMetaData}, so 2-, 3-, 4- and 5-level formats share this code. Entries live in the
