@@ -155,8 +155,6 @@ export class PageTable64 {
   readonly _vaMaskHi: number;
   /** @internal the format's specialised walk (fast tables whose codec has a layout), or null (also once destroyed) */
   _walker: Walker | null;
-  /** @internal physical address of the linear memory as a number (exact when _walker is set) */
-  readonly _memBase: number;
   /** @internal the memory as _walker reads it ({@link walkContext}) */
   readonly _walkMem: Float64Array;
   /** @internal a number address is a valid lower-half address when its high word is below this */
@@ -247,15 +245,16 @@ export class PageTable64 {
     this._vaMaskHi = vb >= 64 ? 0xffffffff : vb <= 32 ? 0 : 2 ** (vb - 32) - 1;
     this._vaHiLimit = meta.vaTopBit >= 53 ? 0x200000 : meta.vaTopBit <= 32 ? 0 : 2 ** (meta.vaTopBit - 32);
     const layout = this._w.layout;
-    this._memBase = this._memHi * TWO32 + this._memLo;
-    this._walkMem = walkContext(this._memBase, this._memSize);
+    // the linear memory's physical address as a number (exact whenever a walker is made)
+    const memBase = this._memHi * TWO32 + this._memLo;
+    this._walkMem = walkContext(memBase, this._memSize);
     this._walker =
       this._fast &&
       layout !== undefined &&
       meta.entryBytes === 8 &&
       meta.tableBytes.every((b) => b === 4096) &&
-      this._memBase % 4096 === 0 &&
-      this._memBase + this._memSize <= 2 ** 53
+      memBase % 4096 === 0 &&
+      memBase + this._memSize <= 2 ** 53
         ? makeWalker(this._shift, this._bits, layout)
         : null;
   }
@@ -376,7 +375,8 @@ export class PageTable64 {
         const prev = WALK_TABLE[0]!;
         const r = walker(this.handler.words, this._rootIdx, vaLo | 0, vaHi, this._walkMem, this._q);
         if (r === 0) {
-          // a second walk in a row into the same last-level table (a scan): the lookups that follow hit it
+          // a second walk in a row into the same last-level table (a scan): the lookups that follow hit it. The
+          // previous walk may have been another table's; a match then only means this table's own `prev` is kept.
           if (WALK_TABLE[0] === prev && !this._anyBorrowed) this._rememberLast(vaLo, vaHi, prev);
           return WALK_PA[0]! + (vaLo & this._pageMask);
         }
