@@ -190,7 +190,8 @@ describe.each(ARCHES.map((a) => [a.name, a] as const))('model-based conformance:
         fc.array(fc.option(fc.nat(3), { freq: 4 }), { maxLength: 40 }),
         (ops, fails) => runCase(arch, ops, fails),
       ),
-      { numRuns: Number(process.env.PT_MODEL_RUNS ?? 60) },
+      // PT_MODEL_SEED replays a reported failure (with the seed fast-check printed)
+      { numRuns: Number(process.env.PT_MODEL_RUNS ?? 60), seed: process.env.PT_MODEL_SEED ? Number(process.env.PT_MODEL_SEED) : undefined },
     );
   }, 120_000);
 

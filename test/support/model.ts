@@ -138,6 +138,8 @@ export class Model {
   }
 
   mapRegion(va: bigint, pa: bigint, size: bigint, flags: number, allowHuge: boolean): Outcome {
+    // the region's physical end (exclusive) may be 2^paMaxBits, not past it
+    if (pa + size > 1n << BigInt(this.meta.paMaxBits)) return { ok: false, code: 'InvalidAddress' };
     const work = this.clone();
     for (const [v, p, s] of this.regionChunks(va, pa, size, allowHuge)) {
       const r = work.map(v, p, s, flags);
