@@ -17,6 +17,10 @@ import { PhysicalMemory } from './physical-memory';
 import { makeWalker, WALK_PA, WALK_TABLE, type Walker, walkContext } from './_walker';
 import { wordsOf, wordsToBits } from './words';
 
+// PhysicalMemory's own allocator methods: a subclass or instance that replaces one goes through the handler API
+const PM_ALLOC = PhysicalMemory.prototype.allocFrames;
+const PM_FREE = PhysicalMemory.prototype.deallocFrames;
+
 /** What `query` and `unmap` report about one mapping. */
 export interface MappingInfo {
   /** Physical address that the queried virtual address translates to (for `unmap`: the page start). */
@@ -123,6 +127,8 @@ export class PageTable64 {
   readonly _span: Int32Array;
   /** @internal true when the handler is a PhysicalMemory: table addresses are translated inline */
   readonly _linear: boolean;
+  /** @internal the handler when it is a PhysicalMemory (its frames are then taken and given back without a bigint) */
+  readonly _pm: PhysicalMemory | null;
   /** @internal */ readonly _memLo: number;
   /** @internal physical addresses are below (_paHiLimit, _paLoLimit) as a pair */
   readonly _paHiLimit: number;
@@ -197,6 +203,7 @@ export class PageTable64 {
     this._levelSize = new Float64Array(meta.levelSize);
     const h = this.handler;
     this._linear = h instanceof PhysicalMemory;
+    this._pm = h instanceof PhysicalMemory ? h : null;
     if (h instanceof PhysicalMemory) {
       splitAddr(h.base, 'new', 'base');
       this._memLo = PAIR[0]!;
@@ -869,15 +876,27 @@ export class PageTable64 {
 
   /** @internal frames from the handler, checked to be usable; word index or -1 */
   _allocFrames(frames: number, align: number, words: number, op: string): number {
-    const pa = this.handler.allocFrames(frames, align);
-    if (pa === null) return -1;
-    splitAddr(pa, op, 'frame');
+    const h = this.handler;
+    const pm = this._pm;
+    // a PhysicalMemory whose allocator is its own (not overridden) hands out a frame number: no bigint per table
+    const own = pm !== null && pm.allocFrames === PM_ALLOC && pm.deallocFrames === PM_FREE;
+    let f = -1;
+    if (own) {
+      f = pm._allocFrameNumber(frames, align);
+      if (f < 0) return -1;
+      pm._frameAddrPair(f);
+    } else {
+      const pa = h.allocFrames(frames, align);
+      if (pa === null) return -1;
+      splitAddr(pa, op, 'frame');
+    }
     const lo = PAIR[0]!;
     const hi = PAIR[1]!;
-    const t = this.handler.wordIndex(lo, hi);
-    if (t < 0 || t + words > this.handler.words.length || !this._paOk(lo, hi) || lo % align !== 0) {
-      this.handler.deallocFrames(pa, frames);
-      throw new RangeError(`${op}: the handler returned frame ${hex(pa)}, which is unaligned, unreachable or too high for ${this.meta.name}`);
+    const t = h.wordIndex(lo, hi);
+    if (t < 0 || t + words > h.words.length || !this._paOk(lo, hi) || lo % align !== 0) {
+      if (own) pm._freeFrameNumber(f, frames);
+      else h.deallocFrames(joinAddr(lo, hi), frames);
+      throw new RangeError(`${op}: the handler returned frame ${hex(joinAddr(lo, hi))}, which is unaligned, unreachable or too high for ${this.meta.name}`);
     }
     this._newLo = lo;
     this._newHi = hi;
@@ -919,11 +938,18 @@ export class PageTable64 {
       slab.used = (slab.used & ~(1 << ((t - frame) / words))) >>> 0;
       if (slab.used === 0) {
         this._slabs.delete(frame);
-        this.handler.deallocFrames(joinAddr(slab.lo, slab.hi), 1);
+        this._dealloc(slab.lo, slab.hi, 1);
       }
       return;
     }
-    this.handler.deallocFrames(joinAddr(lo, hi), Math.ceil(bytes / 4096));
+    this._dealloc(lo, hi, Math.ceil(bytes / 4096));
+  }
+
+  /** Gives `count` frames at (lo, hi) back to the handler (by frame number to a PhysicalMemory's own allocator). */
+  private _dealloc(lo: number, hi: number, count: number): void {
+    const pm = this._pm;
+    if (pm !== null && pm.deallocFrames === PM_FREE) pm._freeFrameNumber(pm.wordIndex(lo, hi) / 1024, count);
+    else this.handler.deallocFrames(joinAddr(lo, hi), count);
   }
 
   /** @internal frees the table that entry (lo, hi) at level l points to, and everything below it */

@@ -135,6 +135,15 @@ export class PhysicalMemory implements PagingHandler {
    * @throws RangeError when `count` is not a positive integer or `align` not a power of two of at least 4096.
    */
   allocFrames(count: number, align: number): PhysAddr | null {
+    const f = this._allocFrameNumber(count, align);
+    return f < 0 ? null : this.frameAddr(f);
+  }
+
+  /**
+   * @internal {@link allocFrames} without a bigint (the page tables' path when the method is not overridden): the
+   * first frame's number, or -1 when no run is free. Same checks and effects.
+   */
+  _allocFrameNumber(count: number, align: number): number {
     if (!Number.isInteger(count) || count < 1) throw new RangeError(`allocFrames: count ${count} is not a positive integer`);
     if (!Number.isInteger(align) || align < FRAME || (align & (align - 1)) !== 0) {
       throw new RangeError(`allocFrames: align ${align} is not a power of two >= 4096`);
@@ -145,7 +154,7 @@ export class PhysicalMemory implements PagingHandler {
     } else {
       f = this.findRun(count, align);
     }
-    if (f < 0) return null;
+    if (f < 0) return -1;
     const end = f + count;
     for (let i = f; i < end; i++) this.used[i] = 1;
     if (end > this.bump) {
@@ -154,7 +163,7 @@ export class PhysicalMemory implements PagingHandler {
       this.bump = end;
     }
     this.inUse += count;
-    return this.frameAddr(f);
+    return f;
   }
 
   /**
@@ -162,9 +171,13 @@ export class PhysicalMemory implements PagingHandler {
    * @throws RangeError when a frame is outside the memory or not allocated (nothing is freed then).
    */
   deallocFrames(paddr: PhysAddr, count: number): void {
-    const f = this.frameOf(paddr, 'deallocFrames');
+    this._freeFrameNumber(this.frameOf(paddr, 'deallocFrames'), count);
+  }
+
+  /** @internal {@link deallocFrames} of the frames from number `f` on, without a bigint; same checks and effects. */
+  _freeFrameNumber(f: number, count: number): void {
     if (!Number.isInteger(count) || count < 1 || f + count > this.frameCount) {
-      throw new RangeError(`deallocFrames: ${count} frames at ${hex(paddr)} run past the memory`);
+      throw new RangeError(`deallocFrames: ${count} frames at ${hex(this.frameAddr(f))} run past the memory`);
     }
     for (let i = f; i < f + count; i++) {
       if (this.used[i] !== 1) throw new RangeError(`deallocFrames: frame ${hex(this.frameAddr(i))} is not allocated`);
@@ -175,6 +188,13 @@ export class PhysicalMemory implements PagingHandler {
       this.pushFree(i);
     }
     this.inUse -= count;
+  }
+
+  /** @internal the physical address of frame number `f`, written to PAIR as (lo, hi) */
+  _frameAddrPair(f: number): void {
+    const lo = this.baseLo + f * FRAME;
+    PAIR[0] = lo % TWO32;
+    PAIR[1] = this.baseHi + Math.floor(lo / TWO32);
   }
 
   /**

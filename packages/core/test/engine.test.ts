@@ -181,6 +181,44 @@ describe('new tables', () => {
     }
     expect(new PhysicalMemory({ size: 1 << 16 }).zeroedFrames).toBe(true);
   });
+
+  it('come from an allocator that replaces PhysicalMemory.allocFrames / deallocFrames, when one does', () => {
+    const mem = new PhysicalMemory({ size: 1 << 20 });
+    const calls: string[] = [];
+    mem.allocFrames = (count, align) => {
+      calls.push(`alloc ${count}`);
+      return PhysicalMemory.prototype.allocFrames.call(mem, count, align);
+    };
+    mem.deallocFrames = (pa, count) => {
+      calls.push(`free ${count}`);
+      PhysicalMemory.prototype.deallocFrames.call(mem, pa, count);
+    };
+    const table = new X64PageTable(mem);
+    table.cursor().map(0x40_0000n, 0x1000n, PageSize.Size4K, RW);
+    table.destroy();
+    // root, then three tables below it; all four freed
+    expect(calls).toEqual(['alloc 1', 'alloc 1', 'alloc 1', 'alloc 1', 'free 1', 'free 1', 'free 1', 'free 1']);
+    expect(mem.framesInUse).toBe(0);
+  });
+
+  it('sit at the right physical address when the memory crosses 4 GiB (frame numbers to address pairs)', () => {
+    // 64 frames from 4 GiB - 16 KiB: the root and the first tables below 2^32, later ones above it
+    const mem = new PhysicalMemory({ size: 64 * 4096, base: 0xffff_c000n });
+    const table = new Sv39PageTable(mem);
+    const c = table.cursor();
+    for (let i = 0; i < 8; i++) c.map(BigInt(i) << 30n, BigInt(i + 1) << 12n, PageSize.Size4K, RW);
+    const links = new Set<bigint>();
+    for (let i = 0; i < 8; i++) {
+      links.add(Rv64PTE.paddr(mem.readU64(0xffff_c000n + BigInt(i) * 8n)));
+      expect(table.query((BigInt(i) << 30n) + 5n).paddr).toBe((BigInt(i + 1) << 12n) + 5n);
+    }
+    // each map adds a level-1 and a level-2 table: the root links to frames 1, 3, ..., 15, of which 1 and 3 lie
+    // below 2^32 and the other six above it
+    expect([...links].filter((pa) => pa >= 1n << 32n).length).toBe(6);
+    expect(table.frameCount()).toBe(17);
+    table.destroy();
+    expect(mem.framesInUse).toBe(0);
+  });
 });
 
 describe('the specialised walk of queryNumber', () => {
