@@ -13,16 +13,23 @@ import type { PTELayout } from './interfaces';
  *   leaf) is not present; -2 when the walk ends elsewhere (a block above the last level, a pointer outside the
  *   memory, an address of 2^53 or more). Only a result of 0 writes anything.
  */
-export type Walker = (w: Uint32Array, root: number, vaLo: number, vaHi: number, mem: Float64Array, leaf: Int32Array) => number;
+export type Walker = (w: Uint32Array, root: number, vaLo: number, vaHi: number, mem: Int32Array, leaf: Int32Array) => number;
 
 /** Word index of the last-level table that the last successful {@link Walker} call ended in. */
 export const WALK_TABLE: Int32Array = new Int32Array(1);
 /** Physical address of the page that the last successful {@link Walker} call found. */
 export const WALK_PA: Float64Array = new Float64Array(1);
 
-/** The memory a walker reads: [physical address of its first byte, byte offset of its last 4 KiB table]. */
-export function walkContext(memBase: number, memSize: number): Float64Array {
-  return Float64Array.of(memBase, memSize - 4096);
+/**
+ * The memory a walker reads, by 4 KiB frame number: [low 32 bits (as int32) and high bits of its first frame's
+ * number, count of frames]. A memory whose frame numbers cross a multiple of 2^32 (its bytes a multiple of 2^44)
+ * gets a count of 0: every table pointer then looks outside it, and the lookups take the full walk.
+ */
+export function walkContext(memBase: number, memSize: number): Int32Array {
+  const first = Math.floor(memBase / 4096);
+  const frames = Math.floor(memSize / 4096);
+  const lo = first % TWO32;
+  return Int32Array.of(lo | 0, Math.floor(first / TWO32), lo + frames <= TWO32 ? frames : 0);
 }
 
 const TWO32 = 4294967296;
@@ -35,15 +42,19 @@ function at(t: number, s: number, m: number, vaLo: number, vaHi: number): number
 }
 
 /**
- * The table (word index) a present non-block entry e points to; -1 when e is not present, -2 otherwise. The
- * layout's masks and scales and the memory's bounds come as arguments: constants of the calling walker.
+ * The table (word index) a present non-block entry e points to; -1 when e is not present, -2 otherwise (a block,
+ * or a table outside the memory). The layout's masks and shifts and the memory's frames come as arguments:
+ * constants of the calling walker. All in 32-bit integers: the entry's address as a frame number is
+ * `(lo & aLo) >>> sh | (hi & aHi) << (32 - sh)` (low 32 bits) and `(hi & aHi) >>> sh` (the rest), sh = 12 - addrShift.
  */
-function next(w: Uint32Array, e: number, pm: number, bm: number, aLo: number, aHi: number, mul: number, mulHi: number, base: number, lim: number): number {
+function next(w: Uint32Array, e: number, pm: number, bm: number, aLo: number, aHi: number, sh: number, fLo: number, fHi: number, frames: number): number {
   const lo = w[e]!;
   if ((lo & pm) === 0) return -1;
   if ((lo & bm) !== 0) return -2;
-  const off = ((lo & aLo) >>> 0) * mul + (w[e + 1]! & aHi) * mulHi - base;
-  return off >= 0 && off <= lim ? off / 4 : -2;
+  const hi = w[e + 1]! & aHi;
+  // the frame's distance from the memory's first frame, mod 2^32; exact when the high parts agree (walkContext)
+  const rel = ((((lo & aLo) >>> sh) | (hi << (32 - sh))) - fLo) >>> 0;
+  return hi >>> sh === fHi && rel < frames ? rel << 10 : -2;
 }
 
 /** Walkers already made, by geometry and layout: tables of the same format share one. */
@@ -57,6 +68,9 @@ const MADE = new Map<string, Walker>();
 export function makeWalker(shift: ArrayLike<number>, bits: ArrayLike<number>, layout: PTELayout): Walker | null {
   const n = shift.length;
   if (n < 3 || n > 5) return null;
+  // table pointers as frame numbers: the address field must start at or above bit 12 once scaled
+  const sh = 12 - layout.addrShift;
+  if (sh < 1 || sh > 12 || (layout.addrLo & ((1 << sh) - 1)) !== 0) return null;
   const key = [...Array.from(shift), ...Array.from(bits), layout.present, layout.block, layout.addrLo, layout.addrHi, layout.addrShift].join();
   const made = MADE.get(key);
   if (made !== undefined) return made;
@@ -87,35 +101,38 @@ export function makeWalker(shift: ArrayLike<number>, bits: ArrayLike<number>, la
   let walker: Walker;
   if (n === 3) {
     walker = (w, root, vaLo, vaHi, mem, out) => {
-      const base = mem[0]!;
-      const lim = mem[1]!;
-      let t = next(w, at(root, s0, m0!, vaLo, vaHi), pm, bm, aLo, aHi, mul, mulHi, base, lim);
+      const fLo = mem[0]!;
+      const fHi = mem[1]!;
+      const frames = mem[2]!;
+      let t = next(w, at(root, s0, m0!, vaLo, vaHi), pm, bm, aLo, aHi, sh, fLo, fHi, frames);
       if (t < 0) return t;
-      t = next(w, at(t, s1, m1!, vaLo, vaHi), pm, bm, aLo, aHi, mul, mulHi, base, lim);
+      t = next(w, at(t, s1, m1!, vaLo, vaHi), pm, bm, aLo, aHi, sh, fLo, fHi, frames);
       return t < 0 ? t : leaf(w, t, at(t, s2, m2!, vaLo, vaHi), out);
     };
   } else if (n === 4) {
     walker = (w, root, vaLo, vaHi, mem, out) => {
-      const base = mem[0]!;
-      const lim = mem[1]!;
-      let t = next(w, at(root, s0, m0!, vaLo, vaHi), pm, bm, aLo, aHi, mul, mulHi, base, lim);
+      const fLo = mem[0]!;
+      const fHi = mem[1]!;
+      const frames = mem[2]!;
+      let t = next(w, at(root, s0, m0!, vaLo, vaHi), pm, bm, aLo, aHi, sh, fLo, fHi, frames);
       if (t < 0) return t;
-      t = next(w, at(t, s1, m1!, vaLo, vaHi), pm, bm, aLo, aHi, mul, mulHi, base, lim);
+      t = next(w, at(t, s1, m1!, vaLo, vaHi), pm, bm, aLo, aHi, sh, fLo, fHi, frames);
       if (t < 0) return t;
-      t = next(w, at(t, s2, m2!, vaLo, vaHi), pm, bm, aLo, aHi, mul, mulHi, base, lim);
+      t = next(w, at(t, s2, m2!, vaLo, vaHi), pm, bm, aLo, aHi, sh, fLo, fHi, frames);
       return t < 0 ? t : leaf(w, t, at(t, s3, m3!, vaLo, vaHi), out);
     };
   } else {
     walker = (w, root, vaLo, vaHi, mem, out) => {
-      const base = mem[0]!;
-      const lim = mem[1]!;
-      let t = next(w, at(root, s0, m0!, vaLo, vaHi), pm, bm, aLo, aHi, mul, mulHi, base, lim);
+      const fLo = mem[0]!;
+      const fHi = mem[1]!;
+      const frames = mem[2]!;
+      let t = next(w, at(root, s0, m0!, vaLo, vaHi), pm, bm, aLo, aHi, sh, fLo, fHi, frames);
       if (t < 0) return t;
-      t = next(w, at(t, s1, m1!, vaLo, vaHi), pm, bm, aLo, aHi, mul, mulHi, base, lim);
+      t = next(w, at(t, s1, m1!, vaLo, vaHi), pm, bm, aLo, aHi, sh, fLo, fHi, frames);
       if (t < 0) return t;
-      t = next(w, at(t, s2, m2!, vaLo, vaHi), pm, bm, aLo, aHi, mul, mulHi, base, lim);
+      t = next(w, at(t, s2, m2!, vaLo, vaHi), pm, bm, aLo, aHi, sh, fLo, fHi, frames);
       if (t < 0) return t;
-      t = next(w, at(t, s3, m3!, vaLo, vaHi), pm, bm, aLo, aHi, mul, mulHi, base, lim);
+      t = next(w, at(t, s3, m3!, vaLo, vaHi), pm, bm, aLo, aHi, sh, fLo, fHi, frames);
       return t < 0 ? t : leaf(w, t, at(t, s4, m4!, vaLo, vaHi), out);
     };
   }

@@ -162,7 +162,7 @@ export class PageTable64 {
   /** @internal the format's specialised walk (fast tables whose codec has a layout), or null (also once destroyed) */
   _walker: Walker | null;
   /** @internal the memory as _walker reads it ({@link walkContext}) */
-  readonly _walkMem: Float64Array;
+  readonly _walkMem: Int32Array;
   /** @internal a number address is a valid lower-half address when its high word is below this */
   readonly _vaHiLimit: number;
 

@@ -269,6 +269,80 @@ describe('the specialised walk of queryNumber', () => {
       expect(() => table.queryNumber(bad as number)).toThrow(RangeError);
     }
   });
+
+  it.each([
+    // the format, its address field for a physical address and back, and an address under another root entry
+    ['x86_64', (m: PhysicalMemory) => new X64PageTable(m), (pa: bigint) => pa, (e: bigint) => e & 0xf_ffff_f000n, 0x80_0000_0000],
+    ['Sv39', (m: PhysicalMemory) => new Sv39PageTable(m), (pa: bigint) => (pa >> 12n) << 10n, (e: bigint) => (e >> 10n) << 12n, 0x4000_0000],
+  ] as const)('%s: follows a table pointer to the last frame of memory, and not past either end', (_name, make, field, target, other) => {
+    const base = 0x8000_0000n;
+    const size = 1n << 20n;
+    const mem = new PhysicalMemory({ size: Number(size), base });
+    const table = make(mem);
+    const va = 0x40_0000;
+    table.cursor().map(va, 0x1234_5000, PageSize.Size4K, RW);
+    table.cursor().map(other, 0x6000, PageSize.Size4K, RW);
+    // the root entry for va links the level-1 table: point it at a copy of that table elsewhere
+    const link = table.rootPaddr;
+    const good = mem.readU64(link);
+    const copyTo = (pa: bigint) => {
+      mem.reserve(pa, 4096);
+      mem.writeBytes(pa, mem.bytes(target(good), 4096).slice());
+    };
+    const pointAt = (pa: bigint) => mem.writeU64(link, (good & 0x3ffn) | field(pa));
+    const last = base + size - 4096n;
+    copyTo(last);
+    for (const pa of [last, base + size, base - 4096n, last + (1n << 44n)]) {
+      pointAt(pa);
+      // a lookup under another root entry in between (query keeps the table it ends in, as a TLB would): every
+      // lookup of va is a walk from the root
+      expect(table.query(other).paddr).toBe(0x6000n);
+      if (pa === last) {
+        expect(table.queryNumber(va + 5)).toBe(0x1234_5005);
+        expect(table.query(other).paddr).toBe(0x6000n);
+        expect(table.query(va + 5).paddr).toBe(0x1234_5005n);
+      } else {
+        const corrupt = expect.objectContaining({ code: 'CorruptTable' });
+        expect(() => table.queryNumber(va + 5), `pointer ${pa.toString(16)}`).toThrowError(corrupt);
+        expect(() => table.query(va + 5), `pointer ${pa.toString(16)}`).toThrowError(corrupt);
+      }
+    }
+    pointAt(target(good));
+    expect(table.query(other).paddr).toBe(0x6000n);
+    expect(table.queryNumber(va + 5)).toBe(0x1234_5005);
+  });
+
+  it('agrees with the full walk in a memory whose frame numbers cross a multiple of 2^32', () => {
+    // 2^44 - 64 KiB: the walker is given no frames there (walkContext), every lookup takes the full walk
+    const base = (1n << 44n) - 0x1_0000n;
+    const mem = new PhysicalMemory({ size: 1 << 20, base });
+    expect(mem.allocFrames(16, 4096)).toBe(base); // the frames below 2^44: the tables go above it
+    const table = new X64PageTable(mem);
+    const c = table.cursor();
+    for (let k = 0; k < 40; k++) c.map(k * 0x20_0000, 0x10_0000 + k * 0x1000, PageSize.Size4K, RW);
+    c.map(0x80_0000_0000, 0x6000, PageSize.Size4K, RW);
+    for (let k = 0; k < 40; k++) expect(table.queryNumber(k * 0x20_0000 + 7)).toBe(0x10_0007 + k * 0x1000);
+    expect(table.queryNumber(41 * 0x20_0000)).toBe(-1);
+    // Below the level-1 table (above 2^44), move the level-2 and level-3 tables of address 0 to frames below 2^44,
+    // then point the root entry 2^44 below the level-1 table: the same frame number modulo 2^32, outside memory.
+    const addr = 0xf_ffff_ffff_f000n;
+    const link = (e: bigint, to: bigint) => mem.writeU64(e, (mem.readU64(e) & ~addr) | to);
+    const l1 = mem.readU64(table.rootPaddr) & addr;
+    const l2 = mem.readU64(l1) & addr;
+    const l3 = mem.readU64(l2) & addr;
+    expect(l1 >= 1n << 44n).toBe(true);
+    mem.writeBytes(base + 0x2000n, mem.bytes(l2, 4096).slice());
+    mem.writeBytes(base + 0x3000n, mem.bytes(l3, 4096).slice());
+    link(base + 0x2000n, base + 0x3000n);
+    link(l1, base + 0x2000n);
+    expect(table.query(0x80_0000_0000).paddr).toBe(0x6000n); // another table in the walk cache
+    expect(table.queryNumber(7)).toBe(0x10_0007); // the moved tables are followed
+    link(table.rootPaddr, l1 - (1n << 44n));
+    expect(table.query(0x80_0000_0000).paddr).toBe(0x6000n);
+    expect(() => table.query(7)).toThrowError(expect.objectContaining({ code: 'CorruptTable' }));
+    expect(table.query(0x80_0000_0000).paddr).toBe(0x6000n);
+    expect(() => table.queryNumber(7)).toThrowError(expect.objectContaining({ code: 'CorruptTable' }));
+  });
 });
 
 describe('the walk cache on queryNumber misses', () => {
