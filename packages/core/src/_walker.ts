@@ -15,8 +15,18 @@ import type { PTELayout } from './interfaces';
  */
 export type Walker = (w: Uint32Array, root: number, vaLo: number, vaHi: number, mem: Int32Array, leaf: Int32Array) => number;
 
-/** Word index of the last-level table that the last successful {@link Walker} call ended in. */
+/**
+ * Walks as a {@link Walker} does, for a map: to the first entry on the way to (vaLo, vaHi) that is not present,
+ * a table entry or the leaf. Returns its word index, with its level in {@link PROBE_LEVEL} and its table in
+ * {@link WALK_TABLE}; -2 when the walk meets a present leaf, a block or a pointer outside the memory (and writes
+ * nothing). The entry may be non-present yet not zero: the caller checks.
+ */
+export type Prober = (w: Uint32Array, root: number, vaLo: number, vaHi: number, mem: Int32Array) => number;
+
+/** Word index of the last-level table that the last successful {@link Walker} call ended in (or a Prober's table). */
 export const WALK_TABLE: Int32Array = new Int32Array(1);
+/** Level of the entry the last successful {@link Prober} call returned. */
+export const PROBE_LEVEL: Int32Array = new Int32Array(1);
 /** Physical address of the page that the last successful {@link Walker} call found. */
 export const WALK_PA: Float64Array = new Float64Array(1);
 
@@ -57,20 +67,34 @@ function next(w: Uint32Array, e: number, pm: number, bm: number, aLo: number, aH
   return hi >>> sh === fHi && rel < frames ? rel << 10 : -2;
 }
 
-/** Walkers already made, by geometry and layout: tables of the same format share one. */
-const MADE = new Map<string, Walker>();
+/** The result of a {@link Prober} whose step at level l (entry e of table t) gave r: e when r is -1 (not present). */
+function absent(r: number, e: number, t: number, l: number): number {
+  if (r !== -1) return -2;
+  PROBE_LEVEL[0] = l;
+  WALK_TABLE[0] = t;
+  return e;
+}
+
+/** A format's two specialised walks: for lookups and for map. */
+export interface Walks {
+  readonly walker: Walker;
+  readonly prober: Prober;
+}
+
+/** Walks already made, by geometry and layout: tables of the same format share them. */
+const MADE = new Map<string, Walks>();
 
 /**
- * A {@link Walker} for a format of 3 to 5 levels of 4 KiB tables of 8-byte entries, given each level's VA shift
- * and index width (root first) and the entry layout; null for another depth. Callers pass memories that start at
- * a 4 KiB boundary and end at or below 2^53, so that an address computed as a number inside one is exact.
+ * The {@link Walker} and {@link Prober} of a format of 3 to 5 levels of 4 KiB tables of 8-byte entries, given each
+ * level's VA shift and index width (root first) and the entry layout; null for another depth or a layout whose
+ * address field, scaled, starts below bit 12. Callers pass memories that start at a 4 KiB boundary and end at or
+ * below 2^53, so that an address computed as a number inside one is exact.
  */
-export function makeWalker(shift: ArrayLike<number>, bits: ArrayLike<number>, layout: PTELayout): Walker | null {
+export function makeWalks(shift: ArrayLike<number>, bits: ArrayLike<number>, layout: PTELayout): Walks | null {
   const n = shift.length;
-  if (n < 3 || n > 5) return null;
   // table pointers as frame numbers: the address field must start at or above bit 12 once scaled
   const sh = 12 - layout.addrShift;
-  if (sh < 1 || sh > 12 || (layout.addrLo & ((1 << sh) - 1)) !== 0) return null;
+  if (n < 3 || n > 5 || sh < 1 || sh > 12 || (layout.addrLo & ((1 << sh) - 1)) !== 0) return null;
   const key = [...Array.from(shift), ...Array.from(bits), layout.present, layout.block, layout.addrLo, layout.addrHi, layout.addrShift].join();
   const made = MADE.get(key);
   if (made !== undefined) return made;
@@ -95,47 +119,97 @@ export function makeWalker(shift: ArrayLike<number>, bits: ArrayLike<number>, la
     WALK_PA[0] = pa;
     return 0;
   };
+  // the last level's entry for map: its index when it is free, else -2
+  const free = (w: Uint32Array, t: number, e: number): number => ((w[e]! & pm) === 0 ? absent(-1, e, t, last) : -2);
   const [s0, s1, s2, s3, s4] = [shift[0]!, shift[1]!, shift[2]!, shift[3] ?? 0, shift[4] ?? 0];
   const [m0, m1, m2, m3, m4] = Array.from({ length: 5 }, (_, l) => (l < n ? (1 << bits[l]!) - 1 : 0));
-  // one closure per depth, each a straight run of steps (one closure with depth tests measured slower)
-  let walker: Walker;
+  // one closure per depth and walk, each a straight run of steps (one closure with depth tests measured slower)
+  let walks: Walks;
   if (n === 3) {
-    walker = (w, root, vaLo, vaHi, mem, out) => {
-      const fLo = mem[0]!;
-      const fHi = mem[1]!;
-      const frames = mem[2]!;
-      let t = next(w, at(root, s0, m0!, vaLo, vaHi), pm, bm, aLo, aHi, sh, fLo, fHi, frames);
-      if (t < 0) return t;
-      t = next(w, at(t, s1, m1!, vaLo, vaHi), pm, bm, aLo, aHi, sh, fLo, fHi, frames);
-      return t < 0 ? t : leaf(w, t, at(t, s2, m2!, vaLo, vaHi), out);
+    walks = {
+      walker: (w, root, vaLo, vaHi, mem, out) => {
+        const fLo = mem[0]!;
+        const fHi = mem[1]!;
+        const frames = mem[2]!;
+        let t = next(w, at(root, s0, m0!, vaLo, vaHi), pm, bm, aLo, aHi, sh, fLo, fHi, frames);
+        if (t < 0) return t;
+        t = next(w, at(t, s1, m1!, vaLo, vaHi), pm, bm, aLo, aHi, sh, fLo, fHi, frames);
+        return t < 0 ? t : leaf(w, t, at(t, s2, m2!, vaLo, vaHi), out);
+      },
+      prober: (w, root, vaLo, vaHi, mem) => {
+        const fLo = mem[0]!;
+        const fHi = mem[1]!;
+        const frames = mem[2]!;
+        const e0 = at(root, s0, m0!, vaLo, vaHi);
+        const t1 = next(w, e0, pm, bm, aLo, aHi, sh, fLo, fHi, frames);
+        if (t1 < 0) return absent(t1, e0, root, 0);
+        const e1 = at(t1, s1, m1!, vaLo, vaHi);
+        const t2 = next(w, e1, pm, bm, aLo, aHi, sh, fLo, fHi, frames);
+        return t2 < 0 ? absent(t2, e1, t1, 1) : free(w, t2, at(t2, s2, m2!, vaLo, vaHi));
+      },
     };
   } else if (n === 4) {
-    walker = (w, root, vaLo, vaHi, mem, out) => {
-      const fLo = mem[0]!;
-      const fHi = mem[1]!;
-      const frames = mem[2]!;
-      let t = next(w, at(root, s0, m0!, vaLo, vaHi), pm, bm, aLo, aHi, sh, fLo, fHi, frames);
-      if (t < 0) return t;
-      t = next(w, at(t, s1, m1!, vaLo, vaHi), pm, bm, aLo, aHi, sh, fLo, fHi, frames);
-      if (t < 0) return t;
-      t = next(w, at(t, s2, m2!, vaLo, vaHi), pm, bm, aLo, aHi, sh, fLo, fHi, frames);
-      return t < 0 ? t : leaf(w, t, at(t, s3, m3!, vaLo, vaHi), out);
+    walks = {
+      walker: (w, root, vaLo, vaHi, mem, out) => {
+        const fLo = mem[0]!;
+        const fHi = mem[1]!;
+        const frames = mem[2]!;
+        let t = next(w, at(root, s0, m0!, vaLo, vaHi), pm, bm, aLo, aHi, sh, fLo, fHi, frames);
+        if (t < 0) return t;
+        t = next(w, at(t, s1, m1!, vaLo, vaHi), pm, bm, aLo, aHi, sh, fLo, fHi, frames);
+        if (t < 0) return t;
+        t = next(w, at(t, s2, m2!, vaLo, vaHi), pm, bm, aLo, aHi, sh, fLo, fHi, frames);
+        return t < 0 ? t : leaf(w, t, at(t, s3, m3!, vaLo, vaHi), out);
+      },
+      prober: (w, root, vaLo, vaHi, mem) => {
+        const fLo = mem[0]!;
+        const fHi = mem[1]!;
+        const frames = mem[2]!;
+        const e0 = at(root, s0, m0!, vaLo, vaHi);
+        const t1 = next(w, e0, pm, bm, aLo, aHi, sh, fLo, fHi, frames);
+        if (t1 < 0) return absent(t1, e0, root, 0);
+        const e1 = at(t1, s1, m1!, vaLo, vaHi);
+        const t2 = next(w, e1, pm, bm, aLo, aHi, sh, fLo, fHi, frames);
+        if (t2 < 0) return absent(t2, e1, t1, 1);
+        const e2 = at(t2, s2, m2!, vaLo, vaHi);
+        const t3 = next(w, e2, pm, bm, aLo, aHi, sh, fLo, fHi, frames);
+        return t3 < 0 ? absent(t3, e2, t2, 2) : free(w, t3, at(t3, s3, m3!, vaLo, vaHi));
+      },
     };
   } else {
-    walker = (w, root, vaLo, vaHi, mem, out) => {
-      const fLo = mem[0]!;
-      const fHi = mem[1]!;
-      const frames = mem[2]!;
-      let t = next(w, at(root, s0, m0!, vaLo, vaHi), pm, bm, aLo, aHi, sh, fLo, fHi, frames);
-      if (t < 0) return t;
-      t = next(w, at(t, s1, m1!, vaLo, vaHi), pm, bm, aLo, aHi, sh, fLo, fHi, frames);
-      if (t < 0) return t;
-      t = next(w, at(t, s2, m2!, vaLo, vaHi), pm, bm, aLo, aHi, sh, fLo, fHi, frames);
-      if (t < 0) return t;
-      t = next(w, at(t, s3, m3!, vaLo, vaHi), pm, bm, aLo, aHi, sh, fLo, fHi, frames);
-      return t < 0 ? t : leaf(w, t, at(t, s4, m4!, vaLo, vaHi), out);
+    walks = {
+      walker: (w, root, vaLo, vaHi, mem, out) => {
+        const fLo = mem[0]!;
+        const fHi = mem[1]!;
+        const frames = mem[2]!;
+        let t = next(w, at(root, s0, m0!, vaLo, vaHi), pm, bm, aLo, aHi, sh, fLo, fHi, frames);
+        if (t < 0) return t;
+        t = next(w, at(t, s1, m1!, vaLo, vaHi), pm, bm, aLo, aHi, sh, fLo, fHi, frames);
+        if (t < 0) return t;
+        t = next(w, at(t, s2, m2!, vaLo, vaHi), pm, bm, aLo, aHi, sh, fLo, fHi, frames);
+        if (t < 0) return t;
+        t = next(w, at(t, s3, m3!, vaLo, vaHi), pm, bm, aLo, aHi, sh, fLo, fHi, frames);
+        return t < 0 ? t : leaf(w, t, at(t, s4, m4!, vaLo, vaHi), out);
+      },
+      prober: (w, root, vaLo, vaHi, mem) => {
+        const fLo = mem[0]!;
+        const fHi = mem[1]!;
+        const frames = mem[2]!;
+        const e0 = at(root, s0, m0!, vaLo, vaHi);
+        const t1 = next(w, e0, pm, bm, aLo, aHi, sh, fLo, fHi, frames);
+        if (t1 < 0) return absent(t1, e0, root, 0);
+        const e1 = at(t1, s1, m1!, vaLo, vaHi);
+        const t2 = next(w, e1, pm, bm, aLo, aHi, sh, fLo, fHi, frames);
+        if (t2 < 0) return absent(t2, e1, t1, 1);
+        const e2 = at(t2, s2, m2!, vaLo, vaHi);
+        const t3 = next(w, e2, pm, bm, aLo, aHi, sh, fLo, fHi, frames);
+        if (t3 < 0) return absent(t3, e2, t2, 2);
+        const e3 = at(t3, s3, m3!, vaLo, vaHi);
+        const t4 = next(w, e3, pm, bm, aLo, aHi, sh, fLo, fHi, frames);
+        return t4 < 0 ? absent(t4, e3, t3, 3) : free(w, t4, at(t4, s4, m4!, vaLo, vaHi));
+      },
     };
   }
-  MADE.set(key, walker);
-  return walker;
+  MADE.set(key, walks);
+  return walks;
 }

@@ -14,7 +14,7 @@ import type {
   VirtAddr,
 } from './interfaces';
 import { PhysicalMemory } from './physical-memory';
-import { makeWalker, WALK_PA, WALK_TABLE, type Walker, walkContext } from './_walker';
+import { makeWalks, PROBE_LEVEL, type Prober, WALK_PA, WALK_TABLE, type Walker, walkContext } from './_walker';
 import { wordsOf, wordsToBits } from './words';
 
 // PhysicalMemory's own allocator methods: a subclass or instance that replaces one goes through the handler API
@@ -161,6 +161,8 @@ export class PageTable64 {
   readonly _vaMaskHi: number;
   /** @internal the format's specialised walk (fast tables whose codec has a layout), or null (also once destroyed) */
   _walker: Walker | null;
+  /** @internal the same format's walk for map ({@link Prober}), or null with _walker */
+  _probe: Prober | null;
   /** @internal the memory as _walker reads it ({@link walkContext}) */
   readonly _walkMem: Int32Array;
   /** @internal a number address is a valid lower-half address when its high word is below this */
@@ -255,15 +257,16 @@ export class PageTable64 {
     // the linear memory's physical address as a number (exact whenever a walker is made)
     const memBase = this._memHi * TWO32 + this._memLo;
     this._walkMem = walkContext(memBase, this._memSize);
-    this._walker =
+    const walks =
       this._fast &&
       layout !== undefined &&
       meta.entryBytes === 8 &&
       meta.tableBytes.every((b) => b === 4096) &&
       memBase % 4096 === 0 &&
-      memBase + this._memSize <= 2 ** 53
-        ? makeWalker(this._shift, this._bits, layout)
-        : null;
+      memBase + this._memSize <= 2 ** 53;
+    const made = walks ? makeWalks(this._shift, this._bits, layout) : null;
+    this._walker = made === null ? null : made.walker;
+    this._probe = made === null ? null : made.prober;
   }
 
   /** Physical address of the root table (what CR3 / TTBR / satp / PGD point at). */
@@ -540,6 +543,7 @@ export class PageTable64 {
       this._heldLevel = -1;
       this._destroyed = true;
       this._walker = null;
+      this._probe = null;
       this._forget();
       return;
     }
@@ -558,6 +562,7 @@ export class PageTable64 {
     this._releasePending();
     this._destroyed = true;
     this._walker = null;
+    this._probe = null;
     this._forget();
     if (this._heldLevel >= 0) this._freeFrames(this._heldLo, this._heldHi, this._heldLevel);
     this._freeFrames(this._rootLo, this._rootHi, 0);
@@ -1106,6 +1111,7 @@ export class PageTable64Cursor {
   /** map's full path: every check, the walk, new tables. */
   private mapFull(vaddr: AddrInput, paddr: AddrInput, size: PageSize, flags: MappingFlags): void {
     const t = this.table;
+    if (size === t._pageBytes && t._probe !== null && this.mapProbed(vaddr, paddr, flags)) return;
     t._live('map');
     checkFlags(flags, 'map');
     const l = this.levelOf(size, 'map');
@@ -1518,6 +1524,41 @@ export class PageTable64Cursor {
   }
 
   /**
+   * map of a page of the smallest size that missed the walk cache, on a table with a specialised walk: both
+   * addresses numbers, valid and aligned, and no root entry shared. The walk finds the first unused entry, and
+   * the leaf or the tables below it are written there, as mapOne writes them. Returns false, having done
+   * nothing, for anything else (errors included), which the full path then handles or reports.
+   */
+  private mapProbed(vaddr: AddrInput, paddr: AddrInput, flags: MappingFlags): boolean {
+    const t = this.table;
+    if (typeof vaddr !== 'number' || typeof paddr !== 'number' || flags === 0 || (flags & MAPPING_FLAGS_ALL) !== flags || t._anyBorrowed) {
+      return false;
+    }
+    const vaHi = Math.floor(vaddr * TWO_M32);
+    const vaLo = vaddr - vaHi * TWO32;
+    const paHi = Math.floor(paddr * TWO_M32);
+    const paLo = paddr - paHi * TWO32;
+    // integers (an in-range low word), a valid lower-half address, a physical address the format holds, both aligned
+    if (vaLo >>> 0 !== vaLo || vaHi >>> 0 >= t._vaHiLimit || paLo >>> 0 !== paLo || !(paddr >= 0 && paddr < t._paLimitNum)) return false;
+    if (((vaLo | paLo) & t._pageMask) !== 0) return false;
+    const w = t.handler.words;
+    const e = t._probe!(w, t._rootIdx, vaLo | 0, vaHi, t._walkMem);
+    if (e < 0 || w[e] !== 0 || w[e + 1] !== 0) return false;
+    const l = PROBE_LEVEL[0]!;
+    const last = t._last;
+    if (l < last) {
+      this.mapBelow(e, l, vaLo, vaHi, paLo, paHi, last, flags, 'map');
+    } else {
+      const c = t._w;
+      w[e] = c.newPageLo(paLo, paHi, flags, false, last);
+      w[e + 1] = c.newPageHi(paLo, paHi, flags, false, last);
+      t._rememberLast(vaLo, vaHi, WALK_TABLE[0]!);
+    }
+    this.push(vaLo, vaHi);
+    return true;
+  }
+
+  /**
    * Writes a leaf for (va -> pa) at level L, creating the missing tables above it. Checks everything
    * before writing; on failure nothing is written and no frame stays allocated.
    */
@@ -1525,7 +1566,7 @@ export class PageTable64Cursor {
     const t = this.table;
     const c = t._w;
     const ew = t._ew;
-    let w = t.handler.words;
+    const w = t.handler.words;
     let tbl = t._root();
     if (t._borrowed[t._index(vaLo, vaHi, 0)] === 1) sharedError(op, vaLo, vaHi);
     let d = -1; // first level whose entry is unused (tables needed below it)
@@ -1567,6 +1608,18 @@ export class PageTable64Cursor {
       t._remember(vaLo, vaHi, L, tbl);
       return;
     }
+    this.mapBelow(e, d, vaLo, vaHi, paLo, paHi, L, flags, op);
+  }
+
+  /**
+   * Maps (vaLo, vaHi) -> (paLo, paHi) at level L below the unused entry e of a level-d table (d < L): makes the
+   * tables of levels d+1..L (all before writing anything; none left on a failure) and links them in, bottom-up.
+   */
+  private mapBelow(e: number, d: number, vaLo: number, vaHi: number, paLo: number, paHi: number, L: number, flags: number, op: string): void {
+    const t = this.table;
+    const c = t._w;
+    const ew = t._ew;
+    const huge = L !== t._last;
     // Allocate the tables for levels d+1..L, all before writing anything.
     for (let l = d + 1; l <= L; l++) {
       let idx = -1;
@@ -1584,7 +1637,7 @@ export class PageTable64Cursor {
       this.k.newLo[l] = t._newLo;
       this.k.newHi[l] = t._newHi;
     }
-    w = t.handler.words;
+    const w = t.handler.words;
     // Fill bottom-up: the leaf first, then each table entry, and last the link from the existing table,
     // so a concurrent hardware walker never reaches a half-built subtree.
     let ce = this.k.newIdx[L]! + t._index(vaLo, vaHi, L) * ew;

@@ -345,6 +345,53 @@ describe('the specialised walk of queryNumber', () => {
   });
 });
 
+describe('map of a page that misses the walk cache, addresses as numbers (the specialised walk)', () => {
+  const cases = [
+    ['x86_64', (m: PhysicalMemory) => new X64PageTable(m), 0x80_0000_0000],
+    ['Sv39', (m: PhysicalMemory) => new Sv39PageTable(m), 0x4000_0000],
+  ] as const;
+
+  it.each(cases)('%s: an entry on the way that is not present but not zero is in use: AlreadyMapped, nothing written', (_name, make, other) => {
+    const mem = new PhysicalMemory({ size: 1 << 20, base: 0x8000_0000n });
+    const table = make(mem);
+    const c = table.cursor();
+    const va = 0x40_0000;
+    c.map(va, 0x1000, PageSize.Size4K, RW);
+    c.map(other, 0x2000, PageSize.Size4K, RW);
+    // non-present bits (bit 11) in the leaf slot of va + 4K, in va's last-level table, and in root entry 7
+    const levels = table.meta.levels;
+    const child = (e: bigint) => (table instanceof X64PageTable ? e & 0xf_ffff_ffff_f000n : (e >> 10n) << 12n);
+    let t = table.rootPaddr;
+    for (let l = 0; l < levels - 1; l++) t = child(mem.readU64(t + BigInt(Math.floor(va / 2 ** (12 + 9 * (levels - 1 - l))) & 511) * 8n));
+    mem.writeU64(t + 8n * BigInt(((va + 0x1000) / 0x1000) & 511), 0x800n);
+    mem.writeU64(table.rootPaddr + 8n * 7n, 0x800n);
+    for (const target of [va + 0x1000, 7 * 2 ** (12 + 9 * (levels - 1))]) {
+      expect(table.query(BigInt(other)).paddr).toBe(0x2000n); // another table in the walk cache
+      const before = mem.bytes().slice();
+      const frames = mem.framesInUse;
+      expect(() => c.map(target, 0x3000, PageSize.Size4K, RW)).toThrowError(expect.objectContaining({ code: 'AlreadyMapped' }));
+      expect(Buffer.compare(mem.bytes(), before)).toBe(0);
+      expect(mem.framesInUse).toBe(frames);
+    }
+  });
+
+  it.each(cases)('%s: below a root entry shared by copyFrom: SharedTable, nothing written in either table', (_name, make, other) => {
+    const mem = new PhysicalMemory({ size: 1 << 20, base: 0x8000_0000n });
+    const owner = make(mem);
+    const borrower = make(mem);
+    const span = 2 ** (12 + 9 * (owner.meta.levels - 1));
+    owner.cursor().map(0x1000, 0x5000, PageSize.Size4K, RW);
+    const c = borrower.cursor();
+    c.copyFrom(owner, 0, span);
+    c.map(other, 0x6000, PageSize.Size4K, RW); // another table in the walk cache
+    const before = mem.bytes().slice();
+    expect(() => c.map(0x2000, 0x7000, PageSize.Size4K, RW)).toThrowError(expect.objectContaining({ code: 'SharedTable' }));
+    expect(() => c.map(0x20_0000, 0x7000, PageSize.Size4K, RW)).toThrowError(expect.objectContaining({ code: 'SharedTable' }));
+    expect(Buffer.compare(mem.bytes(), before)).toBe(0);
+    expect(owner.queryNumber(0x2000)).toBe(-1);
+  });
+});
+
 describe('the walk cache on queryNumber misses', () => {
   it.each([
     ['x86_64', (m: PhysicalMemory) => new X64PageTable(m), 0x40_0000, 2],
