@@ -10,12 +10,59 @@ import type {
   PagingHandler,
   PagingMetaData,
   PhysAddr,
+  PTELayout,
   PTEWords,
   VirtAddr,
 } from './interfaces';
 import { PhysicalMemory } from './physical-memory';
-import { makeWalks, PROBE_LEVEL, type Prober, WALK_PA, WALK_TABLE, type Walker, walkContext } from './_walker';
+import { makeWalks, PROBE_LEVEL, type Prober, WALK_PA, WALK_TABLE, type Walker, type Walks, walkContext } from './_walker';
 import { wordsOf, wordsToBits } from './words';
+
+/**
+ * A format's geometry as typed arrays (per level, root first), made once per metadata object and shared, read-only,
+ * by the tables of that format; and the format's specialised walks per entry layout.
+ */
+interface Geometry {
+  /** VA bit where each level's index starts. */
+  readonly shift: Int32Array;
+  /** Index width of each level. */
+  readonly bits: Int32Array;
+  /** u32 words of a table at each level. */
+  readonly tableWords: Int32Array;
+  /** 1 where map may write a leaf. */
+  readonly leafOk: Uint8Array;
+  /** shift + bits: log2 of the range one table of that level covers. */
+  readonly span: Int32Array;
+  /** Page size (bytes) of a leaf at each level. */
+  readonly levelSize: Float64Array;
+  /** makeWalks' result per layout (null: none for this geometry). */
+  readonly walks: Map<PTELayout, Walks | null>;
+}
+
+const GEOMETRY = new WeakMap<PagingMetaData, Geometry>();
+
+function geometryOf(meta: PagingMetaData): Geometry {
+  let g = GEOMETRY.get(meta);
+  if (g !== undefined) return g;
+  const levels = meta.levels;
+  const shift = new Int32Array(levels);
+  const bits = new Int32Array(levels);
+  const tableWords = new Int32Array(levels);
+  const leafOk = new Uint8Array(levels);
+  const span = new Int32Array(levels);
+  let s = meta.pageShift;
+  for (let l = levels - 1; l >= 0; l--) {
+    shift[l] = s;
+    bits[l] = meta.indexBits[l]!;
+    tableWords[l] = meta.tableBytes[l]! >>> 2;
+    span[l] = s + bits[l]!;
+    s += meta.indexBits[l]!;
+  }
+  for (const l of meta.leafLevels) leafOk[l] = 1;
+  g = { shift, bits, tableWords, leafOk, span, levelSize: new Float64Array(meta.levelSize), walks: new Map() };
+  GEOMETRY.set(meta, g);
+  return g;
+}
 
 // PhysicalMemory's own allocator methods: a subclass or instance that replaces one goes through the handler API
 const PM_ALLOC = PhysicalMemory.prototype.allocFrames;
@@ -133,7 +180,7 @@ export class PageTable64 {
   /** @internal physical addresses are below (_paHiLimit, _paLoLimit) as a pair */
   readonly _paHiLimit: number;
   /** @internal */ readonly _paLoLimit: number;
-  /** @internal page size (bytes) of a leaf at each level, and the last size asked of levelOf */
+  /** @internal page size (bytes) of a leaf at each level */
   readonly _levelSize: Float64Array;
   /** @internal */ readonly _memHi: number;
   /** @internal bytes of the linear memory */ readonly _memSize: number;
@@ -183,26 +230,18 @@ export class PageTable64 {
     // small integers kept as such (`>>`, `<<`, not `>>>` or `**`): V8 then stores them untagged-small, and the
     // fast paths read them without unboxing
     this._ew = meta.entryBytes >> 2;
-    this._shift = new Int32Array(levels);
-    this._bits = new Int32Array(levels);
-    this._tableWords = new Int32Array(levels);
-    this._leafOk = new Uint8Array(levels);
-    let shift = meta.pageShift;
-    for (let l = levels - 1; l >= 0; l--) {
-      this._shift[l] = shift;
-      this._bits[l] = meta.indexBits[l]!;
-      this._tableWords[l] = meta.tableBytes[l]! >>> 2;
-      shift += meta.indexBits[l]!;
-    }
-    for (const l of meta.leafLevels) this._leafOk[l] = 1;
-    this._span = new Int32Array(levels);
-    for (let l = 0; l < levels; l++) this._span[l] = this._shift[l]! + this._bits[l]!;
+    const g = geometryOf(meta);
+    this._shift = g.shift;
+    this._bits = g.bits;
+    this._tableWords = g.tableWords;
+    this._leafOk = g.leafOk;
+    this._span = g.span;
     this._flushTlb = options.flushTlb;
     const pb = meta.paMaxBits;
     // a physical address is valid when (hi, lo) < 2^paMaxBits, as a pair: (limitHi, limitLo)
     this._paHiLimit = pb >= 64 ? TWO32 : pb >= 32 ? 2 ** (pb - 32) : 0;
     this._paLoLimit = pb >= 32 ? 0 : 2 ** pb;
-    this._levelSize = new Float64Array(meta.levelSize);
+    this._levelSize = g.levelSize;
     const h = this.handler;
     this._linear = h instanceof PhysicalMemory;
     this._pm = h instanceof PhysicalMemory ? h : null;
@@ -264,7 +303,12 @@ export class PageTable64 {
       meta.tableBytes.every((b) => b === 4096) &&
       memBase % 4096 === 0 &&
       memBase + this._memSize <= 2 ** 53;
-    const made = walks ? makeWalks(this._shift, this._bits, layout) : null;
+    let made: Walks | null = null;
+    if (walks) {
+      const known = g.walks.get(layout);
+      made = known === undefined ? makeWalks(g.shift, g.bits, layout) : known;
+      if (known === undefined) g.walks.set(layout, made);
+    }
     this._walker = made === null ? null : made.walker;
     this._probe = made === null ? null : made.prober;
   }
@@ -556,7 +600,7 @@ export class PageTable64 {
         const e = this._root() + i * this._ew;
         const lo = w[e]!;
         const hi = this._ew === 2 ? w[e + 1]! : 0;
-        if (c.isPresent(lo, hi, 0) && !c.isHuge(lo, hi, 0)) this._freeTree(lo, hi, 0);
+        if ((lo !== 0 || hi !== 0) && c.isPresent(lo, hi, 0) && !c.isHuge(lo, hi, 0)) this._freeTree(lo, hi, 0);
       }
     }
     this._releasePending();
