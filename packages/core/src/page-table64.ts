@@ -1291,6 +1291,9 @@ export class PageTable64Cursor {
    */
   mapRegion(vaddr: AddrInput, paddr: PaddrSource, size: AddrInput, flags: MappingFlags, allowHuge: boolean): void {
     const t = this.table;
+    if (t._probe !== null && typeof vaddr === 'number' && typeof paddr === 'number' && typeof size === 'number') {
+      if (this.regionInTable(vaddr, paddr, size, flags, allowHuge)) return;
+    }
     t._live('mapRegion');
     checkFlags(flags, 'mapRegion');
     const ps = t.meta.pageShift;
@@ -1384,6 +1387,108 @@ export class PageTable64Cursor {
       this.logCount = 0;
       this.k = shared;
     }
+  }
+
+  /**
+   * mapRegion of a region that is one run of pages of one size in one table (a small region, or huge pages that
+   * fit one table), with the addresses and size as numbers, on a table with a specialised walk: the entries are
+   * checked unused, then written in one pass, and the tables above them made as map makes them. The entry
+   * words come from the codec once, for the first page, and then advance by the page size in the layout's
+   * address field. Returns false, having changed nothing, for anything else (errors included), which the
+   * general path then maps or reports.
+   */
+  private regionInTable(va: number, pa: number, size: number, flags: number, allowHuge: boolean): boolean {
+    const t = this.table;
+    if (flags === 0 || (flags & 63) !== flags || t._anyBorrowed || !(size > 0 && va >= 0 && pa >= 0)) return false;
+    // exact numbers, page-aligned, a lower-half range that is valid to its last byte, a physical end the format holds
+    const end = va + size;
+    if (!(end <= 9007199254740992 && pa + size <= t._paLimitNum)) return false;
+    const vaHi = Math.floor(va / 4294967296);
+    const vaLo = va - vaHi * 4294967296;
+    const paHi = Math.floor(pa / 4294967296);
+    const paLo = pa - paHi * 4294967296;
+    const pageMask = t._pageMask;
+    if (vaLo >>> 0 !== vaLo || paLo >>> 0 !== paLo || ((vaLo | paLo) & pageMask) !== 0 || size % t._pageBytes !== 0) return false;
+    if (Math.floor((end - 1) / 4294967296) >= t._vaHiLimit) return false;
+    // the page size mapRegion's general path takes first: the largest allowed one both addresses are aligned to
+    const last = t._last;
+    let L = last;
+    if (allowHuge) {
+      for (let k = 0; k < last; k++) {
+        const sh = t._shift[k]!;
+        if (t._leafOk[k] === 1 && size >= POW2[sh]! && isAligned(vaLo, vaHi, sh) && isAligned(paLo, paHi, sh)) {
+          L = k;
+          break;
+        }
+      }
+    }
+    // all of the region in pages of that size, in one level-L table (inside one table no bigger page can start
+    // after the first: its virtual address would not be aligned)
+    const step = POW2[t._shift[L]!]!;
+    const n = size / step;
+    const first = t._index(vaLo, vaHi, L);
+    if (n !== Math.floor(n) || first + n > 1 << t._bits[L]!) return false;
+    const w = t.handler.words;
+    const c = t._w;
+    // the walk to the level-L table, from the walk cache when it holds one on the way
+    let tbl = t._root();
+    let from = 0;
+    const hit = t._cached(vaLo, vaHi, L);
+    if (hit >= 0) {
+      tbl = hit;
+      from = t._cLevel;
+    }
+    let e = 0;
+    let d = -1; // the level whose entry is unused (tables needed below it)
+    for (let l = from; l < L; l++) {
+      e = tbl + t._index(vaLo, vaHi, l) * 2;
+      const lo = w[e]!;
+      const hi = w[e + 1]!;
+      if (lo === 0 && hi === 0) {
+        d = l;
+        break;
+      }
+      if (!c.isPresent(lo, hi, l) || c.isHuge(lo, hi, l)) return false;
+      tbl = t._child(lo, hi, l);
+      if (tbl < 0) return false;
+    }
+    // the first page's entry words (a codec that throws does so before anything is written)
+    const huge = L !== last;
+    let lo = c.newPageLo(paLo, paHi, flags, huge, L);
+    let hi = c.newPageHi(paLo, paHi, flags, huge, L);
+    // one page further is one page size further in the address field, which starts at bit addrShift of the entry
+    const inc = step / 2 ** t._w.layout!.addrShift;
+    const incHi = Math.floor(inc / 4294967296);
+    const incLo = inc - incHi * 4294967296;
+    let k = 0;
+    if (d >= 0) {
+      // a new table: its entries are all unused; map writes the first page and links the tables in
+      this.mapBelow(e, d, vaLo, vaHi, paLo, paHi, L, flags, 'mapRegion');
+      tbl = this.k.newIdx[L]!;
+      k = 1;
+      lo += incLo;
+      hi += incHi;
+      if (lo >= 4294967296) {
+        lo -= 4294967296;
+        hi++;
+      }
+    } else {
+      for (let x = tbl + first * 2, j = 0; j < n; j++, x += 2) if (w[x] !== 0 || w[x + 1] !== 0) return false;
+    }
+    for (let x = tbl + (first + k) * 2; k < n; k++, x += 2) {
+      w[x] = lo;
+      w[x + 1] = hi;
+      lo += incLo;
+      hi += incHi;
+      if (lo >= 4294967296) {
+        lo -= 4294967296;
+        hi++;
+      }
+    }
+    if (d < 0) t._remember(vaLo, vaHi, L, tbl);
+    // one invalidation per page (past FLUSH_BATCH of them, push turns them into one full flush)
+    for (let j = 0, v = va; j < n && !this.full; j++, v += step) this.push(v >>> 0, Math.floor(v / 4294967296));
+    return true;
   }
 
   /**

@@ -392,6 +392,82 @@ describe('map of a page that misses the walk cache, addresses as numbers (the sp
   });
 });
 
+describe('mapRegion of a region inside one table, addresses as numbers (the one-table path)', () => {
+  const cases = [
+    ['x86_64', (m: PhysicalMemory, o?: { flushTlb: (va?: bigint) => void }) => new X64PageTable(m, o), 2 ** 47],
+    ['Sv39', (m: PhysicalMemory, o?: { flushTlb: (va?: bigint) => void }) => new Sv39PageTable(m, o), 2 ** 38],
+  ] as const;
+  const G = 2 ** 30;
+  const M2 = 2 ** 21;
+
+  it.each(cases)('%s: writes the same memory and asks for the same invalidations as with bigints', (_name, make) => {
+    // [vaddr, paddr, size, allowHuge]: 4K pages, 2M pages, 1G pages, a new table and an existing one, a region
+    // that leaves the table (general path), sizes that mix page sizes (general path)
+    const regions: [number, number, number, boolean][] = [
+      [0x40_0000, 0x1234_5000, 0x5000, false],
+      [0x40_5000, 0x20_0000, 0x3000, true],
+      [4 * M2, 6 * M2, 5 * M2, true],
+      [3 * G, 5 * G, 2 * G, true],
+      [0x5f_f000, 0x9000, 0x3000, true],
+      [12 * G + 0x1000, 0x2000, 0x20_0000, true],
+      [20 * G, 40 * G, G + M2 + 0x1000, true],
+      [14 * G, 0x1000, M2, true], // a 2M-aligned vaddr, a paddr that is not: 4K pages
+    ];
+    const memN = new PhysicalMemory({ size: 1 << 22, base: 0x8000_0000n });
+    const memB = new PhysicalMemory({ size: 1 << 22, base: 0x8000_0000n });
+    const callsN: (bigint | undefined)[] = [];
+    const callsB: (bigint | undefined)[] = [];
+    const tn = make(memN, { flushTlb: (va) => callsN.push(va) });
+    const tb = make(memB, { flushTlb: (va) => callsB.push(va) });
+    const cn = tn.cursor();
+    const cb = tb.cursor();
+    for (const [va, pa, size, huge] of regions) {
+      cn.mapRegion(va, pa, size, RW, huge);
+      cb.mapRegion(BigInt(va), BigInt(pa), BigInt(size), RW, huge);
+      cn.flush();
+      cb.flush();
+      expect(callsN, `region at ${va.toString(16)}`).toEqual(callsB);
+      expect(Buffer.compare(memN.bytes(), memB.bytes()), `region at ${va.toString(16)}`).toBe(0);
+    }
+    expect([...tn.mappings()]).toEqual([...tb.mappings()]);
+    expect(tn.queryNumber(3 * G + 0x1234)).toBe(5 * G + 0x1234);
+    expect(tn.lastSize).toBe(G);
+  });
+
+  it.each(cases)('%s: refuses what the general path refuses, and changes nothing', (_name, make, lowerHalf) => {
+    const mem = new PhysicalMemory({ size: 1 << 20, base: 0x8000_0000n });
+    const table = make(mem);
+    const c = table.cursor();
+    c.map(0x40_3000, 0x3000, PageSize.Size4K, RW);
+    // a 2M page whose frame is inside the memory (read as a table, it would be the root)
+    c.map(0x100_0000, 0x8000_0000, PageSize.Size2M, RW);
+    const paEnd = 2 ** Math.min(table.meta.paMaxBits, 53);
+    const refused: [number, number, number, string][] = [
+      [0x40_0000, 0x10_0000, 0x8000, 'AlreadyMapped'], // an entry in use inside the run
+      [0x100_1000, 0x5000, 0x1000, 'MappedToHugePage'],
+      [lowerHalf - 0x2000, 0, 0x3000, 'InvalidAddress'], // past the lower half
+      [lowerHalf - G, 0, 2 * G, 'InvalidAddress'], // Sv39: 1G pages of the root table, past its lower half
+      [0x80_0000, 0x1800, 0x1000, 'NotAligned'],
+    ];
+    // past the physical address space (where its end is a number)
+    if (table.meta.paMaxBits <= 53) refused.push([0x80_0000, paEnd - 0x1000, 0x2000, 'InvalidAddress']);
+    for (const [va, pa, size, code] of refused) {
+      const before = mem.bytes().slice();
+      const frames = mem.framesInUse;
+      expect(() => c.mapRegion(va, pa, size, RW, true), `${va.toString(16)} ${code}`).toThrowError(expect.objectContaining({ code }));
+      expect(Buffer.compare(mem.bytes(), before)).toBe(0);
+      expect(mem.framesInUse).toBe(frames);
+    }
+    // below a root entry shared by copyFrom
+    const owner = make(mem);
+    owner.cursor().map(0x1000, 0x5000, PageSize.Size4K, RW);
+    c.copyFrom(owner, 0, G);
+    const before = mem.bytes().slice();
+    expect(() => c.mapRegion(0x2000, 0x7000, 0x2000, RW, false)).toThrowError(expect.objectContaining({ code: 'SharedTable' }));
+    expect(Buffer.compare(mem.bytes(), before)).toBe(0);
+  });
+});
+
 describe('the walk cache on queryNumber misses', () => {
   it.each([
     ['x86_64', (m: PhysicalMemory) => new X64PageTable(m), 0x40_0000, 2],
