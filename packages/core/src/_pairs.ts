@@ -28,12 +28,15 @@ export function isAligned(lo: number, hi: number, shift: number): boolean {
   return shift === 32 || (hi & ((1 << (shift - 32)) - 1)) === 0;
 }
 
+// The helpers below write 2^32 as a literal: V8 reads a module constant from the module's context, with a type
+// check, at every use, and these run once per page on the range paths.
+
 /** (lo, hi) + 2^shift into OUT (shift in 0..63); a sum of 2^64 comes out as (0, 2^32). */
 export function addPow2(lo: number, hi: number, shift: number): void {
   if (shift < 32) {
     const s = lo + POW2[shift]!;
-    if (s >= TWO32) {
-      OUT[0] = s - TWO32;
+    if (s >= 4294967296) {
+      OUT[0] = s - 4294967296;
       OUT[1] = hi + 1;
     } else {
       OUT[0] = s;
@@ -48,12 +51,20 @@ export function addPow2(lo: number, hi: number, shift: number): void {
 /** (lo, hi) + n into OUT, for an integer n >= 0 with lo + n below 2^53 (a sum of 2^64 comes out as (0, 2^32)). */
 export function addNum(lo: number, hi: number, n: number): void {
   const s = lo + n;
-  const carry = Math.floor(s * TWO_M32);
-  OUT[0] = s - carry * TWO32;
+  const carry = Math.floor(s / 4294967296);
+  OUT[0] = s - carry * 4294967296;
   OUT[1] = hi + carry;
 }
 
 /** (aLo, aHi) - (bLo, bHi) as a double: exact below 2^53 and always of the right sign and order. */
 export function diff(aLo: number, aHi: number, bLo: number, bHi: number): number {
-  return (aHi - bHi) * TWO32 + (aLo - bLo);
+  return (aHi - bHi) * 4294967296 + (aLo - bLo);
+}
+
+/**
+ * x modulo 2^32, as a number in [0, 2^32), for an integer x of magnitude below 2^53 (negative ones included).
+ * `x % 2^32` on a double is a call into the runtime's floating-point remainder; this is a floor and a multiply.
+ */
+export function mod32(x: number): number {
+  return x - Math.floor(x / 4294967296) * 4294967296;
 }

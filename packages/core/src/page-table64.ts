@@ -1,5 +1,5 @@
 import { addrNumber, joinAddr, PAIR, splitAddr } from './_addr';
-import { addNum, addPow2, diff, isAligned, LOW_MASK_HI, LOW_MASK_LO, OUT, POW2, TWO32 } from './_pairs';
+import { addNum, addPow2, diff, isAligned, LOW_MASK_HI, LOW_MASK_LO, mod32, OUT, POW2, TWO32 } from './_pairs';
 import { hex, PagingError } from './errors';
 import { formatPageSize, MAPPING_FLAGS_ALL, type MappingFlags, type PageSize } from './flags';
 import type {
@@ -861,7 +861,7 @@ export class PageTable64 {
   /** @internal VA of entry i of a level-l table whose first VA is (baseLo, baseHi), into OUT */
   _entryVa(baseLo: number, baseHi: number, l: number, i: number): void {
     const v = i * POW2[this._shift[l]!]!;
-    OUT[0] = baseLo + (v % TWO32);
+    OUT[0] = baseLo + mod32(v);
     OUT[1] = baseHi + Math.floor(v / TWO32);
   }
 
@@ -894,7 +894,7 @@ export class PageTable64 {
   _allocTable(l: number, op: string): number {
     let t = this._allocTableAt(l, op);
     const c = this._w;
-    if (t >= 0 && l > 0 && this._heldLevel < 0 && c.newTableLo(this._newLo, this._newHi, l - 1) === 0 && c.newTableHi(this._newLo, this._newHi, l - 1) === 0) {
+    if (t >= 0 && l > 0 && this._heldLevel < 0 && this._newLo === 0 && this._newHi === 0 && c.newTableLo(0, 0, l - 1) === 0 && c.newTableHi(0, 0, l - 1) === 0) {
       // A link to this table would be all zero and read as an unused entry (a LoongArch directory entry
       // is the bare address, so a table at physical 0): keep that frame aside until destroy, take another.
       this._heldLo = this._newLo;
@@ -941,8 +941,9 @@ export class PageTable64 {
     }
     const lo = PAIR[0]!;
     const hi = PAIR[1]!;
-    const t = h.wordIndex(lo, hi);
-    if (t < 0 || t + words > h.words.length || !this._paOk(lo, hi) || lo % align !== 0) {
+    // (a PhysicalMemory's frame f starts at word f * 1024, inside its memory)
+    const t = own ? f * 1024 : h.wordIndex(lo, hi);
+    if (t < 0 || t + words > h.words.length || !this._paOk(lo, hi) || (align <= 0x8000_0000 ? (lo & (align - 1)) !== 0 : lo % align !== 0)) {
       if (own) pm._freeFrameNumber(f, frames);
       else h.deallocFrames(joinAddr(lo, hi), frames);
       throw new RangeError(`${op}: the handler returned frame ${hex(joinAddr(lo, hi))}, which is unaligned, unreachable or too high for ${this.meta.name}`);
@@ -1318,10 +1319,10 @@ export class PageTable64Cursor {
       // the last byte must fit the format too
       const endLo = paLo + szLo;
       const endHi = paHi + szHi + (endLo >= TWO32 ? 1 : 0);
-      if (!t._paOk(paLo, paHi) || !this.paEndOk(endLo % TWO32, endHi)) badPa('mapRegion', t, paLo, paHi);
+      if (!t._paOk(paLo, paHi) || !this.paEndOk(mod32(endLo), endHi)) badPa('mapRegion', t, paLo, paHi);
     }
     const endLo0 = vaLo + szLo;
-    const endLo = endLo0 % TWO32;
+    const endLo = mod32(endLo0);
     const endHi = vaHi + szHi + (endLo0 >= TWO32 ? 1 : 0);
     const savedCount = this.pendingCount;
     const savedFull = this.full;
@@ -1407,8 +1408,8 @@ export class PageTable64Cursor {
     const vaLo = va - vaHi * 4294967296;
     const paHi = Math.floor(pa / 4294967296);
     const paLo = pa - paHi * 4294967296;
-    const pageMask = t._pageMask;
-    if (vaLo >>> 0 !== vaLo || paLo >>> 0 !== paLo || ((vaLo | paLo) & pageMask) !== 0 || size % t._pageBytes !== 0) return false;
+    const szLo = size - Math.floor(size / 4294967296) * 4294967296;
+    if (vaLo >>> 0 !== vaLo || paLo >>> 0 !== paLo || szLo >>> 0 !== szLo || ((vaLo | paLo | szLo) & t._pageMask) !== 0) return false;
     if (Math.floor((end - 1) / 4294967296) >= t._vaHiLimit) return false;
     // the page size mapRegion's general path takes first: the largest allowed one both addresses are aligned to
     const last = t._last;
@@ -1535,7 +1536,7 @@ export class PageTable64Cursor {
     this.checkRange(sLo, sHi, szLo, szHi, 'copyFrom');
     const first = t._index(sLo, sHi, 0);
     const lastLo0 = sLo + szLo - 1;
-    const lastLo = ((lastLo0 % TWO32) + TWO32) % TWO32;
+    const lastLo = mod32(lastLo0);
     const lastHi = sHi + szHi + Math.floor(lastLo0 / TWO32);
     const lastIdx = t._index(lastLo, lastHi, 0);
     const w = t.handler.words;
@@ -1630,7 +1631,7 @@ export class PageTable64Cursor {
     const t = this.table;
     t._checkVa(vaLo, vaHi, op);
     const lastLo0 = vaLo + szLo - 1;
-    const lastLo = ((lastLo0 % TWO32) + TWO32) % TWO32;
+    const lastLo = mod32(lastLo0);
     const lastHi = vaHi + szHi + Math.floor(lastLo0 / TWO32);
     if (lastHi >= TWO32) {
       throw new PagingError('InvalidAddress', `${op}: the range at ${hex(joinAddr(vaLo, vaHi))} runs past 2^64`);
@@ -1929,10 +1930,10 @@ export class PageTable64Cursor {
     this.rTopHi = (vaHi & ~mask) >>> 0;
     this.rsLo = vaLo;
     this.rsHi = vaHi & mask;
-    this.reLo = endLo0 % TWO32;
+    this.reLo = mod32(endLo0);
     this.reHi = this.rsHi + szHi + (endLo0 >= TWO32 ? 1 : 0);
     const lastLo0 = vaLo + szLo - 1;
-    this.rlLo = ((lastLo0 % TWO32) + TWO32) % TWO32;
+    this.rlLo = mod32(lastLo0);
     this.rlHi = this.rsHi + szHi + Math.floor(lastLo0 / TWO32);
     this.rFlags = flags;
     // Pass 1 changes nothing: it throws for what cannot be done and counts the tables that splitting

@@ -192,9 +192,11 @@ export class PhysicalMemory implements PagingHandler {
 
   /** @internal the physical address of frame number `f`, written to PAIR as (lo, hi) */
   _frameAddrPair(f: number): void {
+    // below 2^33 (both terms are below 2^32): at most one carry, taken without a floating-point remainder
     const lo = this.baseLo + f * FRAME;
-    PAIR[0] = lo % TWO32;
-    PAIR[1] = this.baseHi + Math.floor(lo / TWO32);
+    const carry = lo >= 4294967296 ? 1 : 0;
+    PAIR[0] = lo - carry * 4294967296;
+    PAIR[1] = this.baseHi + carry;
   }
 
   /**
