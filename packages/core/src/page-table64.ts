@@ -37,6 +37,8 @@ interface Geometry {
   readonly levelSize: Float64Array;
   /** makeWalks' result per layout (null: none for this geometry). */
   readonly walks: Map<PTELayout, Walks | null>;
+  /** One zero per root entry: every table's borrowed and lent flags until copyFrom writes them (never written). */
+  readonly noRoots: Uint8Array;
 }
 
 const GEOMETRY = new WeakMap<PagingMetaData, Geometry>();
@@ -59,7 +61,7 @@ function geometryOf(meta: PagingMetaData): Geometry {
     s += meta.indexBits[l]!;
   }
   for (const l of meta.leafLevels) leafOk[l] = 1;
-  g = { shift, bits, tableWords, leafOk, span, levelSize: new Float64Array(meta.levelSize), walks: new Map() };
+  g = { shift, bits, tableWords, leafOk, span, levelSize: new Float64Array(meta.levelSize), walks: new Map(), noRoots: new Uint8Array(1 << bits[0]!) };
   GEOMETRY.set(meta, g);
   return g;
 }
@@ -140,9 +142,9 @@ export class PageTable64 {
   /** @internal */ readonly _rootHi: number;
   /** @internal word index of the root table */ readonly _rootIdx: number;
   /** @internal 1 for root entries copied from another table by copyFrom (never freed here) */
-  readonly _borrowed: Uint8Array;
+  _borrowed: Uint8Array;
   /** @internal 1 for root entries another table copied from this one (their tables are never reclaimed) */
-  readonly _lent: Uint8Array;
+  _lent: Uint8Array;
   /** @internal */ _destroyed = false;
   /** @internal attached to a root it did not allocate */ readonly _attached: boolean;
   /** @internal cursors may modify it */ readonly _writable: boolean;
@@ -280,8 +282,10 @@ export class PageTable64 {
       this._rootLo = this._newLo;
       this._rootHi = this._newHi;
     }
-    this._borrowed = new Uint8Array(1 << meta.indexBits[0]!);
-    this._lent = new Uint8Array(1 << meta.indexBits[0]!);
+    // the format's shared all-zero flags until copyFrom sets one (a typed array of this size is a separate
+    // allocation in V8, the largest cost of making a table)
+    this._borrowed = g.noRoots;
+    this._lent = g.noRoots;
     this._pageShift = meta.pageShift;
     this._pageBytes = 1 << meta.pageShift;
     this._pageMask = this._pageBytes - 1;
@@ -1543,6 +1547,9 @@ export class PageTable64Cursor {
     const c = t._w;
     const ew = t._ew;
     t._forget();
+    const noRoots = geometryOf(t.meta).noRoots;
+    if (t._borrowed === noRoots) t._borrowed = new Uint8Array(noRoots.length);
+    if (other._lent === noRoots) other._lent = new Uint8Array(noRoots.length);
     for (let i = first; i <= lastIdx; i++) {
       const e = t._root() + i * ew;
       const lo = w[e]!;
