@@ -468,6 +468,30 @@ describe('mapRegion of a region inside one table, addresses as numbers (the one-
   });
 });
 
+describe('copyFrom flags', () => {
+  it('belong to the two tables involved: another table of the same format is neither shared nor lent', () => {
+    const mem = new PhysicalMemory({ size: 1 << 20, base: 0x8000_0000n });
+    const owner = new Sv39PageTable(mem);
+    const borrower = new Sv39PageTable(mem);
+    owner.cursor().map(0x1000, 0x5000, PageSize.Size4K, RW);
+    borrower.cursor().copyFrom(owner, 0, 2 ** 30);
+    expect(() => borrower.cursor().map(0x2000, 0x6000, PageSize.Size4K, RW)).toThrowError(expect.objectContaining({ code: 'SharedTable' }));
+    // a third table maps below the same root entry, and unmapRegion reclaims the tables it empties there
+    const other = new Sv39PageTable(mem);
+    const c = other.cursor();
+    c.map(0x2000, 0x6000, PageSize.Size4K, RW);
+    expect(other.tableCount()).toBe(3);
+    expect(c.unmapRegion(0, 2 ** 30)).toBe(4096n);
+    c.flush();
+    expect(other.tableCount()).toBe(1);
+    // while the owner keeps the level-1 table it lent (the borrower's root entry points at it)
+    const oc = owner.cursor();
+    expect(oc.unmapRegion(0, 2 ** 30)).toBe(4096n);
+    oc.flush();
+    expect(owner.tableCount()).toBe(2);
+  });
+});
+
 describe('the walk cache on queryNumber misses', () => {
   it.each([
     ['x86_64', (m: PhysicalMemory) => new X64PageTable(m), 0x40_0000, 2],
