@@ -916,12 +916,12 @@ export class PageTable64 {
 
   /** @internal allocates and zeroes a level-l table wherever the handler puts it */
   _allocTableAt(l: number, op: string): number {
-    const bytes = this.meta.tableBytes[l]!;
+    // tables of 4 KiB or more take whole frames (aligned to their size), smaller ones share a frame
     const words = this._tableWords[l]!;
-    const t = bytes < 4096 ? this._allocSlot(words, op) : this._allocFrames(Math.ceil(bytes / 4096), Math.max(4096, bytes), words, op);
+    const t = words < 1024 ? this._allocSlot(words, op) : this._allocFrames(Math.ceil(words / 1024), Math.max(4096, words * 4), words, op);
     if (t >= 0) {
       // a handler that hands out zeroed frames saves the fill (a cold 4 KiB write per table)
-      if (bytes >= 4096 && this.handler.zeroedFrames !== true) this.handler.words.fill(0, t, t + words);
+      if (words >= 1024 && this.handler.zeroedFrames !== true) this.handler.words.fill(0, t, t + words);
       if (this._attached) this._owned.set(t, { lo: this._newLo, hi: this._newHi, level: l });
     }
     return t;

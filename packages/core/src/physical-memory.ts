@@ -144,16 +144,20 @@ export class PhysicalMemory implements PagingHandler {
    * first frame's number, or -1 when no run is free. Same checks and effects.
    */
   _allocFrameNumber(count: number, align: number): number {
+    if (count === 1 && align === FRAME) {
+      // one frame (every 4 KiB table): the most recently freed, else the next never handed out
+      const f = this.popSingle();
+      if (f < 0) return -1;
+      this.used[f] = 1;
+      if (f === this.bump) this.bump++;
+      this.inUse++;
+      return f;
+    }
     if (!Number.isInteger(count) || count < 1) throw new RangeError(`allocFrames: count ${count} is not a positive integer`);
     if (!Number.isInteger(align) || align < FRAME || (align & (align - 1)) !== 0) {
       throw new RangeError(`allocFrames: align ${align} is not a power of two >= 4096`);
     }
-    let f = -1;
-    if (count === 1 && align === FRAME) {
-      f = this.popSingle();
-    } else {
-      f = this.findRun(count, align);
-    }
+    const f = this.findRun(count, align);
     if (f < 0) return -1;
     const end = f + count;
     for (let i = f; i < end; i++) this.used[i] = 1;
