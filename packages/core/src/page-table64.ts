@@ -1468,7 +1468,7 @@ export class PageTable64Cursor {
     let k = 0;
     if (d >= 0) {
       // a new table: its entries are all unused; map writes the first page and links the tables in
-      this.mapBelow(e, d, vaLo, vaHi, paLo, paHi, L, flags, 'mapRegion');
+      this.mapBelow(e, d, vaLo | 0, vaHi, paLo | 0, paHi, L, flags, 'mapRegion');
       tbl = this.k.newIdx[L]!;
       k = 1;
       lo += incLo;
@@ -1705,7 +1705,7 @@ export class PageTable64Cursor {
     const l = PROBE_LEVEL[0]!;
     const last = t._last;
     if (l < last) {
-      this.mapBelow(e, l, vaLo, vaHi, paLo, paHi, last, flags, 'map');
+      this.mapBelow(e, l, vaLo | 0, vaHi, paLo | 0, paHi, last, flags, 'map');
     } else {
       const c = t._w;
       w[e] = c.newPageLo(paLo, paHi, flags, false, last);
@@ -1766,14 +1766,17 @@ export class PageTable64Cursor {
       t._remember(vaLo, vaHi, L, tbl);
       return;
     }
-    this.mapBelow(e, d, vaLo, vaHi, paLo, paHi, L, flags, op);
+    this.mapBelow(e, d, vaLo | 0, vaHi, paLo | 0, paHi, L, flags, op);
   }
 
   /**
    * Maps (vaLo, vaHi) -> (paLo, paHi) at level L below the unused entry e of a level-d table (d < L): makes the
    * tables of levels d+1..L (all before writing anything; none left on a failure) and links them in, bottom-up.
    */
-  private mapBelow(e: number, d: number, vaLo: number, vaHi: number, paLo: number, paHi: number, L: number, flags: number, op: string): void {
+  private mapBelow(e: number, d: number, vaLo32: number, vaHi: number, paLo32: number, paHi: number, L: number, flags: number, op: string): void {
+    // the low words come as int32 (`| 0`): small integers cross a call that V8 does not inline without being boxed
+    const vaLo = vaLo32 >>> 0;
+    const paLo = paLo32 >>> 0;
     const t = this.table;
     const c = t._w;
     const ew = t._ew;
