@@ -66,9 +66,6 @@ function geometryOf(meta: PagingMetaData): Geometry {
   return g;
 }
 
-/** map's two addresses, as numbers, on their way to its miss path (PageTable64Cursor.map). */
-const MAP_ARGS = new Float64Array(2);
-
 // PhysicalMemory's own allocator methods: a subclass or instance that replaces one goes through the handler API
 const PM_ALLOC = PhysicalMemory.prototype.allocFrames;
 const PM_FREE = PhysicalMemory.prototype.deallocFrames;
@@ -1158,24 +1155,13 @@ export class PageTable64Cursor {
         }
       }
     }
-    if (typeof vaddr === 'number' && typeof paddr === 'number') {
-      // numbers reach the miss path through slots: a double above 2^31 passed to a call V8 does not inline is boxed
-      MAP_ARGS[0] = vaddr;
-      MAP_ARGS[1] = paddr;
-      this.mapMiss(size, flags);
-    } else this.mapFull(vaddr, paddr, size, flags);
-  }
-
-  /** map of two numbers (in MAP_ARGS) that missed the walk cache: the specialised walk, else the full path. */
-  private mapMiss(size: PageSize, flags: MappingFlags): void {
-    const t = this.table;
-    if (size === t._pageBytes && t._probe !== null && this.mapProbed(flags)) return;
-    this.mapFull(MAP_ARGS[0]!, MAP_ARGS[1]!, size, flags);
+    this.mapFull(vaddr, paddr, size, flags);
   }
 
   /** map's full path: every check, the walk, new tables. */
   private mapFull(vaddr: AddrInput, paddr: AddrInput, size: PageSize, flags: MappingFlags): void {
     const t = this.table;
+    if (size === t._pageBytes && t._probe !== null && this.mapProbed(vaddr, paddr, flags)) return;
     t._live('map');
     checkFlags(flags, 'map');
     const l = this.levelOf(size, 'map');
@@ -1697,15 +1683,15 @@ export class PageTable64Cursor {
 
   /**
    * map of a page of the smallest size that missed the walk cache, on a table with a specialised walk: both
-   * addresses numbers (in MAP_ARGS), valid and aligned, and no root entry shared. The walk finds the first unused entry, and
+   * addresses numbers, valid and aligned, and no root entry shared. The walk finds the first unused entry, and
    * the leaf or the tables below it are written there, as mapOne writes them. Returns false, having done
    * nothing, for anything else (errors included), which the full path then handles or reports.
    */
-  private mapProbed(flags: MappingFlags): boolean {
+  private mapProbed(vaddr: AddrInput, paddr: AddrInput, flags: MappingFlags): boolean {
     const t = this.table;
-    const vaddr = MAP_ARGS[0]!;
-    const paddr = MAP_ARGS[1]!;
-    if (flags === 0 || (flags & 63) !== flags || t._anyBorrowed) return false;
+    if (typeof vaddr !== 'number' || typeof paddr !== 'number' || flags === 0 || (flags & 63) !== flags || t._anyBorrowed) {
+      return false;
+    }
     const vaHi = Math.floor(vaddr / 4294967296);
     const vaLo = vaddr - vaHi * 4294967296;
     const paHi = Math.floor(paddr / 4294967296);
