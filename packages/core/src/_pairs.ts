@@ -6,8 +6,6 @@
 export const OUT: Float64Array = new Float64Array(2);
 
 export const TWO32 = 4294967296;
-/** 2^-32: x * TWO_M32 is x / 2^32, exactly (a power of two). */
-export const TWO_M32: number = 2 ** -32;
 
 /** LOW_MASK_LO[s] / LOW_MASK_HI[s]: the halves of 2^s - 1 (s in 0..64), as int32 bit patterns. */
 export const LOW_MASK_LO: Int32Array = new Int32Array(65);

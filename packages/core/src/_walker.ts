@@ -38,8 +38,9 @@ export const WALK_PA: Float64Array = new Float64Array(1);
 export function walkContext(memBase: number, memSize: number): Int32Array {
   const first = Math.floor(memBase / 4096);
   const frames = Math.floor(memSize / 4096);
-  const lo = first % TWO32;
-  return Int32Array.of(lo | 0, Math.floor(first / TWO32), lo + frames <= TWO32 ? frames : 0);
+  const hi = Math.floor(first / TWO32);
+  const lo = first - hi * TWO32;
+  return Int32Array.of(lo | 0, hi, lo + frames <= TWO32 ? frames : 0);
 }
 
 const TWO32 = 4294967296;
@@ -81,23 +82,18 @@ export interface Walks {
   readonly prober: Prober;
 }
 
-/** Walks already made, by geometry and layout: tables of the same format share them. */
-const MADE = new Map<string, Walks>();
-
 /**
  * The {@link Walker} and {@link Prober} of a format of 3 to 5 levels of 4 KiB tables of 8-byte entries, given each
  * level's VA shift and index width (root first) and the entry layout; null for another depth or a layout whose
  * address field, scaled, starts below bit 12. Callers pass memories that start at a 4 KiB boundary and end at or
- * below 2^53, so that an address computed as a number inside one is exact.
+ * below 2^53, so that an address computed as a number inside one is exact. Each call makes new closures: the tables
+ * keep one pair per metadata object and layout.
  */
 export function makeWalks(shift: ArrayLike<number>, bits: ArrayLike<number>, layout: PTELayout): Walks | null {
   const n = shift.length;
   // table pointers as frame numbers: the address field must start at or above bit 12 once scaled
   const sh = 12 - layout.addrShift;
   if (n < 3 || n > 5 || sh < 1 || sh > 12 || (layout.addrLo & ((1 << sh) - 1)) !== 0) return null;
-  const key = [...Array.from(shift), ...Array.from(bits), layout.present, layout.block, layout.addrLo, layout.addrHi, layout.addrShift].join();
-  const made = MADE.get(key);
-  if (made !== undefined) return made;
   const pm = layout.present;
   const bm = layout.block;
   const aLo = layout.addrLo;
@@ -123,93 +119,61 @@ export function makeWalks(shift: ArrayLike<number>, bits: ArrayLike<number>, lay
   const free = (w: Uint32Array, t: number, e: number): number => ((w[e]! & pm) === 0 ? absent(-1, e, t, last) : -2);
   const [s0, s1, s2, s3, s4] = [shift[0]!, shift[1]!, shift[2]!, shift[3] ?? 0, shift[4] ?? 0];
   const [m0, m1, m2, m3, m4] = Array.from({ length: 5 }, (_, l) => (l < n ? (1 << bits[l]!) - 1 : 0));
-  // one closure per depth and walk, each a straight run of steps (one closure with depth tests measured slower)
-  let walks: Walks;
+  // map's walk: one loop over the levels above the last (the per-depth straight runs below are for lookups, where
+  // they measured faster; for map, whose misses also write, the loop measured the same)
+  const S = Int32Array.from(shift);
+  const M = Int32Array.from(bits, (b) => (1 << b) - 1);
+  const prober: Prober = (w, root, vaLo, vaHi, mem) => {
+    const fLo = mem[0]!;
+    const fHi = mem[1]!;
+    const frames = mem[2]!;
+    let t = root;
+    for (let l = 0; l < last; l++) {
+      const e = at(t, S[l]!, M[l]!, vaLo, vaHi);
+      const child = next(w, e, pm, bm, aLo, aHi, sh, fLo, fHi, frames);
+      if (child < 0) return absent(child, e, t, l);
+      t = child;
+    }
+    return free(w, t, at(t, S[last]!, M[last]!, vaLo, vaHi));
+  };
+  // one closure per depth for lookups, each a straight run of steps (one closure with depth tests measured slower)
+  let walker: Walker;
   if (n === 3) {
-    walks = {
-      walker: (w, root, vaLo, vaHi, mem, out) => {
-        const fLo = mem[0]!;
-        const fHi = mem[1]!;
-        const frames = mem[2]!;
-        let t = next(w, at(root, s0, m0!, vaLo, vaHi), pm, bm, aLo, aHi, sh, fLo, fHi, frames);
-        if (t < 0) return t;
-        t = next(w, at(t, s1, m1!, vaLo, vaHi), pm, bm, aLo, aHi, sh, fLo, fHi, frames);
-        return t < 0 ? t : leaf(w, t, at(t, s2, m2!, vaLo, vaHi), out);
-      },
-      prober: (w, root, vaLo, vaHi, mem) => {
-        const fLo = mem[0]!;
-        const fHi = mem[1]!;
-        const frames = mem[2]!;
-        const e0 = at(root, s0, m0!, vaLo, vaHi);
-        const t1 = next(w, e0, pm, bm, aLo, aHi, sh, fLo, fHi, frames);
-        if (t1 < 0) return absent(t1, e0, root, 0);
-        const e1 = at(t1, s1, m1!, vaLo, vaHi);
-        const t2 = next(w, e1, pm, bm, aLo, aHi, sh, fLo, fHi, frames);
-        return t2 < 0 ? absent(t2, e1, t1, 1) : free(w, t2, at(t2, s2, m2!, vaLo, vaHi));
-      },
+    walker = (w, root, vaLo, vaHi, mem, out) => {
+      const fLo = mem[0]!;
+      const fHi = mem[1]!;
+      const frames = mem[2]!;
+      let t = next(w, at(root, s0, m0!, vaLo, vaHi), pm, bm, aLo, aHi, sh, fLo, fHi, frames);
+      if (t < 0) return t;
+      t = next(w, at(t, s1, m1!, vaLo, vaHi), pm, bm, aLo, aHi, sh, fLo, fHi, frames);
+      return t < 0 ? t : leaf(w, t, at(t, s2, m2!, vaLo, vaHi), out);
     };
   } else if (n === 4) {
-    walks = {
-      walker: (w, root, vaLo, vaHi, mem, out) => {
-        const fLo = mem[0]!;
-        const fHi = mem[1]!;
-        const frames = mem[2]!;
-        let t = next(w, at(root, s0, m0!, vaLo, vaHi), pm, bm, aLo, aHi, sh, fLo, fHi, frames);
-        if (t < 0) return t;
-        t = next(w, at(t, s1, m1!, vaLo, vaHi), pm, bm, aLo, aHi, sh, fLo, fHi, frames);
-        if (t < 0) return t;
-        t = next(w, at(t, s2, m2!, vaLo, vaHi), pm, bm, aLo, aHi, sh, fLo, fHi, frames);
-        return t < 0 ? t : leaf(w, t, at(t, s3, m3!, vaLo, vaHi), out);
-      },
-      prober: (w, root, vaLo, vaHi, mem) => {
-        const fLo = mem[0]!;
-        const fHi = mem[1]!;
-        const frames = mem[2]!;
-        const e0 = at(root, s0, m0!, vaLo, vaHi);
-        const t1 = next(w, e0, pm, bm, aLo, aHi, sh, fLo, fHi, frames);
-        if (t1 < 0) return absent(t1, e0, root, 0);
-        const e1 = at(t1, s1, m1!, vaLo, vaHi);
-        const t2 = next(w, e1, pm, bm, aLo, aHi, sh, fLo, fHi, frames);
-        if (t2 < 0) return absent(t2, e1, t1, 1);
-        const e2 = at(t2, s2, m2!, vaLo, vaHi);
-        const t3 = next(w, e2, pm, bm, aLo, aHi, sh, fLo, fHi, frames);
-        return t3 < 0 ? absent(t3, e2, t2, 2) : free(w, t3, at(t3, s3, m3!, vaLo, vaHi));
-      },
+    walker = (w, root, vaLo, vaHi, mem, out) => {
+      const fLo = mem[0]!;
+      const fHi = mem[1]!;
+      const frames = mem[2]!;
+      let t = next(w, at(root, s0, m0!, vaLo, vaHi), pm, bm, aLo, aHi, sh, fLo, fHi, frames);
+      if (t < 0) return t;
+      t = next(w, at(t, s1, m1!, vaLo, vaHi), pm, bm, aLo, aHi, sh, fLo, fHi, frames);
+      if (t < 0) return t;
+      t = next(w, at(t, s2, m2!, vaLo, vaHi), pm, bm, aLo, aHi, sh, fLo, fHi, frames);
+      return t < 0 ? t : leaf(w, t, at(t, s3, m3!, vaLo, vaHi), out);
     };
   } else {
-    walks = {
-      walker: (w, root, vaLo, vaHi, mem, out) => {
-        const fLo = mem[0]!;
-        const fHi = mem[1]!;
-        const frames = mem[2]!;
-        let t = next(w, at(root, s0, m0!, vaLo, vaHi), pm, bm, aLo, aHi, sh, fLo, fHi, frames);
-        if (t < 0) return t;
-        t = next(w, at(t, s1, m1!, vaLo, vaHi), pm, bm, aLo, aHi, sh, fLo, fHi, frames);
-        if (t < 0) return t;
-        t = next(w, at(t, s2, m2!, vaLo, vaHi), pm, bm, aLo, aHi, sh, fLo, fHi, frames);
-        if (t < 0) return t;
-        t = next(w, at(t, s3, m3!, vaLo, vaHi), pm, bm, aLo, aHi, sh, fLo, fHi, frames);
-        return t < 0 ? t : leaf(w, t, at(t, s4, m4!, vaLo, vaHi), out);
-      },
-      prober: (w, root, vaLo, vaHi, mem) => {
-        const fLo = mem[0]!;
-        const fHi = mem[1]!;
-        const frames = mem[2]!;
-        const e0 = at(root, s0, m0!, vaLo, vaHi);
-        const t1 = next(w, e0, pm, bm, aLo, aHi, sh, fLo, fHi, frames);
-        if (t1 < 0) return absent(t1, e0, root, 0);
-        const e1 = at(t1, s1, m1!, vaLo, vaHi);
-        const t2 = next(w, e1, pm, bm, aLo, aHi, sh, fLo, fHi, frames);
-        if (t2 < 0) return absent(t2, e1, t1, 1);
-        const e2 = at(t2, s2, m2!, vaLo, vaHi);
-        const t3 = next(w, e2, pm, bm, aLo, aHi, sh, fLo, fHi, frames);
-        if (t3 < 0) return absent(t3, e2, t2, 2);
-        const e3 = at(t3, s3, m3!, vaLo, vaHi);
-        const t4 = next(w, e3, pm, bm, aLo, aHi, sh, fLo, fHi, frames);
-        return t4 < 0 ? absent(t4, e3, t3, 3) : free(w, t4, at(t4, s4, m4!, vaLo, vaHi));
-      },
+    walker = (w, root, vaLo, vaHi, mem, out) => {
+      const fLo = mem[0]!;
+      const fHi = mem[1]!;
+      const frames = mem[2]!;
+      let t = next(w, at(root, s0, m0!, vaLo, vaHi), pm, bm, aLo, aHi, sh, fLo, fHi, frames);
+      if (t < 0) return t;
+      t = next(w, at(t, s1, m1!, vaLo, vaHi), pm, bm, aLo, aHi, sh, fLo, fHi, frames);
+      if (t < 0) return t;
+      t = next(w, at(t, s2, m2!, vaLo, vaHi), pm, bm, aLo, aHi, sh, fLo, fHi, frames);
+      if (t < 0) return t;
+      t = next(w, at(t, s3, m3!, vaLo, vaHi), pm, bm, aLo, aHi, sh, fLo, fHi, frames);
+      return t < 0 ? t : leaf(w, t, at(t, s4, m4!, vaLo, vaHi), out);
     };
   }
-  MADE.set(key, walks);
-  return walks;
+  return { walker, prober };
 }

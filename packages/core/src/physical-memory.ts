@@ -311,8 +311,8 @@ export class PhysicalMemory implements PagingHandler {
   }
 
   private frameAddr(f: number): PhysAddr {
-    const lo = this.baseLo + f * FRAME;
-    return joinAddr(lo % TWO32, this.baseHi + Math.floor(lo / TWO32));
+    this._frameAddrPair(f);
+    return joinAddr(PAIR[0]!, PAIR[1]!);
   }
 
   /** Whether frame f's physical address is a multiple of align. */
