@@ -160,7 +160,7 @@ describe.each(ARCHES.map((a) => [a.name, a] as const))('range operations: %s', (
     table.destroy();
   });
 
-  it('copyFrom shares root entries: writes below them are refused, and either destruction order frees exactly its own frames', () => {
+  it('copyFrom shares root entries: writes below them are refused, the source outlives the destination, and each frees exactly its own frames', () => {
     for (const order of ['source first', 'destination first']) {
       const mem = new PhysicalMemory({ size: 1 << 20, base: arch.memBase });
       const src = arch.create(mem);
@@ -192,9 +192,12 @@ describe.each(ARCHES.map((a) => [a.name, a] as const))('range operations: %s', (
       const srcLeft = src.frameCount();
       expect(mem.framesInUse).toBe(srcLeft + dstFrames);
       if (order === 'source first') {
-        src.destroy();
-        expect(mem.framesInUse).toBe(dstFrames);
+        // refused while the destination walks through the source's table, which would otherwise be freed under it
+        expect(() => src.destroy()).toThrowError(expect.objectContaining({ code: 'SharedTable' }));
+        expect(mem.framesInUse).toBe(srcLeft + dstFrames);
         dst.destroy();
+        expect(mem.framesInUse).toBe(srcLeft);
+        src.destroy();
       } else {
         dst.destroy();
         expect(mem.framesInUse).toBe(srcLeft);

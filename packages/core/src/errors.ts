@@ -27,7 +27,12 @@ export type PagingErrorCode =
   /** The operation would write below a root entry that copyFrom shares with another table. */
   | 'SharedTable'
   /** The table was attached read-only. */
-  | 'ReadOnly';
+  | 'ReadOnly'
+  /**
+   * The table is in the middle of an operation that runs user code (a `mapRegion` paddr callback): until it
+   * returns, that code may read the table but not change it, destroy it, or lend it to copyFrom.
+   */
+  | 'Busy';
 
 /**
  * A domain failure of a page-table operation; `code` says which. An operation that throws it leaves the

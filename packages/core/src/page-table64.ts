@@ -17,6 +17,7 @@ import type {
 import { PhysicalMemory } from './physical-memory';
 import { makeWalks, PROBE_LEVEL, type Prober, WALK_PA, WALK_TABLE, type Walker, type Walks, walkContext } from './_walker';
 import { wordsOf, wordsToBits } from './words';
+import { Descent, DONE, ENTRY, EXIT, TABLES_FREED } from './_descent';
 
 /**
  * A format's geometry as typed arrays (per level, root first), made once per metadata object and shared, read-only,
@@ -37,8 +38,10 @@ interface Geometry {
   readonly levelSize: Float64Array;
   /** makeWalks' result per layout (null: none for this geometry). */
   readonly walks: Map<PTELayout, Walks | null>;
-  /** One zero per root entry: every table's borrowed and lent flags until copyFrom writes them (never written). */
+  /** One zero per root entry: every table's borrowed flags until copyFrom writes them (never written). */
   readonly noRoots: Uint8Array;
+  /** The same for the counts of tables that borrowed each root entry. */
+  readonly noRefs: Int32Array;
 }
 
 const GEOMETRY = new WeakMap<PagingMetaData, Geometry>();
@@ -61,7 +64,7 @@ function geometryOf(meta: PagingMetaData): Geometry {
     s += meta.indexBits[l]!;
   }
   for (const l of meta.leafLevels) leafOk[l] = 1;
-  g = { shift, bits, tableWords, leafOk, span, levelSize: new Float64Array(meta.levelSize), walks: new Map(), noRoots: new Uint8Array(1 << bits[0]!) };
+  g = { shift, bits, tableWords, leafOk, span, levelSize: new Float64Array(meta.levelSize), walks: new Map(), noRoots: new Uint8Array(1 << bits[0]!), noRefs: new Int32Array(1 << bits[0]!) };
   GEOMETRY.set(meta, g);
   return g;
 }
@@ -143,8 +146,13 @@ export class PageTable64 {
   /** @internal word index of the root table */ readonly _rootIdx: number;
   /** @internal 1 for root entries copied from another table by copyFrom (never freed here) */
   _borrowed: Uint8Array;
-  /** @internal 1 for root entries another table copied from this one (their tables are never reclaimed) */
-  _lent: Uint8Array;
+  /**
+   * @internal per root entry, how many other tables hold its table through copyFrom: while any does, the table
+   * below it is neither reclaimed nor replaced, and this table is not destroyed
+   */
+  _lentRefs: Int32Array;
+  /** @internal per borrowed root entry, the table that owns the table below it (null until copyFrom) */
+  _lenders: (PageTable64 | null)[] | null = null;
   /** @internal */ _destroyed = false;
   /** @internal attached to a root it did not allocate */ readonly _attached: boolean;
   /** @internal cursors may modify it */ readonly _writable: boolean;
@@ -198,7 +206,8 @@ export class PageTable64 {
    * none); a typed array, so that recording them stores three words and boxes nothing
    */
   readonly _q: Int32Array = Int32Array.of(0, 0, -1);
-  /** @internal bytes one last-level table covers */ readonly _nSpan: number;
+  /** @internal bytes one last-level table covers (0 while busy: no fast-path window) */ _nSpan: number;
+  /** @internal a mapRegion paddr callback is running: no change allowed (see _enter) */ _busy = false;
   /** @internal bytes of the smallest page, and that minus one */ readonly _pageBytes: number;
   /** @internal */ readonly _pageMask: number;
   /** @internal */ readonly _pageShift: number;
@@ -285,7 +294,7 @@ export class PageTable64 {
     // the format's shared all-zero flags until copyFrom sets one (a typed array of this size is a separate
     // allocation in V8, the largest cost of making a table)
     this._borrowed = g.noRoots;
-    this._lent = g.noRoots;
+    this._lentRefs = g.noRefs;
     this._pageShift = meta.pageShift;
     this._pageBytes = 1 << meta.pageShift;
     this._pageMask = this._pageBytes - 1;
@@ -429,7 +438,8 @@ export class PageTable64 {
     if (walker !== null) {
       const vaHi = Math.floor(vaddr / 4294967296);
       const vaLo = vaddr - vaHi * 4294967296;
-      if (vaLo >>> 0 === vaLo && vaHi >>> 0 < this._vaHiLimit) {
+      // (not `vaHi >>> 0`: that would take 2^64 for 0, and every number past it for an address below it)
+      if (vaLo >>> 0 === vaLo && vaHi >= 0 && vaHi < this._vaHiLimit) {
         const prev = WALK_TABLE[0]!;
         const r = walker(this.handler.words, this._rootIdx, vaLo | 0, vaHi, this._walkMem, this._q);
         if (r === 0) {
@@ -460,6 +470,9 @@ export class PageTable64 {
    */
   queryWords(vaLo: number, vaHi: number): number {
     if (this._destroyed) this._live('queryWords');
+    if (vaLo >>> 0 !== vaLo || vaHi >>> 0 !== vaHi) {
+      throw new RangeError(`queryWords: the address words (${String(vaLo)}, ${String(vaHi)}) are not two u32 integers`);
+    }
     if (!this._vaOk(vaLo, vaHi)) this._checkVa(vaLo >>> 0, vaHi >>> 0, 'queryWords');
     const r = this._find(vaLo, vaHi);
     if (r !== FOUND) {
@@ -496,63 +509,54 @@ export class PageTable64 {
    */
   walk(limit: number, pre?: WalkCallback, post?: WalkCallback): void {
     this._live('walk');
-    if (!(limit >= 0)) throw new RangeError(`walk: limit ${limit} is not a non-negative number`);
-    this._walkRec(this._root(), 0, 0, 0, limit, pre, post);
+    if (typeof limit !== 'number') throw new TypeError(`walk: "limit" must be a number, got ${limit === null ? 'null' : typeof limit}`);
+    if (!(limit >= 0)) throw new RangeError(`walk: "limit" ${limit} is not a non-negative number`);
+    const d = new Descent(this, limit);
+    const calls = pre !== undefined || post !== undefined;
+    for (let ev = d.step(); ev !== DONE; ev = d.step()) {
+      if (!calls) continue;
+      const va = this._outVa(d.vaLo, d.vaHi);
+      const bits = wordsToBits(d.lo, d.hi);
+      // a table entry gets pre, then its subtree, then post (at its EXIT); a leaf gets both at once
+      if (ev === ENTRY) pre?.(d.level, d.index, va, bits);
+      if (ev === EXIT || d.leaf) {
+        // the callback may have destroyed the table
+        this._live('walk');
+        post?.(d.level, d.index, va, bits);
+      }
+      this._live('walk');
+    }
   }
 
   /**
-   * Every leaf mapping in virtual-address order.
+   * Every leaf mapping in virtual-address order. The table may change between two mappings (the loop body may
+   * unmap what it is given, say): each mapping is read when it is reached, so what comes is what is mapped then,
+   * and addresses already passed are not visited again.
    * @example for (const m of table.mappings()) console.log(m.vaddr, m.paddr, m.size);
    */
   *mappings(): Generator<LeafMapping, void, undefined> {
     this._live('mappings');
-    const w = this.handler.words;
-    const c = this._w;
-    const ew = this._ew;
-    const stackT: number[] = [this._root()];
-    const stackI: number[] = [0];
-    const stackLo: number[] = [0];
-    const stackHi: number[] = [0];
-    while (stackT.length > 0) {
-      const l = stackT.length - 1;
-      const t = stackT[l]!;
-      const i = stackI[l]!;
-      if (i >= 1 << this._bits[l]!) {
-        stackT.pop();
-        stackI.pop();
-        stackLo.pop();
-        stackHi.pop();
-        continue;
-      }
-      stackI[l] = i + 1;
-      const e = t + i * ew;
-      const lo = w[e]!;
-      const hi = ew === 2 ? w[e + 1]! : 0;
-      if (!c.isPresent(lo, hi, l)) continue;
-      this._entryVa(stackLo[l]!, stackHi[l]!, l, i);
-      const vLo = OUT[0]!;
-      const vHi = OUT[1]!;
-      if (l === this._last || c.isHuge(lo, hi, l)) {
-        const s = this._leafShift(lo, hi, l);
-        // a leaf stored as several identical entries is listed once, at its first entry
-        if (s !== this._shift[l] && !isAligned(vLo, vHi, s)) continue;
-        this._leafPa(lo, hi, l, s, vLo, vHi);
-        yield {
-          vaddr: this._outVa(vLo, vHi),
-          paddr: joinAddr(OUT[0]!, OUT[1]!),
-          size: POW2[s] as PageSize,
-          flags: c.flags(lo, hi, l),
-          level: l,
-          bits: wordsToBits(lo, hi),
-        };
-      } else {
-        const child = this._child(lo, hi, l);
-        if (child < 0) continue;
-        stackT.push(child);
-        stackI.push(0);
-        stackLo.push(vLo);
-        stackHi.push(vHi);
-      }
+    const d = new Descent(this);
+    for (let ev = d.step(); ev !== DONE; ev = d.step()) {
+      if (ev !== ENTRY || !d.leaf) continue;
+      const l = d.level;
+      const lo = d.lo;
+      const hi = d.hi;
+      const vLo = d.vaLo;
+      const vHi = d.vaHi;
+      const s = this._leafShift(lo, hi, l);
+      // a leaf stored as several identical entries is listed once, at its first entry
+      if (s !== this._shift[l] && !isAligned(vLo, vHi, s)) continue;
+      this._leafPa(lo, hi, l, s, vLo, vHi);
+      yield {
+        vaddr: this._outVa(vLo, vHi),
+        paddr: joinAddr(OUT[0]!, OUT[1]!),
+        size: POW2[s] as PageSize,
+        flags: this._w.flags(lo, hi, l),
+        level: l,
+        bits: wordsToBits(lo, hi),
+      };
+      this._live('mappings');
     }
   }
 
@@ -581,39 +585,77 @@ export class PageTable64 {
   /**
    * Frees every table frame this table allocated (not the subtables borrowed by copyFrom). Any later
    * use throws PagingError 'Destroyed'; a second destroy() does nothing.
+   *
+   * The table is destroyed even when the handler's `deallocFrames` throws: every other frame is still given back,
+   * and the first error is rethrown at the end.
+   * @throws PagingError 'SharedTable' while another table holds subtables of this one through copyFrom (destroy
+   *   that table first, or copy over its entries), 'Busy' inside one of its own mapRegion callbacks; nothing is
+   *   freed then.
    */
   destroy(): void {
     if (this._destroyed) return;
+    this._enter('destroy');
+    let shared = 0;
+    for (let i = 0; i < this._lentRefs.length; i++) if (this._lentRefs[i]! > 0) shared++;
+    if (shared > 0) {
+      throw new PagingError(
+        'SharedTable',
+        `destroy: ${shared} root ${shared === 1 ? 'entry' : 'entries'} of this ${this.meta.name} table ${shared === 1 ? 'is' : 'are'} shared with other tables by copyFrom; destroy those first`,
+      );
+    }
+    // Every frame to give back, children before their parents, gathered before anything is freed.
+    const lo: number[] = [];
+    const hi: number[] = [];
+    const level: number[] = [];
+    const add = (aLo: number, aHi: number, l: number) => {
+      lo.push(aLo);
+      hi.push(aHi);
+      level.push(l);
+    };
+    for (let k = 0; k < this._pendLevel.length; k++) add(this._pendLo[k]!, this._pendHi[k]!, this._pendLevel[k]!);
     if (this._attached) {
       // only what this table allocated; the attached root and its tree belong to someone else
-      this._releasePending();
-      for (const { lo, hi, level } of [...this._owned.values()]) this._freeFrames(lo, hi, level);
-      this._heldLevel = -1;
-      this._destroyed = true;
-      this._walker = null;
-      this._probe = null;
-      this._forget();
-      return;
-    }
-    const w = this.handler.words;
-    const c = this._w;
-    const n = 1 << this._bits[0]!;
-    if (this._last > 0) {
-      for (let i = 0; i < n; i++) {
-        if (this._borrowed[i] === 1) continue;
-        const e = this._root() + i * this._ew;
-        const lo = w[e]!;
-        const hi = this._ew === 2 ? w[e + 1]! : 0;
-        if ((lo !== 0 || hi !== 0) && c.isPresent(lo, hi, 0) && !c.isHuge(lo, hi, 0)) this._freeTree(lo, hi, 0);
+      for (const o of this._owned.values()) add(o.lo, o.hi, o.level);
+    } else {
+      const d = new Descent(this);
+      const c = this._w;
+      for (let ev = d.step(); ev !== DONE; ev = d.step()) {
+        // a root entry borrowed by copyFrom leads to tables another table owns
+        if (ev === ENTRY && !d.leaf && d.level === 0 && this._borrowed[d.index] === 1) d.skip();
+        else if (ev === EXIT && d.opened) add(c.paddrLo(d.lo, d.hi, d.level), c.paddrHi(d.lo, d.hi, d.level), d.level + 1);
       }
+      if (this._heldLevel >= 0) add(this._heldLo, this._heldHi, this._heldLevel);
+      add(this._rootLo, this._rootHi, 0);
     }
-    this._releasePending();
+    // what this table borrowed is no longer held by it
+    const lenders = this._lenders;
+    for (let i = 0; lenders !== null && i < lenders.length; i++) {
+      const owner = lenders[i];
+      if (owner) owner._lentRefs[i] = owner._lentRefs[i]! - 1;
+    }
+    this._lenders = null;
+    this._pendLevel.length = 0;
+    this._pendLo.length = 0;
+    this._pendHi.length = 0;
+    this._heldLevel = -1;
     this._destroyed = true;
     this._walker = null;
     this._probe = null;
     this._forget();
-    if (this._heldLevel >= 0) this._freeFrames(this._heldLo, this._heldHi, this._heldLevel);
-    this._freeFrames(this._rootLo, this._rootHi, 0);
+    this._freeAll(lo, hi, level);
+  }
+
+  /** @internal frees the listed tables; a handler that throws does not stop the others (the first error is rethrown) */
+  _freeAll(lo: readonly number[], hi: readonly number[], level: readonly number[]): void {
+    let failed: unknown = null;
+    for (let k = 0; k < lo.length; k++) {
+      try {
+        this._freeFrames(lo[k]!, hi[k]!, level[k]!);
+      } catch (err) {
+        failed ??= err;
+      }
+    }
+    if (failed !== null) throw failed;
   }
 
   [Symbol.dispose](): void {
@@ -632,15 +674,40 @@ export class PageTable64 {
   /** @internal frees the tables queued by _queueFree (after their TLB invalidation was sent) */
   _releasePending(): void {
     if (this._pendLevel.length === 0) return; // the common case; setting an array's length is a runtime call
-    for (let k = 0; k < this._pendLevel.length; k++) this._freeFrames(this._pendLo[k]!, this._pendHi[k]!, this._pendLevel[k]!);
-    this._pendLevel.length = 0;
-    this._pendLo.length = 0;
-    this._pendHi.length = 0;
+    // taken off the queue first: a handler that throws leaves nothing queued to be freed twice
+    const lo = this._pendLo;
+    const hi = this._pendHi;
+    const level = this._pendLevel;
+    this._pendLo = [];
+    this._pendHi = [];
+    this._pendLevel = [];
+    this._freeAll(lo, hi, level);
   }
 
   /** @internal */
   _live(op: string): void {
     if (this._destroyed) throw new PagingError('Destroyed', `${op}: the ${this.meta.name} table was destroyed`);
+  }
+
+  /**
+   * @internal The check before any change: the table is alive and not in the middle of an operation that runs user
+   * code (a mapRegion paddr callback), which would otherwise see its own work undone by a rollback, or its tables
+   * freed under it.
+   */
+  _enter(op: string): void {
+    if (this._destroyed) this._live(op);
+    if (this._busy) {
+      throw new PagingError('Busy', `${op}: the ${this.meta.name} table is running a mapRegion paddr callback; it can be read, not changed, until that returns`);
+    }
+  }
+
+  /**
+   * @internal Marks the table busy (true) while user code runs inside one of its operations, or free again (false).
+   * While busy, the fast paths are off (their window is empty), so every change reaches a check of {@link _enter}.
+   */
+  _setBusy(busy: boolean): void {
+    this._busy = busy;
+    this._nSpan = busy ? 0 : this._span[this._last]! < 31 ? 1 << this._span[this._last]! : 0;
   }
 
   /** @internal index of (lo, hi) in the table at level l */
@@ -980,6 +1047,8 @@ export class PageTable64 {
   /** @internal returns a level-l table (at physical lo, hi) to the handler, or its slot to its frame */
   _freeFrames(lo: number, hi: number, l: number): void {
     this._forget();
+    // a descent paused between two entries must not read this table again (see Descent)
+    TABLES_FREED[0] = TABLES_FREED[0]! + 1;
     if (this._attached && !this._owned.delete(this.handler.wordIndex(lo, hi))) return; // not ours to free
     const bytes = this.meta.tableBytes[l]!;
     if (bytes < 4096) {
@@ -1047,31 +1116,6 @@ export class PageTable64 {
     return count;
   }
 
-  /** @internal */
-  _walkRec(t: number, l: number, baseLo: number, baseHi: number, limit: number, pre?: WalkCallback, post?: WalkCallback): void {
-    const w = this.handler.words;
-    const c = this._w;
-    const n = 1 << this._bits[l]!;
-    let seen = 0;
-    for (let i = 0; i < n && seen < limit; i++) {
-      const e = t + i * this._ew;
-      const lo = w[e]!;
-      const hi = this._ew === 2 ? w[e + 1]! : 0;
-      if (!c.isPresent(lo, hi, l)) continue;
-      this._entryVa(baseLo, baseHi, l, i);
-      const vLo = OUT[0]!;
-      const vHi = OUT[1]!;
-      const bits = pre || post ? wordsToBits(lo, hi) : 0n;
-      const va = pre || post ? this._outVa(vLo, vHi) : 0n;
-      pre?.(l, i, va, bits);
-      if (l < this._last && !c.isHuge(lo, hi, l)) {
-        const child = this._child(lo, hi, l);
-        if (child >= 0) this._walkRec(child, l + 1, vLo, vHi, limit, pre, post);
-      }
-      post?.(l, i, va, bits);
-      seen++;
-    }
-  }
 }
 
 /**
@@ -1087,6 +1131,8 @@ export class PageTable64Cursor {
   readonly table: PageTable64;
   // pending invalidations (allocated on the first one: a cursor that only reads or maps costs no array)
   private pending: Float64Array | null = null;
+  /** The other buffer of pending invalidations, while flush sends one (see flush). */
+  private spare: Float64Array | null = null;
   /** Scratch arrays shared by all cursors of the same depth (each operation uses them only while it runs). */
   private k: CursorScratch;
   private pendingCount = 0;
@@ -1141,7 +1187,7 @@ export class PageTable64Cursor {
     const t = this.table;
     const va = addrNumber(vaddr);
     const off = va - t._nBase;
-    if (off >>> 0 === off && off < t._nSpan && (off & t._pageMask) === 0 && size === t._pageBytes && flags !== 0 && (flags & 63) === flags) {
+    if (off >>> 0 === off && off < t._nSpan && (off & t._pageMask) === 0 && size === t._pageBytes && typeof flags === 'number' && flags !== 0 && (flags & 63) === flags) {
       const pa = addrNumber(paddr);
       if (pa >= 0 && pa < t._paLimitNum) {
         const paHi = Math.floor(pa / 4294967296);
@@ -1164,8 +1210,8 @@ export class PageTable64Cursor {
   /** map's full path: every check, the walk, new tables. */
   private mapFull(vaddr: AddrInput, paddr: AddrInput, size: PageSize, flags: MappingFlags): void {
     const t = this.table;
+    t._enter('map');
     if (size === t._pageBytes && t._probe !== null && this.mapProbed(vaddr, paddr, flags)) return;
-    t._live('map');
     checkFlags(flags, 'map');
     const l = this.levelOf(size, 'map');
     const s = t._shift[l]!;
@@ -1191,7 +1237,7 @@ export class PageTable64Cursor {
    */
   remap(vaddr: AddrInput, paddr: AddrInput, flags: MappingFlags): PageSize {
     const t = this.table;
-    t._live('remap');
+    t._enter('remap');
     checkFlags(flags, 'remap');
     const l = this.findLeaf(vaddr, 'remap');
     const vaLo = PAIR[0]!;
@@ -1222,7 +1268,7 @@ export class PageTable64Cursor {
    */
   protect(vaddr: AddrInput, flags: MappingFlags): PageSize {
     const t = this.table;
-    t._live('protect');
+    t._enter('protect');
     checkFlags(flags, 'protect');
     const l = this.findLeaf(vaddr, 'protect');
     const vaLo = PAIR[0]!;
@@ -1268,7 +1314,7 @@ export class PageTable64Cursor {
   /** unmap's full path. */
   private unmapFull(vaddr: AddrInput): MappingInfo {
     const t = this.table;
-    t._live('unmap');
+    t._enter('unmap');
     const l = this.findLeaf(vaddr, 'unmap');
     const vaLo = PAIR[0]!;
     const vaHi = PAIR[1]!;
@@ -1299,10 +1345,10 @@ export class PageTable64Cursor {
    */
   mapRegion(vaddr: AddrInput, paddr: PaddrSource, size: AddrInput, flags: MappingFlags, allowHuge: boolean): void {
     const t = this.table;
+    t._enter('mapRegion');
     if (t._probe !== null && typeof vaddr === 'number' && typeof paddr === 'number' && typeof size === 'number') {
       if (this.regionInTable(vaddr, paddr, size, flags, allowHuge)) return;
     }
-    t._live('mapRegion');
     checkFlags(flags, 'mapRegion');
     const ps = t.meta.pageShift;
     splitAddr(size, 'mapRegion', 'size');
@@ -1313,16 +1359,19 @@ export class PageTable64Cursor {
     const vaLo = PAIR[0]!;
     const vaHi = PAIR[1]!;
     if (!isAligned(vaLo, vaHi, ps)) notAligned('mapRegion', 'vaddr', vaLo, vaHi, ps);
-    if (szLo === 0 && szHi === 0) return;
-    this.checkRange(vaLo, vaHi, szLo, szHi, 'mapRegion');
     const fn = typeof paddr === 'function' ? paddr : null;
     let paLo = 0;
     let paHi = 0;
     if (fn === null) {
+      // checked even for an empty region: a bad argument is an error whatever the size
       splitAddr(paddr, 'mapRegion', 'paddr');
       paLo = PAIR[0]!;
       paHi = PAIR[1]!;
       if (!isAligned(paLo, paHi, ps)) notAligned('mapRegion', 'paddr', paLo, paHi, ps);
+    }
+    if (szLo === 0 && szHi === 0) return;
+    this.checkRange(vaLo, vaHi, szLo, szHi, 'mapRegion');
+    if (fn === null) {
       // the last byte must fit the format too
       const endLo = paLo + szLo;
       const endHi = paHi + szHi + (endLo >= TWO32 ? 1 : 0);
@@ -1336,7 +1385,10 @@ export class PageTable64Cursor {
     // user code (the paddr function) runs during this call and may use cursors itself: give this call
     // scratch arrays of its own
     const shared = this.k;
-    if (fn !== null) this.k = new CursorScratch(t._levels);
+    if (fn !== null) {
+      this.k = new CursorScratch(t._levels);
+      t._setBusy(true);
+    }
     this.logCount = 0;
     this.logging = true;
     let curLo = vaLo;
@@ -1394,6 +1446,7 @@ export class PageTable64Cursor {
       this.logging = false;
       this.logCount = 0;
       this.k = shared;
+      if (fn !== null) t._setBusy(false);
     }
   }
 
@@ -1407,7 +1460,7 @@ export class PageTable64Cursor {
    */
   private regionInTable(va: number, pa: number, size: number, flags: number, allowHuge: boolean): boolean {
     const t = this.table;
-    if (flags === 0 || (flags & 63) !== flags || t._anyBorrowed || !(size > 0 && va >= 0 && pa >= 0)) return false;
+    if (typeof flags !== 'number' || flags === 0 || (flags & 63) !== flags || t._anyBorrowed || !(size > 0 && va >= 0 && pa >= 0)) return false;
     // exact numbers, page-aligned, a lower-half range that is valid to its last byte, a physical end the format holds
     const end = va + size;
     if (!(end <= 9007199254740992 && pa + size <= t._paLimitNum)) return false;
@@ -1521,14 +1574,21 @@ export class PageTable64Cursor {
 
   /**
    * Makes the root entries covering [start, start + size) of this table the same as `other`'s, as the
-   * crate's `copy_from`: the subtables are shared, not copied, and stay owned by `other` (this table
-   * never frees them). Subtables this table owned in that range are freed. Requests a full TLB flush.
-   * @throws TypeError when the tables differ in format or memory; PagingError 'InvalidAddress'.
+   * crate's `copy_from`: the subtables are shared, not copied, and stay owned by their owner (`other`, or the
+   * table `other` borrowed them from), which is then not destroyed while this table holds them. Subtables this
+   * table owned in that range are freed. Requests a full TLB flush.
+   * @throws TypeError when `other` is not another table of the same format in the same memory; PagingError
+   *   'InvalidAddress', 'SharedTable' (a root entry in the range is itself lent to a third table), 'Busy',
+   *   'Destroyed'. Nothing is changed when it throws.
    */
   copyFrom(other: PageTable64, start: AddrInput, size: AddrInput): void {
     const t = this.table;
-    t._live('copyFrom');
-    other._live('copyFrom');
+    t._enter('copyFrom');
+    if (!(other instanceof PageTable64)) {
+      throw new TypeError(`copyFrom: "other" must be a page table, got ${other === null ? 'null' : typeof other}`);
+    }
+    if (other === t) throw new TypeError('copyFrom: a table cannot copy from itself');
+    other._enter('copyFrom');
     if (other.meta !== t.meta || other.handler !== t.handler) {
       throw new TypeError('copyFrom: the tables must have the same format and the same physical memory');
     }
@@ -1545,24 +1605,47 @@ export class PageTable64Cursor {
     const lastLo = mod32(lastLo0);
     const lastHi = sHi + szHi + Math.floor(lastLo0 / TWO32);
     const lastIdx = t._index(lastLo, lastHi, 0);
+    for (let i = first; i <= lastIdx; i++) {
+      if (t._lentRefs[i]! > 0) {
+        throw new PagingError('SharedTable', `copyFrom: root entry ${i} of this table is shared with another table by copyFrom; its table cannot be replaced`);
+      }
+    }
     const w = t.handler.words;
     const c = t._w;
     const ew = t._ew;
     t._forget();
-    const noRoots = geometryOf(t.meta).noRoots;
-    if (t._borrowed === noRoots) t._borrowed = new Uint8Array(noRoots.length);
-    if (other._lent === noRoots) other._lent = new Uint8Array(noRoots.length);
+    const g = geometryOf(t.meta);
+    if (t._borrowed === g.noRoots) t._borrowed = new Uint8Array(g.noRoots.length);
+    if (t._lenders === null) t._lenders = new Array<PageTable64 | null>(g.noRoots.length).fill(null);
+    const lenders = t._lenders;
     for (let i = first; i <= lastIdx; i++) {
       const e = t._root() + i * ew;
       const lo = w[e]!;
       const hi = ew === 2 ? w[e + 1]! : 0;
-      if (t._borrowed[i] !== 1 && t._last > 0 && c.isPresent(lo, hi, 0) && !c.isHuge(lo, hi, 0)) t._freeTree(lo, hi, 0);
+      // what the entry held: a borrowed table is let go, an own one freed
+      const held = lenders[i];
+      if (held) {
+        held._lentRefs[i] = held._lentRefs[i]! - 1;
+        lenders[i] = null;
+      } else if (t._borrowed[i] !== 1 && t._last > 0 && c.isPresent(lo, hi, 0) && !c.isHuge(lo, hi, 0)) {
+        t._freeTree(lo, hi, 0);
+      }
       const src = other._rootIdx + i * ew;
-      w[e] = w[src]!;
-      if (ew === 2) w[e + 1] = w[src + 1]!;
+      const nlo = w[src]!;
+      const nhi = ew === 2 ? w[src + 1]! : 0;
+      w[e] = nlo;
+      if (ew === 2) w[e + 1] = nhi;
       t._borrowed[i] = 1;
       t._anyBorrowed = true;
-      other._lent[i] = 1;
+      if (t._last > 0 && c.isPresent(nlo, nhi, 0) && !c.isHuge(nlo, nhi, 0)) {
+        // the table below is its owner's: other's own, or the one other itself borrowed it from
+        const owner = other._borrowed[i] === 1 ? (other._lenders?.[i] ?? null) : other;
+        if (owner !== null) {
+          if (owner._lentRefs === g.noRefs) owner._lentRefs = new Int32Array(g.noRefs.length);
+          owner._lentRefs[i] = owner._lentRefs[i]! + 1;
+          lenders[i] = owner;
+        }
+      }
     }
     this.full = true;
   }
@@ -1570,14 +1653,22 @@ export class PageTable64Cursor {
   /** Sends the pending TLB invalidations to the table's `flushTlb` hook and clears them. */
   flush(): void {
     const hook = this.table._flushTlb;
-    if (this.full) {
-      hook?.();
-    } else if (hook) {
-      const pending = this.pending;
-      for (let i = 0; pending !== null && i < this.pendingCount; i++) hook(this.table._outVa(pending[2 * i]!, pending[2 * i + 1]!));
-    }
+    // The batch is taken before the hook runs: a hook that uses this cursor again starts a new batch (in the other
+    // buffer) instead of writing into the one being sent.
+    const full = this.full;
+    const count = this.pendingCount;
+    const pending = this.pending;
     this.pendingCount = 0;
     this.full = hook === undefined;
+    if (pending !== null && count > 0) {
+      this.pending = this.spare;
+      this.spare = pending;
+    }
+    if (full) {
+      hook?.();
+    } else if (hook) {
+      for (let i = 0; pending !== null && i < count; i++) hook(this.table._outVa(pending[2 * i]!, pending[2 * i + 1]!));
+    }
     if (!this.table._destroyed) this.table._releasePending();
   }
 
@@ -1691,7 +1782,7 @@ export class PageTable64Cursor {
    */
   private mapProbed(vaddr: AddrInput, paddr: AddrInput, flags: MappingFlags): boolean {
     const t = this.table;
-    if (typeof vaddr !== 'number' || typeof paddr !== 'number' || flags === 0 || (flags & 63) !== flags || t._anyBorrowed) {
+    if (typeof vaddr !== 'number' || typeof paddr !== 'number' || typeof flags !== 'number' || flags === 0 || (flags & 63) !== flags || t._anyBorrowed) {
       return false;
     }
     const vaHi = Math.floor(vaddr / 4294967296);
@@ -1699,7 +1790,7 @@ export class PageTable64Cursor {
     const paHi = Math.floor(paddr / 4294967296);
     const paLo = paddr - paHi * 4294967296;
     // integers (an in-range low word), a valid lower-half address, a physical address the format holds, both aligned
-    if (vaLo >>> 0 !== vaLo || vaHi >>> 0 >= t._vaHiLimit || paLo >>> 0 !== paLo || !(paddr >= 0 && paddr < t._paLimitNum)) return false;
+    if (vaLo >>> 0 !== vaLo || !(vaHi >= 0 && vaHi < t._vaHiLimit) || paLo >>> 0 !== paLo || !(paddr >= 0 && paddr < t._paLimitNum)) return false;
     if (((vaLo | paLo) & t._pageMask) !== 0) return false;
     const w = t.handler.words;
     const e = t._probe!(w, t._rootIdx, vaLo | 0, vaHi, t._walkMem);
@@ -1923,7 +2014,7 @@ export class PageTable64Cursor {
 
   private rangeOp(vaddr: AddrInput, size: AddrInput, mode: number, flags: number, op: string): bigint {
     const t = this.table;
-    t._live(op);
+    t._enter(op);
     const ps = t.meta.pageShift;
     splitAddr(size, op, 'size');
     const szLo = PAIR[0]!;
@@ -1968,7 +2059,7 @@ export class PageTable64Cursor {
    */
   compact(): number {
     const t = this.table;
-    t._live('compact');
+    t._enter('compact');
     this.rsLo = 0;
     this.rsHi = 0;
     const bits = t.meta.vaMaxBits;
@@ -2002,7 +2093,9 @@ export class PageTable64Cursor {
     for (let k = 0; k < 2; k++) {
       const bLo = k === 0 ? this.rsLo : this.rlLo;
       const bHi = k === 0 ? this.rsHi : this.rlHi;
-      const r = t._find(bLo, bHi);
+      // looked up by its full address (the upper half's top bits put back): the walk cache keeps the address a
+      // lookup was given, and a cache keyed by the bare index bits would accept their non-canonical alias
+      const r = t._find(bLo, (bHi | this.rTopHi) >>> 0);
       if (r === CORRUPT) t._lookupError(r, op, bLo, bHi);
       if (r !== FOUND || t._eLvl === t._last) continue;
       const l = t._eLvl;
@@ -2238,7 +2331,7 @@ export class PageTable64Cursor {
         continue;
       }
       this.visit(child, l + 1, vLo, vHi, mode, op);
-      if ((mode === UNMAP || mode === COMPACT) && !(l === 0 && t._lent[i] === 1) && this.tableEmpty(child, l + 1)) {
+      if ((mode === UNMAP || mode === COMPACT) && !(l === 0 && t._lentRefs[i]! > 0) && this.tableEmpty(child, l + 1)) {
         // unlink the empty table; its frame is freed at the next flush, after the invalidation
         this.unlinkTable(e, l, lo, hi, vLo, vHi);
       }

@@ -62,6 +62,7 @@ export class PhysicalMemory implements PagingHandler {
   /**
    * Zeroed RAM of `options.size` bytes (default 16 MiB) at physical `options.base` (default 0), or the bytes of
    * `options.buffer` used in place, all of whose frames start out in use.
+   * @throws TypeError when the size is not a number.
    * @throws RangeError when the size is not a positive multiple of 4096 below 4 GiB, the base is not 4K-aligned,
    *   the memory would extend past 2^64, or a Uint8Array buffer does not start 4-byte aligned.
    * @throws PagingError 'InvalidAddress' when the base is negative, not an integer, or not below 2^64.
@@ -74,8 +75,16 @@ export class PhysicalMemory implements PagingHandler {
       if (given.byteOffset % 4 !== 0) throw new RangeError('PhysicalMemory: the Uint8Array must start at a 4-byte-aligned offset of its buffer');
       buffer = given.buffer as ArrayBuffer;
       byteOffset = given.byteOffset;
+    } else if (given !== undefined) {
+      buffer = given;
     } else {
-      buffer = given ?? new ArrayBuffer(options.size ?? 16 << 20);
+      // checked before the buffer is made: a bad size is this constructor's error, not the engine's
+      const want = options.size ?? 16 << 20;
+      if (typeof want !== 'number') throw new TypeError(`PhysicalMemory: "size" must be a number, got ${typeof want}`);
+      if (!(Number.isInteger(want) && want > 0 && want % FRAME === 0 && want < TWO32)) {
+        throw new RangeError(`PhysicalMemory: size ${want} is not a positive multiple of 4096 below 4 GiB`);
+      }
+      buffer = new ArrayBuffer(want);
     }
     const size = given instanceof Uint8Array ? given.byteLength : buffer.byteLength;
     // below 4 GiB, so that every word index is an unsigned 32-bit integer (tables compute it with >>>)
@@ -106,11 +115,12 @@ export class PhysicalMemory implements PagingHandler {
   /**
    * Gives frames back to the allocator (for memory built from an existing buffer). Their bytes are
    * zeroed, as every free frame's are.
-   * @throws RangeError if a frame is outside the memory or not in use.
+   * @throws TypeError when `size` is not a number.
+   * @throws RangeError if `size` is not a non-negative integer, or a frame is outside the memory or not in use.
    */
   release(paddr: AddrInput, size: number): void {
     const start = this.frameOf(paddr, 'release');
-    const count = Math.ceil(size / FRAME);
+    const count = Math.ceil(byteCount(size, 'release') / FRAME);
     this.deallocFrames(this.frameAddr(start), count);
   }
 
@@ -205,11 +215,12 @@ export class PhysicalMemory implements PagingHandler {
 
   /**
    * Marks frames as in use so the allocator never hands them out (for code or data placed by hand).
-   * @throws RangeError if a frame is outside the memory or already allocated.
+   * @throws TypeError when `size` is not a number.
+   * @throws RangeError if `size` is not a non-negative integer, or a frame is outside the memory or already allocated.
    */
   reserve(paddr: AddrInput, size: number): void {
     const start = this.frameOf(paddr, 'reserve');
-    const count = Math.ceil(size / FRAME);
+    const count = Math.ceil(byteCount(size, 'reserve') / FRAME);
     if (start + count > this.frameCount) throw new RangeError('reserve: range runs past the memory');
     for (let i = start; i < start + count; i++) {
       if (this.used[i] === 1) throw new RangeError(`reserve: frame ${hex(this.frameAddr(i))} is already allocated`);
@@ -358,4 +369,11 @@ export class PhysicalMemory implements PagingHandler {
     }
     return -1;
   }
+}
+
+/** `size` when it is a byte count (a non-negative integer); a TypeError or RangeError naming `op` otherwise. */
+function byteCount(size: unknown, op: string): number {
+  if (typeof size !== 'number') throw new TypeError(`${op}: "size" must be a number of bytes, got ${typeof size}`);
+  if (!(Number.isInteger(size) && size >= 0)) throw new RangeError(`${op}: "size" ${size} is not a non-negative integer`);
+  return size;
 }

@@ -1,0 +1,332 @@
+// Hostile use of the API, over every table type: aliases of non-canonical addresses, numbers a table cannot
+// hold, a table given itself, user code that re-enters a table from a callback, a handler that throws, and
+// values that are not what a parameter takes. Each case was a defect once; each must fail with a typed error of
+// the library (never an engine message) and leave memory and the frame count as they were, or do what the
+// contract says it does.
+import { MappingFlags, type PageSize, PagingError, PhysicalMemory, type PageTable64, type PhysAddr } from '@page-table-multiarch/core';
+import { describe, expect, it } from 'vitest';
+import { ARCHES } from './arches';
+
+const RW = MappingFlags.READ | MappingFlags.WRITE;
+
+/** Runs fn, which must throw `type` (with `code` for a PagingError) and change no byte of memory nor the frame count. */
+function expectRefused(mem: PhysicalMemory, fn: () => unknown, type: typeof Error, code?: string): Error {
+  const before = mem.bytes().slice();
+  const frames = mem.framesInUse;
+  let err: unknown;
+  try {
+    fn();
+  } catch (e) {
+    err = e;
+  }
+  expect(err, `expected ${type.name}${code ? ` ${code}` : ''}`).toBeInstanceOf(type);
+  if (code !== undefined) expect((err as PagingError).code).toBe(code);
+  // the library's own message names the operation; an engine message ("Cannot mix BigInt ...") does not
+  expect((err as Error).message).toMatch(/^[A-Za-z][\w.]*: /);
+  expect(Buffer.compare(mem.bytes(), before), 'a refused call changed memory').toBe(0);
+  expect(mem.framesInUse).toBe(frames);
+  return err as Error;
+}
+
+describe.each(ARCHES.map((a) => [a.name, a] as const))('hostile API use: %s', (_name, arch) => {
+  const page = arch.meta.levelSize[arch.meta.levels - 1]!;
+  const mask = (1n << BigInt(arch.meta.vaMaxBits)) - 1n;
+  /** The root entry's range that holds `va`: its first address and its size. */
+  const rootSlot = (va: bigint): [bigint, bigint] => {
+    const size = BigInt(arch.meta.levelSize[0]!);
+    return [(va / size) * size, size];
+  };
+  const setup = (frames = 256): [PhysicalMemory, PageTable64] => {
+    const mem = new PhysicalMemory({ size: frames * 4096, base: arch.memBase });
+    return [mem, arch.create(mem)];
+  };
+
+  it('a range operation in the upper half leaves no non-canonical alias behind', () => {
+    const top = arch.windows[arch.windows.length - 1]!;
+    const va = top.base + BigInt(page);
+    const alias = va & mask;
+    if (alias === va || arch.meta.vaddrIsValid(alias)) return; // no upper half, or the alias is a valid address
+    for (const op of ['protectRegion', 'unmapRegion'] as const) {
+      const [mem, table] = setup();
+      const c = table.cursor();
+      c.map(va, 0x5000n * BigInt(page / 4096), page as PageSize, RW);
+      c.map(va + BigInt(page), 0x6000n * BigInt(page / 4096), page as PageSize, RW);
+      if (op === 'protectRegion') c.protectRegion(va, BigInt(page), MappingFlags.READ);
+      else c.unmapRegion(va + BigInt(page), BigInt(page));
+      c.flush();
+      expectRefused(mem, () => table.query(alias), PagingError, 'InvalidAddress');
+      if (alias < 1n << 53n) expectRefused(mem, () => table.queryNumber(Number(alias)), PagingError, 'InvalidAddress');
+      expectRefused(mem, () => c.unmap(alias), PagingError, 'InvalidAddress');
+      expectRefused(mem, () => c.map(alias + 2n * BigInt(page), 0x7000n * BigInt(page / 4096), page as PageSize, RW), PagingError, 'InvalidAddress');
+      expect(table.query(va).paddr).toBe(0x5000n * BigInt(page / 4096));
+      table.destroy();
+      expect(mem.framesInUse).toBe(0);
+    }
+  });
+
+  it('numbers at or above 2^64 (and non-integers) are refused, never wrapped', () => {
+    const [mem, table] = setup();
+    const c = table.cursor();
+    c.map(0, 0x5000 * (page / 4096), page as PageSize, RW);
+    c.flush();
+    for (const bad of [2 ** 64, 2 ** 64 + 2 ** 53, 1e300, Number.POSITIVE_INFINITY]) {
+      expectRefused(mem, () => c.map(bad, 0x6000, page as PageSize, RW), PagingError, 'InvalidAddress');
+      expectRefused(mem, () => c.unmap(bad), PagingError, 'InvalidAddress');
+      expectRefused(mem, () => table.query(bad), PagingError, 'InvalidAddress');
+      expectRefused(mem, () => table.queryNumber(bad), RangeError);
+      expectRefused(mem, () => c.mapRegion(bad, 0x6000, page, RW, false), PagingError, 'InvalidAddress');
+    }
+    // a walk from an empty cache, then from a cached table, must both refuse
+    table.queryNumber(0);
+    expectRefused(mem, () => table.queryNumber(2 ** 64), RangeError);
+    expectRefused(mem, () => table.queryNumber(-1), RangeError);
+    expectRefused(mem, () => table.queryNumber(Number.NaN), RangeError);
+    for (const [lo, hi] of [[Number.NaN, 0], [2 ** 32, 0], [1.5, 0], [0, 2 ** 32], [0, -1], [-1, 0], [0, Number.NaN]] as const) {
+      expectRefused(mem, () => table.queryWords(lo, hi), RangeError);
+    }
+    expect(table.queryWords(0, 0)).toBe(0x5000 * (page / 4096));
+    table.destroy();
+  });
+
+  it('copyFrom refuses the table itself and anything that is not a table', () => {
+    const [mem, table] = setup();
+    const c = table.cursor();
+    c.map(0x40_0000n, 0x9000n * BigInt(page / 4096), page as PageSize, RW);
+    const everything = 1n << BigInt(Math.min(arch.meta.vaTopBit, 60));
+    expectRefused(mem, () => c.copyFrom(table, 0n, everything), TypeError);
+    for (const other of [42, null, {}, undefined, 'table']) {
+      expectRefused(mem, () => c.copyFrom(other as never, 0n, everything), TypeError);
+    }
+    expect(table.query(0x40_0000n).paddr).toBe(0x9000n * BigInt(page / 4096));
+    table.destroy();
+    expect(mem.framesInUse).toBe(0);
+  });
+
+  it('a table whose subtables are shared by copyFrom outlives its borrowers', () => {
+    if (arch.meta.levels < 2) return;
+    const mem = new PhysicalMemory({ size: 512 * 4096, base: arch.memBase });
+    const source = arch.create(mem);
+    const dest = arch.create(mem);
+    const sc = source.cursor();
+    sc.map(0x40_0000n, 0x9000n * BigInt(page / 4096), page as PageSize, RW);
+    const [slot, slotSize] = rootSlot(0x40_0000n);
+    dest.cursor().copyFrom(source, slot, slotSize);
+    expect(dest.query(0x40_0000n).paddr).toBe(0x9000n * BigInt(page / 4096));
+    // the source cannot free what the destination still walks through
+    expectRefused(mem, () => source.destroy(), PagingError, 'SharedTable');
+    expect(source.destroyed).toBe(false);
+    // nor give away a lent root entry by copying over it
+    const third = arch.create(mem);
+    expectRefused(mem, () => sc.copyFrom(third, slot, slotSize), PagingError, 'SharedTable');
+    // once the borrower is gone, both go in any order and every frame comes back
+    dest.destroy();
+    source.destroy();
+    third.destroy();
+    expect(mem.framesInUse).toBe(0);
+  });
+
+  it('a borrower that copies again, or from another borrower, keeps the count of who holds what', () => {
+    if (arch.meta.levels < 2) return;
+    const mem = new PhysicalMemory({ size: 512 * 4096, base: arch.memBase });
+    const [slot, first] = rootSlot(0x40_0000n);
+    const a = arch.create(mem);
+    a.cursor().map(0x40_0000n, 0x9000n * BigInt(page / 4096), page as PageSize, RW);
+    const b = arch.create(mem);
+    const c = arch.create(mem);
+    b.cursor().copyFrom(a, slot, first);
+    c.cursor().copyFrom(b, slot, first); // c holds a's subtable through b's copy: a still owns it
+    const d = arch.create(mem);
+    b.cursor().copyFrom(d, slot, first); // b lets go of it
+    expect(c.query(0x40_0000n).paddr).toBe(0x9000n * BigInt(page / 4096));
+    expectRefused(mem, () => a.destroy(), PagingError, 'SharedTable');
+    c.destroy();
+    a.destroy();
+    b.destroy();
+    expect(mem.framesInUse).toBe(d.frameCount()); // the fourth table, made only to copy from
+    d.destroy();
+    expect(mem.framesInUse).toBe(0);
+  });
+
+  it('user code cannot change a table from inside its own mapRegion', () => {
+    const [mem, table] = setup();
+    const c = table.cursor();
+    const codes: string[] = [];
+    const tryCode = (fn: () => unknown) => {
+      try {
+        fn();
+        codes.push('ok');
+      } catch (e) {
+        codes.push(e instanceof PagingError ? e.code : String(e));
+      }
+    };
+    const other = arch.create(mem);
+    const start = 0x40_0000n;
+    c.mapRegion(
+      start,
+      (va: bigint) => {
+        if (va === start + BigInt(page)) {
+          tryCode(() => table.destroy());
+          tryCode(() => table.cursor().map(start + 3n * BigInt(page), 0n, page as PageSize, RW));
+          tryCode(() => c.unmap(start));
+          tryCode(() => table.cursor().mapRegion(start + 8n * BigInt(page), 0n, BigInt(page), RW, false));
+          tryCode(() => table.cursor().copyFrom(other, 0n, BigInt(arch.meta.levelSize[0]!)));
+          tryCode(() => other.cursor().copyFrom(table, 0n, BigInt(arch.meta.levelSize[0]!)));
+          // reading, and changing another table, are fine
+          tryCode(() => table.query(start));
+          tryCode(() => other.cursor().map(0n, 0n, page as PageSize, RW));
+        }
+        return va - start + 0x10_0000n * BigInt(page / 4096);
+      },
+      4n * BigInt(page),
+      RW,
+      false,
+    );
+    expect(codes).toEqual(['Busy', 'Busy', 'Busy', 'Busy', 'Busy', 'Busy', 'ok', 'ok']);
+    expect(table.destroyed).toBe(false);
+    expect([...table.mappings()].map((m) => m.vaddr)).toEqual([0n, 1n, 2n, 3n].map((k) => start + k * BigInt(page)));
+    // after the call the table is usable again, through every path
+    c.unmap(start);
+    c.map(start, 0n, page as PageSize, RW);
+    other.destroy();
+    table.destroy();
+    expect(mem.framesInUse).toBe(0);
+  });
+
+  it('an error thrown by the paddr callback leaves the table as it was', () => {
+    const [mem, table] = setup();
+    const c = table.cursor();
+    c.map(0x80_0000n, 0n, page as PageSize, RW);
+    expectRefused(
+      mem,
+      () =>
+        c.mapRegion(
+          0x40_0000n,
+          (va: bigint) => {
+            if (va === 0x40_0000n + 2n * BigInt(page)) throw new PagingError('InvalidAddress', 'callback: refused');
+            return va;
+          },
+          4n * BigInt(page),
+          RW,
+          false,
+        ),
+      PagingError,
+      'InvalidAddress',
+    );
+    // the table is not left marked busy
+    c.map(0x40_0000n, 0n, page as PageSize, RW);
+    table.destroy();
+  });
+
+  it('mappings() and walk() stay exact while the table changes under them', () => {
+    const mem = new PhysicalMemory({ size: 1024 * 4096, base: arch.memBase });
+    const table = arch.create(mem);
+    const c = table.cursor();
+    // pages in several last-level tables, so that unmapping empties and frees tables the iterator is inside
+    const span = BigInt(arch.meta.levelSize[arch.meta.levels - 2] ?? page * 16);
+    const vas: bigint[] = [];
+    for (let t = 0n; t < 6n; t++) for (let k = 0n; k < 3n; k++) vas.push(0x4000_0000n + t * span + k * BigInt(page));
+    vas.forEach((va, i) => c.map(va, BigInt(i + 1) * BigInt(page), page as PageSize, RW));
+    c.flush();
+    const seen: bigint[] = [];
+    let n = 0;
+    for (const m of table.mappings()) {
+      // what it yields exists at the time it is yielded
+      expect(table.query(m.vaddr).paddr).toBe(m.paddr);
+      seen.push(m.vaddr);
+      // unmap this one and the next table's pages, then reuse the freed frames for tables elsewhere
+      c.unmapRegion(m.vaddr, BigInt(page));
+      if (n++ % 2 === 0) c.unmapRegion(m.vaddr - (m.vaddr % span) + span, span);
+      c.flush();
+      c.map(0x1000_0000n + BigInt(n) * span, 0n, page as PageSize, RW); // behind the iterator
+      c.flush();
+    }
+    // every yielded address was one of ours, once, in order, and none that was removed before it was reached
+    expect(seen.every((v, i) => vas.includes(v) && (i === 0 || v > seen[i - 1]!))).toBe(true);
+    expect(seen.length).toBeLessThanOrEqual(vas.length);
+    expect(seen.length).toBeGreaterThan(0);
+    // walk(): a callback that unmaps and frees tables does not make it read freed frames
+    const walked: bigint[] = [];
+    table.walk(Number.POSITIVE_INFINITY, (level, _i, va) => {
+      if (level !== arch.meta.levels - 1) return;
+      // what it reports exists at the time it is reported
+      expect(table.query(va).size).toBe(page);
+      walked.push(va);
+      c.unmapRegion(va, span - (va % span));
+      c.flush();
+      c.map(0x0800_0000n + BigInt(walked.length) * BigInt(page), 0n, page as PageSize, RW); // behind the walk
+      c.flush();
+    });
+    expect(walked.length).toBeGreaterThan(0);
+    expect(new Set(walked).size).toBe(walked.length);
+    table.destroy();
+    expect(mem.framesInUse).toBe(0);
+  });
+
+  it('a deallocFrames that throws does not stop destroy(), and a second destroy() does nothing', () => {
+    class ThrowingFree extends PhysicalMemory {
+      failAt = -1;
+      calls = 0;
+      override deallocFrames(paddr: PhysAddr, count: number): void {
+        if (this.calls++ === this.failAt) throw new Error('handler: deallocFrames failed');
+        super.deallocFrames(paddr, count);
+      }
+    }
+    const mem = new ThrowingFree({ size: 256 * 4096, base: arch.memBase });
+    const table = arch.create(mem);
+    const c = table.cursor();
+    c.mapRegion(0, 0, 64n * BigInt(arch.meta.levelSize[arch.meta.levels - 2] ?? page), RW, false);
+    c.flush();
+    const tables = mem.framesInUse;
+    expect(tables).toBeGreaterThan(2);
+    mem.failAt = 1;
+    expect(() => table.destroy()).toThrow('handler: deallocFrames failed');
+    expect(table.destroyed).toBe(true);
+    // every frame but the one whose release threw is back
+    expect(mem.framesInUse).toBeLessThanOrEqual(1);
+    expect(() => table.destroy()).not.toThrow();
+  });
+
+  it('values of the wrong type get the library message, not the engine', () => {
+    const [mem, table] = setup();
+    const c = table.cursor();
+    expectRefused(mem, () => c.map(0x40_0000, 0x9000, page as PageSize, 3n as never), TypeError);
+    expectRefused(mem, () => c.map(0x40_0000n, 0x9000n, page as PageSize, 3n as never), TypeError);
+    expectRefused(mem, () => c.mapRegion(0x40_0000, 0x9000, page, 3n as never, false), TypeError);
+    expectRefused(mem, () => c.protectRegion(0x40_0000, page, 3n as never), TypeError);
+    expectRefused(mem, () => c.mapRegion(0x40_0000, Number.NaN, 0, RW, false), PagingError, 'InvalidAddress');
+    expectRefused(mem, () => c.mapRegion(0x40_0000, '0x9000' as never, 0, RW, false), TypeError);
+    expectRefused(mem, () => c.map(0x40_0000, 0x9000, '4096' as never, RW), PagingError, 'UnsupportedPageSize');
+    expectRefused(mem, () => table.walk('5' as never), TypeError);
+    expectRefused(mem, () => table.walk(null as never), TypeError);
+    expectRefused(mem, () => table.walk(Number.NaN), RangeError);
+    expectRefused(mem, () => table.walk(-1), RangeError);
+    table.destroy();
+  });
+});
+
+describe('PhysicalMemory refuses what it cannot be', () => {
+  const mem = new PhysicalMemory({ size: 16 * 4096 });
+  it.each([
+    ['size: -4096', () => new PhysicalMemory({ size: -4096 }), RangeError],
+    ['size: 1.5 frames', () => new PhysicalMemory({ size: 6144 }), RangeError],
+    ['size: NaN', () => new PhysicalMemory({ size: Number.NaN }), RangeError],
+    ["size: '4096'", () => new PhysicalMemory({ size: '4096' as never }), TypeError],
+    ['size: 2^40', () => new PhysicalMemory({ size: 2 ** 40 }), RangeError],
+    ['reserve(0, -1)', () => mem.reserve(0, -1), RangeError],
+    ['reserve(0, NaN)', () => mem.reserve(0, Number.NaN), RangeError],
+    ["reserve(0, '1')", () => mem.reserve(0, '1' as never), TypeError],
+    ['release(0, -1)', () => mem.release(0, -1), RangeError],
+    ['bytes(0, -1)', () => mem.bytes(0, -1), RangeError],
+    ['allocFrames(NaN, 4096)', () => mem.allocFrames(Number.NaN, 4096), RangeError],
+    ["allocFrames('1', 4096)", () => mem.allocFrames('1' as never, 4096), RangeError],
+  ] as const)('%s', (_what, fn, type) => {
+    const before = mem.framesInUse;
+    expect(fn).toThrow(type);
+    try {
+      fn();
+    } catch (e) {
+      expect((e as Error).message).toMatch(/^[A-Za-z][\w.]*: /);
+    }
+    expect(mem.framesInUse).toBe(before);
+  });
+});
