@@ -7,7 +7,7 @@
 // - a call with valid arguments does what the model (test/support/model.ts) says, or fails as it says.
 // Seeded and replayable: PT_FUZZ_SEEDS (comma-separated) and PT_FUZZ_OPS (calls per seed and table type) explore
 // further; a failure names its seed, table type and call number.
-import { MappingFlags, PagingError, PhysicalMemory, type PageTable64, type PhysAddr } from '@page-table-multiarch/core';
+import { PagingError, PhysicalMemory, type PageTable64, type PhysAddr } from '@page-table-multiarch/core';
 import { describe, expect, it } from 'vitest';
 import { ARCHES } from './arches';
 import type { ArchCase } from './support/arch-case';

@@ -10,7 +10,7 @@ import { ARCHES } from './arches';
 const RW = MappingFlags.READ | MappingFlags.WRITE;
 
 /** Runs fn, which must throw `type` (with `code` for a PagingError) and change no byte of memory nor the frame count. */
-function expectRefused(mem: PhysicalMemory, fn: () => unknown, type: typeof Error, code?: string): Error {
+function expectRefused(mem: PhysicalMemory, fn: () => unknown, type: abstract new (...args: never[]) => Error, code?: string): Error {
   const before = mem.bytes().slice();
   const frames = mem.framesInUse;
   let err: unknown;
@@ -225,7 +225,7 @@ describe.each(ARCHES.map((a) => [a.name, a] as const))('hostile API use: %s', (_
     const span = BigInt(arch.meta.levelSize[arch.meta.levels - 2] ?? page * 16);
     const vas: bigint[] = [];
     for (let t = 0n; t < 6n; t++) for (let k = 0n; k < 3n; k++) vas.push(0x4000_0000n + t * span + k * BigInt(page));
-    vas.forEach((va, i) => c.map(va, BigInt(i + 1) * BigInt(page), page as PageSize, RW));
+    for (const [i, va] of vas.entries()) c.map(va, BigInt(i + 1) * BigInt(page), page as PageSize, RW);
     c.flush();
     const seen: bigint[] = [];
     let n = 0;

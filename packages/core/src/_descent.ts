@@ -78,7 +78,7 @@ export class Descent {
   private pending = false;
   private freed: number;
 
-  constructor(src: DescentSource, limit = Number.POSITIVE_INFINITY) {
+  constructor(src: DescentSource, limit: number = Number.POSITIVE_INFINITY) {
     this.src = src;
     this.limit = limit;
     const n = src._last + 1;
