@@ -1,7 +1,7 @@
 // What every conformance test file shares: finding QEMU (or saying clearly why the tests skip), the seed,
 // and the report of one run.
 import { hex } from '@page-table-multiarch/core';
-import { expect } from 'vitest';
+import { describe, expect } from 'vitest';
 import { countKinds, currentQemuDir, findCurrentQemu, findQemu, parseInAsm, qemuVersion, type RunResult } from '../src/index';
 
 /** The seed of the random tables: CONFORMANCE_SEED, or a fixed default so that runs are reproducible. */
@@ -69,6 +69,14 @@ export function emulators(binary: string): Emulator[] {
   const system = emulator(binary);
   const current = currentEmulator(binary);
   return !system.skip && !current.skip && system.title === current.title ? [system] : [system, current];
+}
+
+/**
+ * One `describe` block per QEMU of {@link emulators} ("<name> on QEMU emulator version ..."), skipped with the
+ * reason when that QEMU is absent outside CI.
+ */
+export function onEveryQemu(binary: string, name: string, body: (qemu: Emulator) => void): void {
+  for (const qemu of emulators(binary)) describe.skipIf(qemu.skip)(`${name} on ${qemu.title}`, () => body(qemu));
 }
 
 /** Prints what a run checked and fails the test on any mismatch. */

@@ -1,7 +1,7 @@
 // AArch64: the MMU of QEMU's `max` CPU translates through A64PageTable tables in TTBR0_EL1 and TTBR1_EL1.
-import { describe, it } from 'vitest';
+import { it } from 'vitest';
 import { checkA64 } from '../src/index';
-import { emulators, expectAgreement, expectCaught, expectListing, SAMPLES, SEED } from './_support';
+import { expectAgreement, expectCaught, expectListing, onEveryQemu, SAMPLES, SEED } from './_support';
 
 // The stub as QEMU decodes it (hand-encoded in src/_a64.ts; also checked once with gdb-multiarch `x/i`).
 const at = (op: string) => [`at ${op}, x8`, 'isb', 'mrs x9, par_el1', 'str x9, [x7], #8'];
@@ -24,19 +24,16 @@ const STUB = [
   '(not executed)',
 ];
 
-// every architecture runs on the system's QEMU and on the current one
-for (const qemu of emulators('qemu-system-aarch64')) {
-  describe.skipIf(qemu.skip)(`aarch64 on ${qemu.title}`, () => {
-    it('TTBR0 and TTBR1: translation, MAIR attribute and EL1/EL0 read/write permission agree (AT S1E1R/W, S1E0R/W)', async () => {
-      const t0 = Date.now();
-      const result = await checkA64({ binary: qemu.binary(), seed: SEED, samples: SAMPLES });
-      expectAgreement('aarch64', SEED, result, Date.now() - t0);
-    }, 60_000);
+onEveryQemu('qemu-system-aarch64', 'aarch64', (qemu) => {
+  it('TTBR0 and TTBR1: translation, MAIR attribute and EL1/EL0 read/write permission agree (AT S1E1R/W, S1E0R/W)', async () => {
+    const t0 = Date.now();
+    const result = await checkA64({ binary: qemu.binary(), seed: SEED, samples: SAMPLES });
+    expectAgreement('aarch64', SEED, result, Date.now() - t0);
+  }, 60_000);
 
-    it('a corrupted entry is caught, and QEMU decodes the stub as intended (negative control)', async () => {
-      const result = await checkA64({ binary: qemu.binary(), seed: SEED + 2, samples: 200, tamper: true, qemuArgs: ['-d', 'in_asm'] });
-      expectCaught('aarch64', result);
-      expectListing(result, [STUB], qemu.title);
-    }, 60_000);
-  });
-}
+  it('a corrupted entry is caught, and QEMU decodes the stub as intended (negative control)', async () => {
+    const result = await checkA64({ binary: qemu.binary(), seed: SEED + 2, samples: 200, tamper: true, qemuArgs: ['-d', 'in_asm'] });
+    expectCaught('aarch64', result);
+    expectListing(result, [STUB], qemu.title);
+  }, 60_000);
+});

@@ -1,7 +1,7 @@
 // LoongArch64: QEMU's LoongArch CPU walks LA64PageTable tables with LDDIR / LDPTE (a TLB-refill handler).
-import { describe, it } from 'vitest';
+import { it } from 'vitest';
 import { checkLa64 } from '../src/index';
-import { emulators, expectAgreement, expectCaught, expectListing, SAMPLES, SEED } from './_support';
+import { expectAgreement, expectCaught, expectListing, onEveryQemu, SAMPLES, SEED } from './_support';
 
 // The program as QEMU decodes it (hand-encoded in src/_la64.ts; gdb has no LoongArch disassembler).
 const MAIN = [
@@ -57,19 +57,16 @@ const REFILL = [
 ];
 const HANDLER = ['csrrd r20, 5 # ESTAT', 'csrrd r26, 6 # ERA', 'addi_d r26, r26, 4', 'csrwr r26, 6 # ERA', 'ertn'];
 
-// every architecture runs on the system's QEMU and on the current one
-for (const qemu of emulators('qemu-system-loongarch64')) {
-  describe.skipIf(qemu.skip)(`loongarch64 on ${qemu.title}`, () => {
-    it('4K, 2M and 1G pages: the TLB entries LDDIR/LDPTE fill (address, D, PLV, MAT, NR/NX/RPLV, page size) and each load agree', async () => {
-      const t0 = Date.now();
-      const result = await checkLa64({ binary: qemu.binary(), seed: SEED, samples: SAMPLES });
-      expectAgreement('loongarch64', SEED, result, Date.now() - t0);
-    }, 60_000);
+onEveryQemu('qemu-system-loongarch64', 'loongarch64', (qemu) => {
+  it('4K, 2M and 1G pages: the TLB entries LDDIR/LDPTE fill (address, D, PLV, MAT, NR/NX/RPLV, page size) and each load agree', async () => {
+    const t0 = Date.now();
+    const result = await checkLa64({ binary: qemu.binary(), seed: SEED, samples: SAMPLES });
+    expectAgreement('loongarch64', SEED, result, Date.now() - t0);
+  }, 60_000);
 
-    it('a corrupted entry is caught, and QEMU decodes the program as intended (negative control)', async () => {
-      const result = await checkLa64({ binary: qemu.binary(), seed: SEED + 2, samples: 200, tamper: true, qemuArgs: ['-d', 'in_asm'] });
-      expectCaught('loongarch64', result);
-      expectListing(result, [MAIN, REFILL, HANDLER], qemu.title);
-    }, 60_000);
-  });
-}
+  it('a corrupted entry is caught, and QEMU decodes the program as intended (negative control)', async () => {
+    const result = await checkLa64({ binary: qemu.binary(), seed: SEED + 2, samples: 200, tamper: true, qemuArgs: ['-d', 'in_asm'] });
+    expectCaught('loongarch64', result);
+    expectListing(result, [MAIN, REFILL, HANDLER], qemu.title);
+  }, 60_000);
+});
