@@ -128,7 +128,11 @@ function aptMirrors() {
       if (m !== null) uris.push(m[1]);
     }
   }
-  return [...new Set(uris.map((u) => u.replace(/\/+$/, '')))].filter((u) => /^https?:\/\//.test(u) && !/security/.test(u));
+  const mirrors = [...new Set(uris.map((u) => u.replace(/\/+$/, '')))].filter((u) => /^https?:\/\//.test(u) && !/security/.test(u));
+  // Debian archives (".../debian") before other sources (vendor repositories that have no trixie suite);
+  // the override stays first
+  const rank = (u) => (u === process.env.QEMU_CURRENT_MIRROR ? 0 : /\/debian$/.test(u) ? 1 : 2);
+  return mirrors.sort((x, y) => rank(x) - rank(y));
 }
 
 /** The signed Release text of SUITE from the first mirror that serves it, checked with gpgv. */
