@@ -280,7 +280,9 @@ export class GdbRemote {
 
   /** Writes bytes to memory (physical after {@link physicalMemoryMode}). */
   async writeMemory(addr: bigint, data: Uint8Array): Promise<void> {
-    const chunk = 0x800;
+    // QEMU's stub takes packets of at most 4096 characters (MAX_PACKET_LENGTH in gdbstub); a packet
+    // longer than that is dropped and never answered, so 1 KiB of data (2 KiB of hex) at a time
+    const chunk = 0x400;
     for (let off = 0; off < data.length; off += chunk) {
       const part = data.subarray(off, off + chunk);
       await this.ok(`M${(addr + BigInt(off)).toString(16)},${part.length.toString(16)}:${Buffer.from(part).toString('hex')}`);

@@ -2,7 +2,7 @@
 // Unix socket in a private temporary directory (no port to pick, no port to collide with a parallel run).
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { GdbRemote } from './_gdb';
 
@@ -19,6 +19,28 @@ export function findQemu(binary: string): string | null {
     }
   }
   return null;
+}
+
+/**
+ * The folder of the current QEMU that install-current.mjs installs: $QEMU_CURRENT_DIR, else qemu-current in
+ * $PTM_QEMU_CACHE, $XDG_CACHE_HOME/page-table-multiarch or ~/.cache/page-table-multiarch (the script's rules).
+ */
+export function currentQemuDir(): string {
+  const env = process.env;
+  if (env['QEMU_CURRENT_DIR']) return env['QEMU_CURRENT_DIR'];
+  const cache = env['PTM_QEMU_CACHE'] || join(env['XDG_CACHE_HOME'] || join(homedir(), '.cache'), 'page-table-multiarch');
+  return join(cache, 'qemu-current');
+}
+
+/** Path of an emulator of the current QEMU (`bin/` of {@link currentQemuDir}), or null when it is not installed. */
+export function findCurrentQemu(binary: string): string | null {
+  const p = join(currentQemuDir(), 'bin', binary);
+  try {
+    execFileSync(p, ['--version'], { stdio: 'ignore', timeout: 10_000 });
+    return p;
+  } catch {
+    return null;
+  }
 }
 
 /** The version line of a QEMU binary ("QEMU emulator version 7.2.22 ..."). */

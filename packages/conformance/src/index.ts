@@ -19,7 +19,18 @@ export {
   type Translation,
   type VaWindow,
 } from './_layout';
-export { findQemu, type LoggedInsn, parseInAsm, type Qemu, type QemuOptions, qemuVersion, startQemu } from './_qemu';
+export { affects, DEFECTS, type Defect, parseRelease, type QemuRelease, qemuRelease } from './_defects';
+export {
+  currentQemuDir,
+  findCurrentQemu,
+  findQemu,
+  type LoggedInsn,
+  parseInAsm,
+  type Qemu,
+  type QemuOptions,
+  qemuVersion,
+  startQemu,
+} from './_qemu';
 export { type A64Options, a64Stub, checkA64 } from './aarch64';
 export { type A32Options, a32Stub, checkA32 } from './arm';
 export { checkLa64, type La64Options, la64Program } from './loongarch64';

@@ -1,9 +1,7 @@
 // AArch64: the MMU of QEMU's `max` CPU translates through A64PageTable tables in TTBR0_EL1 and TTBR1_EL1.
-import { describe, it } from 'vitest';
+import { it } from 'vitest';
 import { checkA64 } from '../src/index';
-import { emulator, expectAgreement, expectCaught, expectListing, SAMPLES, SEED } from './_support';
-
-const qemu = emulator('qemu-system-aarch64');
+import { expectAgreement, expectCaught, expectListing, onEveryQemu, SAMPLES, SEED } from './_support';
 
 // The stub as QEMU decodes it (hand-encoded in src/_a64.ts; also checked once with gdb-multiarch `x/i`).
 const at = (op: string) => [`at ${op}, x8`, 'isb', 'mrs x9, par_el1', 'str x9, [x7], #8'];
@@ -26,8 +24,7 @@ const STUB = [
   '(not executed)',
 ];
 
-describe.skipIf(qemu.skip)(`aarch64 on ${qemu.title}`, () => {
-
+onEveryQemu('qemu-system-aarch64', 'aarch64', (qemu) => {
   it('TTBR0 and TTBR1: translation, MAIR attribute and EL1/EL0 read/write permission agree (AT S1E1R/W, S1E0R/W)', async () => {
     const t0 = Date.now();
     const result = await checkA64({ binary: qemu.binary(), seed: SEED, samples: SAMPLES });

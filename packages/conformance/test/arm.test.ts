@@ -1,9 +1,7 @@
 // ARMv7: the MMU of QEMU's Cortex-A15 translates through A32PageTable short-descriptor tables in TTBR0 and TTBR1.
-import { describe, it } from 'vitest';
+import { it } from 'vitest';
 import { checkA32 } from '../src/index';
-import { emulator, expectAgreement, expectCaught, expectListing, SAMPLES, SEED } from './_support';
-
-const qemu = emulator('qemu-system-arm');
+import { expectAgreement, expectCaught, expectListing, onEveryQemu, SAMPLES, SEED } from './_support';
 
 // The stub as QEMU decodes it (hand-encoded in src/_a32.ts; also checked once with gdb-multiarch `x/i`).
 // QEMU's disassembler names r9 and r10 by their APCS names, sb and sl.
@@ -28,8 +26,7 @@ const STUB = [
   '(not executed)',
 ];
 
-describe.skipIf(qemu.skip)(`ARMv7 on ${qemu.title}`, () => {
-
+onEveryQemu('qemu-system-arm', 'ARMv7', (qemu) => {
   it('Sections and Small pages in TTBR0 and TTBR1: translation and PL1/PL0 read/write permission agree (ATS1CPR/W, ATS1CUR/W)', async () => {
     const t0 = Date.now();
     const result = await checkA32({ binary: qemu.binary(), seed: SEED, samples: SAMPLES });

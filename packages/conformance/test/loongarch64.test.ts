@@ -1,9 +1,7 @@
 // LoongArch64: QEMU's LoongArch CPU walks LA64PageTable tables with LDDIR / LDPTE (a TLB-refill handler).
-import { describe, it } from 'vitest';
+import { it } from 'vitest';
 import { checkLa64 } from '../src/index';
-import { emulator, expectAgreement, expectCaught, expectListing, SAMPLES, SEED } from './_support';
-
-const qemu = emulator('qemu-system-loongarch64');
+import { expectAgreement, expectCaught, expectListing, onEveryQemu, SAMPLES, SEED } from './_support';
 
 // The program as QEMU decodes it (hand-encoded in src/_la64.ts; gdb has no LoongArch disassembler).
 const MAIN = [
@@ -59,9 +57,8 @@ const REFILL = [
 ];
 const HANDLER = ['csrrd r20, 5 # ESTAT', 'csrrd r26, 6 # ERA', 'addi_d r26, r26, 4', 'csrwr r26, 6 # ERA', 'ertn'];
 
-describe.skipIf(qemu.skip)(`loongarch64 on ${qemu.title}`, () => {
-
-  it('4K and 2M pages: the TLB entries LDDIR/LDPTE fill (address, D, PLV, MAT, page size) agree', async () => {
+onEveryQemu('qemu-system-loongarch64', 'loongarch64', (qemu) => {
+  it('4K, 2M and 1G pages: the TLB entries LDDIR/LDPTE fill (address, D, PLV, MAT, NR/NX/RPLV, page size) and each load agree', async () => {
     const t0 = Date.now();
     const result = await checkLa64({ binary: qemu.binary(), seed: SEED, samples: SAMPLES });
     expectAgreement('loongarch64', SEED, result, Date.now() - t0);

@@ -1,18 +1,16 @@
 // RISC-V: QEMU's page walker reads the tables Sv39PageTable, Sv48PageTable and Sv57PageTable build.
-import { describe, it } from 'vitest';
+import { it } from 'vitest';
 import { checkRiscv, type RiscvScheme } from '../src/index';
-import { emulator, expectAgreement, expectCaught, SAMPLES, SEED } from './_support';
+import { expectAgreement, expectCaught, onEveryQemu, SAMPLES, SEED } from './_support';
 
-const qemu = emulator('qemu-system-riscv64');
-
-describe.skipIf(qemu.skip)(`riscv64 on ${qemu.title}`, () => {
+onEveryQemu('qemu-system-riscv64', 'riscv64', (qemu) => {
   const schemes: [RiscvScheme, string][] = [
     ['sv39', 'Sv39 (4K, 2M, 1G)'],
     ['sv48', 'Sv48 (4K, 2M, 1G, 512G)'],
     ['sv57', 'Sv57 (4K, 2M, 1G, 512G, 256T)'],
   ];
   schemes.forEach(([scheme, title], i) => {
-    it(`${title}: translations, leaf rwxu and S/U-mode load permission agree`, async () => {
+    it(`${title}: translations, leaf rwxu and S/U-mode load permission (SUM, MXR) agree`, async () => {
       const t0 = Date.now();
       const result = await checkRiscv({ binary: qemu.binary(), scheme, seed: SEED + i, samples: SAMPLES });
       expectAgreement(`riscv64 ${scheme}`, SEED + i, result, Date.now() - t0);
