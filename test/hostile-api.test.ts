@@ -330,3 +330,22 @@ describe('PhysicalMemory refuses what it cannot be', () => {
     expect(mem.framesInUse).toBe(before);
   });
 });
+
+describe.each(ARCHES.map((a) => [a.name, a] as const))('tryNew: %s', (_name, arch) => {
+  it('returns the table, or the PagingError instead of throwing it', () => {
+    const Table = arch.create(new PhysicalMemory({ size: 4 * 4096, base: arch.memBase })).constructor as unknown as {
+      tryNew(handler?: PhysicalMemory, options?: object): PageTable64 | PagingError;
+    };
+    const mem = new PhysicalMemory({ size: 64 * 4096, base: arch.memBase });
+    const made = Table.tryNew(mem);
+    expect(made).toBeInstanceOf(Table as never);
+    (made as PageTable64).destroy();
+    const full = new PhysicalMemory({ size: 4096, base: arch.memBase });
+    full.reserve(full.base, 4096);
+    const err = Table.tryNew(full);
+    expect(err).toBeInstanceOf(PagingError);
+    expect((err as PagingError).code).toBe('NoMemory');
+    const attached = Table.tryNew(mem, { root: mem.base + 8n });
+    expect((attached as PagingError).code).toBe('NotAligned');
+  });
+});

@@ -326,6 +326,27 @@ export class PageTable64 {
     this._probe = made === null ? null : made.prober;
   }
 
+  /**
+   * Makes a table like `new`, but returns the PagingError (the handler has no frame for the root: 'NoMemory'; a
+   * bad `options.root`: 'NotAligned', 'InvalidAddress') instead of throwing it. Every table class whose constructor
+   * takes `(handler?, options?)` has it: `X64PageTable.tryNew(memory)`.
+   * @example
+   * const table = Sv39PageTable.tryNew(memory);
+   * if (table instanceof PagingError) console.log('no room for the root table');
+   */
+  static tryNew<T>(
+    this: new (handler?: PagingHandler, options?: PageTableOptions) => T,
+    handler?: PagingHandler,
+    options?: PageTableOptions,
+  ): T | PagingError {
+    try {
+      return new this(handler, options);
+    } catch (err) {
+      if (err instanceof PagingError) return err;
+      throw err;
+    }
+  }
+
   /** Physical address of the root table (what CR3 / TTBR / satp / PGD point at). */
   get rootPaddr(): PhysAddr {
     return joinAddr(this._rootLo, this._rootHi);
