@@ -1,4 +1,4 @@
-import { type PageTableOptions, PageTable64, PagingError, type PagingHandler } from '@page-table-multiarch/core';
+import { type PageTableOptions, PageTable64, type PagingHandler } from '@page-table-multiarch/core';
 import { A64PTEEl2ImpliedRead, A64PTEImpliedRead } from '@page-table-multiarch/entry/aarch64';
 import { A64PagingMetaData } from './metadata';
 
@@ -28,16 +28,6 @@ export class A64PageTable extends PageTable64 {
   constructor(handler?: PagingHandler, options?: PageTableOptions) {
     super(A64PagingMetaData, A64PTEImpliedRead, handler, options);
   }
-
-  /** Like the constructor, but returns the PagingError ('NoMemory') instead of throwing it. */
-  static tryNew(handler?: PagingHandler, options?: PageTableOptions): A64PageTable | PagingError {
-    try {
-      return new A64PageTable(handler, options);
-    } catch (err) {
-      if (err instanceof PagingError) return err;
-      throw err;
-    }
-  }
 }
 
 /**
@@ -60,15 +50,5 @@ export class A64PageTableEl2 extends PageTable64 {
    */
   constructor(handler?: PagingHandler, options?: PageTableOptions) {
     super(A64PagingMetaData, A64PTEEl2ImpliedRead, handler, options);
-  }
-
-  /** Like the constructor, but returns the PagingError ('NoMemory') instead of throwing it. */
-  static tryNew(handler?: PagingHandler, options?: PageTableOptions): A64PageTableEl2 | PagingError {
-    try {
-      return new A64PageTableEl2(handler, options);
-    } catch (err) {
-      if (err instanceof PagingError) return err;
-      throw err;
-    }
   }
 }

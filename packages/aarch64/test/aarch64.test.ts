@@ -29,7 +29,7 @@ import {
   memAttrOf,
 } from '@page-table-multiarch/aarch64';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 
 const { READ, WRITE, EXECUTE, USER, DEVICE, UNCACHED } = MappingFlags;
 const K4 = 0x1000 as PageSize;
@@ -545,5 +545,11 @@ describe('A64PagingMetaData and the tables', () => {
       const second = T.tryNew(mem) as PagingError;
       expect(second).toMatchObject({ code: 'NoMemory' });
     }
+  });
+
+  it('types tryNew as the class it is called on, or the PagingError', () => {
+    const mem = new PhysicalMemory({ size: 1 << 20, base: RAM });
+    expectTypeOf(A64PageTable.tryNew(mem)).toEqualTypeOf<A64PageTable | PagingError>();
+    expectTypeOf(A64PageTableEl2.tryNew(mem, {})).toEqualTypeOf<A64PageTableEl2 | PagingError>();
   });
 });

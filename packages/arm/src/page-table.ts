@@ -41,14 +41,4 @@ export class A32PageTable extends PageTable32 {
       throw new PagingError('NotAligned', `attach: root 0x${this.rootPaddr.toString(16)} is not aligned to 16 KiB (an ARMv7 L1 table)`);
     }
   }
-
-  /** Like the constructor, but returns the PagingError ('NoMemory') instead of throwing it. */
-  static tryNew(handler?: PagingHandler, options?: PageTableOptions): A32PageTable | PagingError {
-    try {
-      return new A32PageTable(handler, options);
-    } catch (err) {
-      if (err instanceof PagingError) return err;
-      throw err;
-    }
-  }
 }

@@ -11,7 +11,7 @@ import {
   sectionAttrFromFlags,
   smallPageAttrFromFlags,
 } from '@page-table-multiarch/arm';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 
 const { READ, WRITE, EXECUTE, USER, DEVICE, UNCACHED } = MappingFlags;
 const MiB = 0x10_0000n;
@@ -336,6 +336,11 @@ describe('A32PageTable', () => {
     expect((err as PagingError).code).toBe('NoMemory');
     expect(small.framesInUse).toBe(0);
     table.destroy();
+  });
+
+  it('types tryNew as A32PageTable (a PageTable32) or the PagingError', () => {
+    const mem = new PhysicalMemory({ size: 1 << 20, base: RAM });
+    expectTypeOf(A32PageTable.tryNew(mem)).toEqualTypeOf<A32PageTable | PagingError>();
   });
 
   it('attaches to an L1 table built elsewhere and reads it', () => {

@@ -2,7 +2,6 @@ import {
   defineMetaData,
   type PageTableOptions,
   PageTable64,
-  PagingError,
   type PagingHandler,
   type PagingMetaData,
 } from '@page-table-multiarch/core';
@@ -82,15 +81,5 @@ export class LA64PageTable extends PageTable64 {
    */
   constructor(handler?: PagingHandler, options?: PageTableOptions) {
     super(LA64MetaData, LA64PTE, handler, options);
-  }
-
-  /** Like the constructor, but returns the PagingError ('NoMemory') instead of throwing it. */
-  static tryNew(handler?: PagingHandler, options?: PageTableOptions): LA64PageTable | PagingError {
-    try {
-      return new LA64PageTable(handler, options);
-    } catch (err) {
-      if (err instanceof PagingError) return err;
-      throw err;
-    }
   }
 }

@@ -10,7 +10,7 @@ import {
   PWCH_VALUE,
   PWCL_VALUE,
 } from '@page-table-multiarch/loongarch64';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 
 const { READ, WRITE, EXECUTE, USER, DEVICE, UNCACHED } = MappingFlags;
 const RW = READ | WRITE;
@@ -422,6 +422,10 @@ describe('LA64PageTable', () => {
     const second = LA64PageTable.tryNew(mem);
     expect(second).toBeInstanceOf(PagingError);
     expect(second).toMatchObject({ code: 'NoMemory' });
+  });
+
+  it('types tryNew as LA64PageTable or the PagingError', () => {
+    expectTypeOf(LA64PageTable.tryNew(new PhysicalMemory({ size: 1 << 20 }))).toEqualTypeOf<LA64PageTable | PagingError>();
   });
 });
 

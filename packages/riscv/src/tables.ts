@@ -1,16 +1,6 @@
-import { type PageTableOptions, PageTable64, PagingError, type PagingHandler } from '@page-table-multiarch/core';
+import { type PageTableOptions, PageTable64, type PagingHandler } from '@page-table-multiarch/core';
 import { Rv64PTELegal, Rv64PTEXuantieLegal } from '@page-table-multiarch/entry/riscv';
 import { Sv39MetaData, Sv48MetaData, Sv57MetaData } from './metadata';
-
-// Runs a constructor, handing back its PagingError ('NoMemory' for the root frame) instead of throwing it.
-function attempt<T>(make: () => T): T | PagingError {
-  try {
-    return make();
-  } catch (err) {
-    if (err instanceof PagingError) return err;
-    throw err;
-  }
-}
 
 /**
  * A RISC-V Sv39 page table (3 levels; 1G, 2M and 4K leaves). Its codec is `Rv64PTELegal`: the crate's `Rv64PTE`
@@ -35,11 +25,6 @@ export class Sv39PageTable extends PageTable64 {
   constructor(handler?: PagingHandler, options?: PageTableOptions) {
     super(Sv39MetaData, Rv64PTELegal, handler, options);
   }
-
-  /** Like the constructor, but returns the PagingError ('NoMemory') instead of throwing it. */
-  static tryNew(handler?: PagingHandler, options?: PageTableOptions): Sv39PageTable | PagingError {
-    return attempt(() => new Sv39PageTable(handler, options));
-  }
 }
 
 /**
@@ -57,11 +42,6 @@ export class Sv48PageTable extends PageTable64 {
    */
   constructor(handler?: PagingHandler, options?: PageTableOptions) {
     super(Sv48MetaData, Rv64PTELegal, handler, options);
-  }
-
-  /** Like the constructor, but returns the PagingError ('NoMemory') instead of throwing it. */
-  static tryNew(handler?: PagingHandler, options?: PageTableOptions): Sv48PageTable | PagingError {
-    return attempt(() => new Sv48PageTable(handler, options));
   }
 }
 
@@ -81,11 +61,6 @@ export class Sv39PageTableXuantie extends PageTable64 {
   constructor(handler?: PagingHandler, options?: PageTableOptions) {
     super(Sv39MetaData, Rv64PTEXuantieLegal, handler, options);
   }
-
-  /** Like the constructor, but returns the PagingError ('NoMemory') instead of throwing it. */
-  static tryNew(handler?: PagingHandler, options?: PageTableOptions): Sv39PageTableXuantie | PagingError {
-    return attempt(() => new Sv39PageTableXuantie(handler, options));
-  }
 }
 
 /** The Sv48 form of {@link Sv39PageTableXuantie}. Codec: `Rv64PTEXuantieLegal`. */
@@ -100,11 +75,6 @@ export class Sv48PageTableXuantie extends PageTable64 {
    */
   constructor(handler?: PagingHandler, options?: PageTableOptions) {
     super(Sv48MetaData, Rv64PTEXuantieLegal, handler, options);
-  }
-
-  /** Like the constructor, but returns the PagingError ('NoMemory') instead of throwing it. */
-  static tryNew(handler?: PagingHandler, options?: PageTableOptions): Sv48PageTableXuantie | PagingError {
-    return attempt(() => new Sv48PageTableXuantie(handler, options));
   }
 }
 
@@ -123,10 +93,5 @@ export class Sv57PageTable extends PageTable64 {
    */
   constructor(handler?: PagingHandler, options?: PageTableOptions) {
     super(Sv57MetaData, Rv64PTELegal, handler, options);
-  }
-
-  /** Like the constructor, but returns the PagingError ('NoMemory') instead of throwing it. */
-  static tryNew(handler?: PagingHandler, options?: PageTableOptions): Sv57PageTable | PagingError {
-    return attempt(() => new Sv57PageTable(handler, options));
   }
 }

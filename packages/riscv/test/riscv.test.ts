@@ -2,7 +2,16 @@
 // and Memory Protection" for bits 9-0 and the R/W/X table, "Virtual Address Translation Process" steps 3-4, Sv39 /
 // Sv48 "Addressing and Memory Protection" for the PPN field and the address rules, Svpbmt) and the T-Head C9xx
 // attribute bits.
-import { bitsToWords, MappingFlags, PageSize, type PageTable64, PhysicalMemory, wordsOf, wordsToBits } from '@page-table-multiarch/core';
+import {
+  bitsToWords,
+  MappingFlags,
+  PageSize,
+  type PageTable64,
+  type PagingError,
+  PhysicalMemory,
+  wordsOf,
+  wordsToBits,
+} from '@page-table-multiarch/core';
 import {
   legalLeafFlags,
   PTEFlags,
@@ -20,7 +29,7 @@ import {
   Sv57PageTable,
 } from '@page-table-multiarch/riscv';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 
 const { READ, WRITE, EXECUTE, USER, DEVICE, UNCACHED } = MappingFlags;
 const RW = READ | WRITE;
@@ -444,5 +453,14 @@ describe('tryNew', () => {
       expect(first).toBeInstanceOf(T);
       expect(T.tryNew(mem)).toMatchObject({ code: 'NoMemory' });
     }
+  });
+
+  it('is typed as the class it is called on, or the PagingError', () => {
+    const mem = new PhysicalMemory({ size: 1 << 20, base: RAM });
+    expectTypeOf(Sv39PageTable.tryNew(mem)).toEqualTypeOf<Sv39PageTable | PagingError>();
+    expectTypeOf(Sv48PageTable.tryNew(mem)).toEqualTypeOf<Sv48PageTable | PagingError>();
+    expectTypeOf(Sv57PageTable.tryNew(mem)).toEqualTypeOf<Sv57PageTable | PagingError>();
+    expectTypeOf(Sv39PageTableXuantie.tryNew(mem)).toEqualTypeOf<Sv39PageTableXuantie | PagingError>();
+    expectTypeOf(Sv48PageTableXuantie.tryNew(mem)).toEqualTypeOf<Sv48PageTableXuantie | PagingError>();
   });
 });

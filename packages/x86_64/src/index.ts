@@ -2,7 +2,6 @@ import {
   defineMetaData,
   type PageTableOptions,
   PageTable64,
-  PagingError,
   type PagingHandler,
   type PagingMetaData,
 } from '@page-table-multiarch/core';
@@ -64,16 +63,6 @@ export class X64PageTable extends PageTable64 {
   constructor(handler?: PagingHandler, options?: PageTableOptions) {
     super(X64PagingMetaData, X64PTE, handler, options);
   }
-
-  /** Like the constructor, but returns the PagingError ('NoMemory') instead of throwing it. */
-  static tryNew(handler?: PagingHandler, options?: PageTableOptions): X64PageTable | PagingError {
-    try {
-      return new X64PageTable(handler, options);
-    } catch (err) {
-      if (err instanceof PagingError) return err;
-      throw err;
-    }
-  }
 }
 
 /**
@@ -95,16 +84,6 @@ export class X64PageTable5 extends PageTable64 {
    */
   constructor(handler?: PagingHandler, options?: PageTableOptions) {
     super(X64PagingMetaData5, X64PTE, handler, options);
-  }
-
-  /** Like the constructor, but returns the PagingError ('NoMemory') instead of throwing it. */
-  static tryNew(handler?: PagingHandler, options?: PageTableOptions): X64PageTable5 | PagingError {
-    try {
-      return new X64PageTable5(handler, options);
-    } catch (err) {
-      if (err instanceof PagingError) return err;
-      throw err;
-    }
   }
 }
 

@@ -1,7 +1,7 @@
 // x86_64-specific behaviour, checked against the Intel SDM (Vol. 3A, 4.5, Tables 4-15 to 4-20).
-import { MappingFlags, PageSize, PhysicalMemory } from '@page-table-multiarch/core';
+import { MappingFlags, PageSize, type PagingError, PhysicalMemory } from '@page-table-multiarch/core';
 import { PTF, X64PagingMetaData, X64PagingMetaData5, X64PageTable, X64PageTable5, X64PTE } from '@page-table-multiarch/x86_64';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 
 const { READ, WRITE, EXECUTE, USER, DEVICE, UNCACHED } = MappingFlags;
 
@@ -68,6 +68,12 @@ describe('X64PageTable', () => {
     expect(first).toBeInstanceOf(X64PageTable);
     const second = X64PageTable.tryNew(mem);
     expect(second).toMatchObject({ code: 'NoMemory' });
+  });
+
+  it('types tryNew as the class it is called on, or the PagingError', () => {
+    const mem = new PhysicalMemory({ size: 1 << 20 });
+    expectTypeOf(X64PageTable.tryNew(mem)).toEqualTypeOf<X64PageTable | PagingError>();
+    expectTypeOf(X64PageTable5.tryNew(mem, { flushTlb: () => {} })).toEqualTypeOf<X64PageTable5 | PagingError>();
   });
 
   it('translates the highest canonical address and the lowest upper-half address', () => {
