@@ -1,7 +1,5 @@
 // AArch64 (VMSAv8-64, 4 KiB granule, 48-bit) translation tables on PageTable64 of @page-table-multiarch/core,
 // with the descriptor codecs of @page-table-multiarch/entry/aarch64 re-exported. See README.md.
-export { A64PagingMetaData } from './metadata';
-export { A64PageTable, A64PageTableEl2 } from './page-table';
 export {
   A64PTE,
   A64PTEEl2,
@@ -15,6 +13,8 @@ export {
   MemAttr,
   memAttrOf,
 } from '@page-table-multiarch/entry/aarch64';
+export { A64PagingMetaData } from './metadata';
+export { A64PageTable, A64PageTableEl2 } from './tables';
 
 // Attach and dump: translation registers to an attach plan, and what a dump needs to know about descriptors.
 export { a64Inspector, type A64InspectorOptions } from './inspector';

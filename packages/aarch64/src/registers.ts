@@ -26,7 +26,7 @@ import {
 import { A64PTEEl2ImpliedRead, A64PTEImpliedRead } from '@page-table-multiarch/entry/aarch64';
 import { a64Inspector } from './inspector';
 import { A64PagingMetaData } from './metadata';
-import { A64PageTable, A64PageTableEl2 } from './page-table';
+import { A64PageTable, A64PageTableEl2 } from './tables';
 
 /** Translation registers of an AArch64 CPU. */
 export interface A64Registers {

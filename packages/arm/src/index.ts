@@ -1,7 +1,5 @@
 // ARMv7-A short-descriptor translation tables on PageTable32 of @page-table-multiarch/core, with the
 // descriptor codec of @page-table-multiarch/entry/arm re-exported. See README.md.
-export { A32PagingMetaData } from './metadata';
-export { A32PageTable } from './page-table';
 export {
   type A32Codec,
   A32PTE,
@@ -9,6 +7,8 @@ export {
   sectionAttrFromFlags,
   smallPageAttrFromFlags,
 } from '@page-table-multiarch/entry/arm';
+export { A32PagingMetaData } from './metadata';
+export { A32PageTable } from './tables';
 
 // Attach and dump: TTBR0 / TTBR1 / TTBCR to an attach plan, and what a dump needs to know about descriptors.
 export { a32Inspector } from './inspector';

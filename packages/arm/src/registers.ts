@@ -23,7 +23,7 @@ import {
 import { A32PTE } from '@page-table-multiarch/entry/arm';
 import { a32Inspector } from './inspector';
 import { A32PagingMetaData } from './metadata';
-import { A32PageTable } from './page-table';
+import { A32PageTable } from './tables';
 
 /** Translation registers of an ARMv7-A CPU (short-descriptor format). */
 export interface A32Registers {

@@ -1,5 +1,8 @@
-export { LA64MetaData, LA64PageTable, PWCH_VALUE, PWCL_VALUE } from './_table';
+// LoongArch64 4-level page tables on PageTable64 of @page-table-multiarch/core, with the entry codec of
+// @page-table-multiarch/entry/loongarch64 re-exported. See README.md.
 export { LA64PTE, PTEFlags } from '@page-table-multiarch/entry/loongarch64';
+export { LA64MetaData, PWCH_VALUE, PWCL_VALUE } from './metadata';
+export { LA64PageTable } from './tables';
 
 // Attach and dump: page-walk CSRs to an attach plan, and what a dump needs to know about the entries.
 export { la64Inspector } from './inspector';

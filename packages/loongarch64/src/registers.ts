@@ -19,8 +19,9 @@ import {
   type TableFormat,
 } from '@page-table-multiarch/core';
 import { LA64PTE } from '@page-table-multiarch/entry/loongarch64';
-import { LA64MetaData, LA64PageTable, PWCH_VALUE, PWCL_VALUE } from './_table';
 import { la64Inspector } from './inspector';
+import { LA64MetaData, PWCH_VALUE, PWCL_VALUE } from './metadata';
+import { LA64PageTable } from './tables';
 
 /** Page-walk CSRs of a LoongArch64 CPU. */
 export interface LA64Registers {

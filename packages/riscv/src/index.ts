@@ -1,4 +1,5 @@
-// RISC-V Sv39 / Sv48 page tables: geometry, table types, and the entry codecs of @page-table-multiarch/entry/riscv.
+// RISC-V Sv39 / Sv48 / Sv57 page tables on PageTable64 of @page-table-multiarch/core: geometry, table types, and the
+// entry codecs of @page-table-multiarch/entry/riscv re-exported. See README.md.
 export {
   legalLeafFlags,
   PTEFlags,

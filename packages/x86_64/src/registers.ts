@@ -22,8 +22,9 @@ import {
   type TableFormat,
 } from '@page-table-multiarch/core';
 import { X64PTE } from '@page-table-multiarch/entry/x86_64';
-import { X64PageTable, X64PageTable5, X64PagingMetaData, X64PagingMetaData5 } from './index';
 import { x64Inspector } from './inspector';
+import { X64PagingMetaData, X64PagingMetaData5 } from './metadata';
+import { X64PageTable, X64PageTable5 } from './tables';
 
 /** Control-register values of an x86_64 CPU, as `info registers` or a crash dump shows them. */
 export interface X64Registers {
