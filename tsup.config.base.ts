@@ -15,6 +15,11 @@ export function packageBuild(entry: string[], extra: Options = {}): ReturnType<t
     target: 'es2022',
     splitting: false,
     treeshake: true,
+    // `_`-prefixed members are internal to their package (CONTRIBUTING, "Internal members"): shortened in the
+    // bundle, as `stripInternal` drops them from the declarations
+    esbuildOptions(options) {
+      options.mangleProps = /^_[a-zA-Z]/;
+    },
     ...extra,
   });
 }

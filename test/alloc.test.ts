@@ -1,6 +1,6 @@
 // The crate's own alloc test (page_table_multiarch/tests/alloc_tests.rs), ported: 2048 random
 // map/unmap operations with a seeded generator (3 in 4 maps), then destroy() and no frame left.
-import { MappingFlags, PageSize, PhysicalMemory } from '@page-table-multiarch/core';
+import { MappingFlags, PhysicalMemory } from '@page-table-multiarch/core';
 import { describe, expect, it } from 'vitest';
 import { ARCHES } from './arches';
 import { Rng } from './support/rng';
@@ -12,8 +12,11 @@ describe.each(ARCHES.map((a) => [a.name, a] as const))('alloc test: %s', (_name,
     const table = arch.create(mem);
     const rng = new Rng(1234);
     const vaBits = BigInt(meta.vaMaxBits);
-    const vaMask = ((1n << vaBits) - 1n) & ~0xfffn;
-    const paMask = ((1n << BigInt(Math.min(meta.paMaxBits, meta.vaMaxBits))) - 1n) & ~0xfffn;
+    // the smallest page (4 KiB in the crate's formats)
+    const page = meta.levelSize[meta.levels - 1]!;
+    const offset = BigInt(page) - 1n;
+    const vaMask = ((1n << vaBits) - 1n) & ~offset;
+    const paMask = ((1n << BigInt(Math.min(meta.paMaxBits, meta.vaMaxBits))) - 1n) & ~offset;
     const topBit = 1n << (vaBits - 1n);
     // the crate masks to VA_MAX_BITS and never checks; here addresses are made canonical
     const canonical = (va: bigint) => (meta.signExtend && va & topBit ? va | ~((1n << vaBits) - 1n) & ((1n << 64n) - 1n) : va);
@@ -26,7 +29,7 @@ describe.each(ARCHES.map((a) => [a.name, a] as const))('alloc test: %s', (_name,
         do va = canonical(rng.next64() & vaMask);
         while (pages.has(va));
         pages.add(va);
-        cursor.map(va, rng.next64() & paMask, PageSize.Size4K, MappingFlags.READ | MappingFlags.WRITE);
+        cursor.map(va, rng.next64() & paMask, page, MappingFlags.READ | MappingFlags.WRITE);
         maps++;
       } else {
         const va = pages.values().next().value!;
@@ -36,7 +39,7 @@ describe.each(ARCHES.map((a) => [a.name, a] as const))('alloc test: %s', (_name,
       cursor.flush();
     }
     expect(maps).toBeGreaterThan(1400);
-    for (const va of pages) expect(table.query(va).size).toBe(PageSize.Size4K);
+    for (const va of pages) expect(table.query(va).size).toBe(page);
     expect(mem.framesInUse).toBe(table.frameCount());
     table.destroy();
     expect(mem.framesInUse, 'some frames were not deallocated').toBe(0);

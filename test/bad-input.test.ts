@@ -23,6 +23,8 @@ function expectUnchanged(mem: PhysicalMemory, fn: () => unknown, code: string): 
 
 describe.each(ARCHES.map((a) => [a.name, a] as const))('bad input: %s', (_name, arch) => {
   const page = arch.meta.levelSize[arch.meta.levels - 1]!;
+  // the smallest page as a bigint: addresses below are multiples of it, whatever the format's granule
+  const P = BigInt(page);
   const huge = arch.meta.leafLevels.length > 1 ? arch.meta.levelSize[arch.meta.leafLevels[arch.meta.leafLevels.length - 2]!]! : 0;
   const setup = (frames = 64): [PhysicalMemory, PageTable64] => {
     const mem = new PhysicalMemory({ size: frames * 4096, base: arch.memBase });
@@ -44,12 +46,12 @@ describe.each(ARCHES.map((a) => [a.name, a] as const))('bad input: %s', (_name, 
     if (arch.invalidVa === undefined) return;
     const [mem, table] = setup();
     const c = table.cursor();
-    expectUnchanged(mem, () => c.map(arch.invalidVa!, 0x1000n, page as PageSize, RW), 'InvalidAddress');
+    expectUnchanged(mem, () => c.map(arch.invalidVa!, P, page as PageSize, RW), 'InvalidAddress');
     expectUnchanged(mem, () => table.query(arch.invalidVa!), 'InvalidAddress');
     expectUnchanged(mem, () => c.unmap(arch.invalidVa!), 'InvalidAddress');
-    expectUnchanged(mem, () => c.mapRegion(arch.invalidVa! - 0x1000n, 0n, 0x2000n, RW, false), 'InvalidAddress');
-    expectUnchanged(mem, () => c.map(-4096, 0, page as PageSize, RW), 'InvalidAddress');
-    expectUnchanged(mem, () => c.map(4096.5, 0, page as PageSize, RW), 'InvalidAddress');
+    expectUnchanged(mem, () => c.mapRegion(arch.invalidVa! - P, 0n, 2n * P, RW, false), 'InvalidAddress');
+    expectUnchanged(mem, () => c.map(-page, 0, page as PageSize, RW), 'InvalidAddress');
+    expectUnchanged(mem, () => c.map(page + 0.5, 0, page as PageSize, RW), 'InvalidAddress');
     expectUnchanged(mem, () => c.map(1n << 64n, 0n, page as PageSize, RW), 'InvalidAddress');
   });
 
@@ -60,17 +62,17 @@ describe.each(ARCHES.map((a) => [a.name, a] as const))('bad input: %s', (_name, 
     if (tooHigh < 1n << 64n) {
       expectUnchanged(mem, () => c.map(0x80_0000n, tooHigh, page as PageSize, RW), 'InvalidAddress');
       expectUnchanged(mem, () => c.remap(0x40_0000n, tooHigh, RW), 'InvalidAddress');
-      expectUnchanged(mem, () => c.mapRegion(0x80_0000n, tooHigh - 0x1000n, 0x2000n, RW, false), 'InvalidAddress');
+      expectUnchanged(mem, () => c.mapRegion(0x80_0000n, tooHigh - P, 2n * P, RW, false), 'InvalidAddress');
       // a region may end exactly at 2^paMaxBits
-      c.mapRegion(0x80_0000n, tooHigh - 0x2000n, 0x2000n, RW, false);
-      expect(table.query(0x80_1fffn).paddr).toBe(tooHigh - 1n);
+      c.mapRegion(0x80_0000n, tooHigh - 2n * P, 2n * P, RW, false);
+      expect(table.query(0x80_0000n + 2n * P - 1n).paddr).toBe(tooHigh - 1n);
     }
   });
 
   it('map over an existing mapping: AlreadyMapped; under a huge page: MappedToHugePage', () => {
     const [mem, table] = setup();
     const c = table.cursor();
-    expectUnchanged(mem, () => c.map(0x40_0000n, 0x9000n, page as PageSize, RW), 'AlreadyMapped');
+    expectUnchanged(mem, () => c.map(0x40_0000n, 9n * P, page as PageSize, RW), 'AlreadyMapped');
     if (huge !== 0) {
       expectUnchanged(mem, () => c.map((0x40_0000n / BigInt(huge)) * BigInt(huge), 0n, huge as PageSize, RW), 'AlreadyMapped');
       c.map(BigInt(huge) * 16n, 0n, huge as PageSize, RW);
@@ -109,8 +111,8 @@ describe.each(ARCHES.map((a) => [a.name, a] as const))('bad input: %s', (_name, 
     const table = arch.create(mem);
     const c = table.cursor();
     if (arch.meta.levels > 2) {
-      expectUnchanged(mem, () => c.map(0x40_0000n, 0x1000n, page as PageSize, RW), 'NoMemory');
-      expectUnchanged(mem, () => c.mapRegion(0x40_0000n, 0x1000n, 0x4000n, RW, false), 'NoMemory');
+      expectUnchanged(mem, () => c.map(0x40_0000n, P, page as PageSize, RW), 'NoMemory');
+      expectUnchanged(mem, () => c.mapRegion(0x40_0000n, P, 4n * P, RW, false), 'NoMemory');
     }
     table.destroy();
     expect(mem.framesInUse).toBe(0);
@@ -119,8 +121,8 @@ describe.each(ARCHES.map((a) => [a.name, a] as const))('bad input: %s', (_name, 
   it('mapRegion that hits an existing mapping half-way: AlreadyMapped, all or nothing', () => {
     const [mem, table] = setup(256);
     const c = table.cursor();
-    // maps 0x3f_0000.. up to 0x40_0000, which is taken; the first 16 pages and the table made for them are undone
-    expectUnchanged(mem, () => c.mapRegion(0x3f_0000n, 0n, 0x11000n, RW, true), 'AlreadyMapped');
+    // maps 16 pages up to 0x40_0000, which is taken; those 16 pages and the table made for them are undone
+    expectUnchanged(mem, () => c.mapRegion(0x40_0000n - 16n * P, 0n, 17n * P, RW, true), 'AlreadyMapped');
     expect([...table.mappings()].length).toBe(1);
   });
 
@@ -130,18 +132,18 @@ describe.each(ARCHES.map((a) => [a.name, a] as const))('bad input: %s', (_name, 
     const warm = () => expect(table.query(0x40_0000n).paddr).toBe(0x40_0000n);
     const next = 0x40_0000 + page;
     const cases: [() => unknown, string][] = [
-      [() => c.map(next + 0.5, 0x1000, page as PageSize, RW), 'InvalidAddress'],
-      [() => c.map(next, 0x1000 + 0.5, page as PageSize, RW), 'InvalidAddress'],
-      [() => c.map(next, -4096, page as PageSize, RW), 'InvalidAddress'],
+      [() => c.map(next + 0.5, page, page as PageSize, RW), 'InvalidAddress'],
+      [() => c.map(next, page + 0.5, page as PageSize, RW), 'InvalidAddress'],
+      [() => c.map(next, -page, page as PageSize, RW), 'InvalidAddress'],
       [() => c.map(next, Number.NaN, page as PageSize, RW), 'InvalidAddress'],
-      [() => c.map(BigInt(next) - (1n << 64n), 0x1000n, page as PageSize, RW), 'InvalidAddress'],
-      [() => c.map(BigInt(next) + (1n << 64n), 0x1000n, page as PageSize, RW), 'InvalidAddress'],
-      [() => c.map(next + 0x800, 0x1000, page as PageSize, RW), 'NotAligned'],
-      [() => c.map(next, 0x1800, page as PageSize, RW), 'NotAligned'],
-      [() => c.map(next, 0x1000, page as PageSize, 0), 'InvalidFlags'],
-      [() => c.map(0x40_0000, 0x1000, page as PageSize, RW), 'AlreadyMapped'],
+      [() => c.map(BigInt(next) - (1n << 64n), P, page as PageSize, RW), 'InvalidAddress'],
+      [() => c.map(BigInt(next) + (1n << 64n), P, page as PageSize, RW), 'InvalidAddress'],
+      [() => c.map(next + page / 2, page, page as PageSize, RW), 'NotAligned'],
+      [() => c.map(next, page + page / 2, page as PageSize, RW), 'NotAligned'],
+      [() => c.map(next, page, page as PageSize, 0), 'InvalidFlags'],
+      [() => c.map(0x40_0000, page, page as PageSize, RW), 'AlreadyMapped'],
       [() => c.unmap(next), 'NotMapped'],
-      [() => c.unmap(0x40_0000 + 0x800), 'NotAligned'],
+      [() => c.unmap(0x40_0000 + page / 2), 'NotAligned'],
       [() => c.unmap(0x40_0000 + 0.5), 'InvalidAddress'],
       [() => table.query(next), 'NotMapped'],
       [() => table.query(0x40_0000 + 0.5), 'InvalidAddress'],
@@ -154,11 +156,11 @@ describe.each(ARCHES.map((a) => [a.name, a] as const))('bad input: %s', (_name, 
     for (const f of [1.5, 64, -1]) {
       warm();
       const before = mem.bytes().slice();
-      expect(() => c.map(next, 0x1000, page as PageSize, f)).toThrow(TypeError);
+      expect(() => c.map(next, page, page as PageSize, f)).toThrow(TypeError);
       expect(Buffer.compare(mem.bytes(), before)).toBe(0);
     }
     warm();
-    expect(() => c.map('4198400' as never, 0x1000, page as PageSize, RW)).toThrow(TypeError);
+    expect(() => c.map(String(next) as never, page, page as PageSize, RW)).toThrow(TypeError);
     expect(() => table.query('4194304' as never)).toThrow(TypeError);
     expect(() => table.queryNumber('4194304' as never)).toThrow(RangeError);
     expect(() => table.queryNumber(0x40_0000 + 0.5)).toThrow(RangeError);
@@ -167,7 +169,7 @@ describe.each(ARCHES.map((a) => [a.name, a] as const))('bad input: %s', (_name, 
     table.destroy();
     expect(() => table.queryNumber(0x40_0000)).toThrowError(expect.objectContaining({ code: 'Destroyed' }));
     expect(() => table.query(0x40_0000)).toThrowError(expect.objectContaining({ code: 'Destroyed' }));
-    expect(() => c.map(next, 0x1000, page as PageSize, RW)).toThrowError(expect.objectContaining({ code: 'Destroyed' }));
+    expect(() => c.map(next, page, page as PageSize, RW)).toThrowError(expect.objectContaining({ code: 'Destroyed' }));
   });
 
   it('mapRegion that meets a page in use inside the table it is filling: AlreadyMapped, all or nothing', () => {

@@ -3,7 +3,7 @@
 // values that are not what a parameter takes. Each case was a defect once; each must fail with a typed error of
 // the library (never an engine message) and leave memory and the frame count as they were, or do what the
 // contract says it does.
-import { MappingFlags, type PageSize, PagingError, PhysicalMemory, type PageTable64, type PhysAddr } from '@page-table-multiarch/core';
+import { MappingFlags, type PageSize, PagingError, PhysicalMemory, PageTable64, type PhysAddr } from '@page-table-multiarch/core';
 import { describe, expect, it } from 'vitest';
 import { ARCHES } from './arches';
 
@@ -274,15 +274,15 @@ describe.each(ARCHES.map((a) => [a.name, a] as const))('hostile API use: %s', (_
     const mem = new ThrowingFree({ size: 256 * 4096, base: arch.memBase });
     const table = arch.create(mem);
     const c = table.cursor();
-    c.mapRegion(0, 0, 64n * BigInt(arch.meta.levelSize[arch.meta.levels - 2] ?? page), RW, false);
+    c.mapRegion(0, 0, 16n * BigInt(arch.meta.levelSize[arch.meta.levels - 2] ?? page), RW, false);
     c.flush();
     const tables = mem.framesInUse;
     expect(tables).toBeGreaterThan(2);
     mem.failAt = 1;
     expect(() => table.destroy()).toThrow('handler: deallocFrames failed');
     expect(table.destroyed).toBe(true);
-    // every frame but the one whose release threw is back
-    expect(mem.framesInUse).toBeLessThanOrEqual(1);
+    // every frame but those of the one table whose release threw is back
+    expect(mem.framesInUse).toBeLessThanOrEqual(Math.max(...arch.meta.tableBytes.map((b) => Math.ceil(b / 4096))));
     expect(() => table.destroy()).not.toThrow();
   });
 
@@ -336,6 +336,8 @@ describe.each(ARCHES.map((a) => [a.name, a] as const))('tryNew: %s', (_name, arc
     const Table = arch.create(new PhysicalMemory({ size: 4 * 4096, base: arch.memBase })).constructor as unknown as {
       tryNew(handler?: PhysicalMemory, options?: object): PageTable64 | PagingError;
     };
+    // a table class of an architecture package (the formats of test/arches/synthetic.ts are PageTable64 itself)
+    if ((Table as unknown) === PageTable64) return;
     const mem = new PhysicalMemory({ size: 64 * 4096, base: arch.memBase });
     const made = Table.tryNew(mem);
     expect(made).toBeInstanceOf(Table as never);

@@ -35,4 +35,6 @@ export interface CodecCase {
   readonly tableLevel?: number;
   /** Levels the word/bigint agreement property runs over. */
   readonly levels: readonly number[];
+  /** false for a codec with no reference encodings in test/vectors (the synthetic formats of test/arches/synthetic.ts). */
+  readonly vectors?: false;
 }

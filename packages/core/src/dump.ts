@@ -7,7 +7,7 @@ import { LOW_MASK_HI, LOW_MASK_LO, POW2, TWO32 } from './_pairs';
 import { hex } from './errors';
 import { MAPPING_FLAGS_ALL, MappingFlags } from './flags';
 import type { AddrInput, GenericPTE, PagingHandler, PagingMetaData, PhysAddr, PTEWords, VirtAddr } from './interfaces';
-import { PageTable64 } from './page-table64';
+import { PageTable64 } from './table/page-table';
 import { wordsOf, wordsToBits } from './words';
 
 const USER = MappingFlags.USER;

@@ -63,20 +63,29 @@ export function shortFlags(flags: MappingFlags): string {
 }
 
 /**
- * Page sizes a leaf entry can map. Values are the size in bytes, as the crate's `PageSize` enum
- * (Size4K = 0x1000 ... Size1G = 0x4000_0000).
+ * Named page sizes, in bytes, as the crate's `PageSize` enum (Size4K = 0x1000 ... Size1G = 0x4000_0000), and the
+ * other sizes the formats of this library map. A table accepts any size its format declares (a power of two that is
+ * the leaf size of one of its levels, `meta.levelSize`), named here or not.
  */
 export const PageSize: {
-  /** 4 KiB: the base page of every format (the last level). */
+  /** 4 KiB: the base page of the 4 KiB-granule formats (the last level). */
   readonly Size4K: 0x1000;
-  /** ARMv7 large page (read from memory). */
+  /** 16 KiB: the base page of a 16 KiB-granule format (AArch64 16K granule, LoongArch 16K pages). */
+  readonly Size16K: 0x4000;
+  /** 64 KiB: an ARMv7 large page (read from memory); the base page of a 64 KiB-granule format. */
   readonly Size64K: 0x1_0000;
   /** 1 MiB: an ARMv7 section (a first-level leaf). */
   readonly Size1M: 0x10_0000;
   /** 2 MiB: a huge page one level above the last (x86_64, AArch64, RISC-V megapage, LoongArch64). */
   readonly Size2M: 0x20_0000;
+  /** 4 MiB: a 32-bit x86 page with PSE, a RISC-V Sv32 megapage. */
+  readonly Size4M: 0x40_0000;
   /** ARMv7 supersection (read from memory). */
   readonly Size16M: 0x100_0000;
+  /** 32 MiB: a level-2 block of the AArch64 16 KiB granule. */
+  readonly Size32M: 0x200_0000;
+  /** 512 MiB: a level-2 block of the AArch64 64 KiB granule. */
+  readonly Size512M: 0x2000_0000;
   /** 1 GiB: a huge page two levels above the last (x86_64, AArch64, RISC-V gigapage, LoongArch64). */
   readonly Size1G: 0x4000_0000;
   /** RISC-V Sv48/Sv57 terapage. */
@@ -85,17 +94,25 @@ export const PageSize: {
   readonly Size256T: 0x1_0000_0000_0000;
 } = Object.freeze({
   Size4K: 0x1000,
+  Size16K: 0x4000,
   Size64K: 0x1_0000,
   Size1M: 0x10_0000,
   Size2M: 0x20_0000,
+  Size4M: 0x40_0000,
   Size16M: 0x100_0000,
+  Size32M: 0x200_0000,
+  Size512M: 0x2000_0000,
   Size1G: 0x4000_0000,
   Size512G: 0x80_0000_0000,
   Size256T: 0x1_0000_0000_0000,
 } as const);
 
-/** One of the {@link PageSize} values (bytes). */
-export type PageSize = (typeof PageSize)[keyof typeof PageSize];
+/**
+ * A page size in bytes: one of the {@link PageSize} constants, or any other power of two that a table's format
+ * declares as the leaf size of a level (`meta.levelSize`). A size the format does not declare is refused by the
+ * table (`PagingError('UnsupportedPageSize')`).
+ */
+export type PageSize = number;
 
 /** Whether a page size is larger than 4 KiB (a block, section or huge page). */
 export function isHugePageSize(size: PageSize): boolean {

@@ -14,16 +14,9 @@ export type {
 } from './interfaces';
 export { defineMetaData, type MetaDataSpec } from './metadata';
 export { PhysicalMemory, type PhysicalMemoryOptions } from './physical-memory';
-export {
-  FLUSH_BATCH,
-  type LeafMapping,
-  type MappingInfo,
-  type PaddrSource,
-  PageTable64,
-  PageTable64Cursor,
-  type WalkCallback,
-} from './page-table64';
-export { PageTable32, PageTable32Cursor } from './page-table32';
+export { type LeafMapping, type MappingInfo, PageTable64, type WalkCallback } from './table/page-table';
+export { FLUSH_BATCH, type PaddrSource, PageTable64Cursor } from './cursor/cursor';
+export { PageTable32, PageTable32Cursor } from './table/page-table32';
 export { bitsToWords, wordsOf, wordsToBits } from './words';
 // Attach and dump: reading tables the library did not build (memory dumps, guests), register decoding results,
 // and the W+X audit.

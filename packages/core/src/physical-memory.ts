@@ -55,6 +55,8 @@ export class PhysicalMemory implements PagingHandler {
   /** 1 where a frame is in freeStack. */
   private readonly stacked: Uint8Array;
   private freeTop = 0;
+  /** Tables on this memory, told when a write through this API may have changed one of their tables. */
+  private readonly watchers: Set<{ _forget(): void }> = new Set();
   /** Frames at or above `bump` have never been handed out. */
   private bump = 0;
   private inUse = 0;
@@ -186,6 +188,7 @@ export class PhysicalMemory implements PagingHandler {
    */
   deallocFrames(paddr: PhysAddr, count: number): void {
     this._freeFrameNumber(this.frameOf(paddr, 'deallocFrames'), count);
+    this.changed();
   }
 
   /** @internal {@link deallocFrames} of the frames from number `f` on, without a bigint; same checks and effects. */
@@ -255,6 +258,7 @@ export class PhysicalMemory implements PagingHandler {
   writeU32(paddr: AddrInput, value: number): void {
     if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) throw new RangeError(`writeU32: ${value} is not a u32`);
     this.words[this.index(paddr, 4, 'writeU32')] = value;
+    this.changed();
   }
 
   /**
@@ -276,6 +280,7 @@ export class PhysicalMemory implements PagingHandler {
     const i = this.index(paddr, 8, 'writeU64');
     this.words[i] = Number(value & 0xffffffffn);
     this.words[i + 1] = Number(value >> 32n);
+    this.changed();
   }
 
   /**
@@ -298,6 +303,25 @@ export class PhysicalMemory implements PagingHandler {
     const off = this.offset(paddr, 'writeBytes');
     if (off + data.length > this.size) throw new RangeError('writeBytes: data runs past the memory');
     this.u8.set(data, off);
+    this.changed();
+  }
+
+  /**
+   * @internal A table on this memory asks to be told of writes made through this API (page-table tables keep a
+   * walk cache that such a write may make stale; see fast/walk-cache.ts).
+   */
+  _watch(table: { _forget(): void }): void {
+    this.watchers.add(table);
+  }
+
+  /** @internal */
+  _unwatch(table: { _forget(): void }): void {
+    this.watchers.delete(table);
+  }
+
+  /** Bytes changed through this API: every table on this memory forgets what it remembers of its tables. */
+  private changed(): void {
+    for (const t of this.watchers) t._forget();
   }
 
   private offset(paddr: AddrInput, op: string): number {

@@ -4,7 +4,7 @@
 import { toBigAddr } from './_addr';
 import type { DumpFormat, DumpRoot } from './dump';
 import type { AddrInput, PageTableOptions, PagingHandler } from './interfaces';
-import type { PageTable64 } from './page-table64';
+import type { PageTable64 } from './table/page-table';
 
 /** Why registers could not be turned into an attach plan. */
 export type RegisterErrorCode =

@@ -1,5 +1,6 @@
-import type { GenericPTE, PageTableOptions, PagingHandler, PagingMetaData } from './interfaces';
-import { PageTable64, PageTable64Cursor } from './page-table64';
+import type { GenericPTE, PageTableOptions, PagingHandler, PagingMetaData } from '../interfaces';
+import { PageTable64Cursor } from '../cursor/cursor';
+import { PageTable64 } from './page-table';
 
 /**
  * A page table whose entries are 32-bit words (ARMv7 short descriptors). It is the same engine as

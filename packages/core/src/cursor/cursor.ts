@@ -1,0 +1,375 @@
+// The cursor: the public face of every change to a table, and its batch of TLB invalidations. The work is done by
+// functions in this folder (map.ts, region.ts, range.ts) and fast/ (the measured fast paths); map and unmap keep
+// their walk-cache fast paths here, inline (W1, W3), where a caller's loop can inline them.
+import { addrNumber, joinAddr, PAIR, splitAddr } from '../_addr';
+import { isAligned, mod32, TWO32 } from '../_pairs';
+import type { MappingFlags, PageSize } from '../flags';
+import type { AddrInput, VirtAddr } from '../interfaces';
+import { mapProbed } from '../fast/map-probed';
+import { regionInTable } from '../fast/region-in-table';
+import { windowEntry } from '../fast/walk-cache';
+import { checkVa, index, outVa, paOk } from '../table/find';
+import { releasePending } from '../table/frames';
+import type { MappingInfo, PageTable64 } from '../table/page-table';
+import { PageTable64 as PageTableClass } from '../table/page-table';
+import { shareRootEntries } from '../table/share';
+import { badPa, checkFlags, checkRange, findLeaf, levelOf, mapOne, notAligned } from './map';
+import { RangeVisitor } from './range';
+import { mapRegion } from './region';
+import { type CursorScratch, scratchFor } from './scratch';
+
+/** Source of physical addresses for `mapRegion`: a start address, or a function of the virtual address. */
+export type PaddrSource = AddrInput | ((vaddr: VirtAddr) => AddrInput);
+
+/** Batch size of pending single-page TLB invalidations before one full flush replaces them (as the crate). */
+export const FLUSH_BATCH = 32;
+
+/**
+ * Modifies a {@link PageTable64}. Like the crate's cursor it batches TLB invalidations: up to 32 page
+ * addresses, then one full flush; they reach the table's `flushTlb` hook on {@link flush} or dispose
+ * (`using cursor = table.cursor()`).
+ *
+ * Every operation validates its input first and either completes or throws a PagingError leaving the
+ * table memory and the frame count as they were.
+ */
+export class PageTable64Cursor {
+  /** The table this cursor modifies. */
+  readonly table: PageTable64;
+  /** @internal pending invalidations, as (lo, hi) pairs (allocated on the first one) */ _pending: Float64Array | null = null;
+  /** @internal the other buffer, while flush sends one */ _spare: Float64Array | null = null;
+  /** @internal */ _pendingCount = 0;
+  /** @internal no more single-page invalidations are recorded: a full flush is due (or there is no hook) */ _full = false;
+  /** @internal the working memory of the operation running (cursor/scratch.ts) */ _k: CursorScratch;
+  /** @internal the range operations' state, made on the first one */ _range: RangeVisitor | null = null;
+
+  constructor(table: PageTable64) {
+    this.table = table;
+    this._k = scratchFor(table._levels);
+    // with no flushTlb hook there is nobody to tell: the cursor records no invalidation at all
+    this._full = table._flushTlb === undefined;
+  }
+
+  /**
+   * Maps the page of `size` bytes at `vaddr` to the frame at `paddr`.
+   * @throws PagingError 'NotAligned' (vaddr or paddr not a multiple of size), 'InvalidAddress',
+   *   'InvalidFlags' (empty flags), 'UnsupportedPageSize', 'AlreadyMapped', 'MappedToHugePage',
+   *   'NoMemory' (no frame for a needed table); on any of them nothing was written.
+   * @example
+   * using cursor = table.cursor();
+   * cursor.map(0xffff_8000_0000_0000n, 0x20_0000n, PageSize.Size2M, MappingFlags.READ | MappingFlags.WRITE);
+   */
+  map(vaddr: AddrInput, paddr: AddrInput, size: PageSize, flags: MappingFlags): void {
+    // Fast path (W1): a page of the smallest size into an unused entry of the last-level table of the previous
+    // lookup (the walk cache's number form), both addresses exact as numbers. Everything else, errors included,
+    // takes the full path. 2^32 and MAPPING_FLAGS_ALL (63) are written as literals on the fast paths: V8 reads an
+    // imported constant from the module's context, with a type check, at every use (map 0.93-0.97 of the time).
+    // Kept short: a caller's loop inlines map only while map and what it inlines fit V8's budget; handing the miss
+    // path its addresses through typed-array slots here (48 more bytes of bytecode) made the Sv39 sequential loop
+    // stop inlining it (14.7 ns per map, 28 heap bytes per map for the boxed arguments).
+    const t = this.table;
+    const va = addrNumber(vaddr);
+    const off = va - t._nBase;
+    if (off >>> 0 === off && off < t._nSpan && (off & t._pageMask) === 0 && size === t._pageBytes && typeof flags === 'number' && flags !== 0 && (flags & 63) === flags) {
+      const pa = addrNumber(paddr);
+      if (pa >= 0 && pa < t._paLimitNum) {
+        const paHi = Math.floor(pa / 4294967296);
+        const paLo = pa - paHi * 4294967296;
+        const e = windowEntry(t, off);
+        const w = t.handler.words;
+        if ((paLo & t._pageMask) === 0 && paLo >>> 0 === paLo && w[e] === 0 && (t._ew === 1 || w[e + 1] === 0)) {
+          const c = t._w;
+          const l = t._last;
+          w[e] = c.newPageLo(paLo, paHi, flags, false, l);
+          if (t._ew === 2) w[e + 1] = c.newPageHi(paLo, paHi, flags, false, l);
+          if (!this._full) this._push(va >>> 0, Math.floor(va / 4294967296));
+          return;
+        }
+      }
+    }
+    this.mapFull(vaddr, paddr, size, flags);
+  }
+
+  /** map's full path: every check, the walk, new tables. */
+  private mapFull(vaddr: AddrInput, paddr: AddrInput, size: PageSize, flags: MappingFlags): void {
+    const t = this.table;
+    t._enter('map');
+    if (size === t._pageBytes && t._probe !== null && mapProbed(this, vaddr, paddr, flags)) return;
+    checkFlags(flags, 'map');
+    const l = levelOf(t, size, 'map');
+    const s = t._shift[l]!;
+    splitAddr(vaddr, 'map', 'vaddr');
+    const vaLo = PAIR[0]!;
+    const vaHi = PAIR[1]!;
+    checkVa(t, vaLo, vaHi, 'map');
+    if (!isAligned(vaLo, vaHi, s)) notAligned('map', 'vaddr', vaLo, vaHi, s);
+    splitAddr(paddr, 'map', 'paddr');
+    const paLo = PAIR[0]!;
+    const paHi = PAIR[1]!;
+    if (!isAligned(paLo, paHi, s)) notAligned('map', 'paddr', paLo, paHi, s);
+    if (!paOk(t, paLo, paHi)) badPa('map', t, paLo, paHi);
+    mapOne(this, vaLo, vaHi, paLo, paHi, l, flags, 'map');
+    this._push(vaLo, vaHi);
+  }
+
+  /**
+   * Points the existing mapping at `vaddr` (the start of its page) to `paddr` with `flags`.
+   * @returns the size of the page.
+   * @throws PagingError 'NotMapped' when nothing is mapped there, 'NotAligned' when vaddr is not the
+   *   start of its page or paddr is not aligned to its size, 'InvalidAddress', 'InvalidFlags'.
+   */
+  remap(vaddr: AddrInput, paddr: AddrInput, flags: MappingFlags): PageSize {
+    const t = this.table;
+    t._enter('remap');
+    checkFlags(flags, 'remap');
+    const l = findLeaf(t, vaddr, 'remap');
+    const vaLo = PAIR[0]!;
+    const vaHi = PAIR[1]!;
+    const e = t._eIdx;
+    const s = t._shift[l]!;
+    splitAddr(paddr, 'remap', 'paddr');
+    const paLo = PAIR[0]!;
+    const paHi = PAIR[1]!;
+    if (!isAligned(paLo, paHi, s)) notAligned('remap', 'paddr', paLo, paHi, s);
+    if (!paOk(t, paLo, paHi)) badPa('remap', t, paLo, paHi);
+    const w = t.handler.words;
+    const c = t._w;
+    const huge = l !== t._last;
+    const lo = w[e]!;
+    const hi = t._ew === 2 ? w[e + 1]! : 0;
+    const lo1 = c.setPaddrLo(lo, hi, paLo, paHi, l);
+    const hi1 = c.setPaddrHi(lo, hi, paLo, paHi, l);
+    this.update(e, lo, hi, c.setFlagsLo(lo1, hi1, flags, huge, l), c.setFlagsHi(lo1, hi1, flags, huge, l), vaLo, vaHi);
+    return t._levelSize[l]!;
+  }
+
+  /**
+   * Replaces the flags of the mapping that starts at `vaddr`.
+   * @returns the size of the page.
+   * @throws PagingError 'NotMapped', 'NotAligned' (vaddr inside a page, not at its start),
+   *   'InvalidAddress', 'InvalidFlags'.
+   */
+  protect(vaddr: AddrInput, flags: MappingFlags): PageSize {
+    const t = this.table;
+    t._enter('protect');
+    checkFlags(flags, 'protect');
+    const l = findLeaf(t, vaddr, 'protect');
+    const vaLo = PAIR[0]!;
+    const vaHi = PAIR[1]!;
+    const e = t._eIdx;
+    const w = t.handler.words;
+    const c = t._w;
+    const huge = l !== t._last;
+    const lo = w[e]!;
+    const hi = t._ew === 2 ? w[e + 1]! : 0;
+    this.update(e, lo, hi, c.setFlagsLo(lo, hi, flags, huge, l), c.setFlagsHi(lo, hi, flags, huge, l), vaLo, vaHi);
+    return t._levelSize[l]!;
+  }
+
+  /**
+   * Removes the mapping that starts at `vaddr`.
+   * @returns what was mapped there.
+   * @throws PagingError 'NotMapped' (nothing written), 'NotAligned' (vaddr inside a page), 'InvalidAddress'.
+   */
+  unmap(vaddr: AddrInput): MappingInfo {
+    // Fast path (W3): a present page in the last-level table of the previous lookup, vaddr exact as a number.
+    const t = this.table;
+    const va = addrNumber(vaddr);
+    const off = va - t._nBase;
+    if (off >>> 0 === off && off < t._nSpan && (off & t._pageMask) === 0) {
+      const e = windowEntry(t, off);
+      const w = t.handler.words;
+      const lo = w[e]!;
+      const hi = t._ew === 2 ? w[e + 1]! : 0;
+      const c = t._w;
+      const l = t._last;
+      if (c.isPresent(lo, hi, l)) {
+        const info: MappingInfo = { paddr: joinAddr(c.paddrLo(lo, hi, l) >>> 0, c.paddrHi(lo, hi, l) >>> 0), flags: c.flags(lo, hi, l), size: t._pageBytes };
+        w[e] = 0;
+        if (t._ew === 2) w[e + 1] = 0;
+        if (!this._full) this._push(va >>> 0, Math.floor(va / 4294967296));
+        return info;
+      }
+    }
+    return this.unmapFull(vaddr);
+  }
+
+  /** unmap's full path. */
+  private unmapFull(vaddr: AddrInput): MappingInfo {
+    const t = this.table;
+    t._enter('unmap');
+    const l = findLeaf(t, vaddr, 'unmap');
+    const vaLo = PAIR[0]!;
+    const vaHi = PAIR[1]!;
+    const e = t._eIdx;
+    const w = t.handler.words;
+    const c = t._w;
+    const lo = w[e]!;
+    const hi = t._ew === 2 ? w[e + 1]! : 0;
+    const info: MappingInfo = { paddr: joinAddr(c.paddrLo(lo, hi, l), c.paddrHi(lo, hi, l)), flags: c.flags(lo, hi, l), size: t._levelSize[l]! };
+    w[e] = 0;
+    if (t._ew === 2) w[e + 1] = 0;
+    this._push(vaLo, vaHi);
+    return info;
+  }
+
+  /**
+   * Maps `size` bytes at `vaddr` to physical memory: from `paddr` on, or to `paddr(va)` per page when a
+   * function is given. With `allowHuge`, each step uses the largest page the format allows at which
+   * both addresses are aligned and that fits in what remains.
+   *
+   * All or nothing: on any failure every page and table this call created is removed again and the
+   * error is thrown; memory and frame count are as before the call. The paddr function may read the table, not
+   * change it (PagingError 'Busy').
+   * @throws PagingError 'NotAligned' (vaddr, size or a paddr not aligned to the smallest page), 'InvalidAddress',
+   *   'InvalidFlags', 'AlreadyMapped', 'MappedToHugePage', 'NoMemory'.
+   */
+  mapRegion(vaddr: AddrInput, paddr: PaddrSource, size: AddrInput, flags: MappingFlags, allowHuge: boolean): void {
+    const t = this.table;
+    t._enter('mapRegion');
+    // W4a: a small region as numbers, in one table, on a format with a specialised walk
+    if (t._probe !== null && typeof vaddr === 'number' && typeof paddr === 'number' && typeof size === 'number') {
+      if (regionInTable(this, vaddr, paddr, size, flags, allowHuge)) return;
+    }
+    mapRegion(this, vaddr, paddr, size, flags, allowHuge);
+  }
+
+  /**
+   * Unmaps every page in [vaddr, vaddr + size), skipping holes (as munmap does) and absent subtrees.
+   * @returns the number of bytes that were mapped and are now unmapped.
+   * @throws PagingError 'MappedToHugePage' when a huge page lies only partly inside the range,
+   *   'NotAligned', 'InvalidAddress', 'CorruptTable'; nothing is changed when it throws.
+   */
+  unmapRegion(vaddr: AddrInput, size: AddrInput): bigint {
+    this.table._enter('unmapRegion');
+    return this.ranges().run(vaddr, size, true, 0, 'unmapRegion');
+  }
+
+  /**
+   * Sets `flags` on every page in [vaddr, vaddr + size), skipping holes (as mprotect does).
+   * @returns the number of bytes whose mappings were updated.
+   * @throws PagingError 'MappedToHugePage' when a huge page lies only partly inside the range,
+   *   'InvalidFlags', 'NotAligned', 'InvalidAddress', 'CorruptTable'; nothing is changed when it throws.
+   */
+  protectRegion(vaddr: AddrInput, size: AddrInput, flags: MappingFlags): bigint {
+    this.table._enter('protectRegion');
+    checkFlags(flags, 'protectRegion');
+    return this.ranges().run(vaddr, size, false, flags, 'protectRegion');
+  }
+
+  /**
+   * Frees every intermediate table that holds no entry (in the whole address space), as unmapRegion
+   * does for its range. The frames go back to the handler on the next flush(), after the TLB
+   * invalidation that makes the tables unreachable.
+   * @returns the number of tables unlinked.
+   */
+  compact(): number {
+    this.table._enter('compact');
+    return this.ranges().compact();
+  }
+
+  /**
+   * Makes the root entries covering [start, start + size) of this table the same as `other`'s, as the
+   * crate's `copy_from`: the subtables are shared, not copied, and stay owned by their owner (`other`, or the
+   * table `other` borrowed them from), which is then not destroyed while this table holds them. Subtables this
+   * table owned in that range are freed. Requests a full TLB flush.
+   * @throws TypeError when `other` is not another table of the same format in the same memory; PagingError
+   *   'InvalidAddress', 'SharedTable' (a root entry in the range is itself lent to a third table), 'Busy',
+   *   'Destroyed'. Nothing is changed when it throws.
+   */
+  copyFrom(other: PageTable64, start: AddrInput, size: AddrInput): void {
+    const t = this.table;
+    t._enter('copyFrom');
+    if (!(other instanceof PageTableClass)) {
+      throw new TypeError(`copyFrom: "other" must be a page table, got ${other === null ? 'null' : typeof other}`);
+    }
+    if (other === t) throw new TypeError('copyFrom: a table cannot copy from itself');
+    other._enter('copyFrom');
+    if (other.meta !== t.meta || other.handler !== t.handler) {
+      throw new TypeError('copyFrom: the tables must have the same format and the same physical memory');
+    }
+    splitAddr(size, 'copyFrom', 'size');
+    const szLo = PAIR[0]!;
+    const szHi = PAIR[1]!;
+    splitAddr(start, 'copyFrom', 'start');
+    const sLo = PAIR[0]!;
+    const sHi = PAIR[1]!;
+    if (szLo === 0 && szHi === 0) return;
+    checkRange(t, sLo, sHi, szLo, szHi, 'copyFrom');
+    const lastLo0 = sLo + szLo - 1;
+    const lastHi = sHi + szHi + Math.floor(lastLo0 / TWO32);
+    shareRootEntries(t, other, index(t, sLo, sHi, 0), index(t, mod32(lastLo0), lastHi, 0));
+    this._full = true;
+  }
+
+  /** Sends the pending TLB invalidations to the table's `flushTlb` hook and clears them. */
+  flush(): void {
+    const hook = this.table._flushTlb;
+    // The batch is taken before the hook runs: a hook that uses this cursor again starts a new batch (in the other
+    // buffer) instead of writing into the one being sent.
+    const full = this._full;
+    const count = this._pendingCount;
+    const pending = this._pending;
+    this._pendingCount = 0;
+    this._full = hook === undefined;
+    if (pending !== null && count > 0) {
+      this._pending = this._spare;
+      this._spare = pending;
+    }
+    if (full) {
+      hook?.();
+    } else if (hook) {
+      for (let i = 0; pending !== null && i < count; i++) hook(outVa(this.table, pending[2 * i]!, pending[2 * i + 1]!));
+    }
+    if (!this.table._destroyed) releasePending(this.table);
+  }
+
+  [Symbol.dispose](): void {
+    this.flush();
+  }
+
+  /** @internal queues the invalidation of the page at (lo, hi) (index space or full address) */
+  _push(lo: number, hi: number): void {
+    if (this._full) return;
+    const n = this._pendingCount;
+    let pending = this._pending;
+    if (pending === null) {
+      pending = new Float64Array(2 * FLUSH_BATCH);
+      this._pending = pending;
+    }
+    // the same page twice in a row (a leaf and the tables unlinked above it) is one invalidation
+    if (n > 0 && pending[2 * n - 2] === lo && pending[2 * n - 1] === hi) return;
+    if (n === FLUSH_BATCH) {
+      this._full = true;
+      return;
+    }
+    pending[2 * n] = lo;
+    pending[2 * n + 1] = hi;
+    this._pendingCount = n + 1;
+  }
+
+  /** @internal the batch's state (count, and whether full), to put back with _restoreBatch after a failure */
+  _saveBatch(): number {
+    return this._full ? -1 - this._pendingCount : this._pendingCount;
+  }
+
+  /** @internal */
+  _restoreBatch(saved: number): void {
+    this._full = saved < 0;
+    this._pendingCount = saved < 0 ? -1 - saved : saved;
+  }
+
+  /** Writes entry e when its bits change, and only then queues the page's invalidation. */
+  private update(e: number, lo: number, hi: number, nlo: number, nhi: number, vaLo: number, vaHi: number): void {
+    const t = this.table;
+    if ((nlo | 0) === (lo | 0) && (t._ew === 1 || (nhi | 0) === (hi | 0))) return;
+    const w = t.handler.words;
+    w[e] = nlo;
+    if (t._ew === 2) w[e + 1] = nhi;
+    this._push(vaLo, vaHi);
+  }
+
+  private ranges(): RangeVisitor {
+    if (this._range === null) this._range = new RangeVisitor(this);
+    return this._range;
+  }
+}

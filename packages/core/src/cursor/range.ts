@@ -1,0 +1,391 @@
+// The range operations (unmapRegion, protectRegion, compact): a visitor over the tables that intersect a range, in
+// two passes (a check that changes nothing and counts the tables that splitting huge pages needs, then the change).
+// It keeps its own recursive scan, not the shared descent (table/descent.ts): it is the measured per-page path of
+// W4c unmapRegion and W5 protectRegion, and skips unused entries four at a time.
+import { PAIR, splitAddr } from '../_addr';
+import { addPow2, diff, isAligned, LOW_MASK_HI, LOW_MASK_LO, mod32, OUT, POW2, TWO32 } from '../_pairs';
+import { hex, PagingError } from '../errors';
+import { formatPageSize } from '../flags';
+import type { AddrInput } from '../interfaces';
+import { forget } from '../fast/walk-cache';
+import { CORRUPT, child, entryVa, find, FOUND, index, leafShift, lookupError, outVa, rootIndex } from '../table/find';
+import { allocTable, freeTable, queueFree } from '../table/frames';
+import type { PageTable64 } from '../table/page-table';
+import type { PageTable64Cursor } from './cursor';
+import { checkRange, notAligned } from './map';
+
+// What the visitor does.
+const CHECK = 0;
+const UNMAP = 1;
+const PROTECT = 2;
+const COMPACT = 3;
+
+/** The state of one range operation of a cursor (made once per cursor, reused). */
+export class RangeVisitor {
+  private readonly c: PageTable64Cursor;
+  private readonly t: PageTable64;
+  /** The range in index space: first byte, end (exclusive), last byte. */
+  private rsLo = 0;
+  private rsHi = 0;
+  private reLo = 0;
+  private reHi = 0;
+  private rlLo = 0;
+  private rlHi = 0;
+  private flags = 0;
+  /** Bytes changed, tables unlinked. */
+  private bytes = 0;
+  private freed = 0;
+  /** High-word bits above vaMaxBits of the range's addresses (an upper half), put back on invalidations. */
+  private topHi = 0;
+
+  constructor(c: PageTable64Cursor) {
+    this.c = c;
+    this.t = c.table;
+  }
+
+  /** unmapRegion (`unmap`) or protectRegion with `flags`; see the cursor's methods. */
+  run(vaddr: AddrInput, size: AddrInput, unmap: boolean, flags: number, op: string): bigint {
+    const t = this.t;
+    const k = this.c._k;
+    const ps = t.meta.pageShift;
+    splitAddr(size, op, 'size');
+    const szLo = PAIR[0]!;
+    const szHi = PAIR[1]!;
+    if (!isAligned(szLo, szHi, ps)) notAligned(op, 'size', szLo, szHi, ps);
+    splitAddr(vaddr, op, 'vaddr');
+    const vaLo = PAIR[0]!;
+    const vaHi = PAIR[1]!;
+    if (!isAligned(vaLo, vaHi, ps)) notAligned(op, 'vaddr', vaLo, vaHi, ps);
+    if (szLo === 0 && szHi === 0) return 0n;
+    checkRange(t, vaLo, vaHi, szLo, szHi, op);
+    const endLo0 = vaLo + szLo;
+    // The table indexes the low vaMaxBits bits: visit the range in that form (an upper-half range becomes the top
+    // of the index space; checkRange made sure it does not cross into the other half).
+    const mask = t._vaMaskHi;
+    this.topHi = (vaHi & ~mask) >>> 0;
+    this.rsLo = vaLo;
+    this.rsHi = vaHi & mask;
+    this.reLo = mod32(endLo0);
+    this.reHi = this.rsHi + szHi + (endLo0 >= TWO32 ? 1 : 0);
+    const lastLo0 = vaLo + szLo - 1;
+    this.rlLo = mod32(lastLo0);
+    this.rlHi = this.rsHi + szHi + Math.floor(lastLo0 / TWO32);
+    this.flags = flags;
+    // Pass 1 changes nothing: it throws for what cannot be done and counts the tables that splitting partly
+    // covered huge pages needs. They are all allocated before pass 2 writes anything.
+    k.splitNeed.fill(0);
+    if (t._fullCheck) this.visit(rootIndex(t), 0, 0, 0, CHECK, op);
+    else this.checkBoundaries(op);
+    this.reserveSplitTables(op);
+    this.bytes = 0;
+    this.visit(rootIndex(t), 0, 0, 0, unmap ? UNMAP : PROTECT, op);
+    this.releaseSplitTables();
+    return BigInt(this.bytes);
+  }
+
+  /** compact(): unlinks every intermediate table that holds nothing; returns how many. */
+  compact(): number {
+    const t = this.t;
+    this.rsLo = 0;
+    this.rsHi = 0;
+    const bits = t.meta.vaMaxBits;
+    this.reLo = bits >= 32 ? 0 : 2 ** bits;
+    this.reHi = bits >= 32 ? 2 ** (bits - 32) : 0;
+    this.rlLo = bits >= 32 ? 0xffffffff : 2 ** bits - 1;
+    this.rlHi = t._vaMaskHi;
+    this.freed = 0;
+    this.topHi = 0;
+    this.visit(rootIndex(t), 0, 0, 0, COMPACT, 'compact');
+    return this.freed;
+  }
+
+  /**
+   * Pass 1 for a table this library built: only a huge page that a boundary of the range cuts needs work before
+   * the range can be changed (a split), and only a shared root entry forbids it; everything else inside the range
+   * can be changed as it is. (Attached tables, and formats with leaves stored as repeated entries, get the full
+   * check pass instead.)
+   */
+  private checkBoundaries(op: string): void {
+    const t = this.t;
+    if (t._anyBorrowed) {
+      const last = index(t, this.rlLo, this.rlHi, 0);
+      for (let i = index(t, this.rsLo, this.rsHi, 0); i <= last; i++) {
+        if (t._borrowed[i] === 1) throw new PagingError('SharedTable', `${op}: the range reaches a root entry shared by copyFrom (index ${i}); it is read-only here`);
+      }
+    }
+    let prevLo = -1;
+    let prevHi = -1;
+    for (let j = 0; j < 2; j++) {
+      const bLo = j === 0 ? this.rsLo : this.rlLo;
+      const bHi = j === 0 ? this.rsHi : this.rlHi;
+      // looked up by its full address (the upper half's top bits put back): the walk cache keeps the address a
+      // lookup was given, and a cache keyed by the bare index bits would accept their non-canonical alias
+      const r = find(t, bLo, (bHi | this.topHi) >>> 0);
+      if (r === CORRUPT) lookupError(t, r, op, bLo, bHi);
+      if (r !== FOUND || t._eLvl === t._last) continue;
+      const l = t._eLvl;
+      // the huge page holding the boundary byte: cut unless the range starts at its start / ends at its end
+      const s = t._shift[l]!;
+      const pLo = (bLo & ~LOW_MASK_LO[s]!) >>> 0;
+      const pHi = (bHi & ~LOW_MASK_HI[s]!) >>> 0;
+      addPow2(pLo, pHi, s);
+      const cut = j === 0 ? !isAligned(bLo, bHi, s) : diff(OUT[0]!, OUT[1]!, this.reLo, this.reHi) !== 0;
+      if (!cut || (pLo === prevLo && pHi === prevHi)) continue;
+      prevLo = pLo;
+      prevHi = pHi;
+      this.countSplit(pLo, pHi, l);
+    }
+  }
+
+  /** Allocates the tables pass 1 counted, or frees what it got and throws NoMemory. */
+  private reserveSplitTables(op: string): void {
+    const t = this.t;
+    const k = this.c._k;
+    k.poolCount = 0;
+    for (let l = 0; l < t._levels; l++) {
+      for (let j = 0; j < k.splitNeed[l]!; j++) {
+        let idx = -1;
+        try {
+          idx = allocTable(t, l, op);
+        } catch (err) {
+          this.releaseSplitTables();
+          throw err;
+        }
+        if (idx < 0) {
+          this.releaseSplitTables();
+          throw new PagingError('NoMemory', `${op}: no frame for a level-${l} ${t.meta.name} table to split a huge page`);
+        }
+        k.pool(idx, l, t._newLo, t._newHi);
+      }
+    }
+  }
+
+  /** Returns unused reserved tables to the handler. */
+  private releaseSplitTables(): void {
+    const k = this.c._k;
+    const p = k.pools;
+    for (let j = 0; j < 4 * k.poolCount; j += 4) if (p[j + 1]! >= 0) freeTable(this.t, p[j + 2]!, p[j + 3]!, p[j + 1]!);
+    k.poolCount = 0;
+  }
+
+  /** Takes a reserved table of level l from the pool; its address is left in OUT. */
+  private takeSplitTable(l: number): number {
+    const k = this.c._k;
+    const p = k.pools;
+    for (let j = 0; j < 4 * k.poolCount; j += 4) {
+      if (p[j + 1] !== l) continue;
+      p[j + 1] = -1;
+      OUT[0] = p[j + 2]!;
+      OUT[1] = p[j + 3]!;
+      return p[j]!;
+    }
+    throw new Error('internal: no reserved table for a split'); // pass 1 counted every split
+  }
+
+  /**
+   * Pass 1 for a huge page at (vLo, vHi), level l, that the range only partly covers: one table of level l + 1,
+   * and the same again for each of its pieces that a boundary of the range cuts.
+   */
+  private countSplit(vLo: number, vHi: number, l: number): void {
+    const t = this.t;
+    const k = this.c._k;
+    const cl = l + 1;
+    k.splitNeed[cl] = k.splitNeed[cl]! + 1;
+    if (cl === t._last) return;
+    const cs = t._shift[cl]!;
+    addPow2(vLo, vHi, t._shift[l]!);
+    const endLo = OUT[0]!;
+    const endHi = OUT[1]!;
+    let firstPieceLo = -1;
+    let firstPieceHi = -1;
+    for (let j = 0; j < 2; j++) {
+      const bLo = j === 0 ? this.rsLo : this.reLo;
+      const bHi = j === 0 ? this.rsHi : this.reHi;
+      // a boundary strictly inside the page that is not aligned to the pieces cuts one piece
+      if (diff(bLo, bHi, vLo, vHi) <= 0 || diff(endLo, endHi, bLo, bHi) <= 0 || isAligned(bLo, bHi, cs)) continue;
+      const pLo = (bLo & ~LOW_MASK_LO[cs]!) >>> 0;
+      const pHi = (bHi & ~LOW_MASK_HI[cs]!) >>> 0;
+      if (pLo === firstPieceLo && pHi === firstPieceHi) continue;
+      firstPieceLo = pLo;
+      firstPieceHi = pHi;
+      this.countSplit(pLo, pHi, cl);
+    }
+  }
+
+  /**
+   * Replaces the huge page (lo, hi) of level l at entry e, first address (vLo, vHi), by a table of pieces of the
+   * next level with the same physical range and flags. The table is filled before the entry is switched to it
+   * (break-before-make order), and the old page's address is queued for invalidation. Returns the new table.
+   */
+  private splitHuge(e: number, lo: number, hi: number, l: number, vLo: number, vHi: number): number {
+    const t = this.t;
+    const codec = t._w;
+    const w = t.handler.words;
+    const ew = t._ew;
+    const cl = l + 1;
+    const tbl = this.takeSplitTable(cl);
+    const tLo = OUT[0]!;
+    const tHi = OUT[1]!;
+    const flags = codec.flags(lo, hi, l);
+    const huge = cl !== t._last;
+    const cs = t._shift[cl]!;
+    let pLo = codec.paddrLo(lo, hi, l);
+    let pHi = codec.paddrHi(lo, hi, l);
+    const n = 1 << t._bits[cl]!;
+    for (let i = 0; i < n; i++) {
+      const ce = tbl + i * ew;
+      w[ce] = codec.newPageLo(pLo, pHi, flags, huge, cl);
+      if (ew === 2) w[ce + 1] = codec.newPageHi(pLo, pHi, flags, huge, cl);
+      addPow2(pLo, pHi, cs);
+      pLo = OUT[0]!;
+      pHi = OUT[1]!;
+    }
+    w[e] = codec.newTableLo(tLo, tHi, l);
+    if (ew === 2) w[e + 1] = codec.newTableHi(tLo, tHi, l);
+    this.c._push(vLo, (vHi | this.topHi) >>> 0);
+    return tbl;
+  }
+
+  /**
+   * Visits the entries of the level-l table at word index tbl, whose first virtual address is (baseLo, baseHi),
+   * that intersect the range. CHECK throws on anything the real pass could not complete and counts split tables;
+   * UNMAP and PROTECT change what lies inside the range, splitting huge pages it only partly covers; UNMAP and
+   * COMPACT unlink intermediate tables left empty.
+   */
+  private visit(tbl: number, l: number, baseLo: number, baseHi: number, mode: number, op: string): void {
+    const t = this.t;
+    const codec = t._w;
+    const ew = t._ew;
+    const w = t.handler.words;
+    const s = t._shift[l]!;
+    const n = 1 << t._bits[l]!;
+    const first = diff(this.rsLo, this.rsHi, baseLo, baseHi) > 0 ? index(t, this.rsLo, this.rsHi, l) : 0;
+    // the last index is that of the range's last byte when it ends inside this table
+    addPow2(baseLo, baseHi, s + t._bits[l]!);
+    const lastIdx = diff(OUT[0]!, OUT[1]!, this.rlLo, this.rlHi) > 0 ? index(t, this.rlLo, this.rlHi, l) : n - 1;
+    const huge = l !== t._last;
+    const f = ew === 2 ? f64(t, w) : null;
+    for (let i = first; i <= lastIdx; i++) {
+      let e = tbl + i * ew;
+      // skip unused entries in a tight loop: sparse tables are mostly zero
+      if (f !== null) {
+        // four entries at a time as doubles: only +0 and -0 have absolute values that sum to 0, and an entry that
+        // reads as either has a zero low word, which a layout format never marks present
+        let h = e >>> 1;
+        while (i + 4 <= lastIdx && Math.abs(f[h]!) + Math.abs(f[h + 1]!) + Math.abs(f[h + 2]!) + Math.abs(f[h + 3]!) === 0) {
+          i += 4;
+          h += 4;
+        }
+        e = h * 2;
+      } else if (ew === 2) {
+        // four entries at a time while four remain before lastIdx, then one at a time
+        while (i + 4 <= lastIdx && (w[e]! | w[e + 1]! | w[e + 2]! | w[e + 3]! | w[e + 4]! | w[e + 5]! | w[e + 6]! | w[e + 7]!) === 0) {
+          i += 4;
+          e += 8;
+        }
+      }
+      if (ew === 2) {
+        while (i < lastIdx && (w[e]! | w[e + 1]!) === 0) {
+          i++;
+          e += 2;
+        }
+      }
+      const lo = w[e]!;
+      const hi = ew === 2 ? w[e + 1]! : 0;
+      if (l === 0 && t._borrowed[i] === 1) {
+        // a root entry shared with another table by copyFrom: that table owns what is below it
+        if (mode === CHECK) throw new PagingError('SharedTable', `${op}: the range reaches a root entry shared by copyFrom (index ${i}); it is read-only here`);
+        continue;
+      }
+      if ((lo === 0 && hi === 0) || !codec.isPresent(lo, hi, l)) continue;
+      entryVa(t, baseLo, baseHi, l, i);
+      const vLo = OUT[0]!;
+      const vHi = OUT[1]!;
+      if (l === t._last || codec.isHuge(lo, hi, l)) {
+        if (mode === COMPACT) continue;
+        const ls = leafShift(t, lo, hi, l);
+        if (mode === CHECK && ls !== s) {
+          throw new PagingError(
+            'UnsupportedPageSize',
+            `${op}: the ${formatPageSize(2 ** ls)} page at ${hex(outVa(t, vLo, vHi))} is stored as repeated entries, which this table reads but does not modify`,
+          );
+        }
+        addPow2(vLo, vHi, s);
+        const inside = diff(vLo, vHi, this.rsLo, this.rsHi) >= 0 && diff(this.reLo, this.reHi, OUT[0]!, OUT[1]!) >= 0;
+        if (!inside) {
+          // a huge page the range only partly covers: split it, then act on its pieces
+          if (mode === CHECK) {
+            this.countSplit(vLo, vHi, l);
+            continue;
+          }
+          const tb = this.splitHuge(e, lo, hi, l, vLo, vHi);
+          this.visit(tb, l + 1, vLo, vHi, mode, op);
+          continue;
+        }
+        if (mode === UNMAP) {
+          w[e] = 0;
+          if (ew === 2) w[e + 1] = 0;
+          this.c._push(vLo, (vHi | this.topHi) >>> 0);
+        } else if (mode === PROTECT) {
+          const fl = this.flags;
+          const nlo = codec.setFlagsLo(lo, hi, fl, huge, l);
+          const nhi = ew === 2 ? codec.setFlagsHi(lo, hi, fl, huge, l) : 0;
+          if ((nlo | 0) !== (lo | 0) || (nhi | 0) !== (hi | 0)) {
+            w[e] = nlo;
+            if (ew === 2) w[e + 1] = nhi;
+            this.c._push(vLo, (vHi | this.topHi) >>> 0);
+          }
+        }
+        this.bytes += POW2[s]!;
+        continue;
+      }
+      const tb = child(t, lo, hi, l);
+      if (tb < 0) {
+        if (mode === CHECK) lookupError(t, CORRUPT, op, vLo, vHi);
+        continue;
+      }
+      this.visit(tb, l + 1, vLo, vHi, mode, op);
+      if ((mode === UNMAP || mode === COMPACT) && !(l === 0 && t._lentRefs[i]! > 0) && tableEmpty(t, tb, l + 1)) {
+        // unlink the empty table; its frame is freed at the next flush, after the invalidation
+        this.unlinkTable(e, l, lo, hi, vLo, vHi);
+      }
+    }
+  }
+
+  /** Clears the table entry e (level l, bits lo/hi) and queues its table for freeing at the next flush. */
+  private unlinkTable(e: number, l: number, lo: number, hi: number, vLo: number, vHi: number): void {
+    const t = this.t;
+    const codec = t._w;
+    queueFree(t, codec.paddrLo(lo, hi, l), codec.paddrHi(lo, hi, l), l + 1);
+    forget(t);
+    const w = t.handler.words;
+    w[e] = 0;
+    if (t._ew === 2) w[e + 1] = 0;
+    this.c._push(vLo, (vHi | this.topHi) >>> 0);
+    this.freed++;
+  }
+}
+
+/** Whether the level-l table at word index tbl holds no entry at all. */
+function tableEmpty(t: PageTable64, tbl: number, l: number): boolean {
+  const w = t.handler.words;
+  const end = tbl + (1 << t._bits[l]!) * t._ew;
+  for (let i = tbl; i < end; i++) if (w[i] !== 0) return false;
+  return true;
+}
+
+/**
+ * The memory of `w` as doubles, for the range scans of a layout format (whose present bit is in the low word, below
+ * bit 31) when `w` is 8-byte aligned; null otherwise. Made once per table and memory.
+ */
+function f64(t: PageTable64, w: Uint32Array): Float64Array | null {
+  if (t._f64Words !== w) {
+    const lay = t._w.layout;
+    t._f64Words = w;
+    t._f64View =
+      lay !== undefined && t._ew === 2 && (lay.present & 0x8000_0000) === 0 && w.byteOffset % 8 === 0
+        ? new Float64Array(w.buffer, w.byteOffset, w.length >>> 1)
+        : null;
+  }
+  return t._f64View;
+}

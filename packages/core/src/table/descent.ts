@@ -1,0 +1,324 @@
+// The one depth-first descent of the cold paths: listing (mappings, walk), counting, freeing (destroy, copyFrom,
+// rollback) and the dump walk all go through it. Every present entry of a table tree, in address order, as an
+// explicit stack (no recursion, no allocation per entry), optionally clipped to an address range, that can stop
+// between two entries and go on later, after user code has run and perhaps changed the tables.
+//
+// Two ways to read tables: in place (a table's own memory: the entries are read where they are, and a table entry is
+// followed by `follow`), or from copies the caller makes (a dump: `open(buf, 0)` with the table read out of a paged
+// memory, so that the walk is immune to the cache reusing its chunks).
+import { OUT } from '../_pairs';
+import type { PTEWords } from '../interfaces';
+
+/**
+ * Counts the page tables freed anywhere (by any table, in any memory). A descent that stopped between two entries
+ * compares it with the count it saw: when a table was freed meanwhile, a table the descent holds may be gone (and
+ * its frame reused), so it finds its path again from the top instead of reading it.
+ */
+export const TABLES_FREED: Float64Array = new Float64Array(1);
+
+/** What {@link Descent.step} reports: the end. */
+export const DONE = 0;
+/** A present entry: a leaf (`leaf`) or a table entry, whose table the next step opens (see {@link Descent.open}). */
+export const ENTRY = 1;
+/** The table a table entry opened is finished (or was not opened: `opened`); that entry is the current one again. */
+export const EXIT = 2;
+
+/** What a descent needs to know of a format (a PageTable64 has these). */
+export interface DescentFormat {
+  readonly _w: PTEWords;
+  /** u32 words per entry. */
+  readonly _ew: number;
+  readonly _last: number;
+  readonly _bits: Int32Array;
+  readonly _shift: Int32Array;
+}
+
+/** The word index of the table a present table entry (lo, hi) at level l points to, in the memory read, or -1. */
+export type Follow = (lo: number, hi: number, l: number) => number;
+
+/**
+ * One descent over a table tree. {@link step} moves to the next event; the current entry's level, index, words
+ * and first virtual address (in index space: the low vaMaxBits bits) are then in the public fields. At most
+ * `limit` present entries are reported per table (the crate's `walk` limit); the rest of that table is skipped.
+ *
+ * Between two steps the caller may run anything, table changes included: the next step reads the entries as they
+ * are then. An entry already passed is not reported again; a table entry reported and then changed into a leaf or
+ * removed is not opened (its EXIT still comes); tables freed meanwhile are never read (see {@link TABLES_FREED}).
+ */
+export class Descent {
+  /** Level of the current entry (0 = root). */
+  level = 0;
+  /** Index of the current entry in its table. */
+  index = 0;
+  /** The current entry's words. */
+  lo = 0;
+  hi = 0;
+  /** First virtual address the current entry covers, in index space. */
+  vaLo = 0;
+  vaHi = 0;
+  /** Whether the current ENTRY is a leaf (the last level, or a block). */
+  leaf = false;
+  /** On EXIT: whether the entry's table was opened (and is now finished); false when it was not. */
+  opened = false;
+
+  private readonly fmt: DescentFormat;
+  private readonly follow: Follow | null;
+  private readonly top: (() => number) | null;
+  private readonly limit: number;
+  /** Per level of open table: its words and where it starts in them, the next and end index, entries reported. */
+  private readonly buf: (Uint32Array | null)[];
+  private readonly off: Int32Array;
+  private readonly at: Int32Array;
+  private readonly end: Int32Array;
+  private readonly seen: Float64Array;
+  /** Per level: the table's first address (index space). */
+  private readonly baseLo: Float64Array;
+  private readonly baseHi: Float64Array;
+  /** Per level: the entry that opened the table one level down (its index and words, as reported). */
+  private readonly opIdx: Int32Array;
+  private readonly opLo: Int32Array;
+  private readonly opHi: Int32Array;
+  /** Level of the first table. */
+  private first = 0;
+  /** Deepest level whose table is open. */
+  private depth = 0;
+  /** Deepest level whose open table is still valid (below it, tables closed by {@link resync}, never read). */
+  private valid = 0;
+  /** The last ENTRY was a table entry: the next step opens its table (or not). */
+  private pending = false;
+  /** The caller's own table for the pending entry ({@link open}), or null. */
+  private given: Uint32Array | null = null;
+  private givenOff = 0;
+  private skipped = false;
+  private freed: number;
+  /** The range the descent is clipped to, in index space, [first, last] inclusive; unclipped when false. */
+  private clip = false;
+  private rsLo = 0;
+  private rsHi = 0;
+  private rlLo = 0;
+  private rlHi = 0;
+
+  /**
+   * @param fmt the format.
+   * @param follow reads in place: the table an entry points to, in the same words; null when the caller supplies
+   *   every table with {@link open}.
+   * @param top with `follow`: the first table's word index, asked again when tables were freed meanwhile.
+   * @param limit present entries reported per table at most.
+   */
+  constructor(fmt: DescentFormat, follow: Follow | null, top: (() => number) | null, limit: number = Number.POSITIVE_INFINITY) {
+    this.fmt = fmt;
+    this.follow = follow;
+    this.top = top;
+    this.limit = limit;
+    const n = fmt._last + 1;
+    this.buf = new Array<Uint32Array | null>(n).fill(null);
+    this.off = new Int32Array(n);
+    this.at = new Int32Array(n);
+    this.end = new Int32Array(n);
+    this.seen = new Float64Array(n);
+    this.baseLo = new Float64Array(n);
+    this.baseHi = new Float64Array(n);
+    this.opIdx = new Int32Array(n);
+    this.opLo = new Int32Array(n);
+    this.opHi = new Int32Array(n);
+    this.freed = TABLES_FREED[0]!;
+  }
+
+  /** Clips the descent to [first, last] (index space, inclusive), for every table it opens from now on. */
+  range(firstLo: number, firstHi: number, lastLo: number, lastHi: number): this {
+    this.clip = true;
+    this.rsLo = firstLo;
+    this.rsHi = firstHi;
+    this.rlLo = lastLo;
+    this.rlHi = lastHi;
+    return this;
+  }
+
+  /**
+   * Starts at the table of `level` that `buf` holds from word `off`, whose first address (index space) is
+   * (baseLo, baseHi); `entries` of it are read (default: its level's 2^bits; fewer for a root that a register
+   * makes smaller).
+   */
+  begin(buf: Uint32Array, off: number, level: number, baseLo = 0, baseHi = 0, entries = -1): this {
+    this.first = level;
+    this.depth = level;
+    this.valid = level;
+    this.pending = false;
+    this.place(level, buf, off, baseLo, baseHi, entries < 0 ? 2 ** this.fmt._bits[level]! : entries);
+    return this;
+  }
+
+  /** Does not open the table of the current ENTRY (a table entry): the descent goes on after it, with no EXIT. */
+  skip(): void {
+    this.skipped = true;
+  }
+
+  /** Opens the current ENTRY's table (a table entry) from the caller's own copy of it, at `buf[off]`. */
+  open(buf: Uint32Array, off: number): void {
+    this.given = buf;
+    this.givenOff = off;
+  }
+
+  /** Moves to the next event: {@link ENTRY}, {@link EXIT} or {@link DONE}. */
+  step(): number {
+    const f = this.fmt;
+    if (this.follow !== null && this.freed !== TABLES_FREED[0]) this.resync();
+    const c = f._w;
+    const ew = f._ew;
+    if (this.pending) {
+      this.pending = false;
+      const l = this.level;
+      let buf: Uint32Array | null = null;
+      let off = -1;
+      if (this.skipped) {
+        this.skipped = false;
+        this.given = null;
+      } else if (this.given !== null) {
+        buf = this.given;
+        off = this.givenOff;
+        this.given = null;
+      } else if (this.follow !== null && l <= this.valid) {
+        // the entry as it is now: it may have been removed or made a leaf since it was reported
+        const b = this.buf[l]!;
+        const e = this.off[l]! + this.index * ew;
+        const lo = b[e]!;
+        const hi = ew === 2 ? b[e + 1]! : 0;
+        if (c.isPresent(lo, hi, l) && !c.isHuge(lo, hi, l)) {
+          off = this.follow(lo, hi, l);
+          buf = b;
+        }
+        if (off < 0) {
+          this.opened = false;
+          return EXIT;
+        }
+      } else {
+        this.opened = false;
+        return EXIT;
+      }
+      if (buf !== null && off >= 0) {
+        this.opIdx[l] = this.index;
+        this.opLo[l] = this.lo;
+        this.opHi[l] = this.hi;
+        const d = l + 1;
+        this.depth = d;
+        this.valid = d;
+        this.place(d, buf, off, this.vaLo, this.vaHi, 2 ** f._bits[d]!);
+      }
+    }
+    for (;;) {
+      const l = this.depth;
+      const i = this.at[l]!;
+      if (i >= this.end[l]! || this.seen[l]! >= this.limit) {
+        if (l === this.first) return DONE;
+        // back to the entry that opened this table
+        const p = l - 1;
+        this.depth = p;
+        if (this.valid > p) this.valid = p;
+        this.level = p;
+        this.index = this.opIdx[p]!;
+        this.lo = this.opLo[p]!;
+        this.hi = this.opHi[p]!;
+        this.vaLo = this.baseLo[l]!;
+        this.vaHi = this.baseHi[l]!;
+        this.leaf = false;
+        this.opened = true;
+        return EXIT;
+      }
+      this.at[l] = i + 1;
+      const b = this.buf[l]!;
+      const e = this.off[l]! + i * ew;
+      const lo = b[e]!;
+      const hi = ew === 2 ? b[e + 1]! : 0;
+      if ((lo === 0 && hi === 0) || !c.isPresent(lo, hi, l)) continue;
+      this.seen[l] = this.seen[l]! + 1;
+      this.level = l;
+      this.index = i;
+      this.lo = lo;
+      this.hi = hi;
+      // first address of entry i: the table's first address + i * 2^shift (a table's range is aligned to its span)
+      const v = i * 2 ** f._shift[l]!;
+      const vHi = Math.floor(v / 4294967296);
+      OUT[0] = this.baseLo[l]! + (v - vHi * 4294967296);
+      OUT[1] = this.baseHi[l]! + vHi;
+      if (OUT[0]! >= 4294967296) {
+        OUT[0] = OUT[0]! - 4294967296;
+        OUT[1] = OUT[1]! + 1;
+      }
+      this.vaLo = OUT[0]!;
+      this.vaHi = OUT[1]!;
+      this.leaf = l === f._last || c.isHuge(lo, hi, l);
+      this.pending = !this.leaf;
+      return ENTRY;
+    }
+  }
+
+  /** Sets up the table of level l: where it is, its first address, and its index range (clipped to the range). */
+  private place(l: number, buf: Uint32Array, off: number, baseLo: number, baseHi: number, entries: number): void {
+    this.buf[l] = buf;
+    this.off[l] = off;
+    this.seen[l] = 0;
+    this.baseLo[l] = baseLo;
+    this.baseHi[l] = baseHi;
+    let first = 0;
+    let end = entries;
+    if (this.clip) {
+      const s = this.fmt._shift[l]!;
+      // the table covers [base, base + entries * 2^s); clip to [rs, rl] where the range starts or ends inside it
+      if (before(baseLo, baseHi, this.rsLo, this.rsHi)) first = indexIn(this.rsLo, this.rsHi, baseLo, baseHi, s);
+      const lastIdx = indexIn(this.rlLo, this.rlHi, baseLo, baseHi, s);
+      if (lastIdx < end - 1) end = lastIdx + 1;
+    }
+    this.at[l] = first;
+    this.end[l] = end;
+  }
+
+  /**
+   * A table was freed since the last step: finds each open table again from the top, through the entries that
+   * opened them. Where such an entry no longer leads to a table, the tables below it are closed (each still gets
+   * its EXIT, without being read again).
+   */
+  private resync(): void {
+    const f = this.fmt;
+    const c = f._w;
+    const ew = f._ew;
+    this.freed = TABLES_FREED[0]!;
+    this.off[this.first] = this.top!();
+    for (let l = this.first; l < this.depth; l++) {
+      const b = this.buf[l]!;
+      const e = this.off[l]! + this.opIdx[l]! * ew;
+      const lo = b[e]!;
+      const hi = ew === 2 ? b[e + 1]! : 0;
+      const t = c.isPresent(lo, hi, l) && !c.isHuge(lo, hi, l) ? this.follow!(lo, hi, l) : -1;
+      if (t < 0) {
+        // close every table below level l: each is reported finished in turn, none is read
+        for (let k = l + 1; k <= this.depth; k++) this.at[k] = this.end[k]!;
+        this.valid = l;
+        return;
+      }
+      this.off[l + 1] = t;
+    }
+    this.valid = this.depth;
+  }
+}
+
+/** Whether (aLo, aHi) < (bLo, bHi). */
+function before(aLo: number, aHi: number, bLo: number, bHi: number): boolean {
+  return aHi < bHi || (aHi === bHi && aLo < bLo);
+}
+
+/**
+ * Index, in a table whose first address is (baseLo, baseHi) and whose entries cover 2^s bytes, of the entry holding
+ * (lo, hi); clamped below at 0 and, for an address past the table, large (the caller compares it with its end).
+ */
+function indexIn(lo: number, hi: number, baseLo: number, baseHi: number, s: number): number {
+  // the difference as an exact pair, then shifted: a double would round a 57-bit difference
+  let dLo = lo - baseLo;
+  let dHi = hi - baseHi;
+  if (dLo < 0) {
+    dLo += 4294967296;
+    dHi -= 1;
+  }
+  if (dHi < 0) return 0;
+  if (s >= 32) return Math.floor(dHi / 2 ** (s - 32));
+  return dHi * 2 ** (32 - s) + Math.floor(dLo / 2 ** s);
+}

@@ -1,0 +1,178 @@
+// Table memory: where a table's tables come from and where they go back. Tables of a frame or more take whole
+// frames from the handler (aligned to their size); smaller ones (a 1 KiB ARMv7 L2 table, a 32-byte PAE root) share
+// a frame, which goes back when its last table does. Unlinked tables wait for the next flush, after the TLB
+// invalidation that makes them unreachable.
+import { joinAddr, PAIR, splitAddr } from '../_addr';
+import { hex } from '../errors';
+import { PhysicalMemory } from '../physical-memory';
+import { forget } from '../fast/walk-cache';
+import { TABLES_FREED } from './descent';
+import { paOk } from './find';
+import { FRAME_BYTES, FRAME_WORDS } from './geometry';
+import type { PageTable64 } from './page-table';
+
+// PhysicalMemory's own allocator methods: a subclass or instance that replaces one goes through the handler API
+const PM_ALLOC = PhysicalMemory.prototype.allocFrames;
+const PM_FREE = PhysicalMemory.prototype.deallocFrames;
+
+/** A frame shared by tables smaller than a frame: its address, which slots are in use, and how many. */
+export interface Slab {
+  readonly lo: number;
+  readonly hi: number;
+  readonly used: Uint8Array;
+  count: number;
+}
+
+/**
+ * Allocates a table for level l, zeroed; returns its word index (its physical address in t._newLo/_newHi), or -1
+ * when the handler has no frame.
+ */
+export function allocTable(t: PageTable64, l: number, op: string): number {
+  let i = allocTableAt(t, l, op);
+  const c = t._w;
+  if (i >= 0 && l > 0 && t._heldLevel < 0 && t._newLo === 0 && t._newHi === 0 && c.newTableLo(0, 0, l - 1) === 0 && c.newTableHi(0, 0, l - 1) === 0) {
+    // A link to this table would be all zero and read as an unused entry (a LoongArch directory entry is the bare
+    // address, so a table at physical 0): keep that frame aside until destroy, take another.
+    t._heldLo = t._newLo;
+    t._heldHi = t._newHi;
+    t._heldLevel = l;
+    i = allocTableAt(t, l, op);
+  }
+  return i;
+}
+
+/** Allocates a zeroed level-l table wherever the handler puts it. */
+function allocTableAt(t: PageTable64, l: number, op: string): number {
+  const words = t._tableWords[l]!;
+  const i =
+    words < FRAME_WORDS ? allocSlot(t, words, op) : allocFrames(t, Math.ceil(words / FRAME_WORDS), Math.max(FRAME_BYTES, words * 4), words, op);
+  if (i >= 0) {
+    // a handler that hands out zeroed frames saves the fill (a cold write of the whole table)
+    if (words >= FRAME_WORDS && t.handler.zeroedFrames !== true) t.handler.words.fill(0, i, i + words);
+    if (t._attached) t._owned.set(i, { lo: t._newLo, hi: t._newHi, level: l });
+  }
+  return i;
+}
+
+/** `frames` frames from the handler, checked to be usable; their word index, or -1 when it has none. */
+function allocFrames(t: PageTable64, frames: number, align: number, words: number, op: string): number {
+  const h = t.handler;
+  const pm = t._pm;
+  // a PhysicalMemory whose allocator is its own (not overridden) hands out a frame number: no bigint per table
+  const own = pm !== null && pm.allocFrames === PM_ALLOC && pm.deallocFrames === PM_FREE;
+  let f = -1;
+  if (own) {
+    f = pm._allocFrameNumber(frames, align);
+    if (f < 0) return -1;
+    pm._frameAddrPair(f);
+  } else {
+    const pa = h.allocFrames(frames, align);
+    if (pa === null) return -1;
+    splitAddr(pa, op, 'frame');
+  }
+  const lo = PAIR[0]!;
+  const hi = PAIR[1]!;
+  // (a PhysicalMemory's frame f starts at word f * FRAME_WORDS, inside its memory)
+  const i = own ? f * FRAME_WORDS : h.wordIndex(lo, hi);
+  if (i < 0 || i + words > h.words.length || !paOk(t, lo, hi) || (align <= 0x8000_0000 ? (lo & (align - 1)) !== 0 : lo % align !== 0)) {
+    if (own) pm._freeFrameNumber(f, frames);
+    else h.deallocFrames(joinAddr(lo, hi), frames);
+    throw new RangeError(`${op}: the handler returned frame ${hex(joinAddr(lo, hi))}, which is unaligned, unreachable or too high for ${t.meta.name}`);
+  }
+  t._newLo = lo;
+  t._newHi = hi;
+  return i;
+}
+
+/** A table of `words` words (less than a frame) in a shared frame; each slot is aligned to the table's size. */
+function allocSlot(t: PageTable64, words: number, op: string): number {
+  const slots = FRAME_WORDS / words;
+  for (const [frame, slab] of t._slabs) {
+    if (slab.count === slots) continue;
+    let k = 0;
+    while (slab.used[k] === 1) k++;
+    slab.used[k] = 1;
+    slab.count++;
+    t._newLo = slab.lo + k * words * 4;
+    t._newHi = slab.hi;
+    return frame + k * words;
+  }
+  const i = allocFrames(t, 1, FRAME_BYTES, FRAME_WORDS, op);
+  if (i < 0) return -1;
+  if (t.handler.zeroedFrames !== true) t.handler.words.fill(0, i, i + FRAME_WORDS);
+  const used = new Uint8Array(slots);
+  used[0] = 1;
+  t._slabs.set(i, { lo: t._newLo, hi: t._newHi, used, count: 1 });
+  return i;
+}
+
+/** Returns a level-l table (at physical lo, hi) to the handler, or its slot to its frame. */
+export function freeTable(t: PageTable64, lo: number, hi: number, l: number): void {
+  forget(t);
+  // a descent paused between two entries must not read this table again (see Descent)
+  TABLES_FREED[0] = TABLES_FREED[0]! + 1;
+  if (t._attached && !t._owned.delete(t.handler.wordIndex(lo, hi))) return; // not ours to free
+  const bytes = t.meta.tableBytes[l]!;
+  if (bytes < FRAME_BYTES) {
+    const i = t.handler.wordIndex(lo, hi);
+    const frame = i - (i % FRAME_WORDS);
+    const slab = t._slabs.get(frame);
+    if (slab === undefined) return;
+    const words = t._tableWords[l]!;
+    t.handler.words.fill(0, i, i + words);
+    slab.used[(i - frame) / words] = 0;
+    slab.count--;
+    if (slab.count === 0) {
+      t._slabs.delete(frame);
+      dealloc(t, slab.lo, slab.hi, 1);
+    }
+    return;
+  }
+  dealloc(t, lo, hi, Math.ceil(bytes / FRAME_BYTES));
+}
+
+/** Gives `count` frames at (lo, hi) back to the handler (by frame number to a PhysicalMemory's own allocator). */
+function dealloc(t: PageTable64, lo: number, hi: number, count: number): void {
+  const pm = t._pm;
+  if (pm !== null && pm.deallocFrames === PM_FREE) pm._freeFrameNumber(pm.wordIndex(lo, hi) / FRAME_WORDS, count);
+  else t.handler.deallocFrames(joinAddr(lo, hi), count);
+}
+
+/** Frees the listed tables; a handler that throws does not stop the others (the first error is rethrown). */
+export function freeTables(t: PageTable64, lo: readonly number[], hi: readonly number[], level: readonly number[]): void {
+  let failed: unknown = null;
+  for (let k = 0; k < lo.length; k++) {
+    try {
+      freeTable(t, lo[k]!, hi[k]!, level[k]!);
+    } catch (err) {
+      failed ??= err;
+    }
+  }
+  if (failed !== null) throw failed;
+}
+
+/** Queues an unlinked table for freeing at the next flush. */
+export function queueFree(t: PageTable64, lo: number, hi: number, level: number): void {
+  t._pendLevel.push(level);
+  t._pendLo.push(lo);
+  t._pendHi.push(hi);
+}
+
+/** Frees the tables queued by {@link queueFree} (after their TLB invalidation was sent). */
+export function releasePending(t: PageTable64): void {
+  if (t._pendLevel.length === 0) return; // the common case
+  // taken off the queue first: a handler that throws leaves nothing queued to be freed twice
+  const lo = t._pendLo;
+  const hi = t._pendHi;
+  const level = t._pendLevel;
+  t._pendLo = [];
+  t._pendHi = [];
+  t._pendLevel = [];
+  freeTables(t, lo, hi, level);
+}
+
+/** Frames the table's tables occupy: whole frames of tables of a frame or more, shared frames, the held frame. */
+export function heldFrames(t: PageTable64): number {
+  const held = t._heldLevel >= 0 ? t.meta.tableBytes[t._heldLevel]! : 0;
+  return t._slabs.size + (held >= FRAME_BYTES ? Math.ceil(held / FRAME_BYTES) : 0);
+}
