@@ -117,6 +117,20 @@ export const STANDARD_SIZES: LayoutSpec['sizes'] = [
 /** Every non-empty MappingFlags set (1..63). */
 export const ALL_FLAG_SETS: readonly MappingFlags[] = Array.from({ length: MAPPING_FLAGS_ALL }, (_, i) => i + 1);
 
+/**
+ * Windows of `span` bytes at both ends of both halves of a sign-extended address space whose lower half ends at
+ * `half` (2^47 for 48-bit addresses): where the index of every level is at its lowest and at its highest.
+ */
+export function halfEndWindows(half: bigint, span: bigint): VaWindow[] {
+  const top = 1n << 64n;
+  return [
+    { base: 0n, size: span },
+    { base: half - span, size: span },
+    { base: top - half, size: span },
+    { base: top - span, size: span },
+  ];
+}
+
 function alignUp(v: bigint, a: bigint): bigint {
   return ((v + a - 1n) / a) * a;
 }

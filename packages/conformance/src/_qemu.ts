@@ -4,6 +4,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { hex } from '@page-table-multiarch/core';
 import { GdbRemote } from './_gdb';
 
 /** Path of a QEMU system emulator found on PATH, or null when it is not installed. */
@@ -126,6 +127,45 @@ export async function startQemu(options: QemuOptions): Promise<Qemu> {
   }
   const g = gdb;
   return { gdb: g, stderr: () => err, close };
+}
+
+/**
+ * The monitor's `gva2gpa` of `va`: the guest physical address, or null for "Unmapped". It runs QEMU's debug walk
+ * (x86_64, RISC-V) with the CPU's current registers.
+ */
+export async function gva2gpa(gdb: GdbRemote, va: bigint): Promise<bigint | null> {
+  const out = (await gdb.monitor(`gva2gpa ${hex(va)}`)).trim();
+  // hmp_gva2gpa prints with %#x, which writes a zero as plain 0
+  const m = /^gpa: (0x[0-9a-f]+|0)$/.exec(out);
+  if (m === null && out !== 'Unmapped') throw new Error(`gva2gpa ${hex(va)}: unexpected answer "${out}"`);
+  return m === null ? null : BigInt(m[1]!);
+}
+
+/** The lines of a monitor listing that `pattern` matches (trimmed), each made into a value by `make`. */
+export function parseListing<T>(text: string, pattern: RegExp, make: (match: RegExpExecArray) => T): T[] {
+  const out: T[] = [];
+  for (const line of text.split(/\r?\n/)) {
+    const m = pattern.exec(line.trim());
+    if (m !== null) out.push(make(m));
+  }
+  return out;
+}
+
+/**
+ * The entry of a monitor listing sorted by address (`info mem` runs) whose [start, end) holds `va`, or null: a
+ * binary search.
+ */
+export function findSpan<T>(spans: readonly T[], va: bigint, start: (span: T) => bigint, end: (span: T) => bigint): T | null {
+  let lo = 0;
+  let hi = spans.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const span = spans[mid]!;
+    if (va < start(span)) hi = mid - 1;
+    else if (va >= end(span)) lo = mid + 1;
+    else return span;
+  }
+  return null;
 }
 
 /** One guest instruction as QEMU's `-d in_asm` log shows it: its address, its word and QEMU's disassembly. */

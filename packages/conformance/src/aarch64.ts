@@ -3,34 +3,23 @@
 // the TTBRs and SCTLR from general registers, then runs AT S1E1R, S1E1W, S1E0R and S1E0W on every address
 // of a list and stores PAR_EL1 after each: translation, memory attributes, and the permission of
 // privileged and unprivileged reads and writes, all from the emulated MMU (target/arm/ptw.c).
-import { hex, type LeafMapping, MappingFlags, type PageTable64, PageSize, PhysicalMemory } from '@page-table-multiarch/core';
+import { hex, MappingFlags, PageSize, PhysicalMemory } from '@page-table-multiarch/core';
 import { A64PageTable, MAIR_VALUE } from '@page-table-multiarch/aarch64';
 import { A64At, A64Reg, at, b, bne, ISB, ldrPost, mrs, msr, strPost, subsImm } from './_a64';
-import { Checker, type RunResult } from './_check';
-import {
-  buildLayout,
-  corruptedImage,
-  type Layout,
-  queryOrNull,
-  STANDARD_SIZES,
-  type Sample,
-  sampleAddresses,
-  writeAddresses,
-  writeWords,
-} from './_layout';
-import { startQemu } from './_qemu';
+import type { RunResult } from './_check';
+import { type Access, compareAccesses, guestArea, type RunOptions, runGuest, runTarget, writeAddressList } from './_driver';
+import { STANDARD_SIZES, type VaWindow, writeWords } from './_layout';
 
 const { READ, WRITE, EXECUTE, USER, DEVICE, UNCACHED } = MappingFlags;
 
 // RAM of the virt machine starts at 0x4000_0000; QEMU puts the device tree at its start, so our memory
-// begins 16 MiB in. The last 2 MiB hold the stub, its vectors, the address list and the results.
+// begins 16 MiB in. The last 2 MiB hold the stub, its vectors, the address list and the results (four PARs of 8
+// bytes per address).
 const MEM_BASE = 0x4100_0000n;
 const MEM_SIZE = 8 << 20;
-const HARNESS = MEM_BASE + BigInt(MEM_SIZE - (2 << 20));
+const AREA = guestArea(MEM_BASE, MEM_SIZE, 2 << 20, 32);
+const HARNESS = AREA.base;
 const VECTORS = HARNESS + 0x800n;
-const VA_LIST = HARNESS + 0x1_0000n;
-const RESULTS = HARNESS + 0x4_0000n;
-const MAX_SAMPLES = Number((HARNESS + (2n << 20n) - RESULTS) / 32n);
 
 // TCR_EL1 (D19.2): T0SZ = T1SZ = 16 (48-bit ranges), TG0 = 4K (0b00), TG1 = 4K (0b10), walks Inner/Outer
 // Write-Back cacheable and Inner Shareable, IPS = 0b101 (48-bit physical addresses), TBI off.
@@ -85,131 +74,78 @@ function showPar(par: bigint, va: bigint): string {
 }
 
 /** The four access kinds, and whether our flags allow each (D8.4.1.2.1: AP[2:1], PAN clear). */
-const ACCESSES = [
+const ACCESSES: readonly Access[] = [
   { name: 'EL1 read (AT S1E1R)', allowed: (_f: number) => true },
   { name: 'EL1 write (AT S1E1W)', allowed: (f: number) => (f & WRITE) !== 0 },
   { name: 'EL0 read (AT S1E0R)', allowed: (f: number) => (f & USER) !== 0 },
   { name: 'EL0 write (AT S1E0W)', allowed: (f: number) => (f & USER) !== 0 && (f & WRITE) !== 0 },
-] as const;
+];
 
-/** Options of one AArch64 run. */
-export interface A64Options {
-  readonly binary: string;
-  readonly seed: number;
-  /** Addresses per table (each half gets this many). */
-  readonly samples: number;
-  /** Negative control: QEMU gets an image in which one 4K leaf's AP[2] (read-only) bit is flipped. */
-  readonly tamper?: boolean;
-  /** Extra QEMU arguments (`-d in_asm` to log the guest code as QEMU decodes it). */
-  readonly qemuArgs?: readonly string[];
-}
+/** Options of one AArch64 run (`samples` addresses in each half). */
+export type A64Options = RunOptions;
 
 /** Builds random TTBR0 and TTBR1 tables, runs the stub in QEMU, and compares. */
 export async function checkA64(options: A64Options): Promise<RunResult> {
   const memory = new PhysicalMemory({ size: MEM_SIZE, base: MEM_BASE });
-  memory.reserve(HARNESS, 2 << 20);
-  const lower: PageTable64 = new A64PageTable(memory);
-  const upper: PageTable64 = new A64PageTable(memory);
+  memory.reserve(AREA.base, AREA.bytes);
+  const lower = new A64PageTable(memory);
+  const upper = new A64PageTable(memory);
   // the stub's own 2M block, identity-mapped (kernel read-write-execute)
   lower.cursor().map(HARNESS, HARNESS, PageSize.Size2M, READ | WRITE | EXECUTE);
   const span = 128n << 30n;
-  const common = { sizes: STANDARD_SIZES, paLimit: 1n << 48n };
-  const layouts: Layout[] = [
-    buildLayout(lower, {
-      ...common,
-      seed: options.seed,
-      windows: [
-        { base: 0x1_0000_0000n, size: span },
-        { base: (1n << 48n) - span, size: span },
-      ],
-    }),
-    buildLayout(upper, {
-      ...common,
-      seed: options.seed + 1,
-      windows: [
-        { base: 0xffff_0000_0000_0000n, size: span },
-        { base: (1n << 64n) - span, size: span },
-      ],
-    }),
-  ];
-  const tableOf = (va: bigint): PageTable64 => (va >> 63n === 1n ? upper : lower);
-  const valid = (va: bigint): boolean => lower.meta.vaddrIsValid(va);
-  const samples: Sample[] = [
-    ...sampleAddresses(layouts[0]!, { valid, vaBits: 64 }, options.seed, options.samples),
-    ...sampleAddresses(layouts[1]!, { valid, vaBits: 64 }, options.seed + 1, options.samples),
-  ];
-  if (samples.length > MAX_SAMPLES) throw new Error(`at most ${MAX_SAMPLES} addresses fit the result buffer`);
+  const layout = (windows: VaWindow[]) => ({ sizes: STANDARD_SIZES, windows, paLimit: 1n << 48n });
   const stub = a64Stub();
-  writeWords(memory, HARNESS, stub.words);
-  for (let v = 0; v < 16; v++) writeWords(memory, VECTORS + BigInt(0x80 * v), [b(0)]);
-  writeAddresses(memory, VA_LIST, samples, 8);
-
-  let image = memory.bytes();
-  let tampered: LeafMapping | null = null;
-  if (options.tamper === true) {
-    tampered = [...lower.mappings()].find((m) => m.size === PageSize.Size4K && (m.flags & WRITE) === 0) ?? null;
-    if (tampered === null) throw new Error('no read-only 4K leaf to corrupt');
-    image = corruptedImage(image, tampered, 8, 7);
-  }
-  const checker = new Checker();
-  checker.countLeaves(lower);
-  checker.countLeaves(upper);
-  const qemu = await startQemu({
-    binary: options.binary,
-    machine: ['-M', 'virt', '-cpu', 'max', '-m', '256M', ...(options.qemuArgs ?? [])],
-    images: [{ addr: MEM_BASE, bytes: image }],
+  const end = HARNESS + BigInt(stub.done);
+  return runTarget(options, {
+    machine: ['-M', 'virt', '-cpu', 'max', '-m', '256M'],
+    memory,
+    tables: [
+      {
+        table: lower,
+        layout: layout([
+          { base: 0x1_0000_0000n, size: span },
+          { base: (1n << 48n) - span, size: span },
+        ]),
+      },
+      {
+        table: upper,
+        layout: layout([
+          { base: 0xffff_0000_0000_0000n, size: span },
+          { base: (1n << 64n) - span, size: span },
+        ]),
+      },
+    ],
+    space: { valid: (va) => lower.meta.vaddrIsValid(va), vaBits: 64 },
+    tableOf: (va) => (va >> 63n === 1n ? 1 : 0),
+    // AP[2] of a read-only 4K page: EL1 may write it
+    tamper: { what: 'read-only 4K leaf', leaf: (m) => m.size === PageSize.Size4K && (m.flags & WRITE) === 0, bit: 7 },
+    prepare({ samples }) {
+      writeAddressList(memory, AREA, samples, 8);
+      writeWords(memory, HARNESS, stub.words);
+      for (let v = 0; v < 16; v++) writeWords(memory, VECTORS + BigInt(0x80 * v), [b(0)]);
+      return [{ addr: HARNESS, words: stub.words }];
+    },
+    async probe(qemu, run) {
+      const regs: [string, bigint][] = [
+        ['x0', MAIR_VALUE],
+        ['x1', TCR],
+        ['x2', lower.rootPaddr],
+        ['x3', upper.rootPaddr],
+        ['x4', SCTLR],
+        ['x5', AREA.list],
+        ['x6', BigInt(run.samples.length)],
+        ['x7', AREA.results],
+        ['x10', VECTORS],
+        ['pc', HARNESS],
+      ];
+      const view = await runGuest(qemu.gdb, { regs, end, counter: 'x6', area: AREA, count: run.samples.length });
+      compareAccesses(
+        run,
+        ACCESSES,
+        (i, k) => view.getBigUint64(32 * i + 8 * k, true),
+        showPar,
+        (t) => `${hex(t.pa)} attr ${hex(mairByte(t.flags))}`,
+      );
+    },
   });
-  let results: Uint8Array;
-  let log = '';
-  try {
-    const gdb = qemu.gdb;
-    await gdb.physicalMemoryMode();
-    const regs: [string, bigint][] = [
-      ['x0', MAIR_VALUE],
-      ['x1', TCR],
-      ['x2', lower.rootPaddr],
-      ['x3', upper.rootPaddr],
-      ['x4', SCTLR],
-      ['x5', VA_LIST],
-      ['x6', BigInt(samples.length)],
-      ['x7', RESULTS],
-      ['x10', VECTORS],
-      ['pc', HARNESS],
-    ];
-    for (const [name, value] of regs) await gdb.writeRegister(name, value);
-    await gdb.breakpoint(HARNESS + BigInt(stub.done), 4);
-    await gdb.cont();
-    const pc = await gdb.readRegister('pc');
-    if (pc !== HARNESS + BigInt(stub.done)) {
-      throw new Error(`the stub stopped at ${hex(pc)}, not at its end ${hex(HARNESS + BigInt(stub.done))} (an exception?)`);
-    }
-    const left = await gdb.readRegister('x6');
-    if (left !== 0n) throw new Error(`the stub stopped with ${left} addresses left`);
-    results = await gdb.readMemory(RESULTS, samples.length * 32);
-  } finally {
-    log = qemu.stderr();
-    await qemu.close();
-  }
-  const view = new DataView(results.buffer, results.byteOffset, results.byteLength);
-  samples.forEach((s, i) => {
-    const t = valid(s.va) ? queryOrNull(tableOf(s.va), s.va) : null;
-    checker.addresses++;
-    const req = t === null ? undefined : layouts[s.va >> 63n === 1n ? 1 : 0]!.requested.get(s.va & ~(BigInt(t.size) - 1n));
-    ACCESSES.forEach((acc, k) => {
-      const par = view.getBigUint64(32 * i + 8 * k, true);
-      let want: string;
-      if (t === null) want = 'translation fault';
-      else if (!acc.allowed(t.flags)) want = 'permission fault';
-      else want = `${hex(t.pa)} attr ${hex(mairByte(t.flags))}`;
-      if (k > 0) checker.probes++;
-      checker.check(s.va, k === 0 ? 'translation' : acc.name, want, showPar(par, s.va));
-      // the requested flags: the same permission answer as the flag set asked for (READ is implied)
-      if (req !== undefined) {
-        const ok = acc.allowed(req) ? 'allowed' : 'denied';
-        checker.check(s.va, `${acc.name} for requested ${req}`, ok, (par & 1n) === 0n ? 'allowed' : 'denied');
-        checker.flagSets.add(req);
-      }
-    });
-  });
-  return { checker, samples, tampered, log, code: [{ addr: HARNESS, words: stub.words }] };
 }

@@ -1,4 +1,5 @@
-// The harness: QEMU control, table contents, comparison, and one runner per architecture.
+// The harness: QEMU control, table contents, comparison, the run every architecture shares, and one runner per
+// architecture.
 export { Checker, type Mismatch, type RunResult, showPa, showTranslation } from './_check';
 export { fromHex, fromLeHex, GdbRemote, leHex, type RegisterInfo, toHex } from './_gdb';
 export {
@@ -7,6 +8,7 @@ export {
   buildLayout,
   corruptedImage,
   countKinds,
+  halfEndWindows,
   type Layout,
   type LayoutSpec,
   queryOrNull,
@@ -21,11 +23,29 @@ export {
 } from './_layout';
 export { affects, DEFECTS, type Defect, parseRelease, type QemuRelease, qemuRelease } from './_defects';
 export {
+  type Access,
+  compareAccesses,
+  type GuestArea,
+  type GuestRun,
+  guestArea,
+  type Run,
+  type RunOptions,
+  runGuest,
+  runTarget,
+  type TableSpec,
+  type Tamper,
+  type Target,
+  writeAddressList,
+} from './_driver';
+export {
   currentQemuDir,
   findCurrentQemu,
   findQemu,
+  findSpan,
+  gva2gpa,
   type LoggedInsn,
   parseInAsm,
+  parseListing,
   type Qemu,
   type QemuOptions,
   qemuVersion,

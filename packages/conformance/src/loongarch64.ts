@@ -4,7 +4,7 @@
 // of LDDIR / LDPTE / TLBFILL as Linux's handle_tlb_refill, then for every address of a list: flushes the TLB,
 // loads from the address (the refill handler fills the TLB from our table), and reads the entry back with
 // TLBSRCH / TLBRD. The program runs in a direct-mapped window (DMW0, VSEG 0x9) so that it needs no mapping.
-import { hex, type LeafMapping, MappingFlags, PageSize, PhysicalMemory } from '@page-table-multiarch/core';
+import { hex, MappingFlags, PageSize, PhysicalMemory } from '@page-table-multiarch/core';
 import { LA64PageTable, PWCH_VALUE, PWCL_VALUE } from '@page-table-multiarch/loongarch64';
 import {
   addiD,
@@ -27,19 +27,10 @@ import {
   TLBRD,
   TLBSRCH,
 } from './_la64';
-import { Checker, type RunResult } from './_check';
+import type { RunResult } from './_check';
 import { affects, DEFECTS } from './_defects';
-import {
-  buildLayout,
-  corruptedImage,
-  queryOrNull,
-  STANDARD_SIZES,
-  type Sample,
-  sampleAddresses,
-  writeAddresses,
-  writeWords,
-} from './_layout';
-import { startQemu } from './_qemu';
+import { guestArea, type RunOptions, runGuest, runTarget, writeAddressList } from './_driver';
+import { halfEndWindows, STANDARD_SIZES, writeWords } from './_layout';
 
 const { READ, WRITE, EXECUTE, USER, DEVICE, UNCACHED } = MappingFlags;
 
@@ -47,13 +38,11 @@ const { READ, WRITE, EXECUTE, USER, DEVICE, UNCACHED } = MappingFlags;
 // which the walker needs (an empty directory entry reads as a table at physical 0, see the package README).
 const MEM_BASE = 0x100_0000n;
 const MEM_SIZE = 8 << 20;
-const HARNESS = MEM_BASE + BigInt(MEM_SIZE - (1 << 20));
+const RESULT_BYTES = 48; // six doublewords per address
+const AREA = guestArea(MEM_BASE, MEM_SIZE, 1 << 20, RESULT_BYTES);
+const HARNESS = AREA.base;
 const REFILL = HARNESS + 0x1000n; // TLBRENTRY: a physical address, 4K-aligned
 const HANDLER = HARNESS + 0x2000n; // EENTRY: 4K-aligned
-const VA_LIST = HARNESS + 0x1_0000n;
-const RESULTS = HARNESS + 0x4_0000n;
-const RESULT_BYTES = 48;
-const MAX_SAMPLES = Number((HARNESS + (1n << 20n) - RESULTS) / BigInt(RESULT_BYTES));
 /** The direct-mapped window the program runs in (7.5.? DMW: VSEG in bits 63:60). */
 const DMW_VSEG = 0x9n;
 const dmw = (pa: bigint): bigint => (DMW_VSEG << 60n) | pa;
@@ -141,15 +130,7 @@ export function la64Program(): { main: number[]; refill: number[]; handler: numb
 }
 
 /** Options of one LoongArch run. */
-export interface La64Options {
-  readonly binary: string;
-  readonly seed: number;
-  readonly samples: number;
-  /** Negative control: QEMU gets an image in which one 4K leaf's D bit is flipped. */
-  readonly tamper?: boolean;
-  /** Extra QEMU arguments (`-d in_asm` to log the guest code as QEMU decodes it). */
-  readonly qemuArgs?: readonly string[];
-}
+export type La64Options = RunOptions;
 
 /** A TLBELO value as text: the fields QEMU keeps (7.5.3: V, D, PLV, MAT, PPN); NR, NX, RPLV are not shown. */
 function showElo(elo: bigint, va: bigint, ps: bigint): string {
@@ -177,153 +158,127 @@ function expectedElo(pa: bigint, flags: number): string {
 /** Builds a random table, runs the program in QEMU, and compares. */
 export async function checkLa64(options: La64Options): Promise<RunResult> {
   const memory = new PhysicalMemory({ size: MEM_SIZE, base: MEM_BASE });
-  memory.reserve(HARNESS, 1 << 20);
+  memory.reserve(AREA.base, AREA.bytes);
   const table = new LA64PageTable(memory);
-  const half = 1n << 47n;
-  const top = 1n << 64n;
-  const span = 64n << 30n;
-  const layout = buildLayout(table, {
-    seed: options.seed,
-    sizes: STANDARD_SIZES,
-    windows: [
-      { base: 0n, size: span },
-      { base: half - span, size: span },
-      { base: top - half, size: span },
-      { base: top - span, size: span },
-    ],
-    // loads go to these addresses: keep them away from RAM and the devices of the machine (below 4 GiB)
-    paMin: 1n << 36n,
-    paLimit: 1n << 47n,
-  });
-  const all = sampleAddresses(layout, { valid: (va) => table.meta.vaddrIsValid(va), vaBits: 64 }, options.seed, options.samples);
-  // addresses in the program's own direct-mapped window are not translated through the table
-  const samples: Sample[] = all.filter((s) => s.va >> 60n !== DMW_VSEG);
-  if (samples.length > MAX_SAMPLES) throw new Error(`at most ${MAX_SAMPLES} addresses fit the result buffer`);
   const prog = la64Program();
-  writeWords(memory, HARNESS, prog.main);
-  writeWords(memory, REFILL, prog.refill);
-  writeWords(memory, HANDLER, prog.handler);
-  // the program loads eight bytes at each address: aligned down to 8 so that the load stays inside the page
-  // whose TLB entry is read back (a load that crosses into the next page would fault, or refill, for that one)
-  writeAddresses(memory, VA_LIST, samples.map((s) => ({ ...s, va: s.va & ~7n })), 8);
-
-  let image = memory.bytes();
-  let tampered: LeafMapping | null = null;
-  if (options.tamper === true) {
-    tampered = [...table.mappings()].find((m) => m.size === PageSize.Size4K && (m.flags & WRITE) === 0) ?? null;
-    if (tampered === null) throw new Error('no read-only 4K leaf to corrupt');
-    image = corruptedImage(image, tampered, 8, 1);
-  }
-  const checker = new Checker();
-  checker.countLeaves(table);
-  const qemu = await startQemu({
-    binary: options.binary,
-    machine: ['-M', 'virt', '-cpu', 'la464', '-m', '2G', ...(options.qemuArgs ?? [])],
-    images: [{ addr: MEM_BASE, bytes: image }],
+  const end = dmw(HARNESS + BigInt(prog.done));
+  return runTarget(options, {
+    machine: ['-M', 'virt', '-cpu', 'la464', '-m', '2G'],
+    memory,
+    tables: [
+      {
+        table,
+        layout: {
+          sizes: STANDARD_SIZES,
+          windows: halfEndWindows(1n << 47n, 64n << 30n),
+          // loads go to these addresses: keep them away from RAM and the devices of the machine (below 4 GiB)
+          paMin: 1n << 36n,
+          paLimit: 1n << 47n,
+        },
+      },
+    ],
+    space: { valid: (va) => table.meta.vaddrIsValid(va), vaBits: 64 },
+    // addresses in the program's own direct-mapped window are not translated through the table
+    exclude: (va) => va >> 60n === DMW_VSEG,
+    // D of a read-only 4K page: the TLB entry becomes writable
+    tamper: { what: 'read-only 4K leaf', leaf: (m) => m.size === PageSize.Size4K && (m.flags & WRITE) === 0, bit: 1 },
+    prepare({ samples }) {
+      // the program loads eight bytes at each address: aligned down to 8 so that the load stays inside the page
+      // whose TLB entry is read back (a load that crosses into the next page would fault, or refill, for that one)
+      writeAddressList(memory, AREA, samples.map((s) => ({ ...s, va: s.va & ~7n })), 8);
+      writeWords(memory, HARNESS, prog.main);
+      writeWords(memory, REFILL, prog.refill);
+      writeWords(memory, HANDLER, prog.handler);
+      return [
+        { addr: dmw(HARNESS), words: prog.main },
+        { addr: REFILL, words: prog.refill },
+        { addr: dmw(HANDLER), words: prog.handler },
+      ];
+    },
+    async probe(qemu, { checker, samples, translate, requested }) {
+      const gdb = qemu.gdb;
+      // An empty directory entry reads as a table at physical 0 (LDDIR has no valid bit, 4.2.5.1), so that frame
+      // must hold zeros. QEMU 10's virt machine puts its boot information there when no kernel is given
+      // (hw/loongarch/boot.c: "boot_info" at 0); it is written at reset, so zeroing it now wins.
+      await gdb.physicalMemoryMode();
+      await gdb.writeMemory(0n, new Uint8Array(4096));
+      const regs: [string, bigint][] = [
+        ['r4', BigInt(PWCL_VALUE)],
+        ['r5', BigInt(PWCH_VALUE)],
+        ['r6', table.rootPaddr],
+        ['r7', REFILL],
+        ['r8', dmw(HANDLER)],
+        ['r9', DMW0],
+        ['r10', PS_4K],
+        ['r11', PS_4K],
+        ['r12', dmw(AREA.list)],
+        ['r13', BigInt(samples.length)],
+        ['r14', dmw(AREA.results)],
+        ['r15', CRMD_PAGING],
+        ['pc', dmw(HARNESS)],
+      ];
+      const view = await runGuest(gdb, { regs, end, counter: 'r13', area: AREA, count: samples.length });
+      const vaBits = affects(options.binary, DEFECTS.laVaBits);
+      const hugePs = affects(options.binary, DEFECTS.laHugePs);
+      const ldpteHigh = affects(options.binary, DEFECTS.laLdpteHighBits);
+      const lddirHigh = affects(options.binary, DEFECTS.laLddirHighBits);
+      samples.forEach((s, i) => {
+        const at = (k: number): bigint => view.getBigUint64(RESULT_BYTES * i + 8 * k, true);
+        const estat = at(0);
+        const ecode = Number((estat >> 16n) & 0x3fn); // ESTAT.Ecode, bits 21:16 (7.4.5)
+        const found = ((at(1) >> 31n) & 1n) === 0n; // TLBIDX.NE after TLBSRCH (7.5.1)
+        const ps = (at(2) >> 24n) & 0x3fn; // TLBIDX.PS after TLBRD (7.5.1)
+        const ours = translate(s.va);
+        checker.addresses++;
+        if (!table.meta.vaddrIsValid(s.va)) {
+          const top16 = s.va >> 48n;
+          if (vaBits && (top16 === 0n || top16 === 0xffffn)) {
+            checker.skip(DEFECTS.laVaBits.text, ecode !== ECODE_ADE);
+            return;
+          }
+          // bits 63:47 not all equal: an address error, no walk (2.1.5)
+          checker.check(s.va, 'address error', 'ADE', ecode === ECODE_ADE ? 'ADE' : `ecode ${ecode}, TLB entry ${found}`);
+          return;
+        }
+        const elo = ((s.va >> ps) & 1n) === 0n ? at(4) : at(5); // the even or odd half (7.5.3)
+        const theirs = !found ? 'no TLB entry' : showElo(elo, s.va, ps);
+        if (ours === null) {
+          checker.check(s.va, 'translation', 'invalid', theirs);
+          checker.check(s.va, 'load exception', 'PIL', ecode === ECODE_PIL ? 'PIL' : `ecode ${ecode}`);
+          return;
+        }
+        // A huge page is filled as an even/odd pair of halves (4.2.5.2 LDPTE): PS is its size's log2 minus one.
+        const wantPs = BigInt(Math.log2(ours.size)) - (ours.size === PageSize.Size4K ? 0n : 1n);
+        if (ours.size === PageSize.Size1G && hugePs) {
+          checker.skip(DEFECTS.laHugePs.text, theirs !== expectedElo(ours.pa, ours.flags) || ps !== wantPs);
+          return;
+        }
+        checker.check(s.va, 'translation', expectedElo(ours.pa, ours.flags), theirs);
+        checker.check(s.va, 'page size', String(wantPs), String(ps));
+        const page = s.va & ~(BigInt(ours.size) - 1n);
+        const req = requested(page);
+        if (req !== undefined) {
+          checker.check(s.va, `entry for requested ${req}`, expectedElo(ours.pa, req), theirs);
+          checker.flagSets.add(req);
+        }
+        // NR, NX and RPLV (TLBELO bits 61, 62, 63; 7.5.3) and what NR does to the load (a PNR exception, 5.4.4;
+        // the program runs at PLV0, which every PLV with RPLV = 0 lets in, 5.4.2)
+        const wantHigh = ((ours.flags & READ) === 0 ? 1n << 61n : 0n) | ((ours.flags & EXECUTE) === 0 ? 1n << 62n : 0n);
+        const gotHigh = elo & (7n << 61n);
+        // The pages point at 2^36..2^47, where the virt machine has neither RAM nor devices: QEMU 7.2 reads zeros
+        // there, QEMU 10 raises ADEM once the load reaches the bus (loongarch_cpu_do_transaction_failed). Either
+        // comes after the translation and its permission checks, so for a valid address both mean "let through".
+        const wantLoad = (ours.flags & READ) === 0 ? 'PNR' : 'let through';
+        const gotLoad = estat === 0n || ecode === ECODE_ADE ? 'let through' : ecode === ECODE_PNR ? 'PNR' : `ecode ${ecode}`;
+        const defect = ours.size === PageSize.Size4K ? (ldpteHigh ? DEFECTS.laLdpteHighBits : null) : lddirHigh ? DEFECTS.laLddirHighBits : null;
+        if (defect !== null) {
+          checker.skip(defect.text, found && (gotHigh !== wantHigh || gotLoad !== wantLoad));
+          return;
+        }
+        checker.probes++;
+        checker.check(s.va, 'NR/NX/RPLV', showHigh(wantHigh), found ? showHigh(gotHigh) : 'no TLB entry');
+        checker.check(s.va, 'load', wantLoad, gotLoad);
+      });
+    },
   });
-  let results: Uint8Array;
-  let log = '';
-  try {
-    const gdb = qemu.gdb;
-    await gdb.physicalMemoryMode();
-    // An empty directory entry reads as a table at physical 0 (LDDIR has no valid bit, 4.2.5.1), so that frame
-    // must hold zeros. QEMU 10's virt machine puts its boot information there when no kernel is given
-    // (hw/loongarch/boot.c: "boot_info" at 0); it is written at reset, so zeroing it now wins.
-    await gdb.writeMemory(0n, new Uint8Array(4096));
-    const regs: [string, bigint][] = [
-      ['r4', BigInt(PWCL_VALUE)],
-      ['r5', BigInt(PWCH_VALUE)],
-      ['r6', table.rootPaddr],
-      ['r7', REFILL],
-      ['r8', dmw(HANDLER)],
-      ['r9', DMW0],
-      ['r10', PS_4K],
-      ['r11', PS_4K],
-      ['r12', dmw(VA_LIST)],
-      ['r13', BigInt(samples.length)],
-      ['r14', dmw(RESULTS)],
-      ['r15', CRMD_PAGING],
-      ['pc', dmw(HARNESS)],
-    ];
-    for (const [name, value] of regs) await gdb.writeRegister(name, value);
-    const end = dmw(HARNESS + BigInt(prog.done));
-    await gdb.breakpoint(end, 4);
-    await gdb.cont();
-    const pc = await gdb.readRegister('pc');
-    if (pc !== end) throw new Error(`the program stopped at ${hex(pc)}, not at its end ${hex(end)}`);
-    const left = await gdb.readRegister('r13');
-    if (left !== 0n) throw new Error(`the program stopped with ${left} addresses left`);
-    results = await gdb.readMemory(RESULTS, samples.length * RESULT_BYTES);
-  } finally {
-    log = qemu.stderr();
-    await qemu.close();
-  }
-  const view = new DataView(results.buffer, results.byteOffset, results.byteLength);
-  const vaBits = affects(options.binary, DEFECTS.laVaBits);
-  const hugePs = affects(options.binary, DEFECTS.laHugePs);
-  const ldpteHigh = affects(options.binary, DEFECTS.laLdpteHighBits);
-  const lddirHigh = affects(options.binary, DEFECTS.laLddirHighBits);
-  samples.forEach((s, i) => {
-    const at = (k: number): bigint => view.getBigUint64(RESULT_BYTES * i + 8 * k, true);
-    const estat = at(0);
-    const ecode = Number((estat >> 16n) & 0x3fn); // ESTAT.Ecode, bits 21:16 (7.4.5)
-    const found = ((at(1) >> 31n) & 1n) === 0n; // TLBIDX.NE after TLBSRCH (7.5.1)
-    const ps = (at(2) >> 24n) & 0x3fn; // TLBIDX.PS after TLBRD (7.5.1)
-    const ours = queryOrNull(table, s.va);
-    checker.addresses++;
-    if (!table.meta.vaddrIsValid(s.va)) {
-      const top16 = s.va >> 48n;
-      if (vaBits && (top16 === 0n || top16 === 0xffffn)) {
-        checker.skip(DEFECTS.laVaBits.text, ecode !== ECODE_ADE);
-        return;
-      }
-      // bits 63:47 not all equal: an address error, no walk (2.1.5)
-      checker.check(s.va, 'address error', 'ADE', ecode === ECODE_ADE ? 'ADE' : `ecode ${ecode}, TLB entry ${found}`);
-      return;
-    }
-    const elo = ((s.va >> ps) & 1n) === 0n ? at(4) : at(5); // the even or odd half (7.5.3)
-    const theirs = !found ? 'no TLB entry' : showElo(elo, s.va, ps);
-    if (ours === null) {
-      checker.check(s.va, 'translation', 'invalid', theirs);
-      checker.check(s.va, 'load exception', 'PIL', ecode === ECODE_PIL ? 'PIL' : `ecode ${ecode}`);
-      return;
-    }
-    // A huge page is filled as an even/odd pair of halves (4.2.5.2 LDPTE): PS is its size's log2 minus one.
-    const wantPs = BigInt(Math.log2(ours.size)) - (ours.size === PageSize.Size4K ? 0n : 1n);
-    if (ours.size === PageSize.Size1G && hugePs) {
-      checker.skip(DEFECTS.laHugePs.text, theirs !== expectedElo(ours.pa, ours.flags) || ps !== wantPs);
-      return;
-    }
-    checker.check(s.va, 'translation', expectedElo(ours.pa, ours.flags), theirs);
-    checker.check(s.va, 'page size', String(wantPs), String(ps));
-    const page = s.va & ~(BigInt(ours.size) - 1n);
-    const req = layout.requested.get(page);
-    if (req !== undefined) {
-      checker.check(s.va, `entry for requested ${req}`, expectedElo(ours.pa, req), theirs);
-      checker.flagSets.add(req);
-    }
-    // NR, NX and RPLV (TLBELO bits 61, 62, 63; 7.5.3) and what NR does to the load (a PNR exception, 5.4.4;
-    // the program runs at PLV0, which every PLV with RPLV = 0 lets in, 5.4.2)
-    const wantHigh = ((ours.flags & READ) === 0 ? 1n << 61n : 0n) | ((ours.flags & EXECUTE) === 0 ? 1n << 62n : 0n);
-    const gotHigh = elo & (7n << 61n);
-    // The pages point at 2^36..2^47, where the virt machine has neither RAM nor devices: QEMU 7.2 reads zeros
-    // there, QEMU 10 raises ADEM once the load reaches the bus (loongarch_cpu_do_transaction_failed). Either
-    // comes after the translation and its permission checks, so for a valid address both mean "let through".
-    const wantLoad = (ours.flags & READ) === 0 ? 'PNR' : 'let through';
-    const gotLoad = estat === 0n || ecode === ECODE_ADE ? 'let through' : ecode === ECODE_PNR ? 'PNR' : `ecode ${ecode}`;
-    const defect = ours.size === PageSize.Size4K ? (ldpteHigh ? DEFECTS.laLdpteHighBits : null) : lddirHigh ? DEFECTS.laLddirHighBits : null;
-    if (defect !== null) {
-      checker.skip(defect.text, found && (gotHigh !== wantHigh || gotLoad !== wantLoad));
-      return;
-    }
-    checker.probes++;
-    checker.check(s.va, 'NR/NX/RPLV', showHigh(wantHigh), found ? showHigh(gotHigh) : 'no TLB entry');
-    checker.check(s.va, 'load', wantLoad, gotLoad);
-  });
-  const code = [
-    { addr: dmw(HARNESS), words: prog.main },
-    { addr: REFILL, words: prog.refill },
-    { addr: dmw(HANDLER), words: prog.handler },
-  ];
-  return { checker, samples, tampered, log, code };
 }

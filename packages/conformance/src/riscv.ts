@@ -4,13 +4,13 @@
 // address it probes read permission (S-mode and U-mode loads, with and without SUM / MXR; QEMU 7.2's debug
 // walk takes SUM as 1, see DEFECTS.riscvDebugSum). Leaf permissions (rwxu) come from `info mem`
 // (target/riscv/monitor.c).
-import { hex, type LeafMapping, MappingFlags, type PageTable64, PageSize, PhysicalMemory } from '@page-table-multiarch/core';
+import { hex, MappingFlags, type PageTable64, PageSize, PhysicalMemory } from '@page-table-multiarch/core';
 import { Sv39PageTable, Sv48PageTable, Sv57PageTable } from '@page-table-multiarch/riscv';
-import { Checker, type RunResult, showPa } from './_check';
+import { type RunResult, showPa } from './_check';
 import { affects, DEFECTS } from './_defects';
-import type { GdbRemote } from './_gdb';
-import { buildLayout, corruptedImage, type LayoutSpec, queryOrNull, STANDARD_SIZES, sampleAddresses } from './_layout';
-import { startQemu } from './_qemu';
+import { type RunOptions, runTarget } from './_driver';
+import { halfEndWindows, type LayoutSpec, STANDARD_SIZES } from './_layout';
+import { findSpan, gva2gpa, parseListing } from './_qemu';
 
 const { READ, WRITE, EXECUTE, USER } = MappingFlags;
 
@@ -30,15 +30,8 @@ const SCHEMES = {
 } as const;
 
 /** Options of one RISC-V run. */
-export interface RiscvOptions {
-  readonly binary: string;
+export interface RiscvOptions extends RunOptions {
   readonly scheme: RiscvScheme;
-  readonly seed: number;
-  readonly samples: number;
-  /** Negative control: QEMU gets an image in which one 4K leaf's W bit is flipped. */
-  readonly tamper?: boolean;
-  /** Extra QEMU arguments (`-d in_asm` to log the guest code as QEMU decodes it). */
-  readonly qemuArgs?: readonly string[];
 }
 
 /** One `info mem` line: a run of leaves with the same attributes, contiguous in both address spaces. */
@@ -49,26 +42,14 @@ interface MemLine {
   readonly attr: string;
 }
 
+/** Parses `info mem` ("vaddr paddr size attr", target/riscv/monitor.c). */
 function parseMem(text: string): MemLine[] {
-  const out: MemLine[] = [];
-  for (const line of text.split(/\r?\n/)) {
-    const m = /^([0-9a-f]{16}) ([0-9a-f]{16}) ([0-9a-f]{16}) ([-r][-w][-x][-u][-g][-a][-d])$/.exec(line.trim());
-    if (m !== null) out.push({ va: BigInt(`0x${m[1]}`), pa: BigInt(`0x${m[2]}`), size: BigInt(`0x${m[3]}`), attr: m[4]! });
-  }
-  return out;
-}
-
-function findLine(lines: readonly MemLine[], va: bigint): MemLine | null {
-  let lo = 0;
-  let hi = lines.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    const l = lines[mid]!;
-    if (va < l.va) hi = mid - 1;
-    else if (va >= l.va + l.size) lo = mid + 1;
-    else return l;
-  }
-  return null;
+  return parseListing(text, /^([0-9a-f]{16}) ([0-9a-f]{16}) ([0-9a-f]{16}) ([-r][-w][-x][-u][-g][-a][-d])$/, (m) => ({
+    va: BigInt(`0x${m[1]}`),
+    pa: BigInt(`0x${m[2]}`),
+    size: BigInt(`0x${m[3]}`),
+    attr: m[4]!,
+  }));
 }
 
 /** rwxu letters of a flag set, as `info mem` shows them. */
@@ -81,136 +62,112 @@ function rwxu(flags: number): string {
   ].join('');
 }
 
-async function gva2gpa(gdb: GdbRemote, va: bigint): Promise<bigint | null> {
-  const out = (await gdb.monitor(`gva2gpa ${hex(va)}`)).trim();
-  // hmp_gva2gpa prints with %#x, which writes a zero as plain 0
-  const m = /^gpa: (0x[0-9a-f]+|0)$/.exec(out);
-  if (m === null && out !== 'Unmapped') throw new Error(`gva2gpa ${hex(va)}: unexpected answer "${out}"`);
-  return m === null ? null : BigInt(m[1]!);
-}
-
 /** Builds a random table, boots QEMU on it, and compares. */
 export async function checkRiscv(options: RiscvOptions): Promise<RunResult> {
   const scheme = SCHEMES[options.scheme];
   // RAM of the virt machine starts at 0x8000_0000 (-bios none: nothing else is loaded there)
   const memory = new PhysicalMemory({ size: 4 << 20, base: 0x8000_0000n });
   const table = scheme.make(memory);
-  const half = 1n << BigInt(scheme.vaBits - 1);
-  const top = 1n << 64n;
   // Sv48 windows are large enough for 512 GiB terapages, Sv57 ones for 256 TiB petapages too
   const win = options.scheme === 'sv39' ? 64n << 30n : options.scheme === 'sv48' ? 8n << 40n : 2n << 50n;
   const sizes: LayoutSpec['sizes'][number][] = [...STANDARD_SIZES];
   if (options.scheme !== 'sv39') sizes.push({ size: PageSize.Size512G, regions: 6, maxPages: 2 });
   if (options.scheme === 'sv57') sizes.push({ size: PageSize.Size256T, regions: 3, maxPages: 1 });
-  const layout = buildLayout(table, {
-    seed: options.seed,
-    sizes,
-    windows: [
-      { base: 0n, size: win },
-      { base: half - win, size: win },
-      { base: top - half, size: win },
-      { base: top - win, size: win },
+  return runTarget(options, {
+    machine: ['-M', 'virt', '-bios', 'none', '-cpu', 'rv64', '-m', '128M'],
+    memory,
+    tables: [
+      {
+        table,
+        layout: {
+          sizes,
+          windows: halfEndWindows(1n << BigInt(scheme.vaBits - 1), win),
+          // the PPN has 44 bits: 56-bit physical addresses
+          paLimit: 1n << 56n,
+        },
+      },
     ],
-    // the PPN has 44 bits: 56-bit physical addresses
-    paLimit: 1n << 56n,
-  });
-  const samples = sampleAddresses(layout, { valid: (va) => table.meta.vaddrIsValid(va), vaBits: 64 }, options.seed, options.samples);
-  const checker = new Checker();
-  checker.countLeaves(table);
-  let image = memory.bytes();
-  let tampered: LeafMapping | null = null;
-  if (options.tamper === true) {
-    tampered = [...table.mappings()].find((m) => m.size === PageSize.Size4K && (m.flags & WRITE) === 0) ?? null;
-    if (tampered === null) throw new Error('no read-only 4K leaf to corrupt');
-    image = corruptedImage(image, tampered, 8, 2);
-  }
-  const qemu = await startQemu({
-    binary: options.binary,
-    machine: ['-M', 'virt', '-bios', 'none', '-cpu', 'rv64', '-m', '128M', ...(options.qemuArgs ?? [])],
-    images: [{ addr: memory.base, bytes: image }],
-  });
-  let log = '';
-  try {
-    const gdb = qemu.gdb;
-    // Without a PMP entry S-mode may access nothing, the walk included: one NAPOT entry over all of
-    // memory with R, W and X, as firmware sets up (privileged spec 3.7).
-    await gdb.writeRegister('pmpaddr0', (1n << 54n) - 1n);
-    await gdb.writeRegister('pmpcfg0', 0x1fn);
-    const mstatus = await gdb.readRegister('mstatus');
-    const setMode = async (priv: bigint, status: bigint): Promise<void> => {
-      await gdb.writeRegister('mstatus', (mstatus & ~(MSTATUS_SUM | MSTATUS_MXR)) | status);
-      await gdb.writeRegister('priv', priv);
-    };
-    await gdb.writeRegister('satp', (scheme.mode << 60n) | (table.rootPaddr >> 12n));
-    const satp = await gdb.readRegister('satp');
-    if (satp >> 60n !== scheme.mode) throw new Error(`QEMU refused satp mode ${scheme.mode} (satp = ${hex(satp)})`);
+    space: { valid: (va) => table.meta.vaddrIsValid(va), vaBits: 64 },
+    // W of a read-only 4K page: QEMU lets it be written
+    tamper: { what: 'read-only 4K leaf', leaf: (m) => m.size === PageSize.Size4K && (m.flags & WRITE) === 0, bit: 2 },
+    async probe(qemu, { checker, samples, translate, requested }) {
+      const gdb = qemu.gdb;
+      // Without a PMP entry S-mode may access nothing, the walk included: one NAPOT entry over all of
+      // memory with R, W and X, as firmware sets up (privileged spec 3.7).
+      await gdb.writeRegister('pmpaddr0', (1n << 54n) - 1n);
+      await gdb.writeRegister('pmpcfg0', 0x1fn);
+      const mstatus = await gdb.readRegister('mstatus');
+      const setMode = async (priv: bigint, status: bigint): Promise<void> => {
+        await gdb.writeRegister('mstatus', (mstatus & ~(MSTATUS_SUM | MSTATUS_MXR)) | status);
+        await gdb.writeRegister('priv', priv);
+      };
+      await gdb.writeRegister('satp', (scheme.mode << 60n) | (table.rootPaddr >> 12n));
+      const satp = await gdb.readRegister('satp');
+      if (satp >> 60n !== scheme.mode) throw new Error(`QEMU refused satp mode ${scheme.mode} (satp = ${hex(satp)})`);
 
-    // 1. translations: S-mode loads with SUM (user pages too) and MXR (execute-only pages too)
-    await setMode(PRV_S, MSTATUS_SUM | MSTATUS_MXR);
-    for (const s of samples) {
-      const theirs = await gva2gpa(gdb, s.va);
-      const ours = queryOrNull(table, s.va);
-      checker.addresses++;
-      checker.check(s.va, 'translation', showPa(ours?.pa ?? null), showPa(theirs));
-    }
-
-    // 2. every leaf's rwxu as `info mem` decodes it (runs of equal leaves are merged there)
-    const lines = parseMem(await gdb.monitor('info mem'));
-    const leaves = [...table.mappings()];
-    for (const leaf of leaves) {
-      checker.leaves++;
-      const line = findLine(lines, leaf.vaddr);
-      const q = line === null ? 'absent' : `${hex(line.pa + (leaf.vaddr - line.va))} ${line.attr.slice(0, 4)}`;
-      checker.check(leaf.vaddr, 'leaf', `${hex(leaf.paddr)} ${rwxu(leaf.flags)}`, q);
-      // what was asked for: W, X and U exactly; R as asked, or added for WRITE alone or an empty
-      // permission set (the codec's documented legalisation: W without R is reserved)
-      const req = layout.requested.get(leaf.vaddr);
-      if (req !== undefined && line !== null) {
-        const legal = (req & READ) !== 0 || (req & (WRITE | EXECUTE)) === EXECUTE ? req : req | READ;
-        checker.check(leaf.vaddr, `leaf rwxu for requested ${req}`, rwxu(legal), line.attr.slice(0, 4));
-        checker.flagSets.add(req);
+      // 1. translations: S-mode loads with SUM (user pages too) and MXR (execute-only pages too)
+      await setMode(PRV_S, MSTATUS_SUM | MSTATUS_MXR);
+      for (const s of samples) {
+        const theirs = await gva2gpa(gdb, s.va);
+        const ours = translate(s.va);
+        checker.addresses++;
+        checker.check(s.va, 'translation', showPa(ours?.pa ?? null), showPa(theirs));
       }
-    }
 
-    // 3. read permission by privilege, with QEMU's walker: one load probe per leaf in four modes. An S-mode
-    // load from a user page faults unless mstatus.SUM is 1 (privileged spec 1.12, 3.1.6.3); a load from an
-    // execute-only page succeeds only with MXR = 1 (3.1.6.3); a U-mode load needs U = 1 (4.3.1, U bit).
-    const sumIgnored = affects(options.binary, DEFECTS.riscvDebugSum);
-    const modes = [
-      {
-        name: 'S-mode load, SUM=0, MXR=0',
-        priv: PRV_S,
-        status: 0n,
-        allowed: (f: number) => (f & USER) === 0 && (f & READ) !== 0,
-        // 7.2's debug walker acts as if SUM were 1: only user pages are affected
-        defect: (f: number) => sumIgnored && (f & USER) !== 0,
-      },
-      { name: 'S-mode load, SUM=1, MXR=0', priv: PRV_S, status: MSTATUS_SUM, allowed: (f: number) => (f & READ) !== 0 },
-      { name: 'U-mode load, MXR=0', priv: PRV_U, status: 0n, allowed: (f: number) => (f & USER) !== 0 && (f & READ) !== 0 },
-      {
-        name: 'U-mode load, MXR=1',
-        priv: PRV_U,
-        status: MSTATUS_MXR,
-        allowed: (f: number) => (f & USER) !== 0 && (f & (READ | EXECUTE)) !== 0,
-      },
-    ];
-    for (const mode of modes) {
-      await setMode(mode.priv, mode.status);
+      // 2. every leaf's rwxu as `info mem` decodes it (runs of equal leaves are merged there)
+      const lines = parseMem(await gdb.monitor('info mem'));
+      const leaves = [...table.mappings()];
       for (const leaf of leaves) {
-        const va = leaf.vaddr + BigInt(leaf.size) / 2n;
-        const theirs = (await gva2gpa(gdb, va)) === null ? 'denied' : 'allowed';
-        const want = mode.allowed(leaf.flags) ? 'allowed' : 'denied';
-        if (mode.defect?.(leaf.flags) === true) {
-          checker.skip(DEFECTS.riscvDebugSum.text, theirs !== want);
-          continue;
+        checker.leaves++;
+        const line = findSpan(lines, leaf.vaddr, (l) => l.va, (l) => l.va + l.size);
+        const q = line === null ? 'absent' : `${hex(line.pa + (leaf.vaddr - line.va))} ${line.attr.slice(0, 4)}`;
+        checker.check(leaf.vaddr, 'leaf', `${hex(leaf.paddr)} ${rwxu(leaf.flags)}`, q);
+        // what was asked for: W, X and U exactly; R as asked, or added for WRITE alone or an empty
+        // permission set (the codec's documented legalisation: W without R is reserved)
+        const req = requested(leaf.vaddr);
+        if (req !== undefined && line !== null) {
+          const legal = (req & READ) !== 0 || (req & (WRITE | EXECUTE)) === EXECUTE ? req : req | READ;
+          checker.check(leaf.vaddr, `leaf rwxu for requested ${req}`, rwxu(legal), line.attr.slice(0, 4));
+          checker.flagSets.add(req);
         }
-        checker.probes++;
-        checker.check(va, mode.name, want, theirs);
       }
-    }
-  } finally {
-    log = qemu.stderr();
-    await qemu.close();
-  }
-  return { checker, samples, tampered, log, code: [] };
+
+      // 3. read permission by privilege, with QEMU's walker: one load probe per leaf in four modes. An S-mode
+      // load from a user page faults unless mstatus.SUM is 1 (privileged spec 1.12, 3.1.6.3); a load from an
+      // execute-only page succeeds only with MXR = 1 (3.1.6.3); a U-mode load needs U = 1 (4.3.1, U bit).
+      const sumIgnored = affects(options.binary, DEFECTS.riscvDebugSum);
+      const modes = [
+        {
+          name: 'S-mode load, SUM=0, MXR=0',
+          priv: PRV_S,
+          status: 0n,
+          allowed: (f: number) => (f & USER) === 0 && (f & READ) !== 0,
+          // 7.2's debug walker acts as if SUM were 1: only user pages are affected
+          defect: (f: number) => sumIgnored && (f & USER) !== 0,
+        },
+        { name: 'S-mode load, SUM=1, MXR=0', priv: PRV_S, status: MSTATUS_SUM, allowed: (f: number) => (f & READ) !== 0 },
+        { name: 'U-mode load, MXR=0', priv: PRV_U, status: 0n, allowed: (f: number) => (f & USER) !== 0 && (f & READ) !== 0 },
+        {
+          name: 'U-mode load, MXR=1',
+          priv: PRV_U,
+          status: MSTATUS_MXR,
+          allowed: (f: number) => (f & USER) !== 0 && (f & (READ | EXECUTE)) !== 0,
+        },
+      ];
+      for (const mode of modes) {
+        await setMode(mode.priv, mode.status);
+        for (const leaf of leaves) {
+          const va = leaf.vaddr + BigInt(leaf.size) / 2n;
+          const theirs = (await gva2gpa(gdb, va)) === null ? 'denied' : 'allowed';
+          const want = mode.allowed(leaf.flags) ? 'allowed' : 'denied';
+          if (mode.defect?.(leaf.flags) === true) {
+            checker.skip(DEFECTS.riscvDebugSum.text, theirs !== want);
+            continue;
+          }
+          checker.probes++;
+          checker.check(va, mode.name, want, theirs);
+        }
+      }
+    },
+  });
 }
