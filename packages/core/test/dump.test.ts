@@ -235,6 +235,29 @@ describe('PagedMemory', () => {
     expect(() => new PagedMemory({ ranges: [{ base: 0, size: 8192 }, { base: 4096, size: 4096 }], read: () => {} })).toThrow(/overlap/);
     expect(() => new PagedMemory({ ranges: [], read: () => {}, chunkBytes: 3000 })).toThrow(RangeError);
   });
+
+  it('finds the ranges of a chunk among many (ELF cores with tens of thousands of segments)', () => {
+    // 3000 ranges of 0x800 bytes, every 0x3000 bytes from 0x10000, given in reverse order, each word its address
+    const ranges = Array.from({ length: 3000 }, (_, i) => ({ base: 0x10000 + (2999 - i) * 0x3000, size: 0x800 }));
+    const paged = new PagedMemory({
+      ranges,
+      chunkBytes: 16384,
+      cacheChunks: 2,
+      read: (pa, into) => {
+        const v = new DataView(into.buffer, into.byteOffset, into.length);
+        for (let o = 0; o < into.length; o += 8) v.setBigUint64(o, pa + BigInt(o), true);
+      },
+    });
+    for (let i = 0; i < 3000; i += 7) {
+      const base = BigInt(0x10000 + i * 0x3000);
+      expect(paged.readU64(base)).toBe(base);
+      expect(paged.readU64(base + 0x7f8n)).toBe(base + 0x7f8n);
+      expect(paged.readU64(base + 0x800n)).toBe(0n); // same frame, past the range
+      expect(paged.readU64(base + 0x1000n)).toBeUndefined(); // the frame between two ranges
+    }
+    expect(paged.readU64(0xf000n)).toBeUndefined();
+    expect(paged.readU64(BigInt(0x10000 + 3000 * 0x3000))).toBeUndefined();
+  });
 });
 
 describe('auditMappings', () => {
