@@ -3,6 +3,7 @@
 import {
   auditMappings,
   type DumpRecord,
+  MappingAuditor,
   dumpMappings,
   type MappingRun,
   MappingFlags,
@@ -277,5 +278,28 @@ describe('auditMappings', () => {
     expect(report.checked).toBe(5);
     expect(report.line).toBe('Checked W+X mappings: FAILED, 513 W+X pages found.');
     expect(auditMappings([]).line).toBe('Checked W+X mappings: passed, no W+X pages found.');
+  });
+});
+
+describe('MappingAuditor', () => {
+  it('gives the report of auditMappings one record at a time, keeping only as many findings as asked', () => {
+    const { table } = build((c) => {
+      for (let i = 0n; i < 8n; i++) c.map(0x40_0000n + i * 0x2000n, 0x5000n + i * 0x2000n, PageSize.Size4K, RW | EXECUTE); // 8 W+X runs
+      c.map(0xffff_8000_0020_0000n, 0x20_0000n, PageSize.Size4K, READ | EXECUTE | USER);
+    });
+    const whole = auditMappings(dumpMappings(table));
+    const auditor = new MappingAuditor({ keepFindings: 3 });
+    for (const rec of dumpMappings(table)) auditor.add(rec);
+    const kept = auditor.report();
+    expect(kept.findings).toEqual(whole.findings.slice(0, 3));
+    expect({ ...kept, findings: [] }).toEqual({ ...whole, findings: [] });
+    expect(kept.counts).toEqual({ 'W+X': 8, UserExecKernel: 1, ExecDevice: 0 });
+    const seen: unknown[] = [];
+    const streaming = new MappingAuditor({ keepFindings: 0, onFinding: (f) => seen.push(f) });
+    for (const rec of dumpMappings(table)) streaming.add(rec);
+    expect(seen).toEqual(whole.findings);
+    expect(streaming.report().findings).toEqual([]);
+    expect(new MappingAuditor().report().line).toBe('Checked W+X mappings: passed, no W+X pages found.');
+    expect(() => new MappingAuditor({ keepFindings: -1 })).toThrow(RangeError);
   });
 });
