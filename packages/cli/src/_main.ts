@@ -1,35 +1,11 @@
 // ptdump: argument parsing and the two jobs (list / translate) over a dump file or the embedded samples.
 import { parseArgs } from 'node:util';
-import {
-  type AttachPlan,
-  auditMappings,
-  checkRoot,
-  type DumpRecord,
-  type DumpSource,
-  dumpMappings,
-  hex,
-  PagedMemory,
-  type PagingHandler,
-  RegisterError,
-  translateAddress,
-} from '@page-table-multiarch/core';
+import { type AttachPlan, checkRoot, type DumpSource, PagedMemory, RegisterError } from '@page-table-multiarch/core';
 import { ALL_REGISTERS, ALL_SWITCHES, ARCHES, type ArchSpec, archByName } from './_arches';
 import { CliError } from './_errors';
-import {
-  auditJson,
-  auditLines,
-  diagnosticJson,
-  diagnosticLine,
-  rootHeader,
-  rootsJson,
-  runJson,
-  runLine,
-  summaryJson,
-  summaryLines,
-  translationJson,
-  translationLines,
-} from './_format';
 import { describeImage, ELF_MACHINES, openImage } from './_image';
+import { type Job, listJob, type Settings, translateJob } from './_list';
+import { JsonWriter, Out } from './_output';
 
 /** Where ptdump writes: injectable, so that tests run it in-process. */
 export interface CliIo {
@@ -76,129 +52,6 @@ export function parseValue(text: string, what: string): bigint {
   const v = BigInt(s);
   if (v >= 1n << 64n) throw new CliError(`${what}: ${text} does not fit in 64 bits`);
   return v;
-}
-
-interface Settings {
-  readonly json: boolean;
-  readonly audit: boolean;
-  readonly coalesce: boolean;
-  readonly maxTables?: number;
-  readonly progress: boolean;
-}
-
-/** One thing to list: a plan over a handler. */
-interface Job {
-  readonly arch: ArchSpec;
-  readonly plan: AttachPlan;
-  readonly handler: PagingHandler;
-  readonly source: string;
-  readonly registers: Readonly<Record<string, bigint>>;
-}
-
-/** Buffers output lines and writes them in blocks. */
-class Out {
-  private lines: string[] = [];
-  constructor(private readonly io: CliIo) {}
-  line(s: string): void {
-    this.lines.push(s);
-    if (this.lines.length >= 512) this.flush();
-  }
-  flush(): void {
-    if (this.lines.length === 0) return;
-    this.io.stdout(`${this.lines.join('\n')}\n`);
-    this.lines = [];
-  }
-}
-
-function registersText(job: Job): string {
-  return Object.entries(job.registers)
-    .map(([k, v]) => `${k.toUpperCase()}=${hex(v)}`)
-    .join(' ');
-}
-
-/** Lists one job; returns its JSON form (when json) and the number of audit findings. */
-function listJob(job: Job, s: Settings, out: Out, io: CliIo): { json?: Record<string, unknown>; findings: number } {
-  const { plan, arch } = job;
-  const src: DumpSource = { ...plan.format, handler: job.handler };
-  const digits = arch.addrDigits;
-  let last = 0;
-  const progress = s.progress
-    ? (n: number) => {
-        if ((n & 63) !== 0) return;
-        const now = Date.now();
-        if (now - last < 100) return;
-        last = now;
-        io.stderr(`\r\x1b[Kptdump: ${n} tables read`);
-      }
-    : undefined;
-  const dump = dumpMappings(src, {
-    roots: plan.roots,
-    coalesce: s.coalesce,
-    ...(s.maxTables !== undefined ? { maxTables: s.maxTables } : {}),
-    ...(progress ? { onTable: progress } : {}),
-  });
-  const records: DumpRecord[] = [];
-  const jsonRecords: Record<string, unknown>[] = [];
-  if (!s.json) {
-    out.line(`ptdump: ${plan.format.name} (${arch.name}) in ${job.source}`);
-    out.line(`registers: ${registersText(job)}`);
-    for (const n of plan.notes) out.line(`note: ${n}`);
-  }
-  let root = -1;
-  for (const rec of dump) {
-    if (rec.kind === 'mapping') records.push(rec);
-    if (s.json) {
-      jsonRecords.push(rec.kind === 'mapping' ? runJson(rec, plan) : diagnosticJson(rec));
-      continue;
-    }
-    while (root < rec.root) {
-      root++;
-      out.line(rootHeader(plan, root, digits));
-    }
-    out.line(rec.kind === 'mapping' ? runLine(rec, plan, digits) : diagnosticLine(rec, digits));
-  }
-  if (progress) io.stderr('\r\x1b[K');
-  const audit = auditMappings(records, { deviceFlags: arch.deviceFlags });
-  if (s.json) {
-    return {
-      json: {
-        arch: arch.name,
-        format: plan.format.name,
-        source: job.source,
-        registers: Object.fromEntries(Object.entries(job.registers).map(([k, v]) => [k, hex(v)])),
-        notes: plan.notes,
-        roots: rootsJson(plan),
-        records: jsonRecords,
-        summary: summaryJson(dump.summary),
-        audit: auditJson(audit),
-      },
-      findings: audit.findings.length,
-    };
-  }
-  while (root < plan.roots.length - 1) {
-    root++;
-    out.line(rootHeader(plan, root, digits));
-  }
-  if (s.audit) for (const l of auditLines(audit)) out.line(l);
-  for (const l of summaryLines(plan, dump.summary, audit)) out.line(l);
-  return { findings: audit.findings.length };
-}
-
-/** Translates addresses through one job. */
-function translateJob(job: Job, vas: readonly bigint[], s: Settings, out: Out): Record<string, unknown> | undefined {
-  const src: DumpSource = { ...job.plan.format, handler: job.handler };
-  const results = vas.map((va) => translateAddress(src, va, { roots: job.plan.roots }));
-  if (s.json) {
-    return {
-      arch: job.arch.name,
-      format: job.plan.format.name,
-      source: job.source,
-      translations: results.map((t) => translationJson(t, job.plan)),
-    };
-  }
-  out.line(`ptdump: ${job.plan.format.name} (${job.arch.name}) in ${job.source}; ${registersText(job)}`);
-  for (const t of results) for (const l of translationLines(t, job.plan, job.arch.addrDigits)) out.line(l);
-  return undefined;
 }
 
 function planOf(arch: ArchSpec, registers: Readonly<Record<string, bigint>>, switches: Readonly<Record<string, boolean>>): AttachPlan {
@@ -372,24 +225,28 @@ function run(argv: readonly string[], io: CliIo): number {
 
   try {
     let findings = 0;
-    const docs: Record<string, unknown>[] = [];
-    jobs.forEach((job, k) => {
-      if (k > 0 && !settings.json) out.line('');
-      if (vas !== undefined) {
-        const doc = translateJob(job, vas, settings, out);
-        if (doc) docs.push(doc);
-      } else {
-        const r = listJob(job, settings, out, io);
-        findings += r.findings;
-        if (r.json) docs.push(r.json);
-      }
-    });
-    if (settings.json) {
-      const doc = file === undefined ? { samples: docs } : docs[0];
-      io.stdout(`${JSON.stringify(doc, null, 2)}\n`);
+    const json = settings.json ? new JsonWriter(out) : undefined;
+    // several jobs (the embedded samples) make one document: { "samples": [ ... ] }
+    if (json && file === undefined) {
+      json.open('{');
+      json.open('[', 'samples');
     }
+    jobs.forEach((job, k) => {
+      if (k > 0 && !json) out.line('');
+      if (vas !== undefined) translateJob(job, vas, out, json);
+      else findings += listJob(job, settings, out, io, json);
+    });
+    if (json && file === undefined) {
+      json.close();
+      json.close();
+    }
+    if (json) out.text('\n');
     out.flush();
     return settings.audit && findings > 0 ? 1 : 0;
+  } catch (err) {
+    // what was listed before a read error stays listed
+    out.flush();
+    throw err;
   } finally {
     close();
   }
