@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { type AttachPlan, checkRoot, type DumpSource, PagedMemory, RegisterError } from '@page-table-multiarch/core';
 import { ALL_REGISTERS, ALL_SWITCHES, ARCHES, type ArchSpec, archByName } from './_arches';
-import { CliError } from './_errors';
+import { CliError, EXIT_OUTPUT_CLOSED, OutputClosed } from './_errors';
 import { describeImage, ELF_MACHINES, openImage } from './_image';
 import { type Job, listJob, type Settings, translateJob } from './_list';
 import { JsonWriter, Out } from './_output';
@@ -42,7 +42,8 @@ ${ARCHES.map((a) => `      ${a.name.padEnd(12)}   ${a.usage}`).join('\n')}
   -V, --version        the version
 
 Values are numbers: 0x1234, 0o17, 0b101 or decimal, with optional _ separators.
-Exit status: 0 listed, 1 audit findings (with --audit), 2 usage or input error.
+Exit status: 0 listed, 1 audit findings (with --audit), 2 usage or input error,
+141 output closed before the end (ptdump ... | head).
 `;
 
 /** Parses a register value or address: 0x / 0o / 0b / decimal, `_` allowed, in [0, 2^64). */
@@ -74,13 +75,15 @@ function pagedOver(bytes: Uint8Array, base: bigint, chunkBytes: number): PagedMe
 
 /**
  * Runs ptdump with `argv` (the arguments after the program name). Returns the exit status: 0, 1 for audit
- * findings with --audit, 2 for a usage or input error (reported on one line of stderr).
+ * findings with --audit, 2 for a usage or input error (reported on one line of stderr), 141 when `io.stdout`
+ * threw {@link OutputClosed} (the reader went away; nothing more is written).
  * @example main(['--arch', 'x86_64', '--cr3', '0x1000', 'dump.bin']);
  */
 export function main(argv: readonly string[], io: CliIo): number {
   try {
     return run(argv, io);
   } catch (err) {
+    if (err instanceof OutputClosed) return EXIT_OUTPUT_CLOSED;
     if (err instanceof CliError) {
       io.stderr(`ptdump: ${err.message}\n`);
       return 2;
@@ -244,8 +247,8 @@ function run(argv: readonly string[], io: CliIo): number {
     out.flush();
     return settings.audit && findings > 0 ? 1 : 0;
   } catch (err) {
-    // what was listed before a read error stays listed
-    out.flush();
+    // what was listed before a read error stays listed; a closed output takes nothing more
+    if (!(err instanceof OutputClosed)) out.flush();
     throw err;
   } finally {
     close();

@@ -102,3 +102,29 @@ describe('--json above a million records', () => {
     expect(r.stdout).toMatch(new RegExp(`"summary": {\\n {4}"runs": ${pages},[^]*"audit": {[^]*\\n}\\n$`));
   }, 90_000);
 });
+
+describe('a closed or slow output', () => {
+  let big = '';
+  beforeAll(() => {
+    // the 8.4M-run dump (64 MiB): its whole listing takes many seconds, so stopping promptly is visible
+    big = leafDump('alt-8m.bin', 1 << 23);
+  }, 60_000);
+
+  for (const flags of [[], ['--json'], ['--leaves'], ['--audit']]) {
+    it(`ptdump ${flags.join(' ')} | head -c 200: exits at once, quietly, with status 141`, async () => {
+      const r = await run(['--arch', 'x86_64', '--cr3', '0', ...flags, big], { closeAfter: 200, timeoutMs: 10_000 });
+      const info = describeRun(r);
+      expect(r.timedOut, info).toBe(false);
+      expect(r.code, info).toBe(141);
+      expect(r.stderr, info).toBe('');
+      expect(r.peakMiB!, info).toBeLessThan(MEMORY_MIB);
+    }, 20_000);
+  }
+
+  it('a consumer that does not read: ptdump waits without buffering, then writes everything', async () => {
+    const path = leafDump('slow.bin', 1 << 16);
+    const r = await run(['--arch', 'x86_64', '--cr3', '0', path], { stallMs: 1000 });
+    expectTolerated(r, 'slow consumer');
+    expect(r.stdout).toMatch(/mappings: {4}65536 runs, 65536 pages/);
+  });
+});
