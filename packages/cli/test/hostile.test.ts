@@ -10,9 +10,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { bundlePtdump, type ChildResult, describeRun, runPtdump } from './_child';
+import { cat, elf64Header, phdr64, section0, tinyX64Tables, writeSparse } from './_hostile';
 import { tempDir } from './_support';
 
 const GENERATOR = fileURLToPath(new URL('../scripts/leaf-dump.mjs', import.meta.url));
+const GiB = 1024 * 1024 * 1024;
 
 /** Every case: done within this (a hang is what it catches; a listing here takes well under a second). */
 const HANG_MS = 20_000;
@@ -59,6 +61,13 @@ function expectTolerated(r: ChildResult, what: string, memoryMiB = MEMORY_MIB): 
     expect(r.stderr, info).toBe('');
     expect(r.stdout, info).toMatch(/(Checked W\+X mappings: .*\n|\n}\n)$/);
   }
+}
+
+/** One error line, exit 2, matching `message`. */
+function expectError(r: ChildResult, message: RegExp, what: string): void {
+  expectTolerated(r, what);
+  expect(r.code, `${what}: ${describeRun(r)}`).toBe(2);
+  expect(r.stderr).toMatch(message);
 }
 
 describe('memory is flat in the number of runs', () => {
@@ -127,4 +136,69 @@ describe('a closed or slow output', () => {
     expectTolerated(r, 'slow consumer');
     expect(r.stdout).toMatch(/mappings: {4}65536 runs, 65536 pages/);
   });
+});
+
+describe('ELF headers that lie', () => {
+  const tables = tinyX64Tables();
+  const elf = async (name: string, parts: [number, Uint8Array][], size: number, message: RegExp): Promise<ChildResult> => {
+    const path = file(name);
+    writeSparse(path, size, parts);
+    const r = await run(['--cr3', '0', path]);
+    expectError(r, message, name);
+    return r;
+  };
+
+  it('PN_XNUM with 1e9 program headers in section 0 (a 64 GiB sparse file)', () =>
+    elf(
+      'xnum.elf',
+      [[0, cat(elf64Header({ phoff: 128n, phentsize: 56, phnum: 0xffff, shoff: 64n, shnum: 0 }), section0(1e9))]],
+      64 * GiB,
+      /xnum\.elf: .*1000000000 program headers/,
+    ));
+
+  it('e_phnum 65534 of e_phentsize 65535 bytes (a 4 GiB table in an 8 GiB sparse file)', () =>
+    elf('wide.elf', [[0, elf64Header({ phoff: 64n, phentsize: 65535, phnum: 65534 })]], 8 * GiB, /wide\.elf: /));
+
+  it('65534 segments: listed, with a header line of bounded length', async () => {
+    const n = 65534;
+    const head = elf64Header({ phoff: 64n, phentsize: 56, phnum: n });
+    const data = 64 + n * 56;
+    const phs: Uint8Array[] = [phdr64(1, BigInt(data), 0n, BigInt(tables.length), BigInt(tables.length))];
+    // the others: 4 KiB of zeros each (p_filesz 0), every other frame above 1 MiB
+    for (let i = 1; i < n; i++) phs.push(phdr64(1, BigInt(data), BigInt(0x10_0000 + i * 0x2000), 0n, 0x1000n));
+    const path = file('many.elf');
+    writeSparse(path, data + tables.length, [
+      [0, cat(head, ...phs)],
+      [data, tables],
+    ]);
+    const r = await run(['--cr3', '0', path]);
+    expectTolerated(r, 'many segments');
+    expect(r.code).toBe(0);
+    const first = r.stdout.slice(0, r.stdout.indexOf('\n'));
+    expect(first.length, first.slice(0, 300)).toBeLessThan(400);
+    expect(first).toContain('65534 segments');
+    expect(r.stdout).toMatch(/^0x0000000000000000-0x0000000000001000 .* -> 0x0000000000100000 PT/m);
+  });
+
+  const lies: [string, () => [number, Uint8Array][], number, RegExp][] = [
+    ['program headers past the end', () => [[0, elf64Header({ phoff: 1n << 40n, phentsize: 56, phnum: 2 })]], 4096, /past the end/],
+    ['e_phentsize smaller than a program header', () => [[0, elf64Header({ phoff: 64n, phentsize: 16, phnum: 2 })]], 4096, /program header entries of 16 bytes/],
+    ['e_phoff beyond 2^53', () => [[0, elf64Header({ phoff: 1n << 60n, phentsize: 56, phnum: 1 })]], 4096, /too large/],
+    ['PN_XNUM with e_shoff past the end', () => [[0, elf64Header({ phoff: 64n, phentsize: 56, phnum: 0xffff, shoff: 1n << 40n })]], 4096, /section header/],
+    ['no program header', () => [[0, elf64Header({ phoff: 64n, phentsize: 56, phnum: 0 })]], 4096, /no PT_LOAD/],
+    ['ELF class 3', () => [[0, elf64Header({ phoff: 64n, phentsize: 56, phnum: 0, cls: 3 })]], 4096, /ELF class 3/],
+    ['a truncated header', () => [[0, elf64Header({ phoff: 64n, phentsize: 56, phnum: 1 }).subarray(0, 24)]], 24, /too short/],
+    ['a segment past the end of the file', () => [[0, cat(elf64Header({ phoff: 64n, phentsize: 56, phnum: 1 }), phdr64(1, 4096n, 0n, 1n << 30n, 1n << 30n))]], 8192, /runs past the end/],
+    ['p_filesz above p_memsz', () => [[0, cat(elf64Header({ phoff: 64n, phentsize: 56, phnum: 1 }), phdr64(1, 0n, 0n, 4096n, 16n))]], 8192, /p_filesz/],
+    ['a segment past 2^64', () => [[0, cat(elf64Header({ phoff: 64n, phentsize: 56, phnum: 1 }), phdr64(1, 0n, 0xffff_ffff_ffff_f000n, 0n, 0x2000n))]], 8192, /2\^64/],
+    [
+      'overlapping segments',
+      () => [[0, cat(elf64Header({ phoff: 64n, phentsize: 56, phnum: 2 }), phdr64(1, 0n, 0n, 4096n, 8192n), phdr64(1, 0n, 4096n, 4096n, 4096n))]],
+      8192,
+      /overlap/,
+    ],
+  ];
+  for (const [name, parts, size, message] of lies) {
+    it(name, () => elf(`${name.replace(/\W+/g, '-')}.elf`, parts(), size, message));
+  }
 });
