@@ -1,7 +1,7 @@
 // Opening a memory dump for reading on demand: a raw image placed at a physical base address, or an ELF core file
 // as QEMU's dump-guest-memory writes it (PT_LOAD segments at their physical addresses, p_paddr). Nothing is read
 // up front beyond the ELF headers; the walk's pages come in through positioned reads into a small cache.
-import { closeSync, fstatSync, openSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, type Stats } from 'node:fs';
 import { hex, PagedMemory } from '@page-table-multiarch/core';
 import { elfRanges, type ImageRange, readAt } from './_elf';
 import { CliError } from './_errors';
@@ -50,14 +50,16 @@ export const ELF_MACHINES: Readonly<Record<number, string>> = Object.freeze({
 export function openImage(path: string, options: OpenOptions = {}): DumpImage {
   let fd: number;
   try {
-    fd = openSync(path, 'r');
+    // O_NONBLOCK: opening a FIFO for reading otherwise waits for a writer, forever if none comes; the fstat below
+    // then refuses it. Reads of a regular file ignore the flag.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new CliError(code === 'ENOENT' ? `${path}: no such file` : `${path}: cannot open (${code ?? String(err)})`);
   }
   try {
     const st = fstatSync(fd);
-    if (!st.isFile()) throw new CliError(`${path}: not a regular file`);
+    if (!st.isFile()) throw new CliError(`${path}: not a regular file (${fileKind(st)})`);
     const size = st.size;
     if (size === 0) throw new CliError(`${path}: the file is empty`);
     let kind = options.format ?? 'auto';
@@ -106,6 +108,16 @@ export function openImage(path: string, options: OpenOptions = {}): DumpImage {
     closeSync(fd);
     throw err;
   }
+}
+
+/** What a path that is not a regular file is, for the message that refuses it. */
+function fileKind(st: Stats): string {
+  if (st.isFIFO()) return 'a FIFO';
+  if (st.isDirectory()) return 'a directory';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isSocket()) return 'a socket';
+  return 'not a file';
 }
 
 /** Segments named in an image's description; the rest are counted. */

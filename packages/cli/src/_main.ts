@@ -1,6 +1,6 @@
 // ptdump: argument parsing and the two jobs (list / translate) over a dump file or the embedded samples.
 import { parseArgs } from 'node:util';
-import { type AttachPlan, checkRoot, type DumpSource, PagedMemory, RegisterError } from '@page-table-multiarch/core';
+import { type AttachPlan, checkRoot, type DumpSource, hex, PagedMemory, RegisterError } from '@page-table-multiarch/core';
 import { ALL_REGISTERS, ALL_SWITCHES, ARCHES, type ArchSpec, archByName } from './_arches';
 import { CliError, EXIT_OUTPUT_CLOSED, OutputClosed } from './_errors';
 import { describeImage, ELF_MACHINES, openImage } from './_image';
@@ -49,6 +49,7 @@ Exit status: 0 listed, 1 audit findings (with --audit), 2 usage or input error,
 /** Parses a register value or address: 0x / 0o / 0b / decimal, `_` allowed, in [0, 2^64). */
 export function parseValue(text: string, what: string): bigint {
   const s = text.trim().replace(/_/g, '').toLowerCase();
+  if (/^-(0x[0-9a-f]+|0o[0-7]+|0b[01]+|[0-9]+)$/.test(s)) throw new CliError(`${what}: '${text}' is negative (values are unsigned, below 2^64)`);
   if (!/^(0x[0-9a-f]+|0o[0-7]+|0b[01]+|[0-9]+)$/.test(s)) throw new CliError(`${what}: '${text}' is not a number`);
   const v = BigInt(s);
   if (v >= 1n << 64n) throw new CliError(`${what}: ${text} does not fit in 64 bits`);
@@ -96,6 +97,33 @@ export function main(argv: readonly string[], io: CliIo): number {
   }
 }
 
+/**
+ * Makes `--opt VALUE` into `--opt=VALUE` when VALUE starts with a dash and reads as a negative number, so that
+ * ptdump's own message says what is wrong with it (node's parser calls it "ambiguous"); an option that takes a
+ * value but is followed by another option, or by nothing, is refused here in one line.
+ */
+function valuesAttached(args: string[], options: Readonly<Record<string, { type: 'string' | 'boolean'; short?: string }>>): string[] {
+  const shorts = new Map(Object.entries(options).flatMap(([name, o]) => (o.short ? [[o.short, name] as const] : [])));
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    out.push(a);
+    if (a === '--') {
+      out.push(...args.slice(i + 1));
+      break;
+    }
+    const name = a.startsWith('--') ? a.slice(2) : /^-[^-]$/.test(a) ? shorts.get(a.slice(1)) : undefined;
+    if (name === undefined || options[name]?.type !== 'string') continue;
+    const next = args[i + 1];
+    if (next === undefined) throw new CliError(`--${name} needs a value`);
+    if (!next.startsWith('-')) continue;
+    if (!/^-[0-9]/.test(next)) throw new CliError(`--${name} needs a value (found the option '${next}' instead)`);
+    out[out.length - 1] = `--${name}=${next}`;
+    i++;
+  }
+  return out;
+}
+
 function run(argv: readonly string[], io: CliIo): number {
   const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {
     arch: { type: 'string', short: 'a' },
@@ -113,7 +141,7 @@ function run(argv: readonly string[], io: CliIo): number {
   for (const r of ALL_REGISTERS) options[r] = { type: 'string' };
   for (const sw of ALL_SWITCHES) options[sw] = { type: 'boolean' };
   // a leading `--` is what `pnpm ptdump -- --arch x86_64` passes on: not the end of the options here
-  const args = argv[0] === '--' ? argv.slice(1) : [...argv];
+  const args = valuesAttached(argv[0] === '--' ? argv.slice(1) : [...argv], options);
   const { values, positionals } = parseArgs({ args, options, allowPositionals: true, strict: true });
   const str = (k: string): string | undefined => values[k] as string | undefined;
   const flag = (k: string): boolean => values[k] === true;
@@ -185,6 +213,8 @@ function run(argv: readonly string[], io: CliIo): number {
   } else {
     const baseText = str('base');
     const base = baseText === undefined ? 0n : parseValue(baseText, '--base');
+    // an image of physical memory starts at a frame; a base inside one would shift every table off its alignment
+    if (base % 4096n !== 0n) throw new CliError(`--base: ${hex(base)} is not aligned to 4 KiB (a raw image starts at a page boundary)`);
     // the architecture decides the chunk size, so peek at an ELF header first when --arch is absent
     let spec = arch;
     if (spec === undefined) {

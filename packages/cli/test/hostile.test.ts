@@ -6,6 +6,7 @@
 // Random inputs come from seeds. CI runs the fixed seeds below; PTDUMP_HOSTILE_SEED=n replays one seed, and
 // PTDUMP_HOSTILE_CASES=k runs k more seeds picked at random (each test's name carries its seed).
 import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -200,5 +201,64 @@ describe('ELF headers that lie', () => {
   ];
   for (const [name, parts, size, message] of lies) {
     it(name, () => elf(`${name.replace(/\W+/g, '-')}.elf`, parts(), size, message));
+  }
+});
+
+describe('what is not a dump, and values that are not registers', () => {
+  it('a FIFO is refused without waiting for a writer', async () => {
+    const fifo = file('fifo');
+    execFileSync('mkfifo', [fifo]);
+    const r = await run(['--arch', 'x86_64', '--cr3', '0', fifo], { timeoutMs: 5000 });
+    expectError(r, /fifo: not a regular file/, 'FIFO');
+  }, 10_000);
+
+  it('a directory is refused', async () => {
+    expectError(await run(['--arch', 'x86_64', '--cr3', '0', tmp.dir]), /not a regular file/, 'directory');
+  });
+
+  // written once, for every test of the group
+  let tiny: string | undefined;
+  const raw = (): string => {
+    if (tiny === undefined) {
+      tiny = file('tiny.bin');
+      writeFileSync(tiny, tinyX64Tables());
+    }
+    return tiny;
+  };
+  it('--cr3 as the last argument', async () => {
+    expectError(await run(['--arch', 'x86_64', raw(), '--cr3']), /^ptdump: --cr3 needs a value\n/, 'no value');
+  });
+
+  const bad: [string, string[], RegExp][] = [
+    ['--base not page-aligned', ['--cr3', '0', '--base', '0x123'], /--base: 0x123 is not aligned to 4 KiB/],
+    ['--base so high that the image passes 2^64', ['--cr3', '0', '--base', '0xfffffffffffff000'], /2\^64/],
+    ['--cr3 -1', ['--cr3', '-1'], /^ptdump: --cr3: '-1' is negative/],
+    ['--cr3 -0x1000', ['--cr3', '-0x1000'], /^ptdump: --cr3: '-0x1000' is negative/],
+    ['--cr3=-1', ['--cr3=-1'], /^ptdump: --cr3: '-1' is negative/],
+    ['--cr3 followed by another option', ['--cr3', '--json'], /^ptdump: --cr3 needs a value/],
+    ['--cr3 above 2^64', ['--cr3', '0x1_0000_0000_0000_0000'], /does not fit in 64 bits/],
+    ['--cr3 with reserved bits', ['--cr3', '0xffffffffffffffff'], /CR3/],
+    ['--cr3 1e9', ['--cr3', '1e9'], /'1e9' is not a number/],
+    ['--cr3 outside the dump', ['--cr3', '0x7fff0000'], /outside the memory/],
+    ['--max-tables -5', ['--cr3', '0', '--max-tables', '-5'], /^ptdump: --max-tables: '-5' is negative/],
+    ['--cache 1', ['--cr3', '0', '--cache', '1'], /--cache: 1 is outside/],
+    ['--cache 2^64 - 1', ['--cr3', '0', '--cache', '0xffffffffffffffff'], /--cache: .* is outside/],
+  ];
+  for (const [name, args, message] of bad) {
+    it(name, async () => expectError(await run(['--arch', 'x86_64', ...args, raw()]), message, name));
+  }
+
+  const archBad: [string, string[], RegExp][] = [
+    ['satp in Bare mode', ['--arch', 'riscv64', '--satp', '0'], /satp/i],
+    ['satp with MODE 15', ['--arch', 'riscv64', '--satp', '0xf000000000000000'], /satp/i],
+    ['TCR_EL1 with a 64 KiB granule', ['--arch', 'aarch64', '--ttbr0', '0', '--tcr', '0x4010'], /TG0/],
+    ['TCR_EL1 with T0SZ 63', ['--arch', 'aarch64', '--ttbr0', '0', '--tcr', '0x3f'], /T0SZ/],
+    ['TTBCR with EAE', ['--arch', 'arm', '--ttbr0', '0', '--ttbcr', '0x80000000'], /EAE/],
+    ['PWCL for another geometry', ['--arch', 'loongarch64', '--pgdl', '0', '--pwcl', '0x1'], /PWCL/],
+    ['CR0 without paging', ['--arch', 'x86_64', '--cr3', '0', '--cr0', '0'], /CR0/],
+    ['CR4 without PAE', ['--arch', 'x86_64', '--cr3', '0', '--cr4', '0'], /PAE/],
+  ];
+  for (const [name, args, message] of archBad) {
+    it(name, async () => expectError(await run([...args, raw()]), message, name));
   }
 });
