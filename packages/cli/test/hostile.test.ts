@@ -9,13 +9,28 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ARCHES } from '@page-table-multiarch/cli';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { bundlePtdump, type ChildResult, describeRun, runPtdump } from './_child';
-import { cat, elf64Header, phdr64, section0, tinyX64Tables, writeSparse } from './_hostile';
+import {
+  cat,
+  elf64Header,
+  oneTableEverywhere,
+  phdr64,
+  randomTables,
+  rng,
+  rootArgs,
+  section0,
+  selfReferencing,
+  spreadTables,
+  tinyX64Tables,
+  writeSparse,
+} from './_hostile';
 import { tempDir } from './_support';
 
 const GENERATOR = fileURLToPath(new URL('../scripts/leaf-dump.mjs', import.meta.url));
-const GiB = 1024 * 1024 * 1024;
+const MiB = 1024 * 1024;
+const GiB = 1024 * MiB;
 
 /** Every case: done within this (a hang is what it catches; a listing here takes well under a second). */
 const HANG_MS = 20_000;
@@ -260,5 +275,67 @@ describe('what is not a dump, and values that are not registers', () => {
   ];
   for (const [name, args, message] of archBad) {
     it(name, async () => expectError(await run([...args, raw()]), message, name));
+  }
+});
+
+describe('tables that lie', () => {
+  for (const arch of ARCHES) {
+    it(`${arch.name}: every root entry points at the root itself`, async () => {
+      const path = file(`self-${arch.name}.bin`);
+      writeFileSync(path, selfReferencing(arch));
+      const r = await run([...rootArgs(arch), path]);
+      expectTolerated(r, 'self-referencing');
+      expect(r.stdout).toContain('Revisited');
+    });
+
+    it(`${arch.name}: every entry of each table points at one table`, async () => {
+      const path = file(`same-${arch.name}.bin`);
+      writeFileSync(path, oneTableEverywhere(arch));
+      const r = await run([...rootArgs(arch), '--json', path]);
+      expectTolerated(r, 'one table everywhere');
+      expect(r.stdout).toContain('"code": "Revisited"');
+    });
+  }
+
+  it('a 64 GiB sparse raw image: tables spread over it, some past its end', async () => {
+    const path = file('sparse-64g.bin');
+    const size = 64 * GiB;
+    writeSparse(path, size, spreadTables(size, 160 * MiB));
+    const r = await run(['--arch', 'x86_64', '--cr3', '0', path]);
+    expectTolerated(r, '64 GiB sparse');
+    expect(r.stdout).toMatch(/OutsideMemory/);
+    expect(r.stdout).toMatch(/mappings: {4}\d+ runs/);
+  });
+
+  it('a 64 GiB sparse raw image of zeros: an empty listing', async () => {
+    const path = file('zeros-64g.bin');
+    writeSparse(path, 64 * GiB, []);
+    const r = await run(['--arch', 'x86_64', '--cr3', '0x800000000', '--leaves', path]);
+    expectTolerated(r, '64 GiB of zeros');
+    expect(r.stdout).toMatch(/mappings: {4}0 runs/);
+  });
+});
+
+describe('random bytes with present bits (seeded)', () => {
+  const fixed = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+  const replay = process.env['PTDUMP_HOSTILE_SEED'];
+  const more = Number(process.env['PTDUMP_HOSTILE_CASES'] ?? 0);
+  const seeds = replay !== undefined ? [Number(replay)] : [...fixed];
+  if (replay === undefined && more > 0) {
+    const pick = rng(Date.now());
+    for (let k = 0; k < more; k++) seeds.push(pick());
+  }
+  const FLAGS = [[], ['--json'], ['--leaves'], ['--audit'], ['--json', '--leaves'], ['--max-tables', '7']];
+  for (const seed of seeds) {
+    const next = rng(seed);
+    const arch = ARCHES[next() % ARCHES.length]!;
+    const flags = FLAGS[next() % FLAGS.length]!;
+    const bytes = (1 + (next() % 32)) * 16384;
+    it(`seed ${seed}: ${arch.name} ${flags.join(' ')}, ${bytes / 1024} KiB (replay: PTDUMP_HOSTILE_SEED=${seed})`, async () => {
+      const path = file(`random-${seed}.bin`);
+      writeFileSync(path, randomTables(arch, seed, bytes));
+      const r = await run([...rootArgs(arch), ...flags, path]);
+      expectTolerated(r, `seed ${seed}`);
+    });
   }
 });
