@@ -69,23 +69,31 @@ export function runPtdump(ptdump: string, args: readonly string[], options: Chil
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...options.env, PTDUMP_TEST_RSS: rssFile },
   });
-  let head = '';
-  let tail = '';
+  // the output as Buffers, never decoded on the way: a listing may be hundreds of MiB, and this runs in the test
+  // worker beside everything else
+  const head: Buffer[] = [];
+  let headBytes = 0;
+  const tail: Buffer[] = [];
+  let tailBytes = 0;
   let bytes = 0;
   let stderr = '';
   let timedOut = false;
   let closed = false;
   const out = child.stdout;
-  out.setEncoding('latin1');
   if (options.stallMs) {
     out.pause();
     setTimeout(() => out.resume(), options.stallMs);
   }
-  out.on('data', (d: string) => {
+  out.on('data', (d: Buffer) => {
     if (closed) return;
     bytes += d.length;
-    if (head.length < KEEP) head += d.slice(0, KEEP - head.length);
-    tail = (tail + d).slice(-KEEP);
+    if (headBytes < KEEP) {
+      head.push(d);
+      headBytes += d.length;
+    }
+    tail.push(d);
+    tailBytes += d.length;
+    while (tailBytes - tail[0]!.length >= KEEP) tailBytes -= tail.shift()!.length;
     if (options.closeAfter !== undefined && bytes >= options.closeAfter) {
       closed = true;
       out.destroy();
@@ -110,7 +118,8 @@ export function runPtdump(ptdump: string, args: readonly string[], options: Chil
         peakMiB = Number(readFileSync(rssFile, 'utf8')) / 1024;
         rmSync(rssFile, { force: true });
       }
-      const stdout = bytes <= KEEP ? head : `${head}\n[...]\n${tail}`;
+      const first = Buffer.concat(head).toString('latin1');
+      const stdout = bytes <= KEEP ? first : `${first.slice(0, KEEP)}\n[...]\n${Buffer.concat(tail).toString('latin1').slice(-KEEP)}`;
       resolve({ code, signal, stdout, stdoutBytes: bytes, stderr, ms, peakMiB, timedOut });
     });
   });
