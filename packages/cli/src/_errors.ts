@@ -5,3 +5,21 @@ export class CliError extends Error {
     this.name = 'CliError';
   }
 }
+
+/**
+ * Thrown by a {@link CliIo}'s `stdout` when the reader has gone (a closed pipe: `ptdump ... | head`): the run stops
+ * at once, writes nothing more and returns {@link EXIT_OUTPUT_CLOSED}.
+ */
+export class OutputClosed extends Error {
+  constructor() {
+    super('standard output was closed');
+    this.name = 'OutputClosed';
+  }
+}
+
+/**
+ * Exit status when the output was closed before the listing ended: 128 + SIGPIPE (13), what a shell reports for a
+ * program that a closed pipe ends (`seq 1e9 | head` under `set -o pipefail`), so that a script can tell a cut-off
+ * listing from a whole one (and an `--audit` that did not finish from one that passed).
+ */
+export const EXIT_OUTPUT_CLOSED: number = 141;

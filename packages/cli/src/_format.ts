@@ -1,6 +1,7 @@
 // Listing formats: text in the style of Linux's ptdump (one line per run, then a summary), and JSON.
 import {
   type AttachPlan,
+  type AuditFinding,
   type AuditReport,
   bitsToWords,
   type DumpDiagnostic,
@@ -97,18 +98,24 @@ export function summaryLines(plan: AttachPlan, s: DumpSummary, audit: AuditRepor
     .map(([n, l]) => `${levelName(plan.format, l)} ${n}`)
     .join(', ');
   const c = audit.counts;
+  const n = findingCount(audit);
   return [
     '---[ summary ]---',
     `mappings:    ${s.runs} runs, ${s.pages} pages, ${approxSize(s.bytes)} mapped (0x${s.bytes.toString(16)} bytes)`,
     `tables:      ${tables || 'none'} (${s.tableBytes} bytes in ${s.tableFrames} frames)`,
     `diagnostics: ${s.diagnostics}`,
-    `audit:       ${audit.findings.length} finding${audit.findings.length === 1 ? "" : "s"} (${c['W+X']} W+X, ${c.UserExecKernel} user-executable kernel, ${c.ExecDevice} executable device); ${audit.line}`,
+    `audit:       ${n} finding${n === 1 ? '' : 's'} (${c['W+X']} W+X, ${c.UserExecKernel} user-executable kernel, ${c.ExecDevice} executable device); ${audit.line}`,
   ];
 }
 
-/** The audit section (with --audit). */
-export function auditLines(audit: AuditReport): string[] {
-  return ['---[ audit ]---', ...audit.findings.map((f) => `${f.kind.padEnd(14)} ${f.message} (${sizeText(f.run.size)}, ${f.pages} pages)`)];
+/** Findings of a report, kept or not (a report may keep only the first few). */
+export function findingCount(audit: AuditReport): number {
+  return audit.counts['W+X'] + audit.counts.UserExecKernel + audit.counts.ExecDevice;
+}
+
+/** One line of the audit section (with --audit), which starts with `---[ audit ]---`. */
+export function findingLine(f: AuditFinding): string {
+  return `${f.kind.padEnd(14)} ${f.message} (${sizeText(f.run.size)}, ${f.pages} pages)`;
 }
 
 /** A translation as text: the result line, then the entries read. */
@@ -167,15 +174,14 @@ export function summaryJson(s: DumpSummary): Record<string, unknown> {
   return { ...s, bytes: hex(s.bytes) };
 }
 
-/** An audit report as JSON. */
+/** An audit report as JSON, but for its `findings` (written one by one after these members). */
 export function auditJson(a: AuditReport): Record<string, unknown> {
-  return {
-    count: a.findings.length,
-    counts: a.counts,
-    wxPages: Number(a.wxPages),
-    line: a.line,
-    findings: a.findings.map((f) => ({ kind: f.kind, message: f.message, vaddr: hex(f.run.vaddr), end: hex(f.run.end), pages: Number(f.pages) })),
-  };
+  return { count: findingCount(a), counts: a.counts, wxPages: Number(a.wxPages), line: a.line };
+}
+
+/** One finding as JSON. */
+export function findingJson(f: AuditFinding): Record<string, unknown> {
+  return { kind: f.kind, message: f.message, vaddr: hex(f.run.vaddr), end: hex(f.run.end), pages: Number(f.pages) };
 }
 
 /** A translation as JSON. */

@@ -1,21 +1,12 @@
 // Opening a memory dump for reading on demand: a raw image placed at a physical base address, or an ELF core file
 // as QEMU's dump-guest-memory writes it (PT_LOAD segments at their physical addresses, p_paddr). Nothing is read
 // up front beyond the ELF headers; the walk's pages come in through positioned reads into a small cache.
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, type Stats } from 'node:fs';
 import { hex, PagedMemory } from '@page-table-multiarch/core';
+import { elfRanges, type ImageRange, readAt } from './_elf';
 import { CliError } from './_errors';
 
-/** One physical range of a dump and where its bytes are in the file. */
-export interface ImageRange {
-  /** Physical address of the first byte. */
-  readonly base: bigint;
-  /** Bytes of memory (for an ELF segment, p_memsz: bytes past p_filesz read as zero). */
-  readonly size: bigint;
-  /** Offset of the first byte in the file. */
-  readonly offset: number;
-  /** Bytes present in the file (p_filesz). */
-  readonly fileSize: number;
-}
+export type { ImageRange } from './_elf';
 
 /** An opened dump. */
 export interface DumpImage {
@@ -42,9 +33,6 @@ export interface OpenOptions {
   readonly cacheChunks?: number;
 }
 
-const PT_LOAD = 1;
-const PN_XNUM = 0xffff;
-
 /** e_machine values of the architectures the tool reads (ELF gABI, processor supplements). */
 export const ELF_MACHINES: Readonly<Record<number, string>> = Object.freeze({
   3: 'x86_64', // EM_386: QEMU writes an x86_64 guest that is not in long mode as ELFCLASS32 / EM_386
@@ -55,77 +43,6 @@ export const ELF_MACHINES: Readonly<Record<number, string>> = Object.freeze({
   258: 'loongarch64', // EM_LOONGARCH
 });
 
-function readAt(fd: number, buf: Uint8Array, position: number, path: string): void {
-  let done = 0;
-  while (done < buf.length) {
-    const n = readSync(fd, buf, done, buf.length - done, position + done);
-    if (n === 0) throw new CliError(`${path}: unexpected end of file at offset ${position + done}`);
-    done += n;
-  }
-}
-
-/** Parses the program headers of an ELF file: its PT_LOAD segments as physical ranges. */
-function elfRanges(fd: number, path: string, fileSize: number): { ranges: ImageRange[]; machine: number; bits: 32 | 64; littleEndian: boolean } {
-  const head = new Uint8Array(64);
-  if (fileSize < 52) throw new CliError(`${path}: too short for an ELF header`);
-  readAt(fd, head.subarray(0, Math.min(64, fileSize)), 0, path);
-  const cls = head[4];
-  const data = head[5];
-  if (cls !== 1 && cls !== 2) throw new CliError(`${path}: ELF class ${String(cls)} is neither 32 nor 64-bit`);
-  if (data !== 1 && data !== 2) throw new CliError(`${path}: ELF data encoding ${String(data)} is neither little nor big endian`);
-  const le = data === 1;
-  const bits = cls === 2 ? 64 : 32;
-  const v = new DataView(head.buffer);
-  const u64 = (dv: DataView, off: number): number => {
-    const n = dv.getBigUint64(off, le);
-    if (n > BigInt(Number.MAX_SAFE_INTEGER)) throw new CliError(`${path}: ELF offset ${hex(n)} is too large`);
-    return Number(n);
-  };
-  const machine = v.getUint16(18, le);
-  const phoff = bits === 64 ? u64(v, 0x20) : v.getUint32(0x1c, le);
-  const shoff = bits === 64 ? u64(v, 0x28) : v.getUint32(0x20, le);
-  const phentsize = v.getUint16(bits === 64 ? 0x36 : 0x2a, le);
-  let phnum = v.getUint16(bits === 64 ? 0x38 : 0x2c, le);
-  if (phnum === PN_XNUM) {
-    // the real count is sh_info of section header 0 (gABI "Extended Program Header Numbering")
-    const sh = new Uint8Array(bits === 64 ? 64 : 40);
-    readAt(fd, sh, shoff, path);
-    phnum = new DataView(sh.buffer).getUint32(bits === 64 ? 0x2c : 0x1c, le);
-  }
-  const want = bits === 64 ? 56 : 32;
-  if (phentsize < want) throw new CliError(`${path}: program header entries of ${phentsize} bytes (expected ${want})`);
-  if (phoff + phnum * phentsize > fileSize) throw new CliError(`${path}: program headers run past the end of the file`);
-  const table = new Uint8Array(phnum * phentsize);
-  readAt(fd, table, phoff, path);
-  const pv = new DataView(table.buffer);
-  const ranges: ImageRange[] = [];
-  for (let i = 0; i < phnum; i++) {
-    const o = i * phentsize;
-    if (pv.getUint32(o, le) !== PT_LOAD) continue;
-    let offset: number;
-    let paddr: bigint;
-    let filesz: number;
-    let memsz: bigint;
-    if (bits === 64) {
-      offset = u64(pv, o + 8);
-      paddr = pv.getBigUint64(o + 24, le);
-      filesz = u64(pv, o + 32);
-      memsz = pv.getBigUint64(o + 40, le);
-    } else {
-      offset = pv.getUint32(o + 4, le);
-      paddr = BigInt(pv.getUint32(o + 12, le));
-      filesz = pv.getUint32(o + 16, le);
-      memsz = BigInt(pv.getUint32(o + 20, le));
-    }
-    if (memsz === 0n) continue;
-    if (BigInt(filesz) > memsz) throw new CliError(`${path}: segment ${i} has p_filesz ${filesz} > p_memsz ${memsz}`);
-    if (offset + filesz > fileSize) throw new CliError(`${path}: segment ${i} (physical ${hex(paddr)}) runs past the end of the file (truncated dump?)`);
-    ranges.push({ base: paddr, size: memsz, offset, fileSize: filesz });
-  }
-  if (ranges.length === 0) throw new CliError(`${path}: the ELF file has no PT_LOAD segment (no memory)`);
-  return { ranges, machine, bits, littleEndian: le };
-}
-
 /**
  * Opens a dump. Throws {@link CliError} (one line) for a missing or unreadable file, a malformed ELF file,
  * overlapping segments or an empty image.
@@ -133,14 +50,16 @@ function elfRanges(fd: number, path: string, fileSize: number): { ranges: ImageR
 export function openImage(path: string, options: OpenOptions = {}): DumpImage {
   let fd: number;
   try {
-    fd = openSync(path, 'r');
+    // O_NONBLOCK: opening a FIFO for reading otherwise waits for a writer, forever if none comes; the fstat below
+    // then refuses it. Reads of a regular file ignore the flag.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new CliError(code === 'ENOENT' ? `${path}: no such file` : `${path}: cannot open (${code ?? String(err)})`);
   }
   try {
     const st = fstatSync(fd);
-    if (!st.isFile()) throw new CliError(`${path}: not a regular file`);
+    if (!st.isFile()) throw new CliError(`${path}: not a regular file (${fileKind(st)})`);
     const size = st.size;
     if (size === 0) throw new CliError(`${path}: the file is empty`);
     let kind = options.format ?? 'auto';
@@ -191,15 +110,31 @@ export function openImage(path: string, options: OpenOptions = {}): DumpImage {
   }
 }
 
-/** The memory of an image as one line: `raw image, 1 MiB at 0x100000` / `ELF64 core, 3 segments, 128 MiB`. */
+/** What a path that is not a regular file is, for the message that refuses it. */
+function fileKind(st: Stats): string {
+  if (st.isFIFO()) return 'a FIFO';
+  if (st.isDirectory()) return 'a directory';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isSocket()) return 'a socket';
+  return 'not a file';
+}
+
+/** Segments named in an image's description; the rest are counted. */
+const NAMED_RANGES = 4;
+
+/**
+ * The memory of an image as one line: `raw image, 1 MiB at 0x100000` / `ELF64 core, 3 segments, 128 MiB (...)`.
+ * At most the first four segments are written out: a core may have tens of thousands.
+ */
 export function describeImage(image: Pick<DumpImage, 'kind' | 'ranges' | 'elf'>): string {
   let total = 0n;
   for (const r of image.ranges) total += r.size;
   if (image.kind === 'raw') return `raw image, ${bytesText(total)} at ${hex(image.ranges[0]!.base)}`;
   const n = image.ranges.length;
-  return `ELF${image.elf?.bits ?? ''} core, ${n} segment${n === 1 ? '' : 's'}, ${bytesText(total)} (${image.ranges
-    .map((r) => `${hex(r.base)}-${hex(r.base + r.size)}`)
-    .join(', ')})`;
+  const named = image.ranges.slice(0, NAMED_RANGES).map((r) => `${hex(r.base)}-${hex(r.base + r.size)}`);
+  if (n > NAMED_RANGES) named.push(`and ${n - NAMED_RANGES} more`);
+  return `ELF${image.elf?.bits ?? ''} core, ${n} segment${n === 1 ? '' : 's'}, ${bytesText(total)} (${named.join(', ')})`;
 }
 
 /** Bytes in the largest exact unit: `16 MiB`, `0x1234 bytes`. */

@@ -1,35 +1,11 @@
 // ptdump: argument parsing and the two jobs (list / translate) over a dump file or the embedded samples.
 import { parseArgs } from 'node:util';
-import {
-  type AttachPlan,
-  auditMappings,
-  checkRoot,
-  type DumpRecord,
-  type DumpSource,
-  dumpMappings,
-  hex,
-  PagedMemory,
-  type PagingHandler,
-  RegisterError,
-  translateAddress,
-} from '@page-table-multiarch/core';
+import { type AttachPlan, checkRoot, type DumpSource, hex, PagedMemory, RegisterError } from '@page-table-multiarch/core';
 import { ALL_REGISTERS, ALL_SWITCHES, ARCHES, type ArchSpec, archByName } from './_arches';
-import { CliError } from './_errors';
-import {
-  auditJson,
-  auditLines,
-  diagnosticJson,
-  diagnosticLine,
-  rootHeader,
-  rootsJson,
-  runJson,
-  runLine,
-  summaryJson,
-  summaryLines,
-  translationJson,
-  translationLines,
-} from './_format';
+import { CliError, EXIT_OUTPUT_CLOSED, OutputClosed } from './_errors';
 import { describeImage, ELF_MACHINES, openImage } from './_image';
+import { type Job, listJob, type Settings, translateJob } from './_list';
+import { JsonWriter, Out } from './_output';
 
 /** Where ptdump writes: injectable, so that tests run it in-process. */
 export interface CliIo {
@@ -66,139 +42,18 @@ ${ARCHES.map((a) => `      ${a.name.padEnd(12)}   ${a.usage}`).join('\n')}
   -V, --version        the version
 
 Values are numbers: 0x1234, 0o17, 0b101 or decimal, with optional _ separators.
-Exit status: 0 listed, 1 audit findings (with --audit), 2 usage or input error.
+Exit status: 0 listed, 1 audit findings (with --audit), 2 usage or input error,
+141 output closed before the end (ptdump ... | head).
 `;
 
 /** Parses a register value or address: 0x / 0o / 0b / decimal, `_` allowed, in [0, 2^64). */
 export function parseValue(text: string, what: string): bigint {
   const s = text.trim().replace(/_/g, '').toLowerCase();
+  if (/^-(0x[0-9a-f]+|0o[0-7]+|0b[01]+|[0-9]+)$/.test(s)) throw new CliError(`${what}: '${text}' is negative (values are unsigned, below 2^64)`);
   if (!/^(0x[0-9a-f]+|0o[0-7]+|0b[01]+|[0-9]+)$/.test(s)) throw new CliError(`${what}: '${text}' is not a number`);
   const v = BigInt(s);
   if (v >= 1n << 64n) throw new CliError(`${what}: ${text} does not fit in 64 bits`);
   return v;
-}
-
-interface Settings {
-  readonly json: boolean;
-  readonly audit: boolean;
-  readonly coalesce: boolean;
-  readonly maxTables?: number;
-  readonly progress: boolean;
-}
-
-/** One thing to list: a plan over a handler. */
-interface Job {
-  readonly arch: ArchSpec;
-  readonly plan: AttachPlan;
-  readonly handler: PagingHandler;
-  readonly source: string;
-  readonly registers: Readonly<Record<string, bigint>>;
-}
-
-/** Buffers output lines and writes them in blocks. */
-class Out {
-  private lines: string[] = [];
-  constructor(private readonly io: CliIo) {}
-  line(s: string): void {
-    this.lines.push(s);
-    if (this.lines.length >= 512) this.flush();
-  }
-  flush(): void {
-    if (this.lines.length === 0) return;
-    this.io.stdout(`${this.lines.join('\n')}\n`);
-    this.lines = [];
-  }
-}
-
-function registersText(job: Job): string {
-  return Object.entries(job.registers)
-    .map(([k, v]) => `${k.toUpperCase()}=${hex(v)}`)
-    .join(' ');
-}
-
-/** Lists one job; returns its JSON form (when json) and the number of audit findings. */
-function listJob(job: Job, s: Settings, out: Out, io: CliIo): { json?: Record<string, unknown>; findings: number } {
-  const { plan, arch } = job;
-  const src: DumpSource = { ...plan.format, handler: job.handler };
-  const digits = arch.addrDigits;
-  let last = 0;
-  const progress = s.progress
-    ? (n: number) => {
-        if ((n & 63) !== 0) return;
-        const now = Date.now();
-        if (now - last < 100) return;
-        last = now;
-        io.stderr(`\r\x1b[Kptdump: ${n} tables read`);
-      }
-    : undefined;
-  const dump = dumpMappings(src, {
-    roots: plan.roots,
-    coalesce: s.coalesce,
-    ...(s.maxTables !== undefined ? { maxTables: s.maxTables } : {}),
-    ...(progress ? { onTable: progress } : {}),
-  });
-  const records: DumpRecord[] = [];
-  const jsonRecords: Record<string, unknown>[] = [];
-  if (!s.json) {
-    out.line(`ptdump: ${plan.format.name} (${arch.name}) in ${job.source}`);
-    out.line(`registers: ${registersText(job)}`);
-    for (const n of plan.notes) out.line(`note: ${n}`);
-  }
-  let root = -1;
-  for (const rec of dump) {
-    if (rec.kind === 'mapping') records.push(rec);
-    if (s.json) {
-      jsonRecords.push(rec.kind === 'mapping' ? runJson(rec, plan) : diagnosticJson(rec));
-      continue;
-    }
-    while (root < rec.root) {
-      root++;
-      out.line(rootHeader(plan, root, digits));
-    }
-    out.line(rec.kind === 'mapping' ? runLine(rec, plan, digits) : diagnosticLine(rec, digits));
-  }
-  if (progress) io.stderr('\r\x1b[K');
-  const audit = auditMappings(records, { deviceFlags: arch.deviceFlags });
-  if (s.json) {
-    return {
-      json: {
-        arch: arch.name,
-        format: plan.format.name,
-        source: job.source,
-        registers: Object.fromEntries(Object.entries(job.registers).map(([k, v]) => [k, hex(v)])),
-        notes: plan.notes,
-        roots: rootsJson(plan),
-        records: jsonRecords,
-        summary: summaryJson(dump.summary),
-        audit: auditJson(audit),
-      },
-      findings: audit.findings.length,
-    };
-  }
-  while (root < plan.roots.length - 1) {
-    root++;
-    out.line(rootHeader(plan, root, digits));
-  }
-  if (s.audit) for (const l of auditLines(audit)) out.line(l);
-  for (const l of summaryLines(plan, dump.summary, audit)) out.line(l);
-  return { findings: audit.findings.length };
-}
-
-/** Translates addresses through one job. */
-function translateJob(job: Job, vas: readonly bigint[], s: Settings, out: Out): Record<string, unknown> | undefined {
-  const src: DumpSource = { ...job.plan.format, handler: job.handler };
-  const results = vas.map((va) => translateAddress(src, va, { roots: job.plan.roots }));
-  if (s.json) {
-    return {
-      arch: job.arch.name,
-      format: job.plan.format.name,
-      source: job.source,
-      translations: results.map((t) => translationJson(t, job.plan)),
-    };
-  }
-  out.line(`ptdump: ${job.plan.format.name} (${job.arch.name}) in ${job.source}; ${registersText(job)}`);
-  for (const t of results) for (const l of translationLines(t, job.plan, job.arch.addrDigits)) out.line(l);
-  return undefined;
 }
 
 function planOf(arch: ArchSpec, registers: Readonly<Record<string, bigint>>, switches: Readonly<Record<string, boolean>>): AttachPlan {
@@ -221,13 +76,15 @@ function pagedOver(bytes: Uint8Array, base: bigint, chunkBytes: number): PagedMe
 
 /**
  * Runs ptdump with `argv` (the arguments after the program name). Returns the exit status: 0, 1 for audit
- * findings with --audit, 2 for a usage or input error (reported on one line of stderr).
+ * findings with --audit, 2 for a usage or input error (reported on one line of stderr), 141 when `io.stdout`
+ * threw {@link OutputClosed} (the reader went away; nothing more is written).
  * @example main(['--arch', 'x86_64', '--cr3', '0x1000', 'dump.bin']);
  */
 export function main(argv: readonly string[], io: CliIo): number {
   try {
     return run(argv, io);
   } catch (err) {
+    if (err instanceof OutputClosed) return EXIT_OUTPUT_CLOSED;
     if (err instanceof CliError) {
       io.stderr(`ptdump: ${err.message}\n`);
       return 2;
@@ -238,6 +95,33 @@ export function main(argv: readonly string[], io: CliIo): number {
     }
     throw err;
   }
+}
+
+/**
+ * Makes `--opt VALUE` into `--opt=VALUE` when VALUE starts with a dash and reads as a negative number, so that
+ * ptdump's own message says what is wrong with it (node's parser calls it "ambiguous"); an option that takes a
+ * value but is followed by another option, or by nothing, is refused here in one line.
+ */
+function valuesAttached(args: string[], options: Readonly<Record<string, { type: 'string' | 'boolean'; short?: string }>>): string[] {
+  const shorts = new Map(Object.entries(options).flatMap(([name, o]) => (o.short ? [[o.short, name] as const] : [])));
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    out.push(a);
+    if (a === '--') {
+      out.push(...args.slice(i + 1));
+      break;
+    }
+    const name = a.startsWith('--') ? a.slice(2) : /^-[^-]$/.test(a) ? shorts.get(a.slice(1)) : undefined;
+    if (name === undefined || options[name]?.type !== 'string') continue;
+    const next = args[i + 1];
+    if (next === undefined) throw new CliError(`--${name} needs a value`);
+    if (!next.startsWith('-')) continue;
+    if (!/^-[0-9]/.test(next)) throw new CliError(`--${name} needs a value (found the option '${next}' instead)`);
+    out[out.length - 1] = `--${name}=${next}`;
+    i++;
+  }
+  return out;
 }
 
 function run(argv: readonly string[], io: CliIo): number {
@@ -257,7 +141,7 @@ function run(argv: readonly string[], io: CliIo): number {
   for (const r of ALL_REGISTERS) options[r] = { type: 'string' };
   for (const sw of ALL_SWITCHES) options[sw] = { type: 'boolean' };
   // a leading `--` is what `pnpm ptdump -- --arch x86_64` passes on: not the end of the options here
-  const args = argv[0] === '--' ? argv.slice(1) : [...argv];
+  const args = valuesAttached(argv[0] === '--' ? argv.slice(1) : [...argv], options);
   const { values, positionals } = parseArgs({ args, options, allowPositionals: true, strict: true });
   const str = (k: string): string | undefined => values[k] as string | undefined;
   const flag = (k: string): boolean => values[k] === true;
@@ -329,6 +213,8 @@ function run(argv: readonly string[], io: CliIo): number {
   } else {
     const baseText = str('base');
     const base = baseText === undefined ? 0n : parseValue(baseText, '--base');
+    // an image of physical memory starts at a frame; a base inside one would shift every table off its alignment
+    if (base % 4096n !== 0n) throw new CliError(`--base: ${hex(base)} is not aligned to 4 KiB (a raw image starts at a page boundary)`);
     // the architecture decides the chunk size, so peek at an ELF header first when --arch is absent
     let spec = arch;
     if (spec === undefined) {
@@ -372,24 +258,28 @@ function run(argv: readonly string[], io: CliIo): number {
 
   try {
     let findings = 0;
-    const docs: Record<string, unknown>[] = [];
-    jobs.forEach((job, k) => {
-      if (k > 0 && !settings.json) out.line('');
-      if (vas !== undefined) {
-        const doc = translateJob(job, vas, settings, out);
-        if (doc) docs.push(doc);
-      } else {
-        const r = listJob(job, settings, out, io);
-        findings += r.findings;
-        if (r.json) docs.push(r.json);
-      }
-    });
-    if (settings.json) {
-      const doc = file === undefined ? { samples: docs } : docs[0];
-      io.stdout(`${JSON.stringify(doc, null, 2)}\n`);
+    const json = settings.json ? new JsonWriter(out) : undefined;
+    // several jobs (the embedded samples) make one document: { "samples": [ ... ] }
+    if (json && file === undefined) {
+      json.open('{');
+      json.open('[', 'samples');
     }
+    jobs.forEach((job, k) => {
+      if (k > 0 && !json) out.line('');
+      if (vas !== undefined) translateJob(job, vas, out, json);
+      else findings += listJob(job, settings, out, io, json);
+    });
+    if (json && file === undefined) {
+      json.close();
+      json.close();
+    }
+    if (json) out.text('\n');
     out.flush();
     return settings.audit && findings > 0 ? 1 : 0;
+  } catch (err) {
+    // what was listed before a read error stays listed; a closed output takes nothing more
+    if (!(err instanceof OutputClosed)) out.flush();
+    throw err;
   } finally {
     close();
   }

@@ -131,7 +131,8 @@ describe('values', () => {
     expect(parseValue('0b101', 'x')).toBe(5n);
     expect(parseValue('4096', 'x')).toBe(4096n);
     expect(() => parseValue('0x1_0000_0000_0000_0000', 'x')).toThrow(/does not fit in 64 bits/);
-    expect(() => parseValue('-1', 'x')).toThrow(/not a number/);
+    expect(() => parseValue('-1', 'x')).toThrow(/'-1' is negative/);
+    expect(() => parseValue('-x', 'x')).toThrow(/not a number/);
   });
 
   it('a leading -- (as `pnpm ptdump -- ...` passes it) is ignored', () => {

@@ -55,40 +55,102 @@ export interface AuditOptions {
   readonly deviceFlags?: MappingFlags;
 }
 
+/** Options of {@link MappingAuditor}: those of {@link auditMappings}, how many findings to keep, and a callback. */
+export interface AuditorOptions extends AuditOptions {
+  /**
+   * Keep at most this many findings in the report's `findings` (default: every one). The counts, `wxPages` and
+   * the line count every finding either way; compare `findings.length` with the sum of `counts` to know whether
+   * the list is whole. A listing of millions of runs audits in constant memory with a small limit.
+   */
+  readonly keepFindings?: number;
+  /** Called with every finding as it is found, kept or not (to write findings out instead of keeping them). */
+  readonly onFinding?: (finding: AuditFinding) => void;
+}
+
+/**
+ * The audit of {@link auditMappings} one record at a time, for a dump that is listed as it is walked: feed it each
+ * record with {@link add}, read {@link report} at the end. Keeps no record, and at most `keepFindings` findings.
+ * @example
+ * const auditor = new MappingAuditor({ keepFindings: 100 });
+ * for (const rec of dumpMappings(table)) { auditor.add(rec); print(rec); }
+ * console.log(auditor.report().line);
+ */
+export class MappingAuditor {
+  private readonly findings: AuditFinding[] = [];
+  private readonly counts: Record<AuditKind, number> = { 'W+X': 0, UserExecKernel: 0, ExecDevice: 0 };
+  private wxPages = 0n;
+  private checked = 0;
+  private readonly keep: number;
+  private readonly isKernel: ((run: MappingRun) => boolean) | undefined;
+  private readonly device: number;
+  private readonly onFinding: ((finding: AuditFinding) => void) | undefined;
+
+  /** @throws RangeError when `keepFindings` is not a non-negative integer (or Infinity). */
+  constructor(options: AuditorOptions = {}) {
+    const keep = options.keepFindings ?? Number.POSITIVE_INFINITY;
+    if (!(keep === Number.POSITIVE_INFINITY || (Number.isInteger(keep) && keep >= 0))) {
+      throw new RangeError(`MappingAuditor: keepFindings ${String(keep)} is not a non-negative integer`);
+    }
+    this.keep = keep;
+    this.isKernel = options.isKernel;
+    this.device = options.deviceFlags ?? DEVICE;
+    this.onFinding = options.onFinding;
+  }
+
+  /** Checks one record (diagnostics are skipped). Allocates only for a finding kept or given to `onFinding`. */
+  add(rec: DumpRecord): void {
+    if (rec.kind !== 'mapping') return;
+    this.checked++;
+    const f: MappingFlags = rec.effective;
+    if ((f & EXECUTE) === 0) return;
+    if ((f & WRITE) !== 0) {
+      this.found('W+X', rec, 'W+X mapping');
+      this.wxPages += rec.size / 4096n;
+    }
+    if ((f & USER) !== 0 && (this.isKernel ? this.isKernel(rec) : rec.kernel)) this.found('UserExecKernel', rec, 'user-executable kernel mapping');
+    if ((f & this.device) !== 0) this.found('ExecDevice', rec, 'executable device mapping');
+  }
+
+  /** The findings kept and the totals of every record added so far. */
+  report(): AuditReport {
+    const line =
+      this.wxPages === 0n
+        ? 'Checked W+X mappings: passed, no W+X pages found.'
+        : `Checked W+X mappings: FAILED, ${this.wxPages} W+X pages found.`;
+    return { findings: [...this.findings], counts: { ...this.counts }, wxPages: this.wxPages, checked: this.checked, line };
+  }
+
+  private found(kind: AuditKind, run: MappingRun, what: string): void {
+    this.counts[kind]++;
+    const keep = this.findings.length < this.keep;
+    if (!keep && this.onFinding === undefined) return;
+    const finding = auditFinding(kind, run, what);
+    // under a limit, a kept finding holds copies: the objects a walk makes for every run (the run, a finding given
+    // to onFinding) then never outlive it, so V8 keeps allocating them in the young generation. Kept, they would
+    // teach V8 that those objects live long, and it would allocate every later one in the old generation, where
+    // dead ones pile up until a full collection (the peak of a long listing about 40 MiB higher). Without a limit
+    // everything is kept anyway, and a finding holds the run it was given, as auditMappings always did.
+    if (keep) this.findings.push(this.keep === Number.POSITIVE_INFINITY ? finding : { ...finding, run: { ...run } });
+    this.onFinding?.(finding);
+  }
+}
+
+/** A finding: the run, its 4 KiB pages, and its line. */
+function auditFinding(kind: AuditKind, run: MappingRun, what: string): AuditFinding {
+  return { kind, run, pages: run.size / 4096n, message: `${what} ${hex(run.vaddr)}-${hex(run.end)} -> ${hex(run.paddr)}` };
+}
+
 /**
  * Checks runs (or whole dump records; diagnostics are skipped) for W+X mappings, user-accessible executable
  * mappings in the kernel's range, and executable device memory. Uses the effective permissions, so a table
- * entry that forbids writes or execution below it clears the finding.
+ * entry that forbids writes or execution below it clears the finding. Keeps every finding: for a listing of
+ * many runs, {@link MappingAuditor} keeps only as many as asked.
  * @example
  * const report = auditMappings(dumpMappings(table));
  * console.log(report.line); // "Checked W+X mappings: passed, no W+X pages found."
  */
 export function auditMappings(records: Iterable<DumpRecord>, options: AuditOptions = {}): AuditReport {
-  const findings: AuditFinding[] = [];
-  const counts: Record<AuditKind, number> = { 'W+X': 0, UserExecKernel: 0, ExecDevice: 0 };
-  let wxPages = 0n;
-  let checked = 0;
-  const isKernel = options.isKernel ?? ((run: MappingRun) => run.kernel);
-  const device = options.deviceFlags ?? DEVICE;
-  const add = (kind: AuditKind, run: MappingRun, what: string): void => {
-    const pages = run.size / 4096n;
-    counts[kind]++;
-    findings.push({ kind, run, pages, message: `${what} ${hex(run.vaddr)}-${hex(run.end)} -> ${hex(run.paddr)}` });
-  };
-  for (const rec of records) {
-    if (rec.kind !== 'mapping') continue;
-    checked++;
-    const f: MappingFlags = rec.effective;
-    if ((f & WRITE) !== 0 && (f & EXECUTE) !== 0) {
-      add('W+X', rec, 'W+X mapping');
-      wxPages += rec.size / 4096n;
-    }
-    if ((f & USER) !== 0 && (f & EXECUTE) !== 0 && isKernel(rec)) add('UserExecKernel', rec, 'user-executable kernel mapping');
-    if ((f & device) !== 0 && (f & EXECUTE) !== 0) add('ExecDevice', rec, 'executable device mapping');
-  }
-  const line =
-    wxPages === 0n
-      ? 'Checked W+X mappings: passed, no W+X pages found.'
-      : `Checked W+X mappings: FAILED, ${wxPages} W+X pages found.`;
-  return { findings, counts, wxPages, checked, line };
+  const auditor = new MappingAuditor(options);
+  for (const rec of records) auditor.add(rec);
+  return auditor.report();
 }

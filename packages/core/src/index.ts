@@ -44,4 +44,12 @@ export {
 } from './dump';
 export { PagedMemory, type PagedMemoryOptions, type PagedMemoryStats, type PagedRange, type PagedSpan } from './paged-memory';
 export { type AttachPlan, field, RegisterError, type RegisterErrorCode, registerValue, type TableFormat } from './registers';
-export { type AuditFinding, type AuditKind, type AuditOptions, type AuditReport, auditMappings } from './audit';
+export {
+  type AuditFinding,
+  type AuditKind,
+  type AuditOptions,
+  type AuditorOptions,
+  type AuditReport,
+  auditMappings,
+  MappingAuditor,
+} from './audit';

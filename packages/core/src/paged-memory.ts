@@ -211,20 +211,24 @@ export class PagedMemory implements PagingHandler {
 
   /** Whether a range covers some byte of the frame. */
   private covered(frame: number): boolean {
-    // binary search for the last range starting at or below the frame
+    const k = this.firstEndingAfter(frame);
+    return k < this.fStart.length && this.fStart[k]! <= frame;
+  }
+
+  /**
+   * The first range (in address order) that ends after `frame`: a binary search, since the sorted ranges do not
+   * overlap and their ends increase too. An ELF core may have tens of thousands of segments; a linear scan per
+   * chunk paged in would cost that many steps on every cache miss.
+   */
+  private firstEndingAfter(frame: number): number {
     let a = 0;
-    let b = this.fStart.length - 1;
-    let k = -1;
-    while (a <= b) {
+    let b = this.fEnd.length;
+    while (a < b) {
       const m = (a + b) >>> 1;
-      if (this.fStart[m]! <= frame) {
-        k = m;
-        a = m + 1;
-      } else {
-        b = m - 1;
-      }
+      if (this.fEnd[m]! <= frame) a = m + 1;
+      else b = m;
     }
-    return k >= 0 && frame < this.fEnd[k]!;
+    return a;
   }
 
   /** Pages chunk `chunk` into a free or the least recently used slot; returns the slot. */
@@ -255,8 +259,7 @@ export class PagedMemory implements PagingHandler {
     let cover = 0;
     // install first, so that a reader that throws leaves the slot empty rather than half-described
     this.chunkIn[slot] = -1;
-    for (let k = 0; k < this.ranges.length; k++) {
-      if (this.fEnd[k]! <= firstFrame || this.fStart[k]! >= firstFrame + this.fpc) continue;
+    for (let k = this.firstEndingAfter(firstFrame); k < this.ranges.length && this.fStart[k]! < firstFrame + this.fpc; k++) {
       const r = this.ranges[k]!;
       const s = r.base > cStart ? r.base : cStart;
       const e = r.end < cEnd ? r.end : cEnd;

@@ -3,6 +3,7 @@
 import {
   auditMappings,
   type DumpRecord,
+  MappingAuditor,
   dumpMappings,
   type MappingRun,
   MappingFlags,
@@ -235,6 +236,29 @@ describe('PagedMemory', () => {
     expect(() => new PagedMemory({ ranges: [{ base: 0, size: 8192 }, { base: 4096, size: 4096 }], read: () => {} })).toThrow(/overlap/);
     expect(() => new PagedMemory({ ranges: [], read: () => {}, chunkBytes: 3000 })).toThrow(RangeError);
   });
+
+  it('finds the ranges of a chunk among many (ELF cores with tens of thousands of segments)', () => {
+    // 3000 ranges of 0x800 bytes, every 0x3000 bytes from 0x10000, given in reverse order, each word its address
+    const ranges = Array.from({ length: 3000 }, (_, i) => ({ base: 0x10000 + (2999 - i) * 0x3000, size: 0x800 }));
+    const paged = new PagedMemory({
+      ranges,
+      chunkBytes: 16384,
+      cacheChunks: 2,
+      read: (pa, into) => {
+        const v = new DataView(into.buffer, into.byteOffset, into.length);
+        for (let o = 0; o < into.length; o += 8) v.setBigUint64(o, pa + BigInt(o), true);
+      },
+    });
+    for (let i = 0; i < 3000; i += 7) {
+      const base = BigInt(0x10000 + i * 0x3000);
+      expect(paged.readU64(base)).toBe(base);
+      expect(paged.readU64(base + 0x7f8n)).toBe(base + 0x7f8n);
+      expect(paged.readU64(base + 0x800n)).toBe(0n); // same frame, past the range
+      expect(paged.readU64(base + 0x1000n)).toBeUndefined(); // the frame between two ranges
+    }
+    expect(paged.readU64(0xf000n)).toBeUndefined();
+    expect(paged.readU64(BigInt(0x10000 + 3000 * 0x3000))).toBeUndefined();
+  });
 });
 
 describe('auditMappings', () => {
@@ -254,5 +278,28 @@ describe('auditMappings', () => {
     expect(report.checked).toBe(5);
     expect(report.line).toBe('Checked W+X mappings: FAILED, 513 W+X pages found.');
     expect(auditMappings([]).line).toBe('Checked W+X mappings: passed, no W+X pages found.');
+  });
+});
+
+describe('MappingAuditor', () => {
+  it('gives the report of auditMappings one record at a time, keeping only as many findings as asked', () => {
+    const { table } = build((c) => {
+      for (let i = 0n; i < 8n; i++) c.map(0x40_0000n + i * 0x2000n, 0x5000n + i * 0x2000n, PageSize.Size4K, RW | EXECUTE); // 8 W+X runs
+      c.map(0xffff_8000_0020_0000n, 0x20_0000n, PageSize.Size4K, READ | EXECUTE | USER);
+    });
+    const whole = auditMappings(dumpMappings(table));
+    const auditor = new MappingAuditor({ keepFindings: 3 });
+    for (const rec of dumpMappings(table)) auditor.add(rec);
+    const kept = auditor.report();
+    expect(kept.findings).toEqual(whole.findings.slice(0, 3));
+    expect({ ...kept, findings: [] }).toEqual({ ...whole, findings: [] });
+    expect(kept.counts).toEqual({ 'W+X': 8, UserExecKernel: 1, ExecDevice: 0 });
+    const seen: unknown[] = [];
+    const streaming = new MappingAuditor({ keepFindings: 0, onFinding: (f) => seen.push(f) });
+    for (const rec of dumpMappings(table)) streaming.add(rec);
+    expect(seen).toEqual(whole.findings);
+    expect(streaming.report().findings).toEqual([]);
+    expect(new MappingAuditor().report().line).toBe('Checked W+X mappings: passed, no W+X pages found.');
+    expect(() => new MappingAuditor({ keepFindings: -1 })).toThrow(RangeError);
   });
 });

@@ -1,0 +1,176 @@
+// The two jobs of ptdump over one set of tables: list every mapping (text or JSON), or translate addresses. A
+// listing is written as it is walked and its summary and audit are counted on the way, so that memory stays flat
+// however many runs the tables hold; only a bounded number of audit findings is kept for the end.
+import {
+  type AttachPlan,
+  type AuditFinding,
+  type AuditReport,
+  type DumpSource,
+  dumpMappings,
+  hex,
+  MappingAuditor,
+  type PagingHandler,
+  translateAddress,
+} from '@page-table-multiarch/core';
+import type { ArchSpec } from './_arches';
+import {
+  auditJson,
+  diagnosticJson,
+  diagnosticLine,
+  findingCount,
+  findingJson,
+  findingLine,
+  rootHeader,
+  rootsJson,
+  runJson,
+  runLine,
+  summaryJson,
+  summaryLines,
+  translationJson,
+  translationLines,
+} from './_format';
+import type { CliIo } from './_main';
+import type { JsonWriter, Out } from './_output';
+
+/**
+ * Findings kept from the walk for the audit section. When a dump has more, they are written from a second walk
+ * instead of being kept: memory stays bounded, and only a dump with that many unsafe runs pays for the second walk.
+ */
+const KEEP_FINDINGS = 4096;
+
+/** What the options ask of a job. */
+export interface Settings {
+  readonly json: boolean;
+  readonly audit: boolean;
+  readonly coalesce: boolean;
+  readonly maxTables?: number;
+  readonly progress: boolean;
+}
+
+/** One thing to list: a plan over a handler. */
+export interface Job {
+  readonly arch: ArchSpec;
+  readonly plan: AttachPlan;
+  readonly handler: PagingHandler;
+  readonly source: string;
+  readonly registers: Readonly<Record<string, bigint>>;
+}
+
+function registersText(job: Job): string {
+  return Object.entries(job.registers)
+    .map(([k, v]) => `${k.toUpperCase()}=${hex(v)}`)
+    .join(' ');
+}
+
+/** The walk of a job with the settings' options. */
+function walk(job: Job, s: Settings, onTable?: (n: number) => void) {
+  const src: DumpSource = { ...job.plan.format, handler: job.handler };
+  return dumpMappings(src, {
+    roots: job.plan.roots,
+    coalesce: s.coalesce,
+    ...(s.maxTables !== undefined ? { maxTables: s.maxTables } : {}),
+    ...(onTable ? { onTable } : {}),
+  });
+}
+
+/**
+ * Gives every finding of the audit to `each`: the kept ones, or, when the walk found more than it kept, each one
+ * again from a second walk of the same tables.
+ */
+function eachFinding(job: Job, s: Settings, audit: AuditReport, each: (f: AuditFinding) => void): void {
+  if (audit.findings.length === findingCount(audit)) {
+    for (const f of audit.findings) each(f);
+    return;
+  }
+  const again = new MappingAuditor({ deviceFlags: job.arch.deviceFlags, keepFindings: 0, onFinding: each });
+  for (const rec of walk(job, s)) again.add(rec);
+}
+
+/**
+ * Lists one job, as text on `out` or as one JSON document on `json` (an element of the array open there, if any);
+ * returns the number of audit findings.
+ */
+export function listJob(job: Job, s: Settings, out: Out, io: CliIo, json: JsonWriter | undefined): number {
+  const { plan, arch } = job;
+  const digits = arch.addrDigits;
+  let last = 0;
+  const progress = s.progress
+    ? (n: number) => {
+        if ((n & 63) !== 0) return;
+        const now = Date.now();
+        if (now - last < 100) return;
+        last = now;
+        io.stderr(`\r\x1b[Kptdump: ${n} tables read`);
+      }
+    : undefined;
+  const dump = walk(job, s, progress);
+  const auditor = new MappingAuditor({ deviceFlags: arch.deviceFlags, keepFindings: KEEP_FINDINGS });
+  if (json) {
+    json.open('{');
+    json.value(arch.name, 'arch');
+    json.value(plan.format.name, 'format');
+    json.value(job.source, 'source');
+    json.value(Object.fromEntries(Object.entries(job.registers).map(([k, v]) => [k, hex(v)])), 'registers');
+    json.value(plan.notes, 'notes');
+    json.value(rootsJson(plan), 'roots');
+    json.open('[', 'records');
+    for (const rec of dump) {
+      auditor.add(rec);
+      json.value(rec.kind === 'mapping' ? runJson(rec, plan) : diagnosticJson(rec));
+    }
+    json.close();
+    if (progress) io.stderr('\r\x1b[K');
+    const audit = auditor.report();
+    json.value(summaryJson(dump.summary), 'summary');
+    json.open('{', 'audit');
+    for (const [k, v] of Object.entries(auditJson(audit))) json.value(v, k);
+    json.open('[', 'findings');
+    eachFinding(job, s, audit, (f) => json.value(findingJson(f)));
+    json.close();
+    json.close();
+    json.close();
+    return findingCount(audit);
+  }
+  out.line(`ptdump: ${plan.format.name} (${arch.name}) in ${job.source}`);
+  out.line(`registers: ${registersText(job)}`);
+  for (const n of plan.notes) out.line(`note: ${n}`);
+  let root = -1;
+  for (const rec of dump) {
+    auditor.add(rec);
+    while (root < rec.root) {
+      root++;
+      out.line(rootHeader(plan, root, digits));
+    }
+    out.line(rec.kind === 'mapping' ? runLine(rec, plan, digits) : diagnosticLine(rec, digits));
+  }
+  if (progress) io.stderr('\r\x1b[K');
+  while (root < plan.roots.length - 1) {
+    root++;
+    out.line(rootHeader(plan, root, digits));
+  }
+  const summary = dump.summary;
+  const audit = auditor.report();
+  if (s.audit) {
+    out.line('---[ audit ]---');
+    eachFinding(job, s, audit, (f) => out.line(findingLine(f)));
+  }
+  for (const l of summaryLines(plan, summary, audit)) out.line(l);
+  return findingCount(audit);
+}
+
+/** Translates addresses through one job: text on `out`, or its JSON document as the next value of `json`. */
+export function translateJob(job: Job, vas: readonly bigint[], out: Out, json: JsonWriter | undefined): void {
+  const src: DumpSource = { ...job.plan.format, handler: job.handler };
+  const results = vas.map((va) => translateAddress(src, va, { roots: job.plan.roots }));
+  if (json) {
+    json.value({
+      arch: job.arch.name,
+      format: job.plan.format.name,
+      source: job.source,
+      translations: results.map((t) => translationJson(t, job.plan)),
+    });
+    return;
+  }
+  out.line(`ptdump: ${job.plan.format.name} (${job.arch.name}) in ${job.source}; ${registersText(job)}`);
+  for (const t of results) for (const l of translationLines(t, job.plan, job.arch.addrDigits)) out.line(l);
+}
