@@ -23,27 +23,27 @@ export { bitsToWords, wordsOf, wordsToBits } from './words';
 export {
   checkRoot,
   defaultRoots,
-  type DumpDiagnostic,
-  type DumpDiagnosticCode,
   type DumpFormat,
   type DumpOptions,
-  type DumpRecord,
   type DumpRoot,
   type DumpSource,
-  type DumpSummary,
-  dumpMappings,
   type EntryInspector,
   levelName,
-  MappingDump,
-  type MappingRun,
   NO_LIMIT,
   tableLimit,
-  type Translation,
-  type TranslationStep,
-  translateAddress,
-} from './dump';
-export { PagedMemory, type PagedMemoryOptions, type PagedMemoryStats, type PagedRange, type PagedSpan } from './paged-memory';
-export { type AttachPlan, field, RegisterError, type RegisterErrorCode, registerValue, type TableFormat } from './registers';
+} from './inspect/format';
+export {
+  type DumpDiagnostic,
+  type DumpDiagnosticCode,
+  type DumpRecord,
+  type DumpSummary,
+  dumpMappings,
+  MappingDump,
+  type MappingRun,
+} from './inspect/dump';
+export { type Translation, type TranslationStep, translateAddress } from './inspect/translate';
+export { PagedMemory, type PagedMemoryOptions, type PagedMemoryStats, type PagedRange, type PagedSpan } from './inspect/paged-memory';
+export { type AttachPlan, field, RegisterError, type RegisterErrorCode, registerValue, type TableFormat } from './inspect/registers';
 export {
   type AuditFinding,
   type AuditKind,
@@ -52,4 +52,4 @@ export {
   type AuditReport,
   auditMappings,
   MappingAuditor,
-} from './audit';
+} from './inspect/audit';

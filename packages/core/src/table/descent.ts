@@ -53,9 +53,11 @@ export class Descent {
   /** The current entry's words. */
   lo = 0;
   hi = 0;
-  /** First virtual address the current entry covers, in index space. */
-  vaLo = 0;
-  vaHi = 0;
+  /**
+   * First virtual address the current entry covers, in index space, as a number (exact below 2^53; {@link pair}
+   * gives it exactly at any width).
+   */
+  va = 0;
   /** Whether the current ENTRY is a leaf (the last level, or a block). */
   leaf = false;
   /** On EXIT: whether the entry's table was opened (and is now finished); false when it was not. */
@@ -71,9 +73,11 @@ export class Descent {
   private readonly at: Int32Array;
   private readonly end: Int32Array;
   private readonly seen: Float64Array;
-  /** Per level: the table's first address (index space). */
+  /** Per level: the table's first address (index space), as a pair and as a number; the bytes one entry covers. */
   private readonly baseLo: Float64Array;
   private readonly baseHi: Float64Array;
+  private readonly base: Float64Array;
+  private readonly size: Float64Array;
   /** Per level: the entry that opened the table one level down (its index and words, as reported). */
   private readonly opIdx: Int32Array;
   private readonly opLo: Int32Array;
@@ -90,6 +94,8 @@ export class Descent {
   private given: Uint32Array | null = null;
   private givenOff = 0;
   private skipped = false;
+  /** The current event is the EXIT of a table that was open (its first address is still in baseLo/baseHi). */
+  private closing = false;
   private freed: number;
   /** The range the descent is clipped to, in index space, [first, last] inclusive; unclipped when false. */
   private clip = false;
@@ -118,6 +124,8 @@ export class Descent {
     this.seen = new Float64Array(n);
     this.baseLo = new Float64Array(n);
     this.baseHi = new Float64Array(n);
+    this.base = new Float64Array(n);
+    this.size = Float64Array.from(fmt._shift, (sh) => 2 ** sh);
     this.opIdx = new Int32Array(n);
     this.opLo = new Int32Array(n);
     this.opHi = new Int32Array(n);
@@ -163,93 +171,119 @@ export class Descent {
   step(): number {
     const f = this.fmt;
     if (this.follow !== null && this.freed !== TABLES_FREED[0]) this.resync();
+    if (this.pending && !this.openPending()) return EXIT;
     const c = f._w;
     const ew = f._ew;
-    if (this.pending) {
-      this.pending = false;
-      const l = this.level;
-      let buf: Uint32Array | null = null;
-      let off = -1;
-      if (this.skipped) {
-        this.skipped = false;
-        this.given = null;
-      } else if (this.given !== null) {
-        buf = this.given;
-        off = this.givenOff;
-        this.given = null;
-      } else if (this.follow !== null && l <= this.valid) {
-        // the entry as it is now: it may have been removed or made a leaf since it was reported
-        const b = this.buf[l]!;
-        const e = this.off[l]! + this.index * ew;
-        const lo = b[e]!;
-        const hi = ew === 2 ? b[e + 1]! : 0;
-        if (c.isPresent(lo, hi, l) && !c.isHuge(lo, hi, l)) {
-          off = this.follow(lo, hi, l);
-          buf = b;
-        }
-        if (off < 0) {
-          this.opened = false;
-          return EXIT;
-        }
-      } else {
-        this.opened = false;
-        return EXIT;
-      }
-      if (buf !== null && off >= 0) {
-        this.opIdx[l] = this.index;
-        this.opLo[l] = this.lo;
-        this.opHi[l] = this.hi;
-        const d = l + 1;
-        this.depth = d;
-        this.valid = d;
-        this.place(d, buf, off, this.vaLo, this.vaHi, 2 ** f._bits[d]!);
-      }
-    }
     for (;;) {
       const l = this.depth;
-      const i = this.at[l]!;
-      if (i >= this.end[l]! || this.seen[l]! >= this.limit) {
-        if (l === this.first) return DONE;
-        // back to the entry that opened this table
-        const p = l - 1;
-        this.depth = p;
-        if (this.valid > p) this.valid = p;
-        this.level = p;
-        this.index = this.opIdx[p]!;
-        this.lo = this.opLo[p]!;
-        this.hi = this.opHi[p]!;
-        this.vaLo = this.baseLo[l]!;
-        this.vaHi = this.baseHi[l]!;
-        this.leaf = false;
-        this.opened = true;
-        return EXIT;
-      }
-      this.at[l] = i + 1;
       const b = this.buf[l]!;
-      const e = this.off[l]! + i * ew;
+      const off = this.off[l]!;
+      const end = this.end[l]!;
+      let i = this.at[l]!;
+      // the next present entry of this table (the per-entry path of a listing: kept to loads and tests)
+      while (i < end && this.seen[l]! < this.limit) {
+        const e = off + i * ew;
+        const lo = b[e]!;
+        const hi = ew === 2 ? b[e + 1]! : 0;
+        i++;
+        if ((lo === 0 && hi === 0) || !c.isPresent(lo, hi, l)) continue;
+        this.at[l] = i;
+        this.seen[l] = this.seen[l]! + 1;
+        this.level = l;
+        this.index = i - 1;
+        this.lo = lo;
+        this.hi = hi;
+        this.va = this.base[l]! + (i - 1) * this.size[l]!;
+        this.leaf = l === f._last || c.isHuge(lo, hi, l);
+        this.pending = !this.leaf;
+        this.closing = false;
+        return ENTRY;
+      }
+      this.at[l] = i;
+      if (l === this.first) return DONE;
+      // back to the entry that opened this table
+      const p = l - 1;
+      this.depth = p;
+      if (this.valid > p) this.valid = p;
+      this.level = p;
+      this.index = this.opIdx[p]!;
+      this.lo = this.opLo[p]!;
+      this.hi = this.opHi[p]!;
+      this.va = this.base[l]!;
+      this.leaf = false;
+      this.opened = true;
+      this.closing = true;
+      return EXIT;
+    }
+  }
+
+  /** The current entry's first address (index space), exactly, into OUT: (lo, hi). */
+  pair(): void {
+    const l = this.level;
+    // the entry of an EXIT that closed its table: the address that table starts at
+    if (this.closing) {
+      OUT[0] = this.baseLo[l + 1]!;
+      OUT[1] = this.baseHi[l + 1]!;
+      return;
+    }
+    const v = this.index * this.size[l]!;
+    const vHi = Math.floor(v / 4294967296);
+    let lo = this.baseLo[l]! + (v - vHi * 4294967296);
+    let hi = this.baseHi[l]! + vHi;
+    if (lo >= 4294967296) {
+      lo -= 4294967296;
+      hi += 1;
+    }
+    OUT[0] = lo;
+    OUT[1] = hi;
+  }
+
+  /**
+   * Opens the table of the table entry reported last (pending): the caller's copy ({@link open}), or the table the
+   * entry points to now (in place); false, for an EXIT with `opened` false, when it is not opened.
+   */
+  private openPending(): boolean {
+    const f = this.fmt;
+    const c = f._w;
+    const ew = f._ew;
+    this.pending = false;
+    const l = this.level;
+    let buf: Uint32Array | null = null;
+    let off = -1;
+    if (this.skipped) {
+      this.skipped = false;
+      this.given = null;
+      return true;
+    }
+    if (this.given !== null) {
+      buf = this.given;
+      off = this.givenOff;
+      this.given = null;
+    } else if (this.follow !== null && l <= this.valid) {
+      // the entry as it is now: it may have been removed or made a leaf since it was reported
+      const b = this.buf[l]!;
+      const e = this.off[l]! + this.index * ew;
       const lo = b[e]!;
       const hi = ew === 2 ? b[e + 1]! : 0;
-      if ((lo === 0 && hi === 0) || !c.isPresent(lo, hi, l)) continue;
-      this.seen[l] = this.seen[l]! + 1;
-      this.level = l;
-      this.index = i;
-      this.lo = lo;
-      this.hi = hi;
-      // first address of entry i: the table's first address + i * 2^shift (a table's range is aligned to its span)
-      const v = i * 2 ** f._shift[l]!;
-      const vHi = Math.floor(v / 4294967296);
-      OUT[0] = this.baseLo[l]! + (v - vHi * 4294967296);
-      OUT[1] = this.baseHi[l]! + vHi;
-      if (OUT[0]! >= 4294967296) {
-        OUT[0] = OUT[0]! - 4294967296;
-        OUT[1] = OUT[1]! + 1;
+      if (c.isPresent(lo, hi, l) && !c.isHuge(lo, hi, l)) {
+        off = this.follow(lo, hi, l);
+        buf = b;
       }
-      this.vaLo = OUT[0]!;
-      this.vaHi = OUT[1]!;
-      this.leaf = l === f._last || c.isHuge(lo, hi, l);
-      this.pending = !this.leaf;
-      return ENTRY;
     }
+    if (buf === null || off < 0) {
+      this.opened = false;
+      this.closing = false;
+      return false;
+    }
+    this.opIdx[l] = this.index;
+    this.opLo[l] = this.lo;
+    this.opHi[l] = this.hi;
+    this.pair();
+    const d = l + 1;
+    this.depth = d;
+    this.valid = d;
+    this.place(d, buf, off, OUT[0]!, OUT[1]!, 2 ** f._bits[d]!);
+    return true;
   }
 
   /** Sets up the table of level l: where it is, its first address, and its index range (clipped to the range). */
@@ -259,6 +293,7 @@ export class Descent {
     this.seen[l] = 0;
     this.baseLo[l] = baseLo;
     this.baseHi[l] = baseHi;
+    this.base[l] = baseHi * 4294967296 + baseLo;
     let first = 0;
     let end = entries;
     if (this.clip) {

@@ -465,7 +465,8 @@ export class PageTable64 {
     const calls = pre !== undefined || post !== undefined;
     for (let ev = d.step(); ev !== DONE; ev = d.step()) {
       if (!calls) continue;
-      const va = outVa(this, d.vaLo, d.vaHi);
+      d.pair();
+      const va = outVa(this, OUT[0]!, OUT[1]!);
       const bits = wordsToBits(d.lo, d.hi);
       // a table entry gets pre, then its subtree, then post (at its EXIT); a leaf gets both at once
       if (ev === ENTRY) pre?.(d.level, d.index, va, bits);
@@ -492,11 +493,14 @@ export class PageTable64 {
       const lo = d.lo;
       const hi = d.hi;
       const s = leafShift(this, lo, hi, l);
+      d.pair();
+      const vaLo = OUT[0]!;
+      const vaHi = OUT[1]!;
       // a leaf stored as several identical entries is listed once, at its first entry
-      if (s !== this._shift[l] && !isAligned(d.vaLo, d.vaHi, s)) continue;
-      leafPa(this, lo, hi, l, s, d.vaLo, d.vaHi);
+      if (s !== this._shift[l] && !isAligned(vaLo, vaHi, s)) continue;
+      leafPa(this, lo, hi, l, s, vaLo, vaHi);
       yield {
-        vaddr: outVa(this, d.vaLo, d.vaHi),
+        vaddr: outVa(this, vaLo, vaHi),
         paddr: joinAddr(OUT[0]!, OUT[1]!),
         size: POW2[s]!,
         flags: this._w.flags(lo, hi, l),

@@ -1,8 +1,8 @@
 // Security audit of a dump: the checks Linux runs at boot (CONFIG_DEBUG_WX, "Checked W+X mappings") and two more
 // that a forensic reader wants, over the runs of dumpMappings.
 import type { DumpRecord, MappingRun } from './dump';
-import { hex } from './errors';
-import type { MappingFlags } from './flags';
+import { hex } from '../errors';
+import type { MappingFlags } from '../flags';
 
 const WRITE = 2;
 const EXECUTE = 4;

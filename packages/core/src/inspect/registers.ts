@@ -1,10 +1,10 @@
 // What a register decoder hands back: which table format to read, where its roots are, and which virtual
 // addresses each root translates. The decoders themselves live in the architecture packages
 // (decodeX64Registers, decodeA64Registers, decodeRiscvSatp, decodeLA64Registers, ...).
-import { toBigAddr } from './_addr';
-import type { DumpFormat, DumpRoot } from './dump';
-import type { AddrInput, PageTableOptions, PagingHandler } from './interfaces';
-import type { PageTable64 } from './table/page-table';
+import { toBigAddr } from '../_addr';
+import type { DumpFormat, DumpRoot } from './format';
+import type { AddrInput, PageTableOptions, PagingHandler } from '../interfaces';
+import type { PageTable64 } from '../table/page-table';
 
 /** Why registers could not be turned into an attach plan. */
 export type RegisterErrorCode =

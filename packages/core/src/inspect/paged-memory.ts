@@ -1,9 +1,9 @@
 // A read-side PagingHandler for memory the library did not allocate and does not hold: a memory dump on disk,
 // a remote target, a sparse set of RAM ranges. Chunks are paged in on demand from a reader callback into a
 // small cache; nothing outside the declared ranges is ever asked of the reader.
-import { joinAddr, PAIR, splitAddr, toBigAddr } from './_addr';
-import { hex } from './errors';
-import type { AddrInput, PagingHandler, PhysAddr } from './interfaces';
+import { joinAddr, PAIR, splitAddr, toBigAddr } from '../_addr';
+import { hex } from '../errors';
+import type { AddrInput, PagingHandler, PhysAddr } from '../interfaces';
 
 const FRAME_SHIFT = 12;
 /** 2^(32 - FRAME_SHIFT): frames per 4 GiB, to turn (lo, hi) into a frame number. */

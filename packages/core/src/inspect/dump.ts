@@ -1,0 +1,534 @@
+// Reading tables that someone else built (a memory dump, a guest, a running system), tolerantly: every mapping
+// as coalesced runs in address order, the permissions the levels grant together, and what is wrong with the
+// memory as diagnostics instead of exceptions. The walk is the shared descent (table/descent.ts) over private
+// copies of the tables, so that a paging handler may reuse its cache while the walk is below.
+import { joinAddr, PAIR } from '../_addr';
+import { LOW_MASK_HI, LOW_MASK_LO, POW2, TWO32 } from '../_pairs';
+import { hex } from '../errors';
+import type { MappingFlags } from '../flags';
+import type { PhysAddr, PTEWords, VirtAddr } from '../interfaces';
+import { Descent, DONE, ENTRY } from '../table/descent';
+import { PageTable64 } from '../table/page-table';
+import { wordsToBits } from '../words';
+import {
+  ALL_FLAGS,
+  type DumpOptions,
+  type DumpRoot,
+  type DumpSource,
+  defaultRoots,
+  descentFormat,
+  type EntryInspector,
+  inspectorOf,
+  keyOf,
+  NO_LIMIT,
+  pairOf,
+  prepareRoot,
+  readTable,
+  type Root,
+  sourceOf,
+  USER,
+} from './format';
+
+/** A run of leaves: consecutive virtual and physical addresses, the same page size and the same attributes. */
+export interface MappingRun {
+  /** Tells a run from a {@link DumpDiagnostic}. */
+  readonly kind: 'mapping';
+  /** First virtual address (as the CPU sees it: upper-half addresses sign-extended or from their register). */
+  readonly vaddr: VirtAddr;
+  /** One past the last virtual address. */
+  readonly end: VirtAddr;
+  /** Physical address of the first byte. */
+  readonly paddr: PhysAddr;
+  /** Bytes of the run (`end - vaddr`). */
+  readonly size: bigint;
+  /** Bytes one leaf maps (4 KiB, 2 MiB, ...). */
+  readonly pageSize: number;
+  /** Number of leaves in the run. */
+  readonly pages: number;
+  /** Level of the leaves (0 = root). */
+  readonly level: number;
+  /** MappingFlags of the leaf entries, as the codec decodes them. */
+  readonly flags: MappingFlags;
+  /** The flags the levels grant together (table limits applied): what an access can actually do. */
+  readonly effective: MappingFlags;
+  /** Raw bits of the first leaf entry. */
+  readonly bits: bigint;
+  /** The attribute bits the run shares ({@link EntryInspector.attrLo}). */
+  readonly attrs: bigint;
+  /** Whether the run is in a kernel range ({@link DumpRoot.kernel}). */
+  readonly kernel: boolean;
+  /** Index of the root (in the roots walked) it was found under. */
+  readonly root: number;
+}
+
+/** What a diagnostic is about. */
+export type DumpDiagnosticCode =
+  /** The root table is not (entirely) inside the memory, or misaligned. */
+  | 'RootUnreadable'
+  /** A table entry points at a table that is not (entirely) inside the memory. */
+  | 'OutsideMemory'
+  /** A table entry points at an address not aligned to a table. */
+  | 'Misaligned'
+  /** A table entry points at a table already read in this dump (a shared table or a cycle); not followed. */
+  | 'Revisited'
+  /** The hardware would refuse the entry (reserved bits, reserved encoding); not listed, not followed. */
+  | 'Reserved'
+  /** A leaf at a level where the format has none (a 512 GiB x86 PML4E with PS set). */
+  | 'LeafLevel'
+  /** The `maxTables` budget ran out; the walk stopped there. */
+  | 'Budget';
+
+/** Something wrong found in the memory, attached to the entry where it was found. */
+export interface DumpDiagnostic {
+  /** Tells a diagnostic from a {@link MappingRun}. */
+  readonly kind: 'diagnostic';
+  /** What is wrong. */
+  readonly code: DumpDiagnosticCode;
+  /** One line: what was expected and what was found. */
+  readonly message: string;
+  /** Level of the entry (0 = root). */
+  readonly level: number;
+  /** Index of the entry in its table; -1 for the root itthis. */
+  readonly index: number;
+  /** First virtual address the entry translates. */
+  readonly vaddr: VirtAddr;
+  /** Physical address of the entry (of the root table for a root problem). */
+  readonly entryPaddr: PhysAddr;
+  /** Raw bits of the entry (0 for a root problem). */
+  readonly bits: bigint;
+  /** Index of the root it was found under. */
+  readonly root: number;
+}
+
+/** One item of a dump, in virtual-address order within each root. */
+export type DumpRecord = MappingRun | DumpDiagnostic;
+
+/** Totals of a dump (so far, while it runs). */
+export interface DumpSummary {
+  /** Runs listed. */
+  readonly runs: number;
+  /** Leaf entries listed (a 16-entry ARMv7 supersection counts once). */
+  readonly pages: number;
+  /** Bytes mapped. */
+  readonly bytes: bigint;
+  /** Tables read at each level, root first (roots included, each once). */
+  readonly tables: readonly number[];
+  /** Bytes of those tables. */
+  readonly tableBytes: number;
+  /** Distinct 4 KiB frames they occupy (tables smaller than a frame share frames). */
+  readonly tableFrames: number;
+  /** Diagnostics reported. */
+  readonly diagnostics: number;
+}
+
+/**
+ * A lazily walked dump: iterate it for the records; {@link summary} holds the totals so far. Iterating again
+ * walks again.
+ */
+export class MappingDump implements Iterable<DumpRecord> {
+  private readonly src: DumpSource;
+  private readonly insp: EntryInspector;
+  private readonly roots: readonly DumpRoot[];
+  private readonly options: DumpOptions;
+  private runs = 0;
+  private pages = 0;
+  private bytes = 0;
+  private tables: number[];
+  private tBytes = 0;
+  private tFrames = 0;
+  private diags = 0;
+
+  /** @internal use {@link dumpMappings} */
+  constructor(source: PageTable64 | DumpSource, options: DumpOptions) {
+    this.src = sourceOf(source);
+    this.insp = inspectorOf(source, options);
+    this.options = options;
+    const rootsGiven = options.roots;
+    if (rootsGiven === undefined && !(source instanceof PageTable64)) {
+      throw new TypeError('dumpMappings: "roots" is required when the source is not a PageTable64');
+    }
+    this.roots = rootsGiven ?? defaultRoots(this.src.meta, (source as PageTable64).rootPaddr);
+    for (const r of this.roots) prepareRoot(this.src.meta, r, 'dumpMappings');
+    this.tables = new Array<number>(this.src.meta.levels).fill(0);
+  }
+
+  /** Totals so far. */
+  get summary(): DumpSummary {
+    return {
+      runs: this.runs,
+      pages: this.pages,
+      bytes: BigInt(this.bytes),
+      tables: [...this.tables],
+      tableBytes: this.tBytes,
+      tableFrames: this.tFrames,
+      diagnostics: this.diags,
+    };
+  }
+
+  /**
+   * The record of a finished run. A method taking the run's numbers as arguments, not a closure over them: the
+   * walk's run state then stays in registers (captured doubles would live boxed in a heap context).
+   */
+  private run(
+    start: number,
+    end: number,
+    pa: number,
+    shift: number,
+    pages: number,
+    level: number,
+    flags: number,
+    eff: number,
+    bLo: number,
+    bHi: number,
+    aLo: number,
+    aHi: number,
+    kernel: boolean,
+    root: number,
+  ): MappingRun {
+    this.runs++;
+    return {
+      kind: 'mapping',
+      vaddr: BigInt(start),
+      end: BigInt(end),
+      paddr: BigInt(pa),
+      size: BigInt(end - start),
+      pageSize: POW2[shift]!,
+      pages,
+      level,
+      flags,
+      effective: eff,
+      bits: wordsToBits(bLo, bHi),
+      attrs: wordsToBits(aLo >>> 0, aHi >>> 0),
+      kernel,
+      root,
+    };
+  }
+
+  /** Walks the roots and yields the records in address order (each iteration walks again). */
+  [Symbol.iterator](): Generator<DumpRecord, void, undefined> {
+    return this.walk();
+  }
+
+  private *walk(): Generator<DumpRecord, void, undefined> {
+    const { meta } = this.src;
+    this.runs = 0;
+    this.pages = 0;
+    this.bytes = 0;
+    this.tables.fill(0);
+    this.tBytes = 0;
+    this.tFrames = 0;
+    this.diags = 0;
+    const st = new WalkState(this.src, this.insp, this.options);
+    const prepared = this.roots.map((r) => prepareRoot(meta, r, 'dumpMappings'));
+    for (const r of prepared) st.visited.add(keyOf(r.lo, r.hi));
+    for (let r = 0; r < prepared.length && !st.stopped; r++) yield* this.walkRoot(st, prepared[r]!, r);
+  }
+
+  /**
+   * The records of one root. One loop over the descent's entries with the open run in locals (the per-entry path of a
+   * listing of millions of runs): a leaf extends the run or closes it, a table entry is checked and opened from a
+   * private copy, anything wrong is a diagnostic. Longer than most functions here, because the run's state must stay
+   * in this frame.
+   */
+  private *walkRoot(st: WalkState, root: Root, r: number): Generator<DumpRecord, void, undefined> {
+    const { meta } = this.src;
+    const insp = this.insp;
+    const w = st.w;
+    const L0 = root.level;
+    st.tLo[L0] = root.lo;
+    st.tHi[L0] = root.hi;
+    const rootTable = yield* this.readRoot(st, root, r);
+    if (rootTable === null) return;
+    const outBase = root.outBase;
+    const kernel = root.kernel;
+    const useLimits = st.hasLimit && root.limits;
+    st.lim[L0] = NO_LIMIT;
+    // the root's entries [first, end): the descent is clipped to the addresses they cover
+    const s0 = st.shift[L0]!;
+    pairOf(root.first * 2 ** s0);
+    const fLo = PAIR[0]!;
+    const fHi = PAIR[1]!;
+    pairOf(root.end * 2 ** s0);
+    const lLo = PAIR[0] === 0 ? 4294967295 : PAIR[0]! - 1;
+    const lHi = PAIR[0] === 0 ? PAIR[1]! - 1 : PAIR[1]!;
+    const d = new Descent(st.fmt, null, null).range(fLo, fHi, lLo, lHi).begin(rootTable, 0, L0, 0, 0, root.bytes / meta.entryBytes);
+    // the open run
+    let open = false;
+    let rStart = 0;
+    let rEnd = 0;
+    let rPa = 0;
+    let rPaEnd = 0;
+    let rShift = 0;
+    let rLevel = 0;
+    let rFlags = 0;
+    let rEff = 0;
+    let rALo = 0;
+    let rAHi = 0;
+    let rBLo = 0;
+    let rBHi = 0;
+    let rPages = 0;
+    for (let ev = d.step(); ev !== DONE; ev = d.step()) {
+      if (ev !== ENTRY) continue;
+      const l = d.level;
+      const i = d.index;
+      const lo = d.lo;
+      const hi = d.hi;
+      const va = d.va;
+      const leaf = d.leaf;
+      const p = st.hasProblem ? insp.problem!(lo, hi, l, leaf) : undefined;
+      if (p !== undefined) {
+        if (!leaf) d.skip();
+        if (open) {
+          open = false;
+          yield this.run(rStart, rEnd, rPa, rShift, rPages, rLevel, rFlags, rEff, rBLo, rBHi, rALo, rAHi, kernel, r);
+        }
+        yield st.diag(this, 'Reserved', `${st.where(l, i)}: ${p}`, l, i, outBase + va, wordsToBits(lo, hi), r);
+        continue;
+      }
+      if (!leaf) {
+        // a table entry: the next table is checked, then read into a private copy and opened
+        const problem = st.openTable(this, d, useLimits);
+        if (problem !== null) {
+          if (open) {
+            open = false;
+            yield this.run(rStart, rEnd, rPa, rShift, rPages, rLevel, rFlags, rEff, rBLo, rBHi, rALo, rAHi, kernel, r);
+          }
+          yield st.diag(this, problem, `${st.where(l, i)}: ${st.message}`, l, i, outBase + va, wordsToBits(lo, hi), r);
+          if (problem === 'Budget') {
+            st.stopped = true;
+            return;
+          }
+        }
+        continue;
+      }
+      if (st.leafOk[l] === 0) {
+        if (open) {
+          open = false;
+          yield this.run(rStart, rEnd, rPa, rShift, rPages, rLevel, rFlags, rEff, rBLo, rBHi, rALo, rAHi, kernel, r);
+        }
+        yield st.diag(this, 'LeafLevel', `${st.where(l, i)}: a leaf at level ${l}, where ${meta.name} has none`, l, i, outBase + va, wordsToBits(lo, hi), r);
+        continue;
+      }
+      let ls = w.leafShift(lo, hi, l);
+      if (ls < 0) ls = st.shift[l]!;
+      const psize = POW2[ls]!;
+      // a leaf stored as several identical entries (ARMv7 supersection, large page) is listed at its first
+      if (ls > st.shift[l]! && va % psize !== 0) continue;
+      // the page's physical address: the entry's, with the bits below the page size cleared (x86 PAT, bit 12 of a
+      // huge page, is not address), by masks on the two words rather than a floating-point remainder
+      const pa = ((w.paddrHi(lo, hi, l) & ~LOW_MASK_HI[ls]!) >>> 0) * TWO32 + ((w.paddrLo(lo, hi, l) & ~LOW_MASK_LO[ls]!) >>> 0);
+      const flags = w.flags(lo, hi, l);
+      const lm = st.lim[l]!;
+      const eff = flags & ((flags & USER) !== 0 ? (lm >>> 8) & ALL_FLAGS : lm & ALL_FLAGS);
+      const aLo = st.hasAttr ? insp.attrLo!(lo, hi, l) : w.setPaddrLo(lo, hi, 0, 0, l);
+      const aHi = st.hasAttr ? insp.attrHi!(lo, hi, l) : w.setPaddrHi(lo, hi, 0, 0, l);
+      const ova = outBase + va;
+      this.pages++;
+      this.bytes += psize;
+      if (
+        st.coalesce &&
+        open &&
+        ova === rEnd &&
+        pa === rPaEnd &&
+        ls === rShift &&
+        l === rLevel &&
+        flags === rFlags &&
+        eff === rEff &&
+        aLo === rALo &&
+        aHi === rAHi
+      ) {
+        rEnd += psize;
+        rPaEnd += psize;
+        rPages++;
+        continue;
+      }
+      if (open) yield this.run(rStart, rEnd, rPa, rShift, rPages, rLevel, rFlags, rEff, rBLo, rBHi, rALo, rAHi, kernel, r);
+      open = true;
+      rStart = ova;
+      rEnd = ova + psize;
+      rPa = pa;
+      rPaEnd = pa + psize;
+      rShift = ls;
+      rLevel = l;
+      rFlags = flags;
+      rEff = eff;
+      rALo = aLo;
+      rAHi = aHi;
+      rBLo = lo;
+      rBHi = hi;
+      rPages = 1;
+    }
+    if (open) yield this.run(rStart, rEnd, rPa, rShift, rPages, rLevel, rFlags, rEff, rBLo, rBHi, rALo, rAHi, kernel, r);
+  }
+
+  /** The root's table, read (once per dump for roots that share it), or null after its diagnostic. */
+  private *readRoot(st: WalkState, root: Root, r: number): Generator<DumpRecord, Uint32Array | null, undefined> {
+    const { meta } = this.src;
+    const L0 = root.level;
+    const key = `${root.hi}:${root.lo}:${root.bytes}`;
+    const known = st.rootCopies.get(key);
+    if (known !== undefined) return known;
+    const align = Math.min(root.bytes, meta.tableBytes[L0]!, 4096);
+    const firstVa = root.outBase + root.first * 2 ** st.shift[L0]!;
+    if (root.lo % align !== 0) {
+      yield st.diag(this, 'RootUnreadable', `root table at ${hex(joinAddr(root.lo, root.hi))} is not aligned to ${align} bytes`, L0, -1, firstVa, 0n, r);
+      return null;
+    }
+    if (st.tablesRead >= st.maxTables) {
+      yield st.diag(this, 'Budget', `stopped after ${st.tablesRead} tables (maxTables)`, L0, -1, root.outBase, 0n, r);
+      st.stopped = true;
+      return null;
+    }
+    const buf = new Uint32Array(root.bytes >>> 2);
+    if (!readTable(this.src.handler, root.lo, root.hi, root.bytes, buf)) {
+      yield st.diag(this, 'RootUnreadable', `root table at ${hex(joinAddr(root.lo, root.hi))} (${root.bytes} bytes) is not inside the memory`, L0, -1, firstVa, 0n, r);
+      return null;
+    }
+    st.rootCopies.set(key, buf);
+    st.countTable(this, L0, root.lo, root.hi, root.bytes);
+    return buf;
+  }
+
+  /** @internal a table was read: its level's count, its bytes, the frames it occupies */
+  _counted(l: number, bytes: number, frames: number): void {
+    this.tables[l] = this.tables[l]! + 1;
+    this.tBytes += bytes;
+    this.tFrames = frames;
+  }
+
+  /** @internal a diagnostic was reported */
+  _diagnosed(): void {
+    this.diags++;
+  }
+}
+
+/** What one walk of a dump keeps across its roots: the format, the tables read so far, the copies it walks. */
+class WalkState {
+  readonly w: PTEWords;
+  readonly fmt: ReturnType<typeof descentFormat>;
+  readonly shift: Int32Array;
+  readonly leafOk: Uint8Array;
+  readonly coalesce: boolean;
+  readonly maxTables: number;
+  readonly hasLimit: boolean;
+  readonly hasProblem: boolean;
+  readonly hasAttr: boolean;
+  /** Per level: a private copy of the table being walked, its physical address, the limit in force for its entries. */
+  readonly copy: Uint32Array[] = [];
+  readonly tLo: Float64Array;
+  readonly tHi: Float64Array;
+  readonly lim: Int32Array;
+  /** Tables reached in this walk (a shared table or a cycle is read once), and root tables read. */
+  readonly visited: Set<number | string> = new Set();
+  readonly rootCopies: Map<string, Uint32Array> = new Map();
+  /** Distinct 4 KiB frames holding tables (1 KiB ARMv7 L2 tables share frames). */
+  readonly frames: Set<number | string> = new Set();
+  tablesRead = 0;
+  stopped = false;
+  /** The message of the last problem openTable found. */
+  message = '';
+
+  constructor(
+    private readonly src: DumpSource,
+    private readonly insp: EntryInspector,
+    private readonly options: DumpOptions,
+  ) {
+    const meta = src.meta;
+    this.fmt = descentFormat(meta, src.pte);
+    this.w = this.fmt._w;
+    this.shift = this.fmt._shift;
+    this.leafOk = new Uint8Array(meta.levels);
+    for (const l of meta.leafLevels) this.leafOk[l] = 1;
+    this.coalesce = options.coalesce !== false;
+    this.maxTables = options.maxTables ?? Number.POSITIVE_INFINITY;
+    this.hasLimit = typeof insp.tableLimit === 'function';
+    this.hasProblem = typeof insp.problem === 'function';
+    this.hasAttr = typeof insp.attrLo === 'function' && typeof insp.attrHi === 'function';
+    for (let l = 0; l < meta.levels; l++) this.copy.push(new Uint32Array(meta.tableBytes[l]! >>> 2));
+    this.tLo = new Float64Array(meta.levels);
+    this.tHi = new Float64Array(meta.levels);
+    this.lim = new Int32Array(meta.levels);
+  }
+
+  /** Name of entry i of a level-l table for messages: `PD[3]`. */
+  where(l: number, i: number): string {
+    return `${this.insp.levelNames?.[l] ?? `level ${l}`}[${i}]`;
+  }
+
+  /** A diagnostic on entry `index` (-1: the table itself) of the level-l table being walked. */
+  diag(dump: MappingDump, code: DumpDiagnosticCode, message: string, l: number, index: number, va: number, bits: bigint, root: number): DumpDiagnostic {
+    dump._diagnosed();
+    const entryPaddr = joinAddr(this.tLo[l]!, this.tHi[l]!) + BigInt(index < 0 ? 0 : index * this.src.meta.entryBytes);
+    return { kind: 'diagnostic', code, message, level: l, index, vaddr: BigInt(va), entryPaddr, bits, root };
+  }
+
+  /** Counts a table read: its level, bytes and frames, and the progress callback. */
+  countTable(dump: MappingDump, l: number, lo: number, hi: number, bytes: number): void {
+    const first = lo - (lo % 4096);
+    for (let off = 0; off < bytes + (lo - first); off += 4096) this.frames.add(keyOf((first + off) % TWO32, hi + Math.floor((first + off) / TWO32)));
+    dump._counted(l, bytes, this.frames.size);
+    this.tablesRead++;
+    this.options.onTable?.(this.tablesRead);
+  }
+
+  /**
+   * The current ENTRY of `d` is a table entry: checks the table it points to (aligned, not read before in this walk,
+   * within the budget, inside the memory) and opens it from a private copy; or skips it and returns what is wrong
+   * (the message in {@link message}).
+   */
+  openTable(dump: MappingDump, d: Descent, useLimits: boolean): DumpDiagnosticCode | null {
+    const w = this.w;
+    const l = d.level;
+    const lo = d.lo;
+    const hi = d.hi;
+    const cl = l + 1;
+    const cLo = w.paddrLo(lo, hi, l) >>> 0;
+    const cHi = w.paddrHi(lo, hi, l) >>> 0;
+    const bytes = this.src.meta.tableBytes[cl]!;
+    const key = keyOf(cLo, cHi);
+    let problem: DumpDiagnosticCode | null = null;
+    if (cLo % Math.min(bytes, 4096) !== 0) {
+      problem = 'Misaligned';
+      this.message = `table at ${hex(joinAddr(cLo, cHi))} is not aligned to ${Math.min(bytes, 4096)} bytes`;
+    } else if (this.visited.has(key)) {
+      problem = 'Revisited';
+      this.message = `table at ${hex(joinAddr(cLo, cHi))} was already reached (shared table or cycle); not followed again`;
+    } else if (this.tablesRead >= this.maxTables) {
+      problem = 'Budget';
+      this.message = `stopped after ${this.tablesRead} tables (maxTables)`;
+    } else if (!readTable(this.src.handler, cLo, cHi, bytes, this.copy[cl]!)) {
+      problem = 'OutsideMemory';
+      this.message = `table at ${hex(joinAddr(cLo, cHi))} (${bytes} bytes) is not inside the memory`;
+    }
+    if (problem !== null) {
+      d.skip();
+      return problem;
+    }
+    this.visited.add(key);
+    this.countTable(dump, cl, cLo, cHi, bytes);
+    this.tLo[cl] = cLo;
+    this.tHi[cl] = cHi;
+    this.lim[cl] = useLimits ? this.lim[l]! & this.insp.tableLimit!(lo, hi, l) : this.lim[l]!;
+    d.open(this.copy[cl]!, 0);
+    return null;
+  }
+}
+
+/**
+ * Every mapping of a table as coalesced runs, in virtual-address order per root, with diagnostics for what is
+ * wrong in the memory. Tolerant: a table pointer outside the memory, misaligned, or to a table already read
+ * (shared or a cycle), and entries the inspector says the hardware would refuse, are reported as
+ * {@link DumpDiagnostic}s on the entry and not followed; each table is read at most once, so the walk ends
+ * within (memory size / table size) tables; nothing is read outside what the handler backs, and nothing throws
+ * on malformed memory. Bad arguments (a root range that does not fit the format) throw at the call.
+ *
+ * @param source an attached table (its meta, codec, handler and root), or a format and a handler.
+ * @example
+ * const dump = dumpMappings(new X64PageTable(memory, { root: cr3 }));
+ * for (const rec of dump) if (rec.kind === 'mapping') console.log(rec.vaddr, rec.size, rec.effective);
+ * dump.summary.tables; // [1, 2, 3, 5]
+ */
+export function dumpMappings(source: PageTable64 | DumpSource, options: DumpOptions = {}): MappingDump {
+  return new MappingDump(source, options);
+}
+
