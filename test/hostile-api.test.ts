@@ -6,27 +6,10 @@
 import { MappingFlags, type PageSize, PagingError, PhysicalMemory, PageTable64, type PhysAddr } from '@page-table-multiarch/core';
 import { describe, expect, it } from 'vitest';
 import { ARCHES } from './arches';
+import { expectRefused } from './support/refused';
 
 const RW = MappingFlags.READ | MappingFlags.WRITE;
 
-/** Runs fn, which must throw `type` (with `code` for a PagingError) and change no byte of memory nor the frame count. */
-function expectRefused(mem: PhysicalMemory, fn: () => unknown, type: abstract new (...args: never[]) => Error, code?: string): Error {
-  const before = mem.bytes().slice();
-  const frames = mem.framesInUse;
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err, `expected ${type.name}${code ? ` ${code}` : ''}`).toBeInstanceOf(type);
-  if (code !== undefined) expect((err as PagingError).code).toBe(code);
-  // the library's own message names the operation; an engine message ("Cannot mix BigInt ...") does not
-  expect((err as Error).message).toMatch(/^[A-Za-z][\w.]*: /);
-  expect(Buffer.compare(mem.bytes(), before), 'a refused call changed memory').toBe(0);
-  expect(mem.framesInUse).toBe(frames);
-  return err as Error;
-}
 
 describe.each(ARCHES.map((a) => [a.name, a] as const))('hostile API use: %s', (_name, arch) => {
   const page = arch.meta.levelSize[arch.meta.levels - 1]!;
