@@ -44,22 +44,22 @@ export class PhysicalMemory implements PagingHandler {
    * they allocate here. Keep it true: write only into frames you allocated (or memory built from a buffer).
    */
   readonly zeroedFrames: boolean = true;
-  private readonly u8: Uint8Array;
-  private readonly baseLo: number;
-  private readonly baseHi: number;
-  private readonly frameCount: number;
-  /** 1 where a frame is allocated. */
+  /** @internal */ private readonly u8: Uint8Array;
+  /** @internal */ private readonly baseLo: number;
+  /** @internal */ private readonly baseHi: number;
+  /** @internal */ private readonly frameCount: number;
+  /** @internal 1 where a frame is allocated. */
   private readonly used: Uint8Array;
-  /** LIFO stack of freed single frames (may hold stale entries, skipped on pop); each frame at most once. */
+  /** @internal LIFO stack of freed single frames (may hold stale entries, skipped on pop); each frame at most once. */
   private readonly freeStack: Int32Array;
-  /** 1 where a frame is in freeStack. */
+  /** @internal 1 where a frame is in freeStack. */
   private readonly stacked: Uint8Array;
-  private freeTop = 0;
-  /** Tables on this memory, told when a write through this API may have changed one of their tables. */
+  /** @internal */ private freeTop = 0;
+  /** @internal Tables on this memory, told when a write through this API may have changed one of their tables. */
   private readonly watchers: Set<{ _forget(): void }> = new Set();
-  /** Frames at or above `bump` have never been handed out. */
+  /** @internal Frames at or above `bump` have never been handed out. */
   private bump = 0;
-  private inUse = 0;
+  /** @internal */ private inUse = 0;
 
   /**
    * Zeroed RAM of `options.size` bytes (default 16 MiB) at physical `options.base` (default 0), or the bytes of
@@ -319,12 +319,12 @@ export class PhysicalMemory implements PagingHandler {
     this.watchers.delete(table);
   }
 
-  /** Bytes changed through this API: every table on this memory forgets what it remembers of its tables. */
+  /** @internal Bytes changed through this API: every table on this memory forgets what it remembers of its tables. */
   private changed(): void {
     for (const t of this.watchers) t._forget();
   }
 
-  private offset(paddr: AddrInput, op: string): number {
+  /** @internal */ private offset(paddr: AddrInput, op: string): number {
     splitAddr(paddr, op, 'paddr');
     const off = (PAIR[1]! - this.baseHi) * TWO32 + (PAIR[0]! - this.baseLo);
     if (off < 0 || off >= this.size) {
@@ -333,24 +333,24 @@ export class PhysicalMemory implements PagingHandler {
     return off;
   }
 
-  private index(paddr: AddrInput, align: number, op: string): number {
+  /** @internal */ private index(paddr: AddrInput, align: number, op: string): number {
     const off = this.offset(paddr, op);
     if (off % align !== 0 || off + align > this.size) throw new RangeError(`${op}: ${hex(this.base + BigInt(off))} is not ${align}-byte aligned`);
     return off >>> 2;
   }
 
-  private frameOf(paddr: AddrInput, op: string): number {
+  /** @internal */ private frameOf(paddr: AddrInput, op: string): number {
     const off = this.offset(paddr, op);
     if (off % FRAME !== 0) throw new RangeError(`${op}: ${hex(this.base + BigInt(off))} is not 4K-aligned`);
     return off / FRAME;
   }
 
-  private frameAddr(f: number): PhysAddr {
+  /** @internal */ private frameAddr(f: number): PhysAddr {
     this._frameAddrPair(f);
     return joinAddr(PAIR[0]!, PAIR[1]!);
   }
 
-  /** Whether frame f's physical address is a multiple of align. */
+  /** @internal Whether frame f's physical address is a multiple of align. */
   private frameAligned(f: number, align: number): boolean {
     if (align >= TWO32) {
       const lo = this.baseLo + f * FRAME;
@@ -360,13 +360,13 @@ export class PhysicalMemory implements PagingHandler {
     return (this.baseLo + f * FRAME) % align === 0;
   }
 
-  private pushFree(f: number): void {
+  /** @internal */ private pushFree(f: number): void {
     if (this.stacked[f] === 1) return;
     this.stacked[f] = 1;
     this.freeStack[this.freeTop++] = f;
   }
 
-  private popSingle(): number {
+  /** @internal */ private popSingle(): number {
     while (this.freeTop > 0) {
       const f = this.freeStack[--this.freeTop]!;
       this.stacked[f] = 0;
@@ -375,7 +375,7 @@ export class PhysicalMemory implements PagingHandler {
     return this.bump < this.frameCount ? this.bump : -1;
   }
 
-  /** First fit: lowest aligned run of `count` free frames. */
+  /** @internal First fit: lowest aligned run of `count` free frames. */
   private findRun(count: number, align: number): number {
     const n = this.frameCount;
     let f = 0;

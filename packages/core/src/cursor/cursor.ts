@@ -89,7 +89,7 @@ export class PageTable64Cursor {
     this.mapFull(vaddr, paddr, size, flags);
   }
 
-  /** map's full path: every check, the walk, new tables. */
+  /** @internal map's full path: every check, the walk, new tables. */
   private mapFull(vaddr: AddrInput, paddr: AddrInput, size: PageSize, flags: MappingFlags): void {
     const t = this.table;
     t._enter('map');
@@ -193,7 +193,7 @@ export class PageTable64Cursor {
     return this.unmapFull(vaddr);
   }
 
-  /** unmap's full path. */
+  /** @internal unmap's full path. */
   private unmapFull(vaddr: AddrInput): MappingInfo {
     const t = this.table;
     t._enter('unmap');
@@ -358,7 +358,7 @@ export class PageTable64Cursor {
     this._pendingCount = saved < 0 ? -1 - saved : saved;
   }
 
-  /** Writes entry e when its bits change, and only then queues the page's invalidation. */
+  /** @internal Writes entry e when its bits change, and only then queues the page's invalidation. */
   private update(e: number, lo: number, hi: number, nlo: number, nhi: number, vaLo: number, vaHi: number): void {
     const t = this.table;
     if ((nlo | 0) === (lo | 0) && (t._ew === 1 || (nhi | 0) === (hi | 0))) return;
@@ -368,7 +368,7 @@ export class PageTable64Cursor {
     this._push(vaLo, vaHi);
   }
 
-  private ranges(): RangeVisitor {
+  /** @internal */ private ranges(): RangeVisitor {
     if (this._range === null) this._range = new RangeVisitor(this);
     return this._range;
   }

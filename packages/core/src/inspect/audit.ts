@@ -76,14 +76,14 @@ export interface AuditorOptions extends AuditOptions {
  * console.log(auditor.report().line);
  */
 export class MappingAuditor {
-  private readonly findings: AuditFinding[] = [];
-  private readonly counts: Record<AuditKind, number> = { 'W+X': 0, UserExecKernel: 0, ExecDevice: 0 };
-  private wxPages = 0n;
-  private checked = 0;
-  private readonly keep: number;
-  private readonly isKernel: ((run: MappingRun) => boolean) | undefined;
-  private readonly device: number;
-  private readonly onFinding: ((finding: AuditFinding) => void) | undefined;
+  /** @internal */ private readonly findings: AuditFinding[] = [];
+  /** @internal */ private readonly counts: Record<AuditKind, number> = { 'W+X': 0, UserExecKernel: 0, ExecDevice: 0 };
+  /** @internal */ private wxPages = 0n;
+  /** @internal */ private checked = 0;
+  /** @internal */ private readonly keep: number;
+  /** @internal */ private readonly isKernel: ((run: MappingRun) => boolean) | undefined;
+  /** @internal */ private readonly device: number;
+  /** @internal */ private readonly onFinding: ((finding: AuditFinding) => void) | undefined;
 
   /** @throws RangeError when `keepFindings` is not a non-negative integer (or Infinity). */
   constructor(options: AuditorOptions = {}) {
@@ -120,7 +120,7 @@ export class MappingAuditor {
     return { findings: [...this.findings], counts: { ...this.counts }, wxPages: this.wxPages, checked: this.checked, line };
   }
 
-  private found(kind: AuditKind, run: MappingRun, what: string): void {
+  /** @internal */ private found(kind: AuditKind, run: MappingRun, what: string): void {
     this.counts[kind]++;
     const keep = this.findings.length < this.keep;
     if (!keep && this.onFinding === undefined) return;

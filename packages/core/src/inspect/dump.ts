@@ -126,17 +126,17 @@ export interface DumpSummary {
  * walks again.
  */
 export class MappingDump implements Iterable<DumpRecord> {
-  private readonly src: DumpSource;
-  private readonly insp: EntryInspector;
-  private readonly roots: readonly DumpRoot[];
-  private readonly options: DumpOptions;
-  private runs = 0;
-  private pages = 0;
-  private bytes = 0;
-  private tables: number[];
-  private tBytes = 0;
-  private tFrames = 0;
-  private diags = 0;
+  /** @internal */ private readonly src: DumpSource;
+  /** @internal */ private readonly insp: EntryInspector;
+  /** @internal */ private readonly roots: readonly DumpRoot[];
+  /** @internal */ private readonly options: DumpOptions;
+  /** @internal */ private runs = 0;
+  /** @internal */ private pages = 0;
+  /** @internal */ private bytes = 0;
+  /** @internal */ private tables: number[];
+  /** @internal */ private tBytes = 0;
+  /** @internal */ private tFrames = 0;
+  /** @internal */ private diags = 0;
 
   /** @internal use {@link dumpMappings} */
   constructor(source: PageTable64 | DumpSource, options: DumpOptions) {
@@ -165,7 +165,7 @@ export class MappingDump implements Iterable<DumpRecord> {
     };
   }
 
-  /**
+  /** @internal
    * The record of a finished run. A method taking the run's numbers as arguments, not a closure over them: the
    * walk's run state then stays in registers (captured doubles would live boxed in a heap context).
    */
@@ -209,7 +209,7 @@ export class MappingDump implements Iterable<DumpRecord> {
     return this.walk();
   }
 
-  private *walk(): Generator<DumpRecord, void, undefined> {
+  /** @internal */ private *walk(): Generator<DumpRecord, void, undefined> {
     const { meta } = this.src;
     this.runs = 0;
     this.pages = 0;
@@ -224,7 +224,7 @@ export class MappingDump implements Iterable<DumpRecord> {
     for (let r = 0; r < prepared.length && !st.stopped; r++) yield* this.walkRoot(st, prepared[r]!, r);
   }
 
-  /**
+  /** @internal
    * The records of one root. One loop over the descent's entries with the open run in locals (the per-entry path of a
    * listing of millions of runs): a leaf extends the run or closes it, a table entry is checked and opened from a
    * private copy, anything wrong is a diagnostic. Longer than most functions here, because the run's state must stay
@@ -361,7 +361,7 @@ export class MappingDump implements Iterable<DumpRecord> {
     if (open) yield this.run(rStart, rEnd, rPa, rShift, rPages, rLevel, rFlags, rEff, rBLo, rBHi, rALo, rAHi, kernel, r);
   }
 
-  /** The root's table, read (once per dump for roots that share it), or null after its diagnostic. */
+  /** @internal The root's table, read (once per dump for roots that share it), or null after its diagnostic. */
   private *readRoot(st: WalkState, root: Root, r: number): Generator<DumpRecord, Uint32Array | null, undefined> {
     const { meta } = this.src;
     const L0 = root.level;

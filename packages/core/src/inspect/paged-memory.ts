@@ -88,25 +88,25 @@ export class PagedMemory implements PagingHandler {
   /** Counters since construction. */
   readonly stats: PagedMemoryStats = { reads: 0, bytesRead: 0, hits: 0, misses: 0, evictions: 0 };
 
-  private readonly read: PagedMemoryOptions['read'];
-  private readonly u8: Uint8Array;
-  /** Frames (4 KiB) per chunk, and its log2. */
+  /** @internal */ private readonly read: PagedMemoryOptions['read'];
+  /** @internal */ private readonly u8: Uint8Array;
+  /** @internal Frames (4 KiB) per chunk, and its log2. */
   private readonly fpc: number;
-  private readonly chunkShift: number;
-  /** First frame and one-past-last frame of each range (partial frames included), sorted. */
+  /** @internal */ private readonly chunkShift: number;
+  /** @internal First frame and one-past-last frame of each range (partial frames included), sorted. */
   private readonly fStart: Float64Array;
-  private readonly fEnd: Float64Array;
-  /** Index in `options.ranges` of each sorted range (what the reader is told). */
+  /** @internal */ private readonly fEnd: Float64Array;
+  /** @internal Index in `options.ranges` of each sorted range (what the reader is told). */
   private readonly order: Int32Array;
-  /** chunk number -> slot */
+  /** @internal chunk number -> slot */
   private readonly slotOf: Map<number, number> = new Map();
-  /** slot -> chunk number (-1: free) */
+  /** @internal slot -> chunk number (-1: free) */
   private readonly chunkIn: Float64Array;
-  /** slot -> bit per frame of the chunk that some range covers */
+  /** @internal slot -> bit per frame of the chunk that some range covers */
   private readonly cover: Int32Array;
-  /** slot -> last use (for LRU) */
+  /** @internal slot -> last use (for LRU) */
   private readonly lastUse: Float64Array;
-  private tick = 0;
+  /** @internal */ private tick = 0;
 
   /**
    * @throws RangeError when a range is empty, runs past 2^64 or overlaps another, or when `chunkBytes` /
@@ -209,13 +209,13 @@ export class PagedMemory implements PagingHandler {
     return i < 0 ? undefined : joinAddr(this.words[i]!, this.words[i + 1]!);
   }
 
-  /** Whether a range covers some byte of the frame. */
+  /** @internal Whether a range covers some byte of the frame. */
   private covered(frame: number): boolean {
     const k = this.firstEndingAfter(frame);
     return k < this.fStart.length && this.fStart[k]! <= frame;
   }
 
-  /**
+  /** @internal
    * The first range (in address order) that ends after `frame`: a binary search, since the sorted ranges do not
    * overlap and their ends increase too. An ELF core may have tens of thousands of segments; a linear scan per
    * chunk paged in would cost that many steps on every cache miss.
@@ -231,7 +231,7 @@ export class PagedMemory implements PagingHandler {
     return a;
   }
 
-  /** Pages chunk `chunk` into a free or the least recently used slot; returns the slot. */
+  /** @internal Pages chunk `chunk` into a free or the least recently used slot; returns the slot. */
   private load(chunk: number): number {
     let slot = 0;
     let oldest = Number.POSITIVE_INFINITY;
