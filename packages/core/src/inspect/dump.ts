@@ -7,7 +7,7 @@ import { LOW_MASK_HI, LOW_MASK_LO, POW2, TWO32 } from '../_pairs';
 import { hex } from '../errors';
 import type { MappingFlags } from '../flags';
 import type { PhysAddr, PTEWords, VirtAddr } from '../interfaces';
-import { Descent, DONE, ENTRY } from '../table/descent';
+import { type Descent, DONE, ENTRY } from '../table/descent';
 import { PageTable64 } from '../table/page-table';
 import { wordsToBits } from '../words';
 import {
@@ -23,6 +23,7 @@ import {
   NO_LIMIT,
   pairOf,
   prepareRoot,
+  RangeDescent,
   readTable,
   type Root,
   sourceOf,
@@ -251,7 +252,7 @@ export class MappingDump implements Iterable<DumpRecord> {
     pairOf(root.end * 2 ** s0);
     const lLo = PAIR[0] === 0 ? 4294967295 : PAIR[0]! - 1;
     const lHi = PAIR[0] === 0 ? PAIR[1]! - 1 : PAIR[1]!;
-    const d = new Descent(st.fmt, null, null).range(fLo, fHi, lLo, lHi).begin(rootTable, 0, L0, 0, 0, root.bytes / meta.entryBytes);
+    const d = new RangeDescent(st.fmt, fLo, fHi, lLo, lHi).begin(rootTable, 0, L0, 0, 0, root.bytes / meta.entryBytes);
     // the open run
     let open = false;
     let rStart = 0;

@@ -6,7 +6,7 @@ import { TWO32 } from '../_pairs';
 import { hex } from '../errors';
 import { MAPPING_FLAGS_ALL, MappingFlags } from '../flags';
 import type { AddrInput, GenericPTE, PagingHandler, PagingMetaData } from '../interfaces';
-import type { DescentFormat } from '../table/descent';
+import { Descent, type DescentFormat } from '../table/descent';
 import { geometryOf } from '../table/geometry';
 import { PageTable64 } from '../table/page-table';
 import { wordsOf } from '../words';
@@ -261,3 +261,48 @@ export function checkRoot(source: DumpSource | PageTable64, root: DumpRoot): str
 export function levelName(format: DumpFormat, level: number): string {
   return format.inspector?.levelNames?.[level] ?? `L${level}`;
 }
+
+/**
+ * A descent clipped to the addresses [first, last] (index space, inclusive): in every table it opens, only the
+ * entries that cover some of them. The dump clips to a root's entries, a translation to one address.
+ */
+export class RangeDescent extends Descent {
+  private readonly fLo: number;
+  private readonly fHi: number;
+  private readonly lLo: number;
+  private readonly lHi: number;
+
+  constructor(fmt: DescentFormat, firstLo: number, firstHi: number, lastLo: number, lastHi: number) {
+    super(fmt, null, null);
+    this.fLo = firstLo;
+    this.fHi = firstHi;
+    this.lLo = lastLo;
+    this.lHi = lastHi;
+  }
+
+  protected override bounds(l: number, baseLo: number, baseHi: number): void {
+    const s = Math.log2(this.size[l]!);
+    const first = indexIn(this.fLo, this.fHi, baseLo, baseHi, s);
+    const last = indexIn(this.lLo, this.lHi, baseLo, baseHi, s);
+    const end = this.endOf(l);
+    this.setBounds(l, first, last < end - 1 ? last + 1 : end);
+  }
+}
+
+/**
+ * Index, in a table whose first address is (baseLo, baseHi) and whose entries cover 2^s bytes, of the entry holding
+ * (lo, hi): 0 for an address before the table, large for one past it (the caller compares it with its end).
+ */
+function indexIn(lo: number, hi: number, baseLo: number, baseHi: number, s: number): number {
+  // the difference as an exact pair, then shifted: a double would round a 57-bit difference
+  let dLo = lo - baseLo;
+  let dHi = hi - baseHi;
+  if (dLo < 0) {
+    dLo += 4294967296;
+    dHi -= 1;
+  }
+  if (dHi < 0) return 0;
+  if (s >= 32) return Math.floor(dHi / 2 ** (s - 32));
+  return dHi * 2 ** (32 - s) + Math.floor(dLo / 2 ** s);
+}
+

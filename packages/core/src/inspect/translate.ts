@@ -4,7 +4,7 @@ import { joinAddr, toBigAddr } from '../_addr';
 import { hex } from '../errors';
 import type { MappingFlags } from '../flags';
 import type { AddrInput, PhysAddr, VirtAddr } from '../interfaces';
-import { Descent, DONE, ENTRY } from '../table/descent';
+import { DONE, ENTRY } from '../table/descent';
 import { PageTable64 } from '../table/page-table';
 import { wordsToBits } from '../words';
 import {
@@ -16,6 +16,7 @@ import {
   inspectorOf,
   NO_LIMIT,
   prepareRoot,
+  RangeDescent,
   readTable,
   sourceOf,
   USER,
@@ -105,7 +106,7 @@ export function translateAddress(source: PageTable64 | DumpSource, vaddr: AddrIn
     return no(`the root table at ${hex(joinAddr(root.lo, root.hi))} (${root.bytes} bytes) is not inside the memory`);
   }
   const entryPa = (l: number, i: number) => joinAddr(tLo[l]!, tHi[l]!) + BigInt(i * meta.entryBytes);
-  const d = new Descent(fmt, null, null).range(idxLo, idxHi, idxLo, idxHi).begin(copy[root.level]!, 0, root.level, 0, 0, root.bytes / meta.entryBytes);
+  const d = new RangeDescent(fmt, idxLo, idxHi, idxLo, idxHi).begin(copy[root.level]!, 0, root.level, 0, 0, root.bytes / meta.entryBytes);
   let lim = NO_LIMIT;
   let deepest = root.level; // the deepest table opened: where a missing entry is
   for (let ev = d.step(); ev !== DONE; ev = d.step()) {

@@ -1,6 +1,6 @@
 // The one depth-first descent of the cold paths: listing (mappings, walk), counting, freeing (destroy, copyFrom,
 // rollback) and the dump walk all go through it. Every present entry of a table tree, in address order, as an
-// explicit stack (no recursion, no allocation per entry), optionally clipped to an address range, that can stop
+// explicit stack (no recursion, no allocation per entry) that can stop
 // between two entries and go on later, after user code has run and perhaps changed the tables.
 //
 // Two ways to read tables: in place (a table's own memory: the entries are read where they are, and a table entry is
@@ -77,7 +77,7 @@ export class Descent {
   private readonly baseLo: Float64Array;
   private readonly baseHi: Float64Array;
   private readonly base: Float64Array;
-  private readonly size: Float64Array;
+  protected readonly size: Float64Array;
   /** Per level: the entry that opened the table one level down (its index and words, as reported). */
   private readonly opIdx: Int32Array;
   private readonly opLo: Int32Array;
@@ -97,12 +97,6 @@ export class Descent {
   /** The current event is the EXIT of a table that was open (its first address is still in baseLo/baseHi). */
   private closing = false;
   private freed: number;
-  /** The range the descent is clipped to, in index space, [first, last] inclusive; unclipped when false. */
-  private clip = false;
-  private rsLo = 0;
-  private rsHi = 0;
-  private rlLo = 0;
-  private rlHi = 0;
 
   /**
    * @param fmt the format.
@@ -130,16 +124,6 @@ export class Descent {
     this.opLo = new Int32Array(n);
     this.opHi = new Int32Array(n);
     this.freed = TABLES_FREED[0]!;
-  }
-
-  /** Clips the descent to [first, last] (index space, inclusive), for every table it opens from now on. */
-  range(firstLo: number, firstHi: number, lastLo: number, lastHi: number): this {
-    this.clip = true;
-    this.rsLo = firstLo;
-    this.rsHi = firstHi;
-    this.rlLo = lastLo;
-    this.rlHi = lastHi;
-    return this;
   }
 
   /**
@@ -286,7 +270,7 @@ export class Descent {
     return true;
   }
 
-  /** Sets up the table of level l: where it is, its first address, and its index range (clipped to the range). */
+  /** Sets up the table of level l: where it is, its first address, and its index range ({@link bounds}). */
   private place(l: number, buf: Uint32Array, off: number, baseLo: number, baseHi: number, entries: number): void {
     this.buf[l] = buf;
     this.off[l] = off;
@@ -294,17 +278,26 @@ export class Descent {
     this.baseLo[l] = baseLo;
     this.baseHi[l] = baseHi;
     this.base[l] = baseHi * 4294967296 + baseLo;
-    let first = 0;
-    let end = entries;
-    if (this.clip) {
-      const s = this.fmt._shift[l]!;
-      // the table covers [base, base + entries * 2^s); clip to [rs, rl] where the range starts or ends inside it
-      if (before(baseLo, baseHi, this.rsLo, this.rsHi)) first = indexIn(this.rsLo, this.rsHi, baseLo, baseHi, s);
-      const lastIdx = indexIn(this.rlLo, this.rlHi, baseLo, baseHi, s);
-      if (lastIdx < end - 1) end = lastIdx + 1;
-    }
+    this.at[l] = 0;
+    this.end[l] = entries;
+    this.bounds(l, baseLo, baseHi);
+  }
+
+  /**
+   * Narrows the index range [at[l], end[l]) of the level-l table just placed, whose first address is (baseLo, baseHi):
+   * nothing here; a descent clipped to an address range does it (inspect/format.ts).
+   */
+  protected bounds(_l: number, _baseLo: number, _baseHi: number): void {}
+
+  /** The index range of the level-l table: first index and end (for {@link bounds}). */
+  protected setBounds(l: number, first: number, end: number): void {
     this.at[l] = first;
     this.end[l] = end;
+  }
+
+  /** The end index of the level-l table (for {@link bounds}). */
+  protected endOf(l: number): number {
+    return this.end[l]!;
   }
 
   /**
@@ -334,26 +327,4 @@ export class Descent {
     }
     this.valid = this.depth;
   }
-}
-
-/** Whether (aLo, aHi) < (bLo, bHi). */
-function before(aLo: number, aHi: number, bLo: number, bHi: number): boolean {
-  return aHi < bHi || (aHi === bHi && aLo < bLo);
-}
-
-/**
- * Index, in a table whose first address is (baseLo, baseHi) and whose entries cover 2^s bytes, of the entry holding
- * (lo, hi); clamped below at 0 and, for an address past the table, large (the caller compares it with its end).
- */
-function indexIn(lo: number, hi: number, baseLo: number, baseHi: number, s: number): number {
-  // the difference as an exact pair, then shifted: a double would round a 57-bit difference
-  let dLo = lo - baseLo;
-  let dHi = hi - baseHi;
-  if (dLo < 0) {
-    dLo += 4294967296;
-    dHi -= 1;
-  }
-  if (dHi < 0) return 0;
-  if (s >= 32) return Math.floor(dHi / 2 ** (s - 32));
-  return dHi * 2 ** (32 - s) + Math.floor(dLo / 2 ** s);
 }
