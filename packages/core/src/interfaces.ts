@@ -140,6 +140,13 @@ export interface PagingMetaData {
 }
 
 /**
+ * Bytes of the frames a {@link PagingHandler} hands out (its `allocFrames` counts in them). A table of this size or
+ * more takes whole frames, aligned to its own size; a smaller one shares a frame with others. This is the handler's
+ * unit, not a format's granule (`pageShift`), which may be larger or smaller.
+ */
+export const FRAME_BYTES: number = 4096;
+
+/**
  * What a table needs from its environment: frames for its tables, and access to the bytes of physical
  * memory (the TypeScript form of the crate's `phys_to_virt`): a word array and the index in it of a
  * physical address.

@@ -8,10 +8,9 @@ import type { AddrInput, VirtAddr } from '../interfaces';
 import { mapProbed } from '../fast/map-probed';
 import { regionInTable } from '../fast/region-in-table';
 import { windowEntry } from '../fast/walk-cache';
-import { checkVa, index, outVa, paOk } from '../table/find';
+import { checkVa, index, outVa, paOk } from '../table/address';
 import { releasePending } from '../table/frames';
 import type { MappingInfo, PageTable64 } from '../table/page-table';
-import { PageTable64 as PageTableClass } from '../table/page-table';
 import { shareRootEntries } from '../table/share';
 import { badPa, checkFlags, checkRange, findLeaf, levelOf, mapOne, notAligned } from './map';
 import { RangeVisitor } from './range';
@@ -279,14 +278,7 @@ export class PageTable64Cursor {
   copyFrom(other: PageTable64, start: AddrInput, size: AddrInput): void {
     const t = this.table;
     t._enter('copyFrom');
-    if (!(other instanceof PageTableClass)) {
-      throw new TypeError(`copyFrom: "other" must be a page table, got ${other === null ? 'null' : typeof other}`);
-    }
-    if (other === t) throw new TypeError('copyFrom: a table cannot copy from itself');
-    other._enter('copyFrom');
-    if (other.meta !== t.meta || other.handler !== t.handler) {
-      throw new TypeError('copyFrom: the tables must have the same format and the same physical memory');
-    }
+    t._copySource(other);
     splitAddr(size, 'copyFrom', 'size');
     const szLo = PAIR[0]!;
     const szHi = PAIR[1]!;

@@ -4,7 +4,7 @@ import { joinAddr, PAIR, splitAddr } from '../_addr';
 import { addNum, diff, isAligned, mod32, OUT, POW2, TWO32 } from '../_pairs';
 import type { MappingFlags } from '../flags';
 import type { AddrInput } from '../interfaces';
-import { paOk } from '../table/find';
+import { paOk } from '../table/address';
 import type { PaddrSource, PageTable64Cursor } from './cursor';
 import { badPa, checkFlags, checkRange, fillLeaves, mapOne, notAligned, paEndOk, rollbackMap } from './map';
 import { CursorScratch } from './scratch';

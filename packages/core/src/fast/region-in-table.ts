@@ -3,7 +3,8 @@
 import { addNum, isAligned, OUT, POW2 } from '../_pairs';
 import type { PageTable64Cursor } from '../cursor/cursor';
 import { mapBelow } from '../cursor/map';
-import { child, index, rootIndex } from '../table/find';
+import { child, rootIndex } from '../table/find';
+import { index } from '../table/address';
 import { cached, remember } from './walk-cache';
 
 /**

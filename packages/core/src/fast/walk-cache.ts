@@ -8,7 +8,7 @@
 // (PhysicalMemory.write*, release, deallocFrames); writes to raw words are the caller's to announce, with
 // PageTable64.invalidate(), as the hardware needs an INVLPG or a CR3 reload after such a write.
 import type { PageTable64 } from '../table/page-table';
-import { index } from '../table/find';
+import { index } from '../table/address';
 
 /**
  * The walk cache's table when it covers (vaLo, vaHi) and its level is at most maxLevel, or -1. Only for a

@@ -2,8 +2,7 @@
 // that a lookup is a short straight run of loads and masks. Used for lookups that miss the walk cache (W6b, random
 // queries) and for maps that miss it (W6a, random maps) when the tables live in one linear memory (PhysicalMemory).
 // Any geometry of 2 to 5 levels: granule, table sizes and entry width come from the format, as everywhere else.
-import type { PTELayout } from '../interfaces';
-import { FRAME_BYTES } from '../table/geometry';
+import { FRAME_BYTES, type PTELayout } from '../interfaces';
 
 /**
  * Walks from the root table at word index `root` to the last-level entry that maps (vaLo, vaHi), in a memory

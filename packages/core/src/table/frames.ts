@@ -7,7 +7,7 @@ import { hex } from '../errors';
 import { PhysicalMemory } from '../physical-memory';
 import { forget } from '../fast/walk-cache';
 import { TABLES_FREED } from './descent';
-import { paOk } from './find';
+import { paOk } from './address';
 import { FRAME_BYTES, FRAME_WORDS } from './geometry';
 import type { PageTable64 } from './page-table';
 

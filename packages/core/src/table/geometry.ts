@@ -1,15 +1,11 @@
 // A format's geometry as typed arrays, made once per metadata object and shared, read-only, by every table of that
 // format. Everything the engine knows about sizes comes from here (and so from the metadata): nothing assumes a
 // 4 KiB granule, 512 entries or a table the size of a frame.
-import type { PagingMetaData, PTELayout } from '../interfaces';
+import { FRAME_BYTES, type PagingMetaData, type PTELayout } from '../interfaces';
+
+export { FRAME_BYTES };
 import type { Walks } from '../fast/walker';
 
-/**
- * Bytes of the frames a {@link PagingHandler} hands out (its `allocFrames` counts in them). A table of this size or
- * more takes whole frames, aligned to its own size; a smaller one shares a frame with others (see table/frames.ts).
- * This is the handler's unit, not the format's granule (`meta.pageShift`), which may be larger or smaller.
- */
-export const FRAME_BYTES: number = 4096;
 /** u32 words in a frame. */
 export const FRAME_WORDS: number = FRAME_BYTES >>> 2;
 

@@ -13,7 +13,8 @@ import { type Prober, WALK_PA, WALK_TABLE, type Walker, type Walks, makeWalks, w
 import { wordsOf, wordsToBits } from '../words';
 import { PageTable64Cursor } from '../cursor/cursor';
 import { DONE, ENTRY, EXIT } from './descent';
-import { checkVa, FOUND, CORRUPT, find, leafPa, leafShift, lookupError, outVa, paOk, vaOk } from './find';
+import { FOUND, CORRUPT, find, leafPa, leafShift, lookupError } from './find';
+import { checkVa, outVa, paOk, vaOk } from './address';
 import { allocTable, freeTables, heldFrames, type Slab } from './frames';
 import { geometryOf } from './geometry';
 import { countTables, tableDescent, treeTables } from './tree';
@@ -616,6 +617,21 @@ export class PageTable64 {
     this._busy = busy;
     const lastSpan = this._span[this._last]!;
     this._nSpan = busy || lastSpan >= 31 ? 0 : 1 << lastSpan;
+  }
+
+  /**
+   * @internal Checks a copyFrom source: another live table, not busy, of the same format in the same memory.
+   */
+  _copySource(other: unknown): PageTable64 {
+    if (!(other instanceof PageTable64)) {
+      throw new TypeError(`copyFrom: "other" must be a page table, got ${other === null ? 'null' : typeof other}`);
+    }
+    if (other === this) throw new TypeError('copyFrom: a table cannot copy from itself');
+    other._enter('copyFrom');
+    if (other.meta !== this.meta || other.handler !== this.handler) {
+      throw new TypeError('copyFrom: the tables must have the same format and the same physical memory');
+    }
+    return other;
   }
 
   /** @internal forgets the walk cache (a PhysicalMemory API write may have changed a table on its path) */
