@@ -4,6 +4,7 @@
 // and section 4.9 (PWT/PCD memory types). Bit layout is the same at every level except bit 7, which is
 // PS (page size) above the last level and PAT in a 4 KiB PTE.
 import type { GenericPTE, MappingFlags, PhysAddr, PTEWords } from '@page-table-multiarch/core';
+import { bit, bits, hi32, join, lo32, maskHi, maskLo } from './_fields';
 
 /**
  * x86 page-table flag bits (the crate's `PTF`, from the `x86_64` crate's `PageTableFlags`), as bigint
@@ -31,29 +32,31 @@ export const PTF: {
   /** XD, bit 63: instruction fetches not allowed (when IA32_EFER.NXE = 1). */
   readonly NO_EXECUTE: bigint;
 } = Object.freeze({
-  PRESENT: 1n << 0n,
-  WRITABLE: 1n << 1n,
-  USER_ACCESSIBLE: 1n << 2n,
-  WRITE_THROUGH: 1n << 3n,
-  NO_CACHE: 1n << 4n,
-  ACCESSED: 1n << 5n,
-  DIRTY: 1n << 6n,
-  HUGE_PAGE: 1n << 7n,
-  GLOBAL: 1n << 8n,
-  NO_EXECUTE: 1n << 63n,
+  PRESENT: bit(0),
+  WRITABLE: bit(1),
+  USER_ACCESSIBLE: bit(2),
+  WRITE_THROUGH: bit(3),
+  NO_CACHE: bit(4),
+  ACCESSED: bit(5),
+  DIRTY: bit(6),
+  HUGE_PAGE: bit(7),
+  GLOBAL: bit(8),
+  NO_EXECUTE: bit(63),
 });
 
-// The same bits as u32 masks of the low word, and of the high word for bit 63.
-const P = 1 << 0;
-const RW = 1 << 1;
-const US = 1 << 2;
-const PWT = 1 << 3;
-const PCD = 1 << 4;
-const PS = 1 << 7;
-const XD_HI = 0x8000_0000;
-/** Physical address bits 51:12 (M = 52, the architectural maximum). */
-const ADDR_LO = 0xffff_f000;
-const ADDR_HI = 0x000f_ffff;
+/** Physical address bits 51:12 (M = 52, the architectural maximum), in place at every level (Tables 4-15 to 4-20). */
+const ADDR = bits(51, 12);
+
+// The same fields as masks of the low word, and of the high word for bit 63.
+const P = maskLo(PTF.PRESENT);
+const RW = maskLo(PTF.WRITABLE);
+const US = maskLo(PTF.USER_ACCESSIBLE);
+const PWT = maskLo(PTF.WRITE_THROUGH);
+const PCD = maskLo(PTF.NO_CACHE);
+const PS = maskLo(PTF.HUGE_PAGE);
+const XD_HI = maskHi(PTF.NO_EXECUTE);
+const ADDR_LO = maskLo(ADDR);
+const ADDR_HI = maskHi(ADDR);
 
 const READ = 1;
 const WRITE = 2;
@@ -126,20 +129,8 @@ const words: PTEWords = Object.freeze({
   // every x86 leaf maps exactly its level's size
   leafShift: (_lo: number, _hi: number, _level: number): number => -1,
   // P, PS and address bits 51:12 mean the same at every level [SDM Vol. 3A 4.5, Tables 4-15 to 4-20]
-  layout: Object.freeze({ present: P, block: PS, addrLo: ADDR_LO, addrHi: ADDR_HI, addrShift: 0 }),
+  layout: Object.freeze({ present: P, block: PS, addrLo: ADDR_LO >>> 0, addrHi: ADDR_HI >>> 0, addrShift: 0 }),
 });
-
-const ADDR_MASK = 0x000f_ffff_ffff_f000n;
-
-function lo32(v: bigint): number {
-  return Number(v & 0xffffffffn);
-}
-function hi32(v: bigint): number {
-  return Number((v >> 32n) & 0xffffffffn);
-}
-function join(lo: number, hi: number): bigint {
-  return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
-}
 
 /**
  * The x86_64 entry codec, bit-identical to the crate's `X64PTE`: MappingFlags map to P, R/W, U/S, XD
@@ -153,23 +144,22 @@ export const X64PTE: GenericPTE & {
   readonly words: PTEWords;
 } = Object.freeze({
   newPage(paddr: PhysAddr, flags: MappingFlags, isHuge: boolean): bigint {
-    const pa = paddr & ADDR_MASK;
-    return join(attrLo(flags, isHuge), attrHi(flags)) | pa;
+    return (paddr & ADDR) | join(attrLo(flags, isHuge), attrHi(flags));
   },
   newTable(paddr: PhysAddr): bigint {
-    return (paddr & ADDR_MASK) | PTF.PRESENT | PTF.WRITABLE | PTF.USER_ACCESSIBLE;
+    return (paddr & ADDR) | PTF.PRESENT | PTF.WRITABLE | PTF.USER_ACCESSIBLE;
   },
   paddr(bits: bigint): PhysAddr {
-    return bits & ADDR_MASK;
+    return bits & ADDR;
   },
   flags(bits: bigint): MappingFlags {
     return decodeFlags(lo32(bits), hi32(bits));
   },
   setPaddr(bits: bigint, paddr: PhysAddr): bigint {
-    return (bits & ~ADDR_MASK) | (paddr & ADDR_MASK);
+    return (bits & ~ADDR) | (paddr & ADDR);
   },
   setFlags(bits: bigint, flags: MappingFlags, isHuge: boolean): bigint {
-    return (bits & ADDR_MASK) | join(attrLo(flags, isHuge), attrHi(flags));
+    return (bits & ADDR) | join(attrLo(flags, isHuge), attrHi(flags));
   },
   isUnused(bits: bigint): boolean {
     return bits === 0n;
