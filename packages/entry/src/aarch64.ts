@@ -19,6 +19,7 @@
 // - The pseudocode AArch64.BlockDescSupported(): with the 4 KiB granule and TCR_ELx.DS = 0, Block
 //   descriptors exist at levels 1 (1 GiB) and 2 (2 MiB) only; a level 0 block is a Translation fault.
 import type { GenericPTE, MappingFlags, PhysAddr, PTEWords } from '@page-table-multiarch/core';
+import { bit, bits, hi32, join, lo32, maskHi, maskLo, shiftOf } from './_fields';
 
 /**
  * Attribute bits of stage 1 VMSAv8-64 descriptors, as bigint masks of a 64-bit entry. The names are the
@@ -66,26 +67,29 @@ export const DescriptorAttr: {
   /** Bit 63, NSTable: later levels are Non-secure (accesses from Secure state). */
   readonly NS_TABLE: bigint;
 } = Object.freeze({
-  VALID: 1n << 0n,
-  NON_BLOCK: 1n << 1n,
-  ATTR_INDX: 0b111n << 2n,
-  NS: 1n << 5n,
-  AP_EL0: 1n << 6n,
-  AP_RO: 1n << 7n,
-  INNER: 1n << 8n,
-  SHAREABLE: 1n << 9n,
-  AF: 1n << 10n,
-  NG: 1n << 11n,
-  CONTIGUOUS: 1n << 52n,
-  PXN: 1n << 53n,
-  UXN: 1n << 54n,
-  PXN_TABLE: 1n << 59n,
-  XN_TABLE: 1n << 60n,
-  AP_NO_EL0_TABLE: 1n << 61n,
-  AP_NO_WRITE_TABLE: 1n << 62n,
-  AP_TABLE: 0b11n << 61n,
-  NS_TABLE: 1n << 63n,
+  VALID: bit(0),
+  NON_BLOCK: bit(1),
+  ATTR_INDX: bits(4, 2),
+  NS: bit(5),
+  AP_EL0: bit(6),
+  AP_RO: bit(7),
+  INNER: bit(8),
+  SHAREABLE: bit(9),
+  AF: bit(10),
+  NG: bit(11),
+  CONTIGUOUS: bit(52),
+  PXN: bit(53),
+  UXN: bit(54),
+  PXN_TABLE: bit(59),
+  XN_TABLE: bit(60),
+  AP_NO_EL0_TABLE: bit(61),
+  AP_NO_WRITE_TABLE: bit(62),
+  AP_TABLE: bits(62, 61),
+  NS_TABLE: bit(63),
 });
+
+/** OA / NLTA bits 47:12 (D8.3.1.1, D8.3.1.2); the crate uses this one mask at every level. */
+const ADDR = bits(47, 12);
 
 /**
  * The AttrIndx values the codecs write, each an index into MAIR_ELx that {@link MAIR_VALUE} fills
@@ -118,21 +122,18 @@ export type MemAttr = (typeof MemAttr)[keyof typeof MemAttr];
  */
 export const MAIR_VALUE: bigint = 0x44_ff_04n;
 
-// The same bits as u32 masks: the low word holds bits 31:0, the high word bits 63:32.
-const VALID = 1 << 0;
-const NON_BLOCK = 1 << 1;
+// The same fields as u32 masks: the low word holds bits 31:0, the high word bits 63:32.
+const VALID = maskLo(DescriptorAttr.VALID);
+const NON_BLOCK = maskLo(DescriptorAttr.NON_BLOCK);
 const TYPE_BITS = VALID | NON_BLOCK;
-const ATTR_INDX = 0b111 << 2;
-const AP_EL0 = 1 << 6;
-const AP_RO = 1 << 7;
-/** PXN, bit 53 = bit 21 of the high word. */
-const PXN_HI = 1 << 21;
-/** UXN / XN, bit 54 = bit 22 of the high word. */
-const UXN_HI = 1 << 22;
-/** OA / NLTA bits 47:12 (D8.3.1.1, D8.3.1.2); the crate uses this one mask at every level. */
-const ADDR_LO = 0xffff_f000;
-const ADDR_HI = 0x0000_ffff;
-const ADDR_MASK = 0x0000_ffff_ffff_f000n;
+const ATTR_INDX = maskLo(DescriptorAttr.ATTR_INDX);
+const ATTR_INDX_AT = shiftOf(DescriptorAttr.ATTR_INDX);
+const AP_EL0 = maskLo(DescriptorAttr.AP_EL0);
+const AP_RO = maskLo(DescriptorAttr.AP_RO);
+const PXN_HI = maskHi(DescriptorAttr.PXN);
+const UXN_HI = maskHi(DescriptorAttr.UXN);
+const ADDR_LO = maskLo(ADDR);
+const ADDR_HI = maskHi(ADDR);
 
 const READ = 1;
 const WRITE = 2;
@@ -147,13 +148,13 @@ const UNCACHED = 32;
  * whatever SH says (D8.6.2), so SH stays 0 there.
  */
 export function descriptorAttrFromMemAttr(idx: MemAttr): bigint {
-  const bits = BigInt(idx) << 2n;
-  return idx === MemAttr.Device ? bits : bits | DescriptorAttr.INNER | DescriptorAttr.SHAREABLE;
+  const attr = BigInt(idx) << BigInt(ATTR_INDX_AT);
+  return idx === MemAttr.Device ? attr : attr | DescriptorAttr.INNER | DescriptorAttr.SHAREABLE;
 }
 
 /** The crate's `DescriptorAttr::mem_attr`: the MemAttr that AttrIndx names, or undefined for 3..7. */
 export function memAttrOf(bits: bigint): MemAttr | undefined {
-  const idx = Number((bits & DescriptorAttr.ATTR_INDX) >> 2n);
+  const idx = (lo32(bits) & ATTR_INDX) >>> ATTR_INDX_AT;
   return idx <= MemAttr.NormalNonCacheable ? (idx as MemAttr) : undefined;
 }
 
@@ -193,22 +194,7 @@ export function descriptorAttrFromFlags(flags: MappingFlags, el2 = false): bigin
  * AttrIndx 0 reads as DEVICE and 2 as UNCACHED.
  */
 export function flagsFromDescriptorAttr(attr: bigint, el2 = false): MappingFlags {
-  const A = DescriptorAttr;
-  if ((attr & A.VALID) === 0n) return 0;
-  let flags = READ;
-  if ((attr & A.AP_RO) === 0n) flags |= WRITE;
-  if (el2) {
-    if ((attr & A.UXN) === 0n) flags |= EXECUTE;
-  } else if ((attr & A.AP_EL0) !== 0n) {
-    flags |= USER;
-    if ((attr & A.UXN) === 0n) flags |= EXECUTE;
-  } else if ((attr & A.PXN) === 0n) {
-    flags |= EXECUTE;
-  }
-  const mem = memAttrOf(attr);
-  if (mem === MemAttr.Device) flags |= DEVICE;
-  else if (mem === MemAttr.NormalNonCacheable) flags |= UNCACHED;
-  return flags;
+  return decodeWords(lo32(attr), hi32(attr), -1, el2);
 }
 
 /** Whether (lo) is a descriptor the hardware uses at `level` (-1: unknown level, bit 0 alone decides). */
@@ -218,7 +204,7 @@ function validAt(lo: number, level: number): boolean {
   return (lo & VALID) !== 0;
 }
 
-/** The flags of (lo, hi) at `level`, the word-level twin of flagsFromDescriptorAttr. */
+/** The flags of (lo, hi) at `level` (-1: any level, bit 0 alone tells validity). */
 function decodeWords(lo: number, hi: number, level: number, el2: boolean): number {
   if (!validAt(lo, level)) return 0;
   let f = READ;
@@ -231,7 +217,7 @@ function decodeWords(lo: number, hi: number, level: number, el2: boolean): numbe
   } else if ((hi & PXN_HI) === 0) {
     f |= EXECUTE;
   }
-  const idx = (lo & ATTR_INDX) >>> 2;
+  const idx = (lo & ATTR_INDX) >>> ATTR_INDX_AT;
   if (idx === MemAttr.Device) f |= DEVICE;
   else if (idx === MemAttr.NormalNonCacheable) f |= UNCACHED;
   return f;
@@ -245,26 +231,18 @@ function pageAttr(flags: number, huge: boolean, el2: boolean): bigint {
 
 /**
  * Precomputed low and high words of pageAttr for each of the 64 flag sets, non-huge (NON_BLOCK set);
- * a huge entry clears NON_BLOCK. `impliedRead` encodes every non-empty set as if it had READ.
+ * a huge entry clears NON_BLOCK. `impliedRead` encodes every non-empty set as if it had READ. The word
+ * methods index them by `flags & 63`: bits above UNCACHED are ignored.
  */
 function attrTables(el2: boolean, impliedRead: boolean): { lo: Uint32Array; hi: Uint32Array } {
   const lo = new Uint32Array(64);
   const hi = new Uint32Array(64);
   for (let f = 0; f < 64; f++) {
     const bits = pageAttr(impliedRead && f !== 0 ? f | READ : f, false, el2);
-    lo[f] = Number(bits & 0xffff_ffffn);
-    hi[f] = Number(bits >> 32n);
+    lo[f] = lo32(bits);
+    hi[f] = hi32(bits);
   }
   return { lo, hi };
-}
-
-function lo32(v: bigint): number {
-  return Number(v & 0xffff_ffffn);
-}
-
-/** The level a bigint method was given, or -1 when none (then bit 0 alone tells validity, as the crate). */
-function lvl(level: number | undefined): number {
-  return level ?? -1;
 }
 
 /** A codec with its word-level fast path. */
@@ -278,12 +256,6 @@ function makeCodec(el2: boolean, impliedRead: boolean): A64Codec {
   const T = attrTables(el2, impliedRead);
   const attrLo = T.lo;
   const attrHi = T.hi;
-  // bits above UNCACHED are ignored, as the word tables are indexed by `flags & 63`
-  const enc = (flags: number): number => {
-    const f = flags & 63;
-    return impliedRead && f !== 0 ? f | READ : f;
-  };
-
   const words: PTEWords = Object.freeze({
     isPresent: (lo: number, _hi: number, level: number): boolean => validAt(lo, level),
     // valid and not a Table descriptor: a Block (D8.3). Never true at level 0 or 3.
@@ -309,34 +281,39 @@ function makeCodec(el2: boolean, impliedRead: boolean): A64Codec {
     leafShift: (_lo: number, _hi: number, _level: number): number => -1,
   });
 
+  // the bigint form: the same attribute tables and decoding; an omitted level is -1 (bit 0 alone tells
+  // validity, as the crate reads it)
+  const attr = (flags: number, huge: boolean): bigint => {
+    const lo = attrLo[flags & 63]!;
+    return join(huge ? lo & ~NON_BLOCK : lo, attrHi[flags & 63]!);
+  };
   return Object.freeze({
     newPage(paddr: PhysAddr, flags: MappingFlags, isHuge: boolean): bigint {
-      return (paddr & ADDR_MASK) | pageAttr(enc(flags), isHuge, el2);
+      return (paddr & ADDR) | attr(flags, isHuge);
     },
     newTable(paddr: PhysAddr): bigint {
-      return (paddr & ADDR_MASK) | DescriptorAttr.NON_BLOCK | DescriptorAttr.VALID;
+      return (paddr & ADDR) | DescriptorAttr.NON_BLOCK | DescriptorAttr.VALID;
     },
     paddr(bits: bigint): PhysAddr {
-      return bits & ADDR_MASK;
+      return bits & ADDR;
     },
-    flags(bits: bigint, level?: number): MappingFlags {
-      if (!validAt(lo32(bits), lvl(level))) return 0;
-      return flagsFromDescriptorAttr(bits, el2);
+    flags(bits: bigint, level = -1): MappingFlags {
+      return decodeWords(lo32(bits), hi32(bits), level, el2);
     },
     setPaddr(bits: bigint, paddr: PhysAddr): bigint {
-      return (bits & ~ADDR_MASK) | (paddr & ADDR_MASK);
+      return (bits & ~ADDR) | (paddr & ADDR);
     },
     setFlags(bits: bigint, flags: MappingFlags, isHuge: boolean): bigint {
-      return (bits & ADDR_MASK) | pageAttr(enc(flags), isHuge, el2);
+      return (bits & ADDR) | attr(flags, isHuge);
     },
     isUnused(bits: bigint): boolean {
       return bits === 0n;
     },
-    isPresent(bits: bigint, level?: number): boolean {
-      return validAt(lo32(bits), lvl(level));
+    isPresent(bits: bigint, level = -1): boolean {
+      return validAt(lo32(bits), level);
     },
-    isHuge(bits: bigint, level?: number): boolean {
-      return validAt(lo32(bits), lvl(level)) && (bits & DescriptorAttr.NON_BLOCK) === 0n;
+    isHuge(bits: bigint, level = -1): boolean {
+      return words.isHuge(lo32(bits), 0, level);
     },
     words,
   });
