@@ -14,6 +14,10 @@
 // C906 has SO, C, B, the OpenC910 also SH), as the crate defines them; Linux (arch/riscv/include/asm/pgtable-64.h,
 // T-Head memory types) uses the same bits, with C = 0 meaning non-cacheable and SO = 1 strongly-ordered I/O.
 import type { GenericPTE, MappingFlags, PhysAddr, PTEWords } from '@page-table-multiarch/core';
+import { bit, bits, hi32, join, lo32, maskHi, maskLo, shiftOf } from './_fields';
+
+// T-Head's memory attribute bits [C9xx], which the crate's two XUANTIE masks combine.
+const THEAD = { SO: bit(63), C: bit(62), B: bit(61), SH: bit(60) };
 
 /**
  * RISC-V PTE bits as bigint masks of a 64-bit entry: the crate's `PTEFlags` (V ... D, and SO, C, B, SH of its
@@ -57,47 +61,46 @@ export const PTEFlags: {
   /** C | B | SH: what the crate writes for every other non-empty MappingFlags on T-Head cores. */
   readonly XUANTIE_C9XX_NORMAL: bigint;
 } = Object.freeze({
-  V: 1n << 0n,
-  R: 1n << 1n,
-  W: 1n << 2n,
-  X: 1n << 3n,
-  U: 1n << 4n,
-  G: 1n << 5n,
-  A: 1n << 6n,
-  D: 1n << 7n,
-  RSW: 3n << 8n,
-  PBMT: 3n << 61n,
-  N: 1n << 63n,
-  SO: 1n << 63n,
-  C: 1n << 62n,
-  B: 1n << 61n,
-  SH: 1n << 60n,
-  XUANTIE_C9XX_DEVICE: (1n << 63n) | (1n << 61n),
-  XUANTIE_C9XX_NORMAL: (1n << 62n) | (1n << 61n) | (1n << 60n),
+  V: bit(0),
+  R: bit(1),
+  W: bit(2),
+  X: bit(3),
+  U: bit(4),
+  G: bit(5),
+  A: bit(6),
+  D: bit(7),
+  RSW: bits(9, 8),
+  PBMT: bits(62, 61),
+  N: bit(63),
+  ...THEAD,
+  XUANTIE_C9XX_DEVICE: THEAD.SO | THEAD.B,
+  XUANTIE_C9XX_NORMAL: THEAD.C | THEAD.B | THEAD.SH,
 });
 
-// The same bits as u32 masks: low word (entry bits 31:0) and high word (entry bits 63:32).
-const V = 1 << 0; // [Sv32 AMP]
-const R = 1 << 1; // [Sv32 AMP]
-const W = 1 << 2; // [Sv32 AMP]
-const X = 1 << 3; // [Sv32 AMP]
-const U = 1 << 4; // [Sv32 AMP]
-const A = 1 << 6; // [Sv32 AMP]
-const D = 1 << 7; // [Sv32 AMP]
-/** PPN bits of the low word: entry bits 31:10 = physical address bits 33:12 [Sv39 AMP]. */
-const PPN_LO = 0xffff_fc00;
-/** PPN bits of the high word: entry bits 53:32 = physical address bits 55:34 [Sv39 AMP]. */
-const PPN_HI = 0x003f_ffff;
+/** PPN, entry bits 53:10: physical address bits 55:12 [Sv39 AMP]. */
+const PPN = bits(53, 10);
+// The same fields as u32 masks: low word (entry bits 31:0) and high word (entry bits 63:32).
+const V = maskLo(PTEFlags.V);
+const R = maskLo(PTEFlags.R);
+const W = maskLo(PTEFlags.W);
+const X = maskLo(PTEFlags.X);
+const U = maskLo(PTEFlags.U);
+const A = maskLo(PTEFlags.A);
+const D = maskLo(PTEFlags.D);
+/** PPN bits of the low word: entry bits 31:10 = physical address bits 33:12. */
+const PPN_LO = maskLo(PPN);
+/** PPN bits of the high word: entry bits 53:32 = physical address bits 55:34. */
+const PPN_HI = maskHi(PPN);
+/** The PPN sits 2 bits below the address it holds (page offset 12, PPN at bit 10): PA = (entry & PPN) << 2. */
+const PPN_SHIFT = 12 - shiftOf(PPN);
 /** PBMT, entry bits 62:61, as a field of the high word [Svpbmt]. */
-const PBMT_SHIFT = 29;
+const PBMT_AT = shiftOf(PTEFlags.PBMT) - 32;
 const PBMT_NC = 1; // non-cacheable main memory [Svpbmt]
 const PBMT_IO = 2; // non-cacheable, strongly-ordered I/O [Svpbmt]
-const SO_HI = 0x8000_0000; // bit 63 [C9xx]
-const C_HI = 0x4000_0000; // bit 62 [C9xx]
-const B_HI = 0x2000_0000; // bit 61 [C9xx]
-const SH_HI = 0x1000_0000; // bit 60 [C9xx]
-const XUANTIE_DEVICE_HI = SO_HI | B_HI;
-const XUANTIE_NORMAL_HI = C_HI | B_HI | SH_HI;
+const SO_HI = maskHi(PTEFlags.SO);
+const C_HI = maskHi(PTEFlags.C);
+const XUANTIE_DEVICE_HI = maskHi(PTEFlags.XUANTIE_C9XX_DEVICE);
+const XUANTIE_NORMAL_HI = maskHi(PTEFlags.XUANTIE_C9XX_NORMAL);
 
 const READ = 1;
 const WRITE = 2;
@@ -157,7 +160,7 @@ function permFlags(lo: number): number {
 function decodeStd(lo: number, hi: number): number {
   if ((lo & V) === 0) return 0;
   const f = permFlags(lo);
-  const mt = (hi >>> PBMT_SHIFT) & 3;
+  const mt = (hi >>> PBMT_AT) & 3;
   if (mt === PBMT_NC) return f | UNCACHED;
   if (mt === PBMT_IO) return f | DEVICE;
   return f;
@@ -178,22 +181,17 @@ function keep(flags: number): number {
 
 /** Entry bits 31:0 holding the PPN of physical address (paLo, paHi): PA bits 33:12 go to entry bits 31:10. */
 function ppnLo(paLo: number, paHi: number): number {
-  return ((paLo >>> 2) & PPN_LO) | ((paHi & 3) << 30);
+  return ((paLo >>> PPN_SHIFT) & PPN_LO) | (paHi << (32 - PPN_SHIFT));
 }
 
 /** Entry bits 63:32 holding the PPN: PA bits 55:34 go to entry bits 53:32; PA bits 63:56 are dropped. */
 function ppnHi(paHi: number): number {
-  return (paHi >>> 2) & PPN_HI;
+  return (paHi >>> PPN_SHIFT) & PPN_HI;
 }
 
-/** Bits 10..53 of an entry: the PPN [Sv39 AMP]. */
-const PPN_MASK = (1n << 54n) - (1n << 10n);
-
-function lo32(v: bigint): number {
-  return Number(v & 0xffffffffn);
-}
-function hi32(v: bigint): number {
-  return Number((v >> 32n) & 0xffffffffn);
+/** The PPN field of an entry for physical address `paddr` (bigint form). */
+function ppn(paddr: bigint): bigint {
+  return (paddr >> BigInt(PPN_SHIFT)) & PPN;
 }
 
 type Codec = GenericPTE & { readonly words: PTEWords };
@@ -219,8 +217,8 @@ function makeCodec(hiAttr: (flags: number) => number, decode: (lo: number, hi: n
     // [Sv32 VATP] step 4: R = 1 or X = 1 is a leaf; R = W = X = 0 points to the next level
     isHuge: (lo: number, _hi: number, _level: number): boolean => (lo & (R | X)) !== 0,
     // PPN << 12, low half: entry bits 31:10 shifted left by 2 (bits 31:30 go to the high half)
-    paddrLo: (lo: number, _hi: number, _level: number): number => ((lo & PPN_LO) << 2) >>> 0,
-    paddrHi: (lo: number, hi: number, _level: number): number => ((lo >>> 30) | ((hi & PPN_HI) << 2)) >>> 0,
+    paddrLo: (lo: number, _hi: number, _level: number): number => ((lo & PPN_LO) << PPN_SHIFT) >>> 0,
+    paddrHi: (lo: number, hi: number, _level: number): number => ((lo >>> (32 - PPN_SHIFT)) | ((hi & PPN_HI) << PPN_SHIFT)) >>> 0,
     flags: (lo: number, hi: number, _level: number): number => decode(lo, hi),
     newPageLo: (paLo: number, paHi: number, flags: number, _huge: boolean, _level: number): number =>
       (ppnLo(paLo, paHi) | leafLo(flags)) >>> 0,
@@ -241,32 +239,29 @@ function makeCodec(hiAttr: (flags: number) => number, decode: (lo: number, hi: n
     // every leaf maps its level's size (Svnapot 64 KiB ranges are not decoded)
     leafShift: (_lo: number, _hi: number, _level: number): number => -1,
     // V, a leaf when R or X is set, and the PPN (entry bits 53:10 = address bits 55:12) at every level [Sv32 VATP]
-    layout: Object.freeze({ present: V, block: R | X, addrLo: PPN_LO, addrHi: PPN_HI, addrShift: 2 }),
+    layout: Object.freeze({ present: V, block: R | X, addrLo: PPN_LO >>> 0, addrHi: PPN_HI >>> 0, addrShift: PPN_SHIFT }),
   });
 
-  const attrs = (flags: number): bigint => {
-    const f = fix(flags);
-    return (BigInt(hiAttr(f) >>> 0) << 32n) | BigInt(permLo(f));
-  };
-
+  // the bigint form: the same attribute tables and decoding
+  const attrs = (flags: number): bigint => join(leafLo(flags), leafHi(flags));
   return Object.freeze({
     newPage(paddr: PhysAddr, flags: MappingFlags, _isHuge: boolean): bigint {
-      return attrs(flags) | ((paddr >> 2n) & PPN_MASK);
+      return attrs(flags) | ppn(paddr);
     },
     newTable(paddr: PhysAddr): bigint {
-      return PTEFlags.V | ((paddr >> 2n) & PPN_MASK);
+      return PTEFlags.V | ppn(paddr);
     },
     paddr(bits: bigint): PhysAddr {
-      return (bits & PPN_MASK) << 2n;
+      return (bits & PPN) << BigInt(PPN_SHIFT);
     },
     flags(bits: bigint): MappingFlags {
       return decode(lo32(bits), hi32(bits));
     },
     setPaddr(bits: bigint, paddr: PhysAddr): bigint {
-      return (bits & ~PPN_MASK) | ((paddr >> 2n) & PPN_MASK);
+      return (bits & ~PPN) | ppn(paddr);
     },
     setFlags(bits: bigint, flags: MappingFlags, _isHuge: boolean): bigint {
-      return (bits & PPN_MASK) | attrs(flags);
+      return (bits & PPN) | attrs(flags);
     },
     isUnused(bits: bigint): boolean {
       return bits === 0n;
