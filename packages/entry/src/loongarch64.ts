@@ -13,6 +13,7 @@
 // huge-page entry (5.4.5). So a table pointer is the plain address (as the crate writes it), and presence is
 // level-aware here: see `isPresent`.
 import type { GenericPTE, MappingFlags, PhysAddr, PTEWords } from '@page-table-multiarch/core';
+import { bit, bits, hi32, join, lo32, maskHi, maskLo } from './_fields';
 
 /**
  * LoongArch64 page-table entry bits (the crate's `PTEFlags`), as bigint masks of a 64-bit entry.
@@ -47,38 +48,40 @@ export const PTEFlags: {
   /** RPLV, bit 63: only code running at exactly PLV may access the page (5.4.2, LA64 only; 7.5.3). */
   readonly RPLV: bigint;
 } = Object.freeze({
-  V: 1n << 0n,
-  D: 1n << 1n,
-  PLVL: 1n << 2n,
-  PLVH: 1n << 3n,
-  MATL: 1n << 4n,
-  MATH: 1n << 5n,
-  GH: 1n << 6n,
-  P: 1n << 7n,
-  W: 1n << 8n,
-  G: 1n << 12n,
-  NR: 1n << 61n,
-  NX: 1n << 62n,
-  RPLV: 1n << 63n,
+  V: bit(0),
+  D: bit(1),
+  PLVL: bit(2),
+  PLVH: bit(3),
+  MATL: bit(4),
+  MATH: bit(5),
+  GH: bit(6),
+  P: bit(7),
+  W: bit(8),
+  G: bit(12),
+  NR: bit(61),
+  NX: bit(62),
+  RPLV: bit(63),
 });
 
-// The same bits as u32 masks: low word (bits 31:0) and, for NR/NX/RPLV, high word (bits 63:32).
-const V = 1 << 0;
-const D = 1 << 1;
-const PLVL = 1 << 2;
-const PLVH = 1 << 3;
-const MATL = 1 << 4;
-const MATH = 1 << 5;
-const GH = 1 << 6;
-const P = 1 << 7;
-const W = 1 << 8;
-const NR_HI = 1 << 29;
-const NX_HI = 1 << 30;
 /** PPN, bits PALEN-1:12 with PALEN = 48 (7.5.3): the crate's PHYS_ADDR_MASK. */
-const ADDR_LO = 0xffff_f000;
-const ADDR_HI = 0x0000_ffff;
+const ADDR = bits(47, 12);
 /** The address bits of a huge-page entry in a directory: bit 12 is its G bit (5.4.5), not address. */
-const HUGE_ADDR_LO = 0xffff_e000;
+const HUGE_ADDR = bits(47, 13);
+// The same fields as u32 masks: low word (bits 31:0) and, for NR/NX/RPLV, high word (bits 63:32).
+const V = maskLo(PTEFlags.V);
+const D = maskLo(PTEFlags.D);
+const PLVL = maskLo(PTEFlags.PLVL);
+const PLVH = maskLo(PTEFlags.PLVH);
+const MATL = maskLo(PTEFlags.MATL);
+const MATH = maskLo(PTEFlags.MATH);
+const GH = maskLo(PTEFlags.GH);
+const P = maskLo(PTEFlags.P);
+const W = maskLo(PTEFlags.W);
+const NR_HI = maskHi(PTEFlags.NR);
+const NX_HI = maskHi(PTEFlags.NX);
+const ADDR_LO = maskLo(ADDR);
+const ADDR_HI = maskHi(ADDR);
+const HUGE_ADDR_LO = maskLo(HUGE_ADDR);
 
 /** Index of the last level (the PT level, PWCL.PTbase) in the 4-level LoongArch64 format. */
 const LAST = 3;
@@ -164,24 +167,9 @@ const words: PTEWords = Object.freeze({
   leafShift: (_lo: number, _hi: number, _level: number): number => -1,
 });
 
-// The bigint form, written separately from the word form so that the agreement test compares two encoders.
-const ADDR_MASK = 0x0000_ffff_ffff_f000n;
-const HUGE_ADDR_MASK = 0x0000_ffff_ffff_e000n;
-
-function encode(flags: MappingFlags, isHuge: boolean): bigint {
-  let v = isHuge ? PTEFlags.GH : 0n;
-  if (flags === 0) return v;
-  v |= PTEFlags.V | PTEFlags.P;
-  if ((flags & READ) === 0) v |= PTEFlags.NR;
-  if (flags & WRITE) v |= PTEFlags.W | PTEFlags.D;
-  if ((flags & EXECUTE) === 0) v |= PTEFlags.NX;
-  if (flags & USER) v |= PTEFlags.PLVH | PTEFlags.PLVL;
-  if ((flags & DEVICE) === 0) v |= flags & UNCACHED ? PTEFlags.MATH : PTEFlags.MATL;
-  return v;
-}
-
+/** The address bits of an entry at `level` (bigint form of addrMaskLo). */
 function addrMask(bits: bigint, level: number): bigint {
-  return level < LAST && (bits & PTEFlags.GH) !== 0n ? HUGE_ADDR_MASK : ADDR_MASK;
+  return addrMaskLo(lo32(bits), level) === ADDR_LO ? ADDR : HUGE_ADDR;
 }
 
 /**
@@ -203,40 +191,32 @@ export const LA64PTE: GenericPTE & {
   readonly words: PTEWords;
 } = Object.freeze({
   newPage(paddr: PhysAddr, flags: MappingFlags, isHuge: boolean): bigint {
-    return (paddr & ADDR_MASK) | encode(flags, isHuge);
+    return (paddr & ADDR) | join(attrLo(flags, isHuge), attrHi(flags));
   },
   newTable(paddr: PhysAddr): bigint {
-    return paddr & ADDR_MASK;
+    return paddr & ADDR;
   },
   paddr(bits: bigint, level: number = LAST): PhysAddr {
     return bits & addrMask(bits, level);
   },
   flags(bits: bigint): MappingFlags {
-    if ((bits & PTEFlags.V) === 0n) return 0;
-    let f = 0;
-    if ((bits & PTEFlags.NR) === 0n) f |= READ;
-    if ((bits & PTEFlags.W) !== 0n) f |= WRITE;
-    if ((bits & PTEFlags.NX) === 0n) f |= EXECUTE;
-    if ((bits & (PTEFlags.PLVL | PTEFlags.PLVH)) === (PTEFlags.PLVL | PTEFlags.PLVH)) f |= USER;
-    if ((bits & PTEFlags.MATL) === 0n) f |= (bits & PTEFlags.MATH) !== 0n ? UNCACHED : DEVICE;
-    return f;
+    return decodeFlags(lo32(bits), hi32(bits));
   },
   setPaddr(bits: bigint, paddr: PhysAddr, level: number = LAST): bigint {
     const m = addrMask(bits, level);
     return (bits & ~m) | (paddr & m);
   },
   setFlags(bits: bigint, flags: MappingFlags, isHuge: boolean): bigint {
-    return (bits & ADDR_MASK) | encode(flags, isHuge);
+    return (bits & ADDR) | join(attrLo(flags, isHuge), attrHi(flags));
   },
   isUnused(bits: bigint): boolean {
     return bits === 0n;
   },
   isPresent(bits: bigint, level: number = LAST): boolean {
-    if (level >= LAST || (bits & PTEFlags.GH) !== 0n) return (bits & PTEFlags.V) !== 0n;
-    return bits !== 0n;
+    return present(lo32(bits), hi32(bits), level);
   },
   isHuge(bits: bigint, level: number = LAST): boolean {
-    return level < LAST && (bits & PTEFlags.GH) !== 0n;
+    return words.isHuge(lo32(bits), 0, level);
   },
   words,
 });
