@@ -15,6 +15,7 @@
 // bits 63:32 of a bigint) of an entry given to it is ignored. Only a Supersection holds physical address
 // bits above bit 31 (its optional extended base address, PA[39:32]).
 import type { GenericPTE, MappingFlags, PhysAddr, PTEWords } from '@page-table-multiarch/core';
+import { bit, bits, hi32, lo32, maskLo, put, shiftOf } from './_fields';
 
 /**
  * The fields of the short-descriptor formats, as bigint masks of a 32-bit entry. Names say the format:
@@ -115,148 +116,99 @@ export const DescriptorAttr: {
   readonly LARGE_BASE: bigint;
 } = Object.freeze({
   // descriptor type, bits[1:0] (B3.5.1)
-  /** Bits 1:0: the descriptor type; 0b00 is a Fault entry at both levels. */
-  TYPE_MASK: 0b11n,
-  /** L1 bits[1:0] = 0b01: Page table descriptor (points to an L2 table). */
+  TYPE_MASK: bits(1, 0),
   TYPE_PAGE_TABLE: 0b01n,
-  /** L1 bits[1:0] = 0b10: Section or Supersection (0b11 is the same with PXN set). */
   TYPE_SECTION: 0b10n,
-  /** L2 bits[1:0] = 0b01: Large page (64 KiB, written as 16 identical entries). */
   TYPE_LARGE_PAGE: 0b01n,
-  /** L2 bits[1:0] = 0b10: Small page (0b11 is the same with XN set). */
   TYPE_SMALL_PAGE: 0b10n,
   // L1 Page table descriptor (B3.5.1)
-  /** Bit 2, PXN: nothing below this table executes at PL1 (B3.7.2). */
-  TABLE_PXN: 1n << 2n,
-  /** Bit 3, NS: the L2 table and what it maps are Non-secure (accesses from Secure state). */
-  TABLE_NS: 1n << 3n,
-  /** Bits 8:5: the domain (0..15) whose DACR field controls the accesses. */
-  TABLE_DOMAIN: 0xfn << 5n,
-  /** Bit 9: IMPLEMENTATION DEFINED. */
-  TABLE_IMP: 1n << 9n,
-  /** Bits 31:10: physical address of the 1 KiB L2 table. */
-  TABLE_BASE: 0xffff_fc00n,
+  TABLE_PXN: bit(2),
+  TABLE_NS: bit(3),
+  TABLE_DOMAIN: bits(8, 5),
+  TABLE_IMP: bit(9),
+  TABLE_BASE: bits(31, 10),
   // L1 Section and Supersection descriptors (B3.5.1)
-  /** Bit 0, PXN: no execution at PL1 (B3.7.2); bits[1:0] = 0b11. */
-  SECTION_PXN: 1n << 0n,
-  /** Bit 2, B: memory type, with TEX and C (B3.8.2). */
-  SECTION_B: 1n << 2n,
-  /** Bit 3, C: memory type, with TEX and B (B3.8.2). */
-  SECTION_C: 1n << 3n,
-  /** Bit 4, XN: no instruction fetches (B3.7.2). */
-  SECTION_XN: 1n << 4n,
-  /** Bits 8:5: the domain of a Section; in a Supersection these bits are PA[39:36] and the domain is 0. */
-  SECTION_DOMAIN: 0xfn << 5n,
-  /** Bit 9: IMPLEMENTATION DEFINED. */
-  SECTION_IMP: 1n << 9n,
-  /** Bits 11:10, AP[1:0]: access permissions, with AP[2] (B3.7.1). */
-  SECTION_AP: 0b11n << 10n,
-  /** Bits 14:12, TEX[2:0]: memory type, with C and B (B3.8.2). */
-  SECTION_TEX: 0b111n << 12n,
-  /** Bit 15, AP[2]: read-only, with AP[1:0] (B3.7.1). */
-  SECTION_AP2: 1n << 15n,
-  /** Bit 16, S: Normal memory is Shareable (B3.8.2). */
-  SECTION_S: 1n << 16n,
-  /** Bit 17, nG: not global (the TLB entry is tagged with the ASID). */
-  SECTION_NG: 1n << 17n,
-  /** Bit 18: set in a Supersection (16 MiB, written as 16 identical entries), clear in a Section. */
-  SUPERSECTION: 1n << 18n,
-  /** Bit 19, NS: Non-secure output address (accesses from Secure state). */
-  SECTION_NS: 1n << 19n,
-  /** Bits 31:20: physical address of the 1 MiB Section. */
-  SECTION_BASE: 0xfff0_0000n,
-  /** Bits 31:24: PA[31:24] of the 16 MiB Supersection. */
-  SUPERSECTION_BASE: 0xff00_0000n,
-  /** Bits 23:20 of a Supersection: extended base address PA[35:32] (optional; zero when not implemented). */
-  SUPERSECTION_EXT_BASE_35_32: 0xfn << 20n,
-  /** Bits 8:5 of a Supersection: extended base address PA[39:36] (optional; zero when not implemented). */
-  SUPERSECTION_EXT_BASE_39_36: 0xfn << 5n,
+  SECTION_PXN: bit(0),
+  SECTION_B: bit(2),
+  SECTION_C: bit(3),
+  SECTION_XN: bit(4),
+  SECTION_DOMAIN: bits(8, 5),
+  SECTION_IMP: bit(9),
+  SECTION_AP: bits(11, 10),
+  SECTION_TEX: bits(14, 12),
+  SECTION_AP2: bit(15),
+  SECTION_S: bit(16),
+  SECTION_NG: bit(17),
+  SUPERSECTION: bit(18),
+  SECTION_NS: bit(19),
+  SECTION_BASE: bits(31, 20),
+  SUPERSECTION_BASE: bits(31, 24),
+  SUPERSECTION_EXT_BASE_35_32: bits(23, 20),
+  SUPERSECTION_EXT_BASE_39_36: bits(8, 5),
   // L2 Small page descriptor (B3.5.1)
-  /** Bit 0, XN: no instruction fetches (B3.7.2); bits[1:0] = 0b11. */
-  SMALL_XN: 1n << 0n,
-  /** Bit 2, B (B3.8.2). */
-  SMALL_B: 1n << 2n,
-  /** Bit 3, C (B3.8.2). */
-  SMALL_C: 1n << 3n,
-  /** Bits 5:4, AP[1:0] (B3.7.1). */
-  SMALL_AP: 0b11n << 4n,
-  /** Bits 8:6, TEX[2:0] (B3.8.2). */
-  SMALL_TEX: 0b111n << 6n,
-  /** Bit 9, AP[2] (B3.7.1). */
-  SMALL_AP2: 1n << 9n,
-  /** Bit 10, S (B3.8.2). */
-  SMALL_S: 1n << 10n,
-  /** Bit 11, nG. */
-  SMALL_NG: 1n << 11n,
-  /** Bits 31:12: physical address of the 4 KiB page. */
-  SMALL_BASE: 0xffff_f000n,
+  SMALL_XN: bit(0),
+  SMALL_B: bit(2),
+  SMALL_C: bit(3),
+  SMALL_AP: bits(5, 4),
+  SMALL_TEX: bits(8, 6),
+  SMALL_AP2: bit(9),
+  SMALL_S: bit(10),
+  SMALL_NG: bit(11),
+  SMALL_BASE: bits(31, 12),
   // L2 Large page descriptor (B3.5.1)
-  /** Bit 2, B (B3.8.2). */
-  LARGE_B: 1n << 2n,
-  /** Bit 3, C (B3.8.2). */
-  LARGE_C: 1n << 3n,
-  /** Bits 5:4, AP[1:0] (B3.7.1). */
-  LARGE_AP: 0b11n << 4n,
-  /** Bit 9, AP[2] (B3.7.1). */
-  LARGE_AP2: 1n << 9n,
-  /** Bit 10, S (B3.8.2). */
-  LARGE_S: 1n << 10n,
-  /** Bit 11, nG. */
-  LARGE_NG: 1n << 11n,
-  /** Bits 14:12, TEX[2:0] (B3.8.2). */
-  LARGE_TEX: 0b111n << 12n,
-  /** Bit 15, XN (B3.7.2). */
-  LARGE_XN: 1n << 15n,
-  /** Bits 31:16: physical address of the 64 KiB page. */
-  LARGE_BASE: 0xffff_0000n,
+  LARGE_B: bit(2),
+  LARGE_C: bit(3),
+  LARGE_AP: bits(5, 4),
+  LARGE_AP2: bit(9),
+  LARGE_S: bit(10),
+  LARGE_NG: bit(11),
+  LARGE_TEX: bits(14, 12),
+  LARGE_XN: bit(15),
+  LARGE_BASE: bits(31, 16),
 });
 
-// ---------------------------------------------------------------- the same fields as u32 masks
+// ---------------------------------------------------------------- the same fields as u32 masks and shifts
 
-// bits[1:0] (B3.5.1)
-const TYPE = 0b11;
-const T_TABLE = 0b01; // L1 Page table / L2 Large page
-const T_BLOCK = 0b10; // bit 1: L1 Section or Supersection / L2 Small page
+const D = DescriptorAttr;
 
-// L1 Page table descriptor (B3.5.1)
-const TABLE_BASE = 0xffff_fc00;
+const TYPE = maskLo(D.TYPE_MASK);
+const T_TABLE = maskLo(D.TYPE_PAGE_TABLE); // L1 Page table / L2 Large page
+const T_BLOCK = maskLo(D.TYPE_SECTION); // bit 1: L1 Section or Supersection / L2 Small page
+const TABLE_BASE = maskLo(D.TABLE_BASE);
 
-// L1 Section / Supersection (B3.5.1)
-const S_PXN = 1 << 0; // B3.7.2
-const S_B = 1 << 2; // B3.8.2
-const S_C = 1 << 3; // B3.8.2
-const S_XN = 1 << 4; // B3.7.2
-const S_DOMAIN = 0xf << 5; // Section: domain; Supersection: PA[39:36]
-const S_IMP = 1 << 9;
-const S_AP0 = 1 << 10; // AP[1:0] = bits 11:10 (B3.7.1)
-const S_AP1 = 1 << 11;
-const S_TEX0 = 1 << 12; // TEX[2:0] = bits 14:12 (B3.8.2)
-const S_AP2 = 1 << 15; // B3.7.1
-const S_S = 1 << 16; // B3.8.2
-const S_NG = 1 << 17;
-const S_SUPER = 1 << 18;
-const S_NS = 1 << 19;
-const SECTION_BASE = 0xfff0_0000;
-const SUPER_BASE = 0xff00_0000;
-const SUPER_EXT_LO = 0xf << 20; // PA[35:32]
-const SUPER_EXT_HI = 0xf << 5; // PA[39:36]
+const S_PXN = maskLo(D.SECTION_PXN);
+const S_XN = maskLo(D.SECTION_XN);
+const S_DOMAIN = maskLo(D.SECTION_DOMAIN); // Section: domain; Supersection: PA[39:36]
+const S_IMP = maskLo(D.SECTION_IMP);
+const S_NG = maskLo(D.SECTION_NG);
+const S_SUPER = maskLo(D.SUPERSECTION);
+const S_NS = maskLo(D.SECTION_NS);
+const SECTION_BASE = maskLo(D.SECTION_BASE);
+const SUPER_BASE = maskLo(D.SUPERSECTION_BASE);
+const SUPER_EXT_LO = maskLo(D.SUPERSECTION_EXT_BASE_35_32); // PA[35:32]
+const SUPER_EXT_HI = maskLo(D.SUPERSECTION_EXT_BASE_39_36); // PA[39:36]
+const SUPER_ADDR = SUPER_BASE | SUPER_EXT_LO | SUPER_EXT_HI;
+const P_XN = maskLo(D.SMALL_XN);
+const P_NG = maskLo(D.SMALL_NG); // nG of a Large page too
+const SMALL_BASE = maskLo(D.SMALL_BASE);
+const L_XN = maskLo(D.LARGE_XN);
+const LARGE_BASE = maskLo(D.LARGE_BASE);
+// C and B sit in bits 3:2 of every leaf format
+const C = maskLo(D.SECTION_C);
+const B = maskLo(D.SECTION_B);
 
-// L2 Small page (B3.5.1)
-const P_XN = 1 << 0; // B3.7.2
-const P_B = 1 << 2; // B3.8.2
-const P_C = 1 << 3; // B3.8.2
-const P_AP0 = 1 << 4; // AP[1:0] = bits 5:4 (B3.7.1)
-const P_AP1 = 1 << 5;
-const P_TEX0 = 1 << 6; // TEX[2:0] = bits 8:6 (B3.8.2)
-const P_AP2 = 1 << 9; // B3.7.1
-const P_S = 1 << 10; // B3.8.2
-const P_NG = 1 << 11;
-const SMALL_BASE = 0xffff_f000;
-
-// L2 Large page (B3.5.1): B, C, AP[1:0], AP[2], S and nG as in a Small page
-const L_TEX0 = 1 << 12; // TEX[2:0] = bits 14:12 (B3.8.2)
-const L_XN = 1 << 15; // B3.7.2
-const LARGE_BASE = 0xffff_0000;
+// where AP[1:0], AP[2] and TEX[2:0] start in each leaf format, and the two parts of a Supersection's PA[39:32]
+const S_AP_AT = shiftOf(D.SECTION_AP);
+const S_AP2_AT = shiftOf(D.SECTION_AP2);
+const S_TEX_AT = shiftOf(D.SECTION_TEX);
+const P_AP_AT = shiftOf(D.SMALL_AP); // a Large page's too
+const P_AP2_AT = shiftOf(D.SMALL_AP2); // a Large page's too
+const P_TEX_AT = shiftOf(D.SMALL_TEX);
+const L_TEX_AT = shiftOf(D.LARGE_TEX);
+const EXT_LO_AT = shiftOf(D.SUPERSECTION_EXT_BASE_35_32);
+const EXT_HI_AT = shiftOf(D.SUPERSECTION_EXT_BASE_39_36);
+const SUPER_SIZE = shiftOf(D.SUPERSECTION_BASE);
+const LARGE_SIZE = shiftOf(D.LARGE_BASE);
 
 const READ = 1;
 const WRITE = 2;
@@ -268,7 +220,7 @@ const UNCACHED = 32;
 // ---------------------------------------------------------------- encoding
 
 /**
- * The attributes of a Section for MappingFlags, in Section positions, without the type bits: the crate's
+ * The attributes of a leaf for MappingFlags, in the positions of its format, without the type bits: the crate's
  * `DescriptorAttr::common_flags` plus XN. Bit-identical to the crate for every set.
  * - memory type (B3.8.2, TEX remap disabled): DEVICE -> TEX 0b000 C 0 B 1, Shareable Device;
  *   else UNCACHED -> TEX 0b001 C 0 B 0, Normal Non-cacheable (S 0); else TEX 0b001 C 1 B 1, Normal
@@ -277,37 +229,14 @@ const UNCACHED = 32;
  *   read-only); WRITE -> 0b001 (PL1 read-write, PL0 none); neither -> 0b101 (PL1 read-only, PL0 none).
  * - XN (B3.7.2) unless EXECUTE.
  */
-function sectionBits(flags: number): number {
-  let v = 0;
-  if (flags & DEVICE) v |= S_B;
-  else if (flags & UNCACHED) v |= S_TEX0;
-  else v |= S_TEX0 | S_C | S_B | S_S;
-  if (flags & USER) v |= flags & WRITE ? S_AP1 | S_AP0 : S_AP2 | S_AP1 | S_AP0;
-  else v |= flags & WRITE ? S_AP0 : S_AP2 | S_AP0;
-  if ((flags & EXECUTE) === 0) v |= S_XN;
-  return v;
-}
-
-/** The same attributes moved to the Small page positions (B3.5.1), XN in bit 0. */
-function smallBits(flags: number): number {
-  const s = sectionBits(flags);
-  let v = s & (S_B | S_C);
-  if (s & S_AP0) v |= P_AP0;
-  if (s & S_AP1) v |= P_AP1;
-  if (s & S_AP2) v |= P_AP2;
-  if (s & S_TEX0) v |= P_TEX0;
-  if (s & S_S) v |= P_S;
-  if (s & S_XN) v |= P_XN;
-  return v;
-}
-
-/** The same attributes in the Large page positions (B3.5.1): TEX in 14:12, XN in bit 15. */
-function largeBits(flags: number): number {
-  const p = smallBits(flags);
-  let v = p & (P_B | P_C | P_AP0 | P_AP1 | P_AP2 | P_S);
-  if (p & P_TEX0) v |= L_TEX0;
-  if (p & P_XN) v |= L_XN;
-  return v;
+function leafBits(flags: number, tex: bigint, c: bigint, b: bigint, s: bigint, ap: bigint, ap2: bigint, xn: bigint): number {
+  const device = (flags & DEVICE) !== 0;
+  const normal = !device && (flags & UNCACHED) === 0;
+  const perm = flags & USER ? (flags & WRITE ? 0b011 : 0b111) : flags & WRITE ? 0b001 : 0b101;
+  const v =
+    put(tex, device ? 0b000 : 0b001) | put(c, normal ? 1 : 0) | put(b, device || normal ? 1 : 0) | put(s, normal ? 1 : 0) |
+    put(ap, perm) | put(ap2, perm >> 2) | put(xn, flags & EXECUTE ? 0 : 1);
+  return Number(v);
 }
 
 // Per flag set (0..63), the whole attribute part of each format with its type bits; 0 for the empty set,
@@ -316,9 +245,9 @@ const SECTION_ATTR = new Uint32Array(64);
 const SMALL_ATTR = new Uint32Array(64);
 const LARGE_ATTR = new Uint32Array(64);
 for (let f = 1; f < 64; f++) {
-  SECTION_ATTR[f] = sectionBits(f) | T_BLOCK;
-  SMALL_ATTR[f] = smallBits(f) | T_BLOCK;
-  LARGE_ATTR[f] = largeBits(f) | T_TABLE;
+  SECTION_ATTR[f] = leafBits(f, D.SECTION_TEX, D.SECTION_C, D.SECTION_B, D.SECTION_S, D.SECTION_AP, D.SECTION_AP2, D.SECTION_XN) | T_BLOCK;
+  SMALL_ATTR[f] = leafBits(f, D.SMALL_TEX, D.SMALL_C, D.SMALL_B, D.SMALL_S, D.SMALL_AP, D.SMALL_AP2, D.SMALL_XN) | T_BLOCK;
+  LARGE_ATTR[f] = leafBits(f, D.LARGE_TEX, D.LARGE_C, D.LARGE_B, D.LARGE_S, D.LARGE_AP, D.LARGE_AP2, D.LARGE_XN) | T_TABLE;
 }
 
 // ---------------------------------------------------------------- decoding
@@ -336,6 +265,7 @@ for (let f = 1; f < 64; f++) {
  * Device) and TEX 0b010 C 0 B 0 (Non-shareable Device) read as DEVICE; TEX 0b001 C 0 B 0 and TEX 0b1xx with
  * both cache policies Non-cacheable (TEX[1:0] = C:B = 0b00) read as UNCACHED; every cacheable Normal type,
  * and the reserved and IMPLEMENTATION DEFINED encodings, read as neither.
+ * `cb` is the entry's C and B bits where they stand, `lo & (C | B)`.
  */
 function decode(ap: number, xn: number, pxn: number, tex: number, cb: number): number {
   let f = 0;
@@ -358,7 +288,7 @@ function decode(ap: number, xn: number, pxn: number, tex: number, cb: number): n
   if (f !== 0 && xn === 0 && (pxn === 0 || (f & USER) !== 0)) f |= EXECUTE;
   if (tex & 0b100) {
     if ((tex & 0b11) === 0 && cb === 0) f |= UNCACHED;
-  } else if ((tex === 0 && cb <= 1) || (tex === 0b010 && cb === 0)) {
+  } else if ((tex === 0 && (cb & C) === 0) || (tex === 0b010 && cb === 0)) {
     f |= DEVICE;
   } else if (tex === 0b001 && cb === 0) {
     f |= UNCACHED;
@@ -369,16 +299,16 @@ function decode(ap: number, xn: number, pxn: number, tex: number, cb: number): n
 function flagsL1(lo: number): number {
   // only Sections and Supersections are leaves at L1
   if ((lo & T_BLOCK) === 0) return 0;
-  return decode(((lo >>> 13) & 0b100) | ((lo >>> 10) & 0b11), lo & S_XN, lo & S_PXN, (lo >>> 12) & 0b111, (lo >>> 2) & 0b11);
+  const ap = (((lo >>> S_AP2_AT) & 1) << 2) | ((lo >>> S_AP_AT) & 0b11);
+  return decode(ap, lo & S_XN, lo & S_PXN, (lo >>> S_TEX_AT) & 0b111, lo & (C | B));
 }
 
 function flagsL2(lo: number): number {
   const t = lo & TYPE;
   if (t === 0) return 0;
-  const ap = ((lo >>> 7) & 0b100) | ((lo >>> 4) & 0b11);
-  const cb = (lo >>> 2) & 0b11;
-  if (t === T_TABLE) return decode(ap, lo & L_XN, 0, (lo >>> 12) & 0b111, cb); // Large page
-  return decode(ap, lo & P_XN, 0, (lo >>> 6) & 0b111, cb); // Small page
+  const ap = (((lo >>> P_AP2_AT) & 1) << 2) | ((lo >>> P_AP_AT) & 0b11);
+  if (t === T_TABLE) return decode(ap, lo & L_XN, 0, (lo >>> L_TEX_AT) & 0b111, lo & (C | B)); // Large page
+  return decode(ap, lo & P_XN, 0, (lo >>> P_TEX_AT) & 0b111, lo & (C | B)); // Small page
 }
 
 /**
@@ -389,7 +319,7 @@ function flagsL2(lo: number): number {
 function addrMaskL1(lo: number): number {
   const t = lo & TYPE;
   if (t === T_TABLE) return TABLE_BASE;
-  if (t !== 0 && (lo & S_SUPER) !== 0) return SUPER_BASE | SUPER_EXT_LO | SUPER_EXT_HI;
+  if (t !== 0 && (lo & S_SUPER) !== 0) return SUPER_ADDR;
   return SECTION_BASE;
 }
 
@@ -413,13 +343,13 @@ function paddrLo(lo: number, level: number): number {
 /** PA[39:32] of a Supersection: bits 23:20 are PA[35:32], bits 8:5 PA[39:36] (B3.5.1); 0 otherwise. */
 function paddrHi(lo: number, level: number): number {
   if (level !== 0 || !isSuper(lo)) return 0;
-  return ((lo >>> 20) & 0xf) | (((lo >>> 5) & 0xf) << 4);
+  return ((lo & SUPER_EXT_LO) >>> EXT_LO_AT) | (((lo & SUPER_EXT_HI) >>> EXT_HI_AT) << 4);
 }
 
 function setPaddrLo(lo: number, paLo: number, paHi: number, level: number): number {
   if (level === 0 && isSuper(lo)) {
-    const ext = ((paHi & 0xf) << 20) | (((paHi >>> 4) & 0xf) << 5);
-    return ((lo & ~(SUPER_BASE | SUPER_EXT_LO | SUPER_EXT_HI)) | (paLo & SUPER_BASE) | ext) >>> 0;
+    const ext = ((paHi << EXT_LO_AT) & SUPER_EXT_LO) | (((paHi >>> 4) << EXT_HI_AT) & SUPER_EXT_HI);
+    return ((lo & ~SUPER_ADDR) | (paLo & SUPER_BASE) | ext) >>> 0;
   }
   const m = level === 0 ? addrMaskL1(lo) : addrMaskL2(lo);
   return ((lo & ~m) | (paLo & m)) >>> 0;
@@ -439,7 +369,7 @@ function setFlagsLo(lo: number, flags: number, level: number): number {
     const t = lo & TYPE;
     if (t !== 0 && t !== T_TABLE) {
       if (lo & S_SUPER) {
-        const addr = lo & (SUPER_BASE | SUPER_EXT_LO | SUPER_EXT_HI);
+        const addr = lo & SUPER_ADDR;
         return f === 0 ? addr >>> 0 : (addr | (lo & (S_IMP | S_NG | S_NS)) | S_SUPER | SECTION_ATTR[f]!) >>> 0;
       }
       const addr = lo & SECTION_BASE;
@@ -456,10 +386,13 @@ function setFlagsLo(lo: number, flags: number, level: number): number {
   return f === 0 || t === 0 ? (addr | SMALL_ATTR[f]!) >>> 0 : (addr | (lo & P_NG) | SMALL_ATTR[f]!) >>> 0;
 }
 
-/** log2 of the bytes a leaf maps when it is not its level's size: a Supersection (24), a Large page (16). */
+/**
+ * log2 of the bytes a leaf maps when it is not its level's size: a Supersection (24), a Large page (16), the
+ * lowest bit of their base addresses.
+ */
 function leafShift(lo: number, level: number): number {
-  if (level === 0) return isSuper(lo) ? 24 : -1;
-  return (lo & TYPE) === T_TABLE ? 16 : -1;
+  if (level === 0) return isSuper(lo) ? SUPER_SIZE : -1;
+  return (lo & TYPE) === T_TABLE ? LARGE_SIZE : -1;
 }
 
 const words: PTEWords = Object.freeze({
@@ -485,10 +418,6 @@ const words: PTEWords = Object.freeze({
 });
 
 // ---------------------------------------------------------------- value level
-
-function lo32(v: bigint): number {
-  return Number(v & 0xffff_ffffn);
-}
 
 /** The level a decoding method needs: 0 (L1) or 1 (L2). */
 function needLevel(level: number | undefined, op: string): number {
@@ -551,7 +480,7 @@ export const A32PTE: A32Codec = Object.freeze({
   },
   setPaddr(bits: bigint, paddr: PhysAddr, level?: number): bigint {
     const l = needLevel(level, 'setPaddr');
-    return BigInt(setPaddrLo(lo32(bits), lo32(paddr), Number((paddr >> 32n) & 0xffff_ffffn), l));
+    return BigInt(setPaddrLo(lo32(bits), lo32(paddr), hi32(paddr), l));
   },
   setFlags(bits: bigint, flags: MappingFlags, isHuge: boolean, level?: number): bigint {
     const l = writeLevel(level, isHuge, 'setFlags');
