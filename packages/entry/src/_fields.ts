@@ -1,8 +1,12 @@
 // Bit fields of page-table entries. A codec states each field once, as the bigint mask in its exported flag object
 // (whose type carries the manual section on each member) or, for an address field, as a bigint beside it. The u32
-// masks and shifts of its word-level form are computed from those masks when the module loads, into module
-// constants. To V8 they are what a constant written as a literal is (a slot of the module's context that never
-// changes), and it folds them into a word method where it inlines one.
+// masks its word-level form tests and combines are computed from those masks as the module loads. They cost what the
+// literal masks before them cost: either way the built bundles hold them as top-level `var`s (esbuild turns top-level
+// `const` into `var`), which V8 reads at each use.
+//
+// Shift amounts in the word methods stay literals, written beside the field they come from: with the shifts read from
+// such variables instead, the Sv39 sequential map (bench W1a) ran 1.5x slower. The word methods are checked against
+// the fields through the tests that compare them with the bigint methods and encoders, which use the fields.
 
 /** The mask of bit `n` of an entry (bit 0 is bit 0 of the low word). */
 export function bit(n: number): bigint {
@@ -14,9 +18,9 @@ export function bits(msb: number, lsb: number): bigint {
   return (2n << BigInt(msb)) - (1n << BigInt(lsb));
 }
 
-// The word masks are int32, not u32: `x & m`, `x | m` and `x & ~m` give the same bits either way, and a mask at or
-// above 2^31 (0xffff_f000, bit 63 as 0x8000_0000) written as a u32 is a heap number in V8, unboxed at each use
-// where a word method is not inlined, while its int32 value is a small integer on a 64-bit host.
+// The word masks are int32, not u32: `x & m`, `x | m` and `x & ~m` give the same bits either way, and a u32 mask at or
+// above 2^31 (0xffff_f000, bit 63 as 0x8000_0000) is a heap number in V8, loaded and unboxed at each use, while its
+// int32 value is a small integer on a 64-bit host.
 
 /** The part of `mask` in the low u32 word of an entry (bits 31:0), as an int32. */
 export function maskLo(mask: bigint): number {

@@ -217,7 +217,7 @@ function decodeWords(lo: number, hi: number, level: number, el2: boolean): numbe
   } else if ((hi & PXN_HI) === 0) {
     f |= EXECUTE;
   }
-  const idx = (lo & ATTR_INDX) >>> ATTR_INDX_AT;
+  const idx = (lo & ATTR_INDX) >>> 2; // AttrIndx, bits 4:2 (a literal shift: see _fields.ts)
   if (idx === MemAttr.Device) f |= DEVICE;
   else if (idx === MemAttr.NormalNonCacheable) f |= UNCACHED;
   return f;

@@ -193,18 +193,7 @@ const P_NG = maskLo(D.SMALL_NG); // nG of a Large page too
 const SMALL_BASE = maskLo(D.SMALL_BASE);
 const L_XN = maskLo(D.LARGE_XN);
 const LARGE_BASE = maskLo(D.LARGE_BASE);
-// C and B sit in bits 3:2 of every leaf format
-const C = maskLo(D.SECTION_C);
-const B = maskLo(D.SECTION_B);
-
-// where AP[1:0], AP[2] and TEX[2:0] start in each leaf format, and the two parts of a Supersection's PA[39:32]
-const S_AP_AT = shiftOf(D.SECTION_AP);
-const S_AP2_AT = shiftOf(D.SECTION_AP2);
-const S_TEX_AT = shiftOf(D.SECTION_TEX);
-const P_AP_AT = shiftOf(D.SMALL_AP); // a Large page's too
-const P_AP2_AT = shiftOf(D.SMALL_AP2); // a Large page's too
-const P_TEX_AT = shiftOf(D.SMALL_TEX);
-const L_TEX_AT = shiftOf(D.LARGE_TEX);
+// where the two parts of a Supersection's PA[39:32] start, and the sizes of the two larger leaves
 const EXT_LO_AT = shiftOf(D.SUPERSECTION_EXT_BASE_35_32);
 const EXT_HI_AT = shiftOf(D.SUPERSECTION_EXT_BASE_39_36);
 const SUPER_SIZE = shiftOf(D.SUPERSECTION_BASE);
@@ -265,7 +254,9 @@ for (let f = 1; f < 64; f++) {
  * Device) and TEX 0b010 C 0 B 0 (Non-shareable Device) read as DEVICE; TEX 0b001 C 0 B 0 and TEX 0b1xx with
  * both cache policies Non-cacheable (TEX[1:0] = C:B = 0b00) read as UNCACHED; every cacheable Normal type,
  * and the reserved and IMPLEMENTATION DEFINED encodings, read as neither.
- * `cb` is the entry's C and B bits where they stand, `lo & (C | B)`.
+ * The fields come as small integers: AP[2:0], TEX[2:0], C:B. Where each format keeps them is written below as literal
+ * shifts (see _fields.ts); the tests decode entries built at the manual's positions, and check DescriptorAttr against
+ * the same positions.
  */
 function decode(ap: number, xn: number, pxn: number, tex: number, cb: number): number {
   let f = 0;
@@ -288,7 +279,7 @@ function decode(ap: number, xn: number, pxn: number, tex: number, cb: number): n
   if (f !== 0 && xn === 0 && (pxn === 0 || (f & USER) !== 0)) f |= EXECUTE;
   if (tex & 0b100) {
     if ((tex & 0b11) === 0 && cb === 0) f |= UNCACHED;
-  } else if ((tex === 0 && (cb & C) === 0) || (tex === 0b010 && cb === 0)) {
+  } else if ((tex === 0 && cb <= 1) || (tex === 0b010 && cb === 0)) {
     f |= DEVICE;
   } else if (tex === 0b001 && cb === 0) {
     f |= UNCACHED;
@@ -299,16 +290,18 @@ function decode(ap: number, xn: number, pxn: number, tex: number, cb: number): n
 function flagsL1(lo: number): number {
   // only Sections and Supersections are leaves at L1
   if ((lo & T_BLOCK) === 0) return 0;
-  const ap = (((lo >>> S_AP2_AT) & 1) << 2) | ((lo >>> S_AP_AT) & 0b11);
-  return decode(ap, lo & S_XN, lo & S_PXN, (lo >>> S_TEX_AT) & 0b111, lo & (C | B));
+  // AP[2] bit 15, AP[1:0] bits 11:10, TEX bits 14:12, C:B bits 3:2 of a Section or Supersection
+  return decode(((lo >>> 13) & 0b100) | ((lo >>> 10) & 0b11), lo & S_XN, lo & S_PXN, (lo >>> 12) & 0b111, (lo >>> 2) & 0b11);
 }
 
 function flagsL2(lo: number): number {
   const t = lo & TYPE;
   if (t === 0) return 0;
-  const ap = (((lo >>> P_AP2_AT) & 1) << 2) | ((lo >>> P_AP_AT) & 0b11);
-  if (t === T_TABLE) return decode(ap, lo & L_XN, 0, (lo >>> L_TEX_AT) & 0b111, lo & (C | B)); // Large page
-  return decode(ap, lo & P_XN, 0, (lo >>> P_TEX_AT) & 0b111, lo & (C | B)); // Small page
+  // AP[2] bit 9, AP[1:0] bits 5:4, C:B bits 3:2 in both; TEX bits 14:12 of a Large page, 8:6 of a Small page
+  const ap = ((lo >>> 7) & 0b100) | ((lo >>> 4) & 0b11);
+  const cb = (lo >>> 2) & 0b11;
+  if (t === T_TABLE) return decode(ap, lo & L_XN, 0, (lo >>> 12) & 0b111, cb); // Large page
+  return decode(ap, lo & P_XN, 0, (lo >>> 6) & 0b111, cb); // Small page
 }
 
 /**

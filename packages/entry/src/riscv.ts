@@ -91,10 +91,12 @@ const D = maskLo(PTEFlags.D);
 const PPN_LO = maskLo(PPN);
 /** PPN bits of the high word: entry bits 53:32 = physical address bits 55:34. */
 const PPN_HI = maskHi(PPN);
-/** The PPN sits 2 bits below the address it holds (page offset 12, PPN at bit 10): PA = (entry & PPN) << 2. */
+/**
+ * The PPN sits 2 bits below the address it holds (page offset 12, PPN at bit 10): PA = (entry & PPN) << 2. The word
+ * methods shift by the literals 2 and 30 (= 32 - 2) instead, see _fields.ts; the tests compare them with the bigint
+ * methods, which use this.
+ */
 const PPN_SHIFT = 12 - shiftOf(PPN);
-/** PBMT, entry bits 62:61, as a field of the high word [Svpbmt]. */
-const PBMT_AT = shiftOf(PTEFlags.PBMT) - 32;
 const PBMT_NC = 1; // non-cacheable main memory [Svpbmt]
 const PBMT_IO = 2; // non-cacheable, strongly-ordered I/O [Svpbmt]
 const SO_HI = maskHi(PTEFlags.SO);
@@ -160,7 +162,7 @@ function permFlags(lo: number): number {
 function decodeStd(lo: number, hi: number): number {
   if ((lo & V) === 0) return 0;
   const f = permFlags(lo);
-  const mt = (hi >>> PBMT_AT) & 3;
+  const mt = (hi >>> 29) & 3; // PBMT, entry bits 62:61 [Svpbmt]
   if (mt === PBMT_NC) return f | UNCACHED;
   if (mt === PBMT_IO) return f | DEVICE;
   return f;
@@ -181,12 +183,12 @@ function keep(flags: number): number {
 
 /** Entry bits 31:0 holding the PPN of physical address (paLo, paHi): PA bits 33:12 go to entry bits 31:10. */
 function ppnLo(paLo: number, paHi: number): number {
-  return ((paLo >>> PPN_SHIFT) & PPN_LO) | (paHi << (32 - PPN_SHIFT));
+  return ((paLo >>> 2) & PPN_LO) | ((paHi & 3) << 30);
 }
 
 /** Entry bits 63:32 holding the PPN: PA bits 55:34 go to entry bits 53:32; PA bits 63:56 are dropped. */
 function ppnHi(paHi: number): number {
-  return (paHi >>> PPN_SHIFT) & PPN_HI;
+  return (paHi >>> 2) & PPN_HI;
 }
 
 /** The PPN field of an entry for physical address `paddr` (bigint form). */
@@ -217,8 +219,8 @@ function makeCodec(hiAttr: (flags: number) => number, decode: (lo: number, hi: n
     // [Sv32 VATP] step 4: R = 1 or X = 1 is a leaf; R = W = X = 0 points to the next level
     isHuge: (lo: number, _hi: number, _level: number): boolean => (lo & (R | X)) !== 0,
     // PPN << 12, low half: entry bits 31:10 shifted left by 2 (bits 31:30 go to the high half)
-    paddrLo: (lo: number, _hi: number, _level: number): number => ((lo & PPN_LO) << PPN_SHIFT) >>> 0,
-    paddrHi: (lo: number, hi: number, _level: number): number => ((lo >>> (32 - PPN_SHIFT)) | ((hi & PPN_HI) << PPN_SHIFT)) >>> 0,
+    paddrLo: (lo: number, _hi: number, _level: number): number => ((lo & PPN_LO) << 2) >>> 0,
+    paddrHi: (lo: number, hi: number, _level: number): number => ((lo >>> 30) | ((hi & PPN_HI) << 2)) >>> 0,
     flags: (lo: number, hi: number, _level: number): number => decode(lo, hi),
     newPageLo: (paLo: number, paHi: number, flags: number, _huge: boolean, _level: number): number =>
       (ppnLo(paLo, paHi) | leafLo(flags)) >>> 0,
