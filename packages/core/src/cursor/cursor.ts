@@ -39,7 +39,6 @@ export class PageTable64Cursor {
   /** @internal */ _pendingCount = 0;
   /** @internal no more single-page invalidations are recorded: a full flush is due (or there is no hook) */ _full = false;
   /** @internal the working memory of the operation running (cursor/scratch.ts) */ _k: CursorScratch;
-  /** @internal the range operations' state, made on the first one */ _range: RangeVisitor | null = null;
 
   constructor(table: PageTable64) {
     this.table = table;
@@ -240,7 +239,7 @@ export class PageTable64Cursor {
    */
   unmapRegion(vaddr: AddrInput, size: AddrInput): bigint {
     this.table._enter('unmapRegion');
-    return this.ranges().run(vaddr, size, true, 0, 'unmapRegion');
+    return RangeVisitor.for(this).run(vaddr, size, true, 0, 'unmapRegion');
   }
 
   /**
@@ -252,7 +251,7 @@ export class PageTable64Cursor {
   protectRegion(vaddr: AddrInput, size: AddrInput, flags: MappingFlags): bigint {
     this.table._enter('protectRegion');
     checkFlags(flags, 'protectRegion');
-    return this.ranges().run(vaddr, size, false, flags, 'protectRegion');
+    return RangeVisitor.for(this).run(vaddr, size, false, flags, 'protectRegion');
   }
 
   /**
@@ -263,7 +262,7 @@ export class PageTable64Cursor {
    */
   compact(): number {
     this.table._enter('compact');
-    return this.ranges().compact();
+    return RangeVisitor.for(this).compact();
   }
 
   /**
@@ -358,10 +357,5 @@ export class PageTable64Cursor {
     w[e] = nlo;
     if (t._ew === 2) w[e + 1] = nhi;
     this._push(vaLo, vaHi);
-  }
-
-  /** @internal */ private ranges(): RangeVisitor {
-    if (this._range === null) this._range = new RangeVisitor(this);
-    return this._range;
   }
 }

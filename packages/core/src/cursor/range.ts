@@ -21,10 +21,13 @@ const UNMAP = 1;
 const PROTECT = 2;
 const COMPACT = 3;
 
-/** The state of one range operation of a cursor (made once per cursor, reused). */
+/**
+ * The state of the range operation running: one per level count, shared by every cursor like the scratch arrays
+ * (range operations run no user code, so they never nest), and pointed at the cursor of each operation.
+ */
 export class RangeVisitor {
-  private readonly c: PageTable64Cursor;
-  private readonly t: PageTable64;
+  private c!: PageTable64Cursor;
+  private t!: PageTable64;
   /** The range in index space: first byte, end (exclusive), last byte. */
   private rsLo = 0;
   private rsHi = 0;
@@ -39,9 +42,16 @@ export class RangeVisitor {
   /** High-word bits above vaMaxBits of the range's addresses (an upper half), put back on invalidations. */
   private topHi = 0;
 
-  constructor(c: PageTable64Cursor) {
-    this.c = c;
-    this.t = c.table;
+  /** The visitor for the operation of cursor c. */
+  static for(c: PageTable64Cursor): RangeVisitor {
+    let v = VISITORS[c.table._levels];
+    if (v === undefined) {
+      v = new RangeVisitor();
+      VISITORS[c.table._levels] = v;
+    }
+    v.c = c;
+    v.t = c.table;
+    return v;
   }
 
   /** unmapRegion (`unmap`) or protectRegion with `flags`; see the cursor's methods. */
@@ -366,6 +376,8 @@ export class RangeVisitor {
     this.freed++;
   }
 }
+
+const VISITORS: (RangeVisitor | undefined)[] = [];
 
 /** Whether the level-l table at word index tbl holds no entry at all. */
 function tableEmpty(t: PageTable64, tbl: number, l: number): boolean {
