@@ -1,0 +1,109 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { MappingFlags, PhysicalMemory } from '@page-table-multiarch/core';
+import { build } from 'esbuild';
+import { describe, expect, it } from 'vitest';
+import { Rng } from '../../../test/support/rng';
+import { BENCH_ARCHES, selectArches } from '../src/arches';
+import { nativeName, parseNative } from '../src/native';
+import { rawWalk } from '../src/raw-walk';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const MEM_BASE = 0x8000_0000;
+const RW = MappingFlags.READ | MappingFlags.WRITE;
+
+describe('bench: table types', () => {
+  it('--arch names every type, all of them, or refuses an unknown one', () => {
+    expect(selectArches(undefined).map((a) => a.name)).toEqual(['X64', 'Sv39']);
+    expect(selectArches('all').length).toBe(BENCH_ARCHES.length);
+    expect(selectArches('a32,sv57').map((a) => a.name)).toEqual(['A32', 'Sv57']);
+    expect(() => selectArches('X86')).toThrow(/--arch X86: not one of/);
+  });
+});
+
+describe('bench: the raw walk (the lookups floor)', () => {
+  for (const spec of BENCH_ARCHES.filter((a) => a.raw !== undefined)) {
+    it(`${spec.name}: translates as queryNumber does, huge pages and holes included (seed 7)`, async () => {
+      const memory = new PhysicalMemory({ size: 64 << 20, base: BigInt(MEM_BASE) });
+      const table = (await spec.load())(memory);
+      const walk = rawWalk(spec.raw!, table, MEM_BASE);
+      const rng = new Rng(7);
+      const c = table.cursor();
+      // pages of every size below the root's, at random places of the lower half (at most its first 2^39 bytes)
+      const sizes = table.meta.levelSize.slice(1).map(Number);
+      const pages = Math.min(2 ** 39, 2 ** table.meta.vaTopBit) / 4096;
+      const probes: number[] = [];
+      for (let i = 0; i < 300; i++) {
+        const size = sizes[rng.below(sizes.length)]!;
+        const va = Math.floor((rng.below(pages) * 4096) / size) * size;
+        const pa = Math.floor((rng.below(2 ** 20) * 4096 * 16) / size) * size;
+        try {
+          c.map(va, pa, size, RW);
+        } catch {
+          continue; // taken, or inside a bigger page: the draw is skipped
+        }
+        probes.push(va + rng.below(Math.min(size, 2 ** 32)), va + size - 1);
+      }
+      c.flush();
+      for (let i = 0; i < 300; i++) probes.push(rng.below(pages) * 4096 + rng.below(4096));
+      let mapped = 0;
+      for (const va of probes) {
+        const want = table.queryNumber(va);
+        if (want >= 0) mapped++;
+        expect(walk(va)).toBe(want);
+      }
+      expect(mapped).toBeGreaterThan(300);
+      table.destroy();
+    });
+  }
+});
+
+describe('bench: the native benchmark', () => {
+  it('reads its output lines into ns per op, W5 from ms per call', () => {
+    const out = [
+      '# page_table_multiarch 0.6.1 native bench',
+      '# arch  workload   value      unit      extra',
+      'X64   W1a            18.646 ns/op     peak_frames=1960',
+      'X64   W4a-unmap      28.000 ns/entry  call_ns=112 entries=4',
+      'Sv39  W5           1369.906 ms/call   ns_per_step=10.207',
+      'Sv39  W3x             5.315 ns/frame  drop_us=10.4',
+      'X64   W9             oops ns/op',
+      '# total 20.8 s',
+    ].join('\n');
+    const f = parseNative(out);
+    expect([...f.keys()]).toEqual(['X64 W1a', 'X64 W4a-unmap', 'Sv39 W5', 'Sv39 W3x']);
+    expect(f.get('Sv39 W5')).toBeCloseTo(1369.906e6, 0);
+    expect(f.get('X64 W1a')).toBe(18.646);
+  });
+
+  it('pairs each workload of this bench with the crate\'s name of it', () => {
+    expect(nativeName('W1a map (numbers)')).toBe('W1a');
+    expect(nativeName('W2 query (number fast path)')).toBe('W2');
+    expect(nativeName('W4b unmapRegion 4 GiB')).toBe('W4b-unmap');
+    expect(nativeName('W6b random query 100,000')).toBe('W6b');
+    expect(nativeName('W2 raw walk (floor)')).toBeUndefined();
+    expect(nativeName('W6b raw walk (floor)')).toBeUndefined();
+  });
+});
+
+describe('bench: every workload runs on every table type', () => {
+  it('the worker runs W1-W6 with all their checks (small sizes, PT_BENCH_SMOKE=1)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pt-bench-'));
+    const worker = join(dir, 'worker.mjs');
+    // bundled from the sources, as the CLI's tests run ptdump (tsconfig paths resolve the packages to src/)
+    await build({ entryPoints: [join(ROOT, 'packages/bench/src/worker.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', tsconfig: join(ROOT, 'tsconfig.json'), outfile: worker, logLevel: 'error' });
+    for (const spec of BENCH_ARCHES) {
+      const run = spawnSync(process.execPath, ['--expose-gc', worker, spec.name, '.'], { encoding: 'utf8', env: { ...process.env, PT_BENCH_SMOKE: '1' } });
+      expect(run.stderr, spec.name).toBe('');
+      expect(run.status, spec.name).toBe(0);
+      const rows = run.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { workload: string; nsPerOp: number });
+      const names = rows.map((r) => r.workload.split(' ')[0]);
+      for (const w of ['W1a', 'W1b', 'W2', 'W3', 'W4a', 'W4b', 'W4c', 'W5', 'W6a', 'W6b']) expect(names, `${spec.name} ${w}`).toContain(w);
+      expect(rows.some((r) => r.workload === 'W2 raw walk (floor)')).toBe(spec.raw !== undefined);
+      for (const r of rows.filter((x) => x.workload !== 'W6 table frames')) expect(r.nsPerOp, `${spec.name} ${r.workload}`).toBeGreaterThan(0);
+    }
+  }, 300_000);
+});
