@@ -87,13 +87,23 @@ export interface PTEWords {
 
 /**
  * What a hardware walker reads in an entry, as masks on its low (lo) and high (hi) u32 words, the same at
- * every level: presence, the block (huge page) bit of entries above the last level, and the address.
+ * every level: presence, table or block above the last level, a page at the last level, and the address. The
+ * specialised walks (fast/walker.ts) read entries through it; what it calls a block, or a reserved encoding, they
+ * leave to the codec's methods, so a layout must never call present what the codec calls absent, nor a table or a
+ * page what the codec calls something else.
  */
 export interface PTELayout {
-  /** The entry is present when `(lo & present) !== 0`. */
+  /**
+   * An entry above the last level is present when `(lo & present) !== 0`; with `present` 0, when the entry is not
+   * zero (LoongArch directory entries hold a bare address, LoongArch manual 4.2.5.1 LDDIR).
+   */
   readonly present: number;
-  /** A present entry above the last level maps a block (huge page) when `(lo & block) !== 0`, else a table. */
+  /** A present entry above the last level points to a table when `(lo & block) === table`, else it is a block. */
   readonly block: number;
+  /** See {@link block}; 0 when absent (x86_64's PS and RISC-V's R/X are clear in a table pointer). */
+  readonly table?: number;
+  /** A last-level entry maps a page when `(lo & leaf) === leaf`; `present` when absent (AArch64: 0b11, D8.3). */
+  readonly leaf?: number;
   /** The address the entry holds: `(lo & addrLo) * 2^addrShift + (hi & addrHi) * 2^(32 + addrShift)`. */
   readonly addrLo: number;
   /** See {@link addrLo}. */

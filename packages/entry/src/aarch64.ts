@@ -279,6 +279,9 @@ function makeCodec(el2: boolean, impliedRead: boolean): A64Codec {
       ((hi & ~ADDR_HI) | (paHi & ADDR_HI)) >>> 0,
     // the Contiguous bit is a TLB hint: each entry still maps exactly its own page or block
     leafShift: (_lo: number, _hi: number, _level: number): number => -1,
+    // D8.3: bit 0 valid; above level 3, bits[1:0] = 0b11 a Table descriptor and 0b01 a Block (or, at level 0,
+    // reserved: the full path reports it); at level 3 only 0b11, a Page descriptor, maps; bits 47:12 the address.
+    layout: Object.freeze({ present: VALID, block: NON_BLOCK, table: NON_BLOCK, leaf: TYPE_BITS, addrLo: ADDR_LO >>> 0, addrHi: ADDR_HI >>> 0, addrShift: 0 }),
   });
 
   // the bigint form: the same attribute tables and decoding; an omitted level is -1 (bit 0 alone tells

@@ -165,6 +165,9 @@ const words: PTEWords = Object.freeze({
     ((hi & ~ADDR_HI) | (paHi & ADDR_HI)) >>> 0,
   // every LoongArch leaf maps exactly its level's size
   leafShift: (_lo: number, _hi: number, _level: number): number => -1,
+  // 4.2.5.1 LDDIR and 5.4.5: a directory entry is a bare table address (present when not zero) unless bit 6 makes it
+  // a huge-page entry (a block); a last-level entry maps when V (bit 0) is set; bits 47:12 the address.
+  layout: Object.freeze({ present: 0, block: GH, table: 0, leaf: V, addrLo: ADDR_LO >>> 0, addrHi: ADDR_HI >>> 0, addrShift: 0 }),
 });
 
 /** The address bits of an entry at `level` (bigint form of addrMaskLo). */

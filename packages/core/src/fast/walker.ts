@@ -77,6 +77,7 @@ function next(
   ew: number,
   pm: number,
   bm: number,
+  tv: number,
   aLo: number,
   aHi: number,
   sh: number,
@@ -87,8 +88,9 @@ function next(
   units: number,
 ): number {
   const lo = w[e]!;
-  if ((lo & pm) === 0) return -1;
-  if ((lo & bm) !== 0) return -2;
+  // pm 0: present when not zero (PTELayout.present); only an absent-looking entry pays for that test
+  if ((lo & pm) === 0 && (pm !== 0 || (lo | w[e + ew - 1]!) === 0)) return -1;
+  if ((lo & bm) !== tv) return -2;
   const hi = ew === 2 ? w[e + 1]! & aHi : 0;
   // the unit's distance from the memory's first unit, mod 2^32; exact when the high parts agree (walkContext)
   const rel = ((((lo & aLo) >>> sh) | (hi << (32 - sh))) - fLo) >>> 0;
@@ -128,6 +130,9 @@ export function makeWalks(
   const ws = unitShift - 2;
   const pm = layout.present;
   const bm = layout.block;
+  const tv = layout.table ?? 0;
+  const lm = layout.leaf ?? pm;
+  if (lm === 0) return null;
   const aLo = layout.addrLo;
   const aHi = layout.addrHi;
   const mul = 2 ** layout.addrShift;
@@ -140,7 +145,7 @@ export function makeWalks(
   // the page a last-level entry maps, as a number; the entry's words go straight to `out` (no reload after)
   const leaf = (w: Uint32Array, t: number, e: number, out: Int32Array): number => {
     const lo = w[e]!;
-    if ((lo & pm) === 0) return -1;
+    if ((lo & lm) !== lm) return -1;
     const hi = ew === 2 ? w[e + 1]! : 0;
     const pa = ((lo & aLo) >>> 0) * mul + (hi & aHi) * mulHi;
     if (pa >= 2 ** 53) return -2;
@@ -152,7 +157,7 @@ export function makeWalks(
     return 0;
   };
   // the last level's entry for map: its index when it is free, else -2
-  const free = (w: Uint32Array, t: number, e: number): number => ((w[e]! & pm) === 0 ? absent(-1, e, t, last) : -2);
+  const free = (w: Uint32Array, t: number, e: number): number => ((w[e]! & lm) !== lm ? absent(-1, e, t, last) : -2);
   // map's walk: one loop over the levels above the last (the per-depth straight runs below are for lookups, where
   // they measured faster; for map, whose misses also write, the loop measured the same)
   const prober: Prober = (w, root, vaLo, vaHi, mem) => {
@@ -162,7 +167,7 @@ export function makeWalks(
     let t = root;
     for (let l = 0; l < last; l++) {
       const e = at(t, S[l]!, M[l]!, ew, vaLo, vaHi);
-      const child = next(w, e, ew, pm, bm, aLo, aHi, sh, ws, N[l]!, fLo, fHi, units);
+      const child = next(w, e, ew, pm, bm, tv, aLo, aHi, sh, ws, N[l]!, fLo, fHi, units);
       if (child < 0) return absent(child, e, t, l);
       t = child;
     }
@@ -186,7 +191,7 @@ export function makeWalks(
   let walker: Walker;
   if (n === 2) {
     walker = (w, root, vaLo, vaHi, mem, out) => {
-      const t = next(w, at(root, s0, m0, ew, vaLo, vaHi), ew, pm, bm, aLo, aHi, sh, ws, n0, mem[0]!, mem[1]!, mem[2]!);
+      const t = next(w, at(root, s0, m0, ew, vaLo, vaHi), ew, pm, bm, tv, aLo, aHi, sh, ws, n0, mem[0]!, mem[1]!, mem[2]!);
       return t < 0 ? t : leaf(w, t, at(t, s1, m1, ew, vaLo, vaHi), out);
     };
   } else if (n === 3) {
@@ -194,9 +199,9 @@ export function makeWalks(
       const fLo = mem[0]!;
       const fHi = mem[1]!;
       const units = mem[2]!;
-      let t = next(w, at(root, s0, m0, ew, vaLo, vaHi), ew, pm, bm, aLo, aHi, sh, ws, n0, fLo, fHi, units);
+      let t = next(w, at(root, s0, m0, ew, vaLo, vaHi), ew, pm, bm, tv, aLo, aHi, sh, ws, n0, fLo, fHi, units);
       if (t < 0) return t;
-      t = next(w, at(t, s1, m1, ew, vaLo, vaHi), ew, pm, bm, aLo, aHi, sh, ws, n1, fLo, fHi, units);
+      t = next(w, at(t, s1, m1, ew, vaLo, vaHi), ew, pm, bm, tv, aLo, aHi, sh, ws, n1, fLo, fHi, units);
       return t < 0 ? t : leaf(w, t, at(t, s2, m2, ew, vaLo, vaHi), out);
     };
   } else if (n === 4) {
@@ -204,11 +209,11 @@ export function makeWalks(
       const fLo = mem[0]!;
       const fHi = mem[1]!;
       const units = mem[2]!;
-      let t = next(w, at(root, s0, m0, ew, vaLo, vaHi), ew, pm, bm, aLo, aHi, sh, ws, n0, fLo, fHi, units);
+      let t = next(w, at(root, s0, m0, ew, vaLo, vaHi), ew, pm, bm, tv, aLo, aHi, sh, ws, n0, fLo, fHi, units);
       if (t < 0) return t;
-      t = next(w, at(t, s1, m1, ew, vaLo, vaHi), ew, pm, bm, aLo, aHi, sh, ws, n1, fLo, fHi, units);
+      t = next(w, at(t, s1, m1, ew, vaLo, vaHi), ew, pm, bm, tv, aLo, aHi, sh, ws, n1, fLo, fHi, units);
       if (t < 0) return t;
-      t = next(w, at(t, s2, m2, ew, vaLo, vaHi), ew, pm, bm, aLo, aHi, sh, ws, n2, fLo, fHi, units);
+      t = next(w, at(t, s2, m2, ew, vaLo, vaHi), ew, pm, bm, tv, aLo, aHi, sh, ws, n2, fLo, fHi, units);
       return t < 0 ? t : leaf(w, t, at(t, s3, m3, ew, vaLo, vaHi), out);
     };
   } else {
@@ -216,13 +221,13 @@ export function makeWalks(
       const fLo = mem[0]!;
       const fHi = mem[1]!;
       const units = mem[2]!;
-      let t = next(w, at(root, s0, m0, ew, vaLo, vaHi), ew, pm, bm, aLo, aHi, sh, ws, n0, fLo, fHi, units);
+      let t = next(w, at(root, s0, m0, ew, vaLo, vaHi), ew, pm, bm, tv, aLo, aHi, sh, ws, n0, fLo, fHi, units);
       if (t < 0) return t;
-      t = next(w, at(t, s1, m1, ew, vaLo, vaHi), ew, pm, bm, aLo, aHi, sh, ws, n1, fLo, fHi, units);
+      t = next(w, at(t, s1, m1, ew, vaLo, vaHi), ew, pm, bm, tv, aLo, aHi, sh, ws, n1, fLo, fHi, units);
       if (t < 0) return t;
-      t = next(w, at(t, s2, m2, ew, vaLo, vaHi), ew, pm, bm, aLo, aHi, sh, ws, n2, fLo, fHi, units);
+      t = next(w, at(t, s2, m2, ew, vaLo, vaHi), ew, pm, bm, tv, aLo, aHi, sh, ws, n2, fLo, fHi, units);
       if (t < 0) return t;
-      t = next(w, at(t, s3, m3, ew, vaLo, vaHi), ew, pm, bm, aLo, aHi, sh, ws, n3, fLo, fHi, units);
+      t = next(w, at(t, s3, m3, ew, vaLo, vaHi), ew, pm, bm, tv, aLo, aHi, sh, ws, n3, fLo, fHi, units);
       return t < 0 ? t : leaf(w, t, at(t, s4, m4, ew, vaLo, vaHi), out);
     };
   }
