@@ -22,4 +22,4 @@ export { A32LpaePageTable, type A32LpaeTableOptions, A32LpaeTtbr1PageTable, A32P
 
 // Attach and dump: TTBR0 / TTBR1 / TTBCR to an attach plan, and what a dump needs to know about descriptors.
 export { a32Inspector, a32LpaeInspector } from './inspector';
-export { a32Format, type A32Registers, decodeA32Registers } from './registers';
+export { a32Format, a32LpaeFormat, type A32Registers, decodeA32Registers } from './registers';
