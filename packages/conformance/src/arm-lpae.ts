@@ -90,6 +90,11 @@ export interface A32LpaeOptions extends RunOptions {
   readonly mair0?: number;
   /** MAIR1 (default Linux's 0xff000004). */
   readonly mair1?: number;
+  /**
+   * TTBR1's table holds two 1 GiB Blocks at level 1 and nothing else (its range must be 2 GiB: T1SZ = 0, T0SZ = 1),
+   * instead of 4 KiB Pages and 2 MiB Blocks.
+   */
+  readonly gibBlocks?: boolean;
 }
 
 /** Where a table's regions go: two windows in its range, away from our memory (0x4100_0000..0x4180_0000). */
@@ -138,7 +143,13 @@ export async function checkA32Lpae(options: A32LpaeOptions): Promise<RunResult> 
     memory,
     tables: [
       { table: lower, layout: layout(r0.start, r0.end) },
-      { table: upper, layout: layout(r1.start, r1.end) },
+      {
+        table: upper,
+        layout:
+          options.gibBlocks === true
+            ? { sizes: [{ size: PageSize.Size1G, regions: 2, maxPages: 1 }], windows: [{ base: BigInt(r1.start), size: BigInt(r1.end - r1.start) }], paLimit: 1n << 40n, maxGapPages: 0 }
+            : layout(r1.start, r1.end),
+      },
     ],
     space: { valid: (va) => va < 1n << 32n, vaBits: 32 },
     tableOf: (va) => (va >= BigInt(r1.start) ? 1 : 0),

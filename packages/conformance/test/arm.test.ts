@@ -84,6 +84,12 @@ onEveryQemu('qemu-system-arm', 'ARMv7 long descriptors', (qemu) => {
     }, 60_000);
   }
 
+  it('T0SZ = 1, T1SZ = 0, TTBR1 holding two 1 GiB Blocks at level 1: translation, attributes and permissions agree', async () => {
+    const t0 = Date.now();
+    const result = await checkA32Lpae({ binary: qemu.binary(), seed: SEED + 40, samples: SAMPLES, t0sz: 1, t1sz: 0, gibBlocks: true });
+    expectAgreement('ARMv7 LPAE 1G Blocks', SEED + 40, result, Date.now() - t0);
+  }, 60_000);
+
   it('a corrupted entry is caught, and QEMU decodes the stub as intended (negative control)', async () => {
     const result = await checkA32Lpae({ binary: qemu.binary(), seed: SEED + 3, samples: 200, tamper: true, qemuArgs: ['-d', 'in_asm'], t0sz: 0, t1sz: 2 });
     expectCaught('ARMv7 LPAE', result);
