@@ -88,6 +88,12 @@ describe('the long-descriptor tables', () => {
       [0xc000_0000n, 0x4000_0000n, PageSize.Size2M],
       [0xffff_f000n, 0x4040_0000n, PageSize.Size4K],
     ]);
+    // a dump of the table itself covers its window, at the same addresses
+    const runs = [...dumpMappings(t)].filter((r) => r.kind === 'mapping');
+    expect(runs.map((r) => [r.vaddr, r.paddr])).toEqual([
+      [0xc000_0000n, 0x4000_0000n],
+      [0xffff_f000n, 0x4040_0000n],
+    ]);
     // with T1SZ = 0 (and T0SZ = 1) TTBR1 takes the top 2 GiB from a level 1 root
     const t1 = new A32LpaeTtbr1PageTable(mem(), { t0sz: 1, t1sz: 0 });
     t1.cursor().map(0x8000_0000n, 0x4000_0000n, PageSize.Size1G, RW);
