@@ -19,7 +19,14 @@ describe.each(ARCHES.map((a) => [a.name, a] as const))('alloc test: %s', (_name,
     const paMask = ((1n << BigInt(Math.min(meta.paMaxBits, meta.vaMaxBits))) - 1n) & ~offset;
     const topBit = 1n << (vaBits - 1n);
     // the crate masks to VA_MAX_BITS and never checks; here addresses are made canonical
-    const canonical = (va: bigint) => (meta.signExtend && va & topBit ? va | ~((1n << vaBits) - 1n) & ((1n << 64n) - 1n) : va);
+    // (and inside the window of a table that serves only part of its index space, a long-descriptor TTBR)
+    const win = meta.window;
+    const canonical = (va: bigint) =>
+      win !== undefined
+        ? win.start + (va % (win.end - win.start))
+        : meta.signExtend && va & topBit
+          ? va | ~((1n << vaBits) - 1n) & ((1n << 64n) - 1n)
+          : va;
     const pages = new Set<bigint>();
     let maps = 0;
     for (let i = 0; i < 2048; i++) {

@@ -137,7 +137,12 @@ function fuzz(arch: ArchCase, seed: bigint, ops: number): void {
   /** The index-space form of a valid address, back in the window's form (as the table takes it). */
   const pageVa = (): bigint => {
     const pages = model.sorted();
-    if (pages.length === 0 || rng.ratio(1, 5)) return vaArg(page).big;
+    if (pages.length === 0 || rng.ratio(1, 5)) {
+      // a refused argument carries no address: the first window's base instead (0 for the formats whose first
+      // window starts at 0, as the argument's `big` says; a long-descriptor TTBR1 serves no address 0)
+      const a = vaArg(page);
+      return a.refuse ? arch.windows[0]!.base : a.big;
+    }
     const p = pages[rng.below(pages.length)]!;
     const win = arch.windows.find((w) => (w.base & mask) <= p.va && p.va < (w.base & mask) + w.size)!;
     return win.base + (p.va - (win.base & mask));

@@ -13,7 +13,10 @@ describe.each(ARCHES.map((a) => [a.name, a] as const))('range operations: %s', (
   const meta = arch.meta;
   const page = BigInt(meta.levelSize[meta.levels - 1]!);
   const leafSizes = meta.leafLevels.map((l) => BigInt(meta.levelSize[l]!));
-  const biggest = leafSizes[0]!;
+  // the tests place pages up to a dozen of the largest leaves past the first window's base: the largest leaf size
+  // for which that stays in the addresses the table serves (a 1 GiB block does not, in a 4 GiB ARMv7 space)
+  const room = meta.window !== undefined ? meta.window.end - arch.windows[0]!.base : 1n << BigInt(meta.vaMaxBits);
+  const biggest = leafSizes.find((s) => s * 12n <= room) ?? leafSizes[leafSizes.length - 1]!;
   const huge = leafSizes.length > 1 ? leafSizes[leafSizes.length - 2]! : 0n;
   const base = arch.windows[0]!.base + biggest * 2n;
 

@@ -1,15 +1,25 @@
-// ARMv7-A short-descriptor translation tables on PageTable32 of @page-table-multiarch/core, with the
-// descriptor codec of @page-table-multiarch/entry/arm re-exported. See README.md.
+// ARMv7-A short-descriptor (on PageTable32) and long-descriptor (LPAE, on PageTable64) translation tables of
+// @page-table-multiarch/core, with the descriptor codecs of @page-table-multiarch/entry/arm re-exported. See README.md.
 export {
   type A32Codec,
+  type A32LpaeCodec,
+  type A32LpaeCodecOptions,
+  A32LpaePTE,
   A32PTE,
+  a32LpaeCodec,
   DescriptorAttr,
+  LPAE_ADDR,
+  LPAE_MAIR,
+  LPAE_SBZP,
+  LpaeDescriptorAttr,
+  mairAttr,
+  mairFlags,
   sectionAttrFromFlags,
   smallPageAttrFromFlags,
 } from '@page-table-multiarch/entry/arm';
-export { A32PagingMetaData } from './metadata';
-export { A32PageTable } from './tables';
+export { A32PagingMetaData, type A32LpaeSplit, a32LpaeMetaData, lpaeFirstLevel, lpaeRange } from './metadata';
+export { A32LpaePageTable, type A32LpaeTableOptions, A32LpaeTtbr1PageTable, A32PageTable } from './tables';
 
 // Attach and dump: TTBR0 / TTBR1 / TTBCR to an attach plan, and what a dump needs to know about descriptors.
-export { a32Inspector } from './inspector';
-export { a32Format, type A32Registers, decodeA32Registers } from './registers';
+export { a32Inspector, a32LpaeInspector } from './inspector';
+export { a32Format, a32LpaeFormat, type A32Registers, decodeA32Registers } from './registers';

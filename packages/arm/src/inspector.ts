@@ -70,3 +70,87 @@ export function a32Inspector(): EntryInspector {
     },
   });
 }
+
+// What a dump needs to know about ARMv7 long descriptors (TTBCR.EAE = 1) beyond the codec.
+// Source: ARM DDI 0406C.d:
+// - B3.6.1 "Long-descriptor translation table format descriptors": in a Table descriptor PXNTable (59), XNTable (60),
+//   APTable (62:61), NSTable (63); in Blocks and Pages the lower attributes AttrIndx (4:2), NS (5), AP[2:1] (7:6),
+//   SH (9:8), AF (10), nG (11) and the upper attributes Contiguous (52), PXN (53), XN (54), software use (58:55);
+//   bits 51:40 of every descriptor are UNK/SBZP.
+// - B3.7.1 "Access permissions", hierarchical control: APTable[1] = 1 forbids writes at every later level,
+//   APTable[0] = 1 forbids PL0 access. B3.7.2: XNTable forbids execution, PXNTable execution at PL1, below the table.
+
+// high-word masks (entry bit n is bit n - 32 of the high word)
+const L_PXN_TABLE_HI = 1 << (59 - 32);
+const L_XN_TABLE_HI = 1 << (60 - 32);
+const L_AP_NO_PL0_TABLE_HI = 1 << (61 - 32);
+const L_AP_NO_WRITE_TABLE_HI = 1 << (62 - 32);
+const L_NS_TABLE_HI = 1 << (63 - 32);
+const L_CONT_HI = 1 << (52 - 32);
+const L_PXN_HI = 1 << (53 - 32);
+const L_XN_HI = 1 << (54 - 32);
+const L_SBZP_HI = 0xfff << (40 - 32); // bits 51:40
+const WRITE = 2;
+const EXECUTE = 4;
+const USER = 8;
+
+const LPAE_AP_NAMES = ['AP=RW', 'AP=RW+PL0', 'AP=RO', 'AP=RO+PL0'];
+const SH_NAMES = ['NSH', 'SH?', 'OSH', 'ISH'];
+
+/**
+ * The ARMv7 long-descriptor `EntryInspector` for tables whose root is at lookup level `firstLevel` (1 or 2): the
+ * Table descriptors' hierarchical limits (APTable[1] removes WRITE, APTable[0] removes USER, XNTable removes EXECUTE
+ * from every mapping below and PXNTable from the kernel's), level names by lookup level (L1..L3), bits 51:40 set as a
+ * 'Reserved' diagnostic, and descriptor fields for listings. Runs break on the type bits, the lower attributes,
+ * Contiguous, PXN and XN (not on the software bits).
+ */
+export function a32LpaeInspector(firstLevel: 1 | 2 = 1): EntryInspector {
+  return Object.freeze({
+    levelNames: Object.freeze(firstLevel === 1 ? ['L1', 'L2', 'L3'] : ['L2', 'L3']),
+    tableLimit(_lo: number, hi: number, _level: number): number {
+      let kernel = ALL;
+      let user = ALL;
+      if (hi & L_AP_NO_WRITE_TABLE_HI) {
+        kernel &= ~WRITE;
+        user &= ~WRITE;
+      }
+      if (hi & L_AP_NO_PL0_TABLE_HI) user &= ~USER;
+      if (hi & L_XN_TABLE_HI) {
+        kernel &= ~EXECUTE;
+        user &= ~EXECUTE;
+      }
+      if (hi & L_PXN_TABLE_HI) kernel &= ~EXECUTE;
+      return tableLimit(kernel, user);
+    },
+    problem(_lo: number, hi: number, _level: number, _leaf: boolean): string | undefined {
+      return (hi & L_SBZP_HI) !== 0 ? 'bits 51:40 are UNK/SBZP' : undefined;
+    },
+    attrLo(lo: number, _hi: number, _level: number): number {
+      return lo & 0xfff;
+    },
+    attrHi(_lo: number, hi: number, _level: number): number {
+      return hi & (L_CONT_HI | L_PXN_HI | L_XN_HI);
+    },
+    describe(lo: number, hi: number, level: number, leaf: boolean): string {
+      const out: string[] = [];
+      if (!leaf) {
+        if (hi & L_NS_TABLE_HI) out.push('NSTable');
+        if (hi & L_AP_NO_WRITE_TABLE_HI) out.push('APTable.RO');
+        if (hi & L_AP_NO_PL0_TABLE_HI) out.push('APTable.noPL0');
+        if (hi & L_XN_TABLE_HI) out.push('XNTable');
+        if (hi & L_PXN_TABLE_HI) out.push('PXNTable');
+        return out.join(' ');
+      }
+      out.push(level + firstLevel === 3 ? 'PAGE' : 'BLOCK');
+      out.push(`Attr${(lo >>> 2) & 7}`);
+      if (lo & (1 << 5)) out.push('NS');
+      out.push(LPAE_AP_NAMES[(lo >>> 6) & 3]!, SH_NAMES[(lo >>> 8) & 3]!);
+      if (lo & (1 << 10)) out.push('AF');
+      if (lo & (1 << 11)) out.push('nG');
+      if (hi & L_CONT_HI) out.push('CONT');
+      if (hi & L_PXN_HI) out.push('PXN');
+      if (hi & L_XN_HI) out.push('XN');
+      return out.join(' ');
+    },
+  });
+}

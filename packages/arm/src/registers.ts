@@ -8,6 +8,16 @@
 // - B3.5.4 "Selecting between TTBR0 and TTBR1, Short-descriptor translation table format": with N = 0 TTBR0
 //   translates every address; otherwise addresses whose bits [31:32-N] are all zero go through TTBR0 (a table of
 //   2^(12-N) entries indexed by VA[31-N:20]) and the others through TTBR1 (indexed by VA[31:20] as always).
+// With TTBCR.EAE = 1 (the long-descriptor format, ARM DDI 0406C.d):
+// - B4.1.153 TTBCR: T0SZ [2:0], EPD0 [7], IRGN0 [9:8], ORGN0 [11:10], SH0 [13:12], T1SZ [18:16], A1 [22] (which
+//   TTBR's ASID is current), EPD1 [23], IRGN1 [25:24], ORGN1 [27:26], SH1 [29:28], EAE [31]; bits 6:3, 15:14 and
+//   21:19 are UNK/SBZP.
+// - B4.1.154 / B4.1.155 TTBR0 / TTBR1 as 64-bit registers: BADDR [39:x], x = 5 - TxSZ for TxSZ 0 or 1 and 14 - TxSZ
+//   above (the table is aligned to its size); ASID [55:48]; bits 47:40 and 63:56 UNK/SBZP.
+// - B4.1.104 MAIR0 / MAIR1: the attribute bytes AttrIndx selects. B4.1.43 DACR: domains are not used by the
+//   long-descriptor format, so DACR has no effect on its translations.
+// - B3.6.4 "Selecting between TTBR0 and TTBR1, Long-descriptor translation table format" and B3.6.5 (the first
+//   lookup level): see lpaeRange and lpaeFirstLevel in metadata.ts.
 import {
   type AddrInput,
   type AttachPlan,
@@ -20,10 +30,10 @@ import {
   registerValue,
   type TableFormat,
 } from '@page-table-multiarch/core';
-import { A32PTE } from '@page-table-multiarch/entry/arm';
-import { a32Inspector } from './inspector';
-import { A32PagingMetaData } from './metadata';
-import { A32PageTable } from './tables';
+import { A32PTE, a32LpaeCodec, LPAE_MAIR } from '@page-table-multiarch/entry/arm';
+import { a32Inspector, a32LpaeInspector } from './inspector';
+import { A32PagingMetaData, type A32LpaeSplit, a32LpaeMetaData, lpaeFirstLevel, lpaeRange } from './metadata';
+import { A32LpaePageTable, A32PageTable } from './tables';
 
 /** Translation registers of an ARMv7-A CPU (short-descriptor format). */
 export interface A32Registers {
@@ -38,6 +48,10 @@ export interface A32Registers {
    * 3G/1G split); a multiple of 1 MiB, or 2^32 for none.
    */
   readonly kernelStart?: AddrInput;
+  /** MAIR0, with TTBCR.EAE = 1: the attribute bytes Attr0..Attr3 that AttrIndx selects (default `LPAE_MAIR.mair0`). */
+  readonly mair0?: AddrInput;
+  /** MAIR1, with TTBCR.EAE = 1: Attr4..Attr7 (default `LPAE_MAIR.mair1`). */
+  readonly mair1?: AddrInput;
 }
 
 /** The ARMv7 short-descriptor table format. Tables that a dump reads need a handler whose chunks hold 16 KiB. */
@@ -60,8 +74,9 @@ const FOUR_G = 0x1_0000_0000n;
 /**
  * Decodes ARMv7 TTBR0, TTBR1 and TTBCR into an attach plan. With TTBCR.N = 0, TTBR0 translates everything (listed
  * as a user range below `kernelStart` and a kernel range from it); with N > 0, TTBR0 translates [0, 2^(32-N))
- * with a 16 KiB >> N table and TTBR1 the kernel's [2^(32-N), 2^32). TTBCR.EAE = 1 (LPAE) is 'Unsupported';
- * a missing TTBR that the split needs is 'Missing'; a TTBR whose walks TTBCR.PDn disables is left out.
+ * with a 16 KiB >> N table and TTBR1 the kernel's [2^(32-N), 2^32). TTBCR.EAE = 1 selects the long-descriptor
+ * format (LPAE): see {@link a32LpaeFormat}; TTBR0 then translates [0, 2^(32-T0SZ)) and TTBR1 the top 2^(32-T1SZ)
+ * bytes (ARM DDI 0406C.d B3.6.4), and MAIR0 / MAIR1 say what AttrIndx means. A missing TTBR that the split needs is 'Missing'; a TTBR whose walks TTBCR.PDn disables is left out.
  * @throws TypeError / PagingError 'InvalidAddress' for a value that is not a u64.
  * @example
  * const plan = decodeA32Registers({ ttbr0: 0x4000_4000, ttbr1: 0x4000_8000, ttbcr: 2 }); // N = 2: 1 GiB for TTBR0
@@ -73,9 +88,7 @@ export function decodeA32Registers(regs: A32Registers): AttachPlan | RegisterErr
   const notes: string[] = [];
   if (regs.ttbcr === undefined) notes.push('TTBCR not given: N = 0 assumed');
   if (ttbcr >= FOUR_G) return new RegisterError('Invalid', 'TTBCR', `TTBCR ${hex(ttbcr)} is wider than 32 bits`);
-  if (field(ttbcr, 31, 31) === 1) {
-    return new RegisterError('Unsupported', 'TTBCR.EAE', `TTBCR ${hex(ttbcr)}: EAE = 1 selects the Long-descriptor format (LPAE), which is not supported`);
-  }
+  if (field(ttbcr, 31, 31) === 1) return decodeLpae(regs, ttbcr);
   const n = field(ttbcr, 2, 0);
   const pd0 = field(ttbcr, 4, 4) === 1;
   const pd1 = field(ttbcr, 5, 5) === 1;
@@ -108,4 +121,94 @@ export function decodeA32Registers(regs: A32Registers): AttachPlan | RegisterErr
     if (roots.length === 0) return new RegisterError('Missing', 'TTBR0', `no usable root: give TTBR0 and/or TTBR1 (TTBCR.N = ${n})`);
   }
   return { arch: 'arm', format: a32Format(), roots, notes };
+}
+
+/**
+ * The ARMv7 long-descriptor table format (TTBCR.EAE = 1) for dumps, with memory types read through a MAIR0 / MAIR1
+ * pair (default `LPAE_MAIR`): the geometry of a TTBR whose walk starts at lookup level 1 over all 4 GiB; a root
+ * whose walk starts at level 2 is a `DumpRoot` with `startLevel` 1, and a smaller range a smaller `vaBits`.
+ * @throws RangeError for MAIR values that are not u32, or a pair without Device, Normal Non-cacheable and Normal
+ *   Write-Back bytes (`a32LpaeCodec`).
+ */
+export function a32LpaeFormat(mair0: number = LPAE_MAIR.mair0, mair1: number = LPAE_MAIR.mair1): TableFormat {
+  return Object.freeze({
+    name: 'ARMv7 long-descriptor (LPAE)',
+    meta: a32LpaeMetaData({ ttbr: 0, t0sz: 0, t1sz: 0 }),
+    pte: a32LpaeCodec({ firstLevel: 1, mair0, mair1 }),
+    inspector: a32LpaeInspector(1),
+    /** Attaches to a level 1 root over all 4 GiB (TTBR0 with T0SZ = T1SZ = 0). */
+    attach(handler: PagingHandler, root: AddrInput, options: PageTableOptions = {}) {
+      return new A32LpaePageTable(handler, { ...options, root, mair0, mair1 });
+    },
+  });
+}
+
+/** BADDR [39:x] of a 64-bit TTBR whose TxSZ is `sz` (B4.1.154). */
+function lpaeBase(ttbr: bigint, sz: number): bigint {
+  const x = lpaeFirstLevel(sz) === 1 ? 5 - sz : 14 - sz;
+  return ttbr & 0xff_ffff_ffffn & ~((1n << BigInt(x)) - 1n);
+}
+
+/** A MAIR value as a u32, or the RegisterError of one that is not. */
+function mairValue(value: AddrInput | undefined, name: string, fallback: number): number | RegisterError {
+  if (value === undefined) return fallback;
+  const v = registerValue(value, name.toLowerCase());
+  return v < FOUR_G ? Number(v) : new RegisterError('Invalid', name, `${name} ${hex(v)} is wider than 32 bits`);
+}
+
+/** decodeA32Registers with TTBCR.EAE = 1. */
+function decodeLpae(regs: A32Registers, ttbcr: bigint): AttachPlan | RegisterError {
+  const notes: string[] = [];
+  const mair0 = mairValue(regs.mair0, 'MAIR0', LPAE_MAIR.mair0);
+  if (mair0 instanceof RegisterError) return mair0;
+  const mair1 = mairValue(regs.mair1, 'MAIR1', LPAE_MAIR.mair1);
+  if (mair1 instanceof RegisterError) return mair1;
+  if (regs.mair0 === undefined && regs.mair1 === undefined) notes.push('MAIR0/MAIR1 not given: memory types read as LPAE_MAIR says (0x0044ff04 / 0)');
+  let format: TableFormat;
+  try {
+    format = a32LpaeFormat(mair0, mair1);
+  } catch (e) {
+    return new RegisterError('Unsupported', 'MAIR0', e instanceof Error ? e.message : String(e));
+  }
+  const t0sz = field(ttbcr, 2, 0);
+  const t1sz = field(ttbcr, 18, 16);
+  const a1 = field(ttbcr, 22, 22);
+  const roots: DumpRoot[] = [];
+  for (const ttbr of [0, 1] as const) {
+    const value = ttbr === 0 ? regs.ttbr0 : regs.ttbr1;
+    const name = `TTBR${ttbr}`;
+    const split: A32LpaeSplit = { ttbr, t0sz, t1sz };
+    const range = lpaeRange(split);
+    if (range === undefined) {
+      if (value !== undefined) notes.push('TTBR1 is not used with T0SZ = T1SZ = 0: TTBR0 translates every address');
+      continue;
+    }
+    if (value === undefined) continue;
+    if (field(ttbcr, ttbr === 0 ? 7 : 23, ttbr === 0 ? 7 : 23) === 1) {
+      notes.push(`TTBCR.EPD${ttbr} = 1: walks through ${name} are disabled; its range is not listed`);
+      continue;
+    }
+    const v = registerValue(value, name.toLowerCase());
+    const sz = ttbr === 0 ? t0sz : t1sz;
+    const root = lpaeBase(v, sz);
+    if (root !== (v & 0xff_ffff_ffffn)) notes.push(`${name}: BADDR bits below the table's alignment are RES0 and were ignored`);
+    if ((v & 0xff00_ff00_0000_0000n) !== 0n) notes.push(`${name}: bits 63:56 and 47:40 are UNK/SBZP and were ignored`);
+    const asid = (v >> 48n) & 0xffn;
+    if (asid !== 0n) notes.push(`${name}: ASID ${hex(asid)}${a1 === ttbr ? ` (the current ASID, TTBCR.A1 = ${a1})` : ''}`);
+    roots.push({
+      root,
+      vaStart: BigInt(range.start),
+      vaEnd: BigInt(range.end),
+      vaBits: 32 - sz,
+      startLevel: lpaeFirstLevel(sz) - 1,
+      kernel: ttbr === 1,
+      label: name,
+    });
+  }
+  if (roots.length === 0) return new RegisterError('Missing', 'TTBR0', `no usable root: give TTBR0 and/or TTBR1 (TTBCR ${hex(ttbcr)}, EAE = 1)`);
+  if (t0sz > 0 && t1sz > 0 && 2 ** (32 - t0sz) < 2 ** 32 - 2 ** (32 - t1sz)) {
+    notes.push(`addresses from ${hex(2n ** BigInt(32 - t0sz))} to ${hex(FOUR_G - 2n ** BigInt(32 - t1sz))} are in neither range and fault`);
+  }
+  notes.push('DACR is not used by the long-descriptor format (no domains)');
+  return { arch: 'arm', format, roots, notes };
 }

@@ -1,6 +1,7 @@
 // decodeA32Registers against TTBR0 / TTBR1 / TTBCR values built from ARM DDI 0406C (B4.1.153 TTBCR, B4.1.154 TTBR0,
-// B4.1.155 TTBR1, B3.5.4 the TTBR0 / TTBR1 split), and dumps through both roots.
-import { A32PageTable, a32Inspector, decodeA32Registers } from '@page-table-multiarch/arm';
+// B4.1.155 TTBR1, B3.5.4 the TTBR0 / TTBR1 split; with TTBCR.EAE = 1, B3.6.4 and B4.1.104 MAIR0 / MAIR1), and dumps
+// through both roots.
+import { A32LpaePageTable, A32LpaeTtbr1PageTable, A32PageTable, a32Inspector, decodeA32Registers } from '@page-table-multiarch/arm';
 import { dumpMappings, type MappingRun, MappingFlags, PageSize, PhysicalMemory, RegisterError } from '@page-table-multiarch/core';
 import { describe, expect, it } from 'vitest';
 
@@ -34,8 +35,7 @@ describe('decodeA32Registers', () => {
     ]);
   });
 
-  it('TTBCR.EAE = 1 is Unsupported; PDn and missing TTBRs', () => {
-    expect(decodeA32Registers({ ttbr0: 0x4000n, ttbcr: EAE })).toMatchObject({ code: 'Unsupported', register: 'TTBCR.EAE' });
+  it('PDn and missing TTBRs', () => {
     expect(decodeA32Registers({ ttbcr: 0n })).toMatchObject({ code: 'Missing', register: 'TTBR0' });
     expect(decodeA32Registers({ ttbr0: 0x4000n, ttbcr: PD0 })).toMatchObject({ code: 'Missing' });
     const p = plan({ ttbr0: 0x4000n, ttbr1: 0x8000n, ttbcr: PD0 | 1n });
@@ -88,5 +88,60 @@ describe('dumps', () => {
     // a Small page with AP[2] = 1, AP[1:0] = 0b00
     expect(insp.problem!(0x4000_0202, 0, 1, true)).toMatch(/AP\[2:0\] = 0b100 is reserved/);
     expect(insp.describe!(0x4000_0c12, 0, 0, true)).toBe('SECTION AP=RW/RW TEX0 XN dom0');
+  });
+});
+
+describe('decodeA32Registers with TTBCR.EAE = 1 (long descriptors)', () => {
+  const { READ, WRITE, EXECUTE, USER, DEVICE, UNCACHED } = MappingFlags;
+  // Linux's: EAE, SH1/ORGN1/IRGN1 = 0b11/0b01/0b01, T1SZ = 2, SH0/ORGN0/IRGN0 likewise, T0SZ = 0; its MAIR pair
+  const LINUX = { ttbcr: 0xb502_3500n, mair0: 0xeeaa_4400n, mair1: 0xff00_0004n };
+
+  it('gives each TTBR its range, its first level and its root (BADDR 39:x), with the ASID in 55:48 as a note', () => {
+    const p = plan({ ...LINUX, ttbr0: 0x4000_0000n | (0x2an << 48n) | 0x18n, ttbr1: 0x4000_4000n });
+    expect(p.format.name).toBe('ARMv7 long-descriptor (LPAE)');
+    expect(p.roots).toEqual([
+      { root: 0x4000_0000n, vaStart: 0n, vaEnd: 0xc000_0000n, vaBits: 32, startLevel: 0, kernel: false, label: 'TTBR0' },
+      { root: 0x4000_4000n, vaStart: 0xc000_0000n, vaEnd: FOUR_G, vaBits: 30, startLevel: 1, kernel: true, label: 'TTBR1' },
+    ]);
+    expect(p.notes.join('\n')).toMatch(/TTBR0: ASID 0x2a \(the current ASID, TTBCR.A1 = 0\)/);
+    expect(p.notes.join('\n')).toMatch(/BADDR bits below/); // bits 4:3 of TTBR0 with a 32-byte root
+    expect(p.notes.join('\n')).toMatch(/DACR is not used/);
+    // a 40-bit root; T0SZ = 3: a 2 KiB level 2 root (x = 11), BADDR bits 10:0 ignored
+    const q = plan({ ttbcr: EAE | 3n, ttbr0: 0xab_cdef_f800n | 0x7ffn });
+    expect(q.roots).toEqual([{ root: 0xab_cdef_f800n, vaStart: 0n, vaEnd: 0x2000_0000n, vaBits: 29, startLevel: 1, kernel: false, label: 'TTBR0' }]);
+  });
+
+  it('EPDn, TTBR1 with T0SZ = T1SZ = 0, the gap between the ranges, MAIR values, missing roots', () => {
+    expect(plan({ ttbcr: EAE | (1n << 23n) | (2n << 16n), ttbr0: 0x1000n, ttbr1: 0x2000n }).roots.map((r) => r.label)).toEqual(['TTBR0']);
+    const both0 = plan({ ttbcr: EAE, ttbr0: 0x1000n, ttbr1: 0x2000n });
+    expect(both0.roots.map((r) => [r.label, r.vaEnd])).toEqual([['TTBR0', FOUR_G]]);
+    expect(both0.notes.join('\n')).toMatch(/TTBR1 is not used/);
+    const gap = plan({ ttbcr: EAE | 2n | (1n << 16n), ttbr0: 0x1000n, ttbr1: 0x2000n });
+    expect(gap.roots.map((r) => [r.vaStart, r.vaEnd])).toEqual([[0n, 0x4000_0000n], [0x8000_0000n, FOUR_G]]);
+    expect(gap.notes.join('\n')).toMatch(/0x40000000 to 0x80000000 are in neither range/);
+    expect(decodeA32Registers({ ttbcr: EAE | (1n << 7n), ttbr0: 0x1000n })).toMatchObject({ code: 'Missing' });
+    expect(decodeA32Registers({ ttbcr: EAE, ttbr0: 0x1000n, mair0: 1n << 32n })).toMatchObject({ code: 'Invalid', register: 'MAIR0' });
+    expect(decodeA32Registers({ ttbcr: EAE, ttbr0: 0x1000n, mair0: 0xffff_ffffn, mair1: 0xffff_ffffn })).toMatchObject({ code: 'Unsupported' });
+  });
+
+  it('dumps Linux\'s two tables through the plan, memory types read through its MAIRs', () => {
+    const memory = new PhysicalMemory({ size: 1 << 20, base: 0x4000_0000n });
+    const opts = { t0sz: 0, t1sz: 2, mair0: 0xeeaa_4400, mair1: 0xff00_0004 };
+    const user = new A32LpaePageTable(memory, opts);
+    const kernel = new A32LpaeTtbr1PageTable(memory, opts);
+    user.cursor().map(0x1_0000n, 0x4010_0000n, PageSize.Size4K, READ | EXECUTE | USER);
+    user.cursor().map(0x8000_0000n, 0x1_0000_0000n, PageSize.Size1G, READ | UNCACHED);
+    kernel.cursor().map(0xc000_0000n, 0x4000_0000n, PageSize.Size2M, READ | WRITE);
+    kernel.cursor().map(0xffe0_1000n, 0x0900_0000n, PageSize.Size4K, READ | WRITE | DEVICE);
+    const p = plan({ ...LINUX, ttbr0: user.rootPaddr, ttbr1: kernel.rootPaddr });
+    const runs = [...dumpMappings({ ...p.format, handler: memory }, { roots: p.roots })] as MappingRun[];
+    expect(runs.map((r) => [r.vaddr, r.paddr, r.pageSize, r.flags, r.kernel])).toEqual([
+      [0x1_0000n, 0x4010_0000n, 4096, READ | EXECUTE | USER, false],
+      [0x8000_0000n, 0x1_0000_0000n, 1 << 30, READ | UNCACHED, false],
+      [0xc000_0000n, 0x4000_0000n, 1 << 21, READ | WRITE, true],
+      [0xffe0_1000n, 0x0900_0000n, 4096, READ | WRITE | DEVICE, true],
+    ]);
+    expect(p.format.inspector!.levelNames).toEqual(['L1', 'L2', 'L3']);
+    expect(p.format.inspector!.describe!(Number(runs[3]!.bits & 0xffff_ffffn), Number(runs[3]!.bits >> 32n), 2, true)).toBe('PAGE Attr4 AP=RW NSH AF PXN XN');
   });
 });

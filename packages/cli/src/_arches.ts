@@ -218,15 +218,17 @@ const loongarch64: ArchSpec = {
 const arm: ArchSpec = {
   name: 'arm',
   aliases: ['armv7', 'armv7a', 'arm32', 'a32'],
-  registers: ['ttbr0', 'ttbr1', 'ttbcr', 'kernel-start'],
+  registers: ['ttbr0', 'ttbr1', 'ttbcr', 'kernel-start', 'mair0', 'mair1'],
   switches: [],
-  usage: '--ttbr0 VALUE [--ttbr1 VALUE] [--ttbcr VALUE] [--kernel-start VALUE]',
+  usage: '--ttbr0 VALUE [--ttbr1 VALUE] [--ttbcr VALUE] [--kernel-start VALUE] [--mair0 VALUE --mair1 VALUE (TTBCR.EAE = 1)]',
   decode: (r) =>
     decodeA32Registers({
       ...(r['ttbr0'] !== undefined ? { ttbr0: r['ttbr0'] } : {}),
       ...(r['ttbr1'] !== undefined ? { ttbr1: r['ttbr1'] } : {}),
       ...(r['ttbcr'] !== undefined ? { ttbcr: r['ttbcr'] } : {}),
       ...(r['kernel-start'] !== undefined ? { kernelStart: r['kernel-start'] } : {}),
+      ...(r['mair0'] !== undefined ? { mair0: r['mair0'] } : {}),
+      ...(r['mair1'] !== undefined ? { mair1: r['mair1'] } : {}),
     }),
   deviceFlags: DEVICE,
   addrDigits: 8,

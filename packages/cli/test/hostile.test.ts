@@ -269,7 +269,7 @@ describe('what is not a dump, and values that are not registers', () => {
     ['satp with MODE 15', ['--arch', 'riscv64', '--satp', '0xf000000000000000'], /satp/i],
     ['TCR_EL1 with a 64 KiB granule', ['--arch', 'aarch64', '--ttbr0', '0', '--tcr', '0x4010'], /TG0/],
     ['TCR_EL1 with T0SZ 63', ['--arch', 'aarch64', '--ttbr0', '0', '--tcr', '0x3f'], /T0SZ/],
-    ['TTBCR with EAE', ['--arch', 'arm', '--ttbr0', '0', '--ttbcr', '0x80000000'], /EAE/],
+    ['MAIR0 wider than 32 bits (TTBCR.EAE = 1)', ['--arch', 'arm', '--ttbr0', '0', '--ttbcr', '0x80000000', '--mair0', '0x100000000'], /MAIR0/],
     ['PWCL for another geometry', ['--arch', 'loongarch64', '--pgdl', '0', '--pwcl', '0x1'], /PWCL/],
     ['CR0 without paging', ['--arch', 'x86_64', '--cr3', '0', '--cr0', '0'], /CR0/],
     ['CR4 without PAE', ['--arch', 'x86_64', '--cr3', '0', '--cr4', '0'], /PAE/],

@@ -1,5 +1,6 @@
 // The few A32 (ARM state) instructions the ARMv7 guest stub uses, encoded by hand, condition AL unless said.
 // Source: ARM Architecture Reference Manual ARMv7-A and ARMv7-R edition, DDI 0406C: A8.8.98 MCR, A8.8.107 MRC,
+// A8.8.99 MCRR and A8.8.108 MRRC (the 64-bit TTBR0 / TTBR1 / PAR of the long-descriptor format, B4.1.154-155, B4.1.112),
 // A8.8.73 ISB, A8.8.63 LDR (immediate, post-indexed), A8.8.204 STR (immediate), A8.8.222 SUB (immediate, S set),
 // A8.8.18 B; the CP15 register encodings of B4.2 ("CP15 c7/c8/... register summaries").
 // The test suite disassembles the stub with gdb-multiarch when it is installed (see test/arm.test.ts).
@@ -19,6 +20,8 @@ export const A32Cp15 = {
   TTBR1: { opc1: 0, crn: 2, crm: 0, opc2: 1 },
   TTBCR: { opc1: 0, crn: 2, crm: 0, opc2: 2 },
   DACR: { opc1: 0, crn: 3, crm: 0, opc2: 0 },
+  MAIR0: { opc1: 0, crn: 10, crm: 2, opc2: 0 },
+  MAIR1: { opc1: 0, crn: 10, crm: 2, opc2: 1 },
   PAR: { opc1: 0, crn: 7, crm: 4, opc2: 0 },
   ATS1CPR: { opc1: 0, crn: 7, crm: 8, opc2: 0 },
   ATS1CPW: { opc1: 0, crn: 7, crm: 8, opc2: 1 },
@@ -40,6 +43,29 @@ export function mcr(r: Cp15, rt: number): number {
 /** MRC p15, opc1, Rt, CRn, CRm, opc2: as MCR with L (bit 20) set. */
 export function mrc(rt: number, r: Cp15): number {
   return cp15(0xee10_0010, r, rt);
+}
+
+/** A 64-bit CP15 register as (opc1, CRm), for MCRR and MRRC. */
+interface Cp15Wide {
+  readonly opc1: number;
+  readonly crm: number;
+}
+
+/** The 64-bit CP15 registers (B4.1.154 TTBR0, B4.1.155 TTBR1 with TTBCR.EAE = 1; B4.1.112 PAR in its 64-bit form). */
+export const A32Cp15Wide = {
+  TTBR0: { opc1: 0, crm: 2 },
+  TTBR1: { opc1: 1, crm: 2 },
+  PAR: { opc1: 0, crm: 7 },
+} as const satisfies Record<string, Cp15Wide>;
+
+/** MCRR p15, opc1, Rt, Rt2, CRm: cond 1100 0100 Rt2 Rt 1111 opc1 CRm (Rt the low word, Rt2 the high). */
+export function mcrr(r: Cp15Wide, rt: number, rt2: number): number {
+  return (0xec40_0000 | (rt2 << 16) | (rt << 12) | (15 << 8) | (r.opc1 << 4) | r.crm) >>> 0;
+}
+
+/** MRRC p15, opc1, Rt, Rt2, CRm: as MCRR with bit 20 set. */
+export function mrrc(rt: number, rt2: number, r: Cp15Wide): number {
+  return (0xec50_0000 | (rt2 << 16) | (rt << 12) | (15 << 8) | (r.opc1 << 4) | r.crm) >>> 0;
 }
 
 /** ISB SY: 0xf57ff06f. */

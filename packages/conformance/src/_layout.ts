@@ -82,6 +82,11 @@ export interface LayoutSpec {
   readonly paMin?: bigint;
   /** Flag sets to give the regions (default: all 63 non-empty sets). */
   readonly flagSets?: readonly MappingFlags[];
+  /**
+   * Most pages of a region's size left empty before it (default 3): 0 packs the regions, so that large pages fill a
+   * window made for exactly them (ARMv7 1 GiB Blocks in a 2 GiB range).
+   */
+  readonly maxGapPages?: number;
 }
 
 /** One run of pages mapped with one size and one flag set. */
@@ -170,7 +175,8 @@ export function buildLayout(table: PageTable64, spec: LayoutSpec): Layout {
     for (let tries = 0; tries < spec.windows.length * 2 && !placed; tries++) {
       const wi = rng.below(spec.windows.length);
       const w = spec.windows[wi]!;
-      const gapPages = rng.ratio(1, 3) ? 0n : BigInt(1 + rng.below(3));
+      const drawn = rng.ratio(1, 3) ? 0 : 1 + rng.below(3);
+      const gapPages = BigInt(Math.min(drawn, spec.maxGapPages ?? 3));
       const va = alignUp(next[wi]!, sz) + gapPages * sz;
       const end = va + sz * BigInt(count);
       if (end > w.base + w.size) continue;

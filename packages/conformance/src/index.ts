@@ -53,6 +53,7 @@ export {
 } from './_qemu';
 export { type A64Options, a64Stub, checkA64 } from './aarch64';
 export { type A32Options, a32Stub, checkA32 } from './arm';
+export { type A32LpaeOptions, a32LpaeStub, checkA32Lpae } from './arm-lpae';
 export { checkLa64, type La64Options, la64Program } from './loongarch64';
 export { checkRiscv, type RiscvOptions, type RiscvScheme } from './riscv';
 export { checkX86, type X86Options } from './x86_64';

@@ -143,6 +143,16 @@ export interface PagingMetaData {
   readonly signExtend: boolean;
   /** Byte size of the page a leaf maps at each level (derived). */
   readonly levelSize: readonly number[];
+  /**
+   * The only addresses the table serves, `[start, end)`, when fewer than `vaTopBit` and `upperHalf` allow (an
+   * ARMv7 long-descriptor TTBR0 or TTBR1 range); absent otherwise. See `MetaDataSpec.window`.
+   */
+  readonly window?: {
+    /** The first address served. */
+    readonly start: VirtAddr;
+    /** One past the last address served. */
+    readonly end: VirtAddr;
+  };
   /** Whether a virtual address can be translated by this format. */
   vaddrIsValid(vaddr: VirtAddr): boolean;
   /** Whether a physical address fits the format. */

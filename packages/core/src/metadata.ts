@@ -1,4 +1,4 @@
-import type { PagingMetaData, PhysAddr, VirtAddr } from './interfaces';
+import type { AddrInput, PagingMetaData, PhysAddr, VirtAddr } from './interfaces';
 
 /** The data part of a {@link PagingMetaData}; the derived fields and predicates are computed. */
 export interface MetaDataSpec {
@@ -18,13 +18,26 @@ export interface MetaDataSpec {
   readonly leafLevels: readonly number[];
   /**
    * Bits [vaTopBit, 64) of a valid virtual address are all equal (all zero, or all one when `upperHalf`):
-   * 47 for x86_64 4-level paging, 38 for Sv39. In 32..(pageShift + sum of indexBits).
+   * 47 for x86_64 4-level paging, 38 for Sv39. In 32..(pageShift + sum of indexBits), or 32 when that sum is
+   * smaller (with a `window`).
    */
   readonly vaTopBit: number;
   /** Whether addresses whose top bits are all one (a kernel half) are valid. */
   readonly upperHalf: boolean;
   /** Whether listings sign-extend addresses from the top translated bit (x86_64, RISC-V, LoongArch64). */
   readonly signExtend: boolean;
+  /**
+   * Optional: the only addresses the table serves, `[start, end)`, when that is less than `vaTopBit` and `upperHalf`
+   * allow: the part of the 32-bit space an ARMv7 TTBR0 or TTBR1 translates with the long-descriptor format. It lies
+   * below 2^53 and inside one aligned block of `2^vaMaxBits` bytes (the table indexes an address's low `vaMaxBits`
+   * bits, so that no two of its addresses share an entry). Required when the table indexes fewer than 32 bits.
+   */
+  readonly window?: {
+    /** The first address served. */
+    readonly start: AddrInput;
+    /** One past the last address served. */
+    readonly end: AddrInput;
+  };
 }
 
 /**
@@ -46,9 +59,10 @@ export function defineMetaData(spec: MetaDataSpec): PagingMetaData {
   }
   if (vaMaxBits > 64) throw new RangeError(`defineMetaData: ${vaMaxBits}-bit virtual addresses exceed 64 bits`);
   if (spec.paMaxBits < 12 || spec.paMaxBits > 64) throw new RangeError(`defineMetaData: paMaxBits ${spec.paMaxBits} is outside 12..64`);
-  if (spec.vaTopBit < 32 || spec.vaTopBit > vaMaxBits) {
-    throw new RangeError(`defineMetaData: vaTopBit ${spec.vaTopBit} must be in 32..${vaMaxBits}`);
+  if (spec.vaTopBit < 32 || spec.vaTopBit > Math.max(vaMaxBits, 32)) {
+    throw new RangeError(`defineMetaData: vaTopBit ${spec.vaTopBit} must be in 32..${Math.max(vaMaxBits, 32)}`);
   }
+  const window = windowOf(spec, vaMaxBits);
   const tableBytes = spec.tableBytes ?? spec.indexBits.map((b) => spec.entryBytes << b);
   tableBytes.forEach((bytes, level) => {
     if (bytes < spec.entryBytes << spec.indexBits[level]!) {
@@ -69,6 +83,8 @@ export function defineMetaData(spec: MetaDataSpec): PagingMetaData {
   const topShift = BigInt(spec.vaTopBit);
   const topOnes = (1n << BigInt(64 - spec.vaTopBit)) - 1n;
   const upperHalf = spec.upperHalf;
+  const winStart = window === undefined ? 0n : window.start;
+  const winEnd = window === undefined ? 1n << 64n : window.end;
   return Object.freeze({
     name: spec.name,
     levels,
@@ -83,8 +99,9 @@ export function defineMetaData(spec: MetaDataSpec): PagingMetaData {
     upperHalf,
     signExtend: spec.signExtend,
     levelSize: Object.freeze(levelSize),
+    ...(window === undefined ? {} : { window }),
     vaddrIsValid(vaddr: VirtAddr): boolean {
-      if (vaddr < 0n || vaddr >= 1n << 64n) return false;
+      if (vaddr < winStart || vaddr >= winEnd) return false;
       const top = vaddr >> topShift;
       return top === 0n || (upperHalf && top === topOnes);
     },
@@ -92,4 +109,31 @@ export function defineMetaData(spec: MetaDataSpec): PagingMetaData {
       return paddr >= 0n && paddr < paLimit;
     },
   });
+}
+
+/**
+ * The window of a spec, checked: below 2^53, not empty, aligned to the range of a last-level table, inside one aligned block of 2^vaMaxBits bytes and inside
+ * the addresses vaTopBit allows. Required when the table indexes fewer than 32 bits.
+ */
+function windowOf(spec: MetaDataSpec, vaMaxBits: number): { readonly start: VirtAddr; readonly end: VirtAddr } | undefined {
+  if (spec.window === undefined) {
+    if (vaMaxBits < 32) throw new RangeError(`defineMetaData: a table that indexes ${vaMaxBits} bits needs a window (the addresses it serves)`);
+    return undefined;
+  }
+  const start = BigInt(spec.window.start);
+  const end = BigInt(spec.window.end);
+  const block = 1n << BigInt(vaMaxBits);
+  // aligned to what one last-level table maps: the fast paths find a page in the last table a lookup used without
+  // checking the address again, which is right when no such table straddles a bound of the window
+  const lastSpan = 1n << BigInt(spec.pageShift + spec.indexBits[spec.indexBits.length - 1]!);
+  if (
+    !(start >= 0n && start < end && end <= 1n << 53n && start / block === (end - 1n) / block && end - 1n < 1n << BigInt(spec.vaTopBit)) ||
+    start % lastSpan !== 0n ||
+    end % lastSpan !== 0n
+  ) {
+    throw new RangeError(
+      `defineMetaData: window [0x${start.toString(16)}, 0x${end.toString(16)}) is not a non-empty range below 2^53, aligned to ${lastSpan} bytes, inside one aligned block of 2^${vaMaxBits} bytes below 2^${spec.vaTopBit}`,
+    );
+  }
+  return Object.freeze({ start, end });
 }

@@ -129,6 +129,61 @@ describe('defineMetaData', () => {
   });
 });
 
+describe('a window: a table that serves part of the addresses it indexes', () => {
+  // the top GiB of a 32-bit space from a 512-entry root, and the bottom 3 GiB from a 4-entry root (the shapes of the
+  // ARMv7 long-descriptor TTBR1 and TTBR0 with T1SZ = 2); X64PTE is a codec that works at any level
+  const spec = { name: 'w', paMaxBits: 40, pageShift: 12, entryBytes: 8, leafLevels: [0], vaTopBit: 32, upperHalf: false, signExtend: false } as const;
+  const top = defineMetaData({ ...spec, indexBits: [9, 9], window: { start: 0xc000_0000n, end: 0x1_0000_0000n } });
+  const bottom = defineMetaData({ ...spec, indexBits: [2, 9, 9], window: { start: 0, end: 0xc000_0000 } });
+
+  it('is required below 32 index bits, and must fit one aligned block, below 2^53, aligned to a last-level table', () => {
+    expect(top.window).toEqual({ start: 0xc000_0000n, end: 0x1_0000_0000n });
+    expect(top.vaddrIsValid(0xc000_0000n)).toBe(true);
+    expect(top.vaddrIsValid(0xbfff_ffffn)).toBe(false);
+    expect(top.vaddrIsValid(0x1_0000_0000n)).toBe(false);
+    expect(bottom.vaddrIsValid(0xc000_0000n)).toBe(false);
+    expect(() => defineMetaData({ ...spec, indexBits: [9, 9] })).toThrow(RangeError);
+    for (const [start, end] of [
+      [0x8000_0000n, 0x1_0000_0000n], // two blocks of 2^30
+      [0xc010_0000n, 0x1_0000_0000n], // not aligned to the 2 MiB of a last-level table
+      [0xc000_0000n, 0xc000_0000n], // empty
+      [0x1_c000_0000n, 0x2_0000_0000n], // above vaTopBit
+    ]) {
+      expect(() => defineMetaData({ ...spec, indexBits: [9, 9], window: { start: start!, end: end! } })).toThrow(RangeError);
+    }
+  });
+
+  it('refuses addresses outside it and lists, invalidates and ranges with the addresses inside it', () => {
+    const calls: (bigint | undefined)[] = [];
+    const table = new PageTable64(top, X64PTE, new PhysicalMemory({ size: 1 << 20 }), { flushTlb: (va) => calls.push(va) });
+    const c = table.cursor();
+    c.map(0xc000_1000n, 0x5000n, PageSize.Size4K, RW);
+    c.map(0xc020_0000n, 0x20_0000n, PageSize.Size2M, RW);
+    c.flush();
+    expect(table.query(0xc000_1234n).paddr).toBe(0x5234n);
+    expect(table.queryNumber(0xc020_0010)).toBe(0x20_0010);
+    // the same index bits below the window are not an alias of it
+    for (const fn of [() => table.query(0x1234n), () => c.map(0x2000n, 0n, PageSize.Size4K, RW), () => c.unmapRegion(0xbfff_f000n, 0x2000n)]) {
+      expect(fn).toThrowError(expect.objectContaining({ code: 'InvalidAddress' }));
+    }
+    expect(() => table.queryWords(0x1000, 0)).toThrowError(expect.objectContaining({ code: 'InvalidAddress' }));
+    expect([...table.mappings()].map((m) => m.vaddr)).toEqual([0xc000_1000n, 0xc020_0000n]);
+    const walked: bigint[] = [];
+    table.walk(Number.POSITIVE_INFINITY, (level, _i, va) => level === 1 && walked.push(va));
+    expect(walked).toEqual([0xc000_1000n]);
+    calls.length = 0;
+    expect(c.protectRegion(0xc000_0000n, 0x40_0000n, MappingFlags.READ)).toBe(0x20_1000n);
+    expect(c.unmapRegion(0xc020_0000n, 0x1000n)).toBe(0x1000n); // splits the 2 MiB page
+    c.flush();
+    expect(calls).toEqual([0xc000_1000n, 0xc020_0000n]); // the range's addresses, not the index bits 0x1000, 0x20_0000
+    expect(table.query(0xc020_1000n).flags).toBe(MappingFlags.READ);
+    const low = new PageTable64(bottom, X64PTE, new PhysicalMemory({ size: 1 << 20 }));
+    low.cursor().map(0x8000_0000n, 0x4000_0000n, PageSize.Size1G, RW);
+    expect(() => low.query(0xc000_0000n)).toThrowError(expect.objectContaining({ code: 'InvalidAddress' }));
+    expect([...low.mappings()].map((m) => m.vaddr)).toEqual([0x8000_0000n]);
+  });
+});
+
 describe('a third-party codec with only the bigint methods', () => {
   it('works through the derived word form and gives the same memory as the fast path', () => {
     const { words: _w, ...rest } = X64PTE;

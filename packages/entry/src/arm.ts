@@ -509,3 +509,17 @@ export function sectionAttrFromFlags(flags: MappingFlags): bigint {
 export function smallPageAttrFromFlags(flags: MappingFlags): bigint {
   return BigInt(SMALL_ATTR[flags & 63]!);
 }
+
+// The long-descriptor format (TTBCR.EAE = 1) of the same architecture, in a file of its own.
+export {
+  type A32LpaeCodec,
+  type A32LpaeCodecOptions,
+  A32LpaePTE,
+  a32LpaeCodec,
+  LPAE_ADDR,
+  LPAE_MAIR,
+  LPAE_SBZP,
+  LpaeDescriptorAttr,
+  mairAttr,
+  mairFlags,
+} from './_arm-lpae';

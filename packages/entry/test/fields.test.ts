@@ -1,7 +1,7 @@
 // The field helpers the codecs state their bits with, and the fields each codec states: every entry format's fields
 // fit its width and share no bit, and the positions the word forms read once for several formats are one position.
 import { DescriptorAttr as A64 } from '@page-table-multiarch/entry/aarch64';
-import { DescriptorAttr as A32 } from '@page-table-multiarch/entry/arm';
+import { DescriptorAttr as A32, LPAE_ADDR, LPAE_SBZP, LpaeDescriptorAttr as LPAE } from '@page-table-multiarch/entry/arm';
 import { PTEFlags as LA } from '@page-table-multiarch/entry/loongarch64';
 import { PTEFlags as RV } from '@page-table-multiarch/entry/riscv';
 import { PTF } from '@page-table-multiarch/entry/x86_64';
@@ -125,6 +125,14 @@ describe('the fields each codec states', () => {
     expect(D.LARGE_AP2).toBe(D.SMALL_AP2);
     expect(D.LARGE_NG).toBe(D.SMALL_NG);
     expect(D.TYPE_MASK).toBe(D.TYPE_PAGE_TABLE | D.TYPE_SECTION);
+  });
+
+  it('ARMv7 long descriptors: a Block or Page descriptor and a Table descriptor (B3.6.1)', () => {
+    const L = LPAE;
+    disjoint(64, L.VALID, L.NON_BLOCK, L.ATTR_INDX, L.NS, L.AP_PL0, L.AP_RO, L.SH, L.AF, L.NG, LPAE_ADDR, LPAE_SBZP, L.CONTIGUOUS, L.PXN, L.XN, L.SOFTWARE);
+    disjoint(64, L.VALID, L.NON_BLOCK, LPAE_ADDR, LPAE_SBZP, L.PXN_TABLE, L.XN_TABLE, L.AP_NO_PL0_TABLE, L.AP_NO_WRITE_TABLE, L.NS_TABLE);
+    // the lower attributes sit where AArch64 has them (the inspector and the codec read them alike)
+    expect([L.ATTR_INDX, L.AP_PL0, L.AP_RO, L.AF, L.NG, L.PXN, L.XN]).toEqual([A64.ATTR_INDX, A64.AP_EL0, A64.AP_RO, A64.AF, A64.NG, A64.PXN, A64.UXN]);
   });
 
   it('RISC-V: the standard entry and the T-Head entry; the crate masks are made of the T-Head bits ([Sv39 AMP], [C9xx])', () => {

@@ -41,6 +41,8 @@ export class RangeVisitor {
   private freed = 0;
   /** High-word bits above vaMaxBits of the range's addresses (an upper half), put back on invalidations. */
   private topHi = 0;
+  /** The same for low-word bits, when the table indexes fewer than 32 bits (a window: MetaDataSpec.window). */
+  private topLo = 0;
 
   /** The visitor for the operation of cursor c. */
   static for(c: PageTable64Cursor): RangeVisitor {
@@ -69,16 +71,19 @@ export class RangeVisitor {
     if (!isAligned(vaLo, vaHi, ps)) notAligned(op, 'vaddr', vaLo, vaHi, ps);
     if (szLo === 0 && szHi === 0) return 0n;
     checkRange(t, vaLo, vaHi, szLo, szHi, op);
-    const endLo0 = vaLo + szLo;
     // The table indexes the low vaMaxBits bits: visit the range in that form (an upper-half range becomes the top
     // of the index space; checkRange made sure it does not cross into the other half).
     const mask = t._vaMaskHi;
+    const bits = t.meta.vaMaxBits;
+    const maskLo = bits >= 32 ? 0xffffffff : 2 ** bits - 1;
     this.topHi = (vaHi & ~mask) >>> 0;
-    this.rsLo = vaLo;
+    this.topLo = (vaLo & ~maskLo) >>> 0;
+    this.rsLo = (vaLo & maskLo) >>> 0;
     this.rsHi = vaHi & mask;
+    const endLo0 = this.rsLo + szLo;
     this.reLo = mod32(endLo0);
     this.reHi = this.rsHi + szHi + (endLo0 >= TWO32 ? 1 : 0);
-    const lastLo0 = vaLo + szLo - 1;
+    const lastLo0 = this.rsLo + szLo - 1;
     this.rlLo = mod32(lastLo0);
     this.rlHi = this.rsHi + szHi + Math.floor(lastLo0 / TWO32);
     this.flags = flags;
@@ -106,6 +111,7 @@ export class RangeVisitor {
     this.rlHi = t._vaMaskHi;
     this.freed = 0;
     this.topHi = 0;
+    this.topLo = 0;
     this.visit(rootIndex(t), 0, 0, 0, COMPACT, 'compact');
     return this.freed;
   }
@@ -131,7 +137,7 @@ export class RangeVisitor {
       const bHi = j === 0 ? this.rsHi : this.rlHi;
       // looked up by its full address (the upper half's top bits put back): the walk cache keeps the address a
       // lookup was given, and a cache keyed by the bare index bits would accept their non-canonical alias
-      const r = find(t, bLo, (bHi | this.topHi) >>> 0);
+      const r = find(t, (bLo | this.topLo) >>> 0, (bHi | this.topHi) >>> 0);
       if (r === CORRUPT) lookupError(t, r, op, bLo, bHi);
       if (r !== FOUND || t._eLvl === t._last) continue;
       const l = t._eLvl;
@@ -253,7 +259,7 @@ export class RangeVisitor {
     }
     w[e] = codec.newTableLo(tLo, tHi, l);
     if (ew === 2) w[e + 1] = codec.newTableHi(tLo, tHi, l);
-    this.c._push(vLo, (vHi | this.topHi) >>> 0);
+    this.c._push((vLo | this.topLo) >>> 0, (vHi | this.topHi) >>> 0);
     return tbl;
   }
 
@@ -336,7 +342,7 @@ export class RangeVisitor {
         if (mode === UNMAP) {
           w[e] = 0;
           if (ew === 2) w[e + 1] = 0;
-          this.c._push(vLo, (vHi | this.topHi) >>> 0);
+          this.c._push((vLo | this.topLo) >>> 0, (vHi | this.topHi) >>> 0);
         } else if (mode === PROTECT) {
           const fl = this.flags;
           const nlo = codec.setFlagsLo(lo, hi, fl, huge, l);
@@ -344,7 +350,7 @@ export class RangeVisitor {
           if ((nlo | 0) !== (lo | 0) || (nhi | 0) !== (hi | 0)) {
             w[e] = nlo;
             if (ew === 2) w[e + 1] = nhi;
-            this.c._push(vLo, (vHi | this.topHi) >>> 0);
+            this.c._push((vLo | this.topLo) >>> 0, (vHi | this.topHi) >>> 0);
           }
         }
         this.bytes += POW2[s]!;
@@ -372,7 +378,7 @@ export class RangeVisitor {
     const w = t.handler.words;
     w[e] = 0;
     if (t._ew === 2) w[e + 1] = 0;
-    this.c._push(vLo, (vHi | this.topHi) >>> 0);
+    this.c._push((vLo | this.topLo) >>> 0, (vHi | this.topHi) >>> 0);
     this.freed++;
   }
 }

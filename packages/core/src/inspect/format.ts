@@ -118,9 +118,10 @@ export interface DumpOptions {
   readonly onTable?: (tablesRead: number) => void;
 }
 
-/** The roots of a table attached at `root` over its whole address space (lower half, and upper half if any). */
+/** The roots of a table attached at `root` over its whole address space (lower half, and upper half if any; its window if it has one). */
 export function defaultRoots(meta: PagingMetaData, root: AddrInput, label = 'root'): DumpRoot[] {
   const top = 1n << 64n;
+  if (meta.window !== undefined) return [{ root, vaStart: meta.window.start, vaEnd: meta.window.end, label, kernel: false }];
   if (meta.signExtend && meta.upperHalf && meta.vaMaxBits < 64) {
     const half = 1n << BigInt(meta.vaMaxBits - 1);
     return [

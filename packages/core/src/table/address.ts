@@ -16,12 +16,19 @@ export function index(t: PageTable64, lo: number, hi: number, l: number): number
   return ((lo >>> s) | (hi << (32 - s))) & m;
 }
 
-/** Whether (lo, hi) is a valid virtual address of the format: bits [vaTopBit, 64) all zero, or all one in an upper half. */
-export function vaOk(t: PageTable64, _lo: number, hi: number): boolean {
+/**
+ * Whether (lo, hi) is a valid virtual address of the format: bits [vaTopBit, 64) all zero, or all one in an upper
+ * half; and inside the format's window when it has one (the window bounds are numbers: -1 and 2^64 without one).
+ */
+export function vaOk(t: PageTable64, lo: number, hi: number): boolean {
   const s = t.meta.vaTopBit - 32;
   if (s >= 32) return true;
   const top = (hi | 0) >> s;
-  return top === 0 || (top === -1 && t.meta.upperHalf);
+  if (top === 0) {
+    const va = hi * 4294967296 + (lo >>> 0);
+    return va >= t._winStart && va < t._winEnd;
+  }
+  return top === -1 && t.meta.upperHalf;
 }
 
 /** Throws InvalidAddress unless (lo, hi) is a valid virtual address. */
@@ -46,8 +53,12 @@ export function entryVa(t: PageTable64, baseLo: number, baseHi: number, l: numbe
   OUT[1] = baseHi + Math.floor(v / TWO32);
 }
 
-/** A translated VA (index space) as the API reports it: sign-extended when the format has an upper half. */
+/**
+ * A translated VA (index space) as the API reports it: sign-extended when the format has an upper half, inside the
+ * window's block when the format has a window. Either is the same for an address already in that form.
+ */
 export function outVa(t: PageTable64, lo: number, hi: number): VirtAddr {
+  if ((t._outLo | t._outHi) !== 0) return joinAddr((lo | t._outLo) >>> 0, (hi | t._outHi) >>> 0);
   const bits = t.meta.vaMaxBits;
   if (t.meta.signExtend && bits > 32 && bits < 64 && ((hi >>> (bits - 33)) & 1) === 1) {
     return joinAddr(lo, (hi | (-1 << (bits - 32))) >>> 0);

@@ -127,6 +127,12 @@ export class PageTable64 {
   /** @internal exclusive bound of a physical address given as a number: min(2^paMaxBits, 2^53) */ readonly _paLimitNum: number;
   /** @internal the high-word bits of an address that index the table (bits 32..vaMaxBits-1) */ readonly _vaMaskHi: number;
   /** @internal a number address is a valid lower-half address when its high word is below this */ readonly _vaHiLimit: number;
+  /** @internal the metadata's window as numbers: valid lower-half addresses are in [_winStart, _winEnd) */
+  readonly _winStart: number;
+  /** @internal */ readonly _winEnd: number;
+  /** @internal the window's aligned block of 2^vaMaxBits bytes (its first address as words): listings report addresses in it */
+  readonly _outLo: number;
+  /** @internal */ readonly _outHi: number;
   /** @internal the format's specialised walk for lookups, or null (none for the format, or destroyed) */ _walker: Walker | null;
   /** @internal the same for map (fast/walker.ts Prober), or null with _walker */ _probe: Prober | null;
   /** @internal the memory as the walks read it (fast/walker.ts walkContext) */ readonly _walkMem: Int32Array;
@@ -213,6 +219,11 @@ export class PageTable64 {
     const vb = meta.vaMaxBits;
     this._vaMaskHi = vb >= 64 ? 0xffffffff : vb <= 32 ? 0 : 2 ** (vb - 32) - 1;
     this._vaHiLimit = meta.vaTopBit >= 53 ? 0x200000 : meta.vaTopBit <= 32 ? 0 : 2 ** (meta.vaTopBit - 32);
+    this._winStart = meta.window === undefined ? -1 : Number(meta.window.start);
+    this._winEnd = meta.window === undefined ? Infinity : Number(meta.window.end);
+    const outBase = meta.window === undefined ? 0 : this._winStart - (this._winStart % 2 ** vb);
+    this._outHi = Math.floor(outBase / TWO32);
+    this._outLo = outBase - this._outHi * TWO32;
     // the format's specialised walks (made once per metadata object and layout), for a linear memory whose
     // addresses are exact as numbers
     const layout = this._w.layout;
