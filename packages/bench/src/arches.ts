@@ -44,6 +44,11 @@ export const BENCH_ARCHES: readonly BenchArch[] = [
     const { A32PageTable } = await import('@page-table-multiarch/arm');
     return (m) => new A32PageTable(m);
   } },
+  // ARMv7 long descriptors with TTBR0 serving all 4 GiB (T0SZ = T1SZ = 0): 40-bit physical addresses, 1 GiB blocks.
+  { name: 'A32-LPAE', seqVa: 0, seqPa: 0x4000_0000, w4bPa: 0x4020_0000, w4Bytes: 2 ** 32, load: async () => {
+    const { A32LpaePageTable } = await import('@page-table-multiarch/arm');
+    return (m) => new A32LpaePageTable(m, { t0sz: 0, t1sz: 0 });
+  } },
   { name: 'Sv39', ...WIDE, raw: 'riscv', native: true, load: async () => {
     const { Sv39PageTable } = await import('@page-table-multiarch/riscv');
     return (m) => new Sv39PageTable(m);
