@@ -7,6 +7,8 @@ const alias = [
   { find: /^@page-table-multiarch\/([^/]+)\/([^/]+)$/, replacement: `${root}packages/$1/src/$2.ts` },
   { find: /^@page-table-multiarch\/([^/]+)$/, replacement: `${root}packages/$1/src/index.ts` },
 ];
+// a macrotask turn after each test (see the file)
+const setupFiles = [`${root}test/support/yield-between-tests.ts`];
 const pkgs = ['core', 'entry', 'x86_64', 'aarch64', 'arm', 'riscv', 'loongarch64', 'conformance', 'consumer-test', 'browser-test', 'cli', 'bench'];
 
 export default defineConfig({
@@ -14,9 +16,9 @@ export default defineConfig({
     projects: [
       ...pkgs.map((name) => ({
         resolve: { alias },
-        test: { name, root: `${root}packages/${name}`, include: ['test/**/*.test.ts'] },
+        test: { name, root: `${root}packages/${name}`, include: ['test/**/*.test.ts'], setupFiles },
       })),
-      { resolve: { alias }, test: { name: 'shared', root: `${root}test`, include: ['**/*.test.ts'] } },
+      { resolve: { alias }, test: { name: 'shared', root: `${root}test`, include: ['**/*.test.ts'], setupFiles } },
     ],
   },
 });
