@@ -7,7 +7,7 @@ const alias = [
   { find: /^@page-table-multiarch\/([^/]+)\/([^/]+)$/, replacement: `${root}packages/$1/src/$2.ts` },
   { find: /^@page-table-multiarch\/([^/]+)$/, replacement: `${root}packages/$1/src/index.ts` },
 ];
-const pkgs = ['core', 'entry', 'x86_64', 'aarch64', 'arm', 'riscv', 'loongarch64', 'conformance', 'consumer-test', 'browser-test', 'cli'];
+const pkgs = ['core', 'entry', 'x86_64', 'aarch64', 'arm', 'riscv', 'loongarch64', 'conformance', 'consumer-test', 'browser-test', 'cli', 'explorer'];
 
 export default defineConfig({
   test: {
