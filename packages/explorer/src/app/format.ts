@@ -1,9 +1,10 @@
 // How the page writes addresses, sizes, permissions and runs: the same columns as ptdump's listing, so that what the
 // page shows can be compared with `pnpm ptdump` line for line.
-import { MappingFlags } from '@page-table-multiarch/core';
+import { formatFlags, MappingFlags } from '@page-table-multiarch/core';
 import { AUDIT_EXEC_DEVICE, AUDIT_USER_EXEC_KERNEL, AUDIT_WX, type Opened } from '../shared/protocol';
 
 const { READ, WRITE, EXECUTE, USER, DEVICE, UNCACHED } = MappingFlags;
+const ALL = 63; // every MappingFlags bit (READ..UNCACHED)
 
 /** `0x` and at least `digits` hex digits. */
 export function addr(v: bigint, digits: number): string {
@@ -69,4 +70,14 @@ export function parseAddress(text: string): bigint | undefined {
   const t = text.trim().replace(/_/g, '').toLowerCase();
   if (!/^(0x)?[0-9a-f]{1,16}$/.test(t)) return undefined;
   return BigInt(t.startsWith('0x') ? t : `0x${t}`);
+}
+
+/** What a table entry's limit takes away, in words: `kernel: WRITE; user: WRITE | EXECUTE`, or ''. */
+export function limitText(limit: number): string {
+  if (limit < 0) return '';
+  const kernel = ALL & ~(limit & ALL);
+  const user = ALL & ~((limit >>> 8) & ALL);
+  if (kernel === 0 && user === 0) return 'takes nothing away from the levels below';
+  const part = (who: string, f: number) => (f === 0 ? '' : `${who} mappings lose ${formatFlags(f)}`);
+  return `below this entry: ${[part('kernel', kernel), part('user', user)].filter(Boolean).join('; ')}`;
 }

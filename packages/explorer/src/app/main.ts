@@ -3,15 +3,19 @@
 // embedded default.
 import type { Opened, Reply, Request } from '../shared/protocol';
 import { SAMPLES } from '../shared/samples';
+import { parseAddress, runStart } from './format';
 import { AddressMap, PALETTE } from './map';
+import { showWalk } from './walk';
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 
 const status = $<HTMLElement>('status');
 const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
 let openStarted = 0;
+let opened: Opened | undefined;
+let walkId = 0;
 
-const map = new AddressMap($('map'), () => {});
+const map = new AddressMap($('map'), (place) => walk(`0x${place.vaddr.toString(16)}`));
 
 function setStatus(text: string, state: 'loading' | 'ready' | 'error'): void {
   status.textContent = text;
@@ -28,7 +32,21 @@ function open(req: Request): void {
   send(req);
 }
 
+/** Asks the worker to walk `text` (a hex address); the answer replaces the walk panel. */
+function walk(text: string): void {
+  const va = parseAddress(text);
+  if (va === undefined) {
+    setStatus(`"${text}" is not a hex address below 2^64`, 'error');
+    return;
+  }
+  $<HTMLInputElement>('walk-va').value = `0x${va.toString(16)}`;
+  $('walk').dataset['state'] = 'walking';
+  send({ type: 'walk', id: ++walkId, vaddr: `0x${va.toString(16)}` });
+  $('walk').dataset['asked'] = String(walkId);
+}
+
 function showOpened(o: Opened): void {
+  opened = o;
   const t0 = performance.now();
   map.show(o);
   const drawMs = performance.now() - t0;
@@ -47,12 +65,24 @@ function showOpened(o: Opened): void {
   status.dataset['openMs'] = total.toFixed(1);
   status.dataset['arch'] = o.arch;
   setStatus(`opened in ${total.toFixed(0)} ms (tables read in ${o.readMs.toFixed(0)} ms, map drawn in ${drawMs.toFixed(0)} ms)`, 'ready');
+  // a first walk to look at: the last run (on the samples, a kernel mapping, or the top of the user stack)
+  $('walk').replaceChildren();
+  if (o.runs.count > 0) walk(`0x${runStart(o, o.runs.count - 1).toString(16)}`);
 }
 
 worker.onmessage = (event: MessageEvent<Reply>) => {
   const reply = event.data;
   if (reply.type === 'opened') showOpened(reply);
-  else if (reply.type === 'failed') setStatus(`${reply.request === 'open' ? 'could not open' : 'could not walk'}: ${reply.message}`, 'error');
+  else if (reply.type === 'walked') {
+    if (reply.id !== walkId || !opened) return; // an answer to a walk asked before the last one
+    showWalk($('walk'), opened, reply);
+    $('walk').dataset['state'] = 'done';
+    $('walk').dataset['answered'] = String(reply.id);
+  }
+  else if (reply.type === 'failed') {
+    if (reply.request === 'walk') $('walk').dataset['state'] = 'error';
+    setStatus(`${reply.request === 'open' ? 'could not open' : 'could not walk'}: ${reply.message}`, 'error');
+  }
 };
 worker.onerror = (e) => setStatus(`the worker failed: ${e.message}`, 'error');
 
@@ -78,6 +108,11 @@ $('open-file').addEventListener('click', () => {
     base: $<HTMLInputElement>('file-base').value,
     format: $<HTMLSelectElement>('file-format').value as 'auto' | 'raw' | 'elf',
   });
+});
+
+$('walk-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  walk($<HTMLInputElement>('walk-va').value);
 });
 
 // the map's tools

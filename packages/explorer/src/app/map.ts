@@ -115,6 +115,7 @@ export class AddressMap {
     });
     this.root.dataset['runs'] = String(r.count);
     this.root.dataset['lanes'] = String(this.lanes.length);
+    this.root.dataset['geometry'] = `${LABEL},${LANE},${GAP}`; // px: label, band, gap of each lane (for tests)
     this.draw();
   }
 

@@ -114,6 +114,24 @@ export interface Opened {
   readonly readMs: number;
 }
 
+/** One field of an entry, as the walk panel shows it. */
+export interface FieldInfo {
+  /** The manual's name: `R/W`, `AttrIndx`, `PPN`. */
+  readonly name: string;
+  /** Highest and lowest bit, and every bit of the field (AP[2] and AP[1:0] of an ARMv7 Section are apart). */
+  readonly msb: number;
+  readonly lsb: number;
+  readonly positions: readonly number[];
+  /** Whether any bit of it is set. */
+  readonly set: boolean;
+  /** Its value: the address in place for an address field, words for an encoded field, else the number. */
+  readonly value: string;
+  readonly meaning: string;
+  /** The manual and section that define it. */
+  readonly section: string;
+  readonly address: boolean;
+}
+
 /** One entry read on a walk. */
 export interface WalkStep {
   readonly level: number;
@@ -136,6 +154,8 @@ export interface WalkStep {
   readonly limit: number;
   /** The architecture's names of the bits set, as ptdump prints them. */
   readonly describe: string;
+  /** Every field of the entry, highest bits first. */
+  readonly fields: readonly FieldInfo[];
 }
 
 export interface Walked {

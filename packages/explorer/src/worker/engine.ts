@@ -26,6 +26,7 @@ import {
   type WalkStep,
 } from '../shared/protocol';
 import { formatRegisters, parseRegisters } from '../shared/registers';
+import { entryFields } from './fields';
 import { type ByteSource, elfLayout, isElf, rawLayout, segmentReader } from './image';
 
 /** An open source: the format and memory to read, the roots, and what the page shows about it. */
@@ -278,6 +279,7 @@ export function walkAddress(src: Source, id: number, vaddr: string): Walked {
     const hi = Number(s.bits >> 32n);
     const present = pte.isPresent(s.bits, s.level);
     const leaf = t.mapped && k === t.steps.length - 1;
+    const [, leafShift] = indexBits(src, s.level, vaBits);
     return {
       level: s.level,
       levelName: levelName(src.dump, s.level),
@@ -292,6 +294,7 @@ export function walkAddress(src: Source, id: number, vaddr: string): Walked {
       vaBits: indexBits(src, s.level, vaBits),
       limit: present && !leaf && limits ? inspector!.tableLimit!(lo, hi, s.level) : -1,
       describe: present && inspector?.describe ? inspector.describe(lo, hi, s.level, leaf) : '',
+      fields: entryFields(src.spec.name, { bits: s.bits, level: s.level, levels: meta.levels, present, leaf, leafShift }),
     };
   });
   return {
