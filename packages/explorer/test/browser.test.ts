@@ -1,12 +1,15 @@
 // The explorer in headless Chromium (see _browser.ts): each embedded sample opens and its map draws every run the
 // library lists for it. Counts are read from the map's data attributes, never from pixels, and compared with
 // dumpMappings run here in Node on the same sample.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dumpMappings, type MappingRun, RegisterError, translateAddress } from '@page-table-multiarch/core';
+import { dumpMappings, MappingFlags, type MappingRun, RegisterError, translateAddress } from '@page-table-multiarch/core';
 import { ARCHES } from '@page-table-multiarch/cli/samples';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPage, ready, type Session, SHOTS, SKIP, start, TITLE } from './_browser';
+import { elfCore, qemuRegisters, sampleImage, W9_RUNS, w9Image } from './_dumps';
 
 /** The runs and diagnostics the library lists for ptdump's sample of `arch`. */
 function libraryCounts(arch: string): { runs: number; roots: number } {
@@ -73,6 +76,7 @@ describe.skipIf(SKIP)(TITLE, () => {
   let session: Session | undefined;
   let page: Page | undefined;
   const errors: string[] = [];
+  const files = mkdtempSync(join(tmpdir(), 'ptm-explorer-dumps-'));
 
   beforeAll(async () => {
     session = await start();
@@ -81,7 +85,20 @@ describe.skipIf(SKIP)(TITLE, () => {
 
   afterAll(async () => {
     await session?.close();
+    rmSync(files, { recursive: true, force: true });
   });
+
+  /** Opens `bytes` through the file input, with the registers typed in the text box; returns the status state. */
+  async function openFile(p: Page, name: string, bytes: Uint8Array, registers: string, arch = 'auto', base = ''): Promise<string> {
+    const path = join(files, name);
+    writeFileSync(path, bytes);
+    await p.setInputFiles('#file', path);
+    await p.selectOption('#file-arch', arch);
+    await p.fill('#file-base', base);
+    await p.fill('#registers', registers);
+    await p.click('#open-file');
+    return ready(p, 60_000);
+  }
 
   it('opens the embedded default (x86_64) at start and draws both halves', async () => {
     expect(await page!.getAttribute('#status', 'data-state')).toBe('ready');
@@ -106,6 +123,21 @@ describe.skipIf(SKIP)(TITLE, () => {
       expect((await mapData(p)).drawn).toBeLessThan(lib.runs);
       await p.click('#zoom-reset');
       expect((await mapData(p)).drawn).toBe(lib.runs);
+      // fitted to the mappings: each lane's view holds its first and last run, with a margin of at most 1/50
+      await p.click('#zoom-fit');
+      expect((await mapData(p)).drawn).toBe(lib.runs);
+      const { runs, roots } = libraryWalk(spec.name, 0n);
+      const views = ((await p.getAttribute('#map', 'data-view')) ?? '').split(' ').map((v) => v.split('+').map(Number) as [number, number]);
+      roots.forEach((root, k) => {
+        const mine = runs.filter((r) => r.root === k);
+        const page = (va: bigint) => Number((va - BigInt(root.vaStart)) >> 12n);
+        const [start, span] = views[k]!;
+        const from = page(mine[0]!.vaddr);
+        const to = page(mine[mine.length - 1]!.end);
+        expect(start).toBeLessThanOrEqual(from);
+        expect(start + span).toBeGreaterThanOrEqual(to);
+        expect(span).toBeLessThanOrEqual((to - from) * 1.05 + 16);
+      });
       await p.locator('#map').screenshot({ path: join(SHOTS, `map-${spec.name}.png`) });
       expect(errors).toEqual([]);
     });
@@ -134,4 +166,90 @@ describe.skipIf(SKIP)(TITLE, () => {
       expect(errors).toEqual([]);
     });
   }
+
+  it('opens ELF cores through the file input, the architecture from the header, the registers as QEMU prints them', async () => {
+    const p = page!;
+    for (const arch of ['riscv64', 'arm', 'x86_64']) {
+      const { sample, image, base } = sampleImage(arch);
+      expect(await openFile(p, `${arch}.core`, elfCore(image, base, arch, arch === 'arm'), qemuRegisters(sample))).toBe('ready');
+      expect(await p.getAttribute('#status', 'data-arch')).toBe(arch);
+      const lib = libraryCounts(arch);
+      expect(await mapData(p)).toEqual({ runs: lib.runs, drawn: lib.runs, lanes: lib.roots });
+      expect(await p.getAttribute('#listing', 'data-rows')).toBe(String(lib.runs));
+      expect(await p.textContent('#about')).toContain(`${arch}.core (ELF${arch === 'arm' ? 32 : 64} core, 2 segments`);
+    }
+    // registers that point nowhere useful are refused with the decoder's message, and nothing else changes
+    const { image, base } = sampleImage('riscv64');
+    expect(await openFile(p, 'bare.core', elfCore(image, base, 'riscv64'), 'satp 0000000000000000')).toBe('error');
+    expect(await p.textContent('#status')).toMatch(/could not open: RegisterError: .*satp/);
+    expect(await p.getAttribute('#status', 'data-arch')).toBe('x86_64');
+    expect(errors).toEqual([]);
+  });
+
+  it('filters the listing by permissions, range and audit findings; a row clicked is walked', async () => {
+    const p = page!;
+    await p.selectOption('#sample', 'x86_64');
+    expect(await ready(p)).toBe('ready');
+    const { runs } = libraryWalk('x86_64', 0n);
+    const rows = async () => Number(await p.getAttribute('#listing', 'data-rows'));
+    expect(await rows()).toBe(runs.length);
+    await p.selectOption('#f-write', 'yes');
+    expect(await rows()).toBe(runs.filter((r) => r.effective & MappingFlags.WRITE).length);
+    await p.selectOption('#f-user', 'no');
+    expect(await rows()).toBe(runs.filter((r) => r.effective & MappingFlags.WRITE && !(r.effective & MappingFlags.USER)).length);
+    await p.selectOption('#f-write', 'any');
+    await p.selectOption('#f-user', 'any');
+    await p.fill('#f-from', '0xffffffff80000000');
+    expect(await rows()).toBe(runs.filter((r) => r.end > 0xffff_ffff_8000_0000n).length);
+    await p.fill('#f-to', '0xffffffffc0000000');
+    expect(await rows()).toBe(runs.filter((r) => r.end > 0xffff_ffff_8000_0000n && r.vaddr < 0xffff_ffff_c000_0000n).length);
+    await p.fill('#f-from', '');
+    await p.fill('#f-to', '');
+    await p.check('#f-audit');
+    expect(await rows()).toBe(1);
+    const row = p.locator('#listing .row').first();
+    expect(await row.textContent()).toMatch(/^0xffffffffc0000000-0xffffffffc0001000 .* RW x .*!! W\+X/);
+    await row.click();
+    await p.waitForSelector('#walk[data-state="done"][data-vaddr="0xffffffffc0000000"]');
+    expect(await expectWalkAsLibrary(p, 'x86_64')).toBe(true);
+    await p.uncheck('#f-audit');
+    expect(await rows()).toBe(runs.length);
+    expect(errors).toEqual([]);
+  });
+
+  it('opens the 262,144-run W9 dump, draws its map and scrolls its listing rendering only the rows in view', async () => {
+    const p = page!;
+    expect(await openFile(p, 'w9.bin', w9Image(), 'CR3=0000000000000000 CR4=00000020 EFER=0000000000000d01', 'x86_64', '0')).toBe('ready');
+    const ms = async (name: string) => Number(await p.getAttribute('#status', `data-${name}`));
+    const figures = { open: await ms('open-ms'), read: await ms('read-ms'), file: await ms('file-ms'), draw: await ms('draw-ms') };
+    expect(await mapData(p)).toEqual({ runs: W9_RUNS, drawn: W9_RUNS, lanes: 2 });
+    expect(await p.getAttribute('#listing', 'data-rows')).toBe(String(W9_RUNS));
+    const rendered = async () => Number(await p.getAttribute('#listing', 'data-rendered'));
+    expect(await rendered()).toBeLessThanOrEqual(40);
+    // to the middle of the listing: the rows there, and only about as many as fit
+    const t0 = Date.now();
+    await p.$eval('#listing', (el) => {
+      el.scrollTop = el.scrollHeight / 2;
+    });
+    await p.waitForSelector('#listing:not([data-first="0"])');
+    expect(Number(await p.getAttribute('#listing', 'data-first'))).toBeGreaterThan(100_000);
+    const scrollMs = Date.now() - t0;
+    expect(await rendered()).toBeLessThanOrEqual(40);
+    const first = p.locator('#listing .row').first();
+    const k = Number(await first.getAttribute('data-run'));
+    expect(k).toBeGreaterThan(W9_RUNS / 2 - 100);
+    // run k covers pages 16k..16k+15: 64 KiB from 0x10000 * k
+    expect(await first.textContent()).toMatch(new RegExp(`^0x${(k * 0x10000).toString(16).padStart(16, '0')}-0x${((k + 1) * 0x10000).toString(16).padStart(16, '0')}\\s+64K\\s+4K`));
+    await p.locator('#map').screenshot({ path: join(SHOTS, 'map-w9.png') });
+    console.log(`explorer W9 (262,144 runs) in headless Chromium: opened and drawn in ${figures.open.toFixed(0)} ms (tables read ${figures.read.toFixed(0)} ms, of which file reads ${figures.file.toFixed(0)} ms; map drawn ${figures.draw.toFixed(0)} ms); listing scrolled to the middle in ${scrollMs} ms`);
+    expect(errors).toEqual([]);
+  }, 120_000);
+
+  it('saves a screenshot of the whole page on the x86_64 sample', async () => {
+    const p = page!;
+    await p.selectOption('#sample', 'x86_64');
+    expect(await ready(p)).toBe('ready');
+    await p.waitForSelector('#walk[data-state="done"]');
+    await p.screenshot({ path: join(SHOTS, 'explorer-x86_64.png'), fullPage: true });
+  });
 });

@@ -1,6 +1,7 @@
 // The worker's engine in Node, against the library used directly: the columns it sends the page hold exactly the
 // runs of dumpMappings, with the audit's findings on the right runs.
 import { auditMappings, dumpMappings, type MappingRun } from '@page-table-multiarch/core';
+import { main } from '@page-table-multiarch/cli';
 import { ARCHES } from '@page-table-multiarch/cli/samples';
 import { describe, expect, it } from 'vitest';
 import { runLine, runStart } from '../src/app/format';
@@ -37,6 +38,17 @@ describe('engine: readRuns', () => {
       expect(opened.audit.wx).toBe(audit.counts['W+X']);
       expect(opened.audit.line).toBe(audit.line);
       expect(opened.summary.runs).toBe(runs.length);
+    });
+  }
+
+  for (const spec of ARCHES) {
+    it(`${spec.name}: the lines of the listing are ptdump's lines`, () => {
+      const out: string[] = [];
+      const status = main(['--arch', spec.name, '--quiet'], { stdout: (t) => out.push(t), stderr: () => {}, stderrIsTTY: false });
+      expect(status).toBe(0);
+      const ptdump = out.join('').split('\n').filter((l) => l.startsWith('0x'));
+      const o = readRuns(sampleSource(spec.name));
+      expect(Array.from({ length: o.runs.count }, (_, i) => runLine(o, i))).toEqual(ptdump);
     });
   }
 

@@ -49,7 +49,7 @@ export function runStart(o: Opened, i: number): bigint {
   return BigInt(o.roots[o.runs.root[i]!]!.vaStart) + BigInt(o.runs.start[i]!) * 4096n;
 }
 
-/** One line of run `i`, with ptdump's columns: range, size, page size, permissions, physical address, level, bits. */
+/** One line of run `i`, as ptdump writes it: range, size, page size, permissions, physical address, level, bits. */
 export function runLine(o: Opened, i: number): string {
   const r = o.runs;
   const start = runStart(o, i);
@@ -61,8 +61,13 @@ export function runLine(o: Opened, i: number): string {
   const own = r.flags[i]!;
   const eff = r.effective[i]!;
   const entry = own !== eff ? `  [entry: ${permText(own).trim().replace(/\s+/g, ' ')}]` : '';
-  const audit = r.audit[i] ? `  !! ${auditText(r.audit[i]!)}` : '';
-  return `${range} ${sizeText(size).padStart(7)} ${page}  ${permText(eff)} -> ${addr(BigInt(r.paddr[i]!), d)} ${level} ${r.attrNames[r.attrs[i]!] ?? ''}${entry}${audit}`;
+  return `${range} ${sizeText(size).padStart(7)} ${page}  ${permText(eff)} -> ${addr(BigInt(r.paddr[i]!), d)} ${level} ${r.attrNames[r.attrs[i]!] ?? ''}${entry}`.trimEnd();
+}
+
+/** Run `i`'s line with its audit findings after it (`  !! W+X`), as the listing and the map's tooltip show it. */
+export function runLineAudited(o: Opened, i: number): string {
+  const audit = o.runs.audit[i]!;
+  return audit ? `${runLine(o, i)}  !! ${auditText(audit)}` : runLine(o, i);
 }
 
 /** A hex address as typed: with or without 0x, with `_` separators; undefined when it is not one below 2^64. */

@@ -3,8 +3,11 @@
 // embedded default.
 import type { Opened, Reply, Request } from '../shared/protocol';
 import { SAMPLES } from '../shared/samples';
+import type { ListingFilter, Tri } from './filter';
 import { parseAddress, runStart } from './format';
+import { Listing } from './listing';
 import { AddressMap, PALETTE } from './map';
+import { teach } from './teach';
 import { showWalk } from './walk';
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
@@ -16,6 +19,34 @@ let opened: Opened | undefined;
 let walkId = 0;
 
 const map = new AddressMap($('map'), (place) => walk(`0x${place.vaddr.toString(16)}`));
+const listing = new Listing($('listing'), (vaddr) => {
+  walk(`0x${vaddr.toString(16)}`);
+  map.focus(vaddr, 4096);
+});
+
+function filterOf(): ListingFilter {
+  const value = (id: string) => $<HTMLInputElement | HTMLSelectElement>(id).value;
+  return {
+    from: value('f-from'),
+    to: value('f-to'),
+    write: value('f-write') as Tri,
+    exec: value('f-exec') as Tri,
+    user: value('f-user') as Tri,
+    device: value('f-device') as Tri,
+    audit: $<HTMLInputElement>('f-audit').checked,
+  };
+}
+
+/** Applies the filter fields to the listing. */
+function refilter(): void {
+  if (!opened) return;
+  try {
+    listing.show(opened, filterOf());
+    $('f-count').textContent = `${$('listing').dataset['rows']} of ${opened.runs.count} runs`;
+  } catch (err) {
+    $('f-count').textContent = err instanceof Error ? err.message : String(err);
+  }
+}
 
 function setStatus(text: string, state: 'loading' | 'ready' | 'error'): void {
   status.textContent = text;
@@ -50,6 +81,14 @@ function showOpened(o: Opened): void {
   const t0 = performance.now();
   map.show(o);
   const drawMs = performance.now() - t0;
+  refilter();
+  const diag = $('diagnostics');
+  diag.hidden = o.diagnostics.length === 0;
+  diag.textContent = o.diagnostics
+    .slice(0, 200)
+    .map((d) => `!! ${d.vaddr} ${d.code}: ${d.message}`)
+    .join('\n');
+  $('teach').replaceChildren(...(o.sample ? teach(o.arch) : []));
   const total = performance.now() - openStarted;
   const about = $('about');
   const tables = o.summary.tables.map((n, l) => `${o.levelNames[l]} ${n}`).join(', ');
@@ -61,10 +100,11 @@ function showOpened(o: Opened): void {
     `audit: ${o.audit.wx} W+X, ${o.audit.userExecKernel} user-executable kernel, ${o.audit.execDevice} executable device; ${o.audit.line}`,
   ].join('\n');
   status.dataset['readMs'] = o.readMs.toFixed(1);
+  status.dataset['fileMs'] = o.fileMs.toFixed(1);
   status.dataset['drawMs'] = drawMs.toFixed(1);
   status.dataset['openMs'] = total.toFixed(1);
   status.dataset['arch'] = o.arch;
-  setStatus(`opened in ${total.toFixed(0)} ms (tables read in ${o.readMs.toFixed(0)} ms, map drawn in ${drawMs.toFixed(0)} ms)`, 'ready');
+  setStatus(`opened in ${total.toFixed(0)} ms (tables read in ${o.readMs.toFixed(0)} ms, ${o.fileMs.toFixed(0)} of them in file reads; map drawn in ${drawMs.toFixed(0)} ms)`, 'ready');
   // a first walk to look at: the last run (on the samples, a kernel mapping, or the top of the user stack)
   $('walk').replaceChildren();
   if (o.runs.count > 0) walk(`0x${runStart(o, o.runs.count - 1).toString(16)}`);
@@ -110,6 +150,8 @@ $('open-file').addEventListener('click', () => {
   });
 });
 
+$('filter').addEventListener('input', refilter);
+$('filter').addEventListener('submit', (e) => e.preventDefault());
 $('walk-form').addEventListener('submit', (e) => {
   e.preventDefault();
   walk($<HTMLInputElement>('walk-va').value);
@@ -124,6 +166,7 @@ $('zoom-out').addEventListener('click', () => {
   for (let k = 0; k <= lane(); k++) map.zoom(k, 4);
 });
 $('zoom-reset').addEventListener('click', () => map.reset());
+$('zoom-fit').addEventListener('click', () => map.fit());
 const legend: readonly (readonly [string, string])[] = [
   [PALETTE.kernelRo, 'kernel ro'],
   [PALETTE.kernelRw, 'kernel RW'],

@@ -8,7 +8,7 @@
 // drawing does no BigInt arithmetic per run (262,144 runs draw in a few milliseconds).
 import { MappingFlags } from '@page-table-multiarch/core';
 import { AUDIT_WX, type Opened } from '../shared/protocol';
-import { addr, runLine, sizeText } from './format';
+import { addr, runLineAudited, sizeText } from './format';
 
 const { WRITE, EXECUTE, USER, DEVICE, UNCACHED } = MappingFlags;
 
@@ -24,14 +24,16 @@ export const PALETTE = {
   device: '#9b59d0',
 } as const;
 
-/** The colour of a run with effective flags `f`. */
-export function colourOf(f: number): string {
-  if (f & (DEVICE | UNCACHED)) return PALETTE.device;
+/** The palette's colours, indexed by {@link toneOf}. */
+const TONES: readonly string[] = [PALETTE.kernelRo, PALETTE.kernelRw, PALETTE.kernelRx, PALETTE.userRo, PALETTE.userRw, PALETTE.userRx, PALETTE.wx, PALETTE.device];
+
+/** The colour of a run with effective flags `f`, as an index into TONES (0..7). */
+function toneOf(f: number): number {
+  if (f & (DEVICE | UNCACHED)) return 7;
   const w = (f & WRITE) !== 0;
   const x = (f & EXECUTE) !== 0;
-  if (w && x) return PALETTE.wx;
-  if (f & USER) return w ? PALETTE.userRw : x ? PALETTE.userRx : PALETTE.userRo;
-  return w ? PALETTE.kernelRw : x ? PALETTE.kernelRx : PALETTE.kernelRo;
+  if (w && x) return 6;
+  return (f & USER ? 3 : 0) + (w ? 1 : x ? 2 : 0);
 }
 
 const LANE = 44; // px, the band the runs are drawn in
@@ -147,6 +149,21 @@ export class AddressMap {
     this.draw();
   }
 
+  /** Every lane zoomed to the pages from its first mapping to the end of its last (a lane without any: whole). */
+  fit(): void {
+    const r = this.opened?.runs;
+    if (!r) return;
+    this.lanes.forEach((lane, k) => {
+      if (lane.first === lane.end) this.setView(k, 0, lane.pages);
+      else {
+        const from = r.start[lane.first]!;
+        const to = r.start[lane.end - 1]! + r.pages[lane.end - 1]!;
+        const margin = (to - from) / 50;
+        this.setView(k, from - margin, to - from + 2 * margin);
+      }
+    });
+  }
+
   /** Zooms the lane of `vaddr` in on it: `pages` pages around it. */
   focus(vaddr: bigint, pages: number): void {
     const k = this.lanes.findIndex((l) => vaddr >= l.base && vaddr < l.base + BigInt(l.pages) * 4096n);
@@ -207,22 +224,28 @@ export class AddressMap {
       else hi = mid;
     }
     let count = 0;
+    // many runs in one pixel column (262,144 runs of W9 fall in the first pixel of their lane): each kind of
+    // rectangle (colour, height, audit mark) is drawn once per column
     let lastPx = -1;
-    let lastColour = '';
-    let lastHuge = false;
+    let kinds = 0;
     for (let i = lo; i < lane.end && r.start[i]! < viewEnd; i++) {
       count++;
       const x0 = (r.start[i]! - lane.start) * scale;
       const w = Math.max(MIN_PX, r.pages[i]! * scale);
-      const colour = colourOf(r.effective[i]!);
+      const tone = toneOf(r.effective[i]!);
+      const colour = TONES[tone]!;
       const huge = r.pageShift[i]! > 12;
       const px = Math.floor(x0);
       const marked = r.audit[i] !== 0;
-      // many runs in one pixel column: one rectangle stands for all of them unless it differs
-      if (w <= MIN_PX && px === lastPx && colour === lastColour && huge === lastHuge && !marked) continue;
-      lastPx = px;
-      lastColour = colour;
-      lastHuge = huge;
+      if (w <= MIN_PX) {
+        const kind = 1 << (tone * 4 + (huge ? 2 : 0) + (marked ? 1 : 0));
+        if (px !== lastPx) {
+          lastPx = px;
+          kinds = 0;
+        }
+        if (kinds & kind) continue;
+        kinds |= kind;
+      }
       const h = huge ? LANE : Math.round((LANE * 2) / 3);
       g.fillStyle = colour;
       g.fillRect(x0, top + LANE - h, w, h);
@@ -301,7 +324,7 @@ export class AddressMap {
       this.tip.hidden = true;
       return;
     }
-    this.tip.textContent = place.run >= 0 ? runLine(o, place.run) : `${addr(place.vaddr, o.addrDigits)}  not mapped`;
+    this.tip.textContent = place.run >= 0 ? runLineAudited(o, place.run) : `${addr(place.vaddr, o.addrDigits)}  not mapped`;
     this.tip.dataset['run'] = String(place.run);
     this.tip.hidden = false;
     const box = this.root.clientWidth;

@@ -49,7 +49,7 @@ function fieldRow(fd: FieldInfo): HTMLTableRowElement {
   return row;
 }
 
-function stepView(step: WalkStep, k: number): HTMLElement {
+function stepView(step: WalkStep, k: number, last: boolean): HTMLElement {
   const hex = step.entryBytes === 8 ? `0x${(step.hi >>> 0).toString(16).padStart(8, '0')}${(step.lo >>> 0).toString(16).padStart(8, '0')}` : `0x${(step.lo >>> 0).toString(16).padStart(8, '0')}`;
   const [msb, lsb] = step.vaBits;
   const kind = !step.present ? 'not present' : step.leaf ? 'maps memory (leaf)' : 'points at the next table';
@@ -65,8 +65,9 @@ function stepView(step: WalkStep, k: number): HTMLElement {
   box.append(bitStrip(step));
   const table = el('table', { className: 'fields' }, el('tr', {}, el('th', { textContent: 'field' }), el('th', { textContent: 'bits' }), el('th', { textContent: 'value' }), el('th', { textContent: 'meaning' }), el('th', { textContent: 'manual' })));
   for (const fd of step.fields) table.append(fieldRow(fd));
-  box.append(table);
-  if (step.describe) box.append(el('div', { className: 'describe', textContent: `set: ${step.describe}` }));
+  // every field of the last entry read is shown; those of the tables above it on request
+  const details = el('details', { open: last }, el('summary', { textContent: `fields${step.describe ? ` (set: ${step.describe})` : ''}` }), table);
+  box.append(details);
   const lim = limitText(step.limit);
   if (lim) box.append(el('div', { className: 'limit', textContent: lim }));
   return box;
@@ -95,6 +96,6 @@ function resultView(o: Opened, w: Walked): HTMLElement {
 
 /** Renders a walk into `root` (replacing what was there). */
 export function showWalk(root: HTMLElement, o: Opened, w: Walked): void {
-  root.replaceChildren(resultView(o, w), ...w.steps.map((s, k) => stepView(s, k)));
+  root.replaceChildren(resultView(o, w), ...w.steps.map((s, k) => stepView(s, k, k === w.steps.length - 1)));
   root.dataset['vaddr'] = w.vaddr;
 }

@@ -112,6 +112,8 @@ export interface Opened {
   readonly audit: { readonly wx: number; readonly userExecKernel: number; readonly execDevice: number; readonly line: string };
   /** Milliseconds the worker took to read the tables. */
   readonly readMs: number;
+  /** Of those, milliseconds spent reading the file (0 for a sample). */
+  readonly fileMs: number;
 }
 
 /** One field of an entry, as the walk panel shows it. */

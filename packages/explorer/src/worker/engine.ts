@@ -38,6 +38,8 @@ export interface Source {
   readonly title: string;
   readonly sample: boolean;
   readonly registers: string;
+  /** Milliseconds spent in the file's reads so far. */
+  readonly fileMs: () => number;
 }
 
 /** The names of the embedded samples, in ptdump's order. */
@@ -67,6 +69,7 @@ export function sampleSource(arch: string): Source {
     title: `embedded sample: ${sample.title}`,
     sample: true,
     registers: formatRegisters(sample.registers, spec.registers),
+    fileMs: () => 0,
   };
 }
 
@@ -79,7 +82,16 @@ const CACHE_CHUNKS = 64;
  * architecture comes from the request, or from the ELF header when the request says 'auto'.
  * @throws RangeError / RegisterError with a message for the page, for a file or registers that cannot be read.
  */
-export function imageSource(bytes: ByteSource, name: string, req: Extract<OpenRequest, { type: 'open-file' }>): Source {
+export function imageSource(file: ByteSource, name: string, req: Extract<OpenRequest, { type: 'open-file' }>): Source {
+  let fileMs = 0;
+  const bytes: ByteSource = {
+    size: file.size,
+    read(offset, into) {
+      const t0 = performance.now();
+      file.read(offset, into);
+      fileMs += performance.now() - t0;
+    },
+  };
   const elf = req.format === 'elf' || (req.format === 'auto' && isElf(bytes));
   const base = BigInt(`0x${req.base.trim().replace(/^0x/i, '').replace(/_/g, '') || '0'}`);
   const layout = elf ? elfLayout(bytes) : rawLayout(bytes, base);
@@ -102,6 +114,7 @@ export function imageSource(bytes: ByteSource, name: string, req: Extract<OpenRe
     title: `${name} (${layout.describe}, ${bytes.size} bytes)`,
     sample: false,
     registers: formatRegisters(parsed.values, spec.registers),
+    fileMs: () => fileMs,
   };
 }
 
@@ -202,6 +215,7 @@ export function readRuns(src: Source): Opened {
   });
   const starts = src.roots.map((r) => BigInt(r.vaStart));
   const describe = src.dump.inspector?.describe;
+  const attrOf = new Map<bigint, number>();
   const dump = dumpMappings(src.dump, { roots: src.roots });
   for (const rec of dump) {
     if (rec.kind === 'diagnostic') {
@@ -213,17 +227,25 @@ export function readRuns(src: Source): Opened {
     found = 0;
     auditor.add(rec);
     cols.root[i] = rec.root;
-    cols.start[i] = Number((rec.vaddr - starts[rec.root]!) >> 12n);
-    cols.pages[i] = Number(rec.size >> 12n);
+    // page-aligned offsets below 2^57 and addresses below 2^53 are exact as doubles: one BigInt subtraction per run
+    cols.start[i] = Number(rec.vaddr - starts[rec.root]!) / 4096;
+    cols.pages[i] = rec.pages * (rec.pageSize / 4096);
     cols.paddr[i] = Number(rec.paddr);
     cols.pageShift[i] = Math.log2(rec.pageSize);
     cols.level[i] = rec.level;
     cols.flags[i] = rec.flags;
     cols.effective[i] = rec.effective;
     cols.audit[i] = found;
-    const lo = Number(rec.bits & 0xffff_ffffn);
-    const hi = Number(rec.bits >> 32n);
-    cols.attrs[i] = cols.attr(describe ? describe(lo, hi, rec.level, true) : '');
+    // the names of the attribute bits depend on the attributes and the level: described once per distinct pair
+    const key = (rec.attrs << 3n) | BigInt(rec.level);
+    let attr = attrOf.get(key);
+    if (attr === undefined) {
+      const lo = Number(rec.bits & 0xffff_ffffn);
+      const hi = Number(rec.bits >> 32n);
+      attr = cols.attr(describe ? describe(lo, hi, rec.level, true) : '');
+      attrOf.set(key, attr);
+    }
+    cols.attrs[i] = attr;
   }
   const report = auditor.report();
   const format = src.dump;
@@ -248,6 +270,7 @@ export function readRuns(src: Source): Opened {
     },
     audit: { wx: report.counts['W+X'], userExecKernel: report.counts.UserExecKernel, execDevice: report.counts.ExecDevice, line: report.line },
     readMs: performance.now() - t0,
+    fileMs: src.fileMs(),
   };
 }
 

@@ -15,11 +15,24 @@ declare const FileReaderSync: { new (): { readAsArrayBuffer(blob: Blob): ArrayBu
 const scope = globalThis as unknown as WorkerScope;
 let source: Source | undefined;
 
+/** Bytes read from the file at a time: PagedMemory asks for 64 KiB chunks, mostly in order, and one FileReaderSync
+ * call costs about as much as copying a few hundred KiB, so a window of 1 MiB is read and the chunks copied out. */
+const WINDOW = 1 << 20;
+
 function fileBytes(file: File): ByteSource {
   const reader = new FileReaderSync();
+  let window = new Uint8Array(0);
+  let at = 0;
   return {
     size: file.size,
-    read: (offset, into) => into.set(new Uint8Array(reader.readAsArrayBuffer(file.slice(offset, offset + into.length)))),
+    read(offset, into) {
+      if (offset < at || offset + into.length > at + window.length) {
+        at = offset - (offset % 65536);
+        const end = Math.min(file.size, Math.max(at + WINDOW, offset + into.length));
+        window = new Uint8Array(reader.readAsArrayBuffer(file.slice(at, end)));
+      }
+      into.set(window.subarray(offset - at, offset - at + into.length));
+    },
   };
 }
 

@@ -1,0 +1,104 @@
+// Opening memory dumps: raw images and ELF cores made from ptdump's samples list exactly what the samples list, read
+// through the registers as QEMU prints them; only the tables are read from a large file; malformed headers and
+// registers are refused with a message.
+import { RegisterError } from '@page-table-multiarch/core';
+import { ARCHES } from '@page-table-multiarch/cli/samples';
+import { describe, expect, it } from 'vitest';
+import { filterRuns } from '../src/app/filter';
+import { runLine } from '../src/app/format';
+import type { Opened } from '../src/shared/protocol';
+import { parseRegisters } from '../src/shared/registers';
+import { imageSource, readRuns, sampleSource } from '../src/worker/engine';
+import { elfLayout } from '../src/worker/image';
+import { arraySource, elfCore, qemuRegisters, sampleImage, W9_RUNS, w9Image } from './_dumps';
+
+const lines = (o: Opened) => Array.from({ length: o.runs.count }, (_, i) => runLine(o, i));
+const request = (arch: string, registers: string, base = '', format: 'auto' | 'raw' | 'elf' = 'auto') =>
+  ({ type: 'open-file', file: undefined as unknown as File, arch, registers, base, format }) as const;
+
+describe('opening dumps', () => {
+  for (const spec of ARCHES) {
+    it(`${spec.name}: an ELF core and a raw image of the sample list what the sample lists`, () => {
+      const { sample, image, base } = sampleImage(spec.name);
+      const expected = lines(readRuns(sampleSource(spec.name)));
+      const regs = qemuRegisters(sample);
+      const elf = readRuns(imageSource(arraySource(elfCore(image, base, spec.name, spec.name === 'arm')), 'core.elf', request('auto', regs)));
+      expect(elf.arch).toBe(spec.name); // from e_machine
+      expect(elf.title).toMatch(/^core\.elf \(ELF(32|64) core, 2 segments, \d+ bytes\)$/);
+      expect(lines(elf)).toEqual(expected);
+      const raw = readRuns(imageSource(arraySource(image), 'ram.bin', request(spec.name, regs, base.toString(16), 'raw')));
+      expect(lines(raw)).toEqual(expected);
+      expect(raw.sample).toBe(false);
+    });
+  }
+
+  it('reads only the tables of a large image', () => {
+    const { sample, image, base } = sampleImage('x86_64');
+    const big = arraySource(image, 1 << 30); // claims 1 GiB
+    const o = readRuns(imageSource(big, 'big.bin', request('x86_64', qemuRegisters(sample), `0x${base.toString(16)}`)));
+    expect(o.runs.count).toBe(readRuns(sampleSource('x86_64')).runs.count);
+    expect(big.bytesRead).toBeLessThanOrEqual(2 << 20);
+  });
+
+  it('lists the W9 dump: 262,144 runs, alternating RW NX and ro x, none of them W+X', () => {
+    const o = readRuns(imageSource(arraySource(w9Image()), 'w9.bin', request('x86_64', 'CR3=0 CR4=20 EFER=d01')));
+    expect(o.runs.count).toBe(W9_RUNS);
+    expect(o.audit.wx).toBe(0);
+    expect(runLine(o, 0).split(/\s+/).slice(0, 7)).toEqual(['0x0000000000000000-0x0000000000010000', '64K', '4K', 'RW', 'NX', '->', '0x0000000000000000']);
+    expect(runLine(o, 1).split(/\s+/).slice(0, 7)).toEqual(['0x0000000000010000-0x0000000000020000', '64K', '4K', 'ro', 'x', '->', '0x0000000000010000']);
+    // the listing's filters over it: writable runs are every other one; a range holds the runs it touches
+    const any = { from: '', to: '', write: 'any', exec: 'any', user: 'any', device: 'any', audit: false } as const;
+    expect(filterRuns(o, { ...any, write: 'yes' }).length).toBe(W9_RUNS / 2);
+    expect(filterRuns(o, { ...any, write: 'yes', exec: 'yes' }).length).toBe(0);
+    expect(Array.from(filterRuns(o, { ...any, from: '0x18000', to: '0x40000' }))).toEqual([1, 2, 3]);
+    expect(() => filterRuns(o, { ...any, from: 'start' })).toThrow(RangeError);
+  });
+
+  it('refuses malformed ELF headers with what is wrong', () => {
+    const { image, base } = sampleImage('riscv64');
+    const core = elfCore(image, base, 'riscv64');
+    expect(() => elfLayout(arraySource(core.subarray(0, 40)))).toThrow(/cut short/);
+    const noLoad = core.slice();
+    new DataView(noLoad.buffer).setUint32(64 + 56, 4, true);
+    new DataView(noLoad.buffer).setUint32(64 + 112, 4, true);
+    expect(() => elfLayout(arraySource(noLoad))).toThrow(/no PT_LOAD/);
+    const past = core.slice();
+    new DataView(past.buffer).setBigUint64(64 + 56 + 32, 1n << 40n, true); // filesz of segment 1
+    new DataView(past.buffer).setBigUint64(64 + 56 + 40, 1n << 40n, true);
+    expect(() => elfLayout(arraySource(past))).toThrow(/past the end of the file/);
+    const tooMuch = core.slice();
+    new DataView(tooMuch.buffer).setBigUint64(64 + 56 + 32, 8192n, true);
+    new DataView(tooMuch.buffer).setBigUint64(64 + 56 + 40, 4096n, true);
+    expect(() => elfLayout(arraySource(tooMuch))).toThrow(/more file bytes/);
+  });
+
+  it('refuses registers that do not describe tables, and a raw base that is not page-aligned', () => {
+    const { image, base } = sampleImage('x86_64');
+    expect(() => imageSource(arraySource(image), 'a', request('x86_64', 'CR4=20', base.toString(16)))).toThrow(RegisterError);
+    expect(() => imageSource(arraySource(image), 'a', request('riscv64', 'satp 0000000000000000', base.toString(16)))).toThrow(/satp|Bare/);
+    expect(() => imageSource(arraySource(image), 'a', request('x86_64', 'CR3=100000', '0x100010'))).toThrow(/not a multiple of 4 KiB/);
+    expect(() => imageSource(arraySource(image), 'a', request('auto', 'CR3=100000', '0'))).toThrow(/choose the architecture/);
+  });
+});
+
+describe('parseRegisters', () => {
+  it("reads QEMU's info registers, gdb's lines and ptdump's options", () => {
+    const qemu = 'CR0=80050033 CR2=00007f1234567000 CR3=0000000001a2b000 CR4=003606f0\nEFER=0000000000000d01';
+    expect(parseRegisters(qemu, ['cr3', 'cr4', 'efer', 'cr0'], [])).toEqual({
+      values: { cr3: 0x1a2b000n, cr4: 0x3606f0n, efer: 0xd01n, cr0: 0x8005_0033n },
+      switches: {},
+    });
+    const gdb = 'TTBR0_EL1      0x1000040200000\t281475513548800\nTTBR1_EL1 0x40207000\nTCR_EL1: 0x5b5103510';
+    expect(parseRegisters(gdb, ['ttbr0', 'ttbr1', 'tcr'], ['el2']).values).toEqual({ ttbr0: 0x1000040200000n, ttbr1: 0x40207000n, tcr: 0x5b5103510n });
+    expect(parseRegisters('TTBR0_EL2 0x1000 TCR_EL2 0x10', ['ttbr0', 'tcr'], ['el2']).switches).toEqual({ el2: true });
+    expect(parseRegisters(' satp     8000000000080201', ['satp'], ['xuantie'])).toEqual({ values: { satp: 0x8000000000080201n }, switches: { xuantie: false } });
+    expect(parseRegisters('--satp 0x8000_0000_0008_0201 --xuantie', ['satp'], ['xuantie'])).toEqual({ values: { satp: 0x8000000000080201n }, switches: { xuantie: true } });
+    expect(parseRegisters('--ttbr0 0x4020004a --kernel-start 0xbf000000', ['ttbr0', 'kernel-start'], []).values).toEqual({ ttbr0: 0x4020004an, 'kernel-start': 0xbf000000n });
+    // XCR3 is not CR3; a name alone is not a value
+    expect(parseRegisters('XCR3=5 CR3', ['cr3'], []).values).toEqual({});
+  });
+
+  it('refuses a value wider than 64 bits', () => {
+    expect(() => parseRegisters('CR3=1_0000_0000_0000_0000', ['cr3'], [])).toThrow(RangeError);
+  });
+});
