@@ -139,6 +139,11 @@ describe.skipIf(SKIP)(TITLE, () => {
         expect(span).toBeLessThanOrEqual((to - from) * 1.05 + 16);
       });
       await p.locator('#map').screenshot({ path: join(SHOTS, `map-${spec.name}.png`) });
+      // beside the walk, the architecture's text, its terms linked to the manuals
+      const links = p.locator('#teach p a');
+      expect(await p.locator('#teach p').count()).toBeGreaterThanOrEqual(3);
+      expect(await links.count()).toBeGreaterThanOrEqual(3);
+      expect(await links.first().getAttribute('href')).toMatch(/^https:\/\//);
       expect(errors).toEqual([]);
     });
 
@@ -150,6 +155,14 @@ describe.skipIf(SKIP)(TITLE, () => {
       const first = runs[0]!;
       const lanePages = Number((BigInt(roots[first.root]!.vaEnd) - BigInt(roots[first.root]!.vaStart)) >> 12n);
       const startPage = Number((first.vaddr - BigInt(roots[first.root]!.vaStart)) >> 12n);
+      // hovering the run shows its line
+      const [label, band, gap] = ((await p.getAttribute('#map', 'data-geometry')) ?? '').split(',').map(Number) as [number, number, number];
+      const canvas = p.locator('#map canvas');
+      await canvas.scrollIntoViewIfNeeded();
+      const box = (await canvas.boundingBox())!;
+      await p.mouse.move(box.x + (startPage / lanePages) * box.width + 1, box.y + first.root * (label + band + gap) + label + band - 4);
+      await p.waitForSelector('.map-tip:not([hidden])');
+      expect(await p.textContent('.map-tip')).toMatch(new RegExp(`^0x0*${first.vaddr.toString(16)}-0x0*${first.end.toString(16)} `));
       await clickMap(p, first.root, startPage / lanePages);
       expect(await p.getAttribute('#walk', 'data-vaddr')).toBe(`0x${first.vaddr.toString(16)}`);
       expect(await expectWalkAsLibrary(p, spec.name)).toBe(true);
@@ -177,6 +190,7 @@ describe.skipIf(SKIP)(TITLE, () => {
       expect(await mapData(p)).toEqual({ runs: lib.runs, drawn: lib.runs, lanes: lib.roots });
       expect(await p.getAttribute('#listing', 'data-rows')).toBe(String(lib.runs));
       expect(await p.textContent('#about')).toContain(`${arch}.core (ELF${arch === 'arm' ? 32 : 64} core, 2 segments`);
+      expect(await p.locator('#teach p').count()).toBe(0); // the teaching text is for the samples
     }
     // registers that point nowhere useful are refused with the decoder's message, and nothing else changes
     const { image, base } = sampleImage('riscv64');
@@ -245,11 +259,16 @@ describe.skipIf(SKIP)(TITLE, () => {
     expect(errors).toEqual([]);
   }, 120_000);
 
-  it('saves a screenshot of the whole page on the x86_64 sample', async () => {
-    const p = page!;
-    await p.selectOption('#sample', 'x86_64');
-    expect(await ready(p)).toBe('ready');
+  it('saves a screenshot of the whole page on the x86_64 sample, fitted to its mappings', async () => {
+    const p = await openPage(session!, errors);
     await p.waitForSelector('#walk[data-state="done"]');
+    await p.click('#zoom-fit');
+    // the kernel's text clicked in the listing: walked, and its lane zoomed to the 16 MiB around it
+    await p.locator('#listing .row', { hasText: '0xffffffff81000000-' }).click();
+    await p.waitForSelector('#walk[data-state="done"][data-vaddr="0xffffffff81000000"]');
+    expect(((await p.getAttribute('#map', 'data-view')) ?? '').split(' ')[1]).toMatch(/\+4096$/);
     await p.screenshot({ path: join(SHOTS, 'explorer-x86_64.png'), fullPage: true });
+    await p.close();
+    expect(errors).toEqual([]);
   });
 });

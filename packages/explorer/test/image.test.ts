@@ -5,7 +5,7 @@ import { RegisterError } from '@page-table-multiarch/core';
 import { ARCHES } from '@page-table-multiarch/cli/samples';
 import { describe, expect, it } from 'vitest';
 import { filterRuns } from '../src/app/filter';
-import { runLine } from '../src/app/format';
+import { approxSize, runLine } from '../src/app/format';
 import type { Opened } from '../src/shared/protocol';
 import { parseRegisters } from '../src/shared/registers';
 import { imageSource, readRuns, sampleSource } from '../src/worker/engine';
@@ -52,7 +52,7 @@ describe('opening dumps', () => {
     expect(filterRuns(o, { ...any, write: 'yes', exec: 'yes' }).length).toBe(0);
     expect(Array.from(filterRuns(o, { ...any, from: '0x18000', to: '0x40000' }))).toEqual([1, 2, 3]);
     expect(() => filterRuns(o, { ...any, from: 'start' })).toThrow(RangeError);
-  });
+  }, 60_000);
 
   it('refuses malformed ELF headers with what is wrong', () => {
     const { image, base } = sampleImage('riscv64');
@@ -78,6 +78,12 @@ describe('opening dumps', () => {
     expect(() => imageSource(arraySource(image), 'a', request('riscv64', 'satp 0000000000000000', base.toString(16)))).toThrow(/satp|Bare/);
     expect(() => imageSource(arraySource(image), 'a', request('x86_64', 'CR3=100000', '0x100010'))).toThrow(/not a multiple of 4 KiB/);
     expect(() => imageSource(arraySource(image), 'a', request('auto', 'CR3=100000', '0'))).toThrow(/choose the architecture/);
+  });
+});
+
+describe('approxSize', () => {
+  it('writes exact sizes in their unit and others to one decimal', () => {
+    expect([approxSize(1n << 47n), approxSize(3n << 20n), approxSize((1n << 47n) - (1n << 40n) * 3n / 2n), approxSize(100n)]).toEqual(['128T', '3M', '126.5T', '100B']);
   });
 });
 

@@ -26,6 +26,15 @@ export function sizeText(n: bigint): string {
   return `${n}B`;
 }
 
+/** Bytes for people: in the largest unit they reach, to one decimal unless exact (`8.2G`, `128T`). */
+export function approxSize(n: bigint): string {
+  for (const [u, name] of UNITS) {
+    if (n < u) continue;
+    return n % u === 0n ? `${n / u}${name}` : `${(Number(n) / Number(u)).toFixed(1)}${name}`;
+  }
+  return `${n}B`;
+}
+
 /** The permission columns of a flag set, as ptdump writes them: `USR RW x  DEV`. */
 export function permText(f: number): string {
   const user = f & USER ? 'USR' : '   ';

@@ -8,7 +8,7 @@
 // drawing does no BigInt arithmetic per run (262,144 runs draw in a few milliseconds).
 import { MappingFlags } from '@page-table-multiarch/core';
 import { AUDIT_WX, type Opened } from '../shared/protocol';
-import { addr, runLineAudited, sizeText } from './format';
+import { addr, approxSize, runLineAudited } from './format';
 
 const { WRITE, EXECUTE, USER, DEVICE, UNCACHED } = MappingFlags;
 
@@ -200,7 +200,7 @@ export class AddressMap {
       const to = lane.base + BigInt(Math.ceil(lane.start + lane.span)) * 4096n;
       g.fillStyle = '#222';
       g.textBaseline = 'top';
-      g.fillText(`${root.label}  ${addr(from, o.addrDigits)} - ${addr(to, o.addrDigits)}  (${sizeText(to - from)} shown)`, 0, top + 2);
+      g.fillText(`${root.label}  ${addr(from, o.addrDigits)} - ${addr(to, o.addrDigits)}  (${approxSize(to - from)} shown)`, 0, top + 2);
       g.fillStyle = '#f1f3f6';
       g.fillRect(0, top + LABEL, width, LANE);
       drawn += this.drawRuns(g, lane, top + LABEL, width);
@@ -254,11 +254,12 @@ export class AddressMap {
         g.fillRect(x0, top, w, 4);
       }
       if (marked) {
+        const mx = Math.min(Math.max(x0 + w / 2, 5), width - 5); // whole, even at the lane's ends
         g.fillStyle = PALETTE.wx;
         g.beginPath();
-        g.moveTo(x0 + w / 2, top - 1);
-        g.lineTo(x0 + w / 2 - 5, top - 8);
-        g.lineTo(x0 + w / 2 + 5, top - 8);
+        g.moveTo(mx, top - 1);
+        g.lineTo(mx - 5, top - 8);
+        g.lineTo(mx + 5, top - 8);
         g.fill();
         if (r.audit[i]! & AUDIT_WX || w >= 3) {
           g.strokeStyle = PALETTE.wx;
