@@ -92,22 +92,22 @@ export const W9_PAGES = 4_194_304;
 export const W9_RUNS = 262_144;
 
 /**
- * The W9 dump as a raw image from physical 0, CR3 = 0: the PML4 at 0x0, one PDPT at 0x1000, 8 PDs, then 8192 PTs.
+ * The W9 dump (or its first `pages` pages) as a raw image from physical 0, CR3 = 0: the PML4 at 0x0, one PDPT at 0x1000, 8 PDs, then 8192 PTs.
  * Page i maps physical i * 4096 (outside the image: only tables are read); pages in even groups of 16 are RW NX,
  * in odd groups read-only and executable (Intel SDM Vol. 3A Table 4-20: P bit 0, R/W bit 1, XD bit 63).
  */
-export function w9Image(): Uint8Array {
+export function w9Image(pages = W9_PAGES): Uint8Array {
   const P = 1;
   const RW = 2;
   const XD_HI = 0x8000_0000;
-  const pts = W9_PAGES / 512;
-  const pds = pts / 512;
+  const pts = Math.ceil(pages / 512);
+  const pds = Math.ceil(pts / 512);
   const ptBase = 2 + pds; // frame numbers
   const words = new Uint32Array((ptBase + pts) * 1024);
   words[0] = 0x1000 | P | RW; // PML4[0] -> the PDPT
   for (let d = 0; d < pds; d++) words[1024 + 2 * d] = ((2 + d) * 4096) | P | RW; // PDPT[d] -> PD d
   for (let t = 0; t < pts; t++) words[(2 + (t >> 9)) * 1024 + 2 * (t & 511)] = ((ptBase + t) * 4096) | P | RW; // PD -> PT
-  for (let i = 0; i < W9_PAGES; i++) {
+  for (let i = 0; i < pages; i++) {
     const at = (ptBase + (i >> 9)) * 1024 + 2 * (i & 511);
     const pa = i * 4096;
     const writable = ((i >> 4) & 1) === 0;

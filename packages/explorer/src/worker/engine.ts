@@ -93,7 +93,9 @@ export function imageSource(file: ByteSource, name: string, req: Extract<OpenReq
     },
   };
   const elf = req.format === 'elf' || (req.format === 'auto' && isElf(bytes));
-  const base = BigInt(`0x${req.base.trim().replace(/^0x/i, '').replace(/_/g, '') || '0'}`);
+  const digits = req.base.trim().replace(/^0x/i, '').replace(/_/g, '') || '0';
+  if (!/^[0-9a-f]{1,16}$/i.test(digits)) throw new RangeError(`base "${req.base}" is not a hex address below 2^64`);
+  const base = BigInt(`0x${digits}`);
   const layout = elf ? elfLayout(bytes) : rawLayout(bytes, base);
   const arch = req.arch === 'auto' ? layout.arch : req.arch;
   if (arch === undefined) throw new RangeError('choose the architecture: the file does not name one');

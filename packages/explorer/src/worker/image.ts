@@ -33,8 +33,6 @@ export interface ImageLayout {
 const PT_LOAD = 1;
 /** e_machine values (System V ABI, "ELF Header"; the processor supplements give the numbers). */
 const MACHINES: Readonly<Record<number, string>> = { 3: 'x86', 40: 'arm', 62: 'x86_64', 183: 'aarch64', 243: 'riscv64', 258: 'loongarch64' };
-/** More program headers than this is not a core file anyone made; refusing keeps the header read small. */
-const MAX_SEGMENTS = 65_535;
 
 /** Whether the source starts with the ELF magic, 0x7f 'E' 'L' 'F'. */
 export function isElf(src: ByteSource): boolean {
@@ -76,7 +74,7 @@ export function elfLayout(src: ByteSource): ImageLayout {
   const phnum = u16(view, is64 ? 56 : 44);
   const minEntry = is64 ? 56 : 32;
   if (phnum === 0xffff) throw new RangeError('the ELF file uses an extended program-header count (PN_XNUM): not read here');
-  if (phnum > MAX_SEGMENTS || phentsize < minEntry) throw new RangeError(`program headers of ${phentsize} bytes (at least ${minEntry} expected)`);
+  if (phentsize < minEntry) throw new RangeError(`program headers of ${phentsize} bytes (at least ${minEntry} expected)`);
   if (phoff + phnum * phentsize > src.size) throw new RangeError('the program-header table runs past the end of the file');
   const table = new Uint8Array(phnum * phentsize);
   src.read(phoff, table);
