@@ -103,6 +103,7 @@ describe('opening dumps', () => {
     expect(() => imageSource(arraySource(image), 'a', request('x86_64', 'CR3=100000', '0x100010'))).toThrow(/not a multiple of 4 KiB/);
     expect(() => imageSource(arraySource(image), 'a', request('auto', 'CR3=100000', '0'))).toThrow(/choose the architecture/);
     expect(() => imageSource(arraySource(image), 'a', request('x86_64', 'CR3=100000', 'ram'))).toThrow(RangeError);
+    expect(() => imageSource(arraySource(image), 'a', request('x86_64', 'CR3=7000000', base.toString(16)))).toThrow(/CR3 \(lower half\): root table 0x7000000 .* outside the memory/);
   });
 });
 

@@ -3,6 +3,7 @@
 // Source, so the tests run them in Node against the library directly; worker.ts only passes messages.
 import {
   type AttachPlan,
+  checkRoot,
   type DumpRoot,
   type DumpSource,
   dumpMappings,
@@ -108,10 +109,16 @@ export function imageSource(file: ByteSource, name: string, req: Extract<OpenReq
     chunkBytes: Math.max(CHUNK_BYTES, spec.chunkBytes),
     cacheChunks: CACHE_CHUNKS,
   });
+  const dump = { ...plan.format, handler: memory };
+  // a register that points outside the dump is a wrong value, refused as ptdump refuses it, not a listing of nothing
+  for (const root of plan.roots) {
+    const why = checkRoot(dump, root);
+    if (why !== undefined) throw new RangeError(`${root.label ?? 'root'}: ${why}`);
+  }
   return {
     spec,
     plan,
-    dump: { ...plan.format, handler: memory },
+    dump,
     roots: plan.roots,
     title: `${name} (${layout.describe}, ${bytes.size} bytes)`,
     sample: false,
