@@ -30,7 +30,7 @@ interface BuildModule {
   buildExplorer(options?: { outdir?: string; minify?: boolean }): Promise<Record<string, number>>;
 }
 
-export interface Session {
+export interface Harness {
   readonly url: string;
   readonly context: BrowserContext;
   /** Bytes of each built file. */
@@ -39,7 +39,7 @@ export interface Session {
 }
 
 /** Builds the app, serves it on a free port, starts Chromium. */
-export async function start(): Promise<Session> {
+export async function start(): Promise<Harness> {
   if (!PRESENT) throw new Error(`CI=true and no Chromium at ${CHROMIUM}: .ci/run installs it with apt-get install -y chromium`);
   const scripts = new URL('../scripts/', import.meta.url);
   const { buildExplorer } = (await import(new URL('build.mjs', scripts).href)) as BuildModule;
@@ -69,7 +69,7 @@ export async function start(): Promise<Session> {
 }
 
 /** A new page on the explorer, with every page error and console error collected into `errors`. */
-export async function openPage(s: Session, errors: string[]): Promise<Page> {
+export async function openPage(s: Harness, errors: string[]): Promise<Page> {
   const page = await s.context.newPage();
   page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
   page.on('console', (msg) => {

@@ -8,7 +8,7 @@ import { dumpMappings, MappingFlags, type MappingRun, RegisterError, translateAd
 import { ARCHES } from '@page-table-multiarch/cli/samples';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openPage, ready, type Session, SHOTS, SKIP, start, TITLE } from './_browser';
+import { openPage, ready, type Harness, SHOTS, SKIP, start, TITLE } from './_browser';
 import { elfCore, qemuRegisters, sampleImage, W9_RUNS, w9Image } from './_dumps';
 
 /** The runs and diagnostics the library lists for ptdump's sample of `arch`. */
@@ -73,18 +73,18 @@ async function mapData(page: Page): Promise<{ runs: number; drawn: number; lanes
 }
 
 describe.skipIf(SKIP)(TITLE, () => {
-  let session: Session | undefined;
+  let harness: Harness | undefined;
   let page: Page | undefined;
   const errors: string[] = [];
   const files = mkdtempSync(join(tmpdir(), 'ptm-explorer-dumps-'));
 
   beforeAll(async () => {
-    session = await start();
-    page = await openPage(session, errors);
+    harness = await start();
+    page = await openPage(harness, errors);
   }, 120_000);
 
   afterAll(async () => {
-    await session?.close();
+    await harness?.close();
     rmSync(files, { recursive: true, force: true });
   });
 
@@ -260,7 +260,7 @@ describe.skipIf(SKIP)(TITLE, () => {
   }, 120_000);
 
   it('saves a screenshot of the whole page on the x86_64 sample, fitted to its mappings', async () => {
-    const p = await openPage(session!, errors);
+    const p = await openPage(harness!, errors);
     await p.waitForSelector('#walk[data-state="done"]');
     await p.click('#zoom-fit');
     // the kernel's text clicked in the listing: walked, and its lane zoomed to the 16 MiB around it
