@@ -197,6 +197,15 @@ describe.skipIf(SKIP)(TITLE, () => {
     expect(await openFile(p, 'bare.core', elfCore(image, base, 'riscv64'), 'satp 0000000000000000')).toBe('error');
     expect(await p.textContent('#status')).toMatch(/could not open: RegisterError: .*satp/);
     expect(await p.getAttribute('#status', 'data-arch')).toBe('x86_64');
+    expect(await p.isHidden('#diagnostics')).toBe(true);
+    // a table pointer that leaves the dump is reported under the listing, and the rest is listed
+    const x86 = sampleImage('x86_64');
+    const bad = x86.image.slice();
+    new DataView(bad.buffer).setUint32(Number(x86.sample.registers['cr3']! - x86.base) + 3 * 8, 0x7fff_f003, true); // PML4[3]
+    expect(await openFile(p, 'bad.bin', bad, qemuRegisters(x86.sample), 'x86_64', x86.base.toString(16))).toBe('ready');
+    expect(await p.isHidden('#diagnostics')).toBe(false);
+    expect(await p.textContent('#diagnostics')).toMatch(/^!! 0x18000000000 OutsideMemory: PML4\[3\]/);
+    expect(await p.getAttribute('#listing', 'data-rows')).toBe(String(libraryCounts('x86_64').runs));
     expect(errors).toEqual([]);
   });
 

@@ -54,6 +54,21 @@ describe('opening dumps', () => {
     expect([w.mapped, w.paddr, w.steps.length, w.steps[0]!.levelName, w.steps[0]!.vaBits]).toEqual([true, '0x200123', 5, 'PML5', [56, 48]]);
   });
 
+  it('reports a table pointer that leaves the dump where it is, lists the rest, and walks to it without throwing', () => {
+    const { sample, image, base } = sampleImage('x86_64');
+    const bad = image.slice();
+    const root = Number(sample.registers['cr3']! - base);
+    // PML4[3]: present, writable, pointing at 0x7ffff000, outside the 1 MiB image (Intel SDM Vol. 3A Table 4-15)
+    new DataView(bad.buffer).setUint32(root + 3 * 8, 0x7fff_f003, true);
+    const src = imageSource(arraySource(bad), 'bad.bin', request('x86_64', qemuRegisters(sample), base.toString(16)));
+    const o = readRuns(src);
+    expect(o.diagnostics.map((d) => [d.code, d.vaddr])).toEqual([['OutsideMemory', '0x18000000000']]);
+    expect(o.runs.count).toBe(readRuns(sampleSource('x86_64')).runs.count);
+    const w = walkAddress(src, 1, '0x18000001000');
+    expect([w.mapped, w.steps.length]).toEqual([false, 1]);
+    expect(w.reason).toMatch(/PML4\[3\]: table at 0x7ffff000 .* not inside the memory/);
+  });
+
   it('reads only the tables of a large image', () => {
     const { sample, image, base } = sampleImage('x86_64');
     const big = arraySource(image, 1 << 30); // claims 1 GiB
