@@ -7,6 +7,7 @@ import { ARCHES } from '@page-table-multiarch/cli/samples';
 import { describe, expect, it } from 'vitest';
 import { filterRuns } from '../src/app/filter';
 import { approxSize, runLine } from '../src/app/format';
+import { MAX_HEIGHT, ROW, rowWindow, spacerHeight } from '../src/app/rows';
 import type { Opened } from '../src/shared/protocol';
 import { parseRegisters } from '../src/shared/registers';
 import { imageSource, readRuns, sampleSource, walkAddress } from '../src/worker/engine';
@@ -147,5 +148,26 @@ describe('parseRegisters', () => {
 
   it('refuses a value wider than 64 bits', () => {
     expect(() => parseRegisters('CR3=1_0000_0000_0000_0000', ['cr3'], [])).toThrow(RangeError);
+  });
+});
+
+describe('rowWindow: the listing rows in view', () => {
+  const view = 400; // px, the listing's height
+  it('places rows by their index below the height cap, with a few rows around the view', () => {
+    expect(spacerHeight(W9_RUNS)).toBe(W9_RUNS * ROW);
+    expect(rowWindow(W9_RUNS, 0, view)).toEqual({ first: 0, end: 31, top: 0 });
+    const mid = rowWindow(W9_RUNS, 131_072 * ROW, view);
+    expect(mid).toEqual({ first: 131_064, end: 131_072 + 23 + 8, top: 131_064 * ROW });
+  });
+
+  it('scales the scroll position past the cap: the top shows the first row, the bottom the last', () => {
+    const rows = 8_388_608; // 8.4 million runs: 151 million pixels at 18 px a row
+    expect(spacerHeight(rows)).toBe(MAX_HEIGHT);
+    expect(rowWindow(rows, 0, view)).toEqual({ first: 0, end: 24, top: 0 });
+    const bottom = rowWindow(rows, MAX_HEIGHT - view, view);
+    expect([bottom.first, bottom.end, bottom.top]).toEqual([rows - 23, rows, MAX_HEIGHT - view]);
+    const half = rowWindow(rows, (MAX_HEIGHT - view) / 2, view);
+    expect(Math.abs(half.first - rows / 2)).toBeLessThan(16);
+    expect(half.end - half.first).toBe(24);
   });
 });

@@ -1,14 +1,11 @@
 // The listing: ptdump's lines, one per run, filtered by address range and permissions, in a scrolling box that
 // holds only the rows in view (and a few around them). A spacer as tall as all the rows gives the scroll bar its
-// length; 262,144 runs are then a 4.7-million-pixel spacer and about 40 row elements, rewritten on each scroll.
+// length (rows.ts: capped, and the position scaled, past 1.6 million rows); 262,144 runs are then a 4.7-million-pixel
+// spacer and about 40 row elements, rewritten on each scroll.
 import type { Opened } from '../shared/protocol';
 import { filterRuns, type ListingFilter } from './filter';
 import { runLineAudited, runStart } from './format';
-
-/** Pixels per row (the CSS gives rows this height). */
-export const ROW = 18;
-/** Rows drawn above and below the visible ones. */
-const OVERSCAN = 8;
+import { rowWindow, spacerHeight } from './rows';
 
 export class Listing {
   private opened: Opened | undefined;
@@ -42,15 +39,9 @@ export class Listing {
   show(o: Opened, f: ListingFilter): void {
     this.opened = o;
     this.rows = filterRuns(o, f);
-    this.spacer.style.height = `${this.rows.length * ROW}px`;
+    this.spacer.style.height = `${spacerHeight(this.rows.length)}px`;
     this.box.dataset['rows'] = String(this.rows.length);
     this.box.scrollTop = 0;
-    this.render();
-  }
-
-  /** Scrolls so that row `k` (of the filtered rows) is at the top. */
-  scrollToRow(k: number): void {
-    this.box.scrollTop = k * ROW;
     this.render();
   }
 
@@ -63,13 +54,12 @@ export class Listing {
     });
   }
 
-  /** Writes the rows in view (and OVERSCAN around them), nothing else. */
+  /** Writes the rows in view (and a few around them), nothing else. */
   private render(): void {
     const o = this.opened;
     if (!o) return;
-    const first = Math.max(0, Math.floor(this.box.scrollTop / ROW) - OVERSCAN);
-    const end = Math.min(this.rows.length, Math.ceil((this.box.scrollTop + this.box.clientHeight) / ROW) + OVERSCAN);
-    this.body.style.transform = `translateY(${first * ROW}px)`;
+    const { first, end, top } = rowWindow(this.rows.length, this.box.scrollTop, this.box.clientHeight);
+    this.body.style.transform = `translateY(${top}px)`;
     const lines: HTMLElement[] = [];
     for (let k = first; k < end; k++) {
       const i = this.rows[k]!;
