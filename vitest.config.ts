@@ -9,7 +9,7 @@ const alias = [
 ];
 // a macrotask turn after each test (see the file)
 const setupFiles = [`${root}test/support/yield-between-tests.ts`];
-const pkgs = ['core', 'entry', 'x86_64', 'aarch64', 'arm', 'riscv', 'loongarch64', 'conformance', 'consumer-test', 'browser-test', 'cli', 'bench'];
+const pkgs = ['core', 'entry', 'x86_64', 'aarch64', 'arm', 'riscv', 'loongarch64', 'conformance', 'consumer-test', 'browser-test', 'cli', 'bench', 'explorer'];
 
 export default defineConfig({
   test: {
