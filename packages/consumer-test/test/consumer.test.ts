@@ -96,6 +96,12 @@ describe('the packed packages, installed alone with npm', () => {
     for (const k of installed) expect(lock.packages[k]!.resolved, k).toMatch(/^file:.*\.tgz$/);
   });
 
+  it('carries the MIT LICENSE of the repository in every tarball', () => {
+    for (const p of PACKED) {
+      expect(readFileSync(join(app, 'node_modules', SCOPE, p, 'LICENSE'), 'utf8'), p).toBe(readFileSync(`${ROOT}LICENSE`, 'utf8'));
+    }
+  });
+
   it('has real version ranges where the workspace had workspace:^', () => {
     for (const p of PACKED) {
       const manifest = readFileSync(join(app, 'node_modules', SCOPE, p, 'package.json'), 'utf8');
