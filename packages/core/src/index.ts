@@ -53,3 +53,11 @@ export {
   auditMappings,
   MappingAuditor,
 } from './inspect/audit';
+// Boot: what register encoders share, and register values written out for a build.
+export {
+  formatRegisters,
+  loadableRoot,
+  type RegisterFileOptions,
+  type RegisterFileStyle,
+  registerField,
+} from './boot/registers';
