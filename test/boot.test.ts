@@ -12,6 +12,7 @@ import {
   PagingError,
   PhysicalMemory,
   RegisterError,
+  tableImage,
 } from '@page-table-multiarch/core';
 import {
   A64PageTable,
@@ -249,10 +250,73 @@ describe.each(CASES.map((c) => [c.name, c] as const))('boot registers: %s', (_na
     expect(checked).toBeGreaterThan(0);
   });
 
+  it('as a boot image: the blob loaded at its base into fresh memory holds tables that translate as the originals', () => {
+    const memory = new PhysicalMemory({ size: 1 << 20, base: c.memBase });
+    const { values, plan, tables } = c.run(memory);
+    if (plan instanceof RegisterError) throw plan;
+    const distinct = [...new Set(tables)];
+    const image = tableImage(distinct);
+    expect(image.roots.map((r) => r.paddr)).toEqual(distinct.map((t) => t.rootPaddr));
+    for (const r of image.roots) expect(image.base + BigInt(r.offset)).toBe(r.paddr);
+    expect(image.tableCount).toBe(distinct.reduce((n, t) => n + t.tableCount(), 0));
+    // only the blob: the frames of the mapped pages and everything else stay zero
+    const target = new PhysicalMemory({ size: 1 << 20, base: c.memBase });
+    target.writeBytes(image.base, image.bytes);
+    expect(Object.keys(values).length).toBeGreaterThan(0);
+    plan.roots.forEach((root, i) => {
+      const copy = plan.format.attach(target, root.root);
+      expect([...copy.mappings()]).toEqual([...tables[i]!.mappings()]);
+    });
+  });
+
   it('put each field where the manual says', () => {
     const memory = new PhysicalMemory({ size: 1 << 20, base: c.memBase });
     const { values, tables } = c.run(memory);
     c.fields(values, tables);
+  });
+});
+
+describe('tableImage', () => {
+  it('a base below the tables: the blob starts there, zeros first, the roots further in', () => {
+    const memory = new PhysicalMemory({ size: 1 << 20, base: 0x8020_0000n });
+    memory.reserve(0x8020_0000n, 0x4000); // the tables start 16 KiB into the memory
+    const table = fill(new Sv39PageTable(memory), [0x40_0000n, 0x8000_0000n], 0x8040_0000n);
+    const image = tableImage(table, { base: 0x8020_0000n });
+    expect(image.base).toBe(0x8020_0000n);
+    expect(image.roots[0]!.offset).toBe(Number(table.rootPaddr - 0x8020_0000n));
+    expect(image.roots[0]!.offset).toBeGreaterThanOrEqual(0x4000);
+    expect(image.bytes.subarray(0, 0x4000).every((b) => b === 0)).toBe(true);
+    expect(image.bytes.subarray(image.roots[0]!.offset, image.roots[0]!.offset + 4096)).toEqual(memory.bytes(table.rootPaddr, 4096));
+  });
+
+  it('ARMv7: 1 KiB second-level tables are copied as 1 KiB, not as the frame they share', () => {
+    const memory = new PhysicalMemory({ size: 1 << 20, base: 0x4000_0000n });
+    const table = fill(new A32PageTable(memory), [0x10_0000n, 0x20_0000n], 0x4010_0000n);
+    const l2: bigint[] = [];
+    table.walk(Number.POSITIVE_INFINITY, (level, _index, _va, bits) => {
+      if (level === 0) l2.push(table.pte.paddr(bits, 0));
+    });
+    expect(l2).toHaveLength(2);
+    expect(l2[1]! - l2[0]!).toBe(0x400n); // two tables in one frame
+    const image = tableImage(table);
+    expect(image.tableCount).toBe(3);
+    const end = (l2[1]! > table.rootPaddr ? l2[1]! + 0x400n : table.rootPaddr + 0x4000n) - image.base;
+    expect(image.bytes.length).toBe(Number(end));
+    for (const pa of [table.rootPaddr, ...l2]) {
+      const size = pa === table.rootPaddr ? 0x4000 : 0x400;
+      const at = Number(pa - image.base);
+      expect(image.bytes.subarray(at, at + size)).toEqual(memory.bytes(pa, size));
+    }
+  });
+
+  it('refuses no table, tables in different memories, a base above a table, and a destroyed table', () => {
+    const memory = new PhysicalMemory({ size: 1 << 20, base: 0x8020_0000n });
+    const table = new Sv39PageTable(memory);
+    expectRefused(memory, () => tableImage([]), TypeError);
+    expectRefused(memory, () => tableImage([table, new Sv39PageTable()]), TypeError);
+    expectRefused(memory, () => tableImage(table, { base: table.rootPaddr + 0x1000n }), RangeError);
+    table.destroy();
+    expectRefused(memory, () => tableImage(table), PagingError, 'Destroyed');
   });
 });
 

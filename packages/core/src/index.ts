@@ -53,7 +53,8 @@ export {
   auditMappings,
   MappingAuditor,
 } from './inspect/audit';
-// Boot: what register encoders share, and register values written out for a build.
+// Boot: the tables as one blob for a physical base, what register encoders share, and register files for a build.
+export { type TableImage, tableImage, type TableImageOptions } from './boot/image';
 export {
   formatRegisters,
   loadableRoot,
