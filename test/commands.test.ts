@@ -3,7 +3,7 @@
 // npm (`pnpm docs` opens the package's page in a browser, `pnpm version` bumps a version): such a script must be
 // documented as `pnpm run <name>`. The check types each documented command in an empty folder whose package.json
 // has the same script names, each printing its own name, and reads what ran.
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,15 +61,22 @@ describe('the documented pnpm commands', () => {
     expect([...commands.values()]).toEqual(expect.arrayContaining(['build', 'test', 'ptdump', 'demo', 'docs', 'bench']));
   });
 
-  it.each([...commands])('%s runs the script %s', (typed, script) => {
+  it.each([...commands])('%s runs the script %s', async (typed, script) => {
     const args = typed.split(' ').slice(1);
-    const run = spawnSync('pnpm', args, {
-      cwd: folder,
-      encoding: 'utf8',
-      timeout: 30_000,
-      // a command pnpm hands to npm must not open a browser or reach a registry here
-      env: { ...process.env, npm_config_browser: 'false', npm_config_offline: 'true', CI: 'true' },
+    const output = await new Promise<string>((resolve) => {
+      execFile(
+        'pnpm',
+        args,
+        {
+          cwd: folder,
+          encoding: 'utf8',
+          timeout: 30_000,
+          // a command pnpm hands to npm must not open a browser or reach a registry here
+          env: { ...process.env, npm_config_browser: 'false', npm_config_offline: 'true', CI: 'true' },
+        },
+        (_err, stdout, stderr) => resolve(`${stdout}${stderr}`),
+      );
     });
-    expect(`${run.stdout}${run.stderr}`, `\`${typed}\` in the documentation`).toContain(`ran script ${script}`);
+    expect(output, `\`${typed}\` in the documentation`).toContain(`ran script ${script}`);
   }, 60_000);
 });
