@@ -224,10 +224,11 @@ describe('the packed packages, installed alone with npm', () => {
   });
 
   it.each([
-    ['Node (module nodenext)', { module: 'nodenext', moduleResolution: 'nodenext' }],
-    ['a bundler (moduleResolution bundler)', { module: 'esnext', moduleResolution: 'bundler' }],
-  ])('type-checks the example against the installed declarations for %s, with skipLibCheck off', (_name, resolution) => {
-    writeFileSync(join(app, 'usage.ts'), usageExample());
+    ['Node (module nodenext)', 'usage.ts', { module: 'nodenext', moduleResolution: 'nodenext' }],
+    ['Node 16 resolution (module node16, an ES module file)', 'usage.mts', { module: 'node16', moduleResolution: 'node16' }],
+    ['a bundler (moduleResolution bundler)', 'usage.ts', { module: 'esnext', moduleResolution: 'bundler' }],
+  ])('type-checks the example against the installed declarations for %s, with skipLibCheck off', (_name, file, resolution) => {
+    writeFileSync(join(app, file), usageExample());
     const tsconfig = {
       compilerOptions: {
         ...resolution,
@@ -241,7 +242,7 @@ describe('the packed packages, installed alone with npm', () => {
         skipLibCheck: false,
         noEmit: true,
       },
-      files: ['usage.ts'],
+      files: [file],
     };
     writeFileSync(join(app, 'tsconfig.json'), JSON.stringify(tsconfig, null, 2));
     const tsc = `${ROOT}node_modules/typescript/bin/tsc`;
