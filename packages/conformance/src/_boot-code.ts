@@ -6,10 +6,10 @@
 //   chapter 9 "Zicsr" (CSRRW: csr rs1 001 rd 1110011); Volume II (20211203), 3.3.2 MRET (0x30200073) and 4.2.1
 //   SFENCE.VMA (0001001 rs2 rs1 000 00000 1110011).
 // - Arm ARM DDI 0487, C6.2: LDR (literal) 64-bit (0x58000000 | imm19 << 5 | Rt), MOVZ 32-bit (0x52800000 |
-//   imm16 << 5 | Rd), STRB (immediate, unsigned offset) (0x39000000 | imm12 << 10 | Rn << 5 | Rt), STR 32-bit
+//   imm16 << 5 | Rd; with LSL #16, hw = 1: 0x52a00000), STRB (immediate, unsigned offset) (0x39000000 | imm12 << 10 | Rn << 5 | Rt), STR 32-bit
 //   (immediate, unsigned offset) (0xb9000000 | (imm / 4) << 10 | Rn << 5 | Rt), ORR (immediate) 64-bit with the
 //   bitmask immediate #1 (N = 1, immr = 0, imms = 0: 0xb2400000 | Rn << 5 | Rd).
-// - Intel SDM Vol. 2: MOV r32, imm32 (B8+rd id), MOV CR0/CR3/CR4, r32 (0F 22 /r), MOV r32, CR0 (0F 20 /r),
+// - Intel SDM Vol. 2: MOV r8, imm8 (B0+rb ib), MOV r32, imm32 (B8+rd id), MOV CR0/CR3/CR4, r32 (0F 22 /r), MOV r32, CR0 (0F 20 /r),
 //   WRMSR (0F 30), OR EAX, imm32 (0D id), XOR r/m32, r32 (31 /r), MOV r16, imm16 (66 B8+rw iw), LODSB (AC),
 //   TEST r/m8, r8 (84 /r), JZ rel8 (74 cb), OUT DX, AL (EE), JMP rel8 (EB cb), HLT (F4).
 // test/boot-code.test.ts checks each encoding against the bytes an assembler (llvm-mc) gives.
@@ -67,6 +67,11 @@ export function a64MovzW(wd: number, imm16: number): number {
   return (0x5280_0000 | ((imm16 & 0xffff) << 5) | wd) >>> 0;
 }
 
+/** MOVZ Wd, #imm16, LSL #16. */
+export function a64MovzW16(wd: number, imm16: number): number {
+  return (0x52a0_0000 | ((imm16 & 0xffff) << 5) | wd) >>> 0;
+}
+
 /** STRB Wt, [Xn]. */
 export function a64Strb(wt: number, xn: number): number {
   return (0x3900_0000 | (xn << 5) | wt) >>> 0;
@@ -93,6 +98,8 @@ export const X86 = {
   movEax: (imm: number): number[] => [0xb8, ...le32(imm)],
   /** MOV ECX, imm32. */
   movEcx: (imm: number): number[] => [0xb9, ...le32(imm)],
+  /** MOV AL, imm8. */
+  movAl: (imm: number): number[] => [0xb0, imm & 0xff],
   /** MOV ESI, imm32. */
   movEsi: (imm: number): number[] => [0xbe, ...le32(imm)],
   /** MOV CR0, EAX. */

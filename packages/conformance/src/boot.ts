@@ -1,7 +1,9 @@
 // Booting generated tables: a stub of a few instructions per architecture that loads the register values a build
 // wrote (registers.json), turns the MMU on, and sends a message to the UART through the mapped addresses; QEMU
 // runs it with the tables' blob (tables.bin) loaded at its base, and the serial output says whether the CPU's own
-// walk of the tables worked.
+// walk of the tables worked. Each stub first prints BOOT_MARKER through the UART's physical address (or port),
+// before the MMU is on: the marker says the stub ran, so that a boot that prints nothing after it is a failed
+// walk, not a QEMU that had not started yet.
 //
 // Machines and what each stub does (QEMU's hw/riscv/virt.c, hw/arm/virt.c, hw/i386/pc.c and multiboot.c):
 // - riscv64 `virt`, -bios none: the hart starts in M-mode at 0x8000_0000. The stub opens PMP entry 0 to every
@@ -26,6 +28,7 @@ import { A64Reg, b, ISB, mrs, msr } from './_a64';
 import {
   a64LdrLiteral,
   a64MovzW,
+  a64MovzW16,
   a64OrrOne,
   a64Strb,
   a64StrW,
@@ -51,6 +54,9 @@ export interface BootProgram {
   readonly bytes: Uint8Array;
   readonly addr: bigint;
 }
+
+/** What each stub prints before it turns the MMU on. */
+export const BOOT_MARKER = 'stub: turning the MMU on\n';
 
 /** Where each stub is loaded: the start of RAM (riscv64), 1 MiB into RAM (aarch64: QEMU puts the device tree in the first), 1 MiB (x86_64, the Multiboot load address). */
 export const BOOT_STUB_ADDR: Readonly<Record<BootArch, bigint>> = {
@@ -85,6 +91,8 @@ function riscvStub(regs: Readonly<Record<string, bigint>>, message: string): Uin
     rvLui(t0, 1),
     rvAddi(t0, t0, -0x800), // 0x800: mstatus.MPP = 0b01 (S)
     rvCsrw(CSR.mstatus, t0),
+    rvLui(t2, 0x1_0000), // the UART's physical address, 0x1000_0000 (M-mode accesses are not translated)
+    ...[...BOOT_MARKER].flatMap((ch) => [rvAddi(t3, zero, ch.charCodeAt(0)), rvSb(t3, t2, 0)]),
     rvAuipc(t0),
     rvAddi(t0, t0, 16), // the instruction after MRET
     rvCsrw(CSR.mepc, t0),
@@ -109,9 +117,13 @@ function aarch64Stub(regs: Readonly<Record<string, bigint>>, message: string): U
     loads.push([code.length, 0, i]);
     code.push(0, msr(reg, 0));
   });
+  // the marker through the PL011 at its physical address, 0x0900_0000, with the MMU still off; UARTCR (offset
+  // 0x30) = UARTEN (0) | TXE (8) | RXE (9) first
+  code.push(a64MovzW16(1, 0x900), a64MovzW(2, 0x301), a64StrW(2, 1, 0x30));
+  for (const ch of BOOT_MARKER) code.push(a64MovzW(2, ch.charCodeAt(0)), a64Strb(2, 1));
   code.push(ISB, mrs(0, A64Reg.SCTLR_EL1), a64OrrOne(0, 0), msr(A64Reg.SCTLR_EL1, 0), ISB);
   loads.push([code.length, 1, 4]);
-  code.push(0, a64MovzW(2, 0x301), a64StrW(2, 1, 0x30)); // UARTCR: UARTEN (0), TXE (8), RXE (9)
+  code.push(0);
   for (const ch of message) code.push(a64MovzW(2, ch.charCodeAt(0)), a64Strb(2, 1));
   code.push(b(0));
   if (code.length % 2 === 1) code.push(b(0)); // the literals 8-byte aligned
@@ -137,6 +149,8 @@ function x86Stub(regs: Readonly<Record<string, bigint>>, message: string): Uint8
   const headerBytes = 32;
   const entry = load + headerBytes;
   const paging = [
+    ...X86.movDx(0x3f8),
+    ...[...BOOT_MARKER].flatMap((ch) => [...X86.movAl(ch.charCodeAt(0)), ...X86.outDxAl]),
     ...X86.movEax(low32('cr4')),
     ...X86.movCr4Eax,
     ...X86.movEax(low32('cr3')),
@@ -191,7 +205,8 @@ export interface BootRun {
 
 /**
  * Boots `stub` with the tables' blob at `tablesBase` on `binary` (qemu-system-riscv64, -aarch64 or -x86_64) and
- * reads the serial port until `expect` appears or `timeoutMs` passes; QEMU is killed either way.
+ * reads the serial port until `expect` appears, or `settleMs` after {@link BOOT_MARKER} appeared without it, or
+ * `timeoutMs` in all; QEMU is killed either way.
  */
 export async function bootQemu(
   binary: string,
@@ -199,7 +214,8 @@ export async function bootQemu(
   stub: BootProgram,
   tables: { readonly bytes: Uint8Array; readonly base: bigint },
   expect: string,
-  timeoutMs = 10_000,
+  timeoutMs = 30_000,
+  settleMs = 1000,
 ): Promise<BootRun> {
   const dir = mkdtempSync(join(tmpdir(), 'ptm-boot-'));
   try {
@@ -225,11 +241,17 @@ export async function bootQemu(
     });
     const printed = await new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => resolve(false), timeoutMs);
+      let settling = false;
       child.stdout.on('data', (s: string) => {
         serial += s;
         if (serial.includes(expect)) {
           clearTimeout(timer);
           resolve(true);
+        } else if (!settling && serial.includes(BOOT_MARKER)) {
+          // the stub is running: the message comes within milliseconds, or not at all
+          settling = true;
+          clearTimeout(timer);
+          setTimeout(() => resolve(false), settleMs);
         }
       });
       child.once('exit', () => {
