@@ -19,3 +19,6 @@ export { A64PageTable, A64PageTableEl2 } from './tables';
 // Attach and dump: translation registers to an attach plan, and what a dump needs to know about descriptors.
 export { a64Inspector, type A64InspectorOptions } from './inspector';
 export { a64Format, type A64Registers, decodeA64Registers } from './registers';
+
+// Boot: the register values that make the CPU walk a table (the inverse of the decoder above).
+export { type A64BootRegisters, type A64EncodeOptions, encodeA64El2Registers, encodeA64Registers } from './boot';

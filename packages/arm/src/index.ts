@@ -23,3 +23,6 @@ export { A32LpaePageTable, type A32LpaeTableOptions, A32LpaeTtbr1PageTable, A32P
 // Attach and dump: TTBR0 / TTBR1 / TTBCR to an attach plan, and what a dump needs to know about descriptors.
 export { a32Inspector, a32LpaeInspector } from './inspector';
 export { a32Format, a32LpaeFormat, type A32Registers, decodeA32Registers } from './registers';
+
+// Boot: the register values that make the CPU walk a table (the inverse of the decoder above).
+export { type A32BootRegisters, type A32EncodeOptions, encodeA32Registers } from './boot';

@@ -21,11 +21,19 @@ export type SampleRegion = readonly [va: bigint, pa: bigint, size: bigint, flags
 
 /** An embedded sample: tables in memory and the register values that point at them. */
 export interface Sample {
+  /** The physical memory that holds the sample's tables. */
   readonly memory: PhysicalMemory;
+  /** The translation registers that point at the tables, by option name (`cr3`, `ttbr0`, `satp`, ...). */
   readonly registers: Readonly<Record<string, bigint>>;
+  /** The architecture's boolean options for the sample, by option name (`el2`, ...). */
   readonly switches: Readonly<Record<string, boolean>>;
   /** The tables built, with the regions each holds (for tests). */
-  readonly tables: readonly { readonly table: PageTable64; readonly regions: readonly SampleRegion[] }[];
+  readonly tables: readonly {
+    /** One table of the sample. */
+    readonly table: PageTable64;
+    /** What was mapped into it, in the order it was mapped. */
+    readonly regions: readonly SampleRegion[];
+  }[];
   /** One line: what the sample stands for. */
   readonly title: string;
 }
@@ -34,6 +42,7 @@ export interface Sample {
 export interface ArchSpec {
   /** Canonical name, the value of --arch. */
   readonly name: string;
+  /** Other names --arch accepts for it (`amd64`, `arm64`, ...). */
   readonly aliases: readonly string[];
   /** Register options (without --), the required ones first. */
   readonly registers: readonly string[];

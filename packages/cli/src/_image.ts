@@ -10,11 +10,21 @@ export type { ImageRange } from './_elf';
 
 /** An opened dump. */
 export interface DumpImage {
+  /** The file the dump was read from. */
   readonly path: string;
+  /** How the file was read: a raw image of physical memory, or an ELF core file. */
   readonly kind: 'raw' | 'elf';
+  /** The physical address ranges the file holds, and where in the file each is. */
   readonly ranges: readonly ImageRange[];
   /** For an ELF file: e_machine, the ELF class (32 or 64) and the byte order. */
-  readonly elf?: { readonly machine: number; readonly bits: 32 | 64; readonly littleEndian: boolean };
+  readonly elf?: {
+    /** e_machine: the architecture the core file is from (62 x86_64, 183 AArch64, ...). */
+    readonly machine: number;
+    /** The ELF class: 32- or 64-bit headers. */
+    readonly bits: 32 | 64;
+    /** The byte order of the headers (EI_DATA). */
+    readonly littleEndian: boolean;
+  };
   /** The memory, read on demand. */
   readonly memory: PagedMemory;
   /** Closes the file. */

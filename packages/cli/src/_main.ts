@@ -1,5 +1,8 @@
 // ptdump: argument parsing and the two jobs (list / translate) over a dump file or the embedded samples.
 import { parseArgs } from 'node:util';
+// the build inlines the one field (esbuild tree-shakes a named import of JSON), so `--version` is the version of
+// the package it was built from, whatever `changeset version` wrote there
+import { version } from '../package.json';
 import { type AttachPlan, checkRoot, type DumpSource, hex, PagedMemory, RegisterError } from '@page-table-multiarch/core';
 import { ALL_REGISTERS, ALL_SWITCHES, ARCHES, type ArchSpec, archByName } from './_arches';
 import { CliError, EXIT_OUTPUT_CLOSED, OutputClosed } from './_errors';
@@ -17,8 +20,8 @@ export interface CliIo {
   readonly stderrIsTTY: boolean;
 }
 
-/** The version printed by --version. */
-export const VERSION = '0.1.0';
+/** The version printed by --version: the `version` of the cli's package.json. */
+export const VERSION: string = version;
 
 const USAGE = `usage: ptdump [options] [DUMP] [translate VA...]
 

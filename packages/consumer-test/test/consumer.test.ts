@@ -1,8 +1,9 @@
 // What a user gets from npm: core, entry and x86_64 packed with `pnpm pack` (workspace:^ becomes a real
 // version range), installed alone with npm into an empty folder, offline and with an empty cache (so nothing
-// can come from a registry), then the top README's "Usage" example run there as ESM in Node and compiled by
-// TypeScript against the installed declarations. No other architecture is installed or needed.
-import { execFileSync } from 'node:child_process';
+// can come from a registry), then the top README's "Usage" example run there in Node as ESM, as CommonJS with
+// require() (Node >= 20.19 loads an ES module from require) and as TypeScript compiled to CommonJS (module
+// nodenext), and type-checked against the installed declarations. No other architecture is installed or needed.
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +21,29 @@ function usageExample(): string {
   if (code === undefined) throw new Error('README.md has no ```ts block under "## Usage"');
   return code;
 }
+
+/** The example as CommonJS: each `import { a, b } from 'x';` of the README becomes `const { a, b } = require('x');`. */
+function asCommonJs(code: string): string {
+  const converted = code.replace(/^import \{([^}]*)\} from ('[^']+');$/gm, 'const {$1} = require($2);');
+  expect(converted, 'the README example imports with `import { ... } from ...` only').not.toMatch(/^import /m);
+  return converted;
+}
+
+/** Runs a script in the consumer folder with this Node; its stdout and stderr. */
+function runNode(script: string): { stdout: string; stderr: string } {
+  const run = spawnSync(process.execPath, [script], { cwd: app, encoding: 'utf8' });
+  expect(run.status, `node ${script}: ${run.stderr}`).toBe(0);
+  return { stdout: run.stdout, stderr: run.stderr };
+}
+
+/** What the README example prints. */
+const USAGE_OUTPUT = [
+  '{ paddr: 8483n, flags: 3, size: 4096 }',
+  'true',
+  'deadbeef000 2000 4096',
+  'ffff800000000000 40000000 1073741824',
+  '4096 5',
+];
 
 /** The environment for npm: no npm_* settings inherited from the pnpm that runs the tests. */
 function npmEnv(cache: string): NodeJS.ProcessEnv {
@@ -72,6 +96,12 @@ describe('the packed packages, installed alone with npm', () => {
     for (const k of installed) expect(lock.packages[k]!.resolved, k).toMatch(/^file:.*\.tgz$/);
   });
 
+  it('carries the MIT LICENSE of the repository in every tarball', () => {
+    for (const p of PACKED) {
+      expect(readFileSync(join(app, 'node_modules', SCOPE, p, 'LICENSE'), 'utf8'), p).toBe(readFileSync(`${ROOT}LICENSE`, 'utf8'));
+    }
+  });
+
   it('has real version ranges where the workspace had workspace:^', () => {
     for (const p of PACKED) {
       const manifest = readFileSync(join(app, 'node_modules', SCOPE, p, 'package.json'), 'utf8');
@@ -86,13 +116,7 @@ describe('the packed packages, installed alone with npm', () => {
     writeFileSync(join(app, 'usage.mjs'), code);
     const out = execFileSync(process.execPath, ['usage.mjs'], { cwd: app, encoding: 'utf8' });
     const lines = out.trimEnd().split('\n');
-    expect(lines).toEqual([
-      '{ paddr: 8483n, flags: 3, size: 4096 }',
-      'true',
-      'deadbeef000 2000 4096',
-      'ffff800000000000 40000000 1073741824',
-      '4096 5',
-    ]);
+    expect(lines).toEqual(USAGE_OUTPUT);
     // and every `console.log(...); // value` comment in the README agrees with what Node printed, in order
     const said = [...code.matchAll(/^\s*console\.log\(.*\);\s*\/\/ (.*)$/gm)].map((m) => {
       const comment = m[1]!.trim();
@@ -111,6 +135,83 @@ describe('the packed packages, installed alone with npm', () => {
     }
   });
 
+  it('declares on every export a `default` condition (the one require() matches) and engines node >=20.19', () => {
+    for (const p of PACKED) {
+      const manifest = JSON.parse(readFileSync(join(app, 'node_modules', SCOPE, p, 'package.json'), 'utf8')) as {
+        exports: Record<string, string | Record<string, string>>;
+        engines?: { node?: string };
+      };
+      expect(manifest.engines?.node, p).toBe('>=20.19');
+      for (const [sub, target] of Object.entries(manifest.exports)) {
+        if (typeof target === 'string') continue; // ./package.json
+        expect(Object.keys(target), `${p} ${sub}`).toEqual(['types', 'import', 'default']);
+        expect(target['default'], `${p} ${sub}`).toBe(target['import']);
+      }
+    }
+  });
+
+  it('runs the README "Usage" example as CommonJS with require(), printing the same', () => {
+    writeFileSync(join(app, 'usage.cjs'), asCommonJs(usageExample()));
+    const { stdout, stderr } = runNode('usage.cjs');
+    expect(stdout.trimEnd().split('\n')).toEqual(USAGE_OUTPUT);
+    expect(stderr).toBe('');
+  });
+
+  it('gives require() the same exports as import() for every subpath of every package', () => {
+    const subpaths = PACKED.flatMap((p) => {
+      const manifest = JSON.parse(readFileSync(join(app, 'node_modules', SCOPE, p, 'package.json'), 'utf8')) as {
+        exports: Record<string, unknown>;
+      };
+      return Object.keys(manifest.exports)
+        .filter((sub) => sub !== './package.json')
+        .map((sub) => `${SCOPE}/${p}${sub.slice(1)}`);
+    });
+    expect(subpaths.length).toBeGreaterThan(PACKED.length);
+    const probe = `
+      (async () => {
+        for (const name of ${JSON.stringify(subpaths)}) {
+          const required = Object.keys(require(name)).sort().join(',');
+          const imported = Object.keys(await import(name)).filter((k) => k !== 'default' && k !== 'module.exports').sort().join(',');
+          console.log(name, required === imported && required.length > 0 ? 'same' : \`differ: \${required} / \${imported}\`);
+        }
+      })();`;
+    writeFileSync(join(app, 'require-all.cjs'), probe);
+    const { stdout } = runNode('require-all.cjs');
+    expect(stdout.trim().split('\n')).toEqual(subpaths.map((n) => `${n} same`));
+  });
+
+  it('compiles the example as CommonJS TypeScript (module nodenext, a .cts file) and runs what tsc emits', async () => {
+    const dir = join(app, 'cts');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'usage.cts'), usageExample());
+    const tsconfig = {
+      compilerOptions: {
+        module: 'nodenext',
+        moduleResolution: 'nodenext',
+        target: 'es2022',
+        lib: ['es2022', 'dom'], // console, as in the type-check above
+        types: [],
+        strict: true,
+        skipLibCheck: false,
+        outDir: 'out',
+      },
+      files: ['usage.cts'],
+    };
+    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify(tsconfig, null, 2));
+    // a whole tsc run, asynchronous so that the test worker stays responsive on a busy machine
+    const tsc = await new Promise<string>((resolve) => {
+      execFile(process.execPath, [`${ROOT}node_modules/typescript/bin/tsc`, '-p', 'tsconfig.json'], { cwd: dir, encoding: 'utf8' }, (_err, stdout, stderr) =>
+        resolve(`${stdout}${stderr}`),
+      );
+    });
+    expect(tsc).toBe('');
+    const emitted = readFileSync(join(dir, 'out', 'usage.cjs'), 'utf8');
+    expect(emitted).toContain(`require("${SCOPE}/x86_64")`);
+    const { stdout, stderr } = runNode(join('cts', 'out', 'usage.cjs'));
+    expect(stdout.trimEnd().split('\n')).toEqual(USAGE_OUTPUT);
+    expect(stderr).toBe('');
+  }, 120_000);
+
   it('imports nothing of another architecture: their packages are not installed and not needed', () => {
     const probe = `
       for (const name of ['aarch64', 'arm', 'riscv', 'loongarch64']) {
@@ -123,10 +224,11 @@ describe('the packed packages, installed alone with npm', () => {
   });
 
   it.each([
-    ['Node (module nodenext)', { module: 'nodenext', moduleResolution: 'nodenext' }],
-    ['a bundler (moduleResolution bundler)', { module: 'esnext', moduleResolution: 'bundler' }],
-  ])('type-checks the example against the installed declarations for %s, with skipLibCheck off', (_name, resolution) => {
-    writeFileSync(join(app, 'usage.ts'), usageExample());
+    ['Node (module nodenext)', 'usage.ts', { module: 'nodenext', moduleResolution: 'nodenext' }],
+    ['Node 16 resolution (module node16, an ES module file)', 'usage.mts', { module: 'node16', moduleResolution: 'node16' }],
+    ['a bundler (moduleResolution bundler)', 'usage.ts', { module: 'esnext', moduleResolution: 'bundler' }],
+  ])('type-checks the example against the installed declarations for %s, with skipLibCheck off', (_name, file, resolution) => {
+    writeFileSync(join(app, file), usageExample());
     const tsconfig = {
       compilerOptions: {
         ...resolution,
@@ -140,7 +242,7 @@ describe('the packed packages, installed alone with npm', () => {
         skipLibCheck: false,
         noEmit: true,
       },
-      files: ['usage.ts'],
+      files: [file],
     };
     writeFileSync(join(app, 'tsconfig.json'), JSON.stringify(tsconfig, null, 2));
     const tsc = `${ROOT}node_modules/typescript/bin/tsc`;

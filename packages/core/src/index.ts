@@ -53,3 +53,12 @@ export {
   auditMappings,
   MappingAuditor,
 } from './inspect/audit';
+// Boot: the tables as one blob for a physical base, what register encoders share, and register files for a build.
+export { type TableImage, tableImage, type TableImageOptions } from './boot/image';
+export {
+  formatRegisters,
+  loadableRoot,
+  type RegisterFileOptions,
+  type RegisterFileStyle,
+  registerField,
+} from './boot/registers';

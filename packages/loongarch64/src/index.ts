@@ -7,3 +7,6 @@ export { LA64PageTable } from './tables';
 // Attach and dump: page-walk CSRs to an attach plan, and what a dump needs to know about the entries.
 export { la64Inspector } from './inspector';
 export { decodeLA64Registers, la64Format, type LA64Registers } from './registers';
+
+// Boot: the register values that make the CPU walk a table (the inverse of the decoder above).
+export { encodeLA64Registers, type LA64BootRegisters } from './boot';

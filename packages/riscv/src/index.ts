@@ -14,3 +14,6 @@ export { Sv39PageTable, Sv39PageTableXuantie, Sv48PageTable, Sv48PageTableXuanti
 // Attach and dump: satp to an attach plan, and what a dump needs to know about PTEs.
 export { rvInspector, type RvInspectorOptions } from './inspector';
 export { decodeRiscvSatp, type RiscvRegisters, rvFormat } from './registers';
+
+// Boot: the register values that make the CPU walk a table (the inverse of the decoder above).
+export { encodeRiscvSatp, type RiscvBootRegisters, type RiscvEncodeOptions, type RiscvPageTable } from './boot';

@@ -7,3 +7,6 @@ export { X64PageTable, X64PageTable5 } from './tables';
 // Attach and dump: control registers to an attach plan, and what a dump needs to know about the entries.
 export { x64Inspector, type X64InspectorOptions } from './inspector';
 export { decodeX64Registers, x64Format, type X64Registers } from './registers';
+
+// Boot: the register values that make the CPU walk a table (the inverse of the decoder above).
+export { encodeX64Registers, type X64BootRegisters, type X64EncodeOptions } from './boot';

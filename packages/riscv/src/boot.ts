@@ -1,0 +1,49 @@
+// From a table to the satp value that makes a hart walk it: the inverse of decodeRiscvSatp.
+// Source: The RISC-V Instruction Set Manual, Volume II: Privileged Architecture (20211203), 4.1.11 "Supervisor
+// Address Translation and Protection (satp) Register": for SXLEN = 64, MODE is bits 63:60 (Table 4.4: 8 Sv39,
+// 9 Sv48, 10 Sv57), ASID bits 59:44 (ASIDLEN at most 16; a hart may implement fewer, and the bits it lacks read
+// as zero) and PPN bits 43:0, the root table's physical address >> 12.
+import { loadableRoot, registerField } from '@page-table-multiarch/core';
+import { Sv39MetaData, Sv48MetaData, Sv57MetaData } from './metadata';
+import { Sv39PageTable, Sv39PageTableXuantie, Sv48PageTable, Sv48PageTableXuantie, Sv57PageTable } from './tables';
+
+/** Options of {@link encodeRiscvSatp}. */
+export interface RiscvEncodeOptions {
+  /** The address-space identifier (0..65535) for satp.ASID (default 0). */
+  readonly asid?: number;
+}
+
+/** The satp value for a table. */
+export interface RiscvBootRegisters {
+  /** satp: MODE of the table's format, the ASID, and the root's PPN. */
+  readonly satp: bigint;
+}
+
+/** A RISC-V table of any of the package's types. */
+export type RiscvPageTable = Sv39PageTable | Sv39PageTableXuantie | Sv48PageTable | Sv48PageTableXuantie | Sv57PageTable;
+
+/**
+ * The satp value for a table: MODE 8 (Sv39), 9 (Sv48) or 10 (Sv57) by its type, the ASID, and PPN = root >> 12.
+ * `decodeRiscvSatp` of the result gives the same format and root back (pass `xuantie: true` for the XuanTie
+ * tables, whose attribute bits satp does not say).
+ * @throws TypeError when `table` is not one of the package's table types, or `asid` is not an integer;
+ *   RangeError when `asid` is outside 0..65535; PagingError 'Destroyed' for a destroyed table.
+ * @example
+ * const table = new Sv39PageTable(new PhysicalMemory({ size: 1 << 20, base: 0x8020_0000n }));
+ * encodeRiscvSatp(table).satp === (8n << 60n) | (table.rootPaddr >> 12n); // true
+ */
+export function encodeRiscvSatp(table: RiscvPageTable, options: RiscvEncodeOptions = {}): RiscvBootRegisters {
+  const fn = 'encodeRiscvSatp';
+  const known =
+    table instanceof Sv39PageTable ||
+    table instanceof Sv39PageTableXuantie ||
+    table instanceof Sv48PageTable ||
+    table instanceof Sv48PageTableXuantie ||
+    table instanceof Sv57PageTable;
+  if (!known) throw new TypeError(`${fn}: "table" must be an Sv39, Sv48 or Sv57 page table of this package`);
+  const asid = options.asid === undefined ? 0n : registerField(options.asid, 16, fn, 'asid');
+  const meta = table.meta;
+  const mode = meta === Sv39MetaData ? 8n : meta === Sv48MetaData ? 9n : meta === Sv57MetaData ? 10n : undefined;
+  if (mode === undefined) throw new TypeError(`${fn}: the table's format ${meta.name} has no satp MODE`);
+  return { satp: (mode << 60n) | (asid << 44n) | (loadableRoot(table, fn) >> 12n) };
+}

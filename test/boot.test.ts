@@ -1,0 +1,375 @@
+// The register encoders of every architecture, over one table of cases: the values they give decode back (with
+// the architecture's decoder) to the same format and roots, and a table attached at each decoded root translates
+// every mapping of the table it was encoded from as that table does. The register fields are checked against
+// their positions in the architecture manuals (cited with each case), and bad input is refused with the library's
+// errors without touching memory.
+import {
+  type AttachPlan,
+  field,
+  MappingFlags,
+  PageSize,
+  type PageTable64,
+  PagingError,
+  PhysicalMemory,
+  RegisterError,
+  tableImage,
+} from '@page-table-multiarch/core';
+import {
+  A64PageTable,
+  A64PageTableEl2,
+  decodeA64Registers,
+  encodeA64El2Registers,
+  encodeA64Registers,
+  MAIR_VALUE,
+} from '@page-table-multiarch/aarch64';
+import { A32PageTable, decodeA32Registers, encodeA32Registers } from '@page-table-multiarch/arm';
+import { decodeLA64Registers, encodeLA64Registers, LA64PageTable, PWCH_VALUE, PWCL_VALUE } from '@page-table-multiarch/loongarch64';
+import {
+  decodeRiscvSatp,
+  encodeRiscvSatp,
+  Sv39PageTable,
+  Sv39PageTableXuantie,
+  Sv48PageTable,
+  Sv57PageTable,
+} from '@page-table-multiarch/riscv';
+import { decodeX64Registers, encodeX64Registers, X64PageTable, X64PageTable5 } from '@page-table-multiarch/x86_64';
+import { describe, expect, it } from 'vitest';
+import { expectRefused } from './support/refused';
+
+const RW = MappingFlags.READ | MappingFlags.WRITE;
+const RX = MappingFlags.READ | MappingFlags.EXECUTE;
+
+/** One encoding: the tables (each with the roots it must come back as, in the plan's order) and the checks. */
+interface BootCase {
+  readonly name: string;
+  /** Builds tables in `memory`, encodes them, and returns what the decoder must give back. */
+  readonly run: (memory: PhysicalMemory) => {
+    readonly values: Readonly<Record<string, bigint>>;
+    readonly plan: AttachPlan | RegisterError;
+    /** The table each decoded root must translate like, in the plan's root order. */
+    readonly tables: readonly PageTable64[];
+  };
+  readonly memBase: bigint;
+  /** Field checks from the manual, on the encoded values. */
+  readonly fields: (values: Readonly<Record<string, bigint>>, tables: readonly PageTable64[]) => void;
+}
+
+/** Maps a 4 KiB page at each address (read-write and read-execute in turn). */
+function fill(table: PageTable64, vas: readonly bigint[], base: bigint): PageTable64 {
+  const c = table.cursor();
+  for (const [i, va] of vas.entries()) c.map(va, base + BigInt(i) * 0x1000n, PageSize.Size4K, i % 2 === 0 ? RW : RX);
+  c.flush();
+  return table;
+}
+
+const CASES: BootCase[] = [
+  {
+    // Intel SDM Vol. 3A 2.5 Figure 2-7 (CR0.PE 0, WP 16, PG 31; CR4.PAE 5, LA57 12, PCIDE 17), 2.2.1 (EFER.LME 8,
+    // NXE 11), 4.5.2 Table 4-13 (CR3 bits 11:0 the PCID when CR4.PCIDE = 1)
+    name: 'x86_64 4-level with a PCID',
+    memBase: 0x10_0000n,
+    run: (memory) => {
+      const t = fill(new X64PageTable(memory), [0x40_0000n, 0xffff_8000_0000_1000n], 0x20_0000n);
+      const values = encodeX64Registers(t as X64PageTable, { pcid: 0x5a });
+      return { values: { ...values }, plan: decodeX64Registers(values), tables: [t, t] };
+    },
+    fields: (v, [t]) => {
+      expect(v['cr3']! & ~0xfffn).toBe(t!.rootPaddr);
+      expect(field(v['cr3']!, 11, 0)).toBe(0x5a);
+      expect([field(v['cr4']!, 5, 5), field(v['cr4']!, 12, 12), field(v['cr4']!, 17, 17)]).toEqual([1, 0, 1]);
+      expect([field(v['efer']!, 8, 8), field(v['efer']!, 11, 11)]).toEqual([1, 1]);
+      expect([field(v['cr0']!, 0, 0), field(v['cr0']!, 16, 16), field(v['cr0']!, 31, 31)]).toEqual([1, 1, 1]);
+    },
+  },
+  {
+    name: 'x86_64 5-level (LA57), no PCID',
+    memBase: 0x10_0000n,
+    run: (memory) => {
+      const t = fill(new X64PageTable5(memory), [0x40_0000n, 0xff00_0000_0000_0000n], 0x20_0000n);
+      const values = encodeX64Registers(t as X64PageTable5);
+      return { values: { ...values }, plan: decodeX64Registers(values), tables: [t, t] };
+    },
+    fields: (v, [t]) => {
+      expect(v['cr3']).toBe(t!.rootPaddr);
+      expect([field(v['cr4']!, 5, 5), field(v['cr4']!, 12, 12), field(v['cr4']!, 17, 17)]).toEqual([1, 1, 0]);
+    },
+  },
+  {
+    // DDI 0487 TCR_EL1: T0SZ [5:0], EPD0 [7], IRGN0 [9:8], ORGN0 [11:10], SH0 [13:12], TG0 [15:14], T1SZ [21:16],
+    // EPD1 [23], TG1 [31:30], IPS [34:32], AS [36]; TTBR0_EL1.ASID [63:48]
+    name: 'AArch64 EL1&0, two tables, a 16-bit ASID',
+    memBase: 0x4008_0000n,
+    run: (memory) => {
+      const user = fill(new A64PageTable(memory), [0x40_0000n, 0x7f_0000_0000n], 0x4020_0000n);
+      const kernel = fill(new A64PageTable(memory), [0xffff_0000_0000_0000n, 0xffff_ff80_0000_0000n], 0x4030_0000n);
+      const values = encodeA64Registers({ ttbr0: user as A64PageTable, ttbr1: kernel as A64PageTable, asid: 0x1234 });
+      return { values: { ...values }, plan: decodeA64Registers(values), tables: [user, kernel] };
+    },
+    fields: (v, [user, kernel]) => {
+      const tcr = v['tcr']!;
+      expect([field(tcr, 5, 0), field(tcr, 21, 16)]).toEqual([16, 16]);
+      expect([field(tcr, 15, 14), field(tcr, 31, 30)]).toEqual([0b00, 0b10]);
+      expect([field(tcr, 7, 7), field(tcr, 23, 23)]).toEqual([0, 0]);
+      expect([field(tcr, 9, 8), field(tcr, 11, 10), field(tcr, 13, 12)]).toEqual([1, 1, 3]);
+      expect([field(tcr, 34, 32), field(tcr, 36, 36)]).toEqual([0b101, 1]);
+      expect(field(v['ttbr0']!, 63, 48)).toBe(0x1234);
+      expect(v['ttbr0']! & 0xffff_ffff_ffffn).toBe(user!.rootPaddr);
+      expect(v['ttbr1']).toBe(kernel!.rootPaddr);
+      expect(v['mair']).toBe(MAIR_VALUE);
+    },
+  },
+  {
+    name: 'AArch64 EL1&0, the upper table only',
+    memBase: 0x4008_0000n,
+    run: (memory) => {
+      const kernel = fill(new A64PageTable(memory), [0xffff_0000_4000_0000n], 0x4030_0000n);
+      const values = encodeA64Registers({ ttbr1: kernel as A64PageTable });
+      return { values: { ...values }, plan: decodeA64Registers(values), tables: [kernel] };
+    },
+    fields: (v) => {
+      expect([field(v['tcr']!, 7, 7), field(v['tcr']!, 23, 23), field(v['tcr']!, 36, 36)]).toEqual([1, 0, 0]);
+      expect(v['ttbr0']).toBe(0n);
+    },
+  },
+  {
+    // DDI 0487 TCR_EL2 (E2H = 0): T0SZ [5:0], TG0 [15:14], PS [18:16], RES1 bits 23 and 31
+    name: 'AArch64 EL2',
+    memBase: 0x4008_0000n,
+    run: (memory) => {
+      const t = fill(new A64PageTableEl2(memory), [0x40_0000n, 0x8000_0000n], 0x4020_0000n);
+      const values = encodeA64El2Registers(t as A64PageTableEl2);
+      return { values: { ...values }, plan: decodeA64Registers({ ttbr0: values.ttbr0, tcr: values.tcr, el2: true }), tables: [t] };
+    },
+    fields: (v, [t]) => {
+      const tcr = v['tcr']!;
+      expect([field(tcr, 5, 0), field(tcr, 15, 14), field(tcr, 18, 16), field(tcr, 23, 23), field(tcr, 31, 31)]).toEqual([16, 0, 0b101, 1, 1]);
+      expect(v['ttbr0']).toBe(t!.rootPaddr);
+    },
+  },
+  ...(
+    [
+      ['Sv39', 8, (m: PhysicalMemory) => new Sv39PageTable(m), [0x40_0000n, 0xffff_ffc0_0000_0000n]],
+      ['Sv48', 9, (m: PhysicalMemory) => new Sv48PageTable(m), [0x40_0000n, 0xffff_8000_0000_0000n]],
+      ['Sv57', 10, (m: PhysicalMemory) => new Sv57PageTable(m), [0x40_0000n, 0xff00_0000_0000_0000n]],
+    ] as const
+  ).map(
+    ([name, mode, create, vas]): BootCase => ({
+      // RISC-V Privileged 20211203, 4.1.11: satp MODE [63:60] (Table 4.4), ASID [59:44], PPN [43:0]
+      name: `RISC-V ${name} with an ASID`,
+      memBase: 0x8020_0000n,
+      run: (memory) => {
+        const t = fill(create(memory), vas, 0x8040_0000n);
+        const values = encodeRiscvSatp(t as Sv39PageTable, { asid: 0xbeef });
+        return { values: { ...values }, plan: decodeRiscvSatp(values), tables: [t, t] };
+      },
+      fields: (v, [t]) => {
+        expect([field(v['satp']!, 63, 60), field(v['satp']!, 59, 44)]).toEqual([mode, 0xbeef]);
+        expect(v['satp']! & ((1n << 44n) - 1n)).toBe(t!.rootPaddr >> 12n);
+      },
+    }),
+  ),
+  {
+    name: 'RISC-V Sv39, XuanTie attributes',
+    memBase: 0x8020_0000n,
+    run: (memory) => {
+      const t = fill(new Sv39PageTableXuantie(memory), [0x40_0000n], 0x8040_0000n);
+      const values = encodeRiscvSatp(t as Sv39PageTableXuantie);
+      return { values: { ...values }, plan: decodeRiscvSatp({ ...values, xuantie: true }), tables: [t, t] };
+    },
+    fields: (v) => expect(field(v['satp']!, 63, 60)).toBe(8),
+  },
+  {
+    // LoongArch Vol. 1 v1.10, 7.5.5/7.5.6 PGDL/PGDH Base [63:12], 7.5.8/7.5.9 PWCL/PWCH
+    name: 'LoongArch64, a table per half',
+    memBase: 0x20_0000n,
+    run: (memory) => {
+      const user = fill(new LA64PageTable(memory), [0x40_0000n], 0x40_0000n);
+      const kernel = fill(new LA64PageTable(memory), [0xffff_8000_0000_0000n, 0xffff_ffff_ffff_f000n], 0x50_0000n);
+      const values = encodeLA64Registers(user as LA64PageTable, kernel as LA64PageTable);
+      return { values: { ...values }, plan: decodeLA64Registers(values), tables: [user, kernel] };
+    },
+    fields: (v, [user, kernel]) => {
+      expect([v['pgdl'], v['pgdh']]).toEqual([user!.rootPaddr, kernel!.rootPaddr]);
+      expect([v['pwcl'], v['pwch']]).toEqual([BigInt(PWCL_VALUE), BigInt(PWCH_VALUE)]);
+    },
+  },
+  {
+    // ARM DDI 0406C B4.1.153 TTBCR (N [2:0], EAE [31]), B4.1.154 TTBR0 (IRGN[0] 6, NOS 5, RGN 4:3, S 1,
+    // IRGN[1] 0), B4.1.43 DACR (domain 0 in bits 1:0, 0b01 Client)
+    name: 'ARMv7, TTBR0 alone (N = 0)',
+    memBase: 0x4000_0000n,
+    run: (memory) => {
+      const t = fill(new A32PageTable(memory), [0x40_0000n, 0xc000_0000n], 0x4010_0000n);
+      const values = encodeA32Registers(t as A32PageTable);
+      return { values: { ...values }, plan: decodeA32Registers(values), tables: [t, t] };
+    },
+    fields: (v, [t]) => {
+      expect(v['ttbr0']! & ~0x3fffn).toBe(t!.rootPaddr);
+      expect([field(v['ttbr0']!, 6, 6), field(v['ttbr0']!, 5, 5), field(v['ttbr0']!, 4, 3), field(v['ttbr0']!, 1, 1), field(v['ttbr0']!, 0, 0)]).toEqual([1, 1, 1, 1, 0]);
+      expect([field(v['ttbcr']!, 2, 0), field(v['ttbcr']!, 31, 31)]).toEqual([0, 0]);
+      expect(field(v['dacr']!, 1, 0)).toBe(0b01);
+    },
+  },
+  {
+    name: 'ARMv7, TTBR0 and TTBR1 split at 1 GiB (N = 2)',
+    memBase: 0x4000_0000n,
+    run: (memory) => {
+      const user = fill(new A32PageTable(memory), [0x40_0000n, 0x3fff_f000n], 0x4010_0000n);
+      const kernel = fill(new A32PageTable(memory), [0x4000_0000n, 0xc000_0000n], 0x4020_0000n);
+      const values = encodeA32Registers(user as A32PageTable, { ttbr1: kernel as A32PageTable, n: 2 });
+      return { values: { ...values }, plan: decodeA32Registers(values), tables: [user, kernel] };
+    },
+    fields: (v, [, kernel]) => {
+      expect(field(v['ttbcr']!, 2, 0)).toBe(2);
+      expect(v['ttbr1']! & ~0x3fffn).toBe(kernel!.rootPaddr);
+    },
+  },
+];
+
+describe.each(CASES.map((c) => [c.name, c] as const))('boot registers: %s', (_name, c) => {
+  it('decode back to the format and roots of the tables, which translate every mapping as the tables do', () => {
+    const memory = new PhysicalMemory({ size: 1 << 20, base: c.memBase });
+    const { plan, tables } = c.run(memory);
+    if (plan instanceof RegisterError) throw plan;
+    expect(plan.roots.map((r) => BigInt(r.root))).toEqual(tables.map((t) => t.rootPaddr));
+    let checked = 0;
+    plan.roots.forEach((root, i) => {
+      const original = tables[i]!;
+      expect(plan.format.meta).toBe(original.meta);
+      const attached = plan.format.attach(memory, root.root);
+      // a format that does not sign-extend (AArch64) lists an upper-range mapping in its lower-half form
+      const upper = (1n << 64n) - (1n << BigInt(original.meta.vaMaxBits));
+      for (const m of original.mappings()) {
+        for (const va of [m.vaddr, m.vaddr + upper]) {
+          if (va < root.vaStart || va >= root.vaEnd) continue;
+          expect(attached.query(va), `${root.label} 0x${va.toString(16)}`).toEqual(original.query(va));
+          checked++;
+        }
+      }
+    });
+    expect(checked).toBeGreaterThan(0);
+  });
+
+  it('as a boot image: the blob loaded at its base into fresh memory holds tables that translate as the originals', () => {
+    const memory = new PhysicalMemory({ size: 1 << 20, base: c.memBase });
+    const { values, plan, tables } = c.run(memory);
+    if (plan instanceof RegisterError) throw plan;
+    const distinct = [...new Set(tables)];
+    const image = tableImage(distinct);
+    expect(image.roots.map((r) => r.paddr)).toEqual(distinct.map((t) => t.rootPaddr));
+    for (const r of image.roots) expect(image.base + BigInt(r.offset)).toBe(r.paddr);
+    expect(image.tableCount).toBe(distinct.reduce((n, t) => n + t.tableCount(), 0));
+    // only the blob: the frames of the mapped pages and everything else stay zero
+    const target = new PhysicalMemory({ size: 1 << 20, base: c.memBase });
+    target.writeBytes(image.base, image.bytes);
+    expect(Object.keys(values).length).toBeGreaterThan(0);
+    plan.roots.forEach((root, i) => {
+      const copy = plan.format.attach(target, root.root);
+      expect([...copy.mappings()]).toEqual([...tables[i]!.mappings()]);
+    });
+  });
+
+  it('put each field where the manual says', () => {
+    const memory = new PhysicalMemory({ size: 1 << 20, base: c.memBase });
+    const { values, tables } = c.run(memory);
+    c.fields(values, tables);
+  });
+});
+
+describe('tableImage', () => {
+  it('a base below the tables: the blob starts there, zeros first, the roots further in', () => {
+    const memory = new PhysicalMemory({ size: 1 << 20, base: 0x8020_0000n });
+    memory.reserve(0x8020_0000n, 0x4000); // the tables start 16 KiB into the memory
+    const table = fill(new Sv39PageTable(memory), [0x40_0000n, 0x8000_0000n], 0x8040_0000n);
+    const image = tableImage(table, { base: 0x8020_0000n });
+    expect(image.base).toBe(0x8020_0000n);
+    expect(image.roots[0]!.offset).toBe(Number(table.rootPaddr - 0x8020_0000n));
+    expect(image.roots[0]!.offset).toBeGreaterThanOrEqual(0x4000);
+    expect(image.bytes.subarray(0, 0x4000).every((b) => b === 0)).toBe(true);
+    expect(image.bytes.subarray(image.roots[0]!.offset, image.roots[0]!.offset + 4096)).toEqual(memory.bytes(table.rootPaddr, 4096));
+  });
+
+  it('ARMv7: 1 KiB second-level tables are copied as 1 KiB, not as the frame they share', () => {
+    const memory = new PhysicalMemory({ size: 1 << 20, base: 0x4000_0000n });
+    const table = fill(new A32PageTable(memory), [0x10_0000n, 0x20_0000n], 0x4010_0000n);
+    const l2: bigint[] = [];
+    table.walk(Number.POSITIVE_INFINITY, (level, _index, _va, bits) => {
+      if (level === 0) l2.push(table.pte.paddr(bits, 0));
+    });
+    expect(l2).toHaveLength(2);
+    expect(l2[1]! - l2[0]!).toBe(0x400n); // two tables in one frame
+    const image = tableImage(table);
+    expect(image.tableCount).toBe(3);
+    const end = (l2[1]! > table.rootPaddr ? l2[1]! + 0x400n : table.rootPaddr + 0x4000n) - image.base;
+    expect(image.bytes.length).toBe(Number(end));
+    for (const pa of [table.rootPaddr, ...l2]) {
+      const size = pa === table.rootPaddr ? 0x4000 : 0x400;
+      const at = Number(pa - image.base);
+      expect(image.bytes.subarray(at, at + size)).toEqual(memory.bytes(pa, size));
+    }
+  });
+
+  it('refuses no table, tables in different memories, a base above a table, and a destroyed table', () => {
+    const memory = new PhysicalMemory({ size: 1 << 20, base: 0x8020_0000n });
+    const table = new Sv39PageTable(memory);
+    expectRefused(memory, () => tableImage([]), TypeError);
+    expectRefused(memory, () => tableImage([table, new Sv39PageTable()]), TypeError);
+    expectRefused(memory, () => tableImage(table, { base: table.rootPaddr + 0x1000n }), RangeError);
+    table.destroy();
+    expectRefused(memory, () => tableImage(table), PagingError, 'Destroyed');
+  });
+});
+
+describe('boot registers: bad input', () => {
+  const memory = (): PhysicalMemory => new PhysicalMemory({ size: 1 << 20, base: 0x8000_0000n });
+
+  it('a table of another format or type: TypeError, memory untouched', () => {
+    const mem = memory();
+    const sv39 = new Sv39PageTable(mem);
+    const a64 = new A64PageTable(mem);
+    expectRefused(mem, () => encodeX64Registers(sv39 as never), TypeError);
+    expectRefused(mem, () => encodeA64Registers({ ttbr0: sv39 as never }), TypeError);
+    expectRefused(mem, () => encodeA64Registers({}), TypeError);
+    expectRefused(mem, () => encodeA64El2Registers(a64 as never), TypeError);
+    expectRefused(mem, () => encodeRiscvSatp(a64 as never), TypeError);
+    expectRefused(mem, () => encodeLA64Registers(sv39 as never), TypeError);
+    expectRefused(mem, () => encodeA32Registers(sv39 as never), TypeError);
+  });
+
+  it('an identifier that does not fit its field: RangeError; not an integer: TypeError', () => {
+    const mem = memory();
+    const x64 = new X64PageTable(mem);
+    const sv39 = new Sv39PageTable(mem);
+    const a64 = new A64PageTable(mem);
+    expectRefused(mem, () => encodeX64Registers(x64, { pcid: 4096 }), RangeError);
+    expectRefused(mem, () => encodeX64Registers(x64, { pcid: -1 }), RangeError);
+    expectRefused(mem, () => encodeX64Registers(x64, { pcid: 1.5 }), TypeError);
+    expectRefused(mem, () => encodeRiscvSatp(sv39, { asid: 0x1_0000 }), RangeError);
+    expectRefused(mem, () => encodeRiscvSatp(sv39, { asid: '1' as never }), TypeError);
+    expectRefused(mem, () => encodeA64Registers({ ttbr0: a64, asid: 0x1_0000 }), RangeError);
+  });
+
+  it('ARMv7: N without TTBR1, TTBR1 without N, and a mapping the other TTBR translates: RangeError', () => {
+    const mem = new PhysicalMemory({ size: 1 << 20, base: 0x4000_0000n });
+    const user = new A32PageTable(mem);
+    const kernel = new A32PageTable(mem);
+    expectRefused(mem, () => encodeA32Registers(user, { n: 2 }), RangeError);
+    expectRefused(mem, () => encodeA32Registers(user, { ttbr1: kernel }), RangeError);
+    expectRefused(mem, () => encodeA32Registers(user, { ttbr1: kernel, n: 8 }), RangeError);
+    user.cursor().map(0x4000_0000n, 0x4000_0000n, PageSize.Size1M, RW);
+    expectRefused(mem, () => encodeA32Registers(user, { ttbr1: kernel, n: 2 }), RangeError);
+    expect(() => encodeA32Registers(user, { ttbr1: kernel, n: 1 })).not.toThrow();
+    kernel.cursor().map(0x7ff0_0000n, 0x4000_0000n, PageSize.Size1M, RW);
+    expectRefused(mem, () => encodeA32Registers(user, { ttbr1: kernel, n: 1 }), RangeError);
+  });
+
+  it('a destroyed table: PagingError Destroyed', () => {
+    const mem = memory();
+    const t = new Sv39PageTable(mem);
+    t.destroy();
+    expectRefused(mem, () => encodeRiscvSatp(t), PagingError, 'Destroyed');
+    const x = new X64PageTable(mem);
+    x.destroy();
+    expectRefused(mem, () => encodeX64Registers(x), PagingError, 'Destroyed');
+  });
+});
