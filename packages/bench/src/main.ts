@@ -1,4 +1,4 @@
-// `pnpm bench`: runs the workloads of shared/design/WORKLOADS.md (W1-W6) for each table type asked for, each in its
+// `pnpm bench`: runs the workloads of README.md (W1-W6) for each table type asked for, each in its
 // own process, and prints one table: workload, ns/op here, the Rust crate's ns/op and the ratio, the ratio to X64's
 // figure, the target, heap bytes per op.
 //   pnpm bench                              every workload on X64 and Sv39 (the crate's two)
@@ -23,7 +23,7 @@ interface Row {
   note?: string;
 }
 
-// Without --native: the crate's figures recorded in WORKLOADS.md (0.6.1, --release, median of 5, on a 2-core AMD EPYC
+// Without --native: the crate's figures recorded in README.md (0.6.1, --release, median of 5, on a 2-core AMD EPYC
 // VM, not this machine), by the crate benchmark's workload name; [X64, Sv39] ns per op (W5: per call).
 const RECORDED: Record<string, [number, number]> = {
   W1a: [7.95, 6.86],
@@ -39,7 +39,7 @@ const RECORDED: Record<string, [number, number]> = {
   W6b: [242, 115],
 };
 
-// Targets of this project (WORKLOADS.md, "Targets for this project"): ns per op, or a factor of the reference.
+// Targets of this project: ns per op, or a factor of the reference.
 const TARGETS: [RegExp, string][] = [
   [/^W1[ab] .*\(numbers\)/, '<= 12'],
   [/^W1[ab] .*\(bigints\)/, '<= 45'],
@@ -136,7 +136,7 @@ console.log(`Node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? '
 console.log(
   native !== null
     ? `Rust crate: its own benchmark (${nativeDir}), run natively on this machine just before this bench`
-    : 'Rust crate: the figures recorded on a 2-core AMD EPYC VM (WORKLOADS.md), not this machine; --native DIR measures them here',
+    : 'Rust crate: the figures recorded on a 2-core AMD EPYC VM (packages/bench/README.md), not this machine; --native DIR measures them here',
 );
 console.log(line(table[0]!));
 console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);

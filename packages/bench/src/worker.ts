@@ -1,4 +1,4 @@
-// Runs the workloads of shared/design/WORKLOADS.md for one table type and prints one JSON line per result.
+// Runs the workloads of README.md (W1-W6) for one table type and prints one JSON line per result.
 // Usage: node worker.js <arch> <workload filter regexp>   (arch: a name of arches.ts)
 import { MappingFlags, PageSize, type PageTable64, PhysicalMemory } from '@page-table-multiarch/core';
 import { selectArches } from './arches';
@@ -339,7 +339,7 @@ if (table !== null && filter.test(`W6b random query ${W6NAME}`)) {
   check(bad === 0, `W6b: ${bad} queries returned the wrong address`);
   check(t.queryNumber(pages[77]!) === SEQ_PA + 77 * 4096, 'W6b query');
   const frames = t.frameCount();
-  // the crate's benchmark makes exactly these many table frames (WORKLOADS.md)
+  // the crate's benchmark makes exactly these many table frames (README.md)
   if (W6N === 100_000 && arch === 'X64') check(frames === 170_353, `W6 made ${frames} frames, not 170,353`);
   if (W6N === 100_000 && arch === 'Sv39') check(frames === 70_444, `W6 made ${frames} frames, not 70,444`);
   const rssMiB = process.resourceUsage().maxRSS / 1024;
