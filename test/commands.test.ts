@@ -80,3 +80,17 @@ describe('the documented pnpm commands', () => {
     expect(output, `\`${typed}\` in the documentation`).toContain(`ran script ${script}`);
   }, 60_000);
 });
+
+describe('the scripts that start a program', () => {
+  // Turbo prints a notice about its telemetry on its first run on a machine, on stderr, before the program's own
+  // output; a newcomer's first `pnpm ptdump` would open on it. (Checked by hand with an empty HOME: without the
+  // variable the notice is printed, with it only ptdump's output.)
+  const all = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
+  for (const name of ['demo', 'ptdump', 'explorer']) {
+    it(`${name} runs turbo with its telemetry notice off`, () => {
+      const script = all[name]!;
+      expect(script).toMatch(/\bturbo run build\b/);
+      for (const call of script.split('&&').filter((part) => /\bturbo\b/.test(part))) expect(call.trim()).toMatch(/^TURBO_TELEMETRY_DISABLED=1 turbo /);
+    });
+  }
+});
