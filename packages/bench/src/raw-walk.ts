@@ -7,36 +7,38 @@ import type { PageTable64 } from '@page-table-multiarch/core';
 /** Translates `va` (a number below 2^53) by walking the table words; -1 when a present entry is missing. */
 export type RawWalk = (va: number) => number;
 
+/** What the walk reads in an entry of one format: bit 0 is present in both. */
+interface EntryFormat {
+  /** The address an entry holds (the next table's, or the page's). */
+  pa(lo: number, hi: number): number;
+  /** Whether a present entry maps a page (`last`: it is at the last level). */
+  leaf(lo: number, last: boolean): boolean;
+}
+
+const FORMATS: Record<'x86' | 'riscv', EntryFormat> = {
+  // Intel SDM Vol. 3A 4.5.4, Tables 4-15 to 4-20: bit 0 P; bit 7 PS (a page at levels 1 and 2); bits 51:12 the
+  // address of the next table or of the page (a 2 MiB or 1 GiB page's low address bits are zero in the entry).
+  x86: {
+    pa: (lo, hi) => (hi & 0xf_ffff) * 4294967296 + ((lo & 0xffff_f000) >>> 0),
+    leaf: (lo, last) => last || (lo & 0x80) !== 0,
+  },
+  // RISC-V privileged spec 4.4.1 (Sv39 PTE, Figure 4.21) and 4.3.2 steps 3-5: bit 0 V; bits 3:1 R/W/X, non-zero in a
+  // leaf; bits 53:10 the PPN, the frame's address divided by 4096.
+  riscv: {
+    pa: (lo, hi) => ((hi & 0x3f_ffff) * 4194304 + (lo >>> 10)) * 4096,
+    leaf: (lo) => (lo & 0xe) !== 0,
+  },
+};
+
 export function rawWalk(kind: 'x86' | 'riscv', table: PageTable64, memBase: number): RawWalk {
   const w = table.handler.words;
   const levels = table.meta.levels;
-  const rootPa = Number(table.rootPaddr);
-  const root = (rootPa - memBase) >>> 2;
+  const root = (Number(table.rootPaddr) - memBase) >>> 2;
+  const f = FORMATS[kind];
   // the lowest address bit each level's 9-bit index starts at: 12 + 9 * (levels - 1 - l)
   const shift = Array.from({ length: levels }, (_, l) => 12 + 9 * (levels - 1 - l));
   const index = (lo: number, hi: number, s: number): number => (s >= 32 ? (hi >>> (s - 32)) & 511 : ((lo >>> s) | (hi << (32 - s))) & 511);
   const offset = (va: number, lo: number, s: number): number => (s < 32 ? (lo & ((1 << s) - 1)) >>> 0 : va % 2 ** s);
-  if (kind === 'x86') {
-    // Intel SDM Vol. 3A 4.5.4, Tables 4-15 to 4-20: bit 0 P; bit 7 PS (a page at levels 1 and 2); bits 51:12 the
-    // address of the next table or of the page (a 2 MiB or 1 GiB page's low address bits are zero in the entry).
-    return (va) => {
-      const vaHi = Math.floor(va / 4294967296);
-      const vaLo = va >>> 0;
-      let t = root;
-      for (let l = 0; l < levels; l++) {
-        const s = shift[l]!;
-        const e = t + index(vaLo, vaHi, s) * 2;
-        const lo = w[e]!;
-        if ((lo & 1) === 0) return -1;
-        const pa = (w[e + 1]! & 0xf_ffff) * 4294967296 + ((lo & 0xffff_f000) >>> 0);
-        if (l === levels - 1 || (lo & 0x80) !== 0) return pa + offset(va, vaLo, s);
-        t = (pa - memBase) >>> 2;
-      }
-      return -1;
-    };
-  }
-  // RISC-V privileged spec 4.4.1 (Sv39 PTE, Figure 4.21) and 4.3.2 steps 3-5: bit 0 V; bits 3:1 R/W/X, non-zero in a
-  // leaf; bits 53:10 the PPN, the frame's address divided by 4096.
   return (va) => {
     const vaHi = Math.floor(va / 4294967296);
     const vaLo = va >>> 0;
@@ -46,8 +48,8 @@ export function rawWalk(kind: 'x86' | 'riscv', table: PageTable64, memBase: numb
       const e = t + index(vaLo, vaHi, s) * 2;
       const lo = w[e]!;
       if ((lo & 1) === 0) return -1;
-      const pa = ((w[e + 1]! & 0x3f_ffff) * 4194304 + (lo >>> 10)) * 4096;
-      if ((lo & 0xe) !== 0) return pa + offset(va, vaLo, s);
+      const pa = f.pa(lo, w[e + 1]!);
+      if (f.leaf(lo, l === levels - 1)) return pa + offset(va, vaLo, s);
       t = (pa - memBase) >>> 2;
     }
     return -1;

@@ -1,48 +1,12 @@
 // How the page writes addresses, sizes, permissions and runs: the same columns as ptdump's listing, so that what the
 // page shows can be compared with `pnpm ptdump` line for line.
-import { formatFlags, MappingFlags } from '@page-table-multiarch/core';
+import { addr, permText, sizeText } from '@page-table-multiarch/cli/listing';
+import { formatFlags } from '@page-table-multiarch/core';
 import { AUDIT_EXEC_DEVICE, AUDIT_USER_EXEC_KERNEL, AUDIT_WX, type Opened } from '../shared/protocol';
 
-const { READ, WRITE, EXECUTE, USER, DEVICE, UNCACHED } = MappingFlags;
+export { addr, approxSize, permText, sizeText } from '@page-table-multiarch/cli/listing';
+
 const ALL = 63; // every MappingFlags bit (READ..UNCACHED)
-
-/** `0x` and at least `digits` hex digits. */
-export function addr(v: bigint, digits: number): string {
-  return `0x${v.toString(16).padStart(digits, '0')}`;
-}
-
-const UNITS: readonly (readonly [bigint, string])[] = [
-  [1n << 60n, 'E'],
-  [1n << 50n, 'P'],
-  [1n << 40n, 'T'],
-  [1n << 30n, 'G'],
-  [1n << 20n, 'M'],
-  [1n << 10n, 'K'],
-];
-
-/** Bytes in the largest binary unit that divides them (`4K`, `2M`, `128T`), as ptdump writes sizes. */
-export function sizeText(n: bigint): string {
-  for (const [u, name] of UNITS) if (n >= u && n % u === 0n) return `${n / u}${name}`;
-  return `${n}B`;
-}
-
-/** Bytes for people: in the largest unit they reach, to one decimal unless exact (`8.2G`, `128T`). */
-export function approxSize(n: bigint): string {
-  for (const [u, name] of UNITS) {
-    if (n < u) continue;
-    return n % u === 0n ? `${n / u}${name}` : `${(Number(n) / Number(u)).toFixed(1)}${name}`;
-  }
-  return `${n}B`;
-}
-
-/** The permission columns of a flag set, as ptdump writes them: `USR RW x  DEV`. */
-export function permText(f: number): string {
-  const user = f & USER ? 'USR' : '   ';
-  const rw = f & READ ? (f & WRITE ? 'RW' : 'ro') : f & WRITE ? '-w' : '--';
-  const x = f & EXECUTE ? 'x ' : 'NX';
-  const mem = f & DEVICE ? 'DEV' : f & UNCACHED ? 'UC ' : '   ';
-  return `${user} ${rw} ${x} ${mem}`;
-}
 
 /** The audit findings of a run, named as core's audit names them. */
 export function auditText(bits: number): string {
