@@ -9,32 +9,29 @@
 // Where: $PTM_QEMU_CACHE, else $XDG_CACHE_HOME/page-table-multiarch, else ~/.cache/page-table-multiarch; the
 // emulators are qemu-current/bin/qemu-system-* there (qemu-current links to qemu-<Debian version>).
 //
-// Nothing is trusted that is not signed: the suite's InRelease is checked with gpgv against Debian's archive
-// keyring, the package index against the SHA256 in it, and every .deb against the SHA256 in the index. Versions
-// are read from the live index (the mirror drops superseded trixie .debs at each point release, so a pinned
-// version goes stale), and the libraries from the packages' Depends fields.
+// Nothing is trusted that is not signed (debian-archive.mjs: InRelease with gpgv against Debian's archive keyring,
+// the index and every .deb against their SHA256). Versions are read from the live index (the mirror drops
+// superseded trixie .debs at each point release, so a pinned version goes stale), and the libraries from the
+// packages' Depends fields.
 import { execFile, execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import {
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  readlinkSync,
-  renameSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-  chmodSync,
-} from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { gunzipSync } from 'node:zlib';
+import {
+  cacheRoot,
+  checkTools,
+  dependencies,
+  fetchDeb,
+  InstallError,
+  indexHash,
+  log,
+  packageIndex,
+  pool,
+  signedRelease,
+} from './debian-archive.mjs';
 
 const SUITE = 'trixie';
 const ARCH = 'amd64';
-const KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg';
 /** The emulators the conformance suite runs. */
 const EMULATORS = ['x86_64', 'aarch64', 'arm', 'riscv64', 'loongarch64'];
 /**
@@ -49,20 +46,12 @@ const ROOTS = ['qemu-system-x86', 'qemu-system-arm', 'qemu-system-misc', 'qemu-s
  * maintainer scripts need (adduser, passwd, debconf), not libraries the emulators load.
  */
 const NOT_FOLLOWED = /^qemu-system-(s390x|common|gui|modules-.*)$/;
-const ATTEMPTS = 4;
 const PARALLEL = 4;
 
-const log = (s) => console.log(`conformance: ${s}`);
 const fail = (s) => {
   console.error(`conformance: ${s}`);
   process.exit(1);
 };
-
-function cacheRoot() {
-  if (process.env.PTM_QEMU_CACHE) return process.env.PTM_QEMU_CACHE;
-  const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
-  return join(base, 'page-table-multiarch');
-}
 
 const root = cacheRoot();
 const current = join(root, 'qemu-current');
@@ -74,132 +63,6 @@ if (process.argv.includes('--print')) {
 }
 
 if (process.platform !== 'linux' || process.arch !== 'x64') fail(`the current QEMU is installed from Debian's ${ARCH} packages only (this is ${process.platform}/${process.arch})`);
-for (const tool of ['gpgv', 'dpkg-deb']) {
-  try {
-    execFileSync(tool, ['--version'], { stdio: 'ignore' });
-  } catch {
-    fail(`${tool} is needed to install the current QEMU (Debian: apt-get install ${tool === 'gpgv' ? 'gpgv' : 'dpkg'})`);
-  }
-}
-if (!existsSync(KEYRING)) fail(`${KEYRING} is missing (Debian: apt-get install debian-archive-keyring)`);
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/** GET with retries (backoff 2, 4, 8 s) and a timeout per attempt; a 404 is final. */
-async function get(url, timeoutMs = 120_000) {
-  let last;
-  for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-    try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
-      if (res.status === 404) throw Object.assign(new Error(`404 ${url}`), { final: true });
-      if (!res.ok) throw new Error(`HTTP ${res.status} for ${url}`);
-      return Buffer.from(await res.arrayBuffer());
-    } catch (e) {
-      last = e;
-      if (e.final) break;
-      if (attempt < ATTEMPTS) {
-        log(`${url}: ${e.cause?.message ?? e.message}; retrying (${attempt}/${ATTEMPTS - 1})`);
-        await sleep(1000 * 2 ** attempt);
-      }
-    }
-  }
-  throw last;
-}
-
-const sha256 = (buf) => createHash('sha256').update(buf).digest('hex');
-
-/** The archive URIs of the apt sources of this machine (the mirror it already uses), security archives left out. */
-function aptMirrors() {
-  const uris = [];
-  if (process.env.QEMU_CURRENT_MIRROR) uris.push(process.env.QEMU_CURRENT_MIRROR);
-  const files = [];
-  if (existsSync('/etc/apt/sources.list')) files.push('/etc/apt/sources.list');
-  if (existsSync('/etc/apt/sources.list.d')) {
-    for (const f of readdirSync('/etc/apt/sources.list.d')) {
-      if (f.endsWith('.list') || f.endsWith('.sources')) files.push(join('/etc/apt/sources.list.d', f));
-    }
-  }
-  for (const f of files) {
-    for (const line of readFileSync(f, 'utf8').split('\n')) {
-      const t = line.trim();
-      let m = /^URIs:\s*(.+)$/i.exec(t); // deb822
-      if (m !== null) uris.push(...m[1].split(/\s+/));
-      m = /^deb\s+(?:\[[^\]]*\]\s+)?(\S+)\s/.exec(t); // one-line form
-      if (m !== null) uris.push(m[1]);
-    }
-  }
-  const mirrors = [...new Set(uris.map((u) => u.replace(/\/+$/, '')))].filter((u) => /^https?:\/\//.test(u) && !/security/.test(u));
-  // Debian archives (".../debian") before other sources (vendor repositories that have no trixie suite);
-  // the override stays first
-  const rank = (u) => (u === process.env.QEMU_CURRENT_MIRROR ? 0 : /\/debian$/.test(u) ? 1 : 2);
-  return mirrors.sort((x, y) => rank(x) - rank(y));
-}
-
-/** The signed Release text of SUITE from the first mirror that serves it, checked with gpgv. */
-async function release() {
-  const mirrors = aptMirrors();
-  if (mirrors.length === 0) fail('no apt source found in /etc/apt/sources.list*: set QEMU_CURRENT_MIRROR to a Debian mirror');
-  const errors = [];
-  for (const mirror of mirrors) {
-    let signed;
-    try {
-      signed = await get(`${mirror}/dists/${SUITE}/InRelease`, 30_000);
-    } catch (e) {
-      errors.push(`${mirror}: ${e.cause?.message ?? e.message}`);
-      continue;
-    }
-    const dir = join(tmpdir(), `ptm-inrelease-${process.pid}`);
-    mkdirSync(dir, { recursive: true });
-    try {
-      writeFileSync(join(dir, 'InRelease'), signed);
-      const text = execFileSync('gpgv', ['--keyring', KEYRING, '--output', '-', join(dir, 'InRelease')], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      }).toString('utf8');
-      return { mirror, text };
-    } catch (e) {
-      errors.push(`${mirror}: InRelease of ${SUITE} does not verify with ${KEYRING}: ${e.stderr?.toString().trim() ?? e.message}`);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  }
-  fail(`could not get Debian ${SUITE}'s package index from any mirror (tried ${mirrors.length}):\n  ${errors.join('\n  ')}\n` +
-    'conformance: the current QEMU is not installed; its conformance tests fail under CI=true and skip otherwise');
-}
-
-/** Runs `fn` on every item, at most `n` at a time; the first failure fails the whole. */
-async function pool(items, n, fn) {
-  const todo = [...items];
-  const worker = async () => {
-    for (let item = todo.shift(); item !== undefined; item = todo.shift()) await fn(item);
-  };
-  await Promise.all(Array.from({ length: n }, worker));
-}
-
-/** Parses a Debian control file (the package index) into objects of fields. */
-function parseIndex(text) {
-  const out = new Map();
-  const provides = new Map();
-  for (const para of text.split(/\n\n+/)) {
-    const fields = {};
-    let key = null;
-    for (const line of para.split('\n')) {
-      if (/^\s/.test(line) && key !== null) fields[key] += `\n${line}`;
-      else {
-        const i = line.indexOf(':');
-        if (i < 0) continue;
-        key = line.slice(0, i);
-        fields[key] = line.slice(i + 1).trim();
-      }
-    }
-    if (fields.Package === undefined) continue;
-    out.set(fields.Package, fields);
-    for (const p of (fields.Provides ?? '').split(',')) {
-      const name = p.trim().split(/\s/)[0];
-      if (name && !provides.has(name)) provides.set(name, fields.Package);
-    }
-  }
-  return { packages: out, provides };
-}
 
 /** The packages to unpack: ROOTS and everything their Depends / Pre-Depends need (first alternative). */
 function closure(index) {
@@ -214,27 +77,17 @@ function closure(index) {
     const isRoot = ROOTS.includes(name);
     if (!isRoot && (NOT_FOLLOWED.test(name) || p.Priority === 'required' || p.Priority === 'important' || p.Essential === 'yes')) continue;
     chosen.set(name, p);
-    for (const field of ['Pre-Depends', 'Depends']) {
-      for (const dep of (p[field] ?? '').split(',')) {
-        const first = dep.split('|')[0].trim().split(/[\s:(]/)[0];
-        if (first) queue.push(first);
-      }
-    }
+    queue.push(...dependencies(p, 'Pre-Depends'), ...dependencies(p, 'Depends'));
   }
   return [...chosen.values()];
 }
 
 async function main() {
   const t0 = Date.now();
-  const { mirror, text } = await release();
-  // the SHA256 section of Release: " <hash> <size> main/binary-amd64/Packages.gz"
-  const entry = new RegExp(`^ ([0-9a-f]{64})\\s+\\d+\\s+main/binary-${ARCH}/Packages\\.gz$`, 'm').exec(text);
-  if (entry === null) fail(`the ${SUITE} Release file lists no main/binary-${ARCH}/Packages.gz`);
-  const indexHash = entry[1];
-  // by hash (Acquire-By-Hash): the file that matches this Release even while the mirror is being updated
-  const gz = await get(`${mirror}/dists/${SUITE}/main/binary-${ARCH}/by-hash/SHA256/${indexHash}`);
-  if (sha256(gz) !== indexHash) fail(`the ${SUITE} package index does not match its SHA256 in Release`);
-  const index = parseIndex(gunzipSync(gz).toString('utf8'));
+  checkTools('the current QEMU');
+  const release = await signedRelease(SUITE);
+  const { mirror } = release;
+  const index = await packageIndex(release, SUITE, ARCH, indexHash(release, SUITE, ARCH));
   const pkgs = closure(index);
   const qemu = index.packages.get('qemu-system-x86');
   const version = qemu.Version.replace(/^\d+:/, '');
@@ -255,8 +108,7 @@ async function main() {
   try {
     // download (a few at a time) and check, then unpack one by one
     await pool(pkgs, PARALLEL, async (p) => {
-      const deb = await get(`${mirror}/${p.Filename}`);
-      if (sha256(deb) !== p.SHA256) throw new Error(`${p.Filename}: SHA256 differs from the index`);
+      const deb = await fetchDeb(release, p);
       writeFileSync(join(staging, '.debs', `${p.Package}.deb`), deb);
     });
     const t1 = Date.now();
@@ -336,4 +188,7 @@ function link(name) {
   renameSync(tmp, current);
 }
 
-main().catch((e) => fail(`installing the current QEMU failed: ${e.cause?.message ?? e.message}`));
+main().catch((e) => {
+  if (e instanceof InstallError) fail(`${e.message}\nconformance: the current QEMU is not installed; its conformance tests fail under CI=true and skip otherwise`);
+  fail(`installing the current QEMU failed: ${e.cause?.message ?? e.message}`);
+});
