@@ -3,7 +3,9 @@
 # 1. the system's: the QEMU system emulators of the five architectures from the distribution (Debian / Ubuntu
 #    packages qemu-system-x86, qemu-system-arm, qemu-system-misc; QEMU 7.2 on Debian bookworm) and gdb-multiarch
 #    (used by hand to disassemble the guest stubs; the tests themselves use QEMU's own disassembler);
-# 2. a current one: Debian trixie's QEMU, unpacked into a cache folder by install-current.mjs (see there).
+# 2. a current one: Debian trixie's QEMU, unpacked into a cache folder by install-current.mjs (see there);
+# and the distribution kernels the real-kernel tests boot (Debian bookworm's armmp-lpae), into the same cache folder
+# by install-kernels.mjs.
 # Idempotent: each part does nothing when it is already there. Part 1 needs root (or sudo) when it installs.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -40,4 +42,6 @@ fi
 
 # the current QEMU, whatever became of the system's
 node "$here/install-current.mjs" || status=1
+# the kernels, whatever became of either QEMU
+node "$here/install-kernels.mjs" || status=1
 exit "$status"
