@@ -300,15 +300,26 @@ export class GdbRemote {
    * the reply to that is returned: the caller sees where it was from the PC.
    */
   async cont(timeoutMs = 20_000): Promise<string> {
-    this.send('c');
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs);
     });
+    try {
+      return await this.contUntil(timeout);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Resumes until the next stop, or until `event` settles (a message on the guest's console, say): then the
+   * guest is interrupted (Ctrl-C, 0x03) and the reply to that is returned. A rejected `event` interrupts too.
+   */
+  async contUntil(event: Promise<unknown>): Promise<string> {
+    this.send('c');
     const stop = this.nextPacket();
-    const first = await Promise.race([stop, timeout]);
-    clearTimeout(timer);
-    if (first !== 'timeout') return first;
+    const first = await Promise.race([stop, event.then(() => null, () => null)]);
+    if (first !== null) return first;
     this.socket.write('\x03');
     return stop;
   }

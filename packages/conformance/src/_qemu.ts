@@ -23,14 +23,17 @@ export function findQemu(binary: string): string | null {
 }
 
 /**
- * The folder of the current QEMU that install-current.mjs installs: $QEMU_CURRENT_DIR, else qemu-current in
- * $PTM_QEMU_CACHE, $XDG_CACHE_HOME/page-table-multiarch or ~/.cache/page-table-multiarch (the script's rules).
+ * The cache folder of the install scripts (debian-archive.mjs `cacheRoot`): $PTM_QEMU_CACHE, else
+ * $XDG_CACHE_HOME/page-table-multiarch, else ~/.cache/page-table-multiarch.
  */
-export function currentQemuDir(): string {
+export function cacheDir(): string {
   const env = process.env;
-  if (env['QEMU_CURRENT_DIR']) return env['QEMU_CURRENT_DIR'];
-  const cache = env['PTM_QEMU_CACHE'] || join(env['XDG_CACHE_HOME'] || join(homedir(), '.cache'), 'page-table-multiarch');
-  return join(cache, 'qemu-current');
+  return env['PTM_QEMU_CACHE'] || join(env['XDG_CACHE_HOME'] || join(homedir(), '.cache'), 'page-table-multiarch');
+}
+
+/** The folder of the current QEMU that install-current.mjs installs: $QEMU_CURRENT_DIR, else qemu-current in {@link cacheDir}. */
+export function currentQemuDir(): string {
+  return process.env['QEMU_CURRENT_DIR'] || join(cacheDir(), 'qemu-current');
 }
 
 /** Path of an emulator of the current QEMU (`bin/` of {@link currentQemuDir}), or null when it is not installed. */
@@ -57,6 +60,8 @@ export interface QemuOptions {
   readonly machine: readonly string[];
   /** Blobs placed in guest RAM before the first instruction: physical address and bytes. */
   readonly images: readonly { readonly addr: bigint; readonly bytes: Uint8Array }[];
+  /** A file that receives what the guest writes to its first serial port (default: no serial port). */
+  readonly serial?: string;
 }
 
 /** A running, paused QEMU and the gdb connection to it. */
@@ -78,7 +83,8 @@ let exitHook = false;
 export async function startQemu(options: QemuOptions): Promise<Qemu> {
   const dir = mkdtempSync(join(tmpdir(), 'ptm-qemu-'));
   const sock = join(dir, 'gdb.sock');
-  const args = [...options.machine, '-S', '-display', 'none', '-nodefaults', '-monitor', 'none', '-serial', 'none'];
+  const serial = options.serial === undefined ? 'none' : `file:${options.serial}`;
+  const args = [...options.machine, '-S', '-display', 'none', '-nodefaults', '-monitor', 'none', '-serial', serial];
   args.push('-gdb', `unix:${sock},server=on,wait=off`);
   options.images.forEach((img, i) => {
     const file = join(dir, `image${i}.bin`);

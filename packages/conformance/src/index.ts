@@ -38,6 +38,7 @@ export {
   writeAddressList,
 } from './_driver';
 export {
+  cacheDir,
   currentQemuDir,
   findCurrentQemu,
   findQemu,
@@ -54,6 +55,21 @@ export {
 export { type A64Options, a64Stub, checkA64 } from './aarch64';
 export { type A32Options, a32Stub, checkA32 } from './arm';
 export { type A32LpaeOptions, a32LpaeStub, checkA32Lpae } from './arm-lpae';
+export { type BootedKernel, bootKernel, findKernel, type KernelBootOptions, kernelDir, kernelVersion } from './_kernel';
+export {
+  type A32KernelRegisters,
+  type ArmKernelOptions,
+  bootArmKernel,
+  checkArmKernel,
+  type KernelCheck,
+  type KernelSample,
+  type KernelSampleKind,
+  kernelSamples,
+  mairMemoryType,
+  PANIC_MARKER,
+  readA32Registers,
+  VIRT_RAM_BASE,
+} from './arm-kernel';
 export { checkLa64, type La64Options, la64Program } from './loongarch64';
 export { checkRiscv, type RiscvOptions, type RiscvScheme } from './riscv';
 export { checkX86, type X86Options } from './x86_64';

@@ -2,7 +2,7 @@
 // and the report of one run.
 import { hex } from '@page-table-multiarch/core';
 import { describe, expect } from 'vitest';
-import { countKinds, currentQemuDir, findCurrentQemu, findQemu, parseInAsm, qemuVersion, type RunResult } from '../src/index';
+import { countKinds, currentQemuDir, findCurrentQemu, findKernel, findQemu, kernelDir, kernelVersion, parseInAsm, qemuVersion, type RunResult } from '../src/index';
 
 /** The seed of the random tables: CONFORMANCE_SEED, or a fixed default so that runs are reproducible. */
 export const SEED: number = Number(process.env['CONFORMANCE_SEED'] ?? 20_240_601);
@@ -59,6 +59,33 @@ export function currentEmulator(binary: string): Emulator {
       ? `current QEMU: ${binary} not found in ${where} under CI=true: failing (.ci/run installs it with packages/conformance/install.sh)`
       : `current QEMU: ${binary} not found in ${where}: skipped (install it with node packages/conformance/install-current.mjs)`,
   );
+}
+
+/** A distribution kernel installed by packages/conformance/install-kernels.mjs, or why there is none. */
+export interface TestKernel {
+  /** Skip the tests: the kernel is absent and this is not CI. */
+  readonly skip: boolean;
+  /** The Debian package and version, or the reason for skipping (or failing). */
+  readonly title: string;
+  /** The kernel image's path; throws, saying why, when it is absent (under CI=true). */
+  readonly image: () => string;
+}
+
+/** Looks for kernel `name` (a row of KERNELS in install-kernels.mjs) in the cache folder. */
+export function testKernel(name: string): TestKernel {
+  const path = findKernel(name);
+  if (path !== null) return { skip: false, title: kernelVersion(name), image: () => path };
+  const why = IN_CI
+    ? `kernel ${name} not found in ${kernelDir(name)} under CI=true: failing (.ci/run installs it with packages/conformance/install.sh)`
+    : `kernel ${name} not found in ${kernelDir(name)}: skipped (install it with node packages/conformance/install-kernels.mjs)`;
+  if (!IN_CI) console.warn(`conformance: ${why}`);
+  return {
+    skip: !IN_CI,
+    title: why,
+    image: () => {
+      throw new Error(why);
+    },
+  };
 }
 
 /**
