@@ -8,6 +8,7 @@
 import { openSync, closeSync, readSync } from 'node:fs';
 import {
   type DumpRoot,
+  type DumpSource,
   type DumpSummary,
   dumpMappings,
   hex,
@@ -173,6 +174,29 @@ export interface KernelCheck {
   readonly memoryTypes: ReadonlyMap<string, number>;
   /** The summary line a test prints. */
   readonly line: string;
+  /** With `tamper`: the leaf the library was shown corrupted (its first address and size). */
+  readonly tampered: { readonly vaddr: bigint; readonly size: number } | null;
+}
+
+/** Options of {@link checkArmKernel}. */
+export interface KernelCheckOptions {
+  /** Seed of the offsets inside pages and holes. */
+  readonly seed: number;
+  /**
+   * The negative control: the leaf that maps this address is read with the lowest bit of its output address
+   * flipped (bit 12 of a Page, 21 of a 2 MiB Block, B3.6.2), in the library's view only; QEMU must disagree there.
+   */
+  readonly tamper?: bigint;
+}
+
+/** The leaf entry that maps `va`: its mapping's first address and size, and the byte and bit to flip. */
+function leafAt(source: DumpSource, roots: readonly DumpRoot[], va: bigint): { vaddr: bigint; size: number; bytePaddr: bigint; mask: number } {
+  const t = translateAddress(source, va, { roots });
+  if (!t.mapped) throw new Error(`tamper: ${hex(va)} is not mapped (${t.reason ?? ''})`);
+  const size = t.pageSize!;
+  const bit = Math.log2(size);
+  const entry = t.steps[t.steps.length - 1]!.entryPaddr;
+  return { vaddr: va & ~BigInt(size - 1), size, bytePaddr: entry + BigInt(bit >> 3), mask: 1 << (bit & 7) };
 }
 
 /** The library's answer for one address through one view, as text ("not mapped" or the physical address). */
@@ -191,7 +215,8 @@ function answer(f: () => bigint | null): string {
  * every run's DEVICE / UNCACHED with the memory type of the MAIR byte its AttrIndx (bits 4:2 of a Block or Page
  * descriptor, B3.6.2) selects.
  */
-export async function checkArmKernel(booted: BootedKernel, regs: A32KernelRegisters, seed: number): Promise<KernelCheck> {
+export async function checkArmKernel(booted: BootedKernel, regs: A32KernelRegisters, options: KernelCheckOptions): Promise<KernelCheck> {
+  const { seed } = options;
   const plan = decodeA32Registers({ ttbcr: regs.ttbcr, ttbr0: regs.ttbr0, ttbr1: regs.ttbr1, mair0: regs.mair0, mair1: regs.mair1 });
   if (plan instanceof RegisterError) throw plan;
   const { ram } = booted;
@@ -199,10 +224,17 @@ export async function checkArmKernel(booted: BootedKernel, regs: A32KernelRegist
   try {
     // a cache large enough for every table (the attached tables keep word indices across queries: see
     // PagedMemory), checked below by its eviction count
+    const read = (pa: bigint, into: Uint8Array) => {
+      readSync(fd, into, 0, into.length, Number(pa - ram.base));
+    };
+    const tampered = options.tamper === undefined ? null : leafAt({ ...plan.format, handler: new PagedMemory({ ranges: [{ base: ram.base, size: ram.size }], read }) }, plan.roots, options.tamper);
     const memory = new PagedMemory({
       ranges: [{ base: ram.base, size: ram.size }],
       read: (pa, into) => {
-        readSync(fd, into, 0, into.length, Number(pa - ram.base));
+        read(pa, into);
+        // the negative control: the library reads the leaf with its lowest output-address bit flipped
+        const at = tampered === null ? -1n : tampered.bytePaddr - pa;
+        if (at >= 0n && at < BigInt(into.length)) into[Number(at)]! ^= tampered!.mask;
       },
       cacheChunks: 4096,
     });
@@ -248,7 +280,7 @@ export async function checkArmKernel(booted: BootedKernel, regs: A32KernelRegist
       `${checker.addresses} addresses compared with gva2gpa (${[...kinds].map(([k, n]) => `${n} ${k}`).join(', ')}), ` +
       `${runs.length} runs (${byRoot}; ${[...memoryTypes].map(([k, n]) => `${n}x ${k}`).join(', ')}), ` +
       `${dump.summary.tables.join('/')} tables per level, ${checker.comparisons} comparisons, ${checker.mismatches.length} mismatches`;
-    return { checker, samples, runs, summary: dump.summary, memoryTypes, line };
+    return { checker, samples, runs, summary: dump.summary, memoryTypes, line, tampered: tampered === null ? null : { vaddr: tampered.vaddr, size: tampered.size } };
   } finally {
     closeSync(fd);
   }

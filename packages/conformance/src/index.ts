@@ -62,6 +62,7 @@ export {
   bootArmKernel,
   checkArmKernel,
   type KernelCheck,
+  type KernelCheckOptions,
   type KernelSample,
   type KernelSampleKind,
   kernelSamples,
