@@ -12,7 +12,7 @@
 // Fetched and checked as install-current.mjs fetches QEMU (debian-archive.mjs: InRelease with gpgv against the
 // archive keyring, the index and the .deb against their SHA256, retried downloads). The version is read from the
 // live index (a point release drops the previous kernel's .deb). When the suite's signed Release still gives the
-// package index the hash recorded at the last install, the index (9 MiB for armhf) is not downloaded again.
+// package index the hash recorded at the last install, the index (11 MiB for armhf) is not downloaded again.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
