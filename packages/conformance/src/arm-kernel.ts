@@ -222,12 +222,12 @@ export async function checkArmKernel(booted: BootedKernel, regs: A32KernelRegist
   const { ram } = booted;
   const fd = openSync(ram.path, 'r');
   try {
-    // a cache large enough for every table (the attached tables keep word indices across queries: see
-    // PagedMemory), checked below by its eviction count
     const read = (pa: bigint, into: Uint8Array) => {
       readSync(fd, into, 0, into.length, Number(pa - ram.base));
     };
     const tampered = options.tamper === undefined ? null : leafAt({ ...plan.format, handler: new PagedMemory({ ranges: [{ base: ram.base, size: ram.size }], read }) }, plan.roots, options.tamper);
+    // a cache large enough for every table (the attached tables keep word indices across queries: see
+    // PagedMemory), checked below by its eviction count
     const memory = new PagedMemory({
       ranges: [{ base: ram.base, size: ram.size }],
       read: (pa, into) => {
