@@ -172,3 +172,14 @@ export const X64PTE: GenericPTE & {
   },
   words,
 });
+
+// The legacy modes of the same architecture: 32-bit paging and PAE paging (SDM Vol. 3A 4.3, 4.4).
+export {
+  X86PDE4M,
+  X86PaePTE,
+  type X86PaeOptions,
+  X86PTE32,
+  type X86Pte32Options,
+  x86PaeCodec,
+  x86Pte32Codec,
+} from './_x86-legacy';

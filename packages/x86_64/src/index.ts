@@ -3,6 +3,17 @@
 export { PTF, X64PTE } from '@page-table-multiarch/entry/x86_64';
 export { X64PagingMetaData, X64PagingMetaData5 } from './metadata';
 export { X64PageTable, X64PageTable5 } from './tables';
+// The legacy modes: 32-bit paging and PAE paging, their codecs, metadata and tables.
+export { X86PDE4M, X86PaePTE, type X86PaeOptions, X86PTE32, type X86Pte32Options, x86PaeCodec, x86Pte32Codec } from '@page-table-multiarch/entry/x86_64';
+export {
+  X86PagingMetaData32,
+  X86PagingMetaData32NoPse,
+  X86PaePagingMetaData,
+  X86PageTable32,
+  type X86PageTable32Options,
+  X86PaePageTable,
+  type X86PaePageTableOptions,
+} from './legacy';
 
 // Attach and dump: control registers to an attach plan, and what a dump needs to know about the entries.
 export { x64Inspector, type X64InspectorOptions } from './inspector';
