@@ -32,7 +32,15 @@ import {
   Sv48PageTable,
   Sv57PageTable,
 } from '@page-table-multiarch/riscv';
-import { decodeX64Registers, encodeX64Registers, X64PageTable, X64PageTable5 } from '@page-table-multiarch/x86_64';
+import {
+  decodeX64Registers,
+  encodeX64Registers,
+  encodeX86LegacyRegisters,
+  X64PageTable,
+  X64PageTable5,
+  X86PageTable32,
+  X86PaePageTable,
+} from '@page-table-multiarch/x86_64';
 import { describe, expect, it } from 'vitest';
 import { expectRefused } from './support/refused';
 
@@ -92,6 +100,41 @@ const CASES: BootCase[] = [
     fields: (v, [t]) => {
       expect(v['cr3']).toBe(t!.rootPaddr);
       expect([field(v['cr4']!, 5, 5), field(v['cr4']!, 12, 12), field(v['cr4']!, 17, 17)]).toEqual([1, 1, 0]);
+    },
+  },
+  {
+    // Intel SDM Vol. 3A 4.3 Table 4-3 (CR3 bits 31:12 the page directory), 2.5 Figure 2-7 (CR4.PSE 4, PAE 5), 4.1.1
+    // Table 4-1 (32-bit paging: CR0.PG = 1, CR4.PAE = 0)
+    name: 'x86 32-bit paging with PSE',
+    memBase: 0x10_0000n,
+    run: (memory) => {
+      const t = fill(new X86PageTable32(memory), [0x40_0000n, 0xc000_1000n], 0x20_0000n);
+      t.cursor().map(0xc040_0000n, 0x40_0000n, PageSize.Size4M, RW);
+      const values = encodeX86LegacyRegisters(t as X86PageTable32);
+      return { values: { ...values }, plan: decodeX64Registers(values), tables: [t] };
+    },
+    fields: (v, [t]) => {
+      expect(v['cr3']).toBe(t!.rootPaddr);
+      expect([field(v['cr4']!, 4, 4), field(v['cr4']!, 5, 5)]).toEqual([1, 0]);
+      expect([field(v['efer']!, 8, 8), field(v['efer']!, 11, 11)]).toEqual([0, 0]);
+      expect([field(v['cr0']!, 0, 0), field(v['cr0']!, 16, 16), field(v['cr0']!, 31, 31)]).toEqual([1, 1, 1]);
+    },
+  },
+  {
+    // Intel SDM Vol. 3A 4.4.1 Table 4-7 (CR3 bits 31:5 the 32-byte PDPT), 2.2.1 (EFER.LME 8 clear, NXE 11), 4.1.1
+    // Table 4-1 (PAE paging: CR4.PAE = 1, IA32_EFER.LME = 0)
+    name: 'x86 PAE paging with NXE',
+    memBase: 0x10_0000n,
+    run: (memory) => {
+      const t = fill(new X86PaePageTable(memory), [0x40_0000n, 0xc000_1000n], 0x20_0000n);
+      const values = encodeX86LegacyRegisters(t as X86PaePageTable);
+      return { values: { ...values }, plan: decodeX64Registers(values), tables: [t] };
+    },
+    fields: (v, [t]) => {
+      expect(v['cr3']).toBe(t!.rootPaddr);
+      expect(v['cr3']! % 32n).toBe(0n);
+      expect([field(v['cr4']!, 4, 4), field(v['cr4']!, 5, 5)]).toEqual([0, 1]);
+      expect([field(v['efer']!, 8, 8), field(v['efer']!, 11, 11)]).toEqual([0, 1]);
     },
   },
   {
@@ -334,6 +377,13 @@ describe('boot registers: bad input', () => {
     expectRefused(mem, () => encodeRiscvSatp(a64 as never), TypeError);
     expectRefused(mem, () => encodeLA64Registers(sv39 as never), TypeError);
     expectRefused(mem, () => encodeA32Registers(sv39 as never), TypeError);
+    expectRefused(mem, () => encodeX86LegacyRegisters(sv39 as never), TypeError);
+  });
+
+  it('x86 PAE: a PDPT at or above 4 GiB cannot be loaded (CR3 bits 31:5): PagingError InvalidAddress', () => {
+    const mem = new PhysicalMemory({ size: 1 << 20, base: 0x1_0000_0000n });
+    const table = new X86PaePageTable(mem);
+    expectRefused(mem, () => encodeX86LegacyRegisters(table), PagingError, 'InvalidAddress');
   });
 
   it('an identifier that does not fit its field: RangeError; not an integer: TypeError', () => {

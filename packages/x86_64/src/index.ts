@@ -18,6 +18,8 @@ export {
 // Attach and dump: control registers to an attach plan, and what a dump needs to know about the entries.
 export { x64Inspector, type X64InspectorOptions } from './inspector';
 export { decodeX64Registers, x64Format, type X64Registers } from './registers';
+export { x86LegacyFormat, x86LegacyInspector, type X86LegacyInspectorOptions } from './legacy-registers';
 
 // Boot: the register values that make the CPU walk a table (the inverse of the decoder above).
 export { encodeX64Registers, type X64BootRegisters, type X64EncodeOptions } from './boot';
+export { encodeX86LegacyRegisters, type X86LegacyBootRegisters } from './legacy-boot';

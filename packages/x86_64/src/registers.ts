@@ -5,7 +5,8 @@
 // - 2.5 "Control Registers", Figure 2-7: CR0.WP bit 16, CR0.PG bit 31; CR4.PSE bit 4, CR4.PAE bit 5, CR4.LA57
 //   bit 12, CR4.PCIDE bit 17, CR4.SMEP bit 20, CR4.SMAP bit 21, CR4.PKE bit 22.
 // - 4.1.1 "Four Paging Modes", Table 4-1: CR0.PG = 1 with CR4.PAE = 0 is 32-bit paging; with CR4.PAE = 1 and
-//   IA32_EFER.LME = 0, PAE paging; with LME = 1, 4-level paging, or 5-level paging when CR4.LA57 = 1.
+//   IA32_EFER.LME = 0, PAE paging; with LME = 1, 4-level paging, or 5-level paging when CR4.LA57 = 1. The two
+//   legacy modes are decoded in legacy-registers.ts.
 // - 4.5.2 Tables 4-12 and 4-13 ("Use of CR3 with 4-Level Paging and 5-level Paging and CR4.PCIDE = 0 / 1"): bits
 //   M-1:12 hold the physical address of the PML4 (PML5) table; bits 11:0 are PWT (3), PCD (4) or, with PCIDE = 1,
 //   the PCID; bits 63:M are reserved except the LAM bits 62 (LAM_U48) and 61 (LAM_U57) where LAM is supported.
@@ -23,6 +24,7 @@ import {
 } from '@page-table-multiarch/core';
 import { X64PTE } from '@page-table-multiarch/entry/x86_64';
 import { x64Inspector } from './inspector';
+import { decodeX86LegacyRegisters } from './legacy-registers';
 import { X64PagingMetaData, X64PagingMetaData5 } from './metadata';
 import { X64PageTable, X64PageTable5 } from './tables';
 
@@ -83,9 +85,12 @@ export function x64Format(levels: 4 | 5, nxe = true): TableFormat {
 }
 
 /**
- * Decodes x86_64 control registers into an attach plan: the table type (X64PageTable, or X64PageTable5 when
+ * Decodes x86 control registers into an attach plan: the table type (X64PageTable, or X64PageTable5 when
  * CR4.LA57 = 1), the root (CR3 bits 51:12) and the two canonical halves it translates (the upper one is the
- * kernel's). 32-bit and PAE paging, and CR0.PG = 0, are 'Unsupported'; reserved CR3 bits are 'Invalid'.
+ * kernel's). CR4.PAE = 0 selects 32-bit paging (X86PageTable32, with 4 MiB pages when CR4.PSE = 1; root CR3 bits
+ * 31:12) and IA32_EFER.LME = 0 with CR4.PAE = 1 PAE paging (X86PaePageTable; root CR3 bits 31:5), both with arch
+ * `'x86'` and one root for [0, 4 GiB). CR0.PG = 0 is 'Unsupported'; reserved CR3 bits are 'Invalid'; LME = 0
+ * without CR4 is 'Missing'.
  * @throws TypeError / PagingError 'InvalidAddress' for a value that is not a u64.
  * @example
  * const plan = decodeX64Registers({ cr3: 0x1000n, cr4: 0x20n, efer: 0xd01n });
@@ -105,9 +110,7 @@ export function decodeX64Registers(regs: X64Registers): AttachPlan | RegisterErr
   let pcide = false;
   if (regs.cr4 !== undefined) {
     const cr4 = registerValue(regs.cr4, 'cr4');
-    if ((cr4 & CR4_PAE) === 0n) {
-      return new RegisterError('Unsupported', 'CR4.PAE', `CR4 ${hex(cr4)}: PAE = 0 is 32-bit paging, which has no table type here (4-level and 5-level only)`);
-    }
+    if ((cr4 & CR4_PAE) === 0n) return decodeX86LegacyRegisters('32', cr3, cr4, undefined, notes);
     la57 = (cr4 & CR4_LA57) !== 0n;
     pcide = (cr4 & CR4_PCIDE) !== 0n;
     const on: string[] = [];
@@ -122,7 +125,8 @@ export function decodeX64Registers(regs: X64Registers): AttachPlan | RegisterErr
   if (regs.efer !== undefined) {
     const efer = registerValue(regs.efer, 'efer');
     if ((efer & EFER_LME) === 0n) {
-      return new RegisterError('Unsupported', 'IA32_EFER.LME', `IA32_EFER ${hex(efer)}: LME = 0 is PAE paging (3 levels, 32-bit addresses), which has no table type here`);
+      if (regs.cr4 === undefined) return new RegisterError('Missing', 'CR4', `IA32_EFER ${hex(efer)}: LME = 0 is PAE or 32-bit paging, which CR4.PAE tells apart`);
+      return decodeX86LegacyRegisters('pae', cr3, registerValue(regs.cr4, 'cr4'), efer, notes);
     }
     nxe = (efer & EFER_NXE) !== 0n;
     if (!nxe) notes.push('IA32_EFER.NXE = 0: bit 63 of an entry is reserved, every page is executable');

@@ -66,11 +66,11 @@ describe('decodeX64Registers', () => {
     expect(p.notes).toEqual(['CR4 not given: 4-level paging assumed', 'IA32_EFER not given: NXE = 1 assumed']);
   });
 
-  it('modes without a table type are Unsupported; reserved CR3 bits are Invalid', () => {
+  it('paging off is Unsupported, LME = 0 without CR4 is Missing; reserved CR3 bits are Invalid', () => {
     const err = (regs: Parameters<typeof decodeX64Registers>[0]) => decodeX64Registers(regs) as RegisterError;
     expect(err({ cr3: 0x1000n, cr0: CR0_PE })).toMatchObject({ code: 'Unsupported', register: 'CR0.PG' });
-    expect(err({ cr3: 0x1000n, cr4: CR4_PGE })).toMatchObject({ code: 'Unsupported', register: 'CR4.PAE' });
-    expect(err({ cr3: 0x1000n, cr4: CR4_PAE, efer: EFER_NXE })).toMatchObject({ code: 'Unsupported', register: 'IA32_EFER.LME' });
+    // 32-bit and PAE paging decode (test/legacy.test.ts); with LME = 0 only CR4.PAE tells them apart
+    expect(err({ cr3: 0x1000n, efer: EFER_NXE })).toMatchObject({ code: 'Missing', register: 'CR4' });
     expect(err({ cr3: (1n << 63n) | 0x1000n })).toMatchObject({ code: 'Invalid', register: 'CR3' });
     expect(err({ cr3: 1n << 52n })).toBeInstanceOf(RegisterError);
     expect(() => decodeX64Registers({ cr3: -1 })).toThrow(/not a non-negative safe integer/);
