@@ -74,4 +74,5 @@ export {
 export { checkLa64, type La64Options, la64Program } from './loongarch64';
 export { checkRiscv, type RiscvOptions, type RiscvScheme } from './riscv';
 export { checkX86, type X86Options } from './x86_64';
+export { checkX86Legacy, type X86LegacyOptions } from './x86-legacy';
 export { BOOT_MARKER, BOOT_STUB_ADDR, type BootArch, type BootProgram, type BootRun, bootQemu, bootStub } from './boot';

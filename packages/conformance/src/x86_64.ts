@@ -30,7 +30,7 @@ export interface X86Options extends RunOptions {
 }
 
 /** One `info tlb` line: a present leaf. */
-interface TlbLine {
+export interface TlbLine {
   readonly va: bigint;
   readonly pa: bigint;
   /** "XGPDACTUW" with '-' for clear bits. */
@@ -38,7 +38,7 @@ interface TlbLine {
 }
 
 /** Parses `info tlb` (print_pte in target/i386/monitor.c: "VA: PA XGPDACTUW"). */
-function parseTlb(text: string): TlbLine[] {
+export function parseTlb(text: string): TlbLine[] {
   return parseListing(text, /^([0-9a-f]+): ([0-9a-f]+) ([-XGPDACTUW]{9})$/, (m) => ({
     va: BigInt(`0x${m[1]}`),
     pa: BigInt(`0x${m[2]}`),
@@ -47,14 +47,14 @@ function parseTlb(text: string): TlbLine[] {
 }
 
 /** One `info mem` range: [start, end) with effective U and W (mem_print in target/i386/monitor.c). */
-interface MemRange {
+export interface MemRange {
   readonly start: bigint;
   readonly end: bigint;
   readonly prot: string;
 }
 
 /** Parses `info mem` ("start-end size prot"). */
-function parseMem(text: string): MemRange[] {
+export function parseMem(text: string): MemRange[] {
   return parseListing(text, /^([0-9a-f]+)-([0-9a-f]+) ([0-9a-f]+) ([-u]r[-w])$/, (m) => {
     const start = BigInt(`0x${m[1]}`);
     return { start, end: start + BigInt(`0x${m[3]}`), prot: m[4]! };
@@ -77,12 +77,12 @@ function floorLine(sorted: readonly TlbLine[], va: bigint): TlbLine | null {
 }
 
 /** U and W as `info mem` writes them ("ur-", "-rw", ...), or "none" for an unmapped address. */
-function permissions(t: Translation | null): string {
+export function permissions(t: Translation | null): string {
   return t === null ? 'none' : `${(t.flags & USER) !== 0 ? 'u' : '-'}r${(t.flags & WRITE) !== 0 ? 'w' : '-'}`;
 }
 
 /** The letters `info tlb` shows for a leaf, from our flags (X = NX, P = PS, C = PCD, T = PWT, U, W). */
-function expectedBits(flags: number, huge: boolean): string {
+export function expectedBits(flags: number, huge: boolean): string {
   return [
     (flags & EXECUTE) === 0 ? 'X' : '-',
     (flags & UNCACHED) !== 0 ? 'C' : '-',
@@ -94,12 +94,12 @@ function expectedBits(flags: number, huge: boolean): string {
 }
 
 /** The same letters from a requested flag set (DEVICE and UNCACHED both ask for an uncached page). */
-function requestedBits(flags: number, huge: boolean): string {
+export function requestedBits(flags: number, huge: boolean): string {
   return expectedBits((flags & DEVICE) !== 0 ? flags | UNCACHED : flags, huge);
 }
 
 /** The same letters from `info tlb`'s "XGPDACTUW" (G, D and A are not compared). */
-function qemuBits(bits: string): string {
+export function qemuBits(bits: string): string {
   return [bits[0], bits[5], bits[6], bits[7], bits[8], bits[2]].join('');
 }
 
