@@ -12,7 +12,7 @@ import { A64PageTable, decodeA64Registers } from '@page-table-multiarch/aarch64'
 import { A32PageTable, decodeA32Registers } from '@page-table-multiarch/arm';
 import { decodeLA64Registers, LA64PageTable, PWCH_VALUE, PWCL_VALUE } from '@page-table-multiarch/loongarch64';
 import { decodeRiscvSatp, Sv39PageTable } from '@page-table-multiarch/riscv';
-import { decodeX64Registers, X64PageTable } from '@page-table-multiarch/x86_64';
+import { decodeX64Registers, X64PageTable, X86PaePageTable } from '@page-table-multiarch/x86_64';
 
 const { READ: R, WRITE: W, EXECUTE: X, USER: U, DEVICE, UNCACHED } = MappingFlags;
 
@@ -265,13 +265,60 @@ const arm: ArchSpec = {
   },
 };
 
+/** IA32_EFER.NXE, bit 11 (Intel SDM Vol. 3A 2.2.1): what `--arch x86` assumes without `--efer` (LME = 0). */
+const EFER_NXE = 0x800n;
+
+// The legacy modes of the same CPU: the registers are x86_64's, but CR4 is required (CR4.PAE tells 32-bit paging
+// from PAE paging) and a missing IA32_EFER means protected mode (LME = 0) rather than long mode.
+const x86: ArchSpec = {
+  name: 'x86',
+  aliases: ['i386', 'i686', 'ia32', 'x86-32', 'x86-pae'],
+  registers: ['cr3', 'cr4', 'efer', 'cr0'],
+  switches: [],
+  usage: '--cr3 VALUE --cr4 VALUE [--efer VALUE] [--cr0 VALUE]',
+  decode: (r) => {
+    if (r['cr3'] === undefined) return missing('--cr3');
+    if (r['cr4'] === undefined) return missing('--cr4');
+    const plan = decodeX64Registers({
+      cr3: r['cr3'],
+      cr4: r['cr4'],
+      efer: r['efer'] ?? EFER_NXE,
+      ...(r['cr0'] !== undefined ? { cr0: r['cr0'] } : {}),
+    });
+    if (plan instanceof RegisterError || r['efer'] !== undefined || plan.format.meta.levels === 2) return plan;
+    return { ...plan, notes: ['IA32_EFER not given: LME = 0 and NXE = 1 assumed', ...plan.notes] };
+  },
+  deviceFlags: DEVICE | UNCACHED,
+  addrDigits: 8,
+  chunkBytes: 4096,
+  sample() {
+    const memory = new PhysicalMemory({ size: 1 << 20, base: 0x10_0000n });
+    const t = build(new X86PaePageTable(memory), [
+      [0x0804_8000n, 0x20_0000n, 3n * KIB4, R | X | U, false], // user text
+      [0x0805_0000n, 0x30_0000n, 2n * KIB4, R | W | U, false], // user data
+      [0xbfff_e000n, 0x31_0000n, 2n * KIB4, R | W | U, false], // top of the user stack
+      [0xc000_0000n, 0n, 4n * MIB2, R | W, true], // lowmem, 2M pages
+      [0xc100_0000n, 0x100_0000n, MIB2, R | X, true], // kernel text
+      [0xf800_0000n, 0x40_0000n, KIB4, R | W | X, false], // a W+X module page (for the audit)
+      [0xffff_b000n, 0xfee0_0000n, KIB4, R | W | DEVICE, false], // local APIC (fixmap)
+    ]);
+    return {
+      memory,
+      registers: { cr3: t.table.rootPaddr, cr4: 0x6b0n, efer: EFER_NXE, cr0: 0x8005_0033n },
+      switches: {},
+      tables: [t],
+      title: 'x86 PAE paging: a 32-bit process and the kernel above 0xc0000000',
+    };
+  },
+};
+
 /** A 'Missing' RegisterError for a required register option (the decoders' own error type). */
 function missing(option: string): RegisterError {
   return new RegisterError('Missing', option.replace(/^--/, '').toUpperCase(), `${option} is required`);
 }
 
 /** Every architecture, in the order the embedded default lists them. */
-export const ARCHES: readonly ArchSpec[] = Object.freeze([x86_64, aarch64, arm, riscv64, loongarch64]);
+export const ARCHES: readonly ArchSpec[] = Object.freeze([x86_64, x86, aarch64, arm, riscv64, loongarch64]);
 
 /** The architecture called `name` (or one of its aliases), or undefined. */
 export function archByName(name: string): ArchSpec | undefined {

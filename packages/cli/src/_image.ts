@@ -45,13 +45,25 @@ export interface OpenOptions {
 
 /** e_machine values of the architectures the tool reads (ELF gABI, processor supplements). */
 export const ELF_MACHINES: Readonly<Record<number, string>> = Object.freeze({
-  3: 'x86_64', // EM_386: QEMU writes an x86_64 guest that is not in long mode as ELFCLASS32 / EM_386
+  3: 'x86', // EM_386: QEMU writes an x86 CPU that is not in long mode (32-bit or PAE paging, or at reset) so
   62: 'x86_64', // EM_X86_64
   40: 'arm', // EM_ARM
   183: 'aarch64', // EM_AARCH64
   243: 'riscv64', // EM_RISCV
   258: 'loongarch64', // EM_LOONGARCH
 });
+
+/** IA32_EFER.LME, bit 8 (Intel SDM Vol. 3A 2.2.1). */
+const EFER_LME = 0x100n;
+
+/**
+ * The architecture of an ELF core from its e_machine. QEMU writes EM_386 for an x86 CPU outside long mode, at reset
+ * too, whatever tables it will use: an IA32_EFER given with LME = 1 says they are x86_64's.
+ */
+export function coreArch(machine: number, efer: bigint | undefined): string | undefined {
+  const arch = ELF_MACHINES[machine];
+  return arch === 'x86' && efer !== undefined && (efer & EFER_LME) !== 0n ? 'x86_64' : arch;
+}
 
 /**
  * Opens a dump. Throws {@link CliError} (one line) for a missing or unreadable file, a malformed ELF file,

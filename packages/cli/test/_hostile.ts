@@ -27,6 +27,8 @@ export function rootRegisters(arch: ArchSpec): Record<string, bigint> {
   switch (arch.name) {
     case 'x86_64':
       return { cr3: 0n, cr4: 0x20n, efer: 0xd01n };
+    case 'x86':
+      return { cr3: 0n, cr4: 0x20n, efer: 0x800n };
     case 'aarch64':
       return { ttbr0: 0n, ttbr1: 0x4000n, tcr: TCR };
     case 'arm':

@@ -24,6 +24,8 @@ function registersFor(arch: ArchSpec, base: bigint): Record<string, bigint> {
   switch (arch.name) {
     case 'x86_64':
       return { cr3: base, cr4: 0x20n, efer: 0xd01n };
+    case 'x86':
+      return { cr3: base, cr4: 0x20n, efer: 0x800n };
     case 'aarch64':
       return { ttbr0: base, ttbr1: base + 0x4000n, tcr: TCR };
     case 'arm':

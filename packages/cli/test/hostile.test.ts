@@ -272,7 +272,9 @@ describe('what is not a dump, and values that are not registers', () => {
     ['MAIR0 wider than 32 bits (TTBCR.EAE = 1)', ['--arch', 'arm', '--ttbr0', '0', '--ttbcr', '0x80000000', '--mair0', '0x100000000'], /MAIR0/],
     ['PWCL for another geometry', ['--arch', 'loongarch64', '--pgdl', '0', '--pwcl', '0x1'], /PWCL/],
     ['CR0 without paging', ['--arch', 'x86_64', '--cr3', '0', '--cr0', '0'], /CR0/],
-    ['CR4 without PAE', ['--arch', 'x86_64', '--cr3', '0', '--cr4', '0'], /PAE/],
+    // CR4.PAE = 0 is 32-bit paging, whose CR3 is 32 bits; --arch x86 needs CR4 to tell 32-bit from PAE paging
+    ['32-bit paging with CR3 above 4 GiB', ['--arch', 'x86_64', '--cr3', '0x100000000', '--cr4', '0'], /CR3/],
+    ['x86 without CR4', ['--arch', 'x86', '--cr3', '0'], /--cr4 is required/],
   ];
   for (const [name, args, message] of archBad) {
     it(name, async () => expectError(await run([...args, raw()]), message, name));

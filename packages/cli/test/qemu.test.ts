@@ -14,6 +14,7 @@ import { expectedRuns, listedRuns, registerArgs, runCli, tempDir } from './_supp
 /** The QEMU system emulator and machine of each architecture (RAM where the samples' memory lies). */
 const MACHINES: Record<string, { binary: string; args: string[] }> = {
   x86_64: { binary: 'qemu-system-x86_64', args: ['-M', 'pc', '-m', '64M'] },
+  x86: { binary: 'qemu-system-x86_64', args: ['-M', 'pc', '-m', '64M'] },
   aarch64: { binary: 'qemu-system-aarch64', args: ['-M', 'virt', '-cpu', 'cortex-a57', '-m', '64M'] },
   arm: { binary: 'qemu-system-arm', args: ['-M', 'virt', '-cpu', 'cortex-a15', '-m', '64M'] },
   riscv64: { binary: 'qemu-system-riscv64', args: ['-M', 'virt', '-bios', 'none', '-m', '64M'] },

@@ -9,7 +9,7 @@ import { ARCHES, type ArchSpec } from '@page-table-multiarch/cli';
 import { MappingFlags, type PageTable64, PhysicalMemory } from '@page-table-multiarch/core';
 import { LA64PageTable } from '@page-table-multiarch/loongarch64';
 import { Sv39PageTable } from '@page-table-multiarch/riscv';
-import { X64PageTable } from '@page-table-multiarch/x86_64';
+import { X64PageTable, X86PaePageTable } from '@page-table-multiarch/x86_64';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { expectedRuns, listedRuns, MACHINE, registerArgs, runCli, tempDir, writeElfCore } from './_support';
@@ -53,6 +53,17 @@ const SETUP: Record<string, RandomSetup> = {
     huge: [M2, G],
     paLimit: 1n << 40n,
     registers: ([t]) => ({ cr3: t!.rootPaddr, cr4: 0x20n, efer: 0xd01n }),
+  },
+  x86: {
+    base: 0x10_0000n,
+    tables: (m) => [new X86PaePageTable(m)],
+    windows: [
+      { base: 0n, size: G, table: 0 },
+      { base: 3n * G, size: G, table: 0 },
+    ],
+    huge: [M2],
+    paLimit: 1n << 40n,
+    registers: ([t]) => ({ cr3: t!.rootPaddr, cr4: 0x20n, efer: 0x800n }),
   },
   aarch64: {
     base: 0x4020_0000n,
