@@ -23,6 +23,7 @@ function addresses(arch: string): bigint[] {
 /** The field that says whether a leaf allows writes, per architecture: set (or read as read/write) iff WRITE. */
 const WRITABLE: Readonly<Record<string, (fields: readonly { name: string; value: string }[]) => boolean | undefined>> = {
   x86_64: (fs) => fs.find((f) => f.name === 'R/W')?.value === 'writable',
+  x86: (fs) => fs.find((f) => f.name === 'R/W')?.value === 'writable',
   riscv64: (fs) => fs.find((f) => f.name === 'W')?.value === '1',
   aarch64: (fs) => /read\/write/.test(fs.find((f) => f.name === 'AP[2:1]')?.value ?? ''),
   arm: (fs) => /read\/write/.test(fs.find((f) => f.name.startsWith('AP[2]'))?.value ?? ''),

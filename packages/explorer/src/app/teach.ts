@@ -20,6 +20,11 @@ const TEXTS: Readonly<Record<string, readonly Paragraph[]>> = {
     'Bits 63:48 must repeat bit 47 ([canonical addresses](sdm|Vol. 1 3.3.7.1)): the space splits into a lower half (processes) and an upper half (the kernel), the two lanes of the map; the same CR3 translates both.',
     'A PDPT or PD entry with [PS](sdm|Tables 4-17, 4-18) set is itself the page: 1 GiB or 2 MiB. Permissions combine on the way down: a page is writable only if R/W is set at every level, user-accessible only if U/S is, and XD at any level forbids execution ([access rights](sdm|4.6)).',
   ],
+  x86: [
+    'In PAE paging (CR4.PAE = 1 without long mode) [CR3](sdm|4.4.1) holds the physical address of a page-directory-pointer table of only four entries, 32 bytes aligned to 32 bytes, below 4 GiB.',
+    'Each PDPT entry covers 1 GiB (address bits 31:30) and holds just P, PWT, PCD and the address of a page directory; R/W, U/S and XD are reserved there. Below it, page directories and page tables of 512 eight-byte entries take 9 bits each: bits 29:21 and 20:12 ([PAE paging](sdm|4.4)).',
+    'A PDE with PS set maps a 2 MiB page; XD (bit 63) forbids execution when IA32_EFER.NXE = 1. Without PAE, [32-bit paging](sdm|4.3) has two levels of 1024 four-byte entries (bits 31:22 and 21:12), 4 MiB pages with CR4.PSE, and no XD: every page is executable.',
+  ],
   aarch64: [
     'Two registers hold two roots: [TTBR0_EL1](armv8|D8.2) translates the low addresses (a process, tagged with an ASID in bits 63:48), [TTBR1_EL1](armv8|D8.2) the high ones (the kernel). TCR_EL1.T0SZ and T1SZ give each range its size; here both are 2^48 bytes.',
     'With the 4 KiB granule a table is 512 eight-byte descriptors, so each level takes 9 bits: level 0 bits 47:39, level 1 38:30, level 2 29:21, level 3 20:12 ([descriptor formats](armv8|D8.3)).',

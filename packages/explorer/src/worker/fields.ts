@@ -6,7 +6,7 @@ import { DescriptorAttr as A64 } from '@page-table-multiarch/entry/aarch64';
 import { DescriptorAttr as A32 } from '@page-table-multiarch/entry/arm';
 import { PTEFlags as LA } from '@page-table-multiarch/entry/loongarch64';
 import { PTEFlags as RV } from '@page-table-multiarch/entry/riscv';
-import { PTF } from '@page-table-multiarch/entry/x86_64';
+import { PTF, X86PDE4M } from '@page-table-multiarch/entry/x86_64';
 import type { FieldInfo } from '../shared/protocol';
 
 /** A field as stated here: its mask, what it means, where the manual says so, and how to read its value. */
@@ -92,6 +92,41 @@ function x86Fields(e: EntryView): Field[] {
     a('address', bitsOf(51, e.leafShift), `physical address of the ${e.leafShift === 30 ? '1 GiB' : '2 MiB'} page`, `${X86} Tables 4-17, 4-18`),
     pk,
     xd,
+  ];
+}
+
+// x86 32-bit paging (levels = 2; Intel SDM Vol. 3A 4.3, Tables 4-4 to 4-6) and PAE paging (levels = 3; 4.4, Tables
+// 4-8 to 4-11): the bits of x86_64's entries, with a PDPTE of P, PWT, PCD and the address only, no XD in 32-bit
+// entries, and a 4 MiB page's PSE-36 address bits.
+function x86LegacyFields(e: EntryView): Field[] {
+  const pae = e.levels === 3;
+  const p = f('P', PTF.PRESENT, 'present: the entry is used by the walk', `${X86} ${pae ? 'Tables 4-8 to 4-11' : 'Tables 4-4 to 4-6'}`, yes('present', 'not present: a walk here faults'));
+  if (!e.present) return [p];
+  const cache = [f('PWT', PTF.WRITE_THROUGH, 'page-level write-through', `${X86} 4.9.2`), f('PCD', PTF.NO_CACHE, 'page-level cache disable', `${X86} 4.9.2`)];
+  if (pae && e.level === 0) return [p, ...cache, a('address', bitsOf(51, 12), 'physical address of the page directory (no R/W, U/S or XD here)', `${X86} Table 4-8`)];
+  const rights = [
+    f('R/W', PTF.WRITABLE, 'writes allowed (0: none in the region this entry controls)', `${X86} 4.6`, yes('writable', 'read-only')),
+    f('U/S', PTF.USER_ACCESSIBLE, 'user-mode accesses allowed', `${X86} 4.6`, yes('user', 'supervisor only')),
+    ...cache,
+    f('A', PTF.ACCESSED, 'accessed: set by the processor', `${X86} 4.8`),
+  ];
+  const xd = pae ? [f('XD', PTF.NO_EXECUTE, 'execute-disable (with IA32_EFER.NXE = 1)', `${X86} 4.6`, yes('no execution', 'executable'))] : [];
+  const top = pae ? 51 : 31;
+  if (!e.leaf) return [p, ...rights, a('address', bitsOf(top, 12), 'physical address of the page table', `${X86} ${pae ? 'Table 4-10' : 'Table 4-5'}`), ...xd];
+  const leafBits = [f('D', PTF.DIRTY, 'dirty: set by the processor on a write', `${X86} 4.8`), f('G', PTF.GLOBAL, 'global: kept in the TLB across CR3 loads (CR4.PGE)', `${X86} 4.10.2.4`)];
+  if (e.level === e.levels - 1) {
+    return [p, ...rights, ...leafBits, f('PAT', PTF.HUGE_PAGE, 'PAT index bit 2 in a 4 KiB PTE', `${X86} ${pae ? 'Table 4-11' : 'Table 4-6'}, 4.9.2`), a('address', bitsOf(top, 12), 'physical address of the 4 KiB page', `${X86} ${pae ? 'Table 4-11' : 'Table 4-6'}`), ...xd];
+  }
+  const size = pae ? '2 MiB' : '4 MiB';
+  return [
+    p,
+    ...rights,
+    ...leafBits,
+    f('PS', PTF.HUGE_PAGE, `page size: 1, this entry maps a ${size} page`, `${X86} ${pae ? 'Table 4-9' : 'Table 4-4'}`),
+    f('PAT', X86PDE4M.PAT, `PAT index bit 2 in a ${size} page`, `${X86} 4.9.2`),
+    ...(pae ? [] : [a('PA[39:32]', X86PDE4M.ADDR_HIGH, 'physical address bits 39:32 (PSE-36)', `${X86} Table 4-4`, 32)]),
+    a('address', bitsOf(top, e.leafShift), `physical address of the ${size} page`, `${X86} ${pae ? 'Table 4-9' : 'Table 4-4'}`),
+    ...xd,
   ];
 }
 
@@ -243,6 +278,7 @@ function laFields(e: EntryView): Field[] {
 
 const TABLES: Readonly<Record<string, (e: EntryView) => Field[]>> = {
   x86_64: x86Fields,
+  x86: x86LegacyFields,
   aarch64: a64Fields,
   arm: a32Fields,
   riscv64: rvFields,
