@@ -20,11 +20,11 @@ export const X86PDE4M: {
   readonly RESERVED: bigint;
   /** Bits 31:22: physical address bits 31:22 of the page. */
   readonly ADDR_LOW: bigint;
-} = Object.freeze({
-  PAT: bit(12),
-  ADDR_HIGH: bits(20, 13),
-  RESERVED: bit(21),
-  ADDR_LOW: bits(31, 22),
+} = /* @__PURE__ */ Object.freeze({
+  PAT: /* @__PURE__ */ bit(12),
+  ADDR_HIGH: /* @__PURE__ */ bits(20, 13),
+  RESERVED: /* @__PURE__ */ bit(21),
+  ADDR_LOW: /* @__PURE__ */ bits(31, 22),
 });
 
 /** Options of {@link x86Pte32Codec}. */
@@ -47,19 +47,13 @@ const PWT = 1 << 3;
 const PCD = 1 << 4;
 const PS = 1 << 7;
 /** Bits 31:12 of a PDE or PTE of 32-bit paging: a page table's or a 4 KiB page's address (Tables 4-5, 4-6). */
-const ADDR32 = maskLo(bits(31, 12));
-const ADDR4M = maskLo(X86PDE4M.ADDR_LOW);
-const PSE36 = maskLo(X86PDE4M.ADDR_HIGH);
-
+const ADDR32_FIELD = /* @__PURE__ */ bits(31, 12);
 /** PAE: physical address bits 51:12 (M = 52, the architectural maximum; Tables 4-8 to 4-11). */
-const PAE_ADDR = bits(51, 12);
+const PAE_ADDR = /* @__PURE__ */ bits(51, 12);
 /** PAE: the address of a 2 MiB page, bits 51:21 (Table 4-9: bit 12 is PAT, 20:13 are reserved). */
-const PAE_ADDR2M = bits(51, 21);
-const PAE_XD = bit(63);
-const PAE_ADDR_LO = maskLo(PAE_ADDR);
-const PAE_ADDR_HI = maskHi(PAE_ADDR);
-const PAE_ADDR2M_LO = maskLo(PAE_ADDR2M);
-const XD_HI = maskHi(PAE_XD);
+const PAE_ADDR2M = /* @__PURE__ */ bits(51, 21);
+/** PAE: XD, bit 63 (4.6.2). */
+const PAE_XD = /* @__PURE__ */ bit(63);
 
 const READ = 1;
 const WRITE = 2;
@@ -94,7 +88,13 @@ type Codec = GenericPTE & { readonly words: PTEWords };
 
 // ---- 32-bit paging ----
 
+// The u32 masks are made in the codec makers, not at the top level: a bundle that imports only x86_64's codec from
+// this subpath then drops all of these formats (a top-level `maskLo(X86PDE4M.ADDR_LOW)` reads a property, which a
+// bundler keeps).
 function make32(pse: boolean): Codec {
+  const ADDR32 = maskLo(ADDR32_FIELD);
+  const ADDR4M = maskLo(X86PDE4M.ADDR_LOW);
+  const PSE36 = maskLo(X86PDE4M.ADDR_HIGH);
   // level 0 is the page directory: with PSE a PDE whose PS is set maps 4 MiB (Table 4-4), else it is a table (4-5)
   const huge = (lo: number, level: number): boolean => pse && level === 0 && (lo & PS) !== 0;
   const paLo = (lo: number, level: number): number => (huge(lo, level) ? lo & ADDR4M : lo & ADDR32) >>> 0;
@@ -160,8 +160,8 @@ function make32(pse: boolean): Codec {
   });
 }
 
-const PTE32 = make32(true);
-const PTE32_NO_PSE = make32(false);
+const PTE32 = /* @__PURE__ */ make32(true);
+const PTE32_NO_PSE = /* @__PURE__ */ make32(false);
 
 /**
  * The codec of x86 32-bit paging (SDM Vol. 3A 4.3), for the given CR4.PSE: 32-bit entries, a PDE maps a 4 MiB page
@@ -188,6 +188,10 @@ export const X86PTE32: GenericPTE & {
 // ---- PAE paging ----
 
 function makePae(nxe: boolean): Codec {
+  const PAE_ADDR_LO = maskLo(PAE_ADDR);
+  const PAE_ADDR_HI = maskHi(PAE_ADDR);
+  const PAE_ADDR2M_LO = maskLo(PAE_ADDR2M);
+  const XD_HI = maskHi(PAE_XD);
   const xdHi = (flags: number): number => (nxe && flags !== 0 && (flags & EXECUTE) === 0 ? XD_HI : 0);
   // level 0 is the PDPT, whose entries always reference a page directory (Table 4-8); a PDE with PS maps 2 MiB
   // (Table 4-9): its address is bits 51:21
@@ -257,8 +261,8 @@ function makePae(nxe: boolean): Codec {
   });
 }
 
-const PAE = makePae(true);
-const PAE_NO_NX = makePae(false);
+const PAE = /* @__PURE__ */ makePae(true);
+const PAE_NO_NX = /* @__PURE__ */ makePae(false);
 
 /**
  * The codec of x86 PAE paging (SDM Vol. 3A 4.4), for the given IA32_EFER.NXE: 64-bit entries; level 0 is the PDPT,

@@ -23,7 +23,7 @@ import { x86PaeCodec, x86Pte32Codec } from '@page-table-multiarch/entry/x86_64';
  * addresses below 4 GiB (a PTE has 20 address bits, Table 4-6); the codec reads the PSE-36 bits of a 4 MiB page
  * (physical bits 39:32, Table 4-4) in tables built elsewhere.
  */
-export const X86PagingMetaData32: PagingMetaData = defineMetaData({
+export const X86PagingMetaData32: PagingMetaData = /* @__PURE__ */ defineMetaData({
   name: 'x86-32',
   paMaxBits: 32,
   pageShift: 12,
@@ -36,7 +36,7 @@ export const X86PagingMetaData32: PagingMetaData = defineMetaData({
 });
 
 /** x86 32-bit paging with CR4.PSE = 0 (4.3): as {@link X86PagingMetaData32}, with 4 KiB pages only. */
-export const X86PagingMetaData32NoPse: PagingMetaData = defineMetaData({
+export const X86PagingMetaData32NoPse: PagingMetaData = /* @__PURE__ */ defineMetaData({
   name: 'x86-32 (no PSE)',
   paMaxBits: 32,
   pageShift: 12,
@@ -53,7 +53,7 @@ export const X86PagingMetaData32NoPse: PagingMetaData = defineMetaData({
  * directories and page tables of 512 8-byte entries, 2 MiB and 4 KiB pages, 32-bit linear addresses (an address of
  * 4 GiB or more is not valid), 52-bit physical addresses.
  */
-export const X86PaePagingMetaData: PagingMetaData = defineMetaData({
+export const X86PaePagingMetaData: PagingMetaData = /* @__PURE__ */ defineMetaData({
   name: 'x86-pae',
   paMaxBits: 52,
   pageShift: 12,
