@@ -119,7 +119,12 @@ describe('X86PaePageTable (4.4)', () => {
     const table = new X86PaePageTable(mem, { nxe: false });
     table.cursor().map(0x20_0000n, 0x20_0000n, PageSize.Size2M, READ);
     expect(table.query(0x20_0000n).flags).toBe(READ | EXECUTE);
-    for (let pa = 0x10_0000n; pa < 0x20_0000n; pa += 8n) expect(mem.readU64(pa) >> 63n).toBe(0n);
+    // bit 63 of an entry is bit 31 of its high (odd) word
+    expect(mem.words.findIndex((w, i) => i % 2 === 1 && (w & 0x8000_0000) !== 0)).toBe(-1);
+    // the same map with NXE writes it
+    const nx = new X86PaePageTable(new PhysicalMemory({ size: 1 << 20, base: 0x10_0000 }));
+    nx.cursor().map(0x20_0000n, 0x20_0000n, PageSize.Size2M, READ);
+    expect(nx.handler.words.findIndex((w, i) => i % 2 === 1 && (w & 0x8000_0000) !== 0)).not.toBe(-1);
   });
 
   it('attaches to a PDPT at any 32-byte boundary and refuses one that is not', () => {
