@@ -3,12 +3,15 @@
 // can come from a registry), then the top README's "Usage" example run there in Node as ESM, as CommonJS with
 // require() (Node >= 20.19 loads an ES module from require) and as TypeScript compiled to CommonJS (module
 // nodenext), and type-checked against the installed declarations. No other architecture is installed or needed.
+// The same example, and the built ptdump on its embedded default, also run under Deno and Bun, whose output must be
+// Node's (see _runtimes.ts).
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IN_CI, RUNTIMES, runtimeEnv, runtimeVersion } from './_runtimes';
 import { assertBuilt, ROOT } from './_support';
 
 const PACKED = ['core', 'entry', 'x86_64'] as const;
@@ -256,4 +259,38 @@ describe('the packed packages, installed alone with npm', () => {
     expect(output).toBe('');
     // a whole tsc run: seconds on a busy machine, so not vitest's 5 s default
   }, 120_000);
+});
+
+describe.each(RUNTIMES.map((r) => [r.name, r, runtimeVersion(r)] as const))('under %s', (name, runtime, version) => {
+  const missing = IN_CI
+    ? `no working ${name} binary under CI=true: failing (pnpm install fetches it with the root devDependency "${name.toLowerCase()}")`
+    : `no working ${name} binary: skipped (pnpm install fetches it with the root devDependency "${name.toLowerCase()}")`;
+  if (version === undefined && !IN_CI) console.warn(`consumer-test: ${missing}`);
+  const title = version === undefined ? missing : version;
+
+  /** Runs `script` in `cwd` under the runtime; its stdout, after checking it exited 0 and wrote nothing to stderr. */
+  const run = (cwd: string, script: string): string => {
+    if (version === undefined) throw new Error(missing);
+    const out = spawnSync(runtime.bin, [...runtime.args, script], { cwd, encoding: 'utf8', env: runtimeEnv(join(work, 'deno-cache')) });
+    expect(out.stderr, `${name} ${script}`).toBe('');
+    expect(out.status, `${name} ${script}`).toBe(0);
+    return out.stdout;
+  };
+
+  describe.skipIf(version === undefined && !IN_CI)(title, () => {
+    it('runs the README "Usage" example from the packed install and prints what Node prints', () => {
+      writeFileSync(join(app, 'usage-runtime.mjs'), usageExample());
+      const node = execFileSync(process.execPath, ['usage-runtime.mjs'], { cwd: app, encoding: 'utf8' });
+      expect(node.split('\n').length).toBeGreaterThan(3);
+      expect(runtime.asNodePrints(run(app, 'usage-runtime.mjs'))).toBe(node);
+    });
+
+    it('runs the built ptdump on its embedded default and prints what Node prints', () => {
+      assertBuilt('cli');
+      const cli = `${ROOT}packages/cli`;
+      const node = execFileSync(process.execPath, ['dist/ptdump.js'], { cwd: cli, encoding: 'utf8' });
+      expect(node.match(/---\[ summary \]---/g)).toHaveLength(5); // one listing per architecture, each to its end
+      expect(runtime.asNodePrints(run(cli, 'dist/ptdump.js'))).toBe(node);
+    });
+  });
 });
