@@ -48,6 +48,8 @@ const PAGE_FAULT = [13, 15, 12] as const;
 const ACCESS_FAULT = [5, 7, 1] as const;
 
 const TWO32 = 4294967296;
+/** 2^n for n in 0..63: the page sizes, read from a table (`2 ** n` with a variable n is a call to Math.pow in V8). */
+const POW2 = Float64Array.from({ length: 64 }, (_, n) => 2 ** n);
 
 /** RISC-V exception codes that a translation can raise [Priv 3.1.15, Table 3.6]. */
 export const RiscvCause: {
@@ -285,10 +287,10 @@ export class RiscvMmu extends MmuModel<RiscvFaultSyndrome> {
     // [step 8] the offset, and the VPN bits below the leaf's level, come from the virtual address
     if (size < 32) {
       const mask = (1 << size) - 1;
-      return this.translated(((paLo & ~mask) | (vaLo & mask)) >>> 0, paHi, 2 ** size, level, perms);
+      return this.translated(((paLo & ~mask) | (vaLo & mask)) >>> 0, paHi, POW2[size]!, level, perms);
     }
     const maskHi = (1 << (size - 32)) - 1;
-    return this.translated(vaLo, ((paHi & ~maskHi) | (vaHi & maskHi)) >>> 0, 2 ** size, level, perms);
+    return this.translated(vaLo, ((paHi & ~maskHi) | (vaHi & maskHi)) >>> 0, POW2[size]!, level, perms);
   }
 
   /** A translation: no cause. */
