@@ -49,7 +49,7 @@ const ACCESS_FAULT = [5, 7, 1] as const;
 
 const TWO32 = 4294967296;
 /** 2^n for n in 0..63: the page sizes, read from a table (`2 ** n` with a variable n is a call to Math.pow in V8). */
-const POW2 = Float64Array.from({ length: 64 }, (_, n) => 2 ** n);
+const POW2 = /* @__PURE__ */ Float64Array.from({ length: 64 }, (_, n) => 2 ** n);
 
 /** RISC-V exception codes that a translation can raise [Priv 3.1.15, Table 3.6]. */
 export const RiscvCause: {
@@ -65,7 +65,7 @@ export const RiscvCause: {
   readonly LOAD_PAGE_FAULT: 13;
   /** 15: store / AMO page fault. */
   readonly STORE_PAGE_FAULT: 15;
-} = Object.freeze({
+} = /* @__PURE__ */ Object.freeze({
   INSTRUCTION_ACCESS_FAULT: 1,
   LOAD_ACCESS_FAULT: 5,
   STORE_ACCESS_FAULT: 7,

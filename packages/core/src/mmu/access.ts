@@ -16,7 +16,7 @@ export const Access: {
   readonly WRITE: 1;
   /** An instruction fetch. */
   readonly EXECUTE: 2;
-} = Object.freeze({ READ: 0, WRITE: 1, EXECUTE: 2 } as const);
+} = /* @__PURE__ */ Object.freeze({ READ: 0, WRITE: 1, EXECUTE: 2 } as const);
 
 /** One of the {@link Access} values. */
 export type AccessKind = 0 | 1 | 2;
@@ -30,7 +30,7 @@ export const Privilege: {
   readonly USER: 0;
   /** Supervisor (kernel) mode. */
   readonly SUPERVISOR: 1;
-} = Object.freeze({ USER: 0, SUPERVISOR: 1 } as const);
+} = /* @__PURE__ */ Object.freeze({ USER: 0, SUPERVISOR: 1 } as const);
 
 /** One of the {@link Privilege} values. */
 export type PrivilegeLevel = 0 | 1;
@@ -86,7 +86,7 @@ export const MmuCode: {
   readonly ExternalAbort: -9;
   /** Translated, to a physical address of 2^53 or more: it is in paLo / paHi. */
   readonly WIDE: -16;
-} = Object.freeze({
+} = /* @__PURE__ */ Object.freeze({
   NotPresent: -1,
   Permission: -2,
   AccessFlag: -3,
