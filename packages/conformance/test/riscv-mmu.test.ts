@@ -26,7 +26,8 @@ onEveryQemu('qemu-system-riscv64', 'riscv64 MMU model', (qemu) => {
       const seed = SEED + 100 + i;
       const { checker, probes, outcomes, adUpdates } = await checkRiscvMmu({ binary: qemu.binary(), scheme, seed, svadu });
       const tally = [...outcomes.entries()].map(([k, n]) => `${n} ${k}`).join(', ');
-      console.log(`${checker.summary(`riscv64 MMU ${scheme} ${svadu ? 'Svadu' : 'Svade'}`)} [${tally}; ${adUpdates} A/D updates; seed ${seed}; ${Date.now() - t0} ms]`);
+      const what = `${probes} accesses at ${checker.addresses} addresses, ${checker.comparisons} comparisons (each outcome and the leaf entry after it; ${checker.leaves} rewritten entries and the data region at the end)`;
+      console.log(`riscv64 MMU ${scheme} ${svadu ? 'Svadu' : 'Svade'}: ${what}, ${checker.mismatches.length} mismatches [${tally}; ${adUpdates} A/D updates; seed ${seed}; ${Date.now() - t0} ms]`);
       checker.assertNone(`riscv64 MMU ${scheme} (seed ${seed}; CONFORMANCE_SEED reproduces it)`);
       expect(probes).toBeGreaterThan(2000);
       // the comparison covered every outcome the model can give here

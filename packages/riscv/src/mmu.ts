@@ -190,7 +190,7 @@ export class RiscvMmu extends MmuModel<RiscvFaultSyndrome> {
 
   /**
    * The walk of [Priv 4.3.2] on the words of the handler's memory: no BigInt, no allocation, no throw.
-   * See {@link MmuModel.translateWords}.
+   * See `MmuModel.translateWords`.
    */
   translateWords(vaLo: number, vaHi: number, access: AccessKind, privilege: PrivilegeLevel): number {
     this.tvalLo = vaLo;

@@ -121,6 +121,7 @@ export function faultKindOf(code: number): FaultKind | undefined {
 
 /** A successful translation. */
 export interface MmuTranslation {
+  /** Always true: the access translates. */
   readonly ok: true;
   /** The physical address of the byte accessed. */
   readonly paddr: PhysAddr;
@@ -137,6 +138,7 @@ export interface MmuTranslation {
 
 /** A failed translation, as the architecture reports it. */
 export interface MmuFault<S> {
+  /** Always false: the access faults. */
   readonly ok: false;
   /** Which check failed. */
   readonly kind: FaultKind;

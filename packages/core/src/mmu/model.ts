@@ -12,10 +12,10 @@ const TWO32 = 4294967296;
 /**
  * An MMU model: translates an access (virtual address, kind, privilege) as the hardware would, over a table in a
  * `PagingHandler` memory, with the mode bits of the model. Two faces:
- * - {@link translate} (bigint or number address in, an {@link MmuResult} object out) for tools and tests;
- * - {@link translateNumber} / {@link translateWords} for an emulator's hot path: the physical address as a number,
- *   or a negative {@link MmuCode}, with the details in the fields ({@link paLo}, {@link pageSize}, {@link level},
- *   {@link permissions}, and the architecture's syndrome fields). They allocate nothing and throw only on
+ * - `translate` (bigint or number address in, an `MmuResult` object out) for tools and tests;
+ * - `translateNumber` / `translateWords` for an emulator's hot path: the physical address as a number,
+ *   or a negative `MmuCode`, with the details in the fields (`paLo`, `pageSize`, `level`,
+ *   `permissions`, and the architecture's syndrome fields). They allocate nothing and throw only on
  *   arguments of the wrong kind.
  *
  * The fields describe the last call of either face; they are plain fields (not getters) so that reading one costs
@@ -30,9 +30,9 @@ export abstract class MmuModel<S> {
   pageSize: number;
   /** Level (0 = root) of the leaf found, or of the entry that faulted; -1 when no table was read. */
   level: number;
-  /** Effective permissions of the last successful translation ({@link MmuTranslation.permissions}); 0 after a fault. */
+  /** Effective permissions of the last successful translation (`MmuTranslation.permissions`); 0 after a fault. */
   permissions: MappingFlags;
-  /** The {@link MmuCode} of the last fault, or 0 after a successful translation. */
+  /** The `MmuCode` of the last fault, or 0 after a successful translation. */
   faultCode: number;
 
   constructor() {
@@ -46,9 +46,9 @@ export abstract class MmuModel<S> {
 
   /**
    * Translates one access, the address given as two u32 halves (upper-half addresses included). Returns the
-   * physical address when it is below 2^53, {@link MmuCode.WIDE} when it is not (then read paLo / paHi), or a
+   * physical address when it is below 2^53, `MmuCode.WIDE` when it is not (then read paLo / paHi), or a
    * negative fault code; the fields hold the details either way. Arguments are not checked here beyond what the
-   * walk needs: use {@link translateNumber} or {@link translate} for checked input.
+   * walk needs: use `translateNumber` or `translate` for checked input.
    */
   abstract translateWords(vaLo: number, vaHi: number, access: AccessKind, privilege: PrivilegeLevel): number;
 
@@ -56,9 +56,9 @@ export abstract class MmuModel<S> {
   protected abstract syndrome(): S;
 
   /**
-   * {@link translateWords} for an address held as a number (below 2^53).
+   * `translateWords` for an address held as a number (below 2^53).
    * @throws RangeError for an address that is not a non-negative safe integer, or an access kind or privilege
-   *   that is not one of {@link Access} / {@link Privilege}.
+   *   that is not one of `Access` / `Privilege`.
    * @example
    * const pa = mmu.translateNumber(0x40_1000, Access.READ, Privilege.USER);
    * if (pa < 0) console.log(faultKindOf(pa), mmu.faultCode);
@@ -75,7 +75,7 @@ export abstract class MmuModel<S> {
    * permissions, or the fault with its kind, level and the architecture's syndrome. Updates the accessed / dirty
    * flags in the table where the model's options say the hardware does.
    * @throws TypeError / PagingError 'InvalidAddress' for an address that is not a u64; RangeError for an access kind
-   *   or privilege that is not one of {@link Access} / {@link Privilege}. Nothing is read or written then.
+   *   or privilege that is not one of `Access` / `Privilege`. Nothing is read or written then.
    */
   translate(vaddr: bigint | number, access: AccessKind, privilege: PrivilegeLevel): MmuResult<S> {
     checkArgs(0, access, privilege, 'translate');
@@ -102,7 +102,7 @@ export abstract class MmuModel<S> {
     return paHi < 0x200000 ? paHi * TWO32 + paLo : MmuCode.WIDE;
   }
 
-  /** Records a fault (a negative {@link MmuCode}) at `level` and returns it. */
+  /** Records a fault (a negative `MmuCode`) at `level` and returns it. */
   protected fault(code: number, level: number): number {
     this.pageSize = 0;
     this.permissions = 0;
