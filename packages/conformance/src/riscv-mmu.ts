@@ -156,14 +156,15 @@ function theirOutcome(p: Probe, mcause: bigint, mtval: bigint, value: bigint): s
  */
 function ourOutcome(p: Probe, i: number, mmu: RiscvMmu, ours: PhysicalMemory, r: number): string {
   if (r < 0) return `cause ${mmu.cause} tval ${hex(p.target.va)}`;
+  const pa = (BigInt(mmu.paHi) << 32n) | BigInt(mmu.paLo);
   // every leaf points into the data region; anything else is a defect of the run, which the comparison shows
-  if (r < Number(DATA) || r >= Number(DATA) + DATA_BYTES) return `ok, outside the data region: ${hex(BigInt(r))}`;
+  if (pa < DATA || pa >= DATA + BigInt(DATA_BYTES)) return `ok, outside the data region: ${hex(pa)}`;
   if (p.access === Access.EXECUTE) return 'ok';
   if (p.access === Access.WRITE) {
-    ours.writeU64(r, marker(i));
+    ours.writeU64(pa, marker(i));
     return 'ok';
   }
-  return `ok ${hex(ours.readU64(r))}`;
+  return `ok ${hex(ours.readU64(pa))}`;
 }
 
 /** What a run compared, and what the model's outcomes were (so that a test can see that every case occurred). */
@@ -278,7 +279,7 @@ export async function checkRiscvMmu(options: RiscvMmuOptions): Promise<RiscvMmuR
       const va = p.target.va;
       const before = p.target.entry === null ? 0n : ours.readU64(p.target.entry);
       const r = mmu.translateWords(Number(va & 0xffff_ffffn), Number(va >> 32n), p.access, p.privilege);
-      const kind = r >= 0 ? `ok ${ACCESS_NAMES[p.access]}` : (faultKindOf(r) ?? String(r));
+      const kind = r === 0 ? `ok ${ACCESS_NAMES[p.access]}` : (faultKindOf(r) ?? String(r));
       outcomes.set(kind, (outcomes.get(kind) ?? 0) + 1);
       if (p.target.entry !== null && ours.readU64(p.target.entry) !== before) adUpdates++;
       checker.probes++;

@@ -193,11 +193,11 @@ export class RiscvMmu extends MmuModel<RiscvFaultSyndrome> {
    * See `MmuModel.translateWords`.
    */
   translateWords(vaLo: number, vaHi: number, access: AccessKind, privilege: PrivilegeLevel): number {
-    this.tvalLo = vaLo;
-    this.tvalHi = vaHi;
+    this.tvalLo = vaLo >>> 0;
+    this.tvalHi = vaHi >>> 0;
     const levels = this.levels;
     // Bare: the physical address is the virtual address, every access allowed [Priv 4.1.11]
-    if (levels === 0) return this.translated(vaLo, vaHi, 4096, -1, 7);
+    if (levels === 0) return this.translated(vaLo >>> 0, vaHi >>> 0, 4096, -1, 7);
     // [Priv 4.4.1 / 4.5.1 / 4.6.1] bits 63:VA-1 must all equal bit VA-1 (VA = 39, 48, 57), else a page fault
     const ext = (vaHi | 0) >> (9 * levels - 21);
     if (ext !== 0 && ext !== -1) return this.pageFault(MmuCode.NonCanonical, -1, access);
@@ -230,11 +230,12 @@ export class RiscvMmu extends MmuModel<RiscvFaultSyndrome> {
         shift -= 9;
         continue;
       }
-      return this.leaf(e, lo, hi, paLo, paHi, vaLo, vaHi, level, shift, access, privilege);
+      // int32 arguments: a call that V8 does not inline then boxes nothing
+      return this.leaf(e, lo | 0, hi | 0, paLo | 0, paHi | 0, vaLo | 0, vaHi | 0, level, shift, access, privilege);
     }
   }
 
-  /** [steps 3, 5-8] for the leaf at word index e of level `level`, which maps 2^shift bytes. */
+  /** [steps 3, 5-8] for the leaf at word index e of level `level`, which maps 2^shift bytes; words as int32. */
   private leaf(
     e: number,
     lo: number,
@@ -287,10 +288,10 @@ export class RiscvMmu extends MmuModel<RiscvFaultSyndrome> {
     // [step 8] the offset, and the VPN bits below the leaf's level, come from the virtual address
     if (size < 32) {
       const mask = (1 << size) - 1;
-      return this.translated(((paLo & ~mask) | (vaLo & mask)) >>> 0, paHi, POW2[size]!, level, perms);
+      return this.translated(((paLo & ~mask) | (vaLo & mask)) >>> 0, paHi >>> 0, POW2[size]!, level, perms);
     }
     const maskHi = (1 << (size - 32)) - 1;
-    return this.translated(vaLo, ((paHi & ~maskHi) | (vaHi & maskHi)) >>> 0, POW2[size]!, level, perms);
+    return this.translated(vaLo >>> 0, ((paHi & ~maskHi) | (vaHi & maskHi)) >>> 0, POW2[size]!, level, perms);
   }
 
   /** A translation: no cause. */

@@ -62,8 +62,8 @@ export type FaultKind =
 
 /**
  * The negative results of the number form ({@link MmuModel.translateNumber}, {@link MmuModel.translateWords}): a
- * fault kind each, and `WIDE` for a translation whose physical address is 2^53 or more (no number holds it
- * exactly: read {@link MmuModel.paLo} and {@link MmuModel.paHi}).
+ * fault kind each, and, from translateNumber only, `WIDE` for a translation whose physical address is 2^53 or more
+ * (no number holds it exactly: read {@link MmuModel.paLo} and {@link MmuModel.paHi}).
  */
 export const MmuCode: {
   /** See {@link FaultKind}. */

@@ -13,10 +13,12 @@ const TWO32 = 4294967296;
  * An MMU model: translates an access (virtual address, kind, privilege) as the hardware would, over a table in a
  * `PagingHandler` memory, with the mode bits of the model. Two faces:
  * - `translate` (bigint or number address in, an `MmuResult` object out) for tools and tests;
- * - `translateNumber` / `translateWords` for an emulator's hot path: the physical address as a number,
- *   or a negative `MmuCode`, with the details in the fields (`paLo`, `pageSize`, `level`,
- *   `permissions`, and the architecture's syndrome fields). They allocate nothing and throw only on
- *   arguments of the wrong kind.
+ * - `translateNumber` (an address below 2^53) and `translateWords` (any address, as two u32 halves) for an
+ *   emulator's hot path: the physical address as a number (translateNumber) or 0 (translateWords), or a negative
+ *   `MmuCode`, with the details in the fields (`paLo` / `paHi`, `pageSize`, `level`, `permissions`, and the
+ *   architecture's syndrome fields). They allocate nothing and throw only on arguments of the wrong kind.
+ *   `translateWords` passes and returns small integers only, so that a call V8 does not inline boxes nothing;
+ *   `translateNumber` is small enough to be inlined into the caller's loop, where the address stays unboxed.
  *
  * The fields describe the last call of either face; they are plain fields (not getters) so that reading one costs
  * a load. Treat them as read-only.
@@ -45,10 +47,10 @@ export abstract class MmuModel<S> {
   }
 
   /**
-   * Translates one access, the address given as two u32 halves (upper-half addresses included). Returns the
-   * physical address when it is below 2^53, `MmuCode.WIDE` when it is not (then read paLo / paHi), or a
-   * negative fault code; the fields hold the details either way. Arguments are not checked here beyond what the
-   * walk needs: use `translateNumber` or `translate` for checked input.
+   * Translates one access, the address given as two 32-bit halves (upper-half addresses included; `vaLo` may be
+   * given as a u32 or as its signed int32 form, `vaLo | 0`). Returns 0 when the access translates (the physical
+   * address is then in paLo / paHi) or a negative fault code; the fields hold the details either way. Arguments
+   * are not checked here beyond what the walk needs: use `translateNumber` or `translate` for checked input.
    */
   abstract translateWords(vaLo: number, vaHi: number, access: AccessKind, privilege: PrivilegeLevel): number;
 
@@ -56,7 +58,8 @@ export abstract class MmuModel<S> {
   protected abstract syndrome(): S;
 
   /**
-   * `translateWords` for an address held as a number (below 2^53).
+   * Translates one access to an address held as a number (below 2^53): the physical address when it is below
+   * 2^53, `MmuCode.WIDE` when it is not (read paLo / paHi), or a negative fault code.
    * @throws RangeError for an address that is not a non-negative safe integer, or an access kind or privilege
    *   that is not one of `Access` / `Privilege`.
    * @example
@@ -64,10 +67,16 @@ export abstract class MmuModel<S> {
    * if (pa < 0) console.log(faultKindOf(pa), mmu.faultCode);
    */
   translateNumber(vaddr: number, access: AccessKind, privilege: PrivilegeLevel): number {
-    const vaLo = vaddr >>> 0;
-    const vaHi = (vaddr - vaLo) / TWO32;
-    if (!(vaHi >>> 0 === vaHi) || vaddr > 9007199254740991 || access >>> 0 > 2 || privilege >>> 0 > 1) checkArgs(vaddr, access, privilege, 'translateNumber');
-    return this.translateWords(vaLo, vaHi, access, privilege);
+    const vaHi = Math.floor(vaddr / TWO32);
+    const vaLo = vaddr - vaHi * TWO32;
+    if (!(vaLo >>> 0 === vaLo && vaHi >= 0 && vaHi < 0x200000) || access >>> 0 > 2 || privilege >>> 0 > 1) {
+      checkArgs(vaddr, access, privilege, 'translateNumber');
+    }
+    // small integers across the call (vaLo as int32): nothing is boxed when translateWords is not inlined here
+    const r = this.translateWords(vaLo | 0, vaHi | 0, access, privilege);
+    if (r < 0) return r;
+    const hi = this.paHi;
+    return hi < 0x200000 ? hi * TWO32 + this.paLo : MmuCode.WIDE;
   }
 
   /**
@@ -83,7 +92,7 @@ export abstract class MmuModel<S> {
     const vaLo = PAIR[0]!;
     const vaHi = PAIR[1]!;
     const r = this.translateWords(vaLo, vaHi, access, privilege);
-    if (r >= 0 || r === MmuCode.WIDE) {
+    if (r === 0) {
       return { ok: true, paddr: joinAddr(this.paLo, this.paHi), size: this.pageSize, level: this.level, permissions: this.permissions };
     }
     const kind: FaultKind | undefined = faultKindOf(r);
@@ -91,7 +100,7 @@ export abstract class MmuModel<S> {
     return { ok: false, kind, level: this.level, vaddr: joinAddr(vaLo, vaHi), syndrome: this.syndrome() };
   }
 
-  /** Records a successful translation to (paLo, paHi) and returns its number form. */
+  /** Records a successful translation to (paLo, paHi: u32 halves) and returns 0. */
   protected found(paLo: number, paHi: number, pageSize: number, level: number, permissions: MappingFlags): number {
     this.paLo = paLo;
     this.paHi = paHi;
@@ -99,7 +108,7 @@ export abstract class MmuModel<S> {
     this.level = level;
     this.permissions = permissions;
     this.faultCode = 0;
-    return paHi < 0x200000 ? paHi * TWO32 + paLo : MmuCode.WIDE;
+    return 0;
   }
 
   /** Records a fault (a negative `MmuCode`) at `level` and returns it. */
