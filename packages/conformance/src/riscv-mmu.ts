@@ -19,8 +19,9 @@ import { CSR, RV, RV_MRET, RV_SFENCE_VMA, RV_SPIN, rvAddi, rvCsrw, rvLd } from '
 import { Checker, type RunResult } from './_check';
 import { guestArea, runGuest } from './_driver';
 import { Rng, writeWords } from './_layout';
+import type { GdbRemote } from './_gdb';
 import { startQemu } from './_qemu';
-import { buildMmuTables, type ProbeTarget } from './_rv-mmu-layout';
+import { buildMmuTables, type MmuLayout, type ProbeTarget } from './_rv-mmu-layout';
 import { MCSR, RV_ECALL, rvBeq, rvBne, rvCsrr, rvJal, rvSd } from './_rv64';
 
 // mstatus fields (privileged spec 3.1.6): MPP bits 12:11, MPRV 17, SUM 18, MXR 19; menvcfg.ADUE bit 61 (Svadu).
@@ -177,6 +178,77 @@ export interface RiscvMmuResult extends RunResult {
   readonly adUpdates: number;
 }
 
+/** Every probe (24 per target: access x privilege x SUM x MXR) in a seeded random order, written to the list. */
+function writeProbes(memory: PhysicalMemory, targets: readonly ProbeTarget[], seed: number): Probe[] {
+  const probes: Probe[] = [];
+  for (const target of targets) {
+    for (const access of [0, 1, 2] as const)
+      for (const privilege of [0, 1] as const)
+        for (const sum of [false, true]) for (const mxr of [false, true]) probes.push({ target, access, privilege, sum, mxr });
+  }
+  const order = new Rng(seed ^ 0x5a5a).shuffle(probes);
+  if (order.length * PROBE_BYTES > Number(AREA.results - AREA.list) || order.length * RESULT_BYTES > AREA.bytes - Number(AREA.results - AREA.base)) {
+    throw new Error(`${order.length} probes do not fit the guest area`);
+  }
+  order.forEach((p, i) => {
+    const at = AREA.list + BigInt(i * PROBE_BYTES);
+    // loads and stores from M-mode as MPP (MPRV = 1); fetches from MPP itself after MRET (MPRV = 0)
+    const status = (BigInt(p.privilege) << 11n) | (p.sum ? SUM : 0n) | (p.mxr ? MXR : 0n) | (p.access === Access.EXECUTE ? 0n : MPRV);
+    memory.writeU64(at, p.target.va);
+    memory.writeU64(at + 8n, status);
+    memory.writeU64(at + 16n, BigInt(p.access));
+    memory.writeU64(at + 24n, p.target.entry ?? ZERO);
+    memory.writeU64(at + 32n, marker(i));
+  });
+  return order;
+}
+
+/** PMP, satp and menvcfg.ADUE through the gdb stub. */
+async function setUpHart(gdb: GdbRemote, satp: bigint, svadu: boolean): Promise<void> {
+  // one NAPOT PMP entry over all memory with R, W and X, as firmware sets up (privileged spec 3.7)
+  await gdb.writeRegister('pmpaddr0', (1n << 54n) - 1n);
+  await gdb.writeRegister('pmpcfg0', 0x1fn);
+  await gdb.writeRegister('satp', satp);
+  if ((await gdb.readRegister('satp')) !== satp) throw new Error(`QEMU refused satp ${hex(satp)}`);
+  // menvcfg.ADUE (bit 61) is writable only on a hart with Svadu (QEMU 10: svadu=true by default); QEMU 7.2 has no
+  // such bit and always sets A / D itself, which is the same behaviour as ADUE = 1
+  const regs = await gdb.registers();
+  let adueWritable = false;
+  if (regs.has('menvcfg')) {
+    await gdb.writeRegister('menvcfg', ADUE);
+    adueWritable = ((await gdb.readRegister('menvcfg')) & ADUE) !== 0n;
+    if (adueWritable && !svadu) await gdb.writeRegister('menvcfg', 0n);
+  }
+  if (!adueWritable && !svadu) throw new Error('this QEMU has no menvcfg.ADUE: it always sets A / D itself');
+}
+
+/** Every rewritten entry, and every word of the data region, in QEMU's memory and the model's after the run. */
+async function compareAtTheEnd(
+  gdb: GdbRemote,
+  checker: Checker,
+  entries: MmuLayout['entries'],
+  ours: PhysicalMemory,
+  order: readonly Probe[],
+): Promise<void> {
+  // the entries: A / D set by the accesses, and nothing else
+  for (const { pa, va } of entries) {
+    const bytes = await gdb.readMemory(pa, 8);
+    const theirs = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
+    checker.leaves++;
+    checker.check(va, `entry at ${hex(pa)} at the end`, hex(ours.readU64(pa)), hex(theirs));
+  }
+  // the data region: every store landed where the model put it (a marker names the probe that wrote it)
+  const data = await gdb.readMemory(DATA, DATA_BYTES);
+  const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  for (let off = 0; off < DATA_BYTES; off += 8) {
+    const pa = DATA + BigInt(off);
+    const want = ours.readU64(pa);
+    const got = dv.getBigUint64(off, true);
+    const va = (writerOf(order, got) ?? writerOf(order, want))?.target.va ?? pa;
+    checker.check(va, `data at ${hex(pa)} at the end`, hex(want), hex(got));
+  }
+}
+
 /** Builds a random table, runs every probe in QEMU and through RiscvMmu, and compares. */
 export async function checkRiscvMmu(options: RiscvMmuOptions): Promise<RiscvMmuResult> {
   const scheme = SCHEMES[options.scheme];
@@ -199,27 +271,7 @@ export async function checkRiscvMmu(options: RiscvMmuOptions): Promise<RiscvMmuR
     data: DATA,
     dataBytes: DATA_BYTES,
   });
-  const rng = new Rng(options.seed ^ 0x5a5a);
-  const probes: Probe[] = [];
-  for (const target of layout.targets) {
-    for (const access of [0, 1, 2] as const)
-      for (const privilege of [0, 1] as const)
-        for (const sum of [false, true]) for (const mxr of [false, true]) probes.push({ target, access, privilege, sum, mxr });
-  }
-  const order = rng.shuffle(probes);
-  const list = AREA.list;
-  if (order.length * PROBE_BYTES > Number(AREA.results - AREA.list) || order.length * RESULT_BYTES > AREA.bytes - Number(AREA.results - AREA.base)) {
-    throw new Error(`${order.length} probes do not fit the guest area`);
-  }
-  order.forEach((p, i) => {
-    const at = list + BigInt(i * PROBE_BYTES);
-    const status = (BigInt(p.privilege) << 11n) | (p.sum ? SUM : 0n) | (p.mxr ? MXR : 0n) | (p.access === Access.EXECUTE ? 0n : MPRV);
-    memory.writeU64(at, p.target.va);
-    memory.writeU64(at + 8n, status);
-    memory.writeU64(at + 16n, BigInt(p.access));
-    memory.writeU64(at + 24n, p.target.entry ?? ZERO);
-    memory.writeU64(at + 32n, marker(i));
-  });
+  const order = writeProbes(memory, layout.targets, options.seed);
   const prog = rvMmuProgram();
   writeWords(memory, AREA.base, prog.words);
 
@@ -242,25 +294,11 @@ export async function checkRiscvMmu(options: RiscvMmuOptions): Promise<RiscvMmuR
   let log = '';
   try {
     const gdb = qemu.gdb;
-    // one NAPOT PMP entry over all memory with R, W and X, as firmware sets up (privileged spec 3.7)
-    await gdb.writeRegister('pmpaddr0', (1n << 54n) - 1n);
-    await gdb.writeRegister('pmpcfg0', 0x1fn);
-    await gdb.writeRegister('satp', satp);
-    if ((await gdb.readRegister('satp')) !== satp) throw new Error(`QEMU refused satp ${hex(satp)}`);
-    // menvcfg.ADUE (bit 61) is writable only on a hart with Svadu (QEMU 10: svadu=true by default); QEMU 7.2 has no
-    // such bit and always sets A / D itself, which is the same behaviour as ADUE = 1
-    const regs = await gdb.registers();
-    let adueWritable = false;
-    if (regs.has('menvcfg')) {
-      await gdb.writeRegister('menvcfg', ADUE);
-      adueWritable = ((await gdb.readRegister('menvcfg')) & ADUE) !== 0n;
-      if (adueWritable && !options.svadu) await gdb.writeRegister('menvcfg', 0n);
-    }
-    if (!adueWritable && !options.svadu) throw new Error('this QEMU has no menvcfg.ADUE: it always sets A / D itself');
+    await setUpHart(gdb, satp, options.svadu);
     await gdb.writeRegister('mtvec', AREA.base + BigInt(prog.handler * 4));
     const view = await runGuest(gdb, {
       regs: [
-        ['a0', list],
+        ['a0', AREA.list],
         ['a1', BigInt(order.length)],
         ['a2', AREA.results],
         ['a3', MPP_M],
@@ -286,23 +324,7 @@ export async function checkRiscvMmu(options: RiscvMmuOptions): Promise<RiscvMmuR
       checker.check(va, probeName(p), ourOutcome(p, i, mmu, ours, r), theirOutcome(p, at(0), at(1), at(2)));
       checker.check(va, `${probeName(p)}: entry after`, hex(ours.readU64(p.target.entry ?? ZERO)), hex(at(3)));
     });
-    // every rewritten entry at the end (A / D set by the accesses, and nothing else)
-    for (const { pa, va } of layout.entries) {
-      const bytes = await gdb.readMemory(pa, 8);
-      const theirs = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
-      checker.leaves++;
-      checker.check(va, `entry at ${hex(pa)} at the end`, hex(ours.readU64(pa)), hex(theirs));
-    }
-    // the data region: every store landed where the model put it (a marker names the probe that wrote it)
-    const data = await gdb.readMemory(DATA, DATA_BYTES);
-    const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
-    for (let off = 0; off < DATA_BYTES; off += 8) {
-      const pa = DATA + BigInt(off);
-      const want = ours.readU64(pa);
-      const got = dv.getBigUint64(off, true);
-      const va = (writerOf(order, got) ?? writerOf(order, want))?.target.va ?? pa;
-      checker.check(va, `data at ${hex(pa)} at the end`, hex(want), hex(got));
-    }
+    await compareAtTheEnd(gdb, checker, layout.entries, ours, order);
   } finally {
     log = qemu.stderr();
     await qemu.close();
