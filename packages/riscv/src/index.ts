@@ -17,3 +17,6 @@ export { decodeRiscvSatp, type RiscvRegisters, rvFormat } from './registers';
 
 // Boot: the register values that make the CPU walk a table (the inverse of the decoder above).
 export { encodeRiscvSatp, type RiscvBootRegisters, type RiscvEncodeOptions, type RiscvPageTable } from './boot';
+
+// The MMU model: an access translated as a hart does (SUM, MXR, Svade / Svadu), with its page fault.
+export { RiscvCause, type RiscvFaultSyndrome, RiscvMmu, type RiscvMmuOptions } from './mmu';
