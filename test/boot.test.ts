@@ -25,12 +25,17 @@ import {
 import { A32PageTable, decodeA32Registers, encodeA32Registers } from '@page-table-multiarch/arm';
 import { decodeLA64Registers, encodeLA64Registers, LA64PageTable, PWCH_VALUE, PWCL_VALUE } from '@page-table-multiarch/loongarch64';
 import {
+  decodeRiscvHgatp,
   decodeRiscvSatp,
+  encodeRiscvHgatp,
   encodeRiscvSatp,
   Sv39PageTable,
+  Sv39x4PageTable,
   Sv39PageTableXuantie,
   Sv48PageTable,
+  Sv48x4PageTable,
   Sv57PageTable,
+  Sv57x4PageTable,
 } from '@page-table-multiarch/riscv';
 import { decodeX64Registers, encodeX64Registers, X64PageTable, X64PageTable5 } from '@page-table-multiarch/x86_64';
 import { describe, expect, it } from 'vitest';
@@ -165,6 +170,30 @@ const CASES: BootCase[] = [
       fields: (v, [t]) => {
         expect([field(v['satp']!, 63, 60), field(v['satp']!, 59, 44)]).toEqual([mode, 0xbeef]);
         expect(v['satp']! & ((1n << 44n) - 1n)).toBe(t!.rootPaddr >> 12n);
+      },
+    }),
+  ),
+  ...(
+    [
+      ['Sv39x4', 8, (m: PhysicalMemory) => new Sv39x4PageTable(m), [0x40_0000n, (1n << 41n) - 0x1000n]],
+      ['Sv48x4', 9, (m: PhysicalMemory) => new Sv48x4PageTable(m), [0x40_0000n, (1n << 50n) - 0x1000n]],
+      ['Sv57x4', 10, (m: PhysicalMemory) => new Sv57x4PageTable(m), [0x40_0000n, (1n << 59n) - 0x1000n]],
+    ] as const
+  ).map(
+    ([name, mode, create, vas]): BootCase => ({
+      // RISC-V Privileged 20211203, Hypervisor Extension, hgatp: MODE [63:60], VMID [57:44], PPN [43:0]; the
+      // G-stage root is 16 KiB aligned (PPN bits 1:0 zero)
+      name: `RISC-V ${name} (hgatp) with a VMID`,
+      memBase: 0x8020_0000n,
+      run: (memory) => {
+        const t = fill(create(memory), vas, 0x8040_0000n);
+        const values = encodeRiscvHgatp(t as Sv39x4PageTable, { vmid: 0x3ffe });
+        return { values: { ...values }, plan: decodeRiscvHgatp(values), tables: [t] };
+      },
+      fields: (v, [t]) => {
+        expect([field(v['hgatp']!, 63, 60), field(v['hgatp']!, 59, 58), field(v['hgatp']!, 57, 44)]).toEqual([mode, 0, 0x3ffe]);
+        expect(v['hgatp']! & ((1n << 44n) - 1n)).toBe(t!.rootPaddr >> 12n);
+        expect(t!.rootPaddr % 0x4000n).toBe(0n);
       },
     }),
   ),
@@ -332,6 +361,9 @@ describe('boot registers: bad input', () => {
     expectRefused(mem, () => encodeA64Registers({}), TypeError);
     expectRefused(mem, () => encodeA64El2Registers(a64 as never), TypeError);
     expectRefused(mem, () => encodeRiscvSatp(a64 as never), TypeError);
+    expectRefused(mem, () => encodeRiscvHgatp(sv39 as never), TypeError);
+    const gstage = new Sv39x4PageTable(mem);
+    expectRefused(mem, () => encodeRiscvSatp(gstage as never), TypeError);
     expectRefused(mem, () => encodeLA64Registers(sv39 as never), TypeError);
     expectRefused(mem, () => encodeA32Registers(sv39 as never), TypeError);
   });
@@ -346,6 +378,9 @@ describe('boot registers: bad input', () => {
     expectRefused(mem, () => encodeX64Registers(x64, { pcid: 1.5 }), TypeError);
     expectRefused(mem, () => encodeRiscvSatp(sv39, { asid: 0x1_0000 }), RangeError);
     expectRefused(mem, () => encodeRiscvSatp(sv39, { asid: '1' as never }), TypeError);
+    const g = new Sv39x4PageTable(mem);
+    expectRefused(mem, () => encodeRiscvHgatp(g, { vmid: 0x4000 }), RangeError);
+    expectRefused(mem, () => encodeRiscvHgatp(g, { vmid: 1.5 }), TypeError);
     expectRefused(mem, () => encodeA64Registers({ ttbr0: a64, asid: 0x1_0000 }), RangeError);
   });
 

@@ -11,7 +11,7 @@ import {
 import { A64PageTable, decodeA64Registers } from '@page-table-multiarch/aarch64';
 import { A32PageTable, decodeA32Registers } from '@page-table-multiarch/arm';
 import { decodeLA64Registers, LA64PageTable, PWCH_VALUE, PWCL_VALUE } from '@page-table-multiarch/loongarch64';
-import { decodeRiscvSatp, Sv39PageTable } from '@page-table-multiarch/riscv';
+import { decodeRiscvHgatp, decodeRiscvSatp, Sv39PageTable } from '@page-table-multiarch/riscv';
 import { decodeX64Registers, X64PageTable } from '@page-table-multiarch/x86_64';
 
 const { READ: R, WRITE: W, EXECUTE: X, USER: U, DEVICE, UNCACHED } = MappingFlags;
@@ -159,13 +159,22 @@ const aarch64: ArchSpec = {
 const riscv64: ArchSpec = {
   name: 'riscv64',
   aliases: ['riscv', 'rv64', 'riscv64gc'],
-  registers: ['satp'],
+  registers: ['satp', 'hgatp'],
   switches: ['xuantie'],
-  usage: '--satp VALUE [--xuantie]',
-  decode: (r, s) => (r['satp'] === undefined ? missing('--satp') : decodeRiscvSatp({ satp: r['satp'], xuantie: s['xuantie'] === true })),
+  usage: '--satp VALUE [--xuantie] | --hgatp VALUE',
+  decode: (r, s) => {
+    // hgatp: a hypervisor's G-stage table (guest-physical to host-physical); satp: a VS-stage or native one
+    if (r['hgatp'] !== undefined) {
+      if (r['satp'] !== undefined) return new RegisterError('Invalid', 'hgatp', '--satp and --hgatp point at different tables: give one of them');
+      if (s['xuantie'] === true) return new RegisterError('Invalid', 'hgatp', '--xuantie does not apply to G-stage tables (--hgatp)');
+      return decodeRiscvHgatp({ hgatp: r['hgatp'] });
+    }
+    return r['satp'] === undefined ? missing('--satp') : decodeRiscvSatp({ satp: r['satp'], xuantie: s['xuantie'] === true });
+  },
   deviceFlags: DEVICE,
   addrDigits: 16,
-  chunkBytes: 4096,
+  // the G-stage root (--hgatp) is 16 KiB, aligned to 16 KiB: a chunk must hold it whole
+  chunkBytes: 16384,
   sample() {
     const memory = new PhysicalMemory({ size: 1 << 20, base: 0x8000_0000n });
     const t = build(new Sv39PageTable(memory), [

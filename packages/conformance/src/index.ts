@@ -56,5 +56,6 @@ export { type A32Options, a32Stub, checkA32 } from './arm';
 export { type A32LpaeOptions, a32LpaeStub, checkA32Lpae } from './arm-lpae';
 export { checkLa64, type La64Options, la64Program } from './loongarch64';
 export { checkRiscv, type RiscvOptions, type RiscvScheme } from './riscv';
+export { checkRiscvGStage, type RiscvGStageOptions, type RiscvGStageScheme } from './riscv-gstage';
 export { checkX86, type X86Options } from './x86_64';
 export { BOOT_MARKER, BOOT_STUB_ADDR, type BootArch, type BootProgram, type BootRun, bootQemu, bootStub } from './boot';

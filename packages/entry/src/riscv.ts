@@ -8,7 +8,10 @@
 //   [Sv39 AMP]  section "Sv39: Page-Based 39-bit Virtual-Memory System", subsection "Addressing and Memory
 //               Protection", figure "Sv39 page table entry": PPN in bits 53:10, bits 60:54 reserved, bits 62:61
 //               for Svpbmt, bit 63 for Svnapot. Sv48 uses the same entry ("Sv48", same subsection);
-//   [Svpbmt]    chapter "Svpbmt Standard Extension for Page-Based Memory Types", table "Encodings for PBMT field".
+//   [Svpbmt]    chapter "Svpbmt Standard Extension for Page-Based Memory Types", table "Encodings for PBMT field";
+//   [H GPA]     chapter "Hypervisor Extension, Version 1.0", section "Two-Stage Address Translation", subsection
+//               "Guest Physical Address Translation": a G-stage PTE has the fields of the VS-stage formats, every
+//               G-stage access is checked as a U-mode access (a leaf without U faults), and G is reserved.
 // T-Head XuanTie C906 / C910 (the crate's `xuantie-c9xx` feature), cited as [C9xx]: with the extended memory
 // attributes enabled, bits 63..60 of a leaf are SO (strong order), C (cacheable), B (bufferable), SH (shareable; the
 // C906 has SO, C, B, the OpenC910 also SH), as the crate defines them; Linux (arch/riscv/include/asm/pgtable-64.h,
@@ -125,6 +128,19 @@ export function legalLeafFlags(flags: MappingFlags): MappingFlags {
   if (flags === 0 || (flags & READ) !== 0) return flags;
   if ((flags & EXECUTE) !== 0 && (flags & WRITE) === 0) return flags;
   return flags | READ;
+}
+
+/**
+ * The leaf permissions of a G-stage (guest-physical) leaf: {@link legalLeafFlags}, and USER on every non-empty set.
+ * Every G-stage access is checked as though made in U-mode, so a leaf without U faults whatever the guest does
+ * [H GPA]; the codec gives every leaf U rather than write one no access can use. The empty set stays empty.
+ *
+ * @example
+ * gStageLeafFlags(MappingFlags.READ)  // MappingFlags.READ | MappingFlags.USER
+ * gStageLeafFlags(MappingFlags.WRITE) // MappingFlags.READ | MappingFlags.WRITE | MappingFlags.USER
+ */
+export function gStageLeafFlags(flags: MappingFlags): MappingFlags {
+  return flags === 0 ? flags : legalLeafFlags(flags) | USER;
 }
 
 /** Low-word bits for MappingFlags, as the crate's `From<MappingFlags> for PTEFlags`: A and D set on every leaf. */
@@ -321,3 +337,16 @@ export const Rv64PTEXuantieLegal: GenericPTE & {
   /** The word-level form of this codec (`PTEWords`), which the tables use on their hot paths. */
   readonly words: PTEWords;
 } = makeCodec(xuantieHi, decodeXuantie, legalLeafFlags);
+
+/**
+ * The codec of the G-stage tables (Sv39x4, Sv48x4, Sv57x4): the entries of {@link Rv64PTELegal}, with U set on
+ * every leaf ({@link gStageLeafFlags}), because every G-stage access is checked as a U-mode access [H GPA]. Table
+ * entries are V alone, as in the VS-stage formats; G is never written (reserved in G-stage PTEs [H GPA]).
+ *
+ * @example
+ * Rv64PTEGStage.newPage(0x8020_0000n, MappingFlags.READ | MappingFlags.WRITE, false) // 0x200800d7n
+ */
+export const Rv64PTEGStage: GenericPTE & {
+  /** The word-level form of this codec (`PTEWords`), which the tables use on their hot paths. */
+  readonly words: PTEWords;
+} = /* @__PURE__ */ makeCodec(noHi, decodeStd, gStageLeafFlags); // pure: a bundle without G-stage tables drops it

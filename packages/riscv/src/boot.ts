@@ -4,8 +4,17 @@
 // 9 Sv48, 10 Sv57), ASID bits 59:44 (ASIDLEN at most 16; a hart may implement fewer, and the bits it lacks read
 // as zero) and PPN bits 43:0, the root table's physical address >> 12.
 import { loadableRoot, registerField } from '@page-table-multiarch/core';
-import { Sv39MetaData, Sv48MetaData, Sv57MetaData } from './metadata';
-import { Sv39PageTable, Sv39PageTableXuantie, Sv48PageTable, Sv48PageTableXuantie, Sv57PageTable } from './tables';
+import { Sv39MetaData, Sv39x4MetaData, Sv48MetaData, Sv48x4MetaData, Sv57MetaData, Sv57x4MetaData } from './metadata';
+import {
+  Sv39PageTable,
+  Sv39PageTableXuantie,
+  Sv39x4PageTable,
+  Sv48PageTable,
+  Sv48PageTableXuantie,
+  Sv48x4PageTable,
+  Sv57PageTable,
+  Sv57x4PageTable,
+} from './tables';
 
 /** Options of {@link encodeRiscvSatp}. */
 export interface RiscvEncodeOptions {
@@ -46,4 +55,42 @@ export function encodeRiscvSatp(table: RiscvPageTable, options: RiscvEncodeOptio
   const mode = meta === Sv39MetaData ? 8n : meta === Sv48MetaData ? 9n : meta === Sv57MetaData ? 10n : undefined;
   if (mode === undefined) throw new TypeError(`${fn}: the table's format ${meta.name} has no satp MODE`);
   return { satp: (mode << 60n) | (asid << 44n) | (loadableRoot(table, fn) >> 12n) };
+}
+
+/** Options of {@link encodeRiscvHgatp}. */
+export interface RiscvHgatpOptions {
+  /** The virtual-machine identifier (0..16383) for hgatp.VMID (default 0). */
+  readonly vmid?: number;
+}
+
+/** The hgatp value for a G-stage table. */
+export interface RiscvHgatpValue {
+  /** hgatp: MODE of the table's format, the VMID, and the root's PPN. */
+  readonly hgatp: bigint;
+}
+
+/** A RISC-V G-stage table of any of the package's types. */
+export type RiscvGStagePageTable = Sv39x4PageTable | Sv48x4PageTable | Sv57x4PageTable;
+
+/**
+ * The hgatp value for a G-stage table: MODE 8 (Sv39x4), 9 (Sv48x4) or 10 (Sv57x4) by its type, the VMID, and
+ * PPN = root >> 12 (the root is 16 KiB aligned, so PPN bits 1:0 are zero). Source: the privileged manual
+ * (20211203), chapter "Hypervisor Extension, Version 1.0", section "Hypervisor Guest Address Translation and
+ * Protection Register (hgatp)": for HSXLEN = 64, MODE is bits 63:60, VMID bits 57:44 (VMIDLEN at most 14) and PPN
+ * bits 43:0. `decodeRiscvHgatp` of the result gives the same format and root back.
+ * @throws TypeError when `table` is not one of the package's G-stage table types, or `vmid` is not an integer;
+ *   RangeError when `vmid` is outside 0..16383; PagingError 'Destroyed' for a destroyed table.
+ * @example
+ * const table = new Sv39x4PageTable(new PhysicalMemory({ size: 1 << 20, base: 0x8020_0000n }));
+ * encodeRiscvHgatp(table, { vmid: 1 }).hgatp === (8n << 60n) | (1n << 44n) | (table.rootPaddr >> 12n); // true
+ */
+export function encodeRiscvHgatp(table: RiscvGStagePageTable, options: RiscvHgatpOptions = {}): RiscvHgatpValue {
+  const fn = 'encodeRiscvHgatp';
+  const known = table instanceof Sv39x4PageTable || table instanceof Sv48x4PageTable || table instanceof Sv57x4PageTable;
+  if (!known) throw new TypeError(`${fn}: "table" must be an Sv39x4, Sv48x4 or Sv57x4 page table of this package`);
+  const vmid = options.vmid === undefined ? 0n : registerField(options.vmid, 14, fn, 'vmid');
+  const meta = table.meta;
+  const mode = meta === Sv39x4MetaData ? 8n : meta === Sv48x4MetaData ? 9n : meta === Sv57x4MetaData ? 10n : undefined;
+  if (mode === undefined) throw new TypeError(`${fn}: the table's format ${meta.name} has no hgatp MODE`);
+  return { hgatp: (mode << 60n) | (vmid << 44n) | (loadableRoot(table, fn) >> 12n) };
 }

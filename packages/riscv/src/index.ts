@@ -1,19 +1,46 @@
 // RISC-V Sv39 / Sv48 / Sv57 page tables on PageTable64 of @page-table-multiarch/core: geometry, table types, and the
 // entry codecs of @page-table-multiarch/entry/riscv re-exported. See README.md.
 export {
+  gStageLeafFlags,
   legalLeafFlags,
   PTEFlags,
   Rv64PTE,
+  Rv64PTEGStage,
   Rv64PTELegal,
   Rv64PTEXuantie,
   Rv64PTEXuantieLegal,
 } from '@page-table-multiarch/entry/riscv';
-export { Sv39MetaData, Sv48MetaData, Sv57MetaData } from './metadata';
-export { Sv39PageTable, Sv39PageTableXuantie, Sv48PageTable, Sv48PageTableXuantie, Sv57PageTable } from './tables';
+export { Sv39MetaData, Sv39x4MetaData, Sv48MetaData, Sv48x4MetaData, Sv57MetaData, Sv57x4MetaData } from './metadata';
+export {
+  Sv39PageTable,
+  Sv39PageTableXuantie,
+  Sv39x4PageTable,
+  Sv48PageTable,
+  Sv48PageTableXuantie,
+  Sv48x4PageTable,
+  Sv57PageTable,
+  Sv57x4PageTable,
+} from './tables';
 
 // Attach and dump: satp to an attach plan, and what a dump needs to know about PTEs.
 export { rvInspector, type RvInspectorOptions } from './inspector';
-export { decodeRiscvSatp, type RiscvRegisters, rvFormat } from './registers';
+export {
+  decodeRiscvHgatp,
+  decodeRiscvSatp,
+  type RiscvHgatpRegisters,
+  type RiscvRegisters,
+  rvFormat,
+  rvGStageFormat,
+} from './registers';
 
 // Boot: the register values that make the CPU walk a table (the inverse of the decoder above).
-export { encodeRiscvSatp, type RiscvBootRegisters, type RiscvEncodeOptions, type RiscvPageTable } from './boot';
+export {
+  encodeRiscvHgatp,
+  encodeRiscvSatp,
+  type RiscvBootRegisters,
+  type RiscvEncodeOptions,
+  type RiscvGStagePageTable,
+  type RiscvHgatpOptions,
+  type RiscvHgatpValue,
+  type RiscvPageTable,
+} from './boot';

@@ -8,6 +8,9 @@
 // - Chapter 6 "Svnapot" (bit 63, N) and chapter 7 "Svpbmt" (bits 62:61, PBMT: 0 PMA, 1 NC, 2 IO, 3 reserved):
 //   both are reserved in non-leaf PTEs, and N in a superpage.
 // - Non-leaf PTEs carry no permissions: nothing limits the levels below (no table limits).
+// - Chapter 8 "Hypervisor Extension", section "Two-Stage Address Translation", subsection "Guest Physical Address
+//   Translation": G-stage PTEs have the same fields, and every G-stage access is checked as a U-mode access, so a
+//   G-stage leaf with U = 0 faults on every access (a guest-page fault).
 import type { EntryInspector } from '@page-table-multiarch/core';
 
 const V = 1 << 0;
@@ -29,17 +32,20 @@ export interface RvInspectorOptions {
   readonly levels: 3 | 4 | 5;
   /** T-Head XuanTie C9xx attributes in bits 63:59 instead of N / PBMT (default false). */
   readonly xuantie?: boolean;
+  /** G-stage tables (Sv39x4, Sv48x4, Sv57x4): a leaf without U is reported, as no access can use it (default false). */
+  readonly gStage?: boolean;
 }
 
 /**
  * The RISC-V `EntryInspector`: reserved encodings (W without R, bits 60:54, D/A/U or N/PBMT in a non-leaf
  * PTE, PBMT = 3, N in a superpage) and misaligned superpages become 'Reserved' diagnostics, as the hardware
  * raises a page fault on them; level names follow the specification (the root is level LEVELS - 1). Runs break on
- * V, R, W, X, U, G and bits 63:54, not on A, D and RSW.
+ * V, R, W, X, U, G and bits 63:54, not on A, D and RSW. With `gStage`, a leaf without U is reported too.
  */
 export function rvInspector(options: RvInspectorOptions): EntryInspector {
   const levels = options.levels;
   const xuantie = options.xuantie ?? false;
+  const gStage = options.gStage ?? false;
   if (levels !== 3 && levels !== 4 && levels !== 5) throw new RangeError(`rvInspector: ${String(levels)} levels (expected 3, 4 or 5)`);
   const last = levels - 1;
   const names = Array.from({ length: levels }, (_, l) => `L${last - l}`);
@@ -65,6 +71,7 @@ export function rvInspector(options: RvInspectorOptions): EntryInspector {
       if (!xuantie && ((hi >>> PBMT_SHIFT) & 3) === 3) return 'PBMT = 3 is reserved';
       if (!xuantie && level < last && (hi & N_HI) !== 0) return 'N (Svnapot) set in a superpage (reserved)';
       if ((lo & alignLo[level]!) !== 0 || (hi & alignHi[level]!) !== 0) return 'misaligned superpage (low PPN bits set)';
+      if (gStage && (lo & U) === 0) return 'U = 0 in a G-stage leaf: every access faults (G-stage accesses are U-mode accesses)';
       return undefined;
     },
     attrLo(lo: number, _hi: number, _level: number): number {

@@ -56,3 +56,59 @@ export const Sv57MetaData: PagingMetaData = defineMetaData({
   upperHalf: true,
   signExtend: true,
 });
+
+// G-stage (guest-physical) formats of the hypervisor extension.
+// Source: the same manual, chapter "Hypervisor Extension, Version 1.0", section "Two-Stage Address Translation",
+// subsection "Guest Physical Address Translation": Sv39x4, Sv48x4 and Sv57x4 are Sv39, Sv48 and Sv57 with a
+// guest-physical address two bits wider (41, 50 and 59 bits), which the root table indexes: the root has 2048
+// entries (16 KiB, aligned to 16 KiB); bits 63 down to the width must be zero (no upper half, no sign extension).
+// Leaves at every level, as in the VS-stage formats. The definitions are marked pure so that a bundle of the
+// VS-stage tables alone leaves them out.
+
+/**
+ * Sv39x4: the G-stage form of Sv39. 41-bit guest-physical addresses (bits 63:41 zero), a 16 KiB root of 2048
+ * entries, then two levels of 512; 1 GiB leaves in the root, 2 MiB and 4 KiB below. `hgatp` MODE 8.
+ */
+export const Sv39x4MetaData: PagingMetaData = /* @__PURE__ */ defineMetaData({
+  name: 'Sv39x4',
+  paMaxBits: 56,
+  pageShift: 12,
+  indexBits: [11, 9, 9],
+  entryBytes: 8,
+  leafLevels: [0, 1, 2],
+  vaTopBit: 41,
+  upperHalf: false,
+  signExtend: false,
+});
+
+/**
+ * Sv48x4: the G-stage form of Sv48. 50-bit guest-physical addresses, a 16 KiB root of 2048 entries, then three
+ * levels of 512; leaves of 512 GiB, 1 GiB, 2 MiB and 4 KiB. `hgatp` MODE 9.
+ */
+export const Sv48x4MetaData: PagingMetaData = /* @__PURE__ */ defineMetaData({
+  name: 'Sv48x4',
+  paMaxBits: 56,
+  pageShift: 12,
+  indexBits: [11, 9, 9, 9],
+  entryBytes: 8,
+  leafLevels: [0, 1, 2, 3],
+  vaTopBit: 50,
+  upperHalf: false,
+  signExtend: false,
+});
+
+/**
+ * Sv57x4: the G-stage form of Sv57. 59-bit guest-physical addresses, a 16 KiB root of 2048 entries, then four
+ * levels of 512; leaves of 256 TiB, 512 GiB, 1 GiB, 2 MiB and 4 KiB. `hgatp` MODE 10.
+ */
+export const Sv57x4MetaData: PagingMetaData = /* @__PURE__ */ defineMetaData({
+  name: 'Sv57x4',
+  paMaxBits: 56,
+  pageShift: 12,
+  indexBits: [11, 9, 9, 9, 9],
+  entryBytes: 8,
+  leafLevels: [0, 1, 2, 3, 4],
+  vaTopBit: 59,
+  upperHalf: false,
+  signExtend: false,
+});

@@ -18,10 +18,19 @@ import {
   registerValue,
   type TableFormat,
 } from '@page-table-multiarch/core';
-import { Rv64PTELegal, Rv64PTEXuantieLegal } from '@page-table-multiarch/entry/riscv';
+import { Rv64PTEGStage, Rv64PTELegal, Rv64PTEXuantieLegal } from '@page-table-multiarch/entry/riscv';
 import { rvInspector } from './inspector';
-import { Sv39MetaData, Sv48MetaData, Sv57MetaData } from './metadata';
-import { Sv39PageTable, Sv39PageTableXuantie, Sv48PageTable, Sv48PageTableXuantie, Sv57PageTable } from './tables';
+import { Sv39MetaData, Sv39x4MetaData, Sv48MetaData, Sv48x4MetaData, Sv57MetaData, Sv57x4MetaData } from './metadata';
+import {
+  Sv39PageTable,
+  Sv39PageTableXuantie,
+  Sv39x4PageTable,
+  Sv48PageTable,
+  Sv48PageTableXuantie,
+  Sv48x4PageTable,
+  Sv57PageTable,
+  Sv57x4PageTable,
+} from './tables';
 
 /** The satp value of a RISC-V hart (RV64). */
 export interface RiscvRegisters {
@@ -77,4 +86,61 @@ export function decodeRiscvSatp(regs: RiscvRegisters): AttachPlan | RegisterErro
   const format = rvFormat(m, xuantie);
   // the two halves of the 39-, 48- or 57-bit space; the upper one the kernel's
   return { arch: 'riscv64', format, roots: defaultRoots(format.meta, ppn << 12n, 'satp'), notes };
+}
+
+/** The hgatp value of a RISC-V hart with the hypervisor extension (RV64). */
+export interface RiscvHgatpRegisters {
+  /** hgatp: MODE, VMID and the G-stage root's PPN. */
+  readonly hgatp: AddrInput;
+}
+
+/** The G-stage table format for hgatp MODE 8 (Sv39x4), 9 (Sv48x4) or 10 (Sv57x4). */
+export function rvGStageFormat(mode: 8 | 9 | 10): TableFormat {
+  if (mode !== 8 && mode !== 9 && mode !== 10) throw new RangeError(`rvGStageFormat: MODE ${String(mode)} (expected 8, 9 or 10)`);
+  const levels = mode === 8 ? 3 : mode === 9 ? 4 : 5;
+  const meta = mode === 8 ? Sv39x4MetaData : mode === 9 ? Sv48x4MetaData : Sv57x4MetaData;
+  return Object.freeze({
+    name: meta.name,
+    meta,
+    pte: Rv64PTEGStage,
+    inspector: rvInspector({ levels, gStage: true }),
+    attach(handler: PagingHandler, root: AddrInput, options: PageTableOptions = {}) {
+      const o = { ...options, root };
+      if (mode === 8) return new Sv39x4PageTable(handler, o);
+      if (mode === 9) return new Sv48x4PageTable(handler, o);
+      return new Sv57x4PageTable(handler, o);
+    },
+  });
+}
+
+/**
+ * Decodes an RV64 hgatp value into an attach plan for the G-stage table: Sv39x4 (MODE 8), Sv48x4 (9) or Sv57x4
+ * (10), the root at PPN << 12, and one range of guest-physical addresses from 0 (41, 50 or 59 bits).
+ * Source: the privileged manual (20211203), chapter "Hypervisor Extension, Version 1.0", section "Hypervisor Guest
+ * Address Translation and Protection Register (hgatp)": for HSXLEN = 64, MODE is bits 63:60 (table "Encoding of
+ * hgatp MODE field": 0 Bare, 8 Sv39x4, 9 Sv48x4, 10 Sv57x4, the others reserved), bits 59:58 are zero, VMID is
+ * bits 57:44 and PPN bits 43:0; the root is 16 KiB and 16 KiB-aligned, so PPN bits 1:0 read as zero. Bare (0) is
+ * 'Unsupported' (no G-stage translation); the reserved modes, bits 59:58 set and a root that is not 16 KiB
+ * aligned are 'Invalid'.
+ * @throws TypeError / PagingError 'InvalidAddress' for a value that is not a u64.
+ * @example
+ * const plan = decodeRiscvHgatp({ hgatp: (8n << 60n) | 0x80204n }); // Sv39x4, root at 0x80204000
+ * if (plan instanceof RegisterError) throw plan;
+ * plan.roots[0].root; // 0x80204000n
+ */
+export function decodeRiscvHgatp(regs: RiscvHgatpRegisters): AttachPlan | RegisterError {
+  const hgatp = registerValue(regs.hgatp, 'hgatp');
+  const mode = field(hgatp, 63, 60);
+  const vmid = field(hgatp, 57, 44);
+  const ppn = hgatp & ((1n << 44n) - 1n);
+  if (mode === 0) return new RegisterError('Unsupported', 'hgatp.MODE', `hgatp ${hex(hgatp)}: MODE 0 (Bare) means no G-stage translation`);
+  if (mode < 8 || mode > 10) return new RegisterError('Invalid', 'hgatp.MODE', `hgatp ${hex(hgatp)}: MODE ${mode} is reserved`);
+  if (field(hgatp, 59, 58) !== 0) return new RegisterError('Invalid', 'hgatp', `hgatp ${hex(hgatp)}: bits 59:58 must be zero`);
+  if ((ppn & 3n) !== 0n) {
+    return new RegisterError('Invalid', 'hgatp.PPN', `hgatp ${hex(hgatp)}: the G-stage root ${hex(ppn << 12n)} is not 16 KiB aligned`);
+  }
+  const notes: string[] = [];
+  if (vmid !== 0) notes.push(`hgatp: VMID ${hex(vmid)}`);
+  const format = rvGStageFormat(mode as 8 | 9 | 10);
+  return { arch: 'riscv64', format, roots: defaultRoots(format.meta, ppn << 12n, 'hgatp'), notes };
 }

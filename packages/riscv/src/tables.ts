@@ -1,6 +1,6 @@
 import { type PageTableOptions, PageTable64, type PagingHandler } from '@page-table-multiarch/core';
-import { Rv64PTELegal, Rv64PTEXuantieLegal } from '@page-table-multiarch/entry/riscv';
-import { Sv39MetaData, Sv48MetaData, Sv57MetaData } from './metadata';
+import { Rv64PTEGStage, Rv64PTELegal, Rv64PTEXuantieLegal } from '@page-table-multiarch/entry/riscv';
+import { Sv39MetaData, Sv39x4MetaData, Sv48MetaData, Sv48x4MetaData, Sv57MetaData, Sv57x4MetaData } from './metadata';
 
 /**
  * A RISC-V Sv39 page table (3 levels; 1G, 2M and 4K leaves). Its codec is `Rv64PTELegal`: the crate's `Rv64PTE`
@@ -93,5 +93,63 @@ export class Sv57PageTable extends PageTable64 {
    */
   constructor(handler?: PagingHandler, options?: PageTableOptions) {
     super(Sv57MetaData, Rv64PTELegal, handler, options);
+  }
+}
+
+/**
+ * A RISC-V Sv39x4 G-stage table: what a hypervisor builds to translate a guest's physical addresses (41 bits) to
+ * host physical addresses. 3 levels, the root of 2048 entries (16 KiB); 1G, 2M and 4K leaves. Its codec,
+ * `Rv64PTEGStage`, sets U on every leaf (G-stage accesses are checked as U-mode accesses), so a leaf mapped with
+ * READ reads back as READ | USER. `rootPaddr >> 12` is the PPN for `hgatp` (MODE 8; see `encodeRiscvHgatp`).
+ *
+ * @example
+ * const table = new Sv39x4PageTable(new PhysicalMemory({ size: 1 << 20, base: 0x8000_0000n }));
+ * using cursor = table.cursor();
+ * cursor.map(0x1_8000_0000n, 0x8020_0000n, PageSize.Size2M, MappingFlags.READ | MappingFlags.WRITE);
+ */
+export class Sv39x4PageTable extends PageTable64 {
+  /**
+   * Allocates the 16 KiB root (four frames, aligned to 16 KiB) in `handler`, or attaches to an existing one with
+   * `options.root`.
+   * @param handler where the tables live: frames and the bytes of physical memory (default: a fresh 16 MiB
+   *   `PhysicalMemory` at physical 0).
+   * @param options a `flushTlb` hook for the cursors' TLB invalidations; `root` (and `writable`) to attach.
+   * @throws PagingError 'NoMemory' when the handler has no 16 KiB-aligned block for the root table; with `root`,
+   *   'NotAligned' or 'InvalidAddress' when the root is not 16 KiB aligned or outside the handler's memory.
+   */
+  constructor(handler?: PagingHandler, options?: PageTableOptions) {
+    super(Sv39x4MetaData, Rv64PTEGStage, handler, options);
+  }
+}
+
+/** The Sv48x4 G-stage table (50-bit guest-physical addresses; 512G, 1G, 2M and 4K leaves), as {@link Sv39x4PageTable}; `hgatp` MODE 9. */
+export class Sv48x4PageTable extends PageTable64 {
+  /**
+   * Allocates the 16 KiB root (four frames, aligned to 16 KiB) in `handler`, or attaches to an existing one with
+   * `options.root`.
+   * @param handler where the tables live: frames and the bytes of physical memory (default: a fresh 16 MiB
+   *   `PhysicalMemory` at physical 0).
+   * @param options a `flushTlb` hook for the cursors' TLB invalidations; `root` (and `writable`) to attach.
+   * @throws PagingError 'NoMemory' when the handler has no 16 KiB-aligned block for the root table; with `root`,
+   *   'NotAligned' or 'InvalidAddress' when the root is not 16 KiB aligned or outside the handler's memory.
+   */
+  constructor(handler?: PagingHandler, options?: PageTableOptions) {
+    super(Sv48x4MetaData, Rv64PTEGStage, handler, options);
+  }
+}
+
+/** The Sv57x4 G-stage table (59-bit guest-physical addresses; 256T down to 4K leaves), as {@link Sv39x4PageTable}; `hgatp` MODE 10. */
+export class Sv57x4PageTable extends PageTable64 {
+  /**
+   * Allocates the 16 KiB root (four frames, aligned to 16 KiB) in `handler`, or attaches to an existing one with
+   * `options.root`.
+   * @param handler where the tables live: frames and the bytes of physical memory (default: a fresh 16 MiB
+   *   `PhysicalMemory` at physical 0).
+   * @param options a `flushTlb` hook for the cursors' TLB invalidations; `root` (and `writable`) to attach.
+   * @throws PagingError 'NoMemory' when the handler has no 16 KiB-aligned block for the root table; with `root`,
+   *   'NotAligned' or 'InvalidAddress' when the root is not 16 KiB aligned or outside the handler's memory.
+   */
+  constructor(handler?: PagingHandler, options?: PageTableOptions) {
+    super(Sv57x4MetaData, Rv64PTEGStage, handler, options);
   }
 }
