@@ -29,6 +29,7 @@ import {
   decodeRiscvSatp,
   encodeRiscvHgatp,
   encodeRiscvSatp,
+  Sv32PageTable,
   Sv39PageTable,
   Sv39x4PageTable,
   Sv39PageTableXuantie,
@@ -197,6 +198,21 @@ const CASES: BootCase[] = [
       },
     }),
   ),
+  {
+    // RISC-V Privileged 20211203, 4.1.11, SXLEN = 32: satp MODE [31] (1 = Sv32), ASID [30:22], PPN [21:0]
+    name: 'RISC-V Sv32 (RV32) with an ASID',
+    memBase: 0x8020_0000n,
+    run: (memory) => {
+      const t = fill(new Sv32PageTable(memory), [0x40_0000n, 0xffff_f000n], 0x8040_0000n);
+      const values = encodeRiscvSatp(t as Sv32PageTable, { asid: 0x1a5 });
+      return { values: { ...values }, plan: decodeRiscvSatp({ ...values, xlen: 32 }), tables: [t] };
+    },
+    fields: (v, [t]) => {
+      expect([field(v['satp']!, 31, 31), field(v['satp']!, 30, 22)]).toEqual([1, 0x1a5]);
+      expect(v['satp']! & 0x3f_ffffn).toBe(t!.rootPaddr >> 12n);
+      expect(v['satp']! >> 32n).toBe(0n);
+    },
+  },
   {
     name: 'RISC-V Sv39, XuanTie attributes',
     memBase: 0x8020_0000n,

@@ -36,7 +36,7 @@ const SUITE = 'trixie';
 const ARCH = 'amd64';
 const KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg';
 /** The emulators the conformance suite runs. */
-const EMULATORS = ['x86_64', 'aarch64', 'arm', 'riscv64', 'loongarch64'];
+const EMULATORS = ['x86_64', 'aarch64', 'arm', 'riscv32', 'riscv64', 'loongarch64'];
 /**
  * Packages asked for: the emulators (in trixie riscv64 has its own package; aarch64 and arm are in
  * qemu-system-arm), their data files (keymaps, option ROMs) and the firmware they load by default.

@@ -1,5 +1,7 @@
-import { Rv64PTE, Rv64PTEGStage, Rv64PTELegal, Rv64PTEXuantie, Rv64PTEXuantieLegal } from '@page-table-multiarch/entry/riscv';
+import { Rv32PTE, Rv64PTE, Rv64PTEGStage, Rv64PTELegal, Rv64PTEXuantie, Rv64PTEXuantieLegal } from '@page-table-multiarch/entry/riscv';
 import {
+  Sv32MetaData,
+  Sv32PageTable,
   Sv39MetaData,
   Sv39PageTable,
   Sv39x4MetaData,
@@ -59,6 +61,12 @@ const sv57x4Windows = [
   { base: (1n << 59n) - (1n << 49n), size: 1n << 49n },
 ];
 
+// Sv32 (RV32): every 32-bit address is valid, physical addresses have 34 bits (above 2^32 included).
+const sv32Windows = [
+  { base: 0x0n, size: 256n << 20n },
+  { base: 0xf000_0000n, size: 256n << 20n },
+];
+
 // The tables' codecs are the *Legal forms (leaf permissions the hardware accepts); the model reads the flags a
 // leaf gets back through the same codec.
 export const cases: ArchCase[] = [
@@ -102,6 +110,16 @@ export const cases: ArchCase[] = [
     paBits: 56,
   },
   {
+    name: 'riscv-sv32',
+    meta: Sv32MetaData,
+    pte: Rv32PTE,
+    create: (handler, options) => new Sv32PageTable(handler, options),
+    memBase,
+    windows: sv32Windows,
+    invalidVa: 0x1_0000_0000n,
+    paBits: 34,
+  },
+  {
     name: 'riscv-sv39x4',
     meta: Sv39x4MetaData,
     pte: Rv64PTEGStage,
@@ -138,4 +156,6 @@ export const codecs: CodecCase[] = [
   { type: 'Rv64PTE', variant: 'xuantie-c9xx', pte: Rv64PTEXuantie, levels: [0, 1, 2, 3] },
   // no crate encodings: packages/riscv/test/gstage.test.ts checks encodings written from the manual
   { type: 'Rv64PTE', variant: 'g-stage', pte: Rv64PTEGStage, levels: [0, 1, 2, 3], vectors: false },
+  // no crate encodings either: packages/riscv/test/sv32.test.ts checks encodings written from the manual
+  { type: 'Rv32PTE', variant: 'sv32', pte: Rv32PTE, levels: [0, 1], vectors: false },
 ];

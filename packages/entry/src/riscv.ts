@@ -1,4 +1,4 @@
-// RISC-V Sv39 / Sv48 page-table entries (RV64, 8 bytes each).
+// RISC-V page-table entries: Sv39 / Sv48 / Sv57 and their G-stage forms (RV64, 8 bytes each), Sv32 (RV32, 4 bytes).
 // Source: The RISC-V Instruction Set Manual, Volume II: Privileged Architecture (20211203), chapter
 // "Supervisor-Level ISA, Version 1.12", cited below as [Priv]:
 //   [Sv32 AMP]  section "Sv32: Page-Based 32-bit Virtual-Memory Systems", subsection "Addressing and Memory
@@ -184,6 +184,14 @@ function decodeStd(lo: number, hi: number): number {
   return f;
 }
 
+/**
+ * Sv32 entry: the permissions alone. A 32-bit entry has no bits 63:32 (no PBMT, no N) [Sv32 AMP]; the tables keep
+ * the high word zero, and decoding ignores it.
+ */
+function decodeSv32(lo: number, _hi: number): number {
+  return (lo & V) === 0 ? 0 : permFlags(lo);
+}
+
 /** T-Head entry: the permissions; SO reads as DEVICE, and C = 0 without SO as UNCACHED [C9xx]. */
 function decodeXuantie(lo: number, hi: number): number {
   if ((lo & V) === 0) return 0;
@@ -350,3 +358,18 @@ export const Rv64PTEGStage: GenericPTE & {
   /** The word-level form of this codec (`PTEWords`), which the tables use on their hot paths. */
   readonly words: PTEWords;
 } = /* @__PURE__ */ makeCodec(noHi, decodeStd, gStageLeafFlags); // pure: a bundle without G-stage tables drops it
+
+/**
+ * The Sv32 entry codec (RV32, 4-byte entries): V R W X U G A D RSW in bits 9:0 as in the 64-bit formats, and a 22-bit
+ * PPN in bits 31:10 (PPN[1] 31:20, PPN[0] 19:10), so physical addresses have 34 bits [Sv32 AMP, figure "Sv32 page
+ * table entry"]. Leaves are written as {@link Rv64PTELegal} writes them (WRITE implies READ, A and D set); a table
+ * entry is V alone. Entries are 32-bit values: the high word is always zero, and physical addresses at or above
+ * 2^34 are refused by the Sv32 tables, never truncated.
+ *
+ * @example
+ * Rv32PTE.newPage(0x2_8020_0000n, MappingFlags.READ | MappingFlags.WRITE, false) // 0xa00800c7n
+ */
+export const Rv32PTE: GenericPTE & {
+  /** The word-level form of this codec (`PTEWords`), which the tables use on their hot paths. */
+  readonly words: PTEWords;
+} = /* @__PURE__ */ makeCodec(noHi, decodeSv32, legalLeafFlags); // pure: a bundle without Sv32 tables drops it

@@ -6,6 +6,7 @@
 import { loadableRoot, registerField } from '@page-table-multiarch/core';
 import { Sv39MetaData, Sv39x4MetaData, Sv48MetaData, Sv48x4MetaData, Sv57MetaData, Sv57x4MetaData } from './metadata';
 import {
+  Sv32PageTable,
   Sv39PageTable,
   Sv39PageTableXuantie,
   Sv39x4PageTable,
@@ -18,7 +19,7 @@ import {
 
 /** Options of {@link encodeRiscvSatp}. */
 export interface RiscvEncodeOptions {
-  /** The address-space identifier (0..65535) for satp.ASID (default 0). */
+  /** The address-space identifier for satp.ASID (default 0): 0..65535, or 0..511 for an Sv32 table (RV32). */
   readonly asid?: number;
 }
 
@@ -29,27 +30,33 @@ export interface RiscvBootRegisters {
 }
 
 /** A RISC-V table of any of the package's types. */
-export type RiscvPageTable = Sv39PageTable | Sv39PageTableXuantie | Sv48PageTable | Sv48PageTableXuantie | Sv57PageTable;
+export type RiscvPageTable = Sv32PageTable | Sv39PageTable | Sv39PageTableXuantie | Sv48PageTable | Sv48PageTableXuantie | Sv57PageTable;
 
 /**
- * The satp value for a table: MODE 8 (Sv39), 9 (Sv48) or 10 (Sv57) by its type, the ASID, and PPN = root >> 12.
+ * The satp value for a table: MODE 8 (Sv39), 9 (Sv48) or 10 (Sv57) by its type, the ASID, and PPN = root >> 12;
+ * for an Sv32 table the 32-bit RV32 value, MODE 1 in bit 31, the ASID in bits 30:22 and the PPN in bits 21:0.
  * `decodeRiscvSatp` of the result gives the same format and root back (pass `xuantie: true` for the XuanTie
  * tables, whose attribute bits satp does not say).
  * @throws TypeError when `table` is not one of the package's table types, or `asid` is not an integer;
- *   RangeError when `asid` is outside 0..65535; PagingError 'Destroyed' for a destroyed table.
+ *   RangeError when `asid` is outside 0..65535 (0..511 for Sv32); PagingError 'Destroyed' for a destroyed table.
  * @example
  * const table = new Sv39PageTable(new PhysicalMemory({ size: 1 << 20, base: 0x8020_0000n }));
  * encodeRiscvSatp(table).satp === (8n << 60n) | (table.rootPaddr >> 12n); // true
  */
 export function encodeRiscvSatp(table: RiscvPageTable, options: RiscvEncodeOptions = {}): RiscvBootRegisters {
   const fn = 'encodeRiscvSatp';
+  if (table instanceof Sv32PageTable) {
+    // RV32 (4.1.11): MODE bit 31 (1 = Sv32), ASID bits 30:22, PPN bits 21:0
+    const asid32 = options.asid === undefined ? 0n : registerField(options.asid, 9, fn, 'asid');
+    return { satp: (1n << 31n) | (asid32 << 22n) | (loadableRoot(table, fn) >> 12n) };
+  }
   const known =
     table instanceof Sv39PageTable ||
     table instanceof Sv39PageTableXuantie ||
     table instanceof Sv48PageTable ||
     table instanceof Sv48PageTableXuantie ||
     table instanceof Sv57PageTable;
-  if (!known) throw new TypeError(`${fn}: "table" must be an Sv39, Sv48 or Sv57 page table of this package`);
+  if (!known) throw new TypeError(`${fn}: "table" must be an Sv32, Sv39, Sv48 or Sv57 page table of this package`);
   const asid = options.asid === undefined ? 0n : registerField(options.asid, 16, fn, 'asid');
   const meta = table.meta;
   const mode = meta === Sv39MetaData ? 8n : meta === Sv48MetaData ? 9n : meta === Sv57MetaData ? 10n : undefined;

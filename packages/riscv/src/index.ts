@@ -1,17 +1,25 @@
-// RISC-V Sv39 / Sv48 / Sv57 page tables on PageTable64 of @page-table-multiarch/core: geometry, table types, and the
+// RISC-V Sv32, Sv39, Sv48, Sv57 and G-stage page tables on PageTable32 / PageTable64 of @page-table-multiarch/core: geometry, table types, and the
 // entry codecs of @page-table-multiarch/entry/riscv re-exported. See README.md.
 export {
   gStageLeafFlags,
   legalLeafFlags,
   PTEFlags,
+  Rv32PTE,
   Rv64PTE,
   Rv64PTEGStage,
   Rv64PTELegal,
   Rv64PTEXuantie,
   Rv64PTEXuantieLegal,
 } from '@page-table-multiarch/entry/riscv';
-export { Sv39MetaData, Sv39x4MetaData, Sv48MetaData, Sv48x4MetaData, Sv57MetaData, Sv57x4MetaData } from './metadata';
 export {
+  Sv32MetaData,
+  Sv39MetaData,
+  Sv39x4MetaData, Sv48MetaData, Sv48x4MetaData,
+  Sv57MetaData,
+  Sv57x4MetaData,
+} from './metadata';
+export {
+  Sv32PageTable,
   Sv39PageTable,
   Sv39PageTableXuantie,
   Sv39x4PageTable,

@@ -28,8 +28,8 @@ const PBMT_SHIFT = 29; // bits 62:61
 
 /** Options of {@link rvInspector}. */
 export interface RvInspectorOptions {
-  /** Levels of the format: 3 (Sv39), 4 (Sv48) or 5 (Sv57). */
-  readonly levels: 3 | 4 | 5;
+  /** Levels of the format: 2 (Sv32, 4-byte entries), 3 (Sv39), 4 (Sv48) or 5 (Sv57); the same for the x4 forms. */
+  readonly levels: 2 | 3 | 4 | 5;
   /** T-Head XuanTie C9xx attributes in bits 63:59 instead of N / PBMT (default false). */
   readonly xuantie?: boolean;
   /** G-stage tables (Sv39x4, Sv48x4, Sv57x4): a leaf without U is reported, as no access can use it (default false). */
@@ -46,14 +46,18 @@ export function rvInspector(options: RvInspectorOptions): EntryInspector {
   const levels = options.levels;
   const xuantie = options.xuantie ?? false;
   const gStage = options.gStage ?? false;
-  if (levels !== 3 && levels !== 4 && levels !== 5) throw new RangeError(`rvInspector: ${String(levels)} levels (expected 3, 4 or 5)`);
+  if (levels !== 2 && levels !== 3 && levels !== 4 && levels !== 5) {
+    throw new RangeError(`rvInspector: ${String(levels)} levels (expected 2, 3, 4 or 5)`);
+  }
+  // VPN / PPN fields per level: 10 bits in Sv32 ("Sv32 page table entry": PPN[0] 19:10), 9 in the 64-bit formats
+  const fieldBits = levels === 2 ? 10 : 9;
   const last = levels - 1;
   const names = Array.from({ length: levels }, (_, l) => `L${last - l}`);
-  // entry bits holding ppn[i-1:0] of a leaf at level `level` (i = last - level): bits 10 .. 10 + 9i - 1
+  // entry bits holding ppn[i-1:0] of a leaf at level `level` (i = last - level): bits 10 .. 10 + fieldBits * i - 1
   const alignLo: number[] = [];
   const alignHi: number[] = [];
   for (let l = 0; l < levels; l++) {
-    const nb = 9 * (last - l);
+    const nb = fieldBits * (last - l);
     const top = 10 + nb; // one past the highest bit
     alignLo[l] = nb === 0 ? 0 : top >= 32 ? 0xffff_fc00 | 0 : ((1 << nb) - 1) << 10;
     alignHi[l] = top > 32 ? (1 << (top - 32)) - 1 : 0;

@@ -112,3 +112,23 @@ export const Sv57x4MetaData: PagingMetaData = /* @__PURE__ */ defineMetaData({
   upperHalf: false,
   signExtend: false,
 });
+
+/**
+ * Sv32 (RV32): two levels of 1024 4-byte entries (4 KiB tables), 32-bit virtual addresses (every one valid, no
+ * halves), a 22-bit PPN (34-bit physical addresses); 4 MiB megapages in the root (level 0) and 4 KiB pages.
+ * `satp` MODE 1 (bit 31). Source: the same manual, section "Sv32: Page-Based 32-bit Virtual-Memory Systems",
+ * subsections "Addressing and Memory Protection" (VPN[1] bits 31:22, VPN[0] bits 21:12; PPN[1] 12 bits, PPN[0]
+ * 10 bits) and "Virtual Address Translation Process" (a leaf at level 1 of the specification's numbering, our
+ * root, is a 4 MiB megapage). Marked pure so that a bundle of the 64-bit tables alone leaves it out.
+ */
+export const Sv32MetaData: PagingMetaData = /* @__PURE__ */ defineMetaData({
+  name: 'Sv32',
+  paMaxBits: 34,
+  pageShift: 12,
+  indexBits: [10, 10],
+  entryBytes: 4,
+  leafLevels: [0, 1],
+  vaTopBit: 32,
+  upperHalf: false,
+  signExtend: false,
+});

@@ -18,10 +18,11 @@ import {
   registerValue,
   type TableFormat,
 } from '@page-table-multiarch/core';
-import { Rv64PTEGStage, Rv64PTELegal, Rv64PTEXuantieLegal } from '@page-table-multiarch/entry/riscv';
+import { Rv32PTE, Rv64PTEGStage, Rv64PTELegal, Rv64PTEXuantieLegal } from '@page-table-multiarch/entry/riscv';
 import { rvInspector } from './inspector';
-import { Sv39MetaData, Sv39x4MetaData, Sv48MetaData, Sv48x4MetaData, Sv57MetaData, Sv57x4MetaData } from './metadata';
+import { Sv32MetaData, Sv39MetaData, Sv39x4MetaData, Sv48MetaData, Sv48x4MetaData, Sv57MetaData, Sv57x4MetaData } from './metadata';
 import {
+  Sv32PageTable,
   Sv39PageTable,
   Sv39PageTableXuantie,
   Sv39x4PageTable,
@@ -38,11 +39,25 @@ export interface RiscvRegisters {
   readonly satp: AddrInput;
   /** Read entries with the T-Head XuanTie C9xx attributes (bits 63:59) instead of Svpbmt / Svnapot (default false). */
   readonly xuantie?: boolean;
+  /** The hart's SXLEN: 64 (default; MODE 8, 9, 10) or 32 (RV32: MODE 1 is Sv32, satp is a 32-bit value). */
+  readonly xlen?: 32 | 64;
 }
 
-/** The RISC-V table format for satp MODE 8, 9 or 10 (optionally with the XuanTie attributes; not for Sv57). */
-export function rvFormat(mode: 8 | 9 | 10, xuantie = false): TableFormat {
-  if (xuantie && mode === 10) throw new RangeError('rvFormat: there is no XuanTie Sv57 table type');
+/**
+ * The RISC-V table format for satp MODE 1 (Sv32, RV32), 8, 9 or 10 (optionally with the XuanTie attributes; not
+ * for Sv57 or Sv32).
+ */
+export function rvFormat(mode: 1 | 8 | 9 | 10, xuantie = false): TableFormat {
+  if (xuantie && (mode === 10 || mode === 1)) throw new RangeError(`rvFormat: there is no XuanTie ${mode === 1 ? 'Sv32' : 'Sv57'} table type`);
+  if (mode === 1) {
+    return Object.freeze({
+      name: 'Sv32',
+      meta: Sv32MetaData,
+      pte: Rv32PTE,
+      inspector: rvInspector({ levels: 2 }),
+      attach: (handler: PagingHandler, root: AddrInput, options: PageTableOptions = {}) => new Sv32PageTable(handler, { ...options, root }),
+    });
+  }
   const levels = mode === 8 ? 3 : mode === 9 ? 4 : 5;
   const name = ['Sv39', 'Sv48', 'Sv57'][mode - 8]!;
   return Object.freeze({
@@ -62,7 +77,9 @@ export function rvFormat(mode: 8 | 9 | 10, xuantie = false): TableFormat {
 /**
  * Decodes an RV64 satp value into an attach plan: Sv39 (MODE 8), Sv48 (9) or Sv57 (10), the root at PPN << 12,
  * and the two halves of the address space (the upper one the kernel's). Bare (0), Sv64 (11) and the custom
- * modes (14, 15) are 'Unsupported'; the reserved modes (1-7, 12, 13) are 'Invalid'.
+ * modes (14, 15) are 'Unsupported'; the reserved modes (1-7, 12, 13) are 'Invalid'. With `xlen: 32` it decodes an
+ * RV32 satp: MODE (bit 31) 1 is Sv32, the root at PPN (bits 21:0) << 12, one range of 32-bit addresses; a value
+ * wider than 32 bits is 'Invalid' and Bare 'Unsupported'.
  * @throws TypeError / PagingError 'InvalidAddress' for a value that is not a u64.
  * @example
  * const plan = decodeRiscvSatp({ satp: (8n << 60n) | 0x80201n }); // Sv39, root at 0x80201000
@@ -71,6 +88,7 @@ export function rvFormat(mode: 8 | 9 | 10, xuantie = false): TableFormat {
  */
 export function decodeRiscvSatp(regs: RiscvRegisters): AttachPlan | RegisterError {
   const satp = registerValue(regs.satp, 'satp');
+  if (regs.xlen === 32) return decodeSatp32(satp, regs.xuantie ?? false);
   const mode = field(satp, 63, 60);
   const asid = field(satp, 59, 44);
   const ppn = satp & ((1n << 44n) - 1n);
@@ -86,6 +104,21 @@ export function decodeRiscvSatp(regs: RiscvRegisters): AttachPlan | RegisterErro
   const format = rvFormat(m, xuantie);
   // the two halves of the 39-, 48- or 57-bit space; the upper one the kernel's
   return { arch: 'riscv64', format, roots: defaultRoots(format.meta, ppn << 12n, 'satp'), notes };
+}
+
+/**
+ * satp of an RV32 hart. Source: privileged manual (20211203), 4.1.11 "Supervisor Address Translation and Protection
+ * (satp) Register": for SXLEN = 32, MODE is bit 31 (Table 4.4: 0 Bare, 1 Sv32), ASID bits 30:22 (ASIDMAX 9) and PPN
+ * bits 21:0 (the root's physical address >> 12, 34-bit physical addresses).
+ */
+function decodeSatp32(satp: bigint, xuantie: boolean): AttachPlan | RegisterError {
+  if (satp >> 32n !== 0n) return new RegisterError('Invalid', 'satp', `satp ${hex(satp)} does not fit the 32 bits of an RV32 satp`);
+  if (field(satp, 31, 31) === 0) return new RegisterError('Unsupported', 'satp.MODE', `satp ${hex(satp)}: MODE 0 (Bare) means no translation`);
+  if (xuantie) return new RegisterError('Unsupported', 'satp.MODE', 'XuanTie C9xx cores are RV64: they have no Sv32');
+  const asid = field(satp, 30, 22);
+  const format = rvFormat(1);
+  const notes = asid !== 0 ? [`satp: ASID ${hex(asid)}`] : [];
+  return { arch: 'riscv32', format, roots: defaultRoots(format.meta, (satp & 0x3f_ffffn) << 12n, 'satp'), notes };
 }
 
 /** The hgatp value of a RISC-V hart with the hypervisor extension (RV64). */

@@ -1,6 +1,6 @@
-import { type PageTableOptions, PageTable64, type PagingHandler } from '@page-table-multiarch/core';
-import { Rv64PTEGStage, Rv64PTELegal, Rv64PTEXuantieLegal } from '@page-table-multiarch/entry/riscv';
-import { Sv39MetaData, Sv39x4MetaData, Sv48MetaData, Sv48x4MetaData, Sv57MetaData, Sv57x4MetaData } from './metadata';
+import { type PageTableOptions, PageTable32, PageTable64, type PagingHandler } from '@page-table-multiarch/core';
+import { Rv32PTE, Rv64PTEGStage, Rv64PTELegal, Rv64PTEXuantieLegal } from '@page-table-multiarch/entry/riscv';
+import { Sv32MetaData, Sv39MetaData, Sv39x4MetaData, Sv48MetaData, Sv48x4MetaData, Sv57MetaData, Sv57x4MetaData } from './metadata';
 
 /**
  * A RISC-V Sv39 page table (3 levels; 1G, 2M and 4K leaves). Its codec is `Rv64PTELegal`: the crate's `Rv64PTE`
@@ -151,5 +151,29 @@ export class Sv57x4PageTable extends PageTable64 {
    */
   constructor(handler?: PagingHandler, options?: PageTableOptions) {
     super(Sv57x4MetaData, Rv64PTEGStage, handler, options);
+  }
+}
+
+/**
+ * A RISC-V Sv32 page table (RV32: 2 levels of 1024 4-byte entries; 4M megapages and 4K pages; 32-bit virtual and
+ * 34-bit physical addresses). Its codec is `Rv32PTE`, with the permissions of {@link Sv39PageTable}.
+ * `satp` is MODE 1 (bit 31), the ASID and `rootPaddr >> 12` (see `encodeRiscvSatp`).
+ *
+ * @example
+ * const table = new Sv32PageTable(new PhysicalMemory({ size: 1 << 20, base: 0x8000_0000n }));
+ * using cursor = table.cursor();
+ * cursor.map(0xc000_0000n, 0x2_0000_0000n, PageSize.Size4M, MappingFlags.READ | MappingFlags.WRITE);
+ */
+export class Sv32PageTable extends PageTable32 {
+  /**
+   * Allocates the root table in `handler`, or attaches to an existing one with `options.root`.
+   * @param handler where the tables live: frames and the bytes of physical memory (default: a fresh 16 MiB
+   *   `PhysicalMemory` at physical 0).
+   * @param options a `flushTlb` hook for the cursors' TLB invalidations; `root` (and `writable`) to attach.
+   * @throws PagingError 'NoMemory' when the handler has no frame for the root table; with `root`,
+   *   'NotAligned' or 'InvalidAddress' when the root is misaligned or outside the handler's memory.
+   */
+  constructor(handler?: PagingHandler, options?: PageTableOptions) {
+    super(Sv32MetaData, Rv32PTE, handler, options);
   }
 }
