@@ -9,7 +9,7 @@ import { ARCHES, type ArchSpec } from '@page-table-multiarch/cli';
 import { MappingFlags, type PageTable64, PhysicalMemory } from '@page-table-multiarch/core';
 import { LA64PageTable } from '@page-table-multiarch/loongarch64';
 import { RegisterError } from '@page-table-multiarch/core';
-import { PTEFlags, Sv39PageTable, Sv39x4PageTable, Sv48x4PageTable, Sv57x4PageTable } from '@page-table-multiarch/riscv';
+import { PTEFlags, Sv32PageTable, Sv39PageTable, Sv39x4PageTable, Sv48x4PageTable, Sv57x4PageTable } from '@page-table-multiarch/riscv';
 import { X64PageTable } from '@page-table-multiarch/x86_64';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -91,6 +91,18 @@ const SETUP: Record<string, RandomSetup> = {
     huge: [M2, G],
     paLimit: 1n << 40n,
     registers: ([t]) => ({ satp: (8n << 60n) | (t!.rootPaddr >> 12n) }),
+  },
+  riscv32: {
+    base: 0x8000_0000n,
+    tables: (m) => [new Sv32PageTable(m)],
+    windows: [
+      { base: 0n, size: G, table: 0 },
+      { base: 0xc000_0000n, size: G, table: 0 },
+    ],
+    huge: [2n * M2],
+    // Sv32 has 34-bit physical addresses
+    paLimit: 1n << 34n,
+    registers: ([t]) => ({ satp: (1n << 31n) | (t!.rootPaddr >> 12n) }),
   },
   loongarch64: {
     base: 0x20_0000n,
