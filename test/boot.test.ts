@@ -30,6 +30,7 @@ import {
   encodeRiscvHgatp,
   encodeRiscvSatp,
   Sv32PageTable,
+  Sv32x4PageTable,
   Sv39PageTable,
   Sv39x4PageTable,
   Sv39PageTableXuantie,
@@ -211,6 +212,22 @@ const CASES: BootCase[] = [
       expect([field(v['satp']!, 31, 31), field(v['satp']!, 30, 22)]).toEqual([1, 0x1a5]);
       expect(v['satp']! & 0x3f_ffffn).toBe(t!.rootPaddr >> 12n);
       expect(v['satp']! >> 32n).toBe(0n);
+    },
+  },
+  {
+    // RISC-V Privileged 20211203, Hypervisor Extension, hgatp for HSXLEN = 32: MODE [31] (1 = Sv32x4), VMID [28:22],
+    // PPN [21:0]
+    name: 'RISC-V Sv32x4 (hgatp, RV32) with a VMID',
+    memBase: 0x8020_0000n,
+    run: (memory) => {
+      const t = fill(new Sv32x4PageTable(memory), [0x40_0000n, (1n << 34n) - 0x1000n], 0x8040_0000n);
+      const values = encodeRiscvHgatp(t as Sv32x4PageTable, { vmid: 0x55 });
+      return { values: { ...values }, plan: decodeRiscvHgatp({ ...values, xlen: 32 }), tables: [t] };
+    },
+    fields: (v, [t]) => {
+      expect([field(v['hgatp']!, 31, 31), field(v['hgatp']!, 30, 29), field(v['hgatp']!, 28, 22)]).toEqual([1, 0, 0x55]);
+      expect(v['hgatp']! & 0x3f_ffffn).toBe(t!.rootPaddr >> 12n);
+      expect(t!.rootPaddr % 0x4000n).toBe(0n);
     },
   },
   {

@@ -1,7 +1,9 @@
-import { Rv32PTE, Rv64PTE, Rv64PTEGStage, Rv64PTELegal, Rv64PTEXuantie, Rv64PTEXuantieLegal } from '@page-table-multiarch/entry/riscv';
+import { Rv32PTE, Rv32PTEGStage, Rv64PTE, Rv64PTEGStage, Rv64PTELegal, Rv64PTEXuantie, Rv64PTEXuantieLegal } from '@page-table-multiarch/entry/riscv';
 import {
   Sv32MetaData,
   Sv32PageTable,
+  Sv32x4MetaData,
+  Sv32x4PageTable,
   Sv39MetaData,
   Sv39PageTable,
   Sv39x4MetaData,
@@ -120,6 +122,20 @@ export const cases: ArchCase[] = [
     paBits: 34,
   },
   {
+    // 34-bit guest-physical addresses: the top window lies above 2^32, in the root's last entries
+    name: 'riscv-sv32x4',
+    meta: Sv32x4MetaData,
+    pte: Rv32PTEGStage,
+    create: (handler, options) => new Sv32x4PageTable(handler, options),
+    memBase,
+    windows: [
+      { base: 0x0n, size: 256n << 20n },
+      { base: (1n << 34n) - (256n << 20n), size: 256n << 20n },
+    ],
+    invalidVa: 1n << 34n,
+    paBits: 34,
+  },
+  {
     name: 'riscv-sv39x4',
     meta: Sv39x4MetaData,
     pte: Rv64PTEGStage,
@@ -158,4 +174,5 @@ export const codecs: CodecCase[] = [
   { type: 'Rv64PTE', variant: 'g-stage', pte: Rv64PTEGStage, levels: [0, 1, 2, 3], vectors: false },
   // no crate encodings either: packages/riscv/test/sv32.test.ts checks encodings written from the manual
   { type: 'Rv32PTE', variant: 'sv32', pte: Rv32PTE, levels: [0, 1], vectors: false },
+  { type: 'Rv32PTE', variant: 'g-stage', pte: Rv32PTEGStage, levels: [0, 1], vectors: false },
 ];

@@ -200,14 +200,23 @@ const riscv64: ArchSpec = {
 const riscv32: ArchSpec = {
   name: 'riscv32',
   aliases: ['rv32', 'riscv32gc'],
-  registers: ['satp'],
+  registers: ['satp', 'hgatp'],
   switches: [],
-  usage: '--satp VALUE',
-  // RV32 satp (privileged spec 4.1.11, SXLEN = 32): MODE bit 31 (1 = Sv32), ASID 30:22, PPN 21:0
-  decode: (r) => (r['satp'] === undefined ? missing('--satp') : decodeRiscvSatp({ satp: r['satp'], xlen: 32 })),
+  usage: '--satp VALUE | --hgatp VALUE',
+  // RV32 satp (privileged spec 4.1.11, SXLEN = 32): MODE bit 31 (1 = Sv32), ASID 30:22, PPN 21:0; hgatp (Hypervisor
+  // Extension, HSXLEN = 32): MODE bit 31 (1 = Sv32x4), VMID 28:22, PPN 21:0
+  decode: (r) => {
+    if (r['hgatp'] !== undefined) {
+      if (r['satp'] !== undefined) return new RegisterError('Invalid', 'hgatp', '--satp and --hgatp point at different tables: give one of them');
+      return decodeRiscvHgatp({ hgatp: r['hgatp'], xlen: 32 });
+    }
+    return r['satp'] === undefined ? missing('--satp') : decodeRiscvSatp({ satp: r['satp'], xlen: 32 });
+  },
   deviceFlags: DEVICE,
+  // at least 8 digits: Sv32x4 guest-physical addresses above 2^32 take a ninth
   addrDigits: 8,
-  chunkBytes: 4096,
+  // the Sv32x4 root (--hgatp) is 16 KiB, aligned to 16 KiB: a chunk must hold it whole
+  chunkBytes: 16384,
   sample() {
     const memory = new PhysicalMemory({ size: 1 << 20, base: 0x8000_0000n });
     const t = build(new Sv32PageTable(memory), [

@@ -9,7 +9,7 @@ import { ARCHES, type ArchSpec } from '@page-table-multiarch/cli';
 import { MappingFlags, type PageTable64, PhysicalMemory } from '@page-table-multiarch/core';
 import { LA64PageTable } from '@page-table-multiarch/loongarch64';
 import { RegisterError } from '@page-table-multiarch/core';
-import { PTEFlags, Sv32PageTable, Sv39PageTable, Sv39x4PageTable, Sv48x4PageTable, Sv57x4PageTable } from '@page-table-multiarch/riscv';
+import { PTEFlags, Sv32PageTable, Sv32x4PageTable, Sv39PageTable, Sv39x4PageTable, Sv48x4PageTable, Sv57x4PageTable } from '@page-table-multiarch/riscv';
 import { X64PageTable } from '@page-table-multiarch/x86_64';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -342,6 +342,34 @@ describe('riscv64 G-stage tables (--hgatp): guest-physical addresses to host-phy
     memory.writeU64(memory.base + BigInt(at * 8), leaf & ~PTEFlags.U);
     const corrupt = listJson(['--arch', 'riscv64', '--base', '0x80000000', ...regs, write()]);
     expect(corrupt.summary.diagnostics).toBe(1);
+  });
+
+  it('Sv32x4 (--arch riscv32 --hgatp): random tables round trip, guest-physical addresses above 4 GiB included', () => {
+    const riscv32 = ARCHES.find((a) => a.name === 'riscv32')!;
+    const setup: RandomSetup = {
+      base: 0x8000_0000n,
+      tables: (m) => [new Sv32x4PageTable(m)],
+      windows: [
+        { base: 0n, size: G, table: 0 },
+        { base: (1n << 34n) - G, size: G, table: 0 },
+      ],
+      huge: [2n * M2],
+      paLimit: 1n << 34n,
+      registers: ([t]) => ({ hgatp: (1n << 31n) | (t!.rootPaddr >> 12n) }),
+    };
+    fc.assert(
+      fc.property(fc.integer(), (seed) => {
+        const { memory, tables } = randomTables(setup, seed);
+        const regs = setup.registers(tables);
+        const path = file('bin');
+        writeFileSync(path, memory.bytes());
+        const doc = listJson(['--arch', 'riscv32', '--base', String(memory.base), ...registerArgs({ registers: regs, switches: {} }), path, '--quiet']);
+        expect(doc.format).toBe('Sv32x4');
+        expect(listedRuns(doc)).toEqual(expectedRuns(riscv32, tables, regs));
+        expect(doc.summary.diagnostics).toBe(0);
+      }),
+      { numRuns: 6 },
+    );
   });
 
   it('refuses --satp with --hgatp, --xuantie with --hgatp, and a root that is not 16 KiB aligned', () => {

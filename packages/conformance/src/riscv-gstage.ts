@@ -11,25 +11,76 @@
 // for V. mstatus.MPV and `mret` would do the same, but QEMU 10.0 drops an MPV written through the gdb stub (and by
 // `csrs` in this setup), while hstatus.SPV is kept by QEMU 7.2 and 10.0 alike.
 import { hex, MappingFlags, type PageTable64, PageSize, PhysicalMemory } from '@page-table-multiarch/core';
-import { gStageLeafFlags, Sv39x4PageTable, Sv48x4PageTable, Sv57x4PageTable } from '@page-table-multiarch/riscv';
+import { gStageLeafFlags, Sv32x4PageTable, Sv39x4PageTable, Sv48x4PageTable, Sv57x4PageTable } from '@page-table-multiarch/riscv';
 import { type RunResult, showPa } from './_check';
 import { affects, DEFECTS } from './_defects';
 import { type RunOptions, runTarget } from './_driver';
-import { type LayoutSpec, STANDARD_SIZES } from './_layout';
+import { type LayoutSpec, STANDARD_SIZES, type VaWindow } from './_layout';
 import { gva2gpa } from './_qemu';
 
 const { READ, WRITE, EXECUTE, USER } = MappingFlags;
 /** The permission bits a G-stage leaf holds (DEVICE and UNCACHED are not encoded: memory types come from PMAs). */
 const RWXU = READ | WRITE | EXECUTE | USER;
 
-/** The G-stage schemes checked here. */
-export type RiscvGStageScheme = 'sv39x4' | 'sv48x4' | 'sv57x4';
+/** The G-stage schemes checked here (sv32x4 on qemu-system-riscv32, the others on qemu-system-riscv64). */
+export type RiscvGStageScheme = 'sv32x4' | 'sv39x4' | 'sv48x4' | 'sv57x4';
 
-const SCHEMES = {
-  sv39x4: { mode: 8n, gpaBits: 41n, make: (m: PhysicalMemory): PageTable64 => new Sv39x4PageTable(m) },
-  sv48x4: { mode: 9n, gpaBits: 50n, make: (m: PhysicalMemory): PageTable64 => new Sv48x4PageTable(m) },
-  sv57x4: { mode: 10n, gpaBits: 59n, make: (m: PhysicalMemory): PageTable64 => new Sv57x4PageTable(m) },
-} as const;
+/** How a scheme is run: its hgatp value for a root, the QEMU CPU, the windows and page sizes of its layouts. */
+interface Scheme {
+  readonly hgatp: (root: bigint) => bigint;
+  readonly cpu: string;
+  readonly gpaBits: bigint;
+  readonly make: (m: PhysicalMemory) => PageTable64;
+  readonly windows: VaWindow[];
+  readonly sizes: LayoutSpec['sizes'][number][];
+  readonly paBits: bigint;
+  readonly vaBits: 32 | 64;
+}
+
+// hgatp (Hypervisor Extension, hgatp): HSXLEN = 64, MODE bits 63:60 (8 Sv39x4, 9 Sv48x4, 10 Sv57x4), PPN 43:0;
+// HSXLEN = 32, MODE bit 31 (1 Sv32x4), PPN 21:0. RV64 windows lie at both ends of the guest-physical space: the
+// root's first entries and its last ones, which only the two extra bits of the x4 formats reach; they are large
+// enough for 512 GiB leaves (Sv48x4) and 256 TiB ones (Sv57x4).
+const rv64 = (mode: bigint, gpaBits: bigint, win: bigint, make: Scheme['make'], extra: Scheme['sizes']): Scheme => ({
+  hgatp: (root) => (mode << 60n) | (root >> 12n),
+  cpu: 'rv64,h=true',
+  gpaBits,
+  make,
+  windows: [
+    { base: 0n, size: win },
+    { base: (1n << gpaBits) - win, size: win },
+  ],
+  sizes: [...STANDARD_SIZES, ...extra],
+  paBits: 56n,
+  vaBits: 64,
+});
+const SCHEMES: Record<RiscvGStageScheme, Scheme> = {
+  // RV32: with the VS-stage Bare, a guest-physical address is the guest's 32-bit address, zero-extended: the
+  // guest-physical addresses from 2^32 to 2^34 (root entries 1024 to 4095) cannot be asked about this way, only
+  // the bottom and top gigabyte of the first 4 GiB
+  sv32x4: {
+    hgatp: (root) => (1n << 31n) | (root >> 12n),
+    cpu: 'rv32,h=true',
+    gpaBits: 34n,
+    make: (m) => new Sv32x4PageTable(m),
+    windows: [
+      { base: 0n, size: 1n << 30n },
+      { base: 3n << 30n, size: 1n << 30n },
+    ],
+    sizes: [
+      { size: PageSize.Size4K, regions: 70 },
+      { size: PageSize.Size4M, regions: 64, maxPages: 4 },
+    ],
+    paBits: 34n,
+    vaBits: 32,
+  },
+  sv39x4: rv64(8n, 41n, 128n << 30n, (m) => new Sv39x4PageTable(m), []),
+  sv48x4: rv64(9n, 50n, 8n << 40n, (m) => new Sv48x4PageTable(m), [{ size: PageSize.Size512G, regions: 6, maxPages: 2 }]),
+  sv57x4: rv64(10n, 59n, 2n << 50n, (m) => new Sv57x4PageTable(m), [
+    { size: PageSize.Size512G, regions: 6, maxPages: 2 },
+    { size: PageSize.Size256T, regions: 3, maxPages: 1 },
+  ]),
+};
 
 /** Options of one G-stage run. */
 export interface RiscvGStageOptions extends RunOptions {
@@ -57,13 +108,6 @@ export async function checkRiscvGStage(options: RiscvGStageOptions): Promise<Run
   const scheme = SCHEMES[options.scheme];
   const memory = new PhysicalMemory({ size: 4 << 20, base: 0x8000_0000n });
   const table = scheme.make(memory);
-  // windows at both ends of the guest-physical space: the root's first entries and its last ones, which only the
-  // two extra bits of the x4 formats reach; large enough for 512 GiB leaves (Sv48x4) and 256 TiB ones (Sv57x4)
-  const win = options.scheme === 'sv39x4' ? 128n << 30n : options.scheme === 'sv48x4' ? 8n << 40n : 2n << 50n;
-  const sizes: LayoutSpec['sizes'][number][] = [...STANDARD_SIZES];
-  if (options.scheme !== 'sv39x4') sizes.push({ size: PageSize.Size512G, regions: 6, maxPages: 2 });
-  if (options.scheme === 'sv57x4') sizes.push({ size: PageSize.Size256T, regions: 3, maxPages: 1 });
-  const top = 1n << scheme.gpaBits;
   const mxr = options.mxr ?? false;
   // what a load may read in a G-stage leaf: R, or X with MXR; and U, which every G-stage access needs
   const loadable = (flags: number): boolean => (flags & USER) !== 0 && ((flags & READ) !== 0 || (mxr && (flags & EXECUTE) !== 0));
@@ -72,20 +116,21 @@ export async function checkRiscvGStage(options: RiscvGStageOptions): Promise<Run
   const mxrDefect = mxr && affects(options.binary, DEFECTS.riscvGStageMxr);
   const topBit = 1n << (scheme.gpaBits - 1n);
   return runTarget(options, {
-    machine: ['-M', 'virt', '-bios', 'none', '-cpu', 'rv64,h=true', '-m', '128M'],
+    machine: ['-M', 'virt', '-bios', 'none', '-cpu', scheme.cpu, '-m', '128M'],
     memory,
-    tables: [{ table, layout: { sizes, windows: [{ base: 0n, size: win }, { base: top - win, size: win }], paLimit: 1n << 56n } }],
-    space: { valid: (va) => table.meta.vaddrIsValid(va), vaBits: 64 },
+    tables: [{ table, layout: { sizes: scheme.sizes, windows: scheme.windows, paLimit: 1n << scheme.paBits } }],
+    space: { valid: (va) => table.meta.vaddrIsValid(va), vaBits: scheme.vaBits },
     // U of a read-write 4K leaf: with it clear, every G-stage access faults, and QEMU's answer must change
     tamper: { what: 'readable 4K leaf', leaf: (m) => m.size === PageSize.Size4K && (m.flags & READ) !== 0, bit: 4 },
     async probe(qemu, { checker, samples, translate, requested }) {
       const gdb = qemu.gdb;
       // one PMP entry over all of memory (privileged spec 3.7), as in the VS-stage runs
-      await gdb.writeRegister('pmpaddr0', (1n << 54n) - 1n);
+      await gdb.writeRegister('pmpaddr0', scheme.vaBits === 32 ? 0xffff_ffffn : (1n << 54n) - 1n);
       await gdb.writeRegister('pmpcfg0', 0x1fn);
-      await gdb.writeRegister('hgatp', (scheme.mode << 60n) | (table.rootPaddr >> 12n));
+      const want = scheme.hgatp(table.rootPaddr);
+      await gdb.writeRegister('hgatp', want);
       const hgatp = await gdb.readRegister('hgatp');
-      if (hgatp >> 60n !== scheme.mode) throw new Error(`QEMU refused hgatp mode ${scheme.mode} (hgatp = ${hex(hgatp)})`);
+      if (hgatp !== want) throw new Error(`QEMU refused hgatp ${hex(want)} (hgatp = ${hex(hgatp)})`);
       await gdb.writeRegister('vsatp', 0n);
       // enter VS-mode: sret with hstatus.SPV = 1 and SPP = S
       const insn = new Uint8Array(4);

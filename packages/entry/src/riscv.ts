@@ -373,3 +373,15 @@ export const Rv32PTE: GenericPTE & {
   /** The word-level form of this codec (`PTEWords`), which the tables use on their hot paths. */
   readonly words: PTEWords;
 } = /* @__PURE__ */ makeCodec(noHi, decodeSv32, legalLeafFlags); // pure: a bundle without Sv32 tables drops it
+
+/**
+ * The codec of the Sv32x4 G-stage tables (RV32 hypervisors): the entries of {@link Rv32PTE}, with U set on every leaf
+ * ({@link gStageLeafFlags}), as every G-stage access is checked as a U-mode access [H GPA].
+ *
+ * @example
+ * Rv32PTEGStage.newPage(0x8020_0000n, MappingFlags.READ, false) // 0x200800d3n
+ */
+export const Rv32PTEGStage: GenericPTE & {
+  /** The word-level form of this codec (`PTEWords`), which the tables use on their hot paths. */
+  readonly words: PTEWords;
+} = /* @__PURE__ */ makeCodec(noHi, decodeSv32, gStageLeafFlags); // pure: a bundle without Sv32x4 tables drops it

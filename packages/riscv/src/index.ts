@@ -5,6 +5,7 @@ export {
   legalLeafFlags,
   PTEFlags,
   Rv32PTE,
+  Rv32PTEGStage,
   Rv64PTE,
   Rv64PTEGStage,
   Rv64PTELegal,
@@ -13,6 +14,7 @@ export {
 } from '@page-table-multiarch/entry/riscv';
 export {
   Sv32MetaData,
+  Sv32x4MetaData,
   Sv39MetaData,
   Sv39x4MetaData, Sv48MetaData, Sv48x4MetaData,
   Sv57MetaData,
@@ -20,6 +22,7 @@ export {
 } from './metadata';
 export {
   Sv32PageTable,
+  Sv32x4PageTable,
   Sv39PageTable,
   Sv39PageTableXuantie,
   Sv39x4PageTable,

@@ -132,3 +132,21 @@ export const Sv32MetaData: PagingMetaData = /* @__PURE__ */ defineMetaData({
   upperHalf: false,
   signExtend: false,
 });
+
+/**
+ * Sv32x4: the G-stage form of Sv32 (RV32 hypervisors). 34-bit guest-physical addresses, a 16 KiB root of 4096
+ * 4-byte entries (the two extra bits), then 1024-entry tables; 4 MiB and 4 KiB leaves. `hgatp` MODE 1 (bit 31).
+ * Source: chapter "Hypervisor Extension", "Guest Physical Address Translation" (Sv32x4 widens Sv32's 32-bit input to
+ * 34 bits; the root is 16 KiB and 16 KiB aligned). Marked pure, as the other formats a bundle may not use.
+ */
+export const Sv32x4MetaData: PagingMetaData = /* @__PURE__ */ defineMetaData({
+  name: 'Sv32x4',
+  paMaxBits: 34,
+  pageShift: 12,
+  indexBits: [12, 10],
+  entryBytes: 4,
+  leafLevels: [0, 1],
+  vaTopBit: 34,
+  upperHalf: false,
+  signExtend: false,
+});

@@ -18,11 +18,12 @@ import {
   registerValue,
   type TableFormat,
 } from '@page-table-multiarch/core';
-import { Rv32PTE, Rv64PTEGStage, Rv64PTELegal, Rv64PTEXuantieLegal } from '@page-table-multiarch/entry/riscv';
+import { Rv32PTE, Rv32PTEGStage, Rv64PTEGStage, Rv64PTELegal, Rv64PTEXuantieLegal } from '@page-table-multiarch/entry/riscv';
 import { rvInspector } from './inspector';
-import { Sv32MetaData, Sv39MetaData, Sv39x4MetaData, Sv48MetaData, Sv48x4MetaData, Sv57MetaData, Sv57x4MetaData } from './metadata';
+import { Sv32MetaData, Sv32x4MetaData, Sv39MetaData, Sv39x4MetaData, Sv48MetaData, Sv48x4MetaData, Sv57MetaData, Sv57x4MetaData } from './metadata';
 import {
   Sv32PageTable,
+  Sv32x4PageTable,
   Sv39PageTable,
   Sv39PageTableXuantie,
   Sv39x4PageTable,
@@ -125,11 +126,22 @@ function decodeSatp32(satp: bigint, xuantie: boolean): AttachPlan | RegisterErro
 export interface RiscvHgatpRegisters {
   /** hgatp: MODE, VMID and the G-stage root's PPN. */
   readonly hgatp: AddrInput;
+  /** The hart's HSXLEN: 64 (default; MODE 8, 9, 10) or 32 (RV32: MODE bit 31 = 1 is Sv32x4). */
+  readonly xlen?: 32 | 64;
 }
 
-/** The G-stage table format for hgatp MODE 8 (Sv39x4), 9 (Sv48x4) or 10 (Sv57x4). */
-export function rvGStageFormat(mode: 8 | 9 | 10): TableFormat {
-  if (mode !== 8 && mode !== 9 && mode !== 10) throw new RangeError(`rvGStageFormat: MODE ${String(mode)} (expected 8, 9 or 10)`);
+/** The G-stage table format for hgatp MODE 1 (Sv32x4, RV32), 8 (Sv39x4), 9 (Sv48x4) or 10 (Sv57x4). */
+export function rvGStageFormat(mode: 1 | 8 | 9 | 10): TableFormat {
+  if (mode === 1) {
+    return Object.freeze({
+      name: 'Sv32x4',
+      meta: Sv32x4MetaData,
+      pte: Rv32PTEGStage,
+      inspector: rvInspector({ levels: 2, gStage: true }),
+      attach: (handler: PagingHandler, root: AddrInput, options: PageTableOptions = {}) => new Sv32x4PageTable(handler, { ...options, root }),
+    });
+  }
+  if (mode !== 8 && mode !== 9 && mode !== 10) throw new RangeError(`rvGStageFormat: MODE ${String(mode)} (expected 1, 8, 9 or 10)`);
   const levels = mode === 8 ? 3 : mode === 9 ? 4 : 5;
   const meta = mode === 8 ? Sv39x4MetaData : mode === 9 ? Sv48x4MetaData : Sv57x4MetaData;
   return Object.freeze({
@@ -154,7 +166,8 @@ export function rvGStageFormat(mode: 8 | 9 | 10): TableFormat {
  * hgatp MODE field": 0 Bare, 8 Sv39x4, 9 Sv48x4, 10 Sv57x4, the others reserved), bits 59:58 are zero, VMID is
  * bits 57:44 and PPN bits 43:0; the root is 16 KiB and 16 KiB-aligned, so PPN bits 1:0 read as zero. Bare (0) is
  * 'Unsupported' (no G-stage translation); the reserved modes, bits 59:58 set and a root that is not 16 KiB
- * aligned are 'Invalid'.
+ * aligned are 'Invalid'. With `xlen: 32` it decodes an RV32 hgatp: MODE (bit 31) 1 is Sv32x4, VMID bits 28:22,
+ * PPN bits 21:0, bits 30:29 zero.
  * @throws TypeError / PagingError 'InvalidAddress' for a value that is not a u64.
  * @example
  * const plan = decodeRiscvHgatp({ hgatp: (8n << 60n) | 0x80204n }); // Sv39x4, root at 0x80204000
@@ -163,6 +176,7 @@ export function rvGStageFormat(mode: 8 | 9 | 10): TableFormat {
  */
 export function decodeRiscvHgatp(regs: RiscvHgatpRegisters): AttachPlan | RegisterError {
   const hgatp = registerValue(regs.hgatp, 'hgatp');
+  if (regs.xlen === 32) return decodeHgatp32(hgatp);
   const mode = field(hgatp, 63, 60);
   const vmid = field(hgatp, 57, 44);
   const ppn = hgatp & ((1n << 44n) - 1n);
@@ -176,4 +190,23 @@ export function decodeRiscvHgatp(regs: RiscvHgatpRegisters): AttachPlan | Regist
   if (vmid !== 0) notes.push(`hgatp: VMID ${hex(vmid)}`);
   const format = rvGStageFormat(mode as 8 | 9 | 10);
   return { arch: 'riscv64', format, roots: defaultRoots(format.meta, ppn << 12n, 'hgatp'), notes };
+}
+
+/**
+ * hgatp of an RV32 hypervisor. Source: the privileged manual (20211203), Hypervisor Extension, "hgatp": for
+ * HSXLEN = 32, MODE is bit 31 (0 Bare, 1 Sv32x4), bits 30:29 are zero, VMID bits 28:22 (VMIDMAX 7) and PPN bits 21:0;
+ * the root is 16 KiB aligned, so PPN bits 1:0 are zero.
+ */
+function decodeHgatp32(hgatp: bigint): AttachPlan | RegisterError {
+  if (hgatp >> 32n !== 0n) return new RegisterError('Invalid', 'hgatp', `hgatp ${hex(hgatp)} does not fit the 32 bits of an RV32 hgatp`);
+  if (field(hgatp, 31, 31) === 0) return new RegisterError('Unsupported', 'hgatp.MODE', `hgatp ${hex(hgatp)}: MODE 0 (Bare) means no G-stage translation`);
+  if (field(hgatp, 30, 29) !== 0) return new RegisterError('Invalid', 'hgatp', `hgatp ${hex(hgatp)}: bits 30:29 must be zero`);
+  const ppn = hgatp & 0x3f_ffffn;
+  if ((ppn & 3n) !== 0n) {
+    return new RegisterError('Invalid', 'hgatp.PPN', `hgatp ${hex(hgatp)}: the G-stage root ${hex(ppn << 12n)} is not 16 KiB aligned`);
+  }
+  const vmid = field(hgatp, 28, 22);
+  const format = rvGStageFormat(1);
+  const notes = vmid !== 0 ? [`hgatp: VMID ${hex(vmid)}`] : [];
+  return { arch: 'riscv32', format, roots: defaultRoots(format.meta, ppn << 12n, 'hgatp'), notes };
 }

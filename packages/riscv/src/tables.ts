@@ -1,6 +1,6 @@
 import { type PageTableOptions, PageTable32, PageTable64, type PagingHandler } from '@page-table-multiarch/core';
-import { Rv32PTE, Rv64PTEGStage, Rv64PTELegal, Rv64PTEXuantieLegal } from '@page-table-multiarch/entry/riscv';
-import { Sv32MetaData, Sv39MetaData, Sv39x4MetaData, Sv48MetaData, Sv48x4MetaData, Sv57MetaData, Sv57x4MetaData } from './metadata';
+import { Rv32PTE, Rv32PTEGStage, Rv64PTEGStage, Rv64PTELegal, Rv64PTEXuantieLegal } from '@page-table-multiarch/entry/riscv';
+import { Sv32MetaData, Sv32x4MetaData, Sv39MetaData, Sv39x4MetaData, Sv48MetaData, Sv48x4MetaData, Sv57MetaData, Sv57x4MetaData } from './metadata';
 
 /**
  * A RISC-V Sv39 page table (3 levels; 1G, 2M and 4K leaves). Its codec is `Rv64PTELegal`: the crate's `Rv64PTE`
@@ -175,5 +175,24 @@ export class Sv32PageTable extends PageTable32 {
    */
   constructor(handler?: PagingHandler, options?: PageTableOptions) {
     super(Sv32MetaData, Rv32PTE, handler, options);
+  }
+}
+
+/**
+ * The Sv32x4 G-stage table of an RV32 hypervisor (34-bit guest-physical addresses; a 16 KiB root of 4096 entries;
+ * 4M and 4K leaves), with U on every leaf as {@link Sv39x4PageTable}; `hgatp` MODE 1 (bit 31).
+ */
+export class Sv32x4PageTable extends PageTable32 {
+  /**
+   * Allocates the 16 KiB root (four frames, aligned to 16 KiB) in `handler`, or attaches to an existing one with
+   * `options.root`.
+   * @param handler where the tables live: frames and the bytes of physical memory (default: a fresh 16 MiB
+   *   `PhysicalMemory` at physical 0).
+   * @param options a `flushTlb` hook for the cursors' TLB invalidations; `root` (and `writable`) to attach.
+   * @throws PagingError 'NoMemory' when the handler has no 16 KiB-aligned block for the root table; with `root`,
+   *   'NotAligned' or 'InvalidAddress' when the root is not 16 KiB aligned or outside the handler's memory.
+   */
+  constructor(handler?: PagingHandler, options?: PageTableOptions) {
+    super(Sv32x4MetaData, Rv32PTEGStage, handler, options);
   }
 }

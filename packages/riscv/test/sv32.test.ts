@@ -3,7 +3,19 @@
 // R 1, W 2, X 3, U 4, G 5, A 6, D 7, PPN[0] 19:10, PPN[1] 31:20; 34-bit physical addresses; 4 MiB megapages) and
 // 4.1.11 "satp" (SXLEN = 32: MODE bit 31, 1 = Sv32; ASID 30:22; PPN 21:0).
 import { MappingFlags, PageSize, PhysicalMemory, RegisterError } from '@page-table-multiarch/core';
-import { decodeRiscvSatp, encodeRiscvSatp, Rv32PTE, rvInspector, Sv32MetaData, Sv32PageTable } from '@page-table-multiarch/riscv';
+import {
+  decodeRiscvHgatp,
+  decodeRiscvSatp,
+  encodeRiscvHgatp,
+  encodeRiscvSatp,
+  Rv32PTE,
+  Rv32PTEGStage,
+  rvInspector,
+  Sv32MetaData,
+  Sv32PageTable,
+  Sv32x4MetaData,
+  Sv32x4PageTable,
+} from '@page-table-multiarch/riscv';
 import { describe, expect, it } from 'vitest';
 
 const { READ, WRITE, EXECUTE, USER } = MappingFlags;
@@ -114,5 +126,40 @@ describe('the Sv32 inspector', () => {
     expect(inspector.problem(mega | (1 << 19), 0, 0, true)).toMatch(/misaligned/);
     expect(inspector.problem(mega | (1 << 10), 0, 1, true)).toBeUndefined();
     expect(inspector.levelNames).toEqual(['L1', 'L0']);
+  });
+});
+
+describe('Sv32x4: the RV32 G-stage (Hypervisor Extension, "Guest Physical Address Translation" and hgatp)', () => {
+  it('34-bit guest-physical addresses, a 16 KiB root of 4096 entries aligned to 16 KiB, 1024-entry tables below', () => {
+    expect(Sv32x4MetaData.indexBits).toEqual([12, 10]);
+    expect(Sv32x4MetaData.tableBytes).toEqual([16384, 4096]);
+    expect(Sv32x4MetaData.vaddrIsValid((1n << 34n) - 1n)).toBe(true);
+    expect(Sv32x4MetaData.vaddrIsValid(1n << 34n)).toBe(false);
+    const memory = new PhysicalMemory({ size: 1 << 20, base: 0x8000_0000n });
+    memory.allocFrames(1, 4096);
+    const table = new Sv32x4PageTable(memory);
+    expect(table.rootPaddr % 0x4000n).toBe(0n);
+    // guest-physical 0x3_ffc0_0000: root entry 4095 (bits 33:22), beyond what a 1024-entry root holds
+    table.cursor().map(0x3_ffc0_0000n, 0x2_0040_0000n, PageSize.Size4M, READ);
+    expect(memory.readU32(table.rootPaddr + 4095n * 4n)).toBe(Number(ppn(0x2_0040_0000n) | V | R | U | A | D));
+    expect(table.query(0x3_ffc0_1234n)).toEqual({ paddr: 0x2_0040_1234n, flags: READ | USER, size: PageSize.Size4M });
+    expect(Rv32PTEGStage.newPage(0x8020_0000n, READ, false)).toBe(ppn(0x8020_0000n) | V | R | U | A | D);
+  });
+
+  it('hgatp for HSXLEN = 32: MODE bit 31, VMID 28:22, PPN 21:0; Bare, bits 30:29, a misaligned root and a wide value refused', () => {
+    const memory = new PhysicalMemory({ size: 1 << 20, base: 0x8000_0000n });
+    const table = new Sv32x4PageTable(memory);
+    const { hgatp } = encodeRiscvHgatp(table, { vmid: 0x7f });
+    expect(hgatp).toBe((1n << 31n) | (0x7fn << 22n) | (table.rootPaddr >> 12n));
+    const p = decodeRiscvHgatp({ hgatp, xlen: 32 });
+    if (p instanceof RegisterError) throw p;
+    expect(p.format.name).toBe('Sv32x4');
+    expect(p.roots).toEqual([{ root: table.rootPaddr, vaStart: 0n, vaEnd: 1n << 34n, kernel: false, label: 'hgatp' }]);
+    expect(p.notes).toEqual(['hgatp: VMID 0x7f']);
+    expect(decodeRiscvHgatp({ hgatp: 0x8_0204n, xlen: 32 })).toMatchObject({ code: 'Unsupported' });
+    expect(decodeRiscvHgatp({ hgatp: hgatp | (1n << 29n), xlen: 32 })).toMatchObject({ code: 'Invalid', register: 'hgatp' });
+    expect(decodeRiscvHgatp({ hgatp: (1n << 31n) | 0x8_0201n, xlen: 32 })).toMatchObject({ code: 'Invalid', register: 'hgatp.PPN' });
+    expect(decodeRiscvHgatp({ hgatp: 1n << 32n, xlen: 32 })).toMatchObject({ code: 'Invalid' });
+    expect(() => encodeRiscvHgatp(table, { vmid: 0x80 })).toThrow(RangeError);
   });
 });
