@@ -1,4 +1,14 @@
-import { Rv32PTE, Rv32PTEGStage, Rv64PTE, Rv64PTEGStage, Rv64PTELegal, Rv64PTEXuantie, Rv64PTEXuantieLegal } from '@page-table-multiarch/entry/riscv';
+import {
+  Rv32PTE,
+  Rv32PTEGStage,
+  Rv64PTE,
+  Rv64PTEGStage,
+  Rv64PTEGStageSvpbmt,
+  Rv64PTELegal,
+  Rv64PTESvpbmt,
+  Rv64PTEXuantie,
+  Rv64PTEXuantieLegal,
+} from '@page-table-multiarch/entry/riscv';
 import {
   Sv32MetaData,
   Sv32PageTable,
@@ -102,6 +112,17 @@ export const cases: ArchCase[] = [
     paBits: 56,
   },
   {
+    // Svpbmt memory types (DEVICE as IO, UNCACHED as NC in bits 62:61)
+    name: 'riscv-sv39-svpbmt',
+    meta: Sv39MetaData,
+    pte: Rv64PTESvpbmt,
+    create: (handler, options) => new Sv39PageTable(handler, { ...options, svpbmt: true }),
+    memBase,
+    windows: sv39Windows,
+    invalidVa: 0x0000_0040_0000_0000n,
+    paBits: 56,
+  },
+  {
     name: 'riscv-sv48-xuantie',
     meta: Sv48MetaData,
     pte: Rv64PTEXuantieLegal,
@@ -174,5 +195,8 @@ export const codecs: CodecCase[] = [
   { type: 'Rv64PTE', variant: 'g-stage', pte: Rv64PTEGStage, levels: [0, 1, 2, 3], vectors: false },
   // no crate encodings either: packages/riscv/test/sv32.test.ts checks encodings written from the manual
   { type: 'Rv32PTE', variant: 'sv32', pte: Rv32PTE, levels: [0, 1], vectors: false },
+  // Svpbmt: packages/riscv/test/svpbmt.test.ts checks encodings written from the manual
+  { type: 'Rv64PTE', variant: 'svpbmt', pte: Rv64PTESvpbmt, levels: [0, 1, 2, 3], vectors: false },
+  { type: 'Rv64PTE', variant: 'g-stage-svpbmt', pte: Rv64PTEGStageSvpbmt, levels: [0, 1, 2, 3], vectors: false },
   { type: 'Rv32PTE', variant: 'g-stage', pte: Rv32PTEGStage, levels: [0, 1], vectors: false },
 ];

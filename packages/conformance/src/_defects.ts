@@ -36,6 +36,13 @@ export const DEFECTS = {
    * 63 down to the width zero and nothing else ("Guest Physical Address Translation"); 10.0 tests
    * `addr >> va_bits != 0` for the G-stage.
    */
+  /**
+   * RISC-V Svpbmt: 7.2 get_physical_address tests the CPU's `svpbmt` property, not menvcfg.PBMTE (`if
+   * (!cpu->cfg.ext_svpbmt && (pte & PTE_PBMT))`), so with PBMTE = 0 a leaf with PBMT != 0 still translates. The
+   * privileged spec (Svpbmt; menvcfg) makes PBMT reserved, and the leaf a page fault, unless PBMTE = 1; 10.0
+   * tests `env->menvcfg & MENVCFG_PBMTE`.
+   */
+  riscvPbmte: { text: 'QEMU 7.2 ignores menvcfg.PBMTE', in: (r) => before(r, 10) },
   riscvGStageTopBit: { text: 'QEMU 7.2 sign-extends guest-physical addresses', in: (r) => before(r, 10) },
   /**
    * RISC-V G-stage: 7.2 takes the MXR of the G-stage from vsstatus, so the HS-level sstatus.MXR does not make an

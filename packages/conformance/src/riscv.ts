@@ -6,7 +6,7 @@
 // walk takes SUM as 1, see DEFECTS.riscvDebugSum). Leaf permissions (rwxu) come from `info mem`
 // (target/riscv/monitor.c).
 import { hex, MappingFlags, type PageTable64, PageSize, PhysicalMemory } from '@page-table-multiarch/core';
-import { Sv32PageTable, Sv39PageTable, Sv48PageTable, Sv57PageTable } from '@page-table-multiarch/riscv';
+import { type RiscvTableOptions, Sv32PageTable, Sv39PageTable, Sv48PageTable, Sv57PageTable } from '@page-table-multiarch/riscv';
 import { type RunResult, showPa } from './_check';
 import { affects, DEFECTS } from './_defects';
 import { type RunOptions, runTarget } from './_driver';
@@ -28,7 +28,7 @@ export type RiscvScheme = 'sv32' | 'sv39' | 'sv48' | 'sv57';
 interface Scheme {
   readonly satp: (root: bigint) => bigint;
   readonly cpu: string;
-  readonly make: (m: PhysicalMemory) => PageTable64;
+  readonly make: (m: PhysicalMemory, options?: RiscvTableOptions) => PageTable64;
   readonly windows: VaWindow[];
   readonly sizes: LayoutSpec['sizes'][number][];
   readonly paBits: bigint;
@@ -65,9 +65,9 @@ const SCHEMES: Record<RiscvScheme, Scheme> = {
     vaBits: 32,
   },
   // Sv48 windows are large enough for 512 GiB terapages, Sv57 ones for 256 TiB petapages too
-  sv39: rv64(8n, 39, 64n << 30n, (m) => new Sv39PageTable(m), []),
-  sv48: rv64(9n, 48, 8n << 40n, (m) => new Sv48PageTable(m), [{ size: PageSize.Size512G, regions: 6, maxPages: 2 }]),
-  sv57: rv64(10n, 57, 2n << 50n, (m) => new Sv57PageTable(m), [
+  sv39: rv64(8n, 39, 64n << 30n, (m, o) => new Sv39PageTable(m, o), []),
+  sv48: rv64(9n, 48, 8n << 40n, (m, o) => new Sv48PageTable(m, o), [{ size: PageSize.Size512G, regions: 6, maxPages: 2 }]),
+  sv57: rv64(10n, 57, 2n << 50n, (m, o) => new Sv57PageTable(m, o), [
     { size: PageSize.Size512G, regions: 6, maxPages: 2 },
     { size: PageSize.Size256T, regions: 3, maxPages: 1 },
   ]),
@@ -76,7 +76,19 @@ const SCHEMES: Record<RiscvScheme, Scheme> = {
 /** Options of one RISC-V run. */
 export interface RiscvOptions extends RunOptions {
   readonly scheme: RiscvScheme;
+  /**
+   * Svpbmt (RV64 schemes): the table writes DEVICE / UNCACHED as PBMT = IO / NC, QEMU runs with `svpbmt=true` and
+   * menvcfg.PBMTE = 1; after the comparisons PBMTE is cleared, and every leaf with a memory type must then fault
+   * (PBMT is reserved without it: privileged spec, "Svpbmt"), every other leaf still translate.
+   */
+  readonly svpbmt?: boolean;
 }
+
+/** Physical addresses have at most 56 bits (a 44-bit PPN). */
+const PA56 = (1n << 56n) - 1n;
+
+// menvcfg.PBMTE is bit 62 (privileged spec 1.12, 3.1.18 "Machine Environment Configuration Register (menvcfg)").
+const MENVCFG_PBMTE = 1n << 62n;
 
 /** One `info mem` line: a run of leaves with the same attributes, contiguous in both address spaces. */
 interface MemLine {
@@ -114,9 +126,11 @@ export async function checkRiscv(options: RiscvOptions): Promise<RunResult> {
   const scheme = SCHEMES[options.scheme];
   // RAM of the virt machine starts at 0x8000_0000 (-bios none: nothing else is loaded there)
   const memory = new PhysicalMemory({ size: 4 << 20, base: 0x8000_0000n });
-  const table = scheme.make(memory);
+  const svpbmt = options.svpbmt ?? false;
+  if (svpbmt && scheme.vaBits === 32) throw new RangeError('checkRiscv: Sv32 has no Svpbmt');
+  const table = svpbmt ? scheme.make(memory, { svpbmt: true }) : scheme.make(memory);
   return runTarget(options, {
-    machine: ['-M', 'virt', '-bios', 'none', '-cpu', scheme.cpu, '-m', '128M'],
+    machine: ['-M', 'virt', '-bios', 'none', '-cpu', svpbmt ? `${scheme.cpu},svpbmt=true` : scheme.cpu, '-m', '128M'],
     memory,
     // the PPN has 44 bits (RV64: 56-bit physical addresses) or 22 (Sv32: 34-bit)
     tables: [{ table, layout: { sizes: scheme.sizes, windows: scheme.windows, paLimit: 1n << scheme.paBits } }],
@@ -135,6 +149,7 @@ export async function checkRiscv(options: RiscvOptions): Promise<RunResult> {
         await gdb.writeRegister('mstatus', (mstatus & ~(MSTATUS_SUM | MSTATUS_MXR)) | status);
         await gdb.writeRegister('priv', priv);
       };
+      if (svpbmt) await gdb.writeRegister('menvcfg', (await gdb.readRegister('menvcfg')) | MENVCFG_PBMTE);
       const want = scheme.satp(table.rootPaddr);
       await gdb.writeRegister('satp', want);
       const satp = await gdb.readRegister('satp');
@@ -155,7 +170,9 @@ export async function checkRiscv(options: RiscvOptions): Promise<RunResult> {
       for (const leaf of leaves) {
         checker.leaves++;
         const line = findSpan(lines, leaf.vaddr, (l) => l.va, (l) => l.va + l.size);
-        const q = line === null ? 'absent' : `${hex(line.pa + (leaf.vaddr - line.va))} ${line.attr.slice(0, 4)}`;
+        // `info mem` (target/riscv/monitor.c, 7.2 and 10.0.13 alike) prints (pte >> 10) << 12 of the whole entry,
+        // so PBMT = NC (bit 61) shows as address bit 63: its address is read to the 56 bits a PPN holds
+        const q = line === null ? 'absent' : `${hex((line.pa & PA56) + (leaf.vaddr - line.va))} ${line.attr.slice(0, 4)}`;
         checker.check(leaf.vaddr, 'leaf', `${hex(leaf.paddr)} ${rwxu(leaf.flags)}`, q);
         // what was asked for: W, X and U exactly; R as asked, or added for WRITE alone or an empty
         // permission set (the codec's documented legalisation: W without R is reserved)
@@ -201,6 +218,26 @@ export async function checkRiscv(options: RiscvOptions): Promise<RunResult> {
           }
           checker.probes++;
           checker.check(va, mode.name, want, theirs);
+        }
+      }
+
+      // 4. Svpbmt: QEMU reads PBMT where the table wrote it. With menvcfg.PBMTE = 0 a leaf with PBMT != 0 is
+      // reserved (a page fault), and a leaf without one translates as before.
+      if (svpbmt) {
+        await setMode(PRV_S, MSTATUS_SUM | MSTATUS_MXR);
+        await gdb.writeRegister('menvcfg', (await gdb.readRegister('menvcfg')) & ~MENVCFG_PBMTE);
+        const pbmteIgnored = affects(options.binary, DEFECTS.riscvPbmte);
+        for (const leaf of leaves) {
+          const va = leaf.vaddr + BigInt(leaf.size) / 2n;
+          const typed = leaf.bits >> 61n !== 0n;
+          const want = typed ? 'not mapped' : showPa(translate(va)?.pa ?? null);
+          const theirs = showPa(await gva2gpa(gdb, va));
+          if (typed && pbmteIgnored) {
+            checker.skip(DEFECTS.riscvPbmte.text, want !== theirs);
+            continue;
+          }
+          checker.probes++;
+          checker.check(va, 'walk with PBMTE = 0', want, theirs);
         }
       }
     },

@@ -164,6 +164,21 @@ function noHi(_flags: number): number {
   return 0;
 }
 
+/** PBMT = IO and NC as high-word bits: entry bits 62:61 are high-word bits 30:29 [Svpbmt]. */
+const PBMT_IO_HI = PBMT_IO << 29;
+const PBMT_NC_HI = PBMT_NC << 29;
+
+/**
+ * Svpbmt memory types [Svpbmt, table "Encodings for PBMT field"]: DEVICE is IO (non-cacheable, strongly-ordered
+ * I/O; with UNCACHED too, as IO is also non-cacheable), UNCACHED alone NC (non-cacheable main memory), anything else
+ * PMA (0: the platform's attributes). The empty set writes no bits.
+ */
+function pbmtHi(flags: number): number {
+  if (flags === 0) return 0;
+  if (flags & DEVICE) return PBMT_IO_HI;
+  return flags & UNCACHED ? PBMT_NC_HI : 0;
+}
+
 /** MappingFlags of the permission bits, as the crate's `From<PTEFlags> for MappingFlags`. */
 function permFlags(lo: number): number {
   let f = 0;
@@ -385,3 +400,23 @@ export const Rv32PTEGStage: GenericPTE & {
   /** The word-level form of this codec (`PTEWords`), which the tables use on their hot paths. */
   readonly words: PTEWords;
 } = /* @__PURE__ */ makeCodec(noHi, decodeSv32, gStageLeafFlags); // pure: a bundle without Sv32x4 tables drops it
+
+/**
+ * {@link Rv64PTELegal} with Svpbmt memory types written: DEVICE as PBMT = IO (2), UNCACHED as NC (1), in bits 62:61
+ * of every leaf [Svpbmt]; decoding reads them back (IO as DEVICE, NC as UNCACHED). The hart must have Svpbmt with
+ * menvcfg.PBMTE = 1 (henvcfg.PBMTE for a guest), or those leaves fault. Bits 62:61 are T-Head's C and B in the
+ * XuanTie forms: a table uses one or the other.
+ *
+ * @example
+ * Rv64PTESvpbmt.newPage(0x1000_0000n, MappingFlags.READ | MappingFlags.WRITE | MappingFlags.DEVICE, false) // 0x40000000040000c7n
+ */
+export const Rv64PTESvpbmt: GenericPTE & {
+  /** The word-level form of this codec (`PTEWords`), which the tables use on their hot paths. */
+  readonly words: PTEWords;
+} = /* @__PURE__ */ makeCodec(pbmtHi, decodeStd, legalLeafFlags); // pure: a bundle without Svpbmt tables drops it
+
+/** {@link Rv64PTEGStage} with the Svpbmt memory types of {@link Rv64PTESvpbmt}: the codec of G-stage tables with Svpbmt. */
+export const Rv64PTEGStageSvpbmt: GenericPTE & {
+  /** The word-level form of this codec (`PTEWords`), which the tables use on their hot paths. */
+  readonly words: PTEWords;
+} = /* @__PURE__ */ makeCodec(pbmtHi, decodeStd, gStageLeafFlags); // pure: as above

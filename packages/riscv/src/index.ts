@@ -8,7 +8,9 @@ export {
   Rv32PTEGStage,
   Rv64PTE,
   Rv64PTEGStage,
+  Rv64PTEGStageSvpbmt,
   Rv64PTELegal,
+  Rv64PTESvpbmt,
   Rv64PTEXuantie,
   Rv64PTEXuantieLegal,
 } from '@page-table-multiarch/entry/riscv';
@@ -31,6 +33,7 @@ export {
   Sv48x4PageTable,
   Sv57PageTable,
   Sv57x4PageTable,
+  type RiscvTableOptions,
 } from './tables';
 
 // Attach and dump: satp to an attach plan, and what a dump needs to know about PTEs.

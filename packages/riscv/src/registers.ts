@@ -18,7 +18,15 @@ import {
   registerValue,
   type TableFormat,
 } from '@page-table-multiarch/core';
-import { Rv32PTE, Rv32PTEGStage, Rv64PTEGStage, Rv64PTELegal, Rv64PTEXuantieLegal } from '@page-table-multiarch/entry/riscv';
+import {
+  Rv32PTE,
+  Rv32PTEGStage,
+  Rv64PTEGStage,
+  Rv64PTEGStageSvpbmt,
+  Rv64PTELegal,
+  Rv64PTESvpbmt,
+  Rv64PTEXuantieLegal,
+} from '@page-table-multiarch/entry/riscv';
 import { rvInspector } from './inspector';
 import { Sv32MetaData, Sv32x4MetaData, Sv39MetaData, Sv39x4MetaData, Sv48MetaData, Sv48x4MetaData, Sv57MetaData, Sv57x4MetaData } from './metadata';
 import {
@@ -42,14 +50,20 @@ export interface RiscvRegisters {
   readonly xuantie?: boolean;
   /** The hart's SXLEN: 64 (default; MODE 8, 9, 10) or 32 (RV32: MODE 1 is Sv32, satp is a 32-bit value). */
   readonly xlen?: 32 | 64;
+  /**
+   * The hart has Svpbmt enabled (menvcfg.PBMTE = 1): a table attached through the plan writes DEVICE and UNCACHED
+   * as PBMT = IO and NC (default false). Reading decodes PBMT either way. Not with `xuantie`.
+   */
+  readonly svpbmt?: boolean;
 }
 
 /**
  * The RISC-V table format for satp MODE 1 (Sv32, RV32), 8, 9 or 10 (optionally with the XuanTie attributes; not
- * for Sv57 or Sv32).
+ * for Sv57 or Sv32; or with Svpbmt memory types, not for Sv32 and not with the XuanTie attributes).
  */
-export function rvFormat(mode: 1 | 8 | 9 | 10, xuantie = false): TableFormat {
+export function rvFormat(mode: 1 | 8 | 9 | 10, xuantie = false, svpbmt = false): TableFormat {
   if (xuantie && (mode === 10 || mode === 1)) throw new RangeError(`rvFormat: there is no XuanTie ${mode === 1 ? 'Sv32' : 'Sv57'} table type`);
+  if (svpbmt && (xuantie || mode === 1)) throw new RangeError(`rvFormat: Svpbmt does not go with ${xuantie ? 'the XuanTie attributes' : 'Sv32'}`);
   if (mode === 1) {
     return Object.freeze({
       name: 'Sv32',
@@ -62,12 +76,12 @@ export function rvFormat(mode: 1 | 8 | 9 | 10, xuantie = false): TableFormat {
   const levels = mode === 8 ? 3 : mode === 9 ? 4 : 5;
   const name = ['Sv39', 'Sv48', 'Sv57'][mode - 8]!;
   return Object.freeze({
-    name: xuantie ? `${name} (XuanTie C9xx)` : name,
+    name: xuantie ? `${name} (XuanTie C9xx)` : svpbmt ? `${name} (Svpbmt)` : name,
     meta: mode === 8 ? Sv39MetaData : mode === 9 ? Sv48MetaData : Sv57MetaData,
-    pte: xuantie ? Rv64PTEXuantieLegal : Rv64PTELegal,
+    pte: xuantie ? Rv64PTEXuantieLegal : svpbmt ? Rv64PTESvpbmt : Rv64PTELegal,
     inspector: rvInspector({ levels, xuantie }),
     attach(handler: PagingHandler, root: AddrInput, options: PageTableOptions = {}) {
-      const o = { ...options, root };
+      const o = svpbmt ? { ...options, root, svpbmt } : { ...options, root };
       if (mode === 8) return xuantie ? new Sv39PageTableXuantie(handler, o) : new Sv39PageTable(handler, o);
       if (mode === 9) return xuantie ? new Sv48PageTableXuantie(handler, o) : new Sv48PageTable(handler, o);
       return new Sv57PageTable(handler, o);
@@ -99,10 +113,12 @@ export function decodeRiscvSatp(regs: RiscvRegisters): AttachPlan | RegisterErro
   if (mode >= 14) return new RegisterError('Unsupported', 'satp.MODE', `satp ${hex(satp)}: MODE ${mode} is a custom mode`);
   if (mode < 8 || mode > 10) return new RegisterError('Invalid', 'satp.MODE', `satp ${hex(satp)}: MODE ${mode} is reserved`);
   if (xuantie && mode === 10) return new RegisterError('Unsupported', 'satp.MODE', 'XuanTie C9xx cores have no Sv57 (MODE 10)');
+  const svpbmt = regs.svpbmt ?? false;
+  if (svpbmt && xuantie) return new RegisterError('Invalid', 'satp', 'Svpbmt and the XuanTie attributes use the same PTE bits: give one of them');
   const m = mode as 8 | 9 | 10;
   const notes: string[] = [];
   if (asid !== 0) notes.push(`satp: ASID ${hex(asid)}`);
-  const format = rvFormat(m, xuantie);
+  const format = rvFormat(m, xuantie, svpbmt);
   // the two halves of the 39-, 48- or 57-bit space; the upper one the kernel's
   return { arch: 'riscv64', format, roots: defaultRoots(format.meta, ppn << 12n, 'satp'), notes };
 }
@@ -128,10 +144,16 @@ export interface RiscvHgatpRegisters {
   readonly hgatp: AddrInput;
   /** The hart's HSXLEN: 64 (default; MODE 8, 9, 10) or 32 (RV32: MODE bit 31 = 1 is Sv32x4). */
   readonly xlen?: 32 | 64;
+  /** Svpbmt enabled for the guest (henvcfg.PBMTE = 1): an attached table writes PBMT memory types (RV64 only). */
+  readonly svpbmt?: boolean;
 }
 
-/** The G-stage table format for hgatp MODE 1 (Sv32x4, RV32), 8 (Sv39x4), 9 (Sv48x4) or 10 (Sv57x4). */
-export function rvGStageFormat(mode: 1 | 8 | 9 | 10): TableFormat {
+/**
+ * The G-stage table format for hgatp MODE 1 (Sv32x4, RV32), 8 (Sv39x4), 9 (Sv48x4) or 10 (Sv57x4), optionally with
+ * Svpbmt memory types (not for Sv32x4).
+ */
+export function rvGStageFormat(mode: 1 | 8 | 9 | 10, svpbmt = false): TableFormat {
+  if (svpbmt && mode === 1) throw new RangeError('rvGStageFormat: Sv32x4 entries have no PBMT field');
   if (mode === 1) {
     return Object.freeze({
       name: 'Sv32x4',
@@ -145,12 +167,12 @@ export function rvGStageFormat(mode: 1 | 8 | 9 | 10): TableFormat {
   const levels = mode === 8 ? 3 : mode === 9 ? 4 : 5;
   const meta = mode === 8 ? Sv39x4MetaData : mode === 9 ? Sv48x4MetaData : Sv57x4MetaData;
   return Object.freeze({
-    name: meta.name,
+    name: svpbmt ? `${meta.name} (Svpbmt)` : meta.name,
     meta,
-    pte: Rv64PTEGStage,
+    pte: svpbmt ? Rv64PTEGStageSvpbmt : Rv64PTEGStage,
     inspector: rvInspector({ levels, gStage: true }),
     attach(handler: PagingHandler, root: AddrInput, options: PageTableOptions = {}) {
-      const o = { ...options, root };
+      const o = svpbmt ? { ...options, root, svpbmt } : { ...options, root };
       if (mode === 8) return new Sv39x4PageTable(handler, o);
       if (mode === 9) return new Sv48x4PageTable(handler, o);
       return new Sv57x4PageTable(handler, o);
@@ -188,7 +210,7 @@ export function decodeRiscvHgatp(regs: RiscvHgatpRegisters): AttachPlan | Regist
   }
   const notes: string[] = [];
   if (vmid !== 0) notes.push(`hgatp: VMID ${hex(vmid)}`);
-  const format = rvGStageFormat(mode as 8 | 9 | 10);
+  const format = rvGStageFormat(mode as 8 | 9 | 10, regs.svpbmt ?? false);
   return { arch: 'riscv64', format, roots: defaultRoots(format.meta, ppn << 12n, 'hgatp'), notes };
 }
 
