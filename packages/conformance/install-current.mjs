@@ -240,7 +240,8 @@ async function main() {
   const version = qemu.Version.replace(/^\d+:/, '');
   const name = `qemu-${version}`;
   const dest = join(root, name);
-  const manifest = pkgs.map((p) => `${p.Package} ${p.Version} ${p.SHA256}`).sort().join('\n');
+  // the emulators kept are part of what was installed: a list that grows (riscv32) installs again
+  const manifest = [`emulators ${EMULATORS.join(' ')}`, ...pkgs.map((p) => `${p.Package} ${p.Version} ${p.SHA256}`).sort()].join('\n');
   if (existsSync(join(dest, '.complete')) && readFileSync(join(dest, '.complete'), 'utf8') === manifest) {
     link(name);
     log(`QEMU ${version} from Debian ${SUITE} is installed in ${dest} (up to date)`);
