@@ -35,12 +35,19 @@ import {
 } from '@page-table-multiarch/arm';
 import { decodeLA64Registers, encodeLA64Registers, LA64PageTable, PWCH_VALUE, PWCL_VALUE } from '@page-table-multiarch/loongarch64';
 import {
+  decodeRiscvHgatp,
   decodeRiscvSatp,
+  encodeRiscvHgatp,
   encodeRiscvSatp,
+  Sv32PageTable,
+  Sv32x4PageTable,
   Sv39PageTable,
+  Sv39x4PageTable,
   Sv39PageTableXuantie,
   Sv48PageTable,
+  Sv48x4PageTable,
   Sv57PageTable,
+  Sv57x4PageTable,
 } from '@page-table-multiarch/riscv';
 import { decodeX64Registers, encodeX64Registers, X64PageTable, X64PageTable5 } from '@page-table-multiarch/x86_64';
 import { describe, expect, it } from 'vitest';
@@ -283,6 +290,61 @@ const CASES: BootCase[] = [
       },
     }),
   ),
+  ...(
+    [
+      ['Sv39x4', 8, (m: PhysicalMemory) => new Sv39x4PageTable(m), [0x40_0000n, (1n << 41n) - 0x1000n]],
+      ['Sv48x4', 9, (m: PhysicalMemory) => new Sv48x4PageTable(m), [0x40_0000n, (1n << 50n) - 0x1000n]],
+      ['Sv57x4', 10, (m: PhysicalMemory) => new Sv57x4PageTable(m), [0x40_0000n, (1n << 59n) - 0x1000n]],
+    ] as const
+  ).map(
+    ([name, mode, create, vas]): BootCase => ({
+      // RISC-V Privileged 20211203, Hypervisor Extension, hgatp: MODE [63:60], VMID [57:44], PPN [43:0]; the
+      // G-stage root is 16 KiB aligned (PPN bits 1:0 zero)
+      name: `RISC-V ${name} (hgatp) with a VMID`,
+      memBase: 0x8020_0000n,
+      run: (memory) => {
+        const t = fill(create(memory), vas, 0x8040_0000n);
+        const values = encodeRiscvHgatp(t as Sv39x4PageTable, { vmid: 0x3ffe });
+        return { values: { ...values }, plan: decodeRiscvHgatp(values), tables: [t] };
+      },
+      fields: (v, [t]) => {
+        expect([field(v['hgatp']!, 63, 60), field(v['hgatp']!, 59, 58), field(v['hgatp']!, 57, 44)]).toEqual([mode, 0, 0x3ffe]);
+        expect(v['hgatp']! & ((1n << 44n) - 1n)).toBe(t!.rootPaddr >> 12n);
+        expect(t!.rootPaddr % 0x4000n).toBe(0n);
+      },
+    }),
+  ),
+  {
+    // RISC-V Privileged 20211203, 4.1.11, SXLEN = 32: satp MODE [31] (1 = Sv32), ASID [30:22], PPN [21:0]
+    name: 'RISC-V Sv32 (RV32) with an ASID',
+    memBase: 0x8020_0000n,
+    run: (memory) => {
+      const t = fill(new Sv32PageTable(memory), [0x40_0000n, 0xffff_f000n], 0x8040_0000n);
+      const values = encodeRiscvSatp(t as Sv32PageTable, { asid: 0x1a5 });
+      return { values: { ...values }, plan: decodeRiscvSatp({ ...values, xlen: 32 }), tables: [t] };
+    },
+    fields: (v, [t]) => {
+      expect([field(v['satp']!, 31, 31), field(v['satp']!, 30, 22)]).toEqual([1, 0x1a5]);
+      expect(v['satp']! & 0x3f_ffffn).toBe(t!.rootPaddr >> 12n);
+      expect(v['satp']! >> 32n).toBe(0n);
+    },
+  },
+  {
+    // RISC-V Privileged 20211203, Hypervisor Extension, hgatp for HSXLEN = 32: MODE [31] (1 = Sv32x4), VMID [28:22],
+    // PPN [21:0]
+    name: 'RISC-V Sv32x4 (hgatp, RV32) with a VMID',
+    memBase: 0x8020_0000n,
+    run: (memory) => {
+      const t = fill(new Sv32x4PageTable(memory), [0x40_0000n, (1n << 34n) - 0x1000n], 0x8040_0000n);
+      const values = encodeRiscvHgatp(t as Sv32x4PageTable, { vmid: 0x55 });
+      return { values: { ...values }, plan: decodeRiscvHgatp({ ...values, xlen: 32 }), tables: [t] };
+    },
+    fields: (v, [t]) => {
+      expect([field(v['hgatp']!, 31, 31), field(v['hgatp']!, 30, 29), field(v['hgatp']!, 28, 22)]).toEqual([1, 0, 0x55]);
+      expect(v['hgatp']! & 0x3f_ffffn).toBe(t!.rootPaddr >> 12n);
+      expect(t!.rootPaddr % 0x4000n).toBe(0n);
+    },
+  },
   {
     name: 'RISC-V Sv39, XuanTie attributes',
     memBase: 0x8020_0000n,
@@ -448,6 +510,9 @@ describe('boot registers: bad input', () => {
     expectRefused(mem, () => encodeA64Registers({}), TypeError);
     expectRefused(mem, () => encodeA64El2Registers(a64 as never), TypeError);
     expectRefused(mem, () => encodeRiscvSatp(a64 as never), TypeError);
+    expectRefused(mem, () => encodeRiscvHgatp(sv39 as never), TypeError);
+    const gstage = new Sv39x4PageTable(mem);
+    expectRefused(mem, () => encodeRiscvSatp(gstage as never), TypeError);
     expectRefused(mem, () => encodeLA64Registers(sv39 as never), TypeError);
     expectRefused(mem, () => encodeA32Registers(sv39 as never), TypeError);
   });
@@ -462,6 +527,9 @@ describe('boot registers: bad input', () => {
     expectRefused(mem, () => encodeX64Registers(x64, { pcid: 1.5 }), TypeError);
     expectRefused(mem, () => encodeRiscvSatp(sv39, { asid: 0x1_0000 }), RangeError);
     expectRefused(mem, () => encodeRiscvSatp(sv39, { asid: '1' as never }), TypeError);
+    const g = new Sv39x4PageTable(mem);
+    expectRefused(mem, () => encodeRiscvHgatp(g, { vmid: 0x4000 }), RangeError);
+    expectRefused(mem, () => encodeRiscvHgatp(g, { vmid: 1.5 }), TypeError);
     expectRefused(mem, () => encodeA64Registers({ ttbr0: a64, asid: 0x1_0000 }), RangeError);
   });
 

@@ -49,9 +49,18 @@ export const ELF_MACHINES: Readonly<Record<number, string>> = Object.freeze({
   62: 'x86_64', // EM_X86_64
   40: 'arm', // EM_ARM
   183: 'aarch64', // EM_AARCH64
-  243: 'riscv64', // EM_RISCV
+  243: 'riscv64', // EM_RISCV (an ELFCLASS32 core is riscv32: see elfArch)
   258: 'loongarch64', // EM_LOONGARCH
 });
+
+/**
+ * The architecture an ELF core is from: by e_machine, and for EM_RISCV by the ELF class too (RV32 and RV64 share
+ * e_machine 243; the RISC-V ELF psABI gives RV32 ELFCLASS32). Undefined for a machine ptdump does not know.
+ */
+export function elfArch(elf: { readonly machine: number; readonly bits: 32 | 64 }): string | undefined {
+  if (elf.machine === 243 && elf.bits === 32) return 'riscv32';
+  return ELF_MACHINES[elf.machine];
+}
 
 /**
  * Opens a dump. Throws {@link CliError} (one line) for a missing or unreadable file, a malformed ELF file,

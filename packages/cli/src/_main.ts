@@ -6,7 +6,7 @@ import { version } from '../package.json';
 import { type AttachPlan, checkRoot, type DumpSource, hex, PagedMemory, RegisterError } from '@page-table-multiarch/core';
 import { ALL_REGISTERS, ALL_SWITCHES, ARCHES, type ArchSpec, archByName } from './_arches';
 import { CliError, EXIT_OUTPUT_CLOSED, OutputClosed } from './_errors';
-import { describeImage, ELF_MACHINES, openImage } from './_image';
+import { describeImage, elfArch, openImage } from './_image';
 import { type Job, listJob, type Settings, translateJob } from './_list';
 import { JsonWriter, Out } from './_output';
 
@@ -223,7 +223,7 @@ function run(argv: readonly string[], io: CliIo): number {
     if (spec === undefined) {
       const probe = openImage(file, { format: fmt, base, cacheChunks: 2 });
       probe.close();
-      const guess = probe.elf ? ELF_MACHINES[probe.elf.machine] : undefined;
+      const guess = probe.elf ? elfArch(probe.elf) : undefined;
       if (guess === undefined) {
         throw new CliError(
           probe.elf
