@@ -183,9 +183,9 @@ describe('the G-stage inspector', () => {
   const leaf = ppn(0x8020_0000n) | V | R | A | D;
   it('reports a leaf without U (no guest access can use it), and only with gStage', () => {
     const g = rvInspector({ levels: 3, gStage: true });
-    expect(g.problem(Number(leaf), 0, 2, true)).toMatch(/U = 0 in a G-stage leaf/);
-    expect(g.problem(Number(leaf | U), 0, 2, true)).toBeUndefined();
-    expect(g.problem(Number(ppn(0x8020_0000n) | V), 0, 1, false)).toBeUndefined(); // a table entry has no U
-    expect(rvInspector({ levels: 3 }).problem(Number(leaf), 0, 2, true)).toBeUndefined();
+    expect(g.problem!(Number(leaf), 0, 2, true)).toMatch(/U = 0 in a G-stage leaf/);
+    expect(g.problem!(Number(leaf | U), 0, 2, true)).toBeUndefined();
+    expect(g.problem!(Number(ppn(0x8020_0000n) | V), 0, 1, false)).toBeUndefined(); // a table entry has no U
+    expect(rvInspector({ levels: 3 }).problem!(Number(leaf), 0, 2, true)).toBeUndefined();
   });
 });
