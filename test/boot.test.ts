@@ -5,6 +5,7 @@
 // errors without touching memory.
 import {
   type AttachPlan,
+  type DumpRoot,
   field,
   MappingFlags,
   PageSize,
@@ -22,15 +23,31 @@ import {
   encodeA64Registers,
   MAIR_VALUE,
 } from '@page-table-multiarch/aarch64';
-import { A32PageTable, decodeA32Registers, encodeA32Registers } from '@page-table-multiarch/arm';
+import {
+  type A32LpaeCodec,
+  A32LpaePageTable,
+  A32LpaeTtbr1PageTable,
+  A32PageTable,
+  decodeA32Registers,
+  encodeA32LpaeRegisters,
+  encodeA32Registers,
+  LPAE_MAIR,
+} from '@page-table-multiarch/arm';
 import { decodeLA64Registers, encodeLA64Registers, LA64PageTable, PWCH_VALUE, PWCL_VALUE } from '@page-table-multiarch/loongarch64';
 import {
+  decodeRiscvHgatp,
   decodeRiscvSatp,
+  encodeRiscvHgatp,
   encodeRiscvSatp,
+  Sv32PageTable,
+  Sv32x4PageTable,
   Sv39PageTable,
+  Sv39x4PageTable,
   Sv39PageTableXuantie,
   Sv48PageTable,
+  Sv48x4PageTable,
   Sv57PageTable,
+  Sv57x4PageTable,
 } from '@page-table-multiarch/riscv';
 import {
   decodeX64Registers,
@@ -60,6 +77,13 @@ interface BootCase {
   readonly memBase: bigint;
   /** Field checks from the manual, on the encoded values. */
   readonly fields: (values: Readonly<Record<string, bigint>>, tables: readonly PageTable64[]) => void;
+  /**
+   * The table at a decoded root, when the plan's `format.attach` cannot make it (a format whose geometry depends
+   * on the registers, such as ARMv7 LPAE's TxSZ); default `plan.format.attach(memory, root.root)`.
+   */
+  readonly attach?: (memory: PhysicalMemory, root: DumpRoot, values: Readonly<Record<string, bigint>>) => PageTable64;
+  /** Checks of the decoded plan beyond its roots (ranges, memory types). */
+  readonly decoded?: (plan: AttachPlan) => void;
 }
 
 /** Maps a 4 KiB page at each address (read-write and read-execute in turn). */
@@ -68,6 +92,104 @@ function fill(table: PageTable64, vas: readonly bigint[], base: bigint): PageTab
   for (const [i, va] of vas.entries()) c.map(va, base + BigInt(i) * 0x1000n, PageSize.Size4K, i % 2 === 0 ? RW : RX);
   c.flush();
   return table;
+}
+
+/** An ARMv7 long-descriptor (LPAE) encoding: the TTBCR split, the tables given, and what decoding must give. */
+interface LpaeRow {
+  readonly name: string;
+  readonly t0sz: number;
+  readonly t1sz: number;
+  /** Pages for the TTBR0 table, or no such table. */
+  readonly user?: readonly bigint[];
+  /** Pages for the TTBR1 table, or no such table. */
+  readonly kernel?: readonly bigint[];
+  readonly asid?: number;
+  readonly mair?: { readonly mair0: number; readonly mair1: number };
+  /** The decoded roots: label, first address, end, vaBits, startLevel (B3.6.4, B3.6.5). */
+  readonly roots: readonly (readonly [string, bigint, bigint, number, number])[];
+}
+
+const G = 0x4000_0000n;
+const LPAE_ROWS: LpaeRow[] = [
+  { name: 'TTBR0 alone, T0SZ = T1SZ = 0', t0sz: 0, t1sz: 0, user: [0x40_0000n, 0xc000_0000n], asid: 0x5a, roots: [['TTBR0', 0n, 4n * G, 32, 0]] },
+  {
+    name: "Linux's split (T1SZ = 2), both tables, Linux's MAIR pair",
+    t0sz: 0,
+    t1sz: 2,
+    user: [0x1000n, 0xbfff_f000n],
+    kernel: [0xc000_0000n, 0xffff_f000n],
+    asid: 0xff,
+    mair: { mair0: 0xeeaa_4400, mair1: 0xff00_0004 },
+    roots: [['TTBR0', 0n, 3n * G, 32, 0], ['TTBR1', 3n * G, 4n * G, 30, 1]],
+  },
+  {
+    name: 'T0SZ = 1, T1SZ = 0: 2 GiB each, both roots at level 1',
+    t0sz: 1,
+    t1sz: 0,
+    user: [0x40_0000n, 0x7fff_f000n],
+    kernel: [0x8000_0000n, 0xffff_f000n],
+    roots: [['TTBR0', 0n, 2n * G, 31, 0], ['TTBR1', 2n * G, 4n * G, 32, 0]],
+  },
+  {
+    name: 'T0SZ = 2, T1SZ = 1: a hole between the ranges',
+    t0sz: 2,
+    t1sz: 1,
+    user: [0x3fff_f000n],
+    kernel: [0x8000_0000n],
+    roots: [['TTBR0', 0n, G, 30, 1], ['TTBR1', 2n * G, 4n * G, 31, 0]],
+  },
+  { name: 'TTBR1 alone, T1SZ = 7', t0sz: 0, t1sz: 7, kernel: [0xfe00_0000n, 0xffff_f000n], roots: [['TTBR1', 0xfe00_0000n, 4n * G, 25, 1]] },
+  { name: 'TTBR0 alone, T0SZ = 7, T1SZ = 3', t0sz: 7, t1sz: 3, user: [0x1ff_f000n], asid: 1, roots: [['TTBR0', 0n, 0x200_0000n, 25, 1]] },
+];
+
+/** The boot case of an LPAE row. */
+function lpaeCase(row: LpaeRow): BootCase {
+  const mair = row.mair ?? LPAE_MAIR;
+  const options = { t0sz: row.t0sz, t1sz: row.t1sz, ...mair };
+  return {
+    // ARM DDI 0406C.d B4.1.153 TTBCR (EAE = 1): T0SZ [2:0], EPD0 [7], IRGN0 [9:8], ORGN0 [11:10], SH0 [13:12],
+    // T1SZ [18:16], A1 [22], EPD1 [23], IRGN1 [25:24], ORGN1 [27:26], SH1 [29:28], EAE [31]; B4.1.154 / B4.1.155
+    // 64-bit TTBR0 / TTBR1: BADDR [39:x], ASID [55:48]; B4.1.104 MAIR0 / MAIR1
+    name: `ARMv7 LPAE, ${row.name}`,
+    memBase: 0x4000_0000n,
+    run: (memory) => {
+      const user = row.user === undefined ? undefined : new A32LpaePageTable(memory, options);
+      const kernel = row.kernel === undefined ? undefined : new A32LpaeTtbr1PageTable(memory, options);
+      if (user) fill(user, row.user!, 0x4010_0000n);
+      if (kernel) fill(kernel, row.kernel!, 0x4020_0000n);
+      const values = encodeA32LpaeRegisters({
+        ...(user ? { ttbr0: user } : {}),
+        ...(kernel ? { ttbr1: kernel } : {}),
+        ...(row.asid === undefined ? {} : { asid: row.asid }),
+      });
+      return { values: { ...values }, plan: decodeA32Registers(values), tables: [user, kernel].filter((t) => t !== undefined) };
+    },
+    attach: (memory, root, v) => {
+      const split = { t0sz: field(v['ttbcr']!, 2, 0), t1sz: field(v['ttbcr']!, 18, 16) };
+      const opts = { ...split, root: root.root, mair0: Number(v['mair0']!), mair1: Number(v['mair1']!) };
+      return root.label === 'TTBR1' ? new A32LpaeTtbr1PageTable(memory, opts) : new A32LpaePageTable(memory, opts);
+    },
+    decoded: (plan) => {
+      expect(plan.roots.map((r) => [r.label, r.vaStart, r.vaEnd, r.vaBits, r.startLevel])).toEqual(row.roots);
+      const codec = plan.format.pte as A32LpaeCodec;
+      expect([codec.mair0, codec.mair1]).toEqual([mair.mair0, mair.mair1]);
+    },
+    fields: (v, tables) => {
+      const user = row.user === undefined ? undefined : tables[0]!;
+      const kernel = row.kernel === undefined ? undefined : tables[tables.length - 1]!;
+      const ttbcr = v['ttbcr']!;
+      expect([field(ttbcr, 31, 31), field(ttbcr, 2, 0), field(ttbcr, 18, 16), field(ttbcr, 22, 22)]).toEqual([1, row.t0sz, row.t1sz, 0]);
+      expect([field(ttbcr, 7, 7), field(ttbcr, 23, 23)]).toEqual([user ? 0 : 1, kernel ? 0 : 1]);
+      expect([field(ttbcr, 9, 8), field(ttbcr, 11, 10), field(ttbcr, 13, 12)]).toEqual(user ? [1, 1, 3] : [0, 0, 0]);
+      expect([field(ttbcr, 25, 24), field(ttbcr, 27, 26), field(ttbcr, 29, 28)]).toEqual(kernel ? [1, 1, 3] : [0, 0, 0]);
+      // UNK/SBZP: 6:3, 15:14, 21:19; IMP 30
+      expect([field(ttbcr, 6, 3), field(ttbcr, 15, 14), field(ttbcr, 21, 19), field(ttbcr, 30, 30)]).toEqual([0, 0, 0, 0]);
+      expect(field(v['ttbr0']!, 55, 48)).toBe(row.asid ?? 0);
+      expect(v['ttbr0']! & 0xff_ffff_ffffn).toBe(user?.rootPaddr ?? 0n);
+      expect(v['ttbr1']).toBe(kernel?.rootPaddr ?? 0n);
+      expect([v['mair0'], v['mair1']]).toEqual([BigInt(mair.mair0), BigInt(mair.mair1)]);
+    },
+  };
 }
 
 const CASES: BootCase[] = [
@@ -211,6 +333,61 @@ const CASES: BootCase[] = [
       },
     }),
   ),
+  ...(
+    [
+      ['Sv39x4', 8, (m: PhysicalMemory) => new Sv39x4PageTable(m), [0x40_0000n, (1n << 41n) - 0x1000n]],
+      ['Sv48x4', 9, (m: PhysicalMemory) => new Sv48x4PageTable(m), [0x40_0000n, (1n << 50n) - 0x1000n]],
+      ['Sv57x4', 10, (m: PhysicalMemory) => new Sv57x4PageTable(m), [0x40_0000n, (1n << 59n) - 0x1000n]],
+    ] as const
+  ).map(
+    ([name, mode, create, vas]): BootCase => ({
+      // RISC-V Privileged 20211203, Hypervisor Extension, hgatp: MODE [63:60], VMID [57:44], PPN [43:0]; the
+      // G-stage root is 16 KiB aligned (PPN bits 1:0 zero)
+      name: `RISC-V ${name} (hgatp) with a VMID`,
+      memBase: 0x8020_0000n,
+      run: (memory) => {
+        const t = fill(create(memory), vas, 0x8040_0000n);
+        const values = encodeRiscvHgatp(t as Sv39x4PageTable, { vmid: 0x3ffe });
+        return { values: { ...values }, plan: decodeRiscvHgatp(values), tables: [t] };
+      },
+      fields: (v, [t]) => {
+        expect([field(v['hgatp']!, 63, 60), field(v['hgatp']!, 59, 58), field(v['hgatp']!, 57, 44)]).toEqual([mode, 0, 0x3ffe]);
+        expect(v['hgatp']! & ((1n << 44n) - 1n)).toBe(t!.rootPaddr >> 12n);
+        expect(t!.rootPaddr % 0x4000n).toBe(0n);
+      },
+    }),
+  ),
+  {
+    // RISC-V Privileged 20211203, 4.1.11, SXLEN = 32: satp MODE [31] (1 = Sv32), ASID [30:22], PPN [21:0]
+    name: 'RISC-V Sv32 (RV32) with an ASID',
+    memBase: 0x8020_0000n,
+    run: (memory) => {
+      const t = fill(new Sv32PageTable(memory), [0x40_0000n, 0xffff_f000n], 0x8040_0000n);
+      const values = encodeRiscvSatp(t as Sv32PageTable, { asid: 0x1a5 });
+      return { values: { ...values }, plan: decodeRiscvSatp({ ...values, xlen: 32 }), tables: [t] };
+    },
+    fields: (v, [t]) => {
+      expect([field(v['satp']!, 31, 31), field(v['satp']!, 30, 22)]).toEqual([1, 0x1a5]);
+      expect(v['satp']! & 0x3f_ffffn).toBe(t!.rootPaddr >> 12n);
+      expect(v['satp']! >> 32n).toBe(0n);
+    },
+  },
+  {
+    // RISC-V Privileged 20211203, Hypervisor Extension, hgatp for HSXLEN = 32: MODE [31] (1 = Sv32x4), VMID [28:22],
+    // PPN [21:0]
+    name: 'RISC-V Sv32x4 (hgatp, RV32) with a VMID',
+    memBase: 0x8020_0000n,
+    run: (memory) => {
+      const t = fill(new Sv32x4PageTable(memory), [0x40_0000n, (1n << 34n) - 0x1000n], 0x8040_0000n);
+      const values = encodeRiscvHgatp(t as Sv32x4PageTable, { vmid: 0x55 });
+      return { values: { ...values }, plan: decodeRiscvHgatp({ ...values, xlen: 32 }), tables: [t] };
+    },
+    fields: (v, [t]) => {
+      expect([field(v['hgatp']!, 31, 31), field(v['hgatp']!, 30, 29), field(v['hgatp']!, 28, 22)]).toEqual([1, 0, 0x55]);
+      expect(v['hgatp']! & 0x3f_ffffn).toBe(t!.rootPaddr >> 12n);
+      expect(t!.rootPaddr % 0x4000n).toBe(0n);
+    },
+  },
   {
     name: 'RISC-V Sv39, XuanTie attributes',
     memBase: 0x8020_0000n,
@@ -267,19 +444,20 @@ const CASES: BootCase[] = [
       expect(v['ttbr1']! & ~0x3fffn).toBe(kernel!.rootPaddr);
     },
   },
+  ...LPAE_ROWS.map(lpaeCase),
 ];
-
 describe.each(CASES.map((c) => [c.name, c] as const))('boot registers: %s', (_name, c) => {
   it('decode back to the format and roots of the tables, which translate every mapping as the tables do', () => {
     const memory = new PhysicalMemory({ size: 1 << 20, base: c.memBase });
-    const { plan, tables } = c.run(memory);
+    const { values, plan, tables } = c.run(memory);
     if (plan instanceof RegisterError) throw plan;
     expect(plan.roots.map((r) => BigInt(r.root))).toEqual(tables.map((t) => t.rootPaddr));
+    c.decoded?.(plan);
     let checked = 0;
     plan.roots.forEach((root, i) => {
       const original = tables[i]!;
-      expect(plan.format.meta).toBe(original.meta);
-      const attached = plan.format.attach(memory, root.root);
+      const attached = c.attach?.(memory, root, values) ?? plan.format.attach(memory, root.root);
+      expect(attached.meta).toBe(original.meta);
       // a format that does not sign-extend (AArch64) lists an upper-range mapping in its lower-half form
       const upper = (1n << 64n) - (1n << BigInt(original.meta.vaMaxBits));
       for (const m of original.mappings()) {
@@ -307,7 +485,7 @@ describe.each(CASES.map((c) => [c.name, c] as const))('boot registers: %s', (_na
     target.writeBytes(image.base, image.bytes);
     expect(Object.keys(values).length).toBeGreaterThan(0);
     plan.roots.forEach((root, i) => {
-      const copy = plan.format.attach(target, root.root);
+      const copy = c.attach?.(target, root, values) ?? plan.format.attach(target, root.root);
       expect([...copy.mappings()]).toEqual([...tables[i]!.mappings()]);
     });
   });
@@ -375,6 +553,9 @@ describe('boot registers: bad input', () => {
     expectRefused(mem, () => encodeA64Registers({}), TypeError);
     expectRefused(mem, () => encodeA64El2Registers(a64 as never), TypeError);
     expectRefused(mem, () => encodeRiscvSatp(a64 as never), TypeError);
+    expectRefused(mem, () => encodeRiscvHgatp(sv39 as never), TypeError);
+    const gstage = new Sv39x4PageTable(mem);
+    expectRefused(mem, () => encodeRiscvSatp(gstage as never), TypeError);
     expectRefused(mem, () => encodeLA64Registers(sv39 as never), TypeError);
     expectRefused(mem, () => encodeA32Registers(sv39 as never), TypeError);
     expectRefused(mem, () => encodeX86LegacyRegisters(sv39 as never), TypeError);
@@ -396,6 +577,9 @@ describe('boot registers: bad input', () => {
     expectRefused(mem, () => encodeX64Registers(x64, { pcid: 1.5 }), TypeError);
     expectRefused(mem, () => encodeRiscvSatp(sv39, { asid: 0x1_0000 }), RangeError);
     expectRefused(mem, () => encodeRiscvSatp(sv39, { asid: '1' as never }), TypeError);
+    const g = new Sv39x4PageTable(mem);
+    expectRefused(mem, () => encodeRiscvHgatp(g, { vmid: 0x4000 }), RangeError);
+    expectRefused(mem, () => encodeRiscvHgatp(g, { vmid: 1.5 }), TypeError);
     expectRefused(mem, () => encodeA64Registers({ ttbr0: a64, asid: 0x1_0000 }), RangeError);
   });
 
@@ -411,6 +595,31 @@ describe('boot registers: bad input', () => {
     expect(() => encodeA32Registers(user, { ttbr1: kernel, n: 1 })).not.toThrow();
     kernel.cursor().map(0x7ff0_0000n, 0x4000_0000n, PageSize.Size1M, RW);
     expectRefused(mem, () => encodeA32Registers(user, { ttbr1: kernel, n: 1 }), RangeError);
+  });
+
+  it('ARMv7 LPAE: tables of the wrong type or none, an ASID outside 8 bits, MAIR pairs and splits that disagree', () => {
+    const mem = new PhysicalMemory({ size: 1 << 20, base: 0x4000_0000n });
+    const user = new A32LpaePageTable(mem); // T0SZ = T1SZ = 0: every address
+    const kernel = new A32LpaeTtbr1PageTable(mem); // T1SZ = 2: the top GiB
+    expectRefused(mem, () => encodeA32LpaeRegisters({}), TypeError);
+    expectRefused(mem, () => encodeA32LpaeRegisters({ ttbr0: kernel as never }), TypeError);
+    expectRefused(mem, () => encodeA32LpaeRegisters({ ttbr1: user as never }), TypeError);
+    const short = new A32PageTable(mem);
+    expectRefused(mem, () => encodeA32LpaeRegisters({ ttbr0: short as never }), TypeError);
+    expectRefused(mem, () => encodeA32LpaeRegisters({ ttbr0: user, asid: 1.5 }), TypeError);
+    expectRefused(mem, () => encodeA32LpaeRegisters({ ttbr0: user, asid: 0x100 }), RangeError);
+    const linuxMair = new A32LpaeTtbr1PageTable(mem, { mair0: 0xeeaa_4400, mair1: 0xff00_0004 });
+    expectRefused(mem, () => encodeA32LpaeRegisters({ ttbr0: user, ttbr1: linuxMair }), RangeError);
+    // TTBR1's table for T1SZ = 0 beside a TTBR0 table for T0SZ = 0: TTBR1 would translate nothing
+    const whole = new A32LpaeTtbr1PageTable(mem, { t0sz: 1, t1sz: 0 });
+    expectRefused(mem, () => encodeA32LpaeRegisters({ ttbr0: user, ttbr1: whole }), RangeError);
+    // the default pair works (T0SZ from TTBR0's table, T1SZ from TTBR1's) until TTBR0's table maps the top GiB
+    expect(field(encodeA32LpaeRegisters({ ttbr0: user, ttbr1: kernel }).ttbcr, 18, 16)).toBe(2);
+    user.cursor().map(0xc000_0000n, 0x4000_0000n, PageSize.Size2M, RW);
+    expectRefused(mem, () => encodeA32LpaeRegisters({ ttbr0: user, ttbr1: kernel }), RangeError);
+    expect(() => encodeA32LpaeRegisters({ ttbr0: user })).not.toThrow();
+    kernel.destroy();
+    expectRefused(mem, () => encodeA32LpaeRegisters({ ttbr1: kernel }), PagingError, 'Destroyed');
   });
 
   it('a destroyed table: PagingError Destroyed', () => {

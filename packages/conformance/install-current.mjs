@@ -33,7 +33,7 @@ import {
 const SUITE = 'trixie';
 const ARCH = 'amd64';
 /** The emulators the conformance suite runs. */
-const EMULATORS = ['x86_64', 'aarch64', 'arm', 'riscv64', 'loongarch64'];
+const EMULATORS = ['x86_64', 'aarch64', 'arm', 'riscv32', 'riscv64', 'loongarch64'];
 /**
  * Packages asked for: the emulators (in trixie riscv64 has its own package; aarch64 and arm are in
  * qemu-system-arm), their data files (keymaps, option ROMs) and the firmware they load by default.
@@ -93,7 +93,8 @@ async function main() {
   const version = qemu.Version.replace(/^\d+:/, '');
   const name = `qemu-${version}`;
   const dest = join(root, name);
-  const manifest = pkgs.map((p) => `${p.Package} ${p.Version} ${p.SHA256}`).sort().join('\n');
+  // the emulators kept are part of what was installed: a list that grows (riscv32) installs again
+  const manifest = [`emulators ${EMULATORS.join(' ')}`, ...pkgs.map((p) => `${p.Package} ${p.Version} ${p.SHA256}`).sort()].join('\n');
   if (existsSync(join(dest, '.complete')) && readFileSync(join(dest, '.complete'), 'utf8') === manifest) {
     link(name);
     log(`QEMU ${version} from Debian ${SUITE} is installed in ${dest} (up to date)`);

@@ -10,7 +10,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 
-needed=(qemu-system-x86_64 qemu-system-aarch64 qemu-system-arm qemu-system-riscv64 qemu-system-loongarch64 gdb-multiarch)
+needed=(qemu-system-x86_64 qemu-system-aarch64 qemu-system-arm qemu-system-riscv32 qemu-system-riscv64 qemu-system-loongarch64 gdb-multiarch)
 missing=()
 for b in "${needed[@]}"; do
   command -v "$b" >/dev/null 2>&1 || missing+=("$b")
@@ -19,7 +19,7 @@ status=0
 if [ "${#missing[@]}" -eq 0 ]; then
   echo "conformance: QEMU and gdb-multiarch are installed ($(qemu-system-x86_64 --version | head -n 1))"
 elif ! command -v apt-get >/dev/null 2>&1; then
-  echo "conformance: missing ${missing[*]} and no apt-get here; install QEMU (x86_64, aarch64, arm, riscv64, loongarch64) and gdb-multiarch by hand" >&2
+  echo "conformance: missing ${missing[*]} and no apt-get here; install QEMU (x86_64, aarch64, arm, riscv32, riscv64, loongarch64) and gdb-multiarch by hand" >&2
   status=1
 else
   echo "conformance: missing ${missing[*]}; installing"

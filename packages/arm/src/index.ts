@@ -25,4 +25,11 @@ export { a32Inspector, a32LpaeInspector } from './inspector';
 export { a32Format, a32LpaeFormat, type A32Registers, decodeA32Registers } from './registers';
 
 // Boot: the register values that make the CPU walk a table (the inverse of the decoder above).
-export { type A32BootRegisters, type A32EncodeOptions, encodeA32Registers } from './boot';
+export {
+  type A32BootRegisters,
+  type A32EncodeOptions,
+  type A32LpaeBootRegisters,
+  type A32LpaeEncodeOptions,
+  encodeA32LpaeRegisters,
+  encodeA32Registers,
+} from './boot';

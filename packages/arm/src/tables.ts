@@ -1,6 +1,6 @@
 import { type PageTableOptions, PageTable32, PageTable64, PagingError, type PagingHandler } from '@page-table-multiarch/core';
 import { A32PTE, a32LpaeCodec } from '@page-table-multiarch/entry/arm';
-import { A32PagingMetaData, a32LpaeMetaData, lpaeFirstLevel } from './metadata';
+import { A32PagingMetaData, type A32LpaeSplit, a32LpaeMetaData, lpaeFirstLevel } from './metadata';
 
 /**
  * TTBR0 holds bits [31:14-N] of the L1 table's address, so the table is aligned to 2^(14-N) bytes: 16 KiB with
@@ -55,17 +55,18 @@ export interface A32LpaeTableOptions extends PageTableOptions {
   readonly mair1?: number;
 }
 
-/** The metadata and codec of a long-descriptor table for `ttbr`. */
+/** The split, metadata and codec of a long-descriptor table for `ttbr`. */
 function lpaeFormat(ttbr: 0 | 1, options: A32LpaeTableOptions | undefined) {
   const t0sz = options?.t0sz ?? 0;
   const t1sz = options?.t1sz ?? (ttbr === 0 ? 0 : 2);
-  const meta = a32LpaeMetaData({ ttbr, t0sz, t1sz });
+  const split: A32LpaeSplit = Object.freeze({ ttbr, t0sz, t1sz });
+  const meta = a32LpaeMetaData(split);
   const codec = a32LpaeCodec({
     firstLevel: lpaeFirstLevel(ttbr === 0 ? t0sz : t1sz),
     ...(options?.mair0 === undefined ? {} : { mair0: options.mair0 }),
     ...(options?.mair1 === undefined ? {} : { mair1: options.mair1 }),
   });
-  return { meta, codec };
+  return { split, meta, codec };
 }
 
 /**
@@ -86,6 +87,9 @@ function lpaeFormat(ttbr: 0 | 1, options: A32LpaeTableOptions | undefined) {
  * table.query(0x8001_2345n); // { paddr: 0x140012345n, flags: 3, size: 2097152 }
  */
 export class A32LpaePageTable extends PageTable64 {
+  /** The TTBCR split the table was made for (`ttbr` 0): what `encodeA32LpaeRegisters` writes into TTBCR. */
+  readonly split: A32LpaeSplit;
+
   /**
    * Allocates the root table in `handler`, or attaches to an existing one with `options.root`.
    * @param handler where the tables live: frames and the bytes of physical memory (default: a fresh 16 MiB
@@ -99,6 +103,7 @@ export class A32LpaePageTable extends PageTable64 {
   constructor(handler?: PagingHandler, options?: A32LpaeTableOptions) {
     const f = lpaeFormat(0, options);
     super(f.meta, f.codec, handler, options);
+    this.split = f.split;
   }
 }
 
@@ -115,6 +120,9 @@ export class A32LpaePageTable extends PageTable64 {
  * kernel.meta.indexBits; // [9, 9]
  */
 export class A32LpaeTtbr1PageTable extends PageTable64 {
+  /** The TTBCR split the table was made for (`ttbr` 1): what `encodeA32LpaeRegisters` writes into TTBCR. */
+  readonly split: A32LpaeSplit;
+
   /**
    * Allocates the root table in `handler`, or attaches to an existing one with `options.root`.
    * @param handler where the tables live (default: a fresh 16 MiB `PhysicalMemory` at physical 0).
@@ -125,5 +133,6 @@ export class A32LpaeTtbr1PageTable extends PageTable64 {
   constructor(handler?: PagingHandler, options?: A32LpaeTableOptions) {
     const f = lpaeFormat(1, options);
     super(f.meta, f.codec, handler, options);
+    this.split = f.split;
   }
 }

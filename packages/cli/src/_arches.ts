@@ -11,7 +11,7 @@ import {
 import { A64PageTable, decodeA64Registers } from '@page-table-multiarch/aarch64';
 import { A32PageTable, decodeA32Registers } from '@page-table-multiarch/arm';
 import { decodeLA64Registers, LA64PageTable, PWCH_VALUE, PWCL_VALUE } from '@page-table-multiarch/loongarch64';
-import { decodeRiscvSatp, Sv39PageTable } from '@page-table-multiarch/riscv';
+import { decodeRiscvHgatp, decodeRiscvSatp, Sv32PageTable, Sv39PageTable } from '@page-table-multiarch/riscv';
 import { decodeX64Registers, X64PageTable, X86PaePageTable } from '@page-table-multiarch/x86_64';
 
 const { READ: R, WRITE: W, EXECUTE: X, USER: U, DEVICE, UNCACHED } = MappingFlags;
@@ -72,6 +72,7 @@ function build<T extends PageTable64>(table: T, regions: readonly SampleRegion[]
 const KIB4 = 0x1000n;
 const MIB1 = 0x10_0000n;
 const MIB2 = 0x20_0000n;
+const MIB4 = 0x40_0000n;
 const GIB1 = 0x4000_0000n;
 
 const x86_64: ArchSpec = {
@@ -159,13 +160,22 @@ const aarch64: ArchSpec = {
 const riscv64: ArchSpec = {
   name: 'riscv64',
   aliases: ['riscv', 'rv64', 'riscv64gc'],
-  registers: ['satp'],
+  registers: ['satp', 'hgatp'],
   switches: ['xuantie'],
-  usage: '--satp VALUE [--xuantie]',
-  decode: (r, s) => (r['satp'] === undefined ? missing('--satp') : decodeRiscvSatp({ satp: r['satp'], xuantie: s['xuantie'] === true })),
+  usage: '--satp VALUE [--xuantie] | --hgatp VALUE',
+  decode: (r, s) => {
+    // hgatp: a hypervisor's G-stage table (guest-physical to host-physical); satp: a VS-stage or native one
+    if (r['hgatp'] !== undefined) {
+      if (r['satp'] !== undefined) return new RegisterError('Invalid', 'hgatp', '--satp and --hgatp point at different tables: give one of them');
+      if (s['xuantie'] === true) return new RegisterError('Invalid', 'hgatp', '--xuantie does not apply to G-stage tables (--hgatp)');
+      return decodeRiscvHgatp({ hgatp: r['hgatp'] });
+    }
+    return r['satp'] === undefined ? missing('--satp') : decodeRiscvSatp({ satp: r['satp'], xuantie: s['xuantie'] === true });
+  },
   deviceFlags: DEVICE,
   addrDigits: 16,
-  chunkBytes: 4096,
+  // the G-stage root (--hgatp) is 16 KiB, aligned to 16 KiB: a chunk must hold it whole
+  chunkBytes: 16384,
   sample() {
     const memory = new PhysicalMemory({ size: 1 << 20, base: 0x8000_0000n });
     const t = build(new Sv39PageTable(memory), [
@@ -183,6 +193,45 @@ const riscv64: ArchSpec = {
       switches: {},
       tables: [t],
       title: 'RISC-V Sv39: a process and the kernel half',
+    };
+  },
+};
+
+const riscv32: ArchSpec = {
+  name: 'riscv32',
+  aliases: ['rv32', 'riscv32gc'],
+  registers: ['satp', 'hgatp'],
+  switches: [],
+  usage: '--satp VALUE | --hgatp VALUE',
+  // RV32 satp (privileged spec 4.1.11, SXLEN = 32): MODE bit 31 (1 = Sv32), ASID 30:22, PPN 21:0; hgatp (Hypervisor
+  // Extension, HSXLEN = 32): MODE bit 31 (1 = Sv32x4), VMID 28:22, PPN 21:0
+  decode: (r) => {
+    if (r['hgatp'] !== undefined) {
+      if (r['satp'] !== undefined) return new RegisterError('Invalid', 'hgatp', '--satp and --hgatp point at different tables: give one of them');
+      return decodeRiscvHgatp({ hgatp: r['hgatp'], xlen: 32 });
+    }
+    return r['satp'] === undefined ? missing('--satp') : decodeRiscvSatp({ satp: r['satp'], xlen: 32 });
+  },
+  deviceFlags: DEVICE,
+  // at least 8 digits: Sv32x4 guest-physical addresses above 2^32 take a ninth
+  addrDigits: 8,
+  // the Sv32x4 root (--hgatp) is 16 KiB, aligned to 16 KiB: a chunk must hold it whole
+  chunkBytes: 16384,
+  sample() {
+    const memory = new PhysicalMemory({ size: 1 << 20, base: 0x8000_0000n });
+    const t = build(new Sv32PageTable(memory), [
+      [0x1_0000n, 0x8010_0000n, 3n * KIB4, R | X | U, false],
+      [0x2_0000n, 0x2_0020_0000n, 2n * KIB4, R | W | U, false], // above 4 GiB: Sv32 has 34-bit physical addresses
+      [0x3_0000n, 0x8030_0000n, KIB4, R | U, false],
+      [0xc000_0000n, 0x8000_0000n, 2n * MIB4, R | W | X, true], // kernel, 4 MiB megapages
+      [0xfff0_0000n, 0x1000_0000n, KIB4, R | W, false], // UART (memory type from the PMAs)
+    ]);
+    return {
+      memory,
+      registers: { satp: (1n << 31n) | (t.table.rootPaddr >> 12n) },
+      switches: {},
+      tables: [t],
+      title: 'RISC-V Sv32 (RV32): a process and the kernel',
     };
   },
 };
@@ -318,7 +367,7 @@ function missing(option: string): RegisterError {
 }
 
 /** Every architecture, in the order the embedded default lists them. */
-export const ARCHES: readonly ArchSpec[] = Object.freeze([x86_64, x86, aarch64, arm, riscv64, loongarch64]);
+export const ARCHES: readonly ArchSpec[] = Object.freeze([x86_64, x86, aarch64, arm, riscv64, riscv32, loongarch64]);
 
 /** The architecture called `name` (or one of its aliases), or undefined. */
 export function archByName(name: string): ArchSpec | undefined {

@@ -49,7 +49,7 @@ export const ELF_MACHINES: Readonly<Record<number, string>> = Object.freeze({
   62: 'x86_64', // EM_X86_64
   40: 'arm', // EM_ARM
   183: 'aarch64', // EM_AARCH64
-  243: 'riscv64', // EM_RISCV
+  243: 'riscv64', // EM_RISCV (an ELFCLASS32 core is riscv32: see elfArch)
   258: 'loongarch64', // EM_LOONGARCH
 });
 
@@ -57,11 +57,14 @@ export const ELF_MACHINES: Readonly<Record<number, string>> = Object.freeze({
 const EFER_LME = 0x100n;
 
 /**
- * The architecture of an ELF core from its e_machine. QEMU writes EM_386 for an x86 CPU outside long mode, at reset
- * too, whatever tables it will use: an IA32_EFER given with LME = 1 says they are x86_64's.
+ * The architecture an ELF core is from: by e_machine, and for EM_RISCV by the ELF class too (RV32 and RV64 share
+ * e_machine 243; the RISC-V ELF psABI gives RV32 ELFCLASS32). QEMU writes EM_386 for an x86 CPU outside long mode,
+ * at reset too, whatever tables it will use: an IA32_EFER given with LME = 1 says they are x86_64's. Undefined for a
+ * machine ptdump does not know.
  */
-export function coreArch(machine: number, efer: bigint | undefined): string | undefined {
-  const arch = ELF_MACHINES[machine];
+export function elfArch(elf: { readonly machine: number; readonly bits: 32 | 64 }, efer?: bigint): string | undefined {
+  if (elf.machine === 243 && elf.bits === 32) return 'riscv32';
+  const arch = ELF_MACHINES[elf.machine];
   return arch === 'x86' && efer !== undefined && (efer & EFER_LME) !== 0n ? 'x86_64' : arch;
 }
 

@@ -6,7 +6,7 @@ import { version } from '../package.json';
 import { type AttachPlan, checkRoot, type DumpSource, hex, PagedMemory, RegisterError } from '@page-table-multiarch/core';
 import { ALL_REGISTERS, ALL_SWITCHES, ARCHES, type ArchSpec, archByName } from './_arches';
 import { CliError, EXIT_OUTPUT_CLOSED, OutputClosed } from './_errors';
-import { coreArch, describeImage, openImage } from './_image';
+import { describeImage, elfArch, openImage } from './_image';
 import { type Job, listJob, type Settings, translateJob } from './_list';
 import { JsonWriter, Out } from './_output';
 
@@ -224,7 +224,7 @@ function run(argv: readonly string[], io: CliIo): number {
       const probe = openImage(file, { format: fmt, base, cacheChunks: 2 });
       probe.close();
       const efer = str('efer');
-      const guess = probe.elf ? coreArch(probe.elf.machine, efer === undefined ? undefined : parseValue(efer, '--efer')) : undefined;
+      const guess = probe.elf ? elfArch(probe.elf, efer === undefined ? undefined : parseValue(efer, '--efer')) : undefined;
       if (guess === undefined) {
         throw new CliError(
           probe.elf

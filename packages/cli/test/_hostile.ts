@@ -35,6 +35,8 @@ export function rootRegisters(arch: ArchSpec): Record<string, bigint> {
       return { ttbr0: 0n, ttbcr: 0n };
     case 'riscv64':
       return { satp: 8n << 60n };
+    case 'riscv32':
+      return { satp: 1n << 31n };
     case 'loongarch64':
       return { pgdl: 0n, pgdh: 0x4000n };
     default:

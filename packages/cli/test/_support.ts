@@ -98,7 +98,7 @@ export function writeElfCore(path: string, segments: readonly ElfSegment[], opts
 }
 
 /** e_machine of each architecture (what QEMU writes). */
-export const MACHINE: Readonly<Record<string, number>> = { x86_64: 62, x86: 3, aarch64: 183, arm: 40, riscv64: 243, loongarch64: 258 };
+export const MACHINE: Readonly<Record<string, number>> = { x86_64: 62, x86: 3, aarch64: 183, arm: 40, riscv64: 243, riscv32: 243, loongarch64: 258 };
 
 /** Register options for ptdump: `--cr3 0x1000 --cr4 0x20 ...`. */
 export function registerArgs(sample: Pick<Sample, 'registers' | 'switches'>): string[] {

@@ -112,7 +112,7 @@ describe('errors: one line, exit code 2', () => {
     const { path } = x86Dump();
     fails(['--arch', 'x86_64', '--cr3', '0x7000000', '--base', '0x100000', path], /CR3 \(lower half\): root table 0x7000000 \(4096 bytes\) is outside the memory of .*raw image, 1 MiB at 0x100000/);
   });
-  it('an unknown architecture', () => fails(['--arch', 'mips', 'x.bin'], /unknown architecture 'mips' \(expected one of: x86_64, x86, aarch64, arm, riscv64, loongarch64\)/));
+  it('an unknown architecture', () => fails(['--arch', 'mips', 'x.bin'], /unknown architecture 'mips' \(expected one of: x86_64, x86, aarch64, arm, riscv64, riscv32, loongarch64\)/));
   it('a raw image without --arch', () => fails([x86Dump().path], /--arch is required for a raw image/));
   it('a register of another architecture', () => fails(['--arch', 'x86_64', '--satp', '0x1', x86Dump().path], /--satp is not a register of x86_64/));
   it('a missing register', () => fails(['--arch', 'riscv64', x86Dump().path], /riscv64: --satp is required/));

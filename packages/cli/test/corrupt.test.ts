@@ -32,6 +32,8 @@ function registersFor(arch: ArchSpec, base: bigint): Record<string, bigint> {
       return { ttbr0: base, ttbcr: 0n };
     case 'riscv64':
       return { satp: (8n << 60n) | (base >> 12n) };
+    case 'riscv32':
+      return { satp: (1n << 31n) | (base >> 12n) };
     case 'loongarch64':
       return { pgdl: base, pgdh: base + 0x4000n };
     default:

@@ -18,6 +18,7 @@ const MACHINES: Record<string, { binary: string; args: string[] }> = {
   aarch64: { binary: 'qemu-system-aarch64', args: ['-M', 'virt', '-cpu', 'cortex-a57', '-m', '64M'] },
   arm: { binary: 'qemu-system-arm', args: ['-M', 'virt', '-cpu', 'cortex-a15', '-m', '64M'] },
   riscv64: { binary: 'qemu-system-riscv64', args: ['-M', 'virt', '-bios', 'none', '-m', '64M'] },
+  riscv32: { binary: 'qemu-system-riscv32', args: ['-M', 'virt', '-bios', 'none', '-m', '64M'] },
   loongarch64: { binary: 'qemu-system-loongarch64', args: ['-M', 'virt', '-m', '1G'] },
 };
 

@@ -2,7 +2,9 @@
 // Source: ARM Architecture Reference Manual ARMv7-A and ARMv7-R edition, DDI 0406C: A8.8.98 MCR, A8.8.107 MRC,
 // A8.8.99 MCRR and A8.8.108 MRRC (the 64-bit TTBR0 / TTBR1 / PAR of the long-descriptor format, B4.1.154-155, B4.1.112),
 // A8.8.73 ISB, A8.8.63 LDR (immediate, post-indexed), A8.8.204 STR (immediate), A8.8.222 SUB (immediate, S set),
-// A8.8.18 B; the CP15 register encodings of B4.2 ("CP15 c7/c8/... register summaries").
+// A8.8.18 B; the CP15 register encodings of B4.2 ("CP15 c7/c8/... register summaries"). The boot stub
+// (src/boot.ts) also uses A8.8.64 LDR (literal), A8.8.102 MOV (immediate), A8.8.122 ORR (immediate), A8.8.207 STRB
+// (immediate, ARM) and A8.8.44 DSB.
 // The test suite disassembles the stub with gdb-multiarch when it is installed (see test/arm.test.ts).
 
 /** A CP15 register or operation as (opc1, CRn, CRm, opc2). */
@@ -70,6 +72,35 @@ export function mrrc(rt: number, rt2: number, r: Cp15Wide): number {
 
 /** ISB SY: 0xf57ff06f. */
 export const ISB = 0xf57f_f06f;
+
+/** DSB SY: 0xf57ff04f. */
+export const DSB = 0xf57f_f04f;
+
+/** LDR Rt, [PC, #imm]: the word at the instruction's address + 8 + imm (0 <= imm < 4096, U = 1). */
+export function ldrLiteral(rt: number, imm: number): number {
+  if (imm < 0 || imm > 0xfff) throw new RangeError(`ldrLiteral: offset ${imm} is outside 0..4095`);
+  return (0xe59f_0000 | (rt << 12) | imm) >>> 0;
+}
+
+/** MOV Rd, #imm8 ROR (2 * rot): cond 0011 1010 0000 Rd rot imm8. */
+export function movImm(rd: number, imm8: number, rot = 0): number {
+  return (0xe3a0_0000 | (rd << 12) | ((rot & 0xf) << 8) | (imm8 & 0xff)) >>> 0;
+}
+
+/** ORR Rd, Rn, #imm8 (no rotation). */
+export function orrImm(rd: number, rn: number, imm8: number): number {
+  return (0xe380_0000 | (rn << 16) | (rd << 12) | (imm8 & 0xff)) >>> 0;
+}
+
+/** STRB Rt, [Rn, #imm]: offset addressing, U = 1 (0 <= imm < 4096). */
+export function strbImm(rt: number, rn: number, imm = 0): number {
+  return (0xe5c0_0000 | (rn << 16) | (rt << 12) | (imm & 0xfff)) >>> 0;
+}
+
+/** STR Rt, [Rn, #imm]: offset addressing, U = 1 (A8.8.204). */
+export function strImm(rt: number, rn: number, imm = 0): number {
+  return (0xe580_0000 | (rn << 16) | (rt << 12) | (imm & 0xfff)) >>> 0;
+}
 
 /** LDR Rt, [Rn], #imm: post-indexed, U = 1. */
 export function ldrPost(rt: number, rn: number, imm: number): number {

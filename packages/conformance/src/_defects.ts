@@ -30,6 +30,27 @@ export const DEFECTS = {
    */
   riscvDebugSum: { text: 'QEMU 7.2 gva2gpa ignores SUM = 0', in: (r) => before(r, 10) },
   /**
+   * RISC-V G-stage: 7.2 get_physical_address applies the VS-stage rule (bits 63 down to the top translated bit
+   * all equal) to guest-physical addresses too, with the width of the x4 format: an address with its top bit
+   * (40, 49 or 58) set faults, and one with every bit from there up set is walked. The privileged spec wants bits
+   * 63 down to the width zero and nothing else ("Guest Physical Address Translation"); 10.0 tests
+   * `addr >> va_bits != 0` for the G-stage.
+   */
+  /**
+   * RISC-V Svpbmt: 7.2 get_physical_address tests the CPU's `svpbmt` property, not menvcfg.PBMTE (`if
+   * (!cpu->cfg.ext_svpbmt && (pte & PTE_PBMT))`), so with PBMTE = 0 a leaf with PBMT != 0 still translates. The
+   * privileged spec (Svpbmt; menvcfg) makes PBMT reserved, and the leaf a page fault, unless PBMTE = 1; 10.0
+   * tests `env->menvcfg & MENVCFG_PBMTE`.
+   */
+  riscvPbmte: { text: 'QEMU 7.2 ignores menvcfg.PBMTE', in: (r) => before(r, 10) },
+  riscvGStageTopBit: { text: 'QEMU 7.2 sign-extends guest-physical addresses', in: (r) => before(r, 10) },
+  /**
+   * RISC-V G-stage: 7.2 takes the MXR of the G-stage from vsstatus, so the HS-level sstatus.MXR does not make an
+   * execute-only G-stage page readable (and vsstatus.MXR does). The privileged spec (Hypervisor Extension,
+   * vsstatus) gives vsstatus.MXR to the VS-stage only and the HS-level MXR to both stages; 10.0 does so.
+   */
+  riscvGStageMxr: { text: 'QEMU 7.2 G-stage MXR comes from vsstatus', in: (r) => before(r, 10) },
+  /**
    * LoongArch: LDPTE masks the page entry it loads to the physical-address width (7.2 helper_ldpte: `ldq_phys(...)
    * & TARGET_PHYS_MASK`), dropping NR (61), NX (62) and RPLV (63) of 4K pages. 10.0 keeps every architectural
    * bit (loongarch_sanitize_hw_pte with hw_pte_mask).

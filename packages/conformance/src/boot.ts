@@ -14,6 +14,12 @@
 //   stub writes MAIR_EL1, TCR_EL1, TTBR0_EL1 and TTBR1_EL1, an ISB, sets SCTLR_EL1.M (bit 0) and ISBs again,
 //   then enables the PL011 (UARTCR = UARTEN | TXE | RXE, offset 0x30) and stores each byte to UARTDR (offset 0)
 //   at the `uart` virtual address.
+// - arm `virt` with a Cortex-A15 (LPAE): the CPU starts in Supervisor mode (PL1) with the MMU off at the stub's
+//   address (the loader's `cpu-num`). The stub writes MAIR0, MAIR1 and TTBCR (MCR), the 64-bit TTBR0 and TTBR1
+//   (MCRR, low word then high), enables the PL011 and prints the marker through its physical address, then
+//   invalidates the TLB (TLBIALL, DSB, ISB), sets SCTLR.M (bit 0), ISBs, and stores each byte of the message to UARTDR
+//   at the `uart` virtual address (ARM DDI 0406C.d B4.1.104 MAIR0/MAIR1, B4.1.153 TTBCR, B4.1.154/155 TTBR0/TTBR1,
+//   B4.1.130 SCTLR, B4.2.2 TLBIALL).
 // - x86_64 `pc` with -kernel: a Multiboot (version 1) image with the a.out kludge (flags bit 16): the boot loader
 //   enters it in 32-bit protected mode, paging off, flat segments. The stub writes CR4 (PAE), CR3, IA32_EFER
 //   (LME, NXE) with WRMSR and CR0 (PG): the CPU is then in IA-32e compatibility mode, walking the 4-level tables.
@@ -24,6 +30,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { A32Cp15, A32Cp15Wide, DSB, ISB as A32_ISB, b as a32B, ldrLiteral, mcr, mcrr, movImm, mrc, orrImm, strbImm, strImm } from './_a32';
 import { A64Reg, b, ISB, mrs, msr } from './_a64';
 import {
   a64LdrLiteral,
@@ -47,7 +54,7 @@ import {
 } from './_boot-code';
 
 /** The architectures a boot stub exists for. */
-export type BootArch = 'riscv64' | 'aarch64' | 'x86_64';
+export type BootArch = 'riscv64' | 'aarch64' | 'arm' | 'x86_64';
 
 /** A guest program and where it goes in physical memory. */
 export interface BootProgram {
@@ -58,10 +65,11 @@ export interface BootProgram {
 /** What each stub prints before it turns the MMU on. */
 export const BOOT_MARKER = 'stub: turning the MMU on\n';
 
-/** Where each stub is loaded: the start of RAM (riscv64), 1 MiB into RAM (aarch64: QEMU puts the device tree in the first), 1 MiB (x86_64, the Multiboot load address). */
+/** Where each stub is loaded: the start of RAM (riscv64), 1 MiB into RAM (aarch64 and arm: QEMU puts the device tree in the first), 1 MiB (x86_64, the Multiboot load address). */
 export const BOOT_STUB_ADDR: Readonly<Record<BootArch, bigint>> = {
   riscv64: 0x8000_0000n,
   aarch64: 0x4010_0000n,
+  arm: 0x4010_0000n,
   x86_64: 0x10_0000n,
 };
 
@@ -134,6 +142,43 @@ function aarch64Stub(regs: Readonly<Record<string, bigint>>, message: string): U
   );
 }
 
+/** The arm (ARMv7 LPAE) stub: `mair0`, `mair1`, `ttbcr`, `ttbr0`, `ttbr1` and `uart` from the registers. */
+function armStub(regs: Readonly<Record<string, bigint>>, message: string): Uint8Array {
+  const word = (name: string, half: 0 | 1): number => Number((need(regs, name) >> (32n * BigInt(half))) & 0xffff_ffffn);
+  if (need(regs, 'uart') > 0xffff_ffffn) throw new Error('boot stub: the arm uart address must be below 4 GiB');
+  // the 32-bit literals after the code: MAIR0, MAIR1, TTBCR (0-2), TTBR0 and TTBR1 low and high (3-6), the UART's
+  // virtual address (7), UARTCR = UARTEN (0) | TXE (8) | RXE (9) (8)
+  const literals = [word('mair0', 0), word('mair1', 0), word('ttbcr', 0), word('ttbr0', 0), word('ttbr0', 1), word('ttbr1', 0), word('ttbr1', 1), word('uart', 0), 0x301];
+  const [UART, UARTCR] = [7, 8];
+  const code: number[] = [];
+  const loads: [index: number, reg: number, literal: number][] = [];
+  const load = (reg: number, literal: number): void => {
+    loads.push([code.length, reg, literal]);
+    code.push(0);
+  };
+  for (const [i, r] of [A32Cp15.MAIR0, A32Cp15.MAIR1, A32Cp15.TTBCR].entries()) {
+    load(0, i);
+    code.push(mcr(r, 0));
+  }
+  for (const [i, r] of [A32Cp15Wide.TTBR0, A32Cp15Wide.TTBR1].entries()) {
+    load(0, 3 + 2 * i);
+    load(1, 4 + 2 * i);
+    code.push(mcrr(r, 0, 1));
+  }
+  // the marker through the PL011 at its physical address, 0x0900_0000 (0x09 ROR 8), with the MMU still off
+  code.push(movImm(1, 0x09, 4));
+  load(2, UARTCR);
+  code.push(strImm(2, 1, 0x30));
+  for (const ch of BOOT_MARKER) code.push(movImm(2, ch.charCodeAt(0)), strbImm(2, 1));
+  code.push(mcr(A32Cp15.TLBIALL, 0), DSB, A32_ISB, mrc(0, A32Cp15.SCTLR), orrImm(0, 0, 1), mcr(A32Cp15.SCTLR, 0), A32_ISB);
+  load(1, UART);
+  for (const ch of message) code.push(movImm(2, ch.charCodeAt(0)), strbImm(2, 1));
+  code.push(a32B(0));
+  // PC reads as the instruction's address + 8
+  for (const [at, reg, literal] of loads) code[at] = ldrLiteral(reg, 4 * (code.length + literal - at) - 8);
+  return u32Bytes([...code, ...literals], []);
+}
+
 /** Multiboot 1 header fields (Multiboot Specification 0.6.96, 3.1.1-3.1.3). */
 const MULTIBOOT_MAGIC = 0x1bad_b002;
 const MULTIBOOT_AOUT_KLUDGE = 0x1_0000;
@@ -192,7 +237,8 @@ function x86Stub(regs: Readonly<Record<string, bigint>>, message: string): Uint8
 /** The stub of `arch` for the register values a build wrote, printing `message` (ASCII). */
 export function bootStub(arch: BootArch, regs: Readonly<Record<string, bigint>>, message: string): BootProgram {
   if (!/^[\x20-\x7e\n]*$/.test(message)) throw new Error('boot stub: the message must be printable ASCII');
-  const bytes = arch === 'riscv64' ? riscvStub(regs, message) : arch === 'aarch64' ? aarch64Stub(regs, message) : x86Stub(regs, message);
+  const stubs = { riscv64: riscvStub, aarch64: aarch64Stub, arm: armStub, x86_64: x86Stub } as const;
+  const bytes = stubs[arch](regs, message);
   return { bytes, addr: BOOT_STUB_ADDR[arch] };
 }
 
@@ -204,7 +250,7 @@ export interface BootRun {
 }
 
 /**
- * Boots `stub` with the tables' blob at `tablesBase` on `binary` (qemu-system-riscv64, -aarch64 or -x86_64) and
+ * Boots `stub` with the tables' blob at `tablesBase` on `binary` (qemu-system-riscv64, -aarch64, -arm or -x86_64) and
  * reads the serial port until `expect` appears, or `settleMs` after {@link BOOT_MARKER} appeared without it, or
  * `timeoutMs` in all; QEMU is killed either way.
  */
@@ -228,8 +274,8 @@ export async function bootQemu(
     const machine =
       arch === 'riscv64'
         ? ['-M', 'virt', '-bios', 'none', '-cpu', 'rv64,svpbmt=on', '-device', `loader,file=${stubFile},addr=0x${stub.addr.toString(16)},force-raw=on`]
-        : arch === 'aarch64'
-          ? ['-M', 'virt', '-cpu', 'max', '-device', `loader,file=${stubFile},addr=0x${stub.addr.toString(16)},cpu-num=0,force-raw=on`]
+        : arch === 'aarch64' || arch === 'arm'
+          ? ['-M', 'virt', '-cpu', arch === 'arm' ? 'cortex-a15' : 'max', '-device', `loader,file=${stubFile},addr=0x${stub.addr.toString(16)},cpu-num=0,force-raw=on`]
           : ['-M', 'pc', '-cpu', 'max', '-accel', 'tcg', '-kernel', stubFile];
     const child = spawn(binary, [...common, ...machine, ...loadTables], { stdio: ['ignore', 'pipe', 'pipe'] });
     let serial = '';

@@ -73,6 +73,8 @@ export {
 } from './arm-kernel';
 export { checkLa64, type La64Options, la64Program } from './loongarch64';
 export { checkRiscv, type RiscvOptions, type RiscvScheme } from './riscv';
+export { checkRiscvGStage, type RiscvGStageOptions, type RiscvGStageScheme } from './riscv-gstage';
 export { checkX86, type X86Options } from './x86_64';
 export { checkX86Legacy, type X86LegacyOptions } from './x86-legacy';
 export { BOOT_MARKER, BOOT_STUB_ADDR, type BootArch, type BootProgram, type BootRun, bootQemu, bootStub } from './boot';
+export { checkRiscvMmu, type RiscvMmuOptions, type RiscvMmuResult, type RiscvMmuScheme, rvMmuProgram } from './riscv-mmu';

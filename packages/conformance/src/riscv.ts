@@ -1,15 +1,16 @@
-// RISC-V: QEMU's page walker against Sv39PageTable, Sv48PageTable and Sv57PageTable.
+// RISC-V: QEMU's page walker against Sv39PageTable, Sv48PageTable and Sv57PageTable (qemu-system-riscv64), and
+// Sv32PageTable (qemu-system-riscv32).
 // Translations come from the monitor's `gva2gpa`, which runs QEMU's real walker (target/riscv/cpu_helper.c
 // get_physical_address) as a load at the current privilege, with mstatus.SUM and MXR as set: so beyond the
 // address it probes read permission (S-mode and U-mode loads, with and without SUM / MXR; QEMU 7.2's debug
 // walk takes SUM as 1, see DEFECTS.riscvDebugSum). Leaf permissions (rwxu) come from `info mem`
 // (target/riscv/monitor.c).
 import { hex, MappingFlags, type PageTable64, PageSize, PhysicalMemory } from '@page-table-multiarch/core';
-import { Sv39PageTable, Sv48PageTable, Sv57PageTable } from '@page-table-multiarch/riscv';
+import { type RiscvTableOptions, Sv32PageTable, Sv39PageTable, Sv48PageTable, Sv57PageTable } from '@page-table-multiarch/riscv';
 import { type RunResult, showPa } from './_check';
 import { affects, DEFECTS } from './_defects';
 import { type RunOptions, runTarget } from './_driver';
-import { halfEndWindows, type LayoutSpec, STANDARD_SIZES } from './_layout';
+import { halfEndWindows, type LayoutSpec, STANDARD_SIZES, type VaWindow } from './_layout';
 import { findSpan, gva2gpa, parseListing } from './_qemu';
 
 const { READ, WRITE, EXECUTE, USER } = MappingFlags;
@@ -21,18 +22,73 @@ const PRV_U = 0n;
 const PRV_S = 1n;
 
 /** The RISC-V translation schemes checked here. */
-export type RiscvScheme = 'sv39' | 'sv48' | 'sv57';
+export type RiscvScheme = 'sv32' | 'sv39' | 'sv48' | 'sv57';
 
-const SCHEMES = {
-  sv39: { mode: 8n, vaBits: 39, make: (m: PhysicalMemory): PageTable64 => new Sv39PageTable(m) },
-  sv48: { mode: 9n, vaBits: 48, make: (m: PhysicalMemory): PageTable64 => new Sv48PageTable(m) },
-  sv57: { mode: 10n, vaBits: 57, make: (m: PhysicalMemory): PageTable64 => new Sv57PageTable(m) },
-} as const;
+/** How a scheme is run: its satp value for a root, the QEMU CPU, the windows and page sizes of its layouts. */
+interface Scheme {
+  readonly satp: (root: bigint) => bigint;
+  readonly cpu: string;
+  readonly make: (m: PhysicalMemory, options?: RiscvTableOptions) => PageTable64;
+  readonly windows: VaWindow[];
+  readonly sizes: LayoutSpec['sizes'][number][];
+  readonly paBits: bigint;
+  readonly vaBits: 32 | 64;
+}
+
+// satp (privileged spec 1.12, 4.1.11): RV64 MODE in bits 63:60 (8 Sv39, 9 Sv48, 10 Sv57), PPN in bits 43:0; RV32
+// MODE in bit 31 (1 Sv32), PPN in bits 21:0
+const rv64 = (mode: bigint, vaBits: number, win: bigint, make: Scheme['make'], extra: Scheme['sizes']): Scheme => ({
+  satp: (root) => (mode << 60n) | (root >> 12n),
+  cpu: 'rv64',
+  make,
+  windows: halfEndWindows(1n << BigInt(vaBits - 1), win),
+  sizes: [...STANDARD_SIZES, ...extra],
+  paBits: 56n,
+  vaBits: 64,
+});
+const SCHEMES: Record<RiscvScheme, Scheme> = {
+  // Sv32: the 32-bit space has no halves; its bottom and top gigabytes, 4 MiB megapages and 4 KiB pages, and
+  // physical addresses of 34 bits (above 4 GiB too)
+  sv32: {
+    satp: (root) => (1n << 31n) | (root >> 12n),
+    cpu: 'rv32',
+    make: (m) => new Sv32PageTable(m),
+    windows: [
+      { base: 0n, size: 1n << 30n },
+      { base: 3n << 30n, size: 1n << 30n },
+    ],
+    sizes: [
+      { size: PageSize.Size4K, regions: 70 },
+      { size: PageSize.Size4M, regions: 64, maxPages: 4 },
+    ],
+    paBits: 34n,
+    vaBits: 32,
+  },
+  // Sv48 windows are large enough for 512 GiB terapages, Sv57 ones for 256 TiB petapages too
+  sv39: rv64(8n, 39, 64n << 30n, (m, o) => new Sv39PageTable(m, o), []),
+  sv48: rv64(9n, 48, 8n << 40n, (m, o) => new Sv48PageTable(m, o), [{ size: PageSize.Size512G, regions: 6, maxPages: 2 }]),
+  sv57: rv64(10n, 57, 2n << 50n, (m, o) => new Sv57PageTable(m, o), [
+    { size: PageSize.Size512G, regions: 6, maxPages: 2 },
+    { size: PageSize.Size256T, regions: 3, maxPages: 1 },
+  ]),
+};
 
 /** Options of one RISC-V run. */
 export interface RiscvOptions extends RunOptions {
   readonly scheme: RiscvScheme;
+  /**
+   * Svpbmt (RV64 schemes): the table writes DEVICE / UNCACHED as PBMT = IO / NC, QEMU runs with `svpbmt=true` and
+   * menvcfg.PBMTE = 1; after the comparisons PBMTE is cleared, and every leaf with a memory type must then fault
+   * (PBMT is reserved without it: privileged spec, "Svpbmt"), every other leaf still translate.
+   */
+  readonly svpbmt?: boolean;
 }
+
+/** Physical addresses have at most 56 bits (a 44-bit PPN). */
+const PA56 = (1n << 56n) - 1n;
+
+// menvcfg.PBMTE is bit 62 (privileged spec 1.12, 3.1.18 "Machine Environment Configuration Register (menvcfg)").
+const MENVCFG_PBMTE = 1n << 62n;
 
 /** One `info mem` line: a run of leaves with the same attributes, contiguous in both address spaces. */
 interface MemLine {
@@ -42,9 +98,12 @@ interface MemLine {
   readonly attr: string;
 }
 
-/** Parses `info mem` ("vaddr paddr size attr", target/riscv/monitor.c). */
+/**
+ * Parses `info mem` ("vaddr paddr size attr", target/riscv/monitor.c): addresses and sizes of 16 hex digits on
+ * riscv64; on riscv32 the virtual address and the size have 8 (target_ulong) and the physical address 16 (hwaddr).
+ */
 function parseMem(text: string): MemLine[] {
-  return parseListing(text, /^([0-9a-f]{16}) ([0-9a-f]{16}) ([0-9a-f]{16}) ([-r][-w][-x][-u][-g][-a][-d])$/, (m) => ({
+  return parseListing(text, /^([0-9a-f]{8}|[0-9a-f]{16}) ([0-9a-f]{16}) ([0-9a-f]{8}|[0-9a-f]{16}) ([-r][-w][-x][-u][-g][-a][-d])$/, (m) => ({
     va: BigInt(`0x${m[1]}`),
     pa: BigInt(`0x${m[2]}`),
     size: BigInt(`0x${m[3]}`),
@@ -67,43 +126,34 @@ export async function checkRiscv(options: RiscvOptions): Promise<RunResult> {
   const scheme = SCHEMES[options.scheme];
   // RAM of the virt machine starts at 0x8000_0000 (-bios none: nothing else is loaded there)
   const memory = new PhysicalMemory({ size: 4 << 20, base: 0x8000_0000n });
-  const table = scheme.make(memory);
-  // Sv48 windows are large enough for 512 GiB terapages, Sv57 ones for 256 TiB petapages too
-  const win = options.scheme === 'sv39' ? 64n << 30n : options.scheme === 'sv48' ? 8n << 40n : 2n << 50n;
-  const sizes: LayoutSpec['sizes'][number][] = [...STANDARD_SIZES];
-  if (options.scheme !== 'sv39') sizes.push({ size: PageSize.Size512G, regions: 6, maxPages: 2 });
-  if (options.scheme === 'sv57') sizes.push({ size: PageSize.Size256T, regions: 3, maxPages: 1 });
+  const svpbmt = options.svpbmt ?? false;
+  if (svpbmt && scheme.vaBits === 32) throw new RangeError('checkRiscv: Sv32 has no Svpbmt');
+  const table = svpbmt ? scheme.make(memory, { svpbmt: true }) : scheme.make(memory);
   return runTarget(options, {
-    machine: ['-M', 'virt', '-bios', 'none', '-cpu', 'rv64', '-m', '128M'],
+    machine: ['-M', 'virt', '-bios', 'none', '-cpu', svpbmt ? `${scheme.cpu},svpbmt=true` : scheme.cpu, '-m', '128M'],
     memory,
-    tables: [
-      {
-        table,
-        layout: {
-          sizes,
-          windows: halfEndWindows(1n << BigInt(scheme.vaBits - 1), win),
-          // the PPN has 44 bits: 56-bit physical addresses
-          paLimit: 1n << 56n,
-        },
-      },
-    ],
-    space: { valid: (va) => table.meta.vaddrIsValid(va), vaBits: 64 },
+    // the PPN has 44 bits (RV64: 56-bit physical addresses) or 22 (Sv32: 34-bit)
+    tables: [{ table, layout: { sizes: scheme.sizes, windows: scheme.windows, paLimit: 1n << scheme.paBits } }],
+    space: { valid: (va) => table.meta.vaddrIsValid(va), vaBits: scheme.vaBits },
     // W of a read-only 4K page: QEMU lets it be written
     tamper: { what: 'read-only 4K leaf', leaf: (m) => m.size === PageSize.Size4K && (m.flags & WRITE) === 0, bit: 2 },
     async probe(qemu, { checker, samples, translate, requested }) {
       const gdb = qemu.gdb;
       // Without a PMP entry S-mode may access nothing, the walk included: one NAPOT entry over all of
-      // memory with R, W and X, as firmware sets up (privileged spec 3.7).
-      await gdb.writeRegister('pmpaddr0', (1n << 54n) - 1n);
+      // memory with R, W and X, as firmware sets up (privileged spec 3.7; pmpaddr holds address bits 55:2 on
+      // RV64, 33:2 on RV32).
+      await gdb.writeRegister('pmpaddr0', scheme.vaBits === 32 ? 0xffff_ffffn : (1n << 54n) - 1n);
       await gdb.writeRegister('pmpcfg0', 0x1fn);
       const mstatus = await gdb.readRegister('mstatus');
       const setMode = async (priv: bigint, status: bigint): Promise<void> => {
         await gdb.writeRegister('mstatus', (mstatus & ~(MSTATUS_SUM | MSTATUS_MXR)) | status);
         await gdb.writeRegister('priv', priv);
       };
-      await gdb.writeRegister('satp', (scheme.mode << 60n) | (table.rootPaddr >> 12n));
+      if (svpbmt) await gdb.writeRegister('menvcfg', (await gdb.readRegister('menvcfg')) | MENVCFG_PBMTE);
+      const want = scheme.satp(table.rootPaddr);
+      await gdb.writeRegister('satp', want);
       const satp = await gdb.readRegister('satp');
-      if (satp >> 60n !== scheme.mode) throw new Error(`QEMU refused satp mode ${scheme.mode} (satp = ${hex(satp)})`);
+      if (satp !== want) throw new Error(`QEMU refused satp ${hex(want)} (satp = ${hex(satp)})`);
 
       // 1. translations: S-mode loads with SUM (user pages too) and MXR (execute-only pages too)
       await setMode(PRV_S, MSTATUS_SUM | MSTATUS_MXR);
@@ -120,7 +170,9 @@ export async function checkRiscv(options: RiscvOptions): Promise<RunResult> {
       for (const leaf of leaves) {
         checker.leaves++;
         const line = findSpan(lines, leaf.vaddr, (l) => l.va, (l) => l.va + l.size);
-        const q = line === null ? 'absent' : `${hex(line.pa + (leaf.vaddr - line.va))} ${line.attr.slice(0, 4)}`;
+        // `info mem` (target/riscv/monitor.c, 7.2 and 10.0.13 alike) prints (pte >> 10) << 12 of the whole entry,
+        // so PBMT = NC (bit 61) shows as address bit 63: its address is read to the 56 bits a PPN holds
+        const q = line === null ? 'absent' : `${hex((line.pa & PA56) + (leaf.vaddr - line.va))} ${line.attr.slice(0, 4)}`;
         checker.check(leaf.vaddr, 'leaf', `${hex(leaf.paddr)} ${rwxu(leaf.flags)}`, q);
         // what was asked for: W, X and U exactly; R as asked, or added for WRITE alone or an empty
         // permission set (the codec's documented legalisation: W without R is reserved)
@@ -166,6 +218,26 @@ export async function checkRiscv(options: RiscvOptions): Promise<RunResult> {
           }
           checker.probes++;
           checker.check(va, mode.name, want, theirs);
+        }
+      }
+
+      // 4. Svpbmt: QEMU reads PBMT where the table wrote it. With menvcfg.PBMTE = 0 a leaf with PBMT != 0 is
+      // reserved (a page fault), and a leaf without one translates as before.
+      if (svpbmt) {
+        await setMode(PRV_S, MSTATUS_SUM | MSTATUS_MXR);
+        await gdb.writeRegister('menvcfg', (await gdb.readRegister('menvcfg')) & ~MENVCFG_PBMTE);
+        const pbmteIgnored = affects(options.binary, DEFECTS.riscvPbmte);
+        for (const leaf of leaves) {
+          const va = leaf.vaddr + BigInt(leaf.size) / 2n;
+          const typed = leaf.bits >> 61n !== 0n;
+          const want = typed ? 'not mapped' : showPa(translate(va)?.pa ?? null);
+          const theirs = showPa(await gva2gpa(gdb, va));
+          if (typed && pbmteIgnored) {
+            checker.skip(DEFECTS.riscvPbmte.text, want !== theirs);
+            continue;
+          }
+          checker.probes++;
+          checker.check(va, 'walk with PBMTE = 0', want, theirs);
         }
       }
     },

@@ -1,6 +1,7 @@
 // The hand encodings of src/_boot-code.ts against an assembler's: the bytes below are what llvm-mc 14
-// (`llvm-mc -triple=riscv64 | aarch64 | i386 -show-encoding`) gives for the same instructions.
+// (`llvm-mc -triple=riscv64 | aarch64 | armv7a | i386 -show-encoding`) gives for the same instructions.
 import { describe, expect, it } from 'vitest';
+import { A32Cp15, A32Cp15Wide, DSB, ldrLiteral, mcr, mcrr, movImm, mrc, orrImm, strbImm, strImm } from '../src/_a32';
 import { A64Reg, msr } from '../src/_a64';
 import {
   a64LdrLiteral,
@@ -48,6 +49,25 @@ describe('boot stub encodings', () => {
     expect(le(a64StrW(2, 1, 0x30))).toEqual([0x22, 0x30, 0x00, 0xb9]); // str w2, [x1, #48]
     expect(le(a64OrrOne(0, 0))).toEqual([0x00, 0x00, 0x40, 0xb2]); // orr x0, x0, #1
     expect(le(msr(A64Reg.TTBR1_EL1, 0))).toEqual([0x20, 0x20, 0x18, 0xd5]); // msr ttbr1_el1, x0
+  });
+
+  it('A32 (the arm stub)', () => {
+    expect(le(ldrLiteral(0, 16))).toEqual([0x10, 0x00, 0x9f, 0xe5]); // ldr r0, [pc, #16]
+    expect(le(ldrLiteral(1, 300))).toEqual([0x2c, 0x11, 0x9f, 0xe5]); // ldr r1, [pc, #300]
+    expect(le(movImm(2, 79))).toEqual([0x4f, 0x20, 0xa0, 0xe3]); // mov r2, #79
+    expect(le(movImm(1, 0x09, 4))).toEqual([0x09, 0x14, 0xa0, 0xe3]); // mov r1, #0x9000000
+    expect(le(strbImm(2, 1))).toEqual([0x00, 0x20, 0xc1, 0xe5]); // strb r2, [r1]
+    expect(le(strImm(2, 1, 48))).toEqual([0x30, 0x20, 0x81, 0xe5]); // str r2, [r1, #48]
+    expect(le(orrImm(0, 0, 1))).toEqual([0x01, 0x00, 0x80, 0xe3]); // orr r0, r0, #1
+    expect(le(DSB)).toEqual([0x4f, 0xf0, 0x7f, 0xf5]); // dsb sy
+    expect(le(mcrr(A32Cp15Wide.TTBR0, 0, 1))).toEqual([0x02, 0x0f, 0x41, 0xec]); // mcrr p15, #0, r0, r1, c2
+    expect(le(mcrr(A32Cp15Wide.TTBR1, 0, 1))).toEqual([0x12, 0x0f, 0x41, 0xec]); // mcrr p15, #1, r0, r1, c2
+    expect(le(mcr(A32Cp15.MAIR0, 0))).toEqual([0x12, 0x0f, 0x0a, 0xee]); // mcr p15, #0, r0, c10, c2, #0
+    expect(le(mcr(A32Cp15.MAIR1, 0))).toEqual([0x32, 0x0f, 0x0a, 0xee]); // mcr p15, #0, r0, c10, c2, #1
+    expect(le(mcr(A32Cp15.TTBCR, 0))).toEqual([0x50, 0x0f, 0x02, 0xee]); // mcr p15, #0, r0, c2, c0, #2
+    expect(le(mcr(A32Cp15.TLBIALL, 0))).toEqual([0x17, 0x0f, 0x08, 0xee]); // mcr p15, #0, r0, c8, c7, #0
+    expect(le(mrc(0, A32Cp15.SCTLR))).toEqual([0x10, 0x0f, 0x11, 0xee]); // mrc p15, #0, r0, c1, c0, #0
+    expect(le(mcr(A32Cp15.SCTLR, 0))).toEqual([0x10, 0x0f, 0x01, 0xee]); // mcr p15, #0, r0, c1, c0, #0
   });
 
   it('IA-32', () => {

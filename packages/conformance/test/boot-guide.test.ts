@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { format, inspect } from 'node:util';
 import * as aarch64 from '@page-table-multiarch/aarch64';
+import * as arm from '@page-table-multiarch/arm';
 import * as core from '@page-table-multiarch/core';
 import * as riscv from '@page-table-multiarch/riscv';
 import * as x86_64 from '@page-table-multiarch/x86_64';
@@ -23,6 +24,7 @@ const MODULES: Record<string, unknown> = {
   '@page-table-multiarch/core': core,
   '@page-table-multiarch/riscv': riscv,
   '@page-table-multiarch/aarch64': aarch64,
+  '@page-table-multiarch/arm': arm,
   '@page-table-multiarch/x86_64': x86_64,
 };
 
@@ -30,8 +32,9 @@ const MODULES: Record<string, unknown> = {
 function examples(): Map<BootArch, string> {
   const text = readFileSync(GUIDE, 'utf8');
   const found = new Map<BootArch, string>();
-  for (const m of text.matchAll(/^## (RISC-V|AArch64|x86_64) [^\n]*\n[\s\S]*?```ts\n([\s\S]*?)```/gm)) {
-    found.set(m[1] === 'RISC-V' ? 'riscv64' : m[1] === 'AArch64' ? 'aarch64' : 'x86_64', m[2]!);
+  const arches: Record<string, BootArch> = { 'RISC-V': 'riscv64', AArch64: 'aarch64', ARMv7: 'arm', x86_64: 'x86_64' };
+  for (const m of text.matchAll(/^## (RISC-V|AArch64|ARMv7|x86_64) [^\n]*\n[\s\S]*?```ts\n([\s\S]*?)```/gm)) {
+    found.set(arches[m[1]!]!, m[2]!);
   }
   return found;
 }
@@ -73,12 +76,17 @@ const work = mkdtempSync(path.join(tmpdir(), 'ptm-boot-guide-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe('docs/boot-images.md', () => {
-  it('has an example for riscv64, aarch64 and x86_64', () => {
-    expect([...examples().keys()].sort()).toEqual(['aarch64', 'riscv64', 'x86_64']);
+  it('has an example for riscv64, aarch64, arm (LPAE) and x86_64', () => {
+    expect([...examples().keys()].sort()).toEqual(['aarch64', 'arm', 'riscv64', 'x86_64']);
   });
 });
 
-const QEMU: Record<BootArch, string> = { riscv64: 'qemu-system-riscv64', aarch64: 'qemu-system-aarch64', x86_64: 'qemu-system-x86_64' };
+const QEMU: Record<BootArch, string> = {
+  riscv64: 'qemu-system-riscv64',
+  aarch64: 'qemu-system-aarch64',
+  arm: 'qemu-system-arm',
+  x86_64: 'qemu-system-x86_64',
+};
 
 for (const [arch, code] of examples()) {
   onEveryQemu(QEMU[arch], `boot-images guide: ${arch}`, (qemu) => {

@@ -17,6 +17,12 @@ onEveryQemu('qemu-system-riscv64', 'riscv64', (qemu) => {
     }, 60_000);
   });
 
+  it('Sv39 with Svpbmt (DEVICE as IO, UNCACHED as NC): the same agreement, and with menvcfg.PBMTE = 0 exactly the typed leaves fault', async () => {
+    const t0 = Date.now();
+    const result = await checkRiscv({ binary: qemu.binary(), scheme: 'sv39', seed: SEED + 4, samples: SAMPLES, svpbmt: true });
+    expectAgreement('riscv64 sv39 svpbmt', SEED + 4, result, Date.now() - t0);
+  }, 60_000);
+
   it('a corrupted entry is caught (negative control)', async () => {
     const result = await checkRiscv({ binary: qemu.binary(), scheme: 'sv39', seed: SEED + 3, samples: SAMPLES, tamper: true });
     expectCaught('riscv64', result);

@@ -3,16 +3,27 @@
 // can come from a registry), then the top README's "Usage" example run there in Node as ESM, as CommonJS with
 // require() (Node >= 20.19 loads an ES module from require) and as TypeScript compiled to CommonJS (module
 // nodenext), and type-checked against the installed declarations. No other architecture is installed or needed.
+// The same example, and the built ptdump on its embedded default, also run under Deno and Bun, whose output must be
+// Node's (see _runtimes.ts).
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  asCommonJs,
+  expectDefaultConditions,
+  expectInstalledAlone,
+  expectPrintsWhatItSays,
+  expectRequireMatchesImport,
+  packAndInstall,
+  runNode as runNodeIn,
+  SCOPE,
+} from './_packed';
+import { IN_CI, RUNTIMES, runtimeEnv, runtimeVersion } from './_runtimes';
 import { assertBuilt, ROOT } from './_support';
 
 const PACKED = ['core', 'entry', 'x86_64'] as const;
-const SCOPE = '@page-table-multiarch';
 
 /** The code block under "## Usage" in the top README, as written. */
 function usageExample(): string {
@@ -22,18 +33,9 @@ function usageExample(): string {
   return code;
 }
 
-/** The example as CommonJS: each `import { a, b } from 'x';` of the README becomes `const { a, b } = require('x');`. */
-function asCommonJs(code: string): string {
-  const converted = code.replace(/^import \{([^}]*)\} from ('[^']+');$/gm, 'const {$1} = require($2);');
-  expect(converted, 'the README example imports with `import { ... } from ...` only').not.toMatch(/^import /m);
-  return converted;
-}
-
 /** Runs a script in the consumer folder with this Node; its stdout and stderr. */
 function runNode(script: string): { stdout: string; stderr: string } {
-  const run = spawnSync(process.execPath, [script], { cwd: app, encoding: 'utf8' });
-  expect(run.status, `node ${script}: ${run.stderr}`).toBe(0);
-  return { stdout: run.stdout, stderr: run.stderr };
+  return runNodeIn(app, script);
 }
 
 /** What the README example prints. */
@@ -45,39 +47,12 @@ const USAGE_OUTPUT = [
   '4096 5',
 ];
 
-/** The environment for npm: no npm_* settings inherited from the pnpm that runs the tests. */
-function npmEnv(cache: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!/^npm_/i.test(k)) env[k] = v;
-  env['npm_config_cache'] = cache;
-  env['npm_config_update_notifier'] = 'false';
-  return env;
-}
-
 let work = '';
 let app = '';
-const tarballs: string[] = [];
 
 beforeAll(() => {
-  for (const p of PACKED) assertBuilt(p);
   work = mkdtempSync(join(tmpdir(), 'ptm-consumer-'));
-  const packs = join(work, 'tarballs');
-  mkdirSync(packs);
-  for (const p of PACKED) {
-    const before = new Set(readdirSync(packs));
-    execFileSync('pnpm', ['pack', '--pack-destination', packs], { cwd: `${ROOT}packages/${p}`, stdio: 'pipe' });
-    const made = readdirSync(packs).filter((f) => !before.has(f));
-    expect(made, `pnpm pack in packages/${p}`).toHaveLength(1);
-    tarballs.push(join(packs, made[0]!));
-  }
-  app = join(work, 'app');
-  mkdirSync(app);
-  writeFileSync(join(app, 'package.json'), `${JSON.stringify({ name: 'consumer', private: true }, null, 2)}\n`);
-  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--offline', ...tarballs], {
-    cwd: app,
-    env: npmEnv(join(work, 'npm-cache')),
-    stdio: 'pipe',
-  });
+  app = packAndInstall(work, PACKED);
 }, 120_000);
 
 afterAll(() => {
@@ -86,14 +61,7 @@ afterAll(() => {
 
 describe('the packed packages, installed alone with npm', () => {
   it('installs exactly core, entry and x86_64, each from its tarball, and nothing else', () => {
-    expect(readdirSync(join(app, 'node_modules')).filter((d) => !d.startsWith('.'))).toEqual([SCOPE]);
-    expect(readdirSync(join(app, 'node_modules', SCOPE)).sort()).toEqual([...PACKED].sort());
-    const lock = JSON.parse(readFileSync(join(app, 'package-lock.json'), 'utf8')) as {
-      packages: Record<string, { resolved?: string }>;
-    };
-    const installed = Object.keys(lock.packages).filter((k) => k !== '');
-    expect(installed.sort()).toEqual(PACKED.map((p) => `node_modules/${SCOPE}/${p}`).sort());
-    for (const k of installed) expect(lock.packages[k]!.resolved, k).toMatch(/^file:.*\.tgz$/);
+    expectInstalledAlone(app, PACKED);
   });
 
   it('carries the MIT LICENSE of the repository in every tarball', () => {
@@ -118,36 +86,11 @@ describe('the packed packages, installed alone with npm', () => {
     const lines = out.trimEnd().split('\n');
     expect(lines).toEqual(USAGE_OUTPUT);
     // and every `console.log(...); // value` comment in the README agrees with what Node printed, in order
-    const said = [...code.matchAll(/^\s*console\.log\(.*\);\s*\/\/ (.*)$/gm)].map((m) => {
-      const comment = m[1]!.trim();
-      try {
-        return inspect(new Function(`return (${comment});`)());
-      } catch {
-        return comment; // not a JavaScript value: the printed words themselves, e.g. `4096 5`
-      }
-    });
-    expect(said.length).toBeGreaterThan(0);
-    let at = 0;
-    for (const s of said) {
-      const found = lines.indexOf(s, at);
-      expect(found, `README comment ${s} not printed (in order) by the example`).toBeGreaterThanOrEqual(0);
-      at = found + 1;
-    }
+    expectPrintsWhatItSays(code, lines);
   });
 
   it('declares on every export a `default` condition (the one require() matches) and engines node >=20.19', () => {
-    for (const p of PACKED) {
-      const manifest = JSON.parse(readFileSync(join(app, 'node_modules', SCOPE, p, 'package.json'), 'utf8')) as {
-        exports: Record<string, string | Record<string, string>>;
-        engines?: { node?: string };
-      };
-      expect(manifest.engines?.node, p).toBe('>=20.19');
-      for (const [sub, target] of Object.entries(manifest.exports)) {
-        if (typeof target === 'string') continue; // ./package.json
-        expect(Object.keys(target), `${p} ${sub}`).toEqual(['types', 'import', 'default']);
-        expect(target['default'], `${p} ${sub}`).toBe(target['import']);
-      }
-    }
+    expectDefaultConditions(app, PACKED);
   });
 
   it('runs the README "Usage" example as CommonJS with require(), printing the same', () => {
@@ -158,26 +101,7 @@ describe('the packed packages, installed alone with npm', () => {
   });
 
   it('gives require() the same exports as import() for every subpath of every package', () => {
-    const subpaths = PACKED.flatMap((p) => {
-      const manifest = JSON.parse(readFileSync(join(app, 'node_modules', SCOPE, p, 'package.json'), 'utf8')) as {
-        exports: Record<string, unknown>;
-      };
-      return Object.keys(manifest.exports)
-        .filter((sub) => sub !== './package.json')
-        .map((sub) => `${SCOPE}/${p}${sub.slice(1)}`);
-    });
-    expect(subpaths.length).toBeGreaterThan(PACKED.length);
-    const probe = `
-      (async () => {
-        for (const name of ${JSON.stringify(subpaths)}) {
-          const required = Object.keys(require(name)).sort().join(',');
-          const imported = Object.keys(await import(name)).filter((k) => k !== 'default' && k !== 'module.exports').sort().join(',');
-          console.log(name, required === imported && required.length > 0 ? 'same' : \`differ: \${required} / \${imported}\`);
-        }
-      })();`;
-    writeFileSync(join(app, 'require-all.cjs'), probe);
-    const { stdout } = runNode('require-all.cjs');
-    expect(stdout.trim().split('\n')).toEqual(subpaths.map((n) => `${n} same`));
+    expectRequireMatchesImport(app, PACKED);
   });
 
   it('compiles the example as CommonJS TypeScript (module nodenext, a .cts file) and runs what tsc emits', async () => {
@@ -256,4 +180,38 @@ describe('the packed packages, installed alone with npm', () => {
     expect(output).toBe('');
     // a whole tsc run: seconds on a busy machine, so not vitest's 5 s default
   }, 120_000);
+});
+
+describe.each(RUNTIMES.map((r) => [r.name, r, runtimeVersion(r)] as const))('under %s', (name, runtime, version) => {
+  const missing = IN_CI
+    ? `no working ${name} binary under CI=true: failing (pnpm install fetches it with the root devDependency "${name.toLowerCase()}")`
+    : `no working ${name} binary: skipped (pnpm install fetches it with the root devDependency "${name.toLowerCase()}")`;
+  if (version === undefined && !IN_CI) console.warn(`consumer-test: ${missing}`);
+  const title = version === undefined ? missing : version;
+
+  /** Runs `script` in `cwd` under the runtime; its stdout, after checking it exited 0 and wrote nothing to stderr. */
+  const run = (cwd: string, script: string): string => {
+    if (version === undefined) throw new Error(missing);
+    const out = spawnSync(runtime.bin, [...runtime.args, script], { cwd, encoding: 'utf8', env: runtimeEnv(join(work, 'deno-cache')) });
+    expect(out.stderr, `${name} ${script}`).toBe('');
+    expect(out.status, `${name} ${script}`).toBe(0);
+    return out.stdout;
+  };
+
+  describe.skipIf(version === undefined && !IN_CI)(title, () => {
+    it('runs the README "Usage" example from the packed install and prints what Node prints', () => {
+      writeFileSync(join(app, 'usage-runtime.mjs'), usageExample());
+      const node = execFileSync(process.execPath, ['usage-runtime.mjs'], { cwd: app, encoding: 'utf8' });
+      expect(node.split('\n').length).toBeGreaterThan(3);
+      expect(runtime.asNodePrints(run(app, 'usage-runtime.mjs'))).toBe(node);
+    });
+
+    it('runs the built ptdump on its embedded default and prints what Node prints', () => {
+      assertBuilt('cli');
+      const cli = `${ROOT}packages/cli`;
+      const node = execFileSync(process.execPath, ['dist/ptdump.js'], { cwd: cli, encoding: 'utf8' });
+      expect(node.match(/---\[ summary \]---/g)).toHaveLength(5); // one listing per architecture, each to its end
+      expect(runtime.asNodePrints(run(cli, 'dist/ptdump.js'))).toBe(node);
+    });
+  });
 });

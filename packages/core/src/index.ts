@@ -62,3 +62,17 @@ export {
   type RegisterFileStyle,
   registerField,
 } from './boot/registers';
+// MMU models: an access (kind, privilege) translated as the hardware does, with faults and their syndromes.
+export {
+  Access,
+  type AccessKind,
+  type FaultKind,
+  faultKindOf,
+  MmuCode,
+  type MmuFault,
+  type MmuResult,
+  type MmuTranslation,
+  Privilege,
+  type PrivilegeLevel,
+} from './mmu/access';
+export { MmuModel } from './mmu/model';

@@ -1,4 +1,4 @@
-// RISC-V Sv39 / Sv48 page-table entries (RV64, 8 bytes each).
+// RISC-V page-table entries: Sv39 / Sv48 / Sv57 and their G-stage forms (RV64, 8 bytes each), Sv32 (RV32, 4 bytes).
 // Source: The RISC-V Instruction Set Manual, Volume II: Privileged Architecture (20211203), chapter
 // "Supervisor-Level ISA, Version 1.12", cited below as [Priv]:
 //   [Sv32 AMP]  section "Sv32: Page-Based 32-bit Virtual-Memory Systems", subsection "Addressing and Memory
@@ -8,7 +8,10 @@
 //   [Sv39 AMP]  section "Sv39: Page-Based 39-bit Virtual-Memory System", subsection "Addressing and Memory
 //               Protection", figure "Sv39 page table entry": PPN in bits 53:10, bits 60:54 reserved, bits 62:61
 //               for Svpbmt, bit 63 for Svnapot. Sv48 uses the same entry ("Sv48", same subsection);
-//   [Svpbmt]    chapter "Svpbmt Standard Extension for Page-Based Memory Types", table "Encodings for PBMT field".
+//   [Svpbmt]    chapter "Svpbmt Standard Extension for Page-Based Memory Types", table "Encodings for PBMT field";
+//   [H GPA]     chapter "Hypervisor Extension, Version 1.0", section "Two-Stage Address Translation", subsection
+//               "Guest Physical Address Translation": a G-stage PTE has the fields of the VS-stage formats, every
+//               G-stage access is checked as a U-mode access (a leaf without U faults), and G is reserved.
 // T-Head XuanTie C906 / C910 (the crate's `xuantie-c9xx` feature), cited as [C9xx]: with the extended memory
 // attributes enabled, bits 63..60 of a leaf are SO (strong order), C (cacheable), B (bufferable), SH (shareable; the
 // C906 has SO, C, B, the OpenC910 also SH), as the crate defines them; Linux (arch/riscv/include/asm/pgtable-64.h,
@@ -127,6 +130,19 @@ export function legalLeafFlags(flags: MappingFlags): MappingFlags {
   return flags | READ;
 }
 
+/**
+ * The leaf permissions of a G-stage (guest-physical) leaf: {@link legalLeafFlags}, and USER on every non-empty set.
+ * Every G-stage access is checked as though made in U-mode, so a leaf without U faults whatever the guest does
+ * [H GPA]; the codec gives every leaf U rather than write one no access can use. The empty set stays empty.
+ *
+ * @example
+ * gStageLeafFlags(MappingFlags.READ)  // MappingFlags.READ | MappingFlags.USER
+ * gStageLeafFlags(MappingFlags.WRITE) // MappingFlags.READ | MappingFlags.WRITE | MappingFlags.USER
+ */
+export function gStageLeafFlags(flags: MappingFlags): MappingFlags {
+  return flags === 0 ? flags : legalLeafFlags(flags) | USER;
+}
+
 /** Low-word bits for MappingFlags, as the crate's `From<MappingFlags> for PTEFlags`: A and D set on every leaf. */
 function permLo(flags: number): number {
   if (flags === 0) return 0;
@@ -148,6 +164,21 @@ function noHi(_flags: number): number {
   return 0;
 }
 
+/** PBMT = IO and NC as high-word bits: entry bits 62:61 are high-word bits 30:29 [Svpbmt]. */
+const PBMT_IO_HI = PBMT_IO << 29;
+const PBMT_NC_HI = PBMT_NC << 29;
+
+/**
+ * Svpbmt memory types [Svpbmt, table "Encodings for PBMT field"]: DEVICE is IO (non-cacheable, strongly-ordered
+ * I/O; with UNCACHED too, as IO is also non-cacheable), UNCACHED alone NC (non-cacheable main memory), anything else
+ * PMA (0: the platform's attributes). The empty set writes no bits.
+ */
+function pbmtHi(flags: number): number {
+  if (flags === 0) return 0;
+  if (flags & DEVICE) return PBMT_IO_HI;
+  return flags & UNCACHED ? PBMT_NC_HI : 0;
+}
+
 /** MappingFlags of the permission bits, as the crate's `From<PTEFlags> for MappingFlags`. */
 function permFlags(lo: number): number {
   let f = 0;
@@ -166,6 +197,14 @@ function decodeStd(lo: number, hi: number): number {
   if (mt === PBMT_NC) return f | UNCACHED;
   if (mt === PBMT_IO) return f | DEVICE;
   return f;
+}
+
+/**
+ * Sv32 entry: the permissions alone. A 32-bit entry has no bits 63:32 (no PBMT, no N) [Sv32 AMP]; the tables keep
+ * the high word zero, and decoding ignores it.
+ */
+function decodeSv32(lo: number, _hi: number): number {
+  return (lo & V) === 0 ? 0 : permFlags(lo);
 }
 
 /** T-Head entry: the permissions; SO reads as DEVICE, and C = 0 without SO as UNCACHED [C9xx]. */
@@ -321,3 +360,63 @@ export const Rv64PTEXuantieLegal: GenericPTE & {
   /** The word-level form of this codec (`PTEWords`), which the tables use on their hot paths. */
   readonly words: PTEWords;
 } = makeCodec(xuantieHi, decodeXuantie, legalLeafFlags);
+
+/**
+ * The codec of the G-stage tables (Sv39x4, Sv48x4, Sv57x4): the entries of {@link Rv64PTELegal}, with U set on
+ * every leaf ({@link gStageLeafFlags}), because every G-stage access is checked as a U-mode access [H GPA]. Table
+ * entries are V alone, as in the VS-stage formats; G is never written (reserved in G-stage PTEs [H GPA]).
+ *
+ * @example
+ * Rv64PTEGStage.newPage(0x8020_0000n, MappingFlags.READ | MappingFlags.WRITE, false) // 0x200800d7n
+ */
+export const Rv64PTEGStage: GenericPTE & {
+  /** The word-level form of this codec (`PTEWords`), which the tables use on their hot paths. */
+  readonly words: PTEWords;
+} = /* @__PURE__ */ makeCodec(noHi, decodeStd, gStageLeafFlags); // pure: a bundle without G-stage tables drops it
+
+/**
+ * The Sv32 entry codec (RV32, 4-byte entries): V R W X U G A D RSW in bits 9:0 as in the 64-bit formats, and a 22-bit
+ * PPN in bits 31:10 (PPN[1] 31:20, PPN[0] 19:10), so physical addresses have 34 bits [Sv32 AMP, figure "Sv32 page
+ * table entry"]. Leaves are written as {@link Rv64PTELegal} writes them (WRITE implies READ, A and D set); a table
+ * entry is V alone. Entries are 32-bit values: the high word is always zero, and physical addresses at or above
+ * 2^34 are refused by the Sv32 tables, never truncated.
+ *
+ * @example
+ * Rv32PTE.newPage(0x2_8020_0000n, MappingFlags.READ | MappingFlags.WRITE, false) // 0xa00800c7n
+ */
+export const Rv32PTE: GenericPTE & {
+  /** The word-level form of this codec (`PTEWords`), which the tables use on their hot paths. */
+  readonly words: PTEWords;
+} = /* @__PURE__ */ makeCodec(noHi, decodeSv32, legalLeafFlags); // pure: a bundle without Sv32 tables drops it
+
+/**
+ * The codec of the Sv32x4 G-stage tables (RV32 hypervisors): the entries of {@link Rv32PTE}, with U set on every leaf
+ * ({@link gStageLeafFlags}), as every G-stage access is checked as a U-mode access [H GPA].
+ *
+ * @example
+ * Rv32PTEGStage.newPage(0x8020_0000n, MappingFlags.READ, false) // 0x200800d3n
+ */
+export const Rv32PTEGStage: GenericPTE & {
+  /** The word-level form of this codec (`PTEWords`), which the tables use on their hot paths. */
+  readonly words: PTEWords;
+} = /* @__PURE__ */ makeCodec(noHi, decodeSv32, gStageLeafFlags); // pure: a bundle without Sv32x4 tables drops it
+
+/**
+ * {@link Rv64PTELegal} with Svpbmt memory types written: DEVICE as PBMT = IO (2), UNCACHED as NC (1), in bits 62:61
+ * of every leaf [Svpbmt]; decoding reads them back (IO as DEVICE, NC as UNCACHED). The hart must have Svpbmt with
+ * menvcfg.PBMTE = 1 (henvcfg.PBMTE for a guest), or those leaves fault. Bits 62:61 are T-Head's C and B in the
+ * XuanTie forms: a table uses one or the other.
+ *
+ * @example
+ * Rv64PTESvpbmt.newPage(0x1000_0000n, MappingFlags.READ | MappingFlags.WRITE | MappingFlags.DEVICE, false) // 0x40000000040000c7n
+ */
+export const Rv64PTESvpbmt: GenericPTE & {
+  /** The word-level form of this codec (`PTEWords`), which the tables use on their hot paths. */
+  readonly words: PTEWords;
+} = /* @__PURE__ */ makeCodec(pbmtHi, decodeStd, legalLeafFlags); // pure: a bundle without Svpbmt tables drops it
+
+/** {@link Rv64PTEGStage} with the Svpbmt memory types of {@link Rv64PTESvpbmt}: the codec of G-stage tables with Svpbmt. */
+export const Rv64PTEGStageSvpbmt: GenericPTE & {
+  /** The word-level form of this codec (`PTEWords`), which the tables use on their hot paths. */
+  readonly words: PTEWords;
+} = /* @__PURE__ */ makeCodec(pbmtHi, decodeStd, gStageLeafFlags); // pure: as above

@@ -4,7 +4,7 @@ import { ARCHES, type Sample } from '@page-table-multiarch/cli/samples';
 import type { ByteSource } from '../src/worker/image';
 
 /** ELF e_machine of each architecture (System V ABI processor supplements). */
-const MACHINE: Readonly<Record<string, number>> = { x86_64: 62, x86: 3, aarch64: 183, arm: 40, riscv64: 243, loongarch64: 258 };
+const MACHINE: Readonly<Record<string, number>> = { x86_64: 62, x86: 3, aarch64: 183, arm: 40, riscv64: 243, riscv32: 243, loongarch64: 258 };
 
 /** A sample of `arch` and the bytes of its memory. */
 export function sampleImage(arch: string): { sample: Sample; image: Uint8Array; base: bigint } {

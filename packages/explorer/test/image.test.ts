@@ -24,7 +24,7 @@ describe('opening dumps', () => {
       const { sample, image, base } = sampleImage(spec.name);
       const expected = lines(readRuns(sampleSource(spec.name)));
       const regs = qemuRegisters(sample);
-      const elf = readRuns(imageSource(arraySource(elfCore(image, base, spec.name, spec.name === 'arm')), 'core.elf', request('auto', regs)));
+      const elf = readRuns(imageSource(arraySource(elfCore(image, base, spec.name, spec.addrDigits === 8)), 'core.elf', request('auto', regs)));
       expect(elf.arch).toBe(spec.name); // from e_machine
       expect(elf.title).toMatch(/^core\.elf \(ELF(32|64) core, 2 segments, \d+ bytes\)$/);
       expect(lines(elf)).toEqual(expected);

@@ -25,6 +25,7 @@ const WRITABLE: Readonly<Record<string, (fields: readonly { name: string; value:
   x86_64: (fs) => fs.find((f) => f.name === 'R/W')?.value === 'writable',
   x86: (fs) => fs.find((f) => f.name === 'R/W')?.value === 'writable',
   riscv64: (fs) => fs.find((f) => f.name === 'W')?.value === '1',
+  riscv32: (fs) => fs.find((f) => f.name === 'W')?.value === '1',
   aarch64: (fs) => /read\/write/.test(fs.find((f) => f.name === 'AP[2:1]')?.value ?? ''),
   arm: (fs) => /read\/write/.test(fs.find((f) => f.name.startsWith('AP[2]'))?.value ?? ''),
   loongarch64: (fs) => fs.find((f) => f.name === 'W')?.value === '1',

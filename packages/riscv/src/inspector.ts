@@ -8,6 +8,9 @@
 // - Chapter 6 "Svnapot" (bit 63, N) and chapter 7 "Svpbmt" (bits 62:61, PBMT: 0 PMA, 1 NC, 2 IO, 3 reserved):
 //   both are reserved in non-leaf PTEs, and N in a superpage.
 // - Non-leaf PTEs carry no permissions: nothing limits the levels below (no table limits).
+// - Chapter 8 "Hypervisor Extension", section "Two-Stage Address Translation", subsection "Guest Physical Address
+//   Translation": G-stage PTEs have the same fields, and every G-stage access is checked as a U-mode access, so a
+//   G-stage leaf with U = 0 faults on every access (a guest-page fault).
 import type { EntryInspector } from '@page-table-multiarch/core';
 
 const V = 1 << 0;
@@ -25,29 +28,36 @@ const PBMT_SHIFT = 29; // bits 62:61
 
 /** Options of {@link rvInspector}. */
 export interface RvInspectorOptions {
-  /** Levels of the format: 3 (Sv39), 4 (Sv48) or 5 (Sv57). */
-  readonly levels: 3 | 4 | 5;
+  /** Levels of the format: 2 (Sv32, 4-byte entries), 3 (Sv39), 4 (Sv48) or 5 (Sv57); the same for the x4 forms. */
+  readonly levels: 2 | 3 | 4 | 5;
   /** T-Head XuanTie C9xx attributes in bits 63:59 instead of N / PBMT (default false). */
   readonly xuantie?: boolean;
+  /** G-stage tables (Sv39x4, Sv48x4, Sv57x4): a leaf without U is reported, as no access can use it (default false). */
+  readonly gStage?: boolean;
 }
 
 /**
  * The RISC-V `EntryInspector`: reserved encodings (W without R, bits 60:54, D/A/U or N/PBMT in a non-leaf
  * PTE, PBMT = 3, N in a superpage) and misaligned superpages become 'Reserved' diagnostics, as the hardware
  * raises a page fault on them; level names follow the specification (the root is level LEVELS - 1). Runs break on
- * V, R, W, X, U, G and bits 63:54, not on A, D and RSW.
+ * V, R, W, X, U, G and bits 63:54, not on A, D and RSW. With `gStage`, a leaf without U is reported too.
  */
 export function rvInspector(options: RvInspectorOptions): EntryInspector {
   const levels = options.levels;
   const xuantie = options.xuantie ?? false;
-  if (levels !== 3 && levels !== 4 && levels !== 5) throw new RangeError(`rvInspector: ${String(levels)} levels (expected 3, 4 or 5)`);
+  const gStage = options.gStage ?? false;
+  if (levels !== 2 && levels !== 3 && levels !== 4 && levels !== 5) {
+    throw new RangeError(`rvInspector: ${String(levels)} levels (expected 2, 3, 4 or 5)`);
+  }
+  // VPN / PPN fields per level: 10 bits in Sv32 ("Sv32 page table entry": PPN[0] 19:10), 9 in the 64-bit formats
+  const fieldBits = levels === 2 ? 10 : 9;
   const last = levels - 1;
   const names = Array.from({ length: levels }, (_, l) => `L${last - l}`);
-  // entry bits holding ppn[i-1:0] of a leaf at level `level` (i = last - level): bits 10 .. 10 + 9i - 1
+  // entry bits holding ppn[i-1:0] of a leaf at level `level` (i = last - level): bits 10 .. 10 + fieldBits * i - 1
   const alignLo: number[] = [];
   const alignHi: number[] = [];
   for (let l = 0; l < levels; l++) {
-    const nb = 9 * (last - l);
+    const nb = fieldBits * (last - l);
     const top = 10 + nb; // one past the highest bit
     alignLo[l] = nb === 0 ? 0 : top >= 32 ? 0xffff_fc00 | 0 : ((1 << nb) - 1) << 10;
     alignHi[l] = top > 32 ? (1 << (top - 32)) - 1 : 0;
@@ -65,6 +75,7 @@ export function rvInspector(options: RvInspectorOptions): EntryInspector {
       if (!xuantie && ((hi >>> PBMT_SHIFT) & 3) === 3) return 'PBMT = 3 is reserved';
       if (!xuantie && level < last && (hi & N_HI) !== 0) return 'N (Svnapot) set in a superpage (reserved)';
       if ((lo & alignLo[level]!) !== 0 || (hi & alignHi[level]!) !== 0) return 'misaligned superpage (low PPN bits set)';
+      if (gStage && (lo & U) === 0) return 'U = 0 in a G-stage leaf: every access faults (G-stage accesses are U-mode accesses)';
       return undefined;
     },
     attrLo(lo: number, _hi: number, _level: number): number {

@@ -1,7 +1,8 @@
 // What a register encoder shares with every architecture: the root of a live table, the checks of the small
 // identifiers that go beside it (PCID, ASID, VMID), and the register values written out for a build: JSON, a C
 // header, or an assembly include. The encoders themselves live in the architecture packages
-// (encodeX64Registers, encodeA64Registers, encodeRiscvSatp, encodeLA64Registers, encodeA32Registers).
+// (encodeX64Registers, encodeA64Registers, encodeRiscvSatp, encodeLA64Registers, encodeA32Registers,
+// encodeA32LpaeRegisters).
 import { PagingError } from '../errors';
 import type { PageTable64 } from '../table/page-table';
 

@@ -41,6 +41,11 @@ const TEXTS: Readonly<Record<string, readonly Paragraph[]>> = {
     'A table is one 4 KiB page of 512 eight-byte PTEs, so each level takes 9 bits: VPN[2] is bits 38:30, VPN[1] 29:21, VPN[0] 20:12 ([Sv39](riscv|4.4)). Bits 63:39 must repeat bit 38, hence the two halves.',
     'A PTE with R, W and X all clear points at the next table; any other valid PTE is a leaf, at any level: a 1 GiB gigapage at the root, a 2 MiB megapage below it. Permissions are the leaf\'s alone: there are no hierarchical limits ([PTE format](riscv|4.3.1)).',
   ],
+  riscv32: [
+    'An RV32 hart translates with Sv32: [satp](riscv|4.1.11) holds the mode in bit 31 (1 = Sv32), a 9-bit ASID and the 22-bit physical page number of the root table.',
+    'A table is one 4 KiB page of 1024 four-byte PTEs, so each level takes 10 bits: VPN[1] is bits 31:22, VPN[0] 21:12 ([Sv32](riscv|4.3)). Every 32-bit address is valid; the kernel simply lives at the top.',
+    'The PTE has the bits of the 64-bit formats in its low 10 bits, and a 22-bit PPN above them, so physical addresses have 34 bits: a leaf in the root is a 4 MiB megapage, and a page may lie above 4 GiB ([PTE format](riscv|4.3.1)).',
+  ],
   loongarch64: [
     '[PGDL and PGDH](loongarch|7.5.5, 7.5.6) hold the roots of the low and high halves of the address space (the highest address bit picks one); in this sample both point at the same table.',
     'PWCL and PWCH describe the walk: the page size and, for each directory level, where its index starts and how wide it is ([page walk controller](loongarch|7.5.8, 7.5.9)). With 4 KiB pages and 4 levels each index is 9 bits, as on x86_64.',

@@ -8,5 +8,6 @@ export const SAMPLES: readonly (readonly [arch: string, label: string])[] = [
   ['aarch64', 'AArch64: TTBR0_EL1 and TTBR1_EL1, 4 KiB granule'],
   ['arm', 'ARMv7: short descriptors, sections and small pages'],
   ['riscv64', 'RISC-V: Sv39'],
+  ['riscv32', 'RISC-V: Sv32 (RV32)'],
   ['loongarch64', 'LoongArch64: 4-level, PGDL = PGDH'],
 ];

@@ -248,6 +248,17 @@ function rvFields(e: EntryView): Field[] {
   ];
 }
 
+/** Sv32 (RV32): the same low bits in a 4-byte entry, whose PPN is bits 31:10 (4.3.1, "Sv32 page table entry"). */
+function rv32Fields(e: EntryView): Field[] {
+  const fields = rvFields(e);
+  if (!e.present) return fields;
+  const pointer = !e.leaf;
+  return [
+    ...fields.slice(0, 9),
+    a('PPN', bitsOf(31, 10), pointer ? 'physical page number of the next table (address = PPN << 12)' : 'physical page number (address = PPN << 12, 34 bits)', `${PRIV} 4.3.1 (Sv32 PTE)`, 12),
+  ];
+}
+
 // LoongArch64: LoongArch Reference Manual Vol. 1 v1.10, 5.4.2 (TLB entry bits), 5.4.5 (page-walk formats), 7.5.3
 // (TLBELO bit positions).
 const LAM = 'LoongArch Manual Vol. 1';
@@ -282,6 +293,7 @@ const TABLES: Readonly<Record<string, (e: EntryView) => Field[]>> = {
   aarch64: a64Fields,
   arm: a32Fields,
   riscv64: rvFields,
+  riscv32: rv32Fields,
   loongarch64: laFields,
 };
 

@@ -94,7 +94,8 @@ export function elfLayout(src: ByteSource): ImageLayout {
     segments.push({ paddr, memBytes: memsz, fileOffset: offset, fileBytes: filesz });
   }
   if (segments.length === 0) throw new RangeError('the ELF file has no PT_LOAD segment');
-  const arch = MACHINES[machine];
+  // RV32 and RV64 share EM_RISCV; the RISC-V ELF psABI gives RV32 ELFCLASS32
+  const arch = machine === 243 && !is64 ? 'riscv32' : MACHINES[machine];
   return {
     kind: 'elf',
     segments,

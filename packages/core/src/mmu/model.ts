@@ -1,0 +1,135 @@
+// What every architecture's MMU model shares: the bigint and number faces of `translate` over one word-level
+// method, the fields the number form leaves its details in, and the argument checks. The model of an architecture
+// implements `translateWords` (its walk, with no BigInt, no allocation and no throw on the common path) and
+// `syndrome` (its own fault report, read from its fields).
+import { joinAddr, PAIR, splitAddr } from '../_addr';
+import { PagingError } from '../errors';
+import type { MappingFlags } from '../flags';
+import { type AccessKind, type FaultKind, faultKindOf, MmuCode, type MmuResult, type PrivilegeLevel } from './access';
+
+const TWO32 = 4294967296;
+
+/**
+ * An MMU model: translates an access (virtual address, kind, privilege) as the hardware would, over a table in a
+ * `PagingHandler` memory, with the mode bits of the model. Two faces:
+ * - `translate` (bigint or number address in, an `MmuResult` object out) for tools and tests;
+ * - `translateNumber` (an address below 2^53) and `translateWords` (any address, as two u32 halves) for an
+ *   emulator's hot path: the physical address as a number (translateNumber) or 0 (translateWords), or a negative
+ *   `MmuCode`, with the details in the fields (`paLo` / `paHi`, `pageSize`, `level`, `permissions`, and the
+ *   architecture's syndrome fields). They allocate nothing and throw only on arguments of the wrong kind.
+ *   `translateWords` passes and returns small integers only, so that a call V8 does not inline boxes nothing;
+ *   `translateNumber` is small enough to be inlined into the caller's loop, where the address stays unboxed.
+ *
+ * The fields describe the last call of either face; they are plain fields (not getters) so that reading one costs
+ * a load. Treat them as read-only.
+ */
+export abstract class MmuModel<S> {
+  /** Low 32 bits of the physical address of the last successful translation. */
+  paLo: number;
+  /** High 32 bits of the physical address of the last successful translation. */
+  paHi: number;
+  /** Bytes of the page the last successful translation went through (0 after a fault). */
+  pageSize: number;
+  /** Level (0 = root) of the leaf found, or of the entry that faulted; -1 when no table was read. */
+  level: number;
+  /** Effective permissions of the last successful translation (`MmuTranslation.permissions`); 0 after a fault. */
+  permissions: MappingFlags;
+  /** The `MmuCode` of the last fault, or 0 after a successful translation. */
+  faultCode: number;
+
+  constructor() {
+    this.paLo = 0;
+    this.paHi = 0;
+    this.pageSize = 0;
+    this.level = -1;
+    this.permissions = 0;
+    this.faultCode = 0;
+  }
+
+  /**
+   * Translates one access, the address given as two 32-bit halves (upper-half addresses included; `vaLo` may be
+   * given as a u32 or as its signed int32 form, `vaLo | 0`). Returns 0 when the access translates (the physical
+   * address is then in paLo / paHi) or a negative fault code; the fields hold the details either way. Arguments
+   * are not checked here beyond what the walk needs: use `translateNumber` or `translate` for checked input.
+   */
+  abstract translateWords(vaLo: number, vaHi: number, access: AccessKind, privilege: PrivilegeLevel): number;
+
+  /** The architecture's report of the last fault, built from its fields (cold path: it allocates). */
+  protected abstract syndrome(): S;
+
+  /**
+   * Translates one access to an address held as a number (below 2^53): the physical address when it is below
+   * 2^53, `MmuCode.WIDE` when it is not (read paLo / paHi), or a negative fault code.
+   * @throws RangeError for an address that is not a non-negative safe integer, or an access kind or privilege
+   *   that is not one of `Access` / `Privilege`.
+   * @example
+   * const pa = mmu.translateNumber(0x40_1000, Access.READ, Privilege.USER);
+   * if (pa < 0) console.log(faultKindOf(pa), mmu.faultCode);
+   */
+  translateNumber(vaddr: number, access: AccessKind, privilege: PrivilegeLevel): number {
+    const vaHi = Math.floor(vaddr / TWO32);
+    const vaLo = vaddr - vaHi * TWO32;
+    if (!(vaLo >>> 0 === vaLo && vaHi >= 0 && vaHi < 0x200000) || access >>> 0 > 2 || privilege >>> 0 > 1) {
+      checkArgs(vaddr, access, privilege, 'translateNumber');
+    }
+    // small integers across the call (vaLo as int32): nothing is boxed when translateWords is not inlined here
+    const r = this.translateWords(vaLo | 0, vaHi | 0, access, privilege);
+    if (r < 0) return r;
+    const hi = this.paHi;
+    return hi < 0x200000 ? hi * TWO32 + this.paLo : MmuCode.WIDE;
+  }
+
+  /**
+   * Translates one access and says what the hardware would: the physical address, page size, level and effective
+   * permissions, or the fault with its kind, level and the architecture's syndrome. Updates the accessed / dirty
+   * flags in the table where the model's options say the hardware does.
+   * @throws TypeError / PagingError 'InvalidAddress' for an address that is not a u64; RangeError for an access kind
+   *   or privilege that is not one of `Access` / `Privilege`. Nothing is read or written then.
+   */
+  translate(vaddr: bigint | number, access: AccessKind, privilege: PrivilegeLevel): MmuResult<S> {
+    checkArgs(0, access, privilege, 'translate');
+    splitAddr(vaddr, 'translate', 'vaddr');
+    const vaLo = PAIR[0]!;
+    const vaHi = PAIR[1]!;
+    const r = this.translateWords(vaLo, vaHi, access, privilege);
+    if (r === 0) {
+      return { ok: true, paddr: joinAddr(this.paLo, this.paHi), size: this.pageSize, level: this.level, permissions: this.permissions };
+    }
+    const kind: FaultKind | undefined = faultKindOf(r);
+    if (kind === undefined) throw new PagingError('CorruptTable', `translate: the model returned ${r}, which is no MmuCode`);
+    return { ok: false, kind, level: this.level, vaddr: joinAddr(vaLo, vaHi), syndrome: this.syndrome() };
+  }
+
+  /** Records a successful translation to (paLo, paHi: u32 halves) and returns 0. */
+  protected found(paLo: number, paHi: number, pageSize: number, level: number, permissions: MappingFlags): number {
+    this.paLo = paLo;
+    this.paHi = paHi;
+    this.pageSize = pageSize;
+    this.level = level;
+    this.permissions = permissions;
+    this.faultCode = 0;
+    return 0;
+  }
+
+  /** Records a fault (a negative `MmuCode`) at `level` and returns it. */
+  protected fault(code: number, level: number): number {
+    this.pageSize = 0;
+    this.permissions = 0;
+    this.level = level;
+    this.faultCode = code;
+    return code;
+  }
+}
+
+/** Throws the error that a bad address, access kind or privilege deserves (cold path of the checks above). */
+function checkArgs(vaddr: number, access: unknown, privilege: unknown, op: string): void {
+  if (access !== 0 && access !== 1 && access !== 2) {
+    throw new RangeError(`${op}: "access" ${String(access)} is not Access.READ (0), WRITE (1) or EXECUTE (2)`);
+  }
+  if (privilege !== 0 && privilege !== 1) {
+    throw new RangeError(`${op}: "privilege" ${String(privilege)} is not Privilege.USER (0) or SUPERVISOR (1)`);
+  }
+  if (!(Number.isSafeInteger(vaddr) && vaddr >= 0)) {
+    throw new RangeError(`${op}: "vaddr" ${String(vaddr)} is not a non-negative safe integer (use translate or translateWords)`);
+  }
+}

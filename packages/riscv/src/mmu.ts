@@ -1,0 +1,319 @@
+// The RISC-V MMU model: an access translated as a hart in S-mode or U-mode does, with satp, mstatus.SUM and MXR,
+// and the accessed / dirty behaviour of Svadu or Svade.
+// Source: The RISC-V Instruction Set Manual, Volume II: Privileged Architecture (20211203), cited as [Priv]:
+//   4.3.2 "Virtual Address Translation Process", steps 1-8, cited as [step n]; 4.3.1 "Addressing and Memory
+//   Protection" (PTE bits V R W X U G A D, the R/W/X encodings of Table 4.5, non-leaf D/A/U reserved); 4.4.1, 4.5.1,
+//   4.6.1 (Sv39 / Sv48 / Sv57: an address whose bits 63:VA-1 are not all equal raises a page fault; PTE bits 60:54
+//   reserved, 62:61 reserved without Svpbmt, 63 reserved without Svnapot); 3.1.6.3 "Memory Privilege in mstatus"
+//   (SUM: S-mode loads and stores to U pages; S-mode never executes U pages; MXR: loads from executable pages);
+//   3.1.15 "Machine Cause Register" Table 3.6 (exception codes 1, 5, 7 access faults; 12, 13, 15 page faults);
+//   4.1.9 "stval" (the faulting virtual address); chapter "Svnapot" (N = 1 with PPN[3:0] = 1000 at the last
+//   level: a 64 KiB page; other N encodings and N in non-leaf entries reserved); chapter "Svpbmt" (PBMT 3 reserved;
+//   bits 62:61 reserved in non-leaf entries).
+//   Svade / Svadu: the 20240411 edition, chapter "Svadu" and 4.3.2 step 8: with Svade a leaf with A = 0, or D = 0 on
+//   a store, raises a page fault; with Svadu (menvcfg.ADUE = 1) the hart sets them atomically instead.
+import {
+  type AccessKind,
+  type AddrInput,
+  field,
+  MmuCode,
+  MmuModel,
+  type PagingHandler,
+  type PrivilegeLevel,
+  registerValue,
+} from '@page-table-multiarch/core';
+import { decodeRiscvSatp } from './registers';
+
+// PTE bits of the low word [Priv 4.3.1], and of the high word (entry bits 63:32) [Priv 4.4.1, Svpbmt, Svnapot].
+const V = 1 << 0;
+const R = 1 << 1;
+const W = 1 << 2;
+const X = 1 << 3;
+const U = 1 << 4;
+const A = 1 << 6;
+const D = 1 << 7;
+/** PPN bits of the low word: entry bits 31:10 (physical address bits 33:12). */
+const PPN_LO = 0xffff_fc00;
+/** PPN bits of the high word: entry bits 53:32 (physical address bits 55:34). */
+const PPN_HI = 0x003f_ffff;
+/** Entry bits 60:54, reserved for future standard use [Priv 4.4.1]. */
+const RESERVED_HI = 0x1fc0_0000;
+/** Entry bits 62:61, PBMT [Svpbmt]. */
+const PBMT_SHIFT_HI = 29;
+/** Entry bit 63, N [Svnapot]. */
+const N_HI = 0x8000_0000;
+
+// Exception codes [Priv 3.1.15, Table 3.6], indexed by access kind (READ, WRITE, EXECUTE).
+const PAGE_FAULT = [13, 15, 12] as const;
+const ACCESS_FAULT = [5, 7, 1] as const;
+
+const TWO32 = 4294967296;
+/** 2^n for n in 0..63: the page sizes, read from a table (`2 ** n` with a variable n is a call to Math.pow in V8). */
+const POW2 = /* @__PURE__ */ Float64Array.from({ length: 64 }, (_, n) => 2 ** n);
+
+/** RISC-V exception codes that a translation can raise [Priv 3.1.15, Table 3.6]. */
+export const RiscvCause: {
+  /** 1: a table read failed a PMA / PMP check, on an instruction fetch [step 2]. */
+  readonly INSTRUCTION_ACCESS_FAULT: 1;
+  /** 5: the same on a load. */
+  readonly LOAD_ACCESS_FAULT: 5;
+  /** 7: the same on a store or AMO. */
+  readonly STORE_ACCESS_FAULT: 7;
+  /** 12: instruction page fault. */
+  readonly INSTRUCTION_PAGE_FAULT: 12;
+  /** 13: load page fault. */
+  readonly LOAD_PAGE_FAULT: 13;
+  /** 15: store / AMO page fault. */
+  readonly STORE_PAGE_FAULT: 15;
+} = /* @__PURE__ */ Object.freeze({
+  INSTRUCTION_ACCESS_FAULT: 1,
+  LOAD_ACCESS_FAULT: 5,
+  STORE_ACCESS_FAULT: 7,
+  INSTRUCTION_PAGE_FAULT: 12,
+  LOAD_PAGE_FAULT: 13,
+  STORE_PAGE_FAULT: 15,
+} as const);
+
+/** What a RISC-V hart reports for a failed translation: the trap's cause and tval. */
+export interface RiscvFaultSyndrome {
+  /** The exception code written to scause / mcause ({@link RiscvCause}). */
+  readonly cause: number;
+  /** The value written to stval / mtval: the faulting virtual address [Priv 4.1.9]. */
+  readonly tval: bigint;
+}
+
+/** The translation state of a hart, as {@link RiscvMmu} takes it. */
+export interface RiscvMmuOptions {
+  /** satp: MODE (0 Bare, 8 Sv39, 9 Sv48, 10 Sv57) and the root's PPN; the ASID is ignored (no TLB is modelled). */
+  readonly satp: AddrInput;
+  /** mstatus.SUM: S-mode may load and store to U pages (default false) [Priv 3.1.6.3]. */
+  readonly sum?: boolean;
+  /** mstatus.MXR: loads from pages that are executable but not readable succeed (default false) [Priv 3.1.6.3]. */
+  readonly mxr?: boolean;
+  /**
+   * Svadu with menvcfg.ADUE = 1: the hart sets A, and D on a store, in the leaf itself. False (the default) is
+   * Svade: a leaf with A = 0, or D = 0 on a store, raises a page fault.
+   */
+  readonly svadu?: boolean;
+  /** Svpbmt with menvcfg.PBMTE = 1: PBMT 1 (NC) and 2 (IO) are allowed in leaves; without it bits 62:61 are reserved. */
+  readonly svpbmt?: boolean;
+  /** Svnapot: a last-level leaf with N = 1 and PPN[3:0] = 1000 maps 64 KiB; without it bit 63 is reserved. */
+  readonly svnapot?: boolean;
+}
+
+/**
+ * A RISC-V hart's address translation (RV64: Sv39, Sv48, Sv57, or Bare) over tables in any `PagingHandler` memory,
+ * following the privileged spec's algorithm (4.3.2) step by step. `translate(va, access, privilege)` gives the
+ * physical address or the page fault (exception code 12 / 13 / 15 and stval); `translateNumber` / `translateWords`
+ * are the allocation-free forms for an emulator. The mode bits are fields: change `sum`, `mxr`, `svadu` between
+ * accesses as the hart's CSRs change, and call {@link setSatp} when satp does.
+ *
+ * Fault kinds: V = 0 is `NotPresent`; W without R, reserved bits or encodings (bits 60:54, PBMT or N without their
+ * extension, D / A / U / PBMT / N in a non-leaf entry, a pointer at the last level, a misaligned superpage) are
+ * `ReservedBit`; a leaf that does not allow the access is `Permission`; A = 0 and D = 0 under Svade are
+ * `AccessFlag` and `Dirty`; an address whose top bits are not a sign extension is `NonCanonical`; a table read
+ * outside the memory is `ExternalAbort` (an access fault: 1 / 5 / 7). The others are page faults.
+ *
+ * @example
+ * const mmu = new RiscvMmu(memory, { satp: encodeRiscvSatp(table).satp, svadu: true });
+ * const pa = mmu.translateNumber(0x40_1000, Access.WRITE, Privilege.USER);
+ * if (pa < 0) console.log(mmu.cause); // 15: store page fault
+ */
+export class RiscvMmu extends MmuModel<RiscvFaultSyndrome> {
+  /** The memory the tables are read from (and A / D written to, with Svadu). */
+  readonly handler: PagingHandler;
+  /** mstatus.SUM. */
+  sum: boolean;
+  /** mstatus.MXR. */
+  mxr: boolean;
+  /** Hardware A / D updates (Svadu, menvcfg.ADUE = 1); false: Svade, a page fault instead. */
+  svadu: boolean;
+  /** Svpbmt enabled (menvcfg.PBMTE = 1). */
+  svpbmt: boolean;
+  /** Svnapot implemented. */
+  svnapot: boolean;
+  /** Levels of the current satp mode: 3, 4 or 5; 0 for Bare. */
+  levels: number;
+  /** Exception code of the last fault ({@link RiscvCause}); -1 after a successful translation. */
+  cause: number;
+  /** Low 32 bits of the tval of the last fault: the faulting virtual address. */
+  tvalLo: number;
+  /** High 32 bits of the tval of the last fault. */
+  tvalHi: number;
+  /** @internal the root table's physical address (satp.PPN << 12), low and high words */
+  _rootLo: number;
+  /** @internal */
+  _rootHi: number;
+
+  /**
+   * @throws RegisterError for a satp MODE that is reserved or not RV64 paging (1-7, 11-15); TypeError /
+   *   PagingError 'InvalidAddress' for a satp that is not a u64.
+   */
+  constructor(handler: PagingHandler, options: RiscvMmuOptions) {
+    super();
+    this.handler = handler;
+    this.sum = options.sum ?? false;
+    this.mxr = options.mxr ?? false;
+    this.svadu = options.svadu ?? false;
+    this.svpbmt = options.svpbmt ?? false;
+    this.svnapot = options.svnapot ?? false;
+    this.levels = 0;
+    this.cause = -1;
+    this.tvalLo = 0;
+    this.tvalHi = 0;
+    this._rootLo = 0;
+    this._rootHi = 0;
+    this.setSatp(options.satp);
+  }
+
+  /**
+   * Loads a new satp value (MODE and root; the ASID is ignored). Nothing changes when it throws.
+   * @throws RegisterError for a reserved or unsupported MODE; TypeError / PagingError 'InvalidAddress' for a value
+   *   that is not a u64.
+   */
+  setSatp(satp: AddrInput): void {
+    const value = registerValue(satp, 'satp');
+    // satp MODE 0: Bare, no translation or protection [Priv 4.1.11]
+    if (field(value, 63, 60) === 0) {
+      this.levels = 0;
+      this._rootLo = 0;
+      this._rootHi = 0;
+      return;
+    }
+    const plan = decodeRiscvSatp({ satp: value });
+    if (plan instanceof Error) throw plan;
+    const root = BigInt(plan.roots[0]!.root);
+    this.levels = plan.format.meta.levels;
+    this._rootLo = Number(root & 0xffff_ffffn);
+    this._rootHi = Number(root >> 32n);
+  }
+
+  /**
+   * The walk of [Priv 4.3.2] on the words of the handler's memory: no BigInt, no allocation, no throw.
+   * See `MmuModel.translateWords`.
+   */
+  translateWords(vaLo: number, vaHi: number, access: AccessKind, privilege: PrivilegeLevel): number {
+    this.tvalLo = vaLo >>> 0;
+    this.tvalHi = vaHi >>> 0;
+    const levels = this.levels;
+    // Bare: the physical address is the virtual address, every access allowed [Priv 4.1.11]
+    if (levels === 0) return this.translated(vaLo >>> 0, vaHi >>> 0, 4096, -1, 7);
+    // [Priv 4.4.1 / 4.5.1 / 4.6.1] bits 63:VA-1 must all equal bit VA-1 (VA = 39, 48, 57), else a page fault
+    const ext = (vaHi | 0) >> (9 * levels - 21);
+    if (ext !== 0 && ext !== -1) return this.pageFault(MmuCode.NonCanonical, -1, access);
+    const h = this.handler;
+    const w = h.words;
+    let tLo = this._rootLo; // [step 1] a = satp.ppn * PAGESIZE
+    let tHi = this._rootHi;
+    let shift = 12 + 9 * (levels - 1);
+    const last = levels - 1;
+    for (let level = 0; ; level++) {
+      // [step 2] pte = the entry at a + va.vpn[i] * PTESIZE; a read outside the memory is an access fault
+      const idx = shift >= 32 ? (vaHi >>> (shift - 32)) & 511 : ((vaLo >>> shift) | (vaHi << (32 - shift))) & 511;
+      const e = h.wordIndex((tLo + idx * 8) >>> 0, tHi);
+      if (e < 0) return this.accessFault(level, access);
+      const lo = w[e]!;
+      const hi = w[e + 1]!;
+      // [step 3] invalid, W without R, or a reserved bit
+      if ((lo & V) === 0) return this.pageFault(MmuCode.NotPresent, level, access);
+      if ((lo & (R | W)) === W || (hi & RESERVED_HI) !== 0) return this.pageFault(MmuCode.ReservedBit, level, access);
+      const paLo = ((lo & PPN_LO) << 2) >>> 0;
+      const paHi = ((lo >>> 30) | ((hi & PPN_HI) << 2)) >>> 0;
+      if ((lo & (R | X)) === 0) {
+        // [step 4] a pointer: D, A, U [Priv 4.3.1], PBMT [Svpbmt] and N [Svnapot] are reserved in it; none at the
+        // last level (i < 0)
+        if ((lo & (D | A | U)) !== 0 || (hi >>> PBMT_SHIFT_HI) !== 0 || level === last) {
+          return this.pageFault(MmuCode.ReservedBit, level, access);
+        }
+        tLo = paLo;
+        tHi = paHi;
+        shift -= 9;
+        continue;
+      }
+      // int32 arguments: a call that V8 does not inline then boxes nothing
+      return this.leaf(e, lo | 0, hi | 0, paLo | 0, paHi | 0, vaLo | 0, vaHi | 0, level, shift, access, privilege);
+    }
+  }
+
+  /** [steps 3, 5-8] for the leaf at word index e of level `level`, which maps 2^shift bytes; words as int32. */
+  private leaf(
+    e: number,
+    lo: number,
+    hi: number,
+    paLo: number,
+    paHi: number,
+    vaLo: number,
+    vaHi: number,
+    level: number,
+    shift: number,
+    access: AccessKind,
+    privilege: PrivilegeLevel,
+  ): number {
+    // [step 3] PBMT 3 is reserved, and PBMT is reserved altogether without Svpbmt [Svpbmt]
+    const pbmt = (hi >>> PBMT_SHIFT_HI) & 3;
+    if (pbmt !== 0 && (pbmt === 3 || !this.svpbmt)) return this.pageFault(MmuCode.ReservedBit, level, access);
+    let size = shift;
+    if ((hi & N_HI) !== 0) {
+      // [Svnapot] only a last-level leaf whose PPN[3:0] is 1000 (64 KiB); anything else is reserved
+      if (!this.svnapot || level !== this.levels - 1 || (paLo & 0xf000) !== 0x8000) {
+        return this.pageFault(MmuCode.ReservedBit, level, access);
+      }
+      size = 16;
+    }
+    // [step 5] R / W / X / U against the privilege, SUM and MXR [Priv 3.1.6.3]
+    const user = (lo & U) !== 0;
+    let perms = (lo & R) !== 0 || (this.mxr && (lo & X) !== 0) ? 1 : 0;
+    if ((lo & W) !== 0) perms |= 2;
+    if ((lo & X) !== 0) perms |= 4;
+    if (user) {
+      // S-mode never executes from a U page, and loads / stores to it only with SUM
+      if (privilege === 1) perms = this.sum ? perms & 3 : 0;
+      perms |= 8;
+    } else if (privilege === 0) {
+      perms = 0;
+    }
+    // READ, WRITE, EXECUTE are the bits 1 << access of MappingFlags
+    if (((perms >>> access) & 1) === 0) return this.pageFault(MmuCode.Permission, level, access);
+    // [step 6] a superpage's PPN bits below its level must be zero
+    if (shift > 12) {
+      const misaligned = shift >= 32 ? paLo !== 0 || (paHi & ((1 << (shift - 32)) - 1)) !== 0 : (paLo & ((1 << shift) - 1)) !== 0;
+      if (misaligned) return this.pageFault(MmuCode.ReservedBit, level, access);
+    }
+    // [step 7] A = 0, or D = 0 on a store: Svade faults, Svadu sets them in the entry
+    const need = access === 1 ? A | D : A;
+    if ((lo & need) !== need) {
+      if (!this.svadu) return this.pageFault((lo & A) === 0 ? MmuCode.AccessFlag : MmuCode.Dirty, level, access);
+      this.handler.words[e] = lo | need;
+    }
+    // [step 8] the offset, and the VPN bits below the leaf's level, come from the virtual address
+    if (size < 32) {
+      const mask = (1 << size) - 1;
+      return this.translated(((paLo & ~mask) | (vaLo & mask)) >>> 0, paHi >>> 0, POW2[size]!, level, perms);
+    }
+    const maskHi = (1 << (size - 32)) - 1;
+    return this.translated(vaLo >>> 0, ((paHi & ~maskHi) | (vaHi & maskHi)) >>> 0, POW2[size]!, level, perms);
+  }
+
+  /** A translation: no cause. */
+  private translated(paLo: number, paHi: number, size: number, level: number, perms: number): number {
+    this.cause = -1;
+    return this.found(paLo, paHi, size, level, perms);
+  }
+
+  /** A page fault of the access's kind (12, 13 or 15) with the fault kind `code`. */
+  private pageFault(code: number, level: number, access: AccessKind): number {
+    this.cause = PAGE_FAULT[access];
+    return this.fault(code, level);
+  }
+
+  /** [step 2] an access fault of the access's kind (1, 5 or 7): a table read outside the memory. */
+  private accessFault(level: number, access: AccessKind): number {
+    this.cause = ACCESS_FAULT[access];
+    return this.fault(MmuCode.ExternalAbort, level);
+  }
+
+  /** The cause and tval of the last fault. */
+  protected syndrome(): RiscvFaultSyndrome {
+    return { cause: this.cause, tval: BigInt(this.tvalHi) * BigInt(TWO32) + BigInt(this.tvalLo) };
+  }
+}

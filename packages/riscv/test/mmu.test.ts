@@ -1,0 +1,382 @@
+// RiscvMmu against the privileged spec (20211203): 4.3.2 "Virtual Address Translation Process" steps 1-8, 4.3.1
+// (R/W/X encodings, non-leaf D/A/U reserved), 4.4.1 (canonical addresses, bits 60:54 reserved), 3.1.6.3 (SUM, MXR),
+// Table 3.6 (exception codes), the Svpbmt, Svnapot and Svadu chapters. Two parts: one case per rule, with the
+// outcome the spec's text gives; and a seeded property test against a BigInt transcription of the algorithm over
+// tables filled with random entries (pointers, leaves, every reserved encoding, pointers outside the memory).
+import {
+  Access,
+  type AccessKind,
+  faultKindOf,
+  MappingFlags,
+  MmuCode,
+  PageSize,
+  PagingError,
+  PhysicalMemory,
+  Privilege,
+  type PrivilegeLevel,
+  RegisterError,
+} from '@page-table-multiarch/core';
+import { encodeRiscvSatp, RiscvMmu, type RiscvMmuOptions, Sv39PageTable, Sv48PageTable } from '@page-table-multiarch/riscv';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+
+const { READ, WRITE, EXECUTE, USER } = MappingFlags;
+const { USER: U_MODE, SUPERVISOR: S_MODE } = Privilege;
+const RAM = 0x8000_0000n;
+// PTE bits (4.3.1) and the high ones (4.4.1, Svpbmt, Svnapot)
+const V = 1n;
+const R = 2n;
+const W = 4n;
+const X = 8n;
+const U = 16n;
+const A = 64n;
+const D = 128n;
+const bit = (n: number): bigint => 1n << BigInt(n);
+
+/** A Sv39 table with one 4K page at 0x1000 and one 2M page at 0x20_0000 (RW, A and D set), and its leaf addresses. */
+function fixture() {
+  const memory = new PhysicalMemory({ size: 1 << 20, base: RAM });
+  const table = new Sv39PageTable(memory);
+  const cursor = table.cursor();
+  cursor.map(0x1000n, 0x8004_0000n, PageSize.Size4K, READ | WRITE);
+  cursor.map(0x20_0000n, 0x8020_0000n, PageSize.Size2M, READ | WRITE);
+  cursor.map(0xffff_ffff_c000_0000n, 0x4000_0000n, PageSize.Size1G, READ | WRITE);
+  cursor.flush();
+  const satp = encodeRiscvSatp(table).satp;
+  // the leaf entries, found from the root by the index fields (4.4.1: VPN[2] bits 38:30, VPN[1] 29:21, VPN[0] 20:12)
+  const child = (entry: bigint): bigint => ((memory.readU64(entry) >> 10n) & ((1n << 44n) - 1n)) << 12n;
+  const l1 = child(table.rootPaddr);
+  const leaf4k = child(l1 + 0n * 8n) + 1n * 8n;
+  const leaf2m = l1 + 1n * 8n;
+  const leaf1g = table.rootPaddr + 511n * 8n;
+  return { memory, table, satp, leaf4k, leaf2m, leaf1g, pointer: table.rootPaddr };
+}
+
+/** Whether two byte arrays hold the same bytes (a loop: deep equality on a MiB is slow in vitest). */
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Rewrites the low 10 bits of an entry (the flags), keeping its PPN and high bits. */
+function setLow(memory: PhysicalMemory, at: bigint, low: bigint): void {
+  memory.writeU64(at, (memory.readU64(at) & ~0x3ffn) | low);
+}
+
+describe('RiscvMmu: one case per rule of the spec', () => {
+  type Case = [name: string, low: bigint, access: AccessKind, privilege: PrivilegeLevel, options: Partial<RiscvMmuOptions>, want: string];
+  // want: "ok" or "<FaultKind> <cause>"
+  const cases: Case[] = [
+    ['S load from an S page', V | R | A, Access.READ, S_MODE, {}, 'ok'],
+    ['V = 0 (step 3)', R | W | A | D, Access.READ, S_MODE, {}, 'NotPresent 13'],
+    ['W without R (step 3, Table 4.5)', V | W | A | D, Access.WRITE, S_MODE, {}, 'ReservedBit 15'],
+    ['W and X without R (step 3)', V | W | X | A | D, Access.EXECUTE, S_MODE, {}, 'ReservedBit 12'],
+    ['U load from an S page (3.1.6.3)', V | R | A, Access.READ, U_MODE, {}, 'Permission 13'],
+    ['S load from a U page, SUM = 0', V | R | U | A, Access.READ, S_MODE, {}, 'Permission 13'],
+    ['S load from a U page, SUM = 1', V | R | U | A, Access.READ, S_MODE, { sum: true }, 'ok'],
+    ['S store to a U page, SUM = 1', V | R | W | U | A | D, Access.WRITE, S_MODE, { sum: true }, 'ok'],
+    ['S fetch from a U page, SUM = 1: never', V | X | U | A, Access.EXECUTE, S_MODE, { sum: true }, 'Permission 12'],
+    ['U fetch from a U page', V | X | U | A, Access.EXECUTE, U_MODE, {}, 'ok'],
+    ['load from an execute-only page, MXR = 0', V | X | A, Access.READ, S_MODE, {}, 'Permission 13'],
+    ['load from an execute-only page, MXR = 1', V | X | A, Access.READ, S_MODE, { mxr: true }, 'ok'],
+    ['store to a read-only page', V | R | A | D, Access.WRITE, S_MODE, {}, 'Permission 15'],
+    ['fetch from a non-executable page', V | R | W | A | D, Access.EXECUTE, S_MODE, {}, 'Permission 12'],
+    ['A = 0, Svade (step 7)', V | R, Access.READ, S_MODE, {}, 'AccessFlag 13'],
+    ['A = 0, Svadu', V | R, Access.READ, S_MODE, { svadu: true }, 'ok'],
+    ['D = 0 on a store, Svade', V | R | W | A, Access.WRITE, S_MODE, {}, 'Dirty 15'],
+    ['D = 0 on a load, Svade: no fault', V | R | W | A, Access.READ, S_MODE, {}, 'ok'],
+    ['A = 0 on a store that is not allowed: the permission fault comes first (step 5)', V | R, Access.WRITE, S_MODE, {}, 'Permission 15'],
+    ['a pointer at the last level (step 4)', V, Access.READ, S_MODE, {}, 'ReservedBit 13'],
+  ];
+  for (const [name, low, access, privilege, options, want] of cases) {
+    it(name, () => {
+      const f = fixture();
+      setLow(f.memory, f.leaf4k, low);
+      const mmu = new RiscvMmu(f.memory, { satp: f.satp, ...options });
+      const r = mmu.translate(0x1234n, access, privilege);
+      expect(r.ok ? 'ok' : `${r.kind} ${r.syndrome.cause}`).toBe(want);
+      if (r.ok) {
+        expect(r.paddr).toBe(0x8004_0234n);
+        expect([r.size, r.level]).toEqual([4096, 2]);
+        expect(r.permissions & (1 << access)).not.toBe(0);
+      } else {
+        expect(r.syndrome.tval).toBe(0x1234n); // stval: the faulting virtual address (4.1.9)
+        expect(r.level).toBe(2);
+      }
+    });
+  }
+
+  it('Svadu sets A on an access and D on a store, in the leaf; Svade changes nothing', () => {
+    const f = fixture();
+    setLow(f.memory, f.leaf4k, V | R | W);
+    const svade = new RiscvMmu(f.memory, { satp: f.satp });
+    const before = f.memory.bytes().slice();
+    expect(svade.translateNumber(0x1008, Access.WRITE, S_MODE)).toBe(MmuCode.AccessFlag);
+    expect(sameBytes(f.memory.bytes(), before)).toBe(true);
+    const svadu = new RiscvMmu(f.memory, { satp: f.satp, svadu: true });
+    expect(svadu.translateNumber(0x1008, Access.READ, S_MODE)).toBe(0x8004_0008);
+    expect(f.memory.readU64(f.leaf4k) & (A | D)).toBe(A);
+    expect(svadu.translateNumber(0x1008, Access.WRITE, S_MODE)).toBe(0x8004_0008);
+    expect(f.memory.readU64(f.leaf4k) & (A | D)).toBe(A | D);
+  });
+
+  it('superpages: the offset below the leaf comes from the address (step 8); a misaligned one faults (step 6)', () => {
+    const f = fixture();
+    const mmu = new RiscvMmu(f.memory, { satp: f.satp });
+    expect(mmu.translateNumber(0x2f_f123, Access.READ, S_MODE)).toBe(0x802f_f123);
+    expect([mmu.pageSize, mmu.level, mmu.permissions]).toEqual([PageSize.Size2M, 1, READ | WRITE]);
+    // the upper half: bits 63:39 equal to bit 38 (4.4.1)
+    expect(mmu.translate(0xffff_ffff_c123_4567n, Access.WRITE, S_MODE)).toEqual({
+      ok: true,
+      paddr: 0x4123_4567n,
+      size: PageSize.Size1G,
+      level: 0,
+      permissions: READ | WRITE,
+    });
+    f.memory.writeU64(f.leaf2m, f.memory.readU64(f.leaf2m) + (1n << 10n)); // PPN + 1: 4K-aligned only
+    expect(mmu.translate(0x20_0000n, Access.READ, S_MODE)).toMatchObject({ ok: false, kind: 'ReservedBit', level: 1 });
+  });
+
+  it('reserved bits and encodings: 60:54, PBMT and N without their extensions, D / A / U in a pointer', () => {
+    const rows: [string, (f: ReturnType<typeof fixture>) => void, Partial<RiscvMmuOptions>, string][] = [
+      ['bit 54', (f) => f.memory.writeU64(f.leaf4k, f.memory.readU64(f.leaf4k) | bit(54)), {}, 'ReservedBit'],
+      ['bit 60', (f) => f.memory.writeU64(f.leaf4k, f.memory.readU64(f.leaf4k) | bit(60)), {}, 'ReservedBit'],
+      ['PBMT 1 without Svpbmt', (f) => f.memory.writeU64(f.leaf4k, f.memory.readU64(f.leaf4k) | bit(61)), {}, 'ReservedBit'],
+      ['PBMT 1 with Svpbmt', (f) => f.memory.writeU64(f.leaf4k, f.memory.readU64(f.leaf4k) | bit(61)), { svpbmt: true }, 'ok'],
+      ['PBMT 3 with Svpbmt', (f) => f.memory.writeU64(f.leaf4k, f.memory.readU64(f.leaf4k) | bit(61) | bit(62)), { svpbmt: true }, 'ReservedBit'],
+      ['PBMT in a pointer', (f) => f.memory.writeU64(f.pointer, f.memory.readU64(f.pointer) | bit(62)), { svpbmt: true }, 'ReservedBit'],
+      ['N without Svnapot', (f) => f.memory.writeU64(f.leaf4k, f.memory.readU64(f.leaf4k) | bit(63)), {}, 'ReservedBit'],
+      ['N with Svnapot, PPN[3:0] = 0', (f) => f.memory.writeU64(f.leaf4k, f.memory.readU64(f.leaf4k) | bit(63)), { svnapot: true }, 'ReservedBit'],
+      ['A in a pointer (4.3.1)', (f) => f.memory.writeU64(f.pointer, f.memory.readU64(f.pointer) | A), {}, 'ReservedBit'],
+      ['U in a pointer', (f) => f.memory.writeU64(f.pointer, f.memory.readU64(f.pointer) | U), {}, 'ReservedBit'],
+      ['D in a pointer', (f) => f.memory.writeU64(f.pointer, f.memory.readU64(f.pointer) | D), {}, 'ReservedBit'],
+      ['a pointer outside the memory (step 2: access fault)', (f) => f.memory.writeU64(f.pointer, V | (0x1_0000_0000n >> 2n)), {}, 'ExternalAbort'],
+    ];
+    for (const [name, change, options, want] of rows) {
+      const f = fixture();
+      change(f);
+      const r = new RiscvMmu(f.memory, { satp: f.satp, ...options }).translate(0x1000n, Access.READ, S_MODE);
+      expect(r.ok ? 'ok' : r.kind, name).toBe(want);
+      if (!r.ok) expect(r.syndrome.cause, name).toBe(want === 'ExternalAbort' ? 5 : 13);
+    }
+  });
+
+  it('Svnapot: N with PPN[3:0] = 1000 maps the 64 KiB around it, the address bits 15:12 from the VA', () => {
+    const f = fixture();
+    const napot = (0x8004_8000n >> 12n) << 10n; // PPN[3:0] = 1000
+    f.memory.writeU64(f.leaf4k, bit(63) | napot | V | R | A);
+    const mmu = new RiscvMmu(f.memory, { satp: f.satp, svnapot: true });
+    expect(mmu.translateNumber(0x1abc, Access.READ, S_MODE)).toBe(0x8004_1abc);
+    expect(mmu.pageSize).toBe(0x1_0000);
+  });
+
+  it('non-canonical addresses fault before any table is read (4.4.1); Bare translates nothing', () => {
+    const f = fixture();
+    const mmu = new RiscvMmu(f.memory, { satp: f.satp });
+    const va = 1n << 38n; // bit 38 set, bits 63:39 clear
+    expect(mmu.translate(va, Access.EXECUTE, U_MODE)).toEqual({
+      ok: false,
+      kind: 'NonCanonical',
+      level: -1,
+      vaddr: va,
+      syndrome: { cause: 12, tval: va },
+    });
+    const bare = new RiscvMmu(f.memory, { satp: 0n });
+    expect(bare.translate(0xdead_beefn, Access.WRITE, U_MODE)).toMatchObject({ ok: true, paddr: 0xdead_beefn });
+  });
+
+  it('a physical address of 2^53 or more: MmuCode.WIDE in the number form, the exact bigint from translate', () => {
+    const f = fixture();
+    f.memory.writeU64(f.leaf4k, ((0xab_cdef_1234_5000n >> 12n) << 10n) | V | R | A);
+    const mmu = new RiscvMmu(f.memory, { satp: f.satp });
+    expect(mmu.translateNumber(0x1678, Access.READ, S_MODE)).toBe(MmuCode.WIDE);
+    expect([mmu.paLo, mmu.paHi]).toEqual([0x1234_5678, 0xab_cdef]);
+    expect(mmu.translate(0x1678n, Access.READ, S_MODE)).toMatchObject({ ok: true, paddr: 0xab_cdef_1234_5678n });
+  });
+
+  it('bad arguments throw typed errors and leave memory and the model as they were', () => {
+    const f = fixture();
+    setLow(f.memory, f.leaf4k, V | R | W);
+    const mmu = new RiscvMmu(f.memory, { satp: f.satp, svadu: true });
+    const before = f.memory.bytes().slice();
+    expect(() => mmu.translate(0x1000n, 3 as AccessKind, S_MODE)).toThrow(RangeError);
+    expect(() => mmu.translate(0x1000n, Access.READ, 2 as PrivilegeLevel)).toThrow(RangeError);
+    expect(() => mmu.translate(-1n, Access.READ, S_MODE)).toThrow(PagingError);
+    expect(() => mmu.translate('0x1000' as unknown as bigint, Access.READ, S_MODE)).toThrow(TypeError);
+    for (const bad of [-1, 0.5, 2 ** 60, Number.NaN]) expect(() => mmu.translateNumber(bad, Access.READ, S_MODE)).toThrow(RangeError);
+    expect(() => mmu.translateNumber(0x1000, 7 as AccessKind, S_MODE)).toThrow(RangeError);
+    expect(() => mmu.setSatp(5n << 60n)).toThrow(RegisterError); // MODE 5: reserved
+    expect(() => new RiscvMmu(f.memory, { satp: 11n << 60n })).toThrow(RegisterError); // Sv64: not defined
+    expect(sameBytes(f.memory.bytes(), before)).toBe(true);
+    expect(mmu.levels).toBe(3);
+    expect(mmu.translateNumber(0x1000, Access.READ, S_MODE)).toBe(0x8004_0000);
+  });
+});
+
+// ---- the property test: the algorithm transcribed with BigInt, one step per line of 4.3.2 ----
+
+interface Oracle {
+  readonly ok: boolean;
+  readonly pa?: bigint;
+  readonly size?: number;
+  readonly level: number;
+  readonly kind?: string;
+  readonly cause?: number;
+}
+
+function oracle(mem: PhysicalMemory, root: bigint, levels: number, va: bigint, access: number, priv: number, o: RiscvMmuOptions): Oracle {
+  const fault = (kind: string, level: number): Oracle => ({ ok: false, kind, level, cause: (kind === 'ExternalAbort' ? [5, 7, 1] : [13, 15, 12])[access]! });
+  const vaBits = 12 + 9 * levels;
+  const top = va >> BigInt(vaBits - 1);
+  if (top !== 0n && top !== (1n << BigInt(65 - vaBits)) - 1n) return fault('NonCanonical', -1);
+  let a = root;
+  for (let i = levels - 1; i >= 0; i--) {
+    const level = levels - 1 - i;
+    const at = a + ((va >> BigInt(12 + 9 * i)) & 511n) * 8n;
+    if (at < mem.base || at >= mem.base + BigInt(mem.size)) return fault('ExternalAbort', level);
+    const pte = mem.readU64(at);
+    const has = (b: bigint): boolean => (pte & b) !== 0n;
+    const ppn = (pte >> 10n) & ((1n << 44n) - 1n);
+    const pbmt = (pte >> 61n) & 3n;
+    if (!has(V)) return fault('NotPresent', level);
+    if (!has(R) && has(W)) return fault('ReservedBit', level);
+    if (((pte >> 54n) & 0x7fn) !== 0n) return fault('ReservedBit', level);
+    if (!has(R) && !has(X)) {
+      if (has(D) || has(A) || has(U) || pbmt !== 0n || has(bit(63)) || i === 0) return fault('ReservedBit', level);
+      a = ppn << 12n;
+      continue;
+    }
+    if (pbmt !== 0n && (!o.svpbmt || pbmt === 3n)) return fault('ReservedBit', level);
+    if (has(bit(63)) && (!o.svnapot || i !== 0 || (ppn & 15n) !== 8n)) return fault('ReservedBit', level);
+    let canRead = has(R) || (o.mxr === true && has(X));
+    let canWrite = has(W);
+    let canExec = has(X);
+    if (has(U) && priv === S_MODE) {
+      canExec = false;
+      if (o.sum !== true) canRead = canWrite = false;
+    } else if (!has(U) && priv === U_MODE) {
+      canRead = canWrite = canExec = false;
+    }
+    if (![canRead, canWrite, canExec][access]) return fault('Permission', level);
+    if (i > 0 && (ppn & ((1n << BigInt(9 * i)) - 1n)) !== 0n) return fault('ReservedBit', level);
+    const store = access === Access.WRITE;
+    if (!has(A) || (store && !has(D))) {
+      if (o.svadu !== true) return fault(has(A) ? 'Dirty' : 'AccessFlag', level);
+      mem.writeU64(at, pte | A | (store ? D : 0n));
+    }
+    const pageBits = has(bit(63)) ? 16n : BigInt(12 + 9 * i);
+    const mask = (1n << pageBits) - 1n;
+    return { ok: true, pa: ((ppn << 12n) & ~mask) | (va & mask), size: Number(1n << pageBits), level };
+  }
+  throw new Error('unreachable');
+}
+
+describe('RiscvMmu: agrees with the algorithm transcribed in BigInt, on random tables (seeded)', () => {
+  const FRAMES = 6;
+  const seed = Number(process.env['PT_MODEL_SEED'] ?? 20_240_617);
+
+  /** A memory of FRAMES tables filled with random entries: pointers (some outside), leaves, reserved encodings. */
+  function randomTables(rand: () => number, levels: number): PhysicalMemory {
+    const memory = new PhysicalMemory({ size: FRAMES * 4096, base: RAM });
+    const pick = (n: number): bigint => BigInt(Math.floor(rand() * n));
+    for (let i = 0; i < FRAMES * 512; i++) {
+      const kind = rand();
+      let e = 0n;
+      if (kind < 0.1) e = pick(1 << 10) & ~V; // invalid, other bits free for software
+      else if (kind < 0.45) {
+        // a pointer to one of the tables (or, rarely, past the memory), sometimes with a reserved bit
+        const frame = rand() < 0.03 ? BigInt(FRAMES + 3) : pick(FRAMES);
+        e = (((RAM >> 12n) + frame) << 10n) | V;
+        if (rand() < 0.1) e |= [D, A, U, bit(55), bit(61), bit(63)][Number(pick(6))]!;
+      } else {
+        // a leaf: random flags, an address aligned to 4K, 2M, 1G or 512G, sometimes with a high bit
+        const align = [0n, 9n, 18n, 27n][Number(pick(levels === 3 ? 3 : 4))]!;
+        const ppn = (pick(2 ** 30) * 2n ** 14n + pick(2 ** 14)) >> align << align;
+        e = (ppn << 10n) | pick(1 << 10) | (rand() < 0.9 ? V : 0n) | (rand() < 0.5 ? A : 0n);
+        if (rand() < 0.15) e |= bit(54 + Number(pick(10)));
+        if (rand() < 0.05) e = (e & ~(0xfn << 10n)) | (8n << 10n) | bit(63); // a NAPOT encoding
+      }
+      memory.writeU64(RAM + BigInt(i * 8), e);
+    }
+    return memory;
+  }
+
+  it('every access: the same address, size and level or the same fault, cause and level, and the same A / D', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+        fc.constantFrom(8, 9),
+        fc.record({ sum: fc.boolean(), mxr: fc.boolean(), svadu: fc.boolean(), svpbmt: fc.boolean(), svnapot: fc.boolean() }),
+        (s, mode, modes) => {
+          let state = s >>> 0;
+          const rand = (): number => {
+            // xorshift32: the tables and addresses of one run come from its integer
+            state ^= state << 13;
+            state ^= state >>> 17;
+            state ^= state << 5;
+            return (state >>> 0) / 2 ** 32;
+          };
+          const levels = mode === 8 ? 3 : 4;
+          const ours = randomTables(rand, levels);
+          const theirs = new PhysicalMemory({ size: FRAMES * 4096, base: RAM });
+          theirs.writeBytes(RAM, ours.bytes());
+          const options: RiscvMmuOptions = { satp: (BigInt(mode) << 60n) | (RAM >> 12n), ...modes };
+          const mmu = new RiscvMmu(ours, options);
+          for (let k = 0; k < 40; k++) {
+            const raw = BigInt(Math.floor(rand() * 2 ** 32)) | (BigInt(Math.floor(rand() * 2 ** 32)) << 32n);
+            const vaBits = 12 + 9 * levels;
+            // mostly canonical addresses (sign-extended from their top translated bit), some not
+            const va = rand() < 0.9 ? BigInt.asUintN(64, BigInt.asIntN(vaBits, raw)) : raw;
+            const access = Math.floor(rand() * 3) as AccessKind;
+            const privilege = Math.floor(rand() * 2) as PrivilegeLevel;
+            const want = oracle(theirs, RAM, levels, va, access, privilege, options);
+            const r = mmu.translateWords(Number(va & 0xffff_ffffn), Number(va >> 32n), access, privilege);
+            if (want.ok) {
+              expect(r).toBe(0);
+              expect(BigInt(mmu.paHi) * 2n ** 32n + BigInt(mmu.paLo)).toBe(want.pa);
+              expect([mmu.pageSize, mmu.level]).toEqual([want.size, want.level]);
+              expect(mmu.permissions & (1 << access)).not.toBe(0);
+            } else {
+              expect([faultKindOf(r), mmu.cause, mmu.level]).toEqual([want.kind, want.cause, want.level]);
+            }
+            expect(sameBytes(ours.bytes(), theirs.bytes())).toBe(true);
+          }
+        },
+      ),
+      { seed, numRuns: 150 },
+    );
+  });
+
+  it('translate (bigint in, object out) says what the number form says', () => {
+    const f = fixture();
+    setLow(f.memory, f.leaf4k, V | R | X | U | A);
+    const mmu = new RiscvMmu(f.memory, { satp: f.satp });
+    for (const va of [0x1000n, 0x1ff8n, 0x2000n, 0x20_0008n, 1n << 38n, 0xffff_ffff_ffff_f000n]) {
+      for (const access of [Access.READ, Access.WRITE, Access.EXECUTE] as const) {
+        for (const privilege of [U_MODE, S_MODE] as const) {
+          const n = mmu.translateWords(Number(va & 0xffff_ffffn), Number(va >> 32n), access, privilege);
+          const fields = [mmu.level, mmu.pageSize, mmu.permissions, mmu.cause];
+          const r = mmu.translate(va, access, privilege);
+          const paddr = (BigInt(mmu.paHi) << 32n) | BigInt(mmu.paLo);
+          if (n === 0) expect(r).toEqual({ ok: true, paddr, size: fields[1], level: fields[0], permissions: fields[2] });
+          else expect(r).toEqual({ ok: false, kind: faultKindOf(n), level: fields[0], vaddr: va, syndrome: { cause: fields[3], tval: va } });
+        }
+      }
+    }
+  });
+
+  it('Sv48: the same table type and the model agree on every mapping the table reports', () => {
+    const memory = new PhysicalMemory({ size: 1 << 20, base: RAM });
+    const table = new Sv48PageTable(memory);
+    const cursor = table.cursor();
+    cursor.map(0x7fff_ffff_f000n, 0x9000n, PageSize.Size4K, READ | USER);
+    cursor.map(0xffff_8000_4000_0000n, 0x4000_0000n, PageSize.Size1G, READ | WRITE | EXECUTE);
+    cursor.flush();
+    const mmu = new RiscvMmu(memory, { satp: encodeRiscvSatp(table).satp });
+    for (const m of table.mappings()) {
+      const privilege = (m.flags & USER) !== 0 ? U_MODE : S_MODE;
+      expect(mmu.translate(m.vaddr + 8n, Access.READ, privilege)).toMatchObject({ ok: true, paddr: m.paddr + 8n, size: m.size, level: m.level });
+    }
+  });
+});
