@@ -436,9 +436,9 @@ export type A64Codec = GenericPTE & {
 };
 
 /** Lookup levels with Block descriptors per granule (AArch64.BlockDescSupported(), DS = 0, no FEAT_LPA), as bits. */
-const BLOCK_LEVELS: Readonly<Record<4 | 16 | 64, number>> = Object.freeze({ 4: 0b0110, 16: 0b0100, 64: 0b0100 });
+const BLOCK_LEVELS: Readonly<Record<4 | 16 | 64, number>> = /* @__PURE__ */ Object.freeze({ 4: 0b0110, 16: 0b0100, 64: 0b0100 });
 
-const CODECS = new Map<string, A64Codec>();
+const CODECS = /* @__PURE__ */ new Map<string, A64Codec>();
 
 /**
  * The descriptor codec a table of one format writes and reads with: the granule and the lookup level of its root
@@ -490,7 +490,7 @@ export function a64Codec(options: A64CodecOptions = {}): A64Codec {
  * {@link A64PTE} (the crate) reads 3..7 as neither. Every other input, and all other decoding, is exactly
  * {@link A64PTE}. It is `a64Codec()`.
  */
-export const A64PTEImpliedRead: A64Codec = a64Codec();
+export const A64PTEImpliedRead: A64Codec = /* @__PURE__ */ a64Codec();
 
 /** {@link A64PTEEl2} for the tables, with READ implied and memory types as in {@link A64PTEImpliedRead}: `a64Codec({ el2: true })`. */
-export const A64PTEEl2ImpliedRead: A64Codec = a64Codec({ el2: true });
+export const A64PTEEl2ImpliedRead: A64Codec = /* @__PURE__ */ a64Codec({ el2: true });
