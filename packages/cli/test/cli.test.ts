@@ -180,6 +180,16 @@ describe('ptdump on an AArch64 kernel with its own MAIR and granule', () => {
     expect(dev).toEqual(['0xfffffffffe000000']);
   });
 
+  it('translate honours TCR_EL1.TBI1: a tagged kernel pointer translates when it is set, and is refused with the reason when not', () => {
+    const { args, tcr } = linuxDump();
+    const withTcr = (value: bigint) => args.map((a) => (a === `0x${tcr.toString(16)}` ? `0x${value.toString(16)}` : a));
+    const on = runCli([...withTcr(tcr | (1n << 38n)), 'translate', '0x5aff800080001234']);
+    expect(on.code).toBe(0);
+    expect(on.stdout).toContain('0x5aff800080001234 -> 0x0000000042001234  32M');
+    const off = runCli([...args, 'translate', '0x5aff800080001234']);
+    expect(off.stdout).toContain('carries the tag 0x5a in bits 63:56, which TTBR1_EL1 does not ignore for translation');
+  });
+
   it('without it (the crate MAIR_VALUE assumed) AttrIndx 0 reads as Device: the kernel text is reported', () => {
     const { args } = linuxDump();
     const r = runCli([...args, '--audit']);
