@@ -135,6 +135,25 @@ describe('granules and VA sizes (D8.2)', () => {
   const SIZES_4K = [PageSize.Size1G, PageSize.Size2M, PageSize.Size4K];
   const SIZES_16K = [PageSize.Size32M, PageSize.Size16K];
   const SIZES_64K = [PageSize.Size512M, PageSize.Size64K];
+  it('a walk that starts at level 3 (one table: 16K at 25 bits, 64K at 25..29 bits) serves the lower range', () => {
+    for (const [granule, vaBits] of [[16, 25], [64, 29]] as const) {
+      const m = mem();
+      const t = new A64PageTable(m, { granule, vaBits, half: 'lower' });
+      expect(t.meta.levels).toBe(1);
+      const page = granule * 1024;
+      const c = t.cursor();
+      for (let i = 0; i < 40; i++) c.map(BigInt(i * 3 * page), 0x4000_0000n + BigInt(i * page), page, R | W);
+      for (let i = 0; i < 120; i++) {
+        const va = i * page + 0x123;
+        const want = i % 3 === 0 ? 0x4000_0000 + (i / 3) * page + 0x123 : -1;
+        expect(t.queryNumber(va)).toBe(want);
+      }
+      expect(() => t.query(1n << BigInt(vaBits))).toThrowError(expect.objectContaining({ code: 'InvalidAddress' }));
+      t.destroy();
+      expect(m.framesInUse).toBe(0);
+    }
+  });
+
   const named = [
     [A64PageTable4K39, PageSize.Size1G, 3, SIZES_4K],
     [A64PageTable16K47, PageSize.Size32M, 3, SIZES_16K],
