@@ -118,19 +118,20 @@ const x86_64: ArchSpec = {
 const aarch64: ArchSpec = {
   name: 'aarch64',
   aliases: ['arm64', 'armv8', 'a64'],
-  registers: ['ttbr0', 'ttbr1', 'tcr'],
+  registers: ['ttbr0', 'ttbr1', 'tcr', 'mair'],
   switches: ['el2'],
-  usage: '[--ttbr0 VALUE] [--ttbr1 VALUE] [--tcr VALUE] [--el2]',
+  usage: '[--ttbr0 VALUE] [--ttbr1 VALUE] [--tcr VALUE] [--mair VALUE] [--el2]',
   decode: (r, s) =>
     decodeA64Registers({
       ...(r['ttbr0'] !== undefined ? { ttbr0: r['ttbr0'] } : {}),
       ...(r['ttbr1'] !== undefined ? { ttbr1: r['ttbr1'] } : {}),
       ...(r['tcr'] !== undefined ? { tcr: r['tcr'] } : {}),
+      ...(r['mair'] !== undefined ? { mair: r['mair'] } : {}),
       el2: s['el2'] === true,
     }),
   deviceFlags: DEVICE,
   addrDigits: 16,
-  chunkBytes: 4096,
+  chunkBytes: 65536, // a 64 KiB granule's tables
   sample() {
     // QEMU virt: RAM from 0x40000000, with its DTB in the first MiB
     const memory = new PhysicalMemory({ size: 1 << 20, base: 0x4020_0000n });

@@ -1,7 +1,9 @@
 // ptdump as a command: the embedded default, the text format, options, and one-line errors with exit code 2.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { A64PageTable16K47, encodeA64Registers } from '@page-table-multiarch/aarch64';
 import { ARCHES, parseValue } from '@page-table-multiarch/cli';
+import { MappingFlags, PageSize, PhysicalMemory } from '@page-table-multiarch/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { registerArgs, runCli, tempDir } from './_support';
 
@@ -117,7 +119,7 @@ describe('errors: one line, exit code 2', () => {
   it('a register of another architecture', () => fails(['--arch', 'x86_64', '--satp', '0x1', x86Dump().path], /--satp is not a register of x86_64/));
   it('a missing register', () => fails(['--arch', 'riscv64', x86Dump().path], /riscv64: --satp is required/));
   it('an unsupported configuration', () =>
-    fails(['--arch', 'aarch64', '--ttbr0', '0x1000', '--tcr', '0x4010', x86Dump().path], /TCR_EL1\.TG0 = 0b01 \(64KB granule\): only the 4KB granule is supported/));
+    fails(['--arch', 'aarch64', '--ttbr0', '0x1000', '--tcr', '0x800000000000010', x86Dump().path], /TCR_EL1\.DS = 1 \(52-bit addresses with LPA2\) is not supported/));
   it('a value that is not a number', () => fails(['--arch', 'x86_64', '--cr3', 'xyz', x86Dump().path], /--cr3: 'xyz' is not a number/));
   it('an unknown option', () => fails(['--frobnicate'], /Unknown option '--frobnicate'/));
   it('registers without a file', () => fails(['--cr3', '0x1000'], /--cr3 needs a DUMP file/));
@@ -142,5 +144,56 @@ describe('values', () => {
   it('--help and --version', () => {
     expect(runCli(['--help']).stdout).toContain('usage: ptdump [options] [DUMP] [translate VA...]');
     expect(runCli(['-V']).stdout).toMatch(/^ptdump \d+\.\d+\.\d+\n$/);
+  });
+});
+
+describe('ptdump on an AArch64 kernel with its own MAIR and granule', () => {
+  // Linux's MAIR_EL1 (arch/arm64/mm/proc.S MAIR_EL1_SET; MT_* indices of arch/arm64/include/asm/memory.h): Attr0
+  // and Attr1 Normal (0xff), Attr2 Normal-NC (0x44), Attr3 Device-nGnRnE (0x00), Attr4 Device-nGnRE (0x04)
+  const LINUX_MAIR = 0x4_0044_ffffn;
+  const { READ: R, WRITE: W, EXECUTE: X, DEVICE } = MappingFlags;
+  function linuxDump(): { args: string[]; tcr: bigint } {
+    const memory = new PhysicalMemory({ size: 4 << 20, base: 0x4000_0000n });
+    // a 16K / 47-bit kernel: its TTBR1 table, built for Linux's MAIR
+    const kernel = new A64PageTable16K47(memory, { half: 'upper', mair: LINUX_MAIR });
+    const c = kernel.cursor();
+    c.mapRegion(0xffff_8000_0000_0000n, 0x4000_0000n, 0x400_0000n, R | W, true); // the linear map, 32M blocks
+    c.map(0xffff_8000_8000_0000n, 0x4200_0000n, PageSize.Size32M, R | X); // kernel text
+    c.map(0xffff_ffff_fe00_0000n, 0x0900_0000n, PageSize.Size16K, R | W | DEVICE); // the UART
+    c.flush();
+    const regs = encodeA64Registers({ ttbr1: kernel });
+    const path = join(tmp.dir, 'arm64-16k.bin');
+    writeFileSync(path, memory.bytes());
+    return { args: ['--arch', 'aarch64', '--base', '0x40000000', '--ttbr1', `0x${regs.ttbr1.toString(16)}`, '--tcr', `0x${regs.tcr.toString(16)}`, path], tcr: regs.tcr };
+  }
+
+  it("with --mair, the audit finds no executable device memory: text and the linear map are Normal, the UART Device", () => {
+    const { args } = linuxDump();
+    const r = runCli([...args, '--mair', '0x40044ffff', '--audit']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('16 KiB granule');
+    expect(r.stdout).toContain('0 findings (0 W+X, 0 user-executable kernel, 0 executable device)');
+    expect(r.stdout).toMatch(/^0xffff800080000000-0xffff800082000000 .* ro x {6}-> 0x0000000042000000 L2 {4}BLOCK Attr0 /m);
+    expect(r.stdout).toMatch(/^0xfffffffffe000000-0xfffffffffe004000 .* RW NX DEV -> 0x0000000009000000 L3 {4}PAGE Attr4 /m);
+    const runs = JSON.parse(runCli([...args, '--mair', '0x40044ffff', '--json']).stdout).records as { vaddr: string; flags: string }[];
+    const dev = runs.filter((x) => /DEVICE/.test(x.flags)).map((x) => x.vaddr);
+    expect(dev).toEqual(['0xfffffffffe000000']);
+  });
+
+  it('translate honours TCR_EL1.TBI1: a tagged kernel pointer translates when it is set, and is refused with the reason when not', () => {
+    const { args, tcr } = linuxDump();
+    const withTcr = (value: bigint) => args.map((a) => (a === `0x${tcr.toString(16)}` ? `0x${value.toString(16)}` : a));
+    const on = runCli([...withTcr(tcr | (1n << 38n)), 'translate', '0x5aff800080001234']);
+    expect(on.code).toBe(0);
+    expect(on.stdout).toContain('0x5aff800080001234 -> 0x0000000042001234  32M');
+    const off = runCli([...args, 'translate', '0x5aff800080001234']);
+    expect(off.stdout).toContain('carries the tag 0x5a in bits 63:56, which TTBR1_EL1 does not ignore for translation');
+  });
+
+  it('without it (the crate MAIR_VALUE assumed) AttrIndx 0 reads as Device: the kernel text is reported', () => {
+    const { args } = linuxDump();
+    const r = runCli([...args, '--audit']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/executable device mapping 0xffff800080000000-0xffff800082000000/);
   });
 });

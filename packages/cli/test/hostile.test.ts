@@ -267,7 +267,8 @@ describe('what is not a dump, and values that are not registers', () => {
   const archBad: [string, string[], RegExp][] = [
     ['satp in Bare mode', ['--arch', 'riscv64', '--satp', '0'], /satp/i],
     ['satp with MODE 15', ['--arch', 'riscv64', '--satp', '0xf000000000000000'], /satp/i],
-    ['TCR_EL1 with a 64 KiB granule', ['--arch', 'aarch64', '--ttbr0', '0', '--tcr', '0x4010'], /TG0/],
+    ['TCR_EL1 with the reserved TG1 encoding 0b00', ['--arch', 'aarch64', '--ttbr1', '0', '--tcr', '0x100000'], /TG1/],
+    ['MAIR_EL1 with no Device attribute', ['--arch', 'aarch64', '--ttbr0', '0', '--tcr', '0x10', '--mair', '0xffffffffffffffff'], /MAIR/],
     ['TCR_EL1 with T0SZ 63', ['--arch', 'aarch64', '--ttbr0', '0', '--tcr', '0x3f'], /T0SZ/],
     ['MAIR0 wider than 32 bits (TTBCR.EAE = 1)', ['--arch', 'arm', '--ttbr0', '0', '--ttbcr', '0x80000000', '--mair0', '0x100000000'], /MAIR0/],
     ['PWCL for another geometry', ['--arch', 'loongarch64', '--pgdl', '0', '--pwcl', '0x1'], /PWCL/],

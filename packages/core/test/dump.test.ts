@@ -303,3 +303,29 @@ describe('MappingAuditor', () => {
     expect(() => new MappingAuditor({ keepFindings: -1 })).toThrow(RangeError);
   });
 });
+
+describe('translateAddress with address tags (DumpRoot.tagBits / tagsIgnored)', () => {
+  const { memory, table } = build((c) => {
+    c.map(0x40_0000n, 0x20_0000n, PageSize.Size4K, RW);
+    c.map(0xffff_8000_0000_0000n, 0x30_0000n, PageSize.Size4K, RW);
+  });
+  const src = { meta: table.meta, pte: table.pte, handler: memory };
+  const roots = (ignored: boolean) => [
+    { root: table.rootPaddr, vaStart: 0n, vaEnd: 1n << 47n, tagBits: 8, tagsIgnored: ignored, label: 'lower' },
+    { root: table.rootPaddr, vaStart: (1n << 64n) - (1n << 47n), vaEnd: 1n << 64n, tagBits: 8, tagsIgnored: ignored, label: 'upper' },
+  ];
+
+  it('a tag the root ignores translates as the address without it; the range is chosen by the bit below the tag', () => {
+    expect(translateAddress(src, 0x7700_0000_0040_0123n, { roots: roots(true) })).toMatchObject({ mapped: true, paddr: 0x20_0123n, root: 0, vaddr: 0x7700_0000_0040_0123n });
+    expect(translateAddress(src, 0x00ff_8000_0000_0456n, { roots: roots(true) })).toMatchObject({ mapped: true, paddr: 0x30_0456n, root: 1 });
+  });
+
+  it('a tag the root does not ignore is refused with the reason; without tags nothing changes', () => {
+    const t = translateAddress(src, 0x7700_0000_0040_0123n, { roots: roots(false) });
+    expect(t).toMatchObject({ mapped: false, root: -1 });
+    expect(t.reason).toBe('0x7700000000400123 carries the tag 0x77 in bits 63:56, which lower does not ignore for translation');
+    expect(translateAddress(src, 0x40_0123n, { roots: roots(false) }).paddr).toBe(0x20_0123n);
+    const plain = roots(true).map(({ tagBits: _t, tagsIgnored: _i, ...r }) => r);
+    expect(translateAddress(src, 0x7700_0000_0040_0123n, { roots: plain }).reason).toMatch(/outside every register's range/);
+  });
+});

@@ -84,6 +84,16 @@ export interface DumpRoot {
   readonly kernel?: boolean;
   /** Whether table entries' hierarchical limits apply (default true; false for AArch64 with TCR.HPDn = 1). */
   readonly tableLimits?: boolean;
+  /**
+   * Width of the tag the architecture allows in the top bits of this range's addresses (default 0): 8 for AArch64,
+   * whose bits 63:56 are a tag (Arm ARM D8.8 "Address tagging"). The range is then chosen by the bit below the tag.
+   */
+  readonly tagBits?: number;
+  /**
+   * Whether the tag is ignored for translation (AArch64 TCR.TBIn = 1): a tagged address translates as its untagged
+   * form. When false, an address with a tag that differs from the bit below it is refused, with the reason.
+   */
+  readonly tagsIgnored?: boolean;
   /** Name of the register it came from, for listings: 'CR3', 'TTBR1_EL1'. */
   readonly label?: string;
 }
@@ -122,6 +132,7 @@ export interface DumpOptions {
 export function defaultRoots(meta: PagingMetaData, root: AddrInput, label = 'root'): DumpRoot[] {
   const top = 1n << 64n;
   if (meta.window !== undefined) return [{ root, vaStart: meta.window.start, vaEnd: meta.window.end, label, kernel: false }];
+  if (meta.lowerHalf === false) return [{ root, vaStart: top - (1n << BigInt(meta.vaMaxBits)), vaEnd: top, label, kernel: true }];
   if (meta.signExtend && meta.upperHalf && meta.vaMaxBits < 64) {
     const half = 1n << BigInt(meta.vaMaxBits - 1);
     return [
