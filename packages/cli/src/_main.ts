@@ -44,15 +44,29 @@ ${ARCHES.map((a) => `      ${a.name.padEnd(12)}   ${a.usage}`).join('\n')}
   -h, --help           this text
   -V, --version        the version
 
-Values are numbers: 0x1234, 0o17, 0b101 or decimal, with optional _ separators.
+Values are numbers: 0x1234, 0o17, 0b101 or decimal, with optional _ separators. Digits with
+a leading zero or hex letters and no prefix (QEMU's 'info registers' prints 0000000002010000)
+are refused: write 0x0000000002010000.
 Exit status: 0 listed, 1 audit findings (with --audit), 2 usage or input error,
 141 output closed before the end (ptdump ... | head).
 `;
 
-/** Parses a register value or address: 0x / 0o / 0b / decimal, `_` allowed, in [0, 2^64). */
+/**
+ * Parses a register value or address: 0x / 0o / 0b / decimal, `_` allowed, in [0, 2^64). A value that could be
+ * read two ways is refused rather than guessed: QEMU's `info registers` prints hex without `0x`
+ * (`CR3=0000000002010000`), so digits with a leading zero, or with the letters a-f, and no prefix are an error
+ * that says how to write them.
+ */
 export function parseValue(text: string, what: string): bigint {
   const s = text.trim().replace(/_/g, '').toLowerCase();
   if (/^-(0x[0-9a-f]+|0o[0-7]+|0b[01]+|[0-9]+)$/.test(s)) throw new CliError(`${what}: '${text}' is negative (values are unsigned, below 2^64)`);
+  const prefixed = /^(0x[0-9a-f]+|0o[0-7]+|0b[01]+)$/.test(s);
+  if (!prefixed && /^0[0-9]+$/.test(s)) {
+    throw new CliError(
+      `${what}: '${text}' has a leading zero and no prefix, so it could be hex (as QEMU's 'info registers' prints it) or decimal: write 0x${s} for hex, or the decimal number without its leading zeros`,
+    );
+  }
+  if (!prefixed && /^[0-9a-f]*[a-f][0-9a-f]*$/.test(s)) throw new CliError(`${what}: '${text}' is not a number: hex needs the 0x prefix (0x${s})`);
   if (!/^(0x[0-9a-f]+|0o[0-7]+|0b[01]+|[0-9]+)$/.test(s)) throw new CliError(`${what}: '${text}' is not a number`);
   const v = BigInt(s);
   if (v >= 1n << 64n) throw new CliError(`${what}: ${text} does not fit in 64 bits`);

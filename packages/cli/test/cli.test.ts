@@ -135,6 +135,29 @@ describe('values', () => {
     expect(() => parseValue('-x', 'x')).toThrow(/not a number/);
   });
 
+  it('refuse what could be read two ways: leading zeros or hex letters without a prefix', () => {
+    // QEMU's `info registers` prints CR3=0000000002010000: hex, which BigInt would read as decimal 2010000
+    expect(() => parseValue('0000000002010000', '--cr3')).toThrow(
+      /^--cr3: '0000000002010000' has a leading zero and no prefix, .* write 0x0000000002010000 for hex/,
+    );
+    expect(() => parseValue('00ff', 'x')).toThrow(/'00ff' is not a number: hex needs the 0x prefix \(0x00ff\)/);
+    expect(() => parseValue('ffff8000', 'x')).toThrow(/hex needs the 0x prefix \(0xffff8000\)/);
+    expect(() => parseValue('dead', 'x')).toThrow(/hex needs the 0x prefix/);
+    // what stays unambiguous is read as before
+    expect(parseValue('0', 'x')).toBe(0n);
+    expect(parseValue('0x0000000002010000', 'x')).toBe(0x201_0000n);
+    expect(parseValue('2010000', 'x')).toBe(2_010_000n);
+    expect(parseValue('0o0017', 'x')).toBe(15n);
+  });
+
+  it('a QEMU-style register value is refused with exit 2 before anything is listed', () => {
+    const { path } = x86Dump();
+    const r = runCli(['--arch', 'x86_64', '--base', '0x100000', '--cr3', '0000000000100000', path]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^ptdump: --cr3: '0000000000100000' has a leading zero/);
+  });
+
   it('a leading -- (as `pnpm ptdump -- ...` passes it) is ignored', () => {
     expect(runCli(['--', '--arch', 'riscv64']).stdout).toContain('(riscv64) in embedded sample');
   });
