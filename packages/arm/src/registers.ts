@@ -44,8 +44,9 @@ export interface A32Registers {
   /** TTBCR (default 0: N = 0, short descriptors). */
   readonly ttbcr?: AddrInput;
   /**
-   * With TTBCR.N = 0, where the kernel's range starts, for the audit and listings (default 0xc000_0000, Linux's
-   * 3G/1G split); a multiple of 1 MiB, or 2^32 for none.
+   * With TTBCR.N = 0, where the kernel's range starts, for the audit and listings (default 0xbf00_0000: Linux's
+   * TASK_SIZE with the 3G/1G split, where its modules area starts, 16 MiB below PAGE_OFFSET 0xc000_0000, as
+   * MODULES_VADDR in arch/arm/include/asm/memory.h says); a multiple of 1 MiB, or 2^32 for none.
    */
   readonly kernelStart?: AddrInput;
   /** MAIR0, with TTBCR.EAE = 1: the attribute bytes Attr0..Attr3 that AttrIndx selects (default `LPAE_MAIR.mair0`). */
@@ -67,6 +68,12 @@ export function a32Format(): TableFormat {
     },
   });
 }
+
+/**
+ * Where Linux's kernel range starts with the 3G/1G split: MODULES_VADDR = PAGE_OFFSET - 16 MiB = 0xbf00_0000, also
+ * TASK_SIZE (arch/arm/include/asm/memory.h), so that modules are listed and audited as the kernel's.
+ */
+const DEFAULT_KERNEL_START = 0xbf00_0000n;
 
 /** 2^32 (a literal: a top-level shift is code a bundler keeps). */
 const FOUR_G = 0x1_0000_0000n;
@@ -101,7 +108,7 @@ export function decodeA32Registers(regs: A32Registers): AttachPlan | RegisterErr
     if (regs.ttbr0 === undefined) return new RegisterError('Missing', 'TTBR0', 'TTBR0 is needed (TTBCR.N = 0: it translates every address)');
     if (pd0) return new RegisterError('Missing', 'TTBCR.PD0', 'TTBCR.PD0 = 1 disables walks through TTBR0, the only table with N = 0');
     const root = base(regs.ttbr0, 'ttbr0', 14);
-    const ks = regs.kernelStart === undefined ? 0xc000_0000n : registerValue(regs.kernelStart, 'kernelStart');
+    const ks = regs.kernelStart === undefined ? DEFAULT_KERNEL_START : registerValue(regs.kernelStart, 'kernelStart');
     if (ks % (1n << 20n) !== 0n || ks > FOUR_G) return new RegisterError('Invalid', 'kernelStart', `kernelStart ${hex(ks)} is not a multiple of 1 MiB in [0, 2^32]`);
     if (ks > 0n) roots.push({ root, vaStart: 0n, vaEnd: ks, vaBits: 32, kernel: false, label: 'TTBR0' });
     if (ks < FOUR_G) roots.push({ root, vaStart: ks, vaEnd: FOUR_G, vaBits: 32, kernel: true, label: 'TTBR0 (kernel)' });

@@ -19,10 +19,12 @@ describe('decodeA32Registers', () => {
     // TTBR0 attribute bits: IRGN[0] (6), RGN = 0b01 (4:3), S (1)
     const p = plan({ ttbr0: 0x4000_4000n | 0x4an, ttbcr: 0n });
     expect(p.format.name).toBe('ARMv7 short-descriptor');
+    // the default kernel start is Linux's TASK_SIZE = MODULES_VADDR = 0xbf000000: modules are the kernel's
     expect(p.roots).toEqual([
-      { root: 0x4000_4000n, vaStart: 0n, vaEnd: 0xc000_0000n, vaBits: 32, kernel: false, label: 'TTBR0' },
-      { root: 0x4000_4000n, vaStart: 0xc000_0000n, vaEnd: FOUR_G, vaBits: 32, kernel: true, label: 'TTBR0 (kernel)' },
+      { root: 0x4000_4000n, vaStart: 0n, vaEnd: 0xbf00_0000n, vaBits: 32, kernel: false, label: 'TTBR0' },
+      { root: 0x4000_4000n, vaStart: 0xbf00_0000n, vaEnd: FOUR_G, vaBits: 32, kernel: true, label: 'TTBR0 (kernel)' },
     ]);
+    expect(plan({ ttbr0: 0x4000_4000n, kernelStart: 0xc000_0000n }).roots.map((r) => r.vaStart)).toEqual([0n, 0xc000_0000n]);
     expect(plan({ ttbr0: 0x4000_4000n, kernelStart: FOUR_G }).roots).toHaveLength(1);
     expect(decodeA32Registers({ ttbr0: 0x4000_4000n, kernelStart: 0xc000_1000n })).toMatchObject({ code: 'Invalid' });
   });

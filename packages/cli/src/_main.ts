@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { version } from '../package.json';
 import { type AttachPlan, checkRoot, type DumpSource, hex, PagedMemory, RegisterError } from '@page-table-multiarch/core';
 import { ALL_REGISTERS, ALL_SWITCHES, ARCHES, type ArchSpec, archByName } from './_arches';
-import { CliError, EXIT_OUTPUT_CLOSED, OutputClosed } from './_errors';
+import { CliError, EXIT_IMPLAUSIBLE, EXIT_OUTPUT_CLOSED, OutputClosed } from './_errors';
 import { describeImage, ELF_MACHINES, openImage } from './_image';
 import { type Job, listJob, type Settings, translateJob } from './_list';
 import { JsonWriter, Out } from './_output';
@@ -48,6 +48,8 @@ Values are numbers: 0x1234, 0o17, 0b101 or decimal, with optional _ separators. 
 a leading zero or hex letters and no prefix (QEMU's 'info registers' prints 0000000002010000)
 are refused: write 0x0000000002010000.
 Exit status: 0 listed, 1 audit findings (with --audit), 2 usage or input error,
+3 listed, but nothing plausible (a root with only diagnostics, or no mapping at all:
+a wrong register value or --base; warned about on stderr),
 141 output closed before the end (ptdump ... | head).
 `;
 
@@ -93,8 +95,9 @@ function pagedOver(bytes: Uint8Array, base: bigint, chunkBytes: number): PagedMe
 
 /**
  * Runs ptdump with `argv` (the arguments after the program name). Returns the exit status: 0, 1 for audit
- * findings with --audit, 2 for a usage or input error (reported on one line of stderr), 141 when `io.stdout`
- * threw {@link OutputClosed} (the reader went away; nothing more is written).
+ * findings with --audit, 2 for a usage or input error (reported on one line of stderr), 3 when the listing looks
+ * like the tables of a wrong register value ({@link EXIT_IMPLAUSIBLE}, with a warning on stderr), 141 when
+ * `io.stdout` threw {@link OutputClosed} (the reader went away; nothing more is written).
  * @example main(['--arch', 'x86_64', '--cr3', '0x1000', 'dump.bin']);
  */
 export function main(argv: readonly string[], io: CliIo): number {
@@ -275,6 +278,8 @@ function run(argv: readonly string[], io: CliIo): number {
 
   try {
     let findings = 0;
+    let implausible = false;
+    const warnings: string[] = [];
     const json = settings.json ? new JsonWriter(out) : undefined;
     // several jobs (the embedded samples) make one document: { "samples": [ ... ] }
     if (json && file === undefined) {
@@ -284,7 +289,12 @@ function run(argv: readonly string[], io: CliIo): number {
     jobs.forEach((job, k) => {
       if (k > 0 && !json) out.line('');
       if (vas !== undefined) translateJob(job, vas, out, json);
-      else findings += listJob(job, settings, out, io, json);
+      else {
+        const outcome = listJob(job, settings, out, io, json);
+        findings += outcome.findings;
+        implausible ||= outcome.implausible;
+        warnings.push(...outcome.warnings);
+      }
     });
     if (json && file === undefined) {
       json.close();
@@ -292,7 +302,10 @@ function run(argv: readonly string[], io: CliIo): number {
     }
     if (json) out.text('\n');
     out.flush();
-    return settings.audit && findings > 0 ? 1 : 0;
+    // after the listing, so that the warning is the last thing a reader of a terminal sees
+    for (const w of warnings) io.stderr(`ptdump: warning: ${w}\n`);
+    if (settings.audit && findings > 0) return 1;
+    return implausible ? EXIT_IMPLAUSIBLE : 0;
   } catch (err) {
     // what was listed before a read error stays listed; a closed output takes nothing more
     if (!(err instanceof OutputClosed)) out.flush();

@@ -1,7 +1,7 @@
 // ptdump as a command: the embedded default, the text format, options, and one-line errors with exit code 2.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ARCHES, parseValue } from '@page-table-multiarch/cli';
+import { ARCHES, EXIT_IMPLAUSIBLE, parseValue } from '@page-table-multiarch/cli';
 import { afterAll, describe, expect, it } from 'vitest';
 import { registerArgs, runCli, tempDir } from './_support';
 
@@ -95,6 +95,62 @@ describe('ptdump on a file', () => {
     expect(runCli(args, false).stderr).toBe('');
     expect(runCli(args, true).stderr).toBe('\r\x1b[K');
     expect(runCli([...args, '--quiet'], true).stderr).toBe('');
+  });
+});
+
+describe('a root that does not look like a table', () => {
+  /** 64 KiB of RAM at 0 with `page` at 0x1000 (the root's candidate). */
+  function image(name: string, page: (words: DataView) => void): string {
+    const bytes = new Uint8Array(0x1_0000);
+    page(new DataView(bytes.buffer, 0x1000, 0x1000));
+    const path = join(tmp.dir, name);
+    writeFileSync(path, bytes);
+    return path;
+  }
+
+  it('a root inside RAM that yields nothing but diagnostics: a warning per root and exit status 3', () => {
+    // every entry present and pointing far outside the dump, as a page of data read as a PML4 does
+    const path = image('data-root.bin', (v) => {
+      for (let i = 0; i < 512; i++) v.setUint32(i * 8, 0x7fff_f007 + i * 0x1000, true);
+    });
+    const r = runCli(['--arch', 'x86_64', '--cr3', '0x1000', path]);
+    expect(r.code).toBe(EXIT_IMPLAUSIBLE);
+    expect(r.stdout).toMatch(/^diagnostics: 512$/m);
+    expect(r.stderr).toBe(
+      'ptdump: warning: CR3 (lower half): 256 diagnostics and no mapping: is its register value (and --base) right?\n' +
+        'ptdump: warning: CR3 (upper half): 256 diagnostics and no mapping: is its register value (and --base) right?\n',
+    );
+    // the same with --json: the document is whole, the warning on stderr
+    const j = runCli(['--arch', 'x86_64', '--cr3', '0x1000', '--json', path]);
+    expect(j.code).toBe(EXIT_IMPLAUSIBLE);
+    expect(JSON.parse(j.stdout).summary.diagnostics).toBe(512);
+    expect(j.stderr).toContain('ptdump: warning: CR3 (lower half): 256 diagnostics and no mapping');
+  });
+
+  it('a root of zeros maps nothing at all: exit status 3', () => {
+    const r = runCli(['--arch', 'x86_64', '--cr3', '0x1000', image('zero-root.bin', () => {})]);
+    expect(r.code).toBe(EXIT_IMPLAUSIBLE);
+    expect(r.stderr).toBe('ptdump: warning: no mapping through any root: are the register values (and --base) right?\n');
+  });
+
+  it('more diagnostics than mappings under a root: warned, exit status 0', () => {
+    const path = image('mostly-bad.bin', (v) => {
+      // PML4[0] -> PDPT at 0x2000 (zeros but for one 1 GiB page), PML4[1..3] outside the dump
+      v.setUint32(0, 0x2007, true);
+      for (let i = 1; i < 4; i++) v.setUint32(i * 8, 0x7fff_f007, true);
+    });
+    const bytes = new Uint8Array(readFileSync(path));
+    new DataView(bytes.buffer).setUint32(0x2000, 0x83, true);
+    writeFileSync(path, bytes);
+    const r = runCli(['--arch', 'x86_64', '--cr3', '0x1000', path]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('ptdump: warning: CR3 (lower half): more diagnostics (3) than mappings (1): is its register value (and --base) right?\n');
+  });
+
+  it('a healthy dump gives no warning', () => {
+    const r = runCli(x86Dump().args);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
   });
 });
 
