@@ -77,9 +77,9 @@ const GIB1 = 0x4000_0000n;
 const x86_64: ArchSpec = {
   name: 'x86_64',
   aliases: ['x86-64', 'amd64', 'x64', 'intel64'],
-  registers: ['cr3', 'cr4', 'efer', 'cr0'],
+  registers: ['cr3', 'cr4', 'efer', 'cr0', 'pat'],
   switches: [],
-  usage: '--cr3 VALUE [--cr4 VALUE] [--efer VALUE] [--cr0 VALUE]',
+  usage: '--cr3 VALUE [--cr4 VALUE] [--efer VALUE] [--cr0 VALUE] [--pat IA32_PAT]',
   decode: (r) => {
     if (r['cr3'] === undefined) return missing('--cr3');
     return decodeX64Registers({
@@ -87,6 +87,7 @@ const x86_64: ArchSpec = {
       ...(r['cr4'] !== undefined ? { cr4: r['cr4'] } : {}),
       ...(r['efer'] !== undefined ? { efer: r['efer'] } : {}),
       ...(r['cr0'] !== undefined ? { cr0: r['cr0'] } : {}),
+      ...(r['pat'] !== undefined ? { pat: r['pat'] } : {}),
     });
   },
   deviceFlags: DEVICE | UNCACHED,

@@ -2,6 +2,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ARCHES, EXIT_IMPLAUSIBLE, parseValue } from '@page-table-multiarch/cli';
+import { translateAddress } from '@page-table-multiarch/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { registerArgs, runCli, tempDir } from './_support';
 
@@ -88,6 +89,30 @@ describe('ptdump on a file', () => {
     expect(r.stdout).toMatch(/^0xffffffff81600000-0xffffffff81800000 {6}2M {3}2M {6}ro NX .*\[entry: RW NX\]$/m);
     // the W+X page under it is no longer writable: the audit passes
     expect(r.stdout).toContain('Checked W+X mappings: passed');
+  });
+
+  it('--pat: memory types through IA32_PAT; without it, the power-on PAT', () => {
+    const arch = ARCHES.find((a) => a.name === 'x86_64')!;
+    const sample = arch.sample();
+    // the user data page at 0x600000 as Linux maps write-combining memory: PWT alone (PAT index 1)
+    const pte = translateAddress(sample.tables[0]!.table, 0x60_0000n).steps.at(-1)!.entryPaddr;
+    sample.memory.writeU64(pte, sample.memory.readU64(pte) | 0x8n);
+    const path = join(tmp.dir, 'wc.bin');
+    writeFileSync(path, sample.memory.bytes());
+    const args = ['--arch', 'x86_64', '--base', '0x100000', ...registerArgs(sample), path];
+    // Linux's IA32_PAT (arch/x86/mm/pat/memtype.c): PA1 = WC, not cached
+    const linux = runCli([...args, '--pat', '0x0407050600070106']);
+    expect(linux.code).toBe(0);
+    expect(linux.stdout).toContain('registers: CR3=0x100000 CR4=0x6a0 EFER=0xd01 CR0=0x80050033 PAT=0x407050600070106\n');
+    expect(linux.stdout).toMatch(/^0x0000000000600000-0x0000000000601000 {6}4K {3}4K {2}USR RW NX UC {2}-> 0x0000000000300000 PT {4}P RW US PWT XD WC$/m);
+    // the local APIC page (PCD | PWT) is UC under both
+    expect(linux.stdout).toMatch(/^0xffffffffff5fb000-.* RW NX UC .* P RW PWT PCD XD UC$/m);
+    // under the power-on PAT, PA1 is WT: cached
+    const power = runCli(args);
+    expect(power.stdout).toMatch(/^0x0000000000600000-0x0000000000601000 {6}4K {3}4K {2}USR RW NX {5}-> 0x0000000000300000 PT {4}P RW US PWT XD$/m);
+    const bad = runCli([...args, '--pat', '0x0407050600070102']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^ptdump: x86_64: IA32_PAT 0x407050600070102: PA0 = 2 is a reserved memory type/);
   });
 
   it('a progress line goes to stderr only when it is a terminal', () => {
