@@ -115,6 +115,29 @@ describe('ptdump on a file', () => {
     expect(bad.stderr).toMatch(/^ptdump: x86_64: IA32_PAT 0x407050600070102: PA0 = 2 is a reserved memory type/);
   });
 
+  it('arm: --prrr / --nmrr read memory types through TEX remap, --dacr the domains', () => {
+    const arch = ARCHES.find((a) => a.name === 'arm')!;
+    const sample = arch.sample();
+    const path = join(tmp.dir, 'arm.bin');
+    writeFileSync(path, sample.memory.bytes());
+    const args = ['--arch', 'arm', '--base', `0x${sample.memory.base.toString(16)}`, ...registerArgs(sample), path];
+    const uart = (out: string) => out.split('\n').find((l) => l.startsWith('0xf8000000-'));
+    // without remap, TEX 0 C 0 B 1 is Shareable Device (B3.8.2)
+    expect(uart(runCli(args).stdout)).toMatch(/ RW NX DEV -> 0x09000000 L1 {4}SECTION AP=RW TEX0 B XN dom0$/);
+    // Linux's PRRR / NMRR (arch/arm/mm/proc-v7-2level.S): n = 1 is Normal Non-cacheable, n = 7 Write-Back
+    const linux = runCli([...args, '--prrr', '0xff0a81a8', '--nmrr', '0x40e040e0']);
+    expect(linux.code).toBe(0);
+    expect(linux.stdout).toContain('note: SCTLR not given: TRE = 1 assumed (PRRR and NMRR were given)');
+    expect(uart(linux.stdout)).toMatch(/ RW NX UC {2}-> 0x09000000 L1 {4}SECTION AP=RW TEX0 B XN dom0 MT=NC$/);
+    expect(linux.stdout).toMatch(/^0xc0000000-0xc0100000 {6}1M {3}1M {6}ro x {6}-> 0x40000000 L1 {4}SECTION AP=RO TEX1 C B S dom0 MT=WBWA$/m);
+    // domain 0 in Manager mode: nothing is checked, every mapping is readable, writable and executable from PL0
+    const manager = runCli([...args, '--dacr', '0x3', '--audit']);
+    expect(manager.stdout).toMatch(/^0xc0000000-0xc0100000 {6}1M {3}1M {2}USR RW x {6}-> 0x40000000 L1 {4}SECTION AP=RO TEX1 C B S dom0 {2}\[entry: ro x\]$/m);
+    expect(manager.code).toBe(1);
+    // domain 0 No access: nothing can be reached
+    expect(runCli([...args, '--dacr', '0x0']).stdout).toMatch(/^0xc0000000-0xc0100000 {6}1M {3}1M {6}-- NX {5}-> 0x40000000 L1 /m);
+  });
+
   it('a progress line goes to stderr only when it is a terminal', () => {
     const { args } = x86Dump();
     expect(runCli(args, false).stderr).toBe('');

@@ -12,6 +12,7 @@ import { PageTable64 } from '../table/page-table';
 import { wordsToBits } from '../words';
 import {
   ALL_FLAGS,
+  combineLimits,
   type DumpOptions,
   type DumpRoot,
   type DumpSource,
@@ -319,8 +320,9 @@ export class MappingDump implements Iterable<DumpRecord> {
       // huge page, is not address), by masks on the two words rather than a floating-point remainder
       const pa = ((w.paddrHi(lo, hi, l) & ~LOW_MASK_HI[ls]!) >>> 0) * TWO32 + ((w.paddrLo(lo, hi, l) & ~LOW_MASK_LO[ls]!) >>> 0);
       const flags = w.flags(lo, hi, l);
-      const lm = st.lim[l]!;
-      const eff = flags & ((flags & USER) !== 0 ? (lm >>> 8) & ALL_FLAGS : lm & ALL_FLAGS);
+      const lm = st.hasLeafLimit ? combineLimits(st.lim[l]!, insp.leafLimit!(lo, hi, l)) : st.lim[l]!;
+      // effectiveFlags, written out: the per-leaf path of a listing of millions of runs
+      const eff = (flags & ((flags & USER) !== 0 ? (lm >>> 8) & ALL_FLAGS : lm & ALL_FLAGS)) | ((lm >>> 16) & ALL_FLAGS);
       const aLo = st.hasAttr ? insp.attrLo!(lo, hi, l) : w.setPaddrLo(lo, hi, 0, 0, l);
       const aHi = st.hasAttr ? insp.attrHi!(lo, hi, l) : w.setPaddrHi(lo, hi, 0, 0, l);
       const ova = outBase + va;
@@ -412,6 +414,7 @@ class WalkState {
   readonly coalesce: boolean;
   readonly maxTables: number;
   readonly hasLimit: boolean;
+  readonly hasLeafLimit: boolean;
   readonly hasProblem: boolean;
   readonly hasAttr: boolean;
   /** Per level: a private copy of the table being walked, its physical address, the limit in force for its entries. */
@@ -443,6 +446,7 @@ class WalkState {
     this.coalesce = options.coalesce !== false;
     this.maxTables = options.maxTables ?? Number.POSITIVE_INFINITY;
     this.hasLimit = typeof insp.tableLimit === 'function';
+    this.hasLeafLimit = typeof insp.leafLimit === 'function';
     this.hasProblem = typeof insp.problem === 'function';
     this.hasAttr = typeof insp.attrLo === 'function' && typeof insp.attrHi === 'function';
     for (let l = 0; l < meta.levels; l++) this.copy.push(new Uint32Array(meta.tableBytes[l]! >>> 2));
@@ -509,7 +513,7 @@ class WalkState {
     this.countTable(dump, cl, cLo, cHi, bytes);
     this.tLo[cl] = cLo;
     this.tHi[cl] = cHi;
-    this.lim[cl] = useLimits ? this.lim[l]! & this.insp.tableLimit!(lo, hi, l) : this.lim[l]!;
+    this.lim[cl] = useLimits ? combineLimits(this.lim[l]!, this.insp.tableLimit!(lo, hi, l)) : this.lim[l]!;
     d.open(this.copy[cl]!, 0);
     return null;
   }
