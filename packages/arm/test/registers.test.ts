@@ -177,6 +177,12 @@ describe('short descriptors as Linux runs them: TEX remap and domains', () => {
     const manager = flagsByVa({ ...LINUX, dacr: 0x53n });
     expect(manager.get(0xc000_0000n)).toBe(READ | WRITE | EXECUTE | USER);
     expect(manager.get(0xf000_0000n)).toBe(READ | WRITE | EXECUTE | USER | UNCACHED);
+    // translations apply the same: the Section's own domain (a leaf limit), the user page's from its table entry
+    const { memory, table } = linuxLike();
+    const p = plan({ ttbr0: table.rootPaddr, ...LINUX, dacr: 0x53n });
+    const t = (va: bigint) => translateAddress({ ...p.format, handler: memory }, va, { roots: p.roots }).effective;
+    expect(t(0xc000_0123n)).toBe(READ | WRITE | EXECUTE | USER);
+    expect(t(0x1_0000n)).toBe(0);
     // the memory type stays in a No access domain: what the entry maps is still known
     const none = flagsByVa({ ...LINUX, dacr: 0x50n });
     expect(none.get(0xf000_1000n)).toBe(DEVICE);
