@@ -24,6 +24,8 @@ import {
   rootsJson,
   runJson,
   runLine,
+  sharedJson,
+  sharedLine,
   summaryJson,
   summaryLines,
   translationJson,
@@ -43,6 +45,7 @@ export interface Settings {
   readonly json: boolean;
   readonly audit: boolean;
   readonly coalesce: boolean;
+  readonly expandShared: boolean;
   readonly maxTables?: number;
   readonly progress: boolean;
 }
@@ -68,6 +71,7 @@ function walk(job: Job, s: Settings, onTable?: (n: number) => void) {
   return dumpMappings(src, {
     roots: job.plan.roots,
     coalesce: s.coalesce,
+    expandShared: s.expandShared,
     ...(s.maxTables !== undefined ? { maxTables: s.maxTables } : {}),
     ...(onTable ? { onTable } : {}),
   });
@@ -107,8 +111,8 @@ class RootTally {
     this.runs = new Array<number>(roots).fill(0);
     this.diagnostics = new Array<number>(roots).fill(0);
   }
-  add(kind: 'mapping' | 'diagnostic', root: number): void {
-    if (kind === 'mapping') this.runs[root]!++;
+  add(kind: 'mapping' | 'diagnostic' | 'shared', root: number): void {
+    if (kind === 'mapping' || kind === 'shared') this.runs[root]!++;
     else this.diagnostics[root]!++;
   }
 }
@@ -174,7 +178,7 @@ export function listJob(job: Job, s: Settings, out: Out, io: CliIo, json: JsonWr
     for (const rec of dump) {
       auditor.add(rec);
       tally.add(rec.kind, rec.root);
-      json.value(rec.kind === 'mapping' ? runJson(rec, plan) : diagnosticJson(rec));
+      json.value(rec.kind === 'mapping' ? runJson(rec, plan) : rec.kind === 'shared' ? sharedJson(rec) : diagnosticJson(rec));
     }
     json.close();
     if (progress) io.stderr('\r\x1b[K');
@@ -200,7 +204,9 @@ export function listJob(job: Job, s: Settings, out: Out, io: CliIo, json: JsonWr
       root++;
       out.line(rootHeader(plan, root, digits));
     }
-    out.line(rec.kind === 'mapping' ? runLine(rec, plan, digits) : diagnosticLine(rec, digits));
+    out.line(
+      rec.kind === 'mapping' ? runLine(rec, plan, digits) : rec.kind === 'shared' ? sharedLine(rec, plan, digits) : diagnosticLine(rec, digits),
+    );
   }
   if (progress) io.stderr('\r\x1b[K');
   while (root < plan.roots.length - 1) {

@@ -38,6 +38,8 @@ ${ARCHES.map((a) => `      ${a.name.padEnd(12)}   ${a.usage}`).join('\n')}
       --json           one JSON document instead of text
       --audit          list W+X, user-executable kernel and executable device mappings; exit 1 if any
       --leaves         one line per leaf entry (no coalescing into runs)
+      --expand-shared  list a shared table under every entry that reaches it (default: once,
+                       then one '...' line per run of entries that reach it again)
       --max-tables N   stop after reading N tables
       --cache N        cache N chunks of the dump (default 64)
   -q, --quiet          no progress line
@@ -152,6 +154,7 @@ function run(argv: readonly string[], io: CliIo): number {
     json: { type: 'boolean' },
     audit: { type: 'boolean' },
     leaves: { type: 'boolean' },
+    'expand-shared': { type: 'boolean' },
     'max-tables': { type: 'string' },
     cache: { type: 'string' },
     quiet: { type: 'boolean', short: 'q' },
@@ -199,6 +202,7 @@ function run(argv: readonly string[], io: CliIo): number {
     json: flag('json'),
     audit: flag('audit'),
     coalesce: !flag('leaves'),
+    expandShared: flag('expand-shared'),
     ...(maxTables !== undefined ? { maxTables } : {}),
     progress: io.stderrIsTTY && !flag('quiet') && !flag('json'),
   };

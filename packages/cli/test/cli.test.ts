@@ -2,7 +2,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ARCHES, EXIT_IMPLAUSIBLE, parseValue } from '@page-table-multiarch/cli';
-import { translateAddress } from '@page-table-multiarch/core';
+import { MappingFlags, PageSize, PhysicalMemory, translateAddress } from '@page-table-multiarch/core';
+import { X64PageTable } from '@page-table-multiarch/x86_64';
 import { afterAll, describe, expect, it } from 'vitest';
 import { registerArgs, runCli, tempDir } from './_support';
 
@@ -136,6 +137,35 @@ describe('ptdump on a file', () => {
     expect(manager.code).toBe(1);
     // domain 0 No access: nothing can be reached
     expect(runCli([...args, '--dacr', '0x0']).stdout).toMatch(/^0xc0000000-0xc0100000 {6}1M {3}1M {6}-- NX {5}-> 0x40000000 L1 /m);
+  });
+
+  it('a shared table (espfix-like): one line for the entries that reach it again; --expand-shared lists them all', () => {
+    const memory = new PhysicalMemory({ size: 64 * 4096, base: 0x10_0000n });
+    const table = new X64PageTable(memory);
+    const c = table.cursor();
+    // one page table of 16 W+X pages, reached from every entry of one page directory
+    c.map(0xffff_ff00_0000_0000n, 0x1000_0000n, PageSize.Size4K, MappingFlags.READ | MappingFlags.WRITE | MappingFlags.EXECUTE);
+    for (let i = 1; i < 16; i++) c.map(0xffff_ff00_0000_0000n + BigInt(i) * 0x1000n, 0x1000_0000n + BigInt(i) * 0x1000n, PageSize.Size4K, MappingFlags.READ | MappingFlags.WRITE | MappingFlags.EXECUTE);
+    c.flush();
+    const pde = translateAddress(table, 0xffff_ff00_0000_0000n).steps[2]!.entryPaddr;
+    for (let i = 1; i < 512; i++) memory.writeU64(pde + BigInt(i) * 8n, memory.readU64(pde));
+    const path = join(tmp.dir, 'espfix.bin');
+    writeFileSync(path, memory.bytes());
+    const args = ['--arch', 'x86_64', '--base', '0x100000', '--cr3', `0x${table.rootPaddr.toString(16)}`, '--cr4', '0x6a0', '--efer', '0xd01', path];
+    const once = runCli([...args, '--audit']);
+    expect(once.code).toBe(1);
+    expect(once.stderr).toBe('');
+    expect(once.stdout).toMatch(/^\.\.\. 0xffffff0000200000-0xffffff0040000000 PD\[1\.\.511\] -> PT at 0x[0-9a-f]+, listed from 0xffffff0000000000: 511 x 16 pages not listed again \.\.\.$/m);
+    expect(once.stdout).toMatch(/^diagnostics: 0$/m);
+    expect(once.stdout).toMatch(/^shared: {6}1 record of tables listed once \(8176 pages not listed again\)$/m);
+    // the audit checks the table under every entry: 512 x 16 W+X pages, as with --expand-shared
+    expect(once.stdout).toContain('Checked W+X mappings: FAILED, 8192 W+X pages found.');
+    expect(once.stdout).toMatch(/^W\+X {12}W\+X mappings through the shared table at 0x[0-9a-f]+ \(listed from 0xffffff0000000000\), 0xffffff0000200000-0xffffff0040000000 \(1022M, 8176 pages\)$/m);
+    const all = runCli([...args, '--audit', '--expand-shared', '--json']);
+    const doc = JSON.parse(all.stdout);
+    expect(doc.records.filter((r: { kind: string }) => r.kind === 'mapping')).toHaveLength(512);
+    expect(doc.summary).toMatchObject({ pages: 8192, sharedTables: 0, diagnostics: 0 });
+    expect(doc.audit.wxPages).toBe(8192);
   });
 
   it('a progress line goes to stderr only when it is a terminal', () => {

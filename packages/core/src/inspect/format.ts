@@ -133,6 +133,13 @@ export interface DumpOptions {
   readonly coalesce?: boolean;
   /** Stop after reading this many tables (default: no limit; the walk is bounded by the memory anyway). */
   readonly maxTables?: number;
+  /**
+   * Walk a table that is reached again, at its level and under the same permissions, under every entry that reaches
+   * it (default false: it is listed once, and each later entry that reaches it is a `SharedTable` record that counts
+   * what it stands for). A table reached again under other permissions is walked again either way; a cycle is a
+   * diagnostic either way. The walk then grows with the number of paths, not of tables: bound it with `maxTables`.
+   */
+  readonly expandShared?: boolean;
   /** Called after each table is read, with the number read so far (progress reports). */
   readonly onTable?: (tablesRead: number) => void;
 }
