@@ -30,7 +30,7 @@ import {
   sourceOf,
   USER,
 } from './format';
-import { PendingShared, type SharedTable, type SubtreeMemo, Subtrees } from './shared';
+import { PendingShared, type SharedTable, Subtrees } from './shared';
 
 /** A run of leaves: consecutive virtual and physical addresses, the same page size and the same attributes. */
 export interface MappingRun {
@@ -266,7 +266,7 @@ export class MappingDump implements Iterable<DumpRecord> {
     const sub = st.sub;
     const acc = sub.acc;
     const pend = st.pending;
-    sub.opened(L0, -1, 0);
+    sub.opened(L0, -1, 0, this.pages + this.sharedPages);
     // the root's entries [first, end): the descent is clipped to the addresses they cover
     const s0 = st.shift[L0]!;
     pairOf(root.first * 2 ** s0);
@@ -294,7 +294,7 @@ export class MappingDump implements Iterable<DumpRecord> {
     for (let ev = d.step(); ev !== DONE; ev = d.step()) {
       if (ev !== ENTRY) {
         // a table's end: its totals roll up (kept for an entry that reaches it again)
-        if (ev === EXIT && d.opened) sub.closed(d.level + 1);
+        if (ev === EXIT && d.opened) sub.closed(d.level + 1, this.pages + this.sharedPages);
         continue;
       }
       if (pend.open && d.leaf) yield this.sharedRecord(st, kernel, r);
@@ -320,7 +320,7 @@ export class MappingDump implements Iterable<DumpRecord> {
         const problem = st.openTable(this, d, useLimits, outBase + va);
         if (problem === SHARED) {
           // an entry that reaches a table listed before: one record for consecutive ones, its subtree counted
-          const memo = st.sharedMemo!;
+          const memo = st.sharedMemo;
           const span = 2 ** st.shift[l]!;
           const ova = outBase + va;
           if (pend.extends(l, ova, st.cLo, st.cHi, memo)) {
@@ -335,7 +335,7 @@ export class MappingDump implements Iterable<DumpRecord> {
             st.startShared(l, i, ova, span, wordsToBits(lo, hi), memo);
           }
           sub.skipped(l, memo);
-          this.sharedPages += memo.pages;
+          this.sharedPages += sub.pagesOf(memo);
           continue;
         }
         if (problem !== null) {
@@ -379,7 +379,6 @@ export class MappingDump implements Iterable<DumpRecord> {
       // what the table holding the leaf maps, by effective flags (for entries that reach it again)
       const h = l * 64 + eff;
       acc[h] = acc[h]! + psize;
-      sub.reached++;
       this.pages++;
       this.bytes += psize;
       if (
@@ -423,7 +422,7 @@ export class MappingDump implements Iterable<DumpRecord> {
   private sharedRecord(st: WalkState, kernel: boolean, root: number): SharedTable {
     this.shared++;
     const pend = st.pending;
-    return pend.take(joinAddr(pend.tableLo, pend.tableHi), kernel, root);
+    return pend.take(st.sub, joinAddr(pend.tableLo, pend.tableHi), kernel, root);
   }
 
   /** @internal The root's table, read (once per dump for roots that share it), or null after its diagnostic. */
@@ -461,6 +460,11 @@ export class MappingDump implements Iterable<DumpRecord> {
     this.tFrames = frames;
   }
 
+  /** @internal leaf entries reached so far: listed, or stood for by shared-table records */
+  _reached(): number {
+    return this.pages + this.sharedPages;
+  }
+
   /** @internal a diagnostic was reported */
   _diagnosed(): void {
     this.diags++;
@@ -488,7 +492,7 @@ class WalkState {
   readonly sub: Subtrees;
   /** The shared-table record being gathered, and what the last SHARED of openTable found. */
   readonly pending: PendingShared = new PendingShared();
-  sharedMemo: SubtreeMemo | null = null;
+  sharedMemo = -1;
   cLo = 0;
   cHi = 0;
   /** Level of the root being walked; whether shared tables are walked again under every parent. */
@@ -528,7 +532,7 @@ class WalkState {
   }
 
   /** Starts a shared-table record at entry i of the level-l table: the entry at `va` reaches (cLo, cHi). */
-  startShared(l: number, i: number, va: number, span: number, bits: bigint, memo: SubtreeMemo): void {
+  startShared(l: number, i: number, va: number, span: number, bits: bigint, memo: number): void {
     const p = this.pending;
     p.open = true;
     p.start = va;
@@ -604,9 +608,9 @@ class WalkState {
     } else if (slot >= 0 && this.sub.levelOf(slot) !== cl) {
       problem = 'Revisited';
       this.message = `table at ${hex(joinAddr(cLo, cHi))} was already reached at another level (tables are shared at one level); not followed again`;
-    } else if (slot >= 0 && !this.expand && this.sub.memo(slot, memoKey) !== undefined) {
+    } else if (slot >= 0 && !this.expand && this.sub.memo(slot, memoKey) >= 0) {
       d.skip();
-      this.sharedMemo = this.sub.memo(slot, memoKey)!;
+      this.sharedMemo = this.sub.memo(slot, memoKey);
       this.cLo = cLo;
       this.cHi = cHi;
       return SHARED;
@@ -632,7 +636,7 @@ class WalkState {
     this.tLo[cl] = cLo;
     this.tHi[cl] = cHi;
     this.lim[cl] = lim;
-    this.sub.opened(cl, slot, memoKey);
+    this.sub.opened(cl, slot, memoKey, dump._reached());
     d.open(this.copy[cl]!, 0);
     return null;
   }
