@@ -30,9 +30,9 @@ const AP_NAMES = ['AP=none', 'AP=RW', 'AP=RW/RO', 'AP=RW/RW', 'AP=rsv', 'AP=RO',
 
 /** What a memory access may do in each DACR domain type, as a packed limit (what is kept, what is granted). */
 const ACCESS = MappingFlags.READ | MappingFlags.WRITE | MappingFlags.EXECUTE | MappingFlags.USER;
-const NO_ACCESS = tableLimit(ALL & ~ACCESS, ALL & ~ACCESS);
-const CLIENT = tableLimit(ALL, ALL);
-const MANAGER = tableLimit(ALL, ALL, ACCESS);
+const NO_ACCESS = /* @__PURE__ */ tableLimit(ALL & ~ACCESS, ALL & ~ACCESS);
+const CLIENT = /* @__PURE__ */ tableLimit(ALL, ALL);
+const MANAGER = /* @__PURE__ */ tableLimit(ALL, ALL, ACCESS);
 const DOMAIN_LIMITS = [NO_ACCESS, CLIENT, NO_ACCESS, MANAGER];
 
 /** Options of {@link a32Inspector}: the registers that decide what the descriptors mean. */
