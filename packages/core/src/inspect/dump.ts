@@ -320,22 +320,15 @@ export class MappingDump implements Iterable<DumpRecord> {
         const problem = st.openTable(this, d, useLimits, outBase + va);
         if (problem === SHARED) {
           // an entry that reaches a table listed before: one record for consecutive ones, its subtree counted
-          const memo = st.sharedMemo;
-          const span = 2 ** st.shift[l]!;
-          const ova = outBase + va;
-          if (pend.extends(l, ova, st.cLo, st.cHi, memo)) {
-            pend.end += span;
-            pend.references++;
-          } else {
+          if (!st.extendShared(l, outBase + va)) {
             if (pend.open) yield this.sharedRecord(st, kernel, r);
             if (open) {
               open = false;
               yield this.run(rStart, rEnd, rPa, rShift, rPages, rLevel, rFlags, rEff, rBLo, rBHi, rALo, rAHi, kernel, r);
             }
-            st.startShared(l, i, ova, span, wordsToBits(lo, hi), memo);
+            st.startShared(l, i, outBase + va, wordsToBits(lo, hi));
           }
-          sub.skipped(l, memo);
-          this.sharedPages += sub.pagesOf(memo);
+          this.sharedPages += st.skipShared(l);
           continue;
         }
         if (problem !== null) {
@@ -531,12 +524,28 @@ class WalkState {
     this.expand = options.expandShared === true;
   }
 
-  /** Starts a shared-table record at entry i of the level-l table: the entry at `va` reaches (cLo, cHi). */
-  startShared(l: number, i: number, va: number, span: number, bits: bigint, memo: number): void {
+  /** Whether the entry at `va` of the level-l table, which reaches the last SHARED table, extends the pending record. */
+  extendShared(l: number, va: number): boolean {
     const p = this.pending;
+    if (!p.extends(l, va, this.cLo, this.cHi, this.sharedMemo)) return false;
+    p.end += 2 ** this.shift[l]!;
+    p.references++;
+    return true;
+  }
+
+  /** The last SHARED table's subtree counts under the level-l table; returns the leaf entries it stands for. */
+  skipShared(l: number): number {
+    this.sub.skipped(l, this.sharedMemo);
+    return this.sub.pagesOf(this.sharedMemo);
+  }
+
+  /** Starts a shared-table record at entry i of the level-l table: the entry at `va` reaches the last SHARED table. */
+  startShared(l: number, i: number, va: number, bits: bigint): void {
+    const p = this.pending;
+    const memo = this.sharedMemo;
     p.open = true;
     p.start = va;
-    p.end = va + span;
+    p.end = va + 2 ** this.shift[l]!;
     p.level = l;
     p.index = i;
     p.entryPaddr = joinAddr(this.tLo[l]!, this.tHi[l]!) + BigInt(i * this.src.meta.entryBytes);
