@@ -100,7 +100,7 @@ describe('short descriptors as Linux runs them: TEX remap and domains', () => {
   // 0x40e040e0 gives IR1 = OR1 = 0b00 (BUFFERABLE: Normal Non-cacheable, Linux's write-combining), IR2 = OR2 = 0b10
   // (WRITETHROUGH), IR3 = OR3 = 0b11 (WRITEBACK), IR7 = OR7 = 0b01 (WRITEALLOC).
   const LINUX = { prrr: 0xff0a_81a8n, nmrr: 0x40e0_40e0n };
-  // SCTLR with TRE (bit 28), as proc-v7.S sets it (the "mmuset" of v7_crval); AFE (bit 29) clear
+  // an SCTLR with the MMU on (M, bit 0), TRE (bit 28) set and AFE (bit 29) clear (B4.1.130)
   const SCTLR_TRE = 0x1000_0000n | 0x00c5_187dn;
   // DACR in the kernel with CONFIG_CPU_SW_DOMAIN_PAN (arch/arm/include/asm/domain.h, DACR_UACCESS_DISABLE): domain 0
   // (kernel), 2 (I/O) and 3 (vectors) Client, domain 1 (user) No access; 0b01_01_00_01
