@@ -1,9 +1,10 @@
 // ptdump as a command: the embedded default, the text format, options, and one-line errors with exit code 2.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { A64PageTable16K47, encodeA64Registers } from '@page-table-multiarch/aarch64';
-import { ARCHES, parseValue } from '@page-table-multiarch/cli';
-import { MappingFlags, PageSize, PhysicalMemory } from '@page-table-multiarch/core';
+import { ARCHES, EXIT_IMPLAUSIBLE, parseValue } from '@page-table-multiarch/cli';
+import { MappingFlags, PageSize, PhysicalMemory, translateAddress } from '@page-table-multiarch/core';
+import { X64PageTable } from '@page-table-multiarch/x86_64';
 import { afterAll, describe, expect, it } from 'vitest';
 import { registerArgs, runCli, tempDir } from './_support';
 
@@ -92,11 +93,143 @@ describe('ptdump on a file', () => {
     expect(r.stdout).toContain('Checked W+X mappings: passed');
   });
 
+  it('--pat: memory types through IA32_PAT; without it, the power-on PAT', () => {
+    const arch = ARCHES.find((a) => a.name === 'x86_64')!;
+    const sample = arch.sample();
+    // the user data page at 0x600000 as Linux maps write-combining memory: PWT alone (PAT index 1)
+    const pte = translateAddress(sample.tables[0]!.table, 0x60_0000n).steps.at(-1)!.entryPaddr;
+    sample.memory.writeU64(pte, sample.memory.readU64(pte) | 0x8n);
+    const path = join(tmp.dir, 'wc.bin');
+    writeFileSync(path, sample.memory.bytes());
+    const args = ['--arch', 'x86_64', '--base', '0x100000', ...registerArgs(sample), path];
+    // Linux's IA32_PAT (arch/x86/mm/pat/memtype.c): PA1 = WC, not cached
+    const linux = runCli([...args, '--pat', '0x0407050600070106']);
+    expect(linux.code).toBe(0);
+    expect(linux.stdout).toContain('registers: CR3=0x100000 CR4=0x6a0 EFER=0xd01 CR0=0x80050033 PAT=0x407050600070106\n');
+    expect(linux.stdout).toMatch(/^0x0000000000600000-0x0000000000601000 {6}4K {3}4K {2}USR RW NX UC {2}-> 0x0000000000300000 PT {4}P RW US PWT XD WC$/m);
+    // the local APIC page (PCD | PWT) is UC under both
+    expect(linux.stdout).toMatch(/^0xffffffffff5fb000-.* RW NX UC .* P RW PWT PCD XD UC$/m);
+    // under the power-on PAT, PA1 is WT: cached
+    const power = runCli(args);
+    expect(power.stdout).toMatch(/^0x0000000000600000-0x0000000000601000 {6}4K {3}4K {2}USR RW NX {5}-> 0x0000000000300000 PT {4}P RW US PWT XD$/m);
+    const bad = runCli([...args, '--pat', '0x0407050600070102']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^ptdump: x86_64: IA32_PAT 0x407050600070102: PA0 = 2 is a reserved memory type/);
+  });
+
+  it('arm: --prrr / --nmrr read memory types through TEX remap, --dacr the domains', () => {
+    const arch = ARCHES.find((a) => a.name === 'arm')!;
+    const sample = arch.sample();
+    const path = join(tmp.dir, 'arm.bin');
+    writeFileSync(path, sample.memory.bytes());
+    const args = ['--arch', 'arm', '--base', `0x${sample.memory.base.toString(16)}`, ...registerArgs(sample), path];
+    const uart = (out: string) => out.split('\n').find((l) => l.startsWith('0xf8000000-'));
+    // without remap, TEX 0 C 0 B 1 is Shareable Device (B3.8.2)
+    expect(uart(runCli(args).stdout)).toMatch(/ RW NX DEV -> 0x09000000 L1 {4}SECTION AP=RW TEX0 B XN dom0$/);
+    // Linux's PRRR / NMRR (arch/arm/mm/proc-v7-2level.S): n = 1 is Normal Non-cacheable, n = 7 Write-Back
+    const linux = runCli([...args, '--prrr', '0xff0a81a8', '--nmrr', '0x40e040e0']);
+    expect(linux.code).toBe(0);
+    expect(linux.stdout).toContain('note: SCTLR not given: TRE = 1 assumed (PRRR and NMRR were given)');
+    expect(uart(linux.stdout)).toMatch(/ RW NX UC {2}-> 0x09000000 L1 {4}SECTION AP=RW TEX0 B XN dom0 MT=NC$/);
+    expect(linux.stdout).toMatch(/^0xc0000000-0xc0100000 {6}1M {3}1M {6}ro x {6}-> 0x40000000 L1 {4}SECTION AP=RO TEX1 C B S dom0 MT=WBWA$/m);
+    // domain 0 in Manager mode: nothing is checked, every mapping is readable, writable and executable from PL0
+    const manager = runCli([...args, '--dacr', '0x3', '--audit']);
+    expect(manager.stdout).toMatch(/^0xc0000000-0xc0100000 {6}1M {3}1M {2}USR RW x {6}-> 0x40000000 L1 {4}SECTION AP=RO TEX1 C B S dom0 {2}\[entry: ro x\]$/m);
+    expect(manager.code).toBe(1);
+    // domain 0 No access: nothing can be reached
+    expect(runCli([...args, '--dacr', '0x0']).stdout).toMatch(/^0xc0000000-0xc0100000 {6}1M {3}1M {6}-- NX {5}-> 0x40000000 L1 /m);
+  });
+
+  it('a shared table (espfix-like): one line for the entries that reach it again; --expand-shared lists them all', () => {
+    const memory = new PhysicalMemory({ size: 64 * 4096, base: 0x10_0000n });
+    const table = new X64PageTable(memory);
+    const c = table.cursor();
+    // one page table of 16 W+X pages, reached from every entry of one page directory
+    c.map(0xffff_ff00_0000_0000n, 0x1000_0000n, PageSize.Size4K, MappingFlags.READ | MappingFlags.WRITE | MappingFlags.EXECUTE);
+    for (let i = 1; i < 16; i++) c.map(0xffff_ff00_0000_0000n + BigInt(i) * 0x1000n, 0x1000_0000n + BigInt(i) * 0x1000n, PageSize.Size4K, MappingFlags.READ | MappingFlags.WRITE | MappingFlags.EXECUTE);
+    c.flush();
+    const pde = translateAddress(table, 0xffff_ff00_0000_0000n).steps[2]!.entryPaddr;
+    for (let i = 1; i < 512; i++) memory.writeU64(pde + BigInt(i) * 8n, memory.readU64(pde));
+    const path = join(tmp.dir, 'espfix.bin');
+    writeFileSync(path, memory.bytes());
+    const args = ['--arch', 'x86_64', '--base', '0x100000', '--cr3', `0x${table.rootPaddr.toString(16)}`, '--cr4', '0x6a0', '--efer', '0xd01', path];
+    const once = runCli([...args, '--audit']);
+    expect(once.code).toBe(1);
+    expect(once.stderr).toBe('');
+    expect(once.stdout).toMatch(/^\.\.\. 0xffffff0000200000-0xffffff0040000000 PD\[1\.\.511\] -> PT at 0x[0-9a-f]+, listed from 0xffffff0000000000: 511 x 16 pages not listed again \.\.\.$/m);
+    expect(once.stdout).toMatch(/^diagnostics: 0$/m);
+    expect(once.stdout).toMatch(/^shared: {6}1 record of tables listed once \(8176 pages not listed again\)$/m);
+    // the audit checks the table under every entry: 512 x 16 W+X pages, as with --expand-shared
+    expect(once.stdout).toContain('Checked W+X mappings: FAILED, 8192 W+X pages found.');
+    expect(once.stdout).toMatch(/^W\+X {12}W\+X mappings through the shared table at 0x[0-9a-f]+ \(listed from 0xffffff0000000000\), 0xffffff0000200000-0xffffff0040000000 \(1022M, 8176 pages\)$/m);
+    const all = runCli([...args, '--audit', '--expand-shared', '--json']);
+    const doc = JSON.parse(all.stdout);
+    expect(doc.records.filter((r: { kind: string }) => r.kind === 'mapping')).toHaveLength(512);
+    expect(doc.summary).toMatchObject({ pages: 8192, sharedTables: 0, diagnostics: 0 });
+    expect(doc.audit.wxPages).toBe(8192);
+  });
+
   it('a progress line goes to stderr only when it is a terminal', () => {
     const { args } = x86Dump();
     expect(runCli(args, false).stderr).toBe('');
     expect(runCli(args, true).stderr).toBe('\r\x1b[K');
     expect(runCli([...args, '--quiet'], true).stderr).toBe('');
+  });
+});
+
+describe('a root that does not look like a table', () => {
+  /** 64 KiB of RAM at 0 with `page` at 0x1000 (the root's candidate). */
+  function image(name: string, page: (words: DataView) => void): string {
+    const bytes = new Uint8Array(0x1_0000);
+    page(new DataView(bytes.buffer, 0x1000, 0x1000));
+    const path = join(tmp.dir, name);
+    writeFileSync(path, bytes);
+    return path;
+  }
+
+  it('a root inside RAM that yields nothing but diagnostics: a warning per root and exit status 3', () => {
+    // every entry present and pointing far outside the dump, as a page of data read as a PML4 does
+    const path = image('data-root.bin', (v) => {
+      for (let i = 0; i < 512; i++) v.setUint32(i * 8, 0x7fff_f007 + i * 0x1000, true);
+    });
+    const r = runCli(['--arch', 'x86_64', '--cr3', '0x1000', path]);
+    expect(r.code).toBe(EXIT_IMPLAUSIBLE);
+    expect(r.stdout).toMatch(/^diagnostics: 512$/m);
+    expect(r.stderr).toBe(
+      'ptdump: warning: CR3 (lower half): 256 diagnostics and no mapping: is its register value (and --base) right?\n' +
+        'ptdump: warning: CR3 (upper half): 256 diagnostics and no mapping: is its register value (and --base) right?\n',
+    );
+    // the same with --json: the document is whole, the warning on stderr
+    const j = runCli(['--arch', 'x86_64', '--cr3', '0x1000', '--json', path]);
+    expect(j.code).toBe(EXIT_IMPLAUSIBLE);
+    expect(JSON.parse(j.stdout).summary.diagnostics).toBe(512);
+    expect(j.stderr).toContain('ptdump: warning: CR3 (lower half): 256 diagnostics and no mapping');
+  });
+
+  it('a root of zeros maps nothing at all: exit status 3', () => {
+    const r = runCli(['--arch', 'x86_64', '--cr3', '0x1000', image('zero-root.bin', () => {})]);
+    expect(r.code).toBe(EXIT_IMPLAUSIBLE);
+    expect(r.stderr).toBe('ptdump: warning: no mapping through any root: are the register values (and --base) right?\n');
+  });
+
+  it('more diagnostics than mappings under a root: warned, exit status 0', () => {
+    const path = image('mostly-bad.bin', (v) => {
+      // PML4[0] -> PDPT at 0x2000 (zeros but for one 1 GiB page), PML4[1..3] outside the dump
+      v.setUint32(0, 0x2007, true);
+      for (let i = 1; i < 4; i++) v.setUint32(i * 8, 0x7fff_f007, true);
+    });
+    const bytes = new Uint8Array(readFileSync(path));
+    new DataView(bytes.buffer).setUint32(0x2000, 0x83, true);
+    writeFileSync(path, bytes);
+    const r = runCli(['--arch', 'x86_64', '--cr3', '0x1000', path]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('ptdump: warning: CR3 (lower half): more diagnostics (3) than mappings (1): is its register value (and --base) right?\n');
+  });
+
+  it('a healthy dump gives no warning', () => {
+    const r = runCli(x86Dump().args);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
   });
 });
 
@@ -135,6 +268,29 @@ describe('values', () => {
     expect(() => parseValue('0x1_0000_0000_0000_0000', 'x')).toThrow(/does not fit in 64 bits/);
     expect(() => parseValue('-1', 'x')).toThrow(/'-1' is negative/);
     expect(() => parseValue('-x', 'x')).toThrow(/not a number/);
+  });
+
+  it('refuse what could be read two ways: leading zeros or hex letters without a prefix', () => {
+    // QEMU's `info registers` prints CR3=0000000002010000: hex, which BigInt would read as decimal 2010000
+    expect(() => parseValue('0000000002010000', '--cr3')).toThrow(
+      /^--cr3: '0000000002010000' has a leading zero and no prefix, .* write 0x0000000002010000 for hex/,
+    );
+    expect(() => parseValue('00ff', 'x')).toThrow(/'00ff' is not a number: hex needs the 0x prefix \(0x00ff\)/);
+    expect(() => parseValue('ffff8000', 'x')).toThrow(/hex needs the 0x prefix \(0xffff8000\)/);
+    expect(() => parseValue('dead', 'x')).toThrow(/hex needs the 0x prefix/);
+    // what stays unambiguous is read as before
+    expect(parseValue('0', 'x')).toBe(0n);
+    expect(parseValue('0x0000000002010000', 'x')).toBe(0x201_0000n);
+    expect(parseValue('2010000', 'x')).toBe(2_010_000n);
+    expect(parseValue('0o0017', 'x')).toBe(15n);
+  });
+
+  it('a QEMU-style register value is refused with exit 2 before anything is listed', () => {
+    const { path } = x86Dump();
+    const r = runCli(['--arch', 'x86_64', '--base', '0x100000', '--cr3', '0000000000100000', path]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^ptdump: --cr3: '0000000000100000' has a leading zero/);
   });
 
   it('a leading -- (as `pnpm ptdump -- ...` passes it) is ignored', () => {

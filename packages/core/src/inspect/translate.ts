@@ -8,18 +8,18 @@ import { DONE, ENTRY } from '../table/descent';
 import { PageTable64 } from '../table/page-table';
 import { wordsToBits } from '../words';
 import {
-  ALL_FLAGS,
+  combineLimits,
   type DumpOptions,
   type DumpSource,
   defaultRoots,
   descentFormat,
+  effectiveFlags,
   inspectorOf,
   NO_LIMIT,
   prepareRoot,
   RangeDescent,
   readTable,
   sourceOf,
-  USER,
 } from './format';
 
 /** One step of a {@link translateAddress} walk: the entry read at one level. */
@@ -141,7 +141,7 @@ export function translateAddress(source: PageTable64 | DumpSource, vaddr: AddrIn
       const psize = 2n ** BigInt(ls);
       const base = joinAddr(w.paddrLo(lo, hi, l) >>> 0, w.paddrHi(lo, hi, l) >>> 0);
       const flags = w.flags(lo, hi, l);
-      const effective = flags & ((flags & USER) !== 0 ? (lim >>> 8) & ALL_FLAGS : lim & ALL_FLAGS);
+      const effective = effectiveFlags(flags, typeof insp.leafLimit === 'function' ? combineLimits(lim, insp.leafLimit(lo, hi, l)) : lim);
       return { vaddr: va, mapped: true, paddr: base - (base % psize) + (idx % psize), pageSize: 2 ** ls, level: l, flags, effective, root: r, steps };
     }
     const cl = l + 1;
@@ -151,7 +151,7 @@ export function translateAddress(source: PageTable64 | DumpSource, vaddr: AddrIn
     if (!readTable(h, cLo, cHi, meta.tableBytes[cl]!, copy[cl]!)) {
       return no(`${name(l, i)}: table at ${hex(joinAddr(cLo, cHi))} (${meta.tableBytes[cl]!} bytes) is not inside the memory`);
     }
-    if (limits) lim &= insp.tableLimit!(lo, hi, l);
+    if (limits) lim = combineLimits(lim, insp.tableLimit!(lo, hi, l));
     tLo[cl] = cLo;
     tHi[cl] = cHi;
     deepest = cl;
