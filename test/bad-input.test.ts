@@ -15,7 +15,8 @@ describe.each(ARCHES.map((a) => [a.name, a] as const))('bad input: %s', (_name, 
   const huge = arch.meta.leafLevels.length > 1 ? arch.meta.levelSize[arch.meta.leafLevels[arch.meta.leafLevels.length - 2]!]! : 0;
   // the first address the table serves (a long-descriptor TTBR1 table serves only the top of the space): the
   // addresses below are offsets from it
-  const O = arch.meta.window?.start ?? 0n;
+  // (and a table of the upper range only serves its top 2^vaMaxBits bytes)
+  const O = arch.meta.window?.start ?? (arch.meta.lowerHalf === false ? (1n << 64n) - (1n << BigInt(arch.meta.vaMaxBits)) : 0n);
   const On = Number(O);
   const setup = (frames = 64): [PhysicalMemory, PageTable64] => {
     const mem = new PhysicalMemory({ size: frames * 4096, base: arch.memBase });
@@ -119,6 +120,7 @@ describe.each(ARCHES.map((a) => [a.name, a] as const))('bad input: %s', (_name, 
   });
 
   it('inside the last-level table of the previous lookup (the fast paths): the same errors, nothing written', () => {
+    if (O >= 1n << 53n) return; // the number forms below: no number is an address of an upper range
     const [mem, table] = setup();
     const c = table.cursor();
     const warm = () => expect(table.query(O + 0x40_0000n).paddr).toBe(0x40_0000n);

@@ -1,5 +1,14 @@
 import { A64PTE, A64PTEEl2, A64PTEEl2ImpliedRead, A64PTEImpliedRead } from '@page-table-multiarch/entry/aarch64';
-import { A64PagingMetaData, A64PageTable, A64PageTableEl2 } from '@page-table-multiarch/aarch64';
+import {
+  type A64Granule,
+  type A64Half,
+  type A64TableOptions,
+  A64PagingMetaData,
+  A64PageTable,
+  A64PageTableEl2,
+  a64MetaData,
+} from '@page-table-multiarch/aarch64';
+import { type PageTableOptions, type PagingHandler, PhysicalMemory } from '@page-table-multiarch/core';
 import type { ArchCase, CodecCase } from '../support/arch-case';
 
 // Windows: the bottom of the TTBR0 range, its top half (bit 47 set, still a lower-half address on
@@ -40,3 +49,46 @@ export const codecs: CodecCase[] = [
   { type: 'A64PTE', variant: 'default', pte: A64PTE, levels: [1, 2, 3] },
   { type: 'A64PTE', variant: 'arm-el2', pte: A64PTEEl2, levels: [1, 2, 3] },
 ];
+
+// Linux's MAIR_EL1 (arch/arm64/mm/proc.S MAIR_EL1_SET with the MT_* indices of arch/arm64/include/asm/memory.h):
+// Attr0 0xff Normal, Attr1 0xff Normal (tagged), Attr2 0x44 Normal-NC, Attr3 0x00 Device-nGnRnE, Attr4 0x04 Device-nGnRE.
+const LINUX_MAIR = 0x0000_0004_0044_ffffn;
+
+/** One row per granule x width x half that the shared suites run over (windows inside the range each serves). */
+function granuleRow(name: string, granule: A64Granule, vaBits: number, half: A64Half, options: A64TableOptions = {}): ArchCase {
+  const meta = a64MetaData(granule, vaBits, half);
+  const top = 1n << 64n;
+  const span = 1n << BigInt(vaBits);
+  // room for the largest block (512 MiB with 64 KiB, 1 GiB with 4 KiB) and a few of them
+  const size = 8n << 30n;
+  const lower = [
+    { base: 0n, size },
+    { base: span - size, size },
+  ];
+  const upper = [
+    { base: top - span, size },
+    { base: top - size, size },
+  ];
+  const windows = half === 'lower' ? lower : half === 'upper' ? upper : [lower[0]!, upper[1]!];
+  const create = (handler: PagingHandler, o?: PageTableOptions) => new A64PageTable(handler, { ...o, ...options, granule, vaBits, half });
+  return {
+    name,
+    meta,
+    pte: new A64PageTable(new PhysicalMemory({ size: 1 << 20 }), { ...options, granule, vaBits, half }).format.codec,
+    create,
+    memBase: 0x4000_0000n,
+    windows,
+    // the other range, or the first address above the lower range
+    invalidVa: half === 'lower' ? top - 0x1_0000n : half === 'upper' ? 0x1_0000n : span,
+  };
+}
+
+cases.push(
+  granuleRow('aarch64-4k39', 4, 39, 'both'),
+  granuleRow('aarch64-16k47-upper', 16, 47, 'upper', { mair: LINUX_MAIR, nonGlobal: 'user' }),
+  granuleRow('aarch64-16k48', 16, 48, 'both'),
+  granuleRow('aarch64-64k42-lower', 64, 42, 'lower', { mair: LINUX_MAIR }),
+  granuleRow('aarch64-64k48', 64, 48, 'both', { nonGlobal: 'all' }),
+  granuleRow('aarch64-4k48-upper', 4, 48, 'upper', { mair: LINUX_MAIR }),
+  granuleRow('aarch64-4k48-lower', 4, 48, 'lower'),
+);

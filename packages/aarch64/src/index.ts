@@ -5,7 +5,12 @@ export {
   A64PTEEl2,
   A64PTEEl2ImpliedRead,
   A64PTEImpliedRead,
+  type A64Codec,
+  type A64CodecOptions,
+  type A64NonGlobal,
+  a64Codec,
   DescriptorAttr,
+  type MemTypeIndex,
   descriptorAttrFromFlags,
   descriptorAttrFromMemAttr,
   flagsFromDescriptorAttr,
@@ -13,12 +18,31 @@ export {
   MemAttr,
   memAttrOf,
 } from '@page-table-multiarch/entry/aarch64';
-export { A64PagingMetaData } from './metadata';
-export { A64PageTable, A64PageTableEl2 } from './tables';
+export {
+  type A64Geometry,
+  type A64Granule,
+  type A64Half,
+  A64PagingMetaData,
+  a64Geometry,
+  a64MetaData,
+  granuleShift,
+} from './metadata';
+export {
+  type A64NamedTableOptions,
+  A64PageTable,
+  A64PageTable4K39,
+  A64PageTable16K47,
+  A64PageTable16K48,
+  A64PageTable64K42,
+  A64PageTable64K48,
+  A64PageTableEl2,
+  type A64TableFormat,
+  type A64TableOptions,
+} from './tables';
 
 // Attach and dump: translation registers to an attach plan, and what a dump needs to know about descriptors.
 export { a64Inspector, type A64InspectorOptions } from './inspector';
-export { a64Format, type A64Registers, decodeA64Registers } from './registers';
+export { type A64FormatOptions, a64Format, type A64Registers, decodeA64Registers } from './registers';
 
 // Boot: the register values that make the CPU walk a table (the inverse of the decoder above).
 export { type A64BootRegisters, type A64EncodeOptions, encodeA64El2Registers, encodeA64Registers } from './boot';

@@ -31,6 +31,8 @@ const UXN_HI = 1 << (54 - 32);
 export interface A64InspectorOptions {
   /** The EL2 regime with HCR_EL2.E2H = 0 (one privilege level: XNTable, no APTable[0], no PXN). Default false. */
   readonly el2?: boolean;
+  /** The lookup level of the format's level 0 (default 0; 1 for the 64 KiB granule's dump format). */
+  readonly startLevel?: number;
 }
 
 /**
@@ -42,8 +44,12 @@ export interface A64InspectorOptions {
  */
 export function a64Inspector(options: A64InspectorOptions = {}): EntryInspector {
   const el2 = options.el2 ?? false;
+  const first = options.startLevel ?? 0;
+  const names = ['L0', 'L1', 'L2', 'L3'].slice(first);
+  // the last lookup level (3), where a leaf is a Page descriptor
+  const pageLevel = names.length - 1;
   return Object.freeze({
-    levelNames: Object.freeze(['L0', 'L1', 'L2', 'L3']),
+    levelNames: Object.freeze(names),
     tableLimit(_lo: number, hi: number, _level: number): number {
       let kernel = ALL;
       let user = ALL;
@@ -79,7 +85,7 @@ export function a64Inspector(options: A64InspectorOptions = {}): EntryInspector 
         if (!el2 && hi & PXN_TABLE_HI) out.push('PXNTable');
         return out.join(' ');
       }
-      out.push(level === 3 ? 'PAGE' : 'BLOCK');
+      out.push(level === pageLevel ? 'PAGE' : 'BLOCK');
       out.push(`Attr${(lo >>> 2) & 7}`);
       if (lo & (1 << 5)) out.push('NS');
       const ap = (lo >>> 6) & 3;

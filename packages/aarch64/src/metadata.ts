@@ -11,7 +11,8 @@ import { defineMetaData, type PagingMetaData } from '@page-table-multiarch/core'
  * range of TTBR1_ELx). The table indexes only bits 47:0, so one table serves either range; which one is
  * decided by the register that points at it. For that reason addresses are not sign-extended in
  * listings: `mappings()` and `walk()` report the index-space (lower-half) form, e.g.
- * 0x0000_ff80_0000_0000 for a mapping made at 0xffff_ff80_0000_0000.
+ * 0x0000_ff80_0000_0000 for a mapping made at 0xffff_ff80_0000_0000. {@link a64MetaData} gives the tables of
+ * one range only, and the other granules and sizes.
  */
 export const A64PagingMetaData: PagingMetaData = defineMetaData({
   name: 'AArch64',
@@ -24,3 +25,125 @@ export const A64PagingMetaData: PagingMetaData = defineMetaData({
   upperHalf: true,
   signExtend: false,
 });
+
+/** A translation granule in KiB (TCR_ELx.TG0 / TG1). */
+export type A64Granule = 4 | 16 | 64;
+
+/**
+ * The range of virtual addresses a table serves: `'lower'` [0, 2^vaBits) (TTBR0_ELx), `'upper'`
+ * [2^64 - 2^vaBits, 2^64) (TTBR1_EL1), or `'both'`, one table for both ranges (the crate's model: the two
+ * ranges share its entries, and listings report the lower form).
+ */
+export type A64Half = 'lower' | 'upper' | 'both';
+
+/** The shape of an AArch64 stage 1 table, as D8.2 derives it from the granule and TnSZ. */
+export interface A64Geometry {
+  /** The granule in KiB. */
+  readonly granule: A64Granule;
+  /** The translated width, 64 - TnSZ. */
+  readonly vaBits: number;
+  /** The lookup level the walk starts at (0..3). */
+  readonly startLevel: number;
+  /** Number of levels the walk reads (4 - startLevel). */
+  readonly levels: number;
+  /** Entries of the first table (2 to 2^(granule bits - 3)). */
+  readonly rootEntries: number;
+  /** Index width of each level, root first. */
+  readonly indexBits: readonly number[];
+  /** Levels of the table (0 = root) that may hold Block descriptors. */
+  readonly blockLevels: readonly number[];
+  /** Bytes mapped by a leaf at each level, root first. */
+  readonly leafBytes: readonly number[];
+}
+
+/** log2 of a granule's bytes. */
+export function granuleShift(granule: A64Granule): number {
+  return granule === 4 ? 12 : granule === 16 ? 14 : 16;
+}
+
+/**
+ * The shape of the table for a granule and a translated width (D8.2 "Translation process", the tables of start
+ * levels and of the first table's size; AArch64.BlockDescSupported() for the blocks, with TCR_ELx.DS = 0 and
+ * without FEAT_LPA). Each level resolves granule bits - 3 bits (9, 11 or 13); the walk starts at the level whose
+ * range covers `vaBits`, and the first table holds 2^(vaBits - its shift) entries:
+ * - 4 KiB: 48 bits start at level 0 (512 entries), 39 at level 1, 30 at level 2; blocks of 1 GiB (level 1) and
+ *   2 MiB (level 2).
+ * - 16 KiB: 48 bits start at level 0 with 2 entries, 47 at level 1 (2048 entries), 36 at level 2; blocks of
+ *   32 MiB (level 2).
+ * - 64 KiB: 48 bits start at level 1 (64 entries), 42 at level 2 (8192 entries, two levels); blocks of 512 MiB
+ *   (level 2).
+ * TnSZ ranges over 16..39 (48 to 25 bits) without FEAT_LPA / LPA2 and FEAT_TTST.
+ * @throws RangeError for a granule other than 4, 16 or 64, or a width outside 25..48.
+ */
+export function a64Geometry(granule: A64Granule, vaBits: number): A64Geometry {
+  if (granule !== 4 && granule !== 16 && granule !== 64) throw new RangeError(`a64Geometry: granule ${String(granule)} is not 4, 16 or 64 (KiB)`);
+  if (!Number.isInteger(vaBits) || vaBits < 25 || vaBits > 48) {
+    throw new RangeError(`a64Geometry: ${String(vaBits)}-bit addresses are outside 25..48 (TnSZ 16..39)`);
+  }
+  const gs = granuleShift(granule);
+  const stride = gs - 3;
+  const levels = Math.ceil((vaBits - gs) / stride);
+  const startLevel = 4 - levels;
+  const rootBits = vaBits - gs - (levels - 1) * stride;
+  const indexBits = [rootBits, ...Array.from({ length: levels - 1 }, () => stride)];
+  const blockLevels: number[] = [];
+  const leafBytes: number[] = [];
+  for (let l = 0; l < levels; l++) {
+    const lookup = startLevel + l;
+    leafBytes.push(2 ** (gs + (3 - lookup) * stride));
+    // 4 KiB: blocks at lookup levels 1 and 2; 16 and 64 KiB: level 2 only
+    if (lookup === 2 || (lookup === 1 && granule === 4)) blockLevels.push(l);
+  }
+  return Object.freeze({
+    granule,
+    vaBits,
+    startLevel,
+    levels,
+    rootEntries: 2 ** rootBits,
+    indexBits: Object.freeze(indexBits),
+    blockLevels: Object.freeze(blockLevels),
+    leafBytes: Object.freeze(leafBytes),
+  });
+}
+
+const METAS = new Map<string, PagingMetaData>();
+
+/**
+ * The metadata of an AArch64 stage 1 table: a granule, a translated width (64 - TnSZ) and the range it serves
+ * (see {@link A64Half}; default `'both'`). `'upper'` tables take only addresses whose bits [vaBits, 64) are all one
+ * and report them so; `'lower'` ones only addresses whose bits are all zero; `'both'` either (and report the lower
+ * form). Physical addresses have 48 bits. One object per set of arguments.
+ * A table indexes at least 32 bits unless it serves the lower range alone (25..31 bits need `'lower'`).
+ * @throws RangeError as {@link a64Geometry}; for fewer than 32 bits with a half other than `'lower'`; for an
+ *   unknown half.
+ * @example
+ * a64MetaData(16, 47, 'upper').levels; // 3 (a Linux 16K kernel's TTBR1 table)
+ */
+export function a64MetaData(granule: A64Granule, vaBits: number, half: A64Half = 'both'): PagingMetaData {
+  const key = `${granule}:${vaBits}:${half}`;
+  let m = METAS.get(key);
+  if (m !== undefined) return m;
+  const g = a64Geometry(granule, vaBits);
+  if (half !== 'lower' && half !== 'upper' && half !== 'both') throw new RangeError(`a64MetaData: half ${String(half)} is not 'lower', 'upper' or 'both'`);
+  if (vaBits < 32 && half !== 'lower') throw new RangeError(`a64MetaData: a ${vaBits}-bit table serves the lower range only (half 'lower')`);
+  m =
+    granule === 4 && vaBits === 48 && half === 'both'
+      ? A64PagingMetaData
+      : defineMetaData({
+          name: `AArch64 ${granule}K/${vaBits}${half === 'both' ? '' : ` ${half}`}`,
+          paMaxBits: 48,
+          pageShift: granuleShift(granule),
+          indexBits: g.indexBits,
+          entryBytes: 8,
+          // a first table of fewer than 8 entries is still aligned to 64 bytes (the TTBR's BADDR, D19.2 TTBR0_EL1)
+          tableBytes: g.indexBits.map((b) => Math.max(64, 8 << b)),
+          leafLevels: g.blockLevels,
+          vaTopBit: Math.max(vaBits, 32),
+          upperHalf: half !== 'lower',
+          lowerHalf: half !== 'upper',
+          signExtend: false,
+          ...(vaBits < 32 ? { window: { start: 0n, end: 1n << BigInt(vaBits) } } : {}),
+        });
+  METAS.set(key, m);
+  return m;
+}

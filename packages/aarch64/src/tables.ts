@@ -1,14 +1,68 @@
 import { type PageTableOptions, PageTable64, type PagingHandler } from '@page-table-multiarch/core';
-import { A64PTEEl2ImpliedRead, A64PTEImpliedRead } from '@page-table-multiarch/entry/aarch64';
-import { A64PagingMetaData } from './metadata';
+import { type A64Codec, type A64NonGlobal, a64Codec, MAIR_VALUE } from '@page-table-multiarch/entry/aarch64';
+import { type A64Geometry, type A64Granule, type A64Half, a64Geometry, a64MetaData } from './metadata';
 
 /**
- * An AArch64 translation table for the EL1&0 regime (what TTBR0_EL1 or TTBR1_EL1 points at), with the
- * entry encoding of the crate's default `A64PTE`. Without a handler it lives in a fresh PhysicalMemory.
+ * Options of the AArch64 tables: the core's (`flushTlb`, `root`, `writable`) and what the AArch64 format leaves to
+ * the OS. The granule and the translated width are the class's for the named classes, and options for
+ * {@link A64PageTable} and {@link A64PageTableEl2}.
+ */
+export interface A64TableOptions extends PageTableOptions {
+  /** The translation granule in KiB (TCR_ELx.TG0 / TG1): 4 (default), 16 or 64. Fixed by the named classes. */
+  readonly granule?: A64Granule;
+  /** The translated width, 64 - TnSZ: 25..48 (default 48). Fixed by the named classes. */
+  readonly vaBits?: number;
+  /** The range the table serves (default `'both'`, one table for both TTBRs); see `A64Half`. */
+  readonly half?: A64Half;
+  /**
+   * The MAIR_ELx value the OS will program (default `MAIR_VALUE`, 0x44ff04): DEVICE, UNCACHED and the other
+   * mappings are written with the AttrIndx whose attribute byte is Device, Normal Non-cacheable and Normal
+   * Write-Back, and every AttrIndx reads back as what its byte says (`a64Codec`).
+   */
+  readonly mair?: bigint;
+  /**
+   * Which leaves get nG (not global: the TLB entry is tagged with the ASID): `'none'` (default, as the crate),
+   * `'user'` (each mapping with USER: what an OS wants for process memory), `'all'` (every mapping, as a kernel
+   * that unmaps itself from user space does).
+   */
+  readonly nonGlobal?: A64NonGlobal;
+}
+
+/** The format of an AArch64 table: its geometry, range, and the codec it writes with. */
+export interface A64TableFormat {
+  /** Granule, width, start level, levels, block sizes. */
+  readonly geometry: A64Geometry;
+  /** The range it serves. */
+  readonly half: A64Half;
+  /** The codec (regime, MAIR, nG). */
+  readonly codec: A64Codec;
+}
+
+/** The format for `options`, checked (RangeError for bad values). */
+function formatOf(options: A64TableOptions, el2: boolean, granule: A64Granule, vaBits: number): A64TableFormat {
+  const half = options.half ?? 'both';
+  const geometry = a64Geometry(granule, vaBits);
+  a64MetaData(granule, vaBits, half); // checks the half
+  const codec = a64Codec({
+    granule,
+    startLevel: geometry.startLevel as 0 | 1 | 2 | 3,
+    el2,
+    mair: options.mair ?? MAIR_VALUE,
+    nonGlobal: options.nonGlobal ?? 'none',
+  });
+  return Object.freeze({ geometry, half, codec });
+}
+
+/**
+ * An AArch64 translation table for the EL1&0 regime (what TTBR0_EL1 or TTBR1_EL1 points at). Without
+ * options it is the crate's format: 4 KiB granule, 48-bit addresses, one table for both ranges, memory
+ * types for `MAIR_VALUE`, entries bit-identical to the crate's `A64PTE`. Options choose the granule, the
+ * width (64 - TnSZ), the range (`half`), the MAIR the OS programs and nG; the named subclasses fix the
+ * common granule and width pairs. Without a handler it lives in a fresh PhysicalMemory.
  *
- * Entries are written with `A64PTEImpliedRead`: a non-empty flag set without READ (say WRITE alone)
- * maps as that set with READ, the closest access a valid descriptor can grant, instead of the
- * non-valid, non-zero entry the crate writes. Load MAIR_EL1 with `MAIR_VALUE`.
+ * Entries are written with READ implied (`A64PTEImpliedRead`): a non-empty flag set without READ (say WRITE
+ * alone) maps as that set with READ, the closest access a valid descriptor can grant, instead of the
+ * non-valid, non-zero entry the crate writes.
  *
  * @example
  * const table = new A64PageTable(new PhysicalMemory({ size: 1 << 20, base: 0x4000_0000 }));
@@ -17,38 +71,128 @@ import { A64PagingMetaData } from './metadata';
  * table.query(0xffff_ff80_0020_1234n); // { paddr: 0x40201234n, flags: 3, size: 2097152 }
  */
 export class A64PageTable extends PageTable64 {
+  /** The table's format: geometry, range and codec. */
+  readonly format: A64TableFormat;
   /**
    * Allocates the root table in `handler`, or attaches to an existing one with `options.root`.
    * @param handler where the tables live: frames and the bytes of physical memory (default: a fresh 16 MiB
    *   `PhysicalMemory` at physical 0).
-   * @param options a `flushTlb` hook for the cursors' TLB invalidations; `root` (and `writable`) to attach.
+   * @param options see {@link A64TableOptions}.
    * @throws PagingError 'NoMemory' when the handler has no frame for the root table; with `root`,
-   *   'NotAligned' or 'InvalidAddress' when the root is misaligned or outside the handler's memory.
+   *   'NotAligned' or 'InvalidAddress' when the root is misaligned or outside the handler's memory. RangeError
+   *   for a granule, width, half, MAIR (one without a Device, Normal Non-cacheable or Normal Write-Back byte)
+   *   or nonGlobal the format does not have.
    */
-  constructor(handler?: PagingHandler, options?: PageTableOptions) {
-    super(A64PagingMetaData, A64PTEImpliedRead, handler, options);
+  constructor(handler?: PagingHandler, options: A64TableOptions = {}) {
+    const f = formatOf(options, false, options.granule ?? 4, options.vaBits ?? 48);
+    super(a64MetaData(f.geometry.granule, f.geometry.vaBits, f.half), f.codec, handler, options);
+    this.format = f;
   }
 }
 
 /**
  * An AArch64 translation table for the EL2 regime with HCR_EL2.E2H = 0 (what TTBR0_EL2 points at: one
  * privilege level), with the entry encoding of the crate's `arm-el2` feature (`A64PTEEl2`): bit 54 is
- * XN, no PXN, no AP[1], and USER has no meaning. The geometry is that of {@link A64PageTable}. For EL2
- * with E2H = 1 (the EL2&0 regime, two privilege levels) use {@link A64PageTable}.
+ * XN, no PXN, no AP[1], and USER has no meaning. Options as {@link A64PageTable}. For EL2 with E2H = 1
+ * (the EL2&0 regime, two privilege levels) use {@link A64PageTable}.
  *
- * Entries are written with `A64PTEEl2ImpliedRead` (READ implied, as in {@link A64PageTable}). Load
- * MAIR_EL2 with `MAIR_VALUE`.
+ * Entries are written with READ implied, as in {@link A64PageTable}.
  */
 export class A64PageTableEl2 extends PageTable64 {
+  /** The table's format: geometry, range and codec. */
+  readonly format: A64TableFormat;
   /**
    * Allocates the root table in `handler`, or attaches to an existing one with `options.root`.
    * @param handler where the tables live: frames and the bytes of physical memory (default: a fresh 16 MiB
    *   `PhysicalMemory` at physical 0).
-   * @param options a `flushTlb` hook for the cursors' TLB invalidations; `root` (and `writable`) to attach.
+   * @param options see {@link A64TableOptions}.
    * @throws PagingError 'NoMemory' when the handler has no frame for the root table; with `root`,
-   *   'NotAligned' or 'InvalidAddress' when the root is misaligned or outside the handler's memory.
+   *   'NotAligned' or 'InvalidAddress' when the root is misaligned or outside the handler's memory. RangeError
+   *   as {@link A64PageTable}.
    */
-  constructor(handler?: PagingHandler, options?: PageTableOptions) {
-    super(A64PagingMetaData, A64PTEEl2ImpliedRead, handler, options);
+  constructor(handler?: PagingHandler, options: A64TableOptions = {}) {
+    const f = formatOf(options, true, options.granule ?? 4, options.vaBits ?? 48);
+    super(a64MetaData(f.geometry.granule, f.geometry.vaBits, f.half), f.codec, handler, options);
+    this.format = f;
+  }
+}
+
+/** Options of the named tables: everything but the granule and the width, which the class fixes. */
+export type A64NamedTableOptions = Omit<A64TableOptions, 'granule' | 'vaBits'>;
+
+/** The options with the class's granule and width (the caller's own values for them are ignored). */
+function fixed(options: A64NamedTableOptions, granule: A64Granule, vaBits: number): A64TableOptions {
+  return { ...options, granule, vaBits };
+}
+
+/**
+ * 4 KiB granule, 39-bit addresses (TnSZ = 25): three levels from lookup level 1, blocks of 1 GiB and 2 MiB
+ * (Linux's default arm64 layout with 4K pages and VA_BITS = 39).
+ */
+export class A64PageTable4K39 extends A64PageTable {
+  /**
+   * @param handler where the tables live (default: a fresh `PhysicalMemory`).
+   * @param options see {@link A64NamedTableOptions}.
+   * @throws as {@link A64PageTable}.
+   */
+  constructor(handler?: PagingHandler, options: A64NamedTableOptions = {}) {
+    super(handler, fixed(options, 4, 39));
+  }
+}
+
+/**
+ * 16 KiB granule, 47-bit addresses (TnSZ = 17): three levels from lookup level 1 (a first table of 2048 entries),
+ * 32 MiB blocks (Linux with 16K pages and VA_BITS = 47, as on Apple silicon).
+ */
+export class A64PageTable16K47 extends A64PageTable {
+  /**
+   * @param handler where the tables live (default: a fresh `PhysicalMemory`).
+   * @param options see {@link A64NamedTableOptions}.
+   * @throws as {@link A64PageTable}.
+   */
+  constructor(handler?: PagingHandler, options: A64NamedTableOptions = {}) {
+    super(handler, fixed(options, 16, 47));
+  }
+}
+
+/** 16 KiB granule, 48-bit addresses (TnSZ = 16): four levels from a 2-entry level 0 table, 32 MiB blocks. */
+export class A64PageTable16K48 extends A64PageTable {
+  /**
+   * @param handler where the tables live (default: a fresh `PhysicalMemory`).
+   * @param options see {@link A64NamedTableOptions}.
+   * @throws as {@link A64PageTable}.
+   */
+  constructor(handler?: PagingHandler, options: A64NamedTableOptions = {}) {
+    super(handler, fixed(options, 16, 48));
+  }
+}
+
+/**
+ * 64 KiB granule, 42-bit addresses (TnSZ = 22): two levels from lookup level 2 (a first table of 8192 entries),
+ * 512 MiB blocks (Linux with 64K pages and VA_BITS = 42).
+ */
+export class A64PageTable64K42 extends A64PageTable {
+  /**
+   * @param handler where the tables live (default: a fresh `PhysicalMemory`).
+   * @param options see {@link A64NamedTableOptions}.
+   * @throws as {@link A64PageTable}.
+   */
+  constructor(handler?: PagingHandler, options: A64NamedTableOptions = {}) {
+    super(handler, fixed(options, 64, 42));
+  }
+}
+
+/**
+ * 64 KiB granule, 48-bit addresses (TnSZ = 16): three levels from lookup level 1 (a first table of 64 entries),
+ * 512 MiB blocks (Linux with 64K pages and VA_BITS = 48).
+ */
+export class A64PageTable64K48 extends A64PageTable {
+  /**
+   * @param handler where the tables live (default: a fresh `PhysicalMemory`).
+   * @param options see {@link A64NamedTableOptions}.
+   * @throws as {@link A64PageTable}.
+   */
+  constructor(handler?: PagingHandler, options: A64NamedTableOptions = {}) {
+    super(handler, fixed(options, 64, 48));
   }
 }

@@ -35,8 +35,8 @@ describe('decodeA64Registers', () => {
     const p = plan({ ttbr0: (0x1n << 48n) | 0x4000_1000n, ttbr1: 0x4000_2000n, tcr: LINUX_48 });
     expect(p.format.name).toBe('AArch64 EL1&0, 4 KiB granule');
     expect(p.roots).toEqual([
-      { root: 0x4000_1000n, vaStart: 0n, vaEnd: 1n << 48n, vaBits: 48, startLevel: 0, kernel: false, tableLimits: true, label: 'TTBR0_EL1' },
-      { root: 0x4000_2000n, vaStart: 0xffff_0000_0000_0000n, vaEnd: TOP, vaBits: 48, startLevel: 0, kernel: true, tableLimits: true, label: 'TTBR1_EL1' },
+      { root: 0x4000_1000n, vaStart: 0n, vaEnd: 1n << 48n, vaBits: 48, startLevel: 0, kernel: false, tableLimits: true, tagBits: 8, tagsIgnored: false, label: 'TTBR0_EL1' },
+      { root: 0x4000_2000n, vaStart: 0xffff_0000_0000_0000n, vaEnd: TOP, vaBits: 48, startLevel: 0, kernel: true, tableLimits: true, tagBits: 8, tagsIgnored: false, label: 'TTBR1_EL1' },
     ]);
     expect(p.notes).toContain('TTBR0_EL1: ASID 0x1');
   });
@@ -63,12 +63,18 @@ describe('decodeA64Registers', () => {
     expect(err({ ttbr1: 0x2000n, tcr: LINUX_48 | EPD1 })).toMatchObject({ code: 'Missing' });
   });
 
-  it('other granules, 52-bit configurations and out-of-range TnSZ are Unsupported', () => {
-    expect(err({ ttbr0: 0x1000n, tcr: T0SZ(16) | TG0_64K })).toMatchObject({ code: 'Unsupported', register: 'TCR_EL1.TG0', message: expect.stringMatching(/64KB granule/) });
-    expect(err({ ttbr0: 0x1000n, tcr: T0SZ(16) | TG0_16K })).toMatchObject({ register: 'TCR_EL1.TG0', message: expect.stringMatching(/16KB granule/) });
-    expect(err({ ttbr1: 0x1000n, tcr: T1SZ(16) | TG1_16K })).toMatchObject({ register: 'TCR_EL1.TG1', message: expect.stringMatching(/0b01 \(16KB granule\)/) });
+  it('the 16KB and 64KB granules (TG0 0b10 / 0b01, TG1 0b01 / 0b11); 52-bit configurations and out-of-range TnSZ are Unsupported', () => {
+    // 64KB, 48 bits: lookup level 1 with 64 entries, the first level of the 64KB dump format
+    const g64 = plan({ ttbr0: 0x1_0000n, tcr: T0SZ(16) | TG0_64K });
+    expect(g64.format.name).toBe('AArch64 EL1&0, 64 KiB granule');
+    expect(g64.roots[0]).toMatchObject({ vaBits: 48, startLevel: 0 });
+    // 16KB, 47 bits: lookup level 1 with 2048 entries
+    const g16 = plan({ ttbr1: 0x4000n, tcr: T1SZ(17) | TG1_16K });
+    expect(g16.format.name).toBe('AArch64 EL1&0, 16 KiB granule');
+    expect(g16.roots[0]).toMatchObject({ vaBits: 47, startLevel: 1, vaStart: 0xffff_8000_0000_0000n });
+    expect(plan({ ttbr0: 0x4000n, tcr: T0SZ(16) | TG0_16K }).roots[0]).toMatchObject({ vaBits: 48, startLevel: 0 });
     // TG1 = 0b00 is reserved, and 0b00 is 4KB only for TG0
-    expect(err({ ttbr1: 0x1000n, tcr: T1SZ(16) })).toMatchObject({ register: 'TCR_EL1.TG1', message: expect.stringMatching(/reserved/) });
+    expect(err({ ttbr1: 0x1000n, tcr: T1SZ(16) })).toMatchObject({ code: 'Invalid', register: 'TCR_EL1.TG1', message: expect.stringMatching(/reserved/) });
     expect(err({ ttbr0: 0x1000n, tcr: LINUX_48 | DS })).toMatchObject({ code: 'Unsupported', register: 'TCR_EL1.DS' });
     expect(err({ ttbr0: 0x1000n, tcr: T0SZ(12) })).toMatchObject({ code: 'Unsupported', register: 'TCR_EL1.T0SZ' });
     expect(err({ ttbr0: 0x1000n, tcr: T0SZ(40) })).toMatchObject({ code: 'Unsupported', register: 'TCR_EL1.T0SZ' });

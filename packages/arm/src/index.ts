@@ -2,11 +2,15 @@
 // @page-table-multiarch/core, with the descriptor codecs of @page-table-multiarch/entry/arm re-exported. See README.md.
 export {
   type A32Codec,
+  type A32CodecOptions,
   type A32LpaeCodec,
   type A32LpaeCodecOptions,
   A32LpaePTE,
   A32PTE,
+  type A32Remap,
+  a32Codec,
   a32LpaeCodec,
+  a32RemapTypes,
   DescriptorAttr,
   LPAE_ADDR,
   LPAE_MAIR,
@@ -21,8 +25,8 @@ export { A32PagingMetaData, type A32LpaeSplit, a32LpaeMetaData, lpaeFirstLevel, 
 export { A32LpaePageTable, type A32LpaeTableOptions, A32LpaeTtbr1PageTable, A32PageTable } from './tables';
 
 // Attach and dump: TTBR0 / TTBR1 / TTBCR to an attach plan, and what a dump needs to know about descriptors.
-export { a32Inspector, a32LpaeInspector } from './inspector';
-export { a32Format, a32LpaeFormat, type A32Registers, decodeA32Registers } from './registers';
+export { type A32InspectorOptions, a32Inspector, a32LpaeInspector } from './inspector';
+export { type A32FormatOptions, a32Format, a32LpaeFormat, type A32Registers, decodeA32Registers } from './registers';
 
 // Boot: the register values that make the CPU walk a table (the inverse of the decoder above).
 export {

@@ -4,8 +4,15 @@
 //   holds PXN (bit 2), NS (bit 3) and the domain (8:5) for everything its L2 table maps.
 // - B3.7.1 "Access permissions", Table B3-8: AP[2:0] = 0b100 is reserved.
 // - B3.7.2 "Execute-never restrictions on instruction fetching": PXN in a Page table descriptor forbids PL1
-//   execution from every page of the L2 table.
+//   execution from every page of the L2 table; XN is honoured only in a Client domain.
+// - B3.7.3 "Domains" and B4.1.43 DACR: field Dn, bits [2n+1:2n], of the domain a Section or a Page table descriptor
+//   names (bits 8:5; a Supersection is in domain 0): 0b00 No access (every access faults), 0b01 Client (the
+//   permission bits are checked), 0b10 reserved (treated here as No access, as it is UNPREDICTABLE), 0b11 Manager
+//   (the permission bits, XN included, are not checked).
+// - B3.8.3 "Short-descriptor format memory region attributes, with TEX remap": n = TEX[0]:C:B names the PRRR / NMRR
+//   entry (see a32RemapTypes in the entry package).
 import { type EntryInspector, MappingFlags, tableLimit } from '@page-table-multiarch/core';
+import type { A32Remap } from '@page-table-multiarch/entry/arm';
 
 const ALL = 63;
 const TYPE = 0b11;
@@ -21,16 +28,60 @@ function apOf(lo: number, level: number): number {
 
 const AP_NAMES = ['AP=none', 'AP=RW', 'AP=RW/RO', 'AP=RW/RW', 'AP=rsv', 'AP=RO', 'AP=RO/RO', 'AP=RO/RO'];
 
+/** What a memory access may do in each DACR domain type, as a packed limit (what is kept, what is granted). */
+const ACCESS = MappingFlags.READ | MappingFlags.WRITE | MappingFlags.EXECUTE | MappingFlags.USER;
+const NO_ACCESS = /* @__PURE__ */ tableLimit(ALL & ~ACCESS, ALL & ~ACCESS);
+const CLIENT = /* @__PURE__ */ tableLimit(ALL, ALL);
+const MANAGER = /* @__PURE__ */ tableLimit(ALL, ALL, ACCESS);
+const DOMAIN_LIMITS = [NO_ACCESS, CLIENT, NO_ACCESS, MANAGER];
+
+/** Options of {@link a32Inspector}: the registers that decide what the descriptors mean. */
+export interface A32InspectorOptions {
+  /** DACR (B4.1.43): the access each of the 16 domains gives (default: every domain a Client, 0x55555555). */
+  readonly dacr?: number;
+  /** PRRR and NMRR when SCTLR.TRE = 1: listings name the memory type each leaf selects (`MT=NC`, `MT=DEV`...). */
+  readonly remap?: A32Remap;
+}
+
+/** The names of the memory types n = TEX[0]:C:B selects under a PRRR / NMRR pair, for listings. */
+function remapNames(remap: A32Remap): string[] {
+  const cache = ['NC', 'WBWA', 'WT', 'WB'];
+  const names: string[] = [];
+  for (let n = 0; n < 8; n++) {
+    const tr = (remap.prrr >>> (2 * n)) & 0b11;
+    const inner = cache[(remap.nmrr >>> (2 * n)) & 0b11]!;
+    const outer = cache[(remap.nmrr >>> (2 * n + 16)) & 0b11]!;
+    names.push(`MT=${tr === 0 ? 'SO' : tr === 1 ? 'DEV' : tr === 3 ? 'rsv' : inner === outer ? inner : `${inner}/${outer}`}`);
+  }
+  return names;
+}
+
 /**
  * The ARMv7 short-descriptor `EntryInspector`: PXN in an L1 Page table descriptor takes EXECUTE away from
- * the kernel (non-USER) mappings of its L2 table; AP[2:0] = 0b100 in a leaf is a 'Reserved' diagnostic; level
- * names L1 and L2; descriptor fields for listings. Runs break on every non-address bit (the default).
+ * the kernel (non-USER) mappings of its L2 table; the DACR field of the domain that a Page table descriptor or a
+ * Section names takes every access away (No access) or grants every access whatever the permission bits say
+ * (Manager); AP[2:0] = 0b100 in a leaf is a 'Reserved' diagnostic; level names L1 and L2; descriptor fields for
+ * listings, with the memory type under TEX remap when `remap` is given. Runs break on every non-address bit (the
+ * default).
+ * @throws RangeError for a DACR that is not a u32.
  */
-export function a32Inspector(): EntryInspector {
+export function a32Inspector(options: A32InspectorOptions = {}): EntryInspector {
+  const dacr = options.dacr ?? 0x5555_5555;
+  if (!Number.isInteger(dacr) || dacr < 0 || dacr > 0xffff_ffff) throw new RangeError(`a32Inspector: DACR ${String(dacr)} is not a u32`);
+  const domains = new Int32Array(16);
+  for (let d = 0; d < 16; d++) domains[d] = DOMAIN_LIMITS[(dacr >>> (2 * d)) & 0b11]!;
+  const mt = options.remap === undefined ? undefined : remapNames(options.remap);
   return Object.freeze({
     levelNames: Object.freeze(['L1', 'L2']),
     tableLimit(lo: number, _hi: number, _level: number): number {
-      return (lo & TABLE_PXN) !== 0 ? tableLimit(ALL & ~MappingFlags.EXECUTE, ALL) : tableLimit(ALL, ALL);
+      const domain = domains[(lo >>> 5) & 0xf]!;
+      return (lo & TABLE_PXN) !== 0 ? domain & tableLimit(ALL & ~MappingFlags.EXECUTE, ALL, ALL) : domain;
+    },
+    leafLimit(lo: number, _hi: number, level: number): number {
+      // a Section's domain is bits 8:5; a Supersection is in domain 0 (its bits 8:5 are PA[39:36]); pages have the
+      // domain of their Page table descriptor, applied by tableLimit
+      if (level !== 0) return CLIENT;
+      return domains[(lo & S_SUPER) !== 0 ? 0 : (lo >>> 5) & 0xf]!;
     },
     problem(lo: number, _hi: number, level: number, leaf: boolean): string | undefined {
       if (leaf && apOf(lo, level) === 0b100) return 'AP[2:0] = 0b100 is reserved';
@@ -56,6 +107,8 @@ export function a32Inspector(): EntryInspector {
         if (lo & (1 << 4)) out.push('XN');
         if (lo & 1) out.push('PXN');
         if (!sup) out.push(`dom${(lo >>> 5) & 0xf}`);
+        // n = TEX[0]:C:B, TEX[0] being bit 12
+        if (mt !== undefined) out.push(mt[((lo >>> 10) & 0b100) | ((lo >>> 2) & 0b11)]!);
         return out.join(' ');
       }
       const large = (lo & TYPE) === T_TABLE;
@@ -66,6 +119,8 @@ export function a32Inspector(): EntryInspector {
       if (lo & (1 << 10)) out.push('S');
       if (lo & (1 << 11)) out.push('nG');
       if (large ? lo & (1 << 15) : lo & 1) out.push('XN');
+      // n = TEX[0]:C:B, TEX[0] being bit 12 of a Large page and bit 6 of a Small page
+      if (mt !== undefined) out.push(mt[((large ? lo >>> 10 : lo >>> 4) & 0b100) | ((lo >>> 2) & 0b11)]!);
       return out.join(' ');
     },
   });

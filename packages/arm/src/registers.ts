@@ -18,6 +18,11 @@
 //   long-descriptor format, so DACR has no effect on its translations.
 // - B3.6.4 "Selecting between TTBR0 and TTBR1, Long-descriptor translation table format" and B3.6.5 (the first
 //   lookup level): see lpaeRange and lpaeFirstLevel in metadata.ts.
+// With TTBCR.EAE = 0, what the short descriptors mean also depends on:
+// - B4.1.130 SCTLR: TRE [28] (TEX remap: memory types through PRRR / NMRR, B3.8.3), AFE [29] (AP[0] becomes an
+//   Access flag, the simplified permission model of B3.7.1, which the codec does not read).
+// - B4.1.145 PRRR and B4.1.127 NMRR: see a32RemapTypes in the entry package.
+// - B4.1.43 DACR: the access each domain gives (B3.7.3); see a32Inspector.
 import {
   type AddrInput,
   type AttachPlan,
@@ -30,7 +35,7 @@ import {
   registerValue,
   type TableFormat,
 } from '@page-table-multiarch/core';
-import { A32PTE, a32LpaeCodec, LPAE_MAIR } from '@page-table-multiarch/entry/arm';
+import { type A32Remap, a32Codec, a32LpaeCodec, LPAE_MAIR } from '@page-table-multiarch/entry/arm';
 import { a32Inspector, a32LpaeInspector } from './inspector';
 import { A32PagingMetaData, type A32LpaeSplit, a32LpaeMetaData, lpaeFirstLevel, lpaeRange } from './metadata';
 import { A32LpaePageTable, A32PageTable } from './tables';
@@ -44,29 +49,60 @@ export interface A32Registers {
   /** TTBCR (default 0: N = 0, short descriptors). */
   readonly ttbcr?: AddrInput;
   /**
-   * With TTBCR.N = 0, where the kernel's range starts, for the audit and listings (default 0xc000_0000, Linux's
-   * 3G/1G split); a multiple of 1 MiB, or 2^32 for none.
+   * With TTBCR.N = 0, where the kernel's range starts, for the audit and listings (default 0xbf00_0000: Linux's
+   * TASK_SIZE with the 3G/1G split, where its modules area starts, 16 MiB below PAGE_OFFSET 0xc000_0000, as
+   * MODULES_VADDR in arch/arm/include/asm/memory.h says); a multiple of 1 MiB, or 2^32 for none.
    */
   readonly kernelStart?: AddrInput;
   /** MAIR0, with TTBCR.EAE = 1: the attribute bytes Attr0..Attr3 that AttrIndx selects (default `LPAE_MAIR.mair0`). */
   readonly mair0?: AddrInput;
   /** MAIR1, with TTBCR.EAE = 1: Attr4..Attr7 (default `LPAE_MAIR.mair1`). */
   readonly mair1?: AddrInput;
+  /**
+   * SCTLR, with TTBCR.EAE = 0: TRE (bit 28) says whether memory types go through PRRR / NMRR; AFE (bit 29) = 1 is
+   * refused. Default: TRE = 1 when PRRR and NMRR are given, else 0.
+   */
+  readonly sctlr?: AddrInput;
+  /** PRRR, with TTBCR.EAE = 0 and TEX remap (B4.1.145); given with `nmrr`. */
+  readonly prrr?: AddrInput;
+  /** NMRR, with TTBCR.EAE = 0 and TEX remap (B4.1.127); given with `prrr`. */
+  readonly nmrr?: AddrInput;
+  /** DACR, with TTBCR.EAE = 0 (B4.1.43): the access each domain gives (default: every domain a Client). */
+  readonly dacr?: AddrInput;
 }
 
-/** The ARMv7 short-descriptor table format. Tables that a dump reads need a handler whose chunks hold 16 KiB. */
-export function a32Format(): TableFormat {
+/** What the short-descriptor format reads beyond the tables: TEX remap and the domains. */
+export interface A32FormatOptions {
+  /** PRRR and NMRR, when SCTLR.TRE = 1. */
+  readonly remap?: A32Remap;
+  /** DACR (default 0x55555555: every domain a Client). */
+  readonly dacr?: number;
+}
+
+/**
+ * The ARMv7 short-descriptor table format. Tables that a dump reads need a handler whose chunks hold 16 KiB. With
+ * `remap`, leaves' memory types are read through PRRR / NMRR (`a32Codec`); with `dacr`, domains deny or bypass the
+ * permission checks (`a32Inspector`).
+ * @throws RangeError for a PRRR, NMRR or DACR that is not a u32.
+ */
+export function a32Format(options: A32FormatOptions = {}): TableFormat {
   return Object.freeze({
     name: 'ARMv7 short-descriptor',
     meta: A32PagingMetaData,
-    pte: A32PTE,
-    inspector: a32Inspector(),
+    pte: a32Codec(options.remap === undefined ? {} : { remap: options.remap }),
+    inspector: a32Inspector(options),
     /** Attaches to a 16 KiB L1 table (TTBR1, or TTBR0 with N = 0). */
     attach(handler: PagingHandler, root: AddrInput, options: PageTableOptions = {}) {
       return new A32PageTable(handler, { ...options, root });
     },
   });
 }
+
+/**
+ * Where Linux's kernel range starts with the 3G/1G split: MODULES_VADDR = PAGE_OFFSET - 16 MiB = 0xbf00_0000, also
+ * TASK_SIZE (arch/arm/include/asm/memory.h), so that modules are listed and audited as the kernel's.
+ */
+const DEFAULT_KERNEL_START = 0xbf00_0000n;
 
 /** 2^32 (a literal: a top-level shift is code a bundler keeps). */
 const FOUR_G = 0x1_0000_0000n;
@@ -89,6 +125,8 @@ export function decodeA32Registers(regs: A32Registers): AttachPlan | RegisterErr
   if (regs.ttbcr === undefined) notes.push('TTBCR not given: N = 0 assumed');
   if (ttbcr >= FOUR_G) return new RegisterError('Invalid', 'TTBCR', `TTBCR ${hex(ttbcr)} is wider than 32 bits`);
   if (field(ttbcr, 31, 31) === 1) return decodeLpae(regs, ttbcr);
+  const format = shortFormat(regs, notes);
+  if (format instanceof RegisterError) return format;
   const n = field(ttbcr, 2, 0);
   const pd0 = field(ttbcr, 4, 4) === 1;
   const pd1 = field(ttbcr, 5, 5) === 1;
@@ -101,7 +139,7 @@ export function decodeA32Registers(regs: A32Registers): AttachPlan | RegisterErr
     if (regs.ttbr0 === undefined) return new RegisterError('Missing', 'TTBR0', 'TTBR0 is needed (TTBCR.N = 0: it translates every address)');
     if (pd0) return new RegisterError('Missing', 'TTBCR.PD0', 'TTBCR.PD0 = 1 disables walks through TTBR0, the only table with N = 0');
     const root = base(regs.ttbr0, 'ttbr0', 14);
-    const ks = regs.kernelStart === undefined ? 0xc000_0000n : registerValue(regs.kernelStart, 'kernelStart');
+    const ks = regs.kernelStart === undefined ? DEFAULT_KERNEL_START : registerValue(regs.kernelStart, 'kernelStart');
     if (ks % (1n << 20n) !== 0n || ks > FOUR_G) return new RegisterError('Invalid', 'kernelStart', `kernelStart ${hex(ks)} is not a multiple of 1 MiB in [0, 2^32]`);
     if (ks > 0n) roots.push({ root, vaStart: 0n, vaEnd: ks, vaBits: 32, kernel: false, label: 'TTBR0' });
     if (ks < FOUR_G) roots.push({ root, vaStart: ks, vaEnd: FOUR_G, vaBits: 32, kernel: true, label: 'TTBR0 (kernel)' });
@@ -120,7 +158,38 @@ export function decodeA32Registers(regs: A32Registers): AttachPlan | RegisterErr
     }
     if (roots.length === 0) return new RegisterError('Missing', 'TTBR0', `no usable root: give TTBR0 and/or TTBR1 (TTBCR.N = ${n})`);
   }
-  return { arch: 'arm', format: a32Format(), roots, notes };
+  return { arch: 'arm', format, roots, notes };
+}
+
+/** A u32 register value, or the RegisterError of one that is wider. */
+function u32Value(value: AddrInput, name: string): number | RegisterError {
+  const v = registerValue(value, name.toLowerCase());
+  return v < FOUR_G ? Number(v) : new RegisterError('Invalid', name, `${name} ${hex(v)} is wider than 32 bits`);
+}
+
+/** The short-descriptor format that SCTLR, PRRR, NMRR and DACR describe (TTBCR.EAE = 0); what it assumed goes to `notes`. */
+function shortFormat(regs: A32Registers, notes: string[]): TableFormat | RegisterError {
+  const values: Record<'SCTLR' | 'PRRR' | 'NMRR' | 'DACR', number | undefined> = { SCTLR: undefined, PRRR: undefined, NMRR: undefined, DACR: undefined };
+  for (const [name, value] of [['SCTLR', regs.sctlr], ['PRRR', regs.prrr], ['NMRR', regs.nmrr], ['DACR', regs.dacr]] as const) {
+    if (value === undefined) continue;
+    const v = u32Value(value, name);
+    if (v instanceof RegisterError) return v;
+    values[name] = v;
+  }
+  const { SCTLR: sctlr, PRRR: prrr, NMRR: nmrr, DACR: dacr } = values;
+  if (sctlr !== undefined && ((sctlr >>> 29) & 1) === 1) {
+    return new RegisterError('Unsupported', 'SCTLR.AFE', `SCTLR ${hex(BigInt(sctlr))}: AFE = 1 (AP[0] is an Access flag) is not read by the short-descriptor codec`);
+  }
+  if ((prrr === undefined) !== (nmrr === undefined)) {
+    return new RegisterError('Missing', prrr === undefined ? 'PRRR' : 'NMRR', 'PRRR and NMRR are given together (TEX remap reads both)');
+  }
+  const tre = sctlr === undefined ? prrr !== undefined : ((sctlr >>> 28) & 1) === 1;
+  if (tre && prrr === undefined) {
+    return new RegisterError('Missing', 'PRRR', `SCTLR ${hex(BigInt(sctlr!))}: TRE = 1 (TEX remap): give PRRR and NMRR, which say what TEX[0], C and B select`);
+  }
+  if (tre && sctlr === undefined) notes.push('SCTLR not given: TRE = 1 assumed (PRRR and NMRR were given)');
+  if (!tre && prrr !== undefined) notes.push('SCTLR.TRE = 0: PRRR and NMRR are not used');
+  return a32Format({ ...(tre ? { remap: { prrr: prrr!, nmrr: nmrr! } } : {}), ...(dacr !== undefined ? { dacr } : {}) });
 }
 
 /**

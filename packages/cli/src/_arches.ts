@@ -78,9 +78,9 @@ const GIB1 = 0x4000_0000n;
 const x86_64: ArchSpec = {
   name: 'x86_64',
   aliases: ['x86-64', 'amd64', 'x64', 'intel64'],
-  registers: ['cr3', 'cr4', 'efer', 'cr0'],
+  registers: ['cr3', 'cr4', 'efer', 'cr0', 'pat'],
   switches: [],
-  usage: '--cr3 VALUE [--cr4 VALUE] [--efer VALUE] [--cr0 VALUE]',
+  usage: '--cr3 VALUE [--cr4 VALUE] [--efer VALUE] [--cr0 VALUE] [--pat IA32_PAT]',
   decode: (r) => {
     if (r['cr3'] === undefined) return missing('--cr3');
     return decodeX64Registers({
@@ -88,6 +88,7 @@ const x86_64: ArchSpec = {
       ...(r['cr4'] !== undefined ? { cr4: r['cr4'] } : {}),
       ...(r['efer'] !== undefined ? { efer: r['efer'] } : {}),
       ...(r['cr0'] !== undefined ? { cr0: r['cr0'] } : {}),
+      ...(r['pat'] !== undefined ? { pat: r['pat'] } : {}),
     });
   },
   deviceFlags: DEVICE | UNCACHED,
@@ -118,19 +119,20 @@ const x86_64: ArchSpec = {
 const aarch64: ArchSpec = {
   name: 'aarch64',
   aliases: ['arm64', 'armv8', 'a64'],
-  registers: ['ttbr0', 'ttbr1', 'tcr'],
+  registers: ['ttbr0', 'ttbr1', 'tcr', 'mair'],
   switches: ['el2'],
-  usage: '[--ttbr0 VALUE] [--ttbr1 VALUE] [--tcr VALUE] [--el2]',
+  usage: '[--ttbr0 VALUE] [--ttbr1 VALUE] [--tcr VALUE] [--mair VALUE] [--el2]',
   decode: (r, s) =>
     decodeA64Registers({
       ...(r['ttbr0'] !== undefined ? { ttbr0: r['ttbr0'] } : {}),
       ...(r['ttbr1'] !== undefined ? { ttbr1: r['ttbr1'] } : {}),
       ...(r['tcr'] !== undefined ? { tcr: r['tcr'] } : {}),
+      ...(r['mair'] !== undefined ? { mair: r['mair'] } : {}),
       el2: s['el2'] === true,
     }),
   deviceFlags: DEVICE,
   addrDigits: 16,
-  chunkBytes: 4096,
+  chunkBytes: 65536, // a 64 KiB granule's tables
   sample() {
     // QEMU virt: RAM from 0x40000000, with its DTB in the first MiB
     const memory = new PhysicalMemory({ size: 1 << 20, base: 0x4020_0000n });
@@ -273,21 +275,33 @@ const loongarch64: ArchSpec = {
   },
 };
 
+/** The arm register options and the decodeA32Registers fields they give. */
+const ARM_FIELDS: readonly (readonly [string, string])[] = [
+  ['ttbr0', 'ttbr0'],
+  ['ttbr1', 'ttbr1'],
+  ['ttbcr', 'ttbcr'],
+  ['kernel-start', 'kernelStart'],
+  ['sctlr', 'sctlr'],
+  ['prrr', 'prrr'],
+  ['nmrr', 'nmrr'],
+  ['dacr', 'dacr'],
+  ['mair0', 'mair0'],
+  ['mair1', 'mair1'],
+];
+
 const arm: ArchSpec = {
   name: 'arm',
   aliases: ['armv7', 'armv7a', 'arm32', 'a32'],
-  registers: ['ttbr0', 'ttbr1', 'ttbcr', 'kernel-start', 'mair0', 'mair1'],
+  registers: ['ttbr0', 'ttbr1', 'ttbcr', 'kernel-start', 'sctlr', 'prrr', 'nmrr', 'dacr', 'mair0', 'mair1'],
   switches: [],
-  usage: '--ttbr0 VALUE [--ttbr1 VALUE] [--ttbcr VALUE] [--kernel-start VALUE] [--mair0 VALUE --mair1 VALUE (TTBCR.EAE = 1)]',
-  decode: (r) =>
-    decodeA32Registers({
-      ...(r['ttbr0'] !== undefined ? { ttbr0: r['ttbr0'] } : {}),
-      ...(r['ttbr1'] !== undefined ? { ttbr1: r['ttbr1'] } : {}),
-      ...(r['ttbcr'] !== undefined ? { ttbcr: r['ttbcr'] } : {}),
-      ...(r['kernel-start'] !== undefined ? { kernelStart: r['kernel-start'] } : {}),
-      ...(r['mair0'] !== undefined ? { mair0: r['mair0'] } : {}),
-      ...(r['mair1'] !== undefined ? { mair1: r['mair1'] } : {}),
-    }),
+  usage:
+    '--ttbr0 VALUE [--ttbr1 VALUE] [--ttbcr VALUE] [--kernel-start VALUE] [--sctlr VALUE] [--prrr VALUE --nmrr VALUE] [--dacr VALUE] [--mair0 VALUE --mair1 VALUE (TTBCR.EAE = 1)]',
+  decode: (r) => {
+    const given: Record<string, bigint> = {};
+    // option name -> decoder field
+    for (const [option, key] of ARM_FIELDS) if (r[option] !== undefined) given[key] = r[option]!;
+    return decodeA32Registers(given);
+  },
   deviceFlags: DEVICE,
   addrDigits: 8,
   chunkBytes: 16384,

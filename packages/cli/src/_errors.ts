@@ -23,3 +23,10 @@ export class OutputClosed extends Error {
  * listing from a whole one (and an `--audit` that did not finish from one that passed).
  */
 export const EXIT_OUTPUT_CLOSED: number = 141;
+
+/**
+ * Exit status when the listing went through but looks like the tables of a wrong register value: a root yielded
+ * diagnostics and no mapping, or nothing is mapped at all (a warning on stderr says which). Audit findings (1) take
+ * precedence, as a listing with findings maps something.
+ */
+export const EXIT_IMPLAUSIBLE: number = 3;

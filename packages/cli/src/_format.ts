@@ -11,6 +11,7 @@ import {
   levelName,
   type MappingRun,
   MappingFlags,
+  type SharedTable,
   type Translation,
 } from '@page-table-multiarch/core';
 
@@ -74,6 +75,38 @@ export function runLine(run: MappingRun, plan: AttachPlan, digits: number): stri
   return `${range} ${size} ${page}  ${permText(run.effective)} -> ${pa} ${level} ${raw}${entry}`.trimEnd();
 }
 
+/**
+ * One line for entries that reach a table listed before, as Linux's ptdump marks what it skips:
+ * `... 0xffffff0000200000-0xffffff8000000000 PUD[1..511] -> PMD at 0x2a04000, listed from 0xffffff0000000000: 511 x 512 pages not listed again ...`
+ */
+export function sharedLine(rec: SharedTable, plan: AttachPlan, digits: number): string {
+  const name = levelName(plan.format, rec.level);
+  const index = rec.references === 1 ? `${rec.index}` : `${rec.index}..${rec.index + rec.references - 1}`;
+  const child = levelName(plan.format, rec.level + 1);
+  const times = rec.references === 1 ? '' : `${rec.references} x `;
+  return `... ${addr(rec.vaddr, digits)}-${addr(rec.end, digits)} ${name}[${index}] -> ${child} at ${addr(rec.table, 0)}, listed from ${addr(rec.listedAt, digits)}: ${times}${rec.pages} page${rec.pages === 1 ? '' : 's'} not listed again ...`;
+}
+
+/** A shared-table record as JSON. */
+export function sharedJson(rec: SharedTable): Record<string, unknown> {
+  return {
+    kind: 'shared',
+    vaddr: hex(rec.vaddr),
+    end: hex(rec.end),
+    size: hex(rec.size),
+    level: rec.level,
+    index: rec.index,
+    references: rec.references,
+    entryPaddr: hex(rec.entryPaddr),
+    bits: hex(rec.bits),
+    table: hex(rec.table),
+    listedAt: hex(rec.listedAt),
+    pages: rec.pages,
+    kernel: rec.kernel,
+    root: rec.root,
+  };
+}
+
 /** One line of a diagnostic: `!! 0x0000008000000000 PML4[1]: table at ... [entry 0x7ffff007 at 0x101008]`. */
 export function diagnosticLine(d: DumpDiagnostic, digits: number): string {
   const entry = d.index < 0 ? '' : `  [entry ${addr(d.bits, digits)} at ${addr(d.entryPaddr, 0)}]`;
@@ -104,6 +137,9 @@ export function summaryLines(plan: AttachPlan, s: DumpSummary, audit: AuditRepor
     `mappings:    ${s.runs} runs, ${s.pages} pages, ${approxSize(s.bytes)} mapped (0x${s.bytes.toString(16)} bytes)`,
     `tables:      ${tables || 'none'} (${s.tableBytes} bytes in ${s.tableFrames} frames)`,
     `diagnostics: ${s.diagnostics}`,
+    ...(s.sharedTables > 0
+      ? [`shared:      ${s.sharedTables} record${s.sharedTables === 1 ? '' : 's'} of tables listed once (${s.sharedPages} pages not listed again)`]
+      : []),
     `audit:       ${n} finding${n === 1 ? '' : 's'} (${c['W+X']} W+X, ${c.UserExecKernel} user-executable kernel, ${c.ExecDevice} executable device); ${audit.line}`,
   ];
 }

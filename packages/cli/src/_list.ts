@@ -24,6 +24,8 @@ import {
   rootsJson,
   runJson,
   runLine,
+  sharedJson,
+  sharedLine,
   summaryJson,
   summaryLines,
   translationJson,
@@ -43,6 +45,7 @@ export interface Settings {
   readonly json: boolean;
   readonly audit: boolean;
   readonly coalesce: boolean;
+  readonly expandShared: boolean;
   readonly maxTables?: number;
   readonly progress: boolean;
 }
@@ -68,6 +71,7 @@ function walk(job: Job, s: Settings, onTable?: (n: number) => void) {
   return dumpMappings(src, {
     roots: job.plan.roots,
     coalesce: s.coalesce,
+    expandShared: s.expandShared,
     ...(s.maxTables !== undefined ? { maxTables: s.maxTables } : {}),
     ...(onTable ? { onTable } : {}),
   });
@@ -86,11 +90,67 @@ function eachFinding(job: Job, s: Settings, audit: AuditReport, each: (f: AuditF
   for (const rec of walk(job, s)) again.add(rec);
 }
 
+/** What a listing found beyond its output: audit findings, and whether the result looks like a wrong root. */
+export interface ListOutcome {
+  /** Audit findings (every kind). */
+  readonly findings: number;
+  /** One line each: why the result looks wrong (written to stderr as `ptdump: warning: ...`). */
+  readonly warnings: readonly string[];
+  /**
+   * The listing maps nothing at all, or a root yields diagnostics and not one mapping: what a register value that
+   * points at something other than a table gives (exit status 3).
+   */
+  readonly implausible: boolean;
+}
+
+/** Records seen under each root of a plan, for {@link plausibility}. */
+class RootTally {
+  readonly runs: number[];
+  readonly diagnostics: number[];
+  constructor(roots: number) {
+    this.runs = new Array<number>(roots).fill(0);
+    this.diagnostics = new Array<number>(roots).fill(0);
+  }
+  add(kind: 'mapping' | 'diagnostic' | 'shared', root: number): void {
+    if (kind === 'mapping' || kind === 'shared') this.runs[root]!++;
+    else this.diagnostics[root]!++;
+  }
+}
+
+/**
+ * Whether a listing is what a real table gives. A root that yields only diagnostics, or a listing with no mapping
+ * at all, is implausible: a wrong register value (or `--base`) most often points at data or zeros, which read as
+ * entries that lead outside the dump, reserved encodings, or nothing. Diagnostics that outnumber the mappings of a
+ * root are only suspicious, and warned about.
+ */
+function plausibility(plan: AttachPlan, tally: RootTally): { warnings: string[]; implausible: boolean } {
+  const warnings: string[] = [];
+  let implausible = false;
+  let runs = 0;
+  plan.roots.forEach((root, r) => {
+    const n = tally.runs[r]!;
+    const d = tally.diagnostics[r]!;
+    runs += n;
+    const name = root.label ?? `root ${r}`;
+    if (n === 0 && d > 0) {
+      implausible = true;
+      warnings.push(`${name}: ${d} diagnostic${d === 1 ? '' : 's'} and no mapping: is its register value (and --base) right?`);
+    } else if (d > n) {
+      warnings.push(`${name}: more diagnostics (${d}) than mappings (${n}): is its register value (and --base) right?`);
+    }
+  });
+  if (runs === 0 && !implausible) {
+    implausible = true;
+    warnings.push('no mapping through any root: are the register values (and --base) right?');
+  }
+  return { warnings, implausible };
+}
+
 /**
  * Lists one job, as text on `out` or as one JSON document on `json` (an element of the array open there, if any);
- * returns the number of audit findings.
+ * returns the number of audit findings and what looks wrong about the result.
  */
-export function listJob(job: Job, s: Settings, out: Out, io: CliIo, json: JsonWriter | undefined): number {
+export function listJob(job: Job, s: Settings, out: Out, io: CliIo, json: JsonWriter | undefined): ListOutcome {
   const { plan, arch } = job;
   const digits = arch.addrDigits;
   let last = 0;
@@ -105,6 +165,7 @@ export function listJob(job: Job, s: Settings, out: Out, io: CliIo, json: JsonWr
     : undefined;
   const dump = walk(job, s, progress);
   const auditor = new MappingAuditor({ deviceFlags: arch.deviceFlags, keepFindings: KEEP_FINDINGS });
+  const tally = new RootTally(plan.roots.length);
   if (json) {
     json.open('{');
     json.value(arch.name, 'arch');
@@ -116,7 +177,8 @@ export function listJob(job: Job, s: Settings, out: Out, io: CliIo, json: JsonWr
     json.open('[', 'records');
     for (const rec of dump) {
       auditor.add(rec);
-      json.value(rec.kind === 'mapping' ? runJson(rec, plan) : diagnosticJson(rec));
+      tally.add(rec.kind, rec.root);
+      json.value(rec.kind === 'mapping' ? runJson(rec, plan) : rec.kind === 'shared' ? sharedJson(rec) : diagnosticJson(rec));
     }
     json.close();
     if (progress) io.stderr('\r\x1b[K');
@@ -129,7 +191,7 @@ export function listJob(job: Job, s: Settings, out: Out, io: CliIo, json: JsonWr
     json.close();
     json.close();
     json.close();
-    return findingCount(audit);
+    return { findings: findingCount(audit), ...plausibility(plan, tally) };
   }
   out.line(`ptdump: ${plan.format.name} (${arch.name}) in ${job.source}`);
   out.line(`registers: ${registersText(job)}`);
@@ -137,11 +199,14 @@ export function listJob(job: Job, s: Settings, out: Out, io: CliIo, json: JsonWr
   let root = -1;
   for (const rec of dump) {
     auditor.add(rec);
+    tally.add(rec.kind, rec.root);
     while (root < rec.root) {
       root++;
       out.line(rootHeader(plan, root, digits));
     }
-    out.line(rec.kind === 'mapping' ? runLine(rec, plan, digits) : diagnosticLine(rec, digits));
+    out.line(
+      rec.kind === 'mapping' ? runLine(rec, plan, digits) : rec.kind === 'shared' ? sharedLine(rec, plan, digits) : diagnosticLine(rec, digits),
+    );
   }
   if (progress) io.stderr('\r\x1b[K');
   while (root < plan.roots.length - 1) {
@@ -155,7 +220,7 @@ export function listJob(job: Job, s: Settings, out: Out, io: CliIo, json: JsonWr
     eachFinding(job, s, audit, (f) => out.line(findingLine(f)));
   }
   for (const l of summaryLines(plan, summary, audit)) out.line(l);
-  return findingCount(audit);
+  return { findings: findingCount(audit), ...plausibility(plan, tally) };
 }
 
 /** Translates addresses through one job: text on `out`, or its JSON document as the next value of `json`. */

@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { version } from '../package.json';
 import { type AttachPlan, checkRoot, type DumpSource, hex, PagedMemory, RegisterError } from '@page-table-multiarch/core';
 import { ALL_REGISTERS, ALL_SWITCHES, ARCHES, type ArchSpec, archByName } from './_arches';
-import { CliError, EXIT_OUTPUT_CLOSED, OutputClosed } from './_errors';
+import { CliError, EXIT_IMPLAUSIBLE, EXIT_OUTPUT_CLOSED, OutputClosed } from './_errors';
 import { describeImage, elfArch, openImage } from './_image';
 import { type Job, listJob, type Settings, translateJob } from './_list';
 import { JsonWriter, Out } from './_output';
@@ -38,21 +38,39 @@ ${ARCHES.map((a) => `      ${a.name.padEnd(12)}   ${a.usage}`).join('\n')}
       --json           one JSON document instead of text
       --audit          list W+X, user-executable kernel and executable device mappings; exit 1 if any
       --leaves         one line per leaf entry (no coalescing into runs)
+      --expand-shared  list a shared table under every entry that reaches it (default: once,
+                       then one '...' line per run of entries that reach it again)
       --max-tables N   stop after reading N tables
       --cache N        cache N chunks of the dump (default 64)
   -q, --quiet          no progress line
   -h, --help           this text
   -V, --version        the version
 
-Values are numbers: 0x1234, 0o17, 0b101 or decimal, with optional _ separators.
+Values are numbers: 0x1234, 0o17, 0b101 or decimal, with optional _ separators. Digits with
+a leading zero or hex letters and no prefix (QEMU's 'info registers' prints 0000000002010000)
+are refused: write 0x0000000002010000.
 Exit status: 0 listed, 1 audit findings (with --audit), 2 usage or input error,
+3 listed, but nothing plausible (a root with only diagnostics, or no mapping at all:
+a wrong register value or --base; warned about on stderr),
 141 output closed before the end (ptdump ... | head).
 `;
 
-/** Parses a register value or address: 0x / 0o / 0b / decimal, `_` allowed, in [0, 2^64). */
+/**
+ * Parses a register value or address: 0x / 0o / 0b / decimal, `_` allowed, in [0, 2^64). A value that could be
+ * read two ways is refused rather than guessed: QEMU's `info registers` prints hex without `0x`
+ * (`CR3=0000000002010000`), so digits with a leading zero, or with the letters a-f, and no prefix are an error
+ * that says how to write them.
+ */
 export function parseValue(text: string, what: string): bigint {
   const s = text.trim().replace(/_/g, '').toLowerCase();
   if (/^-(0x[0-9a-f]+|0o[0-7]+|0b[01]+|[0-9]+)$/.test(s)) throw new CliError(`${what}: '${text}' is negative (values are unsigned, below 2^64)`);
+  const prefixed = /^(0x[0-9a-f]+|0o[0-7]+|0b[01]+)$/.test(s);
+  if (!prefixed && /^0[0-9]+$/.test(s)) {
+    throw new CliError(
+      `${what}: '${text}' has a leading zero and no prefix, so it could be hex (as QEMU's 'info registers' prints it) or decimal: write 0x${s} for hex, or the decimal number without its leading zeros`,
+    );
+  }
+  if (!prefixed && /^[0-9a-f]*[a-f][0-9a-f]*$/.test(s)) throw new CliError(`${what}: '${text}' is not a number: hex needs the 0x prefix (0x${s})`);
   if (!/^(0x[0-9a-f]+|0o[0-7]+|0b[01]+|[0-9]+)$/.test(s)) throw new CliError(`${what}: '${text}' is not a number`);
   const v = BigInt(s);
   if (v >= 1n << 64n) throw new CliError(`${what}: ${text} does not fit in 64 bits`);
@@ -79,8 +97,9 @@ function pagedOver(bytes: Uint8Array, base: bigint, chunkBytes: number): PagedMe
 
 /**
  * Runs ptdump with `argv` (the arguments after the program name). Returns the exit status: 0, 1 for audit
- * findings with --audit, 2 for a usage or input error (reported on one line of stderr), 141 when `io.stdout`
- * threw {@link OutputClosed} (the reader went away; nothing more is written).
+ * findings with --audit, 2 for a usage or input error (reported on one line of stderr), 3 when the listing looks
+ * like the tables of a wrong register value ({@link EXIT_IMPLAUSIBLE}, with a warning on stderr), 141 when
+ * `io.stdout` threw {@link OutputClosed} (the reader went away; nothing more is written).
  * @example main(['--arch', 'x86_64', '--cr3', '0x1000', 'dump.bin']);
  */
 export function main(argv: readonly string[], io: CliIo): number {
@@ -135,6 +154,7 @@ function run(argv: readonly string[], io: CliIo): number {
     json: { type: 'boolean' },
     audit: { type: 'boolean' },
     leaves: { type: 'boolean' },
+    'expand-shared': { type: 'boolean' },
     'max-tables': { type: 'string' },
     cache: { type: 'string' },
     quiet: { type: 'boolean', short: 'q' },
@@ -182,6 +202,7 @@ function run(argv: readonly string[], io: CliIo): number {
     json: flag('json'),
     audit: flag('audit'),
     coalesce: !flag('leaves'),
+    expandShared: flag('expand-shared'),
     ...(maxTables !== undefined ? { maxTables } : {}),
     progress: io.stderrIsTTY && !flag('quiet') && !flag('json'),
   };
@@ -262,6 +283,8 @@ function run(argv: readonly string[], io: CliIo): number {
 
   try {
     let findings = 0;
+    let implausible = false;
+    const warnings: string[] = [];
     const json = settings.json ? new JsonWriter(out) : undefined;
     // several jobs (the embedded samples) make one document: { "samples": [ ... ] }
     if (json && file === undefined) {
@@ -271,7 +294,12 @@ function run(argv: readonly string[], io: CliIo): number {
     jobs.forEach((job, k) => {
       if (k > 0 && !json) out.line('');
       if (vas !== undefined) translateJob(job, vas, out, json);
-      else findings += listJob(job, settings, out, io, json);
+      else {
+        const outcome = listJob(job, settings, out, io, json);
+        findings += outcome.findings;
+        implausible ||= outcome.implausible;
+        warnings.push(...outcome.warnings);
+      }
     });
     if (json && file === undefined) {
       json.close();
@@ -279,7 +307,10 @@ function run(argv: readonly string[], io: CliIo): number {
     }
     if (json) out.text('\n');
     out.flush();
-    return settings.audit && findings > 0 ? 1 : 0;
+    // after the listing, so that the warning is the last thing a reader of a terminal sees
+    for (const w of warnings) io.stderr(`ptdump: warning: ${w}\n`);
+    if (settings.audit && findings > 0) return 1;
+    return implausible ? EXIT_IMPLAUSIBLE : 0;
   } catch (err) {
     // what was listed before a read error stays listed; a closed output takes nothing more
     if (!(err instanceof OutputClosed)) out.flush();

@@ -142,11 +142,13 @@ describe.each(ARCHES.map((a) => [a.name, a] as [string, ArchSpec]))('%s', (_name
     writeEntry(bytes, base, entry(root, 4), pte.newTable(t1, lowest), eb); // t1 again: shared
     const recs = dumpBoth(arch, bytes, base);
     const c = codes(recs);
-    expect(c).toContain('Revisited');
+    expect(c).toContain('Cycle');
     expect(c).toContain('OutsideMemory');
-    expect(c.filter((x) => x === 'Revisited').length).toBeGreaterThanOrEqual(2);
-    const diag = recs.find((r) => r.kind === 'diagnostic' && r.code === 'Revisited');
+    expect(c.filter((x) => x === 'Cycle').length).toBeGreaterThanOrEqual(meta.levels > 2 ? 2 : 1);
+    const diag = recs.find((r) => r.kind === 'diagnostic' && r.code === 'Cycle');
     expect(diag).toMatchObject({ level: lowest, index: 0 });
+    // t1 reached again from root[4], at its level: not a diagnostic, a record of what it stands for
+    expect(recs.find((r) => r.kind === 'shared')).toMatchObject({ level: lowest, index: 4, references: 1 });
   });
 
   it('all-ones memory: ends, reports, throws nothing', () => {
@@ -162,7 +164,9 @@ describe.each(ARCHES.map((a) => [a.name, a] as [string, ArchSpec]))('%s', (_name
       }),
       { numRuns: 25 },
     );
-  });
+    // ARMv7's 4096-entry roots over random bytes give tens of thousands of records per run, each listing compared
+    // whole with the other handler's: seconds on a shared 2-core machine
+  }, 20_000);
 
   it('random table pointers into, next to and far from the memory: cycles and sharing at every level', () => {
     const plan = planFor(arch, base);

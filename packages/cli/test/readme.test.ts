@@ -33,11 +33,13 @@ it('the diagnostic lines', () => {
   const root = sample.tables[0]!.table.rootPaddr;
   sample.memory.writeU64(root + 3n * 8n, 0x7fff_f007n); // outside the dump
   sample.memory.writeU64(root + 4n * 8n, root | 7n); // back to the root
+  sample.memory.writeU64(root + 5n * 8n, sample.memory.readU64(root)); // the lower half's PDPT again: shared
   sample.memory.writeU64(root + 6n * 8n, 0x20_0087n); // PS in a PML4E
   const path = join(tmp.dir, 'bad.bin');
   writeFileSync(path, sample.memory.bytes());
   const out = runCli(['--arch', 'x86_64', '--base', '0x100000', ...registerArgs(sample), path]).stdout;
-  const shown = [...readme.matchAll(/^!! .*$/gm)].map((m) => m[0]);
-  expect(shown).toHaveLength(3);
+  const shown = [...readme.matchAll(/^(!! |\.\.\. 0x).*$/gm)].map((m) => m[0]);
+  expect(shown).toHaveLength(4);
   for (const line of shown) expect(out.split('\n')).toContain(line);
+  expect(out).toContain('shared:      1 record of tables listed once (6 pages not listed again)');
 });

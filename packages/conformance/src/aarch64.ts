@@ -1,14 +1,15 @@
 // AArch64: the MMU of QEMU's `max` CPU translates through A64PageTable tables in TTBR0_EL1 (lower half) and
-// TTBR1_EL1 (upper half). QEMU's gdb stub cannot write system registers, so a guest stub loads MAIR, TCR,
+// TTBR1_EL1 (upper half), of any granule (4, 16, 64 KiB) and VA size, each table of one range or both (the crate's
+// model), with memory types for MAIR_VALUE or another MAIR. QEMU's gdb stub cannot write system registers, so a guest stub loads MAIR, TCR,
 // the TTBRs and SCTLR from general registers, then runs AT S1E1R, S1E1W, S1E0R and S1E0W on every address
 // of a list and stores PAR_EL1 after each: translation, memory attributes, and the permission of
 // privileged and unprivileged reads and writes, all from the emulated MMU (target/arm/ptw.c).
 import { hex, MappingFlags, PageSize, PhysicalMemory } from '@page-table-multiarch/core';
-import { A64PageTable, MAIR_VALUE } from '@page-table-multiarch/aarch64';
+import { type A64Granule, A64PageTable, encodeA64Registers, MAIR_VALUE } from '@page-table-multiarch/aarch64';
 import { A64At, A64Reg, at, b, bne, ISB, ldrPost, mrs, msr, strPost, subsImm } from './_a64';
 import type { RunResult } from './_check';
 import { type Access, compareAccesses, guestArea, type RunOptions, runGuest, runTarget, writeAddressList } from './_driver';
-import { STANDARD_SIZES, type VaWindow, writeWords } from './_layout';
+import { type LayoutSpec, STANDARD_SIZES, type VaWindow, writeWords } from './_layout';
 
 const { READ, WRITE, EXECUTE, USER, DEVICE, UNCACHED } = MappingFlags;
 
@@ -16,15 +17,12 @@ const { READ, WRITE, EXECUTE, USER, DEVICE, UNCACHED } = MappingFlags;
 // begins 16 MiB in. The last 2 MiB hold the stub, its vectors, the address list and the results (four PARs of 8
 // bytes per address).
 const MEM_BASE = 0x4100_0000n;
-const MEM_SIZE = 8 << 20;
+// (room for the 64 KiB tables of the 64 KiB granule)
+const MEM_SIZE = 32 << 20;
 const AREA = guestArea(MEM_BASE, MEM_SIZE, 2 << 20, 32);
 const HARNESS = AREA.base;
 const VECTORS = HARNESS + 0x800n;
 
-// TCR_EL1 (D19.2): T0SZ = T1SZ = 16 (48-bit ranges), TG0 = 4K (0b00), TG1 = 4K (0b10), walks Inner/Outer
-// Write-Back cacheable and Inner Shareable, IPS = 0b101 (48-bit physical addresses), TBI off.
-const TCR =
-  16n | (1n << 8n) | (1n << 10n) | (3n << 12n) | (0n << 14n) | (16n << 16n) | (1n << 24n) | (1n << 26n) | (3n << 28n) | (2n << 30n) | (5n << 32n);
 // SCTLR_EL1 (D19.2): M (MMU on), C, I, and the bits that are RES1 in Armv8.0 (11, 20, 22, 23, 28, 29).
 const SCTLR = (1n << 0n) | (1n << 2n) | (1n << 12n) | (1n << 11n) | (1n << 20n) | (1n << 22n) | (1n << 23n) | (1n << 28n) | (1n << 29n);
 
@@ -56,10 +54,11 @@ export function a64Stub(): { words: number[]; done: number } {
   return { words, done };
 }
 
-/** The MAIR_EL1 attribute byte MAIR_VALUE gives a flag set (AttrIndx 0 Device, 1 Normal WB, 2 Normal NC). */
-function mairByte(flags: number): bigint {
-  const idx = (flags & DEVICE) !== 0 ? 0n : (flags & UNCACHED) !== 0 ? 2n : 1n;
-  return (MAIR_VALUE >> (8n * idx)) & 0xffn;
+/** The attribute byte of `mair` that a table writes a flag set with (its codec's AttrIndx per memory type). */
+function mairByte(table: A64PageTable, flags: number): bigint {
+  const idx = table.format.codec.attrIndex;
+  const n = (flags & DEVICE) !== 0 ? idx.device : (flags & UNCACHED) !== 0 ? idx.uncached : idx.normal;
+  return (table.format.codec.mair >> BigInt(8 * n)) & 0xffn;
 }
 
 /** PAR_EL1 as text: the fault kind, or the output address and the attribute byte (D19.2 PAR_EL1). */
@@ -82,18 +81,46 @@ const ACCESSES: readonly Access[] = [
 ];
 
 /** Options of one AArch64 run (`samples` addresses in each half). */
-export type A64Options = RunOptions;
+export interface A64Options extends RunOptions {
+  /** The granule in KiB (default 4). */
+  readonly granule?: A64Granule;
+  /** The VA size of both ranges, 64 - TnSZ (default 48). */
+  readonly vaBits?: number;
+  /** Each table serves its own range only (`half` 'lower' / 'upper'; default: both tables serve both, the crate's model). */
+  readonly halves?: boolean;
+  /** The MAIR the tables are built for and the stub loads (default MAIR_VALUE). */
+  readonly mair?: bigint;
+}
+
+/** The leaf sizes of a granule, and how many regions of each (every flag set at the page and the first block size). */
+function sizesOf(granule: A64Granule): LayoutSpec['sizes'] {
+  if (granule === 4) return STANDARD_SIZES;
+  const page = granule === 16 ? PageSize.Size16K : PageSize.Size64K;
+  const block = granule === 16 ? PageSize.Size32M : PageSize.Size512M;
+  return [
+    { size: page, regions: 70 },
+    { size: block, regions: 64, maxPages: granule === 16 ? 8 : 2 },
+  ];
+}
 
 /** Builds random TTBR0 and TTBR1 tables, runs the stub in QEMU, and compares. */
 export async function checkA64(options: A64Options): Promise<RunResult> {
+  const granule = options.granule ?? 4;
+  const vaBits = options.vaBits ?? 48;
+  const mair = options.mair ?? MAIR_VALUE;
   const memory = new PhysicalMemory({ size: MEM_SIZE, base: MEM_BASE });
   memory.reserve(AREA.base, AREA.bytes);
-  const lower = new A64PageTable(memory);
-  const upper = new A64PageTable(memory);
-  // the stub's own 2M block, identity-mapped (kernel read-write-execute)
-  lower.cursor().map(HARNESS, HARNESS, PageSize.Size2M, READ | WRITE | EXECUTE);
-  const span = 128n << 30n;
-  const layout = (windows: VaWindow[]) => ({ sizes: STANDARD_SIZES, windows, paLimit: 1n << 48n });
+  const split = options.halves === true;
+  const lower = new A64PageTable(memory, { granule, vaBits, mair, ...(split ? { half: 'lower' as const } : {}) });
+  const upper = new A64PageTable(memory, { granule, vaBits, mair, ...(split ? { half: 'upper' as const } : {}) });
+  // the stub's own 2M, identity-mapped (kernel read-write-execute), in pages or blocks of the granule
+  lower.cursor().mapRegion(HARNESS, HARNESS, 2n << 20n, READ | WRITE | EXECUTE, true);
+  const regs = encodeA64Registers({ ttbr0: lower, ttbr1: upper });
+  // windows at both ends of both ranges, where every level's index is at its lowest and its highest
+  const range = 1n << BigInt(vaBits);
+  const span = range / 4n < 128n << 30n ? range / 4n : 128n << 30n;
+  const layout = (windows: VaWindow[]) => ({ sizes: sizesOf(granule), windows, paLimit: 1n << 48n });
+  const pageBytes = lower.meta.levelSize[lower.meta.levels - 1]!;
   const stub = a64Stub();
   const end = HARNESS + BigInt(stub.done);
   return runTarget(options, {
@@ -104,21 +131,21 @@ export async function checkA64(options: A64Options): Promise<RunResult> {
         table: lower,
         layout: layout([
           { base: 0x1_0000_0000n, size: span },
-          { base: (1n << 48n) - span, size: span },
+          { base: range - span, size: span },
         ]),
       },
       {
         table: upper,
         layout: layout([
-          { base: 0xffff_0000_0000_0000n, size: span },
+          { base: (1n << 64n) - range, size: span },
           { base: (1n << 64n) - span, size: span },
         ]),
       },
     ],
-    space: { valid: (va) => lower.meta.vaddrIsValid(va), vaBits: 64 },
+    space: { valid: (va) => (va >> 63n === 1n ? upper : lower).meta.vaddrIsValid(va), vaBits: 64 },
     tableOf: (va) => (va >> 63n === 1n ? 1 : 0),
-    // AP[2] of a read-only 4K page: EL1 may write it
-    tamper: { what: 'read-only 4K leaf', leaf: (m) => m.size === PageSize.Size4K && (m.flags & WRITE) === 0, bit: 7 },
+    // AP[2] of a read-only page: EL1 may write it
+    tamper: { what: `read-only ${granule}K leaf`, leaf: (m) => m.size === pageBytes && (m.flags & WRITE) === 0, bit: 7 },
     prepare({ samples }) {
       writeAddressList(memory, AREA, samples, 8);
       writeWords(memory, HARNESS, stub.words);
@@ -126,11 +153,11 @@ export async function checkA64(options: A64Options): Promise<RunResult> {
       return [{ addr: HARNESS, words: stub.words }];
     },
     async probe(qemu, run) {
-      const regs: [string, bigint][] = [
-        ['x0', MAIR_VALUE],
-        ['x1', TCR],
-        ['x2', lower.rootPaddr],
-        ['x3', upper.rootPaddr],
+      const regList: [string, bigint][] = [
+        ['x0', regs.mair],
+        ['x1', regs.tcr],
+        ['x2', regs.ttbr0],
+        ['x3', regs.ttbr1],
         ['x4', SCTLR],
         ['x5', AREA.list],
         ['x6', BigInt(run.samples.length)],
@@ -138,13 +165,14 @@ export async function checkA64(options: A64Options): Promise<RunResult> {
         ['x10', VECTORS],
         ['pc', HARNESS],
       ];
-      const view = await runGuest(qemu.gdb, { regs, end, counter: 'x6', area: AREA, count: run.samples.length });
+      const view = await runGuest(qemu.gdb, { regs: regList, end, counter: 'x6', area: AREA, count: run.samples.length });
       compareAccesses(
         run,
         ACCESSES,
         (i, k) => view.getBigUint64(32 * i + 8 * k, true),
         showPar,
-        (t) => `${hex(t.pa)} attr ${hex(mairByte(t.flags))}`,
+        // (both tables are built for the same MAIR: encodeA64Registers checks it)
+        (t) => `${hex(t.pa)} attr ${hex(mairByte(lower, t.flags))}`,
       );
     },
   });

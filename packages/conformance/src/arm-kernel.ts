@@ -244,7 +244,7 @@ export async function checkArmKernel(booted: BootedKernel, regs: A32KernelRegist
     const checker = new Checker();
     for (const record of dump) {
       if (record.kind === 'mapping') runs.push(record);
-      else checker.check(record.vaddr, `dump diagnostic ${record.code}`, 'none', record.message);
+      else if (record.kind === 'diagnostic') checker.check(record.vaddr, `dump diagnostic ${record.code}`, 'none', record.message);
     }
     const split = { t0sz: Number(regs.ttbcr & 7n), t1sz: Number((regs.ttbcr >> 16n) & 7n), mair0: Number(regs.mair0), mair1: Number(regs.mair1) };
     const tables: PageTable64[] = plan.roots.map((r) =>

@@ -41,6 +41,7 @@ export {
   MappingDump,
   type MappingRun,
 } from './inspect/dump';
+export type { SharedTable } from './inspect/shared';
 export { type Translation, type TranslationStep, translateAddress } from './inspect/translate';
 export { PagedMemory, type PagedMemoryOptions, type PagedMemoryStats, type PagedRange, type PagedSpan } from './inspect/paged-memory';
 export { type AttachPlan, field, RegisterError, type RegisterErrorCode, registerValue, type TableFormat } from './inspect/registers';

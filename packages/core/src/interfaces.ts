@@ -139,6 +139,11 @@ export interface PagingMetaData {
   readonly vaTopBit: number;
   /** Whether addresses with all-one top bits (a kernel half) are valid. */
   readonly upperHalf: boolean;
+  /**
+   * Whether addresses with all-zero top bits are valid (absent: true). False for a table of the upper range only,
+   * whose listings report addresses with bits [vaMaxBits, 64) set.
+   */
+  readonly lowerHalf?: boolean;
   /** Whether listings sign-extend addresses from bit `vaMaxBits - 1` (x86_64, RISC-V). */
   readonly signExtend: boolean;
   /** Byte size of the page a leaf maps at each level (derived). */

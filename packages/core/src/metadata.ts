@@ -24,6 +24,12 @@ export interface MetaDataSpec {
   readonly vaTopBit: number;
   /** Whether addresses whose top bits are all one (a kernel half) are valid. */
   readonly upperHalf: boolean;
+  /**
+   * Whether addresses whose top bits are all zero are valid (default true). False for a table that serves only the
+   * upper range (an AArch64 TTBR1 table): it needs `upperHalf`, `vaTopBit` equal to the translated width and no
+   * `window`, and listings report its addresses with the top bits set (the index-space address ORed with them).
+   */
+  readonly lowerHalf?: boolean;
   /** Whether listings sign-extend addresses from the top translated bit (x86_64, RISC-V, LoongArch64). */
   readonly signExtend: boolean;
   /**
@@ -63,6 +69,10 @@ export function defineMetaData(spec: MetaDataSpec): PagingMetaData {
     throw new RangeError(`defineMetaData: vaTopBit ${spec.vaTopBit} must be in 32..${Math.max(vaMaxBits, 32)}`);
   }
   const window = windowOf(spec, vaMaxBits);
+  const lowerHalf = spec.lowerHalf ?? true;
+  if (!lowerHalf && (!spec.upperHalf || spec.vaTopBit !== vaMaxBits || window !== undefined || vaMaxBits >= 64)) {
+    throw new RangeError(`defineMetaData: a table without a lower half needs upperHalf, vaTopBit = ${vaMaxBits} (below 64) and no window`);
+  }
   const tableBytes = spec.tableBytes ?? spec.indexBits.map((b) => spec.entryBytes << b);
   tableBytes.forEach((bytes, level) => {
     if (bytes < spec.entryBytes << spec.indexBits[level]!) {
@@ -97,13 +107,14 @@ export function defineMetaData(spec: MetaDataSpec): PagingMetaData {
     leafLevels: Object.freeze(leafLevels),
     vaTopBit: spec.vaTopBit,
     upperHalf,
+    lowerHalf,
     signExtend: spec.signExtend,
     levelSize: Object.freeze(levelSize),
     ...(window === undefined ? {} : { window }),
     vaddrIsValid(vaddr: VirtAddr): boolean {
       if (vaddr < winStart || vaddr >= winEnd) return false;
       const top = vaddr >> topShift;
-      return top === 0n || (upperHalf && top === topOnes);
+      return (lowerHalf && top === 0n) || (upperHalf && top === topOnes);
     },
     paddrIsValid(paddr: PhysAddr): boolean {
       return paddr >= 0n && paddr < paLimit;

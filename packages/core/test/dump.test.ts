@@ -10,6 +10,7 @@ import {
   PagedMemory,
   PageSize,
   PhysicalMemory,
+  type SharedTable,
   translateAddress,
 } from '@page-table-multiarch/core';
 import { X64PageTable, x64Format } from '@page-table-multiarch/x86_64';
@@ -31,6 +32,7 @@ function build(plan: (c: ReturnType<X64PageTable['cursor']>) => void, size = 64 
 
 const runs = (recs: Iterable<DumpRecord>): MappingRun[] => [...recs].filter((r): r is MappingRun => r.kind === 'mapping');
 const diags = (recs: Iterable<DumpRecord>) => [...recs].filter((r) => r.kind === 'diagnostic');
+const shared = (recs: Iterable<DumpRecord>): SharedTable[] => [...recs].filter((r): r is SharedTable => r.kind === 'shared');
 
 /** The engine's listing, coalesced the obvious way (the model). */
 function coalesced(table: X64PageTable) {
@@ -144,14 +146,15 @@ describe('dumpMappings', () => {
     expect(runs(recs).map((r) => r.vaddr)).toEqual([0n, 0x80_0000_0000n, 0x100_0000_0000n]);
     expect(diags(recs).map((d) => [d.code, d.level, d.index])).toEqual([
       ['OutsideMemory', 0, 3],
-      ['Revisited', 0, 4],
-      ['Revisited', 0, 5],
+      ['Cycle', 0, 4],
       ['Reserved', 0, 6],
       ['Reserved', 0, 7],
     ]);
+    // the PDPT entry 5 reaches again is not a diagnostic: one record, standing for its page
+    expect(shared(recs).map((r) => [r.level, r.index, r.references, r.pages, r.listedAt])).toEqual([[0, 5, 1, 1, 0x80_0000_0000n]]);
     expect(diags(recs)[0]!.message).toMatch(/PML4\[3\]: table at 0x7ffff000 \(4096 bytes\) is not inside the memory/);
     // without the inspector, PS in a PML4E is a leaf where x86_64 has none
-    expect(diags(dumpMappings(table)).map((d) => d.code)).toEqual(['OutsideMemory', 'Revisited', 'Revisited', 'LeafLevel', 'LeafLevel']);
+    expect(diags(dumpMappings(table)).map((d) => d.code)).toEqual(['OutsideMemory', 'Cycle', 'LeafLevel', 'LeafLevel']);
   });
 
   it('reports a root outside the memory once, and stops at maxTables', () => {
@@ -301,5 +304,175 @@ describe('MappingAuditor', () => {
     expect(streaming.report().findings).toEqual([]);
     expect(new MappingAuditor().report().line).toBe('Checked W+X mappings: passed, no W+X pages found.');
     expect(() => new MappingAuditor({ keepFindings: -1 })).toThrow(RangeError);
+  });
+});
+
+describe('translateAddress with address tags (DumpRoot.tagBits / tagsIgnored)', () => {
+  const { memory, table } = build((c) => {
+    c.map(0x40_0000n, 0x20_0000n, PageSize.Size4K, RW);
+    c.map(0xffff_8000_0000_0000n, 0x30_0000n, PageSize.Size4K, RW);
+  });
+  const src = { meta: table.meta, pte: table.pte, handler: memory };
+  const roots = (ignored: boolean) => [
+    { root: table.rootPaddr, vaStart: 0n, vaEnd: 1n << 47n, tagBits: 8, tagsIgnored: ignored, label: 'lower' },
+    { root: table.rootPaddr, vaStart: (1n << 64n) - (1n << 47n), vaEnd: 1n << 64n, tagBits: 8, tagsIgnored: ignored, label: 'upper' },
+  ];
+
+  it('a tag the root ignores translates as the address without it; the range is chosen by the bit below the tag', () => {
+    expect(translateAddress(src, 0x7700_0000_0040_0123n, { roots: roots(true) })).toMatchObject({ mapped: true, paddr: 0x20_0123n, root: 0, vaddr: 0x7700_0000_0040_0123n });
+    expect(translateAddress(src, 0x00ff_8000_0000_0456n, { roots: roots(true) })).toMatchObject({ mapped: true, paddr: 0x30_0456n, root: 1 });
+  });
+
+  it('a tag the root does not ignore is refused with the reason; without tags nothing changes', () => {
+    const t = translateAddress(src, 0x7700_0000_0040_0123n, { roots: roots(false) });
+    expect(t).toMatchObject({ mapped: false, root: -1 });
+    expect(t.reason).toBe('0x7700000000400123 carries the tag 0x77 in bits 63:56, which lower does not ignore for translation');
+    expect(translateAddress(src, 0x40_0123n, { roots: roots(false) }).paddr).toBe(0x20_0123n);
+    const plain = roots(true).map(({ tagBits: _t, tagsIgnored: _i, ...r }) => r);
+    expect(translateAddress(src, 0x7700_0000_0040_0123n, { roots: plain }).reason).toMatch(/outside every register's range/);
+  });
+});
+
+describe('shared tables', () => {
+  /**
+   * As x86_64 Linux builds its espfix area (arch/x86/kernel/espfix_64.c): one page table of read-only pages (here
+   * 512 consecutive ones, one run), reached from every entry of one page directory. Entry 300 of the directory reaches the same table
+   * through a PDE with R/W = 1 and the table's pages writable and executable when `wx`.
+   */
+  function espfix(wx = false) {
+    const { memory, table } = build((c) => {
+      for (let i = 0; i < 512; i++) c.map(0xffff_ff00_0000_0000n + BigInt(i) * 0x1000n, 0x1000_0000n + BigInt(i) * 0x1000n, PageSize.Size4K, wx ? RW | EXECUTE : READ);
+    }, 64 * 4096);
+    const pt = translateAddress(table, 0xffff_ff00_0000_0000n).steps;
+    const pde = pt[2]!.entryPaddr;
+    for (let i = 1; i < 512; i++) memory.writeU64(pde + BigInt(i) * 8n, memory.readU64(pde));
+    return { memory, table, pde };
+  }
+  const inspector = x64Format(4).inspector!;
+
+  it('a table reached again at its level is listed once; consecutive references are one record', () => {
+    const { table } = espfix();
+    const dump = dumpMappings(table, { inspector });
+    const recs = [...dump];
+    expect(diags(recs)).toEqual([]);
+    expect(runs(recs)).toHaveLength(1);
+    expect(runs(recs)[0]).toMatchObject({ vaddr: 0xffff_ff00_0000_0000n, pages: 512 });
+    const [rec] = shared(recs);
+    expect(shared(recs)).toHaveLength(1);
+    expect(rec).toMatchObject({ kind: 'shared', level: 2, index: 1, references: 511, pages: 512, listedAt: 0xffff_ff00_0000_0000n });
+    expect(rec!.vaddr).toBe(0xffff_ff00_0020_0000n);
+    expect(rec!.end).toBe(0xffff_ff00_4000_0000n);
+    expect(rec!.bytesByFlags).toEqual([[READ, 512n * 4096n]]);
+    expect(dump.summary).toMatchObject({ runs: 1, pages: 512, diagnostics: 0, sharedTables: 1, sharedPages: 511 * 512 });
+    expect(dump.summary.tables).toEqual([1, 1, 1, 1]);
+  });
+
+  it('expandShared lists the table under every entry that reaches it', () => {
+    const { table } = espfix();
+    const dump = dumpMappings(table, { inspector, expandShared: true });
+    const recs = [...dump];
+    expect(shared(recs)).toEqual([]);
+    expect(diags(recs)).toEqual([]);
+    expect(dump.summary.pages).toBe(512 * 512);
+    // each reference a run: the VAs go on, the PAs start again
+    expect(runs(recs)).toHaveLength(512);
+    expect(runs(recs)[511]).toMatchObject({ vaddr: 0xffff_ff00_0000_0000n + 511n * 0x20_0000n, paddr: 0x1000_0000n, pages: 512 });
+    expect(dump.summary.tables).toEqual([1, 1, 1, 1]);
+  });
+
+  it('under other permissions the table is listed again; the audit counts every path', () => {
+    const { memory, table, pde } = espfix(true);
+    // PDE 300 with R/W = 0: below it the pages are not writable (4.6.1), so not W+X
+    memory.writeU64(pde + 300n * 8n, memory.readU64(pde) & ~2n);
+    const recs = [...dumpMappings(table, { inspector })];
+    expect(runs(recs).map((r) => [r.vaddr, r.effective])).toEqual([
+      [0xffff_ff00_0000_0000n, RW | EXECUTE],
+      [0xffff_ff00_0000_0000n + 300n * 0x20_0000n, READ | EXECUTE],
+    ]);
+    expect(shared(recs).map((r) => [r.index, r.references])).toEqual([
+      [1, 299],
+      [301, 211],
+    ]);
+    // Linux counts W+X pages over every path (its W+X check walks every entry): 511 entries reach W+X pages
+    const audit = auditMappings(recs);
+    expect(audit.wxPages).toBe(511n * 512n);
+    expect(auditMappings(dumpMappings(table, { inspector, expandShared: true })).wxPages).toBe(audit.wxPages);
+    expect(audit.findings.map((f) => [f.kind, f.pages])).toEqual([
+      ['W+X', 512n],
+      ['W+X', 299n * 512n],
+      ['W+X', 211n * 512n],
+    ]);
+    expect(audit.findings[1]!.message).toMatch(/^W\+X mappings through the shared table at 0x[0-9a-f]+ \(listed from 0xffffff0000000000\), 0xffffff0000200000-0xffffff0025800000$/);
+  });
+
+  it('tables shared by copyFrom between two address spaces: listed under the first root, a record under the second', () => {
+    const memory = new PhysicalMemory({ size: 64 * 4096, base: BASE });
+    const kernel = new X64PageTable(memory);
+    kernel.cursor().map(0xffff_8000_0000_0000n, 0x9000n, PageSize.Size4K, RW);
+    const user = new X64PageTable(memory);
+    const c = user.cursor();
+    c.map(0x40_0000n, 0xa000n, PageSize.Size4K, RW | USER);
+    c.copyFrom(kernel, 0xffff_8000_0000_0000n, 0x80_0000_0000n);
+    c.flush();
+    const top = 1n << 64n;
+    const roots = [
+      { root: kernel.rootPaddr, vaStart: top - (1n << 47n), vaEnd: top, kernel: true },
+      { root: user.rootPaddr, vaStart: 0n, vaEnd: 1n << 47n },
+      { root: user.rootPaddr, vaStart: top - (1n << 47n), vaEnd: top, kernel: true },
+    ];
+    const recs = [...dumpMappings({ meta: kernel.meta, pte: kernel.pte, handler: memory, inspector }, { roots })];
+    expect(runs(recs).map((r) => [r.root, r.vaddr])).toEqual([
+      [0, 0xffff_8000_0000_0000n],
+      [1, 0x40_0000n],
+    ]);
+    expect(shared(recs).map((r) => [r.root, r.level, r.index, r.pages, r.listedAt])).toEqual([[2, 0, 256, 1, 0xffff_8000_0000_0000n]]);
+    expect(diags(recs)).toEqual([]);
+  });
+
+  it('property (seeded): what the records stand for is what expandShared lists, and the audit agrees', () => {
+    // page directories whose entries point at one of a few page tables, some through entries with R/W = 0
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ pde: fc.integer({ min: 0, max: 511 }), pt: fc.integer({ min: 0, max: 3 }), ro: fc.boolean() }), { maxLength: 40 }),
+        fc.array(fc.integer({ min: 1, max: 63 }), { minLength: 4, maxLength: 4 }),
+        (links, flags) => {
+          const { memory, table } = build((c) => {
+            for (let t = 0; t < 4; t++) {
+              for (let k = 0; k <= t; k++) c.map(0xffff_8000_0000_0000n + BigInt(t) * 0x20_0000n + BigInt(k) * 0x1000n, 0x1000_0000n + BigInt(k) * 0x1000n, PageSize.Size4K, flags[t]!);
+            }
+          }, 64 * 4096);
+          const pd = translateAddress(table, 0xffff_8000_0000_0000n).steps[2]!.entryPaddr;
+          const pts = [0, 1, 2, 3].map((t) => memory.readU64(pd + BigInt(t) * 8n));
+          for (const { pde, pt, ro } of links) if (pde >= 4) memory.writeU64(pd + BigInt(pde) * 8n, pts[pt]! & (ro ? ~2n : ~0n));
+          const once = dumpMappings(table, { inspector });
+          const all = dumpMappings(table, { inspector, expandShared: true });
+          const onceAudit = auditMappings(once, { deviceFlags: DEVICE });
+          const allAudit = auditMappings(all, { deviceFlags: DEVICE });
+          expect(once.summary.pages + once.summary.sharedPages).toBe(all.summary.pages);
+          expect(all.summary.sharedTables).toBe(0);
+          expect(onceAudit.wxPages).toBe(allAudit.wxPages);
+          expect(once.summary.diagnostics).toBe(0);
+        },
+      ),
+      { seed: 2126, numRuns: 60 },
+    );
+  });
+
+  it('a cycle and a table reached at another level stay diagnostics, with expandShared too', () => {
+    const { memory, table } = espfix();
+    const root = table.rootPaddr;
+    const steps = translateAddress(table, 0xffff_ff00_0000_0000n).steps;
+    // PDPT[5] -> the PDPT itself (a cycle); PML4[511] -> the page table, read there as a PDPT (another level)
+    memory.writeU64(steps[1]!.entryPaddr + 5n * 8n, memory.readU64(root + 510n * 8n));
+    memory.writeU64(root + 511n * 8n, memory.readU64(steps[2]!.entryPaddr));
+    for (const expandShared of [false, true]) {
+      const recs = [...dumpMappings(table, { inspector, expandShared, maxTables: 4096 })];
+      expect(diags(recs).map((d) => [d.code, d.level, d.index])).toEqual([
+        ['Cycle', 1, 5],
+        ['Revisited', 0, 511],
+      ]);
+      expect(diags(recs)[0]!.message).toMatch(/PDPT\[5\]: table at 0x[0-9a-f]+ is one of the tables above this entry \(a cycle\); not followed/);
+      expect(diags(recs)[1]!.message).toMatch(/already reached at another level/);
+    }
   });
 });

@@ -127,6 +127,30 @@ describe('defineMetaData', () => {
     expect(() => defineMetaData({ ...m, leafLevels: [7] })).toThrow(RangeError);
     expect(() => defineMetaData({ ...m, tableBytes: [8, 4096, 4096] })).toThrow(RangeError);
   });
+
+  it('lowerHalf: false makes a table of the upper range only, reported with its top bits set', () => {
+    const spec = { name: 'u', paMaxBits: 40, pageShift: 12, indexBits: [9, 9, 9], entryBytes: 8, leafLevels: [1], vaTopBit: 39, upperHalf: true, signExtend: false } as const;
+    const upper = defineMetaData({ ...spec, lowerHalf: false });
+    expect(upper.lowerHalf).toBe(false);
+    expect(upper.vaddrIsValid(0xffff_ff80_0000_1000n)).toBe(true);
+    expect(upper.vaddrIsValid(0x1000n)).toBe(false);
+    expect(defineMetaData(spec).vaddrIsValid(0x1000n)).toBe(true);
+    // it needs the upper half, the top bit at the translated width, and no window
+    expect(() => defineMetaData({ ...spec, lowerHalf: false, upperHalf: false })).toThrow(RangeError);
+    expect(() => defineMetaData({ ...spec, lowerHalf: false, vaTopBit: 38 })).toThrow(RangeError);
+    const table = new PageTable64(upper, X64PTE, new PhysicalMemory({ size: 64 * 4096 }));
+    const c = table.cursor();
+    c.map(0xffff_ff80_0020_0000n, 0x20_0000n, PageSize.Size2M, MappingFlags.READ);
+    expect([...table.mappings()].map((x) => x.vaddr)).toEqual([0xffff_ff80_0020_0000n]);
+    const walked: bigint[] = [];
+    table.walk(3, (level, _i, va) => level === 1 && walked.push(va));
+    expect(walked).toEqual([0xffff_ff80_0020_0000n]);
+    // the lower-range alias of it is not an address of the table, as a bigint or as a number (the number paths)
+    expect(() => table.query(0x0000_0000_0020_0000n)).toThrowError(expect.objectContaining({ code: 'InvalidAddress' }));
+    expect(() => table.queryNumber(0x20_0000)).toThrowError(expect.objectContaining({ code: 'InvalidAddress' }));
+    expect(() => c.map(0x40_0000, 0x40_0000, PageSize.Size4K, MappingFlags.READ)).toThrowError(expect.objectContaining({ code: 'InvalidAddress' }));
+    expect(() => c.mapRegion(0x40_0000, 0x40_0000, 0x2000, MappingFlags.READ, false)).toThrowError(expect.objectContaining({ code: 'InvalidAddress' }));
+  });
 });
 
 describe('a window: a table that serves part of the addresses it indexes', () => {

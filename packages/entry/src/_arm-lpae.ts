@@ -25,6 +25,7 @@
 // TTBCR.TxSZ, B3.6.5), so a codec is made for one first level: `level` l is lookup level firstLevel + l.
 import type { GenericPTE, MappingFlags, PhysAddr, PTEWords } from '@page-table-multiarch/core';
 import { bit, bits, hi32, join, lo32, maskHi, maskLo } from './_fields';
+import { type MemTypeIndex, mairByte, memTypeIndex, memTypeOfByte, memTypes } from './_mair';
 
 /**
  * The fields of ARMv7 long descriptors (B3.6.1), as bigint masks of a 64-bit entry. Block and Page descriptors hold
@@ -147,12 +148,7 @@ const UNCACHED = 32;
 
 /** Attr<n> of a MAIR0/MAIR1 pair (B4.1.104). */
 export function mairAttr(mair0: number, mair1: number, n: number): number {
-  return ((n < 4 ? mair0 : mair1) >>> (8 * (n & 3))) & 0xff;
-}
-
-/** Whether a cacheability nibble of a Normal attribute byte is Write-Back: 0b01RW with RW != 0, or 0b11RW (B4.1.104). */
-function writeBack(nibble: number): boolean {
-  return (nibble & 0b0100) !== 0 && nibble !== 0b0100;
+  return mairByte(mair0, mair1, n);
 }
 
 /**
@@ -161,32 +157,7 @@ function writeBack(nibble: number): boolean {
  * other Normal memory.
  */
 export function mairFlags(attr: number): MappingFlags {
-  if (attr >>> 4 === 0) return DEVICE;
-  return attr === 0x44 ? UNCACHED : 0;
-}
-
-/** The first n whose attribute byte passes `ok`, or -1. */
-function findAttr(mair0: number, mair1: number, ok: (attr: number) => boolean): number {
-  for (let n = 0; n < 8; n++) if (ok(mairAttr(mair0, mair1, n))) return n;
-  return -1;
-}
-
-/**
- * Which AttrIndx each memory type is written with: DEVICE the first Device byte (0x04), else the first
- * Strongly-ordered one (0x00); UNCACHED the first Normal Non-cacheable byte (0x44); the rest the first Normal
- * Write-Back byte, inner and outer (0xff first).
- * @throws RangeError when the pair has no byte for one of them.
- */
-function attrIndexOf(mair0: number, mair1: number): { device: number; uncached: number; normal: number } {
-  let device = findAttr(mair0, mair1, (a) => a === 0x04);
-  if (device < 0) device = findAttr(mair0, mair1, (a) => a === 0x00);
-  const uncached = findAttr(mair0, mair1, (a) => a === 0x44);
-  let normal = findAttr(mair0, mair1, (a) => a === 0xff);
-  if (normal < 0) normal = findAttr(mair0, mair1, (a) => writeBack(a >>> 4) && writeBack(a & 0xf));
-  const hex = (v: number) => `0x${(v >>> 0).toString(16)}`;
-  const missing = device < 0 ? 'Device (0x04) or Strongly-ordered (0x00)' : uncached < 0 ? 'Normal Non-cacheable (0x44)' : normal < 0 ? 'Normal Write-Back' : '';
-  if (missing !== '') throw new RangeError(`a32LpaeCodec: MAIR0 ${hex(mair0)} / MAIR1 ${hex(mair1)} hold no ${missing} attribute`);
-  return { device, uncached, normal };
+  return memTypeOfByte(attr);
 }
 
 /**
@@ -195,7 +166,7 @@ function attrIndexOf(mair0: number, mair1: number): { device: number; uncached: 
  * PXN. AttrIndx from the memory type (DEVICE before UNCACHED), SH = Inner Shareable for Normal memory (Device memory
  * is Outer Shareable whatever SH says, B3.6.2), AF always, NON_BLOCK unless huge. An empty set has no VALID bit.
  */
-function pageAttr(flags: number, huge: boolean, idx: { device: number; uncached: number; normal: number }): bigint {
+function pageAttr(flags: number, huge: boolean, idx: MemTypeIndex): bigint {
   let attr = A.AF;
   if (flags !== 0) {
     const device = (flags & DEVICE) !== 0;
@@ -230,11 +201,10 @@ function makeCodec(firstLevel: 1 | 2, mair0: number, mair1: number): A32LpaeCode
   const XN_HI = maskHi(A.XN);
   const ADDR_LO = maskLo(LPAE_ADDR);
   const ADDR_HI = maskHi(LPAE_ADDR);
-  const attrIndex = Object.freeze(attrIndexOf(mair0, mair1));
+  const attrIndex = Object.freeze(memTypeIndex(mair0, mair1, 'a32LpaeCodec', `MAIR0 0x${mair0.toString(16)} / MAIR1 0x${mair1.toString(16)}`));
   // level (counted from the root) of lookup level 3, where bits[1:0] = 0b01 is reserved (B3.6.1)
   const pageLevel = 3 - firstLevel;
-  const memType = new Uint8Array(8);
-  for (let n = 0; n < 8; n++) memType[n] = mairFlags(mairAttr(mair0, mair1, n));
+  const memType = memTypes(mair0, mair1);
   const attrLo = new Uint32Array(64);
   const attrHi = new Uint32Array(64);
   for (let f = 0; f < 64; f++) {

@@ -20,6 +20,9 @@
 //   descriptors exist at levels 1 (1 GiB) and 2 (2 MiB) only; a level 0 block is a Translation fault.
 import type { GenericPTE, MappingFlags, PhysAddr, PTEWords } from '@page-table-multiarch/core';
 import { bit, bits, hi32, join, lo32, maskHi, maskLo, shiftOf } from './_fields';
+import { type MemTypeIndex, memTypeIndex, memTypes } from './_mair';
+
+export type { MemTypeIndex } from './_mair';
 
 /**
  * Attribute bits of stage 1 VMSAv8-64 descriptors, as bigint masks of a 64-bit entry. The names are the
@@ -88,9 +91,6 @@ export const DescriptorAttr: {
   NS_TABLE: bit(63),
 });
 
-/** OA / NLTA bits 47:12 (D8.3.1.1, D8.3.1.2); the crate uses this one mask at every level. */
-const ADDR = bits(47, 12);
-
 /**
  * The AttrIndx values the codecs write, each an index into MAIR_ELx that {@link MAIR_VALUE} fills
  * (the crate's `MemAttr`).
@@ -132,8 +132,6 @@ const AP_EL0 = maskLo(DescriptorAttr.AP_EL0);
 const AP_RO = maskLo(DescriptorAttr.AP_RO);
 const PXN_HI = maskHi(DescriptorAttr.PXN);
 const UXN_HI = maskHi(DescriptorAttr.UXN);
-const ADDR_LO = maskLo(ADDR);
-const ADDR_HI = maskHi(ADDR);
 
 const READ = 1;
 const WRITE = 2;
@@ -158,6 +156,9 @@ export function memAttrOf(bits: bigint): MemAttr | undefined {
   return idx <= MemAttr.NormalNonCacheable ? (idx as MemAttr) : undefined;
 }
 
+/** The crate's AttrIndx for each memory type: MemAttr's, which MAIR_VALUE fills. */
+const CRATE_INDEX: MemTypeIndex = Object.freeze({ device: MemAttr.Device, uncached: MemAttr.NormalNonCacheable, normal: MemAttr.Normal });
+
 /**
  * The crate's `From<MappingFlags> for DescriptorAttr`: the attribute bits a flag set stands for. `el2`
  * selects the crate's `arm-el2` encoding (one privilege level: no AP[1], no PXN, XN for no EXECUTE).
@@ -166,12 +167,20 @@ export function memAttrOf(bits: bigint): MemAttr | undefined {
  * @example descriptorAttrFromFlags(MappingFlags.READ | MappingFlags.WRITE) // 0x60000000000305n
  */
 export function descriptorAttrFromFlags(flags: MappingFlags, el2 = false): bigint {
+  return attrOfFlags(flags, el2, CRATE_INDEX);
+}
+
+/**
+ * The attribute bits of a flag set with the memory types at the AttrIndx values of `idx` (D8.6.1): AttrIndx, and
+ * SH = Inner Shareable (SH[1:0] = 0b11, D8.6.2) for Normal memory (Device memory is always treated as Outer
+ * Shareable whatever SH says, so SH stays 0 there); then the permissions of D8.4.1.2.
+ */
+function attrOfFlags(flags: number, el2: boolean, idx: MemTypeIndex): bigint {
   if (flags === 0) return 0n;
   const A = DescriptorAttr;
-  let attr: bigint;
-  if (flags & DEVICE) attr = descriptorAttrFromMemAttr(MemAttr.Device);
-  else if (flags & UNCACHED) attr = descriptorAttrFromMemAttr(MemAttr.NormalNonCacheable);
-  else attr = descriptorAttrFromMemAttr(MemAttr.Normal);
+  const device = (flags & DEVICE) !== 0;
+  let attr = BigInt(device ? idx.device : flags & UNCACHED ? idx.uncached : idx.normal) << BigInt(ATTR_INDX_AT);
+  if (!device) attr |= A.INNER | A.SHAREABLE;
   if (flags & READ) attr |= A.VALID;
   if (!(flags & WRITE)) attr |= A.AP_RO;
   if (el2) {
@@ -188,25 +197,32 @@ export function descriptorAttrFromFlags(flags: MappingFlags, el2 = false): bigin
   return attr;
 }
 
+/** The memory type each AttrIndx reads as in the crate: 0 DEVICE, 2 UNCACHED, the others neither. */
+const CRATE_TYPES = Uint8Array.of(DEVICE, 0, UNCACHED, 0, 0, 0, 0, 0);
+
 /**
  * The crate's `From<DescriptorAttr> for MappingFlags`: what a valid descriptor grants. A valid
  * descriptor is always readable (no AP encoding denies reads at the level that has access, D8.4.1.2.1);
  * AttrIndx 0 reads as DEVICE and 2 as UNCACHED.
  */
 export function flagsFromDescriptorAttr(attr: bigint, el2 = false): MappingFlags {
-  return decodeWords(lo32(attr), hi32(attr), -1, el2);
+  return decodeWords(lo32(attr), hi32(attr), -1, 0, el2, CRATE_TYPES);
 }
 
-/** Whether (lo) is a descriptor the hardware uses at `level` (-1: unknown level, bit 0 alone decides). */
-function validAt(lo: number, level: number): boolean {
-  // D8.3: level 3 with bit[1] = 0 is reserved and invalid; BlockDescSupported(): no level 0 blocks.
-  if (level === 0 || level === 3) return (lo & TYPE_BITS) === TYPE_BITS;
+/**
+ * Whether (lo) is a descriptor the hardware uses at `level` (-1: unknown level, bit 0 alone decides). `strict` has
+ * bit l set for each level where bits[1:0] = 0b01 is not a Block: the last level (D8.3, reserved there) and the
+ * levels without blocks (AArch64.BlockDescSupported()).
+ */
+function validAt(lo: number, level: number, strict: number): boolean {
+  // level -1 shifts by 31, a bit no strict mask has (6 levels at most)
+  if (((strict >>> level) & 1) !== 0) return (lo & TYPE_BITS) === TYPE_BITS;
   return (lo & VALID) !== 0;
 }
 
-/** The flags of (lo, hi) at `level` (-1: any level, bit 0 alone tells validity). */
-function decodeWords(lo: number, hi: number, level: number, el2: boolean): number {
-  if (!validAt(lo, level)) return 0;
+/** The flags of (lo, hi) at `level` (-1: any level, bit 0 alone tells validity), memory types from `types`. */
+function decodeWords(lo: number, hi: number, level: number, strict: number, el2: boolean, types: Uint8Array): number {
+  if (!validAt(lo, level, strict)) return 0;
   let f = READ;
   if ((lo & AP_RO) === 0) f |= WRITE;
   if (el2) {
@@ -217,28 +233,41 @@ function decodeWords(lo: number, hi: number, level: number, el2: boolean): numbe
   } else if ((hi & PXN_HI) === 0) {
     f |= EXECUTE;
   }
-  const idx = (lo & ATTR_INDX) >>> 2; // AttrIndx, bits 4:2 (a literal shift: see _fields.ts)
-  if (idx === MemAttr.Device) f |= DEVICE;
-  else if (idx === MemAttr.NormalNonCacheable) f |= UNCACHED;
-  return f;
+  return f | types[(lo & ATTR_INDX) >>> 2]!; // AttrIndx, bits 4:2 (a literal shift: see _fields.ts)
 }
 
-/** The crate's new_page / set_flags attribute bits: the flags' attributes, AF, and NON_BLOCK unless huge. */
-function pageAttr(flags: number, huge: boolean, el2: boolean): bigint {
-  const attr = descriptorAttrFromFlags(flags, el2) | DescriptorAttr.AF;
-  return huge ? attr : attr | DescriptorAttr.NON_BLOCK;
+/** Which leaves a table marks not global (nG, bit 11: the TLB entry is tagged with the ASID, D8.3.1.2). */
+export type A64NonGlobal = 'none' | 'user' | 'all';
+
+/** How a codec is made: the permission regime, the memory types, nG, and the geometry it reads. */
+interface CodecSpec {
+  readonly el2: boolean;
+  /** Encode every non-empty set as if it had READ (the tables' codecs). */
+  readonly impliedRead: boolean;
+  /** AttrIndx written per memory type. */
+  readonly index: MemTypeIndex;
+  /** Memory type read per AttrIndx. */
+  readonly types: Uint8Array;
+  /** Which leaves get nG. */
+  readonly nonGlobal: A64NonGlobal;
+  /** Levels (bit l for codec level l) where bits[1:0] = 0b01 is not a Block (see validAt). */
+  readonly strict: number;
+  /** log2 of the granule: the lowest bit of the address fields. */
+  readonly granuleShift: number;
 }
 
 /**
- * Precomputed low and high words of pageAttr for each of the 64 flag sets, non-huge (NON_BLOCK set);
- * a huge entry clears NON_BLOCK. `impliedRead` encodes every non-empty set as if it had READ. The word
- * methods index them by `flags & 63`: bits above UNCACHED are ignored.
+ * Precomputed low and high words of the leaf attributes (AF, NON_BLOCK, and nG where asked) for each of the 64
+ * flag sets, non-huge (NON_BLOCK set); a huge entry clears NON_BLOCK. The word methods index them by
+ * `flags & 63`: bits above UNCACHED are ignored.
  */
-function attrTables(el2: boolean, impliedRead: boolean): { lo: Uint32Array; hi: Uint32Array } {
+function attrTables(spec: CodecSpec): { lo: Uint32Array; hi: Uint32Array } {
   const lo = new Uint32Array(64);
   const hi = new Uint32Array(64);
   for (let f = 0; f < 64; f++) {
-    const bits = pageAttr(impliedRead && f !== 0 ? f | READ : f, false, el2);
+    let bits = attrOfFlags(spec.impliedRead && f !== 0 ? f | READ : f, spec.el2, spec.index) | DescriptorAttr.AF | DescriptorAttr.NON_BLOCK;
+    // nG only in leaves that map something; at EL2 (one privilege level) there is no USER to go by
+    if (f !== 0 && (spec.nonGlobal === 'all' || (spec.nonGlobal === 'user' && !spec.el2 && (f & USER) !== 0))) bits |= DescriptorAttr.NG;
     lo[f] = lo32(bits);
     hi[f] = hi32(bits);
   }
@@ -246,23 +275,25 @@ function attrTables(el2: boolean, impliedRead: boolean): { lo: Uint32Array; hi: 
 }
 
 /** A codec with its word-level fast path. */
-type A64Codec = GenericPTE & { readonly words: PTEWords };
+type A64CodecBase = GenericPTE & { readonly words: PTEWords };
 
-/**
- * Builds one codec. `el2` picks the permission encoding; `impliedRead` makes every non-empty flag set
- * write a valid descriptor (the encoding of the set with READ added), as the tables need.
- */
-function makeCodec(el2: boolean, impliedRead: boolean): A64Codec {
-  const T = attrTables(el2, impliedRead);
+/** Builds one codec from its spec. */
+function makeCodec(spec: CodecSpec): A64CodecBase {
+  const { el2, types, strict } = spec;
+  const T = attrTables(spec);
   const attrLo = T.lo;
   const attrHi = T.hi;
+  // OA / NLTA bits 47:granuleShift (D8.3.1.1, D8.3.1.2)
+  const ADDR = bits(47, spec.granuleShift);
+  const ADDR_LO = maskLo(ADDR);
+  const ADDR_HI = maskHi(ADDR);
   const words: PTEWords = Object.freeze({
-    isPresent: (lo: number, _hi: number, level: number): boolean => validAt(lo, level),
-    // valid and not a Table descriptor: a Block (D8.3). Never true at level 0 or 3.
-    isHuge: (lo: number, _hi: number, level: number): boolean => validAt(lo, level) && (lo & NON_BLOCK) === 0,
+    isPresent: (lo: number, _hi: number, level: number): boolean => validAt(lo, level, strict),
+    // valid and not a Table descriptor: a Block (D8.3). Never true at a strict level.
+    isHuge: (lo: number, _hi: number, level: number): boolean => validAt(lo, level, strict) && (lo & NON_BLOCK) === 0,
     paddrLo: (lo: number, _hi: number, _level: number): number => (lo & ADDR_LO) >>> 0,
     paddrHi: (_lo: number, hi: number, _level: number): number => hi & ADDR_HI,
-    flags: (lo: number, hi: number, level: number): number => decodeWords(lo, hi, level, el2),
+    flags: (lo: number, hi: number, level: number): number => decodeWords(lo, hi, level, strict, el2, types),
     newPageLo: (paLo: number, _paHi: number, flags: number, huge: boolean, _level: number): number =>
       ((paLo & ADDR_LO) | (huge ? attrLo[flags & 63]! & ~NON_BLOCK : attrLo[flags & 63]!)) >>> 0,
     newPageHi: (_paLo: number, paHi: number, flags: number, _huge: boolean, _level: number): number =>
@@ -279,8 +310,9 @@ function makeCodec(el2: boolean, impliedRead: boolean): A64Codec {
       ((hi & ~ADDR_HI) | (paHi & ADDR_HI)) >>> 0,
     // the Contiguous bit is a TLB hint: each entry still maps exactly its own page or block
     leafShift: (_lo: number, _hi: number, _level: number): number => -1,
-    // D8.3: bit 0 valid; above level 3, bits[1:0] = 0b11 a Table descriptor and 0b01 a Block (or, at level 0,
-    // reserved: the full path reports it); at level 3 only 0b11, a Page descriptor, maps; bits 47:12 the address.
+    // D8.3: bit 0 valid; above the last level, bits[1:0] = 0b11 a Table descriptor and 0b01 a Block (or, at a level
+    // without blocks, reserved: the full path reports it); at the last level only 0b11, a Page descriptor, maps;
+    // the address bits 47:granuleShift in place. The specialised walks read any granule with it.
     layout: Object.freeze({ present: VALID, block: NON_BLOCK, table: NON_BLOCK, leaf: TYPE_BITS, addrLo: ADDR_LO >>> 0, addrHi: ADDR_HI >>> 0, addrShift: 0 }),
   });
 
@@ -301,7 +333,7 @@ function makeCodec(el2: boolean, impliedRead: boolean): A64Codec {
       return bits & ADDR;
     },
     flags(bits: bigint, level = -1): MappingFlags {
-      return decodeWords(lo32(bits), hi32(bits), level, el2);
+      return decodeWords(lo32(bits), hi32(bits), level, strict, el2, types);
     },
     setPaddr(bits: bigint, paddr: PhysAddr): bigint {
       return (bits & ~ADDR) | (paddr & ADDR);
@@ -313,13 +345,21 @@ function makeCodec(el2: boolean, impliedRead: boolean): A64Codec {
       return bits === 0n;
     },
     isPresent(bits: bigint, level = -1): boolean {
-      return validAt(lo32(bits), level);
+      return validAt(lo32(bits), level, strict);
     },
     isHuge(bits: bigint, level = -1): boolean {
       return words.isHuge(lo32(bits), 0, level);
     },
     words,
   });
+}
+
+/** Levels 0 and 3 strict: the 4 KiB granule walked from level 0 (no level 0 blocks, pages at level 3). */
+const STRICT_4K_L0 = 0b1001;
+
+/** The crate's codecs: AttrIndx as MemAttr, decoded as the crate does, 4 KiB granule from level 0. */
+function crateCodec(el2: boolean): A64CodecBase {
+  return makeCodec({ el2, impliedRead: false, index: CRATE_INDEX, types: CRATE_TYPES, nonGlobal: 'none', strict: STRICT_4K_L0, granuleShift: 12 });
 }
 
 /**
@@ -332,7 +372,8 @@ function makeCodec(el2: boolean, impliedRead: boolean): A64Codec {
  * Like the crate, `newPage` and `setFlags` of a set without READ give a descriptor without VALID; the
  * tables write with {@link A64PTEImpliedRead} instead. Decoding takes the level into account when given
  * one: bits[1:0] = 0b01 is invalid at level 3 (reserved) and at level 0 (no level 0 blocks), and an
- * entry is huge when it is valid and not a table descriptor (an all-zero entry is not huge).
+ * entry is huge when it is valid and not a table descriptor (an all-zero entry is not huge). AttrIndx 0 reads as
+ * DEVICE, 2 as UNCACHED and the others as neither, as in the crate.
  *
  * @example
  * A64PTE.newPage(0x4000_0000n, MappingFlags.READ | MappingFlags.WRITE, false) // 0x60000040000707n
@@ -340,7 +381,7 @@ function makeCodec(el2: boolean, impliedRead: boolean): A64Codec {
 export const A64PTE: GenericPTE & {
   /** The word-level form of this codec (`PTEWords`), which the tables use on their hot paths. */
   readonly words: PTEWords;
-} = makeCodec(false, false);
+} = crateCodec(false);
 
 /**
  * The codec of the crate's `arm-el2` feature, for tables of the EL2 regime (one privilege level):
@@ -353,22 +394,103 @@ export const A64PTE: GenericPTE & {
 export const A64PTEEl2: GenericPTE & {
   /** The word-level form of this codec (`PTEWords`), which the tables use on their hot paths. */
   readonly words: PTEWords;
-} = makeCodec(true, false);
+} = crateCodec(true);
+
+/** Options of {@link a64Codec}. */
+export interface A64CodecOptions {
+  /** The translation granule in KiB: 4 (default), 16 or 64 (TCR_ELx.TG0 / TG1). */
+  readonly granule?: 4 | 16 | 64;
+  /**
+   * The lookup level of the codec's level 0, the table's root (D8.2: it follows from the granule and TnSZ).
+   * Default 0 for the 4 KiB and 16 KiB granules, 1 for 64 KiB (whose level 0 exists only with 52-bit addresses).
+   */
+  readonly startLevel?: 0 | 1 | 2 | 3;
+  /** The EL2 regime with HCR_EL2.E2H = 0 (one privilege level), as {@link A64PTEEl2}. Default false. */
+  readonly el2?: boolean;
+  /**
+   * The MAIR_ELx value the OS programs (default {@link MAIR_VALUE}): DEVICE, UNCACHED and the other mappings are
+   * written with the AttrIndx of a Device (0x04, else 0x00), a Normal Non-cacheable (0x44) and a Normal Write-Back
+   * (0xff, else any Write-Back) attribute byte, and every AttrIndx reads as the memory type its byte says.
+   */
+  readonly mair?: bigint;
+  /** Which leaves get nG (bit 11): `'none'` (default, the crate's), `'user'` (the USER mappings), `'all'`. */
+  readonly nonGlobal?: A64NonGlobal;
+}
+
+/** A codec of {@link a64Codec}: the word form, and what it was made for. */
+export type A64Codec = GenericPTE & {
+  /** The word-level form of this codec (`PTEWords`), which the tables use on their hot paths. */
+  readonly words: PTEWords;
+  /** The granule in KiB. */
+  readonly granule: 4 | 16 | 64;
+  /** The lookup level of level 0. */
+  readonly startLevel: number;
+  /** Whether it encodes the EL2 regime. */
+  readonly el2: boolean;
+  /** The MAIR it reads and writes memory types through. */
+  readonly mair: bigint;
+  /** The AttrIndx written for DEVICE, UNCACHED and other mappings. */
+  readonly attrIndex: MemTypeIndex;
+  /** Which leaves get nG. */
+  readonly nonGlobal: A64NonGlobal;
+};
+
+/** Lookup levels with Block descriptors per granule (AArch64.BlockDescSupported(), DS = 0, no FEAT_LPA), as bits. */
+const BLOCK_LEVELS: Readonly<Record<4 | 16 | 64, number>> = /* @__PURE__ */ Object.freeze({ 4: 0b0110, 16: 0b0100, 64: 0b0100 });
+
+const CODECS = /* @__PURE__ */ new Map<string, A64Codec>();
+
+/**
+ * The descriptor codec a table of one format writes and reads with: the granule and the lookup level of its root
+ * (which levels may hold blocks, where the address fields start), the regime, the MAIR its memory types go through,
+ * and nG. READ is implied for every non-empty set, as in {@link A64PTEImpliedRead}. One codec per set of options:
+ * the same object comes back for the same options.
+ * @throws RangeError for a granule other than 4, 16 or 64, a start level outside 0..3 (1..3 for 64 KiB), a `mair`
+ *   that is not a u64, a MAIR with no Device, Normal Non-cacheable or Normal Write-Back attribute byte, or an
+ *   unknown `nonGlobal`.
+ * @example
+ * const linux = a64Codec({ mair: 0x0000_0004_0044_ffffn }); // Linux's MAIR_EL1
+ * linux.attrIndex; // { device: 4, uncached: 2, normal: 0 }
+ */
+export function a64Codec(options: A64CodecOptions = {}): A64Codec {
+  const fn = 'a64Codec';
+  const granule = options.granule ?? 4;
+  if (granule !== 4 && granule !== 16 && granule !== 64) throw new RangeError(`${fn}: "granule" ${String(granule)} is not 4, 16 or 64 (KiB)`);
+  const startLevel = options.startLevel ?? (granule === 64 ? 1 : 0);
+  if (!Number.isInteger(startLevel) || startLevel < (granule === 64 ? 1 : 0) || startLevel > 3) {
+    throw new RangeError(`${fn}: "startLevel" ${String(startLevel)} is outside ${granule === 64 ? 1 : 0}..3 for the ${granule} KiB granule`);
+  }
+  const el2 = options.el2 ?? false;
+  const mair = options.mair ?? MAIR_VALUE;
+  if (typeof mair !== 'bigint' || mair < 0n || mair > 0xffff_ffff_ffff_ffffn) throw new RangeError(`${fn}: "mair" ${String(mair)} is not a u64 bigint`);
+  const nonGlobal = options.nonGlobal ?? 'none';
+  if (nonGlobal !== 'none' && nonGlobal !== 'user' && nonGlobal !== 'all') throw new RangeError(`${fn}: "nonGlobal" ${String(nonGlobal)} is not 'none', 'user' or 'all'`);
+  const key = `${granule}:${startLevel}:${el2}:${mair}:${nonGlobal}`;
+  let c = CODECS.get(key);
+  if (c !== undefined) return c;
+  const lo = lo32(mair);
+  const hi = hi32(mair);
+  const index = Object.freeze(memTypeIndex(lo, hi, fn, `MAIR 0x${mair.toString(16)}`));
+  // codec level l is lookup level startLevel + l: strict where that lookup level has no blocks, and at level 3
+  let strict = 0;
+  for (let l = 0; startLevel + l <= 3; l++) if (startLevel + l === 3 || ((BLOCK_LEVELS[granule] >>> (startLevel + l)) & 1) === 0) strict |= 1 << l;
+  const granuleShift = granule === 4 ? 12 : granule === 16 ? 14 : 16;
+  const base = makeCodec({ el2, impliedRead: true, index, types: memTypes(lo, hi), nonGlobal, strict, granuleShift });
+  c = Object.freeze({ ...base, granule, startLevel, el2, mair, attrIndex: index, nonGlobal }) as A64Codec;
+  CODECS.set(key, c);
+  return c;
+}
 
 /**
  * {@link A64PTE} for the tables: a non-empty flag set without READ is encoded as the set with READ added,
  * so that every entry a table writes is a valid descriptor. VMSAv8-64 has no write-only encoding, and
  * every valid descriptor is readable at the Exception level that may access it (D8.4.1.2.1): a
- * WRITE-only mapping is readable-writable, an EXECUTE-only one readable-executable. Every other input,
- * and all decoding, is exactly {@link A64PTE}.
+ * WRITE-only mapping is readable-writable, an EXECUTE-only one readable-executable. Memory types are read through
+ * {@link MAIR_VALUE}: AttrIndx 0 and 3..7 (bytes 0x04 and 0x00, Device memory) read as DEVICE, 2 as UNCACHED, where
+ * {@link A64PTE} (the crate) reads 3..7 as neither. Every other input, and all other decoding, is exactly
+ * {@link A64PTE}. It is `a64Codec()`.
  */
-export const A64PTEImpliedRead: GenericPTE & {
-  /** The word-level form of this codec (`PTEWords`), which the tables use on their hot paths. */
-  readonly words: PTEWords;
-} = makeCodec(false, true);
+export const A64PTEImpliedRead: A64Codec = /* @__PURE__ */ a64Codec();
 
-/** {@link A64PTEEl2} for the tables, with READ implied as in {@link A64PTEImpliedRead}. */
-export const A64PTEEl2ImpliedRead: GenericPTE & {
-  /** The word-level form of this codec (`PTEWords`), which the tables use on their hot paths. */
-  readonly words: PTEWords;
-} = makeCodec(true, true);
+/** {@link A64PTEEl2} for the tables, with READ implied and memory types as in {@link A64PTEImpliedRead}: `a64Codec({ el2: true })`. */
+export const A64PTEEl2ImpliedRead: A64Codec = /* @__PURE__ */ a64Codec({ el2: true });

@@ -259,6 +259,11 @@ for (let f = 1; f < 64; f++) {
  * the same positions.
  */
 function decode(ap: number, xn: number, pxn: number, tex: number, cb: number): number {
+  return permissions(ap, xn, pxn) | memoryType(tex, cb);
+}
+
+/** The access and execute part of {@link decode}: AP[2:0], XN and PXN (B3.7.1, B3.7.2). */
+function permissions(ap: number, xn: number, pxn: number): number {
   let f = 0;
   switch (ap) {
     case 0b001:
@@ -277,6 +282,12 @@ function decode(ap: number, xn: number, pxn: number, tex: number, cb: number): n
       break;
   }
   if (f !== 0 && xn === 0 && (pxn === 0 || (f & USER) !== 0)) f |= EXECUTE;
+  return f;
+}
+
+/** The memory type part of {@link decode}, without TEX remap (B3.8.2): DEVICE, UNCACHED or neither. */
+function memoryType(tex: number, cb: number): number {
+  let f = 0;
   if (tex & 0b100) {
     if ((tex & 0b11) === 0 && cb === 0) f |= UNCACHED;
   } else if ((tex === 0 && cb <= 1) || (tex === 0b010 && cb === 0)) {
@@ -508,6 +519,85 @@ export function sectionAttrFromFlags(flags: MappingFlags): bigint {
  */
 export function smallPageAttrFromFlags(flags: MappingFlags): bigint {
   return BigInt(SMALL_ATTR[flags & 63]!);
+}
+
+// ---------------------------------------------------------------- TEX remap
+// Source: ARM DDI 0406C.d B3.8.3 "Short-descriptor format memory region attributes, with TEX remap" (SCTLR.TRE = 1),
+// with B4.1.145 PRRR and B4.1.127 NMRR: n = TEX[0]:C:B selects PRRR.TRn, bits [2n+1:2n] (0b00 Strongly-ordered,
+// 0b01 Device, 0b10 Normal, 0b11 reserved) and, for Normal memory, NMRR.IRn, bits [2n+1:2n], and NMRR.ORn, bits
+// [2n+17:2n+16] (0b00 Non-cacheable, 0b01 Write-Back Write-Allocate, 0b10 Write-Through, 0b11 Write-Back no
+// Write-Allocate). TEX[2:1] are left to software and select nothing.
+
+/** PRRR and NMRR: what TEX[0], C and B of a leaf select when SCTLR.TRE = 1. */
+export interface A32Remap {
+  /** PRRR (B4.1.145): the memory type of each n, TRn in bits [2n+1:2n]. */
+  readonly prrr: number;
+  /** NMRR (B4.1.127): the inner (IRn, bits [2n+1:2n]) and outer (ORn, bits [2n+17:2n+16]) cache policies of Normal memory. */
+  readonly nmrr: number;
+}
+
+/**
+ * The memory type MappingFlags of each n = TEX[0]:C:B under a PRRR / NMRR pair: DEVICE for Strongly-ordered and
+ * Device, UNCACHED for Normal memory Non-cacheable at both levels, neither for Normal memory cacheable at either
+ * level and for the reserved TRn = 0b11 (as the reserved encodings without remap read).
+ * @throws RangeError for a value that is not a u32.
+ */
+export function a32RemapTypes(remap: A32Remap): readonly number[] {
+  const { prrr, nmrr } = remap;
+  for (const [name, v] of [['prrr', prrr], ['nmrr', nmrr]] as const) {
+    if (!Number.isInteger(v) || v < 0 || v > 0xffff_ffff) throw new RangeError(`a32Codec: "${name}" ${String(v)} is not a u32`);
+  }
+  const types: number[] = [];
+  for (let n = 0; n < 8; n++) {
+    const tr = (prrr >>> (2 * n)) & 0b11;
+    const inner = (nmrr >>> (2 * n)) & 0b11;
+    const outer = (nmrr >>> (2 * n + 16)) & 0b11;
+    types.push(tr === 0b00 || tr === 0b01 ? DEVICE : tr === 0b10 && inner === 0 && outer === 0 ? UNCACHED : 0);
+  }
+  return Object.freeze(types);
+}
+
+/** Options of {@link a32Codec}. */
+export interface A32CodecOptions {
+  /** PRRR and NMRR when SCTLR.TRE = 1: leaves' memory types are read through them (B3.8.3). Absent: TRE = 0 (B3.8.2). */
+  readonly remap?: A32Remap;
+}
+
+/**
+ * The ARMv7 short-descriptor codec with memory types read as the CPU reads them under TEX remap (SCTLR.TRE = 1, as
+ * Linux runs): TEX[0], C and B select a PRRR / NMRR entry ({@link a32RemapTypes}), TEX[2:1] nothing. Permissions,
+ * addresses and encoding are {@link A32PTE}'s, bit for bit; without `remap` it is A32PTE.
+ * @throws RangeError for a PRRR or NMRR that is not a u32.
+ * @example
+ * // Linux's values (arch/arm/mm/proc-v7-2level.S): n = 1 (B alone) is Normal Non-cacheable, n = 4 Device
+ * const linux = a32Codec({ remap: { prrr: 0xff0a81a8, nmrr: 0x40e040e0 } });
+ * linux.flags(0x4000_0036n, 1) & MappingFlags.UNCACHED // 32 (A32PTE reads TEX 0, B as Device)
+ */
+export function a32Codec(options: A32CodecOptions = {}): A32Codec {
+  if (options.remap === undefined) return A32PTE;
+  const types = Int32Array.from(a32RemapTypes(options.remap));
+  const leafFlags = (lo: number, level: number): number => {
+    const cb = (lo >>> 2) & 0b11;
+    if (level === 0) {
+      if ((lo & T_BLOCK) === 0) return 0;
+      // AP[2] bit 15, AP[1:0] bits 11:10, TEX[0] bit 12 of a Section or Supersection
+      return permissions(((lo >>> 13) & 0b100) | ((lo >>> 10) & 0b11), lo & S_XN, lo & S_PXN) | types[((lo >>> 10) & 0b100) | cb]!;
+    }
+    const t = lo & TYPE;
+    if (t === 0) return 0;
+    const ap = ((lo >>> 7) & 0b100) | ((lo >>> 4) & 0b11);
+    // TEX[0]: bit 12 of a Large page, bit 6 of a Small page
+    if (t === T_TABLE) return permissions(ap, lo & L_XN, 0) | types[((lo >>> 10) & 0b100) | cb]!;
+    return permissions(ap, lo & P_XN, 0) | types[((lo >>> 4) & 0b100) | cb]!;
+  };
+  const remapWords: PTEWords = Object.freeze({ ...words, flags: (lo: number, _hi: number, level: number): number => leafFlags(lo, level) });
+  return Object.freeze({
+    ...A32PTE,
+    flags(bits: bigint, level?: number): MappingFlags {
+      return leafFlags(lo32(bits), needLevel(level, 'flags'));
+    },
+    words: remapWords,
+  });
 }
 
 // The long-descriptor format (TTBCR.EAE = 1) of the same architecture, in a file of its own.

@@ -104,7 +104,7 @@ describe('dumps through a decoded satp', () => {
       const p = decodeRiscvSatp({ satp: (BigInt(mode) << 60n) | (root >> 12n) });
       if (p instanceof RegisterError) throw p;
       return [...dumpMappings({ ...p.format, handler: memory }, { roots: p.roots })].map((r) =>
-        r.kind === 'mapping' ? [r.vaddr, r.paddr, r.pageSize, r.level] : r.code,
+        r.kind === 'mapping' ? [r.vaddr, r.paddr, r.pageSize, r.level] : r.kind === 'diagnostic' ? r.code : r.kind,
       );
     };
     expect(list(9, t48.rootPaddr)).toEqual([

@@ -1,6 +1,6 @@
 // x86_64 4-level and 5-level (LA57) page tables on PageTable64 of @page-table-multiarch/core, with the entry codec
 // of @page-table-multiarch/entry/x86_64 re-exported. See README.md.
-export { PTF, X64PTE } from '@page-table-multiarch/entry/x86_64';
+export { PTF, X64_PAT_POWER_ON, type X64Codec, type X64CodecOptions, X64PTE, x64Codec, x64PatTypes } from '@page-table-multiarch/entry/x86_64';
 export { X64PagingMetaData, X64PagingMetaData5 } from './metadata';
 export { X64PageTable, X64PageTable5 } from './tables';
 // The legacy modes: 32-bit paging and PAE paging, their codecs, metadata and tables.

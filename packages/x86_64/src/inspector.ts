@@ -3,6 +3,7 @@
 // formats of PML5E, PML4E, PDPTE, PDE and PTE: which bits are reserved), and section 4.6.1 "Determination of
 // Access Rights" (R/W, U/S and XD combine over every paging-structure entry that controls a translation).
 import { type EntryInspector, MappingFlags, tableLimit } from '@page-table-multiarch/core';
+import { x64PatTypes } from '@page-table-multiarch/entry/x86_64';
 
 const P = 1 << 0;
 const RW = 1 << 1;
@@ -34,6 +35,11 @@ export interface X64InspectorOptions {
   readonly nxe?: boolean;
   /** MAXPHYADDR (CPUID.80000008H:EAX[7:0]), 36..52 (default 52): address bits 51:MAXPHYADDR are reserved. */
   readonly maxPhysAddr?: number;
+  /**
+   * IA32_PAT: when given, a leaf's listing ends with the memory type its PAT:PCD:PWT bits select (`WC`, `UC-`...;
+   * SDM Vol. 3A "PAT Indexing", Table 11-11). Absent: no memory type is named.
+   */
+  readonly pat?: bigint;
 }
 
 /**
@@ -53,6 +59,7 @@ export function x64Inspector(options: X64InspectorOptions = {}): EntryInspector 
   /** Address bits 51:M of the high word (bits 19:M-32). */
   const rsvdAddrHi = m >= 52 ? 0 : ((1 << (52 - 32)) - 1) & ~((1 << (m - 32)) - 1);
   const names = levels === 5 ? ['PML5', 'PML4', 'PDPT', 'PD', 'PT'] : ['PML4', 'PDPT', 'PD', 'PT'];
+  const patTypes = options.pat === undefined ? undefined : x64PatTypes(options.pat);
   return Object.freeze({
     levelNames: Object.freeze(names),
     tableLimit(lo: number, hi: number, _level: number): number {
@@ -92,6 +99,11 @@ export function x64Inspector(options: X64InspectorOptions = {}): EntryInspector 
       if (leaf && lo & G) out.push('G');
       if (leaf && hi & PK_HI) out.push(`PK${(hi & PK_HI) >>> 27}`);
       if (hi & XD_HI) out.push('XD');
+      if (leaf && patTypes !== undefined) {
+        // PAT:PCD:PWT, PAT being bit 7 of a PTE and bit 12 of a huge page (Tables 4-17, 4-19, 4-20)
+        const pat = level === last ? lo & PS : lo & PAT_HUGE;
+        out.push(patTypes[(pat !== 0 ? 4 : 0) | ((lo >>> 3) & 0b11)]!);
+      }
       return out.join(' ');
     },
   });

@@ -11,6 +11,8 @@
 //   M-1:12 hold the physical address of the PML4 (PML5) table; bits 11:0 are PWT (3), PCD (4) or, with PCIDE = 1,
 //   the PCID; bits 63:M are reserved except the LAM bits 62 (LAM_U48) and 61 (LAM_U57) where LAM is supported.
 // - 4.5.1: a linear address is canonical when bits 63:47 (63:56 with LA57) are all equal.
+// - "Page Attribute Table (PAT)" (11.12 in the 325462-07x editions): IA32_PAT (MSR 277H) says what PAT:PCD:PWT of a
+//   leaf select; a reserved entry cannot be written (#GP), so a value with one is 'Invalid'.
 import {
   type AddrInput,
   type AttachPlan,
@@ -22,7 +24,7 @@ import {
   registerValue,
   type TableFormat,
 } from '@page-table-multiarch/core';
-import { X64PTE } from '@page-table-multiarch/entry/x86_64';
+import { X64PTE, x64Codec } from '@page-table-multiarch/entry/x86_64';
 import { x64Inspector } from './inspector';
 import { decodeX86LegacyRegisters } from './legacy-registers';
 import { X64PagingMetaData, X64PagingMetaData5 } from './metadata';
@@ -38,6 +40,11 @@ export interface X64Registers {
   readonly efer?: AddrInput;
   /** CR0 (PG, WP); optional. */
   readonly cr0?: AddrInput;
+  /**
+   * IA32_PAT (MSR 277H): what a leaf's PAT:PCD:PWT select. When absent, the power-on value (PWT alone selects WT,
+   * PCD UC- or UC), which is how `X64PTE` decodes. Linux programs 0x0407050600070106 (PWT alone selects WC).
+   */
+  readonly pat?: AddrInput;
 }
 
 // Bit masks as bigint literals (a top-level `1n << 16n` is code a bundler keeps even when nothing uses it).
@@ -70,14 +77,18 @@ const CR3_LAM_U48 = 0x4000_0000_0000_0000n;
 /** CR3 bits 63 and 60:52: reserved. */
 const CR3_RSVD = 0x9ff0_0000_0000_0000n;
 
-/** A table format of x86_64 4-level or 5-level paging, with the inspector for the given EFER.NXE. */
-export function x64Format(levels: 4 | 5, nxe = true): TableFormat {
+/**
+ * A table format of x86_64 4-level or 5-level paging, with the inspector for the given EFER.NXE; with an IA32_PAT
+ * value, leaves' memory types are read through it (`x64Codec`) and listings name them.
+ * @throws RangeError for a PAT value with a reserved entry.
+ */
+export function x64Format(levels: 4 | 5, nxe = true, pat?: bigint): TableFormat {
   const five = levels === 5;
   return Object.freeze({
     name: five ? 'x86_64 5-level (LA57)' : 'x86_64 4-level',
     meta: five ? X64PagingMetaData5 : X64PagingMetaData,
-    pte: X64PTE,
-    inspector: x64Inspector({ levels, nxe }),
+    pte: pat === undefined ? X64PTE : x64Codec({ pat, levels }),
+    inspector: x64Inspector(pat === undefined ? { levels, nxe } : { levels, nxe, pat }),
     attach(handler: PagingHandler, root: AddrInput, options: PageTableOptions = {}) {
       return five ? new X64PageTable5(handler, { ...options, root }) : new X64PageTable(handler, { ...options, root });
     },
@@ -89,8 +100,9 @@ export function x64Format(levels: 4 | 5, nxe = true): TableFormat {
  * CR4.LA57 = 1), the root (CR3 bits 51:12) and the two canonical halves it translates (the upper one is the
  * kernel's). CR4.PAE = 0 selects 32-bit paging (X86PageTable32, with 4 MiB pages when CR4.PSE = 1; root CR3 bits
  * 31:12) and IA32_EFER.LME = 0 with CR4.PAE = 1 PAE paging (X86PaePageTable; root CR3 bits 31:5), both with arch
- * `'x86'` and one root for [0, 4 GiB). CR0.PG = 0 is 'Unsupported'; reserved CR3 bits are 'Invalid'; LME = 0
- * without CR4 is 'Missing'.
+ * `'x86'` and one root for [0, 4 GiB) (`pat` is not applied to them). CR0.PG = 0 is 'Unsupported'; reserved CR3
+ * bits, and an IA32_PAT entry with a reserved memory type, are 'Invalid'; LME = 0 without CR4 is 'Missing'. With
+ * `pat`, the 4-level and 5-level leaves' memory types are read through it.
  * @throws TypeError / PagingError 'InvalidAddress' for a value that is not a u64.
  * @example
  * const plan = decodeX64Registers({ cr3: 0x1000n, cr4: 0x20n, efer: 0xd01n });
@@ -137,7 +149,13 @@ export function decodeX64Registers(regs: X64Registers): AttachPlan | RegisterErr
   if (cr3 & (CR3_LAM_U48 | CR3_LAM_U57)) notes.push(`CR3: LAM_U${cr3 & CR3_LAM_U57 ? '57' : '48'} set (user pointers carry metadata in their top bits)`);
   if (pcide) notes.push(`CR4.PCIDE = 1: PCID ${hex(cr3 & 0xfffn)}`);
   else if (cr3 & 0x18n) notes.push(`CR3: ${cr3 & 0x8n ? 'PWT ' : ''}${cr3 & 0x10n ? 'PCD ' : ''}set for the root table`);
-  const format = x64Format(la57 ? 5 : 4, nxe);
+  let format: TableFormat;
+  try {
+    format = x64Format(la57 ? 5 : 4, nxe, regs.pat === undefined ? undefined : registerValue(regs.pat, 'pat'));
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    return new RegisterError('Invalid', 'IA32_PAT', e.message.replace(/^x64Codec: /, ''));
+  }
   // the lower half is the user's, the upper half (bits 63:47, or 63:56 with LA57, all ones) the kernel's
   return { arch: 'x86_64', format, roots: defaultRoots(format.meta, cr3 & CR3_ADDR, 'CR3'), notes };
 }

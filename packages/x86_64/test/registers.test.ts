@@ -1,7 +1,7 @@
 // decodeX64Registers and x64Inspector against register and entry values built from the Intel SDM's field positions
 // (Vol. 3A 2.2.1 IA32_EFER, 2.5 CR0/CR4, 4.5.2 Tables 4-12/4-13 CR3, Tables 4-14..4-20 entries).
-import { dumpMappings, MappingFlags, PageSize, PhysicalMemory, RegisterError } from '@page-table-multiarch/core';
-import { decodeX64Registers, X64PageTable, x64Inspector } from '@page-table-multiarch/x86_64';
+import { dumpMappings, MappingFlags, PageSize, PhysicalMemory, RegisterError, translateAddress } from '@page-table-multiarch/core';
+import { decodeX64Registers, X64_PAT_POWER_ON, X64PageTable, X64PTE, x64Codec, x64Inspector, x64PatTypes } from '@page-table-multiarch/x86_64';
 import { describe, expect, it } from 'vitest';
 
 // field positions from the manual
@@ -121,5 +121,82 @@ describe('x64Inspector', () => {
     memory.writeU64(table.rootPaddr, memory.readU64(table.rootPaddr) & ~4n);
     const [run] = [...dumpMappings(table, { inspector: insp })];
     expect(run).toMatchObject({ kind: 'mapping', flags: READ | WRITE | USER, effective: READ | WRITE });
+  });
+});
+
+describe('memory types through IA32_PAT', () => {
+  // Linux's IA32_PAT, as pat_bp_init() / pat_cpu_init() in arch/x86/mm/pat/memtype.c program it:
+  // PAT(0, WB) | PAT(1, WC) | PAT(2, UC_MINUS) | PAT(3, UC) | PAT(4, WB) | PAT(5, WP) | PAT(6, UC_MINUS) | PAT(7, WT),
+  // one byte per entry with the encodings of SDM Vol. 3A Table 11-10 (WB 6, WC 1, UC- 7, UC 0, WP 5, WT 4)
+  const LINUX_PAT = 0x0407_0506_0007_0106n;
+  const PWT = 1n << 3n;
+  const PCD = 1n << 4n;
+  const PAT_4K = 1n << 7n; // bit 7 of a PTE (Table 4-20)
+  const PAT_HUGE = 1n << 12n; // bit 12 of a PDE that maps 2 MiB (Table 4-19)
+  const { READ, WRITE, UNCACHED } = MappingFlags;
+  /** Physical address of the leaf entry that maps `va`. */
+  const leafEntry = (table: X64PageTable, va: bigint): bigint => translateAddress(table, va).steps.at(-1)!.entryPaddr;
+
+  it('the power-on PAT and Linux\'s, entry by entry', () => {
+    expect(x64PatTypes(X64_PAT_POWER_ON)).toEqual(['WB', 'WT', 'UC-', 'UC', 'WB', 'WT', 'UC-', 'UC']);
+    expect(x64PatTypes(LINUX_PAT)).toEqual(['WB', 'WC', 'UC-', 'UC', 'WB', 'WP', 'UC-', 'WT']);
+    expect(() => x64PatTypes(0x0002n)).toThrow(/PA0 = 2 is a reserved memory type/);
+    expect(() => x64PatTypes(0x0800n)).toThrow(/PA1 = 8 is a reserved memory type/);
+  });
+
+  /** A table with one 4 KiB page per PAT index (PTE bits PAT, PCD, PWT) and a 2 MiB page with PAT (bit 12) | PWT. */
+  function tables() {
+    const memory = new PhysicalMemory({ size: 1 << 20 });
+    const table = new X64PageTable(memory);
+    const c = table.cursor();
+    for (let i = 0; i < 8; i++) c.map(0x40_0000n + BigInt(i) * 0x1000n, 0x9000n + BigInt(i) * 0x1000n, PageSize.Size4K, READ | WRITE);
+    c.map(0x4000_0000n, 0x20_0000n, PageSize.Size2M, READ | WRITE);
+    c.flush();
+    for (let i = 0; i < 8; i++) {
+      const pa = leafEntry(table, 0x40_0000n + BigInt(i) * 0x1000n);
+      const bits = memory.readU64(pa) & ~(PWT | PCD | PAT_4K);
+      memory.writeU64(pa, bits | (i & 1 ? PWT : 0n) | (i & 2 ? PCD : 0n) | (i & 4 ? PAT_4K : 0n));
+    }
+    const big = leafEntry(table, 0x4000_0000n);
+    memory.writeU64(big, memory.readU64(big) | PAT_HUGE | PWT);
+    return { memory, table };
+  }
+
+  function uncachedPages(pat?: bigint): boolean[] {
+    const { memory, table } = tables();
+    const p = plan({ cr3: table.rootPaddr, cr4: CR4_PAE, efer: LONG, ...(pat === undefined ? {} : { pat }) });
+    const runs = [...dumpMappings({ ...p.format, handler: memory }, { roots: p.roots, coalesce: false })];
+    return runs.map((r) => r.kind === 'mapping' && (r.flags & UNCACHED) !== 0);
+  }
+
+  it('Linux\'s PAT: PWT alone is WC (not cached), PAT | PWT is WP, PAT | PCD | PWT is WT; the 2M page\'s PAT is bit 12', () => {
+    // indices 0..7 of the 4K pages, then the 2 MiB page (index 5: WP under Linux's PAT, cached)
+    expect(uncachedPages(LINUX_PAT)).toEqual([false, true, true, true, false, false, true, false, false]);
+  });
+
+  it('without a PAT the power-on value applies: PWT alone is WT (cached), PCD is UC- / UC, as X64PTE decodes', () => {
+    const power = [false, false, true, true, false, false, true, true, false];
+    expect(uncachedPages()).toEqual(power);
+    expect(uncachedPages(X64_PAT_POWER_ON)).toEqual(power);
+  });
+
+  it('listings name the memory type the entry selects; a reserved PAT entry is Invalid', () => {
+    const p = plan({ cr3: 0x1000n, pat: LINUX_PAT });
+    expect(p.format.inspector!.describe!(0x900b, 0, 3, true)).toBe('P RW PWT WC');
+    expect(p.format.inspector!.describe!(0x20_108b, 0, 2, true)).toBe('P RW PWT PS PAT WP');
+    expect(plan({ cr3: 0x1000n }).format.inspector!.describe!(0x900b, 0, 3, true)).toBe('P RW PWT');
+    expect(decodeX64Registers({ cr3: 0x1000n, pat: 0x0003n })).toMatchObject({ code: 'Invalid', register: 'IA32_PAT' });
+  });
+
+  it('x64Codec encodes as X64PTE and decodes as X64PTE under the power-on PAT, on 4- and 5-level entries', () => {
+    const codec = x64Codec({ pat: X64_PAT_POWER_ON, levels: 5 });
+    for (let f = 0; f < 64; f++) {
+      expect(codec.newPage(0x5000n, f, false)).toBe(X64PTE.newPage(0x5000n, f, false));
+      expect(codec.newPage(0x20_0000n, f, true)).toBe(X64PTE.newPage(0x20_0000n, f, true));
+    }
+    for (const lo of [0x1003, 0x100b, 0x1013, 0x101b, 0x109b, 0x108b]) {
+      expect(codec.flags(BigInt(lo), 4)).toBe(X64PTE.flags(BigInt(lo)));
+    }
+    expect(() => x64Codec({ levels: 3 as 4 })).toThrow(RangeError);
   });
 });

@@ -1,6 +1,7 @@
 // Security audit of a dump: the checks Linux runs at boot (CONFIG_DEBUG_WX, "Checked W+X mappings") and two more
 // that a forensic reader wants, over the runs of dumpMappings.
 import type { DumpRecord, MappingRun } from './dump';
+import type { SharedTable } from './shared';
 import { hex } from '../errors';
 import type { MappingFlags } from '../flags';
 
@@ -18,13 +19,16 @@ export type AuditKind =
   /** Device memory that instructions may be fetched from. */
   | 'ExecDevice';
 
-/** One unsafe run. */
+/** One unsafe run, or the unsafe mappings below a shared table on one more path. */
 export interface AuditFinding {
   /** Which check the run fails. */
   readonly kind: AuditKind;
-  /** The run. */
-  readonly run: MappingRun;
-  /** 4 KiB pages the run covers (as Linux counts W+X pages). */
+  /**
+   * The run; or the shared-table record whose entries reach the unsafe mappings again (a table listed once is
+   * checked under every entry that reaches it).
+   */
+  readonly run: MappingRun | SharedTable;
+  /** 4 KiB pages the finding covers (as Linux counts W+X pages; for a shared table, over all its references). */
   readonly pages: bigint;
   /** One line: `W+X mapping 0xffff800000000000-0xffff800000200000 (2M pages)`. */
   readonly message: string;
@@ -46,7 +50,10 @@ export interface AuditReport {
 
 /** Options of {@link auditMappings}. */
 export interface AuditOptions {
-  /** Whether a run is in the kernel's range (default: the run's `kernel` flag, from its root). */
+  /**
+   * Whether a run is in the kernel's range (default: the run's `kernel` flag, from its root). A shared-table record
+   * is judged by its own `kernel` flag.
+   */
   readonly isKernel?: (run: MappingRun) => boolean;
   /**
    * The flags that mark device memory (default DEVICE). x86_64 maps MMIO uncached (PCD), which its codec reads
@@ -97,8 +104,15 @@ export class MappingAuditor {
     this.onFinding = options.onFinding;
   }
 
-  /** Checks one record (diagnostics are skipped). Allocates only for a finding kept or given to `onFinding`. */
+  /**
+   * Checks one record (diagnostics are skipped; a shared-table record is checked for what its table maps, once per
+   * reference). Allocates only for a finding kept or given to `onFinding`.
+   */
   add(rec: DumpRecord): void {
+    if (rec.kind === 'shared') {
+      this.addShared(rec);
+      return;
+    }
     if (rec.kind !== 'mapping') return;
     this.checked++;
     const f: MappingFlags = rec.effective;
@@ -120,11 +134,33 @@ export class MappingAuditor {
     return { findings: [...this.findings], counts: { ...this.counts }, wxPages: this.wxPages, checked: this.checked, line };
   }
 
-  /** @internal */ private found(kind: AuditKind, run: MappingRun, what: string): void {
+  /** @internal The checks of {@link add} over what a shared table maps, for each entry of the record that reaches it. */
+  private addShared(rec: SharedTable): void {
+    this.checked++;
+    let wx = 0n;
+    let userExec = 0n;
+    let execDevice = 0n;
+    for (const [f, bytes] of rec.bytesByFlags) {
+      if ((f & EXECUTE) === 0) continue;
+      if ((f & WRITE) !== 0) wx += bytes;
+      if ((f & USER) !== 0 && rec.kernel) userExec += bytes;
+      if ((f & this.device) !== 0) execDevice += bytes;
+    }
+    const refs = BigInt(rec.references);
+    const where = `through the shared table at ${hex(rec.table)} (listed from ${hex(rec.listedAt)}), ${hex(rec.vaddr)}-${hex(rec.end)}`;
+    if (wx > 0n) {
+      this.wxPages += (wx * refs) / 4096n;
+      this.found('W+X', rec, `W+X mappings ${where}`, (wx * refs) / 4096n);
+    }
+    if (userExec > 0n) this.found('UserExecKernel', rec, `user-executable kernel mappings ${where}`, (userExec * refs) / 4096n);
+    if (execDevice > 0n) this.found('ExecDevice', rec, `executable device mappings ${where}`, (execDevice * refs) / 4096n);
+  }
+
+  /** @internal */ private found(kind: AuditKind, run: MappingRun | SharedTable, what: string, pages?: bigint): void {
     this.counts[kind]++;
     const keep = this.findings.length < this.keep;
     if (!keep && this.onFinding === undefined) return;
-    const finding = auditFinding(kind, run, what);
+    const finding = auditFinding(kind, run, what, pages);
     // under a limit, a kept finding holds copies: the objects a walk makes for every run (the run, a finding given
     // to onFinding) then never outlive it, so V8 keeps allocating them in the young generation. Kept, they would
     // teach V8 that those objects live long, and it would allocate every later one in the old generation, where
@@ -135,8 +171,9 @@ export class MappingAuditor {
   }
 }
 
-/** A finding: the run, its 4 KiB pages, and its line. */
-function auditFinding(kind: AuditKind, run: MappingRun, what: string): AuditFinding {
+/** A finding: the run, its 4 KiB pages, and its line (a shared table's are counted by the caller, its line written). */
+function auditFinding(kind: AuditKind, run: MappingRun | SharedTable, what: string, pages?: bigint): AuditFinding {
+  if (run.kind === 'shared') return { kind, run, pages: pages!, message: what };
   return { kind, run, pages: run.size / 4096n, message: `${what} ${hex(run.vaddr)}-${hex(run.end)} -> ${hex(run.paddr)}` };
 }
 

@@ -7,11 +7,12 @@ import { LOW_MASK_HI, LOW_MASK_LO, POW2, TWO32 } from '../_pairs';
 import { hex } from '../errors';
 import type { MappingFlags } from '../flags';
 import type { PhysAddr, PTEWords, VirtAddr } from '../interfaces';
-import { type Descent, DONE, ENTRY } from '../table/descent';
+import { type Descent, DONE, ENTRY, EXIT } from '../table/descent';
 import { PageTable64 } from '../table/page-table';
 import { wordsToBits } from '../words';
 import {
   ALL_FLAGS,
+  combineLimits,
   type DumpOptions,
   type DumpRoot,
   type DumpSource,
@@ -29,6 +30,7 @@ import {
   sourceOf,
   USER,
 } from './format';
+import { PendingShared, type SharedTable, Subtrees } from './shared';
 
 /** A run of leaves: consecutive virtual and physical addresses, the same page size and the same attributes. */
 export interface MappingRun {
@@ -70,8 +72,13 @@ export type DumpDiagnosticCode =
   | 'OutsideMemory'
   /** A table entry points at an address not aligned to a table. */
   | 'Misaligned'
-  /** A table entry points at a table already read in this dump (a shared table or a cycle); not followed. */
+  /**
+   * A table entry points at a table already reached in this dump at another level (tables are shared at one level);
+   * not followed again. A table reached again at its level is a {@link SharedTable}, not a diagnostic.
+   */
   | 'Revisited'
+  /** A table entry points at one of the tables above it on its own path (a cycle); not followed. */
+  | 'Cycle'
   /** The hardware would refuse the entry (reserved bits, reserved encoding); not listed, not followed. */
   | 'Reserved'
   /** A leaf at a level where the format has none (a 512 GiB x86 PML4E with PS set). */
@@ -102,7 +109,7 @@ export interface DumpDiagnostic {
 }
 
 /** One item of a dump, in virtual-address order within each root. */
-export type DumpRecord = MappingRun | DumpDiagnostic;
+export type DumpRecord = MappingRun | DumpDiagnostic | SharedTable;
 
 /** Totals of a dump (so far, while it runs). */
 export interface DumpSummary {
@@ -120,6 +127,10 @@ export interface DumpSummary {
   readonly tableFrames: number;
   /** Diagnostics reported. */
   readonly diagnostics: number;
+  /** {@link SharedTable} records: entries that reach a table already listed, which is not listed again. */
+  readonly sharedTables: number;
+  /** Leaf entries those records stand for (not in `pages`, `runs` or `bytes`). */
+  readonly sharedPages: number;
 }
 
 /**
@@ -138,6 +149,8 @@ export class MappingDump implements Iterable<DumpRecord> {
   /** @internal */ private tBytes = 0;
   /** @internal */ private tFrames = 0;
   /** @internal */ private diags = 0;
+  /** @internal */ private shared = 0;
+  /** @internal */ private sharedPages = 0;
 
   /** @internal use {@link dumpMappings} */
   constructor(source: PageTable64 | DumpSource, options: DumpOptions) {
@@ -163,6 +176,8 @@ export class MappingDump implements Iterable<DumpRecord> {
       tableBytes: this.tBytes,
       tableFrames: this.tFrames,
       diagnostics: this.diags,
+      sharedTables: this.shared,
+      sharedPages: this.sharedPages,
     };
   }
 
@@ -219,9 +234,12 @@ export class MappingDump implements Iterable<DumpRecord> {
     this.tBytes = 0;
     this.tFrames = 0;
     this.diags = 0;
+    this.shared = 0;
+    this.sharedPages = 0;
     const st = new WalkState(this.src, this.insp, this.options);
     const prepared = this.roots.map((r) => prepareRoot(meta, r, 'dumpMappings'));
-    for (const r of prepared) st.visited.add(keyOf(r.lo, r.hi));
+    // root tables are reached by no entry: a level no entry reaches makes a reference to one a diagnostic
+    for (const r of prepared) if (st.sub.slotOf(keyOf(r.lo, r.hi)) < 0) st.sub.add(keyOf(r.lo, r.hi), -1, 0);
     for (let r = 0; r < prepared.length && !st.stopped; r++) yield* this.walkRoot(st, prepared[r]!, r);
   }
 
@@ -244,6 +262,11 @@ export class MappingDump implements Iterable<DumpRecord> {
     const kernel = root.kernel;
     const useLimits = st.hasLimit && root.limits;
     st.lim[L0] = NO_LIMIT;
+    st.rootLevel = L0;
+    const sub = st.sub;
+    const acc = sub.acc;
+    const pend = st.pending;
+    sub.opened(L0, -1, 0, this.pages + this.sharedPages);
     // the root's entries [first, end): the descent is clipped to the addresses they cover
     const s0 = st.shift[L0]!;
     pairOf(root.first * 2 ** s0);
@@ -269,7 +292,12 @@ export class MappingDump implements Iterable<DumpRecord> {
     let rBHi = 0;
     let rPages = 0;
     for (let ev = d.step(); ev !== DONE; ev = d.step()) {
-      if (ev !== ENTRY) continue;
+      if (ev !== ENTRY) {
+        // a table's end: its totals roll up (kept for an entry that reaches it again)
+        if (ev === EXIT && d.opened) sub.closed(d.level + 1, this.pages + this.sharedPages);
+        continue;
+      }
+      if (pend.open && d.leaf) yield this.sharedRecord(st, kernel, r);
       const l = d.level;
       const i = d.index;
       const lo = d.lo;
@@ -279,6 +307,7 @@ export class MappingDump implements Iterable<DumpRecord> {
       const p = st.hasProblem ? insp.problem!(lo, hi, l, leaf) : undefined;
       if (p !== undefined) {
         if (!leaf) d.skip();
+        if (pend.open) yield this.sharedRecord(st, kernel, r);
         if (open) {
           open = false;
           yield this.run(rStart, rEnd, rPa, rShift, rPages, rLevel, rFlags, rEff, rBLo, rBHi, rALo, rAHi, kernel, r);
@@ -288,8 +317,22 @@ export class MappingDump implements Iterable<DumpRecord> {
       }
       if (!leaf) {
         // a table entry: the next table is checked, then read into a private copy and opened
-        const problem = st.openTable(this, d, useLimits);
+        const problem = st.openTable(this, d, useLimits, outBase + va);
+        if (problem === SHARED) {
+          // an entry that reaches a table listed before: one record for consecutive ones, its subtree counted
+          if (!st.extendShared(l, outBase + va)) {
+            if (pend.open) yield this.sharedRecord(st, kernel, r);
+            if (open) {
+              open = false;
+              yield this.run(rStart, rEnd, rPa, rShift, rPages, rLevel, rFlags, rEff, rBLo, rBHi, rALo, rAHi, kernel, r);
+            }
+            st.startShared(l, i, outBase + va, wordsToBits(lo, hi));
+          }
+          this.sharedPages += st.skipShared(l);
+          continue;
+        }
         if (problem !== null) {
+          if (pend.open) yield this.sharedRecord(st, kernel, r);
           if (open) {
             open = false;
             yield this.run(rStart, rEnd, rPa, rShift, rPages, rLevel, rFlags, rEff, rBLo, rBHi, rALo, rAHi, kernel, r);
@@ -303,6 +346,7 @@ export class MappingDump implements Iterable<DumpRecord> {
         continue;
       }
       if (st.leafOk[l] === 0) {
+        if (pend.open) yield this.sharedRecord(st, kernel, r);
         if (open) {
           open = false;
           yield this.run(rStart, rEnd, rPa, rShift, rPages, rLevel, rFlags, rEff, rBLo, rBHi, rALo, rAHi, kernel, r);
@@ -319,11 +363,15 @@ export class MappingDump implements Iterable<DumpRecord> {
       // huge page, is not address), by masks on the two words rather than a floating-point remainder
       const pa = ((w.paddrHi(lo, hi, l) & ~LOW_MASK_HI[ls]!) >>> 0) * TWO32 + ((w.paddrLo(lo, hi, l) & ~LOW_MASK_LO[ls]!) >>> 0);
       const flags = w.flags(lo, hi, l);
-      const lm = st.lim[l]!;
-      const eff = flags & ((flags & USER) !== 0 ? (lm >>> 8) & ALL_FLAGS : lm & ALL_FLAGS);
+      const lm = st.hasLeafLimit ? combineLimits(st.lim[l]!, insp.leafLimit!(lo, hi, l)) : st.lim[l]!;
+      // effectiveFlags, written out: the per-leaf path of a listing of millions of runs
+      const eff = (flags & ((flags & USER) !== 0 ? (lm >>> 8) & ALL_FLAGS : lm & ALL_FLAGS)) | ((lm >>> 16) & ALL_FLAGS);
       const aLo = st.hasAttr ? insp.attrLo!(lo, hi, l) : w.setPaddrLo(lo, hi, 0, 0, l);
       const aHi = st.hasAttr ? insp.attrHi!(lo, hi, l) : w.setPaddrHi(lo, hi, 0, 0, l);
       const ova = outBase + va;
+      // what the table holding the leaf maps, by effective flags (for entries that reach it again)
+      const h = l * 64 + eff;
+      acc[h] = acc[h]! + psize;
       this.pages++;
       this.bytes += psize;
       if (
@@ -360,6 +408,14 @@ export class MappingDump implements Iterable<DumpRecord> {
       rPages = 1;
     }
     if (open) yield this.run(rStart, rEnd, rPa, rShift, rPages, rLevel, rFlags, rEff, rBLo, rBHi, rALo, rAHi, kernel, r);
+    if (pend.open) yield this.sharedRecord(st, kernel, r);
+  }
+
+  /** @internal The pending shared-table record, closed. */
+  private sharedRecord(st: WalkState, kernel: boolean, root: number): SharedTable {
+    this.shared++;
+    const pend = st.pending;
+    return pend.take(st.sub, joinAddr(pend.tableLo, pend.tableHi), kernel, root);
   }
 
   /** @internal The root's table, read (once per dump for roots that share it), or null after its diagnostic. */
@@ -397,6 +453,11 @@ export class MappingDump implements Iterable<DumpRecord> {
     this.tFrames = frames;
   }
 
+  /** @internal leaf entries reached so far: listed, or stood for by shared-table records */
+  _reached(): number {
+    return this.pages + this.sharedPages;
+  }
+
   /** @internal a diagnostic was reported */
   _diagnosed(): void {
     this.diags++;
@@ -412,6 +473,7 @@ class WalkState {
   readonly coalesce: boolean;
   readonly maxTables: number;
   readonly hasLimit: boolean;
+  readonly hasLeafLimit: boolean;
   readonly hasProblem: boolean;
   readonly hasAttr: boolean;
   /** Per level: a private copy of the table being walked, its physical address, the limit in force for its entries. */
@@ -419,8 +481,16 @@ class WalkState {
   readonly tLo: Float64Array;
   readonly tHi: Float64Array;
   readonly lim: Int32Array;
-  /** Tables reached in this walk (a shared table or a cycle is read once), and root tables read. */
-  readonly visited: Set<number | string> = new Set();
+  /** Tables reached in this walk, where, and what they hold (a table reached again is read again only if asked). */
+  readonly sub: Subtrees;
+  /** The shared-table record being gathered, and what the last SHARED of openTable found. */
+  readonly pending: PendingShared = new PendingShared();
+  sharedMemo = -1;
+  cLo = 0;
+  cHi = 0;
+  /** Level of the root being walked; whether shared tables are walked again under every parent. */
+  rootLevel = 0;
+  readonly expand: boolean;
   readonly rootCopies: Map<string, Uint32Array> = new Map();
   /** Distinct 4 KiB frames holding tables (1 KiB ARMv7 L2 tables share frames). */
   readonly frames: Set<number | string> = new Set();
@@ -443,12 +513,54 @@ class WalkState {
     this.coalesce = options.coalesce !== false;
     this.maxTables = options.maxTables ?? Number.POSITIVE_INFINITY;
     this.hasLimit = typeof insp.tableLimit === 'function';
+    this.hasLeafLimit = typeof insp.leafLimit === 'function';
     this.hasProblem = typeof insp.problem === 'function';
     this.hasAttr = typeof insp.attrLo === 'function' && typeof insp.attrHi === 'function';
     for (let l = 0; l < meta.levels; l++) this.copy.push(new Uint32Array(meta.tableBytes[l]! >>> 2));
     this.tLo = new Float64Array(meta.levels);
     this.tHi = new Float64Array(meta.levels);
     this.lim = new Int32Array(meta.levels);
+    this.sub = new Subtrees(meta.levels);
+    this.expand = options.expandShared === true;
+  }
+
+  /** Whether the entry at `va` of the level-l table, which reaches the last SHARED table, extends the pending record. */
+  extendShared(l: number, va: number): boolean {
+    const p = this.pending;
+    if (!p.extends(l, va, this.cLo, this.cHi, this.sharedMemo)) return false;
+    p.end += 2 ** this.shift[l]!;
+    p.references++;
+    return true;
+  }
+
+  /** The last SHARED table's subtree counts under the level-l table; returns the leaf entries it stands for. */
+  skipShared(l: number): number {
+    this.sub.skipped(l, this.sharedMemo);
+    return this.sub.pagesOf(this.sharedMemo);
+  }
+
+  /** Starts a shared-table record at entry i of the level-l table: the entry at `va` reaches the last SHARED table. */
+  startShared(l: number, i: number, va: number, bits: bigint): void {
+    const p = this.pending;
+    const memo = this.sharedMemo;
+    p.open = true;
+    p.start = va;
+    p.end = va + 2 ** this.shift[l]!;
+    p.level = l;
+    p.index = i;
+    p.entryPaddr = joinAddr(this.tLo[l]!, this.tHi[l]!) + BigInt(i * this.src.meta.entryBytes);
+    p.bits = bits;
+    p.references = 1;
+    p.tableLo = this.cLo;
+    p.tableHi = this.cHi;
+    p.listedAt = this.sub.firstVaOf(this.sub.slotOf(keyOf(this.cLo, this.cHi)));
+    p.memo = memo;
+  }
+
+  /** Whether the table at (lo, hi) is one of those open from the root down to level l (a reference to it is a cycle). */
+  private onPath(lo: number, hi: number, l: number): boolean {
+    for (let k = this.rootLevel; k <= l; k++) if (this.tLo[k] === lo && this.tHi[k] === hi) return true;
+    return false;
   }
 
   /** Name of entry i of a level-l table for messages: `PD[3]`. */
@@ -473,11 +585,14 @@ class WalkState {
   }
 
   /**
-   * The current ENTRY of `d` is a table entry: checks the table it points to (aligned, not read before in this walk,
-   * within the budget, inside the memory) and opens it from a private copy; or skips it and returns what is wrong
-   * (the message in {@link message}).
+   * The current ENTRY of `d` is a table entry: checks the table it points to (aligned, not above it on its path, not
+   * reached before at another level, within the budget, inside the memory) and opens it from a private copy; or
+   * skips it and returns what is wrong (the message in {@link message}). A table reached before at its level, under
+   * the same limit, is not opened again unless `expandShared`: SHARED, with what
+   * it held in {@link sharedMemo} and its address in (cLo, cHi). Under another limit it is walked again: its
+   * mappings differ on this path.
    */
-  openTable(dump: MappingDump, d: Descent, useLimits: boolean): DumpDiagnosticCode | null {
+  openTable(dump: MappingDump, d: Descent, useLimits: boolean, va: number): DumpDiagnosticCode | typeof SHARED | null {
     const w = this.w;
     const l = d.level;
     const lo = d.lo;
@@ -487,13 +602,27 @@ class WalkState {
     const cHi = w.paddrHi(lo, hi, l) >>> 0;
     const bytes = this.src.meta.tableBytes[cl]!;
     const key = keyOf(cLo, cHi);
+    const lim = useLimits ? combineLimits(this.lim[l]!, this.insp.tableLimit!(lo, hi, l)) : this.lim[l]!;
+    // what a subtree lists depends on the limit it is walked under, not on its root's kind (the audit reads that
+    // from the record itself)
+    const memoKey = lim;
+    let slot = this.sub.slotOf(key);
     let problem: DumpDiagnosticCode | null = null;
     if (cLo % Math.min(bytes, 4096) !== 0) {
       problem = 'Misaligned';
       this.message = `table at ${hex(joinAddr(cLo, cHi))} is not aligned to ${Math.min(bytes, 4096)} bytes`;
-    } else if (this.visited.has(key)) {
+    } else if (slot >= 0 && this.onPath(cLo, cHi, l)) {
+      problem = 'Cycle';
+      this.message = `table at ${hex(joinAddr(cLo, cHi))} is one of the tables above this entry (a cycle); not followed`;
+    } else if (slot >= 0 && this.sub.levelOf(slot) !== cl) {
       problem = 'Revisited';
-      this.message = `table at ${hex(joinAddr(cLo, cHi))} was already reached (shared table or cycle); not followed again`;
+      this.message = `table at ${hex(joinAddr(cLo, cHi))} was already reached at another level (tables are shared at one level); not followed again`;
+    } else if (slot >= 0 && !this.expand && this.sub.memo(slot, memoKey) >= 0) {
+      d.skip();
+      this.sharedMemo = this.sub.memo(slot, memoKey);
+      this.cLo = cLo;
+      this.cHi = cHi;
+      return SHARED;
     } else if (this.tablesRead >= this.maxTables) {
       problem = 'Budget';
       this.message = `stopped after ${this.tablesRead} tables (maxTables)`;
@@ -505,15 +634,25 @@ class WalkState {
       d.skip();
       return problem;
     }
-    this.visited.add(key);
-    this.countTable(dump, cl, cLo, cHi, bytes);
+    if (slot < 0) {
+      slot = this.sub.add(key, cl, va);
+      this.countTable(dump, cl, cLo, cHi, bytes);
+    } else {
+      // walked again (expandShared, or other permissions on this path): read again, counted once in the summary
+      this.tablesRead++;
+      this.options.onTable?.(this.tablesRead);
+    }
     this.tLo[cl] = cLo;
     this.tHi[cl] = cHi;
-    this.lim[cl] = useLimits ? this.lim[l]! & this.insp.tableLimit!(lo, hi, l) : this.lim[l]!;
+    this.lim[cl] = lim;
+    this.sub.opened(cl, slot, memoKey, dump._reached());
     d.open(this.copy[cl]!, 0);
     return null;
   }
 }
+
+/** What {@link WalkState.openTable} returns for a table listed before, which an entry reaches again. */
+const SHARED = 'Shared';
 
 /**
  * Every mapping of a table as coalesced runs, in virtual-address order per root, with diagnostics for what is

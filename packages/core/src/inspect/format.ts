@@ -20,12 +20,25 @@ export const NO_LIMIT: number = ALL_FLAGS | (ALL_FLAGS << 8);
 
 /**
  * Packs what a table entry lets the entries below it keep: the MappingFlags a kernel (non-USER) mapping may
- * keep in bits 5:0, those a USER mapping may keep in bits 13:8. The walk ANDs the limits of every table entry
- * on the way down and applies the result to the leaf's flags (see {@link EntryInspector.tableLimit}).
+ * keep in bits 5:0, those a USER mapping may keep in bits 13:8, and (optional) the flags it grants every mapping
+ * below whatever its entries say, in bits 21:16: an ARMv7 Manager domain, whose accesses are not checked against
+ * the permission bits (ARM DDI 0406C.d B3.12.3). The walk combines the limits of the table entries on the way down
+ * (what every one keeps, and what any one grants) and gives a leaf `(flags & kept) | granted` (see
+ * {@link EntryInspector.tableLimit}).
  * @example tableLimit(ALL & ~WRITE, ALL & ~WRITE & ~EXECUTE) // no writes below; no user execution below
  */
-export function tableLimit(kernel: MappingFlags, user: MappingFlags): number {
-  return (kernel & ALL_FLAGS) | ((user & ALL_FLAGS) << 8);
+export function tableLimit(kernel: MappingFlags, user: MappingFlags, grant: MappingFlags = 0): number {
+  return (kernel & ALL_FLAGS) | ((user & ALL_FLAGS) << 8) | ((grant & ALL_FLAGS) << 16);
+}
+
+/** The limit below two table entries, each packed by {@link tableLimit}: what both keep, and what either grants. */
+export function combineLimits(outer: number, inner: number): number {
+  return (outer & inner & 0x3f3f) | ((outer | inner) & 0x3f_0000);
+}
+
+/** A leaf's effective flags under a packed limit: the kernel's or the user's part kept, and the grant added. */
+export function effectiveFlags(flags: number, limit: number): number {
+  return (flags & ((flags & USER) !== 0 ? (limit >>> 8) & ALL_FLAGS : limit & ALL_FLAGS)) | ((limit >>> 16) & ALL_FLAGS);
 }
 
 /**
@@ -40,9 +53,15 @@ export interface EntryInspector {
   /**
    * What a present table (non-leaf) entry at `level` lets the mappings below it keep, packed by
    * {@link tableLimit} (x86: R/W = 0 removes WRITE, U/S = 0 removes USER, XD removes EXECUTE; AArch64:
-   * APTable, UXNTable / PXNTable). Absent: {@link NO_LIMIT}.
+   * APTable, UXNTable / PXNTable; ARMv7: the domain's DACR field, which may also grant). Absent: {@link NO_LIMIT}.
    */
   tableLimit?(lo: number, hi: number, level: number): number;
+  /**
+   * What a leaf's own entry takes away from (or grants) its mapping beyond its permission bits, packed by
+   * {@link tableLimit} and combined with the table entries' limits above it (ARMv7: the domain of a Section, whose
+   * DACR field may deny every access or bypass the permission checks). Absent: nothing.
+   */
+  leafLimit?(lo: number, hi: number, level: number): number;
   /**
    * A present entry that the hardware would refuse (reserved bits set, a reserved encoding, a misaligned
    * superpage): a one-line description, or undefined when the entry is fine. Such an entry is reported as a
@@ -84,6 +103,16 @@ export interface DumpRoot {
   readonly kernel?: boolean;
   /** Whether table entries' hierarchical limits apply (default true; false for AArch64 with TCR.HPDn = 1). */
   readonly tableLimits?: boolean;
+  /**
+   * Width of the tag the architecture allows in the top bits of this range's addresses (default 0): 8 for AArch64,
+   * whose bits 63:56 are a tag (Arm ARM D8.8 "Address tagging"). The range is then chosen by the bit below the tag.
+   */
+  readonly tagBits?: number;
+  /**
+   * Whether the tag is ignored for translation (AArch64 TCR.TBIn = 1): a tagged address translates as its untagged
+   * form. When false, an address with a tag that differs from the bit below it is refused, with the reason.
+   */
+  readonly tagsIgnored?: boolean;
   /** Name of the register it came from, for listings: 'CR3', 'TTBR1_EL1'. */
   readonly label?: string;
 }
@@ -114,6 +143,13 @@ export interface DumpOptions {
   readonly coalesce?: boolean;
   /** Stop after reading this many tables (default: no limit; the walk is bounded by the memory anyway). */
   readonly maxTables?: number;
+  /**
+   * Walk a table that is reached again, at its level and under the same permissions, under every entry that reaches
+   * it (default false: it is listed once, and each later entry that reaches it is a `SharedTable` record that counts
+   * what it stands for). A table reached again under other permissions is walked again either way; a cycle is a
+   * diagnostic either way. The walk then grows with the number of paths, not of tables: bound it with `maxTables`.
+   */
+  readonly expandShared?: boolean;
   /** Called after each table is read, with the number read so far (progress reports). */
   readonly onTable?: (tablesRead: number) => void;
 }
@@ -122,6 +158,7 @@ export interface DumpOptions {
 export function defaultRoots(meta: PagingMetaData, root: AddrInput, label = 'root'): DumpRoot[] {
   const top = 1n << 64n;
   if (meta.window !== undefined) return [{ root, vaStart: meta.window.start, vaEnd: meta.window.end, label, kernel: false }];
+  if (meta.lowerHalf === false) return [{ root, vaStart: top - (1n << BigInt(meta.vaMaxBits)), vaEnd: top, label, kernel: true }];
   if (meta.signExtend && meta.upperHalf && meta.vaMaxBits < 64) {
     const half = 1n << BigInt(meta.vaMaxBits - 1);
     return [

@@ -8,18 +8,18 @@ import { DONE, ENTRY } from '../table/descent';
 import { PageTable64 } from '../table/page-table';
 import { wordsToBits } from '../words';
 import {
-  ALL_FLAGS,
+  combineLimits,
   type DumpOptions,
   type DumpSource,
   defaultRoots,
   descentFormat,
+  effectiveFlags,
   inspectorOf,
   NO_LIMIT,
   prepareRoot,
   RangeDescent,
   readTable,
   sourceOf,
-  USER,
 } from './format';
 
 /** One step of a {@link translateAddress} walk: the entry read at one level. */
@@ -77,22 +77,38 @@ export function translateAddress(source: PageTable64 | DumpSource, vaddr: AddrIn
   const roots = options.roots ?? defaultRoots(meta, (source as PageTable64).rootPaddr);
   const steps: TranslationStep[] = [];
   let r = -1;
-  for (let k = 0; k < roots.length; k++) {
+  // the address each root looks up: with tags ignored, the tag replaced by copies of the bit below it
+  let idxVa = va;
+  let refusedTag = -1; // a root the untagged form would select, whose tags are not ignored
+  for (let k = 0; k < roots.length && r < 0; k++) {
     const start = toBigAddr(roots[k]!.vaStart, 'translateAddress', 'vaStart');
     const endVa = roots[k]!.vaEnd;
-    if (va >= start && va < (typeof endVa === 'bigint' ? endVa : BigInt(endVa))) {
-      r = k;
-      break;
+    const end = typeof endVa === 'bigint' ? endVa : BigInt(endVa);
+    const untagged = untag(va, roots[k]!.tagBits ?? 0);
+    if (untagged >= start && untagged < end) {
+      if (untagged === va || roots[k]!.tagsIgnored === true) {
+        r = k;
+        idxVa = untagged;
+      } else if (refusedTag < 0) {
+        refusedTag = k;
+      }
     }
   }
   const no = (reason: string): Translation => ({ vaddr: va, mapped: false, root: r, steps, reason });
+  if (r < 0 && refusedTag >= 0) {
+    const rt = roots[refusedTag]!;
+    const t = rt.tagBits!;
+    return no(
+      `${hex(va)} carries the tag ${hex(va >> BigInt(64 - t))} in bits 63:${64 - t}, which ${rt.label ?? `root ${refusedTag}`} does not ignore for translation`,
+    );
+  }
   if (r < 0) return no(`no root translates ${hex(va)} (outside every register's range)`);
   const root = prepareRoot(meta, roots[r]!, 'translateAddress');
   const fmt = descentFormat(meta, pte);
   const w = fmt._w;
   const names = insp.levelNames;
   const name = (l: number, i: number) => `${names?.[l] ?? `level ${l}`}[${i}]`;
-  const idx = va - BigInt(root.outBase); // the address in the root's index space
+  const idx = idxVa - BigInt(root.outBase); // the address in the root's index space
   const idxLo = Number(idx & 0xffff_ffffn);
   const idxHi = Number(idx >> 32n);
   const limits = root.limits && typeof insp.tableLimit === 'function';
@@ -125,7 +141,7 @@ export function translateAddress(source: PageTable64 | DumpSource, vaddr: AddrIn
       const psize = 2n ** BigInt(ls);
       const base = joinAddr(w.paddrLo(lo, hi, l) >>> 0, w.paddrHi(lo, hi, l) >>> 0);
       const flags = w.flags(lo, hi, l);
-      const effective = flags & ((flags & USER) !== 0 ? (lim >>> 8) & ALL_FLAGS : lim & ALL_FLAGS);
+      const effective = effectiveFlags(flags, typeof insp.leafLimit === 'function' ? combineLimits(lim, insp.leafLimit(lo, hi, l)) : lim);
       return { vaddr: va, mapped: true, paddr: base - (base % psize) + (idx % psize), pageSize: 2 ** ls, level: l, flags, effective, root: r, steps };
     }
     const cl = l + 1;
@@ -135,7 +151,7 @@ export function translateAddress(source: PageTable64 | DumpSource, vaddr: AddrIn
     if (!readTable(h, cLo, cHi, meta.tableBytes[cl]!, copy[cl]!)) {
       return no(`${name(l, i)}: table at ${hex(joinAddr(cLo, cHi))} (${meta.tableBytes[cl]!} bytes) is not inside the memory`);
     }
-    if (limits) lim &= insp.tableLimit!(lo, hi, l);
+    if (limits) lim = combineLimits(lim, insp.tableLimit!(lo, hi, l));
     tLo[cl] = cLo;
     tHi[cl] = cHi;
     deepest = cl;
@@ -149,4 +165,12 @@ export function translateAddress(source: PageTable64 | DumpSource, vaddr: AddrIn
   const hi = ew === 2 ? copy[deepest]![i * ew + 1]! : 0;
   steps.push({ level: deepest, index: i, entryPaddr: entryPa(deepest, i), bits: wordsToBits(lo, hi) });
   return no(`${name(deepest, i)} is not present`);
+}
+
+/** `va` with its top `tagBits` bits replaced by copies of the bit below them (itself when tagBits is 0). */
+function untag(va: bigint, tagBits: number): bigint {
+  if (tagBits <= 0 || tagBits >= 64) return va;
+  const low = 64n - BigInt(tagBits);
+  const rest = va & ((1n << low) - 1n);
+  return ((rest >> (low - 1n)) & 1n) === 1n ? rest | (((1n << BigInt(tagBits)) - 1n) << low) : rest;
 }

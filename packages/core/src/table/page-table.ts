@@ -218,12 +218,16 @@ export class PageTable64 {
     this._paLimitNum = 2 ** Math.min(meta.paMaxBits, 53);
     const vb = meta.vaMaxBits;
     this._vaMaskHi = vb >= 64 ? 0xffffffff : vb <= 32 ? 0 : 2 ** (vb - 32) - 1;
-    this._vaHiLimit = meta.vaTopBit >= 53 ? 0x200000 : meta.vaTopBit <= 32 ? 0 : 2 ** (meta.vaTopBit - 32);
-    this._winStart = meta.window === undefined ? -1 : Number(meta.window.start);
+    // (0 for a table without a lower half: no number is one of its addresses, and the number paths check only this)
+    this._vaHiLimit = meta.lowerHalf === false ? 0 : meta.vaTopBit >= 53 ? 0x200000 : meta.vaTopBit <= 32 ? 0 : 2 ** (meta.vaTopBit - 32);
+    // a table without a lower half takes no address whose top bits are zero: an empty window there
+    const upperOnly = meta.lowerHalf === false;
+    this._winStart = upperOnly ? Infinity : meta.window === undefined ? -1 : Number(meta.window.start);
     this._winEnd = meta.window === undefined ? Infinity : Number(meta.window.end);
     const outBase = meta.window === undefined ? 0 : this._winStart - (this._winStart % 2 ** vb);
-    this._outHi = Math.floor(outBase / TWO32);
-    this._outLo = outBase - this._outHi * TWO32;
+    // and reports its addresses with bits [vaMaxBits, 64) set (vaMaxBits is below 64 there, defineMetaData checks)
+    this._outHi = upperOnly ? (vb >= 32 ? (-1 << (vb - 32)) >>> 0 : 0xffffffff) : Math.floor(outBase / TWO32);
+    this._outLo = upperOnly ? (vb >= 32 ? 0 : (-1 << vb) >>> 0) : outBase - Math.floor(outBase / TWO32) * TWO32;
     // the format's specialised walks (made once per metadata object and layout), for a linear memory whose
     // addresses are exact as numbers
     const layout = this._w.layout;

@@ -227,6 +227,8 @@ export function readRuns(src: Source): Opened {
   const attrOf = new Map<bigint, number>();
   const dump = dumpMappings(src.dump, { roots: src.roots });
   for (const rec of dump) {
+    // a table listed before, reached again: its mappings are in the listing once, where it was first reached
+    if (rec.kind === 'shared') continue;
     if (rec.kind === 'diagnostic') {
       diagnostics.push({ code: rec.code, message: rec.message, vaddr: `0x${rec.vaddr.toString(16)}`, root: rec.root });
       continue;
