@@ -139,7 +139,9 @@ describe.each(ARCHES.map((a) => [a.name, a] as [string, ArchSpec]))('%s', (_name
     writeEntry(bytes, base, entry(t1, 1), pte.newPage(base + 0x1_0000n, MappingFlags.READ, false, meta.levels - 1), eb);
     writeEntry(bytes, base, entry(root, 2), pte.newTable(base + BigInt(SIZE) + 0x1000n, lowest), eb); // past the end
     writeEntry(bytes, base, entry(root, 3), pte.newTable(base + BigInt(SIZE) - 0x400n, lowest), eb); // runs past the end
-    writeEntry(bytes, base, entry(root, 4), pte.newTable(t1, lowest), eb); // t1 again: shared
+    // t1 again: shared (a root of four entries, x86 PAE's PDPT, has no fifth one)
+    const fifth = 2 ** meta.indexBits[lowest]! > 4;
+    if (fifth) writeEntry(bytes, base, entry(root, 4), pte.newTable(t1, lowest), eb);
     const recs = dumpBoth(arch, bytes, base);
     const c = codes(recs);
     expect(c).toContain('Cycle');
@@ -148,7 +150,7 @@ describe.each(ARCHES.map((a) => [a.name, a] as [string, ArchSpec]))('%s', (_name
     const diag = recs.find((r) => r.kind === 'diagnostic' && r.code === 'Cycle');
     expect(diag).toMatchObject({ level: lowest, index: 0 });
     // t1 reached again from root[4], at its level: not a diagnostic, a record of what it stands for
-    expect(recs.find((r) => r.kind === 'shared')).toMatchObject({ level: lowest, index: 4, references: 1 });
+    if (fifth) expect(recs.find((r) => r.kind === 'shared')).toMatchObject({ level: lowest, index: 4, references: 1 });
   });
 
   it('all-ones memory: ends, reports, throws nothing', () => {
