@@ -210,7 +210,7 @@ describe.each(RUNTIMES.map((r) => [r.name, r, runtimeVersion(r)] as const))('und
       assertBuilt('cli');
       const cli = `${ROOT}packages/cli`;
       const node = execFileSync(process.execPath, ['dist/ptdump.js'], { cwd: cli, encoding: 'utf8' });
-      expect(node.match(/---\[ summary \]---/g)).toHaveLength(6); // one listing per embedded sample (riscv32 beside riscv64), each to its end
+      expect(node.match(/---\[ summary \]---/g)).toHaveLength(7); // one listing per embedded sample (riscv32 beside riscv64, x86 beside x86_64), each to its end
       expect(runtime.asNodePrints(run(cli, 'dist/ptdump.js'))).toBe(node);
     });
   });
