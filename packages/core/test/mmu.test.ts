@@ -47,4 +47,45 @@ describe('MMU vocabulary', () => {
     for (const va of [-8, 2 ** 53, 1.5, Number.POSITIVE_INFINITY]) expect(() => m.translateNumber(va, Access.READ, Privilege.USER)).toThrow(RangeError);
     expect(m.calls).toEqual([]);
   });
+
+  it('translateBatch: per address what translateNumber gives, in place too; every argument checked before a walk', () => {
+    const m = new Recorder();
+    const vas = Float64Array.of(0x2000, 0, 2 ** 40 + 8);
+    const out = new Float64Array(3);
+    expect(m.translateBatch(vas, Access.READ, Privilege.USER, out)).toBe(2);
+    expect([...out]).toEqual([0x3000, MmuCode.NotPresent, 2 ** 40 + 0x1008]);
+    expect(m.translateBatch(vas, Access.READ, Privilege.USER, vas)).toBe(2); // in place
+    expect([...vas]).toEqual([...out]);
+    const calls = m.calls.length;
+    const untouched = Float64Array.of(7, 7, 7);
+    for (const bad of [Float64Array.of(0x1000, -1, 0x2000), Float64Array.of(0x1000, 2 ** 53), Float64Array.of(0.5)]) {
+      expect(() => m.translateBatch(bad, Access.READ, Privilege.USER, untouched)).toThrow(/vaddrs\[\d\]/);
+    }
+    expect(() => m.translateBatch(Float64Array.of(1, 2), Access.READ, Privilege.USER, new Float64Array(1))).toThrow(RangeError);
+    expect(() => m.translateBatch([1] as unknown as Float64Array, Access.READ, Privilege.USER, untouched)).toThrow(RangeError);
+    expect(() => m.translateBatch(Float64Array.of(1), 3 as AccessKind, Privilege.USER, untouched)).toThrow(RangeError);
+    expect(m.calls.length).toBe(calls);
+    expect([...untouched]).toEqual([7, 7, 7]);
+  });
+
+  it('translateBatchWords: (low, high) pairs in and out, a code per access, faults leave their pair', () => {
+    const m = new Recorder();
+    const vas = Uint32Array.of(0x8000_0000, 0xffff_ffff, 0, 0, 0xffff_f000, 0x1);
+    const pas = new Uint32Array(6).fill(0xdead);
+    const codes = new Int32Array(3);
+    expect(m.translateBatchWords(vas, Access.WRITE, Privilege.SUPERVISOR, pas, codes)).toBe(2);
+    expect([...codes]).toEqual([0, MmuCode.NotPresent, 0]);
+    expect([...pas]).toEqual([0x8000_1000, 0xffff_ffff, 0xdead, 0xdead, 0x0000_0000, 0x1]);
+    expect(m.calls.map((c) => [c[0] >>> 0, c[1] >>> 0])).toEqual([
+      [0x8000_0000, 0xffff_ffff],
+      [0, 0],
+      [0xffff_f000, 1],
+    ]);
+    const n = m.calls.length;
+    expect(() => m.translateBatchWords(Uint32Array.of(1, 2, 3), Access.READ, Privilege.USER, new Uint32Array(4), codes)).toThrow(/pairs/);
+    expect(() => m.translateBatchWords(vas, Access.READ, Privilege.USER, new Uint32Array(4), codes)).toThrow(RangeError);
+    expect(() => m.translateBatchWords(vas, Access.READ, Privilege.USER, pas, new Int32Array(2))).toThrow(/codes/);
+    expect(() => m.translateBatchWords(vas, Access.READ, 2 as PrivilegeLevel, pas, codes)).toThrow(RangeError);
+    expect(m.calls.length).toBe(n);
+  });
 });

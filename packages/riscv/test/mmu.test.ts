@@ -195,6 +195,49 @@ describe('RiscvMmu: one case per rule of the spec', () => {
     expect(mmu.translate(0x1678n, Access.READ, S_MODE)).toMatchObject({ ok: true, paddr: 0xab_cdef_1234_5678n });
   });
 
+  it('batches: each access as its own call gives, upper-half addresses through the word form', () => {
+    const f = fixture();
+    setLow(f.memory, f.leaf4k, V | R | W); // A = 0: Svade faults, Svadu sets A
+    const vas = [0x1008, 0x20_1234, 0x3000, 0x1ff8, 0x40_0000, 2 ** 39];
+    const upper = [0xffff_ffff_c000_0010n, 0xffff_ffff_8000_0000n, 0x0000_0040_0000_0000n];
+    for (const svadu of [false, true]) {
+      const one = fixture();
+      setLow(one.memory, one.leaf4k, V | R | W);
+      const single = new RiscvMmu(one.memory, { satp: one.satp, svadu });
+      const batch = new RiscvMmu(f.memory, { satp: f.satp, svadu });
+      const want = vas.map((va) => single.translateNumber(va, Access.WRITE, S_MODE));
+      const out = new Float64Array(vas.length);
+      expect(batch.translateBatch(Float64Array.from(vas), Access.WRITE, S_MODE, out)).toBe(want.filter((r) => r >= 0).length);
+      expect([...out]).toEqual(want);
+      expect(sameBytes(f.memory.bytes(), one.memory.bytes())).toBe(true); // the same A / D updates
+      const words = new Uint32Array(upper.length * 2);
+      upper.forEach((va, i) => {
+        words[2 * i] = Number(va & 0xffff_ffffn);
+        words[2 * i + 1] = Number(va >> 32n);
+      });
+      const pas = new Uint32Array(words.length);
+      const codes = new Int32Array(upper.length);
+      const ok = batch.translateBatchWords(words, Access.READ, S_MODE, pas, codes);
+      const each = upper.map((va) => single.translate(va, Access.READ, S_MODE));
+      expect(ok).toBe(each.filter((r) => r.ok).length);
+      each.forEach((r, i) => {
+        if (r.ok) expect(BigInt(pas[2 * i]!) | (BigInt(pas[2 * i + 1]!) << 32n)).toBe(r.paddr);
+        expect(codes[i]).toBe(r.ok ? 0 : MmuCode[r.kind]);
+      });
+    }
+  });
+
+  it('a batch with a bad address changes no A / D flag and no result', () => {
+    const f = fixture();
+    setLow(f.memory, f.leaf4k, V | R | W);
+    const mmu = new RiscvMmu(f.memory, { satp: f.satp, svadu: true });
+    const before = f.memory.bytes().slice();
+    const out = new Float64Array(3).fill(-99);
+    expect(() => mmu.translateBatch(Float64Array.of(0x1008, 0x1010, -4096), Access.WRITE, S_MODE, out)).toThrow(/vaddrs\[2\]/);
+    expect(sameBytes(f.memory.bytes(), before)).toBe(true);
+    expect([...out]).toEqual([-99, -99, -99]);
+  });
+
   it('bad arguments throw typed errors and leave memory and the model as they were', () => {
     const f = fixture();
     setLow(f.memory, f.leaf4k, V | R | W);

@@ -100,6 +100,67 @@ export abstract class MmuModel<S> {
     return { ok: false, kind, level: this.level, vaddr: joinAddr(vaLo, vaHi), syndrome: this.syndrome() };
   }
 
+  /**
+   * Translates many accesses of one kind and privilege in one call (a DMA transfer's pages, a gather list): each
+   * address of `vaddrs` (non-negative safe integers) gives, at the same index of `out`, what `translateNumber` gives
+   * for it: the physical address, `MmuCode.WIDE`, or a negative fault code. `out` may be `vaddrs` itself (each
+   * address is read before its result is written). Every address and argument is checked before the first walk, so
+   * a bad one throws with no entry's accessed / dirty flags changed and `out` untouched. The fields describe the
+   * last access afterwards. Allocates nothing.
+   * @returns how many of the accesses translated (the others hold negative codes, WIDE included).
+   * @throws RangeError for an address that is not a non-negative safe integer (its index is in the message), an
+   *   `out` shorter than `vaddrs`, or an access kind or privilege that is not one of `Access` / `Privilege`.
+   * @example
+   * const pages = Float64Array.of(0x40_0000, 0x40_1000, 0x7000_0000);
+   * const pa = new Float64Array(pages.length);
+   * if (mmu.translateBatch(pages, Access.WRITE, Privilege.USER, pa) < pages.length) console.log(pa); // some fault
+   */
+  translateBatch(vaddrs: Float64Array, access: AccessKind, privilege: PrivilegeLevel, out: Float64Array): number {
+    checkBatch(vaddrs, out, vaddrs.length, access, privilege, 'translateBatch');
+    for (let i = 0; i < vaddrs.length; i++) {
+      const v = vaddrs[i]!;
+      if (!(Number.isSafeInteger(v) && v >= 0)) {
+        throw new RangeError(`translateBatch: vaddrs[${i}] = ${String(v)} is not a non-negative safe integer (use translateBatchWords)`);
+      }
+    }
+    let ok = 0;
+    for (let i = 0; i < vaddrs.length; i++) {
+      const r = this.translateNumber(vaddrs[i]!, access, privilege);
+      out[i] = r;
+      if (r >= 0) ok++;
+    }
+    return ok;
+  }
+
+  /**
+   * {@link translateBatch} for any 64-bit address: `vaddrs` holds (low, high) u32 pairs; each translation writes its
+   * physical address as a (low, high) pair at the same place of `paddrs` and 0 at its index of `codes`, a fault
+   * writes its negative code there and leaves that pair of `paddrs` as it was. Checked before the first walk, as
+   * translateBatch. Allocates nothing.
+   * @returns how many of the accesses translated.
+   * @throws RangeError for a `vaddrs` of odd length, a `paddrs` shorter than it or `codes` shorter than half of it,
+   *   or an access kind or privilege that is not one of `Access` / `Privilege`.
+   */
+  translateBatchWords(vaddrs: Uint32Array, access: AccessKind, privilege: PrivilegeLevel, paddrs: Uint32Array, codes: Int32Array): number {
+    checkBatch(vaddrs, paddrs, vaddrs.length, access, privilege, 'translateBatchWords');
+    if (vaddrs.length % 2 !== 0) throw new RangeError(`translateBatchWords: "vaddrs" holds ${vaddrs.length} words, not (low, high) pairs`);
+    const n = vaddrs.length >>> 1;
+    if (!(codes instanceof Int32Array) || codes.length < n) {
+      throw new RangeError(`translateBatchWords: "codes" must be an Int32Array of at least ${n} entries`);
+    }
+    let ok = 0;
+    for (let i = 0; i < n; i++) {
+      const r = this.translateWords(vaddrs[2 * i]! | 0, vaddrs[2 * i + 1]! | 0, access, privilege);
+      codes[i] = r;
+      if (r === 0) {
+        paddrs[2 * i] = this.paLo;
+        paddrs[2 * i + 1] = this.paHi;
+        ok++;
+      }
+    }
+    return ok;
+  }
+
   /** Records a successful translation to (paLo, paHi: u32 halves) and returns 0. */
   protected found(paLo: number, paHi: number, pageSize: number, level: number, permissions: MappingFlags): number {
     this.paLo = paLo;
@@ -132,4 +193,15 @@ function checkArgs(vaddr: number, access: unknown, privilege: unknown, op: strin
   if (!(Number.isSafeInteger(vaddr) && vaddr >= 0)) {
     throw new RangeError(`${op}: "vaddr" ${String(vaddr)} is not a non-negative safe integer (use translate or translateWords)`);
   }
+}
+
+/** The checks of a batch before its first walk: the arrays' kinds and lengths, the access kind and privilege. */
+function checkBatch(input: unknown, output: unknown, n: number, access: unknown, privilege: unknown, op: string): void {
+  const words = op === 'translateBatchWords';
+  const Kind = words ? Uint32Array : Float64Array;
+  if (!(input instanceof Kind)) throw new RangeError(`${op}: "vaddrs" must be a ${Kind.name}`);
+  if (!(output instanceof Kind) || output.length < n) {
+    throw new RangeError(`${op}: "${words ? 'paddrs' : 'out'}" must be a ${Kind.name} of at least ${n} entries`);
+  }
+  checkArgs(0, access, privilege, op);
 }
