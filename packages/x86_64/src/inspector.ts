@@ -4,28 +4,12 @@
 // Access Rights" (R/W, U/S and XD combine over every paging-structure entry that controls a translation).
 import { type EntryInspector, MappingFlags, tableLimit } from '@page-table-multiarch/core';
 import { x64PatTypes } from '@page-table-multiarch/entry/x86_64';
+import { A, ALL, D, G, P, PAT_HUGE, PCD, PS, PWT, RSVD_2M, RW, US, XD_HI } from './_entry-bits';
 
-const P = 1 << 0;
-const RW = 1 << 1;
-const US = 1 << 2;
-const PWT = 1 << 3;
-const PCD = 1 << 4;
-const A = 1 << 5;
-const D = 1 << 6;
-const PS = 1 << 7;
-const G = 1 << 8;
-/** PAT of a 1 GiB / 2 MiB page (Tables 4-17, 4-19); bit 7 is PAT in a 4 KiB PTE (Table 4-20). */
-const PAT_HUGE = 1 << 12;
-/** XD, bit 63 (bit 31 of the high word). */
-const XD_HI = 0x8000_0000;
 /** Protection key, bits 62:59 of a leaf (4.6.2), in the high word. */
 const PK_HI = 0x7800_0000;
 /** Bits 29:13 of a PDPTE that maps a 1 GiB page: reserved (Table 4-17). */
 const RSVD_1G = 0x3fff_e000;
-/** Bits 20:13 of a PDE that maps a 2 MiB page: reserved (Table 4-19). */
-const RSVD_2M = 0x001f_e000;
-
-const ALL = 63;
 
 /** Options of {@link x64Inspector}: what the CPU's control registers say. */
 export interface X64InspectorOptions {

@@ -24,25 +24,10 @@ import {
 } from '@page-table-multiarch/core';
 import { x86PaeCodec, x86Pte32Codec } from '@page-table-multiarch/entry/x86_64';
 import { X86PagingMetaData32, X86PagingMetaData32NoPse, X86PaePagingMetaData, X86PageTable32, X86PaePageTable } from './legacy';
+import { A, ALL, D, G, P, PAT_HUGE, PCD, PS, PWT, RSVD_2M, RW, US, XD_HI } from './_entry-bits';
 
-const P = 1 << 0;
-const RW = 1 << 1;
-const US = 1 << 2;
-const PWT = 1 << 3;
-const PCD = 1 << 4;
-const A = 1 << 5;
-const D = 1 << 6;
-const PS = 1 << 7;
-const G = 1 << 8;
-/** PAT of a 4 MiB or 2 MiB page (Tables 4-4, 4-9); bit 7 is PAT in a PTE (Tables 4-6, 4-11). */
-const PAT_HUGE = 1 << 12;
-/** XD, bit 63 (bit 31 of the high word): PAE only. */
-const XD_HI = 0x8000_0000;
 /** Bits 2:1 and 8:5 of a PDPTE: reserved (Table 4-8). */
 const RSVD_PDPTE = 0x1e6;
-/** Bits 20:13 of a 2 MiB PAE PDE: reserved (Table 4-9). */
-const RSVD_2M = 0x001f_e000;
-const ALL = 63;
 
 /** Options of {@link x86LegacyInspector}: the mode and what the CPU's registers and CPUID say. */
 export interface X86LegacyInspectorOptions {
