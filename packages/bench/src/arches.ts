@@ -49,6 +49,26 @@ export const BENCH_ARCHES: readonly BenchArch[] = [
     const { A32LpaePageTable } = await import('@page-table-multiarch/arm');
     return (m) => new A32LpaePageTable(m, { t0sz: 0, t1sz: 0 });
   } },
+  // The 16K and 64K granules: the workloads' page is the granule (1,000,000 pages are 15.3 / 61 GiB), W4 still maps
+  // 4 GiB; the largest block below 4 GiB is 32 MiB (16K) and 512 MiB (64K), so W4a and W4b write the same leaves.
+  { name: 'A64-16K47', ...WIDE, load: async () => {
+    const { A64PageTable16K47 } = await import('@page-table-multiarch/aarch64');
+    return (m) => new A64PageTable16K47(m);
+  } },
+  { name: 'A64-64K48', ...WIDE, load: async () => {
+    const { A64PageTable64K48 } = await import('@page-table-multiarch/aarch64');
+    return (m) => new A64PageTable64K48(m);
+  } },
+  // x86 32-bit paging (CR4.PSE: 4 MiB pages) and PAE (2 MiB pages) over their 4 GiB of virtual space, from VA 0 as
+  // on ARMv7; W4b starts 2 MiB past a 4 MiB boundary. 32-bit paging has 32-bit physical addresses (PSE-36 aside).
+  { name: 'X86-32', seqVa: 0, seqPa: 0, w4bPa: 0x20_0000, w4Bytes: 2 ** 31, load: async () => {
+    const { X86PageTable32 } = await import('@page-table-multiarch/x86_64');
+    return (m) => new X86PageTable32(m);
+  } },
+  { name: 'X86-PAE', seqVa: 0, seqPa: 0x4000_0000, w4bPa: 0x4020_0000, w4Bytes: 2 ** 32, load: async () => {
+    const { X86PaePageTable } = await import('@page-table-multiarch/x86_64');
+    return (m) => new X86PaePageTable(m);
+  } },
   { name: 'Sv39', ...WIDE, raw: 'riscv', native: true, load: async () => {
     const { Sv39PageTable } = await import('@page-table-multiarch/riscv');
     return (m) => new Sv39PageTable(m);
@@ -60,6 +80,16 @@ export const BENCH_ARCHES: readonly BenchArch[] = [
   { name: 'Sv57', ...WIDE, raw: 'riscv', load: async () => {
     const { Sv57PageTable } = await import('@page-table-multiarch/riscv');
     return (m) => new Sv57PageTable(m);
+  } },
+  // Sv32: 4 GiB of virtual and 34 bits of physical address; 4 MiB megapages, W4b 2 MiB past a 4 MiB boundary.
+  { name: 'Sv32', seqVa: 0, seqPa: 0x4000_0000, w4bPa: 0x4020_0000, w4Bytes: 2 ** 32, load: async () => {
+    const { Sv32PageTable } = await import('@page-table-multiarch/riscv');
+    return (m) => new Sv32PageTable(m);
+  } },
+  // The G-stage Sv39x4: a 16 KiB root of 2,048 entries over 41 bits of guest-physical address, no sign extension.
+  { name: 'Sv39x4', ...WIDE, load: async () => {
+    const { Sv39x4PageTable } = await import('@page-table-multiarch/riscv');
+    return (m) => new Sv39x4PageTable(m);
   } },
   { name: 'LA64', ...WIDE, load: async () => {
     const { LA64PageTable } = await import('@page-table-multiarch/loongarch64');

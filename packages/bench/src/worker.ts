@@ -1,6 +1,6 @@
 // Runs the workloads of README.md (W1-W6) for one table type and prints one JSON line per result.
 // Usage: node worker.js <arch> <workload filter regexp>   (arch: a name of arches.ts)
-import { MappingFlags, PageSize, type PageTable64, PhysicalMemory } from '@page-table-multiarch/core';
+import { MappingFlags, type PageTable64, PhysicalMemory } from '@page-table-multiarch/core';
 import { selectArches } from './arches';
 import { type RawWalk, rawWalk } from './raw-walk';
 
@@ -38,6 +38,8 @@ const probe = newTable();
 const meta = probe.meta;
 probe.destroy();
 const lowerHalf = 2 ** meta.vaTopBit;
+// The workloads' page is the format's smallest (4 KiB but on the AArch64 16K and 64K granules): N pages of it.
+const PAGE = 2 ** meta.pageShift;
 
 interface Result {
   arch: string;
@@ -141,27 +143,27 @@ const fresh = () => {
 const vaBig: bigint[] = [];
 const paBig: bigint[] = [];
 for (let i = 0; i < N; i++) {
-  vaBig.push(BigInt(SEQ_VA + i * 4096));
-  paBig.push(BigInt(SEQ_PA + i * 4096));
+  vaBig.push(BigInt(SEQ_VA + i * PAGE));
+  paBig.push(BigInt(SEQ_PA + i * PAGE));
 }
 
 const mapAllNumbers = () => {
   const c = table!.cursor();
-  for (let i = 0; i < N; i++) c.map(SEQ_VA + i * 4096, SEQ_PA + i * 4096, PageSize.Size4K, RW);
+  for (let i = 0; i < N; i++) c.map(SEQ_VA + i * PAGE, SEQ_PA + i * PAGE, PAGE, RW);
   c.flush();
 };
 
-// W1 -- sequential map of 1,000,000 4K pages
+// W1 -- sequential map of 1,000,000 pages (4 KiB but on the 16K and 64K granules)
 bench('W1a map (numbers)', N, fresh, mapAllNumbers, destroy);
 bench('W1a map (bigints)', N, fresh, () => {
   const c = table!.cursor();
-  for (let i = 0; i < N; i++) c.map(vaBig[i]!, paBig[i]!, PageSize.Size4K, RW);
+  for (let i = 0; i < N; i++) c.map(vaBig[i]!, paBig[i]!, PAGE, RW);
   c.flush();
 }, destroy);
 bench('W1b map, cursor per 1000 (numbers)', N, fresh, () => {
   for (let k = 0; k < N; k += 1000) {
     const c = table!.cursor();
-    for (let i = k; i < k + 1000; i++) c.map(SEQ_VA + i * 4096, SEQ_PA + i * 4096, PageSize.Size4K, RW);
+    for (let i = k; i < k + 1000; i++) c.map(SEQ_VA + i * PAGE, SEQ_PA + i * PAGE, PAGE, RW);
     c.flush();
   }
 }, destroy);
@@ -181,20 +183,20 @@ if (/W2/.test(filter.source) || filter.test('W2')) {
   }, () => {});
   bench('W2 query (number fast path)', N, () => {}, () => {
     let b = 0;
-    for (let i = 0; i < N; i++) if (t.queryNumber(SEQ_VA + i * 4096) !== SEQ_PA + i * 4096) b++;
+    for (let i = 0; i < N; i++) if (t.queryNumber(SEQ_VA + i * PAGE) !== SEQ_PA + i * PAGE) b++;
     bad += b;
   }, () => {});
   if (spec.raw !== undefined) {
     const walk: RawWalk = rawWalk(spec.raw, t, MEM_BASE);
     bench('W2 raw walk (floor)', N, () => {}, () => {
       let b = 0;
-      for (let i = 0; i < N; i++) if (walk(SEQ_VA + i * 4096) !== SEQ_PA + i * 4096) b++;
+      for (let i = 0; i < N; i++) if (walk(SEQ_VA + i * PAGE) !== SEQ_PA + i * PAGE) b++;
       bad += b;
     }, () => {});
   }
   check(bad === 0, `W2: ${bad} queries returned the wrong address`);
   check(t.query(vaBig[N - 1]!).paddr === paBig[N - 1], 'W2 last query');
-  check(t.queryNumber(SEQ_VA + 5 * 4096 + 7) === SEQ_PA + 5 * 4096 + 7, 'W2 number query');
+  check(t.queryNumber(SEQ_VA + 5 * PAGE + 7) === SEQ_PA + 5 * PAGE + 7, 'W2 number query');
   destroy();
 }
 
@@ -204,7 +206,7 @@ bench('W3 unmap (numbers)', N, () => {
   mapAllNumbers();
 }, () => {
   const c = table!.cursor();
-  for (let i = 0; i < N; i++) c.unmap(SEQ_VA + i * 4096);
+  for (let i = 0; i < N; i++) c.unmap(SEQ_VA + i * PAGE);
   c.flush();
 }, destroy);
 bench('W3 unmap (bigints)', N, () => {
@@ -233,7 +235,7 @@ const leafCount = (paBase: number): number => {
 };
 const w4 = (name: string, paBase: number, huge: boolean) => {
   if (!filter.test(`${name} mapRegion ${W4_GIB} GiB`) && !filter.test(`${name} unmapRegion ${W4_GIB} GiB`)) return;
-  const leaves = huge ? leafCount(paBase) : W4_BYTES / 4096;
+  const leaves = huge ? leafCount(paBase) : W4_BYTES / PAGE;
   const batch = leaves < 64 ? 32 : 1;
   bench(`${name} mapRegion ${W4_GIB} GiB`, leaves * batch, () => {
     for (let i = 0; i < batch; i++) batchTables.push(newTable());
@@ -266,12 +268,12 @@ w4('W4c', SEQ_PA, false);
 // sign-extended upper half.
 const w5Bytes = Math.min(2 ** 39, meta.upperHalf ? 2 * lowerHalf : lowerHalf);
 const w5Split = w5Bytes > lowerHalf;
-const w5Stride = Math.floor(w5Bytes / 1000 / 4096) * 4096;
+const w5Stride = Math.floor(w5Bytes / 1000 / PAGE) * PAGE;
 const canon = (va: number): bigint => (w5Split && va >= lowerHalf ? BigInt(va) + (1n << 64n) - BigInt(w5Bytes) : BigInt(va));
 bench(`W5 protectRegion ${w5Bytes / GiB} GiB sparse`, 1, () => {
   fresh();
   const c = table!.cursor();
-  for (let i = 0; i < 1000; i++) c.map(canon(i * w5Stride), SEQ_PA + i * 4096, PageSize.Size4K, RW);
+  for (let i = 0; i < 1000; i++) c.map(canon(i * w5Stride), SEQ_PA + i * PAGE, PAGE, RW);
 }, () => {
   const c = table!.cursor();
   let bytes: bigint;
@@ -281,14 +283,14 @@ bench(`W5 protectRegion ${w5Bytes / GiB} GiB sparse`, 1, () => {
     const half = BigInt(lowerHalf);
     bytes = c.protectRegion(0n, half, MappingFlags.READ) + c.protectRegion((1n << 64n) - half, half, MappingFlags.READ);
   }
-  check(bytes === 1000n * 4096n, `W5 changed ${bytes} bytes`);
+  check(bytes === 1000n * BigInt(PAGE), `W5 changed ${bytes} bytes`);
   c.flush();
 }, destroy, w5Split ? 'two calls: lower and upper half' : 'one call');
 
 // W6 -- random map / query of 100,000 pages of the lower half (splitmix64, seed 0x5EED_1234_ABCD_0001): the page
-// number is the top vaTopBit - 12 bits of each 64-bit draw, as the crate's benchmark takes 35 bits on X64, 26 on Sv39
+// number is the top vaTopBit - pageShift bits of each 64-bit draw, as the crate's benchmark takes 35 bits on X64, 26 on Sv39
 // (at most 40: the addresses stay below 2^52, exact as numbers, on the 57-bit formats).
-const B = BigInt(Math.min(meta.vaTopBit, 52) - 12);
+const B = BigInt(Math.min(meta.vaTopBit, 52) - meta.pageShift);
 const pages: number[] = [];
 {
   let state = 0x5eed_1234_abcd_0001n;
@@ -304,7 +306,7 @@ const pages: number[] = [];
     if (seen.has(pn)) continue;
     seen.add(pn);
     sum = BigInt.asUintN(64, sum + pn);
-    pages.push(Number(pn) * 4096);
+    pages.push(Number(pn) * PAGE);
   }
   // the crate's page lists, checked where the crate runs the same draw
   if (B === 35n && W6N === 100_000) {
@@ -317,7 +319,7 @@ const pages: number[] = [];
 }
 bench(`W6a random map ${W6NAME}`, W6N, fresh, () => {
   const c = table!.cursor();
-  for (let k = 0; k < W6N; k++) c.map(pages[k]!, SEQ_PA + k * 4096, PageSize.Size4K, RW);
+  for (let k = 0; k < W6N; k++) c.map(pages[k]!, SEQ_PA + k * PAGE, PAGE, RW);
   c.flush();
 }, () => {}, 'table kept for W6b');
 if (table !== null && filter.test(`W6b random query ${W6NAME}`)) {
@@ -325,19 +327,19 @@ if (table !== null && filter.test(`W6b random query ${W6NAME}`)) {
   let bad = 0;
   bench(`W6b random query ${W6NAME}`, W6N, () => {}, () => {
     let b = 0;
-    for (let k = 0; k < W6N; k++) if (t.queryNumber(pages[k]!) !== SEQ_PA + k * 4096) b++;
+    for (let k = 0; k < W6N; k++) if (t.queryNumber(pages[k]!) !== SEQ_PA + k * PAGE) b++;
     bad += b;
   }, () => {});
   if (spec.raw !== undefined) {
     const walk: RawWalk = rawWalk(spec.raw, t, MEM_BASE);
     bench('W6b raw walk (floor)', W6N, () => {}, () => {
       let b = 0;
-      for (let k = 0; k < W6N; k++) if (walk(pages[k]!) !== SEQ_PA + k * 4096) b++;
+      for (let k = 0; k < W6N; k++) if (walk(pages[k]!) !== SEQ_PA + k * PAGE) b++;
       bad += b;
     }, () => {});
   }
   check(bad === 0, `W6b: ${bad} queries returned the wrong address`);
-  check(t.queryNumber(pages[77]!) === SEQ_PA + 77 * 4096, 'W6b query');
+  check(t.queryNumber(pages[77]!) === SEQ_PA + 77 * PAGE, 'W6b query');
   const frames = t.frameCount();
   // the crate's benchmark makes exactly these many table frames (README.md)
   if (W6N === 100_000 && arch === 'X64') check(frames === 170_353, `W6 made ${frames} frames, not 170,353`);
