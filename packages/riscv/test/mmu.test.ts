@@ -389,7 +389,8 @@ describe('RiscvMmu: agrees with the algorithm transcribed in BigInt, on random t
       ),
       { seed, numRuns: 150 },
     );
-  });
+    // 150 runs over 1 MiB memories take 4 s alone and 9 s on a loaded 2-core machine: more than vitest's default
+  }, 60_000);
 
   it('translate (bigint in, object out) says what the number form says', () => {
     const f = fixture();
