@@ -76,6 +76,21 @@ export const DEFECTS = {
    * 48, addresses sign-extended from bit 47) and 10.0 (which shifts by VALEN - 1) agree with the library.
    */
   laVaBits: { text: 'QEMU 7.2 checks VA bits 63:48, not 63:47', in: (r) => before(r, 10) },
+  /**
+   * LoongArch: an instruction fetch that raises PPI or PNX hangs QEMU. loongarch_cpu_do_interrupt (target/loongarch
+   * cpu.c in 7.2, tcg/tcg_cpu.c in 10.0) clears update_badinstr for PIF and ADEF only, so for these two it reads
+   * BADI with cpu_ldl_code at the faulting PC, whose fetch faults again inside the delivery of the first exception;
+   * the vCPU never comes back, and the gdb stub no longer answers. The manual (7.4.9 BADI: the instruction of a
+   * synchronous exception "other than ... the instruction fetch" ones) has nothing to read there.
+   */
+  /**
+   * LoongArch: QEMU 7.2 builds the LoongArch target with 16 KiB target pages (TARGET_PAGE_BITS 14), and
+   * loongarch_cpu_tlb_fill enters each translation into its own TLB as one target page (`tlb_set_page(...,
+   * TARGET_PAGE_SIZE)`): an access through a 4K page reaches the 16 KiB-aligned frame of its physical address plus
+   * bits 13:0 of the virtual one. 10.0 uses 4 KiB target pages and reaches the page the entry names.
+   */
+  la16kTargetPage: { text: 'QEMU 7.2 maps 4K pages as 16K target pages', in: (r) => before(r, 10) },
+  laFetchFault: { text: 'a fetch raising PPI or PNX hangs QEMU (BADI read at the faulting PC)', in: () => true },
 } as const satisfies Record<string, Defect>;
 
 /** The release in a `--version` line ("QEMU emulator version 10.0.13 (Debian ...)"). */

@@ -7,8 +7,10 @@
 /** CSR numbers (7.1 "Control and status register list"). */
 export const LaCsr = {
   CRMD: 0x0,
+  PRMD: 0x1,
   ESTAT: 0x5,
   ERA: 0x6,
+  BADV: 0x7,
   EENTRY: 0xc,
   TLBIDX: 0x10,
   TLBEHI: 0x11,
@@ -101,3 +103,23 @@ export const TLBFILL = 0x0648_3400;
 export const ERTN = 0x0648_3800;
 export const IBAR = 0x3872_8000;
 export const DBAR = 0x3872_0000;
+
+/** ST.W rd, rj, si12 (2.2.6.1). */
+export function stW(rd: number, rj: number, si12: number): number {
+  return u(0x2980_0000 | ((si12 & 0xfff) << 10) | (rj << 5) | rd);
+}
+
+/** ADD.D rd, rj, rk (2.2.1.1). */
+export function addD(rd: number, rj: number, rk: number): number {
+  return u(0x0010_8000 | (rk << 10) | (rj << 5) | rd);
+}
+
+/** JIRL rd, rj, offs16 (in instructions) (2.2.5.3): jumps to rj + offs * 4. */
+export function jirl(rd: number, rj: number, words: number): number {
+  return u(0x4c00_0000 | ((words & 0xffff) << 10) | (rj << 5) | rd);
+}
+
+/** SYSCALL code (2.2.9.1): raises the SYS exception (Ecode 0xB). */
+export function syscall(code: number): number {
+  return u(0x002b_0000 | (code & 0x7fff));
+}

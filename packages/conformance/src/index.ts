@@ -72,6 +72,7 @@ export {
   VIRT_RAM_BASE,
 } from './arm-kernel';
 export { checkLa64, type La64Options, la64Program } from './loongarch64';
+export { checkLa64Mmu, type La64MmuOptions, type La64MmuResult, la64MmuProgram } from './loongarch64-mmu';
 export { checkRiscv, type RiscvOptions, type RiscvScheme } from './riscv';
 export { checkRiscvGStage, type RiscvGStageOptions, type RiscvGStageScheme } from './riscv-gstage';
 export { checkX86, type X86Options } from './x86_64';

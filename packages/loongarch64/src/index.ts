@@ -3,6 +3,7 @@
 export { LA64PTE, PTEFlags } from '@page-table-multiarch/entry/loongarch64';
 export { LA64MetaData, PWCH_VALUE, PWCL_VALUE } from './metadata';
 export { LA64PageTable } from './tables';
+export { LA64Ecode, type LA64FaultSyndrome, LA64Mmu, type LA64MmuOptions } from './mmu';
 
 // Attach and dump: page-walk CSRs to an attach plan, and what a dump needs to know about the entries.
 export { la64Inspector } from './inspector';
