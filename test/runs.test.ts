@@ -12,6 +12,15 @@ const RW = READ | WRITE;
 // the rows whose format has runs at its last level (through the codec's hint)
 const RUNS = ARCHES.filter((a) => a.pte.runHint !== undefined && (a.meta.runBits?.[a.meta.levels - 1] ?? 0) > 0);
 
+describe('the rows with runs', () => {
+  it('include the synthetic format, AArch64 and RISC-V Svnapot', () => {
+    const names = RUNS.map((a) => a.name);
+    expect(names).toContain('synthetic-runs');
+    expect(names).toContain('aarch64');
+    expect(names).toContain('riscv-sv39-svnapot');
+  });
+});
+
 describe.each(RUNS.map((a) => [a.name, a] as const))('runs: %s', (_name, arch) => {
   const meta = arch.meta;
   const last = meta.levels - 1;
