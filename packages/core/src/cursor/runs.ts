@@ -39,7 +39,8 @@ export function breakRun(c: PageTable64Cursor, e: number, l: number, vaLo: numbe
     const ej = e0 + j * ew;
     const lo = w[ej]!;
     const hi = ew === 2 ? w[ej + 1]! : 0;
-    if (((lo & t._runLo) | (hi & t._runHi)) !== 0 && codec.isPresent(lo, hi, l)) {
+    // (a leaf: a table entry of a misprogrammed group keeps its pointer)
+    if (((lo & t._runLo) | (hi & t._runHi)) !== 0 && codec.isPresent(lo, hi, l) && (l === t._last || codec.isHuge(lo, hi, l))) {
       const cLo = lo & notLo;
       const cHi = hi & notHi;
       w[ej] = codec.setPaddrLo(cLo, cHi, pLo, pHi, l);
