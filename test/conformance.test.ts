@@ -14,7 +14,7 @@ type Op =
   | { kind: 'unmap' | 'query'; w: number; a: number; off: number; lvl: number; pick: number }
   | { kind: 'protect'; w: number; a: number; off: number; lvl: number; pick: number; flags: number }
   | { kind: 'remap'; w: number; a: number; off: number; lvl: number; pick: number; pa: number; flags: number }
-  | { kind: 'mapRegion'; w: number; a: number; off: number; lvl: number; pages: number; pa: number; flags: number; huge: boolean }
+  | { kind: 'mapRegion'; w: number; a: number; off: number; lvl: number; pages: number; pa: number; flags: number; huge: boolean; runs: boolean }
   | { kind: 'unmapRegion' | 'protectRegion'; w: number; a: number; off: number; lvl: number; pages: number; flags: number };
 
 const flagsArb = fc.integer({ min: 1, max: 63 });
@@ -27,7 +27,15 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('remap' as const), ...base, pick: fc.nat(), pa: fc.nat(), flags: flagsArb }) },
   {
     weight: 2,
-    arbitrary: fc.record({ kind: fc.constant('mapRegion' as const), ...base, pages: fc.integer({ min: 1, max: 1200 }), pa: fc.nat(), flags: flagsArb, huge: fc.boolean() }),
+    arbitrary: fc.record({
+      kind: fc.constant('mapRegion' as const),
+      ...base,
+      pages: fc.integer({ min: 1, max: 1200 }),
+      pa: fc.nat(),
+      flags: flagsArb,
+      huge: fc.boolean(),
+      runs: fc.boolean(),
+    }),
   },
   {
     weight: 2,
@@ -55,14 +63,20 @@ function runCase(arch: ArchCase, ops: Op[], fails: (number | null)[] = []): void
   const mem = new FailingMemory(4 << 20, arch.memBase);
   const table: PageTable64 = arch.create(mem);
   const model = new Model(arch.meta, arch.pte);
+  // page sizes map takes: the leaf levels', and the runs' where the format's runs are pages (Svnapot)
   const leafSizes = arch.meta.leafLevels.map((l) => BigInt(arch.meta.levelSize[l]!));
+  const mapSizes = [...leafSizes];
+  for (const l of arch.meta.leafLevels) if (model.runSize(l) > 0n && model.runLevelOfSize(model.runSize(l)) === l) mapSizes.push(model.runSize(l));
+  mapSizes.sort((x, y) => (x > y ? -1 : x < y ? 1 : 0));
+  // the smallest run: mapRegion with runs aligns its region to it, so that runs form
+  const lastRun = model.runSize(model.last);
   const paBits = BigInt(arch.paBits ?? Math.min(arch.meta.paMaxBits, 40));
   const page = BigInt(arch.meta.levelSize[arch.meta.levels - 1]!);
   const cursor = table.cursor();
   const biggest = leafSizes[0]!;
-  const addr = (op: { w: number; a: number; off: number; lvl: number }) => {
+  const addr = (op: { w: number; a: number; off: number; lvl: number }, sizes: bigint[] = leafSizes) => {
     const win = arch.windows[op.w % arch.windows.length]!;
-    const size = leafSizes[op.lvl % leafSizes.length]!;
+    const size = sizes[op.lvl % sizes.length]!;
     const slots = win.size / size;
     const anchor = (BigInt(op.a) % (win.size / biggest)) * (biggest / size);
     return { va: win.base + ((anchor + BigInt(op.off)) % slots) * size, size };
@@ -88,7 +102,7 @@ function runCase(arch: ArchCase, ops: Op[], fails: (number | null)[] = []): void
     let want: Outcome<unknown>;
     switch (op.kind) {
       case 'map': {
-        const { va, size } = addr(op);
+        const { va, size } = addr(op, mapSizes);
         const skewed = op.skew && size > page ? va + page : va;
         const pa = paFor(op.pa, size);
         want = model.map(skewed, pa, size, op.flags);
@@ -98,7 +112,7 @@ function runCase(arch: ArchCase, ops: Op[], fails: (number | null)[] = []): void
       }
       case 'query': {
         const va = pickVa(op) + BigInt(op.off % 4096);
-        const p = model.containing(va & model.mask);
+        const p = model.view(va & model.mask);
         want = p ? { ok: true, value: { paddr: p.pa + ((va & model.mask) - p.va), flags: p.flags, size: Number(p.size) } } : { ok: false, code: 'NotMapped' };
         got = outcome(() => table.query(asNumber(va, op.pick)));
         if (va < SAFE) {
@@ -136,14 +150,19 @@ function runCase(arch: ArchCase, ops: Op[], fails: (number | null)[] = []): void
         break;
       }
       case 'mapRegion': {
-        const { va } = addr({ ...op, lvl: arch.meta.leafLevels.length - 1 });
+        const at = addr({ ...op, lvl: arch.meta.leafLevels.length - 1 }).va;
+        const runs = op.runs && lastRun > 0n;
+        // with runs, the region starts on a run boundary in both address spaces (most of the time), so that runs form
+        const va = runs && op.pages % 4 !== 0 ? at - (at % lastRun) : at;
         const win = arch.windows[op.w % arch.windows.length]!;
         const size = BigInt(op.pages) * page;
         if (va + size > win.base + win.size) continue;
-        const pa = paFor(op.pa, page);
-        want = model.mapRegion(va, pa, size, op.flags, op.huge);
+        const pa = paFor(op.pa, runs && op.pages % 4 !== 0 ? lastRun : page);
+        want = model.mapRegion(va, pa, size, op.flags, op.huge, runs);
         // numbers half of the time: small regions then take the one-table fast path
-        got = outcome(() => cursor.mapRegion(asNumber(va, op.off), asNumber(pa, op.off), asNumber(size, op.off), op.flags, op.huge));
+        got = outcome(() =>
+          cursor.mapRegion(asNumber(va, op.off), asNumber(pa, op.off), asNumber(size, op.off), op.flags, op.huge, op.runs ? { runs: true } : undefined),
+        );
         break;
       }
       case 'unmapRegion':
@@ -170,7 +189,7 @@ function runCase(arch: ArchCase, ops: Op[], fails: (number | null)[] = []): void
       expect(mem.framesInUse).toBe(framesBefore);
     }
     const listed = [...table.mappings()].map((m) => ({ va: m.vaddr & model.mask, pa: m.paddr, size: BigInt(m.size), flags: m.flags }));
-    expect(listed).toEqual(model.sorted().map(({ va, pa, size, flags }) => ({ va, pa, size, flags })));
+    expect(listed).toEqual(model.listed());
     // tables: created by maps and splits, freed (at the flush) when unmapRegion leaves them empty
     cursor.flush();
     expect(table.tableCount(), `${op.kind}: tables`).toBe(model.tableCount() + 1);

@@ -41,6 +41,23 @@ describe.each(CODECS.map((c) => [`${c.type}/${c.variant}`, c] as const))('words 
     );
   });
 
+  it('marks runs (when it has a run hint) as its bigint form does', () => {
+    const run = w.run;
+    expect(run === undefined).toBe(pte.runHint === undefined);
+    if (run === undefined || pte.markRun === undefined) return;
+    expect(wordsToBits(run.hintLo, run.hintHi)).toBe(pte.runHint);
+    fc.assert(
+      fc.property(u64, level, (bits, l) => {
+        const [lo, hi] = bitsToWords(bits);
+        const marked = pte.markRun!(bits, l);
+        expect(wordsToBits(run.markLo(lo, hi, l), run.markHi(lo, hi, l))).toBe(marked);
+        // a marked entry carries the hint
+        expect(marked & pte.runHint!).not.toBe(0n);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it('has a walk layout (when it has one) that reads presence, tables, pages and addresses as the methods do', () => {
     const lay = w.layout;
     if (lay === undefined) return;

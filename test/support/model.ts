@@ -7,6 +7,16 @@ export interface ModelPage {
   pa: bigint;
   flags: number;
   level: number;
+  /** A member of a run (its `2^runBits[level]` aligned pages, read together as one page of the run's size). */
+  run?: boolean;
+}
+
+/** What a lookup reports: the page, or the run it belongs to. */
+export interface ModelView {
+  va: bigint;
+  pa: bigint;
+  size: bigint;
+  flags: number;
 }
 
 export type Outcome<T = void> = { ok: true; value: T } | { ok: false; code: string };
@@ -30,6 +40,78 @@ export class Model {
     this.mask = (1n << BigInt(meta.vaMaxBits)) - 1n;
     this.sizes = meta.levelSize.map((s) => BigInt(s));
     this.last = meta.levels - 1;
+    // runs exist where the metadata declares them and the codec has the hint
+    this.runBits = meta.levelSize.map((_, l) => (pte.runHint !== undefined ? (meta.runBits?.[l] ?? 0) : 0));
+  }
+
+  /** log2 of the pages of a run at each level (0: none). */
+  readonly runBits: number[];
+
+  /** The bytes of a run at level l (0 without runs there). */
+  runSize(l: number): bigint {
+    return this.runBits[l]! > 0 ? this.sizes[l]! << BigInt(this.runBits[l]!) : 0n;
+  }
+
+  /** The level whose runs `map` takes as pages of `size` bytes (metadata runPages), or -1. */
+  runLevelOfSize(size: bigint): number {
+    if (this.meta.runPages !== true) return -1;
+    return this.meta.leafLevels.find((l) => this.runSize(l) === size) ?? -1;
+  }
+
+  /** The members of the run holding member p. */
+  private members(p: ModelPage): ModelPage[] {
+    const rs = this.runSize(p.level);
+    const first = p.va - (p.va % rs);
+    return [...this.pages.values()].filter((q) => q.run === true && q.level === p.level && q.va >= first && q.va < first + rs);
+  }
+
+  /** Turns the run holding p (if p is a member) back into plain pages. */
+  breakRun(p: ModelPage): void {
+    if (p.run !== true) return;
+    for (const q of this.members(p)) q.run = false;
+  }
+
+  /** What a lookup of iva reports: its page, or the run the page belongs to. */
+  view(iva: bigint): ModelView | undefined {
+    const p = this.containing(iva);
+    if (p === undefined) return undefined;
+    if (p.run !== true) return { va: p.va, pa: p.pa, size: p.size, flags: p.flags };
+    const rs = this.runSize(p.level);
+    const off = p.va % rs;
+    return { va: p.va - off, pa: p.pa - off, size: rs, flags: p.flags };
+  }
+
+  /** Every mapping as a listing reports it: pages, and each run once. */
+  listed(): ModelView[] {
+    const out: ModelView[] = [];
+    for (const p of this.sorted()) {
+      const v = this.view(p.va)!;
+      if (v.va === p.va) out.push(v);
+    }
+    return out;
+  }
+
+  /**
+   * Marks as runs the aligned groups of pages inside [start, end) (index space) that form one: all present, of the
+   * level, not yet members, physical addresses consecutive from a run-aligned one, the same flags.
+   */
+  markRuns(start: bigint, end: bigint): void {
+    for (const l of this.meta.leafLevels) {
+      const rs = this.runSize(l);
+      if (rs === 0n) continue;
+      const ps = this.sizes[l]!;
+      for (let g = start + ((rs - (start % rs)) % rs); g + rs <= end; g += rs) {
+        const first = this.pages.get(g);
+        if (first === undefined || first.level !== l || first.pa % rs !== 0n) continue;
+        const group: ModelPage[] = [];
+        for (let v = g; v < g + rs; v += ps) {
+          const q = this.pages.get(v);
+          if (q === undefined || q.level !== l || q.run === true || q.pa !== first.pa + (v - g) || q.flags !== first.flags) break;
+          group.push(q);
+        }
+        if (group.length === Number(rs / ps)) for (const q of group) q.run = true;
+      }
+    }
   }
 
   clone(): Model {
@@ -60,6 +142,11 @@ export class Model {
   }
 
   map(va: bigint, pa: bigint, size: bigint, flags: number): Outcome {
+    if (this.levelOfSize(size) < 0 && this.runLevelOfSize(size) >= 0) {
+      // a run's size as a page (Svnapot): its pages, all or nothing, then marked
+      if (va % size !== 0n || pa % size !== 0n) return { ok: false, code: 'NotAligned' };
+      return this.mapRegion(va, pa, size, flags, true, true);
+    }
     const L = this.levelOfSize(size);
     if (va % size !== 0n || pa % size !== 0n) return { ok: false, code: 'NotAligned' };
     const iva = va & this.mask;
@@ -79,7 +166,7 @@ export class Model {
     } else {
       for (let k = create; k <= L; k++) this.tables.add(this.tableKey(k, iva));
     }
-    this.pages.set(iva, { va: iva, size, pa, flags: this.normFlags(pa, flags, L), level: L });
+    this.pages.set(iva, { va: iva, size, pa, flags: this.normFlags(pa, flags, L), level: L, run: false });
     return { ok: true, value: undefined };
   }
 
@@ -93,13 +180,17 @@ export class Model {
 
   unmap(va: bigint): Outcome<ModelPage> {
     const r = this.leafAt(va);
-    if (r.ok) this.pages.delete(r.value.va);
+    if (r.ok) {
+      this.breakRun(r.value);
+      this.pages.delete(r.value.va);
+    }
     return r;
   }
 
   protect(va: bigint, flags: number): Outcome<bigint> {
     const r = this.leafAt(va);
     if (!r.ok) return r;
+    this.breakRun(r.value);
     r.value.flags = this.normFlags(r.value.pa, flags, r.value.level);
     return { ok: true, value: r.value.size };
   }
@@ -108,6 +199,7 @@ export class Model {
     const r = this.leafAt(va);
     if (!r.ok) return r;
     if (pa % r.value.size !== 0n) return { ok: false, code: 'NotAligned' };
+    this.breakRun(r.value);
     r.value.pa = pa;
     r.value.flags = this.normFlags(pa, flags, r.value.level);
     return { ok: true, value: r.value.size };
@@ -137,7 +229,7 @@ export class Model {
     return out;
   }
 
-  mapRegion(va: bigint, pa: bigint, size: bigint, flags: number, allowHuge: boolean): Outcome {
+  mapRegion(va: bigint, pa: bigint, size: bigint, flags: number, allowHuge: boolean, runs = false): Outcome {
     // the region's physical end (exclusive) may be 2^paMaxBits, not past it
     if (pa + size > 1n << BigInt(this.meta.paMaxBits)) return { ok: false, code: 'InvalidAddress' };
     const work = this.clone();
@@ -145,6 +237,7 @@ export class Model {
       const r = work.map(v, p, s, flags);
       if (!r.ok) return r;
     }
+    if (runs) work.markRuns(va & this.mask, (va & this.mask) + size);
     this.pages = work.pages;
     this.tables = work.tables;
     return { ok: true, value: undefined };
@@ -158,7 +251,7 @@ export class Model {
     this.tables.add(this.tableKey(cl, p.va));
     for (let off = 0n; off < p.size; off += cs) {
       const pa = p.pa + off;
-      this.pages.set(p.va + off, { va: p.va + off, size: cs, pa, flags: this.normFlags(pa, p.flags, cl), level: cl });
+      this.pages.set(p.va + off, { va: p.va + off, size: cs, pa, flags: this.normFlags(pa, p.flags, cl), level: cl, run: false });
     }
   }
 
@@ -169,6 +262,13 @@ export class Model {
   private rangeOp(va: bigint, size: bigint, apply: (p: ModelPage) => void): bigint {
     const start = va & this.mask;
     const end = start + size;
+    // runs the range cuts become plain pages first
+    for (const p of [...this.pages.values()]) {
+      if (p.run !== true) continue;
+      const rs = this.runSize(p.level);
+      const first = p.va - (p.va % rs);
+      if (first < end && first + rs > start && (first < start || first + rs > end)) this.breakRun(p);
+    }
     for (;;) {
       const cut = [...this.pages.values()].find((p) => p.va < end && p.va + p.size > start && (p.va < start || p.va + p.size > end));
       if (!cut) break;

@@ -70,3 +70,13 @@ export function syntheticCodec(pageShift: number): GenericPTE {
     words,
   };
 }
+
+/**
+ * The 4 KiB synthetic codec with a run hint in bit 62, in its bigint form only (no `words`: the tables derive the
+ * word form, run hint included): a member of a run keeps its own page's address, as AArch64's Contiguous bit.
+ */
+export function syntheticRunCodec(): GenericPTE {
+  const { words: _words, ...plain } = syntheticCodec(12);
+  const hint = 1n << 62n;
+  return { ...plain, runHint: hint, markRun: (bits) => bits | hint };
+}

@@ -21,6 +21,8 @@ export const A64PagingMetaData: PagingMetaData = defineMetaData({
   indexBits: [9, 9, 9, 9],
   entryBytes: 8,
   leafLevels: [1, 2, 3],
+  // runs of 16 entries (Contiguous bit) at every level with leaves; see a64Geometry
+  runBits: [0, 4, 4, 4],
   vaTopBit: 48,
   upperHalf: true,
   signExtend: false,
@@ -54,6 +56,8 @@ export interface A64Geometry {
   readonly blockLevels: readonly number[];
   /** Bytes mapped by a leaf at each level, root first. */
   readonly leafBytes: readonly number[];
+  /** log2 of the entries a Contiguous run joins at each level, root first (0 where the level has no leaves). */
+  readonly runBits: readonly number[];
 }
 
 /** log2 of a granule's bytes. */
@@ -88,11 +92,14 @@ export function a64Geometry(granule: A64Granule, vaBits: number): A64Geometry {
   const indexBits = [rootBits, ...Array.from({ length: levels - 1 }, () => stride)];
   const blockLevels: number[] = [];
   const leafBytes: number[] = [];
+  const runBits: number[] = [];
   for (let l = 0; l < levels; l++) {
     const lookup = startLevel + l;
     leafBytes.push(2 ** (gs + (3 - lookup) * stride));
     // 4 KiB: blocks at lookup levels 1 and 2; 16 and 64 KiB: level 2 only
-    if (lookup === 2 || (lookup === 1 && granule === 4)) blockLevels.push(l);
+    const block = lookup === 2 || (lookup === 1 && granule === 4);
+    if (block) blockLevels.push(l);
+    runBits.push(block || lookup === 3 ? contiguousBits(granule, lookup) : 0);
   }
   return Object.freeze({
     granule,
@@ -103,7 +110,19 @@ export function a64Geometry(granule: A64Granule, vaBits: number): A64Geometry {
     indexBits: Object.freeze(indexBits),
     blockLevels: Object.freeze(blockLevels),
     leafBytes: Object.freeze(leafBytes),
+    runBits: Object.freeze(runBits),
   });
+}
+
+/**
+ * log2 of the entries a run of the Contiguous bit joins, for a lookup level with leaves (Arm ARM DDI 0487 D8, "The
+ * Contiguous bit", the table of contiguous entries per granule): 4 KiB granule, 16 entries at levels 1, 2 and 3
+ * (16 GiB, 32 MiB, 64 KiB); 16 KiB, 32 at level 2 (1 GiB) and 128 at level 3 (2 MiB); 64 KiB, 32 at level 2
+ * (16 GiB) and at level 3 (2 MiB).
+ */
+function contiguousBits(granule: A64Granule, lookup: number): number {
+  if (granule === 4) return 4;
+  return granule === 16 && lookup === 3 ? 7 : 5;
 }
 
 const METAS = new Map<string, PagingMetaData>();
@@ -138,6 +157,7 @@ export function a64MetaData(granule: A64Granule, vaBits: number, half: A64Half =
           // a first table of fewer than 8 entries is still aligned to 64 bytes (the TTBR's BADDR, D19.2 TTBR0_EL1)
           tableBytes: g.indexBits.map((b) => Math.max(64, 8 << b)),
           leafLevels: g.blockLevels,
+          runBits: g.runBits,
           vaTopBit: Math.max(vaBits, 32),
           upperHalf: half !== 'lower',
           lowerHalf: half !== 'upper',

@@ -163,16 +163,18 @@ const riscv64: ArchSpec = {
   name: 'riscv64',
   aliases: ['riscv', 'rv64', 'riscv64gc'],
   registers: ['satp', 'hgatp'],
-  switches: ['xuantie'],
-  usage: '--satp VALUE [--xuantie] | --hgatp VALUE',
+  switches: ['xuantie', 'svnapot'],
+  usage: '--satp VALUE [--xuantie | --svnapot] | --hgatp VALUE',
   decode: (r, s) => {
     // hgatp: a hypervisor's G-stage table (guest-physical to host-physical); satp: a VS-stage or native one
     if (r['hgatp'] !== undefined) {
       if (r['satp'] !== undefined) return new RegisterError('Invalid', 'hgatp', '--satp and --hgatp point at different tables: give one of them');
       if (s['xuantie'] === true) return new RegisterError('Invalid', 'hgatp', '--xuantie does not apply to G-stage tables (--hgatp)');
+      if (s['svnapot'] === true) return new RegisterError('Invalid', 'hgatp', '--svnapot applies to Sv39, Sv48 and Sv57 tables (--satp), not to G-stage ones');
       return decodeRiscvHgatp({ hgatp: r['hgatp'] });
     }
-    return r['satp'] === undefined ? missing('--satp') : decodeRiscvSatp({ satp: r['satp'], xuantie: s['xuantie'] === true });
+    if (r['satp'] === undefined) return missing('--satp');
+    return decodeRiscvSatp({ satp: r['satp'], xuantie: s['xuantie'] === true, svnapot: s['svnapot'] === true });
   },
   deviceFlags: DEVICE,
   addrDigits: 16,

@@ -383,6 +383,16 @@ describe('riscv64 G-stage tables (--hgatp): guest-physical addresses to host-phy
     );
   });
 
+  it('--svnapot reads NAPOT pages: the Svnapot form of the satp format, refused with --hgatp and with --xuantie', () => {
+    const riscv = ARCHES.find((a) => a.name === 'riscv64')!;
+    const plan = riscv.decode({ satp: (8n << 60n) | 0x80201n }, { svnapot: true });
+    expect(plan).not.toBeInstanceOf(RegisterError);
+    expect((plan as Exclude<typeof plan, RegisterError>).format.name).toBe('Sv39 (Svnapot)');
+    expect((plan as Exclude<typeof plan, RegisterError>).format.meta.runBits).toEqual([0, 0, 4]);
+    expect(riscv.decode({ hgatp: 8n << 60n }, { svnapot: true })).toBeInstanceOf(RegisterError);
+    expect(riscv.decode({ satp: 8n << 60n }, { svnapot: true, xuantie: true })).toBeInstanceOf(RegisterError);
+  });
+
   it('refuses --satp with --hgatp, --xuantie with --hgatp, and a root that is not 16 KiB aligned', () => {
     expect(riscv.decode({ satp: 8n << 60n, hgatp: 8n << 60n }, {})).toBeInstanceOf(RegisterError);
     expect(riscv.decode({ hgatp: 8n << 60n }, { xuantie: true })).toBeInstanceOf(RegisterError);

@@ -73,7 +73,16 @@ export interface LayoutSpec {
    * through the flag sets on its own, so a size with at least as many regions as there are flag sets
    * gets every one of them.
    */
-  readonly sizes: readonly { readonly size: PageSize; readonly regions: number; readonly maxPages?: number }[];
+  readonly sizes: readonly {
+    readonly size: PageSize;
+    readonly regions: number;
+    readonly maxPages?: number;
+    /**
+     * Pages per run (AArch64 Contiguous bit, RISC-V Svnapot): each region is one or two whole runs, aligned to the
+     * run in both address spaces and mapped by `mapRegion` with `{ runs: true }`.
+     */
+    readonly runs?: number;
+  }[];
   /** Windows in the lower and the upper half; regions never cross a window's end. */
   readonly windows: readonly VaWindow[];
   /** Physical addresses of mapped pages are below this (what the emulated CPU can address). */
@@ -168,7 +177,10 @@ export function buildLayout(table: PageTable64, spec: LayoutSpec): Layout {
   for (const pick of order) {
     const size = pick.size;
     const sz = BigInt(size);
-    const count = 1 + rng.below(pick.maxPages ?? 8);
+    const runPages = pick.runs ?? 0;
+    const count = runPages > 0 ? runPages * (1 + rng.below(2)) : 1 + rng.below(pick.maxPages ?? 8);
+    // a region of runs starts on a run boundary in both address spaces
+    const align = runPages > 0 ? sz * BigInt(runPages) : sz;
     const flags = nextFlags(size);
     // a window where it fits
     let placed = false;
@@ -177,16 +189,16 @@ export function buildLayout(table: PageTable64, spec: LayoutSpec): Layout {
       const w = spec.windows[wi]!;
       const drawn = rng.ratio(1, 3) ? 0 : 1 + rng.below(3);
       const gapPages = BigInt(Math.min(drawn, spec.maxGapPages ?? 3));
-      const va = alignUp(next[wi]!, sz) + gapPages * sz;
+      const va = alignUp(next[wi]! + gapPages * sz, align);
       const end = va + sz * BigInt(count);
       if (end > w.base + w.size) continue;
-      const paSlots = (spec.paLimit - paMin) / sz - BigInt(count);
+      const paSlots = (spec.paLimit - paMin) / align - BigInt(Math.ceil(count / Math.max(runPages, 1)));
       if (paSlots <= 0n) continue;
-      const pa = alignUp(paMin, sz) + rng.belowBig(paSlots) * sz;
-      const api = count > 1 && rng.ratio(1, 2) ? 'mapRegion' : 'map';
+      const pa = alignUp(paMin, align) + rng.belowBig(paSlots) * align;
+      const api = runPages > 0 || (count > 1 && rng.ratio(1, 2)) ? 'mapRegion' : 'map';
       if (api === 'mapRegion') {
         // with allowHuge the run maps as pages of its own size: it is shorter than the next size up
-        cursor.mapRegion(va, pa, sz * BigInt(count), flags, size !== 0x1000);
+        cursor.mapRegion(va, pa, sz * BigInt(count), flags, size !== 0x1000, runPages > 0 ? { runs: true } : undefined);
       } else {
         for (let i = 0; i < count; i++) cursor.map(va + sz * BigInt(i), pa + sz * BigInt(i), size, flags);
       }
@@ -203,9 +215,11 @@ export function buildLayout(table: PageTable64, spec: LayoutSpec): Layout {
     if (r.count < 3 || !rng.ratio(1, 4)) continue;
     const va = r.va + BigInt(r.size) * BigInt(1 + rng.below(r.count - 2));
     const info = cursor.unmap(va);
-    if (info.size !== r.size) throw new Error(`unmap(${hex(va)}) removed a ${info.size}-byte page, not ${r.size}`);
+    // a page of a run (or a Svnapot page, a run too) comes off as one page of the run, which becomes plain pages
+    const ofRun = table.meta.runBits !== undefined && info.size < r.size && r.size % info.size === 0;
+    if (info.size !== r.size && !ofRun) throw new Error(`unmap(${hex(va)}) removed a ${info.size}-byte page, not ${r.size}`);
     requested.delete(va);
-    unmapped.push({ va, size: r.size });
+    unmapped.push({ va, size: info.size });
   }
   cursor.flush();
   return { regions, unmapped, requested, windows: spec.windows };

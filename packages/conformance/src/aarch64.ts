@@ -92,14 +92,23 @@ export interface A64Options extends RunOptions {
   readonly mair?: bigint;
 }
 
-/** The leaf sizes of a granule, and how many regions of each (every flag set at the page and the first block size). */
+/**
+ * The leaf sizes of a granule, and how many regions of each (every flag set at the page and the first block size),
+ * with regions of Contiguous runs (Arm ARM D8, "The Contiguous bit": 16 pages or blocks with the 4 KiB granule, 128
+ * pages or 32 blocks with 16 KiB, 32 pages with 64 KiB; the 64 KiB granule's runs of 32 blocks, 16 GiB, do not fit
+ * the windows beside its other blocks).
+ */
 function sizesOf(granule: A64Granule): LayoutSpec['sizes'] {
-  if (granule === 4) return STANDARD_SIZES;
+  if (granule === 4) {
+    return [...STANDARD_SIZES, { size: PageSize.Size4K, regions: 12, runs: 16 }, { size: PageSize.Size2M, regions: 4, runs: 16 }];
+  }
   const page = granule === 16 ? PageSize.Size16K : PageSize.Size64K;
   const block = granule === 16 ? PageSize.Size32M : PageSize.Size512M;
   return [
     { size: page, regions: 70 },
     { size: block, regions: 64, maxPages: granule === 16 ? 8 : 2 },
+    { size: page, regions: 8, runs: granule === 16 ? 128 : 32 },
+    ...(granule === 16 ? [{ size: block, regions: 2, runs: 32 }] : []),
   ];
 }
 

@@ -82,7 +82,18 @@ export interface RiscvOptions extends RunOptions {
    * (PBMT is reserved without it: privileged spec, "Svpbmt"), every other leaf still translate.
    */
   readonly svpbmt?: boolean;
+  /**
+   * Svnapot (RV64 schemes): the table reads and writes 64 KiB NAPOT pages (`svnapot: true`), QEMU runs with
+   * `svnapot=true`, and the layout adds regions of NAPOT pages, written by `mapRegion` with runs and by `map` with a
+   * size of 64 KiB. QEMU has the property in 7.2 and 10.0 (target/riscv/cpu_helper.c get_physical_address: with
+   * `ext_svnapot` and N set, ppn[0][3:0] must be 0b1000 in a last-level leaf, else a page fault, and the page is
+   * the 64 KiB one the PPN names with those bits cleared).
+   */
+  readonly svnapot?: boolean;
 }
+
+/** The one NAPOT page size Svnapot defines: 64 KiB. */
+const NAPOT_BYTES = PageSize.Size64K;
 
 /** Physical addresses have at most 56 bits (a 44-bit PPN). */
 const PA56 = (1n << 56n) - 1n;
@@ -128,12 +139,17 @@ export async function checkRiscv(options: RiscvOptions): Promise<RunResult> {
   const memory = new PhysicalMemory({ size: 4 << 20, base: 0x8000_0000n });
   const svpbmt = options.svpbmt ?? false;
   if (svpbmt && scheme.vaBits === 32) throw new RangeError('checkRiscv: Sv32 has no Svpbmt');
-  const table = svpbmt ? scheme.make(memory, { svpbmt: true }) : scheme.make(memory);
+  const svnapot = options.svnapot ?? false;
+  if (svnapot && scheme.vaBits === 32) throw new RangeError('checkRiscv: Sv32 has no Svnapot');
+  const table = scheme.make(memory, { ...(svpbmt ? { svpbmt } : {}), ...(svnapot ? { svnapot } : {}) });
+  const cpu = [scheme.cpu, ...(svpbmt ? ['svpbmt=true'] : []), ...(svnapot ? ['svnapot=true'] : [])].join(',');
+  // NAPOT pages: runs of 16 pages by mapRegion, and 64 KiB pages by map (or by mapRegion as 4 KiB pages)
+  const sizes = svnapot ? [...scheme.sizes, { size: PageSize.Size4K, regions: 16, runs: 16 }, { size: NAPOT_BYTES, regions: 16 }] : scheme.sizes;
   return runTarget(options, {
-    machine: ['-M', 'virt', '-bios', 'none', '-cpu', svpbmt ? `${scheme.cpu},svpbmt=true` : scheme.cpu, '-m', '128M'],
+    machine: ['-M', 'virt', '-bios', 'none', '-cpu', cpu, '-m', '128M'],
     memory,
     // the PPN has 44 bits (RV64: 56-bit physical addresses) or 22 (Sv32: 34-bit)
-    tables: [{ table, layout: { sizes: scheme.sizes, windows: scheme.windows, paLimit: 1n << scheme.paBits } }],
+    tables: [{ table, layout: { sizes, windows: scheme.windows, paLimit: 1n << scheme.paBits } }],
     space: { valid: (va) => table.meta.vaddrIsValid(va), vaBits: scheme.vaBits },
     // W of a read-only 4K page: QEMU lets it be written
     tamper: { what: 'read-only 4K leaf', leaf: (m) => m.size === PageSize.Size4K && (m.flags & WRITE) === 0, bit: 2 },
@@ -173,7 +189,11 @@ export async function checkRiscv(options: RiscvOptions): Promise<RunResult> {
         // `info mem` (target/riscv/monitor.c, 7.2 and 10.0.13 alike) prints (pte >> 10) << 12 of the whole entry,
         // so PBMT = NC (bit 61) shows as address bit 63: its address is read to the 56 bits a PPN holds
         const q = line === null ? 'absent' : `${hex((line.pa & PA56) + (leaf.vaddr - line.va))} ${line.attr.slice(0, 4)}`;
-        checker.check(leaf.vaddr, 'leaf', `${hex(leaf.paddr)} ${rwxu(leaf.flags)}`, q);
+        // `info mem` does not read Svnapot's N either (monitor.c, 7.2 and 10.0.13): it prints a NAPOT entry's PPN as
+        // it is, ppn[0][3:0] = 0b1000 included, 32 KiB above the page; the translations above, from QEMU's walker,
+        // are what check the NAPOT page itself
+        const shown = leaf.bits >> 63n === 1n && svnapot ? leaf.paddr + BigInt(NAPOT_BYTES / 2) : leaf.paddr;
+        checker.check(leaf.vaddr, 'leaf', `${hex(shown)} ${rwxu(leaf.flags)}`, q);
         // what was asked for: W, X and U exactly; R as asked, or added for WRITE alone or an empty
         // permission set (the codec's documented legalisation: W without R is reserved)
         const req = requested(leaf.vaddr);

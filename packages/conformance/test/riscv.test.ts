@@ -23,6 +23,17 @@ onEveryQemu('qemu-system-riscv64', 'riscv64', (qemu) => {
     expectAgreement('riscv64 sv39 svpbmt', SEED + 4, result, Date.now() - t0);
   }, 60_000);
 
+  it('Sv39 and Sv48 with Svnapot (64 KiB NAPOT pages from map and mapRegion): the same agreement', async () => {
+    for (const [scheme, k] of [
+      ['sv39', 5],
+      ['sv48', 6],
+    ] as const) {
+      const t0 = Date.now();
+      const result = await checkRiscv({ binary: qemu.binary(), scheme, seed: SEED + k, samples: SAMPLES, svnapot: true });
+      expectAgreement(`riscv64 ${scheme} svnapot`, SEED + k, result, Date.now() - t0);
+    }
+  }, 120_000);
+
   it('a corrupted entry is caught (negative control)', async () => {
     const result = await checkRiscv({ binary: qemu.binary(), scheme: 'sv39', seed: SEED + 3, samples: SAMPLES, tamper: true });
     expectCaught('riscv64', result);

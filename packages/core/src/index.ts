@@ -9,13 +9,14 @@ export type {
   PagingMetaData,
   PhysAddr,
   PTELayout,
+  PTERunHint,
   PTEWords,
   VirtAddr,
 } from './interfaces';
 export { defineMetaData, type MetaDataSpec } from './metadata';
 export { PhysicalMemory, type PhysicalMemoryOptions } from './physical-memory';
 export { type LeafMapping, type MappingInfo, PageTable64, type WalkCallback } from './table/page-table';
-export { FLUSH_BATCH, type PaddrSource, PageTable64Cursor } from './cursor/cursor';
+export { FLUSH_BATCH, type MapRegionOptions, type PaddrSource, PageTable64Cursor } from './cursor/cursor';
 export { PageTable32, PageTable32Cursor } from './table/page-table32';
 export { bitsToWords, wordsOf, wordsToBits } from './words';
 // Attach and dump: reading tables the library did not build (memory dumps, guests), register decoding results,

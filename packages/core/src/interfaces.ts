@@ -37,6 +37,13 @@ export interface GenericPTE {
    */
   leafShift?(bits: bigint, level?: number): number;
   /**
+   * Optional, for a format whose metadata declares runs (`runBits`): the bit that marks a leaf as one of an aligned
+   * run of entries mapping one larger region (AArch64 Contiguous, RISC-V Svnapot's N). See {@link PTERunHint}.
+   */
+  readonly runHint?: bigint;
+  /** Optional, with {@link runHint}: the bits of a plain leaf (mapping its own page) made a member of its run. */
+  markRun?(bits: bigint, level?: number): bigint;
+  /**
    * Optional word-level form of the same codec, used by the tables on their hot paths. When it is
    * absent the tables derive one from the bigint methods (correct, slower).
    */
@@ -77,12 +84,33 @@ export interface PTEWords {
   setPaddrHi(lo: number, hi: number, paLo: number, paHi: number, level: number): number;
   /** log2 of the bytes a present leaf maps when it differs from the level's page size, else -1. */
   leafShift(lo: number, hi: number, level: number): number;
+  /** Optional: how the format marks the members of a run of entries (see {@link PTERunHint}). */
+  readonly run?: PTERunHint;
   /**
    * Optional: the same codec's walk-relevant bits as masks, for formats where they are the same at every
    * level. With it, tables in a {@link PhysicalMemory} walk through a specialised routine instead of calling
    * the methods above once per level. It must agree with them (the tests check each codec that has one).
    */
   readonly layout?: PTELayout;
+}
+
+/**
+ * How a codec marks a run: `2^runBits[level]` aligned leaf entries of one level (the metadata's `runBits`) that
+ * together map one region of that many pages, contiguous and aligned in both address spaces, with the same
+ * attributes, and carry a hint bit saying so (AArch64: the Contiguous bit, Arm ARM DDI 0487 D8 "The Contiguous bit";
+ * RISC-V: the N bit of Svnapot, privileged spec chapter "Svnapot"). The engine reads a member's page as the run's:
+ * its address with the bits below the run's size cleared. Clearing the hint masks and setting the page's own address
+ * (`setPaddr`) turns a member back into a plain leaf.
+ */
+export interface PTERunHint {
+  /** The hint bit(s) in the low word: an entry is a member when `(lo & hintLo) | (hi & hintHi)` is not 0. */
+  readonly hintLo: number;
+  /** The hint bit(s) in the high word. */
+  readonly hintHi: number;
+  /** Low word of the plain leaf (lo, hi), which maps its own page, made a member of its run (hint set, address encoded). */
+  markLo(lo: number, hi: number, level: number): number;
+  /** High word of the same. */
+  markHi(lo: number, hi: number, level: number): number;
 }
 
 /**
@@ -148,6 +176,13 @@ export interface PagingMetaData {
   readonly signExtend: boolean;
   /** Byte size of the page a leaf maps at each level (derived). */
   readonly levelSize: readonly number[];
+  /**
+   * log2 of the number of entries of a run at each level (0: none), when the format has runs: aligned leaf entries
+   * that a hint bit joins into one mapping (AArch64 Contiguous bit, RISC-V Svnapot). See `MetaDataSpec.runBits`.
+   */
+  readonly runBits?: readonly number[];
+  /** Whether `map` takes a run's size as a page size (see `MetaDataSpec.runPages`). */
+  readonly runPages?: boolean;
   /**
    * The only addresses the table serves, `[start, end)`, when fewer than `vaTopBit` and `upperHalf` allow (an
    * ARMv7 long-descriptor TTBR0 or TTBR1 range); absent otherwise. See `MetaDataSpec.window`.

@@ -33,6 +33,19 @@ export interface MetaDataSpec {
   /** Whether listings sign-extend addresses from the top translated bit (x86_64, RISC-V, LoongArch64). */
   readonly signExtend: boolean;
   /**
+   * Optional: log2 of the number of aligned leaf entries at each level (root first; 0 for none) that the codec's run
+   * hint ({@link PTERunHint}) joins into one mapping of that many pages: `[0, 4, 4, 4]` for AArch64 with the 4 KiB
+   * granule from level 0 (16 entries at levels 1 to 3), `[0, 0, 4]` for Sv39 with Svnapot (16 pages of 4 KiB). Only
+   * at leaf levels, and at most the level's index width.
+   */
+  readonly runBits?: readonly number[];
+  /**
+   * Whether `map` takes the size of a run as a page size and writes the run (RISC-V Svnapot, whose 64 KiB NAPOT
+   * pages are pages of the format); default false, where runs are a hint that only `mapRegion` writes when asked
+   * (AArch64's Contiguous bit), and a run's size given to `map` is 'UnsupportedPageSize'.
+   */
+  readonly runPages?: boolean;
+  /**
    * Optional: the only addresses the table serves, `[start, end)`, when that is less than `vaTopBit` and `upperHalf`
    * allow: the part of the 32-bit space an ARMv7 TTBR0 or TTBR1 translates with the long-descriptor format. It lies
    * below 2^53 and inside one aligned block of `2^vaMaxBits` bytes (the table indexes an address's low `vaMaxBits`
@@ -89,6 +102,7 @@ export function defineMetaData(spec: MetaDataSpec): PagingMetaData {
   for (const l of leafLevels) {
     if (!Number.isInteger(l) || l < 0 || l >= levels) throw new RangeError(`defineMetaData: leaf level ${l} is outside 0..${levels - 1}`);
   }
+  const runBits = runBitsOf(spec, leafLevels);
   const paLimit = 1n << BigInt(spec.paMaxBits);
   const topShift = BigInt(spec.vaTopBit);
   const topOnes = (1n << BigInt(64 - spec.vaTopBit)) - 1n;
@@ -110,6 +124,7 @@ export function defineMetaData(spec: MetaDataSpec): PagingMetaData {
     lowerHalf,
     signExtend: spec.signExtend,
     levelSize: Object.freeze(levelSize),
+    ...(runBits === undefined ? {} : { runBits, runPages: spec.runPages === true }),
     ...(window === undefined ? {} : { window }),
     vaddrIsValid(vaddr: VirtAddr): boolean {
       if (vaddr < winStart || vaddr >= winEnd) return false;
@@ -147,4 +162,16 @@ function windowOf(spec: MetaDataSpec, vaMaxBits: number): { readonly start: Virt
     );
   }
   return Object.freeze({ start, end });
+}
+
+/** The run widths of a spec, checked: one per level, integers from 0 to the level's index width, only at leaf levels. */
+function runBitsOf(spec: MetaDataSpec, leafLevels: readonly number[]): readonly number[] | undefined {
+  const runs = spec.runBits;
+  if (runs === undefined) return undefined;
+  if (runs.length !== spec.indexBits.length) throw new RangeError(`defineMetaData: runBits has ${runs.length} levels, the format ${spec.indexBits.length}`);
+  runs.forEach((b, l) => {
+    if (!Number.isInteger(b) || b < 0 || b > spec.indexBits[l]!) throw new RangeError(`defineMetaData: runBits[${l}] ${b} is outside 0..${spec.indexBits[l]}`);
+    if (b > 0 && !leafLevels.includes(l)) throw new RangeError(`defineMetaData: a run at level ${l}, which has no leaves`);
+  });
+  return Object.freeze([...runs]);
 }

@@ -1,4 +1,4 @@
-import type { GenericPTE, PTEWords } from './interfaces';
+import type { GenericPTE, PTERunHint, PTEWords } from './interfaces';
 
 
 function big(lo: number, hi: number): bigint {
@@ -38,6 +38,17 @@ export function wordsOf(pte: GenericPTE): PTEWords {
     setPaddrHi: (lo: number, hi: number, paLo: number, paHi: number, level: number) =>
       hi32(pte.setPaddr(big(lo, hi), big(paLo, paHi), level)),
     leafShift: (lo: number, hi: number, level: number) => (pte.leafShift ? pte.leafShift(big(lo, hi), level) : -1),
+    ...(pte.runHint === undefined || pte.markRun === undefined ? {} : { run: runOf(pte, pte.runHint, pte.markRun) }),
+  });
+}
+
+/** The word form of a bigint codec's run hint. */
+function runOf(pte: GenericPTE, hint: bigint, mark: (bits: bigint, level?: number) => bigint): PTERunHint {
+  return Object.freeze({
+    hintLo: lo32(hint),
+    hintHi: hi32(hint),
+    markLo: (lo: number, hi: number, level: number) => lo32(mark.call(pte, big(lo, hi), level)),
+    markHi: (lo: number, hi: number, level: number) => hi32(mark.call(pte, big(lo, hi), level)),
   });
 }
 

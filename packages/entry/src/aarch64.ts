@@ -50,7 +50,11 @@ export const DescriptorAttr: {
   readonly AF: bigint;
   /** Bit 11, nG: not global (the TLB entry is tagged with the ASID). */
   readonly NG: bigint;
-  /** Bit 52: one of 16 adjacent entries mapping a contiguous, aligned range (a TLB hint). */
+  /**
+   * Bit 52, Contiguous: one of an aligned run of adjacent entries mapping a contiguous, aligned range with the same
+   * attributes (a TLB hint; 16 entries with the 4 KiB granule, 128 or 32 with 16 KiB, 32 with 64 KiB: Arm ARM D8,
+   * "The Contiguous bit").
+   */
   readonly CONTIGUOUS: bigint;
   /** Bit 53, PXN: privileged execute-never (RES0 in the EL2 regime) (D8.4.1.2.3). */
   readonly PXN: bigint;
@@ -131,6 +135,7 @@ const ATTR_INDX_AT = shiftOf(DescriptorAttr.ATTR_INDX);
 const AP_EL0 = maskLo(DescriptorAttr.AP_EL0);
 const AP_RO = maskLo(DescriptorAttr.AP_RO);
 const PXN_HI = maskHi(DescriptorAttr.PXN);
+const CONTIGUOUS_HI = maskHi(DescriptorAttr.CONTIGUOUS);
 const UXN_HI = maskHi(DescriptorAttr.UXN);
 
 const READ = 1;
@@ -308,8 +313,17 @@ function makeCodec(spec: CodecSpec): A64CodecBase {
       ((lo & ~ADDR_LO) | (paLo & ADDR_LO)) >>> 0,
     setPaddrHi: (_lo: number, hi: number, _paLo: number, paHi: number, _level: number): number =>
       ((hi & ~ADDR_HI) | (paHi & ADDR_HI)) >>> 0,
-    // the Contiguous bit is a TLB hint: each entry still maps exactly its own page or block
+    // the Contiguous bit marks a run, which the metadata sizes per granule and level (its `runBits`): not a leaf
+    // stored as repeated entries, each entry still holds its own page's address
     leafShift: (_lo: number, _hi: number, _level: number): number => -1,
+    // the Contiguous bit, 52 (D8.3.1.2; Arm ARM D8 "The Contiguous bit"): a member of a run keeps its own output
+    // address and attributes, with the bit set
+    run: Object.freeze({
+      hintLo: 0,
+      hintHi: CONTIGUOUS_HI >>> 0,
+      markLo: (lo: number, _hi: number, _level: number): number => lo >>> 0,
+      markHi: (_lo: number, hi: number, _level: number): number => (hi | CONTIGUOUS_HI) >>> 0,
+    }),
     // D8.3: bit 0 valid; above the last level, bits[1:0] = 0b11 a Table descriptor and 0b01 a Block (or, at a level
     // without blocks, reserved: the full path reports it); at the last level only 0b11, a Page descriptor, maps;
     // the address bits 47:granuleShift in place. The specialised walks read any granule with it.
@@ -349,6 +363,10 @@ function makeCodec(spec: CodecSpec): A64CodecBase {
     },
     isHuge(bits: bigint, level = -1): boolean {
       return words.isHuge(lo32(bits), 0, level);
+    },
+    runHint: DescriptorAttr.CONTIGUOUS,
+    markRun(bits: bigint): bigint {
+      return bits | DescriptorAttr.CONTIGUOUS;
     },
     words,
   });

@@ -9,6 +9,8 @@
 //               Protection", figure "Sv39 page table entry": PPN in bits 53:10, bits 60:54 reserved, bits 62:61
 //               for Svpbmt, bit 63 for Svnapot. Sv48 uses the same entry ("Sv48", same subsection);
 //   [Svpbmt]    chapter "Svpbmt Standard Extension for Page-Based Memory Types", table "Encodings for PBMT field";
+//   [Svnapot]   chapter "Svnapot Standard Extension for NAPOT Translation Contiguity", table "Page table entry
+//               encodings when pte.N=1": N = 1 with ppn[0][3:0] = 0b1000 in a level-0 leaf is a 64 KiB NAPOT page;
 //   [H GPA]     chapter "Hypervisor Extension, Version 1.0", section "Two-Stage Address Translation", subsection
 //               "Guest Physical Address Translation": a G-stage PTE has the fields of the VS-stage formats, every
 //               G-stage access is checked as a U-mode access (a leaf without U faults), and G is reserved.
@@ -49,7 +51,7 @@ export const PTEFlags: {
   readonly RSW: bigint;
   /** Bits 62:61, page-based memory type: 0 PMA, 1 NC, 2 IO, 3 reserved [Sv39 AMP], [Svpbmt]. */
   readonly PBMT: bigint;
-  /** Bit 63, NAPOT contiguous translation (Svnapot) [Sv39 AMP]. */
+  /** Bit 63, NAPOT contiguous translation: with ppn[0][3:0] = 0b1000, one of 16 entries of a 64 KiB page [Sv39 AMP], [Svnapot]. */
   readonly N: bigint;
   /** Bit 63, T-Head: strong order (device memory) [C9xx]. */
   readonly SO: bigint;
@@ -237,11 +239,33 @@ function ppn(paddr: bigint): bigint {
 
 type Codec = GenericPTE & { readonly words: PTEWords };
 
+/** N, bit 63, as a high-word bit [Svnapot]. */
+const N_HI = maskHi(PTEFlags.N);
+/** ppn[0] bits 3:0, entry bits 13:10 [Svnapot]. */
+const NAPOT_PPN_LO = 0xf << 10;
+/** ppn[0][3:0] = 0b1000: a 64 KiB NAPOT range, entry bits 13:10 [Svnapot]. */
+const NAPOT_64K_LO = 0b1000 << 10;
+
+/**
+ * Svnapot as a run hint (privileged spec, chapter "Svnapot Standard Extension for NAPOT Translation Contiguity",
+ * table "Page table entry encodings when pte.N=1"): a leaf of the last level (the spec's level 0) with N = 1 and
+ * ppn[0][3:0] = 0b1000 is one of the 16 identical entries of a naturally aligned 64 KiB page; the page's address
+ * is the PPN with bits 3:0 of ppn[0] cleared (which the tables read as the run's address, bits 15:0 cleared).
+ */
+const NAPOT_RUN = Object.freeze({
+  hintLo: 0,
+  hintHi: N_HI >>> 0,
+  markLo: (lo: number, _hi: number, _level: number): number => ((lo & ~NAPOT_PPN_LO) | NAPOT_64K_LO) >>> 0,
+  markHi: (_lo: number, hi: number, _level: number): number => (hi | N_HI) >>> 0,
+});
+
 /**
  * Builds one codec: `hiAttr` gives the high-word attribute bits of a MappingFlags set, `decode` reads an entry's
- * MappingFlags, `fix` maps the flags before encoding (identity for the crate's encodings).
+ * MappingFlags, `fix` maps the flags before encoding (identity for the crate's encodings); `napot`, whether bit 63 is
+ * Svnapot's N (the run hint of the tables whose metadata has Svnapot runs), which it is not in T-Head's forms (SO)
+ * nor in 32-bit entries.
  */
-function makeCodec(hiAttr: (flags: number) => number, decode: (lo: number, hi: number) => number, fix: (flags: number) => number): Codec {
+function makeCodec(hiAttr: (flags: number) => number, decode: (lo: number, hi: number) => number, fix: (flags: number) => number, napot = true): Codec {
   // The attribute bits of every MappingFlags set (6 bits, 0..63), computed once: the word form reads them from
   // a table instead of calling this codec's `fix` and `hiAttr` (which differ between the codecs) per entry.
   const attrLo = new Int32Array(64);
@@ -277,8 +301,9 @@ function makeCodec(hiAttr: (flags: number) => number, decode: (lo: number, hi: n
       ((lo & ~PPN_LO) | ppnLo(paLo, paHi)) >>> 0,
     setPaddrHi: (_lo: number, hi: number, _paLo: number, paHi: number, _level: number): number =>
       ((hi & ~PPN_HI) | ppnHi(paHi)) >>> 0,
-    // every leaf maps its level's size (Svnapot 64 KiB ranges are not decoded)
+    // every leaf maps its level's size; a Svnapot page is a run, which the metadata of a Svnapot table declares
     leafShift: (_lo: number, _hi: number, _level: number): number => -1,
+    ...(napot ? { run: NAPOT_RUN } : {}),
     // V, a leaf when R or X is set, and the PPN (entry bits 53:10 = address bits 55:12) at every level [Sv32 VATP]
     layout: Object.freeze({ present: V, block: R | X, addrLo: PPN_LO >>> 0, addrHi: PPN_HI >>> 0, addrShift: PPN_SHIFT }),
   });
@@ -313,6 +338,14 @@ function makeCodec(hiAttr: (flags: number) => number, decode: (lo: number, hi: n
     isHuge(bits: bigint): boolean {
       return (bits & (PTEFlags.R | PTEFlags.X)) !== 0n;
     },
+    ...(napot
+      ? {
+          runHint: PTEFlags.N,
+          markRun(bits: bigint): bigint {
+            return join(NAPOT_RUN.markLo(lo32(bits), hi32(bits), 0), NAPOT_RUN.markHi(lo32(bits), hi32(bits), 0));
+          },
+        }
+      : {}),
     words,
   });
 }
@@ -343,7 +376,7 @@ export const Rv64PTE: GenericPTE & {
 export const Rv64PTEXuantie: GenericPTE & {
   /** The word-level form of this codec (`PTEWords`), which the tables use on their hot paths. */
   readonly words: PTEWords;
-} = makeCodec(xuantieHi, decodeXuantie, keep);
+} = makeCodec(xuantieHi, decodeXuantie, keep, false);
 
 /**
  * The codec of the Sv39 / Sv48 tables: {@link Rv64PTE} with the leaf permissions passed through
@@ -359,7 +392,7 @@ export const Rv64PTELegal: GenericPTE & {
 export const Rv64PTEXuantieLegal: GenericPTE & {
   /** The word-level form of this codec (`PTEWords`), which the tables use on their hot paths. */
   readonly words: PTEWords;
-} = makeCodec(xuantieHi, decodeXuantie, legalLeafFlags);
+} = makeCodec(xuantieHi, decodeXuantie, legalLeafFlags, false);
 
 /**
  * The codec of the G-stage tables (Sv39x4, Sv48x4, Sv57x4): the entries of {@link Rv64PTELegal}, with U set on
@@ -387,7 +420,7 @@ export const Rv64PTEGStage: GenericPTE & {
 export const Rv32PTE: GenericPTE & {
   /** The word-level form of this codec (`PTEWords`), which the tables use on their hot paths. */
   readonly words: PTEWords;
-} = /* @__PURE__ */ makeCodec(noHi, decodeSv32, legalLeafFlags); // pure: a bundle without Sv32 tables drops it
+} = /* @__PURE__ */ makeCodec(noHi, decodeSv32, legalLeafFlags, false); // pure: a bundle without Sv32 tables drops it
 
 /**
  * The codec of the Sv32x4 G-stage tables (RV32 hypervisors): the entries of {@link Rv32PTE}, with U set on every leaf
@@ -399,7 +432,7 @@ export const Rv32PTE: GenericPTE & {
 export const Rv32PTEGStage: GenericPTE & {
   /** The word-level form of this codec (`PTEWords`), which the tables use on their hot paths. */
   readonly words: PTEWords;
-} = /* @__PURE__ */ makeCodec(noHi, decodeSv32, gStageLeafFlags); // pure: a bundle without Sv32x4 tables drops it
+} = /* @__PURE__ */ makeCodec(noHi, decodeSv32, gStageLeafFlags, false); // pure: a bundle without Sv32x4 tables drops it
 
 /**
  * {@link Rv64PTELegal} with Svpbmt memory types written: DEVICE as PBMT = IO (2), UNCACHED as NC (1), in bits 62:61

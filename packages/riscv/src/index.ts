@@ -18,8 +18,10 @@ export {
   Sv32MetaData,
   Sv32x4MetaData,
   Sv39MetaData,
-  Sv39x4MetaData, Sv48MetaData, Sv48x4MetaData,
+  Sv39SvnapotMetaData,
+  Sv39x4MetaData, Sv48MetaData, Sv48SvnapotMetaData, Sv48x4MetaData,
   Sv57MetaData,
+  Sv57SvnapotMetaData,
   Sv57x4MetaData,
 } from './metadata';
 export {

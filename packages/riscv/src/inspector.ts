@@ -74,6 +74,8 @@ export function rvInspector(options: RvInspectorOptions): EntryInspector {
       }
       if (!xuantie && ((hi >>> PBMT_SHIFT) & 3) === 3) return 'PBMT = 3 is reserved';
       if (!xuantie && level < last && (hi & N_HI) !== 0) return 'N (Svnapot) set in a superpage (reserved)';
+      // Svnapot, "Page table entry encodings when pte.N=1": ppn[0][3:0] = 0b1000 (64 KiB) is the only defined size
+      if (!xuantie && (hi & N_HI) !== 0 && (lo & (0xf << 10)) !== 0b1000 << 10) return 'N (Svnapot) with ppn[0][3:0] other than 0b1000 (reserved)';
       if ((lo & alignLo[level]!) !== 0 || (hi & alignHi[level]!) !== 0) return 'misaligned superpage (low PPN bits set)';
       if (gStage && (lo & U) === 0) return 'U = 0 in a G-stage leaf: every access faults (G-stage accesses are U-mode accesses)';
       return undefined;

@@ -57,6 +57,57 @@ export const Sv57MetaData: PagingMetaData = defineMetaData({
   signExtend: true,
 });
 
+// Svnapot: the same formats, where the hart has Svnapot. Source: the same manual (20240411 and later), chapter
+// "Svnapot Standard Extension for NAPOT Translation Contiguity": a leaf of the spec's level 0 (our last level) with
+// N = 1 and ppn[0][3:0] = 0b1000 is one of 16 identical entries that map a naturally aligned 64 KiB page (the only
+// NAPOT size the chapter defines); N in any other entry is reserved. The tables read the 16 entries as one run of
+// the last level (runBits 4). Marked pure so that a bundle without Svnapot tables leaves them out.
+
+/** {@link Sv39MetaData} with Svnapot: 64 KiB NAPOT pages, 16 entries of the last level (level 2). */
+export const Sv39SvnapotMetaData: PagingMetaData = /* @__PURE__ */ defineMetaData({
+  name: 'Sv39 Svnapot',
+  paMaxBits: 56,
+  pageShift: 12,
+  indexBits: [9, 9, 9],
+  entryBytes: 8,
+  leafLevels: [0, 1, 2],
+  runBits: [0, 0, 4],
+  runPages: true,
+  vaTopBit: 38,
+  upperHalf: true,
+  signExtend: true,
+});
+
+/** {@link Sv48MetaData} with Svnapot: 64 KiB NAPOT pages, 16 entries of the last level (level 3). */
+export const Sv48SvnapotMetaData: PagingMetaData = /* @__PURE__ */ defineMetaData({
+  name: 'Sv48 Svnapot',
+  paMaxBits: 56,
+  pageShift: 12,
+  indexBits: [9, 9, 9, 9],
+  entryBytes: 8,
+  leafLevels: [0, 1, 2, 3],
+  runBits: [0, 0, 0, 4],
+  runPages: true,
+  vaTopBit: 47,
+  upperHalf: true,
+  signExtend: true,
+});
+
+/** {@link Sv57MetaData} with Svnapot: 64 KiB NAPOT pages, 16 entries of the last level (level 4). */
+export const Sv57SvnapotMetaData: PagingMetaData = /* @__PURE__ */ defineMetaData({
+  name: 'Sv57 Svnapot',
+  paMaxBits: 56,
+  pageShift: 12,
+  indexBits: [9, 9, 9, 9, 9],
+  entryBytes: 8,
+  leafLevels: [0, 1, 2, 3, 4],
+  runBits: [0, 0, 0, 0, 4],
+  runPages: true,
+  vaTopBit: 56,
+  upperHalf: true,
+  signExtend: true,
+});
+
 // G-stage (guest-physical) formats of the hypervisor extension.
 // Source: the same manual, chapter "Hypervisor Extension, Version 1.0", section "Two-Stage Address Translation",
 // subsection "Guest Physical Address Translation": Sv39x4, Sv48x4 and Sv57x4 are Sv39, Sv48 and Sv57 with a

@@ -28,7 +28,19 @@ import {
   Rv64PTEXuantieLegal,
 } from '@page-table-multiarch/entry/riscv';
 import { rvInspector } from './inspector';
-import { Sv32MetaData, Sv32x4MetaData, Sv39MetaData, Sv39x4MetaData, Sv48MetaData, Sv48x4MetaData, Sv57MetaData, Sv57x4MetaData } from './metadata';
+import {
+  Sv32MetaData,
+  Sv32x4MetaData,
+  Sv39MetaData,
+  Sv39SvnapotMetaData,
+  Sv39x4MetaData,
+  Sv48MetaData,
+  Sv48SvnapotMetaData,
+  Sv48x4MetaData,
+  Sv57MetaData,
+  Sv57SvnapotMetaData,
+  Sv57x4MetaData,
+} from './metadata';
 import {
   Sv32PageTable,
   Sv32x4PageTable,
@@ -55,15 +67,21 @@ export interface RiscvRegisters {
    * as PBMT = IO and NC (default false). Reading decodes PBMT either way. Not with `xuantie`.
    */
   readonly svpbmt?: boolean;
+  /**
+   * The hart has Svnapot: the plan's format reads 64 KiB NAPOT pages (last-level leaves with N, bit 63, and
+   * ppn[0][3:0] = 0b1000) as one 64 KiB page (default false: bit 63 is not read as N). RV64 only, not with `xuantie`.
+   */
+  readonly svnapot?: boolean;
 }
 
 /**
  * The RISC-V table format for satp MODE 1 (Sv32, RV32), 8, 9 or 10 (optionally with the XuanTie attributes; not
  * for Sv57 or Sv32; or with Svpbmt memory types, not for Sv32 and not with the XuanTie attributes).
  */
-export function rvFormat(mode: 1 | 8 | 9 | 10, xuantie = false, svpbmt = false): TableFormat {
+export function rvFormat(mode: 1 | 8 | 9 | 10, xuantie = false, svpbmt = false, svnapot = false): TableFormat {
   if (xuantie && (mode === 10 || mode === 1)) throw new RangeError(`rvFormat: there is no XuanTie ${mode === 1 ? 'Sv32' : 'Sv57'} table type`);
   if (svpbmt && (xuantie || mode === 1)) throw new RangeError(`rvFormat: Svpbmt does not go with ${xuantie ? 'the XuanTie attributes' : 'Sv32'}`);
+  if (svnapot && (xuantie || mode === 1)) throw new RangeError(`rvFormat: Svnapot does not go with ${xuantie ? 'the XuanTie attributes' : 'Sv32'}`);
   if (mode === 1) {
     return Object.freeze({
       name: 'Sv32',
@@ -75,13 +93,16 @@ export function rvFormat(mode: 1 | 8 | 9 | 10, xuantie = false, svpbmt = false):
   }
   const levels = mode === 8 ? 3 : mode === 9 ? 4 : 5;
   const name = ['Sv39', 'Sv48', 'Sv57'][mode - 8]!;
+  const extensions = [...(svpbmt ? ['Svpbmt'] : []), ...(svnapot ? ['Svnapot'] : [])].join(', ');
+  const plain = mode === 8 ? Sv39MetaData : mode === 9 ? Sv48MetaData : Sv57MetaData;
+  const napot = mode === 8 ? Sv39SvnapotMetaData : mode === 9 ? Sv48SvnapotMetaData : Sv57SvnapotMetaData;
   return Object.freeze({
-    name: xuantie ? `${name} (XuanTie C9xx)` : svpbmt ? `${name} (Svpbmt)` : name,
-    meta: mode === 8 ? Sv39MetaData : mode === 9 ? Sv48MetaData : Sv57MetaData,
+    name: xuantie ? `${name} (XuanTie C9xx)` : extensions !== '' ? `${name} (${extensions})` : name,
+    meta: svnapot ? napot : plain,
     pte: xuantie ? Rv64PTEXuantieLegal : svpbmt ? Rv64PTESvpbmt : Rv64PTELegal,
     inspector: rvInspector({ levels, xuantie }),
     attach(handler: PagingHandler, root: AddrInput, options: PageTableOptions = {}) {
-      const o = svpbmt ? { ...options, root, svpbmt } : { ...options, root };
+      const o = { ...options, root, ...(svpbmt ? { svpbmt } : {}), ...(svnapot ? { svnapot } : {}) };
       if (mode === 8) return xuantie ? new Sv39PageTableXuantie(handler, o) : new Sv39PageTable(handler, o);
       if (mode === 9) return xuantie ? new Sv48PageTableXuantie(handler, o) : new Sv48PageTable(handler, o);
       return new Sv57PageTable(handler, o);
@@ -115,10 +136,12 @@ export function decodeRiscvSatp(regs: RiscvRegisters): AttachPlan | RegisterErro
   if (xuantie && mode === 10) return new RegisterError('Unsupported', 'satp.MODE', 'XuanTie C9xx cores have no Sv57 (MODE 10)');
   const svpbmt = regs.svpbmt ?? false;
   if (svpbmt && xuantie) return new RegisterError('Invalid', 'satp', 'Svpbmt and the XuanTie attributes use the same PTE bits: give one of them');
+  const svnapot = regs.svnapot ?? false;
+  if (svnapot && xuantie) return new RegisterError('Invalid', 'satp', "Svnapot's N and the XuanTie attributes use the same PTE bit: give one of them");
   const m = mode as 8 | 9 | 10;
   const notes: string[] = [];
   if (asid !== 0) notes.push(`satp: ASID ${hex(asid)}`);
-  const format = rvFormat(m, xuantie, svpbmt);
+  const format = rvFormat(m, xuantie, svpbmt, svnapot);
   // the two halves of the 39-, 48- or 57-bit space; the upper one the kernel's
   return { arch: 'riscv64', format, roots: defaultRoots(format.meta, ppn << 12n, 'satp'), notes };
 }

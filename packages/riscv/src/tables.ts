@@ -1,4 +1,4 @@
-import { type PageTableOptions, PageTable32, PageTable64, type PagingHandler } from '@page-table-multiarch/core';
+import { type PageTableOptions, PageTable32, PageTable64, type PagingHandler, type PagingMetaData } from '@page-table-multiarch/core';
 import {
   Rv32PTE,
   Rv32PTEGStage,
@@ -8,7 +8,19 @@ import {
   Rv64PTESvpbmt,
   Rv64PTEXuantieLegal,
 } from '@page-table-multiarch/entry/riscv';
-import { Sv32MetaData, Sv32x4MetaData, Sv39MetaData, Sv39x4MetaData, Sv48MetaData, Sv48x4MetaData, Sv57MetaData, Sv57x4MetaData } from './metadata';
+import {
+  Sv32MetaData,
+  Sv32x4MetaData,
+  Sv39MetaData,
+  Sv39SvnapotMetaData,
+  Sv39x4MetaData,
+  Sv48MetaData,
+  Sv48SvnapotMetaData,
+  Sv48x4MetaData,
+  Sv57MetaData,
+  Sv57SvnapotMetaData,
+  Sv57x4MetaData,
+} from './metadata';
 
 /** Options of the RV64 RISC-V tables: those of every table, and the Svpbmt memory types. */
 export interface RiscvTableOptions extends PageTableOptions {
@@ -19,6 +31,28 @@ export interface RiscvTableOptions extends PageTableOptions {
    * attributes use the same bits.
    */
   readonly svpbmt?: boolean;
+  /**
+   * Svnapot (privileged spec, "Svnapot" extension): the table reads and writes 64 KiB NAPOT pages, 16 last-level
+   * entries with N set and ppn[0][3:0] = 0b1000 (default false: bit 63 is not read as N). `map` with a page size of
+   * 64 KiB and `mapRegion` with `{ runs: true }` write them; `query`, `mappings()` and the dumps report them as one
+   * 64 KiB page; a change to one of its 4 KiB pages first rewrites the 16 entries as plain 4 KiB pages. Sv39, Sv48
+   * and Sv57 only; the hart needs Svnapot.
+   */
+  readonly svnapot?: boolean;
+}
+
+/** The metadata for `options`: `svnapot` true picks the Svnapot form; anything but a boolean or undefined is refused. */
+function metaFor(options: RiscvTableOptions | undefined, plain: PagingMetaData, svnapot: PagingMetaData): PagingMetaData {
+  const want = options?.svnapot;
+  if (want === undefined || want === false) return plain;
+  if (want === true) return svnapot;
+  throw new TypeError(`new: "svnapot" must be a boolean, got ${typeof want}`);
+}
+
+/** The options of a table that has no Svnapot, refused with `svnapot`. */
+function noSvnapot<O extends PageTableOptions | undefined>(options: O, what: string): O {
+  if ((options as RiscvTableOptions | undefined)?.svnapot !== undefined) throw new TypeError(`new: "svnapot" does not apply to ${what}: Svnapot is read in Sv39, Sv48 and Sv57 tables`);
+  return options;
 }
 
 /** The codec for `options`: `svpbmt` true picks the Svpbmt form; anything but a boolean or undefined is refused. */
@@ -60,7 +94,7 @@ export class Sv39PageTable extends PageTable64 {
    *   TypeError when `svpbmt` is not a boolean.
    */
   constructor(handler?: PagingHandler, options?: RiscvTableOptions) {
-    super(Sv39MetaData, codecFor(options, Rv64PTELegal, Rv64PTESvpbmt), handler, options);
+    super(metaFor(options, Sv39MetaData, Sv39SvnapotMetaData), codecFor(options, Rv64PTELegal, Rv64PTESvpbmt), handler, options);
   }
 }
 
@@ -80,7 +114,7 @@ export class Sv48PageTable extends PageTable64 {
    *   TypeError when `svpbmt` is not a boolean.
    */
   constructor(handler?: PagingHandler, options?: RiscvTableOptions) {
-    super(Sv48MetaData, codecFor(options, Rv64PTELegal, Rv64PTESvpbmt), handler, options);
+    super(metaFor(options, Sv48MetaData, Sv48SvnapotMetaData), codecFor(options, Rv64PTELegal, Rv64PTESvpbmt), handler, options);
   }
 }
 
@@ -99,7 +133,7 @@ export class Sv39PageTableXuantie extends PageTable64 {
    *   TypeError when `options` has `svpbmt`, which this table has no field for.
    */
   constructor(handler?: PagingHandler, options?: PageTableOptions) {
-    super(Sv39MetaData, Rv64PTEXuantieLegal, handler, noSvpbmt(options, XUANTIE));
+    super(Sv39MetaData, Rv64PTEXuantieLegal, handler, noSvnapot(noSvpbmt(options, XUANTIE), 'a XuanTie table'));
   }
 }
 
@@ -115,7 +149,7 @@ export class Sv48PageTableXuantie extends PageTable64 {
    *   TypeError when `options` has `svpbmt`, which this table has no field for.
    */
   constructor(handler?: PagingHandler, options?: PageTableOptions) {
-    super(Sv48MetaData, Rv64PTEXuantieLegal, handler, noSvpbmt(options, XUANTIE));
+    super(Sv48MetaData, Rv64PTEXuantieLegal, handler, noSvnapot(noSvpbmt(options, XUANTIE), 'a XuanTie table'));
   }
 }
 
@@ -135,7 +169,7 @@ export class Sv57PageTable extends PageTable64 {
    *   TypeError when `svpbmt` is not a boolean.
    */
   constructor(handler?: PagingHandler, options?: RiscvTableOptions) {
-    super(Sv57MetaData, codecFor(options, Rv64PTELegal, Rv64PTESvpbmt), handler, options);
+    super(metaFor(options, Sv57MetaData, Sv57SvnapotMetaData), codecFor(options, Rv64PTELegal, Rv64PTESvpbmt), handler, options);
   }
 }
 
@@ -163,7 +197,7 @@ export class Sv39x4PageTable extends PageTable64 {
    *   TypeError when `svpbmt` is not a boolean.
    */
   constructor(handler?: PagingHandler, options?: RiscvTableOptions) {
-    super(Sv39x4MetaData, codecFor(options, Rv64PTEGStage, Rv64PTEGStageSvpbmt), handler, options);
+    super(Sv39x4MetaData, codecFor(options, Rv64PTEGStage, Rv64PTEGStageSvpbmt), handler, noSvnapot(options, 'a G-stage table'));
   }
 }
 
@@ -181,7 +215,7 @@ export class Sv48x4PageTable extends PageTable64 {
    *   TypeError when `svpbmt` is not a boolean.
    */
   constructor(handler?: PagingHandler, options?: RiscvTableOptions) {
-    super(Sv48x4MetaData, codecFor(options, Rv64PTEGStage, Rv64PTEGStageSvpbmt), handler, options);
+    super(Sv48x4MetaData, codecFor(options, Rv64PTEGStage, Rv64PTEGStageSvpbmt), handler, noSvnapot(options, 'a G-stage table'));
   }
 }
 
@@ -199,7 +233,7 @@ export class Sv57x4PageTable extends PageTable64 {
    *   TypeError when `svpbmt` is not a boolean.
    */
   constructor(handler?: PagingHandler, options?: RiscvTableOptions) {
-    super(Sv57x4MetaData, codecFor(options, Rv64PTEGStage, Rv64PTEGStageSvpbmt), handler, options);
+    super(Sv57x4MetaData, codecFor(options, Rv64PTEGStage, Rv64PTEGStageSvpbmt), handler, noSvnapot(options, 'a G-stage table'));
   }
 }
 
@@ -224,7 +258,7 @@ export class Sv32PageTable extends PageTable32 {
    *   TypeError when `options` has `svpbmt`, which this table has no field for.
    */
   constructor(handler?: PagingHandler, options?: PageTableOptions) {
-    super(Sv32MetaData, Rv32PTE, handler, noSvpbmt(options, RV32));
+    super(Sv32MetaData, Rv32PTE, handler, noSvnapot(noSvpbmt(options, RV32), 'an RV32 table'));
   }
 }
 
@@ -244,6 +278,6 @@ export class Sv32x4PageTable extends PageTable32 {
    *   TypeError when `options` has `svpbmt`, which this table has no field for.
    */
   constructor(handler?: PagingHandler, options?: PageTableOptions) {
-    super(Sv32x4MetaData, Rv32PTEGStage, handler, noSvpbmt(options, RV32));
+    super(Sv32x4MetaData, Rv32PTEGStage, handler, noSvnapot(noSvpbmt(options, RV32), 'an RV32 table'));
   }
 }

@@ -9,16 +9,36 @@ import { mapProbed } from '../fast/map-probed';
 import { regionInTable } from '../fast/region-in-table';
 import { windowEntry } from '../fast/walk-cache';
 import { checkVa, index, outVa, paOk } from '../table/address';
+import { runMember } from '../table/find';
 import { releasePending } from '../table/frames';
 import type { MappingInfo, PageTable64 } from '../table/page-table';
 import { shareRootEntries } from '../table/share';
 import { badPa, checkFlags, checkRange, findLeaf, levelOf, mapOne, notAligned } from './map';
 import { RangeVisitor } from './range';
+import { breakRun, runLevelOf } from './runs';
 import { mapRegion } from './region';
 import { type CursorScratch, scratchFor } from './scratch';
 
 /** Source of physical addresses for `mapRegion`: a start address, or a function of the virtual address. */
 export type PaddrSource = AddrInput | ((vaddr: VirtAddr) => AddrInput);
+
+/** Options of {@link PageTable64Cursor.mapRegion}. */
+export interface MapRegionOptions {
+  /**
+   * Write the whole aligned runs of identical pages as runs: the AArch64 Contiguous bit (Arm ARM DDI 0487 D8, "The
+   * Contiguous bit"), RISC-V Svnapot pages (privileged spec, "Svnapot"). Default false; ignored by a format without
+   * runs.
+   */
+  readonly runs?: boolean;
+}
+
+/** `options.runs` of mapRegion, checked. */
+function runsOption(options: MapRegionOptions): boolean {
+  if (typeof options !== 'object' || options === null) throw new TypeError(`mapRegion: "options" must be an object, got ${options === null ? 'null' : typeof options}`);
+  const runs = options.runs ?? false;
+  if (typeof runs !== 'boolean') throw new TypeError(`mapRegion: "options.runs" must be a boolean, got ${typeof runs}`);
+  return runs;
+}
 
 /** Batch size of pending single-page TLB invalidations before one full flush replaces them (as the crate). */
 export const FLUSH_BATCH = 32;
@@ -48,7 +68,9 @@ export class PageTable64Cursor {
   }
 
   /**
-   * Maps the page of `size` bytes at `vaddr` to the frame at `paddr`.
+   * Maps the page of `size` bytes at `vaddr` to the frame at `paddr`. On a format whose runs are pages (metadata
+   * `runPages`: RISC-V with Svnapot), `size` may also be the size of a run (64 KiB): its entries are written as one
+   * run (see {@link mapRegion}'s `runs`), both addresses aligned to that size.
    * @throws PagingError 'NotAligned' (vaddr or paddr not a multiple of size), 'InvalidAddress',
    *   'InvalidFlags' (empty flags), 'UnsupportedPageSize', 'AlreadyMapped', 'MappedToHugePage',
    *   'NoMemory' (no frame for a needed table); on any of them nothing was written.
@@ -93,6 +115,11 @@ export class PageTable64Cursor {
     t._enter('map');
     if (size === t._pageBytes && t._probe !== null && mapProbed(this, vaddr, paddr, flags)) return;
     checkFlags(flags, 'map');
+    const rl = runLevelOf(t, size);
+    if (rl >= 0) {
+      this.mapRun(vaddr, paddr, size, flags);
+      return;
+    }
     const l = levelOf(t, size, 'map');
     const s = t._shift[l]!;
     splitAddr(vaddr, 'map', 'vaddr');
@@ -107,6 +134,23 @@ export class PageTable64Cursor {
     if (!paOk(t, paLo, paHi)) badPa('map', t, paLo, paHi);
     mapOne(this, vaLo, vaHi, paLo, paHi, l, flags, 'map');
     this._push(vaLo, vaHi);
+  }
+
+  /**
+   * @internal map of a page the format writes as a run: the run's pages, all or nothing, then marked. Both addresses
+   * must be aligned to the run's size.
+   */
+  private mapRun(vaddr: AddrInput, paddr: AddrInput, size: PageSize, flags: MappingFlags): void {
+    const t = this.table;
+    const s = Math.log2(size);
+    splitAddr(vaddr, 'map', 'vaddr');
+    const vaLo = PAIR[0]!;
+    const vaHi = PAIR[1]!;
+    checkVa(t, vaLo, vaHi, 'map');
+    if (!isAligned(vaLo, vaHi, s)) notAligned('map', 'vaddr', vaLo, vaHi, s);
+    splitAddr(paddr, 'map', 'paddr');
+    if (!isAligned(PAIR[0]!, PAIR[1]!, s)) notAligned('map', 'paddr', PAIR[0]!, PAIR[1]!, s);
+    mapRegion(this, vaddr, paddr, size, flags, true, true, 'map');
   }
 
   /**
@@ -129,6 +173,7 @@ export class PageTable64Cursor {
     const paHi = PAIR[1]!;
     if (!isAligned(paLo, paHi, s)) notAligned('remap', 'paddr', paLo, paHi, s);
     if (!paOk(t, paLo, paHi)) badPa('remap', t, paLo, paHi);
+    this.unrun(e, l, vaLo, vaHi);
     const w = t.handler.words;
     const c = t._w;
     const huge = l !== t._last;
@@ -154,6 +199,7 @@ export class PageTable64Cursor {
     const vaLo = PAIR[0]!;
     const vaHi = PAIR[1]!;
     const e = t._eIdx;
+    this.unrun(e, l, vaLo, vaHi);
     const w = t.handler.words;
     const c = t._w;
     const huge = l !== t._last;
@@ -180,7 +226,8 @@ export class PageTable64Cursor {
       const hi = t._ew === 2 ? w[e + 1]! : 0;
       const c = t._w;
       const l = t._last;
-      if (c.isPresent(lo, hi, l)) {
+      // (a member of a run: the full path breaks the run first)
+      if (c.isPresent(lo, hi, l) && ((lo & t._runLo) | (hi & t._runHi)) === 0) {
         const info: MappingInfo = { paddr: joinAddr(c.paddrLo(lo, hi, l) >>> 0, c.paddrHi(lo, hi, l) >>> 0), flags: c.flags(lo, hi, l), size: t._pageBytes };
         w[e] = 0;
         if (t._ew === 2) w[e + 1] = 0;
@@ -199,6 +246,7 @@ export class PageTable64Cursor {
     const vaLo = PAIR[0]!;
     const vaHi = PAIR[1]!;
     const e = t._eIdx;
+    this.unrun(e, l, vaLo, vaHi);
     const w = t.handler.words;
     const c = t._w;
     const lo = w[e]!;
@@ -213,22 +261,28 @@ export class PageTable64Cursor {
   /**
    * Maps `size` bytes at `vaddr` to physical memory: from `paddr` on, or to `paddr(va)` per page when a
    * function is given. With `allowHuge`, each step uses the largest page the format allows at which
-   * both addresses are aligned and that fits in what remains.
+   * both addresses are aligned and that fits in what remains. With `options.runs`, on a format with runs (the AArch64
+   * Contiguous bit, RISC-V Svnapot), every group of entries that can form a run, lies wholly inside the region and
+   * holds identical pages (same size and flags, physical addresses consecutive from an address aligned to the run's
+   * size) is written as a run; `query` then reports the run's size. A later change to one page of a run (map,
+   * remap, protect, unmap, or a range operation that cuts the run) first turns the whole run back into plain pages.
    *
    * All or nothing: on any failure every page and table this call created is removed again and the
    * error is thrown; memory and frame count are as before the call. The paddr function may read the table, not
    * change it (PagingError 'Busy').
    * @throws PagingError 'NotAligned' (vaddr, size or a paddr not aligned to the smallest page), 'InvalidAddress',
-   *   'InvalidFlags', 'AlreadyMapped', 'MappedToHugePage', 'NoMemory'.
+   *   'InvalidFlags', 'AlreadyMapped', 'MappedToHugePage', 'NoMemory'; TypeError for `options` that are not a
+   *   {@link MapRegionOptions}.
    */
-  mapRegion(vaddr: AddrInput, paddr: PaddrSource, size: AddrInput, flags: MappingFlags, allowHuge: boolean): void {
+  mapRegion(vaddr: AddrInput, paddr: PaddrSource, size: AddrInput, flags: MappingFlags, allowHuge: boolean, options?: MapRegionOptions): void {
     const t = this.table;
     t._enter('mapRegion');
+    const runs = options === undefined ? false : runsOption(options);
     // W4a: a small region as numbers, in one table, on a format with a specialised walk
-    if (t._probe !== null && typeof vaddr === 'number' && typeof paddr === 'number' && typeof size === 'number') {
+    if (!runs && t._probe !== null && typeof vaddr === 'number' && typeof paddr === 'number' && typeof size === 'number') {
       if (regionInTable(this, vaddr, paddr, size, flags, allowHuge)) return;
     }
-    mapRegion(this, vaddr, paddr, size, flags, allowHuge);
+    mapRegion(this, vaddr, paddr, size, flags, allowHuge, runs);
   }
 
   /**
@@ -347,6 +401,16 @@ export class PageTable64Cursor {
   _restoreBatch(saved: number): void {
     this._full = saved < 0;
     this._pendingCount = saved < 0 ? -1 - saved : saved;
+  }
+
+  /**
+   * @internal Before a change to the one page at (vaLo, vaHi), whose level-l leaf is entry e: when that leaf is a
+   * member of a run, the run becomes plain pages first (cursor/runs.ts), as both architectures require.
+   */
+  private unrun(e: number, l: number, vaLo: number, vaHi: number): void {
+    const t = this.table;
+    const w = t.handler.words;
+    if (runMember(t, w[e]!, t._ew === 2 ? w[e + 1]! : 0, l)) breakRun(this, e, l, vaLo, vaHi);
   }
 
   /** @internal Writes entry e when its bits change, and only then queues the page's invalidation. */

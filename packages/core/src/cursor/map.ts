@@ -7,7 +7,7 @@ import { hex, PagingError } from '../errors';
 import { formatPageSize, MAPPING_FLAGS_ALL, type MappingFlags, type PageSize } from '../flags';
 import { remember } from '../fast/walk-cache';
 import { cached } from '../fast/walk-cache';
-import { CORRUPT, FOUND, child, find, leafShift, lookupError, rootIndex } from '../table/find';
+import { CORRUPT, FOUND, child, find, lookupError, rootIndex } from '../table/find';
 import { checkVa, index, vaOk } from '../table/address';
 import { allocTable, freeTable } from '../table/frames';
 import type { PageTable64 } from '../table/page-table';
@@ -224,8 +224,9 @@ export function findLeaf(t: PageTable64, vaddr: unknown, op: string): number {
   const s = t._shift[l]!;
   const e = t._eIdx;
   const w = t.handler.words;
-  const ls = leafShift(t, w[e]!, t._ew === 2 ? w[e + 1]! : 0, l);
-  if (ls !== s) {
+  // a leaf the codec stores as repeated entries (a run is changed: the cursor breaks it first)
+  const ls = t._w.leafShift(w[e]!, t._ew === 2 ? w[e + 1]! : 0, l);
+  if (ls >= 0 && ls !== s) {
     throw new PagingError(
       'UnsupportedPageSize',
       `${op}: ${hex(joinAddr(vaLo, vaHi))} lies in a ${formatPageSize(2 ** ls)} page stored as repeated entries, which this table reads but does not modify`,

@@ -8,12 +8,13 @@ import { hex, PagingError } from '../errors';
 import { formatPageSize } from '../flags';
 import type { AddrInput } from '../interfaces';
 import { forget } from '../fast/walk-cache';
-import { CORRUPT, child, find, FOUND, leafShift, lookupError, rootIndex } from '../table/find';
+import { CORRUPT, child, find, FOUND, lookupError, rootIndex, runMember } from '../table/find';
 import { entryVa, index, outVa } from '../table/address';
 import { allocTable, freeTable, queueFree } from '../table/frames';
 import type { PageTable64 } from '../table/page-table';
 import type { PageTable64Cursor } from './cursor';
 import { checkRange, notAligned } from './map';
+import { breakRun } from './runs';
 
 // What the visitor does.
 const CHECK = 0;
@@ -307,8 +308,8 @@ export class RangeVisitor {
           e += 2;
         }
       }
-      const lo = w[e]!;
-      const hi = ew === 2 ? w[e + 1]! : 0;
+      let lo = w[e]!;
+      let hi = ew === 2 ? w[e + 1]! : 0;
       if (l === 0 && t._borrowed[i] === 1) {
         // a root entry shared with another table by copyFrom: that table owns what is below it
         if (mode === CHECK) throw new PagingError('SharedTable', `${op}: the range reaches a root entry shared by copyFrom (index ${i}); it is read-only here`);
@@ -320,12 +321,20 @@ export class RangeVisitor {
       const vHi = OUT[1]!;
       if (l === t._last || codec.isHuge(lo, hi, l)) {
         if (mode === COMPACT) continue;
-        const ls = leafShift(t, lo, hi, l);
-        if (mode === CHECK && ls !== s) {
+        // a leaf the codec stores as repeated entries cannot change; a run is broken first where the range cuts it
+        const ls = codec.leafShift(lo, hi, l);
+        if (mode === CHECK && ls >= 0 && ls !== s) {
           throw new PagingError(
             'UnsupportedPageSize',
             `${op}: the ${formatPageSize(2 ** ls)} page at ${hex(outVa(t, vLo, vHi))} is stored as repeated entries, which this table reads but does not modify`,
           );
+        }
+        let member = mode !== CHECK && runMember(t, lo, hi, l);
+        if (member && !this.runInside(vLo, vHi, l)) {
+          breakRun(this.c, e, l, (vLo | this.topLo) >>> 0, (vHi | this.topHi) >>> 0);
+          member = false;
+          lo = w[e]!;
+          hi = ew === 2 ? w[e + 1]! : 0;
         }
         addPow2(vLo, vHi, s);
         const inside = diff(vLo, vHi, this.rsLo, this.rsHi) >= 0 && diff(this.reLo, this.reHi, OUT[0]!, OUT[1]!) >= 0;
@@ -345,8 +354,15 @@ export class RangeVisitor {
           this.c._push((vLo | this.topLo) >>> 0, (vHi | this.topHi) >>> 0);
         } else if (mode === PROTECT) {
           const fl = this.flags;
-          const nlo = codec.setFlagsLo(lo, hi, fl, huge, l);
-          const nhi = ew === 2 ? codec.setFlagsHi(lo, hi, fl, huge, l) : 0;
+          let nlo = codec.setFlagsLo(lo, hi, fl, huge, l);
+          let nhi = ew === 2 ? codec.setFlagsHi(lo, hi, fl, huge, l) : 0;
+          if (member) {
+            // a run wholly inside the range: every member gets the same flags, and stays a member
+            const run = codec.run!;
+            const mlo = run.markLo(nlo, nhi, l);
+            nhi = run.markHi(nlo, nhi, l);
+            nlo = mlo;
+          }
           if ((nlo | 0) !== (lo | 0) || (nhi | 0) !== (hi | 0)) {
             w[e] = nlo;
             if (ew === 2) w[e + 1] = nhi;
@@ -367,6 +383,16 @@ export class RangeVisitor {
         this.unlinkTable(e, l, lo, hi, vLo, vHi);
       }
     }
+  }
+
+  /** Whether the run holding the level-l page at (vLo, vHi) (index space) lies wholly inside the range. */
+  private runInside(vLo: number, vHi: number, l: number): boolean {
+    const rs = this.t._shift[l]! + this.t._runBits[l]!;
+    const sLo = (vLo & ~LOW_MASK_LO[rs]!) >>> 0;
+    const sHi = (vHi & ~LOW_MASK_HI[rs]!) >>> 0;
+    if (diff(sLo, sHi, this.rsLo, this.rsHi) < 0) return false;
+    addPow2(sLo, sHi, rs);
+    return diff(this.reLo, this.reHi, OUT[0]!, OUT[1]!) >= 0;
   }
 
   /** Clears the table entry e (level l, bits lo/hi) and queues its table for freeing at the next flush. */

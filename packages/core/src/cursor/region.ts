@@ -7,38 +7,51 @@ import type { AddrInput } from '../interfaces';
 import { paOk } from '../table/address';
 import type { PaddrSource, PageTable64Cursor } from './cursor';
 import { badPa, checkFlags, checkRange, fillLeaves, mapOne, notAligned, paEndOk, rollbackMap } from './map';
+import { markRuns } from './runs';
 import { CursorScratch } from './scratch';
 
-/** mapRegion with every check; see PageTable64Cursor.mapRegion. */
-export function mapRegion(c: PageTable64Cursor, vaddr: AddrInput, paddr: PaddrSource, size: AddrInput, flags: MappingFlags, allowHuge: boolean): void {
+/**
+ * mapRegion with every check; see PageTable64Cursor.mapRegion. With `runs`, the whole aligned runs of identical pages
+ * it wrote are marked as runs (cursor/runs.ts). `op` names the operation in errors (map writes a run through here).
+ */
+export function mapRegion(
+  c: PageTable64Cursor,
+  vaddr: AddrInput,
+  paddr: PaddrSource,
+  size: AddrInput,
+  flags: MappingFlags,
+  allowHuge: boolean,
+  runs = false,
+  op = 'mapRegion',
+): void {
   const t = c.table;
-  checkFlags(flags, 'mapRegion');
+  checkFlags(flags, op);
   const ps = t.meta.pageShift;
-  splitAddr(size, 'mapRegion', 'size');
+  splitAddr(size, op, 'size');
   const szLo = PAIR[0]!;
   const szHi = PAIR[1]!;
-  if (!isAligned(szLo, szHi, ps)) notAligned('mapRegion', 'size', szLo, szHi, ps);
-  splitAddr(vaddr, 'mapRegion', 'vaddr');
+  if (!isAligned(szLo, szHi, ps)) notAligned(op, 'size', szLo, szHi, ps);
+  splitAddr(vaddr, op, 'vaddr');
   const vaLo = PAIR[0]!;
   const vaHi = PAIR[1]!;
-  if (!isAligned(vaLo, vaHi, ps)) notAligned('mapRegion', 'vaddr', vaLo, vaHi, ps);
+  if (!isAligned(vaLo, vaHi, ps)) notAligned(op, 'vaddr', vaLo, vaHi, ps);
   const fn = typeof paddr === 'function' ? paddr : null;
   let paLo = 0;
   let paHi = 0;
   if (fn === null) {
     // checked even for an empty region: a bad argument is an error whatever the size
-    splitAddr(paddr, 'mapRegion', 'paddr');
+    splitAddr(paddr, op, 'paddr');
     paLo = PAIR[0]!;
     paHi = PAIR[1]!;
-    if (!isAligned(paLo, paHi, ps)) notAligned('mapRegion', 'paddr', paLo, paHi, ps);
+    if (!isAligned(paLo, paHi, ps)) notAligned(op, 'paddr', paLo, paHi, ps);
   }
   if (szLo === 0 && szHi === 0) return;
-  checkRange(t, vaLo, vaHi, szLo, szHi, 'mapRegion');
+  checkRange(t, vaLo, vaHi, szLo, szHi, op);
   if (fn === null) {
     // the last byte must fit the format too
     const endLo = paLo + szLo;
     const endHi = paHi + szHi + (endLo >= TWO32 ? 1 : 0);
-    if (!paOk(t, paLo, paHi) || !paEndOk(t, mod32(endLo), endHi)) badPa('mapRegion', t, paLo, paHi);
+    if (!paOk(t, paLo, paHi) || !paEndOk(t, mod32(endLo), endHi)) badPa(op, t, paLo, paHi);
   }
   const endLo0 = vaLo + szLo;
   const endLo = mod32(endLo0);
@@ -59,11 +72,11 @@ export function mapRegion(c: PageTable64Cursor, vaddr: AddrInput, paddr: PaddrSo
   try {
     while (diff(endLo, endHi, curLo, curHi) > 0) {
       if (fn !== null) {
-        splitAddr(fn(joinAddr(curLo, curHi)), 'mapRegion', 'paddr(vaddr)');
+        splitAddr(fn(joinAddr(curLo, curHi)), op, 'paddr(vaddr)');
         paLo = PAIR[0]!;
         paHi = PAIR[1]!;
-        if (!isAligned(paLo, paHi, ps)) notAligned('mapRegion', 'paddr(vaddr)', paLo, paHi, ps);
-        if (!paOk(t, paLo, paHi)) badPa('mapRegion', t, paLo, paHi);
+        if (!isAligned(paLo, paHi, ps)) notAligned(op, 'paddr(vaddr)', paLo, paHi, ps);
+        if (!paOk(t, paLo, paHi)) badPa(op, t, paLo, paHi);
       }
       const rem = diff(endLo, endHi, curLo, curHi);
       let l = t._last;
@@ -77,7 +90,7 @@ export function mapRegion(c: PageTable64Cursor, vaddr: AddrInput, paddr: PaddrSo
           }
         }
       }
-      mapOne(c, curLo, curHi, paLo, paHi, l, flags, 'mapRegion');
+      mapOne(c, curLo, curHi, paLo, paHi, l, flags, op);
       c._push(curLo, curHi);
       const s = t._shift[l]!;
       // the rest of the table the walk cache now holds is filled in place with pages of the same size
@@ -93,6 +106,7 @@ export function mapRegion(c: PageTable64Cursor, vaddr: AddrInput, paddr: PaddrSo
         paHi = OUT[1]!;
       }
     }
+    if (runs) markRuns(c, vaLo, vaHi, endLo, endHi);
   } catch (err) {
     if (k.filled >= 0) {
       // fillLeaves failed: the page at cur and the `filled` pages after it were written, and are undone too

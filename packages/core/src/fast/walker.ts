@@ -108,7 +108,8 @@ function absent(r: number, e: number, t: number, l: number): number {
 /**
  * The {@link Walker} and {@link Prober} of a format of 2 to 5 levels, given each level's VA shift, index width and
  * table bytes (root first), the entry width in u32 words and the entry layout; null for another depth, or a layout
- * whose address field cannot name a table in whole units (bits below the unit in its mask). Callers pass memories
+ * whose address field cannot name a table in whole units (bits below the unit in its mask); `runLo` / `runHi`, the
+ * run hint masks of a format with runs (its members are left to the full path). Callers pass memories
  * whose addresses are exact as numbers (below 2^53). Each call makes new closures: the tables keep one pair per
  * metadata object and layout (see table/geometry.ts).
  */
@@ -118,6 +119,8 @@ export function makeWalks(
   tableWords: ArrayLike<number>,
   ew: number,
   layout: PTELayout,
+  runLo = 0,
+  runHi = 0,
 ): Walks | null {
   const n = shift.length;
   // the unit: the smallest table below the root (each is aligned to its size), at most a handler's frame
@@ -143,7 +146,7 @@ export function makeWalks(
   const M = Int32Array.from(bits, (b) => (1 << b) - 1);
   const N = Int32Array.from({ length: n }, (_, l) => (l < last ? (tableWords[l + 1]! * 4) >>> unitShift : 0));
   // the page a last-level entry maps, as a number; the entry's words go straight to `out` (no reload after)
-  const leaf = (w: Uint32Array, t: number, e: number, out: Int32Array): number => {
+  const plainLeaf = (w: Uint32Array, t: number, e: number, out: Int32Array): number => {
     const lo = w[e]!;
     if ((lo & lm) !== lm) return -1;
     const hi = ew === 2 ? w[e + 1]! : 0;
@@ -156,6 +159,13 @@ export function makeWalks(
     WALK_PA[0] = pa;
     return 0;
   };
+  // a format with runs (runLo / runHi: the codec's hint masks) leaves a member of a run to the full path, which
+  // reads the run's page; a closure of its own, so that the formats without runs test nothing more
+  const leaf =
+    (runLo | runHi) === 0
+      ? plainLeaf
+      : (w: Uint32Array, t: number, e: number, out: Int32Array): number =>
+          ((w[e]! & runLo) | (ew === 2 ? w[e + 1]! & runHi : 0)) !== 0 ? -2 : plainLeaf(w, t, e, out);
   // the last level's entry for map: its index when it is free, else -2
   const free = (w: Uint32Array, t: number, e: number): number => ((w[e]! & lm) !== lm ? absent(-1, e, t, last) : -2);
   // map's walk: one loop over the levels above the last (the per-depth straight runs below are for lookups, where

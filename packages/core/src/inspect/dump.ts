@@ -8,6 +8,7 @@ import { hex } from '../errors';
 import type { MappingFlags } from '../flags';
 import type { PhysAddr, PTEWords, VirtAddr } from '../interfaces';
 import { type Descent, DONE, ENTRY, EXIT } from '../table/descent';
+import { leafShift } from '../table/find';
 import { PageTable64 } from '../table/page-table';
 import { wordsToBits } from '../words';
 import {
@@ -354,8 +355,7 @@ export class MappingDump implements Iterable<DumpRecord> {
         yield st.diag(this, 'LeafLevel', `${st.where(l, i)}: a leaf at level ${l}, where ${meta.name} has none`, l, i, outBase + va, wordsToBits(lo, hi), r);
         continue;
       }
-      let ls = w.leafShift(lo, hi, l);
-      if (ls < 0) ls = st.shift[l]!;
+      const ls = leafShift(st.fmt, lo, hi, l);
       const psize = POW2[ls]!;
       // a leaf stored as several identical entries (ARMv7 supersection, large page) is listed at its first
       if (ls > st.shift[l]! && va % psize !== 0) continue;

@@ -269,7 +269,18 @@ export function readTable(h: PagingHandler, lo: number, hi: number, bytes: numbe
 /** The format as the shared descent (table/descent.ts) reads it. */
 export function descentFormat(meta: PagingMetaData, pte: GenericPTE): DescentFormat {
   const g = geometryOf(meta);
-  return { _w: wordsOf(pte), _ew: meta.entryBytes >>> 2, _last: meta.levels - 1, _bits: g.bits, _shift: g.shift };
+  const w = wordsOf(pte);
+  const hint = g.runBits.some((b) => b > 0) ? w.run : undefined;
+  return {
+    _w: w,
+    _ew: meta.entryBytes >>> 2,
+    _last: meta.levels - 1,
+    _bits: g.bits,
+    _shift: g.shift,
+    _runBits: g.runBits,
+    _runLo: hint === undefined ? 0 : hint.hintLo,
+    _runHi: hint === undefined ? 0 : hint.hintHi,
+  };
 }
 
 /** (lo, hi) of the number x (an integer below 2^64 that is exact as a double) into PAIR. */

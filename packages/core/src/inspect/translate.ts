@@ -5,6 +5,7 @@ import { hex } from '../errors';
 import type { MappingFlags } from '../flags';
 import type { AddrInput, PhysAddr, VirtAddr } from '../interfaces';
 import { DONE, ENTRY } from '../table/descent';
+import { leafShift } from '../table/find';
 import { PageTable64 } from '../table/page-table';
 import { wordsToBits } from '../words';
 import {
@@ -136,8 +137,7 @@ export function translateAddress(source: PageTable64 | DumpSource, vaddr: AddrIn
     if (p !== undefined) return no(`${name(l, i)}: ${p}`);
     if (d.leaf) {
       if (!meta.leafLevels.includes(l)) return no(`${name(l, i)}: a leaf at level ${l}, where ${meta.name} has none`);
-      let ls = w.leafShift(lo, hi, l);
-      if (ls < 0) ls = fmt._shift[l]!;
+      const ls = leafShift(fmt, lo, hi, l);
       const psize = 2n ** BigInt(ls);
       const base = joinAddr(w.paddrLo(lo, hi, l) >>> 0, w.paddrHi(lo, hi, l) >>> 0);
       const flags = w.flags(lo, hi, l);

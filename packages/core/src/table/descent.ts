@@ -31,6 +31,10 @@ export interface DescentFormat {
   readonly _last: number;
   readonly _bits: Int32Array;
   readonly _shift: Int32Array;
+  /** log2 of the entries of a run per level (0: none), and the codec's hint masks (0 without runs). */
+  readonly _runBits: Int32Array;
+  readonly _runLo: number;
+  readonly _runHi: number;
 }
 
 /** The word index of the table a present table entry (lo, hi) at level l points to, in the memory read, or -1. */

@@ -4,6 +4,7 @@ import { joinAddr } from '../_addr';
 import { LOW_MASK_HI, LOW_MASK_LO, OUT, TWO32 } from '../_pairs';
 import { hex, PagingError } from '../errors';
 import { cached, remember } from '../fast/walk-cache';
+import type { DescentFormat } from './descent';
 import type { PageTable64 } from './page-table';
 
 /** {@link find}: a present leaf maps the address. */
@@ -109,10 +110,19 @@ export function lookupError(t: PageTable64, r: number, op: string, vaLo: number,
   throw new PagingError('NotMapped', `${op}: ${va} is not mapped`);
 }
 
-/** log2 of the bytes the present leaf (lo, hi) at level l maps (its level's size unless the codec says otherwise). */
-export function leafShift(t: PageTable64, lo: number, hi: number, l: number): number {
+/**
+ * log2 of the bytes the present leaf (lo, hi) at level l maps: its level's size, unless the codec says otherwise
+ * (repeated entries) or the entry is a member of a run (the run's size).
+ */
+export function leafShift(t: DescentFormat, lo: number, hi: number, l: number): number {
   const s = t._w.leafShift(lo, hi, l);
-  return s < 0 ? t._shift[l]! : s;
+  if (s >= 0) return s;
+  return runMember(t, lo, hi, l) ? t._shift[l]! + t._runBits[l]! : t._shift[l]!;
+}
+
+/** Whether the leaf (lo, hi) at level l carries the run hint at a level where the format has runs. */
+export function runMember(t: DescentFormat, lo: number, hi: number, l: number): boolean {
+  return ((lo & t._runLo) | (hi & t._runHi)) !== 0 && t._runBits[l]! > 0;
 }
 
 /** The physical address that (vaLo, vaHi) maps to through a present leaf (lo, hi) mapping 2^s bytes, into OUT. */

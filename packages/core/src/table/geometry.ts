@@ -19,6 +19,8 @@ export interface Geometry {
   readonly tableWords: Int32Array;
   /** 1 where map may write a leaf. */
   readonly leafOk: Uint8Array;
+  /** log2 of the entries of a run at each level (0: none; MetaDataSpec.runBits). */
+  readonly runBits: Int32Array;
   /** shift + bits: log2 of the range one table of that level covers. */
   readonly span: Int32Array;
   /** Page size (bytes) of a leaf at each level. */
@@ -58,6 +60,7 @@ export function geometryOf(meta: PagingMetaData): Geometry {
     bits,
     tableWords,
     leafOk,
+    runBits: Int32Array.from({ length: levels }, (_, l) => meta.runBits?.[l] ?? 0),
     span,
     levelSize: new Float64Array(meta.levelSize),
     walks: new Map(),

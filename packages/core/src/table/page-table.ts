@@ -73,6 +73,13 @@ export class PageTable64 {
   /** @internal 1 where map may write a leaf */ readonly _leafOk: Uint8Array;
   /** @internal log2 of the range one table of each level covers */ readonly _span: Int32Array;
   /** @internal page size (bytes) of a leaf at each level */ readonly _levelSize: Float64Array;
+  /** @internal log2 of the entries of a run at each level (0: none) */ readonly _runBits: Int32Array;
+  /**
+   * @internal the codec's run hint masks when the format has runs (0 and 0 otherwise): the fast paths leave an
+   * entry with a hint bit to the full path, which reads it as its run
+   */
+  readonly _runLo: number;
+  /** @internal */ readonly _runHi: number;
   /** @internal the root's physical address */ readonly _rootLo: number;
   /** @internal */ readonly _rootHi: number;
   /** @internal word index of the root table (for a PhysicalMemory; see table/find rootIndex) */ readonly _rootIdx: number;
@@ -164,6 +171,10 @@ export class PageTable64 {
     this._leafOk = g.leafOk;
     this._span = g.span;
     this._levelSize = g.levelSize;
+    this._runBits = g.runBits;
+    const hint = g.runBits.some((b) => b > 0) ? this._w.run : undefined;
+    this._runLo = hint === undefined ? 0 : hint.hintLo;
+    this._runHi = hint === undefined ? 0 : hint.hintHi;
     this._flushTlb = options.flushTlb;
     const pb = meta.paMaxBits;
     this._paHiLimit = pb >= 64 ? TWO32 : pb >= 32 ? 2 ** (pb - 32) : 0;
@@ -236,7 +247,7 @@ export class PageTable64 {
     if (this._fast && layout !== undefined && memBase + this._memSize <= 2 ** 53) {
       made = g.walks.get(layout) ?? null;
       if (!g.walks.has(layout)) {
-        made = makeWalks(g.shift, g.bits, g.tableWords, this._ew, layout);
+        made = makeWalks(g.shift, g.bits, g.tableWords, this._ew, layout, this._runLo, this._runHi);
         g.walks.set(layout, made);
       }
     }
@@ -299,7 +310,7 @@ export class PageTable64 {
       const lo = w[e]!;
       const hi = this._ew === 2 ? w[e + 1]! : 0;
       const c = this._w;
-      if (c.isPresent(lo, hi, l)) {
+      if (c.isPresent(lo, hi, l) && ((lo & this._runLo) | (hi & this._runHi)) === 0) {
         const paHi = c.paddrHi(lo, hi, l);
         const pa = joinAddr(((c.paddrLo(lo, hi, l) >>> 0) + (off & this._pageMask)) >>> 0, paHi >>> 0);
         return { paddr: pa, flags: c.flags(lo, hi, l), size: this._pageBytes };
@@ -365,7 +376,8 @@ export class PageTable64 {
       // the cached table is the one that maps vaddr: an entry that is not present there means unmapped
       if (!c.isPresent(lo, hi, l)) return -1;
       const paHi = c.paddrHi(lo, hi, l);
-      if (paHi < 0x200000) {
+      // (a member of a run maps the run's page: the full path reads it)
+      if (paHi < 0x200000 && ((lo & this._runLo) | (hi & this._runHi)) === 0) {
         this._found(lo, hi, l);
         return paHi * 4294967296 + (c.paddrLo(lo, hi, l) >>> 0) + (off & this._pageMask);
       }
