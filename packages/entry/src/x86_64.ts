@@ -289,3 +289,6 @@ export {
   x86PaeCodec,
   x86Pte32Codec,
 } from './_x86-legacy';
+
+// EPT, the second stage of translation under VMX (SDM Vol. 3C 29.3).
+export { X86EptFlags, type X86EptOptions, X86EptPTE, x86EptCodec } from './_x86-ept';

@@ -14,6 +14,9 @@ export {
   X86PaePageTable,
   type X86PaePageTableOptions,
 } from './legacy';
+// EPT, the second stage under VMX: its codec, metadata and tables.
+export { X86EptFlags, type X86EptOptions, X86EptPTE, x86EptCodec } from '@page-table-multiarch/entry/x86_64';
+export { X86Ept5PageTable, X86Ept5PagingMetaData, X86EptPageTable, type X86EptPageTableOptions, X86EptPagingMetaData } from './ept';
 
 // Attach and dump: control registers to an attach plan, and what a dump needs to know about the entries.
 export { x64Inspector, type X64InspectorOptions } from './inspector';
