@@ -22,6 +22,15 @@ export { X86Ept5PageTable, X86Ept5PagingMetaData, X86EptPageTable, type X86EptPa
 export { x64Inspector, type X64InspectorOptions } from './inspector';
 export { decodeX64Registers, x64Format, type X64Registers } from './registers';
 export { x86LegacyFormat, x86LegacyInspector, type X86LegacyInspectorOptions } from './legacy-registers';
+export {
+  decodeX86Eptp,
+  encodeX86Eptp,
+  x86EptFormat,
+  x86EptInspector,
+  type X86EptInspectorOptions,
+  type X86EptpEncodeOptions,
+  type X86EptpRegisters,
+} from './ept-registers';
 
 // Boot: the register values that make the CPU walk a table (the inverse of the decoder above).
 export { encodeX64Registers, type X64BootRegisters, type X64EncodeOptions } from './boot';
