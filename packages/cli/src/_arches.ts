@@ -343,9 +343,9 @@ const EFER_NXE = 0x800n;
 const x86: ArchSpec = {
   name: 'x86',
   aliases: ['i386', 'i686', 'ia32', 'x86-32', 'x86-pae'],
-  registers: ['cr3', 'cr4', 'efer', 'cr0'],
+  registers: ['cr3', 'cr4', 'efer', 'cr0', 'pat'],
   switches: [],
-  usage: '--cr3 VALUE --cr4 VALUE [--efer VALUE] [--cr0 VALUE]',
+  usage: '--cr3 VALUE --cr4 VALUE [--efer VALUE] [--cr0 VALUE] [--pat IA32_PAT]',
   decode: (r) => {
     if (r['cr3'] === undefined) return missing('--cr3');
     if (r['cr4'] === undefined) return missing('--cr4');
@@ -354,6 +354,7 @@ const x86: ArchSpec = {
       cr4: r['cr4'],
       efer: r['efer'] ?? EFER_NXE,
       ...(r['cr0'] !== undefined ? { cr0: r['cr0'] } : {}),
+      ...(r['pat'] !== undefined ? { pat: r['pat'] } : {}),
     });
     if (plan instanceof RegisterError || r['efer'] !== undefined || plan.format.meta.levels === 2) return plan;
     return { ...plan, notes: ['IA32_EFER not given: LME = 0 and NXE = 1 assumed', ...plan.notes] };
