@@ -5,8 +5,15 @@
 // bit 7 maps 1 GiB), the PD (29:21; 2 MiB with bit 7) and the PT (20:12), each of 512 8-byte entries in a 4 KiB
 // frame; with a page-walk length of 5 an EPT PML5 table indexed by bits 56:48 above them. Guest-physical addresses
 // are translated up to bit 47 (56): they have no canonical form and no upper half.
-import { defineMetaData, type PageTableOptions, PageTable64, type PagingHandler, type PagingMetaData } from '@page-table-multiarch/core';
-import { x86EptCodec } from '@page-table-multiarch/entry/x86_64';
+import {
+  defineMetaData,
+  type GenericPTE,
+  type PageTableOptions,
+  PageTable64,
+  type PagingHandler,
+  type PagingMetaData,
+} from '@page-table-multiarch/core';
+import { x86EptCodec, type X86EptOptions } from '@page-table-multiarch/entry/x86_64';
 
 /**
  * 4-level EPT (page-walk length 4; Intel SDM Vol. 3C 29.3.2): PML4, PDPT, PD, PT of 512 8-byte entries, 48-bit
@@ -41,14 +48,21 @@ export const X86Ept5PagingMetaData: PagingMetaData = /* @__PURE__ */ defineMetaD
   signExtend: false,
 });
 
-/** Options of {@link X86EptPageTable} and {@link X86Ept5PageTable}: the VM-execution controls, and those of every table. */
-export interface X86EptPageTableOptions extends PageTableOptions {
-  /**
-   * The "mode-based execute control for EPT" VM-execution control (default false): EXECUTE allows fetches from
-   * supervisor-mode linear addresses (bit 2), EXECUTE | USER from user-mode ones too (bit 10). Without it USER is
-   * not written (it has no meaning in EPT).
-   */
-  readonly mbec?: boolean;
+/**
+ * Options of {@link X86EptPageTable} and {@link X86Ept5PageTable}: the codec's (`mbec`, the "mode-based execute
+ * control for EPT" VM-execution control; `executeOnly`; `ignorePat`; `suppressVe`: see `x86EptCodec`), and those of
+ * every table.
+ */
+export interface X86EptPageTableOptions extends PageTableOptions, X86EptOptions {}
+
+/** The codec for a table's options: the shared ones unless a leaf option other than `mbec` is given. */
+function codecOf(options: X86EptPageTableOptions | undefined): GenericPTE {
+  return x86EptCodec({
+    mbec: options?.mbec === true,
+    executeOnly: options?.executeOnly !== false,
+    ignorePat: options?.ignorePat === true,
+    suppressVe: options?.suppressVe === true,
+  });
 }
 
 /**
@@ -68,12 +82,13 @@ export class X86EptPageTable extends PageTable64 {
   /**
    * Allocates the EPT PML4 table in `handler`, or attaches to an existing one with `options.root`.
    * @param handler where the tables live (default: a fresh 16 MiB `PhysicalMemory` at physical 0).
-   * @param options `mbec`, a `flushTlb` hook for the cursors' invalidations; `root` (and `writable`) to attach.
+   * @param options the codec's options (`mbec`, ...), a `flushTlb` hook for the cursors' invalidations; `root` (and
+   *   `writable`) to attach.
    * @throws PagingError 'NoMemory' when the handler has no frame for the root table; with `root`, 'NotAligned' or
    *   'InvalidAddress' when the root is misaligned or outside the handler's memory.
    */
   constructor(handler?: PagingHandler, options?: X86EptPageTableOptions) {
-    super(X86EptPagingMetaData, x86EptCodec({ mbec: options?.mbec === true }), handler, options);
+    super(X86EptPagingMetaData, codecOf(options), handler, options);
   }
 }
 
@@ -89,11 +104,12 @@ export class X86Ept5PageTable extends PageTable64 {
   /**
    * Allocates the EPT PML5 table in `handler`, or attaches to an existing one with `options.root`.
    * @param handler where the tables live (default: a fresh 16 MiB `PhysicalMemory` at physical 0).
-   * @param options `mbec`, a `flushTlb` hook for the cursors' invalidations; `root` (and `writable`) to attach.
+   * @param options the codec's options (`mbec`, ...), a `flushTlb` hook for the cursors' invalidations; `root` (and
+   *   `writable`) to attach.
    * @throws PagingError 'NoMemory' when the handler has no frame for the root table; with `root`, 'NotAligned' or
    *   'InvalidAddress' when the root is misaligned or outside the handler's memory.
    */
   constructor(handler?: PagingHandler, options?: X86EptPageTableOptions) {
-    super(X86Ept5PagingMetaData, x86EptCodec({ mbec: options?.mbec === true }), handler, options);
+    super(X86Ept5PagingMetaData, codecOf(options), handler, options);
   }
 }

@@ -74,6 +74,19 @@ describe('X86EptPageTable and X86Ept5PageTable (29.3.2)', () => {
     plain.cursor().map(0x1000n, 0x5000n, PageSize.Size4K, READ | EXECUTE | USER);
     expect(plain.query(0x1000n).flags).toBe(READ | EXECUTE);
   });
+
+  it('passes the leaf options to its codec: ignore PAT (bit 6), suppress #VE (bit 63), no execute-only pages', () => {
+    const memory = new PhysicalMemory({ size: 1 << 20, base: 0x10_0000 });
+    const ept = new X86EptPageTable(memory, { ignorePat: true, suppressVe: true, executeOnly: false });
+    ept.cursor().map(0x1000n, 0x5000n, PageSize.Size4K, EXECUTE);
+    const leaf = (1n << 63n) | 0x5000n | (1n << 6n) | (6n << 3n) | 0x5n; // SVE, IPAT, WB, X, R
+    expect(ept.query(0x1000n).flags).toBe(READ | EXECUTE);
+    let found = 0n;
+    ept.walk(4, (level, _index, va, bits) => {
+      if (level === 3 && va === 0x1000n) found = bits;
+    });
+    expect(found).toBe(leaf);
+  });
 });
 
 describe('decodeX86Eptp and encodeX86Eptp (25.6.11)', () => {
