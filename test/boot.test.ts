@@ -51,10 +51,14 @@ import {
 } from '@page-table-multiarch/riscv';
 import {
   decodeX64Registers,
+  decodeX86Eptp,
   encodeX64Registers,
+  encodeX86Eptp,
   encodeX86LegacyRegisters,
   X64PageTable,
   X64PageTable5,
+  X86Ept5PageTable,
+  X86EptPageTable,
   X86PageTable32,
   X86PaePageTable,
 } from '@page-table-multiarch/x86_64';
@@ -388,6 +392,29 @@ const CASES: BootCase[] = [
       expect(t!.rootPaddr % 0x4000n).toBe(0n);
     },
   },
+  ...(
+    [
+      ['4-level', 3, (m: PhysicalMemory) => new X86EptPageTable(m), [0x40_0000n, (1n << 48n) - 0x1000n]],
+      ['5-level', 4, (m: PhysicalMemory) => new X86Ept5PageTable(m), [0x40_0000n, (1n << 57n) - 0x1000n]],
+    ] as const
+  ).map(
+    ([name, walk, create, vas]): BootCase => ({
+      // Intel SDM Vol. 3C 25.6.11, format of the EPTP: memory type [2:0] (6 = WB), page-walk length - 1 [5:3],
+      // A/D enable [6], reserved [11:8], root [51:12], reserved [63:52]
+      name: `x86 EPT ${name} (EPTP) with A/D flags`,
+      memBase: 0x10_0000n,
+      run: (memory) => {
+        const t = fill(create(memory), vas, 0x20_0000n);
+        const eptp = encodeX86Eptp(t as X86EptPageTable, { accessDirty: true });
+        return { values: { eptp }, plan: decodeX86Eptp({ eptp }), tables: [t] };
+      },
+      fields: (v, [t]) => {
+        const eptp = v['eptp']!;
+        expect([field(eptp, 2, 0), field(eptp, 5, 3), field(eptp, 6, 6), field(eptp, 11, 7), field(eptp, 63, 52)]).toEqual([6, walk, 1, 0, 0]);
+        expect(eptp & 0x000f_ffff_ffff_f000n).toBe(t!.rootPaddr);
+      },
+    }),
+  ),
   {
     name: 'RISC-V Sv39, XuanTie attributes',
     memBase: 0x8020_0000n,
@@ -559,6 +586,10 @@ describe('boot registers: bad input', () => {
     expectRefused(mem, () => encodeLA64Registers(sv39 as never), TypeError);
     expectRefused(mem, () => encodeA32Registers(sv39 as never), TypeError);
     expectRefused(mem, () => encodeX86LegacyRegisters(sv39 as never), TypeError);
+    const x64 = new X64PageTable(mem);
+    const ept = new X86EptPageTable(mem);
+    expectRefused(mem, () => encodeX86Eptp(x64 as never), TypeError);
+    expectRefused(mem, () => encodeX86Eptp(ept, { memoryType: 'WT' as never }), RangeError);
   });
 
   it('x86 PAE: a PDPT at or above 4 GiB cannot be loaded (CR3 bits 31:5): PagingError InvalidAddress', () => {

@@ -12,7 +12,7 @@ import { A64PageTable, decodeA64Registers } from '@page-table-multiarch/aarch64'
 import { A32PageTable, decodeA32Registers } from '@page-table-multiarch/arm';
 import { decodeLA64Registers, LA64PageTable, PWCH_VALUE, PWCL_VALUE } from '@page-table-multiarch/loongarch64';
 import { decodeRiscvHgatp, decodeRiscvSatp, Sv32PageTable, Sv39PageTable } from '@page-table-multiarch/riscv';
-import { decodeX64Registers, X64PageTable, X86PaePageTable } from '@page-table-multiarch/x86_64';
+import { decodeX64Registers, decodeX86Eptp, X64PageTable, X86PaePageTable } from '@page-table-multiarch/x86_64';
 
 const { READ: R, WRITE: W, EXECUTE: X, USER: U, DEVICE, UNCACHED } = MappingFlags;
 
@@ -78,10 +78,17 @@ const GIB1 = 0x4000_0000n;
 const x86_64: ArchSpec = {
   name: 'x86_64',
   aliases: ['x86-64', 'amd64', 'x64', 'intel64'],
-  registers: ['cr3', 'cr4', 'efer', 'cr0', 'pat'],
-  switches: [],
-  usage: '--cr3 VALUE [--cr4 VALUE] [--efer VALUE] [--cr0 VALUE] [--pat IA32_PAT]',
-  decode: (r) => {
+  registers: ['cr3', 'cr4', 'efer', 'cr0', 'pat', 'eptp'],
+  switches: ['mbec'],
+  usage: '--cr3 VALUE [--cr4 VALUE] [--efer VALUE] [--cr0 VALUE] [--pat IA32_PAT] | --eptp VALUE [--mbec]',
+  decode: (r, s) => {
+    // eptp: a hypervisor's EPT table (guest-physical to host-physical); cr3: the CPU's own paging
+    if (r['eptp'] !== undefined) {
+      const other = ['cr3', 'cr4', 'efer', 'cr0', 'pat'].find((name) => r[name] !== undefined);
+      if (other !== undefined) return new RegisterError('Invalid', 'EPTP', `--eptp and --${other} describe different tables: give --eptp alone`);
+      return decodeX86Eptp({ eptp: r['eptp'], mbec: s['mbec'] === true });
+    }
+    if (s['mbec'] === true) return new RegisterError('Invalid', 'EPTP', '--mbec applies to EPT tables (--eptp)');
     if (r['cr3'] === undefined) return missing('--cr3');
     return decodeX64Registers({
       cr3: r['cr3'],
@@ -338,9 +345,9 @@ const EFER_NXE = 0x800n;
 const x86: ArchSpec = {
   name: 'x86',
   aliases: ['i386', 'i686', 'ia32', 'x86-32', 'x86-pae'],
-  registers: ['cr3', 'cr4', 'efer', 'cr0'],
+  registers: ['cr3', 'cr4', 'efer', 'cr0', 'pat'],
   switches: [],
-  usage: '--cr3 VALUE --cr4 VALUE [--efer VALUE] [--cr0 VALUE]',
+  usage: '--cr3 VALUE --cr4 VALUE [--efer VALUE] [--cr0 VALUE] [--pat IA32_PAT]',
   decode: (r) => {
     if (r['cr3'] === undefined) return missing('--cr3');
     if (r['cr4'] === undefined) return missing('--cr4');
@@ -349,6 +356,7 @@ const x86: ArchSpec = {
       cr4: r['cr4'],
       efer: r['efer'] ?? EFER_NXE,
       ...(r['cr0'] !== undefined ? { cr0: r['cr0'] } : {}),
+      ...(r['pat'] !== undefined ? { pat: r['pat'] } : {}),
     });
     if (plan instanceof RegisterError || r['efer'] !== undefined || plan.format.meta.levels === 2) return plan;
     return { ...plan, notes: ['IA32_EFER not given: LME = 0 and NXE = 1 assumed', ...plan.notes] };

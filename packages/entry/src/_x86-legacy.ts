@@ -9,6 +9,7 @@
 // The attribute bits sit where x86_64's do (PTF): P 0, R/W 1, U/S 2, PWT 3, PCD 4, A 5, D 6, PS 7, G 8, XD 63.
 import type { GenericPTE, MappingFlags, PhysAddr, PTEWords } from '@page-table-multiarch/core';
 import { bit, bits, hi32, join, lo32, maskHi, maskLo } from './_fields';
+import { withPat } from './_x86-pat';
 
 /** Fields of the 32-bit paging PDE that maps a 4 MiB page (SDM Vol. 3A Table 4-4), as bigint masks. */
 export const X86PDE4M: {
@@ -31,12 +32,22 @@ export const X86PDE4M: {
 export interface X86Pte32Options {
   /** CR4.PSE (default true): a PDE with PS (bit 7) set maps a 4 MiB page; without it bit 7 is ignored (4.3). */
   readonly pse?: boolean;
+  /**
+   * IA32_PAT: when given, a leaf reads as UNCACHED when the PAT entry its PAT:PCD:PWT select is UC, WC or UC- (PAT is
+   * bit 7 of a PTE, bit 12 of a 4 MiB PDE: Tables 4-4, 4-6); encoding is unchanged. Absent: PCD reads as UNCACHED.
+   */
+  readonly pat?: bigint;
 }
 
 /** Options of {@link x86PaeCodec}. */
 export interface X86PaeOptions {
   /** IA32_EFER.NXE (default true): bit 63 is XD; without it bit 63 is reserved and every page is executable. */
   readonly nxe?: boolean;
+  /**
+   * IA32_PAT: when given, a leaf reads as UNCACHED when the PAT entry its PAT:PCD:PWT select is UC, WC or UC- (PAT is
+   * bit 7 of a PTE, bit 12 of a 2 MiB PDE: Tables 4-9, 4-11); encoding is unchanged. Absent: PCD reads as UNCACHED.
+   */
+  readonly pat?: bigint;
 }
 
 // Bits 7:0 of every format: P, R/W, U/S, PWT, PCD, A, D, PS (Tables 4-4 to 4-11).
@@ -168,7 +179,9 @@ const PTE32_NO_PSE = /* @__PURE__ */ make32(false);
  * (PS set, with PSE only) or points at a page table, a PTE maps a 4 KiB page. MappingFlags map to P, R/W, U/S and
  * (for DEVICE or UNCACHED) PCD | PWT; there is no execute-disable bit, so every page reads as EXECUTE. A 4 MiB page
  * holds physical address bits 39:32 in bits 20:13 (PSE-36, MAXPHYADDR 40). Table entries are P | R/W | U/S so that
- * the leaf decides. Entries mean different things per level: pass the level (0 = PDE, 1 = PTE).
+ * the leaf decides. Entries mean different things per level: pass the level (0 = PDE, 1 = PTE). With `pat`, leaves'
+ * memory types are read through that IA32_PAT value (SDM Vol. 3A "PAT Indexing").
+ * @throws RangeError for a `pat` with a reserved entry (encodings 2 and 3, or bits 7:3 set).
  * @example
  * x86Pte32Codec().newPage(0x1_0040_0000n, MappingFlags.READ, true, 0) // 0x400_2081n: PS | P, bits 20:13 = 1
  */
@@ -176,7 +189,9 @@ export function x86Pte32Codec(options: X86Pte32Options = {}): GenericPTE & {
   /** The word-level form of this codec (`PTEWords`); the high word of an entry is always 0. */
   readonly words: PTEWords;
 } {
-  return options.pse === false ? PTE32_NO_PSE : PTE32;
+  const base = options.pse === false ? PTE32_NO_PSE : PTE32;
+  // level 1 is the PTE; bit 7 without a level is PS only with PSE (4.3)
+  return options.pat === undefined ? base : withPat(base, options.pat, 1, options.pse !== false, 'x86Pte32Codec');
 }
 
 /** The 32-bit paging codec with CR4.PSE = 1: `x86Pte32Codec()`. */
@@ -269,7 +284,9 @@ const PAE_NO_NX = /* @__PURE__ */ makePae(false);
  * whose entries hold only P and the page directory's address (Table 4-8); a PDE maps a 2 MiB page (PS set) or points
  * at a page table; a PTE maps a 4 KiB page. MappingFlags map as x86_64's: P, R/W, U/S, PCD | PWT for DEVICE or
  * UNCACHED, and XD (bit 63) for a page that is not executable, written only with NXE (without it bit 63 is reserved
- * and every page reads as EXECUTE). Pass the level (0 = PDPTE, 1 = PDE, 2 = PTE).
+ * and every page reads as EXECUTE). Pass the level (0 = PDPTE, 1 = PDE, 2 = PTE). With `pat`, leaves' memory types
+ * are read through that IA32_PAT value (SDM Vol. 3A "PAT Indexing").
+ * @throws RangeError for a `pat` with a reserved entry (encodings 2 and 3, or bits 7:3 set).
  * @example
  * x86PaeCodec().newTable(0x3000n, 0) // 0x3001n: P only in a PDPTE
  */
@@ -277,7 +294,9 @@ export function x86PaeCodec(options: X86PaeOptions = {}): GenericPTE & {
   /** The word-level form of this codec (`PTEWords`). */
   readonly words: PTEWords;
 } {
-  return options.nxe === false ? PAE_NO_NX : PAE;
+  const base = options.nxe === false ? PAE_NO_NX : PAE;
+  // level 2 is the PTE; bit 7 without a level reads as PS (a 2 MiB page)
+  return options.pat === undefined ? base : withPat(base, options.pat, 2, true, 'x86PaeCodec');
 }
 
 /** The PAE paging codec with IA32_EFER.NXE = 1: `x86PaeCodec()`. */

@@ -5,6 +5,7 @@
 // PS (page size) above the last level and PAT in a 4 KiB PTE.
 import type { GenericPTE, MappingFlags, PhysAddr, PTEWords } from '@page-table-multiarch/core';
 import { bit, bits, hi32, join, lo32, maskHi, maskLo } from './_fields';
+import { PAT_TYPE_NAMES, patEntries, withPat } from './_x86-pat';
 
 /**
  * x86 page-table flag bits (the crate's `PTF`, from the `x86_64` crate's `PageTableFlags`), as bigint
@@ -174,25 +175,12 @@ export const X64PTE: GenericPTE & {
 });
 
 // ---------------------------------------------------------------- memory types through the PAT
-// Source: Intel SDM Vol. 3A, "Page Attribute Table (PAT)" (section 11.12 in the 325462-07x editions):
-// - "PAT Indexing": a leaf selects PAT entry PAT:PCD:PWT (Table 11-11), where PAT is bit 7 of a 4 KiB PTE and bit 12
-//   of a PDE / PDPTE that maps a 2 MiB / 1 GiB page (Tables 4-17, 4-19, 4-20).
-// - IA32_PAT (MSR 277H) holds eight entries PA0..PA7, one per byte, each a memory type in bits 2:0 (bits 7:3 reserved):
-//   0 UC, 1 WC, 4 WT, 5 WP, 6 WB, 7 UC-; 2 and 3 are reserved, and writing a reserved value raises #GP (Table 11-10,
-//   "Programming the PAT").
+// Source: Intel SDM Vol. 3A, "Page Attribute Table (PAT)" (section 11.12 in the 325462-07x editions); the encodings
+// and the indexing are in _x86-pat.ts, shared with 32-bit and PAE paging.
 // - "Programming the PAT", Table 11-12: after power-up or reset PA0..PA7 are WB, WT, UC-, UC, WB, WT, UC-, UC.
-// - Table 11-2 "Memory Types and Their Properties": UC, UC- and WC are not cacheable; WT, WP and WB are.
 
 /** IA32_PAT after power-up or reset: PA0..PA7 = WB, WT, UC-, UC, WB, WT, UC-, UC (SDM Vol. 3A Table 11-12). */
 export const X64_PAT_POWER_ON: bigint = 0x0007_0406_0007_0406n;
-
-/** The memory types of a PAT entry by their encoding (Table 11-10); undefined for the reserved encodings 2 and 3. */
-const PAT_TYPE_NAMES: readonly (string | undefined)[] = ['UC', 'WC', undefined, undefined, 'WT', 'WP', 'WB', 'UC-'];
-
-/** The encoding a leaf selects through the PAT is not cacheable (UC, WC, UC-: Table 11-2). */
-function patUncached(type: number): boolean {
-  return type === 0 || type === 1 || type === 7;
-}
 
 /** Options of {@link x64Codec}. */
 export interface X64CodecOptions {
@@ -208,28 +196,6 @@ export type X64Codec = GenericPTE & {
   readonly words: PTEWords;
 };
 
-/** The eight PAT entries of an IA32_PAT value, checked: bits 7:3 of each byte are reserved, as are encodings 2 and 3. */
-function patEntries(pat: bigint): Uint8Array {
-  if (typeof pat !== 'bigint' || pat < 0n || pat >= 0x1_0000_0000_0000_0000n) {
-    throw new RangeError(`x64Codec: "pat" ${String(pat)} is not a u64 bigint`);
-  }
-  const types = new Uint8Array(8);
-  for (let i = 0; i < 8; i++) {
-    const byte = Number((pat >> BigInt(8 * i)) & 0xffn);
-    if (byte > 7 || PAT_TYPE_NAMES[byte] === undefined) {
-      throw new RangeError(`x64Codec: IA32_PAT 0x${pat.toString(16)}: PA${i} = ${byte} is a reserved memory type (writing it raises #GP)`);
-    }
-    types[i] = byte;
-  }
-  return types;
-}
-
-/** PAT:PCD:PWT of a leaf at `level` of a `last + 1`-level table: the index of the PAT entry it selects. */
-function patIndex(lo: number, level: number, last: number): number {
-  const patBit = level === last ? (lo >>> 7) & 1 : (lo >>> 12) & 1;
-  return (patBit << 2) | ((lo >>> 3) & 0b11);
-}
-
 /**
  * The memory types of the eight entries PA0..PA7 of an IA32_PAT value, by name (`'WB'`, `'WC'`, `'UC-'`, ...), for
  * listings. A leaf selects entry PAT:PCD:PWT.
@@ -237,7 +203,7 @@ function patIndex(lo: number, level: number, last: number): number {
  * @example x64PatTypes(0x0007_0406_0007_0406n) // ['WB', 'WT', 'UC-', 'UC', 'WB', 'WT', 'UC-', 'UC']
  */
 export function x64PatTypes(pat: bigint): readonly string[] {
-  return Object.freeze(Array.from(patEntries(pat), (t) => PAT_TYPE_NAMES[t]!));
+  return Object.freeze(Array.from(patEntries(pat, 'x64PatTypes'), (t) => PAT_TYPE_NAMES[t]!));
 }
 
 /**
@@ -257,26 +223,7 @@ export function x64PatTypes(pat: bigint): readonly string[] {
 export function x64Codec(options: X64CodecOptions = {}): X64Codec {
   const levels = options.levels ?? 4;
   if (levels !== 4 && levels !== 5) throw new RangeError(`x64Codec: "levels" ${String(levels)} is not 4 or 5`);
-  const types = patEntries(options.pat ?? X64_PAT_POWER_ON);
-  const last = levels - 1;
-  // per PAT index, the UNCACHED bit it gives a leaf
-  const uncached = new Int32Array(8);
-  for (let i = 0; i < 8; i++) uncached[i] = patUncached(types[i]!) ? UNCACHED : 0;
-  const flagsOf = (lo: number, hi: number, level: number): number => {
-    const f = decodeFlags(lo, hi);
-    return f === 0 ? 0 : (f & ~UNCACHED) | uncached[patIndex(lo, level, last)]!;
-  };
-  const patWords: PTEWords = Object.freeze({ ...words, flags: flagsOf });
-  return Object.freeze({
-    ...X64PTE,
-    flags(bits: bigint, level?: number): MappingFlags {
-      const lo = lo32(bits);
-      // without a level, bit 7 set reads as PS (a huge page, PAT in bit 12) and clear as a 4 KiB PTE
-      const l = level ?? ((lo & PS) !== 0 ? 0 : last);
-      return flagsOf(lo, hi32(bits), l);
-    },
-    words: patWords,
-  });
+  return withPat(X64PTE, options.pat ?? X64_PAT_POWER_ON, levels - 1, true, 'x64Codec');
 }
 
 // The legacy modes of the same architecture: 32-bit paging and PAE paging (SDM Vol. 3A 4.3, 4.4).
@@ -289,3 +236,6 @@ export {
   x86PaeCodec,
   x86Pte32Codec,
 } from './_x86-legacy';
+
+// EPT, the second stage of translation under VMX (SDM Vol. 3C 29.3).
+export { X86EptFlags, type X86EptOptions, X86EptPTE, x86EptCodec } from './_x86-ept';

@@ -4,7 +4,7 @@ import { DescriptorAttr as A64 } from '@page-table-multiarch/entry/aarch64';
 import { DescriptorAttr as A32, LPAE_ADDR, LPAE_SBZP, LpaeDescriptorAttr as LPAE } from '@page-table-multiarch/entry/arm';
 import { PTEFlags as LA } from '@page-table-multiarch/entry/loongarch64';
 import { PTEFlags as RV } from '@page-table-multiarch/entry/riscv';
-import { PTF, X86PDE4M } from '@page-table-multiarch/entry/x86_64';
+import { PTF, X86EptFlags, X86PDE4M } from '@page-table-multiarch/entry/x86_64';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { bit, bits, hi32, join, lo32, maskHi, maskLo, put, shiftOf } from '../src/_fields';
@@ -102,6 +102,10 @@ describe('the fields each codec states', () => {
 
   it('x86 32-bit paging: a 4 MiB PDE (SDM Vol. 3A Table 4-4): bits 8:0 as PTF, PAT, PSE-36 address, reserved bit 21, address', () => {
     disjoint(32, bits(8, 0), ...Object.values(X86PDE4M));
+  });
+
+  it('x86 EPT: every X86EptFlags field and the address bits 51:12 (SDM Vol. 3C Tables 29-1 to 29-6)', () => {
+    disjoint(64, ...Object.values(X86EptFlags), bits(51, 12));
   });
 
   it('AArch64: a Block or Page descriptor and a Table descriptor (D8.3.1.1, D8.3.1.2); APTable is its two bits', () => {

@@ -14,11 +14,23 @@ export {
   X86PaePageTable,
   type X86PaePageTableOptions,
 } from './legacy';
+// EPT, the second stage under VMX: its codec, metadata and tables.
+export { X86EptFlags, type X86EptOptions, X86EptPTE, x86EptCodec } from '@page-table-multiarch/entry/x86_64';
+export { X86Ept5PageTable, X86Ept5PagingMetaData, X86EptPageTable, type X86EptPageTableOptions, X86EptPagingMetaData } from './ept';
 
 // Attach and dump: control registers to an attach plan, and what a dump needs to know about the entries.
 export { x64Inspector, type X64InspectorOptions } from './inspector';
 export { decodeX64Registers, x64Format, type X64Registers } from './registers';
 export { x86LegacyFormat, x86LegacyInspector, type X86LegacyInspectorOptions } from './legacy-registers';
+export {
+  decodeX86Eptp,
+  encodeX86Eptp,
+  x86EptFormat,
+  x86EptInspector,
+  type X86EptInspectorOptions,
+  type X86EptpEncodeOptions,
+  type X86EptpRegisters,
+} from './ept-registers';
 
 // Boot: the register values that make the CPU walk a table (the inverse of the decoder above).
 export { encodeX64Registers, type X64BootRegisters, type X64EncodeOptions } from './boot';

@@ -22,7 +22,7 @@ import {
   type TableFormat,
   tableLimit,
 } from '@page-table-multiarch/core';
-import { x86PaeCodec, x86Pte32Codec } from '@page-table-multiarch/entry/x86_64';
+import { x64PatTypes, x86PaeCodec, x86Pte32Codec } from '@page-table-multiarch/entry/x86_64';
 import { X86PagingMetaData32, X86PagingMetaData32NoPse, X86PaePagingMetaData, X86PageTable32, X86PaePageTable } from './legacy';
 import { A, ALL, D, G, P, PAT_HUGE, PCD, PS, PWT, RSVD_2M, RW, US, XD_HI } from './_entry-bits';
 
@@ -42,6 +42,11 @@ export interface X86LegacyInspectorOptions {
    * 32..52 for PAE (default 52: address bits 51:M are reserved).
    */
   readonly maxPhysAddr?: number;
+  /**
+   * IA32_PAT: when given, a leaf's listing ends with the memory type its PAT:PCD:PWT bits select (PAT is bit 7 of a
+   * PTE, bit 12 of a 4 MiB or 2 MiB PDE; SDM Vol. 3A "PAT Indexing", Tables 4-4, 4-6, 4-9, 4-11). Absent: none named.
+   */
+  readonly pat?: bigint;
 }
 
 /**
@@ -49,8 +54,9 @@ export interface X86LegacyInspectorOptions {
  * WRITE, USER (and EXECUTE) from the pages below it (4.6.1; a PDPTE takes nothing); reserved bits (bit 21 and PSE-36
  * bits above MAXPHYADDR of a 4 MiB PDE, bits 2:1 and 8:5 of a PDPTE, bits 20:13 of a 2 MiB PDE, bit 63 without NXE,
  * address bits above MAXPHYADDR) make an entry a 'Reserved' diagnostic. Runs break on P, R/W, U/S, PWT, PCD, PS/PAT,
- * G and XD, not on A and D.
- * @throws RangeError for a mode other than '32' or 'pae', or a MAXPHYADDR outside the mode's range.
+ * G and XD, not on A and D. With `pat`, each leaf's listing ends with its memory type (`WB`, `WC`, `UC-`...).
+ * @throws RangeError for a mode other than '32' or 'pae', a MAXPHYADDR outside the mode's range, or a `pat` with a
+ *   reserved entry.
  */
 export function x86LegacyInspector(options: X86LegacyInspectorOptions): EntryInspector {
   const pae = options.mode === 'pae';
@@ -67,6 +73,7 @@ export function x86LegacyInspector(options: X86LegacyInspectorOptions): EntryIns
   const last = pae ? 2 : 1;
   const names = pae ? ['PDPT', 'PD', 'PT'] : ['PD', 'PT'];
   const huge = (lo: number, level: number): boolean => (lo & PS) !== 0 && level === last - 1 && (pae || pse);
+  const patTypes = options.pat === undefined ? undefined : x64PatTypes(options.pat);
   return Object.freeze({
     levelNames: Object.freeze(names),
     tableLimit(lo: number, hi: number, level: number): number {
@@ -108,20 +115,33 @@ export function x86LegacyInspector(options: X86LegacyInspectorOptions): EntryIns
       if (leaf && level < last && lo & PAT_HUGE) out.push('PAT');
       if (leaf && lo & G) out.push('G');
       if (hi & XD_HI) out.push('XD');
+      if (leaf && patTypes !== undefined) {
+        // PAT:PCD:PWT, PAT being bit 7 of a PTE and bit 12 of a 4 MiB / 2 MiB page (Tables 4-4, 4-6, 4-9, 4-11)
+        const pat = level === last ? lo & PS : lo & PAT_HUGE;
+        out.push(patTypes[(pat !== 0 ? 4 : 0) | ((lo >>> 3) & 0b11)]!);
+      }
       return out.join(' ');
     },
   });
 }
 
-/** A table format of 32-bit paging (for the given CR4.PSE) or PAE paging (for the given IA32_EFER.NXE). */
-export function x86LegacyFormat(mode: '32' | 'pae', options: { readonly pse?: boolean; readonly nxe?: boolean } = {}): TableFormat {
+/**
+ * A table format of 32-bit paging (for the given CR4.PSE) or PAE paging (for the given IA32_EFER.NXE); with an
+ * IA32_PAT value, leaves' memory types are read through it and listings name them.
+ * @throws RangeError for a `pat` with a reserved entry.
+ */
+export function x86LegacyFormat(
+  mode: '32' | 'pae',
+  options: { readonly pse?: boolean; readonly nxe?: boolean; readonly pat?: bigint } = {},
+): TableFormat {
+  const pat = options.pat === undefined ? {} : { pat: options.pat };
   if (mode === '32') {
     const pse = options.pse !== false;
     return Object.freeze({
       name: pse ? 'x86 32-bit paging' : 'x86 32-bit paging (no PSE)',
       meta: pse ? X86PagingMetaData32 : X86PagingMetaData32NoPse,
-      pte: x86Pte32Codec({ pse }),
-      inspector: x86LegacyInspector({ mode, pse }),
+      pte: x86Pte32Codec({ pse, ...pat }),
+      inspector: x86LegacyInspector({ mode, pse, ...pat }),
       attach: (handler: PagingHandler, root: AddrInput, opts: PageTableOptions = {}) => new X86PageTable32(handler, { ...opts, root, pse }),
     });
   }
@@ -129,8 +149,8 @@ export function x86LegacyFormat(mode: '32' | 'pae', options: { readonly pse?: bo
   return Object.freeze({
     name: 'x86 PAE paging',
     meta: X86PaePagingMetaData,
-    pte: x86PaeCodec({ nxe }),
-    inspector: x86LegacyInspector({ mode, nxe }),
+    pte: x86PaeCodec({ nxe, ...pat }),
+    inspector: x86LegacyInspector({ mode, nxe, ...pat }),
     attach: (handler: PagingHandler, root: AddrInput, opts: PageTableOptions = {}) => new X86PaePageTable(handler, { ...opts, root, nxe }),
   });
 }
@@ -142,8 +162,8 @@ const EFER_NXE = 0x800n;
 
 /**
  * The attach plan of 32-bit paging (CR4.PAE = 0) or PAE paging (CR4.PAE = 1, IA32_EFER.LME = 0) for the decoded
- * CR3, CR4 and IA32_EFER values; `notes` are the decoder's notes so far. Internal: decodeX64Registers calls it once
- * it has read CR0 and CR4.
+ * CR3, CR4, IA32_EFER and IA32_PAT values; `notes` are the decoder's notes so far. Internal: decodeX64Registers calls
+ * it once it has read CR0 and CR4. An IA32_PAT with a reserved entry is 'Invalid'.
  */
 export function decodeX86LegacyRegisters(
   mode: '32' | 'pae',
@@ -151,6 +171,7 @@ export function decodeX86LegacyRegisters(
   cr4: bigint,
   efer: bigint | undefined,
   notes: string[],
+  pat?: bigint,
 ): AttachPlan | RegisterError {
   // the register is 32 bits in both modes (Tables 4-3, 4-7): a value above them is not one the CPU could hold
   if (cr3 >> 32n !== 0n) return new RegisterError('Invalid', 'CR3', `CR3 ${hex(cr3)}: bits 63:32 are set, but ${mode === '32' ? '32-bit' : 'PAE'} paging reads a 32-bit CR3`);
@@ -158,13 +179,25 @@ export function decodeX86LegacyRegisters(
     const pse = (cr4 & CR4_PSE) !== 0n;
     if (!pse) notes.push('CR4.PSE = 0: bit 7 of a PDE is ignored, no 4 MiB pages');
     if (cr3 & 0x18n) notes.push(`CR3: ${cr3 & 0x8n ? 'PWT ' : ''}${cr3 & 0x10n ? 'PCD ' : ''}set for the page directory`);
-    const format = x86LegacyFormat('32', { pse });
+    const format = legacyFormat('32', { pse, ...(pat === undefined ? {} : { pat }) });
+    if (format instanceof RegisterError) return format;
     return { arch: 'x86', format, roots: defaultRoots(format.meta, cr3 & 0xffff_f000n, 'CR3'), notes };
   }
   const nxe = efer === undefined || (efer & EFER_NXE) !== 0n;
   if (efer === undefined) notes.push('IA32_EFER not given: NXE = 1 assumed');
   else if (!nxe) notes.push('IA32_EFER.NXE = 0: bit 63 of an entry is reserved, every page is executable');
-  const format = x86LegacyFormat('pae', { nxe });
+  const format = legacyFormat('pae', { nxe, ...(pat === undefined ? {} : { pat }) });
+  if (format instanceof RegisterError) return format;
   // bits 31:5 locate the 32-byte PDPT; bits 4:0 are ignored (Table 4-7)
   return { arch: 'x86', format, roots: defaultRoots(format.meta, cr3 & 0xffff_ffe0n, 'CR3'), notes };
+}
+
+/** {@link x86LegacyFormat}, with a PAT value that has a reserved entry as an 'Invalid' RegisterError. */
+function legacyFormat(mode: '32' | 'pae', options: { readonly pse?: boolean; readonly nxe?: boolean; readonly pat?: bigint }): TableFormat | RegisterError {
+  try {
+    return x86LegacyFormat(mode, options);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    return new RegisterError('Invalid', 'IA32_PAT', e.message.replace(/^x86(Pte32|Pae)Codec: /, ''));
+  }
 }

@@ -100,9 +100,9 @@ export function x64Format(levels: 4 | 5, nxe = true, pat?: bigint): TableFormat 
  * CR4.LA57 = 1), the root (CR3 bits 51:12) and the two canonical halves it translates (the upper one is the
  * kernel's). CR4.PAE = 0 selects 32-bit paging (X86PageTable32, with 4 MiB pages when CR4.PSE = 1; root CR3 bits
  * 31:12) and IA32_EFER.LME = 0 with CR4.PAE = 1 PAE paging (X86PaePageTable; root CR3 bits 31:5), both with arch
- * `'x86'` and one root for [0, 4 GiB) (`pat` is not applied to them). CR0.PG = 0 is 'Unsupported'; reserved CR3
- * bits, and an IA32_PAT entry with a reserved memory type, are 'Invalid'; LME = 0 without CR4 is 'Missing'. With
- * `pat`, the 4-level and 5-level leaves' memory types are read through it.
+ * `'x86'` and one root for [0, 4 GiB). CR0.PG = 0 is 'Unsupported'; reserved CR3 bits, and an IA32_PAT entry with a
+ * reserved memory type, are 'Invalid'; LME = 0 without CR4 is 'Missing'. With `pat`, the leaves' memory types are
+ * read through it, in every mode.
  * @throws TypeError / PagingError 'InvalidAddress' for a value that is not a u64.
  * @example
  * const plan = decodeX64Registers({ cr3: 0x1000n, cr4: 0x20n, efer: 0xd01n });
@@ -112,6 +112,7 @@ export function x64Format(levels: 4 | 5, nxe = true, pat?: bigint): TableFormat 
  */
 export function decodeX64Registers(regs: X64Registers): AttachPlan | RegisterError {
   const cr3 = registerValue(regs.cr3, 'cr3');
+  const pat = regs.pat === undefined ? undefined : registerValue(regs.pat, 'pat');
   const notes: string[] = [];
   if (regs.cr0 !== undefined) {
     const cr0 = registerValue(regs.cr0, 'cr0');
@@ -122,7 +123,7 @@ export function decodeX64Registers(regs: X64Registers): AttachPlan | RegisterErr
   let pcide = false;
   if (regs.cr4 !== undefined) {
     const cr4 = registerValue(regs.cr4, 'cr4');
-    if ((cr4 & CR4_PAE) === 0n) return decodeX86LegacyRegisters('32', cr3, cr4, undefined, notes);
+    if ((cr4 & CR4_PAE) === 0n) return decodeX86LegacyRegisters('32', cr3, cr4, undefined, notes, pat);
     la57 = (cr4 & CR4_LA57) !== 0n;
     pcide = (cr4 & CR4_PCIDE) !== 0n;
     const on: string[] = [];
@@ -138,7 +139,7 @@ export function decodeX64Registers(regs: X64Registers): AttachPlan | RegisterErr
     const efer = registerValue(regs.efer, 'efer');
     if ((efer & EFER_LME) === 0n) {
       if (regs.cr4 === undefined) return new RegisterError('Missing', 'CR4', `IA32_EFER ${hex(efer)}: LME = 0 is PAE or 32-bit paging, which CR4.PAE tells apart`);
-      return decodeX86LegacyRegisters('pae', cr3, registerValue(regs.cr4, 'cr4'), efer, notes);
+      return decodeX86LegacyRegisters('pae', cr3, registerValue(regs.cr4, 'cr4'), efer, notes, pat);
     }
     nxe = (efer & EFER_NXE) !== 0n;
     if (!nxe) notes.push('IA32_EFER.NXE = 0: bit 63 of an entry is reserved, every page is executable');
@@ -151,7 +152,7 @@ export function decodeX64Registers(regs: X64Registers): AttachPlan | RegisterErr
   else if (cr3 & 0x18n) notes.push(`CR3: ${cr3 & 0x8n ? 'PWT ' : ''}${cr3 & 0x10n ? 'PCD ' : ''}set for the root table`);
   let format: TableFormat;
   try {
-    format = x64Format(la57 ? 5 : 4, nxe, regs.pat === undefined ? undefined : registerValue(regs.pat, 'pat'));
+    format = x64Format(la57 ? 5 : 4, nxe, pat);
   } catch (e) {
     if (!(e instanceof RangeError)) throw e;
     return new RegisterError('Invalid', 'IA32_PAT', e.message.replace(/^x64Codec: /, ''));

@@ -12,7 +12,7 @@ import {
 } from '@page-table-multiarch/x86_64';
 import { describe, expect, it } from 'vitest';
 
-const { READ, WRITE, EXECUTE, USER } = MappingFlags;
+const { READ, WRITE, EXECUTE, USER, UNCACHED } = MappingFlags;
 const RW = READ | WRITE;
 const CR0_PG = 1n << 31n;
 const CR4_PSE = 1n << 4n;
@@ -167,6 +167,27 @@ describe('decodeX64Registers: the legacy modes (4.1.1 Table 4-1)', () => {
     expect(p.format.pte.flags(0x8000_0000_0000_1001n, 2)).toBe(READ);
     // LME = 1 is still 4-level paging
     expect(plan({ cr3: 0x1000n, cr4: CR4_PAE, efer: EFER_LME | EFER_NXE }).format.name).toBe('x86_64 4-level');
+  });
+
+  it('IA32_PAT reads the leaves\' memory types in both modes: PAT is bit 7 of a PTE, bit 12 of a 4 MiB / 2 MiB page', () => {
+    // Linux's PAT: PA1 = WC, PA5 = WP, PA6 = UC-, PA7 = WT (arch/x86/mm/pat/memtype.c)
+    const pat = 0x0407_0506_0007_0106n;
+    const x32 = plan({ cr3: 0x1000n, cr4: CR4_PSE, pat });
+    const pae = plan({ cr3: 0x1000n, cr4: CR4_PAE, efer: EFER_NXE, pat });
+    // PWT alone (index 1, WC): UNCACHED in both, where the power-on PAT (WT) says cached
+    expect(x32.format.pte.flags(0x1009n, 1)).toBe(READ | EXECUTE | UNCACHED);
+    expect(pae.format.pte.flags(0x1009n, 2)).toBe(READ | EXECUTE | UNCACHED);
+    expect(plan({ cr3: 0x1000n, cr4: CR4_PSE }).format.pte.flags(0x1009n, 1)).toBe(READ | EXECUTE);
+    // PAT | PCD | PWT in a PTE (index 7, WT): cached although PCD is set; in a 4 MiB PDE bit 7 is PS, bit 12 PAT
+    expect(x32.format.pte.flags(0x1099n, 1)).toBe(READ | EXECUTE);
+    expect(x32.format.pte.flags(0x40_1099n, 0)).toBe(READ | EXECUTE);
+    expect(x32.format.pte.flags(0x40_0099n, 0)).toBe(READ | EXECUTE | UNCACHED); // index 3: UC
+    expect(pae.format.pte.flags(0x20_1091n, 1)).toBe(READ | EXECUTE | UNCACHED); // index 6: UC-
+    expect(x32.format.inspector!.describe!(0x1099, 0, 1, true)).toBe('P PWT PCD PAT WT');
+    expect(pae.format.inspector!.describe!(0x20_1089, 0, 1, true)).toBe('P PWT PS PAT WP');
+    // a reserved PAT entry is Invalid, as in long mode
+    expect(decodeX64Registers({ cr3: 0x1000n, cr4: 0n, pat: 0x02n })).toMatchObject({ code: 'Invalid', register: 'IA32_PAT' });
+    expect(decodeX64Registers({ cr3: 0x1000n, cr4: CR4_PAE, efer: 0n, pat: 0x0800n })).toMatchObject({ code: 'Invalid', register: 'IA32_PAT' });
   });
 
   it('a CR3 above 32 bits is Invalid in both modes', () => {
