@@ -64,11 +64,16 @@ const ELR_EL1 = { op0: 3, op1: 0, crn: 4, crm: 0, op2: 1 };
 // (11, 20, 22, 28, 29); WXN is bit 19.
 const SCTLR = (1n << 0n) | (1n << 2n) | (1n << 12n) | (1n << 11n) | (1n << 20n) | (1n << 22n) | (1n << 23n) | (1n << 28n) | (1n << 29n);
 const WXN = 1n << 19n;
-// TCR_EL1: IPS [34:32] = 0b010 (40 bits), HA [39], HD [40]
+// TCR_EL1: EPD1 [23], IPS [34:32] = 0b010 (40 bits), TBI0 [37], TBI1 [38], HA [39], HD [40], HPD0 [41], HPD1 [42],
+// E0PD1 [56]. (TTBR0's walks stay enabled: the program itself is mapped there.)
+const EPD1 = 1n << 23n;
 const IPS_40 = 2n << 32n;
 const IPS_MASK = 7n << 32n;
+const TBI = 3n << 37n;
 const HA = 1n << 39n;
 const HD = 1n << 40n;
+const HPD = 3n << 41n;
+const E0PD1 = 1n << 56n;
 /** The output-address bit the layout sets in a few descriptors: beyond 40 bits, an Address size fault. */
 const WIDE_BIT = 1n << 44n;
 // SPSR_EL1: M[3:0] 0b0000 EL0t / 0b0101 EL1h, DAIF masked (bits 9:6), PAN bit 22
@@ -151,21 +156,31 @@ export interface A64MmuResult extends RunResult {
   readonly tamperedPage: { readonly va: bigint; readonly entry: bigint } | null;
 }
 
-/** One access: a target, a kind, an Exception level, PAN, WXN, and the hardware updates (0 none, 1 HA, 2 HA + HD). */
+/**
+ * One access: a target (its address with a tag in bits 63:56 for some loads and stores), a kind, an Exception
+ * level, PAN, WXN, the hardware updates (0 none, 1 HA, 2 HA + HD), TBI0 / TBI1, HPD0 / HPD1, and TTBR1's walks
+ * (0 enabled, 1 disabled by EPD1, 2 disabled for EL0 by E0PD1).
+ */
 interface Probe {
   readonly target: A64ProbeTarget;
+  readonly va: bigint;
   readonly access: 0 | 1 | 2;
   readonly el: 0 | 1;
   readonly pan: boolean;
   readonly wxn: boolean;
   readonly updates: 0 | 1 | 2;
+  readonly tbi: boolean;
+  readonly hpd: boolean;
+  readonly ttbr1Walks: 0 | 1 | 2;
 }
 
 const ACCESS_NAMES = ['load', 'store', 'fetch'] as const;
 
 function probeName(p: Probe): string {
   const ad = ['no HA', 'HA', 'HA+HD'][p.updates];
-  return `${ACCESS_NAMES[p.access]} EL${p.el} PAN=${p.pan ? 1 : 0} WXN=${p.wxn ? 1 : 0} ${ad} (${p.target.kind})`;
+  const walks = ['', ' EPD1', ' E0PD1'][p.ttbr1Walks];
+  const modes = `PAN=${p.pan ? 1 : 0} WXN=${p.wxn ? 1 : 0} ${ad} TBI=${p.tbi ? 1 : 0} HPD=${p.hpd ? 1 : 0}${walks}`;
+  return `${ACCESS_NAMES[p.access]} EL${p.el} ${modes} at ${hex(p.va)} (${p.target.kind})`;
 }
 
 /** What a store probe writes: bit 63, its index + 1 in the high word, SVC #0 in the low one. */
@@ -181,12 +196,37 @@ function makeProbes(targets: readonly A64ProbeTarget[], seed: number): Probe[] {
     for (const access of [0, 1, 2] as const) {
       for (const el of [0, 1] as const) {
         for (let k = 0; k < 3; k++) {
-          probes.push({ target, access, el, pan: rng.ratio(1, 2), wxn: rng.ratio(1, 3), updates: rng.below(3) as 0 | 1 | 2 });
+          // a tag only on loads and stores: a branch with TBI (here the ERET) replaces bits 63:56 by copies of bit 55
+          // (D8.8, AArch64.BranchAddr()), so that a fetch is made from that address
+          const tbi = rng.ratio(1, 3);
+          const tag = access !== 2 && rng.ratio(1, 6) ? BigInt(1 + rng.below(255)) << 56n : 0n;
+          let va = tag === 0n ? target.va : (target.va & 0x00ff_ffff_ffff_ffffn) | tag;
+          if (access === 2 && tbi) va = BigInt.asUintN(64, BigInt.asIntN(56, va));
+          probes.push({
+            target,
+            va,
+            access,
+            el,
+            pan: rng.ratio(1, 2),
+            wxn: rng.ratio(1, 3),
+            updates: rng.below(3) as 0 | 1 | 2,
+            tbi,
+            hpd: rng.ratio(1, 4),
+            ttbr1Walks: rng.ratio(1, 10) ? (1 + rng.below(2)) as 1 | 2 : 0,
+          });
         }
       }
     }
   }
   return rng.shuffle(probes);
+}
+
+/** TCR_EL1 of a probe: the run's, with its modes. */
+function tcrOf(base: bigint, p: Probe): bigint {
+  let tcr = base | (p.updates >= 1 ? HA : 0n) | (p.updates === 2 ? HD : 0n) | (p.tbi ? TBI : 0n) | (p.hpd ? HPD : 0n);
+  if (p.ttbr1Walks === 1) tcr |= EPD1;
+  if (p.ttbr1Walks === 2) tcr |= E0PD1;
+  return tcr;
 }
 
 /** QEMU's outcome as text: "ok" (with the u64 a load read), or ESR and FAR. */
@@ -198,7 +238,7 @@ function theirOutcome(p: Probe, esr: bigint, far: bigint, value: bigint): string
 
 /** The model's outcome for probe `i`; a store writes its marker, a load reads, in the model's memory. */
 function ourOutcome(p: Probe, i: number, mmu: A64Mmu, ours: PhysicalMemory, r: number): string {
-  if (r < 0) return `esr ${hex(BigInt(mmu.esr))} far ${hex(p.target.va)}`;
+  if (r < 0) return `esr ${hex(BigInt(mmu.esr))} far ${hex(p.va)}`;
   const pa = (BigInt(mmu.paHi) << 32n) | BigInt(mmu.paLo);
   if (pa < DATA || pa >= DATA + BigInt(DATA_BYTES)) return `ok, outside the data region: ${hex(pa)}`;
   if (p.access === Access.EXECUTE) return 'ok';
@@ -269,9 +309,9 @@ export async function checkA64Mmu(options: A64MmuOptions): Promise<A64MmuResult>
     const stub = p.el === 1 ? CODE + BigInt(prog.stubs[p.access]!) : USER_CODE + BigInt([0, 8, 16][p.access]!);
     const spsr = p.el === 1 ? SPSR_TO_EL1 | (p.pan ? SPSR_PAN : 0n) : SPSR_TO_EL0;
     const values = [
-      p.target.va,
+      p.va,
       SCTLR | (p.wxn ? WXN : 0n),
-      tcrBase | (p.updates >= 1 ? HA : 0n) | (p.updates === 2 ? HD : 0n),
+      tcrOf(tcrBase, p),
       stub,
       spsr,
       p.target.entry ?? ZERO,
@@ -319,11 +359,8 @@ export async function checkA64Mmu(options: A64MmuOptions): Promise<A64MmuResult>
     const mmu = new A64Mmu(ours, { ...regs, tcr: tcrBase, sctlr: SCTLR });
     order.forEach((p, i) => {
       const at = (k: number): bigint => view.getBigUint64(RESULT_BYTES * i + 8 * k, true);
-      mmu.pan = p.pan;
-      mmu.wxn = p.wxn;
-      mmu.ha = p.updates >= 1;
-      mmu.hd = p.updates === 2;
-      const va = p.target.va;
+      mmu.setRegisters({ ...regs, tcr: tcrOf(tcrBase, p), sctlr: SCTLR | (p.wxn ? WXN : 0n), pan: p.pan });
+      const va = p.va;
       const before = p.target.entry === null ? 0n : ours.readU64(p.target.entry);
       const r = mmu.translateWords(Number(va & 0xffff_ffffn), Number(va >> 32n), p.access, p.el === 1 ? Privilege.SUPERVISOR : Privilege.USER);
       const kind = r === 0 ? `ok ${ACCESS_NAMES[p.access]}` : (faultKindOf(r) ?? String(r));
