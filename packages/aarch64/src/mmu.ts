@@ -9,7 +9,8 @@
 //   fetches unless TCR_EL1.TBIDn = 1 (FEAT_PAuth).
 // - D8.3 "Translation table descriptor formats": bit 0 valid; bit 1 set above the last level is a Table
 //   descriptor; bits[1:0] = 0b01 is a Block only at the levels AArch64.BlockDescSupported() allows (with the 4KB
-//   granule levels 1 and 2, with 16KB and 64KB level 2) and a Translation fault elsewhere; OA / NLTA bits 47:n.
+//   granule levels 1 and 2, with 16KB level 2, with 64KB level 2 and, with FEAT_LPA, 1) and a Translation fault
+//   elsewhere; OA / NLTA bits 47:n.
 //   D8.3.1.1: the Table descriptor's PXNTable (59), UXNTable (60), APTable (62:61). D8.3.1.2: AP[2:1] (7:6),
 //   AF (10), DBM (51), PXN (53), UXN (54).
 // - D8.2.7 / AArch64.OAOutOfRange(): an output address (or the TTBR's base) wider than the physical address size,
@@ -130,7 +131,11 @@ export interface A64MmuOptions {
   readonly mair?: AddrInput;
   /** PSTATE.PAN (FEAT_PAN): EL1 loads and stores to locations EL0 can access fault. Default false. */
   readonly pan?: boolean;
-  /** The implemented physical address size in bits, ID_AA64MMFR0_EL1.PARange (32..48; default 48). */
+  /**
+   * The implemented physical address size in bits, ID_AA64MMFR0_EL1.PARange: 32, 36, 40, 42, 44, 48 (the default)
+   * or 52, which is FEAT_LPA: then the 64KB granule has Block descriptors at level 1 (4TB). Output addresses stay
+   * 48-bit: TCR_EL1.IPS = 52 bits with the 64KB granule is refused.
+   */
   readonly paBits?: number;
   /** FEAT_HAFDBS is implemented, so that TCR_EL1.HA and HD take effect (default true); false reads them as 0. */
   readonly hafdbs?: boolean;
@@ -197,22 +202,25 @@ export class A64Mmu extends MmuModel<A64FaultSyndrome> {
   private granuleShift: number;
   private readonly ranges: [Range, Range];
   private readonly implementedPaBits: number;
+  /** FEAT_LPA (PARange 52 bits): Block descriptors at level 1 with the 64KB granule (AArch64.BlockDescSupported()). */
+  private readonly lpa: boolean;
   private readonly hafdbs: boolean;
 
   /**
    * @throws RegisterError for translation registers the model does not take (a reserved granule, two granules,
    *   TnSZ outside 16..39, TCR_EL1.DS = 1, 52-bit output addresses with the 64KB granule); RangeError for a
-   *   `paBits` that is not a PARange size of 32..48; TypeError / PagingError 'InvalidAddress' for a register value
+   *   `paBits` that is not a PARange size; TypeError / PagingError 'InvalidAddress' for a register value
    *   that is not a u64.
    */
   constructor(handler: PagingHandler, options: A64MmuOptions) {
     super();
     const pa = options.paBits ?? 48;
-    if (!(PA_BITS as readonly number[]).includes(pa) || pa > 48) {
-      throw new RangeError(`A64Mmu: "paBits" ${String(pa)} is not a PARange size of 32, 36, 40, 42, 44 or 48`);
+    if (!(PA_BITS as readonly number[]).includes(pa)) {
+      throw new RangeError(`A64Mmu: "paBits" ${String(pa)} is not a PARange size of 32, 36, 40, 42, 44, 48 or 52`);
     }
     this.handler = handler;
     this.implementedPaBits = pa;
+    this.lpa = pa === 52;
     this.hafdbs = options.hafdbs ?? true;
     this.pan = options.pan ?? false;
     this.enabled = true;
@@ -347,7 +355,7 @@ export class A64Mmu extends MmuModel<A64FaultSyndrome> {
       // D8.3: invalid; 0b01 at level 3 is reserved; a Block only where the granule has blocks
       if ((lo & VALID) === 0) return this.abort(MmuCode.NotPresent, level, lookup, access, privilege);
       const table = (lo & TYPE) !== 0;
-      if (!table && (lookup === 3 || lookup === 0 || (lookup === 1 && gshift !== 12))) {
+      if (!table && (lookup === 3 || lookup === 0 || (lookup === 1 && gshift !== 12 && !(gshift === 16 && this.lpa)))) {
         return this.abort(MmuCode.NotPresent, level, lookup, access, privilege);
       }
       // OA / NLTA bits 47:granule; wider than the output size: Address size fault (AArch64.OAOutOfRange)

@@ -294,6 +294,24 @@ describe('A64Mmu: one case per rule', () => {
       expect(mmu.translate(1n << 41n, Access.READ, EL1)).toMatchObject({ ok: false, kind: 'NotPresent' });
     }
   });
+
+  it('64K granule: a level 1 Block (4TB) only with FEAT_LPA (PARange 52 bits); IPS = 52 bits is refused (D8.3)', () => {
+    const memory = new PhysicalMemory({ size: 4 << 20, base: RAM });
+    const table = new A64PageTable(memory, { granule: 64, vaBits: 48, half: 'lower' });
+    // root entry 1 (VA 4TB..8TB): a Block to PA 0, AF set, EL1 read-write
+    memory.writeU64(table.rootPaddr + 8n, 1n | AF);
+    const regs = encodeA64Registers({ ttbr0: table });
+    const va = (4n << 40n) + 0x1234_5678n;
+    expect(outcome(new A64Mmu(memory, regs), va, Access.READ, EL1)).toBe('NotPresent esr 96000005');
+    expect(outcome(new A64Mmu(memory, { ...regs, paBits: 52 }), va, Access.READ, EL1)).toBe('ok 12345678');
+    expect(() => new A64Mmu(memory, { ...regs, tcr: regs.tcr | IPS_MASK, paBits: 52 })).toThrow(RegisterError);
+    // with the 4K granule IPS = 52 bits reads as 48 (no DS)
+    const f = fixture();
+    set(f, f.entries.page, bit(47));
+    const ips52 = new A64Mmu(f.memory, { ...f.regs, tcr: (f.regs.tcr & ~IPS_MASK) | (6n << 32n), paBits: 52 });
+    expect(ips52.paBits).toBe(48);
+    expect(outcome(ips52, 0x1000n, Access.READ, EL1)).toBe('ok 800040080000');
+  });
 });
 
 describe('A64Mmu: registers and arguments', () => {

@@ -21,6 +21,8 @@ export interface A64MmuLayout {
   readonly targets: readonly A64ProbeTarget[];
   /** Every descriptor rewritten by hand: where it is, and an address it translates. */
   readonly entries: readonly { readonly pa: bigint; readonly va: bigint }[];
+  /** How many root entries were made Block descriptors. */
+  readonly rootBlocks: number;
 }
 
 /** Where and how to build. */
@@ -35,6 +37,8 @@ export interface A64MmuLayoutSpec {
   readonly dataBytes: number;
   /** An output-address bit beyond the runs' TCR_EL1.IPS, set in a few descriptors (an Address size fault). */
   readonly wideBit: bigint;
+  /** Whether a root entry may become a Block descriptor (a Translation fault: no granule has root blocks here). */
+  readonly rootBlocks: boolean;
 }
 
 const bit = (n: number): bigint => 1n << BigInt(n);
@@ -98,6 +102,7 @@ export function buildA64MmuTables(
   const rng = new Rng(spec.seed);
   const targets: A64ProbeTarget[] = [];
   const entries: { pa: bigint; va: bigint }[] = [];
+  let rootBlocks = 0;
   for (const { table, windows } of tables) {
     const g = table.format.geometry;
     const mapped: { va: bigint; size: number; level: number }[] = [];
@@ -158,7 +163,11 @@ export function buildA64MmuTables(
       if (root) {
         if (rootChanged) continue;
         rootChanged = true;
-        bits |= rng.pick(TABLE_LIMITS);
+        // a limit, or bits[1:0] = 0b01: a Block where no granule has one without FEAT_LPA / DS (D8.3)
+        const asBlock = rng.ratio(1, 3);
+        const limit = rng.pick(TABLE_LIMITS);
+        bits = asBlock && spec.rootBlocks ? bits & ~TYPE : bits | limit;
+        if (asBlock && spec.rootBlocks) rootBlocks++;
       } else if (change === 0 && parent) bits &= ~VALID;
       else if (change === 1 && parent) bits |= spec.wideBit;
       else for (const limit of TABLE_LIMITS) if (rng.ratio(1, 3)) bits |= limit;
@@ -176,5 +185,5 @@ export function buildA64MmuTables(
   }
   // between the two ranges: a level 0 Translation fault (D8.2)
   for (let i = 0; i < 6; i++) targets.push({ va: (1n << 62n) + 8n * rng.belowBig(1n << 40n), kind: 'outside', entry: null });
-  return { targets, entries };
+  return { targets, entries, rootBlocks };
 }

@@ -19,6 +19,7 @@ import { A64Mmu, A64PageTable, encodeA64Registers, type A64Granule } from '@page
 import { type A64ProbeTarget, buildA64MmuTables } from './_a64-mmu-layout';
 import { A64Reg, b, bne, ISB, ldrPost, msr, mrs, strPost, subsImm } from './_a64';
 import { Checker, type RunResult } from './_check';
+import { affects, DEFECTS } from './_defects';
 import type { GuestArea } from './_driver';
 import { runGuest } from './_driver';
 import { Rng, writeWords } from './_layout';
@@ -152,6 +153,8 @@ export interface A64MmuResult extends RunResult {
   readonly updates: number;
   /** Of those, the stores that made a page dirty (AP[2] cleared through DBM). */
   readonly dirtied: number;
+  /** Root entries made Block descriptors (none where QEMU has the `a64BlockLevel` defect). */
+  readonly rootBlocks: number;
   /** The probed address and the descriptor address of the page corrupted in the negative control, or null. */
   readonly tamperedPage: { readonly va: bigint; readonly entry: bigint } | null;
 }
@@ -286,6 +289,10 @@ export async function checkA64Mmu(options: A64MmuOptions): Promise<A64MmuResult>
             [PageSize.Size64K, 6],
             [PageSize.Size512M, 2],
           ];
+  // root Block descriptors fault with every granule here but 64KB, whose level 1 has blocks with FEAT_LPA, which
+  // the `max` CPU has; a block there would send accesses anywhere in the physical address space
+  const blockDefect = affects(options.binary, DEFECTS.a64BlockLevel);
+  const rootBlocks = granule !== 64 && !blockDefect;
   const layout = buildA64MmuTables(
     memory,
     [
@@ -293,7 +300,7 @@ export async function checkA64Mmu(options: A64MmuOptions): Promise<A64MmuResult>
       { table: lower, windows: [{ base: top / 2n, size: span }, { base: top - span, size: span }] },
       { table: upper, windows: [{ base: (1n << 64n) - top, size: span }, { base: (1n << 64n) - span, size: span }] },
     ],
-    { seed: options.seed, leaves: options.leaves ?? 100, sizes, data: DATA, dataBytes: DATA_BYTES, wideBit: WIDE_BIT },
+    { seed: options.seed, leaves: options.leaves ?? 100, sizes, data: DATA, dataBytes: DATA_BYTES, wideBit: WIDE_BIT, rootBlocks },
   );
   const order = makeProbes(layout.targets, options.seed);
   if (order.length * PROBE_BYTES > Number(ZERO - LIST) || order.length * RESULT_BYTES > Number(CODE + BigInt(AREA_BYTES) - RESULTS)) {
@@ -356,7 +363,8 @@ export async function checkA64Mmu(options: A64MmuOptions): Promise<A64MmuResult>
       area: AREA,
       count: order.length,
     });
-    const mmu = new A64Mmu(ours, { ...regs, tcr: tcrBase, sctlr: SCTLR });
+    // the `max` CPU's PARange is 52 bits in both QEMUs (FEAT_LPA)
+    const mmu = new A64Mmu(ours, { ...regs, tcr: tcrBase, sctlr: SCTLR, paBits: 52 });
     order.forEach((p, i) => {
       const at = (k: number): bigint => view.getBigUint64(RESULT_BYTES * i + 8 * k, true);
       mmu.setRegisters({ ...regs, tcr: tcrOf(tcrBase, p), sctlr: SCTLR | (p.wxn ? WXN : 0n), pan: p.pan });
@@ -389,7 +397,8 @@ export async function checkA64Mmu(options: A64MmuOptions): Promise<A64MmuResult>
     await qemu.close();
   }
   checker.addresses = layout.targets.length;
-  return { checker, samples: [], tampered: null, log, code: [{ addr: CODE, words: prog.code }], probes: order.length, outcomes, updates, dirtied, tamperedPage };
+  if (blockDefect) checker.skip(`${DEFECTS.a64BlockLevel.text}: no root Block descriptors made`, false, 0);
+  return { checker, samples: [], tampered: null, log, code: [{ addr: CODE, words: prog.code }], probes: order.length, outcomes, updates, dirtied, rootBlocks: layout.rootBlocks, tamperedPage };
 }
 
 /** The negative control: clears AP[2] in QEMU's copy of a valid, read-only page descriptor. Returns that page. */

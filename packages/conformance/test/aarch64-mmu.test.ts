@@ -17,10 +17,10 @@ onEveryQemu('qemu-system-aarch64', 'aarch64 MMU model', (qemu) => {
     it(`${granule}K granule, ${vaBits}-bit: every access agrees (ESR, FAR, descriptors after)`, async () => {
       const t0 = Date.now();
       const seed = SEED + 200 + i;
-      const { checker, probes, outcomes, updates, dirtied } = await checkA64Mmu({ binary: qemu.binary(), seed, granule, vaBits });
+      const { checker, probes, outcomes, updates, dirtied, rootBlocks } = await checkA64Mmu({ binary: qemu.binary(), seed, granule, vaBits });
       const tally = [...outcomes.entries()].map(([k, n]) => `${n} ${k}`).join(', ');
       const what = `${probes} accesses at ${checker.addresses} addresses, ${checker.comparisons} comparisons (each outcome and the descriptor after it; ${checker.leaves} rewritten descriptors and the data region at the end)`;
-      console.log(`aarch64 MMU ${granule}K/${vaBits}: ${what}, ${checker.mismatches.length} mismatches [${tally}; ${updates} descriptors updated by the hardware, ${dirtied} of them made dirty; seed ${seed}; ${Date.now() - t0} ms]`);
+      console.log(`aarch64 MMU ${granule}K/${vaBits}: ${what}, ${checker.mismatches.length} mismatches [${tally}; ${updates} descriptors updated by the hardware, ${dirtied} of them made dirty; ${rootBlocks} root Block descriptors${[...checker.skipped.keys()].map((k) => ` (${k})`).join('')}; seed ${seed}; ${Date.now() - t0} ms]`);
       checker.assertNone(`aarch64 MMU ${granule}K/${vaBits} (seed ${seed}; CONFORMANCE_SEED reproduces it)`);
       expect(probes).toBeGreaterThan(2000);
       // the comparison covered every outcome the model gives here
