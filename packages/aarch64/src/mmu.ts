@@ -1,7 +1,7 @@
 // The AArch64 stage 1 MMU model of the EL1&0 regime: an access translated as a CPU at EL0 or EL1 does, with
 // SCTLR_EL1, TCR_EL1, TTBR0_EL1 / TTBR1_EL1, PSTATE.PAN, and the hardware Access flag and dirty state updates.
 // Source: Arm ARM DDI 0487 (K.a), cited by section:
-// - D8.1.3 / D8.2 "Translation process": TTBR0 translates [0, 2^(64-T0SZ)), TTBR1 [2^64 - 2^(64-T1SZ), 2^64), VA
+// - D8.2 "Translation process": TTBR0 translates [0, 2^(64-T0SZ)), TTBR1 [2^64 - 2^(64-T1SZ), 2^64), VA
 //   bit 55 selects the range; an address in neither range, or in a range whose walks TCR_EL1.EPDn disables (or
 //   TCR_EL1.E0PDn for EL0, FEAT_E0PD), gives a level 0 Translation fault. The start level and the first table's
 //   size follow from the granule and TnSZ (a64Geometry).
@@ -13,13 +13,13 @@
 //   elsewhere; OA / NLTA bits 47:n.
 //   D8.3.1.1: the Table descriptor's PXNTable (59), UXNTable (60), APTable (62:61). D8.3.1.2: AP[2:1] (7:6),
 //   AF (10), DBM (51), PXN (53), UXN (54).
-// - D8.2.7 / AArch64.OAOutOfRange(): an output address (or the TTBR's base) wider than the physical address size,
+// - D8.2 and AArch64.OAOutOfRange(): an output address (or the TTBR's base) wider than the physical address size,
 //   min(TCR_EL1.IPS, the implemented PARange), capped at 48 bits without FEAT_LPA, is an Address size fault.
 // - D8.4.1 "Memory access control": AP[2:1] with PSTATE.PAN (FEAT_PAN: EL1 data accesses to a location EL0 can
 //   access fault), PXN / UXN, the implicit PXN of EL0-writable locations, SCTLR_EL1.WXN (a writable location is
-//   execute-never at that Exception level); D8.4.2 "Hierarchical permissions": APTable[0] removes EL0 access,
+//   execute-never at that Exception level); D8.4, hierarchical permissions: APTable[0] removes EL0 access,
 //   APTable[1] removes write access, PXNTable / UXNTable add execute-never, all of them ignored when TCR_EL1.HPDn = 1.
-// - D8.5 "Hardware updates to the translation tables": AF = 0 in a Block or Page descriptor is an Access flag
+// - D8, "Hardware updates to the translation tables": AF = 0 in a Block or Page descriptor is an Access flag
 //   fault unless TCR_EL1.HA = 1, when the CPU sets AF instead (FEAT_HAFDBS); with TCR_EL1.HA = HD = 1, a write to
 //   a descriptor with DBM = 1 clears AP[2] (the location becomes dirty) instead of a Permission fault, the
 //   hierarchical limits still applying. The descriptor is updated only by an access that translates.
@@ -158,7 +158,7 @@ interface Range {
 
 /**
  * An AArch64 CPU's stage 1 address translation in the EL1&0 regime over tables in any `PagingHandler` memory,
- * following the walk of D8.2 with the checks of D8.3-D8.5 (see the file header for the sections).
+ * following the walk of D8.2 with the checks of D8.3, D8.4 and the hardware updates of D8 (see the file header).
  * `translate(va, access, privilege)` (privilege USER is EL0, SUPERVISOR is EL1) gives the physical address or the
  * abort with ESR_EL1 and FAR_EL1; `translateNumber` / `translateWords` are the allocation-free forms. The mode bits
  * are fields: change `pan`, `wxn`, `ha`, `hd` as PSTATE and the registers change, and call {@link setRegisters}
@@ -316,7 +316,8 @@ export class A64Mmu extends MmuModel<A64FaultSyndrome> {
     this.farLo = vaLo >>> 0;
     this.farHi = vaHi >>> 0;
     if (!this.enabled) {
-      // SCTLR_EL1.M = 0: a flat map, with an Address size fault above the physical address size (D8.2.10)
+      // SCTLR_EL1.M = 0: stage 1 disabled, a flat map with an Address size fault above the physical address size
+      // (AArch64.S1DisabledOutput())
       const out = this.paBits;
       if (vaHi >>> (out - 32) !== 0) return this.abort(MmuCode.AddressSize, -1, 0, access, privilege);
       return this.translated(vaLo >>> 0, vaHi >>> 0, POW2[this.granuleShift]!, -1, 15);
@@ -373,7 +374,7 @@ export class A64Mmu extends MmuModel<A64FaultSyndrome> {
     }
   }
 
-  /** D8.4 / D8.5 for the Block or Page descriptor at word index e of `lookup` level, the limits of its tables in `limits`. */
+  /** D8.4 and the hardware updates for the Block or Page descriptor at word index e of `lookup` level, the limits of its tables in `limits`. */
   private leaf(
     e: number,
     lo: number,
@@ -388,14 +389,16 @@ export class A64Mmu extends MmuModel<A64FaultSyndrome> {
     access: AccessKind,
     privilege: PrivilegeLevel,
   ): number {
-    // D8.5: AF = 0 faults, or with HA is set by the walk; with HD a write to a DBM descriptor clears AP[2]
+    // hardware updates (D8): AF = 0 faults, or with HA is set by the walk; with HD a write to a DBM descriptor
+    // clears AP[2]
     let next = lo;
     if ((lo & AF) === 0) {
       if (!this.ha) return this.abort(MmuCode.AccessFlag, level, lookup, access, privilege);
       next |= AF;
     }
     if (access === 1 && this.ha && this.hd && (hi & DBM_HI) !== 0) next &= ~AP2;
-    // D8.4.1: AP[2:1] with APTable (D8.4.2): APTable[0] clears AP[1] (no EL0 access), APTable[1] sets AP[2]
+    // D8.4.1: AP[2:1] with APTable (D8.4, hierarchical permissions): APTable[0] clears AP[1] (no EL0 access),
+    // APTable[1] sets AP[2]
     let ap = (next >>> AP_SHIFT) & 3;
     if ((limits & AP_TABLE0_HI) !== 0) ap &= 2;
     if ((limits & AP_TABLE1_HI) !== 0) ap |= 2;
@@ -411,7 +414,9 @@ export class A64Mmu extends MmuModel<A64FaultSyndrome> {
       perms = el0Access && this.pan ? 0 : readOnly ? 1 : 3;
       exec = (hi & PXN_HI) === 0 && (limits & PXN_TABLE_HI) === 0 && !(el0Access && !readOnly);
     }
-    // SCTLR_EL1.WXN: what this Exception level may write, it may not execute
+    // SCTLR_EL1.WXN: what this Exception level may write, it may not execute. (`perms` is after PAN here, the
+    // manual tests the write permission before it: the same outcome, since a location PAN hides is either
+    // EL0-writable, so already PXN, or read-only.)
     if (exec && !(this.wxn && (perms & 2) !== 0)) perms |= 4;
     if (el0Access) perms |= 8;
     // READ, WRITE, EXECUTE are the bits 1 << access of MappingFlags

@@ -1,7 +1,8 @@
 // A64Mmu against the Arm ARM (DDI 0487 K.a): D8.2 (ranges, EPDn, E0PDn, start levels), D8.3 (descriptor
 // encodings, blocks per granule), D8.4 (AP[2:1], PXN / UXN, PAN, WXN, APTable / PXNTable / UXNTable and HPD),
-// D8.5 (AF with HA, dirty state with HD and DBM), D8.8 (TBI / TBID), and ESR_EL1 / FAR_EL1 (D19.2). One case per
-// rule with the outcome the manual's text gives, the register checks, and seeded agreement of the three faces.
+// "Hardware updates to the translation tables" (AF with HA, dirty state with HD and DBM), D8.8 (TBI / TBID), and
+// ESR_EL1 / FAR_EL1 (D19.2). One case per rule with the outcome the manual's text gives, the register checks, and
+// seeded agreement of the three faces.
 import { A64Mmu, type A64MmuOptions, A64PageTable, encodeA64Registers } from '@page-table-multiarch/aarch64';
 import {
   Access,
@@ -196,7 +197,7 @@ describe('A64Mmu: one case per rule', () => {
     expect(mmuOf(g, {}, 0n, M | WXN).translate(0x1000n, Access.READ, EL0)).toMatchObject({ permissions: READ | WRITE | USER });
   });
 
-  it('hierarchical limits: APTable[0], APTable[1], UXNTable, PXNTable at any level; HPD0 ignores them (D8.4.2)', () => {
+  it('hierarchical limits: APTable[0], APTable[1], UXNTable, PXNTable at any level; HPD0 ignores them (D8.4)', () => {
     for (const at of ['l0', 'l1', 'l2'] as const) {
       const f = fixture(READ | WRITE | EXECUTE | USER);
       set(f, f.entries.page, 0n, UXN | PXN);
@@ -220,7 +221,7 @@ describe('A64Mmu: one case per rule', () => {
     }
   });
 
-  it('AF = 0: Access flag fault without HA, before a permission fault; with HA set by an access that translates (D8.5)', () => {
+  it('AF = 0: Access flag fault without HA, before a permission fault; with HA set by an access that translates (D8)', () => {
     const f = fixture(READ | USER);
     set(f, f.entries.page, 0n, AF);
     const before = f.memory.readU64(f.entries.page);
@@ -234,7 +235,7 @@ describe('A64Mmu: one case per rule', () => {
     expect(f.memory.readU64(f.entries.page)).toBe(before | AF);
   });
 
-  it('dirty state: with HA and HD a write to a DBM page clears AP[2]; APTable[1] still forbids it (D8.5)', () => {
+  it('dirty state: with HA and HD a write to a DBM page clears AP[2]; APTable[1] still forbids it (D8)', () => {
     const f = fixture(READ | USER);
     set(f, f.entries.page, DBM);
     const clean = f.memory.readU64(f.entries.page);

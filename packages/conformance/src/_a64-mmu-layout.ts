@@ -1,6 +1,6 @@
 // The tables of the AArch64 MMU runs (src/aarch64-mmu.ts): a seeded random TTBR0 table and TTBR1 table built with
 // the library, whose descriptors are then rewritten by hand into the encodings the stage 1 walk distinguishes
-// (Arm ARM DDI 0487 K.a, D8.3 - D8.5): invalid descriptors, the reserved 0b01 at level 3, AP[2:1], UXN / PXN,
+// (Arm ARM DDI 0487 K.a, D8.3, D8.4 and the hardware updates of D8): invalid descriptors, the reserved 0b01 at level 3, AP[2:1], UXN / PXN,
 // AF = 0, DBM, output addresses beyond TCR_EL1.IPS, and Table descriptors with APTable / UXNTable / PXNTable, V
 // clear or a next-level address beyond IPS. Every leaf points into one small region of RAM (`data`).
 import { type PageSize, PagingError, type PhysicalMemory } from '@page-table-multiarch/core';
