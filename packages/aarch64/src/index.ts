@@ -46,3 +46,6 @@ export { type A64FormatOptions, a64Format, type A64Registers, decodeA64Registers
 
 // Boot: the register values that make the CPU walk a table (the inverse of the decoder above).
 export { type A64BootRegisters, type A64EncodeOptions, encodeA64El2Registers, encodeA64Registers } from './boot';
+
+// The MMU model: an access translated as the CPU does, with its abort syndrome.
+export { A64ExceptionClass, type A64FaultSyndrome, A64Mmu, type A64MmuOptions } from './mmu';
