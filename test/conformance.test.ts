@@ -54,7 +54,7 @@ function outcome<T>(fn: () => T): Outcome<T> {
 function runCase(arch: ArchCase, ops: Op[], fails: (number | null)[] = []): void {
   const mem = new FailingMemory(4 << 20, arch.memBase);
   const table: PageTable64 = arch.create(mem);
-  const model = new Model(arch.meta, arch.pte);
+  const model = new Model(arch.meta, arch.pte, arch.refusedFlags);
   const leafSizes = arch.meta.leafLevels.map((l) => BigInt(arch.meta.levelSize[l]!));
   const paBits = BigInt(arch.paBits ?? Math.min(arch.meta.paMaxBits, 40));
   const page = BigInt(arch.meta.levelSize[arch.meta.levels - 1]!);

@@ -26,6 +26,8 @@ export class Model {
   constructor(
     readonly meta: PagingMetaData,
     readonly pte: GenericPTE,
+    /** MappingFlags bits the table refuses with InvalidFlags before anything else (ArchCase.refusedFlags). */
+    readonly refused = 0,
   ) {
     this.mask = (1n << BigInt(meta.vaMaxBits)) - 1n;
     this.sizes = meta.levelSize.map((s) => BigInt(s));
@@ -33,7 +35,7 @@ export class Model {
   }
 
   clone(): Model {
-    const m = new Model(this.meta, this.pte);
+    const m = new Model(this.meta, this.pte, this.refused);
     for (const [k, p] of this.pages) m.pages.set(k, { ...p });
     m.tables = new Set(this.tables);
     return m;
@@ -60,6 +62,7 @@ export class Model {
   }
 
   map(va: bigint, pa: bigint, size: bigint, flags: number): Outcome {
+    if (flags & this.refused) return { ok: false, code: 'InvalidFlags' };
     const L = this.levelOfSize(size);
     if (va % size !== 0n || pa % size !== 0n) return { ok: false, code: 'NotAligned' };
     const iva = va & this.mask;
@@ -98,6 +101,7 @@ export class Model {
   }
 
   protect(va: bigint, flags: number): Outcome<bigint> {
+    if (flags & this.refused) return { ok: false, code: 'InvalidFlags' };
     const r = this.leafAt(va);
     if (!r.ok) return r;
     r.value.flags = this.normFlags(r.value.pa, flags, r.value.level);
@@ -105,6 +109,7 @@ export class Model {
   }
 
   remap(va: bigint, pa: bigint, flags: number): Outcome<bigint> {
+    if (flags & this.refused) return { ok: false, code: 'InvalidFlags' };
     const r = this.leafAt(va);
     if (!r.ok) return r;
     if (pa % r.value.size !== 0n) return { ok: false, code: 'NotAligned' };
@@ -138,6 +143,7 @@ export class Model {
   }
 
   mapRegion(va: bigint, pa: bigint, size: bigint, flags: number, allowHuge: boolean): Outcome {
+    if (flags & this.refused) return { ok: false, code: 'InvalidFlags' };
     // the region's physical end (exclusive) may be 2^paMaxBits, not past it
     if (pa + size > 1n << BigInt(this.meta.paMaxBits)) return { ok: false, code: 'InvalidAddress' };
     const work = this.clone();
@@ -211,6 +217,7 @@ export class Model {
   }
 
   protectRegion(va: bigint, size: bigint, flags: number): Outcome<bigint> {
+    if (flags & this.refused) return { ok: false, code: 'InvalidFlags' };
     return {
       ok: true,
       value: this.rangeOp(va, size, (p) => {
