@@ -152,6 +152,7 @@ export function decodeA64Stage2Registers(regs: A64Stage2Registers): AttachPlan |
   try {
     format = a64Stage2Format(granule, ipaBits, startLevel, paBits, regs.xnx ?? false);
   } catch (e) {
+    if (e instanceof RangeError && /is not supported/.test(e.message)) return new RegisterError('Unsupported', 'VTCR_EL2.SL0', e.message);
     if (e instanceof RangeError) return new RegisterError('Invalid', 'VTCR_EL2.SL0', `VTCR_EL2.SL0 = 0b${sl0.toString(2).padStart(2, '0')} (level ${startLevel}): ${e.message}`);
     throw e;
   }

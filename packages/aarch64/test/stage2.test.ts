@@ -135,7 +135,9 @@ describe('stage 2 geometry (D8.2)', () => {
     expect(shape(16, 47)).toEqual([1, 2, '11,11,11', 1]);
     expect(shape(16, 36)).toEqual([2, 1, '11,11', 1]);
     expect(shape(64, 42)).toEqual([2, 1, '13,13', 1]);
-    expect(shape(64, 46)).toEqual([2, 1, '17,13', 16]);
+    // 16 concatenated 64 KiB tables would index 17 bits, more than the engine takes: level 1 instead
+    expect(shape(64, 46)).toEqual([1, 2, '4,13,13', 1]);
+    expect(shape(64, 45)).toEqual([2, 1, '16,13', 8]);
     expect(shape(64, 48)).toEqual([1, 2, '6,13,13', 1]);
     expect(shape(64, 30)).toEqual([3, 0, '14', 2]);
   });
@@ -148,6 +150,7 @@ describe('stage 2 geometry (D8.2)', () => {
     expect(() => a64Stage2Geometry(4, 49)).toThrow(RangeError);
     expect(() => a64Stage2Geometry(4, 24)).toThrow(RangeError);
     expect(() => a64Stage2MetaData(4, 40, undefined, 47)).toThrow(/VTCR_EL2.PS/);
+    expect(() => a64Stage2Geometry(64, 46, 2)).toThrow(/16 concatenated 64 KiB tables .* is not supported/);
   });
 });
 
@@ -257,6 +260,7 @@ describe('VTCR_EL2 and VTTBR_EL2', () => {
     expect(err(T0SZ(24) | SL0(3) | TG0_64K).code).toBe('Invalid');
     expect(err(T0SZ(24) | SL0(3)).code).toBe('Unsupported');
     expect(err(T0SZ(12) | SL0(2)).code).toBe('Unsupported');
+    expect(err(T0SZ(18) | SL0(1) | TG0_64K | PS(5)).code).toBe('Unsupported'); // 64KB, 46 bits from level 2
     expect(err(T0SZ(24) | SL0(1) | (1n << 32n)).register).toBe('VTCR_EL2.DS');
   });
 
