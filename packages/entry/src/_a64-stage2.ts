@@ -41,17 +41,17 @@ export const S2DescriptorAttr: {
   readonly XN0: bigint;
   /** Bit 54, XN[1] (XN without FEAT_XNX): no instruction execution from the output address (D8.4). */
   readonly XN: bigint;
-} = Object.freeze({
-  VALID: bit(0),
-  NON_BLOCK: bit(1),
-  MEM_ATTR: bits(5, 2),
-  S2AP_READ: bit(6),
-  S2AP_WRITE: bit(7),
-  SH: bits(9, 8),
-  AF: bit(10),
-  CONTIGUOUS: bit(52),
-  XN0: bit(53),
-  XN: bit(54),
+} = /* @__PURE__ */ Object.freeze({
+  VALID: /* @__PURE__ */ bit(0),
+  NON_BLOCK: /* @__PURE__ */ bit(1),
+  MEM_ATTR: /* @__PURE__ */ bits(5, 2),
+  S2AP_READ: /* @__PURE__ */ bit(6),
+  S2AP_WRITE: /* @__PURE__ */ bit(7),
+  SH: /* @__PURE__ */ bits(9, 8),
+  AF: /* @__PURE__ */ bit(10),
+  CONTIGUOUS: /* @__PURE__ */ bit(52),
+  XN0: /* @__PURE__ */ bit(53),
+  XN: /* @__PURE__ */ bit(54),
 });
 
 /**
@@ -65,17 +65,7 @@ export const S2MemAttr: {
   readonly NormalNonCacheable: 5;
   /** 0b1111: Normal, Outer and Inner Write-Back (every other mapping). */
   readonly NormalWriteBack: 15;
-} = Object.freeze({ DeviceNGnRE: 1, NormalNonCacheable: 5, NormalWriteBack: 15 } as const);
-
-// The same fields as u32 masks: the low word holds bits 31:0, the high word bits 63:32.
-const VALID = maskLo(S2DescriptorAttr.VALID);
-const NON_BLOCK = maskLo(S2DescriptorAttr.NON_BLOCK);
-const TYPE_BITS = VALID | NON_BLOCK;
-const MEM_ATTR = maskLo(S2DescriptorAttr.MEM_ATTR);
-const S2AP_READ = maskLo(S2DescriptorAttr.S2AP_READ);
-const S2AP_WRITE = maskLo(S2DescriptorAttr.S2AP_WRITE);
-const XN0_HI = maskHi(S2DescriptorAttr.XN0);
-const XN_HI = maskHi(S2DescriptorAttr.XN);
+} = /* @__PURE__ */ Object.freeze({ DeviceNGnRE: 1, NormalNonCacheable: 5, NormalWriteBack: 15 } as const);
 
 const READ = 1;
 const WRITE = 2;
@@ -106,10 +96,9 @@ export interface S2Execute {
  * @example s2Execute(0x0040_0000_4000_07ffn, false) // { el1: false, el0: false }
  */
 export function s2Execute(bits: bigint, xnx: boolean): S2Execute {
-  const hi = hi32(bits);
-  const xn1 = (hi & XN_HI) !== 0;
+  const xn1 = (bits & S2DescriptorAttr.XN) !== 0n;
   if (!xnx) return { el1: !xn1, el0: !xn1 };
-  const xn0 = (hi & XN0_HI) !== 0;
+  const xn0 = (bits & S2DescriptorAttr.XN0) !== 0n;
   return { el1: xn1 === xn0, el0: !xn1 };
 }
 
@@ -131,23 +120,6 @@ function attrOfFlags(flags: number): bigint {
   if (flags & WRITE) attr |= A.S2AP_WRITE;
   if (!(flags & EXECUTE)) attr |= A.XN;
   return attr;
-}
-
-/** Whether (lo) is a descriptor the hardware uses at `level` (-1: any level): see `strict` of the codec options. */
-function validAt(lo: number, level: number, strict: number): boolean {
-  // level -1 shifts by 31, a bit no strict mask has
-  if (((strict >>> level) & 1) !== 0) return (lo & TYPE_BITS) === TYPE_BITS;
-  return (lo & VALID) !== 0;
-}
-
-/** The flags of (lo, hi) at `level`. EXECUTE needs execution at EL1 and EL0 (XN[1:0] = 0b00 with FEAT_XNX). */
-function decodeWords(lo: number, hi: number, level: number, strict: number, xnx: boolean): number {
-  if (!validAt(lo, level, strict)) return 0;
-  let f = 0;
-  if ((lo & S2AP_READ) !== 0) f |= READ;
-  if ((lo & S2AP_WRITE) !== 0) f |= WRITE;
-  if ((hi & XN_HI) === 0 && (!xnx || (hi & XN0_HI) === 0)) f |= EXECUTE;
-  return f | s2MemTypeOf((lo & MEM_ATTR) >>> 2); // MemAttr, bits 5:2
 }
 
 /** Options of {@link a64Stage2Codec}. */
@@ -213,6 +185,31 @@ export function a64Stage2Codec(options: A64Stage2CodecOptions = {}): A64Stage2Co
 
 /** Builds one codec: precomputed attribute words per flag set, the word form, and the bigint form over them. */
 function makeCodec(strict: number, granuleShift: number, xnx: boolean): GenericPTE & { readonly words: PTEWords } {
+  // The word masks of the fields, made here rather than at the top of the module: a bundle that takes only the
+  // stage 1 codecs of this subpath then drops all of stage 2 (a top-level `maskLo(A.VALID)` reads a property, which
+  // a bundler must keep).
+  const A = S2DescriptorAttr;
+  const VALID = maskLo(A.VALID);
+  const NON_BLOCK = maskLo(A.NON_BLOCK);
+  const TYPE_BITS = VALID | NON_BLOCK;
+  const MEM_ATTR = maskLo(A.MEM_ATTR);
+  const S2AP_READ = maskLo(A.S2AP_READ);
+  const S2AP_WRITE = maskLo(A.S2AP_WRITE);
+  const XN0_HI = maskHi(A.XN0);
+  const XN_HI = maskHi(A.XN);
+  /** Whether (lo) is a descriptor the hardware uses at `level` (-1: any level; bit l of `strict`: see the codec). */
+  const validAt = (lo: number, level: number): boolean =>
+    // level -1 shifts by 31, a bit no strict mask has
+    ((strict >>> level) & 1) !== 0 ? (lo & TYPE_BITS) === TYPE_BITS : (lo & VALID) !== 0;
+  /** The flags of (lo, hi) at `level`. EXECUTE needs execution at EL1 and EL0 (XN[1:0] = 0b00 with FEAT_XNX). */
+  const decodeWords = (lo: number, hi: number, level: number): number => {
+    if (!validAt(lo, level)) return 0;
+    let f = 0;
+    if ((lo & S2AP_READ) !== 0) f |= READ;
+    if ((lo & S2AP_WRITE) !== 0) f |= WRITE;
+    if ((hi & XN_HI) === 0 && (!xnx || (hi & XN0_HI) === 0)) f |= EXECUTE;
+    return f | s2MemTypeOf((lo & MEM_ATTR) >>> 2); // MemAttr, bits 5:2
+  };
   // attribute words (with NON_BLOCK: a page or a table-level leaf that is not a block) of each of the 64 flag sets;
   // a huge entry clears NON_BLOCK. The word methods index them by `flags & 63`.
   const attrLo = new Uint32Array(64);
@@ -227,11 +224,11 @@ function makeCodec(strict: number, granuleShift: number, xnx: boolean): GenericP
   const ADDR_LO = maskLo(ADDR);
   const ADDR_HI = maskHi(ADDR);
   const words: PTEWords = Object.freeze({
-    isPresent: (lo: number, _hi: number, level: number): boolean => validAt(lo, level, strict),
-    isHuge: (lo: number, _hi: number, level: number): boolean => validAt(lo, level, strict) && (lo & NON_BLOCK) === 0,
+    isPresent: (lo: number, _hi: number, level: number): boolean => validAt(lo, level),
+    isHuge: (lo: number, _hi: number, level: number): boolean => validAt(lo, level) && (lo & NON_BLOCK) === 0,
     paddrLo: (lo: number, _hi: number, _level: number): number => (lo & ADDR_LO) >>> 0,
     paddrHi: (_lo: number, hi: number, _level: number): number => hi & ADDR_HI,
-    flags: (lo: number, hi: number, level: number): number => decodeWords(lo, hi, level, strict, xnx),
+    flags: (lo: number, hi: number, level: number): number => decodeWords(lo, hi, level),
     newPageLo: (paLo: number, _paHi: number, flags: number, huge: boolean, _level: number): number =>
       ((paLo & ADDR_LO) | (huge ? attrLo[flags & 63]! & ~NON_BLOCK : attrLo[flags & 63]!)) >>> 0,
     newPageHi: (_paLo: number, paHi: number, flags: number, _huge: boolean, _level: number): number =>
@@ -266,7 +263,7 @@ function makeCodec(strict: number, granuleShift: number, xnx: boolean): GenericP
       return bits & ADDR;
     },
     flags(bits: bigint, level = -1): MappingFlags {
-      return decodeWords(lo32(bits), hi32(bits), level, strict, xnx);
+      return decodeWords(lo32(bits), hi32(bits), level);
     },
     setPaddr(bits: bigint, paddr: PhysAddr): bigint {
       return (bits & ~ADDR) | (paddr & ADDR);
@@ -278,7 +275,7 @@ function makeCodec(strict: number, granuleShift: number, xnx: boolean): GenericP
       return bits === 0n;
     },
     isPresent(bits: bigint, level = -1): boolean {
-      return validAt(lo32(bits), level, strict);
+      return validAt(lo32(bits), level);
     },
     isHuge(bits: bigint, level = -1): boolean {
       return words.isHuge(lo32(bits), 0, level);
