@@ -210,7 +210,7 @@ function makeCodec(strict: number, granuleShift: number, xnx: boolean): GenericP
     if ((hi & XN_HI) === 0 && (!xnx || (hi & XN0_HI) === 0)) f |= EXECUTE;
     return f | s2MemTypeOf((lo & MEM_ATTR) >>> 2); // MemAttr, bits 5:2
   };
-  // attribute words (with NON_BLOCK: a page or a table-level leaf that is not a block) of each of the 64 flag sets;
+  // attribute words (with NON_BLOCK, as a Page descriptor has it) of each of the 64 flag sets;
   // a huge entry clears NON_BLOCK. The word methods index them by `flags & 63`.
   const attrLo = new Uint32Array(64);
   const attrHi = new Uint32Array(64);
