@@ -1,6 +1,6 @@
 // Bad input, over every table type: each gives its PagingError code, and a failed operation leaves
 // every byte of physical memory and the frame count as they were.
-import { MappingFlags, type PageSize, PhysicalMemory, type PageTable64 } from '@page-table-multiarch/core';
+import { MappingFlags, PageSize, PhysicalMemory, type PageTable64 } from '@page-table-multiarch/core';
 import { describe, expect, it } from 'vitest';
 import { ARCHES } from './arches';
 import { expectUnchanged } from './support/refused';
@@ -18,8 +18,10 @@ describe.each(ARCHES.map((a) => [a.name, a] as const))('bad input: %s', (_name, 
   // (and a table of the upper range only serves its top 2^vaMaxBits bytes)
   const O = arch.meta.window?.start ?? (arch.meta.lowerHalf === false ? (1n << 64n) - (1n << BigInt(arch.meta.vaMaxBits)) : 0n);
   const On = Number(O);
+  // frames besides the root, which may be several frames (an AArch64 stage 2 root of 16 concatenated tables)
+  const rootFrames = Math.ceil(arch.meta.tableBytes[0]! / 4096);
   const setup = (frames = 64): [PhysicalMemory, PageTable64] => {
-    const mem = new PhysicalMemory({ size: frames * 4096, base: arch.memBase });
+    const mem = new PhysicalMemory({ size: (frames + rootFrames) * 4096, base: arch.memBase });
     const table = arch.create(mem);
     table.cursor().map(O + 0x40_0000n, 0x40_0000n, page as PageSize, RW);
     return [mem, table];
@@ -96,6 +98,28 @@ describe.each(ARCHES.map((a) => [a.name, a] as const))('bad input: %s', (_name, 
   it('an unsupported page size: UnsupportedPageSize', () => {
     const [mem, table] = setup();
     expectUnchanged(mem, () => table.cursor().map(O, 0n, 0x8000 as PageSize, RW), 'UnsupportedPageSize');
+    // every named size that is not a leaf of this format (a block size its granule does not have: 1G with 16K)
+    const leaves = arch.meta.leafLevels.map((l) => arch.meta.levelSize[l]!);
+    for (const size of Object.values(PageSize).filter((s) => !leaves.includes(s))) {
+      expectUnchanged(mem, () => table.cursor().map(O, 0n, size, RW), 'UnsupportedPageSize');
+    }
+  });
+
+  it('flags the format has no encoding for: InvalidFlags, before anything else', () => {
+    if (arch.refusedFlags === undefined) return;
+    const [mem, table] = setup();
+    const c = table.cursor();
+    const bad = RW | arch.refusedFlags;
+    // the next page shares the last-level table of the previous map (the fast path's case)
+    expectUnchanged(mem, () => c.map(O + 0x40_0000n + P, P, page as PageSize, bad), 'InvalidFlags');
+    expectUnchanged(mem, () => c.map(O + 0x80_0000n, 0n, page as PageSize, bad), 'InvalidFlags');
+    expectUnchanged(mem, () => c.remap(O + 0x40_0000n, 0n, bad), 'InvalidFlags');
+    expectUnchanged(mem, () => c.protect(O + 0x40_0000n, bad), 'InvalidFlags');
+    expectUnchanged(mem, () => c.mapRegion(O + 0x80_0000n, 0n, 2n * P, bad, true), 'InvalidFlags');
+    expectUnchanged(mem, () => c.protectRegion(O + 0x40_0000n, P, bad), 'InvalidFlags');
+    // refused even where the call would fail for another reason
+    expectUnchanged(mem, () => c.protect(O + 0x41_0000n, bad), 'InvalidFlags');
+    expect(table.query(O + 0x40_0000n).flags & arch.refusedFlags).toBe(0);
   });
 
   it('running out of frames while mapping: NoMemory, nothing written, no frame kept', () => {

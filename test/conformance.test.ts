@@ -62,7 +62,7 @@ function outcome<T>(fn: () => T): Outcome<T> {
 function runCase(arch: ArchCase, ops: Op[], fails: (number | null)[] = []): void {
   const mem = new FailingMemory(4 << 20, arch.memBase);
   const table: PageTable64 = arch.create(mem);
-  const model = new Model(arch.meta, arch.pte);
+  const model = new Model(arch.meta, arch.pte, arch.refusedFlags);
   // page sizes map takes: the leaf levels', and the runs' where the format's runs are pages (Svnapot)
   const leafSizes = arch.meta.leafLevels.map((l) => BigInt(arch.meta.levelSize[l]!));
   const mapSizes = [...leafSizes];

@@ -86,7 +86,7 @@ function fuzz(arch: ArchCase, seed: bigint, ops: number): void {
   const mask = (1n << BigInt(meta.vaMaxBits)) - 1n;
   const paBits = BigInt(arch.paBits ?? Math.min(meta.paMaxBits, 40));
   let table: PageTable64 = arch.create(mem);
-  let model = new Model(meta, arch.pte);
+  let model = new Model(meta, arch.pte, arch.refusedFlags);
   let cursor = table.cursor();
   /** Tables that borrowed from `table` through copyFrom (not modelled: checked against `table` when made). */
   const borrowers: PageTable64[] = [];
@@ -363,7 +363,7 @@ function fuzz(arch: ArchCase, seed: bigint, ops: number): void {
           expect(r.ok ? 'ok' : r.code, where(i, 'use after destroy')).toBe('Destroyed');
         }
         table = create();
-        model = new Model(meta, arch.pte);
+        model = new Model(meta, arch.pte, arch.refusedFlags);
         cursor = table.cursor();
         continue;
       }

@@ -22,6 +22,11 @@ export interface ArchCase {
   readonly invalidVa?: bigint;
   /** Physical addresses (page-aligned) the model test maps to; defaults to random below 2^min(paMaxBits, 40). */
   readonly paBits?: number;
+  /**
+   * MappingFlags bits the format has no encoding for, which map, remap, protect, mapRegion and protectRegion refuse
+   * with 'InvalidFlags' before anything else (USER at AArch64 stage 2). Default none.
+   */
+  readonly refusedFlags?: number;
 }
 
 /** A codec with the name its rows carry in test/vectors/pte-encodings.json. */

@@ -36,6 +36,8 @@ export class Model {
   constructor(
     readonly meta: PagingMetaData,
     readonly pte: GenericPTE,
+    /** MappingFlags bits the table refuses with InvalidFlags before anything else (ArchCase.refusedFlags). */
+    readonly refused = 0,
   ) {
     this.mask = (1n << BigInt(meta.vaMaxBits)) - 1n;
     this.sizes = meta.levelSize.map((s) => BigInt(s));
@@ -115,7 +117,7 @@ export class Model {
   }
 
   clone(): Model {
-    const m = new Model(this.meta, this.pte);
+    const m = new Model(this.meta, this.pte, this.refused);
     for (const [k, p] of this.pages) m.pages.set(k, { ...p });
     m.tables = new Set(this.tables);
     return m;
@@ -142,6 +144,7 @@ export class Model {
   }
 
   map(va: bigint, pa: bigint, size: bigint, flags: number): Outcome {
+    if (flags & this.refused) return { ok: false, code: 'InvalidFlags' };
     if (this.levelOfSize(size) < 0 && this.runLevelOfSize(size) >= 0) {
       // a run's size as a page (Svnapot): its pages, all or nothing, then marked
       if (va % size !== 0n || pa % size !== 0n) return { ok: false, code: 'NotAligned' };
@@ -188,6 +191,7 @@ export class Model {
   }
 
   protect(va: bigint, flags: number): Outcome<bigint> {
+    if (flags & this.refused) return { ok: false, code: 'InvalidFlags' };
     const r = this.leafAt(va);
     if (!r.ok) return r;
     this.breakRun(r.value);
@@ -196,6 +200,7 @@ export class Model {
   }
 
   remap(va: bigint, pa: bigint, flags: number): Outcome<bigint> {
+    if (flags & this.refused) return { ok: false, code: 'InvalidFlags' };
     const r = this.leafAt(va);
     if (!r.ok) return r;
     if (pa % r.value.size !== 0n) return { ok: false, code: 'NotAligned' };
@@ -230,6 +235,7 @@ export class Model {
   }
 
   mapRegion(va: bigint, pa: bigint, size: bigint, flags: number, allowHuge: boolean, runs = false): Outcome {
+    if (flags & this.refused) return { ok: false, code: 'InvalidFlags' };
     // the region's physical end (exclusive) may be 2^paMaxBits, not past it
     if (pa + size > 1n << BigInt(this.meta.paMaxBits)) return { ok: false, code: 'InvalidAddress' };
     const work = this.clone();
@@ -311,6 +317,7 @@ export class Model {
   }
 
   protectRegion(va: bigint, size: bigint, flags: number): Outcome<bigint> {
+    if (flags & this.refused) return { ok: false, code: 'InvalidFlags' };
     return {
       ok: true,
       value: this.rangeOp(va, size, (p) => {

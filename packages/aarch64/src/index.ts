@@ -18,6 +18,17 @@ export {
   MemAttr,
   memAttrOf,
 } from '@page-table-multiarch/entry/aarch64';
+// Stage 2 descriptors (EL2 for an EL1 guest).
+export {
+  type A64Stage2Codec,
+  type A64Stage2CodecOptions,
+  a64Stage2Codec,
+  type S2Execute,
+  S2DescriptorAttr,
+  S2MemAttr,
+  s2Execute,
+  s2MemTypeOf,
+} from '@page-table-multiarch/entry/aarch64';
 export {
   type A64Geometry,
   type A64Granule,
@@ -39,6 +50,20 @@ export {
   type A64TableFormat,
   type A64TableOptions,
 } from './tables';
+export {
+  A64_STAGE2_PA_BITS,
+  type A64Stage2Format,
+  type A64Stage2Geometry,
+  type A64Stage2NamedTableOptions,
+  A64Stage2PageTable,
+  A64Stage2PageTable4K40,
+  A64Stage2PageTable16K40,
+  A64Stage2PageTable64K48,
+  type A64Stage2TableOptions,
+  a64Stage2Geometry,
+  a64Stage2MetaData,
+  sl0Of,
+} from './stage2';
 
 // Attach and dump: translation registers to an attach plan, and what a dump needs to know about descriptors.
 export { a64Inspector, type A64InspectorOptions } from './inspector';
@@ -49,3 +74,13 @@ export { type A64BootRegisters, type A64EncodeOptions, encodeA64El2Registers, en
 
 // The MMU model: an access translated as the CPU does, with its abort syndrome.
 export { A64ExceptionClass, type A64FaultSyndrome, A64Mmu, type A64MmuOptions } from './mmu';
+// Stage 2 registers: VTCR_EL2 / VTTBR_EL2 decoded into an attach plan and encoded for a table.
+export {
+  type A64Stage2BootRegisters,
+  type A64Stage2EncodeOptions,
+  type A64Stage2Registers,
+  a64Stage2Format,
+  a64Stage2Inspector,
+  decodeA64Stage2Registers,
+  encodeA64Stage2Registers,
+} from './stage2-registers';

@@ -8,7 +8,7 @@ import {
   PhysicalMemory,
   RegisterError,
 } from '@page-table-multiarch/core';
-import { A64PageTable, decodeA64Registers } from '@page-table-multiarch/aarch64';
+import { A64PageTable, decodeA64Registers, decodeA64Stage2Registers } from '@page-table-multiarch/aarch64';
 import { A32PageTable, decodeA32Registers } from '@page-table-multiarch/arm';
 import { decodeLA64Registers, LA64PageTable, PWCH_VALUE, PWCL_VALUE } from '@page-table-multiarch/loongarch64';
 import { decodeRiscvHgatp, decodeRiscvSatp, Sv32PageTable, Sv39PageTable } from '@page-table-multiarch/riscv';
@@ -123,23 +123,48 @@ const x86_64: ArchSpec = {
   },
 };
 
+/**
+ * The stage 2 plan of --vtcr and --vttbr (both needed, without the stage 1 options), its root no larger than the
+ * chunks ptdump reads memory in (64 KiB: up to 16 concatenated 4 KiB tables, 4 of 16 KiB, one of 64 KiB).
+ */
+function decodeStage2(r: Readonly<Record<string, bigint>>, s: Readonly<Record<string, boolean>>): AttachPlan | RegisterError {
+  const stage1 = ['ttbr0', 'ttbr1', 'tcr', 'mair'].filter((n) => r[n] !== undefined).map((n) => `--${n}`);
+  if (s['el2'] === true) stage1.push('--el2');
+  if (stage1.length > 0) return new RegisterError('Invalid', 'VTTBR_EL2', `--vtcr / --vttbr (stage 2) and ${stage1.join(', ')} (stage 1) describe different tables: give one of them`);
+  if (r['vtcr'] === undefined) return missing('--vtcr');
+  if (r['vttbr'] === undefined) return missing('--vttbr');
+  const plan = decodeA64Stage2Registers({ vtcr: r['vtcr'], vttbr: r['vttbr'] });
+  if (plan instanceof RegisterError) return plan;
+  const rootBytes = plan.format.meta.tableBytes[0]!;
+  if (rootBytes > AARCH64_CHUNK) {
+    return new RegisterError('Unsupported', 'VTCR_EL2', `a stage 2 root of ${rootBytes >> 10} KiB (concatenated tables) is larger than the ${AARCH64_CHUNK >> 10} KiB ptdump reads at once`);
+  }
+  return plan;
+}
+
+/** Bytes ptdump reads an AArch64 dump in: a 64 KiB granule's table. */
+const AARCH64_CHUNK = 65536;
+
 const aarch64: ArchSpec = {
   name: 'aarch64',
   aliases: ['arm64', 'armv8', 'a64'],
-  registers: ['ttbr0', 'ttbr1', 'tcr', 'mair'],
+  registers: ['ttbr0', 'ttbr1', 'tcr', 'mair', 'vtcr', 'vttbr'],
   switches: ['el2'],
-  usage: '[--ttbr0 VALUE] [--ttbr1 VALUE] [--tcr VALUE] [--mair VALUE] [--el2]',
-  decode: (r, s) =>
-    decodeA64Registers({
+  usage: '[--ttbr0 VALUE] [--ttbr1 VALUE] [--tcr VALUE] [--mair VALUE] [--el2] | --vtcr VALUE --vttbr VALUE',
+  decode: (r, s) => {
+    // --vtcr / --vttbr: a hypervisor's stage 2 table (IPA to PA); the others: a stage 1 regime
+    if (r['vtcr'] !== undefined || r['vttbr'] !== undefined) return decodeStage2(r, s);
+    return decodeA64Registers({
       ...(r['ttbr0'] !== undefined ? { ttbr0: r['ttbr0'] } : {}),
       ...(r['ttbr1'] !== undefined ? { ttbr1: r['ttbr1'] } : {}),
       ...(r['tcr'] !== undefined ? { tcr: r['tcr'] } : {}),
       ...(r['mair'] !== undefined ? { mair: r['mair'] } : {}),
       el2: s['el2'] === true,
-    }),
+    });
+  },
   deviceFlags: DEVICE,
   addrDigits: 16,
-  chunkBytes: 65536, // a 64 KiB granule's tables
+  chunkBytes: AARCH64_CHUNK, // a 64 KiB granule's tables
   sample() {
     // QEMU virt: RAM from 0x40000000, with its DTB in the first MiB
     const memory = new PhysicalMemory({ size: 1 << 20, base: 0x4020_0000n });

@@ -3,7 +3,7 @@
 // included.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { A64PageTable } from '@page-table-multiarch/aarch64';
+import { A64PageTable, A64Stage2PageTable, A64Stage2PageTable4K40, A64Stage2PageTable16K40, encodeA64Stage2Registers } from '@page-table-multiarch/aarch64';
 import { A32LpaePageTable, A32LpaeTtbr1PageTable, A32PageTable } from '@page-table-multiarch/arm';
 import { ARCHES, type ArchSpec } from '@page-table-multiarch/cli';
 import { MappingFlags, type PageTable64, PhysicalMemory } from '@page-table-multiarch/core';
@@ -34,6 +34,10 @@ interface RandomSetup {
   /** Virtual windows (aligned to the largest huge page) and which table each belongs to. */
   readonly windows: readonly { readonly base: bigint; readonly size: bigint; readonly table: number }[];
   readonly huge: readonly bigint[];
+  /** The smallest page (default 4 KiB). */
+  readonly page?: bigint;
+  /** The flag sets regions take (default FLAG_SETS). */
+  readonly flagSets?: readonly number[];
   readonly paLimit: bigint;
   readonly registers: (t: PageTable64[]) => Record<string, bigint>;
 }
@@ -165,14 +169,15 @@ function randomTables(setup: RandomSetup, seed: number): { memory: PhysicalMemor
   for (let k = 0; k < n; k++) {
     const w = setup.windows[r(setup.windows.length)]!;
     const huge = r(3) === 0;
-    const gran = huge ? setup.huge[r(setup.huge.length)]! : 0x1000n;
+    const gran = huge ? setup.huge[r(setup.huge.length)]! : (setup.page ?? 0x1000n);
     const count = BigInt(1 + r(huge ? 3 : 24));
     const size = gran * count;
     const slots = (w.size - size) / gran;
     const va = w.base + big(r, slots + 1n) * gran;
     const pa = big(r, setup.paLimit / gran - count) * gran;
     try {
-      cursors[w.table]!.mapRegion(va, pa, size, FLAG_SETS[r(FLAG_SETS.length)]!, huge);
+      const sets = setup.flagSets ?? FLAG_SETS;
+      cursors[w.table]!.mapRegion(va, pa, size, sets[r(sets.length)]!, huge);
     } catch {
       // overlaps an earlier region: skipped (mapRegion changes nothing when it fails)
     }
@@ -399,5 +404,75 @@ describe('riscv64 G-stage tables (--hgatp): guest-physical addresses to host-phy
     const r = runCli(['--arch', 'riscv64', '--hgatp', '0x8000000000080201', '--base', '0x80000000', file('bin')]);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/not 16 KiB aligned/);
+  });
+});
+
+describe('aarch64 stage 2 tables (--vtcr, --vttbr): IPAs to physical addresses', () => {
+  const aarch64 = ARCHES.find((a) => a.name === 'aarch64')!;
+  const stage2 = (make: (m: PhysicalMemory) => A64Stage2PageTable, ipaBits: bigint, huge: bigint[], page = 0x1000n): RandomSetup => ({
+    base: 0x4000_0000n,
+    page,
+    // stage 2 refuses USER
+    flagSets: FLAG_SETS.filter((f) => (f & MappingFlags.USER) === 0),
+    tables: (m) => [make(m)],
+    // both ends of the IPA space: the first and the last entries of a concatenated root
+    windows: [
+      { base: 0n, size: 4n * G, table: 0 },
+      { base: (1n << ipaBits) - 4n * G, size: 4n * G, table: 0 },
+    ],
+    huge,
+    paLimit: 1n << 40n,
+    registers: ([t]) => {
+      const r = encodeA64Stage2Registers(t as A64Stage2PageTable, { vmid: 3 });
+      return { vtcr: r.vtcr, vttbr: r.vttbr };
+    },
+  });
+  const setups: [string, RandomSetup][] = [
+    ['4K/40, level 1, 2 concatenated tables', stage2((m) => new A64Stage2PageTable4K40(m), 40n, [M2, G])],
+    ['16K/38, level 2, 4 concatenated tables', stage2((m) => new A64Stage2PageTable(m, { granule: 16, ipaBits: 38 }), 38n, [32n << 20n], 0x4000n)],
+    ['64K/42, level 2, one table', stage2((m) => new A64Stage2PageTable(m, { granule: 64, ipaBits: 42 }), 42n, [512n << 20n], 0x1_0000n)],
+  ];
+
+  it.each(setups)('%s: random tables round trip through a raw image', (_name, setup) => {
+    fc.assert(
+      fc.property(fc.integer(), (seed) => {
+        const { memory, tables } = randomTables(setup, seed);
+        const regs = setup.registers(tables);
+        const path = file('bin');
+        writeFileSync(path, memory.bytes());
+        const doc = listJson(['--arch', 'aarch64', '--base', String(memory.base), ...registerArgs({ registers: regs, switches: {} }), path, '--quiet']);
+        expect(doc.format).toMatch(/^AArch64 stage 2/);
+        expect(listedRuns(doc)).toEqual(expectedRuns(aarch64, tables, regs));
+        expect(doc.summary.diagnostics).toBe(0);
+      }),
+      { numRuns: 6 },
+    );
+  });
+
+  it('lists S2AP and the stage 2 memory type, and translates an IPA in the root\'s last entry', () => {
+    const memory = new PhysicalMemory({ size: 1 << 20, base: 0x4000_0000n });
+    const table = new A64Stage2PageTable4K40(memory);
+    const cursor = table.cursor();
+    cursor.map(0xff_c000_0000n, 0x8000_0000n, 0x4000_0000, MappingFlags.READ | MappingFlags.WRITE);
+    cursor.map(0x0900_0000n, 0x0900_0000n, 0x1000, MappingFlags.WRITE | MappingFlags.DEVICE);
+    cursor.flush();
+    const regs = encodeA64Stage2Registers(table);
+    const path = file('bin');
+    writeFileSync(path, memory.bytes());
+    const args = ['--arch', 'aarch64', '--base', '0x40000000', '--vtcr', `0x${regs.vtcr.toString(16)}`, '--vttbr', `0x${regs.vttbr.toString(16)}`, path];
+    const doc = listJson(args);
+    const runs = doc.records.filter((e: { kind: string }) => e.kind === 'mapping');
+    expect(runs.map((r: { attrs: string }) => r.attrs)).toEqual(['PAGE Dev-nGnRE S2AP=WO NSH AF XN', 'BLOCK WB S2AP=RW ISH AF XN']);
+    expect(listJson([...args, 'translate', '0xffc0123456']).translations[0]).toMatchObject({ mapped: true, paddr: '0x80123456', pageSize: 0x4000_0000 });
+  });
+
+  it('refuses a stage 2 option beside a stage 1 one, one without the other, and a root larger than a read chunk', () => {
+    expect(aarch64.decode({ vtcr: 0x8005_3558n, vttbr: 0x4000_0000n, ttbr0: 0x4000_0000n }, {})).toBeInstanceOf(RegisterError);
+    expect(aarch64.decode({ vtcr: 0x8005_3558n, vttbr: 0x4000_0000n }, { el2: true })).toBeInstanceOf(RegisterError);
+    expect((aarch64.decode({ vtcr: 0x8005_3558n }, {}) as RegisterError).code).toBe('Missing');
+    const big = encodeA64Stage2Registers(new A64Stage2PageTable16K40(new PhysicalMemory({ size: 1 << 20 })));
+    const r = runCli(['--arch', 'aarch64', '--vtcr', `0x${big.vtcr.toString(16)}`, '--vttbr', '0x40000', '--base', '0', file('bin')]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/stage 2 root of 256 KiB/);
   });
 });

@@ -53,6 +53,7 @@ export {
   startQemu,
 } from './_qemu';
 export { type A64Options, a64Stub, checkA64 } from './aarch64';
+export { type A64Stage2Options, a64Stage2Stub, checkA64Stage2 } from './aarch64-stage2';
 export { type A32Options, a32Stub, checkA32 } from './arm';
 export { type A32LpaeOptions, a32LpaeStub, checkA32Lpae } from './arm-lpae';
 export { type BootedKernel, bootKernel, findKernel, type KernelBootOptions, kernelDir, kernelVersion } from './_kernel';

@@ -512,3 +512,15 @@ export const A64PTEImpliedRead: A64Codec = /* @__PURE__ */ a64Codec();
 
 /** {@link A64PTEEl2} for the tables, with READ implied and memory types as in {@link A64PTEImpliedRead}: `a64Codec({ el2: true })`. */
 export const A64PTEEl2ImpliedRead: A64Codec = /* @__PURE__ */ a64Codec({ el2: true });
+
+// Stage 2 (EL2 for an EL1 guest): descriptors of IPA to PA tables.
+export {
+  type A64Stage2Codec,
+  type A64Stage2CodecOptions,
+  a64Stage2Codec,
+  type S2Execute,
+  S2DescriptorAttr,
+  S2MemAttr,
+  s2Execute,
+  s2MemTypeOf,
+} from './_a64-stage2';
