@@ -46,3 +46,6 @@ export { type A64FormatOptions, a64Format, type A64Registers, decodeA64Registers
 
 // Boot: the register values that make the CPU walk a table (the inverse of the decoder above).
 export { type A64BootRegisters, type A64EncodeOptions, encodeA64El2Registers, encodeA64Registers } from './boot';
+
+// TLB instructions over core's Tlb: TLBI VAE1, ASIDE1, VMALLE1, VAAE1.
+export { tlbiAside1, tlbiVaae1, tlbiVae1, tlbiVmalle1 } from './tlb';

@@ -12,21 +12,22 @@ import { type RiscvFaultSyndrome, RiscvMmu } from './mmu';
 const ASID_MASK = 0xffff;
 
 /**
- * SFENCE.VMA rs1, rs2 on a TLB over a {@link RiscvMmu} [Priv 4.2.1]. Leave an operand undefined for x0:
+ * SFENCE.VMA rs1, rs2 on a TLB (over a {@link RiscvMmu}, or any model) [Priv 4.2.1]. Leave an operand undefined
+ * for x0:
  * - `sfenceVma(tlb)`: every entry, of every address space, global ones included;
  * - `sfenceVma(tlb, undefined, asid)`: the entries of that ASID, except global ones;
  * - `sfenceVma(tlb, va)`: the entries of the page holding va, in every address space, global ones included;
  * - `sfenceVma(tlb, va, asid)`: the entries of that page in that ASID, except global ones.
  *
- * As on the hart, an rs1 that is not a valid virtual address of the current satp mode removes nothing, and the
- * bits of rs2 above the 16 ASID bits are ignored. A register that holds 0 is not x0: `sfenceVma(tlb, 0)` fences
- * the page at address 0.
+ * As on the hart, an rs1 that is not a valid virtual address of the current satp mode (with a RiscvMmu model)
+ * removes nothing, and the bits of rs2 above the 16 ASID bits are ignored. A register that holds 0 is not x0:
+ * `sfenceVma(tlb, 0)` fences the page at address 0.
  * @throws TypeError / PagingError 'InvalidAddress' for an rs1 or rs2 that is not a u64 (a register's value).
  * @example
- * cursor.unmap(0x40_1000n); cursor.flush();  // the table changed: the hart would now run...
- * sfenceVma(tlb, 0x40_1000n, 5);              // sfence.vma a0, a1 with a0 = 0x401000, a1 = 5
+ * cursor.unmap(0x40_1000n);       // the kernel of ASID 5 unmaps a page...
+ * sfenceVma(tlb, 0x40_1000n, 5);   // ...and runs sfence.vma a0, a1 with a0 = 0x401000, a1 = 5
  */
-export function sfenceVma(tlb: Tlb<RiscvFaultSyndrome>, rs1?: AddrInput, rs2?: AddrInput): void {
+export function sfenceVma<S>(tlb: Tlb<S>, rs1?: AddrInput, rs2?: AddrInput): void {
   const asid = rs2 === undefined ? undefined : Number(registerValue(rs2, 'sfenceVma rs2') & BigInt(ASID_MASK));
   if (rs1 === undefined) {
     if (asid === undefined) tlb.invalidate({ global: true });

@@ -80,7 +80,7 @@ export interface TlbScope {
  * does, from a cached translation when one serves the access and from the model's walk otherwise (which also fills
  * the TLB). Entries are tagged with the address space current when they were made ({@link asid}, {@link vmid});
  * a global entry matches every ASID of its VMID. One entry covers a whole page of any size. Set-associative with
- * FIFO replacement in each set; sizes are constructor options.
+ * round-robin replacement in each set once its ways are all valid; sizes are constructor options.
  *
  * The TLB keeps translations the way the hardware does: a change to the tables is seen only after an invalidation
  * ({@link invalidate}, {@link flushAll}, the architecture packages' instruction helpers, or {@link flushHook} on a
@@ -272,9 +272,15 @@ export class Tlb<S> extends MmuModel<S> {
     } else {
       const page = shift < 32 ? (vaLo >>> shift) | (vaHi << (32 - shift)) : vaHi >>> (shift - 32);
       const set = page & (this._next.length - 1);
-      const way = this._next[set]!;
-      this._next[set] = (way + 1) & (this.ways - 1);
-      e = (set * this.ways + way) * STRIDE;
+      // a free way first (an invalidation left it), else the set's oldest entry
+      e = set * this.ways * STRIDE;
+      const end = e + this.ways * STRIDE;
+      while (e < end && (d[e + 7]! & VALID) !== 0) e += STRIDE;
+      if (e === end) {
+        const way = this._next[set]!;
+        this._next[set] = (way + 1) & (this.ways - 1);
+        e = (set * this.ways + way) * STRIDE;
+      }
     }
     if (shift < 32) {
       const mask = -1 << shift;
