@@ -107,7 +107,7 @@ export interface RiscvMmuOptions {
 
 /**
  * The permissions of a leaf with flags `lo` (R W X U in bits 1-4) for an access at `privilege` under SUM and MXR
- * [Priv 4.3.2 step 5, 3.1.6.3]: READ, WRITE, EXECUTE as allowed, and USER for a U page.
+ * (Priv 4.3.2 step 5, 3.1.6.3): READ, WRITE, EXECUTE as allowed, and USER for a U page.
  */
 function leafPermissions(lo: number, privilege: PrivilegeLevel, sum: boolean, mxr: boolean): number {
   let perms = (lo & R) !== 0 || (mxr && (lo & X) !== 0) ? 1 : 0;

@@ -56,8 +56,8 @@ export function invpcid<S>(tlb: Tlb<S>, type: 0 | 1 | 2 | 3, pcid: number, vaddr
 }
 
 /**
- * MOV to CR3: makes the new PCID current (CR3 bits 11:0 when `pcide`, else 0) and removes what the SDM says
- * [Vol. 3A 4.10.4.1]: with CR4.PCIDE = 0, every non-global entry of PCID 0; with PCIDE = 1 and bit 63 clear, every
+ * MOV to CR3: makes the new PCID current (CR3 bits 11:0 when `pcide`, else 0) and removes what Vol. 3A 4.10.4.1
+ * says: with CR4.PCIDE = 0, every non-global entry of PCID 0; with PCIDE = 1 and bit 63 clear, every
  * non-global entry of the new PCID; with PCIDE = 1 and bit 63 set, nothing. Global entries stay in every case.
  * (The new root is the MMU model's business: load it there too.)
  * @throws TypeError / PagingError 'InvalidAddress' for a value that is not a u64; nothing changes then.
