@@ -57,7 +57,10 @@ export interface TlbWalker {
 
 /** Size and shape of a {@link Tlb}. */
 export interface TlbOptions {
-  /** Entries, a power of two from 1 to 2^20 (default 256). */
+  /**
+   * Entries, a power of two from 1 to 2^20 (default 1024: 4 MiB of 4K pages, so that a working set of a few dozen
+   * pages survives the entries that random accesses bring in; a lookup costs the same at any size).
+   */
   readonly entries?: number;
   /** Entries per set, a power of two that divides `entries` (default 4; 1 is direct-mapped). */
   readonly ways?: number;
@@ -89,7 +92,7 @@ export interface TlbScope {
  *
  * Hot path: a hit allocates nothing, uses no BigInt and throws nothing.
  * @example
- * const tlb = new Tlb(mmu, { entries: 256, ways: 4 });
+ * const tlb = new Tlb(mmu, { entries: 1024, ways: 4 });
  * const pa = tlb.translateNumber(0x40_1000, Access.READ, Privilege.USER); // walks, then caches
  * tlb.translateNumber(0x40_1008, Access.READ, Privilege.USER);            // a hit
  * tlb.invalidate({ vaddr: 0x40_1000, global: true });                     // as SFENCE.VMA va, x0
@@ -120,7 +123,7 @@ export class Tlb<S> extends MmuModel<S> {
    */
   constructor(model: MmuModel<S> & TlbWalker, options: TlbOptions = {}) {
     super();
-    const entries = options.entries ?? 256;
+    const entries = options.entries ?? 1024;
     const ways = options.ways ?? 4;
     if (!isPow2(entries) || entries > 1 << 20) throw new RangeError(`Tlb: "entries" ${String(entries)} is not a power of two in [1, 2^20]`);
     if (!isPow2(ways) || ways > entries || ways > 128) {
@@ -350,12 +353,24 @@ export class Tlb<S> extends MmuModel<S> {
     const global = scope.global;
     const d = this._data;
     const vmid = this.vmid | 0;
-    for (let e = 0; e < d.length; e += STRIDE) {
-      const info = d[e + 7]!;
-      if ((info & VALID) === 0 || d[e + 3] !== vmid) continue;
-      if ((info & GLOBAL) !== 0 ? !global : noAsid || (!anyAsid && d[e + 2] !== tag)) continue;
-      if (byPage && !covers(d, e, (info >>> 2) & 63, vaLo, vaHi)) continue;
-      d[e + 7] = 0;
+    // by page: only the set each page size puts the address in can hold it; else every entry
+    const classes = byPage ? this._classes : 1;
+    for (let c = 0; c < classes; c++) {
+      let e = 0;
+      let end = d.length;
+      if (byPage) {
+        const shift = this._shifts[c]!;
+        const page = shift < 32 ? (vaLo >>> shift) | (vaHi << (32 - shift)) : vaHi >>> (shift - 32);
+        e = (page & (this._next.length - 1)) * this.ways * STRIDE;
+        end = e + this.ways * STRIDE;
+      }
+      for (; e < end; e += STRIDE) {
+        const info = d[e + 7]!;
+        if ((info & VALID) === 0 || d[e + 3] !== vmid) continue;
+        if ((info & GLOBAL) !== 0 ? !global : noAsid || (!anyAsid && d[e + 2] !== tag)) continue;
+        if (byPage && !covers(d, e, (info >>> 2) & 63, vaLo, vaHi)) continue;
+        d[e + 7] = 0;
+      }
     }
   }
 
