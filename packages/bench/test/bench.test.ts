@@ -105,7 +105,8 @@ describe('bench: every workload runs on every table type', () => {
       // W7, the software TLB, runs where an MMU model exists (RISC-V, on Sv39), its answers checked
       expect(names.includes('W7'), `${spec.name} W7`).toBe(spec.name === 'Sv39');
       expect(rows.some((r) => r.workload === 'W2 raw walk (floor)')).toBe(spec.raw !== undefined);
-      for (const r of rows.filter((x) => x.workload !== 'W6 table frames')) expect(r.nsPerOp, `${spec.name} ${r.workload}`).toBeGreaterThan(0);
+      // the rows of notes (W6's frame count, W7's counters) carry no timing
+      for (const r of rows.filter((x) => x.workload !== 'W6 table frames' && !x.workload.endsWith('(counters)'))) expect(r.nsPerOp, `${spec.name} ${r.workload}`).toBeGreaterThan(0);
     }
   }, 300_000);
 });
