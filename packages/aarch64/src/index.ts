@@ -84,3 +84,5 @@ export {
   decodeA64Stage2Registers,
   encodeA64Stage2Registers,
 } from './stage2-registers';
+// TLB instructions over core's Tlb: TLBI VAE1, ASIDE1, VMALLE1, VAAE1.
+export { tlbiAside1, tlbiVaae1, tlbiVae1, tlbiVmalle1 } from './tlb';

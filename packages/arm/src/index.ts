@@ -37,3 +37,6 @@ export {
   encodeA32LpaeRegisters,
   encodeA32Registers,
 } from './boot';
+
+// TLB maintenance operations over core's Tlb: TLBIALL, TLBIMVA, TLBIASID, TLBIMVAA.
+export { tlbiall, tlbiasid, tlbimva, tlbimvaa } from './tlb';

@@ -51,6 +51,7 @@ const TARGETS: [RegExp, string][] = [
   [/^W4[ab] mapRegion/, 'x1.5'],
   [/^W5/, '<= 1e6'],
   [/^W6[ab] random/, 'x1.5'],
+  [/^W7 TLB, hits/, '<= 3'],
 ];
 
 const args = process.argv.slice(2).filter((a) => a !== '--');

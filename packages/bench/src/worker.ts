@@ -3,6 +3,7 @@
 import { MappingFlags, type PageTable64, PhysicalMemory } from '@page-table-multiarch/core';
 import { selectArches } from './arches';
 import { type RawWalk, rawWalk } from './raw-walk';
+import { w7 } from './w7';
 
 const RW = MappingFlags.READ | MappingFlags.WRITE;
 // PT_BENCH_SMOKE=1 (the package's test): every workload once, small, untimed in effect, with all its checks.
@@ -319,6 +320,10 @@ const pages: number[] = [];
     check(sum === 0x30dbbb4e7bfn, 'W6 page sum');
   }
 }
+// W7 -- the software TLB over the RISC-V MMU model, on W6's pages (src/w7.ts); its names put it in main's first
+// process, with W1-W5
+if (arch === 'Sv39') w7({ bench, check, filter, memory, pages, seqPa: SEQ_PA, smoke: SMOKE });
+
 bench(`W6a random map ${W6NAME}`, W6N, fresh, () => {
   const c = table!.cursor();
   for (let k = 0; k < W6N; k++) c.map(pages[k]!, SEQ_PA + k * PAGE, PAGE, RW);

@@ -78,3 +78,4 @@ export {
   type PrivilegeLevel,
 } from './mmu/access';
 export { MmuModel } from './mmu/model';
+export { Tlb, type TlbOptions, type TlbScope, type TlbWalker } from './mmu/tlb';

@@ -11,3 +11,6 @@ export { decodeLA64Registers, la64Format, type LA64Registers } from './registers
 
 // Boot: the register values that make the CPU walk a table (the inverse of the decoder above).
 export { encodeLA64Registers, type LA64BootRegisters } from './boot';
+
+// TLB instructions over core's Tlb: INVTLB.
+export { invtlb } from './tlb';

@@ -63,3 +63,5 @@ export {
 
 // The MMU model: an access translated as a hart does (SUM, MXR, Svade / Svadu), with its page fault.
 export { RiscvCause, type RiscvFaultSyndrome, RiscvMmu, type RiscvMmuOptions } from './mmu';
+// Its TLB instructions, over core's Tlb: SFENCE.VMA and a satp write that switches the ASID.
+export { sfenceVma, writeSatp } from './tlb';

@@ -12,6 +12,8 @@
 //   bits 62:61 reserved in non-leaf entries).
 //   Svade / Svadu: the 20240411 edition, chapter "Svadu" and 4.3.2 step 8: with Svade a leaf with A = 0, or D = 0 on
 //   a store, raises a page fault; with Svadu (menvcfg.ADUE = 1) the hart sets them atomically instead.
+//   For a TLB (core's Tlb): 4.3.1 on G (a global mapping exists in every address space; G in a non-leaf entry makes
+//   every mapping below it global), 4.1.11 (satp.ASID, bits 59:44).
 import {
   type AccessKind,
   type AddrInput,
@@ -21,6 +23,7 @@ import {
   type PagingHandler,
   type PrivilegeLevel,
   registerValue,
+  type TlbWalker,
 } from '@page-table-multiarch/core';
 import { decodeRiscvSatp } from './registers';
 
@@ -30,6 +33,7 @@ const R = 1 << 1;
 const W = 1 << 2;
 const X = 1 << 3;
 const U = 1 << 4;
+const G = 1 << 5;
 const A = 1 << 6;
 const D = 1 << 7;
 /** PPN bits of the low word: entry bits 31:10 (physical address bits 33:12). */
@@ -84,7 +88,7 @@ export interface RiscvFaultSyndrome {
 
 /** The translation state of a hart, as {@link RiscvMmu} takes it. */
 export interface RiscvMmuOptions {
-  /** satp: MODE (0 Bare, 8 Sv39, 9 Sv48, 10 Sv57) and the root's PPN; the ASID is ignored (no TLB is modelled). */
+  /** satp: MODE (0 Bare, 8 Sv39, 9 Sv48, 10 Sv57), ASID and the root's PPN; the ASID only tags a TLB's entries. */
   readonly satp: AddrInput;
   /** mstatus.SUM: S-mode may load and store to U pages (default false) [Priv 3.1.6.3]. */
   readonly sum?: boolean;
@@ -99,6 +103,22 @@ export interface RiscvMmuOptions {
   readonly svpbmt?: boolean;
   /** Svnapot: a last-level leaf with N = 1 and PPN[3:0] = 1000 maps 64 KiB; without it bit 63 is reserved. */
   readonly svnapot?: boolean;
+}
+
+/**
+ * The permissions of a leaf with flags `lo` (R W X U in bits 1-4) for an access at `privilege` under SUM and MXR
+ * (Priv 4.3.2 step 5, 3.1.6.3): READ, WRITE, EXECUTE as allowed, and USER for a U page.
+ */
+function leafPermissions(lo: number, privilege: PrivilegeLevel, sum: boolean, mxr: boolean): number {
+  let perms = (lo & R) !== 0 || (mxr && (lo & X) !== 0) ? 1 : 0;
+  if ((lo & W) !== 0) perms |= 2;
+  if ((lo & X) !== 0) perms |= 4;
+  if ((lo & U) !== 0) {
+    // S-mode never executes from a U page, and loads / stores to it only with SUM
+    if (privilege === 1) perms = sum ? perms & 3 : 0;
+    return perms | 8;
+  }
+  return privilege === 0 ? 0 : perms;
 }
 
 /**
@@ -119,7 +139,7 @@ export interface RiscvMmuOptions {
  * const pa = mmu.translateNumber(0x40_1000, Access.WRITE, Privilege.USER);
  * if (pa < 0) console.log(mmu.cause); // 15: store page fault
  */
-export class RiscvMmu extends MmuModel<RiscvFaultSyndrome> {
+export class RiscvMmu extends MmuModel<RiscvFaultSyndrome> implements TlbWalker {
   /** The memory the tables are read from (and A / D written to, with Svadu). */
   readonly handler: PagingHandler;
   /** mstatus.SUM. */
@@ -140,6 +160,16 @@ export class RiscvMmu extends MmuModel<RiscvFaultSyndrome> {
   tvalLo: number;
   /** High 32 bits of the tval of the last fault. */
   tvalHi: number;
+  /** satp.ASID (bits 59:44) of the last satp loaded [Priv 4.1.11]; a walk ignores it, a `Tlb` tags entries with it. */
+  asid: number;
+  /** After a successful walk: the leaf's bits 7:0 (V R W X U G A D) as written back, G set when the path has G. */
+  leafAttributes: number;
+  /** After a successful walk: the leaf or an entry above it has G [Priv 4.3.1]. */
+  leafGlobal: boolean;
+  /** {@link leafAttributes} holds PTE bits 7:0. */
+  readonly tlbAttributeBits = 8;
+  /** The mode key is SUM (bit 0) and MXR (bit 1). */
+  readonly tlbModeBits = 2;
   /** @internal the root table's physical address (satp.PPN << 12), low and high words */
   _rootLo: number;
   /** @internal */
@@ -161,13 +191,17 @@ export class RiscvMmu extends MmuModel<RiscvFaultSyndrome> {
     this.cause = -1;
     this.tvalLo = 0;
     this.tvalHi = 0;
+    this.asid = 0;
+    this.leafAttributes = 0;
+    this.leafGlobal = false;
     this._rootLo = 0;
     this._rootHi = 0;
     this.setSatp(options.satp);
   }
 
   /**
-   * Loads a new satp value (MODE and root; the ASID is ignored). Nothing changes when it throws.
+   * Loads a new satp value (MODE, ASID and root). Nothing changes when it throws. As on a hart, writing satp
+   * flushes nothing: a `Tlb` over this model keeps its entries until an SFENCE.VMA (`sfenceVma`).
    * @throws RegisterError for a reserved or unsupported MODE; TypeError / PagingError 'InvalidAddress' for a value
    *   that is not a u64.
    */
@@ -175,6 +209,7 @@ export class RiscvMmu extends MmuModel<RiscvFaultSyndrome> {
     const value = registerValue(satp, 'satp');
     // satp MODE 0: Bare, no translation or protection [Priv 4.1.11]
     if (field(value, 63, 60) === 0) {
+      this.asid = field(value, 59, 44);
       this.levels = 0;
       this._rootLo = 0;
       this._rootHi = 0;
@@ -184,6 +219,7 @@ export class RiscvMmu extends MmuModel<RiscvFaultSyndrome> {
     if (plan instanceof Error) throw plan;
     const root = BigInt(plan.roots[0]!.root);
     this.levels = plan.format.meta.levels;
+    this.asid = field(value, 59, 44);
     this._rootLo = Number(root & 0xffff_ffffn);
     this._rootHi = Number(root >> 32n);
   }
@@ -207,6 +243,7 @@ export class RiscvMmu extends MmuModel<RiscvFaultSyndrome> {
     let tHi = this._rootHi;
     let shift = 12 + 9 * (levels - 1);
     const last = levels - 1;
+    let pathG = 0; // G of the pointers on the way [Priv 4.3.1]
     for (let level = 0; ; level++) {
       // [step 2] pte = the entry at a + va.vpn[i] * PTESIZE; a read outside the memory is an access fault
       const idx = shift >= 32 ? (vaHi >>> (shift - 32)) & 511 : ((vaLo >>> shift) | (vaHi << (32 - shift))) & 511;
@@ -225,13 +262,19 @@ export class RiscvMmu extends MmuModel<RiscvFaultSyndrome> {
         if ((lo & (D | A | U)) !== 0 || (hi >>> PBMT_SHIFT_HI) !== 0 || level === last) {
           return this.pageFault(MmuCode.ReservedBit, level, access);
         }
+        pathG |= lo;
         tLo = paLo;
         tHi = paHi;
         shift -= 9;
         continue;
       }
       // int32 arguments: a call that V8 does not inline then boxes nothing
-      return this.leaf(e, lo | 0, hi | 0, paLo | 0, paHi | 0, vaLo | 0, vaHi | 0, level, shift, access, privilege);
+      const r = this.leaf(e, lo | 0, hi | 0, paLo | 0, paHi | 0, vaLo | 0, vaHi | 0, level, shift, access, privilege);
+      if (r === 0 && (pathG & G) !== 0) {
+        this.leafGlobal = true;
+        this.leafAttributes |= G;
+      }
+      return r;
     }
   }
 
@@ -261,17 +304,7 @@ export class RiscvMmu extends MmuModel<RiscvFaultSyndrome> {
       size = 16;
     }
     // [step 5] R / W / X / U against the privilege, SUM and MXR [Priv 3.1.6.3]
-    const user = (lo & U) !== 0;
-    let perms = (lo & R) !== 0 || (this.mxr && (lo & X) !== 0) ? 1 : 0;
-    if ((lo & W) !== 0) perms |= 2;
-    if ((lo & X) !== 0) perms |= 4;
-    if (user) {
-      // S-mode never executes from a U page, and loads / stores to it only with SUM
-      if (privilege === 1) perms = this.sum ? perms & 3 : 0;
-      perms |= 8;
-    } else if (privilege === 0) {
-      perms = 0;
-    }
+    const perms = leafPermissions(lo, privilege, this.sum, this.mxr);
     // READ, WRITE, EXECUTE are the bits 1 << access of MappingFlags
     if (((perms >>> access) & 1) === 0) return this.pageFault(MmuCode.Permission, level, access);
     // [step 6] a superpage's PPN bits below its level must be zero
@@ -285,6 +318,9 @@ export class RiscvMmu extends MmuModel<RiscvFaultSyndrome> {
       if (!this.svadu) return this.pageFault((lo & A) === 0 ? MmuCode.AccessFlag : MmuCode.Dirty, level, access);
       this.handler.words[e] = lo | need;
     }
+    // what a TLB keeps of this leaf: its flags as they now are in memory
+    this.leafAttributes = (lo | need) & 0xff;
+    this.leafGlobal = (lo & G) !== 0;
     // [step 8] the offset, and the VPN bits below the leaf's level, come from the virtual address
     if (size < 32) {
       const mask = (1 << size) - 1;
@@ -292,6 +328,22 @@ export class RiscvMmu extends MmuModel<RiscvFaultSyndrome> {
     }
     const maskHi = (1 << (size - 32)) - 1;
     return this.translated(vaLo >>> 0, ((paHi & ~maskHi) | (vaHi & maskHi)) >>> 0, POW2[size]!, level, perms);
+  }
+
+  /** The mode key of a `Tlb`: mstatus.SUM (bit 0) and MXR (bit 1), the mode bits step 5 reads. */
+  tlbModeKey(): number {
+    return (this.sum ? 1 : 0) | (this.mxr ? 2 : 0);
+  }
+
+  /**
+   * What a cached leaf with flags `attributes` (PTE bits 7:0) allows under the mode key: the permissions of step 5
+   * << 3, and the access kinds served without a walk: those step 5 allows, a store only when D is set (else the walk
+   * sets D, Svadu, or faults, Svade: step 7), none when A is clear.
+   */
+  tlbCheck(attributes: number, privilege: PrivilegeLevel, modeKey: number): number {
+    const perms = leafPermissions(attributes, privilege, (modeKey & 1) !== 0, (modeKey & 2) !== 0);
+    if ((attributes & (V | A)) !== (V | A)) return perms << 3;
+    return (perms << 3) | ((attributes & D) !== 0 ? perms & 7 : perms & 5);
   }
 
   /** A translation: no cause. */

@@ -35,3 +35,6 @@ export {
 // Boot: the register values that make the CPU walk a table (the inverse of the decoder above).
 export { encodeX64Registers, type X64BootRegisters, type X64EncodeOptions } from './boot';
 export { encodeX86LegacyRegisters, type X86LegacyBootRegisters } from './legacy-boot';
+
+// TLB instructions over core's Tlb: INVLPG, INVPCID, MOV to CR3.
+export { InvpcidType, invlpg, invpcid, movToCr3 } from './tlb';

@@ -1,0 +1,111 @@
+// W7 -- an emulator's memory accesses through the software TLB (core's Tlb over RiscvMmu, Sv39): a trace of
+// 10,000,000 accesses, 90% to a working set of 64 pages and 10% to any of the 100,000 pages of W6, 5% of them stores,
+// all in S-mode. Timed: the whole trace through the TLB; the working set alone (every access a hit once warm); the
+// random pages alone (nearly every access a miss, which walks and fills); and the whole trace and the random pages
+// through the model without a TLB (each access a walk: what a miss costs on top of its walk shows beside the misses).
+import { Access, type AccessKind, MappingFlags, PageSize, type PhysicalMemory, Privilege, Tlb } from '@page-table-multiarch/core';
+import { encodeRiscvSatp, RiscvMmu, Sv39PageTable } from '@page-table-multiarch/riscv';
+
+/** What W7 borrows from the worker: its harness, its check, its memory and W6's page list. */
+export interface W7Context {
+  bench(name: string, ops: number, setup: () => void, body: () => void, teardown: () => void, note?: string): void;
+  check(cond: boolean, what: string): void;
+  readonly filter: RegExp;
+  readonly memory: PhysicalMemory;
+  /** W6's 100,000 distinct page addresses (numbers, lower half); page k maps to seqPa + k * 4096. */
+  readonly pages: readonly number[];
+  readonly seqPa: number;
+  readonly smoke: boolean;
+}
+
+const WORKING_SET = 64;
+const TRACE_SEED = 0x7ace;
+
+/** xorshift32: a trace generator that costs nothing to run (the trace is made once, untimed). */
+function xorshift(seed: number): () => number {
+  let s = seed | 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return s >>> 0;
+  };
+}
+
+/** A trace: addresses, access kinds, and the expected physical addresses' low 32 bits summed (mod 2^32). */
+interface Trace {
+  readonly va: Float64Array;
+  readonly kind: Uint8Array;
+  readonly expectedSum: number;
+}
+
+function makeTrace(n: number, ctx: W7Context, workingShare: number, randomOnly: boolean): Trace {
+  const next = xorshift(TRACE_SEED + n + (randomOnly ? 1 : 0) + Math.round(workingShare * 100));
+  const pages = ctx.pages;
+  // the working set: 64 of the mapped pages, spread over the list
+  const ws = Array.from({ length: WORKING_SET }, (_, i) => Math.floor((i * pages.length) / WORKING_SET) + (i % 7));
+  const va = new Float64Array(n);
+  const kind = new Uint8Array(n);
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    const k = !randomOnly && next() % 1000 < workingShare * 1000 ? ws[next() % WORKING_SET]! : next() % pages.length;
+    const offset = next() & 0xff8;
+    va[i] = pages[k]! + offset;
+    kind[i] = next() % 100 < 5 ? Access.WRITE : Access.READ;
+    sum = (sum + ((ctx.seqPa + k * 4096 + offset) | 0)) | 0;
+  }
+  return { va, kind, expectedSum: sum };
+}
+
+export function w7(ctx: W7Context): void {
+  const names = ['W7 TLB, trace', 'W7 TLB, hits', 'W7 TLB, misses', 'W7 no TLB, trace', 'W7 no TLB, random pages'];
+  if (!names.some((n) => ctx.filter.test(n))) return;
+  const n = ctx.smoke ? 10_000 : 10_000_000;
+  const table = new Sv39PageTable(ctx.memory);
+  const cursor = table.cursor();
+  for (let k = 0; k < ctx.pages.length; k++) cursor.map(ctx.pages[k]!, ctx.seqPa + k * 4096, PageSize.Size4K, MappingFlags.READ | MappingFlags.WRITE);
+  cursor.flush();
+  const mmu = new RiscvMmu(ctx.memory, { satp: encodeRiscvSatp(table).satp, svadu: true });
+  const tlb = new Tlb(mmu);
+  const S = Privilege.SUPERVISOR;
+
+  // One loop shape for every row, written twice so that each loop's call site sees one receiver (the TLB's rows run
+  // first): the sum of the answers' low 32 bits, checked against the trace's (every answer is a physical address
+  // below 2^32: a fault or a wrong address changes the sum).
+  let got = 0;
+  const throughTlb = (t: Trace) => () => {
+    const va = t.va;
+    const kind = t.kind;
+    let s = 0;
+    for (let i = 0; i < va.length; i++) s = (s + (tlb.translateNumber(va[i]!, kind[i]! as AccessKind, S) | 0)) | 0;
+    got = s;
+  };
+  const throughModel = (t: Trace) => () => {
+    const va = t.va;
+    const kind = t.kind;
+    let s = 0;
+    for (let i = 0; i < va.length; i++) s = (s + (mmu.translateNumber(va[i]!, kind[i]! as AccessKind, S) | 0)) | 0;
+    got = s;
+  };
+  const time = (name: string, body: (t: Trace) => () => void, t: Trace, note: () => string) => {
+    if (!ctx.filter.test(name)) return;
+    tlb.flushAll();
+    tlb.resetCounters();
+    ctx.bench(name, t.va.length, () => {}, body(t), () => {});
+    ctx.check(got === t.expectedSum, `${name}: the answers' sum ${got} is not the trace's ${t.expectedSum}`);
+    process.stdout.write(`${JSON.stringify({ arch: 'Sv39', workload: `${name} (counters)`, nsPerOp: 0, ops: 0, totalMs: 0, note: note() })}\n`);
+  };
+  const rates = () => {
+    const all = tlb.hits + tlb.misses;
+    return `hits ${((100 * tlb.hits) / all).toFixed(2)}%, misses ${((100 * tlb.misses) / all).toFixed(2)}%, walks ${tlb.walks}, over every run`;
+  };
+  const full = makeTrace(n, ctx, 0.9, false);
+  time(names[0]!, throughTlb, full, rates);
+  const hot = makeTrace(Math.min(n, 1_000_000), ctx, 1, false);
+  time(names[1]!, throughTlb, hot, rates);
+  const cold = makeTrace(Math.min(n, 1_000_000), ctx, 0, true);
+  time(names[2]!, throughTlb, cold, rates);
+  time(names[3]!, throughModel, full, () => 'the same trace, a walk per access');
+  time(names[4]!, throughModel, cold, () => 'the trace of the misses row, a walk per access');
+  table.destroy();
+}

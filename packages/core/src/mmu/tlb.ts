@@ -1,0 +1,404 @@
+// A software TLB over any MMU model: translations cached per (VMID, ASID, virtual page) in one Int32Array, with
+// global entries, pages of any size, and the invalidations every architecture's instructions are made of.
+//
+// What an entry holds, and why: the leaf's raw attributes (an architecture-defined small integer, such as the low
+// byte of a RISC-V PTE), not the permissions one access computed. The permissions of a cached leaf depend on the
+// privilege and on mode bits (RISC-V SUM / MXR, x86 CR0.WP / SMAP / EFLAGS.AC, AArch64 PAN) that change without any
+// invalidation, and the hardware applies the current ones to what its TLB holds (RISC-V Privileged spec 4.3.2: the
+// checks of steps 5-7 use the PTE; x86 SDM Vol. 3A 4.10.2.2: a TLB entry holds the PTE's access rights, checked per
+// access). So each hit re-checks: a table built once per mode value, indexed by (attributes, privilege), says which
+// access kinds the cached leaf serves without a walk and what the effective permissions are. A store to a leaf
+// whose dirty flag is clear is never served from the TLB: it goes to the model's walk, which sets D (RISC-V Svadu,
+// x86) or faults (Svade), and the refreshed leaf replaces the entry. Only successful translations are cached; a
+// fault always comes from a walk, so its syndrome is the model's.
+import { PAIR, splitAddr } from '../_addr';
+import type { AddrInput, FlushTlb } from '../interfaces';
+import type { AccessKind, PrivilegeLevel } from './access';
+import { MmuModel } from './model';
+
+const TWO32 = 4294967296;
+/** 2^n for n in 0..63 (a table read: `2 ** n` with a variable n is a call in V8). */
+const POW2 = /* @__PURE__ */ Float64Array.from({ length: 64 }, (_, n) => 2 ** n);
+
+// An entry is 8 int32 words: the page's virtual base (low, high), ASID, VMID, the frame's physical base (low, high),
+// the leaf's attributes, and INFO = VALID | GLOBAL | shift << 2 | (level + 1) << 8.
+const STRIDE = 8;
+const VALID = 1;
+const GLOBAL = 2;
+/** Page sizes (as log2) the TLB can hold at once: 4K, 16K, 64K, 2M, 32M, 512M, 1G, 512G cover every format here. */
+const MAX_CLASSES = 8;
+
+/**
+ * What a {@link Tlb} needs from an MMU model besides its walk: the leaf a successful walk found, reduced to what a
+ * TLB entry keeps, and the model's re-check of a cached leaf under the current mode bits.
+ */
+export interface TlbWalker {
+  /**
+   * After a successful walk that read a table: the leaf's attributes as an integer below 2^{@link tlbAttributeBits}
+   * (accessed / dirty state as written by the walk included). Architecture-defined; only {@link tlbCheck} reads it.
+   */
+  readonly leafAttributes: number;
+  /** After a successful walk: whether the translation is global (it belongs to every address space). */
+  readonly leafGlobal: boolean;
+  /** Bits of {@link leafAttributes} (1 to 12). */
+  readonly tlbAttributeBits: number;
+  /** Bits of {@link tlbModeKey} (0 to 8). */
+  readonly tlbModeBits: number;
+  /** The mode bits that change what a cached leaf allows, as an integer below 2^{@link tlbModeBits}. */
+  tlbModeKey(): number;
+  /**
+   * For a cached leaf with these attributes, accessed at `privilege` with the mode bits `modeKey`: the effective
+   * permissions (as `MmuTranslation.permissions`) shifted left by 3, or'ed with the access kinds a TLB may serve
+   * without a walk (bit `1 << access`). A kind left out goes to the walk: a permission fault, or a store that must
+   * set the dirty flag.
+   */
+  tlbCheck(attributes: number, privilege: PrivilegeLevel, modeKey: number): number;
+}
+
+/** Size and shape of a {@link Tlb}. */
+export interface TlbOptions {
+  /**
+   * Entries, a power of two from 1 to 2^20 (default 1024: 4 MiB of 4K pages, so that a working set of a few dozen
+   * pages survives the entries that random accesses bring in; a lookup costs the same at any size).
+   */
+  readonly entries?: number;
+  /** Entries per set, a power of two that divides `entries` (default 4; 1 is direct-mapped). */
+  readonly ways?: number;
+}
+
+/** Which entries an invalidation removes ({@link Tlb.invalidate}); every field narrows it. */
+export interface TlbScope {
+  /** Only entries whose page holds this virtual address (default: every page). */
+  readonly vaddr?: AddrInput;
+  /**
+   * The non-global entries removed: those of this ASID, `'all'` of every ASID (the default), `'none'` none.
+   */
+  readonly asid?: number | 'all' | 'none';
+  /** Whether global entries (within `vaddr`, if given) are removed too. */
+  readonly global: boolean;
+}
+
+/**
+ * A software TLB in front of an MMU model: `translateWords` / `translateNumber` / `translate` answer as the model
+ * does, from a cached translation when one serves the access and from the model's walk otherwise (which also fills
+ * the TLB). Entries are tagged with the address space current when they were made ({@link asid}, {@link vmid});
+ * a global entry matches every ASID of its VMID. One entry covers a whole page of any size. Set-associative with
+ * round-robin replacement in each set once its ways are all valid; sizes are constructor options.
+ *
+ * The TLB keeps translations the way the hardware does: a change to the tables is seen only after an invalidation
+ * ({@link invalidate}, {@link flushAll}, the architecture packages' instruction helpers, or {@link flushHook} on a
+ * table's cursor), and changing {@link asid} switches address spaces without flushing. Mode bits of the model (SUM,
+ * MXR, ...) apply at once, as in the hardware. A fault leaves the architecture's syndrome in the model's fields.
+ *
+ * Hot path: a hit allocates nothing, uses no BigInt and throws nothing.
+ * @example
+ * const tlb = new Tlb(mmu, { entries: 1024, ways: 4 });
+ * const pa = tlb.translateNumber(0x40_1000, Access.READ, Privilege.USER); // walks, then caches
+ * tlb.translateNumber(0x40_1008, Access.READ, Privilege.USER);            // a hit
+ * tlb.invalidate({ vaddr: 0x40_1000, global: true });                     // as SFENCE.VMA va, x0
+ */
+export class Tlb<S> extends MmuModel<S> {
+  /** The model that walks on a miss. */
+  readonly model: MmuModel<S> & TlbWalker;
+  /** Entries. */
+  readonly entries: number;
+  /** Entries per set. */
+  readonly ways: number;
+  /** The current address space (RISC-V satp.ASID, x86 PCID, Arm ASID, LoongArch ASID.ASID): tags new entries. */
+  asid: number;
+  /** The current virtual machine (Arm VMID, x86 VPID); entries of another VMID never match. */
+  vmid: number;
+  /** @internal the entries, STRIDE words each */ readonly _data: Int32Array;
+  /** @internal the next victim's way in each set */ readonly _next: Uint8Array;
+  /** @internal log2 of each page size held, in the order they appeared */ readonly _shifts: Int32Array;
+  /** @internal */ _classes: number;
+  /** @internal hits, misses, walks */ readonly _counts: Float64Array;
+  /** @internal per mode key: the tlbCheck of every (attributes, privilege) */ readonly _checks: Uint16Array;
+  /** @internal per mode key: whether its row of _checks is made */ readonly _made: Uint8Array;
+  /** @internal */ readonly _attrShift: number;
+
+  /**
+   * @throws RangeError for sizes that are not powers of two, ways that do not divide entries, or a model whose
+   *   tlbAttributeBits / tlbModeBits are out of range.
+   */
+  constructor(model: MmuModel<S> & TlbWalker, options: TlbOptions = {}) {
+    super();
+    const entries = options.entries ?? 1024;
+    const ways = options.ways ?? 4;
+    if (!isPow2(entries) || entries > 1 << 20) throw new RangeError(`Tlb: "entries" ${String(entries)} is not a power of two in [1, 2^20]`);
+    if (!isPow2(ways) || ways > entries || ways > 128) {
+      throw new RangeError(`Tlb: "ways" ${String(ways)} is not a power of two of at most min(entries, 128)`);
+    }
+    const attrBits = model.tlbAttributeBits;
+    const modeBits = model.tlbModeBits;
+    if (!(Number.isInteger(attrBits) && attrBits >= 1 && attrBits <= 12 && Number.isInteger(modeBits) && modeBits >= 0 && modeBits <= 8)) {
+      throw new RangeError(`Tlb: the model's tlbAttributeBits ${attrBits} / tlbModeBits ${modeBits} are outside 1-12 / 0-8`);
+    }
+    this.model = model;
+    this.entries = entries;
+    this.ways = ways;
+    this.asid = 0;
+    this.vmid = 0;
+    this._data = new Int32Array(entries * STRIDE);
+    this._next = new Uint8Array(entries / ways);
+    this._shifts = new Int32Array(MAX_CLASSES);
+    this._classes = 0;
+    this._counts = new Float64Array(3);
+    this._attrShift = attrBits + 1;
+    this._checks = new Uint16Array(1 << (modeBits + attrBits + 1));
+    this._made = new Uint8Array(1 << modeBits);
+  }
+
+  /** Accesses served from a cached entry. */
+  get hits(): number {
+    return this._counts[0]!;
+  }
+
+  /** Accesses that found no entry for their page (each one walked). */
+  get misses(): number {
+    return this._counts[1]!;
+  }
+
+  /** Walks of the model: the misses, and the accesses an entry did not serve (a permission fault, a clean page's first store). */
+  get walks(): number {
+    return this._counts[2]!;
+  }
+
+  /** Sets the hit, miss and walk counters to 0. */
+  resetCounters(): void {
+    this._counts.fill(0);
+  }
+
+  /**
+   * Translates one access as {@link MmuModel.translateWords}: from a cached entry when one serves it, else by the
+   * model's walk, whose success is cached. Unchecked arguments, as the model's.
+   */
+  translateWords(vaLo: number, vaHi: number, access: AccessKind, privilege: PrivilegeLevel): number {
+    const model = this.model;
+    const mode = model.tlbModeKey();
+    const e = this.lookup(vaLo | 0, vaHi | 0);
+    if (e >= 0) {
+      const d = this._data;
+      const row = mode << this._attrShift;
+      if (this._made[mode] === 0) this.makeChecks(mode);
+      const check = this._checks[row | (d[e + 6]! << 1) | privilege]!;
+      if (((check >>> access) & 1) !== 0) {
+        this._counts[0]!++;
+        const info = d[e + 7]!;
+        const shift = (info >>> 2) & 63;
+        if (shift < 32) {
+          this.paLo = (d[e + 4]! | (vaLo & ((1 << shift) - 1))) >>> 0;
+          this.paHi = d[e + 5]! >>> 0;
+        } else {
+          this.paLo = vaLo >>> 0;
+          this.paHi = (d[e + 5]! | (vaHi & ((1 << (shift - 32)) - 1))) >>> 0;
+        }
+        this.pageSize = POW2[shift]!;
+        this.level = (info >>> 8) - 1;
+        this.permissions = check >>> 3;
+        this.faultCode = 0;
+        return 0;
+      }
+    } else {
+      this._counts[1]!++;
+    }
+    return this.walk(vaLo | 0, vaHi | 0, access, privilege);
+  }
+
+  /** The model's walk for a miss (or an access an entry does not serve); caches its translation. */
+  private walk(vaLo: number, vaHi: number, access: AccessKind, privilege: PrivilegeLevel): number {
+    this._counts[2]!++;
+    const model = this.model;
+    const r = model.translateWords(vaLo, vaHi, access, privilege);
+    this.paLo = model.paLo;
+    this.paHi = model.paHi;
+    this.pageSize = model.pageSize;
+    this.level = model.level;
+    this.permissions = model.permissions;
+    this.faultCode = model.faultCode;
+    // level -1: no table was read (a bare, untranslated mode), nothing to cache
+    if (r === 0 && model.level >= 0) this.fill(vaLo, vaHi, model.pageSize, model.level, model.leafAttributes, model.leafGlobal);
+    return r;
+  }
+
+  /** Word index in _data of the entry that holds (vaLo, vaHi) in the current address space, or -1. */
+  private lookup(vaLo: number, vaHi: number): number {
+    const d = this._data;
+    const shifts = this._shifts;
+    const setMask = this._next.length - 1;
+    const ways = this.ways;
+    const asid = this.asid | 0;
+    const vmid = this.vmid | 0;
+    for (let c = 0; c < this._classes; c++) {
+      const shift = shifts[c]!;
+      let tagLo: number;
+      let tagHi: number;
+      let page: number;
+      if (shift < 32) {
+        tagLo = vaLo & (-1 << shift);
+        tagHi = vaHi;
+        page = (vaLo >>> shift) | (vaHi << (32 - shift));
+      } else {
+        tagLo = 0;
+        tagHi = vaHi & (-1 << (shift - 32));
+        page = vaHi >>> (shift - 32);
+      }
+      const want = VALID | (shift << 2);
+      let e = (page & setMask) * ways * STRIDE;
+      for (let w = 0; w < ways; w++, e += STRIDE) {
+        const info = d[e + 7]!;
+        if (d[e] === tagLo && d[e + 1] === tagHi && (info & 0xfd) === want && d[e + 3] === vmid && ((info & GLOBAL) !== 0 || d[e + 2] === asid)) {
+          return e;
+        }
+      }
+    }
+    return -1;
+  }
+
+  /** Caches a translation of the page of 2^shift bytes (size given in bytes) holding (vaLo, vaHi). */
+  private fill(vaLo: number, vaHi: number, size: number, level: number, attributes: number, global: boolean): void {
+    const shift = size < TWO32 ? 31 - Math.clz32(size) : 63 - Math.clz32(size / TWO32);
+    let c = 0;
+    while (c < this._classes && this._shifts[c] !== shift) c++;
+    if (c === this._classes) {
+      // a ninth page size: left uncached rather than evicting a class whose entries may still be live
+      if (c === MAX_CLASSES) return;
+      this._shifts[c] = shift;
+      this._classes = c + 1;
+    }
+    // a stale entry for the same page (left by a store that had to walk) goes first, so that lookups find the new one
+    const old = this.lookup(vaLo, vaHi);
+    const d = this._data;
+    let e: number;
+    if (old >= 0 && ((d[old + 7]! >>> 2) & 63) === shift) {
+      e = old;
+    } else {
+      const page = shift < 32 ? (vaLo >>> shift) | (vaHi << (32 - shift)) : vaHi >>> (shift - 32);
+      const set = page & (this._next.length - 1);
+      // a free way first (an invalidation left it), else the set's oldest entry
+      e = set * this.ways * STRIDE;
+      const end = e + this.ways * STRIDE;
+      while (e < end && (d[e + 7]! & VALID) !== 0) e += STRIDE;
+      if (e === end) {
+        const way = this._next[set]!;
+        this._next[set] = (way + 1) & (this.ways - 1);
+        e = (set * this.ways + way) * STRIDE;
+      }
+    }
+    if (shift < 32) {
+      const mask = -1 << shift;
+      d[e] = vaLo & mask;
+      d[e + 1] = vaHi;
+      d[e + 4] = this.paLo & mask;
+      d[e + 5] = this.paHi;
+    } else {
+      const mask = -1 << (shift - 32);
+      d[e] = 0;
+      d[e + 1] = vaHi & mask;
+      d[e + 4] = 0;
+      d[e + 5] = this.paHi & mask;
+    }
+    d[e + 2] = this.asid;
+    d[e + 3] = this.vmid;
+    d[e + 6] = attributes;
+    d[e + 7] = VALID | (global ? GLOBAL : 0) | (shift << 2) | ((level + 1) << 8);
+  }
+
+  /** Fills the row of _checks for a mode key (once per key: the model's mode bits have few values). */
+  private makeChecks(mode: number): void {
+    const n = 1 << (this._attrShift - 1);
+    const row = mode << this._attrShift;
+    for (let a = 0; a < n; a++) {
+      this._checks[row | (a << 1)] = this.model.tlbCheck(a, 0, mode);
+      this._checks[row | (a << 1) | 1] = this.model.tlbCheck(a, 1, mode);
+    }
+    this._made[mode] = 1;
+  }
+
+  /** The model's report of the fault the last walk met. */
+  protected syndrome(): S {
+    // `syndrome` is protected in MmuModel; the TLB reports its model's, as the model would
+    return (this.model as unknown as { syndrome(): S }).syndrome();
+  }
+
+  /** Removes every entry, of every ASID and VMID, global ones included. */
+  flushAll(): void {
+    this._data.fill(0);
+    this._classes = 0;
+  }
+
+  /**
+   * Removes the entries of the current VMID that `scope` selects: those whose page holds `scope.vaddr` (or every
+   * page), non-global ones by `scope.asid`, global ones when `scope.global`. Every architecture's TLB instruction is
+   * one such call (see the helpers of the architecture packages).
+   * @throws TypeError / PagingError 'InvalidAddress' for a vaddr that is not a u64; RangeError for an asid that is
+   *   not an integer in [0, 2^32), 'all' or 'none'. Nothing is removed then.
+   */
+  invalidate(scope: TlbScope): void {
+    const asid = scope.asid ?? 'all';
+    if (asid !== 'all' && asid !== 'none' && !(Number.isInteger(asid) && asid >= 0 && asid < TWO32)) {
+      throw new RangeError(`invalidate: "asid" ${String(asid)} is not an integer in [0, 2^32), 'all' or 'none'`);
+    }
+    const byPage = scope.vaddr !== undefined;
+    let vaLo = 0;
+    let vaHi = 0;
+    if (byPage) {
+      splitAddr(scope.vaddr, 'invalidate', 'vaddr');
+      vaLo = PAIR[0]! | 0;
+      vaHi = PAIR[1]! | 0;
+    }
+    const anyAsid = asid === 'all';
+    const noAsid = asid === 'none';
+    const tag = typeof asid === 'number' ? asid | 0 : 0;
+    const global = scope.global;
+    const d = this._data;
+    const vmid = this.vmid | 0;
+    // by page: only the set each page size puts the address in can hold it; else every entry
+    const classes = byPage ? this._classes : 1;
+    for (let c = 0; c < classes; c++) {
+      let e = 0;
+      let end = d.length;
+      if (byPage) {
+        const shift = this._shifts[c]!;
+        const page = shift < 32 ? (vaLo >>> shift) | (vaHi << (32 - shift)) : vaHi >>> (shift - 32);
+        e = (page & (this._next.length - 1)) * this.ways * STRIDE;
+        end = e + this.ways * STRIDE;
+      }
+      for (; e < end; e += STRIDE) {
+        const info = d[e + 7]!;
+        if ((info & VALID) === 0 || d[e + 3] !== vmid) continue;
+        if ((info & GLOBAL) !== 0 ? !global : noAsid || (!anyAsid && d[e + 2] !== tag)) continue;
+        if (byPage && !covers(d, e, (info >>> 2) & 63, vaLo, vaHi)) continue;
+        d[e + 7] = 0;
+      }
+    }
+  }
+
+  /**
+   * A `flushTlb` hook for a table's options, so that the changes its cursors make reach this TLB when the cursor
+   * flushes (`cursor.flush()` or dispose), as the invalidation an operating system issues after changing an entry:
+   * a changed page removes that page's entries of `asid` and its global ones (of every ASID when `asid` is not
+   * given); a full flush removes every entry of `asid` and every global one (every entry of the VMID without
+   * `asid`). Opt-in: a table without the hook leaves the TLB stale, as hardware does after a write with no fence.
+   * @throws RangeError for an asid that is not an integer in [0, 2^32).
+   * @example
+   * const table = new Sv39PageTable(ram, { flushTlb: tlb.flushHook() });
+   */
+  flushHook(asid?: number): FlushTlb {
+    if (asid !== undefined && !(Number.isInteger(asid) && asid >= 0 && asid < TWO32)) {
+      throw new RangeError(`flushHook: "asid" ${String(asid)} is not an integer in [0, 2^32)`);
+    }
+    const which = asid ?? 'all';
+    return (vaddr) => this.invalidate(vaddr === undefined ? { asid: which, global: true } : { vaddr, asid: which, global: true });
+  }
+}
+
+/** Whether the entry at e, of a page of 2^shift bytes, holds (vaLo, vaHi). */
+function covers(d: Int32Array, e: number, shift: number, vaLo: number, vaHi: number): boolean {
+  if (shift < 32) return d[e] === (vaLo & (-1 << shift)) && d[e + 1] === vaHi;
+  return d[e + 1] === (vaHi & (-1 << (shift - 32)));
+}
+
+function isPow2(n: unknown): n is number {
+  return typeof n === 'number' && Number.isInteger(n) && n >= 1 && (n & (n - 1)) === 0;
+}
