@@ -271,7 +271,7 @@ export async function checkLa64(options: La64Options): Promise<RunResult> {
         ['r7', REFILL],
         ['r8', dmw(HANDLER)],
         ['r9', DMW0],
-        // the page size of the STLB (7.5.4 STLBPS.PS) and of the entries the refill writes (7.5.16 TLBREHI.PS)
+        // the page size of the STLB (7.5.10 STLBPS.PS) and of the entries the refill writes (7.5.17 TLBREHI.PS)
         ['r10', BigInt(g.pageShift)],
         ['r11', BigInt(g.pageShift)],
         ['r12', dmw(AREA.list)],

@@ -53,7 +53,7 @@ export const PWCL_VALUE: number = 12 | (9 << 5) | (21 << 10) | (9 << 15) | (30 <
  */
 export const PWCH_VALUE: number = 39 | (9 << 6) | (0 << 12) | (0 << 18);
 
-/** A LoongArch64 page size in KiB: 4, 16 or 64 (the PS values 12, 14, 16 of STLBPS and TLBREHI, 7.5.4, 7.5.16). */
+/** A LoongArch64 page size in KiB: 4, 16 or 64 (the PS values 12, 14, 16 of STLBPS and TLBREHI, 7.5.10, 7.5.17). */
 export type LA64PageKiB = 4 | 16 | 64;
 
 /**
