@@ -13,7 +13,9 @@ describe.each(ARCHES.map((a) => [a.name, a] as const))('alloc test: %s', (_name,
     const mem = new PhysicalMemory({ size: Math.max(64 << 20, smallest * 2048), base: arch.memBase });
     const table = arch.create(mem);
     const rng = new Rng(1234);
-    const vaBits = BigInt(meta.vaMaxBits);
+    // a sign-extended format that indexes more bits than its addresses have (LoongArch 64 KiB with 3 levels: 55 bits
+    // indexed, 48-bit addresses) sign-extends from vaTopBit, which is vaMaxBits - 1 for the others
+    const vaBits = BigInt(meta.signExtend ? Math.min(meta.vaMaxBits, meta.vaTopBit + 1) : meta.vaMaxBits);
     // the smallest page (4 KiB in the crate's formats)
     const page = meta.levelSize[meta.levels - 1]!;
     const offset = BigInt(page) - 1n;

@@ -98,6 +98,15 @@ function fill(table: PageTable64, vas: readonly bigint[], base: bigint): PageTab
   return table;
 }
 
+/** Maps a page of the table's smallest size at each address (read-write and read-execute in turn). */
+function fillPages(table: PageTable64, vas: readonly bigint[], base: bigint): PageTable64 {
+  const page = table.meta.levelSize[table.meta.levels - 1]!;
+  const c = table.cursor();
+  for (const [i, va] of vas.entries()) c.map(va, base + BigInt(i * page), page, i % 2 === 0 ? RW : RX);
+  c.flush();
+  return table;
+}
+
 /** An ARMv7 long-descriptor (LPAE) encoding: the TTBCR split, the tables given, and what decoding must give. */
 interface LpaeRow {
   readonly name: string;
@@ -438,6 +447,47 @@ const CASES: BootCase[] = [
     fields: (v, [user, kernel]) => {
       expect([v['pgdl'], v['pgdh']]).toEqual([user!.rootPaddr, kernel!.rootPaddr]);
       expect([v['pwcl'], v['pwch']]).toEqual([BigInt(PWCL_VALUE), BigInt(PWCH_VALUE)]);
+    },
+  },
+  ...(
+    [
+      [16, 3, 0x4000_0000n],
+      [64, 2, 0x40_0000_0000n],
+    ] as const
+  ).map(
+    ([pageKiB, levels, top]): BootCase => ({
+      // LoongArch Vol. 1 v1.10, 7.5.8 PWCL (PTbase [4:0] the page shift), 7.5.9 PWCH; a table per half
+      name: `LoongArch64 ${pageKiB} KiB pages, ${levels} levels, a table per half`,
+      memBase: 0x20_0000n,
+      run: (memory) => {
+        const user = fillPages(new LA64PageTable(memory, { pageKiB, levels }), [0x40_0000n, top - 0x1_0000n], 0x40_0000n);
+        const kernel = fillPages(new LA64PageTable(memory, { pageKiB, levels, half: 'upper' }), [(1n << 64n) - top, (1n << 64n) - 0x1_0000n], 0x50_0000n);
+        const values = encodeLA64Registers(user as LA64PageTable, kernel as LA64PageTable);
+        return { values: { ...values }, plan: decodeLA64Registers(values), tables: [user, kernel] };
+      },
+      // the format attaches the lower half's table; PGDH's is the upper one
+      attach: (memory, root) => new LA64PageTable(memory, { root: root.root, pageKiB, levels, half: root.label === 'PGDH' ? 'upper' : 'lower' }),
+      fields: (v, [user, kernel]) => {
+        expect([v['pgdl'], v['pgdh']]).toEqual([user!.rootPaddr, kernel!.rootPaddr]);
+        expect(field(v['pwcl']!, 4, 0)).toBe(Math.log2(pageKiB * 1024));
+        expect(field(v['pwcl']!, 9, 5)).toBe(Math.log2(pageKiB * 1024) - 3);
+        expect(field(v['pwcl']!, 31, 30), 'PTEWidth: 64-bit entries').toBe(0);
+      },
+    }),
+  ),
+  {
+    // LoongArch Vol. 1 v1.10, 7.5.8 PWCL, 7.5.9 PWCH: 64 KiB pages, three levels indexing 55 bits, one root
+    name: 'LoongArch64 64 KiB pages, 3 levels, one table for both halves',
+    memBase: 0x20_0000n,
+    run: (memory) => {
+      const t = fillPages(new LA64PageTable(memory, { pageKiB: 64, levels: 3 }), [0x40_0000n, 0xffff_ffff_fff0_0000n], 0x40_0000n);
+      const values = encodeLA64Registers(t as LA64PageTable);
+      return { values: { ...values }, plan: decodeLA64Registers(values), tables: [t, t] };
+    },
+    fields: (v, [t]) => {
+      expect([v['pgdl'], v['pgdh']]).toEqual([t!.rootPaddr, t!.rootPaddr]);
+      // Dir1 [14:10]/[19:15] = 29/13, Dir3 [5:0]/[11:6] = 42/13: 16 + 3 x 13 = 55 bits
+      expect([field(v['pwcl']!, 14, 10), field(v['pwcl']!, 19, 15), field(v['pwch']!, 5, 0), field(v['pwch']!, 11, 6)]).toEqual([29, 13, 42, 13]);
     },
   },
   {

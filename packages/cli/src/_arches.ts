@@ -287,7 +287,8 @@ const loongarch64: ArchSpec = {
     }),
   deviceFlags: DEVICE,
   addrDigits: 16,
-  chunkBytes: 4096,
+  // a table is one page: up to 64 KiB with 64 KiB pages (PWCL.PTbase = 16); a chunk must hold it whole
+  chunkBytes: 65536,
   sample() {
     const memory = new PhysicalMemory({ size: 1 << 20, base: 0x20_0000n });
     const t = build(new LA64PageTable(memory), [

@@ -7,7 +7,7 @@ import { A64PageTable, A64Stage2PageTable, A64Stage2PageTable4K40, A64Stage2Page
 import { A32LpaePageTable, A32LpaeTtbr1PageTable, A32PageTable } from '@page-table-multiarch/arm';
 import { ARCHES, type ArchSpec } from '@page-table-multiarch/cli';
 import { MappingFlags, type PageTable64, PhysicalMemory } from '@page-table-multiarch/core';
-import { LA64PageTable } from '@page-table-multiarch/loongarch64';
+import { encodeLA64Registers, LA64PageTable } from '@page-table-multiarch/loongarch64';
 import { RegisterError } from '@page-table-multiarch/core';
 import { PTEFlags, Sv32PageTable, Sv32x4PageTable, Sv39PageTable, Sv39x4PageTable, Sv48x4PageTable, Sv57x4PageTable } from '@page-table-multiarch/riscv';
 import { X64PageTable, X86PaePageTable } from '@page-table-multiarch/x86_64';
@@ -255,6 +255,63 @@ describe.each(ARCHES.map((a) => [a.name, a] as [string, ArchSpec]))('%s', (_name
     const text = runCli([...base, 'translate', runs[0]!.vaddr]);
     expect(text.code).toBe(0);
     expect(text.stdout).toContain(`${runs[0]!.vaddr.replace('0x', '')} -> `);
+  });
+});
+
+describe('loongarch64 with 16 KiB and 64 KiB pages: the geometry read from PWCL / PWCH', () => {
+  const la64 = ARCHES.find((a) => a.name === 'loongarch64')!;
+  const TOP = 1n << 64n;
+  /** A table per half (fewer than 48 bits), or one for both, with windows at both ends of each half. */
+  const setup = (pageKiB: 16 | 64, levels: number, bits: bigint): RandomSetup => {
+    const split = bits < 48n;
+    const half = split ? bits : 47n;
+    const huge = 1n << (BigInt(Math.log2(pageKiB * 1024)) * 2n - 3n);
+    const size = 4n * huge;
+    return {
+      base: 0x20_0000n,
+      tables: (m) =>
+        split
+          ? [new LA64PageTable(m, { pageKiB, levels }), new LA64PageTable(m, { pageKiB, levels, half: 'upper' })]
+          : [new LA64PageTable(m, { pageKiB, levels })],
+      windows: [
+        { base: 0n, size, table: 0 },
+        { base: (1n << half) - size, size, table: 0 },
+        { base: TOP - (1n << half), size, table: split ? 1 : 0 },
+        { base: TOP - size, size, table: split ? 1 : 0 },
+      ],
+      huge: [huge],
+      page: BigInt(pageKiB * 1024),
+      paLimit: 1n << 40n,
+      registers: (t) => {
+        const csr = encodeLA64Registers(t[0] as LA64PageTable, (t[1] ?? t[0]) as LA64PageTable);
+        return { pgdl: csr.pgdl, pgdh: csr.pgdh, pwcl: csr.pwcl, pwch: csr.pwch };
+      },
+    };
+  };
+  const setups: [string, RandomSetup, string][] = [
+    ['16 KiB, 3 levels', setup(16, 3, 47n), 'LoongArch64 3-level, 16 KiB pages'],
+    ['64 KiB, 2 levels', setup(64, 2, 42n), 'LoongArch64 2-level, 64 KiB pages'],
+    ['64 KiB, 3 levels', setup(64, 3, 55n), 'LoongArch64 3-level, 64 KiB pages'],
+  ];
+
+  it.each(setups)('%s: random tables round trip through a raw image', (_name, s, format) => {
+    let listed = 0;
+    fc.assert(
+      fc.property(fc.integer(), (seed) => {
+        const { memory, tables } = randomTables(s, seed);
+        const regs = s.registers(tables);
+        const path = file('bin');
+        writeFileSync(path, memory.bytes());
+        const doc = listJson(['--arch', 'loongarch64', '--base', String(memory.base), ...registerArgs({ registers: regs, switches: {} }), path, '--quiet']);
+        expect(doc.format).toBe(format);
+        expect(listedRuns(doc)).toEqual(expectedRuns(la64, tables, regs));
+        listed += listedRuns(doc).length;
+        expect(doc.summary.diagnostics).toBe(0);
+        expect(doc.summary.tables.reduce((a: number, b: number) => a + b, 0)).toBe(tables.reduce((a, t) => a + t.tableCount(), 0));
+      }),
+      { numRuns: 6 },
+    );
+    expect(listed).toBeGreaterThan(6);
   });
 });
 

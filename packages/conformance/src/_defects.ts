@@ -52,10 +52,11 @@ export const DEFECTS = {
   riscvGStageMxr: { text: 'QEMU 7.2 G-stage MXR comes from vsstatus', in: (r) => before(r, 10) },
   /**
    * LoongArch: LDPTE masks the page entry it loads to the physical-address width (7.2 helper_ldpte: `ldq_phys(...)
-   * & TARGET_PHYS_MASK`), dropping NR (61), NX (62) and RPLV (63) of 4K pages. 10.0 keeps every architectural
+   * & TARGET_PHYS_MASK`), dropping NR (61), NX (62) and RPLV (63) of the pages of the PT level (4K, 16K or 64K:
+   * seen with each page size). 10.0 keeps every architectural
    * bit (loongarch_sanitize_hw_pte with hw_pte_mask).
    */
-  laLdpteHighBits: { text: 'QEMU 7.2 LDPTE drops NR/NX/RPLV of 4K pages', in: (r) => before(r, 10) },
+  laLdpteHighBits: { text: 'QEMU 7.2 LDPTE drops NR/NX/RPLV of PT-level pages', in: (r) => before(r, 10) },
   /**
    * LoongArch: LDDIR masks the directory entry it loads to the physical-address width (helper_lddir: `ldq_phys(...)
    * & TARGET_PHYS_MASK`, in 7.2 and 10.0.13 alike). A huge-page entry is a directory entry, so NR, NX and RPLV of

@@ -1,11 +1,20 @@
-// LoongArch64: QEMU's LoongArch CPU walks LA64PageTable tables with its LDDIR / LDPTE instructions.
+// LoongArch64: QEMU's LoongArch CPU walks LA64PageTable tables (4 KiB pages with 4 levels, 16 KiB with 3, 64 KiB
+// with 2 or 3) with its LDDIR / LDPTE instructions.
 // QEMU 7.2's gva2gpa only searches the TLB and its gdb stub cannot write CSRs, so a guest program does the
-// work: it sets the page-walk controllers (PWCL_VALUE, PWCH_VALUE), PGDL / PGDH, a TLB-refill handler made
-// of LDDIR / LDPTE / TLBFILL as Linux's handle_tlb_refill, then for every address of a list: flushes the TLB,
+// work: it sets the page-walk controllers (the geometry's PWCL / PWCH), PGDL / PGDH, the page size of the TLB
+// (STLBPS, TLBREHI.PS), a TLB-refill handler made of LDDIR / LDPTE / TLBFILL as Linux's handle_tlb_refill for the
+// geometry's depth, then for every address of a list: flushes the TLB,
 // loads from the address (the refill handler fills the TLB from our table), and reads the entry back with
 // TLBSRCH / TLBRD. The program runs in a direct-mapped window (DMW0, VSEG 0x9) so that it needs no mapping.
-import { hex, MappingFlags, PageSize, PhysicalMemory } from '@page-table-multiarch/core';
-import { LA64PageTable, PWCH_VALUE, PWCL_VALUE } from '@page-table-multiarch/loongarch64';
+import { hex, MappingFlags, PhysicalMemory } from '@page-table-multiarch/core';
+import {
+  encodeLA64Registers,
+  type LA64Geometry,
+  LA64MetaData,
+  type LA64PageKiB,
+  LA64PageTable,
+  la64Geometry,
+} from '@page-table-multiarch/loongarch64';
 import {
   addiD,
   b,
@@ -30,19 +39,22 @@ import {
 import type { RunResult } from './_check';
 import { affects, DEFECTS } from './_defects';
 import { guestArea, type RunOptions, runGuest, runTarget, writeAddressList } from './_driver';
-import { halfEndWindows, STANDARD_SIZES, writeWords } from './_layout';
+import { halfEndWindows, type LayoutSpec, queryOrNull, STANDARD_SIZES, type VaWindow, writeWords } from './_layout';
 
 const { READ, WRITE, EXECUTE, USER, DEVICE, UNCACHED } = MappingFlags;
 
 // RAM of the virt machine: the low 256 MiB at 0. Our memory starts at 16 MiB; physical frame 0 stays zero,
 // which the walker needs (an empty directory entry reads as a table at physical 0, see the package README).
+// 8 MiB hold the 4 KiB tables; 16 and 64 KiB tables, one page each, take 32 MiB.
 const MEM_BASE = 0x100_0000n;
-const MEM_SIZE = 8 << 20;
 const RESULT_BYTES = 48; // six doublewords per address
-const AREA = guestArea(MEM_BASE, MEM_SIZE, 1 << 20, RESULT_BYTES);
-const HARNESS = AREA.base;
-const REFILL = HARNESS + 0x1000n; // TLBRENTRY: a physical address, 4K-aligned
-const HANDLER = HARNESS + 0x2000n; // EENTRY: 4K-aligned
+
+/** Where the program and its data go in a memory of `memSize` bytes. */
+function placement(memSize: number) {
+  const area = guestArea(MEM_BASE, memSize, 1 << 20, RESULT_BYTES);
+  // TLBRENTRY: a physical address, 4K-aligned; EENTRY: 4K-aligned
+  return { area, harness: area.base, refill: area.base + 0x1000n, handler: area.base + 0x2000n };
+}
 /** The direct-mapped window the program runs in (7.5.? DMW: VSEG in bits 63:60). */
 const DMW_VSEG = 0x9n;
 const dmw = (pa: bigint): bigint => (DMW_VSEG << 60n) | pa;
@@ -50,7 +62,6 @@ const dmw = (pa: bigint): bigint => (DMW_VSEG << 60n) | pa;
 const DMW0 = (DMW_VSEG << 60n) | (1n << 4n) | 1n;
 // CRMD: PLV 0, interrupts off, DA 0, PG 1, DATF = DATM = 1 (coherent cached) (7.4.1).
 const CRMD_PAGING = (1n << 4n) | (1n << 5n) | (1n << 7n);
-const PS_4K = 12n;
 
 // ESTAT.Ecode values (7.4.5 / table of exception codes): PIL (page invalid for a load), PNR (page not
 // readable) and ADE (address error).
@@ -62,16 +73,16 @@ const ECODE_ADE = 0x8;
 const R = { zero: 0, a0: 4, a1: 5, a2: 6, a3: 7, a4: 8, a5: 9, a6: 10, a7: 11, t0: 12, t1: 13, t2: 14, t3: 15 } as const;
 
 /**
- * The guest program: main at HARNESS, refill handler at REFILL, exception handler at HANDLER.
- * In: a0 PWCL, a1 PWCH, a2 root, a3 TLBRENTRY, a4 EENTRY, a5 DMW0, a6 STLBPS, a7 TLBREHI, t0 address list,
+ * The guest program: main at the harness, refill handler at TLBRENTRY, exception handler at EENTRY.
+ * In: a0 PWCL, a1 PWCH, a2 PGDL, r16 PGDH, a3 TLBRENTRY, a4 EENTRY, a5 DMW0, a6 STLBPS, a7 TLBREHI, t0 address list,
  * t1 count, t2 results, t3 CRMD. Per address it stores six doublewords: the load's exception status (0 when
- * none), TLBIDX after TLBSRCH, then TLBIDX, TLBEHI, TLBELO0, TLBELO1 after TLBRD.
+ * none), TLBIDX after TLBSRCH, then TLBIDX, TLBEHI, TLBELO0, TLBELO1 after TLBRD. The refill handler reads the
+ * directories of a table of `levels` levels (default 4).
  */
-export function la64Program(): { main: number[]; refill: number[]; handler: number[]; done: number } {
+export function la64Program(levels = 4): { main: number[]; refill: number[]; handler: number[]; done: number } {
   const main = [
     csrwr(R.a0, LaCsr.PWCL),
     csrwr(R.a1, LaCsr.PWCH),
-    or(16, R.a2, R.zero),
     csrwr(R.a2, LaCsr.PGDL),
     csrwr(16, LaCsr.PGDH),
     csrwr(R.a3, LaCsr.TLBRENTRY),
@@ -111,13 +122,13 @@ export function la64Program(): { main: number[]; refill: number[]; handler: numb
   main.push(bne(R.t1, R.zero, loop - main.length));
   const done = main.length * 4;
   main.push(b(0));
-  // Linux's handle_tlb_refill for four levels (arch/loongarch/mm/tlbex.S), with r30 as the scratch register
+  // Linux's handle_tlb_refill (arch/loongarch/mm/tlbex.S), with r30 as the scratch register: LDDIR of Dir3 (the PGD),
+  // of Dir2 with four levels, of Dir1 with three or more, as setup_ptwalker (arch/loongarch/mm/tlb.c) assigns them
+  const dirs = levels === 4 ? [3, 2, 1] : levels === 3 ? [3, 1] : [3];
   const refill = [
     csrwr(30, LaCsr.TLBRSAVE),
     csrrd(30, LaCsr.PGD),
-    lddir(30, 30, 3),
-    lddir(30, 30, 2),
-    lddir(30, 30, 1),
+    ...dirs.map((d) => lddir(30, 30, d)),
     ldpte(30, 0),
     ldpte(30, 1),
     TLBFILL,
@@ -130,7 +141,31 @@ export function la64Program(): { main: number[]; refill: number[]; handler: numb
 }
 
 /** Options of one LoongArch run. */
-export type La64Options = RunOptions;
+export interface La64Options extends RunOptions {
+  /** Page size in KiB (default 4). */
+  readonly pageKiB?: LA64PageKiB;
+  /** Levels (default: 4 with 4 KiB pages, 3 otherwise). */
+  readonly levels?: number;
+}
+
+/** The leaf sizes of a geometry, and how many regions of each (every flag set at the page and the huge size). */
+function sizesOf(g: LA64Geometry): LayoutSpec['sizes'] {
+  if (g.pageKiB === 4) return STANDARD_SIZES;
+  const page = 2 ** g.pageShift;
+  const huge = 2 ** (g.pageShift + g.indexBits);
+  return [
+    { size: page, regions: 70 },
+    { size: huge, regions: 64, maxPages: g.pageKiB === 16 ? 8 : 2 },
+  ];
+}
+
+/** Windows of `span` bytes at both ends of the half [start, start + size). */
+function endWindows(start: bigint, size: bigint, span: bigint): VaWindow[] {
+  return [
+    { base: start, size: span },
+    { base: start + size - span, size: span },
+  ];
+}
 
 /** A TLBELO value as text: the fields QEMU keeps (7.5.3: V, D, PLV, MAT, PPN); NR, NX, RPLV are not shown. */
 function showElo(elo: bigint, va: bigint, ps: bigint): string {
@@ -155,33 +190,57 @@ function expectedElo(pa: bigint, flags: number): string {
   return `${hex(pa)} D=${d} PLV=${plv} MAT=${mat}`;
 }
 
-/** Builds a random table, runs the program in QEMU, and compares. */
+/**
+ * Builds random tables, runs the program in QEMU, and compares. A geometry of 48 bits or more has one table for both
+ * halves (PGDL = PGDH); one of fewer (16 KiB x 3, 64 KiB x 2) has a lower table in PGDL and an upper one in PGDH.
+ */
 export async function checkLa64(options: La64Options): Promise<RunResult> {
-  const memory = new PhysicalMemory({ size: MEM_SIZE, base: MEM_BASE });
+  const pageKiB = options.pageKiB ?? 4;
+  const g = la64Geometry(pageKiB, options.levels ?? (pageKiB === 4 ? 4 : 3));
+  const memSize = pageKiB === 4 ? 8 << 20 : 32 << 20;
+  const { area: AREA, harness: HARNESS, refill: REFILL, handler: HANDLER } = placement(memSize);
+  const memory = new PhysicalMemory({ size: memSize, base: MEM_BASE });
   memory.reserve(AREA.base, AREA.bytes);
-  const table = new LA64PageTable(memory);
-  const prog = la64Program();
+  const split = g.vaBits < 48;
+  const lower = new LA64PageTable(memory, { pageKiB, levels: g.levels });
+  const upper = split ? new LA64PageTable(memory, { pageKiB, levels: g.levels, half: 'upper' }) : lower;
+  const csr = encodeLA64Registers(lower, upper);
+  const pageBytes = 2 ** g.pageShift;
+  const prog = la64Program(g.levels);
   const end = dmw(HARNESS + BigInt(prog.done));
+  // loads go to these addresses: keep them away from RAM and the devices of the machine (below 4 GiB)
+  const layout = (windows: VaWindow[]) => ({ sizes: sizesOf(g), windows, paMin: 1n << 36n, paLimit: 1n << 47n });
+  const top = 1n << 64n;
+  const own = 1n << BigInt(g.vaBits);
+  const span = 64n << 30n;
+  const tables = split
+    ? [
+        { table: lower, layout: layout(endWindows(0n, own, span)) },
+        { table: upper, layout: layout(endWindows(top - own, own, span)) },
+      ]
+    : [{ table: lower, layout: layout(halfEndWindows(1n << 47n, span)) }];
+  /**
+   * What the library says the walker finds at a valid 48-bit address: a table of fewer than 47 bits is indexed by the
+   * address's low bits alone (the walker reads VA bits up to the top directory's, 4.2.5.1), so an address whose bits
+   * 46:vaBits differ from bit 47 translates as its alias inside the table's half.
+   */
+  const canonical = (va: bigint): bigint => {
+    if (g.vaBits >= 47) return va;
+    const low = va & (own - 1n);
+    return va >> 47n === 0n ? low : top - own + low;
+  };
+  const tableOf = (va: bigint): number => (split && va >> 47n !== 0n ? 1 : 0);
   return runTarget(options, {
     machine: ['-M', 'virt', '-cpu', 'la464', '-m', '2G'],
     memory,
-    tables: [
-      {
-        table,
-        layout: {
-          sizes: STANDARD_SIZES,
-          windows: halfEndWindows(1n << 47n, 64n << 30n),
-          // loads go to these addresses: keep them away from RAM and the devices of the machine (below 4 GiB)
-          paMin: 1n << 36n,
-          paLimit: 1n << 47n,
-        },
-      },
-    ],
-    space: { valid: (va) => table.meta.vaddrIsValid(va), vaBits: 64 },
+    tables,
+    // the CPU's addresses: 48 bits, bits 63:47 equal (5.2), whatever the tables index
+    space: { valid: (va) => LA64MetaData.vaddrIsValid(va), vaBits: 64 },
+    tableOf,
     // addresses in the program's own direct-mapped window are not translated through the table
     exclude: (va) => va >> 60n === DMW_VSEG,
-    // D of a read-only 4K page: the TLB entry becomes writable
-    tamper: { what: 'read-only 4K leaf', leaf: (m) => m.size === PageSize.Size4K && (m.flags & WRITE) === 0, bit: 1 },
+    // D of a read-only page: the TLB entry becomes writable
+    tamper: { what: `read-only ${pageKiB}K leaf`, leaf: (m) => m.size === pageBytes && (m.flags & WRITE) === 0, bit: 1 },
     prepare({ samples }) {
       // the program loads eight bytes at each address: aligned down to 8 so that the load stays inside the page
       // whose TLB entry is read back (a load that crosses into the next page would fault, or refill, for that one)
@@ -195,22 +254,26 @@ export async function checkLa64(options: La64Options): Promise<RunResult> {
         { addr: dmw(HANDLER), words: prog.handler },
       ];
     },
-    async probe(qemu, { checker, samples, translate, requested }) {
+    async probe(qemu, { checker, samples, tables: filled, layouts }) {
       const gdb = qemu.gdb;
-      // An empty directory entry reads as a table at physical 0 (LDDIR has no valid bit, 4.2.5.1), so that frame
-      // must hold zeros. QEMU 10's virt machine puts its boot information there when no kernel is given
+      // An empty directory entry reads as a table at physical 0 (LDDIR has no valid bit, 4.2.5.1), so that table
+      // (one page) must hold zeros. QEMU 10's virt machine puts its boot information there when no kernel is given
       // (hw/loongarch/boot.c: "boot_info" at 0); it is written at reset, so zeroing it now wins.
       await gdb.physicalMemoryMode();
-      await gdb.writeMemory(0n, new Uint8Array(4096));
+      await gdb.writeMemory(0n, new Uint8Array(pageBytes));
+      const translate = (va: bigint) => queryOrNull(filled[tableOf(va)]!, canonical(va));
+      const requested = (page: bigint) => layouts[tableOf(page)]!.requested.get(canonical(page));
       const regs: [string, bigint][] = [
-        ['r4', BigInt(PWCL_VALUE)],
-        ['r5', BigInt(PWCH_VALUE)],
-        ['r6', table.rootPaddr],
+        ['r4', csr.pwcl],
+        ['r5', csr.pwch],
+        ['r6', csr.pgdl],
+        ['r16', csr.pgdh],
         ['r7', REFILL],
         ['r8', dmw(HANDLER)],
         ['r9', DMW0],
-        ['r10', PS_4K],
-        ['r11', PS_4K],
+        // the page size of the STLB (7.5.10 STLBPS.PS) and of the entries the refill writes (7.5.17 TLBREHI.PS)
+        ['r10', BigInt(g.pageShift)],
+        ['r11', BigInt(g.pageShift)],
         ['r12', dmw(AREA.list)],
         ['r13', BigInt(samples.length)],
         ['r14', dmw(AREA.results)],
@@ -230,10 +293,11 @@ export async function checkLa64(options: La64Options): Promise<RunResult> {
         const ps = (at(2) >> 24n) & 0x3fn; // TLBIDX.PS after TLBRD (7.5.1)
         const ours = translate(s.va);
         checker.addresses++;
-        if (!table.meta.vaddrIsValid(s.va)) {
+        if (!LA64MetaData.vaddrIsValid(s.va)) {
           const top16 = s.va >> 48n;
           if (vaBits && (top16 === 0n || top16 === 0xffffn)) {
-            checker.skip(DEFECTS.laVaBits.text, ecode !== ECODE_ADE);
+            // the defect shows as a walk: a TLB entry for the address, whatever exception the load then took
+            checker.skip(DEFECTS.laVaBits.text, ecode !== ECODE_ADE || found);
             return;
           }
           // bits 63:47 not all equal: an address error, no walk (2.1.5)
@@ -248,8 +312,9 @@ export async function checkLa64(options: La64Options): Promise<RunResult> {
           return;
         }
         // A huge page is filled as an even/odd pair of halves (4.2.5.2 LDPTE): PS is its size's log2 minus one.
-        const wantPs = BigInt(Math.log2(ours.size)) - (ours.size === PageSize.Size4K ? 0n : 1n);
-        if (ours.size === PageSize.Size1G && hugePs) {
+        const wantPs = BigInt(Math.log2(ours.size)) - (ours.size === pageBytes ? 0n : 1n);
+        // (7.2's PS for every huge page, PTbase + PTwidth - 1, is right for the level above the PT: 2M, 32M, 512M)
+        if (ours.size > 2 ** (g.pageShift + g.indexBits) && hugePs) {
           checker.skip(DEFECTS.laHugePs.text, theirs !== expectedElo(ours.pa, ours.flags) || ps !== wantPs);
           return;
         }
@@ -270,7 +335,7 @@ export async function checkLa64(options: La64Options): Promise<RunResult> {
         // comes after the translation and its permission checks, so for a valid address both mean "let through".
         const wantLoad = (ours.flags & READ) === 0 ? 'PNR' : 'let through';
         const gotLoad = estat === 0n || ecode === ECODE_ADE ? 'let through' : ecode === ECODE_PNR ? 'PNR' : `ecode ${ecode}`;
-        const defect = ours.size === PageSize.Size4K ? (ldpteHigh ? DEFECTS.laLdpteHighBits : null) : lddirHigh ? DEFECTS.laLddirHighBits : null;
+        const defect = ours.size === pageBytes ? (ldpteHigh ? DEFECTS.laLdpteHighBits : null) : lddirHigh ? DEFECTS.laLddirHighBits : null;
         if (defect !== null) {
           checker.skip(defect.text, found && (gotHigh !== wantHigh || gotLoad !== wantLoad));
           return;

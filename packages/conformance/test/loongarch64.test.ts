@@ -1,4 +1,5 @@
-// LoongArch64: QEMU's LoongArch CPU walks LA64PageTable tables with LDDIR / LDPTE (a TLB-refill handler).
+// LoongArch64: QEMU's LoongArch CPU walks LA64PageTable tables with LDDIR / LDPTE (a TLB-refill handler), with 4 KiB
+// pages (4 levels), 16 KiB (3 levels, a table per half) and 64 KiB (2 levels, a table per half; 3 levels, one table).
 import { it } from 'vitest';
 import { checkLa64 } from '../src/index';
 import { expectAgreement, expectCaught, expectListing, onEveryQemu, SAMPLES, SEED } from './_support';
@@ -7,7 +8,6 @@ import { expectAgreement, expectCaught, expectListing, onEveryQemu, SAMPLES, SEE
 const MAIN = [
   'csrwr r4, 28 # PWCL',
   'csrwr r5, 29 # PWCH',
-  'or r16, r6, r0',
   'csrwr r6, 25 # PGDL',
   'csrwr r16, 26 # PGDH',
   'csrwr r7, 136 # TLBRENTRY',
@@ -40,7 +40,7 @@ const MAIN = [
   'addi_d r14, r14, 48',
   'addi_d r12, r12, 8',
   'addi_d r13, r13, -1',
-  'bne r13, r0, -92 # 0x9000000001700030',
+  'bne r13, r0, -92 # 0x900000000170002c',
   '(not executed)',
 ];
 const REFILL = [
@@ -62,6 +62,24 @@ onEveryQemu('qemu-system-loongarch64', 'loongarch64', (qemu) => {
     const t0 = Date.now();
     const result = await checkLa64({ binary: qemu.binary(), seed: SEED, samples: SAMPLES });
     expectAgreement('loongarch64', SEED, result, Date.now() - t0);
+  }, 60_000);
+
+  it.each([
+    { pageKiB: 16, levels: 3, what: '16K pages and 32M huge pages, PGDL and PGDH tables of 47 bits' },
+    { pageKiB: 64, levels: 2, what: '64K pages and 512M huge pages in the root, PGDL and PGDH tables of 42 bits' },
+    { pageKiB: 64, levels: 3, what: '64K pages and 512M huge pages, one 55-bit table for both halves' },
+  ] as const)('$what: the TLB entries and each load agree', async ({ pageKiB, levels }) => {
+    const t0 = Date.now();
+    const result = await checkLa64({ binary: qemu.binary(), seed: SEED, samples: SAMPLES, pageKiB, levels });
+    expectAgreement(`loongarch64 ${pageKiB}K/${levels}`, SEED, result, Date.now() - t0);
+  }, 60_000);
+
+  it('a corrupted 16K entry is caught, and the refill handler of a 3-level table is LDDIR 3, LDDIR 1', async () => {
+    const result = await checkLa64({ binary: qemu.binary(), seed: SEED + 2, samples: 200, tamper: true, pageKiB: 16, levels: 3, qemuArgs: ['-d', 'in_asm'] });
+    expectCaught('loongarch64 16K/3', result);
+    // (the program sits at the end of a larger memory than with 4 KiB tables: the loop's address differs)
+    const main = MAIN.map((line) => line.replace('0x900000000170002c', '0x9000000002f0002c'));
+    expectListing(result, [main, REFILL.filter((line) => line !== 'lddir r30, r30, 2'), HANDLER], qemu.title);
   }, 60_000);
 
   it('a corrupted entry is caught, and QEMU decodes the program as intended (negative control)', async () => {

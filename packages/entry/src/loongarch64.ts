@@ -83,9 +83,6 @@ const ADDR_LO = maskLo(ADDR);
 const ADDR_HI = maskHi(ADDR);
 const HUGE_ADDR_LO = maskLo(HUGE_ADDR);
 
-/** Index of the last level (the PT level, PWCL.PTbase) in the 4-level LoongArch64 format. */
-const LAST = 3;
-
 const READ = 1;
 const WRITE = 2;
 const EXECUTE = 4;
@@ -127,99 +124,136 @@ function decodeFlags(lo: number, hi: number): number {
 }
 
 /**
- * Level-aware presence (5.4.5, 4.2.5): at the last level, V; in a directory, a huge-page entry (bit 6 set)
- * is present when V is set, and any other non-zero entry is a table pointer, which the walker follows.
+ * Level-aware presence (5.4.5, 4.2.5): at the last level (`last`, the PT level), V; in a directory, a huge-page
+ * entry (bit 6 set) is present when V is set, and any other non-zero entry is a table pointer, which the walker
+ * follows.
  */
-function present(lo: number, hi: number, level: number): boolean {
-  if (level >= LAST || (lo & GH) !== 0) return (lo & V) !== 0;
+function present(lo: number, hi: number, level: number, last: number): boolean {
+  if (level >= last || (lo & GH) !== 0) return (lo & V) !== 0;
   return (lo | hi) !== 0;
 }
 
 /** Address bits of the low word: in a huge-page directory entry bit 12 is G (5.4.5). */
-function addrMaskLo(lo: number, level: number): number {
-  return level < LAST && (lo & GH) !== 0 ? HUGE_ADDR_LO : ADDR_LO;
+function addrMaskLo(lo: number, level: number, last: number): number {
+  return level < last && (lo & GH) !== 0 ? HUGE_ADDR_LO : ADDR_LO;
 }
 
-const words: PTEWords = Object.freeze({
-  isPresent: (lo: number, hi: number, level: number): boolean => present(lo, hi, level),
-  isHuge: (lo: number, _hi: number, level: number): boolean => level < LAST && (lo & GH) !== 0,
-  paddrLo: (lo: number, _hi: number, level: number): number => (lo & addrMaskLo(lo, level)) >>> 0,
-  paddrHi: (_lo: number, hi: number, _level: number): number => hi & ADDR_HI,
-  flags: (lo: number, hi: number, _level: number): number => decodeFlags(lo, hi),
-  newPageLo: (paLo: number, _paHi: number, flags: number, huge: boolean, _level: number): number =>
-    ((paLo & ADDR_LO) | attrLo(flags, huge)) >>> 0,
-  newPageHi: (_paLo: number, paHi: number, flags: number, _huge: boolean, _level: number): number =>
-    ((paHi & ADDR_HI) | attrHi(flags)) >>> 0,
-  // a table pointer is the plain physical address (LDDIR, 4.2.5.1), bit-identical to the crate
-  newTableLo: (paLo: number, _paHi: number, _level: number): number => (paLo & ADDR_LO) >>> 0,
-  newTableHi: (_paLo: number, paHi: number, _level: number): number => paHi & ADDR_HI,
-  setFlagsLo: (lo: number, _hi: number, flags: number, huge: boolean, _level: number): number =>
-    ((lo & ADDR_LO) | attrLo(flags, huge)) >>> 0,
-  setFlagsHi: (_lo: number, hi: number, flags: number, _huge: boolean, _level: number): number =>
-    ((hi & ADDR_HI) | attrHi(flags)) >>> 0,
-  setPaddrLo: (lo: number, _hi: number, paLo: number, _paHi: number, level: number): number => {
-    const m = addrMaskLo(lo, level);
-    return ((lo & ~m) | (paLo & m)) >>> 0;
-  },
-  setPaddrHi: (_lo: number, hi: number, _paLo: number, paHi: number, _level: number): number =>
-    ((hi & ~ADDR_HI) | (paHi & ADDR_HI)) >>> 0,
-  // every LoongArch leaf maps exactly its level's size
-  leafShift: (_lo: number, _hi: number, _level: number): number => -1,
-  // 4.2.5.1 LDDIR and 5.4.5: a directory entry is a bare table address (present when not zero) unless bit 6 makes it
-  // a huge-page entry (a block); a last-level entry maps when V (bit 0) is set; bits 47:12 the address.
-  layout: Object.freeze({ present: 0, block: GH, table: 0, leaf: V, addrLo: ADDR_LO >>> 0, addrHi: ADDR_HI >>> 0, addrShift: 0 }),
-});
+/** The word-level codec of tables whose last (PT) level is `last`. */
+function wordsFor(last: number): PTEWords {
+  return Object.freeze({
+    isPresent: (lo: number, hi: number, level: number): boolean => present(lo, hi, level, last),
+    isHuge: (lo: number, _hi: number, level: number): boolean => level < last && (lo & GH) !== 0,
+    paddrLo: (lo: number, _hi: number, level: number): number => (lo & addrMaskLo(lo, level, last)) >>> 0,
+    paddrHi: (_lo: number, hi: number, _level: number): number => hi & ADDR_HI,
+    flags: (lo: number, hi: number, _level: number): number => decodeFlags(lo, hi),
+    newPageLo: (paLo: number, _paHi: number, flags: number, huge: boolean, _level: number): number =>
+      ((paLo & ADDR_LO) | attrLo(flags, huge)) >>> 0,
+    newPageHi: (_paLo: number, paHi: number, flags: number, _huge: boolean, _level: number): number =>
+      ((paHi & ADDR_HI) | attrHi(flags)) >>> 0,
+    // a table pointer is the plain physical address (LDDIR, 4.2.5.1), bit-identical to the crate
+    newTableLo: (paLo: number, _paHi: number, _level: number): number => (paLo & ADDR_LO) >>> 0,
+    newTableHi: (_paLo: number, paHi: number, _level: number): number => paHi & ADDR_HI,
+    setFlagsLo: (lo: number, _hi: number, flags: number, huge: boolean, _level: number): number =>
+      ((lo & ADDR_LO) | attrLo(flags, huge)) >>> 0,
+    setFlagsHi: (_lo: number, hi: number, flags: number, _huge: boolean, _level: number): number =>
+      ((hi & ADDR_HI) | attrHi(flags)) >>> 0,
+    setPaddrLo: (lo: number, _hi: number, paLo: number, _paHi: number, level: number): number => {
+      const m = addrMaskLo(lo, level, last);
+      return ((lo & ~m) | (paLo & m)) >>> 0;
+    },
+    setPaddrHi: (_lo: number, hi: number, _paLo: number, paHi: number, _level: number): number =>
+      ((hi & ~ADDR_HI) | (paHi & ADDR_HI)) >>> 0,
+    // every LoongArch leaf maps exactly its level's size
+    leafShift: (_lo: number, _hi: number, _level: number): number => -1,
+    // 4.2.5.1 LDDIR and 5.4.5: a directory entry is a bare table address (present when not zero) unless bit 6 makes it
+    // a huge-page entry (a block); a last-level entry maps when V (bit 0) is set; bits 47:12 the address.
+    layout: Object.freeze({ present: 0, block: GH, table: 0, leaf: V, addrLo: ADDR_LO >>> 0, addrHi: ADDR_HI >>> 0, addrShift: 0 }),
+  });
+}
 
 /** The address bits of an entry at `level` (bigint form of addrMaskLo). */
-function addrMask(bits: bigint, level: number): bigint {
-  return addrMaskLo(lo32(bits), level) === ADDR_LO ? ADDR : HUGE_ADDR;
+function addrMask(bits: bigint, level: number, last: number): bigint {
+  return addrMaskLo(lo32(bits), level, last) === ADDR_LO ? ADDR : HUGE_ADDR;
+}
+
+/** The number of levels of a LoongArch64 table the codecs serve: the walker's PT level and one to three directories. */
+export type LA64Levels = 2 | 3 | 4;
+
+/** A LoongArch64 entry codec: the value-level methods, their word-level form, and the table depth it decodes for. */
+export type LA64Codec = GenericPTE & {
+  /** The word-level form of this codec (`PTEWords`), which the tables use on their hot paths. */
+  readonly words: PTEWords;
+  /** Levels of the tables it decodes: `levels - 1` is the PT level, where an entry is a page entry. */
+  readonly levels: LA64Levels;
+};
+
+function makeCodec(levels: LA64Levels): LA64Codec {
+  const last = levels - 1;
+  const words = wordsFor(last);
+  return Object.freeze({
+    newPage(paddr: PhysAddr, flags: MappingFlags, isHuge: boolean): bigint {
+      return (paddr & ADDR) | join(attrLo(flags, isHuge), attrHi(flags));
+    },
+    newTable(paddr: PhysAddr): bigint {
+      return paddr & ADDR;
+    },
+    paddr(bits: bigint, level: number = last): PhysAddr {
+      return bits & addrMask(bits, level, last);
+    },
+    flags(bits: bigint): MappingFlags {
+      return decodeFlags(lo32(bits), hi32(bits));
+    },
+    setPaddr(bits: bigint, paddr: PhysAddr, level: number = last): bigint {
+      const m = addrMask(bits, level, last);
+      return (bits & ~m) | (paddr & m);
+    },
+    setFlags(bits: bigint, flags: MappingFlags, isHuge: boolean): bigint {
+      return (bits & ADDR) | join(attrLo(flags, isHuge), attrHi(flags));
+    },
+    isUnused(bits: bigint): boolean {
+      return bits === 0n;
+    },
+    isPresent(bits: bigint, level: number = last): boolean {
+      return present(lo32(bits), hi32(bits), level, last);
+    },
+    isHuge(bits: bigint, level: number = last): boolean {
+      return words.isHuge(lo32(bits), 0, level);
+    },
+    words,
+    levels,
+  });
 }
 
 /**
- * The LoongArch64 entry codec. `newPage` and `newTable` are bit-identical to the crate's `LA64PTE`:
- * a non-empty MappingFlags set gives V | P, NR without READ, W | D with WRITE, NX without EXECUTE,
- * PLV = 3 with USER, MAT = 1 (coherent cached), 2 (UNCACHED) or 0 (DEVICE); `isHuge` adds bit 6; a table
+ * The LoongArch64 entry codec of 4-level tables (4 KiB pages). `newPage` and `newTable` are bit-identical to the
+ * crate's `LA64PTE`: a non-empty MappingFlags set gives V | P, NR without READ, W | D with WRITE, NX without
+ * EXECUTE, PLV = 3 with USER, MAT = 1 (coherent cached), 2 (UNCACHED) or 0 (DEVICE); `isHuge` adds bit 6; a table
  * entry is the plain address. Empty flags give the bare address, which is not present.
  *
  * Decoding is level-aware (`level` counts from the root, 0, to the last level, 3; omitted means the last
  * level): a directory entry with bit 6 clear is a table pointer and present when non-zero, one with bit 6 set
  * is a huge page, present when V is set, whose bit 12 is its G bit rather than address; a last-level entry
- * is present when V is set. The crate tests P instead, which its own table entries lack.
+ * is present when V is set. The crate tests P instead, which its own table entries lack. The tables of 2 and 3
+ * levels (16 KiB and 64 KiB pages) use {@link la64Codec}.
  *
  * @example
  * LA64PTE.newPage(0x1000n, MappingFlags.READ | MappingFlags.WRITE, false) // 0x4000000000001193n
  */
-export const LA64PTE: GenericPTE & {
-  /** The word-level form of this codec (`PTEWords`), which the tables use on their hot paths. */
-  readonly words: PTEWords;
-} = Object.freeze({
-  newPage(paddr: PhysAddr, flags: MappingFlags, isHuge: boolean): bigint {
-    return (paddr & ADDR) | join(attrLo(flags, isHuge), attrHi(flags));
-  },
-  newTable(paddr: PhysAddr): bigint {
-    return paddr & ADDR;
-  },
-  paddr(bits: bigint, level: number = LAST): PhysAddr {
-    return bits & addrMask(bits, level);
-  },
-  flags(bits: bigint): MappingFlags {
-    return decodeFlags(lo32(bits), hi32(bits));
-  },
-  setPaddr(bits: bigint, paddr: PhysAddr, level: number = LAST): bigint {
-    const m = addrMask(bits, level);
-    return (bits & ~m) | (paddr & m);
-  },
-  setFlags(bits: bigint, flags: MappingFlags, isHuge: boolean): bigint {
-    return (bits & ADDR) | join(attrLo(flags, isHuge), attrHi(flags));
-  },
-  isUnused(bits: bigint): boolean {
-    return bits === 0n;
-  },
-  isPresent(bits: bigint, level: number = LAST): boolean {
-    return present(lo32(bits), hi32(bits), level);
-  },
-  isHuge(bits: bigint, level: number = LAST): boolean {
-    return words.isHuge(lo32(bits), 0, level);
-  },
-  words,
-});
+export const LA64PTE: LA64Codec = makeCodec(4);
+
+const CODECS: readonly LA64Codec[] = Object.freeze([makeCodec(2), makeCodec(3), LA64PTE]);
+
+/**
+ * The LoongArch64 codec for tables of `levels` levels. The encodings are those of {@link LA64PTE} (the entry
+ * formats do not depend on the page size: 5.4.5 describes them with PTbase and PTwidth as parameters); only
+ * which level holds page entries changes, and with it how a directory entry decodes: the PT level is `levels - 1`
+ * (2 for Linux's 16 KiB and 64 KiB 3-level tables, 1 for 64 KiB 2-level ones), and an omitted `level` means it.
+ * One frozen object per depth; `la64Codec(4)` is `LA64PTE`.
+ * @throws RangeError for a depth other than 2, 3 or 4.
+ * @example
+ * la64Codec(3).isPresent(0x4000n, 1); // true: a table pointer in the PMD
+ */
+export function la64Codec(levels: LA64Levels): LA64Codec {
+  if (levels !== 2 && levels !== 3 && levels !== 4) throw new RangeError(`la64Codec: ${String(levels)} levels is not 2, 3 or 4`);
+  return CODECS[levels - 2]!;
+}

@@ -5,6 +5,7 @@
 // page entry) and 5.4.5 again for P (7) and W (8). Directory entries carry no permissions: nothing limits the
 // levels below (no table limits).
 import type { EntryInspector } from '@page-table-multiarch/core';
+import { type LA64Geometry, la64Geometry } from './metadata';
 
 const V = 1 << 0;
 const D = 1 << 1;
@@ -15,16 +16,16 @@ const HUGE_G = 1 << 12;
 const NR_HI = 1 << 29;
 const NX_HI = 1 << 30;
 const RPLV_HI = 1 << 31;
-/** Index of the last level (PT). */
-const LAST = 3;
-
 /**
- * The LoongArch64 `EntryInspector`: the walker's level names (Dir3, Dir2, Dir1, PT) and the entry bits for
- * listings. Runs break on V, D, PLV, MAT, G, P, W, NR, NX and RPLV.
+ * The LoongArch64 `EntryInspector` for tables of `geometry` (default: 4 KiB pages, four levels): the walker's level
+ * names (Dir3, Dir2, Dir1, PT with four levels; Dir3, Dir1, PT with three; Dir3, PT with two, as the walk
+ * controllers assign them) and the entry bits for listings. Runs break on V, D, PLV, MAT, G, P, W, NR, NX and RPLV.
  */
-export function la64Inspector(): EntryInspector {
+export function la64Inspector(geometry: LA64Geometry = la64Geometry(4, 4)): EntryInspector {
+  // the PT level: bit 6 is G there, and the huge-page flag above it (5.4.5)
+  const LAST = geometry.levels - 1;
   return Object.freeze({
-    levelNames: Object.freeze(['Dir3', 'Dir2', 'Dir1', 'PT']),
+    levelNames: geometry.levelNames,
     attrLo(lo: number, _hi: number, level: number): number {
       return lo & (0x1ff | (level < LAST ? HUGE_G : 0));
     },

@@ -30,11 +30,12 @@ describe('decodeLA64Registers', () => {
     expect(p.notes).toEqual(['PWCL / PWCH not given: PWCL_VALUE / PWCH_VALUE assumed']);
   });
 
-  it('other geometries are Unsupported (16 KiB pages, 3 levels, 128-bit entries); no root is Missing', () => {
-    // Linux's default: 16 KiB pages, 11-bit indices, three levels (PT, Dir1 and the PGD as Dir3; no Dir2)
-    const e16 = decodeLA64Registers({ pgdl: 0x4000n, pwcl: pwcl(14, 11, 25, 11, 0, 0), pwch: pwch(36, 11) }) as RegisterError;
-    expect(e16).toMatchObject({ code: 'Unsupported', register: 'PWCL' });
-    expect(e16.message).toContain('PT 14/11, Dir1 25/11, Dir2 0/0, Dir3 36/11, Dir4 0/0 (base/width)');
+  it('other geometries are Unsupported (16 KiB pages with 2 levels, no root directory, 128-bit entries); no root is Missing', () => {
+    // Linux's 16KB_2LEVEL: 16 KiB pages, 11-bit indices, the PGD as Dir3 right above the PT (36 bits); the 16 KiB
+    // 3-level, 64 KiB 2- and 3-level geometries are read (test/pages.test.ts)
+    const e16 = decodeLA64Registers({ pgdl: 0x4000n, pwcl: pwcl(14, 11, 0, 0, 0, 0), pwch: pwch(25, 11) }) as RegisterError;
+    expect(e16).toMatchObject({ code: 'Unsupported', register: 'PWCH' });
+    expect(e16.message).toContain('PT 14/11, Dir1 0/0, Dir2 0/0, Dir3 25/11, Dir4 0/0 (base/width)');
     expect(decodeLA64Registers({ pgdl: 0x4000n, pwch: pwch(0, 0) })).toMatchObject({ code: 'Unsupported', register: 'PWCH' });
     expect(decodeLA64Registers({ pgdl: 0x4000n, pwcl: pwcl(12, 9, 21, 9, 30, 9, 1) })).toMatchObject({ code: 'Unsupported', register: 'PWCL' });
     expect(decodeLA64Registers({})).toMatchObject({ code: 'Missing' });
