@@ -23,3 +23,6 @@ export { x86LegacyFormat, x86LegacyInspector, type X86LegacyInspectorOptions } f
 // Boot: the register values that make the CPU walk a table (the inverse of the decoder above).
 export { encodeX64Registers, type X64BootRegisters, type X64EncodeOptions } from './boot';
 export { encodeX86LegacyRegisters, type X86LegacyBootRegisters } from './legacy-boot';
+
+// The MMU model: an access translated as the processor does (4-level and 5-level paging).
+export { type X86FaultSyndrome, X86Mmu, type X86MmuOptions, X86PageFaultError, X86Vector } from './mmu';
