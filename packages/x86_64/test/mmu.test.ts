@@ -273,6 +273,26 @@ describe('X86Mmu: one case per rule of the manual', () => {
     expect(sameBytes(f.memory.bytes(), one.memory.bytes())).toBe(true);
   });
 
+  it('batches of (low, high) pairs: upper-half addresses as translate gives them', () => {
+    const f = fixture();
+    const mmu = mmuFor(f);
+    const vas = [0xffff_ffff_c123_4568n, 0xffff_ffff_8000_0000n, 0x0000_8000_0000_0000n, 0x1010n];
+    const words = new Uint32Array(vas.length * 2);
+    vas.forEach((va, i) => {
+      words[2 * i] = Number(va & 0xffff_ffffn);
+      words[2 * i + 1] = Number(va >> 32n);
+    });
+    const pas = new Uint32Array(words.length);
+    const codes = new Int32Array(vas.length);
+    const each = vas.map((va) => mmu.translate(va, Access.READ, CPL0));
+    expect(mmu.translateBatchWords(words, Access.READ, CPL0, pas, codes)).toBe(each.filter((r) => r.ok).length);
+    each.forEach((r, i) => {
+      expect(codes[i]).toBe(r.ok ? 0 : MmuCode[r.kind]);
+      if (r.ok) expect(BigInt(pas[2 * i]!) | (BigInt(pas[2 * i + 1]!) << 32n)).toBe(r.paddr);
+    });
+    expect([...codes]).toEqual([0, MmuCode.NotPresent, MmuCode.NonCanonical, 0]);
+  });
+
   it('bad arguments and registers throw typed errors and leave memory and the model as they were', () => {
     const f = fixture();
     setBits(f.memory, f.leaf4k, P | RW | US);
@@ -448,6 +468,11 @@ describe('X86Mmu: agrees with the manual transcribed in BigInt, on random tables
             pkru: modes.pkru,
             maxPhysAddr: modes.maxPhysAddr,
           });
+          // a third copy, never written: the report-only model walks it
+          const frozen = new PhysicalMemory({ size: FRAMES * 4096, base: RAM });
+          frozen.writeBytes(RAM, ours.bytes());
+          const frozenCopy = frozen.bytes().slice();
+          const report = new X86Mmu(frozen, { cr3: RAM, cr4, efer: EFER_LME | (modes.nxe ? EFER_NXE : 0n), cr0: CR0_PG_PE | (modes.wp ? CR0_WP : 0n), ac: modes.ac, pkru: modes.pkru, maxPhysAddr: modes.maxPhysAddr, setAccessedDirty: false });
           const vaBits = levels === 5 ? 57 : 48;
           for (let k = 0; k < 40; k++) {
             const raw = BigInt(Math.floor(rand() * 2 ** 32)) | (BigInt(Math.floor(rand() * 2 ** 32)) << 32n);
@@ -466,10 +491,14 @@ describe('X86Mmu: agrees with the manual transcribed in BigInt, on random tables
               if (want.vector !== -1) expect(mmu.errorCode).toBe(want.errorCode);
             }
             expect(sameBytes(ours.bytes(), theirs.bytes())).toBe(true);
+            // report only: the same outcome, and not a byte written
+            const r2 = report.translateWords(Number(va & 0xffff_ffffn), Number(va >> 32n), access, privilege);
+            expect([r2, report.errorCode, report.paLo, report.paHi]).toEqual([r, mmu.errorCode, mmu.paLo, mmu.paHi]);
+            expect(sameBytes(frozen.bytes(), frozenCopy)).toBe(true);
           }
         },
       ),
       { seed, numRuns: 150 },
     );
-  });
+  }, 30_000); // about 2 s alone; more on a loaded machine
 });
