@@ -100,6 +100,19 @@ export const DEFECTS = {
    * does not make one there.
    */
   a64BlockLevel: { text: 'QEMU 7.2 uses Block descriptors at levels without blocks', in: (r) => before(r, 10) },
+  /**
+   * x86: a page fault for a reserved bit has P = 0 in its error code (mmu_translate, 7.2 and 10.0.13: `do_fault_rsvd:
+   * error_code = PG_ERROR_RSVD_MASK`, without PG_ERROR_P_MASK). Intel SDM Vol. 3A 4.7 says that reserved bits are
+   * checked only in present entries, so "bit 3 of the error code can be set only if bit 0 is also set".
+   */
+  x86RsvdWithoutP: { text: 'QEMU reports a reserved-bit #PF with P = 0', in: () => true },
+  /**
+   * x86: the walk sets A in a PDPTE before it looks at PS (mmu_translate, 7.2 and 10.0.13: `ptw_setl(...,
+   * PG_ACCESSED_MASK)` at level 3, then `if (pte & PG_PSE_MASK)` for a 1 GiB page), so a 1 GiB leaf gets A = 1 even
+   * when its reserved bits 29:13 or the access rights then fault; a 2 MiB or 4 KiB leaf gets A only from an access
+   * that goes through, as Intel SDM Vol. 3A 4.8 has the leaf's flags set by the access that uses it.
+   */
+  x86Accessed1gOnFault: { text: 'QEMU sets A in a 1 GiB leaf whose access faults', in: () => true },
 } as const satisfies Record<string, Defect>;
 
 /** The release in a `--version` line ("QEMU emulator version 10.0.13 (Debian ...)"). */

@@ -36,5 +36,7 @@ export {
 export { encodeX64Registers, type X64BootRegisters, type X64EncodeOptions } from './boot';
 export { encodeX86LegacyRegisters, type X86LegacyBootRegisters } from './legacy-boot';
 
+// The MMU model: an access translated as the processor does (4-level and 5-level paging).
+export { type X86FaultSyndrome, X86Mmu, type X86MmuOptions, X86PageFaultError, X86Vector } from './mmu';
 // TLB instructions over core's Tlb: INVLPG, INVPCID, MOV to CR3.
 export { InvpcidType, invlpg, invpcid, movToCr3 } from './tlb';

@@ -1,0 +1,367 @@
+// The x86 MMU model of 4-level and 5-level paging: an access translated as the processor does, with CR0.WP,
+// CR4.SMEP, CR4.SMAP with EFLAGS.AC, IA32_EFER.NXE and CR4.PKE with PKRU, the #PF error code and CR2 of a fault,
+// and the accessed / dirty flags set in the entries.
+// Source: Intel SDM Vol. 3A (325462), cited as [SDM n]:
+// - 4.5.1 and 4.5.4: the walk of 4-level (PML4, PDPT, PD, PT) and 5-level (PML5 first) paging; Tables 4-14 to 4-20,
+//   the entry formats: P bit 0, R/W 1, U/S 2, A 5, D 6 (a leaf), PS 7 (PDPTE and PDE; reserved in a PML5E / PML4E),
+//   address bits M-1:12, bits 51:M reserved, protection key bits 62:59 (a leaf, with CR4.PKE), XD bit 63.
+// - 4.5.1: a linear address is canonical when bits 63:47 (63:56 with 5-level paging) are all equal; a data access
+//   or fetch with one that is not raises #GP(0) (Vol. 1 3.3.7.1 "Canonical Addressing"), not a page fault, and
+//   leaves CR2 as it was.
+// - 4.6.1 "Determination of Access Rights": R/W and U/S are ANDed, XD ORed, over every entry of the walk; a user
+//   access (CPL 3) needs U/S = 1 everywhere, a write R/W = 1 everywhere; a supervisor write to a read-only page is
+//   allowed when CR0.WP = 0; a supervisor data access to a user page faults with CR4.SMAP = 1 and EFLAGS.AC = 0;
+//   a supervisor fetch from a user page faults with CR4.SMEP = 1; a fetch from an XD page faults with NXE = 1.
+// - 4.6.2 "Protection Keys": with CR4.PKE = 1, a data access to a user page (U/S = 1 in the effective rights) with
+//   key k is refused when PKRU.AD(k) = bit 2k is set, and a write when PKRU.WD(k) = bit 2k+1 is set (a user write,
+//   or a supervisor write with CR0.WP = 1). Instruction fetches are not checked.
+// - 4.7 "Page-Fault Exceptions", Figure 4-12: the error code: P bit 0 (0: a non-present entry; 1: a protection or
+//   reserved-bit violation: "bit 3 of the error code can be set only if bit 0 is also set"), W/R bit 1 (a write),
+//   U/S bit 2 (a user-mode access), RSVD bit 3, I/D bit 4 (an instruction fetch, when CR4.SMEP = 1 or
+//   IA32_EFER.NXE = 1), PK bit 5; CR2 holds the linear address. Reserved bits: bits 51:M, XD when NXE = 0, PS in a
+//   PML5E / PML4E, and bits 29:13 of a 1 GiB / 20:13 of a 2 MiB leaf (Tables 4-15 to 4-19).
+// - 4.8 "Accessed and Dirty Flags": the processor sets A in every paging-structure entry it uses, and D in the
+//   leaf on a write; a paging-structure entry is used once it passed its P and reserved-bit checks, the leaf
+//   only by an access that is allowed.
+// - 2.5, Figure 2-7 (CR0.WP bit 16; CR4.SMEP 20, SMAP 21, PKE 22, LA57 12), 2.2.1 (IA32_EFER.NXE bit 11), Vol. 1
+//   3.4.3 (EFLAGS.AC bit 18).
+import {
+  type AccessKind,
+  type AddrInput,
+  MmuCode,
+  MmuModel,
+  type PagingHandler,
+  type PrivilegeLevel,
+  RegisterError,
+  registerValue,
+} from '@page-table-multiarch/core';
+import { A, D, P, PS, RW, US, XD_HI } from './_entry-bits';
+import { decodeX64Registers } from './registers';
+
+/** The bits of the #PF error code [SDM 4.7, Figure 4-12]. */
+export const X86PageFaultError: {
+  /** Bit 0: 0 for a non-present entry, 1 for a protection or reserved-bit violation. */
+  readonly P: 1;
+  /** Bit 1 (W/R): the access was a write. */
+  readonly W: 2;
+  /** Bit 2 (U/S): the access was a user-mode access (CPL 3). */
+  readonly U: 4;
+  /** Bit 3: a reserved bit was set in an entry of the walk. */
+  readonly RSVD: 8;
+  /** Bit 4 (I/D): an instruction fetch, reported when CR4.SMEP = 1 or IA32_EFER.NXE = 1. */
+  readonly ID: 16;
+  /** Bit 5: PKRU refused the data access (protection keys). */
+  readonly PK: 32;
+} = /* @__PURE__ */ Object.freeze({ P: 1, W: 2, U: 4, RSVD: 8, ID: 16, PK: 32 } as const);
+
+/** The exception vectors a translation raises [SDM Vol. 3A 6.3.1, Table 6-1]. */
+export const X86Vector: {
+  /** 13: general protection, for a non-canonical linear address (error code 0). */
+  readonly GP: 13;
+  /** 14: page fault, with an error code ({@link X86PageFaultError}) and CR2. */
+  readonly PF: 14;
+} = /* @__PURE__ */ Object.freeze({ GP: 13, PF: 14 } as const);
+
+/** What an x86 processor reports for a failed translation. */
+export interface X86FaultSyndrome {
+  /**
+   * The exception: {@link X86Vector} PF (14) or GP (13); -1 for a table read outside the handler's memory, for
+   * which the architecture defines no exception (the model's `ExternalAbort`).
+   */
+  readonly vector: number;
+  /** The error code pushed: the #PF bits of {@link X86PageFaultError}, 0 for #GP. */
+  readonly errorCode: number;
+  /** The value written to CR2: the faulting linear address on a #PF; null when CR2 is left as it was. */
+  readonly cr2: bigint | null;
+}
+
+/** The control registers and the other state of a processor that an {@link X86Mmu} translates with. */
+export interface X86MmuOptions {
+  /** CR3: the root table (bits 51:12); the PCID or PWT / PCD in bits 11:0 do not change a translation. */
+  readonly cr3: AddrInput;
+  /** CR4: PAE = 1 (bit 5), LA57 (bit 12) for 5-level paging, SMEP (20), SMAP (21), PKE (22). */
+  readonly cr4: AddrInput;
+  /** IA32_EFER: LME (bit 8) must be 1; NXE (bit 11). Default LME | NXE. */
+  readonly efer?: AddrInput;
+  /** CR0: PG (bit 31) must be 1; WP (bit 16). Default PG | WP | PE. */
+  readonly cr0?: AddrInput;
+  /** EFLAGS.AC (bit 18): with CR4.SMAP, supervisor data accesses to user pages are allowed while it is 1. */
+  readonly ac?: boolean;
+  /** PKRU: two bits per protection key (AD = bit 2k, WD = bit 2k+1), read when CR4.PKE = 1. Default 0. */
+  readonly pkru?: number;
+  /** MAXPHYADDR (CPUID 80000008H EAX[7:0]), 32..52: entry address bits 51:M are reserved. Default 52. */
+  readonly maxPhysAddr?: number;
+  /**
+   * Whether the walk sets A, and D on a write, in the entries it uses, as the processor does [SDM 4.8]
+   * (default true). False: memory is only read; `updates` still counts the entries that would have changed.
+   */
+  readonly setAccessedDirty?: boolean;
+}
+
+// Register bits [SDM 2.5, Figure 2-7; 2.2.1].
+const CR0_WP = 0x1_0000n;
+const CR4_LA57 = 0x1000n;
+const CR4_SMEP = 0x10_0000n;
+const CR4_SMAP = 0x20_0000n;
+const CR4_PKE = 0x40_0000n;
+const EFER_NXE = 0x800n;
+
+/** Entry bits 51:32: the high word of the address field [SDM Tables 4-14 to 4-20]. */
+const ADDR_HI = 0x000f_ffff;
+/** Entry bits 62:59 (the high word's 30:27): the protection key of a leaf [SDM 4.6.2]. */
+const PK_SHIFT_HI = 27;
+
+const TWO32 = 4294967296;
+/** 2^n for n in 0..63: the page sizes, read from a table (`2 ** n` with a variable n calls Math.pow in V8). */
+const POW2 = /* @__PURE__ */ Float64Array.from({ length: 64 }, (_, n) => 2 ** n);
+
+/**
+ * An x86 processor's address translation with 4-level or 5-level paging, over tables in any `PagingHandler` memory:
+ * `translate(va, access, privilege)` gives the physical address, or the exception the access raises (#PF with its
+ * error code and CR2, or #GP for a non-canonical address); `translateNumber` / `translateWords` are the
+ * allocation-free forms for an emulator. `Privilege.USER` is CPL 3, `Privilege.SUPERVISOR` CPL 0-2 (explicit
+ * accesses; implicit supervisor accesses, to descriptor tables, are not modelled). The mode bits are fields:
+ * change `wp`, `smep`, `smap`, `ac`, `nxe`, `pke`, `pkru` between accesses as the processor's registers change,
+ * and call {@link setRegisters} for a new CR3 or paging mode. 32-bit and PAE paging are not modelled.
+ *
+ * Fault kinds: P = 0 is `NotPresent` (#PF, P = 0); a reserved bit is `ReservedBit` (#PF, P | RSVD); a refused access
+ * is `Permission` (#PF, P, with PK when PKRU refused it); a non-canonical address is `NonCanonical` (#GP(0), CR2
+ * unchanged); a table read outside the memory is `ExternalAbort` (no exception: vector -1).
+ *
+ * @example
+ * const mmu = new X86Mmu(memory, { ...encodeX64Registers(table), ac: false });
+ * const pa = mmu.translateNumber(0x40_1000, Access.WRITE, Privilege.USER);
+ * if (pa < 0) console.log(mmu.vector, mmu.errorCode); // 14, 7: a user write to a present read-only page
+ */
+export class X86Mmu extends MmuModel<X86FaultSyndrome> {
+  /** The memory the tables are read from (and A / D written to). */
+  readonly handler: PagingHandler;
+  /** CR0.WP: supervisor writes honour R/W. */
+  wp: boolean;
+  /** CR4.SMEP: supervisor fetches from user pages fault. */
+  smep: boolean;
+  /** CR4.SMAP: supervisor data accesses to user pages fault while EFLAGS.AC = 0. */
+  smap: boolean;
+  /** EFLAGS.AC. */
+  ac: boolean;
+  /** IA32_EFER.NXE: bit 63 is XD (without it, a reserved bit). */
+  nxe: boolean;
+  /** CR4.PKE: protection keys on user pages. */
+  pke: boolean;
+  /** PKRU (a u32). */
+  pkru: number;
+  /** Whether the walk writes A / D (false: report only). */
+  setAccessedDirty: boolean;
+  /** Paging levels: 4, or 5 with CR4.LA57. */
+  levels: number;
+  /** MAXPHYADDR. */
+  readonly maxPhysAddr: number;
+  /** The vector of the last fault ({@link X86Vector}, -1 for ExternalAbort); 0 after a successful translation. */
+  vector: number;
+  /** The error code of the last fault (0 after a successful translation or a #GP). */
+  errorCode: number;
+  /** Low 32 bits of the linear address of the last access (CR2 after a #PF). */
+  cr2Lo: number;
+  /** High 32 bits of the linear address of the last access. */
+  cr2Hi: number;
+  /** Entries whose A or D the last access set (or, with `setAccessedDirty` false, would have set). */
+  updates: number;
+  /** @internal the root table's physical address (CR3 bits 51:12), low and high words */
+  _rootLo: number;
+  /** @internal */
+  _rootHi: number;
+
+  /**
+   * @throws RegisterError for registers that do not select 4-level or 5-level paging (CR0.PG = 0, CR4.PAE = 0,
+   *   IA32_EFER.LME = 0: 'Unsupported') or hold a reserved CR3 bit, bits 51:M included ('Invalid'); RangeError for
+   *   a MAXPHYADDR outside 32..52 or a PKRU that is not a u32; TypeError / PagingError 'InvalidAddress' for a
+   *   register value that is not a u64.
+   */
+  constructor(handler: PagingHandler, options: X86MmuOptions) {
+    super();
+    const m = options.maxPhysAddr ?? 52;
+    if (!Number.isInteger(m) || m < 32 || m > 52) throw new RangeError(`X86Mmu: MAXPHYADDR ${String(m)} is outside 32..52`);
+    const pkru = options.pkru ?? 0;
+    if (pkru >>> 0 !== pkru) throw new RangeError(`X86Mmu: PKRU ${String(pkru)} is not a u32`);
+    this.handler = handler;
+    this.maxPhysAddr = m;
+    this.wp = true;
+    this.smep = false;
+    this.smap = false;
+    this.ac = options.ac ?? false;
+    this.nxe = true;
+    this.pke = false;
+    this.pkru = pkru;
+    this.setAccessedDirty = options.setAccessedDirty ?? true;
+    this.levels = 4;
+    this.vector = 0;
+    this.errorCode = 0;
+    this.cr2Lo = 0;
+    this.cr2Hi = 0;
+    this.updates = 0;
+    this._rootLo = 0;
+    this._rootHi = 0;
+    this.setRegisters(options);
+  }
+
+  /**
+   * Loads new control-register values (a MOV to CR0, CR3 or CR4, or a WRMSR to IA32_EFER): the root, the number of
+   * levels, and `wp`, `smep`, `smap`, `nxe`, `pke` from their bits. `ac` and `pkru` are not registers here and
+   * keep their values. Nothing changes when it throws.
+   * @throws RegisterError, TypeError / PagingError 'InvalidAddress': as the constructor.
+   */
+  setRegisters(regs: Pick<X86MmuOptions, 'cr0' | 'cr3' | 'cr4' | 'efer'>): void {
+    const cr0 = registerValue(regs.cr0 ?? 0x8001_0001n, 'cr0');
+    const cr4 = registerValue(regs.cr4, 'cr4');
+    const efer = registerValue(regs.efer ?? 0xd00n, 'efer');
+    const plan = decodeX64Registers({ cr0, cr3: regs.cr3, cr4, efer });
+    if (plan instanceof RegisterError) throw plan;
+    if (plan.arch !== 'x86_64') {
+      throw new RegisterError('Unsupported', 'CR4.PAE', `X86Mmu: ${plan.format.name} is not modelled (4-level and 5-level paging are)`);
+    }
+    const root = BigInt(plan.roots[0]!.root);
+    if (root >> BigInt(this.maxPhysAddr) !== 0n) {
+      throw new RegisterError('Invalid', 'CR3', `X86Mmu: CR3 bits 51:${this.maxPhysAddr} are reserved with MAXPHYADDR ${this.maxPhysAddr}`);
+    }
+    this.levels = (cr4 & CR4_LA57) !== 0n ? 5 : 4;
+    this.wp = (cr0 & CR0_WP) !== 0n;
+    this.smep = (cr4 & CR4_SMEP) !== 0n;
+    this.smap = (cr4 & CR4_SMAP) !== 0n;
+    this.pke = (cr4 & CR4_PKE) !== 0n;
+    this.nxe = (efer & EFER_NXE) !== 0n;
+    this._rootLo = Number(root & 0xffff_ffffn);
+    this._rootHi = Number(root >> 32n);
+  }
+
+  /**
+   * The walk of [SDM 4.5] on the words of the handler's memory: no BigInt, no allocation, no throw.
+   * See `MmuModel.translateWords`.
+   */
+  translateWords(vaLo: number, vaHi: number, access: AccessKind, privilege: PrivilegeLevel): number {
+    this.cr2Lo = vaLo >>> 0;
+    this.cr2Hi = vaHi >>> 0;
+    this.updates = 0;
+    const levels = this.levels;
+    // [SDM 4.5.1] bits 63:47 (63:56) must all equal bit 47 (56): else #GP(0), before any table is read
+    const ext = (vaHi | 0) >> (levels === 5 ? 24 : 15);
+    if (ext !== 0 && ext !== -1) return this.generalProtection();
+    // bits 51:M of an entry are reserved, and so is XD without NXE [SDM Tables 4-14 to 4-20, 4.6.1]
+    const rsvdHi = (this.maxPhysAddr >= 52 ? 0 : ADDR_HI & ~((1 << (this.maxPhysAddr - 32)) - 1)) | (this.nxe ? 0 : XD_HI);
+    const h = this.handler;
+    const w = h.words;
+    let tLo = this._rootLo;
+    let tHi = this._rootHi;
+    let shift = 12 + 9 * (levels - 1);
+    const pdpt = levels - 3;
+    const last = levels - 1;
+    // the rights ANDed (R/W, U/S) and ORed (XD) over the walk [SDM 4.6.1]
+    let rights = RW | US;
+    let xd = 0;
+    for (let level = 0; ; level++) {
+      const idx = shift >= 32 ? (vaHi >>> (shift - 32)) & 511 : ((vaLo >>> shift) | (vaHi << (32 - shift))) & 511;
+      const e = h.wordIndex((tLo + idx * 8) >>> 0, tHi);
+      if (e < 0) return this.externalAbort(level);
+      const lo = w[e]!;
+      const hi = w[e + 1]!;
+      if ((lo & P) === 0) return this.pageFault(MmuCode.NotPresent, level, 0, access, privilege);
+      const leaf = level === last || ((lo & PS) !== 0 && level >= pdpt);
+      // PS in a PML5E / PML4E is reserved (Tables 4-14, 4-15)
+      if ((hi & rsvdHi) !== 0 || ((lo & PS) !== 0 && level < pdpt)) {
+        return this.pageFault(MmuCode.ReservedBit, level, 9, access, privilege);
+      }
+      rights &= lo;
+      xd |= hi;
+      if (leaf) return this.leaf(e, lo | 0, hi | 0, vaLo | 0, vaHi | 0, level, shift, rights, xd & XD_HI, access, privilege);
+      // [SDM 4.8] an entry that references a table is used: A = 1
+      if ((lo & A) === 0) {
+        this.updates++;
+        if (this.setAccessedDirty) w[e] = lo | A;
+      }
+      tLo = lo & 0xffff_f000;
+      tHi = hi & ADDR_HI;
+      shift -= 9;
+    }
+  }
+
+  /** [SDM 4.6, 4.8] for the leaf at word index e, which maps 2^shift bytes; `rights` and `xd` of the whole walk. */
+  private leaf(
+    e: number,
+    lo: number,
+    hi: number,
+    vaLo: number,
+    vaHi: number,
+    level: number,
+    shift: number,
+    rights: number,
+    xd: number,
+    access: AccessKind,
+    privilege: PrivilegeLevel,
+  ): number {
+    // bits 29:13 of a 1 GiB page, 20:13 of a 2 MiB page are reserved (bit 12 is PAT) [SDM Tables 4-16, 4-18]
+    if (shift > 12 && (lo & ((1 << shift) - 1) & ~0x1fff) !== 0) return this.pageFault(MmuCode.ReservedBit, level, 9, access, privilege);
+    const user = privilege === 0;
+    const userPage = (rights & US) !== 0;
+    // [SDM 4.6.1] a user-mode access needs U/S = 1 in every entry
+    if (user && !userPage) return this.pageFault(MmuCode.Permission, level, 1, access, privilege);
+    // supervisor data accesses to user pages: none with SMAP and AC = 0; writes to read-only pages with WP = 0
+    const smapBlocks = !user && userPage && this.smap && !this.ac;
+    let perms = smapBlocks ? 0 : (rights & RW) !== 0 || (!user && !this.wp) ? 3 : 1; // READ | WRITE, or READ
+    if (xd === 0 && (user || !(this.smep && userPage))) perms |= 4;
+    if (this.pke && userPage) {
+      // [SDM 4.6.2] the key in bits 62:59; AD refuses data accesses, WD writes (a supervisor one with WP = 1)
+      const k = (this.pkru >>> (2 * ((hi >>> PK_SHIFT_HI) & 15))) & 3;
+      const keyPerms = (k & 1) !== 0 ? 4 : (k & 2) !== 0 && (user || this.wp) ? 5 : 7;
+      if (((keyPerms >>> access) & 1) === 0) return this.pageFault(MmuCode.Permission, level, 33, access, privilege);
+      perms &= keyPerms;
+    }
+    // READ, WRITE, EXECUTE are the bits 1 << access of MappingFlags
+    if (((perms >>> access) & 1) === 0) return this.pageFault(MmuCode.Permission, level, 1, access, privilege);
+    // [SDM 4.8] A on every access through the leaf, D on a write
+    const need = access === 1 ? A | D : A;
+    if ((lo & need) !== need) {
+      this.updates++;
+      if (this.setAccessedDirty) this.handler.words[e] = lo | need;
+    }
+    if (userPage) perms |= 8;
+    const paHi = hi & ADDR_HI;
+    this.vector = 0;
+    this.errorCode = 0;
+    if (shift < 32) {
+      const mask = (1 << shift) - 1;
+      return this.found(((lo & ~mask) | (vaLo & mask)) >>> 0, paHi, POW2[shift]!, level, perms);
+    }
+    const maskHi = (1 << (shift - 32)) - 1;
+    return this.found(vaLo >>> 0, ((paHi & ~maskHi) | (vaHi & maskHi)) >>> 0, POW2[shift]!, level, perms);
+  }
+
+  /** A #PF with error-code bits `bits` (P, RSVD, PK) and those the access adds (W/R, U/S, I/D) [SDM 4.7]. */
+  private pageFault(code: number, level: number, bits: number, access: AccessKind, privilege: PrivilegeLevel): number {
+    let ec = bits;
+    if (access === 1) ec |= 2;
+    if (privilege === 0) ec |= 4;
+    if (access === 2 && (this.nxe || this.smep)) ec |= 16;
+    this.vector = 14;
+    this.errorCode = ec;
+    return this.fault(code, level);
+  }
+
+  /** #GP(0) for a non-canonical address: no table read, CR2 unchanged. */
+  private generalProtection(): number {
+    this.vector = 13;
+    this.errorCode = 0;
+    return this.fault(MmuCode.NonCanonical, -1);
+  }
+
+  /** A table read outside the handler's memory. */
+  private externalAbort(level: number): number {
+    this.vector = -1;
+    this.errorCode = 0;
+    return this.fault(MmuCode.ExternalAbort, level);
+  }
+
+  /** The vector, error code and CR2 of the last fault. */
+  protected syndrome(): X86FaultSyndrome {
+    const cr2 = this.vector === 14 ? BigInt(this.cr2Hi) * BigInt(TWO32) + BigInt(this.cr2Lo) : null;
+    return { vector: this.vector, errorCode: this.errorCode, cr2 };
+  }
+}
