@@ -274,7 +274,7 @@ describe('VTCR_EL2 and VTTBR_EL2', () => {
     const plan = decodeA64Stage2Registers(encodeA64Stage2Registers(table));
     if (plan instanceof RegisterError) throw plan;
     const runs = [...dumpMappings({ ...plan.format, handler: memory }, { roots: plan.roots })] as MappingRun[];
-    const text = runs.map((r) => [r.vaddr, r.flags, plan.format.inspector!.describe(Number(r.bits & 0xffff_ffffn), Number(r.bits >> 32n), r.level, true)]);
+    const text = runs.map((r) => [r.vaddr, r.flags, plan.format.inspector!.describe!(Number(r.bits & 0xffff_ffffn), Number(r.bits >> 32n), r.level, true)]);
     expect(text).toEqual([
       [0x800_0000n, READ | WRITE | DEVICE, 'PAGE Dev-nGnRE S2AP=RW NSH AF XN'],
       [0x4000_0000n, READ | EXECUTE, 'BLOCK WB S2AP=RO ISH AF'],
