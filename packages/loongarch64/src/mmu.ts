@@ -138,7 +138,7 @@ export class LA64Mmu extends MmuModel<LA64FaultSyndrome> {
 
   /**
    * @throws RegisterError 'Unsupported' for PWCL.PTEWidth other than 0 (64-bit entries) or a geometry that is not
-   *   one the walk can index (a level whose bits overlap another's or reach past bit 47); 'Invalid' for more than
+   *   one the walk can index (a level whose bits overlap another's or reach past bit 63); 'Invalid' for more than
    *   four windows; TypeError / PagingError 'InvalidAddress' for a value that is not a u64, or a userPlv outside 1-3.
    */
   constructor(handler: PagingHandler, options: LA64MmuOptions) {
@@ -271,7 +271,8 @@ function bitsOf(lo: number, hi: number, shift: number, width: number): number {
 
 /**
  * The levels of the walk from PWCL / PWCH [LA 7.5.8, 7.5.9]: Dir4, Dir3, Dir2, Dir1 where their width is not 0 (an
- * OS's refill handler runs LDDIR for those only), then the page table.
+ * OS's refill handler runs LDDIR for those only), then the page table. An index may reach above bit 47 (Linux's
+ * 64 KiB, 3-level tables index bits 54:42): LDDIR takes those bits of BADV as they are, the sign-extension copies.
  */
 function walkGeometry(pwcl: bigint, pwch: bigint): { base: Int32Array; width: Int32Array } {
   if (field(pwcl, 31, 30) !== 0) {
@@ -287,8 +288,8 @@ function walkGeometry(pwcl: bigint, pwch: bigint): { base: Int32Array; width: In
   let below = 12;
   for (let i = levels.length - 1; i >= 0; i--) {
     const [b, w] = levels[i]!;
-    if (b < below || w === 0 || w > 16 || b + w > 48) {
-      throw new RegisterError('Unsupported', i === levels.length - 1 ? 'PWCL.PTbase' : 'PWCL/PWCH', `walk level ${i}: base ${b}, width ${w} overlaps the level below or passes bit 47`);
+    if (b < below || w === 0 || w > 16 || b + w > 64) {
+      throw new RegisterError('Unsupported', i === levels.length - 1 ? 'PWCL.PTbase' : 'PWCL/PWCH', `walk level ${i}: base ${b}, width ${w} overlaps the level below or passes bit 63`);
     }
     below = b + w;
   }

@@ -4,7 +4,7 @@
 // entries written bit by bit; and a seeded property over random tables built through the API, where every outcome
 // must follow from what `query` says of the same address (a separate walk) and the manual's rules for its flags.
 import { Access, type AccessKind, faultKindOf, MappingFlags, type MappingInfo, PageSize, PagingError, PhysicalMemory, Privilege, type PrivilegeLevel, RegisterError } from '@page-table-multiarch/core';
-import { LA64Ecode, LA64Mmu, LA64PageTable, PWCH_VALUE, PWCL_VALUE } from '@page-table-multiarch/loongarch64';
+import { LA64Ecode, LA64Mmu, LA64PageTable, LA64PageTable16K3, LA64PageTable64K2, LA64PageTable64K3, la64Geometry, PWCH_VALUE, PWCL_VALUE } from '@page-table-multiarch/loongarch64';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
@@ -38,9 +38,9 @@ function entryAt(memory: PhysicalMemory, root: bigint, va: bigint, level: number
  * A memory at physical 0 whose frame 0 stays zero: an empty directory entry points LDDIR at a table at physical 0
  * (4.2.5.1), which must read as empty (the package README says so).
  */
-function zeroFrameMemory(size: number): PhysicalMemory {
+function zeroFrameMemory(size: number, zeroBytes = 4096): PhysicalMemory {
   const memory = new PhysicalMemory({ size, base: 0n });
-  memory.reserve(0n, 4096);
+  memory.reserve(0n, zeroBytes);
   return memory;
 }
 
@@ -203,56 +203,77 @@ function lookup(table: LA64PageTable, va: bigint): MappingInfo | undefined {
   }
 }
 
-describe('LA64Mmu: random tables, outcomes from query and the manual (seeded)', () => {
+describe('LA64Mmu: random tables of every geometry, outcomes from query and the manual (seeded)', () => {
   const FLAGS = [READ, READ | WRITE, READ | EXECUTE, EXECUTE, WRITE, READ | WRITE | EXECUTE, READ | USER, READ | WRITE | USER, EXECUTE | USER];
-  const SIZES = [PageSize.Size4K, PageSize.Size4K, PageSize.Size4K, PageSize.Size2M];
-  it('every access to a mapped or unmapped address: PA and size from query, the fault from the flags', () => {
-    fc.assert(
-      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 255 }), fc.nat(FLAGS.length - 1), fc.nat(SIZES.length - 1)), { minLength: 1, maxLength: 40 }), fc.integer({ min: 0, max: 2 ** 20 }), (maps, salt) => {
-        const memory = zeroFrameMemory(16 << 20);
-        const table = new LA64PageTable(memory);
-        const c = table.cursor();
-        for (const [slot, f, s] of maps) {
-          const size = SIZES[s]!;
-          const va = BigInt(slot) * 0x40_0000n + (size === PageSize.Size4K ? BigInt(salt & 0x3ff) * 0x1000n : 0n);
-          if (lookup(table, va) !== undefined) continue;
-          try {
-            c.map(va, 0x100_0000n + BigInt(slot) * 0x20_0000n, size, FLAGS[f]!);
-          } catch {
-            // an overlap with a page mapped before: the table is unchanged, skip it
-          }
-        }
-        c.flush();
-        const mmu = new LA64Mmu(memory, { pgdl: table.rootPaddr });
-        for (const [slot] of maps) {
-          for (const off of [0n, 0x1000n * BigInt(salt & 0x3ff), 0x3f_f000n]) {
-            const va = BigInt(slot) * 0x40_0000n + off + 0x18n;
-            const q = lookup(table, va);
-            for (const access of [Access.READ, Access.WRITE, Access.EXECUTE] as const) {
-              for (const priv of [PLV0, PLV3] as const) {
-                const r = mmu.translate(va, access, priv);
-                if (q === undefined) {
-                  expect(r).toMatchObject({ ok: false, kind: 'NotPresent', syndrome: { ecode: [1, 2, 3][access] } });
-                  continue;
-                }
-                const f = q.flags;
-                const ecode =
-                  access === Access.EXECUTE && (f & EXECUTE) === 0 ? LA64Ecode.PNX
-                  : access === Access.READ && (f & READ) === 0 ? LA64Ecode.PNR
-                  : priv === PLV3 && (f & USER) === 0 ? LA64Ecode.PPI
-                  : access === Access.WRITE && (f & WRITE) === 0 ? LA64Ecode.PME
-                  : 0;
-                if (ecode === 0) expect(r).toMatchObject({ ok: true, paddr: q.paddr, size: q.size });
-                else expect(r).toMatchObject({ ok: false, syndrome: { ecode } });
-              }
+  // each geometry's table, the registers it runs with (PWCL / PWCH of la64Geometry), and where its pages go
+  const GEOMETRIES = [
+    { name: '4 KiB, 4 levels', make: (m: PhysicalMemory) => new LA64PageTable(m), pwcl: PWCL_VALUE, pwch: PWCH_VALUE, upper: false },
+    { name: '16 KiB, 3 levels', make: (m: PhysicalMemory) => new LA64PageTable16K3(m), ...regs(16, 3), upper: false },
+    { name: '64 KiB, 2 levels (upper half)', make: (m: PhysicalMemory) => new LA64PageTable64K2(m, { half: 'upper' }), ...regs(64, 2), upper: true },
+    { name: '64 KiB, 3 levels', make: (m: PhysicalMemory) => new LA64PageTable64K3(m), ...regs(64, 3), upper: false },
+  ];
+  for (const g of GEOMETRIES) {
+    it(`${g.name}: PA and size from query, the fault from the flags`, () => {
+      fc.assert(
+        fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 255 }), fc.nat(FLAGS.length - 1), fc.boolean()), { minLength: 1, maxLength: 30 }), fc.nat(1023), (maps, salt) => {
+          const memory = zeroFrameMemory(32 << 20, 64 << 10);
+          const table = g.make(memory);
+          const page = 2 ** table.meta.pageShift;
+          // the smallest huge page: the leaf level above the last
+          const huge = BigInt(2 ** (table.meta.pageShift + table.meta.indexBits.at(-1)!));
+          const slotBytes = 2n * huge;
+          const base = g.upper ? 0xffff_ffff_ffff_ffffn - 256n * slotBytes + 1n : 0n;
+          const c = table.cursor();
+          for (const [slot, f, big] of maps) {
+            const size = big ? huge : BigInt(page);
+            const va = base + BigInt(slot) * slotBytes + (big ? 0n : BigInt(salt) * BigInt(page));
+            if (lookup(table, va) !== undefined) continue;
+            try {
+              c.map(va, huge * BigInt(1 + (slot % 4)), Number(size), FLAGS[f]!);
+            } catch {
+              // overlaps a page mapped before: the table is unchanged, skip it
             }
           }
-        }
-      }),
-      { seed: 0x1a64, numRuns: 25 },
-    );
-  }, 60_000);
+          c.flush();
+          const root = table.rootPaddr;
+          const mmu = new LA64Mmu(memory, { pgdl: root, pgdh: root, pwcl: g.pwcl, pwch: g.pwch });
+          for (const [slot] of maps) {
+            for (const off of [0n, BigInt(salt) * BigInt(page), huge - BigInt(page)]) expectAgreement(table, mmu, base + BigInt(slot) * slotBytes + off + 0x18n);
+          }
+        }),
+        { seed: 0x1a64, numRuns: 12 },
+      );
+    }, 60_000);
+  }
 });
+
+function regs(pageKiB: 16 | 64, levels: number): { pwcl: number; pwch: number } {
+  const geometry = la64Geometry(pageKiB, levels);
+  return { pwcl: geometry.pwcl, pwch: geometry.pwch };
+}
+
+/** Every access to `va` by the model: the translation `query` gives, or the fault the manual's rules give for its flags. */
+function expectAgreement(table: LA64PageTable, mmu: LA64Mmu, va: bigint): void {
+  const q = lookup(table, va);
+  for (const access of [Access.READ, Access.WRITE, Access.EXECUTE] as const) {
+    for (const priv of [PLV0, PLV3] as const) {
+      const r = mmu.translate(va, access, priv);
+      if (q === undefined) {
+        expect(r).toMatchObject({ ok: false, kind: 'NotPresent', syndrome: { ecode: [1, 2, 3][access] } });
+        continue;
+      }
+      const f = q.flags;
+      const ecode =
+        access === Access.EXECUTE && (f & EXECUTE) === 0 ? LA64Ecode.PNX
+        : access === Access.READ && (f & READ) === 0 ? LA64Ecode.PNR
+        : priv === PLV3 && (f & USER) === 0 ? LA64Ecode.PPI
+        : access === Access.WRITE && (f & WRITE) === 0 ? LA64Ecode.PME
+        : 0;
+      if (ecode === 0) expect(r).toMatchObject({ ok: true, paddr: q.paddr, size: q.size });
+      else expect(r).toMatchObject({ ok: false, syndrome: { ecode } });
+    }
+  }
+}
 
 describe('LA64Mmu: the README example', () => {
   it('runs as written and prints what its comments say', async () => {
