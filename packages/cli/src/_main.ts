@@ -3,12 +3,15 @@ import { parseArgs } from 'node:util';
 // the build inlines the one field (esbuild tree-shakes a named import of JSON), so `--version` is the version of
 // the package it was built from, whatever `changeset version` wrote there
 import { version } from '../package.json';
-import { type AttachPlan, checkRoot, type DumpSource, hex, PagedMemory, RegisterError } from '@page-table-multiarch/core';
+import { PagedMemory } from '@page-table-multiarch/core';
 import { ALL_REGISTERS, ALL_SWITCHES, ARCHES, type ArchSpec, archByName } from './_arches';
 import { CliError, EXIT_IMPLAUSIBLE, EXIT_OUTPUT_CLOSED, OutputClosed } from './_errors';
-import { describeImage, elfArch, openImage } from './_image';
+import { fileJob, planOf } from './_file-job';
 import { type Job, listJob, type Settings, translateJob } from './_list';
 import { JsonWriter, Out } from './_output';
+import { parseValue } from './_values';
+
+export { parseValue } from './_values';
 
 /** Where ptdump writes: injectable, so that tests run it in-process. */
 export interface CliIo {
@@ -29,7 +32,8 @@ List every mapping of the page tables in a memory dump, ptdump-style, or transla
 With no DUMP, builds sample tables for every architecture in memory and lists them.
 
 DUMP is a raw physical-memory image (placed at --base) or an ELF core file as written by
-QEMU's dump-guest-memory (PT_LOAD segments at their physical addresses).
+QEMU's dump-guest-memory (PT_LOAD segments at their physical addresses). For an x86 core,
+registers not given are read from its QEMU notes (CR0, CR3, CR4 of --cpu N, default 0).
 
   -a, --arch ARCH      ${ARCHES.map((a) => a.name).join(', ')} (default for an ELF core: its e_machine)
 ${ARCHES.map((a) => `      ${a.name.padEnd(12)}   ${a.usage}`).join('\n')}
@@ -42,6 +46,7 @@ ${ARCHES.map((a) => `      ${a.name.padEnd(12)}   ${a.usage}`).join('\n')}
                        then one '...' line per run of entries that reach it again)
       --max-tables N   stop after reading N tables
       --cache N        cache N chunks of the dump (default 64)
+      --cpu N          the CPU whose registers an ELF core's notes give (default 0)
   -q, --quiet          no progress line
   -h, --help           this text
   -V, --version        the version
@@ -54,34 +59,6 @@ Exit status: 0 listed, 1 audit findings (with --audit), 2 usage or input error,
 a wrong register value or --base; warned about on stderr),
 141 output closed before the end (ptdump ... | head).
 `;
-
-/**
- * Parses a register value or address: 0x / 0o / 0b / decimal, `_` allowed, in [0, 2^64). A value that could be
- * read two ways is refused rather than guessed: QEMU's `info registers` prints hex without `0x`
- * (`CR3=0000000002010000`), so digits with a leading zero, or with the letters a-f, and no prefix are an error
- * that says how to write them.
- */
-export function parseValue(text: string, what: string): bigint {
-  const s = text.trim().replace(/_/g, '').toLowerCase();
-  if (/^-(0x[0-9a-f]+|0o[0-7]+|0b[01]+|[0-9]+)$/.test(s)) throw new CliError(`${what}: '${text}' is negative (values are unsigned, below 2^64)`);
-  const prefixed = /^(0x[0-9a-f]+|0o[0-7]+|0b[01]+)$/.test(s);
-  if (!prefixed && /^0[0-9]+$/.test(s)) {
-    throw new CliError(
-      `${what}: '${text}' has a leading zero and no prefix, so it could be hex (as QEMU's 'info registers' prints it) or decimal: write 0x${s} for hex, or the decimal number without its leading zeros`,
-    );
-  }
-  if (!prefixed && /^[0-9a-f]*[a-f][0-9a-f]*$/.test(s)) throw new CliError(`${what}: '${text}' is not a number: hex needs the 0x prefix (0x${s})`);
-  if (!/^(0x[0-9a-f]+|0o[0-7]+|0b[01]+|[0-9]+)$/.test(s)) throw new CliError(`${what}: '${text}' is not a number`);
-  const v = BigInt(s);
-  if (v >= 1n << 64n) throw new CliError(`${what}: ${text} does not fit in 64 bits`);
-  return v;
-}
-
-function planOf(arch: ArchSpec, registers: Readonly<Record<string, bigint>>, switches: Readonly<Record<string, boolean>>): AttachPlan {
-  const plan = arch.decode(registers, switches);
-  if (plan instanceof RegisterError) throw new CliError(`${arch.name}: ${plan.message}`);
-  return plan;
-}
 
 /** A PagedMemory over a sample's bytes: the samples go through the same on-demand path as a file. */
 function pagedOver(bytes: Uint8Array, base: bigint, chunkBytes: number): PagedMemory {
@@ -157,6 +134,7 @@ function run(argv: readonly string[], io: CliIo): number {
     'expand-shared': { type: 'boolean' },
     'max-tables': { type: 'string' },
     cache: { type: 'string' },
+    cpu: { type: 'string' },
     quiet: { type: 'boolean', short: 'q' },
     help: { type: 'boolean', short: 'h' },
     version: { type: 'boolean', short: 'V' },
@@ -193,6 +171,7 @@ function run(argv: readonly string[], io: CliIo): number {
 
   const fmt = str('format') ?? 'auto';
   if (fmt !== 'raw' && fmt !== 'elf' && fmt !== 'auto') throw new CliError(`--format: '${fmt}' is not raw, elf or auto`);
+  if (file === undefined && str('cpu') !== undefined) throw new CliError('--cpu needs a DUMP file (an ELF core with QEMU notes)');
   const maxTablesText = str('max-tables');
   const maxTables = maxTablesText === undefined ? undefined : Number(parseValue(maxTablesText, '--max-tables'));
   const cacheText = str('cache');
@@ -235,50 +214,21 @@ function run(argv: readonly string[], io: CliIo): number {
       });
     }
   } else {
-    const baseText = str('base');
-    const base = baseText === undefined ? 0n : parseValue(baseText, '--base');
-    // an image of physical memory starts at a frame; a base inside one would shift every table off its alignment
-    if (base % 4096n !== 0n) throw new CliError(`--base: ${hex(base)} is not aligned to 4 KiB (a raw image starts at a page boundary)`);
-    // the architecture decides the chunk size, so peek at an ELF header first when --arch is absent
-    let spec = arch;
-    if (spec === undefined) {
-      const probe = openImage(file, { format: fmt, base, cacheChunks: 2 });
-      probe.close();
-      const efer = str('efer');
-      const guess = probe.elf ? elfArch(probe.elf, efer === undefined ? undefined : parseValue(efer, '--efer')) : undefined;
-      if (guess === undefined) {
-        throw new CliError(
-          probe.elf
-            ? `${file}: ELF e_machine ${probe.elf.machine} is not an architecture ptdump knows; give --arch`
-            : `--arch is required for a raw image (one of: ${ARCHES.map((a) => a.name).join(', ')})`,
-        );
-      }
-      spec = archByName(guess)!;
-    }
-    for (const r of givenRegisters) {
-      if (!spec.registers.includes(r)) throw new CliError(`--${r} is not a register of ${spec.name} (${spec.usage})`);
-    }
-    for (const sw of givenSwitches) {
-      if (!spec.switches.includes(sw)) throw new CliError(`--${sw} does not apply to ${spec.name} (${spec.usage})`);
-    }
-    const registers: Record<string, bigint> = {};
-    for (const r of givenRegisters) registers[r] = parseValue(str(r)!, `--${r}`);
-    const switches: Record<string, boolean> = {};
-    for (const sw of givenSwitches) switches[sw] = true;
-    const plan = planOf(spec, registers, switches);
-    const image = openImage(file, { format: fmt, base, chunkBytes: spec.chunkBytes, cacheChunks: cache });
-    close = () => image.close();
-    try {
-      const src: DumpSource = { ...plan.format, handler: image.memory };
-      for (const root of plan.roots) {
-        const problem = checkRoot(src, root);
-        if (problem !== undefined) throw new CliError(`${root.label ?? 'root'}: ${problem} of ${file} (${describeImage(image)})`);
-      }
-    } catch (err) {
-      close();
-      throw err;
-    }
-    jobs.push({ arch: spec, plan, handler: image.memory, source: `${file} (${describeImage(image)})`, registers });
+    const registers: Record<string, string> = {};
+    for (const r of givenRegisters) registers[r] = str(r)!;
+    const cpuText = str('cpu');
+    const opened = fileJob({
+      file,
+      arch,
+      format: fmt,
+      base: str('base'),
+      registers,
+      switches: givenSwitches,
+      cacheChunks: cache,
+      cpu: cpuText === undefined ? undefined : Number(parseValue(cpuText, '--cpu')),
+    });
+    close = opened.close;
+    jobs.push(opened.job);
   }
 
   try {
