@@ -7,6 +7,7 @@ import { PagedMemory } from '@page-table-multiarch/core';
 import { ALL_REGISTERS, ALL_SWITCHES, ARCHES, type ArchSpec, archByName } from './_arches';
 import { CliError, EXIT_IMPLAUSIBLE, EXIT_OUTPUT_CLOSED, OutputClosed } from './_errors';
 import { fileJob, planOf } from './_file-job';
+import { findRootsCommand } from './_find-roots';
 import { type Job, listJob, type Settings, translateJob } from './_list';
 import { JsonWriter, Out } from './_output';
 import { parseValue } from './_values';
@@ -47,6 +48,8 @@ ${ARCHES.map((a) => `      ${a.name.padEnd(12)}   ${a.usage}`).join('\n')}
       --max-tables N   stop after reading N tables
       --cache N        cache N chunks of the dump (default 64)
       --cpu N          the CPU whose registers an ELF core's notes give (default 0)
+      --find-roots     no registers: scan the dump for candidate top-level tables and rank them
+                       (x86_64, aarch64, riscv64)
   -q, --quiet          no progress line
   -h, --help           this text
   -V, --version        the version
@@ -135,6 +138,7 @@ function run(argv: readonly string[], io: CliIo): number {
     'max-tables': { type: 'string' },
     cache: { type: 'string' },
     cpu: { type: 'string' },
+    'find-roots': { type: 'boolean' },
     quiet: { type: 'boolean', short: 'q' },
     help: { type: 'boolean', short: 'h' },
     version: { type: 'boolean', short: 'V' },
@@ -194,6 +198,10 @@ function run(argv: readonly string[], io: CliIo): number {
   }
   const givenRegisters = ALL_REGISTERS.filter((r) => str(r) !== undefined);
   const givenSwitches = ALL_SWITCHES.filter((sw) => flag(sw));
+  if (flag('find-roots')) {
+    const conflicting = [...givenRegisters, ...givenSwitches].map((o) => `--${o}`).concat(vas ? ['translate'] : []);
+    return findRootsCommand({ file, arch, format: fmt, base: str('base'), json: flag('json'), conflicting }, io);
+  }
 
   const out = new Out(io);
   const jobs: Job[] = [];
