@@ -7,6 +7,7 @@ import { PagedMemory } from '@page-table-multiarch/core';
 import { ALL_REGISTERS, ALL_SWITCHES, ARCHES, type ArchSpec, archByName } from './_arches';
 import { CliError, EXIT_IMPLAUSIBLE, EXIT_OUTPUT_CLOSED, OutputClosed } from './_errors';
 import { fileJob, planOf } from './_file-job';
+import { narrowJob, parseFilter } from './_filter';
 import { findRootsCommand } from './_find-roots';
 import { type Job, listJob, type Settings, translateJob } from './_list';
 import { JsonWriter, Out } from './_output';
@@ -48,6 +49,12 @@ ${ARCHES.map((a) => `      ${a.name.padEnd(12)}   ${a.usage}`).join('\n')}
       --max-tables N   stop after reading N tables
       --cache N        cache N chunks of the dump (default 64)
       --cpu N          the CPU whose registers an ELF core's notes give (default 0)
+      --va-range A-B   list only virtual addresses A (inclusive) to B (exclusive)
+      --perm TERMS     list only runs whose effective permissions match every term of the comma-
+                       separated list: r, w, x, nx, u (user), s (supervisor), ro, wx, device;
+                       _TERM negates one (gdb-pt-dump's filters)
+      --pa A[-B]       reverse map: every virtual range that maps physical A to B (A alone: its
+                       4 KiB frame), shared tables included (as --expand-shared)
       --find-roots     no registers: scan the dump for candidate top-level tables and rank them
                        (x86_64, aarch64, riscv64)
   -q, --quiet          no progress line
@@ -126,6 +133,41 @@ function valuesAttached(args: string[], options: Readonly<Record<string, { type:
   return out;
 }
 
+/** DUMP [translate VA...] | translate VA...: the file and the addresses to translate, if any. */
+function commandOf(positionals: readonly string[]): { file: string | undefined; vas: bigint[] | undefined } {
+  let file: string | undefined;
+  let vas: bigint[] | undefined;
+  if (positionals[0] === 'translate') {
+    vas = positionals.slice(1).map((v) => parseValue(v, 'translate'));
+  } else if (positionals.length > 0) {
+    file = positionals[0];
+    if (positionals.length > 1) {
+      if (positionals[1] !== 'translate') throw new CliError(`unexpected argument '${positionals[1]}' (one DUMP file, then optionally: translate VA...)`);
+      vas = positionals.slice(2).map((v) => parseValue(v, 'translate'));
+    }
+  }
+  if (vas !== undefined && vas.length === 0) throw new CliError('translate: give at least one virtual address');
+  return { file, vas };
+}
+
+/** What the options ask of a listing. */
+function settingsOf(str: (k: string) => string | undefined, flag: (k: string) => boolean, io: CliIo, translating: boolean): Settings {
+  const maxTablesText = str('max-tables');
+  const maxTables = maxTablesText === undefined ? undefined : Number(parseValue(maxTablesText, '--max-tables'));
+  const filter = parseFilter(str('va-range'), str('perm'), str('pa'));
+  if (filter && translating) throw new CliError(`${filter.text}: filters apply to listings, not to translate`);
+  return {
+    json: flag('json'),
+    audit: flag('audit'),
+    coalesce: !flag('leaves'),
+    // the reverse map lists every virtual address that maps the range: shared tables under every entry
+    expandShared: flag('expand-shared') || filter?.pa !== undefined,
+    ...(filter ? { filter } : {}),
+    ...(maxTables !== undefined ? { maxTables } : {}),
+    progress: io.stderrIsTTY && !flag('quiet') && !flag('json'),
+  };
+}
+
 function run(argv: readonly string[], io: CliIo): number {
   const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {
     arch: { type: 'string', short: 'a' },
@@ -139,6 +181,9 @@ function run(argv: readonly string[], io: CliIo): number {
     cache: { type: 'string' },
     cpu: { type: 'string' },
     'find-roots': { type: 'boolean' },
+    'va-range': { type: 'string' },
+    perm: { type: 'string' },
+    pa: { type: 'string' },
     quiet: { type: 'boolean', short: 'q' },
     help: { type: 'boolean', short: 'h' },
     version: { type: 'boolean', short: 'V' },
@@ -159,36 +204,15 @@ function run(argv: readonly string[], io: CliIo): number {
     return 0;
   }
 
-  // DUMP [translate VA...] | translate VA...
-  let file: string | undefined;
-  let vas: bigint[] | undefined;
-  if (positionals[0] === 'translate') {
-    vas = positionals.slice(1).map((v) => parseValue(v, 'translate'));
-  } else if (positionals.length > 0) {
-    file = positionals[0];
-    if (positionals.length > 1) {
-      if (positionals[1] !== 'translate') throw new CliError(`unexpected argument '${positionals[1]}' (one DUMP file, then optionally: translate VA...)`);
-      vas = positionals.slice(2).map((v) => parseValue(v, 'translate'));
-    }
-  }
-  if (vas !== undefined && vas.length === 0) throw new CliError('translate: give at least one virtual address');
+  const { file, vas } = commandOf(positionals);
 
   const fmt = str('format') ?? 'auto';
   if (fmt !== 'raw' && fmt !== 'elf' && fmt !== 'auto') throw new CliError(`--format: '${fmt}' is not raw, elf or auto`);
   if (file === undefined && str('cpu') !== undefined) throw new CliError('--cpu needs a DUMP file (an ELF core with QEMU notes)');
-  const maxTablesText = str('max-tables');
-  const maxTables = maxTablesText === undefined ? undefined : Number(parseValue(maxTablesText, '--max-tables'));
   const cacheText = str('cache');
   const cache = cacheText === undefined ? 64 : Number(parseValue(cacheText, '--cache'));
   if (cache < 2 || cache > 16384) throw new CliError(`--cache: ${cache} is outside 2..16384`);
-  const settings: Settings = {
-    json: flag('json'),
-    audit: flag('audit'),
-    coalesce: !flag('leaves'),
-    expandShared: flag('expand-shared'),
-    ...(maxTables !== undefined ? { maxTables } : {}),
-    progress: io.stderrIsTTY && !flag('quiet') && !flag('json'),
-  };
+  const settings = settingsOf(str, flag, io, vas !== undefined);
 
   const archText = str('arch');
   let arch: ArchSpec | undefined;
@@ -253,7 +277,7 @@ function run(argv: readonly string[], io: CliIo): number {
       if (k > 0 && !json) out.line('');
       if (vas !== undefined) translateJob(job, vas, out, json);
       else {
-        const outcome = listJob(job, settings, out, io, json);
+        const outcome = listJob(narrowJob(job, settings.filter), settings, out, io, json);
         findings += outcome.findings;
         implausible ||= outcome.implausible;
         warnings.push(...outcome.warnings);

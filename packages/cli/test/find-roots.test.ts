@@ -7,22 +7,19 @@ import { archByName } from '@page-table-multiarch/cli';
 import { RegisterError } from '@page-table-multiarch/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { scoreOf } from '../src/_root-finder';
+import { rng } from './_hostile';
 import { runCli, tempDir } from './_support';
 
 const tmp = tempDir();
 afterAll(() => tmp.remove());
 
-/** A seeded xorshift32: the dumps are the same on every run (FIND_ROOTS_SEED replays another). */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 0x1_0000_0000;
-  };
-}
+/** The seed of the noise (FIND_ROOTS_SEED replays another): the dumps are the same on every run. */
 const SEED = Number(process.env['FIND_ROOTS_SEED'] ?? 20_261_206);
+/** A generator of numbers in [0, 1) from a seed. */
+const uniform = (seed: number): (() => number) => {
+  const next = rng(seed);
+  return () => next() / 2 ** 32;
+};
 
 const PAD = 0x8_0000; // 512 KiB of noise on each side of the sample's memory
 
@@ -50,7 +47,7 @@ function noisyDump(arch: string, seed: number): { path: string; base: bigint; ro
   const bytes = new Uint8Array(PAD + inner.length + PAD);
   bytes.set(inner, PAD);
   const view = new DataView(bytes.buffer);
-  const random = rng(seed);
+  const random = uniform(seed);
   const frames = bytes.length / 4096;
   for (let f = 0; f < frames; f++) {
     const at = f * 4096;
@@ -102,7 +99,7 @@ describe.each(CASES)('--find-roots: $arch', ({ arch, format }) => {
   });
 
   it('finds nothing in noise alone: exit status 3 and a warning', () => {
-    const random = rng(SEED + 2);
+    const random = uniform(SEED + 2);
     const bytes = new Uint8Array(1 << 20);
     for (let i = 0; i < bytes.length; i += 2) bytes[i] = Math.floor(random() * 256);
     const path = join(tmp.dir, `noise-${arch}.bin`);
