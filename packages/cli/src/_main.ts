@@ -6,7 +6,8 @@ import { version } from '../package.json';
 import { PagedMemory } from '@page-table-multiarch/core';
 import { ALL_REGISTERS, ALL_SWITCHES, ARCHES, type ArchSpec, archByName } from './_arches';
 import { CliError, EXIT_IMPLAUSIBLE, EXIT_OUTPUT_CLOSED, OutputClosed } from './_errors';
-import { fileJob, planOf } from './_file-job';
+import { diffCommand } from './_diff';
+import { type FileOptions, fileJob, planOf } from './_file-job';
 import { narrowJob, parseFilter } from './_filter';
 import { findRootsCommand } from './_find-roots';
 import { type Job, listJob, type Settings, translateJob } from './_list';
@@ -29,9 +30,12 @@ export interface CliIo {
 export const VERSION: string = version;
 
 const USAGE = `usage: ptdump [options] [DUMP] [translate VA...]
+       ptdump [options] diff A B
 
 List every mapping of the page tables in a memory dump, ptdump-style, or translate addresses.
 With no DUMP, builds sample tables for every architecture in memory and lists them.
+'diff A B' compares the mappings of two dumps (read with the same options) or JSON listings
+(ptdump --json): ranges added, removed, remapped, or with other permissions; exit 1 if any.
 
 DUMP is a raw physical-memory image (placed at --base) or an ELF core file as written by
 QEMU's dump-guest-memory (PT_LOAD segments at their physical addresses). For an x86 core,
@@ -133,10 +137,14 @@ function valuesAttached(args: string[], options: Readonly<Record<string, { type:
   return out;
 }
 
-/** DUMP [translate VA...] | translate VA...: the file and the addresses to translate, if any. */
-function commandOf(positionals: readonly string[]): { file: string | undefined; vas: bigint[] | undefined } {
+/** DUMP [translate VA...] | translate VA... | diff A B: the file and the addresses to translate, or the two sides. */
+function commandOf(positionals: readonly string[]): { file: string | undefined; vas: bigint[] | undefined; diff?: [string, string] } {
   let file: string | undefined;
   let vas: bigint[] | undefined;
+  if (positionals[0] === 'diff') {
+    if (positionals.length !== 3) throw new CliError('diff: give two dumps or JSON listings (diff A B)');
+    return { file: undefined, vas: undefined, diff: [positionals[1]!, positionals[2]!] };
+  }
   if (positionals[0] === 'translate') {
     vas = positionals.slice(1).map((v) => parseValue(v, 'translate'));
   } else if (positionals.length > 0) {
@@ -204,7 +212,7 @@ function run(argv: readonly string[], io: CliIo): number {
     return 0;
   }
 
-  const { file, vas } = commandOf(positionals);
+  const { file, vas, diff } = commandOf(positionals);
 
   const fmt = str('format') ?? 'auto';
   if (fmt !== 'raw' && fmt !== 'elf' && fmt !== 'auto') throw new CliError(`--format: '${fmt}' is not raw, elf or auto`);
@@ -222,6 +230,12 @@ function run(argv: readonly string[], io: CliIo): number {
   }
   const givenRegisters = ALL_REGISTERS.filter((r) => str(r) !== undefined);
   const givenSwitches = ALL_SWITCHES.filter((sw) => flag(sw));
+  if (diff) {
+    if (settings.filter || flag('find-roots')) throw new CliError('diff compares whole listings: no filter or --find-roots with it');
+    const registers = Object.fromEntries(givenRegisters.map((r) => [r, str(r)!]));
+    const dump: FileOptions = { file: '', arch, format: fmt, base: str('base'), registers, switches: givenSwitches, cacheChunks: cache, cpu: undefined };
+    return diffCommand({ files: diff, dump, json: settings.json }, io);
+  }
   if (flag('find-roots')) {
     const conflicting = [...givenRegisters, ...givenSwitches].map((o) => `--${o}`).concat(vas ? ['translate'] : []);
     return findRootsCommand({ file, arch, format: fmt, base: str('base'), json: flag('json'), conflicting }, io);
