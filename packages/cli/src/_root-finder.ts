@@ -191,11 +191,13 @@ function wellFormed(f: LevelScan, lo: number, hi: number, spans: Spans): boolean
 
 /**
  * Present entries of the table whose words start at `t` when it reads as a root at `f`'s level: all
- * well-formed and at least one in [kernelFirst, kernelLast]; else 0.
+ * well-formed and at least one in [kernelFirst, kernelLast]; else 0. The tables its entries point at are written to
+ * `children`, {@link childCount} of them.
  */
-function rootEntries(words: Uint32Array, t: number, f: LevelScan, spans: Spans, kernelFirst: number, kernelLast: number): number {
+function rootEntries(words: Uint32Array, t: number, f: LevelScan, spans: Spans, kernelFirst: number, kernelLast: number, children: Float64Array): number {
   let present = 0;
   let kernel = 0;
+  childCount = 0;
   for (let i = 0; i < f.entries; i++) {
     const lo = words[t + i * f.step]!;
     const hi = f.step === 2 ? words[t + i * f.step + 1]! : 0;
@@ -204,8 +206,44 @@ function rootEntries(words: Uint32Array, t: number, f: LevelScan, spans: Spans, 
     if (!wellFormed(f, lo, hi, spans)) return 0;
     present++;
     if (i >= kernelFirst && i <= kernelLast) kernel++;
+    if (!isLeaf(f, lo, hi)) children[childCount++] = target(f, lo, hi);
   }
   return kernel > 0 ? present : 0;
+}
+
+/** Tables written to the `children` array by the last {@link rootEntries}. */
+let childCount = 0;
+
+/**
+ * Whether the tables a root candidate points at read as tables of the next level: every present entry
+ * well-formed, and at least one of them with an entry (a leaf table read as a root points at data or at zeros).
+ * A root whose entries are all leaves passes.
+ */
+function childrenWellFormed(handler: PagingHandler, spans: Spans, f: LevelScan, children: Float64Array, count: number): boolean {
+  if (count === 0) return true;
+  let filled = false;
+  for (let k = 0; k < count; k++) {
+    const pa = children[k]!;
+    const hiAddr = Math.floor(pa / 0x1_0000_0000);
+    const t = handler.wordIndex(pa - hiAddr * 0x1_0000_0000, hiAddr);
+    if (t < 0) return false;
+    const words = handler.words;
+    for (let i = 0; i < f.entries; i++) {
+      const lo = words[t + i * f.step]!;
+      const hi = f.step === 2 ? words[t + i * f.step + 1]! : 0;
+      if ((lo | hi) === 0 || !f.w.isPresent(lo, hi, f.level)) continue;
+      if (!wellFormed(f, lo, hi, spans)) return false;
+      filled = true;
+    }
+  }
+  return filled;
+}
+
+/** Keeps the {@link SCAN_KEEP} entries with the most present entries (the first found among equals); returns the floor. */
+function trim(kept: { root: number; entries: number }[]): number {
+  kept.sort((a, b) => b.entries - a.entries || a.root - b.root);
+  if (kept.length > SCAN_KEEP) kept.length = SCAN_KEEP;
+  return kept.length < SCAN_KEEP ? 0 : kept[SCAN_KEEP - 1]!.entries;
 }
 
 /** The best {@link SCAN_KEEP} roots of one format in the memory, by present entries. */
@@ -214,6 +252,9 @@ function scan(handler: PagingHandler, spans: Spans, plan: AttachPlan, levels: re
   const f = levels[level]!;
   const [kernelFirst, kernelLast] = kernelIndexes(plan.format.meta, plan.roots);
   const kept: { root: number; entries: number }[] = [];
+  // copied out of the root before its children are read: reading them may page the root's chunk out
+  const children = new Float64Array(f.entries);
+  const below = levels[level + 1];
   let floor = 0;
   for (let s = 0; s < spans.start.length; s++) {
     const first = Math.ceil(spans.start[s]! / f.bytes) * f.bytes;
@@ -221,18 +262,23 @@ function scan(handler: PagingHandler, spans: Spans, plan: AttachPlan, levels: re
       const hi = Math.floor(pa / 0x1_0000_0000);
       const t = handler.wordIndex(pa - hi * 0x1_0000_0000, hi);
       if (t < 0) continue;
-      const n = rootEntries(handler.words, t, f, spans, kernelFirst, kernelLast);
-      if (n === 0 || (kept.length >= SCAN_KEEP && n <= floor)) continue;
+      const n = rootEntries(handler.words, t, f, spans, kernelFirst, kernelLast, children);
+      if (n === 0 || n <= floor) continue;
+      if (below !== undefined && !childrenWellFormed(handler, spans, below, children, childCount)) continue;
       kept.push({ root: pa, entries: n });
-      if (kept.length > SCAN_KEEP) {
-        kept.sort((a, b) => b.entries - a.entries);
-        kept.length = SCAN_KEEP;
-        floor = kept[SCAN_KEEP - 1]!.entries;
-      }
+      // trimmed back to SCAN_KEEP once twice that many are kept: a sort per SCAN_KEEP candidates, not per candidate
+      if (kept.length >= 2 * SCAN_KEEP) floor = trim(kept);
     }
   }
+  trim(kept);
   return kept;
 }
+
+/**
+ * Leaves a table needs before the changes of permission between neighbours judge it: with more than half of the
+ * neighbouring leaves differing, it is data, not a leaf table.
+ */
+const MIN_LEAVES_JUDGED = 8;
 
 /** What the walk of a candidate counts. */
 interface WalkCounts {
@@ -269,6 +315,10 @@ function walkCandidate(handler: PagingHandler, spans: Spans, levels: readonly Le
     let good = true;
     let leaves = 0;
     let balance = 0;
+    // permissions that change from one leaf to the next: a kernel's leaf tables hold runs of alike pages, data read
+    // as a leaf table (whose every entry may decode as a page) changes nearly every time
+    let lastFlags = -1;
+    let flips = 0;
     const children = queue.length;
     for (let i = 0; i < f.entries && good; i++) {
       const lo = words[t + i * f.step]!;
@@ -278,8 +328,11 @@ function walkCandidate(handler: PagingHandler, spans: Spans, levels: readonly Le
       if (!wellFormed(f, lo, hi, spans)) good = false;
       else if (isLeaf(f, lo, hi)) {
         leaves++;
+        const flags = f.w.flags(lo, hi, f.level);
+        if (lastFlags >= 0 && flags !== lastFlags) flips++;
+        lastFlags = flags;
         const kernel = underRoot ? i >= kernelFirst && i <= kernelLast : queue[q + 2] === 1;
-        if (kernel) balance += (f.w.flags(lo, hi, f.level) & MappingFlags.USER) === 0 ? 1 : -1;
+        if (kernel) balance += (flags & MappingFlags.USER) === 0 ? 1 : -1;
       } else {
         const child = target(f, lo, hi);
         if (!seen.has(child)) {
@@ -289,6 +342,7 @@ function walkCandidate(handler: PagingHandler, spans: Spans, levels: readonly Le
         }
       }
     }
+    if (leaves >= MIN_LEAVES_JUDGED && 2 * flips > leaves - 1) good = false;
     if (!good) {
       // data read as a table: nothing below it counts
       queue.length = children;

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { archByName } from '@page-table-multiarch/cli';
 import { RegisterError } from '@page-table-multiarch/core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { scoreOf } from '../src/_root-finder';
+import { SCAN_KEEP, scoreOf } from '../src/_root-finder';
 import { rng } from './_hostile';
 import { runCli, tempDir } from './_support';
 
@@ -35,7 +35,7 @@ const CASES = [
  * sample base - PAD. Noise frames are, in turn, random bytes, decoy tables of the sample's format whose entries
  * point at random or zero frames of the noise before the sample, and zeros.
  */
-function noisyDump(arch: string, seed: number): { path: string; base: bigint; root: bigint } {
+function noisyDump(arch: string, seed: number, crowd = 0): { path: string; base: bigint; root: bigint } {
   const spec = archByName(arch)!;
   const sample = spec.sample();
   const c = CASES.find((k) => k.arch === arch)!;
@@ -44,11 +44,12 @@ function noisyDump(arch: string, seed: number): { path: string; base: bigint; ro
   const pte = plan.format.pte;
   const base = sample.memory.base - BigInt(PAD);
   const inner = sample.memory.bytes();
-  const bytes = new Uint8Array(PAD + inner.length + PAD);
+  const bytes = new Uint8Array(PAD + inner.length + PAD + crowd * 4096);
   bytes.set(inner, PAD);
   const view = new DataView(bytes.buffer);
   const random = uniform(seed);
-  const frames = bytes.length / 4096;
+  // the noise frames (the crowd's come after them)
+  const frames = (PAD + inner.length + PAD) / 4096;
   for (let f = 0; f < frames; f++) {
     const at = f * 4096;
     if (at >= PAD && at < PAD + inner.length) continue;
@@ -62,6 +63,15 @@ function noisyDump(arch: string, seed: number): { path: string; base: bigint; ro
       }
     }
     // kind 2: zeros
+  }
+  // `crowd` frames after the noise, each with 300 entries that point at random frames of the noise before the
+  // sample: more candidates, with more entries, than the scan keeps, that only the level below tells from a root
+  const end = PAD + inner.length + PAD;
+  for (let k = 0; k < crowd; k++) {
+    for (let i = 0; i < 300; i++) {
+      const noise = Math.floor(random() * Math.floor(PAD / 4096 / 3)) * 3;
+      view.setBigUint64(end + k * 4096 + 8 * i, pte.newTable(base + BigInt(noise * 4096), 0), true);
+    }
   }
   const path = join(tmp.dir, `${arch}-${seed}.bin`);
   writeFileSync(path, bytes);
@@ -87,6 +97,13 @@ describe.each(CASES)('--find-roots: $arch', ({ arch, format }) => {
     expect(listed.code).toBe(0);
     expect(listed.stdout).toContain('diagnostics: 0');
   });
+
+  it(`keeps the root among more than ${SCAN_KEEP} fuller candidates whose entries point at data`, () => {
+    const { path, base, root } = noisyDump(arch, SEED + 3, SCAN_KEEP + 200);
+    const r = runCli(['--arch', arch, '--base', `0x${base.toString(16)}`, '--find-roots', '--json', path]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).candidates[0].root).toBe(`0x${root.toString(16)}`);
+  }, 20_000);
 
   it('prints the ranking as text, with the options that select each candidate', () => {
     const { path, base, root } = noisyDump(arch, SEED + 1);
