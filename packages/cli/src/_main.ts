@@ -70,8 +70,8 @@ a leading zero or hex letters and no prefix (QEMU's 'info registers' prints 0000
 are refused: write 0x0000000002010000.
 Exit status: 0 listed, 1 audit findings (with --audit), 2 usage or input error,
 3 listed, but nothing plausible (a root with only diagnostics, or no mapping at all:
-a wrong register value or --base; warned about on stderr),
-141 output closed before the end (ptdump ... | head).
+a wrong register value or --base; warned about on stderr; with --find-roots: no candidate),
+141 output closed before the end (ptdump ... | head). diff: 0 the same, 1 different, 2 error.
 `;
 
 /** A PagedMemory over a sample's bytes: the samples go through the same on-demand path as a file. */
