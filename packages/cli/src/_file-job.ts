@@ -80,7 +80,8 @@ function registersOf(o: FileOptions, spec: ArchSpec, image: DumpImage): { regist
 
 /** What a core without register notes needs, for the error that says so. */
 function noRegistersHint(spec: ArchSpec, image: DumpImage): string {
-  const notes = image.elf ? `: the core's notes hold no ${spec.name} translation registers (QEMU writes them for x86 only)` : '';
+  const x86 = spec.name === 'x86_64' || spec.name === 'x86';
+  const notes = image.elf === undefined ? '' : x86 ? ': the core has no QEMU note (dump-guest-memory writes one per CPU)' : `: the core's notes hold no ${spec.name} translation registers (QEMU writes them for x86 only)`;
   return `${notes}; give them (${spec.usage}), or list candidate roots with --find-roots`;
 }
 

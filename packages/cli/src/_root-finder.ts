@@ -1,6 +1,7 @@
 // Finding the top-level tables of a dump that came without registers, as memory-forensics tools do: every frame is
 // read as a root of each format the architecture may use; a frame whose present entries are all well-formed, whose
-// table pointers all stay inside the dump and which maps something in the kernel's half is a candidate; the best
+// table pointers all stay inside the dump and reach well-formed tables, and which maps something in the kernel's
+// half is a candidate; the best
 // candidates are then walked (a bounded number of tables each) and ranked by how much well-formed structure hangs
 // below them. The scan and the walk read each table's words in place (no BigInt, no allocation per entry).
 import {
@@ -28,11 +29,13 @@ export interface RootProfile {
 // 11); CR0 PE, MP, ET, NE, WP, AM, PG as Linux runs (Intel SDM Vol. 3A 2.2.1, 2.5, 4.1.1)
 const X86_EFER = 0xd01n;
 const X86_CR0 = 0x8005_0033n;
-// AArch64 TCR_EL1 for a TTBR1 alone (Arm ARM D19.2.139 "TCR_EL1"): T1SZ (bits 21:16), EPD0 (bit 7) = 1 so that no
-// TTBR0 walk is assumed, TG1 (bits 31:30) = 0b10 (4 KiB granule), IPS (bits 34:32) = 0b101 (48 bits); T0SZ is set
-// to T1SZ only to keep the value consistent. Linux arm64 with 4 KiB pages uses 48- or 39-bit VAs.
+// AArch64 TCR_EL1 for a TTBR1 alone (Arm ARM DDI 0487 K.a, the AArch64 System Register description of TCR_EL1):
+// T1SZ [21:16], EPD0 [7] = 1 so that no TTBR0 walk is assumed, TG1 [31:30] = 0b10 (4 KiB granule), IPS [34:32] =
+// 0b101 (48 bits); T0SZ [5:0] is set to T1SZ only to keep the value consistent. Linux arm64 with 4 KiB pages uses
+// 48- or 39-bit VAs.
 const a64Tcr = (tsz: bigint): bigint => tsz | (1n << 7n) | (tsz << 16n) | (2n << 30n) | (5n << 32n);
-// RISC-V satp (privileged spec 4.1.11, SXLEN = 64): MODE in bits 63:60 (8 Sv39, 9 Sv48, 10 Sv57), PPN in bits 43:0
+// RISC-V satp (The RISC-V Instruction Set Manual, Volume II: Privileged Architecture, 4.1.11 "Supervisor Address
+// Translation and Protection (satp) Register", SXLEN = 64): MODE [63:60] (8 Sv39, 9 Sv48, 10 Sv57), PPN [43:0]
 const satp = (mode: bigint) => (root: bigint) => ({ satp: (mode << 60n) | (root >> 12n) });
 
 /** The formats --find-roots tries for each architecture it supports, the most common first. */

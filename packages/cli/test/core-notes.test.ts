@@ -124,7 +124,7 @@ describe('registers from the QEMU notes of an x86 core', () => {
     // a core with only NT_PRSTATUS notes: the registers must be given, as before
     const path = file('plain.elf');
     writeElfCore(path, segment, { bits: 64, machine: MACHINE['x86_64']!, notes: note('CORE', 1, new Uint8Array(336)) });
-    expect(runCli([path]).stderr).toMatch(/--cr3 is required/);
+    expect(runCli([path]).stderr).toMatch(/--cr3 is required: the core has no QEMU note/);
     expect(runCli([path, '--cpu', '0']).stderr).toMatch(/--cpu: .* has no QEMU notes with x86_64 translation registers/);
     expect(listedRuns(JSON.parse(runCli([...registerArgs(sample), path, '--json']).stdout))).toEqual(expected);
   });
