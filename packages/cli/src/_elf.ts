@@ -20,12 +20,24 @@ export interface ImageRange {
 /** What the ELF header and program headers of a core file say. */
 export interface ElfLayout {
   readonly ranges: ImageRange[];
+  /** The PT_NOTE segments: where in the file, and their size in bytes (p_filesz). */
+  readonly notes: NoteSegment[];
   readonly machine: number;
   readonly bits: 32 | 64;
   readonly littleEndian: boolean;
 }
 
+/** Where a PT_NOTE segment's bytes are in the file. */
+export interface NoteSegment {
+  /** Offset of the first byte in the file (p_offset). */
+  readonly offset: number;
+  /** Bytes of notes (p_filesz). */
+  readonly size: number;
+}
+
 const PT_LOAD = 1;
+/** gABI "Program Header": p_type of a segment of notes (sections "Note Section"). */
+const PT_NOTE = 4;
 /** gABI "Section header", sh_info of section 0: e_phnum holds PN_XNUM when the real count does not fit 16 bits. */
 const PN_XNUM = 0xffff;
 /**
@@ -101,16 +113,19 @@ export function elfRanges(fd: number, path: string, fileSize: number): ElfLayout
   const window = new Uint8Array(perWindow === 1 ? want : perWindow * phentsize);
   const pv = new DataView(window.buffer);
   const ranges: ImageRange[] = [];
+  const notes: NoteSegment[] = [];
   for (let first = 0; first < phnum; first += perWindow) {
     const n = Math.min(perWindow, phnum - first);
     readAt(fd, window.subarray(0, perWindow === 1 ? want : n * phentsize), phoff + first * phentsize, path);
     for (let j = 0; j < n; j++) {
       const range = segment(pv, j * phentsize, first + j, bits, le, u64, path, fileSize);
       if (range) ranges.push(range);
+      const note = noteSegment(pv, j * phentsize, bits, le, u64, fileSize);
+      if (note) notes.push(note);
     }
   }
   if (ranges.length === 0) throw new CliError(`${path}: the ELF file has no PT_LOAD segment (no memory)`);
-  return { ranges, machine, bits, littleEndian: le };
+  return { ranges, notes, machine, bits, littleEndian: le };
 }
 
 /** The range of program header `i` (at byte `o` of `pv`) when it is a PT_LOAD with memory (gABI "Program Header"). */
@@ -144,4 +159,24 @@ function segment(
   if (BigInt(filesz) > memsz) throw new CliError(`${path}: segment ${i} has p_filesz ${filesz} > p_memsz ${memsz}`);
   if (offset + filesz > fileSize) throw new CliError(`${path}: segment ${i} (physical ${hex(paddr)}) runs past the end of the file (truncated dump?)`);
   return { base: paddr, size: memsz, offset, fileSize: filesz };
+}
+
+/**
+ * The notes of program header at byte `o` of `pv` when it is a non-empty PT_NOTE that lies inside the file
+ * (gABI "Program Header": p_offset at 4 / 8, p_filesz at 16 / 32 for ELF32 / ELF64). A note segment that runs past
+ * the end of the file is left out: the memory can still be listed, only its registers are lost.
+ */
+function noteSegment(
+  pv: DataView,
+  o: number,
+  bits: 32 | 64,
+  le: boolean,
+  u64: (dv: DataView, off: number) => number,
+  fileSize: number,
+): NoteSegment | undefined {
+  if (pv.getUint32(o, le) !== PT_NOTE) return undefined;
+  const offset = bits === 64 ? u64(pv, o + 8) : pv.getUint32(o + 4, le);
+  const size = bits === 64 ? u64(pv, o + 32) : pv.getUint32(o + 16, le);
+  if (size === 0 || offset + size > fileSize) return undefined;
+  return { offset, size };
 }

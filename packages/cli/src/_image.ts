@@ -3,10 +3,10 @@
 // up front beyond the ELF headers; the walk's pages come in through positioned reads into a small cache.
 import { closeSync, constants, fstatSync, openSync, type Stats } from 'node:fs';
 import { hex, PagedMemory } from '@page-table-multiarch/core';
-import { elfRanges, type ImageRange, readAt } from './_elf';
+import { elfRanges, type ImageRange, type NoteSegment, readAt } from './_elf';
 import { CliError } from './_errors';
 
-export type { ImageRange } from './_elf';
+export type { ImageRange, NoteSegment } from './_elf';
 
 /** An opened dump. */
 export interface DumpImage {
@@ -24,6 +24,8 @@ export interface DumpImage {
     readonly bits: 32 | 64;
     /** The byte order of the headers (EI_DATA). */
     readonly littleEndian: boolean;
+    /** The PT_NOTE segments (QEMU writes the CPUs' registers there). */
+    readonly notes: readonly NoteSegment[];
   };
   /** The memory, read on demand. */
   readonly memory: PagedMemory;
@@ -98,7 +100,7 @@ export function openImage(path: string, options: OpenOptions = {}): DumpImage {
     if (kind === 'elf') {
       const parsed = elfRanges(fd, path, size);
       ranges = parsed.ranges;
-      elf = { machine: parsed.machine, bits: parsed.bits, littleEndian: parsed.littleEndian };
+      elf = { machine: parsed.machine, bits: parsed.bits, littleEndian: parsed.littleEndian, notes: parsed.notes };
     } else {
       ranges = [{ base: options.base ?? 0n, size: BigInt(size), offset: 0, fileSize: size }];
     }

@@ -5,6 +5,7 @@ import {
   type AttachPlan,
   type AuditFinding,
   type AuditReport,
+  type DumpRecord,
   type DumpSource,
   dumpMappings,
   hex,
@@ -13,6 +14,7 @@ import {
   translateAddress,
 } from '@page-table-multiarch/core';
 import type { ArchSpec } from './_arches';
+import { type FilterCount, filterJson, filterLine, type RecordFilter, selected } from './_filter';
 import {
   auditJson,
   diagnosticJson,
@@ -48,6 +50,8 @@ export interface Settings {
   readonly expandShared: boolean;
   readonly maxTables?: number;
   readonly progress: boolean;
+  /** --va-range, --perm, --pa: which runs to list (the summary and the audit stay those of the whole walk). */
+  readonly filter?: RecordFilter;
 }
 
 /** One thing to list: a plan over a handler. */
@@ -166,6 +170,12 @@ export function listJob(job: Job, s: Settings, out: Out, io: CliIo, json: JsonWr
   const dump = walk(job, s, progress);
   const auditor = new MappingAuditor({ deviceFlags: arch.deviceFlags, keepFindings: KEEP_FINDINGS });
   const tally = new RootTally(plan.roots.length);
+  const shown: FilterCount = { runs: 0, pages: 0 };
+  const seen = (rec: DumpRecord): void => {
+    auditor.add(rec);
+    tally.add(rec.kind, rec.root);
+  };
+  const records = selected(dump, s.filter, arch.deviceFlags, seen, shown);
   if (json) {
     json.open('{');
     json.value(arch.name, 'arch');
@@ -175,15 +185,14 @@ export function listJob(job: Job, s: Settings, out: Out, io: CliIo, json: JsonWr
     json.value(plan.notes, 'notes');
     json.value(rootsJson(plan), 'roots');
     json.open('[', 'records');
-    for (const rec of dump) {
-      auditor.add(rec);
-      tally.add(rec.kind, rec.root);
+    for (const rec of records) {
       json.value(rec.kind === 'mapping' ? runJson(rec, plan) : rec.kind === 'shared' ? sharedJson(rec) : diagnosticJson(rec));
     }
     json.close();
     if (progress) io.stderr('\r\x1b[K');
     const audit = auditor.report();
     json.value(summaryJson(dump.summary), 'summary');
+    if (s.filter) json.value(filterJson(s.filter, shown), 'filter');
     json.open('{', 'audit');
     for (const [k, v] of Object.entries(auditJson(audit))) json.value(v, k);
     json.open('[', 'findings');
@@ -197,9 +206,7 @@ export function listJob(job: Job, s: Settings, out: Out, io: CliIo, json: JsonWr
   out.line(`registers: ${registersText(job)}`);
   for (const n of plan.notes) out.line(`note: ${n}`);
   let root = -1;
-  for (const rec of dump) {
-    auditor.add(rec);
-    tally.add(rec.kind, rec.root);
+  for (const rec of records) {
     while (root < rec.root) {
       root++;
       out.line(rootHeader(plan, root, digits));
@@ -220,6 +227,7 @@ export function listJob(job: Job, s: Settings, out: Out, io: CliIo, json: JsonWr
     eachFinding(job, s, audit, (f) => out.line(findingLine(f)));
   }
   for (const l of summaryLines(plan, summary, audit)) out.line(l);
+  if (s.filter) out.line(filterLine(s.filter, shown, summary.runs));
   return { findings: findingCount(audit), ...plausibility(plan, tally) };
 }
 

@@ -3,12 +3,18 @@ import { parseArgs } from 'node:util';
 // the build inlines the one field (esbuild tree-shakes a named import of JSON), so `--version` is the version of
 // the package it was built from, whatever `changeset version` wrote there
 import { version } from '../package.json';
-import { type AttachPlan, checkRoot, type DumpSource, hex, PagedMemory, RegisterError } from '@page-table-multiarch/core';
+import { PagedMemory } from '@page-table-multiarch/core';
 import { ALL_REGISTERS, ALL_SWITCHES, ARCHES, type ArchSpec, archByName } from './_arches';
 import { CliError, EXIT_IMPLAUSIBLE, EXIT_OUTPUT_CLOSED, OutputClosed } from './_errors';
-import { describeImage, elfArch, openImage } from './_image';
+import { diffCommand } from './_diff';
+import { type FileOptions, fileJob, planOf } from './_file-job';
+import { narrowJob, parseFilter } from './_filter';
+import { findRootsCommand } from './_find-roots';
 import { type Job, listJob, type Settings, translateJob } from './_list';
 import { JsonWriter, Out } from './_output';
+import { parseValue } from './_values';
+
+export { parseValue } from './_values';
 
 /** Where ptdump writes: injectable, so that tests run it in-process. */
 export interface CliIo {
@@ -24,12 +30,16 @@ export interface CliIo {
 export const VERSION: string = version;
 
 const USAGE = `usage: ptdump [options] [DUMP] [translate VA...]
+       ptdump [options] diff A B
 
 List every mapping of the page tables in a memory dump, ptdump-style, or translate addresses.
 With no DUMP, builds sample tables for every architecture in memory and lists them.
+'diff A B' compares the mappings of two dumps (read with the same options) or JSON listings
+(ptdump --json): ranges added, removed, remapped, or with other permissions; exit 1 if any.
 
 DUMP is a raw physical-memory image (placed at --base) or an ELF core file as written by
-QEMU's dump-guest-memory (PT_LOAD segments at their physical addresses).
+QEMU's dump-guest-memory (PT_LOAD segments at their physical addresses). For an x86 core,
+registers not given are read from its QEMU notes (CR0, CR3, CR4 of --cpu N, default 0).
 
   -a, --arch ARCH      ${ARCHES.map((a) => a.name).join(', ')} (default for an ELF core: its e_machine)
 ${ARCHES.map((a) => `      ${a.name.padEnd(12)}   ${a.usage}`).join('\n')}
@@ -42,6 +52,15 @@ ${ARCHES.map((a) => `      ${a.name.padEnd(12)}   ${a.usage}`).join('\n')}
                        then one '...' line per run of entries that reach it again)
       --max-tables N   stop after reading N tables
       --cache N        cache N chunks of the dump (default 64)
+      --cpu N          the CPU whose registers an ELF core's notes give (default 0)
+      --va-range A-B   list only virtual addresses A (inclusive) to B (exclusive)
+      --perm TERMS     list only runs whose effective permissions match every term of the comma-
+                       separated list: r, w, x, nx, u (user), s (supervisor), ro, wx, device;
+                       _TERM negates one (gdb-pt-dump's filters)
+      --pa A[-B]       reverse map: every virtual range that maps physical A to B (A alone: its
+                       4 KiB frame), shared tables included (as --expand-shared)
+      --find-roots     no registers: scan the dump for candidate top-level tables and rank them
+                       (x86_64, aarch64, riscv64)
   -q, --quiet          no progress line
   -h, --help           this text
   -V, --version        the version
@@ -51,37 +70,9 @@ a leading zero or hex letters and no prefix (QEMU's 'info registers' prints 0000
 are refused: write 0x0000000002010000.
 Exit status: 0 listed, 1 audit findings (with --audit), 2 usage or input error,
 3 listed, but nothing plausible (a root with only diagnostics, or no mapping at all:
-a wrong register value or --base; warned about on stderr),
-141 output closed before the end (ptdump ... | head).
+a wrong register value or --base; warned about on stderr; with --find-roots: no candidate),
+141 output closed before the end (ptdump ... | head). diff: 0 the same, 1 different, 2 error.
 `;
-
-/**
- * Parses a register value or address: 0x / 0o / 0b / decimal, `_` allowed, in [0, 2^64). A value that could be
- * read two ways is refused rather than guessed: QEMU's `info registers` prints hex without `0x`
- * (`CR3=0000000002010000`), so digits with a leading zero, or with the letters a-f, and no prefix are an error
- * that says how to write them.
- */
-export function parseValue(text: string, what: string): bigint {
-  const s = text.trim().replace(/_/g, '').toLowerCase();
-  if (/^-(0x[0-9a-f]+|0o[0-7]+|0b[01]+|[0-9]+)$/.test(s)) throw new CliError(`${what}: '${text}' is negative (values are unsigned, below 2^64)`);
-  const prefixed = /^(0x[0-9a-f]+|0o[0-7]+|0b[01]+)$/.test(s);
-  if (!prefixed && /^0[0-9]+$/.test(s)) {
-    throw new CliError(
-      `${what}: '${text}' has a leading zero and no prefix, so it could be hex (as QEMU's 'info registers' prints it) or decimal: write 0x${s} for hex, or the decimal number without its leading zeros`,
-    );
-  }
-  if (!prefixed && /^[0-9a-f]*[a-f][0-9a-f]*$/.test(s)) throw new CliError(`${what}: '${text}' is not a number: hex needs the 0x prefix (0x${s})`);
-  if (!/^(0x[0-9a-f]+|0o[0-7]+|0b[01]+|[0-9]+)$/.test(s)) throw new CliError(`${what}: '${text}' is not a number`);
-  const v = BigInt(s);
-  if (v >= 1n << 64n) throw new CliError(`${what}: ${text} does not fit in 64 bits`);
-  return v;
-}
-
-function planOf(arch: ArchSpec, registers: Readonly<Record<string, bigint>>, switches: Readonly<Record<string, boolean>>): AttachPlan {
-  const plan = arch.decode(registers, switches);
-  if (plan instanceof RegisterError) throw new CliError(`${arch.name}: ${plan.message}`);
-  return plan;
-}
 
 /** A PagedMemory over a sample's bytes: the samples go through the same on-demand path as a file. */
 function pagedOver(bytes: Uint8Array, base: bigint, chunkBytes: number): PagedMemory {
@@ -146,6 +137,45 @@ function valuesAttached(args: string[], options: Readonly<Record<string, { type:
   return out;
 }
 
+/** DUMP [translate VA...] | translate VA... | diff A B: the file and the addresses to translate, or the two sides. */
+function commandOf(positionals: readonly string[]): { file: string | undefined; vas: bigint[] | undefined; diff?: [string, string] } {
+  let file: string | undefined;
+  let vas: bigint[] | undefined;
+  if (positionals[0] === 'diff') {
+    if (positionals.length !== 3) throw new CliError('diff: give two dumps or JSON listings (diff A B)');
+    return { file: undefined, vas: undefined, diff: [positionals[1]!, positionals[2]!] };
+  }
+  if (positionals[0] === 'translate') {
+    vas = positionals.slice(1).map((v) => parseValue(v, 'translate'));
+  } else if (positionals.length > 0) {
+    file = positionals[0];
+    if (positionals.length > 1) {
+      if (positionals[1] !== 'translate') throw new CliError(`unexpected argument '${positionals[1]}' (one DUMP file, then optionally: translate VA...)`);
+      vas = positionals.slice(2).map((v) => parseValue(v, 'translate'));
+    }
+  }
+  if (vas !== undefined && vas.length === 0) throw new CliError('translate: give at least one virtual address');
+  return { file, vas };
+}
+
+/** What the options ask of a listing. */
+function settingsOf(str: (k: string) => string | undefined, flag: (k: string) => boolean, io: CliIo, translating: boolean): Settings {
+  const maxTablesText = str('max-tables');
+  const maxTables = maxTablesText === undefined ? undefined : Number(parseValue(maxTablesText, '--max-tables'));
+  const filter = parseFilter(str('va-range'), str('perm'), str('pa'));
+  if (filter && translating) throw new CliError(`${filter.text}: filters apply to listings, not to translate`);
+  return {
+    json: flag('json'),
+    audit: flag('audit'),
+    coalesce: !flag('leaves'),
+    // the reverse map lists every virtual address that maps the range: shared tables under every entry
+    expandShared: flag('expand-shared') || filter?.pa !== undefined,
+    ...(filter ? { filter } : {}),
+    ...(maxTables !== undefined ? { maxTables } : {}),
+    progress: io.stderrIsTTY && !flag('quiet') && !flag('json'),
+  };
+}
+
 function run(argv: readonly string[], io: CliIo): number {
   const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {
     arch: { type: 'string', short: 'a' },
@@ -157,6 +187,11 @@ function run(argv: readonly string[], io: CliIo): number {
     'expand-shared': { type: 'boolean' },
     'max-tables': { type: 'string' },
     cache: { type: 'string' },
+    cpu: { type: 'string' },
+    'find-roots': { type: 'boolean' },
+    'va-range': { type: 'string' },
+    perm: { type: 'string' },
+    pa: { type: 'string' },
     quiet: { type: 'boolean', short: 'q' },
     help: { type: 'boolean', short: 'h' },
     version: { type: 'boolean', short: 'V' },
@@ -177,35 +212,15 @@ function run(argv: readonly string[], io: CliIo): number {
     return 0;
   }
 
-  // DUMP [translate VA...] | translate VA...
-  let file: string | undefined;
-  let vas: bigint[] | undefined;
-  if (positionals[0] === 'translate') {
-    vas = positionals.slice(1).map((v) => parseValue(v, 'translate'));
-  } else if (positionals.length > 0) {
-    file = positionals[0];
-    if (positionals.length > 1) {
-      if (positionals[1] !== 'translate') throw new CliError(`unexpected argument '${positionals[1]}' (one DUMP file, then optionally: translate VA...)`);
-      vas = positionals.slice(2).map((v) => parseValue(v, 'translate'));
-    }
-  }
-  if (vas !== undefined && vas.length === 0) throw new CliError('translate: give at least one virtual address');
+  const { file, vas, diff } = commandOf(positionals);
 
   const fmt = str('format') ?? 'auto';
   if (fmt !== 'raw' && fmt !== 'elf' && fmt !== 'auto') throw new CliError(`--format: '${fmt}' is not raw, elf or auto`);
-  const maxTablesText = str('max-tables');
-  const maxTables = maxTablesText === undefined ? undefined : Number(parseValue(maxTablesText, '--max-tables'));
+  if (file === undefined && str('cpu') !== undefined) throw new CliError('--cpu needs a DUMP file (an ELF core with QEMU notes)');
   const cacheText = str('cache');
   const cache = cacheText === undefined ? 64 : Number(parseValue(cacheText, '--cache'));
   if (cache < 2 || cache > 16384) throw new CliError(`--cache: ${cache} is outside 2..16384`);
-  const settings: Settings = {
-    json: flag('json'),
-    audit: flag('audit'),
-    coalesce: !flag('leaves'),
-    expandShared: flag('expand-shared'),
-    ...(maxTables !== undefined ? { maxTables } : {}),
-    progress: io.stderrIsTTY && !flag('quiet') && !flag('json'),
-  };
+  const settings = settingsOf(str, flag, io, vas !== undefined);
 
   const archText = str('arch');
   let arch: ArchSpec | undefined;
@@ -215,6 +230,16 @@ function run(argv: readonly string[], io: CliIo): number {
   }
   const givenRegisters = ALL_REGISTERS.filter((r) => str(r) !== undefined);
   const givenSwitches = ALL_SWITCHES.filter((sw) => flag(sw));
+  if (diff) {
+    if (settings.filter || flag('find-roots')) throw new CliError('diff compares whole listings: no filter or --find-roots with it');
+    const registers = Object.fromEntries(givenRegisters.map((r) => [r, str(r)!]));
+    const dump: FileOptions = { file: '', arch, format: fmt, base: str('base'), registers, switches: givenSwitches, cacheChunks: cache, cpu: undefined };
+    return diffCommand({ files: diff, dump, json: settings.json }, io);
+  }
+  if (flag('find-roots')) {
+    const conflicting = [...givenRegisters, ...givenSwitches].map((o) => `--${o}`).concat(vas ? ['translate'] : []);
+    return findRootsCommand({ file, arch, format: fmt, base: str('base'), json: flag('json'), conflicting }, io);
+  }
 
   const out = new Out(io);
   const jobs: Job[] = [];
@@ -235,50 +260,21 @@ function run(argv: readonly string[], io: CliIo): number {
       });
     }
   } else {
-    const baseText = str('base');
-    const base = baseText === undefined ? 0n : parseValue(baseText, '--base');
-    // an image of physical memory starts at a frame; a base inside one would shift every table off its alignment
-    if (base % 4096n !== 0n) throw new CliError(`--base: ${hex(base)} is not aligned to 4 KiB (a raw image starts at a page boundary)`);
-    // the architecture decides the chunk size, so peek at an ELF header first when --arch is absent
-    let spec = arch;
-    if (spec === undefined) {
-      const probe = openImage(file, { format: fmt, base, cacheChunks: 2 });
-      probe.close();
-      const efer = str('efer');
-      const guess = probe.elf ? elfArch(probe.elf, efer === undefined ? undefined : parseValue(efer, '--efer')) : undefined;
-      if (guess === undefined) {
-        throw new CliError(
-          probe.elf
-            ? `${file}: ELF e_machine ${probe.elf.machine} is not an architecture ptdump knows; give --arch`
-            : `--arch is required for a raw image (one of: ${ARCHES.map((a) => a.name).join(', ')})`,
-        );
-      }
-      spec = archByName(guess)!;
-    }
-    for (const r of givenRegisters) {
-      if (!spec.registers.includes(r)) throw new CliError(`--${r} is not a register of ${spec.name} (${spec.usage})`);
-    }
-    for (const sw of givenSwitches) {
-      if (!spec.switches.includes(sw)) throw new CliError(`--${sw} does not apply to ${spec.name} (${spec.usage})`);
-    }
-    const registers: Record<string, bigint> = {};
-    for (const r of givenRegisters) registers[r] = parseValue(str(r)!, `--${r}`);
-    const switches: Record<string, boolean> = {};
-    for (const sw of givenSwitches) switches[sw] = true;
-    const plan = planOf(spec, registers, switches);
-    const image = openImage(file, { format: fmt, base, chunkBytes: spec.chunkBytes, cacheChunks: cache });
-    close = () => image.close();
-    try {
-      const src: DumpSource = { ...plan.format, handler: image.memory };
-      for (const root of plan.roots) {
-        const problem = checkRoot(src, root);
-        if (problem !== undefined) throw new CliError(`${root.label ?? 'root'}: ${problem} of ${file} (${describeImage(image)})`);
-      }
-    } catch (err) {
-      close();
-      throw err;
-    }
-    jobs.push({ arch: spec, plan, handler: image.memory, source: `${file} (${describeImage(image)})`, registers });
+    const registers: Record<string, string> = {};
+    for (const r of givenRegisters) registers[r] = str(r)!;
+    const cpuText = str('cpu');
+    const opened = fileJob({
+      file,
+      arch,
+      format: fmt,
+      base: str('base'),
+      registers,
+      switches: givenSwitches,
+      cacheChunks: cache,
+      cpu: cpuText === undefined ? undefined : Number(parseValue(cpuText, '--cpu')),
+    });
+    close = opened.close;
+    jobs.push(opened.job);
   }
 
   try {
@@ -295,7 +291,7 @@ function run(argv: readonly string[], io: CliIo): number {
       if (k > 0 && !json) out.line('');
       if (vas !== undefined) translateJob(job, vas, out, json);
       else {
-        const outcome = listJob(job, settings, out, io, json);
+        const outcome = listJob(narrowJob(job, settings.filter), settings, out, io, json);
         findings += outcome.findings;
         implausible ||= outcome.implausible;
         warnings.push(...outcome.warnings);

@@ -44,9 +44,13 @@ export interface ElfSegment {
 
 /**
  * Writes an ELF core file (ET_CORE) with one PT_LOAD per segment, p_paddr = the physical address and p_vaddr = 0,
- * as QEMU's dump-guest-memory writes one without paging, preceded by an empty PT_NOTE.
+ * as QEMU's dump-guest-memory writes one without paging, preceded by a PT_NOTE (empty unless `notes` are given).
  */
-export function writeElfCore(path: string, segments: readonly ElfSegment[], opts: { bits: 32 | 64; machine: number; littleEndian?: boolean }): void {
+export function writeElfCore(
+  path: string,
+  segments: readonly ElfSegment[],
+  opts: { bits: 32 | 64; machine: number; littleEndian?: boolean; notes?: Uint8Array },
+): void {
   const le = opts.littleEndian ?? true;
   const b64 = opts.bits === 64;
   const ehsize = b64 ? 64 : 52;
@@ -87,8 +91,10 @@ export function writeElfCore(path: string, segments: readonly ElfSegment[], opts
       head.setUint32(o + 24, 4, le);
     }
   };
-  ph(0, 4, offset, 0n, 0, 0n); // PT_NOTE, empty
-  const parts: Uint8Array[] = [u8];
+  const notes = opts.notes ?? new Uint8Array(0);
+  ph(0, 4, offset, 0n, notes.length, 0n); // PT_NOTE
+  const parts: Uint8Array[] = [u8, notes];
+  offset += notes.length;
   segments.forEach((s, i) => {
     ph(i + 1, 1, offset, s.paddr, s.bytes.length, s.memsz ?? BigInt(s.bytes.length));
     parts.push(s.bytes);

@@ -43,3 +43,12 @@ it('the diagnostic lines', () => {
   for (const line of shown) expect(out.split('\n')).toContain(line);
   expect(out).toContain('shared:      1 record of tables listed once (6 pages not listed again)');
 });
+
+it('the filter examples', () => {
+  expect(runCli(['--arch', 'x86_64', '--perm', 'w,x']).stdout).toBe(blockAfter('ptdump --arch x86_64 --perm w,x'));
+  const range = '0xffff800080100000-0xffff800080500000';
+  expect(runCli(['--arch', 'aarch64', '--va-range', range]).stdout).toBe(blockAfter(`ptdump --arch aarch64 --va-range ${range}`));
+  const shown = blockAfter('ptdump --arch x86_64 --pa 0x1200000-0x1700000').trimEnd().split('\n');
+  const out = runCli(['--arch', 'x86_64', '--pa', '0x1200000-0x1700000']).stdout.split('\n');
+  expect(out.filter((l) => l.startsWith('0x') || l.startsWith('filter:'))).toEqual(shown);
+});
