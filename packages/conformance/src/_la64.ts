@@ -123,3 +123,46 @@ export function jirl(rd: number, rj: number, words: number): number {
 export function syscall(code: number): number {
   return u(0x002b_0000 | (code & 0x7fff));
 }
+
+/** Registers the guest programs use (LoongArch ABI numbers). */
+export const LaReg = { zero: 0, a0: 4, a1: 5, a2: 6, a3: 7, a4: 8, a5: 9, a6: 10, a7: 11, t0: 12, t1: 13, t2: 14, t3: 15 } as const;
+
+/**
+ * The start of every LoongArch guest program: the page-walk and exception CSRs, then CRMD (paging on).
+ * In: a0 PWCL, a1 PWCH, a2 PGDL, r16 PGDH, a3 TLBRENTRY, a4 EENTRY, a5 DMW0, a6 STLBPS, a7 TLBREHI, t3 CRMD.
+ */
+export function la64Setup(): number[] {
+  const R = LaReg;
+  return [
+    csrwr(R.a0, LaCsr.PWCL),
+    csrwr(R.a1, LaCsr.PWCH),
+    csrwr(R.a2, LaCsr.PGDL),
+    csrwr(16, LaCsr.PGDH),
+    csrwr(R.a3, LaCsr.TLBRENTRY),
+    csrwr(R.a4, LaCsr.EENTRY),
+    csrwr(R.a5, LaCsr.DMW0),
+    csrwr(R.a6, LaCsr.STLBPS),
+    csrwr(R.a7, LaCsr.TLBREHI),
+    csrwr(R.t3, LaCsr.CRMD),
+    IBAR,
+  ];
+}
+
+/**
+ * Linux's handle_tlb_refill (arch/loongarch/mm/tlbex.S), with r30 as the scratch register: LDDIR of Dir3 (the PGD),
+ * of Dir2 with four levels, of Dir1 with three or more, as setup_ptwalker (arch/loongarch/mm/tlb.c) assigns them;
+ * then LDPTE of the even and odd entries and TLBFILL.
+ */
+export function la64Refill(levels: number): number[] {
+  const dirs = levels === 4 ? [3, 2, 1] : levels === 3 ? [3, 1] : [3];
+  return [
+    csrwr(30, LaCsr.TLBRSAVE),
+    csrrd(30, LaCsr.PGD),
+    ...dirs.map((d) => lddir(30, 30, d)),
+    ldpte(30, 0),
+    ldpte(30, 1),
+    TLBFILL,
+    csrrd(30, LaCsr.TLBRSAVE),
+    ERTN,
+  ];
+}

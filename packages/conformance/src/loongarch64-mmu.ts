@@ -29,18 +29,17 @@ import {
   csrrd,
   csrwr,
   ERTN,
-  IBAR,
   invtlb,
   jirl,
+  la64Refill,
+  la64Setup,
   LaCsr,
+  LaReg,
   ldD,
-  lddir,
-  ldpte,
   or,
   stD,
   stW,
   syscall,
-  TLBFILL,
 } from './_la64';
 import { Rng, writeWords } from './_layout';
 import { startQemu } from './_qemu';
@@ -65,30 +64,16 @@ const CRMD_PAGING = (1n << 4n) | (1n << 5n) | (1n << 7n);
 const ECODE_SYS = 0xb;
 const SYSCALL = syscall(0);
 
-/** Registers the program uses (LoongArch ABI numbers). */
-const R = { zero: 0, a0: 4, a1: 5, a2: 6, a3: 7, a4: 8, a5: 9, a6: 10, a7: 11, t0: 12, t1: 13, t2: 14, t3: 15 } as const;
+const R = LaReg;
 
 /**
  * The probe program: `main` at the area's base, `refill` (TLBRENTRY), `handler` (EENTRY) and `stubs` (one pair of
- * instructions per access kind: the access, then SYSCALL 0). In: a0-a7 and t3 as loongarch64.ts's program, t0 the
+ * instructions per access kind: the access, then SYSCALL 0). In: the registers of la64Setup, t0 the
  * probe list, t1 its length, t2 the results, r22 the stubs (their window address), r29 where the handler returns
  * to, r25 the SYSCALL word a store writes. Each probe is (va, stub offset, PRMD); each result (ESTAT, BADV, value).
  */
 export function la64MmuProgram(): { main: number[]; refill: number[]; handler: number[]; stubs: number[]; after: number; done: number } {
-  const main = [
-    csrwr(R.a0, LaCsr.PWCL),
-    csrwr(R.a1, LaCsr.PWCH),
-    or(16, R.a2, R.zero),
-    csrwr(R.a2, LaCsr.PGDL),
-    csrwr(16, LaCsr.PGDH),
-    csrwr(R.a3, LaCsr.TLBRENTRY),
-    csrwr(R.a4, LaCsr.EENTRY),
-    csrwr(R.a5, LaCsr.DMW0),
-    csrwr(R.a6, LaCsr.STLBPS),
-    csrwr(R.a7, LaCsr.TLBREHI),
-    csrwr(R.t3, LaCsr.CRMD),
-    IBAR,
-  ];
+  const main = la64Setup();
   const loop = main.length;
   main.push(
     ldD(17, R.t0, 0), // r17 = va
@@ -108,19 +93,7 @@ export function la64MmuProgram(): { main: number[]; refill: number[]; handler: n
   main.push(bne(R.t1, R.zero, loop - main.length));
   const done = main.length * 4;
   main.push(b(0));
-  // Linux's handle_tlb_refill for four levels (arch/loongarch/mm/tlbex.S), r30 the scratch register
-  const refill = [
-    csrwr(30, LaCsr.TLBRSAVE),
-    csrrd(30, LaCsr.PGD),
-    lddir(30, 30, 3),
-    lddir(30, 30, 2),
-    lddir(30, 30, 1),
-    ldpte(30, 0),
-    ldpte(30, 1),
-    TLBFILL,
-    csrrd(30, LaCsr.TLBRSAVE),
-    ERTN,
-  ];
+  const refill = la64Refill(4);
   // every other exception (SYS included): ESTAT and BADV, then back to PLV0 at `after`
   const handler = [csrrd(20, LaCsr.ESTAT), csrrd(21, LaCsr.BADV), or(27, R.zero, R.zero), csrwr(27, LaCsr.PRMD), or(27, 29, R.zero), csrwr(27, LaCsr.ERA), ERTN];
   const stubs = [ldD(24, 17, 0), SYSCALL, stW(25, 17, 0), SYSCALL, jirl(R.zero, 17, 0), SYSCALL];
@@ -311,6 +284,7 @@ export async function checkLa64Mmu(options: La64MmuOptions): Promise<La64MmuResu
         ['r4', BigInt(PWCL_VALUE)],
         ['r5', BigInt(PWCH_VALUE)],
         ['r6', table.rootPaddr],
+        ['r16', table.rootPaddr],
         ['r7', REFILL],
         ['r8', dmw(HANDLER)],
         ['r9', DMW0],

@@ -22,17 +22,16 @@ import {
   csrrd,
   csrwr,
   ERTN,
-  IBAR,
   invtlb,
+  la64Refill,
+  la64Setup,
   LaCsr,
+  LaReg,
   ldD,
-  lddir,
-  ldpte,
   or,
   slliD,
   srliD,
   stD,
-  TLBFILL,
   TLBRD,
   TLBSRCH,
 } from './_la64';
@@ -70,7 +69,7 @@ const ECODE_PNR = 0x5;
 const ECODE_ADE = 0x8;
 
 // Registers (LoongArch ABI names in comments).
-const R = { zero: 0, a0: 4, a1: 5, a2: 6, a3: 7, a4: 8, a5: 9, a6: 10, a7: 11, t0: 12, t1: 13, t2: 14, t3: 15 } as const;
+const R = LaReg;
 
 /**
  * The guest program: main at the harness, refill handler at TLBRENTRY, exception handler at EENTRY.
@@ -80,19 +79,7 @@ const R = { zero: 0, a0: 4, a1: 5, a2: 6, a3: 7, a4: 8, a5: 9, a6: 10, a7: 11, t
  * directories of a table of `levels` levels (default 4).
  */
 export function la64Program(levels = 4): { main: number[]; refill: number[]; handler: number[]; done: number } {
-  const main = [
-    csrwr(R.a0, LaCsr.PWCL),
-    csrwr(R.a1, LaCsr.PWCH),
-    csrwr(R.a2, LaCsr.PGDL),
-    csrwr(16, LaCsr.PGDH),
-    csrwr(R.a3, LaCsr.TLBRENTRY),
-    csrwr(R.a4, LaCsr.EENTRY),
-    csrwr(R.a5, LaCsr.DMW0),
-    csrwr(R.a6, LaCsr.STLBPS),
-    csrwr(R.a7, LaCsr.TLBREHI),
-    csrwr(R.t3, LaCsr.CRMD),
-    IBAR,
-  ];
+  const main = la64Setup();
   const loop = main.length;
   main.push(
     ldD(17, R.t0, 0), // r17 = address
@@ -122,19 +109,7 @@ export function la64Program(levels = 4): { main: number[]; refill: number[]; han
   main.push(bne(R.t1, R.zero, loop - main.length));
   const done = main.length * 4;
   main.push(b(0));
-  // Linux's handle_tlb_refill (arch/loongarch/mm/tlbex.S), with r30 as the scratch register: LDDIR of Dir3 (the PGD),
-  // of Dir2 with four levels, of Dir1 with three or more, as setup_ptwalker (arch/loongarch/mm/tlb.c) assigns them
-  const dirs = levels === 4 ? [3, 2, 1] : levels === 3 ? [3, 1] : [3];
-  const refill = [
-    csrwr(30, LaCsr.TLBRSAVE),
-    csrrd(30, LaCsr.PGD),
-    ...dirs.map((d) => lddir(30, 30, d)),
-    ldpte(30, 0),
-    ldpte(30, 1),
-    TLBFILL,
-    csrrd(30, LaCsr.TLBRSAVE),
-    ERTN,
-  ];
+  const refill = la64Refill(levels);
   // any other exception: remember ESTAT in r20, return past the faulting instruction
   const handler = [csrrd(20, LaCsr.ESTAT), csrrd(26, LaCsr.ERA), addiD(26, 26, 4), csrwr(26, LaCsr.ERA), ERTN];
   return { main, refill, handler, done };
