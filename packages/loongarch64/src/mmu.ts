@@ -27,6 +27,7 @@ import {
   type PrivilegeLevel,
   RegisterError,
   registerValue,
+  type TlbWalker,
 } from '@page-table-multiarch/core';
 import { PWCH_VALUE, PWCL_VALUE } from './metadata';
 
@@ -35,6 +36,9 @@ const V = 1 << 0;
 const D = 1 << 1;
 const PLV_SHIFT = 2;
 const HUGE = 1 << 6;
+/** G: bit 6 of a page entry, bit 12 of a huge-page entry, whose bit 6 says "huge" [LA 5.4.5]. */
+const G_PAGE = 1 << 6;
+const G_HUGE = 1 << 12;
 /** Physical address bits of the low word: bits 31:12. */
 const PA_LO = 0xffff_f000;
 /** PALEN = 48: physical address bits 47:32 of the high word. */
@@ -115,7 +119,7 @@ export interface LA64MmuOptions {
  * const pa = mmu.translateNumber(0x40_1000, Access.WRITE, Privilege.USER);
  * if (pa < 0) console.log(mmu.ecode); // 4 (PME): the page is not dirty
  */
-export class LA64Mmu extends MmuModel<LA64FaultSyndrome> {
+export class LA64Mmu extends MmuModel<LA64FaultSyndrome> implements TlbWalker {
   /** The memory the tables are read from. */
   readonly handler: PagingHandler;
   /** The privilege level `Privilege.USER` stands for. */
@@ -124,6 +128,17 @@ export class LA64Mmu extends MmuModel<LA64FaultSyndrome> {
   ecode: number;
   /** ESTAT.EsubCode of the last fault. */
   esubcode: number;
+  /**
+   * After a successful walk: what a TLB entry keeps of the leaf [LA 5.4.2]: D (bit 0), PLV (bits 2:1), NR (3), NX (4),
+   * RPLV (5). See `TlbWalker`.
+   */
+  leafAttributes: number;
+  /** After a successful walk: the leaf's G bit (bit 6 of a page entry, bit 12 of a huge-page entry). */
+  leafGlobal: boolean;
+  /** {@link leafAttributes} holds 6 bits. */
+  readonly tlbAttributeBits = 6;
+  /** The mode key is `userPlv` (1-3). */
+  readonly tlbModeBits = 2;
   /** Low 32 bits of BADV after the last fault. */
   badvLo: number;
   /** High 32 bits of BADV after the last fault. */
@@ -151,6 +166,8 @@ export class LA64Mmu extends MmuModel<LA64FaultSyndrome> {
     this.esubcode = 0;
     this.badvLo = 0;
     this.badvHi = 0;
+    this.leafAttributes = 0;
+    this.leafGlobal = false;
     const pgdl = registerValue(options.pgdl, 'pgdl');
     const pgdh = options.pgdh === undefined ? pgdl : registerValue(options.pgdh, 'pgdh');
     // [LA 7.5.5 / 7.5.6] Base is bits 63:12; bits 11:0 read as 0
@@ -220,12 +237,12 @@ export class LA64Mmu extends MmuModel<LA64FaultSyndrome> {
         continue;
       }
       // a page entry, or a huge page held in a directory entry [LA 5.4.5]; both size and checks as a TLB entry
-      return this.leaf(lo | 0, hi | 0, vaLo | 0, vaHi | 0, level, shift, access, plv);
+      return this.leaf(lo | 0, hi | 0, vaLo | 0, vaHi | 0, level, shift, access, plv, level < last);
     }
   }
 
   /** [LA 5.4.4] the checks of the TLB entry a refill makes of (lo, hi), which maps 2^shift bytes. */
-  private leaf(lo: number, hi: number, vaLo: number, vaHi: number, level: number, shift: number, access: AccessKind, plv: number): number {
+  private leaf(lo: number, hi: number, vaLo: number, vaHi: number, level: number, shift: number, access: AccessKind, plv: number, huge: boolean): number {
     if ((lo & V) === 0) return this.raise(PAGE_INVALID[access], 0, MmuCode.NotPresent, level);
     if (access === 2 && (hi & NX_HI) !== 0) return this.raise(LA64Ecode.PNX, 0, MmuCode.Permission, level);
     if (access === 0 && (hi & NR_HI) !== 0) return this.raise(LA64Ecode.PNR, 0, MmuCode.Permission, level);
@@ -235,6 +252,8 @@ export class LA64Mmu extends MmuModel<LA64FaultSyndrome> {
     if (access === 1 && (lo & D) === 0) return this.raise(LA64Ecode.PME, 0, MmuCode.Dirty, level);
     // MappingFlags READ 1, WRITE 2, EXECUTE 4, USER 8: what the entry allows; USER when PLV3 may use it
     const perms = ((hi & NR_HI) === 0 ? 1 : 0) | ((lo & D) !== 0 ? 2 : 0) | ((hi & NX_HI) === 0 ? 4 : 0) | (pagePlv === 3 ? 8 : 0);
+    this.leafAttributes = ((lo & D) >>> 1) | (pagePlv << 1) | ((hi >>> 26) & 0x38);
+    this.leafGlobal = (lo & (huge ? G_HUGE : G_PAGE)) !== 0;
     const paHi = hi & PA_HI;
     if (shift < 32) {
       const mask = (1 << shift) - 1;
@@ -242,6 +261,24 @@ export class LA64Mmu extends MmuModel<LA64FaultSyndrome> {
     }
     const maskHi = (1 << (shift - 32)) - 1;
     return this.translated(vaLo >>> 0, ((paHi & ~maskHi) | (vaHi & maskHi)) >>> 0, POW2[shift]!, level, perms);
+  }
+
+  /** `TlbWalker`: the level `Privilege.USER` stands for is the one mode bit a cached leaf's outcome depends on. */
+  tlbModeKey(): number {
+    return this.userPlv;
+  }
+
+  /**
+   * `TlbWalker`: the checks of [LA 5.4.4] on cached attributes. The privilege check passes or every kind goes to the
+   * walk (which raises PPI); then READ unless NR, WRITE with D (a store to a clean page goes to the walk: PME),
+   * EXECUTE unless NX.
+   */
+  tlbCheck(attributes: number, privilege: PrivilegeLevel, modeKey: number): number {
+    const plv = privilege === 1 ? 0 : modeKey;
+    const pagePlv = (attributes >>> 1) & 3;
+    const perms = ((attributes & 8) === 0 ? 1 : 0) | ((attributes & 1) !== 0 ? 2 : 0) | ((attributes & 16) === 0 ? 4 : 0) | (pagePlv === 3 ? 8 : 0);
+    if ((attributes & 32) !== 0 ? plv !== pagePlv : plv > pagePlv) return perms << 3;
+    return (perms << 3) | (perms & 7);
   }
 
   private translated(paLo: number, paHi: number, size: number, level: number, perms: number): number {
