@@ -84,7 +84,8 @@ describe('ptdump --arch x86_64 --eptp', () => {
     expect(x86_64.decode({ eptp: 0x101en, cr3: 0x1000n }, {})).toBeInstanceOf(RegisterError);
     expect(x86_64.decode({ eptp: 0x101en, pat: 0n }, {})).toBeInstanceOf(RegisterError);
     expect(x86_64.decode({ cr3: 0x1000n }, { mbec: true })).toBeInstanceOf(RegisterError);
-    const r = runCli(['--arch', 'x86_64', '--base', '0x100000', '--eptp', '0x1019', join(tmp.dir, 'none.bin')]);
+    // a dump that exists, so that the register check is what refuses the run
+    const r = runCli(['--arch', 'x86_64', '--base', '0x100000', '--eptp', '0x1019', dumpFile(new PhysicalMemory({ size: 1 << 16, base: 0x10_0000n }))]);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/memory type 1/);
   });
