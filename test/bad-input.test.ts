@@ -101,7 +101,9 @@ describe.each(ARCHES.map((a) => [a.name, a] as const))('bad input: %s', (_name, 
     // every named size that is not a leaf of this format (a block size its granule does not have: 1G with 16K)
     // (and not a run's size where runs are pages: Svnapot's 64 KiB)
     const leaves = arch.meta.leafLevels.map((l) => arch.meta.levelSize[l]!);
-    if (arch.meta.runPages === true) arch.meta.runBits!.forEach((bits, l) => bits > 0 && leaves.push(arch.meta.levelSize[l]! * 2 ** bits));
+    if (arch.meta.runPages === true) {
+      for (const [l, bits] of arch.meta.runBits!.entries()) if (bits > 0) leaves.push(arch.meta.levelSize[l]! * 2 ** bits);
+    }
     for (const size of Object.values(PageSize).filter((s) => !leaves.includes(s))) {
       expectUnchanged(mem, () => table.cursor().map(O, 0n, size, RW), 'UnsupportedPageSize');
     }
