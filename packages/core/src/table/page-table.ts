@@ -376,8 +376,10 @@ export class PageTable64 {
       // the cached table is the one that maps vaddr: an entry that is not present there means unmapped
       if (!c.isPresent(lo, hi, l)) return -1;
       const paHi = c.paddrHi(lo, hi, l);
-      // (a member of a run maps the run's page: the full path reads it)
-      if (paHi < 0x200000 && ((lo & this._runLo) | (hi & this._runHi)) === 0) {
+      // an address below 2^53 (paHi below 2^21), and not a member of a run (which maps the run's page: the full path
+      // reads it): one test, for the 460-byte budget below (this method is at 460; the same checks as two tests made
+      // 469 bytes, and W2 took 2x as long, not inlined)
+      if (!((paHi >>> 21) | (lo & this._runLo) | (hi & this._runHi))) {
         this._found(lo, hi, l);
         return paHi * 4294967296 + (c.paddrLo(lo, hi, l) >>> 0) + (off & this._pageMask);
       }
