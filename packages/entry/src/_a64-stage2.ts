@@ -18,6 +18,7 @@
 //   at level 2 with 16 and 64 KiB (without FEAT_LPA / LPA2), as at stage 1.
 import type { GenericPTE, MappingFlags, PhysAddr, PTEWords } from '@page-table-multiarch/core';
 import { bit, bits, hi32, join, lo32, maskHi, maskLo } from './_fields';
+import { a64LevelShape } from './_a64-levels';
 
 /** Attribute bits of stage 2 VMSAv8-64 descriptors, as bigint masks of a 64-bit entry. */
 export const S2DescriptorAttr: {
@@ -144,8 +145,6 @@ export type A64Stage2Codec = GenericPTE & {
   readonly xnx: boolean;
 };
 
-/** Lookup levels with Block descriptors per granule (AArch64.BlockDescSupported(), no FEAT_LPA / LPA2), as bits. */
-const BLOCK_LEVELS: Readonly<Record<4 | 16 | 64, number>> = /* @__PURE__ */ Object.freeze({ 4: 0b0110, 16: 0b0100, 64: 0b0100 });
 
 const CODECS = /* @__PURE__ */ new Map<string, A64Stage2Codec>();
 
@@ -174,10 +173,7 @@ export function a64Stage2Codec(options: A64Stage2CodecOptions = {}): A64Stage2Co
   const key = `${granule}:${startLevel}:${xnx}`;
   let c = CODECS.get(key);
   if (c !== undefined) return c;
-  // codec level l is lookup level startLevel + l: strict where that lookup level has no blocks, and at level 3
-  let strict = 0;
-  for (let l = 0; startLevel + l <= 3; l++) if (startLevel + l === 3 || ((BLOCK_LEVELS[granule] >>> (startLevel + l)) & 1) === 0) strict |= 1 << l;
-  const granuleShift = granule === 4 ? 12 : granule === 16 ? 14 : 16;
+  const { strict, granuleShift } = a64LevelShape(granule, startLevel);
   c = Object.freeze({ ...makeCodec(strict, granuleShift, xnx), granule, startLevel, xnx }) as A64Stage2Codec;
   CODECS.set(key, c);
   return c;

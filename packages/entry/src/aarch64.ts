@@ -20,6 +20,7 @@
 //   descriptors exist at levels 1 (1 GiB) and 2 (2 MiB) only; a level 0 block is a Translation fault.
 import type { GenericPTE, MappingFlags, PhysAddr, PTEWords } from '@page-table-multiarch/core';
 import { bit, bits, hi32, join, lo32, maskHi, maskLo, shiftOf } from './_fields';
+import { a64LevelShape } from './_a64-levels';
 import { type MemTypeIndex, memTypeIndex, memTypes } from './_mair';
 
 export type { MemTypeIndex } from './_mair';
@@ -453,8 +454,6 @@ export type A64Codec = GenericPTE & {
   readonly nonGlobal: A64NonGlobal;
 };
 
-/** Lookup levels with Block descriptors per granule (AArch64.BlockDescSupported(), DS = 0, no FEAT_LPA), as bits. */
-const BLOCK_LEVELS: Readonly<Record<4 | 16 | 64, number>> = /* @__PURE__ */ Object.freeze({ 4: 0b0110, 16: 0b0100, 64: 0b0100 });
 
 const CODECS = /* @__PURE__ */ new Map<string, A64Codec>();
 
@@ -489,10 +488,7 @@ export function a64Codec(options: A64CodecOptions = {}): A64Codec {
   const lo = lo32(mair);
   const hi = hi32(mair);
   const index = Object.freeze(memTypeIndex(lo, hi, fn, `MAIR 0x${mair.toString(16)}`));
-  // codec level l is lookup level startLevel + l: strict where that lookup level has no blocks, and at level 3
-  let strict = 0;
-  for (let l = 0; startLevel + l <= 3; l++) if (startLevel + l === 3 || ((BLOCK_LEVELS[granule] >>> (startLevel + l)) & 1) === 0) strict |= 1 << l;
-  const granuleShift = granule === 4 ? 12 : granule === 16 ? 14 : 16;
+  const { strict, granuleShift } = a64LevelShape(granule, startLevel);
   const base = makeCodec({ el2, impliedRead: true, index, types: memTypes(lo, hi), nonGlobal, strict, granuleShift });
   c = Object.freeze({ ...base, granule, startLevel, el2, mair, attrIndex: index, nonGlobal }) as A64Codec;
   CODECS.set(key, c);
