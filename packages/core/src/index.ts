@@ -78,4 +78,5 @@ export {
   type PrivilegeLevel,
 } from './mmu/access';
 export { MmuModel } from './mmu/model';
+export type { FaultStage, SecondStage } from './mmu/stage2';
 export { Tlb, type TlbOptions, type TlbScope, type TlbWalker } from './mmu/tlb';

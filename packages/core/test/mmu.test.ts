@@ -9,6 +9,8 @@ class Recorder extends MmuModel<{ readonly at: number }> {
   translateWords(vaLo: number, vaHi: number, access: AccessKind, privilege: PrivilegeLevel): number {
     this.calls.push([vaLo, vaHi, access, privilege]);
     if (vaLo === 0 && vaHi === 0) return this.fault(MmuCode.NotPresent, 2);
+    // a stand-in for a second stage's refusals: 0x10 on a table read, 0x20 on the output address
+    if (vaLo === 0x10 || vaLo === 0x20) return this.stage2Fault(MmuCode.Permission, 1, vaLo === 0x10);
     return this.found((vaLo + 0x1000) >>> 0, vaHi, 4096, 3, 1 << access);
   }
   protected syndrome(): { readonly at: number } {
@@ -37,6 +39,23 @@ describe('MMU vocabulary', () => {
     expect(m.translate(0, Access.READ, Privilege.USER)).toEqual({ ok: false, kind: 'NotPresent', level: 2, vaddr: 0n, syndrome: { at: 2 } });
     expect(m.translateNumber(2 ** 40 + 8, Access.WRITE, Privilege.USER)).toBe(2 ** 40 + 0x1008);
     expect(m.calls.at(-1)).toEqual([8, 256, 1, 0]);
+  });
+
+  it('a fault of the second stage says so, on a table read or on the output address; a later stage-1 fault does not', () => {
+    const m = new Recorder();
+    expect(m.translate(0x10, Access.READ, Privilege.USER)).toEqual({
+      ok: false,
+      kind: 'Permission',
+      level: 1,
+      vaddr: 0x10n,
+      syndrome: { at: 1 },
+      stage: 2,
+      onWalk: true,
+    });
+    expect(m.translateNumber(0x20, Access.WRITE, Privilege.USER)).toBe(MmuCode.Permission);
+    expect([m.faultStage, m.faultOnWalk]).toEqual([2, false]);
+    expect(m.translate(0, Access.READ, Privilege.USER)).toEqual({ ok: false, kind: 'NotPresent', level: 2, vaddr: 0n, syndrome: { at: 3 } });
+    expect([m.faultStage, m.faultOnWalk]).toEqual([1, false]);
   });
 
   it('bad arguments throw before the walk', () => {

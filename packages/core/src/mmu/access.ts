@@ -148,6 +148,13 @@ export interface MmuFault<S> {
   readonly vaddr: VirtAddr;
   /** The architecture's own report (RISC-V: exception code and tval; x86: #PF error code and CR2; ...). */
   readonly syndrome: S;
+  /**
+   * Present only when the second stage of a two-stage translation refused the access (see `SecondStage`): 2. The
+   * level and kind are then stage 2's.
+   */
+  readonly stage?: 2;
+  /** Present with `stage`: whether stage 2 refused a stage-1 table read (true) or the output address (false). */
+  readonly onWalk?: boolean;
 }
 
 /** What {@link MmuModel.translate} returns: a translation, or a fault with the architecture's syndrome `S`. */

@@ -6,6 +6,7 @@ import { joinAddr, PAIR, splitAddr } from '../_addr';
 import { PagingError } from '../errors';
 import type { MappingFlags } from '../flags';
 import { type AccessKind, type FaultKind, faultKindOf, MmuCode, type MmuResult, type PrivilegeLevel } from './access';
+import type { FaultStage } from './stage2';
 
 const TWO32 = 4294967296;
 
@@ -36,6 +37,13 @@ export abstract class MmuModel<S> {
   permissions: MappingFlags;
   /** The `MmuCode` of the last fault, or 0 after a successful translation. */
   faultCode: number;
+  /**
+   * Of the last fault of a model with a second stage (`SecondStage`): 2 when stage 2 refused it, 1 when stage 1
+   * did; `faultOnWalk` says whether stage 2 refused a stage-1 table read. 1 and false for a model without one.
+   */
+  faultStage: FaultStage;
+  /** Of the last fault: whether stage 2 refused the read (or accessed-flag write) of a stage-1 table entry. */
+  faultOnWalk: boolean;
 
   constructor() {
     this.paLo = 0;
@@ -44,6 +52,8 @@ export abstract class MmuModel<S> {
     this.level = -1;
     this.permissions = 0;
     this.faultCode = 0;
+    this.faultStage = 1;
+    this.faultOnWalk = false;
   }
 
   /**
@@ -97,7 +107,8 @@ export abstract class MmuModel<S> {
     }
     const kind: FaultKind | undefined = faultKindOf(r);
     if (kind === undefined) throw new PagingError('CorruptTable', `translate: the model returned ${r}, which is no MmuCode`);
-    return { ok: false, kind, level: this.level, vaddr: joinAddr(vaLo, vaHi), syndrome: this.syndrome() };
+    const fault = { ok: false, kind, level: this.level, vaddr: joinAddr(vaLo, vaHi), syndrome: this.syndrome() } as const;
+    return this.faultStage === 2 ? { ...fault, stage: 2, onWalk: this.faultOnWalk } : fault;
   }
 
   /**
@@ -178,6 +189,19 @@ export abstract class MmuModel<S> {
     this.permissions = 0;
     this.level = level;
     this.faultCode = code;
+    this.faultStage = 1;
+    this.faultOnWalk = false;
+    return code;
+  }
+
+  /**
+   * Records a fault that the second stage gave (`code`, a negative `MmuCode`, at stage-2 level `level`), on a
+   * stage-1 table read when `onWalk`, else on the output address; returns it.
+   */
+  protected stage2Fault(code: number, level: number, onWalk: boolean): number {
+    this.fault(code, level);
+    this.faultStage = 2;
+    this.faultOnWalk = onWalk;
     return code;
   }
 }
