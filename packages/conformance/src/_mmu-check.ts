@@ -1,11 +1,35 @@
-// What the MMU checks (the *-mmu.ts runs) compare once the guest has gone through its probes: every table entry the
-// run rewrote by hand, and every word of the data region every leaf points into, in QEMU's memory and in the
-// model's. An entry differs when the hardware set an accessed / dirty flag the model did not (or the other way),
-// a data word when a store landed elsewhere. One comparison for every architecture; the entry and word widths
-// and the names in the report are each run's.
+// What the MMU checks (the *-mmu.ts runs) share when they compare the guest's recorded outcomes with the model's:
+// each probe's outcome, counted by the kind the model gave (so that a test can see every case occurred) and
+// compared as text; and, once the guest has gone through its probes, every table entry the run rewrote by hand and
+// every word of the data region every leaf points into, in QEMU's memory and in the model's. An entry differs
+// when the hardware set an accessed / dirty flag the model did not (or the other way), a data word when a store
+// landed elsewhere. The texts, the entry and word widths and the names in the report are each run's.
 import { hex, type PhysicalMemory } from '@page-table-multiarch/core';
 import type { Checker } from './_check';
 import type { GdbRemote } from './_gdb';
+
+/** The outcomes of a run's probes: how many the model gave of each kind, and the comparisons with QEMU's. */
+export class ProbeComparison {
+  /** How many accesses the model translated ("ok load", ...) or faulted, by the run's name for the outcome. */
+  readonly outcomes = new Map<string, number>();
+
+  constructor(readonly checker: Checker) {}
+
+  /**
+   * One probe: counts the model's outcome `kind` and the probe, and compares our text of the outcome with QEMU's
+   * (a mismatch named `what` when they differ).
+   */
+  probe(va: bigint, what: string, kind: string, ours: string, qemu: string): void {
+    this.count(kind);
+    this.checker.probes++;
+    this.checker.check(va, what, ours, qemu);
+  }
+
+  /** Counts an outcome of the model without comparing it (a probe a known QEMU defect spoils). */
+  count(kind: string): void {
+    this.outcomes.set(kind, (this.outcomes.get(kind) ?? 0) + 1);
+  }
+}
 
 /** What a run compares at its end. */
 export interface EndOfRun {

@@ -20,7 +20,7 @@ import { Checker, type RunResult } from './_check';
 import { affects, DEFECTS } from './_defects';
 import { type GuestArea, runGuest } from './_driver';
 import { Rng, writeWords } from './_layout';
-import { compareAtTheEnd } from './_mmu-check';
+import { compareAtTheEnd, ProbeComparison } from './_mmu-check';
 import { startQemu } from './_qemu';
 
 const { READ, WRITE, EXECUTE, USER } = MappingFlags;
@@ -275,7 +275,7 @@ export async function checkA32Mmu(options: A32MmuOptions): Promise<A32MmuResult>
   const tamperedPage = options.tamper === true ? tamperOne(image, layout.targets, ours) : null;
 
   const checker = new Checker();
-  const outcomes = new Map<string, number>();
+  const compare = new ProbeComparison(checker);
   const domainOrder = affects(options.binary, DEFECTS.a32DomainFirst);
   const wxnIgnored = affects(options.binary, DEFECTS.a32ShortWxn);
   const xnFirst = affects(options.binary, DEFECTS.a32XnBeforeAccessFlag);
@@ -325,14 +325,13 @@ export async function checkA32Mmu(options: A32MmuOptions): Promise<A32MmuResult>
       }
       const r = probe(p, SCTLR | p.sctlr);
       const kind = r >= 0 ? `ok ${ACCESS_NAMES[p.access]}` : (faultKindOf(r) ?? String(r));
-      outcomes.set(kind, (outcomes.get(kind) ?? 0) + 1);
       const mine = ourOutcome(p, i, mmu, ours, r);
-      checker.probes++;
       // QEMU looks at the domain before the second-level descriptor and the Access flag (see DEFECTS.a32DomainFirst)
       const type = r < 0 ? domainType(mmu, p.dacr) : 1;
       const spoiled = (kind === 'AccessFlag' && type !== 1) || (kind === 'NotPresent' && mmu.level === 1 && (type === 0 || type === 2));
       if (xnFirst && kind === 'AccessFlag' && p.access === Access.EXECUTE && fetchForbidden(ours, n === 1 && p.target.va >= 0x8000_0000 ? upper.rootPaddr : lower.rootPaddr, p)) {
         checker.skip(DEFECTS.a32XnBeforeAccessFlag.text, mine !== theirs);
+        compare.count(kind);
         return;
       }
       if (domainOrder && spoiled) {
@@ -340,9 +339,10 @@ export async function checkA32Mmu(options: A32MmuOptions): Promise<A32MmuResult>
         // a store QEMU let through a Manager domain: the same store in the model's memory, so that the data
         // region still compares at the end (without AFE the model translates it, to the same address)
         if (theirs === 'ok' && p.access === Access.WRITE && probe(p, SCTLR | (p.sctlr & ~AFE)) >= 0) ours.writeU32(BigInt(mmu.paLo), marker(i));
+        compare.count(kind);
         return;
       }
-      checker.check(BigInt(p.target.va), probeName(p), mine, theirs);
+      compare.probe(BigInt(p.target.va), probeName(p), kind, mine, theirs);
     });
     const writer = new Map(order.map((p, i) => [BigInt(marker(i)), BigInt(p.target.va)]));
     await compareAtTheEnd(qemu.gdb, checker, {
@@ -360,7 +360,7 @@ export async function checkA32Mmu(options: A32MmuOptions): Promise<A32MmuResult>
     await qemu.close();
   }
   checker.addresses = layout.targets.length;
-  return { checker, samples: [], tampered: null, log, code: [{ addr: CODE, words: prog.code }], probes: order.length, outcomes, tamperedPage };
+  return { checker, samples: [], tampered: null, log, code: [{ addr: CODE, words: prog.code }], probes: order.length, outcomes: compare.outcomes, tamperedPage };
 }
 
 /** The negative control: makes a valid Small page a Fault entry in QEMU's copy. Returns that page. */
