@@ -33,18 +33,8 @@
 // - B4.1.52 DFSR: FS[3:0] bits 3:0, Domain 7:4, LPAE 9 (0 here), FS[4] 10, WnR 11, ExT 12; B4.1.96 IFSR: FS and
 //   ExT only; B4.1.51 DFAR / B4.1.95 IFAR: the faulting virtual address.
 // - B4.1.36 CONTEXTIDR: ASID in bits 7:0, the tag of non-global (nG = 1) TLB entries (B3.9.3).
-import {
-  type AccessKind,
-  type AddrInput,
-  field,
-  MmuCode,
-  MmuModel,
-  type PagingHandler,
-  type PrivilegeLevel,
-  RegisterError,
-  registerValue,
-  type TlbWalker,
-} from '@page-table-multiarch/core';
+import { type AccessKind, type AddrInput, MmuCode, MmuModel, type PagingHandler, type PrivilegeLevel, RegisterError, type TlbWalker } from '@page-table-multiarch/core';
+import { AP_SIMPLE, reg32 as reg32Of, SCTLR_UWXN, SCTLR_WXN, withExecute } from './_a32-access';
 
 // Fault status codes, FS[4:0] [Table B3-23], by level (0 = first, section; 1 = second, page).
 const FS_TRANSLATION = [0b00101, 0b00111] as const;
@@ -57,10 +47,8 @@ const FS_WALK_ABORT = [0b01100, 0b01110] as const;
 const CLIENT = 1;
 const MANAGER = 3;
 
-// SCTLR bits [B4.1.130].
+// SCTLR bits [B4.1.130] (WXN and UWXN in _a32-access.ts).
 const SCTLR_HA = 1 << 17;
-const SCTLR_WXN = 1 << 19;
-const SCTLR_UWXN = 1 << 20;
 const SCTLR_AFE = 1 << 29;
 
 // What a TLB entry keeps of a leaf (tlbAttributeBits = 9): AP[2:0] in bits 2:0, XN 3, PXN 4, the domain in 8:5.
@@ -74,8 +62,6 @@ const MODE_KEYS = 31;
  * AP * 2 + privilege (0 PL0, 1 PL1).
  */
 const AP_FULL = /* @__PURE__ */ Uint8Array.of(0, 0, 0, 3, 1, 3, 3, 3, 0, 0, 0, 1, 1, 1, 1, 1);
-/** The same for AP[2:1] of the simplified model [Table B3-9], SCTLR.AFE = 1, indexed by AP[2:1] * 2 + privilege. */
-const AP_SIMPLE = /* @__PURE__ */ Uint8Array.of(0, 3, 3, 3, 0, 1, 1, 1);
 
 /** What an ARMv7 CPU reports of a failed translation: the fault status register and the fault address register. */
 export interface A32FaultSyndrome {
@@ -417,15 +403,10 @@ function leafPermissions(attrs: number, privilege: PrivilegeLevel, type: number,
   const simple = (sctlr & SCTLR_AFE) !== 0;
   const user = simple ? AP_SIMPLE[(ap >>> 1) * 2]! : AP_FULL[ap * 2]!;
   const rw = privilege === 0 ? user : simple ? AP_SIMPLE[(ap >>> 1) * 2 + 1]! : AP_FULL[ap * 2 + 1]!;
-  // [B3.7.2] a fetch needs read permission; XN; PXN and UWXN at PL1; WXN
-  let xn = (attrs & ATTR_XN) !== 0 || (rw & 1) === 0 || ((sctlr & SCTLR_WXN) !== 0 && (rw & 2) !== 0);
-  if (privilege === 1) xn = xn || (attrs & ATTR_PXN) !== 0 || ((sctlr & SCTLR_UWXN) !== 0 && (user & 2) !== 0);
-  return rw | (xn ? 0 : 4) | (user !== 0 ? 8 : 0);
+  return withExecute(user, rw, (attrs & ATTR_XN) !== 0, (attrs & ATTR_PXN) !== 0, privilege, sctlr);
 }
 
 /** A 32-bit register value. */
 function reg32(value: AddrInput, name: string): number {
-  const v = registerValue(value, name);
-  if (v >> 32n !== 0n) throw new RangeError(`A32Mmu: ${name} ${`0x${v.toString(16)}`} does not fit in 32 bits`);
-  return field(v, 31, 0);
+  return reg32Of(value, name, 'A32Mmu');
 }

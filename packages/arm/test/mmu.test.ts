@@ -241,7 +241,7 @@ function randomTable(seed: number) {
   let x = seed;
   const next = (n: number) => {
     x = (Math.imul(x, 1103515245) + 12345) >>> 0;
-    return x % n;
+    return Math.floor((x / 4294967296) * n); // the high bits: the low bits of an LCG have short periods
   };
   const vas: bigint[] = [];
   for (let i = 0; i < 60; i++) {
