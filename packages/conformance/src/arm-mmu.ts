@@ -12,10 +12,11 @@
 // load read, or the abort with its FSR and FAR), and at the end every rewritten descriptor and every data word,
 // must be the same.
 // QEMU's walker: target/arm/ptw.c get_phys_addr_v6 (and, in 10.0, get_S1prot for the permissions).
-import { Access, faultKindOf, hex, MappingFlags, PageSize, PhysicalMemory, Privilege } from '@page-table-multiarch/core';
-import { A32Mmu, A32PageTable, encodeA32Registers } from '@page-table-multiarch/arm';
-import { A32Cp15, b, bne, DSB, ISB, ldrPost, mcr, movImm, mrc, strImm, strPost, subsImm } from './_a32';
-import { type A32ProbeTarget, type A32Window, buildA32MmuTables, l1Entry } from './_a32-mmu-layout';
+import { Access, faultKindOf, hex, MappingFlags, PhysicalMemory, Privilege } from '@page-table-multiarch/core';
+import { A32LpaeMmu, A32LpaePageTable, A32LpaeTtbr1PageTable, A32Mmu, A32PageTable, encodeA32LpaeRegisters, encodeA32Registers } from '@page-table-multiarch/arm';
+import { A32Cp15, A32Cp15Wide, b, bne, DSB, ISB, ldrPost, mcr, mcrr, movImm, mrc, strImm, strPost, subsImm } from './_a32';
+import { buildA32LpaeMmuTables } from './_a32-lpae-mmu-layout';
+import { type A32MmuLayout, type A32ProbeTarget, type A32Window, buildA32MmuTables, l1Entry } from './_a32-mmu-layout';
 import { Checker, type RunResult } from './_check';
 import { affects, DEFECTS } from './_defects';
 import { type GuestArea, runGuest } from './_driver';
@@ -68,15 +69,19 @@ const DABT = 4;
 
 /**
  * The program. In: r0 DACR, r1 TTBCR, r2 TTBR0, r3 TTBR1, r4 SCTLR, r5 the probe list, r6 its length, r7 the
- * results, r10 VBAR. Returns the code (at CODE, vectors at +0x800), the stubs (at USER_CODE), and `done`, the
- * offset of the last instruction.
+ * results, r10 VBAR; with long descriptors also r8 / r9 the high words of the 64-bit TTBR0 / TTBR1 (written with
+ * MCRR after TTBCR.EAE), r11 / r12 MAIR0 / MAIR1. Returns the code (at CODE, vectors at +0x800), the stubs (at
+ * USER_CODE), and `done`, the offset of the last instruction.
  */
-export function a32MmuProgram(): { code: number[]; user: number[]; done: number } {
+export function a32MmuProgram(format: 'short' | 'long' = 'short'): { code: number[]; user: number[]; done: number } {
+  const tables =
+    format === 'short'
+      ? [mcr(A32Cp15.TTBR0, 2), mcr(A32Cp15.TTBR1, 3)]
+      : [mcrr(A32Cp15Wide.TTBR0, 2, 8), mcrr(A32Cp15Wide.TTBR1, 3, 9), mcr(A32Cp15.MAIR0, 11), mcr(A32Cp15.MAIR1, 12)];
   const w: number[] = [
     mcr(A32Cp15.DACR, 0),
     mcr(A32Cp15.TTBCR, 1),
-    mcr(A32Cp15.TTBR0, 2),
-    mcr(A32Cp15.TTBR1, 3),
+    ...tables,
     mcr(A32Cp15.VBAR, 10),
     mcr(A32Cp15.TLBIALL, 0),
     ISB,
@@ -110,11 +115,16 @@ export function a32MmuProgram(): { code: number[]; user: number[]; done: number 
 export interface A32MmuOptions {
   readonly binary: string;
   readonly seed: number;
-  /** TTBCR.N: 0 (one table) or 1 (TTBR1 from 0x8000_0000). Default 1. */
+  /**
+   * The translation table format: 'short' (TTBCR.EAE = 0, A32Mmu; the default) or 'long' (EAE = 1, A32LpaeMmu,
+   * with T0SZ = T1SZ = 1: TTBR0 below 0x8000_0000, TTBR1 above).
+   */
+  readonly format?: 'short' | 'long';
+  /** Short descriptors: TTBCR.N, 0 (one table) or 1 (TTBR1 from 0x8000_0000). Default 1. */
   readonly n?: 0 | 1;
   /** Leaves in each table (default 80 with N = 1, 160 in the one table of N = 0). */
   readonly leaves?: number;
-  /** Negative control: one valid Small page is made a Fault entry in QEMU's image (not in the model's). */
+  /** Negative control: one valid 4K page is made an invalid entry in QEMU's image (not in the model's). */
   readonly tamper?: boolean;
 }
 
@@ -156,14 +166,14 @@ function randomDacr(rng: Rng): number {
 }
 
 /** Every probe (6 per target for access x privilege, each in three random modes) in a seeded random order. */
-function makeProbes(targets: readonly A32ProbeTarget[], seed: number): Probe[] {
+function makeProbes(targets: readonly A32ProbeTarget[], seed: number, short: boolean): Probe[] {
   const rng = new Rng(seed ^ 0xa32);
   const probes: Probe[] = [];
   for (const target of targets) {
     for (const access of [0, 1, 2] as const) {
       for (const pl of [0, 1] as const) {
         for (let k = 0; k < 3; k++) {
-          const sctlr = (rng.ratio(1, 3) ? AFE : 0) | (rng.ratio(1, 4) ? WXN : 0) | (rng.ratio(1, 4) ? UWXN : 0);
+          const sctlr = (short && rng.ratio(1, 3) ? AFE : 0) | (rng.ratio(1, 4) ? WXN : 0) | (rng.ratio(1, 4) ? UWXN : 0);
           probes.push({ target, access, pl, dacr: randomDacr(rng), sctlr });
         }
       }
@@ -173,7 +183,7 @@ function makeProbes(targets: readonly A32ProbeTarget[], seed: number): Probe[] {
 }
 
 /** QEMU's outcome as text: "ok" (with the word a load read), or the abort with its FSR and FAR. */
-function theirOutcome(p: Probe, exception: number, fsr: number, far: number, value: number): string {
+function theirOutcome(p: Probe, exception: number, fsr: number, far: number, value: number, ifsrBits: number): string {
   switch (exception) {
     case UNDEF:
       return p.access === Access.EXECUTE ? 'ok' : 'undefined instruction';
@@ -181,8 +191,8 @@ function theirOutcome(p: Probe, exception: number, fsr: number, far: number, val
       if (p.access === Access.EXECUTE) return 'svc';
       return p.access === Access.READ ? `ok ${hex(BigInt(value))}` : 'ok';
     case PABT:
-      // IFSR: FS[3:0], FS[4] (bit 10) and ExT (12) are defined; QEMU also leaves the domain in bits 7:4
-      return `prefetch abort IFSR ${hex(BigInt(fsr & 0x140f))} IFAR ${hex(BigInt(far))}`;
+      // IFSR: only the defined bits (QEMU also leaves the domain in bits 7:4 of the short-descriptor form)
+      return `prefetch abort IFSR ${hex(BigInt(fsr & ifsrBits))} IFAR ${hex(BigInt(far))}`;
     case DABT:
       return `data abort DFSR ${hex(BigInt(fsr))} DFAR ${hex(BigInt(far))}`;
     default:
@@ -191,9 +201,9 @@ function theirOutcome(p: Probe, exception: number, fsr: number, far: number, val
 }
 
 /** The model's outcome for probe `i`; a store writes its marker, a load reads, in the model's memory. */
-function ourOutcome(p: Probe, i: number, mmu: A32Mmu, ours: PhysicalMemory, r: number): string {
+function ourOutcome(p: Probe, i: number, mmu: A32Mmu | A32LpaeMmu, ours: PhysicalMemory, r: number, ifsrBits: number): string {
   if (r < 0) {
-    const fsr = mmu.prefetch ? mmu.fsr & 0x140f : mmu.fsr;
+    const fsr = mmu.prefetch ? mmu.fsr & ifsrBits : mmu.fsr;
     return `${mmu.prefetch ? 'prefetch abort IFSR' : 'data abort DFSR'} ${hex(BigInt(fsr))} ${mmu.prefetch ? 'IFAR' : 'DFAR'} ${hex(BigInt(mmu.far))}`;
   }
   if (mmu.paHi !== 0 || mmu.paLo < DATA || mmu.paLo >= DATA + DATA_BYTES) return `ok, outside the data region: ${hex(BigInt(r))}`;
@@ -223,21 +233,35 @@ function domainType(mmu: A32Mmu, dacr: number): number {
   return (dacr >>> (2 * mmu.domain)) & 3;
 }
 
-/** Builds random TTBR0 / TTBR1 tables, runs every probe in QEMU and through A32Mmu, and compares. */
-export async function checkA32Mmu(options: A32MmuOptions): Promise<A32MmuResult> {
+/** What differs between the two formats' runs: the tables, the registers that point at them, and the model. */
+interface Setup {
+  readonly layout: A32MmuLayout;
+  /** The guest's registers for the tables, as a32MmuProgram reads them. */
+  readonly regs: readonly (readonly [string, bigint])[];
+  /** The model, over the model's copy of the memory. */
+  readonly model: (ours: PhysicalMemory) => A32Mmu | A32LpaeMmu;
+  readonly entryBytes: 4 | 8;
+  /** The bits of IFSR the format defines [B4.1.96]. */
+  readonly ifsrBits: number;
+  /** Short descriptors: the first-level table that translates an address. */
+  readonly rootOf: (va: number) => bigint;
+}
+
+// the program's own mappings, in both formats: its code (PL1 read-only, so that WXN leaves it executable), the
+// stubs (PL0 and PL1 read-only and executable), the list and the results (PL1 read-write)
+const HARNESS: readonly [bigint, bigint, number][] = [
+  [CODE, 0x1000n, READ | EXECUTE],
+  [USER_CODE, 0x1000n, READ | EXECUTE | USER],
+  [LIST, CODE + BigInt(AREA_BYTES) - LIST, READ | WRITE],
+];
+
+/** Short descriptors (TTBCR.EAE = 0): A32PageTable for TTBR0 and, with N = 1, TTBR1; the harness in domain 0. */
+function shortSetup(memory: PhysicalMemory, options: A32MmuOptions): Setup {
   const n = options.n ?? 1;
-  const memory = new PhysicalMemory({ size: MEM_SIZE, base: MEM_BASE });
-  memory.reserve(CODE, AREA_BYTES);
-  memory.reserve(BigInt(DATA), DATA_BYTES);
-  for (let k = 0; k < DATA_BYTES / 4; k++) memory.writeU32(BigInt(DATA + 4 * k), udf(k));
   const lower = new A32PageTable(memory);
   const upper = new A32PageTable(memory);
-  // the program's own mappings, all in domain 0: its code (PL1 read-only, so that WXN leaves it executable), the
-  // stubs (PL0 and PL1 read-only and executable), the list and the results (PL1 read-write)
   const id = lower.cursor();
-  id.map(CODE, CODE, PageSize.Size4K, READ | EXECUTE);
-  id.map(USER_CODE, USER_CODE, PageSize.Size4K, READ | EXECUTE | USER);
-  id.mapRegion(LIST, LIST, CODE + BigInt(AREA_BYTES) - LIST, READ | WRITE, false);
+  for (const [va, size, flags] of HARNESS) id.mapRegion(va, va, size, flags, false);
   id.flush();
   const windows: [A32Window[], A32Window[]] = [
     [
@@ -254,14 +278,95 @@ export async function checkA32Mmu(options: A32MmuOptions): Promise<A32MmuResult>
     n === 1
       ? buildA32MmuTables(memory, [{ table: lower, windows: windows[0] }, { table: upper, windows: windows[1] }], spec)
       : buildA32MmuTables(memory, [{ table: lower, windows: [...windows[0], ...windows[1]] }], spec);
-  const order = makeProbes(layout.targets, options.seed);
+  const regs = n === 1 ? encodeA32Registers(lower, { ttbr1: upper, n: 1 }) : encodeA32Registers(lower);
+  return {
+    layout,
+    regs: [
+      ['r1', regs.ttbcr],
+      ['r2', regs.ttbr0],
+      ['r3', regs.ttbr1],
+    ],
+    model: (ours) => new A32Mmu(ours, { ttbr0: regs.ttbr0, ttbr1: regs.ttbr1, ttbcr: regs.ttbcr }),
+    entryBytes: 4,
+    // FS[3:0], FS[4] (bit 10), ExT (12)
+    ifsrBits: 0x140f,
+    rootOf: (va) => (n === 1 && va >= 0x8000_0000 ? upper.rootPaddr : lower.rootPaddr),
+  };
+}
+
+/**
+ * Long descriptors (TTBCR.EAE = 1, T0SZ = T1SZ = 1): A32LpaePageTable for TTBR0 ([0, 2 GiB), the harness and two
+ * windows), A32LpaeTtbr1PageTable for TTBR1 (a window in [2, 3 GiB), a 1 GiB Block at 3 GiB).
+ */
+function longSetup(memory: PhysicalMemory, options: A32MmuOptions): Setup {
+  const split = { t0sz: 1, t1sz: 1 };
+  const lower = new A32LpaePageTable(memory, split);
+  const upper = new A32LpaeTtbr1PageTable(memory, split);
+  const id = lower.cursor();
+  for (const [va, size, flags] of HARNESS) id.mapRegion(va, va, size, flags, false);
+  id.flush();
+  // the codec makes user pages PXN (B3.7.2); the stubs also run at PL1
+  clearPxn(memory, lower.rootPaddr, Number(USER_CODE));
+  const spec = { seed: options.seed, leaves: options.leaves ?? 80, data: DATA, dataBytes: DATA_BYTES };
+  const layout = buildA32LpaeMmuTables(
+    memory,
+    [
+      { table: lower, first: 1, firstMask: 1, windows: [{ base: 0x1000_0000, size: 0x2000_0000 }], block1g: null, windowLimit: false },
+      { table: upper, first: 1, firstMask: 1, windows: [{ base: 0x8000_0000, size: 0x4000_0000 }], block1g: 0xc000_0000, windowLimit: true },
+    ],
+    spec,
+  );
+  const regs = encodeA32LpaeRegisters({ ttbr0: lower, ttbr1: upper });
+  const lo = (v: bigint): bigint => v & 0xffff_ffffn;
+  return {
+    layout,
+    regs: [
+      ['r1', regs.ttbcr],
+      ['r2', lo(regs.ttbr0)],
+      ['r8', regs.ttbr0 >> 32n],
+      ['r3', lo(regs.ttbr1)],
+      ['r9', regs.ttbr1 >> 32n],
+      ['r11', regs.mair0],
+      ['r12', regs.mair1],
+    ],
+    model: (ours) => new A32LpaeMmu(ours, regs),
+    entryBytes: 8,
+    // STATUS (5:0), LPAE (9), ExT (12)
+    ifsrBits: 0x123f,
+    rootOf: () => lower.rootPaddr,
+  };
+}
+
+/** Clears PXN (bit 53) of the level 3 descriptor of `va` in the long-descriptor table at `root` (first level 1, 2 entries). */
+function clearPxn(memory: PhysicalMemory, root: bigint, va: number): void {
+  let table = root;
+  for (let level = 1; ; level++) {
+    const at = table + BigInt(((va >>> (39 - 9 * level)) & (level === 1 ? 1 : 511)) * 8);
+    const d = memory.readU64(at);
+    if (level === 3) {
+      memory.writeU64(at, d & ~(1n << 53n));
+      return;
+    }
+    table = d & 0xff_ffff_f000n;
+  }
+}
+
+/** Builds random TTBR0 / TTBR1 tables, runs every probe in QEMU and through A32Mmu or A32LpaeMmu, and compares. */
+export async function checkA32Mmu(options: A32MmuOptions): Promise<A32MmuResult> {
+  const short = (options.format ?? 'short') === 'short';
+  const memory = new PhysicalMemory({ size: MEM_SIZE, base: MEM_BASE });
+  memory.reserve(CODE, AREA_BYTES);
+  memory.reserve(BigInt(DATA), DATA_BYTES);
+  for (let k = 0; k < DATA_BYTES / 4; k++) memory.writeU32(BigInt(DATA + 4 * k), udf(k));
+  const setup = short ? shortSetup(memory, options) : longSetup(memory, options);
+  const { layout } = setup;
+  const order = makeProbes(layout.targets, options.seed, short);
   if (order.length * PROBE_BYTES > Number(RESULTS - LIST) || order.length * RESULT_BYTES > Number(CODE + BigInt(AREA_BYTES) - RESULTS)) {
     throw new Error(`${order.length} probes do not fit the program's area`);
   }
-  const prog = a32MmuProgram();
+  const prog = a32MmuProgram(short ? 'short' : 'long');
   writeWords(memory, CODE, prog.code);
   writeWords(memory, USER_CODE, prog.user);
-  const regs = n === 1 ? encodeA32Registers(lower, { ttbr1: upper, n: 1 }) : encodeA32Registers(lower);
   order.forEach((p, i) => {
     const stub = Number(USER_CODE) + [0, 8, 16][p.access]!;
     const values = [p.target.va, p.dacr, SCTLR | p.sctlr, stub, p.pl === 1 ? SPSR_SVC : SPSR_USR, marker(i), 0, 0];
@@ -272,13 +377,14 @@ export async function checkA32Mmu(options: A32MmuOptions): Promise<A32MmuResult>
   const ours = new PhysicalMemory({ size: MEM_SIZE, base: MEM_BASE });
   ours.writeBytes(MEM_BASE, memory.bytes());
   const image = memory.bytes().slice();
-  const tamperedPage = options.tamper === true ? tamperOne(image, layout.targets, ours) : null;
+  const tamperedPage = options.tamper === true ? tamperOne(image, layout.targets, ours, setup.entryBytes) : null;
 
   const checker = new Checker();
   const compare = new ProbeComparison(checker);
-  const domainOrder = affects(options.binary, DEFECTS.a32DomainFirst);
-  const wxnIgnored = affects(options.binary, DEFECTS.a32ShortWxn);
-  const xnFirst = affects(options.binary, DEFECTS.a32XnBeforeAccessFlag);
+  // the short-descriptor defects (the long-descriptor walk, get_phys_addr_lpae, has none of them)
+  const domainOrder = short && affects(options.binary, DEFECTS.a32DomainFirst);
+  const wxnIgnored = short && affects(options.binary, DEFECTS.a32ShortWxn);
+  const xnFirst = short && affects(options.binary, DEFECTS.a32XnBeforeAccessFlag);
   const qemu = await startQemu({
     binary: options.binary,
     machine: ['-M', 'virt', '-cpu', 'cortex-a15', '-m', '256M'],
@@ -289,9 +395,7 @@ export async function checkA32Mmu(options: A32MmuOptions): Promise<A32MmuResult>
     const view = await runGuest(qemu.gdb, {
       regs: [
         ['r0', 1n],
-        ['r1', regs.ttbcr],
-        ['r2', regs.ttbr0],
-        ['r3', regs.ttbr1],
+        ...setup.regs,
         ['r4', BigInt(SCTLR)],
         ['r5', LIST],
         ['r6', BigInt(order.length)],
@@ -304,50 +408,53 @@ export async function checkA32Mmu(options: A32MmuOptions): Promise<A32MmuResult>
       area: AREA,
       count: order.length,
     });
-    const mmu = new A32Mmu(ours, { ttbr0: regs.ttbr0, ttbr1: regs.ttbr1, ttbcr: regs.ttbcr });
+    const mmu = setup.model(ours);
     const probe = (p: Probe, sctlr: number): number => {
-      mmu.dacr = p.dacr;
+      if (mmu instanceof A32Mmu) mmu.dacr = p.dacr;
       mmu.sctlr = sctlr;
       return mmu.translateWords(p.target.va, 0, p.access, p.pl === 1 ? Privilege.SUPERVISOR : Privilege.USER);
     };
+    const ifsr = setup.ifsrBits;
     order.forEach((p, i) => {
       const at = (k: number): number => view.getUint32(RESULT_BYTES * i + 4 * k, true);
-      const theirs = theirOutcome(p, at(0), at(1), at(2), at(3));
+      const theirs = theirOutcome(p, at(0), at(1), at(2), at(3), ifsr);
       // the outcome without WXN / UWXN, for a QEMU that ignores them with short descriptors
       if (wxnIgnored && (p.sctlr & (WXN | UWXN)) !== 0) {
         const r = probe(p, SCTLR | (p.sctlr & ~(WXN | UWXN)));
         const without = r < 0 ? `${faultKindOf(r)} ${mmu.fsr}` : 'ok';
         const withBits = probe(p, SCTLR | p.sctlr);
         if (without !== (withBits < 0 ? `${faultKindOf(withBits)} ${mmu.fsr}` : 'ok')) {
-          checker.skip(DEFECTS.a32ShortWxn.text, ourOutcome(p, i, mmu, ours, withBits) !== theirs);
+          checker.skip(DEFECTS.a32ShortWxn.text, ourOutcome(p, i, mmu, ours, withBits, ifsr) !== theirs);
           return;
         }
       }
       const r = probe(p, SCTLR | p.sctlr);
       const kind = r >= 0 ? `ok ${ACCESS_NAMES[p.access]}` : (faultKindOf(r) ?? String(r));
-      const mine = ourOutcome(p, i, mmu, ours, r);
-      // QEMU looks at the domain before the second-level descriptor and the Access flag (see DEFECTS.a32DomainFirst)
-      const type = r < 0 ? domainType(mmu, p.dacr) : 1;
-      const spoiled = (kind === 'AccessFlag' && type !== 1) || (kind === 'NotPresent' && mmu.level === 1 && (type === 0 || type === 2));
-      if (xnFirst && kind === 'AccessFlag' && p.access === Access.EXECUTE && fetchForbidden(ours, n === 1 && p.target.va >= 0x8000_0000 ? upper.rootPaddr : lower.rootPaddr, p)) {
+      const mine = ourOutcome(p, i, mmu, ours, r, ifsr);
+      if (xnFirst && kind === 'AccessFlag' && p.access === Access.EXECUTE && fetchForbidden(ours, setup.rootOf(p.target.va), p)) {
         checker.skip(DEFECTS.a32XnBeforeAccessFlag.text, mine !== theirs);
         compare.count(kind);
         return;
       }
-      if (domainOrder && spoiled) {
-        checker.skip(DEFECTS.a32DomainFirst.text, mine !== theirs);
-        // a store QEMU let through a Manager domain: the same store in the model's memory, so that the data
-        // region still compares at the end (without AFE the model translates it, to the same address)
-        if (theirs === 'ok' && p.access === Access.WRITE && probe(p, SCTLR | (p.sctlr & ~AFE)) >= 0) ours.writeU32(BigInt(mmu.paLo), marker(i));
-        compare.count(kind);
-        return;
+      // QEMU looks at the domain before the second-level descriptor and the Access flag (see DEFECTS.a32DomainFirst)
+      if (domainOrder && mmu instanceof A32Mmu && r < 0) {
+        const type = domainType(mmu, p.dacr);
+        const spoiled = (kind === 'AccessFlag' && type !== 1) || (kind === 'NotPresent' && mmu.level === 1 && (type === 0 || type === 2));
+        if (spoiled) {
+          checker.skip(DEFECTS.a32DomainFirst.text, mine !== theirs);
+          // a store QEMU let through a Manager domain: the same store in the model's memory, so that the data
+          // region still compares at the end (without AFE the model translates it, to the same address)
+          if (theirs === 'ok' && p.access === Access.WRITE && probe(p, SCTLR | (p.sctlr & ~AFE)) >= 0) ours.writeU32(BigInt(mmu.paLo), marker(i));
+          compare.count(kind);
+          return;
+        }
       }
       compare.probe(BigInt(p.target.va), probeName(p), kind, mine, theirs);
     });
     const writer = new Map(order.map((p, i) => [BigInt(marker(i)), BigInt(p.target.va)]));
     await compareAtTheEnd(qemu.gdb, checker, {
       entries: layout.entries,
-      entryBytes: 4,
+      entryBytes: setup.entryBytes,
       entryName: 'descriptor',
       ours,
       data: BigInt(DATA),
@@ -363,15 +470,16 @@ export async function checkA32Mmu(options: A32MmuOptions): Promise<A32MmuResult>
   return { checker, samples: [], tampered: null, log, code: [{ addr: CODE, words: prog.code }], probes: order.length, outcomes: compare.outcomes, tamperedPage };
 }
 
-/** The negative control: makes a valid Small page a Fault entry in QEMU's copy. Returns that page. */
-function tamperOne(image: Uint8Array, targets: readonly A32ProbeTarget[], ours: PhysicalMemory): { va: number; entry: bigint } {
+/** The negative control: makes a valid 4K page an invalid entry in QEMU's copy. Returns that page. */
+function tamperOne(image: Uint8Array, targets: readonly A32ProbeTarget[], ours: PhysicalMemory, entryBytes: 4 | 8): { va: number; entry: bigint } {
   const view = new DataView(image.buffer, image.byteOffset, image.byteLength);
   for (const t of targets) {
-    if (t.entry === null || t.kind !== 'small page') continue;
+    if (t.entry === null || (t.kind !== 'small page' && t.kind !== 'page')) continue;
     const bits = ours.readU32(t.entry);
-    if ((bits & 2) === 0) continue;
-    view.setUint32(Number(t.entry - MEM_BASE), 0, true);
+    // a valid Small page (bit 1) or long-descriptor Page (bits[1:0] = 0b11)
+    if ((entryBytes === 4 ? bits & 2 : bits & 3) !== (entryBytes === 4 ? 2 : 3)) continue;
+    for (let k = 0; k < entryBytes; k += 4) view.setUint32(Number(t.entry - MEM_BASE) + k, 0, true);
     return { va: t.va, entry: t.entry };
   }
-  throw new Error('no Small page to corrupt');
+  throw new Error('no 4K page to corrupt');
 }
