@@ -288,8 +288,14 @@ function attrTables(spec: CodecSpec): { lo: Uint32Array; hi: Uint32Array } {
 /** A codec with its word-level fast path. */
 type A64CodecBase = GenericPTE & { readonly words: PTEWords };
 
-/** Builds one codec from its spec. */
-function makeCodec(spec: CodecSpec): A64CodecBase {
+/**
+ * Makes the codec of a 52-bit form from the 48-bit word methods and the attribute words (see codec52). Passed in by
+ * a64Codec alone, so that a bundle of the crate's codecs leaves the 52-bit code out.
+ */
+type WideCodec = (words: PTEWords, attrLo: Uint32Array, attrHi: Uint32Array) => A64CodecBase;
+
+/** Builds one codec from its spec (a 52-bit form through `wide`). */
+function makeCodec(spec: CodecSpec, wide?: WideCodec): A64CodecBase {
   const { el2, types, strict } = spec;
   const T = attrTables(spec);
   const attrLo = T.lo;
@@ -336,7 +342,7 @@ function makeCodec(spec: CodecSpec): A64CodecBase {
     layout: Object.freeze({ present: VALID, block: NON_BLOCK, table: NON_BLOCK, leaf: TYPE_BITS, addrLo: ADDR_LO >>> 0, addrHi: ADDR_HI >>> 0, addrShift: 0 }),
   });
 
-  if (spec.form !== 'pa48') return codec52(oa52Words(words, spec.form, spec.granuleShift, attrLo, attrHi, NON_BLOCK, TYPE_BITS), strict, el2, types);
+  if (wide !== undefined) return wide(words, attrLo, attrHi);
 
   // the bigint form: the same attribute tables and decoding; an omitted level is -1 (bit 0 alone tells
   // validity, as the crate reads it)
@@ -537,7 +543,10 @@ export function a64Codec(options: A64CodecOptions = {}): A64Codec {
   const index = Object.freeze(memTypeIndex(lo, hi, fn, `MAIR 0x${mair.toString(16)}`));
   const { strict, granuleShift } = a64LevelShape(granule, startLevel, paBits === 52);
   const form = paBits === 48 ? 'pa48' : granule === 64 ? 'lpa' : 'lpa2';
-  const base = makeCodec({ el2, impliedRead: true, index, types: memTypes(lo, hi), nonGlobal, strict, granuleShift, form });
+  const types = memTypes(lo, hi);
+  const wide: WideCodec | undefined =
+    form === 'pa48' ? undefined : (words, attrLo, attrHi) => codec52(oa52Words(words, form, granuleShift, attrLo, attrHi, NON_BLOCK, TYPE_BITS), strict, el2, types);
+  const base = makeCodec({ el2, impliedRead: true, index, types, nonGlobal, strict, granuleShift, form }, wide);
   c = Object.freeze({ ...base, granule, startLevel, paBits, el2, mair, attrIndex: index, nonGlobal }) as A64Codec;
   CODECS.set(key, c);
   return c;
