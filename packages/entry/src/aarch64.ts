@@ -1,5 +1,6 @@
 // AArch64 (VMSAv8-64) stage 1 translation table descriptors: 4 KiB granule, 48-bit output addresses,
-// lookup levels 0..3.
+// lookup levels 0..3 (the crate's codecs); a64Codec adds the 16 and 64 KiB granules and 52-bit output addresses
+// (FEAT_LPA, FEAT_LPA2: the split address fields are in _a64-oa52.ts).
 // Source: Arm Architecture Reference Manual for A-profile architecture, DDI 0487 (section numbers as in
 // issue K.a; the titles are the same in other issues):
 // - D8.3 "Translation table descriptor formats": bit[0] valid, bit[1] type; below level 3 bit[1] = 1 is a
@@ -458,7 +459,8 @@ export interface A64CodecOptions {
   readonly granule?: 4 | 16 | 64;
   /**
    * The lookup level of the codec's level 0, the table's root (D8.2: it follows from the granule and TnSZ).
-   * Default 0 for the 4 KiB and 16 KiB granules, 1 for 64 KiB (whose level 0 exists only with 52-bit addresses).
+   * Default 0 for the 4 KiB and 16 KiB granules, 1 for 64 KiB (whose walks never start at level 0: 52 bits are a
+   * 1024-entry level 1 table and two levels below it). -1 only for 4 KiB with `paBits` 52 (more than 48 bits).
    */
   readonly startLevel?: -1 | 0 | 1 | 2 | 3;
   /**
@@ -466,7 +468,6 @@ export interface A64CodecOptions {
    * TCR_ELx.DS = 1: OA[51:50] in bits 9:8, where SH was (the codec writes no SH: Shareability comes from TCR_ELx.SHn),
    * and blocks at lookup level 0 (4 KiB, 512 GiB) or 1 (16 KiB, 64 GiB). With 64 KiB it is FEAT_LPA (TCR_ELx.IPS =
    * 0b110): OA[51:48] in bits 15:12, and 4 TiB blocks at lookup level 1 (Arm ARM D8.3, AArch64.BlockDescSupported()).
-   * Only 52-bit codecs of the 4 KiB granule start at lookup level -1.
    */
   readonly paBits?: 48 | 52;
   /** The EL2 regime with HCR_EL2.E2H = 0 (one privilege level), as {@link A64PTEEl2}. Default false. */
@@ -524,8 +525,8 @@ export function a64Codec(options: A64CodecOptions = {}): A64Codec {
   const paBits = options.paBits ?? 48;
   if (paBits !== 48 && paBits !== 52) throw new RangeError(`${fn}: "paBits" ${String(paBits)} is not 48 or 52`);
   const startLevel = options.startLevel ?? (granule === 64 ? 1 : 0);
-  // D8.2: level 0 exists with 64 KiB only for 52-bit virtual addresses, which the 1024-entry level 1 already covers;
-  // level -1 only with 4 KiB and DS = 1
+  // D8.2: a 64 KiB walk starts at level 1 at the earliest (52 bits: 10 + 13 + 13 index bits and the 16-bit offset);
+  // level -1 exists only with 4 KiB and DS = 1
   const first = granule === 64 ? 1 : granule === 4 && paBits === 52 ? -1 : 0;
   if (!Number.isInteger(startLevel) || startLevel < first || startLevel > 3) {
     throw new RangeError(`${fn}: "startLevel" ${String(startLevel)} is outside ${first}..3 for the ${granule} KiB granule with ${paBits}-bit output addresses`);
