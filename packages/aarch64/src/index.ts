@@ -1,4 +1,4 @@
-// AArch64 (VMSAv8-64, 4 KiB granule, 48-bit) translation tables on PageTable64 of @page-table-multiarch/core,
+// AArch64 (VMSAv8-64: 4, 16 and 64 KiB granules, 48- and 52-bit) translation tables on PageTable64 of @page-table-multiarch/core,
 // with the descriptor codecs of @page-table-multiarch/entry/aarch64 re-exported. See README.md.
 export {
   A64PTE,

@@ -174,8 +174,9 @@ function rootOf(r: RootSpec, notes: string[]): DumpRoot | RegisterError {
  * TBI0 / TBI1 (`DumpRoot.tagsIgnored`), and the memory types come from `mair` (default `MAIR_VALUE`). Output
  * addresses have 52 bits with TCR.DS = 1 (4 and 16 KB: FEAT_LPA2, the format's levels then start at lookup level -1
  * with 4 KB) or with the 64 KB granule and IPS / PS = 0b110 (FEAT_LPA), and the TTBRs' BADDR[51:48] is then read from
- * their bits 5:2. TnSZ outside those ranges and two different granules for the two ranges are 'Unsupported', a reserved TG encoding or a MAIR without Device, Normal
- * Non-cacheable and Normal Write-Back bytes 'Invalid'; no usable root is 'Missing'.
+ * their bits 5:2. TnSZ outside those ranges and two different granules for the two ranges are 'Unsupported', a
+ * reserved TG encoding or a MAIR without Device, Normal Non-cacheable and Normal Write-Back bytes 'Invalid'; no usable
+ * root is 'Missing'.
  * @throws TypeError / PagingError 'InvalidAddress' for a value that is not a u64.
  * @example
  * // T0SZ = T1SZ = 16, TG0 = 4KB (0b00), TG1 = 4KB (0b10)

@@ -1,7 +1,7 @@
 // AArch64: QEMU's MMU and A64Mmu agree access by access (load / store / fetch x EL0 / EL1, with PAN, WXN and the
 // hardware Access flag and dirty state updates, TCR_EL1.HA / HD, in random modes), with the 4K granule (48-bit) and
-// the 64K granule (48-bit, the walk starting at level 1), and the 52-bit formats. Both QEMUs implement FEAT_HAFDBS (7.2 lists it in
-// docs/system/arm/emulation.rst), so every mode runs on both.
+// the 64K granule (48-bit, the walk starting at level 1), and the 52-bit formats. Both QEMUs implement FEAT_HAFDBS
+// (7.2 lists it in docs/system/arm/emulation.rst), so every mode runs on both.
 import { hex } from '@page-table-multiarch/core';
 import { expect, it } from 'vitest';
 import { checkA64Mmu } from '../src/index';
