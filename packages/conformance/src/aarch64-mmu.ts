@@ -139,6 +139,12 @@ export interface A64MmuOptions {
   /** The granule (default 4) and the VA size of both ranges (default 48). */
   readonly granule?: A64Granule;
   readonly vaBits?: number;
+  /**
+   * The tables' output address size (default 48): 52 writes FEAT_LPA2 descriptors with TCR_EL1.DS = 1 (4K, 16K; the
+   * walk from lookup level -1 with 4K/52) or FEAT_LPA ones (64K). The run keeps IPS = 40 bits for its Address size
+   * faults, so no output address needs the split field; the walk, the start level and DS are what it checks.
+   */
+  readonly paBits?: 48 | 52;
   /** Leaves in each table (default 100). */
   readonly leaves?: number;
   /** Negative control: AP[2] is cleared in one read-only page of QEMU's image (not in the model's). */
@@ -257,12 +263,13 @@ function ourOutcome(p: Probe, i: number, mmu: A64Mmu, ours: PhysicalMemory, r: n
 export async function checkA64Mmu(options: A64MmuOptions): Promise<A64MmuResult> {
   const granule = options.granule ?? 4;
   const vaBits = options.vaBits ?? 48;
+  const paBits = options.paBits ?? 48;
   const memory = new PhysicalMemory({ size: MEM_SIZE, base: MEM_BASE });
   memory.reserve(CODE, AREA_BYTES);
   memory.reserve(DATA, DATA_BYTES);
   for (let pa = DATA; pa < DATA + BigInt(DATA_BYTES); pa += 8n) memory.writeU64(pa, (pa << 32n) | BigInt(SVC0));
-  const lower = new A64PageTable(memory, { granule, vaBits, half: 'lower' });
-  const upper = new A64PageTable(memory, { granule, vaBits, half: 'upper' });
+  const lower = new A64PageTable(memory, { granule, vaBits, paBits, half: 'lower' });
+  const upper = new A64PageTable(memory, { granule, vaBits, paBits, half: 'upper' });
   // the identity map of the run's RAM (EL1 read-write), the program's code (EL1 read-only, executable) and the
   // EL0 stubs (EL0 and EL1 read-only, EL0-executable), all in the lowest part of TTBR0's range
   const id = lower.cursor();
