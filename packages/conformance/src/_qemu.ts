@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { hex } from '@page-table-multiarch/core';
-import { GdbRemote } from './_gdb';
+import { GdbRemote } from '@page-table-multiarch/cli';
 
 /** Path of a QEMU system emulator found on PATH, or null when it is not installed. */
 export function findQemu(binary: string): string | null {

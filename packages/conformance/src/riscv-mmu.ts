@@ -19,7 +19,7 @@ import { CSR, RV, RV_MRET, RV_SFENCE_VMA, RV_SPIN, rvAddi, rvCsrw, rvLd } from '
 import { Checker, type RunResult } from './_check';
 import { guestArea, runGuest } from './_driver';
 import { Rng, writeWords } from './_layout';
-import type { GdbRemote } from './_gdb';
+import type { GdbRemote } from '@page-table-multiarch/cli';
 import { startQemu } from './_qemu';
 import { buildMmuTables, type MmuLayout, type ProbeTarget } from './_rv-mmu-layout';
 import { MCSR, RV_ECALL, rvBeq, rvBne, rvCsrr, rvJal, rvSd } from './_rv64';
