@@ -3,4 +3,5 @@ export { ARCHES, type ArchSpec, archByName, type Sample, type SampleRegion } fro
 export { CliError, EXIT_IMPLAUSIBLE, EXIT_OUTPUT_CLOSED, OutputClosed } from './_errors';
 export { fromHex, fromLeHex, type GdbConnectOptions, GdbError, type GdbErrorCode, GdbRemote, leHex, type RegisterInfo, toHex } from './_gdb';
 export { type DumpImage, describeImage, type ImageRange, type NoteSegment, openImage, type OpenOptions } from './_image';
+export { GDB_TIMEOUT_MS, mainAsync } from './_live';
 export { type CliIo, main, parseValue, VERSION } from './_main';
