@@ -62,6 +62,8 @@ ${ARCHES.map((a) => `      ${a.name.padEnd(12)}   ${a.usage}`).join('\n')}
                        4 KiB frame), shared tables included (as --expand-shared)
       --find-roots     no registers: scan the dump for candidate top-level tables and rank them
                        (x86_64, aarch64, riscv64)
+      --no-regions     no Linux region names (x86_64, arm64 48-bit: '---[ ~vmalloc ]---' headers
+                       and the 'region' of JSON records; ~ marks a name KASLR may move)
       --gdb HOST:PORT  instead of DUMP: a live machine through its gdb stub (QEMU -gdb tcp::PORT):
                        registers from the stub (options override them), memory read on demand;
                        loopback only unless --gdb-allow-remote; --gdb-timeout MS per request (5000)
@@ -186,6 +188,7 @@ function settingsOf(str: (k: string) => string | undefined, flag: (k: string) =>
     coalesce: !flag('leaves'),
     // the reverse map lists every virtual address that maps the range: shared tables under every entry
     expandShared: flag('expand-shared') || filter?.pa !== undefined,
+    noRegions: flag('no-regions'),
     ...(filter ? { filter } : {}),
     ...(maxTables !== undefined ? { maxTables } : {}),
     progress: io.stderrIsTTY && !flag('quiet') && !flag('json'),
@@ -270,6 +273,7 @@ function run(argv: readonly string[], io: CliIo, live: LiveSession | undefined):
     gdb: { type: 'string' },
     'gdb-allow-remote': { type: 'boolean' },
     'gdb-timeout': { type: 'string' },
+    'no-regions': { type: 'boolean' },
     quiet: { type: 'boolean', short: 'q' },
     help: { type: 'boolean', short: 'h' },
     version: { type: 'boolean', short: 'V' },
