@@ -70,7 +70,7 @@ interface Listed {
 function listRows(rows: readonly Row[], make: (m: PhysicalMemory) => { map: (va: bigint, pa: bigint) => void; regs: string[] }, extra: string[] = []): Listed {
   const memory = new PhysicalMemory({ size: 1 << 20, base: 0x10_0000n });
   const t = make(memory);
-  rows.forEach(([va], i) => t.map(va, BigInt(0x4000_0000 + i * 0x1000)));
+  for (const [i, [va]] of rows.entries()) t.map(va, BigInt(0x4000_0000 + i * 0x1000));
   const file = join(tmp.dir, `rows-${rows.length}-${extra.join('')}.bin`);
   writeFileSync(file, memory.bytes());
   const args = ['--base', '0x100000', ...t.regs, ...extra, file];
