@@ -3,7 +3,7 @@
 // Qqemu.PhyMemMode:1), and servers that fail in each way a connection can: nothing listening, a hang-up, silence.
 // The listing must be that of a raw dump of the same memory, every frame read once; each failure is one line and
 // exit status 2. (The same against real QEMUs is packages/conformance/test/ptdump-live.test.ts.)
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { archByName, GdbError, GdbRemote, main, mainAsync } from '@page-table-multiarch/cli';
@@ -162,6 +162,26 @@ describe('ptdump --gdb', () => {
     const t = await runLive(['--gdb', `:${port}`, 'translate', va]);
     expect(t.code).toBe(0);
     expect(body(t.stdout)).toBe(body(runCli(['--arch', 'x86_64', '--base', `0x${base.toString(16)}`, ...registerArgs(sample), raw, 'translate', va]).stdout));
+  });
+
+  it('prints what the README shows', async () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const block = (after: string): string[] => {
+      const at = readme.indexOf(`${after}\n\n\`\`\`text\n`);
+      expect(at, after).toBeGreaterThan(0);
+      const start = readme.indexOf('```text\n', at) + 8;
+      return readme.slice(start, readme.indexOf('```', start)).trimEnd().split('\n');
+    };
+    const { port } = await stub();
+    const r = await runLive(['--gdb', `127.0.0.1:${port}`]);
+    const lines = r.stdout.split('\n');
+    const shown = block('them through the stub, `ptdump --gdb 127.0.0.1:1234`:').filter((l) => l !== '...');
+    expect(shown.length).toBeGreaterThan(10);
+    for (const line of shown) expect(lines).toContain(line.replaceAll('127.0.0.1:1234', `127.0.0.1:${port}`));
+    const errors = block('And what goes wrong:');
+    const remote = await runLive(['--gdb', '192.168.1.5:1234']);
+    expect(errors[1]).toBe(remote.stderr.trimEnd());
+    expect(errors[3]).toBe('ptdump: --gdb: cannot connect to a gdb stub at 127.0.0.1:1234 (ECONNREFUSED)');
   });
 
   it('reads each frame once, only the tables, in physical-memory mode, and leaves the stub in its default mode', async () => {
