@@ -35,7 +35,7 @@ import {
 } from './_format';
 import type { CliIo } from './_main';
 import type { JsonWriter, Out } from './_output';
-import { layoutOf, RegionMarks, regionAt, regionJson } from './_regions';
+import { layoutOf, RegionMarks } from './_regions';
 
 /**
  * Findings kept from the walk for the audit section. When a dump has more, they are written from a second walk
@@ -180,6 +180,7 @@ export function listJob(job: Job, s: Settings, out: Out, io: CliIo, json: JsonWr
   };
   const records = selected(dump, s.filter, arch.deviceFlags, seen, shown);
   const layout = s.noRegions ? undefined : layoutOf(arch, plan);
+  const marks = layout ? new RegionMarks(layout) : undefined;
   if (json) {
     json.open('{');
     json.value(arch.name, 'arch');
@@ -191,7 +192,12 @@ export function listJob(job: Job, s: Settings, out: Out, io: CliIo, json: JsonWr
     json.open('[', 'records');
     for (const rec of records) {
       const value = rec.kind === 'mapping' ? runJson(rec, plan) : rec.kind === 'shared' ? sharedJson(rec) : diagnosticJson(rec);
-      if (layout && rec.kind !== 'diagnostic') value['region'] = regionJson(regionAt(layout, rec.vaddr));
+      if (marks && rec.kind !== 'diagnostic') {
+        // flat string and boolean members: the writer's fast path for flat records (_output.ts)
+        const region = marks.at(rec.vaddr);
+        value['region'] = region.name;
+        value['regionGuess'] = region.guess;
+      }
       json.value(value);
     }
     json.close();
@@ -212,7 +218,6 @@ export function listJob(job: Job, s: Settings, out: Out, io: CliIo, json: JsonWr
   out.line(`registers: ${registersText(job)}`);
   for (const n of plan.notes) out.line(`note: ${n}`);
   if (layout) out.line(`note: ${layout.note}`);
-  const marks = layout ? new RegionMarks(layout) : undefined;
   let root = -1;
   for (const rec of records) {
     while (root < rec.root) {

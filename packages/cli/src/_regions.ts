@@ -125,15 +125,17 @@ export function layoutOf(arch: ArchSpec, plan: AttachPlan): Layout | undefined {
   return undefined;
 }
 
-/** The region that holds `va`: the last whose start is at or below it (regions are few: a scan). */
-export function regionAt(layout: Layout, va: bigint): Region {
+/** The index of the region that holds `va`: the last whose start is at or below it (regions are few: a scan). */
+function indexAt(layout: Layout, va: bigint): number {
   const list = layout.regions;
-  let found = list[0]!;
-  for (const region of list) {
-    if (region.start > va) break;
-    found = region;
-  }
+  let found = 0;
+  for (let i = 1; i < list.length && list[i]!.start <= va; i++) found = i;
   return found;
+}
+
+/** The region that holds `va`. */
+export function regionAt(layout: Layout, va: bigint): Region {
+  return layout.regions[indexAt(layout, va)]!;
 }
 
 /** A region's header line in the text listing: `---[ ~direct map (page_offset_base) ]---`. */
@@ -141,26 +143,40 @@ export function regionHeader(region: Region): string {
   return `---[ ${region.guess ? '~' : ''}${region.name}${region.detail ? ` (${region.detail})` : ''} ]---`;
 }
 
-/** A region as the `region` field of a JSON record. */
-export function regionJson(region: Region): { name: string; guess: boolean } {
-  return { name: region.name, guess: region.guess };
-}
+const END = 1n << 64n;
 
 /**
- * Says, record by record of one listing, when a new region starts: `enter` gives the region's header when `va`
- * lies in another region than the record before it under the same root (a new root starts afresh).
+ * The regions of the records of one listing, which come in address order under each root: the last region found
+ * is asked first, so that a record costs two comparisons and the scan runs once per region entered.
  */
 export class RegionMarks {
   private root = -1;
-  private current: Region | undefined;
+  private index = -1;
+  private lo = 0n;
+  private hi = 0n;
   constructor(readonly layout: Layout) {}
 
-  /** The header line to write before a record at `va` under `root`, or undefined. */
+  /** The region that holds `va`. */
+  at(va: bigint): Region {
+    if (this.index < 0 || va < this.lo || va >= this.hi) {
+      const i = indexAt(this.layout, va);
+      const list = this.layout.regions;
+      this.index = i;
+      this.lo = list[i]!.start;
+      this.hi = i + 1 < list.length ? list[i + 1]!.start : END;
+    }
+    return this.layout.regions[this.index]!;
+  }
+
+  /**
+   * The header line to write before a record at `va` under `root`: when it lies in another region than the record
+   * before it under the same root (a new root starts afresh), else undefined.
+   */
   enter(root: number, va: bigint): string | undefined {
-    const region = regionAt(this.layout, va);
-    if (root === this.root && region === this.current) return undefined;
+    const before = this.index;
+    const region = this.at(va);
+    if (root === this.root && this.index === before) return undefined;
     this.root = root;
-    this.current = region;
     return regionHeader(region);
   }
 }
