@@ -224,7 +224,7 @@ export function listJob(job: Job, s: Settings, out: Out, io: CliIo, json: JsonWr
       root++;
       out.line(rootHeader(plan, root, digits));
     }
-    const mark = marks && rec.kind !== 'diagnostic' ? marks.enter(rec.root, rec.vaddr) : undefined;
+    const mark = marks?.enter(rec.root, rec.vaddr);
     if (mark !== undefined) out.line(mark);
     out.line(
       rec.kind === 'mapping' ? runLine(rec, plan, digits) : rec.kind === 'shared' ? sharedLine(rec, plan, digits) : diagnosticLine(rec, digits),

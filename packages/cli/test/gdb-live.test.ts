@@ -41,6 +41,8 @@ interface StubLog {
   phys: boolean;
   /** Every packet received. */
   readonly packets: string[];
+  /** Frames (physical address >> 12) whose reads the stub answers with an error. */
+  readonly failing: Set<bigint>;
 }
 
 /** The x86_64 registers the stub shows, in QEMU's gdb-xml/i386-64bit.xml order after the general registers. */
@@ -84,6 +86,7 @@ function answer(p: string, log: StubLog): string {
     const pa = BigInt(`0x${m[1]}`);
     const n = Number.parseInt(m[2]!, 16);
     log.reads.push(pa);
+    if (log.failing.has(pa >> 12n)) return 'E14';
     let out = '';
     for (let i = 0; i < n; i++) {
       const off = Number(pa) + i - base;
@@ -103,8 +106,8 @@ async function listen(onSocket: (s: Socket) => void): Promise<number> {
 }
 
 /** A stub over the sample's memory; returns its port and its log. */
-async function stub(): Promise<{ port: number; log: StubLog }> {
-  const log: StubLog = { reads: [], phys: false, packets: [] };
+async function stub(failing: readonly bigint[] = []): Promise<{ port: number; log: StubLog }> {
+  const log: StubLog = { reads: [], phys: false, packets: [], failing: new Set(failing) };
   const port = await listen((s) => {
     s.setEncoding('latin1');
     let buf = '';
@@ -206,6 +209,25 @@ describe('ptdump --gdb', () => {
     expect(r.stdout).toContain('--cr3 given on the command line');
     expect(r.stdout).toMatch(/CR3=0x200000/);
     expect(r.stdout).not.toContain(`CR3=0x${sample.registers['cr3']!.toString(16)}`);
+  });
+
+  it('reports a table the stub cannot read where it is reached, and lists the rest', async () => {
+    // the user half's PDPT: the lower half's only table below the PML4
+    const root = sample.registers['cr3']!;
+    const pdpt = sample.memory.readU64(root)! & 0x000f_ffff_ffff_f000n;
+    const { port } = await stub([pdpt >> 12n]);
+    const r = await runLive(['--gdb', `127.0.0.1:${port}`]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^!! 0x0000000000000000 OutsideMemory: PML4\[0\]: table at 0x[0-9a-f]+ \(4096 bytes\) is not inside the memory/m);
+    expect(r.stdout).toContain('0xffff888000000000-0xffff888080000000');
+    // the diagnostic is in the user range: under its header
+    expect(r.stdout).toMatch(/^---\[ user space \]---\n!! 0x0000000000000000 OutsideMemory/m);
+    expect(r.stdout).not.toContain('0x0000000000400000-');
+    // the root itself unreadable: an error, exit status 2
+    const { port: p2 } = await stub([root >> 12n]);
+    const bad = await runLive(['--gdb', `127.0.0.1:${p2}`]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^ptdump: CR3 \(lower half\): root table 0x100000 \(4096 bytes\) is outside the memory \(the gdb stub at 127\.0\.0\.1:\d+ cannot read it\)\n$/);
   });
 
   it('refuses a host that is not loopback unless --gdb-allow-remote, before connecting', async () => {
