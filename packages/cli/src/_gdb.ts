@@ -30,7 +30,7 @@ export class GdbError extends CliError {
 export interface GdbConnectOptions {
   /** Retry a refused connection until this many milliseconds have passed (QEMU still starting); 0: fail at once. */
   readonly retryMs?: number;
-  /** Milliseconds each request may wait for its reply (default 10,000). */
+  /** Milliseconds each request may wait for its reply, and making the connection too (default 10,000). */
   readonly requestTimeoutMs?: number;
 }
 
@@ -132,24 +132,36 @@ export class GdbRemote {
   /**
    * Connects to a stub listening on a Unix socket or TCP port (host default 127.0.0.1); a refused connection is
    * retried until `options.retryMs` (default 10,000) has passed.
-   * @throws GdbError `refused` when nothing listens there, `timeout` or `closed` when the stub does not answer the
-   *   first request in time or hangs up.
+   * @throws GdbError `refused` when nothing listens there, `timeout` when the connection is not made or the first
+   *   request not answered within `requestTimeoutMs` (a host that drops the packets, a stub that hangs), `closed`
+   *   when the stub hangs up.
    */
   static async connect(target: { path: string } | { port: number; host?: string }, options: GdbConnectOptions = {}): Promise<GdbRemote> {
     const deadline = Date.now() + (options.retryMs ?? 10_000);
     const where = 'path' in target ? target.path : `${target.host ?? '127.0.0.1'}:${target.port}`;
+    const timeoutMs = options.requestTimeoutMs ?? 10_000;
     for (;;) {
       let socket: Socket;
       try {
         socket = await new Promise<Socket>((resolve, reject) => {
           const s = 'path' in target ? connect(target.path) : connect(target.port, target.host ?? '127.0.0.1');
+          // without it, a host that drops the packets holds the connection for the system's TCP timeout (minutes)
+          const timer = setTimeout(() => {
+            s.destroy();
+            reject(new GdbError('timeout', `no connection to a gdb stub at ${where} within ${timeoutMs} ms`));
+          }, timeoutMs);
           s.once('connect', () => {
+            clearTimeout(timer);
             s.removeAllListeners('error');
             resolve(s);
           });
-          s.once('error', reject);
+          s.once('error', (err) => {
+            clearTimeout(timer);
+            reject(err);
+          });
         });
       } catch (err) {
+        if (err instanceof GdbError) throw err;
         if (Date.now() < deadline) {
           await new Promise((r) => setTimeout(r, 25));
           continue;

@@ -66,7 +66,8 @@ ${ARCHES.map((a) => `      ${a.name.padEnd(12)}   ${a.usage}`).join('\n')}
                        and the 'region' of JSON records; ~ marks a name KASLR may move)
       --gdb HOST:PORT  instead of DUMP: a live machine through its gdb stub (QEMU -gdb tcp::PORT):
                        registers from the stub (options override them), memory read on demand;
-                       loopback only unless --gdb-allow-remote; --gdb-timeout MS per request (5000)
+                       loopback only unless --gdb-allow-remote; --gdb-timeout MS for the
+                       connection and each request (5000)
   -q, --quiet          no progress line
   -h, --help           this text
   -V, --version        the version

@@ -4,7 +4,8 @@
 // The listing must be that of a raw dump of the same memory, every frame read once; each failure is one line and
 // exit status 2. (The same against real QEMUs is packages/conformance/test/ptdump-live.test.ts.)
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type Server, type Socket } from 'node:net';
+import { spawn } from 'node:child_process';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { archByName, GdbError, GdbRemote, main, mainAsync } from '@page-table-multiarch/cli';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -264,6 +265,39 @@ describe('ptdump --gdb', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toBe('ptdump: --gdb: the gdb stub did not answer within 150 ms\n');
     expect(Date.now() - t0).toBeLessThan(5000);
+  });
+
+  it('reports a connection not made within --gdb-timeout, exit status 2', async () => {
+    // a listener in another process that never accepts, its queue filled: the system drops further connections'
+    // first packets, as a firewall that drops them does
+    const child = spawn(
+      process.execPath,
+      ['-e', "const s=require('net').createServer().listen({port:0,host:'127.0.0.1',backlog:1},()=>{console.log(s.address().port);Atomics.wait(new Int32Array(new SharedArrayBuffer(4)),0,0,20000)})"],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    try {
+      const port = await new Promise<number>((resolve) => child.stdout!.once('data', (d: Buffer) => resolve(Number(String(d).trim()))));
+      const held: Socket[] = [];
+      // fill the accept queue: the connections that still complete
+      for (let i = 0; i < 4; i++) {
+        const s = connect(port, '127.0.0.1');
+        held.push(s);
+        const made = await new Promise<boolean>((resolve) => {
+          s.once('connect', () => resolve(true));
+          s.once('error', () => resolve(false));
+          setTimeout(() => resolve(false), 300);
+        });
+        if (!made) break;
+      }
+      const t0 = Date.now();
+      const r = await runLive(['--gdb', `127.0.0.1:${port}`, '--gdb-timeout', '200']);
+      for (const s of held) s.destroy();
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe(`ptdump: --gdb: no connection to a gdb stub at 127.0.0.1:${port} within 200 ms\n`);
+      expect(Date.now() - t0).toBeLessThan(5000);
+    } finally {
+      child.kill();
+    }
   });
 
   it('raises typed errors from the client', async () => {
