@@ -131,6 +131,8 @@ for (const c of CASES) {
       expect(live.out.stdout).toContain(`in gdb stub at 127.0.0.1:${port} (${c.stub}), read on demand`);
       expect(live.out.stdout).toContain(`note: registers from the gdb stub at 127.0.0.1:${port}: `);
       expect(live.out.stdout).toMatch(/^diagnostics: 0$/m);
+      // the program set no SCTLR_EL1.M: the stub's SCTLR (QEMU's name for SCTLR_EL1) says the MMU is off
+      if (c.arch === 'aarch64') expect(live.out.stdout).toContain('note: SCTLR_EL1.M = 0: the stage 1 MMU is off');
       const dump = capture();
       dump.out.code = main(['--arch', c.arch, ...registerArgs(sample), core], dump.io);
       expect(dump.out.stderr).toBe('');
