@@ -6,7 +6,7 @@
 // landed elsewhere. The texts, the entry and word widths and the names in the report are each run's.
 import { hex, type PhysicalMemory } from '@page-table-multiarch/core';
 import type { Checker } from './_check';
-import type { GdbRemote } from './_gdb';
+import type { GdbRemote } from '@page-table-multiarch/cli';
 
 /** The outcomes of a run's probes: how many the model gave of each kind, and the comparisons with QEMU's. */
 export class ProbeComparison {

@@ -1,7 +1,7 @@
 // The harness: QEMU control, table contents, comparison, the run every architecture shares, and one runner per
 // architecture.
 export { Checker, type Mismatch, type RunResult, showPa, showTranslation } from './_check';
-export { fromHex, fromLeHex, GdbRemote, leHex, type RegisterInfo, toHex } from './_gdb';
+export { fromHex, fromLeHex, GdbRemote, leHex, type RegisterInfo, toHex } from '@page-table-multiarch/cli';
 export {
   ALL_FLAG_SETS,
   type AddressSpace,

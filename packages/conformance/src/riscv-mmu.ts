@@ -19,7 +19,7 @@ import { CSR, RV, RV_MRET, RV_SFENCE_VMA, RV_SPIN, rvAddi, rvCsrw, rvLd } from '
 import { Checker, type RunResult } from './_check';
 import { guestArea, runGuest } from './_driver';
 import { Rng, writeWords } from './_layout';
-import type { GdbRemote } from './_gdb';
+import type { GdbRemote } from '@page-table-multiarch/cli';
 import { compareAtTheEnd, ProbeComparison } from './_mmu-check';
 import { startQemu } from './_qemu';
 import { buildMmuTables, type ProbeTarget } from './_rv-mmu-layout';
