@@ -177,7 +177,7 @@ export function runJson(run: MappingRun, plan: AttachPlan): Record<string, unkno
     end: hex(run.end),
     paddr: hex(run.paddr),
     size: hex(run.size),
-    pageSize: run.pageSize,
+    pageSize: hex(run.pageSize),
     pages: run.pages,
     level: run.level,
     levelName: levelName(plan.format, run.level),
@@ -205,30 +205,42 @@ export function diagnosticJson(d: DumpDiagnostic): Record<string, unknown> {
   };
 }
 
-/** A summary as JSON. */
+/** A summary as JSON: counts as numbers, byte sizes as hex strings. */
 export function summaryJson(s: DumpSummary): Record<string, unknown> {
-  return { ...s, bytes: hex(s.bytes) };
+  return {
+    runs: s.runs,
+    pages: s.pages,
+    bytes: hex(s.bytes),
+    tables: s.tables,
+    tableBytes: hex(s.tableBytes),
+    tableFrames: s.tableFrames,
+    diagnostics: s.diagnostics,
+    sharedTables: s.sharedTables,
+    sharedPages: s.sharedPages,
+  };
 }
 
-/** An audit report as JSON, but for its `findings` (written one by one after these members). */
+/** An audit report as JSON, but for its findings (the dump's `findings` list, written one by one before it). */
 export function auditJson(a: AuditReport): Record<string, unknown> {
   return { count: findingCount(a), counts: a.counts, wxPages: Number(a.wxPages), line: a.line };
 }
 
 /** One finding as JSON. */
 export function findingJson(f: AuditFinding): Record<string, unknown> {
-  return { kind: f.kind, message: f.message, vaddr: hex(f.run.vaddr), end: hex(f.run.end), pages: Number(f.pages) };
+  return { kind: 'finding', finding: f.kind, message: f.message, vaddr: hex(f.run.vaddr), end: hex(f.run.end), pages: Number(f.pages) };
 }
 
 /** A translation as JSON. */
-export function translationJson(t: Translation, plan: AttachPlan): Record<string, unknown> {
+export function translationJson(t: Translation): Record<string, unknown> {
   return {
+    kind: 'translation',
     vaddr: hex(t.vaddr),
     mapped: t.mapped,
     ...(t.mapped
-      ? { paddr: hex(t.paddr!), pageSize: t.pageSize, level: t.level, flags: formatFlags(t.flags!), effective: formatFlags(t.effective!) }
+      ? { paddr: hex(t.paddr!), pageSize: hex(t.pageSize!), level: t.level, flags: formatFlags(t.flags!), effective: formatFlags(t.effective!) }
       : { reason: t.reason }),
-    root: t.root >= 0 ? (plan.roots[t.root]!.label ?? t.root) : null,
+    // the index of the root in the dump's `roots`, as in a record; null when no root translates the address
+    root: t.root >= 0 ? t.root : null,
     steps: t.steps.map((s) => ({ level: s.level, index: s.index, entryPaddr: hex(s.entryPaddr), bits: hex(s.bits) })),
   };
 }

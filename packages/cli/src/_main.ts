@@ -11,7 +11,8 @@ import { type FileOptions, fileJob, planOf } from './_file-job';
 import { narrowJob, parseFilter } from './_filter';
 import { findRootsCommand } from './_find-roots';
 import { type Job, listJob, type Settings, translateJob } from './_list';
-import { JsonWriter, Out } from './_output';
+import { Out } from './_output';
+import { structuredOut } from './_structured';
 import { parseValue } from './_values';
 
 export { parseValue } from './_values';
@@ -45,7 +46,9 @@ registers not given are read from its QEMU notes (CR0, CR3, CR4 of --cpu N, defa
 ${ARCHES.map((a) => `      ${a.name.padEnd(12)}   ${a.usage}`).join('\n')}
       --base PA        physical address of a raw image's first byte (default 0)
       --format F       raw, elf or auto (default auto: ELF when the file starts with \\x7fELF)
-      --json           one JSON document instead of text
+      --json           one JSON document instead of text (schema/ptdump.schema.json)
+      --jsonl          one JSON object per line, written as the walk goes: a header line, a
+                       line per record, then a summary line (the same schema)
       --audit          list W+X, user-executable kernel and executable device mappings; exit 1 if any
       --leaves         one line per leaf entry (no coalescing into runs)
       --expand-shared  list a shared table under every entry that reaches it (default: once,
@@ -164,15 +167,17 @@ function settingsOf(str: (k: string) => string | undefined, flag: (k: string) =>
   const maxTables = maxTablesText === undefined ? undefined : Number(parseValue(maxTablesText, '--max-tables'));
   const filter = parseFilter(str('va-range'), str('perm'), str('pa'));
   if (filter && translating) throw new CliError(`${filter.text}: filters apply to listings, not to translate`);
+  if (flag('json') && flag('jsonl')) throw new CliError('--json and --jsonl: give one of them');
   return {
     json: flag('json'),
+    jsonl: flag('jsonl'),
     audit: flag('audit'),
     coalesce: !flag('leaves'),
     // the reverse map lists every virtual address that maps the range: shared tables under every entry
     expandShared: flag('expand-shared') || filter?.pa !== undefined,
     ...(filter ? { filter } : {}),
     ...(maxTables !== undefined ? { maxTables } : {}),
-    progress: io.stderrIsTTY && !flag('quiet') && !flag('json'),
+    progress: io.stderrIsTTY && !flag('quiet') && !flag('json') && !flag('jsonl'),
   };
 }
 
@@ -182,6 +187,7 @@ function run(argv: readonly string[], io: CliIo): number {
     base: { type: 'string' },
     format: { type: 'string' },
     json: { type: 'boolean' },
+    jsonl: { type: 'boolean' },
     audit: { type: 'boolean' },
     leaves: { type: 'boolean' },
     'expand-shared': { type: 'boolean' },
@@ -234,11 +240,11 @@ function run(argv: readonly string[], io: CliIo): number {
     if (settings.filter || flag('find-roots')) throw new CliError('diff compares whole listings: no filter or --find-roots with it');
     const registers = Object.fromEntries(givenRegisters.map((r) => [r, str(r)!]));
     const dump: FileOptions = { file: '', arch, format: fmt, base: str('base'), registers, switches: givenSwitches, cacheChunks: cache, cpu: undefined };
-    return diffCommand({ files: diff, dump, json: settings.json }, io);
+    return diffCommand({ files: diff, dump, json: settings.json, jsonl: settings.jsonl }, io);
   }
   if (flag('find-roots')) {
     const conflicting = [...givenRegisters, ...givenSwitches].map((o) => `--${o}`).concat(vas ? ['translate'] : []);
-    return findRootsCommand({ file, arch, format: fmt, base: str('base'), json: flag('json'), conflicting }, io);
+    return findRootsCommand({ file, arch, format: fmt, base: str('base'), json: flag('json'), jsonl: settings.jsonl, conflicting }, io);
   }
 
   const out = new Out(io);
@@ -281,27 +287,19 @@ function run(argv: readonly string[], io: CliIo): number {
     let findings = 0;
     let implausible = false;
     const warnings: string[] = [];
-    const json = settings.json ? new JsonWriter(out) : undefined;
-    // several jobs (the embedded samples) make one document: { "samples": [ ... ] }
-    if (json && file === undefined) {
-      json.open('{');
-      json.open('[', 'samples');
-    }
+    // a dump file or the embedded samples alike: one dump each in the document's `dumps`, or its run of lines
+    const structured = structuredOut(settings, out, vas === undefined ? 'list' : 'translate');
     jobs.forEach((job, k) => {
-      if (k > 0 && !json) out.line('');
-      if (vas !== undefined) translateJob(job, vas, out, json);
+      if (k > 0 && !structured) out.line('');
+      if (vas !== undefined) translateJob(job, vas, out, structured);
       else {
-        const outcome = listJob(narrowJob(job, settings.filter), settings, out, io, json);
+        const outcome = listJob(narrowJob(job, settings.filter), settings, out, io, structured);
         findings += outcome.findings;
         implausible ||= outcome.implausible;
         warnings.push(...outcome.warnings);
       }
     });
-    if (json && file === undefined) {
-      json.close();
-      json.close();
-    }
-    if (json) out.text('\n');
+    structured?.finish();
     out.flush();
     // after the listing, so that the warning is the last thing a reader of a terminal sees
     for (const w of warnings) io.stderr(`ptdump: warning: ${w}\n`);

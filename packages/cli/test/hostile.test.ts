@@ -126,8 +126,8 @@ describe('--json above a million records', () => {
     const r = await run(['--arch', 'x86_64', '--cr3', '0', '--json', path], { timeoutMs: 60_000 });
     expectTolerated(r, 'json 1.5M');
     expect(r.stdoutBytes).toBeGreaterThan(2 ** 29);
-    expect(r.stdout).toMatch(/^{\n {2}"arch": "x86_64",\n/);
-    expect(r.stdout).toMatch(new RegExp(`"summary": {\\n {4}"runs": ${pages},[^]*"audit": {[^]*\\n}\\n$`));
+    expect(r.stdout).toMatch(/^{\n {2}"schema": 1,\n {2}"command": "list",\n {2}"dumps": \[\n {4}{\n {6}"arch": "x86_64",\n/);
+    expect(r.stdout).toMatch(new RegExp(`"summary": {\\n {8}"runs": ${pages},[^]*"audit": {[^]*\\n}\\n$`));
   }, 90_000);
 });
 
