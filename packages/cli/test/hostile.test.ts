@@ -103,6 +103,7 @@ describe('memory is flat in the number of runs', () => {
     ['--leaves', 'same', ['--leaves']],
     ['--audit with a W+X finding on every other page', 'wx', ['--audit']],
     ['--json with a W+X finding on every other page', 'wx', ['--json']],
+    ['--jsonl with a W+X finding on every other page', 'wx', ['--jsonl']],
   ];
   for (const [name, pattern, flags] of cases) {
     it(`${name}: peak RSS at 4N runs is within ${GROWTH_MIB} MiB of N runs`, async () => {
