@@ -7,11 +7,15 @@
 //                                           build.sh when DIR holds no binary) and compares with that run
 //   pnpm bench -- --filter W2               workloads whose name matches a regular expression
 //   pnpm bench -- --cpu-prof                also write a V8 CPU profile per process (into ./profiles)
+//   pnpm bench -- --filter W9               W9 alone: ptdump on a 262,144-run x86_64 dump (with X64 among the
+//                                           types; --w9-reps N repetitions of each listing, default 3;
+//                                           --w9-ptdump FILE another build of ptdump, to compare)
 import { spawnSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { selectArches } from './arches';
 import { type NativeFigures, nativeName, runNative } from './native';
+import { w9, w9Table } from './w9';
 
 interface Row {
   arch: string;
@@ -68,8 +72,15 @@ const worker = fileURLToPath(new URL('./worker.js', import.meta.url));
 // The native run first: the two columns then come from the same machine minutes apart, not from another day.
 const native: NativeFigures | null = nativeDir === undefined ? null : runNative(nativeDir, arches.filter((a) => a.native === true).map((a) => a.name));
 
+// W9 is ptdump's, not a table type's: it runs once, with X64, and prints its own table (seconds and MiB)
+const runW9 = new RegExp(filter).test('W9 ptdump') && arches.some((a) => a.name === 'X64');
+const w9Ptdump = opt('--w9-ptdump');
+const w9Rows = runW9 ? w9(Number(opt('--w9-reps') ?? 3), ...(w9Ptdump !== undefined ? [w9Ptdump] : [])) : [];
+
 const rows: Row[] = [];
 for (const { name: arch } of arches) {
+  // --filter W9: ptdump's workload alone, no table type's process
+  if (/^W9\b/.test(filter)) break;
   // W6 runs in a process of its own so that its peak RSS is its own
   for (const part of [`(?!W6)(${filter})`, `(?=W6)(${filter})`]) {
     const flags = ['--expose-gc', '--max-semi-space-size=64'];
@@ -139,6 +150,12 @@ console.log(
     ? `Rust crate: its own benchmark (${nativeDir}), run natively on this machine just before this bench`
     : 'Rust crate: the figures recorded on a 2-core AMD EPYC VM (packages/bench/README.md), not this machine; --native DIR measures them here',
 );
-console.log(line(table[0]!));
-console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
-for (const row of table.slice(1)) console.log(line(row));
+if (rows.length > 0) {
+  console.log(line(table[0]!));
+  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const row of table.slice(1)) console.log(line(row));
+}
+if (w9Rows.length > 0) {
+  console.log('\nW9: ptdump --arch x86_64 on a 16 GiB dump (4,194,304 4K pages, permissions alternating every 16), and a quarter of it; output to a file');
+  console.log(w9Table(w9Rows));
+}

@@ -8,7 +8,8 @@ import { CliError } from './_errors';
 import { type FileOptions, fileJob } from './_file-job';
 import { addr, permText, sizeText } from './_format';
 import type { CliIo } from './_main';
-import { JsonWriter, Out } from './_output';
+import { Out } from './_output';
+import { SCHEMA_VERSION, structuredOut } from './_structured';
 
 /** A run of one side: [vaddr, end) maps to paddr onwards with these effective permissions. */
 export interface DiffRun {
@@ -57,7 +58,8 @@ function flagsOf(text: unknown, path: string): number {
   if (typeof text !== 'string') throw new CliError(`${path}: a mapping record without "effective" flags`);
   let f = 0;
   for (const name of text.split('|').map((x) => x.trim())) {
-    if (name === '' || name === 'empty') continue;
+    // formatFlags writes no flag at all as `(empty)`
+    if (name === '' || name === '(empty)') continue;
     const bit = FLAG_NAMES[name];
     if (bit === undefined) throw new CliError(`${path}: '${name}' is not a MappingFlags name`);
     f |= bit;
@@ -79,19 +81,61 @@ export function isJsonListing(head: Uint8Array): boolean {
   return false;
 }
 
-/** The runs of a JSON listing written by `ptdump --json DUMP`. */
-export function sideOfJson(path: string, text: string): DiffSide {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (err) {
-    throw new CliError(`${path}: starts like JSON but is not a JSON listing (${(err as Error).message}); give --format raw for a raw image`);
+/** The one dump of a listing's JSON document, or of its JSON lines (its header and its records). */
+interface ListedDump {
+  readonly source?: unknown;
+  readonly arch?: unknown;
+  readonly records: readonly unknown[];
+}
+
+/** The dump of a document written by `ptdump --json DUMP` (schema 1: `{ schema, command, dumps: [dump] }`). */
+function dumpOfDocument(path: string, doc: unknown): ListedDump {
+  const d = doc as { schema?: unknown; command?: unknown; dumps?: unknown };
+  if (d?.schema !== SCHEMA_VERSION || d.command !== 'list' || !Array.isArray(d.dumps)) {
+    throw new CliError(`${path}: not a ptdump listing of schema ${SCHEMA_VERSION} (a JSON document with "schema": ${SCHEMA_VERSION}, "command": "list")`);
   }
-  const d = doc as { records?: unknown; samples?: unknown; source?: unknown; arch?: unknown };
-  if (Array.isArray(d.samples)) throw new CliError(`${path}: a listing of the embedded samples; list one dump (or one --arch) to compare it`);
-  if (!Array.isArray(d.records)) throw new CliError(`${path}: a JSON document without "records": not a ptdump listing`);
+  if (d.dumps.length !== 1) throw new CliError(`${path}: a listing of ${d.dumps.length} dumps (the embedded samples?); list one dump (or one --arch) to compare it`);
+  const dump = d.dumps[0] as Partial<ListedDump>;
+  if (!Array.isArray(dump?.records)) throw new CliError(`${path}: a dump without "records": not a ptdump listing`);
+  return { source: dump.source, arch: dump.arch, records: dump.records };
+}
+
+/** The dump of the lines written by `ptdump --jsonl DUMP`: a header line, then the records up to the summary line. */
+function dumpOfLines(path: string, lines: readonly string[]): ListedDump {
+  const parsed = lines.filter((l) => l.trim() !== '').map((l, i) => {
+    try {
+      return JSON.parse(l) as Record<string, unknown>;
+    } catch (err) {
+      throw new CliError(`${path}: line ${i + 1} is not JSON (${(err as Error).message})`);
+    }
+  });
+  const headers = parsed.filter((o) => o?.['kind'] === 'header');
+  const header = headers[0];
+  if (header?.['schema'] !== SCHEMA_VERSION || header['command'] !== 'list') {
+    throw new CliError(`${path}: not ptdump's JSON lines of a listing of schema ${SCHEMA_VERSION} (its first line is not a header of a listing)`);
+  }
+  if (headers.length !== 1) throw new CliError(`${path}: the lines of ${headers.length} dumps (the embedded samples?); list one dump (or one --arch) to compare it`);
+  return { source: header['source'], arch: header['arch'], records: parsed };
+}
+
+/** The runs of a JSON listing written by `ptdump --json DUMP` or `ptdump --jsonl DUMP`. */
+export function sideOfJson(path: string, text: string): DiffSide {
+  let dump: ListedDump;
+  try {
+    dump = dumpOfDocument(path, JSON.parse(text));
+  } catch (err) {
+    if (err instanceof CliError) throw err;
+    // not one JSON value: JSON lines, whose first line is a JSON object
+    const lines = text.split('\n');
+    try {
+      JSON.parse(lines[0]!);
+    } catch {
+      throw new CliError(`${path}: starts like JSON but is not a JSON listing (${(err as Error).message}); give --format raw for a raw image`);
+    }
+    dump = dumpOfLines(path, lines);
+  }
   const runs: DiffRun[] = [];
-  for (const r of d.records as Record<string, unknown>[]) {
+  for (const r of dump.records as Record<string, unknown>[]) {
     if (r?.['kind'] !== 'mapping') continue;
     runs.push({
       vaddr: bigOf(r['vaddr'], 'vaddr', path),
@@ -101,8 +145,8 @@ export function sideOfJson(path: string, text: string): DiffSide {
     });
   }
   runs.sort((a, b) => (a.vaddr < b.vaddr ? -1 : a.vaddr > b.vaddr ? 1 : 0));
-  const digits = d.arch === 'arm' || d.arch === 'x86' || d.arch === 'riscv32' ? 8 : 16;
-  return { source: `${path} (listing of ${typeof d.source === 'string' ? d.source : 'a dump'})`, runs, digits };
+  const digits = dump.arch === 'arm' || dump.arch === 'x86' || dump.arch === 'riscv32' ? 8 : 16;
+  return { source: `${path} (listing of ${typeof dump.source === 'string' ? dump.source : 'a dump'})`, runs, digits };
 }
 
 /** The runs of a dump, walked with its registers (shared tables under every entry that reaches them). */
@@ -202,6 +246,7 @@ export function changeLine(c: Change, digits: number): string {
 /** A change as JSON (addresses as hex strings, flags as MappingFlags names). */
 export function changeJson(c: Change): Record<string, unknown> {
   return {
+    kind: 'change',
     change: c.kind,
     vaddr: hex(c.vaddr),
     end: hex(c.end),
@@ -234,6 +279,7 @@ export interface DiffOptions {
   /** How to open a side that is a dump (its `file` is replaced by the side's). */
   readonly dump: FileOptions;
   readonly json: boolean;
+  readonly jsonl: boolean;
 }
 
 function sideOf(path: string, o: DiffOptions): DiffSide {
@@ -265,17 +311,13 @@ export function diffCommand(o: DiffOptions, io: CliIo): number {
   const changes = diffRuns(a.runs, b.runs);
   const t = totals(changes);
   const out = new Out(io);
-  if (o.json) {
-    const json = new JsonWriter(out);
-    json.open('{');
-    json.value(a.source, 'a');
-    json.value(b.source, 'b');
-    json.open('[', 'changes');
-    for (const c of changes) json.value(changeJson(c));
-    json.close();
-    json.value(Object.fromEntries(Object.entries(t).map(([k, v]) => [k, { ranges: v.ranges, bytes: hex(v.bytes) }])), 'summary');
-    json.close();
-    out.text('\n');
+  const structured = structuredOut(o, out, 'diff');
+  if (structured) {
+    structured.begin({ a: a.source, b: b.source });
+    structured.list('changes');
+    for (const c of changes) structured.item(changeJson(c));
+    structured.end({ summary: Object.fromEntries(Object.entries(t).map(([k, v]) => [k, { ranges: v.ranges, bytes: hex(v.bytes) }])) });
+    structured.finish();
   } else {
     const digits = Math.max(a.digits, b.digits);
     out.line(`ptdump diff: ${a.source}`);

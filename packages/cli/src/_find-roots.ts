@@ -6,6 +6,7 @@ import { archOf, baseOf } from './_file-job';
 import { describeImage, openImage } from './_image';
 import type { CliIo } from './_main';
 import { JsonWriter, Out } from './_output';
+import { SCHEMA_VERSION } from './_structured';
 import { FINDER_ARCHES, findRoots, type RootCandidate, SCAN_KEEP, WALK_TABLES } from './_root-finder';
 
 /** Candidates written as text (JSON has all of them). */
@@ -18,6 +19,8 @@ export interface FindRootsOptions {
   readonly format: 'raw' | 'elf' | 'auto';
   readonly base: string | undefined;
   readonly json: boolean;
+  /** --jsonl, refused: the candidates are ranked only once the scan is over, so there is nothing to stream. */
+  readonly jsonl: boolean;
   /** Options that make no sense with --find-roots, by name, when given. */
   readonly conflicting: readonly string[];
 }
@@ -50,6 +53,7 @@ function candidateJson(c: RootCandidate, rank: number): Record<string, unknown> 
  */
 export function findRootsCommand(o: FindRootsOptions, io: CliIo): number {
   if (o.file === undefined) throw new CliError('--find-roots needs a DUMP file');
+  if (o.jsonl) throw new CliError('--find-roots ranks the candidates once the scan is over: give --json, not --jsonl');
   if (o.conflicting.length > 0) throw new CliError(`--find-roots looks for the roots itself: ${o.conflicting.join(', ')} cannot be given with it`);
   const base = baseOf(o.base);
   const arch = archOf({ file: o.file, arch: o.arch, format: o.format, registers: {} }, base);
@@ -67,6 +71,8 @@ export function findRootsCommand(o: FindRootsOptions, io: CliIo): number {
   if (o.json) {
     const json = new JsonWriter(out);
     json.open('{');
+    json.value(SCHEMA_VERSION, 'schema');
+    json.value('find-roots', 'command');
     json.value(arch.name, 'arch');
     json.value(source, 'source');
     json.value({ scanKeep: SCAN_KEEP, walkTables: WALK_TABLES }, 'limits');

@@ -34,8 +34,9 @@ import {
   translationLines,
 } from './_format';
 import type { CliIo } from './_main';
-import type { JsonWriter, Out } from './_output';
+import type { Out } from './_output';
 import { layoutOf, RegionMarks } from './_regions';
+import type { Structured } from './_structured';
 
 /**
  * Findings kept from the walk for the audit section. When a dump has more, they are written from a second walk
@@ -45,7 +46,10 @@ const KEEP_FINDINGS = 4096;
 
 /** What the options ask of a job. */
 export interface Settings {
+  /** --json: one document. */
   readonly json: boolean;
+  /** --jsonl: one JSON object per line. */
+  readonly jsonl: boolean;
   readonly audit: boolean;
   readonly coalesce: boolean;
   readonly expandShared: boolean;
@@ -154,10 +158,26 @@ function plausibility(plan: AttachPlan, tally: RootTally): { warnings: string[];
 }
 
 /**
- * Lists one job, as text on `out` or as one JSON document on `json` (an element of the array open there, if any);
- * returns the number of audit findings and what looks wrong about the result.
+ * The members that start a dump's JSON, the same for a listing and a translation (a listing with region names adds
+ * the note that says where they come from).
  */
-export function listJob(job: Job, s: Settings, out: Out, io: CliIo, json: JsonWriter | undefined): ListOutcome {
+function headerJson(job: Job, regionNote?: string): Record<string, unknown> {
+  const { arch, plan } = job;
+  return {
+    arch: arch.name,
+    format: plan.format.name,
+    source: job.source,
+    registers: Object.fromEntries(Object.entries(job.registers).map(([k, v]) => [k, hex(v)])),
+    notes: regionNote === undefined ? plan.notes : [...plan.notes, regionNote],
+    roots: rootsJson(plan),
+  };
+}
+
+/**
+ * Lists one job, as text on `out` or as the next dump of `structured` (JSON or JSONL); returns the number of audit
+ * findings and what looks wrong about the result.
+ */
+export function listJob(job: Job, s: Settings, out: Out, io: CliIo, structured: Structured | undefined): ListOutcome {
   const { plan, arch } = job;
   const digits = arch.addrDigits;
   let last = 0;
@@ -181,15 +201,9 @@ export function listJob(job: Job, s: Settings, out: Out, io: CliIo, json: JsonWr
   const records = selected(dump, s.filter, arch.deviceFlags, seen, shown);
   const layout = s.noRegions ? undefined : layoutOf(arch, plan);
   const marks = layout ? new RegionMarks(layout) : undefined;
-  if (json) {
-    json.open('{');
-    json.value(arch.name, 'arch');
-    json.value(plan.format.name, 'format');
-    json.value(job.source, 'source');
-    json.value(Object.fromEntries(Object.entries(job.registers).map(([k, v]) => [k, hex(v)])), 'registers');
-    json.value(layout ? [...plan.notes, layout.note] : plan.notes, 'notes');
-    json.value(rootsJson(plan), 'roots');
-    json.open('[', 'records');
+  if (structured) {
+    structured.begin(headerJson(job, layout?.note));
+    structured.list('records');
     for (const rec of records) {
       const value = rec.kind === 'mapping' ? runJson(rec, plan) : rec.kind === 'shared' ? sharedJson(rec) : diagnosticJson(rec);
       if (marks && rec.kind !== 'diagnostic') {
@@ -198,20 +212,13 @@ export function listJob(job: Job, s: Settings, out: Out, io: CliIo, json: JsonWr
         value['region'] = region.name;
         value['regionGuess'] = region.guess;
       }
-      json.value(value);
+      structured.item(value);
     }
-    json.close();
     if (progress) io.stderr('\r\x1b[K');
     const audit = auditor.report();
-    json.value(summaryJson(dump.summary), 'summary');
-    if (s.filter) json.value(filterJson(s.filter, shown), 'filter');
-    json.open('{', 'audit');
-    for (const [k, v] of Object.entries(auditJson(audit))) json.value(v, k);
-    json.open('[', 'findings');
-    eachFinding(job, s, audit, (f) => json.value(findingJson(f)));
-    json.close();
-    json.close();
-    json.close();
+    structured.list('findings');
+    eachFinding(job, s, audit, (f) => structured.item(findingJson(f)));
+    structured.end({ summary: summaryJson(dump.summary), ...(s.filter ? { filter: filterJson(s.filter, shown) } : {}), audit: auditJson(audit) });
     return { findings: findingCount(audit), ...plausibility(plan, tally) };
   }
   out.line(`ptdump: ${plan.format.name} (${arch.name}) in ${job.source}`);
@@ -246,17 +253,15 @@ export function listJob(job: Job, s: Settings, out: Out, io: CliIo, json: JsonWr
   return { findings: findingCount(audit), ...plausibility(plan, tally) };
 }
 
-/** Translates addresses through one job: text on `out`, or its JSON document as the next value of `json`. */
-export function translateJob(job: Job, vas: readonly bigint[], out: Out, json: JsonWriter | undefined): void {
+/** Translates addresses through one job: text on `out`, or the next dump of `structured` (JSON or JSONL). */
+export function translateJob(job: Job, vas: readonly bigint[], out: Out, structured: Structured | undefined): void {
   const src: DumpSource = { ...job.plan.format, handler: job.handler };
   const results = vas.map((va) => translateAddress(src, va, { roots: job.plan.roots }));
-  if (json) {
-    json.value({
-      arch: job.arch.name,
-      format: job.plan.format.name,
-      source: job.source,
-      translations: results.map((t) => translationJson(t, job.plan)),
-    });
+  if (structured) {
+    structured.begin(headerJson(job));
+    structured.list('translations');
+    for (const t of results) structured.item(translationJson(t));
+    structured.end({ summary: { addresses: results.length, mapped: results.filter((t) => t.mapped).length } });
     return;
   }
   out.line(`ptdump: ${job.plan.format.name} (${job.arch.name}) in ${job.source}; ${registersText(job)}`);

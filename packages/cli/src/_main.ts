@@ -12,7 +12,8 @@ import { narrowJob, parseFilter } from './_filter';
 import { findRootsCommand } from './_find-roots';
 import type { LiveSession } from './_live';
 import { type Job, listJob, type Settings, translateJob } from './_list';
-import { JsonWriter, Out } from './_output';
+import { Out } from './_output';
+import { structuredOut } from './_structured';
 import { parseValue } from './_values';
 
 export { parseValue } from './_values';
@@ -46,7 +47,9 @@ registers not given are read from its QEMU notes (CR0, CR3, CR4 of --cpu N, defa
 ${ARCHES.map((a) => `      ${a.name.padEnd(12)}   ${a.usage}`).join('\n')}
       --base PA        physical address of a raw image's first byte (default 0)
       --format F       raw, elf or auto (default auto: ELF when the file starts with \\x7fELF)
-      --json           one JSON document instead of text
+      --json           one JSON document instead of text (schema/ptdump.schema.json)
+      --jsonl          one JSON object per line, written as the walk goes: a header line, a
+                       line per record, then a summary line (the same schema)
       --audit          list W+X, user-executable kernel and executable device mappings; exit 1 if any
       --leaves         one line per leaf entry (no coalescing into runs)
       --expand-shared  list a shared table under every entry that reaches it (default: once,
@@ -179,12 +182,14 @@ function settingsOf(str: (k: string) => string | undefined, flag: (k: string) =>
   const maxTables = maxTablesText === undefined ? undefined : Number(parseValue(maxTablesText, '--max-tables'));
   const filter = parseFilter(str('va-range'), str('perm'), str('pa'));
   if (filter && translating) throw new CliError(`${filter.text}: filters apply to listings, not to translate`);
+  if (flag('json') && flag('jsonl')) throw new CliError('--json and --jsonl: give one of them');
   if (str('gdb') !== undefined && flag('find-roots')) throw new CliError('--find-roots scans a dump file; with --gdb the stub gives the registers');
   if (str('gdb') === undefined && (flag('gdb-allow-remote') || str('gdb-timeout') !== undefined)) {
     throw new CliError(`--${flag('gdb-allow-remote') ? 'gdb-allow-remote' : 'gdb-timeout'} applies to --gdb`);
   }
   return {
     json: flag('json'),
+    jsonl: flag('jsonl'),
     audit: flag('audit'),
     coalesce: !flag('leaves'),
     // the reverse map lists every virtual address that maps the range: shared tables under every entry
@@ -192,7 +197,7 @@ function settingsOf(str: (k: string) => string | undefined, flag: (k: string) =>
     noRegions: flag('no-regions'),
     ...(filter ? { filter } : {}),
     ...(maxTables !== undefined ? { maxTables } : {}),
-    progress: io.stderrIsTTY && !flag('quiet') && !flag('json'),
+    progress: io.stderrIsTTY && !flag('quiet') && !flag('json') && !flag('jsonl'),
   };
 }
 
@@ -210,9 +215,9 @@ interface JobOptions {
 
 /**
  * The jobs of a listing: the embedded samples (no DUMP), a dump file, or a live machine (--gdb, through the
- * session {@link mainAsync} gives). `samples` is true for the embedded samples (one JSON document holds them all).
+ * session {@link mainAsync} gives).
  */
-function jobsOf(o: JobOptions, live: LiveSession | undefined): { jobs: Job[]; close: () => void; samples: boolean } {
+function jobsOf(o: JobOptions, live: LiveSession | undefined): { jobs: Job[]; close: () => void } {
   const { file, arch, str, givenRegisters, cache } = o;
   const registers: Record<string, string> = {};
   for (const r of givenRegisters) registers[r] = str(r)!;
@@ -221,7 +226,7 @@ function jobsOf(o: JobOptions, live: LiveSession | undefined): { jobs: Job[]; cl
     if (live === undefined) throw new CliError('--gdb reads a live machine asynchronously: run the ptdump command, or mainAsync()');
     if (str('base') !== undefined || str('cpu') !== undefined) throw new CliError(`--${str('base') !== undefined ? 'base' : 'cpu'} applies to a DUMP file, not to --gdb`);
     const options = { target: gdb, allowRemote: o.flag('gdb-allow-remote'), timeout: str('gdb-timeout'), arch, registers, switches: o.givenSwitches, cacheChunks: cache };
-    return { jobs: [live.job(options)], close: () => {}, samples: false };
+    return { jobs: [live.job(options)], close: () => {} };
   }
   if (file === undefined) {
     if (givenRegisters.length > 0 || str('base') !== undefined) {
@@ -239,7 +244,7 @@ function jobsOf(o: JobOptions, live: LiveSession | undefined): { jobs: Job[]; cl
         registers: sample.registers,
       });
     }
-    return { jobs, close: () => {}, samples: true };
+    return { jobs, close: () => {} };
   }
   const cpuText = str('cpu');
   const opened = fileJob({
@@ -252,7 +257,7 @@ function jobsOf(o: JobOptions, live: LiveSession | undefined): { jobs: Job[]; cl
     cacheChunks: cache,
     cpu: cpuText === undefined ? undefined : Number(parseValue(cpuText, '--cpu')),
   });
-  return { jobs: [opened.job], close: opened.close, samples: false };
+  return { jobs: [opened.job], close: opened.close };
 }
 
 function run(argv: readonly string[], io: CliIo, live: LiveSession | undefined): number {
@@ -261,6 +266,7 @@ function run(argv: readonly string[], io: CliIo, live: LiveSession | undefined):
     base: { type: 'string' },
     format: { type: 'string' },
     json: { type: 'boolean' },
+    jsonl: { type: 'boolean' },
     audit: { type: 'boolean' },
     leaves: { type: 'boolean' },
     'expand-shared': { type: 'boolean' },
@@ -317,40 +323,32 @@ function run(argv: readonly string[], io: CliIo, live: LiveSession | undefined):
     if (settings.filter || flag('find-roots')) throw new CliError('diff compares whole listings: no filter or --find-roots with it');
     const registers = Object.fromEntries(givenRegisters.map((r) => [r, str(r)!]));
     const dump: FileOptions = { file: '', arch, format: fmt, base: str('base'), registers, switches: givenSwitches, cacheChunks: cache, cpu: undefined };
-    return diffCommand({ files: diff, dump, json: settings.json }, io);
+    return diffCommand({ files: diff, dump, json: settings.json, jsonl: settings.jsonl }, io);
   }
   if (flag('find-roots')) {
     const conflicting = [...givenRegisters, ...givenSwitches].map((o) => `--${o}`).concat(vas ? ['translate'] : []);
-    return findRootsCommand({ file, arch, format: fmt, base: str('base'), json: flag('json'), conflicting }, io);
+    return findRootsCommand({ file, arch, format: fmt, base: str('base'), json: flag('json'), jsonl: settings.jsonl, conflicting }, io);
   }
 
   const out = new Out(io);
-  const { jobs, close, samples } = jobsOf({ file, arch, str, flag, givenRegisters, givenSwitches, fmt, cache }, live);
+  const { jobs, close } = jobsOf({ file, arch, str, flag, givenRegisters, givenSwitches, fmt, cache }, live);
   try {
     let findings = 0;
     let implausible = false;
     const warnings: string[] = [];
-    const json = settings.json ? new JsonWriter(out) : undefined;
-    // several jobs (the embedded samples) make one document: { "samples": [ ... ] }
-    if (json && samples) {
-      json.open('{');
-      json.open('[', 'samples');
-    }
+    // a dump file or the embedded samples alike: one dump each in the document's `dumps`, or its run of lines
+    const structured = structuredOut(settings, out, vas === undefined ? 'list' : 'translate');
     jobs.forEach((job, k) => {
-      if (k > 0 && !json) out.line('');
-      if (vas !== undefined) translateJob(job, vas, out, json);
+      if (k > 0 && !structured) out.line('');
+      if (vas !== undefined) translateJob(job, vas, out, structured);
       else {
-        const outcome = listJob(narrowJob(job, settings.filter), settings, out, io, json);
+        const outcome = listJob(narrowJob(job, settings.filter), settings, out, io, structured);
         findings += outcome.findings;
         implausible ||= outcome.implausible;
         warnings.push(...outcome.warnings);
       }
     });
-    if (json && samples) {
-      json.close();
-      json.close();
-    }
-    if (json) out.text('\n');
+    structured?.finish();
     out.flush();
     // after the listing, so that the warning is the last thing a reader of a terminal sees
     for (const w of warnings) io.stderr(`ptdump: warning: ${w}\n`);

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ArchSpec, main, type Sample } from '@page-table-multiarch/cli';
 import { type AttachPlan, formatFlags, type PageTable64, RegisterError } from '@page-table-multiarch/core';
+import { schemaErrors } from './_schema';
 
 /** The outcome of one ptdump run. */
 export interface CliResult {
@@ -114,6 +115,26 @@ export function registerArgs(sample: Pick<Sample, 'registers' | 'switches'>): st
   return out;
 }
 
+/** A `--json` document (of any command), checked against schema/ptdump.schema.json. */
+// biome-ignore lint/suspicious/noExplicitAny: a parsed document, read by the tests member by member
+export function jsonDocument(stdout: string): any {
+  const doc = JSON.parse(stdout);
+  const errors = schemaErrors(doc);
+  if (errors.length > 0) throw new Error(`the JSON does not follow schema/ptdump.schema.json:\n${errors.slice(0, 10).join('\n')}`);
+  return doc;
+}
+
+/**
+ * The one dump of a `--json` document (a listing or a translation of one file, or of one `--arch` sample), after
+ * checking the whole document against schema/ptdump.schema.json: every test that reads ptdump's JSON checks it.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: a parsed document, read by the tests member by member
+export function jsonDump(stdout: string): any {
+  const doc = jsonDocument(stdout);
+  if (doc.dumps.length !== 1) throw new Error(`a document of ${doc.dumps.length} dumps, not one`);
+  return doc.dumps[0];
+}
+
 /** A run as the JSON listing gives it, reduced to what the tests compare. */
 export interface ExpectedRun {
   readonly vaddr: string;
@@ -161,15 +182,15 @@ export function expectedForPlan(plan: AttachPlan, tables: readonly PageTable64[]
   return out.map((r) => ({ vaddr: hx(r.vaddr), end: hx(r.end), paddr: hx(r.paddr), pageSize: r.pageSize, flags: formatFlags(r.flags) }));
 }
 
-/** The mapping records of a JSON listing, reduced as {@link ExpectedRun}. */
-export function listedRuns(doc: { records: Record<string, unknown>[] }): ExpectedRun[] {
-  return doc.records
+/** The mapping records of a dump of a JSON listing ({@link jsonDump}), reduced as {@link ExpectedRun}. */
+export function listedRuns(dump: { records: Record<string, unknown>[] }): ExpectedRun[] {
+  return dump.records
     .filter((r) => r['kind'] === 'mapping')
     .map((r) => ({
       vaddr: r['vaddr'] as string,
       end: r['end'] as string,
       paddr: r['paddr'] as string,
-      pageSize: r['pageSize'] as number,
+      pageSize: Number(r['pageSize'] as string),
       flags: r['flags'] as string,
     }));
 }

@@ -6,7 +6,7 @@ import { ARCHES, EXIT_IMPLAUSIBLE, parseValue } from '@page-table-multiarch/cli'
 import { MappingFlags, PageSize, PhysicalMemory, translateAddress } from '@page-table-multiarch/core';
 import { X64PageTable } from '@page-table-multiarch/x86_64';
 import { afterAll, describe, expect, it } from 'vitest';
-import { registerArgs, runCli, tempDir } from './_support';
+import { jsonDocument, jsonDump, registerArgs, runCli, tempDir } from './_support';
 
 const tmp = tempDir();
 afterAll(() => tmp.remove());
@@ -38,9 +38,9 @@ describe('ptdump with no arguments', () => {
     expect(one.code).toBe(0);
     expect(one.stdout).toContain('---[ TTBR1_EL1: table at ');
     expect(one.stdout).not.toContain('(x86_64)');
-    const doc = JSON.parse(runCli(['--json']).stdout);
-    expect(doc.samples.map((s: { arch: string }) => s.arch)).toEqual(ARCHES.map((a) => a.name));
-    for (const s of doc.samples) expect(s.summary.runs).toBeGreaterThan(4);
+    const doc = jsonDocument(runCli(['--json']).stdout);
+    expect(doc.dumps.map((s: { arch: string }) => s.arch)).toEqual(ARCHES.map((a) => a.name));
+    for (const s of doc.dumps) expect(s.summary.runs).toBeGreaterThan(4);
   });
 
   it('--audit lists the findings and exits 1 when there are some', () => {
@@ -72,8 +72,8 @@ describe('ptdump on a file', () => {
 
   it('--leaves lists every leaf', () => {
     const { args } = x86Dump();
-    const runs = JSON.parse(runCli([...args, '--json']).stdout).records.length;
-    const leaves = JSON.parse(runCli([...args, '--json', '--leaves']).stdout).records.length;
+    const runs = jsonDump(runCli([...args, '--json']).stdout).records.length;
+    const leaves = jsonDump(runCli([...args, '--json', '--leaves']).stdout).records.length;
     expect(runs).toBe(8);
     expect(leaves).toBe(16);
   });
@@ -163,7 +163,7 @@ describe('ptdump on a file', () => {
     expect(once.stdout).toContain('Checked W+X mappings: FAILED, 8192 W+X pages found.');
     expect(once.stdout).toMatch(/^W\+X {12}W\+X mappings through the shared table at 0x[0-9a-f]+ \(listed from 0xffffff0000000000\), 0xffffff0000200000-0xffffff0040000000 \(1022M, 8176 pages\)$/m);
     const all = runCli([...args, '--audit', '--expand-shared', '--json']);
-    const doc = JSON.parse(all.stdout);
+    const doc = jsonDump(all.stdout);
     expect(doc.records.filter((r: { kind: string }) => r.kind === 'mapping')).toHaveLength(512);
     expect(doc.summary).toMatchObject({ pages: 8192, sharedTables: 0, diagnostics: 0 });
     expect(doc.audit.wxPages).toBe(8192);
@@ -202,7 +202,7 @@ describe('a root that does not look like a table', () => {
     // the same with --json: the document is whole, the warning on stderr
     const j = runCli(['--arch', 'x86_64', '--cr3', '0x1000', '--json', path]);
     expect(j.code).toBe(EXIT_IMPLAUSIBLE);
-    expect(JSON.parse(j.stdout).summary.diagnostics).toBe(512);
+    expect(jsonDump(j.stdout).summary.diagnostics).toBe(512);
     expect(j.stderr).toContain('ptdump: warning: CR3 (lower half): 256 diagnostics and no mapping');
   });
 
@@ -331,7 +331,7 @@ describe('ptdump on an AArch64 kernel with its own MAIR and granule', () => {
     expect(r.stdout).toContain('0 findings (0 W+X, 0 user-executable kernel, 0 executable device)');
     expect(r.stdout).toMatch(/^0xffff800080000000-0xffff800082000000 .* ro x {6}-> 0x0000000042000000 L2 {4}BLOCK Attr0 /m);
     expect(r.stdout).toMatch(/^0xfffffffffe000000-0xfffffffffe004000 .* RW NX DEV -> 0x0000000009000000 L3 {4}PAGE Attr4 /m);
-    const runs = JSON.parse(runCli([...args, '--mair', '0x40044ffff', '--json']).stdout).records as { vaddr: string; flags: string }[];
+    const runs = jsonDump(runCli([...args, '--mair', '0x40044ffff', '--json']).stdout).records as { vaddr: string; flags: string }[];
     const dev = runs.filter((x) => /DEVICE/.test(x.flags)).map((x) => x.vaddr);
     expect(dev).toEqual(['0xfffffffffe000000']);
   });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { archByName } from '@page-table-multiarch/cli';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseNotes } from '../src/_core-notes';
-import { expectedRuns, listedRuns, MACHINE, registerArgs, runCli, tempDir, writeElfCore } from './_support';
+import { expectedRuns, listedRuns, MACHINE, registerArgs, runCli, tempDir, writeElfCore, jsonDump } from './_support';
 
 const tmp = tempDir();
 afterAll(() => tmp.remove());
@@ -77,7 +77,7 @@ describe('registers from the QEMU notes of an x86 core', () => {
     const r = runCli([path, '--json']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    const doc = JSON.parse(r.stdout);
+    const doc = jsonDump(r.stdout);
     expect(listedRuns(doc)).toEqual(expected);
     expect(doc.registers).toEqual({ cr0: `0x${cr0.toString(16)}`, cr3: `0x${cr3.toString(16)}`, cr4: `0x${cr4.toString(16)}` });
     expect(doc.notes[0]).toBe(`registers from the core's QEMU note (its one CPU): CR0=0x${cr0.toString(16)} CR3=0x${cr3.toString(16)} CR4=0x${cr4.toString(16)}`);
@@ -93,11 +93,11 @@ describe('registers from the QEMU notes of an x86 core', () => {
     expect(first.stderr).toMatch(/PG = 0, paging is disabled \(registers from the core's QEMU note \(CPU 0 of 2\)/);
     const second = runCli([path, '--cpu', '1', '--json']);
     expect(second.code).toBe(0);
-    expect(listedRuns(JSON.parse(second.stdout))).toEqual(expected);
+    expect(listedRuns(jsonDump(second.stdout))).toEqual(expected);
     // --cr0 and --cr3 from the command line, CR4 still from CPU 0's note
     const mixed = runCli([path, '--cr0', `0x${cr0.toString(16)}`, '--cr3', `0x${cr3.toString(16)}`, '--json']);
     expect(mixed.code).toBe(0);
-    const doc = JSON.parse(mixed.stdout);
+    const doc = jsonDump(mixed.stdout);
     expect(listedRuns(doc)).toEqual(expected);
     expect(doc.notes[0]).toBe(`registers from the core's QEMU note (CPU 0 of 2): CR4=0x${cr4.toString(16)}; --cr0 --cr3 given on the command line`);
     expect(runCli([path, '--cpu', '2']).stderr).toBe(`ptdump: --cpu 2: ${path} has QEMU notes of 2 CPUs (0..1)\n`);
@@ -111,7 +111,7 @@ describe('registers from the QEMU notes of an x86 core', () => {
     writeElfCore(path, [{ paddr: s.memory.base, bytes: s.memory.bytes() }], { bits: 32, machine: MACHINE['x86']!, notes: qemuNotes([qemuCpuState(regs)]) });
     const r = runCli([path, '--json']);
     expect(r.code).toBe(0);
-    const doc = JSON.parse(r.stdout);
+    const doc = jsonDump(r.stdout);
     expect(doc.arch).toBe('x86');
     expect(listedRuns(doc)).toEqual(expectedRuns(x86, s.tables.map((t) => t.table), s.registers));
   });
@@ -126,7 +126,7 @@ describe('registers from the QEMU notes of an x86 core', () => {
     writeElfCore(path, segment, { bits: 64, machine: MACHINE['x86_64']!, notes: note('CORE', 1, new Uint8Array(336)) });
     expect(runCli([path]).stderr).toMatch(/--cr3 is required: the core has no QEMU note/);
     expect(runCli([path, '--cpu', '0']).stderr).toMatch(/--cpu: .* has no QEMU notes with x86_64 translation registers/);
-    expect(listedRuns(JSON.parse(runCli([...registerArgs(sample), path, '--json']).stdout))).toEqual(expected);
+    expect(listedRuns(jsonDump(runCli([...registerArgs(sample), path, '--json']).stdout))).toEqual(expected);
   });
 
   it('says that Arm, AArch64 and RISC-V cores hold no translation registers, and points at --find-roots', () => {

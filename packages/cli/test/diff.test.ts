@@ -7,7 +7,7 @@ import { X64PageTable } from '@page-table-multiarch/x86_64';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type Change, type DiffRun, diffRuns } from '../src/_diff';
-import { runCli, tempDir } from './_support';
+import { jsonDocument, runCli, tempDir } from './_support';
 
 const SEED = Number(process.env['DIFF_SEED'] ?? 20_261_206);
 const tmp = tempDir();
@@ -124,10 +124,20 @@ describe('ptdump diff', () => {
     expect(text.stdout.split('\n').filter((l) => /^[-+~!] /.test(l))).toEqual(expected);
     // a listing against a dump
     expect(runCli([...regs, 'diff', ja, files.b]).stdout.split('\n').filter((l) => /^[-+~!] /.test(l))).toEqual(expected);
+    // --jsonl listings: the same
+    const lines = (file: string, name: string): string => {
+      const path = join(tmp.dir, name);
+      writeFileSync(path, runCli([...regs, '--jsonl', file]).stdout);
+      return path;
+    };
+    const fromLines = runCli(['diff', lines(files.a, 'a.jsonl'), jb]);
+    expect(fromLines.stderr).toBe('');
+    expect(fromLines.stdout.split('\n').filter((l) => /^[-+~!] /.test(l))).toEqual(expected);
     const json = runCli([...regs, '--json', 'diff', files.a, files.b]);
-    const doc = JSON.parse(json.stdout);
+    const doc = jsonDocument(json.stdout);
     expect(doc.changes.map((k: { change: string }) => k.change)).toEqual(['removed', 'remapped', 'permissions', 'added', 'permissions']);
     expect(doc.changes[1]).toEqual({
+      kind: 'change',
       change: 'remapped',
       vaddr: '0x601000',
       end: '0x602000',
@@ -143,12 +153,15 @@ describe('ptdump diff', () => {
   it('refuses what it cannot compare', () => {
     const samples = join(tmp.dir, 'samples.json');
     writeFileSync(samples, runCli(['--json']).stdout);
+    const sampleLines = join(tmp.dir, 'samples.jsonl');
+    writeFileSync(sampleLines, runCli(['--jsonl']).stdout);
     const notJson = join(tmp.dir, 'brace.bin');
     writeFileSync(notJson, '{ this is not JSON');
     const bad: [string[], RegExp][] = [
       [['diff', files.a], /diff: give two dumps or JSON listings/],
       [[...regs, '--perm', 'w', 'diff', files.a, files.b], /diff compares whole listings/],
-      [['diff', samples, samples], /a listing of the embedded samples/],
+      [['diff', samples, samples], /a listing of \d+ dumps \(the embedded samples\?\)/],
+      [['diff', sampleLines, sampleLines], /the lines of \d+ dumps \(the embedded samples\?\)/],
       [['diff', notJson, notJson], /starts like JSON but is not a JSON listing .*--format raw/],
       [['diff', join(tmp.dir, 'none'), files.a], /none: no such file/],
     ];

@@ -8,7 +8,7 @@ import { RegisterError } from '@page-table-multiarch/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SCAN_KEEP, scoreOf } from '../src/_root-finder';
 import { rng } from './_hostile';
-import { runCli, tempDir } from './_support';
+import { jsonDocument, runCli, tempDir } from './_support';
 
 const tmp = tempDir();
 afterAll(() => tmp.remove());
@@ -84,7 +84,7 @@ describe.each(CASES)('--find-roots: $arch', ({ arch, format }) => {
     const r = runCli(['--arch', arch, '--base', `0x${base.toString(16)}`, '--find-roots', '--json', path]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    const doc = JSON.parse(r.stdout);
+    const doc = jsonDocument(r.stdout);
     const [best, ...rest] = doc.candidates;
     expect(best.root, `seed ${SEED}`).toBe(`0x${root.toString(16)}`);
     expect(best.format).toBe(format);
@@ -102,7 +102,7 @@ describe.each(CASES)('--find-roots: $arch', ({ arch, format }) => {
     const { path, base, root } = noisyDump(arch, SEED + 3, SCAN_KEEP + 200);
     const r = runCli(['--arch', arch, '--base', `0x${base.toString(16)}`, '--find-roots', '--json', path]);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout).candidates[0].root).toBe(`0x${root.toString(16)}`);
+    expect(jsonDocument(r.stdout).candidates[0].root).toBe(`0x${root.toString(16)}`);
   }, 20_000);
 
   it('prints the ranking as text, with the options that select each candidate', () => {

@@ -9,7 +9,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { archByName, GdbError, GdbRemote, main, mainAsync } from '@page-table-multiarch/cli';
 import { afterAll, describe, expect, it } from 'vitest';
-import { registerArgs, runCli, tempDir } from './_support';
+import { jsonDump, registerArgs, runCli, tempDir } from './_support';
 
 const tmp = tempDir();
 const servers: Server[] = [];
@@ -195,7 +195,7 @@ describe('ptdump --gdb', () => {
     const pages = new Set(log.reads.map((pa) => pa >> 12n));
     // 2 KiB per request: two per frame
     expect(log.reads.length).toBe(pages.size * 2);
-    const doc = JSON.parse(r.stdout) as { summary: { tables: number[] } };
+    const doc = jsonDump(r.stdout) as { summary: { tables: number[] } };
     const tables = doc.summary.tables.reduce((a, b) => a + b, 0);
     expect(pages.size).toBe(tables);
     expect(log.packets.indexOf('Qqemu.PhyMemMode:1')).toBeLessThan(log.packets.findIndex((p) => p.startsWith('m')));

@@ -103,6 +103,7 @@ describe('memory is flat in the number of runs', () => {
     ['--leaves', 'same', ['--leaves']],
     ['--audit with a W+X finding on every other page', 'wx', ['--audit']],
     ['--json with a W+X finding on every other page', 'wx', ['--json']],
+    ['--jsonl with a W+X finding on every other page', 'wx', ['--jsonl']],
   ];
   for (const [name, pattern, flags] of cases) {
     it(`${name}: peak RSS at 4N runs is within ${GROWTH_MIB} MiB of N runs`, async () => {
@@ -126,8 +127,8 @@ describe('--json above a million records', () => {
     const r = await run(['--arch', 'x86_64', '--cr3', '0', '--json', path], { timeoutMs: 60_000 });
     expectTolerated(r, 'json 1.5M');
     expect(r.stdoutBytes).toBeGreaterThan(2 ** 29);
-    expect(r.stdout).toMatch(/^{\n {2}"arch": "x86_64",\n/);
-    expect(r.stdout).toMatch(new RegExp(`"summary": {\\n {4}"runs": ${pages},[^]*"audit": {[^]*\\n}\\n$`));
+    expect(r.stdout).toMatch(/^{\n {2}"schema": 1,\n {2}"command": "list",\n {2}"dumps": \[\n {4}{\n {6}"arch": "x86_64",\n/);
+    expect(r.stdout).toMatch(new RegExp(`"summary": {\\n {8}"runs": ${pages},[^]*"audit": {[^]*\\n}\\n$`));
   }, 90_000);
 });
 

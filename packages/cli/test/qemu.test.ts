@@ -9,7 +9,7 @@ import { connect, type Socket } from 'node:net';
 import { delimiter, join } from 'node:path';
 import { ARCHES, type ArchSpec } from '@page-table-multiarch/cli';
 import { afterAll, describe, expect, it } from 'vitest';
-import { expectedRuns, listedRuns, registerArgs, runCli, tempDir } from './_support';
+import { expectedRuns, listedRuns, registerArgs, runCli, tempDir, jsonDump } from './_support';
 
 /** The QEMU system emulator and machine of each architecture (RAM where the samples' memory lies). */
 const MACHINES: Record<string, { binary: string; args: string[] }> = {
@@ -186,7 +186,7 @@ describe.each(ARCHES.map((a) => [a.name, a] as [string, ArchSpec]))('%s', (name,
       const r = runCli([...registerArgs(sample), core, '--json']);
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
-      const doc = JSON.parse(r.stdout);
+      const doc = jsonDump(r.stdout);
       expect(doc.arch).toBe(name);
       expect(doc.source).toMatch(/ELF(32|64) core/);
       expect(listedRuns(doc)).toEqual(expected);
@@ -203,7 +203,7 @@ describe.each(ARCHES.map((a) => [a.name, a] as [string, ArchSpec]))('%s', (name,
       const r = runCli(['--arch', name, '--base', `0x${sample.memory.base.toString(16)}`, ...registerArgs(sample), raw, '--json']);
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
-      expect(listedRuns(JSON.parse(r.stdout))).toEqual(expected);
+      expect(listedRuns(jsonDump(r.stdout))).toEqual(expected);
     },
     60_000,
   );

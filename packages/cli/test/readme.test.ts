@@ -52,3 +52,8 @@ it('the filter examples', () => {
   const out = runCli(['--arch', 'x86_64', '--pa', '0x1200000-0x1700000']).stdout.split('\n');
   expect(out.filter((l) => l.startsWith('0x') || l.startsWith('filter:'))).toEqual(shown);
 });
+
+it('the --jsonl example', () => {
+  const range = '0xffffffff80000000-0xffffffff80400000';
+  expect(runCli(['--arch', 'riscv64', '--jsonl', '--va-range', range]).stdout).toBe(blockAfter(`ptdump --arch riscv64 --jsonl --va-range ${range}`));
+});

@@ -8,7 +8,7 @@ import { MappingFlags, PhysicalMemory } from '@page-table-multiarch/core';
 import { A64PageTable, encodeA64Registers } from '@page-table-multiarch/aarch64';
 import { X64PageTable, X64PageTable5 } from '@page-table-multiarch/x86_64';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli, tempDir } from './_support';
+import { jsonDump, runCli, tempDir } from './_support';
 
 const tmp = tempDir();
 afterAll(() => tmp.remove());
@@ -77,7 +77,7 @@ function listRows(rows: readonly Row[], make: (m: PhysicalMemory) => { map: (va:
   const json = runCli([...args, '--json']);
   const text = runCli(args);
   expect(json.stderr).toBe('');
-  return { code: json.code, json: JSON.parse(json.stdout), text: text.stdout };
+  return { code: json.code, json: jsonDump(json.stdout), text: text.stdout };
 }
 
 const RW = MappingFlags.READ | MappingFlags.WRITE;

@@ -13,7 +13,7 @@ import { PTEFlags, Sv32PageTable, Sv32x4PageTable, Sv39PageTable, Sv39x4PageTabl
 import { X64PageTable, X86PaePageTable } from '@page-table-multiarch/x86_64';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { expectedRuns, listedRuns, MACHINE, registerArgs, runCli, tempDir, writeElfCore } from './_support';
+import { expectedRuns, listedRuns, MACHINE, registerArgs, runCli, tempDir, writeElfCore, jsonDump } from './_support';
 
 const tmp = tempDir();
 afterAll(() => tmp.remove());
@@ -24,7 +24,7 @@ function listJson(args: string[]) {
   const r = runCli([...args, '--json']);
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
-  return JSON.parse(r.stdout);
+  return jsonDump(r.stdout);
 }
 
 /** How to build random tables for an architecture, and the registers that point at them. */
@@ -244,11 +244,11 @@ describe.each(ARCHES.map((a) => [a.name, a] as [string, ArchSpec]))('%s', (_name
     const runs = listedRuns(listJson(base));
     const vas = runs.flatMap((r) => [BigInt(r.vaddr), BigInt(r.vaddr) + 0x123n]);
     const doc = listJson([...base, 'translate', ...vas.map((v) => `0x${v.toString(16)}`), '0x5000']);
-    const got = doc.translations as { vaddr: string; mapped: boolean; paddr?: string; pageSize?: number }[];
+    const got = doc.translations as { vaddr: string; mapped: boolean; paddr?: string; pageSize?: string }[];
     for (let i = 0; i < vas.length; i++) {
       const run = runs[i >> 1]!;
       const off = vas[i]! - BigInt(run.vaddr);
-      expect(got[i]).toMatchObject({ mapped: true, paddr: `0x${(BigInt(run.paddr) + off).toString(16)}`, pageSize: run.pageSize });
+      expect(got[i]).toMatchObject({ mapped: true, paddr: `0x${(BigInt(run.paddr) + off).toString(16)}`, pageSize: `0x${run.pageSize.toString(16)}` });
     }
     expect(got[vas.length]).toMatchObject({ vaddr: '0x5000', mapped: false });
     // text form: one result line per address, then the entries read
@@ -402,7 +402,7 @@ describe('riscv64 G-stage tables (--hgatp): guest-physical addresses to host-phy
     };
     const clean = ['--arch', 'riscv64', '--base', '0x80000000', ...regs, write()];
     const doc = listJson([...clean, 'translate', '0x1ffc0234567']);
-    expect(doc.translations[0]).toMatchObject({ mapped: true, paddr: '0x80434567', pageSize: 0x20_0000 });
+    expect(doc.translations[0]).toMatchObject({ mapped: true, paddr: '0x80434567', pageSize: '0x200000' });
     expect(listJson(clean).summary.diagnostics).toBe(0);
     // clear U in the 4K leaf behind the table's back: no guest access can use it, and ptdump says so
     let leaf = -1n;
@@ -520,7 +520,7 @@ describe('aarch64 stage 2 tables (--vtcr, --vttbr): IPAs to physical addresses',
     const doc = listJson(args);
     const runs = doc.records.filter((e: { kind: string }) => e.kind === 'mapping');
     expect(runs.map((r: { attrs: string }) => r.attrs)).toEqual(['PAGE Dev-nGnRE S2AP=WO NSH AF XN', 'BLOCK WB S2AP=RW ISH AF XN']);
-    expect(listJson([...args, 'translate', '0xffc0123456']).translations[0]).toMatchObject({ mapped: true, paddr: '0x80123456', pageSize: 0x4000_0000 });
+    expect(listJson([...args, 'translate', '0xffc0123456']).translations[0]).toMatchObject({ mapped: true, paddr: '0x80123456', pageSize: '0x40000000' });
   });
 
   it('refuses a stage 2 option beside a stage 1 one, one without the other, and a root larger than a read chunk', () => {

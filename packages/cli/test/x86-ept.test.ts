@@ -6,7 +6,7 @@ import { ARCHES } from '@page-table-multiarch/cli';
 import { MappingFlags, type PageTable64, PageSize, PhysicalMemory, RegisterError } from '@page-table-multiarch/core';
 import { encodeX86Eptp, X86Ept5PageTable, X86EptPageTable } from '@page-table-multiarch/x86_64';
 import { afterAll, describe, expect, it } from 'vitest';
-import { expectedRuns, listedRuns, runCli, tempDir } from './_support';
+import { expectedRuns, listedRuns, runCli, tempDir, jsonDump } from './_support';
 
 const { READ: R, WRITE: W, EXECUTE: X, USER: U, DEVICE, UNCACHED } = MappingFlags;
 const x86_64 = ARCHES.find((a) => a.name === 'x86_64')!;
@@ -18,7 +18,7 @@ function listJson(args: string[]) {
   const r = runCli([...args, '--json']);
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
-  return JSON.parse(r.stdout);
+  return jsonDump(r.stdout);
 }
 
 /** A guest's memory map in an EPT table: RAM in 1G, 2M and 4K pages, MMIO, a framebuffer, the top of the space. */
@@ -55,7 +55,7 @@ describe('ptdump --arch x86_64 --eptp', () => {
     expect(listedRuns(doc)).toEqual(expectedRuns(x86_64, [table], { eptp }, { mbec }));
     expect(listedRuns(doc).length).toBe(5);
     const t = listJson([...args, 'translate', '0xfee00123', `0x${(top - 0x1000n).toString(16)}`]);
-    expect(t.translations[0]).toMatchObject({ mapped: true, paddr: '0xfee00123', pageSize: 0x1000 });
+    expect(t.translations[0]).toMatchObject({ mapped: true, paddr: '0xfee00123', pageSize: '0x1000' });
     expect(t.translations[1]).toMatchObject({ mapped: true, paddr: '0x700000' });
   });
 

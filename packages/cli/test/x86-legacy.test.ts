@@ -6,7 +6,7 @@ import { ARCHES } from '@page-table-multiarch/cli';
 import { MappingFlags, type PageTable64, PageSize, PhysicalMemory, translateAddress } from '@page-table-multiarch/core';
 import { X86PageTable32, X86PaePageTable } from '@page-table-multiarch/x86_64';
 import { afterAll, describe, expect, it } from 'vitest';
-import { expectedRuns, listedRuns, MACHINE, registerArgs, runCli, tempDir, writeElfCore } from './_support';
+import { expectedRuns, listedRuns, MACHINE, registerArgs, runCli, tempDir, writeElfCore, jsonDump } from './_support';
 
 const tmp = tempDir();
 afterAll(() => tmp.remove());
@@ -15,7 +15,7 @@ function listJson(args: string[]) {
   const r = runCli([...args, '--json']);
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
-  return JSON.parse(r.stdout);
+  return jsonDump(r.stdout);
 }
 
 describe('ptdump --arch x86', () => {

@@ -120,7 +120,9 @@ onEveryQemu('qemu-system-arm', `Debian armmp-lpae kernel (${KERNEL.title})`, (qe
     const json = run(['--json']);
     expect(json.stderr).toBe('');
     expect(json.code).toBe(0);
-    const doc = JSON.parse(json.stdout) as { summary: { diagnostics: number; runs: number }; records: Record<string, unknown>[] };
+    // ptdump's JSON (schema 1): the one dump of the document
+    type Dump = { summary: { diagnostics: number; runs: number }; records: Record<string, unknown>[] };
+    const doc = (JSON.parse(json.stdout) as { dumps: Dump[] }).dumps[0]!;
     expect(doc.summary.diagnostics).toBe(0);
     const text = run([]);
     expect(text.code).toBe(0);

@@ -59,7 +59,8 @@ onEveryQemu('qemu-system-x86_64', 'ptdump reads the registers of a core', (qemu)
     const r = ptdump([core, '--json']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    const doc = JSON.parse(r.stdout);
+    // ptdump's JSON (schema 1): the one dump of the document
+    const doc = JSON.parse(r.stdout).dumps[0];
     expect(doc.arch).toBe('x86_64');
     expect(doc.registers.cr3).toBe(`0x${root.toString(16)}`);
     expect(doc.registers.cr4).toBe(`0x${CR4_PAE.toString(16)}`);
