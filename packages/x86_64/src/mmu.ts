@@ -36,6 +36,7 @@ import {
   registerValue,
 } from '@page-table-multiarch/core';
 import { A, D, P, PS, RW, US, XD_HI } from './_entry-bits';
+import { x86Permissions } from './_x86-rights';
 import { decodeX64Registers } from './registers';
 
 /** The bits of the #PF error code [SDM 4.7, Figure 4-12]. */
@@ -301,18 +302,14 @@ export class X86Mmu extends MmuModel<X86FaultSyndrome> {
     if (shift > 12 && (lo & ((1 << shift) - 1) & ~0x1fff) !== 0) return this.pageFault(MmuCode.ReservedBit, level, 9, access, privilege);
     const user = privilege === 0;
     const userPage = (rights & US) !== 0;
-    // [SDM 4.6.1] a user-mode access needs U/S = 1 in every entry
-    if (user && !userPage) return this.pageFault(MmuCode.Permission, level, 1, access, privilege);
-    // supervisor data accesses to user pages: none with SMAP and AC = 0; writes to read-only pages with WP = 0
-    const smapBlocks = !user && userPage && this.smap && !this.ac;
-    let perms = smapBlocks ? 0 : (rights & RW) !== 0 || (!user && !this.wp) ? 3 : 1; // READ | WRITE, or READ
-    if (xd === 0 && (user || !(this.smep && userPage))) perms |= 4;
+    // [SDM 4.6.1] WP, SMEP, SMAP with AC and XD (shared with 32-bit and PAE paging); USER (8) on a user page
+    let perms = x86Permissions(rights, xd, privilege, this.wp, this.smep, this.smap, this.ac);
     if (this.pke && userPage) {
       // [SDM 4.6.2] the key in bits 62:59; AD refuses data accesses, WD writes (a supervisor one with WP = 1)
       const k = (this.pkru >>> (2 * ((hi >>> PK_SHIFT_HI) & 15))) & 3;
       const keyPerms = (k & 1) !== 0 ? 4 : (k & 2) !== 0 && (user || this.wp) ? 5 : 7;
       if (((keyPerms >>> access) & 1) === 0) return this.pageFault(MmuCode.Permission, level, 33, access, privilege);
-      perms &= keyPerms;
+      perms &= keyPerms | 8;
     }
     // READ, WRITE, EXECUTE are the bits 1 << access of MappingFlags
     if (((perms >>> access) & 1) === 0) return this.pageFault(MmuCode.Permission, level, 1, access, privilege);
@@ -322,7 +319,6 @@ export class X86Mmu extends MmuModel<X86FaultSyndrome> {
       this.updates++;
       if (this.setAccessedDirty) this.handler.words[e] = lo | need;
     }
-    if (userPage) perms |= 8;
     const paHi = hi & ADDR_HI;
     this.vector = 0;
     this.errorCode = 0;
