@@ -37,3 +37,90 @@ export function x86Permissions(
   if (xd === 0 && (user || !(smep && userPage))) perms |= 4;
   return userPage ? perms | 8 : perms;
 }
+
+/**
+ * [SDM 4.6.2] What protection key `key` of a user-mode address allows under `pkru` (two bits per key: AD = bit 2k,
+ * WD = bit 2k+1): EXECUTE only when AD = 1 (data accesses refused), READ | EXECUTE when WD = 1 and the write would
+ * be checked (a user-mode write, or a supervisor-mode one with CR0.WP = 1), else everything. Instruction fetches are
+ * never checked. Protection keys exist in 4-level and 5-level paging only.
+ */
+export function x86KeyPermissions(pkru: number, key: number, privilege: PrivilegeLevel, wp: boolean): number {
+  const k = (pkru >>> (2 * key)) & 3;
+  return (k & 1) !== 0 ? 4 : (k & 2) !== 0 && (privilege === 0 || wp) ? 5 : 7;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// What a software TLB (core's Tlb) keeps of an x86 leaf and how it re-checks it, for every paging mode. SDM Vol. 3A
+// 4.10.2.2 "Caching Translations in TLBs": a TLB entry holds the physical address, the access rights (R/W and U/S
+// ANDed, XD ORed over the walk), the dirty flag and the protection key; the rights are checked against the current
+// CR0.WP, CR4.SMEP / SMAP, EFLAGS.AC and PKRU on every access (no invalidation follows a change of those); a store
+// through an entry whose dirty flag is clear walks again to set D (4.8). 4.10.2.4 "Global Pages": with CR4.PGE = 1
+// a leaf with G = 1 is global (used whatever the PCID; MOV to CR3 leaves it).
+
+/** Bits of an x86 leaf's TLB attributes: D (bit 0), R/W (1), U/S (2), XD (3), protection key (7:4). */
+export const X86_TLB_ATTRIBUTE_BITS = 8;
+/** Bits of an x86 TLB mode key: WP (0), SMEP (1), SMAP (2), EFLAGS.AC (3), NXE (4), PKRU slot (7:5). */
+export const X86_TLB_MODE_BITS = 8;
+
+/**
+ * The TLB attributes of a leaf a walk went through: `lo` its low word as written back (D is bit 6), `rights` and
+ * `xd` as the walk combined them, `key` its protection key (0 where the mode has none).
+ */
+export function x86LeafAttributes(lo: number, rights: number, xd: number, key: number): number {
+  return ((lo >>> 6) & 1) | (rights & (RW | US)) | (xd !== 0 ? 8 : 0) | (key << 4);
+}
+
+/** The mode key of the current mode bits; `pkruSlot` from {@link X86PkruSlots.slot} (0 while CR4.PKE = 0). */
+export function x86TlbModeKey(wp: boolean, smep: boolean, smap: boolean, ac: boolean, nxe: boolean, pkruSlot: number): number {
+  return (wp ? 1 : 0) | (smep ? 2 : 0) | (smap ? 4 : 0) | (ac ? 8 : 0) | (nxe ? 16 : 0) | (pkruSlot << 5);
+}
+
+/**
+ * The check of a cached leaf (see core's `TlbWalker.tlbCheck`): its permissions << 3, or'ed with the access kinds
+ * it serves without a walk (a store only when D = 1). `pkru` is the PKRU of the mode key's slot, or -1 when that
+ * slot stands for values it cannot tell apart: user-mode addresses then serve nothing and every access to them
+ * walks. A leaf with XD while NXE = 0 serves nothing: the walk reports its reserved bit.
+ */
+export function x86TlbCheck(attributes: number, privilege: PrivilegeLevel, modeKey: number, pkru: number): number {
+  const xd = attributes & 8;
+  if (xd !== 0 && (modeKey & 16) === 0) return 0;
+  let perms = x86Permissions(attributes, xd, privilege, (modeKey & 1) !== 0, (modeKey & 2) !== 0, (modeKey & 4) !== 0, (modeKey & 8) !== 0);
+  if (modeKey >>> 5 !== 0 && (attributes & US) !== 0) {
+    if (pkru < 0) return perms << 3;
+    perms &= x86KeyPermissions(pkru, attributes >>> 4, privilege, (modeKey & 1) !== 0) | 8;
+  }
+  return (perms << 3) | ((attributes & 1) !== 0 ? perms & 7 : perms & 5);
+}
+
+/**
+ * PKRU values numbered for a TLB's mode key (3 bits): slot 0 is "CR4.PKE = 0", slots 1 to 6 the first six PKRU
+ * values seen, for good (a slot never changes meaning, since a TLB keeps the checks it made per mode key), and
+ * slot 7 every later value, for which user-mode addresses are not served from the TLB.
+ */
+export class X86PkruSlots {
+  /** The PKRU of slots 1 to 6 (index = slot). */
+  private readonly values = new Float64Array(7);
+  private used = 1;
+  private lastPkru = -1;
+  private lastSlot = 0;
+
+  /** The slot of `pkru` (a u32), numbering it if there is room. */
+  slot(pkru: number): number {
+    if (pkru === this.lastPkru) return this.lastSlot;
+    let s = 1;
+    while (s < this.used && this.values[s] !== pkru) s++;
+    if (s === this.used) {
+      if (s === 7) return 7;
+      this.values[s] = pkru;
+      this.used = s + 1;
+    }
+    this.lastPkru = pkru;
+    this.lastSlot = s;
+    return s;
+  }
+
+  /** The PKRU of a slot of 1 to 6; -1 for slot 7. */
+  pkru(slot: number): number {
+    return slot >= 1 && slot < this.used ? this.values[slot]! : -1;
+  }
+}
