@@ -113,6 +113,12 @@ export const DEFECTS = {
    * that goes through, as Intel SDM Vol. 3A 4.8 has the leaf's flags set by the access that uses it.
    */
   x86Accessed1gOnFault: { text: 'QEMU sets A in a 1 GiB leaf whose access faults', in: () => true },
+  /**
+   * x86 PAE paging: the walk reads the PDPTE from memory and sets A (bit 5) in it (mmu_translate, 7.2 and 10.0.13:
+   * `ptw_setl(..., PG_ACCESSED_MASK)` in the PAE branch of level 3). Intel SDM Vol. 3A 4.4.1 has the PDPTEs loaded
+   * into registers when CR3 is written, and Table 4-8 makes bit 5 of a PDPTE reserved: the processor never sets it.
+   */
+  x86PaePdpteAccessed: { text: 'QEMU sets A (bit 5, reserved) in a PAE PDPTE', in: () => true },
 } as const satisfies Record<string, Defect>;
 
 /** The release in a `--version` line ("QEMU emulator version 10.0.13 (Debian ...)"). */
