@@ -214,9 +214,12 @@ function x86Modes(model: X86Mmu | X86LegacyMmu, fresh: X86Mmu | X86LegacyMmu, rn
   else if (which === 1) model.smep = fresh.smep = v;
   else if (which === 2) model.smap = fresh.smap = v;
   else if (which === 3) model.ac = fresh.ac = v;
-  else if (which === 4) model.pke = fresh.pke = v;
-  // ten PKRU values: more than a Tlb's mode key tells apart, so that user pages also go to the walk
-  else model.pkru = fresh.pkru = (0x5555_5555 ^ (rng.below(10) * 0x0421_1083)) >>> 0;
+  else if (model instanceof X86Mmu && fresh instanceof X86Mmu) {
+    // protection keys (4-level paging): ten PKRU values, more than a Tlb's mode key tells apart, so that user pages
+    // also go to the walk
+    if (which === 4) model.pke = fresh.pke = v;
+    else model.pkru = fresh.pkru = (0x5555_5555 ^ (rng.below(10) * 0x0421_1083)) >>> 0;
+  }
 }
 
 const x64: TlbModelCase = {
