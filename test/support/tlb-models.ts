@@ -3,9 +3,9 @@
 // state, change the mode bits, and the architecture's invalidation instructions with which entries each removes.
 // Each row's instruction semantics cite its manual; the suite checks the Tlb against a fresh walk with them.
 // - RISC-V: Privileged spec (20211203) 4.2.1 SFENCE.VMA, 4.3.1 G, 4.1.11 satp.ASID (a satp write flushes nothing).
-// - x86: Intel SDM Vol. 3A 4.10.1 (PCIDs, CR3 bit 63 "no flush"), 4.10.2.4 (global pages with CR4.PGE),
-//   4.10.4.1 (INVLPG, INVPCID types 0-3, MOV to CR3); 32-bit and PAE paging have no PCID: every MOV to CR3 removes
-//   the non-global entries.
+// - x86 (4-level and 5-level paging with PCIDs, PAE and 32-bit paging): Intel SDM Vol. 3A 4.10.1 (PCIDs, CR3 bit 63
+//   "no flush"), 4.10.2.4 (global pages with CR4.PGE), 4.10.4.1 (INVLPG, INVPCID types 0-3, MOV to CR3); 32-bit and
+//   PAE paging have no PCID: every MOV to CR3 removes the non-global entries.
 // - AArch64: DDI 0487 D8.14 (ASID from TTBR0 / TTBR1 by TCR_EL1.A1, nG), C5.5 TLBI VAE1 / ASIDE1 / VMALLE1 / VAAE1.
 // - LoongArch: Reference Manual v1.10 4.2.4.7 INVTLB ops 0-6, 7.5.4 CSR.ASID (a PGDL write flushes nothing).
 import {
@@ -29,6 +29,7 @@ import {
   invpcid,
   movToCr3,
   X64PageTable,
+  X64PageTable5,
   X86LegacyMmu,
   X86Mmu,
   X86PageTable32,
@@ -222,8 +223,9 @@ function x86Modes(model: X86Mmu | X86LegacyMmu, fresh: X86Mmu | X86LegacyMmu, rn
   }
 }
 
-const x64: TlbModelCase = {
-  name: 'X86Mmu (4-level, PCIDs, global pages)',
+function x64(levels: 4 | 5): TlbModelCase {
+  return {
+  name: `X86Mmu (${levels}-level, PCIDs, global pages)`,
   small: SMALL,
   huge: [0x4000_0000n, 0x4020_0000n, 0x4040_0000n],
   hugeSize: PageSize.Size2M,
@@ -233,7 +235,7 @@ const x64: TlbModelCase = {
   make() {
     const memory = new PhysicalMemory({ size: 8 << 20, base: RAM });
     const asids = [1, 2, 3];
-    const tables = asids.map(() => new X64PageTable(memory));
+    const tables = asids.map(() => (levels === 5 ? new X64PageTable5(memory) : new X64PageTable(memory)));
     const regs = tables.map((t, i) => {
       const r = encodeX64Registers(t);
       return { ...r, cr3: r.cr3 | BigInt(asids[i]!), cr4: r.cr4 | CR4_PGE | CR4_PCIDE };
@@ -272,7 +274,8 @@ const x64: TlbModelCase = {
       syndrome: (m) => [(m as X86Mmu).vector, (m as X86Mmu).errorCode],
     };
   },
-};
+  };
+}
 
 /** 32-bit or PAE paging: no PCID, so every address space is PCID 0 and a switch (MOV to CR3) removes the non-global entries. */
 function x86Legacy(pae: boolean): TlbModelCase {
@@ -454,7 +457,7 @@ const loongarch: TlbModelCase = {
 };
 
 /** Every model the suite runs over (ARMv7's will join when it is a TlbWalker). */
-export const TLB_MODELS: readonly TlbModelCase[] = [riscv, loongarch, x64, x86Legacy(true), x86Legacy(false), aarch64];
+export const TLB_MODELS: readonly TlbModelCase[] = [riscv, loongarch, x64(4), x64(5), x86Legacy(true), x86Legacy(false), aarch64];
 
 /** An access kind used by the suite (re-exported so that the suite imports one module). */
 export const ACCESSES = [Access.READ, Access.WRITE, Access.EXECUTE] as const;

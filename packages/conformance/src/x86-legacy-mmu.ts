@@ -226,20 +226,8 @@ export interface X86LegacyMmuResult extends RunResult {
   readonly adUpdates: number;
 }
 
-/** Builds a random 32-bit or PAE table, runs every probe in QEMU and through X86LegacyMmu, and compares. */
-export async function checkX86LegacyMmu(options: X86LegacyMmuCheckOptions): Promise<X86LegacyMmuResult> {
-  const pae = options.pae;
-  const maxPhysAddr = options.maxPhysAddr ?? 40;
-  const memory = new PhysicalMemory({ size: MEM_SIZE, base: MEM_BASE });
-  memory.reserve(AREA.base, AREA.bytes);
-  memory.reserve(DATA, DATA_BLOCK);
-  for (let pa = DATA; pa < DATA + BigInt(DATA_BYTES); pa += 8n) memory.writeU64(pa, SLOT | (pa << 32n));
-  const table: PageTable64 = pae ? new X86PaePageTable(memory) : new X86PageTable32(memory);
-  mapProgram(table, memory, pae);
-  const layout = buildX86LegacyMmuTables(table, memory, { seed: options.seed, leaves: options.leaves ?? 150, pae, maxPhysAddr, data: DATA, dataBytes: DATA_BYTES });
-  const order = makeProbes(layout.targets, options.seed);
-  const cr3 = table.rootPaddr;
-  writeProbes(memory, order, pae, cr3);
+/** The program, the user page, the GDT, the IDT, the TSS and IDTR, in the image (Vol. 3A 3.4.5, 6.11, 7.2.1). */
+function writeGuest(memory: PhysicalMemory): ReturnType<typeof x86LegacyMmuProgram> {
   const prog = x86LegacyMmuProgram();
   memory.writeBytes(AREA.base, prog.bytes);
   memory.writeBytes(BigInt(USER), userPage());
@@ -254,6 +242,24 @@ export async function checkX86LegacyMmu(options: X86LegacyMmuCheckOptions): Prom
   memory.writeU32(BigInt(TSS + 4), STACK_TOP); // ESP0 and SS0 (7.2.1, Figure 7-2)
   memory.writeU32(BigInt(TSS + 8), 0x10);
   memory.writeU64(BigInt(IDTR), 0x7ffn | (BigInt(IDT) << 16n)); // limit, base
+  return prog;
+}
+
+/** Builds a random 32-bit or PAE table, runs every probe in QEMU and through X86LegacyMmu, and compares. */
+export async function checkX86LegacyMmu(options: X86LegacyMmuCheckOptions): Promise<X86LegacyMmuResult> {
+  const pae = options.pae;
+  const maxPhysAddr = options.maxPhysAddr ?? 40;
+  const memory = new PhysicalMemory({ size: MEM_SIZE, base: MEM_BASE });
+  memory.reserve(AREA.base, AREA.bytes);
+  memory.reserve(DATA, DATA_BLOCK);
+  for (let pa = DATA; pa < DATA + BigInt(DATA_BYTES); pa += 8n) memory.writeU64(pa, SLOT | (pa << 32n));
+  const table: PageTable64 = pae ? new X86PaePageTable(memory) : new X86PageTable32(memory);
+  mapProgram(table, memory, pae);
+  const layout = buildX86LegacyMmuTables(table, memory, { seed: options.seed, leaves: options.leaves ?? 150, pae, maxPhysAddr, data: DATA, dataBytes: DATA_BYTES });
+  const order = makeProbes(layout.targets, options.seed);
+  const cr3 = table.rootPaddr;
+  writeProbes(memory, order, pae, cr3);
+  const prog = writeGuest(memory);
 
   const ours = new PhysicalMemory({ size: MEM_SIZE, base: MEM_BASE });
   ours.writeBytes(MEM_BASE, memory.bytes());
