@@ -17,6 +17,8 @@ import {
 } from '@page-table-multiarch/core';
 import {
   A64PageTable,
+  A64PageTable4K52,
+  A64PageTable64K52,
   A64PageTableEl2,
   decodeA64Registers,
   encodeA64El2Registers,
@@ -309,6 +311,34 @@ const CASES: BootCase[] = [
       expect(v['ttbr0']).toBe(0n);
     },
   },
+  ...(
+    [
+      // DDI 0487 TCR_EL1: DS [59] (FEAT_LPA2, 4KB and 16KB), IPS [34:32] = 0b110 (52 bits), TnSZ down to 12 [5:0],
+      // [21:16]; TTBRn_EL1 BADDR[51:48] in bits 5:2 with a 52-bit output size. The tables live above 2^48.
+      ['AArch64 EL1&0, 4K/52 with LPA2 (DS = 1), tables above 2^48', 1, (m: PhysicalMemory) => new A64PageTable4K52(m)],
+      ['AArch64 EL1&0, 64K/52 with LPA (IPS 52 bits), tables above 2^48', 0, (m: PhysicalMemory) => new A64PageTable64K52(m)],
+    ] as const
+  ).map(([name, ds, make]): BootCase => ({
+    name,
+    memBase: 0x000a_0000_4000_0000n,
+    run: (memory) => {
+      const user = fillPages(make(memory), [0x40_0000n, 0x000f_0000_0000_0000n], 0x000f_0000_0020_0000n);
+      const kernel = fillPages(make(memory), [0xfff0_0000_0000_0000n, 0xffff_ffff_fff0_0000n], 0x0008_0000_0030_0000n);
+      const values = encodeA64Registers({ ttbr0: user as A64PageTable, ttbr1: kernel as A64PageTable });
+      return { values: { ...values }, plan: decodeA64Registers(values), tables: [user, kernel] };
+    },
+    fields: (v, [user, kernel]) => {
+      const tcr = v['tcr']!;
+      expect([field(tcr, 5, 0), field(tcr, 21, 16), field(tcr, 34, 32), field(tcr, 59, 59)]).toEqual([12, 12, 0b110, ds]);
+      for (const [ttbr, t] of [
+        [v['ttbr0']!, user!],
+        [v['ttbr1']!, kernel!],
+      ] as const) {
+        expect(field(ttbr, 5, 2)).toBe(0xa);
+        expect(ttbr & 0x0000_ffff_ffff_ffc0n).toBe(t.rootPaddr & 0x0000_ffff_ffff_ffc0n);
+      }
+    },
+  })),
   {
     // DDI 0487 TCR_EL2 (E2H = 0): T0SZ [5:0], TG0 [15:14], PS [18:16], RES1 bits 23 and 31
     name: 'AArch64 EL2',

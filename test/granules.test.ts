@@ -7,8 +7,11 @@ import { ARCHES } from './arches';
 import { Rng } from './support/rng';
 
 // (and the AArch64 granule and size rows of test/arches/aarch64.ts, the LoongArch 16 and 64 KiB rows of loongarch64.ts)
-// (not synthetic-runs: its codec has no word form, so no specialised walk)
-const SYNTHETIC = ARCHES.filter((a) => (a.name.startsWith('synthetic-') && a.name !== 'synthetic-runs') || /^(aarch64-(4k39|16k|64k)|loongarch64-(16k|64k))(?!.*upper)/.test(a.name));
+// (not synthetic-runs: its codec has no word form, so no specialised walk; nor the AArch64 52-bit rows, whose output
+// addresses are split between two fields, which a walk layout cannot state)
+const SYNTHETIC = ARCHES.filter(
+  (a) => (a.name.startsWith('synthetic-') && a.name !== 'synthetic-runs') || /^(aarch64-(4k39|16k|64k)|loongarch64-(16k|64k))(?!.*(upper|lpa))/.test(a.name),
+);
 
 describe.each(SYNTHETIC.map((a) => [a.name, a] as const))('granule and table sizes as data: %s', (_name, arch) => {
   const page = arch.meta.levelSize[arch.meta.levels - 1]!;

@@ -1,4 +1,4 @@
-import { A64PTE, A64PTEEl2, A64PTEEl2ImpliedRead, A64PTEImpliedRead } from '@page-table-multiarch/entry/aarch64';
+import { A64PTE, A64PTEEl2, A64PTEEl2ImpliedRead, A64PTEImpliedRead, a64Codec } from '@page-table-multiarch/entry/aarch64';
 import {
   type A64Granule,
   type A64Half,
@@ -56,11 +56,14 @@ const LINUX_MAIR = 0x0000_0004_0044_ffffn;
 
 /** One row per granule x width x half that the shared suites run over (windows inside the range each serves). */
 function granuleRow(name: string, granule: A64Granule, vaBits: number, half: A64Half, options: A64TableOptions = {}): ArchCase {
-  const meta = a64MetaData(granule, vaBits, half);
+  const paBits = options.paBits ?? 48;
+  const meta = a64MetaData(granule, vaBits, half, paBits);
   const top = 1n << 64n;
   const span = 1n << BigInt(vaBits);
-  // room for the largest block (512 MiB with 64 KiB, 1 GiB with 4 KiB) and a few of them
-  const size = 8n << 30n;
+  // room for the largest block (512 MiB with 64 KiB, 1 GiB with 4 KiB; with 52-bit output addresses 4 TiB, 512 GiB
+  // and 64 GiB) and a few of them
+  const largest = BigInt(Math.max(...meta.leafLevels.map((l) => meta.levelSize[l]!)));
+  const size = largest * 8n > 8n << 30n ? largest * 8n : 8n << 30n;
   const lower = [
     { base: 0n, size },
     { base: span - size, size },
@@ -80,6 +83,8 @@ function granuleRow(name: string, granule: A64Granule, vaBits: number, half: A64
     windows,
     // the other range, or the first address above the lower range
     invalidVa: half === 'lower' ? top - 0x1_0000n : half === 'upper' ? 0x1_0000n : span,
+    // output addresses up to 2^52 - 1 for the 52-bit formats (FEAT_LPA, FEAT_LPA2)
+    ...(paBits === 52 ? { paBits: 52 } : {}),
   };
 }
 
@@ -91,4 +96,17 @@ cases.push(
   granuleRow('aarch64-64k48', 64, 48, 'both', { nonGlobal: 'all' }),
   granuleRow('aarch64-4k48-upper', 4, 48, 'upper', { mair: LINUX_MAIR }),
   granuleRow('aarch64-4k48-lower', 4, 48, 'lower'),
+  // 52-bit: FEAT_LPA2 (TCR_ELx.DS = 1) from lookup level -1 with 4 KiB and 32 level-0 entries with 16 KiB; FEAT_LPA
+  // with FEAT_LVA for 64 KiB (1024 level-1 entries, 4 TiB blocks)
+  granuleRow('aarch64-4k52-lpa2-upper', 4, 52, 'upper', { paBits: 52, mair: LINUX_MAIR }),
+  granuleRow('aarch64-16k52-lpa2', 16, 52, 'both', { paBits: 52 }),
+  granuleRow('aarch64-64k52-lpa-lower', 64, 52, 'lower', { paBits: 52, nonGlobal: 'user' }),
+);
+
+// The 52-bit codecs have no crate vectors (the crate has no 52-bit format): the words suite checks them against their
+// bigint methods at every level of their tables.
+codecs.push(
+  { type: 'a64Codec', variant: '4k52-lpa2', pte: a64Codec({ granule: 4, startLevel: -1, paBits: 52 }), levels: [1, 2, 3, 4], vectors: false },
+  { type: 'a64Codec', variant: '16k52-lpa2', pte: a64Codec({ granule: 16, paBits: 52 }), levels: [1, 2, 3], vectors: false },
+  { type: 'a64Codec', variant: '64k52-lpa', pte: a64Codec({ granule: 64, paBits: 52 }), levels: [0, 1, 2], vectors: false },
 );

@@ -6,7 +6,11 @@
 //   ASIDs).
 // - TCR_EL2 with HCR_EL2.E2H = 0: T0SZ [5:0], IRGN0 [9:8], ORGN0 [11:10], SH0 [13:12], TG0 [15:14], PS [18:16];
 //   bits 31 and 23 are RES1.
-// - TTBR0_EL1 / TTBR1_EL1: ASID [63:48], BADDR [47:1]; TTBR0_EL2: BADDR [47:1].
+// - TTBR0_EL1 / TTBR1_EL1: ASID [63:48], BADDR [47:1]; TTBR0_EL2: BADDR [47:1]. With a 52-bit output size
+//   BADDR[51:48] is in bits 5:2 (and BADDR[47:6] in place).
+// - TCR_EL1.DS [59], TCR_EL2.DS [32]: 52-bit addresses with FEAT_LPA2 for the 4KB and 16KB granules (descriptor
+//   bits 9:8 are OA[51:50], Shareability comes from SHn); IPS / PS = 0b110: 52-bit output addresses (with the 64KB
+//   granule, FEAT_LPA: OA[51:48] in descriptor bits 15:12).
 // - MAIR_EL1 / MAIR_EL2: Attr<n> [8n+7:8n], the memory types the descriptors' AttrIndx select.
 // - IRGN / ORGN 0b01: Normal memory, Write-Back Read-Allocate Write-Allocate Cacheable; SH 0b11: Inner Shareable
 //   (the walks read the tables through the caches, as an OS that keeps its tables in normal memory wants).
@@ -31,7 +35,7 @@ export interface A64BootRegisters {
   readonly ttbr0: bigint;
   /** TTBR1_EL1: the upper table; 0 when there is none, and always for EL2. */
   readonly ttbr1: bigint;
-  /** TCR_EL1 or TCR_EL2: the tables' sizes and granules, cacheable walks, 48-bit physical addresses. */
+  /** TCR_EL1 or TCR_EL2: the tables' sizes and granules, cacheable walks, 48-bit physical addresses (52-bit for 52-bit tables). */
   readonly tcr: bigint;
   /** MAIR_EL1 or MAIR_EL2: the MAIR the tables were built for (`MAIR_VALUE` by default). */
   readonly mair: bigint;
@@ -51,6 +55,14 @@ const EPD0 = 0x80n;
 const EPD1 = 0x80_0000n;
 /** TCR_EL1.IPS = 0b101 (48 bits), bits 34:32. */
 const IPS_48 = 0x5_0000_0000n;
+/** TCR_EL1.IPS = 0b110 (52 bits), bits 34:32. */
+const IPS_52 = 0x6_0000_0000n;
+/** TCR_EL1.DS, bit 59. */
+const DS_EL1 = 1n << 59n;
+/** TCR_EL2.PS = 0b110 (52 bits), bits 18:16. */
+const PS_52 = 0x6_0000n;
+/** TCR_EL2.DS, bit 32. */
+const DS_EL2 = 1n << 32n;
 /** TCR_EL1.AS, bit 36. */
 const AS_16 = 0x10_0000_0000n;
 /** TCR_EL2.PS = 0b101 (48 bits), bits 18:16. */
@@ -58,13 +70,26 @@ const PS_48 = 0x5_0000n;
 /** TCR_EL2 RES1 bits 31 and 23. */
 const TCR_EL2_RES1 = 0x8080_0000n;
 
+/** BADDR of a TTBR for a root: in place, or with a 52-bit output size BADDR[51:48] in bits 5:2 (the root is 64-byte aligned). */
+function baddr(root: bigint, paBits: 48 | 52): bigint {
+  return paBits === 52 ? (root & 0x0000_ffff_ffff_ffc0n) | (((root >> 48n) & 0xfn) << 2n) : root;
+}
+
+/** The TCR bits of a table's output size: IPS / PS (48 or 52 bits), and DS for a 52-bit 4KB or 16KB table. */
+function sizeBits(table: A64PageTable | A64PageTableEl2, el2: boolean): bigint {
+  const g = table.format.geometry;
+  if (g.paBits === 48) return el2 ? PS_48 : IPS_48;
+  return (el2 ? PS_52 : IPS_52) | (g.granule === 64 ? 0n : el2 ? DS_EL2 : DS_EL1);
+}
+
 /**
  * The EL1&0 register values for a lower and an upper table (either may be left out): TTBR0_EL1 with the ASID,
  * TTBR1_EL1, TCR_EL1 with each table's size (TnSZ) and granule (TG0 / TG1; the walks of a missing table disabled),
- * and MAIR_EL1, the MAIR the tables were built for. `decodeA64Registers` of the result gives the same roots and
+ * and MAIR_EL1, the MAIR the tables were built for; for 52-bit tables IPS = 0b110, DS = 1 with the 4 and 16 KiB
+ * granules, and BADDR[51:48] in bits 5:2 of the TTBRs. `decodeA64Registers` of the result gives the same roots and
  * ranges back.
  * @throws TypeError when neither table is given, a table is not an A64PageTable, a table serves the other range
- *   only (`half`), the two tables were built for different MAIR values, or `asid` is not an integer; RangeError
+ *   only (`half`), the two tables were built for different MAIR values or output sizes, or `asid` is not an integer; RangeError
  *   when `asid` is outside 0..65535; PagingError 'Destroyed' for a destroyed table.
  * @example
  * const memory = new PhysicalMemory({ size: 1 << 20, base: 0x4008_0000n });
@@ -84,16 +109,21 @@ export function encodeA64Registers(options: A64EncodeOptions): A64BootRegisters 
   if (ttbr0 !== undefined && ttbr1 !== undefined && ttbr0.format.codec.mair !== ttbr1.format.codec.mair) {
     throw new TypeError(`${fn}: the tables were built for different MAIR values (0x${ttbr0.format.codec.mair.toString(16)}, 0x${ttbr1.format.codec.mair.toString(16)})`);
   }
+  // one TCR.DS and one IPS serve both ranges
+  if (ttbr0 !== undefined && ttbr1 !== undefined && sizeBits(ttbr0, false) !== sizeBits(ttbr1, false)) {
+    throw new TypeError(`${fn}: the tables have different output sizes (${ttbr0.format.geometry.paBits} and ${ttbr1.format.geometry.paBits} bits), which one TCR_EL1 cannot hold`);
+  }
   const asid = options.asid === undefined ? 0n : registerField(options.asid, 16, fn, 'asid');
   const root0 = ttbr0 === undefined ? undefined : loadableRoot(ttbr0, fn);
   const root1 = ttbr1 === undefined ? undefined : loadableRoot(ttbr1, fn);
   // a missing range keeps the 4KB granule and 48 bits, with its walks disabled
-  let tcr = IPS_48;
+  let tcr = sizeBits((ttbr0 ?? ttbr1)!, false);
   tcr |= ttbr0 === undefined ? 16n | EPD0 : rangeBits(ttbr0) | TG0[ttbr0.format.geometry.granule]!;
   tcr |= ttbr1 === undefined ? (16n << 16n) | EPD1 | TG1[4]! : (rangeBits(ttbr1) << 16n) | TG1[ttbr1.format.geometry.granule]!;
   if (asid > 0xffn) tcr |= AS_16;
   const mair = (ttbr0 ?? ttbr1)!.format.codec.mair;
-  return { ttbr0: (asid << 48n) | (root0 ?? 0n), ttbr1: root1 ?? 0n, tcr, mair };
+  const pa = (ttbr0 ?? ttbr1)!.format.geometry.paBits;
+  return { ttbr0: (asid << 48n) | baddr(root0 ?? 0n, pa), ttbr1: baddr(root1 ?? 0n, pa), tcr, mair };
 }
 
 /**
@@ -107,6 +137,6 @@ export function encodeA64El2Registers(table: A64PageTableEl2): A64BootRegisters 
   const fn = 'encodeA64El2Registers';
   if (!(table instanceof A64PageTableEl2)) throw new TypeError(`${fn}: "table" must be an A64PageTableEl2 (EL2 descriptors)`);
   if (table.format.half === 'upper') throw new TypeError(`${fn}: "table" is a table of the upper range only (TTBR0_EL2 translates the lower one)`);
-  const tcr = rangeBits(table) | TG0[table.format.geometry.granule]! | PS_48 | TCR_EL2_RES1;
-  return { ttbr0: loadableRoot(table, fn), ttbr1: 0n, tcr, mair: table.format.codec.mair };
+  const tcr = rangeBits(table) | TG0[table.format.geometry.granule]! | sizeBits(table, true) | TCR_EL2_RES1;
+  return { ttbr0: baddr(loadableRoot(table, fn), table.format.geometry.paBits), ttbr1: 0n, tcr, mair: table.format.codec.mair };
 }

@@ -1,10 +1,11 @@
-// AArch64 (VMSAv8-64, 4 KiB granule, 48-bit) translation tables on PageTable64 of @page-table-multiarch/core,
+// AArch64 (VMSAv8-64: 4, 16 and 64 KiB granules, 48- and 52-bit) translation tables on PageTable64 of @page-table-multiarch/core,
 // with the descriptor codecs of @page-table-multiarch/entry/aarch64 re-exported. See README.md.
 export {
   A64PTE,
   A64PTEEl2,
   A64PTEEl2ImpliedRead,
   A64PTEImpliedRead,
+  A64OutputAddress,
   type A64Codec,
   type A64CodecOptions,
   type A64NonGlobal,
@@ -46,6 +47,9 @@ export {
   A64PageTable16K48,
   A64PageTable64K42,
   A64PageTable64K48,
+  A64PageTable4K52,
+  A64PageTable16K52,
+  A64PageTable64K52,
   A64PageTableEl2,
   type A64TableFormat,
   type A64TableOptions,

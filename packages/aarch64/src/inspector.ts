@@ -31,8 +31,16 @@ const UXN_HI = 1 << (54 - 32);
 export interface A64InspectorOptions {
   /** The EL2 regime with HCR_EL2.E2H = 0 (one privilege level: XNTable, no APTable[0], no PXN). Default false. */
   readonly el2?: boolean;
-  /** The lookup level of the format's level 0 (default 0; 1 for the 64 KiB granule's dump format). */
+  /**
+   * The lookup level of the format's level 0 (default 0; 1 for the 64 KiB granule's dump format, -1 for the 4 KiB
+   * granule's with FEAT_LPA2).
+   */
   readonly startLevel?: number;
+  /**
+   * TCR_ELx.DS = 1 (FEAT_LPA2): descriptor bits 9:8 are OA[51:50], not SH (D8.3.1.2), so listings show no SH and do
+   * not split on them. Default false.
+   */
+  readonly ds?: boolean;
 }
 
 /**
@@ -45,7 +53,11 @@ export interface A64InspectorOptions {
 export function a64Inspector(options: A64InspectorOptions = {}): EntryInspector {
   const el2 = options.el2 ?? false;
   const first = options.startLevel ?? 0;
-  const names = ['L0', 'L1', 'L2', 'L3'].slice(first);
+  const ds = options.ds ?? false;
+  // the manual's lookup level names (D8.2), from level -1
+  const names = ['L-1', 'L0', 'L1', 'L2', 'L3'].slice(first + 1);
+  // AttrIndx, NS, AP, SH (not with DS = 1), AF, nG
+  const attrLoMask = ds ? 0xcff : 0xfff;
   // the last lookup level (3), where a leaf is a Page descriptor
   const pageLevel = names.length - 1;
   return Object.freeze({
@@ -70,7 +82,7 @@ export function a64Inspector(options: A64InspectorOptions = {}): EntryInspector 
       return tableLimit(kernel, user);
     },
     attrLo(lo: number, _hi: number, _level: number): number {
-      return lo & 0xfff;
+      return lo & attrLoMask;
     },
     attrHi(_lo: number, hi: number, _level: number): number {
       return hi & (GP_HI | DBM_HI | CONT_HI | PXN_HI | UXN_HI);
@@ -90,7 +102,7 @@ export function a64Inspector(options: A64InspectorOptions = {}): EntryInspector 
       if (lo & (1 << 5)) out.push('NS');
       const ap = (lo >>> 6) & 3;
       out.push(el2 ? (ap & 2 ? 'AP=RO' : 'AP=RW') : ['AP=RW', 'AP=RW+EL0', 'AP=RO', 'AP=RO+EL0'][ap]!);
-      out.push(['NSH', 'SH?', 'OSH', 'ISH'][(lo >>> 8) & 3]!);
+      if (!ds) out.push(['NSH', 'SH?', 'OSH', 'ISH'][(lo >>> 8) & 3]!);
       if (lo & (1 << 10)) out.push('AF');
       if (lo & (1 << 11)) out.push('nG');
       if (hi & GP_HI) out.push('GP');

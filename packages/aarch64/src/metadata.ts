@@ -44,7 +44,13 @@ export interface A64Geometry {
   readonly granule: A64Granule;
   /** The translated width, 64 - TnSZ. */
   readonly vaBits: number;
-  /** The lookup level the walk starts at (0..3). */
+  /** The output address size in bits: 48, or 52 (FEAT_LPA2 with TCR_ELx.DS = 1 for 4K and 16K, FEAT_LPA for 64K). */
+  readonly paBits: 48 | 52;
+  /**
+   * The lookup level the walk starts at, in the manual's numbering (D8.2): 0..3, or -1 for the 4 KiB granule with
+   * more than 48 bits. The tables number their levels from the root instead (level 0 is the root, whatever lookup
+   * level it is), as every format of the library does.
+   */
   readonly startLevel: number;
   /** Number of levels the walk reads (4 - startLevel). */
   readonly levels: number;
@@ -66,23 +72,33 @@ export function granuleShift(granule: A64Granule): number {
 }
 
 /**
- * The shape of the table for a granule and a translated width (D8.2 "Translation process", the tables of start
- * levels and of the first table's size; AArch64.BlockDescSupported() for the blocks, with TCR_ELx.DS = 0 and
- * without FEAT_LPA). Each level resolves granule bits - 3 bits (9, 11 or 13); the walk starts at the level whose
- * range covers `vaBits`, and the first table holds 2^(vaBits - its shift) entries:
+ * The shape of the table for a granule, a translated width and an output address size (D8.2 "Translation process",
+ * the tables of start levels and of the first table's size; AArch64.BlockDescSupported() for the blocks). Each level
+ * resolves granule bits - 3 bits (9, 11 or 13); the walk starts at the level whose range covers `vaBits`, and the
+ * first table holds 2^(vaBits - its shift) entries:
  * - 4 KiB: 48 bits start at level 0 (512 entries), 39 at level 1, 30 at level 2; blocks of 1 GiB (level 1) and
- *   2 MiB (level 2).
+ *   2 MiB (level 2). With 52-bit output addresses (FEAT_LPA2, TCR_ELx.DS = 1), also 512 GiB blocks at level 0, and
+ *   49..52 bits start at level -1 (2 to 16 entries above level 0).
  * - 16 KiB: 48 bits start at level 0 with 2 entries, 47 at level 1 (2048 entries), 36 at level 2; blocks of
- *   32 MiB (level 2).
+ *   32 MiB (level 2). With FEAT_LPA2 (DS = 1), also 64 GiB blocks at level 1, and 49..52 bits start at level 0 with
+ *   4 to 32 entries.
  * - 64 KiB: 48 bits start at level 1 (64 entries), 42 at level 2 (8192 entries, two levels); blocks of 512 MiB
- *   (level 2).
- * TnSZ ranges over 16..39 (48 to 25 bits) without FEAT_LPA / LPA2 and FEAT_TTST.
- * @throws RangeError for a granule other than 4, 16 or 64, or a width outside 25..48.
+ *   (level 2). With 52-bit output addresses (FEAT_LPA), also 4 TiB blocks at level 1; 49..52 bits (FEAT_LVA, any
+ *   output size) start at level 1 with 128 to 1024 entries.
+ * TnSZ ranges over 16..39 (48 to 25 bits) without FEAT_TTST, down to 12 (52 bits) with FEAT_LVA (64 KiB) or
+ * FEAT_LPA2 with DS = 1 (4 and 16 KiB: more than 48 bits need `paBits` 52). The new block levels have no Contiguous
+ * runs here (`runBits` 0): the library neither sets nor joins the hint there.
+ * @throws RangeError for a granule other than 4, 16 or 64, a `paBits` other than 48 or 52, a width outside 25..52,
+ *   or more than 48 bits with the 4 or 16 KiB granule and 48-bit output addresses.
  */
-export function a64Geometry(granule: A64Granule, vaBits: number): A64Geometry {
+export function a64Geometry(granule: A64Granule, vaBits: number, paBits: 48 | 52 = 48): A64Geometry {
   if (granule !== 4 && granule !== 16 && granule !== 64) throw new RangeError(`a64Geometry: granule ${String(granule)} is not 4, 16 or 64 (KiB)`);
-  if (!Number.isInteger(vaBits) || vaBits < 25 || vaBits > 48) {
-    throw new RangeError(`a64Geometry: ${String(vaBits)}-bit addresses are outside 25..48 (TnSZ 16..39)`);
+  if (paBits !== 48 && paBits !== 52) throw new RangeError(`a64Geometry: "paBits" ${String(paBits)} is not 48 or 52`);
+  if (!Number.isInteger(vaBits) || vaBits < 25 || vaBits > 52) {
+    throw new RangeError(`a64Geometry: ${String(vaBits)}-bit addresses are outside 25..52 (TnSZ 12..39)`);
+  }
+  if (vaBits > 48 && granule !== 64 && paBits !== 52) {
+    throw new RangeError(`a64Geometry: ${vaBits}-bit addresses with the ${granule} KiB granule need FEAT_LPA2 (TCR_ELx.DS = 1, "paBits" 52)`);
   }
   const gs = granuleShift(granule);
   const stride = gs - 3;
@@ -96,14 +112,17 @@ export function a64Geometry(granule: A64Granule, vaBits: number): A64Geometry {
   for (let l = 0; l < levels; l++) {
     const lookup = startLevel + l;
     leafBytes.push(2 ** (gs + (3 - lookup) * stride));
-    // 4 KiB: blocks at lookup levels 1 and 2; 16 and 64 KiB: level 2 only
+    // 4 KiB: blocks at lookup levels 1 and 2; 16 and 64 KiB: level 2 only; with 52-bit output addresses one level
+    // more: 4 KiB level 0, 16 and 64 KiB level 1 (AArch64.BlockDescSupported())
     const block = lookup === 2 || (lookup === 1 && granule === 4);
-    if (block) blockLevels.push(l);
+    const block52 = paBits === 52 && lookup === (granule === 4 ? 0 : 1);
+    if (block || block52) blockLevels.push(l);
     runBits.push(block || lookup === 3 ? contiguousBits(granule, lookup) : 0);
   }
   return Object.freeze({
     granule,
     vaBits,
+    paBits,
     startLevel,
     levels,
     rootEntries: 2 ** rootBits,
@@ -128,29 +147,31 @@ function contiguousBits(granule: A64Granule, lookup: number): number {
 const METAS = new Map<string, PagingMetaData>();
 
 /**
- * The metadata of an AArch64 stage 1 table: a granule, a translated width (64 - TnSZ) and the range it serves
- * (see {@link A64Half}; default `'both'`). `'upper'` tables take only addresses whose bits [vaBits, 64) are all one
+ * The metadata of an AArch64 stage 1 table: a granule, a translated width (64 - TnSZ), the range it serves
+ * (see {@link A64Half}; default `'both'`) and the output address size (48 bits by default, or 52: see
+ * {@link a64Geometry}). `'upper'` tables take only addresses whose bits [vaBits, 64) are all one
  * and report them so; `'lower'` ones only addresses whose bits are all zero; `'both'` either (and report the lower
- * form). Physical addresses have 48 bits. One object per set of arguments.
+ * form). Levels count from the root (0), which is lookup level `a64Geometry(...).startLevel` of the manual (-1 for
+ * the 4 KiB granule above 48 bits). One object per set of arguments.
  * A table indexes at least 32 bits unless it serves the lower range alone (25..31 bits need `'lower'`).
  * @throws RangeError as {@link a64Geometry}; for fewer than 32 bits with a half other than `'lower'`; for an
  *   unknown half.
  * @example
  * a64MetaData(16, 47, 'upper').levels; // 3 (a Linux 16K kernel's TTBR1 table)
  */
-export function a64MetaData(granule: A64Granule, vaBits: number, half: A64Half = 'both'): PagingMetaData {
-  const key = `${granule}:${vaBits}:${half}`;
+export function a64MetaData(granule: A64Granule, vaBits: number, half: A64Half = 'both', paBits: 48 | 52 = 48): PagingMetaData {
+  const key = `${granule}:${vaBits}:${half}:${paBits}`;
   let m = METAS.get(key);
   if (m !== undefined) return m;
-  const g = a64Geometry(granule, vaBits);
+  const g = a64Geometry(granule, vaBits, paBits);
   if (half !== 'lower' && half !== 'upper' && half !== 'both') throw new RangeError(`a64MetaData: half ${String(half)} is not 'lower', 'upper' or 'both'`);
   if (vaBits < 32 && half !== 'lower') throw new RangeError(`a64MetaData: a ${vaBits}-bit table serves the lower range only (half 'lower')`);
   m =
-    granule === 4 && vaBits === 48 && half === 'both'
+    granule === 4 && vaBits === 48 && half === 'both' && paBits === 48
       ? A64PagingMetaData
       : defineMetaData({
-          name: `AArch64 ${granule}K/${vaBits}${half === 'both' ? '' : ` ${half}`}`,
-          paMaxBits: 48,
+          name: `AArch64 ${granule}K/${vaBits}${paBits === 52 ? (granule === 64 ? ' LPA' : ' LPA2') : ''}${half === 'both' ? '' : ` ${half}`}`,
+          paMaxBits: paBits,
           pageShift: granuleShift(granule),
           indexBits: g.indexBits,
           entryBytes: 8,

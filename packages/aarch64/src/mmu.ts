@@ -62,8 +62,6 @@ const UXN_TABLE_HI = 1 << 28;
 const AP_TABLE0_HI = 1 << 29;
 const AP_TABLE1_HI = 1 << 30;
 const TABLE_ATTRS_HI = PXN_TABLE_HI | UXN_TABLE_HI | AP_TABLE0_HI | AP_TABLE1_HI;
-/** OA / NLTA bits 47:32 of a descriptor, in its high word (D8.3.1). */
-const OA_HI = 0xffff;
 
 /** DFSC / IFSC of each fault kind, without the level (ESR_EL1 ISS, D19.2); indexed by -MmuCode. */
 const FSC: readonly number[] = [
@@ -78,6 +76,12 @@ const FSC: readonly number[] = [
   /* Domain: not in AArch64 */ 0,
   /* ExternalAbort: Synchronous External abort on a translation table walk */ 0b010100,
 ];
+
+/**
+ * DFSC / IFSC of the faults a lookup level -1 can raise (FEAT_LPA2, D19.2 ESR_EL1): the level is no low field there;
+ * indexed by -MmuCode.
+ */
+const FSC_LEVEL_MINUS_1: readonly number[] = [0, 0b101011, 0, 0, 0, 0, 0b101001, 0b101011, 0, 0b010011];
 
 /** Physical address sizes of TCR_EL1.IPS and ID_AA64MMFR0_EL1.PARange encodings 0..6 (D19.2). */
 const PA_BITS = [32, 36, 40, 42, 44, 48, 52] as const;
@@ -123,7 +127,8 @@ export interface A64MmuOptions {
   readonly sctlr?: AddrInput;
   /**
    * TCR_EL1: T0SZ, EPD0, TG0, T1SZ, EPD1, TG1, IPS, TBI0 / TBI1, HA (39), HD (40), HPD0 / HPD1 (41, 42),
-   * TBID0 / TBID1 (51, 52), E0PD0 / E0PD1 (55, 56). Both ranges must use the same granule; TnSZ 16..39; DS = 0.
+   * TBID0 / TBID1 (51, 52), E0PD0 / E0PD1 (55, 56), DS (59). Both ranges must use the same granule; TnSZ 16..39,
+   * or 12..39 with the 64KB granule (FEAT_LVA) or DS = 1 (FEAT_LPA2, which needs `paBits` 52).
    */
   readonly tcr: AddrInput;
   /** TTBR0_EL1 (BADDR; the ASID, bits 63:48, is {@link A64Mmu.asid} when TCR_EL1.A1 = 0; CnP is ignored). Default 0. */
@@ -136,8 +141,9 @@ export interface A64MmuOptions {
   readonly pan?: boolean;
   /**
    * The implemented physical address size in bits, ID_AA64MMFR0_EL1.PARange: 32, 36, 40, 42, 44, 48 (the default)
-   * or 52, which is FEAT_LPA: then the 64KB granule has Block descriptors at level 1 (4TB). Output addresses stay
-   * 48-bit: TCR_EL1.IPS = 52 bits with the 64KB granule is refused.
+   * or 52, which is FEAT_LPA and FEAT_LPA2: then the 64KB granule has Block descriptors at level 1 (4TB) and, with
+   * TCR_EL1.IPS = 52 bits, descriptors hold OA[51:48] in bits 15:12; the 4KB and 16KB granules take TCR_EL1.DS = 1
+   * (OA[51:50] in bits 9:8, blocks at level 0 or 1, walks from level -1 with 4KB). Arm ARM D8.3.
    */
   readonly paBits?: number;
   /** FEAT_HAFDBS is implemented, so that TCR_EL1.HA and HD take effect (default true); false reads them as 0. */
@@ -191,7 +197,7 @@ export class A64Mmu extends MmuModel<A64FaultSyndrome> implements TlbWalker {
   ha: boolean;
   /** TCR_EL1.HD (effective only with `ha`): a write to a DBM = 1 descriptor clears its AP[2]. */
   hd: boolean;
-  /** The output address size in bits: min(TCR_EL1.IPS, PARange, 48). */
+  /** The output address size in bits: min(TCR_EL1.IPS, PARange), at most 48 unless DS = 1 or the granule is 64KB. */
   paBits: number;
   /** ESR_EL1 (bits 31:0) of the last fault; 0 after a successful translation. */
   esr: number;
@@ -199,7 +205,7 @@ export class A64Mmu extends MmuModel<A64FaultSyndrome> implements TlbWalker {
   farLo: number;
   /** High 32 bits of FAR_EL1. */
   farHi: number;
-  /** The lookup level (D8.2: 0..3, as the DFSC counts it) of the last fault. */
+  /** The lookup level (D8.2: -1..3, as the DFSC counts it) of the last fault. */
   lookupLevel: number;
   /**
    * The current ASID, for a `Tlb`: TTBR1_EL1.ASID when TCR_EL1.A1 = 1, else TTBR0_EL1.ASID (bits 63:48), 16 bits
@@ -219,6 +225,14 @@ export class A64Mmu extends MmuModel<A64FaultSyndrome> implements TlbWalker {
   readonly tlbModeBits = 2;
   /** log2 of the granule. */
   private granuleShift: number;
+  /** The descriptors' OA bits in the high word: 47:32, or 49:32 with DS = 1 (D8.3). */
+  private oaHiMask: number;
+  /** The low-word field of OA[51:48] (64KB, 52-bit output) or OA[51:50] (DS = 1), else 0 (D8.3). */
+  private oaTopLo: number;
+  /** Its shift to the high word's bits 19:16 or 19:18. */
+  private oaTopShift: number;
+  /** Lookup levels + 1 (bit 0: level -1) whose bits[1:0] = 0b01 is a Block (AArch64.BlockDescSupported()). */
+  private blockLevels: number;
   private readonly ranges: [Range, Range];
   private readonly implementedPaBits: number;
   /** FEAT_LPA (PARange 52 bits): Block descriptors at level 1 with the 64KB granule (AArch64.BlockDescSupported()). */
@@ -227,7 +241,7 @@ export class A64Mmu extends MmuModel<A64FaultSyndrome> implements TlbWalker {
 
   /**
    * @throws RegisterError for translation registers the model does not take (a reserved granule, two granules,
-   *   TnSZ outside 16..39, TCR_EL1.DS = 1, 52-bit output addresses with the 64KB granule); RangeError for a
+   *   TnSZ outside the granule's range, TCR_EL1.DS = 1 without FEAT_LPA2); RangeError for a
    *   `paBits` that is not a PARange size; TypeError / PagingError 'InvalidAddress' for a register value
    *   that is not a u64.
    */
@@ -255,6 +269,10 @@ export class A64Mmu extends MmuModel<A64FaultSyndrome> implements TlbWalker {
     this.asid = 0;
     this.leafAttributes = 0;
     this.leafGlobal = false;
+    this.oaHiMask = 0xffff;
+    this.oaTopLo = 0;
+    this.oaTopShift = 0;
+    this.blockLevels = 0;
     const range = (): Range => ({
       rootLo: 0,
       rootHi: 0,
@@ -282,25 +300,36 @@ export class A64Mmu extends MmuModel<A64FaultSyndrome> implements TlbWalker {
     const ttbr1 = registerValue(options.ttbr1 ?? 0n, 'ttbr1');
     // the decoder checks the granules, TnSZ and DS of the ranges whose walks are enabled, and aligns their bases;
     // with both disabled (TCR_EL1.EPD0 = EPD1 = 1) every access faults and only TG0 [15:14] matters
+    // TCR_EL1.DS [59]: FEAT_LPA2, which an implementation with 52-bit physical addresses has here
+    if (field(tcr, 59, 59) === 1 && !this.lpa) {
+      throw new RegisterError('Unsupported', 'TCR_EL1.DS', 'TCR_EL1.DS = 1 needs FEAT_LPA2 (an implemented physical address size of 52 bits, "paBits" 52)');
+    }
     const decoded = decodeA64Registers({ ttbr0, ttbr1, tcr });
     if (decoded instanceof RegisterError && decoded.code !== 'Missing') throw decoded;
     const plan = decoded instanceof RegisterError ? undefined : decoded;
     const tg0 = field(tcr, 15, 14);
     const gshift = plan === undefined ? (tg0 === 1 ? 16 : tg0 === 2 ? 14 : 12) : plan.format.meta.pageShift;
     const granule = (1 << (gshift - 10)) as A64Granule;
-    // TCR_EL1.IPS [34:32]; 7 is reserved and reads as the implemented size; no 52-bit addresses without DS / LPA
+    // TCR_EL1.IPS [34:32]; 7 is reserved and reads as the implemented size; no 52-bit addresses with 4KB / 16KB
+    // unless DS = 1 (D8.3)
     const ips = field(tcr, 34, 32);
+    const ds = granule !== 64 && field(tcr, 59, 59) === 1;
     let paBits = Math.min(ips < 7 ? PA_BITS[ips]! : 64, this.implementedPaBits);
-    if (paBits > 48) {
-      if (granule === 64) throw new RegisterError('Unsupported', 'TCR_EL1.IPS', 'TCR_EL1.IPS: 52-bit output addresses (FEAT_LPA) are not supported');
-      paBits = 48;
-    }
+    if (paBits > 48 && granule !== 64 && !ds) paBits = 48;
+    // D8.3: OA[51:50] in bits 9:8 with DS = 1 (OA[49:48] in place); OA[51:48] in bits 15:12 with 64KB and 52 bits
+    this.oaHiMask = ds ? 0x3_ffff : 0xffff;
+    this.oaTopLo = ds ? 0x300 : granule === 64 && paBits === 52 ? 0xf000 : 0;
+    this.oaTopShift = ds ? 10 : 4;
+    // AArch64.BlockDescSupported(), as bits of lookup level + 1: 4KB levels 1, 2 (and 0 with DS); 16KB level 2 (and
+    // 1 with DS); 64KB level 2 (and 1 with 52-bit physical addresses, FEAT_LPA)
+    const extra = granule === 4 ? (ds ? 0b10 : 0) : ds || (granule === 64 && this.lpa) ? 0b100 : 0;
+    this.blockLevels = (granule === 4 ? 0b1100 : 0b1000) | extra;
     const next: Range[] = [];
     for (const n of [0, 1] as const) {
       // a range left out of the plan has its walks disabled (EPDn = 1): its other fields are never read
       const root = plan?.roots.find((p) => p.label === `TTBR${n}_EL1`);
       const vaBits = root?.vaBits ?? 48;
-      const g = a64Geometry(granule, vaBits);
+      const g = a64Geometry(granule, vaBits, vaBits > 48 || ds ? 52 : 48);
       const base = root === undefined ? 0n : BigInt(root.root);
       next.push({
         rootLo: Number(base & 0xffff_ffffn),
@@ -368,6 +397,10 @@ export class A64Mmu extends MmuModel<A64FaultSyndrome> implements TlbWalker {
     const w = h.words;
     let tableAttrs = 0;
     let mask = (1 << r.rootBits) - 1;
+    const oaHiMask = this.oaHiMask;
+    const oaTopLo = this.oaTopLo;
+    const oaTopShift = this.oaTopShift;
+    const blocks = this.blockLevels;
     for (let lookup = r.startLevel; ; lookup++) {
       const level = lookup - r.startLevel;
       const shift = gshift + (3 - lookup) * stride;
@@ -380,11 +413,10 @@ export class A64Mmu extends MmuModel<A64FaultSyndrome> implements TlbWalker {
       // D8.3: invalid; 0b01 at level 3 is reserved; a Block only where the granule has blocks
       if ((lo & VALID) === 0) return this.abort(MmuCode.NotPresent, level, lookup, access, privilege);
       const table = (lo & TYPE) !== 0;
-      if (!table && (lookup === 3 || lookup === 0 || (lookup === 1 && gshift !== 12 && !(gshift === 16 && this.lpa)))) {
-        return this.abort(MmuCode.NotPresent, level, lookup, access, privilege);
-      }
-      // OA / NLTA bits 47:granule; wider than the output size: Address size fault (AArch64.OAOutOfRange)
-      const oaHi = hi & OA_HI;
+      if (!table && ((blocks >>> (lookup + 1)) & 1) === 0) return this.abort(MmuCode.NotPresent, level, lookup, access, privilege);
+      // OA / NLTA bits 47:granule (49 with DS = 1), and the top bits of a 52-bit one from the low word; wider than the
+      // output size: Address size fault (AArch64.OAOutOfRange)
+      const oaHi = ((hi & oaHiMask) | ((lo & oaTopLo) << oaTopShift)) >>> 0;
       if (oaHi >>> (out - 32) !== 0) return this.abort(MmuCode.AddressSize, level, lookup, access, privilege);
       const oaLo = (lo >>> gshift) << gshift;
       if (table && lookup < 3) {
@@ -498,7 +530,8 @@ export class A64Mmu extends MmuModel<A64FaultSyndrome> implements TlbWalker {
     const ec = access === 2 ? 0x20 + privilege : 0x24 + privilege;
     const wnr = access === 1 ? 1 << 6 : 0;
     // EC [31:26], IL [25] = 1, WnR [6], DFSC / IFSC [5:0]
-    this.esr = ((ec << 26) | (1 << 25) | wnr | FSC[-code]! | lookup) >>> 0;
+    const fsc = lookup < 0 ? FSC_LEVEL_MINUS_1[-code]! : FSC[-code]! | lookup;
+    this.esr = ((ec << 26) | (1 << 25) | wnr | fsc) >>> 0;
     this.lookupLevel = lookup;
     return this.fault(code, level);
   }

@@ -10,8 +10,19 @@ import { type A64Geometry, type A64Granule, type A64Half, a64Geometry, a64MetaDa
 export interface A64TableOptions extends PageTableOptions {
   /** The translation granule in KiB (TCR_ELx.TG0 / TG1): 4 (default), 16 or 64. Fixed by the named classes. */
   readonly granule?: A64Granule;
-  /** The translated width, 64 - TnSZ: 25..48 (default 48). Fixed by the named classes. */
+  /**
+   * The translated width, 64 - TnSZ: 25..48 (default 48), up to 52 with the 64 KiB granule (FEAT_LVA) or with
+   * `paBits` 52 (FEAT_LPA2). Fixed by the named classes.
+   */
   readonly vaBits?: number;
+  /**
+   * The output (physical) address size: 48 (default) or 52 bits. With the 4 and 16 KiB granules 52 is FEAT_LPA2
+   * with TCR_ELx.DS = 1 (OA[51:50] in descriptor bits 9:8, no SH in the descriptors: Shareability comes from
+   * TCR_ELx.SHn); with 64 KiB it is FEAT_LPA with TCR_ELx.IPS = 0b110 (OA[51:48] in bits 15:12). Either adds a block
+   * level: 512 GiB (4 KiB, lookup level 0), 64 GiB (16 KiB, level 1), 4 TiB (64 KiB, level 1). Arm ARM D8.3.
+   * Fixed by the 52-bit named classes.
+   */
+  readonly paBits?: 48 | 52;
   /** The range the table serves (default `'both'`, one table for both TTBRs); see `A64Half`. */
   readonly half?: A64Half;
   /**
@@ -41,11 +52,13 @@ export interface A64TableFormat {
 /** The format for `options`, checked (RangeError for bad values). */
 function formatOf(options: A64TableOptions, el2: boolean, granule: A64Granule, vaBits: number): A64TableFormat {
   const half = options.half ?? 'both';
-  const geometry = a64Geometry(granule, vaBits);
-  a64MetaData(granule, vaBits, half); // checks the half
+  const paBits = options.paBits ?? 48;
+  const geometry = a64Geometry(granule, vaBits, paBits);
+  a64MetaData(granule, vaBits, half, paBits); // checks the half
   const codec = a64Codec({
     granule,
-    startLevel: geometry.startLevel as 0 | 1 | 2 | 3,
+    startLevel: geometry.startLevel as -1 | 0 | 1 | 2 | 3,
+    paBits,
     el2,
     mair: options.mair ?? MAIR_VALUE,
     nonGlobal: options.nonGlobal ?? 'none',
@@ -85,7 +98,7 @@ export class A64PageTable extends PageTable64 {
    */
   constructor(handler?: PagingHandler, options: A64TableOptions = {}) {
     const f = formatOf(options, false, options.granule ?? 4, options.vaBits ?? 48);
-    super(a64MetaData(f.geometry.granule, f.geometry.vaBits, f.half), f.codec, handler, options);
+    super(a64MetaData(f.geometry.granule, f.geometry.vaBits, f.half, f.geometry.paBits), f.codec, handler, options);
     this.format = f;
   }
 }
@@ -112,17 +125,17 @@ export class A64PageTableEl2 extends PageTable64 {
    */
   constructor(handler?: PagingHandler, options: A64TableOptions = {}) {
     const f = formatOf(options, true, options.granule ?? 4, options.vaBits ?? 48);
-    super(a64MetaData(f.geometry.granule, f.geometry.vaBits, f.half), f.codec, handler, options);
+    super(a64MetaData(f.geometry.granule, f.geometry.vaBits, f.half, f.geometry.paBits), f.codec, handler, options);
     this.format = f;
   }
 }
 
-/** Options of the named tables: everything but the granule and the width, which the class fixes. */
-export type A64NamedTableOptions = Omit<A64TableOptions, 'granule' | 'vaBits'>;
+/** Options of the named tables: everything but the granule, the width and the output size, which the class fixes. */
+export type A64NamedTableOptions = Omit<A64TableOptions, 'granule' | 'vaBits' | 'paBits'>;
 
-/** The options with the class's granule and width (the caller's own values for them are ignored). */
-function fixed(options: A64NamedTableOptions, granule: A64Granule, vaBits: number): A64TableOptions {
-  return { ...options, granule, vaBits };
+/** The options with the class's granule, width and output size (the caller's own values for them are ignored). */
+function fixed(options: A64NamedTableOptions, granule: A64Granule, vaBits: number, paBits: 48 | 52 = 48): A64TableOptions {
+  return { ...options, granule, vaBits, paBits };
 }
 
 /**
@@ -194,5 +207,53 @@ export class A64PageTable64K48 extends A64PageTable {
    */
   constructor(handler?: PagingHandler, options: A64NamedTableOptions = {}) {
     super(handler, fixed(options, 64, 48));
+  }
+}
+
+/**
+ * 4 KiB granule, 52-bit virtual and physical addresses with FEAT_LPA2 (TCR_ELx.DS = 1, TnSZ = 12, IPS = 0b110): five
+ * levels from lookup level -1 (a first table of 16 entries; the table's level 0), blocks of 512 GiB (lookup level 0),
+ * 1 GiB and 2 MiB, OA[51:50] in descriptor bits 9:8 (Linux with 4K pages and VA_BITS = 52 on an LPA2 CPU).
+ */
+export class A64PageTable4K52 extends A64PageTable {
+  /**
+   * @param handler where the tables live (default: a fresh `PhysicalMemory`).
+   * @param options see {@link A64NamedTableOptions}.
+   * @throws as {@link A64PageTable}.
+   */
+  constructor(handler?: PagingHandler, options: A64NamedTableOptions = {}) {
+    super(handler, fixed(options, 4, 52, 52));
+  }
+}
+
+/**
+ * 16 KiB granule, 52-bit virtual and physical addresses with FEAT_LPA2 (TCR_ELx.DS = 1, TnSZ = 12): four levels from
+ * lookup level 0 (a first table of 32 entries), blocks of 64 GiB (lookup level 1) and 32 MiB, OA[51:50] in descriptor
+ * bits 9:8.
+ */
+export class A64PageTable16K52 extends A64PageTable {
+  /**
+   * @param handler where the tables live (default: a fresh `PhysicalMemory`).
+   * @param options see {@link A64NamedTableOptions}.
+   * @throws as {@link A64PageTable}.
+   */
+  constructor(handler?: PagingHandler, options: A64NamedTableOptions = {}) {
+    super(handler, fixed(options, 16, 52, 52));
+  }
+}
+
+/**
+ * 64 KiB granule, 52-bit virtual addresses (FEAT_LVA, TnSZ = 12) and 52-bit physical addresses (FEAT_LPA, IPS =
+ * 0b110): three levels from lookup level 1 (a first table of 1024 entries), blocks of 4 TiB (lookup level 1) and
+ * 512 MiB, OA[51:48] in descriptor bits 15:12 (Linux with 64K pages and VA_BITS = 52).
+ */
+export class A64PageTable64K52 extends A64PageTable {
+  /**
+   * @param handler where the tables live (default: a fresh `PhysicalMemory`).
+   * @param options see {@link A64NamedTableOptions}.
+   * @throws as {@link A64PageTable}.
+   */
+  constructor(handler?: PagingHandler, options: A64NamedTableOptions = {}) {
+    super(handler, fixed(options, 64, 52, 52));
   }
 }

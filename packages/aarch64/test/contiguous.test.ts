@@ -12,7 +12,7 @@ import {
   DescriptorAttr,
   decodeA64Registers,
 } from '@page-table-multiarch/aarch64';
-import { dumpMappings, type MappingRun, MappingFlags, PageSize, PhysicalMemory, translateAddress } from '@page-table-multiarch/core';
+import { dumpMappings, type MappingRun, MappingFlags, type PageSize, PhysicalMemory, translateAddress } from '@page-table-multiarch/core';
 import { describe, expect, it } from 'vitest';
 
 const { READ, WRITE, EXECUTE } = MappingFlags;

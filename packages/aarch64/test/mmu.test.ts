@@ -296,7 +296,7 @@ describe('A64Mmu: one case per rule', () => {
     }
   });
 
-  it('64K granule: a level 1 Block (4TB) only with FEAT_LPA (PARange 52 bits); IPS = 52 bits is refused (D8.3)', () => {
+  it('64K granule: a level 1 Block (4TB) only with FEAT_LPA (PARange 52 bits); with IPS = 52 bits OA[51:48] is in bits 15:12 (D8.3)', () => {
     const memory = new PhysicalMemory({ size: 4 << 20, base: RAM });
     const table = new A64PageTable(memory, { granule: 64, vaBits: 48, half: 'lower' });
     // root entry 1 (VA 4TB..8TB): a Block to PA 0, AF set, EL1 read-write
@@ -305,7 +305,12 @@ describe('A64Mmu: one case per rule', () => {
     const va = (4n << 40n) + 0x1234_5678n;
     expect(outcome(new A64Mmu(memory, regs), va, Access.READ, EL1)).toBe('NotPresent esr 96000005');
     expect(outcome(new A64Mmu(memory, { ...regs, paBits: 52 }), va, Access.READ, EL1)).toBe('ok 12345678');
-    expect(() => new A64Mmu(memory, { ...regs, tcr: regs.tcr | IPS_MASK, paBits: 52 })).toThrow(RegisterError);
+    // bits 15:12 = 0x3: OA[51:48] with IPS = 52 bits; with 48 bits they are RES0 and not part of the address
+    memory.writeU64(table.rootPaddr + 8n, 1n | AF | (3n << 12n));
+    const lpa = new A64Mmu(memory, { ...regs, tcr: (regs.tcr & ~IPS_MASK) | (6n << 32n), paBits: 52 });
+    expect(lpa.paBits).toBe(52);
+    expect(outcome(lpa, va, Access.READ, EL1)).toBe('ok 3000012345678');
+    expect(outcome(new A64Mmu(memory, { ...regs, paBits: 52 }), va, Access.READ, EL1)).toBe('ok 12345678');
     // with the 4K granule IPS = 52 bits reads as 48 (no DS)
     const f = fixture();
     set(f, f.entries.page, bit(47));

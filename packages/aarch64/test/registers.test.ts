@@ -63,7 +63,7 @@ describe('decodeA64Registers', () => {
     expect(err({ ttbr1: 0x2000n, tcr: LINUX_48 | EPD1 })).toMatchObject({ code: 'Missing' });
   });
 
-  it('the 16KB and 64KB granules (TG0 0b10 / 0b01, TG1 0b01 / 0b11); 52-bit configurations and out-of-range TnSZ are Unsupported', () => {
+  it('the 16KB and 64KB granules (TG0 0b10 / 0b01, TG1 0b01 / 0b11); out-of-range TnSZ are Unsupported', () => {
     // 64KB, 48 bits: lookup level 1 with 64 entries, the first level of the 64KB dump format
     const g64 = plan({ ttbr0: 0x1_0000n, tcr: T0SZ(16) | TG0_64K });
     expect(g64.format.name).toBe('AArch64 EL1&0, 64 KiB granule');
@@ -75,8 +75,11 @@ describe('decodeA64Registers', () => {
     expect(plan({ ttbr0: 0x4000n, tcr: T0SZ(16) | TG0_16K }).roots[0]).toMatchObject({ vaBits: 48, startLevel: 0 });
     // TG1 = 0b00 is reserved, and 0b00 is 4KB only for TG0
     expect(err({ ttbr1: 0x1000n, tcr: T1SZ(16) })).toMatchObject({ code: 'Invalid', register: 'TCR_EL1.TG1', message: expect.stringMatching(/reserved/) });
-    expect(err({ ttbr0: 0x1000n, tcr: LINUX_48 | DS })).toMatchObject({ code: 'Unsupported', register: 'TCR_EL1.DS' });
-    expect(err({ ttbr0: 0x1000n, tcr: T0SZ(12) })).toMatchObject({ code: 'Unsupported', register: 'TCR_EL1.T0SZ' });
+    // below 16 (more than 48 bits) only with DS = 1 (4KB, 16KB) or the 64KB granule (FEAT_LVA); never below 12
+    expect(err({ ttbr0: 0x1000n, tcr: T0SZ(12) })).toMatchObject({ code: 'Unsupported', register: 'TCR_EL1.T0SZ', message: expect.stringMatching(/DS = 1/) });
+    expect(err({ ttbr0: 0x4000n, tcr: T0SZ(15) | TG0_16K })).toMatchObject({ code: 'Unsupported', register: 'TCR_EL1.T0SZ' });
+    expect(err({ ttbr0: 0x1000n, tcr: T0SZ(11) | DS })).toMatchObject({ code: 'Unsupported', register: 'TCR_EL1.T0SZ' });
+    expect(err({ ttbr0: 0x1_0000n, tcr: T0SZ(11) | TG0_64K })).toMatchObject({ code: 'Unsupported', register: 'TCR_EL1.T0SZ' });
     expect(err({ ttbr0: 0x1000n, tcr: T0SZ(40) })).toMatchObject({ code: 'Unsupported', register: 'TCR_EL1.T0SZ' });
     expect(err({ tcr: LINUX_48 })).toMatchObject({ code: 'Missing' });
   });

@@ -40,3 +40,7 @@ export {
 
 // TLB maintenance operations over core's Tlb: TLBIALL, TLBIMVA, TLBIASID, TLBIMVAA.
 export { tlbiall, tlbiasid, tlbimva, tlbimvaa } from './tlb';
+
+// The MMU model: an access translated as an ARMv7-A CPU does (short descriptors), with its DFSR / IFSR.
+export { A32Mmu, type A32FaultSyndrome, type A32MmuOptions } from './mmu';
+export { A32LpaeMmu, type A32LpaeFaultSyndrome, type A32LpaeMmuOptions } from './mmu-lpae';

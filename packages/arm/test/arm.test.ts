@@ -265,6 +265,37 @@ describe('A32PageTable', () => {
     expect(mem.framesInUse).toBe(1);
   });
 
+  it('level-2 tables share frames four to a frame, and a slot freed in a full frame is taken before a new frame', () => {
+    const mem = new PhysicalMemory({ size: 1 << 22, base: RAM });
+    const table = new A32PageTable(mem);
+    const c = table.cursor();
+    const RW = MappingFlags.READ | MappingFlags.WRITE;
+    // one 4K page in each of 12 MiB-regions: 12 level-2 tables of 1 KiB, 3 frames, beside the 4 of the L1 table
+    for (let r = 0n; r < 12n; r++) c.map(r * MiB, RAM + r * 0x1000n, PageSize.Size4K, RW);
+    expect(table.frameCount()).toBe(4 + 3);
+    // empty the tables of regions 1 and 6 (in the first and second frames): their slots are freed at the flush
+    // (not before: a walker may still read them until then), no frame is
+    c.unmapRegion(MiB, MiB);
+    c.unmapRegion(6n * MiB, MiB);
+    c.flush();
+    expect(table.frameCount()).toBe(4 + 3);
+    // two new tables take those two slots; a third needs a fourth frame
+    c.map(20n * MiB, RAM, PageSize.Size4K, RW);
+    c.map(21n * MiB, RAM, PageSize.Size4K, RW);
+    expect(table.frameCount()).toBe(4 + 3);
+    c.map(22n * MiB, RAM, PageSize.Size4K, RW);
+    expect(table.frameCount()).toBe(4 + 4);
+    c.flush();
+    for (const r of [0n, 2n, 5n, 7n, 11n, 20n, 21n, 22n]) expect(table.query(r * MiB).size).toBe(PageSize.Size4K);
+    // all the tables of the first frame gone (regions 0, 2, 3 and whichever of 20 and 21 took region 1's slot; the
+    // other took region 6's slot in the second frame, which keeps 4, 5 and 7): the frame goes back
+    for (const r of [0n, 2n, 3n, 20n, 21n]) c.unmapRegion(r * MiB, MiB);
+    c.flush();
+    expect(table.frameCount()).toBe(4 + 3);
+    table.destroy();
+    expect(mem.framesInUse).toBe(0);
+  });
+
   it('every flag set through map, query, protect and unmap, at both sizes, low, high and near 4 GiB', () => {
     for (const [size, places] of [
       [PageSize.Size1M, [[MiB, MiB], [0xc000_0000n, RAM], [0xfff0_0000n, 0xfff0_0000n]]],

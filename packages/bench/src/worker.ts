@@ -8,10 +8,13 @@ import { w7 } from './w7';
 const RW = MappingFlags.READ | MappingFlags.WRITE;
 // PT_BENCH_SMOKE=1 (the package's test): every workload once, small, untimed in effect, with all its checks.
 const SMOKE = process.env.PT_BENCH_SMOKE === '1';
+// PT_BENCH_ALLOC=1 (the package's allocation test): one sample after the same warm-up: what is read is the heap
+// growth of one repetition of optimized code, not its time (the sizes stay: new tables are amortized as here).
+const ALLOC = process.env.PT_BENCH_ALLOC === '1';
 const N = SMOKE ? 4096 : 1_000_000;
 const W6N = SMOKE ? 1000 : 100_000;
 const W6NAME = W6N.toLocaleString('en-US');
-const RUNS = SMOKE ? 1 : 5;
+const RUNS = SMOKE || ALLOC ? 1 : 5;
 const WARMUP_MS = SMOKE ? 0 : 200;
 const GiB = 1024 ** 3;
 

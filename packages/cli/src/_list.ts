@@ -35,6 +35,7 @@ import {
 } from './_format';
 import type { CliIo } from './_main';
 import type { JsonWriter, Out } from './_output';
+import { layoutOf, RegionMarks } from './_regions';
 
 /**
  * Findings kept from the walk for the audit section. When a dump has more, they are written from a second walk
@@ -52,6 +53,8 @@ export interface Settings {
   readonly progress: boolean;
   /** --va-range, --perm, --pa: which runs to list (the summary and the audit stay those of the whole walk). */
   readonly filter?: RecordFilter;
+  /** --no-regions: no region names (headers in the text, `region` in JSON records). */
+  readonly noRegions?: boolean;
 }
 
 /** One thing to list: a plan over a handler. */
@@ -176,17 +179,26 @@ export function listJob(job: Job, s: Settings, out: Out, io: CliIo, json: JsonWr
     tally.add(rec.kind, rec.root);
   };
   const records = selected(dump, s.filter, arch.deviceFlags, seen, shown);
+  const layout = s.noRegions ? undefined : layoutOf(arch, plan);
+  const marks = layout ? new RegionMarks(layout) : undefined;
   if (json) {
     json.open('{');
     json.value(arch.name, 'arch');
     json.value(plan.format.name, 'format');
     json.value(job.source, 'source');
     json.value(Object.fromEntries(Object.entries(job.registers).map(([k, v]) => [k, hex(v)])), 'registers');
-    json.value(plan.notes, 'notes');
+    json.value(layout ? [...plan.notes, layout.note] : plan.notes, 'notes');
     json.value(rootsJson(plan), 'roots');
     json.open('[', 'records');
     for (const rec of records) {
-      json.value(rec.kind === 'mapping' ? runJson(rec, plan) : rec.kind === 'shared' ? sharedJson(rec) : diagnosticJson(rec));
+      const value = rec.kind === 'mapping' ? runJson(rec, plan) : rec.kind === 'shared' ? sharedJson(rec) : diagnosticJson(rec);
+      if (marks && rec.kind !== 'diagnostic') {
+        // flat string and boolean members: the writer's fast path for flat records (_output.ts)
+        const region = marks.at(rec.vaddr);
+        value['region'] = region.name;
+        value['regionGuess'] = region.guess;
+      }
+      json.value(value);
     }
     json.close();
     if (progress) io.stderr('\r\x1b[K');
@@ -205,12 +217,15 @@ export function listJob(job: Job, s: Settings, out: Out, io: CliIo, json: JsonWr
   out.line(`ptdump: ${plan.format.name} (${arch.name}) in ${job.source}`);
   out.line(`registers: ${registersText(job)}`);
   for (const n of plan.notes) out.line(`note: ${n}`);
+  if (layout) out.line(`note: ${layout.note}`);
   let root = -1;
   for (const rec of records) {
     while (root < rec.root) {
       root++;
       out.line(rootHeader(plan, root, digits));
     }
+    const mark = marks?.enter(rec.root, rec.vaddr);
+    if (mark !== undefined) out.line(mark);
     out.line(
       rec.kind === 'mapping' ? runLine(rec, plan, digits) : rec.kind === 'shared' ? sharedLine(rec, plan, digits) : diagnosticLine(rec, digits),
     );

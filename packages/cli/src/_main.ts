@@ -10,6 +10,7 @@ import { diffCommand } from './_diff';
 import { type FileOptions, fileJob, planOf } from './_file-job';
 import { narrowJob, parseFilter } from './_filter';
 import { findRootsCommand } from './_find-roots';
+import type { LiveSession } from './_live';
 import { type Job, listJob, type Settings, translateJob } from './_list';
 import { JsonWriter, Out } from './_output';
 import { parseValue } from './_values';
@@ -61,6 +62,12 @@ ${ARCHES.map((a) => `      ${a.name.padEnd(12)}   ${a.usage}`).join('\n')}
                        4 KiB frame), shared tables included (as --expand-shared)
       --find-roots     no registers: scan the dump for candidate top-level tables and rank them
                        (x86_64, aarch64, riscv64)
+      --no-regions     no Linux region names (x86_64, arm64 48-bit: '---[ ~vmalloc ]---' headers
+                       and the 'region' of JSON records; ~ marks a name KASLR may move)
+      --gdb HOST:PORT  instead of DUMP: a live machine through its gdb stub (QEMU -gdb tcp::PORT):
+                       registers from the stub (options override them), memory read on demand;
+                       loopback only unless --gdb-allow-remote; --gdb-timeout MS for the
+                       connection and each request (5000)
   -q, --quiet          no progress line
   -h, --help           this text
   -V, --version        the version
@@ -94,8 +101,13 @@ function pagedOver(bytes: Uint8Array, base: bigint, chunkBytes: number): PagedMe
  * @example main(['--arch', 'x86_64', '--cr3', '0x1000', 'dump.bin']);
  */
 export function main(argv: readonly string[], io: CliIo): number {
+  return mainWith(argv, io, undefined);
+}
+
+/** {@link main}, with the live machine of a --gdb run (mainAsync's session). */
+export function mainWith(argv: readonly string[], io: CliIo, live: LiveSession | undefined): number {
   try {
-    return run(argv, io);
+    return run(argv, io, live);
   } catch (err) {
     if (err instanceof OutputClosed) return EXIT_OUTPUT_CLOSED;
     if (err instanceof CliError) {
@@ -138,9 +150,12 @@ function valuesAttached(args: string[], options: Readonly<Record<string, { type:
 }
 
 /** DUMP [translate VA...] | translate VA... | diff A B: the file and the addresses to translate, or the two sides. */
-function commandOf(positionals: readonly string[]): { file: string | undefined; vas: bigint[] | undefined; diff?: [string, string] } {
+function commandOf(positionals: readonly string[], live: boolean): { file: string | undefined; vas: bigint[] | undefined; diff?: [string, string] } {
   let file: string | undefined;
   let vas: bigint[] | undefined;
+  if (live && positionals.length > 0 && positionals[0] !== 'translate') {
+    throw new CliError(`--gdb reads a live machine: no DUMP file or diff with it (found '${positionals[0]}')`);
+  }
   if (positionals[0] === 'diff') {
     if (positionals.length !== 3) throw new CliError('diff: give two dumps or JSON listings (diff A B)');
     return { file: undefined, vas: undefined, diff: [positionals[1]!, positionals[2]!] };
@@ -164,19 +179,83 @@ function settingsOf(str: (k: string) => string | undefined, flag: (k: string) =>
   const maxTables = maxTablesText === undefined ? undefined : Number(parseValue(maxTablesText, '--max-tables'));
   const filter = parseFilter(str('va-range'), str('perm'), str('pa'));
   if (filter && translating) throw new CliError(`${filter.text}: filters apply to listings, not to translate`);
+  if (str('gdb') !== undefined && flag('find-roots')) throw new CliError('--find-roots scans a dump file; with --gdb the stub gives the registers');
+  if (str('gdb') === undefined && (flag('gdb-allow-remote') || str('gdb-timeout') !== undefined)) {
+    throw new CliError(`--${flag('gdb-allow-remote') ? 'gdb-allow-remote' : 'gdb-timeout'} applies to --gdb`);
+  }
   return {
     json: flag('json'),
     audit: flag('audit'),
     coalesce: !flag('leaves'),
     // the reverse map lists every virtual address that maps the range: shared tables under every entry
     expandShared: flag('expand-shared') || filter?.pa !== undefined,
+    noRegions: flag('no-regions'),
     ...(filter ? { filter } : {}),
     ...(maxTables !== undefined ? { maxTables } : {}),
     progress: io.stderrIsTTY && !flag('quiet') && !flag('json'),
   };
 }
 
-function run(argv: readonly string[], io: CliIo): number {
+/** What run() needs to make the jobs: the parsed command line. */
+interface JobOptions {
+  readonly file: string | undefined;
+  readonly arch: ArchSpec | undefined;
+  readonly str: (k: string) => string | undefined;
+  readonly flag: (k: string) => boolean;
+  readonly givenRegisters: readonly string[];
+  readonly givenSwitches: readonly string[];
+  readonly fmt: 'raw' | 'elf' | 'auto';
+  readonly cache: number;
+}
+
+/**
+ * The jobs of a listing: the embedded samples (no DUMP), a dump file, or a live machine (--gdb, through the
+ * session {@link mainAsync} gives). `samples` is true for the embedded samples (one JSON document holds them all).
+ */
+function jobsOf(o: JobOptions, live: LiveSession | undefined): { jobs: Job[]; close: () => void; samples: boolean } {
+  const { file, arch, str, givenRegisters, cache } = o;
+  const registers: Record<string, string> = {};
+  for (const r of givenRegisters) registers[r] = str(r)!;
+  const gdb = str('gdb');
+  if (gdb !== undefined) {
+    if (live === undefined) throw new CliError('--gdb reads a live machine asynchronously: run the ptdump command, or mainAsync()');
+    if (str('base') !== undefined || str('cpu') !== undefined) throw new CliError(`--${str('base') !== undefined ? 'base' : 'cpu'} applies to a DUMP file, not to --gdb`);
+    const options = { target: gdb, allowRemote: o.flag('gdb-allow-remote'), timeout: str('gdb-timeout'), arch, registers, switches: o.givenSwitches, cacheChunks: cache };
+    return { jobs: [live.job(options)], close: () => {}, samples: false };
+  }
+  if (file === undefined) {
+    if (givenRegisters.length > 0 || str('base') !== undefined) {
+      throw new CliError(`--${givenRegisters[0] ?? 'base'} needs a DUMP file (without one, ptdump lists its embedded samples)`);
+    }
+    const jobs: Job[] = [];
+    for (const a of arch ? [arch] : ARCHES) {
+      const sample = a.sample();
+      const plan = planOf(a, sample.registers, sample.switches);
+      jobs.push({
+        arch: a,
+        plan,
+        handler: pagedOver(sample.memory.bytes(), sample.memory.base, a.chunkBytes),
+        source: `embedded sample: ${sample.title}`,
+        registers: sample.registers,
+      });
+    }
+    return { jobs, close: () => {}, samples: true };
+  }
+  const cpuText = str('cpu');
+  const opened = fileJob({
+    file,
+    arch,
+    format: o.fmt,
+    base: str('base'),
+    registers,
+    switches: o.givenSwitches,
+    cacheChunks: cache,
+    cpu: cpuText === undefined ? undefined : Number(parseValue(cpuText, '--cpu')),
+  });
+  return { jobs: [opened.job], close: opened.close, samples: false };
+}
+
+function run(argv: readonly string[], io: CliIo, live: LiveSession | undefined): number {
   const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {
     arch: { type: 'string', short: 'a' },
     base: { type: 'string' },
@@ -192,6 +271,10 @@ function run(argv: readonly string[], io: CliIo): number {
     'va-range': { type: 'string' },
     perm: { type: 'string' },
     pa: { type: 'string' },
+    gdb: { type: 'string' },
+    'gdb-allow-remote': { type: 'boolean' },
+    'gdb-timeout': { type: 'string' },
+    'no-regions': { type: 'boolean' },
     quiet: { type: 'boolean', short: 'q' },
     help: { type: 'boolean', short: 'h' },
     version: { type: 'boolean', short: 'V' },
@@ -212,7 +295,7 @@ function run(argv: readonly string[], io: CliIo): number {
     return 0;
   }
 
-  const { file, vas, diff } = commandOf(positionals);
+  const { file, vas, diff } = commandOf(positionals, str('gdb') !== undefined);
 
   const fmt = str('format') ?? 'auto';
   if (fmt !== 'raw' && fmt !== 'elf' && fmt !== 'auto') throw new CliError(`--format: '${fmt}' is not raw, elf or auto`);
@@ -242,48 +325,14 @@ function run(argv: readonly string[], io: CliIo): number {
   }
 
   const out = new Out(io);
-  const jobs: Job[] = [];
-  let close = (): void => {};
-  if (file === undefined) {
-    if (givenRegisters.length > 0 || str('base') !== undefined) {
-      throw new CliError(`--${givenRegisters[0] ?? 'base'} needs a DUMP file (without one, ptdump lists its embedded samples)`);
-    }
-    for (const a of arch ? [arch] : ARCHES) {
-      const sample = a.sample();
-      const plan = planOf(a, sample.registers, sample.switches);
-      jobs.push({
-        arch: a,
-        plan,
-        handler: pagedOver(sample.memory.bytes(), sample.memory.base, a.chunkBytes),
-        source: `embedded sample: ${sample.title}`,
-        registers: sample.registers,
-      });
-    }
-  } else {
-    const registers: Record<string, string> = {};
-    for (const r of givenRegisters) registers[r] = str(r)!;
-    const cpuText = str('cpu');
-    const opened = fileJob({
-      file,
-      arch,
-      format: fmt,
-      base: str('base'),
-      registers,
-      switches: givenSwitches,
-      cacheChunks: cache,
-      cpu: cpuText === undefined ? undefined : Number(parseValue(cpuText, '--cpu')),
-    });
-    close = opened.close;
-    jobs.push(opened.job);
-  }
-
+  const { jobs, close, samples } = jobsOf({ file, arch, str, flag, givenRegisters, givenSwitches, fmt, cache }, live);
   try {
     let findings = 0;
     let implausible = false;
     const warnings: string[] = [];
     const json = settings.json ? new JsonWriter(out) : undefined;
     // several jobs (the embedded samples) make one document: { "samples": [ ... ] }
-    if (json && file === undefined) {
+    if (json && samples) {
       json.open('{');
       json.open('[', 'samples');
     }
@@ -297,7 +346,7 @@ function run(argv: readonly string[], io: CliIo): number {
         warnings.push(...outcome.warnings);
       }
     });
-    if (json && file === undefined) {
+    if (json && samples) {
       json.close();
       json.close();
     }

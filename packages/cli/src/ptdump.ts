@@ -7,7 +7,7 @@
 // every block in memory). A write that blocks is the backpressure; EPIPE ends the run at once.
 import { writeSync } from 'node:fs';
 import { CliError, OutputClosed } from './_errors';
-import { main } from './_main';
+import { mainAsync } from './_live';
 
 const STDOUT = 1;
 const pause = new Int32Array(new SharedArrayBuffer(4));
@@ -36,16 +36,18 @@ function writeOut(text: string): void {
 // a reader of standard error that went away: nothing left to tell, and nothing to crash over
 process.stderr.on('error', () => {});
 
-let status: number;
-try {
-  status = main(process.argv.slice(2), {
-    stdout: writeOut,
-    stderr: (text) => process.stderr.write(text),
-    stderrIsTTY: process.stderr.isTTY === true,
-  });
-} catch (err) {
-  // a failure main() did not foresee still ends in one line, not a stack trace
-  process.stderr.write(`ptdump: internal error: ${err instanceof Error ? err.message : String(err)}\n`);
-  status = 2;
-}
-process.exitCode = status;
+// mainAsync is main() but for --gdb, whose memory arrives over a socket; without --gdb it runs main() once
+mainAsync(process.argv.slice(2), {
+  stdout: writeOut,
+  stderr: (text) => process.stderr.write(text),
+  stderrIsTTY: process.stderr.isTTY === true,
+}).then(
+  (status) => {
+    process.exitCode = status;
+  },
+  (err: unknown) => {
+    // a failure main() did not foresee still ends in one line, not a stack trace
+    process.stderr.write(`ptdump: internal error: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 2;
+  },
+);

@@ -1,7 +1,7 @@
 // ptdump as a command: the embedded default, the text format, options, and one-line errors with exit code 2.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { A64PageTable16K47, encodeA64Registers } from '@page-table-multiarch/aarch64';
+import { A64PageTable4K52, A64PageTable16K47, encodeA64Registers } from '@page-table-multiarch/aarch64';
 import { ARCHES, EXIT_IMPLAUSIBLE, parseValue } from '@page-table-multiarch/cli';
 import { MappingFlags, PageSize, PhysicalMemory, translateAddress } from '@page-table-multiarch/core';
 import { X64PageTable } from '@page-table-multiarch/x86_64';
@@ -252,7 +252,7 @@ describe('errors: one line, exit code 2', () => {
   it('a register of another architecture', () => fails(['--arch', 'x86_64', '--satp', '0x1', x86Dump().path], /--satp is not a register of x86_64/));
   it('a missing register', () => fails(['--arch', 'riscv64', x86Dump().path], /riscv64: --satp is required/));
   it('an unsupported configuration', () =>
-    fails(['--arch', 'aarch64', '--ttbr0', '0x1000', '--tcr', '0x800000000000010', x86Dump().path], /TCR_EL1\.DS = 1 \(52-bit addresses with LPA2\) is not supported/));
+    fails(['--arch', 'aarch64', '--ttbr0', '0x1000', '--tcr', '0x28', x86Dump().path], /TCR_EL1\.T0SZ = 40: TnSZ above 39 \(FEAT_TTST\) is not supported/));
   it('a value that is not a number', () => fails(['--arch', 'x86_64', '--cr3', 'xyz', x86Dump().path], /--cr3: 'xyz' is not a number/));
   it('an unknown option', () => fails(['--frobnicate'], /Unknown option '--frobnicate'/));
   it('registers without a file', () => fails(['--cr3', '0x1000'], /--cr3 needs a DUMP file/));
@@ -351,5 +351,22 @@ describe('ptdump on an AArch64 kernel with its own MAIR and granule', () => {
     const r = runCli([...args, '--audit']);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/executable device mapping 0xffff800080000000-0xffff800082000000/);
+  });
+});
+
+describe('AArch64 with 52-bit addresses', () => {
+  it('TCR_EL1.DS = 1: a 4K/52 table is walked from lookup level -1 and its output addresses above 2^48 are listed', () => {
+    const memory = new PhysicalMemory({ size: 1 << 20, base: 0x4000_0000n });
+    const kernel = new A64PageTable4K52(memory, { half: 'upper' });
+    const c = kernel.cursor();
+    c.map(0xfff0_0000_0000_0000n, 0x000f_0000_0020_0000n, PageSize.Size2M, MappingFlags.READ | MappingFlags.WRITE);
+    c.flush();
+    const regs = encodeA64Registers({ ttbr1: kernel });
+    const path = join(tmp.dir, 'arm64-4k52.bin');
+    writeFileSync(path, memory.bytes());
+    const r = runCli(['--arch', 'aarch64', '--base', '0x40000000', '--ttbr1', `0x${regs.ttbr1.toString(16)}`, '--tcr', `0x${regs.tcr.toString(16)}`, path]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('52-bit (LPA2, DS = 1)');
+    expect(r.stdout).toMatch(/^0xfff0000000000000-0xfff0000000200000 .*-> 0x000f000000200000 L2 {4}BLOCK /m);
   });
 });

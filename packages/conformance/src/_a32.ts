@@ -2,7 +2,7 @@
 // Source: ARM Architecture Reference Manual ARMv7-A and ARMv7-R edition, DDI 0406C: A8.8.98 MCR, A8.8.107 MRC,
 // A8.8.99 MCRR and A8.8.108 MRRC (the 64-bit TTBR0 / TTBR1 / PAR of the long-descriptor format, B4.1.154-155, B4.1.112),
 // A8.8.73 ISB, A8.8.63 LDR (immediate, post-indexed), A8.8.204 STR (immediate), A8.8.222 SUB (immediate, S set),
-// A8.8.18 B; the CP15 register encodings of B4.2 ("CP15 c7/c8/... register summaries"). The boot stub
+// A8.8.18 B; B4.1.52 DFSR, B4.1.96 IFSR, B4.1.51 DFAR, B4.1.95 IFAR; the CP15 register encodings of B4.2 ("CP15 c7/c8/... register summaries"). The boot stub
 // (src/boot.ts) also uses A8.8.64 LDR (literal), A8.8.102 MOV (immediate), A8.8.122 ORR (immediate), A8.8.207 STRB
 // (immediate, ARM) and A8.8.44 DSB.
 // The test suite disassembles the stub with gdb-multiarch when it is installed (see test/arm.test.ts).
@@ -22,6 +22,10 @@ export const A32Cp15 = {
   TTBR1: { opc1: 0, crn: 2, crm: 0, opc2: 1 },
   TTBCR: { opc1: 0, crn: 2, crm: 0, opc2: 2 },
   DACR: { opc1: 0, crn: 3, crm: 0, opc2: 0 },
+  DFSR: { opc1: 0, crn: 5, crm: 0, opc2: 0 },
+  IFSR: { opc1: 0, crn: 5, crm: 0, opc2: 1 },
+  DFAR: { opc1: 0, crn: 6, crm: 0, opc2: 0 },
+  IFAR: { opc1: 0, crn: 6, crm: 0, opc2: 2 },
   MAIR0: { opc1: 0, crn: 10, crm: 2, opc2: 0 },
   MAIR1: { opc1: 0, crn: 10, crm: 2, opc2: 1 },
   PAR: { opc1: 0, crn: 7, crm: 4, opc2: 0 },

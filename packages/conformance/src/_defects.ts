@@ -119,6 +119,30 @@ export const DEFECTS = {
    * into registers when CR3 is written, and Table 4-8 makes bit 5 of a PDPTE reserved: the processor never sets it.
    */
   x86PaePdpteAccessed: { text: 'QEMU sets A (bit 5, reserved) in a PAE PDPTE', in: () => true },
+  /**
+   * ARMv7 short descriptors: get_phys_addr_v6 (7.2 and 10.0.13) checks the domain right after the first-level
+   * descriptor, before it reads the second-level one and before the Access flag, and skips the Access flag check
+   * in a Manager domain (`if (domain_prot == 3) { prot = RWX } else { AFE ... }`). So in a No access domain an
+   * invalid second-level descriptor, or AP[0] = 0 under SCTLR.AFE = 1, gives a Domain fault, and in a Manager domain
+   * AP[0] = 0 translates. The manual checks for a Translation fault at both levels, then the Access flag, then the
+   * domain (DDI 0406C.d B3.12.3; the AArch32 short-descriptor walk of DDI 0487 raises the Access flag fault inside
+   * the walk, before AArch32.CheckDomain).
+   */
+  a32DomainFirst: { text: 'QEMU checks ARMv7 domains before the second level and the Access flag', in: () => true },
+  /**
+   * ARMv7 short descriptors: 7.2 get_phys_addr_v6 ignores SCTLR.WXN and UWXN (its execute permission is "readable
+   * and not XN", PXN at PL1); DDI 0406C.d B3.7.2 applies both to the short-descriptor format on an implementation
+   * with the Virtualization Extensions, as the Cortex-A15 has. 10.0 computes the permissions with get_S1prot, which
+   * applies them.
+   */
+  a32ShortWxn: { text: 'QEMU 7.2 ignores WXN / UWXN with ARMv7 short descriptors', in: (r) => before(r, 10) },
+  /**
+   * ARMv7 short descriptors: 7.2 get_phys_addr_v6 raises the Permission fault of a fetch from an XN page (or a
+   * PXN one at PL1) before it looks at the Access flag, so a fetch there with AP[0] = 0 under SCTLR.AFE = 1 reports
+   * FS 0b01101 / 0b01111 where the manual has the Access flag fault first (DDI 0406C.d B3.12.3). 10.0 checks the
+   * Access flag first.
+   */
+  a32XnBeforeAccessFlag: { text: 'QEMU 7.2 checks XN before the ARMv7 Access flag', in: (r) => before(r, 10) },
 } as const satisfies Record<string, Defect>;
 
 /** The release in a `--version` line ("QEMU emulator version 10.0.13 (Debian ...)"). */

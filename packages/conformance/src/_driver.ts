@@ -5,7 +5,7 @@
 // they live, how the translation registers are set and how QEMU is asked about an address.
 import { hex, type LeafMapping, MappingFlags, type PageTable64, type PhysicalMemory } from '@page-table-multiarch/core';
 import { Checker, type RunResult } from './_check';
-import type { GdbRemote } from './_gdb';
+import type { GdbRemote } from '@page-table-multiarch/cli';
 import {
   type AddressSpace,
   buildLayout,

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { hex } from '@page-table-multiarch/core';
-import { GdbRemote } from './_gdb';
+import { GdbRemote } from '@page-table-multiarch/cli';
 
 /** Path of a QEMU system emulator found on PATH, or null when it is not installed. */
 export function findQemu(binary: string): string | null {
@@ -62,6 +62,11 @@ export interface QemuOptions {
   readonly images: readonly { readonly addr: bigint; readonly bytes: Uint8Array }[];
   /** A file that receives what the guest writes to its first serial port (default: no serial port). */
   readonly serial?: string;
+  /**
+   * A TCP port on 127.0.0.1 for the gdb stub (QEMU's `-gdb tcp:127.0.0.1:PORT`), for a client that connects by
+   * address (ptdump --gdb); default: a Unix socket in the private temporary directory.
+   */
+  readonly gdbPort?: number;
 }
 
 /** A running, paused QEMU and the gdb connection to it. */
@@ -85,7 +90,7 @@ export async function startQemu(options: QemuOptions): Promise<Qemu> {
   const sock = join(dir, 'gdb.sock');
   const serial = options.serial === undefined ? 'none' : `file:${options.serial}`;
   const args = [...options.machine, '-S', '-display', 'none', '-nodefaults', '-monitor', 'none', '-serial', serial];
-  args.push('-gdb', `unix:${sock},server=on,wait=off`);
+  args.push('-gdb', options.gdbPort === undefined ? `unix:${sock},server=on,wait=off` : `tcp:127.0.0.1:${options.gdbPort}`);
   options.images.forEach((img, i) => {
     const file = join(dir, `image${i}.bin`);
     writeFileSync(file, img.bytes);
@@ -122,7 +127,7 @@ export async function startQemu(options: QemuOptions): Promise<Qemu> {
   let gdb: GdbRemote | undefined;
   try {
     gdb = await Promise.race([
-      GdbRemote.connect({ path: sock }),
+      GdbRemote.connect(options.gdbPort === undefined ? { path: sock } : { port: options.gdbPort }),
       exited.then(() => {
         throw new Error(`QEMU exited before its gdb stub answered: ${err.trim()}`);
       }),

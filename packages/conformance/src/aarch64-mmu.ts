@@ -23,6 +23,7 @@ import { affects, DEFECTS } from './_defects';
 import type { GuestArea } from './_driver';
 import { runGuest } from './_driver';
 import { Rng, writeWords } from './_layout';
+import { compareAtTheEnd, ProbeComparison } from './_mmu-check';
 import { startQemu } from './_qemu';
 
 const { READ, WRITE, EXECUTE, USER } = MappingFlags;
@@ -138,6 +139,12 @@ export interface A64MmuOptions {
   /** The granule (default 4) and the VA size of both ranges (default 48). */
   readonly granule?: A64Granule;
   readonly vaBits?: number;
+  /**
+   * The tables' output address size (default 48): 52 writes FEAT_LPA2 descriptors with TCR_EL1.DS = 1 (4K, 16K; the
+   * walk from lookup level -1 with 4K/52) or FEAT_LPA ones (64K). The run keeps IPS = 40 bits for its Address size
+   * faults, so no output address needs the split field; the walk, the start level and DS are what it checks.
+   */
+  readonly paBits?: 48 | 52;
   /** Leaves in each table (default 100). */
   readonly leaves?: number;
   /** Negative control: AP[2] is cleared in one read-only page of QEMU's image (not in the model's). */
@@ -256,12 +263,13 @@ function ourOutcome(p: Probe, i: number, mmu: A64Mmu, ours: PhysicalMemory, r: n
 export async function checkA64Mmu(options: A64MmuOptions): Promise<A64MmuResult> {
   const granule = options.granule ?? 4;
   const vaBits = options.vaBits ?? 48;
+  const paBits = options.paBits ?? 48;
   const memory = new PhysicalMemory({ size: MEM_SIZE, base: MEM_BASE });
   memory.reserve(CODE, AREA_BYTES);
   memory.reserve(DATA, DATA_BYTES);
   for (let pa = DATA; pa < DATA + BigInt(DATA_BYTES); pa += 8n) memory.writeU64(pa, (pa << 32n) | BigInt(SVC0));
-  const lower = new A64PageTable(memory, { granule, vaBits, half: 'lower' });
-  const upper = new A64PageTable(memory, { granule, vaBits, half: 'upper' });
+  const lower = new A64PageTable(memory, { granule, vaBits, paBits, half: 'lower' });
+  const upper = new A64PageTable(memory, { granule, vaBits, paBits, half: 'upper' });
   // the identity map of the run's RAM (EL1 read-write), the program's code (EL1 read-only, executable) and the
   // EL0 stubs (EL0 and EL1 read-only, EL0-executable), all in the lowest part of TTBR0's range
   const id = lower.cursor();
@@ -335,7 +343,7 @@ export async function checkA64Mmu(options: A64MmuOptions): Promise<A64MmuResult>
   const tamperedPage = options.tamper === true ? tamperOne(image, layout.targets, ours) : null;
 
   const checker = new Checker();
-  const outcomes = new Map<string, number>();
+  const compare = new ProbeComparison(checker);
   let updates = 0;
   let dirtied = 0;
   const qemu = await startQemu({
@@ -372,33 +380,21 @@ export async function checkA64Mmu(options: A64MmuOptions): Promise<A64MmuResult>
       const before = p.target.entry === null ? 0n : ours.readU64(p.target.entry);
       const r = mmu.translateWords(Number(va & 0xffff_ffffn), Number(va >> 32n), p.access, p.el === 1 ? Privilege.SUPERVISOR : Privilege.USER);
       const kind = r === 0 ? `ok ${ACCESS_NAMES[p.access]}` : (faultKindOf(r) ?? String(r));
-      outcomes.set(kind, (outcomes.get(kind) ?? 0) + 1);
       const after = p.target.entry === null ? 0n : ours.readU64(p.target.entry);
       if (after !== before) updates++;
       if (((before & ~after) >> 7n) & 1n) dirtied++;
-      checker.probes++;
-      checker.check(va, probeName(p), ourOutcome(p, i, mmu, ours, r), theirOutcome(p, at(0), at(1), at(2)));
+      compare.probe(va, probeName(p), kind, ourOutcome(p, i, mmu, ours, r), theirOutcome(p, at(0), at(1), at(2)));
       checker.check(va, `${probeName(p)}: descriptor after`, hex(ours.readU64(p.target.entry ?? ZERO)), hex(at(3)));
     });
     // every rewritten descriptor and every word of the data region, at the end
-    for (const { pa, va } of layout.entries) {
-      const bytes = await qemu.gdb.readMemory(pa, 8);
-      checker.leaves++;
-      checker.check(va, `descriptor at ${hex(pa)} at the end`, hex(ours.readU64(pa)), hex(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true)));
-    }
-    const data = await qemu.gdb.readMemory(DATA, DATA_BYTES);
-    const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
-    for (let off = 0; off < DATA_BYTES; off += 8) {
-      const pa = DATA + BigInt(off);
-      checker.check(pa, `data at ${hex(pa)} at the end`, hex(ours.readU64(pa)), hex(dv.getBigUint64(off, true)));
-    }
+    await compareAtTheEnd(qemu.gdb, checker, { entries: layout.entries, entryBytes: 8, entryName: 'descriptor', ours, data: DATA, dataBytes: DATA_BYTES, wordBytes: 8 });
   } finally {
     log = qemu.stderr();
     await qemu.close();
   }
   checker.addresses = layout.targets.length;
   if (blockDefect) checker.skip(`${DEFECTS.a64BlockLevel.text}: no root Block descriptors made`, false, 0);
-  return { checker, samples: [], tampered: null, log, code: [{ addr: CODE, words: prog.code }], probes: order.length, outcomes, updates, dirtied, rootBlocks: layout.rootBlocks, tamperedPage };
+  return { checker, samples: [], tampered: null, log, code: [{ addr: CODE, words: prog.code }], probes: order.length, outcomes: compare.outcomes, updates, dirtied, rootBlocks: layout.rootBlocks, tamperedPage };
 }
 
 /** The negative control: clears AP[2] in QEMU's copy of a valid, read-only page descriptor. Returns that page. */

@@ -5,7 +5,7 @@
 // of a list and stores PAR_EL1 after each: translation, memory attributes, and the permission of
 // privileged and unprivileged reads and writes, all from the emulated MMU (target/arm/ptw.c).
 import { hex, MappingFlags, PageSize, PhysicalMemory } from '@page-table-multiarch/core';
-import { type A64Granule, A64PageTable, encodeA64Registers, MAIR_VALUE } from '@page-table-multiarch/aarch64';
+import { type A64Granule, A64PageTable, a64Geometry, encodeA64Registers, MAIR_VALUE } from '@page-table-multiarch/aarch64';
 import { A64At, A64Reg, at, b, bne, ISB, ldrPost, mrs, msr, strPost, subsImm } from './_a64';
 import type { RunResult } from './_check';
 import { type Access, compareAccesses, guestArea, type RunOptions, runGuest, runTarget, writeAddressList } from './_driver';
@@ -61,14 +61,19 @@ function mairByte(table: A64PageTable, flags: number): bigint {
   return (table.format.codec.mair >> BigInt(8 * n)) & 0xffn;
 }
 
-/** PAR_EL1 as text: the fault kind, or the output address and the attribute byte (D19.2 PAR_EL1). */
+/**
+ * PAR_EL1 as text: the fault kind, or the output address and the attribute byte (D19.2 PAR_EL1: PA[47:12] in bits
+ * 47:12, and PA[51:48] in bits 51:48 with FEAT_LPA / FEAT_LPA2; RES0 without).
+ */
 function showPar(par: bigint, va: bigint): string {
   if ((par & 1n) !== 0n) {
     const fst = Number((par >> 1n) & 0x3fn);
-    const kind = ['address size fault', 'translation fault', 'access flag fault', 'permission fault'][fst >> 2];
+    // FST: 0b0000nn address size, 0b0001nn translation, 0b0010nn access flag, 0b0011nn permission fault, level nn;
+    // level -1 (FEAT_LPA2): 0b101001 address size, 0b101011 translation fault
+    const kind = fst === 0b101001 ? 'address size fault' : fst === 0b101011 ? 'translation fault' : ['address size fault', 'translation fault', 'access flag fault', 'permission fault'][fst >> 2];
     return kind ?? `fault 0x${fst.toString(16)}`;
   }
-  const pa = (par & 0x0000_ffff_ffff_f000n) | (va & 0xfffn);
+  const pa = (par & 0x000f_ffff_ffff_f000n) | (va & 0xfffn);
   return `${hex(pa)} attr ${hex(par >> 56n)}`;
 }
 
@@ -90,6 +95,11 @@ export interface A64Options extends RunOptions {
   readonly halves?: boolean;
   /** The MAIR the tables are built for and the stub loads (default MAIR_VALUE). */
   readonly mair?: bigint;
+  /**
+   * The output address size (default 48): 52 builds the tables with FEAT_LPA2 (TCR_EL1.DS = 1, 4 and 16 KiB) or
+   * FEAT_LPA (64 KiB) descriptors, IPS = 0b110, and maps leaves anywhere below 2^52.
+   */
+  readonly paBits?: 48 | 52;
 }
 
 /**
@@ -98,9 +108,13 @@ export interface A64Options extends RunOptions {
  * pages or 32 blocks with 16 KiB, 32 pages with 64 KiB; the 64 KiB granule's runs of 32 blocks, 16 GiB, do not fit
  * the windows beside its other blocks).
  */
-function sizesOf(granule: A64Granule): LayoutSpec['sizes'] {
+function sizesOf(granule: A64Granule, vaBits: number, paBits: 48 | 52): LayoutSpec['sizes'] {
+  // the blocks of 52-bit output addresses (AArch64.BlockDescSupported()): 512 GiB (4K, lookup level 0), 64 GiB (16K,
+  // level 1), 4 TiB (64K, level 1), where the walk reaches that level
+  const hasWide = paBits === 52 && a64Geometry(granule, vaBits, 52).startLevel <= (granule === 4 ? 0 : 1);
+  const wide: LayoutSpec['sizes'] = hasWide ? [{ size: granule === 4 ? 2 ** 39 : granule === 16 ? 2 ** 36 : 2 ** 42, regions: 6, maxPages: 2 }] : [];
   if (granule === 4) {
-    return [...STANDARD_SIZES, { size: PageSize.Size4K, regions: 12, runs: 16 }, { size: PageSize.Size2M, regions: 4, runs: 16 }];
+    return [...STANDARD_SIZES, { size: PageSize.Size4K, regions: 12, runs: 16 }, { size: PageSize.Size2M, regions: 4, runs: 16 }, ...wide];
   }
   const page = granule === 16 ? PageSize.Size16K : PageSize.Size64K;
   const block = granule === 16 ? PageSize.Size32M : PageSize.Size512M;
@@ -109,6 +123,7 @@ function sizesOf(granule: A64Granule): LayoutSpec['sizes'] {
     { size: block, regions: 64, maxPages: granule === 16 ? 8 : 2 },
     { size: page, regions: 8, runs: granule === 16 ? 128 : 32 },
     ...(granule === 16 ? [{ size: block, regions: 2, runs: 32 }] : []),
+    ...wide,
   ];
 }
 
@@ -117,18 +132,21 @@ export async function checkA64(options: A64Options): Promise<RunResult> {
   const granule = options.granule ?? 4;
   const vaBits = options.vaBits ?? 48;
   const mair = options.mair ?? MAIR_VALUE;
+  const paBits = options.paBits ?? 48;
   const memory = new PhysicalMemory({ size: MEM_SIZE, base: MEM_BASE });
   memory.reserve(AREA.base, AREA.bytes);
   const split = options.halves === true;
-  const lower = new A64PageTable(memory, { granule, vaBits, mair, ...(split ? { half: 'lower' as const } : {}) });
-  const upper = new A64PageTable(memory, { granule, vaBits, mair, ...(split ? { half: 'upper' as const } : {}) });
+  const lower = new A64PageTable(memory, { granule, vaBits, mair, paBits, ...(split ? { half: 'lower' as const } : {}) });
+  const upper = new A64PageTable(memory, { granule, vaBits, mair, paBits, ...(split ? { half: 'upper' as const } : {}) });
   // the stub's own 2M, identity-mapped (kernel read-write-execute), in pages or blocks of the granule
   lower.cursor().mapRegion(HARNESS, HARNESS, 2n << 20n, READ | WRITE | EXECUTE, true);
   const regs = encodeA64Registers({ ttbr0: lower, ttbr1: upper });
-  // windows at both ends of both ranges, where every level's index is at its lowest and its highest
+  // windows at both ends of both ranges, where every level's index is at its lowest and its highest (room for a few
+  // of the 52-bit formats' blocks of up to 4 TiB)
   const range = 1n << BigInt(vaBits);
-  const span = range / 4n < 128n << 30n ? range / 4n : 128n << 30n;
-  const layout = (windows: VaWindow[]) => ({ sizes: sizesOf(granule), windows, paLimit: 1n << 48n });
+  const cap = paBits === 52 ? 256n << 40n : 128n << 30n;
+  const span = range / 4n < cap ? range / 4n : cap;
+  const layout = (windows: VaWindow[]) => ({ sizes: sizesOf(granule, vaBits, paBits), windows, paLimit: 1n << BigInt(paBits) });
   const pageBytes = lower.meta.levelSize[lower.meta.levels - 1]!;
   const stub = a64Stub();
   const end = HARNESS + BigInt(stub.done);
@@ -153,8 +171,13 @@ export async function checkA64(options: A64Options): Promise<RunResult> {
     ],
     space: { valid: (va) => (va >> 63n === 1n ? upper : lower).meta.vaddrIsValid(va), vaBits: 64 },
     tableOf: (va) => (va >> 63n === 1n ? 1 : 0),
-    // AP[2] of a read-only page: EL1 may write it
-    tamper: { what: `read-only ${granule}K leaf`, leaf: (m) => m.size === pageBytes && (m.flags & WRITE) === 0, bit: 7 },
+    // AP[2] of a read-only page: EL1 may write it; with 52 bits, the top bit of the split output address (OA[51] in
+    // bit 15 with FEAT_LPA, bit 9 with FEAT_LPA2, D8.3) of a page below 2^51 (not the stub's own, which is read-write):
+    // it moves 2^51 bytes up
+    tamper:
+      paBits === 52
+        ? { what: `${granule}K leaf below 2^51`, leaf: (m) => m.size === pageBytes && m.paddr < 1n << 51n && (m.flags & WRITE) === 0, bit: granule === 64 ? 15 : 9 }
+        : { what: `read-only ${granule}K leaf`, leaf: (m) => m.size === pageBytes && (m.flags & WRITE) === 0, bit: 7 },
     prepare({ samples }) {
       writeAddressList(memory, AREA, samples, 8);
       writeWords(memory, HARNESS, stub.words);

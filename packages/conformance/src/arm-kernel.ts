@@ -22,7 +22,7 @@ import {
 } from '@page-table-multiarch/core';
 import { A32LpaePageTable, A32LpaeTtbr1PageTable, decodeA32Registers } from '@page-table-multiarch/arm';
 import { Checker, showPa } from './_check';
-import type { GdbRemote } from './_gdb';
+import type { GdbRemote } from '@page-table-multiarch/cli';
 import { type BootedKernel, bootKernel } from './_kernel';
 import { Rng } from './_layout';
 import { gva2gpa } from './_qemu';

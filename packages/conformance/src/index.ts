@@ -1,7 +1,7 @@
 // The harness: QEMU control, table contents, comparison, the run every architecture shares, and one runner per
 // architecture.
 export { Checker, type Mismatch, type RunResult, showPa, showTranslation } from './_check';
-export { fromHex, fromLeHex, GdbRemote, leHex, type RegisterInfo, toHex } from './_gdb';
+export { fromHex, fromLeHex, GdbRemote, leHex, type RegisterInfo, toHex } from '@page-table-multiarch/cli';
 export {
   ALL_FLAG_SETS,
   type AddressSpace,
@@ -83,3 +83,4 @@ export { checkX86LegacyMmu, type X86LegacyMmuCheckOptions, type X86LegacyMmuResu
 export { BOOT_MARKER, BOOT_STUB_ADDR, type BootArch, type BootProgram, type BootRun, bootQemu, bootStub } from './boot';
 export { checkRiscvMmu, type RiscvMmuOptions, type RiscvMmuResult, type RiscvMmuScheme, rvMmuProgram } from './riscv-mmu';
 export { a64MmuProgram, type A64MmuOptions, type A64MmuResult, checkA64Mmu } from './aarch64-mmu';
+export { a32MmuProgram, type A32MmuOptions, type A32MmuResult, checkA32Mmu } from './arm-mmu';

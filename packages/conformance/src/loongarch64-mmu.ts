@@ -42,6 +42,7 @@ import {
   syscall,
 } from './_la64';
 import { Rng, writeWords } from './_layout';
+import { ProbeComparison } from './_mmu-check';
 import { startQemu } from './_qemu';
 
 const MEM_BASE = 0x100_0000n;
@@ -271,7 +272,7 @@ export async function checkLa64Mmu(options: La64MmuOptions): Promise<La64MmuResu
     new DataView(image.buffer).setBigUint64(Number(leaf.entry - MEM_BASE), bits | 0b10n, true);
     tampered = { vaddr: leaf.va, paddr: 0n, size: PageSize.Size4K, flags: 0, level: 3, bits };
   }
-  const outcomes = new Map<string, number>();
+  const compare = new ProbeComparison(checker);
   const qemu = await startQemu({ binary: options.binary, machine: ['-M', 'virt', '-cpu', 'la464', '-m', '2G'], images: [{ addr: MEM_BASE, bytes: image }] });
   let log = '';
   try {
@@ -312,22 +313,20 @@ export async function checkLa64Mmu(options: La64MmuOptions): Promise<La64MmuResu
       const vaHi = Number(p.va >> 32n);
       const r = model.translateWords(vaLo, vaHi, p.access, p.privilege);
       const kind = r === 0 ? `ok ${ACCESS_NAMES[p.access]}` : `${faultKindOf(r)} ${model.ecode}`;
-      outcomes.set(kind, (outcomes.get(kind) ?? 0) + 1);
       // where a defect dropped bits, count whether the manual's outcome differs from QEMU's
       const defect = defectOf.get(leaves.find((l) => p.va >= l.va && p.va < l.va + BigInt(l.size))?.va ?? -1n);
       if (defect !== undefined) {
         const m = manual.translateWords(vaLo, vaHi, p.access, p.privilege);
         checker.skip(defect, m !== r || manual.ecode !== model.ecode);
       }
-      checker.probes++;
       const ours = ourOutcome(p, model, seen, r, false);
       if (sixteenK && r === 0 && model.pageSize === PageSize.Size4K && p.access === Access.READ) {
         const as72 = ourOutcome(p, model, seen, r, true);
         checker.skip(DEFECTS.la16kTargetPage.text, as72 !== ours);
-        checker.check(p.va, probeName(p), as72, theirOutcome(p, at(0), at(1), at(2)));
+        compare.probe(p.va, probeName(p), kind, as72, theirOutcome(p, at(0), at(1), at(2)));
         return;
       }
-      checker.check(p.va, probeName(p), ours, theirOutcome(p, at(0), at(1), at(2)));
+      compare.probe(p.va, probeName(p), kind, ours, theirOutcome(p, at(0), at(1), at(2)));
     });
   } finally {
     log = qemu.stderr();
@@ -341,5 +340,5 @@ export async function checkLa64Mmu(options: La64MmuOptions): Promise<La64MmuResu
     { addr: dmw(HANDLER), words: prog.handler },
     { addr: dmw(STUBS), words: prog.stubs },
   ];
-  return { checker, samples: [], tampered, log, code, probes: order.length, outcomes };
+  return { checker, samples: [], tampered, log, code, probes: order.length, outcomes: compare.outcomes };
 }

@@ -19,9 +19,10 @@ import { CSR, RV, RV_MRET, RV_SFENCE_VMA, RV_SPIN, rvAddi, rvCsrw, rvLd } from '
 import { Checker, type RunResult } from './_check';
 import { guestArea, runGuest } from './_driver';
 import { Rng, writeWords } from './_layout';
-import type { GdbRemote } from './_gdb';
+import type { GdbRemote } from '@page-table-multiarch/cli';
+import { compareAtTheEnd, ProbeComparison } from './_mmu-check';
 import { startQemu } from './_qemu';
-import { buildMmuTables, type MmuLayout, type ProbeTarget } from './_rv-mmu-layout';
+import { buildMmuTables, type ProbeTarget } from './_rv-mmu-layout';
 import { MCSR, RV_ECALL, rvBeq, rvBne, rvCsrr, rvJal, rvSd } from './_rv64';
 
 // mstatus fields (privileged spec 3.1.6): MPP bits 12:11, MPRV 17, SUM 18, MXR 19; menvcfg.ADUE bit 61 (Svadu).
@@ -222,33 +223,6 @@ async function setUpHart(gdb: GdbRemote, satp: bigint, svadu: boolean): Promise<
   if (!adueWritable && !svadu) throw new Error('this QEMU has no menvcfg.ADUE: it always sets A / D itself');
 }
 
-/** Every rewritten entry, and every word of the data region, in QEMU's memory and the model's after the run. */
-async function compareAtTheEnd(
-  gdb: GdbRemote,
-  checker: Checker,
-  entries: MmuLayout['entries'],
-  ours: PhysicalMemory,
-  order: readonly Probe[],
-): Promise<void> {
-  // the entries: A / D set by the accesses, and nothing else
-  for (const { pa, va } of entries) {
-    const bytes = await gdb.readMemory(pa, 8);
-    const theirs = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
-    checker.leaves++;
-    checker.check(va, `entry at ${hex(pa)} at the end`, hex(ours.readU64(pa)), hex(theirs));
-  }
-  // the data region: every store landed where the model put it (a marker names the probe that wrote it)
-  const data = await gdb.readMemory(DATA, DATA_BYTES);
-  const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  for (let off = 0; off < DATA_BYTES; off += 8) {
-    const pa = DATA + BigInt(off);
-    const want = ours.readU64(pa);
-    const got = dv.getBigUint64(off, true);
-    const va = (writerOf(order, got) ?? writerOf(order, want))?.target.va ?? pa;
-    checker.check(va, `data at ${hex(pa)} at the end`, hex(want), hex(got));
-  }
-}
-
 /** Builds a random table, runs every probe in QEMU and through RiscvMmu, and compares. */
 export async function checkRiscvMmu(options: RiscvMmuOptions): Promise<RiscvMmuResult> {
   const scheme = SCHEMES[options.scheme];
@@ -284,7 +258,7 @@ export async function checkRiscvMmu(options: RiscvMmuOptions): Promise<RiscvMmuR
   if (options.tamper === true) tampered = tamperOne(image, layout.targets, ours);
 
   const checker = new Checker();
-  const outcomes = new Map<string, number>();
+  const compare = new ProbeComparison(checker);
   let adUpdates = 0;
   const qemu = await startQemu({
     binary: options.binary,
@@ -318,20 +292,27 @@ export async function checkRiscvMmu(options: RiscvMmuOptions): Promise<RiscvMmuR
       const before = p.target.entry === null ? 0n : ours.readU64(p.target.entry);
       const r = mmu.translateWords(Number(va & 0xffff_ffffn), Number(va >> 32n), p.access, p.privilege);
       const kind = r === 0 ? `ok ${ACCESS_NAMES[p.access]}` : (faultKindOf(r) ?? String(r));
-      outcomes.set(kind, (outcomes.get(kind) ?? 0) + 1);
       if (p.target.entry !== null && ours.readU64(p.target.entry) !== before) adUpdates++;
-      checker.probes++;
-      checker.check(va, probeName(p), ourOutcome(p, i, mmu, ours, r), theirOutcome(p, at(0), at(1), at(2)));
+      compare.probe(va, probeName(p), kind, ourOutcome(p, i, mmu, ours, r), theirOutcome(p, at(0), at(1), at(2)));
       checker.check(va, `${probeName(p)}: entry after`, hex(ours.readU64(p.target.entry ?? ZERO)), hex(at(3)));
     });
-    await compareAtTheEnd(gdb, checker, layout.entries, ours, order);
+    await compareAtTheEnd(gdb, checker, {
+      entries: layout.entries,
+      entryBytes: 8,
+      entryName: 'entry',
+      ours,
+      data: DATA,
+      dataBytes: DATA_BYTES,
+      wordBytes: 8,
+      vaOfWord: (want, got) => (writerOf(order, got) ?? writerOf(order, want))?.target.va,
+    });
   } finally {
     log = qemu.stderr();
     await qemu.close();
   }
   checker.addresses = layout.targets.length;
   for (const t of layout.targets) if (t.size > 0) checker.pageSizes.set(t.size, (checker.pageSizes.get(t.size) ?? 0) + 1);
-  return { checker, samples: [], tampered, log, code: [{ addr: AREA.base, words: prog.words }], probes: order.length, outcomes, adUpdates };
+  return { checker, samples: [], tampered, log, code: [{ addr: AREA.base, words: prog.words }], probes: order.length, outcomes: compare.outcomes, adUpdates };
 }
 
 /**

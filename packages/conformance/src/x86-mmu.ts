@@ -22,6 +22,7 @@ import { Checker, type RunResult } from './_check';
 import { affects, DEFECTS } from './_defects';
 import { guestArea } from './_driver';
 import { Rng } from './_layout';
+import { compareAtTheEnd, ProbeComparison } from './_mmu-check';
 import { startQemu } from './_qemu';
 import { CC, R, X64, X64Assembler } from './_x64';
 import { buildX86MmuTables, x86EntryAddress, type X86ProbeTarget } from './_x86-mmu-layout';
@@ -289,7 +290,7 @@ export async function checkX86Mmu(options: X86MmuOptions): Promise<X86MmuResult>
   const tampered = options.tamper === true ? tamperOne(image, layout.targets, ours) : null;
 
   const checker = new Checker();
-  const outcomes = new Map<string, number>();
+  const compare = new ProbeComparison(checker);
   let adUpdates = 0;
   const qemu = await startQemu({
     binary: options.binary,
@@ -336,7 +337,6 @@ export async function checkX86Mmu(options: X86MmuOptions): Promise<X86MmuResult>
       const before = p.target.entry === null ? 0n : ours.readU64(p.target.entry);
       const r = mmu.translateWords(Number(va & 0xffff_ffffn), Number(va >> 32n), p.access, p.privilege);
       const kind = r === 0 ? `ok ${ACCESS_NAMES[p.access]}` : `#${mmu.vector === 14 ? 'PF' : 'GP'} ${hex(BigInt(mmu.errorCode & 0x29))}`;
-      outcomes.set(kind, (outcomes.get(kind) ?? 0) + 1);
       if (p.target.entry !== null && ours.readU64(p.target.entry) !== before) adUpdates++;
       let value = 0n;
       if (r === 0) {
@@ -363,42 +363,26 @@ export async function checkX86Mmu(options: X86MmuOptions): Promise<X86MmuResult>
         }
       }
       const mine = show(p.access, r === 0, mmu.vector, mmu.errorCode, va, value);
-      checker.probes++;
-      checker.check(va, probeName(p), mine, theirs);
+      compare.probe(va, probeName(p), kind, mine, theirs);
       checker.check(va, `${probeName(p)}: entry after`, hex(ours.readU64(p.target.entry ?? ZERO)), hex(at(4)));
     });
-    await compareAtTheEnd(gdb, checker, layout.entries, ours, order);
+    await compareAtTheEnd(gdb, checker, {
+      entries: layout.entries,
+      entryBytes: 8,
+      entryName: 'entry',
+      ours,
+      data: DATA,
+      dataBytes: DATA_BYTES,
+      wordBytes: 8,
+      vaOfWord: (want, got) => (writerOf(order, got) ?? writerOf(order, want))?.target.va,
+    });
   } finally {
     log = qemu.stderr();
     await qemu.close();
   }
   checker.addresses = layout.targets.length;
   for (const t of layout.targets) if (t.size > 0) checker.pageSizes.set(t.size, (checker.pageSizes.get(t.size) ?? 0) + 1);
-  return { checker, samples: [], tampered, log, code: [], probes: order.length, outcomes, adUpdates };
-}
-
-/** Every rewritten entry, and every word of the data region, in QEMU's memory and the model's after the run. */
-async function compareAtTheEnd(
-  gdb: Awaited<ReturnType<typeof startQemu>>['gdb'],
-  checker: Checker,
-  entries: readonly { readonly pa: bigint; readonly va: bigint }[],
-  ours: PhysicalMemory,
-  order: readonly Probe[],
-): Promise<void> {
-  for (const { pa, va } of entries) {
-    const bytes = await gdb.readMemory(pa, 8);
-    checker.leaves++;
-    checker.check(va, `entry at ${hex(pa)} at the end`, hex(ours.readU64(pa)), hex(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true)));
-  }
-  const data = await gdb.readMemory(DATA, DATA_BYTES);
-  const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  for (let off = 0; off < DATA_BYTES; off += 8) {
-    const pa = DATA + BigInt(off);
-    const want = ours.readU64(pa);
-    const got = dv.getBigUint64(off, true);
-    const va = (writerOf(order, got) ?? writerOf(order, want))?.target.va ?? pa;
-    checker.check(va, `data at ${hex(pa)} at the end`, hex(want), hex(got));
-  }
+  return { checker, samples: [], tampered, log, code: [], probes: order.length, outcomes: compare.outcomes, adUpdates };
 }
 
 /** The negative control: sets R/W in QEMU's copy of a present read-only 4K leaf. Returns that page. */

@@ -1,23 +1,28 @@
 // AArch64: QEMU's MMU and A64Mmu agree access by access (load / store / fetch x EL0 / EL1, with PAN, WXN and the
 // hardware Access flag and dirty state updates, TCR_EL1.HA / HD, in random modes), with the 4K granule (48-bit) and
-// the 64K granule (48-bit, the walk starting at level 1). Both QEMUs implement FEAT_HAFDBS (7.2 lists it in
-// docs/system/arm/emulation.rst), so every mode runs on both.
+// the 64K granule (48-bit, the walk starting at level 1), and the 52-bit formats. Both QEMUs implement FEAT_HAFDBS
+// (7.2 lists it in docs/system/arm/emulation.rst), so every mode runs on both.
 import { hex } from '@page-table-multiarch/core';
 import { expect, it } from 'vitest';
 import { checkA64Mmu } from '../src/index';
 import { onEveryQemu, SEED } from './_support';
 
 onEveryQemu('qemu-system-aarch64', 'aarch64 MMU model', (qemu) => {
-  const runs: [4 | 16 | 64, number][] = [
-    [4, 48],
-    [64, 48],
-    [16, 47],
+  // and the 52-bit formats' walks: 4K/52 from lookup level -1 and 16K/52 with TCR_EL1.DS = 1 (FEAT_LPA2), 64K/52
+  // (FEAT_LVA, FEAT_LPA descriptors)
+  const runs: [4 | 16 | 64, number, 48 | 52][] = [
+    [4, 48, 48],
+    [64, 48, 48],
+    [16, 47, 48],
+    [4, 52, 52],
+    [16, 52, 52],
+    [64, 52, 52],
   ];
-  runs.forEach(([granule, vaBits], i) => {
-    it(`${granule}K granule, ${vaBits}-bit: every access agrees (ESR, FAR, descriptors after)`, async () => {
+  runs.forEach(([granule, vaBits, paBits], i) => {
+    it(`${granule}K granule, ${vaBits}-bit${paBits === 52 ? ', 52-bit descriptors' : ''}: every access agrees (ESR, FAR, descriptors after)`, async () => {
       const t0 = Date.now();
       const seed = SEED + 200 + i;
-      const { checker, probes, outcomes, updates, dirtied, rootBlocks } = await checkA64Mmu({ binary: qemu.binary(), seed, granule, vaBits });
+      const { checker, probes, outcomes, updates, dirtied, rootBlocks } = await checkA64Mmu({ binary: qemu.binary(), seed, granule, vaBits, paBits });
       const tally = [...outcomes.entries()].map(([k, n]) => `${n} ${k}`).join(', ');
       const what = `${probes} accesses at ${checker.addresses} addresses, ${checker.comparisons} comparisons (each outcome and the descriptor after it; ${checker.leaves} rewritten descriptors and the data region at the end)`;
       console.log(`aarch64 MMU ${granule}K/${vaBits}: ${what}, ${checker.mismatches.length} mismatches [${tally}; ${updates} descriptors updated by the hardware, ${dirtied} of them made dirty; ${rootBlocks} root Block descriptors${[...checker.skipped.keys()].map((k) => ` (${k})`).join('')}; seed ${seed}; ${Date.now() - t0} ms]`);

@@ -55,6 +55,32 @@ onEveryQemu('qemu-system-aarch64', 'aarch64', (qemu) => {
     }, 60_000);
   }
 
+  // 52-bit: FEAT_LPA2 with TCR_EL1.DS = 1 (4K from lookup level -1, 16K from a 32-entry level 0) and FEAT_LPA with
+  // FEAT_LVA (64K, a 1024-entry level 1), IPS = 0b110, leaves anywhere below 2^52 with the extra block level (512 GiB,
+  // 64 GiB, 4 TiB); also 48-bit ranges with 52-bit output addresses. QEMU's max CPU has all three (target/arm/cpu64.c:
+  // ID_AA64MMFR0.PARANGE 52 bits, TGRAN4 / TGRAN16 with LPA2; ID_AA64MMFR2.VARANGE 52 bits).
+  const wide: [4 | 16 | 64, number][] = [
+    [4, 52],
+    [16, 52],
+    [64, 52],
+    [4, 48],
+    [64, 42],
+  ];
+  for (const [granule, vaBits] of wide) {
+    it(`${granule}K granule, ${vaBits}-bit with 52-bit output addresses (${granule === 64 ? 'FEAT_LPA' : 'FEAT_LPA2, DS = 1'}): translation, attributes and permissions agree`, async () => {
+      const t0 = Date.now();
+      const result = await checkA64({ binary: qemu.binary(), seed: SEED, samples: 600, granule, vaBits, halves: true, paBits: 52 });
+      expectAgreement(`aarch64 ${granule}K/${vaBits} PA52`, SEED, result, Date.now() - t0);
+    }, 60_000);
+  }
+
+  for (const granule of [4, 64] as const) {
+    it(`${granule}K, 52-bit: a corrupted OA[51] (descriptor bit ${granule === 64 ? 15 : 9}) is caught (negative control)`, async () => {
+      const result = await checkA64({ binary: qemu.binary(), seed: SEED + 3, samples: 200, granule, vaBits: 52, halves: true, paBits: 52, tamper: true });
+      expectCaught(`aarch64 ${granule}K/52`, result);
+    }, 60_000);
+  }
+
   it('a corrupted entry is caught, and QEMU decodes the stub as intended (negative control)', async () => {
     const result = await checkA64({ binary: qemu.binary(), seed: SEED + 2, samples: 200, tamper: true, qemuArgs: ['-d', 'in_asm'] });
     expectCaught('aarch64', result);

@@ -1,5 +1,6 @@
 // AArch64 (VMSAv8-64) stage 1 translation table descriptors: 4 KiB granule, 48-bit output addresses,
-// lookup levels 0..3.
+// lookup levels 0..3 (the crate's codecs); a64Codec adds the 16 and 64 KiB granules and 52-bit output addresses
+// (FEAT_LPA, FEAT_LPA2: the split address fields are in _a64-oa52.ts).
 // Source: Arm Architecture Reference Manual for A-profile architecture, DDI 0487 (section numbers as in
 // issue K.a; the titles are the same in other issues):
 // - D8.3 "Translation table descriptor formats": bit[0] valid, bit[1] type; below level 3 bit[1] = 1 is a
@@ -21,6 +22,7 @@
 import type { GenericPTE, MappingFlags, PhysAddr, PTEWords } from '@page-table-multiarch/core';
 import { bit, bits, hi32, join, lo32, maskHi, maskLo, shiftOf } from './_fields';
 import { a64LevelShape } from './_a64-levels';
+import { type A64OutputForm, oa52Words } from './_a64-oa52';
 import { type MemTypeIndex, memTypeIndex, memTypes } from './_mair';
 
 export type { MemTypeIndex } from './_mair';
@@ -260,6 +262,8 @@ interface CodecSpec {
   readonly strict: number;
   /** log2 of the granule: the lowest bit of the address fields. */
   readonly granuleShift: number;
+  /** Where the output address is: 48 bits in place, or 52 bits with FEAT_LPA (64K) or FEAT_LPA2 (DS = 1). */
+  readonly form: A64OutputForm;
 }
 
 /**
@@ -274,6 +278,8 @@ function attrTables(spec: CodecSpec): { lo: Uint32Array; hi: Uint32Array } {
     let bits = attrOfFlags(spec.impliedRead && f !== 0 ? f | READ : f, spec.el2, spec.index) | DescriptorAttr.AF | DescriptorAttr.NON_BLOCK;
     // nG only in leaves that map something; at EL2 (one privilege level) there is no USER to go by
     if (f !== 0 && (spec.nonGlobal === 'all' || (spec.nonGlobal === 'user' && !spec.el2 && (f & USER) !== 0))) bits |= DescriptorAttr.NG;
+    // with TCR_ELx.DS = 1, bits 9:8 hold OA[51:50] and Shareability comes from TCR_ELx.SHn (D8.3.1.2, D8.6.2)
+    if (spec.form === 'lpa2') bits &= ~(DescriptorAttr.INNER | DescriptorAttr.SHAREABLE);
     lo[f] = lo32(bits);
     hi[f] = hi32(bits);
   }
@@ -283,8 +289,14 @@ function attrTables(spec: CodecSpec): { lo: Uint32Array; hi: Uint32Array } {
 /** A codec with its word-level fast path. */
 type A64CodecBase = GenericPTE & { readonly words: PTEWords };
 
-/** Builds one codec from its spec. */
-function makeCodec(spec: CodecSpec): A64CodecBase {
+/**
+ * Makes the codec of a 52-bit form from the 48-bit word methods and the attribute words (see codec52). Passed in by
+ * a64Codec alone, so that a bundle of the crate's codecs leaves the 52-bit code out.
+ */
+type WideCodec = (words: PTEWords, attrLo: Uint32Array, attrHi: Uint32Array) => A64CodecBase;
+
+/** Builds one codec from its spec (a 52-bit form through `wide`). */
+function makeCodec(spec: CodecSpec, wide?: WideCodec): A64CodecBase {
   const { el2, types, strict } = spec;
   const T = attrTables(spec);
   const attrLo = T.lo;
@@ -293,13 +305,19 @@ function makeCodec(spec: CodecSpec): A64CodecBase {
   const ADDR = bits(47, spec.granuleShift);
   const ADDR_LO = maskLo(ADDR);
   const ADDR_HI = maskHi(ADDR);
+  // decodeWords of a valid entry for every combination of the bits it reads, gathered into one byte: AttrIndx
+  // (bits 4:2) and AP (7:6) as bits 5:0 (with NS, bit 5, which no flag reads), PXN and UXN (bits 53, 54) as bits 6
+  // and 7 (D8.3, D8.4). `flags` reads it after the validity check: decodeWords' branches made `unmap` too long for
+  // V8 to inline into a caller's loop (its MappingInfo result was then allocated: 4.6 heap bytes per unmap).
+  const decoded = Uint8Array.from({ length: 256 }, (_, i) => decodeWords((i & 0x3f) << 2 | TYPE_BITS, (i & 0xc0) << 15, -1, strict, el2, types));
   const words: PTEWords = Object.freeze({
     isPresent: (lo: number, _hi: number, level: number): boolean => validAt(lo, level, strict),
     // valid and not a Table descriptor: a Block (D8.3). Never true at a strict level.
     isHuge: (lo: number, _hi: number, level: number): boolean => validAt(lo, level, strict) && (lo & NON_BLOCK) === 0,
     paddrLo: (lo: number, _hi: number, _level: number): number => (lo & ADDR_LO) >>> 0,
     paddrHi: (_lo: number, hi: number, _level: number): number => hi & ADDR_HI,
-    flags: (lo: number, hi: number, level: number): number => decodeWords(lo, hi, level, strict, el2, types),
+    flags: (lo: number, hi: number, level: number): number =>
+      validAt(lo, level, strict) ? decoded[((lo >>> 2) & 0x3f) | ((hi >>> 15) & 0xc0)]! : 0,
     newPageLo: (paLo: number, _paHi: number, flags: number, huge: boolean, _level: number): number =>
       ((paLo & ADDR_LO) | (huge ? attrLo[flags & 63]! & ~NON_BLOCK : attrLo[flags & 63]!)) >>> 0,
     newPageHi: (_paLo: number, paHi: number, flags: number, _huge: boolean, _level: number): number =>
@@ -330,6 +348,8 @@ function makeCodec(spec: CodecSpec): A64CodecBase {
     // the address bits 47:granuleShift in place. The specialised walks read any granule with it.
     layout: Object.freeze({ present: VALID, block: NON_BLOCK, table: NON_BLOCK, leaf: TYPE_BITS, addrLo: ADDR_LO >>> 0, addrHi: ADDR_HI >>> 0, addrShift: 0 }),
   });
+
+  if (wide !== undefined) return wide(words, attrLo, attrHi);
 
   // the bigint form: the same attribute tables and decoding; an omitted level is -1 (bit 0 alone tells
   // validity, as the crate reads it)
@@ -373,12 +393,36 @@ function makeCodec(spec: CodecSpec): A64CodecBase {
   });
 }
 
+/**
+ * A codec of a 52-bit form: its bigint methods are its word methods on the two halves (the address is split, so no
+ * single mask states it).
+ */
+function codec52(words: PTEWords, strict: number, el2: boolean, types: Uint8Array): A64CodecBase {
+  return Object.freeze({
+    newPage: (paddr: PhysAddr, flags: MappingFlags, isHuge: boolean): bigint =>
+      join(words.newPageLo(lo32(paddr), hi32(paddr), flags, isHuge, -1), words.newPageHi(lo32(paddr), hi32(paddr), flags, isHuge, -1)),
+    newTable: (paddr: PhysAddr): bigint => join(words.newTableLo(lo32(paddr), hi32(paddr), -1), words.newTableHi(lo32(paddr), hi32(paddr), -1)),
+    paddr: (bits: bigint): PhysAddr => join(words.paddrLo(lo32(bits), hi32(bits), -1), words.paddrHi(lo32(bits), hi32(bits), -1)),
+    flags: (bits: bigint, level = -1): MappingFlags => decodeWords(lo32(bits), hi32(bits), level, strict, el2, types),
+    setPaddr: (bits: bigint, paddr: PhysAddr): bigint =>
+      join(words.setPaddrLo(lo32(bits), hi32(bits), lo32(paddr), hi32(paddr), -1), words.setPaddrHi(lo32(bits), hi32(bits), lo32(paddr), hi32(paddr), -1)),
+    setFlags: (bits: bigint, flags: MappingFlags, isHuge: boolean): bigint =>
+      join(words.setFlagsLo(lo32(bits), hi32(bits), flags, isHuge, -1), words.setFlagsHi(lo32(bits), hi32(bits), flags, isHuge, -1)),
+    isUnused: (bits: bigint): boolean => bits === 0n,
+    isPresent: (bits: bigint, level = -1): boolean => validAt(lo32(bits), level, strict),
+    isHuge: (bits: bigint, level = -1): boolean => words.isHuge(lo32(bits), 0, level),
+    runHint: DescriptorAttr.CONTIGUOUS,
+    markRun: (bits: bigint): bigint => bits | DescriptorAttr.CONTIGUOUS,
+    words,
+  });
+}
+
 /** Levels 0 and 3 strict: the 4 KiB granule walked from level 0 (no level 0 blocks, pages at level 3). */
 const STRICT_4K_L0 = 0b1001;
 
 /** The crate's codecs: AttrIndx as MemAttr, decoded as the crate does, 4 KiB granule from level 0. */
 function crateCodec(el2: boolean): A64CodecBase {
-  return makeCodec({ el2, impliedRead: false, index: CRATE_INDEX, types: CRATE_TYPES, nonGlobal: 'none', strict: STRICT_4K_L0, granuleShift: 12 });
+  return makeCodec({ el2, impliedRead: false, index: CRATE_INDEX, types: CRATE_TYPES, nonGlobal: 'none', strict: STRICT_4K_L0, granuleShift: 12, form: 'pa48' });
 }
 
 /**
@@ -421,9 +465,17 @@ export interface A64CodecOptions {
   readonly granule?: 4 | 16 | 64;
   /**
    * The lookup level of the codec's level 0, the table's root (D8.2: it follows from the granule and TnSZ).
-   * Default 0 for the 4 KiB and 16 KiB granules, 1 for 64 KiB (whose level 0 exists only with 52-bit addresses).
+   * Default 0 for the 4 KiB and 16 KiB granules, 1 for 64 KiB (whose walks never start at level 0: 52 bits are a
+   * 1024-entry level 1 table and two levels below it). -1 only for 4 KiB with `paBits` 52 (more than 48 bits).
    */
-  readonly startLevel?: 0 | 1 | 2 | 3;
+  readonly startLevel?: -1 | 0 | 1 | 2 | 3;
+  /**
+   * The output address size: 48 (default) or 52 bits. 52 with the 4 KiB or 16 KiB granule is FEAT_LPA2 with
+   * TCR_ELx.DS = 1: OA[51:50] in bits 9:8, where SH was (the codec writes no SH: Shareability comes from TCR_ELx.SHn),
+   * and blocks at lookup level 0 (4 KiB, 512 GiB) or 1 (16 KiB, 64 GiB). With 64 KiB it is FEAT_LPA (TCR_ELx.IPS =
+   * 0b110): OA[51:48] in bits 15:12, and 4 TiB blocks at lookup level 1 (Arm ARM D8.3, AArch64.BlockDescSupported()).
+   */
+  readonly paBits?: 48 | 52;
   /** The EL2 regime with HCR_EL2.E2H = 0 (one privilege level), as {@link A64PTEEl2}. Default false. */
   readonly el2?: boolean;
   /**
@@ -444,6 +496,8 @@ export type A64Codec = GenericPTE & {
   readonly granule: 4 | 16 | 64;
   /** The lookup level of level 0. */
   readonly startLevel: number;
+  /** The output address size in bits (48, or 52 with FEAT_LPA / FEAT_LPA2). */
+  readonly paBits: 48 | 52;
   /** Whether it encodes the EL2 regime. */
   readonly el2: boolean;
   /** The MAIR it reads and writes memory types through. */
@@ -462,7 +516,8 @@ const CODECS = /* @__PURE__ */ new Map<string, A64Codec>();
  * (which levels may hold blocks, where the address fields start), the regime, the MAIR its memory types go through,
  * and nG. READ is implied for every non-empty set, as in {@link A64PTEImpliedRead}. One codec per set of options:
  * the same object comes back for the same options.
- * @throws RangeError for a granule other than 4, 16 or 64, a start level outside 0..3 (1..3 for 64 KiB), a `mair`
+ * @throws RangeError for a granule other than 4, 16 or 64, a `paBits` other than 48 or 52, a start level outside 0..3
+ *   (1..3 for 64 KiB, -1..3 for 4 KiB with 52 bits), a `mair`
  *   that is not a u64, a MAIR with no Device, Normal Non-cacheable or Normal Write-Back attribute byte, or an
  *   unknown `nonGlobal`.
  * @example
@@ -473,24 +528,33 @@ export function a64Codec(options: A64CodecOptions = {}): A64Codec {
   const fn = 'a64Codec';
   const granule = options.granule ?? 4;
   if (granule !== 4 && granule !== 16 && granule !== 64) throw new RangeError(`${fn}: "granule" ${String(granule)} is not 4, 16 or 64 (KiB)`);
+  const paBits = options.paBits ?? 48;
+  if (paBits !== 48 && paBits !== 52) throw new RangeError(`${fn}: "paBits" ${String(paBits)} is not 48 or 52`);
   const startLevel = options.startLevel ?? (granule === 64 ? 1 : 0);
-  if (!Number.isInteger(startLevel) || startLevel < (granule === 64 ? 1 : 0) || startLevel > 3) {
-    throw new RangeError(`${fn}: "startLevel" ${String(startLevel)} is outside ${granule === 64 ? 1 : 0}..3 for the ${granule} KiB granule`);
+  // D8.2: a 64 KiB walk starts at level 1 at the earliest (52 bits: 10 + 13 + 13 index bits and the 16-bit offset);
+  // level -1 exists only with 4 KiB and DS = 1
+  const first = granule === 64 ? 1 : granule === 4 && paBits === 52 ? -1 : 0;
+  if (!Number.isInteger(startLevel) || startLevel < first || startLevel > 3) {
+    throw new RangeError(`${fn}: "startLevel" ${String(startLevel)} is outside ${first}..3 for the ${granule} KiB granule with ${paBits}-bit output addresses`);
   }
   const el2 = options.el2 ?? false;
   const mair = options.mair ?? MAIR_VALUE;
   if (typeof mair !== 'bigint' || mair < 0n || mair > 0xffff_ffff_ffff_ffffn) throw new RangeError(`${fn}: "mair" ${String(mair)} is not a u64 bigint`);
   const nonGlobal = options.nonGlobal ?? 'none';
   if (nonGlobal !== 'none' && nonGlobal !== 'user' && nonGlobal !== 'all') throw new RangeError(`${fn}: "nonGlobal" ${String(nonGlobal)} is not 'none', 'user' or 'all'`);
-  const key = `${granule}:${startLevel}:${el2}:${mair}:${nonGlobal}`;
+  const key = `${granule}:${startLevel}:${paBits}:${el2}:${mair}:${nonGlobal}`;
   let c = CODECS.get(key);
   if (c !== undefined) return c;
   const lo = lo32(mair);
   const hi = hi32(mair);
   const index = Object.freeze(memTypeIndex(lo, hi, fn, `MAIR 0x${mair.toString(16)}`));
-  const { strict, granuleShift } = a64LevelShape(granule, startLevel);
-  const base = makeCodec({ el2, impliedRead: true, index, types: memTypes(lo, hi), nonGlobal, strict, granuleShift });
-  c = Object.freeze({ ...base, granule, startLevel, el2, mair, attrIndex: index, nonGlobal }) as A64Codec;
+  const { strict, granuleShift } = a64LevelShape(granule, startLevel, paBits === 52);
+  const form = paBits === 48 ? 'pa48' : granule === 64 ? 'lpa' : 'lpa2';
+  const types = memTypes(lo, hi);
+  const wide: WideCodec | undefined =
+    form === 'pa48' ? undefined : (words, attrLo, attrHi) => codec52(oa52Words(words, form, granuleShift, attrLo, attrHi, NON_BLOCK, TYPE_BITS), strict, el2, types);
+  const base = makeCodec({ el2, impliedRead: true, index, types, nonGlobal, strict, granuleShift, form }, wide);
+  c = Object.freeze({ ...base, granule, startLevel, paBits, el2, mair, attrIndex: index, nonGlobal }) as A64Codec;
   CODECS.set(key, c);
   return c;
 }
@@ -508,6 +572,9 @@ export const A64PTEImpliedRead: A64Codec = /* @__PURE__ */ a64Codec();
 
 /** {@link A64PTEEl2} for the tables, with READ implied and memory types as in {@link A64PTEImpliedRead}: `a64Codec({ el2: true })`. */
 export const A64PTEEl2ImpliedRead: A64Codec = /* @__PURE__ */ a64Codec({ el2: true });
+
+// The fields of 52-bit output addresses (FEAT_LPA, FEAT_LPA2).
+export { A64OutputAddress } from './_a64-oa52';
 
 // Stage 2 (EL2 for an EL1 guest): descriptors of IPA to PA tables.
 export {

@@ -265,7 +265,10 @@ const NAPOT_RUN = Object.freeze({
  * Svnapot's N (the run hint of the tables whose metadata has Svnapot runs), which it is not in T-Head's forms (SO)
  * nor in 32-bit entries.
  */
-function makeCodec(hiAttr: (flags: number) => number, decode: (lo: number, hi: number) => number, fix: (flags: number) => number, napot = true): Codec {
+function makeCodec(hiAttr: (flags: number) => number, decode: (lo: number, hi: number) => number, fix: (flags: number) => number, napot: boolean): Codec {
+  // (no default parameter value: one makes the parameters non-simple, which gives the closures below one more
+  // context level to load `attrLo` / `fix` through: leafLo and leafHi grew by 12 bytes of bytecode, and the Sv39
+  // sequential map loop stopped inlining `map`: 28 heap bytes and 3x the time per map)
   // The attribute bits of every MappingFlags set (6 bits, 0..63), computed once: the word form reads them from
   // a table instead of calling this codec's `fix` and `hiAttr` (which differ between the codecs) per entry.
   const attrLo = new Int32Array(64);
@@ -363,7 +366,7 @@ function makeCodec(hiAttr: (flags: number) => number, decode: (lo: number, hi: n
 export const Rv64PTE: GenericPTE & {
   /** The word-level form of this codec (`PTEWords`), which the tables use on their hot paths. */
   readonly words: PTEWords;
-} = makeCodec(noHi, decodeStd, keep);
+} = makeCodec(noHi, decodeStd, keep, true);
 
 /**
  * The crate's `Rv64PTE` with its `xuantie-c9xx` feature (T-Head C906 / C910 memory attributes in bits 63..60): as
@@ -386,7 +389,7 @@ export const Rv64PTEXuantie: GenericPTE & {
 export const Rv64PTELegal: GenericPTE & {
   /** The word-level form of this codec (`PTEWords`), which the tables use on their hot paths. */
   readonly words: PTEWords;
-} = makeCodec(noHi, decodeStd, legalLeafFlags);
+} = makeCodec(noHi, decodeStd, legalLeafFlags, true);
 
 /** {@link Rv64PTEXuantie} with {@link legalLeafFlags} applied before encoding: the codec of the T-Head tables. */
 export const Rv64PTEXuantieLegal: GenericPTE & {
@@ -405,7 +408,7 @@ export const Rv64PTEXuantieLegal: GenericPTE & {
 export const Rv64PTEGStage: GenericPTE & {
   /** The word-level form of this codec (`PTEWords`), which the tables use on their hot paths. */
   readonly words: PTEWords;
-} = /* @__PURE__ */ makeCodec(noHi, decodeStd, gStageLeafFlags); // pure: a bundle without G-stage tables drops it
+} = /* @__PURE__ */ makeCodec(noHi, decodeStd, gStageLeafFlags, true); // pure: a bundle without G-stage tables drops it
 
 /**
  * The Sv32 entry codec (RV32, 4-byte entries): V R W X U G A D RSW in bits 9:0 as in the 64-bit formats, and a 22-bit
@@ -446,10 +449,10 @@ export const Rv32PTEGStage: GenericPTE & {
 export const Rv64PTESvpbmt: GenericPTE & {
   /** The word-level form of this codec (`PTEWords`), which the tables use on their hot paths. */
   readonly words: PTEWords;
-} = /* @__PURE__ */ makeCodec(pbmtHi, decodeStd, legalLeafFlags); // pure: a bundle without Svpbmt tables drops it
+} = /* @__PURE__ */ makeCodec(pbmtHi, decodeStd, legalLeafFlags, true); // pure: a bundle without Svpbmt tables drops it
 
 /** {@link Rv64PTEGStage} with the Svpbmt memory types of {@link Rv64PTESvpbmt}: the codec of G-stage tables with Svpbmt. */
 export const Rv64PTEGStageSvpbmt: GenericPTE & {
   /** The word-level form of this codec (`PTEWords`), which the tables use on their hot paths. */
   readonly words: PTEWords;
-} = /* @__PURE__ */ makeCodec(pbmtHi, decodeStd, gStageLeafFlags); // pure: as above
+} = /* @__PURE__ */ makeCodec(pbmtHi, decodeStd, gStageLeafFlags, true); // pure: as above

@@ -1,6 +1,6 @@
 // The field helpers the codecs state their bits with, and the fields each codec states: every entry format's fields
 // fit its width and share no bit, and the positions the word forms read once for several formats are one position.
-import { DescriptorAttr as A64 } from '@page-table-multiarch/entry/aarch64';
+import { DescriptorAttr as A64, A64OutputAddress as OA52 } from '@page-table-multiarch/entry/aarch64';
 import { DescriptorAttr as A32, LPAE_ADDR, LPAE_SBZP, LpaeDescriptorAttr as LPAE } from '@page-table-multiarch/entry/arm';
 import { PTEFlags as LA } from '@page-table-multiarch/entry/loongarch64';
 import { PTEFlags as RV } from '@page-table-multiarch/entry/riscv';
@@ -114,6 +114,20 @@ describe('the fields each codec states', () => {
     disjoint(64, A.VALID, A.NON_BLOCK, A.ATTR_INDX, A.NS, A.AP_EL0, A.AP_RO, A.INNER, A.SHAREABLE, A.AF, A.NG, addr, A.CONTIGUOUS, A.PXN, A.UXN);
     disjoint(64, A.VALID, A.NON_BLOCK, addr, A.PXN_TABLE, A.XN_TABLE, A.AP_TABLE, A.NS_TABLE);
     expect(A.AP_TABLE).toBe(A.AP_NO_EL0_TABLE | A.AP_NO_WRITE_TABLE);
+  });
+
+  it('AArch64 with 52-bit output addresses: FEAT_LPA (64KB, OA[51:48] at 15:12) and FEAT_LPA2 (DS = 1, OA[51:50] at 9:8 instead of SH)', () => {
+    const A = A64;
+    const upper = [A.CONTIGUOUS, A.PXN, A.UXN];
+    const low = [A.VALID, A.NON_BLOCK, A.ATTR_INDX, A.NS, A.AP_EL0, A.AP_RO, A.AF, A.NG];
+    // 64KB with FEAT_LPA: SH stays, OA[47:16] in place
+    disjoint(64, ...low, A.INNER, A.SHAREABLE, OA52.LPA_HIGH, bits(47, 16), ...upper);
+    disjoint(64, A.VALID, A.NON_BLOCK, OA52.LPA_HIGH, bits(47, 16), A.PXN_TABLE, A.XN_TABLE, A.AP_TABLE, A.NS_TABLE);
+    // DS = 1: OA[49:12] in place (bits 49:48 join the field), bits 9:8 are the address's top, no SH
+    expect(OA52.LPA2_HIGH).toBe(A.INNER | A.SHAREABLE);
+    expect(OA52.LPA2_IN_PLACE_TOP | bits(47, 12)).toBe(bits(49, 12));
+    disjoint(64, ...low, OA52.LPA2_HIGH, bits(49, 12), ...upper);
+    disjoint(64, A.VALID, A.NON_BLOCK, OA52.LPA2_HIGH, bits(49, 12), A.PXN_TABLE, A.XN_TABLE, A.AP_TABLE, A.NS_TABLE);
   });
 
   it('ARMv7: the Page table, Section, Supersection, Small page and Large page formats (B3.5.1)', () => {

@@ -19,7 +19,10 @@ const PM_FREE = PhysicalMemory.prototype.deallocFrames;
 export interface Slab {
   readonly lo: number;
   readonly hi: number;
+  /** 1 per slot in use */
   readonly used: Uint8Array;
+  /** Words of each slot (the table size this frame is cut into). */
+  readonly words: number;
   count: number;
 }
 
@@ -87,12 +90,21 @@ function allocFrames(t: PageTable64, frames: number, align: number, words: numbe
 /** A table of `words` words (less than a frame) in a shared frame; each slot is aligned to the table's size. */
 function allocSlot(t: PageTable64, words: number, op: string): number {
   const slots = FRAME_WORDS / words;
-  for (const [frame, slab] of t._slabs) {
-    if (slab.count === slots) continue;
+  // the frames with a free slot of this size, the last listed first: constant time per table (a scan of every
+  // frame, with an entry array per frame visited, made ARMv7's 4,096 level-2 tables of W1a cost ~100 bytes per map)
+  const open = openSlabs(t, words);
+  while (open.length > 0) {
+    const frame = open[open.length - 1]!;
+    const slab = t._slabs.get(frame);
+    // listed when a slot was freed; since then the frame may have been filled again, or given back
+    if (slab === undefined || slab.words !== words || slab.count === slots) {
+      open.pop();
+      continue;
+    }
     let k = 0;
     while (slab.used[k] === 1) k++;
     slab.used[k] = 1;
-    slab.count++;
+    if (++slab.count === slots) open.pop();
     t._newLo = slab.lo + k * words * 4;
     t._newHi = slab.hi;
     return frame + k * words;
@@ -102,8 +114,19 @@ function allocSlot(t: PageTable64, words: number, op: string): number {
   if (t.handler.zeroedFrames !== true) t.handler.words.fill(0, i, i + FRAME_WORDS);
   const used = new Uint8Array(slots);
   used[0] = 1;
-  t._slabs.set(i, { lo: t._newLo, hi: t._newHi, used, count: 1 });
+  t._slabs.set(i, { lo: t._newLo, hi: t._newHi, used, words, count: 1 });
+  if (slots > 1) open.push(i);
   return i;
+}
+
+/** The list of frames with a free slot of `words` words (table/page-table `_openSlabs`). */
+function openSlabs(t: PageTable64, words: number): number[] {
+  let open = t._openSlabs.get(words);
+  if (open === undefined) {
+    open = [];
+    t._openSlabs.set(words, open);
+  }
+  return open;
 }
 
 /** Returns a level-l table (at physical lo, hi) to the handler, or its slot to its frame. */
@@ -121,7 +144,8 @@ export function freeTable(t: PageTable64, lo: number, hi: number, l: number): vo
     const words = t._tableWords[l]!;
     t.handler.words.fill(0, i, i + words);
     slab.used[(i - frame) / words] = 0;
-    slab.count--;
+    // a full frame gets a free slot: listed for allocSlot (a frame listed twice is skipped once full)
+    if (slab.count-- === slab.used.length) openSlabs(t, words).push(frame);
     if (slab.count === 0) {
       t._slabs.delete(frame);
       dealloc(t, slab.lo, slab.hi, 1);

@@ -96,6 +96,8 @@ export class PageTable64 {
   readonly _owned: Map<number, { lo: number; hi: number; level: number }> = new Map();
   /** @internal frames shared by tables smaller than a frame (table/frames.ts), by the frame's word index */
   readonly _slabs: Map<number, Slab> = new Map();
+  /** @internal per slot size (words), the frames of _slabs that may have a free slot (table/frames.ts allocSlot) */
+  readonly _openSlabs: Map<number, number[]> = new Map();
   /** @internal a frame held aside by allocTable (level, or -1 for none) and its address */ _heldLevel = -1;
   /** @internal */ _heldLo = 0;
   /** @internal */ _heldHi = 0;

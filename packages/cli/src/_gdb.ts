@@ -1,12 +1,44 @@
 // A client for the GDB remote serial protocol, enough to drive QEMU's gdb stub: registers by name (from the
-// target description), physical memory, single steps, breakpoints and monitor commands.
+// target description), physical memory, single steps, breakpoints and monitor commands. ptdump --gdb reads a live
+// machine through it, and the QEMU conformance tests drive their guests with it.
 // Protocol reference: GDB manual, appendix E "GDB Remote Serial Protocol" (packets, checksums, escapes,
-// qXfer:features:read, qRcmd, QStartNoAckMode); QEMU's Qqemu.PhyMemMode is in its gdbstub/gdbstub.c.
+// qXfer:features:read, qRcmd, QStartNoAckMode) and appendix G "Target Descriptions" (the <architecture> element);
+// QEMU's Qqemu.PhyMemMode is in its gdbstub (gdbstub.c in 7.2, gdbstub/system.c later: phy_memory_mode makes
+// target_memory_rw_debug read and write with cpu_physical_memory_rw), documented in QEMU's docs/system/gdb.rst.
 import { type Socket, connect } from 'node:net';
+import { CliError } from './_errors';
+
+/** What went wrong with a gdb stub connection. */
+export type GdbErrorCode = 'refused' | 'closed' | 'timeout' | 'protocol';
+
+/**
+ * A failure of the connection to a gdb stub, or an answer the client cannot use. A {@link CliError}: ptdump reports
+ * it on one line and exits with status 2.
+ */
+export class GdbError extends CliError {
+  /** `refused`: nothing listens there; `closed`: the stub closed the connection; `timeout`: no answer in time;
+   *  `protocol`: an error reply or one that is not what the request asks for. */
+  readonly code: GdbErrorCode;
+  constructor(code: GdbErrorCode, message: string) {
+    super(message);
+    this.name = 'GdbError';
+    this.code = code;
+  }
+}
+
+/** Options of {@link GdbRemote.connect}. */
+export interface GdbConnectOptions {
+  /** Retry a refused connection until this many milliseconds have passed (QEMU still starting); 0: fail at once. */
+  readonly retryMs?: number;
+  /** Milliseconds each request may wait for its reply, and making the connection too (default 10,000). */
+  readonly requestTimeoutMs?: number;
+}
 
 /** A register of the target description: its number in the protocol and its width. */
 export interface RegisterInfo {
+  /** Its number in `p` / `P` packets. */
   readonly num: number;
+  /** Its width in bytes (bitsize / 8). */
   readonly bytes: number;
 }
 
@@ -78,8 +110,11 @@ export class GdbRemote {
   private closed = false;
   private error: Error | null = null;
   private regs: Map<string, RegisterInfo> | null = null;
+  private arch: string | undefined;
+  private readonly timeoutMs: number;
 
-  private constructor(socket: Socket) {
+  private constructor(socket: Socket, timeoutMs: number) {
+    this.timeoutMs = timeoutMs;
     this.socket = socket;
     socket.setEncoding('latin1');
     socket.setNoDelay(true);
@@ -94,28 +129,56 @@ export class GdbRemote {
     });
   }
 
-  /** Connects to a stub listening on a Unix socket or TCP port; retries until `timeoutMs` has passed. */
-  static async connect(target: { path: string } | { port: number; host?: string }, timeoutMs = 10_000): Promise<GdbRemote> {
-    const deadline = Date.now() + timeoutMs;
+  /**
+   * Connects to a stub listening on a Unix socket or TCP port (host default 127.0.0.1); a refused connection is
+   * retried until `options.retryMs` (default 10,000) has passed.
+   * @throws GdbError `refused` when nothing listens there, `timeout` when the connection is not made or the first
+   *   request not answered within `requestTimeoutMs` (a host that drops the packets, a stub that hangs), `closed`
+   *   when the stub hangs up.
+   */
+  static async connect(target: { path: string } | { port: number; host?: string }, options: GdbConnectOptions = {}): Promise<GdbRemote> {
+    const deadline = Date.now() + (options.retryMs ?? 10_000);
+    const where = 'path' in target ? target.path : `${target.host ?? '127.0.0.1'}:${target.port}`;
+    const timeoutMs = options.requestTimeoutMs ?? 10_000;
     for (;;) {
+      let socket: Socket;
       try {
-        const socket = await new Promise<Socket>((resolve, reject) => {
+        socket = await new Promise<Socket>((resolve, reject) => {
           const s = 'path' in target ? connect(target.path) : connect(target.port, target.host ?? '127.0.0.1');
+          // without it, a host that drops the packets holds the connection for the system's TCP timeout (minutes)
+          const timer = setTimeout(() => {
+            s.destroy();
+            reject(new GdbError('timeout', `no connection to a gdb stub at ${where} within ${timeoutMs} ms`));
+          }, timeoutMs);
           s.once('connect', () => {
+            clearTimeout(timer);
             s.removeAllListeners('error');
             resolve(s);
           });
-          s.once('error', reject);
+          s.once('error', (err) => {
+            clearTimeout(timer);
+            reject(err);
+          });
         });
-        const gdb = new GdbRemote(socket);
+      } catch (err) {
+        if (err instanceof GdbError) throw err;
+        if (Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 25));
+          continue;
+        }
+        const code = (err as NodeJS.ErrnoException).code ?? String(err);
+        throw new GdbError('refused', `cannot connect to a gdb stub at ${where} (${code})`);
+      }
+      const gdb = new GdbRemote(socket, options.requestTimeoutMs ?? 10_000);
+      try {
         await gdb.request('qSupported:multiprocess-;swbreak+;xmlRegisters=i386');
         const ok = await gdb.request('QStartNoAckMode');
         if (ok === 'OK') gdb.noAck = true;
-        return gdb;
       } catch (err) {
-        if (Date.now() > deadline) throw err;
-        await new Promise((r) => setTimeout(r, 25));
+        gdb.close();
+        throw err;
       }
+      return gdb;
     }
   }
 
@@ -148,15 +211,26 @@ export class GdbRemote {
     }
   }
 
-  private async nextPacket(): Promise<string> {
+  /** The next packet; waits at most the request timeout (none when `untimed`: a guest left running). */
+  private async nextPacket(untimed = false): Promise<string> {
+    const deadline = Date.now() + this.timeoutMs;
     for (;;) {
       const p = this.packets.shift();
       if (p !== undefined) return p;
-      if (this.error !== null) throw this.error;
-      if (this.closed) throw new Error('gdb stub closed the connection');
+      if (this.error !== null) throw new GdbError('closed', `the gdb stub's connection failed (${(this.error as NodeJS.ErrnoException).code ?? this.error.message})`);
+      if (this.closed) throw new GdbError('closed', 'the gdb stub closed the connection');
+      const left = deadline - Date.now();
+      if (!untimed && left <= 0) {
+        // a late reply would be taken for the answer to the next request: the connection is of no further use
+        this.close();
+        throw new GdbError('timeout', `the gdb stub did not answer within ${this.timeoutMs} ms`);
+      }
+      let timer: ReturnType<typeof setTimeout> | undefined;
       await new Promise<void>((resolve) => {
         this.waiter = resolve;
+        if (!untimed) timer = setTimeout(resolve, left);
       });
+      clearTimeout(timer);
     }
   }
 
@@ -177,7 +251,7 @@ export class GdbRemote {
   /** Like {@link request}, but throws unless the reply is OK. */
   async ok(payload: string): Promise<void> {
     const r = await this.request(payload);
-    if (r !== 'OK') throw new Error(`gdb stub: "${payload.slice(0, 60)}" answered "${r}"`);
+    if (r !== 'OK') throw new GdbError('protocol', `gdb stub: "${payload.slice(0, 60)}" answered "${r}"`);
   }
 
   /** Runs a QEMU monitor command (qRcmd) and returns its output. */
@@ -191,10 +265,10 @@ export class GdbRemote {
         out += fromHex(p.slice(1));
         continue;
       }
-      if (p === '') throw new Error(`monitor "${command}": not supported by the stub`);
-      if (p[0] === 'E') throw new Error(`monitor "${command}": ${p}`);
+      if (p === '') throw new GdbError('protocol', `monitor "${command}": not supported by the stub`);
+      if (p[0] === 'E') throw new GdbError('protocol', `monitor "${command}": ${p}`);
       // an output packet QEMU sends without the O prefix would be a protocol error
-      throw new Error(`monitor "${command}": unexpected reply "${p.slice(0, 80)}"`);
+      throw new GdbError('protocol', `monitor "${command}": unexpected reply "${p.slice(0, 80)}"`);
     }
   }
 
@@ -203,7 +277,7 @@ export class GdbRemote {
     let out = '';
     for (;;) {
       const r = await this.request(`qXfer:${object}:read:${annex}:${out.length.toString(16)},fff`);
-      if (r[0] === 'E' || r === '') throw new Error(`qXfer ${object} ${annex}: ${r || 'not supported'}`);
+      if (r[0] === 'E' || r === '') throw new GdbError('protocol', `qXfer ${object} ${annex}: ${r || 'not supported'}`);
       out += r.slice(1);
       if (r[0] === 'l') return out;
     }
@@ -220,6 +294,7 @@ export class GdbRemote {
     let next = 0;
     const visit = async (annex: string): Promise<void> => {
       const xml = (await this.xfer('features', annex)).replace(/<!--[\s\S]*?-->/g, '');
+      this.arch ??= /<architecture>\s*([^<\s]+)\s*<\/architecture>/.exec(xml)?.[1];
       const re = /<xi:include\s+href="([^"]+)"\s*\/>|<reg\s([^>]*)\/?>/g;
       for (let m = re.exec(xml); m !== null; m = re.exec(xml)) {
         if (m[1] !== undefined) {
@@ -240,9 +315,18 @@ export class GdbRemote {
     return regs;
   }
 
+  /**
+   * The `<architecture>` of the target description (`i386:x86-64`, `aarch64`, `riscv:rv64`...), or undefined when
+   * it names none.
+   */
+  async architecture(): Promise<string | undefined> {
+    await this.registers();
+    return this.arch;
+  }
+
   private async reg(name: string): Promise<RegisterInfo> {
     const r = (await this.registers()).get(name);
-    if (r === undefined) throw new Error(`gdb stub: no register "${name}" in the target description`);
+    if (r === undefined) throw new GdbError('protocol', `gdb stub: no register "${name}" in the target description`);
     return r;
   }
 
@@ -256,7 +340,7 @@ export class GdbRemote {
   async readRegister(name: string): Promise<bigint> {
     const r = await this.reg(name);
     const reply = await this.request(`p${r.num.toString(16)}`);
-    if (reply[0] === 'E' || reply === '') throw new Error(`gdb stub: reading ${name} answered "${reply}"`);
+    if (reply[0] === 'E' || reply === '' || !/^[0-9a-f]+$/i.test(reply)) throw new GdbError('protocol', `gdb stub: reading ${name} answered "${reply.slice(0, 40)}"`);
     return fromLeHex(reply);
   }
 
@@ -272,7 +356,9 @@ export class GdbRemote {
     for (let off = 0; off < length; off += chunk) {
       const n = Math.min(chunk, length - off);
       const r = await this.request(`m${(addr + BigInt(off)).toString(16)},${n.toString(16)}`);
-      if (r[0] === 'E' || r.length !== 2 * n) throw new Error(`gdb stub: reading memory at 0x${addr.toString(16)} answered "${r.slice(0, 40)}"`);
+      if (r[0] === 'E' || r.length !== 2 * n || !/^[0-9a-f]*$/i.test(r)) {
+        throw new GdbError('protocol', `gdb stub: reading memory at 0x${(addr + BigInt(off)).toString(16)} answered "${r.slice(0, 40)}"`);
+      }
       out.set(Buffer.from(r, 'hex'), off);
     }
     return out;
@@ -317,7 +403,7 @@ export class GdbRemote {
    */
   async contUntil(event: Promise<unknown>): Promise<string> {
     this.send('c');
-    const stop = this.nextPacket();
+    const stop = this.nextPacket(true);
     const first = await Promise.race([stop, event.then(() => null, () => null)]);
     if (first !== null) return first;
     this.socket.write('\x03');
