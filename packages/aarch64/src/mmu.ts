@@ -39,6 +39,7 @@ import {
   type PrivilegeLevel,
   RegisterError,
   registerValue,
+  type TlbWalker,
 } from '@page-table-multiarch/core';
 import { a64Geometry, type A64Granule } from './metadata';
 import { decodeA64Registers } from './registers';
@@ -49,6 +50,8 @@ const TYPE = 1 << 1;
 const AP_SHIFT = 6;
 const AP2 = 1 << 7;
 const AF = 1 << 10;
+/** nG, bit 11 of a Block or Page descriptor: the translation belongs to the current ASID only (D8.3.1.2). */
+const NG = 1 << 11;
 // Descriptor bits of the high word (entry bit n is bit n - 32 here): DBM (51), PXN (53), UXN (54) of a leaf;
 // PXNTable (59), UXNTable (60), APTable[0] (61), APTable[1] (62) of a Table descriptor (D8.3.1.1).
 const DBM_HI = 1 << 19;
@@ -128,7 +131,7 @@ export interface A64MmuOptions {
    * or 12..39 with the 64KB granule (FEAT_LVA) or DS = 1 (FEAT_LPA2, which needs `paBits` 52).
    */
   readonly tcr: AddrInput;
-  /** TTBR0_EL1 (BADDR; the ASID and CnP are ignored: no TLB is modelled). Default 0. */
+  /** TTBR0_EL1 (BADDR; the ASID, bits 63:48, is {@link A64Mmu.asid} when TCR_EL1.A1 = 0; CnP is ignored). Default 0. */
   readonly ttbr0?: AddrInput;
   /** TTBR1_EL1. Default 0. */
   readonly ttbr1?: AddrInput;
@@ -181,7 +184,7 @@ interface Range {
  * const pa = mmu.translateNumber(0x40_1000, Access.WRITE, Privilege.USER);
  * if (pa < 0) console.log(mmu.esr.toString(16)); // 9200004f: Data Abort from EL0, WnR, permission fault level 3
  */
-export class A64Mmu extends MmuModel<A64FaultSyndrome> {
+export class A64Mmu extends MmuModel<A64FaultSyndrome> implements TlbWalker {
   /** The memory the tables are read from (and AF / AP[2] written to, with HA / HD). */
   readonly handler: PagingHandler;
   /** PSTATE.PAN. */
@@ -204,6 +207,22 @@ export class A64Mmu extends MmuModel<A64FaultSyndrome> {
   farHi: number;
   /** The lookup level (D8.2: -1..3, as the DFSC counts it) of the last fault. */
   lookupLevel: number;
+  /**
+   * The current ASID, for a `Tlb`: TTBR1_EL1.ASID when TCR_EL1.A1 = 1, else TTBR0_EL1.ASID (bits 63:48), 16 bits
+   * with TCR_EL1.AS = 1 and 8 without (D8.14 "Translation Lookaside Buffers", D19.2 TCR_EL1.A1, AS). A walk ignores it.
+   */
+  asid: number;
+  /**
+   * After a successful walk: what a TLB entry keeps of the leaf (D8.4): AP[2:1] with APTable applied, as written
+   * back (bits 1:0), UXN or UXNTable (bit 2), PXN or PXNTable (bit 3). See `TlbWalker`.
+   */
+  leafAttributes: number;
+  /** After a successful walk: nG = 0 in the leaf, a global translation (D8.3.1.2, D8.14). */
+  leafGlobal: boolean;
+  /** {@link leafAttributes} holds 4 bits. */
+  readonly tlbAttributeBits = 4;
+  /** The mode key is PSTATE.PAN (bit 0) and SCTLR_EL1.WXN (bit 1). */
+  readonly tlbModeBits = 2;
   /** log2 of the granule. */
   private granuleShift: number;
   /** The descriptors' OA bits in the high word: 47:32, or 49:32 with DS = 1 (D8.3). */
@@ -247,6 +266,9 @@ export class A64Mmu extends MmuModel<A64FaultSyndrome> {
     this.farHi = 0;
     this.lookupLevel = 0;
     this.granuleShift = 12;
+    this.asid = 0;
+    this.leafAttributes = 0;
+    this.leafGlobal = false;
     this.oaHiMask = 0xffff;
     this.oaTopLo = 0;
     this.oaTopShift = 0;
@@ -335,6 +357,8 @@ export class A64Mmu extends MmuModel<A64FaultSyndrome> {
     this.ha = this.hafdbs && field(tcr, 39, 39) === 1;
     this.hd = this.hafdbs && field(tcr, 40, 40) === 1;
     if (options.pan !== undefined) this.pan = options.pan;
+    // TCR_EL1.A1 [22] picks the TTBR whose ASID [63:48] is current; TCR_EL1.AS [36]: 16-bit ASIDs, else 8
+    this.asid = field(field(tcr, 22, 22) === 1 ? ttbr1 : ttbr0, 63, 48) & (field(tcr, 36, 36) === 1 ? 0xffff : 0xff);
   }
 
   /**
@@ -454,6 +478,9 @@ export class A64Mmu extends MmuModel<A64FaultSyndrome> {
     // READ, WRITE, EXECUTE are the bits 1 << access of MappingFlags
     if (((perms >>> access) & 1) === 0) return this.abort(MmuCode.Permission, level, lookup, access, privilege);
     if (next !== lo) this.handler.words[e] = next;
+    // what a TLB keeps: the permissions' inputs of D8.4 as this access left them, and nG (bit 11)
+    this.leafAttributes = ap | ((hi & UXN_HI) !== 0 || (limits & UXN_TABLE_HI) !== 0 ? 4 : 0) | ((hi & PXN_HI) !== 0 || (limits & PXN_TABLE_HI) !== 0 ? 8 : 0);
+    this.leafGlobal = (lo & NG) === 0;
     // the offset, and the VA bits below the Block's size, come from the virtual address
     const size = this.granuleShift + (3 - lookup) * (this.granuleShift - 3);
     if (size < 32) {
@@ -462,6 +489,34 @@ export class A64Mmu extends MmuModel<A64FaultSyndrome> {
     }
     const m = (1 << (size - 32)) - 1;
     return this.translated(vaLo >>> 0, ((oaHi & ~m) | (vaHi & m)) >>> 0, POW2[size]!, level, perms);
+  }
+
+  /** The mode key of a `Tlb`: PSTATE.PAN (bit 0) and SCTLR_EL1.WXN (bit 1), which D8.4.1 reads on every access. */
+  tlbModeKey(): number {
+    return (this.pan ? 1 : 0) | (this.wxn ? 2 : 0);
+  }
+
+  /**
+   * What a cached leaf allows (see `TlbWalker`), by D8.4.1 on its attributes: AP[2:1] at EL0 or EL1 with PAN, UXN /
+   * PXN and the implicit PXN of EL0-writable locations, WXN. Every kind the permissions allow is served, a write too:
+   * a read-only location (a DBM one among them) is not writable here, so its writes walk, which updates it (HD) or
+   * faults.
+   */
+  tlbCheck(attributes: number, privilege: PrivilegeLevel, modeKey: number): number {
+    const el0Access = (attributes & 1) !== 0;
+    const readOnly = (attributes & 2) !== 0;
+    let perms: number;
+    let exec: boolean;
+    if (privilege === 0) {
+      perms = el0Access ? (readOnly ? 1 : 3) : 0;
+      exec = (attributes & 4) === 0;
+    } else {
+      perms = el0Access && (modeKey & 1) !== 0 ? 0 : readOnly ? 1 : 3;
+      exec = (attributes & 8) === 0 && !(el0Access && !readOnly);
+    }
+    if (exec && !((modeKey & 2) !== 0 && (perms & 2) !== 0)) perms |= 4;
+    if (el0Access) perms |= 8;
+    return (perms << 3) | (perms & 7);
   }
 
   /** A translation: no syndrome. */

@@ -114,6 +114,12 @@ export const DEFECTS = {
    */
   x86Accessed1gOnFault: { text: 'QEMU sets A in a 1 GiB leaf whose access faults', in: () => true },
   /**
+   * x86 PAE paging: the walk reads the PDPTE from memory and sets A (bit 5) in it (mmu_translate, 7.2 and 10.0.13:
+   * `ptw_setl(..., PG_ACCESSED_MASK)` in the PAE branch of level 3). Intel SDM Vol. 3A 4.4.1 has the PDPTEs loaded
+   * into registers when CR3 is written, and Table 4-8 makes bit 5 of a PDPTE reserved: the processor never sets it.
+   */
+  x86PaePdpteAccessed: { text: 'QEMU sets A (bit 5, reserved) in a PAE PDPTE', in: () => true },
+  /**
    * ARMv7 short descriptors: get_phys_addr_v6 (7.2 and 10.0.13) checks the domain right after the first-level
    * descriptor, before it reads the second-level one and before the Access flag, and skips the Access flag check
    * in a Manager domain (`if (domain_prot == 3) { prot = RWX } else { AFE ... }`). So in a No access domain an

@@ -22,7 +22,7 @@ function rex(w: boolean, reg: number, rm: number): number[] {
 }
 
 /** ModR/M (and SIB, disp8) of [base + disp] with `reg` in the reg field; disp in -128..127. */
-function mem(reg: number, base: number, disp: number): number[] {
+export function mem(reg: number, base: number, disp: number): number[] {
   if (disp < -128 || disp > 127) throw new RangeError(`x64: displacement ${disp} is not a disp8`);
   const withDisp = disp !== 0 || (base & 7) === 5;
   const out = [(withDisp ? 0x40 : 0) | ((reg & 7) << 3) | (base & 7)];
@@ -31,7 +31,7 @@ function mem(reg: number, base: number, disp: number): number[] {
   return out;
 }
 
-function le32(v: number): number[] {
+export function le32(v: number): number[] {
   return [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
 }
 

@@ -79,6 +79,7 @@ export { checkRiscvGStage, type RiscvGStageOptions, type RiscvGStageScheme } fro
 export { checkX86, type X86Options } from './x86_64';
 export { checkX86Legacy, type X86LegacyOptions } from './x86-legacy';
 export { checkX86Mmu, type X86MmuOptions, type X86MmuResult, x86MmuProgram } from './x86-mmu';
+export { checkX86LegacyMmu, type X86LegacyMmuCheckOptions, type X86LegacyMmuResult, x86LegacyMmuProgram } from './x86-legacy-mmu';
 export { BOOT_MARKER, BOOT_STUB_ADDR, type BootArch, type BootProgram, type BootRun, bootQemu, bootStub } from './boot';
 export { checkRiscvMmu, type RiscvMmuOptions, type RiscvMmuResult, type RiscvMmuScheme, rvMmuProgram } from './riscv-mmu';
 export { a64MmuProgram, type A64MmuOptions, type A64MmuResult, checkA64Mmu } from './aarch64-mmu';

@@ -148,7 +148,7 @@ interface Probe {
   readonly pkru: number;
 }
 
-const ACCESS_NAMES = ['load', 'store', 'fetch'] as const;
+export const ACCESS_NAMES = ['load', 'store', 'fetch'] as const;
 
 function probeName(p: Probe): string {
   const on = (['wp', 'smep', 'smap', 'ac', 'nxe', 'pke'] as const).filter((k) => p[k]).join(' ');
@@ -164,8 +164,8 @@ function writerOf(order: readonly Probe[], value: bigint): Probe | undefined {
   return value >> 63n === 1n ? order[Number((value >> 16n) & 0xffff_ffffn) - 1] : undefined;
 }
 
-/** Text of an outcome: "ok" (and the u64 a load read), or "#PF error 0x.. cr2 0x..", "#GP error 0x..". */
-function show(access: number, ok: boolean, vector: number, errorCode: number, cr2: bigint, value: bigint): string {
+/** Text of an outcome: "ok" (and the value a load read), or "#PF error 0x.. cr2 0x..", "#GP error 0x..". */
+export function show(access: number, ok: boolean, vector: number, errorCode: number, cr2: bigint, value: bigint): string {
   if (ok) return access === Access.READ ? `ok ${hex(value)}` : 'ok';
   if (vector === 14) return `#PF error ${hex(BigInt(errorCode))} cr2 ${hex(cr2)}`;
   if (vector === 13) return `#GP error ${hex(BigInt(errorCode))}`;
@@ -176,7 +176,7 @@ function show(access: number, ok: boolean, vector: number, errorCode: number, cr
  * QEMU's outcome: a CPL-0 load or store that went through raised nothing (vector 0); every other access that went
  * through came back with INT 0x80.
  */
-function theirOutcome(p: Probe, vector: bigint, error: bigint, cr2: bigint, value: bigint): string {
+export function theirOutcome(p: Pick<Probe, 'access' | 'privilege'>, vector: bigint, error: bigint, cr2: bigint, value: bigint): string {
   const ok = vector === BigInt(INT_OK) || (vector === 0n && p.privilege === Privilege.SUPERVISOR && p.access !== Access.EXECUTE);
   return show(p.access, ok, Number(vector), Number(error), cr2, value);
 }

@@ -191,6 +191,23 @@ export class LA64Mmu extends MmuModel<LA64FaultSyndrome> implements TlbWalker {
   }
 
   /**
+   * Loads new CSR.PGDL and CSR.PGDH values (a CSRWR, as a process switch makes): later walks start at these roots.
+   * As on the CPU, a `Tlb` over this model keeps its entries (its `asid` is CSR.ASID.ASID; INVTLB removes them).
+   * @param pgdl CSR.PGDL: the root directory of addresses whose bit 47 is 0.
+   * @param pgdh CSR.PGDH (default: `pgdl`).
+   * @throws TypeError / PagingError 'InvalidAddress' for a value that is not a u64; nothing changes then.
+   */
+  setPgd(pgdl: AddrInput, pgdh?: AddrInput): void {
+    const low = registerValue(pgdl, 'pgdl');
+    const high = pgdh === undefined ? low : registerValue(pgdh, 'pgdh');
+    // [LA 7.5.5 / 7.5.6] Base is bits 63:12; bits 11:0 read as 0
+    this.pgd[0] = Number(low & 0xffff_f000n);
+    this.pgd[1] = Number((low >> 32n) & 0xffff_ffffn);
+    this.pgd[2] = Number(high & 0xffff_f000n);
+    this.pgd[3] = Number((high >> 32n) & 0xffff_ffffn);
+  }
+
+  /**
    * The translation of [LA 5.2.1, 5.4.4] on the words of the handler's memory: no BigInt, no allocation, no throw.
    * See `MmuModel.translateWords`.
    */

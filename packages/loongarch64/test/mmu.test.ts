@@ -3,8 +3,8 @@
 // 2.1.5 (VALEN 48, ADE), 7.4.5 (Ecode / EsubCode), 7.5.8 / 7.5.9 (PWCL / PWCH). Two parts: one case per rule, on
 // entries written bit by bit; and a seeded property over random tables built through the API, where every outcome
 // must follow from what `query` says of the same address (a separate walk) and the manual's rules for its flags.
-import { Access, type AccessKind, faultKindOf, MappingFlags, type MappingInfo, PageSize, PagingError, Tlb, PhysicalMemory, Privilege, type PrivilegeLevel, RegisterError } from '@page-table-multiarch/core';
-import { invtlb, LA64Ecode, LA64Mmu, LA64PageTable, LA64PageTable16K3, LA64PageTable64K2, LA64PageTable64K3, la64Geometry, PWCH_VALUE, PWCL_VALUE } from '@page-table-multiarch/loongarch64';
+import { Access, type AccessKind, faultKindOf, MappingFlags, type MappingInfo, PageSize, PagingError, PhysicalMemory, Privilege, type PrivilegeLevel, RegisterError } from '@page-table-multiarch/core';
+import { LA64Ecode, LA64Mmu, LA64PageTable, LA64PageTable16K3, LA64PageTable64K2, LA64PageTable64K3, la64Geometry, PWCH_VALUE, PWCL_VALUE } from '@page-table-multiarch/loongarch64';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
@@ -275,48 +275,9 @@ function expectAgreement(table: LA64PageTable, mmu: LA64Mmu, va: bigint): void {
   }
 }
 
-describe('LA64Mmu behind a Tlb', () => {
-  it('every access through the TLB gives what the model gives, and repeated ones hit (seeded)', () => {
-    const memory = zeroFrameMemory(16 << 20);
-    const table = new LA64PageTable(memory);
-    const c = table.cursor();
-    const FLAGS = [READ, READ | WRITE, READ | EXECUTE, EXECUTE | USER, READ | WRITE | USER, WRITE];
-    for (let i = 0; i < 48; i++) c.map(BigInt(i) * 0x1000n + (i % 2 === 0 ? 0n : 0xffff_8000_0000_0000n), 0x20_0000n + BigInt(i) * 0x1000n, PageSize.Size4K, FLAGS[i % FLAGS.length]!);
-    c.map(0x4000_0000n, 0x40_0000n, PageSize.Size2M, READ | WRITE | USER);
-    c.flush();
-    const root = table.rootPaddr;
-    const tlb = new Tlb(new LA64Mmu(memory, { pgdl: root, pgdh: root }), { entries: 16, ways: 2 });
-    const fresh = new LA64Mmu(memory, { pgdl: root, pgdh: root });
-    fc.assert(
-      fc.property(fc.array(fc.tuple(fc.nat(49), fc.nat(0xfff), fc.nat(2), fc.nat(1)), { minLength: 1, maxLength: 200 }), (steps) => {
-        for (const [page, off, access, priv] of steps) {
-          const va = page === 48 ? 0x4000_0000n + BigInt(off) * 0x100n : BigInt(page) * 0x1000n + BigInt(off) + (page % 2 === 0 ? 0n : 0xffff_8000_0000_0000n);
-          const lo = Number(va & 0xffff_ffffn);
-          const hi = Number(va >> 32n);
-          const want = fresh.translateWords(lo, hi, access as AccessKind, priv as PrivilegeLevel);
-          const got = tlb.translateWords(lo, hi, access as AccessKind, priv as PrivilegeLevel);
-          expect([got, tlb.paLo, tlb.paHi, tlb.permissions]).toEqual([want, want === 0 ? fresh.paLo : tlb.paLo, want === 0 ? fresh.paHi : tlb.paHi, fresh.permissions]);
-        }
-      }),
-      { seed: 0x71b, numRuns: 40 },
-    );
-    expect(tlb.hits).toBeGreaterThan(0);
-    expect(tlb.misses).toBeGreaterThan(0);
-  }, 60_000);
-
-  it('a stale entry survives an unmap until INVTLB removes it (4.2.4.7)', () => {
-    const { memory, table } = fixture();
-    const root = table.rootPaddr;
-    const tlb = new Tlb(new LA64Mmu(memory, { pgdl: root, pgdh: root }));
-    expect(tlb.translateNumber(0x1008, Access.READ, PLV0)).toBe(0x40_0008);
-    const c = table.cursor();
-    c.unmap(0x1000n);
-    // no invalidation yet: the TLB still holds the page, as the hardware's would
-    expect(tlb.translateNumber(0x1008, Access.READ, PLV0)).toBe(0x40_0008);
-    invtlb(tlb, 5, 0, 0x1000n); // G = 0, ASID 0, the address
-    expect(tlb.translateNumber(0x1008, Access.READ, PLV0)).toBeLessThan(0);
-  });
-});
+// Behind a Tlb: the shared suite (test/tlb-model.test.ts at the repository's root) runs LA64Mmu with every INVTLB op,
+// ASID switches and PLV changes, against a fresh walk, and checks that a stale entry survives exactly the ops that do
+// not cover it.
 
 describe('LA64Mmu: the README example', () => {
   it('runs as written and prints what its comments say', async () => {

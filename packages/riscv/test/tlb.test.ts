@@ -1,20 +1,17 @@
 // core's Tlb over RiscvMmu, against the privileged spec (20211203): 4.2.1 (SFENCE.VMA: which entries each rs1 / rs2
 // form removes; an invalid rs1 is a no-op), 4.3.1 (G: global mappings; G in a pointer makes the mappings below it
 // global), 4.3.2 steps 5-7 (permissions re-checked with the current SUM / MXR; a store to a page whose D is clear
-// sets it, Svadu, or faults, Svade), 4.1.11 (satp.ASID; writing satp flushes nothing). Three parts: one case per
-// rule; a seeded model-based test where every access through the TLB equals a fresh walk unless an invalidation the
-// spec requires is still owed; and a test that a stale entry survives exactly the invalidations that do not cover it.
-import { Access, type AccessKind, MappingFlags, MmuCode, PageSize, PhysicalMemory, Privilege, type PrivilegeLevel, Tlb } from '@page-table-multiarch/core';
+// sets it, Svadu, or faults, Svade), 4.1.11 (satp.ASID; writing satp flushes nothing). One case per
+// rule here; the seeded model-based test and the stale-entry test are the shared suite's (test/tlb-model.test.ts).
+import { Access, type AccessKind, MappingFlags, MmuCode, PageSize, PhysicalMemory, Privilege, Tlb } from '@page-table-multiarch/core';
 import { encodeRiscvSatp, RiscvMmu, type RiscvMmuOptions, Sv39PageTable, sfenceVma, writeSatp } from '@page-table-multiarch/riscv';
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../../../test/support/rng';
 
 const { READ, WRITE, EXECUTE, USER } = MappingFlags;
 const { USER: U_MODE, SUPERVISOR: S_MODE } = Privilege;
 const RAM = 0x8000_0000n;
 // PTE bits [Priv 4.3.1]
 const G = 1n << 5n;
-const A = 1n << 6n;
 const D = 1n << 7n;
 
 /** Physical address of the leaf entry that maps `va` in the Sv39 table at `root` (VPN[2..0]: bits 38:30, 29:21, 20:12). */
@@ -219,211 +216,10 @@ describe('Tlb over RiscvMmu: one case per rule', () => {
   });
 });
 
-// ---------------------------------------------------------------------------------------------------------------
-// Model-based: random maps, unmaps, protects, remaps, D / A cleared behind the table, G pages in every table,
-// SFENCE.VMA of every form, satp switches between three ASIDs, SUM / MXR / Svadu changes. A change owes an
-// invalidation [Priv 4.2.1]: of (page, ASID) for a page of one address space, of the page in every address space for
-// a global page. Every access is made through the TLB and by a fresh RiscvMmu over the same memory; they must agree
-// unless the access's page still has an owed invalidation in the current address space.
+// The model-based test (random changes, every SFENCE.VMA form, ASID switches) and the stale-entry test run over
+// every TlbWalker model at once: test/tlb-model.test.ts at the repository's root.
 
-/** An invalidation owed: the page [base, base + size) of `asid`, or of every ASID when global. */
-interface Owed {
-  readonly base: bigint;
-  readonly size: bigint;
-  readonly asid: number;
-  readonly global: boolean;
-}
-
-/** Whether SFENCE.VMA rs1, rs2 (undefined: x0) removes what `o` owes [Priv 4.2.1]. */
-function fenceCovers(o: Owed, rs1: bigint | undefined, rs2: number | undefined): boolean {
-  if (rs1 !== undefined && !(rs1 >= o.base && rs1 < o.base + o.size)) return false;
-  if (rs2 === undefined) return true;
-  return !o.global && o.asid === rs2;
-}
-
-const ASIDS = [1, 2, 3];
-const SMALL = Array.from({ length: 24 }, (_, i) => BigInt(((i >> 3) << 21) + ((i & 7) << 12))); // 4K pages in 3 2M regions
-const HUGE = [0x4000_0000n, 0x4020_0000n, 0x4040_0000n];
-const GLOBAL_PAGES = [0x7000_0000n, 0x7000_1000n];
-const FLAG_SETS = [READ, READ | WRITE, READ | EXECUTE, EXECUTE, READ | WRITE | EXECUTE];
-
-function runModel(seed: number, steps: number) {
-  const rng = new Rng(seed);
-  const pick = <T>(xs: readonly T[]): T => xs[rng.below(xs.length)]!;
-  const memory = new PhysicalMemory({ size: 8 << 20, base: RAM });
-  const tables = ASIDS.map(() => new Sv39PageTable(memory));
-  const satps = tables.map((t, i) => encodeRiscvSatp(t, { asid: ASIDS[i]! }).satp);
-  const options = { satp: satps[0]!, svadu: true };
-  const tlb = new Tlb(new RiscvMmu(memory, options), { entries: pick([8, 16, 64]), ways: pick([1, 2, 4]) });
-  const mmu = tlb.model as RiscvMmu;
-  tlb.asid = mmu.asid;
-  const fresh = new RiscvMmu(memory, options);
-  let owed: Owed[] = [];
-  let frame = 0x1_0000_0000n;
-  const nextFrame = (align: bigint) => {
-    frame = ((frame + align - 1n) / align) * align;
-    const f = frame;
-    frame += align;
-    return f;
-  };
-  for (const va of GLOBAL_PAGES) {
-    const pa = nextFrame(0x1000n);
-    for (const t of tables) {
-      t.cursor().map(va, pa, PageSize.Size4K, READ | WRITE | USER);
-      setBits(memory, leafEntry(memory, t.rootPaddr, va)!, G);
-    }
-  }
-  // every table starts with every page mapped, with flags of its own
-  for (const t of tables) {
-    for (const va of [...SMALL, ...HUGE]) {
-      const size = HUGE.includes(va) ? PageSize.Size2M : PageSize.Size4K;
-      t.cursor().map(va, nextFrame(BigInt(size)), size, pick(FLAG_SETS) | (rng.ratio(1, 2) ? USER : 0));
-    }
-  }
-  // most accesses go to a few pages, as a program's do
-  const hot = Array.from({ length: 6 }, () => pick([...SMALL, ...HUGE, ...GLOBAL_PAGES]));
-  const counts = { compared: 0, translated: 0, skipped: 0, fences: 0, changes: 0 };
-  const fence = (rs1: bigint | undefined, rs2: number | undefined) => {
-    sfenceVma(tlb, rs1, rs2);
-    owed = owed.filter((o) => !fenceCovers(o, rs1, rs2));
-    counts.fences++;
-  };
-  /** One of the SFENCE.VMA forms that covers `o`, at random (any address inside a superpage will do). */
-  const coveringFence = (o: Owed) => {
-    const va = o.base + BigInt(rng.below(Number(o.size >> 12n))) * 4096n;
-    const forms: [bigint | undefined, number | undefined][] = o.global ? [[va, undefined], [undefined, undefined]] : [[va, o.asid], [va, undefined], [undefined, o.asid], [undefined, undefined]];
-    const [rs1, rs2] = pick(forms);
-    fence(rs1, rs2);
-  };
-  for (let step = 0; step < steps; step++) {
-    const op = rng.below(100);
-    if (op < 8) {
-      // a change to one table (or to a global page in all of them), owing its invalidation
-      counts.changes++;
-      const ti = rng.below(tables.length);
-      const global = rng.ratio(1, 10);
-      const huge = !global && rng.ratio(1, 4);
-      const va = global ? pick(GLOBAL_PAGES) : huge ? pick(HUGE) : pick(SMALL);
-      const size = huge ? PageSize.Size2M : PageSize.Size4K;
-      const targets = global ? tables : [tables[ti]!];
-      const kind = rng.below(4);
-      const flags = pick(FLAG_SETS) | (rng.ratio(1, 2) ? USER : 0);
-      const pa = nextFrame(BigInt(size));
-      for (const t of targets) {
-        const leaf = leafEntry(memory, t.rootPaddr, va);
-        const c = t.cursor();
-        if (leaf === undefined) {
-          c.map(va, pa, size, flags);
-        } else if (kind === 0) {
-          c.unmap(va);
-        } else if (kind === 1) {
-          c.protect(va, flags);
-        } else if (kind === 2) {
-          c.remap(va, pa, flags);
-        } else {
-          setBits(memory, leaf, 0n, rng.ratio(1, 3) ? A | D : D); // the accessed / dirty state, rewritten by a kernel
-        }
-        const now = leafEntry(memory, t.rootPaddr, va);
-        if (global && now !== undefined) setBits(memory, now, G);
-      }
-      const o: Owed = { base: va, size: BigInt(size), asid: ASIDS[ti]!, global };
-      if (rng.ratio(3, 4)) coveringFence(o);
-      else owed.push(o);
-    } else if (op < 11) {
-      // an SFENCE.VMA of any form with any operands
-      fence(rng.ratio(1, 2) ? pick([...SMALL, ...HUGE, ...GLOBAL_PAGES]) + BigInt(rng.below(512) * 8) : undefined, rng.ratio(1, 2) ? pick(ASIDS) : undefined);
-    } else if (op < 13) {
-      for (const o of [...owed]) if (owed.includes(o)) coveringFence(o);
-    } else if (op < 16) {
-      const k = rng.below(tables.length);
-      writeSatp(tlb, satps[k]!);
-      fresh.setSatp(satps[k]!);
-    } else if (op < 19) {
-      const which = rng.below(3);
-      const value = rng.ratio(1, 2);
-      if (which === 0) mmu.sum = fresh.sum = value;
-      else if (which === 1) mmu.mxr = fresh.mxr = value;
-      else mmu.svadu = fresh.svadu = value;
-    } else {
-      const page = rng.ratio(3, 4) ? pick(hot) : pick([...SMALL, ...HUGE, ...GLOBAL_PAGES]);
-      const access = rng.below(3) as AccessKind;
-      const privilege = rng.below(2) as PrivilegeLevel;
-      // a burst of 1-4 accesses of one kind to one page, as a program makes them
-      for (let burst = 1 + rng.below(4); burst > 0; burst--) {
-        const va = page + BigInt(rng.below(1 << (HUGE.includes(page) ? 21 : 12)) & ~7);
-        if (owed.some((o) => va >= o.base && va < o.base + o.size && (o.global || o.asid === tlb.asid))) {
-          tlb.translateNumber(Number(va), access, privilege); // may use a stale entry: the spec allows either answer
-          counts.skipped++;
-          continue;
-        }
-        const got = tlb.translateNumber(Number(va), access, privilege);
-        const causeGot = mmu.cause;
-        const want = fresh.translateNumber(Number(va), access, privilege);
-        const where = `seed ${seed} step ${step}: ${access} ${privilege} 0x${va.toString(16)} asid ${tlb.asid}`;
-        expect(got, where).toBe(want);
-        if (want >= 0) expect([tlb.pageSize, tlb.level, tlb.permissions], where).toEqual([fresh.pageSize, fresh.level, fresh.permissions]);
-        else expect(causeGot, where).toBe(fresh.cause);
-        counts.compared++;
-        if (want >= 0) counts.translated++;
-      }
-    }
-  }
-  return { counts, tlb };
-}
-
-describe('Tlb over RiscvMmu: a translation through the TLB equals a fresh walk once the invalidations owed are made (seeded)', () => {
-  // PT_TLB_SEED replays one seed
-  const seeds = process.env['PT_TLB_SEED'] ? [Number(process.env['PT_TLB_SEED'])] : [1, 2, 3, 0x5eed, 20_261_206, 77_777];
-  it.each(seeds)('seed %i', (seed) => {
-    const { counts, tlb } = runModel(seed, 3000);
-    // the run exercised what it is for: comparisons, hits and refills
-    expect(counts.compared).toBeGreaterThan(2000);
-    expect(counts.changes).toBeGreaterThan(150);
-    expect(tlb.hits).toBeGreaterThan(counts.translated / 3);
-    expect(tlb.misses).toBeGreaterThan(counts.translated / 10);
-  });
-});
-
-// ---------------------------------------------------------------------------------------------------------------
-// A stale entry survives exactly the invalidations that do not cover it. For each change (remap to another frame,
-// unmap) of a cached page, each of the four SFENCE.VMA forms with operands that do or do not name the page / ASID:
-// after the change the TLB still answers with the old frame (no invalidation was issued: the spec allows it), and
-// after the fence it answers with the old frame iff the fence does not cover the entry.
-
-describe('Tlb over RiscvMmu: a stale entry survives exactly when no covering SFENCE.VMA was issued', () => {
-  const VA = 0x1000n;
-  type Form = [name: string, rs1: bigint | undefined, rs2: number | undefined];
-  const forms: Form[] = [
-    ['sfence.vma x0, x0', undefined, undefined],
-    ['sfence.vma x0, asid', undefined, 1],
-    ['sfence.vma x0, other asid', undefined, 2],
-    ['sfence.vma va, x0', VA + 0x10n, undefined],
-    ['sfence.vma other va, x0', VA + 0x1000n, undefined],
-    ['sfence.vma va, asid', VA, 1],
-    ['sfence.vma va, other asid', VA, 2],
-    ['sfence.vma other va, asid', 0x2000n, 1],
-    ['no fence', undefined, undefined],
-  ];
-  for (const global of [false, true]) {
-    for (const change of ['remap', 'unmap'] as const) {
-      it.each(forms)(`${global ? 'global' : 'non-global'} page, ${change}, then %s`, (name, rs1, rs2) => {
-        const { tlb, memory, table } = setup({}, { entries: 64, ways: 4 });
-        if (global) setBits(memory, leafEntry(memory, table.rootPaddr, VA)!, G);
-        expect(tlb.translateNumber(Number(VA), Access.READ, U_MODE)).toBe(0x1_0000_1000);
-        const c = table.cursor();
-        if (change === 'remap') c.remap(VA, 0x1_0000_9000n, READ | USER);
-        else c.unmap(VA);
-        const freshAnswer = change === 'remap' ? 0x1_0000_9000 : MmuCode.NotPresent;
-        // no invalidation yet: the old translation is still used
-        expect(tlb.translateNumber(Number(VA), Access.READ, U_MODE)).toBe(0x1_0000_1000);
-        if (name !== 'no fence') sfenceVma(tlb, rs1, rs2);
-        const owed: Owed = { base: VA, size: 0x1000n, asid: 1, global };
-        const covered = name !== 'no fence' && fenceCovers(owed, rs1, rs2);
-        expect(tlb.translateNumber(Number(VA), Access.READ, U_MODE)).toBe(covered ? freshAnswer : 0x1_0000_1000);
-      });
-    }
-  }
-
+describe('Tlb over RiscvMmu: satp', () => {
   it('a satp write with the same ASID and another root flushes nothing: the old entries answer until a fence', () => {
     const { tlb, memory } = setup();
     const other = new Sv39PageTable(memory);

@@ -38,5 +38,7 @@ export { encodeX86LegacyRegisters, type X86LegacyBootRegisters } from './legacy-
 
 // The MMU model: an access translated as the processor does (4-level and 5-level paging).
 export { type X86FaultSyndrome, X86Mmu, type X86MmuOptions, X86PageFaultError, X86Vector } from './mmu';
+// The MMU model of 32-bit paging and PAE paging, with the same syndrome.
+export { X86LegacyMmu, type X86LegacyMmuOptions } from './legacy-mmu';
 // TLB instructions over core's Tlb: INVLPG, INVPCID, MOV to CR3.
 export { InvpcidType, invlpg, invpcid, movToCr3 } from './tlb';

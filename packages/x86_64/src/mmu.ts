@@ -34,8 +34,19 @@ import {
   type PrivilegeLevel,
   RegisterError,
   registerValue,
+  type TlbWalker,
 } from '@page-table-multiarch/core';
-import { A, D, P, PS, RW, US, XD_HI } from './_entry-bits';
+import { A, D, G, P, PS, RW, US, XD_HI } from './_entry-bits';
+import {
+  X86_TLB_ATTRIBUTE_BITS,
+  X86_TLB_MODE_BITS,
+  X86PkruSlots,
+  x86KeyPermissions,
+  x86LeafAttributes,
+  x86Permissions,
+  x86TlbCheck,
+  x86TlbModeKey,
+} from './_x86-rights';
 import { decodeX64Registers } from './registers';
 
 /** The bits of the #PF error code [SDM 4.7, Figure 4-12]. */
@@ -101,6 +112,7 @@ export interface X86MmuOptions {
 // Register bits [SDM 2.5, Figure 2-7; 2.2.1].
 const CR0_WP = 0x1_0000n;
 const CR4_LA57 = 0x1000n;
+const CR4_PGE = 0x80n;
 const CR4_SMEP = 0x10_0000n;
 const CR4_SMAP = 0x20_0000n;
 const CR4_PKE = 0x40_0000n;
@@ -133,7 +145,7 @@ const POW2 = /* @__PURE__ */ Float64Array.from({ length: 64 }, (_, n) => 2 ** n)
  * const pa = mmu.translateNumber(0x40_1000, Access.WRITE, Privilege.USER);
  * if (pa < 0) console.log(mmu.vector, mmu.errorCode); // 14, 7: a user write to a present read-only page
  */
-export class X86Mmu extends MmuModel<X86FaultSyndrome> {
+export class X86Mmu extends MmuModel<X86FaultSyndrome> implements TlbWalker {
   /** The memory the tables are read from (and A / D written to). */
   readonly handler: PagingHandler;
   /** CR0.WP: supervisor writes honour R/W. */
@@ -166,6 +178,18 @@ export class X86Mmu extends MmuModel<X86FaultSyndrome> {
   cr2Hi: number;
   /** Entries whose A or D the last access set (or, with `setAccessedDirty` false, would have set). */
   updates: number;
+  /** CR4.PGE: leaves with G = 1 are global, for a `Tlb` [SDM 4.10.2.4]. */
+  pge: boolean;
+  /** After a successful walk: the leaf's TLB attributes (D, R/W, U/S, XD, protection key) [SDM 4.10.2.2]. */
+  leafAttributes: number;
+  /** After a successful walk: G = 1 in the leaf with CR4.PGE = 1. */
+  leafGlobal: boolean;
+  /** {@link leafAttributes} holds D, R/W, U/S, XD and the key. */
+  readonly tlbAttributeBits: number = X86_TLB_ATTRIBUTE_BITS;
+  /** The mode key is WP, SMEP, SMAP, AC, NXE and a slot of the PKRU value (0 while CR4.PKE = 0). */
+  readonly tlbModeBits: number = X86_TLB_MODE_BITS;
+  /** @internal the PKRU values a Tlb's mode keys stand for */
+  readonly _pkruSlots: X86PkruSlots;
   /** @internal the root table's physical address (CR3 bits 51:12), low and high words */
   _rootLo: number;
   /** @internal */
@@ -199,6 +223,10 @@ export class X86Mmu extends MmuModel<X86FaultSyndrome> {
     this.cr2Lo = 0;
     this.cr2Hi = 0;
     this.updates = 0;
+    this.pge = false;
+    this.leafAttributes = 0;
+    this.leafGlobal = false;
+    this._pkruSlots = new X86PkruSlots();
     this._rootLo = 0;
     this._rootHi = 0;
     this.setRegisters(options);
@@ -229,6 +257,7 @@ export class X86Mmu extends MmuModel<X86FaultSyndrome> {
     this.smap = (cr4 & CR4_SMAP) !== 0n;
     this.pke = (cr4 & CR4_PKE) !== 0n;
     this.nxe = (efer & EFER_NXE) !== 0n;
+    this.pge = (cr4 & CR4_PGE) !== 0n;
     this._rootLo = Number(root & 0xffff_ffffn);
     this._rootHi = Number(root >> 32n);
   }
@@ -299,30 +328,30 @@ export class X86Mmu extends MmuModel<X86FaultSyndrome> {
   ): number {
     // bits 29:13 of a 1 GiB page, 20:13 of a 2 MiB page are reserved (bit 12 is PAT) [SDM Tables 4-16, 4-18]
     if (shift > 12 && (lo & ((1 << shift) - 1) & ~0x1fff) !== 0) return this.pageFault(MmuCode.ReservedBit, level, 9, access, privilege);
-    const user = privilege === 0;
     const userPage = (rights & US) !== 0;
-    // [SDM 4.6.1] a user-mode access needs U/S = 1 in every entry
-    if (user && !userPage) return this.pageFault(MmuCode.Permission, level, 1, access, privilege);
-    // supervisor data accesses to user pages: none with SMAP and AC = 0; writes to read-only pages with WP = 0
-    const smapBlocks = !user && userPage && this.smap && !this.ac;
-    let perms = smapBlocks ? 0 : (rights & RW) !== 0 || (!user && !this.wp) ? 3 : 1; // READ | WRITE, or READ
-    if (xd === 0 && (user || !(this.smep && userPage))) perms |= 4;
+    // [SDM 4.6.1] WP, SMEP, SMAP with AC and XD (shared with 32-bit and PAE paging); USER (8) on a user page
+    let perms = x86Permissions(rights, xd, privilege, this.wp, this.smep, this.smap, this.ac);
     if (this.pke && userPage) {
       // [SDM 4.6.2] the key in bits 62:59; AD refuses data accesses, WD writes (a supervisor one with WP = 1)
-      const k = (this.pkru >>> (2 * ((hi >>> PK_SHIFT_HI) & 15))) & 3;
-      const keyPerms = (k & 1) !== 0 ? 4 : (k & 2) !== 0 && (user || this.wp) ? 5 : 7;
+      const keyPerms = x86KeyPermissions(this.pkru, (hi >>> PK_SHIFT_HI) & 15, privilege, this.wp);
       if (((keyPerms >>> access) & 1) === 0) return this.pageFault(MmuCode.Permission, level, 33, access, privilege);
-      perms &= keyPerms;
+      perms &= keyPerms | 8;
     }
     // READ, WRITE, EXECUTE are the bits 1 << access of MappingFlags
     if (((perms >>> access) & 1) === 0) return this.pageFault(MmuCode.Permission, level, 1, access, privilege);
     // [SDM 4.8] A on every access through the leaf, D on a write
     const need = access === 1 ? A | D : A;
+    let now = lo;
     if ((lo & need) !== need) {
       this.updates++;
-      if (this.setAccessedDirty) this.handler.words[e] = lo | need;
+      if (this.setAccessedDirty) {
+        now = lo | need;
+        this.handler.words[e] = now;
+      }
     }
-    if (userPage) perms |= 8;
+    // what a TLB keeps of the leaf [SDM 4.10.2.2]: the rights of the walk, D as now in memory, the key
+    this.leafAttributes = x86LeafAttributes(now, rights, xd, (hi >>> PK_SHIFT_HI) & 15);
+    this.leafGlobal = this.pge && (lo & G) !== 0;
     const paHi = hi & ADDR_HI;
     this.vector = 0;
     this.errorCode = 0;
@@ -357,6 +386,16 @@ export class X86Mmu extends MmuModel<X86FaultSyndrome> {
     this.vector = -1;
     this.errorCode = 0;
     return this.fault(MmuCode.ExternalAbort, level);
+  }
+
+  /** The mode key of a `Tlb`: WP, SMEP, SMAP, AC, NXE, and with CR4.PKE the slot of the current PKRU. */
+  tlbModeKey(): number {
+    return x86TlbModeKey(this.wp, this.smep, this.smap, this.ac, this.nxe, this.pke ? this._pkruSlots.slot(this.pkru) : 0);
+  }
+
+  /** What a cached leaf allows under the mode key (`x86TlbCheck`): [SDM 4.6] again, a store only with D = 1. */
+  tlbCheck(attributes: number, privilege: PrivilegeLevel, modeKey: number): number {
+    return x86TlbCheck(attributes, privilege, modeKey, this._pkruSlots.pkru(modeKey >>> 5));
   }
 
   /** The vector, error code and CR2 of the last fault. */

@@ -1,0 +1,463 @@
+// The MMU models that core's Tlb goes in front of, one row each, for the shared TLB suite (test/tlb-model.test.ts):
+// how to build address spaces for the model, switch between them, mark a leaf global, rewrite its accessed / dirty
+// state, change the mode bits, and the architecture's invalidation instructions with which entries each removes.
+// Each row's instruction semantics cite its manual; the suite checks the Tlb against a fresh walk with them.
+// - RISC-V: Privileged spec (20211203) 4.2.1 SFENCE.VMA, 4.3.1 G, 4.1.11 satp.ASID (a satp write flushes nothing).
+// - x86 (4-level and 5-level paging with PCIDs, PAE and 32-bit paging): Intel SDM Vol. 3A 4.10.1 (PCIDs, CR3 bit 63
+//   "no flush"), 4.10.2.4 (global pages with CR4.PGE), 4.10.4.1 (INVLPG, INVPCID types 0-3, MOV to CR3); 32-bit and
+//   PAE paging have no PCID: every MOV to CR3 removes the non-global entries.
+// - AArch64: DDI 0487 D8.14 (ASID from TTBR0 / TTBR1 by TCR_EL1.A1, nG), C5.5 TLBI VAE1 / ASIDE1 / VMALLE1 / VAAE1.
+// - LoongArch: Reference Manual v1.10 4.2.4.7 INVTLB ops 0-6, 7.5.4 CSR.ASID (a PGDL write flushes nothing).
+import {
+  Access,
+  MappingFlags,
+  type MmuModel,
+  PageSize,
+  type PageTable32,
+  type PageTable64,
+  PhysicalMemory,
+  Tlb,
+  type TlbWalker,
+} from '@page-table-multiarch/core';
+import { A64Mmu, A64PageTable, encodeA64Registers, tlbiAside1, tlbiVaae1, tlbiVae1, tlbiVmalle1 } from '@page-table-multiarch/aarch64';
+import { invtlb, LA64Mmu, LA64PageTable } from '@page-table-multiarch/loongarch64';
+import { encodeRiscvSatp, RiscvMmu, Sv39PageTable, sfenceVma, writeSatp } from '@page-table-multiarch/riscv';
+import {
+  encodeX64Registers,
+  encodeX86LegacyRegisters,
+  invlpg,
+  invpcid,
+  movToCr3,
+  X64PageTable,
+  X64PageTable5,
+  X86LegacyMmu,
+  X86Mmu,
+  X86PageTable32,
+  X86PaePageTable,
+} from '@page-table-multiarch/x86_64';
+import type { Rng } from './rng';
+
+const { READ, WRITE, EXECUTE } = MappingFlags;
+
+/** An invalidation owed after a change: the page [base, base + size) of `asid`, or of every ASID when global. */
+export interface Owed {
+  readonly base: bigint;
+  readonly size: bigint;
+  readonly asid: number;
+  readonly global: boolean;
+}
+
+/** One invalidation instruction with its operands: what it is called, doing it, and whether it removes `o`. */
+export interface Form {
+  readonly name: string;
+  readonly run: () => void;
+  readonly covers: (o: Owed) => boolean;
+}
+
+type AnyTable = PageTable64 | PageTable32;
+type Walker = MmuModel<unknown> & TlbWalker;
+
+/** The address spaces of one run and the models over them. */
+export interface TlbWorld {
+  readonly memory: PhysicalMemory;
+  readonly tables: readonly AnyTable[];
+  /** The ASID (PCID) of each table. */
+  readonly asids: readonly number[];
+  readonly tlb: Tlb<unknown>;
+  /** The model behind the TLB. */
+  readonly model: Walker;
+  /** A second model over the same memory, never behind a TLB: the fresh walk. */
+  readonly fresh: Walker;
+  /** Makes table k current in both models and the TLB; returns which owed invalidations that removed. */
+  switchTo(k: number): (o: Owed) => boolean;
+  /** Invalidation forms with operands `va` and `asid`. */
+  forms(va: bigint, asid: number): Form[];
+  /** Makes the leaf at `at` (of `level`) global. */
+  markGlobal(at: bigint, level: number): void;
+  /** Clears the accessed flag (all: true) or the dirty state of the leaf at `at`, as a kernel does. */
+  clearAccessedDirty(at: bigint, all: boolean): void;
+  /** Changes one mode bit at random in both models. */
+  changeMode(rng: Rng): void;
+  /** The syndrome fields of a fault in a model. */
+  syndrome(model: Walker): readonly number[];
+}
+
+/** A row of the suite. */
+export interface TlbModelCase {
+  readonly name: string;
+  /** 4 KiB pages in a few regions, huge pages of `hugeSize`, pages made global in every space. */
+  readonly small: readonly bigint[];
+  readonly huge: readonly bigint[];
+  readonly hugeSize: number;
+  readonly globalPages: readonly bigint[];
+  /** Where the frames the test maps to start (below 4 GiB for 32-bit paging). */
+  readonly frames: bigint;
+  /** MappingFlags sets a page gets (USER is added at random). */
+  readonly flagSets: readonly number[];
+  /** Builds three address spaces (every page mapped in none yet) and the models; the first space current. */
+  make(): TlbWorld;
+}
+
+const RAM = 0x8000_0000n;
+const SMALL = Array.from({ length: 24 }, (_, i) => BigInt(((i >> 3) << 21) + ((i & 7) << 12))); // 4K pages in 3 2M regions
+const FLAGS = [READ, READ | WRITE, READ | EXECUTE, EXECUTE, READ | WRITE | EXECUTE];
+const in_ = (o: Owed, va: bigint): boolean => va >= o.base && va < o.base + o.size;
+
+/** Reads / writes the entry at `at` of a table with 4- or 8-byte entries. */
+function rw(memory: PhysicalMemory, bytes: 4 | 8) {
+  return {
+    get: (at: bigint): bigint => (bytes === 8 ? memory.readU64(at) : BigInt(memory.readU32(at))),
+    set: (at: bigint, v: bigint): void => (bytes === 8 ? memory.writeU64(at, v) : memory.writeU32(at, Number(v))),
+  };
+}
+
+/** Physical address and level of the leaf entry that maps `va` in `table`, following the table's own geometry. */
+export function leafEntry(table: AnyTable, memory: PhysicalMemory, va: bigint): { at: bigint; level: number } | undefined {
+  const { meta, pte } = table;
+  const entry = rw(memory, meta.entryBytes);
+  let t = table.rootPaddr;
+  let shift = meta.pageShift + meta.indexBits.reduce((a, b) => a + b, 0);
+  for (let level = 0; level < meta.levels; level++) {
+    const bits = meta.indexBits[level]!;
+    shift -= bits;
+    const at = t + ((va >> BigInt(shift)) & ((1n << BigInt(bits)) - 1n)) * BigInt(meta.entryBytes);
+    const e = entry.get(at);
+    if (!pte.isPresent(e, level)) return undefined;
+    if (level === meta.levels - 1 || pte.isHuge(e, level)) return { at, level };
+    t = pte.paddr(e, level);
+  }
+  return undefined;
+}
+
+// ---- RISC-V Sv39 ----
+
+const riscv: TlbModelCase = {
+  name: 'RiscvMmu (Sv39)',
+  small: SMALL,
+  huge: [0x4000_0000n, 0x4020_0000n, 0x4040_0000n],
+  hugeSize: PageSize.Size2M,
+  globalPages: [0x7000_0000n, 0x7000_1000n],
+  frames: 0x1_0000_0000n,
+  flagSets: FLAGS,
+  make() {
+    const memory = new PhysicalMemory({ size: 8 << 20, base: RAM });
+    const asids = [1, 2, 3];
+    const tables = asids.map(() => new Sv39PageTable(memory));
+    const satps = tables.map((t, i) => encodeRiscvSatp(t, { asid: asids[i]! }).satp);
+    const model = new RiscvMmu(memory, { satp: satps[0]!, svadu: true });
+    const fresh = new RiscvMmu(memory, { satp: satps[0]!, svadu: true });
+    const tlb = new Tlb(model, { entries: 64, ways: 4 });
+    tlb.asid = model.asid;
+    const entry = rw(memory, 8);
+    return {
+      memory,
+      tables,
+      asids,
+      tlb,
+      model,
+      fresh,
+      switchTo(k) {
+        writeSatp(tlb, satps[k]!);
+        fresh.setSatp(satps[k]!);
+        return () => false;
+      },
+      // SFENCE.VMA rs1, rs2 [4.2.1]: rs1 = x0 every address, rs2 = x0 every ASID (global entries too); an ASID spares
+      // global entries
+      forms(va, asid) {
+        const fence = (rs1: bigint | undefined, rs2: number | undefined): Form => ({
+          name: `sfence.vma ${rs1 === undefined ? 'x0' : `0x${rs1.toString(16)}`}, ${rs2 === undefined ? 'x0' : `asid ${rs2}`}`,
+          run: () => sfenceVma(tlb, rs1, rs2),
+          covers: (o) => (rs1 === undefined || in_(o, rs1)) && (rs2 === undefined || (!o.global && o.asid === rs2)),
+        });
+        return [fence(undefined, undefined), fence(undefined, asid), fence(va, undefined), fence(va, asid)];
+      },
+      markGlobal: (at) => entry.set(at, entry.get(at) | (1n << 5n)),
+      clearAccessedDirty: (at, all) => entry.set(at, entry.get(at) & ~(all ? 0xc0n : 0x80n)),
+      changeMode(rng) {
+        const v = rng.ratio(1, 2);
+        const which = rng.below(3);
+        if (which === 0) model.sum = fresh.sum = v;
+        else if (which === 1) model.mxr = fresh.mxr = v;
+        else model.svadu = fresh.svadu = v;
+      },
+      syndrome: (m) => [(m as RiscvMmu).cause],
+    };
+  },
+};
+
+// ---- x86 ----
+
+const CR4_PGE = 0x80n;
+const CR4_PCIDE = 0x2_0000n;
+const CR3_NO_FLUSH = 1n << 63n;
+
+/** The x86 forms [SDM 4.10.4.1]: INVLPG (current PCID and global entries of the page), INVPCID 0-3, and (PCIDE) MOV to CR3. */
+function x86Forms(tlb: Tlb<unknown>, va: bigint, asid: number, pcids: boolean): Form[] {
+  const current = tlb.asid;
+  const forms: Form[] = [
+    { name: `invlpg 0x${va.toString(16)}`, run: () => invlpg(tlb, va), covers: (o) => in_(o, va) && (o.global || o.asid === current) },
+    { name: 'invpcid 2', run: () => invpcid(tlb, 2, 0), covers: () => true },
+    { name: 'invpcid 3', run: () => invpcid(tlb, 3, 0), covers: (o) => !o.global },
+  ];
+  if (pcids) {
+    forms.push(
+      { name: `invpcid 0 pcid ${asid} 0x${va.toString(16)}`, run: () => invpcid(tlb, 0, asid, va), covers: (o) => !o.global && o.asid === asid && in_(o, va) },
+      { name: `invpcid 1 pcid ${asid}`, run: () => invpcid(tlb, 1, asid), covers: (o) => !o.global && o.asid === asid },
+    );
+  }
+  return forms;
+}
+
+function x86Modes(model: X86Mmu | X86LegacyMmu, fresh: X86Mmu | X86LegacyMmu, rng: Rng): void {
+  const v = rng.ratio(1, 2);
+  const which = rng.below(model instanceof X86Mmu ? 6 : 4);
+  if (which === 0) model.wp = fresh.wp = v;
+  else if (which === 1) model.smep = fresh.smep = v;
+  else if (which === 2) model.smap = fresh.smap = v;
+  else if (which === 3) model.ac = fresh.ac = v;
+  else if (model instanceof X86Mmu && fresh instanceof X86Mmu) {
+    // protection keys (4-level paging): ten PKRU values, more than a Tlb's mode key tells apart, so that user pages
+    // also go to the walk
+    if (which === 4) model.pke = fresh.pke = v;
+    else model.pkru = fresh.pkru = (0x5555_5555 ^ (rng.below(10) * 0x0421_1083)) >>> 0;
+  }
+}
+
+function x64(levels: 4 | 5): TlbModelCase {
+  return {
+  name: `X86Mmu (${levels}-level, PCIDs, global pages)`,
+  small: SMALL,
+  huge: [0x4000_0000n, 0x4020_0000n, 0x4040_0000n],
+  hugeSize: PageSize.Size2M,
+  globalPages: [0x7000_0000n, 0x7000_1000n],
+  frames: 0x1_0000_0000n,
+  flagSets: FLAGS,
+  make() {
+    const memory = new PhysicalMemory({ size: 8 << 20, base: RAM });
+    const asids = [1, 2, 3];
+    const tables = asids.map(() => (levels === 5 ? new X64PageTable5(memory) : new X64PageTable(memory)));
+    const regs = tables.map((t, i) => {
+      const r = encodeX64Registers(t);
+      return { ...r, cr3: r.cr3 | BigInt(asids[i]!), cr4: r.cr4 | CR4_PGE | CR4_PCIDE };
+    });
+    const model = new X86Mmu(memory, regs[0]!);
+    const fresh = new X86Mmu(memory, regs[0]!);
+    const tlb = new Tlb(model, { entries: 64, ways: 4 });
+    movToCr3(tlb, regs[0]!.cr3 | CR3_NO_FLUSH, true);
+    const entry = rw(memory, 8);
+    return {
+      memory,
+      tables,
+      asids,
+      tlb,
+      model,
+      fresh,
+      switchTo(k) {
+        // MOV to CR3 with bit 63 set: the new PCID, nothing removed [4.10.4.1]
+        model.setRegisters(regs[k]!);
+        fresh.setRegisters(regs[k]!);
+        movToCr3(tlb, regs[k]!.cr3 | CR3_NO_FLUSH, true);
+        return () => false;
+      },
+      forms(va, asid) {
+        const current = tlb.asid;
+        const k = asids.indexOf(current);
+        return [
+          ...x86Forms(tlb, va, asid, true),
+          // MOV to CR3 (same space) without bit 63: the non-global entries of the current PCID
+          { name: 'mov cr3 (pcid kept, flush)', run: () => movToCr3(tlb, regs[k]!.cr3, true), covers: (o) => !o.global && o.asid === current },
+        ];
+      },
+      markGlobal: (at) => entry.set(at, entry.get(at) | (1n << 8n)),
+      clearAccessedDirty: (at, all) => entry.set(at, entry.get(at) & ~(all ? 0x60n : 0x40n)),
+      changeMode: (rng) => x86Modes(model, fresh, rng),
+      syndrome: (m) => [(m as X86Mmu).vector, (m as X86Mmu).errorCode],
+    };
+  },
+  };
+}
+
+/** 32-bit or PAE paging: no PCID, so every address space is PCID 0 and a switch (MOV to CR3) removes the non-global entries. */
+function x86Legacy(pae: boolean): TlbModelCase {
+  return {
+    name: `X86LegacyMmu (${pae ? 'PAE' : '32-bit'} paging, global pages)`,
+    small: SMALL,
+    huge: pae ? [0x4000_0000n, 0x4020_0000n, 0x4040_0000n] : [0x4000_0000n, 0x4040_0000n, 0x4080_0000n],
+    hugeSize: pae ? PageSize.Size2M : PageSize.Size4M,
+    globalPages: [0x7000_0000n, 0x7000_1000n],
+    frames: 0x1000_0000n,
+    flagSets: FLAGS,
+    make() {
+      const memory = new PhysicalMemory({ size: 8 << 20, base: RAM });
+      const tables = [0, 1, 2].map(() => (pae ? new X86PaePageTable(memory) : new X86PageTable32(memory)));
+      const regs = tables.map((t) => {
+        const r = encodeX86LegacyRegisters(t);
+        return { ...r, cr4: r.cr4 | CR4_PGE };
+      });
+      const model = new X86LegacyMmu(memory, regs[0]!);
+      const fresh = new X86LegacyMmu(memory, regs[0]!);
+      const tlb = new Tlb(model, { entries: 64, ways: 4 });
+      const entry = rw(memory, pae ? 8 : 4);
+      let current = 0;
+      return {
+        memory,
+        tables,
+        asids: [0, 0, 0],
+        tlb,
+        model,
+        fresh,
+        switchTo(k) {
+          // MOV to CR3: the PDPTEs loaded again, and every non-global entry removed
+          current = k;
+          model.setRegisters(regs[k]!);
+          fresh.setRegisters(regs[k]!);
+          movToCr3(tlb, regs[k]!.cr3, false);
+          return (o) => !o.global;
+        },
+        forms(va, asid) {
+          return [
+            ...x86Forms(tlb, va, asid, false),
+            {
+              name: 'mov cr3 (same root)',
+              run: () => {
+                model.setRegisters(regs[current]!);
+                fresh.setRegisters(regs[current]!);
+                movToCr3(tlb, regs[current]!.cr3, false);
+              },
+              covers: (o) => !o.global,
+            },
+          ];
+        },
+        markGlobal: (at) => entry.set(at, entry.get(at) | (1n << 8n)),
+        clearAccessedDirty: (at, all) => entry.set(at, entry.get(at) & ~(all ? 0x60n : 0x40n)),
+        changeMode: (rng) => x86Modes(model, fresh, rng),
+        syndrome: (m) => [(m as X86LegacyMmu).vector, (m as X86LegacyMmu).errorCode],
+      };
+    },
+  };
+}
+
+// ---- AArch64 ----
+
+const aarch64: TlbModelCase = {
+  name: 'A64Mmu (4K granule, ASIDs, nG)',
+  small: SMALL,
+  huge: [0x4000_0000n, 0x4020_0000n, 0x4040_0000n],
+  hugeSize: PageSize.Size2M,
+  globalPages: [0x7000_0000n, 0x7000_1000n],
+  frames: 0x1_0000_0000n,
+  flagSets: FLAGS,
+  make() {
+    const memory = new PhysicalMemory({ size: 8 << 20, base: RAM });
+    const asids = [1, 2, 3];
+    // every leaf nG (an ASID's own); the suite clears nG to make one global
+    const tables = asids.map(() => new A64PageTable(memory, { nonGlobal: 'all' }));
+    const regs = tables.map((t, i) => {
+      const r = encodeA64Registers({ ttbr0: t });
+      // TCR_EL1.HA [39] so that AF = 0 leaves are set by the walk; TTBR0_EL1.ASID [63:48]
+      return { ...r, tcr: r.tcr | (1n << 39n), ttbr0: r.ttbr0 | (BigInt(asids[i]!) << 48n) };
+    });
+    const model = new A64Mmu(memory, regs[0]!);
+    const fresh = new A64Mmu(memory, regs[0]!);
+    const tlb = new Tlb(model, { entries: 64, ways: 4 });
+    tlb.asid = model.asid;
+    const entry = rw(memory, 8);
+    return {
+      memory,
+      tables,
+      asids,
+      tlb,
+      model,
+      fresh,
+      switchTo(k) {
+        // an MSR to TTBR0_EL1: the new ASID, nothing removed (D8.14); both models load the same registers
+        model.setRegisters(regs[k]!);
+        fresh.setRegisters(regs[k]!);
+        tlb.asid = model.asid;
+        return () => false;
+      },
+      forms(va, asid) {
+        return [
+          { name: `tlbi vae1 0x${va.toString(16)} asid ${asid}`, run: () => tlbiVae1(tlb, va, asid), covers: (o) => in_(o, va) && (o.global || o.asid === asid) },
+          { name: `tlbi aside1 asid ${asid}`, run: () => tlbiAside1(tlb, asid), covers: (o) => !o.global && o.asid === asid },
+          { name: 'tlbi vmalle1', run: () => tlbiVmalle1(tlb), covers: () => true },
+          { name: `tlbi vaae1 0x${va.toString(16)}`, run: () => tlbiVaae1(tlb, va), covers: (o) => in_(o, va) },
+        ];
+      },
+      markGlobal: (at) => entry.set(at, entry.get(at) & ~(1n << 11n)),
+      // AF (bit 10): with TCR_EL1.HA the walk sets it again
+      clearAccessedDirty: (at) => entry.set(at, entry.get(at) & ~(1n << 10n)),
+      changeMode(rng) {
+        const v = rng.ratio(1, 2);
+        const which = rng.below(4);
+        if (which === 0) model.pan = fresh.pan = v;
+        else if (which === 1) model.wxn = fresh.wxn = v;
+        else if (which === 2) model.ha = fresh.ha = v;
+        else model.hd = fresh.hd = v;
+      },
+      syndrome: (m) => [(m as A64Mmu).esr],
+    };
+  },
+};
+
+// ---- LoongArch64 ----
+
+const loongarch: TlbModelCase = {
+  name: 'LA64Mmu (4K pages, ASIDs, G)',
+  small: SMALL,
+  huge: [0x4000_0000n, 0x4020_0000n, 0x4040_0000n],
+  hugeSize: PageSize.Size2M,
+  globalPages: [0x7000_0000n, 0x7000_1000n],
+  frames: 0x1_0000_0000n,
+  flagSets: FLAGS,
+  make() {
+    const memory = new PhysicalMemory({ size: 8 << 20, base: RAM });
+    const asids = [1, 2, 3];
+    const tables = asids.map(() => new LA64PageTable(memory));
+    const model = new LA64Mmu(memory, { pgdl: tables[0]!.rootPaddr });
+    const fresh = new LA64Mmu(memory, { pgdl: tables[0]!.rootPaddr });
+    const tlb = new Tlb(model, { entries: 64, ways: 4 });
+    tlb.asid = asids[0]!;
+    const entry = rw(memory, 8);
+    return {
+      memory,
+      tables,
+      asids,
+      tlb,
+      model,
+      fresh,
+      switchTo(k) {
+        // CSRWR to PGDL and ASID: nothing removed
+        model.setPgd(tables[k]!.rootPaddr);
+        fresh.setPgd(tables[k]!.rootPaddr);
+        tlb.asid = asids[k]!;
+        return () => false;
+      },
+      forms(va, asid) {
+        const op = (n: number, name: string, covers: (o: Owed) => boolean): Form => ({ name: `invtlb ${n}${name}`, run: () => invtlb(tlb, n, asid, va), covers });
+        return [
+          op(0, '', () => true),
+          op(2, '', (o) => o.global),
+          op(3, '', (o) => !o.global),
+          op(4, ` asid ${asid}`, (o) => !o.global && o.asid === asid),
+          op(5, ` asid ${asid} 0x${va.toString(16)}`, (o) => !o.global && o.asid === asid && in_(o, va)),
+          op(6, ` asid ${asid} 0x${va.toString(16)}`, (o) => (o.global || o.asid === asid) && in_(o, va)),
+        ];
+      },
+      // G: bit 6 of a page entry, bit 12 of a huge-page entry (LA 5.4.5)
+      markGlobal: (at, level) => entry.set(at, entry.get(at) | (level < 3 ? 1n << 12n : 1n << 6n)),
+      // no accessed flag: D (bit 1), which the OS sets on a PME
+      clearAccessedDirty: (at) => entry.set(at, entry.get(at) & ~2n),
+      changeMode(rng) {
+        model.userPlv = fresh.userPlv = 1 + rng.below(3);
+      },
+      syndrome: (m) => [(m as LA64Mmu).ecode, (m as LA64Mmu).esubcode],
+    };
+  },
+};
+
+/** Every model the suite runs over (ARMv7's will join when it is a TlbWalker). */
+export const TLB_MODELS: readonly TlbModelCase[] = [riscv, loongarch, x64(4), x64(5), x86Legacy(true), x86Legacy(false), aarch64];
+
+/** An access kind used by the suite (re-exported so that the suite imports one module). */
+export const ACCESSES = [Access.READ, Access.WRITE, Access.EXECUTE] as const;
