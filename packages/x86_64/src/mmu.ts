@@ -138,7 +138,9 @@ const POW2 = /* @__PURE__ */ Float64Array.from({ length: 64 }, (_, n) => 2 ** n)
  *
  * Fault kinds: P = 0 is `NotPresent` (#PF, P = 0); a reserved bit is `ReservedBit` (#PF, P | RSVD); a refused access
  * is `Permission` (#PF, P, with PK when PKRU refused it); a non-canonical address is `NonCanonical` (#GP(0), CR2
- * unchanged); a table read outside the memory is `ExternalAbort` (no exception: vector -1).
+ * unchanged); a table read outside the memory is `ExternalAbort` (no exception: vector -1). With a `secondStage`
+ * (guest paging over EPT: `X86EptMmu`), a fault of the second stage keeps its own kind and level, with `faultStage`
+ * 2, vector -1 and the VM exit in `vmExit` (`exitReason`, `exitQualification`, `gpaLo` / `gpaHi` on the number path).
  *
  * @example
  * const mmu = new X86Mmu(memory, { ...encodeX64Registers(table), ac: false });
