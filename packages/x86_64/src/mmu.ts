@@ -25,6 +25,9 @@
 //   only by an access that is allowed.
 // - 2.5, Figure 2-7 (CR0.WP bit 16; CR4.SMEP 20, SMAP 21, PKE 22, LA57 12), 2.2.1 (IA32_EFER.NXE bit 11), Vol. 1
 //   3.4.3 (EFLAGS.AC bit 18).
+// - Vol. 3C 29.3.1 "EPT Overview": with EPT, CR3 and the guest's paging-structure entries hold guest-physical
+//   addresses; every read of a guest paging-structure entry, every write that sets its accessed or dirty flag
+//   (29.3.3.2: a data write) and the access to the translation itself go through EPT (`secondStage`, two-stage.ts).
 import {
   type AccessKind,
   type AddrInput,
@@ -48,6 +51,7 @@ import {
   x86TlbModeKey,
 } from './_x86-rights';
 import { decodeX64Registers } from './registers';
+import { guestExitQualification, type X86SecondStage, type X86VmExit } from './two-stage';
 
 /** The bits of the #PF error code [SDM 4.7, Figure 4-12]. */
 export const X86PageFaultError: {
@@ -84,6 +88,8 @@ export interface X86FaultSyndrome {
   readonly errorCode: number;
   /** The value written to CR2: the faulting linear address on a #PF; null when CR2 is left as it was. */
   readonly cr2: bigint | null;
+  /** Present when the second stage refused the access (vector -1, no exception): the VM exit it causes. */
+  readonly vmExit?: X86VmExit;
 }
 
 /** The control registers and the other state of a processor that an {@link X86Mmu} translates with. */
@@ -107,6 +113,12 @@ export interface X86MmuOptions {
    * (default true). False: memory is only read; `updates` still counts the entries that would have changed.
    */
   readonly setAccessedDirty?: boolean;
+  /**
+   * A second stage (an `X86EptMmu`, or any `SecondStage`): CR3 and the guest's entries then hold guest-physical
+   * addresses, and each entry address and the output address is translated by it, with the handler holding host
+   * physical memory. Default none.
+   */
+  readonly secondStage?: X86SecondStage;
 }
 
 // Register bits [SDM 2.5, Figure 2-7; 2.2.1].
@@ -138,7 +150,9 @@ const POW2 = /* @__PURE__ */ Float64Array.from({ length: 64 }, (_, n) => 2 ** n)
  *
  * Fault kinds: P = 0 is `NotPresent` (#PF, P = 0); a reserved bit is `ReservedBit` (#PF, P | RSVD); a refused access
  * is `Permission` (#PF, P, with PK when PKRU refused it); a non-canonical address is `NonCanonical` (#GP(0), CR2
- * unchanged); a table read outside the memory is `ExternalAbort` (no exception: vector -1).
+ * unchanged); a table read outside the memory is `ExternalAbort` (no exception: vector -1). With a `secondStage`
+ * (guest paging over EPT: `X86EptMmu`), a fault of the second stage keeps its own kind and level, with `faultStage`
+ * 2, vector -1 and the VM exit in `vmExit` (`exitReason`, `exitQualification`, `gpaLo` / `gpaHi` on the number path).
  *
  * @example
  * const mmu = new X86Mmu(memory, { ...encodeX64Registers(table), ac: false });
@@ -190,6 +204,20 @@ export class X86Mmu extends MmuModel<X86FaultSyndrome> implements TlbWalker {
   readonly tlbModeBits: number = X86_TLB_MODE_BITS;
   /** @internal the PKRU values a Tlb's mode keys stand for */
   readonly _pkruSlots: X86PkruSlots;
+  /** The second stage every guest-physical address goes through, or null. */
+  readonly secondStage: X86SecondStage | null;
+  /** Of the last stage-2 fault (read it when `faultStage` is 2): the exit reason (`X86VmExit.reason`). */
+  exitReason: number;
+  /** Of the last stage-2 fault: the exit qualification (`X86EptQualification`), guest-walk bits 7-11 included. */
+  exitQualification: number;
+  /** Of the last stage-2 fault: low 32 bits of the guest-physical address it refused. */
+  gpaLo: number;
+  /** Of the last stage-2 fault: high 32 bits of that guest-physical address. */
+  gpaHi: number;
+  /** @internal the guest-physical address of the entry being read, with a second stage */
+  _entryLo: number;
+  /** @internal */
+  _entryHi: number;
   /** @internal the root table's physical address (CR3 bits 51:12), low and high words */
   _rootLo: number;
   /** @internal */
@@ -199,7 +227,7 @@ export class X86Mmu extends MmuModel<X86FaultSyndrome> implements TlbWalker {
    * @throws RegisterError for registers that do not select 4-level or 5-level paging (CR0.PG = 0, CR4.PAE = 0,
    *   IA32_EFER.LME = 0: 'Unsupported') or hold a reserved CR3 bit, bits 51:M included ('Invalid'); RangeError for
    *   a MAXPHYADDR outside 32..52 or a PKRU that is not a u32; TypeError / PagingError 'InvalidAddress' for a
-   *   register value that is not a u64.
+   *   register value that is not a u64; TypeError for a `secondStage` without a `translateWords` method.
    */
   constructor(handler: PagingHandler, options: X86MmuOptions) {
     super();
@@ -207,6 +235,10 @@ export class X86Mmu extends MmuModel<X86FaultSyndrome> implements TlbWalker {
     if (!Number.isInteger(m) || m < 32 || m > 52) throw new RangeError(`X86Mmu: MAXPHYADDR ${String(m)} is outside 32..52`);
     const pkru = options.pkru ?? 0;
     if (pkru >>> 0 !== pkru) throw new RangeError(`X86Mmu: PKRU ${String(pkru)} is not a u32`);
+    const s2 = options.secondStage ?? null;
+    if (s2 !== null && typeof (s2 as Partial<X86SecondStage>).translateWords !== 'function') {
+      throw new TypeError('X86Mmu: "secondStage" has no translateWords method (an X86EptMmu or another SecondStage)');
+    }
     this.handler = handler;
     this.maxPhysAddr = m;
     this.wp = true;
@@ -229,6 +261,13 @@ export class X86Mmu extends MmuModel<X86FaultSyndrome> implements TlbWalker {
     this._pkruSlots = new X86PkruSlots();
     this._rootLo = 0;
     this._rootHi = 0;
+    this.secondStage = s2;
+    this.exitReason = 0;
+    this.exitQualification = 0;
+    this.gpaLo = 0;
+    this.gpaHi = 0;
+    this._entryLo = 0;
+    this._entryHi = 0;
     this.setRegisters(options);
   }
 
@@ -278,6 +317,7 @@ export class X86Mmu extends MmuModel<X86FaultSyndrome> implements TlbWalker {
     const rsvdHi = (this.maxPhysAddr >= 52 ? 0 : ADDR_HI & ~((1 << (this.maxPhysAddr - 32)) - 1)) | (this.nxe ? 0 : XD_HI);
     const h = this.handler;
     const w = h.words;
+    const s2 = this.secondStage;
     let tLo = this._rootLo;
     let tHi = this._rootHi;
     let shift = 12 + 9 * (levels - 1);
@@ -288,7 +328,15 @@ export class X86Mmu extends MmuModel<X86FaultSyndrome> implements TlbWalker {
     let xd = 0;
     for (let level = 0; ; level++) {
       const idx = shift >= 32 ? (vaHi >>> (shift - 32)) & 511 : ((vaLo >>> shift) | (vaHi << (32 - shift))) & 511;
-      const e = h.wordIndex((tLo + idx * 8) >>> 0, tHi);
+      let eLo = (tLo + idx * 8) >>> 0;
+      let eHi = tHi;
+      if (s2 !== null) {
+        // the entry's guest-physical address through stage 2 (two-stage.ts)
+        if (this.entryThroughStage2(s2, eLo, eHi, s2.guestTableAccess ?? 0, privilege) < 0) return this.faultCode;
+        eLo = s2.paLo;
+        eHi = s2.paHi;
+      }
+      const e = h.wordIndex(eLo, eHi);
       if (e < 0) return this.externalAbort(level);
       const lo = w[e]!;
       const hi = w[e + 1]!;
@@ -304,6 +352,8 @@ export class X86Mmu extends MmuModel<X86FaultSyndrome> implements TlbWalker {
       // [SDM 4.8] an entry that references a table is used: A = 1
       if ((lo & A) === 0) {
         this.updates++;
+        // with a second stage, setting A is a data write to the entry's guest-physical address [Vol. 3C 29.3.3.2]
+        if (s2 !== null && this.flagWriteThroughStage2(s2, privilege) < 0) return this.faultCode;
         if (this.setAccessedDirty) w[e] = lo | A;
       }
       tLo = lo & 0xffff_f000;
@@ -341,9 +391,12 @@ export class X86Mmu extends MmuModel<X86FaultSyndrome> implements TlbWalker {
     if (((perms >>> access) & 1) === 0) return this.pageFault(MmuCode.Permission, level, 1, access, privilege);
     // [SDM 4.8] A on every access through the leaf, D on a write
     const need = access === 1 ? A | D : A;
+    const s2 = this.secondStage;
     let now = lo;
     if ((lo & need) !== need) {
       this.updates++;
+      // with a second stage, the A / D update is a data write to the leaf's guest-physical address [Vol. 3C 29.3.3.2]
+      if (s2 !== null && this.flagWriteThroughStage2(s2, privilege) < 0) return this.faultCode;
       if (this.setAccessedDirty) {
         now = lo | need;
         this.handler.words[e] = now;
@@ -355,12 +408,97 @@ export class X86Mmu extends MmuModel<X86FaultSyndrome> implements TlbWalker {
     const paHi = hi & ADDR_HI;
     this.vector = 0;
     this.errorCode = 0;
+    let outLo: number;
+    let outHi: number;
     if (shift < 32) {
       const mask = (1 << shift) - 1;
-      return this.found(((lo & ~mask) | (vaLo & mask)) >>> 0, paHi, POW2[shift]!, level, perms);
+      outLo = ((lo & ~mask) | (vaLo & mask)) >>> 0;
+      outHi = paHi;
+    } else {
+      const maskHi = (1 << (shift - 32)) - 1;
+      outLo = vaLo >>> 0;
+      outHi = ((paHi & ~maskHi) | (vaHi & maskHi)) >>> 0;
     }
-    const maskHi = (1 << (shift - 32)) - 1;
-    return this.found(vaLo >>> 0, ((paHi & ~maskHi) | (vaHi & maskHi)) >>> 0, POW2[shift]!, level, perms);
+    if (s2 !== null) return this.outputThroughStage2(s2, outLo, outHi, shift, level, perms, rights, xd, access);
+    return this.found(outLo, outHi, POW2[shift]!, level, perms);
+  }
+
+  /**
+   * A guest paging-structure entry's guest-physical address through stage 2, with `access` (the read, or the write
+   * of an accessed / dirty flag); `privilege` is passed on. 0, with the entry's address in the stage's paLo / paHi,
+   * or the stage-2 fault recorded (bit 8 of the exit qualification clear).
+   */
+  private entryThroughStage2(
+    s2: X86SecondStage,
+    gLo: number,
+    gHi: number,
+    access: AccessKind,
+    privilege: PrivilegeLevel,
+  ): number {
+    this._entryLo = gLo;
+    this._entryHi = gHi;
+    const r = s2.translateWords(gLo | 0, gHi | 0, access, privilege);
+    if (r >= 0) return 0;
+    // with EPTP bit 6 the walk's own reads count as writes: bits 0 and 1 both (Table 28-7)
+    const walkAsWrite = access === 1 && s2.guestTableAccess === 1;
+    return this.stage2Refused(r, s2, gLo, gHi, true, walkAsWrite, 0);
+  }
+
+  /**
+   * The write that sets an accessed / dirty flag in the entry just read, through stage 2: 0 when it is allowed (or
+   * not made: `setAccessedDirty` false, or the read was already a write under EPTP bit 6), else the stage-2 fault.
+   */
+  private flagWriteThroughStage2(s2: X86SecondStage, privilege: PrivilegeLevel): number {
+    if (!this.setAccessedDirty || s2.guestTableAccess === 1) return 0;
+    return this.entryThroughStage2(s2, this._entryLo, this._entryHi, 1, privilege);
+  }
+
+  /**
+   * The output guest-physical address through stage 2 with the access's kind and, as the privilege, the linear
+   * address's mode (U/S of the guest walk; EPT's mode-based execute control reads it): the translation, its size the
+   * smaller of the two stages' pages and its permissions those both stages allow; or the stage-2 fault.
+   */
+  private outputThroughStage2(
+    s2: X86SecondStage,
+    gLo: number,
+    gHi: number,
+    shift: number,
+    level: number,
+    perms: number,
+    rights: number,
+    xd: number,
+    access: AccessKind,
+  ): number {
+    const userPage = (rights & US) !== 0;
+    const r = s2.translateWords(gLo | 0, gHi | 0, access, userPage ? 0 : 1);
+    if (r < 0) {
+      // the advanced exit information of Table 28-7: bits 9 (user-mode), 10 (writable), 11 (execute-disable)
+      const guestBits = (userPage ? 0x200 : 0) | ((rights & RW) !== 0 ? 0x400 : 0) | (xd !== 0 ? 0x800 : 0);
+      return this.stage2Refused(r, s2, gLo, gHi, false, false, guestBits);
+    }
+    const p2 = s2.permissions;
+    const size = Math.min(POW2[shift]!, s2.pageSize);
+    return this.found(s2.paLo, s2.paHi, size, level, p2 === undefined ? perms : perms & (p2 | 8));
+  }
+
+  /** Records a fault of stage 2 on guest-physical (gLo, gHi): vector -1 (a VM exit, not an exception). */
+  private stage2Refused(
+    code: number,
+    s2: X86SecondStage,
+    gLo: number,
+    gHi: number,
+    onWalk: boolean,
+    walkAsWrite: boolean,
+    guestBits: number,
+  ): number {
+    const reason = s2.exitReason ?? -1;
+    this.vector = -1;
+    this.errorCode = 0;
+    this.exitReason = reason;
+    this.exitQualification = guestExitQualification(reason, s2.exitQualification ?? 0, onWalk, walkAsWrite, guestBits);
+    this.gpaLo = gLo >>> 0;
+    this.gpaHi = gHi >>> 0;
+    return this.stage2Fault(code, s2.level, onWalk);
   }
 
   /** A #PF with error-code bits `bits` (P, RSVD, PK) and those the access adds (W/R, U/S, I/D) [SDM 4.7]. */
@@ -400,7 +538,13 @@ export class X86Mmu extends MmuModel<X86FaultSyndrome> implements TlbWalker {
 
   /** The vector, error code and CR2 of the last fault. */
   protected syndrome(): X86FaultSyndrome {
-    const cr2 = this.vector === 14 ? BigInt(this.cr2Hi) * BigInt(TWO32) + BigInt(this.cr2Lo) : null;
-    return { vector: this.vector, errorCode: this.errorCode, cr2 };
+    const linear = BigInt(this.cr2Hi) * BigInt(TWO32) + BigInt(this.cr2Lo);
+    if (this.faultStage === 2) {
+      const guestPhysical = BigInt(this.gpaHi) * BigInt(TWO32) + BigInt(this.gpaLo);
+      const guestLinear = (this.exitQualification & 0x80) !== 0 ? linear : null;
+      const vmExit = { reason: this.exitReason, qualification: this.exitQualification, guestPhysical, guestLinear };
+      return { vector: -1, errorCode: 0, cr2: null, vmExit };
+    }
+    return { vector: this.vector, errorCode: this.errorCode, cr2: this.vector === 14 ? linear : null };
   }
 }
