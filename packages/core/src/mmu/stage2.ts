@@ -14,9 +14,11 @@ import type { AccessKind, PrivilegeLevel } from './access';
  *
  * A stage-1 model with a second stage passes through it, before reading memory:
  * - every stage-1 table entry address, as `Access.READ` (or `Access.WRITE` where the walk writes accessed / dirty
- *   flags into the entry), with `walk` true;
- * - the output address of the stage-1 leaf, with the access's own kind and `walk` false.
- * The privilege argument is the access's; a stage 2 without privileges ignores it.
+ *   flags into the entry);
+ * - the output address of the stage-1 leaf, with the access's own kind.
+ * It knows which of the two it asked for, and reports a stage-2 fault on a table read with `onWalk` (and the
+ * architecture's own bit: AArch64 S1PTW, an EPT violation's qualification bit 8 clear, RISC-V's htinst). The
+ * privilege argument is the access's; a stage 2 without privileges ignores it.
  */
 export interface SecondStage {
   /**
