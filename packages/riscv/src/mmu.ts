@@ -28,32 +28,32 @@ import {
 import { decodeRiscvSatp } from './registers';
 
 // PTE bits of the low word [Priv 4.3.1], and of the high word (entry bits 63:32) [Priv 4.4.1, Svpbmt, Svnapot].
-const V = 1 << 0;
-const R = 1 << 1;
-const W = 1 << 2;
-const X = 1 << 3;
-const U = 1 << 4;
+export const V: number = 1 << 0;
+export const R: number = 1 << 1;
+export const W: number = 1 << 2;
+export const X: number = 1 << 3;
+export const U: number = 1 << 4;
 const G = 1 << 5;
-const A = 1 << 6;
-const D = 1 << 7;
+export const A: number = 1 << 6;
+export const D: number = 1 << 7;
 /** PPN bits of the low word: entry bits 31:10 (physical address bits 33:12). */
-const PPN_LO = 0xffff_fc00;
+export const PPN_LO: number = 0xffff_fc00;
 /** PPN bits of the high word: entry bits 53:32 (physical address bits 55:34). */
-const PPN_HI = 0x003f_ffff;
+export const PPN_HI: number = 0x003f_ffff;
 /** Entry bits 60:54, reserved for future standard use [Priv 4.4.1]. */
-const RESERVED_HI = 0x1fc0_0000;
+export const RESERVED_HI: number = 0x1fc0_0000;
 /** Entry bits 62:61, PBMT [Svpbmt]. */
-const PBMT_SHIFT_HI = 29;
+export const PBMT_SHIFT_HI: number = 29;
 /** Entry bit 63, N [Svnapot]. */
-const N_HI = 0x8000_0000;
+export const N_HI: number = 0x8000_0000;
 
 // Exception codes [Priv 3.1.15, Table 3.6], indexed by access kind (READ, WRITE, EXECUTE).
 const PAGE_FAULT = [13, 15, 12] as const;
-const ACCESS_FAULT = [5, 7, 1] as const;
+export const ACCESS_FAULT = [5, 7, 1] as const;
 
 const TWO32 = 4294967296;
 /** 2^n for n in 0..63: the page sizes, read from a table (`2 ** n` with a variable n is a call to Math.pow in V8). */
-const POW2 = /* @__PURE__ */ Float64Array.from({ length: 64 }, (_, n) => 2 ** n);
+export const POW2: Float64Array = /* @__PURE__ */ Float64Array.from({ length: 64 }, (_, n) => 2 ** n);
 
 /** RISC-V exception codes that a translation can raise [Priv 3.1.15, Table 3.6]. */
 export const RiscvCause: {
