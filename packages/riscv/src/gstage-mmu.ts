@@ -24,11 +24,8 @@ import {
   type PrivilegeLevel,
   registerValue,
 } from '@page-table-multiarch/core';
-import { A, ACCESS_FAULT, D, N_HI, PBMT_SHIFT_HI, POW2, PPN_HI, PPN_LO, R, RESERVED_HI, U, V, W, X } from './mmu';
+import { A, ACCESS_FAULT, D, GUEST_PAGE_FAULT, N_HI, PBMT_SHIFT_HI, POW2, PPN_HI, PPN_LO, R, RESERVED_HI, U, V, W, X } from './mmu';
 import { decodeRiscvHgatp } from './registers';
-
-/** Guest-page fault exception codes [H, "Trap Cause Codes"], indexed by access kind (READ, WRITE, EXECUTE). */
-const GUEST_PAGE_FAULT = [21, 23, 20] as const;
 
 const TWO32 = 4294967296;
 
