@@ -55,10 +55,9 @@ export const DEFECTS = {
   /**
    * RISC-V two stages: with A / D updates on, get_physical_address writes A / D into a VS-stage entry through the
    * host physical address its G-stage read gave, without checking that read's `vbase_prot` for a write (7.2 and
-   * 10.0.13 alike), so a
-   * G-stage page of a VS-stage table that is read-only (or has D = 0) takes the write. The privileged spec
-   * (Hypervisor Extension, "Guest Physical Address Translation") checks such an access "as though for an implicit
-   * load or store" (a store here: a guest-page fault, htinst 0x00003020).
+   * 10.0.13 alike), so a G-stage page of a VS-stage table that is read-only (or has D = 0) takes the write. The
+   * privileged spec (Hypervisor Extension, "Guest Physical Address Translation") checks such an access "as though
+   * for an implicit load or store" (a store here: a guest-page fault, htinst 0x00003020).
    */
   riscvVsAdWrite: { text: 'QEMU writes VS-stage A / D without a G-stage store check', in: () => true },
   /**
