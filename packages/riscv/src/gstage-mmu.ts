@@ -47,7 +47,7 @@ export interface RiscvGuestFaultSyndrome {
   /**
    * The value written to htinst / mtinst: 0 (the spec always allows zero for an explicit access), or, for a fault
    * on an implicit access of the VS-stage walk, the pseudoinstruction of [H, "Transformed Instruction or
-   * Pseudoinstruction for mtinst or htinst"]: 0x00003000 for a 64-bit read, 0x00003020 for a 64-bit write.
+   * Pseudoinstruction for mtinst or htinst"], 0x00003000 for a 64-bit read and 0x00003020 for a 64-bit write.
    */
   readonly htinst: number;
 }

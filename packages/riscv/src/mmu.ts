@@ -440,9 +440,9 @@ export class RiscvMmu extends MmuModel<RiscvFaultSyndrome> implements TlbWalker 
 
   /**
    * A fault of the second stage (`code`) on the guest-physical address (gLo, gHi), reported for the original access
-   * [H]: a guest-page fault (20, 21, 23) with htval = the address >> 2 and htinst = `walkInsn` (the pseudoinstruction
-   * of a VS-stage table access, 0 for the output address), or, for a G-stage table read outside the memory, an
-   * access fault (1, 5, 7) with htval and htinst 0.
+   * as the hypervisor chapter says: a guest-page fault (20, 21, 23) with htval = the address >> 2 and htinst =
+   * `walkInsn` (the pseudoinstruction of a VS-stage table access, 0 for the output address), or, for a G-stage table
+   * read outside the memory, an access fault (1, 5, 7) with htval and htinst 0.
    */
   private secondStageFault(s2: SecondStage, code: number, gLo: number, gHi: number, access: AccessKind, walkInsn: number): number {
     if (code === MmuCode.ExternalAbort) {
