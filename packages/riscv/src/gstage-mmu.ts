@@ -9,7 +9,9 @@
 //   checked as for U-mode on every access, guest-page faults instead of page faults; the G bit of every G-stage PTE
 //   ignored; "Guest-Page Faults" and "Trap Cause Codes" (20 instruction, 21 load, 23 store / AMO guest-page fault;
 //   stval the guest virtual address, htval / mtval2 the guest physical address shifted right by 2); "Hypervisor
-//   Guest Address Translation and Protection Register (hgatp)" (MODE 63:60, VMID 57:44, PPN 43:0).
+//   Guest Address Translation and Protection Register (hgatp)" (HSXLEN = 64: MODE 63:60, VMID 57:44, PPN 43:0;
+//   HSXLEN = 32: MODE bit 31, VMID 28:22, PPN 21:0). Sv32x4: Volume II 4.3 "Sv32" (4-byte entries, PPN in bits 31:10,
+//   VPN[1] 31:22 and VPN[0] 21:12 of the address, no reserved high bits), with VPN[1] widened to bits 33:22.
 // The steps of the walk are those of Volume II 4.3.2 "Virtual Address Translation Process", cited as [step n], as
 // in ./mmu.ts; the PTE bits are 4.3.1 and 4.4.1 (bits 60:54 reserved), chapter "Svpbmt" (PBMT 62:61, reserved
 // without menvcfg.PBMTE, PBMT 3 reserved, reserved in pointers), chapter "Svnapot" (N, bit 63), chapter "Svadu"
@@ -54,8 +56,13 @@ export interface RiscvGuestFaultSyndrome {
 
 /** The G-stage translation state of a hart, as {@link RiscvGStageMmu} takes it. */
 export interface RiscvGStageMmuOptions {
-  /** hgatp (HSXLEN = 64): MODE (0 Bare, 8 Sv39x4, 9 Sv48x4, 10 Sv57x4), VMID and the 16 KiB root's PPN. */
+  /**
+   * hgatp: MODE (HSXLEN = 64: 0 Bare, 8 Sv39x4, 9 Sv48x4, 10 Sv57x4; HSXLEN = 32: bit 31 clear Bare, set Sv32x4),
+   * VMID and the 16 KiB root's PPN.
+   */
   readonly hgatp: AddrInput;
+  /** HSXLEN: 64 (default) or 32 (an RV32 hart: hgatp is 32 bits, Sv32x4 or Bare). */
+  readonly xlen?: 32 | 64;
   /**
    * The HS-level sstatus.MXR (mstatus.MXR): loads from G-stage pages that are executable but not readable succeed
    * (default false). vsstatus.MXR does not reach the G-stage [H, "Two-Stage Address Translation"].
@@ -73,7 +80,7 @@ export interface RiscvGStageMmuOptions {
 }
 
 /**
- * A RISC-V hart's G-stage address translation (RV64: Sv39x4, Sv48x4, Sv57x4, or Bare) over tables in any
+ * A RISC-V hart's G-stage address translation (RV64: Sv39x4, Sv48x4, Sv57x4, or Bare; RV32: Sv32x4) over tables in any
  * `PagingHandler` memory: guest-physical address in, supervisor physical address or guest-page fault out. Every
  * access is checked as a U-mode access whatever the privilege given (a leaf without U refuses everything), with the
  * HS-level MXR; A and D follow Svadu (menvcfg.ADUE) or Svade.
@@ -101,7 +108,9 @@ export class RiscvGStageMmu extends MmuModel<RiscvGuestFaultSyndrome> {
   svpbmt: boolean;
   /** Svnapot implemented. */
   svnapot: boolean;
-  /** Levels of the current hgatp mode: 3, 4 or 5; 0 for Bare. */
+  /** HSXLEN: 32 or 64. */
+  readonly xlen: 32 | 64;
+  /** Levels of the current hgatp mode: 2 (Sv32x4), 3, 4 or 5; 0 for Bare. */
   levels: number;
   /** hgatp.VMID (bits 57:44) of the last hgatp loaded; a walk ignores it. */
   vmid: number;
@@ -122,11 +131,15 @@ export class RiscvGStageMmu extends MmuModel<RiscvGuestFaultSyndrome> {
 
   /**
    * @throws RegisterError for an hgatp MODE that is reserved (1-7, 11-15), bits 59:58 set or a root that is not
-   *   16 KiB aligned; TypeError / PagingError 'InvalidAddress' for an hgatp that is not a u64.
+   *   16 KiB aligned (with `xlen: 32`: bits above 31 set, or a misaligned root); TypeError / PagingError
+   *   'InvalidAddress' for an hgatp that is not a u64; RangeError for an `xlen` that is not 32 or 64.
    */
   constructor(handler: PagingHandler, options: RiscvGStageMmuOptions) {
     super();
     this.handler = handler;
+    const xlen = options.xlen ?? 64;
+    if (xlen !== 32 && xlen !== 64) throw new RangeError(`RiscvGStageMmu: "xlen" ${String(xlen)} is not 32 or 64`);
+    this.xlen = xlen;
     this.mxr = options.mxr ?? false;
     this.svadu = options.svadu ?? false;
     this.svpbmt = options.svpbmt ?? false;
@@ -150,20 +163,21 @@ export class RiscvGStageMmu extends MmuModel<RiscvGuestFaultSyndrome> {
    */
   setHgatp(hgatp: AddrInput): void {
     const value = registerValue(hgatp, 'hgatp');
+    const rv32 = this.xlen === 32;
     // hgatp MODE 0: Bare, guest-physical addresses are supervisor physical addresses [H, "Guest Physical Address
     // Translation"]
-    if (field(value, 63, 60) === 0) {
-      this.vmid = field(value, 57, 44);
+    if (rv32 ? value < 0x8000_0000n : field(value, 63, 60) === 0) {
+      this.vmid = rv32 ? field(value, 28, 22) : field(value, 57, 44);
       this.levels = 0;
       this._rootLo = 0;
       this._rootHi = 0;
       return;
     }
-    const plan = decodeRiscvHgatp({ hgatp: value });
+    const plan = decodeRiscvHgatp({ hgatp: value, xlen: this.xlen });
     if (plan instanceof Error) throw plan;
     const root = BigInt(plan.roots[0]!.root);
     this.levels = plan.format.meta.levels;
-    this.vmid = field(value, 57, 44);
+    this.vmid = rv32 ? field(value, 28, 22) : field(value, 57, 44);
     this._rootLo = Number(root & 0xffff_ffffn);
     this._rootHi = Number(root >> 32n);
   }
@@ -179,6 +193,7 @@ export class RiscvGStageMmu extends MmuModel<RiscvGuestFaultSyndrome> {
     const levels = this.levels;
     // Bare: no translation and no protection
     if (levels === 0) return this.translated(gpaLo >>> 0, gpaHi >>> 0, 4096, -1, 7);
+    if (levels === 2) return this.walk32(gpaLo, gpaHi, access);
     // [H] address bits 63:41 (Sv39x4), 63:50 (Sv48x4), 63:59 (Sv57x4) must be zero, else a guest-page fault
     if (gpaHi >>> (9 * levels - 18) !== 0) return this.guestPageFault(MmuCode.NonCanonical, -1, access);
     const h = this.handler;
@@ -214,6 +229,40 @@ export class RiscvGStageMmu extends MmuModel<RiscvGuestFaultSyndrome> {
       }
       return this.leaf(e, lo | 0, hi | 0, paLo | 0, paHi | 0, gpaLo | 0, gpaHi | 0, level, shift, access);
     }
+  }
+
+  /**
+   * The Sv32x4 walk: 4-byte entries, a 34-bit guest-physical address (nothing above it may be set), VPN[1] of 12
+   * bits (33:22) at the root and VPN[0] (21:12) below; the leaf's checks are those of the 8-byte formats, with no
+   * high word.
+   */
+  private walk32(gpaLo: number, gpaHi: number, access: AccessKind): number {
+    if (gpaHi >>> 2 !== 0) return this.guestPageFault(MmuCode.NonCanonical, -1, access);
+    const h = this.handler;
+    let tLo = this._rootLo; // [step 1]
+    let tHi = this._rootHi;
+    for (let level = 0; level < 2; level++) {
+      // [step 2] the root holds 4096 entries (16 KiB): no carry out of the low word from an aligned root
+      const idx = level === 0 ? ((gpaLo >>> 22) | (gpaHi << 10)) & 4095 : (gpaLo >>> 12) & 1023;
+      const e = h.wordIndex((tLo + idx * 4) >>> 0, tHi);
+      if (e < 0) return this.accessFault(level, access);
+      const pte = h.words[e]!;
+      // [step 3]
+      if ((pte & V) === 0) return this.guestPageFault(MmuCode.NotPresent, level, access);
+      if ((pte & (R | W)) === W) return this.guestPageFault(MmuCode.ReservedBit, level, access);
+      // PPN (entry bits 31:10) is physical address bits 33:12
+      const paLo = ((pte & PPN_LO) << 2) >>> 0;
+      const paHi = pte >>> 30;
+      if ((pte & (R | X)) === 0) {
+        // [step 4] D, A, U reserved in a pointer, and no pointer at the last level
+        if ((pte & (D | A | U)) !== 0 || level === 1) return this.guestPageFault(MmuCode.ReservedBit, level, access);
+        tLo = paLo;
+        tHi = paHi;
+        continue;
+      }
+      return this.leaf(e, pte | 0, 0, paLo | 0, paHi, gpaLo | 0, gpaHi | 0, level, level === 0 ? 22 : 12, access);
+    }
+    return this.guestPageFault(MmuCode.ReservedBit, 1, access); // unreachable: level 1 returns above
   }
 
   /** [steps 3, 5-8] for the leaf at word index e of level `level`, which maps 2^shift bytes; words as int32. */

@@ -18,7 +18,16 @@ import {
   Privilege,
   RegisterError,
 } from '@page-table-multiarch/core';
-import { encodeRiscvHgatp, RiscvGStageMmu, type RiscvGStageMmuOptions, RiscvMmu, Sv39x4PageTable, Sv48x4PageTable, Sv57x4PageTable } from '@page-table-multiarch/riscv';
+import {
+  encodeRiscvHgatp,
+  RiscvGStageMmu,
+  type RiscvGStageMmuOptions,
+  RiscvMmu,
+  Sv32x4PageTable,
+  Sv39x4PageTable,
+  Sv48x4PageTable,
+  Sv57x4PageTable,
+} from '@page-table-multiarch/riscv';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
@@ -355,4 +364,76 @@ describe('RiscvGStageMmu: the walk of a U-mode access from a quarter of the root
       { seed, numRuns: 120 },
     );
   }, 60_000);
+});
+
+describe('RiscvGStageMmu: Sv32x4 (RV32: 4-byte entries, 34-bit guest-physical addresses)', () => {
+  /** An Sv32x4 table with a 4K page above 4 GiB (root entries 1024 up: the two extra bits) and a 4M page. */
+  function sv32x4() {
+    const memory = new PhysicalMemory({ size: 1 << 20, base: RAM });
+    const table = new Sv32x4PageTable(memory);
+    using cursor = table.cursor();
+    cursor.map(0x3_0000_1000n, 0x8004_0000n, PageSize.Size4K, READ | WRITE);
+    cursor.map(0x0040_0000n, 0x8040_0000n, PageSize.Size4M, READ | EXECUTE);
+    cursor.flush();
+    // Sv32: VPN[1] (here 33:22) indexes the root, VPN[0] 21:12 the table below; PPN is entry bits 31:10
+    const root = table.rootPaddr;
+    const child = (entry: bigint): bigint => (BigInt(memory.readU32(entry)) >> 10n) << 12n;
+    const leaf4k = child(root + (0x3_0000_1000n >> 22n) * 4n) + 1n * 4n;
+    const leaf4m = root + 1n * 4n;
+    return { memory, table, hgatp: encodeRiscvHgatp(table).hgatp, leaf4k, leaf4m };
+  }
+  const setLow32 = (memory: PhysicalMemory, at: bigint, low: number): void => memory.writeU32(at, ((memory.readU32(at) & ~0x3ff) | low) >>> 0);
+
+  it('translates through the extra bits and through a 4M page; the table and the model agree', () => {
+    const f = sv32x4();
+    const mmu = new RiscvGStageMmu(f.memory, { hgatp: f.hgatp, xlen: 32 });
+    expect([mmu.levels, mmu.xlen]).toEqual([2, 32]);
+    expect(mmu.translate(0x3_0000_1238n, Access.WRITE, S_MODE)).toEqual({ ok: true, paddr: 0x8004_0238n, size: 4096, level: 1, permissions: READ | WRITE | USER });
+    expect(mmu.translate(0x0052_3456n, Access.EXECUTE, U_MODE)).toEqual({ ok: true, paddr: 0x8052_3456n, size: PageSize.Size4M, level: 0, permissions: READ | EXECUTE | USER });
+    for (const m of f.table.mappings()) expect(mmu.translate(m.vaddr + 8n, Access.READ, U_MODE)).toMatchObject({ ok: true, paddr: m.paddr + 8n });
+  });
+
+  it('guest-page faults: bits above 33, V = 0, no U, a pointer with A, a misaligned 4M page, A = 0 with Svade', () => {
+    const f = sv32x4();
+    const mmu = new RiscvGStageMmu(f.memory, { hgatp: f.hgatp, xlen: 32 });
+    expect(mmu.translate(0x4_0000_1000n, Access.READ, U_MODE)).toMatchObject({ ok: false, kind: 'NonCanonical', level: -1, syndrome: { cause: 21, htval: 0x1_0000_0400n } });
+    const leaf = f.memory.readU32(f.leaf4k);
+    for (const [low, kind] of [
+      [0b1101_0110, 'NotPresent'], // D A U W R, V clear
+      [0b1100_0111, 'Permission'], // no U
+      [0b1001_0111, 'AccessFlag'], // A clear
+    ] as const) {
+      setLow32(f.memory, f.leaf4k, low);
+      expect(mmu.translate(0x3_0000_1000n, Access.WRITE, S_MODE)).toMatchObject({ ok: false, kind, level: 1, syndrome: { cause: 23, htval: 0x3_0000_1000n >> 2n } });
+    }
+    f.memory.writeU32(f.leaf4k, leaf);
+    const pointer = f.table.rootPaddr + (0x3_0000_1000n >> 22n) * 4n;
+    f.memory.writeU32(pointer, f.memory.readU32(pointer) | 0x40);
+    expect(mmu.translate(0x3_0000_1000n, Access.READ, U_MODE)).toMatchObject({ ok: false, kind: 'ReservedBit', level: 0 });
+    f.memory.writeU32(f.leaf4m, f.memory.readU32(f.leaf4m) + (1 << 10)); // PPN[0] no longer zero
+    expect(mmu.translate(0x0040_0000n, Access.EXECUTE, U_MODE)).toMatchObject({ ok: false, kind: 'ReservedBit', level: 0, syndrome: { cause: 20 } });
+  });
+
+  it('Svadu sets A and D in the 4-byte entry and nothing beside it', () => {
+    const f = sv32x4();
+    setLow32(f.memory, f.leaf4k, 0b0001_0111); // U W R V
+    const before = f.memory.bytes().slice();
+    const mmu = new RiscvGStageMmu(f.memory, { hgatp: f.hgatp, xlen: 32, svadu: true });
+    expect(mmu.translateNumber(0x3_0000_1000, Access.WRITE, U_MODE)).toBe(0x8004_0000);
+    expect(f.memory.readU32(f.leaf4k) & 0xff).toBe(0b1101_0111);
+    const after = f.memory.bytes();
+    const at = Number(f.leaf4k - RAM);
+    const expected = before.slice();
+    expected.set(after.subarray(at, at + 4), at);
+    expect(sameBytes(after, expected)).toBe(true);
+  });
+
+  it('an RV32 hgatp: Bare below bit 31; bits above 31 or a misaligned root refused; xlen 32 or 64 only', () => {
+    const f = sv32x4();
+    const bare = new RiscvGStageMmu(f.memory, { hgatp: 0x7f << 22, xlen: 32 });
+    expect([bare.levels, bare.vmid]).toEqual([0, 0x7f]);
+    expect(() => new RiscvGStageMmu(f.memory, { hgatp: f.hgatp | (1n << 32n), xlen: 32 })).toThrow(RegisterError);
+    expect(() => new RiscvGStageMmu(f.memory, { hgatp: f.hgatp + 1n, xlen: 32 })).toThrow(RegisterError);
+    expect(() => new RiscvGStageMmu(f.memory, { hgatp: f.hgatp, xlen: 16 as 32 })).toThrow(RangeError);
+  });
 });
