@@ -1,25 +1,26 @@
 // RISC-V two-stage translation: QEMU's MMU against RiscvMmu over a RiscvGStageMmu (VS-stage over G-stage), access by
-// access. A probe program in M-mode enters VS-mode or VU-mode for every probe with SRET (hstatus.SPV = 1, sstatus.SPP
-// = S or U; privileged spec, chapter "Hypervisor Extension", "Trap Return": SRET executed with V = 0 sets V to SPV),
-// at a small stub mapped in both stages that makes the access (a load, a store, or a jump to the address) and then
-// ECALL (cause 10 from VS-mode, 8 from VU-mode). Every trap comes back to M-mode (medeleg = 0), whose handler records
-// mcause, mtval, mtval2 and mtinst ("Trap Entry": a trap into M-mode writes mtval2 and mtinst) and resumes the list.
-// Before each probe the program runs HFENCE.GVMA and HFENCE.VVMA with x0, x0 ("Memory-Management Fences"), so that
-// each access is a fresh walk of both stages, as the model's are.
+// access. A probe program in M-mode enters VS-mode or VU-mode for every probe with SRET (hstatus.SPV = 1, sstatus.SPP =
+// S or U; privileged spec, chapter "Hypervisor Extension", "Trap Return": SRET executed with V = 0 sets V to SPV), at a
+// small stub mapped in both stages that makes the access (a load, a store, or a jump to the address) and then ECALL
+// (cause 10 from VS-mode, 8 from VU-mode). Every trap comes back to M-mode (medeleg = 0), whose handler records mcause,
+// mtval, mtval2 and mtinst ("Trap Entry": a trap into M-mode writes mtval2 and mtinst) and resumes the list. Before
+// each probe the program runs HFENCE.GVMA and HFENCE.VVMA with x0, x0 ("Memory-Management Fences"), so that each access
+// is a fresh walk of both stages, as the model's are.
 //
 // The tables: the guest-physical space is the host's RAM, identity-mapped by the G-stage (Sv39x4 or Sv48x4) as 4 KiB
 // pages, and again at 4 GiB by one 1 GiB G-stage leaf; the VS-stage is a random Sv39 (or Sv48) table with every
 // encoding of the single-stage runs (src/_rv-mmu-layout.ts), some leaves sent through the 4 GiB alias or to a
-// guest-physical address wider than the G-stage's 41 (50) bits. The G-stage leaves of some VS-stage table pages, and of the data pages, get random flags: walks
-// then fault in the G-stage (htval = the entry's guest-physical address >> 2, htinst 0x3000), outputs too.
+// guest-physical address wider than the G-stage's 41 (50) bits. The G-stage leaves of some VS-stage table pages, and of
+// the data pages, get random flags: walks then fault in the G-stage (htval = the entry's guest-physical address >> 2,
+// htinst 0x3000), outputs too.
 //
 // QEMU writes A / D into a VS-stage entry without the G-stage store check (DEFECTS.riscvVsAdWrite): where the model
-// refuses that write (a read-only G-stage page of a VS-stage table, under Svadu), the comparison is counted as
-// skipped and the model takes QEMU's entry, then makes the access again, so that both memories stay the same. What
-// the run does not make, and why: a G-stage page of a VS-stage table that is writable with D = 0 under Svadu (QEMU
-// would leave that D clear, the model sets it); a G-stage page of a VS-stage table that is executable but not readable (whether MXR
-// reaches the walk's implicit loads differs between editions of the spec); MXR on QEMU 7.2, whose G-stage takes
-// MXR from vsstatus (DEFECTS.riscvGStageMxr). Where QEMU 7.2 reports a G-stage fault of the walk as a load's
+// refuses that write (a read-only G-stage page of a VS-stage table, under Svadu), the comparison is counted as skipped
+// and the model takes QEMU's entry, then makes the access again, so that both memories stay the same. What the run does
+// not make, and why: a G-stage page of a VS-stage table that is writable with D = 0 under Svadu (QEMU would leave that
+// D clear, the model sets it); a G-stage page of a VS-stage table that is executable but not readable (whether MXR
+// reaches the walk's implicit loads differs between editions of the spec); MXR on QEMU 7.2, whose G-stage takes MXR
+// from vsstatus (DEFECTS.riscvGStageMxr). Where QEMU 7.2 reports a G-stage fault of the walk as a load's
 // (DEFECTS.riscvWalkFaultAsLoad), that comparison is counted as skipped.
 import { Access, faultKindOf, hex, MappingFlags, PageSize, PhysicalMemory, Privilege } from '@page-table-multiarch/core';
 import { RiscvGStageMmu, RiscvMmu, Sv39PageTable, Sv39x4PageTable, Sv48PageTable, Sv48x4PageTable } from '@page-table-multiarch/riscv';

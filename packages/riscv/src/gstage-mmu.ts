@@ -47,9 +47,10 @@ export interface RiscvGuestFaultSyndrome {
    */
   readonly htval: bigint;
   /**
-   * The value written to htinst / mtinst: 0 (the spec always allows zero for an explicit access), or, for a fault
-   * on an implicit access of the VS-stage walk, the pseudoinstruction of [H, "Transformed Instruction or
-   * Pseudoinstruction for mtinst or htinst"], 0x00003000 for a 64-bit read and 0x00003020 for a 64-bit write.
+   * The value written to htinst / mtinst: always 0 from a G-stage model on its own, whose accesses are explicit ones
+   * (for which the spec allows zero). The pseudoinstructions of a fault on the VS-stage walk (0x00003000,
+   * 0x00003020: [H, "Transformed Instruction or Pseudoinstruction for mtinst or htinst"]) are in the syndrome of
+   * the `RiscvMmu` this model is the second stage of.
    */
   readonly htinst: number;
 }
@@ -80,8 +81,8 @@ export interface RiscvGStageMmuOptions {
 }
 
 /**
- * A RISC-V hart's G-stage address translation (RV64: Sv39x4, Sv48x4, Sv57x4, or Bare; RV32: Sv32x4) over tables in any
- * `PagingHandler` memory: guest-physical address in, supervisor physical address or guest-page fault out. Every
+ * A RISC-V hart's G-stage address translation (RV64: Sv39x4, Sv48x4, Sv57x4, or Bare; RV32: Sv32x4) over tables in
+ * any `PagingHandler` memory: guest-physical address in, supervisor physical address or guest-page fault out. Every
  * access is checked as a U-mode access whatever the privilege given (a leaf without U refuses everything), with the
  * HS-level MXR; A and D follow Svadu (menvcfg.ADUE) or Svade.
  *
@@ -90,7 +91,7 @@ export interface RiscvGStageMmuOptions {
  * vsatp as its satp) it translates every VS-stage table address and the VS-stage's output.
  *
  * Fault kinds: as {@link RiscvMmu}, with guest-page faults (20 / 21 / 23) in place of page faults, and
- * `NonCanonical` for an address with a bit set above the format's 41, 50 or 59 bits.
+ * `NonCanonical` for an address with a bit set above the format's 34, 41, 50 or 59 bits.
  *
  * @example
  * const gstage = new RiscvGStageMmu(memory, { hgatp: encodeRiscvHgatp(table).hgatp, svadu: true });
@@ -112,7 +113,7 @@ export class RiscvGStageMmu extends MmuModel<RiscvGuestFaultSyndrome> {
   readonly xlen: 32 | 64;
   /** Levels of the current hgatp mode: 2 (Sv32x4), 3, 4 or 5; 0 for Bare. */
   levels: number;
-  /** hgatp.VMID (bits 57:44) of the last hgatp loaded; a walk ignores it. */
+  /** hgatp.VMID (bits 57:44; RV32 28:22) of the last hgatp loaded; a walk ignores it. */
   vmid: number;
   /** Exception code of the last fault (20, 21, 23; 1, 5, 7); -1 after a successful translation. */
   cause: number;
