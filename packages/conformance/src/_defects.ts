@@ -45,6 +45,22 @@ export const DEFECTS = {
   riscvPbmte: { text: 'QEMU 7.2 ignores menvcfg.PBMTE', in: (r) => before(r, 10) },
   riscvGStageTopBit: { text: 'QEMU 7.2 sign-extends guest-physical addresses', in: (r) => before(r, 10) },
   /**
+   * RISC-V two stages: a G-stage fault on a VS-stage table read is reported as a load guest-page fault (21) whatever
+   * the access (7.2 riscv_cpu_tlb_fill: `if (ret == TRANSLATE_G_STAGE_FAIL) { ... access_type = MMU_DATA_LOAD; }`),
+   * so a store or a fetch there gets cause 21 instead of 23 or 20. The privileged spec (Hypervisor Extension, "Guest
+   * Physical Address Translation": "any exception is always reported for the original access type") and 10.0,
+   * which no longer changes the access type, agree with the library.
+   */
+  riscvWalkFaultAsLoad: { text: 'QEMU 7.2 reports a G-stage fault on the VS-stage walk as a load', in: (r) => before(r, 10) },
+  /**
+   * RISC-V two stages: with A / D updates on, get_physical_address writes A / D into a VS-stage entry through the
+   * host physical address its G-stage read gave, without checking that read's `vbase_prot` for a write (7.2 and
+   * 10.0.13 alike), so a G-stage page of a VS-stage table that is read-only (or has D = 0) takes the write. The
+   * privileged spec (Hypervisor Extension, "Guest Physical Address Translation") checks such an access "as though
+   * for an implicit load or store" (a store here: a guest-page fault, htinst 0x00003020).
+   */
+  riscvVsAdWrite: { text: 'QEMU writes VS-stage A / D without a G-stage store check', in: () => true },
+  /**
    * RISC-V G-stage: 7.2 takes the MXR of the G-stage from vsstatus, so the HS-level sstatus.MXR does not make an
    * execute-only G-stage page readable (and vsstatus.MXR does). The privileged spec (Hypervisor Extension,
    * vsstatus) gives vsstatus.MXR to the VS-stage only and the HS-level MXR to both stages; 10.0 does so.

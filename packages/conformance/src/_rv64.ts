@@ -51,3 +51,24 @@ export function rvAmoaddD(rd: number, rs2: number, rs1: number): number {
 
 /** ECALL: what the probed pages hold, so that a fetch that translates traps straight back (cause 8 or 9). */
 export const RV_ECALL = 0x0000_0073;
+
+// For the two-stage probe program (src/riscv-two-stage.ts). Volume I chapter 24: JALR is imm[11:0] rs1 000 rd
+// 1100111. Volume II (20211203): SRET is 0001000 00010 00000 000 00000 1110011 (3.3.2 "Trap-Return Instructions");
+// chapter "Hypervisor Extension", "Hypervisor Instructions" and its listing: HFENCE.VVMA 0010001 rs2 rs1 000 00000
+// 1110011, HFENCE.GVMA 0110001 rs2 rs1 000 00000 1110011 (here with rs1 = rs2 = x0: every address and ID); CSR
+// numbers vsstatus 0x200, sepc 0x141, hstatus 0x600, mtinst 0x34a, mtval2 0x34b (2.2 "CSR Listing").
+
+/** CSR numbers of the hypervisor extension (and sepc) that the two-stage probe program uses. */
+export const HCSR = { vsstatus: 0x200, sepc: 0x141, hstatus: 0x600, mtinst: 0x34a, mtval2: 0x34b } as const;
+
+/** JALR rd, imm(rs1). */
+export function rvJalr(rd: number, rs1: number, imm: number): number {
+  return (((imm & 0xfff) << 20) | (rs1 << 15) | (rd << 7) | 0x67) >>> 0;
+}
+
+/** SRET. */
+export const RV_SRET = 0x1020_0073;
+/** HFENCE.VVMA x0, x0: every VS-stage translation of the current VMID. */
+export const RV_HFENCE_VVMA = 0x2200_0073;
+/** HFENCE.GVMA x0, x0: every G-stage (and VS-stage) translation of every VMID. */
+export const RV_HFENCE_GVMA = 0x6200_0073;

@@ -76,6 +76,13 @@ export { checkLa64, type La64Options, la64Program } from './loongarch64';
 export { checkLa64Mmu, type La64MmuOptions, type La64MmuResult, la64MmuProgram } from './loongarch64-mmu';
 export { checkRiscv, type RiscvOptions, type RiscvScheme } from './riscv';
 export { checkRiscvGStage, type RiscvGStageOptions, type RiscvGStageScheme } from './riscv-gstage';
+export {
+  checkRiscvTwoStage,
+  type RiscvTwoStageOptions,
+  type RiscvTwoStageResult,
+  type RiscvTwoStageScheme,
+  rvTwoStageProgram,
+} from './riscv-two-stage';
 export { checkX86, type X86Options } from './x86_64';
 export { checkX86Legacy, type X86LegacyOptions } from './x86-legacy';
 export { checkX86Mmu, type X86MmuOptions, type X86MmuResult, x86MmuProgram } from './x86-mmu';

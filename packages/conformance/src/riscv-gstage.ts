@@ -10,8 +10,8 @@
 // Hypervisor Extension, "Hypervisor Status Register (hstatus)": SRET sets V to SPV): the gdb stub has no register
 // for V. mstatus.MPV and `mret` would do the same, but QEMU 10.0 drops an MPV written through the gdb stub (and by
 // `csrs` in this setup), while hstatus.SPV is kept by QEMU 7.2 and 10.0 alike.
-import { hex, MappingFlags, type PageTable64, PageSize, PhysicalMemory } from '@page-table-multiarch/core';
-import { gStageLeafFlags, Sv32x4PageTable, Sv39x4PageTable, Sv48x4PageTable, Sv57x4PageTable } from '@page-table-multiarch/riscv';
+import { Access, hex, MappingFlags, type PageTable64, PageSize, PhysicalMemory, Privilege } from '@page-table-multiarch/core';
+import { gStageLeafFlags, RiscvGStageMmu, Sv32x4PageTable, Sv39x4PageTable, Sv48x4PageTable, Sv57x4PageTable } from '@page-table-multiarch/riscv';
 import { type RunResult, showPa } from './_check';
 import { affects, DEFECTS } from './_defects';
 import { type RunOptions, runTarget } from './_driver';
@@ -131,6 +131,12 @@ export async function checkRiscvGStage(options: RiscvGStageOptions): Promise<Run
       await gdb.writeRegister('hgatp', want);
       const hgatp = await gdb.readRegister('hgatp');
       if (hgatp !== want) throw new Error(`QEMU refused hgatp ${hex(want)} (hgatp = ${hex(hgatp)})`);
+      // the G-stage MMU model over the same tables, asked as QEMU is: a load (a U-mode access, as every G-stage one)
+      const model = new RiscvGStageMmu(memory, { hgatp: want, xlen: scheme.vaBits, mxr });
+      const modelLoad = (gpa: bigint): bigint | null => {
+        const r = model.translate(gpa, Access.READ, Privilege.USER);
+        return r.ok ? r.paddr : null;
+      };
       await gdb.writeRegister('vsatp', 0n);
       // enter VS-mode: sret with hstatus.SPV = 1 and SPP = S
       const insn = new Uint8Array(4);
@@ -166,6 +172,7 @@ export async function checkRiscvGStage(options: RiscvGStageOptions): Promise<Run
         }
         checker.addresses++;
         checker.check(s.va, 'translation (as a load)', showPa(want), showPa(theirs));
+        checker.check(s.va, 'RiscvGStageMmu load', showPa(modelLoad(s.va)), showPa(theirs));
       }
 
       // 2. a load from the middle of every leaf, by QEMU's G-stage walk (a U-mode access): allowed exactly when
@@ -192,6 +199,7 @@ export async function checkRiscvGStage(options: RiscvGStageOptions): Promise<Run
         }
         checker.probes++;
         checker.check(va, probe, want, theirs);
+        checker.check(va, `RiscvGStageMmu ${probe}`, modelLoad(va) === null ? 'denied' : 'allowed', theirs);
       }
     },
   });

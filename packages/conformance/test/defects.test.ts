@@ -11,9 +11,9 @@ describe('QEMU defects by release', () => {
     expect(() => parseRelease('not QEMU')).toThrow(/not a QEMU version line/);
   });
 
-  it('7.2 has every defect; 10.0.13 the LDDIR one, the fetch-fault hang, the three of the x86 walk and the ARMv7 domain order', () => {
+  it('7.2 has every defect; 10.0.13 the VS-stage A / D write, the LDDIR one, the fetch-fault hang, the three of the x86 walk and the ARMv7 domain order', () => {
     const has = (r: readonly [number, number, number]) => Object.entries(DEFECTS).filter(([, d]) => d.in(r)).map(([k]) => k);
     expect(has([7, 2, 22])).toEqual(Object.keys(DEFECTS));
-    expect(has([10, 0, 13])).toEqual(['laLddirHighBits', 'laFetchFault', 'x86RsvdWithoutP', 'x86Accessed1gOnFault', 'x86PaePdpteAccessed', 'a32DomainFirst']);
+    expect(has([10, 0, 13])).toEqual(['riscvVsAdWrite', 'laLddirHighBits', 'laFetchFault', 'x86RsvdWithoutP', 'x86Accessed1gOnFault', 'x86PaePdpteAccessed', 'a32DomainFirst']);
   });
 });

@@ -63,5 +63,7 @@ export {
 
 // The MMU model: an access translated as a hart does (SUM, MXR, Svade / Svadu), with its page fault.
 export { RiscvCause, type RiscvFaultSyndrome, RiscvMmu, type RiscvMmuOptions } from './mmu';
+// The G-stage model (hgatp), alone or as the second stage of a RiscvMmu: guest-page faults with htval / htinst.
+export { RiscvGStageMmu, type RiscvGStageMmuOptions, type RiscvGuestFaultSyndrome } from './gstage-mmu';
 // Its TLB instructions, over core's Tlb: SFENCE.VMA and a satp write that switches the ASID.
 export { sfenceVma, writeSatp } from './tlb';

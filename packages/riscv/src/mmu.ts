@@ -12,6 +12,12 @@
 //   bits 62:61 reserved in non-leaf entries).
 //   Svade / Svadu: the 20240411 edition, chapter "Svadu" and 4.3.2 step 8: with Svade a leaf with A = 0, or D = 0 on
 //   a store, raises a page fault; with Svadu (menvcfg.ADUE = 1) the hart sets them atomically instead.
+//   Two stages (a VS-stage over a G-stage, `secondStage`): chapter "Hypervisor Extension", cited as [H]: "Two-Stage
+//   Address Translation" (the VS-stage's table reads, and its A / D writes, are G-stage accesses checked as implicit
+//   loads and stores; any exception is reported for the original access type), "Guest-Page Faults" (20 / 21 / 23,
+//   stval the guest virtual address, htval the guest-physical address >> 2), "Transformed Instruction or
+//   Pseudoinstruction for mtinst or htinst" (0x00003000 / 0x00003020 for a fault on a 64-bit read / write of the
+//   VS-stage walk).
 //   For a TLB (core's Tlb): 4.3.1 on G (a global mapping exists in every address space; G in a non-leaf entry makes
 //   every mapping below it global), 4.1.11 (satp.ASID, bits 59:44).
 import {
@@ -23,37 +29,43 @@ import {
   type PagingHandler,
   type PrivilegeLevel,
   registerValue,
+  type SecondStage,
   type TlbWalker,
 } from '@page-table-multiarch/core';
 import { decodeRiscvSatp } from './registers';
 
 // PTE bits of the low word [Priv 4.3.1], and of the high word (entry bits 63:32) [Priv 4.4.1, Svpbmt, Svnapot].
-const V = 1 << 0;
-const R = 1 << 1;
-const W = 1 << 2;
-const X = 1 << 3;
-const U = 1 << 4;
+export const V: number = 1 << 0;
+export const R: number = 1 << 1;
+export const W: number = 1 << 2;
+export const X: number = 1 << 3;
+export const U: number = 1 << 4;
 const G = 1 << 5;
-const A = 1 << 6;
-const D = 1 << 7;
+export const A: number = 1 << 6;
+export const D: number = 1 << 7;
 /** PPN bits of the low word: entry bits 31:10 (physical address bits 33:12). */
-const PPN_LO = 0xffff_fc00;
+export const PPN_LO: number = 0xffff_fc00;
 /** PPN bits of the high word: entry bits 53:32 (physical address bits 55:34). */
-const PPN_HI = 0x003f_ffff;
+export const PPN_HI: number = 0x003f_ffff;
 /** Entry bits 60:54, reserved for future standard use [Priv 4.4.1]. */
-const RESERVED_HI = 0x1fc0_0000;
+export const RESERVED_HI: number = 0x1fc0_0000;
 /** Entry bits 62:61, PBMT [Svpbmt]. */
-const PBMT_SHIFT_HI = 29;
+export const PBMT_SHIFT_HI: number = 29;
 /** Entry bit 63, N [Svnapot]. */
-const N_HI = 0x8000_0000;
+export const N_HI: number = 0x8000_0000;
 
 // Exception codes [Priv 3.1.15, Table 3.6], indexed by access kind (READ, WRITE, EXECUTE).
 const PAGE_FAULT = [13, 15, 12] as const;
-const ACCESS_FAULT = [5, 7, 1] as const;
+export const ACCESS_FAULT = [5, 7, 1] as const;
+/** Guest-page fault exception codes [H, "Trap Cause Codes"], indexed by access kind. */
+export const GUEST_PAGE_FAULT = [21, 23, 20] as const;
+/** htinst for a guest-page fault on the VS-stage walk's 64-bit read, and write (A / D) [H, pseudoinstructions]. */
+const WALK_READ = 0x3000;
+const WALK_WRITE = 0x3020;
 
 const TWO32 = 4294967296;
 /** 2^n for n in 0..63: the page sizes, read from a table (`2 ** n` with a variable n is a call to Math.pow in V8). */
-const POW2 = /* @__PURE__ */ Float64Array.from({ length: 64 }, (_, n) => 2 ** n);
+export const POW2: Float64Array = /* @__PURE__ */ Float64Array.from({ length: 64 }, (_, n) => 2 ** n);
 
 /** RISC-V exception codes that a translation can raise [Priv 3.1.15, Table 3.6]. */
 export const RiscvCause: {
@@ -84,6 +96,17 @@ export interface RiscvFaultSyndrome {
   readonly cause: number;
   /** The value written to stval / mtval: the faulting virtual address [Priv 4.1.9]. */
   readonly tval: bigint;
+  /**
+   * With a second stage only: the value written to htval / mtval2, the guest-physical address that faulted shifted
+   * right by 2 for a guest-page fault (20, 21, 23), else 0 [H, "Guest-Page Faults"].
+   */
+  readonly htval?: bigint;
+  /**
+   * With a second stage only: the value written to htinst / mtinst: for a guest-page fault on the VS-stage walk,
+   * 0x00003000 (its read of an entry) or 0x00003020 (its A / D write); else 0, which the spec allows for every
+   * other trap [H, "Transformed Instruction or Pseudoinstruction for mtinst or htinst"].
+   */
+  readonly htinst?: number;
 }
 
 /** The translation state of a hart, as {@link RiscvMmu} takes it. */
@@ -103,6 +126,15 @@ export interface RiscvMmuOptions {
   readonly svpbmt?: boolean;
   /** Svnapot: a last-level leaf with N = 1 and PPN[3:0] = 1000 maps 64 KiB; without it bit 63 is reserved. */
   readonly svnapot?: boolean;
+  /**
+   * A second stage (a `RiscvGStageMmu`): the model is then the VS-stage of a hart with V = 1, and its options
+   * are the guest's: `satp` is vsatp, `sum` vsstatus.SUM, `mxr` vsstatus.MXR or the HS-level sstatus.MXR (either
+   * makes VS-stage execute-only pages readable; the G-stage model takes the HS-level one), `svadu` henvcfg.ADUE
+   * (which takes effect only with menvcfg.ADUE), `svpbmt` henvcfg.PBMTE. Every VS-stage table read goes through the
+   * second stage as a load, and an A / D write as a store, before memory is touched; the VS-stage's output address
+   * goes through it with the access's own kind. Default: none (a single-stage hart, or V = 0).
+   */
+  readonly secondStage?: SecondStage;
 }
 
 /**
@@ -134,6 +166,10 @@ function leafPermissions(lo: number, privilege: PrivilegeLevel, sum: boolean, mx
  * `AccessFlag` and `Dirty`; an address whose top bits are not a sign extension is `NonCanonical`; a table read
  * outside the memory is `ExternalAbort` (an access fault: 1 / 5 / 7). The others are page faults.
  *
+ * With a `secondStage` option it is the VS-stage of a hart with V = 1 over that G-stage: a fault of the G-stage
+ * (on a VS-stage table entry or on the output address) has `faultStage` 2 and the G-stage's kind and level, and is
+ * reported as a guest-page fault (20 / 21 / 23) with `htvalLo` / `htvalHi` and `htinst`.
+ *
  * @example
  * const mmu = new RiscvMmu(memory, { satp: encodeRiscvSatp(table).satp, svadu: true });
  * const pa = mmu.translateNumber(0x40_1000, Access.WRITE, Privilege.USER);
@@ -160,6 +196,14 @@ export class RiscvMmu extends MmuModel<RiscvFaultSyndrome> implements TlbWalker 
   tvalLo: number;
   /** High 32 bits of the tval of the last fault. */
   tvalHi: number;
+  /** The second stage every VS-stage table read and output address goes through, or null (one stage). */
+  readonly secondStage: SecondStage | null;
+  /** With a second stage: low 32 bits of the htval of the last fault (the guest-physical address >> 2, or 0). */
+  htvalLo: number;
+  /** With a second stage: high 32 bits of the htval of the last fault. */
+  htvalHi: number;
+  /** With a second stage: the htinst of the last fault (0x3000, 0x3020 or 0). */
+  htinst: number;
   /** satp.ASID (bits 59:44) of the last satp loaded [Priv 4.1.11]; a walk ignores it, a `Tlb` tags entries with it. */
   asid: number;
   /** After a successful walk: the leaf's bits 7:0 (V R W X U G A D) as written back, G set when the path has G. */
@@ -174,6 +218,10 @@ export class RiscvMmu extends MmuModel<RiscvFaultSyndrome> implements TlbWalker 
   _rootLo: number;
   /** @internal */
   _rootHi: number;
+  /** @internal with a second stage: the guest-physical address of the entry the walk read last, low and high words */
+  _entryLo: number;
+  /** @internal */
+  _entryHi: number;
 
   /**
    * @throws RegisterError for a satp MODE that is reserved or not RV64 paging (1-7, 11-15); TypeError /
@@ -194,8 +242,14 @@ export class RiscvMmu extends MmuModel<RiscvFaultSyndrome> implements TlbWalker 
     this.asid = 0;
     this.leafAttributes = 0;
     this.leafGlobal = false;
+    this.secondStage = options.secondStage ?? null;
+    this.htvalLo = 0;
+    this.htvalHi = 0;
+    this.htinst = 0;
     this._rootLo = 0;
     this._rootHi = 0;
+    this._entryLo = 0;
+    this._entryHi = 0;
     this.setSatp(options.satp);
   }
 
@@ -232,8 +286,12 @@ export class RiscvMmu extends MmuModel<RiscvFaultSyndrome> implements TlbWalker 
     this.tvalLo = vaLo >>> 0;
     this.tvalHi = vaHi >>> 0;
     const levels = this.levels;
+    const s2 = this.secondStage;
     // Bare: the physical address is the virtual address, every access allowed [Priv 4.1.11]
-    if (levels === 0) return this.translated(vaLo >>> 0, vaHi >>> 0, 4096, -1, 7);
+    if (levels === 0) {
+      const r = this.translated(vaLo >>> 0, vaHi >>> 0, 4096, -1, 7);
+      return s2 === null ? r : this.throughSecondStage(s2, access, privilege);
+    }
     // [Priv 4.4.1 / 4.5.1 / 4.6.1] bits 63:VA-1 must all equal bit VA-1 (VA = 39, 48, 57), else a page fault
     const ext = (vaHi | 0) >> (9 * levels - 21);
     if (ext !== 0 && ext !== -1) return this.pageFault(MmuCode.NonCanonical, -1, access);
@@ -247,7 +305,18 @@ export class RiscvMmu extends MmuModel<RiscvFaultSyndrome> implements TlbWalker 
     for (let level = 0; ; level++) {
       // [step 2] pte = the entry at a + va.vpn[i] * PTESIZE; a read outside the memory is an access fault
       const idx = shift >= 32 ? (vaHi >>> (shift - 32)) & 511 : ((vaLo >>> shift) | (vaHi << (32 - shift))) & 511;
-      const e = h.wordIndex((tLo + idx * 8) >>> 0, tHi);
+      let eLo = (tLo + idx * 8) >>> 0;
+      let eHi = tHi;
+      if (s2 !== null) {
+        // [H] the entry's address is guest-physical: the G-stage translates it, checked as an implicit load
+        const g = s2.translateWords(eLo | 0, eHi | 0, 0, 0);
+        if (g < 0) return this.secondStageFault(s2, g, eLo, eHi, access, WALK_READ);
+        this._entryLo = eLo;
+        this._entryHi = eHi;
+        eLo = s2.paLo;
+        eHi = s2.paHi;
+      }
+      const e = h.wordIndex(eLo, eHi);
       if (e < 0) return this.accessFault(level, access);
       const lo = w[e]!;
       const hi = w[e + 1]!;
@@ -274,7 +343,7 @@ export class RiscvMmu extends MmuModel<RiscvFaultSyndrome> implements TlbWalker 
         this.leafGlobal = true;
         this.leafAttributes |= G;
       }
-      return r;
+      return r !== 0 || s2 === null ? r : this.throughSecondStage(s2, access, privilege);
     }
   }
 
@@ -316,6 +385,12 @@ export class RiscvMmu extends MmuModel<RiscvFaultSyndrome> implements TlbWalker 
     const need = access === 1 ? A | D : A;
     if ((lo & need) !== need) {
       if (!this.svadu) return this.pageFault((lo & A) === 0 ? MmuCode.AccessFlag : MmuCode.Dirty, level, access);
+      const s2 = this.secondStage;
+      if (s2 !== null) {
+        // [H] the A / D write is a G-stage access too, checked as an implicit store
+        const g = s2.translateWords(this._entryLo | 0, this._entryHi | 0, 1, 0);
+        if (g < 0) return this.secondStageFault(s2, g, this._entryLo, this._entryHi, access, WALK_WRITE);
+      }
       this.handler.words[e] = lo | need;
     }
     // what a TLB keeps of this leaf: its flags as they now are in memory
@@ -346,6 +421,44 @@ export class RiscvMmu extends MmuModel<RiscvFaultSyndrome> implements TlbWalker 
     return (perms << 3) | ((attributes & D) !== 0 ? perms & 7 : perms & 5);
   }
 
+  /**
+   * The VS-stage's output (a guest-physical address, in paLo / paHi) through the second stage with the access's
+   * kind. The page size is the smaller of the two stages'; the permissions those of both where the second stage
+   * is an MmuModel. `leafAttributes` becomes 0, so that a `Tlb` answers no access from this entry and walks again:
+   * what the G-stage allows (and its D) is not in the VS-stage leaf.
+   */
+  private throughSecondStage(s2: SecondStage, access: AccessKind, privilege: PrivilegeLevel): number {
+    const gLo = this.paLo;
+    const gHi = this.paHi;
+    const g = s2.translateWords(gLo | 0, gHi | 0, access, privilege);
+    if (g < 0) return this.secondStageFault(s2, g, gLo, gHi, access, 0);
+    const second = (s2 as { readonly permissions?: unknown }).permissions;
+    const perms = typeof second === 'number' ? this.permissions & (second | 8) : this.permissions;
+    this.leafAttributes = 0;
+    return this.found(s2.paLo, s2.paHi, Math.min(this.pageSize, s2.pageSize), this.level, perms);
+  }
+
+  /**
+   * A fault of the second stage (`code`) on the guest-physical address (gLo, gHi), reported for the original access
+   * as the hypervisor chapter says: a guest-page fault (20, 21, 23) with htval = the address >> 2 and htinst =
+   * `walkInsn` (the pseudoinstruction of a VS-stage table access, 0 for the output address), or, for a G-stage table
+   * read outside the memory, an access fault (1, 5, 7) with htval and htinst 0.
+   */
+  private secondStageFault(s2: SecondStage, code: number, gLo: number, gHi: number, access: AccessKind, walkInsn: number): number {
+    if (code === MmuCode.ExternalAbort) {
+      this.cause = ACCESS_FAULT[access];
+      this.htvalLo = 0;
+      this.htvalHi = 0;
+      this.htinst = 0;
+    } else {
+      this.cause = GUEST_PAGE_FAULT[access];
+      this.htvalLo = ((gLo >>> 2) | (gHi << 30)) >>> 0;
+      this.htvalHi = gHi >>> 2;
+      this.htinst = walkInsn;
+    }
+    return this.stage2Fault(code, s2.level, walkInsn !== 0);
+  }
+
   /** A translation: no cause. */
   private translated(paLo: number, paHi: number, size: number, level: number, perms: number): number {
     this.cause = -1;
@@ -355,17 +468,25 @@ export class RiscvMmu extends MmuModel<RiscvFaultSyndrome> implements TlbWalker 
   /** A page fault of the access's kind (12, 13 or 15) with the fault kind `code`. */
   private pageFault(code: number, level: number, access: AccessKind): number {
     this.cause = PAGE_FAULT[access];
+    this.htvalLo = 0;
+    this.htvalHi = 0;
+    this.htinst = 0;
     return this.fault(code, level);
   }
 
   /** [step 2] an access fault of the access's kind (1, 5 or 7): a table read outside the memory. */
   private accessFault(level: number, access: AccessKind): number {
     this.cause = ACCESS_FAULT[access];
+    this.htvalLo = 0;
+    this.htvalHi = 0;
+    this.htinst = 0;
     return this.fault(MmuCode.ExternalAbort, level);
   }
 
   /** The cause and tval of the last fault. */
   protected syndrome(): RiscvFaultSyndrome {
-    return { cause: this.cause, tval: BigInt(this.tvalHi) * BigInt(TWO32) + BigInt(this.tvalLo) };
+    const tval = BigInt(this.tvalHi) * BigInt(TWO32) + BigInt(this.tvalLo);
+    if (this.secondStage === null) return { cause: this.cause, tval };
+    return { cause: this.cause, tval, htval: BigInt(this.htvalHi) * BigInt(TWO32) + BigInt(this.htvalLo), htinst: this.htinst };
   }
 }

@@ -1,0 +1,353 @@
+// The RISC-V G-stage MMU model: a guest-physical address translated as a hart with the hypervisor extension does
+// while V = 1, with hgatp, the HS-level sstatus.MXR and the accessed / dirty behaviour of Svadu or Svade.
+// Source: The RISC-V Instruction Set Manual, Volume II: Privileged Architecture, chapter "Hypervisor Extension",
+// cited as [H]:
+//   "Two-Stage Address Translation": the HS-level MXR overrides execute-only permissions of both stages (vsstatus.MXR
+//   the VS-stage only); "Guest Physical Address Translation": Sv39x4 / Sv48x4 / Sv57x4 are Sv39 / Sv48 / Sv57 with
+//   the incoming address widened by 2 bits (41, 50, 59), a root of 2048 entries (16 KiB, 16 KiB aligned), address
+//   bits 63:41 (63:50, 63:59) zero or a guest-page fault; the algorithm of Sv39 with hgatp for satp, the U bit
+//   checked as for U-mode on every access, guest-page faults instead of page faults; the G bit of every G-stage PTE
+//   ignored; "Guest-Page Faults" and "Trap Cause Codes" (20 instruction, 21 load, 23 store / AMO guest-page fault;
+//   stval the guest virtual address, htval / mtval2 the guest physical address shifted right by 2); "Hypervisor
+//   Guest Address Translation and Protection Register (hgatp)" (HSXLEN = 64: MODE 63:60, VMID 57:44, PPN 43:0;
+//   HSXLEN = 32: MODE bit 31, VMID 28:22, PPN 21:0). Sv32x4: Volume II 4.3 "Sv32" (4-byte entries, PPN in bits 31:10,
+//   VPN[1] 31:22 and VPN[0] 21:12 of the address, no reserved high bits), with VPN[1] widened to bits 33:22.
+// The steps of the walk are those of Volume II 4.3.2 "Virtual Address Translation Process", cited as [step n], as
+// in ./mmu.ts; the PTE bits are 4.3.1 and 4.4.1 (bits 60:54 reserved), chapter "Svpbmt" (PBMT 62:61, reserved
+// without menvcfg.PBMTE, PBMT 3 reserved, reserved in pointers), chapter "Svnapot" (N, bit 63), chapter "Svadu"
+// (menvcfg.ADUE turns hardware A / D updates on for the G-stage; henvcfg.ADUE does so for the VS-stage).
+import {
+  type AccessKind,
+  type AddrInput,
+  field,
+  MmuCode,
+  MmuModel,
+  type PagingHandler,
+  type PrivilegeLevel,
+  registerValue,
+} from '@page-table-multiarch/core';
+import { A, ACCESS_FAULT, D, GUEST_PAGE_FAULT, N_HI, PBMT_SHIFT_HI, POW2, PPN_HI, PPN_LO, R, RESERVED_HI, U, V, W, X } from './mmu';
+import { decodeRiscvHgatp } from './registers';
+
+const TWO32 = 4294967296;
+
+/** What a RISC-V hart reports for a failed G-stage translation. */
+export interface RiscvGuestFaultSyndrome {
+  /** The exception code written to scause / mcause: 20, 21, 23 (guest-page faults) or 1, 5, 7 (access faults). */
+  readonly cause: number;
+  /**
+   * The value written to stval / mtval: the guest virtual address [H, "Guest-Page Faults"]. A G-stage model on its
+   * own takes guest-physical addresses, so this is the address it was given (the guest virtual address when the
+   * VS-stage is Bare).
+   */
+  readonly tval: bigint;
+  /**
+   * The value written to htval / mtval2: the faulting guest-physical address shifted right by 2 bits for a
+   * guest-page fault, zero for any other trap [H, "Machine Second Trap Value (mtval2) Register"].
+   */
+  readonly htval: bigint;
+  /**
+   * The value written to htinst / mtinst: always 0 from a G-stage model on its own, whose accesses are explicit ones
+   * (for which the spec allows zero). The pseudoinstructions of a fault on the VS-stage walk (0x00003000,
+   * 0x00003020: [H, "Transformed Instruction or Pseudoinstruction for mtinst or htinst"]) are in the syndrome of
+   * the `RiscvMmu` this model is the second stage of.
+   */
+  readonly htinst: number;
+}
+
+/** The G-stage translation state of a hart, as {@link RiscvGStageMmu} takes it. */
+export interface RiscvGStageMmuOptions {
+  /**
+   * hgatp: MODE (HSXLEN = 64: 0 Bare, 8 Sv39x4, 9 Sv48x4, 10 Sv57x4; HSXLEN = 32: bit 31 clear Bare, set Sv32x4),
+   * VMID and the 16 KiB root's PPN.
+   */
+  readonly hgatp: AddrInput;
+  /** HSXLEN: 64 (default) or 32 (an RV32 hart: hgatp is 32 bits, Sv32x4 or Bare). */
+  readonly xlen?: 32 | 64;
+  /**
+   * The HS-level sstatus.MXR (mstatus.MXR): loads from G-stage pages that are executable but not readable succeed
+   * (default false). vsstatus.MXR does not reach the G-stage [H, "Two-Stage Address Translation"].
+   */
+  readonly mxr?: boolean;
+  /**
+   * menvcfg.ADUE = 1 on a hart with Svadu: the hart sets A, and D on a store, in G-stage leaves. False (the default)
+   * is Svade: a G-stage leaf with A = 0, or D = 0 on a store, raises a guest-page fault.
+   */
+  readonly svadu?: boolean;
+  /** menvcfg.PBMTE = 1 (Svpbmt): PBMT 1 and 2 are allowed in G-stage leaves; without it bits 62:61 are reserved. */
+  readonly svpbmt?: boolean;
+  /** Svnapot: a last-level leaf with N = 1 and PPN[3:0] = 1000 maps 64 KiB; without it bit 63 is reserved. */
+  readonly svnapot?: boolean;
+}
+
+/**
+ * A RISC-V hart's G-stage address translation (RV64: Sv39x4, Sv48x4, Sv57x4, or Bare; RV32: Sv32x4) over tables in
+ * any `PagingHandler` memory: guest-physical address in, supervisor physical address or guest-page fault out. Every
+ * access is checked as a U-mode access whatever the privilege given (a leaf without U refuses everything), with the
+ * HS-level MXR; A and D follow Svadu (menvcfg.ADUE) or Svade.
+ *
+ * On its own it answers for a guest whose VS-stage is Bare (vsatp = 0): the guest virtual address is then the
+ * guest-physical one, which the syndrome's `tval` repeats. As the `secondStage` of a {@link RiscvMmu} (the VS-stage,
+ * vsatp as its satp) it translates every VS-stage table address and the VS-stage's output.
+ *
+ * Fault kinds: as {@link RiscvMmu}, with guest-page faults (20 / 21 / 23) in place of page faults, and
+ * `NonCanonical` for an address with a bit set above the format's 34, 41, 50 or 59 bits.
+ *
+ * @example
+ * const gstage = new RiscvGStageMmu(memory, { hgatp: encodeRiscvHgatp(table).hgatp, svadu: true });
+ * const pa = gstage.translateNumber(0x8000_1000, Access.WRITE, Privilege.SUPERVISOR);
+ * if (pa < 0) console.log(gstage.cause, gstage.htvalLo); // 23: store guest-page fault, and the GPA >> 2
+ */
+export class RiscvGStageMmu extends MmuModel<RiscvGuestFaultSyndrome> {
+  /** The memory the G-stage tables are read from (and A / D written to, with Svadu). */
+  readonly handler: PagingHandler;
+  /** The HS-level sstatus.MXR. */
+  mxr: boolean;
+  /** Hardware A / D updates in G-stage leaves (menvcfg.ADUE = 1); false: Svade, a guest-page fault instead. */
+  svadu: boolean;
+  /** menvcfg.PBMTE = 1. */
+  svpbmt: boolean;
+  /** Svnapot implemented. */
+  svnapot: boolean;
+  /** HSXLEN: 32 or 64. */
+  readonly xlen: 32 | 64;
+  /** Levels of the current hgatp mode: 2 (Sv32x4), 3, 4 or 5; 0 for Bare. */
+  levels: number;
+  /** hgatp.VMID (bits 57:44; RV32 28:22) of the last hgatp loaded; a walk ignores it. */
+  vmid: number;
+  /** Exception code of the last fault (20, 21, 23; 1, 5, 7); -1 after a successful translation. */
+  cause: number;
+  /** Low 32 bits of the tval of the last fault: the address given. */
+  tvalLo: number;
+  /** High 32 bits of the tval of the last fault. */
+  tvalHi: number;
+  /** Low 32 bits of the htval of the last fault: the guest-physical address >> 2 for a guest-page fault, else 0. */
+  htvalLo: number;
+  /** High 32 bits of the htval of the last fault. */
+  htvalHi: number;
+  /** @internal the 16 KiB root table's physical address (hgatp.PPN << 12), low and high words */
+  _rootLo: number;
+  /** @internal */
+  _rootHi: number;
+
+  /**
+   * @throws RegisterError for an hgatp MODE that is reserved (1-7, 11-15), bits 59:58 set or a root that is not
+   *   16 KiB aligned (with `xlen: 32`: bits above 31 set, or a misaligned root); TypeError / PagingError
+   *   'InvalidAddress' for an hgatp that is not a u64; RangeError for an `xlen` that is not 32 or 64.
+   */
+  constructor(handler: PagingHandler, options: RiscvGStageMmuOptions) {
+    super();
+    this.handler = handler;
+    const xlen = options.xlen ?? 64;
+    if (xlen !== 32 && xlen !== 64) throw new RangeError(`RiscvGStageMmu: "xlen" ${String(xlen)} is not 32 or 64`);
+    this.xlen = xlen;
+    this.mxr = options.mxr ?? false;
+    this.svadu = options.svadu ?? false;
+    this.svpbmt = options.svpbmt ?? false;
+    this.svnapot = options.svnapot ?? false;
+    this.levels = 0;
+    this.vmid = 0;
+    this.cause = -1;
+    this.tvalLo = 0;
+    this.tvalHi = 0;
+    this.htvalLo = 0;
+    this.htvalHi = 0;
+    this._rootLo = 0;
+    this._rootHi = 0;
+    this.setHgatp(options.hgatp);
+  }
+
+  /**
+   * Loads a new hgatp value (MODE, VMID and root). Nothing changes when it throws.
+   * @throws RegisterError for a reserved MODE, bits 59:58 set or a misaligned root; TypeError / PagingError
+   *   'InvalidAddress' for a value that is not a u64.
+   */
+  setHgatp(hgatp: AddrInput): void {
+    const value = registerValue(hgatp, 'hgatp');
+    const rv32 = this.xlen === 32;
+    // hgatp MODE 0: Bare, guest-physical addresses are supervisor physical addresses [H, "Guest Physical Address
+    // Translation"]
+    if (rv32 ? value < 0x8000_0000n : field(value, 63, 60) === 0) {
+      this.vmid = rv32 ? field(value, 28, 22) : field(value, 57, 44);
+      this.levels = 0;
+      this._rootLo = 0;
+      this._rootHi = 0;
+      return;
+    }
+    const plan = decodeRiscvHgatp({ hgatp: value, xlen: this.xlen });
+    if (plan instanceof Error) throw plan;
+    const root = BigInt(plan.roots[0]!.root);
+    this.levels = plan.format.meta.levels;
+    this.vmid = rv32 ? field(value, 28, 22) : field(value, 57, 44);
+    this._rootLo = Number(root & 0xffff_ffffn);
+    this._rootHi = Number(root >> 32n);
+  }
+
+  /**
+   * The walk of [step 1-8] with the G-stage's changes, on the words of the handler's memory: no BigInt, no
+   * allocation, no throw. The privilege is not read: every G-stage access is a U-mode access. See
+   * `MmuModel.translateWords`.
+   */
+  translateWords(gpaLo: number, gpaHi: number, access: AccessKind, _privilege: PrivilegeLevel): number {
+    this.tvalLo = gpaLo >>> 0;
+    this.tvalHi = gpaHi >>> 0;
+    const levels = this.levels;
+    // Bare: no translation and no protection
+    if (levels === 0) return this.translated(gpaLo >>> 0, gpaHi >>> 0, 4096, -1, 7);
+    if (levels === 2) return this.walk32(gpaLo, gpaHi, access);
+    // [H] address bits 63:41 (Sv39x4), 63:50 (Sv48x4), 63:59 (Sv57x4) must be zero, else a guest-page fault
+    if (gpaHi >>> (9 * levels - 18) !== 0) return this.guestPageFault(MmuCode.NonCanonical, -1, access);
+    const h = this.handler;
+    const w = h.words;
+    let tLo = this._rootLo; // [step 1] a = hgatp.ppn * PAGESIZE
+    let tHi = this._rootHi;
+    let shift = 12 + 9 * (levels - 1);
+    const last = levels - 1;
+    for (let level = 0; ; level++) {
+      // [step 2] the root index has 11 bits (the 2 extra guest-physical bits, nothing above them is set), the
+      // others 9
+      const mask = level === 0 ? 2047 : 511;
+      const idx = shift >= 32 ? (gpaHi >>> (shift - 32)) & mask : ((gpaLo >>> shift) | (gpaHi << (32 - shift))) & mask;
+      const e = h.wordIndex((tLo + idx * 8) >>> 0, tHi);
+      if (e < 0) return this.accessFault(level, access);
+      const lo = w[e]!;
+      const hi = w[e + 1]!;
+      // [step 3] invalid, W without R, or a reserved bit
+      if ((lo & V) === 0) return this.guestPageFault(MmuCode.NotPresent, level, access);
+      if ((lo & (R | W)) === W || (hi & RESERVED_HI) !== 0) return this.guestPageFault(MmuCode.ReservedBit, level, access);
+      const paLo = ((lo & PPN_LO) << 2) >>> 0;
+      const paHi = ((lo >>> 30) | ((hi & PPN_HI) << 2)) >>> 0;
+      if ((lo & (R | X)) === 0) {
+        // [step 4] a pointer: D, A, U, PBMT and N are reserved in it, and none may be at the last level; G is
+        // ignored [H]
+        if ((lo & (D | A | U)) !== 0 || hi >>> PBMT_SHIFT_HI !== 0 || level === last) {
+          return this.guestPageFault(MmuCode.ReservedBit, level, access);
+        }
+        tLo = paLo;
+        tHi = paHi;
+        shift -= 9;
+        continue;
+      }
+      return this.leaf(e, lo | 0, hi | 0, paLo | 0, paHi | 0, gpaLo | 0, gpaHi | 0, level, shift, access);
+    }
+  }
+
+  /**
+   * The Sv32x4 walk: 4-byte entries, a 34-bit guest-physical address (nothing above it may be set), VPN[1] of 12
+   * bits (33:22) at the root and VPN[0] (21:12) below; the leaf's checks are those of the 8-byte formats, with no
+   * high word.
+   */
+  private walk32(gpaLo: number, gpaHi: number, access: AccessKind): number {
+    if (gpaHi >>> 2 !== 0) return this.guestPageFault(MmuCode.NonCanonical, -1, access);
+    const h = this.handler;
+    let tLo = this._rootLo; // [step 1]
+    let tHi = this._rootHi;
+    for (let level = 0; level < 2; level++) {
+      // [step 2] the root holds 4096 entries (16 KiB): no carry out of the low word from an aligned root
+      const idx = level === 0 ? ((gpaLo >>> 22) | (gpaHi << 10)) & 4095 : (gpaLo >>> 12) & 1023;
+      const e = h.wordIndex((tLo + idx * 4) >>> 0, tHi);
+      if (e < 0) return this.accessFault(level, access);
+      const pte = h.words[e]!;
+      // [step 3]
+      if ((pte & V) === 0) return this.guestPageFault(MmuCode.NotPresent, level, access);
+      if ((pte & (R | W)) === W) return this.guestPageFault(MmuCode.ReservedBit, level, access);
+      // PPN (entry bits 31:10) is physical address bits 33:12
+      const paLo = ((pte & PPN_LO) << 2) >>> 0;
+      const paHi = pte >>> 30;
+      if ((pte & (R | X)) === 0) {
+        // [step 4] D, A, U reserved in a pointer, and no pointer at the last level
+        if ((pte & (D | A | U)) !== 0 || level === 1) return this.guestPageFault(MmuCode.ReservedBit, level, access);
+        tLo = paLo;
+        tHi = paHi;
+        continue;
+      }
+      return this.leaf(e, pte | 0, 0, paLo | 0, paHi, gpaLo | 0, gpaHi | 0, level, level === 0 ? 22 : 12, access);
+    }
+    return this.guestPageFault(MmuCode.ReservedBit, 1, access); // unreachable: level 1 returns above
+  }
+
+  /** [steps 3, 5-8] for the leaf at word index e of level `level`, which maps 2^shift bytes; words as int32. */
+  private leaf(
+    e: number,
+    lo: number,
+    hi: number,
+    paLo: number,
+    paHi: number,
+    gpaLo: number,
+    gpaHi: number,
+    level: number,
+    shift: number,
+    access: AccessKind,
+  ): number {
+    // [step 3] PBMT 3 is reserved, and PBMT altogether without menvcfg.PBMTE [Svpbmt]
+    const pbmt = (hi >>> PBMT_SHIFT_HI) & 3;
+    if (pbmt !== 0 && (pbmt === 3 || !this.svpbmt)) return this.guestPageFault(MmuCode.ReservedBit, level, access);
+    let size = shift;
+    if ((hi & N_HI) !== 0) {
+      // [Svnapot] only a last-level leaf whose PPN[3:0] is 1000 (64 KiB); anything else is reserved
+      if (!this.svnapot || level !== this.levels - 1 || (paLo & 0xf000) !== 0x8000) {
+        return this.guestPageFault(MmuCode.ReservedBit, level, access);
+      }
+      size = 16;
+    }
+    // [step 5] as a U-mode access [H]: nothing without U; R (or X with the HS-level MXR) for a load
+    let perms = 0;
+    if ((lo & U) !== 0) {
+      perms = (lo & R) !== 0 || (this.mxr && (lo & X) !== 0) ? 9 : 8;
+      if ((lo & W) !== 0) perms |= 2;
+      if ((lo & X) !== 0) perms |= 4;
+    }
+    // READ, WRITE, EXECUTE are the bits 1 << access of MappingFlags
+    if (((perms >>> access) & 1) === 0) return this.guestPageFault(MmuCode.Permission, level, access);
+    // [step 6] a superpage's PPN bits below its level must be zero
+    if (shift > 12) {
+      const misaligned = shift >= 32 ? paLo !== 0 || (paHi & ((1 << (shift - 32)) - 1)) !== 0 : (paLo & ((1 << shift) - 1)) !== 0;
+      if (misaligned) return this.guestPageFault(MmuCode.ReservedBit, level, access);
+    }
+    // [step 7] A = 0, or D = 0 on a store: Svade faults, Svadu (menvcfg.ADUE) sets them in the entry
+    const need = access === 1 ? A | D : A;
+    if ((lo & need) !== need) {
+      if (!this.svadu) return this.guestPageFault((lo & A) === 0 ? MmuCode.AccessFlag : MmuCode.Dirty, level, access);
+      this.handler.words[e] = lo | need;
+    }
+    // [step 8] the offset, and the page-number bits below the leaf's level, come from the guest-physical address
+    if (size < 32) {
+      const m = (1 << size) - 1;
+      return this.translated(((paLo & ~m) | (gpaLo & m)) >>> 0, paHi >>> 0, POW2[size]!, level, perms);
+    }
+    const mHi = (1 << (size - 32)) - 1;
+    return this.translated(gpaLo >>> 0, ((paHi & ~mHi) | (gpaHi & mHi)) >>> 0, POW2[size]!, level, perms);
+  }
+
+  /** A translation: no cause. */
+  private translated(paLo: number, paHi: number, size: number, level: number, perms: number): number {
+    this.cause = -1;
+    return this.found(paLo, paHi, size, level, perms);
+  }
+
+  /** A guest-page fault of the access's kind (20, 21 or 23); htval is the address given, shifted right by 2. */
+  private guestPageFault(code: number, level: number, access: AccessKind): number {
+    this.cause = GUEST_PAGE_FAULT[access];
+    this.htvalLo = ((this.tvalLo >>> 2) | (this.tvalHi << 30)) >>> 0;
+    this.htvalHi = this.tvalHi >>> 2;
+    return this.fault(code, level);
+  }
+
+  /** [step 2] an access fault of the access's kind (1, 5 or 7): a table read outside the memory; htval 0. */
+  private accessFault(level: number, access: AccessKind): number {
+    this.cause = ACCESS_FAULT[access];
+    this.htvalLo = 0;
+    this.htvalHi = 0;
+    return this.fault(MmuCode.ExternalAbort, level);
+  }
+
+  /** The cause, tval and htval of the last fault; htinst 0 (an explicit access). */
+  protected syndrome(): RiscvGuestFaultSyndrome {
+    return {
+      cause: this.cause,
+      tval: BigInt(this.tvalHi) * BigInt(TWO32) + BigInt(this.tvalLo),
+      htval: BigInt(this.htvalHi) * BigInt(TWO32) + BigInt(this.htvalLo),
+      htinst: 0,
+    };
+  }
+}
