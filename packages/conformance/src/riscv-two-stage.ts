@@ -28,7 +28,7 @@ import { CSR, RV, RV_SFENCE_VMA, RV_SPIN, rvAddi, rvCsrw, rvLd } from './_boot-c
 import { Checker, type RunResult } from './_check';
 import { affects, DEFECTS } from './_defects';
 import { guestArea, runGuest } from './_driver';
-import type { GdbRemote } from './_gdb';
+import type { GdbRemote } from '@page-table-multiarch/cli';
 import { Rng, writeWords } from './_layout';
 import { startQemu } from './_qemu';
 import { buildMmuTables, type ProbeTarget } from './_rv-mmu-layout';
