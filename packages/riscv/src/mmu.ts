@@ -424,7 +424,7 @@ export class RiscvMmu extends MmuModel<RiscvFaultSyndrome> implements TlbWalker 
   /**
    * The VS-stage's output (a guest-physical address, in paLo / paHi) through the second stage with the access's
    * kind. The page size is the smaller of the two stages'; the permissions those of both where the second stage
-   * is an MmuModel. `leafAttributes` becomes 0, so that a `Tlb` answers no access from this entry and walks again:
+   * is an MmuModel. `leafAttributes` becomes -1, so that a `Tlb` does not cache the translation and walks again:
    * what the G-stage allows (and its D) is not in the VS-stage leaf.
    */
   private throughSecondStage(s2: SecondStage, access: AccessKind, privilege: PrivilegeLevel): number {
@@ -434,7 +434,7 @@ export class RiscvMmu extends MmuModel<RiscvFaultSyndrome> implements TlbWalker 
     if (g < 0) return this.secondStageFault(s2, g, gLo, gHi, access, 0);
     const second = (s2 as { readonly permissions?: unknown }).permissions;
     const perms = typeof second === 'number' ? this.permissions & (second | 8) : this.permissions;
-    this.leafAttributes = 0;
+    this.leafAttributes = -1;
     return this.found(s2.paLo, s2.paHi, Math.min(this.pageSize, s2.pageSize), this.level, perms);
   }
 

@@ -478,6 +478,8 @@ export class X86Mmu extends MmuModel<X86FaultSyndrome> implements TlbWalker {
     }
     const p2 = s2.permissions;
     const size = Math.min(POW2[shift]!, s2.pageSize);
+    // not for a Tlb: what EPT allows is not in the guest leaf's attributes (core's TlbWalker.leafAttributes)
+    this.leafAttributes = -1;
     return this.found(s2.paLo, s2.paHi, size, level, p2 === undefined ? perms : perms & (p2 | 8));
   }
 

@@ -8,12 +8,14 @@ import {
   Access,
   type AccessKind,
   MappingFlags,
+  MmuCode,
   type MmuResult,
   PageSize,
   PagingError,
   PhysicalMemory,
   Privilege,
   type PrivilegeLevel,
+  Tlb,
 } from '@page-table-multiarch/core';
 import {
   encodeX64Registers,
@@ -105,6 +107,22 @@ function guestOverEpt(setup: Setup = {}) {
   };
   return { host, ept, guest, regs, eptMmu, mmu, eptLeaf, guestEntries, setEptLow };
 }
+
+describe('X86Mmu over X86EptMmu behind a Tlb', () => {
+  it('every access walks both stages: a cached guest leaf never serves what EPT refuses (29.3.3.2)', () => {
+    const s = guestOverEpt();
+    const tlb = new Tlb(s.mmu, { entries: 16, ways: 4 });
+    // the guest leaf is R/W with A and D set by a first write, which EPT allows
+    expect(tlb.translateNumber(0x40_0010, Access.WRITE, CPL3)).toBe(Number(HOST_BASE) + 0x8_0010);
+    // EPT now lets the page be read only (the hypervisor write-protects it: an INVEPT follows, not a guest INVLPG)
+    s.setEptLow(0x8_0000n, WB | E_R);
+    expect(tlb.translateNumber(0x40_0020, Access.READ, CPL3)).toBe(Number(HOST_BASE) + 0x8_0020);
+    expect(tlb.translateNumber(0x40_0030, Access.WRITE, CPL3)).toBe(MmuCode.Permission);
+    expect([tlb.model.faultStage, s.mmu.exitReason]).toEqual([2, 48]);
+    // none of the three was answered from the TLB
+    expect(tlb.hits).toBe(0);
+  });
+});
 
 describe('X86Mmu over X86EptMmu: SDM cases', () => {
   it('translates through both stages: the host address, the smaller page, the rights both stages allow', () => {

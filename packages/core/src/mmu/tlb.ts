@@ -36,6 +36,8 @@ export interface TlbWalker {
   /**
    * After a successful walk that read a table: the leaf's attributes as an integer below 2^{@link tlbAttributeBits}
    * (accessed / dirty state as written by the walk included). Architecture-defined; only {@link tlbCheck} reads it.
+   * Negative when the translation must not be cached at all: a model over a second stage, whose answer depends on
+   * what the second stage allows, which the leaf's attributes do not hold.
    */
   readonly leafAttributes: number;
   /** After a successful walk: whether the translation is global (it belongs to every address space). */
@@ -216,8 +218,8 @@ export class Tlb<S> extends MmuModel<S> {
     this.level = model.level;
     this.permissions = model.permissions;
     this.faultCode = model.faultCode;
-    // level -1: no table was read (a bare, untranslated mode), nothing to cache
-    if (r === 0 && model.level >= 0) this.fill(vaLo, vaHi, model.pageSize, model.level, model.leafAttributes, model.leafGlobal);
+    // level -1: no table was read (a bare, untranslated mode); negative attributes: not cacheable (TlbWalker)
+    if (r === 0 && model.level >= 0 && model.leafAttributes >= 0) this.fill(vaLo, vaHi, model.pageSize, model.level, model.leafAttributes, model.leafGlobal);
     return r;
   }
 
