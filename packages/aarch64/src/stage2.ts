@@ -50,9 +50,6 @@ export interface A64Stage2Geometry {
   readonly leafBytes: readonly number[];
 }
 
-/** The widest index of one level the engine takes (`defineMetaData`). */
-const MAX_ROOT_BITS = 16;
-
 /** The lookup levels the walk may start at for each granule, without FEAT_TTST and FEAT_LPA2. */
 function startLevels(granule: A64Granule): readonly number[] {
   return granule === 4 ? [0, 1, 2] : [1, 2, 3];
@@ -69,9 +66,7 @@ export function sl0Of(granule: A64Granule, startLevel: number): number {
  * pseudocode named above. E.g. 4 KiB with 40 bits starts at level 1 with 2 concatenated tables (1024 entries);
  * 16 KiB with 40 bits at level 2 with 16 (32768 entries); 64 KiB with 48 bits at level 1 (64 entries).
  * @throws RangeError for a granule other than 4, 16 or 64, a width outside 25..48, or a start level the granule does
- *   not have or that cannot resolve that width (fewer than 1 or more than 16 tables' worth of root entries); for a
- *   root of 16 concatenated 64 KiB tables (46-bit IPAs from level 2), which has more entries (2^17) than the engine
- *   indexes at one level.
+ *   not have or that cannot resolve that width (fewer than 1 or more than 16 tables' worth of root entries).
  */
 export function a64Stage2Geometry(granule: A64Granule, ipaBits: number, startLevel?: number): A64Stage2Geometry {
   const fn = 'a64Stage2Geometry';
@@ -81,10 +76,10 @@ export function a64Stage2Geometry(granule: A64Granule, ipaBits: number, startLev
   }
   const gs = granuleShift(granule);
   const stride = gs - 3;
-  // bits the initial lookup resolves at each start level (AArch64.S2InconsistentSL(): 1 .. stride + 4), within the
-  // 16 bits the engine indexes at one level (defineMetaData): 16 concatenated 64 KiB tables (17 bits) are refused
+  // bits the initial lookup resolves at each start level (AArch64.S2InconsistentSL(): 1 .. stride + 4, up to 16
+  // concatenated tables: 17 bits for 64 KiB tables)
   const rootBitsAt = (level: number) => ipaBits - gs - (3 - level) * stride;
-  const fits = (level: number) => rootBitsAt(level) >= 1 && rootBitsAt(level) <= Math.min(stride + 4, MAX_ROOT_BITS);
+  const fits = (level: number) => rootBitsAt(level) >= 1 && rootBitsAt(level) <= stride + 4;
   const levels = startLevels(granule);
   let start: number;
   if (startLevel === undefined) {
@@ -94,9 +89,6 @@ export function a64Stage2Geometry(granule: A64Granule, ipaBits: number, startLev
   } else {
     if (!levels.includes(startLevel)) {
       throw new RangeError(`${fn}: start level ${String(startLevel)} is not one of ${levels.join(', ')} for the ${granule} KiB granule`);
-    }
-    if (rootBitsAt(startLevel) === stride + 4 && stride + 4 > MAX_ROOT_BITS) {
-      throw new RangeError(`${fn}: a root of 16 concatenated ${granule} KiB tables (2^${stride + 4} entries) is not supported`);
     }
     if (!fits(startLevel)) {
       throw new RangeError(

@@ -135,8 +135,9 @@ describe('stage 2 geometry (D8.2)', () => {
     expect(shape(16, 47)).toEqual([1, 2, '11,11,11', 1]);
     expect(shape(16, 36)).toEqual([2, 1, '11,11', 1]);
     expect(shape(64, 42)).toEqual([2, 1, '13,13', 1]);
-    // 16 concatenated 64 KiB tables would index 17 bits, more than the engine takes: level 1 instead
-    expect(shape(64, 46)).toEqual([1, 2, '4,13,13', 1]);
+    // 16 concatenated 64 KiB tables: 17 bits at level 2 (as KVM chooses: the latest start level)
+    expect(shape(64, 46)).toEqual([2, 1, '17,13', 16]);
+    expect(shape(64, 46, 1)).toEqual([1, 2, '4,13,13', 1]);
     expect(shape(64, 45)).toEqual([2, 1, '16,13', 8]);
     expect(shape(64, 48)).toEqual([1, 2, '6,13,13', 1]);
     expect(shape(64, 30)).toEqual([3, 0, '14', 2]);
@@ -150,11 +151,29 @@ describe('stage 2 geometry (D8.2)', () => {
     expect(() => a64Stage2Geometry(4, 49)).toThrow(RangeError);
     expect(() => a64Stage2Geometry(4, 24)).toThrow(RangeError);
     expect(() => a64Stage2MetaData(4, 40, undefined, 47)).toThrow(/VTCR_EL2.PS/);
-    expect(() => a64Stage2Geometry(64, 46, 2)).toThrow(/16 concatenated 64 KiB tables .* is not supported/);
   });
 });
 
 describe('stage 2 tables', () => {
+  it('a root of 16 concatenated 64 KiB tables (46-bit IPAs from level 2): 2^17 entries, the last one serving the top', () => {
+    const memory = new PhysicalMemory({ size: 4 << 20, base: 0x4000_0000n });
+    const table = new A64Stage2PageTable(memory, { granule: 64, ipaBits: 46 });
+    expect(table.meta.tableBytes[0]).toBe(1 << 20);
+    expect(Number(table.rootPaddr) % (1 << 20)).toBe(0);
+    const c = table.cursor();
+    const top = (1n << 46n) - 0x1_0000n;
+    c.map(top, 0x4100_0000n, 0x1_0000, MappingFlags.READ | MappingFlags.WRITE);
+    c.map(0x1_0000n, 0x4101_0000n, 0x1_0000, MappingFlags.READ);
+    c.flush();
+    expect(table.query(top + 0x123n)).toMatchObject({ paddr: 0x4100_0123n, size: 0x1_0000 });
+    expect(table.queryNumber(0x1_0010)).toBe(0x4101_0010);
+    // the top IPA's entry is the root's last: index 2^17 - 1, at the end of the 1 MiB root
+    expect(memory.readU64(table.rootPaddr + (1n << 20n) - 8n) & 3n).toBe(3n);
+    expect(() => table.query(1n << 46n)).toThrow(PagingError);
+    table.destroy();
+    expect(memory.framesInUse).toBe(0);
+  });
+
   it('a concatenated root is several frames, aligned to its size, and its last entry serves the top IPAs', () => {
     const memory = new PhysicalMemory({ size: 2 << 20, base: 0x4000_0000n });
     memory.reserve(0x4000_0000n, 0x1000); // so that the root cannot land at the base by chance
@@ -230,6 +249,7 @@ describe('VTCR_EL2 and VTTBR_EL2', () => {
       new A64Stage2PageTable16K40(memory),
       new A64Stage2PageTable64K48(memory),
       new A64Stage2PageTable(memory, { granule: 64, ipaBits: 30, paBits: 36 }),
+      new A64Stage2PageTable(memory, { granule: 64, ipaBits: 46 }), // 16 concatenated tables: a 1 MiB root
     ]) {
       const g = table.format.geometry;
       const regs = encodeA64Stage2Registers(table, { vmid: 0x1234 });
@@ -260,7 +280,6 @@ describe('VTCR_EL2 and VTTBR_EL2', () => {
     expect(err(T0SZ(24) | SL0(3) | TG0_64K).code).toBe('Invalid');
     expect(err(T0SZ(24) | SL0(3)).code).toBe('Unsupported');
     expect(err(T0SZ(12) | SL0(2)).code).toBe('Unsupported');
-    expect(err(T0SZ(18) | SL0(1) | TG0_64K | PS(5)).code).toBe('Unsupported'); // 64KB, 46 bits from level 2
     expect(err(T0SZ(24) | SL0(1) | (1n << 32n)).register).toBe('VTCR_EL2.DS');
   });
 

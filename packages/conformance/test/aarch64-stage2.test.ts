@@ -16,6 +16,7 @@ onEveryQemu('qemu-system-aarch64', 'aarch64 stage 2', (qemu) => {
     [16, 29, undefined, 'L3, 16 concatenated tables'],
     [64, 43, undefined, 'L2, 2 concatenated tables'],
     [64, 45, undefined, 'L2, 8 concatenated tables'],
+    [64, 46, undefined, 'L2, 16 concatenated tables (a 1 MiB root, 2^17 entries)'],
     [64, 48, undefined, 'L1, one table'],
   ];
   for (const [granule, ipaBits, startLevel, root] of formats) {

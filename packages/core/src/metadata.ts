@@ -8,7 +8,10 @@ export interface MetaDataSpec {
   readonly paMaxBits: number;
   /** log2 of the smallest page (12 for 4 KiB). */
   readonly pageShift: number;
-  /** Index width of each level in bits, root first, 1..16 each, 1 to 6 levels: `[9, 9, 9, 9]` for x86_64. */
+  /**
+   * Index width of each level in bits, root first, 1..20 each, 1 to 6 levels: `[9, 9, 9, 9]` for x86_64 (17 for
+   * the widest format here: an AArch64 stage 2 root of 16 concatenated 64 KiB tables).
+   */
   readonly indexBits: readonly number[];
   /** Bytes of one entry: 8, or 4 for 32-bit formats (which {@link PageTable32} serves). */
   readonly entryBytes: 4 | 8;
@@ -73,7 +76,7 @@ export function defineMetaData(spec: MetaDataSpec): PagingMetaData {
   if (levels < 1 || levels > 6) throw new RangeError(`defineMetaData: ${levels} levels is outside 1..6`);
   let vaMaxBits = spec.pageShift;
   for (const b of spec.indexBits) {
-    if (!Number.isInteger(b) || b < 1 || b > 16) throw new RangeError(`defineMetaData: index width ${b} is outside 1..16`);
+    if (!Number.isInteger(b) || b < 1 || b > 20) throw new RangeError(`defineMetaData: index width ${b} is outside 1..20`);
     vaMaxBits += b;
   }
   if (vaMaxBits > 64) throw new RangeError(`defineMetaData: ${vaMaxBits}-bit virtual addresses exceed 64 bits`);
