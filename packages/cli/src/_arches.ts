@@ -124,8 +124,9 @@ const x86_64: ArchSpec = {
 };
 
 /**
- * The stage 2 plan of --vtcr and --vttbr (both needed, without the stage 1 options), its root no larger than the
- * chunks ptdump reads memory in (64 KiB: up to 16 concatenated 4 KiB tables, 4 of 16 KiB, one of 64 KiB).
+ * The stage 2 plan of --vtcr and --vttbr (both needed, without the stage 1 options). A root of concatenated tables
+ * may be larger than the chunks ptdump reads an AArch64 dump in (up to 16 tables of 64 KiB: 1 MiB): the job then
+ * reads in chunks of the root's size (`chunkBytesFor`).
  */
 function decodeStage2(r: Readonly<Record<string, bigint>>, s: Readonly<Record<string, boolean>>): AttachPlan | RegisterError {
   const stage1 = ['ttbr0', 'ttbr1', 'tcr', 'mair'].filter((n) => r[n] !== undefined).map((n) => `--${n}`);
@@ -134,11 +135,6 @@ function decodeStage2(r: Readonly<Record<string, bigint>>, s: Readonly<Record<st
   if (r['vtcr'] === undefined) return missing('--vtcr');
   if (r['vttbr'] === undefined) return missing('--vttbr');
   const plan = decodeA64Stage2Registers({ vtcr: r['vtcr'], vttbr: r['vttbr'] });
-  if (plan instanceof RegisterError) return plan;
-  const rootBytes = plan.format.meta.tableBytes[0]!;
-  if (rootBytes > AARCH64_CHUNK) {
-    return new RegisterError('Unsupported', 'VTCR_EL2', `a stage 2 root of ${rootBytes >> 10} KiB (concatenated tables) is larger than the ${AARCH64_CHUNK >> 10} KiB ptdump reads at once`);
-  }
   return plan;
 }
 

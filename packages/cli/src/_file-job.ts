@@ -15,6 +15,16 @@ export function planOf(arch: ArchSpec, registers: Readonly<Record<string, bigint
   return plan;
 }
 
+/**
+ * The bytes a job reads its memory in: the architecture's chunk, or the plan's largest table when that is larger
+ * (an AArch64 stage 2 root of concatenated tables): a table is read whole from one chunk.
+ */
+export function chunkBytesFor(arch: ArchSpec, plan: AttachPlan | undefined): number {
+  let bytes = arch.chunkBytes;
+  for (const t of plan?.format.meta.tableBytes ?? []) bytes = Math.max(bytes, t);
+  return bytes;
+}
+
 /** What the options say about a dump file. */
 export interface FileOptions {
   readonly file: string;
@@ -86,14 +96,17 @@ function noRegistersHint(spec: ArchSpec, image: DumpImage): string {
 }
 
 /** The registers given as options, decoded once to report a wrong value before the file is opened. */
-function decodeGiven(o: FileOptions, spec: ArchSpec, switches: Record<string, boolean>): { registers: Record<string, bigint>; note?: string } {
+function decodeGiven(
+  o: FileOptions,
+  spec: ArchSpec,
+  switches: Record<string, boolean>,
+): { registers: Record<string, bigint>; note?: string; plan?: AttachPlan } {
   const registers: Record<string, bigint> = {};
   for (const [r, text] of Object.entries(o.registers)) registers[r] = parseValue(text, `--${r}`);
   if (o.cpu !== undefined && o.format === 'raw') throw new CliError("--cpu selects the CPU of an ELF core's notes; this is a raw image");
   if (o.cpu !== undefined) throw new CliError(`--cpu: ${spec.name} cores hold no translation registers in their notes (QEMU writes them for x86 only)`);
   // an empty set is reported with the file's hint (a core without register notes): decoded after opening it
-  if (Object.keys(registers).length > 0) planOf(spec, registers, switches);
-  return { registers };
+  return Object.keys(registers).length > 0 ? { registers, plan: planOf(spec, registers, switches) } : { registers };
 }
 
 /** Opens a dump file and makes its job; the returned `close` closes the file. */
@@ -112,7 +125,7 @@ export function fileJob(o: FileOptions): { job: Job; close: () => void } {
   // wrong value is reported as such whatever the file
   const notesMayHelp = (spec.name === 'x86_64' || spec.name === 'x86') && o.format !== 'raw';
   const early = notesMayHelp ? undefined : decodeGiven(o, spec, switches);
-  const image = openImage(o.file, { format: o.format, base, chunkBytes: spec.chunkBytes, cacheChunks: o.cacheChunks });
+  const image = openImage(o.file, { format: o.format, base, chunkBytes: chunkBytesFor(spec, early?.plan), cacheChunks: o.cacheChunks });
   const close = (): void => image.close();
   try {
     const { registers, note } = early ?? registersOf(o, spec, image);

@@ -9,7 +9,7 @@
 import { type AttachPlan, checkRoot, type DumpSource, hex, PagedMemory, type PagingHandler, type PhysAddr } from '@page-table-multiarch/core';
 import { ARCHES, type ArchSpec, archByName } from './_arches';
 import { CliError } from './_errors';
-import { planOf } from './_file-job';
+import { chunkBytesFor, planOf } from './_file-job';
 import { GdbError, GdbRemote } from './_gdb';
 import type { Job } from './_list';
 import { type CliIo, mainWith } from './_main';
@@ -211,7 +211,7 @@ export class LiveSession {
     }
     let plan: AttachPlan = planOf(spec, registers, switches);
     plan = { ...plan, notes: [...notes, ...plan.notes] };
-    const handler = new LiveMemory(this, spec.chunkBytes, o.cacheChunks);
+    const handler = new LiveMemory(this, chunkBytesFor(spec, plan), o.cacheChunks);
     const src: DumpSource = { ...plan.format, handler };
     for (const root of plan.roots) {
       const problem = checkRoot(src, root);

@@ -240,6 +240,28 @@ describe('PagedMemory', () => {
     expect(() => new PagedMemory({ ranges: [], read: () => {}, chunkBytes: 3000 })).toThrow(RangeError);
   });
 
+  it('chunks up to 1 MiB (an AArch64 stage 2 root of 16 concatenated 64 KiB tables): which of 256 frames are backed', () => {
+    // frames 0 and 200-201 of the first MiB are backed, and frame 300 of the second
+    const ranges = [{ base: 0, size: 0x1000 }, { base: 200 * 0x1000, size: 0x2000 }, { base: 0x10_0000 + 300 * 0x1000, size: 0x10 }];
+    const paged = new PagedMemory({
+      ranges,
+      chunkBytes: 1 << 20,
+      cacheChunks: 2,
+      read: (pa, into) => {
+        const v = new DataView(into.buffer, into.byteOffset, into.length);
+        for (let o = 0; o + 8 <= into.length; o += 8) v.setBigUint64(o, pa + BigInt(o), true);
+      },
+    });
+    expect(paged.readU64(0x8n)).toBe(0x8n);
+    expect(paged.readU64(100n * 0x1000n)).toBeUndefined(); // frame 100: no range, in a chunk that was read
+    expect(paged.readU64(201n * 0x1000n + 0xff8n)).toBe(201n * 0x1000n + 0xff8n);
+    expect(paged.readU64(202n * 0x1000n)).toBeUndefined();
+    expect(paged.readU64(0x10_0000n + 300n * 0x1000n + 8n)).toBe(0x10_0000n + 300n * 0x1000n + 8n);
+    expect(paged.readU64(0x10_0000n + 300n * 0x1000n + 0x10n)).toBe(0n); // the same frame, past the range
+    expect(paged.readU64(0x10_0000n + 31n * 0x1000n)).toBeUndefined(); // a frame that a 32-bit mask would alias
+    expect(() => new PagedMemory({ ranges, read: () => {}, chunkBytes: 1 << 21 })).toThrow(RangeError);
+  });
+
   it('finds the ranges of a chunk among many (ELF cores with tens of thousands of segments)', () => {
     // 3000 ranges of 0x800 bytes, every 0x3000 bytes from 0x10000, given in reverse order, each word its address
     const ranges = Array.from({ length: 3000 }, (_, i) => ({ base: 0x10000 + (2999 - i) * 0x3000, size: 0x800 }));

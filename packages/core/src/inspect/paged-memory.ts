@@ -35,9 +35,10 @@ export interface PagedMemoryOptions {
    */
   readonly read: (paddr: PhysAddr, into: Uint8Array, range: number) => void;
   /**
-   * Bytes paged in at a time: a power of two from 4096 to 65536 (default 4096). A table is read at the word
+   * Bytes paged in at a time: a power of two from 4096 to 1 MiB (default 4096). A table is read at the word
    * index of its first byte, so every table must lie inside one chunk: use 16384 for ARMv7, whose first-level
-   * table is 16 KiB (aligned to its size, so an aligned chunk of that size always holds it whole).
+   * table is 16 KiB (aligned to its size, so an aligned chunk of that size always holds it whole), and the root's
+   * size for an AArch64 stage 2 root of concatenated tables (up to 1 MiB).
    */
   readonly chunkBytes?: number;
   /** Chunks kept in the cache (default 64, at least 2); the least recently used one is replaced. */
@@ -102,8 +103,8 @@ export class PagedMemory implements PagingHandler {
   private readonly slotOf: Map<number, number> = new Map();
   /** @internal slot -> chunk number (-1: free) */
   private readonly chunkIn: Float64Array;
-  /** @internal slot -> bit per frame of the chunk that some range covers */
-  private readonly cover: Int32Array;
+  /** @internal slot * frames per chunk + frame -> 1 where some range covers that frame of the chunk */
+  private readonly cover: Uint8Array;
   /** @internal slot -> last use (for LRU) */
   private readonly lastUse: Float64Array;
   /** @internal */ private tick = 0;
@@ -115,8 +116,8 @@ export class PagedMemory implements PagingHandler {
   constructor(options: PagedMemoryOptions) {
     if (typeof options.read !== 'function') throw new TypeError('PagedMemory: "read" must be a function');
     const chunkBytes = options.chunkBytes ?? 4096;
-    if (!Number.isInteger(chunkBytes) || chunkBytes < 4096 || chunkBytes > 65536 || (chunkBytes & (chunkBytes - 1)) !== 0) {
-      throw new RangeError(`PagedMemory: chunkBytes ${chunkBytes} is not a power of two in 4096..65536`);
+    if (!Number.isInteger(chunkBytes) || chunkBytes < 4096 || chunkBytes > 1 << 20 || (chunkBytes & (chunkBytes - 1)) !== 0) {
+      throw new RangeError(`PagedMemory: chunkBytes ${chunkBytes} is not a power of two in 4096..1048576`);
     }
     const cacheChunks = options.cacheChunks ?? 64;
     if (!Number.isInteger(cacheChunks) || cacheChunks < 2 || cacheChunks * chunkBytes > 1 << 30) {
@@ -148,7 +149,7 @@ export class PagedMemory implements PagingHandler {
     this.words = new Uint32Array((cacheChunks * chunkBytes) / 4);
     this.u8 = new Uint8Array(this.words.buffer);
     this.chunkIn = new Float64Array(cacheChunks).fill(-1);
-    this.cover = new Int32Array(cacheChunks);
+    this.cover = new Uint8Array(cacheChunks * this.fpc);
     this.lastUse = new Float64Array(cacheChunks);
   }
 
@@ -195,7 +196,7 @@ export class PagedMemory implements PagingHandler {
       this.stats.hits++;
     }
     this.lastUse[slot] = ++this.tick;
-    if ((this.cover[slot]! & (1 << (frame - chunk * this.fpc))) === 0) return -1;
+    if (this.cover[slot * this.fpc + frame - chunk * this.fpc] === 0) return -1;
     return (slot * this.chunkBytes + (lo & (this.chunkBytes - 1))) >>> 2;
   }
 
@@ -256,7 +257,8 @@ export class PagedMemory implements PagingHandler {
     const cStart = BigInt(chunk) << BigInt(this.chunkShift);
     const cEnd = cStart + BigInt(this.chunkBytes);
     const firstFrame = chunk * this.fpc;
-    let cover = 0;
+    const cover = this.cover;
+    cover.fill(0, slot * this.fpc, (slot + 1) * this.fpc);
     // install first, so that a reader that throws leaves the slot empty rather than half-described
     this.chunkIn[slot] = -1;
     for (let k = this.firstEndingAfter(firstFrame); k < this.ranges.length && this.fStart[k]! < firstFrame + this.fpc; k++) {
@@ -271,10 +273,9 @@ export class PagedMemory implements PagingHandler {
       this.stats.bytesRead += len;
       const f0 = Number((s - cStart) >> 12n);
       const f1 = Number((e - cStart + 4095n) >> 12n);
-      for (let f = f0; f < f1; f++) cover |= 1 << f;
+      cover.fill(1, slot * this.fpc + f0, slot * this.fpc + f1);
     }
     this.chunkIn[slot] = chunk;
-    this.cover[slot] = cover;
     this.slotOf.set(chunk, slot);
     return slot;
   }
