@@ -40,6 +40,7 @@ import {
   RegisterError,
   registerValue,
 } from '@page-table-multiarch/core';
+import { A64_FSC } from './_a64-fault';
 import { a64Geometry, type A64Granule } from './metadata';
 import { decodeA64Registers } from './registers';
 
@@ -61,20 +62,6 @@ const AP_TABLE1_HI = 1 << 30;
 const TABLE_ATTRS_HI = PXN_TABLE_HI | UXN_TABLE_HI | AP_TABLE0_HI | AP_TABLE1_HI;
 /** OA / NLTA bits 47:32 of a descriptor, in its high word (D8.3.1). */
 const OA_HI = 0xffff;
-
-/** DFSC / IFSC of each fault kind, without the level (ESR_EL1 ISS, D19.2); indexed by -MmuCode. */
-const FSC: readonly number[] = [
-  0,
-  /* NotPresent: Translation fault */ 0b000100,
-  /* Permission */ 0b001100,
-  /* AccessFlag */ 0b001000,
-  /* Dirty: not raised by this model */ 0,
-  /* ReservedBit: not raised by this model */ 0,
-  /* AddressSize */ 0b000000,
-  /* NonCanonical: a Translation fault (level 0) */ 0b000100,
-  /* Domain: not in AArch64 */ 0,
-  /* ExternalAbort: Synchronous External abort on a translation table walk */ 0b010100,
-];
 
 /** Physical address sizes of TCR_EL1.IPS and ID_AA64MMFR0_EL1.PARange encodings 0..6 (D19.2). */
 const PA_BITS = [32, 36, 40, 42, 44, 48, 52] as const;
@@ -443,7 +430,7 @@ export class A64Mmu extends MmuModel<A64FaultSyndrome> {
     const ec = access === 2 ? 0x20 + privilege : 0x24 + privilege;
     const wnr = access === 1 ? 1 << 6 : 0;
     // EC [31:26], IL [25] = 1, WnR [6], DFSC / IFSC [5:0]
-    this.esr = ((ec << 26) | (1 << 25) | wnr | FSC[-code]! | lookup) >>> 0;
+    this.esr = ((ec << 26) | (1 << 25) | wnr | A64_FSC[-code]! | lookup) >>> 0;
     this.lookupLevel = lookup;
     return this.fault(code, level);
   }
