@@ -33,9 +33,10 @@
 //   that stage 2 translates before the descriptor is read (a read; a write for the AF / dirty update, with its own
 //   stage 2 permission check), and so is the output address, with the access's own kind. A stage 2 fault is taken to
 //   EL2 (D19.2 ESR_EL2): EC 0x20 / 0x24 (from a lower Exception level), IL 1, S1PTW (bit 7) when it came from a
-//   stage 1 table access, WnR (bit 6, Data Aborts) for a write (the walk's own access with S1PTW), the stage 2 DFSC /
-//   IFSC with the stage 2 lookup level; FAR_EL2 holds the virtual address and HPFAR_EL2 (D19.2) IPA[47:12] in FIPA,
-//   bits 39:4. Stage 1 faults are taken to EL1 as without a second stage.
+//   stage 1 table access, WnR (bit 6, Data Aborts) when the instruction writes, S1PTW or not (the WnR description
+//   allows a 0 for stage 2 aborts on stage 1 walks only to atomic instructions: the walk's own read or AF / dirty
+//   write does not set it), the stage 2 DFSC / IFSC with the stage 2 lookup level; FAR_EL2 holds the virtual address
+//   and HPFAR_EL2 (D19.2) IPA[47:12] in FIPA, bits 39:4. Stage 1 faults are taken to EL1 as without a second stage.
 import {
   type AccessKind,
   type AddrInput,
@@ -113,7 +114,10 @@ export interface A64FaultSyndrome {
   readonly wnr: 0 | 1;
   /** FAR_EL1 (FAR_EL2 for a stage 2 fault): the faulting virtual address, as the access gave it (tag bits included). */
   readonly far: bigint;
-  /** Stage 2 faults only: ESR_EL2.ISS bit 7, S1PTW, 1 when stage 2 refused an access to a stage 1 table. */
+  /**
+   * Stage 2 faults only: ESR_EL2.ISS bit 7, S1PTW, 1 when stage 2 refused an access to a stage 1 table (`wnr` is
+   * then still the instruction's: 1 for a store, whether the walk read the table or wrote its AF / dirty state).
+   */
   readonly s1ptw?: 0 | 1;
   /** Stage 2 faults only: HPFAR_EL2, the faulting IPA's bits 47:12 in bits 39:4 (FIPA). */
   readonly hpfar?: bigint;
@@ -385,7 +389,7 @@ export class A64Mmu extends MmuModel<A64FaultSyndrome> {
       else {
         // the descriptor's address is an IPA: stage 2 translates it for a read (D8.3)
         const c = s2.translateWords(descLo | 0, tHi, 0, privilege);
-        if (c < 0) return this.stage2Abort(c, descLo, tHi, true, false, access);
+        if (c < 0) return this.stage2Abort(c, descLo, tHi, true, access);
         e = h.wordIndex(s2.paLo, s2.paHi);
         this.descLo = descLo;
         this.descHi = tHi;
@@ -466,7 +470,7 @@ export class A64Mmu extends MmuModel<A64FaultSyndrome> {
       const s2 = this.stage2;
       if (s2 !== null) {
         const c = s2.translateWords(this.descLo | 0, this.descHi, 1, privilege);
-        if (c < 0) return this.stage2Abort(c, this.descLo, this.descHi, true, true, access);
+        if (c < 0) return this.stage2Abort(c, this.descLo, this.descHi, true, access);
       }
       this.handler.words[e] = next;
     }
@@ -494,7 +498,7 @@ export class A64Mmu extends MmuModel<A64FaultSyndrome> {
   private secondStageOutput(ipaLo: number, ipaHi: number, size: number, level: number, perms: number, access: AccessKind, privilege: PrivilegeLevel): number {
     const s2 = this.stage2 as Stage2View;
     const c = s2.translateWords(ipaLo | 0, ipaHi | 0, access, privilege);
-    if (c < 0) return this.stage2Abort(c, ipaLo, ipaHi, false, access === 1, access);
+    if (c < 0) return this.stage2Abort(c, ipaLo, ipaHi, false, access);
     const p = s2.permissions;
     // USER (8) is stage 1's alone: stage 2 has no privilege levels
     const both = p === undefined ? perms : perms & (p | 8);
@@ -504,14 +508,14 @@ export class A64Mmu extends MmuModel<A64FaultSyndrome> {
 
   /**
    * A stage 2 fault (`code` from the second stage) taken to EL2 (D19.2 ESR_EL2, HPFAR_EL2): on an access to a stage 1
-   * table (`onWalk`, S1PTW) or on the output address; `write` says whether the refused access was a write.
+   * table (`onWalk`, S1PTW) or on the output address.
    */
-  private stage2Abort(code: number, ipaLo: number, ipaHi: number, onWalk: boolean, write: boolean, access: AccessKind): number {
+  private stage2Abort(code: number, ipaLo: number, ipaHi: number, onWalk: boolean, access: AccessKind): number {
     const s2 = this.stage2 as Stage2View;
     const lookup = s2.lookupLevel ?? Math.max(0, s2.level);
     const ec = access === 2 ? 0x20 : 0x24;
-    // EC [31:26], IL [25], S1PTW [7], WnR [6] (Data Aborts only), DFSC / IFSC [5:0]
-    const wnr = access !== 2 && write ? 1 << 6 : 0;
+    // EC [31:26], IL [25], S1PTW [7], WnR [6] (a store instruction's, with S1PTW too), DFSC / IFSC [5:0]
+    const wnr = access === 1 ? 1 << 6 : 0;
     this.esr = ((ec << 26) | (1 << 25) | (onWalk ? 1 << 7 : 0) | wnr | (A64_FSC[-code] ?? 0) | (lookup & 3)) >>> 0;
     this.hpfar = a64Hpfar(ipaLo, ipaHi);
     this.lookupLevel = lookup;

@@ -116,20 +116,22 @@ describe('A64Mmu over a second stage', () => {
     expect(mmu.hpfar).toBe(0x80_2010);
   });
 
-  it('a stage 2 fault on a stage 1 table read: S1PTW, the walk reads (WnR 0), HPFAR_EL2 of the table (D8.3, D19.2)', () => {
+  it('a stage 2 fault on a stage 1 table read: S1PTW, WnR of the instruction, HPFAR_EL2 of the table (D8.3, D19.2)', () => {
     for (const at of ['l0', 'l1', 'l2', 'l3'] as const) {
       const f = fixture();
       hide(f, f.tables[at]);
       const { mmu } = mmuOf(f);
       const hpfar = ((f.tables[at] >> 12n) << 4n).toString(16);
       // the stage 2 page of each table is at lookup level 3 of stage 2: a Translation fault level 3 (0b000111)
-      expect(outcome(mmu, 0x1000n, Access.WRITE, EL0), at).toBe(`NotPresent stage 2 walk esr 92000087 hpfar ${hpfar}`);
+      // a store: WnR 1 though the walk only reads (the WnR description of ESR_EL2)
+      expect(outcome(mmu, 0x1000n, Access.WRITE, EL0), at).toBe(`NotPresent stage 2 walk esr 920000c7 hpfar ${hpfar}`);
+      expect(outcome(mmu, 0x1000n, Access.READ, EL0), at).toBe(`NotPresent stage 2 walk esr 92000087 hpfar ${hpfar}`);
       expect(outcome(mmu, 0x1000n, Access.EXECUTE, EL1), at).toBe(`NotPresent stage 2 walk esr 82000087 hpfar ${hpfar}`);
       expect(mmu.translate(0x1000n, Access.READ, EL1)).toMatchObject({ stage: 2, onWalk: true, level: 2, syndrome: { s1ptw: 1, wnr: 0, far: 0x1000n } });
     }
   });
 
-  it('the AF update of a stage 1 descriptor is a write that stage 2 checks: S1PTW with WnR 1, nothing written (D8)', () => {
+  it('the AF update of a stage 1 descriptor is a write that stage 2 checks: S1PTW, WnR of the load (0), nothing written (D8)', () => {
     const f = fixture();
     f.memory.writeU64(f.page, f.memory.readU64(f.page) & ~AF);
     const before = f.memory.readU64(f.page);
@@ -137,7 +139,7 @@ describe('A64Mmu over a second stage', () => {
     f.s2.cursor().protect(f.tables.l3, READ);
     const { mmu } = mmuOf(f, HA);
     const hpfar = ((f.tables.l3 >> 12n) << 4n).toString(16);
-    expect(outcome(mmu, 0x1000n, Access.READ, EL0)).toBe(`Permission stage 2 walk esr 920000cf hpfar ${hpfar}`);
+    expect(outcome(mmu, 0x1000n, Access.READ, EL0)).toBe(`Permission stage 2 walk esr 9200008f hpfar ${hpfar}`);
     // an Instruction Abort has no WnR
     expect(outcome(mmu, 0x1000n, Access.EXECUTE, EL0)).toBe(`Permission stage 2 walk esr 8200008f hpfar ${hpfar}`);
     expect(f.memory.readU64(f.page)).toBe(before);
