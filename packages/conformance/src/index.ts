@@ -82,3 +82,4 @@ export { checkX86Mmu, type X86MmuOptions, type X86MmuResult, x86MmuProgram } fro
 export { BOOT_MARKER, BOOT_STUB_ADDR, type BootArch, type BootProgram, type BootRun, bootQemu, bootStub } from './boot';
 export { checkRiscvMmu, type RiscvMmuOptions, type RiscvMmuResult, type RiscvMmuScheme, rvMmuProgram } from './riscv-mmu';
 export { a64MmuProgram, type A64MmuOptions, type A64MmuResult, checkA64Mmu } from './aarch64-mmu';
+export { a64El2Code, type A64TwoStageOptions, type A64TwoStageResult, checkA64TwoStage } from './aarch64-two-stage';
