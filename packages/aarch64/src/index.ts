@@ -78,6 +78,8 @@ export { type A64BootRegisters, type A64EncodeOptions, encodeA64El2Registers, en
 
 // The MMU model: an access translated as the CPU does, with its abort syndrome.
 export { A64ExceptionClass, type A64FaultSyndrome, A64Mmu, type A64MmuOptions } from './mmu';
+// The stage 2 MMU model: an EL1&0 guest's IPA translated as the CPU does, with its abort syndrome to EL2.
+export { type A64Stage2FaultSyndrome, A64Stage2Mmu, type A64Stage2MmuOptions } from './stage2-mmu';
 // Stage 2 registers: VTCR_EL2 / VTTBR_EL2 decoded into an attach plan and encoded for a table.
 export {
   type A64Stage2BootRegisters,

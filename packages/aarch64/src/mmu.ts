@@ -29,6 +29,14 @@
 //   Abort; IL (bit 25) 1; ISS WnR (bit 6) for a write; DFSC / IFSC (bits 5:0): 0b0000LL Address size fault,
 //   0b0001LL Translation fault, 0b0010LL Access flag fault, 0b0011LL Permission fault, 0b0101LL Synchronous External
 //   abort on a translation table walk, LL the lookup level. FAR_EL1 holds the faulting virtual address.
+// - Two stages (D8.1, D8.3 "Translation table walks"; with HCR_EL2.VM = 1): every stage 1 table address is an IPA
+//   that stage 2 translates before the descriptor is read (a read; a write for the AF / dirty update, with its own
+//   stage 2 permission check), and so is the output address, with the access's own kind. A stage 2 fault is taken to
+//   EL2 (D19.2 ESR_EL2): EC 0x20 / 0x24 (from a lower Exception level), IL 1, S1PTW (bit 7) when it came from a
+//   stage 1 table access, WnR (bit 6, Data Aborts) when the instruction writes, S1PTW or not (the WnR description
+//   allows a 0 for stage 2 aborts on stage 1 walks only to atomic instructions: the walk's own read or AF / dirty
+//   write does not set it), the stage 2 DFSC / IFSC with the stage 2 lookup level; FAR_EL2 holds the virtual address
+//   and HPFAR_EL2 (D19.2) IPA[47:12] in FIPA, bits 39:4. Stage 1 faults are taken to EL1 as without a second stage.
 import {
   type AccessKind,
   type AddrInput,
@@ -39,8 +47,10 @@ import {
   type PrivilegeLevel,
   RegisterError,
   registerValue,
+  type SecondStage,
   type TlbWalker,
 } from '@page-table-multiarch/core';
+import { A64_FSC, a64Hpfar } from './_a64-fault';
 import { a64Geometry, type A64Granule } from './metadata';
 import { decodeA64Registers } from './registers';
 
@@ -62,20 +72,6 @@ const UXN_TABLE_HI = 1 << 28;
 const AP_TABLE0_HI = 1 << 29;
 const AP_TABLE1_HI = 1 << 30;
 const TABLE_ATTRS_HI = PXN_TABLE_HI | UXN_TABLE_HI | AP_TABLE0_HI | AP_TABLE1_HI;
-
-/** DFSC / IFSC of each fault kind, without the level (ESR_EL1 ISS, D19.2); indexed by -MmuCode. */
-const FSC: readonly number[] = [
-  0,
-  /* NotPresent: Translation fault */ 0b000100,
-  /* Permission */ 0b001100,
-  /* AccessFlag */ 0b001000,
-  /* Dirty: not raised by this model */ 0,
-  /* ReservedBit: not raised by this model */ 0,
-  /* AddressSize */ 0b000000,
-  /* NonCanonical: a Translation fault (level 0) */ 0b000100,
-  /* Domain: not in AArch64 */ 0,
-  /* ExternalAbort: Synchronous External abort on a translation table walk */ 0b010100,
-];
 
 /**
  * DFSC / IFSC of the faults a lookup level -1 can raise (FEAT_LPA2, D19.2 ESR_EL1): the level is no low field there;
@@ -107,9 +103,15 @@ export const A64ExceptionClass: {
   DATA_ABORT_SAME: 0x25,
 } as const);
 
-/** What an AArch64 CPU reports for a failed stage 1 translation (taken to EL1). */
+/**
+ * What an AArch64 CPU reports for a failed translation: a stage 1 fault taken to EL1 (ESR_EL1, FAR_EL1), or, with a
+ * second stage, a stage 2 fault taken to EL2 (ESR_EL2, FAR_EL2, HPFAR_EL2; `s1ptw` and `hpfar` present).
+ */
 export interface A64FaultSyndrome {
-  /** ESR_EL1 (bits 31:0; ISS2 is 0): EC, IL = 1 and the ISS (WnR, DFSC / IFSC). ISV is 0: no instruction is modelled. */
+  /**
+   * ESR_EL1, or ESR_EL2 for a stage 2 fault (bits 31:0; ISS2 is 0): EC, IL = 1 and the ISS (S1PTW, WnR, DFSC /
+   * IFSC). ISV is 0: no instruction is modelled.
+   */
   readonly esr: number;
   /** ESR_EL1.EC: one of {@link A64ExceptionClass}. */
   readonly ec: number;
@@ -117,8 +119,15 @@ export interface A64FaultSyndrome {
   readonly fsc: number;
   /** ESR_EL1.ISS bit 6, WnR: the data access was a write (0 for instruction aborts). */
   readonly wnr: 0 | 1;
-  /** FAR_EL1: the faulting virtual address, as the access gave it (tag bits included). */
+  /** FAR_EL1 (FAR_EL2 for a stage 2 fault): the faulting virtual address, as the access gave it (tag bits included). */
   readonly far: bigint;
+  /**
+   * Stage 2 faults only: ESR_EL2.ISS bit 7, S1PTW, 1 when stage 2 refused an access to a stage 1 table (`wnr` is
+   * then still the instruction's: 1 for a store, whether the walk read the table or wrote its AF / dirty state).
+   */
+  readonly s1ptw?: 0 | 1;
+  /** Stage 2 faults only: HPFAR_EL2, the faulting IPA's bits 47:12 in bits 39:4 (FIPA). */
+  readonly hpfar?: bigint;
 }
 
 /** The translation state of an AArch64 CPU in the EL1&0 regime, as {@link A64Mmu} takes it. */
@@ -148,7 +157,18 @@ export interface A64MmuOptions {
   readonly paBits?: number;
   /** FEAT_HAFDBS is implemented, so that TCR_EL1.HA and HD take effect (default true); false reads them as 0. */
   readonly hafdbs?: boolean;
+  /**
+   * A second stage (HCR_EL2.VM = 1): an {@link A64Stage2Mmu}, or any `SecondStage`, through which every stage 1
+   * table address and the output address pass. Default none: the output address is the physical address.
+   */
+  readonly stage2?: SecondStage;
 }
+
+/**
+ * What the model reads of its second stage: core's `SecondStage`, and where the stage has them (A64Stage2Mmu, any
+ * MmuModel) the permissions of its last translation and the lookup level of its last fault, for the DFSC.
+ */
+type Stage2View = SecondStage & { readonly permissions?: number; readonly lookupLevel?: number };
 
 /** What one range (TTBR0 or TTBR1) needs on the walk. */
 interface Range {
@@ -171,7 +191,9 @@ interface Range {
  * `translate(va, access, privilege)` (privilege USER is EL0, SUPERVISOR is EL1) gives the physical address or the
  * abort with ESR_EL1 and FAR_EL1; `translateNumber` / `translateWords` are the allocation-free forms. The mode bits
  * are fields: change `pan`, `wxn`, `ha`, `hd` as PSTATE and the registers change, and call {@link setRegisters}
- * for new translation registers.
+ * for new translation registers. With a `stage2` option (an {@link A64Stage2Mmu}: HCR_EL2.VM = 1) the output of
+ * stage 1, and every stage 1 table address, is an IPA that stage 2 translates; a fault stage 2 gives is reported as
+ * the CPU reports it to EL2 (`faultStage` 2, `faultOnWalk`, ESR_EL2 in `esr`, `hpfar`).
  *
  * Fault kinds: an invalid descriptor, a reserved encoding (bits[1:0] = 0b01 at level 3, a Block where the granule
  * has none), an address outside both ranges (`NonCanonical`) or in a disabled range (EPDn, E0PDn) are Translation
@@ -199,8 +221,12 @@ export class A64Mmu extends MmuModel<A64FaultSyndrome> implements TlbWalker {
   hd: boolean;
   /** The output address size in bits: min(TCR_EL1.IPS, PARange), at most 48 unless DS = 1 or the granule is 64KB. */
   paBits: number;
-  /** ESR_EL1 (bits 31:0) of the last fault; 0 after a successful translation. */
+  /** ESR_EL1 (bits 31:0) of the last fault, ESR_EL2 when stage 2 gave it (`faultStage` 2); 0 after a translation. */
   esr: number;
+  /** HPFAR_EL2 of the last stage 2 fault: the faulting IPA's bits 47:12 in bits 39:4 (below 2^40, an exact number). */
+  hpfar: number;
+  /** The second stage (the `stage2` option), or null. */
+  readonly stage2: SecondStage | null;
   /** Low 32 bits of FAR_EL1 of the last fault (the virtual address of every access, in fact). */
   farLo: number;
   /** High 32 bits of FAR_EL1. */
@@ -238,6 +264,9 @@ export class A64Mmu extends MmuModel<A64FaultSyndrome> implements TlbWalker {
   /** FEAT_LPA (PARange 52 bits): Block descriptors at level 1 with the 64KB granule (AArch64.BlockDescSupported()). */
   private readonly lpa: boolean;
   private readonly hafdbs: boolean;
+  /** The IPA of the last stage 1 descriptor read through the second stage (u32 halves), for its AF / dirty update. */
+  private descLo: number;
+  private descHi: number;
 
   /**
    * @throws RegisterError for translation registers the model does not take (a reserved granule, two granules,
@@ -262,6 +291,10 @@ export class A64Mmu extends MmuModel<A64FaultSyndrome> implements TlbWalker {
     this.hd = false;
     this.paBits = 48;
     this.esr = 0;
+    this.hpfar = 0;
+    this.stage2 = options.stage2 ?? null;
+    this.descLo = 0;
+    this.descHi = 0;
     this.farLo = 0;
     this.farHi = 0;
     this.lookupLevel = 0;
@@ -373,7 +406,7 @@ export class A64Mmu extends MmuModel<A64FaultSyndrome> implements TlbWalker {
       // (AArch64.S1DisabledOutput())
       const out = this.paBits;
       if (vaHi >>> (out - 32) !== 0) return this.abort(MmuCode.AddressSize, -1, 0, access, privilege);
-      return this.translated(vaLo >>> 0, vaHi >>> 0, POW2[this.granuleShift]!, -1, 15);
+      return this.translated(vaLo >>> 0, vaHi >>> 0, POW2[this.granuleShift]!, -1, 15, access, privilege);
     }
     // VA bit 55 selects the range (D8.2); bits 63:56 take part in the check unless tagging ignores them (D8.8)
     const r = this.ranges[(vaHi >>> 23) & 1]!;
@@ -395,6 +428,7 @@ export class A64Mmu extends MmuModel<A64FaultSyndrome> implements TlbWalker {
     const stride = gshift - 3;
     const h = this.handler;
     const w = h.words;
+    const s2 = this.stage2;
     let tableAttrs = 0;
     let mask = (1 << r.rootBits) - 1;
     const oaHiMask = this.oaHiMask;
@@ -406,7 +440,17 @@ export class A64Mmu extends MmuModel<A64FaultSyndrome> implements TlbWalker {
       const shift = gshift + (3 - lookup) * stride;
       const idx = shift >= 32 ? (vaHi >>> (shift - 32)) & mask : ((vaLo >>> shift) | (vaHi << (32 - shift))) & mask;
       mask = (1 << stride) - 1;
-      const e = h.wordIndex((tLo + idx * 8) >>> 0, tHi);
+      const descLo = (tLo + idx * 8) >>> 0;
+      let e: number;
+      if (s2 === null) e = h.wordIndex(descLo, tHi);
+      else {
+        // the descriptor's address is an IPA: stage 2 translates it for a read (D8.3)
+        const c = s2.translateWords(descLo | 0, tHi, 0, privilege);
+        if (c < 0) return this.stage2Abort(c, descLo, tHi, true, access);
+        e = h.wordIndex(s2.paLo, s2.paHi);
+        this.descLo = descLo;
+        this.descHi = tHi;
+      }
       if (e < 0) return this.abort(MmuCode.ExternalAbort, level, lookup, access, privilege);
       const lo = w[e]!;
       const hi = w[e + 1]!;
@@ -477,7 +521,15 @@ export class A64Mmu extends MmuModel<A64FaultSyndrome> implements TlbWalker {
     if (el0Access) perms |= 8;
     // READ, WRITE, EXECUTE are the bits 1 << access of MappingFlags
     if (((perms >>> access) & 1) === 0) return this.abort(MmuCode.Permission, level, lookup, access, privilege);
-    if (next !== lo) this.handler.words[e] = next;
+    if (next !== lo) {
+      // the update is a write to the descriptor's IPA: stage 2 must allow it (D8, hardware updates)
+      const s2 = this.stage2;
+      if (s2 !== null) {
+        const c = s2.translateWords(this.descLo | 0, this.descHi, 1, privilege);
+        if (c < 0) return this.stage2Abort(c, this.descLo, this.descHi, true, access);
+      }
+      this.handler.words[e] = next;
+    }
     // what a TLB keeps: the permissions' inputs of D8.4 as this access left them, and nG (bit 11)
     this.leafAttributes = ap | ((hi & UXN_HI) !== 0 || (limits & UXN_TABLE_HI) !== 0 ? 4 : 0) | ((hi & PXN_HI) !== 0 || (limits & PXN_TABLE_HI) !== 0 ? 8 : 0);
     this.leafGlobal = (lo & NG) === 0;
@@ -485,10 +537,10 @@ export class A64Mmu extends MmuModel<A64FaultSyndrome> implements TlbWalker {
     const size = this.granuleShift + (3 - lookup) * (this.granuleShift - 3);
     if (size < 32) {
       const m = (1 << size) - 1;
-      return this.translated(((oaLo & ~m) | (vaLo & m)) >>> 0, oaHi >>> 0, POW2[size]!, level, perms);
+      return this.translated(((oaLo & ~m) | (vaLo & m)) >>> 0, oaHi >>> 0, POW2[size]!, level, perms, access, privilege);
     }
     const m = (1 << (size - 32)) - 1;
-    return this.translated(vaLo >>> 0, ((oaHi & ~m) | (vaHi & m)) >>> 0, POW2[size]!, level, perms);
+    return this.translated(vaLo >>> 0, ((oaHi & ~m) | (vaHi & m)) >>> 0, POW2[size]!, level, perms, access, privilege);
   }
 
   /** The mode key of a `Tlb`: PSTATE.PAN (bit 0) and SCTLR_EL1.WXN (bit 1), which D8.4.1 reads on every access. */
@@ -519,10 +571,44 @@ export class A64Mmu extends MmuModel<A64FaultSyndrome> implements TlbWalker {
     return (perms << 3) | (perms & 7);
   }
 
-  /** A translation: no syndrome. */
-  private translated(paLo: number, paHi: number, size: number, level: number, perms: number): number {
+  /** A translation by stage 1 to (paLo, paHi); through the second stage when there is one. */
+  private translated(paLo: number, paHi: number, size: number, level: number, perms: number, access: AccessKind, privilege: PrivilegeLevel): number {
+    if (this.stage2 !== null) return this.secondStageOutput(paLo, paHi, size, level, perms, access, privilege);
     this.esr = 0;
     return this.found(paLo, paHi, size, level, perms);
+  }
+
+  /**
+   * Stage 2 for the output address (an IPA) of stage 1, with the access's own kind: the physical address, the
+   * smaller page of the two stages, and the permissions both stages give.
+   */
+  private secondStageOutput(ipaLo: number, ipaHi: number, size: number, level: number, perms: number, access: AccessKind, privilege: PrivilegeLevel): number {
+    const s2 = this.stage2 as Stage2View;
+    const c = s2.translateWords(ipaLo | 0, ipaHi | 0, access, privilege);
+    if (c < 0) return this.stage2Abort(c, ipaLo, ipaHi, false, access);
+    const p = s2.permissions;
+    // USER (8) is stage 1's alone: stage 2 has no privilege levels
+    const both = p === undefined ? perms : perms & (p | 8);
+    this.esr = 0;
+    // not for a Tlb: what stage 2 allows is not in the stage 1 leaf's attributes (core's TlbWalker.leafAttributes)
+    this.leafAttributes = -1;
+    return this.found(s2.paLo, s2.paHi, Math.min(size, s2.pageSize), level, both);
+  }
+
+  /**
+   * A stage 2 fault (`code` from the second stage) taken to EL2 (D19.2 ESR_EL2, HPFAR_EL2): on an access to a stage 1
+   * table (`onWalk`, S1PTW) or on the output address.
+   */
+  private stage2Abort(code: number, ipaLo: number, ipaHi: number, onWalk: boolean, access: AccessKind): number {
+    const s2 = this.stage2 as Stage2View;
+    const lookup = s2.lookupLevel ?? Math.max(0, s2.level);
+    const ec = access === 2 ? 0x20 : 0x24;
+    // EC [31:26], IL [25], S1PTW [7], WnR [6] (a store instruction's, with S1PTW too), DFSC / IFSC [5:0]
+    const wnr = access === 1 ? 1 << 6 : 0;
+    this.esr = ((ec << 26) | (1 << 25) | (onWalk ? 1 << 7 : 0) | wnr | (A64_FSC[-code] ?? 0) | (lookup & 3)) >>> 0;
+    this.hpfar = a64Hpfar(ipaLo, ipaHi);
+    this.lookupLevel = lookup;
+    return this.stage2Fault(code, s2.level, onWalk);
   }
 
   /** An Instruction or Data Abort with the fault kind `code` at lookup level `lookup` (ESR_EL1, D19.2). */
@@ -530,21 +616,22 @@ export class A64Mmu extends MmuModel<A64FaultSyndrome> implements TlbWalker {
     const ec = access === 2 ? 0x20 + privilege : 0x24 + privilege;
     const wnr = access === 1 ? 1 << 6 : 0;
     // EC [31:26], IL [25] = 1, WnR [6], DFSC / IFSC [5:0]
-    const fsc = lookup < 0 ? FSC_LEVEL_MINUS_1[-code]! : FSC[-code]! | lookup;
+    const fsc = lookup < 0 ? FSC_LEVEL_MINUS_1[-code]! : A64_FSC[-code]! | lookup;
     this.esr = ((ec << 26) | (1 << 25) | wnr | fsc) >>> 0;
     this.lookupLevel = lookup;
     return this.fault(code, level);
   }
 
-  /** ESR_EL1 and FAR_EL1 of the last fault. */
+  /** ESR_EL1 and FAR_EL1 of the last fault; ESR_EL2, FAR_EL2 and HPFAR_EL2 of a stage 2 fault. */
   protected syndrome(): A64FaultSyndrome {
     const esr = this.esr;
-    return {
+    const report = {
       esr,
       ec: esr >>> 26,
       fsc: esr & 0x3f,
       wnr: ((esr >>> 6) & 1) as 0 | 1,
       far: BigInt(this.farHi) * BigInt(TWO32) + BigInt(this.farLo),
     };
+    return this.faultStage === 2 ? { ...report, s1ptw: ((esr >>> 7) & 1) as 0 | 1, hpfar: BigInt(this.hpfar) } : report;
   }
 }

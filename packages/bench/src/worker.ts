@@ -4,6 +4,7 @@ import { MappingFlags, type PageTable64, PhysicalMemory } from '@page-table-mult
 import { selectArches } from './arches';
 import { type RawWalk, rawWalk } from './raw-walk';
 import { w7 } from './w7';
+import { w8 } from './w8';
 
 const RW = MappingFlags.READ | MappingFlags.WRITE;
 // PT_BENCH_SMOKE=1 (the package's test): every workload once, small, untimed in effect, with all its checks.
@@ -326,6 +327,8 @@ const pages: number[] = [];
 // W7 -- the software TLB over the RISC-V MMU model, on W6's pages (src/w7.ts); its names put it in main's first
 // process, with W1-W5
 if (arch === 'Sv39') w7({ bench, check, filter, memory, pages, seqPa: SEQ_PA, smoke: SMOKE });
+// W8 -- two-stage translation, AArch64 stage 1 over stage 2, a walk of both per access (src/w8.ts), beside W7
+if (arch === 'A64') w8({ bench, check, filter, memory, pages, seqPa: SEQ_PA, smoke: SMOKE });
 
 bench(`W6a random map ${W6NAME}`, W6N, fresh, () => {
   const c = table!.cursor();

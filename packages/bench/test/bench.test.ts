@@ -103,7 +103,7 @@ function bundledWorker(): Promise<string> {
 }
 
 describe('bench: every workload runs on every table type', () => {
-  it('the worker runs W1-W7 with all their checks (small sizes, PT_BENCH_SMOKE=1)', async () => {
+  it('the worker runs W1-W8 with all their checks (small sizes, PT_BENCH_SMOKE=1)', async () => {
     const worker = await bundledWorker();
     for (const spec of BENCH_ARCHES) {
       const run = spawnSync(process.execPath, ['--expose-gc', worker, spec.name, '.'], { encoding: 'utf8', env: { ...process.env, PT_BENCH_SMOKE: '1' } });
@@ -114,6 +114,8 @@ describe('bench: every workload runs on every table type', () => {
       for (const w of ['W1a', 'W1b', 'W2', 'W3', 'W4a', 'W4b', 'W4c', 'W5', 'W6a', 'W6b']) expect(names, `${spec.name} ${w}`).toContain(w);
       // W7, the software TLB, runs where an MMU model exists (RISC-V, on Sv39), its answers checked
       expect(names.includes('W7'), `${spec.name} W7`).toBe(spec.name === 'Sv39');
+      // W8, two-stage translation, runs on AArch64 (A64Mmu over A64Stage2Mmu), its answers checked
+      expect(names.includes('W8'), `${spec.name} W8`).toBe(spec.name === 'A64');
       expect(rows.some((r) => r.workload === 'W2 raw walk (floor)')).toBe(spec.raw !== undefined);
       // the rows of notes (W6's frame count, W7's counters) carry no timing
       for (const r of rows.filter((x) => x.workload !== 'W6 table frames' && !x.workload.endsWith('(counters)'))) expect(r.nsPerOp, `${spec.name} ${r.workload}`).toBeGreaterThan(0);

@@ -117,6 +117,14 @@ export const DEFECTS = {
    */
   a64BlockLevel: { text: 'QEMU 7.2 uses Block descriptors at levels without blocks', in: (r) => before(r, 10) },
   /**
+   * AArch64 two stages: a stage 2 fault on a stage 1 table access (S1PTW) is reported with the lookup level of the
+   * stage 1 descriptor being read, not that of the stage 2 descriptor that faulted (7.2 get_phys_addr_lpae: `do_fault:
+   * fi->level = level` after S1_ptw_translate has filled in the stage 2 fault). The DFSC of ESR_EL2 is the stage 2
+   * fault's, with its level (Arm ARM DDI 0487, D19.2 ESR_EL2, ISS encoding for a Data or Instruction Abort); 10.0
+   * keeps the stage 2 level (its do_fault leaves fi->level alone when fi->s1ptw is set).
+   */
+  a64S1ptwLevel: { text: 'QEMU 7.2 gives an S1PTW fault the stage 1 level', in: (r) => before(r, 10) },
+  /**
    * x86: a page fault for a reserved bit has P = 0 in its error code (mmu_translate, 7.2 and 10.0.13: `do_fault_rsvd:
    * error_code = PG_ERROR_RSVD_MASK`, without PG_ERROR_P_MASK). Intel SDM Vol. 3A 4.7 says that reserved bits are
    * checked only in present entries, so "bit 3 of the error code can be set only if bit 0 is also set".
