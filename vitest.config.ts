@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
@@ -13,6 +14,9 @@ const pkgs = ['core', 'entry', 'x86_64', 'aarch64', 'arm', 'riscv', 'loongarch64
 
 export default defineConfig({
   test: {
+    // vitest's default is one worker less than the CPUs: a single worker on a 2-CPU machine (CI's), where the suite
+    // then ran one file at a time with the second CPU mostly idle (its QEMU checks wait on their guests)
+    maxWorkers: Math.max(2, availableParallelism() - 1),
     projects: [
       ...pkgs.map((name) => ({
         resolve: { alias },
