@@ -324,10 +324,16 @@ function fuzz(arch: ArchCase, seed: bigint, ops: number): void {
           refuse = true;
           got = outcome(() => cursor.copyFrom(junk as never, slot, slotSize));
         } else if (r === 2 || lent.size === 0) {
-          const b = create();
+          // a table of a big root (16 concatenated 16 KiB tables: 256 KiB) may find no room in this small memory
+          // beside the others (seed 907 on the 16K/40 stage 2): then making it is what is refused, memory unchanged
+          const made: { b: PageTable64 | null } = { b: null };
           what = `borrower.copyFrom(table, ${slot}, ${slotSize})`;
-          got = outcome(() => b.cursor().copyFrom(table, slot, slotSize));
-          if (got.ok) {
+          got = outcome(() => {
+            made.b = create();
+            made.b.cursor().copyFrom(table, slot, slotSize);
+          });
+          const b = made.b;
+          if (got.ok && b !== null) {
             borrowers.push(b);
             // the table below the slot is lent when there is one: the source keeps it (and stays alive) meanwhile
             if (model.tables.has(rootTableKey(slot))) lent.set(b, slot);
@@ -335,7 +341,7 @@ function fuzz(arch: ArchCase, seed: bigint, ops: number): void {
               const v = fromIndex(arch, p.va);
               if (v >= slot && v < slot + slotSize) expect(b.query(v).paddr, where(i, what)).toBe(p.pa);
             }
-          } else b.destroy();
+          } else b?.destroy();
           want = got.ok ? got : null;
         } else {
           what = 'destroy() while lent';
@@ -429,6 +435,7 @@ describe.each(ARCHES.map((a) => [a.name, a] as const))('API fuzzer: %s', (_name,
 // Every (table type, seed, calls) that ever failed stays here and runs in CI.
 const FOUND: readonly [string, bigint, number, string][] = [
   ['aarch64', 6n, 1000, 'a destroy with tables still queued for freeing (the check counted them)'],
+  ['aarch64-stage2-16k40', 907n, 400, "no room for a borrower's 256 KiB root (the fuzzer threw instead of counting a refusal)"],
 ];
 describe('API fuzzer: cases that failed once', () => {
   it.each(FOUND.map(([name, seed, ops, what]) => [name, seed, ops, what] as const))('%s seed %s, %s calls: %s', (name, seed, ops) => {
