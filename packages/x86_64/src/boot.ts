@@ -11,6 +11,7 @@
 //   not executable, so the tables need NXE = 1.
 import { loadableRoot, registerField } from '@page-table-multiarch/core';
 import { X64PageTable, X64PageTable5 } from './tables';
+import { CR4_LA57, CR4_PAE, CR4_PCIDE } from './_x86-control';
 
 /** Options of {@link encodeX64Registers}. */
 export interface X64EncodeOptions {
@@ -35,12 +36,6 @@ export interface X64BootRegisters {
 
 /** CR0.PE, bit 0 | CR0.WP, bit 16 | CR0.PG, bit 31. */
 const CR0_PAGING = 0x8001_0001n;
-/** CR4.PAE, bit 5. */
-const CR4_PAE = 0x20n;
-/** CR4.LA57, bit 12. */
-const CR4_LA57 = 0x1000n;
-/** CR4.PCIDE, bit 17. */
-const CR4_PCIDE = 0x2_0000n;
 /** IA32_EFER.LME, bit 8 | IA32_EFER.NXE, bit 11. */
 const EFER_LME_NXE = 0x900n;
 

@@ -9,6 +9,7 @@
 import { hex, loadableRoot, PagingError } from '@page-table-multiarch/core';
 import { x86PaeCodec } from '@page-table-multiarch/entry/x86_64';
 import { X86PagingMetaData32, X86PageTable32, X86PaePageTable } from './legacy';
+import { CR4_PAE, CR4_PSE, EFER_NXE } from './_x86-control';
 
 /**
  * The control-register bits that make an x86 CPU walk a 32-bit paging or PAE paging table. CR0, CR4 and IA32_EFER
@@ -27,12 +28,6 @@ export interface X86LegacyBootRegisters {
 
 /** CR0.PE, bit 0 | CR0.WP, bit 16 | CR0.PG, bit 31. */
 const CR0_PAGING = 0x8001_0001n;
-/** CR4.PSE, bit 4. */
-const CR4_PSE = 0x10n;
-/** CR4.PAE, bit 5. */
-const CR4_PAE = 0x20n;
-/** IA32_EFER.NXE, bit 11. */
-const EFER_NXE = 0x800n;
 
 /**
  * The values to load for a 32-bit paging or PAE paging table: CR3 pointing at its root, and the CR0, CR4 and

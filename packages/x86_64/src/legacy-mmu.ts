@@ -43,6 +43,7 @@ import {
   x86TlbModeKey,
 } from './_x86-rights';
 import type { X86FaultSyndrome } from './mmu';
+import { CR0_PG, CR0_WP, CR4_PAE, CR4_PGE, CR4_PSE, CR4_SMAP, CR4_SMEP, EFER_LME, EFER_NXE } from './_x86-control';
 
 /** The control registers and the other state of a processor that an {@link X86LegacyMmu} translates with. */
 export interface X86LegacyMmuOptions {
@@ -68,16 +69,6 @@ export interface X86LegacyMmuOptions {
   readonly setAccessedDirty?: boolean;
 }
 
-// Register bits [SDM 2.5, Figure 2-7; 2.2.1].
-const CR0_PG = 0x8000_0000n;
-const CR0_WP = 0x1_0000n;
-const CR4_PSE = 0x10n;
-const CR4_PAE = 0x20n;
-const CR4_PGE = 0x80n;
-const CR4_SMEP = 0x10_0000n;
-const CR4_SMAP = 0x20_0000n;
-const EFER_LME = 0x100n;
-const EFER_NXE = 0x800n;
 
 /** PAE entry bits 51:32: the high word of the address field [SDM Tables 4-8 to 4-11]. */
 const ADDR_HI = 0x000f_ffff;

@@ -25,6 +25,7 @@ import {
 import { x64PatTypes, x86PaeCodec, x86Pte32Codec } from '@page-table-multiarch/entry/x86_64';
 import { X86PagingMetaData32, X86PagingMetaData32NoPse, X86PaePagingMetaData, X86PageTable32, X86PaePageTable } from './legacy';
 import { A, ALL, D, G, P, PAT_HUGE, PCD, PS, PWT, RSVD_2M, RW, US, XD_HI } from './_entry-bits';
+import { CR4_PSE, EFER_NXE } from './_x86-control';
 
 /** Bits 2:1 and 8:5 of a PDPTE: reserved (Table 4-8). */
 const RSVD_PDPTE = 0x1e6;
@@ -155,10 +156,6 @@ export function x86LegacyFormat(
   });
 }
 
-/** CR4.PSE, bit 4. */
-const CR4_PSE = 0x10n;
-/** IA32_EFER.NXE, bit 11. */
-const EFER_NXE = 0x800n;
 
 /**
  * The attach plan of 32-bit paging (CR4.PAE = 0) or PAE paging (CR4.PAE = 1, IA32_EFER.LME = 0) for the decoded

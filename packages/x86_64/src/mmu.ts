@@ -52,6 +52,7 @@ import {
 } from './_x86-rights';
 import { decodeX64Registers } from './registers';
 import { guestExitQualification, type X86SecondStage, type X86VmExit } from './two-stage';
+import { CR0_WP, CR4_LA57, CR4_PGE, CR4_PKE, CR4_SMAP, CR4_SMEP, EFER_NXE } from './_x86-control';
 
 /** The bits of the #PF error code [SDM 4.7, Figure 4-12]. */
 export const X86PageFaultError: {
@@ -121,14 +122,6 @@ export interface X86MmuOptions {
   readonly secondStage?: X86SecondStage;
 }
 
-// Register bits [SDM 2.5, Figure 2-7; 2.2.1].
-const CR0_WP = 0x1_0000n;
-const CR4_LA57 = 0x1000n;
-const CR4_PGE = 0x80n;
-const CR4_SMEP = 0x10_0000n;
-const CR4_SMAP = 0x20_0000n;
-const CR4_PKE = 0x40_0000n;
-const EFER_NXE = 0x800n;
 
 /** Entry bits 51:32: the high word of the address field [SDM Tables 4-14 to 4-20]. */
 const ADDR_HI = 0x000f_ffff;

@@ -29,6 +29,7 @@ import { x64Inspector } from './inspector';
 import { decodeX86LegacyRegisters } from './legacy-registers';
 import { X64PagingMetaData, X64PagingMetaData5 } from './metadata';
 import { X64PageTable, X64PageTable5 } from './tables';
+import { CR0_PG, CR0_WP, CR4_LA57, CR4_PAE, CR4_PCIDE, CR4_PKE, CR4_SMAP, CR4_SMEP, EFER_LME, EFER_NXE } from './_x86-control';
 
 /** Control-register values of an x86_64 CPU, as `info registers` or a crash dump shows them. */
 export interface X64Registers {
@@ -48,26 +49,6 @@ export interface X64Registers {
 }
 
 // Bit masks as bigint literals (a top-level `1n << 16n` is code a bundler keeps even when nothing uses it).
-/** CR0.WP, bit 16. */
-const CR0_WP = 0x1_0000n;
-/** CR0.PG, bit 31. */
-const CR0_PG = 0x8000_0000n;
-/** CR4.PAE, bit 5. */
-const CR4_PAE = 0x20n;
-/** CR4.LA57, bit 12. */
-const CR4_LA57 = 0x1000n;
-/** CR4.PCIDE, bit 17. */
-const CR4_PCIDE = 0x2_0000n;
-/** CR4.SMEP, bit 20. */
-const CR4_SMEP = 0x10_0000n;
-/** CR4.SMAP, bit 21. */
-const CR4_SMAP = 0x20_0000n;
-/** CR4.PKE, bit 22. */
-const CR4_PKE = 0x40_0000n;
-/** IA32_EFER.LME, bit 8. */
-const EFER_LME = 0x100n;
-/** IA32_EFER.NXE, bit 11. */
-const EFER_NXE = 0x800n;
 /** CR3 bits 51:12: the root table (M = 52, the architectural maximum). */
 const CR3_ADDR = 0x000f_ffff_ffff_f000n;
 /** CR3.LAM_U57, bit 61. */
