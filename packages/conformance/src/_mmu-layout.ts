@@ -23,6 +23,19 @@ export interface MmuLayout {
   readonly entries: readonly { readonly pa: bigint; readonly va: bigint }[];
 }
 
+/** What every probe layout is built from. */
+export interface LayoutBase {
+  readonly seed: number;
+  /** Leaves to map. */
+  readonly leaves: number;
+  /**
+   * The data region every leaf points into and its length (a multiple of 4 KiB); aligned to the largest page
+   * size of the layout, or a large page points at the region's aligned base, below it.
+   */
+  readonly data: bigint;
+  readonly dataBytes: number;
+}
+
 /** A page the library mapped. */
 export interface MappedPage {
   readonly va: bigint;

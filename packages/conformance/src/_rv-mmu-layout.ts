@@ -10,6 +10,7 @@ import {
   addHolesAndNonCanonical,
   canonical,
   entryAddress as tableEntryAddress,
+  type LayoutBase,
   leafFrame,
   mapRandomLeaves,
   type MmuLayout,
@@ -20,17 +21,11 @@ import {
 export type { MmuLayout, ProbeTarget } from './_mmu-layout';
 
 /** Where and how to build. */
-export interface MmuLayoutSpec {
-  readonly seed: number;
-  /** Leaves to map. */
-  readonly leaves: number;
+export interface MmuLayoutSpec extends LayoutBase {
   /** VA width of the format (39, 48, 57). */
   readonly vaBits: number;
   /** Page sizes to map, with relative weights. */
   readonly sizes: readonly (readonly [PageSize, number])[];
-  /** Start of the data region every leaf points into, and its length in bytes (a multiple of 4 KiB). */
-  readonly data: bigint;
-  readonly dataBytes: number;
 }
 
 const V = 1n << 0n;

@@ -9,26 +9,15 @@
 // unmapped (a PDE, or with PAE a PDPTE, with P = 0).
 import { PageSize, type PageTable64, type PhysicalMemory } from '@page-table-multiarch/core';
 import { Rng } from './_layout';
-import { insidePages, leafFrame, mapRandomLeaves, type MmuLayout, offsetIntoData, type ProbeTarget } from './_mmu-layout';
+import { insidePages, type LayoutBase, leafFrame, mapRandomLeaves, type MmuLayout, offsetIntoData, type ProbeTarget } from './_mmu-layout';
+import { A, P, PS, RW, US, XD } from './_x86-mmu-layout';
 
 /** Where and how to build. */
-export interface X86LegacyLayoutSpec {
-  readonly seed: number;
-  readonly leaves: number;
+export interface X86LegacyLayoutSpec extends LayoutBase {
   readonly pae: boolean;
   /** The processor's MAXPHYADDR (PAE address bits 51:M are reserved). */
   readonly maxPhysAddr: number;
-  /** The data region every leaf points into (4 MiB-aligned) and its length (a multiple of 4 KiB). */
-  readonly data: bigint;
-  readonly dataBytes: number;
 }
-
-const P = 1n;
-const RW = 2n;
-const US = 4n;
-const A = 0x20n;
-const PS = 0x80n;
-const XD = 1n << 63n;
 
 /** Reads an entry of the mode (4 or 8 bytes). */
 export function readEntry(memory: PhysicalMemory, pae: boolean, at: bigint): bigint {

@@ -14,16 +14,16 @@ import { type GuestArea, guestArea } from './_driver';
 import type { Rng } from './_layout';
 import { ACCESS_NAMES } from './_mmu-check';
 import type { ProbeTarget } from './_mmu-layout';
-import { X64 } from './_x64';
+import { CC, X64, type X64Assembler } from './_x64';
 
 // Control-register bits (Intel SDM Vol. 3A 2.5, Figure 2-7; 2.2.1).
 export const CR0_BASE = 0x8000_0011n; // PG, ET, PE
-export const CR0_WP = 0x1_0000n;
+const CR0_WP = 0x1_0000n;
 export const CR4_PSE = 0x10n;
 export const CR4_PAE = 0x20n;
 export const CR4_LA57 = 0x1000n;
-export const CR4_SMEP = 0x10_0000n;
-export const CR4_SMAP = 0x20_0000n;
+const CR4_SMEP = 0x10_0000n;
+const CR4_SMAP = 0x20_0000n;
 export const CR4_PKE = 0x40_0000n;
 export const EFER_LME = 0x100n;
 export const EFER_LMA = 0x400n;
@@ -86,11 +86,46 @@ export function x86GuestPages(memSize: number, resultBytes: number): X86GuestPag
   };
 }
 
+/** The instructions of a mode the probe dispatch differs by. */
+export interface X86ModeInsns {
+  /** Loads into the accumulator from [DI], and stores SI to [DI]. */
+  readonly load: readonly number[];
+  readonly store: readonly number[];
+  /** Pushes the stack pointer CPL 3 runs with (the IRET frame's SP), and the flags. */
+  readonly pushStack: readonly number[];
+  readonly pushFlags: readonly number[];
+  readonly iret: readonly number[];
+}
+
+/**
+ * Emits a probe's dispatch, the kind word in DX and the address in DI: EFLAGS.AC set by STAC or cleared by CLAC
+ * (Vol. 3A 4.6.1) as KIND_AC says, then at CPL 0 the access itself (a load, a store, or a fetch: JMP to the
+ * address) and a jump to 'after'; at CPL 3 an IRET frame (SS, SP, the flags with AC as set, CS, IP: Vol. 3A 6.12.1)
+ * into the user page's load (at USER_VA) or store (+16), or to the address itself for a fetch. Labels 'clac', 'cpl',
+ * 'kstore', 'kfetch', 'user', 'ustore', 'ufetch'.
+ */
+export function emitProbeDispatch(a: X64Assembler, mode: X86ModeInsns): void {
+  const dx = 2;
+  const di = 7;
+  a.emit(X64.testReg32(dx, KIND_AC)).jcc(CC.e, 'clac').emit(X64.stac).jmp('cpl');
+  a.label('clac').emit(X64.clac);
+  a.label('cpl').emit(X64.testReg32(dx, KIND_CPL3)).jcc(CC.ne, 'user');
+  a.emit(X64.cmpReg8(dx, Access.WRITE)).jcc(CC.e, 'kstore').emit(X64.cmpReg8(dx, Access.EXECUTE)).jcc(CC.e, 'kfetch');
+  a.emit(mode.load).jmp('after');
+  a.label('kstore').emit(mode.store).jmp('after');
+  a.label('kfetch').emit(X64.jmpReg(di));
+  a.label('user').emit(X64.pushImm8(SEL_USER_DATA), mode.pushStack, mode.pushFlags, X64.pushImm8(SEL_USER_CODE));
+  a.emit(X64.cmpReg8(dx, Access.EXECUTE)).jcc(CC.e, 'ufetch').emit(X64.cmpReg8(dx, Access.WRITE)).jcc(CC.e, 'ustore');
+  a.emit(X64.pushImm32(USER_VA), mode.iret);
+  a.label('ustore').emit(X64.pushImm32(USER_VA + 16), mode.iret);
+  a.label('ufetch').emit(X64.push(di), mode.iret);
+}
+
 /** The user page: a load (at offset 0) and a store (at 16), each followed by INT 0x80. */
-export function userPage(load: readonly number[], store: readonly number[]): Uint8Array {
+export function userPage(mode: X86ModeInsns): Uint8Array {
   const page = new Uint8Array(4096);
-  page.set([...load, ...X64.int(INT_OK)], 0);
-  page.set([...store, ...X64.int(INT_OK)], 16);
+  page.set([...mode.load, ...X64.int(INT_OK)], 0);
+  page.set([...mode.store, ...X64.int(INT_OK)], 16);
   return page;
 }
 
@@ -160,6 +195,15 @@ export function makeX86Probes<M extends Omit<X86Probe, 'target' | 'access' | 'pr
 export function x86ProbeName<P extends X86Probe>(p: P, names: readonly (keyof P)[], extra = ''): string {
   const on = names.filter((k) => p[k] === true).join(' ');
   return `${ACCESS_NAMES[p.access]} CPL${p.privilege === Privilege.USER ? 3 : 0} [${on}${extra}] (${p.target.kind})`;
+}
+
+/**
+ * CR0, CR4 and IA32_EFER of a probe: PG, ET, PE and its WP; the run's paging bits `cr4Paging` with its SMEP, SMAP
+ * and (4-level and 5-level paging) PKE; the run's `eferBase` with its NXE.
+ */
+export function probeControlRegisters(p: X86Probe & { readonly pke?: boolean }, cr4Paging: bigint, eferBase: bigint): { cr0: bigint; cr4: bigint; efer: bigint } {
+  const cr4 = cr4Paging | (p.smep ? CR4_SMEP : 0n) | (p.smap ? CR4_SMAP : 0n) | (p.pke === true ? CR4_PKE : 0n);
+  return { cr0: CR0_BASE | (p.wp ? CR0_WP : 0n), cr4, efer: eferBase | (p.nxe ? EFER_NXE : 0n) };
 }
 
 /** The kind word of a probe (KIND_CPL3, KIND_AC). */

@@ -13,6 +13,7 @@ import {
   addHolesAndNonCanonical,
   canonical,
   entryAddress,
+  type LayoutBase,
   leafFrame,
   mapRandomLeaves,
   type MmuLayout,
@@ -21,24 +22,21 @@ import {
 } from './_mmu-layout';
 
 /** Where and how to build. */
-export interface X86MmuLayoutSpec {
-  readonly seed: number;
-  readonly leaves: number;
+export interface X86MmuLayoutSpec extends LayoutBase {
   /** 48 (4-level) or 57 (5-level). */
   readonly vaBits: 48 | 57;
   /** The processor's MAXPHYADDR: address bits 51:M are reserved. */
   readonly maxPhysAddr: number;
-  /** The data region every leaf points into (2 MiB-aligned) and its length (a multiple of 4 KiB). */
-  readonly data: bigint;
-  readonly dataBytes: number;
 }
 
-const P = 1n;
-const RW = 2n;
-const US = 4n;
-const A = 0x20n;
-const PS = 0x80n;
-const XD = 1n << 63n;
+// Entry bits of every paging mode (Tables 4-4 to 4-11 and 4-14 to 4-20): P, R/W, U/S, A, PS; XD (bit 63) in the
+// 64-bit entries of PAE, 4-level and 5-level paging.
+export const P = 1n;
+export const RW = 2n;
+export const US = 4n;
+export const A = 0x20n;
+export const PS = 0x80n;
+export const XD = 1n << 63n;
 /** Entry bits 51:12, the address (Tables 4-14 to 4-20). */
 const ADDR = 0x000f_ffff_ffff_f000n;
 

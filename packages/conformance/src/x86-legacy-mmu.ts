@@ -38,32 +38,9 @@ import { CC, X64, X64Assembler } from './_x64';
 import { E, X86_32 } from './_x86-32';
 import { buildX86LegacyMmuTables, legacyEntryAddress, readEntry, writeEntry } from './_x86-legacy-mmu-layout';
 import {
-  CR0_BASE,
-  CR0_WP,
-  CR4_PAE,
-  CR4_PSE,
-  CR4_SMAP,
-  CR4_SMEP,
-  EFER_NXE,
-  KIND_AC,
-  KIND_CPL3,
-  kindWord,
-  MACHINE,
-  MEM_BASE,
-  makeX86Probes,
-  runX86Guest,
-  SEL_TSS,
-  SEL_USER_CODE,
-  SEL_USER_DATA,
-  show,
-  tamperReadOnly4K,
-  theirOutcomeOf,
-  USER_VA,
-  userPage,
-  writeDescriptorTables,
-  type X86Probe,
-  x86GuestPages,
-  x86ProbeName,
+  CR4_PAE, CR4_PSE, EFER_NXE, emitProbeDispatch, kindWord, MACHINE, makeX86Probes, MEM_BASE, probeControlRegisters,
+  runX86Guest, SEL_TSS, SEL_USER_DATA, show, tamperReadOnly4K, theirOutcomeOf, USER_VA, userPage,
+  writeDescriptorTables, x86GuestPages, type X86ModeInsns, type X86Probe, x86ProbeName
 } from './_x86-mmu-guest';
 
 const MEM_SIZE = 16 << 20;
@@ -97,6 +74,9 @@ export interface X86LegacyMmuCheckOptions {
   readonly tamper?: boolean;
 }
 
+/** 32-bit code: the load, store, stack push and IRETD of the probe dispatch. */
+const PROTECTED_MODE: X86ModeInsns = { load: X86_32.loadEaxEdi, store: X86_32.storeEdiEsi, pushStack: X64.pushImm32(STACK_TOP), pushFlags: X86_32.pushfd, iret: X86_32.iretd };
+
 /** The probe program, 32-bit code: its bytes from the area's base, and the addresses where it starts and ends. */
 export function x86LegacyMmuProgram(): { bytes: Uint8Array; start: number; end: number } {
   const a = new X64Assembler(PAGES.base);
@@ -108,19 +88,8 @@ export function x86LegacyMmuProgram(): { bytes: Uint8Array; start: number; end: 
   a.emit(X64.fromCr(eax, 3), X64.toCr(3, eax), X64.zero(eax));
   a.emit(X86_32.store(ebx, 0, eax), X86_32.store(ebx, 4, eax), X86_32.store(ebx, 8, eax));
   a.emit(X64.load32(edi, ebp, 0), X64.load32(esi, ebp, 24), X64.load32(edx, ebp, 16));
-  a.emit(X64.testReg32(edx, KIND_AC)).jcc(CC.e, 'clac').emit(X64.stac).jmp('cpl');
-  a.label('clac').emit(X64.clac);
-  a.label('cpl').emit(X64.testReg32(edx, KIND_CPL3)).jcc(CC.ne, 'user');
-  a.emit(X64.cmpReg8(edx, Access.WRITE)).jcc(CC.e, 'kstore').emit(X64.cmpReg8(edx, Access.EXECUTE)).jcc(CC.e, 'kfetch');
-  a.emit(X86_32.loadEaxEdi).jmp('after');
-  a.label('kstore').emit(X86_32.storeEdiEsi).jmp('after');
-  a.label('kfetch').emit(X64.jmpReg(edi));
-  // CPL 3: an IRETD frame (SS, ESP, EFLAGS with AC as set, CS, EIP); DS and ES hold the user data segment throughout
-  a.label('user').emit(X64.pushImm8(SEL_USER_DATA), X64.pushImm32(STACK_TOP), X86_32.pushfd, X64.pushImm8(SEL_USER_CODE));
-  a.emit(X64.cmpReg8(edx, Access.EXECUTE)).jcc(CC.e, 'ufetch').emit(X64.cmpReg8(edx, Access.WRITE)).jcc(CC.e, 'ustore');
-  a.emit(X64.pushImm32(USER_VA), X86_32.iretd);
-  a.label('ustore').emit(X64.pushImm32(USER_VA + 16), X86_32.iretd);
-  a.label('ufetch').emit(X64.push(edi), X86_32.iretd);
+  // (DS and ES hold the user data segment throughout)
+  emitProbeDispatch(a, PROTECTED_MODE);
   // eax: the value a load read (0 otherwise); the entry read back as two words (the second is the next entry in 32-bit paging)
   a.label('after').emit(X86_32.loadAbs(ebx, VAR_RESULT), X86_32.loadAbs(ebp, VAR_PROBE), X86_32.store(ebx, 12, eax));
   a.emit(X64.load32(edx, ebp, 20), X64.load32(eax, edx, 0), X86_32.store(ebx, 16, eax), X64.load32(eax, edx, 4), X86_32.store(ebx, 20, eax));
@@ -158,8 +127,7 @@ function makeProbes(targets: readonly ProbeTarget[], seed: number): Probe[] {
 }
 
 function controlRegisters(p: Probe, pae: boolean, cr3: bigint) {
-  const cr4 = (pae ? CR4_PAE : p.pse ? CR4_PSE : 0n) | (p.smep ? CR4_SMEP : 0n) | (p.smap ? CR4_SMAP : 0n);
-  return { cr0: CR0_BASE | (p.wp ? CR0_WP : 0n), cr3, cr4, efer: p.nxe ? EFER_NXE : 0n };
+  return { ...probeControlRegisters(p, pae ? CR4_PAE : p.pse ? CR4_PSE : 0n, 0n), cr3 };
 }
 
 function writeProbes(memory: PhysicalMemory, order: readonly Probe[], pae: boolean, cr3: bigint): void {
@@ -211,7 +179,7 @@ export interface X86LegacyMmuResult extends RunResult {
 function writeGuest(memory: PhysicalMemory): ReturnType<typeof x86LegacyMmuProgram> {
   const prog = x86LegacyMmuProgram();
   memory.writeBytes(AREA.base, prog.bytes);
-  memory.writeBytes(BigInt(PAGES.user), userPage(X86_32.loadEaxEdi, X86_32.storeEdiEsi));
+  memory.writeBytes(BigInt(PAGES.user), userPage(PROTECTED_MODE));
   writeDescriptorTables(memory, PAGES, false);
   return prog;
 }

@@ -25,34 +25,9 @@ import type { ProbeTarget } from './_mmu-layout';
 import { ACCESS_NAMES, assertProbesFit, compareAtTheEnd, countTargetSizes, fillData, modelCopy, ProbeComparison, withQemu } from './_mmu-check';
 import { CC, R, X64, X64Assembler } from './_x64';
 import {
-  CR0_BASE,
-  CR0_WP,
-  CR4_LA57,
-  CR4_PAE,
-  CR4_PKE,
-  CR4_SMAP,
-  CR4_SMEP,
-  EFER_LME,
-  EFER_NXE,
-  KIND_AC,
-  KIND_CPL3,
-  kindWord,
-  MACHINE,
-  MEM_BASE,
-  makeX86Probes,
-  runX86Guest,
-  SEL_TSS,
-  SEL_USER_CODE,
-  SEL_USER_DATA,
-  show,
-  tamperReadOnly4K,
-  theirOutcomeOf,
-  USER_VA,
-  userPage,
-  writeDescriptorTables,
-  type X86Probe,
-  x86GuestPages,
-  x86ProbeName,
+  CR4_LA57, CR4_PAE, CR4_PKE, EFER_LME, EFER_NXE, emitProbeDispatch, kindWord, MACHINE, makeX86Probes, MEM_BASE,
+  probeControlRegisters, runX86Guest, SEL_TSS, show, tamperReadOnly4K, theirOutcomeOf, USER_VA, userPage,
+  writeDescriptorTables, x86GuestPages, type X86ModeInsns, type X86Probe, x86ProbeName
 } from './_x86-mmu-guest';
 import { buildX86MmuTables, x86EntryAddress } from './_x86-mmu-layout';
 
@@ -80,6 +55,9 @@ export interface X86MmuOptions {
   readonly tamper?: boolean;
 }
 
+/** 64-bit code: the load, store, stack push (r15: the stack top) and IRETQ of the probe dispatch. */
+const LONG_MODE: X86ModeInsns = { load: X64.loadRaxRdi, store: X64.storeRdiRsi, pushStack: X64.push(R.r15), pushFlags: X64.pushfq, iret: X64.iretq };
+
 /** The probe program: its bytes from the area's base, and the addresses where it starts and ends. */
 export function x86MmuProgram(): { bytes: Uint8Array; start: number; end: number } {
   const a = new X64Assembler(PAGES.base);
@@ -93,19 +71,7 @@ export function x86MmuProgram(): { bytes: Uint8Array; start: number; end: number
   a.label('tlb').emit(X64.fromCr(rax, 3), X64.toCr(3, rax));
   a.emit(X64.zero(r8), X64.zero(r9), X64.zero(r10), X64.zero(rax));
   a.emit(X64.load64(rdi, r12, 0), X64.load64(rsi, r12, 56), X64.load32(rdx, r12, 40));
-  a.emit(X64.testReg32(rdx, KIND_AC)).jcc(CC.e, 'clac').emit(X64.stac).jmp('cpl');
-  a.label('clac').emit(X64.clac);
-  a.label('cpl').emit(X64.testReg32(rdx, KIND_CPL3)).jcc(CC.ne, 'user');
-  a.emit(X64.cmpReg8(rdx, Access.WRITE)).jcc(CC.e, 'kstore').emit(X64.cmpReg8(rdx, Access.EXECUTE)).jcc(CC.e, 'kfetch');
-  a.emit(X64.loadRaxRdi).jmp('after');
-  a.label('kstore').emit(X64.storeRdiRsi).jmp('after');
-  a.label('kfetch').emit(X64.jmpReg(rdi));
-  // CPL 3: an IRETQ frame (SS, RSP, RFLAGS with AC as set, CS, RIP)
-  a.label('user').emit(X64.pushImm8(SEL_USER_DATA), X64.push(r15), X64.pushfq, X64.pushImm8(SEL_USER_CODE));
-  a.emit(X64.cmpReg8(rdx, Access.EXECUTE)).jcc(CC.e, 'ufetch').emit(X64.cmpReg8(rdx, Access.WRITE)).jcc(CC.e, 'ustore');
-  a.emit(X64.pushImm32(USER_VA), X64.iretq);
-  a.label('ustore').emit(X64.pushImm32(USER_VA + 16), X64.iretq);
-  a.label('ufetch').emit(X64.push(rdi), X64.iretq);
+  emitProbeDispatch(a, LONG_MODE);
   a.label('after').emit(X64.store64(r13, 0, r8), X64.store64(r13, 8, r9), X64.store64(r13, 16, r10), X64.store64(r13, 24, rax));
   a.emit(X64.load64(rbx, r12, 48), X64.load64(rbx, rbx, 0), X64.store64(r13, 32, rbx));
   a.emit(X64.addImm8(r12, PROBE_BYTES), X64.addImm8(r13, RESULT_BYTES), X64.dec64(r14)).jcc(CC.ne, 'loop');
@@ -153,11 +119,11 @@ function writeProbes(memory: PhysicalMemory, order: readonly Probe[], la57: bool
   assertProbesFit(order.length, { start: AREA.list, end: AREA.results, stride: PROBE_BYTES }, { start: AREA.results, end: AREA.base + BigInt(AREA.bytes), stride: RESULT_BYTES });
   order.forEach((p, i) => {
     const at = AREA.list + BigInt(i * PROBE_BYTES);
-    const cr4 = CR4_PAE | (la57 ? CR4_LA57 : 0n) | (p.smep ? CR4_SMEP : 0n) | (p.smap ? CR4_SMAP : 0n) | (p.pke ? CR4_PKE : 0n);
+    const regs = probeControlRegisters(p, CR4_PAE | (la57 ? CR4_LA57 : 0n), EFER_LME);
     memory.writeU64(at, p.target.va);
-    memory.writeU64(at + 8n, CR0_BASE | (p.wp ? CR0_WP : 0n));
-    memory.writeU64(at + 16n, cr4);
-    memory.writeU64(at + 24n, EFER_LME | (p.nxe ? EFER_NXE : 0n));
+    memory.writeU64(at + 8n, regs.cr0);
+    memory.writeU64(at + 16n, regs.cr4);
+    memory.writeU64(at + 24n, regs.efer);
     memory.writeU64(at + 32n, BigInt(p.pkru));
     memory.writeU64(at + 40n, BigInt(kindWord(p)));
     memory.writeU64(at + 48n, p.target.entry ?? ZERO);
@@ -219,7 +185,7 @@ export async function checkX86Mmu(options: X86MmuOptions): Promise<X86MmuResult>
   writeProbes(memory, order, options.la57);
   const prog = x86MmuProgram();
   memory.writeBytes(AREA.base, prog.bytes);
-  memory.writeBytes(BigInt(PAGES.user), userPage(X64.loadRaxRdi, X64.storeRdiRsi));
+  memory.writeBytes(BigInt(PAGES.user), userPage(LONG_MODE));
   writeDescriptorTables(memory, PAGES, true);
 
   const { ours, image } = modelCopy(memory);
