@@ -5,7 +5,7 @@
 import { hex, PhysicalMemory } from '@page-table-multiarch/core';
 import type { GdbRemote } from '@page-table-multiarch/cli';
 import { CSR, RV, RV_SPIN, rvAddi, rvCsrw, rvLd } from './_boot-code';
-import { guestArea } from './_driver';
+import { type GuestArea, guestArea, runGuest } from './_driver';
 import { fillData } from './_mmu-check';
 import { MCSR, RV_ECALL, rvBne, rvCsrr, rvJal, rvSd } from './_rv64';
 
@@ -107,4 +107,20 @@ export async function setAdUpdates(gdb: GdbRemote, envcfgs: readonly string[], s
     if (writable && !svadu) for (const name of [...envcfgs].reverse()) await gdb.writeRegister(name, 0n);
   }
   if (!writable && !svadu) throw new Error('this QEMU has no menvcfg.ADUE: it always sets A / D itself');
+}
+
+/**
+ * Runs the probe program (at the area's base; its trap handler, at word `handler`, in mtvec) over the `count` probes
+ * of the area's list to its last instruction (byte offset `end`), and reads the results. In: a0 the list, a1 the
+ * count, a2 the results, a3 M-mode's mstatus, then the registers `extra`.
+ */
+export async function runProbeProgram(gdb: GdbRemote, area: GuestArea, prog: { readonly handler: number; readonly end: number }, count: number, extra: readonly (readonly [string, bigint])[] = []): Promise<DataView> {
+  await gdb.writeRegister('mtvec', area.base + BigInt(prog.handler * 4));
+  return runGuest(gdb, {
+    regs: [['a0', area.list], ['a1', BigInt(count)], ['a2', area.results], ['a3', MPP_M], ...extra, ['pc', area.base]],
+    end: area.base + BigInt(prog.end),
+    counter: 'a1',
+    area,
+    count,
+  });
 }

@@ -11,27 +11,9 @@
 import { faultKindOf, hex, type PhysicalMemory, Privilege } from '@page-table-multiarch/core';
 import { A64Mmu, encodeA64Registers, type A64Granule } from '@page-table-multiarch/aarch64';
 import {
-  a64GuestRegs,
-  a64MmuProgram,
-  a64RunMemory,
-  type A64Probe,
-  AREA,
-  assertA64ProbesFit,
-  buildA64Stage1,
-  CODE,
-  DATA,
-  DATA_BYTES,
-  MEM_BASE,
-  makeProbes,
-  marker,
-  probeName,
-  runTcr,
-  sctlrOf,
-  SCTLR,
-  tcrOf,
-  theirEl1Outcome,
-  writeA64Guest,
-  ZERO,
+  a64GuestRegs, a64MmuProgram, a64RunMemory, type A64Probe, AREA, assertA64ProbesFit, buildA64Stage1, CODE, DATA,
+  DATA_BYTES, MEM_BASE, makeProbes, marker, probeName, runTcr, sctlrOf, SCTLR, tcrOf, theirEl1Outcome, writeA64Guest,
+  ZERO
 } from './_a64-mmu-guest';
 import type { A64ProbeTarget } from './_a64-mmu-layout';
 import { Checker, type RunResult } from './_check';

@@ -22,34 +22,9 @@
 import { faultKindOf, hex, MappingFlags, type PhysicalMemory, Privilege } from '@page-table-multiarch/core';
 import { A64Mmu, A64Stage2Mmu, A64Stage2PageTable, encodeA64Registers, encodeA64Stage2Registers } from '@page-table-multiarch/aarch64';
 import {
-  a64GuestRegs,
-  a64MmuProgram,
-  a64RunMemory,
-  type A64Probe,
-  type A64Stage1,
-  AREA,
-  assertA64ProbesFit,
-  buildA64Stage1,
-  CODE,
-  DATA,
-  DATA_BYTES,
-  ERET,
-  MEM_BASE,
-  MEM_SIZE,
-  makeProbes,
-  marker,
-  probeName,
-  RESULT_BYTES,
-  RESULTS,
-  runTcr,
-  SCTLR,
-  sctlrOf,
-  SPARE_CODE,
-  tcrOf,
-  theirEl1Outcome,
-  WIDE_BIT,
-  writeA64Guest,
-  ZERO,
+  a64GuestRegs, a64MmuProgram, a64RunMemory, type A64Probe, type A64Stage1, AREA, assertA64ProbesFit, buildA64Stage1,
+  CODE, DATA, DATA_BYTES, ERET, MEM_BASE, MEM_SIZE, makeProbes, marker, probeName, RESULT_BYTES, RESULTS, runTcr,
+  SCTLR, sctlrOf, SPARE_CODE, tcrOf, theirEl1Outcome, WIDE_BIT, writeA64Guest, ZERO
 } from './_a64-mmu-guest';
 import { type A64ProbeTarget, descriptorAddress } from './_a64-mmu-layout';
 import { b, ISB, msr, mrs } from './_a64';

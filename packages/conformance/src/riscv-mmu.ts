@@ -17,12 +17,11 @@ import { Access, faultKindOf, hex, type LeafMapping, PageSize, type PageTable64,
 import { RiscvMmu, Sv39PageTable, Sv48PageTable, Sv57PageTable } from '@page-table-multiarch/riscv';
 import { CSR, RV, RV_MRET, RV_SFENCE_VMA, rvAddi, rvCsrw, rvLd } from './_boot-code';
 import { Checker, type RunResult } from './_check';
-import { runGuest } from './_driver';
 import { Rng, writeWords } from './_layout';
 import { ACCESS_NAMES, assertProbesFit, compareAtTheEnd, countTargetSizes, modelCopy, modelDataAccess, ProbeComparison, withQemu } from './_mmu-check';
 import type { ProbeTarget } from './_mmu-layout';
 import { buildMmuTables } from './_rv-mmu-layout';
-import { DATA, DATA_BYTES, MEM_BASE, MPP_M, marker, rvArea, rvProbeLoopEnd, rvRunMemory, setAdUpdates, setUpTranslation } from './_rv-mmu-guest';
+import { DATA, DATA_BYTES, MEM_BASE, marker, runProbeProgram, rvArea, rvProbeLoopEnd, rvRunMemory, setAdUpdates, setUpTranslation } from './_rv-mmu-guest';
 import { MCSR, rvBeq, rvJal, rvSd } from './_rv64';
 
 // mstatus fields (privileged spec 3.1.6): MPRV 17, SUM 18, MXR 19.
@@ -200,20 +199,7 @@ export async function checkRiscvMmu(options: RiscvMmuOptions): Promise<RiscvMmuR
   const log = await withQemu(options.binary, machine, MEM_BASE, image, async ({ gdb }) => {
     await setUpTranslation(gdb, [['satp', satp]]);
     await setAdUpdates(gdb, ['menvcfg'], options.svadu);
-    await gdb.writeRegister('mtvec', AREA.base + BigInt(prog.handler * 4));
-    const view = await runGuest(gdb, {
-      regs: [
-        ['a0', AREA.list],
-        ['a1', BigInt(order.length)],
-        ['a2', AREA.results],
-        ['a3', MPP_M],
-        ['pc', AREA.base],
-      ],
-      end: AREA.base + BigInt(prog.end),
-      counter: 'a1',
-      area: AREA,
-      count: order.length,
-    });
+    const view = await runProbeProgram(gdb, AREA, prog, order.length);
     const mmu = new RiscvMmu(ours, { satp, svadu: options.svadu });
     order.forEach((p, i) => {
       const at = (k: number): bigint => view.getBigUint64(RESULT_BYTES * i + 8 * k, true);

@@ -27,12 +27,11 @@ import { RiscvGStageMmu, RiscvMmu, Sv39PageTable, Sv39x4PageTable, Sv48PageTable
 import { CSR, RV, RV_SFENCE_VMA, rvAddi, rvCsrw, rvLd } from './_boot-code';
 import { Checker, type RunResult } from './_check';
 import { affects, DEFECTS } from './_defects';
-import { runGuest } from './_driver';
 import { Rng, writeWords } from './_layout';
 import { ACCESS_NAMES, assertProbesFit, compareAtTheEnd, modelCopy, modelDataAccess, ProbeComparison, withQemu } from './_mmu-check';
 import type { ProbeTarget } from './_mmu-layout';
 import { buildMmuTables } from './_rv-mmu-layout';
-import { DATA, DATA_BYTES, MEM_BASE, MPP_M, marker, rvArea, rvProbeLoopEnd, rvRunMemory, setAdUpdates, setUpTranslation } from './_rv-mmu-guest';
+import { DATA, DATA_BYTES, MEM_BASE, MPP_M, marker, runProbeProgram, rvArea, rvProbeLoopEnd, rvRunMemory, setAdUpdates, setUpTranslation } from './_rv-mmu-guest';
 import { HCSR, RV_ECALL, RV_HFENCE_GVMA, RV_HFENCE_VVMA, RV_SRET, rvJalr, rvSd } from './_rv64';
 
 // CSR fields (privileged spec 20211203): mstatus.SPP bit 8, MPP 12:11, SUM 18, MXR 19 (3.1.6); vsstatus the same
@@ -244,22 +243,8 @@ export async function checkRiscvTwoStage(options: RiscvTwoStageOptions): Promise
     ]);
     // menvcfg.ADUE turns A / D updates on for the G-stage, henvcfg.ADUE (with it) for the VS-stage (Svadu)
     await setAdUpdates(gdb, ['menvcfg', 'henvcfg'], options.svadu);
-    await gdb.writeRegister('mtvec', AREA.base + BigInt(prog.handler * 4));
     const hstatus = (await gdb.readRegister('hstatus')) | HSTATUS_SPV;
-    const view = await runGuest(gdb, {
-      regs: [
-        ['a0', AREA.list],
-        ['a1', BigInt(order.length)],
-        ['a2', AREA.results],
-        ['a3', MPP_M],
-        ['a4', hstatus],
-        ['pc', AREA.base],
-      ],
-      end: AREA.base + BigInt(prog.end),
-      counter: 'a1',
-      area: AREA,
-      count: order.length,
-    });
+    const view = await runProbeProgram(gdb, AREA, prog, order.length, [['a4', hstatus]]);
     const gstage = new RiscvGStageMmu(ours, { hgatp, svadu: options.svadu });
     const mmu = new RiscvMmu(ours, { satp: vsatp, svadu: options.svadu, secondStage: gstage });
     order.forEach((p, i) => {
