@@ -14,7 +14,7 @@
 import { Access, hex, MappingFlags, PageSize, PhysicalMemory } from '@page-table-multiarch/core';
 import { type A64BootRegisters, type A64Granule, A64PageTable } from '@page-table-multiarch/aarch64';
 import { type A64MmuLayout, type A64ProbeTarget, buildA64MmuTables } from './_a64-mmu-layout';
-import { A64Reg, b, bne, ISB, ldrPost, msr, mrs, strPost, subsImm } from './_a64';
+import { a64EnableMmu, A64Reg, b, bne, ISB, ldrPost, mrs, msr, strPost, subsImm } from './_a64';
 import type { GuestArea } from './_driver';
 import { Rng, writeWords } from './_layout';
 import { ACCESS_NAMES, assertProbesFit, fillData } from './_mmu-check';
@@ -93,16 +93,7 @@ export interface A64MmuProgram {
  * USER_CODE), the offsets of the EL1 stubs, and `done`, the offset of the last instruction.
  */
 export function a64MmuProgram(): A64MmuProgram {
-  const w: number[] = [
-    msr(A64Reg.MAIR_EL1, 0),
-    msr(A64Reg.TCR_EL1, 1),
-    msr(A64Reg.TTBR0_EL1, 2),
-    msr(A64Reg.TTBR1_EL1, 3),
-    msr(A64Reg.VBAR_EL1, 10),
-    ISB,
-    msr(A64Reg.SCTLR_EL1, 4),
-    ISB,
-  ];
+  const w = a64EnableMmu();
   const loop = w.length;
   // the probe: x8 va, x12 SCTLR, x13 TCR, x14 stub, x15 SPSR, x17 descriptor address, x18 value to store
   for (const r of [8, 12, 13, 14, 15, 17, 18, 19]) w.push(ldrPost(r, 5, 8));

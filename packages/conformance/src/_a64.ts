@@ -77,3 +77,27 @@ export function bne(words: number): number {
 export function b(words: number): number {
   return (0x1400_0000 | (words & 0x3ff_ffff)) >>> 0;
 }
+
+/**
+ * Turns the EL1&0 MMU on: MAIR_EL1, TCR_EL1, TTBR0_EL1, TTBR1_EL1 and VBAR_EL1 from x0, x1, x2, x3 and x10, an ISB
+ * so that they are in effect, then SCTLR_EL1 from x4 and an ISB (D19.2; "Context synchronization event", D24).
+ */
+export function a64EnableMmu(): number[] {
+  return [msr(A64Reg.MAIR_EL1, 0), msr(A64Reg.TCR_EL1, 1), msr(A64Reg.TTBR0_EL1, 2), msr(A64Reg.TTBR1_EL1, 3), msr(A64Reg.VBAR_EL1, 10), ISB, msr(A64Reg.SCTLR_EL1, 4), ISB];
+}
+
+/**
+ * Appends a stub's loop to its prologue `words`: for each address of the list at x5 (x6 of them), each address
+ * translation instruction of `ops` on it, an ISB, and a store of PAR_EL1 to the results at x7; then `b .`, whose
+ * byte offset is returned (where a breakpoint stops the stub).
+ */
+export function a64AtLoop(words: number[], ops: readonly SysReg[]): number {
+  const loop = words.length;
+  words.push(ldrPost(8, 5, 8));
+  for (const op of ops) words.push(at(op, 8), ISB, mrs(9, A64Reg.PAR_EL1), strPost(9, 7, 8));
+  words.push(subsImm(6, 6, 1));
+  words.push(bne(loop - words.length));
+  const done = words.length * 4;
+  words.push(b(0));
+  return done;
+}

@@ -14,7 +14,7 @@
 // the tests of the codec against the manual (packages/aarch64/test/stage2.test.ts).
 import { hex, MappingFlags, PhysicalMemory } from '@page-table-multiarch/core';
 import { type A64Granule, A64Stage2PageTable, encodeA64Stage2Registers } from '@page-table-multiarch/aarch64';
-import { A64Reg, at, b, bne, ISB, ldrPost, mrs, msr, strPost, subsImm } from './_a64';
+import { a64AtLoop, A64Reg, b, ISB, msr } from './_a64';
 import type { RunResult } from './_check';
 import { guestArea, type RunOptions, runGuest, runTarget, writeAddressList } from './_driver';
 import { ALL_FLAG_SETS, type LayoutSpec, STANDARD_SIZES, type VaWindow, writeWords } from './_layout';
@@ -53,13 +53,7 @@ const SCTLR_EL1 = (1n << 11n) | (1n << 20n) | (1n << 22n) | (1n << 23n) | (1n <<
  */
 export function a64Stage2Stub(): { words: number[]; done: number } {
   const words = [msr(EL2.VTCR_EL2, 1), msr(EL2.VTTBR_EL2, 2), msr(A64Reg.SCTLR_EL1, 4), msr(EL2.VBAR_EL2, 10), msr(EL2.HCR_EL2, 3), ISB];
-  const loop = words.length;
-  words.push(ldrPost(8, 5, 8));
-  for (const op of [EL2.S12E1R, EL2.S12E1W]) words.push(at(op, 8), ISB, mrs(9, A64Reg.PAR_EL1), strPost(9, 7, 8));
-  words.push(subsImm(6, 6, 1));
-  words.push(bne(loop - words.length));
-  const done = words.length * 4;
-  words.push(b(0));
+  const done = a64AtLoop(words, [EL2.S12E1R, EL2.S12E1W]);
   return { words, done };
 }
 

@@ -6,7 +6,7 @@
 // privileged and unprivileged reads and writes, all from the emulated MMU (target/arm/ptw.c).
 import { hex, MappingFlags, PageSize, PhysicalMemory } from '@page-table-multiarch/core';
 import { type A64Granule, A64PageTable, a64Geometry, encodeA64Registers, MAIR_VALUE } from '@page-table-multiarch/aarch64';
-import { A64At, A64Reg, at, b, bne, ISB, ldrPost, mrs, msr, strPost, subsImm } from './_a64';
+import { A64At, a64AtLoop, a64EnableMmu, b } from './_a64';
 import type { RunResult } from './_check';
 import { type Access, compareAccesses, guestArea, type RunOptions, runGuest, runTarget, writeAddressList } from './_driver';
 import { type LayoutSpec, STANDARD_SIZES, type VaWindow, writeWords } from './_layout';
@@ -32,25 +32,8 @@ const SCTLR = (1n << 0n) | (1n << 2n) | (1n << 12n) | (1n << 11n) | (1n << 20n) 
  * Ends at `b .` (DONE), where a breakpoint stops it; every exception vector is `b .` too.
  */
 export function a64Stub(): { words: number[]; done: number } {
-  const words = [
-    msr(A64Reg.MAIR_EL1, 0),
-    msr(A64Reg.TCR_EL1, 1),
-    msr(A64Reg.TTBR0_EL1, 2),
-    msr(A64Reg.TTBR1_EL1, 3),
-    msr(A64Reg.VBAR_EL1, 10),
-    ISB,
-    msr(A64Reg.SCTLR_EL1, 4),
-    ISB,
-  ];
-  const loop = words.length;
-  words.push(ldrPost(8, 5, 8));
-  for (const op of [A64At.S1E1R, A64At.S1E1W, A64At.S1E0R, A64At.S1E0W]) {
-    words.push(at(op, 8), ISB, mrs(9, A64Reg.PAR_EL1), strPost(9, 7, 8));
-  }
-  words.push(subsImm(6, 6, 1));
-  words.push(bne(loop - words.length));
-  const done = words.length * 4;
-  words.push(b(0));
+  const words = a64EnableMmu();
+  const done = a64AtLoop(words, [A64At.S1E1R, A64At.S1E1W, A64At.S1E0R, A64At.S1E0W]);
   return { words, done };
 }
 

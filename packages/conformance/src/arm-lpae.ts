@@ -6,7 +6,7 @@
 // get_phys_addr_lpae, target/arm/helper.c do_ats_write, which writes the long-descriptor PAR with the attribute byte).
 import { hex, MappingFlags, PageSize, PhysicalMemory } from '@page-table-multiarch/core';
 import { A32LpaePageTable, A32LpaeTtbr1PageTable, a32LpaeCodec, lpaeRange, mairAttr } from '@page-table-multiarch/arm';
-import { A32Cp15, A32Cp15Wide, b, bne, ISB, ldrPost, mcr, mcrr, mrrc, strPost, subsImm } from './_a32';
+import { a32AtLoop, A32Cp15, A32Cp15Wide, b, ISB, mcr, mcrr, mrrc, strPost } from './_a32';
 import type { RunResult } from './_check';
 import { type Access, compareAccesses, guestArea, type RunOptions, runGuest, runTarget, writeAddressList } from './_driver';
 import type { LayoutSpec, VaWindow } from './_layout';
@@ -46,15 +46,8 @@ export function a32LpaeStub(): { words: number[]; done: number } {
     mcr(A32Cp15.SCTLR, 9),
     ISB,
   ];
-  const loop = words.length;
-  words.push(ldrPost(8, 5, 4));
-  for (const op of [A32Cp15.ATS1CPR, A32Cp15.ATS1CPW, A32Cp15.ATS1CUR, A32Cp15.ATS1CUW]) {
-    words.push(mcr(op, 8), ISB, mrrc(9, 11, A32Cp15Wide.PAR), strPost(9, 7, 4), strPost(11, 7, 4));
-  }
-  words.push(subsImm(6, 6, 1));
-  words.push(bne(loop - words.length));
-  const done = words.length * 4;
-  words.push(b(0));
+  // PAR is 64 bits wide here: MRRC into r9 / r11, two stores
+  const done = a32AtLoop(words, [A32Cp15.ATS1CPR, A32Cp15.ATS1CPW, A32Cp15.ATS1CUR, A32Cp15.ATS1CUW], [mrrc(9, 11, A32Cp15Wide.PAR), strPost(9, 7, 4), strPost(11, 7, 4)]);
   return { words, done };
 }
 

@@ -5,7 +5,7 @@
 // and stores PAR after each (target/arm/ptw.c get_phys_addr_v6, target/arm/helper.c do_ats_write).
 import { hex, MappingFlags, PageSize, PhysicalMemory } from '@page-table-multiarch/core';
 import { A32PageTable } from '@page-table-multiarch/arm';
-import { A32Cp15, b, bne, ISB, ldrPost, mcr, mrc, strPost, subsImm } from './_a32';
+import { a32AtLoop, A32Cp15, b, ISB, mcr, mrc, strPost } from './_a32';
 import type { RunResult } from './_check';
 import { type Access, compareAccesses, guestArea, type RunOptions, runGuest, runTarget, writeAddressList } from './_driver';
 import { type LayoutSpec, type VaWindow, writeWords } from './_layout';
@@ -46,15 +46,7 @@ export function a32Stub(): { words: number[]; done: number } {
     mcr(A32Cp15.SCTLR, 4),
     ISB,
   ];
-  const loop = words.length;
-  words.push(ldrPost(8, 5, 4));
-  for (const op of [A32Cp15.ATS1CPR, A32Cp15.ATS1CPW, A32Cp15.ATS1CUR, A32Cp15.ATS1CUW]) {
-    words.push(mcr(op, 8), ISB, mrc(9, A32Cp15.PAR), strPost(9, 7, 4));
-  }
-  words.push(subsImm(6, 6, 1));
-  words.push(bne(loop - words.length));
-  const done = words.length * 4;
-  words.push(b(0));
+  const done = a32AtLoop(words, [A32Cp15.ATS1CPR, A32Cp15.ATS1CPW, A32Cp15.ATS1CUR, A32Cp15.ATS1CUW], [mrc(9, A32Cp15.PAR), strPost(9, 7, 4)]);
   return { words, done };
 }
 
