@@ -2,11 +2,12 @@
 // the run's memory and its data region, the M-mode probe loop's shared end (recording a probe's results, the trap
 // handler), the hart's set-up through the gdb stub (PMP, the translation registers, Svadu), and the texts of the
 // outcomes. A run adds what is its own: how a probe is entered (MPRV or MRET; SRET into V = 1), its tables.
-import { hex, PhysicalMemory } from '@page-table-multiarch/core';
+import { PhysicalMemory } from '@page-table-multiarch/core';
 import type { GdbRemote } from '@page-table-multiarch/cli';
 import { CSR, RV, RV_SPIN, rvAddi, rvCsrw, rvLd } from './_boot-code';
 import { type GuestArea, guestArea, runGuest } from './_driver';
 import { fillData } from './_mmu-check';
+import { setUpPmp, writeTranslationRegister } from './_rv-scheme';
 import { MCSR, RV_ECALL, rvBne, rvCsrr, rvJal, rvSd } from './_rv64';
 
 /** RAM of the virt machine (`-bios none`: nothing else is loaded there). */
@@ -82,12 +83,8 @@ export function marker(i: number): bigint {
  * QEMU must keep as written.
  */
 export async function setUpTranslation(gdb: GdbRemote, translation: readonly (readonly [string, bigint])[]): Promise<void> {
-  await gdb.writeRegister('pmpaddr0', (1n << 54n) - 1n);
-  await gdb.writeRegister('pmpcfg0', 0x1fn);
-  for (const [name, value] of translation) {
-    await gdb.writeRegister(name, value);
-    if ((await gdb.readRegister(name)) !== value) throw new Error(`QEMU refused ${name} ${hex(value)}`);
-  }
+  await setUpPmp(gdb, 64);
+  for (const [name, value] of translation) await writeTranslationRegister(gdb, name, value);
 }
 
 /**
