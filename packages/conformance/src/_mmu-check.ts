@@ -112,17 +112,17 @@ export interface RewrittenEntry {
 export interface EndOfRun {
   /** The entries rewritten by hand. */
   readonly entries: readonly RewrittenEntry[];
-  /** Bytes per entry: 8, or 4 for the ARMv7 short descriptors and x86 32-bit paging. */
-  readonly entryBytes: 4 | 8;
-  /** What an entry is called in the report ("entry", "descriptor"). */
-  readonly entryName: string;
+  /** Bytes per entry: 8 (the default), or 4 for the ARMv7 short descriptors and x86 32-bit paging. */
+  readonly entryBytes?: 4 | 8;
+  /** What an entry is called in the report: "entry" (the default), "descriptor". */
+  readonly entryName?: string;
   /** The model's memory after the run. */
   readonly ours: PhysicalMemory;
   /** The data region: its physical address and length. */
   readonly data: bigint;
   readonly dataBytes: number;
-  /** Bytes per data word compared. */
-  readonly wordBytes: 4 | 8;
+  /** Bytes per data word compared: 8 (the default) or 4. */
+  readonly wordBytes?: 4 | 8;
   /**
    * The virtual address to report the data word at `pa` against (the probe that wrote our or QEMU's value, or an
    * address that reaches it), if any; else the word is reported at `pa`.
@@ -151,10 +151,11 @@ export async function qemuValue(gdb: GdbRemote, pa: bigint, bytes: 4 | 8): Promi
  * the model's: a mismatch each, named "<entryName> at <pa> at the end".
  */
 export async function compareEntriesAtTheEnd(gdb: GdbRemote, checker: Checker, run: EndOfRun): Promise<void> {
+  const bytes = run.entryBytes ?? 8;
   for (const { pa, va, name } of run.entries) {
-    const theirs = await qemuValue(gdb, pa, run.entryBytes);
+    const theirs = await qemuValue(gdb, pa, bytes);
     checker.leaves++;
-    checker.check(va, `${name ?? run.entryName} at ${hex(pa)} at the end`, hex(ourValue(run.ours, pa, run.entryBytes)), hex(theirs));
+    checker.check(va, `${name ?? run.entryName ?? 'entry'} at ${hex(pa)} at the end`, hex(ourValue(run.ours, pa, bytes)), hex(theirs));
   }
 }
 
@@ -162,13 +163,27 @@ export async function compareEntriesAtTheEnd(gdb: GdbRemote, checker: Checker, r
 export async function compareDataAtTheEnd(gdb: GdbRemote, checker: Checker, run: EndOfRun): Promise<void> {
   const data = await gdb.readMemory(run.data, run.dataBytes);
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  for (let off = 0; off < run.dataBytes; off += run.wordBytes) {
+  const bytes = run.wordBytes ?? 8;
+  for (let off = 0; off < run.dataBytes; off += bytes) {
     const pa = run.data + BigInt(off);
-    const want = ourValue(run.ours, pa, run.wordBytes);
-    const got = valueAt(view, off, run.wordBytes);
+    const want = ourValue(run.ours, pa, bytes);
+    const got = valueAt(view, off, bytes);
     const va = run.vaOfWord?.(want, got, pa) ?? pa;
     checker.check(va, `data at ${hex(pa)} at the end`, hex(want), hex(got));
   }
+}
+
+/**
+ * A {@link EndOfRun.vaOfWord} for runs whose store probes write markers: a data word is reported at the address of
+ * the probe whose marker QEMU's word (else the model's) is; `indexOf` reads the probe's index + 1 from a word, or
+ * 0 from a word that is no marker.
+ */
+export function markerWriterVa(order: readonly { readonly target: { readonly va: bigint } }[], indexOf: (word: bigint) => number): (ours: bigint, qemu: bigint) => bigint | undefined {
+  const writer = (word: bigint): bigint | undefined => {
+    const i = indexOf(word);
+    return i > 0 ? order[i - 1]?.target.va : undefined;
+  };
+  return (ours, qemu) => writer(qemu) ?? writer(ours);
 }
 
 /** Both comparisons at the end of a run: the rewritten entries, then the data region. */

@@ -6,19 +6,7 @@
 // small region of RAM (`data`), so that every access that translates lands there.
 import { PageSize, type PageTable64, type PhysicalMemory } from '@page-table-multiarch/core';
 import { Rng } from './_layout';
-import {
-  addHolesAndNonCanonical,
-  canonical,
-  entryAddress as tableEntryAddress,
-  type LayoutBase,
-  leafFrame,
-  mapRandomLeaves,
-  type MmuLayout,
-  offsetIntoData,
-  type ProbeTarget,
-} from './_mmu-layout';
-
-export type { MmuLayout, ProbeTarget } from './_mmu-layout';
+import { addHolesAndNonCanonical, canonical, entryAddress as tableEntryAddress, type LayoutBase, leafFrame, mapRandomLeaves, type MmuLayout, offsetIntoData, type ProbeTarget } from './_mmu-layout';
 
 /** Where and how to build. */
 export interface MmuLayoutSpec extends LayoutBase {

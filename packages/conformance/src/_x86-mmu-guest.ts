@@ -121,6 +121,18 @@ export function emitProbeDispatch(a: X64Assembler, mode: X86ModeInsns): void {
   a.label('ufetch').emit(X64.push(di), mode.iret);
 }
 
+/**
+ * Ends a probe program: the 256 interrupt stubs at their page, each putting its vector in `vectorReg` and jumping to
+ * the program's 'common' (the IDT sends vector v to stub v). Returns the program's bytes from the area's base and
+ * the addresses of its 'start' and 'end'.
+ */
+export function finishProgram(a: X64Assembler, pages: X86GuestPages, vectorReg: number): { bytes: Uint8Array; start: number; end: number } {
+  a.org(pages.stubs);
+  for (let v = 0; v < 256; v++) a.org(pages.stubs + 16 * v).emit(X64.movImm32(vectorReg, v)).jmp('common');
+  const bytes = a.finish();
+  return { bytes, start: a.address('start'), end: a.address('end') };
+}
+
 /** The user page: a load (at offset 0) and a store (at 16), each followed by INT 0x80. */
 export function userPage(mode: X86ModeInsns): Uint8Array {
   const page = new Uint8Array(4096);

@@ -9,17 +9,7 @@
 // own and are never a target.
 import { PageSize, type PageTable64, type PhysicalMemory } from '@page-table-multiarch/core';
 import { Rng } from './_layout';
-import {
-  addHolesAndNonCanonical,
-  canonical,
-  entryAddress,
-  type LayoutBase,
-  leafFrame,
-  mapRandomLeaves,
-  type MmuLayout,
-  offsetIntoData,
-  type ProbeTarget,
-} from './_mmu-layout';
+import { addHolesAndNonCanonical, canonical, entryAddress, type LayoutBase, leafFrame, mapRandomLeaves, type MmuLayout, offsetIntoData, type ProbeTarget } from './_mmu-layout';
 
 /** Where and how to build. */
 export interface X86MmuLayoutSpec extends LayoutBase {

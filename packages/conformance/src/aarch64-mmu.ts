@@ -111,7 +111,7 @@ export async function checkA64Mmu(options: A64MmuOptions): Promise<A64MmuResult>
       checker.check(va, `${probeName(p)}: descriptor after`, hex(ours.readU64(p.readBack)), hex(at(3)));
     });
     // every rewritten descriptor and every word of the data region, at the end
-    await compareAtTheEnd(qemu.gdb, checker, { entries: layout.entries, entryBytes: 8, entryName: 'descriptor', ours, data: DATA, dataBytes: DATA_BYTES, wordBytes: 8 });
+    await compareAtTheEnd(qemu.gdb, checker, { entries: layout.entries, entryName: 'descriptor', ours, data: DATA, dataBytes: DATA_BYTES });
   });
   checker.addresses = layout.targets.length;
   if (blockDefect) checker.skip(`${DEFECTS.a64BlockLevel.text}: no root Block descriptors made`, false, 0);

@@ -303,7 +303,7 @@ export async function checkA64TwoStage(options: A64TwoStageOptions): Promise<A64
       if (ours.readU64(pa) !== s2Before[k]) s2Updates++;
     });
     const entries = [...layout.entries, ...s2Changed.map((e) => ({ pa: e.pa, va: e.ipa, name: 'stage 2 descriptor' }))];
-    await compareAtTheEnd(qemu.gdb, checker, { entries, entryBytes: 8, entryName: 'descriptor', ours, data: DATA, dataBytes: DATA_BYTES, wordBytes: 8 });
+    await compareAtTheEnd(qemu.gdb, checker, { entries, entryName: 'descriptor', ours, data: DATA, dataBytes: DATA_BYTES });
   });
   checker.addresses = targets.length;
   return { checker, samples: [], tampered: null, log, code: [{ addr: CODE, words: prog.code }], probes: order.length, outcomes: compare.outcomes, s2Updates, tamperedIpa };

@@ -18,7 +18,7 @@ import { RiscvMmu, Sv39PageTable, Sv48PageTable, Sv57PageTable } from '@page-tab
 import { CSR, RV, RV_MRET, RV_SFENCE_VMA, rvAddi, rvCsrw, rvLd } from './_boot-code';
 import { Checker, type RunResult } from './_check';
 import { Rng, writeWords } from './_layout';
-import { ACCESS_NAMES, assertProbesFit, compareAtTheEnd, countTargetSizes, modelCopy, modelDataAccess, ProbeComparison, withQemu } from './_mmu-check';
+import { ACCESS_NAMES, assertProbesFit, compareAtTheEnd, countTargetSizes, markerWriterVa, modelCopy, modelDataAccess, ProbeComparison, withQemu } from './_mmu-check';
 import type { ProbeTarget } from './_mmu-layout';
 import { buildMmuTables } from './_rv-mmu-layout';
 import { DATA, DATA_BYTES, MEM_BASE, marker, runProbeProgram, rvArea, rvProbeLoopEnd, rvRunMemory, setAdUpdates, setUpTranslation } from './_rv-mmu-guest';
@@ -111,9 +111,9 @@ function probeName(p: Probe): string {
   return `${ACCESS_NAMES[p.access]} ${p.privilege === Privilege.USER ? 'U' : 'S'} SUM=${p.sum ? 1 : 0} MXR=${p.mxr ? 1 : 0} (${p.target.kind})`;
 }
 
-/** The probe that wrote a data word (a marker), if any. */
-function writerOf(order: readonly Probe[], value: bigint): Probe | undefined {
-  return value >> 63n === 1n ? order[Number((value >> 32n) & 0x7fff_ffffn) - 1] : undefined;
+/** The index + 1 a marker holds (0: the word is no marker). */
+function markerIndex(word: bigint): number {
+  return word >> 63n === 1n ? Number((word >> 32n) & 0x7fff_ffffn) : 0;
 }
 
 /** Text of QEMU's outcome: "ok" and the u64 a load read, or "cause N tval 0x...". */
@@ -213,16 +213,8 @@ export async function checkRiscvMmu(options: RiscvMmuOptions): Promise<RiscvMmuR
       compare.probe(va, probeName(p), kind, ourOutcome(p, i, mmu, ours, r), theirOutcome(p, at(0), at(1), at(2)));
       checker.check(va, `${probeName(p)}: entry after`, hex(ours.readU64(p.target.entry ?? ZERO)), hex(at(3)));
     });
-    await compareAtTheEnd(gdb, checker, {
-      entries: layout.entries,
-      entryBytes: 8,
-      entryName: 'entry',
-      ours,
-      data: DATA,
-      dataBytes: DATA_BYTES,
-      wordBytes: 8,
-      vaOfWord: (want, got) => (writerOf(order, got) ?? writerOf(order, want))?.target.va,
-    });
+    const vaOfWord = markerWriterVa(order, markerIndex);
+    await compareAtTheEnd(gdb, checker, { entries: layout.entries, ours, data: DATA, dataBytes: DATA_BYTES, vaOfWord });
   });
   checker.addresses = layout.targets.length;
   countTargetSizes(checker, layout.targets);

@@ -281,7 +281,7 @@ export async function checkRiscvTwoStage(options: RiscvTwoStageOptions): Promise
       checker.check(va, `${probeName(p)}: entry after`, hex(ours.readU64(p.target.entry ?? ZERO)), hex(at(3)));
     });
     const entries = [...layout.entries, ...rewritten.map((pa) => ({ pa, va: pa }))];
-    await compareAtTheEnd(gdb, checker, { entries, entryBytes: 8, entryName: 'entry', ours, data: DATA, dataBytes: DATA_BYTES, wordBytes: 8 });
+    await compareAtTheEnd(gdb, checker, { entries, ours, data: DATA, dataBytes: DATA_BYTES });
   });
   checker.addresses = targets.length;
   return { checker, samples: [], tampered, log, code: [{ addr: AREA.base, words: prog.words }], probes: order.length, outcomes: compare.outcomes, transformed };

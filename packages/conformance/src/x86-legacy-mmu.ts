@@ -38,9 +38,9 @@ import { CC, X64, X64Assembler } from './_x64';
 import { E, X86_32 } from './_x86-32';
 import { buildX86LegacyMmuTables, legacyEntryAddress, readEntry, writeEntry } from './_x86-legacy-mmu-layout';
 import {
-  CR4_PAE, CR4_PSE, EFER_NXE, emitProbeDispatch, kindWord, MACHINE, makeX86Probes, MEM_BASE, probeControlRegisters,
-  runX86Guest, SEL_TSS, SEL_USER_DATA, show, tamperReadOnly4K, theirOutcomeOf, USER_VA, userPage,
-  writeDescriptorTables, x86GuestPages, type X86ModeInsns, type X86Probe, x86ProbeName
+  CR4_PAE, CR4_PSE, EFER_NXE, emitProbeDispatch, finishProgram, kindWord, MACHINE, makeX86Probes, MEM_BASE,
+  probeControlRegisters, runX86Guest, SEL_TSS, SEL_USER_DATA, show, tamperReadOnly4K, theirOutcomeOf, USER_VA,
+  userPage, writeDescriptorTables, x86GuestPages, type X86ModeInsns, type X86Probe, x86ProbeName
 } from './_x86-mmu-guest';
 
 const MEM_SIZE = 16 << 20;
@@ -98,10 +98,7 @@ export function x86LegacyMmuProgram(): { bytes: Uint8Array; start: number; end: 
   // every vector (ecx): the word on top of the stack (the error code of #PF) and CR2 into the result; eax is kept
   a.label('common').emit(X86_32.loadAbs(ebx, VAR_RESULT), X86_32.store(ebx, 0, ecx), X64.load32(edx, esp, 0), X86_32.store(ebx, 4, edx));
   a.emit(X64.fromCr(edx, 2), X86_32.store(ebx, 8, edx)).jmp('after');
-  a.org(PAGES.stubs);
-  for (let v = 0; v < 256; v++) a.org(PAGES.stubs + 16 * v).emit(X64.movImm32(ecx, v)).jmp('common');
-  const bytes = a.finish();
-  return { bytes, start: a.address('start'), end: a.address('end') };
+  return finishProgram(a, PAGES, ecx);
 }
 
 /** One access to make: a target, the access kind, the CPL, and the mode bits (with CR4.PSE). */
@@ -262,11 +259,9 @@ export async function checkX86LegacyMmu(options: X86LegacyMmuCheckOptions): Prom
     const end: EndOfRun = {
       entries: layout.entries,
       entryBytes: pae ? 8 : 4,
-      entryName: 'entry',
       ours,
       data: DATA,
       dataBytes: DATA_BYTES,
-      wordBytes: 8,
       vaOfWord: (_want, _got, pa) => reachedFrom.get(pa),
     };
     await compareEntriesAtTheEnd(gdb, checker, end);

@@ -22,11 +22,11 @@ import { Checker, type RunResult } from './_check';
 import { affects, DEFECTS } from './_defects';
 import { Rng } from './_layout';
 import type { ProbeTarget } from './_mmu-layout';
-import { ACCESS_NAMES, assertProbesFit, compareAtTheEnd, countTargetSizes, fillData, modelCopy, ProbeComparison, withQemu } from './_mmu-check';
+import { ACCESS_NAMES, assertProbesFit, compareAtTheEnd, countTargetSizes, fillData, markerWriterVa, modelCopy, ProbeComparison, withQemu } from './_mmu-check';
 import { CC, R, X64, X64Assembler } from './_x64';
 import {
-  CR4_LA57, CR4_PAE, CR4_PKE, EFER_LME, EFER_NXE, emitProbeDispatch, kindWord, MACHINE, makeX86Probes, MEM_BASE,
-  probeControlRegisters, runX86Guest, SEL_TSS, show, tamperReadOnly4K, theirOutcomeOf, USER_VA, userPage,
+  CR4_LA57, CR4_PAE, CR4_PKE, EFER_LME, EFER_NXE, emitProbeDispatch, finishProgram, kindWord, MACHINE, makeX86Probes,
+  MEM_BASE, probeControlRegisters, runX86Guest, SEL_TSS, show, tamperReadOnly4K, theirOutcomeOf, USER_VA, userPage,
   writeDescriptorTables, x86GuestPages, type X86ModeInsns, type X86Probe, x86ProbeName
 } from './_x86-mmu-guest';
 import { buildX86MmuTables, x86EntryAddress } from './_x86-mmu-layout';
@@ -78,10 +78,7 @@ export function x86MmuProgram(): { bytes: Uint8Array; start: number; end: number
   a.label('end').emit(X64.spin);
   // every vector: r8 = the vector, r9 = the word on top of the stack (the error code of #GP and #PF), r10 = CR2
   a.label('common').emit(X64.load64(r9, rsp, 0), X64.fromCr(r10, 2)).jmp('after');
-  a.org(PAGES.stubs);
-  for (let v = 0; v < 256; v++) a.org(PAGES.stubs + 16 * v).emit(X64.movImm32(r8, v)).jmp('common');
-  const bytes = a.finish();
-  return { bytes, start: a.address('start'), end: a.address('end') };
+  return finishProgram(a, PAGES, r8);
 }
 
 /** One access to make: a target, the access kind, the CPL, and the mode bits (with CR4.PKE, PKRU). */
@@ -99,8 +96,9 @@ function marker(i: number): bigint {
   return (1n << 63n) | (BigInt(i + 1) << 16n) | 0x80cdn;
 }
 
-function writerOf(order: readonly Probe[], value: bigint): Probe | undefined {
-  return value >> 63n === 1n ? order[Number((value >> 16n) & 0xffff_ffffn) - 1] : undefined;
+/** The index + 1 a marker holds (0: the word is no marker). */
+function markerIndex(word: bigint): number {
+  return word >> 63n === 1n ? Number((word >> 16n) & 0xffff_ffffn) : 0;
 }
 
 /** Every probe (6 per target and mode set: access x CPL), two random mode sets per target, in a seeded order. */
@@ -241,16 +239,8 @@ export async function checkX86Mmu(options: X86MmuOptions): Promise<X86MmuResult>
       compare.probe(va, probeName(p), kind, mine, theirs);
       checker.check(va, `${probeName(p)}: entry after`, hex(ours.readU64(p.target.entry ?? ZERO)), hex(at(4)));
     });
-    await compareAtTheEnd(gdb, checker, {
-      entries: layout.entries,
-      entryBytes: 8,
-      entryName: 'entry',
-      ours,
-      data: DATA,
-      dataBytes: DATA_BYTES,
-      wordBytes: 8,
-      vaOfWord: (want, got) => (writerOf(order, got) ?? writerOf(order, want))?.target.va,
-    });
+    const vaOfWord = markerWriterVa(order, markerIndex);
+    await compareAtTheEnd(gdb, checker, { entries: layout.entries, ours, data: DATA, dataBytes: DATA_BYTES, vaOfWord });
   });
   checker.addresses = layout.targets.length;
   countTargetSizes(checker, layout.targets);
