@@ -151,3 +151,10 @@ export function a32AtLoop(words: number[], ops: readonly Cp15[], storePar: reado
   words.push(b(0));
   return done;
 }
+
+/** Writes the 8 words of an exception vector table at `vbar` (B1.8.1: reset to FIQ) as `b .`. */
+export function a32SpinVectors(memory: { writeU32(pa: bigint, value: number): void }): (vbar: bigint) => void {
+  return (vbar) => {
+    for (let v = 0; v < 8; v++) memory.writeU32(vbar + BigInt(4 * v), b(0));
+  };
+}

@@ -101,3 +101,10 @@ export function a64AtLoop(words: number[], ops: readonly SysReg[]): number {
   words.push(b(0));
   return done;
 }
+
+/** Writes the 16 entries of an exception vector table at `vbar` (0x80 bytes apart, D1.3.1) as `b .`. */
+export function a64SpinVectors(memory: { writeU32(pa: bigint, value: number): void }): (vbar: bigint) => void {
+  return (vbar) => {
+    for (let v = 0; v < 16; v++) memory.writeU32(vbar + BigInt(0x80 * v), b(0));
+  };
+}

@@ -14,10 +14,10 @@
 // the tests of the codec against the manual (packages/aarch64/test/stage2.test.ts).
 import { hex, MappingFlags, PhysicalMemory } from '@page-table-multiarch/core';
 import { type A64Granule, A64Stage2PageTable, encodeA64Stage2Registers } from '@page-table-multiarch/aarch64';
-import { a64AtLoop, A64Reg, b, ISB, msr } from './_a64';
+import { a64AtLoop, A64Reg, a64SpinVectors, ISB, msr } from './_a64';
 import type { RunResult } from './_check';
-import { guestArea, type RunOptions, runGuest, runTarget, writeAddressList } from './_driver';
-import { ALL_FLAG_SETS, type LayoutSpec, STANDARD_SIZES, type VaWindow, writeWords } from './_layout';
+import { guestArea, prepareStub, type RunOptions, runStub, runTarget } from './_driver';
+import { ALL_FLAG_SETS, type LayoutSpec, STANDARD_SIZES, type VaWindow } from './_layout';
 
 const { READ, WRITE, USER, DEVICE, UNCACHED } = MappingFlags;
 
@@ -26,8 +26,6 @@ const { READ, WRITE, USER, DEVICE, UNCACHED } = MappingFlags;
 const MEM_BASE = 0x4100_0000n;
 const MEM_SIZE = 32 << 20;
 const AREA = guestArea(MEM_BASE, MEM_SIZE, 2 << 20, 16);
-const HARNESS = AREA.base;
-const VECTORS = HARNESS + 0x800n;
 
 /** EL2 system registers and the stage 1+2 AT operations (C5.3 encodings: op0, op1, CRn, CRm, op2). */
 const EL2 = {
@@ -117,7 +115,6 @@ export async function checkA64Stage2(options: A64Stage2Options): Promise<RunResu
           ...(leaves.length > 1 ? [{ size: leaves[leaves.length - 2]!, regions: 40, maxPages: g.granule === 16 ? 8 : 2 }] : []),
         ];
   const stub = a64Stage2Stub();
-  const end = HARNESS + BigInt(stub.done);
   return runTarget(options, {
     machine: ['-M', 'virt,virtualization=on', '-cpu', 'max', '-m', '256M'],
     memory,
@@ -132,33 +129,18 @@ export async function checkA64Stage2(options: A64Stage2Options): Promise<RunResu
     exclude: (va) => va >> 48n !== 0n,
     // S2AP[1] of a writable page: QEMU must deny the write the library allows
     tamper: { what: `writable ${g.granule}K page`, leaf: (m) => m.size === page && (m.flags & WRITE) !== 0, bit: 7 },
-    prepare({ samples }) {
-      writeAddressList(memory, AREA, samples, 8);
-      writeWords(memory, HARNESS, stub.words);
-      for (let v = 0; v < 16; v++) writeWords(memory, VECTORS + BigInt(0x80 * v), [b(0)]);
-      return [{ addr: HARNESS, words: stub.words }];
-    },
+    prepare: prepareStub(memory, AREA, stub, 8, a64SpinVectors(memory)),
     async probe(qemu, run) {
       // the CPU must be at EL2 (CurrentEL in PSTATE bits 3:2) for VTCR_EL2, VTTBR_EL2 and AT S12E1*
       const el = ((await qemu.gdb.readRegister('cpsr')) >> 2n) & 3n;
       if (el !== 2n) throw new Error(`the CPU starts at EL${el}, not EL2: QEMU without virtualization=on?`);
-      const view = await runGuest(qemu.gdb, {
-        regs: [
-          ['x1', regs.vtcr],
-          ['x2', regs.vttbr],
-          ['x3', HCR],
-          ['x4', SCTLR_EL1],
-          ['x5', AREA.list],
-          ['x6', BigInt(run.samples.length)],
-          ['x7', AREA.results],
-          ['x10', VECTORS],
-          ['pc', HARNESS],
-        ],
-        end,
-        counter: 'x6',
-        area: AREA,
-        count: run.samples.length,
-      });
+      const regList: [string, bigint][] = [
+        ['x1', regs.vtcr],
+        ['x2', regs.vttbr],
+        ['x3', HCR],
+        ['x4', SCTLR_EL1],
+      ];
+      const view = await runStub(qemu.gdb, AREA, stub, 'x', regList, run.samples.length);
       const { checker } = run;
       run.samples.forEach((s, i) => {
         const t = run.translate(s.va);
