@@ -5,34 +5,40 @@
 import { PageSize, type PageTable64, PagingError, type PhysicalMemory } from '@page-table-multiarch/core';
 import type { Rng } from './_layout';
 
-/** One virtual address to probe, with where its leaf entry is (for the accessed / dirty read-back). */
-export interface ProbeTarget {
-  readonly va: bigint;
-  /** What it is: 'leaf 4K', 'hole', 'non-canonical', ... */
+/** One virtual address to probe (a bigint, or a number for ARMv7's 32-bit ones), with where its leaf entry is. */
+export interface TargetOf<A extends bigint | number> {
+  readonly va: A;
+  /** What it is: 'leaf 4K', 'page', 'section', 'hole', 'non-canonical', ... */
   readonly kind: string;
-  /** Physical address of the leaf entry the address goes through, or null (a hole, a non-canonical address). */
+  /** Physical address of the leaf entry the address goes through (for the read-back), or null (a hole, ...). */
   readonly entry: bigint | null;
+}
+
+/** A probe target of the x86 and RISC-V runs: with the size of its page. */
+export interface ProbeTarget extends TargetOf<bigint> {
   /** Size of the page the library mapped there before the entries were rewritten (0: none). */
   readonly size: number;
 }
 
-/** What a layout made. */
-export interface MmuLayout {
-  readonly targets: readonly ProbeTarget[];
+/** What a layout made: the addresses to probe, and the entries rewritten by hand. */
+export interface LayoutOf<T> {
+  readonly targets: readonly T[];
   /** Every entry rewritten by hand (leaves and pointers): where it is, and an address it translates. */
   readonly entries: readonly { readonly pa: bigint; readonly va: bigint }[];
 }
 
+export type MmuLayout = LayoutOf<ProbeTarget>;
+
 /** What every probe layout is built from. */
-export interface LayoutBase {
+export interface LayoutBase<A extends bigint | number = bigint> {
   readonly seed: number;
-  /** Leaves to map. */
+  /** Leaves to map (in each table, where a layout fills several). */
   readonly leaves: number;
   /**
    * The data region every leaf points into and its length (a multiple of 4 KiB); aligned to the largest page
    * size of the layout, or a large page points at the region's aligned base, below it.
    */
-  readonly data: bigint;
+  readonly data: A;
   readonly dataBytes: number;
 }
 
