@@ -52,11 +52,6 @@ const TLBI_VMALLE1 = 0xd508_871f;
 const DSB_ISH = 0xd503_3b9f;
 const ldr0 = (t: number, n: number): number => (0xf940_0000 | (n << 5) | t) >>> 0;
 const movz0 = (d: number): number => (0xd280_0000 | d) >>> 0;
-// System registers (D19.2): op0, op1, CRn, CRm, op2
-const ESR_EL1 = { op0: 3, op1: 0, crn: 5, crm: 2, op2: 0 };
-const FAR_EL1 = { op0: 3, op1: 0, crn: 6, crm: 0, op2: 0 };
-const SPSR_EL1 = { op0: 3, op1: 0, crn: 4, crm: 0, op2: 0 };
-const ELR_EL1 = { op0: 3, op1: 0, crn: 4, crm: 0, op2: 1 };
 
 // SCTLR_EL1 (D19.2): M, C, I, SPAN (23: PSTATE.PAN unchanged on exception entry) and the Armv8.0 RES1 bits
 // (11, 20, 22, 28, 29); WXN is bit 19.
@@ -98,7 +93,7 @@ export function a64MmuProgram(): A64MmuProgram {
   // the probe: x8 va, x12 SCTLR, x13 TCR, x14 stub, x15 SPSR, x17 descriptor address, x18 value to store
   for (const r of [8, 12, 13, 14, 15, 17, 18, 19]) w.push(ldrPost(r, 5, 8));
   w.push(msr(A64Reg.SCTLR_EL1, 12), msr(A64Reg.TCR_EL1, 13), ISB, TLBI_VMALLE1, DSB_ISH, ISB);
-  w.push(movz0(20), movz0(21), movz0(22), msr(ELR_EL1, 14), msr(SPSR_EL1, 15), ERET);
+  w.push(movz0(20), movz0(21), movz0(22), msr(A64Reg.ELR_EL1, 14), msr(A64Reg.SPSR_EL1, 15), ERET);
   const after = w.length;
   w.push(ldr0(23, 17), strPost(20, 7, 8), strPost(21, 7, 8), strPost(22, 7, 8), strPost(23, 7, 8));
   w.push(subsImm(6, 6, 1));
@@ -118,7 +113,7 @@ export function a64MmuProgram(): A64MmuProgram {
     const at = 0x800 / 4 + v * 0x20;
     while (w.length < at) w.push(b(0));
     if (v === 4 || v === 8) {
-      w.push(mrs(20, ESR_EL1), mrs(21, FAR_EL1));
+      w.push(mrs(20, A64Reg.ESR_EL1), mrs(21, A64Reg.FAR_EL1));
       w.push(b(after - w.length));
     } else {
       w.push(b(0));

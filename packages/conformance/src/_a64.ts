@@ -25,14 +25,32 @@ export const A64Reg = {
   PAR_EL1: { op0: 3, op1: 0, crn: 7, crm: 4, op2: 0 },
   MAIR_EL1: { op0: 3, op1: 0, crn: 10, crm: 2, op2: 0 },
   VBAR_EL1: { op0: 3, op1: 0, crn: 12, crm: 0, op2: 0 },
+  // the exception registers of EL1
+  SPSR_EL1: { op0: 3, op1: 0, crn: 4, crm: 0, op2: 0 },
+  ELR_EL1: { op0: 3, op1: 0, crn: 4, crm: 0, op2: 1 },
+  ESR_EL1: { op0: 3, op1: 0, crn: 5, crm: 2, op2: 0 },
+  FAR_EL1: { op0: 3, op1: 0, crn: 6, crm: 0, op2: 0 },
+  // EL2: the hypervisor's configuration, stage 2, and its exception registers
+  HCR_EL2: { op0: 3, op1: 4, crn: 1, crm: 1, op2: 0 },
+  VTTBR_EL2: { op0: 3, op1: 4, crn: 2, crm: 1, op2: 0 },
+  VTCR_EL2: { op0: 3, op1: 4, crn: 2, crm: 1, op2: 2 },
+  SPSR_EL2: { op0: 3, op1: 4, crn: 4, crm: 0, op2: 0 },
+  ELR_EL2: { op0: 3, op1: 4, crn: 4, crm: 0, op2: 1 },
+  ESR_EL2: { op0: 3, op1: 4, crn: 5, crm: 2, op2: 0 },
+  FAR_EL2: { op0: 3, op1: 4, crn: 6, crm: 0, op2: 0 },
+  HPFAR_EL2: { op0: 3, op1: 4, crn: 6, crm: 0, op2: 4 },
+  VBAR_EL2: { op0: 3, op1: 4, crn: 12, crm: 0, op2: 0 },
 } as const satisfies Record<string, SysReg>;
 
-/** Address translation instructions: SYS #0, C7, C8, #op2 (C5.5 "A64 system instructions for address translation"). */
+/** Address translation instructions: SYS #op1, C7, C8, #op2 (C5.5 "A64 system instructions for address translation"). */
 export const A64At = {
   S1E1R: { op0: 1, op1: 0, crn: 7, crm: 8, op2: 0 },
   S1E1W: { op0: 1, op1: 0, crn: 7, crm: 8, op2: 1 },
   S1E0R: { op0: 1, op1: 0, crn: 7, crm: 8, op2: 2 },
   S1E0W: { op0: 1, op1: 0, crn: 7, crm: 8, op2: 3 },
+  /** Stages 1 and 2 of EL1&0, from EL2: SYS #4, C7, C8, #4 and #5. */
+  S12E1R: { op0: 1, op1: 4, crn: 7, crm: 8, op2: 4 },
+  S12E1W: { op0: 1, op1: 4, crn: 7, crm: 8, op2: 5 },
 } as const satisfies Record<string, SysReg>;
 
 /** MSR <sysreg>, Xt: 1101 0101 0001 o0 op1 CRn CRm op2 Rt (C6.2 MSR (register)). */

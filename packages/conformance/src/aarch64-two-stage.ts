@@ -1,6 +1,6 @@
 // AArch64 two-stage translation: QEMU's MMU against A64Mmu over A64Stage2Mmu, access by access, with a guest at
 // EL1 / EL0 under a hypervisor's stage 2.
-// The `virt` machine with `virtualization=on` starts the `max` CPU at EL2. A prologue there loads VTCR_EL2,
+// The `virt` machine with `virtualization=on` starts the `max` CPU at A64Reg. A prologue there loads VTCR_EL2,
 // VTTBR_EL2 and HCR_EL2 (VM [0] = 1: stage 2 on for EL1&0; RW [31] = 1: EL1 is AArch64), VBAR_EL2, and ERETs to
 // EL1, into the program of the stage 1 run (src/aarch64-mmu.ts: each probe an access at EL0 or EL1 with its PAN, WXN,
 // HA / HD, TBI, HPD and TTBR1 walk modes, its outcome recorded by the EL1 vectors). A stage 2 fault is taken to EL2
@@ -27,7 +27,7 @@ import {
   SCTLR, sctlrOf, SPARE_CODE, tcrOf, theirEl1Outcome, WIDE_BIT, writeA64Guest, ZERO
 } from './_a64-mmu-guest';
 import { type A64ProbeTarget, descriptorAddress } from './_a64-mmu-layout';
-import { b, ISB, msr, mrs } from './_a64';
+import { A64Reg, b, ISB, mrs, msr } from './_a64';
 import { Checker, type RunResult } from './_check';
 import { affects, DEFECTS } from './_defects';
 import { runGuest } from './_driver';
@@ -48,18 +48,6 @@ const PAGE = 0x1000n;
 // A64 encodings (DDI 0487 C6.2): ADD Xd, Xn, Xm, STR Xt, [Xn, #imm] (unsigned offset).
 const add = (d: number, n: number, m: number): number => (0x8b00_0000 | (m << 16) | (n << 5) | d) >>> 0;
 const strOff = (t: number, n: number, imm: number): number => (0xf900_0000 | ((imm / 8) << 10) | (n << 5) | t) >>> 0;
-// EL2 system registers (D19.2: op0, op1, CRn, CRm, op2)
-const EL2 = {
-  HCR_EL2: { op0: 3, op1: 4, crn: 1, crm: 1, op2: 0 },
-  VTTBR_EL2: { op0: 3, op1: 4, crn: 2, crm: 1, op2: 0 },
-  VTCR_EL2: { op0: 3, op1: 4, crn: 2, crm: 1, op2: 2 },
-  SPSR_EL2: { op0: 3, op1: 4, crn: 4, crm: 0, op2: 0 },
-  ELR_EL2: { op0: 3, op1: 4, crn: 4, crm: 0, op2: 1 },
-  ESR_EL2: { op0: 3, op1: 4, crn: 5, crm: 2, op2: 0 },
-  FAR_EL2: { op0: 3, op1: 4, crn: 6, crm: 0, op2: 0 },
-  HPFAR_EL2: { op0: 3, op1: 4, crn: 6, crm: 0, op2: 4 },
-  VBAR_EL2: { op0: 3, op1: 4, crn: 12, crm: 0, op2: 0 },
-} as const;
 // HCR_EL2: VM [0], RW [31]
 const HCR = (1n << 0n) | (1n << 31n);
 // SPSR_EL2 for EL1h with DAIF masked
@@ -86,14 +74,14 @@ const OA = 0x0000_ffff_ffff_f000n;
  * EL1 vectors do, and ERETs to x26 (where the EL1 program records an outcome) at EL1; the others are `b .`.
  */
 export function a64El2Code(): number[] {
-  const w = [msr(EL2.VTCR_EL2, 11), msr(EL2.VTTBR_EL2, 24), msr(EL2.VBAR_EL2, 16), msr(EL2.HCR_EL2, 9), ISB];
-  w.push(msr(EL2.ELR_EL2, 29), msr(EL2.SPSR_EL2, 27), ERET);
+  const w = [msr(A64Reg.VTCR_EL2, 11), msr(A64Reg.VTTBR_EL2, 24), msr(A64Reg.VBAR_EL2, 16), msr(A64Reg.HCR_EL2, 9), ISB];
+  w.push(msr(A64Reg.ELR_EL2, 29), msr(A64Reg.SPSR_EL2, 27), ERET);
   while (w.length < 0x800 / 4) w.push(b(0));
   for (let v = 0; v < 16; v++) {
     while (w.length < 0x800 / 4 + v * 0x20) w.push(b(0));
     if (v === 8) {
-      w.push(mrs(20, EL2.ESR_EL2), mrs(21, EL2.FAR_EL2), mrs(25, EL2.HPFAR_EL2), add(19, 7, 28), strOff(20, 19, 0), strOff(25, 19, 8));
-      w.push(msr(EL2.ELR_EL2, 26), msr(EL2.SPSR_EL2, 27), ERET);
+      w.push(mrs(20, A64Reg.ESR_EL2), mrs(21, A64Reg.FAR_EL2), mrs(25, A64Reg.HPFAR_EL2), add(19, 7, 28), strOff(20, 19, 0), strOff(25, 19, 8));
+      w.push(msr(A64Reg.ELR_EL2, 26), msr(A64Reg.SPSR_EL2, 27), ERET);
     } else {
       w.push(b(0));
     }
