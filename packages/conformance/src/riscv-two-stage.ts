@@ -22,7 +22,7 @@
 // reaches the walk's implicit loads differs between editions of the spec); MXR on QEMU 7.2, whose G-stage takes MXR
 // from vsstatus (DEFECTS.riscvGStageMxr). Where QEMU 7.2 reports a G-stage fault of the walk as a load's
 // (DEFECTS.riscvWalkFaultAsLoad), that comparison is counted as skipped.
-import { Access, faultKindOf, hex, MappingFlags, PageSize, type PhysicalMemory, Privilege } from '@page-table-multiarch/core';
+import { Access, faultKindOf, hex, MappingFlags, PageSize, type PageTable64, type PhysicalMemory, Privilege } from '@page-table-multiarch/core';
 import { RiscvGStageMmu, RiscvMmu, Sv39PageTable, Sv39x4PageTable, Sv48PageTable, Sv48x4PageTable } from '@page-table-multiarch/riscv';
 import { CSR, RV, RV_SFENCE_VMA, rvAddi, rvCsrw, rvLd } from './_boot-code';
 import { Checker, type RunResult } from './_check';
@@ -149,6 +149,52 @@ function probeName(p: Probe): string {
  */
 const TRANSFORMED = [rvLd(s3, 0, 0), rvSd(t5, 0, 0)] as const;
 
+/** The G-stage table, the leaves the run rewrote in it, and where the leaf of a guest-physical page is. */
+interface GStage {
+  readonly table: PageTable64;
+  readonly rewritten: readonly bigint[];
+  readonly leafOf: (gpa: bigint) => bigint;
+}
+
+/**
+ * The G-stage: identity 4K pages, the 1G alias; random flags on some of the pages of the VS-stage tables (those of
+ * `vsEntries`, but the root's at `vsRoot`) and on some data pages.
+ */
+function buildGStage(memory: PhysicalMemory, rng: Rng, gs: PageTable64, vsEntries: readonly { readonly pa: bigint }[], vsRoot: bigint): GStage {
+  const g = gs.cursor();
+  g.mapRegion(MEM_BASE, MEM_BASE, IDENTITY_BYTES, READ | WRITE | EXECUTE, false);
+  g.map(ALIAS, MEM_BASE, PageSize.Size1G, READ | WRITE | EXECUTE);
+  g.flush();
+  const gLeaf = (gpa: bigint): bigint => gStageLeaf(memory, gs.rootPaddr, gs.meta.levels, gpa);
+  const tablePages = new Set<bigint>();
+  for (const e of vsEntries) tablePages.add(e.pa & ~0xfffn);
+  tablePages.delete(vsRoot); // the stub is reached through the root: its page stays open
+  const rewritten: bigint[] = [];
+  /** Rewrites the flags (bits 9:0) of the G-stage leaf of `gpa`, and sets `high` bits in it. */
+  const setFlags = (gpa: bigint, low: bigint, high = 0n): void => {
+    const at = gLeaf(gpa);
+    memory.writeU64(at, (memory.readU64(at) & ~0x3ffn) | low | high);
+    rewritten.push(at);
+  };
+  // table pages: not valid, without U, reserved bit 55, A = 0 (set, or a fault with Svade), read-only
+  const tableFlags: [bigint, bigint][] = [
+    [R | W | X | U | A | D, 0n],
+    [V | R | W | X | A | D, 0n],
+    [V | R | W | X | U | A | D, 1n << 55n],
+    [V | R | W | X | U | D, 0n],
+    [V | R | U | A | D, 0n],
+  ];
+  // each kind on one table page at least (the root's excepted), a few more at random
+  const pages = rng.shuffle([...tablePages]);
+  for (let i = 0; i < pages.length && i < tableFlags.length + 2; i++) setFlags(pages[i]!, ...tableFlags[i % tableFlags.length]!);
+  // data pages: V mostly, U mostly, the rest at random
+  for (let page = DATA; page < DATA + BigInt(DATA_BYTES); page += 0x1000n) {
+    if (!rng.ratio(1, 2)) continue;
+    setFlags(page, BigInt(rng.below(256)) | (rng.ratio(4, 5) ? V | U : 0n) | (rng.ratio(1, 2) ? R | A : 0n));
+  }
+  return { table: gs, rewritten, leafOf: gLeaf };
+}
+
 /** Builds the two stages, runs every probe in QEMU and through the model, and compares. */
 export async function checkRiscvTwoStage(options: RiscvTwoStageOptions): Promise<RiscvTwoStageResult> {
   const rng = new Rng(options.seed ^ 0x2_5a6e);
@@ -189,39 +235,7 @@ export async function checkRiscvTwoStage(options: RiscvTwoStageOptions): Promise
     return { ...t, kind: `${t.kind}, ${pick < 2 ? 'G-stage 1G alias' : 'guest-physical too wide'}` };
   });
 
-  // the G-stage: identity 4K pages, the 1G alias; random flags on some VS-stage table pages and data pages
-  const gs = scheme.g(memory);
-  const g = gs.cursor();
-  g.mapRegion(MEM_BASE, MEM_BASE, IDENTITY_BYTES, READ | WRITE | EXECUTE, false);
-  g.map(ALIAS, MEM_BASE, PageSize.Size1G, READ | WRITE | EXECUTE);
-  g.flush();
-  const gLeaf = (gpa: bigint): bigint => gStageLeaf(memory, gs.rootPaddr, gs.meta.levels, gpa);
-  const tablePages = new Set<bigint>();
-  for (const e of layout.entries) tablePages.add(e.pa & ~0xfffn);
-  tablePages.delete(vs.rootPaddr); // the stub is reached through the root: its page stays open
-  const rewritten: bigint[] = [];
-  /** Rewrites the flags (bits 9:0) of the G-stage leaf of `gpa`, and sets `high` bits in it. */
-  const setFlags = (gpa: bigint, low: bigint, high = 0n): void => {
-    const at = gLeaf(gpa);
-    memory.writeU64(at, (memory.readU64(at) & ~0x3ffn) | low | high);
-    rewritten.push(at);
-  };
-  // table pages: not valid, without U, reserved bit 55, A = 0 (set, or a fault with Svade), read-only
-  const tableFlags: [bigint, bigint][] = [
-    [R | W | X | U | A | D, 0n],
-    [V | R | W | X | A | D, 0n],
-    [V | R | W | X | U | A | D, 1n << 55n],
-    [V | R | W | X | U | D, 0n],
-    [V | R | U | A | D, 0n],
-  ];
-  // each kind on one table page at least (the root's excepted), a few more at random
-  const pages = rng.shuffle([...tablePages]);
-  for (let i = 0; i < pages.length && i < tableFlags.length + 2; i++) setFlags(pages[i]!, ...tableFlags[i % tableFlags.length]!);
-  // data pages: V mostly, U mostly, the rest at random
-  for (let page = DATA; page < DATA + BigInt(DATA_BYTES); page += 0x1000n) {
-    if (!rng.ratio(1, 2)) continue;
-    setFlags(page, BigInt(rng.below(256)) | (rng.ratio(4, 5) ? V | U : 0n) | (rng.ratio(1, 2) ? R | A : 0n));
-  }
+  const { table: gs, rewritten, leafOf: gLeaf } = buildGStage(memory, rng, scheme.g(memory), layout.entries, vs.rootPaddr);
   const hgatp = (scheme.mode << 60n) | (gs.rootPaddr >> 12n);
   const vsatp = (scheme.mode << 60n) | (vs.rootPaddr >> 12n);
 
