@@ -21,26 +21,7 @@ import type { RunResult } from './_check';
 import { Checker } from './_check';
 import { affects, DEFECTS } from './_defects';
 import { guestArea, runGuest } from './_driver';
-import {
-  addD,
-  addiD,
-  b,
-  bne,
-  csrrd,
-  csrwr,
-  ERTN,
-  invtlb,
-  jirl,
-  la64Refill,
-  la64Setup,
-  LaCsr,
-  LaReg,
-  ldD,
-  or,
-  stD,
-  stW,
-  syscall,
-} from './_la64';
+import { addD, addiD, b, bne, csrrd, csrwr, ERTN, invtlb, jirl, la64Refill, la64Setup, LaCsr, LaReg, ldD, or, stD, stW, syscall } from './_la64';
 import { Rng, writeWords } from './_layout';
 import { ProbeComparison } from './_mmu-check';
 import { startQemu } from './_qemu';
