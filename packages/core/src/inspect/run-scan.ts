@@ -4,7 +4,8 @@
 // words instead of decoding each one. What the listing reads besides the address (presence, flags, leaf size,
 // attributes, limits) depends on the bits outside that field only (PTELayout says so, and the shared codec suite
 // checks it); whether the hardware refuses an entry may depend on the address (x86 address bits at and above
-// MAXPHYADDR), so the inspector is still asked about every entry.
+// MAXPHYADDR), so the inspector is still asked about every entry. Measured by W9 (packages/bench: ptdump over
+// 4,194,304 pages in 262,144 runs), where it takes 15 of every 16 leaves.
 import type { PagingMetaData, PTEWords } from '../interfaces';
 import type { EntryInspector } from './format';
 
