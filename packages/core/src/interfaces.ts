@@ -132,7 +132,12 @@ export interface PTELayout {
   readonly table?: number;
   /** A last-level entry maps a page when `(lo & leaf) === leaf`; `present` when absent (AArch64: 0b11, D8.3). */
   readonly leaf?: number;
-  /** The address the entry holds: `(lo & addrLo) * 2^addrShift + (hi & addrHi) * 2^(32 + addrShift)`. */
+  /**
+   * The address the entry holds: `(lo & addrLo) * 2^addrShift + (hi & addrHi) * 2^(32 + addrShift)`. In a
+   * last-level entry (not a member of a hinted run) these bits are the address and nothing else: presence, flags
+   * and leaf size do not depend on them, so that a dump finds the next page of a run by comparing the other bits
+   * (the shared codec suite checks it).
+   */
   readonly addrLo: number;
   /** See {@link addrLo}. */
   readonly addrHi: number;
