@@ -25,6 +25,7 @@ import {
   type PagingHandler,
   type PrivilegeLevel,
   registerValue,
+  type TlbWalker,
 } from '@page-table-multiarch/core';
 import { A, ACCESS_FAULT, D, GUEST_PAGE_FAULT, N_HI, PBMT_SHIFT_HI, POW2, PPN_HI, PPN_LO, R, RESERVED_HI, U, V, W, X } from './mmu';
 import { decodeRiscvHgatp } from './registers';
@@ -98,7 +99,7 @@ export interface RiscvGStageMmuOptions {
  * const pa = gstage.translateNumber(0x8000_1000, Access.WRITE, Privilege.SUPERVISOR);
  * if (pa < 0) console.log(gstage.cause, gstage.htvalLo); // 23: store guest-page fault, and the GPA >> 2
  */
-export class RiscvGStageMmu extends MmuModel<RiscvGuestFaultSyndrome> {
+export class RiscvGStageMmu extends MmuModel<RiscvGuestFaultSyndrome> implements TlbWalker {
   /** The memory the G-stage tables are read from (and A / D written to, with Svadu). */
   readonly handler: PagingHandler;
   /** The HS-level sstatus.MXR. */
@@ -125,6 +126,19 @@ export class RiscvGStageMmu extends MmuModel<RiscvGuestFaultSyndrome> {
   htvalLo: number;
   /** High 32 bits of the htval of the last fault. */
   htvalHi: number;
+  /**
+   * After a successful walk: what a TLB entry keeps of the G-stage leaf: R (bit 0), W (bit 1), X (bit 2) and D as
+   * the walk left it (bit 3). U and A need no bit: a leaf without U, or whose A stays clear (Svade), never
+   * translates. With Bare, every permission and D. A {@link RiscvMmu} over this stage puts these bits above its own
+   * in a two-stage entry. See `TlbWalker`.
+   */
+  leafAttributes: number;
+  /** A G-stage translation belongs to no ASID (the G bit of a G-stage leaf is unused [H]). */
+  readonly leafGlobal = true;
+  /** {@link leafAttributes} holds 4 bits. */
+  readonly tlbAttributeBits = 4;
+  /** The mode key is the HS-level MXR (bit 0). */
+  readonly tlbModeBits = 1;
   /** @internal the 16 KiB root table's physical address (hgatp.PPN << 12), low and high words */
   _rootLo: number;
   /** @internal */
@@ -152,6 +166,7 @@ export class RiscvGStageMmu extends MmuModel<RiscvGuestFaultSyndrome> {
     this.tvalHi = 0;
     this.htvalLo = 0;
     this.htvalHi = 0;
+    this.leafAttributes = 0;
     this._rootLo = 0;
     this._rootHi = 0;
     this.setHgatp(options.hgatp);
@@ -193,7 +208,10 @@ export class RiscvGStageMmu extends MmuModel<RiscvGuestFaultSyndrome> {
     this.tvalHi = gpaHi >>> 0;
     const levels = this.levels;
     // Bare: no translation and no protection
-    if (levels === 0) return this.translated(gpaLo >>> 0, gpaHi >>> 0, 4096, -1, 7);
+    if (levels === 0) {
+      this.leafAttributes = 15;
+      return this.translated(gpaLo >>> 0, gpaHi >>> 0, 4096, -1, 7);
+    }
     if (levels === 2) return this.walk32(gpaLo, gpaHi, access);
     // [H] address bits 63:41 (Sv39x4), 63:50 (Sv48x4), 63:59 (Sv57x4) must be zero, else a guest-page fault
     if (gpaHi >>> (9 * levels - 18) !== 0) return this.guestPageFault(MmuCode.NonCanonical, -1, access);
@@ -310,6 +328,8 @@ export class RiscvGStageMmu extends MmuModel<RiscvGuestFaultSyndrome> {
       if (!this.svadu) return this.guestPageFault((lo & A) === 0 ? MmuCode.AccessFlag : MmuCode.Dirty, level, access);
       this.handler.words[e] = lo | need;
     }
+    // what a TLB keeps: R, W, X, and D as written back
+    this.leafAttributes = ((lo & R) !== 0 ? 1 : 0) | ((lo & W) !== 0 ? 2 : 0) | ((lo & X) !== 0 ? 4 : 0) | (((lo | need) & D) !== 0 ? 8 : 0);
     // [step 8] the offset, and the page-number bits below the leaf's level, come from the guest-physical address
     if (size < 32) {
       const m = (1 << size) - 1;
@@ -317,6 +337,22 @@ export class RiscvGStageMmu extends MmuModel<RiscvGuestFaultSyndrome> {
     }
     const mHi = (1 << (size - 32)) - 1;
     return this.translated(gpaLo >>> 0, ((paHi & ~mHi) | (gpaHi & mHi)) >>> 0, POW2[size]!, level, perms);
+  }
+
+  /** The mode key of a `Tlb`: the HS-level MXR (bit 0), which step 5 of a G-stage walk reads [H]. */
+  tlbModeKey(): number {
+    return this.mxr ? 1 : 0;
+  }
+
+  /**
+   * What a cached G-stage leaf allows (see `TlbWalker`): step 5 as a U-mode access [H] (R, or X with the HS-level
+   * MXR, for a load; W; X), USER always; a store is served only when D is set, else it walks, which sets D (Svadu)
+   * or faults (Svade) [step 7].
+   */
+  tlbCheck(attributes: number, _privilege: PrivilegeLevel, modeKey: number): number {
+    const read = (attributes & 1) !== 0 || ((modeKey & 1) !== 0 && (attributes & 4) !== 0);
+    const perms = 8 | (read ? 1 : 0) | (attributes & 6);
+    return (perms << 3) | ((attributes & 8) !== 0 ? perms & 7 : perms & 5);
   }
 
   /** A translation: no cause. */
