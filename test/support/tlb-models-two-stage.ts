@@ -1,7 +1,7 @@
 // The two-stage rows of the shared TLB suite: a Tlb whose entries combine stage 1 and stage 2, tagged by the VMID,
-// over AArch64 stage 1 on stage 2 and RISC-V's VS-stage on the G-stage. The suite changes the guest's tables (owing
-// the stage 1 invalidations of the single-stage rows) and, here, the second stage's (owing the invalidations the
-// architecture requires after a stage 2 change: `Stage2World.forms`).
+// over AArch64 stage 1 on stage 2, RISC-V's VS-stage on the G-stage and x86 guest paging on EPT. The suite changes
+// the guest's tables (owing the stage 1 invalidations of the single-stage rows) and, here, the second stage's (owing
+// the invalidations the architecture requires after a stage 2 change: `Stage2World.forms`).
 // - AArch64 (DDI 0487 D8.14, "Invalidation of TLB entries from stage 2 translations"): TLBI IPAS2E1 need not reach a
 //   combined entry, so a stage 2 change owes TLBI IPAS2E1 followed by TLBI VMALLE1, or TLBI VMALLS12E1, or TLBI
 //   ALLE1; TLBI VMALLE1 removes every entry of the VMID, combined ones too.
@@ -10,6 +10,9 @@
 //   entry cannot be found by guest-physical address, so that removes every entry of the VMID. A guest's SFENCE.VMA
 //   (HFENCE.VVMA) is not what a G-stage change owes (a hart may cache G-stage translations apart); of its forms,
 //   x0, x0 removes every entry of the VMID here, combined ones included.
+// - x86 (Intel SDM Vol. 3C 29.4.3.1, 29.4.3.3 "Guidelines for Use of the INVEPT Instruction"): an EPT change owes
+//   INVEPT (single-context for its EPTP, or all-context), which removes the combined mappings of every VPID and PCID;
+//   INVVPID and the guest's INVLPG / INVPCID / MOV to CR3 act on the mappings of one VPID (`tlb.vmid`).
 import { MappingFlags, PageSize, PhysicalMemory, Tlb } from '@page-table-multiarch/core';
 import {
   A64Mmu,
@@ -37,6 +40,19 @@ import {
   sfenceVma,
   writeSatp,
 } from '@page-table-multiarch/riscv';
+import {
+  encodeX64Registers,
+  encodeX86Eptp,
+  invept,
+  invlpg,
+  invpcid,
+  invvpid,
+  movToCr3,
+  X64PageTable,
+  X86EptMmu,
+  X86EptPageTable,
+  X86Mmu,
+} from '@page-table-multiarch/x86_64';
 import type { Rng } from './rng';
 import { type AnyTable, FLAGS, type Form, in_, leafEntry, type Owed, RAM, rw, SMALL, type Stage2World, type TlbModelCase } from './tlb-world';
 
@@ -270,5 +286,96 @@ const riscvTwoStage: TlbModelCase = {
   },
 };
 
+// ---- x86 guest paging over EPT ----
+
+const x86TwoStage: TlbModelCase = {
+  name: 'X86Mmu over X86EptMmu (combined mappings, PCIDs, VPID)',
+  small: SMALL,
+  huge: [0x4000_0000n, 0x4020_0000n, 0x4040_0000n],
+  hugeSize: PageSize.Size2M,
+  globalPages: [0x7000_0000n, 0x7000_1000n],
+  frames: FRAMES,
+  flagSets: FLAGS,
+  make() {
+    const memory = new PhysicalMemory({ size: 8 << 20, base: RAM });
+    const ept = new X86EptPageTable(memory);
+    const entry = rw(memory, 8);
+    // a clean EPT leaf: D (bit 9) clear, which a store sets again with EPTP bit 6 [29.3.5]
+    const stage2 = stage2World(ept, memory, READ | WRITE | EXECUTE, [READ, READ | WRITE, READ | EXECUTE, READ | WRITE | EXECUTE], (at) =>
+      entry.set(at, entry.get(at) & ~(1n << 9n)),
+    );
+    const eptp = encodeX86Eptp(ept, { accessDirty: true });
+    const asids = [1, 2, 3];
+    const tables = asids.map(() => new X64PageTable(memory));
+    const regs = tables.map((t, i) => {
+      const r = encodeX64Registers(t);
+      // CR3 bits 11:0 the PCID; CR4.PGE (bit 7), CR4.PCIDE (bit 17)
+      return { ...r, cr3: r.cr3 | BigInt(asids[i]!), cr4: r.cr4 | 0x80n | 0x2_0000n };
+    });
+    const model = new X86Mmu(memory, { ...regs[0]!, secondStage: new X86EptMmu(memory, { eptp }) });
+    const fresh = new X86Mmu(memory, { ...regs[0]!, secondStage: new X86EptMmu(memory, { eptp }) });
+    const tlb = new Tlb(model, { entries: 64, ways: 4 });
+    tlb.vmid = 1; // the VPID
+    const NO_FLUSH = 1n << 63n;
+    movToCr3(tlb, regs[0]!.cr3 | NO_FLUSH, true);
+    const s2: Stage2World = {
+      ...stage2,
+      forms: () => [
+        { name: 'invept 1 (single-context)', run: () => invept(tlb, 1, eptp), covers: () => true },
+        { name: 'invept 2 (all-context)', run: () => invept(tlb, 2), covers: () => true },
+      ],
+    };
+    return {
+      memory,
+      tables,
+      asids,
+      tlb,
+      model,
+      fresh,
+      stage2: s2,
+      switchTo(k) {
+        // MOV to CR3 with bit 63 set: the new PCID, nothing removed (Vol. 3A 4.10.4.1)
+        model.setRegisters(regs[k]!);
+        fresh.setRegisters(regs[k]!);
+        movToCr3(tlb, regs[k]!.cr3 | NO_FLUSH, true);
+        return () => false;
+      },
+      forms(va, asid) {
+        const at = `0x${va.toString(16)}`;
+        const current = tlb.asid;
+        const vpid = tlb.vmid;
+        // stage 1 forms; of them those that empty the VPID remove what an EPT change leaves
+        const s1 = (o: Owed, covers: boolean): boolean => o.stage2 !== true && covers;
+        return [
+          { name: `invlpg ${at}`, run: () => invlpg(tlb, va), covers: (o) => s1(o, in_(o, va) && (o.global || o.asid === current)) },
+          { name: `invpcid 0 pcid ${asid} ${at}`, run: () => invpcid(tlb, 0, asid, va), covers: (o) => s1(o, !o.global && o.asid === asid && in_(o, va)) },
+          { name: `invpcid 1 pcid ${asid}`, run: () => invpcid(tlb, 1, asid), covers: (o) => s1(o, !o.global && o.asid === asid) },
+          { name: 'invpcid 2', run: () => invpcid(tlb, 2, 0), covers: () => true },
+          { name: 'invpcid 3', run: () => invpcid(tlb, 3, 0), covers: (o) => s1(o, !o.global) },
+          { name: `invvpid 0 vpid ${vpid} ${at}`, run: () => invvpid(tlb, 0, vpid, va), covers: (o) => s1(o, in_(o, va)) },
+          { name: `invvpid 1 vpid ${vpid}`, run: () => invvpid(tlb, 1, vpid), covers: () => true },
+          { name: `invvpid 3 vpid ${vpid}`, run: () => invvpid(tlb, 3, vpid), covers: (o) => s1(o, !o.global) },
+          { name: `invvpid 1 vpid ${vpid + 1}`, run: () => invvpid(tlb, 1, vpid + 1), covers: () => false },
+        ];
+      },
+      markGlobal: (at) => entry.set(at, entry.get(at) | (1n << 8n)),
+      clearAccessedDirty: (at, all) => entry.set(at, entry.get(at) & ~(all ? 0x60n : 0x40n)),
+      changeMode(rng) {
+        const v = rng.ratio(1, 2);
+        const which = rng.below(4);
+        if (which === 0) model.wp = fresh.wp = v;
+        else if (which === 1) model.smep = fresh.smep = v;
+        else if (which === 2) model.smap = fresh.smap = v;
+        else model.ac = fresh.ac = v;
+      },
+      // the VM exit's reason and qualification are written by EPT faults only
+      syndrome: (m) => {
+        const x = m as X86Mmu;
+        return [x.vector, x.errorCode, m.faultStage === 2 ? x.exitReason : -1, m.faultStage === 2 ? x.exitQualification : -1];
+      },
+    };
+  },
+};
+
 /** The two-stage rows. */
-export const TWO_STAGE_MODELS: readonly TlbModelCase[] = [aarch64TwoStage, riscvTwoStage];
+export const TWO_STAGE_MODELS: readonly TlbModelCase[] = [aarch64TwoStage, riscvTwoStage, x86TwoStage];
