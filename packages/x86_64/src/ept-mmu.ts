@@ -128,7 +128,7 @@ export class X86EptMmu extends MmuModel<X86VmExit> implements TlbWalker {
    * over its entries]: bit 0 set when a store needs no walk (accessed and dirty flags off, or D already set in the
    * leaf [29.3.5]), R (bit 1), W (bit 2), X for a supervisor-mode linear address (bit 3), for a user-mode one (bit 4:
    * XU with mode-based execute control, else X). See `TlbWalker`; an `X86Mmu` over this stage folds bit 0 into its
-   * own D bit and keeps the other four above its own attributes in a combined entry.
+   * own D bit and keeps R, W and the X of the guest leaf's mode above its own attributes in a combined entry.
    */
   leafAttributes: number;
   /** An EPT translation belongs to no PCID (guest-physical mappings are tagged by EP4TA alone [SDM 29.4.2]). */

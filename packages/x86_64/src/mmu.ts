@@ -130,8 +130,11 @@ const ADDR_HI = 0x000f_ffff;
 /** Entry bits 62:59 (the high word's 30:27): the protection key of a leaf [SDM 4.6.2]. */
 const PK_SHIFT_HI = 27;
 
-/** EPT's bits in a combined mapping's TLB attributes: R, W, X (supervisor-mode), X (user-mode). */
-const EPT_TLB_BITS = 4;
+/**
+ * EPT's bits in a combined mapping's TLB attributes: R, W, and X for the mode of the guest linear address, which the
+ * guest leaf's U/S fixes (so one X bit; a core Tlb's check table doubles with every attribute bit).
+ */
+const EPT_TLB_BITS = 3;
 
 const TWO32 = 4294967296;
 /** 2^n for n in 0..63: the page sizes, read from a table (`2 ** n` with a variable n calls Math.pow in V8). */
@@ -196,7 +199,7 @@ export class X86Mmu extends MmuModel<X86FaultSyndrome> implements TlbWalker {
    * After a successful walk: the leaf's TLB attributes (D, R/W, U/S, XD, protection key) [SDM 4.10.2.2]. Over an
    * {@link X86EptMmu}, a combined mapping [SDM Vol. 3C 29.4.2: the rights of both the guest paging structures and
    * EPT]: D (bit 0) is set only when neither stage needs a store to walk (guest D, EPT D under EPTP bit 6), and
-   * EPT's R, W, supervisor-mode X and user-mode X are bits 11:8.
+   * EPT's R, W and X (for the linear address's mode, from the guest U/S) are bits 10:8.
    */
   leafAttributes: number;
   /** After a successful walk: G = 1 in the leaf with CR4.PGE = 1. */
@@ -492,7 +495,9 @@ export class X86Mmu extends MmuModel<X86FaultSyndrome> implements TlbWalker {
     else {
       const a2 = ept.leafAttributes;
       const own = (a2 & 1) !== 0 ? this.leafAttributes : this.leafAttributes & ~1;
-      this.leafAttributes = own | ((a2 >>> 1) << X86_TLB_ATTRIBUTE_BITS);
+      // X of the mode the guest U/S gives the linear address: bit 4 (user-mode) or 3 (supervisor-mode) of EPT's
+      const x = (a2 >>> (userPage ? 4 : 3)) & 1;
+      this.leafAttributes = own | ((((a2 >>> 1) & 3) | (x << 2)) << X86_TLB_ATTRIBUTE_BITS);
     }
     return this.found(s2.paLo, s2.paHi, size, level, p2 === undefined ? perms : perms & (p2 | 8));
   }
@@ -556,8 +561,9 @@ export class X86Mmu extends MmuModel<X86FaultSyndrome> implements TlbWalker {
     const own = x86TlbCheck(attributes & 0xff, privilege, modeKey, this._pkruSlots.pkru(modeKey >>> 5));
     const ept = this.eptTlb;
     if (ept === null) return own;
-    // EPT's D state is in bit 0 already: its bit 0 says "stores served"
-    const eptAttributes = ((attributes >>> X86_TLB_ATTRIBUTE_BITS) << 1) | 1;
+    // back to X86EptMmu's layout: its D state is in bit 0 already (so "stores served"), the one X for either mode
+    const e = attributes >>> X86_TLB_ATTRIBUTE_BITS;
+    const eptAttributes = 1 | ((e & 3) << 1) | ((e & 4) !== 0 ? 8 | 16 : 0);
     return combineTlbChecks(own, ept.tlbCheck(eptAttributes, (attributes & US) !== 0 ? 0 : 1, 0));
   }
 

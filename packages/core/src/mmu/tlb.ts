@@ -83,7 +83,7 @@ export interface TlbScope {
   /**
    * The VMIDs whose entries are removed: the TLB's current {@link Tlb.vmid} (the default), this one, `'all'` of
    * every VMID, or `'nonzero'` every VMID but 0 (x86 INVVPID all-context spares VPID 0, the VMM's own: Intel SDM
-   * Vol. 3C 29.4.3.3).
+   * Vol. 3C 29.4.3.1).
    */
   readonly vmid?: number | 'all' | 'nonzero';
 }
@@ -350,8 +350,8 @@ export class Tlb<S> extends MmuModel<S> {
     if (asid !== 'all' && asid !== 'none' && !(Number.isInteger(asid) && asid >= 0 && asid < TWO32)) {
       throw new RangeError(`invalidate: "asid" ${String(asid)} is not an integer in [0, 2^32), 'all' or 'none'`);
     }
-    const vmids = scope.vmid ?? this.vmid;
-    if (vmids !== 'all' && vmids !== 'nonzero' && !(Number.isInteger(vmids) && vmids >= 0 && vmids < TWO32)) {
+    const vmids = scope.vmid;
+    if (vmids !== undefined && vmids !== 'all' && vmids !== 'nonzero' && !(Number.isInteger(vmids) && vmids >= 0 && vmids < TWO32)) {
       throw new RangeError(`invalidate: "vmid" ${String(vmids)} is not an integer in [0, 2^32), 'all' or 'nonzero'`);
     }
     const byPage = scope.vaddr !== undefined;
@@ -369,7 +369,7 @@ export class Tlb<S> extends MmuModel<S> {
     const d = this._data;
     // which VMIDs: 0 the one of `vmid` (its int32 tag), 1 every one, 2 every one but 0
     const vmidScope = vmids === 'all' ? 1 : vmids === 'nonzero' ? 2 : 0;
-    const vmid = typeof vmids === 'number' ? vmids | 0 : 0;
+    const vmid = typeof vmids === 'number' ? vmids | 0 : this.vmid | 0;
     // by page: only the set each page size puts the address in can hold it; else every entry
     const classes = byPage ? this._classes : 1;
     for (let c = 0; c < classes; c++) {
