@@ -17,7 +17,7 @@
 // without menvcfg.PBMTE, PBMT 3 reserved, reserved in pointers), chapter "Svnapot" (N, bit 63), chapter "Svadu"
 // (menvcfg.ADUE turns hardware A / D updates on for the G-stage; henvcfg.ADUE does so for the VS-stage).
 // The walk itself (steps 1-8 with the differences above as its parameters) is ./_walk.ts, shared with RiscvMmu.
-import { type AccessKind, type AddrInput, field, type PagingHandler, type PrivilegeLevel, registerValue } from '@page-table-multiarch/core';
+import { type AccessKind, type AddrInput, field, type PagingHandler, type PrivilegeLevel, registerValue, type TlbWalker } from '@page-table-multiarch/core';
 import { RiscvWalkModel, riscvGeometry, SV32X4_GEOMETRY } from './_walk';
 import { decodeRiscvHgatp } from './registers';
 
@@ -90,7 +90,7 @@ export interface RiscvGStageMmuOptions {
  * const pa = gstage.translateNumber(0x8000_1000, Access.WRITE, Privilege.SUPERVISOR);
  * if (pa < 0) console.log(gstage.cause, gstage.htvalLo); // 23: store guest-page fault, and the GPA >> 2
  */
-export class RiscvGStageMmu extends RiscvWalkModel<RiscvGuestFaultSyndrome> {
+export class RiscvGStageMmu extends RiscvWalkModel<RiscvGuestFaultSyndrome> implements TlbWalker {
   /** The memory the G-stage tables are read from (and A / D written to, with Svadu). */
   declare readonly handler: PagingHandler;
   /** The HS-level sstatus.MXR. */
@@ -117,6 +117,19 @@ export class RiscvGStageMmu extends RiscvWalkModel<RiscvGuestFaultSyndrome> {
   declare htvalLo: number;
   /** High 32 bits of the htval of the last fault. */
   declare htvalHi: number;
+  /**
+   * After a successful walk: what a TLB entry keeps of the G-stage leaf: R (bit 0), W (bit 1), X (bit 2) and D as
+   * the walk left it (bit 3). U and A need no bit: a leaf without U, or whose A stays clear (Svade), never
+   * translates. With Bare, every permission and D. A {@link RiscvMmu} over this stage puts these bits above its own
+   * in a two-stage entry. See `TlbWalker`.
+   */
+  leafAttributes: number;
+  /** A G-stage translation belongs to no ASID (the G bit of a G-stage leaf is unused [H]). */
+  readonly leafGlobal = true;
+  /** {@link leafAttributes} holds 4 bits. */
+  readonly tlbAttributeBits = 4;
+  /** The mode key is the HS-level MXR (bit 0). */
+  readonly tlbModeBits = 1;
 
   /**
    * @throws RegisterError for an hgatp MODE that is reserved (1-7, 11-15), bits 59:58 set or a root that is not
@@ -129,6 +142,7 @@ export class RiscvGStageMmu extends RiscvWalkModel<RiscvGuestFaultSyndrome> {
     super(handler, true, options);
     this.xlen = xlen;
     this.vmid = 0;
+    this.leafAttributes = 0;
     this.setHgatp(options.hgatp);
   }
 
@@ -163,8 +177,30 @@ export class RiscvGStageMmu extends RiscvWalkModel<RiscvGuestFaultSyndrome> {
     this.tvalLo = gpaLo >>> 0;
     this.tvalHi = gpaHi >>> 0;
     // Bare: no translation and no protection
-    if (this.levels === 0) return this._translated(gpaLo >>> 0, gpaHi >>> 0, 4096, -1, 7);
-    return this._walk(gpaLo, gpaHi, access, 0, false, null);
+    if (this.levels === 0) {
+      this.leafAttributes = 15;
+      return this._translated(gpaLo >>> 0, gpaHi >>> 0, 4096, -1, 7);
+    }
+    const r = this._walk(gpaLo, gpaHi, access, 0, false, null);
+    // what a TLB keeps: R, W, X (PTE bits 3:1) and D (bit 7) as written back [Priv 4.3.1]
+    if (r === 0) this.leafAttributes = ((this._leafBits >>> 1) & 7) | ((this._leafBits >>> 4) & 8);
+    return r;
+  }
+
+  /** The mode key of a `Tlb`: the HS-level MXR (bit 0), which step 5 of a G-stage walk reads [H]. */
+  tlbModeKey(): number {
+    return this.mxr ? 1 : 0;
+  }
+
+  /**
+   * What a cached G-stage leaf allows (see `TlbWalker`): step 5 as a U-mode access [H] (R, or X with the HS-level
+   * MXR, for a load; W; X), USER always; a store is served only when D is set, else it walks, which sets D (Svadu)
+   * or faults (Svade) [step 7].
+   */
+  tlbCheck(attributes: number, _privilege: PrivilegeLevel, modeKey: number): number {
+    const read = (attributes & 1) !== 0 || ((modeKey & 1) !== 0 && (attributes & 4) !== 0);
+    const perms = 8 | (read ? 1 : 0) | (attributes & 6);
+    return (perms << 3) | ((attributes & 8) !== 0 ? perms & 7 : perms & 5);
   }
 
   /** The cause, tval and htval of the last fault; htinst 0 (an explicit access). */

@@ -29,12 +29,19 @@ import {
   type PrivilegeLevel,
   registerValue,
   type SecondStage,
+  type SecondStageTlbWalker,
+  combineTlbChecks,
+  secondStageTlbWalker,
   type TlbWalker,
 } from '@page-table-multiarch/core';
 import { A, D, G, leafPermissions, RiscvWalkModel, riscvGeometry, V } from './_walk';
 import { decodeRiscvSatp } from './registers';
 
 const TWO32 = 4294967296;
+
+/** Bits of a VS-stage (or single-stage) leaf's TLB attributes and of its mode key (see `RiscvMmu.leafAttributes`). */
+const STAGE1_ATTRIBUTE_BITS = 8;
+const STAGE1_MODE_BITS = 2;
 
 /** RISC-V exception codes that a translation can raise [Priv 3.1.15, Table 3.6]. */
 export const RiscvCause: {
@@ -160,14 +167,22 @@ export class RiscvMmu extends RiscvWalkModel<RiscvFaultSyndrome> implements TlbW
   declare htinst: number;
   /** satp.ASID (bits 59:44) of the last satp loaded [Priv 4.1.11]; a walk ignores it, a `Tlb` tags entries with it. */
   asid: number;
-  /** After a successful walk: the leaf's bits 7:0 (V R W X U G A D) as written back, G set when the path has G. */
+  /**
+   * After a successful walk: the leaf's bits 7:0 (V R W X U G A D) as written back, G set when the path has G. Over
+   * a second stage that is a `TlbWalker` (a {@link RiscvGStageMmu}), the G-stage leaf's attributes follow from bit
+   * 8: a hart's translation cache may map guest virtual addresses straight to supervisor physical ones ([H]
+   * "Hypervisor Memory-Management Fence Instructions"), and such an entry holds what both stages allow (core's
+   * `combineTlbChecks`).
+   */
   leafAttributes: number;
   /** After a successful walk: the leaf or an entry above it has G [Priv 4.3.1]. */
   leafGlobal: boolean;
-  /** {@link leafAttributes} holds PTE bits 7:0. */
-  readonly tlbAttributeBits = 8;
-  /** The mode key is SUM (bit 0) and MXR (bit 1). */
-  readonly tlbModeBits = 2;
+  /** {@link leafAttributes} holds PTE bits 7:0, and those of the second stage above them. */
+  readonly tlbAttributeBits: number;
+  /** The mode key is SUM (bit 0) and MXR (bit 1), the second stage's above them. */
+  readonly tlbModeBits: number;
+  /** The second stage when a `Tlb` can cache through it (see {@link leafAttributes}), else null. */
+  private readonly secondStageTlb: SecondStageTlbWalker | null;
 
   /**
    * @throws RegisterError for a satp MODE that is reserved or not RV64 paging (1-7, 11-15); TypeError /
@@ -180,6 +195,9 @@ export class RiscvMmu extends RiscvWalkModel<RiscvFaultSyndrome> implements TlbW
     this.leafAttributes = 0;
     this.leafGlobal = false;
     this.secondStage = options.secondStage ?? null;
+    this.secondStageTlb = secondStageTlbWalker(this.secondStage, STAGE1_ATTRIBUTE_BITS, STAGE1_MODE_BITS);
+    this.tlbAttributeBits = STAGE1_ATTRIBUTE_BITS + (this.secondStageTlb?.tlbAttributeBits ?? 0);
+    this.tlbModeBits = STAGE1_MODE_BITS + (this.secondStageTlb?.tlbModeBits ?? 0);
     this.setSatp(options.satp);
   }
 
@@ -225,9 +243,11 @@ export class RiscvMmu extends RiscvWalkModel<RiscvFaultSyndrome> implements TlbW
     return s2 === null ? 0 : this.throughSecondStage(s2, access, privilege);
   }
 
-  /** The mode key of a `Tlb`: mstatus.SUM (bit 0) and MXR (bit 1), the mode bits step 5 reads. */
+  /** The mode key of a `Tlb`: mstatus.SUM (bit 0) and MXR (bit 1), the mode bits step 5 reads; the second stage's from bit 2. */
   tlbModeKey(): number {
-    return (this.sum ? 1 : 0) | (this.mxr ? 2 : 0);
+    const own = (this.sum ? 1 : 0) | (this.mxr ? 2 : 0);
+    const s2 = this.secondStageTlb;
+    return s2 === null ? own : own | (s2.tlbModeKey() << STAGE1_MODE_BITS);
   }
 
   /**
@@ -236,16 +256,19 @@ export class RiscvMmu extends RiscvWalkModel<RiscvFaultSyndrome> implements TlbW
    * sets D, Svadu, or faults, Svade: step 7), none when A is clear.
    */
   tlbCheck(attributes: number, privilege: PrivilegeLevel, modeKey: number): number {
-    const perms = leafPermissions(attributes, privilege, (modeKey & 1) !== 0, (modeKey & 2) !== 0);
-    if ((attributes & (V | A)) !== (V | A)) return perms << 3;
-    return (perms << 3) | ((attributes & D) !== 0 ? perms & 7 : perms & 5);
+    const own = stage1TlbCheck(attributes & 0xff, privilege, modeKey & 3);
+    const s2 = this.secondStageTlb;
+    if (s2 === null) return own;
+    // a two-stage entry: what both stages allow, each under its own mode bits
+    return combineTlbChecks(own, s2.tlbCheck(attributes >>> STAGE1_ATTRIBUTE_BITS, privilege, modeKey >>> STAGE1_MODE_BITS));
   }
 
   /**
    * The VS-stage's output (a guest-physical address, in paLo / paHi) through the second stage with the access's
    * kind. The page size is the smaller of the two stages'; the permissions those of both where the second stage
-   * is an MmuModel. `leafAttributes` becomes -1, so that a `Tlb` does not cache the translation and walks again:
-   * what the G-stage allows (and its D) is not in the VS-stage leaf.
+   * is an MmuModel. `leafAttributes` gains the G-stage leaf's above the VS-stage's when the second stage is a
+   * `TlbWalker`; else it becomes -1, so that a `Tlb` does not cache the translation (what that stage allows, and its
+   * D, would be in no entry).
    */
   private throughSecondStage(s2: SecondStage, access: AccessKind, privilege: PrivilegeLevel): number {
     const gLo = this.paLo;
@@ -254,7 +277,8 @@ export class RiscvMmu extends RiscvWalkModel<RiscvFaultSyndrome> implements TlbW
     if (g < 0) return this._secondStageFault(s2, g, gLo, gHi, access, 0);
     const second = (s2 as { readonly permissions?: unknown }).permissions;
     const perms = typeof second === 'number' ? this.permissions & (second | 8) : this.permissions;
-    this.leafAttributes = -1;
+    const t = this.secondStageTlb;
+    this.leafAttributes = t === null ? -1 : this.leafAttributes | (t.leafAttributes << STAGE1_ATTRIBUTE_BITS);
     return this.found(s2.paLo, s2.paHi, Math.min(this.pageSize, s2.pageSize), this.level, perms);
   }
 
@@ -264,4 +288,14 @@ export class RiscvMmu extends RiscvWalkModel<RiscvFaultSyndrome> implements TlbW
     if (this.secondStage === null) return { cause: this.cause, tval };
     return { cause: this.cause, tval, htval: BigInt(this.htvalHi) * BigInt(TWO32) + BigInt(this.htvalLo), htinst: this.htinst };
   }
+}
+
+/**
+ * What a cached VS-stage or single-stage leaf with flags `attributes` (PTE bits 7:0) allows (`RiscvMmu.tlbCheck`),
+ * the mode key SUM (bit 0) and MXR (bit 1).
+ */
+function stage1TlbCheck(attributes: number, privilege: PrivilegeLevel, modeKey: number): number {
+  const perms = leafPermissions(attributes, privilege, (modeKey & 1) !== 0, (modeKey & 2) !== 0);
+  if ((attributes & (V | A)) !== (V | A)) return perms << 3;
+  return (perms << 3) | ((attributes & D) !== 0 ? perms & 7 : perms & 5);
 }
