@@ -143,7 +143,8 @@ export interface PTELayout {
   /**
    * The address the entry holds: `(lo & addrLo) * 2^addrShift + (hi & addrHi) * 2^(32 + addrShift)`, plus
    * `(lo & addrLo2) * 2^(32 + addrShift2)` when the address has a second part ({@link addrLo2}). In a last-level
-   * entry (not a member of a hinted run) these bits are the address and nothing else: presence, flags and leaf size
+   * entry of its level's size (not a member of a hinted run, not an ARMv7 Large page) these bits ({@link leafAddrLo} in place of `addrLo` where given) are the
+   * address and nothing else: presence, flags and leaf size
    * do not depend on them, so that a dump finds the next page of a run by comparing the other bits (the shared
    * codec suite checks it).
    */

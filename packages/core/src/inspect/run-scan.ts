@@ -42,7 +42,8 @@ export class RunScan {
       return;
     }
     this.level = last;
-    this.addrLo = layout.addrLo >>> 0;
+    // a page's own address field where it differs from a table pointer's (ARMv7: bits 31:12, not 31:10)
+    this.addrLo = (layout.leafAddrLo ?? layout.addrLo) >>> 0;
     this.addrHi = layout.addrHi >>> 0;
     const inc = 2 ** (meta.pageShift - layout.addrShift);
     this.incHi = Math.floor(inc / 4294967296);
