@@ -231,8 +231,11 @@ export class PageTable64 {
     this._paLimitNum = 2 ** Math.min(meta.paMaxBits, 53);
     const vb = meta.vaMaxBits;
     this._vaMaskHi = vb >= 64 ? 0xffffffff : vb <= 32 ? 0 : 2 ** (vb - 32) - 1;
-    // (0 for a table without a lower half: no number is one of its addresses, and the number paths check only this)
-    this._vaHiLimit = meta.lowerHalf === false ? 0 : meta.vaTopBit >= 53 ? 0x200000 : meta.vaTopBit <= 32 ? 0 : 2 ** (meta.vaTopBit - 32);
+    // (0 for a table without a lower half: no number is one of its addresses, and the number paths check only this;
+    // 0 for a window, which the number paths do not check: only vaTopBit 32 formats have one. A 4 GiB space without a
+    // window has the high word 0: limit 1)
+    this._vaHiLimit =
+      meta.lowerHalf === false || meta.window !== undefined ? 0 : meta.vaTopBit >= 53 ? 0x200000 : 2 ** (meta.vaTopBit - 32);
     // a table without a lower half takes no address whose top bits are zero: an empty window there
     const upperOnly = meta.lowerHalf === false;
     this._winStart = upperOnly ? Infinity : meta.window === undefined ? -1 : Number(meta.window.start);
