@@ -414,7 +414,7 @@ export class Tlb<S> extends MmuModel<S> {
     // (pages of 2^43 bytes or more, as an Sv57 root leaf, stay with the entries: see translateNumber's pageSize)
     if (paHi >>> 0 >= 0x200000 || shift < FAST_SHIFT || shift > 42) return;
     if (mode !== this._fastMode || this.asid !== this._fastAsid || this.vmid !== this._fastVmid) {
-      this._fastTags.fill(Number.NaN);
+      this.emptyFast();
       this._fastMode = mode;
       this._fastAsid = this.asid;
       this._fastVmid = this.vmid;
@@ -428,6 +428,11 @@ export class Tlb<S> extends MmuModel<S> {
     this._fastWords[w + 2] = paLo;
     this._fastWords[w + 3] = paHi;
     this._fastTags[slot] = page;
+  }
+
+  /** Empties every first-level slot: what any removal of entries other than by fill must do. */
+  private emptyFast(): void {
+    this._fastTags.fill(Number.NaN);
   }
 
   /** Empties the first-level slots of the 4 KiB pages in the page of 2^shift bytes holding (vaLo, vaHi). */
@@ -463,7 +468,7 @@ export class Tlb<S> extends MmuModel<S> {
   /** Removes every entry, of every ASID and VMID, global ones included. */
   flushAll(): void {
     this._data.fill(0);
-    this._fastTags.fill(Number.NaN);
+    this.emptyFast();
     this._classes = 0;
   }
 
@@ -492,7 +497,7 @@ export class Tlb<S> extends MmuModel<S> {
     const tag = typeof asid === 'number' ? asid | 0 : 0;
     const global = scope.global;
     const d = this._data;
-    this._fastTags.fill(Number.NaN);
+    this.emptyFast();
     const vmid = this.vmid | 0;
     // by page: only the set each page size puts the address in can hold it; else every entry
     const classes = byPage ? this._classes : 1;
