@@ -32,10 +32,12 @@ const TWO32 = 4294967296;
 const POW2 = /* @__PURE__ */ Float64Array.from({ length: 64 }, (_, n) => 2 ** n);
 
 // An entry is 8 int32 words: the page's virtual base (low, high), ASID, VMID, the frame's physical base (low, high),
-// the leaf's attributes, and INFO = VALID | GLOBAL | shift << 2 | (level + 1) << 8.
+// the leaf's attributes, and INFO = VALID | GLOBAL | shift << 2 | (level + 1) << 8 | COPIED.
 const STRIDE = 8;
 const VALID = 1;
 const GLOBAL = 2;
+/** In INFO: the entry was copied into the first-level table since it was made (its slots must go with it). */
+const COPIED = 1 << 12;
 /** Page sizes (as log2) the TLB can hold at once: 4K, 16K, 64K, 2M, 32M, 512M, 1G, 512G cover every format here. */
 const MAX_CLASSES = 8;
 
@@ -271,7 +273,7 @@ export class Tlb<S> extends MmuModel<S> {
           this.paHi = (d[e + 5]! | (vaHi & ((1 << (shift - 32)) - 1))) >>> 0;
         }
         this.pageSize = POW2[shift]!;
-        this.level = (info >>> 8) - 1;
+        this.level = ((info >>> 8) & 15) - 1;
         this.permissions = check >>> 3;
         this.faultCode = 0;
         return 0;
@@ -371,8 +373,9 @@ export class Tlb<S> extends MmuModel<S> {
     }
     // the first-level slots copy live entries only: those of the entry replaced go, and those of another entry that
     // the new one now comes before in lookups (a page of another size over the same address)
-    if ((d[e + 7]! & VALID) !== 0) this.dropFast(d[e]!, d[e + 1]!, (d[e + 7]! >>> 2) & 63);
-    this.dropFast(vaLo, vaHi, shift);
+    // (a miss, old = -1, of a 4K page: no live entry covers the page, so no slot holds it)
+    if ((d[e + 7]! & (VALID | COPIED)) === (VALID | COPIED)) this.dropFast(d[e]!, d[e + 1]!, (d[e + 7]! >>> 2) & 63);
+    if (old >= 0 || shift !== FAST_SHIFT) this.dropFast(vaLo, vaHi, shift);
     if (shift < 32) {
       const mask = -1 << shift;
       d[e] = vaLo & mask;
@@ -421,7 +424,8 @@ export class Tlb<S> extends MmuModel<S> {
     }
     const page = vaHi * 0x100000 + (vaLo >>> FAST_SHIFT);
     const slot = page & this._fastMask;
-    const shape = (shift << 9) | ((info >>> 8) << 15);
+    const shape = (shift << 9) | (((info >>> 8) & 15) << 15);
+    d[e + 7] = info | COPIED;
     const w = slot * FAST_STRIDE;
     this._fastWords[w] = this._checks[checks]! | shape;
     this._fastWords[w + 1] = this._checks[checks | 1]! | shape;
