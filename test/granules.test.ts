@@ -6,11 +6,13 @@ import { describe, expect, it } from 'vitest';
 import { ARCHES } from './arches';
 import { Rng } from './support/rng';
 
-// (and the AArch64 granule and size rows of test/arches/aarch64.ts, the LoongArch 16 and 64 KiB rows of loongarch64.ts)
-// (not synthetic-runs: its codec has no word form, so no specialised walk; nor the AArch64 52-bit rows, whose output
-// addresses are split between two fields, which a walk layout cannot state)
+// (and the AArch64 granule and size rows of test/arches/aarch64.ts, the 52-bit ones among them, whose output addresses
+// are split between two fields; the LoongArch 16 and 64 KiB rows of loongarch64.ts; ARMv7 short descriptors, with 1 KiB
+// second-level tables and leaves the fast paths leave to the general walk, Large pages: packages/arm/test/arm.test.ts)
+// (not synthetic-runs: its codec has no word form, so no specialised walk; nor the upper-range rows, whose addresses
+// are not numbers)
 const SYNTHETIC = ARCHES.filter(
-  (a) => (a.name.startsWith('synthetic-') && a.name !== 'synthetic-runs') || /^(aarch64-(4k39|16k|64k)|loongarch64-(16k|64k))(?!.*(upper|lpa))/.test(a.name),
+  (a) => (a.name.startsWith('synthetic-') && a.name !== 'synthetic-runs') || /^(aarch64-(4k39|16k|64k)|loongarch64-(16k|64k)|arm$)(?!.*upper)/.test(a.name),
 );
 
 describe.each(SYNTHETIC.map((a) => [a.name, a] as const))('granule and table sizes as data: %s', (_name, arch) => {
@@ -19,7 +21,8 @@ describe.each(SYNTHETIC.map((a) => [a.name, a] as const))('granule and table siz
   it('gets a specialised walk, and its random maps and lookups agree with the general walk', () => {
     const mem = new PhysicalMemory({ size: 4096 * 4096, base: arch.memBase });
     const table: PageTable64 = arch.create(mem);
-    // (internal: whether the format's walks were made for this geometry)
+    // (internal: whether the fast paths are on, and the format's walks were made for this geometry)
+    expect(table._fast).toBe(true);
     expect(table._walker).not.toBeNull();
     expect(table._probe).not.toBeNull();
     const c = table.cursor();

@@ -12,11 +12,11 @@ import {
   Tlb,
   type TlbWalker,
 } from '@page-table-multiarch/core';
-import { tlbiAside1, tlbiVaae1, tlbiVae1, tlbiVmalle1 } from '@page-table-multiarch/aarch64';
+import { tlbiAlle1, tlbiAside1, tlbiIpas2e1, tlbiVaae1, tlbiVae1, tlbiVmalle1, tlbiVmalls12e1 } from '@page-table-multiarch/aarch64';
 import { tlbiall, tlbiasid, tlbimva, tlbimvaa } from '@page-table-multiarch/arm';
 import { invtlb } from '@page-table-multiarch/loongarch64';
-import { sfenceVma } from '@page-table-multiarch/riscv';
-import { invlpg, invpcid, movToCr3 } from '@page-table-multiarch/x86_64';
+import { hfenceGvma, hfenceVvma, sfenceVma } from '@page-table-multiarch/riscv';
+import { invept, invlpg, invpcid, invvpid, movToCr3 } from '@page-table-multiarch/x86_64';
 import { describe, expect, it } from 'vitest';
 
 const TWO32 = 2 ** 32;
@@ -166,7 +166,27 @@ const rows: Row[] = [
   ['SFENCE.VMA 0x9000, x0', (t) => sfenceVma(t, 0x9000), ['g']],
   ['SFENCE.VMA 0x1000, ASID 1', (t) => sfenceVma(t, 0x1000, 1), ['a1']],
   ['SFENCE.VMA 0x9000, ASID 1 (global: kept)', (t) => sfenceVma(t, 0x9000, 1), []],
+  // the second-stage forms; the stand-in's entries are stage 1 (or combined) ones, of VMID 0 but for vm1 (VMID 1).
+  // Arm DDI 0487 C5.5, D8.14
+  ['TLBI VMALLS12E1 ("stage 1 and stage 2 entries of the current VMID")', (t) => tlbiVmalls12e1(t), VMID0],
+  ['TLBI IPAS2E1 0x1000 ("stage 2 only" entries: no stage 1 or combined one)', (t) => tlbiIpas2e1(t, 0x1000), []],
+  ['TLBI ALLE1 ("all entries of the EL1&0 regime, every VMID")', (t) => tlbiAlle1(t), NAMES],
+  // RISC-V Privileged, Hypervisor Extension, HFENCE.VVMA / HFENCE.GVMA (current VMID 0)
+  ['HFENCE.VVMA x0, x0 (as SFENCE.VMA, current VMID only)', (t) => hfenceVvma(t), VMID0],
+  ['HFENCE.VVMA 0x1000, ASID 1', (t) => hfenceVvma(t, 0x1000, 1), ['a1']],
+  ['HFENCE.GVMA x0, x0 ("all VMIDs")', (t) => hfenceGvma(t), NAMES],
+  ['HFENCE.GVMA x0, VMID 1', (t) => hfenceGvma(t, undefined, 1), ['vm1']],
+  ['HFENCE.GVMA 0x1000 >> 2, VMID 0 (combined entries: every one of the VMID)', (t) => hfenceGvma(t, 0x400, 0), VMID0],
+  // Intel SDM Vol. 3C 29.4.3.1 (VPID = the TLB's VMID)
+  ['INVEPT all-context (linear mappings, not made through EPT: kept)', (t) => invept(t, 2), []],
+  ['INVVPID type 0, VPID 1, 0x1000', (t) => invvpid(t, 0, 1, 0x1000), ['vm1']],
+  ['INVVPID type 0, VPID 1, 0x5000 (another page)', (t) => invvpid(t, 0, 1, 0x5000), []],
+  ['INVVPID type 1, VPID 1', (t) => invvpid(t, 1, 1), ['vm1']],
+  ['INVVPID type 2 ("all VPIDs except VPID 0000H")', (t) => invvpid(t, 2, 0), ['vm1']],
+  ['INVVPID type 3, VPID 1 ("except global translations")', (t) => invvpid(t, 3, 1), ['vm1']],
   // the generic calls
+  ['invalidate with vmid 1', (t) => t.invalidate({ global: true, vmid: 1 }), ['vm1']],
+  ['invalidate with vmid "all", one page', (t) => t.invalidate({ vaddr: 0x1000, global: true, vmid: 'all' }), ['a1', 'a2', 'vm1']],
   ['flushAll (every VMID)', (t) => t.flushAll(), NAMES],
   ['flushHook() with a page', (t) => t.flushHook()(0x1000n), ['a1', 'a2']],
   ['flushHook(1) with a page: that ASID and the globals of the page', (t) => t.flushHook(1)(0x9000n), ['g']],
@@ -194,6 +214,14 @@ describe('TLB instructions of every architecture over core Tlb: each removes wha
     expect(() => invtlb(tlb, 4, 1024)).toThrow(RangeError);
     expect(() => movToCr3(tlb, -1, true)).toThrow();
     expect(() => invlpg(tlb, 1n << 64n)).toThrow();
+    expect(() => invvpid(tlb, 1, 0)).toThrow(RangeError); // VPID 0: VMfailValid
+    expect(() => invvpid(tlb, 0, 1, 0x8000_0000_0000n)).toThrow(RangeError); // not canonical
+    expect(() => invvpid(tlb, 1, 0x1_0000)).toThrow(RangeError);
+    expect(() => invept(tlb, 1)).toThrow(RangeError); // single-context without an EPTP
+    expect(() => hfenceGvma(tlb, 1n << 64n)).toThrow();
+    expect(() => tlbiIpas2e1(tlb, -1)).toThrow();
+    expect(() => tlb.invalidate({ global: true, vmid: -1 })).toThrow(RangeError);
+    expect(() => tlb.invalidate({ global: true, vmid: 'some' as 'all' })).toThrow(RangeError);
     expect(tlb._data).toEqual(before);
     expect(tlb.asid).toBe(1);
   });

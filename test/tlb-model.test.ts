@@ -32,6 +32,11 @@ function runModel(row: TlbModelCase, seed: number, steps: number) {
     return f;
   };
   const leaf = (t: number, va: bigint) => leafEntry(tables[t]!, memory, va);
+  /** As a kernel marks a process's own page (ARMv7 nG), where the table writes leaves global by default. */
+  const markPrivate = (t: number, va: bigint): void => {
+    const l = leaf(t, va);
+    if (l !== undefined) w.markPrivate?.(l.at, l.level);
+  };
   for (const va of row.globalPages) {
     const pa = nextFrame(0x1000n);
     for (let t = 0; t < tables.length; t++) {
@@ -41,9 +46,12 @@ function runModel(row: TlbModelCase, seed: number, steps: number) {
     }
   }
   // every table starts with every page mapped, with flags of its own
-  for (const t of tables) {
-    for (const va of [...row.small, ...row.huge]) t.cursor().map(va, nextFrame(BigInt(sizeOf(va))), sizeOf(va), pick(row.flagSets) | (rng.ratio(1, 2) ? USER : 0));
-  }
+  tables.forEach((t, ti) => {
+    for (const va of [...row.small, ...row.huge]) {
+      t.cursor().map(va, nextFrame(BigInt(sizeOf(va))), sizeOf(va), pick(row.flagSets) | (rng.ratio(1, 2) ? USER : 0));
+      markPrivate(ti, va);
+    }
+  });
   let current = 0;
   w.switchTo(0);
   const all = [...row.small, ...row.huge, ...row.globalPages];
@@ -54,15 +62,29 @@ function runModel(row: TlbModelCase, seed: number, steps: number) {
     owed = owed.filter((o) => !form.covers(o));
     counts.fences++;
   };
-  /** One of the forms that covers `o`, at random (with an address anywhere in the page). */
+  /**
+   * One of the forms that covers `o`, at random (with an address anywhere in the page); for a stage 2 change, one
+   * of the sequences the architecture requires.
+   */
   const coveringFence = (o: Owed) => {
     const va = o.base + BigInt(rng.below(Number(o.size >> 12n))) * 4096n;
-    const forms = w.forms(va, o.asid).filter((f) => f.covers(o));
-    fence(pick(forms));
+    const forms = o.stage2 === true ? w.stage2!.forms(va, tlb.vmid) : w.forms(va, o.asid);
+    fence(pick(forms.filter((f) => f.covers(o))));
   };
   for (let step = 0; step < steps; step++) {
     const op = rng.below(100);
-    if (op < 8) {
+    if (op < 8 && w.stage2 !== undefined && rng.ratio(1, 4)) {
+      // a change to the second stage (two-stage rows), owing a stage 2 invalidation: mostly to the frame of a page
+      // the accesses use
+      counts.changes++;
+      const l = leaf(current, rng.ratio(3, 4) ? pick(hot) : pick(all));
+      const table = tables[current]!;
+      const bits = l === undefined ? 0n : table.meta.entryBytes === 8 ? memory.readU64(l.at) : BigInt(memory.readU32(l.at));
+      const ipa = l === undefined ? row.frames + BigInt(rng.below(512)) * 4096n : table.pte.paddr(bits, l.level);
+      const o = w.stage2.change(rng, ipa);
+      if (rng.ratio(7, 8)) coveringFence(o);
+      else owed.push(o);
+    } else if (op < 8) {
       // a change to one table (or to a global page in all of them), owing its invalidation
       counts.changes++;
       const ti = rng.below(tables.length);
@@ -81,16 +103,18 @@ function runModel(row: TlbModelCase, seed: number, steps: number) {
         else if (kind === 0) c.unmap(va);
         else if (kind === 1) c.protect(va, flags);
         else if (kind === 2) c.remap(va, pa, flags);
-        else w.clearAccessedDirty(l.at, all2); // the accessed / dirty state, rewritten by a kernel
+        else w.clearAccessedDirty(l.at, all2, l.level); // the accessed / dirty state, rewritten by a kernel
         const now = leaf(t, va);
         if (global && now !== undefined) w.markGlobal(now.at, now.level);
+        else if (!global) markPrivate(t, va);
       }
       const o: Owed = { base: va, size: BigInt(size), asid: asids[ti]!, global };
       if (rng.ratio(3, 4)) coveringFence(o);
       else owed.push(o);
     } else if (op < 11) {
       // an invalidation of any form with any operands
-      fence(pick(w.forms(pick(all) + BigInt(rng.below(512) * 8), pick(asids))));
+      const va = pick(all) + BigInt(rng.below(512) * 8);
+      fence(pick([...w.forms(va, pick(asids)), ...(w.stage2?.forms(row.frames + BigInt(rng.below(512)) * 4096n, tlb.vmid) ?? [])]));
     } else if (op < 13) {
       for (const o of [...owed]) if (owed.includes(o)) coveringFence(o);
     } else if (op < 16) {
@@ -105,8 +129,9 @@ function runModel(row: TlbModelCase, seed: number, steps: number) {
       const privilege = rng.below(2) as PrivilegeLevel;
       // a burst of 1-4 accesses of one kind to one page, as a program makes them
       for (let burst = 1 + rng.below(4); burst > 0; burst--) {
-        const va = page + BigInt(rng.below(isHuge(page) ? 1 << 21 : 1 << 12) & ~7);
-        if (owed.some((o) => va >= o.base && va < o.base + o.size && (o.global || o.asid === tlb.asid))) {
+        const va = page + BigInt(rng.below(isHuge(page) ? row.hugeSize : 1 << 12) & ~7);
+        // a stage 2 change may reach any virtual address
+        if (owed.some((o) => o.stage2 === true || (va >= o.base && va < o.base + o.size && (o.global || o.asid === tlb.asid)))) {
           tlb.translateNumber(Number(va), access, privilege); // may use a stale entry: either answer is allowed
           counts.skipped++;
           continue;
@@ -194,7 +219,7 @@ function runTwins(row: TlbModelCase, seed: number, steps: number) {
         else if (kind === 0) c.unmap(va);
         else if (kind === 1) c.protect(va, flags);
         else if (kind === 2) c.remap(va, pa, flags);
-        else w.clearAccessedDirty(l.at, all2);
+        else w.clearAccessedDirty(l.at, all2, l.level);
       }
       if (rng.ratio(1, 2)) fence();
     } else if (op < 11) {
@@ -266,10 +291,9 @@ describe.each(TLB_MODELS.map((row) => [row.name, row] as const))('Tlb over %s', 
           const w = row.make();
           const t = w.tables[0]!;
           t.cursor().map(VA, row.frames, PageSize.Size4K, READ | USER);
-          if (global) {
-            const l = leafEntry(t, w.memory, VA)!;
-            w.markGlobal(l.at, l.level);
-          }
+          const l = leafEntry(t, w.memory, VA)!;
+          if (global) w.markGlobal(l.at, l.level);
+          else w.markPrivate?.(l.at, l.level);
           w.switchTo(0); // as a kernel loads CR3 / satp / TTBR0 after building the tables (PAE: the PDPTEs now exist)
           const old = Number(row.frames);
           expect(w.tlb.translateNumber(Number(VA), Access.READ, 0)).toBe(old);
@@ -294,11 +318,56 @@ describe.each(TLB_MODELS.map((row) => [row.name, row] as const))('Tlb over %s', 
     }
   }
 
+  // the stale-entry test of a second stage: the page at VA, cached, then its intermediate / guest-physical page moved
+  // or removed at stage 2; each stage 2 or stage 1 form leaves the combined entry or removes it, as `covers` says
+  const twoStage = row.make().stage2 !== undefined;
+  for (const change of ['remap', 'unmap'] as const) {
+    it.runIf(twoStage)(`stage 2 ${change}: the combined entry stays until an instruction that covers it`, () => {
+      const probe = row.make();
+      const ipa = row.frames;
+      const vmid = probe.tlb.vmid;
+      const asid = probe.asids[0]!;
+      const forms = [
+        ...probe.stage2!.forms(ipa, vmid).map((f, index) => ({ name: f.name, stage2: true, index })),
+        ...probe.forms(VA + 0x10n, asid).map((f, index) => ({ name: f.name, stage2: false, index })),
+      ];
+      let covered = 0;
+      for (const form of [undefined, ...forms]) {
+        const w = row.make();
+        const t = w.tables[0]!;
+        t.cursor().map(VA, row.frames, PageSize.Size4K, READ | USER);
+        const l = leafEntry(t, w.memory, VA)!;
+        w.markPrivate?.(l.at, l.level);
+        w.switchTo(0);
+        const old = Number(row.frames);
+        expect(w.tlb.translateNumber(Number(VA), Access.READ, 0)).toBe(old);
+        w.stage2!.move(ipa, change);
+        const fresh = w.fresh.translateNumber(Number(VA), Access.READ, 0);
+        expect(fresh === old || (change === 'unmap') !== fresh < 0).toBe(false);
+        // no invalidation yet: the combined entry is still used
+        expect(w.tlb.translateNumber(Number(VA), Access.READ, 0), form?.name).toBe(old);
+        const f = form === undefined ? undefined : form.stage2 ? w.stage2!.forms(ipa, vmid)[form.index] : w.forms(VA + 0x10n, asid)[form.index];
+        expect(f?.name, form?.name).toBe(form?.name);
+        f?.run();
+        // a stage 2 form by the stage 2 change; a stage 1 form by the entry's own page and ASID
+        const covers = form?.stage2 ? f?.covers({ base: ipa, size: 0x1000n, asid: 0, global: true, stage2: true }) : f?.covers({ base: VA, size: 0x1000n, asid, global: false });
+        if (covers) covered++;
+        expect(w.tlb.translateNumber(Number(VA), Access.READ, 0), form?.name).toBe(covers ? fresh : old);
+      }
+      expect(covered).toBeGreaterThan(0);
+      expect(covered).toBeLessThan(forms.length);
+    });
+  }
+
   it('a switch of address space keeps or removes the entries as the architecture says', () => {
     const w = row.make();
     const t0 = w.tables[0]!;
     t0.cursor().map(VA, row.frames, PageSize.Size4K, READ | USER);
     w.tables[1]!.cursor().map(VA, row.frames + 0x5000n, PageSize.Size4K, READ | USER);
+    for (const t of w.tables.slice(0, 2)) {
+      const l = leafEntry(t, w.memory, VA)!;
+      w.markPrivate?.(l.at, l.level);
+    }
     w.switchTo(0);
     expect(w.tlb.translateNumber(Number(VA), Access.READ, 0)).toBe(Number(row.frames));
     const removed = w.switchTo(1);
@@ -334,15 +403,26 @@ describe.each(TLB_MODELS.map((row) => [row.name, row] as const))('Tlb over %s', 
     const w = row.make();
     const asid = w.asids[0]!;
     const frame = Number(row.frames);
+    // as a kernel marks a process's own page (ARMv7 nG) after each write of its leaf
+    const own = (t: number) => {
+      const l = leafEntry(w.tables[t]!, w.memory, VA)!;
+      w.markPrivate?.(l.at, l.level);
+    };
+    const remap0 = (pa: bigint) => {
+      w.tables[0]!.cursor().remap(VA, pa, READ | USER);
+      own(0);
+    };
     w.tables[0]!.cursor().map(VA, row.frames, PageSize.Size4K, READ | USER);
     w.tables[1]!.cursor().map(VA, row.frames + 0x5000n, PageSize.Size4K, READ | USER);
+    own(0);
+    own(1);
     w.switchTo(0);
     // a walk, then a hit of the entries that fills the table, then a hit of the table
     for (let i = 0; i < 3; i++) expect(w.tlb.translateNumber(Number(VA) + 8 * i, Access.READ, 0)).toBe(frame + 8 * i);
     expect(held(w.tlb, VA)).toBe(true);
     expect([w.tlb.hits, w.tlb.misses]).toEqual([2, 1]);
     // a change with no invalidation: the old frame, still from the table
-    w.tables[0]!.cursor().remap(VA, row.frames + 0x9000n, READ | USER);
+    remap0(row.frames + 0x9000n);
     expect(w.tlb.translateNumber(Number(VA), Access.READ, 0)).toBe(frame);
     // an address space switch: space 1's own frame, and back in space 0 the entry it kept (or a walk, 32-bit / PAE)
     const removed = w.switchTo(1);
@@ -356,12 +436,12 @@ describe.each(TLB_MODELS.map((row) => [row.name, row] as const))('Tlb over %s', 
     const byAddress = w.forms(VA + 0x10n, asid).filter((f) => f.covers(owed));
     expect(byAddress.length).toBeGreaterThan(0);
     for (const f of byAddress) {
-      w.tables[0]!.cursor().remap(VA, row.frames, READ | USER);
+      remap0(row.frames);
       f.run();
       expect(w.tlb.translateNumber(Number(VA), Access.READ, 0), f.name).toBe(frame);
       expect(w.tlb.translateNumber(Number(VA), Access.READ, 0), f.name).toBe(frame);
       expect(held(w.tlb, VA), f.name).toBe(true);
-      w.tables[0]!.cursor().remap(VA, row.frames + 0x9000n, READ | USER);
+      remap0(row.frames + 0x9000n);
       expect(w.tlb.translateNumber(Number(VA), Access.READ, 0), f.name).toBe(frame);
       f.run();
       expect(held(w.tlb, VA), f.name).toBe(false);
@@ -379,17 +459,24 @@ describe.each(TLB_MODELS.map((row) => [row.name, row] as const))('Tlb over %s', 
     w.switchTo(0);
     const subPages = [0x1000n, 0x3000n, size - 0x1000n];
     for (const sub of subPages) {
-      for (let i = 0; i < 2; i++) expect(w.tlb.translateNumber(Number(huge + sub) + 0x18, Access.READ, 0)).toBe(Number(base + sub) + 0x18);
-      expect(w.tlb.pageSize).toBe(row.hugeSize);
+      const want = w.fresh.translateNumber(Number(huge + sub) + 0x18, Access.READ, 0);
+      expect(want).toBeGreaterThanOrEqual(0);
+      for (let i = 0; i < 2; i++) expect(w.tlb.translateNumber(Number(huge + sub) + 0x18, Access.READ, 0)).toBe(want);
+      expect(w.tlb.pageSize).toBe(w.fresh.pageSize);
     }
     expect(subPages.map((sub) => held(w.tlb, huge + sub))).toEqual([true, true, true]);
-    // one walk; the first access to each other 4 KiB page is a hit of the entries, the second one of the table
-    expect([w.tlb.hits, w.tlb.misses]).toEqual([5, 1]);
+    // one walk (one entry per 4 KiB page where a second stage maps 4K pages: a walk each); the first access to each
+    // other 4 KiB page of a whole entry is a hit of the entries, the second one of the table
+    const whole = w.fresh.pageSize === row.hugeSize;
+    expect([w.tlb.hits, w.tlb.misses]).toEqual(whole ? [5, 1] : [3, 3]);
     w.tables[0]!.cursor().remap(huge, base + size, READ | USER);
     const owed: Owed = { base: huge, size, asid, global: false };
     const byAddress = w.forms(huge + 0x3000n, asid).filter((f) => f.covers(owed));
     byAddress[byAddress.length - 1]!.run();
     expect(subPages.map((sub) => held(w.tlb, huge + sub))).toEqual([false, false, false]);
-    for (const sub of subPages) expect(w.tlb.translateNumber(Number(huge + sub), Access.READ, 0)).toBe(Number(base + size + sub));
+    // (entries of 4 KiB pages: the invalidation by address removed the one of its page only)
+    for (const sub of whole ? subPages : [0x3000n]) {
+      expect(w.tlb.translateNumber(Number(huge + sub), Access.READ, 0)).toBe(w.fresh.translateNumber(Number(huge + sub), Access.READ, 0));
+    }
   });
 });

@@ -8,17 +8,7 @@
 //   PAE paging have no PCID: every MOV to CR3 removes the non-global entries.
 // - AArch64: DDI 0487 D8.14 (ASID from TTBR0 / TTBR1 by TCR_EL1.A1, nG), C5.5 TLBI VAE1 / ASIDE1 / VMALLE1 / VAAE1.
 // - LoongArch: Reference Manual v1.10 4.2.4.7 INVTLB ops 0-6, 7.5.4 CSR.ASID (a PGDL write flushes nothing).
-import {
-  Access,
-  MappingFlags,
-  type MmuModel,
-  PageSize,
-  type PageTable32,
-  type PageTable64,
-  PhysicalMemory,
-  Tlb,
-  type TlbWalker,
-} from '@page-table-multiarch/core';
+import { Access, PageSize, PhysicalMemory, Tlb } from '@page-table-multiarch/core';
 import { A64Mmu, A64PageTable, encodeA64Registers, tlbiAside1, tlbiVaae1, tlbiVae1, tlbiVmalle1 } from '@page-table-multiarch/aarch64';
 import { invtlb, LA64Mmu, LA64PageTable } from '@page-table-multiarch/loongarch64';
 import { encodeRiscvSatp, RiscvMmu, Sv39PageTable, sfenceVma, writeSatp } from '@page-table-multiarch/riscv';
@@ -36,98 +26,11 @@ import {
   X86PaePageTable,
 } from '@page-table-multiarch/x86_64';
 import type { Rng } from './rng';
+import { A32_MODELS } from './tlb-models-arm';
+import { TWO_STAGE_MODELS } from './tlb-models-two-stage';
+import { type Form, FLAGS, in_, type Owed, RAM, rw, SMALL, type TlbModelCase } from './tlb-world';
 
-const { READ, WRITE, EXECUTE } = MappingFlags;
-
-/** An invalidation owed after a change: the page [base, base + size) of `asid`, or of every ASID when global. */
-export interface Owed {
-  readonly base: bigint;
-  readonly size: bigint;
-  readonly asid: number;
-  readonly global: boolean;
-}
-
-/** One invalidation instruction with its operands: what it is called, doing it, and whether it removes `o`. */
-export interface Form {
-  readonly name: string;
-  readonly run: () => void;
-  readonly covers: (o: Owed) => boolean;
-}
-
-type AnyTable = PageTable64 | PageTable32;
-type Walker = MmuModel<unknown> & TlbWalker;
-
-/** The address spaces of one run and the models over them. */
-export interface TlbWorld {
-  readonly memory: PhysicalMemory;
-  readonly tables: readonly AnyTable[];
-  /** The ASID (PCID) of each table. */
-  readonly asids: readonly number[];
-  readonly tlb: Tlb<unknown>;
-  /** The model behind the TLB. */
-  readonly model: Walker;
-  /** A second model over the same memory, never behind a TLB: the fresh walk. */
-  readonly fresh: Walker;
-  /** Makes table k current in both models and the TLB; returns which owed invalidations that removed. */
-  switchTo(k: number): (o: Owed) => boolean;
-  /** Invalidation forms with operands `va` and `asid`. */
-  forms(va: bigint, asid: number): Form[];
-  /** Makes the leaf at `at` (of `level`) global. */
-  markGlobal(at: bigint, level: number): void;
-  /** Clears the accessed flag (all: true) or the dirty state of the leaf at `at`, as a kernel does. */
-  clearAccessedDirty(at: bigint, all: boolean): void;
-  /** Changes one mode bit at random in both models. */
-  changeMode(rng: Rng): void;
-  /** The syndrome fields of a fault in a model. */
-  syndrome(model: Walker): readonly number[];
-}
-
-/** A row of the suite. */
-export interface TlbModelCase {
-  readonly name: string;
-  /** 4 KiB pages in a few regions, huge pages of `hugeSize`, pages made global in every space. */
-  readonly small: readonly bigint[];
-  readonly huge: readonly bigint[];
-  readonly hugeSize: number;
-  readonly globalPages: readonly bigint[];
-  /** Where the frames the test maps to start (below 4 GiB for 32-bit paging). */
-  readonly frames: bigint;
-  /** MappingFlags sets a page gets (USER is added at random). */
-  readonly flagSets: readonly number[];
-  /** Builds three address spaces (every page mapped in none yet) and the models; the first space current. */
-  make(): TlbWorld;
-}
-
-const RAM = 0x8000_0000n;
-const SMALL = Array.from({ length: 24 }, (_, i) => BigInt(((i >> 3) << 21) + ((i & 7) << 12))); // 4K pages in 3 2M regions
-const FLAGS = [READ, READ | WRITE, READ | EXECUTE, EXECUTE, READ | WRITE | EXECUTE];
-const in_ = (o: Owed, va: bigint): boolean => va >= o.base && va < o.base + o.size;
-
-/** Reads / writes the entry at `at` of a table with 4- or 8-byte entries. */
-function rw(memory: PhysicalMemory, bytes: 4 | 8) {
-  return {
-    get: (at: bigint): bigint => (bytes === 8 ? memory.readU64(at) : BigInt(memory.readU32(at))),
-    set: (at: bigint, v: bigint): void => (bytes === 8 ? memory.writeU64(at, v) : memory.writeU32(at, Number(v))),
-  };
-}
-
-/** Physical address and level of the leaf entry that maps `va` in `table`, following the table's own geometry. */
-export function leafEntry(table: AnyTable, memory: PhysicalMemory, va: bigint): { at: bigint; level: number } | undefined {
-  const { meta, pte } = table;
-  const entry = rw(memory, meta.entryBytes);
-  let t = table.rootPaddr;
-  let shift = meta.pageShift + meta.indexBits.reduce((a, b) => a + b, 0);
-  for (let level = 0; level < meta.levels; level++) {
-    const bits = meta.indexBits[level]!;
-    shift -= bits;
-    const at = t + ((va >> BigInt(shift)) & ((1n << BigInt(bits)) - 1n)) * BigInt(meta.entryBytes);
-    const e = entry.get(at);
-    if (!pte.isPresent(e, level)) return undefined;
-    if (level === meta.levels - 1 || pte.isHuge(e, level)) return { at, level };
-    t = pte.paddr(e, level);
-  }
-  return undefined;
-}
+export { type Form, leafEntry, type Owed, type Stage2World, type TlbModelCase, type TlbWorld } from './tlb-world';
 
 // ---- RISC-V Sv39 ----
 
@@ -456,8 +359,18 @@ const loongarch: TlbModelCase = {
   },
 };
 
-/** Every model the suite runs over (ARMv7's will join when it is a TlbWalker). */
-export const TLB_MODELS: readonly TlbModelCase[] = [riscv, loongarch, x64(4), x64(5), x86Legacy(true), x86Legacy(false), aarch64];
+/** Every model the suite runs over: the single-stage rows here, ARMv7's and the two-stage ones. */
+export const TLB_MODELS: readonly TlbModelCase[] = [
+  riscv,
+  loongarch,
+  x64(4),
+  x64(5),
+  x86Legacy(true),
+  x86Legacy(false),
+  aarch64,
+  ...A32_MODELS,
+  ...TWO_STAGE_MODELS,
+];
 
 /** An access kind used by the suite (re-exported so that the suite imports one module). */
 export const ACCESSES = [Access.READ, Access.WRITE, Access.EXECUTE] as const;

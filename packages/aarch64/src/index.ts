@@ -91,4 +91,4 @@ export {
   encodeA64Stage2Registers,
 } from './stage2-registers';
 // TLB instructions over core's Tlb: TLBI VAE1, ASIDE1, VMALLE1, VAAE1.
-export { tlbiAside1, tlbiVaae1, tlbiVae1, tlbiVmalle1 } from './tlb';
+export { tlbiAlle1, tlbiAside1, tlbiIpas2e1, tlbiVaae1, tlbiVae1, tlbiVmalle1, tlbiVmalls12e1 } from './tlb';

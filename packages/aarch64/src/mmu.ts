@@ -48,6 +48,9 @@ import {
   RegisterError,
   registerValue,
   type SecondStage,
+  type SecondStageTlbWalker,
+  combineTlbChecks,
+  secondStageTlbWalker,
   type TlbWalker,
 } from '@page-table-multiarch/core';
 import { A64_FSC, a64Hpfar } from './_a64-fault';
@@ -81,6 +84,10 @@ const FSC_LEVEL_MINUS_1: readonly number[] = [0, 0b101011, 0, 0, 0, 0, 0b101001,
 
 /** Physical address sizes of TCR_EL1.IPS and ID_AA64MMFR0_EL1.PARange encodings 0..6 (D19.2). */
 const PA_BITS = [32, 36, 40, 42, 44, 48, 52] as const;
+
+/** Bits of a stage 1 leaf's TLB attributes and of the stage 1 mode key (see `A64Mmu.leafAttributes`). */
+const STAGE1_ATTRIBUTE_BITS = 4;
+const STAGE1_MODE_BITS = 2;
 
 const TWO32 = 4294967296;
 /** 2^n for n in 0..63 (`2 ** n` with a variable n is a call to Math.pow in V8). */
@@ -240,15 +247,19 @@ export class A64Mmu extends MmuModel<A64FaultSyndrome> implements TlbWalker {
   asid: number;
   /**
    * After a successful walk: what a TLB entry keeps of the leaf (D8.4): AP[2:1] with APTable applied, as written
-   * back (bits 1:0), UXN or UXNTable (bit 2), PXN or PXNTable (bit 3). See `TlbWalker`.
+   * back (bits 1:0), UXN or UXNTable (bit 2), PXN or PXNTable (bit 3). Over a second stage that is a `TlbWalker`
+   * (an {@link A64Stage2Mmu}), the stage 2 leaf's attributes follow from bit 4: D8.14 lets a TLB entry combine
+   * stage 1 and stage 2, and a hit must check both (core's `combineTlbChecks`). See `TlbWalker`.
    */
   leafAttributes: number;
   /** After a successful walk: nG = 0 in the leaf, a global translation (D8.3.1.2, D8.14). */
   leafGlobal: boolean;
-  /** {@link leafAttributes} holds 4 bits. */
-  readonly tlbAttributeBits = 4;
-  /** The mode key is PSTATE.PAN (bit 0) and SCTLR_EL1.WXN (bit 1). */
-  readonly tlbModeBits = 2;
+  /** {@link leafAttributes} holds 4 bits, and those of the second stage above them. */
+  readonly tlbAttributeBits: number;
+  /** The mode key is PSTATE.PAN (bit 0) and SCTLR_EL1.WXN (bit 1), the second stage's above them. */
+  readonly tlbModeBits: number;
+  /** The second stage when a `Tlb` can cache through it (see {@link leafAttributes}), else null. */
+  private readonly stage2Tlb: SecondStageTlbWalker | null;
   /** log2 of the granule. */
   private granuleShift: number;
   /** The descriptors' OA bits in the high word: 47:32, or 49:32 with DS = 1 (D8.3). */
@@ -293,6 +304,9 @@ export class A64Mmu extends MmuModel<A64FaultSyndrome> implements TlbWalker {
     this.esr = 0;
     this.hpfar = 0;
     this.stage2 = options.stage2 ?? null;
+    this.stage2Tlb = secondStageTlbWalker(this.stage2, STAGE1_ATTRIBUTE_BITS, STAGE1_MODE_BITS);
+    this.tlbAttributeBits = STAGE1_ATTRIBUTE_BITS + (this.stage2Tlb?.tlbAttributeBits ?? 0);
+    this.tlbModeBits = STAGE1_MODE_BITS + (this.stage2Tlb?.tlbModeBits ?? 0);
     this.descLo = 0;
     this.descHi = 0;
     this.farLo = 0;
@@ -543,9 +557,14 @@ export class A64Mmu extends MmuModel<A64FaultSyndrome> implements TlbWalker {
     return this.translated(vaLo >>> 0, ((oaHi & ~m) | (vaHi & m)) >>> 0, POW2[size]!, level, perms, access, privilege);
   }
 
-  /** The mode key of a `Tlb`: PSTATE.PAN (bit 0) and SCTLR_EL1.WXN (bit 1), which D8.4.1 reads on every access. */
+  /**
+   * The mode key of a `Tlb`: PSTATE.PAN (bit 0) and SCTLR_EL1.WXN (bit 1), which D8.4.1 reads on every access; the
+   * second stage's from bit 2.
+   */
   tlbModeKey(): number {
-    return (this.pan ? 1 : 0) | (this.wxn ? 2 : 0);
+    const own = (this.pan ? 1 : 0) | (this.wxn ? 2 : 0);
+    const s2 = this.stage2Tlb;
+    return s2 === null ? own : own | (s2.tlbModeKey() << STAGE1_MODE_BITS);
   }
 
   /**
@@ -555,20 +574,11 @@ export class A64Mmu extends MmuModel<A64FaultSyndrome> implements TlbWalker {
    * faults.
    */
   tlbCheck(attributes: number, privilege: PrivilegeLevel, modeKey: number): number {
-    const el0Access = (attributes & 1) !== 0;
-    const readOnly = (attributes & 2) !== 0;
-    let perms: number;
-    let exec: boolean;
-    if (privilege === 0) {
-      perms = el0Access ? (readOnly ? 1 : 3) : 0;
-      exec = (attributes & 4) === 0;
-    } else {
-      perms = el0Access && (modeKey & 1) !== 0 ? 0 : readOnly ? 1 : 3;
-      exec = (attributes & 8) === 0 && !(el0Access && !readOnly);
-    }
-    if (exec && !((modeKey & 2) !== 0 && (perms & 2) !== 0)) perms |= 4;
-    if (el0Access) perms |= 8;
-    return (perms << 3) | (perms & 7);
+    const own = stage1TlbCheck(attributes & 15, privilege, modeKey & 3);
+    const s2 = this.stage2Tlb;
+    if (s2 === null) return own;
+    // a two-stage entry: what both stages allow, each under its own mode bits (D8.14, D8.4)
+    return combineTlbChecks(own, s2.tlbCheck(attributes >>> STAGE1_ATTRIBUTE_BITS, privilege, modeKey >>> STAGE1_MODE_BITS));
   }
 
   /** A translation by stage 1 to (paLo, paHi); through the second stage when there is one. */
@@ -590,8 +600,9 @@ export class A64Mmu extends MmuModel<A64FaultSyndrome> implements TlbWalker {
     // USER (8) is stage 1's alone: stage 2 has no privilege levels
     const both = p === undefined ? perms : perms & (p | 8);
     this.esr = 0;
-    // not for a Tlb: what stage 2 allows is not in the stage 1 leaf's attributes (core's TlbWalker.leafAttributes)
-    this.leafAttributes = -1;
+    // a Tlb keeps both stages' leaves (D8.14), or nothing when the second stage cannot say what its leaf allows
+    const t = this.stage2Tlb;
+    this.leafAttributes = t === null ? -1 : this.leafAttributes | (t.leafAttributes << STAGE1_ATTRIBUTE_BITS);
     return this.found(s2.paLo, s2.paHi, Math.min(size, s2.pageSize), level, both);
   }
 
@@ -634,4 +645,22 @@ export class A64Mmu extends MmuModel<A64FaultSyndrome> implements TlbWalker {
     };
     return this.faultStage === 2 ? { ...report, s1ptw: ((esr >>> 7) & 1) as 0 | 1, hpfar: BigInt(this.hpfar) } : report;
   }
+}
+
+/** D8.4.1 on a cached stage 1 leaf's attributes (`A64Mmu.tlbCheck`), the mode key PAN (bit 0) and WXN (bit 1). */
+function stage1TlbCheck(attributes: number, privilege: PrivilegeLevel, modeKey: number): number {
+  const el0Access = (attributes & 1) !== 0;
+  const readOnly = (attributes & 2) !== 0;
+  let perms: number;
+  let exec: boolean;
+  if (privilege === 0) {
+    perms = el0Access ? (readOnly ? 1 : 3) : 0;
+    exec = (attributes & 4) === 0;
+  } else {
+    perms = el0Access && (modeKey & 1) !== 0 ? 0 : readOnly ? 1 : 3;
+    exec = (attributes & 8) === 0 && !(el0Access && !readOnly);
+  }
+  if (exec && !((modeKey & 2) !== 0 && (perms & 2) !== 0)) perms |= 4;
+  if (el0Access) perms |= 8;
+  return (perms << 3) | (perms & 7);
 }

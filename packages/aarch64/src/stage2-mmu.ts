@@ -35,6 +35,7 @@ import {
   type PrivilegeLevel,
   RegisterError,
   registerValue,
+  type TlbWalker,
 } from '@page-table-multiarch/core';
 import { A64_FSC, a64Hpfar } from './_a64-fault';
 import { a64Stage2Geometry } from './stage2';
@@ -109,7 +110,7 @@ export interface A64Stage2MmuOptions {
  * const pa = mmu.translateNumber(0x8000_1000, Access.WRITE, Privilege.SUPERVISOR);
  * if (pa < 0) console.log(mmu.esr.toString(16), mmu.hpfar.toString(16));
  */
-export class A64Stage2Mmu extends MmuModel<A64Stage2FaultSyndrome> {
+export class A64Stage2Mmu extends MmuModel<A64Stage2FaultSyndrome> implements TlbWalker {
   /** The memory the tables are read from (and AF / S2AP[1] written to, with HA / HD). */
   readonly handler: PagingHandler;
   /** VTCR_EL2.HA (with FEAT_HAFDBS): the walk sets AF instead of an Access flag fault. */
@@ -132,6 +133,19 @@ export class A64Stage2Mmu extends MmuModel<A64Stage2FaultSyndrome> {
   hpfar: number;
   /** The lookup level (D8.2: 0..3, as the DFSC counts it) of the last fault. */
   lookupLevel: number;
+  /**
+   * After a successful walk: what a TLB entry keeps of the stage 2 leaf (D8.4, stage 2): S2AP[0] read (bit 0),
+   * S2AP[1] write as the walk left it, which is the dirty state under HD (bit 1), executable at EL0 (bit 2) and at
+   * EL1 (bit 3) by XN[1:0] (FEAT_XNX) or XN[1]. The Exception level is the access's, so both are kept. See `TlbWalker`;
+   * an {@link A64Mmu} over this stage puts these bits above its own in a two-stage entry.
+   */
+  leafAttributes: number;
+  /** A stage 2 translation belongs to no ASID (D8.14: stage 2 entries are tagged by VMID alone). */
+  readonly leafGlobal = true;
+  /** {@link leafAttributes} holds 4 bits. */
+  readonly tlbAttributeBits = 4;
+  /** No mode bit of stage 2 changes what a cached leaf allows. */
+  readonly tlbModeBits = 0;
   /** log2 of the granule. */
   private granuleShift: number;
   private rootLo: number;
@@ -167,6 +181,7 @@ export class A64Stage2Mmu extends MmuModel<A64Stage2FaultSyndrome> {
     this.esr = 0;
     this.hpfar = 0;
     this.lookupLevel = 0;
+    this.leafAttributes = 0;
     this.granuleShift = 12;
     this.rootLo = 0;
     this.rootHi = 0;
@@ -288,6 +303,10 @@ export class A64Stage2Mmu extends MmuModel<A64Stage2FaultSyndrome> {
     const perms = ((next & S2AP_READ) !== 0 ? 1 : 0) | ((next & S2AP_WRITE) !== 0 ? 2 : 0) | (exec ? 4 : 0);
     if (((perms >>> access) & 1) === 0) return this.abort(MmuCode.Permission, level, lookup, ipaLo, ipaHi, access);
     if (next !== lo) this.handler.words[e] = next;
+    // what a TLB keeps: S2AP[1:0] as written back, and XN[1:0] for each Exception level (D8.4, stage 2)
+    const execEl0 = this.xnx ? xn === 0 || xn === 1 : (xn & 2) === 0;
+    const execEl1 = this.xnx ? xn === 0 || xn === 3 : (xn & 2) === 0;
+    this.leafAttributes = ((next >>> 6) & 3) | (execEl0 ? 4 : 0) | (execEl1 ? 8 : 0);
     const gshift = this.granuleShift;
     const size = gshift + (3 - lookup) * (gshift - 3);
     this.esr = 0;
@@ -297,6 +316,23 @@ export class A64Stage2Mmu extends MmuModel<A64Stage2FaultSyndrome> {
     }
     const m = (1 << (size - 32)) - 1;
     return this.found(ipaLo >>> 0, ((oaHi & ~m) | (ipaHi & m)) >>> 0, POW2[size]!, level, perms);
+  }
+
+  /** The mode key of a `Tlb`: none (no mode bit reaches a stage 2 permission check). */
+  tlbModeKey(): number {
+    return 0;
+  }
+
+  /**
+   * What a cached stage 2 leaf allows (see `TlbWalker`), by D8.4 (stage 2) on its attributes: S2AP read and write,
+   * the execute permission of the access's Exception level (an instruction fetch needs no read permission). A write
+   * to a location whose S2AP[1] is 0 (a DBM one that is still clean among them) is not served: it walks, which sets
+   * S2AP[1] (HD) or faults. No USER: stage 2 has no privilege of its own (as the walk's `permissions`).
+   */
+  tlbCheck(attributes: number, privilege: PrivilegeLevel, _modeKey: number): number {
+    const exec = (attributes >>> (privilege === 0 ? 2 : 3)) & 1;
+    const perms = (attributes & 3) | (exec << 2);
+    return (perms << 3) | (perms & 7);
   }
 
   /** A stage 2 abort with the fault kind `code` at lookup level `lookup`: ESR_EL2 and HPFAR_EL2 (D19.2). */

@@ -166,6 +166,49 @@ describe('52-bit tables', () => {
     });
   }
 
+  for (const [name, Table, page] of classes) {
+    it(`${name}: the fast paths (numbers, the walk cache, the specialised walks, one-table regions) read and write both parts of the address`, () => {
+      const memory = new PhysicalMemory({ size: 64 << 20, base: 0x4000_0000n });
+      const t = new Table(memory);
+      // (internal: the fast paths are on, and the format's walks were made)
+      expect(t._fast).toBe(true);
+      expect(t._walker).not.toBeNull();
+      expect(t._probe).not.toBeNull();
+      const c = t.cursor();
+      // below 2^48 (nothing in the second part), at it, above 2^50 (both LPA2 bits) and the last page below 2^52
+      const pas = [2 ** 48 - 2 * page, 2 ** 48, 2 ** 50 + page, 2 ** 52 - 2 * page];
+      // each pair in a last-level table of its own: a map that misses (the prober), then one into the table it made
+      const vas = pas.map((_, i) => (i + 1) * GiB);
+      pas.forEach((pa, i) => {
+        c.map(vas[i]!, pa, page, RW);
+        c.map(vas[i]! + page, pa + page, page, READ);
+      });
+      pas.forEach((pa, i) => {
+        t.invalidate(); // the specialised walk
+        expect(t.queryNumber(vas[i]! + 0x123)).toBe(pa + 0x123);
+        expect(t.queryNumber(vas[i]! + page + 8)).toBe(pa + page + 8); // the last table looked up
+        expect(t.lastFlags).toBe(READ);
+        expect(t.query(BigInt(vas[i]! + page + 8)).paddr).toBe(BigInt(pa + page + 8));
+      });
+      // regions in one table: across 2^48 (the general path: adding page sizes in place would carry out of OA[47:n])
+      // and wholly above it
+      const across = 5 * GiB;
+      const above = 6 * GiB;
+      c.mapRegion(across, 2 ** 48 - 2 * page, 4 * page, RW, false);
+      c.mapRegion(above, 2 ** 50 + 2 ** 49, 4 * page, RW, false);
+      for (let k = 0; k < 4; k++) {
+        expect(t.query(BigInt(across + k * page)).paddr).toBe(BigInt(2 ** 48 + (k - 2) * page));
+        expect(t.query(BigInt(above + k * page)).paddr).toBe(BigInt(2 ** 50 + 2 ** 49 + k * page));
+      }
+      // unmap through the walk cache gives the whole address back
+      expect(t.queryNumber(vas[3]!)).toBe(pas[3]);
+      expect(c.unmap(vas[3]! + page)).toEqual({ paddr: BigInt(pas[3]! + page), flags: READ, size: page });
+      expect([...t.mappings()].length).toBe(2 * pas.length - 1 + 8);
+      t.destroy();
+      expect(memory.framesInUse).toBe(0);
+    });
+  }
+
   it('refuses output addresses of 2^52 and above, and blocks a format does not have, changing no byte', () => {
     const memory = new PhysicalMemory({ size: 1 << 24, base: 0x4000_0000n });
     const t = new A64PageTable4K52(memory);

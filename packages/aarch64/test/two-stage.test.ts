@@ -10,6 +10,10 @@ import {
   A64Stage2PageTable4K40,
   encodeA64Registers,
   encodeA64Stage2Registers,
+  tlbiAlle1,
+  tlbiIpas2e1,
+  tlbiVmalle1,
+  tlbiVmalls12e1,
 } from '@page-table-multiarch/aarch64';
 import {
   Access,
@@ -18,6 +22,7 @@ import {
   MappingFlags,
   MmuCode,
   PageSize,
+  PagingError,
   PhysicalMemory,
   Privilege,
   type PrivilegeLevel,
@@ -88,17 +93,128 @@ function hide(f: Fixture, ipa: bigint): void {
   f.s2.cursor().unmap(ipa);
 }
 
-describe('A64Mmu over a second stage behind a Tlb', () => {
-  it('every access walks both stages: a cached stage 1 leaf never serves what stage 2 refuses', () => {
+/** Address of the descriptor that maps `va` in `table` (a valid leaf is expected), from the table's own geometry. */
+function leafAt(table: A64PageTable | A64Stage2PageTable4K40, memory: PhysicalMemory, va: bigint): bigint {
+  const { meta, pte } = table;
+  let t = table.rootPaddr;
+  let shift = meta.pageShift + meta.indexBits.reduce((a, b) => a + b, 0);
+  for (let level = 0; ; level++) {
+    const bits = meta.indexBits[level]!;
+    shift -= bits;
+    const at = t + ((va >> BigInt(shift)) & ((1n << BigInt(bits)) - 1n)) * 8n;
+    const e = memory.readU64(at);
+    if (level === meta.levels - 1 || pte.isHuge(e, level)) return at;
+    t = pte.paddr(e, level);
+  }
+}
+
+describe('A64Mmu over a second stage behind a Tlb: combined entries (D8.14)', () => {
+  it('caches the translation of both stages; a stage 2 change is seen after TLBI IPAS2E1 then TLBI VMALLE1, not after IPAS2E1 alone', () => {
     const f = fixture();
     const { mmu } = mmuOf(f);
     const tlb = new Tlb(mmu, { entries: 16, ways: 4 });
     expect(tlb.translateNumber(0x1010, Access.WRITE, EL0)).toBe(0x1_0000_1010);
-    // the hypervisor unmaps the IPA at stage 2 (a TLBI IPAS2E1 would follow, not a guest TLBI)
+    // the hypervisor unmaps the IPA at stage 2: until an invalidation the combined entry still serves
     f.s2.cursor().unmap(0x8000_0000n);
+    expect(tlb.translateNumber(0x1020, Access.READ, EL0)).toBe(0x1_0000_1020);
+    expect([tlb.hits, tlb.walks]).toEqual([1, 1]);
+    // TLBI IPAS2E1 need not reach an entry that combines both stages
+    tlbiIpas2e1(tlb, 0x8000_1000n);
+    expect(tlb.translateNumber(0x1020, Access.READ, EL0)).toBe(0x1_0000_1020);
+    // the TLBI VMALLE1 that must follow it does
+    tlbiVmalle1(tlb);
     expect(tlb.translateNumber(0x1020, Access.READ, EL0)).toBe(MmuCode.NotPresent);
+    expect([mmu.faultStage, tlb.hits, tlb.walks]).toEqual([2, 2, 2]);
+  });
+
+  it('a hit applies both stages: what stage 2 refuses (S2AP write, XN) walks and faults at stage 2, with the smaller page', () => {
+    const { mmu } = mmuOf(fixture());
+    const tlb = new Tlb(mmu, { entries: 16, ways: 4 });
+    // a 2M stage 1 block (RWX at EL0) over a 2M stage 2 block that is read-only and execute-never
+    expect(tlb.translateNumber(0x20_1008, Access.READ, EL0)).toBe(0x1_0020_1008);
+    expect(tlb.translateNumber(0x2f_0000, Access.READ, EL0)).toBe(0x1_002f_0000);
+    expect([tlb.hits, tlb.permissions, tlb.pageSize]).toEqual([1, READ | USER, PageSize.Size2M]);
+    for (const access of [Access.WRITE, Access.EXECUTE]) {
+      expect(tlb.translateNumber(0x20_1008, access, EL0)).toBe(MmuCode.Permission);
+      expect(mmu.faultStage).toBe(2);
+    }
+    expect([tlb.hits, tlb.walks]).toEqual([1, 3]);
+    // a 2M stage 1 block over a 4K stage 2 page: the entry covers 4K, so the next 4K page walks
+    expect(tlb.translateNumber(0x40_0010, Access.READ, EL0)).toBe(0x1_0040_0010);
+    expect(tlb.translateNumber(0x40_0ff0, Access.READ, EL0)).toBe(0x1_0040_0ff0);
+    expect(tlb.pageSize).toBe(PageSize.Size4K);
+    expect(tlb.translateNumber(0x40_1000, Access.READ, EL0)).toBe(MmuCode.NotPresent);
+    expect([tlb.hits, tlb.walks]).toEqual([2, 5]);
+  });
+
+  it('a store to a location whose stage 2 dirty state is clean (DBM = 1, S2AP[1] = 0) walks and sets S2AP[1] with HD; later stores hit', () => {
+    const f = fixture();
+    // VTCR_EL2.HA and HD; the stage 2 block of IPA 0x8000_0000 made clean: DBM (bit 51) set, S2AP[1] (bit 7) clear
+    const { mmu } = mmuOf(f, 0n, S2_HA | (1n << 22n));
+    const at = leafAt(f.s2, f.memory, 0x8000_0000n);
+    f.memory.writeU64(at, (f.memory.readU64(at) | (1n << 51n)) & ~(1n << 7n));
+    const tlb = new Tlb(mmu, { entries: 16, ways: 4 });
+    expect(tlb.translateNumber(0x1010, Access.READ, EL0)).toBe(0x1_0000_1010);
+    // the cached entry is not writable at stage 2 (read-only permissions), so the store walks: stage 2 is updated
+    expect(tlb.permissions).toBe(READ | EXECUTE | USER);
+    expect(tlb.translateNumber(0x1018, Access.WRITE, EL0)).toBe(0x1_0000_1018);
+    expect((f.memory.readU64(at) >> 7n) & 1n).toBe(1n);
+    expect([tlb.hits, tlb.walks]).toEqual([0, 2]);
+    expect(tlb.translateNumber(0x1020, Access.WRITE, EL0)).toBe(0x1_0000_1020);
+    expect([tlb.hits, tlb.walks, tlb.permissions]).toEqual([1, 2, READ | WRITE | EXECUTE | USER]);
+  });
+
+  it('FEAT_XNX: one entry serves the fetches of the Exception level stage 2 lets execute and walks for the other', () => {
+    const f = fixture();
+    const stage2 = new A64Stage2Mmu(f.memory, { ...f.s2regs, xnx: true });
+    const mmu = new A64Mmu(f.memory, { ...f.s1regs, stage2 });
+    // XN[1:0] = 0b01 on the stage 2 block of IPA 0x8000_0000: executable at EL0 only
+    const at = leafAt(f.s2, f.memory, 0x8000_0000n);
+    f.memory.writeU64(at, (f.memory.readU64(at) & ~(3n << 53n)) | (1n << 53n));
+    // a stage 1 page both Exception levels may execute: PXN (53) and UXN (54) clear, read-only at EL0 (AP[2:1] =
+    // 0b11) so not PXN by being EL0-writable
+    const s1at = leafAt(f.s1, f.memory, 0x1000n);
+    f.memory.writeU64(s1at, (f.memory.readU64(s1at) | (3n << 6n)) & ~(3n << 53n));
+    const tlb = new Tlb(mmu, { entries: 16, ways: 4 });
+    expect(tlb.translateNumber(0x1010, Access.EXECUTE, EL0)).toBe(0x1_0000_1010);
+    expect(tlb.translateNumber(0x1014, Access.EXECUTE, EL0)).toBe(0x1_0000_1014);
+    expect(tlb.translateNumber(0x1018, Access.EXECUTE, EL1)).toBe(MmuCode.Permission);
     expect(mmu.faultStage).toBe(2);
-    expect(tlb.hits).toBe(0);
+    expect([tlb.hits, tlb.walks]).toEqual([1, 2]);
+  });
+
+  it('entries are tagged by VMID: another VMID walks; TLBI VMALLS12E1 removes the current VMID\'s entries, TLBI ALLE1 every VMID\'s', () => {
+    const f = fixture();
+    const { mmu } = mmuOf(f);
+    const tlb = new Tlb(mmu, { entries: 16, ways: 4 });
+    tlb.vmid = 1;
+    tlb.translateNumber(0x1010, Access.READ, EL0);
+    tlb.vmid = 2;
+    tlb.translateNumber(0x1010, Access.READ, EL0);
+    expect([tlb.hits, tlb.misses]).toEqual([0, 2]);
+    f.s2.cursor().unmap(0x8000_0000n);
+    // VMALLS12E1 in VMID 2: VMID 1 keeps its (now stale) entry
+    tlbiVmalls12e1(tlb);
+    expect(tlb.translateNumber(0x1010, Access.READ, EL0)).toBe(MmuCode.NotPresent);
+    tlb.vmid = 1;
+    expect(tlb.translateNumber(0x1010, Access.READ, EL0)).toBe(0x1_0000_1010);
+    tlb.vmid = 2;
+    tlbiAlle1(tlb);
+    tlb.vmid = 1;
+    expect(tlb.translateNumber(0x1010, Access.READ, EL0)).toBe(MmuCode.NotPresent);
+    expect(() => tlbiIpas2e1(tlb, -1)).toThrow(PagingError);
+  });
+
+  it('a Tlb over an A64Stage2Mmu alone holds stage 2 only entries, which TLBI IPAS2E1 removes by IPA', () => {
+    const f = fixture();
+    const stage2 = new A64Stage2Mmu(f.memory, f.s2regs);
+    const tlb = new Tlb(stage2, { entries: 16, ways: 4 });
+    expect(tlb.translateNumber(0x8000_1010, Access.WRITE, EL1)).toBe(0x1_0000_1010);
+    f.s2.cursor().unmap(0x8000_0000n);
+    expect(tlb.translateNumber(0x8000_1020, Access.READ, EL1)).toBe(0x1_0000_1020);
+    expect(tlb.permissions).toBe(READ | WRITE | EXECUTE);
+    tlbiIpas2e1(tlb, 0x8010_0000n); // another page of the 2M block: the entry covers it
+    expect(tlb.translateNumber(0x8000_1020, Access.READ, EL1)).toBe(MmuCode.NotPresent);
   });
 });
 

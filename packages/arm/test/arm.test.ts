@@ -586,6 +586,60 @@ describe('Supersections and Large pages written by hand', () => {
     expect(mem.framesInUse).toBe(0);
   });
 
+  it('leaves them to the general walk on the fast paths (numbers, the last L2 table looked up, the specialised walk)', () => {
+    const mem = new PhysicalMemory({ size: 1 << 20, base: RAM });
+    const table = new A32PageTable(mem);
+    // (internal: the fast paths are on for this format, the Large pages notwithstanding)
+    expect(table._fast).toBe(true);
+    expect(table._walker).not.toBeNull();
+    const c = table.cursor();
+    c.map(0x3000_0000, 0x4000_0000, PageSize.Size4K, READ | WRITE);
+    const l2 = A32PTE.paddr(BigInt(mem.readU32(table.rootPaddr + 0x300n * 4n)), 0);
+    // a Large page at 0x3001_0000 in the same L2 table (B3.5.1: 16 entries, bits[1:0] = 0b01, base 31:16, AP[1:0]
+    // 0b11 and TEX 0b001 C B: user read-write, cacheable), and a Supersection at 0x2000_0000 (16 L1 entries)
+    const large = 0x5001_0000 | 0b01 | 0b1100 | (0b11 << 4) | (1 << 12) | (1 << 15);
+    for (let i = 0; i < 16; i++) mem.writeU32(l2 + BigInt((0x10 + i) * 4), large);
+    const superSection = Number(0x8000_0000n | (1n << 18n) | crateAttr(READ | WRITE, true));
+    for (let i = 0; i < 16; i++) mem.writeU32(table.rootPaddr + BigInt((0x200 + i) * 4), superSection);
+    const want = { flags: READ | WRITE | USER, size: PageSize.Size64K };
+    // the L2 table is the last one looked up: the Large page's entries are its own, not 4K pages at their address
+    expect(table.queryNumber(0x3000_0123)).toBe(0x4000_0123);
+    expect(table.queryNumber(0x3001_2345)).toBe(0x5001_2345);
+    expect(table.lastSize).toBe(PageSize.Size64K);
+    expect(table.query(0x3001_f00cn)).toEqual({ paddr: 0x5001_f00cn, ...want });
+    // the specialised walk, with nothing remembered
+    table.invalidate();
+    expect(table.queryNumber(0x3001_a000)).toBe(0x5001_a000);
+    expect(table.lastSize).toBe(PageSize.Size64K);
+    table.invalidate();
+    expect(table.queryNumber(0x20ab_cdef)).toBe(0x80ab_cdef);
+    expect(table.lastSize).toBe(PageSize.Size16M);
+    // changes through the fast paths (number arguments, the L2 table remembered) refuse the Large page's entries and
+    // write nothing; the holes around it are theirs to fill
+    expect(table.queryNumber(0x3000_0000)).toBe(0x4000_0000);
+    failsCleanly(mem, () => c.unmap(0x3001_0000), 'UnsupportedPageSize');
+    failsCleanly(mem, () => c.unmap(0x3001_3000), 'UnsupportedPageSize');
+    failsCleanly(mem, () => c.map(0x3001_1000, 0x1000, PageSize.Size4K, READ), 'AlreadyMapped');
+    failsCleanly(mem, () => c.mapRegion(0x3000_e000, 0x7000_0000, 0x4000, READ, false), 'AlreadyMapped');
+    c.map(0x3000_1000, 0x4000_1000, PageSize.Size4K, READ);
+    c.mapRegion(0x3002_0000, 0x4100_0000, 0x4000, READ | WRITE, false);
+    expect(table.queryNumber(0x3002_3004)).toBe(0x4100_3004);
+    expect(c.unmap(0x3000_1000)).toEqual({ paddr: 0x4000_1000n, flags: READ, size: PageSize.Size4K });
+    expect(table.query(0x3001_0000n)).toEqual({ paddr: 0x5001_0000n, ...want });
+    const listed = [...table.mappings()].map((m) => [m.vaddr, m.paddr, m.size]);
+    expect(listed).toEqual([
+      [0x2000_0000n, 0x8000_0000n, PageSize.Size16M],
+      [0x3000_0000n, 0x4000_0000n, PageSize.Size4K],
+      [0x3001_0000n, 0x5001_0000n, PageSize.Size64K],
+      [0x3002_0000n, 0x4100_0000n, PageSize.Size4K],
+      [0x3002_1000n, 0x4100_1000n, PageSize.Size4K],
+      [0x3002_2000n, 0x4100_2000n, PageSize.Size4K],
+      [0x3002_3000n, 0x4100_3000n, PageSize.Size4K],
+    ]);
+    table.destroy();
+    expect(mem.framesInUse).toBe(0);
+  });
+
   it('reads a Section with PXN (bits[1:0] = 0b11) as a Section, not as a pointer to an L2 table', () => {
     const mem = new PhysicalMemory({ size: 1 << 20, base: RAM });
     const table = new A32PageTable(mem);

@@ -59,6 +59,17 @@ export const BENCH_ARCHES: readonly BenchArch[] = [
     const { A64PageTable64K48 } = await import('@page-table-multiarch/aarch64');
     return (m) => new A64PageTable64K48(m);
   } },
+  // The 52-bit output addresses (Arm ARM DDI 0487 D8.3): 4K with FEAT_LPA2 (five levels, OA[51:50] in descriptor bits
+  // 9:8) and 64K with FEAT_LPA (three levels, OA[51:48] in bits 15:12). The workloads' addresses stay below 2^48, as on
+  // the other AArch64 rows: the top address bits are zero, as they are on most such systems.
+  { name: 'A64-4K52', ...WIDE, load: async () => {
+    const { A64PageTable4K52 } = await import('@page-table-multiarch/aarch64');
+    return (m) => new A64PageTable4K52(m);
+  } },
+  { name: 'A64-64K52', ...WIDE, load: async () => {
+    const { A64PageTable64K52 } = await import('@page-table-multiarch/aarch64');
+    return (m) => new A64PageTable64K52(m);
+  } },
   // x86 32-bit paging (CR4.PSE: 4 MiB pages) and PAE (2 MiB pages) over their 4 GiB of virtual space, from VA 0 as
   // on ARMv7; W4b starts 2 MiB past a 4 MiB boundary. 32-bit paging has 32-bit physical addresses (PSE-36 aside).
   { name: 'X86-32', seqVa: 0, seqPa: 0, w4bPa: 0x20_0000, w4Bytes: 2 ** 31, load: async () => {

@@ -16,9 +16,14 @@ import {
 
 const { READ, WRITE, EXECUTE, USER, DEVICE, UNCACHED } = MappingFlags;
 
+/** `0x` and n zeros, for n up to 16 (the widest address column): the padding of {@link addr} in one piece. */
+const ZEROS: readonly string[] = Array.from({ length: 17 }, (_, n) => `0x${'0'.repeat(n)}`);
+
 /** `0x` and `digits` hex digits (more when the value needs them). */
 export function addr(v: bigint, digits: number): string {
-  return `0x${v.toString(16).padStart(digits, '0')}`;
+  const s = v.toString(16);
+  const pad = digits - s.length;
+  return pad <= 0 ? `0x${s}` : pad <= 16 ? ZEROS[pad]! + s : `0x${s.padStart(digits, '0')}`;
 }
 
 /** Binary units, largest first, as ptdump's suffixes. */
@@ -83,7 +88,13 @@ const PERM_TEXT: readonly string[] = Array.from({ length: ALL + 1 }, (_, f) => p
 function describe(plan: AttachPlan, bits: bigint, level: number, leaf: boolean): string {
   const insp = plan.format.inspector;
   if (!insp?.describe) return '';
-  // the two words with one BigInt operation each (bitsToWords takes three, and an array)
+  // the two words: below 2^53 from one conversion to a number, else with one BigInt operation each (bitsToWords
+  // takes three, and an array)
+  if (bits <= MAX_SAFE) {
+    const n = Number(bits);
+    const hi = Math.floor(n / 4294967296);
+    return insp.describe(n - hi * 4294967296, hi, level, leaf);
+  }
   return insp.describe(Number(BigInt.asUintN(32, bits)), Number(bits >> 32n), level, leaf);
 }
 
@@ -107,12 +118,41 @@ function pageColumn(pageSize: number): string {
   return text;
 }
 
+/** The size column of the last run's size: a listing's runs are mostly of a few sizes, often one after another. */
+let lastSize = -1n;
+let lastSizeColumn = '';
+
+function sizeColumn(size: bigint): string {
+  if (size !== lastSize) {
+    lastSizeColumn = sizeText(size).padStart(7);
+    lastSize = size;
+  }
+  return lastSizeColumn;
+}
+
+/** The level column of each format's levels (a listing writes one for each of its runs). */
+const LEVEL_COLUMNS = new WeakMap<AttachPlan['format'], string[]>();
+
+function levelColumn(plan: AttachPlan, level: number): string {
+  let columns = LEVEL_COLUMNS.get(plan.format);
+  if (columns === undefined) {
+    columns = [];
+    LEVEL_COLUMNS.set(plan.format, columns);
+  }
+  let column = columns[level];
+  if (column === undefined) {
+    column = levelName(plan.format, level).padEnd(5);
+    columns[level] = column;
+  }
+  return column;
+}
+
 /** One line of a run: `0xffff800000000000-0xffff800080000000      2G   1G     RW NX     -> 0x0000000000000000 PDPT P RW PS A D G XD`. */
 export function runLine(run: MappingRun, plan: AttachPlan, digits: number): string {
   const range = `${addr(run.vaddr, digits)}-${addr(run.end, digits)}`;
-  const size = sizeText(run.size).padStart(7);
+  const size = sizeColumn(run.size);
   const page = pageColumn(run.pageSize);
-  const level = levelName(plan.format, run.level).padEnd(5);
+  const level = levelColumn(plan, run.level);
   const pa = addr(run.paddr, digits);
   const entry = run.effective !== run.flags ? `  [entry: ${permText(run.flags).trim().replace(/\s+/g, ' ')}]` : '';
   const raw = describe(plan, run.bits, run.level, true);

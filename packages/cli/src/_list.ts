@@ -198,13 +198,16 @@ export function listJob(job: Job, s: Settings, out: Out, io: CliIo, structured: 
     auditor.add(rec);
     tally.add(rec.kind, rec.root);
   };
-  const records = selected(dump, s.filter, arch.deviceFlags, seen, shown);
+  // without a filter the walk's own records, each seen in the loop: one generator less to resume per record
+  const filtering = s.filter !== undefined;
+  const records = filtering ? selected(dump, s.filter, arch.deviceFlags, seen, shown) : dump;
   const layout = s.noRegions ? undefined : layoutOf(arch, plan);
   const marks = layout ? new RegionMarks(layout) : undefined;
   if (structured) {
     structured.begin(headerJson(job, layout?.note));
     structured.list('records');
     for (const rec of records) {
+      if (!filtering) seen(rec);
       const value = rec.kind === 'mapping' ? runJson(rec, plan) : rec.kind === 'shared' ? sharedJson(rec) : diagnosticJson(rec);
       if (marks && rec.kind !== 'diagnostic') {
         // flat string and boolean members: the writer's fast path for flat records (_output.ts)
@@ -227,6 +230,7 @@ export function listJob(job: Job, s: Settings, out: Out, io: CliIo, structured: 
   if (layout) out.line(`note: ${layout.note}`);
   let root = -1;
   for (const rec of records) {
+    if (!filtering) seen(rec);
     while (root < rec.root) {
       root++;
       out.line(rootHeader(plan, root, digits));

@@ -6,32 +6,19 @@
 import { PageSize, PagingError, type PhysicalMemory } from '@page-table-multiarch/core';
 import type { A32PageTable } from '@page-table-multiarch/arm';
 import { Rng } from './_layout';
+import type { LayoutBase, LayoutOf, TargetOf } from './_mmu-layout';
 
-/** One virtual address to probe, with the descriptor that maps it (for the negative control). */
-export interface A32ProbeTarget {
-  readonly va: number;
-  /** What it is: 'section', 'supersection', 'small page', 'large page', 'hole' */
-  readonly kind: string;
-  /** Physical address of the leaf descriptor, or null for a hole. */
-  readonly entry: bigint | null;
-}
+/** One virtual address to probe ('section', 'supersection', 'small page', 'large page', 'hole'), with its descriptor. */
+export type A32ProbeTarget = TargetOf<number>;
 
 /** What {@link buildA32MmuTables} made. */
-export interface A32MmuLayout {
-  readonly targets: readonly A32ProbeTarget[];
-  /** Every descriptor rewritten by hand: where it is, and an address it translates. */
-  readonly entries: readonly { readonly pa: bigint; readonly va: bigint }[];
-}
+export type A32MmuLayout = LayoutOf<A32ProbeTarget>;
 
-/** Where and how to build. */
-export interface A32MmuLayoutSpec {
-  readonly seed: number;
-  /** Leaves to map in each table through the API (Small pages and Sections). */
-  readonly leaves: number;
-  /** The data region (64 KiB, aligned to 1 MiB) every leaf points into. */
-  readonly data: number;
-  readonly dataBytes: number;
-}
+/**
+ * Where and how to build: `leaves` Small pages and Sections in each table through the API; the data region (64 KiB,
+ * aligned to 1 MiB).
+ */
+export type A32MmuLayoutSpec = LayoutBase<number>;
 
 /** A window of virtual addresses; its last 16 MiB hold a Supersection, the rest the random leaves. */
 export interface A32Window {

@@ -135,3 +135,26 @@ export function bne(words: number): number {
 export function b(words: number): number {
   return branch(0b1110, words);
 }
+
+/**
+ * Appends a stub's loop to its prologue `words`: for each address of the list at r5 (r6 of them), each address
+ * translation operation of `ops` on it, an ISB, and `storePar` (PAR read and stored to the results at r7); then
+ * `b .`, whose byte offset is returned (where a breakpoint stops the stub).
+ */
+export function a32AtLoop(words: number[], ops: readonly Cp15[], storePar: readonly number[]): number {
+  const loop = words.length;
+  words.push(ldrPost(8, 5, 4));
+  for (const op of ops) words.push(mcr(op, 8), ISB, ...storePar);
+  words.push(subsImm(6, 6, 1));
+  words.push(bne(loop - words.length));
+  const done = words.length * 4;
+  words.push(b(0));
+  return done;
+}
+
+/** Writes the 8 words of an exception vector table at `vbar` (B1.8.1: reset to FIQ) as `b .`. */
+export function a32SpinVectors(memory: { writeU32(pa: bigint, value: number): void }): (vbar: bigint) => void {
+  return (vbar) => {
+    for (let v = 0; v < 8; v++) memory.writeU32(vbar + BigInt(4 * v), b(0));
+  };
+}

@@ -6,35 +6,21 @@
 import { type PageSize, PagingError, type PhysicalMemory } from '@page-table-multiarch/core';
 import type { A64PageTable } from '@page-table-multiarch/aarch64';
 import { Rng } from './_layout';
+import type { LayoutBase, LayoutOf, TargetOf } from './_mmu-layout';
 
-/** One virtual address to probe, with its leaf descriptor's address (for the read-back). */
-export interface A64ProbeTarget {
-  readonly va: bigint;
-  /** What it is: 'page', 'block', 'hole', 'outside', ... */
-  readonly kind: string;
-  /** Physical address of the leaf descriptor the address goes through, or null. */
-  readonly entry: bigint | null;
-}
+/** One virtual address to probe ('page', 'block', 'hole', 'outside', ...), with its leaf descriptor's address. */
+export type A64ProbeTarget = TargetOf<bigint>;
 
 /** What {@link buildA64MmuTables} made. */
-export interface A64MmuLayout {
-  readonly targets: readonly A64ProbeTarget[];
-  /** Every descriptor rewritten by hand: where it is, and an address it translates. */
-  readonly entries: readonly { readonly pa: bigint; readonly va: bigint }[];
+export interface A64MmuLayout extends LayoutOf<A64ProbeTarget> {
   /** How many root entries were made Block descriptors. */
   readonly rootBlocks: number;
 }
 
-/** Where and how to build. */
-export interface A64MmuLayoutSpec {
-  readonly seed: number;
-  /** Leaves to map in each table. */
-  readonly leaves: number;
+/** Where and how to build (`leaves` in each table; the data region aligned to the page size). */
+export interface A64MmuLayoutSpec extends LayoutBase {
   /** Page and block sizes to map, with relative weights. */
   readonly sizes: readonly (readonly [PageSize, number])[];
-  /** The data region every leaf points into (aligned to the page size), and its length. */
-  readonly data: bigint;
-  readonly dataBytes: number;
   /** An output-address bit beyond the runs' TCR_EL1.IPS, set in a few descriptors (an Address size fault). */
   readonly wideBit: bigint;
   /** Whether a root entry may become a Block descriptor (a Translation fault: no granule has root blocks here). */

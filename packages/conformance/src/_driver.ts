@@ -17,6 +17,7 @@ import {
   sampleAddresses,
   type Translation,
   writeAddresses,
+  writeWords,
 } from './_layout';
 import { type Qemu, startQemu } from './_qemu';
 
@@ -183,6 +184,41 @@ export async function runGuest(gdb: GdbRemote, guest: GuestRun): Promise<DataVie
   if (left !== 0n) throw new Error(`the guest code stopped with ${left} addresses left`);
   const results = await gdb.readMemory(guest.area.results, guest.count * guest.area.resultBytes);
   return new DataView(results.buffer, results.byteOffset, results.byteLength);
+}
+
+/**
+ * An address-translation stub (src/aarch64.ts, aarch64-stage2.ts, arm.ts, arm-lpae.ts): its words, run from the
+ * base of its area, and the byte offset of its last instruction (`b .`). Each takes the address list in register 5,
+ * its length in 6, the results in 7 and VBAR in 10; its exception vectors, at +0x800, are all `b .`, so that an
+ * exception leaves it spinning where `runGuest` sees it.
+ */
+export interface AtStub {
+  readonly words: number[];
+  readonly done: number;
+}
+
+/**
+ * The {@link Target.prepare} of a stub: the address list (`width` bytes each), the stub at the area's base, and its
+ * vectors (written by `writeVectors`, given their base).
+ */
+export function prepareStub(memory: PhysicalMemory, area: GuestArea, stub: AtStub, width: 4 | 8, writeVectors: (vbar: bigint) => void): NonNullable<Target['prepare']> {
+  return ({ samples }) => {
+    writeAddressList(memory, area, samples, width);
+    writeWords(memory, area.base, stub.words);
+    writeVectors(area.base + 0x800n);
+    return [{ addr: area.base, words: stub.words }];
+  };
+}
+
+/** Runs a stub over the `count` addresses of its list: `regs` (the translation registers), then registers 5, 6, 7, 10 and pc. */
+export async function runStub(gdb: GdbRemote, area: GuestArea, stub: AtStub, reg: 'x' | 'r', regs: readonly (readonly [string, bigint])[], count: number): Promise<DataView> {
+  return runGuest(gdb, {
+    regs: [...regs, [`${reg}5`, area.list], [`${reg}6`, BigInt(count)], [`${reg}7`, area.results], [`${reg}10`, area.base + 0x800n], ['pc', area.base]],
+    end: area.base + BigInt(stub.done),
+    counter: `${reg}6`,
+    area,
+    count,
+  });
 }
 
 /** An access an address-translation instruction checks, and whether a flag set allows it. */

@@ -4,39 +4,16 @@
 // D = 0 leaves, reserved bits 60:54, PBMT and N without their extensions, misaligned superpages, a pointer at the
 // last level, and pointers with D / A / U / N / PBMT or reserved bits set or V clear. Every leaf points into one
 // small region of RAM (`data`), so that every access that translates lands there.
-import { PageSize, PagingError, type PageTable64, type PhysicalMemory } from '@page-table-multiarch/core';
+import { PageSize, type PageTable64, type PhysicalMemory } from '@page-table-multiarch/core';
 import { Rng } from './_layout';
-
-/** One virtual address to probe, with where its leaf entry is (for the A / D read-back). */
-export interface ProbeTarget {
-  readonly va: bigint;
-  /** What it is: 'leaf 4K', 'hole', 'non-canonical', ... */
-  readonly kind: string;
-  /** Physical address of the leaf entry the address goes through, or null (a hole, a non-canonical address). */
-  readonly entry: bigint | null;
-  /** Size of the page mapped there by the library before the entries were rewritten (0: none). */
-  readonly size: number;
-}
-
-/** What {@link buildMmuTables} made. */
-export interface MmuLayout {
-  readonly targets: readonly ProbeTarget[];
-  /** Every entry that was rewritten by hand (leaves and pointers): where it is, and an address it translates. */
-  readonly entries: readonly { readonly pa: bigint; readonly va: bigint }[];
-}
+import { addHolesAndNonCanonical, canonical, entryAddress as tableEntryAddress, type LayoutBase, leafFrame, mapRandomLeaves, type MmuLayout, offsetIntoData, type ProbeTarget } from './_mmu-layout';
 
 /** Where and how to build. */
-export interface MmuLayoutSpec {
-  readonly seed: number;
-  /** Leaves to map. */
-  readonly leaves: number;
+export interface MmuLayoutSpec extends LayoutBase {
   /** VA width of the format (39, 48, 57). */
   readonly vaBits: number;
   /** Page sizes to map, with relative weights. */
   readonly sizes: readonly (readonly [PageSize, number])[];
-  /** Start of the data region every leaf points into, and its length in bytes (a multiple of 4 KiB). */
-  readonly data: bigint;
-  readonly dataBytes: number;
 }
 
 const V = 1n << 0n;
@@ -49,22 +26,9 @@ const D = 1n << 7n;
 /** Bits 60:54 (reserved), 62:61 (PBMT) and 63 (N): the high bits the runs corrupt, one at a time. */
 const HIGH_BITS = [54n, 55n, 57n, 60n, 61n, 62n, 63n];
 
-/** Physical address of the entry for `va` at `level` (0 = root), following the present pointers above it. */
+/** Physical address of the entry for `va` at `level` (0 = root), following the pointers above it (PPN: bits 53:10). */
 export function entryAddress(memory: PhysicalMemory, root: bigint, levels: number, va: bigint, level: number): bigint {
-  let table = root;
-  for (let l = 0; ; l++) {
-    const shift = BigInt(12 + 9 * (levels - 1 - l));
-    const at = table + ((va >> shift) & 511n) * 8n;
-    if (l === level) return at;
-    table = ((memory.readU64(at) >> 10n) & ((1n << 44n) - 1n)) << 12n;
-  }
-}
-
-/** A VA of `vaBits` bits, sign-extended to 64 (the upper half when bit vaBits-1 is set). */
-function canonical(raw: bigint, vaBits: number): bigint {
-  const top = 1n << BigInt(vaBits - 1);
-  const low = raw & ((top << 1n) - 1n);
-  return (low & top) !== 0n ? low | ~((top << 1n) - 1n) & ((1n << 64n) - 1n) : low;
+  return tableEntryAddress(memory, root, levels, va, level, (e) => ((e >> 10n) & ((1n << 44n) - 1n)) << 12n);
 }
 
 /** Low ten bits of a rewritten leaf: V mostly set; R, W, X, U, G, A, D and RSW at random. */
@@ -97,32 +61,20 @@ export function buildMmuTables(table: PageTable64, memory: PhysicalMemory, spec:
   const levels = table.meta.levels;
   const windows = [0n, 1n << BigInt(spec.vaBits - 2), -(1n << BigInt(spec.vaBits - 2)), -(1n << BigInt(spec.vaBits - 1))];
   const weights = spec.sizes.reduce((s, [, w]) => s + w, 0);
-  const mapped: { va: bigint; size: number }[] = [];
-  const cursor = table.cursor();
-  for (let i = 0; mapped.length < spec.leaves && i < spec.leaves * 4; i++) {
+  const mapped = mapRandomLeaves(table, spec.leaves, spec.data, () => {
     const size = weightedPick(spec.sizes, rng.below(weights));
     const span = 64n << 30n > BigInt(size) * 64n ? 64n << 30n : BigInt(size) * 64n;
-    const raw = rng.pick(windows) + (rng.belowBig(span) & ~BigInt(size - 1));
-    const va = canonical(raw, spec.vaBits);
-    const pa = spec.data & ~BigInt(size - 1);
-    try {
-      cursor.map(va, pa, size, 1);
-      mapped.push({ va, size });
-    } catch (e) {
-      if (!(e instanceof PagingError)) throw e;
-    }
-  }
-  cursor.flush();
+    return { va: canonical(rng.pick(windows) + (rng.belowBig(span) & ~BigInt(size - 1)), spec.vaBits), size };
+  });
   const root = table.rootPaddr;
   const entries: { pa: bigint; va: bigint }[] = [];
   const targets: ProbeTarget[] = [];
-  const pages = BigInt(spec.dataBytes / 4096);
   for (const { va, size } of mapped) {
     const level = levels - 1 - Math.log2(size / 4096) / 9;
     const at = entryAddress(memory, root, levels, va, level);
     const old = memory.readU64(at);
     // a 4K leaf points at a random page of the data region; a larger one at the region's aligned base
-    let pa = size === PageSize.Size4K ? spec.data + 4096n * rng.belowBig(pages) : spec.data & ~BigInt(size - 1);
+    let pa = leafFrame(rng, size, spec.data, spec.dataBytes);
     let kind = `leaf ${size === PageSize.Size4K ? '4K' : size === PageSize.Size2M ? '2M' : size === PageSize.Size1G ? '1G' : 'huge'}`;
     if (size !== PageSize.Size4K && rng.ratio(1, 10)) {
       pa += 4096n; // a misaligned superpage (4.3.2 step 6)
@@ -140,10 +92,7 @@ export function buildMmuTables(table: PageTable64, memory: PhysicalMemory, spec:
     memory.writeU64(at, bits);
     entries.push({ pa: at, va });
     if (old === 0n) throw new Error('the library left no leaf where it mapped one');
-    // an offset inside the page that lands in the data region, 8-byte aligned
-    const offset = (spec.data - (spec.data & ~BigInt(size - 1))) % BigInt(size);
-    const inPage = size === PageSize.Size4K ? 8n * rng.belowBig(512n) : offset + 8n * rng.belowBig(BigInt(spec.dataBytes / 8));
-    targets.push({ va: va + inPage, kind, entry: at, size });
+    targets.push({ va: va + offsetIntoData(rng, size, spec.data, spec.dataBytes), kind, entry: at, size });
   }
   // pointers above a few leaves: V cleared, or D / A / U, a reserved bit, PBMT or N set (4.3.1, 4.3.2 step 3)
   for (const { va, size } of rng.shuffle(mapped).slice(0, Math.ceil(mapped.length / 12))) {
@@ -157,14 +106,7 @@ export function buildMmuTables(table: PageTable64, memory: PhysicalMemory, spec:
     memory.writeU64(at, bits);
     entries.push({ pa: at, va });
   }
-  // holes near the leaves, and non-canonical addresses (bit 62 flipped: outside every scheme's range)
-  // (a hole is outside every page the library mapped, so that no access reaches outside the data region)
-  const inside = (va: bigint): boolean => mapped.some((m) => va >= m.va && va < m.va + BigInt(m.size));
-  for (let i = 0; i < Math.ceil(mapped.length / 6); i++) {
-    const base = rng.pick(mapped).va;
-    const hole = canonical(base + (rng.belowBig(1n << 34n) & ~7n), spec.vaBits);
-    if (!inside(hole)) targets.push({ va: hole, kind: 'hole', entry: null, size: 0 });
-    targets.push({ va: (base ^ (1n << 62n)) + 8n * rng.belowBig(512n), kind: 'non-canonical', entry: null, size: 0 });
-  }
+  // holes near the leaves, and non-canonical addresses
+  addHolesAndNonCanonical(rng, mapped, spec.vaBits, targets);
   return { targets, entries };
 }

@@ -7,45 +7,17 @@
 // there. PDPTEs are left as the library wrote them (P and the address): a reserved bit there is a #GP at the CR3
 // load, which the run does not make. Linear addresses below 1 GiB are the probe program's own; 2-3 GiB is left
 // unmapped (a PDE, or with PAE a PDPTE, with P = 0).
-import { PageSize, type PageTable64, PagingError, type PhysicalMemory } from '@page-table-multiarch/core';
+import { PageSize, type PageTable64, type PhysicalMemory } from '@page-table-multiarch/core';
 import { Rng } from './_layout';
-
-/** One linear address to probe, with where its leaf entry is (for the A / D read-back). */
-export interface X86LegacyTarget {
-  readonly va: bigint;
-  /** What it is: 'leaf 4K', 'leaf 4M, bit 21', 'hole', ... */
-  readonly kind: string;
-  /** Physical address of the leaf entry the address goes through, or null (a hole). */
-  readonly entry: bigint | null;
-  /** Size of the page the library mapped there before the entries were rewritten (0: none). */
-  readonly size: number;
-}
-
-/** What {@link buildX86LegacyMmuTables} made. */
-export interface X86LegacyLayout {
-  readonly targets: readonly X86LegacyTarget[];
-  /** Every entry rewritten by hand (leaves and PDEs): where it is, and an address it translates. */
-  readonly entries: readonly { readonly pa: bigint; readonly va: bigint }[];
-}
+import { insidePages, type LayoutBase, leafFrame, mapRandomLeaves, type MmuLayout, offsetIntoData, type ProbeTarget } from './_mmu-layout';
+import { A, P, PS, RW, US, XD } from './_x86-mmu-layout';
 
 /** Where and how to build. */
-export interface X86LegacyLayoutSpec {
-  readonly seed: number;
-  readonly leaves: number;
+export interface X86LegacyLayoutSpec extends LayoutBase {
   readonly pae: boolean;
   /** The processor's MAXPHYADDR (PAE address bits 51:M are reserved). */
   readonly maxPhysAddr: number;
-  /** The data region every leaf points into (4 MiB-aligned) and its length (a multiple of 4 KiB). */
-  readonly data: bigint;
-  readonly dataBytes: number;
 }
-
-const P = 1n;
-const RW = 2n;
-const US = 4n;
-const A = 0x20n;
-const PS = 0x80n;
-const XD = 1n << 63n;
 
 /** Reads an entry of the mode (4 or 8 bytes). */
 export function readEntry(memory: PhysicalMemory, pae: boolean, at: bigint): bigint {
@@ -79,35 +51,25 @@ export function legacyEntryAddress(memory: PhysicalMemory, root: bigint, pae: bo
  * rewrites their entries and the PDEs above some of them, and lists the addresses to probe: one in each leaf
  * (landing in the data region), holes near them, and holes at 2-3 GiB.
  */
-export function buildX86LegacyMmuTables(table: PageTable64, memory: PhysicalMemory, spec: X86LegacyLayoutSpec): X86LegacyLayout {
+export function buildX86LegacyMmuTables(table: PageTable64, memory: PhysicalMemory, spec: X86LegacyLayoutSpec): MmuLayout {
   const rng = new Rng(spec.seed);
   const pae = spec.pae;
   const large = pae ? PageSize.Size2M : PageSize.Size4M;
   const sizes = [PageSize.Size4K, PageSize.Size4K, PageSize.Size4K, large];
-  const mapped: { va: bigint; size: number }[] = [];
-  const cursor = table.cursor();
-  for (let i = 0; mapped.length < spec.leaves && i < spec.leaves * 4; i++) {
+  const mapped = mapRandomLeaves(table, spec.leaves, spec.data, () => {
     const size = rng.pick(sizes);
-    const va = rng.pick([0x4000_0000n, 0xc000_0000n]) + (rng.belowBig(1n << 30n) & ~BigInt(size - 1));
-    try {
-      cursor.map(va, spec.data & ~BigInt(size - 1), size, 1);
-      mapped.push({ va, size });
-    } catch (e) {
-      if (!(e instanceof PagingError)) throw e;
-    }
-  }
-  cursor.flush();
+    return { va: rng.pick([0x4000_0000n, 0xc000_0000n]) + (rng.belowBig(1n << 30n) & ~BigInt(size - 1)), size };
+  });
   const root = table.rootPaddr;
   const leafLevel = (size: number): number => (pae ? 2 : 1) - (size === PageSize.Size4K ? 0 : 1);
   // where each leaf's entries are, found before any is rewritten (a rewritten PDE may hold a reserved bit)
   const chains = new Map(mapped.map(({ va, size }) => [va, Array.from({ length: leafLevel(size) + 1 }, (_, l) => legacyEntryAddress(memory, root, pae, va, l))]));
   const entries: { pa: bigint; va: bigint }[] = [];
-  const targets: X86LegacyTarget[] = [];
-  const pages = BigInt(spec.dataBytes / 4096);
+  const targets: ProbeTarget[] = [];
   const reservedAddressBit = (): bigint => 1n << BigInt(spec.maxPhysAddr + rng.below(52 - spec.maxPhysAddr));
   for (const { va, size } of mapped) {
     const at = chains.get(va)![leafLevel(size)]!;
-    let pa = size === PageSize.Size4K ? spec.data + 4096n * rng.belowBig(pages) : spec.data & ~BigInt(size - 1);
+    let pa = leafFrame(rng, size, spec.data, spec.dataBytes);
     let kind = `leaf ${size === PageSize.Size4K ? '4K' : pae ? '2M' : '4M'}`;
     const extra = size === PageSize.Size4K ? -1 : rng.below(10);
     if (extra === 0) {
@@ -133,10 +95,7 @@ export function buildX86LegacyMmuTables(table: PageTable64, memory: PhysicalMemo
     }
     writeEntry(memory, pae, at, pa | bits);
     entries.push({ pa: at, va });
-    // an offset inside the page that lands in the data region, 8-byte aligned
-    const offset = spec.data - (spec.data & ~BigInt(size - 1));
-    const inPage = size === PageSize.Size4K ? 8n * rng.belowBig(512n) : offset + 8n * rng.belowBig(BigInt(spec.dataBytes / 8));
-    targets.push({ va: va + inPage, kind, entry: at, size });
+    targets.push({ va: va + offsetIntoData(rng, size, spec.data, spec.dataBytes), kind, entry: at, size });
   }
   // the PDEs above a few 4K leaves (never PS: a PDE that became a 4 MiB page would map the tables)
   const changes = pae ? ['P', 'RW', 'US', 'XD', 'A', 'reserved'] : ['P', 'RW', 'US', 'A'];
@@ -154,10 +113,9 @@ export function buildX86LegacyMmuTables(table: PageTable64, memory: PhysicalMemo
     entries.push({ pa: at, va });
   }
   // holes near the leaves (outside every page mapped), and at 2-3 GiB (a PDE, or a PDPTE, with P = 0)
-  const inside = (va: bigint): boolean => mapped.some((m) => va >= m.va && va < m.va + BigInt(m.size));
   for (let i = 0; i < Math.ceil(mapped.length / 6); i++) {
     const hole = (rng.pick(mapped).va + (rng.belowBig(1n << 26n) & ~7n)) & 0xffff_ffffn;
-    if (hole >= 0x4000_0000n && !inside(hole)) targets.push({ va: hole, kind: 'hole', entry: null, size: 0 });
+    if (hole >= 0x4000_0000n && !insidePages(mapped, hole)) targets.push({ va: hole, kind: 'hole', entry: null, size: 0 });
     targets.push({ va: 0x8000_0000n + (rng.belowBig(1n << 30n) & ~7n), kind: 'hole at 2-3 GiB', entry: null, size: 0 });
   }
   return { targets, entries };

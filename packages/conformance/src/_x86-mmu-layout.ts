@@ -7,62 +7,32 @@
 // misaligned 1 GiB page. Every leaf points into one small region of RAM (`data`), so that every access that
 // translates lands there. The addresses below 512 GiB (below 256 TiB with 5-level paging) are the probe program's
 // own and are never a target.
-import { PageSize, type PageTable64, PagingError, type PhysicalMemory } from '@page-table-multiarch/core';
+import { PageSize, type PageTable64, type PhysicalMemory } from '@page-table-multiarch/core';
 import { Rng } from './_layout';
-
-/** One linear address to probe, with where its leaf entry is (for the A / D read-back). */
-export interface X86ProbeTarget {
-  readonly va: bigint;
-  /** What it is: 'leaf 4K', 'hole', 'non-canonical', ... */
-  readonly kind: string;
-  /** Physical address of the leaf entry the address goes through, or null (a hole, a non-canonical address). */
-  readonly entry: bigint | null;
-  /** Size of the page the library mapped there before the entries were rewritten (0: none). */
-  readonly size: number;
-}
-
-/** What {@link buildX86MmuTables} made. */
-export interface X86MmuLayout {
-  readonly targets: readonly X86ProbeTarget[];
-  /** Every entry rewritten by hand (leaves and pointers): where it is, and an address it translates. */
-  readonly entries: readonly { readonly pa: bigint; readonly va: bigint }[];
-}
+import { addHolesAndNonCanonical, canonical, entryAddress, type LayoutBase, leafFrame, mapRandomLeaves, type MmuLayout, offsetIntoData, type ProbeTarget } from './_mmu-layout';
 
 /** Where and how to build. */
-export interface X86MmuLayoutSpec {
-  readonly seed: number;
-  readonly leaves: number;
+export interface X86MmuLayoutSpec extends LayoutBase {
   /** 48 (4-level) or 57 (5-level). */
   readonly vaBits: 48 | 57;
   /** The processor's MAXPHYADDR: address bits 51:M are reserved. */
   readonly maxPhysAddr: number;
-  /** The data region every leaf points into (2 MiB-aligned) and its length (a multiple of 4 KiB). */
-  readonly data: bigint;
-  readonly dataBytes: number;
 }
 
-const P = 1n;
-const RW = 2n;
-const US = 4n;
-const A = 0x20n;
-const PS = 0x80n;
-const XD = 1n << 63n;
+// Entry bits of every paging mode (Tables 4-4 to 4-11 and 4-14 to 4-20): P, R/W, U/S, A, PS; XD (bit 63) in the
+// 64-bit entries of PAE, 4-level and 5-level paging.
+export const P = 1n;
+export const RW = 2n;
+export const US = 4n;
+export const A = 0x20n;
+export const PS = 0x80n;
+export const XD = 1n << 63n;
 /** Entry bits 51:12, the address (Tables 4-14 to 4-20). */
 const ADDR = 0x000f_ffff_ffff_f000n;
 
 /** Physical address of the entry for `va` at `level` (0 = root), following the pointers above it. */
 export function x86EntryAddress(memory: PhysicalMemory, root: bigint, levels: number, va: bigint, level: number): bigint {
-  let table = root;
-  for (let l = 0; ; l++) {
-    const at = table + ((va >> BigInt(12 + 9 * (levels - 1 - l))) & 511n) * 8n;
-    if (l === level) return at;
-    table = memory.readU64(at) & ADDR;
-  }
-}
-
-/** A linear address of `vaBits` bits, sign-extended to 64 (4.5.1: canonical). */
-function canonical(raw: bigint, vaBits: number): bigint {
-  return BigInt.asUintN(64, BigInt.asIntN(vaBits, raw));
+  return entryAddress(memory, root, levels, va, level, (e) => e & ADDR);
 }
 
 /** The rewritten bits of a leaf other than its address and PS: P mostly set, the rest at random. */
@@ -81,35 +51,27 @@ function leafBits(rng: Rng, maxPhysAddr: number): bigint {
  * addresses), rewrites their entries and the pointers above some of them, and lists the addresses to probe: one in
  * each leaf (landing in the data region), holes near them, and non-canonical addresses.
  */
-export function buildX86MmuTables(table: PageTable64, memory: PhysicalMemory, spec: X86MmuLayoutSpec): X86MmuLayout {
+export function buildX86MmuTables(table: PageTable64, memory: PhysicalMemory, spec: X86MmuLayoutSpec): MmuLayout {
   const rng = new Rng(spec.seed);
   const levels = spec.vaBits === 57 ? 5 : 4;
   const top = BigInt(spec.vaBits);
   const windows = [1n << (top - 2n), 1n << (top - 3n), -(1n << (top - 2n)), -(1n << (top - 1n))];
   const sizes = [PageSize.Size4K, PageSize.Size4K, PageSize.Size4K, PageSize.Size2M, PageSize.Size2M, PageSize.Size1G];
-  const mapped: { va: bigint; size: number }[] = [];
-  const cursor = table.cursor();
-  for (let i = 0; mapped.length < spec.leaves && i < spec.leaves * 4; i++) {
+  const mapped = mapRandomLeaves(table, spec.leaves, spec.data, () => {
     const size = rng.pick(sizes);
-    const va = canonical(rng.pick(windows) + (rng.belowBig(64n << 30n) & ~BigInt(size - 1)), spec.vaBits);
-    try {
-      cursor.map(va, spec.data & ~BigInt(size - 1), size, 1);
-      mapped.push({ va, size });
-    } catch (e) {
-      if (!(e instanceof PagingError)) throw e;
-    }
-  }
-  cursor.flush();
+    return { va: canonical(rng.pick(windows) + (rng.belowBig(64n << 30n) & ~BigInt(size - 1)), spec.vaBits), size };
+  });
+  const cursor = table.cursor();
   const root = table.rootPaddr;
   const entries: { pa: bigint; va: bigint }[] = [];
-  const targets: X86ProbeTarget[] = [];
+  const targets: ProbeTarget[] = [];
   const pages = BigInt(spec.dataBytes / 4096);
   const levelOf = (size: number): number => levels - 1 - Math.log2(size / 4096) / 9;
   // where each leaf's entries are, found before any is rewritten (a rewritten pointer may hold a reserved bit)
   const chains = new Map(mapped.map(({ va, size }) => [va, Array.from({ length: levelOf(size) + 1 }, (_, l) => x86EntryAddress(memory, root, levels, va, l))]));
   for (const { va, size } of mapped) {
     const at = chains.get(va)![levelOf(size)]!;
-    let pa = size === PageSize.Size4K ? spec.data + 4096n * rng.belowBig(pages) : spec.data & ~BigInt(size - 1);
+    let pa = leafFrame(rng, size, spec.data, spec.dataBytes);
     let kind = `leaf ${size === PageSize.Size4K ? '4K' : size === PageSize.Size2M ? '2M' : '1G'}`;
     const extra = size === PageSize.Size4K ? -1 : rng.below(10);
     if (extra === 0) {
@@ -121,10 +83,7 @@ export function buildX86MmuTables(table: PageTable64, memory: PhysicalMemory, sp
     }
     memory.writeU64(at, pa | leafBits(rng, spec.maxPhysAddr) | (size === PageSize.Size4K ? 0n : PS));
     entries.push({ pa: at, va });
-    // an offset inside the page that lands in the data region, 8-byte aligned
-    const offset = spec.data - (spec.data & ~BigInt(size - 1));
-    const inPage = size === PageSize.Size4K ? 8n * rng.belowBig(512n) : offset + 8n * rng.belowBig(BigInt(spec.dataBytes / 8));
-    targets.push({ va: va + inPage, kind, entry: at, size });
+    targets.push({ va: va + offsetIntoData(rng, size, spec.data, spec.dataBytes), kind, entry: at, size });
   }
   // pointers above a few leaves; PS only where it is reserved (PML5E, PML4E) or makes a PDPTE a 1 GiB page whose
   // address (a table's, 4 KiB-aligned above 16 MiB) has reserved bits 29:13 set: never a page onto the tables
@@ -167,13 +126,7 @@ export function buildX86MmuTables(table: PageTable64, memory: PhysicalMemory, sp
     entries.push({ pa: at, va }, { pa: leaf, va });
     targets.push({ va: va + 8n * rng.belowBig(512n), kind: `${reserved ? 'reserved bit' : 'PS'} at level ${level}`, entry: leaf, size: PageSize.Size4K });
   }
-  // holes near the leaves (outside every page the library mapped), and non-canonical addresses (bit 62 flipped)
-  const inside = (va: bigint): boolean => mapped.some((m) => va >= m.va && va < m.va + BigInt(m.size));
-  for (let i = 0; i < Math.ceil(mapped.length / 6); i++) {
-    const base = rng.pick(mapped).va;
-    const hole = canonical(base + (rng.belowBig(1n << 34n) & ~7n), spec.vaBits);
-    if (!inside(hole)) targets.push({ va: hole, kind: 'hole', entry: null, size: 0 });
-    targets.push({ va: (base ^ (1n << 62n)) + 8n * rng.belowBig(512n), kind: 'non-canonical', entry: null, size: 0 });
-  }
+  // holes near the leaves, and non-canonical addresses (4.5.1: canonical)
+  addHolesAndNonCanonical(rng, mapped, spec.vaBits, targets);
   return { targets, entries };
 }

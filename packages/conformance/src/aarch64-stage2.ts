@@ -1,6 +1,6 @@
 // AArch64 stage 2: QEMU's MMU walks A64Stage2PageTable tables through VTTBR_EL2, for every granule, with roots of
 // one table and of 2 to 16 concatenated tables. The `virt` machine with `virtualization=on` starts the `max` CPU at
-// EL2. A guest stub there loads VTCR_EL2, VTTBR_EL2, HCR_EL2 (VM = 1: stage 2 on for EL1&0; DC = 1: stage 1 of
+// A64Reg. A guest stub there loads VTCR_EL2, VTTBR_EL2, HCR_EL2 (VM = 1: stage 2 on for EL1&0; DC = 1: stage 1 of
 // EL1&0 treated as off, with Normal Write-Back memory; RW = 1: EL1 is AArch64) and SCTLR_EL1 (M = 0), then runs
 // AT S12E1R and AT S12E1W on every address of a list and stores PAR_EL1 after each (Arm ARM DDI 0487, C5.5 "A64
 // system instructions for address translation" and the PAR_EL1 description: F [0], FST [6:1], PTW [8], S [9] (the
@@ -14,10 +14,10 @@
 // the tests of the codec against the manual (packages/aarch64/test/stage2.test.ts).
 import { hex, MappingFlags, PhysicalMemory } from '@page-table-multiarch/core';
 import { type A64Granule, A64Stage2PageTable, encodeA64Stage2Registers } from '@page-table-multiarch/aarch64';
-import { A64Reg, at, b, bne, ISB, ldrPost, mrs, msr, strPost, subsImm } from './_a64';
+import { A64At, a64AtLoop, A64Reg, a64SpinVectors, ISB, msr } from './_a64';
 import type { RunResult } from './_check';
-import { guestArea, type RunOptions, runGuest, runTarget, writeAddressList } from './_driver';
-import { ALL_FLAG_SETS, type LayoutSpec, STANDARD_SIZES, type VaWindow, writeWords } from './_layout';
+import { guestArea, prepareStub, type RunOptions, runStub, runTarget } from './_driver';
+import { ALL_FLAG_SETS, type LayoutSpec, STANDARD_SIZES, type VaWindow } from './_layout';
 
 const { READ, WRITE, USER, DEVICE, UNCACHED } = MappingFlags;
 
@@ -26,20 +26,6 @@ const { READ, WRITE, USER, DEVICE, UNCACHED } = MappingFlags;
 const MEM_BASE = 0x4100_0000n;
 const MEM_SIZE = 32 << 20;
 const AREA = guestArea(MEM_BASE, MEM_SIZE, 2 << 20, 16);
-const HARNESS = AREA.base;
-const VECTORS = HARNESS + 0x800n;
-
-/** EL2 system registers and the stage 1+2 AT operations (C5.3 encodings: op0, op1, CRn, CRm, op2). */
-const EL2 = {
-  HCR_EL2: { op0: 3, op1: 4, crn: 1, crm: 1, op2: 0 },
-  VTTBR_EL2: { op0: 3, op1: 4, crn: 2, crm: 1, op2: 0 },
-  VTCR_EL2: { op0: 3, op1: 4, crn: 2, crm: 1, op2: 2 },
-  VBAR_EL2: { op0: 3, op1: 4, crn: 12, crm: 0, op2: 0 },
-  /** AT S12E1R: SYS #4, C7, C8, #4. */
-  S12E1R: { op0: 1, op1: 4, crn: 7, crm: 8, op2: 4 },
-  /** AT S12E1W: SYS #4, C7, C8, #5. */
-  S12E1W: { op0: 1, op1: 4, crn: 7, crm: 8, op2: 5 },
-} as const;
 
 // HCR_EL2 (D19.2): VM [0], DC [12], RW [31].
 const HCR = (1n << 0n) | (1n << 12n) | (1n << 31n);
@@ -47,19 +33,13 @@ const HCR = (1n << 0n) | (1n << 12n) | (1n << 31n);
 const SCTLR_EL1 = (1n << 11n) | (1n << 20n) | (1n << 22n) | (1n << 23n) | (1n << 28n) | (1n << 29n);
 
 /**
- * The stub, at EL2. In: x1 VTCR_EL2, x2 VTTBR_EL2, x3 HCR_EL2, x4 SCTLR_EL1, x5 address list, x6 count, x7 results,
+ * The stub, at A64Reg. In: x1 VTCR_EL2, x2 VTTBR_EL2, x3 HCR_EL2, x4 SCTLR_EL1, x5 address list, x6 count, x7 results,
  * x10 VBAR_EL2. For each address: AT S12E1R and AT S12E1W, each followed by ISB and a store of PAR_EL1. Ends at
  * `b .`, where a breakpoint stops it; every exception vector is `b .` too.
  */
 export function a64Stage2Stub(): { words: number[]; done: number } {
-  const words = [msr(EL2.VTCR_EL2, 1), msr(EL2.VTTBR_EL2, 2), msr(A64Reg.SCTLR_EL1, 4), msr(EL2.VBAR_EL2, 10), msr(EL2.HCR_EL2, 3), ISB];
-  const loop = words.length;
-  words.push(ldrPost(8, 5, 8));
-  for (const op of [EL2.S12E1R, EL2.S12E1W]) words.push(at(op, 8), ISB, mrs(9, A64Reg.PAR_EL1), strPost(9, 7, 8));
-  words.push(subsImm(6, 6, 1));
-  words.push(bne(loop - words.length));
-  const done = words.length * 4;
-  words.push(b(0));
+  const words = [msr(A64Reg.VTCR_EL2, 1), msr(A64Reg.VTTBR_EL2, 2), msr(A64Reg.SCTLR_EL1, 4), msr(A64Reg.VBAR_EL2, 10), msr(A64Reg.HCR_EL2, 3), ISB];
+  const done = a64AtLoop(words, [A64At.S12E1R, A64At.S12E1W]);
   return { words, done };
 }
 
@@ -123,7 +103,6 @@ export async function checkA64Stage2(options: A64Stage2Options): Promise<RunResu
           ...(leaves.length > 1 ? [{ size: leaves[leaves.length - 2]!, regions: 40, maxPages: g.granule === 16 ? 8 : 2 }] : []),
         ];
   const stub = a64Stage2Stub();
-  const end = HARNESS + BigInt(stub.done);
   return runTarget(options, {
     machine: ['-M', 'virt,virtualization=on', '-cpu', 'max', '-m', '256M'],
     memory,
@@ -138,33 +117,18 @@ export async function checkA64Stage2(options: A64Stage2Options): Promise<RunResu
     exclude: (va) => va >> 48n !== 0n,
     // S2AP[1] of a writable page: QEMU must deny the write the library allows
     tamper: { what: `writable ${g.granule}K page`, leaf: (m) => m.size === page && (m.flags & WRITE) !== 0, bit: 7 },
-    prepare({ samples }) {
-      writeAddressList(memory, AREA, samples, 8);
-      writeWords(memory, HARNESS, stub.words);
-      for (let v = 0; v < 16; v++) writeWords(memory, VECTORS + BigInt(0x80 * v), [b(0)]);
-      return [{ addr: HARNESS, words: stub.words }];
-    },
+    prepare: prepareStub(memory, AREA, stub, 8, a64SpinVectors(memory)),
     async probe(qemu, run) {
       // the CPU must be at EL2 (CurrentEL in PSTATE bits 3:2) for VTCR_EL2, VTTBR_EL2 and AT S12E1*
       const el = ((await qemu.gdb.readRegister('cpsr')) >> 2n) & 3n;
       if (el !== 2n) throw new Error(`the CPU starts at EL${el}, not EL2: QEMU without virtualization=on?`);
-      const view = await runGuest(qemu.gdb, {
-        regs: [
-          ['x1', regs.vtcr],
-          ['x2', regs.vttbr],
-          ['x3', HCR],
-          ['x4', SCTLR_EL1],
-          ['x5', AREA.list],
-          ['x6', BigInt(run.samples.length)],
-          ['x7', AREA.results],
-          ['x10', VECTORS],
-          ['pc', HARNESS],
-        ],
-        end,
-        counter: 'x6',
-        area: AREA,
-        count: run.samples.length,
-      });
+      const regList: [string, bigint][] = [
+        ['x1', regs.vtcr],
+        ['x2', regs.vttbr],
+        ['x3', HCR],
+        ['x4', SCTLR_EL1],
+      ];
+      const view = await runStub(qemu.gdb, AREA, stub, 'x', regList, run.samples.length);
       const { checker } = run;
       run.samples.forEach((s, i) => {
         const t = run.translate(s.va);

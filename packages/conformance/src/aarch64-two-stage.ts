@@ -1,6 +1,6 @@
 // AArch64 two-stage translation: QEMU's MMU against A64Mmu over A64Stage2Mmu, access by access, with a guest at
 // EL1 / EL0 under a hypervisor's stage 2.
-// The `virt` machine with `virtualization=on` starts the `max` CPU at EL2. A prologue there loads VTCR_EL2,
+// The `virt` machine with `virtualization=on` starts the `max` CPU at A64Reg. A prologue there loads VTCR_EL2,
 // VTTBR_EL2 and HCR_EL2 (VM [0] = 1: stage 2 on for EL1&0; RW [31] = 1: EL1 is AArch64), VBAR_EL2, and ERETs to
 // EL1, into the program of the stage 1 run (src/aarch64-mmu.ts: each probe an access at EL0 or EL1 with its PAN, WXN,
 // HA / HD, TBI, HPD and TTBR1 walk modes, its outcome recorded by the EL1 vectors). A stage 2 fault is taken to EL2
@@ -19,80 +19,41 @@
 // rewritten descriptor of both stages and the data region must be the same. QEMU's walker: target/arm/ptw.c
 // get_phys_addr_twostage, S1_ptw_translate, get_phys_addr_lpae, arm_casq_ptw; its report, tlb_helper.c
 // arm_deliver_fault (HPFAR_EL2 from the fault's s2addr).
-import { Access, faultKindOf, hex, MappingFlags, PageSize, PhysicalMemory, Privilege } from '@page-table-multiarch/core';
-import { A64Mmu, A64PageTable, A64Stage2Mmu, A64Stage2PageTable, encodeA64Registers, encodeA64Stage2Registers } from '@page-table-multiarch/aarch64';
-import { a64MmuProgram } from './aarch64-mmu';
-import { type A64ProbeTarget, buildA64MmuTables, descriptorAddress } from './_a64-mmu-layout';
-import { b, ISB, msr, mrs } from './_a64';
+import { faultKindOf, hex, MappingFlags, type PhysicalMemory, Privilege } from '@page-table-multiarch/core';
+import { A64Mmu, A64Stage2Mmu, A64Stage2PageTable, encodeA64Registers, encodeA64Stage2Registers } from '@page-table-multiarch/aarch64';
+import {
+  a64GuestRegs, a64MmuProgram, a64RunMemory, type A64Probe, type A64Stage1, AREA, assertA64ProbesFit, buildA64Stage1,
+  CODE, DATA, DATA_BYTES, ERET, MEM_BASE, MEM_SIZE, makeProbes, marker, probeName, RESULT_BYTES, RESULTS, runTcr,
+  SCTLR, sctlrOf, SPARE_CODE, tcrOf, theirEl1Outcome, WIDE_BIT, writeA64Guest, ZERO
+} from './_a64-mmu-guest';
+import { type A64ProbeTarget, descriptorAddress } from './_a64-mmu-layout';
+import { A64Reg, b, ISB, mrs, msr } from './_a64';
 import { Checker, type RunResult } from './_check';
 import { affects, DEFECTS } from './_defects';
-import type { GuestArea } from './_driver';
 import { runGuest } from './_driver';
 import { Rng, writeWords } from './_layout';
-import { startQemu } from './_qemu';
+import { ACCESS_NAMES, compareAtTheEnd, modelCopy, modelDataAccess, ProbeComparison, withQemu } from './_mmu-check';
 
-const { READ, WRITE, EXECUTE, USER } = MappingFlags;
+const { READ, WRITE, EXECUTE } = MappingFlags;
 
-// The memory layout of the stage 1 run, with the EL2 code and the EL2 results in its program area.
-const MEM_BASE = 0x4100_0000n;
-const MEM_SIZE = 32 << 20;
-const AREA_BYTES = 4 << 20;
-const CODE = MEM_BASE + BigInt(MEM_SIZE - AREA_BYTES);
-const VECTORS = CODE + 0x800n;
-const USER_CODE = CODE + 0x1_0000n;
+// The memory layout of the stage 1 run (src/_a64-mmu-guest.ts), with the EL2 code and the EL2 results in its
+// program area.
 /** The EL2 prologue, and its vectors at +0x800 (VBAR_EL2 is 2 KiB aligned). */
-const EL2_CODE = CODE + 0x1_8000n;
+const EL2_CODE = SPARE_CODE;
 const EL2_VECTORS = EL2_CODE + 0x800n;
-const LIST = CODE + 0x2_0000n;
 /** Per probe (at the stride of RESULTS): ESR_EL2 and HPFAR_EL2 when stage 2 faulted, else zeros. */
 const RESULTS2 = CODE + 0x20_0000n;
-const RESULTS = CODE + 0x28_0000n;
-const PROBE_BYTES = 64;
-const RESULT_BYTES = 32;
-const AREA: GuestArea = { base: CODE, bytes: AREA_BYTES, list: LIST, results: RESULTS, resultBytes: RESULT_BYTES };
-const DATA = MEM_BASE + 0x20_0000n;
-const DATA_BYTES = 0x2_0000;
-const ZERO = RESULTS - 8n;
 const PAGE = 0x1000n;
 
-// A64 encodings (DDI 0487 C6.2): ERET, SVC #0, ADD Xd, Xn, Xm, STR Xt, [Xn, #imm] (unsigned offset).
-const ERET = 0xd69f_03e0;
-const SVC0 = 0xd400_0001;
+// A64 encodings (DDI 0487 C6.2): ADD Xd, Xn, Xm, STR Xt, [Xn, #imm] (unsigned offset).
 const add = (d: number, n: number, m: number): number => (0x8b00_0000 | (m << 16) | (n << 5) | d) >>> 0;
 const strOff = (t: number, n: number, imm: number): number => (0xf900_0000 | ((imm / 8) << 10) | (n << 5) | t) >>> 0;
-// EL2 system registers (D19.2: op0, op1, CRn, CRm, op2)
-const EL2 = {
-  HCR_EL2: { op0: 3, op1: 4, crn: 1, crm: 1, op2: 0 },
-  VTTBR_EL2: { op0: 3, op1: 4, crn: 2, crm: 1, op2: 0 },
-  VTCR_EL2: { op0: 3, op1: 4, crn: 2, crm: 1, op2: 2 },
-  SPSR_EL2: { op0: 3, op1: 4, crn: 4, crm: 0, op2: 0 },
-  ELR_EL2: { op0: 3, op1: 4, crn: 4, crm: 0, op2: 1 },
-  ESR_EL2: { op0: 3, op1: 4, crn: 5, crm: 2, op2: 0 },
-  FAR_EL2: { op0: 3, op1: 4, crn: 6, crm: 0, op2: 0 },
-  HPFAR_EL2: { op0: 3, op1: 4, crn: 6, crm: 0, op2: 4 },
-  VBAR_EL2: { op0: 3, op1: 4, crn: 12, crm: 0, op2: 0 },
-} as const;
 // HCR_EL2: VM [0], RW [31]
 const HCR = (1n << 0n) | (1n << 31n);
 // SPSR_EL2 for EL1h with DAIF masked
 const SPSR_EL1H = 0x3c5n;
-// SCTLR_EL1, TCR_EL1 bits as the stage 1 run uses them
-const SCTLR = (1n << 0n) | (1n << 2n) | (1n << 12n) | (1n << 11n) | (1n << 20n) | (1n << 22n) | (1n << 23n) | (1n << 28n) | (1n << 29n);
-const WXN = 1n << 19n;
-const IPS_40 = 2n << 32n;
-const IPS_MASK = 7n << 32n;
-const TCR_HA = 1n << 39n;
-const TCR_HD = 1n << 40n;
-const TBI = 3n << 37n;
-const HPD = 3n << 41n;
-const EPD1 = 1n << 23n;
-const E0PD1 = 1n << 56n;
-const WIDE_BIT = 1n << 44n;
 /** An IPA bit at or above the stage 2 input size (38 bits) and below stage 1's output size (40 bits). */
 const IPA_BEYOND = 1n << 39n;
-const SPSR_TO_EL0 = 0x3c0n;
-const SPSR_TO_EL1 = 0x3c5n;
-const SPSR_PAN = 1n << 22n;
 // VTCR_EL2: HA [21], HD [22]
 const VTCR_HA = 1n << 21n;
 const VTCR_HD = 1n << 22n;
@@ -113,14 +74,14 @@ const OA = 0x0000_ffff_ffff_f000n;
  * EL1 vectors do, and ERETs to x26 (where the EL1 program records an outcome) at EL1; the others are `b .`.
  */
 export function a64El2Code(): number[] {
-  const w = [msr(EL2.VTCR_EL2, 11), msr(EL2.VTTBR_EL2, 24), msr(EL2.VBAR_EL2, 16), msr(EL2.HCR_EL2, 9), ISB];
-  w.push(msr(EL2.ELR_EL2, 29), msr(EL2.SPSR_EL2, 27), ERET);
+  const w = [msr(A64Reg.VTCR_EL2, 11), msr(A64Reg.VTTBR_EL2, 24), msr(A64Reg.VBAR_EL2, 16), msr(A64Reg.HCR_EL2, 9), ISB];
+  w.push(msr(A64Reg.ELR_EL2, 29), msr(A64Reg.SPSR_EL2, 27), ERET);
   while (w.length < 0x800 / 4) w.push(b(0));
   for (let v = 0; v < 16; v++) {
     while (w.length < 0x800 / 4 + v * 0x20) w.push(b(0));
     if (v === 8) {
-      w.push(mrs(20, EL2.ESR_EL2), mrs(21, EL2.FAR_EL2), mrs(25, EL2.HPFAR_EL2), add(19, 7, 28), strOff(20, 19, 0), strOff(25, 19, 8));
-      w.push(msr(EL2.ELR_EL2, 26), msr(EL2.SPSR_EL2, 27), ERET);
+      w.push(mrs(20, A64Reg.ESR_EL2), mrs(21, A64Reg.FAR_EL2), mrs(25, A64Reg.HPFAR_EL2), add(19, 7, 28), strOff(20, 19, 0), strOff(25, 19, 8));
+      w.push(msr(A64Reg.ELR_EL2, 26), msr(A64Reg.SPSR_EL2, 27), ERET);
     } else {
       w.push(b(0));
     }
@@ -149,38 +110,6 @@ export interface A64TwoStageResult extends RunResult {
   readonly s2Updates: number;
   /** The IPA of the stage 2 page corrupted in the negative control, or null. */
   readonly tamperedIpa: bigint | null;
-}
-
-interface Probe {
-  readonly target: A64ProbeTarget;
-  readonly va: bigint;
-  readonly access: 0 | 1 | 2;
-  readonly el: 0 | 1;
-  readonly pan: boolean;
-  readonly wxn: boolean;
-  readonly updates: 0 | 1 | 2;
-  readonly tbi: boolean;
-  readonly hpd: boolean;
-  readonly ttbr1Walks: 0 | 1 | 2;
-  /** Where the program reads the stage 1 descriptor back: the descriptor, or ZERO when stage 2 would refuse it. */
-  readonly readBack: bigint;
-}
-
-const ACCESS_NAMES = ['load', 'store', 'fetch'] as const;
-
-function probeName(p: Probe): string {
-  const ad = ['no HA', 'HA', 'HA+HD'][p.updates];
-  const walks = ['', ' EPD1', ' E0PD1'][p.ttbr1Walks];
-  return `${ACCESS_NAMES[p.access]} EL${p.el} PAN=${p.pan ? 1 : 0} WXN=${p.wxn ? 1 : 0} ${ad} TBI=${p.tbi ? 1 : 0} HPD=${p.hpd ? 1 : 0}${walks} at ${hex(p.va)} (${p.target.kind})`;
-}
-
-const marker = (i: number): bigint => (1n << 63n) | (BigInt(i + 1) << 32n) | BigInt(SVC0);
-
-function tcrOf(base: bigint, p: Probe): bigint {
-  let tcr = base | (p.updates >= 1 ? TCR_HA : 0n) | (p.updates === 2 ? TCR_HD : 0n) | (p.tbi ? TBI : 0n) | (p.hpd ? HPD : 0n);
-  if (p.ttbr1Walks === 1) tcr |= EPD1;
-  if (p.ttbr1Walks === 2) tcr |= E0PD1;
-  return tcr;
 }
 
 /** Random stage 2 attributes for a data page: mostly valid, AF, readable; S2AP, XN[1:0], DBM at random. */
@@ -213,51 +142,19 @@ function tableFrameBits(rng: Rng, old: bigint): { bits: bigint; readable: boolea
   return { bits: old, readable: true };
 }
 
-/** Builds both stages, runs every probe in QEMU and through A64Mmu over A64Stage2Mmu, and compares. */
-export async function checkA64TwoStage(options: A64TwoStageOptions): Promise<A64TwoStageResult> {
-  const rng = new Rng(options.seed ^ 0x2_57a6e);
-  const memory = new PhysicalMemory({ size: MEM_SIZE, base: MEM_BASE });
-  memory.reserve(CODE, AREA_BYTES);
-  memory.reserve(DATA, DATA_BYTES);
-  for (let pa = DATA; pa < DATA + BigInt(DATA_BYTES); pa += 8n) memory.writeU64(pa, (pa << 32n) | BigInt(SVC0));
-  // stage 1: the identity map of the program and the random ranges, as in the stage 1 run
-  const lower = new A64PageTable(memory, { half: 'lower' });
-  const upper = new A64PageTable(memory, { half: 'upper' });
-  const id = lower.cursor();
-  id.mapRegion(MEM_BASE, MEM_BASE, BigInt(MEM_SIZE - AREA_BYTES), READ | WRITE, true);
-  id.mapRegion(CODE, CODE, USER_CODE - CODE, READ | EXECUTE, true);
-  id.mapRegion(USER_CODE, USER_CODE, PAGE, READ | EXECUTE | USER, false);
-  id.mapRegion(USER_CODE + PAGE, USER_CODE + PAGE, CODE + BigInt(AREA_BYTES) - USER_CODE - PAGE, READ | WRITE, true);
-  id.flush();
-  const span = 64n << 30n;
-  const top = 1n << 48n;
-  const layout = buildA64MmuTables(
-    memory,
-    [
-      { table: lower, windows: [{ base: top / 2n, size: span }, { base: top - span, size: span }] },
-      { table: upper, windows: [{ base: (1n << 64n) - top, size: span }, { base: (1n << 64n) - span, size: span }] },
-    ],
-    {
-      seed: options.seed,
-      leaves: options.leaves ?? 100,
-      sizes: [
-        [PageSize.Size4K, 6],
-        [PageSize.Size2M, 3],
-        [PageSize.Size1G, 1],
-      ],
-      data: DATA,
-      dataBytes: DATA_BYTES,
-      wideBit: WIDE_BIT,
-      rootBlocks: false,
-    },
-  );
-  // a few stage 1 leaves output an IPA beyond stage 2's input size
-  const targets = layout.targets.map((t) => {
-    if (t.entry === null || !rng.ratio(1, 20)) return t;
-    memory.writeU64(t.entry, memory.readU64(t.entry) | IPA_BEYOND);
-    return { ...t, kind: `${t.kind}, IPA beyond stage 2` };
-  });
-  // the frames of the stage 1 tables of the random ranges (every level but TTBR0's root, which the program uses)
+/** The stage 2 table, the descriptors the run rewrote in it, and the stage 1 table frames stage 2 makes unreadable. */
+interface Stage2 {
+  readonly table: A64Stage2PageTable;
+  readonly changed: readonly { readonly pa: bigint; readonly ipa: bigint }[];
+  readonly unreadable: ReadonlySet<bigint>;
+}
+
+/**
+ * The frames of the stage 1 tables of the random ranges, every level but TTBR0's root (which the program's own
+ * walks go through).
+ */
+function stage1Frames(memory: PhysicalMemory, stage1: A64Stage1, targets: readonly A64ProbeTarget[]): Set<bigint> {
+  const { lower, upper } = stage1;
   const frames = new Set<bigint>([upper.rootPaddr]);
   for (const t of targets) {
     if (t.entry === null) continue;
@@ -276,8 +173,11 @@ export async function checkA64TwoStage(options: A64TwoStageOptions): Promise<A64
     }
   }
   frames.delete(lower.rootPaddr);
+  return frames;
+}
 
-  // stage 2: RAM to itself in 4K pages, then the data pages and the stage 1 table frames at random
+/** Stage 2: RAM to itself in 4K pages, then the data pages and the stage 1 table frames at random. */
+function buildStage2(memory: PhysicalMemory, rng: Rng, frames: ReadonlySet<bigint>): Stage2 {
   const s2 = new A64Stage2PageTable(memory, { granule: 4, ipaBits: 38, paBits: 40 });
   const c2 = s2.cursor();
   c2.mapRegion(MEM_BASE, MEM_BASE, BigInt(MEM_SIZE), READ | WRITE | EXECUTE, false);
@@ -288,12 +188,12 @@ export async function checkA64TwoStage(options: A64TwoStageOptions): Promise<A64
     const l2 = next(l1) + ((ipa >> 21n) & 0x1ffn) * 8n;
     return next(l2) + ((ipa >> 12n) & 0x1ffn) * 8n;
   };
-  const s2Changed: { pa: bigint; ipa: bigint }[] = [];
+  const changed: { pa: bigint; ipa: bigint }[] = [];
   const dataPages = Array.from({ length: DATA_BYTES / 0x1000 }, (_, k) => DATA + BigInt(k) * PAGE);
   for (const ipa of dataPages) {
     const at = s2Entry(ipa);
     memory.writeU64(at, dataPageBits(rng, memory.readU64(at), dataPages).bits);
-    s2Changed.push({ pa: at, ipa });
+    changed.push({ pa: at, ipa });
   }
   const unreadable = new Set<bigint>();
   for (const frame of frames) {
@@ -301,59 +201,53 @@ export async function checkA64TwoStage(options: A64TwoStageOptions): Promise<A64
     const at = s2Entry(frame);
     const { bits, readable } = tableFrameBits(rng, memory.readU64(at));
     memory.writeU64(at, bits);
-    s2Changed.push({ pa: at, ipa: frame });
+    changed.push({ pa: at, ipa: frame });
     if (!readable) unreadable.add(frame);
   }
+  return { table: s2, changed, unreadable };
+}
 
-  const order = makeProbes(targets, options.seed, unreadable);
-  if (order.length * PROBE_BYTES > Number(RESULTS2 - LIST) || order.length * RESULT_BYTES > Number(RESULTS - RESULTS2)) {
-    throw new Error(`${order.length} probes do not fit the program's area`);
-  }
+/** Builds both stages, runs every probe in QEMU and through A64Mmu over A64Stage2Mmu, and compares. */
+export async function checkA64TwoStage(options: A64TwoStageOptions): Promise<A64TwoStageResult> {
+  const rng = new Rng(options.seed ^ 0x2_57a6e);
+  const memory = a64RunMemory();
+  // stage 1: the identity map of the program and the random ranges, as in the stage 1 run (4K granule, 48 bits)
+  const stage1 = buildA64Stage1(memory, { granule: 4, vaBits: 48, paBits: 48 }, { seed: options.seed, leaves: options.leaves ?? 100, rootBlocks: false });
+  const { lower, upper, layout } = stage1;
+  // a few stage 1 leaves output an IPA beyond stage 2's input size
+  const targets = layout.targets.map((t) => {
+    if (t.entry === null || !rng.ratio(1, 20)) return t;
+    memory.writeU64(t.entry, memory.readU64(t.entry) | IPA_BEYOND);
+    return { ...t, kind: `${t.kind}, IPA beyond stage 2` };
+  });
+  const stage2 = buildStage2(memory, rng, stage1Frames(memory, stage1, targets));
+  const s2Changed = stage2.changed;
+
+  // the program reads back no descriptor whose frame stage 2 makes unreadable
+  const readBack = (t: A64ProbeTarget): bigint => (t.entry === null || stage2.unreadable.has(t.entry & ~(PAGE - 1n)) ? ZERO : t.entry);
+  const order = makeProbes(targets, options.seed ^ 0xa64_2, readBack);
+  assertA64ProbesFit(order.length, RESULTS2, RESULTS2, RESULTS);
   const prog = a64MmuProgram();
   const after = CODE + BigInt(4 * (prog.code.indexOf(ERET) + 1));
-  writeWords(memory, CODE, prog.code);
-  writeWords(memory, USER_CODE, prog.user);
-  writeWords(memory, EL2_CODE, a64El2Code());
   const regs = encodeA64Registers({ ttbr0: lower, ttbr1: upper });
-  const tcrBase = (regs.tcr & ~IPS_MASK) | IPS_40;
-  order.forEach((p, i) => {
-    const at = LIST + BigInt(i * PROBE_BYTES);
-    const stub = p.el === 1 ? CODE + BigInt(prog.stubs[p.access]!) : USER_CODE + BigInt([0, 8, 16][p.access]!);
-    const spsr = p.el === 1 ? SPSR_TO_EL1 | (p.pan ? SPSR_PAN : 0n) : SPSR_TO_EL0;
-    const values = [p.va, SCTLR | (p.wxn ? WXN : 0n), tcrOf(tcrBase, p), stub, spsr, p.readBack, marker(i), 0n];
-    for (const [k, v] of values.entries()) memory.writeU64(at + BigInt(8 * k), v);
-  });
-  const s2regs = encodeA64Stage2Registers(s2, { vmid: 1 });
+  const tcrBase = runTcr(regs.tcr);
+  writeA64Guest(memory, prog, order, tcrBase);
+  writeWords(memory, EL2_CODE, a64El2Code());
+  const s2regs = encodeA64Stage2Registers(stage2.table, { vmid: 1 });
   const vtcr = s2regs.vtcr | (options.s2Updates >= 1 ? VTCR_HA : 0n) | (options.s2Updates === 2 ? VTCR_HD : 0n);
 
-  const ours = new PhysicalMemory({ size: MEM_SIZE, base: MEM_BASE });
-  ours.writeBytes(MEM_BASE, memory.bytes());
-  const image = memory.bytes().slice();
+  const { ours, image } = modelCopy(memory);
   const tamperedIpa = options.tamper === true ? tamperOne(image, s2Changed, ours) : null;
 
   const checker = new Checker();
-  const outcomes = new Map<string, number>();
+  const compare = new ProbeComparison(checker);
   let s2Updates = 0;
-  const qemu = await startQemu({
-    binary: options.binary,
-    machine: ['-M', 'virt,virtualization=on', '-cpu', 'max', '-m', '256M'],
-    images: [{ addr: MEM_BASE, bytes: image }],
-  });
-  let log = '';
-  try {
+  const log = await withQemu(options.binary, ['-M', 'virt,virtualization=on', '-cpu', 'max', '-m', '256M'], MEM_BASE, image, async (qemu) => {
     const el = ((await qemu.gdb.readRegister('cpsr')) >> 2n) & 3n;
     if (el !== 2n) throw new Error(`the CPU starts at EL${el}, not EL2: QEMU without virtualization=on?`);
     const view = await runGuest(qemu.gdb, {
       regs: [
-        ['x0', regs.mair],
-        ['x1', tcrBase],
-        ['x2', regs.ttbr0],
-        ['x3', regs.ttbr1],
-        ['x4', SCTLR],
-        ['x5', LIST],
-        ['x6', BigInt(order.length)],
-        ['x7', RESULTS],
-        ['x10', VECTORS],
+        ...a64GuestRegs(regs, tcrBase, order.length),
         ['x9', HCR],
         ['x11', vtcr],
         ['x16', EL2_VECTORS],
@@ -372,109 +266,53 @@ export async function checkA64TwoStage(options: A64TwoStageOptions): Promise<A64
     const el2 = await qemu.gdb.readMemory(RESULTS2, order.length * RESULT_BYTES);
     const view2 = new DataView(el2.buffer, el2.byteOffset, el2.byteLength);
     // the `max` CPU: PARange 52 bits (FEAT_LPA), FEAT_XNX, FEAT_HAFDBS
-    const stage2 = new A64Stage2Mmu(ours, { vtcr, vttbr: s2regs.vttbr, xnx: true, paBits: 52 });
-    const mmu = new A64Mmu(ours, { ...regs, tcr: tcrBase, sctlr: SCTLR, paBits: 52, stage2 });
+    const s2mmu = new A64Stage2Mmu(ours, { vtcr, vttbr: s2regs.vttbr, xnx: true, paBits: 52 });
+    const mmu = new A64Mmu(ours, { ...regs, tcr: tcrBase, sctlr: SCTLR, paBits: 52, stage2: s2mmu });
     const s2Before = s2Changed.map(({ pa }) => ours.readU64(pa));
     const levelDefect = affects(options.binary, DEFECTS.a64S1ptwLevel);
     order.forEach((p, i) => {
       const at = (k: number): bigint => view.getBigUint64(RESULT_BYTES * i + 8 * k, true);
       const at2 = (k: number): bigint => view2.getBigUint64(RESULT_BYTES * i + 8 * k, true);
-      mmu.setRegisters({ ...regs, tcr: tcrOf(tcrBase, p), sctlr: SCTLR | (p.wxn ? WXN : 0n), pan: p.pan });
+      mmu.setRegisters({ ...regs, tcr: tcrOf(tcrBase, p), sctlr: sctlrOf(p), pan: p.pan });
       const va = p.va;
       const r = mmu.translateWords(Number(va & 0xffff_ffffn), Number(va >> 32n), p.access, p.el === 1 ? Privilege.SUPERVISOR : Privilege.USER);
       const kind = r === 0 ? `ok ${ACCESS_NAMES[p.access]}` : `${faultKindOf(r) ?? String(r)}${mmu.faultStage === 2 ? ` (stage 2${mmu.faultOnWalk ? ', walk' : ''})` : ''}`;
-      outcomes.set(kind, (outcomes.get(kind) ?? 0) + 1);
-      checker.probes++;
       if (levelDefect && r < 0 && mmu.faultStage === 2 && mmu.faultOnWalk) {
         // the defect's QEMU reports another level: the rest of the syndrome is compared, the level counted as skipped
         const level = 3n;
-        checker.check(va, probeName(p), ourOutcome(p, i, mmu, ours, r, level), theirOutcome(p, at(0), at(1), at(2), at2(0) & ~level, at2(1)));
+        compare.probe(va, probeName(p), kind, ourOutcome(p, i, mmu, ours, r, level), theirOutcome(p, at(0), at(1), at(2), at2(0) & ~level, at2(1)));
         checker.skip(DEFECTS.a64S1ptwLevel.text, (at2(0) & level) !== BigInt(mmu.esr & 3));
       } else {
-        checker.check(va, probeName(p), ourOutcome(p, i, mmu, ours, r), theirOutcome(p, at(0), at(1), at(2), at2(0), at2(1)));
+        compare.probe(va, probeName(p), kind, ourOutcome(p, i, mmu, ours, r), theirOutcome(p, at(0), at(1), at(2), at2(0), at2(1)));
       }
       checker.check(va, `${probeName(p)}: descriptor after`, hex(ours.readU64(p.readBack)), hex(at(3)));
     });
     s2Changed.forEach(({ pa }, k) => {
       if (ours.readU64(pa) !== s2Before[k]) s2Updates++;
     });
-    const ends = [...layout.entries.map((e) => ({ pa: e.pa, va: e.va, what: 'descriptor' })), ...s2Changed.map((e) => ({ pa: e.pa, va: e.ipa, what: 'stage 2 descriptor' }))];
-    for (const { pa, va, what } of ends) {
-      const bytes = await qemu.gdb.readMemory(pa, 8);
-      checker.leaves++;
-      checker.check(va, `${what} at ${hex(pa)} at the end`, hex(ours.readU64(pa)), hex(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true)));
-    }
-    const data = await qemu.gdb.readMemory(DATA, DATA_BYTES);
-    const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
-    for (let off = 0; off < DATA_BYTES; off += 8) {
-      const pa = DATA + BigInt(off);
-      checker.check(pa, `data at ${hex(pa)} at the end`, hex(ours.readU64(pa)), hex(dv.getBigUint64(off, true)));
-    }
-  } finally {
-    log = qemu.stderr();
-    await qemu.close();
-  }
+    const entries = [...layout.entries, ...s2Changed.map((e) => ({ pa: e.pa, va: e.ipa, name: 'stage 2 descriptor' }))];
+    await compareAtTheEnd(qemu.gdb, checker, { entries, entryName: 'descriptor', ours, data: DATA, dataBytes: DATA_BYTES });
+  });
   checker.addresses = targets.length;
-  return { checker, samples: [], tampered: null, log, code: [{ addr: CODE, words: prog.code }], probes: order.length, outcomes, s2Updates, tamperedIpa };
-}
-
-/** Every probe (6 per target for access x EL, each in three random modes) in a seeded random order. */
-function makeProbes(targets: readonly A64ProbeTarget[], seed: number, unreadable: ReadonlySet<bigint>): Probe[] {
-  const rng = new Rng(seed ^ 0xa64_2);
-  const probes: Probe[] = [];
-  for (const target of targets) {
-    const readBack = target.entry === null || unreadable.has(target.entry & ~(PAGE - 1n)) ? ZERO : target.entry;
-    for (const access of [0, 1, 2] as const) {
-      for (const el of [0, 1] as const) {
-        for (let k = 0; k < 3; k++) {
-          const tbi = rng.ratio(1, 3);
-          const tag = access !== 2 && rng.ratio(1, 6) ? BigInt(1 + rng.below(255)) << 56n : 0n;
-          let va = tag === 0n ? target.va : (target.va & 0x00ff_ffff_ffff_ffffn) | tag;
-          if (access === 2 && tbi) va = BigInt.asUintN(64, BigInt.asIntN(56, va));
-          probes.push({
-            target,
-            va,
-            access,
-            el,
-            pan: rng.ratio(1, 2),
-            wxn: rng.ratio(1, 3),
-            updates: rng.below(3) as 0 | 1 | 2,
-            tbi,
-            hpd: rng.ratio(1, 4),
-            ttbr1Walks: rng.ratio(1, 10) ? ((1 + rng.below(2)) as 1 | 2) : 0,
-            readBack,
-          });
-        }
-      }
-    }
-  }
-  return rng.shuffle(probes);
+  return { checker, samples: [], tampered: null, log, code: [{ addr: CODE, words: prog.code }], probes: order.length, outcomes: compare.outcomes, s2Updates, tamperedIpa };
 }
 
 /** QEMU's outcome: "ok" (with the u64 a load read), a stage 2 fault taken to EL2, or a fault taken to EL1. */
-function theirOutcome(p: Probe, esr: bigint, far: bigint, value: bigint, esr2: bigint, hpfar: bigint): string {
+function theirOutcome(p: A64Probe, esr: bigint, far: bigint, value: bigint, esr2: bigint, hpfar: bigint): string {
   if (esr2 !== 0n) return `EL2 esr ${hex(esr2)} far ${hex(far)} hpfar ${hex(hpfar)}`;
-  if (esr >> 26n === 0x15n) return p.access === Access.READ ? `ok ${hex(value)}` : 'ok';
-  return `EL1 esr ${hex(esr)} far ${hex(far)}`;
+  return theirEl1Outcome(p.access, esr, far, value, 'EL1 ');
 }
 
 /**
  * The model's outcome for probe `i`; a store writes its marker, a load reads, in the model's memory. `clear`: ESR bits
  * left out (a known QEMU defect's).
  */
-function ourOutcome(p: Probe, i: number, mmu: A64Mmu, ours: PhysicalMemory, r: number, clear = 0n): string {
+function ourOutcome(p: A64Probe, i: number, mmu: A64Mmu, ours: PhysicalMemory, r: number, clear = 0n): string {
   if (r < 0) {
     if (mmu.faultStage === 2) return `EL2 esr ${hex(BigInt(mmu.esr) & ~clear)} far ${hex(p.va)} hpfar ${hex(BigInt(mmu.hpfar))}`;
     return `EL1 esr ${hex(BigInt(mmu.esr))} far ${hex(p.va)}`;
   }
-  const pa = (BigInt(mmu.paHi) << 32n) | BigInt(mmu.paLo);
-  if (pa < DATA || pa >= DATA + BigInt(DATA_BYTES)) return `ok, outside the data region: ${hex(pa)}`;
-  if (p.access === Access.EXECUTE) return 'ok';
-  if (p.access === Access.WRITE) {
-    ours.writeU64(pa, marker(i));
-    return 'ok';
-  }
-  return `ok ${hex(ours.readU64(pa))}`;
+  return modelDataAccess(ours, p.access, (BigInt(mmu.paHi) << 32n) | BigInt(mmu.paLo), DATA, DATA_BYTES, marker(i));
 }
 
 /** The negative control: clears S2AP[1] in QEMU's copy of a valid, writable stage 2 data page. Returns its IPA. */

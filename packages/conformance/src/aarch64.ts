@@ -6,10 +6,10 @@
 // privileged and unprivileged reads and writes, all from the emulated MMU (target/arm/ptw.c).
 import { hex, MappingFlags, PageSize, PhysicalMemory } from '@page-table-multiarch/core';
 import { type A64Granule, A64PageTable, a64Geometry, encodeA64Registers, MAIR_VALUE } from '@page-table-multiarch/aarch64';
-import { A64At, A64Reg, at, b, bne, ISB, ldrPost, mrs, msr, strPost, subsImm } from './_a64';
+import { A64At, a64AtLoop, a64EnableMmu, a64SpinVectors } from './_a64';
 import type { RunResult } from './_check';
-import { type Access, compareAccesses, guestArea, type RunOptions, runGuest, runTarget, writeAddressList } from './_driver';
-import { type LayoutSpec, STANDARD_SIZES, type VaWindow, writeWords } from './_layout';
+import { type Access, compareAccesses, guestArea, prepareStub, type RunOptions, runStub, runTarget } from './_driver';
+import { type LayoutSpec, STANDARD_SIZES, type VaWindow } from './_layout';
 
 const { READ, WRITE, EXECUTE, USER, DEVICE, UNCACHED } = MappingFlags;
 
@@ -21,7 +21,6 @@ const MEM_BASE = 0x4100_0000n;
 const MEM_SIZE = 32 << 20;
 const AREA = guestArea(MEM_BASE, MEM_SIZE, 2 << 20, 32);
 const HARNESS = AREA.base;
-const VECTORS = HARNESS + 0x800n;
 
 // SCTLR_EL1 (D19.2): M (MMU on), C, I, and the bits that are RES1 in Armv8.0 (11, 20, 22, 23, 28, 29).
 const SCTLR = (1n << 0n) | (1n << 2n) | (1n << 12n) | (1n << 11n) | (1n << 20n) | (1n << 22n) | (1n << 23n) | (1n << 28n) | (1n << 29n);
@@ -32,25 +31,8 @@ const SCTLR = (1n << 0n) | (1n << 2n) | (1n << 12n) | (1n << 11n) | (1n << 20n) 
  * Ends at `b .` (DONE), where a breakpoint stops it; every exception vector is `b .` too.
  */
 export function a64Stub(): { words: number[]; done: number } {
-  const words = [
-    msr(A64Reg.MAIR_EL1, 0),
-    msr(A64Reg.TCR_EL1, 1),
-    msr(A64Reg.TTBR0_EL1, 2),
-    msr(A64Reg.TTBR1_EL1, 3),
-    msr(A64Reg.VBAR_EL1, 10),
-    ISB,
-    msr(A64Reg.SCTLR_EL1, 4),
-    ISB,
-  ];
-  const loop = words.length;
-  words.push(ldrPost(8, 5, 8));
-  for (const op of [A64At.S1E1R, A64At.S1E1W, A64At.S1E0R, A64At.S1E0W]) {
-    words.push(at(op, 8), ISB, mrs(9, A64Reg.PAR_EL1), strPost(9, 7, 8));
-  }
-  words.push(subsImm(6, 6, 1));
-  words.push(bne(loop - words.length));
-  const done = words.length * 4;
-  words.push(b(0));
+  const words = a64EnableMmu();
+  const done = a64AtLoop(words, [A64At.S1E1R, A64At.S1E1W, A64At.S1E0R, A64At.S1E0W]);
   return { words, done };
 }
 
@@ -149,7 +131,6 @@ export async function checkA64(options: A64Options): Promise<RunResult> {
   const layout = (windows: VaWindow[]) => ({ sizes: sizesOf(granule, vaBits, paBits), windows, paLimit: 1n << BigInt(paBits) });
   const pageBytes = lower.meta.levelSize[lower.meta.levels - 1]!;
   const stub = a64Stub();
-  const end = HARNESS + BigInt(stub.done);
   return runTarget(options, {
     machine: ['-M', 'virt', '-cpu', 'max', '-m', '256M'],
     memory,
@@ -178,12 +159,7 @@ export async function checkA64(options: A64Options): Promise<RunResult> {
       paBits === 52
         ? { what: `${granule}K leaf below 2^51`, leaf: (m) => m.size === pageBytes && m.paddr < 1n << 51n && (m.flags & WRITE) === 0, bit: granule === 64 ? 15 : 9 }
         : { what: `read-only ${granule}K leaf`, leaf: (m) => m.size === pageBytes && (m.flags & WRITE) === 0, bit: 7 },
-    prepare({ samples }) {
-      writeAddressList(memory, AREA, samples, 8);
-      writeWords(memory, HARNESS, stub.words);
-      for (let v = 0; v < 16; v++) writeWords(memory, VECTORS + BigInt(0x80 * v), [b(0)]);
-      return [{ addr: HARNESS, words: stub.words }];
-    },
+    prepare: prepareStub(memory, AREA, stub, 8, a64SpinVectors(memory)),
     async probe(qemu, run) {
       const regList: [string, bigint][] = [
         ['x0', regs.mair],
@@ -191,13 +167,8 @@ export async function checkA64(options: A64Options): Promise<RunResult> {
         ['x2', regs.ttbr0],
         ['x3', regs.ttbr1],
         ['x4', SCTLR],
-        ['x5', AREA.list],
-        ['x6', BigInt(run.samples.length)],
-        ['x7', AREA.results],
-        ['x10', VECTORS],
-        ['pc', HARNESS],
       ];
-      const view = await runGuest(qemu.gdb, { regs: regList, end, counter: 'x6', area: AREA, count: run.samples.length });
+      const view = await runStub(qemu.gdb, AREA, stub, 'x', regList, run.samples.length);
       compareAccesses(
         run,
         ACCESSES,

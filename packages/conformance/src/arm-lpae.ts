@@ -6,11 +6,10 @@
 // get_phys_addr_lpae, target/arm/helper.c do_ats_write, which writes the long-descriptor PAR with the attribute byte).
 import { hex, MappingFlags, PageSize, PhysicalMemory } from '@page-table-multiarch/core';
 import { A32LpaePageTable, A32LpaeTtbr1PageTable, a32LpaeCodec, lpaeRange, mairAttr } from '@page-table-multiarch/arm';
-import { A32Cp15, A32Cp15Wide, b, bne, ISB, ldrPost, mcr, mcrr, mrrc, strPost, subsImm } from './_a32';
+import { a32AtLoop, A32Cp15, A32Cp15Wide, a32SpinVectors, ISB, mcr, mcrr, mrrc, strPost } from './_a32';
 import type { RunResult } from './_check';
-import { type Access, compareAccesses, guestArea, type RunOptions, runGuest, runTarget, writeAddressList } from './_driver';
+import { type Access, compareAccesses, guestArea, prepareStub, type RunOptions, runStub, runTarget } from './_driver';
 import type { LayoutSpec, VaWindow } from './_layout';
-import { writeWords } from './_layout';
 
 const { READ, WRITE, EXECUTE, USER, DEVICE, UNCACHED } = MappingFlags;
 
@@ -20,7 +19,6 @@ const MEM_BASE = 0x4100_0000n;
 const MEM_SIZE = 8 << 20;
 const AREA = guestArea(MEM_BASE, MEM_SIZE, 1 << 20, 32); // four 64-bit PARs per address
 const HARNESS = AREA.base;
-const VECTORS = HARNESS + 0x800n;
 
 // SCTLR (B4.1.130): M, C, I and the bits QEMU's Cortex-A15 resets to, as for short descriptors (TRE and AFE play
 // no part with long descriptors: memory types come from MAIR0/MAIR1, and AF is always checked).
@@ -46,15 +44,8 @@ export function a32LpaeStub(): { words: number[]; done: number } {
     mcr(A32Cp15.SCTLR, 9),
     ISB,
   ];
-  const loop = words.length;
-  words.push(ldrPost(8, 5, 4));
-  for (const op of [A32Cp15.ATS1CPR, A32Cp15.ATS1CPW, A32Cp15.ATS1CUR, A32Cp15.ATS1CUW]) {
-    words.push(mcr(op, 8), ISB, mrrc(9, 11, A32Cp15Wide.PAR), strPost(9, 7, 4), strPost(11, 7, 4));
-  }
-  words.push(subsImm(6, 6, 1));
-  words.push(bne(loop - words.length));
-  const done = words.length * 4;
-  words.push(b(0));
+  // PAR is 64 bits wide here: MRRC into r9 / r11, two stores
+  const done = a32AtLoop(words, [A32Cp15.ATS1CPR, A32Cp15.ATS1CPW, A32Cp15.ATS1CUR, A32Cp15.ATS1CUW], [mrrc(9, 11, A32Cp15Wide.PAR), strPost(9, 7, 4), strPost(11, 7, 4)]);
   return { words, done };
 }
 
@@ -136,7 +127,6 @@ export async function checkA32Lpae(options: A32LpaeOptions): Promise<RunResult> 
     return BigInt(mairAttr(mair0, mair1, n));
   };
   const stub = a32LpaeStub();
-  const end = HARNESS + BigInt(stub.done);
   const ttbcr = EAE | BigInt(split.t0sz) | (BigInt(split.t1sz) << 16n);
   return runTarget(options, {
     machine: ['-M', 'virt', '-cpu', 'cortex-a15', '-m', '256M'],
@@ -159,12 +149,7 @@ export async function checkA32Lpae(options: A32LpaeOptions): Promise<RunResult> 
       leaf: (m) => m.size === PageSize.Size4K && (m.flags & WRITE) === 0 && (m.flags & USER) === 0,
       bit: 7,
     },
-    prepare({ samples }) {
-      writeAddressList(memory, AREA, samples, 4);
-      writeWords(memory, HARNESS, stub.words);
-      writeWords(memory, VECTORS, Array.from({ length: 8 }, () => b(0)));
-      return [{ addr: HARNESS, words: stub.words }];
-    },
+    prepare: prepareStub(memory, AREA, stub, 4, a32SpinVectors(memory)),
     async probe(qemu, run) {
       const lo = (v: bigint) => v & 0xffff_ffffn;
       const hi = (v: bigint) => v >> 32n;
@@ -177,13 +162,8 @@ export async function checkA32Lpae(options: A32LpaeOptions): Promise<RunResult> 
         ['r11', lo(upper.rootPaddr)],
         ['r12', hi(upper.rootPaddr)],
         ['r9', SCTLR],
-        ['r5', AREA.list],
-        ['r6', BigInt(run.samples.length)],
-        ['r7', AREA.results],
-        ['r10', VECTORS],
-        ['pc', HARNESS],
       ];
-      const view = await runGuest(qemu.gdb, { regs, end, counter: 'r6', area: AREA, count: run.samples.length });
+      const view = await runStub(qemu.gdb, AREA, stub, 'r', regs, run.samples.length);
       compareAccesses(run, ACCESSES, (i, k) => view.getBigUint64(32 * i + 8 * k, true), showPar, (t) => `${hex(t.pa)} attr ${hex(attrOf(t.flags))}`);
     },
   });

@@ -21,8 +21,7 @@ import { Checker, type RunResult } from './_check';
 import { affects, DEFECTS } from './_defects';
 import { type GuestArea, runGuest } from './_driver';
 import { Rng, writeWords } from './_layout';
-import { compareAtTheEnd, ProbeComparison } from './_mmu-check';
-import { startQemu } from './_qemu';
+import { ACCESS_NAMES, assertProbesFit, compareAtTheEnd, modelCopy, ProbeComparison, withQemu } from './_mmu-check';
 
 const { READ, WRITE, EXECUTE, USER } = MappingFlags;
 
@@ -145,8 +144,6 @@ interface Probe {
   readonly dacr: number;
   readonly sctlr: number;
 }
-
-const ACCESS_NAMES = ['load', 'store', 'fetch'] as const;
 
 function probeName(p: Probe): string {
   const modes = `DACR=${hex(BigInt(p.dacr >>> 0))} AFE=${(p.sctlr >>> 29) & 1} WXN=${(p.sctlr >>> 19) & 1} UWXN=${(p.sctlr >>> 20) & 1}`;
@@ -361,9 +358,7 @@ export async function checkA32Mmu(options: A32MmuOptions): Promise<A32MmuResult>
   const setup = short ? shortSetup(memory, options) : longSetup(memory, options);
   const { layout } = setup;
   const order = makeProbes(layout.targets, options.seed, short);
-  if (order.length * PROBE_BYTES > Number(RESULTS - LIST) || order.length * RESULT_BYTES > Number(CODE + BigInt(AREA_BYTES) - RESULTS)) {
-    throw new Error(`${order.length} probes do not fit the program's area`);
-  }
+  assertProbesFit(order.length, { start: LIST, end: RESULTS, stride: PROBE_BYTES }, { start: RESULTS, end: CODE + BigInt(AREA_BYTES), stride: RESULT_BYTES });
   const prog = a32MmuProgram(short ? 'short' : 'long');
   writeWords(memory, CODE, prog.code);
   writeWords(memory, USER_CODE, prog.user);
@@ -373,10 +368,8 @@ export async function checkA32Mmu(options: A32MmuOptions): Promise<A32MmuResult>
     writeWords(memory, LIST + BigInt(i * PROBE_BYTES), values);
   });
 
-  // the model's memory: the same bytes, before QEMU (or the model) changes any
-  const ours = new PhysicalMemory({ size: MEM_SIZE, base: MEM_BASE });
-  ours.writeBytes(MEM_BASE, memory.bytes());
-  const image = memory.bytes().slice();
+  // the model's memory and QEMU's image: the same bytes, before QEMU (or the model) changes any
+  const { ours, image } = modelCopy(memory);
   const tamperedPage = options.tamper === true ? tamperOne(image, layout.targets, ours, setup.entryBytes) : null;
 
   const checker = new Checker();
@@ -385,13 +378,7 @@ export async function checkA32Mmu(options: A32MmuOptions): Promise<A32MmuResult>
   const domainOrder = short && affects(options.binary, DEFECTS.a32DomainFirst);
   const wxnIgnored = short && affects(options.binary, DEFECTS.a32ShortWxn);
   const xnFirst = short && affects(options.binary, DEFECTS.a32XnBeforeAccessFlag);
-  const qemu = await startQemu({
-    binary: options.binary,
-    machine: ['-M', 'virt', '-cpu', 'cortex-a15', '-m', '256M'],
-    images: [{ addr: MEM_BASE, bytes: image }],
-  });
-  let log = '';
-  try {
+  const log = await withQemu(options.binary, ['-M', 'virt', '-cpu', 'cortex-a15', '-m', '256M'], MEM_BASE, image, async (qemu) => {
     const view = await runGuest(qemu.gdb, {
       regs: [
         ['r0', 1n],
@@ -462,10 +449,7 @@ export async function checkA32Mmu(options: A32MmuOptions): Promise<A32MmuResult>
       wordBytes: 4,
       vaOfWord: (want, got) => writer.get(got) ?? writer.get(want),
     });
-  } finally {
-    log = qemu.stderr();
-    await qemu.close();
-  }
+  });
   checker.addresses = layout.targets.length;
   return { checker, samples: [], tampered: null, log, code: [{ addr: CODE, words: prog.code }], probes: order.length, outcomes: compare.outcomes, tamperedPage };
 }

@@ -5,10 +5,10 @@
 // and stores PAR after each (target/arm/ptw.c get_phys_addr_v6, target/arm/helper.c do_ats_write).
 import { hex, MappingFlags, PageSize, PhysicalMemory } from '@page-table-multiarch/core';
 import { A32PageTable } from '@page-table-multiarch/arm';
-import { A32Cp15, b, bne, ISB, ldrPost, mcr, mrc, strPost, subsImm } from './_a32';
+import { a32AtLoop, A32Cp15, a32SpinVectors, ISB, mcr, mrc, strPost } from './_a32';
 import type { RunResult } from './_check';
-import { type Access, compareAccesses, guestArea, type RunOptions, runGuest, runTarget, writeAddressList } from './_driver';
-import { type LayoutSpec, type VaWindow, writeWords } from './_layout';
+import { type Access, compareAccesses, guestArea, prepareStub, type RunOptions, runStub, runTarget } from './_driver';
+import type { LayoutSpec, VaWindow } from './_layout';
 
 const { READ, WRITE, EXECUTE, USER } = MappingFlags;
 
@@ -18,7 +18,6 @@ const MEM_BASE = 0x4100_0000n;
 const MEM_SIZE = 8 << 20;
 const AREA = guestArea(MEM_BASE, MEM_SIZE, 1 << 20, 16); // four PARs of 4 bytes per address
 const HARNESS = AREA.base;
-const VECTORS = HARNESS + 0x800n;
 const SPLIT = 0x8000_0000n; // TTBCR.N = 1: TTBR1 translates from 2^(32 - N) up
 
 // DACR: every domain Client (0b01), so that the descriptors' access permissions are checked (B4.1.43).
@@ -46,15 +45,7 @@ export function a32Stub(): { words: number[]; done: number } {
     mcr(A32Cp15.SCTLR, 4),
     ISB,
   ];
-  const loop = words.length;
-  words.push(ldrPost(8, 5, 4));
-  for (const op of [A32Cp15.ATS1CPR, A32Cp15.ATS1CPW, A32Cp15.ATS1CUR, A32Cp15.ATS1CUW]) {
-    words.push(mcr(op, 8), ISB, mrc(9, A32Cp15.PAR), strPost(9, 7, 4));
-  }
-  words.push(subsImm(6, 6, 1));
-  words.push(bne(loop - words.length));
-  const done = words.length * 4;
-  words.push(b(0));
+  const done = a32AtLoop(words, [A32Cp15.ATS1CPR, A32Cp15.ATS1CPW, A32Cp15.ATS1CUR, A32Cp15.ATS1CUW], [mrc(9, A32Cp15.PAR), strPost(9, 7, 4)]);
   return { words, done };
 }
 
@@ -111,7 +102,6 @@ export async function checkA32(options: A32Options): Promise<RunResult> {
   lower.cursor().map(HARNESS, HARNESS, PageSize.Size1M, READ | WRITE | EXECUTE);
   const layout = (windows: VaWindow[]) => ({ sizes: SIZES, windows, paLimit: 1n << 32n });
   const stub = a32Stub();
-  const end = HARNESS + BigInt(stub.done);
   return runTarget(options, {
     machine: ['-M', 'virt', '-cpu', 'cortex-a15', '-m', '256M'],
     memory,
@@ -139,12 +129,7 @@ export async function checkA32(options: A32Options): Promise<RunResult> {
       leaf: (m) => m.size === PageSize.Size4K && (m.flags & WRITE) === 0 && (m.flags & USER) === 0,
       bit: 9,
     },
-    prepare({ samples }) {
-      writeAddressList(memory, AREA, samples, 4);
-      writeWords(memory, HARNESS, stub.words);
-      writeWords(memory, VECTORS, Array.from({ length: 8 }, () => b(0)));
-      return [{ addr: HARNESS, words: stub.words }];
-    },
+    prepare: prepareStub(memory, AREA, stub, 4, a32SpinVectors(memory)),
     async probe(qemu, run) {
       const regs: [string, bigint][] = [
         ['r0', DACR],
@@ -152,13 +137,8 @@ export async function checkA32(options: A32Options): Promise<RunResult> {
         ['r2', lower.rootPaddr],
         ['r3', upper.rootPaddr],
         ['r4', SCTLR],
-        ['r5', AREA.list],
-        ['r6', BigInt(run.samples.length)],
-        ['r7', AREA.results],
-        ['r10', VECTORS],
-        ['pc', HARNESS],
       ];
-      const view = await runGuest(qemu.gdb, { regs, end, counter: 'r6', area: AREA, count: run.samples.length });
+      const view = await runStub(qemu.gdb, AREA, stub, 'r', regs, run.samples.length);
       // QEMU reports no memory attributes in the short-descriptor PAR: the address alone is compared
       compareAccesses(run, ACCESSES, (i, k) => BigInt(view.getUint32(16 * i + 4 * k, true)), showPar, (t) => hex(t.pa));
     },

@@ -89,6 +89,7 @@ export { checkX86Mmu, type X86MmuOptions, type X86MmuResult, x86MmuProgram } fro
 export { checkX86LegacyMmu, type X86LegacyMmuCheckOptions, type X86LegacyMmuResult, x86LegacyMmuProgram } from './x86-legacy-mmu';
 export { BOOT_MARKER, BOOT_STUB_ADDR, type BootArch, type BootProgram, type BootRun, bootQemu, bootStub } from './boot';
 export { checkRiscvMmu, type RiscvMmuOptions, type RiscvMmuResult, type RiscvMmuScheme, rvMmuProgram } from './riscv-mmu';
-export { a64MmuProgram, type A64MmuOptions, type A64MmuResult, checkA64Mmu } from './aarch64-mmu';
+export { type A64MmuOptions, type A64MmuResult, checkA64Mmu } from './aarch64-mmu';
+export { a64MmuProgram } from './_a64-mmu-guest';
 export { a64El2Code, type A64TwoStageOptions, type A64TwoStageResult, checkA64TwoStage } from './aarch64-two-stage';
 export { a32MmuProgram, type A32MmuOptions, type A32MmuResult, checkA32Mmu } from './arm-mmu';

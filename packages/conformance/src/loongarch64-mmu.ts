@@ -21,29 +21,9 @@ import type { RunResult } from './_check';
 import { Checker } from './_check';
 import { affects, DEFECTS } from './_defects';
 import { guestArea, runGuest } from './_driver';
-import {
-  addD,
-  addiD,
-  b,
-  bne,
-  csrrd,
-  csrwr,
-  ERTN,
-  invtlb,
-  jirl,
-  la64Refill,
-  la64Setup,
-  LaCsr,
-  LaReg,
-  ldD,
-  or,
-  stD,
-  stW,
-  syscall,
-} from './_la64';
+import { addD, addiD, b, bne, csrrd, csrwr, ERTN, invtlb, jirl, la64Refill, la64Setup, LaCsr, LaReg, ldD, or, stD, stW, syscall } from './_la64';
 import { Rng, writeWords } from './_layout';
-import { ProbeComparison } from './_mmu-check';
-import { startQemu } from './_qemu';
+import { ACCESS_NAMES, fillData, ProbeComparison, withQemu } from './_mmu-check';
 
 const MEM_BASE = 0x100_0000n;
 const MEM_SIZE = 8 << 20;
@@ -124,8 +104,6 @@ export interface La64MmuResult extends RunResult {
   readonly probes: number;
   readonly outcomes: ReadonlyMap<string, number>;
 }
-
-const ACCESS_NAMES = ['load', 'store', 'fetch'] as const;
 
 /** The physical address of the entry of `va` at `level` (Dir3 47:39, Dir2 38:30, Dir1 29:21, PT 20:12). */
 function entryAt(memory: PhysicalMemory, root: bigint, va: bigint, level: number): bigint {
@@ -225,7 +203,7 @@ export async function checkLa64Mmu(options: La64MmuOptions): Promise<La64MmuResu
   const memory = new PhysicalMemory({ size: MEM_SIZE, base: MEM_BASE });
   memory.reserve(AREA.base, AREA.bytes);
   memory.reserve(DATA, DATA_BYTES);
-  for (let pa = DATA; pa < DATA + BigInt(DATA_BYTES); pa += 8n) memory.writeU64(pa, (pa << 32n) | BigInt(SYSCALL));
+  fillData(memory, DATA, DATA_BYTES, (pa) => (pa << 32n) | BigInt(SYSCALL));
   const table = new LA64PageTable(memory);
   const leaves = buildTable(memory, table, rng, options.leaves ?? 100);
   // the model's view of the memory as QEMU's LDPTE / LDDIR read it: NR / NX / RPLV gone where a defect drops them
@@ -273,10 +251,7 @@ export async function checkLa64Mmu(options: La64MmuOptions): Promise<La64MmuResu
     tampered = { vaddr: leaf.va, paddr: 0n, size: PageSize.Size4K, flags: 0, level: 3, bits };
   }
   const compare = new ProbeComparison(checker);
-  const qemu = await startQemu({ binary: options.binary, machine: ['-M', 'virt', '-cpu', 'la464', '-m', '2G'], images: [{ addr: MEM_BASE, bytes: image }] });
-  let log = '';
-  try {
-    const gdb = qemu.gdb;
+  const log = await withQemu(options.binary, ['-M', 'virt', '-cpu', 'la464', '-m', '2G'], MEM_BASE, image, async ({ gdb }) => {
     // an empty directory entry reads as a table at physical 0 (4.2.5.1): zero that frame (see loongarch64.ts)
     await gdb.physicalMemoryMode();
     await gdb.writeMemory(0n, new Uint8Array(4096));
@@ -328,10 +303,7 @@ export async function checkLa64Mmu(options: La64MmuOptions): Promise<La64MmuResu
       }
       compare.probe(p.va, probeName(p), kind, ours, theirOutcome(p, at(0), at(1), at(2)));
     });
-  } finally {
-    log = qemu.stderr();
-    await qemu.close();
-  }
+  });
   checker.addresses = new Set(order.map((p) => p.va)).size;
   for (const l of leaves) checker.pageSizes.set(l.size, (checker.pageSizes.get(l.size) ?? 0) + 1);
   const code = [

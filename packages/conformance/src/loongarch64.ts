@@ -15,26 +15,7 @@ import {
   LA64PageTable,
   la64Geometry,
 } from '@page-table-multiarch/loongarch64';
-import {
-  addiD,
-  b,
-  bne,
-  csrrd,
-  csrwr,
-  ERTN,
-  invtlb,
-  la64Refill,
-  la64Setup,
-  LaCsr,
-  LaReg,
-  ldD,
-  or,
-  slliD,
-  srliD,
-  stD,
-  TLBRD,
-  TLBSRCH,
-} from './_la64';
+import { addiD, b, bne, csrrd, csrwr, ERTN, invtlb, la64Refill, la64Setup, LaCsr, LaReg, ldD, or, slliD, srliD, stD, TLBRD, TLBSRCH } from './_la64';
 import type { RunResult } from './_check';
 import { affects, DEFECTS } from './_defects';
 import { guestArea, type RunOptions, runGuest, runTarget, writeAddressList } from './_driver';

@@ -10,13 +10,13 @@
 // Hypervisor Extension, "Hypervisor Status Register (hstatus)": SRET sets V to SPV): the gdb stub has no register
 // for V. mstatus.MPV and `mret` would do the same, but QEMU 10.0 drops an MPV written through the gdb stub (and by
 // `csrs` in this setup), while hstatus.SPV is kept by QEMU 7.2 and 10.0 alike.
-import { Access, hex, MappingFlags, type PageTable64, PageSize, PhysicalMemory, Privilege } from '@page-table-multiarch/core';
+import { Access, MappingFlags, PageSize, PhysicalMemory, Privilege } from '@page-table-multiarch/core';
 import { gStageLeafFlags, RiscvGStageMmu, Sv32x4PageTable, Sv39x4PageTable, Sv48x4PageTable, Sv57x4PageTable } from '@page-table-multiarch/riscv';
 import { type RunResult, showPa } from './_check';
 import { affects, DEFECTS } from './_defects';
 import { type RunOptions, runTarget } from './_driver';
-import { type LayoutSpec, STANDARD_SIZES, type VaWindow } from './_layout';
 import { gva2gpa } from './_qemu';
+import { rv32Scheme, rv64Scheme, type RvScheme, setUpPmp, SV48_HUGE, SV57_HUGE, writeTranslationRegister } from './_rv-scheme';
 
 const { READ, WRITE, EXECUTE, USER } = MappingFlags;
 /** The permission bits a G-stage leaf holds (DEVICE and UNCACHED are not encoded: memory types come from PMAs). */
@@ -25,61 +25,26 @@ const RWXU = READ | WRITE | EXECUTE | USER;
 /** The G-stage schemes checked here (sv32x4 on qemu-system-riscv32, the others on qemu-system-riscv64). */
 export type RiscvGStageScheme = 'sv32x4' | 'sv39x4' | 'sv48x4' | 'sv57x4';
 
-/** How a scheme is run: its hgatp value for a root, the QEMU CPU, the windows and page sizes of its layouts. */
-interface Scheme {
-  readonly hgatp: (root: bigint) => bigint;
-  readonly cpu: string;
+/** A G-stage format: its hgatp, and the width of its guest-physical addresses. */
+interface Scheme extends RvScheme {
   readonly gpaBits: bigint;
-  readonly make: (m: PhysicalMemory) => PageTable64;
-  readonly windows: VaWindow[];
-  readonly sizes: LayoutSpec['sizes'][number][];
-  readonly paBits: bigint;
-  readonly vaBits: 32 | 64;
 }
 
-// hgatp (Hypervisor Extension, hgatp): HSXLEN = 64, MODE bits 63:60 (8 Sv39x4, 9 Sv48x4, 10 Sv57x4), PPN 43:0;
-// HSXLEN = 32, MODE bit 31 (1 Sv32x4), PPN 21:0. RV64 windows lie at both ends of the guest-physical space: the
-// root's first entries and its last ones, which only the two extra bits of the x4 formats reach; they are large
-// enough for 512 GiB leaves (Sv48x4) and 256 TiB ones (Sv57x4).
+// RV64 windows lie at both ends of the guest-physical space: the root's first entries and its last ones, which only
+// the two extra bits of the x4 formats reach; they are large enough for 512 GiB leaves (Sv48x4) and 256 TiB ones
+// (Sv57x4).
 const rv64 = (mode: bigint, gpaBits: bigint, win: bigint, make: Scheme['make'], extra: Scheme['sizes']): Scheme => ({
-  hgatp: (root) => (mode << 60n) | (root >> 12n),
-  cpu: 'rv64,h=true',
+  ...rv64Scheme(mode, 'rv64,h=true', [{ base: 0n, size: win }, { base: (1n << gpaBits) - win, size: win }], make, extra),
   gpaBits,
-  make,
-  windows: [
-    { base: 0n, size: win },
-    { base: (1n << gpaBits) - win, size: win },
-  ],
-  sizes: [...STANDARD_SIZES, ...extra],
-  paBits: 56n,
-  vaBits: 64,
 });
 const SCHEMES: Record<RiscvGStageScheme, Scheme> = {
   // RV32: with the VS-stage Bare, a guest-physical address is the guest's 32-bit address, zero-extended: the
   // guest-physical addresses from 2^32 to 2^34 (root entries 1024 to 4095) cannot be asked about this way, only
   // the bottom and top gigabyte of the first 4 GiB
-  sv32x4: {
-    hgatp: (root) => (1n << 31n) | (root >> 12n),
-    cpu: 'rv32,h=true',
-    gpaBits: 34n,
-    make: (m) => new Sv32x4PageTable(m),
-    windows: [
-      { base: 0n, size: 1n << 30n },
-      { base: 3n << 30n, size: 1n << 30n },
-    ],
-    sizes: [
-      { size: PageSize.Size4K, regions: 70 },
-      { size: PageSize.Size4M, regions: 64, maxPages: 4 },
-    ],
-    paBits: 34n,
-    vaBits: 32,
-  },
+  sv32x4: { ...rv32Scheme('rv32,h=true', (m) => new Sv32x4PageTable(m)), gpaBits: 34n },
   sv39x4: rv64(8n, 41n, 128n << 30n, (m) => new Sv39x4PageTable(m), []),
-  sv48x4: rv64(9n, 50n, 8n << 40n, (m) => new Sv48x4PageTable(m), [{ size: PageSize.Size512G, regions: 6, maxPages: 2 }]),
-  sv57x4: rv64(10n, 59n, 2n << 50n, (m) => new Sv57x4PageTable(m), [
-    { size: PageSize.Size512G, regions: 6, maxPages: 2 },
-    { size: PageSize.Size256T, regions: 3, maxPages: 1 },
-  ]),
+  sv48x4: rv64(9n, 50n, 8n << 40n, (m) => new Sv48x4PageTable(m), SV48_HUGE),
+  sv57x4: rv64(10n, 59n, 2n << 50n, (m) => new Sv57x4PageTable(m), SV57_HUGE),
 };
 
 /** Options of one G-stage run. */
@@ -124,13 +89,10 @@ export async function checkRiscvGStage(options: RiscvGStageOptions): Promise<Run
     tamper: { what: 'readable 4K leaf', leaf: (m) => m.size === PageSize.Size4K && (m.flags & READ) !== 0, bit: 4 },
     async probe(qemu, { checker, samples, translate, requested }) {
       const gdb = qemu.gdb;
-      // one PMP entry over all of memory (privileged spec 3.7), as in the VS-stage runs
-      await gdb.writeRegister('pmpaddr0', scheme.vaBits === 32 ? 0xffff_ffffn : (1n << 54n) - 1n);
-      await gdb.writeRegister('pmpcfg0', 0x1fn);
-      const want = scheme.hgatp(table.rootPaddr);
-      await gdb.writeRegister('hgatp', want);
-      const hgatp = await gdb.readRegister('hgatp');
-      if (hgatp !== want) throw new Error(`QEMU refused hgatp ${hex(want)} (hgatp = ${hex(hgatp)})`);
+      // one PMP entry over all of memory, as in the VS-stage runs
+      await setUpPmp(gdb, scheme.vaBits);
+      const want = scheme.rootRegister(table.rootPaddr);
+      await writeTranslationRegister(gdb, 'hgatp', want);
       // the G-stage MMU model over the same tables, asked as QEMU is: a load (a U-mode access, as every G-stage one)
       const model = new RiscvGStageMmu(memory, { hgatp: want, xlen: scheme.vaBits, mxr });
       const modelLoad = (gpa: bigint): bigint | null => {

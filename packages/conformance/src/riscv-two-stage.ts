@@ -22,36 +22,29 @@
 // reaches the walk's implicit loads differs between editions of the spec); MXR on QEMU 7.2, whose G-stage takes MXR
 // from vsstatus (DEFECTS.riscvGStageMxr). Where QEMU 7.2 reports a G-stage fault of the walk as a load's
 // (DEFECTS.riscvWalkFaultAsLoad), that comparison is counted as skipped.
-import { Access, faultKindOf, hex, MappingFlags, PageSize, PhysicalMemory, Privilege } from '@page-table-multiarch/core';
+import { Access, faultKindOf, hex, MappingFlags, PageSize, type PageTable64, type PhysicalMemory, Privilege } from '@page-table-multiarch/core';
 import { RiscvGStageMmu, RiscvMmu, Sv39PageTable, Sv39x4PageTable, Sv48PageTable, Sv48x4PageTable } from '@page-table-multiarch/riscv';
-import { CSR, RV, RV_SFENCE_VMA, RV_SPIN, rvAddi, rvCsrw, rvLd } from './_boot-code';
+import { CSR, RV, RV_SFENCE_VMA, rvAddi, rvCsrw, rvLd } from './_boot-code';
 import { Checker, type RunResult } from './_check';
 import { affects, DEFECTS } from './_defects';
-import { guestArea, runGuest } from './_driver';
-import type { GdbRemote } from '@page-table-multiarch/cli';
 import { Rng, writeWords } from './_layout';
-import { startQemu } from './_qemu';
-import { buildMmuTables, type ProbeTarget } from './_rv-mmu-layout';
-import { HCSR, MCSR, RV_ECALL, RV_HFENCE_GVMA, RV_HFENCE_VVMA, RV_SRET, rvBne, rvCsrr, rvJal, rvJalr, rvSd } from './_rv64';
+import { ACCESS_NAMES, assertProbesFit, compareAtTheEnd, modelCopy, modelDataAccess, ProbeComparison, withQemu } from './_mmu-check';
+import type { ProbeTarget } from './_mmu-layout';
+import { buildMmuTables } from './_rv-mmu-layout';
+import { DATA, DATA_BYTES, MEM_BASE, MPP_M, marker, runProbeProgram, rvArea, rvProbeLoopEnd, rvRunMemory, setAdUpdates, setUpTranslation } from './_rv-mmu-guest';
+import { HCSR, RV_ECALL, RV_HFENCE_GVMA, RV_HFENCE_VVMA, RV_SRET, rvJalr, rvSd } from './_rv64';
 
 // CSR fields (privileged spec 20211203): mstatus.SPP bit 8, MPP 12:11, SUM 18, MXR 19 (3.1.6); vsstatus the same
-// bits; hstatus.SPV bit 7 (hypervisor chapter, hstatus); menvcfg.ADUE and henvcfg.ADUE bit 61 (Svadu).
+// bits; hstatus.SPV bit 7 (hypervisor chapter, hstatus).
 const SPP = 1n << 8n;
-const MPP_M = 3n << 11n;
 const SUM = 1n << 18n;
 const MXR = 1n << 19n;
 const HSTATUS_SPV = 1n << 7n;
-const ADUE = 1n << 61n;
 /** htinst of a fault on the VS-stage walk's A / D write (RV64 pseudoinstruction). */
 const WALK_WRITE = 0x3020;
 
-const MEM_BASE = 0x8000_0000n;
-const MEM_SIZE = 8 << 20;
 /** Identity-mapped by the G-stage as 4 KiB pages: the tables, the data and the stub live here. */
 const IDENTITY_BYTES = 4n << 20n;
-/** The data region every VS-stage leaf points into, as in the single-stage runs. */
-const DATA = MEM_BASE + 0x20_0000n;
-const DATA_BYTES = 0x1_0000;
 /**
  * The stub's page (host physical = guest-physical), mapped in the VS-stage at 2^(VA bits - 3) (root entry 64: no
  * window of the random table reaches it) without U, and one page above with U.
@@ -63,7 +56,7 @@ const ALIAS = 0x1_0000_0000n;
 const WIDE_BIT = 1n << 51n;
 const PROBE_BYTES = 56; // va, mstatus, kind, entry, store value, vsstatus, sepc
 const RESULT_BYTES = 48; // mcause, mtval, value loaded, entry after, mtval2, mtinst
-const AREA = guestArea(MEM_BASE, MEM_SIZE, 1 << 20, RESULT_BYTES);
+const AREA = rvArea(RESULT_BYTES);
 const ZERO = AREA.base + 0x8000n;
 
 const { READ, WRITE, EXECUTE, USER } = MappingFlags;
@@ -110,7 +103,7 @@ export interface RiscvTwoStageResult extends RunResult {
 // Registers (ABI names): a0 list, a1 count, a2 results, a3 M-mode mstatus, a4 hstatus with SPV; t0-t6, s1-s7 the
 // program's own.
 const { zero, t0, t1, t3 } = RV;
-const [t5, t6, s1, s2, s3, s4, s5, s6, s7, a0, a1, a2, a3, a4] = [30, 31, 9, 18, 19, 20, 21, 22, 23, 10, 11, 12, 13, 14];
+const [t5, t6, s1, s2, s3, s5, s6, s7, a0, a4] = [30, 31, 9, 18, 19, 21, 22, 23, 10, 14];
 
 /**
  * The probe program (M-mode, at the area's base) and the stub (VS / VU-mode, at STUB): the handler starts at word
@@ -125,15 +118,10 @@ export function rvTwoStageProgram(): { words: number[]; handler: number; end: nu
   w.push(rvAddi(s1, zero, 0), rvAddi(s2, zero, 0), rvAddi(s3, zero, 0), rvAddi(s6, zero, 0), rvAddi(s7, zero, 0));
   w.push(RV_HFENCE_GVMA, RV_HFENCE_VVMA, RV_SFENCE_VMA);
   w.push(rvCsrw(HCSR.vsstatus, t6), rvCsrw(HCSR.sepc, s5), rvCsrw(HCSR.hstatus, a4), rvCsrw(CSR.mstatus, t1), RV_SRET);
-  const after = w.length;
-  w.push(rvLd(s4, t3, 0), rvSd(s1, a2, 0), rvSd(s2, a2, 8), rvSd(s3, a2, 16), rvSd(s4, a2, 24), rvSd(s6, a2, 32), rvSd(s7, a2, 40));
-  w.push(rvAddi(a0, a0, PROBE_BYTES), rvAddi(a2, a2, RESULT_BYTES), rvAddi(a1, a1, -1), 0);
-  w[w.length - 1] = rvBne(a1, zero, (loop - (w.length - 1)) * 4);
-  const end = w.length;
-  w.push(RV_SPIN);
-  const handler = w.length;
-  w.push(rvCsrw(CSR.mstatus, a3), rvCsrr(s1, MCSR.mcause), rvCsrr(s2, MCSR.mtval), rvCsrr(s6, HCSR.mtval2), rvCsrr(s7, HCSR.mtinst), 0);
-  w[w.length - 1] = rvJal(zero, (after - (w.length - 1)) * 4);
+  const { end, handler } = rvProbeLoopEnd(w, loop, PROBE_BYTES, RESULT_BYTES, [
+    { reg: s6, csr: HCSR.mtval2 },
+    { reg: s7, csr: HCSR.mtinst },
+  ]);
   // the stub: a load (offset 0), a store (8), a fetch (16: a jump to the address, whose word is ECALL)
   const stub = [rvLd(s3, t0, 0), RV_ECALL, rvSd(t5, t0, 0), RV_ECALL, rvJalr(zero, t0, 0)];
   return { words: w, handler, end: end * 4, stub };
@@ -149,16 +137,9 @@ interface Probe {
   readonly hsMxr: boolean;
 }
 
-const ACCESS_NAMES = ['load', 'store', 'fetch'] as const;
-
 function probeName(p: Probe): string {
   const mode = p.privilege === Privilege.USER ? 'VU' : 'VS';
   return `${ACCESS_NAMES[p.access]} ${mode} SUM=${p.sum ? 1 : 0} vsMXR=${p.vsMxr ? 1 : 0} MXR=${p.hsMxr ? 1 : 0} (${p.target.kind})`;
-}
-
-/** A store probe's value: bit 63 and its index + 1 in the high word, ECALL in the low one (as src/riscv-mmu.ts). */
-function marker(i: number): bigint {
-  return (1n << 63n) | (BigInt(i + 1) << 32n) | BigInt(RV_ECALL);
 }
 
 /**
@@ -168,6 +149,52 @@ function marker(i: number): bigint {
  */
 const TRANSFORMED = [rvLd(s3, 0, 0), rvSd(t5, 0, 0)] as const;
 
+/** The G-stage table, the leaves the run rewrote in it, and where the leaf of a guest-physical page is. */
+interface GStage {
+  readonly table: PageTable64;
+  readonly rewritten: readonly bigint[];
+  readonly leafOf: (gpa: bigint) => bigint;
+}
+
+/**
+ * The G-stage: identity 4K pages, the 1G alias; random flags on some of the pages of the VS-stage tables (those of
+ * `vsEntries`, but the root's at `vsRoot`) and on some data pages.
+ */
+function buildGStage(memory: PhysicalMemory, rng: Rng, gs: PageTable64, vsEntries: readonly { readonly pa: bigint }[], vsRoot: bigint): GStage {
+  const g = gs.cursor();
+  g.mapRegion(MEM_BASE, MEM_BASE, IDENTITY_BYTES, READ | WRITE | EXECUTE, false);
+  g.map(ALIAS, MEM_BASE, PageSize.Size1G, READ | WRITE | EXECUTE);
+  g.flush();
+  const gLeaf = (gpa: bigint): bigint => gStageLeaf(memory, gs.rootPaddr, gs.meta.levels, gpa);
+  const tablePages = new Set<bigint>();
+  for (const e of vsEntries) tablePages.add(e.pa & ~0xfffn);
+  tablePages.delete(vsRoot); // the stub is reached through the root: its page stays open
+  const rewritten: bigint[] = [];
+  /** Rewrites the flags (bits 9:0) of the G-stage leaf of `gpa`, and sets `high` bits in it. */
+  const setFlags = (gpa: bigint, low: bigint, high = 0n): void => {
+    const at = gLeaf(gpa);
+    memory.writeU64(at, (memory.readU64(at) & ~0x3ffn) | low | high);
+    rewritten.push(at);
+  };
+  // table pages: not valid, without U, reserved bit 55, A = 0 (set, or a fault with Svade), read-only
+  const tableFlags: [bigint, bigint][] = [
+    [R | W | X | U | A | D, 0n],
+    [V | R | W | X | A | D, 0n],
+    [V | R | W | X | U | A | D, 1n << 55n],
+    [V | R | W | X | U | D, 0n],
+    [V | R | U | A | D, 0n],
+  ];
+  // each kind on one table page at least (the root's excepted), a few more at random
+  const pages = rng.shuffle([...tablePages]);
+  for (let i = 0; i < pages.length && i < tableFlags.length + 2; i++) setFlags(pages[i]!, ...tableFlags[i % tableFlags.length]!);
+  // data pages: V mostly, U mostly, the rest at random
+  for (let page = DATA; page < DATA + BigInt(DATA_BYTES); page += 0x1000n) {
+    if (!rng.ratio(1, 2)) continue;
+    setFlags(page, BigInt(rng.below(256)) | (rng.ratio(4, 5) ? V | U : 0n) | (rng.ratio(1, 2) ? R | A : 0n));
+  }
+  return { table: gs, rewritten, leafOf: gLeaf };
+}
+
 /** Builds the two stages, runs every probe in QEMU and through the model, and compares. */
 export async function checkRiscvTwoStage(options: RiscvTwoStageOptions): Promise<RiscvTwoStageResult> {
   const rng = new Rng(options.seed ^ 0x2_5a6e);
@@ -175,10 +202,8 @@ export async function checkRiscvTwoStage(options: RiscvTwoStageOptions): Promise
   const stubS = 1n << BigInt(scheme.vaBits - 3);
   const stubU = stubS + 0x1000n;
   const mxrOk = !affects(options.binary, DEFECTS.riscvGStageMxr);
-  const memory = new PhysicalMemory({ size: MEM_SIZE, base: MEM_BASE });
-  memory.reserve(AREA.base, AREA.bytes);
-  memory.reserve(DATA, DATA_BYTES + 0x1000);
-  for (let pa = DATA; pa < DATA + BigInt(DATA_BYTES); pa += 8n) memory.writeU64(pa, (pa << 32n) | BigInt(RV_ECALL));
+  // (the stub's page after the data region too)
+  const memory = rvRunMemory(AREA, 0x1000);
   const prog = rvTwoStageProgram();
   writeWords(memory, STUB, prog.stub);
 
@@ -210,79 +235,30 @@ export async function checkRiscvTwoStage(options: RiscvTwoStageOptions): Promise
     return { ...t, kind: `${t.kind}, ${pick < 2 ? 'G-stage 1G alias' : 'guest-physical too wide'}` };
   });
 
-  // the G-stage: identity 4K pages, the 1G alias; random flags on some VS-stage table pages and data pages
-  const gs = scheme.g(memory);
-  const g = gs.cursor();
-  g.mapRegion(MEM_BASE, MEM_BASE, IDENTITY_BYTES, READ | WRITE | EXECUTE, false);
-  g.map(ALIAS, MEM_BASE, PageSize.Size1G, READ | WRITE | EXECUTE);
-  g.flush();
-  const gLeaf = (gpa: bigint): bigint => gStageLeaf(memory, gs.rootPaddr, gs.meta.levels, gpa);
-  const tablePages = new Set<bigint>();
-  for (const e of layout.entries) tablePages.add(e.pa & ~0xfffn);
-  tablePages.delete(vs.rootPaddr); // the stub is reached through the root: its page stays open
-  const rewritten: bigint[] = [];
-  /** Rewrites the flags (bits 9:0) of the G-stage leaf of `gpa`, and sets `high` bits in it. */
-  const setFlags = (gpa: bigint, low: bigint, high = 0n): void => {
-    const at = gLeaf(gpa);
-    memory.writeU64(at, (memory.readU64(at) & ~0x3ffn) | low | high);
-    rewritten.push(at);
-  };
-  // table pages: not valid, without U, reserved bit 55, A = 0 (set, or a fault with Svade), read-only
-  const tableFlags: [bigint, bigint][] = [
-    [R | W | X | U | A | D, 0n],
-    [V | R | W | X | A | D, 0n],
-    [V | R | W | X | U | A | D, 1n << 55n],
-    [V | R | W | X | U | D, 0n],
-    [V | R | U | A | D, 0n],
-  ];
-  // each kind on one table page at least (the root's excepted), a few more at random
-  const pages = rng.shuffle([...tablePages]);
-  for (let i = 0; i < pages.length && i < tableFlags.length + 2; i++) setFlags(pages[i]!, ...tableFlags[i % tableFlags.length]!);
-  // data pages: V mostly, U mostly, the rest at random
-  for (let page = DATA; page < DATA + BigInt(DATA_BYTES); page += 0x1000n) {
-    if (!rng.ratio(1, 2)) continue;
-    setFlags(page, BigInt(rng.below(256)) | (rng.ratio(4, 5) ? V | U : 0n) | (rng.ratio(1, 2) ? R | A : 0n));
-  }
+  const { table: gs, rewritten, leafOf: gLeaf } = buildGStage(memory, rng, scheme.g(memory), layout.entries, vs.rootPaddr);
   const hgatp = (scheme.mode << 60n) | (gs.rootPaddr >> 12n);
   const vsatp = (scheme.mode << 60n) | (vs.rootPaddr >> 12n);
 
   const order = writeProbes(memory, targets, rng, mxrOk, stubS, stubU);
   writeWords(memory, AREA.base, prog.words);
-  const ours = new PhysicalMemory({ size: MEM_SIZE, base: MEM_BASE });
-  ours.writeBytes(MEM_BASE, memory.bytes());
-  const image = memory.bytes().slice();
+  const { ours, image } = modelCopy(memory);
   let tampered: RiscvTwoStageResult['tampered'] = null;
   if (options.tamper === true) tampered = tamperOne(image, ours, gLeaf);
 
   const checker = new Checker();
-  const outcomes = new Map<string, number>();
+  const compare = new ProbeComparison(checker);
   let transformed = 0;
   const walkAsLoad = affects(options.binary, DEFECTS.riscvWalkFaultAsLoad);
-  const qemu = await startQemu({
-    binary: options.binary,
-    machine: ['-M', 'virt', '-bios', 'none', '-cpu', 'rv64,h=true,svpbmt=off,svnapot=off', '-m', '128M'],
-    images: [{ addr: MEM_BASE, bytes: image }],
-  });
-  let log = '';
-  try {
-    const gdb = qemu.gdb;
-    await setUpHart(gdb, hgatp, vsatp, options.svadu);
-    await gdb.writeRegister('mtvec', AREA.base + BigInt(prog.handler * 4));
+  const machine = ['-M', 'virt', '-bios', 'none', '-cpu', 'rv64,h=true,svpbmt=off,svnapot=off', '-m', '128M'];
+  const log = await withQemu(options.binary, machine, MEM_BASE, image, async ({ gdb }) => {
+    await setUpTranslation(gdb, [
+      ['hgatp', hgatp],
+      ['vsatp', vsatp],
+    ]);
+    // menvcfg.ADUE turns A / D updates on for the G-stage, henvcfg.ADUE (with it) for the VS-stage (Svadu)
+    await setAdUpdates(gdb, ['menvcfg', 'henvcfg'], options.svadu);
     const hstatus = (await gdb.readRegister('hstatus')) | HSTATUS_SPV;
-    const view = await runGuest(gdb, {
-      regs: [
-        ['a0', AREA.list],
-        ['a1', BigInt(order.length)],
-        ['a2', AREA.results],
-        ['a3', MPP_M],
-        ['a4', hstatus],
-        ['pc', AREA.base],
-      ],
-      end: AREA.base + BigInt(prog.end),
-      counter: 'a1',
-      area: AREA,
-      count: order.length,
-    });
+    const view = await runProbeProgram(gdb, AREA, prog, order.length, [['a4', hstatus]]);
     const gstage = new RiscvGStageMmu(ours, { hgatp, svadu: options.svadu });
     const mmu = new RiscvMmu(ours, { satp: vsatp, svadu: options.svadu, secondStage: gstage });
     order.forEach((p, i) => {
@@ -293,7 +269,7 @@ export async function checkRiscvTwoStage(options: RiscvTwoStageOptions): Promise
       const va = p.target.va;
       const r = mmu.translateWords(Number(va & 0xffff_ffffn), Number(va >> 32n), p.access, p.privilege);
       const kind = r === 0 ? `ok ${ACCESS_NAMES[p.access]}` : `${faultKindOf(r)} stage ${mmu.faultStage}${mmu.faultOnWalk ? ' walk' : ''}`;
-      outcomes.set(kind, (outcomes.get(kind) ?? 0) + 1);
+      compare.count(kind);
       checker.probes++;
       const mcause = at(0);
       // mtinst: the pseudoinstruction for a fault on the walk, else 0 (or the transformed instruction QEMU may give)
@@ -318,13 +294,11 @@ export async function checkRiscvTwoStage(options: RiscvTwoStageOptions): Promise
       checker.check(va, `${probeName(p)}: mtinst`, hex(r < 0 ? BigInt(mmu.htinst) : 0n), hex(theirInsn));
       checker.check(va, `${probeName(p)}: entry after`, hex(ours.readU64(p.target.entry ?? ZERO)), hex(at(3)));
     });
-    await compareAtTheEnd(gdb, checker, [...layout.entries.map((e) => ({ pa: e.pa, va: e.va })), ...rewritten.map((pa) => ({ pa, va: pa }))], ours);
-  } finally {
-    log = qemu.stderr();
-    await qemu.close();
-  }
+    const entries = [...layout.entries, ...rewritten.map((pa) => ({ pa, va: pa }))];
+    await compareAtTheEnd(gdb, checker, { entries, ours, data: DATA, dataBytes: DATA_BYTES });
+  });
   checker.addresses = targets.length;
-  return { checker, samples: [], tampered, log, code: [{ addr: AREA.base, words: prog.words }], probes: order.length, outcomes, transformed };
+  return { checker, samples: [], tampered, log, code: [{ addr: AREA.base, words: prog.words }], probes: order.length, outcomes: compare.outcomes, transformed };
 }
 
 /**
@@ -356,9 +330,7 @@ function writeProbes(memory: PhysicalMemory, targets: readonly ProbeTarget[], rn
         }
   }
   const order = rng.shuffle(probes);
-  if (order.length * PROBE_BYTES > Number(AREA.results - AREA.list) || order.length * RESULT_BYTES > AREA.bytes - Number(AREA.results - AREA.base)) {
-    throw new Error(`${order.length} probes do not fit the guest area`);
-  }
+  assertProbesFit(order.length, { start: AREA.list, end: AREA.results, stride: PROBE_BYTES }, { start: AREA.results, end: AREA.base + BigInt(AREA.bytes), stride: RESULT_BYTES });
   order.forEach((p, i) => {
     const at = AREA.list + BigInt(i * PROBE_BYTES);
     memory.writeU64(at, p.target.va);
@@ -375,14 +347,7 @@ function writeProbes(memory: PhysicalMemory, targets: readonly ProbeTarget[], rn
 /** The model's outcome: "ok" (and the u64 a load read), or the trap's cause, tval and htval. */
 function ourOutcome(p: Probe, i: number, mmu: RiscvMmu, ours: PhysicalMemory, r: number): string {
   if (r < 0) return `cause ${mmu.cause} tval ${hex(p.target.va)} htval ${hex((BigInt(mmu.htvalHi) << 32n) | BigInt(mmu.htvalLo))}`;
-  const pa = (BigInt(mmu.paHi) << 32n) | BigInt(mmu.paLo);
-  if (pa < DATA || pa >= DATA + BigInt(DATA_BYTES)) return `ok, outside the data region: ${hex(pa)}`;
-  if (p.access === Access.EXECUTE) return 'ok';
-  if (p.access === Access.WRITE) {
-    ours.writeU64(pa, marker(i));
-    return 'ok';
-  }
-  return `ok ${hex(ours.readU64(pa))}`;
+  return modelDataAccess(ours, p.access, (BigInt(mmu.paHi) << 32n) | BigInt(mmu.paLo), DATA, DATA_BYTES, marker(i));
 }
 
 /** QEMU's outcome in the same form: ECALL from VS-mode (10) or VU-mode (8) after the access is "ok". */
@@ -390,46 +355,6 @@ function theirOutcome(p: Probe, mcause: bigint, mtval: bigint, value: bigint, mt
   const ecall = p.privilege === Privilege.SUPERVISOR ? 10n : 8n;
   if (mcause === ecall) return p.access === Access.READ ? `ok ${hex(value)}` : 'ok';
   return `cause ${mcause} tval ${hex(mtval)} htval ${hex(mtval2)}`;
-}
-
-/** PMP, hgatp, vsatp and the ADUE bits through the gdb stub. */
-async function setUpHart(gdb: GdbRemote, hgatp: bigint, vsatp: bigint, svadu: boolean): Promise<void> {
-  await gdb.writeRegister('pmpaddr0', (1n << 54n) - 1n);
-  await gdb.writeRegister('pmpcfg0', 0x1fn);
-  await gdb.writeRegister('hgatp', hgatp);
-  if ((await gdb.readRegister('hgatp')) !== hgatp) throw new Error(`QEMU refused hgatp ${hex(hgatp)}`);
-  await gdb.writeRegister('vsatp', vsatp);
-  if ((await gdb.readRegister('vsatp')) !== vsatp) throw new Error(`QEMU refused vsatp ${hex(vsatp)}`);
-  // menvcfg.ADUE turns A / D updates on for the G-stage, henvcfg.ADUE (with it) for the VS-stage (Svadu); QEMU 7.2
-  // has neither and always sets A / D, which is ADUE = 1
-  const regs = await gdb.registers();
-  let writable = false;
-  if (regs.has('menvcfg') && regs.has('henvcfg')) {
-    await gdb.writeRegister('menvcfg', ADUE);
-    await gdb.writeRegister('henvcfg', ADUE);
-    writable = ((await gdb.readRegister('menvcfg')) & (await gdb.readRegister('henvcfg')) & ADUE) !== 0n;
-    if (writable && !svadu) {
-      await gdb.writeRegister('henvcfg', 0n);
-      await gdb.writeRegister('menvcfg', 0n);
-    }
-  }
-  if (!writable && !svadu) throw new Error('this QEMU has no menvcfg.ADUE: it always sets A / D itself');
-}
-
-/** Every entry rewritten by hand (both stages) and the data region, in QEMU's memory and the model's. */
-async function compareAtTheEnd(gdb: GdbRemote, checker: Checker, entries: readonly { pa: bigint; va: bigint }[], ours: PhysicalMemory): Promise<void> {
-  for (const { pa, va } of entries) {
-    const bytes = await gdb.readMemory(pa, 8);
-    const theirs = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
-    checker.leaves++;
-    checker.check(va, `entry at ${hex(pa)} at the end`, hex(ours.readU64(pa)), hex(theirs));
-  }
-  const data = await gdb.readMemory(DATA, DATA_BYTES);
-  const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  for (let off = 0; off < DATA_BYTES; off += 8) {
-    const pa = DATA + BigInt(off);
-    checker.check(pa, `data at ${hex(pa)} at the end`, hex(ours.readU64(pa)), hex(dv.getBigUint64(off, true)));
-  }
 }
 
 /**

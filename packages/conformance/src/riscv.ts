@@ -5,13 +5,14 @@
 // address it probes read permission (S-mode and U-mode loads, with and without SUM / MXR; QEMU 7.2's debug
 // walk takes SUM as 1, see DEFECTS.riscvDebugSum). Leaf permissions (rwxu) come from `info mem`
 // (target/riscv/monitor.c).
-import { hex, MappingFlags, type PageTable64, PageSize, PhysicalMemory } from '@page-table-multiarch/core';
-import { type RiscvTableOptions, Sv32PageTable, Sv39PageTable, Sv48PageTable, Sv57PageTable } from '@page-table-multiarch/riscv';
+import { hex, MappingFlags, PageSize, PhysicalMemory } from '@page-table-multiarch/core';
+import { Sv32PageTable, Sv39PageTable, Sv48PageTable, Sv57PageTable } from '@page-table-multiarch/riscv';
 import { type RunResult, showPa } from './_check';
 import { affects, DEFECTS } from './_defects';
 import { type RunOptions, runTarget } from './_driver';
-import { halfEndWindows, type LayoutSpec, STANDARD_SIZES, type VaWindow } from './_layout';
+import { halfEndWindows } from './_layout';
 import { findSpan, gva2gpa, parseListing } from './_qemu';
+import { rv32Scheme, rv64Scheme, type RvScheme, setUpPmp, SV48_HUGE, SV57_HUGE, writeTranslationRegister } from './_rv-scheme';
 
 const { READ, WRITE, EXECUTE, USER } = MappingFlags;
 
@@ -24,53 +25,12 @@ const PRV_S = 1n;
 /** The RISC-V translation schemes checked here. */
 export type RiscvScheme = 'sv32' | 'sv39' | 'sv48' | 'sv57';
 
-/** How a scheme is run: its satp value for a root, the QEMU CPU, the windows and page sizes of its layouts. */
-interface Scheme {
-  readonly satp: (root: bigint) => bigint;
-  readonly cpu: string;
-  readonly make: (m: PhysicalMemory, options?: RiscvTableOptions) => PageTable64;
-  readonly windows: VaWindow[];
-  readonly sizes: LayoutSpec['sizes'][number][];
-  readonly paBits: bigint;
-  readonly vaBits: 32 | 64;
-}
-
-// satp (privileged spec 1.12, 4.1.11): RV64 MODE in bits 63:60 (8 Sv39, 9 Sv48, 10 Sv57), PPN in bits 43:0; RV32
-// MODE in bit 31 (1 Sv32), PPN in bits 21:0
-const rv64 = (mode: bigint, vaBits: number, win: bigint, make: Scheme['make'], extra: Scheme['sizes']): Scheme => ({
-  satp: (root) => (mode << 60n) | (root >> 12n),
-  cpu: 'rv64',
-  make,
-  windows: halfEndWindows(1n << BigInt(vaBits - 1), win),
-  sizes: [...STANDARD_SIZES, ...extra],
-  paBits: 56n,
-  vaBits: 64,
-});
-const SCHEMES: Record<RiscvScheme, Scheme> = {
-  // Sv32: the 32-bit space has no halves; its bottom and top gigabytes, 4 MiB megapages and 4 KiB pages, and
-  // physical addresses of 34 bits (above 4 GiB too)
-  sv32: {
-    satp: (root) => (1n << 31n) | (root >> 12n),
-    cpu: 'rv32',
-    make: (m) => new Sv32PageTable(m),
-    windows: [
-      { base: 0n, size: 1n << 30n },
-      { base: 3n << 30n, size: 1n << 30n },
-    ],
-    sizes: [
-      { size: PageSize.Size4K, regions: 70 },
-      { size: PageSize.Size4M, regions: 64, maxPages: 4 },
-    ],
-    paBits: 34n,
-    vaBits: 32,
-  },
-  // Sv48 windows are large enough for 512 GiB terapages, Sv57 ones for 256 TiB petapages too
-  sv39: rv64(8n, 39, 64n << 30n, (m, o) => new Sv39PageTable(m, o), []),
-  sv48: rv64(9n, 48, 8n << 40n, (m, o) => new Sv48PageTable(m, o), [{ size: PageSize.Size512G, regions: 6, maxPages: 2 }]),
-  sv57: rv64(10n, 57, 2n << 50n, (m, o) => new Sv57PageTable(m, o), [
-    { size: PageSize.Size512G, regions: 6, maxPages: 2 },
-    { size: PageSize.Size256T, regions: 3, maxPages: 1 },
-  ]),
+// Sv48 windows are large enough for 512 GiB terapages, Sv57 ones for 256 TiB petapages too
+const SCHEMES: Record<RiscvScheme, RvScheme> = {
+  sv32: rv32Scheme('rv32', (m) => new Sv32PageTable(m)),
+  sv39: rv64Scheme(8n, 'rv64', halfEndWindows(1n << 38n, 64n << 30n), (m, o) => new Sv39PageTable(m, o), []),
+  sv48: rv64Scheme(9n, 'rv64', halfEndWindows(1n << 47n, 8n << 40n), (m, o) => new Sv48PageTable(m, o), SV48_HUGE),
+  sv57: rv64Scheme(10n, 'rv64', halfEndWindows(1n << 56n, 2n << 50n), (m, o) => new Sv57PageTable(m, o), SV57_HUGE),
 };
 
 /** Options of one RISC-V run. */
@@ -155,21 +115,14 @@ export async function checkRiscv(options: RiscvOptions): Promise<RunResult> {
     tamper: { what: 'read-only 4K leaf', leaf: (m) => m.size === PageSize.Size4K && (m.flags & WRITE) === 0, bit: 2 },
     async probe(qemu, { checker, samples, translate, requested }) {
       const gdb = qemu.gdb;
-      // Without a PMP entry S-mode may access nothing, the walk included: one NAPOT entry over all of
-      // memory with R, W and X, as firmware sets up (privileged spec 3.7; pmpaddr holds address bits 55:2 on
-      // RV64, 33:2 on RV32).
-      await gdb.writeRegister('pmpaddr0', scheme.vaBits === 32 ? 0xffff_ffffn : (1n << 54n) - 1n);
-      await gdb.writeRegister('pmpcfg0', 0x1fn);
+      await setUpPmp(gdb, scheme.vaBits);
       const mstatus = await gdb.readRegister('mstatus');
       const setMode = async (priv: bigint, status: bigint): Promise<void> => {
         await gdb.writeRegister('mstatus', (mstatus & ~(MSTATUS_SUM | MSTATUS_MXR)) | status);
         await gdb.writeRegister('priv', priv);
       };
       if (svpbmt) await gdb.writeRegister('menvcfg', (await gdb.readRegister('menvcfg')) | MENVCFG_PBMTE);
-      const want = scheme.satp(table.rootPaddr);
-      await gdb.writeRegister('satp', want);
-      const satp = await gdb.readRegister('satp');
-      if (satp !== want) throw new Error(`QEMU refused satp ${hex(want)} (satp = ${hex(satp)})`);
+      await writeTranslationRegister(gdb, 'satp', scheme.rootRegister(table.rootPaddr));
 
       // 1. translations: S-mode loads with SUM (user pages too) and MXR (execute-only pages too)
       await setMode(PRV_S, MSTATUS_SUM | MSTATUS_MXR);

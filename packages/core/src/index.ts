@@ -80,3 +80,4 @@ export {
 export { MmuModel } from './mmu/model';
 export type { FaultStage, SecondStage } from './mmu/stage2';
 export { Tlb, type TlbOptions, type TlbScope, type TlbWalker } from './mmu/tlb';
+export { combineTlbChecks, type SecondStageTlbWalker, secondStageTlbWalker } from './mmu/tlb-stages';

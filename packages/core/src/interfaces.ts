@@ -119,6 +119,10 @@ export interface PTERunHint {
  * specialised walks (fast/walker.ts) read entries through it; what it calls a block, or a reserved encoding, they
  * leave to the codec's methods, so a layout must never call present what the codec calls absent, nor a table or a
  * page what the codec calls something else.
+ *
+ * A codec with `leafShift` (leaves stored as repeated entries: ARMv7 Large pages and Supersections) may have a
+ * layout too: its {@link leaf} test must then pass only for entries that map their level's page size, and every
+ * fast path leaves a last-level entry that fails it to the codec's methods (one mask and compare per entry read).
  */
 export interface PTELayout {
   /**
@@ -130,14 +134,39 @@ export interface PTELayout {
   readonly block: number;
   /** See {@link block}; 0 when absent (x86_64's PS and RISC-V's R/X are clear in a table pointer). */
   readonly table?: number;
-  /** A last-level entry maps a page when `(lo & leaf) === leaf`; `present` when absent (AArch64: 0b11, D8.3). */
+  /**
+   * A last-level entry maps a page of its level's size when `(lo & leaf) === leaf`; `present` when absent (AArch64:
+   * 0b11, D8.3). For a codec with `leafShift`, a present entry that fails it is left to the general path (ARMv7: bit 1,
+   * a Small page; a Large page, bits[1:0] = 0b01, fails it).
+   */
   readonly leaf?: number;
-  /** The address the entry holds: `(lo & addrLo) * 2^addrShift + (hi & addrHi) * 2^(32 + addrShift)`. */
+  /**
+   * The address the entry holds: `(lo & addrLo) * 2^addrShift + (hi & addrHi) * 2^(32 + addrShift)`, plus
+   * `(lo & addrLo2) * 2^(32 + addrShift2)` when the address has a second part ({@link addrLo2}). In a last-level
+   * entry of its level's size (not a member of a hinted run, not an ARMv7 Large page) these bits ({@link leafAddrLo} in place of `addrLo` where given) are the
+   * address and nothing else: presence, flags and leaf size
+   * do not depend on them, so that a dump finds the next page of a run by comparing the other bits (the shared
+   * codec suite checks it).
+   */
   readonly addrLo: number;
   /** See {@link addrLo}. */
   readonly addrHi: number;
   /** See {@link addrLo}: 0 when the address bits sit in place (x86_64), 2 for RISC-V's PPN at bit 10. */
   readonly addrShift: number;
+  /**
+   * Optional: the address mask of a page at the last level when it differs from a table pointer's `addrLo` (ARMv7:
+   * a Small page's base is bits 31:12, a Page table's bits 31:10, ARM DDI 0406C B3.5.1).
+   */
+  readonly leafAddrLo?: number;
+  /**
+   * Optional: low-word bits that hold the top of the address, which no longer fits in place (AArch64 52-bit output
+   * addresses, DDI 0487 D8.3: OA[51:48] in bits 15:12 with FEAT_LPA, OA[51:50] in bits 9:8 with FEAT_LPA2). They are
+   * bits `addrShift2` and up of the address's high word. The walks read them in pages; a table pointer with any of
+   * them set is left to the general path (the tables of a memory below 2^48 have none).
+   */
+  readonly addrLo2?: number;
+  /** See {@link addrLo2}: 4 for FEAT_LPA (entry bit 12 is address bit 48), 10 for FEAT_LPA2 (bit 8 is bit 50). */
+  readonly addrShift2?: number;
 }
 
 /**

@@ -54,7 +54,9 @@ function runOf(pte: GenericPTE, hint: bigint, mark: (bits: bigint, level?: numbe
 
 /** Joins two u32 words into the bigint of an entry. */
 export function wordsToBits(lo: number, hi: number): bigint {
-  return hi === 0 ? BigInt(lo >>> 0) : big(lo, hi);
+  // below 2^53 the number is exact: one conversion instead of three BigInt operations (a listing makes two per run)
+  const h = hi >>> 0;
+  return h < 0x20_0000 ? BigInt(h * 4294967296 + (lo >>> 0)) : big(lo, hi);
 }
 
 /** Splits the bits of an entry: [lo, hi]. */

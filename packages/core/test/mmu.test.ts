@@ -1,6 +1,18 @@
 // The architecture-neutral MMU vocabulary: the number codes of the fault kinds, and the checks MmuModel makes before
 // a model's walk runs (a model that records what reached it shows that bad arguments never do).
-import { Access, type AccessKind, faultKindOf, MmuCode, MmuModel, PagingError, Privilege, type PrivilegeLevel } from '@page-table-multiarch/core';
+import {
+  Access,
+  type AccessKind,
+  combineTlbChecks,
+  faultKindOf,
+  MappingFlags,
+  MmuCode,
+  MmuModel,
+  PagingError,
+  Privilege,
+  type PrivilegeLevel,
+  secondStageTlbWalker,
+} from '@page-table-multiarch/core';
 import { describe, expect, it } from 'vitest';
 
 /** A model that maps every address to itself + 0x1000, faults with NotPresent at 0, and records its calls. */
@@ -106,5 +118,35 @@ describe('MMU vocabulary', () => {
     expect(() => m.translateBatchWords(vas, Access.READ, Privilege.USER, pas, new Int32Array(2))).toThrow(/codes/);
     expect(() => m.translateBatchWords(vas, Access.READ, 2 as PrivilegeLevel, pas, codes)).toThrow(RangeError);
     expect(m.calls.length).toBe(n);
+  });
+});
+
+describe('two-stage TLB entries', () => {
+  const { READ, WRITE, EXECUTE, USER } = MappingFlags;
+  it('combineTlbChecks: a kind is served only when both stages serve it; the permissions both give, USER from stage 1', () => {
+    // stage 1: RWX for user, a store not served (its D is clear); stage 2: RW, both served
+    const first = ((READ | WRITE | EXECUTE | USER) << 3) | 0b101;
+    const second = ((READ | WRITE) << 3) | 0b011;
+    expect(combineTlbChecks(first, second)).toBe(((READ | WRITE | USER) << 3) | 0b001);
+    // USER reported by a second stage (a G-stage leaf is a U-mode one) gives no USER to a supervisor page
+    expect(combineTlbChecks((READ << 3) | 1, ((READ | USER) << 3) | 1)).toBe((READ << 3) | 1);
+    // nothing served by stage 2: nothing served at all
+    expect(combineTlbChecks(first, 0)).toBe(USER << 3);
+  });
+
+  it('secondStageTlbWalker: a second stage that is a TlbWalker whose bits fit beside stage 1\'s, else null', () => {
+    const walker = Object.assign(new Recorder(), {
+      leafAttributes: 0,
+      leafGlobal: true,
+      tlbAttributeBits: 4,
+      tlbModeBits: 1,
+      tlbModeKey: () => 0,
+      tlbCheck: () => 0,
+    });
+    expect(secondStageTlbWalker(walker, 8, 2)).toBe(walker);
+    expect(secondStageTlbWalker(walker, 9, 2)).toBeNull(); // 13 attribute bits
+    expect(secondStageTlbWalker(walker, 4, 8)).toBeNull(); // 9 mode bits
+    expect(secondStageTlbWalker(new Recorder(), 4, 2)).toBeNull(); // no tlbCheck
+    expect(secondStageTlbWalker(null, 4, 2)).toBeNull();
   });
 });

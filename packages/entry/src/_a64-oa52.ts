@@ -31,8 +31,8 @@ export type A64OutputForm = 'pa48' | 'lpa' | 'lpa2';
 
 /**
  * The address methods of a 52-bit form, replacing those of `base` (whose attribute methods they keep). `attrLo` and
- * `attrHi` are the codec's attribute words per flag set (see aarch64.ts), with NON_BLOCK in the low word. Without a
- * `layout`: the specialised walks read an address from one place, which these forms split.
+ * `attrHi` are the codec's attribute words per flag set (see aarch64.ts), with NON_BLOCK in the low word. Its
+ * `layout` is the base's with the address in two parts: the bits in place, and the low-word field of its top bits.
  */
 export function oa52Words(base: PTEWords, form: 'lpa' | 'lpa2', granuleShift: number, attrLo: Uint32Array, attrHi: Uint32Array, nonBlock: number, tableBits: number): PTEWords {
   // the address bits in place: OA[47:16] (LPA, 64KB only) or OA[49:granule] (LPA2)
@@ -48,9 +48,13 @@ export function oa52Words(base: PTEWords, form: 'lpa' | 'lpa2', granuleShift: nu
   const ADDR_LO = PLACE_LO | FIELD;
   const addrLo = (paLo: number, paHi: number): number => (paLo & PLACE_LO) | ((paHi & TOP) >>> SHIFT);
   const leafLo = (flags: number, huge: boolean): number => (huge ? attrLo[flags & 63]! & ~nonBlock : attrLo[flags & 63]!);
-  const { layout: _inPlace, ...rest } = base;
+  const { layout: inPlace, ...rest } = base;
+  // the walks read presence and type as the 48-bit form does (D8.3.1: bits[1:0]), the address from both places:
+  // OA[51:48] = bits 15:12 (LPA), OA[51:50] = bits 9:8 (LPA2), each at bit SHIFT of the address's high word
+  const layout = inPlace === undefined ? {} : { layout: Object.freeze({ ...inPlace, addrLo: PLACE_LO >>> 0, addrHi: PLACE_HI >>> 0, addrLo2: FIELD >>> 0, addrShift2: SHIFT }) };
   return Object.freeze({
     ...rest,
+    ...layout,
     paddrLo: (lo: number, _hi: number, _level: number): number => (lo & PLACE_LO) >>> 0,
     paddrHi: (lo: number, hi: number, _level: number): number => ((hi & PLACE_HI) | ((lo & FIELD) << SHIFT)) >>> 0,
     newPageLo: (paLo: number, paHi: number, flags: number, huge: boolean, _level: number): number => (addrLo(paLo, paHi) | leafLo(flags, huge)) >>> 0,

@@ -315,6 +315,16 @@ function flagsL2(lo: number): number {
   return decode(ap, lo & P_XN, 0, (lo >>> 6) & 0b111, cb); // Small page
 }
 
+// The flags of every Small page by its bits 9:0 (AP[2], TEX[2:0], AP[1:0], C, B, type, XN; B3.5.1), so that the
+// paths that read a page's flags per entry (an unmap's result) make one load: with the decode above inlined, unmap
+// was too large to be inlined into a caller's loop, and its result was then allocated (13 heap bytes per unmap).
+const SMALL_FLAGS = Uint8Array.from({ length: 1024 }, (_, i) => ((i & T_BLOCK) !== 0 ? flagsL2(i) : 0));
+
+/** {@link flagsL2}, with a Small page from the table. */
+function leafFlagsL2(lo: number): number {
+  return (lo & T_BLOCK) !== 0 ? SMALL_FLAGS[lo & 0x3ff]! : flagsL2(lo);
+}
+
 /**
  * The address bits of an entry as it stands at its level. A Fault entry has none for the hardware; it is
  * read with the level's own leaf format (Section at L1, Small page at L2), which is how the crate's
@@ -407,7 +417,7 @@ const words: PTEWords = Object.freeze({
   isHuge: (lo: number, _hi: number, level: number): boolean => level === 0 && (lo & T_BLOCK) !== 0,
   paddrLo: (lo: number, _hi: number, level: number): number => paddrLo(lo, level),
   paddrHi: (lo: number, _hi: number, level: number): number => paddrHi(lo, level),
-  flags: (lo: number, _hi: number, level: number): number => (level === 0 ? flagsL1(lo) : flagsL2(lo)),
+  flags: (lo: number, _hi: number, level: number): number => (level === 0 ? flagsL1(lo) : leafFlagsL2(lo)),
   newPageLo: (paLo: number, _paHi: number, flags: number, _huge: boolean, level: number): number =>
     level === 0 ? ((paLo & SECTION_BASE) | SECTION_ATTR[flags & 63]!) >>> 0 : ((paLo & SMALL_BASE) | SMALL_ATTR[flags & 63]!) >>> 0,
   newPageHi: (_paLo: number, _paHi: number, _flags: number, _huge: boolean, _level: number): number => 0,
@@ -419,6 +429,20 @@ const words: PTEWords = Object.freeze({
   setPaddrLo: (lo: number, _hi: number, paLo: number, paHi: number, level: number): number => setPaddrLo(lo, paLo, paHi, level),
   setPaddrHi: (_lo: number, _hi: number, _paLo: number, _paHi: number, _level: number): number => 0,
   leafShift: (lo: number, _hi: number, level: number): number => leafShift(lo, level),
+  // what the specialised walks read (B3.5.1): bits[1:0] = 0b00 a Fault entry at both levels; at L1 0b01 a Page table,
+  // its L2 table's base in bits 31:10, and 0b1x a Section or Supersection (a block: the full path reads it); at L2
+  // bit 1 a Small page, its base in bits 31:12. A Large page (L2 0b01, 16 entries for 64 KiB) fails `leaf`: the fast
+  // paths leave it to the methods above, which read its size (leafShift) and base (bits 31:16).
+  layout: Object.freeze({
+    present: TYPE,
+    block: TYPE,
+    table: T_TABLE,
+    leaf: T_BLOCK,
+    addrLo: TABLE_BASE >>> 0,
+    addrHi: 0,
+    addrShift: 0,
+    leafAddrLo: SMALL_BASE >>> 0,
+  }),
 });
 
 // ---------------------------------------------------------------- value level

@@ -16,17 +16,9 @@
 // in ./mmu.ts; the PTE bits are 4.3.1 and 4.4.1 (bits 60:54 reserved), chapter "Svpbmt" (PBMT 62:61, reserved
 // without menvcfg.PBMTE, PBMT 3 reserved, reserved in pointers), chapter "Svnapot" (N, bit 63), chapter "Svadu"
 // (menvcfg.ADUE turns hardware A / D updates on for the G-stage; henvcfg.ADUE does so for the VS-stage).
-import {
-  type AccessKind,
-  type AddrInput,
-  field,
-  MmuCode,
-  MmuModel,
-  type PagingHandler,
-  type PrivilegeLevel,
-  registerValue,
-} from '@page-table-multiarch/core';
-import { A, ACCESS_FAULT, D, GUEST_PAGE_FAULT, N_HI, PBMT_SHIFT_HI, POW2, PPN_HI, PPN_LO, R, RESERVED_HI, U, V, W, X } from './mmu';
+// The walk itself (steps 1-8 with the differences above as its parameters) is ./_walk.ts, shared with RiscvMmu.
+import { type AccessKind, type AddrInput, field, type PagingHandler, type PrivilegeLevel, registerValue, type TlbWalker } from '@page-table-multiarch/core';
+import { RiscvWalkModel, riscvGeometry, SV32X4_GEOMETRY } from './_walk';
 import { decodeRiscvHgatp } from './registers';
 
 const TWO32 = 4294967296;
@@ -98,37 +90,46 @@ export interface RiscvGStageMmuOptions {
  * const pa = gstage.translateNumber(0x8000_1000, Access.WRITE, Privilege.SUPERVISOR);
  * if (pa < 0) console.log(gstage.cause, gstage.htvalLo); // 23: store guest-page fault, and the GPA >> 2
  */
-export class RiscvGStageMmu extends MmuModel<RiscvGuestFaultSyndrome> {
+export class RiscvGStageMmu extends RiscvWalkModel<RiscvGuestFaultSyndrome> implements TlbWalker {
   /** The memory the G-stage tables are read from (and A / D written to, with Svadu). */
-  readonly handler: PagingHandler;
+  declare readonly handler: PagingHandler;
   /** The HS-level sstatus.MXR. */
-  mxr: boolean;
+  declare mxr: boolean;
   /** Hardware A / D updates in G-stage leaves (menvcfg.ADUE = 1); false: Svade, a guest-page fault instead. */
-  svadu: boolean;
+  declare svadu: boolean;
   /** menvcfg.PBMTE = 1. */
-  svpbmt: boolean;
+  declare svpbmt: boolean;
   /** Svnapot implemented. */
-  svnapot: boolean;
+  declare svnapot: boolean;
   /** HSXLEN: 32 or 64. */
   readonly xlen: 32 | 64;
   /** Levels of the current hgatp mode: 2 (Sv32x4), 3, 4 or 5; 0 for Bare. */
-  levels: number;
+  declare levels: number;
   /** hgatp.VMID (bits 57:44; RV32 28:22) of the last hgatp loaded; a walk ignores it. */
   vmid: number;
   /** Exception code of the last fault (20, 21, 23; 1, 5, 7); -1 after a successful translation. */
-  cause: number;
+  declare cause: number;
   /** Low 32 bits of the tval of the last fault: the address given. */
-  tvalLo: number;
+  declare tvalLo: number;
   /** High 32 bits of the tval of the last fault. */
-  tvalHi: number;
+  declare tvalHi: number;
   /** Low 32 bits of the htval of the last fault: the guest-physical address >> 2 for a guest-page fault, else 0. */
-  htvalLo: number;
+  declare htvalLo: number;
   /** High 32 bits of the htval of the last fault. */
-  htvalHi: number;
-  /** @internal the 16 KiB root table's physical address (hgatp.PPN << 12), low and high words */
-  _rootLo: number;
-  /** @internal */
-  _rootHi: number;
+  declare htvalHi: number;
+  /**
+   * After a successful walk: what a TLB entry keeps of the G-stage leaf: R (bit 0), W (bit 1), X (bit 2) and D as
+   * the walk left it (bit 3). U and A need no bit: a leaf without U, or whose A stays clear (Svade), never
+   * translates. With Bare, every permission and D. A {@link RiscvMmu} over this stage puts these bits above its own
+   * in a two-stage entry. See `TlbWalker`.
+   */
+  leafAttributes: number;
+  /** A G-stage translation belongs to no ASID (the G bit of a G-stage leaf is unused [H]). */
+  readonly leafGlobal = true;
+  /** {@link leafAttributes} holds 4 bits. */
+  readonly tlbAttributeBits = 4;
+  /** The mode key is the HS-level MXR (bit 0). */
+  readonly tlbModeBits = 1;
 
   /**
    * @throws RegisterError for an hgatp MODE that is reserved (1-7, 11-15), bits 59:58 set or a root that is not
@@ -136,24 +137,12 @@ export class RiscvGStageMmu extends MmuModel<RiscvGuestFaultSyndrome> {
    *   'InvalidAddress' for an hgatp that is not a u64; RangeError for an `xlen` that is not 32 or 64.
    */
   constructor(handler: PagingHandler, options: RiscvGStageMmuOptions) {
-    super();
-    this.handler = handler;
     const xlen = options.xlen ?? 64;
     if (xlen !== 32 && xlen !== 64) throw new RangeError(`RiscvGStageMmu: "xlen" ${String(xlen)} is not 32 or 64`);
+    super(handler, true, options);
     this.xlen = xlen;
-    this.mxr = options.mxr ?? false;
-    this.svadu = options.svadu ?? false;
-    this.svpbmt = options.svpbmt ?? false;
-    this.svnapot = options.svnapot ?? false;
-    this.levels = 0;
     this.vmid = 0;
-    this.cause = -1;
-    this.tvalLo = 0;
-    this.tvalHi = 0;
-    this.htvalLo = 0;
-    this.htvalHi = 0;
-    this._rootLo = 0;
-    this._rootHi = 0;
+    this.leafAttributes = 0;
     this.setHgatp(options.hgatp);
   }
 
@@ -169,176 +158,49 @@ export class RiscvGStageMmu extends MmuModel<RiscvGuestFaultSyndrome> {
     // Translation"]
     if (rv32 ? value < 0x8000_0000n : field(value, 63, 60) === 0) {
       this.vmid = rv32 ? field(value, 28, 22) : field(value, 57, 44);
-      this.levels = 0;
-      this._rootLo = 0;
-      this._rootHi = 0;
+      this._loadGeometry(null, 0n);
       return;
     }
     const plan = decodeRiscvHgatp({ hgatp: value, xlen: this.xlen });
     if (plan instanceof Error) throw plan;
-    const root = BigInt(plan.roots[0]!.root);
-    this.levels = plan.format.meta.levels;
+    const levels = plan.format.meta.levels;
     this.vmid = rv32 ? field(value, 28, 22) : field(value, 57, 44);
-    this._rootLo = Number(root & 0xffff_ffffn);
-    this._rootHi = Number(root >> 32n);
+    this._loadGeometry(levels === 2 ? SV32X4_GEOMETRY : riscvGeometry(levels, true), BigInt(plan.roots[0]!.root));
   }
 
   /**
-   * The walk of [step 1-8] with the G-stage's changes, on the words of the handler's memory: no BigInt, no
-   * allocation, no throw. The privilege is not read: every G-stage access is a U-mode access. See
-   * `MmuModel.translateWords`.
+   * The walk of [Priv 4.3.2] with the G-stage's changes, on the words of the handler's memory: no BigInt, no
+   * allocation, no throw. The privilege is not read: every G-stage access is a U-mode access [H], and
+   * the G-stage's own table reads go through no other stage. See `MmuModel.translateWords`.
    */
   translateWords(gpaLo: number, gpaHi: number, access: AccessKind, _privilege: PrivilegeLevel): number {
     this.tvalLo = gpaLo >>> 0;
     this.tvalHi = gpaHi >>> 0;
-    const levels = this.levels;
     // Bare: no translation and no protection
-    if (levels === 0) return this.translated(gpaLo >>> 0, gpaHi >>> 0, 4096, -1, 7);
-    if (levels === 2) return this.walk32(gpaLo, gpaHi, access);
-    // [H] address bits 63:41 (Sv39x4), 63:50 (Sv48x4), 63:59 (Sv57x4) must be zero, else a guest-page fault
-    if (gpaHi >>> (9 * levels - 18) !== 0) return this.guestPageFault(MmuCode.NonCanonical, -1, access);
-    const h = this.handler;
-    const w = h.words;
-    let tLo = this._rootLo; // [step 1] a = hgatp.ppn * PAGESIZE
-    let tHi = this._rootHi;
-    let shift = 12 + 9 * (levels - 1);
-    const last = levels - 1;
-    for (let level = 0; ; level++) {
-      // [step 2] the root index has 11 bits (the 2 extra guest-physical bits, nothing above them is set), the
-      // others 9
-      const mask = level === 0 ? 2047 : 511;
-      const idx = shift >= 32 ? (gpaHi >>> (shift - 32)) & mask : ((gpaLo >>> shift) | (gpaHi << (32 - shift))) & mask;
-      const e = h.wordIndex((tLo + idx * 8) >>> 0, tHi);
-      if (e < 0) return this.accessFault(level, access);
-      const lo = w[e]!;
-      const hi = w[e + 1]!;
-      // [step 3] invalid, W without R, or a reserved bit
-      if ((lo & V) === 0) return this.guestPageFault(MmuCode.NotPresent, level, access);
-      if ((lo & (R | W)) === W || (hi & RESERVED_HI) !== 0) return this.guestPageFault(MmuCode.ReservedBit, level, access);
-      const paLo = ((lo & PPN_LO) << 2) >>> 0;
-      const paHi = ((lo >>> 30) | ((hi & PPN_HI) << 2)) >>> 0;
-      if ((lo & (R | X)) === 0) {
-        // [step 4] a pointer: D, A, U, PBMT and N are reserved in it, and none may be at the last level; G is
-        // ignored [H]
-        if ((lo & (D | A | U)) !== 0 || hi >>> PBMT_SHIFT_HI !== 0 || level === last) {
-          return this.guestPageFault(MmuCode.ReservedBit, level, access);
-        }
-        tLo = paLo;
-        tHi = paHi;
-        shift -= 9;
-        continue;
-      }
-      return this.leaf(e, lo | 0, hi | 0, paLo | 0, paHi | 0, gpaLo | 0, gpaHi | 0, level, shift, access);
+    if (this.levels === 0) {
+      this.leafAttributes = 15;
+      return this._translated(gpaLo >>> 0, gpaHi >>> 0, 4096, -1, 7);
     }
+    const r = this._walk(gpaLo, gpaHi, access, 0, false, null);
+    // what a TLB keeps: R, W, X (PTE bits 3:1) and D (bit 7) as written back [Priv 4.3.1]
+    if (r === 0) this.leafAttributes = ((this._leafBits >>> 1) & 7) | ((this._leafBits >>> 4) & 8);
+    return r;
+  }
+
+  /** The mode key of a `Tlb`: the HS-level MXR (bit 0), which step 5 of a G-stage walk reads [H]. */
+  tlbModeKey(): number {
+    return this.mxr ? 1 : 0;
   }
 
   /**
-   * The Sv32x4 walk: 4-byte entries, a 34-bit guest-physical address (nothing above it may be set), VPN[1] of 12
-   * bits (33:22) at the root and VPN[0] (21:12) below; the leaf's checks are those of the 8-byte formats, with no
-   * high word.
+   * What a cached G-stage leaf allows (see `TlbWalker`): step 5 as a U-mode access [H] (R, or X with the HS-level
+   * MXR, for a load; W; X), USER always; a store is served only when D is set, else it walks, which sets D (Svadu)
+   * or faults (Svade) [step 7].
    */
-  private walk32(gpaLo: number, gpaHi: number, access: AccessKind): number {
-    if (gpaHi >>> 2 !== 0) return this.guestPageFault(MmuCode.NonCanonical, -1, access);
-    const h = this.handler;
-    let tLo = this._rootLo; // [step 1]
-    let tHi = this._rootHi;
-    for (let level = 0; level < 2; level++) {
-      // [step 2] the root holds 4096 entries (16 KiB): no carry out of the low word from an aligned root
-      const idx = level === 0 ? ((gpaLo >>> 22) | (gpaHi << 10)) & 4095 : (gpaLo >>> 12) & 1023;
-      const e = h.wordIndex((tLo + idx * 4) >>> 0, tHi);
-      if (e < 0) return this.accessFault(level, access);
-      const pte = h.words[e]!;
-      // [step 3]
-      if ((pte & V) === 0) return this.guestPageFault(MmuCode.NotPresent, level, access);
-      if ((pte & (R | W)) === W) return this.guestPageFault(MmuCode.ReservedBit, level, access);
-      // PPN (entry bits 31:10) is physical address bits 33:12
-      const paLo = ((pte & PPN_LO) << 2) >>> 0;
-      const paHi = pte >>> 30;
-      if ((pte & (R | X)) === 0) {
-        // [step 4] D, A, U reserved in a pointer, and no pointer at the last level
-        if ((pte & (D | A | U)) !== 0 || level === 1) return this.guestPageFault(MmuCode.ReservedBit, level, access);
-        tLo = paLo;
-        tHi = paHi;
-        continue;
-      }
-      return this.leaf(e, pte | 0, 0, paLo | 0, paHi, gpaLo | 0, gpaHi | 0, level, level === 0 ? 22 : 12, access);
-    }
-    return this.guestPageFault(MmuCode.ReservedBit, 1, access); // unreachable: level 1 returns above
-  }
-
-  /** [steps 3, 5-8] for the leaf at word index e of level `level`, which maps 2^shift bytes; words as int32. */
-  private leaf(
-    e: number,
-    lo: number,
-    hi: number,
-    paLo: number,
-    paHi: number,
-    gpaLo: number,
-    gpaHi: number,
-    level: number,
-    shift: number,
-    access: AccessKind,
-  ): number {
-    // [step 3] PBMT 3 is reserved, and PBMT altogether without menvcfg.PBMTE [Svpbmt]
-    const pbmt = (hi >>> PBMT_SHIFT_HI) & 3;
-    if (pbmt !== 0 && (pbmt === 3 || !this.svpbmt)) return this.guestPageFault(MmuCode.ReservedBit, level, access);
-    let size = shift;
-    if ((hi & N_HI) !== 0) {
-      // [Svnapot] only a last-level leaf whose PPN[3:0] is 1000 (64 KiB); anything else is reserved
-      if (!this.svnapot || level !== this.levels - 1 || (paLo & 0xf000) !== 0x8000) {
-        return this.guestPageFault(MmuCode.ReservedBit, level, access);
-      }
-      size = 16;
-    }
-    // [step 5] as a U-mode access [H]: nothing without U; R (or X with the HS-level MXR) for a load
-    let perms = 0;
-    if ((lo & U) !== 0) {
-      perms = (lo & R) !== 0 || (this.mxr && (lo & X) !== 0) ? 9 : 8;
-      if ((lo & W) !== 0) perms |= 2;
-      if ((lo & X) !== 0) perms |= 4;
-    }
-    // READ, WRITE, EXECUTE are the bits 1 << access of MappingFlags
-    if (((perms >>> access) & 1) === 0) return this.guestPageFault(MmuCode.Permission, level, access);
-    // [step 6] a superpage's PPN bits below its level must be zero
-    if (shift > 12) {
-      const misaligned = shift >= 32 ? paLo !== 0 || (paHi & ((1 << (shift - 32)) - 1)) !== 0 : (paLo & ((1 << shift) - 1)) !== 0;
-      if (misaligned) return this.guestPageFault(MmuCode.ReservedBit, level, access);
-    }
-    // [step 7] A = 0, or D = 0 on a store: Svade faults, Svadu (menvcfg.ADUE) sets them in the entry
-    const need = access === 1 ? A | D : A;
-    if ((lo & need) !== need) {
-      if (!this.svadu) return this.guestPageFault((lo & A) === 0 ? MmuCode.AccessFlag : MmuCode.Dirty, level, access);
-      this.handler.words[e] = lo | need;
-    }
-    // [step 8] the offset, and the page-number bits below the leaf's level, come from the guest-physical address
-    if (size < 32) {
-      const m = (1 << size) - 1;
-      return this.translated(((paLo & ~m) | (gpaLo & m)) >>> 0, paHi >>> 0, POW2[size]!, level, perms);
-    }
-    const mHi = (1 << (size - 32)) - 1;
-    return this.translated(gpaLo >>> 0, ((paHi & ~mHi) | (gpaHi & mHi)) >>> 0, POW2[size]!, level, perms);
-  }
-
-  /** A translation: no cause. */
-  private translated(paLo: number, paHi: number, size: number, level: number, perms: number): number {
-    this.cause = -1;
-    return this.found(paLo, paHi, size, level, perms);
-  }
-
-  /** A guest-page fault of the access's kind (20, 21 or 23); htval is the address given, shifted right by 2. */
-  private guestPageFault(code: number, level: number, access: AccessKind): number {
-    this.cause = GUEST_PAGE_FAULT[access];
-    this.htvalLo = ((this.tvalLo >>> 2) | (this.tvalHi << 30)) >>> 0;
-    this.htvalHi = this.tvalHi >>> 2;
-    return this.fault(code, level);
-  }
-
-  /** [step 2] an access fault of the access's kind (1, 5 or 7): a table read outside the memory; htval 0. */
-  private accessFault(level: number, access: AccessKind): number {
-    this.cause = ACCESS_FAULT[access];
-    this.htvalLo = 0;
-    this.htvalHi = 0;
-    return this.fault(MmuCode.ExternalAbort, level);
+  tlbCheck(attributes: number, _privilege: PrivilegeLevel, modeKey: number): number {
+    const read = (attributes & 1) !== 0 || ((modeKey & 1) !== 0 && (attributes & 4) !== 0);
+    const perms = 8 | (read ? 1 : 0) | (attributes & 6);
+    return (perms << 3) | ((attributes & 8) !== 0 ? perms & 7 : perms & 5);
   }
 
   /** The cause, tval and htval of the last fault; htinst 0 (an explicit access). */

@@ -66,4 +66,4 @@ export { RiscvCause, type RiscvFaultSyndrome, RiscvMmu, type RiscvMmuOptions } f
 // The G-stage model (hgatp), alone or as the second stage of a RiscvMmu: guest-page faults with htval / htinst.
 export { RiscvGStageMmu, type RiscvGStageMmuOptions, type RiscvGuestFaultSyndrome } from './gstage-mmu';
 // Its TLB instructions, over core's Tlb: SFENCE.VMA and a satp write that switches the ASID.
-export { sfenceVma, writeSatp } from './tlb';
+export { hfenceGvma, hfenceVvma, sfenceVma, writeSatp } from './tlb';

@@ -20,52 +20,28 @@
 //   VS-stage walk).
 //   For a TLB (core's Tlb): 4.3.1 on G (a global mapping exists in every address space; G in a non-leaf entry makes
 //   every mapping below it global), 4.1.11 (satp.ASID, bits 59:44).
+// The walk itself (steps 1-8, the leaf checks, the fault reports) is ./_walk.ts, shared with the G-stage model.
 import {
   type AccessKind,
   type AddrInput,
   field,
-  MmuCode,
-  MmuModel,
   type PagingHandler,
   type PrivilegeLevel,
   registerValue,
   type SecondStage,
+  type SecondStageTlbWalker,
+  combineTlbChecks,
+  secondStageTlbWalker,
   type TlbWalker,
 } from '@page-table-multiarch/core';
+import { A, D, G, leafPermissions, RiscvWalkModel, riscvGeometry, V } from './_walk';
 import { decodeRiscvSatp } from './registers';
 
-// PTE bits of the low word [Priv 4.3.1], and of the high word (entry bits 63:32) [Priv 4.4.1, Svpbmt, Svnapot].
-export const V: number = 1 << 0;
-export const R: number = 1 << 1;
-export const W: number = 1 << 2;
-export const X: number = 1 << 3;
-export const U: number = 1 << 4;
-const G = 1 << 5;
-export const A: number = 1 << 6;
-export const D: number = 1 << 7;
-/** PPN bits of the low word: entry bits 31:10 (physical address bits 33:12). */
-export const PPN_LO: number = 0xffff_fc00;
-/** PPN bits of the high word: entry bits 53:32 (physical address bits 55:34). */
-export const PPN_HI: number = 0x003f_ffff;
-/** Entry bits 60:54, reserved for future standard use [Priv 4.4.1]. */
-export const RESERVED_HI: number = 0x1fc0_0000;
-/** Entry bits 62:61, PBMT [Svpbmt]. */
-export const PBMT_SHIFT_HI: number = 29;
-/** Entry bit 63, N [Svnapot]. */
-export const N_HI: number = 0x8000_0000;
-
-// Exception codes [Priv 3.1.15, Table 3.6], indexed by access kind (READ, WRITE, EXECUTE).
-const PAGE_FAULT = [13, 15, 12] as const;
-export const ACCESS_FAULT = [5, 7, 1] as const;
-/** Guest-page fault exception codes [H, "Trap Cause Codes"], indexed by access kind. */
-export const GUEST_PAGE_FAULT = [21, 23, 20] as const;
-/** htinst for a guest-page fault on the VS-stage walk's 64-bit read, and write (A / D) [H, pseudoinstructions]. */
-const WALK_READ = 0x3000;
-const WALK_WRITE = 0x3020;
-
 const TWO32 = 4294967296;
-/** 2^n for n in 0..63: the page sizes, read from a table (`2 ** n` with a variable n is a call to Math.pow in V8). */
-export const POW2: Float64Array = /* @__PURE__ */ Float64Array.from({ length: 64 }, (_, n) => 2 ** n);
+
+/** Bits of a VS-stage (or single-stage) leaf's TLB attributes and of its mode key (see `RiscvMmu.leafAttributes`). */
+const STAGE1_ATTRIBUTE_BITS = 8;
+const STAGE1_MODE_BITS = 2;
 
 /** RISC-V exception codes that a translation can raise [Priv 3.1.15, Table 3.6]. */
 export const RiscvCause: {
@@ -137,21 +113,6 @@ export interface RiscvMmuOptions {
   readonly secondStage?: SecondStage;
 }
 
-/**
- * The permissions of a leaf with flags `lo` (R W X U in bits 1-4) for an access at `privilege` under SUM and MXR
- * (Priv 4.3.2 step 5, 3.1.6.3): READ, WRITE, EXECUTE as allowed, and USER for a U page.
- */
-function leafPermissions(lo: number, privilege: PrivilegeLevel, sum: boolean, mxr: boolean): number {
-  let perms = (lo & R) !== 0 || (mxr && (lo & X) !== 0) ? 1 : 0;
-  if ((lo & W) !== 0) perms |= 2;
-  if ((lo & X) !== 0) perms |= 4;
-  if ((lo & U) !== 0) {
-    // S-mode never executes from a U page, and loads / stores to it only with SUM
-    if (privilege === 1) perms = sum ? perms & 3 : 0;
-    return perms | 8;
-  }
-  return privilege === 0 ? 0 : perms;
-}
 
 /**
  * A RISC-V hart's address translation (RV64: Sv39, Sv48, Sv57, or Bare) over tables in any `PagingHandler` memory,
@@ -175,81 +136,68 @@ function leafPermissions(lo: number, privilege: PrivilegeLevel, sum: boolean, mx
  * const pa = mmu.translateNumber(0x40_1000, Access.WRITE, Privilege.USER);
  * if (pa < 0) console.log(mmu.cause); // 15: store page fault
  */
-export class RiscvMmu extends MmuModel<RiscvFaultSyndrome> implements TlbWalker {
+export class RiscvMmu extends RiscvWalkModel<RiscvFaultSyndrome> implements TlbWalker {
   /** The memory the tables are read from (and A / D written to, with Svadu). */
-  readonly handler: PagingHandler;
+  declare readonly handler: PagingHandler;
   /** mstatus.SUM. */
   sum: boolean;
   /** mstatus.MXR. */
-  mxr: boolean;
+  declare mxr: boolean;
   /** Hardware A / D updates (Svadu, menvcfg.ADUE = 1); false: Svade, a page fault instead. */
-  svadu: boolean;
+  declare svadu: boolean;
   /** Svpbmt enabled (menvcfg.PBMTE = 1). */
-  svpbmt: boolean;
+  declare svpbmt: boolean;
   /** Svnapot implemented. */
-  svnapot: boolean;
+  declare svnapot: boolean;
   /** Levels of the current satp mode: 3, 4 or 5; 0 for Bare. */
-  levels: number;
+  declare levels: number;
   /** Exception code of the last fault ({@link RiscvCause}); -1 after a successful translation. */
-  cause: number;
+  declare cause: number;
   /** Low 32 bits of the tval of the last fault: the faulting virtual address. */
-  tvalLo: number;
+  declare tvalLo: number;
   /** High 32 bits of the tval of the last fault. */
-  tvalHi: number;
+  declare tvalHi: number;
   /** The second stage every VS-stage table read and output address goes through, or null (one stage). */
   readonly secondStage: SecondStage | null;
   /** With a second stage: low 32 bits of the htval of the last fault (the guest-physical address >> 2, or 0). */
-  htvalLo: number;
+  declare htvalLo: number;
   /** With a second stage: high 32 bits of the htval of the last fault. */
-  htvalHi: number;
+  declare htvalHi: number;
   /** With a second stage: the htinst of the last fault (0x3000, 0x3020 or 0). */
-  htinst: number;
+  declare htinst: number;
   /** satp.ASID (bits 59:44) of the last satp loaded [Priv 4.1.11]; a walk ignores it, a `Tlb` tags entries with it. */
   asid: number;
-  /** After a successful walk: the leaf's bits 7:0 (V R W X U G A D) as written back, G set when the path has G. */
+  /**
+   * After a successful walk: the leaf's bits 7:0 (V R W X U G A D) as written back, G set when the path has G. Over
+   * a second stage that is a `TlbWalker` (a {@link RiscvGStageMmu}), the G-stage leaf's attributes follow from bit
+   * 8: a hart's translation cache may map guest virtual addresses straight to supervisor physical ones ([H]
+   * "Hypervisor Memory-Management Fence Instructions"), and such an entry holds what both stages allow (core's
+   * `combineTlbChecks`).
+   */
   leafAttributes: number;
   /** After a successful walk: the leaf or an entry above it has G [Priv 4.3.1]. */
   leafGlobal: boolean;
-  /** {@link leafAttributes} holds PTE bits 7:0. */
-  readonly tlbAttributeBits = 8;
-  /** The mode key is SUM (bit 0) and MXR (bit 1). */
-  readonly tlbModeBits = 2;
-  /** @internal the root table's physical address (satp.PPN << 12), low and high words */
-  _rootLo: number;
-  /** @internal */
-  _rootHi: number;
-  /** @internal with a second stage: the guest-physical address of the entry the walk read last, low and high words */
-  _entryLo: number;
-  /** @internal */
-  _entryHi: number;
+  /** {@link leafAttributes} holds PTE bits 7:0, and those of the second stage above them. */
+  readonly tlbAttributeBits: number;
+  /** The mode key is SUM (bit 0) and MXR (bit 1), the second stage's above them. */
+  readonly tlbModeBits: number;
+  /** The second stage when a `Tlb` can cache through it (see {@link leafAttributes}), else null. */
+  private readonly secondStageTlb: SecondStageTlbWalker | null;
 
   /**
    * @throws RegisterError for a satp MODE that is reserved or not RV64 paging (1-7, 11-15); TypeError /
    *   PagingError 'InvalidAddress' for a satp that is not a u64.
    */
   constructor(handler: PagingHandler, options: RiscvMmuOptions) {
-    super();
-    this.handler = handler;
+    super(handler, false, options);
     this.sum = options.sum ?? false;
-    this.mxr = options.mxr ?? false;
-    this.svadu = options.svadu ?? false;
-    this.svpbmt = options.svpbmt ?? false;
-    this.svnapot = options.svnapot ?? false;
-    this.levels = 0;
-    this.cause = -1;
-    this.tvalLo = 0;
-    this.tvalHi = 0;
     this.asid = 0;
     this.leafAttributes = 0;
     this.leafGlobal = false;
     this.secondStage = options.secondStage ?? null;
-    this.htvalLo = 0;
-    this.htvalHi = 0;
-    this.htinst = 0;
-    this._rootLo = 0;
-    this._rootHi = 0;
-    this._entryLo = 0;
-    this._entryHi = 0;
+    this.secondStageTlb = secondStageTlbWalker(this.secondStage, STAGE1_ATTRIBUTE_BITS, STAGE1_MODE_BITS);
+    this.tlbAttributeBits = STAGE1_ATTRIBUTE_BITS + (this.secondStageTlb?.tlbAttributeBits ?? 0);
+    this.tlbModeBits = STAGE1_MODE_BITS + (this.secondStageTlb?.tlbModeBits ?? 0);
     this.setSatp(options.satp);
   }
 
@@ -264,150 +212,42 @@ export class RiscvMmu extends MmuModel<RiscvFaultSyndrome> implements TlbWalker 
     // satp MODE 0: Bare, no translation or protection [Priv 4.1.11]
     if (field(value, 63, 60) === 0) {
       this.asid = field(value, 59, 44);
-      this.levels = 0;
-      this._rootLo = 0;
-      this._rootHi = 0;
+      this._loadGeometry(null, 0n);
       return;
     }
     const plan = decodeRiscvSatp({ satp: value });
     if (plan instanceof Error) throw plan;
-    const root = BigInt(plan.roots[0]!.root);
-    this.levels = plan.format.meta.levels;
     this.asid = field(value, 59, 44);
-    this._rootLo = Number(root & 0xffff_ffffn);
-    this._rootHi = Number(root >> 32n);
+    this._loadGeometry(riscvGeometry(plan.format.meta.levels, false), BigInt(plan.roots[0]!.root));
   }
 
   /**
-   * The walk of [Priv 4.3.2] on the words of the handler's memory: no BigInt, no allocation, no throw.
-   * See `MmuModel.translateWords`.
+   * The walk of [Priv 4.3.2] on the words of the handler's memory, then, with a second stage, the output address
+   * through it: no BigInt, no allocation, no throw. See `MmuModel.translateWords`.
    */
   translateWords(vaLo: number, vaHi: number, access: AccessKind, privilege: PrivilegeLevel): number {
     this.tvalLo = vaLo >>> 0;
     this.tvalHi = vaHi >>> 0;
-    const levels = this.levels;
     const s2 = this.secondStage;
     // Bare: the physical address is the virtual address, every access allowed [Priv 4.1.11]
-    if (levels === 0) {
-      const r = this.translated(vaLo >>> 0, vaHi >>> 0, 4096, -1, 7);
+    if (this.levels === 0) {
+      const r = this._translated(vaLo >>> 0, vaHi >>> 0, 4096, -1, 7);
       return s2 === null ? r : this.throughSecondStage(s2, access, privilege);
     }
-    // [Priv 4.4.1 / 4.5.1 / 4.6.1] bits 63:VA-1 must all equal bit VA-1 (VA = 39, 48, 57), else a page fault
-    const ext = (vaHi | 0) >> (9 * levels - 21);
-    if (ext !== 0 && ext !== -1) return this.pageFault(MmuCode.NonCanonical, -1, access);
-    const h = this.handler;
-    const w = h.words;
-    let tLo = this._rootLo; // [step 1] a = satp.ppn * PAGESIZE
-    let tHi = this._rootHi;
-    let shift = 12 + 9 * (levels - 1);
-    const last = levels - 1;
-    let pathG = 0; // G of the pointers on the way [Priv 4.3.1]
-    for (let level = 0; ; level++) {
-      // [step 2] pte = the entry at a + va.vpn[i] * PTESIZE; a read outside the memory is an access fault
-      const idx = shift >= 32 ? (vaHi >>> (shift - 32)) & 511 : ((vaLo >>> shift) | (vaHi << (32 - shift))) & 511;
-      let eLo = (tLo + idx * 8) >>> 0;
-      let eHi = tHi;
-      if (s2 !== null) {
-        // [H] the entry's address is guest-physical: the G-stage translates it, checked as an implicit load
-        const g = s2.translateWords(eLo | 0, eHi | 0, 0, 0);
-        if (g < 0) return this.secondStageFault(s2, g, eLo, eHi, access, WALK_READ);
-        this._entryLo = eLo;
-        this._entryHi = eHi;
-        eLo = s2.paLo;
-        eHi = s2.paHi;
-      }
-      const e = h.wordIndex(eLo, eHi);
-      if (e < 0) return this.accessFault(level, access);
-      const lo = w[e]!;
-      const hi = w[e + 1]!;
-      // [step 3] invalid, W without R, or a reserved bit
-      if ((lo & V) === 0) return this.pageFault(MmuCode.NotPresent, level, access);
-      if ((lo & (R | W)) === W || (hi & RESERVED_HI) !== 0) return this.pageFault(MmuCode.ReservedBit, level, access);
-      const paLo = ((lo & PPN_LO) << 2) >>> 0;
-      const paHi = ((lo >>> 30) | ((hi & PPN_HI) << 2)) >>> 0;
-      if ((lo & (R | X)) === 0) {
-        // [step 4] a pointer: D, A, U [Priv 4.3.1], PBMT [Svpbmt] and N [Svnapot] are reserved in it; none at the
-        // last level (i < 0)
-        if ((lo & (D | A | U)) !== 0 || (hi >>> PBMT_SHIFT_HI) !== 0 || level === last) {
-          return this.pageFault(MmuCode.ReservedBit, level, access);
-        }
-        pathG |= lo;
-        tLo = paLo;
-        tHi = paHi;
-        shift -= 9;
-        continue;
-      }
-      // int32 arguments: a call that V8 does not inline then boxes nothing
-      const r = this.leaf(e, lo | 0, hi | 0, paLo | 0, paHi | 0, vaLo | 0, vaHi | 0, level, shift, access, privilege);
-      if (r === 0 && (pathG & G) !== 0) {
-        this.leafGlobal = true;
-        this.leafAttributes |= G;
-      }
-      return r !== 0 || s2 === null ? r : this.throughSecondStage(s2, access, privilege);
-    }
+    const r = this._walk(vaLo, vaHi, access, privilege, this.sum, s2);
+    if (r !== 0) return r;
+    // what a TLB keeps: the leaf's flags, with G when the leaf or a pointer above it has G [Priv 4.3.1]
+    const path = this._pathBits;
+    this.leafAttributes = this._leafBits | (path & G);
+    this.leafGlobal = ((this._leafBits | path) & G) !== 0;
+    return s2 === null ? 0 : this.throughSecondStage(s2, access, privilege);
   }
 
-  /** [steps 3, 5-8] for the leaf at word index e of level `level`, which maps 2^shift bytes; words as int32. */
-  private leaf(
-    e: number,
-    lo: number,
-    hi: number,
-    paLo: number,
-    paHi: number,
-    vaLo: number,
-    vaHi: number,
-    level: number,
-    shift: number,
-    access: AccessKind,
-    privilege: PrivilegeLevel,
-  ): number {
-    // [step 3] PBMT 3 is reserved, and PBMT is reserved altogether without Svpbmt [Svpbmt]
-    const pbmt = (hi >>> PBMT_SHIFT_HI) & 3;
-    if (pbmt !== 0 && (pbmt === 3 || !this.svpbmt)) return this.pageFault(MmuCode.ReservedBit, level, access);
-    let size = shift;
-    if ((hi & N_HI) !== 0) {
-      // [Svnapot] only a last-level leaf whose PPN[3:0] is 1000 (64 KiB); anything else is reserved
-      if (!this.svnapot || level !== this.levels - 1 || (paLo & 0xf000) !== 0x8000) {
-        return this.pageFault(MmuCode.ReservedBit, level, access);
-      }
-      size = 16;
-    }
-    // [step 5] R / W / X / U against the privilege, SUM and MXR [Priv 3.1.6.3]
-    const perms = leafPermissions(lo, privilege, this.sum, this.mxr);
-    // READ, WRITE, EXECUTE are the bits 1 << access of MappingFlags
-    if (((perms >>> access) & 1) === 0) return this.pageFault(MmuCode.Permission, level, access);
-    // [step 6] a superpage's PPN bits below its level must be zero
-    if (shift > 12) {
-      const misaligned = shift >= 32 ? paLo !== 0 || (paHi & ((1 << (shift - 32)) - 1)) !== 0 : (paLo & ((1 << shift) - 1)) !== 0;
-      if (misaligned) return this.pageFault(MmuCode.ReservedBit, level, access);
-    }
-    // [step 7] A = 0, or D = 0 on a store: Svade faults, Svadu sets them in the entry
-    const need = access === 1 ? A | D : A;
-    if ((lo & need) !== need) {
-      if (!this.svadu) return this.pageFault((lo & A) === 0 ? MmuCode.AccessFlag : MmuCode.Dirty, level, access);
-      const s2 = this.secondStage;
-      if (s2 !== null) {
-        // [H] the A / D write is a G-stage access too, checked as an implicit store
-        const g = s2.translateWords(this._entryLo | 0, this._entryHi | 0, 1, 0);
-        if (g < 0) return this.secondStageFault(s2, g, this._entryLo, this._entryHi, access, WALK_WRITE);
-      }
-      this.handler.words[e] = lo | need;
-    }
-    // what a TLB keeps of this leaf: its flags as they now are in memory
-    this.leafAttributes = (lo | need) & 0xff;
-    this.leafGlobal = (lo & G) !== 0;
-    // [step 8] the offset, and the VPN bits below the leaf's level, come from the virtual address
-    if (size < 32) {
-      const mask = (1 << size) - 1;
-      return this.translated(((paLo & ~mask) | (vaLo & mask)) >>> 0, paHi >>> 0, POW2[size]!, level, perms);
-    }
-    const maskHi = (1 << (size - 32)) - 1;
-    return this.translated(vaLo >>> 0, ((paHi & ~maskHi) | (vaHi & maskHi)) >>> 0, POW2[size]!, level, perms);
-  }
-
-  /** The mode key of a `Tlb`: mstatus.SUM (bit 0) and MXR (bit 1), the mode bits step 5 reads. */
+  /** The mode key of a `Tlb`: mstatus.SUM (bit 0) and MXR (bit 1), the mode bits step 5 reads; the second stage's from bit 2. */
   tlbModeKey(): number {
-    return (this.sum ? 1 : 0) | (this.mxr ? 2 : 0);
+    const own = (this.sum ? 1 : 0) | (this.mxr ? 2 : 0);
+    const s2 = this.secondStageTlb;
+    return s2 === null ? own : own | (s2.tlbModeKey() << STAGE1_MODE_BITS);
   }
 
   /**
@@ -416,71 +256,30 @@ export class RiscvMmu extends MmuModel<RiscvFaultSyndrome> implements TlbWalker 
    * sets D, Svadu, or faults, Svade: step 7), none when A is clear.
    */
   tlbCheck(attributes: number, privilege: PrivilegeLevel, modeKey: number): number {
-    const perms = leafPermissions(attributes, privilege, (modeKey & 1) !== 0, (modeKey & 2) !== 0);
-    if ((attributes & (V | A)) !== (V | A)) return perms << 3;
-    return (perms << 3) | ((attributes & D) !== 0 ? perms & 7 : perms & 5);
+    const own = stage1TlbCheck(attributes & 0xff, privilege, modeKey & 3);
+    const s2 = this.secondStageTlb;
+    if (s2 === null) return own;
+    // a two-stage entry: what both stages allow, each under its own mode bits
+    return combineTlbChecks(own, s2.tlbCheck(attributes >>> STAGE1_ATTRIBUTE_BITS, privilege, modeKey >>> STAGE1_MODE_BITS));
   }
 
   /**
    * The VS-stage's output (a guest-physical address, in paLo / paHi) through the second stage with the access's
    * kind. The page size is the smaller of the two stages'; the permissions those of both where the second stage
-   * is an MmuModel. `leafAttributes` becomes -1, so that a `Tlb` does not cache the translation and walks again:
-   * what the G-stage allows (and its D) is not in the VS-stage leaf.
+   * is an MmuModel. `leafAttributes` gains the G-stage leaf's above the VS-stage's when the second stage is a
+   * `TlbWalker`; else it becomes -1, so that a `Tlb` does not cache the translation (what that stage allows, and its
+   * D, would be in no entry).
    */
   private throughSecondStage(s2: SecondStage, access: AccessKind, privilege: PrivilegeLevel): number {
     const gLo = this.paLo;
     const gHi = this.paHi;
     const g = s2.translateWords(gLo | 0, gHi | 0, access, privilege);
-    if (g < 0) return this.secondStageFault(s2, g, gLo, gHi, access, 0);
+    if (g < 0) return this._secondStageFault(s2, g, gLo, gHi, access, 0);
     const second = (s2 as { readonly permissions?: unknown }).permissions;
     const perms = typeof second === 'number' ? this.permissions & (second | 8) : this.permissions;
-    this.leafAttributes = -1;
+    const t = this.secondStageTlb;
+    this.leafAttributes = t === null ? -1 : this.leafAttributes | (t.leafAttributes << STAGE1_ATTRIBUTE_BITS);
     return this.found(s2.paLo, s2.paHi, Math.min(this.pageSize, s2.pageSize), this.level, perms);
-  }
-
-  /**
-   * A fault of the second stage (`code`) on the guest-physical address (gLo, gHi), reported for the original access
-   * as the hypervisor chapter says: a guest-page fault (20, 21, 23) with htval = the address >> 2 and htinst =
-   * `walkInsn` (the pseudoinstruction of a VS-stage table access, 0 for the output address), or, for a G-stage table
-   * read outside the memory, an access fault (1, 5, 7) with htval and htinst 0.
-   */
-  private secondStageFault(s2: SecondStage, code: number, gLo: number, gHi: number, access: AccessKind, walkInsn: number): number {
-    if (code === MmuCode.ExternalAbort) {
-      this.cause = ACCESS_FAULT[access];
-      this.htvalLo = 0;
-      this.htvalHi = 0;
-      this.htinst = 0;
-    } else {
-      this.cause = GUEST_PAGE_FAULT[access];
-      this.htvalLo = ((gLo >>> 2) | (gHi << 30)) >>> 0;
-      this.htvalHi = gHi >>> 2;
-      this.htinst = walkInsn;
-    }
-    return this.stage2Fault(code, s2.level, walkInsn !== 0);
-  }
-
-  /** A translation: no cause. */
-  private translated(paLo: number, paHi: number, size: number, level: number, perms: number): number {
-    this.cause = -1;
-    return this.found(paLo, paHi, size, level, perms);
-  }
-
-  /** A page fault of the access's kind (12, 13 or 15) with the fault kind `code`. */
-  private pageFault(code: number, level: number, access: AccessKind): number {
-    this.cause = PAGE_FAULT[access];
-    this.htvalLo = 0;
-    this.htvalHi = 0;
-    this.htinst = 0;
-    return this.fault(code, level);
-  }
-
-  /** [step 2] an access fault of the access's kind (1, 5 or 7): a table read outside the memory. */
-  private accessFault(level: number, access: AccessKind): number {
-    this.cause = ACCESS_FAULT[access];
-    this.htvalLo = 0;
-    this.htvalHi = 0;
-    this.htinst = 0;
-    return this.fault(MmuCode.ExternalAbort, level);
   }
 
   /** The cause and tval of the last fault. */
@@ -489,4 +288,14 @@ export class RiscvMmu extends MmuModel<RiscvFaultSyndrome> implements TlbWalker 
     if (this.secondStage === null) return { cause: this.cause, tval };
     return { cause: this.cause, tval, htval: BigInt(this.htvalHi) * BigInt(TWO32) + BigInt(this.htvalLo), htinst: this.htinst };
   }
+}
+
+/**
+ * What a cached VS-stage or single-stage leaf with flags `attributes` (PTE bits 7:0) allows (`RiscvMmu.tlbCheck`),
+ * the mode key SUM (bit 0) and MXR (bit 1).
+ */
+function stage1TlbCheck(attributes: number, privilege: PrivilegeLevel, modeKey: number): number {
+  const perms = leafPermissions(attributes, privilege, (modeKey & 1) !== 0, (modeKey & 2) !== 0);
+  if ((attributes & (V | A)) !== (V | A)) return perms << 3;
+  return (perms << 3) | ((attributes & D) !== 0 ? perms & 7 : perms & 5);
 }

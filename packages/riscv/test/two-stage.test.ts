@@ -6,8 +6,30 @@
 // a 64-bit read of the VS-stage walk, 0x00003020 for its write). Two parts: one case per rule; and a seeded property
 // test where the two-stage model agrees with the VS-stage alone over a copy of the guest's memory followed by the
 // G-stage alone.
-import { Access, type AccessKind, faultKindOf, MappingFlags, MmuCode, PageSize, PhysicalMemory, Privilege, type PrivilegeLevel } from '@page-table-multiarch/core';
-import { encodeRiscvHgatp, encodeRiscvSatp, RiscvGStageMmu, RiscvMmu, type RiscvMmuOptions, Sv39PageTable, Sv39x4PageTable } from '@page-table-multiarch/riscv';
+import {
+  Access,
+  type AccessKind,
+  faultKindOf,
+  MappingFlags,
+  MmuCode,
+  PageSize,
+  PagingError,
+  PhysicalMemory,
+  Privilege,
+  type PrivilegeLevel,
+  Tlb,
+} from '@page-table-multiarch/core';
+import {
+  encodeRiscvHgatp,
+  encodeRiscvSatp,
+  hfenceGvma,
+  hfenceVvma,
+  RiscvGStageMmu,
+  RiscvMmu,
+  type RiscvMmuOptions,
+  Sv39PageTable,
+  Sv39x4PageTable,
+} from '@page-table-multiarch/riscv';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
@@ -294,6 +316,87 @@ describe('RiscvMmu over a RiscvGStageMmu: one case per rule of the spec', () => 
     const mmu = new RiscvMmu(f.guest, { satp: f.vsatp });
     expect(mmu.secondStage).toBeNull();
     expect(mmu.translate(0x5000n, Access.READ, S_MODE)).toEqual({ ok: false, kind: 'NotPresent', level: 2, vaddr: 0x5000n, syndrome: { cause: 13, tval: 0x5000n } });
+  });
+});
+
+describe('RiscvMmu over a RiscvGStageMmu behind a Tlb: guest virtual to physical entries ([H] fences)', () => {
+  it('caches the translation of both stages; a G-stage change is seen after HFENCE.GVMA (any address: the VMID\'s entries go), not after HFENCE.VVMA', () => {
+    const f = fixture();
+    const { mmu } = models(f);
+    const tlb = new Tlb(mmu, { entries: 16, ways: 4 });
+    tlb.vmid = 3;
+    expect(tlb.translateNumber(0x1008, Access.WRITE, S_MODE)).toBe(Number(GUEST_HPA + 0x8_0008n));
+    // the hypervisor makes the guest page read-only in the G-stage: the cached entry still serves stores
+    f.setLow(f.gLeaf(GUEST_GPA + 0x8_0000n), V | R | X | U | A | D);
+    expect(tlb.translateNumber(0x1010, Access.WRITE, S_MODE)).toBe(Number(GUEST_HPA + 0x8_0010n));
+    // HFENCE.VVMA of another guest page, HFENCE.GVMA of another VMID: the entry stays
+    hfenceVvma(tlb, 0x5000n);
+    hfenceGvma(tlb, (GUEST_GPA + 0x8_0000n) >> 2n, 4);
+    expect(tlb.translateNumber(0x1018, Access.WRITE, S_MODE)).toBe(Number(GUEST_HPA + 0x8_0018n));
+    // HFENCE.GVMA of an unrelated guest-physical page in this VMID: the entry cannot be found by address, so the
+    // VMID's entries all go
+    hfenceGvma(tlb, (GUEST_GPA + 0x1_0000n) >> 2n, 3);
+    expect(tlb.translateNumber(0x1020, Access.WRITE, S_MODE)).toBe(MmuCode.Permission);
+    expect([mmu.faultStage, mmu.cause]).toEqual([2, 23]);
+    expect(tlb.translateNumber(0x1028, Access.READ, S_MODE)).toBe(Number(GUEST_HPA + 0x8_0028n));
+    expect([tlb.hits, tlb.walks]).toEqual([2, 3]);
+  });
+
+  it('HFENCE.VVMA acts in the current VMID: another VMID\'s entries of the same guest page stay', () => {
+    const f = fixture();
+    const { mmu } = models(f);
+    const tlb = new Tlb(mmu, { entries: 16, ways: 4 });
+    for (const vmid of [1, 2]) {
+      tlb.vmid = vmid;
+      tlb.translateNumber(0x1008, Access.READ, S_MODE);
+    }
+    f.setLow(f.hostOf(f.entries.vs4k), 0n); // the guest unmaps its page
+    hfenceVvma(tlb, 0x1000n);
+    expect(tlb.translateNumber(0x1008, Access.READ, S_MODE)).toBe(MmuCode.NotPresent);
+    tlb.vmid = 1;
+    expect(tlb.translateNumber(0x1008, Access.READ, S_MODE)).toBe(Number(GUEST_HPA + 0x8_0008n));
+    hfenceGvma(tlb);
+    expect(tlb.translateNumber(0x1008, Access.READ, S_MODE)).toBe(MmuCode.NotPresent);
+  });
+
+  it('a store to a page whose G-stage D is clear walks (Svadu sets it; Svade faults), and the HS-level MXR applies to a cached G-stage leaf', () => {
+    const f = fixture();
+    f.setLow(f.gLeaf(GUEST_GPA + 0x8_0000n), V | R | W | X | U | A);
+    const { mmu, gstage } = models(f, {}, { svadu: false });
+    const tlb = new Tlb(mmu, { entries: 16, ways: 4 });
+    expect(tlb.translateNumber(0x1008, Access.READ, S_MODE)).toBe(Number(GUEST_HPA + 0x8_0008n));
+    expect(tlb.permissions).toBe(READ | WRITE | EXECUTE);
+    expect(tlb.translateNumber(0x1010, Access.WRITE, S_MODE)).toBe(MmuCode.Dirty);
+    expect([mmu.faultStage, mmu.cause]).toEqual([2, 23]);
+    gstage.svadu = true;
+    expect(tlb.translateNumber(0x1018, Access.WRITE, S_MODE)).toBe(Number(GUEST_HPA + 0x8_0018n));
+    expect(f.host.readU64(f.gLeaf(GUEST_GPA + 0x8_0000n)) & D).toBe(D);
+    expect(tlb.translateNumber(0x1020, Access.WRITE, S_MODE)).toBe(Number(GUEST_HPA + 0x8_0020n));
+    expect([tlb.hits, tlb.walks]).toEqual([1, 3]);
+    // an execute-only G-stage page, cached by a fetch: a load is served only under the HS-level MXR
+    f.setLow(f.gLeaf(GUEST_GPA + 0x8_0000n), V | X | U | A | D);
+    hfenceGvma(tlb);
+    expect(tlb.translateNumber(0x1000, Access.EXECUTE, S_MODE)).toBe(Number(GUEST_HPA + 0x8_0000n));
+    expect(tlb.translateNumber(0x1008, Access.READ, S_MODE)).toBe(MmuCode.Permission);
+    gstage.mxr = true;
+    mmu.mxr = true;
+    expect(tlb.translateNumber(0x1008, Access.READ, S_MODE)).toBe(Number(GUEST_HPA + 0x8_0008n));
+    expect(tlb.translateNumber(0x1010, Access.READ, S_MODE)).toBe(Number(GUEST_HPA + 0x8_0010n));
+    expect(tlb.hits).toBe(3);
+  });
+
+  it('a Tlb over a RiscvGStageMmu alone: HFENCE.GVMA with an address removes that guest-physical page only', () => {
+    const f = fixture();
+    const gstage = new RiscvGStageMmu(f.host, { hgatp: f.hgatp });
+    const tlb = new Tlb(gstage, { entries: 16, ways: 4 });
+    for (const gpa of [GUEST_GPA + 0x8_0008n, GUEST_GPA + 0x9_0008n]) tlb.translateNumber(Number(gpa), Access.READ, U_MODE);
+    hfenceGvma(tlb, (GUEST_GPA + 0x8_0000n) >> 2n, 0);
+    tlb.resetCounters();
+    for (const gpa of [GUEST_GPA + 0x8_0008n, GUEST_GPA + 0x9_0008n]) tlb.translateNumber(Number(gpa), Access.READ, U_MODE);
+    expect([tlb.hits, tlb.misses]).toEqual([1, 1]);
+    const before = tlb._data.slice();
+    expect(() => hfenceGvma(tlb, -4)).toThrow(PagingError);
+    expect(tlb._data).toEqual(before);
   });
 });
 

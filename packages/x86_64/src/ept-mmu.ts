@@ -28,6 +28,7 @@ import {
   type PrivilegeLevel,
   RegisterError,
   registerValue,
+  type TlbWalker,
 } from '@page-table-multiarch/core';
 import { decodeX86Eptp } from './ept-registers';
 import type { X86VmExit } from './two-stage';
@@ -91,7 +92,7 @@ const POW2 = /* @__PURE__ */ Float64Array.from({ length: 64 }, (_, n) => 2 ** n)
  * const mmu = new X86EptMmu(memory, { eptp: encodeX86Eptp(ept) });
  * mmu.translateNumber(0x1234, Access.WRITE, Privilege.USER); // MmuCode.Permission: exitQualification 0x0a
  */
-export class X86EptMmu extends MmuModel<X86VmExit> {
+export class X86EptMmu extends MmuModel<X86VmExit> implements TlbWalker {
   /** The memory the EPT tables are read from (and A / D written to). */
   readonly handler: PagingHandler;
   /** Page-walk length: 4 or 5. */
@@ -122,6 +123,20 @@ export class X86EptMmu extends MmuModel<X86VmExit> {
   _rootLo: number;
   /** @internal */
   _rootHi: number;
+  /**
+   * After a successful walk: what a TLB entry keeps of the EPT translation [SDM 29.4.2: the rights of the walk, ANDed
+   * over its entries]: bit 0 set when a store needs no walk (accessed and dirty flags off, or D already set in the
+   * leaf [29.3.5]), R (bit 1), W (bit 2), X for a supervisor-mode linear address (bit 3), for a user-mode one (bit 4:
+   * XU with mode-based execute control, else X). See `TlbWalker`; an `X86Mmu` over this stage folds bit 0 into its
+   * own D bit and keeps R, W and the X of the guest leaf's mode above its own attributes in a combined entry.
+   */
+  leafAttributes: number;
+  /** An EPT translation belongs to no PCID (guest-physical mappings are tagged by EP4TA alone [SDM 29.4.2]). */
+  readonly leafGlobal = true;
+  /** {@link leafAttributes} holds 5 bits. */
+  readonly tlbAttributeBits = 5;
+  /** No mode bit changes what a cached EPT translation allows. */
+  readonly tlbModeBits = 0;
   /** Address bits 51:N of the high word: reserved. */
   private readonly rsvdHi: number;
 
@@ -149,6 +164,7 @@ export class X86EptMmu extends MmuModel<X86VmExit> {
     this.gpaLo = 0;
     this.gpaHi = 0;
     this.updates = 0;
+    this.leafAttributes = 0;
     this._rootLo = 0;
     this._rootHi = 0;
     this.setEptp(options.eptp);
@@ -249,13 +265,22 @@ export class X86EptMmu extends MmuModel<X86VmExit> {
     const perms = (rights & R) | (rights & W) | (x ? 4 : 0);
     if (((perms >>> access) & 1) === 0) return this.violation(MmuCode.Permission, level, rights, access);
     // [SDM 29.3.5] A in the leaf on every access, D on a write
+    let now = lo;
     if (this.accessDirty) {
       const need = access === 1 ? A | D : A;
       if ((lo & need) !== need) {
         this.updates++;
-        if (this.setAccessedDirty) this.handler.words[e] = lo | need;
+        if (this.setAccessedDirty) {
+          now = lo | need;
+          this.handler.words[e] = now;
+        }
       }
     }
+    // what a TLB keeps [SDM 29.4.2]: whether a store needs the walk (to set D), the rights for either linear-address mode
+    const xs = (rights & X) !== 0;
+    const xu = this.mbec ? (rights & XU) !== 0 : xs;
+    const storeServed = !this.accessDirty || (now & D) !== 0;
+    this.leafAttributes = (storeServed ? 1 : 0) | ((rights & R) !== 0 ? 2 : 0) | ((rights & W) !== 0 ? 4 : 0) | (xs ? 8 : 0) | (xu ? 16 : 0);
     this.exitReason = 0;
     this.exitQualification = 0;
     const paHi = hi & ADDR_HI;
@@ -265,6 +290,22 @@ export class X86EptMmu extends MmuModel<X86VmExit> {
     }
     const maskHi = (1 << (shift - 32)) - 1;
     return this.found(gpaLo >>> 0, ((paHi & ~maskHi) | (gpaHi & maskHi)) >>> 0, POW2[shift]!, level, perms);
+  }
+
+  /** The mode key of a `Tlb`: none (EPT's checks read no mode bit). */
+  tlbModeKey(): number {
+    return 0;
+  }
+
+  /**
+   * What a cached EPT translation allows (see `TlbWalker`): R, W, and X for the mode of the linear address the
+   * access comes from (the privilege argument, as for the walk) [SDM 29.3.3.2]; a store is served only when bit 0
+   * says D needs no update, else it walks and sets D [29.3.5].
+   */
+  tlbCheck(attributes: number, privilege: PrivilegeLevel, _modeKey: number): number {
+    const exec = (attributes >>> (privilege === 0 ? 4 : 3)) & 1;
+    const perms = ((attributes >>> 1) & 3) | (exec << 2);
+    return (perms << 3) | ((attributes & 1) !== 0 ? perms & 7 : perms & 5);
   }
 
   /** An EPT violation: the access in bits 2:0, the ANDed rights in bits 5:3 (and XU in bit 6 with MBEC) [Table 28-7]. */

@@ -41,7 +41,7 @@ export { type X86FaultSyndrome, X86Mmu, type X86MmuOptions, X86PageFaultError, X
 // The MMU model of 32-bit paging and PAE paging, with the same syndrome.
 export { X86LegacyMmu, type X86LegacyMmuOptions } from './legacy-mmu';
 // TLB instructions over core's Tlb: INVLPG, INVPCID, MOV to CR3.
-export { InvpcidType, invlpg, invpcid, movToCr3 } from './tlb';
+export { InveptType, InvpcidType, InvvpidType, invept, invlpg, invpcid, invvpid, movToCr3 } from './tlb';
 // Two-stage translation: EPT as an MMU model, the second stage of X86Mmu, and the VM exits it reports.
 export { X86EptMmu, type X86EptMmuOptions } from './ept-mmu';
 export { X86EptQualification, X86ExitReason, type X86SecondStage, type X86VmExit } from './two-stage';

@@ -36,6 +36,7 @@ import {
   type PagingHandler,
   type PrivilegeLevel,
   RegisterError,
+  combineTlbChecks,
   registerValue,
   type TlbWalker,
 } from '@page-table-multiarch/core';
@@ -50,6 +51,7 @@ import {
   x86TlbCheck,
   x86TlbModeKey,
 } from './_x86-rights';
+import { X86EptMmu } from './ept-mmu';
 import { decodeX64Registers } from './registers';
 import { guestExitQualification, type X86SecondStage, type X86VmExit } from './two-stage';
 import { CR0_WP, CR4_LA57, CR4_PGE, CR4_PKE, CR4_SMAP, CR4_SMEP, EFER_NXE } from './_x86-control';
@@ -128,6 +130,12 @@ const ADDR_HI = 0x000f_ffff;
 /** Entry bits 62:59 (the high word's 30:27): the protection key of a leaf [SDM 4.6.2]. */
 const PK_SHIFT_HI = 27;
 
+/**
+ * EPT's bits in a combined mapping's TLB attributes: R, W, and X for the mode of the guest linear address, which the
+ * guest leaf's U/S fixes (so one X bit; a core Tlb's check table doubles with every attribute bit).
+ */
+const EPT_TLB_BITS = 3;
+
 const TWO32 = 4294967296;
 /** 2^n for n in 0..63: the page sizes, read from a table (`2 ** n` with a variable n calls Math.pow in V8). */
 const POW2 = /* @__PURE__ */ Float64Array.from({ length: 64 }, (_, n) => 2 ** n);
@@ -187,12 +195,19 @@ export class X86Mmu extends MmuModel<X86FaultSyndrome> implements TlbWalker {
   updates: number;
   /** CR4.PGE: leaves with G = 1 are global, for a `Tlb` [SDM 4.10.2.4]. */
   pge: boolean;
-  /** After a successful walk: the leaf's TLB attributes (D, R/W, U/S, XD, protection key) [SDM 4.10.2.2]. */
+  /**
+   * After a successful walk: the leaf's TLB attributes (D, R/W, U/S, XD, protection key) [SDM 4.10.2.2]. Over an
+   * {@link X86EptMmu}, a combined mapping [SDM Vol. 3C 29.4.2: the rights of both the guest paging structures and
+   * EPT]: D (bit 0) is set only when neither stage needs a store to walk (guest D, EPT D under EPTP bit 6), and
+   * EPT's R, W and X (for the linear address's mode, from the guest U/S) are bits 10:8.
+   */
   leafAttributes: number;
   /** After a successful walk: G = 1 in the leaf with CR4.PGE = 1. */
   leafGlobal: boolean;
-  /** {@link leafAttributes} holds D, R/W, U/S, XD and the key. */
-  readonly tlbAttributeBits: number = X86_TLB_ATTRIBUTE_BITS;
+  /** {@link leafAttributes} holds D, R/W, U/S, XD and the key (and EPT's four bits above them). */
+  readonly tlbAttributeBits: number;
+  /** The second stage when it is an X86EptMmu, whose translations a `Tlb` caches as combined mappings; else null. */
+  private readonly eptTlb: X86EptMmu | null;
   /** The mode key is WP, SMEP, SMAP, AC, NXE and a slot of the PKRU value (0 while CR4.PKE = 0). */
   readonly tlbModeBits: number = X86_TLB_MODE_BITS;
   /** @internal the PKRU values a Tlb's mode keys stand for */
@@ -255,6 +270,8 @@ export class X86Mmu extends MmuModel<X86FaultSyndrome> implements TlbWalker {
     this._rootLo = 0;
     this._rootHi = 0;
     this.secondStage = s2;
+    this.eptTlb = s2 instanceof X86EptMmu ? s2 : null;
+    this.tlbAttributeBits = X86_TLB_ATTRIBUTE_BITS + (this.eptTlb === null ? 0 : EPT_TLB_BITS);
     this.exitReason = 0;
     this.exitQualification = 0;
     this.gpaLo = 0;
@@ -471,8 +488,17 @@ export class X86Mmu extends MmuModel<X86FaultSyndrome> implements TlbWalker {
     }
     const p2 = s2.permissions;
     const size = Math.min(POW2[shift]!, s2.pageSize);
-    // not for a Tlb: what EPT allows is not in the guest leaf's attributes (core's TlbWalker.leafAttributes)
-    this.leafAttributes = -1;
+    // a combined mapping [Vol. 3C 29.4.2]: EPT's D state folded into the guest leaf's D, its rights above; another
+    // second stage says nothing a TLB could keep, so its translations are not cached
+    const ept = this.eptTlb;
+    if (ept === null) this.leafAttributes = -1;
+    else {
+      const a2 = ept.leafAttributes;
+      const own = (a2 & 1) !== 0 ? this.leafAttributes : this.leafAttributes & ~1;
+      // X of the mode the guest U/S gives the linear address: bit 4 (user-mode) or 3 (supervisor-mode) of EPT's
+      const x = (a2 >>> (userPage ? 4 : 3)) & 1;
+      this.leafAttributes = own | ((((a2 >>> 1) & 3) | (x << 2)) << X86_TLB_ATTRIBUTE_BITS);
+    }
     return this.found(s2.paLo, s2.paHi, size, level, p2 === undefined ? perms : perms & (p2 | 8));
   }
 
@@ -526,9 +552,19 @@ export class X86Mmu extends MmuModel<X86FaultSyndrome> implements TlbWalker {
     return x86TlbModeKey(this.wp, this.smep, this.smap, this.ac, this.nxe, this.pke ? this._pkruSlots.slot(this.pkru) : 0);
   }
 
-  /** What a cached leaf allows under the mode key (`x86TlbCheck`): [SDM 4.6] again, a store only with D = 1. */
+  /**
+   * What a cached leaf allows under the mode key (`x86TlbCheck`): [SDM 4.6] again, a store only with D = 1. A
+   * combined mapping also checks EPT's rights, X for the mode of the guest linear address (its U/S, as the walk
+   * passes it to EPT) [Vol. 3C 29.3.3.2], with core's `combineTlbChecks`.
+   */
   tlbCheck(attributes: number, privilege: PrivilegeLevel, modeKey: number): number {
-    return x86TlbCheck(attributes, privilege, modeKey, this._pkruSlots.pkru(modeKey >>> 5));
+    const own = x86TlbCheck(attributes & 0xff, privilege, modeKey, this._pkruSlots.pkru(modeKey >>> 5));
+    const ept = this.eptTlb;
+    if (ept === null) return own;
+    // back to X86EptMmu's layout: its D state is in bit 0 already (so "stores served"), the one X for either mode
+    const e = attributes >>> X86_TLB_ATTRIBUTE_BITS;
+    const eptAttributes = 1 | ((e & 3) << 1) | ((e & 4) !== 0 ? 8 | 16 : 0);
+    return combineTlbChecks(own, ept.tlbCheck(eptAttributes, (attributes & US) !== 0 ? 0 : 1, 0));
   }
 
   /** The vector, error code and CR2 of the last fault. */

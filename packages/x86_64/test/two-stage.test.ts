@@ -24,6 +24,10 @@ import {
   X86EptMmu,
   X86EptPageTable,
   X86EptQualification as Q,
+  InveptType,
+  InvvpidType,
+  invept,
+  invvpid,
   type X86FaultSyndrome,
   X86Mmu,
 } from '@page-table-multiarch/x86_64';
@@ -108,19 +112,98 @@ function guestOverEpt(setup: Setup = {}) {
   return { host, ept, guest, regs, eptMmu, mmu, eptLeaf, guestEntries, setEptLow };
 }
 
-describe('X86Mmu over X86EptMmu behind a Tlb', () => {
-  it('every access walks both stages: a cached guest leaf never serves what EPT refuses (29.3.3.2)', () => {
+describe('X86Mmu over X86EptMmu behind a Tlb: combined mappings (Vol. 3C 29.4)', () => {
+  it('caches a combined mapping: an EPT change is seen after INVEPT (single- or all-context), not after a guest INVLPG', () => {
+    for (const type of [InveptType.SINGLE_CONTEXT, InveptType.ALL_CONTEXT] as const) {
+      const s = guestOverEpt();
+      const tlb = new Tlb(s.mmu, { entries: 16, ways: 4 });
+      // the guest leaf is R/W with A and D set by a first write, which EPT allows
+      expect(tlb.translateNumber(0x40_0010, Access.WRITE, CPL3)).toBe(Number(HOST_BASE) + 0x8_0010);
+      // the hypervisor write-protects the page in EPT: the combined mapping still allows the store
+      s.setEptLow(0x8_0000n, WB | E_R);
+      expect(tlb.translateNumber(0x40_0020, Access.WRITE, CPL3)).toBe(Number(HOST_BASE) + 0x8_0020);
+      // an INVVPID of another VPID leaves them [29.4.3.1]
+      invvpid(tlb, InvvpidType.SINGLE_CONTEXT, 7);
+      expect(tlb.translateNumber(0x40_0028, Access.WRITE, CPL3)).toBe(Number(HOST_BASE) + 0x8_0028);
+      invept(tlb, type, type === 1 ? encodeX86Eptp(s.ept) : undefined);
+      expect(tlb.translateNumber(0x40_0030, Access.WRITE, CPL3)).toBe(MmuCode.Permission);
+      expect([tlb.model.faultStage, s.mmu.exitReason]).toEqual([2, 48]);
+      expect(tlb.translateNumber(0x40_0038, Access.READ, CPL3)).toBe(Number(HOST_BASE) + 0x8_0038);
+      expect([tlb.hits, tlb.walks]).toEqual([2, 3]);
+    }
+  });
+
+  it('a store to a page whose EPT D is clear (EPTP bit 6) walks and sets it; then stores hit', () => {
+    const s = guestOverEpt({ accessDirty: true });
+    const tlb = new Tlb(s.mmu, { entries: 16, ways: 4 });
+    const leaf = s.eptLeaf(0x8_0000n);
+    // a read first: guest A set; EPT A set, D clear
+    expect(tlb.translateNumber(0x40_0010, Access.READ, CPL3)).toBe(Number(HOST_BASE) + 0x8_0010);
+    expect(s.host.readU64(leaf) & (E_A | E_D)).toBe(E_A);
+    // the guest D is clear too: set it behind the walk so that only EPT's D is clean
+    const g = s.guestEntries(0x40_0000n).at(-1)! + HOST_BASE;
+    s.host.writeU64(g, s.host.readU64(g) | G_A | G_D);
+    expect(tlb.translateNumber(0x40_0018, Access.READ, CPL3)).toBe(Number(HOST_BASE) + 0x8_0018);
+    expect(tlb.permissions).toBe(READ | WRITE | EXECUTE | USER);
+    expect(tlb.translateNumber(0x40_0020, Access.WRITE, CPL3)).toBe(Number(HOST_BASE) + 0x8_0020);
+    expect(s.host.readU64(leaf) & (E_A | E_D)).toBe(E_A | E_D);
+    expect(tlb.translateNumber(0x40_0028, Access.WRITE, CPL3)).toBe(Number(HOST_BASE) + 0x8_0028);
+    expect([tlb.hits, tlb.walks]).toEqual([2, 2]);
+  });
+
+  it('mode-based execute control: the EPT X right of a combined mapping is the one of its guest U/S', () => {
+    const s = guestOverEpt({ mbec: true });
+    const tlb = new Tlb(s.mmu, { entries: 16, ways: 4 });
+    // EPT lets user-mode linear addresses read and execute (XU), supervisor-mode ones not execute
+    s.setEptLow(0x8_0000n, WB | E_R | E_W | E_XU);
+    s.setEptLow(0x8_1000n, WB | E_R | E_W | E_XU);
+    expect(tlb.translateNumber(0x40_0010, Access.EXECUTE, CPL3)).toBe(Number(HOST_BASE) + 0x8_0010);
+    expect(tlb.translateNumber(0x40_0014, Access.EXECUTE, CPL3)).toBe(Number(HOST_BASE) + 0x8_0014);
+    // 0x40_1000 is a supervisor page: its fetch is refused by EPT (X clear), from a walk
+    expect(tlb.translateNumber(0x40_1010, Access.READ, CPL0)).toBe(Number(HOST_BASE) + 0x8_1010);
+    expect(tlb.translateNumber(0x40_1014, Access.EXECUTE, CPL0)).toBe(MmuCode.Permission);
+    expect(tlb.model.faultStage).toBe(2);
+    expect([tlb.hits, tlb.walks]).toEqual([1, 3]);
+  });
+
+  it('INVVPID types act on the VPID (tlb.vmid) given; all-context spares VPID 0; bad operands are typed errors', () => {
     const s = guestOverEpt();
     const tlb = new Tlb(s.mmu, { entries: 16, ways: 4 });
-    // the guest leaf is R/W with A and D set by a first write, which EPT allows
-    expect(tlb.translateNumber(0x40_0010, Access.WRITE, CPL3)).toBe(Number(HOST_BASE) + 0x8_0010);
-    // EPT now lets the page be read only (the hypervisor write-protects it: an INVEPT follows, not a guest INVLPG)
-    s.setEptLow(0x8_0000n, WB | E_R);
-    expect(tlb.translateNumber(0x40_0020, Access.READ, CPL3)).toBe(Number(HOST_BASE) + 0x8_0020);
-    expect(tlb.translateNumber(0x40_0030, Access.WRITE, CPL3)).toBe(MmuCode.Permission);
-    expect([tlb.model.faultStage, s.mmu.exitReason]).toEqual([2, 48]);
-    // none of the three was answered from the TLB
-    expect(tlb.hits).toBe(0);
+    const fill = (vpid: number): void => {
+      tlb.vmid = vpid;
+      tlb.translateNumber(0x40_0010, Access.READ, CPL3);
+    };
+    const cached = (vpid: number): boolean => {
+      tlb.vmid = vpid;
+      const before = tlb.hits;
+      tlb.translateNumber(0x40_0010, Access.READ, CPL3);
+      return tlb.hits > before;
+    };
+    for (const v of [0, 1, 2]) fill(v);
+    invvpid(tlb, InvvpidType.INDIVIDUAL_ADDRESS, 1, 0x40_0fffn);
+    expect([cached(0), cached(1), cached(2)]).toEqual([true, false, true]);
+    invvpid(tlb, InvvpidType.SINGLE_CONTEXT, 2);
+    expect([cached(0), cached(1), cached(2)]).toEqual([true, true, false]);
+    invvpid(tlb, InvvpidType.ALL_CONTEXT, 0);
+    expect([cached(0), cached(1), cached(2)]).toEqual([true, false, false]);
+    const before = tlb._data.slice();
+    expect(() => invvpid(tlb, InvvpidType.SINGLE_CONTEXT, 0)).toThrow(RangeError);
+    expect(() => invvpid(tlb, InvvpidType.INDIVIDUAL_ADDRESS, 1, 0x8000_0000_0000n)).toThrow(RangeError);
+    expect(() => invvpid(tlb, 4 as 0, 1)).toThrow(RangeError);
+    expect(() => invept(tlb, 1)).toThrow(RangeError);
+    expect(() => invept(tlb, 3 as 1)).toThrow(RangeError);
+    expect(tlb._data).toEqual(before);
+  });
+
+  it('a Tlb over an X86Mmu without EPT keeps its linear mappings through INVEPT', () => {
+    const memory = new PhysicalMemory({ size: 1 << 20, base: 0 });
+    const table = new X64PageTable(memory);
+    table.cursor().map(0x40_0000n, 0x8_0000n, PageSize.Size4K, READ | USER);
+    const tlb = new Tlb(new X86Mmu(memory, encodeX64Registers(table)), { entries: 16, ways: 4 });
+    expect(tlb.translateNumber(0x40_0010, Access.READ, CPL3)).toBe(0x8_0010);
+    invept(tlb, InveptType.ALL_CONTEXT);
+    expect(tlb.translateNumber(0x40_0010, Access.READ, CPL3)).toBe(0x8_0010);
+    expect(tlb.hits).toBe(1);
   });
 });
 

@@ -226,8 +226,9 @@ export class PageTable64Cursor {
       const hi = t._ew === 2 ? w[e + 1]! : 0;
       const c = t._w;
       const l = t._last;
-      // (a member of a run: the full path breaks the run first)
-      if (c.isPresent(lo, hi, l) && ((lo & t._runLo) | (hi & t._runHi)) === 0) {
+      // (a member of a run: the full path breaks the run first; an ARMv7 Large page: the full path clears its 16
+      // entries)
+      if (c.isPresent(lo, hi, l) && (((lo & t._oddLo) ^ t._plainLo) | (hi & t._oddHi)) === 0) {
         const info: MappingInfo = { paddr: joinAddr(c.paddrLo(lo, hi, l) >>> 0, c.paddrHi(lo, hi, l) >>> 0), flags: c.flags(lo, hi, l), size: t._pageBytes };
         w[e] = 0;
         if (t._ew === 2) w[e + 1] = 0;

@@ -18,8 +18,9 @@ export function regionInTable(c: PageTable64Cursor, va: number, pa: number, size
   const t = c.table;
   if (typeof flags !== 'number' || flags === 0 || (flags & 63) !== flags || t._anyBorrowed || !(size > 0 && va >= 0 && pa >= 0)) return false;
   // exact numbers, page-aligned, a lower-half range that is valid to its last byte, a physical end the format holds
+  // (and for an address in two parts, one that the additions below do not carry out of the part in place)
   const end = va + size;
-  if (!(end <= 9007199254740992 && pa + size <= t._paLimitNum)) return false;
+  if (!(end <= 9007199254740992 && pa + size <= t._regionPaEnd)) return false;
   const vaHi = Math.floor(va / 4294967296);
   const vaLo = va - vaHi * 4294967296;
   const paHi = Math.floor(pa / 4294967296);

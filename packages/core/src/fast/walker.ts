@@ -108,10 +108,12 @@ function absent(r: number, e: number, t: number, l: number): number {
 /**
  * The {@link Walker} and {@link Prober} of a format of 2 to 5 levels, given each level's VA shift, index width and
  * table bytes (root first), the entry width in u32 words and the entry layout; null for another depth, or a layout
- * whose address field cannot name a table in whole units (bits below the unit in its mask); `runLo` / `runHi`, the
- * run hint masks of a format with runs (its members are left to the full path). Callers pass memories
- * whose addresses are exact as numbers (below 2^53). Each call makes new closures: the tables keep one pair per
- * metadata object and layout (see table/geometry.ts).
+ * whose address field cannot name a table in whole units (bits below the unit in its mask). `oddLo`, `plainLo` and
+ * `oddHi`: the lookups read a last-level entry as a page of its level's size only when
+ * `((lo & oddLo) ^ plainLo) | (hi & oddHi)` is 0, and leave any other entry that is not zero to the full path (a
+ * member of a run, whose hint bits are in the masks; an ARMv7 Large page, which fails the layout's `leaf`; see
+ * table/page-table.ts). Callers pass memories whose addresses are exact as numbers (below 2^53). Each call makes new
+ * closures: the tables keep one pair per metadata object and layout (see table/geometry.ts).
  */
 export function makeWalks(
   shift: ArrayLike<number>,
@@ -119,8 +121,9 @@ export function makeWalks(
   tableWords: ArrayLike<number>,
   ew: number,
   layout: PTELayout,
-  runLo = 0,
-  runHi = 0,
+  oddLo = 0,
+  plainLo = 0,
+  oddHi = 0,
 ): Walks | null {
   const n = shift.length;
   // the unit: the smallest table below the root (each is aligned to its size), at most a handler's frame
@@ -132,25 +135,31 @@ export function makeWalks(
   if (n < 2 || n > 5 || sh < 1 || sh > 31 || (layout.addrLo & ((2 ** sh - 1) | 0)) !== 0) return null;
   const ws = unitShift - 2;
   const pm = layout.present;
-  const bm = layout.block;
+  // the top of an address held apart (AArch64 52-bit output addresses): a table pointer with any of it set is
+  // taken for a block, so the full path follows it; a page's address reads it (pageAt below)
+  const a2 = layout.addrLo2 ?? 0;
+  const bm = layout.block | a2;
   const tv = layout.table ?? 0;
   const lm = layout.leaf ?? pm;
-  if (lm === 0) return null;
+  if (lm === 0 || (tv & a2) !== 0) return null;
   const aLo = layout.addrLo;
   const aHi = layout.addrHi;
+  const pageLo = layout.leafAddrLo ?? aLo;
   const mul = 2 ** layout.addrShift;
   const mulHi = mul * TWO32;
+  const mul2 = 2 ** (32 + (layout.addrShift2 ?? 0));
   const last = n - 1;
   // per level: VA shift, index mask, and the size in units of the table one level down
   const S = Int32Array.from(shift);
   const M = Int32Array.from(bits, (b) => (1 << b) - 1);
   const N = Int32Array.from({ length: n }, (_, l) => (l < last ? (tableWords[l + 1]! * 4) >>> unitShift : 0));
-  // the page a last-level entry maps, as a number; the entry's words go straight to `out` (no reload after)
+  // the page a last-level entry maps, as a number (a2 is 0 but for an address in two parts); the entry's words go
+  // straight to `out` (no reload after)
   const plainLeaf = (w: Uint32Array, t: number, e: number, out: Int32Array): number => {
     const lo = w[e]!;
     if ((lo & lm) !== lm) return -1;
     const hi = ew === 2 ? w[e + 1]! : 0;
-    const pa = ((lo & aLo) >>> 0) * mul + (hi & aHi) * mulHi;
+    const pa = ((lo & pageLo) >>> 0) * mul + (hi & aHi) * mulHi + (lo & a2) * mul2;
     if (pa >= 2 ** 53) return -2;
     out[0] = lo;
     out[1] = hi;
@@ -159,13 +168,18 @@ export function makeWalks(
     WALK_PA[0] = pa;
     return 0;
   };
-  // a format with runs (runLo / runHi: the codec's hint masks) leaves a member of a run to the full path, which
-  // reads the run's page; a closure of its own, so that the formats without runs test nothing more
+  // a format with entries that are not plain pages of the level's size (a member of a run, which maps the run's
+  // page; an ARMv7 Large page) leaves them to the full path, and a zero entry is a hole as before; a closure of its
+  // own, so that the other formats test nothing more
   const leaf =
-    (runLo | runHi) === 0
+    (oddLo | oddHi) === 0
       ? plainLeaf
-      : (w: Uint32Array, t: number, e: number, out: Int32Array): number =>
-          ((w[e]! & runLo) | (ew === 2 ? w[e + 1]! & runHi : 0)) !== 0 ? -2 : plainLeaf(w, t, e, out);
+      : (w: Uint32Array, t: number, e: number, out: Int32Array): number => {
+          const lo = w[e]!;
+          const hi = ew === 2 ? w[e + 1]! : 0;
+          if ((((lo & oddLo) ^ plainLo) | (hi & oddHi)) === 0) return plainLeaf(w, t, e, out);
+          return (lo | hi) === 0 ? -1 : -2;
+        };
   // the last level's entry for map: its index when it is free, else -2
   const free = (w: Uint32Array, t: number, e: number): number => ((w[e]! & lm) !== lm ? absent(-1, e, t, last) : -2);
   // map's walk: one loop over the levels above the last (the per-depth straight runs below are for lookups, where

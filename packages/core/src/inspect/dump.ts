@@ -31,6 +31,7 @@ import {
   sourceOf,
   USER,
 } from './format';
+import { RunScan } from './run-scan';
 import { PendingShared, type SharedTable, Subtrees } from './shared';
 
 /** A run of leaves: consecutive virtual and physical addresses, the same page size and the same attributes. */
@@ -267,6 +268,7 @@ export class MappingDump implements Iterable<DumpRecord> {
     const sub = st.sub;
     const acc = sub.acc;
     const pend = st.pending;
+    const scan = st.scan;
     sub.opened(L0, -1, 0, this.pages + this.sharedPages);
     // the root's entries [first, end): the descent is clipped to the addresses they cover
     const s0 = st.shift[L0]!;
@@ -389,23 +391,38 @@ export class MappingDump implements Iterable<DumpRecord> {
         rEnd += psize;
         rPaEnd += psize;
         rPages++;
-        continue;
+      } else {
+        if (open) yield this.run(rStart, rEnd, rPa, rShift, rPages, rLevel, rFlags, rEff, rBLo, rBHi, rALo, rAHi, kernel, r);
+        open = true;
+        rStart = ova;
+        rEnd = ova + psize;
+        rPa = pa;
+        rPaEnd = pa + psize;
+        rShift = ls;
+        rLevel = l;
+        rFlags = flags;
+        rEff = eff;
+        rALo = aLo;
+        rAHi = aHi;
+        rBLo = lo;
+        rBHi = hi;
+        rPages = 1;
       }
-      if (open) yield this.run(rStart, rEnd, rPa, rShift, rPages, rLevel, rFlags, rEff, rBLo, rBHi, rALo, rAHi, kernel, r);
-      open = true;
-      rStart = ova;
-      rEnd = ova + psize;
-      rPa = pa;
-      rPaEnd = pa + psize;
-      rShift = ls;
-      rLevel = l;
-      rFlags = flags;
-      rEff = eff;
-      rALo = aLo;
-      rAHi = aHi;
-      rBLo = lo;
-      rBHi = hi;
-      rPages = 1;
+      // the leaves after this one in its table that only continue the run (the common case): found by comparing
+      // words (run-scan.ts), counted here in one step, passed over by the descent
+      if (scan.scans(lo, hi, l, ls)) {
+        const n = scan.continuing(l === L0 ? rootTable : st.copy[l]!, d.index + 1, d.remaining(), lo, hi);
+        if (n > 0) {
+          d.passed(n);
+          const more = n * psize;
+          rEnd += more;
+          rPaEnd += more;
+          rPages += n;
+          acc[h] = acc[h]! + more;
+          this.pages += n;
+          this.bytes += more;
+        }
+      }
     }
     if (open) yield this.run(rStart, rEnd, rPa, rShift, rPages, rLevel, rFlags, rEff, rBLo, rBHi, rALo, rAHi, kernel, r);
     if (pend.open) yield this.sharedRecord(st, kernel, r);
@@ -476,6 +493,8 @@ class WalkState {
   readonly hasLeafLimit: boolean;
   readonly hasProblem: boolean;
   readonly hasAttr: boolean;
+  /** The scan of the leaves that continue a run. */
+  readonly scan: RunScan;
   /** Per level: a private copy of the table being walked, its physical address, the limit in force for its entries. */
   readonly copy: Uint32Array[] = [];
   readonly tLo: Float64Array;
@@ -516,6 +535,7 @@ class WalkState {
     this.hasLeafLimit = typeof insp.leafLimit === 'function';
     this.hasProblem = typeof insp.problem === 'function';
     this.hasAttr = typeof insp.attrLo === 'function' && typeof insp.attrHi === 'function';
+    this.scan = new RunScan(this.w, meta, insp, this.coalesce);
     for (let l = 0; l < meta.levels; l++) this.copy.push(new Uint32Array(meta.tableBytes[l]! >>> 2));
     this.tLo = new Float64Array(meta.levels);
     this.tHi = new Float64Array(meta.levels);

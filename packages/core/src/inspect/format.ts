@@ -71,7 +71,9 @@ export interface EntryInspector {
   /**
    * The attribute bits of a leaf that decide whether two adjacent leaves are one run (low and high word).
    * Absent: the entry with its address cleared. Leave out bits that vary page by page without changing the
-   * mapping (accessed, dirty, software bits).
+   * mapping (accessed, dirty, software bits). Like the codec's readings (`PTELayout`), neither these nor
+   * {@link leafLimit} may read the address bits of a last-level entry: a dump extends a run over entries that differ
+   * from the one before only there.
    */
   attrLo?(lo: number, hi: number, level: number): number;
   /** High word of {@link attrLo}. */

@@ -58,8 +58,10 @@ export interface TlbWalker {
   /**
    * After a successful walk that read a table: the leaf's attributes as an integer below 2^{@link tlbAttributeBits}
    * (accessed / dirty state as written by the walk included). Architecture-defined; only {@link tlbCheck} reads it.
-   * Negative when the translation must not be cached at all: a model over a second stage, whose answer depends on
-   * what the second stage allows, which the leaf's attributes do not hold.
+   * A model over a second stage reports both stages here (its own bits, then the second stage's above them: see
+   * `combineTlbChecks`), so that the entry of a two-stage translation holds what each stage allows. Negative when
+   * the translation must not be cached at all (a second stage that is no `TlbWalker`, whose limits no entry could
+   * hold).
    */
   readonly leafAttributes: number;
   /** After a successful walk: whether the translation is global (it belongs to every address space). */
@@ -100,6 +102,12 @@ export interface TlbScope {
   readonly asid?: number | 'all' | 'none';
   /** Whether global entries (within `vaddr`, if given) are removed too. */
   readonly global: boolean;
+  /**
+   * The VMIDs whose entries are removed: the TLB's current {@link Tlb.vmid} (the default), this one, `'all'` of
+   * every VMID, or `'nonzero'` every VMID but 0 (x86 INVVPID all-context spares VPID 0, the VMM's own: Intel SDM
+   * Vol. 3C 29.4.3.1).
+   */
+  readonly vmid?: number | 'all' | 'nonzero';
 }
 
 /**
@@ -481,12 +489,17 @@ export class Tlb<S> extends MmuModel<S> {
    * page), non-global ones by `scope.asid`, global ones when `scope.global`. Every architecture's TLB instruction is
    * one such call (see the helpers of the architecture packages).
    * @throws TypeError / PagingError 'InvalidAddress' for a vaddr that is not a u64; RangeError for an asid that is
-   *   not an integer in [0, 2^32), 'all' or 'none'. Nothing is removed then.
+   *   not an integer in [0, 2^32), 'all' or 'none', or a vmid that is not an integer in [0, 2^32), 'all' or
+   *   'nonzero'. Nothing is removed then.
    */
   invalidate(scope: TlbScope): void {
     const asid = scope.asid ?? 'all';
     if (asid !== 'all' && asid !== 'none' && !(Number.isInteger(asid) && asid >= 0 && asid < TWO32)) {
       throw new RangeError(`invalidate: "asid" ${String(asid)} is not an integer in [0, 2^32), 'all' or 'none'`);
+    }
+    const vmids = scope.vmid;
+    if (vmids !== undefined && vmids !== 'all' && vmids !== 'nonzero' && !(Number.isInteger(vmids) && vmids >= 0 && vmids < TWO32)) {
+      throw new RangeError(`invalidate: "vmid" ${String(vmids)} is not an integer in [0, 2^32), 'all' or 'nonzero'`);
     }
     const byPage = scope.vaddr !== undefined;
     let vaLo = 0;
@@ -502,7 +515,9 @@ export class Tlb<S> extends MmuModel<S> {
     const global = scope.global;
     const d = this._data;
     this.emptyFast();
-    const vmid = this.vmid | 0;
+    // which VMIDs: 0 the one of `vmid` (its int32 tag), 1 every one, 2 every one but 0
+    const vmidScope = vmids === 'all' ? 1 : vmids === 'nonzero' ? 2 : 0;
+    const vmid = typeof vmids === 'number' ? vmids | 0 : this.vmid | 0;
     // by page: only the set each page size puts the address in can hold it; else every entry
     const classes = byPage ? this._classes : 1;
     for (let c = 0; c < classes; c++) {
@@ -516,7 +531,7 @@ export class Tlb<S> extends MmuModel<S> {
       }
       for (; e < end; e += STRIDE) {
         const info = d[e + 7]!;
-        if ((info & VALID) === 0 || d[e + 3] !== vmid) continue;
+        if ((info & VALID) === 0 || !vmidMatches(d[e + 3]!, vmidScope, vmid)) continue;
         if ((info & GLOBAL) !== 0 ? !global : noAsid || (!anyAsid && d[e + 2] !== tag)) continue;
         if (byPage && !covers(d, e, (info >>> 2) & 63, vaLo, vaHi)) continue;
         d[e + 7] = 0;
@@ -547,6 +562,11 @@ export class Tlb<S> extends MmuModel<S> {
 function covers(d: Int32Array, e: number, shift: number, vaLo: number, vaHi: number): boolean {
   if (shift < 32) return d[e] === (vaLo & (-1 << shift)) && d[e + 1] === vaHi;
   return d[e + 1] === (vaHi & (-1 << (shift - 32)));
+}
+
+/** Whether an entry's VMID tag is among those an invalidation names: scope 0 the tag `want`, 1 every VMID, 2 all but 0. */
+function vmidMatches(tag: number, scope: number, want: number): boolean {
+  return scope === 1 || (scope === 2 ? tag !== 0 : tag === want);
 }
 
 function isPow2(n: unknown): n is number {

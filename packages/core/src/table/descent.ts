@@ -205,6 +205,34 @@ export class Descent {
     }
   }
 
+  /**
+   * How many entries after the current ENTRY its table may still report: up to the table's end (or the end of the
+   * range a clipped descent keeps), within the per-table limit. A caller that reads them itself ({@link passed})
+   * reads no further.
+   */
+  remaining(): number {
+    const l = this.level;
+    return Math.min(this.end[l]! - this.at[l]!, this.limit - this.seen[l]!);
+  }
+
+  /**
+   * The caller has read the `n` entries after the current ENTRY (a leaf) itself, out of the table it gave
+   * ({@link begin}, {@link open}), and found them present leaves: they count as reported, and the last of them
+   * becomes the current ENTRY. `n` is at most {@link remaining}.
+   */
+  passed(n: number): void {
+    const l = this.level;
+    const i = this.index + n;
+    const b = this.buf[l]!;
+    const e = this.off[l]! + i * this.fmt._ew;
+    this.at[l] = i + 1;
+    this.seen[l] = this.seen[l]! + n;
+    this.index = i;
+    this.lo = b[e]!;
+    this.hi = this.fmt._ew === 2 ? b[e + 1]! : 0;
+    this.va = this.base[l]! + i * this.size[l]!;
+  }
+
   /** The current entry's first address (index space), exactly, into OUT: (lo, hi). */
   pair(): void {
     const l = this.level;

@@ -80,6 +80,14 @@ export class PageTable64 {
    */
   readonly _runLo: number;
   /** @internal */ readonly _runHi: number;
+  /**
+   * @internal the fast paths read a last-level entry (lo, hi) as a page of the level's size only when
+   * `((lo & _oddLo) ^ _plainLo) | (hi & _oddHi)` is 0: the run hint masks, and for a codec with leafShift the
+   * layout's `leaf` test (an ARMv7 Large page fails it); 0, 0 and 0 for the other formats
+   */
+  readonly _oddLo: number;
+  /** @internal */ readonly _plainLo: number;
+  /** @internal */ readonly _oddHi: number;
   /** @internal the root's physical address */ readonly _rootLo: number;
   /** @internal */ readonly _rootHi: number;
   /** @internal word index of the root table (for a PhysicalMemory; see table/find rootIndex) */ readonly _rootIdx: number;
@@ -134,6 +142,12 @@ export class PageTable64 {
   /** @internal */ readonly _pageShift: number;
   /** @internal the fast paths apply: linear memory and leaves that map their level's size */ readonly _fast: boolean;
   /** @internal exclusive bound of a physical address given as a number: min(2^paMaxBits, 2^53) */ readonly _paLimitNum: number;
+  /**
+   * @internal exclusive bound of the physical end of a region that fast/region-in-table.ts writes by adding page
+   * sizes to the entry words: _paLimitNum, or for an address in two parts (PTELayout.addrLo2) the end of the part in
+   * place, which the additions must not carry out of
+   */
+  readonly _regionPaEnd: number;
   /** @internal the high-word bits of an address that index the table (bits 32..vaMaxBits-1) */ readonly _vaMaskHi: number;
   /** @internal a number address is a valid lower-half address when its high word is below this */ readonly _vaHiLimit: number;
   /** @internal the metadata's window as numbers: valid lower-half addresses are in [_winStart, _winEnd) */
@@ -195,7 +209,15 @@ export class PageTable64 {
       this._memSize = 0;
     }
     this._attached = options.root !== undefined;
-    this._fullCheck = this._attached || typeof pte.leafShift === 'function';
+    // a codec with leafShift stores some leaves as repeated entries: range operations check each one first, and the
+    // fast paths run only when its layout's leaf test tells a plain page (see _oddLo)
+    const sized = typeof pte.leafShift === 'function';
+    this._fullCheck = this._attached || sized;
+    const layout = this._w.layout;
+    const plain = sized && layout !== undefined ? (layout.leaf ?? layout.present) : 0;
+    this._oddLo = this._runLo | plain;
+    this._plainLo = plain;
+    this._oddHi = this._runHi;
     this._writable = options.root === undefined || options.writable === true;
     if (options.root !== undefined) {
       splitAddr(options.root, 'attach', 'root');
@@ -225,14 +247,20 @@ export class PageTable64 {
     this._pageBytes = 2 ** meta.pageShift;
     this._pageMask = this._pageBytes - 1;
     const lastSpan = this._span[levels - 1]!;
-    this._fast = this._linear && !this._fullCheck && lastSpan < 31;
+    this._fast = this._linear && !this._attached && (!sized || (plain !== 0 && (plain & this._runLo) === 0)) && lastSpan < 31;
     // 0 (no window) for a last-level table of 2^31 bytes or more, which the fast paths do not handle anyway
     this._nSpan = lastSpan < 31 ? 1 << lastSpan : 0;
     this._paLimitNum = 2 ** Math.min(meta.paMaxBits, 53);
+    // the part in place ends above the top bit of addrHi (bit 48 with FEAT_LPA, 50 with FEAT_LPA2)
+    const placeEnd = layout === undefined || (layout.addrLo2 ?? 0) === 0 ? Infinity : 2 ** (64 - Math.clz32(layout.addrHi) + layout.addrShift);
+    this._regionPaEnd = Math.min(this._paLimitNum, placeEnd);
     const vb = meta.vaMaxBits;
     this._vaMaskHi = vb >= 64 ? 0xffffffff : vb <= 32 ? 0 : 2 ** (vb - 32) - 1;
     // (0 for a table without a lower half: no number is one of its addresses, and the number paths check only this)
-    this._vaHiLimit = meta.lowerHalf === false ? 0 : meta.vaTopBit >= 53 ? 0x200000 : meta.vaTopBit <= 32 ? 0 : 2 ** (meta.vaTopBit - 32);
+    // (0 too for a table with a window, whose addresses the number paths do not check, and below 32 bits, where the
+    // low word would need a check of its own; 1 for a 32-bit space, ARMv7 and x86 32-bit: any low word, high word 0)
+    this._vaHiLimit =
+      meta.lowerHalf === false || meta.window !== undefined ? 0 : meta.vaTopBit >= 53 ? 0x200000 : meta.vaTopBit < 32 ? 0 : 2 ** (meta.vaTopBit - 32);
     // a table without a lower half takes no address whose top bits are zero: an empty window there
     const upperOnly = meta.lowerHalf === false;
     this._winStart = upperOnly ? Infinity : meta.window === undefined ? -1 : Number(meta.window.start);
@@ -243,13 +271,12 @@ export class PageTable64 {
     this._outLo = upperOnly ? (vb >= 32 ? 0 : (-1 << vb) >>> 0) : outBase - Math.floor(outBase / TWO32) * TWO32;
     // the format's specialised walks (made once per metadata object and layout), for a linear memory whose
     // addresses are exact as numbers
-    const layout = this._w.layout;
     const memBase = this._memHi * TWO32 + this._memLo;
     let made: Walks | null = null;
     if (this._fast && layout !== undefined && memBase + this._memSize <= 2 ** 53) {
       made = g.walks.get(layout) ?? null;
       if (!g.walks.has(layout)) {
-        made = makeWalks(g.shift, g.bits, g.tableWords, this._ew, layout, this._runLo, this._runHi);
+        made = makeWalks(g.shift, g.bits, g.tableWords, this._ew, layout, this._oddLo, this._plainLo, this._oddHi);
         g.walks.set(layout, made);
       }
     }
@@ -312,7 +339,7 @@ export class PageTable64 {
       const lo = w[e]!;
       const hi = this._ew === 2 ? w[e + 1]! : 0;
       const c = this._w;
-      if (c.isPresent(lo, hi, l) && ((lo & this._runLo) | (hi & this._runHi)) === 0) {
+      if (c.isPresent(lo, hi, l) && (((lo & this._oddLo) ^ this._plainLo) | (hi & this._oddHi)) === 0) {
         const paHi = c.paddrHi(lo, hi, l);
         const pa = joinAddr(((c.paddrLo(lo, hi, l) >>> 0) + (off & this._pageMask)) >>> 0, paHi >>> 0);
         return { paddr: pa, flags: c.flags(lo, hi, l), size: this._pageBytes };
@@ -378,10 +405,10 @@ export class PageTable64 {
       // the cached table is the one that maps vaddr: an entry that is not present there means unmapped
       if (!c.isPresent(lo, hi, l)) return -1;
       const paHi = c.paddrHi(lo, hi, l);
-      // an address below 2^53 (paHi below 2^21), and not a member of a run (which maps the run's page: the full path
-      // reads it): one test, for the 460-byte budget below (this method is at 460; the same checks as two tests made
-      // 469 bytes, and W2 took 2x as long, not inlined)
-      if (!((paHi >>> 21) | (lo & this._runLo) | (hi & this._runHi))) {
+      // an address below 2^53 (paHi below 2^21), and a page of the level's size (not a member of a run, which maps
+      // the run's page, nor an ARMv7 Large page: the full path reads them): one test, for the 460-byte budget below
+      // (the same checks as two tests made 469 bytes, and W2 took 2x as long, not inlined)
+      if (!((paHi >>> 21) | ((lo & this._oddLo) ^ this._plainLo) | (hi & this._oddHi))) {
         this._found(lo, hi, l);
         return paHi * 4294967296 + (c.paddrLo(lo, hi, l) >>> 0) + (off & this._pageMask);
       }
@@ -392,10 +419,11 @@ export class PageTable64 {
     // slower (A/B in one process, X64 and Sv39, 100,000 pages).
     const walker = this._walker;
     if (walker !== null) {
-      const vaHi = Math.floor(vaddr / 4294967296);
-      const vaLo = vaddr - vaHi * 4294967296;
-      // (not `vaHi >>> 0`: that would take 2^64 for 0, and every number past it for an address below it)
-      if (vaLo >>> 0 === vaLo && vaHi >= 0 && vaHi < this._vaHiLimit) {
+      // the words of an integer in [0, 2^53): vaHi is then a u32 integer, and for anything else (negative, fraction,
+      // NaN, 2^64 and up) it is not; fewer bytes than Math.floor, which the run test above spent
+      const vaLo = vaddr >>> 0;
+      const vaHi = (vaddr - vaLo) / 4294967296;
+      if (vaHi >>> 0 === vaHi && vaHi < this._vaHiLimit) {
         const prev = WALK_TABLE[0]!;
         const r = walker(this.handler.words, this._rootIdx, vaLo | 0, vaHi, this._walkMem, this._q);
         if (r === 0) {
