@@ -66,10 +66,11 @@ export function mapOne(c: PageTable64Cursor, vaLo: number, vaHi: number, paLo: n
  * Maps (vaLo, vaHi) -> (paLo, paHi) at level L below the unused entry e of a level-d table (d < L): makes the
  * tables of levels d+1..L (all before writing anything; none left on a failure) and links them in, bottom-up, so
  * that a hardware walker never reaches a half-built subtree. The low words come as int32 (`| 0`): small integers
- * cross a call that V8 does not inline without being boxed.
+ * cross a call that V8 does not inline without being boxed. The virtual one stays int32 here (the index and walk
+ * cache helpers read it with `>>>`, the same for either form): as a u32 it was boxed again for each of them that V8
+ * did not inline (W6a, random maps: 8 heap bytes per map on x86_64).
  */
 export function mapBelow(c: PageTable64Cursor, e: number, d: number, vaLo32: number, vaHi: number, paLo32: number, paHi: number, L: number, flags: number, op: string): void {
-  const vaLo = vaLo32 >>> 0;
   const paLo = paLo32 >>> 0;
   const t = c.table;
   const k = c._k;
@@ -94,11 +95,11 @@ export function mapBelow(c: PageTable64Cursor, e: number, d: number, vaLo32: num
   }
   const w = t.handler.words;
   // the leaf first, then each table entry, and last the link from the existing table
-  let ce = k.newIdx[L]! + index(t, vaLo, vaHi, L) * ew;
+  let ce = k.newIdx[L]! + index(t, vaLo32, vaHi, L) * ew;
   w[ce] = codec.newPageLo(paLo, paHi, flags, huge, L);
   if (ew === 2) w[ce + 1] = codec.newPageHi(paLo, paHi, flags, huge, L);
   for (let l = L - 1; l > d; l--) {
-    ce = k.newIdx[l]! + index(t, vaLo, vaHi, l) * ew;
+    ce = k.newIdx[l]! + index(t, vaLo32, vaHi, l) * ew;
     const cLo = k.newLo[l + 1]!;
     const cHi = k.newHi[l + 1]!;
     w[ce] = codec.newTableLo(cLo, cHi, l);
@@ -109,7 +110,7 @@ export function mapBelow(c: PageTable64Cursor, e: number, d: number, vaLo32: num
   if (k.logging) k.log(e, d + 1, topLo, topHi);
   w[e] = codec.newTableLo(topLo, topHi, d);
   if (ew === 2) w[e + 1] = codec.newTableHi(topLo, topHi, d);
-  remember(t, vaLo, vaHi, L, k.newIdx[L]!);
+  remember(t, vaLo32, vaHi, L, k.newIdx[L]!);
 }
 
 /** Frees the tables of newIdx[from..to) (allocation failed part-way). */
@@ -133,24 +134,98 @@ export function fillLeaves(c: PageTable64Cursor, vaLo: number, vaHi: number, paL
   if (tbl < 0 || (l !== 0 && t._cLevel !== l)) return 0;
   const first = index(t, vaLo, vaHi, l);
   const room = (1 << t._bits[l]!) - 1 - first;
-  const n = room < max ? room : max;
+  const max1 = room < max ? room : max;
   const ew = t._ew;
   const w = t.handler.words;
-  const codec = t._w;
-  const huge = l !== t._last;
+  // the unused entries that follow (a root entry shared by copyFrom is left to the caller's next mapOne, which
+  // reports it), counted before anything is written
+  const e0 = tbl + (first + 1) * ew;
+  let n = 0;
+  for (let e = e0; n < max1; n++, e += ew) {
+    if (w[e] !== 0 || (ew === 2 && w[e + 1] !== 0)) break;
+    if (l === 0 && t._anyBorrowed && t._borrowed[first + 1 + n] === 1) break;
+  }
+  if (n === 0) return 0;
   k.fillShift = t._shift[l]!;
   const step = POW2[k.fillShift]!;
-  let pLo = paLo;
-  let pHi = paHi;
+  // (fillByLayout's codec calls come before any write: 0 pages written if one throws)
+  k.filled = 0;
+  const done = t._probe !== null && fillByLayout(t, e0, n, paLo, paHi, step, flags, l);
+  k.filled = -1;
+  if (!done) fillByCodec(c, e0, n, paLo, paHi, step, flags, l);
+  // one invalidation per page while the batch has room (past FLUSH_BATCH of them, push turns them into one full
+  // flush): at most that many calls per cursor
   let vLo = vaLo;
   let vHi = vaHi;
-  let e = tbl + (first + 1) * ew;
+  for (let j = 0; j < n && !c._full; j++) {
+    vLo += step;
+    if (vLo >= TWO32) {
+      vLo -= TWO32;
+      vHi++;
+    }
+    c._push(vLo, vHi);
+  }
+  return n;
+}
+
+/**
+ * The n pages of fillLeaves for a format with a layout (PTELayout: the entry's address field is (lo & addrLo) *
+ * 2^addrShift + (hi & addrHi) * 2^(32 + addrShift)): the codec makes the first page's words, and each following page
+ * is the same words one page size further in that field, as regionInTable writes them. No codec call per page: a
+ * page is two stores and an add (W4c: a table of 512 pages in one pass). The codec also makes the last page's words,
+ * which must be the first page's advanced n - 1 times; where they are not (an address field that the layout does not
+ * describe whole), nothing is written and false is returned: the caller then asks the codec for every page.
+ */
+function fillByLayout(t: PageTable64, e0: number, n: number, paLo: number, paHi: number, step: number, flags: number, l: number): boolean {
+  const w = t.handler.words;
+  const ew = t._ew;
+  const codec = t._w;
+  const huge = l !== t._last;
+  const p = paLo + step;
+  const pCarry = Math.floor(p / 4294967296);
+  const pLo = p - pCarry * 4294967296;
+  const pHi = paHi + pCarry;
+  // the codec's words as u32 (the carry below compares against 2^32), made before anything is written: a codec
+  // that throws leaves the table as it was
+  let lo = codec.newPageLo(pLo, pHi, flags, huge, l) >>> 0;
+  let hi = ew === 2 ? codec.newPageHi(pLo, pHi, flags, huge, l) >>> 0 : 0;
+  const inc = step / POW2[codec.layout!.addrShift]!;
+  const incHi = Math.floor(inc / 4294967296);
+  const incLo = inc - incHi * 4294967296;
+  // the last page: (n - 1) steps further, physically and in the entry (both below 2^53: n <= 2^20, step <= 2^31)
+  const q = pLo + (n - 1) * step;
+  const qCarry = Math.floor(q / 4294967296);
+  const x = lo + (n - 1) * incLo;
+  const xCarry = Math.floor(x / 4294967296);
+  const lastLo = codec.newPageLo(q - qCarry * 4294967296, pHi + qCarry, flags, huge, l) >>> 0;
+  const lastHi = ew === 2 ? codec.newPageHi(q - qCarry * 4294967296, pHi + qCarry, flags, huge, l) >>> 0 : 0;
+  if (lastLo !== x - xCarry * 4294967296 || (ew === 2 && lastHi !== hi + (n - 1) * incHi + xCarry)) return false;
+  for (let j = 0, e = e0; j < n; j++, e += ew) {
+    w[e] = lo;
+    if (ew === 2) w[e + 1] = hi;
+    lo += incLo;
+    hi += incHi;
+    if (lo >= 4294967296) {
+      lo -= 4294967296;
+      hi++;
+    }
+  }
+  return true;
+}
+
+/** The n pages of fillLeaves through the codec, one call per page (formats without a layout). */
+function fillByCodec(c: PageTable64Cursor, e0: number, n: number, paLo: number, paHi: number, step: number, flags: number, l: number): void {
+  const t = c.table;
+  const k = c._k;
+  const w = t.handler.words;
+  const ew = t._ew;
+  const codec = t._w;
+  const huge = l !== t._last;
+  let pLo = paLo;
+  let pHi = paHi;
   let j = 0;
   try {
-    for (; j < n; j++, e += ew) {
-      if (w[e] !== 0 || (ew === 2 && w[e + 1] !== 0)) break;
-      // a root entry shared by copyFrom is left to the caller's next mapOne (which reports it)
-      if (l === 0 && t._anyBorrowed && t._borrowed[first + 1 + j] === 1) break;
+    for (let e = e0; j < n; j++, e += ew) {
       pLo += step;
       if (pLo >= TWO32) {
         pLo -= TWO32;
@@ -160,20 +235,11 @@ export function fillLeaves(c: PageTable64Cursor, vaLo: number, vaHi: number, paL
       const hi = ew === 2 ? codec.newPageHi(pLo, pHi, flags, huge, l) : 0;
       w[e] = lo;
       if (ew === 2) w[e + 1] = hi;
-      if (!c._full) {
-        vLo += step;
-        if (vLo >= TWO32) {
-          vLo -= TWO32;
-          vHi++;
-        }
-        c._push(vLo, vHi);
-      }
     }
   } finally {
     k.filled = j;
   }
   k.filled = -1;
-  return j;
 }
 
 /** Undoes a partial mapRegion: clears the leaves of [start, cur), then frees the tables it created. */

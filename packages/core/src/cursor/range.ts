@@ -268,9 +268,10 @@ export class RangeVisitor {
    * Visits the entries of the level-l table at word index tbl, whose first virtual address is (baseLo, baseHi),
    * that intersect the range. CHECK throws on anything the real pass could not complete and counts split tables;
    * UNMAP and PROTECT change what lies inside the range, splitting huge pages it only partly covers; UNMAP and
-   * COMPACT unlink intermediate tables left empty.
+   * COMPACT unlink intermediate tables left empty. Returns true when the table is known to hold nothing afterwards
+   * (false: unknown, the caller looks).
    */
-  private visit(tbl: number, l: number, baseLo: number, baseHi: number, mode: number, op: string): void {
+  private visit(tbl: number, l: number, baseLo: number, baseHi: number, mode: number, op: string): boolean {
     const t = this.t;
     const codec = t._w;
     const ew = t._ew;
@@ -281,6 +282,11 @@ export class RangeVisitor {
     // the last index is that of the range's last byte when it ends inside this table
     addPow2(baseLo, baseHi, s + t._bits[l]!);
     const lastIdx = diff(OUT[0]!, OUT[1]!, this.rlLo, this.rlHi) > 0 ? index(t, this.rlLo, this.rlHi, l) : n - 1;
+    // unmapping the pages of a last-level table where the range cuts no run: the per-page loop of its own
+    const runMask = (1 << t._runBits[l]!) - 1;
+    if (mode === UNMAP && l === t._last && l > 0 && (first & runMask) === 0 && ((lastIdx + 1) & runMask) === 0) {
+      return this.unmapLeaves(tbl, l, first, lastIdx, baseLo, baseHi) && first === 0 && lastIdx === n - 1;
+    }
     const huge = l !== t._last;
     const f = ew === 2 ? f64(t, w) : null;
     for (let i = first; i <= lastIdx; i++) {
@@ -322,8 +328,8 @@ export class RangeVisitor {
       if (l === t._last || codec.isHuge(lo, hi, l)) {
         if (mode === COMPACT) continue;
         // a leaf the codec stores as repeated entries cannot change; a run is broken first where the range cuts it
-        const ls = codec.leafShift(lo, hi, l);
-        if (mode === CHECK && ls >= 0 && ls !== s) {
+        const ls = mode === CHECK ? codec.leafShift(lo, hi, l) : -1;
+        if (ls >= 0 && ls !== s) {
           throw new PagingError(
             'UnsupportedPageSize',
             `${op}: the ${formatPageSize(2 ** ls)} page at ${hex(outVa(t, vLo, vHi))} is stored as repeated entries, which this table reads but does not modify`,
@@ -377,12 +383,48 @@ export class RangeVisitor {
         if (mode === CHECK) lookupError(t, CORRUPT, op, vLo, vHi);
         continue;
       }
-      this.visit(tb, l + 1, vLo, vHi, mode, op);
-      if ((mode === UNMAP || mode === COMPACT) && !(l === 0 && t._lentRefs[i]! > 0) && tableEmpty(t, tb, l + 1)) {
+      const emptied = this.visit(tb, l + 1, vLo, vHi, mode, op);
+      if ((mode === UNMAP || mode === COMPACT) && !(l === 0 && t._lentRefs[i]! > 0) && (emptied || tableEmpty(t, tb, l + 1))) {
         // unlink the empty table; its frame is freed at the next flush, after the invalidation
         this.unlinkTable(e, l, lo, hi, vLo, vHi);
       }
     }
+    return false;
+  }
+
+  /**
+   * UNMAP of entries first..lastIdx of the last-level table at word index tbl (level l, first virtual address
+   * (baseLo, baseHi)): every one lies inside the range (its pages are the smallest), and no run is cut there (the
+   * caller checked both ends), so each present entry is cleared as it is and its invalidation queued while the batch
+   * has room. The per-page loop of W4c's unmapRegion: a load, the codec's present test and two stores per page.
+   * Returns whether every entry of [first, lastIdx] is now zero (a non-present entry that is not zero stays).
+   */
+  private unmapLeaves(tbl: number, l: number, first: number, lastIdx: number, baseLo: number, baseHi: number): boolean {
+    const t = this.t;
+    const c = this.c;
+    const codec = t._w;
+    const ew = t._ew;
+    const w = t.handler.words;
+    let cleared = 0;
+    let kept = 0;
+    for (let i = first, e = tbl + first * ew; i <= lastIdx; i++, e += ew) {
+      const lo = w[e]!;
+      const hi = ew === 2 ? w[e + 1]! : 0;
+      if (lo === 0 && hi === 0) continue;
+      if (!codec.isPresent(lo, hi, l)) {
+        kept++;
+        continue;
+      }
+      w[e] = 0;
+      if (ew === 2) w[e + 1] = 0;
+      cleared++;
+      if (!c._full) {
+        entryVa(t, baseLo, baseHi, l, i);
+        c._push((OUT[0]! | this.topLo) >>> 0, (OUT[1]! | this.topHi) >>> 0);
+      }
+    }
+    this.bytes += cleared * POW2[t._shift[l]!]!;
+    return kept === 0;
   }
 
   /** Whether the run holding the level-l page at (vLo, vHi) (index space) lies wholly inside the range. */

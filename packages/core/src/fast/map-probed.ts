@@ -37,8 +37,9 @@ export function mapProbed(c: PageTable64Cursor, vaddr: AddrInput, paddr: AddrInp
     const codec = t._w;
     w[e] = codec.newPageLo(paLo, paHi, flags, false, last);
     if (ew === 2) w[e + 1] = codec.newPageHi(paLo, paHi, flags, false, last);
-    rememberLast(t, vaLo, vaHi, WALK_TABLE[0]!);
+    // (the low word as int32, read with `>>>` there: a u32 above 2^31 would be boxed for the call)
+    rememberLast(t, vaLo | 0, vaHi, WALK_TABLE[0]!);
   }
-  c._push(vaLo, vaHi);
+  if (!c._full) c._push(vaLo, vaHi);
   return true;
 }
