@@ -9,7 +9,7 @@
 // - a stale entry survives exactly the invalidations that do not cover it: after a remap or unmap of a cached page
 //   (global or not) the TLB still gives the old frame (no invalidation was issued), and after each instruction form
 //   it gives the old frame iff that form does not cover the entry.
-import { Access, type AccessKind, MappingFlags, MmuCode, PageSize, PagingError, type PrivilegeLevel } from '@page-table-multiarch/core';
+import { Access, type AccessKind, MappingFlags, MmuCode, PageSize, PagingError, type PrivilegeLevel, type Tlb } from '@page-table-multiarch/core';
 import { describe, expect, it } from 'vitest';
 import { Rng } from './support/rng';
 import { leafEntry, type Owed, TLB_MODELS, type TlbModelCase, type TlbWorld } from './support/tlb-models';
@@ -151,6 +151,108 @@ function runModel(row: TlbModelCase, seed: number, steps: number) {
   return { counts, tlb };
 }
 
+/** Whether the first-level table of `tlb` (what translateNumber answers from inline) holds the 4 KiB page of `va`. */
+function held(tlb: Tlb<unknown>, va: bigint): boolean {
+  const page = Number(va >> 12n);
+  return tlb._fastTags[page & tlb._fastMask] === page;
+}
+
+/**
+ * The number path against the words path: twin worlds fed the same seeded steps (changes with or without their
+ * invalidation, invalidations of any form, switches, mode changes), one translating every access with
+ * translateNumber (which answers from the first-level table when its slot serves the access), the other with
+ * translateWords (which never reads it). Every answer, field, syndrome and counter must be the same after every
+ * access: the table holds nothing the entries do not.
+ */
+function runTwins(row: TlbModelCase, seed: number, steps: number) {
+  const rng = new Rng(seed);
+  const pick = <T>(xs: readonly T[]): T => xs[rng.below(xs.length)]!;
+  const twins = [row.make(), row.make()] as const;
+  const [byNumber, byWords] = twins;
+  const isHuge = (va: bigint): boolean => row.huge.includes(va);
+  const sizeOf = (va: bigint): number => (isHuge(va) ? row.hugeSize : PageSize.Size4K);
+  let frame = row.frames;
+  const nextFrame = (align: bigint): bigint => {
+    frame = ((frame + align - 1n) / align) * align + align;
+    return frame - align;
+  };
+  for (const va of row.globalPages) {
+    const pa = nextFrame(0x1000n);
+    for (const w of twins) {
+      for (const t of w.tables) {
+        t.cursor().map(va, pa, PageSize.Size4K, READ | MappingFlags.WRITE | USER);
+        const l = leafEntry(t, w.memory, va)!;
+        w.markGlobal(l.at, l.level);
+      }
+    }
+  }
+  for (let t = 0; t < byNumber.tables.length; t++) {
+    for (const va of [...row.small, ...row.huge]) {
+      const pa = nextFrame(BigInt(sizeOf(va)));
+      const flags = pick(row.flagSets) | (rng.ratio(1, 2) ? USER : 0);
+      for (const w of twins) w.tables[t]!.cursor().map(va, pa, sizeOf(va), flags);
+    }
+  }
+  for (const w of twins) w.switchTo(0);
+  const all = [...row.small, ...row.huge, ...row.globalPages];
+  const hot = Array.from({ length: 6 }, () => pick(all));
+  const counts = { compared: 0, heldBefore: 0 };
+  const fence = () => {
+    const va = pick(all) + BigInt(rng.below(512) * 8);
+    const asid = pick(byNumber.asids);
+    const index = rng.below(byNumber.forms(va, asid).length);
+    for (const w of twins) w.forms(va, asid)[index]!.run();
+  };
+  for (let step = 0; step < steps; step++) {
+    const op = rng.below(100);
+    if (op < 8) {
+      const t = rng.below(byNumber.tables.length);
+      const va = rng.ratio(1, 4) ? pick(row.huge) : pick(row.small);
+      const kind = rng.below(4);
+      const flags = pick(row.flagSets) | (rng.ratio(1, 2) ? USER : 0);
+      const pa = nextFrame(BigInt(sizeOf(va)));
+      const all2 = rng.ratio(1, 3);
+      for (const w of twins) {
+        const l = leafEntry(w.tables[t]!, w.memory, va);
+        const c = w.tables[t]!.cursor();
+        if (l === undefined) c.map(va, pa, sizeOf(va), flags);
+        else if (kind === 0) c.unmap(va);
+        else if (kind === 1) c.protect(va, flags);
+        else if (kind === 2) c.remap(va, pa, flags);
+        else w.clearAccessedDirty(l.at, all2, l.level);
+      }
+      if (rng.ratio(1, 2)) fence();
+    } else if (op < 11) {
+      fence();
+    } else if (op < 14) {
+      const k = rng.below(byNumber.tables.length);
+      for (const w of twins) w.switchTo(k);
+    } else if (op < 17) {
+      const modeSeed = rng.below(2 ** 32);
+      for (const w of twins) w.changeMode(new Rng(modeSeed));
+    } else {
+      const page = rng.ratio(3, 4) ? pick(hot) : pick(all);
+      const access = rng.below(3) as AccessKind;
+      const privilege = rng.below(2) as PrivilegeLevel;
+      for (let burst = 1 + rng.below(4); burst > 0; burst--) {
+        const va = page + BigInt(rng.below(isHuge(page) ? 1 << 21 : 1 << 12) & ~7);
+        if (held(byNumber.tlb, va)) counts.heldBefore++;
+        const got = byNumber.tlb.translateNumber(Number(va), access, privilege);
+        const r = byWords.tlb.translateWords(Number(va & 0xffff_ffffn), Number(va >> 32n), access, privilege);
+        const where = `${row.name} seed ${seed} step ${step}: access ${access} privilege ${privilege} 0x${va.toString(16)}`;
+        const a = byNumber.tlb;
+        const b = byWords.tlb;
+        expect(got, where).toBe(r === 0 ? b.paHi * 2 ** 32 + b.paLo : r);
+        expect([a.paLo, a.paHi, a.pageSize, a.level, a.permissions, a.faultCode], where).toEqual([b.paLo, b.paHi, b.pageSize, b.level, b.permissions, b.faultCode]);
+        if (r < 0) expect(byNumber.syndrome(byNumber.model), where).toEqual(byWords.syndrome(byWords.model));
+        expect([a.hits, a.misses, a.walks], where).toEqual([b.hits, b.misses, b.walks]);
+        counts.compared++;
+      }
+    }
+  }
+  return counts;
+}
+
 describe.each(TLB_MODELS.map((row) => [row.name, row] as const))('Tlb over %s', (_, row) => {
   // PT_TLB_SEED replays one seed
   const seeds = process.env['PT_TLB_SEED'] ? [Number(process.env['PT_TLB_SEED'])] : [1, 2, 0x5eed, 20_261_206];
@@ -287,5 +389,94 @@ describe.each(TLB_MODELS.map((row) => [row.name, row] as const))('Tlb over %s', 
     expect(() => w.tlb.invalidate({ asid: -1, global: true })).toThrow(RangeError);
     expect(() => w.tlb.invalidate({ vaddr: -5, global: true })).toThrow(PagingError);
     expect(w.tlb._data).toEqual(before);
+  });
+
+  // two of the seeds: each run is two worlds
+  it.each(seeds.slice(0, 2))('translateNumber and translateWords give the same answers, fields and counters (seed %i)', (seed) => {
+    const counts = runTwins(row, seed, 2000);
+    expect(counts.compared).toBeGreaterThan(1000);
+    // the first-level table held the page of a good share of the accesses (its hits, or accesses it sent on)
+    expect(counts.heldBefore).toBeGreaterThan(counts.compared / 10);
+  });
+
+  it('the first-level table lets go of a page on an invalidation of its address, an ASID switch and a refill', () => {
+    const w = row.make();
+    const asid = w.asids[0]!;
+    const frame = Number(row.frames);
+    // as a kernel marks a process's own page (ARMv7 nG) after each write of its leaf
+    const own = (t: number) => {
+      const l = leafEntry(w.tables[t]!, w.memory, VA)!;
+      w.markPrivate?.(l.at, l.level);
+    };
+    const remap0 = (pa: bigint) => {
+      w.tables[0]!.cursor().remap(VA, pa, READ | USER);
+      own(0);
+    };
+    w.tables[0]!.cursor().map(VA, row.frames, PageSize.Size4K, READ | USER);
+    w.tables[1]!.cursor().map(VA, row.frames + 0x5000n, PageSize.Size4K, READ | USER);
+    own(0);
+    own(1);
+    w.switchTo(0);
+    // a walk, then a hit of the entries that fills the table, then a hit of the table
+    for (let i = 0; i < 3; i++) expect(w.tlb.translateNumber(Number(VA) + 8 * i, Access.READ, 0)).toBe(frame + 8 * i);
+    expect(held(w.tlb, VA)).toBe(true);
+    expect([w.tlb.hits, w.tlb.misses]).toEqual([2, 1]);
+    // a change with no invalidation: the old frame, still from the table
+    remap0(row.frames + 0x9000n);
+    expect(w.tlb.translateNumber(Number(VA), Access.READ, 0)).toBe(frame);
+    // an address space switch: space 1's own frame, and back in space 0 the entry it kept (or a walk, 32-bit / PAE)
+    const removed = w.switchTo(1);
+    expect(w.tlb.translateNumber(Number(VA), Access.READ, 0)).toBe(frame + 0x5000);
+    w.switchTo(0);
+    const kept = !removed({ base: VA, size: 0x1000n, asid, global: false });
+    expect(w.tlb.translateNumber(Number(VA), Access.READ, 0)).toBe(kept ? frame : frame + 0x9000);
+    expect(w.tlb.translateNumber(Number(VA), Access.READ, 0)).toBe(kept ? frame : frame + 0x9000);
+    // an invalidation of the page's address (each form that covers it): the new frame at once
+    const owed: Owed = { base: VA, size: 0x1000n, asid, global: false };
+    const byAddress = w.forms(VA + 0x10n, asid).filter((f) => f.covers(owed));
+    expect(byAddress.length).toBeGreaterThan(0);
+    for (const f of byAddress) {
+      remap0(row.frames);
+      f.run();
+      expect(w.tlb.translateNumber(Number(VA), Access.READ, 0), f.name).toBe(frame);
+      expect(w.tlb.translateNumber(Number(VA), Access.READ, 0), f.name).toBe(frame);
+      expect(held(w.tlb, VA), f.name).toBe(true);
+      remap0(row.frames + 0x9000n);
+      expect(w.tlb.translateNumber(Number(VA), Access.READ, 0), f.name).toBe(frame);
+      f.run();
+      expect(held(w.tlb, VA), f.name).toBe(false);
+      expect(w.tlb.translateNumber(Number(VA), Access.READ, 0), f.name).toBe(frame + 0x9000);
+    }
+  });
+
+  it('the first-level table holds each 4 KiB page of a huge entry, and lets go of all of them with the entry', () => {
+    const w = row.make();
+    const huge = row.huge[0]!;
+    const asid = w.asids[0]!;
+    const size = BigInt(row.hugeSize);
+    const base = ((row.frames + size - 1n) / size) * size;
+    w.tables[0]!.cursor().map(huge, base, row.hugeSize, READ | USER);
+    w.switchTo(0);
+    const subPages = [0x1000n, 0x3000n, size - 0x1000n];
+    for (const sub of subPages) {
+      const want = w.fresh.translateNumber(Number(huge + sub) + 0x18, Access.READ, 0);
+      expect(want).toBeGreaterThanOrEqual(0);
+      for (let i = 0; i < 2; i++) expect(w.tlb.translateNumber(Number(huge + sub) + 0x18, Access.READ, 0)).toBe(want);
+      expect(w.tlb.pageSize).toBe(w.fresh.pageSize);
+    }
+    expect(subPages.map((sub) => held(w.tlb, huge + sub))).toEqual([true, true, true]);
+    // one walk (one entry per 4 KiB page where a second stage maps 4K pages: a walk each); the first access to each
+    // other 4 KiB page of a whole entry is a hit of the entries, the second one of the table
+    const whole = w.fresh.pageSize === row.hugeSize;
+    expect([w.tlb.hits, w.tlb.misses]).toEqual(whole ? [5, 1] : [3, 3]);
+    w.tables[0]!.cursor().remap(huge, base + size, READ | USER);
+    const owed: Owed = { base: huge, size, asid, global: false };
+    const byAddress = w.forms(huge + 0x3000n, asid).filter((f) => f.covers(owed));
+    byAddress[byAddress.length - 1]!.run();
+    expect(subPages.map((sub) => held(w.tlb, huge + sub))).toEqual([false, false, false]);
+    // (entries of 4 KiB pages: the invalidation by address removed the one of its page only)
+    for (const sub of whole ? subPages : [0x3000n]) {
+      expect(w.tlb.translateNumber(Number(huge + sub), Access.READ, 0)).toBe(w.fresh.translateNumber(Number(huge + sub), Access.READ, 0));
+    }
   });
 });

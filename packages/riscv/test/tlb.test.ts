@@ -219,6 +219,104 @@ describe('Tlb over RiscvMmu: one case per rule', () => {
 // The model-based test (random changes, every SFENCE.VMA form, ASID switches) and the stale-entry test run over
 // every TlbWalker model at once: test/tlb-model.test.ts at the repository's root.
 
+/** Whether the first-level table of `tlb` (what translateNumber answers from inline) holds the 4 KiB page of `va`. */
+function held(tlb: Tlb<unknown>, va: number): boolean {
+  const page = Math.floor(va / 4096);
+  return tlb._fastTags[page & tlb._fastMask] === page;
+}
+
+/** Three reads of the page of `va` at `privilege`: a walk, a hit of the entries (which fills the table), a hit of the table. */
+function warm(tlb: Tlb<unknown>, va: number, privilege: 0 | 1, access: AccessKind = Access.READ): void {
+  for (let i = 0; i < 3; i++) tlb.translateNumber(va + 8 * i, access, privilege);
+  expect(held(tlb, va)).toBe(true);
+}
+
+describe('Tlb over RiscvMmu: the first-level table in front of the entries', () => {
+  it('SUM cleared between two hits, with no fence, refuses the next S-mode load at once; set again, the table serves it', () => {
+    const { tlb, mmu } = setup({ sum: true });
+    warm(tlb, 0x1000, S_MODE);
+    const before = [tlb.hits, tlb.walks];
+    mmu.sum = false;
+    expect(tlb.translateNumber(0x1100, Access.READ, S_MODE)).toBe(MmuCode.Permission);
+    expect(mmu.cause).toBe(13);
+    expect([tlb.hits, tlb.walks]).toEqual([before[0], before[1]! + 1]);
+    // U-mode loads of the same page are not SUM's business
+    expect(tlb.translateNumber(0x1100, Access.READ, U_MODE)).toBe(0x1_0000_1100);
+    mmu.sum = true;
+    const hits = tlb.hits;
+    expect(tlb.translateNumber(0x1108, Access.READ, S_MODE)).toBe(0x1_0000_1108);
+    expect([tlb.hits, tlb.walks]).toEqual([hits + 1, before[1]! + 1]);
+  });
+
+  it('MXR cleared between two hits refuses the next load from an X-only page at once', () => {
+    const { tlb, mmu, memory, table } = setup({ mxr: true });
+    setBits(memory, leafEntry(memory, table.rootPaddr, 0x20_0000n)!, 0n, 2n); // clear R: X only
+    warm(tlb, 0x20_3000, S_MODE);
+    expect(tlb.permissions).toBe(READ | EXECUTE);
+    mmu.mxr = false;
+    expect(tlb.translateNumber(0x20_3000, Access.READ, S_MODE)).toBe(MmuCode.Permission);
+    expect(tlb.translateNumber(0x20_3000, Access.EXECUTE, S_MODE)).toBe(0x1_0020_3000);
+    expect(tlb.permissions).toBe(EXECUTE);
+  });
+
+  it('a store to a clean page the table holds walks and sets D; the refreshed entry then serves stores', () => {
+    const { tlb, memory, table } = setup();
+    const leaf = leafEntry(memory, table.rootPaddr, 0x2000n)!;
+    setBits(memory, leaf, 0n, D);
+    warm(tlb, 0x2000, S_MODE);
+    expect([tlb.hits, tlb.misses, tlb.walks]).toEqual([2, 1, 1]);
+    expect(tlb.translateNumber(0x2ff8, Access.WRITE, S_MODE)).toBe(0x1_0000_2ff8);
+    expect(memory.readU64(leaf) & D).toBe(D);
+    expect([tlb.hits, tlb.misses, tlb.walks]).toEqual([2, 1, 2]);
+    // the entry the walk replaced took its slot with it; two stores later the table serves stores
+    expect(held(tlb, 0x2000)).toBe(false);
+    for (let i = 0; i < 2; i++) expect(tlb.translateNumber(0x2010, Access.WRITE, S_MODE)).toBe(0x1_0000_2010);
+    expect(held(tlb, 0x2000)).toBe(true);
+    expect([tlb.hits, tlb.walks]).toEqual([4, 2]);
+  });
+
+  it('a switch of satp.ASID leaves the table: the other address space walks; back, its entries serve again', () => {
+    const { tlb, memory, table } = setup();
+    const other = new Sv39PageTable(memory);
+    other.cursor().map(0x1000n, 0x1_0000_9000n, PageSize.Size4K, READ | WRITE | USER);
+    warm(tlb, 0x1000, U_MODE);
+    writeSatp(tlb, encodeRiscvSatp(other, { asid: 2 }).satp);
+    expect(tlb.translateNumber(0x1000, Access.READ, U_MODE)).toBe(0x1_0000_9000);
+    expect(tlb.translateNumber(0x1000, Access.READ, U_MODE)).toBe(0x1_0000_9000);
+    writeSatp(tlb, encodeRiscvSatp(table, { asid: 1 }).satp);
+    const walks = tlb.walks;
+    expect(tlb.translateNumber(0x1000, Access.READ, U_MODE)).toBe(0x1_0000_1000);
+    expect(tlb.walks).toBe(walks);
+  });
+
+  it('an entry evicted from its set takes its slot of the table with it (the counters stay those of the entries)', () => {
+    const { tlb, table } = setup({}, { entries: 16, ways: 4 });
+    // five pages of one set (4 sets: page numbers 16 apart), in four different slots of the 64-slot table but the last
+    const pages = [0, 1, 2, 3, 4].map((k) => 0x100_0000 + k * 0x1_0000);
+    const c = table.cursor();
+    for (const [k, va] of pages.entries()) c.map(BigInt(va), 0x1_1000_0000n + BigInt(k) * 0x1000n, PageSize.Size4K, READ | WRITE);
+    c.flush();
+    for (const va of pages.slice(0, 4)) warm(tlb, va, S_MODE);
+    expect([tlb.misses, tlb.hits]).toEqual([4, 8]);
+    // the fifth page replaces the set's oldest entry, the first page's
+    expect(tlb.translateNumber(pages[4]!, Access.READ, S_MODE)).toBe(0x1_1000_4000);
+    expect(held(tlb, pages[0]!)).toBe(false);
+    expect(tlb.translateNumber(pages[0]!, Access.READ, S_MODE)).toBe(0x1_1000_0000);
+    expect([tlb.misses, tlb.hits]).toEqual([6, 8]);
+  });
+
+  it('an address that is not a non-negative integer is refused as by the model, even where the table holds its page', () => {
+    const { tlb, mmu } = setup();
+    warm(tlb, 0x1000, U_MODE);
+    for (const bad of [4096.5, -0x1000, 2 ** 53]) {
+      expect(() => tlb.translateNumber(bad, Access.READ, U_MODE)).toThrow(RangeError);
+      expect(() => mmu.translateNumber(bad, Access.READ, U_MODE)).toThrow(RangeError);
+    }
+    expect(() => tlb.translateNumber(0x1000, 3 as AccessKind, U_MODE)).toThrow(RangeError);
+    expect(() => tlb.translateNumber(0x1000, Access.READ, 2 as 0)).toThrow(RangeError);
+  });
+});
+
 describe('Tlb over RiscvMmu: satp', () => {
   it('a satp write with the same ASID and another root flushes nothing: the old entries answer until a fence', () => {
     const { tlb, memory } = setup();

@@ -62,6 +62,25 @@ describe('X86Mmu as a TlbWalker', () => {
     expect(tlb.walks).toBe(walks + 1);
   });
 
+  it('CR0.WP set between two hits of the first-level table, with no invalidation, refuses the next supervisor store at once', () => {
+    const { mmu, table, tlb } = x64();
+    table.cursor().map(0x3000n, 0x8000_3000n, PageSize.Size4K, READ);
+    mmu.wp = false;
+    // WP = 0: supervisor stores to a read-only page are allowed (4.6.1); a walk (it sets D), a hit of the entries
+    // (which fills the first-level table), hits of the table
+    for (let i = 0; i < 4; i++) expect(tlb.translateNumber(0x3000 + 8 * i, Access.WRITE, CPL0)).toBe(0x8000_3000 + 8 * i);
+    expect(tlb._fastTags[3 & tlb._fastMask]).toBe(3);
+    expect([tlb.hits, tlb.walks]).toEqual([3, 1]);
+    mmu.wp = true;
+    expect(tlb.translateNumber(0x3020, Access.WRITE, CPL0)).toBe(MmuCode.Permission);
+    expect(mmu.errorCode).toBe(3); // P | W/R, from the walk
+    expect([tlb.hits, tlb.walks]).toEqual([3, 2]);
+    expect(tlb.translateNumber(0x3028, Access.READ, CPL0)).toBe(0x8000_3028);
+    mmu.wp = false;
+    expect(tlb.translateNumber(0x3030, Access.WRITE, CPL0)).toBe(0x8000_3030);
+    expect([tlb.hits, tlb.walks]).toEqual([5, 2]);
+  });
+
   it('PKRU: a hit applies the current value of the key; past six values user pages go to the walk', () => {
     const { mmu, tlb } = x64(CR4_PKE);
     expect(tlb.translateNumber(0x1000, Access.WRITE, CPL3)).toBe(0x8000_1000);

@@ -11,6 +11,17 @@
 // whose dirty flag is clear is never served from the TLB: it goes to the model's walk, which sets D (RISC-V Svadu,
 // x86) or faults (Svade), and the refreshed leaf replaces the entry. Only successful translations are cached; a
 // fault always comes from a walk, so its syndrome is the model's.
+//
+// In front of the entries, for `translateNumber`: a direct-mapped table keyed by the 4 KiB virtual page number, as
+// QEMU's softmmu TLB is (accel/tcg/cputlb.c: per page a tag per access kind and an addend). A slot holds the page
+// number, the physical address of that 4 KiB page, and per privilege the kinds served and the effective permissions,
+// copied from an entry under one mode key, ASID and VMID. A hit there is a few loads and compares inline in the
+// caller's loop; anything else takes the entries' path, which fills the slot after a hit. The slots are only ever a
+// copy of live entries (so the counters are those of the entries alone): an entry that is replaced or evicted takes
+// its slots with it, and any invalidation, or a change of the mode key, ASID or VMID, empties them all. The mode key
+// is compared on every access rather than announced by the model: the models' mode bits are plain fields that a
+// caller sets directly (RISC-V `sum`, x86 `wp`, ...), and a generation counter bumped by each of them would be one
+// more thing every model must not forget; the compare is one inlined call (on RISC-V, two field loads).
 import { PAIR, splitAddr } from '../_addr';
 import type { AddrInput, FlushTlb } from '../interfaces';
 import type { AccessKind, PrivilegeLevel } from './access';
@@ -21,12 +32,23 @@ const TWO32 = 4294967296;
 const POW2 = /* @__PURE__ */ Float64Array.from({ length: 64 }, (_, n) => 2 ** n);
 
 // An entry is 8 int32 words: the page's virtual base (low, high), ASID, VMID, the frame's physical base (low, high),
-// the leaf's attributes, and INFO = VALID | GLOBAL | shift << 2 | (level + 1) << 8.
+// the leaf's attributes, and INFO = VALID | GLOBAL | shift << 2 | (level + 1) << 8 | COPIED.
 const STRIDE = 8;
 const VALID = 1;
 const GLOBAL = 2;
+/** In INFO: the entry was copied into the first-level table since it was made (its slots must go with it). */
+const COPIED = 1 << 12;
 /** Page sizes (as log2) the TLB can hold at once: 4K, 16K, 64K, 2M, 32M, 512M, 1G, 512G cover every format here. */
 const MAX_CLASSES = 8;
+
+// The first-level table: per slot a page-number tag (Float64Array, NaN when empty: NaN equals nothing) and 4 int32
+// words: per privilege (USER, SUPERVISOR) a word `tlbCheck | shift << 9 | (level + 1) << 15`, then the frame's
+// physical address (low word, bits 11:0 clear; high word).
+const FAST_PAGE = 4096;
+const FAST_SHIFT = 12;
+const FAST_STRIDE = 4;
+/** Slots at most: a 64-page working set has few conflicts in 1024 direct-mapped slots (24 KiB, in a core's L1d). */
+const MAX_FAST_SLOTS = 1024;
 
 /**
  * What a {@link Tlb} needs from an MMU model besides its walk: the leaf a successful walk found, reduced to what a
@@ -126,6 +148,12 @@ export class Tlb<S> extends MmuModel<S> {
   /** @internal per mode key: the tlbCheck of every (attributes, privilege) */ readonly _checks: Uint16Array;
   /** @internal per mode key: whether its row of _checks is made */ readonly _made: Uint8Array;
   /** @internal */ readonly _attrShift: number;
+  /** @internal first-level table: the 4 KiB page number held by each slot, NaN when empty */ readonly _fastTags: Float64Array;
+  /** @internal first-level table: FAST_STRIDE words per slot */ readonly _fastWords: Int32Array;
+  /** @internal slots - 1 */ readonly _fastMask: number;
+  /** @internal the mode key, ASID and VMID the slots were filled under (-1: none yet) */ _fastMode: number;
+  /** @internal */ _fastAsid: number;
+  /** @internal */ _fastVmid: number;
 
   /**
    * @throws RangeError for sizes that are not powers of two, ways that do not divide entries, or a model whose
@@ -157,6 +185,13 @@ export class Tlb<S> extends MmuModel<S> {
     this._attrShift = attrBits + 1;
     this._checks = new Uint16Array(1 << (modeBits + attrBits + 1));
     this._made = new Uint8Array(1 << modeBits);
+    const slots = Math.min(MAX_FAST_SLOTS, Math.max(64, entries));
+    this._fastTags = new Float64Array(slots).fill(Number.NaN);
+    this._fastWords = new Int32Array(slots * FAST_STRIDE);
+    this._fastMask = slots - 1;
+    this._fastMode = -1;
+    this._fastAsid = 0;
+    this._fastVmid = 0;
   }
 
   /** Accesses served from a cached entry. */
@@ -180,6 +215,47 @@ export class Tlb<S> extends MmuModel<S> {
   }
 
   /**
+   * Translates one access as {@link MmuModel.translateNumber}, from the first-level table when its slot serves the
+   * access (kept small so that V8 inlines it into the caller's loop), else through {@link translateWords}.
+   * @throws RangeError as {@link MmuModel.translateNumber}.
+   */
+  override translateNumber(vaddr: number, access: AccessKind, privilege: PrivilegeLevel): number {
+    // Literals, not the module's constants: optimized code reads a module constant from its context on every use
+    // (a load, a type check, and for 1 / FAST_PAGE a division). 2^-12, 4096 = FAST_PAGE, << 2 = * FAST_STRIDE.
+    // The page number and offset are doubles: exact below 2^53, and no split into 32-bit halves on a hit.
+    const page = Math.floor(vaddr * 0.000244140625);
+    const slot = page & this._fastMask;
+    const words = this._fastWords;
+    const word = words[(slot << 2) | (privilege & 1)]!;
+    if (
+      this._fastTags[slot] === page &&
+      ((word >>> access) & 1) !== 0 &&
+      access >>> 0 <= 2 &&
+      privilege >>> 0 <= 1 &&
+      this.model.tlbModeKey() === this._fastMode &&
+      this.asid === this._fastAsid &&
+      this.vmid === this._fastVmid
+    ) {
+      const offset = vaddr - page * 4096;
+      // a fraction (not an address: the checked path throws) fails this
+      if ((offset | 0) === offset) {
+        this._counts[0]!++;
+        const paLo = (words[(slot << 2) | 2]! | offset) >>> 0;
+        const paHi = words[(slot << 2) | 3]!;
+        this.paLo = paLo;
+        this.paHi = paHi;
+        // 2^shift as 2^(shift - 12) pages of 4096 (fillFast keeps shift - 12 below 31)
+        this.pageSize = (1 << (((word >>> 9) & 63) - 12)) * 4096;
+        this.level = (word >>> 15) - 1;
+        this.permissions = (word >>> 3) & 63;
+        this.faultCode = 0;
+        return paHi * 4294967296 + paLo;
+      }
+    }
+    return super.translateNumber(vaddr, access, privilege);
+  }
+
+  /**
    * Translates one access as {@link MmuModel.translateWords}: from a cached entry when one serves it, else by the
    * model's walk, whose success is cached. Unchecked arguments, as the model's.
    */
@@ -194,6 +270,7 @@ export class Tlb<S> extends MmuModel<S> {
       const check = this._checks[row | (d[e + 6]! << 1) | privilege]!;
       if (((check >>> access) & 1) !== 0) {
         this._counts[0]!++;
+        this.fillFast(vaLo | 0, vaHi | 0, e, row | (d[e + 6]! << 1), mode);
         const info = d[e + 7]!;
         const shift = (info >>> 2) & 63;
         if (shift < 32) {
@@ -204,7 +281,7 @@ export class Tlb<S> extends MmuModel<S> {
           this.paHi = (d[e + 5]! | (vaHi & ((1 << (shift - 32)) - 1))) >>> 0;
         }
         this.pageSize = POW2[shift]!;
-        this.level = (info >>> 8) - 1;
+        this.level = ((info >>> 8) & 15) - 1;
         this.permissions = check >>> 3;
         this.faultCode = 0;
         return 0;
@@ -212,11 +289,14 @@ export class Tlb<S> extends MmuModel<S> {
     } else {
       this._counts[1]!++;
     }
-    return this.walk(vaLo | 0, vaHi | 0, access, privilege);
+    return this.walk(vaLo | 0, vaHi | 0, access, privilege, e);
   }
 
-  /** The model's walk for a miss (or an access an entry does not serve); caches its translation. */
-  private walk(vaLo: number, vaHi: number, access: AccessKind, privilege: PrivilegeLevel): number {
+  /**
+   * The model's walk for a miss (or an access an entry does not serve); caches its translation. `found` is what
+   * lookup gave for the address just before (an entry, or -1), which the fill then need not look up again.
+   */
+  private walk(vaLo: number, vaHi: number, access: AccessKind, privilege: PrivilegeLevel, found: number): number {
     this._counts[2]!++;
     const model = this.model;
     const r = model.translateWords(vaLo, vaHi, access, privilege);
@@ -227,7 +307,9 @@ export class Tlb<S> extends MmuModel<S> {
     this.permissions = model.permissions;
     this.faultCode = model.faultCode;
     // level -1: no table was read (a bare, untranslated mode); negative attributes: not cacheable (TlbWalker)
-    if (r === 0 && model.level >= 0 && model.leafAttributes >= 0) this.fill(vaLo, vaHi, model.pageSize, model.level, model.leafAttributes, model.leafGlobal);
+    if (r === 0 && model.level >= 0 && model.leafAttributes >= 0) {
+      this.fill(vaLo, vaHi, model.pageSize, model.level, model.leafAttributes, model.leafGlobal, found);
+    }
     return r;
   }
 
@@ -265,8 +347,11 @@ export class Tlb<S> extends MmuModel<S> {
     return -1;
   }
 
-  /** Caches a translation of the page of 2^shift bytes (size given in bytes) holding (vaLo, vaHi). */
-  private fill(vaLo: number, vaHi: number, size: number, level: number, attributes: number, global: boolean): void {
+  /**
+   * Caches a translation of the page of 2^shift bytes (size given in bytes) holding (vaLo, vaHi); `old` is the
+   * entry lookup finds for the address now, or -1.
+   */
+  private fill(vaLo: number, vaHi: number, size: number, level: number, attributes: number, global: boolean, old: number): void {
     const shift = size < TWO32 ? 31 - Math.clz32(size) : 63 - Math.clz32(size / TWO32);
     let c = 0;
     while (c < this._classes && this._shifts[c] !== shift) c++;
@@ -277,7 +362,6 @@ export class Tlb<S> extends MmuModel<S> {
       this._classes = c + 1;
     }
     // a stale entry for the same page (left by a store that had to walk) goes first, so that lookups find the new one
-    const old = this.lookup(vaLo, vaHi);
     const d = this._data;
     let e: number;
     if (old >= 0 && ((d[old + 7]! >>> 2) & 63) === shift) {
@@ -295,6 +379,11 @@ export class Tlb<S> extends MmuModel<S> {
         e = (set * this.ways + way) * STRIDE;
       }
     }
+    // the first-level slots copy live entries only: those of the entry replaced go, and those of another entry that
+    // the new one now comes before in lookups (a page of another size over the same address)
+    // (a miss, old = -1, of a 4K page: no live entry covers the page, so no slot holds it)
+    if ((d[e + 7]! & (VALID | COPIED)) === (VALID | COPIED)) this.dropFast(d[e]!, d[e + 1]!, (d[e + 7]! >>> 2) & 63);
+    if (old >= 0 || shift !== FAST_SHIFT) this.dropFast(vaLo, vaHi, shift);
     if (shift < 32) {
       const mask = -1 << shift;
       d[e] = vaLo & mask;
@@ -312,6 +401,63 @@ export class Tlb<S> extends MmuModel<S> {
     d[e + 3] = this.vmid;
     d[e + 6] = attributes;
     d[e + 7] = VALID | (global ? GLOBAL : 0) | (shift << 2) | ((level + 1) << 8);
+  }
+
+  /**
+   * Copies entry `e`, which served an access to (vaLo, vaHi) at `checks` (its row of _checks, privilege 0) under
+   * mode key `mode`, into the first-level slot of the address's 4 KiB page. Addresses of 2^53 or more and frames at
+   * 2^53 or more are left out (translateNumber takes the first and answers WIDE for the second).
+   */
+  private fillFast(vaLo: number, vaHi: number, e: number, checks: number, mode: number): void {
+    if (vaHi >>> 0 >= 0x200000) return;
+    const d = this._data;
+    const info = d[e + 7]!;
+    const shift = (info >>> 2) & 63;
+    let paLo: number;
+    let paHi: number;
+    if (shift < 32) {
+      paLo = d[e + 4]! | (vaLo & ~(-1 << shift) & -FAST_PAGE);
+      paHi = d[e + 5]!;
+    } else {
+      paLo = vaLo & -FAST_PAGE;
+      paHi = d[e + 5]! | (vaHi & ~(-1 << (shift - 32)));
+    }
+    // (pages of 2^43 bytes or more, as an Sv57 root leaf, stay with the entries: see translateNumber's pageSize)
+    if (paHi >>> 0 >= 0x200000 || shift < FAST_SHIFT || shift > 42) return;
+    if (mode !== this._fastMode || this.asid !== this._fastAsid || this.vmid !== this._fastVmid) {
+      this.emptyFast();
+      this._fastMode = mode;
+      this._fastAsid = this.asid;
+      this._fastVmid = this.vmid;
+    }
+    const page = vaHi * 0x100000 + (vaLo >>> FAST_SHIFT);
+    const slot = page & this._fastMask;
+    const shape = (shift << 9) | (((info >>> 8) & 15) << 15);
+    d[e + 7] = info | COPIED;
+    const w = slot * FAST_STRIDE;
+    this._fastWords[w] = this._checks[checks]! | shape;
+    this._fastWords[w + 1] = this._checks[checks | 1]! | shape;
+    this._fastWords[w + 2] = paLo;
+    this._fastWords[w + 3] = paHi;
+    this._fastTags[slot] = page;
+  }
+
+  /** Empties every first-level slot: what any removal of entries other than by fill must do. */
+  private emptyFast(): void {
+    this._fastTags.fill(Number.NaN);
+  }
+
+  /** Empties the first-level slots of the 4 KiB pages in the page of 2^shift bytes holding (vaLo, vaHi). */
+  private dropFast(vaLo: number, vaHi: number, pageShift: number): void {
+    const tags = this._fastTags;
+    const shift = pageShift < FAST_SHIFT ? FAST_SHIFT : pageShift;
+    const first = shift < 32 ? (vaHi >>> 0) * 0x100000 + ((vaLo & (-1 << shift)) >>> FAST_SHIFT) : (vaHi & (-1 << (shift - 32))) * 0x100000;
+    const pages = POW2[shift - FAST_SHIFT]!;
+    if (pages <= tags.length) {
+      for (let p = first; p < first + pages; p++) if (tags[p & this._fastMask] === p) tags[p & this._fastMask] = Number.NaN;
+    } else {
+      for (let s = 0; s < tags.length; s++) if (tags[s]! >= first && tags[s]! < first + pages) tags[s] = Number.NaN;
+    }
   }
 
   /** Fills the row of _checks for a mode key (once per key: the model's mode bits have few values). */
@@ -334,6 +480,7 @@ export class Tlb<S> extends MmuModel<S> {
   /** Removes every entry, of every ASID and VMID, global ones included. */
   flushAll(): void {
     this._data.fill(0);
+    this.emptyFast();
     this._classes = 0;
   }
 
@@ -367,6 +514,7 @@ export class Tlb<S> extends MmuModel<S> {
     const tag = typeof asid === 'number' ? asid | 0 : 0;
     const global = scope.global;
     const d = this._data;
+    this.emptyFast();
     // which VMIDs: 0 the one of `vmid` (its int32 tag), 1 every one, 2 every one but 0
     const vmidScope = vmids === 'all' ? 1 : vmids === 'nonzero' ? 2 : 0;
     const vmid = typeof vmids === 'number' ? vmids | 0 : this.vmid | 0;
