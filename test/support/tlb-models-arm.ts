@@ -20,7 +20,7 @@ import {
   tlbimvaa,
 } from '@page-table-multiarch/arm';
 import type { Rng } from './rng';
-import { type Form, in_, RAM, rw, SMALL, type TlbModelCase } from './tlb-world';
+import { type Form, in_, RAM, rw, SMALL, type TlbModelCase, PAGES_2M } from './tlb-world';
 
 const { READ, WRITE, EXECUTE } = MappingFlags;
 /** No execute-only pages: an ARMv7 page that executes can be read [B3.7]. */
@@ -94,10 +94,7 @@ const shortDescriptors: TlbModelCase = {
 
 const longDescriptors: TlbModelCase = {
   name: 'A32LpaeMmu (long descriptors, 2M blocks, ASIDs, nG)',
-  small: SMALL,
-  huge: [0x4000_0000n, 0x4020_0000n, 0x4040_0000n],
-  hugeSize: PageSize.Size2M,
-  globalPages: [0x7000_0000n, 0x7000_1000n],
+  ...PAGES_2M,
   frames: 0x1_0000_0000n,
   flagSets: A32_FLAGS,
   make() {

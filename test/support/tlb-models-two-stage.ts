@@ -54,7 +54,7 @@ import {
   X86Mmu,
 } from '@page-table-multiarch/x86_64';
 import type { Rng } from './rng';
-import { type AnyTable, FLAGS, type Form, in_, leafEntry, type Owed, RAM, rw, SMALL, type Stage2World, type TlbModelCase } from './tlb-world';
+import { type AnyTable, FLAGS, type Form, in_, leafEntry, type Owed, RAM, rw, type Stage2World, type TlbModelCase, PAGES_2M } from './tlb-world';
 
 const { READ, WRITE, EXECUTE } = MappingFlags;
 /** Where stage 1's frames (intermediate / guest-physical addresses) start; stage 2 maps them to the same addresses. */
@@ -108,10 +108,7 @@ function stage2World(table: AnyTable, memory: PhysicalMemory, all: number, flagS
 
 const aarch64TwoStage: TlbModelCase = {
   name: 'A64Mmu over A64Stage2Mmu (combined entries, VMID)',
-  small: SMALL,
-  huge: [0x4000_0000n, 0x4020_0000n, 0x4040_0000n],
-  hugeSize: PageSize.Size2M,
-  globalPages: [0x7000_0000n, 0x7000_1000n],
+  ...PAGES_2M,
   frames: FRAMES,
   flagSets: FLAGS,
   make() {
@@ -212,10 +209,7 @@ function inVmid(tlb: Tlb<unknown>, vmid: number, op: () => void): void {
 
 const riscvTwoStage: TlbModelCase = {
   name: 'RiscvMmu over RiscvGStageMmu (combined entries, VMID)',
-  small: SMALL,
-  huge: [0x4000_0000n, 0x4020_0000n, 0x4040_0000n],
-  hugeSize: PageSize.Size2M,
-  globalPages: [0x7000_0000n, 0x7000_1000n],
+  ...PAGES_2M,
   frames: FRAMES,
   flagSets: FLAGS,
   make() {
@@ -290,10 +284,7 @@ const riscvTwoStage: TlbModelCase = {
 
 const x86TwoStage: TlbModelCase = {
   name: 'X86Mmu over X86EptMmu (combined mappings, PCIDs, VPID)',
-  small: SMALL,
-  huge: [0x4000_0000n, 0x4020_0000n, 0x4040_0000n],
-  hugeSize: PageSize.Size2M,
-  globalPages: [0x7000_0000n, 0x7000_1000n],
+  ...PAGES_2M,
   frames: FRAMES,
   flagSets: FLAGS,
   make() {

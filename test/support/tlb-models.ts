@@ -28,7 +28,7 @@ import {
 import type { Rng } from './rng';
 import { A32_MODELS } from './tlb-models-arm';
 import { TWO_STAGE_MODELS } from './tlb-models-two-stage';
-import { type Form, FLAGS, in_, type Owed, RAM, rw, SMALL, type TlbModelCase } from './tlb-world';
+import { type Form, FLAGS, in_, type Owed, RAM, rw, SMALL, type TlbModelCase, PAGES_2M } from './tlb-world';
 
 export { type Form, leafEntry, type Owed, type Stage2World, type TlbModelCase, type TlbWorld } from './tlb-world';
 
@@ -36,10 +36,7 @@ export { type Form, leafEntry, type Owed, type Stage2World, type TlbModelCase, t
 
 const riscv: TlbModelCase = {
   name: 'RiscvMmu (Sv39)',
-  small: SMALL,
-  huge: [0x4000_0000n, 0x4020_0000n, 0x4040_0000n],
-  hugeSize: PageSize.Size2M,
-  globalPages: [0x7000_0000n, 0x7000_1000n],
+  ...PAGES_2M,
   frames: 0x1_0000_0000n,
   flagSets: FLAGS,
   make() {
@@ -129,10 +126,7 @@ function x86Modes(model: X86Mmu | X86LegacyMmu, fresh: X86Mmu | X86LegacyMmu, rn
 function x64(levels: 4 | 5): TlbModelCase {
   return {
   name: `X86Mmu (${levels}-level, PCIDs, global pages)`,
-  small: SMALL,
-  huge: [0x4000_0000n, 0x4020_0000n, 0x4040_0000n],
-  hugeSize: PageSize.Size2M,
-  globalPages: [0x7000_0000n, 0x7000_1000n],
+  ...PAGES_2M,
   frames: 0x1_0000_0000n,
   flagSets: FLAGS,
   make() {
@@ -244,10 +238,7 @@ function x86Legacy(pae: boolean): TlbModelCase {
 
 const aarch64: TlbModelCase = {
   name: 'A64Mmu (4K granule, ASIDs, nG)',
-  small: SMALL,
-  huge: [0x4000_0000n, 0x4020_0000n, 0x4040_0000n],
-  hugeSize: PageSize.Size2M,
-  globalPages: [0x7000_0000n, 0x7000_1000n],
+  ...PAGES_2M,
   frames: 0x1_0000_0000n,
   flagSets: FLAGS,
   make() {
@@ -307,10 +298,7 @@ const aarch64: TlbModelCase = {
 
 const loongarch: TlbModelCase = {
   name: 'LA64Mmu (4K pages, ASIDs, G)',
-  small: SMALL,
-  huge: [0x4000_0000n, 0x4020_0000n, 0x4040_0000n],
-  hugeSize: PageSize.Size2M,
-  globalPages: [0x7000_0000n, 0x7000_1000n],
+  ...PAGES_2M,
   frames: 0x1_0000_0000n,
   flagSets: FLAGS,
   make() {

@@ -1,7 +1,7 @@
 // What a row of the shared TLB suite (test/tlb-model.test.ts) provides: the address spaces of one run, the models
 // over them, the changes a kernel (or a hypervisor, for a second stage) makes behind the tables, and the
 // architecture's invalidation instructions with which entries each removes. The rows are in tlb-models*.ts.
-import { MappingFlags, type MmuModel, type PageTable32, type PageTable64, type PhysicalMemory, type Tlb, type TlbWalker } from '@page-table-multiarch/core';
+import { MappingFlags, type MmuModel, PageSize, type PageTable32, type PageTable64, type PhysicalMemory, type Tlb, type TlbWalker } from '@page-table-multiarch/core';
 import type { Rng } from './rng';
 
 const { READ, WRITE, EXECUTE } = MappingFlags;
@@ -100,6 +100,13 @@ export interface TlbModelCase {
 export const RAM = 0x8000_0000n;
 export const SMALL = Array.from({ length: 24 }, (_, i) => BigInt(((i >> 3) << 21) + ((i & 7) << 12))); // 4K pages in 3 2M regions
 export const FLAGS = [READ, READ | WRITE, READ | EXECUTE, EXECUTE, READ | WRITE | EXECUTE];
+/** The pages of every row whose huge pages are 2 MiB: SMALL, three 2M pages, and two 4K pages made global. */
+export const PAGES_2M = {
+  small: SMALL,
+  huge: [0x4000_0000n, 0x4020_0000n, 0x4040_0000n],
+  hugeSize: PageSize.Size2M,
+  globalPages: [0x7000_0000n, 0x7000_1000n],
+} as const;
 export const in_ = (o: Owed, va: bigint): boolean => va >= o.base && va < o.base + o.size;
 
 /** Reads / writes the entry at `at` of a table with 4- or 8-byte entries. */

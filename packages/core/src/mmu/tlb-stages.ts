@@ -14,14 +14,10 @@
 // key above its own), and its `tlbCheck` is `combineTlbChecks` of the two stages' checks.
 import { MappingFlags } from '../flags';
 import type { SecondStage } from './stage2';
-import type { TlbWalker } from './tlb';
+import { MAX_ATTRIBUTE_BITS, MAX_MODE_BITS, type TlbWalker } from './tlb';
 
 /** A second stage whose translations a `Tlb` can cache: it reports its leaf as a `TlbWalker` does. */
 export type SecondStageTlbWalker = SecondStage & TlbWalker;
-
-/** Most attribute bits and mode bits a `Tlb` takes from one model (its constructor's limits). */
-const MAX_ATTRIBUTE_BITS = 12;
-const MAX_MODE_BITS = 8;
 
 /**
  * The second stage of a stage-1 model as a `TlbWalker`, when it is one and its attributes and mode bits fit beside

@@ -38,6 +38,10 @@ const VALID = 1;
 const GLOBAL = 2;
 /** In INFO: the entry was copied into the first-level table since it was made (its slots must go with it). */
 const COPIED = 1 << 12;
+/** @internal most attribute bits and mode bits a Tlb takes from its model (TlbWalker.tlbAttributeBits / tlbModeBits) */
+export const MAX_ATTRIBUTE_BITS = 12;
+/** @internal */
+export const MAX_MODE_BITS = 8;
 /** Page sizes (as log2) the TLB can hold at once: 4K, 16K, 64K, 2M, 32M, 512M, 1G, 512G cover every format here. */
 const MAX_CLASSES = 8;
 
@@ -169,8 +173,8 @@ export class Tlb<S> extends MmuModel<S> {
     }
     const attrBits = model.tlbAttributeBits;
     const modeBits = model.tlbModeBits;
-    if (!(Number.isInteger(attrBits) && attrBits >= 1 && attrBits <= 12 && Number.isInteger(modeBits) && modeBits >= 0 && modeBits <= 8)) {
-      throw new RangeError(`Tlb: the model's tlbAttributeBits ${attrBits} / tlbModeBits ${modeBits} are outside 1-12 / 0-8`);
+    if (!(Number.isInteger(attrBits) && attrBits >= 1 && attrBits <= MAX_ATTRIBUTE_BITS && Number.isInteger(modeBits) && modeBits >= 0 && modeBits <= MAX_MODE_BITS)) {
+      throw new RangeError(`Tlb: the model's tlbAttributeBits ${attrBits} / tlbModeBits ${modeBits} are outside 1-${MAX_ATTRIBUTE_BITS} / 0-${MAX_MODE_BITS}`);
     }
     this.model = model;
     this.entries = entries;
