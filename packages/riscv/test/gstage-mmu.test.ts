@@ -30,52 +30,21 @@ import {
 } from '@page-table-multiarch/riscv';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { A, bit, D, G, R, RAM, randomTables, sameBytes, setLow, threePages, U, V, W, X, xorshift32 } from './_mmu-setup';
 
 const { READ, WRITE, EXECUTE, USER } = MappingFlags;
 const { USER: U_MODE, SUPERVISOR: S_MODE } = Privilege;
-const RAM = 0x8000_0000n;
-// PTE bits (4.3.1) and the high ones (4.4.1, Svpbmt, Svnapot)
-const V = 1n;
-const R = 2n;
-const W = 4n;
-const X = 8n;
-const U = 16n;
-const G = 32n;
-const A = 64n;
-const D = 128n;
-const bit = (n: number): bigint => 1n << BigInt(n);
 const lo = (a: bigint): number => Number(a & 0xffff_ffffn);
 const hi = (a: bigint): number => Number(a >> 32n);
-
-/** Whether two byte arrays hold the same bytes. */
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
 
 /**
  * An Sv39x4 table with a 4K page at guest-physical 0x1000, a 2M page at 0x20_0000 and a 1G page at the top of the
  * 41-bit space (root entry 2047, reached only through the two extra bits), all RW with A and D; the leaf addresses.
  */
 function fixture() {
-  const memory = new PhysicalMemory({ size: 1 << 20, base: RAM });
-  const table = new Sv39x4PageTable(memory);
-  const cursor = table.cursor();
-  cursor.map(0x1000n, 0x8004_0000n, PageSize.Size4K, READ | WRITE);
-  cursor.map(0x20_0000n, 0x8020_0000n, PageSize.Size2M, READ | WRITE);
-  cursor.map(0x1ff_c000_0000n, 0x4000_0000n, PageSize.Size1G, READ | WRITE);
-  cursor.flush();
-  const hgatp = encodeRiscvHgatp(table).hgatp;
-  // the leaves, found from the root by the index fields (Sv39x4: VPN[2] is bits 40:30, VPN[1] 29:21, VPN[0] 20:12)
-  const child = (entry: bigint): bigint => ((memory.readU64(entry) >> 10n) & ((1n << 44n) - 1n)) << 12n;
-  const l1 = child(table.rootPaddr);
-  return { memory, table, hgatp, leaf4k: child(l1) + 8n, leaf2m: l1 + 8n, leaf1g: table.rootPaddr + 2047n * 8n, pointer: table.rootPaddr };
-}
-
-/** Rewrites the low 10 bits of an entry (the flags), keeping its PPN and high bits. */
-function setLow(memory: PhysicalMemory, at: bigint, low: bigint): void {
-  memory.writeU64(at, (memory.readU64(at) & ~0x3ffn) | low);
+  // Sv39x4: VPN[2] is bits 40:30, VPN[1] 29:21, VPN[0] 20:12
+  const f = threePages((memory) => new Sv39x4PageTable(memory), 0x1ff_c000_0000n, 11);
+  return { ...f, hgatp: encodeRiscvHgatp(f.table).hgatp };
 }
 
 describe('RiscvGStageMmu: one case per rule of the spec', () => {
@@ -285,30 +254,8 @@ describe('RiscvGStageMmu: the walk of a U-mode access from a quarter of the root
   /** Guest-page fault codes for the page fault codes of the same access (Table "Trap Cause Codes"). */
   const GUEST: Record<number, number> = { 12: 20, 13: 21, 15: 23, 1: 1, 5: 5, 7: 7 };
 
-  function randomTables(rand: () => number, levels: number): PhysicalMemory {
-    const memory = new PhysicalMemory({ size: FRAMES * 4096, base: RAM });
-    const pick = (n: number): bigint => BigInt(Math.floor(rand() * n));
-    for (let i = 0; i < FRAMES * 512; i++) {
-      const kind = rand();
-      let e = 0n;
-      if (kind < 0.1) e = pick(1 << 10) & ~V;
-      else if (kind < 0.45) {
-        // a pointer to one of the tables below the root (or, rarely, past the memory), sometimes with G or a
-        // reserved bit
-        const frame = rand() < 0.03 ? BigInt(FRAMES + 3) : 4n + pick(FRAMES - 4);
-        e = (((RAM >> 12n) + frame) << 10n) | V;
-        if (rand() < 0.15) e |= [D, A, U, G, bit(55), bit(61), bit(63)][Number(pick(7))]!;
-      } else {
-        const align = [0n, 9n, 18n, 27n][Number(pick(levels === 3 ? 3 : 4))]!;
-        const ppn = ((pick(2 ** 30) * 2n ** 14n + pick(2 ** 14)) >> align) << align;
-        e = (ppn << 10n) | pick(1 << 10) | (rand() < 0.9 ? V : 0n) | (rand() < 0.6 ? U : 0n) | (rand() < 0.5 ? A : 0n);
-        if (rand() < 0.15) e |= bit(54 + Number(pick(10)));
-        if (rand() < 0.05) e = (e & ~(0xfn << 10n)) | (8n << 10n) | bit(63);
-      }
-      memory.writeU64(RAM + BigInt(i * 8), e);
-    }
-    return memory;
-  }
+  /** Pointers name only the tables below the root and may carry G (ignored); leaves get U more often than not. */
+  const SHAPE = { frames: FRAMES, firstPointed: 4, extraChance: 0.15, pointerExtras: [D, A, U, G, bit(55), bit(61), bit(63)], userChance: 0.6 };
 
   it('the same address, size and level, or the same fault and level with the guest-page fault code, and the same A / D', () => {
     fc.assert(
@@ -317,16 +264,9 @@ describe('RiscvGStageMmu: the walk of a U-mode access from a quarter of the root
         fc.constantFrom(8, 9),
         fc.record({ mxr: fc.boolean(), svadu: fc.boolean(), svpbmt: fc.boolean(), svnapot: fc.boolean() }),
         (s, mode, modes) => {
-          let state = s >>> 0 || 1;
-          const rand = (): number => {
-            // xorshift32: the tables and addresses of one run come from its integer
-            state ^= state << 13;
-            state ^= state >>> 17;
-            state ^= state << 5;
-            return (state >>> 0) / 2 ** 32;
-          };
+          const rand = xorshift32(s >>> 0 || 1);
           const levels = mode === 8 ? 3 : 4;
-          const ours = randomTables(rand, levels);
+          const ours = randomTables(rand, levels, SHAPE);
           const theirs = new PhysicalMemory({ size: FRAMES * 4096, base: RAM });
           theirs.writeBytes(RAM, ours.bytes());
           const gstage = new RiscvGStageMmu(ours, { hgatp: (BigInt(mode) << 60n) | (RAM >> 12n), ...modes });

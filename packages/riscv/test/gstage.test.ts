@@ -19,22 +19,10 @@ import {
   Sv57x4PageTable,
 } from '@page-table-multiarch/riscv';
 import { describe, expect, it } from 'vitest';
+import { A, D, R, sameBytes, U, V, W, X } from './_mmu-setup';
 
 const { READ, WRITE, EXECUTE, USER, DEVICE } = MappingFlags;
-const V = 1n;
-const R = 2n;
-const W = 4n;
-const X = 8n;
-const U = 16n;
-const A = 64n;
-const D = 128n;
 const ppn = (pa: bigint) => (pa >> 12n) << 10n;
-/** Whether two byte arrays are equal (a plain loop: a deep equality over a megabyte is slow). */
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
 
 describe('G-stage geometry', () => {
   it.each([

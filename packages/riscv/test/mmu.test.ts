@@ -19,49 +19,16 @@ import {
 import { encodeRiscvSatp, RiscvMmu, type RiscvMmuOptions, Sv39PageTable, Sv48PageTable } from '@page-table-multiarch/riscv';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { A, bit, D, R, RAM, randomTables, sameBytes, setLow, threePages, U, V, W, X, xorshift32 } from './_mmu-setup';
 
 const { READ, WRITE, EXECUTE, USER } = MappingFlags;
 const { USER: U_MODE, SUPERVISOR: S_MODE } = Privilege;
-const RAM = 0x8000_0000n;
-// PTE bits (4.3.1) and the high ones (4.4.1, Svpbmt, Svnapot)
-const V = 1n;
-const R = 2n;
-const W = 4n;
-const X = 8n;
-const U = 16n;
-const A = 64n;
-const D = 128n;
-const bit = (n: number): bigint => 1n << BigInt(n);
 
 /** A Sv39 table with one 4K page at 0x1000 and one 2M page at 0x20_0000 (RW, A and D set), and its leaf addresses. */
 function fixture() {
-  const memory = new PhysicalMemory({ size: 1 << 20, base: RAM });
-  const table = new Sv39PageTable(memory);
-  const cursor = table.cursor();
-  cursor.map(0x1000n, 0x8004_0000n, PageSize.Size4K, READ | WRITE);
-  cursor.map(0x20_0000n, 0x8020_0000n, PageSize.Size2M, READ | WRITE);
-  cursor.map(0xffff_ffff_c000_0000n, 0x4000_0000n, PageSize.Size1G, READ | WRITE);
-  cursor.flush();
-  const satp = encodeRiscvSatp(table).satp;
-  // the leaf entries, found from the root by the index fields (4.4.1: VPN[2] bits 38:30, VPN[1] 29:21, VPN[0] 20:12)
-  const child = (entry: bigint): bigint => ((memory.readU64(entry) >> 10n) & ((1n << 44n) - 1n)) << 12n;
-  const l1 = child(table.rootPaddr);
-  const leaf4k = child(l1 + 0n * 8n) + 1n * 8n;
-  const leaf2m = l1 + 1n * 8n;
-  const leaf1g = table.rootPaddr + 511n * 8n;
-  return { memory, table, satp, leaf4k, leaf2m, leaf1g, pointer: table.rootPaddr };
-}
-
-/** Whether two byte arrays hold the same bytes (a loop: deep equality on a MiB is slow in vitest). */
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-/** Rewrites the low 10 bits of an entry (the flags), keeping its PPN and high bits. */
-function setLow(memory: PhysicalMemory, at: bigint, low: bigint): void {
-  memory.writeU64(at, (memory.readU64(at) & ~0x3ffn) | low);
+  // the 1G page at the top of the upper half: root entry 511 (4.4.1: VPN[2] bits 38:30)
+  const f = threePages((memory) => new Sv39PageTable(memory), 0xffff_ffff_c000_0000n, 9);
+  return { ...f, satp: encodeRiscvSatp(f.table).satp };
 }
 
 describe('RiscvMmu: one case per rule of the spec', () => {
@@ -319,31 +286,8 @@ describe('RiscvMmu: agrees with the algorithm transcribed in BigInt, on random t
   const FRAMES = 6;
   const seed = Number(process.env['PT_MODEL_SEED'] ?? 20_240_617);
 
-  /** A memory of FRAMES tables filled with random entries: pointers (some outside), leaves, reserved encodings. */
-  function randomTables(rand: () => number, levels: number): PhysicalMemory {
-    const memory = new PhysicalMemory({ size: FRAMES * 4096, base: RAM });
-    const pick = (n: number): bigint => BigInt(Math.floor(rand() * n));
-    for (let i = 0; i < FRAMES * 512; i++) {
-      const kind = rand();
-      let e = 0n;
-      if (kind < 0.1) e = pick(1 << 10) & ~V; // invalid, other bits free for software
-      else if (kind < 0.45) {
-        // a pointer to one of the tables (or, rarely, past the memory), sometimes with a reserved bit
-        const frame = rand() < 0.03 ? BigInt(FRAMES + 3) : pick(FRAMES);
-        e = (((RAM >> 12n) + frame) << 10n) | V;
-        if (rand() < 0.1) e |= [D, A, U, bit(55), bit(61), bit(63)][Number(pick(6))]!;
-      } else {
-        // a leaf: random flags, an address aligned to 4K, 2M, 1G or 512G, sometimes with a high bit
-        const align = [0n, 9n, 18n, 27n][Number(pick(levels === 3 ? 3 : 4))]!;
-        const ppn = (pick(2 ** 30) * 2n ** 14n + pick(2 ** 14)) >> align << align;
-        e = (ppn << 10n) | pick(1 << 10) | (rand() < 0.9 ? V : 0n) | (rand() < 0.5 ? A : 0n);
-        if (rand() < 0.15) e |= bit(54 + Number(pick(10)));
-        if (rand() < 0.05) e = (e & ~(0xfn << 10n)) | (8n << 10n) | bit(63); // a NAPOT encoding
-      }
-      memory.writeU64(RAM + BigInt(i * 8), e);
-    }
-    return memory;
-  }
+  /** FRAMES tables of random entries: any frame may be pointed to, a pointer's extra bit is always reserved. */
+  const SHAPE = { frames: FRAMES, firstPointed: 0, extraChance: 0.1, pointerExtras: [D, A, U, bit(55), bit(61), bit(63)] };
 
   it('every access: the same address, size and level or the same fault, cause and level, and the same A / D', () => {
     fc.assert(
@@ -352,16 +296,9 @@ describe('RiscvMmu: agrees with the algorithm transcribed in BigInt, on random t
         fc.constantFrom(8, 9),
         fc.record({ sum: fc.boolean(), mxr: fc.boolean(), svadu: fc.boolean(), svpbmt: fc.boolean(), svnapot: fc.boolean() }),
         (s, mode, modes) => {
-          let state = s >>> 0;
-          const rand = (): number => {
-            // xorshift32: the tables and addresses of one run come from its integer
-            state ^= state << 13;
-            state ^= state >>> 17;
-            state ^= state << 5;
-            return (state >>> 0) / 2 ** 32;
-          };
+          const rand = xorshift32(s >>> 0);
           const levels = mode === 8 ? 3 : 4;
-          const ours = randomTables(rand, levels);
+          const ours = randomTables(rand, levels, SHAPE);
           const theirs = new PhysicalMemory({ size: FRAMES * 4096, base: RAM });
           theirs.writeBytes(RAM, ours.bytes());
           const options: RiscvMmuOptions = { satp: (BigInt(mode) << 60n) | (RAM >> 12n), ...modes };

@@ -17,23 +17,11 @@ import {
   Sv32x4PageTable,
 } from '@page-table-multiarch/riscv';
 import { describe, expect, it } from 'vitest';
+import { A, D, R, sameBytes, U, V, W, X } from './_mmu-setup';
 
 const { READ, WRITE, EXECUTE, USER } = MappingFlags;
-const V = 1n;
-const R = 2n;
-const W = 4n;
-const X = 8n;
-const U = 16n;
-const A = 64n;
-const D = 128n;
 /** An Sv32 PTE's PPN field: physical address bits 33:12 in entry bits 31:10. */
 const ppn = (pa: bigint) => (pa >> 12n) << 10n;
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
 
 describe('Sv32 geometry and entries', () => {
   it('two levels of 1024 4-byte entries, 32-bit virtual and 34-bit physical addresses', () => {

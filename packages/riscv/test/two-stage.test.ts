@@ -32,16 +32,10 @@ import {
 } from '@page-table-multiarch/riscv';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { A, D, R, sameBytes, U, V, W, X } from './_mmu-setup';
 
 const { READ, WRITE, EXECUTE } = MappingFlags;
 const { USER: U_MODE, SUPERVISOR: S_MODE } = Privilege;
-const V = 1n;
-const R = 2n;
-const W = 4n;
-const X = 8n;
-const U = 16n;
-const A = 64n;
-const D = 128n;
 
 /** Host RAM: the G-stage tables, and the guest's RAM at GUEST_HPA. */
 const HOST = 0x8000_0000n;
@@ -49,13 +43,6 @@ const GUEST_HPA = 0x8020_0000n;
 /** The guest's RAM as the guest sees it: 1 MiB at guest-physical GUEST_GPA, mapped page by page to GUEST_HPA. */
 const GUEST_GPA = 0x4000_0000n;
 const GUEST_BYTES = 1 << 20;
-
-/** Whether two byte arrays hold the same bytes. */
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
 
 /**
  * A guest with an Sv39 VS-stage table in its RAM (a 4K page at 0x1000 to guest-physical 0x4008_0000, RWX, and a 2M
