@@ -13,6 +13,7 @@ import {
   X86ExitReason,
 } from '@page-table-multiarch/x86_64';
 import { describe, expect, it } from 'vitest';
+import { sameBytes } from './_mmu-setup';
 
 const { READ, WRITE, EXECUTE } = MappingFlags;
 const { USER: U_MODE, SUPERVISOR: S_MODE } = Privilege;
@@ -50,13 +51,6 @@ function fixture(mbec = false) {
 }
 
 type Fixture = ReturnType<typeof fixture>;
-
-/** Whether two byte arrays hold the same bytes (toEqual on a megabyte is slow). */
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
 
 /** Rewrites the low 12 bits of the entry at `at`, keeping its address. */
 function setLow(memory: PhysicalMemory, at: bigint, low: bigint): void {

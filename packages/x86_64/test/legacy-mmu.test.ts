@@ -26,29 +26,31 @@ import {
 } from '@page-table-multiarch/x86_64';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import {
+  A,
+  bit,
+  type CommonModes,
+  CR4_PAE,
+  CR4_PSE,
+  controlRegisters,
+  D,
+  EFER_LME,
+  type Oracle,
+  P,
+  PS,
+  RAM,
+  RW,
+  type RandomTablesShape,
+  randomTables,
+  sameBytes,
+  US,
+  XD,
+  xorshift32,
+} from './_mmu-setup';
 
 const { READ, WRITE, EXECUTE, USER } = MappingFlags;
 const { USER: CPL3, SUPERVISOR: CPL0 } = Privilege;
-const RAM = 0x10_0000n;
-// entry bits (Tables 4-4 to 4-11)
-const P = 1n;
-const RW = 2n;
-const US = 4n;
-const A = 0x20n;
-const D = 0x40n;
-const PS = 0x80n;
-const XD = 1n << 63n;
-const bit = (n: number): bigint => 1n << BigInt(n);
 const { P: E_P, W: E_W, U: E_U, RSVD: E_RSVD, ID: E_ID } = X86PageFaultError;
-// control-register bits (2.5, 2.2.1)
-const CR4_PSE = 0x10n;
-const CR4_PAE = 0x20n;
-const CR4_SMEP = bit(20);
-const CR4_SMAP = bit(21);
-const EFER_LME = 0x100n;
-const EFER_NXE = 0x800n;
-const CR0_PG_PE = 0x8000_0001n;
-const CR0_WP = bit(16);
 
 type Mode = '32' | 'pae';
 
@@ -87,36 +89,18 @@ function fixture(mode: Mode) {
 
 type Fixture = ReturnType<typeof fixture>;
 
-interface Modes {
-  wp?: boolean;
-  smep?: boolean;
-  smap?: boolean;
-  ac?: boolean;
-  nxe?: boolean;
+interface Modes extends CommonModes {
   pse?: boolean;
 }
 
 function mmuFor(f: Fixture, m: Modes = {}, extra: Partial<X86LegacyMmuOptions> = {}): X86LegacyMmu {
-  const cr4 = (f.pae ? CR4_PAE : m.pse === false ? 0n : CR4_PSE) | (m.smep ? CR4_SMEP : 0n) | (m.smap ? CR4_SMAP : 0n);
-  return new X86LegacyMmu(f.memory, {
-    cr3: f.regs.cr3,
-    cr4,
-    efer: m.nxe === false ? 0n : EFER_NXE,
-    cr0: CR0_PG_PE | (m.wp === false ? 0n : CR0_WP),
-    ac: m.ac ?? false,
-    ...extra,
-  });
+  const registers = controlRegisters(m, f.pae ? CR4_PAE : m.pse === false ? 0n : CR4_PSE, 0n);
+  return new X86LegacyMmu(f.memory, { cr3: f.regs.cr3, ...registers, ...extra });
 }
 
 /** Rewrites the low 12 bits of an entry (and sets the bits of `high`), keeping its address. */
 function setLow(f: Fixture, at: bigint, low: bigint, high = 0n): void {
   f.write(at, (f.read(at) & ~0xfffn) | low | high);
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 describe('X86LegacyMmu: one case per rule of the manual', () => {
@@ -316,23 +300,9 @@ describe('X86LegacyMmu: one case per rule of the manual', () => {
 
 // ---- the property test: the manual's sections transcribed with BigInt ----
 
-interface Oracle {
-  readonly ok: boolean;
-  readonly pa?: bigint;
-  readonly size?: number;
-  readonly level: number;
-  readonly kind?: string;
-  readonly errorCode?: number;
-}
-
-interface OracleModes {
+interface OracleModes extends Required<CommonModes> {
   pae: boolean;
   pse: boolean;
-  wp: boolean;
-  smep: boolean;
-  smap: boolean;
-  ac: boolean;
-  nxe: boolean;
   maxPhysAddr: number;
 }
 
@@ -418,34 +388,21 @@ describe('X86LegacyMmu: agrees with the manual transcribed in BigInt, on random 
   const seed = Number(process.env['PT_MODEL_SEED'] ?? 20_261_206);
 
   /** FRAMES tables of random entries (4 or 8 bytes): pointers to the tables (a few outside), leaves, reserved bits. */
-  function randomTables(rand: () => number, pae: boolean): PhysicalMemory {
-    const memory = new PhysicalMemory({ size: FRAMES * 4096, base: RAM });
-    const pick = (n: number): bigint => BigInt(Math.floor(rand() * n));
-    const n = (FRAMES * 4096) / (pae ? 8 : 4);
-    for (let i = 0; i < n; i++) {
-      const kind = rand();
-      let e: bigint;
-      if (kind < 0.1) e = pick(1 << 12) & ~P;
-      else if (kind < 0.5) {
-        const frame = rand() < 0.03 ? BigInt(FRAMES + 3) : pick(FRAMES);
-        e = (RAM + frame * 4096n) | P | (rand() < 0.8 ? RW : 0n) | (rand() < 0.7 ? US : 0n) | (rand() < 0.5 ? A : 0n);
-        if (pae && rand() < 0.1) e |= XD;
-        if (rand() < 0.05) e |= PS;
-      } else if (pae) {
-        const align = rand() < 0.5 ? 12n : 21n;
-        e = ((pick(2 ** 28) << 12n) >> align) << align;
-        if (rand() < 0.2) e |= bit(12 + Number(pick(9))); // sometimes misaligned (or PAT)
-        e |= pick(1 << 12) | (rand() < 0.9 ? P : 0n);
-        if (rand() < 0.3) e |= XD;
-        if (rand() < 0.1) e |= bit(36 + Number(pick(27))); // reserved, above some MAXPHYADDR
-      } else {
-        e = (pick(2 ** 20) << 12n) | pick(1 << 12) | (rand() < 0.9 ? P : 0n);
-      }
-      if (pae) memory.writeU64(RAM + BigInt(i * 8), e);
-      else memory.writeU32(RAM + BigInt(i * 4), Number(e));
-    }
-    return memory;
-  }
+  const shape = (pae: boolean): RandomTablesShape => ({
+    frames: FRAMES,
+    entryBytes: pae ? 8 : 4,
+    xdInPointers: pae,
+    leaf: (rand, pick) => {
+      if (!pae) return (pick(2 ** 20) << 12n) | pick(1 << 12) | (rand() < 0.9 ? P : 0n);
+      const align = rand() < 0.5 ? 12n : 21n;
+      let e = ((pick(2 ** 28) << 12n) >> align) << align;
+      if (rand() < 0.2) e |= bit(12 + Number(pick(9))); // sometimes misaligned (or PAT)
+      e |= pick(1 << 12) | (rand() < 0.9 ? P : 0n);
+      if (rand() < 0.3) e |= XD;
+      if (rand() < 0.1) e |= bit(36 + Number(pick(27))); // reserved, above some MAXPHYADDR
+      return e;
+    },
+  });
 
   it('every access: the same address, size and level or the same fault and error code, and the same A / D', () => {
     let loadsRefused = 0;
@@ -463,25 +420,11 @@ describe('X86LegacyMmu: agrees with the manual transcribed in BigInt, on random 
           maxPhysAddr: fc.constantFrom(32, 36, 40, 46, 52),
         }),
         (s, modes) => {
-          let state = s >>> 0 || 1;
-          const rand = (): number => {
-            // xorshift32: the tables and addresses of one run come from its integer
-            state ^= state << 13;
-            state ^= state >>> 17;
-            state ^= state << 5;
-            return (state >>> 0) / 2 ** 32;
-          };
-          const ours = randomTables(rand, modes.pae);
+          const rand = xorshift32(s >>> 0 || 1);
+          const ours = randomTables(rand, shape(modes.pae));
           const theirs = new PhysicalMemory({ size: FRAMES * 4096, base: RAM });
           theirs.writeBytes(RAM, ours.bytes());
-          const regs = {
-            cr3: RAM,
-            cr4: (modes.pae ? CR4_PAE : 0n) | (modes.pse ? CR4_PSE : 0n) | (modes.smep ? CR4_SMEP : 0n) | (modes.smap ? CR4_SMAP : 0n),
-            efer: modes.nxe ? EFER_NXE : 0n,
-            cr0: CR0_PG_PE | (modes.wp ? CR0_WP : 0n),
-            ac: modes.ac,
-            maxPhysAddr: modes.maxPhysAddr,
-          };
+          const regs = { cr3: RAM, ...controlRegisters(modes, (modes.pae ? CR4_PAE : 0n) | (modes.pse ? CR4_PSE : 0n), 0n), maxPhysAddr: modes.maxPhysAddr };
           // the PDPTEs at load: a present one with a reserved bit (2:1, 8:5, 63:M) refuses the load (Table 4-8);
           // most runs clear them first, so that they walk
           const rsvdPdpte = 0x1e6n | (((1n << 64n) - 1n) & ~((1n << BigInt(modes.maxPhysAddr)) - 1n));

@@ -18,29 +18,31 @@ import {
 import { encodeX64Registers, X64PageTable, X64PageTable5, X86Mmu, type X86MmuOptions, X86PageFaultError, X86Vector } from '@page-table-multiarch/x86_64';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import {
+  A,
+  bit,
+  type CommonModes,
+  CR4_PAE,
+  CR4_PKE,
+  controlRegisters,
+  D,
+  EFER_LME,
+  type Oracle,
+  P,
+  PS,
+  RAM,
+  RW,
+  type RandomTablesShape,
+  randomTables,
+  sameBytes,
+  US,
+  XD,
+  xorshift32,
+} from './_mmu-setup';
 
 const { READ, WRITE, EXECUTE, USER } = MappingFlags;
 const { USER: CPL3, SUPERVISOR: CPL0 } = Privilege;
-const RAM = 0x10_0000n;
-// entry bits (Tables 4-14 to 4-20)
-const P = 1n;
-const RW = 2n;
-const US = 4n;
-const A = 0x20n;
-const D = 0x40n;
-const PS = 0x80n;
-const XD = 1n << 63n;
-const bit = (n: number): bigint => 1n << BigInt(n);
 const { P: E_P, W: E_W, U: E_U, RSVD: E_RSVD, ID: E_ID, PK: E_PK } = X86PageFaultError;
-// control-register bits (2.5, 2.2.1)
-const CR4_PAE = 0x20n;
-const CR4_SMEP = bit(20);
-const CR4_SMAP = bit(21);
-const CR4_PKE = bit(22);
-const EFER_LME = 0x100n;
-const EFER_NXE = 0x800n;
-const CR0_PG_PE = 0x8000_0001n;
-const CR0_WP = bit(16);
 
 /** A 4-level table with a 4K page at 0x1000, a 2M page at 0x20_0000 and a 1G page in the upper half, and where their leaves are. */
 function fixture() {
@@ -62,38 +64,19 @@ function fixture() {
   return { memory, table, regs, pml4e, pdpte, pde, leaf4k, leaf2m, leaf1g };
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 /** Rewrites the low 12 bits (and bit 63 when `xd` is given) of an entry, keeping its address. */
 function setBits(memory: PhysicalMemory, at: bigint, low: bigint, xd = false): void {
   memory.writeU64(at, (memory.readU64(at) & 0x7fff_ffff_ffff_f000n) | low | (xd ? XD : 0n));
 }
 
-interface Modes {
-  wp?: boolean;
-  smep?: boolean;
-  smap?: boolean;
-  ac?: boolean;
-  nxe?: boolean;
+interface Modes extends CommonModes {
   pke?: boolean;
   pkru?: number;
 }
 
 function mmuFor(f: ReturnType<typeof fixture>, m: Modes = {}, extra: Partial<X86MmuOptions> = {}): X86Mmu {
-  const cr4 = CR4_PAE | (m.smep ? CR4_SMEP : 0n) | (m.smap ? CR4_SMAP : 0n) | (m.pke ? CR4_PKE : 0n);
-  return new X86Mmu(f.memory, {
-    cr3: f.regs.cr3,
-    cr4,
-    efer: EFER_LME | (m.nxe === false ? 0n : EFER_NXE),
-    cr0: CR0_PG_PE | (m.wp === false ? 0n : CR0_WP),
-    ac: m.ac ?? false,
-    pkru: m.pkru ?? 0,
-    ...extra,
-  });
+  const registers = controlRegisters(m, CR4_PAE | (m.pke ? CR4_PKE : 0n), EFER_LME);
+  return new X86Mmu(f.memory, { cr3: f.regs.cr3, ...registers, pkru: m.pkru ?? 0, ...extra });
 }
 
 describe('X86Mmu: one case per rule of the manual', () => {
@@ -318,22 +301,7 @@ describe('X86Mmu: one case per rule of the manual', () => {
 
 // ---- the property test: the manual's sections transcribed with BigInt ----
 
-interface Oracle {
-  readonly ok: boolean;
-  readonly pa?: bigint;
-  readonly size?: number;
-  readonly level: number;
-  readonly kind?: string;
-  readonly vector?: number;
-  readonly errorCode?: number;
-}
-
-interface OracleModes {
-  wp: boolean;
-  smep: boolean;
-  smap: boolean;
-  ac: boolean;
-  nxe: boolean;
+interface OracleModes extends Required<CommonModes> {
   pke: boolean;
   pkru: number;
   maxPhysAddr: number;
@@ -404,32 +372,22 @@ describe('X86Mmu: agrees with the manual transcribed in BigInt, on random tables
   const FRAMES = 6;
   const seed = Number(process.env['PT_MODEL_SEED'] ?? 20_240_620);
 
-  /** FRAMES tables of random entries: pointers to the tables (a few outside), leaves, reserved and high bits. */
-  function randomTables(rand: () => number): PhysicalMemory {
-    const memory = new PhysicalMemory({ size: FRAMES * 4096, base: RAM });
-    const pick = (n: number): bigint => BigInt(Math.floor(rand() * n));
-    for (let i = 0; i < FRAMES * 512; i++) {
-      const kind = rand();
-      let e: bigint;
-      if (kind < 0.1) e = pick(1 << 12) & ~P;
-      else if (kind < 0.5) {
-        const frame = rand() < 0.03 ? BigInt(FRAMES + 3) : pick(FRAMES);
-        e = (RAM + frame * 4096n) | P | (rand() < 0.8 ? RW : 0n) | (rand() < 0.7 ? US : 0n) | (rand() < 0.5 ? A : 0n);
-        if (rand() < 0.1) e |= XD;
-        if (rand() < 0.05) e |= PS;
-      } else {
-        const align = [12n, 21n, 30n][Number(pick(3))]!;
-        e = (((pick(2 ** 30) << 22n) | (pick(2 ** 22) << 12n)) & ((1n << 52n) - 1n)) >> align << align;
-        if (rand() < 0.2) e |= bit(12 + Number(pick(20))); // sometimes misaligned (or PAT)
-        e |= pick(1 << 12) | (rand() < 0.9 ? P : 0n);
-        if (rand() < 0.3) e |= pick(16) << 59n; // a protection key
-        if (rand() < 0.3) e |= XD;
-        if (rand() < 0.1) e |= bit(52 + Number(pick(7))); // ignored bits
-      }
-      memory.writeU64(RAM + BigInt(i * 8), e);
-    }
-    return memory;
-  }
+  /** FRAMES tables of random 8-byte entries: pointers to the tables (a few outside), leaves, reserved and high bits. */
+  const SHAPE: RandomTablesShape = {
+    frames: FRAMES,
+    entryBytes: 8,
+    xdInPointers: true,
+    leaf: (rand, pick) => {
+      const align = [12n, 21n, 30n][Number(pick(3))]!;
+      let e = (((pick(2 ** 30) << 22n) | (pick(2 ** 22) << 12n)) & ((1n << 52n) - 1n)) >> align << align;
+      if (rand() < 0.2) e |= bit(12 + Number(pick(20))); // sometimes misaligned (or PAT)
+      e |= pick(1 << 12) | (rand() < 0.9 ? P : 0n);
+      if (rand() < 0.3) e |= pick(16) << 59n; // a protection key
+      if (rand() < 0.3) e |= XD;
+      if (rand() < 0.1) e |= bit(52 + Number(pick(7))); // ignored bits
+      return e;
+    },
+  };
 
   it('every access: the same address, size and level or the same fault and error code, and the same A / D', () => {
     fc.assert(
@@ -447,32 +405,18 @@ describe('X86Mmu: agrees with the manual transcribed in BigInt, on random tables
           maxPhysAddr: fc.constantFrom(36, 40, 46, 52),
         }),
         (s, levels, modes) => {
-          let state = s >>> 0 || 1;
-          const rand = (): number => {
-            // xorshift32: the tables and addresses of one run come from its integer
-            state ^= state << 13;
-            state ^= state >>> 17;
-            state ^= state << 5;
-            return (state >>> 0) / 2 ** 32;
-          };
-          const ours = randomTables(rand);
+          const rand = xorshift32(s >>> 0 || 1);
+          const ours = randomTables(rand, SHAPE);
           const theirs = new PhysicalMemory({ size: FRAMES * 4096, base: RAM });
           theirs.writeBytes(RAM, ours.bytes());
-          const cr4 = CR4_PAE | (levels === 5 ? bit(12) : 0n) | (modes.smep ? CR4_SMEP : 0n) | (modes.smap ? CR4_SMAP : 0n) | (modes.pke ? CR4_PKE : 0n);
-          const mmu = new X86Mmu(ours, {
-            cr3: RAM,
-            cr4,
-            efer: EFER_LME | (modes.nxe ? EFER_NXE : 0n),
-            cr0: CR0_PG_PE | (modes.wp ? CR0_WP : 0n),
-            ac: modes.ac,
-            pkru: modes.pkru,
-            maxPhysAddr: modes.maxPhysAddr,
-          });
+          // CR4.LA57 (bit 12) for 5 levels
+          const registers = controlRegisters(modes, CR4_PAE | (levels === 5 ? bit(12) : 0n) | (modes.pke ? CR4_PKE : 0n), EFER_LME);
+          const mmu = new X86Mmu(ours, { cr3: RAM, ...registers, pkru: modes.pkru, maxPhysAddr: modes.maxPhysAddr });
           // a third copy, never written: the report-only model walks it
           const frozen = new PhysicalMemory({ size: FRAMES * 4096, base: RAM });
           frozen.writeBytes(RAM, ours.bytes());
           const frozenCopy = frozen.bytes().slice();
-          const report = new X86Mmu(frozen, { cr3: RAM, cr4, efer: EFER_LME | (modes.nxe ? EFER_NXE : 0n), cr0: CR0_PG_PE | (modes.wp ? CR0_WP : 0n), ac: modes.ac, pkru: modes.pkru, maxPhysAddr: modes.maxPhysAddr, setAccessedDirty: false });
+          const report = new X86Mmu(frozen, { cr3: RAM, ...registers, pkru: modes.pkru, maxPhysAddr: modes.maxPhysAddr, setAccessedDirty: false });
           const vaBits = levels === 5 ? 57 : 48;
           for (let k = 0; k < 40; k++) {
             const raw = BigInt(Math.floor(rand() * 2 ** 32)) | (BigInt(Math.floor(rand() * 2 ** 32)) << 32n);
