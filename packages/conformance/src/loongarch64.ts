@@ -16,10 +16,10 @@ import {
   la64Geometry,
 } from '@page-table-multiarch/loongarch64';
 import { addiD, b, bne, csrrd, csrwr, ERTN, invtlb, la64Refill, la64Setup, LaCsr, LaReg, ldD, or, slliD, srliD, stD, TLBRD, TLBSRCH } from './_la64';
-import type { RunResult } from './_check';
+import type { Checker, RunResult } from './_check';
 import { affects, DEFECTS } from './_defects';
 import { guestArea, type RunOptions, runGuest, runTarget, writeAddressList } from './_driver';
-import { halfEndWindows, type LayoutSpec, queryOrNull, STANDARD_SIZES, type VaWindow, writeWords } from './_layout';
+import { halfEndWindows, type LayoutSpec, queryOrNull, STANDARD_SIZES, type Translation, type VaWindow, writeWords } from './_layout';
 
 const { READ, WRITE, EXECUTE, USER, DEVICE, UNCACHED } = MappingFlags;
 
@@ -147,23 +147,15 @@ function expectedElo(pa: bigint, flags: number): string {
 }
 
 /**
- * Builds random tables, runs the program in QEMU, and compares. A geometry of 48 bits or more has one table for both
- * halves (PGDL = PGDH); one of fewer (16 KiB x 3, 64 KiB x 2) has a lower table in PGDL and an upper one in PGDH.
+ * The tables of a run of the geometry and how an address finds its table. A geometry of 48 bits or more has one table
+ * for both halves (PGDL = PGDH); one of fewer (16 KiB x 3, 64 KiB x 2) has a lower table in PGDL and an upper one in
+ * PGDH.
  */
-export async function checkLa64(options: La64Options): Promise<RunResult> {
-  const pageKiB = options.pageKiB ?? 4;
-  const g = la64Geometry(pageKiB, options.levels ?? (pageKiB === 4 ? 4 : 3));
-  const memSize = pageKiB === 4 ? 8 << 20 : 32 << 20;
-  const { area: AREA, harness: HARNESS, refill: REFILL, handler: HANDLER } = placement(memSize);
-  const memory = new PhysicalMemory({ size: memSize, base: MEM_BASE });
-  memory.reserve(AREA.base, AREA.bytes);
+function la64Tables(memory: PhysicalMemory, g: LA64Geometry) {
+  const pageKiB = g.pageKiB;
   const split = g.vaBits < 48;
   const lower = new LA64PageTable(memory, { pageKiB, levels: g.levels });
   const upper = split ? new LA64PageTable(memory, { pageKiB, levels: g.levels, half: 'upper' }) : lower;
-  const csr = encodeLA64Registers(lower, upper);
-  const pageBytes = 2 ** g.pageShift;
-  const prog = la64Program(g.levels);
-  const end = dmw(HARNESS + BigInt(prog.done));
   // loads go to these addresses: keep them away from RAM and the devices of the machine (below 4 GiB)
   const layout = (windows: VaWindow[]) => ({ sizes: sizesOf(g), windows, paMin: 1n << 36n, paLimit: 1n << 47n });
   const top = 1n << 64n;
@@ -186,6 +178,94 @@ export async function checkLa64(options: La64Options): Promise<RunResult> {
     return va >> 47n === 0n ? low : top - own + low;
   };
   const tableOf = (va: bigint): number => (split && va >> 47n !== 0n ? 1 : 0);
+  return { csr: encodeLA64Registers(lower, upper), tables, canonical, tableOf };
+}
+
+/** What the comparison of one address needs besides the guest's results. */
+interface La64Compare {
+  readonly checker: Checker;
+  readonly g: LA64Geometry;
+  readonly pageBytes: number;
+  /** The library's translation of a valid address, and the flags the layout asked for the page at `page`. */
+  readonly translate: (va: bigint) => Translation | null;
+  readonly requested: (page: bigint) => MappingFlags | undefined;
+  /** Which QEMU defects this binary has. */
+  readonly defects: { vaBits: boolean; hugePs: boolean; ldpteHigh: boolean; lddirHigh: boolean };
+}
+
+/** Compares what the guest found at `va` (`at(k)`: its k-th result doubleword) with the library's translation. */
+function compareLa64(c: La64Compare, va: bigint, at: (k: number) => bigint): void {
+  const { checker, g, pageBytes, defects } = c;
+  const estat = at(0);
+  const ecode = Number((estat >> 16n) & 0x3fn); // ESTAT.Ecode, bits 21:16 (7.4.5)
+  const found = ((at(1) >> 31n) & 1n) === 0n; // TLBIDX.NE after TLBSRCH (7.5.1)
+  const ps = (at(2) >> 24n) & 0x3fn; // TLBIDX.PS after TLBRD (7.5.1)
+  const ours = c.translate(va);
+  checker.addresses++;
+  if (!LA64MetaData.vaddrIsValid(va)) {
+    const top16 = va >> 48n;
+    if (defects.vaBits && (top16 === 0n || top16 === 0xffffn)) {
+      // the defect shows as a walk: a TLB entry for the address, whatever exception the load then took
+      checker.skip(DEFECTS.laVaBits.text, ecode !== ECODE_ADE || found);
+      return;
+    }
+    // bits 63:47 not all equal: an address error, no walk (2.1.5)
+    checker.check(va, 'address error', 'ADE', ecode === ECODE_ADE ? 'ADE' : `ecode ${ecode}, TLB entry ${found}`);
+    return;
+  }
+  const elo = ((va >> ps) & 1n) === 0n ? at(4) : at(5); // the even or odd half (7.5.3)
+  const theirs = !found ? 'no TLB entry' : showElo(elo, va, ps);
+  if (ours === null) {
+    checker.check(va, 'translation', 'invalid', theirs);
+    checker.check(va, 'load exception', 'PIL', ecode === ECODE_PIL ? 'PIL' : `ecode ${ecode}`);
+    return;
+  }
+  // A huge page is filled as an even/odd pair of halves (4.2.5.2 LDPTE): PS is its size's log2 minus one.
+  const wantPs = BigInt(Math.log2(ours.size)) - (ours.size === pageBytes ? 0n : 1n);
+  // (7.2's PS for every huge page, PTbase + PTwidth - 1, is right for the level above the PT: 2M, 32M, 512M)
+  if (ours.size > 2 ** (g.pageShift + g.indexBits) && defects.hugePs) {
+    checker.skip(DEFECTS.laHugePs.text, theirs !== expectedElo(ours.pa, ours.flags) || ps !== wantPs);
+    return;
+  }
+  checker.check(va, 'translation', expectedElo(ours.pa, ours.flags), theirs);
+  checker.check(va, 'page size', String(wantPs), String(ps));
+  const page = va & ~(BigInt(ours.size) - 1n);
+  const req = c.requested(page);
+  if (req !== undefined) {
+    checker.check(va, `entry for requested ${req}`, expectedElo(ours.pa, req), theirs);
+    checker.flagSets.add(req);
+  }
+  // NR, NX and RPLV (TLBELO bits 61, 62, 63; 7.5.3) and what NR does to the load (a PNR exception, 5.4.4;
+  // the program runs at PLV0, which every PLV with RPLV = 0 lets in, 5.4.2)
+  const wantHigh = ((ours.flags & READ) === 0 ? 1n << 61n : 0n) | ((ours.flags & EXECUTE) === 0 ? 1n << 62n : 0n);
+  const gotHigh = elo & (7n << 61n);
+  // The pages point at 2^36..2^47, where the virt machine has neither RAM nor devices: QEMU 7.2 reads zeros
+  // there, QEMU 10 raises ADEM once the load reaches the bus (loongarch_cpu_do_transaction_failed). Either
+  // comes after the translation and its permission checks, so for a valid address both mean "let through".
+  const wantLoad = (ours.flags & READ) === 0 ? 'PNR' : 'let through';
+  const gotLoad = estat === 0n || ecode === ECODE_ADE ? 'let through' : ecode === ECODE_PNR ? 'PNR' : `ecode ${ecode}`;
+  const defect = ours.size === pageBytes ? (defects.ldpteHigh ? DEFECTS.laLdpteHighBits : null) : defects.lddirHigh ? DEFECTS.laLddirHighBits : null;
+  if (defect !== null) {
+    checker.skip(defect.text, found && (gotHigh !== wantHigh || gotLoad !== wantLoad));
+    return;
+  }
+  checker.probes++;
+  checker.check(va, 'NR/NX/RPLV', showHigh(wantHigh), found ? showHigh(gotHigh) : 'no TLB entry');
+  checker.check(va, 'load', wantLoad, gotLoad);
+}
+
+/** Builds random tables (one for both halves, or one per half: see {@link la64Tables}), runs the program in QEMU, and compares. */
+export async function checkLa64(options: La64Options): Promise<RunResult> {
+  const pageKiB = options.pageKiB ?? 4;
+  const g = la64Geometry(pageKiB, options.levels ?? (pageKiB === 4 ? 4 : 3));
+  const memSize = pageKiB === 4 ? 8 << 20 : 32 << 20;
+  const { area: AREA, harness: HARNESS, refill: REFILL, handler: HANDLER } = placement(memSize);
+  const memory = new PhysicalMemory({ size: memSize, base: MEM_BASE });
+  memory.reserve(AREA.base, AREA.bytes);
+  const { csr, tables, canonical, tableOf } = la64Tables(memory, g);
+  const pageBytes = 2 ** g.pageShift;
+  const prog = la64Program(g.levels);
+  const end = dmw(HARNESS + BigInt(prog.done));
   return runTarget(options, {
     machine: ['-M', 'virt', '-cpu', 'la464', '-m', '2G'],
     memory,
@@ -217,8 +297,6 @@ export async function checkLa64(options: La64Options): Promise<RunResult> {
       // (hw/loongarch/boot.c: "boot_info" at 0); it is written at reset, so zeroing it now wins.
       await gdb.physicalMemoryMode();
       await gdb.writeMemory(0n, new Uint8Array(pageBytes));
-      const translate = (va: bigint) => queryOrNull(filled[tableOf(va)]!, canonical(va));
-      const requested = (page: bigint) => layouts[tableOf(page)]!.requested.get(canonical(page));
       const regs: [string, bigint][] = [
         ['r4', csr.pwcl],
         ['r5', csr.pwch],
@@ -237,69 +315,20 @@ export async function checkLa64(options: La64Options): Promise<RunResult> {
         ['pc', dmw(HARNESS)],
       ];
       const view = await runGuest(gdb, { regs, end, counter: 'r13', area: AREA, count: samples.length });
-      const vaBits = affects(options.binary, DEFECTS.laVaBits);
-      const hugePs = affects(options.binary, DEFECTS.laHugePs);
-      const ldpteHigh = affects(options.binary, DEFECTS.laLdpteHighBits);
-      const lddirHigh = affects(options.binary, DEFECTS.laLddirHighBits);
-      samples.forEach((s, i) => {
-        const at = (k: number): bigint => view.getBigUint64(RESULT_BYTES * i + 8 * k, true);
-        const estat = at(0);
-        const ecode = Number((estat >> 16n) & 0x3fn); // ESTAT.Ecode, bits 21:16 (7.4.5)
-        const found = ((at(1) >> 31n) & 1n) === 0n; // TLBIDX.NE after TLBSRCH (7.5.1)
-        const ps = (at(2) >> 24n) & 0x3fn; // TLBIDX.PS after TLBRD (7.5.1)
-        const ours = translate(s.va);
-        checker.addresses++;
-        if (!LA64MetaData.vaddrIsValid(s.va)) {
-          const top16 = s.va >> 48n;
-          if (vaBits && (top16 === 0n || top16 === 0xffffn)) {
-            // the defect shows as a walk: a TLB entry for the address, whatever exception the load then took
-            checker.skip(DEFECTS.laVaBits.text, ecode !== ECODE_ADE || found);
-            return;
-          }
-          // bits 63:47 not all equal: an address error, no walk (2.1.5)
-          checker.check(s.va, 'address error', 'ADE', ecode === ECODE_ADE ? 'ADE' : `ecode ${ecode}, TLB entry ${found}`);
-          return;
-        }
-        const elo = ((s.va >> ps) & 1n) === 0n ? at(4) : at(5); // the even or odd half (7.5.3)
-        const theirs = !found ? 'no TLB entry' : showElo(elo, s.va, ps);
-        if (ours === null) {
-          checker.check(s.va, 'translation', 'invalid', theirs);
-          checker.check(s.va, 'load exception', 'PIL', ecode === ECODE_PIL ? 'PIL' : `ecode ${ecode}`);
-          return;
-        }
-        // A huge page is filled as an even/odd pair of halves (4.2.5.2 LDPTE): PS is its size's log2 minus one.
-        const wantPs = BigInt(Math.log2(ours.size)) - (ours.size === pageBytes ? 0n : 1n);
-        // (7.2's PS for every huge page, PTbase + PTwidth - 1, is right for the level above the PT: 2M, 32M, 512M)
-        if (ours.size > 2 ** (g.pageShift + g.indexBits) && hugePs) {
-          checker.skip(DEFECTS.laHugePs.text, theirs !== expectedElo(ours.pa, ours.flags) || ps !== wantPs);
-          return;
-        }
-        checker.check(s.va, 'translation', expectedElo(ours.pa, ours.flags), theirs);
-        checker.check(s.va, 'page size', String(wantPs), String(ps));
-        const page = s.va & ~(BigInt(ours.size) - 1n);
-        const req = requested(page);
-        if (req !== undefined) {
-          checker.check(s.va, `entry for requested ${req}`, expectedElo(ours.pa, req), theirs);
-          checker.flagSets.add(req);
-        }
-        // NR, NX and RPLV (TLBELO bits 61, 62, 63; 7.5.3) and what NR does to the load (a PNR exception, 5.4.4;
-        // the program runs at PLV0, which every PLV with RPLV = 0 lets in, 5.4.2)
-        const wantHigh = ((ours.flags & READ) === 0 ? 1n << 61n : 0n) | ((ours.flags & EXECUTE) === 0 ? 1n << 62n : 0n);
-        const gotHigh = elo & (7n << 61n);
-        // The pages point at 2^36..2^47, where the virt machine has neither RAM nor devices: QEMU 7.2 reads zeros
-        // there, QEMU 10 raises ADEM once the load reaches the bus (loongarch_cpu_do_transaction_failed). Either
-        // comes after the translation and its permission checks, so for a valid address both mean "let through".
-        const wantLoad = (ours.flags & READ) === 0 ? 'PNR' : 'let through';
-        const gotLoad = estat === 0n || ecode === ECODE_ADE ? 'let through' : ecode === ECODE_PNR ? 'PNR' : `ecode ${ecode}`;
-        const defect = ours.size === pageBytes ? (ldpteHigh ? DEFECTS.laLdpteHighBits : null) : lddirHigh ? DEFECTS.laLddirHighBits : null;
-        if (defect !== null) {
-          checker.skip(defect.text, found && (gotHigh !== wantHigh || gotLoad !== wantLoad));
-          return;
-        }
-        checker.probes++;
-        checker.check(s.va, 'NR/NX/RPLV', showHigh(wantHigh), found ? showHigh(gotHigh) : 'no TLB entry');
-        checker.check(s.va, 'load', wantLoad, gotLoad);
-      });
+      const compare: La64Compare = {
+        checker,
+        g,
+        pageBytes,
+        translate: (va) => queryOrNull(filled[tableOf(va)]!, canonical(va)),
+        requested: (page) => layouts[tableOf(page)]!.requested.get(canonical(page)),
+        defects: {
+          vaBits: affects(options.binary, DEFECTS.laVaBits),
+          hugePs: affects(options.binary, DEFECTS.laHugePs),
+          ldpteHigh: affects(options.binary, DEFECTS.laLdpteHighBits),
+          lddirHigh: affects(options.binary, DEFECTS.laLddirHighBits),
+        },
+      };
+      samples.forEach((s, i) => compareLa64(compare, s.va, (k) => view.getBigUint64(RESULT_BYTES * i + 8 * k, true)));
     },
   });
 }

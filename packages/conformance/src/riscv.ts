@@ -5,11 +5,12 @@
 // address it probes read permission (S-mode and U-mode loads, with and without SUM / MXR; QEMU 7.2's debug
 // walk takes SUM as 1, see DEFECTS.riscvDebugSum). Leaf permissions (rwxu) come from `info mem`
 // (target/riscv/monitor.c).
-import { hex, MappingFlags, PageSize, PhysicalMemory } from '@page-table-multiarch/core';
+import { hex, type LeafMapping, MappingFlags, PageSize, PhysicalMemory } from '@page-table-multiarch/core';
+import type { GdbRemote } from '@page-table-multiarch/cli';
 import { Sv32PageTable, Sv39PageTable, Sv48PageTable, Sv57PageTable } from '@page-table-multiarch/riscv';
-import { type RunResult, showPa } from './_check';
+import { type Checker, type RunResult, showPa } from './_check';
 import { affects, DEFECTS } from './_defects';
-import { type RunOptions, runTarget } from './_driver';
+import { type Run, type RunOptions, runTarget } from './_driver';
 import { halfEndWindows } from './_layout';
 import { findSpan, gva2gpa, parseListing } from './_qemu';
 import { rv32Scheme, rv64Scheme, type RvScheme, setUpPmp, SV48_HUGE, SV57_HUGE, writeTranslationRegister } from './_rv-scheme';
@@ -92,6 +93,118 @@ function rwxu(flags: number): string {
   ].join('');
 }
 
+/** What the phases of a probe share: the connection, the run's checker and translations, and the mode setter. */
+interface RiscvProbe {
+  readonly gdb: GdbRemote;
+  readonly checker: Checker;
+  readonly translate: Run['translate'];
+  /** Sets the privilege and mstatus.SUM / MXR (the other mstatus bits as QEMU started). */
+  readonly setMode: (priv: bigint, status: bigint) => Promise<void>;
+}
+
+/** 1. Translations: S-mode loads with SUM (user pages too) and MXR (execute-only pages too). */
+async function compareTranslations(p: RiscvProbe, samples: Run['samples']): Promise<void> {
+  const { gdb, checker } = p;
+  await p.setMode(PRV_S, MSTATUS_SUM | MSTATUS_MXR);
+  for (const s of samples) {
+    const theirs = await gva2gpa(gdb, s.va);
+    const ours = p.translate(s.va);
+    checker.addresses++;
+    checker.check(s.va, 'translation', showPa(ours?.pa ?? null), showPa(theirs));
+  }
+}
+
+/** 2. Every leaf's rwxu as `info mem` decodes it (runs of equal leaves are merged there). */
+async function compareLeaves(p: RiscvProbe, leaves: readonly LeafMapping[], requested: Run['requested'], svnapot: boolean): Promise<void> {
+  const { gdb, checker } = p;
+  const lines = parseMem(await gdb.monitor('info mem'));
+  for (const leaf of leaves) {
+    checker.leaves++;
+    const line = findSpan(lines, leaf.vaddr, (l) => l.va, (l) => l.va + l.size);
+    // `info mem` (target/riscv/monitor.c, 7.2 and 10.0.13 alike) prints (pte >> 10) << 12 of the whole entry,
+    // so PBMT = NC (bit 61) shows as address bit 63: its address is read to the 56 bits a PPN holds
+    const q = line === null ? 'absent' : `${hex((line.pa & PA56) + (leaf.vaddr - line.va))} ${line.attr.slice(0, 4)}`;
+    // `info mem` does not read Svnapot's N either (monitor.c, 7.2 and 10.0.13): it prints a NAPOT entry's PPN as
+    // it is, ppn[0][3:0] = 0b1000 included, 32 KiB above the page; the translations above, from QEMU's walker,
+    // are what check the NAPOT page itself
+    const shown = leaf.bits >> 63n === 1n && svnapot ? leaf.paddr + BigInt(NAPOT_BYTES / 2) : leaf.paddr;
+    checker.check(leaf.vaddr, 'leaf', `${hex(shown)} ${rwxu(leaf.flags)}`, q);
+    // what was asked for: W, X and U exactly; R as asked, or added for WRITE alone or an empty
+    // permission set (the codec's documented legalisation: W without R is reserved)
+    const req = requested(leaf.vaddr);
+    if (req !== undefined && line !== null) {
+      const legal = (req & READ) !== 0 || (req & (WRITE | EXECUTE)) === EXECUTE ? req : req | READ;
+      checker.check(leaf.vaddr, `leaf rwxu for requested ${req}`, rwxu(legal), line.attr.slice(0, 4));
+      checker.flagSets.add(req);
+    }
+  }
+}
+
+/**
+ * 3. Read permission by privilege, with QEMU's walker: one load probe per leaf in four modes. An S-mode load from a
+ * user page faults unless mstatus.SUM is 1 (privileged spec 1.12, 3.1.6.3); a load from an execute-only page
+ * succeeds only with MXR = 1 (3.1.6.3); a U-mode load needs U = 1 (4.3.1, U bit).
+ */
+async function compareLoadPermissions(p: RiscvProbe, leaves: readonly LeafMapping[], binary: string): Promise<void> {
+  const { gdb, checker } = p;
+  const sumIgnored = affects(binary, DEFECTS.riscvDebugSum);
+  const modes = [
+    {
+      name: 'S-mode load, SUM=0, MXR=0',
+      priv: PRV_S,
+      status: 0n,
+      allowed: (f: number) => (f & USER) === 0 && (f & READ) !== 0,
+      // 7.2's debug walker acts as if SUM were 1: only user pages are affected
+      defect: (f: number) => sumIgnored && (f & USER) !== 0,
+    },
+    { name: 'S-mode load, SUM=1, MXR=0', priv: PRV_S, status: MSTATUS_SUM, allowed: (f: number) => (f & READ) !== 0 },
+    { name: 'U-mode load, MXR=0', priv: PRV_U, status: 0n, allowed: (f: number) => (f & USER) !== 0 && (f & READ) !== 0 },
+    {
+      name: 'U-mode load, MXR=1',
+      priv: PRV_U,
+      status: MSTATUS_MXR,
+      allowed: (f: number) => (f & USER) !== 0 && (f & (READ | EXECUTE)) !== 0,
+    },
+  ];
+  for (const mode of modes) {
+    await p.setMode(mode.priv, mode.status);
+    for (const leaf of leaves) {
+      const va = leaf.vaddr + BigInt(leaf.size) / 2n;
+      const theirs = (await gva2gpa(gdb, va)) === null ? 'denied' : 'allowed';
+      const want = mode.allowed(leaf.flags) ? 'allowed' : 'denied';
+      if (mode.defect?.(leaf.flags) === true) {
+        checker.skip(DEFECTS.riscvDebugSum.text, theirs !== want);
+        continue;
+      }
+      checker.probes++;
+      checker.check(va, mode.name, want, theirs);
+    }
+  }
+}
+
+/**
+ * 4. Svpbmt: QEMU reads PBMT where the table wrote it. With menvcfg.PBMTE = 0 a leaf with PBMT != 0 is reserved (a
+ * page fault), and a leaf without one translates as before.
+ */
+async function comparePbmteOff(p: RiscvProbe, leaves: readonly LeafMapping[], binary: string): Promise<void> {
+  const { gdb, checker } = p;
+  await p.setMode(PRV_S, MSTATUS_SUM | MSTATUS_MXR);
+  await gdb.writeRegister('menvcfg', (await gdb.readRegister('menvcfg')) & ~MENVCFG_PBMTE);
+  const pbmteIgnored = affects(binary, DEFECTS.riscvPbmte);
+  for (const leaf of leaves) {
+    const va = leaf.vaddr + BigInt(leaf.size) / 2n;
+    const typed = leaf.bits >> 61n !== 0n;
+    const want = typed ? 'not mapped' : showPa(p.translate(va)?.pa ?? null);
+    const theirs = showPa(await gva2gpa(gdb, va));
+    if (typed && pbmteIgnored) {
+      checker.skip(DEFECTS.riscvPbmte.text, want !== theirs);
+      continue;
+    }
+    checker.probes++;
+    checker.check(va, 'walk with PBMTE = 0', want, theirs);
+  }
+}
+
 /** Builds a random table, boots QEMU on it, and compares. */
 export async function checkRiscv(options: RiscvOptions): Promise<RunResult> {
   const scheme = SCHEMES[options.scheme];
@@ -123,96 +236,12 @@ export async function checkRiscv(options: RiscvOptions): Promise<RunResult> {
       };
       if (svpbmt) await gdb.writeRegister('menvcfg', (await gdb.readRegister('menvcfg')) | MENVCFG_PBMTE);
       await writeTranslationRegister(gdb, 'satp', scheme.rootRegister(table.rootPaddr));
-
-      // 1. translations: S-mode loads with SUM (user pages too) and MXR (execute-only pages too)
-      await setMode(PRV_S, MSTATUS_SUM | MSTATUS_MXR);
-      for (const s of samples) {
-        const theirs = await gva2gpa(gdb, s.va);
-        const ours = translate(s.va);
-        checker.addresses++;
-        checker.check(s.va, 'translation', showPa(ours?.pa ?? null), showPa(theirs));
-      }
-
-      // 2. every leaf's rwxu as `info mem` decodes it (runs of equal leaves are merged there)
-      const lines = parseMem(await gdb.monitor('info mem'));
+      const p: RiscvProbe = { gdb, checker, translate, setMode };
+      await compareTranslations(p, samples);
       const leaves = [...table.mappings()];
-      for (const leaf of leaves) {
-        checker.leaves++;
-        const line = findSpan(lines, leaf.vaddr, (l) => l.va, (l) => l.va + l.size);
-        // `info mem` (target/riscv/monitor.c, 7.2 and 10.0.13 alike) prints (pte >> 10) << 12 of the whole entry,
-        // so PBMT = NC (bit 61) shows as address bit 63: its address is read to the 56 bits a PPN holds
-        const q = line === null ? 'absent' : `${hex((line.pa & PA56) + (leaf.vaddr - line.va))} ${line.attr.slice(0, 4)}`;
-        // `info mem` does not read Svnapot's N either (monitor.c, 7.2 and 10.0.13): it prints a NAPOT entry's PPN as
-        // it is, ppn[0][3:0] = 0b1000 included, 32 KiB above the page; the translations above, from QEMU's walker,
-        // are what check the NAPOT page itself
-        const shown = leaf.bits >> 63n === 1n && svnapot ? leaf.paddr + BigInt(NAPOT_BYTES / 2) : leaf.paddr;
-        checker.check(leaf.vaddr, 'leaf', `${hex(shown)} ${rwxu(leaf.flags)}`, q);
-        // what was asked for: W, X and U exactly; R as asked, or added for WRITE alone or an empty
-        // permission set (the codec's documented legalisation: W without R is reserved)
-        const req = requested(leaf.vaddr);
-        if (req !== undefined && line !== null) {
-          const legal = (req & READ) !== 0 || (req & (WRITE | EXECUTE)) === EXECUTE ? req : req | READ;
-          checker.check(leaf.vaddr, `leaf rwxu for requested ${req}`, rwxu(legal), line.attr.slice(0, 4));
-          checker.flagSets.add(req);
-        }
-      }
-
-      // 3. read permission by privilege, with QEMU's walker: one load probe per leaf in four modes. An S-mode
-      // load from a user page faults unless mstatus.SUM is 1 (privileged spec 1.12, 3.1.6.3); a load from an
-      // execute-only page succeeds only with MXR = 1 (3.1.6.3); a U-mode load needs U = 1 (4.3.1, U bit).
-      const sumIgnored = affects(options.binary, DEFECTS.riscvDebugSum);
-      const modes = [
-        {
-          name: 'S-mode load, SUM=0, MXR=0',
-          priv: PRV_S,
-          status: 0n,
-          allowed: (f: number) => (f & USER) === 0 && (f & READ) !== 0,
-          // 7.2's debug walker acts as if SUM were 1: only user pages are affected
-          defect: (f: number) => sumIgnored && (f & USER) !== 0,
-        },
-        { name: 'S-mode load, SUM=1, MXR=0', priv: PRV_S, status: MSTATUS_SUM, allowed: (f: number) => (f & READ) !== 0 },
-        { name: 'U-mode load, MXR=0', priv: PRV_U, status: 0n, allowed: (f: number) => (f & USER) !== 0 && (f & READ) !== 0 },
-        {
-          name: 'U-mode load, MXR=1',
-          priv: PRV_U,
-          status: MSTATUS_MXR,
-          allowed: (f: number) => (f & USER) !== 0 && (f & (READ | EXECUTE)) !== 0,
-        },
-      ];
-      for (const mode of modes) {
-        await setMode(mode.priv, mode.status);
-        for (const leaf of leaves) {
-          const va = leaf.vaddr + BigInt(leaf.size) / 2n;
-          const theirs = (await gva2gpa(gdb, va)) === null ? 'denied' : 'allowed';
-          const want = mode.allowed(leaf.flags) ? 'allowed' : 'denied';
-          if (mode.defect?.(leaf.flags) === true) {
-            checker.skip(DEFECTS.riscvDebugSum.text, theirs !== want);
-            continue;
-          }
-          checker.probes++;
-          checker.check(va, mode.name, want, theirs);
-        }
-      }
-
-      // 4. Svpbmt: QEMU reads PBMT where the table wrote it. With menvcfg.PBMTE = 0 a leaf with PBMT != 0 is
-      // reserved (a page fault), and a leaf without one translates as before.
-      if (svpbmt) {
-        await setMode(PRV_S, MSTATUS_SUM | MSTATUS_MXR);
-        await gdb.writeRegister('menvcfg', (await gdb.readRegister('menvcfg')) & ~MENVCFG_PBMTE);
-        const pbmteIgnored = affects(options.binary, DEFECTS.riscvPbmte);
-        for (const leaf of leaves) {
-          const va = leaf.vaddr + BigInt(leaf.size) / 2n;
-          const typed = leaf.bits >> 61n !== 0n;
-          const want = typed ? 'not mapped' : showPa(translate(va)?.pa ?? null);
-          const theirs = showPa(await gva2gpa(gdb, va));
-          if (typed && pbmteIgnored) {
-            checker.skip(DEFECTS.riscvPbmte.text, want !== theirs);
-            continue;
-          }
-          checker.probes++;
-          checker.check(va, 'walk with PBMTE = 0', want, theirs);
-        }
-      }
+      await compareLeaves(p, leaves, requested, svnapot);
+      await compareLoadPermissions(p, leaves, options.binary);
+      if (svpbmt) await comparePbmteOff(p, leaves, options.binary);
     },
   });
 }
