@@ -58,8 +58,8 @@ function outcome<T>(fn: () => T): Outcome<T> {
   }
 }
 
-// `fails[i]`: the frame allocator fails after that many more allocations during operation i (failure injection).
-function runCase(arch: ArchCase, ops: Op[], fails: (number | null)[] = []): void {
+/** A case's table, its model and memory, and the format's address helpers the operations draw from. */
+function caseState(arch: ArchCase) {
   const mem = new FailingMemory(4 << 20, arch.memBase);
   const table: PageTable64 = arch.create(mem);
   const model = new Model(arch.meta, arch.pte, arch.refusedFlags);
@@ -93,89 +93,124 @@ function runCase(arch: ArchCase, ops: Op[], fails: (number | null)[] = []): void
   };
   const paFor = (n: number, size: bigint) => ((BigInt(n) * 0x9e37_79b9n * page) % (1n << paBits)) / size * size;
 
+  return { mem, table, model, mapSizes, lastRun, page, cursor, addr, pickVa, paFor };
+}
+
+type CaseState = ReturnType<typeof caseState>;
+
+/** Runs `op` on the table and on the model: what each answered, or null when the op does not fit its window. */
+function applyOp(arch: ArchCase, state: CaseState, op: Op): { got: Outcome<unknown>; want: Outcome<unknown> } | null {
+  const { table, model, mapSizes, lastRun, page, cursor, addr, pickVa, paFor } = state;
+  let got: Outcome<unknown>;
+  let want: Outcome<unknown>;
+  switch (op.kind) {
+    case 'map': {
+      const { va, size } = addr(op, mapSizes);
+      const skewed = op.skew && size > page ? va + page : va;
+      const pa = paFor(op.pa, size);
+      want = model.map(skewed, pa, size, op.flags);
+      // addresses below 2^53 go in as numbers half of the time (the number form of the fast paths)
+      got = outcome(() => cursor.map(asNumber(skewed, op.off), asNumber(pa, op.off), Number(size) as never, op.flags));
+      break;
+    }
+    case 'query': {
+      const va = pickVa(op) + BigInt(op.off % 4096);
+      const p = model.view(va & model.mask);
+      want = p ? { ok: true, value: { paddr: p.pa + ((va & model.mask) - p.va), flags: p.flags, size: Number(p.size) } } : { ok: false, code: 'NotMapped' };
+      got = outcome(() => table.query(asNumber(va, op.pick)));
+      if (va < SAFE) {
+        // queryNumber agrees with query: the address (or -1), and the flags and size it leaves behind
+        if (!want.ok) expect(table.queryNumber(Number(va))).toBe(-1);
+        else if (p!.pa + ((va & model.mask) - p!.va) >= SAFE) expect(() => table.queryNumber(Number(va))).toThrow(RangeError);
+        else {
+          expect(table.queryNumber(Number(va))).toBe(Number(p!.pa + ((va & model.mask) - p!.va)));
+          expect([table.lastFlags, table.lastSize]).toEqual([p!.flags, Number(p!.size)]);
+        }
+      }
+      break;
+    }
+    case 'unmap': {
+      const va = pickVa(op);
+      const r = model.unmap(va);
+      want = r.ok ? { ok: true, value: { paddr: r.value.pa, flags: r.value.flags, size: Number(r.value.size) } } : r;
+      got = outcome(() => cursor.unmap(asNumber(va, op.pick)));
+      break;
+    }
+    case 'protect': {
+      const va = pickVa(op);
+      const r = model.protect(va, op.flags);
+      want = r.ok ? { ok: true, value: Number(r.value) } : r;
+      got = outcome(() => cursor.protect(va, op.flags));
+      break;
+    }
+    case 'remap': {
+      const va = pickVa(op);
+      const p = model.containing(va & model.mask);
+      const pa = paFor(op.pa, p ? p.size : page);
+      const r = model.remap(va, pa, op.flags);
+      want = r.ok ? { ok: true, value: Number(r.value) } : r;
+      got = outcome(() => cursor.remap(va, pa, op.flags));
+      break;
+    }
+    case 'mapRegion': {
+      const at = addr({ ...op, lvl: arch.meta.leafLevels.length - 1 }).va;
+      const runs = op.runs && lastRun > 0n;
+      // with runs, the region starts on a run boundary in both address spaces (most of the time), so that runs form
+      const va = runs && op.pages % 4 !== 0 ? at - (at % lastRun) : at;
+      const win = arch.windows[op.w % arch.windows.length]!;
+      const size = BigInt(op.pages) * page;
+      if (va + size > win.base + win.size) return null;
+      const pa = paFor(op.pa, runs && op.pages % 4 !== 0 ? lastRun : page);
+      want = model.mapRegion(va, pa, size, op.flags, op.huge, runs);
+      // numbers half of the time: small regions then take the one-table fast path
+      got = outcome(() =>
+        cursor.mapRegion(asNumber(va, op.off), asNumber(pa, op.off), asNumber(size, op.off), op.flags, op.huge, op.runs ? { runs: true } : undefined),
+      );
+      break;
+    }
+    case 'unmapRegion':
+    case 'protectRegion': {
+      const { va } = addr({ ...op, lvl: op.lvl });
+      const win = arch.windows[op.w % arch.windows.length]!;
+      const size = BigInt(op.pages) * page * (op.pages % 3 === 0 ? 512n : 1n);
+      const end = va + size > win.base + win.size ? win.base + win.size : va + size;
+      want = op.kind === 'unmapRegion' ? model.unmapRegion(va, end - va) : model.protectRegion(va, end - va, op.flags);
+      got = outcome(() => (op.kind === 'unmapRegion' ? cursor.unmapRegion(va, end - va) : cursor.protectRegion(va, end - va, op.flags)));
+      break;
+    }
+  }
+  return { got, want };
+}
+
+/** After an op: the outcomes agree, a failure changed no byte nor frame, the listing and the counts are the model's. */
+function checkStep(arch: ArchCase, state: CaseState, op: Op, got: Outcome<unknown>, want: Outcome<unknown>, before: Uint8Array, framesBefore: number): void {
+  const { mem, table, model, cursor } = state;
+  expect(got, `${arch.name} ${JSON.stringify(op)}`).toEqual(want);
+  if (!got.ok) {
+    expect(Buffer.compare(mem.bytes(), before), `${op.kind} failed with ${got.code} and changed memory`).toBe(0);
+    expect(mem.framesInUse).toBe(framesBefore);
+  }
+  const listed = [...table.mappings()].map((m) => ({ va: m.vaddr & model.mask, pa: m.paddr, size: BigInt(m.size), flags: m.flags }));
+  expect(listed).toEqual(model.listed());
+  // tables: created by maps and splits, freed (at the flush) when unmapRegion leaves them empty
+  cursor.flush();
+  expect(table.tableCount(), `${op.kind}: tables`).toBe(model.tableCount() + 1);
+  expect(mem.framesInUse).toBe(table.frameCount());
+}
+
+// `fails[i]`: the frame allocator fails after that many more allocations during operation i (failure injection).
+function runCase(arch: ArchCase, ops: Op[], fails: (number | null)[] = []): void {
+  const state = caseState(arch);
+  const { mem, table, model, cursor } = state;
   for (const [opIndex, op] of ops.entries()) {
     const before = mem.bytes().slice();
     const saved = model.clone();
     mem.budget = fails[opIndex] ?? Number.POSITIVE_INFINITY;
     const framesBefore = mem.framesInUse;
-    let got: Outcome<unknown>;
-    let want: Outcome<unknown>;
-    switch (op.kind) {
-      case 'map': {
-        const { va, size } = addr(op, mapSizes);
-        const skewed = op.skew && size > page ? va + page : va;
-        const pa = paFor(op.pa, size);
-        want = model.map(skewed, pa, size, op.flags);
-        // addresses below 2^53 go in as numbers half of the time (the number form of the fast paths)
-        got = outcome(() => cursor.map(asNumber(skewed, op.off), asNumber(pa, op.off), Number(size) as never, op.flags));
-        break;
-      }
-      case 'query': {
-        const va = pickVa(op) + BigInt(op.off % 4096);
-        const p = model.view(va & model.mask);
-        want = p ? { ok: true, value: { paddr: p.pa + ((va & model.mask) - p.va), flags: p.flags, size: Number(p.size) } } : { ok: false, code: 'NotMapped' };
-        got = outcome(() => table.query(asNumber(va, op.pick)));
-        if (va < SAFE) {
-          // queryNumber agrees with query: the address (or -1), and the flags and size it leaves behind
-          if (!want.ok) expect(table.queryNumber(Number(va))).toBe(-1);
-          else if (p!.pa + ((va & model.mask) - p!.va) >= SAFE) expect(() => table.queryNumber(Number(va))).toThrow(RangeError);
-          else {
-            expect(table.queryNumber(Number(va))).toBe(Number(p!.pa + ((va & model.mask) - p!.va)));
-            expect([table.lastFlags, table.lastSize]).toEqual([p!.flags, Number(p!.size)]);
-          }
-        }
-        break;
-      }
-      case 'unmap': {
-        const va = pickVa(op);
-        const r = model.unmap(va);
-        want = r.ok ? { ok: true, value: { paddr: r.value.pa, flags: r.value.flags, size: Number(r.value.size) } } : r;
-        got = outcome(() => cursor.unmap(asNumber(va, op.pick)));
-        break;
-      }
-      case 'protect': {
-        const va = pickVa(op);
-        const r = model.protect(va, op.flags);
-        want = r.ok ? { ok: true, value: Number(r.value) } : r;
-        got = outcome(() => cursor.protect(va, op.flags));
-        break;
-      }
-      case 'remap': {
-        const va = pickVa(op);
-        const p = model.containing(va & model.mask);
-        const pa = paFor(op.pa, p ? p.size : page);
-        const r = model.remap(va, pa, op.flags);
-        want = r.ok ? { ok: true, value: Number(r.value) } : r;
-        got = outcome(() => cursor.remap(va, pa, op.flags));
-        break;
-      }
-      case 'mapRegion': {
-        const at = addr({ ...op, lvl: arch.meta.leafLevels.length - 1 }).va;
-        const runs = op.runs && lastRun > 0n;
-        // with runs, the region starts on a run boundary in both address spaces (most of the time), so that runs form
-        const va = runs && op.pages % 4 !== 0 ? at - (at % lastRun) : at;
-        const win = arch.windows[op.w % arch.windows.length]!;
-        const size = BigInt(op.pages) * page;
-        if (va + size > win.base + win.size) continue;
-        const pa = paFor(op.pa, runs && op.pages % 4 !== 0 ? lastRun : page);
-        want = model.mapRegion(va, pa, size, op.flags, op.huge, runs);
-        // numbers half of the time: small regions then take the one-table fast path
-        got = outcome(() =>
-          cursor.mapRegion(asNumber(va, op.off), asNumber(pa, op.off), asNumber(size, op.off), op.flags, op.huge, op.runs ? { runs: true } : undefined),
-        );
-        break;
-      }
-      case 'unmapRegion':
-      case 'protectRegion': {
-        const { va } = addr({ ...op, lvl: op.lvl });
-        const win = arch.windows[op.w % arch.windows.length]!;
-        const size = BigInt(op.pages) * page * (op.pages % 3 === 0 ? 512n : 1n);
-        const end = va + size > win.base + win.size ? win.base + win.size : va + size;
-        want = op.kind === 'unmapRegion' ? model.unmapRegion(va, end - va) : model.protectRegion(va, end - va, op.flags);
-        got = outcome(() => (op.kind === 'unmapRegion' ? cursor.unmapRegion(va, end - va) : cursor.protectRegion(va, end - va, op.flags)));
-        break;
-      }
-    }
+    const step = applyOp(arch, state, op);
+    if (step === null) continue;
+    const { got } = step;
+    let { want } = step;
     mem.budget = Number.POSITIVE_INFINITY;
     if (!got.ok && got.code === 'NoMemory' && fails[opIndex] != null) {
       // the injected failure: the operation must have changed nothing, so the model goes back too
@@ -183,17 +218,7 @@ function runCase(arch: ArchCase, ops: Op[], fails: (number | null)[] = []): void
       model.tables = saved.tables;
       want = got;
     }
-    expect(got, `${arch.name} ${JSON.stringify(op)}`).toEqual(want);
-    if (!got.ok) {
-      expect(Buffer.compare(mem.bytes(), before), `${op.kind} failed with ${got.code} and changed memory`).toBe(0);
-      expect(mem.framesInUse).toBe(framesBefore);
-    }
-    const listed = [...table.mappings()].map((m) => ({ va: m.vaddr & model.mask, pa: m.paddr, size: BigInt(m.size), flags: m.flags }));
-    expect(listed).toEqual(model.listed());
-    // tables: created by maps and splits, freed (at the flush) when unmapRegion leaves them empty
-    cursor.flush();
-    expect(table.tableCount(), `${op.kind}: tables`).toBe(model.tableCount() + 1);
-    expect(mem.framesInUse).toBe(table.frameCount());
+    checkStep(arch, state, op, got, want, before, framesBefore);
   }
   cursor.flush();
   expect(table.frameCount()).toBe(mem.framesInUse);
