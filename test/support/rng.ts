@@ -25,3 +25,20 @@ export class Rng {
     return this.below(den) < num;
   }
 }
+
+/** xorshift32 from `state` (uniform in [0, 1)): the tables and addresses of one property run come from its integer. */
+export function xorshift32(state: number): () => number {
+  return (): number => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return (state >>> 0) / 2 ** 32;
+  };
+}
+
+/** Whether two byte arrays hold the same bytes (a loop: toEqual on a megabyte is slow in vitest). */
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

@@ -3,6 +3,7 @@
 // spec (20211203), 4.3.1 / 4.4.1 "Sv39 page table entry" (V 0, R 1, W 2, X 3, U 4, G 5, A 6, D 7, PPN 53:10) and
 // the Svpbmt (PBMT 62:61) and Svnapot (N 63) chapters; the G-stage formats use the same entry.
 import { MappingFlags, type PageTable64, PageSize, PhysicalMemory } from '@page-table-multiarch/core';
+export { sameBytes, xorshift32 } from '../../../test/support/rng';
 
 /** Where the tests put the physical memory. */
 export const RAM = 0x8000_0000n;
@@ -15,13 +16,6 @@ export const G = 32n;
 export const A = 64n;
 export const D = 128n;
 export const bit = (n: number): bigint => 1n << BigInt(n);
-
-/** Whether two byte arrays hold the same bytes (a loop: deep equality on a MiB is slow in vitest). */
-export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
 
 /** Rewrites the low 10 bits of an entry (the flags), keeping its PPN and high bits. */
 export function setLow(memory: PhysicalMemory, at: bigint, low: bigint): void {
@@ -52,16 +46,6 @@ export function threePages<T extends PageTable64>(make: (memory: PhysicalMemory)
   const leaf2m = l1 + 1n * 8n;
   const leaf1g = table.rootPaddr + ((va1g >> 30n) & ((1n << BigInt(rootIndexBits)) - 1n)) * 8n;
   return { memory, table, leaf4k, leaf2m, leaf1g, pointer: table.rootPaddr };
-}
-
-/** xorshift32 from `state`: the tables and addresses of one property run come from its integer. */
-export function xorshift32(state: number): () => number {
-  return (): number => {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    return (state >>> 0) / 2 ** 32;
-  };
 }
 
 /** What a random memory of tables holds besides the fixed mix of invalid entries, pointers and leaves. */

@@ -4,6 +4,7 @@
 // XD 63); CR0 (2.5: PE 0, WP 16, PG 31), CR4 (2.5: PSE 4, PAE 5, SMEP 20, SMAP 21, PKE 22), IA32_EFER (2.2.1: LME 8,
 // NXE 11).
 import { PhysicalMemory } from '@page-table-multiarch/core';
+export { sameBytes, xorshift32 } from '../../../test/support/rng';
 
 /** Where the tests put the physical memory. */
 export const RAM = 0x10_0000n;
@@ -52,23 +53,6 @@ export function controlRegisters(m: CommonModes, cr4: bigint, efer: bigint) {
     efer: efer | (m.nxe === false ? 0n : EFER_NXE),
     cr0: CR0_PG_PE | (m.wp === false ? 0n : CR0_WP),
     ac: m.ac ?? false,
-  };
-}
-
-/** Whether two byte arrays hold the same bytes (a loop: toEqual on a megabyte is slow). */
-export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-/** xorshift32 from a nonzero `state`: the tables and addresses of one property run come from its integer. */
-export function xorshift32(state: number): () => number {
-  return (): number => {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    return (state >>> 0) / 2 ** 32;
   };
 }
 
