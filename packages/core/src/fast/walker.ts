@@ -113,7 +113,9 @@ function absent(r: number, e: number, t: number, l: number): number {
  * `((lo & oddLo) ^ plainLo) | (hi & oddHi)` is 0, and leave any other entry that is not zero to the full path (a
  * member of a run, whose hint bits are in the masks; an ARMv7 Large page, which fails the layout's `leaf`; see
  * table/page-table.ts). Callers pass memories whose addresses are exact as numbers (below 2^53). Each call makes new
- * closures: the tables keep one pair per metadata object and layout (see table/geometry.ts).
+ * closures: the tables keep one pair per metadata object and layout (see table/geometry.ts). Longer than most
+ * functions here because the constants a walk step reads are locals of this one frame, captured by the per-depth
+ * closures, so that a step (of the W2 / W6a lookups and maps) reads no object field.
  */
 export function makeWalks(
   shift: ArrayLike<number>,
