@@ -16,14 +16,39 @@ import { leafEntry, type Owed, TLB_MODELS, type TlbModelCase, type TlbWorld } fr
 
 const { READ, USER } = MappingFlags;
 
-function runModel(row: TlbModelCase, seed: number, steps: number) {
+/** What one model-based run holds: the world, the generator, the pages, the invalidations owed, the counts. */
+interface ModelRun {
+  readonly row: TlbModelCase;
+  readonly seed: number;
+  readonly rng: Rng;
+  readonly w: TlbWorld;
+  readonly pick: <T>(xs: readonly T[]) => T;
+  readonly isHuge: (va: bigint) => boolean;
+  readonly sizeOf: (va: bigint) => number;
+  /** The next free frame aligned to `align`. */
+  readonly nextFrame: (align: bigint) => bigint;
+  readonly leaf: (t: number, va: bigint) => ReturnType<typeof leafEntry>;
+  readonly markPrivate: (t: number, va: bigint) => void;
+  /** Runs one of the forms that covers `o`, at random. */
+  readonly coveringFence: (o: Owed) => void;
+  readonly fence: (form: { run: () => void; covers: (o: Owed) => boolean }) => void;
+  /** Every page, and the few that most accesses go to. */
+  readonly all: readonly bigint[];
+  readonly hot: readonly bigint[];
+  readonly counts: { compared: number; translated: number; skipped: number; fences: number; changes: number };
+  /** The changes that still owe an invalidation, and the address space in use. */
+  owed: Owed[];
+  current: number;
+}
+
+/** A run's world with every page mapped in every table (global pages marked global in all), the first space current. */
+function startModelRun(row: TlbModelCase, seed: number): ModelRun {
   const rng = new Rng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[rng.below(xs.length)]!;
   const w: TlbWorld = row.make();
-  const { tlb, model, fresh, tables, asids, memory } = w;
+  const { tlb, tables, memory } = w;
   const isHuge = (va: bigint): boolean => row.huge.includes(va);
   const sizeOf = (va: bigint): number => (isHuge(va) ? row.hugeSize : PageSize.Size4K);
-  let owed: Owed[] = [];
   let frame = row.frames;
   const nextFrame = (align: bigint): bigint => {
     frame = ((frame + align - 1n) / align) * align;
@@ -52,103 +77,128 @@ function runModel(row: TlbModelCase, seed: number, steps: number) {
       markPrivate(ti, va);
     }
   });
-  let current = 0;
   w.switchTo(0);
   const all = [...row.small, ...row.huge, ...row.globalPages];
   const hot = Array.from({ length: 6 }, () => pick(all));
   const counts = { compared: 0, translated: 0, skipped: 0, fences: 0, changes: 0 };
-  const fence = (form: { run: () => void; covers: (o: Owed) => boolean }) => {
+  const run: ModelRun = { row, seed, rng, w, pick, isHuge, sizeOf, nextFrame, leaf, markPrivate, coveringFence, fence, all, hot, counts, owed: [], current: 0 };
+  function fence(form: { run: () => void; covers: (o: Owed) => boolean }): void {
     form.run();
-    owed = owed.filter((o) => !form.covers(o));
+    run.owed = run.owed.filter((o) => !form.covers(o));
     counts.fences++;
-  };
+  }
   /**
    * One of the forms that covers `o`, at random (with an address anywhere in the page); for a stage 2 change, one
    * of the sequences the architecture requires.
    */
-  const coveringFence = (o: Owed) => {
+  function coveringFence(o: Owed): void {
     const va = o.base + BigInt(rng.below(Number(o.size >> 12n))) * 4096n;
     const forms = o.stage2 === true ? w.stage2!.forms(va, tlb.vmid) : w.forms(va, o.asid);
     fence(pick(forms.filter((f) => f.covers(o))));
-  };
+  }
+  return run;
+}
+
+/**
+ * A change to the second stage (two-stage rows), owing a stage 2 invalidation: mostly to the frame of a page the
+ * accesses use.
+ */
+function changeStage2(r: ModelRun): void {
+  const { rng, pick, w, row } = r;
+  const { tables, memory } = w;
+  r.counts.changes++;
+  const l = r.leaf(r.current, rng.ratio(3, 4) ? pick(r.hot) : pick(r.all));
+  const table = tables[r.current]!;
+  const bits = l === undefined ? 0n : table.meta.entryBytes === 8 ? memory.readU64(l.at) : BigInt(memory.readU32(l.at));
+  const ipa = l === undefined ? row.frames + BigInt(rng.below(512)) * 4096n : table.pte.paddr(bits, l.level);
+  const o = w.stage2!.change(rng, ipa);
+  if (rng.ratio(7, 8)) r.coveringFence(o);
+  else r.owed.push(o);
+}
+
+/** A change to one table (or to a global page in all of them), owing its invalidation. */
+function changeTable(r: ModelRun): void {
+  const { rng, pick, w, row } = r;
+  const { tables, asids } = w;
+  r.counts.changes++;
+  const ti = rng.below(tables.length);
+  const global = rng.ratio(1, 10);
+  const va = global ? pick(row.globalPages) : rng.ratio(1, 4) ? pick(row.huge) : pick(row.small);
+  const size = r.sizeOf(va);
+  const targets = global ? tables.map((_, i) => i) : [ti];
+  const kind = rng.below(4);
+  const flags = pick(row.flagSets) | (rng.ratio(1, 2) ? USER : 0);
+  const pa = r.nextFrame(BigInt(size));
+  const all2 = rng.ratio(1, 3);
+  for (const t of targets) {
+    const l = r.leaf(t, va);
+    const c = tables[t]!.cursor();
+    if (l === undefined) c.map(va, pa, size, flags);
+    else if (kind === 0) c.unmap(va);
+    else if (kind === 1) c.protect(va, flags);
+    else if (kind === 2) c.remap(va, pa, flags);
+    else w.clearAccessedDirty(l.at, all2, l.level); // the accessed / dirty state, rewritten by a kernel
+    const now = r.leaf(t, va);
+    if (global && now !== undefined) w.markGlobal(now.at, now.level);
+    else if (!global) r.markPrivate(t, va);
+  }
+  const o: Owed = { base: va, size: BigInt(size), asid: asids[ti]!, global };
+  if (rng.ratio(3, 4)) r.coveringFence(o);
+  else r.owed.push(o);
+}
+
+/** A burst of 1-4 accesses of one kind to one page, as a program makes them: the TLB and a fresh walk agree. */
+function accessBurst(r: ModelRun, step: number): void {
+  const { rng, pick, w, row, counts } = r;
+  const { tlb, model, fresh } = w;
+  const page = rng.ratio(3, 4) ? pick(r.hot) : pick(r.all);
+  const access = rng.below(3) as AccessKind;
+  const privilege = rng.below(2) as PrivilegeLevel;
+  for (let burst = 1 + rng.below(4); burst > 0; burst--) {
+    const va = page + BigInt(rng.below(r.isHuge(page) ? row.hugeSize : 1 << 12) & ~7);
+    // a stage 2 change may reach any virtual address
+    if (r.owed.some((o) => o.stage2 === true || (va >= o.base && va < o.base + o.size && (o.global || o.asid === tlb.asid)))) {
+      tlb.translateNumber(Number(va), access, privilege); // may use a stale entry: either answer is allowed
+      counts.skipped++;
+      continue;
+    }
+    const got = tlb.translateNumber(Number(va), access, privilege);
+    const syndrome = w.syndrome(model);
+    const want = fresh.translateNumber(Number(va), access, privilege);
+    const where = `${row.name} seed ${r.seed} step ${step}: access ${access} privilege ${privilege} 0x${va.toString(16)} space ${r.current}`;
+    expect(got, where).toBe(want);
+    if (want >= 0) expect([tlb.pageSize, tlb.level, tlb.permissions], where).toEqual([fresh.pageSize, fresh.level, fresh.permissions]);
+    else expect(syndrome, where).toEqual(w.syndrome(fresh));
+    counts.compared++;
+    if (want >= 0) counts.translated++;
+  }
+}
+
+function runModel(row: TlbModelCase, seed: number, steps: number) {
+  const r = startModelRun(row, seed);
+  const { rng, pick, w, all } = r;
+  const { tlb, tables, asids } = w;
   for (let step = 0; step < steps; step++) {
     const op = rng.below(100);
-    if (op < 8 && w.stage2 !== undefined && rng.ratio(1, 4)) {
-      // a change to the second stage (two-stage rows), owing a stage 2 invalidation: mostly to the frame of a page
-      // the accesses use
-      counts.changes++;
-      const l = leaf(current, rng.ratio(3, 4) ? pick(hot) : pick(all));
-      const table = tables[current]!;
-      const bits = l === undefined ? 0n : table.meta.entryBytes === 8 ? memory.readU64(l.at) : BigInt(memory.readU32(l.at));
-      const ipa = l === undefined ? row.frames + BigInt(rng.below(512)) * 4096n : table.pte.paddr(bits, l.level);
-      const o = w.stage2.change(rng, ipa);
-      if (rng.ratio(7, 8)) coveringFence(o);
-      else owed.push(o);
-    } else if (op < 8) {
-      // a change to one table (or to a global page in all of them), owing its invalidation
-      counts.changes++;
-      const ti = rng.below(tables.length);
-      const global = rng.ratio(1, 10);
-      const va = global ? pick(row.globalPages) : rng.ratio(1, 4) ? pick(row.huge) : pick(row.small);
-      const size = sizeOf(va);
-      const targets = global ? tables.map((_, i) => i) : [ti];
-      const kind = rng.below(4);
-      const flags = pick(row.flagSets) | (rng.ratio(1, 2) ? USER : 0);
-      const pa = nextFrame(BigInt(size));
-      const all2 = rng.ratio(1, 3);
-      for (const t of targets) {
-        const l = leaf(t, va);
-        const c = tables[t]!.cursor();
-        if (l === undefined) c.map(va, pa, size, flags);
-        else if (kind === 0) c.unmap(va);
-        else if (kind === 1) c.protect(va, flags);
-        else if (kind === 2) c.remap(va, pa, flags);
-        else w.clearAccessedDirty(l.at, all2, l.level); // the accessed / dirty state, rewritten by a kernel
-        const now = leaf(t, va);
-        if (global && now !== undefined) w.markGlobal(now.at, now.level);
-        else if (!global) markPrivate(t, va);
-      }
-      const o: Owed = { base: va, size: BigInt(size), asid: asids[ti]!, global };
-      if (rng.ratio(3, 4)) coveringFence(o);
-      else owed.push(o);
-    } else if (op < 11) {
+    if (op < 8 && w.stage2 !== undefined && rng.ratio(1, 4)) changeStage2(r);
+    else if (op < 8) changeTable(r);
+    else if (op < 11) {
       // an invalidation of any form with any operands
       const va = pick(all) + BigInt(rng.below(512) * 8);
-      fence(pick([...w.forms(va, pick(asids)), ...(w.stage2?.forms(row.frames + BigInt(rng.below(512)) * 4096n, tlb.vmid) ?? [])]));
+      r.fence(pick([...w.forms(va, pick(asids)), ...(w.stage2?.forms(row.frames + BigInt(rng.below(512)) * 4096n, tlb.vmid) ?? [])]));
     } else if (op < 13) {
-      for (const o of [...owed]) if (owed.includes(o)) coveringFence(o);
+      for (const o of [...r.owed]) if (r.owed.includes(o)) r.coveringFence(o);
     } else if (op < 16) {
-      current = rng.below(tables.length);
-      const removed = w.switchTo(current);
-      owed = owed.filter((o) => !removed(o));
+      r.current = rng.below(tables.length);
+      const removed = w.switchTo(r.current);
+      r.owed = r.owed.filter((o) => !removed(o));
     } else if (op < 19) {
       w.changeMode(rng);
     } else {
-      const page = rng.ratio(3, 4) ? pick(hot) : pick(all);
-      const access = rng.below(3) as AccessKind;
-      const privilege = rng.below(2) as PrivilegeLevel;
-      // a burst of 1-4 accesses of one kind to one page, as a program makes them
-      for (let burst = 1 + rng.below(4); burst > 0; burst--) {
-        const va = page + BigInt(rng.below(isHuge(page) ? row.hugeSize : 1 << 12) & ~7);
-        // a stage 2 change may reach any virtual address
-        if (owed.some((o) => o.stage2 === true || (va >= o.base && va < o.base + o.size && (o.global || o.asid === tlb.asid)))) {
-          tlb.translateNumber(Number(va), access, privilege); // may use a stale entry: either answer is allowed
-          counts.skipped++;
-          continue;
-        }
-        const got = tlb.translateNumber(Number(va), access, privilege);
-        const syndrome = w.syndrome(model);
-        const want = fresh.translateNumber(Number(va), access, privilege);
-        const where = `${row.name} seed ${seed} step ${step}: access ${access} privilege ${privilege} 0x${va.toString(16)} space ${current}`;
-        expect(got, where).toBe(want);
-        if (want >= 0) expect([tlb.pageSize, tlb.level, tlb.permissions], where).toEqual([fresh.pageSize, fresh.level, fresh.permissions]);
-        else expect(syndrome, where).toEqual(w.syndrome(fresh));
-        counts.compared++;
-        if (want >= 0) counts.translated++;
-      }
+      accessBurst(r, step);
     }
   }
-  return { counts, tlb };
+  return { counts: r.counts, tlb };
 }
 
 /** Whether the first-level table of `tlb` (what translateNumber answers from inline) holds the 4 KiB page of `va`. */
