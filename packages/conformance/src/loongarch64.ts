@@ -328,7 +328,7 @@ export async function checkLa64(options: La64Options): Promise<RunResult> {
           lddirHigh: affects(options.binary, DEFECTS.laLddirHighBits),
         },
       };
-      samples.forEach((s, i) => compareLa64(compare, s.va, (k) => view.getBigUint64(RESULT_BYTES * i + 8 * k, true)));
+      for (const [i, s] of samples.entries()) compareLa64(compare, s.va, (k) => view.getBigUint64(RESULT_BYTES * i + 8 * k, true));
     },
   });
 }
