@@ -67,7 +67,7 @@ export class Out {
   }
 
   /**
-   * Starts a line of at most `most` bytes written piece by piece ({@link ascii}, {@link hex}, {@link put}) and
+   * Starts a line of at most `most` bytes written piece by piece ({@link char}, {@link hex}, {@link put}) and
    * ended by {@link endLine}: the whole line then fits in the block.
    */
   startLine(most: number): void {
