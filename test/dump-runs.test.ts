@@ -3,8 +3,9 @@
 // bits stay the same; any other record breaks it). Formats with an entry layout find most pages of a run by
 // comparing words (core's inspect/run-scan.ts); this checks that they find the same runs, over tables the engine
 // wrote with random regions: contiguous or not, across table boundaries, with runs of entries where the format has
-// them. Seeded, so that a failure replays.
-import { type DumpRecord, dumpMappings, MappingFlags, PhysicalMemory } from '@page-table-multiarch/core';
+// them. Seeded, so that a failure replays. The numbered walk (one reused RunNumbers per run, for ptdump's text) gives
+// the same records, and a RunNumbers made from a record gives that record back.
+import { type DumpRecord, dumpMappings, MappingFlags, PhysicalMemory, RunNumbers } from '@page-table-multiarch/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ARCHES } from './arches';
@@ -73,8 +74,15 @@ describe.each(ARCHES.map((a) => [a.name, a] as const))('dump runs: %s', (_name, 
         cursor.flush();
         const dump = dumpMappings(table);
         const leaves = dumpMappings(table, { coalesce: false });
-        expect([...dump]).toEqual(coalesced(leaves));
+        const records = [...dump];
+        expect(records).toEqual(coalesced(leaves));
         expect({ ...dump.summary, runs: 0 }).toEqual({ ...leaves.summary, runs: 0 });
+        const summary = dump.summary;
+        // each run copied out before the walk moves on: the RunNumbers is the same object every time
+        expect(Array.from(dump.numbered(), (r) => (r.kind === 'mapping' ? r.toRun() : r))).toEqual(records);
+        expect(dump.summary).toEqual(summary);
+        const view = new RunNumbers();
+        for (const r of records) if (r.kind === 'mapping') expect(view.fromRun(r).toRun()).toEqual(r);
       }),
       { numRuns: 15, seed: 0x9d },
     );

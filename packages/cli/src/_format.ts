@@ -10,9 +10,11 @@ import {
   levelName,
   type MappingRun,
   MappingFlags,
+  type RunNumbers,
   type SharedTable,
   type Translation,
 } from '@page-table-multiarch/core';
+import type { Out } from './_output';
 
 const { READ, WRITE, EXECUTE, USER, DEVICE, UNCACHED } = MappingFlags;
 
@@ -109,22 +111,30 @@ function flagNames(f: number): string {
 /** The page-size column of each page size seen (a listing has a handful of them). */
 const PAGE_COLUMN = new Map<number, string>();
 
+/** The last page size asked about, and its column (runs of one page size mostly follow one another). */
+let lastPageSize = -1;
+let lastPageColumn = '';
+
 function pageColumn(pageSize: number): string {
+  if (pageSize === lastPageSize) return lastPageColumn;
   let text = PAGE_COLUMN.get(pageSize);
   if (text === undefined) {
     text = sizeTextOf(pageSize).padStart(4);
     PAGE_COLUMN.set(pageSize, text);
   }
+  lastPageSize = pageSize;
+  lastPageColumn = text;
   return text;
 }
 
 /** The size column of the last run's size: a listing's runs are mostly of a few sizes, often one after another. */
-let lastSize = -1n;
+let lastSize = -1;
 let lastSizeColumn = '';
 
-function sizeColumn(size: bigint): string {
+/** The size column of a run's size (an exact integer, below 2^53 or not). */
+function sizeColumn(size: number): string {
   if (size !== lastSize) {
-    lastSizeColumn = sizeText(size).padStart(7);
+    lastSizeColumn = (size <= Number.MAX_SAFE_INTEGER ? sizeTextOf(size) : sizeText(BigInt(size))).padStart(7);
     lastSize = size;
   }
   return lastSizeColumn;
@@ -133,8 +143,12 @@ function sizeColumn(size: bigint): string {
 /** The level column of each format's levels (a listing writes one for each of its runs). */
 const LEVEL_COLUMNS = new WeakMap<AttachPlan['format'], string[]>();
 
+/** The format of the last call, and its columns: a listing asks about one format run after run. */
+let lastFormat: AttachPlan['format'] | undefined;
+let lastColumns: string[] = [];
+
 function levelColumn(plan: AttachPlan, level: number): string {
-  let columns = LEVEL_COLUMNS.get(plan.format);
+  let columns = plan.format === lastFormat ? lastColumns : LEVEL_COLUMNS.get(plan.format);
   if (columns === undefined) {
     columns = [];
     LEVEL_COLUMNS.set(plan.format, columns);
@@ -144,21 +158,50 @@ function levelColumn(plan: AttachPlan, level: number): string {
     column = levelName(plan.format, level).padEnd(5);
     columns[level] = column;
   }
+  lastFormat = plan.format;
+  lastColumns = columns;
   return column;
 }
 
-/** One line of a run: `0xffff800000000000-0xffff800080000000      2G   1G     RW NX     -> 0x0000000000000000 PDPT P RW PS A D G XD`. */
-export function runLine(run: MappingRun, plan: AttachPlan, digits: number): string {
-  const range = `${addr(run.vaddr, digits)}-${addr(run.end, digits)}`;
-  const size = sizeColumn(run.size);
-  const page = pageColumn(run.pageSize);
-  const level = levelColumn(plan, run.level);
-  const pa = addr(run.paddr, digits);
-  const entry = run.effective !== run.flags ? `  [entry: ${permText(run.flags).trim().replace(/\s+/g, ' ')}]` : '';
-  const raw = describe(plan, run.bits, run.level, true);
-  // trimEnd also makes the line one flat string: the output block then holds the listing's lines, not a tree of
-  // their dozen pieces each (keeping the pieces until the block is written measured 17 MiB more peak RSS on W9)
-  return `${range} ${size} ${page}  ${permText(run.effective)} -> ${pa} ${level} ${raw}${entry}`.trimEnd();
+/** The `[entry: ...]` note of a run whose entry grants more than its levels let through, per flag set. */
+const ENTRY_NOTE: readonly string[] = Array.from({ length: ALL + 1 }, (_, f) => entryNote(f));
+
+function entryNote(f: number): string {
+  return `  [entry: ${permText(f).trim().replace(/\s+/g, ' ')}]`;
+}
+
+/**
+ * One line of a run, written into `out`'s block:
+ * `0xffff800000000000-0xffff800080000000      2G   1G     RW NX     -> 0x0000000000000000 PDPT P RW PS A D G XD`.
+ * The per-run path of a listing of millions of runs: the addresses go in as hex digits from their numbers, the
+ * columns from strings made once; the only string made per run is the architecture's names of the entry's bits.
+ */
+export function writeRunLine(out: Out, run: RunNumbers, plan: AttachPlan, digits: number): void {
+  const insp = plan.format.inspector;
+  const raw = insp?.describe ? insp.describe(run.bitsLo, run.bitsHi, run.level, true) : '';
+  const f = run.flags;
+  const entry = run.effective === f ? '' : (f & ~ALL) === 0 ? ENTRY_NOTE[f]! : entryNote(f);
+  const width = digits > 16 ? digits : 16;
+  // three addresses of `width` digits or fewer, the columns and spaces (under 128 bytes), the names and the note
+  out.startLine(3 * (width + 3) + 128 + 3 * (raw.length + entry.length));
+  out.hex(run.vaddr, digits);
+  out.char(45); // -
+  out.hex(run.end, digits);
+  out.char(32);
+  out.put(sizeColumn(run.size));
+  out.char(32);
+  out.put(pageColumn(run.pageSize));
+  out.put('  ');
+  out.put(permText(run.effective));
+  out.put(' -> ');
+  out.hex(run.paddr, digits);
+  out.char(32);
+  out.put(levelColumn(plan, run.level));
+  out.char(32);
+  out.put(raw);
+  out.put(entry);
+  // as the line's trimEnd: no white space at its end when the names or the note are empty
+  out.endLine();
 }
 
 /**

@@ -11,6 +11,7 @@ import {
   hex,
   MappingAuditor,
   type PagingHandler,
+  RunNumbers,
   translateAddress,
 } from '@page-table-multiarch/core';
 import type { ArchSpec } from './_arches';
@@ -25,13 +26,13 @@ import {
   rootHeader,
   rootsJson,
   runJson,
-  runLine,
   sharedJson,
   sharedLine,
   summaryJson,
   summaryLines,
   translationJson,
   translationLines,
+  writeRunLine,
 } from './_format';
 import type { CliIo } from './_main';
 import type { Out } from './_output';
@@ -194,19 +195,18 @@ export function listJob(job: Job, s: Settings, out: Out, io: CliIo, structured: 
   const auditor = new MappingAuditor({ deviceFlags: arch.deviceFlags, keepFindings: KEEP_FINDINGS });
   const tally = new RootTally(plan.roots.length);
   const shown: FilterCount = { runs: 0, pages: 0 };
-  const seen = (rec: DumpRecord): void => {
+  const seen = (rec: DumpRecord | RunNumbers): void => {
     auditor.add(rec);
     tally.add(rec.kind, rec.root);
   };
   // without a filter the walk's own records, each seen in the loop: one generator less to resume per record
   const filtering = s.filter !== undefined;
-  const records = filtering ? selected(dump, s.filter, arch.deviceFlags, seen, shown) : dump;
   const layout = s.noRegions ? undefined : layoutOf(arch, plan);
   const marks = layout ? new RegionMarks(layout) : undefined;
   if (structured) {
     structured.begin(headerJson(job, layout?.note));
     structured.list('records');
-    for (const rec of records) {
+    for (const rec of filtering ? selected(dump, s.filter, arch.deviceFlags, seen, shown) : dump) {
       if (!filtering) seen(rec);
       const value = rec.kind === 'mapping' ? runJson(rec, plan) : rec.kind === 'shared' ? sharedJson(rec) : diagnosticJson(rec);
       if (marks && rec.kind !== 'diagnostic') {
@@ -229,7 +229,10 @@ export function listJob(job: Job, s: Settings, out: Out, io: CliIo, structured: 
   for (const n of plan.notes) out.line(`note: ${n}`);
   if (layout) out.line(`note: ${layout.note}`);
   let root = -1;
-  for (const rec of records) {
+  // the text takes the walk's runs as numbers (one reused RunNumbers, no bigint per run); a filter's runs, which
+  // are records, are copied into one
+  const view = new RunNumbers();
+  for (const rec of filtering ? selected(dump, s.filter, arch.deviceFlags, seen, shown) : dump.numbered()) {
     if (!filtering) seen(rec);
     while (root < rec.root) {
       root++;
@@ -237,9 +240,8 @@ export function listJob(job: Job, s: Settings, out: Out, io: CliIo, structured: 
     }
     const mark = marks?.enter(rec.root, rec.vaddr);
     if (mark !== undefined) out.line(mark);
-    out.line(
-      rec.kind === 'mapping' ? runLine(rec, plan, digits) : rec.kind === 'shared' ? sharedLine(rec, plan, digits) : diagnosticLine(rec, digits),
-    );
+    if (rec.kind === 'mapping') writeRunLine(out, rec instanceof RunNumbers ? rec : view.fromRun(rec), plan, digits);
+    else out.line(rec.kind === 'shared' ? sharedLine(rec, plan, digits) : diagnosticLine(rec, digits));
   }
   if (progress) io.stderr('\r\x1b[K');
   while (root < plan.roots.length - 1) {

@@ -22,6 +22,11 @@ export { parseValue } from './_values';
 export interface CliIo {
   /** Writes to standard output (text with its newlines). */
   stdout(text: string): void;
+  /**
+   * Writes UTF-8 bytes to standard output, when given: listings then go out without being made into strings. The
+   * bytes are the writer's buffer, reused once the call returns.
+   */
+  stdoutBytes?(bytes: Uint8Array): void;
   /** Writes to standard error. */
   stderr(text: string): void;
   /** Whether standard error is a terminal (progress lines are written only then). */

@@ -143,27 +143,35 @@ export function regionHeader(region: Region): string {
   return `---[ ${region.guess ? '~' : ''}${region.name}${region.detail ? ` (${region.detail})` : ''} ]---`;
 }
 
-const END = 1n << 64n;
+/** One past the last address (2^64), as a double: exact. */
+const END = 2 ** 64;
 
 /**
  * The regions of the records of one listing, which come in address order under each root: the last region found
- * is asked first, so that a record costs two comparisons and the scan runs once per region entered.
+ * is asked first, so that a record costs two comparisons and the scan runs once per region entered. Addresses are
+ * compared as doubles: region starts and record addresses are multiples of 4 KiB below 2^64, exact as doubles.
  */
 export class RegionMarks {
   private root = -1;
   private index = -1;
-  private lo = 0n;
-  private hi = 0n;
-  constructor(readonly layout: Layout) {}
+  private lo = 0;
+  private hi = 0;
+  /** The regions' starts as doubles. */
+  private readonly starts: readonly number[];
+  constructor(readonly layout: Layout) {
+    this.starts = layout.regions.map((region) => Number(region.start));
+  }
 
-  /** The region that holds `va`. */
-  at(va: bigint): Region {
-    if (this.index < 0 || va < this.lo || va >= this.hi) {
-      const i = indexAt(this.layout, va);
-      const list = this.layout.regions;
+  /** The region that holds `va` (a record's address: a bigint, or a number from a numbered walk). */
+  at(va: bigint | number): Region {
+    const v = typeof va === 'number' ? va : Number(va);
+    if (this.index < 0 || v < this.lo || v >= this.hi) {
+      const starts = this.starts;
+      let i = 0;
+      while (i + 1 < starts.length && starts[i + 1]! <= v) i++;
       this.index = i;
-      this.lo = list[i]!.start;
-      this.hi = i + 1 < list.length ? list[i + 1]!.start : END;
+      this.lo = starts[i]!;
+      this.hi = i + 1 < starts.length ? starts[i + 1]! : END;
     }
     return this.layout.regions[this.index]!;
   }
@@ -172,7 +180,7 @@ export class RegionMarks {
    * The header line to write before a record at `va` under `root`: when it lies in another region than the record
    * before it under the same root (a new root starts afresh), else undefined.
    */
-  enter(root: number, va: bigint): string | undefined {
+  enter(root: number, va: bigint | number): string | undefined {
     const before = this.index;
     const region = this.at(va);
     if (root === this.root && this.index === before) return undefined;

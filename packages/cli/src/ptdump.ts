@@ -14,7 +14,11 @@ const pause = new Int32Array(new SharedArrayBuffer(4));
 
 /** Writes all of `text` to standard output; throws OutputClosed when the reader has gone. */
 function writeOut(text: string): void {
-  const bytes = Buffer.from(text, 'utf8');
+  writeBytes(Buffer.from(text, 'utf8'));
+}
+
+/** Writes all of `bytes` to standard output (one write for a block, unless the reader takes less at once). */
+function writeBytes(bytes: Uint8Array): void {
   let done = 0;
   let wait = 1;
   while (done < bytes.length) {
@@ -39,6 +43,7 @@ process.stderr.on('error', () => {});
 // mainAsync is main() but for --gdb, whose memory arrives over a socket; without --gdb it runs main() once
 mainAsync(process.argv.slice(2), {
   stdout: writeOut,
+  stdoutBytes: writeBytes,
   stderr: (text) => process.stderr.write(text),
   stderrIsTTY: process.stderr.isTTY === true,
 }).then(

@@ -41,7 +41,9 @@ export {
   dumpMappings,
   MappingDump,
   type MappingRun,
+  type NumberedRecord,
 } from './inspect/dump';
+export { RunNumbers } from './inspect/run-record';
 export type { SharedTable } from './inspect/shared';
 export { type Translation, type TranslationStep, translateAddress } from './inspect/translate';
 export { PagedMemory, type PagedMemoryOptions, type PagedMemoryStats, type PagedRange, type PagedSpan } from './inspect/paged-memory';

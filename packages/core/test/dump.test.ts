@@ -303,6 +303,10 @@ describe('auditMappings', () => {
     expect(report.checked).toBe(5);
     expect(report.line).toBe('Checked W+X mappings: FAILED, 513 W+X pages found.');
     expect(auditMappings([]).line).toBe('Checked W+X mappings: passed, no W+X pages found.');
+    // the numbered walk's runs (one reused RunNumbers) give the same report, findings and all
+    const numbered = new MappingAuditor({ deviceFlags: DEVICE | MappingFlags.UNCACHED });
+    for (const rec of dumpMappings(table).numbered()) numbered.add(rec);
+    expect(numbered.report()).toEqual(report);
   });
 });
 

@@ -1,6 +1,7 @@
 // Security audit of a dump: the checks Linux runs at boot (CONFIG_DEBUG_WX, "Checked W+X mappings") and two more
 // that a forensic reader wants, over the runs of dumpMappings.
 import type { DumpRecord, MappingRun } from './dump';
+import { RunNumbers } from './run-record';
 import type { SharedTable } from './shared';
 import { hex } from '../errors';
 import type { MappingFlags } from '../flags';
@@ -106,9 +107,10 @@ export class MappingAuditor {
 
   /**
    * Checks one record (diagnostics are skipped; a shared-table record is checked for what its table maps, once per
-   * reference). Allocates only for a finding kept or given to `onFinding`.
+   * reference). Allocates only for a finding kept or given to `onFinding`. A {@link RunNumbers} (a numbered walk's
+   * run) is checked as the record it stands for, and copied into one only for a finding.
    */
-  add(rec: DumpRecord): void {
+  add(rec: DumpRecord | RunNumbers): void {
     if (rec.kind === 'shared') {
       this.addShared(rec);
       return;
@@ -116,7 +118,13 @@ export class MappingAuditor {
     if (rec.kind !== 'mapping') return;
     this.checked++;
     const f: MappingFlags = rec.effective;
-    if ((f & EXECUTE) === 0) return;
+    // executable, but neither writable, nor user-accessible, nor device memory: no check can fail
+    if ((f & EXECUTE) === 0 || (f & (WRITE | USER | this.device)) === 0) return;
+    this.check(f, rec instanceof RunNumbers ? rec.toRun() : rec);
+  }
+
+  /** @internal The checks of an executable run. */
+  private check(f: MappingFlags, rec: MappingRun): void {
     if ((f & WRITE) !== 0) {
       this.found('W+X', rec, 'W+X mapping');
       this.wxPages += rec.size / 4096n;

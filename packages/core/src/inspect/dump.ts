@@ -5,7 +5,6 @@
 import { joinAddr, PAIR } from '../_addr';
 import { LOW_MASK_HI, LOW_MASK_LO, POW2, TWO32 } from '../_pairs';
 import { hex } from '../errors';
-import type { MappingFlags } from '../flags';
 import type { PhysAddr, PTEWords, VirtAddr } from '../interfaces';
 import { type Descent, DONE, ENTRY, EXIT } from '../table/descent';
 import { leafShift } from '../table/find';
@@ -31,40 +30,9 @@ import {
   sourceOf,
   USER,
 } from './format';
+import { type MappingRun, RunNumbers } from './run-record';
 import { RunScan } from './run-scan';
 import { PendingShared, type SharedTable, Subtrees } from './shared';
-
-/** A run of leaves: consecutive virtual and physical addresses, the same page size and the same attributes. */
-export interface MappingRun {
-  /** Tells a run from a {@link DumpDiagnostic}. */
-  readonly kind: 'mapping';
-  /** First virtual address (as the CPU sees it: upper-half addresses sign-extended or from their register). */
-  readonly vaddr: VirtAddr;
-  /** One past the last virtual address. */
-  readonly end: VirtAddr;
-  /** Physical address of the first byte. */
-  readonly paddr: PhysAddr;
-  /** Bytes of the run (`end - vaddr`). */
-  readonly size: bigint;
-  /** Bytes one leaf maps (4 KiB, 2 MiB, ...). */
-  readonly pageSize: number;
-  /** Number of leaves in the run. */
-  readonly pages: number;
-  /** Level of the leaves (0 = root). */
-  readonly level: number;
-  /** MappingFlags of the leaf entries, as the codec decodes them. */
-  readonly flags: MappingFlags;
-  /** The flags the levels grant together (table limits applied): what an access can actually do. */
-  readonly effective: MappingFlags;
-  /** Raw bits of the first leaf entry. */
-  readonly bits: bigint;
-  /** The attribute bits the run shares ({@link EntryInspector.attrLo}). */
-  readonly attrs: bigint;
-  /** Whether the run is in a kernel range ({@link DumpRoot.kernel}). */
-  readonly kernel: boolean;
-  /** Index of the root (in the roots walked) it was found under. */
-  readonly root: number;
-}
 
 /** What a diagnostic is about. */
 export type DumpDiagnosticCode =
@@ -110,8 +78,13 @@ export interface DumpDiagnostic {
   readonly root: number;
 }
 
+export type { MappingRun } from './run-record';
+
 /** One item of a dump, in virtual-address order within each root. */
 export type DumpRecord = MappingRun | DumpDiagnostic | SharedTable;
+
+/** One item of {@link MappingDump.numbered}: a run as the reused {@link RunNumbers}, or a record as iteration gives it. */
+export type NumberedRecord = RunNumbers | DumpDiagnostic | SharedTable;
 
 /** Totals of a dump (so far, while it runs). */
 export interface DumpSummary {
@@ -185,9 +158,11 @@ export class MappingDump implements Iterable<DumpRecord> {
 
   /** @internal
    * The record of a finished run. A method taking the run's numbers as arguments, not a closure over them: the
-   * walk's run state then stays in registers (captured doubles would live boxed in a heap context).
+   * walk's run state then stays in registers (captured doubles would live boxed in a heap context). A numbered walk
+   * overwrites its one RunNumbers instead of making a record.
    */
   private run(
+    view: RunNumbers | null,
     start: number,
     end: number,
     pa: number,
@@ -202,8 +177,9 @@ export class MappingDump implements Iterable<DumpRecord> {
     aHi: number,
     kernel: boolean,
     root: number,
-  ): MappingRun {
+  ): MappingRun | RunNumbers {
     this.runs++;
+    if (view !== null) return view.set(start, end, pa, POW2[shift]!, pages, level, flags, eff, bLo, bHi, aLo, aHi, kernel, root);
     return {
       kind: 'mapping',
       vaddr: BigInt(start),
@@ -224,10 +200,21 @@ export class MappingDump implements Iterable<DumpRecord> {
 
   /** Walks the roots and yields the records in address order (each iteration walks again). */
   [Symbol.iterator](): Generator<DumpRecord, void, undefined> {
-    return this.walk();
+    // without a RunNumbers the walk makes a MappingRun of every run
+    return this.walk(null) as Generator<DumpRecord, void, undefined>;
   }
 
-  /** @internal */ private *walk(): Generator<DumpRecord, void, undefined> {
+  /**
+   * Walks as iteration does, but gives every run as the same {@link RunNumbers}, overwritten by the next run: no
+   * bigint and no object per run, for a caller that uses each run before asking for the next record (a listing).
+   * Diagnostics and shared-table records are the objects iteration gives.
+   */
+  numbered(): Generator<NumberedRecord, void, undefined> {
+    // with a RunNumbers the walk makes no MappingRun
+    return this.walk(new RunNumbers()) as Generator<NumberedRecord, void, undefined>;
+  }
+
+  /** @internal */ private *walk(view: RunNumbers | null): Generator<DumpRecord | RunNumbers, void, undefined> {
     const { meta } = this.src;
     this.runs = 0;
     this.pages = 0;
@@ -238,7 +225,7 @@ export class MappingDump implements Iterable<DumpRecord> {
     this.diags = 0;
     this.shared = 0;
     this.sharedPages = 0;
-    const st = new WalkState(this.src, this.insp, this.options);
+    const st = new WalkState(this.src, this.insp, this.options, view);
     const prepared = this.roots.map((r) => prepareRoot(meta, r, 'dumpMappings'));
     // root tables are reached by no entry: a level no entry reaches makes a reference to one a diagnostic
     for (const r of prepared) if (st.sub.slotOf(keyOf(r.lo, r.hi)) < 0) st.sub.add(keyOf(r.lo, r.hi), -1, 0);
@@ -251,7 +238,7 @@ export class MappingDump implements Iterable<DumpRecord> {
    * private copy, anything wrong is a diagnostic. Longer than most functions here, because the run's state must stay
    * in this frame.
    */
-  private *walkRoot(st: WalkState, root: Root, r: number): Generator<DumpRecord, void, undefined> {
+  private *walkRoot(st: WalkState, root: Root, r: number): Generator<DumpRecord | RunNumbers, void, undefined> {
     const { meta } = this.src;
     const insp = this.insp;
     const w = st.w;
@@ -313,7 +300,7 @@ export class MappingDump implements Iterable<DumpRecord> {
         if (pend.open) yield this.sharedRecord(st, kernel, r);
         if (open) {
           open = false;
-          yield this.run(rStart, rEnd, rPa, rShift, rPages, rLevel, rFlags, rEff, rBLo, rBHi, rALo, rAHi, kernel, r);
+          yield this.run(st.view, rStart, rEnd, rPa, rShift, rPages, rLevel, rFlags, rEff, rBLo, rBHi, rALo, rAHi, kernel, r);
         }
         yield st.diag(this, 'Reserved', `${st.where(l, i)}: ${p}`, l, i, outBase + va, wordsToBits(lo, hi), r);
         continue;
@@ -327,7 +314,7 @@ export class MappingDump implements Iterable<DumpRecord> {
             if (pend.open) yield this.sharedRecord(st, kernel, r);
             if (open) {
               open = false;
-              yield this.run(rStart, rEnd, rPa, rShift, rPages, rLevel, rFlags, rEff, rBLo, rBHi, rALo, rAHi, kernel, r);
+              yield this.run(st.view, rStart, rEnd, rPa, rShift, rPages, rLevel, rFlags, rEff, rBLo, rBHi, rALo, rAHi, kernel, r);
             }
             st.startShared(l, i, outBase + va, wordsToBits(lo, hi));
           }
@@ -338,7 +325,7 @@ export class MappingDump implements Iterable<DumpRecord> {
           if (pend.open) yield this.sharedRecord(st, kernel, r);
           if (open) {
             open = false;
-            yield this.run(rStart, rEnd, rPa, rShift, rPages, rLevel, rFlags, rEff, rBLo, rBHi, rALo, rAHi, kernel, r);
+            yield this.run(st.view, rStart, rEnd, rPa, rShift, rPages, rLevel, rFlags, rEff, rBLo, rBHi, rALo, rAHi, kernel, r);
           }
           yield st.diag(this, problem, `${st.where(l, i)}: ${st.message}`, l, i, outBase + va, wordsToBits(lo, hi), r);
           if (problem === 'Budget') {
@@ -352,7 +339,7 @@ export class MappingDump implements Iterable<DumpRecord> {
         if (pend.open) yield this.sharedRecord(st, kernel, r);
         if (open) {
           open = false;
-          yield this.run(rStart, rEnd, rPa, rShift, rPages, rLevel, rFlags, rEff, rBLo, rBHi, rALo, rAHi, kernel, r);
+          yield this.run(st.view, rStart, rEnd, rPa, rShift, rPages, rLevel, rFlags, rEff, rBLo, rBHi, rALo, rAHi, kernel, r);
         }
         yield st.diag(this, 'LeafLevel', `${st.where(l, i)}: a leaf at level ${l}, where ${meta.name} has none`, l, i, outBase + va, wordsToBits(lo, hi), r);
         continue;
@@ -392,7 +379,7 @@ export class MappingDump implements Iterable<DumpRecord> {
         rPaEnd += psize;
         rPages++;
       } else {
-        if (open) yield this.run(rStart, rEnd, rPa, rShift, rPages, rLevel, rFlags, rEff, rBLo, rBHi, rALo, rAHi, kernel, r);
+        if (open) yield this.run(st.view, rStart, rEnd, rPa, rShift, rPages, rLevel, rFlags, rEff, rBLo, rBHi, rALo, rAHi, kernel, r);
         open = true;
         rStart = ova;
         rEnd = ova + psize;
@@ -424,7 +411,7 @@ export class MappingDump implements Iterable<DumpRecord> {
         }
       }
     }
-    if (open) yield this.run(rStart, rEnd, rPa, rShift, rPages, rLevel, rFlags, rEff, rBLo, rBHi, rALo, rAHi, kernel, r);
+    if (open) yield this.run(st.view, rStart, rEnd, rPa, rShift, rPages, rLevel, rFlags, rEff, rBLo, rBHi, rALo, rAHi, kernel, r);
     if (pend.open) yield this.sharedRecord(st, kernel, r);
   }
 
@@ -522,6 +509,8 @@ class WalkState {
     private readonly src: DumpSource,
     private readonly insp: EntryInspector,
     private readonly options: DumpOptions,
+    /** The record a numbered walk gives every run in, or null to make a MappingRun of each. */
+    readonly view: RunNumbers | null,
   ) {
     const meta = src.meta;
     this.fmt = descentFormat(meta, src.pte);
