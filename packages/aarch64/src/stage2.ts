@@ -123,7 +123,7 @@ export function a64Stage2Geometry(granule: A64Granule, ipaBits: number, startLev
 }
 
 /** Physical address widths VTCR_EL2.PS encodes (0b000 .. 0b101; 52 bits, 0b110, needs FEAT_LPA). */
-export const A64_STAGE2_PA_BITS: readonly number[] = Object.freeze([32, 36, 40, 42, 44, 48]);
+export const A64_STAGE2_PA_BITS: readonly number[] = /* @__PURE__ */ Object.freeze([32, 36, 40, 42, 44, 48]);
 
 const METAS = new Map<string, PagingMetaData>();
 

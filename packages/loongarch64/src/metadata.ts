@@ -8,7 +8,7 @@ import { defineMetaData, type PagingMetaData } from '@page-table-multiarch/core'
  * all equal (5.2: otherwise an address error), 48-bit physical addresses (PALEN = 48, 7.5.3), and leaves of
  * 1 GiB (a huge-page entry in Dir2, level 1), 2 MiB (in Dir1, level 2) and 4 KiB (PT, level 3).
  */
-export const LA64MetaData: PagingMetaData = defineMetaData({
+export const LA64MetaData: PagingMetaData = /* @__PURE__ */ defineMetaData({
   name: 'loongarch64',
   paMaxBits: 48,
   pageShift: 12,
