@@ -331,12 +331,12 @@ export class RangeDescent extends Descent {
     this.lHi = lastHi;
   }
 
-  protected override bounds(l: number, baseLo: number, baseHi: number): void {
-    const s = Math.log2(this.size[l]!);
+  protected override _bounds(l: number, baseLo: number, baseHi: number): void {
+    const s = Math.log2(this._size[l]!);
     const first = indexIn(this.fLo, this.fHi, baseLo, baseHi, s);
     const last = indexIn(this.lLo, this.lHi, baseLo, baseHi, s);
-    const end = this.endOf(l);
-    this.setBounds(l, first, last < end - 1 ? last + 1 : end);
+    const end = this._endOf(l);
+    this._setBounds(l, first, last < end - 1 ? last + 1 : end);
   }
 }
 
