@@ -12,7 +12,7 @@
 // - T0SZ ranges over 16..39 (48 to 25 IPA bits) without FEAT_LPA / LPA2 and FEAT_TTST.
 import {
   defineMetaData,
-  MappingFlags,
+  type MappingFlags,
   type AddrInput,
   type PageSize,
   type PageTableOptions,
@@ -194,7 +194,7 @@ function formatOf(options: A64Stage2TableOptions): A64Stage2Format {
   return Object.freeze({ geometry, paBits, codec });
 }
 
-const USER = MappingFlags.USER;
+const USER = 8 satisfies typeof MappingFlags.USER;
 
 /** Throws InvalidFlags for a MappingFlags set with USER (anything else that is not a flag set is left to core). */
 function refuseUser(flags: MappingFlags, op: string): void {

@@ -34,7 +34,7 @@ export const LA64MetaData: PagingMetaData = /* @__PURE__ */ defineMetaData({
  * | 29:25 | Dir2_width | 9     | 512 entries |
  * | 31:30 | PTEWidth   | 0     | each entry is 64 bits (1, 2, 3 would be 128, 192, 256) |
  */
-export const PWCL_VALUE: number = 12 | (9 << 5) | (21 << 10) | (9 << 15) | (30 << 20) | (9 << 25) | (0 << 30);
+export const PWCL_VALUE: number = 0x13e4_d52c; // 12 | 9 << 5 | 21 << 10 | 9 << 15 | 30 << 20 | 9 << 25 | 0 << 30
 
 /**
  * The value of CSR.PWCH (page walk controller for the higher half address space, 7.5.9), the crate's
