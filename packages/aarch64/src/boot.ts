@@ -46,9 +46,9 @@ function rangeBits(table: A64PageTable | A64PageTableEl2): bigint {
   return BigInt(64 - table.format.geometry.vaBits) | (1n << 8n) | (1n << 10n) | (3n << 12n);
 }
 /** TG0 [15:14] per granule: 0b00 4KB, 0b10 16KB, 0b01 64KB. */
-const TG0: Readonly<Record<number, bigint>> = { 4: 0n, 16: 2n << 14n, 64: 1n << 14n };
+const TG0: Readonly<Record<number, bigint>> = { 4: 0n, 16: 0x8000n, 64: 0x4000n };
 /** TG1 [31:30] per granule: 0b10 4KB, 0b01 16KB, 0b11 64KB. */
-const TG1: Readonly<Record<number, bigint>> = { 4: 2n << 30n, 16: 1n << 30n, 64: 3n << 30n };
+const TG1: Readonly<Record<number, bigint>> = { 4: 0x8000_0000n, 16: 0x4000_0000n, 64: 0xc000_0000n };
 /** TCR_EL1.EPD0, bit 7. */
 const EPD0 = 0x80n;
 /** TCR_EL1.EPD1, bit 23. */
@@ -58,11 +58,11 @@ const IPS_48 = 0x5_0000_0000n;
 /** TCR_EL1.IPS = 0b110 (52 bits), bits 34:32. */
 const IPS_52 = 0x6_0000_0000n;
 /** TCR_EL1.DS, bit 59. */
-const DS_EL1 = 1n << 59n;
+const DS_EL1 = 0x800_0000_0000_0000n;
 /** TCR_EL2.PS = 0b110 (52 bits), bits 18:16. */
 const PS_52 = 0x6_0000n;
 /** TCR_EL2.DS, bit 32. */
-const DS_EL2 = 1n << 32n;
+const DS_EL2 = 0x1_0000_0000n;
 /** TCR_EL1.AS, bit 36. */
 const AS_16 = 0x10_0000_0000n;
 /** TCR_EL2.PS = 0b101 (48 bits), bits 18:16. */

@@ -16,16 +16,16 @@ const EXECUTE = 4;
 const USER = 8;
 
 // high-word masks (entry bit n is bit n - 32 of the high word)
-const PXN_TABLE_HI = 1 << (59 - 32);
-const XN_TABLE_HI = 1 << (60 - 32);
-const AP_NO_EL0_TABLE_HI = 1 << (61 - 32);
-const AP_NO_WRITE_TABLE_HI = 1 << (62 - 32);
-const NS_TABLE_HI = 1 << (63 - 32);
-const GP_HI = 1 << (50 - 32);
-const DBM_HI = 1 << (51 - 32);
-const CONT_HI = 1 << (52 - 32);
-const PXN_HI = 1 << (53 - 32);
-const UXN_HI = 1 << (54 - 32);
+const PXN_TABLE_HI = 0x800_0000; // bit 59
+const XN_TABLE_HI = 0x1000_0000; // bit 60
+const AP_NO_EL0_TABLE_HI = 0x2000_0000; // bit 61
+const AP_NO_WRITE_TABLE_HI = 0x4000_0000; // bit 62
+const NS_TABLE_HI = -0x8000_0000; // 1 << 31, bit 63
+const GP_HI = 0x4_0000; // bit 50
+const DBM_HI = 0x8_0000; // bit 51
+const CONT_HI = 0x10_0000; // bit 52
+const PXN_HI = 0x20_0000; // bit 53
+const UXN_HI = 0x40_0000; // bit 54
 
 /** Options of {@link a64Inspector}. */
 export interface A64InspectorOptions {

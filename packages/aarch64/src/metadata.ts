@@ -14,7 +14,7 @@ import { defineMetaData, type PagingMetaData } from '@page-table-multiarch/core'
  * 0x0000_ff80_0000_0000 for a mapping made at 0xffff_ff80_0000_0000. {@link a64MetaData} gives the tables of
  * one range only, and the other granules and sizes.
  */
-export const A64PagingMetaData: PagingMetaData = defineMetaData({
+export const A64PagingMetaData: PagingMetaData = /* @__PURE__ */ defineMetaData({
   name: 'AArch64',
   paMaxBits: 48,
   pageShift: 12,

@@ -67,14 +67,15 @@ const AF = 1 << 10;
 const NG = 1 << 11;
 // Descriptor bits of the high word (entry bit n is bit n - 32 here): DBM (51), PXN (53), UXN (54) of a leaf;
 // PXNTable (59), UXNTable (60), APTable[0] (61), APTable[1] (62) of a Table descriptor (D8.3.1.1).
-const DBM_HI = 1 << 19;
-const PXN_HI = 1 << 21;
-const UXN_HI = 1 << 22;
-const PXN_TABLE_HI = 1 << 27;
-const UXN_TABLE_HI = 1 << 28;
-const AP_TABLE0_HI = 1 << 29;
-const AP_TABLE1_HI = 1 << 30;
-const TABLE_ATTRS_HI = PXN_TABLE_HI | UXN_TABLE_HI | AP_TABLE0_HI | AP_TABLE1_HI;
+const DBM_HI = 0x8_0000; // 1 << 19
+const PXN_HI = 0x20_0000; // 1 << 21
+const UXN_HI = 0x40_0000; // 1 << 22
+const PXN_TABLE_HI = 0x800_0000; // 1 << 27
+const UXN_TABLE_HI = 0x1000_0000; // 1 << 28
+const AP_TABLE0_HI = 0x2000_0000; // 1 << 29
+const AP_TABLE1_HI = 0x4000_0000; // 1 << 30
+/** PXN_TABLE_HI | UXN_TABLE_HI | AP_TABLE0_HI | AP_TABLE1_HI (bits 27..30), as a literal that bundles can drop. */
+const TABLE_ATTRS_HI = 0x7800_0000;
 
 /**
  * DFSC / IFSC of the faults a lookup level -1 can raise (FEAT_LPA2, D19.2 ESR_EL1): the level is no low field there;

@@ -48,7 +48,7 @@ const S2AP_READ = 1 << 6;
 const S2AP_WRITE = 1 << 7;
 const AF = 1 << 10;
 // High word (entry bit n is bit n - 32): DBM (51); XN[1:0] (54:53).
-const DBM_HI = 1 << 19;
+const DBM_HI = 0x8_0000; // 1 << 19
 const XN_SHIFT_HI = 21;
 /** OA / NLTA bits 47:32 of a descriptor, in its high word (D8.3.1). */
 const OA_HI = 0xffff;

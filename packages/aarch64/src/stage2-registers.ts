@@ -31,9 +31,9 @@ import type { A64Granule } from './metadata';
 import { A64_STAGE2_PA_BITS, A64Stage2PageTable, a64Stage2Geometry, a64Stage2MetaData } from './stage2';
 
 // high-word masks (entry bit n is bit n - 32 of the high word)
-const CONT_HI = 1 << (52 - 32);
-const XN0_HI = 1 << (53 - 32);
-const XN_HI = 1 << (54 - 32);
+const CONT_HI = 0x10_0000; // bit 52
+const XN0_HI = 0x20_0000; // bit 53
+const XN_HI = 0x40_0000; // bit 54
 
 /** The stage 2 memory type of MemAttr[3:0] for listings (D8.6, FEAT_S2FWB disabled). */
 function memAttrName(m: number): string {
@@ -192,7 +192,7 @@ export interface A64Stage2BootRegisters {
 }
 
 /** VTCR_EL2.TG0 [15:14] per granule: 0b00 4KB, 0b10 16KB, 0b01 64KB. */
-const TG0: Readonly<Record<number, bigint>> = { 4: 0n, 16: 2n << 14n, 64: 1n << 14n };
+const TG0: Readonly<Record<number, bigint>> = { 4: 0n, 16: 0x8000n, 64: 0x4000n };
 
 /**
  * The VTCR_EL2 and VTTBR_EL2 values that make the CPU walk `table` for an EL1 guest (with HCR_EL2.VM = 1):

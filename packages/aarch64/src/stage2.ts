@@ -12,7 +12,7 @@
 // - T0SZ ranges over 16..39 (48 to 25 IPA bits) without FEAT_LPA / LPA2 and FEAT_TTST.
 import {
   defineMetaData,
-  MappingFlags,
+  type MappingFlags,
   type AddrInput,
   type PageSize,
   type PageTableOptions,
@@ -123,7 +123,7 @@ export function a64Stage2Geometry(granule: A64Granule, ipaBits: number, startLev
 }
 
 /** Physical address widths VTCR_EL2.PS encodes (0b000 .. 0b101; 52 bits, 0b110, needs FEAT_LPA). */
-export const A64_STAGE2_PA_BITS: readonly number[] = Object.freeze([32, 36, 40, 42, 44, 48]);
+export const A64_STAGE2_PA_BITS: readonly number[] = /* @__PURE__ */ Object.freeze([32, 36, 40, 42, 44, 48]);
 
 const METAS = new Map<string, PagingMetaData>();
 
@@ -194,7 +194,7 @@ function formatOf(options: A64Stage2TableOptions): A64Stage2Format {
   return Object.freeze({ geometry, paBits, codec });
 }
 
-const USER = MappingFlags.USER;
+const USER = 8 satisfies typeof MappingFlags.USER;
 
 /** Throws InvalidFlags for a MappingFlags set with USER (anything else that is not a flag set is left to core). */
 function refuseUser(flags: MappingFlags, op: string): void {

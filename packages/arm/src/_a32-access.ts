@@ -7,9 +7,9 @@
 import { type AddrInput, field, registerValue } from '@page-table-multiarch/core';
 
 /** SCTLR.WXN [B4.1.130]. */
-export const SCTLR_WXN: number = 1 << 19;
+export const SCTLR_WXN: number = 0x8_0000; // 1 << 19
 /** SCTLR.UWXN [B4.1.130]. */
-export const SCTLR_UWXN: number = 1 << 20;
+export const SCTLR_UWXN: number = 0x10_0000; // 1 << 20
 
 /**
  * Read / write permissions (MappingFlags READ 1, WRITE 2) of AP[2:1] [Table B3-9], indexed by AP[2:1] * 2 +

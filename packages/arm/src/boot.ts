@@ -116,9 +116,9 @@ export interface A32LpaeBootRegisters {
 /** TTBCR.EAE, bit 31: the long-descriptor format (B4.1.153). */
 const TTBCR_EAE = 0x8000_0000n;
 /** TTBCR walk attributes of TTBR0's range: IRGN0 = 0b01 (9:8), ORGN0 = 0b01 (11:10), SH0 = 0b11 (13:12) (B4.1.153). */
-const TTBCR_WALK0 = (1n << 8n) | (1n << 10n) | (3n << 12n);
+const TTBCR_WALK0 = 0x3500n;
 /** The same for TTBR1's range: IRGN1 (25:24), ORGN1 (27:26), SH1 (29:28) (B4.1.153). */
-const TTBCR_WALK1 = TTBCR_WALK0 << 16n;
+const TTBCR_WALK1 = 0x3500_0000n;
 /** TTBCR.EPD0, bit 7: no walk through TTBR0 (B4.1.153). */
 const TTBCR_EPD0 = 0x80n;
 /** TTBCR.EPD1, bit 23: no walk through TTBR1 (B4.1.153). */

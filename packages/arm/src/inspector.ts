@@ -19,7 +19,7 @@ const TYPE = 0b11;
 const T_TABLE = 0b01;
 const TABLE_PXN = 1 << 2;
 const TABLE_NS = 1 << 3;
-const S_SUPER = 1 << 18;
+const S_SUPER = 0x4_0000; // 1 << 18
 
 /** AP[2:0] of a leaf (Section / Supersection at L1, Small / Large page at L2). */
 function apOf(lo: number, level: number): number {
@@ -28,12 +28,19 @@ function apOf(lo: number, level: number): number {
 
 const AP_NAMES = ['AP=none', 'AP=RW', 'AP=RW/RO', 'AP=RW/RW', 'AP=rsv', 'AP=RO', 'AP=RO/RO', 'AP=RO/RO'];
 
-/** What a memory access may do in each DACR domain type, as a packed limit (what is kept, what is granted). */
-const ACCESS = MappingFlags.READ | MappingFlags.WRITE | MappingFlags.EXECUTE | MappingFlags.USER;
-const NO_ACCESS = /* @__PURE__ */ tableLimit(ALL & ~ACCESS, ALL & ~ACCESS);
+// What a memory access may do in each DACR domain type, as a packed limit (what is kept, what is granted): literals
+// and calls marked pure, so that a bundle without the inspector drops them.
+/** MappingFlags READ | WRITE | EXECUTE | USER: bits 0 to 3. */
+const ACCESS = 0b1111;
+const NO_ACCESS = /* @__PURE__ */ noAccessLimit();
 const CLIENT = /* @__PURE__ */ tableLimit(ALL, ALL);
 const MANAGER = /* @__PURE__ */ tableLimit(ALL, ALL, ACCESS);
 const DOMAIN_LIMITS = [NO_ACCESS, CLIENT, NO_ACCESS, MANAGER];
+
+/** The limit of a No access domain: every access flag removed, for kernel and for user mappings. */
+function noAccessLimit(): number {
+  return tableLimit(ALL & ~ACCESS, ALL & ~ACCESS);
+}
 
 /** Options of {@link a32Inspector}: the registers that decide what the descriptors mean. */
 export interface A32InspectorOptions {
@@ -136,15 +143,15 @@ export function a32Inspector(options: A32InspectorOptions = {}): EntryInspector 
 //   APTable[0] = 1 forbids PL0 access. B3.7.2: XNTable forbids execution, PXNTable execution at PL1, below the table.
 
 // high-word masks (entry bit n is bit n - 32 of the high word)
-const L_PXN_TABLE_HI = 1 << (59 - 32);
-const L_XN_TABLE_HI = 1 << (60 - 32);
-const L_AP_NO_PL0_TABLE_HI = 1 << (61 - 32);
-const L_AP_NO_WRITE_TABLE_HI = 1 << (62 - 32);
-const L_NS_TABLE_HI = 1 << (63 - 32);
-const L_CONT_HI = 1 << (52 - 32);
-const L_PXN_HI = 1 << (53 - 32);
-const L_XN_HI = 1 << (54 - 32);
-const L_SBZP_HI = 0xfff << (40 - 32); // bits 51:40
+const L_PXN_TABLE_HI = 0x800_0000; // bit 59
+const L_XN_TABLE_HI = 0x1000_0000; // bit 60
+const L_AP_NO_PL0_TABLE_HI = 0x2000_0000; // bit 61
+const L_AP_NO_WRITE_TABLE_HI = 0x4000_0000; // bit 62
+const L_NS_TABLE_HI = -0x8000_0000; // 1 << 31, bit 63
+const L_CONT_HI = 0x10_0000; // bit 52
+const L_PXN_HI = 0x20_0000; // bit 53
+const L_XN_HI = 0x40_0000; // bit 54
+const L_SBZP_HI = 0xfff << 8; // bits 51:40
 const WRITE = 2;
 const EXECUTE = 4;
 const USER = 8;

@@ -12,7 +12,7 @@ import { defineMetaData, type PagingMetaData } from '@page-table-multiarch/core'
  * Supersections (16 MiB) and Large pages (64 KiB) are written by the hardware format as 16 identical
  * entries; the tables read them (query, mappings, walk) and refuse to modify them.
  */
-export const A32PagingMetaData: PagingMetaData = defineMetaData({
+export const A32PagingMetaData: PagingMetaData = /* @__PURE__ */ defineMetaData({
   name: 'ARMv7',
   paMaxBits: 32,
   pageShift: 12,

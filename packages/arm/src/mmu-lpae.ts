@@ -29,12 +29,12 @@ import { lpaeRange } from './metadata';
 // XN 54 of a leaf, PXNTable 59, XNTable 60, APTable 62:61 of a Table.
 const AF = 1 << 10;
 const NG = 1 << 11;
-const PXN_HI = 1 << 21;
-const XN_HI = 1 << 22;
-const PXN_TABLE_HI = 1 << 27;
-const XN_TABLE_HI = 1 << 28;
-const AP_TABLE0_HI = 1 << 29;
-const AP_TABLE1_HI = 1 << 30;
+const PXN_HI = 0x20_0000; // 1 << 21
+const XN_HI = 0x40_0000; // 1 << 22
+const PXN_TABLE_HI = 0x800_0000; // 1 << 27
+const XN_TABLE_HI = 0x1000_0000; // 1 << 28
+const AP_TABLE0_HI = 0x2000_0000; // 1 << 29
+const AP_TABLE1_HI = 0x4000_0000; // 1 << 30
 /** Address bits 39:32 of a descriptor's high word. */
 const ADDR_HI = 0xff;
 

@@ -48,8 +48,8 @@ const CLIENT = 1;
 const MANAGER = 3;
 
 // SCTLR bits [B4.1.130] (WXN and UWXN in _a32-access.ts).
-const SCTLR_HA = 1 << 17;
-const SCTLR_AFE = 1 << 29;
+const SCTLR_HA = 0x2_0000; // 1 << 17
+const SCTLR_AFE = 0x2000_0000; // 1 << 29
 
 // What a TLB entry keeps of a leaf (tlbAttributeBits = 9): AP[2:0] in bits 2:0, XN 3, PXN 4, the domain in 8:5.
 const ATTR_XN = 1 << 3;

@@ -44,22 +44,22 @@ export class PhysicalMemory implements PagingHandler {
    * they allocate here. Keep it true: write only into frames you allocated (or memory built from a buffer).
    */
   readonly zeroedFrames: boolean = true;
-  /** @internal */ private readonly u8: Uint8Array;
-  /** @internal */ private readonly baseLo: number;
-  /** @internal */ private readonly baseHi: number;
-  /** @internal */ private readonly frameCount: number;
+  /** @internal */ private readonly _u8: Uint8Array;
+  /** @internal */ private readonly _baseLo: number;
+  /** @internal */ private readonly _baseHi: number;
+  /** @internal */ private readonly _frameCount: number;
   /** @internal 1 where a frame is allocated. */
-  private readonly used: Uint8Array;
+  private readonly _used: Uint8Array;
   /** @internal LIFO stack of freed single frames (may hold stale entries, skipped on pop); each frame at most once. */
-  private readonly freeStack: Int32Array;
+  private readonly _freeStack: Int32Array;
   /** @internal 1 where a frame is in freeStack. */
-  private readonly stacked: Uint8Array;
-  /** @internal */ private freeTop = 0;
+  private readonly _stacked: Uint8Array;
+  /** @internal */ private _freeTop = 0;
   /** @internal Tables on this memory, told when a write through this API may have changed one of their tables. */
-  private readonly watchers: Set<{ _forget(): void }> = new Set();
+  private readonly _watchers: Set<{ _forget(): void }> = new Set();
   /** @internal Frames at or above `bump` have never been handed out. */
-  private bump = 0;
-  /** @internal */ private inUse = 0;
+  private _bump = 0;
+  /** @internal */ private _inUse = 0;
 
   /**
    * Zeroed RAM of `options.size` bytes (default 16 MiB) at physical `options.base` (default 0), or the bytes of
@@ -94,23 +94,23 @@ export class PhysicalMemory implements PagingHandler {
       throw new RangeError(`PhysicalMemory: size ${size} is not a positive multiple of 4096 below 4 GiB`);
     }
     splitAddr(options.base ?? 0n, 'PhysicalMemory', 'base');
-    this.baseLo = PAIR[0]!;
-    this.baseHi = PAIR[1]!;
-    if (this.baseLo % FRAME !== 0) throw new RangeError(`PhysicalMemory: base ${hex(joinAddr(this.baseLo, this.baseHi))} is not 4K-aligned`);
-    this.base = joinAddr(this.baseLo, this.baseHi);
+    this._baseLo = PAIR[0]!;
+    this._baseHi = PAIR[1]!;
+    if (this._baseLo % FRAME !== 0) throw new RangeError(`PhysicalMemory: base ${hex(joinAddr(this._baseLo, this._baseHi))} is not 4K-aligned`);
+    this.base = joinAddr(this._baseLo, this._baseHi);
     if (this.base + BigInt(size) > 1n << 64n) throw new RangeError('PhysicalMemory: memory extends past 2^64');
     this.size = size;
     this.words = new Uint32Array(buffer, byteOffset, size / 4);
-    this.u8 = new Uint8Array(buffer, byteOffset, size);
-    this.frameCount = size / FRAME;
-    this.used = new Uint8Array(this.frameCount);
-    this.freeStack = new Int32Array(this.frameCount);
-    this.stacked = new Uint8Array(this.frameCount);
+    this._u8 = new Uint8Array(buffer, byteOffset, size);
+    this._frameCount = size / FRAME;
+    this._used = new Uint8Array(this._frameCount);
+    this._freeStack = new Int32Array(this._frameCount);
+    this._stacked = new Uint8Array(this._frameCount);
     if (given !== undefined) {
       // someone else's bytes: nothing is free until released
-      this.used.fill(1);
-      this.bump = this.frameCount;
-      this.inUse = this.frameCount;
+      this._used.fill(1);
+      this._bump = this._frameCount;
+      this._inUse = this._frameCount;
     }
   }
 
@@ -121,19 +121,19 @@ export class PhysicalMemory implements PagingHandler {
    * @throws RangeError if `size` is not a non-negative integer, or a frame is outside the memory or not in use.
    */
   release(paddr: AddrInput, size: number): void {
-    const start = this.frameOf(paddr, 'release');
+    const start = this._frameOf(paddr, 'release');
     const count = Math.ceil(byteCount(size, 'release') / FRAME);
-    this.deallocFrames(this.frameAddr(start), count);
+    this.deallocFrames(this._frameAddr(start), count);
   }
 
   /** Frames currently allocated (for leak checks). */
   get framesInUse(): number {
-    return this.inUse;
+    return this._inUse;
   }
 
   /** Frames in the whole memory. */
   get totalFrames(): number {
-    return this.frameCount;
+    return this._frameCount;
   }
 
   /** Physical address one past the last byte. */
@@ -148,7 +148,7 @@ export class PhysicalMemory implements PagingHandler {
    */
   allocFrames(count: number, align: number): PhysAddr | null {
     const f = this._allocFrameNumber(count, align);
-    return f < 0 ? null : this.frameAddr(f);
+    return f < 0 ? null : this._frameAddr(f);
   }
 
   /**
@@ -158,27 +158,27 @@ export class PhysicalMemory implements PagingHandler {
   _allocFrameNumber(count: number, align: number): number {
     if (count === 1 && align === FRAME) {
       // one frame (every 4 KiB table): the most recently freed, else the next never handed out
-      const f = this.popSingle();
+      const f = this._popSingle();
       if (f < 0) return -1;
-      this.used[f] = 1;
-      if (f === this.bump) this.bump++;
-      this.inUse++;
+      this._used[f] = 1;
+      if (f === this._bump) this._bump++;
+      this._inUse++;
       return f;
     }
     if (!Number.isInteger(count) || count < 1) throw new RangeError(`allocFrames: count ${count} is not a positive integer`);
     if (!Number.isInteger(align) || align < FRAME || (align & (align - 1)) !== 0) {
       throw new RangeError(`allocFrames: align ${align} is not a power of two >= 4096`);
     }
-    const f = this.findRun(count, align);
+    const f = this._findRun(count, align);
     if (f < 0) return -1;
     const end = f + count;
-    for (let i = f; i < end; i++) this.used[i] = 1;
-    if (end > this.bump) {
+    for (let i = f; i < end; i++) this._used[i] = 1;
+    if (end > this._bump) {
       // frames skipped to reach an alignment become free singles, lowest on top
-      for (let i = f - 1; i >= this.bump; i--) this.pushFree(i);
-      this.bump = end;
+      for (let i = f - 1; i >= this._bump; i--) this._pushFree(i);
+      this._bump = end;
     }
-    this.inUse += count;
+    this._inUse += count;
     return f;
   }
 
@@ -187,33 +187,33 @@ export class PhysicalMemory implements PagingHandler {
    * @throws RangeError when a frame is outside the memory or not allocated (nothing is freed then).
    */
   deallocFrames(paddr: PhysAddr, count: number): void {
-    this._freeFrameNumber(this.frameOf(paddr, 'deallocFrames'), count);
-    this.changed();
+    this._freeFrameNumber(this._frameOf(paddr, 'deallocFrames'), count);
+    this._changed();
   }
 
   /** @internal {@link deallocFrames} of the frames from number `f` on, without a bigint; same checks and effects. */
   _freeFrameNumber(f: number, count: number): void {
-    if (!Number.isInteger(count) || count < 1 || f + count > this.frameCount) {
-      throw new RangeError(`deallocFrames: ${count} frames at ${hex(this.frameAddr(f))} run past the memory`);
+    if (!Number.isInteger(count) || count < 1 || f + count > this._frameCount) {
+      throw new RangeError(`deallocFrames: ${count} frames at ${hex(this._frameAddr(f))} run past the memory`);
     }
     for (let i = f; i < f + count; i++) {
-      if (this.used[i] !== 1) throw new RangeError(`deallocFrames: frame ${hex(this.frameAddr(i))} is not allocated`);
+      if (this._used[i] !== 1) throw new RangeError(`deallocFrames: frame ${hex(this._frameAddr(i))} is not allocated`);
     }
     for (let i = f; i < f + count; i++) {
-      this.used[i] = 0;
+      this._used[i] = 0;
       this.words.fill(0, i * FRAME_WORDS, (i + 1) * FRAME_WORDS);
-      this.pushFree(i);
+      this._pushFree(i);
     }
-    this.inUse -= count;
+    this._inUse -= count;
   }
 
   /** @internal the physical address of frame number `f`, written to PAIR as (lo, hi) */
   _frameAddrPair(f: number): void {
     // below 2^33 (both terms are below 2^32): at most one carry, taken without a floating-point remainder
-    const lo = this.baseLo + f * FRAME;
+    const lo = this._baseLo + f * FRAME;
     const carry = lo >= 4294967296 ? 1 : 0;
     PAIR[0] = lo - carry * 4294967296;
-    PAIR[1] = this.baseHi + carry;
+    PAIR[1] = this._baseHi + carry;
   }
 
   /**
@@ -222,23 +222,23 @@ export class PhysicalMemory implements PagingHandler {
    * @throws RangeError if `size` is not a non-negative integer, or a frame is outside the memory or already allocated.
    */
   reserve(paddr: AddrInput, size: number): void {
-    const start = this.frameOf(paddr, 'reserve');
+    const start = this._frameOf(paddr, 'reserve');
     const count = Math.ceil(byteCount(size, 'reserve') / FRAME);
-    if (start + count > this.frameCount) throw new RangeError('reserve: range runs past the memory');
+    if (start + count > this._frameCount) throw new RangeError('reserve: range runs past the memory');
     for (let i = start; i < start + count; i++) {
-      if (this.used[i] === 1) throw new RangeError(`reserve: frame ${hex(this.frameAddr(i))} is already allocated`);
+      if (this._used[i] === 1) throw new RangeError(`reserve: frame ${hex(this._frameAddr(i))} is already allocated`);
     }
-    for (let i = start; i < start + count; i++) this.used[i] = 1;
-    if (start + count > this.bump) {
-      for (let i = start - 1; i >= this.bump; i--) this.pushFree(i);
-      this.bump = start + count;
+    for (let i = start; i < start + count; i++) this._used[i] = 1;
+    if (start + count > this._bump) {
+      for (let i = start - 1; i >= this._bump; i--) this._pushFree(i);
+      this._bump = start + count;
     }
-    this.inUse += count;
+    this._inUse += count;
   }
 
   /** Index in {@link words} of the word at physical address (paLo, paHi), or -1 outside the memory. */
   wordIndex(paLo: number, paHi: number): number {
-    const off = (paHi - this.baseHi) * TWO32 + (paLo - this.baseLo);
+    const off = (paHi - this._baseHi) * TWO32 + (paLo - this._baseLo);
     if (off < 0 || off >= this.size) return -1;
     return off >>> 2;
   }
@@ -248,7 +248,7 @@ export class PhysicalMemory implements PagingHandler {
    * @throws RangeError when the address is outside the memory or not 4-byte aligned.
    */
   readU32(paddr: AddrInput): number {
-    return this.words[this.index(paddr, 4, 'readU32')]!;
+    return this.words[this._index(paddr, 4, 'readU32')]!;
   }
 
   /**
@@ -257,8 +257,8 @@ export class PhysicalMemory implements PagingHandler {
    */
   writeU32(paddr: AddrInput, value: number): void {
     if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) throw new RangeError(`writeU32: ${value} is not a u32`);
-    this.words[this.index(paddr, 4, 'writeU32')] = value;
-    this.changed();
+    this.words[this._index(paddr, 4, 'writeU32')] = value;
+    this._changed();
   }
 
   /**
@@ -266,7 +266,7 @@ export class PhysicalMemory implements PagingHandler {
    * @throws RangeError when the address is outside the memory or not 8-byte aligned.
    */
   readU64(paddr: AddrInput): bigint {
-    const i = this.index(paddr, 8, 'readU64');
+    const i = this._index(paddr, 8, 'readU64');
     return joinAddr(this.words[i]!, this.words[i + 1]!);
   }
 
@@ -277,10 +277,10 @@ export class PhysicalMemory implements PagingHandler {
    */
   writeU64(paddr: AddrInput, value: bigint): void {
     if (typeof value !== 'bigint' || value < 0n || value >= 1n << 64n) throw new RangeError(`writeU64: ${String(value)} is not a u64`);
-    const i = this.index(paddr, 8, 'writeU64');
+    const i = this._index(paddr, 8, 'writeU64');
     this.words[i] = Number(value & 0xffffffffn);
     this.words[i + 1] = Number(value >> 32n);
-    this.changed();
+    this._changed();
   }
 
   /**
@@ -288,11 +288,11 @@ export class PhysicalMemory implements PagingHandler {
    * @throws RangeError when the range is not inside the memory.
    */
   bytes(paddr: AddrInput = this.base, length: number = this.size): Uint8Array {
-    const off = this.offset(paddr, 'bytes');
+    const off = this._offset(paddr, 'bytes');
     if (!Number.isInteger(length) || length < 0 || off + length > this.size) {
       throw new RangeError(`bytes: ${length} bytes at ${hex(this.base + BigInt(off))} run past the memory`);
     }
-    return this.u8.subarray(off, off + length);
+    return this._u8.subarray(off, off + length);
   }
 
   /**
@@ -300,10 +300,10 @@ export class PhysicalMemory implements PagingHandler {
    * @throws RangeError when the range is not inside the memory.
    */
   writeBytes(paddr: AddrInput, data: Uint8Array): void {
-    const off = this.offset(paddr, 'writeBytes');
+    const off = this._offset(paddr, 'writeBytes');
     if (off + data.length > this.size) throw new RangeError('writeBytes: data runs past the memory');
-    this.u8.set(data, off);
-    this.changed();
+    this._u8.set(data, off);
+    this._changed();
   }
 
   /**
@@ -311,80 +311,80 @@ export class PhysicalMemory implements PagingHandler {
    * walk cache that such a write may make stale; see fast/walk-cache.ts).
    */
   _watch(table: { _forget(): void }): void {
-    this.watchers.add(table);
+    this._watchers.add(table);
   }
 
   /** @internal */
   _unwatch(table: { _forget(): void }): void {
-    this.watchers.delete(table);
+    this._watchers.delete(table);
   }
 
   /** @internal Bytes changed through this API: every table on this memory forgets what it remembers of its tables. */
-  private changed(): void {
-    for (const t of this.watchers) t._forget();
+  private _changed(): void {
+    for (const t of this._watchers) t._forget();
   }
 
-  /** @internal */ private offset(paddr: AddrInput, op: string): number {
+  /** @internal */ private _offset(paddr: AddrInput, op: string): number {
     splitAddr(paddr, op, 'paddr');
-    const off = (PAIR[1]! - this.baseHi) * TWO32 + (PAIR[0]! - this.baseLo);
+    const off = (PAIR[1]! - this._baseHi) * TWO32 + (PAIR[0]! - this._baseLo);
     if (off < 0 || off >= this.size) {
       throw new RangeError(`${op}: ${hex(joinAddr(PAIR[0]!, PAIR[1]!))} is outside [${hex(this.base)}, ${hex(this.end)})`);
     }
     return off;
   }
 
-  /** @internal */ private index(paddr: AddrInput, align: number, op: string): number {
-    const off = this.offset(paddr, op);
+  /** @internal */ private _index(paddr: AddrInput, align: number, op: string): number {
+    const off = this._offset(paddr, op);
     if (off % align !== 0 || off + align > this.size) throw new RangeError(`${op}: ${hex(this.base + BigInt(off))} is not ${align}-byte aligned`);
     return off >>> 2;
   }
 
-  /** @internal */ private frameOf(paddr: AddrInput, op: string): number {
-    const off = this.offset(paddr, op);
+  /** @internal */ private _frameOf(paddr: AddrInput, op: string): number {
+    const off = this._offset(paddr, op);
     if (off % FRAME !== 0) throw new RangeError(`${op}: ${hex(this.base + BigInt(off))} is not 4K-aligned`);
     return off / FRAME;
   }
 
-  /** @internal */ private frameAddr(f: number): PhysAddr {
+  /** @internal */ private _frameAddr(f: number): PhysAddr {
     this._frameAddrPair(f);
     return joinAddr(PAIR[0]!, PAIR[1]!);
   }
 
   /** @internal Whether frame f's physical address is a multiple of align. */
-  private frameAligned(f: number, align: number): boolean {
+  private _frameAligned(f: number, align: number): boolean {
     if (align >= TWO32) {
-      const lo = this.baseLo + f * FRAME;
-      const hi = this.baseHi + Math.floor(lo / TWO32);
+      const lo = this._baseLo + f * FRAME;
+      const hi = this._baseHi + Math.floor(lo / TWO32);
       return lo % TWO32 === 0 && hi % (align / TWO32) === 0;
     }
-    return (this.baseLo + f * FRAME) % align === 0;
+    return (this._baseLo + f * FRAME) % align === 0;
   }
 
-  /** @internal */ private pushFree(f: number): void {
-    if (this.stacked[f] === 1) return;
-    this.stacked[f] = 1;
-    this.freeStack[this.freeTop++] = f;
+  /** @internal */ private _pushFree(f: number): void {
+    if (this._stacked[f] === 1) return;
+    this._stacked[f] = 1;
+    this._freeStack[this._freeTop++] = f;
   }
 
-  /** @internal */ private popSingle(): number {
-    while (this.freeTop > 0) {
-      const f = this.freeStack[--this.freeTop]!;
-      this.stacked[f] = 0;
-      if (this.used[f] === 0) return f;
+  /** @internal */ private _popSingle(): number {
+    while (this._freeTop > 0) {
+      const f = this._freeStack[--this._freeTop]!;
+      this._stacked[f] = 0;
+      if (this._used[f] === 0) return f;
     }
-    return this.bump < this.frameCount ? this.bump : -1;
+    return this._bump < this._frameCount ? this._bump : -1;
   }
 
   /** @internal First fit: lowest aligned run of `count` free frames. */
-  private findRun(count: number, align: number): number {
-    const n = this.frameCount;
+  private _findRun(count: number, align: number): number {
+    const n = this._frameCount;
     let f = 0;
-    while (f < n && !this.frameAligned(f, align)) f++;
+    while (f < n && !this._frameAligned(f, align)) f++;
     const step = Math.max(1, align / FRAME);
     for (; f + count <= n; f += step) {
       let ok = true;
       for (let i = f; i < f + count; i++) {
-        if (this.used[i] === 1) {
+        if (this._used[i] === 1) {
           ok = false;
           break;
         }

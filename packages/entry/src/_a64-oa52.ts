@@ -20,10 +20,10 @@ export const A64OutputAddress: {
   readonly LPA2_HIGH: bigint;
   /** Bits 49:48: NLTA[49:48] / OA[49:48] in place with TCR_ELx.DS = 1 (RES0 otherwise) (D8.3.1.1, D8.3.1.2). */
   readonly LPA2_IN_PLACE_TOP: bigint;
-} = Object.freeze({
-  LPA_HIGH: bits(15, 12),
-  LPA2_HIGH: bits(9, 8),
-  LPA2_IN_PLACE_TOP: bits(49, 48),
+} = /* @__PURE__ */ Object.freeze({
+  LPA_HIGH: /* @__PURE__ */ bits(15, 12),
+  LPA2_HIGH: /* @__PURE__ */ bits(9, 8),
+  LPA2_IN_PLACE_TOP: /* @__PURE__ */ bits(49, 48),
 });
 
 /** How a codec holds its output address: 48 bits in place, or one of the two 52-bit forms. */

@@ -444,7 +444,7 @@ function crateCodec(el2: boolean): A64CodecBase {
 export const A64PTE: GenericPTE & {
   /** The word-level form of this codec (`PTEWords`), which the tables use on their hot paths. */
   readonly words: PTEWords;
-} = crateCodec(false);
+} = /* @__PURE__ */ crateCodec(false);
 
 /**
  * The codec of the crate's `arm-el2` feature, for tables of the EL2 regime (one privilege level):
@@ -457,7 +457,7 @@ export const A64PTE: GenericPTE & {
 export const A64PTEEl2: GenericPTE & {
   /** The word-level form of this codec (`PTEWords`), which the tables use on their hot paths. */
   readonly words: PTEWords;
-} = crateCodec(true);
+} = /* @__PURE__ */ crateCodec(true);
 
 /** Options of {@link a64Codec}. */
 export interface A64CodecOptions {

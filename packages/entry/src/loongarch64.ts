@@ -270,9 +270,9 @@ function makeCodec(levels: LA64Levels): LA64Codec {
  * @example
  * LA64PTE.newPage(0x1000n, MappingFlags.READ | MappingFlags.WRITE, false) // 0x4000000000001193n
  */
-export const LA64PTE: LA64Codec = makeCodec(4);
+export const LA64PTE: LA64Codec = /* @__PURE__ */ makeCodec(4);
 
-const CODECS: readonly LA64Codec[] = Object.freeze([makeCodec(2), makeCodec(3), LA64PTE]);
+const CODECS: readonly LA64Codec[] = /* @__PURE__ */ Object.freeze([/* @__PURE__ */ makeCodec(2), /* @__PURE__ */ makeCodec(3), LA64PTE]);
 
 /**
  * The LoongArch64 codec for tables of `levels` levels. The encodings are those of {@link LA64PTE} (the entry

@@ -366,7 +366,7 @@ function makeCodec(hiAttr: (flags: number) => number, decode: (lo: number, hi: n
 export const Rv64PTE: GenericPTE & {
   /** The word-level form of this codec (`PTEWords`), which the tables use on their hot paths. */
   readonly words: PTEWords;
-} = makeCodec(noHi, decodeStd, keep, true);
+} = /* @__PURE__ */ makeCodec(noHi, decodeStd, keep, true);
 
 /**
  * The crate's `Rv64PTE` with its `xuantie-c9xx` feature (T-Head C906 / C910 memory attributes in bits 63..60): as
@@ -379,7 +379,7 @@ export const Rv64PTE: GenericPTE & {
 export const Rv64PTEXuantie: GenericPTE & {
   /** The word-level form of this codec (`PTEWords`), which the tables use on their hot paths. */
   readonly words: PTEWords;
-} = makeCodec(xuantieHi, decodeXuantie, keep, false);
+} = /* @__PURE__ */ makeCodec(xuantieHi, decodeXuantie, keep, false);
 
 /**
  * The codec of the Sv39 / Sv48 tables: {@link Rv64PTE} with the leaf permissions passed through
@@ -389,13 +389,13 @@ export const Rv64PTEXuantie: GenericPTE & {
 export const Rv64PTELegal: GenericPTE & {
   /** The word-level form of this codec (`PTEWords`), which the tables use on their hot paths. */
   readonly words: PTEWords;
-} = makeCodec(noHi, decodeStd, legalLeafFlags, true);
+} = /* @__PURE__ */ makeCodec(noHi, decodeStd, legalLeafFlags, true);
 
 /** {@link Rv64PTEXuantie} with {@link legalLeafFlags} applied before encoding: the codec of the T-Head tables. */
 export const Rv64PTEXuantieLegal: GenericPTE & {
   /** The word-level form of this codec (`PTEWords`), which the tables use on their hot paths. */
   readonly words: PTEWords;
-} = makeCodec(xuantieHi, decodeXuantie, legalLeafFlags, false);
+} = /* @__PURE__ */ makeCodec(xuantieHi, decodeXuantie, legalLeafFlags, false);
 
 /**
  * The codec of the G-stage tables (Sv39x4, Sv48x4, Sv57x4): the entries of {@link Rv64PTELegal}, with U set on

@@ -107,7 +107,7 @@ function decodeFlags(lo: number, hi: number): number {
   return f;
 }
 
-const words: PTEWords = Object.freeze({
+const words: PTEWords = /* @__PURE__ */ Object.freeze({
   isPresent: (lo: number, _hi: number, _level: number): boolean => (lo & P) !== 0,
   isHuge: (lo: number, _hi: number, _level: number): boolean => (lo & PS) !== 0,
   paddrLo: (lo: number, _hi: number, _level: number): number => (lo & ADDR_LO) >>> 0,
@@ -130,7 +130,7 @@ const words: PTEWords = Object.freeze({
   // every x86 leaf maps exactly its level's size
   leafShift: (_lo: number, _hi: number, _level: number): number => -1,
   // P, PS and address bits 51:12 mean the same at every level [SDM Vol. 3A 4.5, Tables 4-15 to 4-20]
-  layout: Object.freeze({ present: P, block: PS, addrLo: ADDR_LO >>> 0, addrHi: ADDR_HI >>> 0, addrShift: 0 }),
+  layout: /* @__PURE__ */ Object.freeze({ present: P, block: PS, addrLo: ADDR_LO >>> 0, addrHi: ADDR_HI >>> 0, addrShift: 0 }),
 });
 
 /**
@@ -143,7 +143,7 @@ const words: PTEWords = Object.freeze({
 export const X64PTE: GenericPTE & {
   /** The word-level form of this codec (`PTEWords`), which the tables use on their hot paths. */
   readonly words: PTEWords;
-} = Object.freeze({
+} = /* @__PURE__ */ Object.freeze({
   newPage(paddr: PhysAddr, flags: MappingFlags, isHuge: boolean): bigint {
     return (paddr & ADDR) | join(attrLo(flags, isHuge), attrHi(flags));
   },

@@ -13,9 +13,9 @@ const GH = 1 << 6;
 const P = 1 << 7;
 const W = 1 << 8;
 const HUGE_G = 1 << 12;
-const NR_HI = 1 << 29;
-const NX_HI = 1 << 30;
-const RPLV_HI = 1 << 31;
+const NR_HI = 0x2000_0000; // 1 << 29
+const NX_HI = 0x4000_0000; // 1 << 30
+const RPLV_HI = -0x8000_0000; // 1 << 31
 /**
  * The LoongArch64 `EntryInspector` for tables of `geometry` (default: 4 KiB pages, four levels): the walker's level
  * names (Dir3, Dir2, Dir1, PT with four levels; Dir3, Dir1, PT with three; Dir3, PT with two, as the walk

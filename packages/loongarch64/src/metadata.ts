@@ -8,7 +8,7 @@ import { defineMetaData, type PagingMetaData } from '@page-table-multiarch/core'
  * all equal (5.2: otherwise an address error), 48-bit physical addresses (PALEN = 48, 7.5.3), and leaves of
  * 1 GiB (a huge-page entry in Dir2, level 1), 2 MiB (in Dir1, level 2) and 4 KiB (PT, level 3).
  */
-export const LA64MetaData: PagingMetaData = defineMetaData({
+export const LA64MetaData: PagingMetaData = /* @__PURE__ */ defineMetaData({
   name: 'loongarch64',
   paMaxBits: 48,
   pageShift: 12,
@@ -34,7 +34,7 @@ export const LA64MetaData: PagingMetaData = defineMetaData({
  * | 29:25 | Dir2_width | 9     | 512 entries |
  * | 31:30 | PTEWidth   | 0     | each entry is 64 bits (1, 2, 3 would be 128, 192, 256) |
  */
-export const PWCL_VALUE: number = 12 | (9 << 5) | (21 << 10) | (9 << 15) | (30 << 20) | (9 << 25) | (0 << 30);
+export const PWCL_VALUE: number = 0x13e4_d52c; // 12 | 9 << 5 | 21 << 10 | 9 << 15 | 30 << 20 | 9 << 25 | 0 << 30
 
 /**
  * The value of CSR.PWCH (page walk controller for the higher half address space, 7.5.9), the crate's

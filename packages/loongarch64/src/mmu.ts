@@ -43,9 +43,9 @@ const G_HUGE = 1 << 12;
 const PA_LO = 0xffff_f000;
 /** PALEN = 48: physical address bits 47:32 of the high word. */
 const PA_HI = 0xffff;
-const NR_HI = 1 << 29;
-const NX_HI = 1 << 30;
-const RPLV_HI = 1 << 31;
+const NR_HI = 0x2000_0000; // 1 << 29
+const NX_HI = 0x4000_0000; // 1 << 30
+const RPLV_HI = -0x8000_0000; // 1 << 31
 /** 2^n for n in 0..63: page sizes from a table (`2 ** n` with a variable n is a call to Math.pow in V8). */
 const POW2 = /* @__PURE__ */ Float64Array.from({ length: 64 }, (_, n) => 2 ** n);
 

@@ -64,7 +64,7 @@ function geometry(pwcl: bigint, pwch: bigint): string {
 }
 
 /** The page size a PWCL.PTbase selects: 12, 14 and 16 are the 4, 16 and 64 KiB pages of the supported formats. */
-const PAGE_OF_PTBASE: Readonly<Record<number, LA64PageKiB>> = Object.freeze({ 12: 4, 14: 16, 16: 64 });
+const PAGE_OF_PTBASE: Readonly<Record<number, LA64PageKiB>> = /* @__PURE__ */ Object.freeze({ 12: 4, 14: 16, 16: 64 });
 
 /**
  * The geometry the walk controllers describe, or the register error that says why none: 64-bit entries, a PTbase of

@@ -11,7 +11,7 @@ import { defineMetaData, type PagingMetaData } from '@page-table-multiarch/core'
  * is the upper half, `0xffff_ffc0_0000_0000` and up), a 44-bit PPN (56-bit physical addresses), and leaves at every
  * level: 1 GiB gigapages in the root (level 0), 2 MiB megapages (level 1), 4 KiB pages (level 2).
  */
-export const Sv39MetaData: PagingMetaData = defineMetaData({
+export const Sv39MetaData: PagingMetaData = /* @__PURE__ */ defineMetaData({
   name: 'Sv39',
   paMaxBits: 56,
   pageShift: 12,
@@ -28,7 +28,7 @@ export const Sv39MetaData: PagingMetaData = defineMetaData({
  * from `0xffff_8000_0000_0000`), 56-bit physical addresses, leaves of 512 GiB (terapages, level 0), 1 GiB (level 1),
  * 2 MiB (level 2) and 4 KiB (level 3).
  */
-export const Sv48MetaData: PagingMetaData = defineMetaData({
+export const Sv48MetaData: PagingMetaData = /* @__PURE__ */ defineMetaData({
   name: 'Sv48',
   paMaxBits: 56,
   pageShift: 12,
@@ -45,7 +45,7 @@ export const Sv48MetaData: PagingMetaData = defineMetaData({
  * from `0xff00_0000_0000_0000`), 56-bit physical addresses, leaves at every level: 256 TiB petapages (level 0),
  * 512 GiB terapages, 1 GiB, 2 MiB and 4 KiB (level 4). `satp` MODE 10.
  */
-export const Sv57MetaData: PagingMetaData = defineMetaData({
+export const Sv57MetaData: PagingMetaData = /* @__PURE__ */ defineMetaData({
   name: 'Sv57',
   paMaxBits: 56,
   pageShift: 12,

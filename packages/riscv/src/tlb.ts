@@ -21,7 +21,7 @@ import { type RiscvFaultSyndrome, RiscvMmu } from './mmu';
 const ASID_MASK = 0xffff;
 /** VMIDMAX for HSXLEN = 64: hgatp.VMID is 14 bits [H, hgatp]. */
 const VMID_MASK = 0x3fffn;
-const U64 = (1n << 64n) - 1n;
+const U64 = 0xffff_ffff_ffff_ffffn; // 2^64 - 1 (a literal: bundles drop it when unused)
 
 /**
  * SFENCE.VMA rs1, rs2 on a TLB (over a {@link RiscvMmu}, or any model) [Priv 4.2.1]. Leave an operand undefined

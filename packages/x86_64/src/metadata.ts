@@ -6,7 +6,7 @@ import { defineMetaData, type PagingMetaData } from '@page-table-multiarch/core'
  * 48-bit canonical virtual addresses (bits 63:47 equal), 52-bit physical addresses, leaves of 1 GiB
  * (PDPTE with PS), 2 MiB (PDE with PS) and 4 KiB.
  */
-export const X64PagingMetaData: PagingMetaData = defineMetaData({
+export const X64PagingMetaData: PagingMetaData = /* @__PURE__ */ defineMetaData({
   name: 'x86_64',
   paMaxBits: 52,
   pageShift: 12,
@@ -22,7 +22,7 @@ export const X64PagingMetaData: PagingMetaData = defineMetaData({
  * x86_64 5-level paging (CR4.LA57 = 1; Intel SDM Vol. 3A section 4.5): a PML5 table above the PML4,
  * 57-bit canonical virtual addresses (bits 63:56 equal), the same entries and leaf sizes as 4-level paging.
  */
-export const X64PagingMetaData5: PagingMetaData = defineMetaData({
+export const X64PagingMetaData5: PagingMetaData = /* @__PURE__ */ defineMetaData({
   name: 'x86_64-la57',
   paMaxBits: 52,
   pageShift: 12,

@@ -34,7 +34,7 @@ export interface TableImage {
 }
 
 /** The largest blob tableImage makes: 1 GiB (more is not a set of boot tables, and may not fit a Uint8Array). */
-const MAX_IMAGE = 2 ** 30;
+const MAX_IMAGE = 0x4000_0000;
 
 /** Copies `bytes` bytes of physical memory at `pa` into `out` at `at`, through the handler's words. */
 function copyTable(handler: PagingHandler, pa: bigint, bytes: number, out: DataView, at: number): void {

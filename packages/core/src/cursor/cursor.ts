@@ -106,18 +106,18 @@ export class PageTable64Cursor {
         }
       }
     }
-    this.mapFull(vaddr, paddr, size, flags);
+    this._mapFull(vaddr, paddr, size, flags);
   }
 
   /** @internal map's full path: every check, the walk, new tables. */
-  private mapFull(vaddr: AddrInput, paddr: AddrInput, size: PageSize, flags: MappingFlags): void {
+  private _mapFull(vaddr: AddrInput, paddr: AddrInput, size: PageSize, flags: MappingFlags): void {
     const t = this.table;
     t._enter('map');
     if (size === t._pageBytes && t._probe !== null && mapProbed(this, vaddr, paddr, flags)) return;
     checkFlags(flags, 'map');
     const rl = runLevelOf(t, size);
     if (rl >= 0) {
-      this.mapRun(vaddr, paddr, size, flags);
+      this._mapRun(vaddr, paddr, size, flags);
       return;
     }
     const l = levelOf(t, size, 'map');
@@ -140,7 +140,7 @@ export class PageTable64Cursor {
    * @internal map of a page the format writes as a run: the run's pages, all or nothing, then marked. Both addresses
    * must be aligned to the run's size.
    */
-  private mapRun(vaddr: AddrInput, paddr: AddrInput, size: PageSize, flags: MappingFlags): void {
+  private _mapRun(vaddr: AddrInput, paddr: AddrInput, size: PageSize, flags: MappingFlags): void {
     const t = this.table;
     const s = Math.log2(size);
     splitAddr(vaddr, 'map', 'vaddr');
@@ -173,7 +173,7 @@ export class PageTable64Cursor {
     const paHi = PAIR[1]!;
     if (!isAligned(paLo, paHi, s)) notAligned('remap', 'paddr', paLo, paHi, s);
     if (!paOk(t, paLo, paHi)) badPa('remap', t, paLo, paHi);
-    this.unrun(e, l, vaLo, vaHi);
+    this._unrun(e, l, vaLo, vaHi);
     const w = t.handler.words;
     const c = t._w;
     const huge = l !== t._last;
@@ -181,7 +181,7 @@ export class PageTable64Cursor {
     const hi = t._ew === 2 ? w[e + 1]! : 0;
     const lo1 = c.setPaddrLo(lo, hi, paLo, paHi, l);
     const hi1 = c.setPaddrHi(lo, hi, paLo, paHi, l);
-    this.update(e, lo, hi, c.setFlagsLo(lo1, hi1, flags, huge, l), c.setFlagsHi(lo1, hi1, flags, huge, l), vaLo, vaHi);
+    this._update(e, lo, hi, c.setFlagsLo(lo1, hi1, flags, huge, l), c.setFlagsHi(lo1, hi1, flags, huge, l), vaLo, vaHi);
     return t._levelSize[l]!;
   }
 
@@ -199,13 +199,13 @@ export class PageTable64Cursor {
     const vaLo = PAIR[0]!;
     const vaHi = PAIR[1]!;
     const e = t._eIdx;
-    this.unrun(e, l, vaLo, vaHi);
+    this._unrun(e, l, vaLo, vaHi);
     const w = t.handler.words;
     const c = t._w;
     const huge = l !== t._last;
     const lo = w[e]!;
     const hi = t._ew === 2 ? w[e + 1]! : 0;
-    this.update(e, lo, hi, c.setFlagsLo(lo, hi, flags, huge, l), c.setFlagsHi(lo, hi, flags, huge, l), vaLo, vaHi);
+    this._update(e, lo, hi, c.setFlagsLo(lo, hi, flags, huge, l), c.setFlagsHi(lo, hi, flags, huge, l), vaLo, vaHi);
     return t._levelSize[l]!;
   }
 
@@ -236,18 +236,18 @@ export class PageTable64Cursor {
         return info;
       }
     }
-    return this.unmapFull(vaddr);
+    return this._unmapFull(vaddr);
   }
 
   /** @internal unmap's full path. */
-  private unmapFull(vaddr: AddrInput): MappingInfo {
+  private _unmapFull(vaddr: AddrInput): MappingInfo {
     const t = this.table;
     t._enter('unmap');
     const l = findLeaf(t, vaddr, 'unmap');
     const vaLo = PAIR[0]!;
     const vaHi = PAIR[1]!;
     const e = t._eIdx;
-    this.unrun(e, l, vaLo, vaHi);
+    this._unrun(e, l, vaLo, vaHi);
     const w = t.handler.words;
     const c = t._w;
     const lo = w[e]!;
@@ -294,7 +294,7 @@ export class PageTable64Cursor {
    */
   unmapRegion(vaddr: AddrInput, size: AddrInput): bigint {
     this.table._enter('unmapRegion');
-    return RangeVisitor.for(this).run(vaddr, size, true, 0, 'unmapRegion');
+    return RangeVisitor._for(this)._run(vaddr, size, true, 0, 'unmapRegion');
   }
 
   /**
@@ -306,7 +306,7 @@ export class PageTable64Cursor {
   protectRegion(vaddr: AddrInput, size: AddrInput, flags: MappingFlags): bigint {
     this.table._enter('protectRegion');
     checkFlags(flags, 'protectRegion');
-    return RangeVisitor.for(this).run(vaddr, size, false, flags, 'protectRegion');
+    return RangeVisitor._for(this)._run(vaddr, size, false, flags, 'protectRegion');
   }
 
   /**
@@ -317,7 +317,7 @@ export class PageTable64Cursor {
    */
   compact(): number {
     this.table._enter('compact');
-    return RangeVisitor.for(this).compact();
+    return RangeVisitor._for(this)._compact();
   }
 
   /**
@@ -408,14 +408,14 @@ export class PageTable64Cursor {
    * @internal Before a change to the one page at (vaLo, vaHi), whose level-l leaf is entry e: when that leaf is a
    * member of a run, the run becomes plain pages first (cursor/runs.ts), as both architectures require.
    */
-  private unrun(e: number, l: number, vaLo: number, vaHi: number): void {
+  private _unrun(e: number, l: number, vaLo: number, vaHi: number): void {
     const t = this.table;
     const w = t.handler.words;
     if (runMember(t, w[e]!, t._ew === 2 ? w[e + 1]! : 0, l)) breakRun(this, e, l, vaLo, vaHi);
   }
 
   /** @internal Writes entry e when its bits change, and only then queues the page's invalidation. */
-  private update(e: number, lo: number, hi: number, nlo: number, nhi: number, vaLo: number, vaHi: number): void {
+  private _update(e: number, lo: number, hi: number, nlo: number, nhi: number, vaLo: number, vaHi: number): void {
     const t = this.table;
     if ((nlo | 0) === (lo | 0) && (t._ew === 1 || (nhi | 0) === (hi | 0))) return;
     const w = t.handler.words;

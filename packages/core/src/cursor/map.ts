@@ -89,34 +89,34 @@ export function mapBelow(c: PageTable64Cursor, e: number, d: number, vaLo32: num
       freeNew(c, d + 1, l);
       throw new PagingError('NoMemory', `${op}: no frame for a level-${l} ${t.meta.name} table`);
     }
-    k.newIdx[l] = idx;
-    k.newLo[l] = t._newLo;
-    k.newHi[l] = t._newHi;
+    k._newIdx[l] = idx;
+    k._newLo[l] = t._newLo;
+    k._newHi[l] = t._newHi;
   }
   const w = t.handler.words;
   // the leaf first, then each table entry, and last the link from the existing table
-  let ce = k.newIdx[L]! + index(t, vaLo32, vaHi, L) * ew;
+  let ce = k._newIdx[L]! + index(t, vaLo32, vaHi, L) * ew;
   w[ce] = codec.newPageLo(paLo, paHi, flags, huge, L);
   if (ew === 2) w[ce + 1] = codec.newPageHi(paLo, paHi, flags, huge, L);
   for (let l = L - 1; l > d; l--) {
-    ce = k.newIdx[l]! + index(t, vaLo32, vaHi, l) * ew;
-    const cLo = k.newLo[l + 1]!;
-    const cHi = k.newHi[l + 1]!;
+    ce = k._newIdx[l]! + index(t, vaLo32, vaHi, l) * ew;
+    const cLo = k._newLo[l + 1]!;
+    const cHi = k._newHi[l + 1]!;
     w[ce] = codec.newTableLo(cLo, cHi, l);
     if (ew === 2) w[ce + 1] = codec.newTableHi(cLo, cHi, l);
   }
-  const topLo = k.newLo[d + 1]!;
-  const topHi = k.newHi[d + 1]!;
-  if (k.logging) k.log(e, d + 1, topLo, topHi);
+  const topLo = k._newLo[d + 1]!;
+  const topHi = k._newHi[d + 1]!;
+  if (k._logging) k._log(e, d + 1, topLo, topHi);
   w[e] = codec.newTableLo(topLo, topHi, d);
   if (ew === 2) w[e + 1] = codec.newTableHi(topLo, topHi, d);
-  remember(t, vaLo32, vaHi, L, k.newIdx[L]!);
+  remember(t, vaLo32, vaHi, L, k._newIdx[L]!);
 }
 
 /** Frees the tables of newIdx[from..to) (allocation failed part-way). */
 function freeNew(c: PageTable64Cursor, from: number, to: number): void {
   const k = c._k;
-  for (let l = from; l < to; l++) freeTable(c.table, k.newLo[l]!, k.newHi[l]!, l);
+  for (let l = from; l < to; l++) freeTable(c.table, k._newLo[l]!, k._newHi[l]!, l);
 }
 
 /**
@@ -146,12 +146,12 @@ export function fillLeaves(c: PageTable64Cursor, vaLo: number, vaHi: number, paL
     if (l === 0 && t._anyBorrowed && t._borrowed[first + 1 + n] === 1) break;
   }
   if (n === 0) return 0;
-  k.fillShift = t._shift[l]!;
-  const step = POW2[k.fillShift]!;
+  k._fillShift = t._shift[l]!;
+  const step = POW2[k._fillShift]!;
   // (fillByLayout's codec calls come before any write: 0 pages written if one throws)
-  k.filled = 0;
+  k._filled = 0;
   const done = t._probe !== null && fillByLayout(t, e0, n, paLo, paHi, step, flags, l);
-  k.filled = -1;
+  k._filled = -1;
   if (!done) fillByCodec(c, e0, n, paLo, paHi, step, flags, l);
   // one invalidation per page while the batch has room (past FLUSH_BATCH of them, push turns them into one full
   // flush): at most that many calls per cursor
@@ -237,9 +237,9 @@ function fillByCodec(c: PageTable64Cursor, e0: number, n: number, paLo: number, 
       if (ew === 2) w[e + 1] = hi;
     }
   } finally {
-    k.filled = j;
+    k._filled = j;
   }
-  k.filled = -1;
+  k._filled = -1;
 }
 
 /** Undoes a partial mapRegion: clears the leaves of [start, cur), then frees the tables it created. */
@@ -258,8 +258,8 @@ export function rollbackMap(c: PageTable64Cursor, sLo: number, sHi: number, cLo:
     hi = OUT[1]!;
   }
   // tables were logged top link first; unlink and free in reverse order
-  const logs = k.logs;
-  for (let j = 4 * (k.logCount - 1); j >= 0; j -= 4) {
+  const logs = k._logs;
+  for (let j = 4 * (k._logCount - 1); j >= 0; j -= 4) {
     const parent = logs[j]!;
     w[parent] = 0;
     if (t._ew === 2) w[parent + 1] = 0;

@@ -27,40 +27,40 @@ const COMPACT = 3;
  * (range operations run no user code, so they never nest), and pointed at the cursor of each operation.
  */
 export class RangeVisitor {
-  private c!: PageTable64Cursor;
-  private t!: PageTable64;
+  private _c!: PageTable64Cursor;
+  private _t!: PageTable64;
   /** The range in index space: first byte, end (exclusive), last byte. */
-  private rsLo = 0;
-  private rsHi = 0;
-  private reLo = 0;
-  private reHi = 0;
-  private rlLo = 0;
-  private rlHi = 0;
-  private flags = 0;
+  private _rsLo = 0;
+  private _rsHi = 0;
+  private _reLo = 0;
+  private _reHi = 0;
+  private _rlLo = 0;
+  private _rlHi = 0;
+  private _flags = 0;
   /** Bytes changed, tables unlinked. */
-  private bytes = 0;
-  private freed = 0;
+  private _bytes = 0;
+  private _freed = 0;
   /** High-word bits above vaMaxBits of the range's addresses (an upper half), put back on invalidations. */
-  private topHi = 0;
+  private _topHi = 0;
   /** The same for low-word bits, when the table indexes fewer than 32 bits (a window: MetaDataSpec.window). */
-  private topLo = 0;
+  private _topLo = 0;
 
   /** The visitor for the operation of cursor c. */
-  static for(c: PageTable64Cursor): RangeVisitor {
+  static _for(c: PageTable64Cursor): RangeVisitor {
     let v = VISITORS[c.table._levels];
     if (v === undefined) {
       v = new RangeVisitor();
       VISITORS[c.table._levels] = v;
     }
-    v.c = c;
-    v.t = c.table;
+    v._c = c;
+    v._t = c.table;
     return v;
   }
 
   /** unmapRegion (`unmap`) or protectRegion with `flags`; see the cursor's methods. */
-  run(vaddr: AddrInput, size: AddrInput, unmap: boolean, flags: number, op: string): bigint {
-    const t = this.t;
-    const k = this.c._k;
+  _run(vaddr: AddrInput, size: AddrInput, unmap: boolean, flags: number, op: string): bigint {
+    const t = this._t;
+    const k = this._c._k;
     const ps = t.meta.pageShift;
     splitAddr(size, op, 'size');
     const szLo = PAIR[0]!;
@@ -77,44 +77,44 @@ export class RangeVisitor {
     const mask = t._vaMaskHi;
     const bits = t.meta.vaMaxBits;
     const maskLo = bits >= 32 ? 0xffffffff : 2 ** bits - 1;
-    this.topHi = (vaHi & ~mask) >>> 0;
-    this.topLo = (vaLo & ~maskLo) >>> 0;
-    this.rsLo = (vaLo & maskLo) >>> 0;
-    this.rsHi = vaHi & mask;
-    const endLo0 = this.rsLo + szLo;
-    this.reLo = mod32(endLo0);
-    this.reHi = this.rsHi + szHi + (endLo0 >= TWO32 ? 1 : 0);
-    const lastLo0 = this.rsLo + szLo - 1;
-    this.rlLo = mod32(lastLo0);
-    this.rlHi = this.rsHi + szHi + Math.floor(lastLo0 / TWO32);
-    this.flags = flags;
+    this._topHi = (vaHi & ~mask) >>> 0;
+    this._topLo = (vaLo & ~maskLo) >>> 0;
+    this._rsLo = (vaLo & maskLo) >>> 0;
+    this._rsHi = vaHi & mask;
+    const endLo0 = this._rsLo + szLo;
+    this._reLo = mod32(endLo0);
+    this._reHi = this._rsHi + szHi + (endLo0 >= TWO32 ? 1 : 0);
+    const lastLo0 = this._rsLo + szLo - 1;
+    this._rlLo = mod32(lastLo0);
+    this._rlHi = this._rsHi + szHi + Math.floor(lastLo0 / TWO32);
+    this._flags = flags;
     // Pass 1 changes nothing: it throws for what cannot be done and counts the tables that splitting partly
     // covered huge pages needs. They are all allocated before pass 2 writes anything.
-    k.splitNeed.fill(0);
-    if (t._fullCheck) this.visit(rootIndex(t), 0, 0, 0, CHECK, op);
-    else this.checkBoundaries(op);
-    this.reserveSplitTables(op);
-    this.bytes = 0;
-    this.visit(rootIndex(t), 0, 0, 0, unmap ? UNMAP : PROTECT, op);
-    this.releaseSplitTables();
-    return BigInt(this.bytes);
+    k._splitNeed.fill(0);
+    if (t._fullCheck) this._visit(rootIndex(t), 0, 0, 0, CHECK, op);
+    else this._checkBoundaries(op);
+    this._reserveSplitTables(op);
+    this._bytes = 0;
+    this._visit(rootIndex(t), 0, 0, 0, unmap ? UNMAP : PROTECT, op);
+    this._releaseSplitTables();
+    return BigInt(this._bytes);
   }
 
   /** compact(): unlinks every intermediate table that holds nothing; returns how many. */
-  compact(): number {
-    const t = this.t;
-    this.rsLo = 0;
-    this.rsHi = 0;
+  _compact(): number {
+    const t = this._t;
+    this._rsLo = 0;
+    this._rsHi = 0;
     const bits = t.meta.vaMaxBits;
-    this.reLo = bits >= 32 ? 0 : 2 ** bits;
-    this.reHi = bits >= 32 ? 2 ** (bits - 32) : 0;
-    this.rlLo = bits >= 32 ? 0xffffffff : 2 ** bits - 1;
-    this.rlHi = t._vaMaskHi;
-    this.freed = 0;
-    this.topHi = 0;
-    this.topLo = 0;
-    this.visit(rootIndex(t), 0, 0, 0, COMPACT, 'compact');
-    return this.freed;
+    this._reLo = bits >= 32 ? 0 : 2 ** bits;
+    this._reHi = bits >= 32 ? 2 ** (bits - 32) : 0;
+    this._rlLo = bits >= 32 ? 0xffffffff : 2 ** bits - 1;
+    this._rlHi = t._vaMaskHi;
+    this._freed = 0;
+    this._topHi = 0;
+    this._topLo = 0;
+    this._visit(rootIndex(t), 0, 0, 0, COMPACT, 'compact');
+    return this._freed;
   }
 
   /**
@@ -123,22 +123,22 @@ export class RangeVisitor {
    * can be changed as it is. (Attached tables, and formats with leaves stored as repeated entries, get the full
    * check pass instead.)
    */
-  private checkBoundaries(op: string): void {
-    const t = this.t;
+  private _checkBoundaries(op: string): void {
+    const t = this._t;
     if (t._anyBorrowed) {
-      const last = index(t, this.rlLo, this.rlHi, 0);
-      for (let i = index(t, this.rsLo, this.rsHi, 0); i <= last; i++) {
+      const last = index(t, this._rlLo, this._rlHi, 0);
+      for (let i = index(t, this._rsLo, this._rsHi, 0); i <= last; i++) {
         if (t._borrowed[i] === 1) throw new PagingError('SharedTable', `${op}: the range reaches a root entry shared by copyFrom (index ${i}); it is read-only here`);
       }
     }
     let prevLo = -1;
     let prevHi = -1;
     for (let j = 0; j < 2; j++) {
-      const bLo = j === 0 ? this.rsLo : this.rlLo;
-      const bHi = j === 0 ? this.rsHi : this.rlHi;
+      const bLo = j === 0 ? this._rsLo : this._rlLo;
+      const bHi = j === 0 ? this._rsHi : this._rlHi;
       // looked up by its full address (the upper half's top bits put back): the walk cache keeps the address a
       // lookup was given, and a cache keyed by the bare index bits would accept their non-canonical alias
-      const r = find(t, (bLo | this.topLo) >>> 0, (bHi | this.topHi) >>> 0);
+      const r = find(t, (bLo | this._topLo) >>> 0, (bHi | this._topHi) >>> 0);
       if (r === CORRUPT) lookupError(t, r, op, bLo, bHi);
       if (r !== FOUND || t._eLvl === t._last) continue;
       const l = t._eLvl;
@@ -147,50 +147,50 @@ export class RangeVisitor {
       const pLo = (bLo & ~LOW_MASK_LO[s]!) >>> 0;
       const pHi = (bHi & ~LOW_MASK_HI[s]!) >>> 0;
       addPow2(pLo, pHi, s);
-      const cut = j === 0 ? !isAligned(bLo, bHi, s) : diff(OUT[0]!, OUT[1]!, this.reLo, this.reHi) !== 0;
+      const cut = j === 0 ? !isAligned(bLo, bHi, s) : diff(OUT[0]!, OUT[1]!, this._reLo, this._reHi) !== 0;
       if (!cut || (pLo === prevLo && pHi === prevHi)) continue;
       prevLo = pLo;
       prevHi = pHi;
-      this.countSplit(pLo, pHi, l);
+      this._countSplit(pLo, pHi, l);
     }
   }
 
   /** Allocates the tables pass 1 counted, or frees what it got and throws NoMemory. */
-  private reserveSplitTables(op: string): void {
-    const t = this.t;
-    const k = this.c._k;
-    k.poolCount = 0;
+  private _reserveSplitTables(op: string): void {
+    const t = this._t;
+    const k = this._c._k;
+    k._poolCount = 0;
     for (let l = 0; l < t._levels; l++) {
-      for (let j = 0; j < k.splitNeed[l]!; j++) {
+      for (let j = 0; j < k._splitNeed[l]!; j++) {
         let idx = -1;
         try {
           idx = allocTable(t, l, op);
         } catch (err) {
-          this.releaseSplitTables();
+          this._releaseSplitTables();
           throw err;
         }
         if (idx < 0) {
-          this.releaseSplitTables();
+          this._releaseSplitTables();
           throw new PagingError('NoMemory', `${op}: no frame for a level-${l} ${t.meta.name} table to split a huge page`);
         }
-        k.pool(idx, l, t._newLo, t._newHi);
+        k._pool(idx, l, t._newLo, t._newHi);
       }
     }
   }
 
   /** Returns unused reserved tables to the handler. */
-  private releaseSplitTables(): void {
-    const k = this.c._k;
-    const p = k.pools;
-    for (let j = 0; j < 4 * k.poolCount; j += 4) if (p[j + 1]! >= 0) freeTable(this.t, p[j + 2]!, p[j + 3]!, p[j + 1]!);
-    k.poolCount = 0;
+  private _releaseSplitTables(): void {
+    const k = this._c._k;
+    const p = k._pools;
+    for (let j = 0; j < 4 * k._poolCount; j += 4) if (p[j + 1]! >= 0) freeTable(this._t, p[j + 2]!, p[j + 3]!, p[j + 1]!);
+    k._poolCount = 0;
   }
 
   /** Takes a reserved table of level l from the pool; its address is left in OUT. */
-  private takeSplitTable(l: number): number {
-    const k = this.c._k;
-    const p = k.pools;
-    for (let j = 0; j < 4 * k.poolCount; j += 4) {
+  private _takeSplitTable(l: number): number {
+    const k = this._c._k;
+    const p = k._pools;
+    for (let j = 0; j < 4 * k._poolCount; j += 4) {
       if (p[j + 1] !== l) continue;
       p[j + 1] = -1;
       OUT[0] = p[j + 2]!;
@@ -204,11 +204,11 @@ export class RangeVisitor {
    * Pass 1 for a huge page at (vLo, vHi), level l, that the range only partly covers: one table of level l + 1,
    * and the same again for each of its pieces that a boundary of the range cuts.
    */
-  private countSplit(vLo: number, vHi: number, l: number): void {
-    const t = this.t;
-    const k = this.c._k;
+  private _countSplit(vLo: number, vHi: number, l: number): void {
+    const t = this._t;
+    const k = this._c._k;
     const cl = l + 1;
-    k.splitNeed[cl] = k.splitNeed[cl]! + 1;
+    k._splitNeed[cl] = k._splitNeed[cl]! + 1;
     if (cl === t._last) return;
     const cs = t._shift[cl]!;
     addPow2(vLo, vHi, t._shift[l]!);
@@ -217,8 +217,8 @@ export class RangeVisitor {
     let firstPieceLo = -1;
     let firstPieceHi = -1;
     for (let j = 0; j < 2; j++) {
-      const bLo = j === 0 ? this.rsLo : this.reLo;
-      const bHi = j === 0 ? this.rsHi : this.reHi;
+      const bLo = j === 0 ? this._rsLo : this._reLo;
+      const bHi = j === 0 ? this._rsHi : this._reHi;
       // a boundary strictly inside the page that is not aligned to the pieces cuts one piece
       if (diff(bLo, bHi, vLo, vHi) <= 0 || diff(endLo, endHi, bLo, bHi) <= 0 || isAligned(bLo, bHi, cs)) continue;
       const pLo = (bLo & ~LOW_MASK_LO[cs]!) >>> 0;
@@ -226,7 +226,7 @@ export class RangeVisitor {
       if (pLo === firstPieceLo && pHi === firstPieceHi) continue;
       firstPieceLo = pLo;
       firstPieceHi = pHi;
-      this.countSplit(pLo, pHi, cl);
+      this._countSplit(pLo, pHi, cl);
     }
   }
 
@@ -235,13 +235,13 @@ export class RangeVisitor {
    * next level with the same physical range and flags. The table is filled before the entry is switched to it
    * (break-before-make order), and the old page's address is queued for invalidation. Returns the new table.
    */
-  private splitHuge(e: number, lo: number, hi: number, l: number, vLo: number, vHi: number): number {
-    const t = this.t;
+  private _splitHuge(e: number, lo: number, hi: number, l: number, vLo: number, vHi: number): number {
+    const t = this._t;
     const codec = t._w;
     const w = t.handler.words;
     const ew = t._ew;
     const cl = l + 1;
-    const tbl = this.takeSplitTable(cl);
+    const tbl = this._takeSplitTable(cl);
     const tLo = OUT[0]!;
     const tHi = OUT[1]!;
     const flags = codec.flags(lo, hi, l);
@@ -260,7 +260,7 @@ export class RangeVisitor {
     }
     w[e] = codec.newTableLo(tLo, tHi, l);
     if (ew === 2) w[e + 1] = codec.newTableHi(tLo, tHi, l);
-    this.c._push((vLo | this.topLo) >>> 0, (vHi | this.topHi) >>> 0);
+    this._c._push((vLo | this._topLo) >>> 0, (vHi | this._topHi) >>> 0);
     return tbl;
   }
 
@@ -271,21 +271,21 @@ export class RangeVisitor {
    * COMPACT unlink intermediate tables left empty. Returns true when the table is known to hold nothing afterwards
    * (false: unknown, the caller looks).
    */
-  private visit(tbl: number, l: number, baseLo: number, baseHi: number, mode: number, op: string): boolean {
-    const t = this.t;
+  private _visit(tbl: number, l: number, baseLo: number, baseHi: number, mode: number, op: string): boolean {
+    const t = this._t;
     const codec = t._w;
     const ew = t._ew;
     const w = t.handler.words;
     const s = t._shift[l]!;
     const n = 1 << t._bits[l]!;
-    const first = diff(this.rsLo, this.rsHi, baseLo, baseHi) > 0 ? index(t, this.rsLo, this.rsHi, l) : 0;
+    const first = diff(this._rsLo, this._rsHi, baseLo, baseHi) > 0 ? index(t, this._rsLo, this._rsHi, l) : 0;
     // the last index is that of the range's last byte when it ends inside this table
     addPow2(baseLo, baseHi, s + t._bits[l]!);
-    const lastIdx = diff(OUT[0]!, OUT[1]!, this.rlLo, this.rlHi) > 0 ? index(t, this.rlLo, this.rlHi, l) : n - 1;
+    const lastIdx = diff(OUT[0]!, OUT[1]!, this._rlLo, this._rlHi) > 0 ? index(t, this._rlLo, this._rlHi, l) : n - 1;
     // unmapping the pages of a last-level table where the range cuts no run: the per-page loop of its own
     const runMask = (1 << t._runBits[l]!) - 1;
     if (mode === UNMAP && l === t._last && l > 0 && (first & runMask) === 0 && ((lastIdx + 1) & runMask) === 0) {
-      return this.unmapLeaves(tbl, l, first, lastIdx, baseLo, baseHi) && first === 0 && lastIdx === n - 1;
+      return this._unmapLeaves(tbl, l, first, lastIdx, baseLo, baseHi) && first === 0 && lastIdx === n - 1;
     }
     const huge = l !== t._last;
     const f = ew === 2 ? f64(t, w) : null;
@@ -336,30 +336,30 @@ export class RangeVisitor {
           );
         }
         let member = mode !== CHECK && runMember(t, lo, hi, l);
-        if (member && !this.runInside(vLo, vHi, l)) {
-          breakRun(this.c, e, l, (vLo | this.topLo) >>> 0, (vHi | this.topHi) >>> 0);
+        if (member && !this._runInside(vLo, vHi, l)) {
+          breakRun(this._c, e, l, (vLo | this._topLo) >>> 0, (vHi | this._topHi) >>> 0);
           member = false;
           lo = w[e]!;
           hi = ew === 2 ? w[e + 1]! : 0;
         }
         addPow2(vLo, vHi, s);
-        const inside = diff(vLo, vHi, this.rsLo, this.rsHi) >= 0 && diff(this.reLo, this.reHi, OUT[0]!, OUT[1]!) >= 0;
+        const inside = diff(vLo, vHi, this._rsLo, this._rsHi) >= 0 && diff(this._reLo, this._reHi, OUT[0]!, OUT[1]!) >= 0;
         if (!inside) {
           // a huge page the range only partly covers: split it, then act on its pieces
           if (mode === CHECK) {
-            this.countSplit(vLo, vHi, l);
+            this._countSplit(vLo, vHi, l);
             continue;
           }
-          const tb = this.splitHuge(e, lo, hi, l, vLo, vHi);
-          this.visit(tb, l + 1, vLo, vHi, mode, op);
+          const tb = this._splitHuge(e, lo, hi, l, vLo, vHi);
+          this._visit(tb, l + 1, vLo, vHi, mode, op);
           continue;
         }
         if (mode === UNMAP) {
           w[e] = 0;
           if (ew === 2) w[e + 1] = 0;
-          this.c._push((vLo | this.topLo) >>> 0, (vHi | this.topHi) >>> 0);
+          this._c._push((vLo | this._topLo) >>> 0, (vHi | this._topHi) >>> 0);
         } else if (mode === PROTECT) {
-          const fl = this.flags;
+          const fl = this._flags;
           let nlo = codec.setFlagsLo(lo, hi, fl, huge, l);
           let nhi = ew === 2 ? codec.setFlagsHi(lo, hi, fl, huge, l) : 0;
           if (member) {
@@ -372,10 +372,10 @@ export class RangeVisitor {
           if ((nlo | 0) !== (lo | 0) || (nhi | 0) !== (hi | 0)) {
             w[e] = nlo;
             if (ew === 2) w[e + 1] = nhi;
-            this.c._push((vLo | this.topLo) >>> 0, (vHi | this.topHi) >>> 0);
+            this._c._push((vLo | this._topLo) >>> 0, (vHi | this._topHi) >>> 0);
           }
         }
-        this.bytes += POW2[s]!;
+        this._bytes += POW2[s]!;
         continue;
       }
       const tb = child(t, lo, hi, l);
@@ -383,10 +383,10 @@ export class RangeVisitor {
         if (mode === CHECK) lookupError(t, CORRUPT, op, vLo, vHi);
         continue;
       }
-      const emptied = this.visit(tb, l + 1, vLo, vHi, mode, op);
+      const emptied = this._visit(tb, l + 1, vLo, vHi, mode, op);
       if ((mode === UNMAP || mode === COMPACT) && !(l === 0 && t._lentRefs[i]! > 0) && (emptied || tableEmpty(t, tb, l + 1))) {
         // unlink the empty table; its frame is freed at the next flush, after the invalidation
-        this.unlinkTable(e, l, lo, hi, vLo, vHi);
+        this._unlinkTable(e, l, lo, hi, vLo, vHi);
       }
     }
     return false;
@@ -399,9 +399,9 @@ export class RangeVisitor {
    * has room. The per-page loop of W4c's unmapRegion: a load, the codec's present test and two stores per page.
    * Returns whether every entry of [first, lastIdx] is now zero (a non-present entry that is not zero stays).
    */
-  private unmapLeaves(tbl: number, l: number, first: number, lastIdx: number, baseLo: number, baseHi: number): boolean {
-    const t = this.t;
-    const c = this.c;
+  private _unmapLeaves(tbl: number, l: number, first: number, lastIdx: number, baseLo: number, baseHi: number): boolean {
+    const t = this._t;
+    const c = this._c;
     const codec = t._w;
     const ew = t._ew;
     const w = t.handler.words;
@@ -420,34 +420,34 @@ export class RangeVisitor {
       cleared++;
       if (!c._full) {
         entryVa(t, baseLo, baseHi, l, i);
-        c._push((OUT[0]! | this.topLo) >>> 0, (OUT[1]! | this.topHi) >>> 0);
+        c._push((OUT[0]! | this._topLo) >>> 0, (OUT[1]! | this._topHi) >>> 0);
       }
     }
-    this.bytes += cleared * POW2[t._shift[l]!]!;
+    this._bytes += cleared * POW2[t._shift[l]!]!;
     return kept === 0;
   }
 
   /** Whether the run holding the level-l page at (vLo, vHi) (index space) lies wholly inside the range. */
-  private runInside(vLo: number, vHi: number, l: number): boolean {
-    const rs = this.t._shift[l]! + this.t._runBits[l]!;
+  private _runInside(vLo: number, vHi: number, l: number): boolean {
+    const rs = this._t._shift[l]! + this._t._runBits[l]!;
     const sLo = (vLo & ~LOW_MASK_LO[rs]!) >>> 0;
     const sHi = (vHi & ~LOW_MASK_HI[rs]!) >>> 0;
-    if (diff(sLo, sHi, this.rsLo, this.rsHi) < 0) return false;
+    if (diff(sLo, sHi, this._rsLo, this._rsHi) < 0) return false;
     addPow2(sLo, sHi, rs);
-    return diff(this.reLo, this.reHi, OUT[0]!, OUT[1]!) >= 0;
+    return diff(this._reLo, this._reHi, OUT[0]!, OUT[1]!) >= 0;
   }
 
   /** Clears the table entry e (level l, bits lo/hi) and queues its table for freeing at the next flush. */
-  private unlinkTable(e: number, l: number, lo: number, hi: number, vLo: number, vHi: number): void {
-    const t = this.t;
+  private _unlinkTable(e: number, l: number, lo: number, hi: number, vLo: number, vHi: number): void {
+    const t = this._t;
     const codec = t._w;
     queueFree(t, codec.paddrLo(lo, hi, l), codec.paddrHi(lo, hi, l), l + 1);
     forget(t);
     const w = t.handler.words;
     w[e] = 0;
     if (t._ew === 2) w[e + 1] = 0;
-    this.c._push((vLo | this.topLo) >>> 0, (vHi | this.topHi) >>> 0);
-    this.freed++;
+    this._c._push((vLo | this._topLo) >>> 0, (vHi | this._topHi) >>> 0);
+    this._freed++;
   }
 }
 

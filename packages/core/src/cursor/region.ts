@@ -65,8 +65,8 @@ export function mapRegion(
     t._setBusy(true);
   }
   const k = c._k;
-  k.logCount = 0;
-  k.logging = true;
+  k._logCount = 0;
+  k._logging = true;
   let curLo = vaLo;
   let curHi = vaHi;
   try {
@@ -108,10 +108,10 @@ export function mapRegion(
     }
     if (runs) markRuns(c, vaLo, vaHi, endLo, endHi);
   } catch (err) {
-    if (k.filled >= 0) {
+    if (k._filled >= 0) {
       // fillLeaves failed: the page at cur and the `filled` pages after it were written, and are undone too
-      addNum(curLo, curHi, (k.filled + 1) * POW2[k.fillShift]!);
-      k.filled = -1;
+      addNum(curLo, curHi, (k._filled + 1) * POW2[k._fillShift]!);
+      k._filled = -1;
       curLo = OUT[0]!;
       curHi = OUT[1]!;
     }
@@ -119,8 +119,8 @@ export function mapRegion(
     c._restoreBatch(saved);
     throw err;
   } finally {
-    k.logging = false;
-    k.logCount = 0;
+    k._logging = false;
+    k._logCount = 0;
     c._k = shared;
     if (fn !== null) t._setBusy(false);
   }

@@ -7,40 +7,40 @@
 export class CursorScratch {
   /**
    * Tables created by the current region operation, for its rollback, four numbers each: the index of the entry
-   * that links it, its level, its address (lo, hi); `logCount` of them.
+   * that links it, its level, its address (lo, hi); `_logCount` of them.
    */
-  logs: Float64Array = new Float64Array(64);
-  logCount = 0;
+  _logs: Float64Array = new Float64Array(64);
+  _logCount = 0;
   /** Whether the current operation logs the tables it creates (mapRegion does, for its rollback). */
-  logging = false;
+  _logging = false;
   /** Pages fillLeaves wrote before a codec call threw (-1 when no fill failed), and their log2 size. */
-  filled = -1;
-  fillShift = 0;
+  _filled = -1;
+  _fillShift = 0;
   /** The tables map creates, per level: word index and address. */
-  readonly newIdx: Int32Array;
-  readonly newLo: Float64Array;
-  readonly newHi: Float64Array;
+  readonly _newIdx: Int32Array;
+  readonly _newLo: Float64Array;
+  readonly _newHi: Float64Array;
   /** Tables needed per level to split the huge pages a range operation cuts (counted by its check pass). */
-  readonly splitNeed: Int32Array;
-  /** Tables reserved for splits, four numbers each: word index, level (-1 once used), address; `poolCount` of them. */
-  pools: Float64Array = new Float64Array(32);
-  poolCount = 0;
+  readonly _splitNeed: Int32Array;
+  /** Tables reserved for splits, four numbers each: word index, level (-1 once used), address; `_poolCount` of them. */
+  _pools: Float64Array = new Float64Array(32);
+  _poolCount = 0;
 
   constructor(levels: number) {
-    this.newIdx = new Int32Array(levels);
-    this.newLo = new Float64Array(levels);
-    this.newHi = new Float64Array(levels);
-    this.splitNeed = new Int32Array(levels);
+    this._newIdx = new Int32Array(levels);
+    this._newLo = new Float64Array(levels);
+    this._newHi = new Float64Array(levels);
+    this._splitNeed = new Int32Array(levels);
   }
 
   /** Records a table the current region operation created below entry `parent`. */
-  log(parent: number, level: number, lo: number, hi: number): void {
-    this.logs = put(this.logs, this.logCount++, parent, level, lo, hi);
+  _log(parent: number, level: number, lo: number, hi: number): void {
+    this._logs = put(this._logs, this._logCount++, parent, level, lo, hi);
   }
 
   /** Adds a reserved split table to the pool. */
-  pool(idx: number, level: number, lo: number, hi: number): void {
-    this.pools = put(this.pools, this.poolCount++, idx, level, lo, hi);
+  _pool(idx: number, level: number, lo: number, hi: number): void {
+    this._pools = put(this._pools, this._poolCount++, idx, level, lo, hi);
   }
 }
 

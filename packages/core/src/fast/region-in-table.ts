@@ -85,7 +85,7 @@ export function regionInTable(c: PageTable64Cursor, va: number, pa: number, size
   if (d >= 0) {
     // a new table: its entries are all unused; map writes the first page and links the tables in
     mapBelow(c, e, d, vaLo | 0, vaHi, paLo | 0, paHi, L, flags, 'mapRegion');
-    tbl = c._k.newIdx[L]!;
+    tbl = c._k._newIdx[L]!;
     k = 1;
     addNum(lo, hi, inc);
     lo = OUT[0]!;

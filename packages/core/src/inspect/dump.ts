@@ -265,7 +265,7 @@ export class MappingDump implements Iterable<DumpRecord> {
     pairOf(root.end * 2 ** s0);
     const lLo = PAIR[0] === 0 ? 4294967295 : PAIR[0]! - 1;
     const lHi = PAIR[0] === 0 ? PAIR[1]! - 1 : PAIR[1]!;
-    const d = new RangeDescent(st.fmt, fLo, fHi, lLo, lHi).begin(rootTable, 0, L0, 0, 0, root.bytes / meta.entryBytes);
+    const d = new RangeDescent(st.fmt, fLo, fHi, lLo, lHi)._begin(rootTable, 0, L0, 0, 0, root.bytes / meta.entryBytes);
     // the open run
     let open = false;
     let rStart = 0;
@@ -281,22 +281,22 @@ export class MappingDump implements Iterable<DumpRecord> {
     let rBLo = 0;
     let rBHi = 0;
     let rPages = 0;
-    for (let ev = d.step(); ev !== DONE; ev = d.step()) {
+    for (let ev = d._step(); ev !== DONE; ev = d._step()) {
       if (ev !== ENTRY) {
         // a table's end: its totals roll up (kept for an entry that reaches it again)
-        if (ev === EXIT && d.opened) sub.closed(d.level + 1, this.pages + this.sharedPages);
+        if (ev === EXIT && d._opened) sub.closed(d._level + 1, this.pages + this.sharedPages);
         continue;
       }
-      if (pend.open && d.leaf) yield this.sharedRecord(st, kernel, r);
-      const l = d.level;
-      const i = d.index;
-      const lo = d.lo;
-      const hi = d.hi;
-      const va = d.va;
-      const leaf = d.leaf;
+      if (pend.open && d._leaf) yield this.sharedRecord(st, kernel, r);
+      const l = d._level;
+      const i = d._index;
+      const lo = d._lo;
+      const hi = d._hi;
+      const va = d._va;
+      const leaf = d._leaf;
       const p = st.hasProblem ? insp.problem!(lo, hi, l, leaf) : undefined;
       if (p !== undefined) {
-        if (!leaf) d.skip();
+        if (!leaf) d._skip();
         if (pend.open) yield this.sharedRecord(st, kernel, r);
         if (open) {
           open = false;
@@ -398,9 +398,9 @@ export class MappingDump implements Iterable<DumpRecord> {
       // the leaves after this one in its table that only continue the run (the common case): found by comparing
       // words (run-scan.ts), counted here in one step, passed over by the descent
       if (scan.scans(lo, hi, l, ls)) {
-        const n = scan.continuing(l === L0 ? rootTable : st.copy[l]!, d.index + 1, d.remaining(), lo, hi);
+        const n = scan.continuing(l === L0 ? rootTable : st.copy[l]!, d._index + 1, d._remaining(), lo, hi);
         if (n > 0) {
-          d.passed(n);
+          d._passed(n);
           const more = n * psize;
           rEnd += more;
           rPaEnd += more;
@@ -603,9 +603,9 @@ class WalkState {
    */
   openTable(dump: MappingDump, d: Descent, useLimits: boolean, va: number): DumpDiagnosticCode | typeof SHARED | null {
     const w = this.w;
-    const l = d.level;
-    const lo = d.lo;
-    const hi = d.hi;
+    const l = d._level;
+    const lo = d._lo;
+    const hi = d._hi;
     const cl = l + 1;
     const cLo = w.paddrLo(lo, hi, l) >>> 0;
     const cHi = w.paddrHi(lo, hi, l) >>> 0;
@@ -627,7 +627,7 @@ class WalkState {
       problem = 'Revisited';
       this.message = `table at ${hex(joinAddr(cLo, cHi))} was already reached at another level (tables are shared at one level); not followed again`;
     } else if (slot >= 0 && !this.expand && this.sub.memo(slot, memoKey) >= 0) {
-      d.skip();
+      d._skip();
       this.sharedMemo = this.sub.memo(slot, memoKey);
       this.cLo = cLo;
       this.cHi = cHi;
@@ -640,7 +640,7 @@ class WalkState {
       this.message = `table at ${hex(joinAddr(cLo, cHi))} (${bytes} bytes) is not inside the memory`;
     }
     if (problem !== null) {
-      d.skip();
+      d._skip();
       return problem;
     }
     if (slot < 0) {
@@ -655,7 +655,7 @@ class WalkState {
     this.tHi[cl] = cHi;
     this.lim[cl] = lim;
     this.sub.opened(cl, slot, memoKey, dump._reached());
-    d.open(this.copy[cl]!, 0);
+    d._open(this.copy[cl]!, 0);
     return null;
   }
 }

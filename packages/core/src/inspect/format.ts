@@ -4,19 +4,20 @@
 import { joinAddr, PAIR, splitAddr, toBigAddr } from '../_addr';
 import { TWO32 } from '../_pairs';
 import { hex } from '../errors';
-import { MAPPING_FLAGS_ALL, MappingFlags } from '../flags';
+import type { MAPPING_FLAGS_ALL, MappingFlags } from '../flags';
 import type { AddrInput, GenericPTE, PagingHandler, PagingMetaData } from '../interfaces';
 import { Descent, type DescentFormat } from '../table/descent';
 import { geometryOf } from '../table/geometry';
 import { PageTable64 } from '../table/page-table';
 import { wordsOf } from '../words';
 
+// Literals (checked against MappingFlags by their types), not reads of it: a bundle that does not use them drops them.
 /** The USER flag and every flag, as numbers. */
-export const USER: number = MappingFlags.USER;
-export const ALL_FLAGS: number = MAPPING_FLAGS_ALL;
+export const USER: number = 8 satisfies typeof MappingFlags.USER;
+export const ALL_FLAGS: number = 63 satisfies typeof MAPPING_FLAGS_ALL;
 
-/** A table limit that restricts nothing: every flag kept for kernel and for user mappings. */
-export const NO_LIMIT: number = ALL_FLAGS | (ALL_FLAGS << 8);
+/** A table limit that restricts nothing: every flag kept for kernel and for user mappings (ALL_FLAGS | ALL_FLAGS << 8). */
+export const NO_LIMIT: number = 0x3f3f;
 
 /**
  * Packs what a table entry lets the entries below it keep: the MappingFlags a kernel (non-USER) mapping may
@@ -331,12 +332,12 @@ export class RangeDescent extends Descent {
     this.lHi = lastHi;
   }
 
-  protected override bounds(l: number, baseLo: number, baseHi: number): void {
-    const s = Math.log2(this.size[l]!);
+  protected override _bounds(l: number, baseLo: number, baseHi: number): void {
+    const s = Math.log2(this._size[l]!);
     const first = indexIn(this.fLo, this.fHi, baseLo, baseHi, s);
     const last = indexIn(this.lLo, this.lHi, baseLo, baseHi, s);
-    const end = this.endOf(l);
-    this.setBounds(l, first, last < end - 1 ? last + 1 : end);
+    const end = this._endOf(l);
+    this._setBounds(l, first, last < end - 1 ? last + 1 : end);
   }
 }
 

@@ -6,8 +6,8 @@ import { hex } from '../errors';
 import type { AddrInput, PagingHandler, PhysAddr } from '../interfaces';
 
 const FRAME_SHIFT = 12;
-/** 2^(32 - FRAME_SHIFT): frames per 4 GiB, to turn (lo, hi) into a frame number. */
-const FRAMES_PER_HI = 1 << (32 - FRAME_SHIFT);
+/** 2^(32 - FRAME_SHIFT): frames per 4 GiB, to turn (lo, hi) into a frame number (a literal, which bundles can drop). */
+const FRAMES_PER_HI = 0x10_0000;
 
 /** One range of physical memory that exists (RAM in a dump: a raw image, an ELF PT_LOAD segment). */
 export interface PagedRange {

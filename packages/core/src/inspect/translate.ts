@@ -123,19 +123,19 @@ export function translateAddress(source: PageTable64 | DumpSource, vaddr: AddrIn
     return no(`the root table at ${hex(joinAddr(root.lo, root.hi))} (${root.bytes} bytes) is not inside the memory`);
   }
   const entryPa = (l: number, i: number) => joinAddr(tLo[l]!, tHi[l]!) + BigInt(i * meta.entryBytes);
-  const d = new RangeDescent(fmt, idxLo, idxHi, idxLo, idxHi).begin(copy[root.level]!, 0, root.level, 0, 0, root.bytes / meta.entryBytes);
+  const d = new RangeDescent(fmt, idxLo, idxHi, idxLo, idxHi)._begin(copy[root.level]!, 0, root.level, 0, 0, root.bytes / meta.entryBytes);
   let lim = NO_LIMIT;
   let deepest = root.level; // the deepest table opened: where a missing entry is
-  for (let ev = d.step(); ev !== DONE; ev = d.step()) {
+  for (let ev = d._step(); ev !== DONE; ev = d._step()) {
     if (ev !== ENTRY) continue;
-    const l = d.level;
-    const i = d.index;
-    const lo = d.lo;
-    const hi = d.hi;
+    const l = d._level;
+    const i = d._index;
+    const lo = d._lo;
+    const hi = d._hi;
     steps.push({ level: l, index: i, entryPaddr: entryPa(l, i), bits: wordsToBits(lo, hi) });
-    const p = typeof insp.problem === 'function' ? insp.problem(lo, hi, l, d.leaf) : undefined;
+    const p = typeof insp.problem === 'function' ? insp.problem(lo, hi, l, d._leaf) : undefined;
     if (p !== undefined) return no(`${name(l, i)}: ${p}`);
-    if (d.leaf) {
+    if (d._leaf) {
       if (!meta.leafLevels.includes(l)) return no(`${name(l, i)}: a leaf at level ${l}, where ${meta.name} has none`);
       const ls = leafShift(fmt, lo, hi, l);
       const psize = 2n ** BigInt(ls);
@@ -155,7 +155,7 @@ export function translateAddress(source: PageTable64 | DumpSource, vaddr: AddrIn
     tLo[cl] = cLo;
     tHi[cl] = cHi;
     deepest = cl;
-    d.open(copy[cl]!, 0);
+    d._open(copy[cl]!, 0);
   }
   // the descent reports present entries only: the one on the path in the deepest table was not present
   const entries = deepest === root.level ? root.bytes / meta.entryBytes : 2 ** fmt._bits[deepest]!;

@@ -4,7 +4,7 @@
 // between two entries and go on later, after user code has run and perhaps changed the tables.
 //
 // Two ways to read tables: in place (a table's own memory: the entries are read where they are, and a table entry is
-// followed by `follow`), or from copies the caller makes (a dump: `open(buf, 0)` with the table read out of a paged
+// followed by `follow`), or from copies the caller makes (a dump: `_open(buf, 0)` with the table read out of a paged
 // memory, so that the walk is immune to the cache reusing its chunks).
 import { OUT } from '../_pairs';
 import type { PTEWords } from '../interfaces';
@@ -16,11 +16,11 @@ import type { PTEWords } from '../interfaces';
  */
 export const TABLES_FREED: Float64Array = new Float64Array(1);
 
-/** What {@link Descent.step} reports: the end. */
+/** What {@link Descent._step} reports: the end. */
 export const DONE = 0;
-/** A present entry: a leaf (`leaf`) or a table entry, whose table the next step opens (see {@link Descent.open}). */
+/** A present entry: a leaf (`_leaf`) or a table entry, whose table the next step opens (see {@link Descent._open}). */
 export const ENTRY = 1;
-/** The table a table entry opened is finished (or was not opened: `opened`); that entry is the current one again. */
+/** The table a table entry opened is finished (or was not opened: `_opened`); that entry is the current one again. */
 export const EXIT = 2;
 
 /** What a descent needs to know of a format (a PageTable64 has these). */
@@ -41,7 +41,7 @@ export interface DescentFormat {
 export type Follow = (lo: number, hi: number, l: number) => number;
 
 /**
- * One descent over a table tree. {@link step} moves to the next event; the current entry's level, index, words
+ * One descent over a table tree. {@link _step} moves to the next event; the current entry's level, index, words
  * and first virtual address (in index space: the low vaMaxBits bits) are then in the public fields. At most
  * `limit` present entries are reported per table (the crate's `walk` limit); the rest of that table is skipped.
  *
@@ -51,83 +51,83 @@ export type Follow = (lo: number, hi: number, l: number) => number;
  */
 export class Descent {
   /** Level of the current entry (0 = root). */
-  level = 0;
+  _level = 0;
   /** Index of the current entry in its table. */
-  index = 0;
+  _index = 0;
   /** The current entry's words. */
-  lo = 0;
-  hi = 0;
+  _lo = 0;
+  _hi = 0;
   /**
-   * First virtual address the current entry covers, in index space, as a number (exact below 2^53; {@link pair}
+   * First virtual address the current entry covers, in index space, as a number (exact below 2^53; {@link _pair}
    * gives it exactly at any width).
    */
-  va = 0;
+  _va = 0;
   /** Whether the current ENTRY is a leaf (the last level, or a block). */
-  leaf = false;
+  _leaf = false;
   /** On EXIT: whether the entry's table was opened (and is now finished); false when it was not. */
-  opened = false;
+  _opened = false;
 
-  private readonly fmt: DescentFormat;
-  private readonly follow: Follow | null;
-  private readonly top: (() => number) | null;
-  private readonly limit: number;
+  private readonly _fmt: DescentFormat;
+  private readonly _follow: Follow | null;
+  private readonly _top: (() => number) | null;
+  private readonly _limit: number;
   /** Per level of open table: its words and where it starts in them, the next and end index, entries reported. */
-  private readonly buf: (Uint32Array | null)[];
-  private readonly off: Int32Array;
-  private readonly at: Int32Array;
-  private readonly end: Int32Array;
-  private readonly seen: Float64Array;
+  private readonly _buf: (Uint32Array | null)[];
+  private readonly _off: Int32Array;
+  private readonly _at: Int32Array;
+  private readonly _end: Int32Array;
+  private readonly _seen: Float64Array;
   /** Per level: the table's first address (index space), as a pair and as a number; the bytes one entry covers. */
-  private readonly baseLo: Float64Array;
-  private readonly baseHi: Float64Array;
-  private readonly base: Float64Array;
-  protected readonly size: Float64Array;
+  private readonly _baseLo: Float64Array;
+  private readonly _baseHi: Float64Array;
+  private readonly _base: Float64Array;
+  protected readonly _size: Float64Array;
   /** Per level: the entry that opened the table one level down (its index and words, as reported). */
-  private readonly opIdx: Int32Array;
-  private readonly opLo: Int32Array;
-  private readonly opHi: Int32Array;
+  private readonly _opIdx: Int32Array;
+  private readonly _opLo: Int32Array;
+  private readonly _opHi: Int32Array;
   /** Level of the first table. */
-  private first = 0;
+  private _first = 0;
   /** Deepest level whose table is open. */
-  private depth = 0;
-  /** Deepest level whose open table is still valid (below it, tables closed by {@link resync}, never read). */
-  private valid = 0;
+  private _depth = 0;
+  /** Deepest level whose open table is still valid (below it, tables closed by {@link _resync}, never read). */
+  private _valid = 0;
   /** The last ENTRY was a table entry: the next step opens its table (or not). */
-  private pending = false;
-  /** The caller's own table for the pending entry ({@link open}), or null. */
-  private given: Uint32Array | null = null;
-  private givenOff = 0;
-  private skipped = false;
+  private _pending = false;
+  /** The caller's own table for the pending entry ({@link _open}), or null. */
+  private _given: Uint32Array | null = null;
+  private _givenOff = 0;
+  private _skipped = false;
   /** The current event is the EXIT of a table that was open (its first address is still in baseLo/baseHi). */
-  private closing = false;
-  private freed: number;
+  private _closing = false;
+  private _freed: number;
 
   /**
    * @param fmt the format.
    * @param follow reads in place: the table an entry points to, in the same words; null when the caller supplies
-   *   every table with {@link open}.
+   *   every table with {@link _open}.
    * @param top with `follow`: the first table's word index, asked again when tables were freed meanwhile.
    * @param limit present entries reported per table at most.
    */
   constructor(fmt: DescentFormat, follow: Follow | null, top: (() => number) | null, limit: number = Number.POSITIVE_INFINITY) {
-    this.fmt = fmt;
-    this.follow = follow;
-    this.top = top;
-    this.limit = limit;
+    this._fmt = fmt;
+    this._follow = follow;
+    this._top = top;
+    this._limit = limit;
     const n = fmt._last + 1;
-    this.buf = new Array<Uint32Array | null>(n).fill(null);
-    this.off = new Int32Array(n);
-    this.at = new Int32Array(n);
-    this.end = new Int32Array(n);
-    this.seen = new Float64Array(n);
-    this.baseLo = new Float64Array(n);
-    this.baseHi = new Float64Array(n);
-    this.base = new Float64Array(n);
-    this.size = Float64Array.from(fmt._shift, (sh) => 2 ** sh);
-    this.opIdx = new Int32Array(n);
-    this.opLo = new Int32Array(n);
-    this.opHi = new Int32Array(n);
-    this.freed = TABLES_FREED[0]!;
+    this._buf = new Array<Uint32Array | null>(n).fill(null);
+    this._off = new Int32Array(n);
+    this._at = new Int32Array(n);
+    this._end = new Int32Array(n);
+    this._seen = new Float64Array(n);
+    this._baseLo = new Float64Array(n);
+    this._baseHi = new Float64Array(n);
+    this._base = new Float64Array(n);
+    this._size = Float64Array.from(fmt._shift, (sh) => 2 ** sh);
+    this._opIdx = new Int32Array(n);
+    this._opLo = new Int32Array(n);
+    this._opHi = new Int32Array(n);
+    this._freed = TABLES_FREED[0]!;
   }
 
   /**
@@ -135,117 +135,117 @@ export class Descent {
    * (baseLo, baseHi); `entries` of it are read (default: its level's 2^bits; fewer for a root that a register
    * makes smaller).
    */
-  begin(buf: Uint32Array, off: number, level: number, baseLo = 0, baseHi = 0, entries = -1): this {
-    this.first = level;
-    this.depth = level;
-    this.valid = level;
-    this.pending = false;
-    this.place(level, buf, off, baseLo, baseHi, entries < 0 ? 2 ** this.fmt._bits[level]! : entries);
+  _begin(buf: Uint32Array, off: number, level: number, baseLo = 0, baseHi = 0, entries = -1): this {
+    this._first = level;
+    this._depth = level;
+    this._valid = level;
+    this._pending = false;
+    this._place(level, buf, off, baseLo, baseHi, entries < 0 ? 2 ** this._fmt._bits[level]! : entries);
     return this;
   }
 
   /** Does not open the table of the current ENTRY (a table entry): the descent goes on after it, with no EXIT. */
-  skip(): void {
-    this.skipped = true;
+  _skip(): void {
+    this._skipped = true;
   }
 
   /** Opens the current ENTRY's table (a table entry) from the caller's own copy of it, at `buf[off]`. */
-  open(buf: Uint32Array, off: number): void {
-    this.given = buf;
-    this.givenOff = off;
+  _open(buf: Uint32Array, off: number): void {
+    this._given = buf;
+    this._givenOff = off;
   }
 
   /** Moves to the next event: {@link ENTRY}, {@link EXIT} or {@link DONE}. */
-  step(): number {
-    const f = this.fmt;
-    if (this.follow !== null && this.freed !== TABLES_FREED[0]) this.resync();
-    if (this.pending && !this.openPending()) return EXIT;
+  _step(): number {
+    const f = this._fmt;
+    if (this._follow !== null && this._freed !== TABLES_FREED[0]) this._resync();
+    if (this._pending && !this._openPending()) return EXIT;
     const c = f._w;
     const ew = f._ew;
     for (;;) {
-      const l = this.depth;
-      const b = this.buf[l]!;
-      const off = this.off[l]!;
-      const end = this.end[l]!;
-      let i = this.at[l]!;
+      const l = this._depth;
+      const b = this._buf[l]!;
+      const off = this._off[l]!;
+      const end = this._end[l]!;
+      let i = this._at[l]!;
       // the next present entry of this table (the per-entry path of a listing: kept to loads and tests)
-      while (i < end && this.seen[l]! < this.limit) {
+      while (i < end && this._seen[l]! < this._limit) {
         const e = off + i * ew;
         const lo = b[e]!;
         const hi = ew === 2 ? b[e + 1]! : 0;
         i++;
         if ((lo === 0 && hi === 0) || !c.isPresent(lo, hi, l)) continue;
-        this.at[l] = i;
-        this.seen[l] = this.seen[l]! + 1;
-        this.level = l;
-        this.index = i - 1;
-        this.lo = lo;
-        this.hi = hi;
-        this.va = this.base[l]! + (i - 1) * this.size[l]!;
-        this.leaf = l === f._last || c.isHuge(lo, hi, l);
-        this.pending = !this.leaf;
-        this.closing = false;
+        this._at[l] = i;
+        this._seen[l] = this._seen[l]! + 1;
+        this._level = l;
+        this._index = i - 1;
+        this._lo = lo;
+        this._hi = hi;
+        this._va = this._base[l]! + (i - 1) * this._size[l]!;
+        this._leaf = l === f._last || c.isHuge(lo, hi, l);
+        this._pending = !this._leaf;
+        this._closing = false;
         return ENTRY;
       }
-      this.at[l] = i;
-      if (l === this.first) return DONE;
+      this._at[l] = i;
+      if (l === this._first) return DONE;
       // back to the entry that opened this table
       const p = l - 1;
-      this.depth = p;
-      if (this.valid > p) this.valid = p;
-      this.level = p;
-      this.index = this.opIdx[p]!;
-      this.lo = this.opLo[p]!;
-      this.hi = this.opHi[p]!;
-      this.va = this.base[l]!;
-      this.leaf = false;
-      this.opened = true;
-      this.closing = true;
+      this._depth = p;
+      if (this._valid > p) this._valid = p;
+      this._level = p;
+      this._index = this._opIdx[p]!;
+      this._lo = this._opLo[p]!;
+      this._hi = this._opHi[p]!;
+      this._va = this._base[l]!;
+      this._leaf = false;
+      this._opened = true;
+      this._closing = true;
       return EXIT;
     }
   }
 
   /**
    * How many entries after the current ENTRY its table may still report: up to the table's end (or the end of the
-   * range a clipped descent keeps), within the per-table limit. A caller that reads them itself ({@link passed})
+   * range a clipped descent keeps), within the per-table limit. A caller that reads them itself ({@link _passed})
    * reads no further.
    */
-  remaining(): number {
-    const l = this.level;
-    return Math.min(this.end[l]! - this.at[l]!, this.limit - this.seen[l]!);
+  _remaining(): number {
+    const l = this._level;
+    return Math.min(this._end[l]! - this._at[l]!, this._limit - this._seen[l]!);
   }
 
   /**
    * The caller has read the `n` entries after the current ENTRY (a leaf) itself, out of the table it gave
-   * ({@link begin}, {@link open}), and found them present leaves: they count as reported, and the last of them
-   * becomes the current ENTRY. `n` is at most {@link remaining}.
+   * ({@link _begin}, {@link _open}), and found them present leaves: they count as reported, and the last of them
+   * becomes the current ENTRY. `n` is at most {@link _remaining}.
    */
-  passed(n: number): void {
-    const l = this.level;
-    const i = this.index + n;
-    const b = this.buf[l]!;
-    const e = this.off[l]! + i * this.fmt._ew;
-    this.at[l] = i + 1;
-    this.seen[l] = this.seen[l]! + n;
-    this.index = i;
-    this.lo = b[e]!;
-    this.hi = this.fmt._ew === 2 ? b[e + 1]! : 0;
-    this.va = this.base[l]! + i * this.size[l]!;
+  _passed(n: number): void {
+    const l = this._level;
+    const i = this._index + n;
+    const b = this._buf[l]!;
+    const e = this._off[l]! + i * this._fmt._ew;
+    this._at[l] = i + 1;
+    this._seen[l] = this._seen[l]! + n;
+    this._index = i;
+    this._lo = b[e]!;
+    this._hi = this._fmt._ew === 2 ? b[e + 1]! : 0;
+    this._va = this._base[l]! + i * this._size[l]!;
   }
 
   /** The current entry's first address (index space), exactly, into OUT: (lo, hi). */
-  pair(): void {
-    const l = this.level;
+  _pair(): void {
+    const l = this._level;
     // the entry of an EXIT that closed its table: the address that table starts at
-    if (this.closing) {
-      OUT[0] = this.baseLo[l + 1]!;
-      OUT[1] = this.baseHi[l + 1]!;
+    if (this._closing) {
+      OUT[0] = this._baseLo[l + 1]!;
+      OUT[1] = this._baseHi[l + 1]!;
       return;
     }
-    const v = this.index * this.size[l]!;
+    const v = this._index * this._size[l]!;
     const vHi = Math.floor(v / 4294967296);
-    let lo = this.baseLo[l]! + (v - vHi * 4294967296);
-    let hi = this.baseHi[l]! + vHi;
+    let lo = this._baseLo[l]! + (v - vHi * 4294967296);
+    let hi = this._baseHi[l]! + vHi;
     if (lo >= 4294967296) {
       lo -= 4294967296;
       hi += 1;
@@ -255,81 +255,81 @@ export class Descent {
   }
 
   /**
-   * Opens the table of the table entry reported last (pending): the caller's copy ({@link open}), or the table the
-   * entry points to now (in place); false, for an EXIT with `opened` false, when it is not opened.
+   * Opens the table of the table entry reported last (pending): the caller's copy ({@link _open}), or the table the
+   * entry points to now (in place); false, for an EXIT with `_opened` false, when it is not opened.
    */
-  private openPending(): boolean {
-    const f = this.fmt;
+  private _openPending(): boolean {
+    const f = this._fmt;
     const c = f._w;
     const ew = f._ew;
-    this.pending = false;
-    const l = this.level;
+    this._pending = false;
+    const l = this._level;
     let buf: Uint32Array | null = null;
     let off = -1;
-    if (this.skipped) {
-      this.skipped = false;
-      this.given = null;
+    if (this._skipped) {
+      this._skipped = false;
+      this._given = null;
       return true;
     }
-    if (this.given !== null) {
-      buf = this.given;
-      off = this.givenOff;
-      this.given = null;
-    } else if (this.follow !== null && l <= this.valid) {
+    if (this._given !== null) {
+      buf = this._given;
+      off = this._givenOff;
+      this._given = null;
+    } else if (this._follow !== null && l <= this._valid) {
       // the entry as it is now: it may have been removed or made a leaf since it was reported
-      const b = this.buf[l]!;
-      const e = this.off[l]! + this.index * ew;
+      const b = this._buf[l]!;
+      const e = this._off[l]! + this._index * ew;
       const lo = b[e]!;
       const hi = ew === 2 ? b[e + 1]! : 0;
       if (c.isPresent(lo, hi, l) && !c.isHuge(lo, hi, l)) {
-        off = this.follow(lo, hi, l);
+        off = this._follow(lo, hi, l);
         buf = b;
       }
     }
     if (buf === null || off < 0) {
-      this.opened = false;
-      this.closing = false;
+      this._opened = false;
+      this._closing = false;
       return false;
     }
-    this.opIdx[l] = this.index;
-    this.opLo[l] = this.lo;
-    this.opHi[l] = this.hi;
-    this.pair();
+    this._opIdx[l] = this._index;
+    this._opLo[l] = this._lo;
+    this._opHi[l] = this._hi;
+    this._pair();
     const d = l + 1;
-    this.depth = d;
-    this.valid = d;
-    this.place(d, buf, off, OUT[0]!, OUT[1]!, 2 ** f._bits[d]!);
+    this._depth = d;
+    this._valid = d;
+    this._place(d, buf, off, OUT[0]!, OUT[1]!, 2 ** f._bits[d]!);
     return true;
   }
 
-  /** Sets up the table of level l: where it is, its first address, and its index range ({@link bounds}). */
-  private place(l: number, buf: Uint32Array, off: number, baseLo: number, baseHi: number, entries: number): void {
-    this.buf[l] = buf;
-    this.off[l] = off;
-    this.seen[l] = 0;
-    this.baseLo[l] = baseLo;
-    this.baseHi[l] = baseHi;
-    this.base[l] = baseHi * 4294967296 + baseLo;
-    this.at[l] = 0;
-    this.end[l] = entries;
-    this.bounds(l, baseLo, baseHi);
+  /** Sets up the table of level l: where it is, its first address, and its index range ({@link _bounds}). */
+  private _place(l: number, buf: Uint32Array, off: number, baseLo: number, baseHi: number, entries: number): void {
+    this._buf[l] = buf;
+    this._off[l] = off;
+    this._seen[l] = 0;
+    this._baseLo[l] = baseLo;
+    this._baseHi[l] = baseHi;
+    this._base[l] = baseHi * 4294967296 + baseLo;
+    this._at[l] = 0;
+    this._end[l] = entries;
+    this._bounds(l, baseLo, baseHi);
   }
 
   /**
    * Narrows the index range [at[l], end[l]) of the level-l table just placed, whose first address is (baseLo, baseHi):
    * nothing here; a descent clipped to an address range does it (inspect/format.ts).
    */
-  protected bounds(_l: number, _baseLo: number, _baseHi: number): void {}
+  protected _bounds(_l: number, _baseLo: number, _baseHi: number): void {}
 
-  /** The index range of the level-l table: first index and end (for {@link bounds}). */
-  protected setBounds(l: number, first: number, end: number): void {
-    this.at[l] = first;
-    this.end[l] = end;
+  /** The index range of the level-l table: first index and end (for {@link _bounds}). */
+  protected _setBounds(l: number, first: number, end: number): void {
+    this._at[l] = first;
+    this._end[l] = end;
   }
 
-  /** The end index of the level-l table (for {@link bounds}). */
-  protected endOf(l: number): number {
-    return this.end[l]!;
+  /** The end index of the level-l table (for {@link _bounds}). */
+  protected _endOf(l: number): number {
+    return this._end[l]!;
   }
 
   /**
@@ -337,26 +337,26 @@ export class Descent {
    * opened them. Where such an entry no longer leads to a table, the tables below it are closed (each still gets
    * its EXIT, without being read again).
    */
-  private resync(): void {
-    const f = this.fmt;
+  private _resync(): void {
+    const f = this._fmt;
     const c = f._w;
     const ew = f._ew;
-    this.freed = TABLES_FREED[0]!;
-    this.off[this.first] = this.top!();
-    for (let l = this.first; l < this.depth; l++) {
-      const b = this.buf[l]!;
-      const e = this.off[l]! + this.opIdx[l]! * ew;
+    this._freed = TABLES_FREED[0]!;
+    this._off[this._first] = this._top!();
+    for (let l = this._first; l < this._depth; l++) {
+      const b = this._buf[l]!;
+      const e = this._off[l]! + this._opIdx[l]! * ew;
       const lo = b[e]!;
       const hi = ew === 2 ? b[e + 1]! : 0;
-      const t = c.isPresent(lo, hi, l) && !c.isHuge(lo, hi, l) ? this.follow!(lo, hi, l) : -1;
+      const t = c.isPresent(lo, hi, l) && !c.isHuge(lo, hi, l) ? this._follow!(lo, hi, l) : -1;
       if (t < 0) {
         // close every table below level l: each is reported finished in turn, none is read
-        for (let k = l + 1; k <= this.depth; k++) this.at[k] = this.end[k]!;
-        this.valid = l;
+        for (let k = l + 1; k <= this._depth; k++) this._at[k] = this._end[k]!;
+        this._valid = l;
         return;
       }
-      this.off[l + 1] = t;
+      this._off[l + 1] = t;
     }
-    this.valid = this.depth;
+    this._valid = this._depth;
   }
 }

@@ -523,16 +523,16 @@ export class PageTable64 {
     if (!(limit >= 0)) throw new RangeError(`walk: "limit" ${limit} is not a non-negative number`);
     const d = tableDescent(this, limit);
     const calls = pre !== undefined || post !== undefined;
-    for (let ev = d.step(); ev !== DONE; ev = d.step()) {
+    for (let ev = d._step(); ev !== DONE; ev = d._step()) {
       if (!calls) continue;
-      d.pair();
+      d._pair();
       const va = outVa(this, OUT[0]!, OUT[1]!);
-      const bits = wordsToBits(d.lo, d.hi);
+      const bits = wordsToBits(d._lo, d._hi);
       // a table entry gets pre, then its subtree, then post (at its EXIT); a leaf gets both at once
-      if (ev === ENTRY) pre?.(d.level, d.index, va, bits);
-      if (ev === EXIT || d.leaf) {
+      if (ev === ENTRY) pre?.(d._level, d._index, va, bits);
+      if (ev === EXIT || d._leaf) {
         this._live('walk'); // the callback may have destroyed the table
-        post?.(d.level, d.index, va, bits);
+        post?.(d._level, d._index, va, bits);
       }
       this._live('walk');
     }
@@ -547,13 +547,13 @@ export class PageTable64 {
   *mappings(): Generator<LeafMapping, void, undefined> {
     this._live('mappings');
     const d = tableDescent(this);
-    for (let ev = d.step(); ev !== DONE; ev = d.step()) {
-      if (ev !== ENTRY || !d.leaf) continue;
-      const l = d.level;
-      const lo = d.lo;
-      const hi = d.hi;
+    for (let ev = d._step(); ev !== DONE; ev = d._step()) {
+      if (ev !== ENTRY || !d._leaf) continue;
+      const l = d._level;
+      const lo = d._lo;
+      const hi = d._hi;
       const s = leafShift(this, lo, hi, l);
-      d.pair();
+      d._pair();
       const vaLo = OUT[0]!;
       const vaHi = OUT[1]!;
       // a leaf stored as several identical entries is listed once, at its first entry

@@ -10,7 +10,7 @@ import type { PageTable64 } from './page-table';
 /** A descent over the table's tree, reading its entries in place (they may change between two steps). */
 export function tableDescent(t: PageTable64, limit: number = Number.POSITIVE_INFINITY): Descent {
   const top = () => rootIndex(t);
-  return new Descent(t, (lo, hi, l) => child(t, lo, hi, l), top, limit).begin(t.handler.words, top(), 0);
+  return new Descent(t, (lo, hi, l) => child(t, lo, hi, l), top, limit)._begin(t.handler.words, top(), 0);
 }
 
 /**
@@ -19,11 +19,11 @@ export function tableDescent(t: PageTable64, limit: number = Number.POSITIVE_INF
  */
 function eachOwnTable(t: PageTable64, top: number, level: number, each: (lo: number, hi: number, level: number) => void): void {
   const c = t._w;
-  const d = new Descent(t, (lo, hi, l) => child(t, lo, hi, l), level === 0 ? () => rootIndex(t) : () => top).begin(t.handler.words, top, level);
-  for (let ev = d.step(); ev !== DONE; ev = d.step()) {
+  const d = new Descent(t, (lo, hi, l) => child(t, lo, hi, l), level === 0 ? () => rootIndex(t) : () => top)._begin(t.handler.words, top, level);
+  for (let ev = d._step(); ev !== DONE; ev = d._step()) {
     // a root entry borrowed by copyFrom leads to tables another table owns
-    if (ev === ENTRY && !d.leaf && d.level === 0 && t._borrowed[d.index] === 1) d.skip();
-    else if (ev === EXIT && d.opened) each(c.paddrLo(d.lo, d.hi, d.level), c.paddrHi(d.lo, d.hi, d.level), d.level + 1);
+    if (ev === ENTRY && !d._leaf && d._level === 0 && t._borrowed[d._index] === 1) d._skip();
+    else if (ev === EXIT && d._opened) each(c.paddrLo(d._lo, d._hi, d._level), c.paddrHi(d._lo, d._hi, d._level), d._level + 1);
   }
 }
 
