@@ -154,6 +154,7 @@ const ZERO_ALLOC: Record<string, string[]> = {
   'X86-32': BASE,
   Sv32: BASE,
   'X86-PAE': ['W2', 'W3', 'W6b'],
+  'X86-EPT': BASE,
 };
 const NUMBER_PATH = /^(W1a map \(numbers\)|W2 query \(number fast path\)|W3 unmap \(numbers\)|W6b random query)/;
 
