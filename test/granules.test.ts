@@ -8,11 +8,12 @@ import { Rng } from './support/rng';
 
 // (and the AArch64 granule and size rows of test/arches/aarch64.ts, the 52-bit ones among them, whose output addresses
 // are split between two fields; the LoongArch 16 and 64 KiB rows of loongarch64.ts; ARMv7 short descriptors, with 1 KiB
-// second-level tables and leaves the fast paths leave to the general walk, Large pages: packages/arm/test/arm.test.ts)
+// second-level tables and leaves the fast paths leave to the general walk, Large pages: packages/arm/test/arm.test.ts;
+// x86 EPT, whose entries are present by any of three bits, execute-only leaves: packages/x86_64/test/ept.test.ts)
 // (not synthetic-runs: its codec has no word form, so no specialised walk; nor the upper-range rows, whose addresses
 // are not numbers)
 const SYNTHETIC = ARCHES.filter(
-  (a) => (a.name.startsWith('synthetic-') && a.name !== 'synthetic-runs') || /^(aarch64-(4k39|16k|64k)|loongarch64-(16k|64k)|arm$)(?!.*upper)/.test(a.name),
+  (a) => (a.name.startsWith('synthetic-') && a.name !== 'synthetic-runs') || /^(aarch64-(4k39|16k|64k)|loongarch64-(16k|64k)|arm$|x86-ept)(?!.*upper)/.test(a.name),
 );
 
 describe.each(SYNTHETIC.map((a) => [a.name, a] as const))('granule and table sizes as data: %s', (_name, arch) => {

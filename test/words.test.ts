@@ -76,9 +76,9 @@ describe.each(CODECS.map((c) => [`${c.type}/${c.variant}`, c] as const))('words 
         if (l === last) {
           // a page for the layout: a page of the level's size for the codec, at the codec's address (the page's own
           // address mask where it has one). Without leafShift, it is a page exactly when the codec says present;
-          // with it, a present entry that is not (an ARMv7 Large page) is the codec's to read
-          const leaf = lay.leaf ?? lay.present;
-          const page = (lo & leaf) === leaf;
+          // with it, a present entry that is not (an ARMv7 Large page) is the codec's to read. The layout's test:
+          // every bit of `leaf`, or without one any bit of `present` (x86 EPT's R, W, X)
+          const page = lay.leaf === undefined ? (lo & lay.present) !== 0 : (lo & lay.leaf) === lay.leaf;
           if (pte.leafShift === undefined) expect(page).toBe(w.isPresent(lo, hi, l));
           else if (page) expect(w.isPresent(lo, hi, l)).toBe(true);
           if (page && w.isPresent(lo, hi, l)) {

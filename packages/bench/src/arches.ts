@@ -2,6 +2,7 @@
 // address space is smaller than the workload's (ARMv7's 4 GiB), the addresses are chosen inside it and the row's
 // note says so. The workloads' numbers come from the format's metadata, not from a list per type.
 import type { PageTable64, PagingHandler } from '@page-table-multiarch/core';
+import type { RawKind } from './raw-walk';
 
 export interface BenchArch {
   /** The name `--arch` takes and the bench prints. */
@@ -15,7 +16,7 @@ export interface BenchArch {
   /** The size of W4's mapRegion and unmapRegion. */
   readonly w4Bytes: number;
   /** A plain walk of this format over the table words, the floor W2 and W6b are measured against (raw-walk.ts). */
-  readonly raw?: 'x86' | 'riscv';
+  readonly raw?: RawKind;
   /** The Rust crate's benchmark runs this type (same name there). */
   readonly native?: boolean;
 }
@@ -79,6 +80,12 @@ export const BENCH_ARCHES: readonly BenchArch[] = [
   { name: 'X86-PAE', seqVa: 0, seqPa: 0x4000_0000, w4bPa: 0x4020_0000, w4Bytes: 2 ** 32, load: async () => {
     const { X86PaePageTable } = await import('@page-table-multiarch/x86_64');
     return (m) => new X86PaePageTable(m);
+  } },
+  // Intel EPT, 4-level (SDM Vol. 3C 29.3.2): guest-physical addresses in [0, 2^48), the workloads' addresses as
+  // X64's; READ | WRITE leaves carry R, W and the WB memory type.
+  { name: 'X86-EPT', ...WIDE, raw: 'ept', load: async () => {
+    const { X86EptPageTable } = await import('@page-table-multiarch/x86_64');
+    return (m) => new X86EptPageTable(m);
   } },
   { name: 'Sv39', ...WIDE, raw: 'riscv', native: true, load: async () => {
     const { Sv39PageTable } = await import('@page-table-multiarch/riscv');

@@ -126,8 +126,9 @@ export interface PTERunHint {
  */
 export interface PTELayout {
   /**
-   * An entry above the last level is present when `(lo & present) !== 0`; with `present` 0, when the entry is not
-   * zero (LoongArch directory entries hold a bare address, LoongArch manual 4.2.5.1 LDDIR).
+   * An entry above the last level is present when `(lo & present) !== 0`: when any of these bits is set (one bit in
+   * most formats; x86 EPT's R, W and X, SDM Vol. 3C 29.3.2). With `present` 0, when the entry is not zero
+   * (LoongArch directory entries hold a bare address, LoongArch manual 4.2.5.1 LDDIR).
    */
   readonly present: number;
   /** A present entry above the last level points to a table when `(lo & block) === table`, else it is a block. */
@@ -135,9 +136,11 @@ export interface PTELayout {
   /** See {@link block}; 0 when absent (x86_64's PS and RISC-V's R/X are clear in a table pointer). */
   readonly table?: number;
   /**
-   * A last-level entry maps a page of its level's size when `(lo & leaf) === leaf`; `present` when absent (AArch64:
-   * 0b11, D8.3). For a codec with `leafShift`, a present entry that fails it is left to the general path (ARMv7: bit 1,
-   * a Small page; a Large page, bits[1:0] = 0b01, fails it).
+   * A last-level entry maps a page of its level's size when `(lo & leaf) === leaf`, every bit of it set (AArch64:
+   * 0b11, D8.3). When absent, when it is present as above the last level, `(lo & present) !== 0` (x86 EPT: any of R,
+   * W, X; 29.3.2), which must then not be 0. For a codec with `leafShift`, a present entry that fails it is left to the
+   * general path (ARMv7: bit 1, a Small page; a Large page, bits[1:0] = 0b01, fails it); such a codec gets the fast
+   * paths only with a `leaf`, or a `present` of one bit.
    */
   readonly leaf?: number;
   /**

@@ -91,9 +91,12 @@ const USER = 8;
 const DEVICE = 16;
 const UNCACHED = 32;
 
+/** A codec with its word form. */
+type EptCodec = GenericPTE & { readonly words: PTEWords };
+
 // The codec's words are made in the maker, not at the top level, so that a bundle of x86_64's codec alone drops them
 // (a top-level `maskLo(X86EptFlags.READ)` reads a property, which a bundler keeps).
-function makeEpt(mbec: boolean, executeOnly: boolean, ignorePat: boolean, suppressVe: boolean): GenericPTE & { readonly words: PTEWords } {
+function makeEpt(mbec: boolean, executeOnly: boolean, ignorePat: boolean, suppressVe: boolean): EptCodec {
   const R = maskLo(X86EptFlags.READ);
   const W = maskLo(X86EptFlags.WRITE);
   const X = maskLo(X86EptFlags.EXECUTE);
@@ -127,6 +130,15 @@ function makeEpt(mbec: boolean, executeOnly: boolean, ignorePat: boolean, suppre
     return v | (type << 3);
   };
   const attrHi = (flags: number): number => (flags === 0 ? 0 : leafHiConst);
+  // attrLo of every MappingFlags set (6 bits), made once per codec; index flags | 64 for a huge page. The word
+  // methods read it (one load), as the x86_64 codec does: with a call of attrLo per entry instead, the bench's W1a
+  // (sequential maps, physical addresses above 2^31) measured 11.3 heap bytes per map, and 0 with the table
+  const ATTR_LO = new Int32Array(128);
+  for (let f = 0; f < 64; f++) {
+    ATTR_LO[f] = attrLo(f, false);
+    ATTR_LO[f | 64] = attrLo(f, true);
+  }
+  const leafLo = (flags: number, huge: boolean): number => (flags >>> 6 === 0 ? ATTR_LO[huge ? flags | 64 : flags]! : attrLo(flags, huge));
 
   /** MappingFlags of a leaf: R, W, X (or XU with MBEC, which also reads as USER), DEVICE for UC, UNCACHED for WC. */
   const decode = (lo: number): number => {
@@ -149,13 +161,13 @@ function makeEpt(mbec: boolean, executeOnly: boolean, ignorePat: boolean, suppre
     paddrHi: (_lo: number, hi: number, _level: number): number => hi & ADDR_HI,
     flags: (lo: number, _hi: number, _level: number): number => decode(lo),
     newPageLo: (paLo: number, _paHi: number, flags: number, huge: boolean, _level: number): number =>
-      ((paLo & ADDR_LO) | attrLo(flags, huge)) >>> 0,
+      ((paLo & ADDR_LO) | leafLo(flags, huge)) >>> 0,
     newPageHi: (_paLo: number, paHi: number, flags: number, _huge: boolean, _level: number): number =>
       ((paHi & ADDR_HI) | attrHi(flags)) >>> 0,
     newTableLo: (paLo: number, _paHi: number, _level: number): number => ((paLo & ADDR_LO) | TABLE) >>> 0,
     newTableHi: (_paLo: number, paHi: number, _level: number): number => paHi & ADDR_HI,
     setFlagsLo: (lo: number, _hi: number, flags: number, huge: boolean, _level: number): number =>
-      ((lo & ADDR_LO) | attrLo(flags, huge)) >>> 0,
+      ((lo & ADDR_LO) | leafLo(flags, huge)) >>> 0,
     setFlagsHi: (_lo: number, hi: number, flags: number, _huge: boolean, _level: number): number =>
       ((hi & ADDR_HI) | attrHi(flags)) >>> 0,
     setPaddrLo: (lo: number, _hi: number, paLo: number, _paHi: number, _level: number): number =>
@@ -164,8 +176,11 @@ function makeEpt(mbec: boolean, executeOnly: boolean, ignorePat: boolean, suppre
       ((hi & ~ADDR_HI) | (paHi & ADDR_HI)) >>> 0,
     // every EPT leaf maps exactly its level's size
     leafShift: (_lo: number, _hi: number, _level: number): number => -1,
-    // no `layout`: a PTELayout calls a last-level entry a page when all the bits of one mask are set, and an EPT
-    // entry is present when any of bits 2:0 is (an execute-only page has X alone), so the tables use these methods
+    // 29.3.2: at every level present when any of bits 2:0 is set (bit 10 too with MBEC; an execute-only page has X
+    // alone), so no `leaf`: a last-level entry (Table 29-6, bit 7 ignored) maps its 4 KiB page whenever present. Above
+    // it, bit 7 clear points to a table (Tables 29-1, 29-3, 29-5) and set maps a page (29-2, 29-4) or, in a PML4E
+    // or PML5E, is reserved: both left to the methods. The address bits 51:12 in place, in a table entry and a leaf.
+    layout: Object.freeze({ present: PRESENT, block: PS, addrLo: ADDR_LO >>> 0, addrHi: ADDR_HI >>> 0, addrShift: 0 }),
   });
   return Object.freeze({
     newPage(paddr: PhysAddr, flags: MappingFlags, isHuge: boolean): bigint {
@@ -201,6 +216,9 @@ function makeEpt(mbec: boolean, executeOnly: boolean, ignorePat: boolean, suppre
 
 const EPT = /* @__PURE__ */ makeEpt(false, true, false, false);
 const EPT_MBEC = /* @__PURE__ */ makeEpt(true, true, false, false);
+// The codecs of the other option sets, made once each: a table keeps its fast walks per codec layout, so a codec made
+// per table would make them again for every table, and keep them all.
+const OTHER_CODECS = /* @__PURE__ */ new Map<number, EptCodec>();
 
 /**
  * The EPT entry codec (SDM Vol. 3C 29.3.2, Tables 29-1 to 29-6) for the given VM-execution controls. MappingFlags
@@ -209,7 +227,8 @@ const EPT_MBEC = /* @__PURE__ */ makeEpt(true, true, false, false);
  * USER has no meaning in EPT (a guest-physical access has no privilege) and is not written: the flag is accepted,
  * not refused, so that one set of flags can map guest memory in EPT and in a RISC-V G-stage table, whose leaves
  * must all carry U. A leaf reads back as DEVICE for UC, UNCACHED for WC. Table entries grant R, W, X (and XU with
- * MBEC) so that the leaf decides. The A and D bits are the CPU's: `setFlags` clears them.
+ * MBEC) so that the leaf decides. The A and D bits are the CPU's: `setFlags` clears them. Equal options give the
+ * same codec object.
  * @example
  * X86EptPTE.newPage(0x20_0000n, MappingFlags.READ | MappingFlags.WRITE, true) // 0x2000b3n: PS, WB, W, R
  */
@@ -222,7 +241,13 @@ export function x86EptCodec(options: X86EptOptions = {}): GenericPTE & {
   const ignorePat = options.ignorePat === true;
   const suppressVe = options.suppressVe === true;
   if (executeOnly && !ignorePat && !suppressVe) return mbec ? EPT_MBEC : EPT;
-  return makeEpt(mbec, executeOnly, ignorePat, suppressVe);
+  const key = (mbec ? 1 : 0) | (executeOnly ? 2 : 0) | (ignorePat ? 4 : 0) | (suppressVe ? 8 : 0);
+  let codec = OTHER_CODECS.get(key);
+  if (codec === undefined) {
+    codec = makeEpt(mbec, executeOnly, ignorePat, suppressVe);
+    OTHER_CODECS.set(key, codec);
+  }
+  return codec;
 }
 
 /** The EPT codec without mode-based execute control: `x86EptCodec()`. */

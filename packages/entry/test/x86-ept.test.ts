@@ -109,4 +109,22 @@ describe('X86EptPTE encodings (SDM Vol. 3C 29.3.2)', () => {
     expect(mbec.words.isPresent(0x1000 | 0x400, 0, 3)).toBe(true);
     expect(X86EptPTE.words.isPresent(0x1000 | 0x400, 0, 3)).toBe(false);
   });
+
+  it('states the walk layout of Tables 29-1 to 29-6: present by any of bits 2:0 (and 10 with MBEC), bit 7 a page above the last level, the address in bits 51:12', () => {
+    const plain = { present: 0x7, block: 0x80, addrLo: 0xffff_f000, addrHi: 0xf_ffff, addrShift: 0 };
+    expect(X86EptPTE.words.layout).toEqual(plain);
+    expect(mbec.words.layout).toEqual({ ...plain, present: 0x407 });
+    // no `leaf`: a last-level entry with X alone is a page, as with all three
+    expect(X86EptPTE.words.layout?.leaf).toBeUndefined();
+    expect(x86EptCodec({ executeOnly: false, ignorePat: true, suppressVe: true }).words.layout).toEqual(plain);
+  });
+
+  it('gives the same codec object for the same options (a table keeps its fast walks per codec layout)', () => {
+    expect(x86EptCodec()).toBe(X86EptPTE);
+    expect(x86EptCodec({ mbec: true })).toBe(mbec);
+    const a = x86EptCodec({ ignorePat: true });
+    expect(x86EptCodec({ ignorePat: true, mbec: false })).toBe(a);
+    expect(x86EptCodec({ ignorePat: true, suppressVe: true })).not.toBe(a);
+    expect(x86EptCodec({ ignorePat: true, suppressVe: true })).toBe(x86EptCodec({ suppressVe: true, ignorePat: true }));
+  });
 });

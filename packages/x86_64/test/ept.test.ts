@@ -87,6 +87,30 @@ describe('X86EptPageTable and X86Ept5PageTable (29.3.2)', () => {
     });
     expect(found).toBe(leaf);
   });
+
+  it('reads an execute-only leaf, present by X alone (29.3.2), as a page on the number paths too', () => {
+    const memory = new PhysicalMemory({ size: 4 << 20, base: 0x10_0000 });
+    const ept = new X86EptPageTable(memory);
+    const c = ept.cursor();
+    // one page in each of 32 last-level tables, X alone, R alone and R | W by turns: each lookup below misses the
+    // table of the one before it, so the walk runs from the root every time
+    const flagsOf = [EXECUTE, READ, READ | WRITE];
+    for (let i = 0; i < 32; i++) c.map(i * 0x20_0000 + 0x3000, 0x4000_0000 + i * 0x1000, PageSize.Size4K, flagsOf[i % 3]!);
+    c.flush();
+    expect(memory.readU64(ept.rootPaddr) & 7n).toBe(7n);
+    for (let i = 0; i < 32; i++) {
+      expect(ept.queryNumber(i * 0x20_0000 + 0x3abc), `page ${i}`).toBe(0x4000_0abc + i * 0x1000);
+      expect(ept.query(BigInt(i * 0x20_0000 + 0x3000)).flags).toBe(flagsOf[i % 3]);
+      // a hole beside it in the same table
+      expect(ept.queryNumber(i * 0x20_0000 + 0x4000), `hole ${i}`).toBe(-1);
+    }
+    // a region of execute-only pages, filled from the first one's words, then unmapped page by page
+    c.mapRegion(0x4000_0000, 0x800_0000, 0x10_0000, EXECUTE, false);
+    for (let off = 0; off < 0x10_0000; off += 0x1000) expect(ept.queryNumber(0x4000_0000 + off)).toBe(0x800_0000 + off);
+    for (let off = 0; off < 0x10_0000; off += 0x1000) c.unmap(0x4000_0000 + off);
+    c.flush();
+    expect(ept.queryNumber(0x4008_0000)).toBe(-1);
+  });
 });
 
 describe('decodeX86Eptp and encodeX86Eptp (25.6.11)', () => {

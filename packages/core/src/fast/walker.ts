@@ -142,8 +142,12 @@ export function makeWalks(
   const a2 = layout.addrLo2 ?? 0;
   const bm = layout.block | a2;
   const tv = layout.table ?? 0;
+  // the last level's page test (PTELayout.leaf): every bit of `leaf`, or without it any bit of `present`, as one
+  // compare: (lo & lm) is at most lm, reaching it only with all of lm's bits set, and at least 1 with any of them
+  // (masks below bit 31, so that the AND is not negative)
   const lm = layout.leaf ?? pm;
-  if (lm === 0 || (tv & a2) !== 0) return null;
+  const lmin = layout.leaf === undefined ? 1 : lm;
+  if (lm <= 0 || lm > 0x7fff_ffff || (tv & a2) !== 0) return null;
   const aLo = layout.addrLo;
   const aHi = layout.addrHi;
   const pageLo = layout.leafAddrLo ?? aLo;
@@ -159,7 +163,7 @@ export function makeWalks(
   // straight to `out` (no reload after)
   const plainLeaf = (w: Uint32Array, t: number, e: number, out: Int32Array): number => {
     const lo = w[e]!;
-    if ((lo & lm) !== lm) return -1;
+    if ((lo & lm) < lmin) return -1;
     const hi = ew === 2 ? w[e + 1]! : 0;
     const pa = ((lo & pageLo) >>> 0) * mul + (hi & aHi) * mulHi + (lo & a2) * mul2;
     if (pa >= 2 ** 53) return -2;
@@ -183,7 +187,7 @@ export function makeWalks(
           return (lo | hi) === 0 ? -1 : -2;
         };
   // the last level's entry for map: its index when it is free, else -2
-  const free = (w: Uint32Array, t: number, e: number): number => ((w[e]! & lm) !== lm ? absent(-1, e, t, last) : -2);
+  const free = (w: Uint32Array, t: number, e: number): number => ((w[e]! & lm) < lmin ? absent(-1, e, t, last) : -2);
   // map's walk: one loop over the levels above the last (the per-depth straight runs below are for lookups, where
   // they measured faster; for map, whose misses also write, the loop measured the same)
   const prober: Prober = (w, root, vaLo, vaHi, mem) => {

@@ -214,7 +214,9 @@ export class PageTable64 {
     const sized = typeof pte.leafShift === 'function';
     this._fullCheck = this._attached || sized;
     const layout = this._w.layout;
-    const plain = sized && layout !== undefined ? (layout.leaf ?? layout.present) : 0;
+    // (a test of all of `plain`'s bits: without a `leaf`, the page test is any bit of `present`, the same only for
+    // one bit; 0 otherwise, and then no fast path)
+    const plain = !sized || layout === undefined ? 0 : (layout.leaf ?? ((layout.present & (layout.present - 1)) === 0 ? layout.present : 0));
     this._oddLo = this._runLo | plain;
     this._plainLo = plain;
     this._oddHi = this._runHi;
