@@ -47,10 +47,15 @@ const MAX_CLASSES = 8;
 
 // The first-level table: per slot a page-number tag (Float64Array, NaN when empty: NaN equals nothing) and 4 int32
 // words: per privilege (USER, SUPERVISOR) a word `tlbCheck | shift << 9 | (level + 1) << 15`, then the frame's
-// physical address (low word, bits 11:0 clear; high word).
+// physical address (low word, bits 11:0 clear; high word). FAST_WAYS ways: slot s of way k is s + k * slots. Ways
+// 1 to 3 hold what fills pushed out of way 0, most recent first (victims, as QEMU's victim TLB keeps what its
+// direct-mapped table evicts); a hit is served from way 0 only, so an access whose page is in another way swaps it
+// into way 0 first: pages of a working set that share a slot then cost a swap when they alternate, not a lookup of
+// the entries (W7's 64 pages, drawn at random, put three in one slot of 1024 and two in another).
 const FAST_PAGE = 4096;
 const FAST_SHIFT = 12;
 const FAST_STRIDE = 4;
+const FAST_WAYS = 4;
 /** Slots at most: a 64-page working set has few conflicts in 1024 direct-mapped slots (24 KiB, in a core's L1d). */
 const MAX_FAST_SLOTS = 1024;
 
@@ -155,9 +160,17 @@ export class Tlb<S> extends MmuModel<S> {
   /** @internal first-level table: the 4 KiB page number held by each slot, NaN when empty */ readonly _fastTags: Float64Array;
   /** @internal first-level table: FAST_STRIDE words per slot */ readonly _fastWords: Int32Array;
   /** @internal slots - 1 */ readonly _fastMask: number;
+  /** @internal slots: the distance between two ways of a slot in _fastTags (* FAST_STRIDE in _fastWords) */ readonly _fastWay: number;
+  /** @internal the page number an access looks for in the other ways (a typed array: no boxed argument) */ readonly _fastProbe: Float64Array;
   /** @internal the mode key, ASID and VMID the slots were filled under (-1: none yet) */ _fastMode: number;
   /** @internal */ _fastAsid: number;
   /** @internal */ _fastVmid: number;
+  /**
+   * @internal where the result fields come from: -1 from their own fields (an entry's hit, a walk, a fault), else
+   * the first-level hit of the last call as `slot << 13 | privilege << 12 | offset in the 4 KiB page`
+   */
+  _fastHit: number;
+  /** @internal hits served by the first-level table (those of the entries are in _counts) */ _fastHits: number;
 
   /**
    * @throws RangeError for sizes that are not powers of two, ways that do not divide entries, or a model whose
@@ -190,17 +203,71 @@ export class Tlb<S> extends MmuModel<S> {
     this._checks = new Uint16Array(1 << (modeBits + attrBits + 1));
     this._made = new Uint8Array(1 << modeBits);
     const slots = Math.min(MAX_FAST_SLOTS, Math.max(64, entries));
-    this._fastTags = new Float64Array(slots).fill(Number.NaN);
-    this._fastWords = new Int32Array(slots * FAST_STRIDE);
+    this._fastTags = new Float64Array(FAST_WAYS * slots).fill(Number.NaN);
+    this._fastWords = new Int32Array(FAST_WAYS * slots * FAST_STRIDE);
     this._fastMask = slots - 1;
+    this._fastWay = slots;
+    this._fastProbe = new Float64Array(1);
     this._fastMode = -1;
     this._fastAsid = 0;
     this._fastVmid = 0;
+    this._fastHit = -1;
+    this._fastHits = 0;
+  }
+
+  // The result fields. A first-level hit writes none of them: it records its slot, privilege and page offset in
+  // _fastHit (one store instead of six), and these getters decode the slot's words, which no call but a later
+  // translation changes (fillFast is the only writer, and every translation rewrites _fastHit).
+
+  override get paLo(): number {
+    const h = this._fastHit;
+    return h < 0 ? this.lastPaLo : (this._fastWords[((h >>> 13) << 2) | 2]! | (h & 4095)) >>> 0;
+  }
+
+  override get paHi(): number {
+    const h = this._fastHit;
+    return h < 0 ? this.lastPaHi : this._fastWords[((h >>> 13) << 2) | 3]!;
+  }
+
+  override get pageSize(): number {
+    const h = this._fastHit;
+    // 2^shift as 2^(shift - 12) pages of 4096 (fillFast keeps shift - 12 below 31)
+    return h < 0 ? this.lastPageSize : (1 << (((this.fastWord(h) >>> 9) & 63) - 12)) * 4096;
+  }
+
+  override get level(): number {
+    const h = this._fastHit;
+    return h < 0 ? this.lastLevel : (this.fastWord(h) >>> 15) - 1;
+  }
+
+  override get permissions(): number {
+    const h = this._fastHit;
+    return h < 0 ? this.lastPermissions : (this.fastWord(h) >>> 3) & 63;
+  }
+
+  override get faultCode(): number {
+    return this._fastHit < 0 ? this.lastFaultCode : 0;
+  }
+
+  /** Copies the result fields of a first-level hit into their own fields, which then answer for them. */
+  private keepFields(): void {
+    const paLo = this.paLo;
+    const paHi = this.paHi;
+    const pageSize = this.pageSize;
+    const level = this.level;
+    const permissions = this.permissions;
+    this._fastHit = -1;
+    this.found(paLo, paHi, pageSize, level, permissions);
+  }
+
+  /** The first-level word (of its slot and privilege) that the hit `h` (a _fastHit) was served by. */
+  private fastWord(h: number): number {
+    return this._fastWords[((h >>> 13) << 2) | ((h >>> 12) & 1)]!;
   }
 
   /** Accesses served from a cached entry. */
   get hits(): number {
-    return this._counts[0]!;
+    return this._counts[0]! + this._fastHits;
   }
 
   /** Accesses that found no entry for their page (each one walked). */
@@ -216,6 +283,7 @@ export class Tlb<S> extends MmuModel<S> {
   /** Sets the hit, miss and walk counters to 0. */
   resetCounters(): void {
     this._counts.fill(0);
+    this._fastHits = 0;
   }
 
   /**
@@ -229,10 +297,15 @@ export class Tlb<S> extends MmuModel<S> {
     // The page number and offset are doubles: exact below 2^53, and no split into 32-bit halves on a hit.
     const page = Math.floor(vaddr * 0.000244140625);
     const slot = page & this._fastMask;
+    const tags = this._fastTags;
+    if (tags[slot] !== page) {
+      this._fastProbe[0] = page;
+      this.promoteFast(slot);
+    }
     const words = this._fastWords;
     const word = words[(slot << 2) | (privilege & 1)]!;
     if (
-      this._fastTags[slot] === page &&
+      tags[slot] === page &&
       ((word >>> access) & 1) !== 0 &&
       access >>> 0 <= 2 &&
       privilege >>> 0 <= 1 &&
@@ -243,17 +316,11 @@ export class Tlb<S> extends MmuModel<S> {
       const offset = vaddr - page * 4096;
       // a fraction (not an address: the checked path throws) fails this
       if ((offset | 0) === offset) {
-        this._counts[0]!++;
-        const paLo = (words[(slot << 2) | 2]! | offset) >>> 0;
-        const paHi = words[(slot << 2) | 3]!;
-        this.paLo = paLo;
-        this.paHi = paHi;
-        // 2^shift as 2^(shift - 12) pages of 4096 (fillFast keeps shift - 12 below 31)
-        this.pageSize = (1 << (((word >>> 9) & 63) - 12)) * 4096;
-        this.level = (word >>> 15) - 1;
-        this.permissions = (word >>> 3) & 63;
-        this.faultCode = 0;
-        return paHi * 4294967296 + paLo;
+        // a small integer field, not a typed array element: one load and store; past 2^30 V8 widens it to a double
+        this._fastHits++;
+        // the result fields, decoded from the slot when read (their getters); << 13 = (slot << 1 | privilege) << 12
+        this._fastHit = (slot << 13) | (privilege << 12) | offset;
+        return words[(slot << 2) | 3]! * 4294967296 + ((words[(slot << 2) | 2]! | offset) >>> 0);
       }
     }
     return super.translateNumber(vaddr, access, privilege);
@@ -264,6 +331,8 @@ export class Tlb<S> extends MmuModel<S> {
    * model's walk, whose success is cached. Unchecked arguments, as the model's.
    */
   translateWords(vaLo: number, vaHi: number, access: AccessKind, privilege: PrivilegeLevel): number {
+    // the result fields are this call's own fields from here on (fillFast below may rewrite the last hit's slot)
+    this._fastHit = -1;
     const model = this.model;
     const mode = model.tlbModeKey();
     const e = this.lookup(vaLo | 0, vaHi | 0);
@@ -278,16 +347,16 @@ export class Tlb<S> extends MmuModel<S> {
         const info = d[e + 7]!;
         const shift = (info >>> 2) & 63;
         if (shift < 32) {
-          this.paLo = (d[e + 4]! | (vaLo & ((1 << shift) - 1))) >>> 0;
-          this.paHi = d[e + 5]! >>> 0;
+          this.lastPaLo = (d[e + 4]! | (vaLo & ((1 << shift) - 1))) >>> 0;
+          this.lastPaHi = d[e + 5]! >>> 0;
         } else {
-          this.paLo = vaLo >>> 0;
-          this.paHi = (d[e + 5]! | (vaHi & ((1 << (shift - 32)) - 1))) >>> 0;
+          this.lastPaLo = vaLo >>> 0;
+          this.lastPaHi = (d[e + 5]! | (vaHi & ((1 << (shift - 32)) - 1))) >>> 0;
         }
-        this.pageSize = POW2[shift]!;
-        this.level = ((info >>> 8) & 15) - 1;
-        this.permissions = check >>> 3;
-        this.faultCode = 0;
+        this.lastPageSize = POW2[shift]!;
+        this.lastLevel = ((info >>> 8) & 15) - 1;
+        this.lastPermissions = check >>> 3;
+        this.lastFaultCode = 0;
         return 0;
       }
     } else {
@@ -304,12 +373,12 @@ export class Tlb<S> extends MmuModel<S> {
     this._counts[2]!++;
     const model = this.model;
     const r = model.translateWords(vaLo, vaHi, access, privilege);
-    this.paLo = model.paLo;
-    this.paHi = model.paHi;
-    this.pageSize = model.pageSize;
-    this.level = model.level;
-    this.permissions = model.permissions;
-    this.faultCode = model.faultCode;
+    this.lastPaLo = model.paLo;
+    this.lastPaHi = model.paHi;
+    this.lastPageSize = model.pageSize;
+    this.lastLevel = model.level;
+    this.lastPermissions = model.permissions;
+    this.lastFaultCode = model.faultCode;
     // level -1: no table was read (a bare, untranslated mode); negative attributes: not cacheable (TlbWalker)
     if (r === 0 && model.level >= 0 && model.leafAttributes >= 0) {
       this.fill(vaLo, vaHi, model.pageSize, model.level, model.leafAttributes, model.leafGlobal, found);
@@ -392,14 +461,14 @@ export class Tlb<S> extends MmuModel<S> {
       const mask = -1 << shift;
       d[e] = vaLo & mask;
       d[e + 1] = vaHi;
-      d[e + 4] = this.paLo & mask;
-      d[e + 5] = this.paHi;
+      d[e + 4] = this.lastPaLo & mask;
+      d[e + 5] = this.lastPaHi;
     } else {
       const mask = -1 << (shift - 32);
       d[e] = 0;
       d[e + 1] = vaHi & mask;
       d[e + 4] = 0;
-      d[e + 5] = this.paHi & mask;
+      d[e + 5] = this.lastPaHi & mask;
     }
     d[e + 2] = this.asid;
     d[e + 3] = this.vmid;
@@ -438,12 +507,50 @@ export class Tlb<S> extends MmuModel<S> {
     const slot = page & this._fastMask;
     const shape = (shift << 9) | (((info >>> 8) & 15) << 15);
     d[e + 7] = info | COPIED;
+    const tags = this._fastTags;
+    const words = this._fastWords;
     const w = slot * FAST_STRIDE;
-    this._fastWords[w] = this._checks[checks]! | shape;
-    this._fastWords[w + 1] = this._checks[checks | 1]! | shape;
-    this._fastWords[w + 2] = paLo;
-    this._fastWords[w + 3] = paHi;
-    this._fastTags[slot] = page;
+    // a copy of the page in another way goes; the others move one way down (the last one's page goes), unless way 0
+    // holds the page itself, which is replaced in place
+    if (tags[slot] !== page) {
+      const way = this._fastWay;
+      let k = 1;
+      while (k < FAST_WAYS - 1 && tags[slot + k * way] !== page) k++;
+      for (; k > 0; k--) {
+        tags[slot + k * way] = tags[slot + (k - 1) * way]!;
+        words.copyWithin((slot + k * way) * FAST_STRIDE, (slot + (k - 1) * way) * FAST_STRIDE, (slot + (k - 1) * way + 1) * FAST_STRIDE);
+      }
+    }
+    words[w] = this._checks[checks]! | shape;
+    words[w + 1] = this._checks[checks | 1]! | shape;
+    words[w + 2] = paLo;
+    words[w + 3] = paHi;
+    tags[slot] = page;
+  }
+
+  /**
+   * Moves the page `_fastProbe[0]`, if another way of `slot` holds it, into way 0, and way 0's page into that way.
+   * Not inlined into translateNumber: only accesses that way 0 does not serve come here.
+   */
+  private promoteFast(slot: number): void {
+    const tags = this._fastTags;
+    const page = this._fastProbe[0]!;
+    const way = this._fastWay;
+    let other = slot + way;
+    while (other < tags.length && tags[other] !== page) other += way;
+    if (other >= tags.length) return;
+    // the last call's fields, if a hit on this slot gives them, are copied out first: this call may yet throw (a
+    // bad argument) without answering, and they must still describe the last call
+    const h = this._fastHit;
+    if (h >= 0 && h >>> 13 === slot) this.keepFields();
+    tags[other] = tags[slot]!;
+    tags[slot] = page;
+    const words = this._fastWords;
+    for (let i = 0; i < FAST_STRIDE; i++) {
+      const word = words[slot * FAST_STRIDE + i]!;
+      words[slot * FAST_STRIDE + i] = words[other * FAST_STRIDE + i]!;
+      words[other * FAST_STRIDE + i] = word;
+    }
   }
 
   /** Empties every first-level slot: what any removal of entries other than by fill must do. */
@@ -458,7 +565,9 @@ export class Tlb<S> extends MmuModel<S> {
     const first = shift < 32 ? (vaHi >>> 0) * 0x100000 + ((vaLo & (-1 << shift)) >>> FAST_SHIFT) : (vaHi & (-1 << (shift - 32))) * 0x100000;
     const pages = POW2[shift - FAST_SHIFT]!;
     if (pages <= tags.length) {
-      for (let p = first; p < first + pages; p++) if (tags[p & this._fastMask] === p) tags[p & this._fastMask] = Number.NaN;
+      for (let p = first; p < first + pages; p++) {
+        for (let t = p & this._fastMask; t < tags.length; t += this._fastWay) if (tags[t] === p) tags[t] = Number.NaN;
+      }
     } else {
       for (let s = 0; s < tags.length; s++) if (tags[s]! >= first && tags[s]! < first + pages) tags[s] = Number.NaN;
     }
