@@ -445,8 +445,8 @@ describe.each(TLB_MODELS.map((row) => [row.name, row] as const))('Tlb over %s', 
     }
     read(a + 56n, 'a first-level hit after a way swap', [1, 0, 0], true);
     read(b + 64n, 'a first-level hit after a second way swap', [1, 0, 0], true);
-    // an address that is no integer, on a page another way holds: the swap comes before the argument check, the
-    // fields stay those of the last call
+    // an address that is no integer, on a page another way holds: a RangeError, and the fields stay those of the
+    // last call
     expect(() => tlb.translateNumber(Number(c) + 0.5, Access.READ, 0)).toThrow(RangeError);
     expect(fields(tlb), 'after a RangeError').toEqual(fresh(b + 64n));
     read(c + 72n, 'a first-level hit after a swap and a RangeError', [1, 0, 0], true);

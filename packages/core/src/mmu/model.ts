@@ -239,8 +239,11 @@ export abstract class MmuModel<S> {
   }
 }
 
-/** Throws the error that a bad address, access kind or privilege deserves (cold path of the checks above). */
-function checkArgs(vaddr: number, access: unknown, privilege: unknown, op: string): void {
+/**
+ * Throws the error that a bad address, access kind or privilege deserves (cold path of the checks above and of
+ * `Tlb.translateNumber`).
+ */
+export function checkArgs(vaddr: number, access: unknown, privilege: unknown, op: string): void {
   if (access !== 0 && access !== 1 && access !== 2) {
     throw new RangeError(`${op}: "access" ${String(access)} is not Access.READ (0), WRITE (1) or EXECUTE (2)`);
   }

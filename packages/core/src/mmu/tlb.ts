@@ -24,8 +24,8 @@
 // more thing every model must not forget; the compare is one inlined call (on RISC-V, two field loads).
 import { PAIR, splitAddr } from '../_addr';
 import type { AddrInput, FlushTlb } from '../interfaces';
-import type { AccessKind, PrivilegeLevel } from './access';
-import { MmuModel } from './model';
+import { type AccessKind, MmuCode, type PrivilegeLevel } from './access';
+import { checkArgs, MmuModel } from './model';
 
 const TWO32 = 4294967296;
 /** 2^n for n in 0..63 (a table read: `2 ** n` with a variable n is a call in V8). */
@@ -161,7 +161,6 @@ export class Tlb<S> extends MmuModel<S> {
   /** @internal first-level table: FAST_STRIDE words per slot */ readonly _fastWords: Int32Array;
   /** @internal slots - 1 */ readonly _fastMask: number;
   /** @internal slots: the distance between two ways of a slot in _fastTags (* FAST_STRIDE in _fastWords) */ readonly _fastWay: number;
-  /** @internal the page number an access looks for in the other ways (a typed array: no boxed argument) */ readonly _fastProbe: Float64Array;
   /** @internal the mode key, ASID and VMID the slots were filled under (-1: none yet) */ _fastMode: number;
   /** @internal */ _fastAsid: number;
   /** @internal */ _fastVmid: number;
@@ -207,7 +206,6 @@ export class Tlb<S> extends MmuModel<S> {
     this._fastWords = new Int32Array(FAST_WAYS * slots * FAST_STRIDE);
     this._fastMask = slots - 1;
     this._fastWay = slots;
-    this._fastProbe = new Float64Array(1);
     this._fastMode = -1;
     this._fastAsid = 0;
     this._fastVmid = 0;
@@ -249,17 +247,6 @@ export class Tlb<S> extends MmuModel<S> {
     return this._fastHit < 0 ? this.lastFaultCode : 0;
   }
 
-  /** Copies the result fields of a first-level hit into their own fields, which then answer for them. */
-  private keepFields(): void {
-    const paLo = this.paLo;
-    const paHi = this.paHi;
-    const pageSize = this.pageSize;
-    const level = this.level;
-    const permissions = this.permissions;
-    this._fastHit = -1;
-    this.found(paLo, paHi, pageSize, level, permissions);
-  }
-
   /** The first-level word (of its slot and privilege) that the hit `h` (a _fastHit) was served by. */
   private fastWord(h: number): number {
     return this._fastWords[((h >>> 13) << 2) | ((h >>> 12) & 1)]!;
@@ -288,7 +275,11 @@ export class Tlb<S> extends MmuModel<S> {
 
   /**
    * Translates one access as {@link MmuModel.translateNumber}, from the first-level table when its slot serves the
-   * access (kept small so that V8 inlines it into the caller's loop), else through {@link translateWords}.
+   * access, else through {@link translateWords}. Kept small, so that V8 inlines it into the caller's loop: the
+   * address stays an unboxed double and the answer is returned without a heap number. Everything but a hit on the
+   * slot's first way is in translateWords, which is called with and returns small integers only, and is too large
+   * for V8 to inline here (over 460 bytes of bytecode, V8's limit), so that this function stays small even where V8
+   * optimizes it on its own before the loop that calls it.
    * @throws RangeError as {@link MmuModel.translateNumber}.
    */
   override translateNumber(vaddr: number, access: AccessKind, privilege: PrivilegeLevel): number {
@@ -297,15 +288,10 @@ export class Tlb<S> extends MmuModel<S> {
     // The page number and offset are doubles: exact below 2^53, and no split into 32-bit halves on a hit.
     const page = Math.floor(vaddr * 0.000244140625);
     const slot = page & this._fastMask;
-    const tags = this._fastTags;
-    if (tags[slot] !== page) {
-      this._fastProbe[0] = page;
-      this.promoteFast(slot);
-    }
     const words = this._fastWords;
     const word = words[(slot << 2) | (privilege & 1)]!;
     if (
-      tags[slot] === page &&
+      this._fastTags[slot] === page &&
       ((word >>> access) & 1) !== 0 &&
       access >>> 0 <= 2 &&
       privilege >>> 0 <= 1 &&
@@ -323,7 +309,16 @@ export class Tlb<S> extends MmuModel<S> {
         return words[(slot << 2) | 3]! * 4294967296 + ((words[(slot << 2) | 2]! | offset) >>> 0);
       }
     }
-    return super.translateNumber(vaddr, access, privilege);
+    // 2^-32: the address's high word, exact as the page number is
+    const vaHi = Math.floor(vaddr * 2.3283064365386963e-10);
+    const vaLo = vaddr - vaHi * 4294967296;
+    if (!(vaLo >>> 0 === vaLo && vaHi >= 0 && vaHi < 0x200000) || access >>> 0 > 2 || privilege >>> 0 > 1) {
+      checkArgs(vaddr, access, privilege, 'translateNumber');
+    }
+    const r = this.translateWords(vaLo | 0, vaHi | 0, access, privilege);
+    if (r < 0) return r;
+    const hi = this.lastPaHi;
+    return hi < 0x200000 ? hi * 4294967296 + this.lastPaLo : MmuCode.WIDE;
   }
 
   /**
@@ -331,10 +326,31 @@ export class Tlb<S> extends MmuModel<S> {
    * model's walk, whose success is cached. Unchecked arguments, as the model's.
    */
   translateWords(vaLo: number, vaHi: number, access: AccessKind, privilege: PrivilegeLevel): number {
-    // the result fields are this call's own fields from here on (fillFast below may rewrite the last hit's slot)
+    // the result fields are this call's own fields from here on (what follows may rewrite the last hit's slot)
     this._fastHit = -1;
     const model = this.model;
     const mode = model.tlbModeKey();
+    // A page that another way of its first-level slot holds (pushed out of the first way by a page of the same
+    // slot) moves back to the first way, and answers from there when it serves the access: no lookup of the
+    // entries. (Written here rather than in a method of its own: see translateNumber on this function's size.)
+    if (vaHi >>> 0 < 0x200000) {
+      const page = (vaHi >>> 0) * 0x100000 + (vaLo >>> FAST_SHIFT);
+      const slot = page & this._fastMask;
+      const tags = this._fastTags;
+      if (tags[slot] !== page) {
+        let other = slot + this._fastWay;
+        while (other < tags.length && tags[other] !== page) other += this._fastWay;
+        if (other < tags.length) this.swapFast(slot, other);
+      }
+      const fast = this._fastWords;
+      const word = fast[slot * FAST_STRIDE + (privilege & 1)]!;
+      if (tags[slot] === page && ((word >>> access) & 1) !== 0 && mode === this._fastMode && this.asid === this._fastAsid && this.vmid === this._fastVmid) {
+        this._fastHits++;
+        // the page's physical address, its size 2^shift as 2^(shift - 12) pages of 4096, its level, its permissions
+        const paLo = (fast[slot * FAST_STRIDE + 2]! | (vaLo & (FAST_PAGE - 1))) >>> 0;
+        return this.found(paLo, fast[slot * FAST_STRIDE + 3]!, (1 << (((word >>> 9) & 63) - FAST_SHIFT)) * FAST_PAGE, (word >>> 15) - 1, (word >>> 3) & 63);
+      }
+    }
     const e = this.lookup(vaLo | 0, vaHi | 0);
     if (e >= 0) {
       const d = this._data;
@@ -528,24 +544,13 @@ export class Tlb<S> extends MmuModel<S> {
     tags[slot] = page;
   }
 
-  /**
-   * Moves the page `_fastProbe[0]`, if another way of `slot` holds it, into way 0, and way 0's page into that way.
-   * Not inlined into translateNumber: only accesses that way 0 does not serve come here.
-   */
-  private promoteFast(slot: number): void {
+  /** Swaps what two ways of a first-level slot hold (`slot` and `other`, indices of _fastTags). */
+  private swapFast(slot: number, other: number): void {
     const tags = this._fastTags;
-    const page = this._fastProbe[0]!;
-    const way = this._fastWay;
-    let other = slot + way;
-    while (other < tags.length && tags[other] !== page) other += way;
-    if (other >= tags.length) return;
-    // the last call's fields, if a hit on this slot gives them, are copied out first: this call may yet throw (a
-    // bad argument) without answering, and they must still describe the last call
-    const h = this._fastHit;
-    if (h >= 0 && h >>> 13 === slot) this.keepFields();
-    tags[other] = tags[slot]!;
-    tags[slot] = page;
     const words = this._fastWords;
+    const tag = tags[slot]!;
+    tags[slot] = tags[other]!;
+    tags[other] = tag;
     for (let i = 0; i < FAST_STRIDE; i++) {
       const word = words[slot * FAST_STRIDE + i]!;
       words[slot * FAST_STRIDE + i] = words[other * FAST_STRIDE + i]!;
