@@ -155,8 +155,9 @@ function runModel(row: TlbModelCase, seed: number, steps: number) {
 /** Whether a way of the first-level table holds the 4 KiB page of va. */
 function held(tlb: Tlb<unknown>, va: bigint): boolean {
   const page = Number(va >> 12n);
-  for (let slot = page & tlb._fastMask; slot < tlb._fastTags.length; slot += tlb._fastWay) if (tlb._fastTags[slot] === page) return true;
-  return false;
+  const ways = tlb._fastTags.length / (tlb._fastMask + 1);
+  const first = (page & tlb._fastMask) * ways;
+  return tlb._fastTags.subarray(first, first + ways).includes(page);
 }
 
 /**

@@ -47,7 +47,9 @@ const MAX_CLASSES = 8;
 
 // The first-level table: per slot a page-number tag (Float64Array, NaN when empty: NaN equals nothing) and 4 int32
 // words: per privilege (USER, SUPERVISOR) a word `tlbCheck | shift << 9 | (level + 1) << 15`, then the frame's
-// physical address (low word, bits 11:0 clear; high word). FAST_WAYS ways: slot s of way k is s + k * slots. Ways
+// physical address (low word, bits 11:0 clear; high word). FAST_WAYS ways per slot, side by side: way k of slot s is
+// tag s * FAST_WAYS + k (a slot's tags are 32 bytes, its words 64: a miss that searches or shifts the ways touches
+// the lines the first way's test has read, not one more per way). Ways
 // 1 to 3 hold what fills pushed out of way 0, most recent first (victims, as QEMU's victim TLB keeps what its
 // direct-mapped table evicts); a hit is served from way 0 only, so an access whose page is in another way swaps it
 // into way 0 first: pages of a working set that share a slot then cost a swap when they alternate, not a lookup of
@@ -160,7 +162,6 @@ export class Tlb<S> extends MmuModel<S> {
   /** @internal first-level table: the 4 KiB page number held by each slot, NaN when empty */ readonly _fastTags: Float64Array;
   /** @internal first-level table: FAST_STRIDE words per slot */ readonly _fastWords: Int32Array;
   /** @internal slots - 1 */ readonly _fastMask: number;
-  /** @internal slots: the distance between two ways of a slot in _fastTags (* FAST_STRIDE in _fastWords) */ readonly _fastWay: number;
   /** @internal the mode key, ASID and VMID the slots were filled under (-1: none yet) */ _fastMode: number;
   /** @internal */ _fastAsid: number;
   /** @internal */ _fastVmid: number;
@@ -205,7 +206,6 @@ export class Tlb<S> extends MmuModel<S> {
     this._fastTags = new Float64Array(FAST_WAYS * slots).fill(Number.NaN);
     this._fastWords = new Int32Array(FAST_WAYS * slots * FAST_STRIDE);
     this._fastMask = slots - 1;
-    this._fastWay = slots;
     this._fastMode = -1;
     this._fastAsid = 0;
     this._fastVmid = 0;
@@ -219,12 +219,12 @@ export class Tlb<S> extends MmuModel<S> {
 
   override get paLo(): number {
     const h = this._fastHit;
-    return h < 0 ? this.lastPaLo : (this._fastWords[((h >>> 13) << 2) | 2]! | (h & 4095)) >>> 0;
+    return h < 0 ? this.lastPaLo : (this._fastWords[((h >>> 13) << 4) | 2]! | (h & 4095)) >>> 0;
   }
 
   override get paHi(): number {
     const h = this._fastHit;
-    return h < 0 ? this.lastPaHi : this._fastWords[((h >>> 13) << 2) | 3]!;
+    return h < 0 ? this.lastPaHi : this._fastWords[((h >>> 13) << 4) | 3]!;
   }
 
   override get pageSize(): number {
@@ -249,7 +249,7 @@ export class Tlb<S> extends MmuModel<S> {
 
   /** The first-level word (of its slot and privilege) that the hit `h` (a _fastHit) was served by. */
   private fastWord(h: number): number {
-    return this._fastWords[((h >>> 13) << 2) | ((h >>> 12) & 1)]!;
+    return this._fastWords[((h >>> 13) << 4) | ((h >>> 12) & 1)]!;
   }
 
   /** Accesses served from a cached entry. */
@@ -284,14 +284,15 @@ export class Tlb<S> extends MmuModel<S> {
    */
   override translateNumber(vaddr: number, access: AccessKind, privilege: PrivilegeLevel): number {
     // Literals, not the module's constants: optimized code reads a module constant from its context on every use
-    // (a load, a type check, and for 1 / FAST_PAGE a division). 2^-12, 4096 = FAST_PAGE, << 2 = * FAST_STRIDE.
+    // (a load, a type check, and for 1 / FAST_PAGE a division). 2^-12, 4096 = FAST_PAGE, << 2 = * FAST_WAYS (the
+    // slot's first way in _fastTags), << 4 = * FAST_WAYS * FAST_STRIDE (its words).
     // The page number and offset are doubles: exact below 2^53, and no split into 32-bit halves on a hit.
     const page = Math.floor(vaddr * 0.000244140625);
     const slot = page & this._fastMask;
     const words = this._fastWords;
-    const word = words[(slot << 2) | (privilege & 1)]!;
+    const word = words[(slot << 4) | (privilege & 1)]!;
     if (
-      this._fastTags[slot] === page &&
+      this._fastTags[slot << 2] === page &&
       ((word >>> access) & 1) !== 0 &&
       access >>> 0 <= 2 &&
       privilege >>> 0 <= 1 &&
@@ -306,7 +307,7 @@ export class Tlb<S> extends MmuModel<S> {
         this._fastHits++;
         // the result fields, decoded from the slot when read (their getters); << 13 = (slot << 1 | privilege) << 12
         this._fastHit = (slot << 13) | (privilege << 12) | offset;
-        return words[(slot << 2) | 3]! * 4294967296 + ((words[(slot << 2) | 2]! | offset) >>> 0);
+        return words[(slot << 4) | 3]! * 4294967296 + ((words[(slot << 4) | 2]! | offset) >>> 0);
       }
     }
     // 2^-32: the address's high word, exact as the page number is
@@ -335,12 +336,13 @@ export class Tlb<S> extends MmuModel<S> {
     // entries. (Written here rather than in a method of its own: see translateNumber on this function's size.)
     if (vaHi >>> 0 < 0x200000) {
       const page = (vaHi >>> 0) * 0x100000 + (vaLo >>> FAST_SHIFT);
-      const slot = page & this._fastMask;
+      // the slot's first way in _fastTags
+      const slot = (page & this._fastMask) * FAST_WAYS;
       const tags = this._fastTags;
       if (tags[slot] !== page) {
-        let other = slot + this._fastWay;
-        while (other < tags.length && tags[other] !== page) other += this._fastWay;
-        if (other < tags.length) this.swapFast(slot, other);
+        let other = slot + 1;
+        while (other < slot + FAST_WAYS && tags[other] !== page) other++;
+        if (other < slot + FAST_WAYS) this.swapFast(slot, other);
       }
       const fast = this._fastWords;
       const word = fast[slot * FAST_STRIDE + (privilege & 1)]!;
@@ -520,7 +522,8 @@ export class Tlb<S> extends MmuModel<S> {
       this._fastVmid = this.vmid;
     }
     const page = vaHi * 0x100000 + (vaLo >>> FAST_SHIFT);
-    const slot = page & this._fastMask;
+    // the slot's first way in _fastTags
+    const slot = (page & this._fastMask) * FAST_WAYS;
     const shape = (shift << 9) | (((info >>> 8) & 15) << 15);
     d[e + 7] = info | COPIED;
     const tags = this._fastTags;
@@ -529,12 +532,14 @@ export class Tlb<S> extends MmuModel<S> {
     // a copy of the page in another way goes; the others move one way down (the last one's page goes), unless way 0
     // holds the page itself, which is replaced in place
     if (tags[slot] !== page) {
-      const way = this._fastWay;
       let k = 1;
-      while (k < FAST_WAYS - 1 && tags[slot + k * way] !== page) k++;
+      while (k < FAST_WAYS - 1 && tags[slot + k] !== page) k++;
+      // (word by word: copyWithin is a call into the runtime, several times the cost of these four copies)
       for (; k > 0; k--) {
-        tags[slot + k * way] = tags[slot + (k - 1) * way]!;
-        words.copyWithin((slot + k * way) * FAST_STRIDE, (slot + (k - 1) * way) * FAST_STRIDE, (slot + (k - 1) * way + 1) * FAST_STRIDE);
+        const to = slot + k;
+        const from = to - 1;
+        tags[to] = tags[from]!;
+        for (let i = 0; i < FAST_STRIDE; i++) words[to * FAST_STRIDE + i] = words[from * FAST_STRIDE + i]!;
       }
     }
     words[w] = this._checks[checks]! | shape;
@@ -571,7 +576,8 @@ export class Tlb<S> extends MmuModel<S> {
     const pages = POW2[shift - FAST_SHIFT]!;
     if (pages <= tags.length) {
       for (let p = first; p < first + pages; p++) {
-        for (let t = p & this._fastMask; t < tags.length; t += this._fastWay) if (tags[t] === p) tags[t] = Number.NaN;
+        const slot = (p & this._fastMask) * FAST_WAYS;
+        for (let t = slot; t < slot + FAST_WAYS; t++) if (tags[t] === p) tags[t] = Number.NaN;
       }
     } else {
       for (let s = 0; s < tags.length; s++) if (tags[s]! >= first && tags[s]! < first + pages) tags[s] = Number.NaN;
