@@ -217,32 +217,38 @@ export class Tlb<S> extends MmuModel<S> {
   // _fastHit (one store instead of six), and these getters decode the slot's words, which no call but a later
   // translation changes (fillFast is the only writer, and every translation rewrites _fastHit).
 
+  /** Low 32 bits of the physical address of the last successful translation. */
   override get paLo(): number {
     const h = this._fastHit;
     return h < 0 ? this.lastPaLo : (this._fastWords[((h >>> 13) << 4) | 2]! | (h & 4095)) >>> 0;
   }
 
+  /** High 32 bits of the physical address of the last successful translation. */
   override get paHi(): number {
     const h = this._fastHit;
     return h < 0 ? this.lastPaHi : this._fastWords[((h >>> 13) << 4) | 3]!;
   }
 
+  /** Bytes of the page the last successful translation went through (0 after a fault). */
   override get pageSize(): number {
     const h = this._fastHit;
     // 2^shift as 2^(shift - 12) pages of 4096 (fillFast keeps shift - 12 below 31)
     return h < 0 ? this.lastPageSize : (1 << (((this.fastWord(h) >>> 9) & 63) - 12)) * 4096;
   }
 
+  /** Level (0 = root) of the leaf found, or of the entry that faulted; -1 when no table was read. */
   override get level(): number {
     const h = this._fastHit;
     return h < 0 ? this.lastLevel : (this.fastWord(h) >>> 15) - 1;
   }
 
+  /** Effective permissions of the last successful translation; 0 after a fault. */
   override get permissions(): number {
     const h = this._fastHit;
     return h < 0 ? this.lastPermissions : (this.fastWord(h) >>> 3) & 63;
   }
 
+  /** The `MmuCode` of the last fault, or 0 after a successful translation. */
   override get faultCode(): number {
     return this._fastHit < 0 ? this.lastFaultCode : 0;
   }
