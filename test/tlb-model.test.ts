@@ -202,9 +202,12 @@ function runModel(row: TlbModelCase, seed: number, steps: number) {
 }
 
 /** Whether the first-level table of `tlb` (what translateNumber answers from inline) holds the 4 KiB page of `va`. */
+/** Whether a way of the first-level table holds the 4 KiB page of va. */
 function held(tlb: Tlb<unknown>, va: bigint): boolean {
   const page = Number(va >> 12n);
-  return tlb._fastTags[page & tlb._fastMask] === page;
+  const ways = tlb._fastTags.length / (tlb._fastMask + 1);
+  const first = (page & tlb._fastMask) * ways;
+  return tlb._fastTags.subarray(first, first + ways).includes(page);
 }
 
 /**
@@ -447,6 +450,57 @@ describe.each(TLB_MODELS.map((row) => [row.name, row] as const))('Tlb over %s', 
     expect(counts.compared).toBeGreaterThan(1000);
     // the first-level table held the page of a good share of the accesses (its hits, or accesses it sent on)
     expect(counts.heldBefore).toBeGreaterThan(counts.compared / 10);
+  });
+
+  it('every result field is the fresh walk\'s after a walk, an entry\'s hit, a first-level hit, a way swap and a fault', () => {
+    const w = row.make();
+    const tlb = w.tlb;
+    // three pages in one first-level slot (the slot is the 4 KiB page number modulo the slots), one page unmapped
+    const stride = BigInt(tlb._fastMask + 1) * 0x1000n;
+    const [a, b, c] = [VA, VA + stride, VA + 2n * stride];
+    const hole = VA + 0x1000n;
+    for (const [k, va] of [a, b, c].entries()) w.tables[0]!.cursor().map(va, row.frames + BigInt(k) * 0x3000n, PageSize.Size4K, READ | USER);
+    w.switchTo(0);
+    const fields = (m: Tlb<unknown> | TlbWorld['fresh']) => [m.paLo, m.paHi, m.pageSize, m.level, m.permissions, m.faultCode];
+    const fresh = (va: bigint): unknown[] => {
+      w.fresh.translateWords(Number(va & 0xffff_ffffn), Number(va >> 32n), Access.READ, 0);
+      return fields(w.fresh);
+    };
+    /** One read through the TLB: its answer and fields against the fresh walk's, and which counters it moved. */
+    const read = (va: bigint, what: string, moved: [hits: number, misses: number, walks: number], fromTable: boolean) => {
+      const before = [tlb.hits, tlb.misses, tlb.walks];
+      expect(held(tlb, va), `${what}: held before`).toBe(fromTable);
+      const got = tlb.translateNumber(Number(va), Access.READ, 0);
+      const want = fresh(va);
+      // paLo / paHi are those of the last successful translation: after a fault, the TLB's are its model's (whose
+      // walks are the TLB's misses), not the fresh model's, which walked every access
+      const compared = want[5] === 0 ? 0 : 2;
+      expect(fields(tlb).slice(compared), what).toEqual(want.slice(compared));
+      expect(got, what).toBe(want[5] === 0 ? tlb.paHi * 2 ** 32 + tlb.paLo : want[5]);
+      expect([tlb.hits - before[0]!, tlb.misses - before[1]!, tlb.walks - before[2]!], what).toEqual(moved);
+    };
+    read(a + 8n, 'a walk', [0, 1, 1], false);
+    read(a + 16n, "an entry's hit", [1, 0, 0], false);
+    read(a + 24n, 'a first-level hit', [1, 0, 0], true);
+    read(hole + 8n, 'a fault', [0, 1, 1], false);
+    read(a + 32n, 'a first-level hit after a fault', [1, 0, 0], true);
+    // the fields describe the last call until the next one: an invalidation does not change them
+    tlb.flushAll();
+    expect(fields(tlb), 'after flushAll').toEqual(fresh(a + 32n));
+    read(a + 40n, 'a walk after flushAll', [0, 1, 1], false);
+    read(a + 48n, "an entry's hit after flushAll", [1, 0, 0], false);
+    // b, then c, push a out of the slot's first way into the others; a read of a swaps it back, a hit
+    for (const va of [b, c]) {
+      read(va, 'a walk of a page of the same slot', [0, 1, 1], false);
+      read(va + 8n, "an entry's hit that moves the slot's page to another way", [1, 0, 0], false);
+    }
+    read(a + 56n, 'a first-level hit after a way swap', [1, 0, 0], true);
+    read(b + 64n, 'a first-level hit after a second way swap', [1, 0, 0], true);
+    // an address that is no integer, on a page another way holds: a RangeError, and the fields stay those of the
+    // last call
+    expect(() => tlb.translateNumber(Number(c) + 0.5, Access.READ, 0)).toThrow(RangeError);
+    expect(fields(tlb), 'after a RangeError').toEqual(fresh(b + 64n));
+    read(c + 72n, 'a first-level hit after a swap and a RangeError', [1, 0, 0], true);
   });
 
   it('the first-level table lets go of a page on an invalidation of its address, an ASID switch and a refill', () => {

@@ -33,7 +33,7 @@
 // - B4.1.52 DFSR: FS[3:0] bits 3:0, Domain 7:4, LPAE 9 (0 here), FS[4] 10, WnR 11, ExT 12; B4.1.96 IFSR: FS and
 //   ExT only; B4.1.51 DFAR / B4.1.95 IFAR: the faulting virtual address.
 // - B4.1.36 CONTEXTIDR: ASID in bits 7:0, the tag of non-global (nG = 1) TLB entries (B3.9.3).
-import { type AccessKind, type AddrInput, MmuCode, MmuModel, type PagingHandler, type PrivilegeLevel, RegisterError, type TlbWalker } from '@page-table-multiarch/core';
+import { type AccessKind, type AddrInput, type MappingFlags, MmuCode, MmuModel, type PagingHandler, type PrivilegeLevel, RegisterError, type TlbWalker } from '@page-table-multiarch/core';
 import { AP_SIMPLE, reg32 as reg32Of, SCTLR_UWXN, SCTLR_WXN, withExecute } from './_a32-access';
 
 // Fault status codes, FS[4:0] [Table B3-23], by level (0 = first, section; 1 = second, page).
@@ -172,6 +172,8 @@ export class A32Mmu extends MmuModel<A32FaultSyndrome> implements TlbWalker {
   _key: number;
   /** @internal */ _keyDacr: number;
   /** @internal */ _keySctlr: number;
+  /** The permissions `check` found for the leaf of the walk under way ([B3.7.3]), given to `found` by `translated`. */
+  private checked: MappingFlags;
 
   /**
    * @throws RegisterError for TTBCR.EAE = 1 (the long-descriptor format) or SCTLR.HA = 1 without
@@ -193,6 +195,7 @@ export class A32Mmu extends MmuModel<A32FaultSyndrome> implements TlbWalker {
     this.domain = 0;
     this.leafAttributes = 0;
     this.leafGlobal = false;
+    this.checked = 0;
     this._base0 = 0;
     this._base1 = 0;
     this._pd0 = false;
@@ -321,15 +324,15 @@ export class A32Mmu extends MmuModel<A32FaultSyndrome> implements TlbWalker {
     const perms = leafPermissions(attrs, privilege, type, sctlr);
     // READ, WRITE, EXECUTE are the bits 1 << access of MappingFlags
     if (((perms >>> access) & 1) === 0) return this.abort(MmuCode.Permission, FS_PERMISSION[level]!, level, domain, access);
-    this.permissions = perms;
+    this.checked = perms;
     return 0;
   }
 
-  /** A translation (the permissions were set by `check`): no fault status. */
+  /** A translation (the permissions are those `check` left in {@link checked}): no fault status. */
   private translated(paLo: number, paHi: number, size: number, level: number): number {
     this.fsr = 0;
     this.domain = 0;
-    return this.found(paLo, paHi, size, level, this.permissions);
+    return this.found(paLo, paHi, size, level, this.checked);
   }
 
   /**

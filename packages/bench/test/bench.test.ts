@@ -177,6 +177,26 @@ describe('bench: the numbers path allocates nothing', () => {
   }, 120_000);
 });
 
+// W7, the software TLB's trace, hits and misses (Sv39): 0 bytes per access too, run in the order the bench runs
+// them (the trace first). A hit allocates nothing only while Tlb.translateNumber is inlined into the loop (else each
+// call returns its physical address, above 2^30 here, as a heap number: 16 bytes per access); a miss only while what
+// it calls takes and returns small integers (a double argument or result across a call V8 does not inline is boxed).
+describe('bench: the TLB\'s number path allocates nothing', () => {
+  it('Sv39: W7 TLB trace, hits and misses at 0 heap bytes per access', () => {
+    const worker = join(ROOT, 'packages/bench/dist/worker.js');
+    const run = spawnSync(process.execPath, ['--expose-gc', '--no-concurrent-recompilation', worker, 'Sv39', '^W7 TLB, (trace|hits|misses)$'], {
+      encoding: 'utf8',
+      env: { ...process.env, PT_BENCH_ALLOC: '1' },
+    });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    const rows = run.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { workload: string; heapBytesPerOp?: number });
+    const measured = rows.filter((r) => r.heapBytesPerOp !== undefined);
+    expect(measured.map((r) => r.workload)).toEqual(['W7 TLB, trace', 'W7 TLB, hits', 'W7 TLB, misses']);
+    for (const r of measured) expect(r.heapBytesPerOp, r.workload).toBeLessThan(0.5);
+  }, 300_000);
+});
+
 describe('bench: W9\'s dump', () => {
   it('maps 4,194,304 4K pages (16 GiB) in 262,144 runs whose permissions alternate, as ptdump lists it', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pt-w9-'));

@@ -21,22 +21,25 @@ const TWO32 = 4294967296;
  *   `translateWords` passes and returns small integers only, so that a call V8 does not inline boxes nothing;
  *   `translateNumber` is small enough to be inlined into the caller's loop, where the address stays unboxed.
  *
- * The fields describe the last call of either face; they are plain fields (not getters) so that reading one costs
- * a load. Treat them as read-only.
+ * The fields describe the last call of either face. They are read-only getters over plain fields (a getter V8
+ * inlines costs the load of the field), so that a model may keep a result in another form until it is read: a
+ * `Tlb` keeps where a hit came from and decodes the fields from there on demand.
  */
 export abstract class MmuModel<S> {
-  /** Low 32 bits of the physical address of the last successful translation. */
-  paLo: number;
-  /** High 32 bits of the physical address of the last successful translation. */
-  paHi: number;
-  /** Bytes of the page the last successful translation went through (0 after a fault). */
-  pageSize: number;
-  /** Level (0 = root) of the leaf found, or of the entry that faulted; -1 when no table was read. */
-  level: number;
-  /** Effective permissions of the last successful translation (`MmuTranslation.permissions`); 0 after a fault. */
-  permissions: MappingFlags;
-  /** The `MmuCode` of the last fault, or 0 after a successful translation. */
-  faultCode: number;
+  // What the getters below return, written by `found` and `fault`. Protected, not `_`-prefixed: the models of other
+  // packages extend this class, and each package's bundle shortens its own `_` names, which could then meet these.
+  /** The value of {@link paLo} (a subclass may answer from elsewhere: see `Tlb`). */
+  protected lastPaLo: number;
+  /** The value of {@link paHi}. */
+  protected lastPaHi: number;
+  /** The value of {@link pageSize}. */
+  protected lastPageSize: number;
+  /** The value of {@link level}. */
+  protected lastLevel: number;
+  /** The value of {@link permissions}. */
+  protected lastPermissions: MappingFlags;
+  /** The value of {@link faultCode}. */
+  protected lastFaultCode: number;
   /**
    * Of the last fault of a model with a second stage (`SecondStage`): 2 when stage 2 refused it, 1 when stage 1
    * did; `faultOnWalk` says whether stage 2 refused a stage-1 table read. 1 and false for a model without one.
@@ -46,14 +49,44 @@ export abstract class MmuModel<S> {
   faultOnWalk: boolean;
 
   constructor() {
-    this.paLo = 0;
-    this.paHi = 0;
-    this.pageSize = 0;
-    this.level = -1;
-    this.permissions = 0;
-    this.faultCode = 0;
+    this.lastPaLo = 0;
+    this.lastPaHi = 0;
+    this.lastPageSize = 0;
+    this.lastLevel = -1;
+    this.lastPermissions = 0;
+    this.lastFaultCode = 0;
     this.faultStage = 1;
     this.faultOnWalk = false;
+  }
+
+  /** Low 32 bits of the physical address of the last successful translation. */
+  get paLo(): number {
+    return this.lastPaLo;
+  }
+
+  /** High 32 bits of the physical address of the last successful translation. */
+  get paHi(): number {
+    return this.lastPaHi;
+  }
+
+  /** Bytes of the page the last successful translation went through (0 after a fault). */
+  get pageSize(): number {
+    return this.lastPageSize;
+  }
+
+  /** Level (0 = root) of the leaf found, or of the entry that faulted; -1 when no table was read. */
+  get level(): number {
+    return this.lastLevel;
+  }
+
+  /** Effective permissions of the last successful translation (`MmuTranslation.permissions`); 0 after a fault. */
+  get permissions(): MappingFlags {
+    return this.lastPermissions;
+  }
+
+  /** The `MmuCode` of the last fault, or 0 after a successful translation. */
+  get faultCode(): number {
+    return this.lastFaultCode;
   }
 
   /**
@@ -174,21 +207,21 @@ export abstract class MmuModel<S> {
 
   /** Records a successful translation to (paLo, paHi: u32 halves) and returns 0. */
   protected found(paLo: number, paHi: number, pageSize: number, level: number, permissions: MappingFlags): number {
-    this.paLo = paLo;
-    this.paHi = paHi;
-    this.pageSize = pageSize;
-    this.level = level;
-    this.permissions = permissions;
-    this.faultCode = 0;
+    this.lastPaLo = paLo;
+    this.lastPaHi = paHi;
+    this.lastPageSize = pageSize;
+    this.lastLevel = level;
+    this.lastPermissions = permissions;
+    this.lastFaultCode = 0;
     return 0;
   }
 
   /** Records a fault (a negative `MmuCode`) at `level` and returns it. */
   protected fault(code: number, level: number): number {
-    this.pageSize = 0;
-    this.permissions = 0;
-    this.level = level;
-    this.faultCode = code;
+    this.lastPageSize = 0;
+    this.lastPermissions = 0;
+    this.lastLevel = level;
+    this.lastFaultCode = code;
     this.faultStage = 1;
     this.faultOnWalk = false;
     return code;
@@ -206,8 +239,11 @@ export abstract class MmuModel<S> {
   }
 }
 
-/** Throws the error that a bad address, access kind or privilege deserves (cold path of the checks above). */
-function checkArgs(vaddr: number, access: unknown, privilege: unknown, op: string): void {
+/**
+ * Throws the error that a bad address, access kind or privilege deserves (cold path of the checks above and of
+ * `Tlb.translateNumber`).
+ */
+export function checkArgs(vaddr: number, access: unknown, privilege: unknown, op: string): void {
   if (access !== 0 && access !== 1 && access !== 2) {
     throw new RangeError(`${op}: "access" ${String(access)} is not Access.READ (0), WRITE (1) or EXECUTE (2)`);
   }

@@ -24,8 +24,8 @@
 // more thing every model must not forget; the compare is one inlined call (on RISC-V, two field loads).
 import { PAIR, splitAddr } from '../_addr';
 import type { AddrInput, FlushTlb } from '../interfaces';
-import type { AccessKind, PrivilegeLevel } from './access';
-import { MmuModel } from './model';
+import { type AccessKind, MmuCode, type PrivilegeLevel } from './access';
+import { checkArgs, MmuModel } from './model';
 
 const TWO32 = 4294967296;
 /** 2^n for n in 0..63 (a table read: `2 ** n` with a variable n is a call in V8). */
@@ -47,10 +47,17 @@ const MAX_CLASSES = 8;
 
 // The first-level table: per slot a page-number tag (Float64Array, NaN when empty: NaN equals nothing) and 4 int32
 // words: per privilege (USER, SUPERVISOR) a word `tlbCheck | shift << 9 | (level + 1) << 15`, then the frame's
-// physical address (low word, bits 11:0 clear; high word).
+// physical address (low word, bits 11:0 clear; high word). FAST_WAYS ways per slot, side by side: way k of slot s is
+// tag s * FAST_WAYS + k (a slot's tags are 32 bytes, its words 64: a miss that searches or shifts the ways touches
+// the lines the first way's test has read, not one more per way). Ways
+// 1 to 3 hold what fills pushed out of way 0, most recent first (victims, as QEMU's victim TLB keeps what its
+// direct-mapped table evicts); a hit is served from way 0 only, so an access whose page is in another way swaps it
+// into way 0 first: pages of a working set that share a slot then cost a swap when they alternate, not a lookup of
+// the entries (W7's 64 pages, drawn at random, put three in one slot of 1024 and two in another).
 const FAST_PAGE = 4096;
 const FAST_SHIFT = 12;
 const FAST_STRIDE = 4;
+const FAST_WAYS = 4;
 /** Slots at most: a 64-page working set has few conflicts in 1024 direct-mapped slots (24 KiB, in a core's L1d). */
 const MAX_FAST_SLOTS = 1024;
 
@@ -158,6 +165,12 @@ export class Tlb<S> extends MmuModel<S> {
   /** @internal the mode key, ASID and VMID the slots were filled under (-1: none yet) */ _fastMode: number;
   /** @internal */ _fastAsid: number;
   /** @internal */ _fastVmid: number;
+  /**
+   * @internal where the result fields come from: -1 from their own fields (an entry's hit, a walk, a fault), else
+   * the first-level hit of the last call as `slot << 13 | privilege << 12 | offset in the 4 KiB page`
+   */
+  _fastHit: number;
+  /** @internal hits served by the first-level table (those of the entries are in _counts) */ _fastHits: number;
 
   /**
    * @throws RangeError for sizes that are not powers of two, ways that do not divide entries, or a model whose
@@ -190,17 +203,64 @@ export class Tlb<S> extends MmuModel<S> {
     this._checks = new Uint16Array(1 << (modeBits + attrBits + 1));
     this._made = new Uint8Array(1 << modeBits);
     const slots = Math.min(MAX_FAST_SLOTS, Math.max(64, entries));
-    this._fastTags = new Float64Array(slots).fill(Number.NaN);
-    this._fastWords = new Int32Array(slots * FAST_STRIDE);
+    this._fastTags = new Float64Array(FAST_WAYS * slots).fill(Number.NaN);
+    this._fastWords = new Int32Array(FAST_WAYS * slots * FAST_STRIDE);
     this._fastMask = slots - 1;
     this._fastMode = -1;
     this._fastAsid = 0;
     this._fastVmid = 0;
+    this._fastHit = -1;
+    this._fastHits = 0;
+  }
+
+  // The result fields. A first-level hit writes none of them: it records its slot, privilege and page offset in
+  // _fastHit (one store instead of six), and these getters decode the slot's words, which no call but a later
+  // translation changes (fillFast is the only writer, and every translation rewrites _fastHit).
+
+  /** Low 32 bits of the physical address of the last successful translation. */
+  override get paLo(): number {
+    const h = this._fastHit;
+    return h < 0 ? this.lastPaLo : (this._fastWords[((h >>> 13) << 4) | 2]! | (h & 4095)) >>> 0;
+  }
+
+  /** High 32 bits of the physical address of the last successful translation. */
+  override get paHi(): number {
+    const h = this._fastHit;
+    return h < 0 ? this.lastPaHi : this._fastWords[((h >>> 13) << 4) | 3]!;
+  }
+
+  /** Bytes of the page the last successful translation went through (0 after a fault). */
+  override get pageSize(): number {
+    const h = this._fastHit;
+    // 2^shift as 2^(shift - 12) pages of 4096 (fillFast keeps shift - 12 below 31)
+    return h < 0 ? this.lastPageSize : (1 << (((this.fastWord(h) >>> 9) & 63) - 12)) * 4096;
+  }
+
+  /** Level (0 = root) of the leaf found, or of the entry that faulted; -1 when no table was read. */
+  override get level(): number {
+    const h = this._fastHit;
+    return h < 0 ? this.lastLevel : (this.fastWord(h) >>> 15) - 1;
+  }
+
+  /** Effective permissions of the last successful translation; 0 after a fault. */
+  override get permissions(): number {
+    const h = this._fastHit;
+    return h < 0 ? this.lastPermissions : (this.fastWord(h) >>> 3) & 63;
+  }
+
+  /** The `MmuCode` of the last fault, or 0 after a successful translation. */
+  override get faultCode(): number {
+    return this._fastHit < 0 ? this.lastFaultCode : 0;
+  }
+
+  /** The first-level word (of its slot and privilege) that the hit `h` (a _fastHit) was served by. */
+  private fastWord(h: number): number {
+    return this._fastWords[((h >>> 13) << 4) | ((h >>> 12) & 1)]!;
   }
 
   /** Accesses served from a cached entry. */
   get hits(): number {
-    return this._counts[0]!;
+    return this._counts[0]! + this._fastHits;
   }
 
   /** Accesses that found no entry for their page (each one walked). */
@@ -216,23 +276,29 @@ export class Tlb<S> extends MmuModel<S> {
   /** Sets the hit, miss and walk counters to 0. */
   resetCounters(): void {
     this._counts.fill(0);
+    this._fastHits = 0;
   }
 
   /**
    * Translates one access as {@link MmuModel.translateNumber}, from the first-level table when its slot serves the
-   * access (kept small so that V8 inlines it into the caller's loop), else through {@link translateWords}.
+   * access, else through {@link translateWords}. Kept small, so that V8 inlines it into the caller's loop: the
+   * address stays an unboxed double and the answer is returned without a heap number. Everything but a hit on the
+   * slot's first way is in translateWords, which is called with and returns small integers only, and is too large
+   * for V8 to inline here (over 460 bytes of bytecode, V8's limit), so that this function stays small even where V8
+   * optimizes it on its own before the loop that calls it.
    * @throws RangeError as {@link MmuModel.translateNumber}.
    */
   override translateNumber(vaddr: number, access: AccessKind, privilege: PrivilegeLevel): number {
     // Literals, not the module's constants: optimized code reads a module constant from its context on every use
-    // (a load, a type check, and for 1 / FAST_PAGE a division). 2^-12, 4096 = FAST_PAGE, << 2 = * FAST_STRIDE.
+    // (a load, a type check, and for 1 / FAST_PAGE a division). 2^-12, 4096 = FAST_PAGE, << 2 = * FAST_WAYS (the
+    // slot's first way in _fastTags), << 4 = * FAST_WAYS * FAST_STRIDE (its words).
     // The page number and offset are doubles: exact below 2^53, and no split into 32-bit halves on a hit.
     const page = Math.floor(vaddr * 0.000244140625);
     const slot = page & this._fastMask;
     const words = this._fastWords;
-    const word = words[(slot << 2) | (privilege & 1)]!;
+    const word = words[(slot << 4) | (privilege & 1)]!;
     if (
-      this._fastTags[slot] === page &&
+      this._fastTags[slot << 2] === page &&
       ((word >>> access) & 1) !== 0 &&
       access >>> 0 <= 2 &&
       privilege >>> 0 <= 1 &&
@@ -243,20 +309,23 @@ export class Tlb<S> extends MmuModel<S> {
       const offset = vaddr - page * 4096;
       // a fraction (not an address: the checked path throws) fails this
       if ((offset | 0) === offset) {
-        this._counts[0]!++;
-        const paLo = (words[(slot << 2) | 2]! | offset) >>> 0;
-        const paHi = words[(slot << 2) | 3]!;
-        this.paLo = paLo;
-        this.paHi = paHi;
-        // 2^shift as 2^(shift - 12) pages of 4096 (fillFast keeps shift - 12 below 31)
-        this.pageSize = (1 << (((word >>> 9) & 63) - 12)) * 4096;
-        this.level = (word >>> 15) - 1;
-        this.permissions = (word >>> 3) & 63;
-        this.faultCode = 0;
-        return paHi * 4294967296 + paLo;
+        // a small integer field, not a typed array element: one load and store; past 2^30 V8 widens it to a double
+        this._fastHits++;
+        // the result fields, decoded from the slot when read (their getters); << 13 = (slot << 1 | privilege) << 12
+        this._fastHit = (slot << 13) | (privilege << 12) | offset;
+        return words[(slot << 4) | 3]! * 4294967296 + ((words[(slot << 4) | 2]! | offset) >>> 0);
       }
     }
-    return super.translateNumber(vaddr, access, privilege);
+    // 2^-32: the address's high word, exact as the page number is
+    const vaHi = Math.floor(vaddr * 2.3283064365386963e-10);
+    const vaLo = vaddr - vaHi * 4294967296;
+    if (!(vaLo >>> 0 === vaLo && vaHi >= 0 && vaHi < 0x200000) || access >>> 0 > 2 || privilege >>> 0 > 1) {
+      checkArgs(vaddr, access, privilege, 'translateNumber');
+    }
+    const r = this.translateWords(vaLo | 0, vaHi | 0, access, privilege);
+    if (r < 0) return r;
+    const hi = this.lastPaHi;
+    return hi < 0x200000 ? hi * 4294967296 + this.lastPaLo : MmuCode.WIDE;
   }
 
   /**
@@ -264,8 +333,32 @@ export class Tlb<S> extends MmuModel<S> {
    * model's walk, whose success is cached. Unchecked arguments, as the model's.
    */
   translateWords(vaLo: number, vaHi: number, access: AccessKind, privilege: PrivilegeLevel): number {
+    // the result fields are this call's own fields from here on (what follows may rewrite the last hit's slot)
+    this._fastHit = -1;
     const model = this.model;
     const mode = model.tlbModeKey();
+    // A page that another way of its first-level slot holds (pushed out of the first way by a page of the same
+    // slot) moves back to the first way, and answers from there when it serves the access: no lookup of the
+    // entries. (Written here rather than in a method of its own: see translateNumber on this function's size.)
+    if (vaHi >>> 0 < 0x200000) {
+      const page = (vaHi >>> 0) * 0x100000 + (vaLo >>> FAST_SHIFT);
+      // the slot's first way in _fastTags
+      const slot = (page & this._fastMask) * FAST_WAYS;
+      const tags = this._fastTags;
+      if (tags[slot] !== page) {
+        let other = slot + 1;
+        while (other < slot + FAST_WAYS && tags[other] !== page) other++;
+        if (other < slot + FAST_WAYS) this.swapFast(slot, other);
+      }
+      const fast = this._fastWords;
+      const word = fast[slot * FAST_STRIDE + (privilege & 1)]!;
+      if (tags[slot] === page && ((word >>> access) & 1) !== 0 && mode === this._fastMode && this.asid === this._fastAsid && this.vmid === this._fastVmid) {
+        this._fastHits++;
+        // the page's physical address, its size 2^shift as 2^(shift - 12) pages of 4096, its level, its permissions
+        const paLo = (fast[slot * FAST_STRIDE + 2]! | (vaLo & (FAST_PAGE - 1))) >>> 0;
+        return this.found(paLo, fast[slot * FAST_STRIDE + 3]!, (1 << (((word >>> 9) & 63) - FAST_SHIFT)) * FAST_PAGE, (word >>> 15) - 1, (word >>> 3) & 63);
+      }
+    }
     const e = this.lookup(vaLo | 0, vaHi | 0);
     if (e >= 0) {
       const d = this._data;
@@ -278,16 +371,16 @@ export class Tlb<S> extends MmuModel<S> {
         const info = d[e + 7]!;
         const shift = (info >>> 2) & 63;
         if (shift < 32) {
-          this.paLo = (d[e + 4]! | (vaLo & ((1 << shift) - 1))) >>> 0;
-          this.paHi = d[e + 5]! >>> 0;
+          this.lastPaLo = (d[e + 4]! | (vaLo & ((1 << shift) - 1))) >>> 0;
+          this.lastPaHi = d[e + 5]! >>> 0;
         } else {
-          this.paLo = vaLo >>> 0;
-          this.paHi = (d[e + 5]! | (vaHi & ((1 << (shift - 32)) - 1))) >>> 0;
+          this.lastPaLo = vaLo >>> 0;
+          this.lastPaHi = (d[e + 5]! | (vaHi & ((1 << (shift - 32)) - 1))) >>> 0;
         }
-        this.pageSize = POW2[shift]!;
-        this.level = ((info >>> 8) & 15) - 1;
-        this.permissions = check >>> 3;
-        this.faultCode = 0;
+        this.lastPageSize = POW2[shift]!;
+        this.lastLevel = ((info >>> 8) & 15) - 1;
+        this.lastPermissions = check >>> 3;
+        this.lastFaultCode = 0;
         return 0;
       }
     } else {
@@ -304,12 +397,12 @@ export class Tlb<S> extends MmuModel<S> {
     this._counts[2]!++;
     const model = this.model;
     const r = model.translateWords(vaLo, vaHi, access, privilege);
-    this.paLo = model.paLo;
-    this.paHi = model.paHi;
-    this.pageSize = model.pageSize;
-    this.level = model.level;
-    this.permissions = model.permissions;
-    this.faultCode = model.faultCode;
+    this.lastPaLo = model.paLo;
+    this.lastPaHi = model.paHi;
+    this.lastPageSize = model.pageSize;
+    this.lastLevel = model.level;
+    this.lastPermissions = model.permissions;
+    this.lastFaultCode = model.faultCode;
     // level -1: no table was read (a bare, untranslated mode); negative attributes: not cacheable (TlbWalker)
     if (r === 0 && model.level >= 0 && model.leafAttributes >= 0) {
       this.fill(vaLo, vaHi, model.pageSize, model.level, model.leafAttributes, model.leafGlobal, found);
@@ -392,14 +485,14 @@ export class Tlb<S> extends MmuModel<S> {
       const mask = -1 << shift;
       d[e] = vaLo & mask;
       d[e + 1] = vaHi;
-      d[e + 4] = this.paLo & mask;
-      d[e + 5] = this.paHi;
+      d[e + 4] = this.lastPaLo & mask;
+      d[e + 5] = this.lastPaHi;
     } else {
       const mask = -1 << (shift - 32);
       d[e] = 0;
       d[e + 1] = vaHi & mask;
       d[e + 4] = 0;
-      d[e + 5] = this.paHi & mask;
+      d[e + 5] = this.lastPaHi & mask;
     }
     d[e + 2] = this.asid;
     d[e + 3] = this.vmid;
@@ -435,15 +528,45 @@ export class Tlb<S> extends MmuModel<S> {
       this._fastVmid = this.vmid;
     }
     const page = vaHi * 0x100000 + (vaLo >>> FAST_SHIFT);
-    const slot = page & this._fastMask;
+    // the slot's first way in _fastTags
+    const slot = (page & this._fastMask) * FAST_WAYS;
     const shape = (shift << 9) | (((info >>> 8) & 15) << 15);
     d[e + 7] = info | COPIED;
+    const tags = this._fastTags;
+    const words = this._fastWords;
     const w = slot * FAST_STRIDE;
-    this._fastWords[w] = this._checks[checks]! | shape;
-    this._fastWords[w + 1] = this._checks[checks | 1]! | shape;
-    this._fastWords[w + 2] = paLo;
-    this._fastWords[w + 3] = paHi;
-    this._fastTags[slot] = page;
+    // a copy of the page in another way goes; the others move one way down (the last one's page goes), unless way 0
+    // holds the page itself, which is replaced in place
+    if (tags[slot] !== page) {
+      let k = 1;
+      while (k < FAST_WAYS - 1 && tags[slot + k] !== page) k++;
+      // (word by word: copyWithin is a call into the runtime, several times the cost of these four copies)
+      for (; k > 0; k--) {
+        const to = slot + k;
+        const from = to - 1;
+        tags[to] = tags[from]!;
+        for (let i = 0; i < FAST_STRIDE; i++) words[to * FAST_STRIDE + i] = words[from * FAST_STRIDE + i]!;
+      }
+    }
+    words[w] = this._checks[checks]! | shape;
+    words[w + 1] = this._checks[checks | 1]! | shape;
+    words[w + 2] = paLo;
+    words[w + 3] = paHi;
+    tags[slot] = page;
+  }
+
+  /** Swaps what two ways of a first-level slot hold (`slot` and `other`, indices of _fastTags). */
+  private swapFast(slot: number, other: number): void {
+    const tags = this._fastTags;
+    const words = this._fastWords;
+    const tag = tags[slot]!;
+    tags[slot] = tags[other]!;
+    tags[other] = tag;
+    for (let i = 0; i < FAST_STRIDE; i++) {
+      const word = words[slot * FAST_STRIDE + i]!;
+      words[slot * FAST_STRIDE + i] = words[other * FAST_STRIDE + i]!;
+      words[other * FAST_STRIDE + i] = word;
+    }
   }
 
   /** Empties every first-level slot: what any removal of entries other than by fill must do. */
@@ -458,7 +581,10 @@ export class Tlb<S> extends MmuModel<S> {
     const first = shift < 32 ? (vaHi >>> 0) * 0x100000 + ((vaLo & (-1 << shift)) >>> FAST_SHIFT) : (vaHi & (-1 << (shift - 32))) * 0x100000;
     const pages = POW2[shift - FAST_SHIFT]!;
     if (pages <= tags.length) {
-      for (let p = first; p < first + pages; p++) if (tags[p & this._fastMask] === p) tags[p & this._fastMask] = Number.NaN;
+      for (let p = first; p < first + pages; p++) {
+        const slot = (p & this._fastMask) * FAST_WAYS;
+        for (let t = slot; t < slot + FAST_WAYS; t++) if (tags[t] === p) tags[t] = Number.NaN;
+      }
     } else {
       for (let s = 0; s < tags.length; s++) if (tags[s]! >= first && tags[s]! < first + pages) tags[s] = Number.NaN;
     }
