@@ -94,22 +94,26 @@ export function mapBelow(c: PageTable64Cursor, e: number, d: number, vaLo32: num
     k.newHi[l] = t._newHi;
   }
   const w = t.handler.words;
-  // the leaf first, then each table entry, and last the link from the existing table
+  // the leaf first, then each table's link from the table above it, and last the link from the existing table (e).
+  // One call site per codec function, reached on every call: V8 inlines a call site by how often it ran before
+  // the caller was compiled, and a loop for the tables between, which the sequential maps (W1a) hardly ever enter,
+  // was left a call when they compiled this first; the table address it passes and the link it returns, both above
+  // 2^31 here, were then boxed (W6a, random maps after W1a: 22 heap bytes per map on x86_64).
   let ce = k.newIdx[L]! + index(t, vaLo32, vaHi, L) * ew;
   w[ce] = codec.newPageLo(paLo, paHi, flags, huge, L);
   if (ew === 2) w[ce + 1] = codec.newPageHi(paLo, paHi, flags, huge, L);
-  for (let l = L - 1; l > d; l--) {
-    ce = k.newIdx[l]! + index(t, vaLo32, vaHi, l) * ew;
+  for (let l = L - 1; l >= d; l--) {
     const cLo = k.newLo[l + 1]!;
     const cHi = k.newHi[l + 1]!;
+    if (l > d) {
+      ce = k.newIdx[l]! + index(t, vaLo32, vaHi, l) * ew;
+    } else {
+      ce = e;
+      if (k.logging) k.log(e, d + 1, cLo, cHi);
+    }
     w[ce] = codec.newTableLo(cLo, cHi, l);
     if (ew === 2) w[ce + 1] = codec.newTableHi(cLo, cHi, l);
   }
-  const topLo = k.newLo[d + 1]!;
-  const topHi = k.newHi[d + 1]!;
-  if (k.logging) k.log(e, d + 1, topLo, topHi);
-  w[e] = codec.newTableLo(topLo, topHi, d);
-  if (ew === 2) w[e + 1] = codec.newTableHi(topLo, topHi, d);
   remember(t, vaLo32, vaHi, L, k.newIdx[L]!);
 }
 

@@ -1,7 +1,7 @@
 // map's miss path on a format with a specialised walk (W6a, random maps): the prober finds the first unused entry
 // on the way to the address, and the leaf, or the tables below it, are written there as the general path writes them.
 import type { MappingFlags } from '../flags';
-import type { AddrInput } from '../interfaces';
+import { NUM_ARGS } from '../_addr';
 import type { PageTable64Cursor } from '../cursor/cursor';
 import { mapBelow } from '../cursor/map';
 import { rememberLast } from './walk-cache';
@@ -9,14 +9,14 @@ import { PROBE_LEVEL, WALK_TABLE } from './walker';
 
 /**
  * map of a page of the smallest size that missed the walk cache, on a table with a specialised walk: both
- * addresses numbers, valid and aligned, and no root entry shared. Returns false, having done nothing, for
- * anything else (errors included), which the full path then handles or reports.
+ * addresses numbers (in NUM_ARGS, where map left them), valid and aligned, and no root entry shared. Returns false,
+ * having done nothing, for anything else (errors included), which the full path then handles or reports.
  */
-export function mapProbed(c: PageTable64Cursor, vaddr: AddrInput, paddr: AddrInput, flags: MappingFlags): boolean {
+export function mapProbed(c: PageTable64Cursor, flags: MappingFlags): boolean {
   const t = c.table;
-  if (typeof vaddr !== 'number' || typeof paddr !== 'number' || typeof flags !== 'number' || flags === 0 || (flags & 63) !== flags || t._anyBorrowed) {
-    return false;
-  }
+  const vaddr = NUM_ARGS[0]!;
+  const paddr = NUM_ARGS[1]!;
+  if (typeof flags !== 'number' || flags === 0 || (flags & 63) !== flags || t._anyBorrowed) return false;
   const vaHi = Math.floor(vaddr / 4294967296);
   const vaLo = vaddr - vaHi * 4294967296;
   const paHi = Math.floor(paddr / 4294967296);
