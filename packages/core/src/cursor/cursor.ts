@@ -7,7 +7,7 @@ import type { MappingFlags, PageSize } from '../flags';
 import type { AddrInput, VirtAddr } from '../interfaces';
 import { mapProbed } from '../fast/map-probed';
 import { regionInTable } from '../fast/region-in-table';
-import { windowEntry } from '../fast/walk-cache';
+import { refillWindow, windowEntry } from '../fast/walk-cache';
 import { checkVa, index, outVa, paOk } from '../table/address';
 import { runMember } from '../table/find';
 import { releasePending } from '../table/frames';
@@ -222,7 +222,14 @@ export class PageTable64Cursor {
     // Fast path (W3): a present page in the last-level table of the previous lookup, vaddr exact as a number.
     const t = this.table;
     const va = addrNumber(vaddr);
-    const off = va - t._nBase;
+    let off = va - t._nBase;
+    // Outside that table (W3: once per last-level table), the format's walk points the walk cache at the address's
+    // table first, and the fast path below takes the page: the full path, as a call that V8 does not inline, boxed
+    // the address and allocated the result it returns (W3 read 0.3 heap bytes per unmap on x86_64, 0.55 on ARMv7)
+    if (!(off >>> 0 === off && off < t._nSpan)) {
+      NUM_ARGS[0] = va;
+      if (refillWindow(t)) off = va - t._nBase;
+    }
     if (off >>> 0 === off && off < t._nSpan && (off & t._pageMask) === 0) {
       const e = windowEntry(t, off);
       const w = t.handler.words;
