@@ -49,13 +49,32 @@ export function splitAddr(x: unknown, op: string, what: string): void {
 /**
  * An address argument as a number for the fast paths: a number as it is; a bigint in [0, 2^64) as the
  * nearest number (exact below 2^53, and 2^53 or more otherwise); NaN for anything else.
+ *
+ * Two functions so that the number case stays within V8's small-function size (27 bytes of bytecode): the fast
+ * paths that call this (map, unmap) are inlined into a caller's loop only while the bytecode they bring along fits
+ * V8's budget, and the bigint case, 88 bytes when it was written here, counted twice in map's share (X86-PAE's map
+ * then missed the budget by 11 bytes and was called, not inlined: 3 heap bytes per W1a map).
  */
 export function addrNumber(x: unknown): number {
-  if (typeof x === 'number') return x;
+  return typeof x === 'number' ? x : bigAddrNumber(x);
+}
+
+/** {@link addrNumber} of anything but a number. */
+function bigAddrNumber(x: unknown): number {
   if (typeof x !== 'bigint' || BigInt.asUintN(64, x) !== x) return Number.NaN;
   B64[0] = x;
   return W32[HI]! * TWO32 + W32[LO]!;
 }
+
+/**
+ * Number addresses that a fast path hands to its miss path: [vaddr, paddr], with -1 passed in place of each such
+ * argument (a bigint or any other value is passed as it is). An address above 2^31 is a double in V8's optimized
+ * code, and a double argument of a call that V8 does not inline is boxed into a new 16-byte HeapNumber: the miss
+ * paths of map and unmap are such calls, taken at every page of W6a (random maps) and at every table of W1a and W3.
+ * A typed array's slot holds the double as it is. Read before anything else can write it: at the start of the
+ * miss path.
+ */
+export const NUM_ARGS: Float64Array = new Float64Array(2);
 
 /** Joins (lo, hi), two u32 halves, into a bigint. */
 export function joinAddr(lo: number, hi: number): bigint {

@@ -471,6 +471,50 @@ describe('map of a page that misses the walk cache, addresses as numbers (the sp
   });
 });
 
+describe('unmap of a page in another last-level table, address as a number (the walk cache refilled by the walk)', () => {
+  const cases = [
+    ['x86_64', (m: PhysicalMemory) => new X64PageTable(m), 0x80_0000_0000],
+    ['Sv39', (m: PhysicalMemory) => new Sv39PageTable(m), 0x4000_0000],
+  ] as const;
+
+  it.each(cases)('%s: unmaps it, returns what was mapped, and leaves lastFlags and lastSize to queryNumber', (_name, make, other) => {
+    const mem = new PhysicalMemory({ size: 1 << 20, base: 0x8000_0000n });
+    const table = make(mem);
+    const c = table.cursor();
+    c.map(0x1000, 0x5000, PageSize.Size4K, MappingFlags.READ);
+    c.map(0x2000, 0x6000, PageSize.Size4K, RW);
+    c.map(other, 0x7000, PageSize.Size4K, RW | MappingFlags.EXECUTE);
+    // the walk cache holds other's table; the last lookup found 0x1000 (read-only)
+    expect(table.queryNumber(other)).toBe(0x7000);
+    expect(table.queryNumber(0x1000)).toBe(0x5000);
+    expect(table.query(other).paddr).toBe(0x7000n);
+    expect(c.unmap(0x2000)).toEqual({ paddr: 0x6000n, flags: RW, size: PageSize.Size4K });
+    expect([table.lastFlags, table.lastSize]).toEqual([MappingFlags.READ, 0x1000]);
+    expect(table.queryNumber(0x2000)).toBe(-1);
+    // the next page of that table by the fast path, and the cache moved back by the next miss
+    expect(c.unmap(0x1000).paddr).toBe(0x5000n);
+    expect(c.unmap(other).paddr).toBe(0x7000n);
+    expect(() => c.unmap(0x3000)).toThrowError(expect.objectContaining({ code: 'NotMapped' }));
+    expect(table.queryNumber(other)).toBe(-1);
+  });
+
+  it.each(cases)('%s: below a root entry shared by copyFrom: SharedTable, nothing written in either table', (_name, make, other) => {
+    const mem = new PhysicalMemory({ size: 1 << 20, base: 0x8000_0000n });
+    const owner = make(mem);
+    const borrower = make(mem);
+    const span = 2 ** (12 + 9 * (owner.meta.levels - 1));
+    owner.cursor().map(0x1000, 0x5000, PageSize.Size4K, RW);
+    const c = borrower.cursor();
+    c.copyFrom(owner, 0, span);
+    c.map(other, 0x6000, PageSize.Size4K, RW); // another table in the walk cache
+    const before = mem.bytes().slice();
+    expect(() => c.unmap(0x1000)).toThrowError(expect.objectContaining({ code: 'SharedTable' }));
+    expect(() => c.unmap(0x1000)).toThrowError(expect.objectContaining({ code: 'SharedTable' }));
+    expect(Buffer.compare(mem.bytes(), before)).toBe(0);
+    expect(owner.queryNumber(0x1000)).toBe(0x5000);
+  });
+});
+
 describe('mapRegion of a region inside one table, addresses as numbers (the one-table path)', () => {
   const cases = [
     ['x86_64', (m: PhysicalMemory, o?: { flushTlb: (va?: bigint) => void }) => new X64PageTable(m, o), 2 ** 47],

@@ -65,7 +65,8 @@ export function mapOne(c: PageTable64Cursor, vaLo: number, vaHi: number, paLo: n
 /**
  * Maps (vaLo, vaHi) -> (paLo, paHi) at level L below the unused entry e of a level-d table (d < L): makes the
  * tables of levels d+1..L (all before writing anything; none left on a failure) and links them in, bottom-up, so
- * that a hardware walker never reaches a half-built subtree. The low words come as int32 (`| 0`): small integers
+ * that a hardware walker never reaches a half-built subtree. With d = L, e is the leaf's own unused entry, written
+ * alone (map's miss path, fast/map-probed.ts). The low words come as int32 (`| 0`): small integers
  * cross a call that V8 does not inline without being boxed. The virtual one stays int32 here (the index and walk
  * cache helpers read it with `>>>`, the same for either form): as a u32 it was boxed again for each of them that V8
  * did not inline (W6a, random maps: 8 heap bytes per map on x86_64).
@@ -94,23 +95,28 @@ export function mapBelow(c: PageTable64Cursor, e: number, d: number, vaLo32: num
     k._newHi[l] = t._newHi;
   }
   const w = t.handler.words;
-  // the leaf first, then each table entry, and last the link from the existing table
-  let ce = k._newIdx[L]! + index(t, vaLo32, vaHi, L) * ew;
+  // the leaf first, then each table's link from the table above it, and last the link from the existing table (e).
+  // One call site per codec function, reached on every call: V8 inlines a call site by how often it ran before
+  // the caller was compiled, and a loop for the tables between, which the sequential maps (W1a) hardly ever enter,
+  // was left a call when they compiled this first; the table address it passes and the link it returns, both above
+  // 2^31 here, were then boxed (W6a, random maps after W1a: 22 heap bytes per map on x86_64).
+  const leafTable = d === L ? e - index(t, vaLo32, vaHi, L) * ew : k._newIdx[L]!;
+  let ce = leafTable + index(t, vaLo32, vaHi, L) * ew;
   w[ce] = codec.newPageLo(paLo, paHi, flags, huge, L);
   if (ew === 2) w[ce + 1] = codec.newPageHi(paLo, paHi, flags, huge, L);
-  for (let l = L - 1; l > d; l--) {
-    ce = k._newIdx[l]! + index(t, vaLo32, vaHi, l) * ew;
+  for (let l = L - 1; l >= d; l--) {
     const cLo = k._newLo[l + 1]!;
     const cHi = k._newHi[l + 1]!;
+    if (l > d) {
+      ce = k._newIdx[l]! + index(t, vaLo32, vaHi, l) * ew;
+    } else {
+      ce = e;
+      if (k._logging) k._log(e, d + 1, cLo, cHi);
+    }
     w[ce] = codec.newTableLo(cLo, cHi, l);
     if (ew === 2) w[ce + 1] = codec.newTableHi(cLo, cHi, l);
   }
-  const topLo = k._newLo[d + 1]!;
-  const topHi = k._newHi[d + 1]!;
-  if (k._logging) k._log(e, d + 1, topLo, topHi);
-  w[e] = codec.newTableLo(topLo, topHi, d);
-  if (ew === 2) w[e + 1] = codec.newTableHi(topLo, topHi, d);
-  remember(t, vaLo32, vaHi, L, k._newIdx[L]!);
+  remember(t, vaLo32, vaHi, L, leafTable);
 }
 
 /** Frees the tables of newIdx[from..to) (allocation failed part-way). */

@@ -1,22 +1,21 @@
 // map's miss path on a format with a specialised walk (W6a, random maps): the prober finds the first unused entry
 // on the way to the address, and the leaf, or the tables below it, are written there as the general path writes them.
 import type { MappingFlags } from '../flags';
-import type { AddrInput } from '../interfaces';
+import { NUM_ARGS } from '../_addr';
 import type { PageTable64Cursor } from '../cursor/cursor';
 import { mapBelow } from '../cursor/map';
-import { rememberLast } from './walk-cache';
-import { PROBE_LEVEL, WALK_TABLE } from './walker';
+import { PROBE_LEVEL } from './walker';
 
 /**
  * map of a page of the smallest size that missed the walk cache, on a table with a specialised walk: both
- * addresses numbers, valid and aligned, and no root entry shared. Returns false, having done nothing, for
- * anything else (errors included), which the full path then handles or reports.
+ * addresses numbers (in NUM_ARGS, where map left them), valid and aligned, and no root entry shared. Returns false,
+ * having done nothing, for anything else (errors included), which the full path then handles or reports.
  */
-export function mapProbed(c: PageTable64Cursor, vaddr: AddrInput, paddr: AddrInput, flags: MappingFlags): boolean {
+export function mapProbed(c: PageTable64Cursor, flags: MappingFlags): boolean {
   const t = c.table;
-  if (typeof vaddr !== 'number' || typeof paddr !== 'number' || typeof flags !== 'number' || flags === 0 || (flags & 63) !== flags || t._anyBorrowed) {
-    return false;
-  }
+  const vaddr = NUM_ARGS[0]!;
+  const paddr = NUM_ARGS[1]!;
+  if (typeof flags !== 'number' || flags === 0 || (flags & 63) !== flags || t._anyBorrowed) return false;
   const vaHi = Math.floor(vaddr / 4294967296);
   const vaLo = vaddr - vaHi * 4294967296;
   const paHi = Math.floor(paddr / 4294967296);
@@ -29,17 +28,12 @@ export function mapProbed(c: PageTable64Cursor, vaddr: AddrInput, paddr: AddrInp
   const ew = t._ew;
   const e = t._probe!(w, t._rootIdx, vaLo | 0, vaHi, t._walkMem);
   if (e < 0 || w[e] !== 0 || (ew === 2 && w[e + 1] !== 0)) return false;
-  const l = PROBE_LEVEL[0]!;
-  const last = t._last;
-  if (l < last) {
-    mapBelow(c, e, l, vaLo | 0, vaHi, paLo | 0, paHi, last, flags, 'map');
-  } else {
-    const codec = t._w;
-    w[e] = codec.newPageLo(paLo, paHi, flags, false, last);
-    if (ew === 2) w[e + 1] = codec.newPageHi(paLo, paHi, flags, false, last);
-    // (the low word as int32, read with `>>>` there: a u32 above 2^31 would be boxed for the call)
-    rememberLast(t, vaLo | 0, vaHi, WALK_TABLE[0]!);
-  }
+  // the leaf alone (a free entry of a last-level table) or the tables below a free entry above it, both written by
+  // mapBelow: there the codec's calls have their own call sites, reached on every call, which V8 inlines; in this
+  // function, whose walk takes most of V8's inlining budget, a leaf's words above 2^31 (the x86 NX bit, an AArch64
+  // descriptor's upper attributes) came back from a call, boxed (W6a: 16 heap bytes per map on X86-PAE and on the
+  // 16K and 64K AArch64 granules). The low words go as int32: a u32 above 2^31 would be boxed for the call.
+  mapBelow(c, e, PROBE_LEVEL[0]!, vaLo | 0, vaHi, paLo | 0, paHi, t._last, flags, 'map');
   if (!c._full) c._push(vaLo, vaHi);
   return true;
 }

@@ -7,8 +7,10 @@
 // (a table unlinked or freed) call forget(); writes through the PhysicalMemory API tell every table on that memory
 // (PhysicalMemory.write*, release, deallocFrames); writes to raw words are the caller's to announce, with
 // PageTable64.invalidate(), as the hardware needs an INVLPG or a CR3 reload after such a write.
+import { NUM_ARGS } from '../_addr';
 import type { PageTable64 } from '../table/page-table';
 import { index } from '../table/address';
+import { WALK_TABLE } from './walker';
 
 /**
  * The walk cache's table when it covers (vaLo, vaHi) and its level is at most maxLevel, or -1. Only for a
@@ -54,6 +56,28 @@ export function rememberLast(t: PageTable64, vaLo: number, vaHi: number, tbl: nu
   t._cTagHi = vaHi;
   t._cTagLo = vaLo >>> k;
   t._nBase = vaHi * 4294967296 + (((vaLo >>> k) << k) >>> 0);
+}
+
+/** The leaf's words and level from refillWindow's walk (not the table's `_q`, which lastFlags and lastSize read). */
+const REFILL_LEAF = new Int32Array(3);
+
+/**
+ * Points the walk cache at the last-level table that maps the number address in NUM_ARGS[0] (where a fast path left
+ * it), when the format's walk finds a present page of the last level there: unmap's way back to its fast path when
+ * the address lies in another table. Returns whether it did; nothing changes otherwise (no walk, an address that is
+ * not a valid lower-half integer, nothing or something else mapped there, a root entry lent by copyFrom).
+ */
+export function refillWindow(t: PageTable64): boolean {
+  const walker = t._walker;
+  if (walker === null || t._anyBorrowed) return false;
+  const va = NUM_ARGS[0]!;
+  // the words of an integer in [0, 2^53): vaHi is a u32 integer then, and for anything else it is not
+  const vaLo = va >>> 0;
+  const vaHi = (va - vaLo) / 4294967296;
+  if (vaHi >>> 0 !== vaHi || vaHi >= t._vaHiLimit) return false;
+  if (walker(t.handler.words, t._rootIdx, vaLo | 0, vaHi, t._walkMem, REFILL_LEAF) !== 0) return false;
+  rememberLast(t, vaLo | 0, vaHi, WALK_TABLE[0]!);
+  return true;
 }
 
 /** Empties the walk cache. */
