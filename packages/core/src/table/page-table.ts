@@ -246,7 +246,9 @@ export class PageTable64 {
     this._borrowed = g.noRoots;
     this._lentRefs = g.noRefs;
     this._pageShift = meta.pageShift;
-    this._pageBytes = 2 ** meta.pageShift;
+    // a small integer, not `2 ** n` (a double in V8): the field then holds a tagged integer, and the fast paths of
+    // map, unmap and queryNumber (W1-W3) test `off & _pageMask` and `size === _pageBytes` without unboxing a double
+    this._pageBytes = meta.pageShift < 30 ? 1 << meta.pageShift : 2 ** meta.pageShift;
     this._pageMask = this._pageBytes - 1;
     const lastSpan = this._span[levels - 1]!;
     this._fast = this._linear && !this._attached && (!sized || (plain !== 0 && (plain & this._runLo) === 0)) && lastSpan < 31;
