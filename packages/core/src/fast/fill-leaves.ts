@@ -1,13 +1,15 @@
 // Consecutive leaf entries written without a codec call per page: the codec makes one page's entry words, and each
 // following page is those words with the address field one page further. The field is the layout's (PTELayout in
-// interfaces.ts): `(lo & addrLo) * 2^addrShift + (hi & addrHi) * 2^(32 + addrShift)` is the address, and presence,
-// flags and size do not depend on those bits, so adding step / 2^addrShift to the two words, with the carry from lo
-// into hi, gives the next page's entry as long as the field holds the address. The callers make sure it does:
+// interfaces.ts): `(lo & addrLo) * 2^addrShift + (hi & addrHi) * 2^(32 + addrShift)` is the address (leafAddrLo in
+// place of addrLo for a page where the layout gives one), and presence, flags and size do not depend on those bits,
+// so adding step / 2^addrShift to the two words, with the carry from lo into hi, gives the next page's entry as long
+// as the field holds the address. The callers make sure it does:
 // fast/region-in-table.ts by keeping the region's physical end below the table's _regionPaEnd, cursor/map.ts by
 // asking the codec for the last page too and comparing (runEntryIs).
 //
 // Shared by mapRegion's two fills: a region in one table (W4a) and the rest of a table after a page (W4b, W4c).
-// Small and monomorphic so that V8 inlines it into both: a call per table costs about what W4a's four entries do.
+// Small and monomorphic so that V8 inlines it into both (node --trace-turbo-inlining on the bench worker: writeLeaves
+// and fieldStep into regionInTable, all three into fillByLayout).
 import { addNum, OUT, POW2 } from '../_pairs';
 import type { PTELayout } from '../interfaces';
 
