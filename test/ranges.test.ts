@@ -67,6 +67,26 @@ describe.each(ARCHES.map((a) => [a.name, a] as const))('range operations: %s', (
     table.destroy();
   });
 
+  // mapRegion writes the pages after the first by adding the page size to the first page's entry words (both the
+  // one-table path, which takes numbers, and the fill of a table on the general path): across 4 GiB physical the
+  // address field carries out of the low word
+  it('mapRegion across a 4 GiB physical boundary: every page maps its own frame', () => {
+    if (meta.paMaxBits <= 32) return;
+    const mem = new PhysicalMemory({ size: 1 << 20, base: arch.memBase });
+    const table = arch.create(mem);
+    const pa = (1n << 32n) - page * 4n;
+    const c = table.cursor();
+    const starts = [base + page * 16n];
+    c.mapRegion(starts[0]!, pa, page * 8n, RW, false);
+    if (base + page * 64n < 2n ** 53n) {
+      starts.push(base + page * 32n);
+      c.mapRegion(Number(starts[1]!), Number(pa), Number(page * 8n), RW, false);
+    }
+    c.flush();
+    for (const va of starts) for (let i = 0n; i < 8n; i++) expect(table.query(va + page * i + 5n).paddr).toBe(pa + page * i + 5n);
+    table.destroy();
+  });
+
   it('compact() frees tables emptied by single-page unmaps', () => {
     const mem = new PhysicalMemory({ size: 1 << 20, base: arch.memBase });
     const table = arch.create(mem);

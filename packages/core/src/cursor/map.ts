@@ -5,8 +5,8 @@ import { joinAddr, PAIR, splitAddr } from '../_addr';
 import { addPow2, diff, isAligned, mod32, OUT, POW2, TWO32 } from '../_pairs';
 import { hex, PagingError } from '../errors';
 import { formatPageSize, MAPPING_FLAGS_ALL, type MappingFlags, type PageSize } from '../flags';
-import { remember } from '../fast/walk-cache';
-import { cached } from '../fast/walk-cache';
+import { fieldStep, runEntryIs, writeLeaves } from '../fast/fill-leaves';
+import { cached, remember } from '../fast/walk-cache';
 import { CORRUPT, FOUND, child, find, lookupError, rootIndex } from '../table/find';
 import { checkVa, index, vaOk } from '../table/address';
 import { allocTable, freeTable } from '../table/frames';
@@ -175,15 +175,14 @@ export function fillLeaves(c: PageTable64Cursor, vaLo: number, vaHi: number, paL
 }
 
 /**
- * The n pages of fillLeaves for a format with a layout (PTELayout: the entry's address field is (lo & addrLo) *
- * 2^addrShift + (hi & addrHi) * 2^(32 + addrShift)): the codec makes the first page's words, and each following page
- * is the same words one page size further in that field, as regionInTable writes them. No codec call per page: a
- * page is two stores and an add (W4c: a table of 512 pages in one pass). The codec also makes the last page's words,
- * which must be the first page's advanced n - 1 times; where they are not (an address field that the layout does not
- * describe whole), nothing is written and false is returned: the caller then asks the codec for every page.
+ * The n pages of fillLeaves for a format with a layout: the codec makes the first page's words, and each following
+ * page is the same words one page size further in the layout's address field (fast/fill-leaves.ts), as
+ * regionInTable writes them. No codec call per page: a page is two stores and an add (W4c: a table of 512 pages in
+ * one pass). The codec also makes the last page's words, which must be the first page's advanced n - 1 times; where
+ * they are not (an address field that the layout does not describe whole), nothing is written and false is
+ * returned: the caller then asks the codec for every page.
  */
 function fillByLayout(t: PageTable64, e0: number, n: number, paLo: number, paHi: number, step: number, flags: number, l: number): boolean {
-  const w = t.handler.words;
   const ew = t._ew;
   const codec = t._w;
   const huge = l !== t._last;
@@ -191,31 +190,18 @@ function fillByLayout(t: PageTable64, e0: number, n: number, paLo: number, paHi:
   const pCarry = Math.floor(p / 4294967296);
   const pLo = p - pCarry * 4294967296;
   const pHi = paHi + pCarry;
-  // the codec's words as u32 (the carry below compares against 2^32), made before anything is written: a codec
-  // that throws leaves the table as it was
-  let lo = codec.newPageLo(pLo, pHi, flags, huge, l) >>> 0;
-  let hi = ew === 2 ? codec.newPageHi(pLo, pHi, flags, huge, l) >>> 0 : 0;
-  const inc = step / POW2[codec.layout!.addrShift]!;
-  const incHi = Math.floor(inc / 4294967296);
-  const incLo = inc - incHi * 4294967296;
-  // the last page: (n - 1) steps further, physically and in the entry (both below 2^53: n <= 2^20, step <= 2^31)
+  // the first and the last page's words, made before anything is written: a codec that throws leaves the table as
+  // it was (the last page is (n - 1) steps further: below 2^53, n <= 2^20 and step <= 2^31)
+  const lo = codec.newPageLo(pLo, pHi, flags, huge, l);
+  const hi = ew === 2 ? codec.newPageHi(pLo, pHi, flags, huge, l) : 0;
   const q = pLo + (n - 1) * step;
   const qCarry = Math.floor(q / 4294967296);
-  const x = lo + (n - 1) * incLo;
-  const xCarry = Math.floor(x / 4294967296);
-  const lastLo = codec.newPageLo(q - qCarry * 4294967296, pHi + qCarry, flags, huge, l) >>> 0;
-  const lastHi = ew === 2 ? codec.newPageHi(q - qCarry * 4294967296, pHi + qCarry, flags, huge, l) >>> 0 : 0;
-  if (lastLo !== x - xCarry * 4294967296 || (ew === 2 && lastHi !== hi + (n - 1) * incHi + xCarry)) return false;
-  for (let j = 0, e = e0; j < n; j++, e += ew) {
-    w[e] = lo;
-    if (ew === 2) w[e + 1] = hi;
-    lo += incLo;
-    hi += incHi;
-    if (lo >= 4294967296) {
-      lo -= 4294967296;
-      hi++;
-    }
-  }
+  const qLo = q - qCarry * 4294967296;
+  const lastLo = codec.newPageLo(qLo, pHi + qCarry, flags, huge, l);
+  const lastHi = ew === 2 ? codec.newPageHi(qLo, pHi + qCarry, flags, huge, l) : 0;
+  const inc = fieldStep(codec.layout!, step);
+  if (!runEntryIs(lo, hi, inc, n - 1, lastLo, lastHi, ew)) return false;
+  writeLeaves(t.handler.words, e0, ew, n, lo, hi, inc);
   return true;
 }
 

@@ -1,10 +1,11 @@
 // mapRegion of a small region (W4a): one run of pages of one size inside one table, checked unused and written in
 // one pass, with the same memory, mappings and invalidations as the general path.
-import { addNum, isAligned, OUT, POW2 } from '../_pairs';
+import { isAligned, POW2 } from '../_pairs';
 import type { PageTable64Cursor } from '../cursor/cursor';
 import { mapBelow } from '../cursor/map';
 import { child, rootIndex } from '../table/find';
 import { index } from '../table/address';
+import { fieldStep, writeLeaves } from './fill-leaves';
 import { cached, remember } from './walk-cache';
 
 /**
@@ -73,36 +74,22 @@ export function regionInTable(c: PageTable64Cursor, va: number, pa: number, size
     tbl = child(t, lo, hi, l);
     if (tbl < 0) return false;
   }
-  // the first page's entry words (a codec that throws does so before anything is written)
+  // the first page's entry words (a codec that throws does so before anything is written); each next page is one
+  // page size further in the layout's address field (fast/fill-leaves.ts; the check of _regionPaEnd above keeps
+  // every address of the region in that field)
   const huge = L !== last;
-  let lo = codec.newPageLo(paLo, paHi, flags, huge, L);
-  let hi = ew === 2 ? codec.newPageHi(paLo, paHi, flags, huge, L) : 0;
-  // one page further is one page size further in the address field, which starts at bit addrShift of the entry
-  const inc = step / 2 ** codec.layout!.addrShift;
-  const incHi = Math.floor(inc / 4294967296);
-  const incLo = inc - incHi * 4294967296;
-  let k = 0;
+  const lo = codec.newPageLo(paLo, paHi, flags, huge, L);
+  const hi = ew === 2 ? codec.newPageHi(paLo, paHi, flags, huge, L) : 0;
+  const inc = fieldStep(codec.layout!, step);
   if (d >= 0) {
-    // a new table: its entries are all unused; map writes the first page and links the tables in
+    // a new table: its entries are all unused; map writes the first page (the same words as below) and links the
+    // tables in
     mapBelow(c, e, d, vaLo | 0, vaHi, paLo | 0, paHi, L, flags, 'mapRegion');
     tbl = c._k._newIdx[L]!;
-    k = 1;
-    addNum(lo, hi, inc);
-    lo = OUT[0]!;
-    hi = OUT[1]!;
   } else {
     for (let x = tbl + first * ew, j = 0; j < n; j++, x += ew) if (w[x] !== 0 || (ew === 2 && w[x + 1] !== 0)) return false;
   }
-  for (let x = tbl + (first + k) * ew; k < n; k++, x += ew) {
-    w[x] = lo;
-    if (ew === 2) w[x + 1] = hi;
-    lo += incLo;
-    hi += incHi;
-    if (lo >= 4294967296) {
-      lo -= 4294967296;
-      hi++;
-    }
-  }
+  writeLeaves(w, tbl + first * ew, ew, n, lo, hi, inc);
   if (d < 0) remember(t, vaLo, vaHi, L, tbl);
   // one invalidation per page (past FLUSH_BATCH of them, push turns them into one full flush)
   for (let j = 0, v = va; j < n && !c._full; j++, v += step) c._push(v >>> 0, Math.floor(v / 4294967296));

@@ -6,6 +6,7 @@
 // checks it); whether the hardware refuses an entry may depend on the address (x86 address bits at and above
 // MAXPHYADDR), so the inspector is still asked about every entry. Measured by W9 (packages/bench: ptdump over
 // 4,194,304 pages in 262,144 runs), where it takes 15 of every 16 leaves.
+import { fieldStep } from '../fast/fill-leaves';
 import type { PagingMetaData, PTEWords } from '../interfaces';
 import type { EntryInspector } from './format';
 
@@ -45,7 +46,7 @@ export class RunScan {
     // a page's own address field where it differs from a table pointer's (ARMv7: bits 31:12, not 31:10)
     this.addrLo = (layout.leafAddrLo ?? layout.addrLo) >>> 0;
     this.addrHi = layout.addrHi >>> 0;
-    const inc = 2 ** (meta.pageShift - layout.addrShift);
+    const inc = fieldStep(layout, 2 ** meta.pageShift);
     this.incHi = Math.floor(inc / 4294967296);
     this.incLo = inc - this.incHi * 4294967296;
   }
