@@ -168,7 +168,11 @@ function accessBurst(r: ModelRun, step: number): void {
     const where = `${row.name} seed ${r.seed} step ${step}: access ${access} privilege ${privilege} 0x${va.toString(16)} space ${r.current}`;
     expect(got, where).toBe(want);
     if (want >= 0) expect([tlb.pageSize, tlb.level, tlb.permissions], where).toEqual([fresh.pageSize, fresh.level, fresh.permissions]);
-    else expect(syndrome, where).toEqual(w.syndrome(fresh));
+    else {
+      expect(syndrome, where).toEqual(w.syndrome(fresh));
+      // which stage refused the access, and whether on a stage-1 table read: what `translate` reports as stage / onWalk
+      expect([tlb.faultStage, tlb.faultOnWalk], where).toEqual([fresh.faultStage, fresh.faultOnWalk]);
+    }
     counts.compared++;
     if (want >= 0) counts.translated++;
   }
