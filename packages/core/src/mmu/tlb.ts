@@ -403,6 +403,9 @@ export class Tlb<S> extends MmuModel<S> {
     this.lastLevel = model.level;
     this.lastPermissions = model.permissions;
     this.lastFaultCode = model.faultCode;
+    // which stage refused (a two-stage model): what `translate` reports as stage / onWalk
+    this.faultStage = model.faultStage;
+    this.faultOnWalk = model.faultOnWalk;
     // level -1: no table was read (a bare, untranslated mode); negative attributes: not cacheable (TlbWalker)
     if (r === 0 && model.level >= 0 && model.leafAttributes >= 0) {
       this.fill(vaLo, vaHi, model.pageSize, model.level, model.leafAttributes, model.leafGlobal, found);
