@@ -51,6 +51,7 @@ export interface MappingRun {
  * codecs' word-level paths take them.
  */
 export class RunNumbers {
+  /** What the record describes, as MappingRun's `kind`: always a mapping. */
   readonly kind = 'mapping' as const;
   // The fields that take addresses, sizes and u32 words start as NaN (no run yet), not 0: V8 stores a field first
   // given a small integer as one, and the first value beyond 2^30 (a physical address above 1 GiB, bit 63 of an
@@ -73,11 +74,13 @@ export class RunNumbers {
   flags: MappingFlags = 0;
   /** The flags the levels grant together. */
   effective: MappingFlags = 0;
-  /** Raw bits of the first leaf entry: bits 31:0 and 63:32, unsigned. */
+  /** Raw bits of the first leaf entry: bits 31:0, unsigned. */
   bitsLo: number = Number.NaN;
+  /** Raw bits of the first leaf entry: bits 63:32, unsigned. */
   bitsHi: number = Number.NaN;
-  /** The attribute bits the run shares: bits 31:0 and 63:32, unsigned. */
+  /** The attribute bits the run shares: bits 31:0, unsigned. */
   attrsLo: number = Number.NaN;
+  /** The attribute bits the run shares: bits 63:32, unsigned. */
   attrsHi: number = Number.NaN;
   /** Whether the run is in a kernel range. */
   kernel = false;
