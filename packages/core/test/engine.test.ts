@@ -424,13 +424,16 @@ describe('the specialised walk of queryNumber', () => {
   });
 });
 
-describe('map of a page that misses the walk cache, addresses as numbers (the specialised walk)', () => {
-  const cases = [
-    ['x86_64', (m: PhysicalMemory) => new X64PageTable(m), 0x80_0000_0000],
-    ['Sv39', (m: PhysicalMemory) => new Sv39PageTable(m), 0x4000_0000],
-  ] as const;
+// Two formats with a specialised walk, each with an address in another last-level table than the pages the tests
+// map low (so that the walk cache can be pointed away from them)
+const WALK_CACHE_CASES = [
+  ['x86_64', (m: PhysicalMemory) => new X64PageTable(m), 0x80_0000_0000],
+  ['Sv39', (m: PhysicalMemory) => new Sv39PageTable(m), 0x4000_0000],
+] as const;
 
-  it.each(cases)('%s: an entry on the way that is not present but not zero is in use: AlreadyMapped, nothing written', (_name, make, other) => {
+describe('map of a page that misses the walk cache, addresses as numbers (the specialised walk)', () => {
+
+  it.each(WALK_CACHE_CASES)('%s: an entry on the way that is not present but not zero is in use: AlreadyMapped, nothing written', (_name, make, other) => {
     const mem = new PhysicalMemory({ size: 1 << 20, base: 0x8000_0000n });
     const table = make(mem);
     const c = table.cursor();
@@ -454,7 +457,7 @@ describe('map of a page that misses the walk cache, addresses as numbers (the sp
     }
   });
 
-  it.each(cases)('%s: below a root entry shared by copyFrom: SharedTable, nothing written in either table', (_name, make, other) => {
+  it.each(WALK_CACHE_CASES)('%s: below a root entry shared by copyFrom: SharedTable, nothing written in either table', (_name, make, other) => {
     const mem = new PhysicalMemory({ size: 1 << 20, base: 0x8000_0000n });
     const owner = make(mem);
     const borrower = make(mem);
@@ -472,12 +475,8 @@ describe('map of a page that misses the walk cache, addresses as numbers (the sp
 });
 
 describe('unmap of a page in another last-level table, address as a number (the walk cache refilled by the walk)', () => {
-  const cases = [
-    ['x86_64', (m: PhysicalMemory) => new X64PageTable(m), 0x80_0000_0000],
-    ['Sv39', (m: PhysicalMemory) => new Sv39PageTable(m), 0x4000_0000],
-  ] as const;
 
-  it.each(cases)('%s: unmaps it, returns what was mapped, and leaves lastFlags and lastSize to queryNumber', (_name, make, other) => {
+  it.each(WALK_CACHE_CASES)('%s: unmaps it, returns what was mapped, and leaves lastFlags and lastSize to queryNumber', (_name, make, other) => {
     const mem = new PhysicalMemory({ size: 1 << 20, base: 0x8000_0000n });
     const table = make(mem);
     const c = table.cursor();
@@ -498,7 +497,7 @@ describe('unmap of a page in another last-level table, address as a number (the 
     expect(table.queryNumber(other)).toBe(-1);
   });
 
-  it.each(cases)('%s: below a root entry shared by copyFrom: SharedTable, nothing written in either table', (_name, make, other) => {
+  it.each(WALK_CACHE_CASES)('%s: below a root entry shared by copyFrom: SharedTable, nothing written in either table', (_name, make, other) => {
     const mem = new PhysicalMemory({ size: 1 << 20, base: 0x8000_0000n });
     const owner = make(mem);
     const borrower = make(mem);
