@@ -81,5 +81,6 @@ export {
 } from './mmu/access';
 export { MmuModel } from './mmu/model';
 export type { FaultStage, SecondStage } from './mmu/stage2';
-export { Tlb, type TlbOptions, type TlbScope, type TlbWalker } from './mmu/tlb';
+export { Tlb } from './mmu/tlb';
+export type { TlbOptions, TlbScope, TlbWalker } from './mmu/tlb-types';
 export { combineTlbChecks, type SecondStageTlbWalker, secondStageTlbWalker } from './mmu/tlb-stages';

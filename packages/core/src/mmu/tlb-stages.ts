@@ -14,7 +14,7 @@
 // key above its own), and its `tlbCheck` is `combineTlbChecks` of the two stages' checks.
 import { MappingFlags } from '../flags';
 import type { SecondStage } from './stage2';
-import { MAX_ATTRIBUTE_BITS, MAX_MODE_BITS, type TlbWalker } from './tlb';
+import { MAX_ATTRIBUTE_BITS, MAX_MODE_BITS, type TlbWalker } from './tlb-types';
 
 /** A second stage whose translations a `Tlb` can cache: it reports its leaf as a `TlbWalker` does. */
 export type SecondStageTlbWalker = SecondStage & TlbWalker;

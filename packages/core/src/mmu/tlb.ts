@@ -23,9 +23,10 @@
 // caller sets directly (RISC-V `sum`, x86 `wp`, ...), and a generation counter bumped by each of them would be one
 // more thing every model must not forget; the compare is one inlined call (on RISC-V, two field loads).
 import { PAIR, splitAddr } from '../_addr';
-import type { AddrInput, FlushTlb } from '../interfaces';
+import type { FlushTlb } from '../interfaces';
 import { type AccessKind, MmuCode, type PrivilegeLevel } from './access';
 import { checkArgs, MmuModel } from './model';
+import { MAX_ATTRIBUTE_BITS, MAX_MODE_BITS, type TlbOptions, type TlbScope, type TlbWalker } from './tlb-types';
 
 const TWO32 = 4294967296;
 /** 2^n for n in 0..63 (a table read: `2 ** n` with a variable n is a call in V8). */
@@ -38,10 +39,6 @@ const VALID = 1;
 const GLOBAL = 2;
 /** In INFO: the entry was copied into the first-level table since it was made (its slots must go with it). */
 const COPIED = 1 << 12;
-/** @internal most attribute bits and mode bits a Tlb takes from its model (TlbWalker.tlbAttributeBits / tlbModeBits) */
-export const MAX_ATTRIBUTE_BITS = 12;
-/** @internal */
-export const MAX_MODE_BITS = 8;
 /** Page sizes (as log2) the TLB can hold at once: 4K, 16K, 64K, 2M, 32M, 512M, 1G, 512G cover every format here. */
 const MAX_CLASSES = 8;
 
@@ -60,66 +57,6 @@ const FAST_STRIDE = 4;
 const FAST_WAYS = 4;
 /** Slots at most: a 64-page working set has few conflicts in 1024 direct-mapped slots (24 KiB, in a core's L1d). */
 const MAX_FAST_SLOTS = 1024;
-
-/**
- * What a {@link Tlb} needs from an MMU model besides its walk: the leaf a successful walk found, reduced to what a
- * TLB entry keeps, and the model's re-check of a cached leaf under the current mode bits.
- */
-export interface TlbWalker {
-  /**
-   * After a successful walk that read a table: the leaf's attributes as an integer below 2^{@link tlbAttributeBits}
-   * (accessed / dirty state as written by the walk included). Architecture-defined; only {@link tlbCheck} reads it.
-   * A model over a second stage reports both stages here (its own bits, then the second stage's above them: see
-   * `combineTlbChecks`), so that the entry of a two-stage translation holds what each stage allows. Negative when
-   * the translation must not be cached at all (a second stage that is no `TlbWalker`, whose limits no entry could
-   * hold).
-   */
-  readonly leafAttributes: number;
-  /** After a successful walk: whether the translation is global (it belongs to every address space). */
-  readonly leafGlobal: boolean;
-  /** Bits of {@link leafAttributes} (1 to 12). */
-  readonly tlbAttributeBits: number;
-  /** Bits of {@link tlbModeKey} (0 to 8). */
-  readonly tlbModeBits: number;
-  /** The mode bits that change what a cached leaf allows, as an integer below 2^{@link tlbModeBits}. */
-  tlbModeKey(): number;
-  /**
-   * For a cached leaf with these attributes, accessed at `privilege` with the mode bits `modeKey`: the effective
-   * permissions (as `MmuTranslation.permissions`) shifted left by 3, or'ed with the access kinds a TLB may serve
-   * without a walk (bit `1 << access`). A kind left out goes to the walk: a permission fault, or a store that must
-   * set the dirty flag.
-   */
-  tlbCheck(attributes: number, privilege: PrivilegeLevel, modeKey: number): number;
-}
-
-/** Size and shape of a {@link Tlb}. */
-export interface TlbOptions {
-  /**
-   * Entries, a power of two from 1 to 2^20 (default 1024: 4 MiB of 4K pages, so that a working set of a few dozen
-   * pages survives the entries that random accesses bring in; a lookup costs the same at any size).
-   */
-  readonly entries?: number;
-  /** Entries per set, a power of two that divides `entries` (default 4; 1 is direct-mapped). */
-  readonly ways?: number;
-}
-
-/** Which entries an invalidation removes ({@link Tlb.invalidate}); every field narrows it. */
-export interface TlbScope {
-  /** Only entries whose page holds this virtual address (default: every page). */
-  readonly vaddr?: AddrInput;
-  /**
-   * The non-global entries removed: those of this ASID, `'all'` of every ASID (the default), `'none'` none.
-   */
-  readonly asid?: number | 'all' | 'none';
-  /** Whether global entries (within `vaddr`, if given) are removed too. */
-  readonly global: boolean;
-  /**
-   * The VMIDs whose entries are removed: the TLB's current {@link Tlb.vmid} (the default), this one, `'all'` of
-   * every VMID, or `'nonzero'` every VMID but 0 (x86 INVVPID all-context spares VPID 0, the VMM's own: Intel SDM
-   * Vol. 3C 29.4.3.1).
-   */
-  readonly vmid?: number | 'all' | 'nonzero';
-}
 
 /**
  * A software TLB in front of an MMU model: `translateWords` / `translateNumber` / `translate` answer as the model
