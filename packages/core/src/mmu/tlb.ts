@@ -253,7 +253,9 @@ export class Tlb<S> extends MmuModel<S> {
         return words[(slot << 4) | 3]! * 4294967296 + ((words[(slot << 4) | 2]! | offset) >>> 0);
       }
     }
-    // 2^-32: the address's high word, exact as the page number is
+    // MmuModel.translateNumber's own steps, here rather than a call of it: the address is a double, and as the
+    // argument of a call that V8 does not inline it would be boxed (W7's trace, whose misses come this way: 2.8 heap
+    // bytes per access with that call). 2^-32: the address's high word, exact as the page number is.
     const vaHi = Math.floor(vaddr * 2.3283064365386963e-10);
     const vaLo = vaddr - vaHi * 4294967296;
     if (!(vaLo >>> 0 === vaLo && vaHi >= 0 && vaHi < 0x200000) || access >>> 0 > 2 || privilege >>> 0 > 1) {
