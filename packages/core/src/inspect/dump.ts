@@ -117,6 +117,8 @@ export class MappingDump implements Iterable<DumpRecord> {
   /** @internal */ private readonly insp: EntryInspector;
   /** @internal */ private readonly roots: readonly DumpRoot[];
   /** @internal */ private readonly options: DumpOptions;
+  /** @internal the numbers of the run that iteration turns into a MappingRun record */
+  private readonly record = new RunNumbers();
   /** @internal */ private runs = 0;
   /** @internal */ private pages = 0;
   /** @internal */ private bytes = 0;
@@ -179,23 +181,9 @@ export class MappingDump implements Iterable<DumpRecord> {
     root: number,
   ): MappingRun | RunNumbers {
     this.runs++;
-    if (view !== null) return view.set(start, end, pa, POW2[shift]!, pages, level, flags, eff, bLo, bHi, aLo, aHi, kernel, root);
-    return {
-      kind: 'mapping',
-      vaddr: BigInt(start),
-      end: BigInt(end),
-      paddr: BigInt(pa),
-      size: BigInt(end - start),
-      pageSize: POW2[shift]!,
-      pages,
-      level,
-      flags,
-      effective: eff,
-      bits: wordsToBits(bLo, bHi),
-      attrs: wordsToBits(aLo >>> 0, aHi >>> 0),
-      kernel,
-      root,
-    };
+    // iteration's record is the one RunNumbers makes (toRun), from a RunNumbers of the walk's own
+    const v = (view ?? this.record).set(start, end, pa, POW2[shift]!, pages, level, flags, eff, bLo, bHi, aLo, aHi, kernel, root);
+    return view !== null ? v : v.toRun();
   }
 
   /** Walks the roots and yields the records in address order (each iteration walks again). */
