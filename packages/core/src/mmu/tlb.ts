@@ -272,8 +272,13 @@ export class Tlb<S> extends MmuModel<S> {
    * model's walk, whose success is cached. Unchecked arguments, as the model's.
    */
   translateWords(vaLo: number, vaHi: number, access: AccessKind, privilege: PrivilegeLevel): number {
-    // the result fields are this call's own fields from here on (what follows may rewrite the last hit's slot)
-    this._fastHit = -1;
+    // the result fields are this call's own fields from here on (what follows may rewrite the last hit's slot);
+    // a first-level hit's address is kept, as the last successful translation's until this call succeeds
+    if (this._fastHit >= 0) {
+      this.lastPaLo = this.paLo;
+      this.lastPaHi = this.paHi;
+      this._fastHit = -1;
+    }
     const model = this.model;
     const mode = model.tlbModeKey();
     // A page that another way of its first-level slot holds (pushed out of the first way by a page of the same
@@ -336,8 +341,11 @@ export class Tlb<S> extends MmuModel<S> {
     this._counts[2]!++;
     const model = this.model;
     const r = model.translateWords(vaLo, vaHi, access, privilege);
-    this.lastPaLo = model.paLo;
-    this.lastPaHi = model.paHi;
+    // after a fault, paLo / paHi stay those of this TLB's last successful translation (a hit the model never saw)
+    if (r === 0) {
+      this.lastPaLo = model.paLo;
+      this.lastPaHi = model.paHi;
+    }
     this.lastPageSize = model.pageSize;
     this.lastLevel = model.level;
     this.lastPermissions = model.permissions;
