@@ -362,3 +362,22 @@ if (table !== null && filter.test(`W6b random query ${W6NAME}`)) {
   emit({ arch, workload: 'W6 table frames', nsPerOp: 0, ops: 0, totalMs: 0, note });
 }
 destroy();
+
+// PT_BENCH_ALLOC's control: a body that allocates one heap number per op, as many ops as W7's trace (the longest body
+// measured), read the way bench() reads a row. It shows what a row that allocates would read: about 16 bytes per op
+// when the young generation holds the whole body (the allocation tests run the worker with a fixed semi-space large
+// enough), far less when collections during the body take back what it allocated (Node's default semi-space: a row
+// that boxed every op read 0.5 bytes or less per op then).
+if (ALLOC) {
+  const ops = 10_000_000;
+  const slots: unknown[] = new Array<unknown>(1024).fill(null);
+  const body = () => {
+    for (let i = 0; i < ops; i++) slots[i & 1023] = i + 0.5;
+  };
+  body();
+  minorGc();
+  const h0 = process.memoryUsage().heapUsed;
+  body();
+  const h1 = process.memoryUsage().heapUsed;
+  emit({ arch, workload: 'ALLOC control: a heap number per op', nsPerOp: 0, ops, totalMs: 0, heapBytesPerOp: Math.max(0, h1 - h0) / ops });
+}
