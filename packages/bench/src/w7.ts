@@ -12,13 +12,18 @@ export interface W7Context {
   check(cond: boolean, what: string): void;
   readonly filter: RegExp;
   readonly memory: PhysicalMemory;
-  /** W6's 100,000 distinct page addresses (numbers, lower half); page k maps to seqPa + k * 4096. */
+  /** W6's 100,000 distinct page addresses (numbers, lower half); page k maps to seqPa + k * 4096 (W7 maps it elsewhere). */
   readonly pages: readonly number[];
   readonly seqPa: number;
   readonly smoke: boolean;
 }
 
 const WORKING_SET = 64;
+/**
+ * Where W7's pages are in physical memory: above 4 GiB, as RAM is on a machine with more than a few GiB (a RISC-V
+ * `virt` machine's RAM starts at 2^31), so that every answer is a physical address that no small integer holds.
+ */
+const W7_PA = 0x8_0000_0000;
 const TRACE_SEED = 0x7ace;
 
 /** xorshift32: a trace generator that costs nothing to run (the trace is made once, untimed). */
@@ -52,7 +57,7 @@ function makeTrace(n: number, ctx: W7Context, workingShare: number, randomOnly: 
     const offset = next() & 0xff8;
     va[i] = pages[k]! + offset;
     kind[i] = next() % 100 < 5 ? Access.WRITE : Access.READ;
-    sum = (sum + ((ctx.seqPa + k * 4096 + offset) | 0)) | 0;
+    sum = (sum + ((W7_PA + k * 4096 + offset) | 0)) | 0;
   }
   return { va, kind, expectedSum: sum };
 }
@@ -112,15 +117,15 @@ export function w7(ctx: W7Context): void {
   const n = ctx.smoke ? 10_000 : 10_000_000;
   const table = new Sv39PageTable(ctx.memory);
   const cursor = table.cursor();
-  for (let k = 0; k < ctx.pages.length; k++) cursor.map(ctx.pages[k]!, ctx.seqPa + k * 4096, PageSize.Size4K, MappingFlags.READ | MappingFlags.WRITE);
+  for (let k = 0; k < ctx.pages.length; k++) cursor.map(ctx.pages[k]!, W7_PA + k * 4096, PageSize.Size4K, MappingFlags.READ | MappingFlags.WRITE);
   cursor.flush();
   const mmu = new RiscvMmu(ctx.memory, { satp: encodeRiscvSatp(table).satp, svadu: true });
   const tlb = new Tlb(mmu);
   const S = Privilege.SUPERVISOR;
 
   // One loop shape for every row, written twice so that each loop's call site sees one receiver (the TLB's rows run
-  // first): the sum of the answers' low 32 bits, checked against the trace's (every answer is a physical address
-  // below 2^32: a fault or a wrong address changes the sum).
+  // first): the sum of the answers' low 32 bits (`| 0` of an address above 2^32 is its low word), checked against
+  // the trace's: a fault (a negative code) or a wrong address changes the sum.
   let got = 0;
   const throughTlb = (t: Trace) => () => {
     const va = t.va;

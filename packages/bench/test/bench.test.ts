@@ -193,14 +193,24 @@ describe('bench: the numbers path allocates nothing', () => {
 });
 
 // W7, the software TLB's trace, hits and misses (Sv39): 0 bytes per access too, run in the order the bench runs
-// them (the trace first). A hit allocates nothing only while Tlb.translateNumber is inlined into the loop (else each
-// call returns its physical address, above 2^30 here, as a heap number: 16 bytes per access); a miss only while what
-// it calls takes and returns small integers (a double argument or result across a call V8 does not inline is boxed).
+// them (the trace first), and the same accesses through the model alone. A hit allocates nothing only while
+// Tlb.translateNumber is inlined into the loop and every answer it gives is a number in a register (else each
+// physical address, above 4 GiB here as on most machines, is a heap number: 16 bytes per access); a miss only while
+// what it calls takes and returns small integers (a double argument or result across a call V8 does not inline is
+// boxed).
 describe('bench: the TLB\'s number path allocates nothing', () => {
   it('Sv39: W7 TLB trace, hits and misses at 0 heap bytes per access', () => {
-    const rows = allocRows('Sv39', '^W7 TLB, (trace|hits|misses)$');
+    const rows = allocRows('Sv39', '^W7 (TLB, (trace|hits|misses)|no TLB, (trace|random pages))$');
     const measured = rows.filter((r) => r.heapBytesPerOp !== undefined);
-    expect(measured.map((r) => r.workload)).toEqual(['W7 TLB, trace', 'W7 TLB, hits', 'W7 TLB, misses']);
+    expect(measured.map((r) => r.workload)).toEqual(['W7 TLB, trace', 'W7 TLB, hits', 'W7 TLB, misses', 'W7 no TLB, trace', 'W7 no TLB, random pages']);
+    for (const r of measured) expect(r.heapBytesPerOp, r.workload).toBeLessThan(0.5);
+  }, 300_000);
+
+  // W8: the MMU models' translateNumber without a TLB, two stages and one, and a Tlb over two stages (A64), physical
+  // addresses above 4 GiB
+  it('A64: W8 two stages, stage 1 alone and a Tlb over two stages at 0 heap bytes per access', () => {
+    const measured = allocRows('A64', '^W8').filter((r) => r.heapBytesPerOp !== undefined);
+    expect(measured.map((r) => r.workload)).toEqual(['W8 two stages, random pages', 'W8 stage 1 only, random pages', 'W8 two stages behind a Tlb, 64 hot pages']);
     for (const r of measured) expect(r.heapBytesPerOp, r.workload).toBeLessThan(0.5);
   }, 300_000);
 });

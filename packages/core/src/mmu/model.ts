@@ -115,8 +115,10 @@ export abstract class MmuModel<S> {
     if (!(vaLo >>> 0 === vaLo && vaHi >= 0 && vaHi < 0x200000) || access >>> 0 > 2 || privilege >>> 0 > 1) {
       checkArgs(vaddr, access, privilege, 'translateNumber');
     }
-    // small integers across the call (vaLo as int32): nothing is boxed when translateWords is not inlined here
-    const r = this.translateWords(vaLo | 0, vaHi | 0, access, privilege);
+    // small integers across the call (vaLo as int32): nothing is boxed when translateWords is not inlined here; its
+    // result `| 0`, so that every answer is a number in a register where they meet in the caller that inlines this
+    // function (the tagged result would make V8 box each physical address above 2^31)
+    const r = this.translateWords(vaLo | 0, vaHi | 0, access, privilege) | 0;
     if (r < 0) return r;
     const hi = this.paHi;
     return hi < 0x200000 ? hi * TWO32 + this.paLo : MmuCode.WIDE;

@@ -261,7 +261,9 @@ export class Tlb<S> extends MmuModel<S> {
     if (!(vaLo >>> 0 === vaLo && vaHi >= 0 && vaHi < 0x200000) || access >>> 0 > 2 || privilege >>> 0 > 1) {
       checkArgs(vaddr, access, privilege, 'translateNumber');
     }
-    const r = this.translateWords(vaLo | 0, vaHi | 0, access, privilege);
+    // `| 0`: the call's result as a small integer, not the tagged value the call returns; every answer of this
+    // function is then a number in a register, and a hit's address above 2^31 is not boxed where the answers meet
+    const r = this.translateWords(vaLo | 0, vaHi | 0, access, privilege) | 0;
     if (r < 0) return r;
     const hi = this.lastPaHi;
     return hi < 0x200000 ? hi * 4294967296 + this.lastPaLo : MmuCode.WIDE;
