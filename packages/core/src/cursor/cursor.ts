@@ -5,7 +5,7 @@ import { addrNumber, joinAddr, NUM_ARGS, PAIR, splitAddr } from '../_addr';
 import { isAligned, mod32, TWO32 } from '../_pairs';
 import type { MappingFlags, PageSize } from '../flags';
 import type { AddrInput, VirtAddr } from '../interfaces';
-import { mapProbed } from '../fast/map-probed';
+import { PROBE_LEVEL } from '../fast/walker';
 import { regionInTable } from '../fast/region-in-table';
 import { refillWindow, windowEntry } from '../fast/walk-cache';
 import { checkVa, index, outVa, paOk } from '../table/address';
@@ -13,7 +13,7 @@ import { runMember } from '../table/find';
 import { releasePending } from '../table/frames';
 import type { MappingInfo, PageTable64 } from '../table/page-table';
 import { shareRootEntries } from '../table/share';
-import { badPa, checkFlags, checkRange, findLeaf, levelOf, mapOne, notAligned } from './map';
+import { badPa, checkFlags, checkRange, findLeaf, levelOf, mapBelow, mapOne, notAligned } from './map';
 import { RangeVisitor } from './range';
 import { breakRun, runLevelOf } from './runs';
 import { mapRegion } from './region';
@@ -115,7 +115,39 @@ export class PageTable64Cursor {
   private _mapFull(vaddrArg: AddrInput, paddrArg: AddrInput, size: PageSize, flags: MappingFlags): void {
     const t = this.table;
     t._enter('map');
-    if (vaddrArg === -1 && paddrArg === -1 && size === t._pageBytes && t._probe !== null && mapProbed(this, flags)) return;
+    // A page of the smallest size that missed the walk cache (W6a, random maps), both addresses numbers (in
+    // NUM_ARGS), on a table with a specialised walk: the prober finds the first unused entry on the way, and the
+    // leaf, or the tables below it, are written there. Anything else (errors included) goes on to the checks below.
+    // Here, not in a function of its own: V8 never inlines a function of more than 460 bytes of bytecode, and this
+    // one is now over it. Otherwise map's own optimized code, made when map got hot before the caller's loop did
+    // (random maps from the start), inlined this path and took so much of V8's inlining budget that no caller
+    // inlined map any more: each call then boxed its address arguments (16 heap bytes per map, every format, W6a
+    // run first; packages/bench/test/bench.test.ts).
+    if (vaddrArg === -1 && paddrArg === -1 && size === t._pageBytes && t._probe !== null) {
+      const vaddr = NUM_ARGS[0]!;
+      const paddr = NUM_ARGS[1]!;
+      const vaHi = Math.floor(vaddr / 4294967296);
+      const vaLo = vaddr - vaHi * 4294967296;
+      const paHi = Math.floor(paddr / 4294967296);
+      const paLo = paddr - paHi * 4294967296;
+      // integers (an in-range low word), a valid lower-half address, a physical address the format holds, both
+      // aligned (not `vaHi >>> 0`: that would take 2^64 for 0), and no root entry shared
+      const plain = typeof flags === 'number' && flags !== 0 && (flags & 63) === flags && !t._anyBorrowed;
+      const inRange = vaLo >>> 0 === vaLo && vaHi >= 0 && vaHi < t._vaHiLimit && paLo >>> 0 === paLo && paddr >= 0 && paddr < t._paLimitNum;
+      if (plain && inRange && ((vaLo | paLo) & t._pageMask) === 0) {
+        const w = t.handler.words;
+        const e = t._probe(w, t._rootIdx, vaLo | 0, vaHi, t._walkMem);
+        if (e >= 0 && w[e] === 0 && (t._ew === 1 || w[e + 1] === 0)) {
+          // mapBelow writes the entries: there the codec's calls have call sites of their own, which V8 inlines; a
+          // leaf's words above 2^31 (the x86 NX bit, an AArch64 descriptor's upper attributes) returned by a call
+          // made here, next to the walk, came back boxed (16 heap bytes per map on X86-PAE and the 16K and 64K
+          // AArch64 granules). The low words go as int32: a u32 above 2^31 would be boxed for the call.
+          mapBelow(this, e, PROBE_LEVEL[0]!, vaLo | 0, vaHi, paLo | 0, paHi, t._last, flags, 'map');
+          if (!this._full) this._push(vaLo, vaHi);
+          return;
+        }
+      }
+    }
     const vaddr = vaddrArg === -1 ? NUM_ARGS[0]! : vaddrArg;
     const paddr = paddrArg === -1 ? NUM_ARGS[1]! : paddrArg;
     checkFlags(flags, 'map');

@@ -66,7 +66,7 @@ export function mapOne(c: PageTable64Cursor, vaLo: number, vaHi: number, paLo: n
  * Maps (vaLo, vaHi) -> (paLo, paHi) at level L below the unused entry e of a level-d table (d < L): makes the
  * tables of levels d+1..L (all before writing anything; none left on a failure) and links them in, bottom-up, so
  * that a hardware walker never reaches a half-built subtree. With d = L, e is the leaf's own unused entry, written
- * alone (map's miss path, fast/map-probed.ts). The low words come as int32 (`| 0`): small integers
+ * alone (map's miss path, the cursor's _mapFull). The low words come as int32 (`| 0`): small integers
  * cross a call that V8 does not inline without being boxed. The virtual one stays int32 here (the index and walk
  * cache helpers read it with `>>>`, the same for either form): as a u32 it was boxed again for each of them that V8
  * did not inline (W6a, random maps: 8 heap bytes per map on x86_64).
