@@ -250,6 +250,12 @@ function makeCodec(firstLevel: 1 | 2, mair0: number, mair1: number): A32LpaeCode
       ((hi & ~ADDR_HI) | (paHi & ADDR_HI)) >>> 0,
     // the Contiguous bit is a TLB hint: each entry still maps exactly its own page or block
     leafShift: (_lo: number, _hi: number, _level: number): number => -1,
+    // what the specialised walks read (B3.6.1): bit 0 valid at every level; at lookup levels 1 and 2, bits[1:0] =
+    // 0b11 a Table descriptor and 0b01 a Block (the full path reads it); at lookup level 3 (the last level, whatever
+    // the first) only 0b11, a Page descriptor, maps (0b01 is reserved and faults: `leaf` fails it, as validAt does);
+    // the output / next-level table address in bits 39:12, in place. Bits 51:40 (UNK/SBZP) are outside addrHi, as
+    // paddrHi ignores them. The same encoding as AArch64's 4K granule (its layout), with a 40-bit address field.
+    layout: Object.freeze({ present: VALID, block: NON_BLOCK, table: NON_BLOCK, leaf: TYPE_BITS, addrLo: ADDR_LO >>> 0, addrHi: ADDR_HI >>> 0, addrShift: 0 }),
   });
   const attr = (flags: number, huge: boolean): bigint => {
     const lo = attrLo[flags & 63]!;
