@@ -3,7 +3,7 @@
 // values that are not what a parameter takes. Each case was a defect once; each must fail with a typed error of
 // the library (never an engine message) and leave memory and the frame count as they were, or do what the
 // contract says it does.
-import { MappingFlags, type PageSize, PagingError, PhysicalMemory, PageTable64, type PhysAddr } from '@page-table-multiarch/core';
+import { MappingFlags, type PageSize, PagingError, type PagingHandler, PhysicalMemory, PageTable64, type PhysAddr } from '@page-table-multiarch/core';
 import { describe, expect, it } from 'vitest';
 import { ARCHES } from './arches';
 import { expectRefused } from './support/refused';
@@ -283,6 +283,39 @@ describe.each(ARCHES.map((a) => [a.name, a] as const))('hostile API use: %s', (_
     // every frame but those of the one table whose release threw is back
     expect(mem.framesInUse).toBeLessThanOrEqual(Math.max(...arch.meta.tableBytes.map((b) => Math.ceil(b / 4096))));
     expect(() => table.destroy()).not.toThrow();
+  });
+
+  it('a handler whose words begin half a frame before its memory gets every frame back', () => {
+    // A frame's first word is then 512 past a multiple of 1,024: the frames cut into tables smaller than a frame (an
+    // ARMv7 level-2 table, a PAE root) were once looked up by a table's word index rounded down to a multiple of
+    // 1,024, found nowhere, and never freed.
+    const lastTable = arch.meta.tableBytes[arch.meta.levels - 1]!;
+    const size = Math.max(256 * 4096, 24 * lastTable);
+    const buf = new ArrayBuffer(2048 + size);
+    const mem = new PhysicalMemory({ buffer: new Uint8Array(buf, 2048, size), base: arch.memBase });
+    mem.release(arch.memBase, size);
+    const handler: PagingHandler = {
+      words: new Uint32Array(buf),
+      wordIndex: (lo, hi) => {
+        const i = mem.wordIndex(lo, hi);
+        return i < 0 ? i : i + 512;
+      },
+      allocFrames: (count, align) => mem.allocFrames(count, align),
+      deallocFrames: (pa, count) => mem.deallocFrames(pa, count),
+    };
+    const table = arch.create(handler);
+    const c = table.cursor();
+    const span = 16n * BigInt(arch.meta.levelSize[arch.meta.levels - 2] ?? page);
+    c.mapRegion(at(0n), 0, span, RW, false);
+    c.flush();
+    expect(table.query(at(0n) + span - BigInt(page)).size).toBe(page);
+    expect(mem.framesInUse).toBe(table.frameCount());
+    // the region's tables go back at the flush after it is emptied, then the root at destroy
+    c.unmapRegion(at(0n), span);
+    c.flush();
+    expect(mem.framesInUse).toBe(table.frameCount());
+    table.destroy();
+    expect(mem.framesInUse).toBe(0);
   });
 
   it('values of the wrong type get the library message, not the engine', () => {

@@ -15,17 +15,6 @@ import type { PageTable64 } from './page-table';
 const PM_ALLOC = PhysicalMemory.prototype.allocFrames;
 const PM_FREE = PhysicalMemory.prototype.deallocFrames;
 
-/** A frame shared by tables smaller than a frame: its address, which slots are in use, and how many. */
-export interface Slab {
-  readonly lo: number;
-  readonly hi: number;
-  /** 1 per slot in use */
-  readonly used: Uint8Array;
-  /** Words of each slot (the table size this frame is cut into). */
-  readonly words: number;
-  count: number;
-}
-
 /**
  * Allocates a table for level l, zeroed; returns its word index (its physical address in t._newLo/_newHi), or -1
  * when the handler has no frame.
@@ -89,44 +78,39 @@ function allocFrames(t: PageTable64, frames: number, align: number, words: numbe
 
 /** A table of `words` words (less than a frame) in a shared frame; each slot is aligned to the table's size. */
 function allocSlot(t: PageTable64, words: number, op: string): number {
+  const book = t._slabs;
   const slots = FRAME_WORDS / words;
   // the frames with a free slot of this size, the last listed first: constant time per table (a scan of every
   // frame, with an entry array per frame visited, made ARMv7's 4,096 level-2 tables of W1a cost ~100 bytes per map)
-  const open = openSlabs(t, words);
+  const size = 31 - Math.clz32(words);
+  const open = book._stack(size);
   while (open.length > 0) {
-    const frame = open[open.length - 1]!;
-    const slab = t._slabs.get(frame);
+    const at = book._find(open[open.length - 1]!);
+    const rows = book._rows;
     // listed when a slot was freed; since then the frame may have been filled again, or given back
-    if (slab === undefined || slab.words !== words || slab.count === slots) {
+    if (at < 0 || rows[at + 3] !== words || rows[at + 4] === slots) {
       open.pop();
       continue;
     }
+    // the lowest free slot
     let k = 0;
-    while (slab.used[k] === 1) k++;
-    slab.used[k] = 1;
-    if (++slab.count === slots) open.pop();
-    t._newLo = slab.lo + k * words * 4;
-    t._newHi = slab.hi;
-    return frame + k * words;
+    while ((rows[at + 5 + (k >>> 5)]! & (1 << (k & 31))) !== 0) k++;
+    rows[at + 5 + (k >>> 5)] = rows[at + 5 + (k >>> 5)]! | (1 << (k & 31));
+    rows[at + 4] = rows[at + 4]! + 1;
+    if (rows[at + 4] === slots) open.pop();
+    t._newLo = rows[at + 1]! + k * words * 4;
+    t._newHi = rows[at + 2]!;
+    return rows[at]! - 1 + k * words;
   }
   const i = allocFrames(t, 1, FRAME_BYTES, FRAME_WORDS, op);
   if (i < 0) return -1;
   if (t.handler.zeroedFrames !== true) t.handler.words.fill(0, i, i + FRAME_WORDS);
-  const used = new Uint8Array(slots);
-  used[0] = 1;
-  t._slabs.set(i, { lo: t._newLo, hi: t._newHi, used, words, count: 1 });
-  if (slots > 1) open.push(i);
+  const at = book._add(i, t._newLo, t._newHi, words);
+  // slot 0 taken, the others listed
+  book._rows[at + 4] = 1;
+  book._rows[at + 5] = 1;
+  open.push(i);
   return i;
-}
-
-/** The list of frames with a free slot of `words` words (table/page-table `_openSlabs`). */
-function openSlabs(t: PageTable64, words: number): number[] {
-  let open = t._openSlabs.get(words);
-  if (open === undefined) {
-    open = [];
-    t._openSlabs.set(words, open);
-  }
-  return open;
 }
 
 /** Returns a level-l table (at physical lo, hi) to the handler, or its slot to its frame. */
@@ -138,17 +122,26 @@ export function freeTable(t: PageTable64, lo: number, hi: number, l: number): vo
   const bytes = t.meta.tableBytes[l]!;
   if (bytes < FRAME_BYTES) {
     const i = t.handler.wordIndex(lo, hi);
-    const frame = i - (i % FRAME_WORDS);
-    const slab = t._slabs.get(frame);
-    if (slab === undefined) return;
+    const book = t._slabs;
+    // the table's offset in its frame, from its address (frames are aligned to FRAME_BYTES: see allocFrames), and
+    // from it the frame's first word
+    const off = (lo & (FRAME_BYTES - 1)) >>> 2;
+    const at = book._find(i - off);
+    if (at < 0) return;
     const words = t._tableWords[l]!;
     t.handler.words.fill(0, i, i + words);
-    slab.used[(i - frame) / words] = 0;
+    const rows = book._rows;
+    const k = off / words;
+    rows[at + 5 + (k >>> 5)] = rows[at + 5 + (k >>> 5)]! & ~(1 << (k & 31));
+    const count = rows[at + 4]! - 1;
+    rows[at + 4] = count;
     // a full frame gets a free slot: listed for allocSlot (a frame listed twice is skipped once full)
-    if (slab.count-- === slab.used.length) openSlabs(t, words).push(frame);
-    if (slab.count === 0) {
-      t._slabs.delete(frame);
-      dealloc(t, slab.lo, slab.hi, 1);
+    if (count + 1 === FRAME_WORDS / words) book._stack(31 - Math.clz32(words)).push(i - off);
+    if (count === 0) {
+      const frameLo = rows[at + 1]!;
+      const frameHi = rows[at + 2]!;
+      book._remove(at);
+      dealloc(t, frameLo, frameHi, 1);
     }
     return;
   }
@@ -198,5 +191,5 @@ export function releasePending(t: PageTable64): void {
 /** Frames the table's tables occupy: whole frames of tables of a frame or more, shared frames, the held frame. */
 export function heldFrames(t: PageTable64): number {
   const held = t._heldLevel >= 0 ? t.meta.tableBytes[t._heldLevel]! : 0;
-  return t._slabs.size + (held >= FRAME_BYTES ? Math.ceil(held / FRAME_BYTES) : 0);
+  return t._slabs._size + (held >= FRAME_BYTES ? Math.ceil(held / FRAME_BYTES) : 0);
 }

@@ -15,8 +15,9 @@ import { PageTable64Cursor } from '../cursor/cursor';
 import { DONE, ENTRY, EXIT } from './descent';
 import { FOUND, CORRUPT, find, leafPa, leafShift, lookupError } from './find';
 import { checkVa, outVa, paOk, vaOk } from './address';
-import { allocTable, freeTables, heldFrames, type Slab } from './frames';
+import { allocTable, freeTables, heldFrames } from './frames';
 import { geometryOf } from './geometry';
+import { Slabs } from './slabs';
 import { countTables, tableDescent, treeTables } from './tree';
 import { lentEntries, releaseBorrowed } from './share';
 
@@ -102,10 +103,8 @@ export class PageTable64 {
   /** @internal cursors may modify it */ readonly _writable: boolean;
   /** @internal an attached table's own tables (word index -> address and level), the only ones it frees */
   readonly _owned: Map<number, { lo: number; hi: number; level: number }> = new Map();
-  /** @internal frames shared by tables smaller than a frame (table/frames.ts), by the frame's word index */
-  readonly _slabs: Map<number, Slab> = new Map();
-  /** @internal per slot size (words), the frames of _slabs that may have a free slot (table/frames.ts allocSlot) */
-  readonly _openSlabs: Map<number, number[]> = new Map();
+  /** @internal frames shared by tables smaller than a frame, and those with a free slot (table/slabs.ts) */
+  readonly _slabs: Slabs;
   /** @internal a frame held aside by allocTable (level, or -1 for none) and its address */ _heldLevel = -1;
   /** @internal */ _heldLo = 0;
   /** @internal */ _heldHi = 0;
@@ -184,6 +183,7 @@ export class PageTable64 {
     this._shift = g.shift;
     this._bits = g.bits;
     this._tableWords = g.tableWords;
+    this._slabs = new Slabs(g.tableWords);
     this._leafOk = g.leafOk;
     this._span = g.span;
     this._levelSize = g.levelSize;
