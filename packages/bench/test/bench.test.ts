@@ -232,6 +232,43 @@ describe('bench: the TLB\'s number path allocates nothing', () => {
   }, 300_000);
 });
 
+// The fast paths pass the table words to the format's walk through a module-level argument list (core's
+// fast/walker.ts walkApart): it must not keep the last memory walked alive once its tables and memory are dropped
+// (a host that makes and drops guest memories of GiBs would hold the last one).
+describe('bench: the fast paths keep no dropped memory alive', () => {
+  it('a memory walked by queryNumber and unmap is collected once its table and memory are dropped', () => {
+    const dist = (p: string) => join(ROOT, 'packages', p, 'dist/index.js');
+    const script = `
+      import { PhysicalMemory } from ${JSON.stringify(dist('core'))};
+      import { X64PageTable } from ${JSON.stringify(dist('x86_64'))};
+      // in a function of its own: nothing of it is reachable after it returns but the WeakRef
+      const use = () => {
+        const mem = new PhysicalMemory({ size: 1 << 24, base: 0n });
+        const table = new X64PageTable(mem);
+        const c = table.cursor();
+        for (let k = 0; k < 4; k++) c.map(k * 2 ** 30, 0x10_0000 + k * 4096, 4096, 3);
+        c.flush();
+        // lookups and an unmap in other last-level tables than the one before: each takes the format's walk
+        let sum = 0;
+        for (let k = 0; k < 4; k++) sum += table.queryNumber(k * 2 ** 30 + 8);
+        table.cursor().unmap(2 ** 30);
+        return { sum, ref: new WeakRef(mem.words) };
+      };
+      const { sum, ref } = use();
+      await new Promise((r) => setTimeout(r, 0));
+      globalThis.gc();
+      await new Promise((r) => setTimeout(r, 0));
+      globalThis.gc();
+      process.stdout.write(JSON.stringify({ sum, collected: ref.deref() === undefined }));
+    `;
+    const run = spawnSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(run.stderr).toBe('');
+    const out = JSON.parse(run.stdout) as { sum: number; collected: boolean };
+    expect(out.sum).toBe(4 * 0x10_0000 + 6 * 4096 + 4 * 8);
+    expect(out.collected).toBe(true);
+  });
+});
+
 describe('bench: W9\'s dump', () => {
   it('maps 4,194,304 4K pages (16 GiB) in 262,144 runs whose permissions alternate, as ptdump lists it', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pt-w9-'));

@@ -53,7 +53,12 @@ export function walkApart(walker: Walker, w: Uint32Array, root: number, vaLo: nu
   a[3] = vaHi;
   a[4] = mem;
   a[5] = leaf;
-  return Reflect.apply(walker, undefined, a) as number;
+  const r = Reflect.apply(walker, undefined, a) as number;
+  // the list is module-level: holding the table words after the call would keep a dropped memory alive
+  a[0] = null;
+  a[4] = null;
+  a[5] = null;
+  return r;
 }
 
 /** A format's two specialised walks, and the unit they count table addresses in. */

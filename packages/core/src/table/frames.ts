@@ -82,8 +82,7 @@ function allocSlot(t: PageTable64, words: number, op: string): number {
   const slots = FRAME_WORDS / words;
   // the frames with a free slot of this size, the last listed first: constant time per table (a scan of every
   // frame, with an entry array per frame visited, made ARMv7's 4,096 level-2 tables of W1a cost ~100 bytes per map)
-  const size = 31 - Math.clz32(words);
-  const open = book._stack(size);
+  const open = book._stack(words);
   while (open.length > 0) {
     const at = book._find(open[open.length - 1]!);
     const rows = book._rows;
@@ -136,7 +135,7 @@ export function freeTable(t: PageTable64, lo: number, hi: number, l: number): vo
     const count = rows[at + 4]! - 1;
     rows[at + 4] = count;
     // a full frame gets a free slot: listed for allocSlot (a frame listed twice is skipped once full)
-    if (count + 1 === FRAME_WORDS / words) book._stack(31 - Math.clz32(words)).push(i - off);
+    if (count + 1 === FRAME_WORDS / words) book._stack(words).push(i - off);
     if (count === 0) {
       const frameLo = rows[at + 1]!;
       const frameHi = rows[at + 2]!;

@@ -39,8 +39,9 @@ export class Slabs {
     this._width = 5 + ((slots + 31) >>> 5);
   }
 
-  /** The stack of the frames that may have a free slot of 2^size words. */
-  _stack(size: number): number[] {
+  /** The stack of the frames that may have a free slot of `words` words (a power of two). */
+  _stack(words: number): number[] {
+    const size = 31 - Math.clz32(words);
     let open = this._open[size];
     if (open === undefined) {
       open = [];
@@ -120,10 +121,13 @@ export class Slabs {
   }
 }
 
+/** log2 of FRAME_WORDS: a frame number is a word index >>> FRAME_SHIFT. */
+const FRAME_SHIFT = 31 - Math.clz32(FRAME_WORDS);
+
 /**
- * The home row of the frame at word index `key`: Fibonacci hashing of its frame number (`key >>> 10`; a table's
- * frames do not overlap, so no two have the same one), the top bits of the product.
+ * The home row of the frame at word index `key`: Fibonacci hashing of its frame number (a table's frames do not
+ * overlap, so no two have the same one), the top bits of the product.
  */
 function home(key: number, shift: number): number {
-  return Math.imul(key >>> 10, 0x9e3779b1) >>> shift;
+  return Math.imul(key >>> FRAME_SHIFT, 0x9e3779b1) >>> shift;
 }
