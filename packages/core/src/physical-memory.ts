@@ -60,6 +60,19 @@ export class PhysicalMemory implements PagingHandler {
   /** @internal Frames at or above `bump` have never been handed out. */
   private _bump = 0;
   /** @internal */ private _inUse = 0;
+  /** @internal aligned places _findRun examined, all runs together: a test's measure of its work */
+  _runProbes = 0;
+  /**
+   * @internal Per kind of run (count and alignment, the first MAX_RUN_KINDS seen): the frame from which _findRun
+   * starts, below which no aligned place holds a free run of that kind. A place found or found taken stays taken
+   * until a frame is freed (allocations only take frames), and _freeFrameNumber lowers the marks that its frames
+   * may open: so each search goes on where the last one of its kind ended, and still returns the lowest fit.
+   */
+  private readonly _runCount: number[] = [];
+  /** @internal */ private readonly _runAlign: number[] = [];
+  /** @internal */ private readonly _runFrom: number[] = [];
+  /** @internal the first aligned frame of each kind (the memory's frame count when there is none) */
+  private readonly _runFirst: number[] = [];
 
   /**
    * Zeroed RAM of `options.size` bytes (default 16 MiB) at physical `options.base` (default 0), or the bytes of
@@ -205,6 +218,11 @@ export class PhysicalMemory implements PagingHandler {
       this._pushFree(i);
     }
     this._inUse -= count;
+    // a run of kind k that now fits includes frame f or one after it: it starts at f - count_k + 1 or above
+    for (let k = 0; k < this._runFrom.length; k++) {
+      const from = alignedFrom(Math.max(0, f - this._runCount[k]! + 1), this._runFirst[k]!, this._runAlign[k]! / FRAME);
+      if (from < this._runFrom[k]!) this._runFrom[k] = from;
+    }
   }
 
   /** @internal the physical address of frame number `f`, written to PAIR as (lo, hi) */
@@ -375,13 +393,30 @@ export class PhysicalMemory implements PagingHandler {
     return this._bump < this._frameCount ? this._bump : -1;
   }
 
-  /** @internal First fit: lowest aligned run of `count` free frames. */
+  /**
+   * @internal First fit: the lowest aligned run of `count` free frames, searched from the mark of its kind
+   * (_runFrom), which it then moves past what it examined.
+   */
   private _findRun(count: number, align: number): number {
     const n = this._frameCount;
+    let k = 0;
+    while (k < this._runFrom.length && !(this._runCount[k] === count && this._runAlign[k] === align)) k++;
+    const kept = k < MAX_RUN_KINDS;
+    if (k === this._runFrom.length && kept) {
+      let first = 0;
+      while (first < n && !this._frameAligned(first, align)) first++;
+      this._runCount.push(count);
+      this._runAlign.push(align);
+      this._runFirst.push(first);
+      this._runFrom.push(first);
+    }
+    // (a kind past the first MAX_RUN_KINDS searches from frame 0, as every search once did)
     let f = 0;
-    while (f < n && !this._frameAligned(f, align)) f++;
+    if (kept) f = this._runFrom[k]!;
+    else while (f < n && !this._frameAligned(f, align)) f++;
     const step = Math.max(1, align / FRAME);
     for (; f + count <= n; f += step) {
+      this._runProbes++;
       let ok = true;
       for (let i = f; i < f + count; i++) {
         if (this._used[i] === 1) {
@@ -389,11 +424,27 @@ export class PhysicalMemory implements PagingHandler {
           break;
         }
       }
-      if (ok) return f;
+      if (ok) {
+        // the run is taken at once by the caller: the next place of this kind is the first that may still fit
+        if (kept) this._runFrom[k] = f + step;
+        return f;
+      }
     }
+    if (kept) this._runFrom[k] = f;
     return -1;
   }
 }
+
+/**
+ * The first frame at or above `f` of the aligned frames `first`, `first + step`, ... (`first` is the memory's frame
+ * count when none is aligned: then that).
+ */
+function alignedFrom(f: number, first: number, step: number): number {
+  return f <= first ? first : first + Math.ceil((f - first) / step) * step;
+}
+
+/** Kinds of run (count, alignment) whose search mark PhysicalMemory keeps: 16K and 64K tables, ARMv7's 16 KiB roots, ... */
+const MAX_RUN_KINDS = 8;
 
 /** `size` when it is a byte count (a non-negative integer); a TypeError or RangeError naming `op` otherwise. */
 function byteCount(size: unknown, op: string): number {

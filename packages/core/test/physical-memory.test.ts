@@ -109,3 +109,73 @@ describe('PhysicalMemory free list', () => {
     expect(mem.allocFrames(1, 4096)).toBeNull();
   });
 });
+
+describe('PhysicalMemory runs of frames (16K and 64K tables)', () => {
+  // What the allocator promises for a run (count > 1 or an alignment above 4 KiB): the lowest aligned run of free
+  // frames (first fit), found without rescanning from frame 0 each time. Before, every run scanned from frame 0:
+  // the AArch64 16K-granule random maps of the bench (31,000 tables of 4 frames) took 7 us per map, 15x x86_64.
+  const lowestFit = (used: Uint8Array, base: number, count: number, align: number): number => {
+    for (let f = 0; f + count <= used.length; f++) {
+      if ((base + f * 4096) % align !== 0) continue;
+      let ok = true;
+      for (let i = f; i < f + count && ok; i++) ok = used[i] === 0;
+      if (ok) return f;
+    }
+    return -1;
+  };
+
+  it.each([0, 0x3000, 0x1_0000])('is the lowest aligned fit after any sequence of allocations and frees (base %s)', (base) => {
+    // a seeded sequence (xorshift32): runs of 2-16 frames at 4K-64K alignment, single frames, and frees of either
+    const frames = 256;
+    const mem = new PhysicalMemory({ size: frames * 4096, base: BigInt(base) });
+    const used = new Uint8Array(frames);
+    const live: Array<[number, number]> = [];
+    let s = 0x5eed + base;
+    const next = () => {
+      s ^= s << 13;
+      s ^= s >>> 17;
+      s ^= s << 5;
+      return s >>> 0;
+    };
+    for (let step = 0; step < 4000; step++) {
+      const r = next() % 10;
+      if (r < 4 && live.length > 0) {
+        const [f, count] = live.splice(next() % live.length, 1)[0]!;
+        mem.deallocFrames(BigInt(base + f * 4096), count);
+        used.fill(0, f, f + count);
+        continue;
+      }
+      const count = r < 6 ? 1 : [2, 4, 16][next() % 3]!;
+      const align = r < 6 ? 4096 : [4096, 16384, 65536][next() % 3]!;
+      const pa = mem.allocFrames(count, align);
+      if (count > 1 || align > 4096) {
+        const want = lowestFit(used, base, count, align);
+        expect(pa === null ? -1 : (Number(pa) - base) / 4096).toBe(want);
+      }
+      if (pa === null) continue;
+      const f = (Number(pa) - base) / 4096;
+      expect(used.subarray(f, f + count).every((u) => u === 0)).toBe(true);
+      used.fill(1, f, f + count);
+      live.push([f, count]);
+    }
+    expect(mem.framesInUse).toBe(used.reduce((a, u) => a + u, 0));
+  });
+
+  it('examines a bounded number of places per run while memory fills up, and after frees', () => {
+    // 16,384 runs of 4 frames fill 256 MiB; a scan from frame 0 for each would examine 134 million places
+    const mem = new PhysicalMemory({ size: 256 << 20 });
+    const runs: bigint[] = [];
+    for (;;) {
+      const pa = mem.allocFrames(4, 16384);
+      if (pa === null) break;
+      runs.push(pa);
+    }
+    expect(runs.length).toBe(16384);
+    expect(mem._runProbes).toBeLessThanOrEqual(2 * runs.length + 2);
+    // every other run freed, then taken again: each allocation finds the next hole where the last one ended
+    for (let i = 0; i < runs.length; i += 2) mem.deallocFrames(runs[i]!, 4);
+    const before = mem._runProbes;
+    for (let i = 0; i < runs.length; i += 2) expect(mem.allocFrames(4, 16384)).toBe(runs[i]);
+    expect(mem._runProbes - before).toBeLessThanOrEqual(2 * runs.length + 2);
+  });
+});
