@@ -560,6 +560,30 @@ describe.each(TLB_MODELS.map((row) => [row.name, row] as const))('Tlb over %s', 
     }
   });
 
+  it('a miss on a huge page examines no first-level slot when no larger page is cached', () => {
+    // Before, every fill of a page above 4 KiB emptied the first-level slots of each of its 4 KiB pages (512 or 1,024
+    // pages, 4 ways each): a miss on a 2 MiB page cost 5.8 us against the walk's 68 ns. Lookups now try the smaller
+    // pages first, so a new entry can only come before the entries of larger pages in them, and a page that is the
+    // largest cached has no slot of another entry to take back.
+    const w = row.make();
+    const size = BigInt(row.hugeSize);
+    let base = ((row.frames + size - 1n) / size) * size;
+    for (const huge of row.huge) {
+      w.tables[0]!.cursor().map(huge, base, row.hugeSize, READ | USER);
+      base += size;
+    }
+    w.switchTo(0);
+    for (const huge of row.huge) {
+      for (const sub of [0x18n, 0x5008n]) {
+        const want = w.fresh.translateNumber(Number(huge + sub), Access.READ, 0);
+        expect(want).toBeGreaterThanOrEqual(0);
+        expect(w.tlb.translateNumber(Number(huge + sub), Access.READ, 0)).toBe(want);
+      }
+    }
+    expect(w.tlb.misses).toBeGreaterThan(0);
+    expect(w.tlb._dropProbes).toBe(0);
+  });
+
   it('the first-level table holds each 4 KiB page of a huge entry, and lets go of all of them with the entry', () => {
     const w = row.make();
     const huge = row.huge[0]!;
@@ -589,5 +613,42 @@ describe.each(TLB_MODELS.map((row) => [row.name, row] as const))('Tlb over %s', 
     for (const sub of whole ? subPages : [0x3000n]) {
       expect(w.tlb.translateNumber(Number(huge + sub), Access.READ, 0)).toBe(w.fresh.translateNumber(Number(huge + sub), Access.READ, 0));
     }
+  });
+});
+
+describe('Tlb over huge pages that come and go', () => {
+  // 2 MiB pages on Sv39 through a TLB of 16 entries: every page is evicted and filled again many times, each after
+  // one or several of its 4 KiB pages reached the first-level table. An evicted entry's slots go with it (the
+  // answers stay those of the model); an entry that served one 4 KiB page takes one probe of 4 ways with it, not a
+  // search of its 512 pages (which, with the search of every fill, made a miss cost 5.8 us against the walk's 68 ns).
+  it('answers as the model does, and an eviction searches only the 4 KiB pages the entry was copied for', async () => {
+    const { PhysicalMemory, Tlb } = await import('@page-table-multiarch/core');
+    const { encodeRiscvSatp, RiscvMmu, Sv39PageTable } = await import('@page-table-multiarch/riscv');
+    const mem = new PhysicalMemory({ size: 4 << 20 });
+    const table = new Sv39PageTable(mem);
+    const pages = 64;
+    const base = 0x10_0000_0000;
+    const cursor = table.cursor();
+    for (let k = 0; k < pages; k++) cursor.map(base + k * 0x20_0000, 0x8000_0000 + k * 0x20_0000, PageSize.Size2M, READ | MappingFlags.WRITE);
+    cursor.flush();
+    const mmu = new RiscvMmu(mem, { satp: encodeRiscvSatp(table).satp, svadu: true });
+    const fresh = new RiscvMmu(mem, { satp: encodeRiscvSatp(table).satp, svadu: true });
+    const tlb = new Tlb(mmu, { entries: 16, ways: 4 });
+    const rng = new Rng(0x2bad);
+    let oneSub = 0;
+    for (let i = 0; i < 6000; i++) {
+      const k = rng.below(pages);
+      // most pages are reached through their 4 KiB page 3 only; every eighth through any of 8
+      const sub = k % 8 === 0 ? rng.below(8) : 3;
+      if (k % 8 !== 0) oneSub++;
+      const va = base + k * 0x20_0000 + sub * 0x1000 + rng.below(512) * 8;
+      const kind: AccessKind = rng.ratio(1, 10) ? Access.WRITE : Access.READ;
+      expect(tlb.translateNumber(va, kind, 1)).toBe(fresh.translateNumber(va, kind, 1));
+    }
+    expect(oneSub).toBeGreaterThan(4000);
+    expect(tlb.misses).toBeGreaterThan(1000);
+    // a search of every page of each entry evicted would be 2,048 probes an eviction
+    // (here 2.6 probes a miss: a few ways of one slot; a search of all 512 pages of each evicted entry, 325)
+    expect(tlb._dropProbes).toBeLessThan(tlb.misses * 8);
   });
 });
