@@ -17,8 +17,9 @@
 // number, the physical address of that 4 KiB page, and per privilege the kinds served and the effective permissions,
 // copied from an entry under one mode key, ASID and VMID. A hit there is a few loads and compares inline in the
 // caller's loop; anything else takes the entries' path, which fills the slot after a hit. The slots are only ever a
-// copy of live entries (so the counters are those of the entries alone): an entry that is replaced or evicted takes
-// its slots with it, and any invalidation, or a change of the mode key, ASID or VMID, empties them all. The mode key
+// copy of live entries (so the counters are those of the entries alone): an entry that is replaced, evicted or
+// invalidated by address takes its slots with it, and any other invalidation, or a change of the mode key, ASID or
+// VMID, empties them all. The mode key
 // is compared on every access rather than announced by the model: the models' mode bits are plain fields that a
 // caller sets directly (RISC-V `sum`, x86 `wp`, ...), and a generation counter bumped by each of them would be one
 // more thing every model must not forget; the compare is one inlined call (on RISC-V, two field loads).
@@ -630,7 +631,9 @@ export class Tlb<S> extends MmuModel<S> {
     const tag = typeof asid === 'number' ? asid | 0 : 0;
     const global = scope.global;
     const d = this._data;
-    this.emptyFast();
+    // the first-level slots go with the entries they copy: by page, those of each entry removed (a fence of one page
+    // keeps the rest of the working set there); else all of them
+    if (!byPage) this.emptyFast();
     // which VMIDs: 0 the one of `vmid` (its int32 tag), 1 every one, 2 every one but 0
     const vmidScope = vmids === 'all' ? 1 : vmids === 'nonzero' ? 2 : 0;
     const vmid = typeof vmids === 'number' ? vmids | 0 : this.vmid | 0;
@@ -650,6 +653,7 @@ export class Tlb<S> extends MmuModel<S> {
         if ((info & VALID) === 0 || !vmidMatches(d[e + 3]!, vmidScope, vmid)) continue;
         if ((info & GLOBAL) !== 0 ? !global : noAsid || (!anyAsid && d[e + 2] !== tag)) continue;
         if (byPage && !covers(d, e, (info >>> 2) & 63, vaLo, vaHi)) continue;
+        if (byPage && (info & COPIED) !== 0) this.dropCopies(e);
         d[e + 7] = 0;
       }
     }
