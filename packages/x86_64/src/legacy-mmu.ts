@@ -245,7 +245,9 @@ export class X86LegacyMmu extends MmuModel<X86FaultSyndrome> implements TlbWalke
       this.errorCode = 0;
       return this.fault(MmuCode.NonCanonical, -1);
     }
-    return this.pae ? this.walkPae(vaLo >>> 0, access, privilege) : this.walk32(vaLo >>> 0, access, privilege);
+    // the address as an int32 (every use below reads it with >>> or &): a u32 above 2^31 passed to a walk that V8
+    // does not inline would be a heap number, allocated per translate
+    return this.pae ? this.walkPae(vaLo | 0, access, privilege) : this.walk32(vaLo | 0, access, privilege);
   }
 
   /** [SDM 4.3] 32-bit paging: the PDE, then a 4 MiB page or the PTE. */
