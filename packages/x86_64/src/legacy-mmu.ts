@@ -295,9 +295,10 @@ export class X86LegacyMmu extends MmuModel<X86FaultSyndrome> implements TlbWalke
     const h = this.handler;
     const w = h.words;
     const pdeAt = h.wordIndex(((pdpteLo & 0xffff_f000) + ((va >>> 21) & 511) * 8) >>> 0, pdpteHi & ADDR_HI);
-    if (!x86EntryOk(w, pdeAt, rsvdHi)) return x86EntryFault(this, pdeAt, 1, access, privilege);
+    if (pdeAt < 0) return x86ExternalAbort(this, 1);
     const pdeLo = w[pdeAt]! | 0;
     const pdeHi = w[pdeAt + 1]! | 0;
+    if (!x86EntryOk(pdeLo, pdeHi, rsvdHi)) return x86EntryFault(this, pdeAt, 1, access, privilege);
     // a PDPTE controls no access rights [SDM 4.6.1]: those of the PDE (and the PTE)
     if ((pdeLo & PS) !== 0) {
       if (x86LeafReserved(this, pdeAt, 21)) return x86PageFault(this, MmuCode.ReservedBit, 1, 9, access, privilege);
@@ -306,9 +307,11 @@ export class X86LegacyMmu extends MmuModel<X86FaultSyndrome> implements TlbWalke
     // [SDM 4.8] the PDE references a page table: A = 1 (0 always: no second stage here)
     x86TableUsed(this, pdeAt, privilege, null);
     const pteAt = h.wordIndex(((pdeLo & 0xffff_f000) + ((va >>> 12) & 511) * 8) >>> 0, pdeHi & ADDR_HI);
-    if (!x86EntryOk(w, pteAt, rsvdHi)) return x86EntryFault(this, pteAt, 2, access, privilege);
+    if (pteAt < 0) return x86ExternalAbort(this, 2);
+    const pteLo = w[pteAt]! | 0;
     const pteHi = w[pteAt + 1]! | 0;
-    const rights = pdeLo & w[pteAt]! & (RW | US);
+    if (!x86EntryOk(pteLo, pteHi, rsvdHi)) return x86EntryFault(this, pteAt, 2, access, privilege);
+    const rights = pdeLo & pteLo & (RW | US);
     return x86Leaf(this, pteAt, pteHi & ADDR_HI, 0, 7, va & 0xfff, 2, 12, rights, (pdeHi | pteHi) >>> 31, access, privilege, null);
   }
 

@@ -54,6 +54,7 @@ import {
   POW2,
   x86EntryFault,
   x86EntryOk,
+  x86ExternalAbort,
   x86Leaf,
   x86LeafReserved,
   x86NonCanonical,
@@ -358,11 +359,12 @@ export class X86Mmu extends MmuModel<X86FaultSyndrome> implements TlbWalker {
         eLo = s2.paLo;
         eHi = s2.paHi;
       }
-      // P and the reserved bits 51:M, XD without NXE [SDM Tables 4-14 to 4-20, 4.6.1]
       const e = h.wordIndex(eLo, eHi);
-      if (!x86EntryOk(w, e, rsvdHi)) return x86EntryFault(this, e, level, access, privilege);
+      if (e < 0) return x86ExternalAbort(this, level);
       const lo = w[e]! | 0;
       const hi = w[e + 1]! | 0;
+      // P and the reserved bits 51:M, XD without NXE [SDM Tables 4-14 to 4-20, 4.6.1]
+      if (!x86EntryOk(lo, hi, rsvdHi)) return x86EntryFault(this, e, level, access, privilege);
       // PS in a PML5E / PML4E is reserved (Tables 4-14, 4-15)
       if ((lo & PS) !== 0 && level < pdpt) return x86PageFault(this, MmuCode.ReservedBit, level, 9, access, privilege);
       rights &= lo;
