@@ -44,7 +44,7 @@ export interface X86Stage2Flags {
 
 /**
  * The state of an x86 MMU model (X86Mmu, X86LegacyMmu) that the shared steps read and record into: the mode bits,
- * the fault fields, and the model's `found` / `fault` (MmuModel's, protected there).
+ * the fault fields, and the model's `fault` (MmuModel's, protected there) for the faults.
  */
 export interface X86WalkModel {
   readonly handler: PagingHandler;
@@ -67,11 +67,6 @@ export interface X86WalkModel {
   readonly _rsvdHi: number;
   /** @internal whether the mode's entries have XD (PAE, 4- and 5-level paging): I/D is then reported with NXE */
   readonly _xd: boolean;
-  /**
-   * @internal records a successful translation to (paLo, paHi) through a page of 2^shift bytes (MmuModel's
-   * `found`); X86Mmu over a second stage takes the output address through it first
-   */
-  _found(paLo: number, paHi: number, shift: number, level: number, permissions: number, access: AccessKind): number;
   /** @internal MmuModel's `fault` */
   _fault(code: number, level: number): number;
 }
@@ -117,23 +112,21 @@ export function x86TableUsed(m: X86WalkModel, e: number, privilege: PrivilegeLev
 }
 
 /**
- * [SDM 4.6, 4.8] The leaf at word index e, which maps 2^shift bytes at physical high word `paHi` (the low word's bits
- * 31:shift are the rest: a leaf maps 1 GiB at most) with `key` its protection key (0 where the mode has none):
- * `offset` is the linear address's offset in the page, `rights` the R/W and U/S of the walk ANDed, `xd` nonzero when XD was set in an entry of the
- * walk with NXE. `keyPerms` is what the key allows (x86KeyPermissions, or 7 where no key applies), `st` the second
- * stage the A / D write goes through (X86Mmu over EPT), or null. Also the leaf of 32-bit paging (its PSE-36 bits
- * 39:32 as `paHi`; no key, no XD). The walks call it with constants for what their mode lacks (`keyPerms` 7, `st`
- * null): inlined, V8 folds those tests away.
+ * [SDM 4.6, 4.8] The leaf at word index e, with `key` its protection key (0 where the mode has none), `rights` the
+ * R/W and U/S of the walk ANDed, `xd` nonzero when XD was set in an entry of the walk with NXE: the access checked,
+ * A / D set, what a TLB keeps recorded. `keyPerms` is what the key allows (x86KeyPermissions, or 7 where no key
+ * applies), `st` the second stage the A / D write goes through (X86Mmu over EPT), or null. Also the leaf of 32-bit
+ * paging (no key, no XD). The walks call it with constants for what their mode lacks (`keyPerms` 7, `st` null):
+ * inlined, V8 folds those tests away. The permissions (MappingFlags, 0 to 15), or the fault (a negative code); the
+ * caller then records the translation (MmuModel's `found`, or X86Mmu's second stage): a call of the model's own, so
+ * that this code, shared by two classes, calls no method that differs between them.
  */
 export function x86Leaf(
   m: X86WalkModel,
   e: number,
-  paHi: number,
   key: number,
   keyPerms: number,
-  offset: number,
   level: number,
-  shift: number,
   rights: number,
   xd: number,
   access: AccessKind,
@@ -166,7 +159,7 @@ export function x86Leaf(
   m.leafGlobal = m.pge && (lo & G) !== 0;
   m.vector = 0;
   m.errorCode = 0;
-  return m._found(((lo & ~((1 << shift) - 1)) | offset) >>> 0, paHi, shift, level, perms, access);
+  return perms;
 }
 
 /**

@@ -37,7 +37,6 @@ import { A, P, PS, RW, US, XD_HI } from './_entry-bits';
 import { X86_TLB_ATTRIBUTE_BITS, X86_TLB_MODE_BITS, x86TlbCheck, x86TlbModeKey } from './_x86-rights';
 import {
   ADDR_HI,
-  POW2,
   x86EntryFault,
   x86EntryOk,
   x86ExternalAbort,
@@ -138,7 +137,7 @@ export class X86LegacyMmu extends MmuModel<X86FaultSyndrome> implements TlbWalke
   /** After a successful walk: G = 1 in the leaf with CR4.PGE = 1 [SDM 4.10.2.4]. */
   leafGlobal: boolean;
   /** {@link leafAttributes} holds D, R/W, U/S and XD (the key bits stay 0). */
-  readonly tlbAttributeBits: number = X86_TLB_ATTRIBUTE_BITS;
+  readonly tlbAttributeBits: number;
   /** The mode key is WP, SMEP, SMAP, AC and NXE. */
   readonly tlbModeBits: number = X86_TLB_MODE_BITS;
   /** @internal the page directory (32-bit paging) or the PDPT (PAE) */
@@ -159,16 +158,16 @@ export class X86LegacyMmu extends MmuModel<X86FaultSyndrome> implements TlbWalke
     super();
     const m = options.maxPhysAddr ?? 52;
     if (!Number.isInteger(m) || m < 32 || m > 52) throw new RangeError(`X86LegacyMmu: MAXPHYADDR ${String(m)} is outside 32..52`);
+    // the fields the shared walk steps (_x86-walk.ts) use first, in X86Mmu's order: at the same offsets in both
+    // models, V8 reads each with one load behind a check of both maps where a process uses both
     this.handler = handler;
     this.maxPhysAddr = m;
-    this.pae = false;
-    this.pse = true;
-    this.pge = false;
     this.wp = true;
     this.smep = false;
     this.smap = false;
     this.ac = options.ac ?? false;
     this.nxe = true;
+    this.pge = false;
     this.setAccessedDirty = options.setAccessedDirty ?? true;
     this.vector = 0;
     this.errorCode = 0;
@@ -177,10 +176,13 @@ export class X86LegacyMmu extends MmuModel<X86FaultSyndrome> implements TlbWalke
     this.updates = 0;
     this.leafAttributes = 0;
     this.leafGlobal = false;
-    this._root = 0;
-    this._pdpte = new Int32Array(8);
     // bits 62:M of a PDE / PTE: bits 30:(M-32) of the high word [Tables 4-9 to 4-11]
     this._rsvdHi = 0x7fff_ffff & ~((1 << (m - 32)) - 1);
+    this.tlbAttributeBits = X86_TLB_ATTRIBUTE_BITS;
+    this.pae = false;
+    this.pse = true;
+    this._root = 0;
+    this._pdpte = new Int32Array(8);
     this.setRegisters(options);
   }
 
@@ -265,7 +267,9 @@ export class X86LegacyMmu extends MmuModel<X86FaultSyndrome> implements TlbWalke
       // [Table 4-4] PSE-36: bits (M-20):13 are physical bits (M-1):32, bits 21:(M-19) reserved, M = min(MAXPHYADDR, 40)
       const m = this.maxPhysAddr < 40 ? this.maxPhysAddr : 40;
       if ((pde & 0x3f_e000 & ~((1 << (m - 19)) - 1)) !== 0) return x86PageFault(this, MmuCode.ReservedBit, 0, 9, access, privilege);
-      return x86Leaf(this, pdeAt, (pde >>> 13) & 0xff, 0, 7, va & 0x3f_ffff, 0, 22, pde & (RW | US), 0, access, privilege, null);
+      const perms = x86Leaf(this, pdeAt, 0, 7, 0, pde & (RW | US), 0, access, privilege, null);
+      if (perms < 0) return perms;
+      return this.found(((pde & 0xffc0_0000) | (va & 0x3f_ffff)) >>> 0, (pde >>> 13) & 0xff, 0x40_0000, 0, perms);
     }
     // [SDM 4.8] the PDE references a page table: it is used, A = 1
     if ((pde & A) === 0) {
@@ -276,7 +280,9 @@ export class X86LegacyMmu extends MmuModel<X86FaultSyndrome> implements TlbWalke
     if (pteAt < 0) return x86ExternalAbort(this, 1);
     const pte = w[pteAt]! | 0;
     if ((pte & P) === 0) return x86PageFault(this, MmuCode.NotPresent, 1, 0, access, privilege);
-    return x86Leaf(this, pteAt, 0, 0, 7, va & 0xfff, 1, 12, pde & pte & (RW | US), 0, access, privilege, null);
+    const perms = x86Leaf(this, pteAt, 0, 7, 1, pde & pte & (RW | US), 0, access, privilege, null);
+    if (perms < 0) return perms;
+    return this.found(((pte & 0xffff_f000) | (va & 0xfff)) >>> 0, 0, 4096, 1, perms);
   }
 
   /**
@@ -302,7 +308,9 @@ export class X86LegacyMmu extends MmuModel<X86FaultSyndrome> implements TlbWalke
     // a PDPTE controls no access rights [SDM 4.6.1]: those of the PDE (and the PTE)
     if ((pdeLo & PS) !== 0) {
       if (x86LeafReserved(this, pdeAt, 21)) return x86PageFault(this, MmuCode.ReservedBit, 1, 9, access, privilege);
-      return x86Leaf(this, pdeAt, pdeHi & ADDR_HI, 0, 7, va & 0x1f_ffff, 1, 21, pdeLo & (RW | US), pdeHi >>> 31, access, privilege, null);
+      const perms = x86Leaf(this, pdeAt, 0, 7, 1, pdeLo & (RW | US), pdeHi >>> 31, access, privilege, null);
+      if (perms < 0) return perms;
+      return this.found(((pdeLo & 0xffe0_0000) | (va & 0x1f_ffff)) >>> 0, pdeHi & ADDR_HI, 0x20_0000, 1, perms);
     }
     // [SDM 4.8] the PDE references a page table: A = 1 (0 always: no second stage here)
     x86TableUsed(this, pdeAt, privilege, null);
@@ -312,17 +320,14 @@ export class X86LegacyMmu extends MmuModel<X86FaultSyndrome> implements TlbWalke
     const pteHi = w[pteAt + 1]! | 0;
     if (!x86EntryOk(pteLo, pteHi, rsvdHi)) return x86EntryFault(this, pteAt, 2, access, privilege);
     const rights = pdeLo & pteLo & (RW | US);
-    return x86Leaf(this, pteAt, pteHi & ADDR_HI, 0, 7, va & 0xfff, 2, 12, rights, (pdeHi | pteHi) >>> 31, access, privilege, null);
+    const perms = x86Leaf(this, pteAt, 0, 7, 2, rights, (pdeHi | pteHi) >>> 31, access, privilege, null);
+    if (perms < 0) return perms;
+    return this.found(((pteLo & 0xffff_f000) | (va & 0xfff)) >>> 0, pteHi & ADDR_HI, 4096, 2, perms);
   }
 
   /** @internal whether the mode's entries have XD: PAE paging's do, 32-bit paging's do not [SDM 4.4.2, 4.3] */
   get _xd(): boolean {
     return this.pae;
-  }
-
-  /** @internal MmuModel's `found`, for the shared leaf (_x86-walk.ts) */
-  _found(paLo: number, paHi: number, shift: number, level: number, permissions: number): number {
-    return this.found(paLo, paHi, POW2[shift]!, level, permissions);
   }
 
   /** @internal MmuModel's `fault`, for the shared walk */

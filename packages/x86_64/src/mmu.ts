@@ -257,6 +257,8 @@ export class X86Mmu extends MmuModel<X86FaultSyndrome> implements TlbWalker {
     if (s2 !== null && typeof (s2 as Partial<X86SecondStage>).translateWords !== 'function') {
       throw new TypeError('X86Mmu: "secondStage" has no translateWords method (an X86EptMmu or another SecondStage)');
     }
+    // the fields the shared walk steps (_x86-walk.ts) use first, in X86LegacyMmu's order: at the same offsets in
+    // both models, V8 reads each with one load behind a check of both maps where a process uses both
     this.handler = handler;
     this.maxPhysAddr = m;
     this.wp = true;
@@ -264,22 +266,22 @@ export class X86Mmu extends MmuModel<X86FaultSyndrome> implements TlbWalker {
     this.smap = false;
     this.ac = options.ac ?? false;
     this.nxe = true;
-    this.pke = false;
-    this.pkru = pkru;
+    this.pge = false;
     this.setAccessedDirty = options.setAccessedDirty ?? true;
-    this.levels = 4;
     this.vector = 0;
     this.errorCode = 0;
     this.cr2Lo = 0;
     this.cr2Hi = 0;
     this.updates = 0;
-    this.pge = false;
     this.leafAttributes = 0;
     this.leafGlobal = false;
+    this._rsvdHi = ADDR_HI & ~((1 << (m - 32)) - 1);
+    this.pke = false;
+    this.pkru = pkru;
+    this.levels = 4;
     this._pkruSlots = new X86PkruSlots();
     this._rootLo = 0;
     this._rootHi = 0;
-    this._rsvdHi = ADDR_HI & ~((1 << (m - 32)) - 1);
     this._xd = true;
     this.secondStage = s2;
     this.eptTlb = s2 instanceof X86EptMmu ? s2 : null;
@@ -375,8 +377,15 @@ export class X86Mmu extends MmuModel<X86FaultSyndrome> implements TlbWalker {
         // (a supervisor one with WP = 1)
         const key = (hi >>> PK_SHIFT_HI) & 15;
         const keyPerms = this.pke && (rights & US) !== 0 ? x86KeyPermissions(this.pkru, key, privilege, this.wp) : 7;
-        const offset = vaLo & ((1 << shift) - 1);
-        return x86Leaf(this, e, hi & ADDR_HI, key, keyPerms, offset, level, shift, rights & (RW | US), xd >>> 31, access, privilege, st);
+        const leafRights = rights & (RW | US);
+        const leafXd = xd >>> 31;
+        const perms = x86Leaf(this, e, key, keyPerms, level, leafRights, leafXd, access, privilege, st);
+        if (perms < 0) return perms;
+        // a leaf maps 1 GiB at most: the offset is in the low word
+        const mask = (1 << shift) - 1;
+        const paLo = ((lo & ~mask) | (vaLo & mask)) >>> 0;
+        if (s2 !== null) return this.outputThroughStage2(s2, paLo, hi & ADDR_HI, shift, level, perms, leafRights, leafXd, access);
+        return this.found(paLo, hi & ADDR_HI, POW2[shift]!, level, perms);
       }
       if (x86TableUsed(this, e, privilege, st) < 0) return this.faultCode;
       tLo = lo & 0xffff_f000;
@@ -474,16 +483,6 @@ export class X86Mmu extends MmuModel<X86FaultSyndrome> implements TlbWalker {
     this.gpaLo = gLo >>> 0;
     this.gpaHi = gHi >>> 0;
     return this.stage2Fault(code, s2.level, onWalk);
-  }
-
-  /**
-   * @internal MmuModel's `found`, for the shared leaf (_x86-walk.ts): with a second stage, the output address goes
-   * through it first, with the rights and XD of the guest walk kept in `leafAttributes`
-   */
-  _found(paLo: number, paHi: number, shift: number, level: number, permissions: number, access: AccessKind): number {
-    if (this.secondStage === null) return this.found(paLo, paHi, POW2[shift]!, level, permissions);
-    const a = this.leafAttributes;
-    return this.outputThroughStage2(this.secondStage, paLo, paHi, shift, level, permissions, a & (RW | US), a & 8, access);
   }
 
   /** @internal MmuModel's `fault`, for the shared walk */
