@@ -40,17 +40,28 @@ import {
   registerValue,
   type TlbWalker,
 } from '@page-table-multiarch/core';
-import { A, D, G, P, PS, RW, US, XD_HI } from './_entry-bits';
+import { PS, RW, US, XD_HI } from './_entry-bits';
 import {
   X86_TLB_ATTRIBUTE_BITS,
   X86_TLB_MODE_BITS,
   X86PkruSlots,
   x86KeyPermissions,
-  x86LeafAttributes,
-  x86Permissions,
   x86TlbCheck,
   x86TlbModeKey,
 } from './_x86-rights';
+import {
+  ADDR_HI,
+  POW2,
+  x86EntryFault,
+  x86EntryOk,
+  x86ExternalAbort,
+  x86Leaf,
+  x86LeafReserved,
+  x86NonCanonical,
+  x86PageFault,
+  x86Syndrome,
+  x86TableUsed,
+} from './_x86-walk';
 import { X86EptMmu } from './ept-mmu';
 import { decodeX64Registers } from './registers';
 import { guestExitQualification, type X86SecondStage, type X86VmExit } from './two-stage';
@@ -125,11 +136,6 @@ export interface X86MmuOptions {
 }
 
 
-/** Entry bits 51:32: the high word of the address field [SDM Tables 4-14 to 4-20]. */
-const ADDR_HI = 0x000f_ffff;
-/** Entry bits 62:59 (the high word's 30:27): the protection key of a leaf [SDM 4.6.2]. */
-const PK_SHIFT_HI = 27;
-
 /**
  * EPT's bits in a combined mapping's TLB attributes: R, W, and X for the mode of the guest linear address, which the
  * guest leaf's U/S fixes (so one X bit; a core Tlb's check table doubles with every attribute bit).
@@ -137,8 +143,8 @@ const PK_SHIFT_HI = 27;
 const EPT_TLB_BITS = 3;
 
 const TWO32 = 4294967296;
-/** 2^n for n in 0..63: the page sizes, read from a table (`2 ** n` with a variable n calls Math.pow in V8). */
-const POW2 = /* @__PURE__ */ Float64Array.from({ length: 64 }, (_, n) => 2 ** n);
+/** Entry bits 62:59 (the high word's 30:27): the protection key of a leaf [SDM 4.6.2]. */
+const PK_SHIFT_HI = 27;
 
 /**
  * An x86 processor's address translation with 4-level or 5-level paging, over tables in any `PagingHandler` memory:
@@ -230,6 +236,10 @@ export class X86Mmu extends MmuModel<X86FaultSyndrome> implements TlbWalker {
   _rootLo: number;
   /** @internal */
   _rootHi: number;
+  /** @internal entry bits 51:M, reserved [SDM Tables 4-14 to 4-20], as high-word bits (for the shared walk) */
+  readonly _rsvdHi: number;
+  /** @internal every entry has XD (bit 63): a fetch's #PF reports I/D with NXE [SDM 4.7] */
+  readonly _xd: boolean;
 
   /**
    * @throws RegisterError for registers that do not select 4-level or 5-level paging (CR0.PG = 0, CR4.PAE = 0,
@@ -247,6 +257,8 @@ export class X86Mmu extends MmuModel<X86FaultSyndrome> implements TlbWalker {
     if (s2 !== null && typeof (s2 as Partial<X86SecondStage>).translateWords !== 'function') {
       throw new TypeError('X86Mmu: "secondStage" has no translateWords method (an X86EptMmu or another SecondStage)');
     }
+    // the fields the shared walk steps (_x86-walk.ts) use first, in X86LegacyMmu's order: at the same offsets in
+    // both models, V8 reads each with one load behind a check of both maps where a process uses both
     this.handler = handler;
     this.maxPhysAddr = m;
     this.wp = true;
@@ -254,21 +266,23 @@ export class X86Mmu extends MmuModel<X86FaultSyndrome> implements TlbWalker {
     this.smap = false;
     this.ac = options.ac ?? false;
     this.nxe = true;
-    this.pke = false;
-    this.pkru = pkru;
+    this.pge = false;
     this.setAccessedDirty = options.setAccessedDirty ?? true;
-    this.levels = 4;
     this.vector = 0;
     this.errorCode = 0;
     this.cr2Lo = 0;
     this.cr2Hi = 0;
     this.updates = 0;
-    this.pge = false;
     this.leafAttributes = 0;
     this.leafGlobal = false;
+    this._rsvdHi = ADDR_HI & ~((1 << (m - 32)) - 1);
+    this.pke = false;
+    this.pkru = pkru;
+    this.levels = 4;
     this._pkruSlots = new X86PkruSlots();
     this._rootLo = 0;
     this._rootHi = 0;
+    this._xd = true;
     this.secondStage = s2;
     this.eptTlb = s2 instanceof X86EptMmu ? s2 : null;
     this.tlbAttributeBits = X86_TLB_ATTRIBUTE_BITS + (this.eptTlb === null ? 0 : EPT_TLB_BITS);
@@ -312,8 +326,8 @@ export class X86Mmu extends MmuModel<X86FaultSyndrome> implements TlbWalker {
   }
 
   /**
-   * The walk of [SDM 4.5] on the words of the handler's memory: no BigInt, no allocation, no throw.
-   * See `MmuModel.translateWords`.
+   * The walk of [SDM 4.5] on the words of the handler's memory, its steps shared with PAE paging (_x86-walk.ts): no
+   * BigInt, no allocation, no throw. See `MmuModel.translateWords`.
    */
   translateWords(vaLo: number, vaHi: number, access: AccessKind, privilege: PrivilegeLevel): number {
     this.cr2Lo = vaLo >>> 0;
@@ -322,12 +336,13 @@ export class X86Mmu extends MmuModel<X86FaultSyndrome> implements TlbWalker {
     const levels = this.levels;
     // [SDM 4.5.1] bits 63:47 (63:56) must all equal bit 47 (56): else #GP(0), before any table is read
     const ext = (vaHi | 0) >> (levels === 5 ? 24 : 15);
-    if (ext !== 0 && ext !== -1) return this.generalProtection();
+    if (ext !== 0 && ext !== -1) return x86NonCanonical(this, 13);
     // bits 51:M of an entry are reserved, and so is XD without NXE [SDM Tables 4-14 to 4-20, 4.6.1]
-    const rsvdHi = (this.maxPhysAddr >= 52 ? 0 : ADDR_HI & ~((1 << (this.maxPhysAddr - 32)) - 1)) | (this.nxe ? 0 : XD_HI);
+    const rsvdHi = this._rsvdHi | (this.nxe ? 0 : XD_HI);
     const h = this.handler;
     const w = h.words;
     const s2 = this.secondStage;
+    const st = s2 === null ? null : this;
     let tLo = this._rootLo;
     let tHi = this._rootHi;
     let shift = 12 + 9 * (levels - 1);
@@ -342,103 +357,49 @@ export class X86Mmu extends MmuModel<X86FaultSyndrome> implements TlbWalker {
       let eHi = tHi;
       if (s2 !== null) {
         // the entry's guest-physical address through stage 2 (two-stage.ts)
-        if (this.entryThroughStage2(s2, eLo, eHi, s2.guestTableAccess ?? 0, privilege) < 0) return this.faultCode;
+        if (this._entryThroughStage2(s2, eLo, eHi, s2.guestTableAccess ?? 0, privilege) < 0) return this.faultCode;
         eLo = s2.paLo;
         eHi = s2.paHi;
       }
       const e = h.wordIndex(eLo, eHi);
-      if (e < 0) return this.externalAbort(level);
-      const lo = w[e]!;
-      const hi = w[e + 1]!;
-      if ((lo & P) === 0) return this.pageFault(MmuCode.NotPresent, level, 0, access, privilege);
-      const leaf = level === last || ((lo & PS) !== 0 && level >= pdpt);
+      if (e < 0) return x86ExternalAbort(this, level);
+      const lo = w[e]! | 0;
+      const hi = w[e + 1]! | 0;
+      // P and the reserved bits 51:M, XD without NXE [SDM Tables 4-14 to 4-20, 4.6.1]
+      if (!x86EntryOk(lo, hi, rsvdHi)) return x86EntryFault(this, e, level, access, privilege);
       // PS in a PML5E / PML4E is reserved (Tables 4-14, 4-15)
-      if ((hi & rsvdHi) !== 0 || ((lo & PS) !== 0 && level < pdpt)) {
-        return this.pageFault(MmuCode.ReservedBit, level, 9, access, privilege);
-      }
+      if ((lo & PS) !== 0 && level < pdpt) return x86PageFault(this, MmuCode.ReservedBit, level, 9, access, privilege);
       rights &= lo;
       xd |= hi;
-      if (leaf) return this.leaf(e, lo | 0, hi | 0, vaLo | 0, vaHi | 0, level, shift, rights, xd & XD_HI, access, privilege);
-      // [SDM 4.8] an entry that references a table is used: A = 1
-      if ((lo & A) === 0) {
-        this.updates++;
-        // with a second stage, setting A is a data write to the entry's guest-physical address [Vol. 3C 29.3.3.2]
-        if (s2 !== null && this.flagWriteThroughStage2(s2, privilege) < 0) return this.faultCode;
-        if (this.setAccessedDirty) w[e] = lo | A;
+      if (level === last || (lo & PS) !== 0) {
+        if (x86LeafReserved(this, e, shift)) return x86PageFault(this, MmuCode.ReservedBit, level, 9, access, privilege);
+        // [SDM 4.6.2] the key in bits 62:59 of a user page's leaf, with CR4.PKE: AD refuses data accesses, WD writes
+        // (a supervisor one with WP = 1)
+        const key = (hi >>> PK_SHIFT_HI) & 15;
+        const keyPerms = this.pke && (rights & US) !== 0 ? x86KeyPermissions(this.pkru, key, privilege, this.wp) : 7;
+        const leafRights = rights & (RW | US);
+        const leafXd = xd >>> 31;
+        const perms = x86Leaf(this, e, key, keyPerms, level, leafRights, leafXd, access, privilege, st);
+        if (perms < 0) return perms;
+        // a leaf maps 1 GiB at most: the offset is in the low word
+        const mask = (1 << shift) - 1;
+        const paLo = ((lo & ~mask) | (vaLo & mask)) >>> 0;
+        if (s2 !== null) return this.outputThroughStage2(s2, paLo, hi & ADDR_HI, shift, level, perms, leafRights, leafXd, access);
+        return this.found(paLo, hi & ADDR_HI, POW2[shift]!, level, perms);
       }
+      if (x86TableUsed(this, e, privilege, st) < 0) return this.faultCode;
       tLo = lo & 0xffff_f000;
       tHi = hi & ADDR_HI;
       shift -= 9;
     }
   }
 
-  /** [SDM 4.6, 4.8] for the leaf at word index e, which maps 2^shift bytes; `rights` and `xd` of the whole walk. */
-  private leaf(
-    e: number,
-    lo: number,
-    hi: number,
-    vaLo: number,
-    vaHi: number,
-    level: number,
-    shift: number,
-    rights: number,
-    xd: number,
-    access: AccessKind,
-    privilege: PrivilegeLevel,
-  ): number {
-    // bits 29:13 of a 1 GiB page, 20:13 of a 2 MiB page are reserved (bit 12 is PAT) [SDM Tables 4-16, 4-18]
-    if (shift > 12 && (lo & ((1 << shift) - 1) & ~0x1fff) !== 0) return this.pageFault(MmuCode.ReservedBit, level, 9, access, privilege);
-    const userPage = (rights & US) !== 0;
-    // [SDM 4.6.1] WP, SMEP, SMAP with AC and XD (shared with 32-bit and PAE paging); USER (8) on a user page
-    let perms = x86Permissions(rights, xd, privilege, this.wp, this.smep, this.smap, this.ac);
-    if (this.pke && userPage) {
-      // [SDM 4.6.2] the key in bits 62:59; AD refuses data accesses, WD writes (a supervisor one with WP = 1)
-      const keyPerms = x86KeyPermissions(this.pkru, (hi >>> PK_SHIFT_HI) & 15, privilege, this.wp);
-      if (((keyPerms >>> access) & 1) === 0) return this.pageFault(MmuCode.Permission, level, 33, access, privilege);
-      perms &= keyPerms | 8;
-    }
-    // READ, WRITE, EXECUTE are the bits 1 << access of MappingFlags
-    if (((perms >>> access) & 1) === 0) return this.pageFault(MmuCode.Permission, level, 1, access, privilege);
-    // [SDM 4.8] A on every access through the leaf, D on a write
-    const need = access === 1 ? A | D : A;
-    const s2 = this.secondStage;
-    let now = lo;
-    if ((lo & need) !== need) {
-      this.updates++;
-      // with a second stage, the A / D update is a data write to the leaf's guest-physical address [Vol. 3C 29.3.3.2]
-      if (s2 !== null && this.flagWriteThroughStage2(s2, privilege) < 0) return this.faultCode;
-      if (this.setAccessedDirty) {
-        now = lo | need;
-        this.handler.words[e] = now;
-      }
-    }
-    // what a TLB keeps of the leaf [SDM 4.10.2.2]: the rights of the walk, D as now in memory, the key
-    this.leafAttributes = x86LeafAttributes(now, rights, xd, (hi >>> PK_SHIFT_HI) & 15);
-    this.leafGlobal = this.pge && (lo & G) !== 0;
-    const paHi = hi & ADDR_HI;
-    this.vector = 0;
-    this.errorCode = 0;
-    let outLo: number;
-    let outHi: number;
-    if (shift < 32) {
-      const mask = (1 << shift) - 1;
-      outLo = ((lo & ~mask) | (vaLo & mask)) >>> 0;
-      outHi = paHi;
-    } else {
-      const maskHi = (1 << (shift - 32)) - 1;
-      outLo = vaLo >>> 0;
-      outHi = ((paHi & ~maskHi) | (vaHi & maskHi)) >>> 0;
-    }
-    if (s2 !== null) return this.outputThroughStage2(s2, outLo, outHi, shift, level, perms, rights, xd, access);
-    return this.found(outLo, outHi, POW2[shift]!, level, perms);
-  }
-
   /**
-   * A guest paging-structure entry's guest-physical address through stage 2, with `access` (the read, or the write
-   * of an accessed / dirty flag); `privilege` is passed on. 0, with the entry's address in the stage's paLo / paHi,
-   * or the stage-2 fault recorded (bit 8 of the exit qualification clear).
+   * @internal A guest paging-structure entry's guest-physical address through stage 2, with `access` (the read, or
+   * the write of an accessed / dirty flag); `privilege` is passed on. 0, with the entry's address in the stage's
+   * paLo / paHi, or the stage-2 fault recorded (bit 8 of the exit qualification clear).
    */
-  private entryThroughStage2(
+  _entryThroughStage2(
     s2: X86SecondStage,
     gLo: number,
     gHi: number,
@@ -455,12 +416,14 @@ export class X86Mmu extends MmuModel<X86FaultSyndrome> implements TlbWalker {
   }
 
   /**
-   * The write that sets an accessed / dirty flag in the entry just read, through stage 2: 0 when it is allowed (or
-   * not made: `setAccessedDirty` false, or the read was already a write under EPTP bit 6), else the stage-2 fault.
+   * @internal The write that sets an accessed / dirty flag in the entry just read, through stage 2: 0 when it is
+   * allowed (or not made: `setAccessedDirty` false, or the read was already a write under EPTP bit 6), else the
+   * stage-2 fault.
    */
-  private flagWriteThroughStage2(s2: X86SecondStage, privilege: PrivilegeLevel): number {
+  _flagWriteThroughStage2(privilege: PrivilegeLevel): number {
+    const s2 = this.secondStage!;
     if (!this.setAccessedDirty || s2.guestTableAccess === 1) return 0;
-    return this.entryThroughStage2(s2, this._entryLo, this._entryHi, 1, privilege);
+    return this._entryThroughStage2(s2, this._entryLo, this._entryHi, 1, privilege);
   }
 
   /**
@@ -522,29 +485,9 @@ export class X86Mmu extends MmuModel<X86FaultSyndrome> implements TlbWalker {
     return this.stage2Fault(code, s2.level, onWalk);
   }
 
-  /** A #PF with error-code bits `bits` (P, RSVD, PK) and those the access adds (W/R, U/S, I/D) [SDM 4.7]. */
-  private pageFault(code: number, level: number, bits: number, access: AccessKind, privilege: PrivilegeLevel): number {
-    let ec = bits;
-    if (access === 1) ec |= 2;
-    if (privilege === 0) ec |= 4;
-    if (access === 2 && (this.nxe || this.smep)) ec |= 16;
-    this.vector = 14;
-    this.errorCode = ec;
+  /** @internal MmuModel's `fault`, for the shared walk */
+  _fault(code: number, level: number): number {
     return this.fault(code, level);
-  }
-
-  /** #GP(0) for a non-canonical address: no table read, CR2 unchanged. */
-  private generalProtection(): number {
-    this.vector = 13;
-    this.errorCode = 0;
-    return this.fault(MmuCode.NonCanonical, -1);
-  }
-
-  /** A table read outside the handler's memory. */
-  private externalAbort(level: number): number {
-    this.vector = -1;
-    this.errorCode = 0;
-    return this.fault(MmuCode.ExternalAbort, level);
   }
 
   /** The mode key of a `Tlb`: WP, SMEP, SMAP, AC, NXE, and with CR4.PKE the slot of the current PKRU. */
@@ -569,13 +512,13 @@ export class X86Mmu extends MmuModel<X86FaultSyndrome> implements TlbWalker {
 
   /** The vector, error code and CR2 of the last fault. */
   protected syndrome(): X86FaultSyndrome {
-    const linear = BigInt(this.cr2Hi) * BigInt(TWO32) + BigInt(this.cr2Lo);
     if (this.faultStage === 2) {
+      const linear = BigInt(this.cr2Hi) * BigInt(TWO32) + BigInt(this.cr2Lo);
       const guestPhysical = BigInt(this.gpaHi) * BigInt(TWO32) + BigInt(this.gpaLo);
       const guestLinear = (this.exitQualification & 0x80) !== 0 ? linear : null;
       const vmExit = { reason: this.exitReason, qualification: this.exitQualification, guestPhysical, guestLinear };
       return { vector: -1, errorCode: 0, cr2: null, vmExit };
     }
-    return { vector: this.vector, errorCode: this.errorCode, cr2: this.vector === 14 ? linear : null };
+    return x86Syndrome(this);
   }
 }
