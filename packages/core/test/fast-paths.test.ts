@@ -1,7 +1,7 @@
 // The number fast paths against the full path: the specialised walk of queryNumber, map and unmap that miss the
 // walk cache, mapRegion's one-table path, and the walk cache after misses. Each answer and each byte of memory
 // must be what the full path gives, errors included.
-import { MappingFlags, PageSize, PhysicalMemory } from '@page-table-multiarch/core';
+import { MappingFlags, type PageTable64, PageSize, PhysicalMemory } from '@page-table-multiarch/core';
 import { Sv39PageTable } from '@page-table-multiarch/riscv';
 import { X64PageTable } from '@page-table-multiarch/x86_64';
 import { describe, expect, it } from 'vitest';
@@ -139,6 +139,22 @@ const WALK_CACHE_CASES = [
   ['Sv39', (m: PhysicalMemory) => new Sv39PageTable(m), 0x4000_0000],
 ] as const;
 
+/**
+ * A table (the borrower) whose root entry of 0x1000 another (the owner, 0x1000 -> 0x5000 mapped) lends it through
+ * copyFrom, and the borrower's walk cache on another table (`other` mapped): what the SharedTable cases start from.
+ */
+function sharingRootEntry(make: (m: PhysicalMemory) => PageTable64, other: number) {
+  const mem = new PhysicalMemory({ size: 1 << 20, base: 0x8000_0000n });
+  const owner = make(mem);
+  const borrower = make(mem);
+  const span = 2 ** (12 + 9 * (owner.meta.levels - 1));
+  owner.cursor().map(0x1000, 0x5000, PageSize.Size4K, RW);
+  const c = borrower.cursor();
+  c.copyFrom(owner, 0, span);
+  c.map(other, 0x6000, PageSize.Size4K, RW); // another table in the walk cache
+  return { mem, owner, c };
+}
+
 describe('map of a page that misses the walk cache, addresses as numbers (the specialised walk)', () => {
 
   it.each(WALK_CACHE_CASES)('%s: an entry on the way that is not present but not zero is in use: AlreadyMapped, nothing written', (_name, make, other) => {
@@ -166,14 +182,7 @@ describe('map of a page that misses the walk cache, addresses as numbers (the sp
   });
 
   it.each(WALK_CACHE_CASES)('%s: below a root entry shared by copyFrom: SharedTable, nothing written in either table', (_name, make, other) => {
-    const mem = new PhysicalMemory({ size: 1 << 20, base: 0x8000_0000n });
-    const owner = make(mem);
-    const borrower = make(mem);
-    const span = 2 ** (12 + 9 * (owner.meta.levels - 1));
-    owner.cursor().map(0x1000, 0x5000, PageSize.Size4K, RW);
-    const c = borrower.cursor();
-    c.copyFrom(owner, 0, span);
-    c.map(other, 0x6000, PageSize.Size4K, RW); // another table in the walk cache
+    const { mem, owner, c } = sharingRootEntry(make, other);
     const before = mem.bytes().slice();
     expect(() => c.map(0x2000, 0x7000, PageSize.Size4K, RW)).toThrowError(expect.objectContaining({ code: 'SharedTable' }));
     expect(() => c.map(0x20_0000, 0x7000, PageSize.Size4K, RW)).toThrowError(expect.objectContaining({ code: 'SharedTable' }));
@@ -183,7 +192,6 @@ describe('map of a page that misses the walk cache, addresses as numbers (the sp
 });
 
 describe('unmap of a page in another last-level table, address as a number (the walk cache refilled by the walk)', () => {
-
   it.each(WALK_CACHE_CASES)('%s: unmaps it, returns what was mapped, and leaves lastFlags and lastSize to queryNumber', (_name, make, other) => {
     const mem = new PhysicalMemory({ size: 1 << 20, base: 0x8000_0000n });
     const table = make(mem);
@@ -206,14 +214,7 @@ describe('unmap of a page in another last-level table, address as a number (the 
   });
 
   it.each(WALK_CACHE_CASES)('%s: below a root entry shared by copyFrom: SharedTable, nothing written in either table', (_name, make, other) => {
-    const mem = new PhysicalMemory({ size: 1 << 20, base: 0x8000_0000n });
-    const owner = make(mem);
-    const borrower = make(mem);
-    const span = 2 ** (12 + 9 * (owner.meta.levels - 1));
-    owner.cursor().map(0x1000, 0x5000, PageSize.Size4K, RW);
-    const c = borrower.cursor();
-    c.copyFrom(owner, 0, span);
-    c.map(other, 0x6000, PageSize.Size4K, RW); // another table in the walk cache
+    const { mem, owner, c } = sharingRootEntry(make, other);
     const before = mem.bytes().slice();
     expect(() => c.unmap(0x1000)).toThrowError(expect.objectContaining({ code: 'SharedTable' }));
     expect(() => c.unmap(0x1000)).toThrowError(expect.objectContaining({ code: 'SharedTable' }));
