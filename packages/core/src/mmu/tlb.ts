@@ -30,6 +30,7 @@ import { checkArgs, MmuModel } from './model';
 import { MAX_ATTRIBUTE_BITS, MAX_MODE_BITS, type TlbOptions, type TlbScope, type TlbWalker } from './tlb-types';
 
 const TWO32 = 4294967296;
+const TWO_MINUS_32 = 2 ** -32;
 /** 2^n for n in 0..63 (a table read: `2 ** n` with a variable n is a call in V8). */
 const POW2 = /* @__PURE__ */ Float64Array.from({ length: 64 }, (_, n) => 2 ** n);
 
@@ -51,21 +52,40 @@ const SUB_SHIFT = 14;
 /** Page sizes (as log2) the TLB can hold at once: 4K, 16K, 64K, 2M, 32M, 512M, 1G, 512G cover every format here. */
 const MAX_CLASSES = 8;
 
-// The first-level table: per slot a page-number tag (Float64Array, NaN when empty: NaN equals nothing) and 4 int32
-// words: per privilege (USER, SUPERVISOR) a word `tlbCheck | shift << 9 | (level + 1) << 15`, then the frame's
-// physical address (low word, bits 11:0 clear; high word). FAST_WAYS ways per slot, side by side: way k of slot s is
-// tag s * FAST_WAYS + k (a slot's tags are 32 bytes, its words 64: a miss that searches or shifts the ways touches
-// the lines the first way's test has read, not one more per way). Ways
+// The first-level table. Per way FAST_STRIDE = 8 doubles in _fast (64 bytes: one cache line): for each privilege
+// (USER at 0, SUPERVISOR at 4) and access kind (READ, WRITE, EXECUTE at +0, +1, +2) a tag, the 4 KiB page number plus
+// _fastBase where the way serves that access and NaN where it does not; at 3 the physical address of the frame's 4 KiB
+// page; at 7 the page's shape, `permissions(USER) | permissions(SUPERVISOR) << 6 | shift << 12 | (level + 1) << 18`.
+// A hit then compares one tag, with no permission bits to decode, and adds the offset to one double (QEMU's softmmu
+// TLB keeps a tag per access kind and an addend for the same reason). _fastBase is a fraction, k / 4096, that moves
+// by 1/4096 each time the slots are emptied, so that an empty is an add, not a store to each of the table's 256 KiB:
+// the page numbers a fill writes are below 2^41 (addresses below 2^53), so a tag is exact (41 + 12 bits) and its
+// fraction says which empty it came after; a page number is an integer, so its tag has the current fraction when it
+// is exact (below 2^41 in magnitude), and is too large to equal any tag written when it is not: a tag of an earlier
+// base equals no address's, negative and huge ones included, and a hit needs no range check. After 4,095 moves
+// _fast is refilled with NaN and the base starts again at 0.
+// _fastTags holds the page number of each way, NaN when empty: the searches and moves of fills and invalidations
+// read it, never a hit. FAST_WAYS ways per slot, side by side: way k of slot s is s * FAST_WAYS + k. Ways
 // 1 to 3 hold what fills pushed out of way 0, most recent first (victims, as QEMU's victim TLB keeps what its
-// direct-mapped table evicts); a hit is served from way 0 only, so an access whose page is in another way swaps it
-// into way 0 first: pages of a working set that share a slot then cost a swap when they alternate, not a lookup of
-// the entries (W7's 64 pages, drawn at random, put three in one slot of 1024 and two in another).
+// direct-mapped table evicts). A hit is served from ways 0 to 2 (translateNumber tests them in turn), so three pages
+// of a working set that share a slot all hit; an access whose page is in way 3 swaps it into way 0 first, so a
+// fourth costs a swap when they alternate, not a lookup of the entries. W7's 64 pages, drawn at random, put three in
+// one slot of 1024 and two in another: with hits on way 0 only, the swaps of those five pages (about 5% of the
+// accesses, 30 to 80 ns each: a call that V8 does not inline, with branches no predictor learns) were a third of the
+// hits row's time.
 const FAST_PAGE = 4096;
 const FAST_SHIFT = 12;
-const FAST_STRIDE = 4;
+const FAST_STRIDE = 8;
 const FAST_WAYS = 4;
-/** Slots at most: a 64-page working set has few conflicts in 1024 direct-mapped slots (24 KiB, in a core's L1d). */
+/**
+ * Slots at most: a 64-page working set has few conflicts in 1024 direct-mapped slots (of 256 KiB, its hits read 64
+ * lines: 4 KiB, in a core's L1d).
+ */
 const MAX_FAST_SLOTS = 1024;
+/** What _fastBase moves by: 2^-12, so that a page number below 2^41 plus the base is exact (53 bits). */
+const FAST_GENERATION = 2 ** -12;
+/** The largest _fastBase. */
+const MAX_FAST_BASE = 1 - FAST_GENERATION;
 
 /**
  * A software TLB in front of an MMU model: `translateWords` / `translateNumber` / `translate` answer as the model
@@ -105,15 +125,17 @@ export class Tlb<S> extends MmuModel<S> {
   /** @internal per mode key: the tlbCheck of every (attributes, privilege) */ readonly _checks: Uint16Array;
   /** @internal per mode key: whether its row of _checks is made */ readonly _made: Uint8Array;
   /** @internal */ readonly _attrShift: number;
-  /** @internal first-level table: the 4 KiB page number held by each slot, NaN when empty */ readonly _fastTags: Float64Array;
-  /** @internal first-level table: FAST_STRIDE words per slot */ readonly _fastWords: Int32Array;
+  /** @internal first-level table: the 4 KiB page number held by each way, NaN when empty */ readonly _fastTags: Float64Array;
+  /** @internal first-level table: FAST_STRIDE doubles per way (tags, frame, shape: see the top of this file) */ readonly _fast: Float64Array;
+  /** @internal added to the page numbers of _fast's tags: k / 4096, moved by each empty (see the top of this file) */ _fastBase: number;
   /** @internal slots - 1 */ readonly _fastMask: number;
   /** @internal the mode key, ASID and VMID the slots were filled under (-1: none yet) */ _fastMode: number;
   /** @internal */ _fastAsid: number;
   /** @internal */ _fastVmid: number;
   /**
    * @internal where the result fields come from: -1 from their own fields (an entry's hit, a walk, a fault), else
-   * the first-level hit of the last call as `slot << 13 | privilege << 12 | offset in the 4 KiB page`
+   * the first-level hit of the last call as `way << 13 | privilege << 12 | offset in the 4 KiB page` (way: its index
+   * in _fastTags; << 3 its first double in _fast)
    */
   _fastHit: number;
   /** @internal hits served by the first-level table (those of the entries are in _counts) */ _fastHits: number;
@@ -152,7 +174,8 @@ export class Tlb<S> extends MmuModel<S> {
     this._made = new Uint8Array(1 << modeBits);
     const slots = Math.min(MAX_FAST_SLOTS, Math.max(64, entries));
     this._fastTags = new Float64Array(FAST_WAYS * slots).fill(Number.NaN);
-    this._fastWords = new Int32Array(FAST_WAYS * slots * FAST_STRIDE);
+    this._fast = new Float64Array(FAST_WAYS * slots * FAST_STRIDE).fill(Number.NaN);
+    this._fastBase = 0;
     this._fastMask = slots - 1;
     this._fastMode = -1;
     this._fastAsid = 0;
@@ -162,39 +185,39 @@ export class Tlb<S> extends MmuModel<S> {
     this._dropProbes = 0;
   }
 
-  // The result fields. A first-level hit writes none of them: it records its slot, privilege and page offset in
-  // _fastHit (one store instead of six), and these getters decode the slot's words, which no call but a later
-  // translation changes (fillFast is the only writer, and every translation rewrites _fastHit).
+  // The result fields. A first-level hit writes none of them: it records its way, privilege and page offset in
+  // _fastHit (one store instead of six), and these getters decode the way, which no call changes before the hit is
+  // settled (settleHit): a translation settles it first, and so do invalidate and flushAll.
 
   /** Low 32 bits of the physical address of the last successful translation. */
   override get paLo(): number {
     const h = this._fastHit;
-    return h < 0 ? this.lastPaLo : (this._fastWords[((h >>> 13) << 4) | 2]! | (h & 4095)) >>> 0;
+    // `>>> 0` of an integer double is its low 32 bits (ToUint32: modulo 2^32); a frame's bits 11:0 are clear
+    return h < 0 ? this.lastPaLo : ((this._fast[((h >>> 13) << 3) | 3]! >>> 0) | (h & 4095)) >>> 0;
   }
 
   /** High 32 bits of the physical address of the last successful translation. */
   override get paHi(): number {
     const h = this._fastHit;
-    return h < 0 ? this.lastPaHi : this._fastWords[((h >>> 13) << 4) | 3]!;
+    return h < 0 ? this.lastPaHi : Math.floor(this._fast[((h >>> 13) << 3) | 3]! * TWO_MINUS_32);
   }
 
   /** Bytes of the page the last successful translation went through (0 after a fault). */
   override get pageSize(): number {
     const h = this._fastHit;
-    // 2^shift as 2^(shift - 12) pages of 4096 (fillFast keeps shift - 12 below 31)
-    return h < 0 ? this.lastPageSize : (1 << (((this.fastWord(h) >>> 9) & 63) - 12)) * 4096;
+    return h < 0 ? this.lastPageSize : POW2[(this.fastShape(h) >>> 12) & 63]!;
   }
 
   /** Level (0 = root) of the leaf found, or of the entry that faulted; -1 when no table was read. */
   override get level(): number {
     const h = this._fastHit;
-    return h < 0 ? this.lastLevel : (this.fastWord(h) >>> 15) - 1;
+    return h < 0 ? this.lastLevel : (this.fastShape(h) >>> 18) - 1;
   }
 
   /** Effective permissions of the last successful translation; 0 after a fault. */
   override get permissions(): number {
     const h = this._fastHit;
-    return h < 0 ? this.lastPermissions : (this.fastWord(h) >>> 3) & 63;
+    return h < 0 ? this.lastPermissions : (this.fastShape(h) >>> (((h >>> 12) & 1) * 6)) & 63;
   }
 
   /** The `MmuCode` of the last fault, or 0 after a successful translation. */
@@ -202,9 +225,24 @@ export class Tlb<S> extends MmuModel<S> {
     return this._fastHit < 0 ? this.lastFaultCode : 0;
   }
 
-  /** The first-level word (of its slot and privilege) that the hit `h` (a _fastHit) was served by. */
-  private fastWord(h: number): number {
-    return this._fastWords[((h >>> 13) << 4) | ((h >>> 12) & 1)]!;
+  /** The shape (see the top of this file) of the first-level way that the hit `h` (a _fastHit) was served by. */
+  private fastShape(h: number): number {
+    return this._fast[((h >>> 13) << 3) | 7]!;
+  }
+
+  /**
+   * Moves the result fields of a first-level hit into their own fields, before anything but a translation changes
+   * the first-level table (the getters would then decode a way that no longer holds the hit).
+   */
+  private settleHit(): void {
+    if (this._fastHit < 0) return;
+    this.lastPaLo = this.paLo;
+    this.lastPaHi = this.paHi;
+    this.lastPageSize = this.pageSize;
+    this.lastLevel = this.level;
+    this.lastPermissions = this.permissions;
+    this.lastFaultCode = 0;
+    this._fastHit = -1;
   }
 
   /** Accesses served from a cached entry. */
@@ -232,37 +270,41 @@ export class Tlb<S> extends MmuModel<S> {
    * Translates one access as {@link MmuModel.translateNumber}, from the first-level table when its slot serves the
    * access, else through {@link translateWords}. Kept small, so that V8 inlines it into the caller's loop: the
    * address stays an unboxed double and the answer is returned without a heap number. Everything but a hit on the
-   * slot's first way is in translateWords, which is called with and returns small integers only, and is too large
+   * slot's first three ways is in translateWords, which is called with and returns small integers only, and is too large
    * for V8 to inline here (over 460 bytes of bytecode, V8's limit), so that this function stays small even where V8
    * optimizes it on its own before the loop that calls it.
    * @throws RangeError as {@link MmuModel.translateNumber}.
    */
   override translateNumber(vaddr: number, access: AccessKind, privilege: PrivilegeLevel): number {
     // Literals, not the module's constants: optimized code reads a module constant from its context on every use
-    // (a load, a type check, and for 1 / FAST_PAGE a division). 2^-12, 4096 = FAST_PAGE, << 2 = * FAST_WAYS (the
-    // slot's first way in _fastTags), << 4 = * FAST_WAYS * FAST_STRIDE (its words).
+    // (a load, a type check, and for 1 / FAST_PAGE a division). 2^-12, 4096 = FAST_PAGE, << 5 = * FAST_WAYS *
+    // FAST_STRIDE (the slot's first way in _fast), | 8 = + FAST_STRIDE (its second way), << 10 = << 13 >> 3.
     // The page number and offset are doubles: exact below 2^53, and no split into 32-bit halves on a hit.
     const page = Math.floor(vaddr * 0.000244140625);
+    const fast = this._fast;
+    const tag = page + this._fastBase;
+    // the tag of this privilege and access kind (an invalid one reads another double, and fails the checks below)
+    const kind = (privilege << 2) | access;
+    // the slot's first way, else its second or third: up to three pages of a working set that share a slot hit
+    // here (a fourth is served by translateWords, which brings it to the first way). Which of the two, _fastTags
+    // says: the page numbers of a slot's 4 ways are in one 32-byte line, where the ways' own tags are in one line
+    // each, and a miss (which translateWords then searches _fastTags for) reads no more lines than the first way's.
     const slot = page & this._fastMask;
-    const words = this._fastWords;
-    const word = words[(slot << 4) | (privilege & 1)]!;
-    if (
-      this._fastTags[slot << 2] === page &&
-      ((word >>> access) & 1) !== 0 &&
-      access >>> 0 <= 2 &&
-      privilege >>> 0 <= 1 &&
-      this.model.tlbModeKey() === this._fastMode &&
-      this.asid === this._fastAsid &&
-      this.vmid === this._fastVmid
-    ) {
+    let way = slot << 5;
+    if (fast[way | kind] !== tag) {
+      const tags = this._fastTags;
+      if (tags[(slot << 2) | 1] === page) way |= 8;
+      else if (tags[(slot << 2) | 2] === page) way |= 16;
+    }
+    if (fast[way | kind] === tag && access >>> 0 <= 2 && privilege >>> 0 <= 1 && this.fastCurrent()) {
       const offset = vaddr - page * 4096;
       // a fraction (not an address: the checked path throws) fails this
       if ((offset | 0) === offset) {
         // a small integer field, not a typed array element: one load and store; past 2^30 V8 widens it to a double
         this._fastHits++;
-        // the result fields, decoded from the slot when read (their getters); << 13 = (slot << 1 | privilege) << 12
-        this._fastHit = (slot << 13) | (privilege << 12) | offset;
-        return words[(slot << 4) | 3]! * 4294967296 + ((words[(slot << 4) | 2]! | offset) >>> 0);
+        // the result fields, decoded from the way when read (their getters)
+        this._fastHit = (way << 10) | (privilege << 12) | offset;
+        return fast[way | 3]! + offset;
       }
     }
     // MmuModel.translateNumber's own steps, here rather than a call of it: the address is a double, and as the
@@ -282,6 +324,14 @@ export class Tlb<S> extends MmuModel<S> {
   }
 
   /**
+   * Whether the first-level slots were filled under the model's current mode key, ASID and VMID. (A method of its own
+   * for the size of translateNumber's bytecode, which V8 inlines only below 460 bytes; this one it always inlines.)
+   */
+  private fastCurrent(): boolean {
+    return this.model.tlbModeKey() === this._fastMode && this.asid === this._fastAsid && this.vmid === this._fastVmid;
+  }
+
+  /**
    * Translates one access as {@link MmuModel.translateWords}: from a cached entry when one serves it, else by the
    * model's walk, whose success is cached. Unchecked arguments, as the model's.
    */
@@ -298,7 +348,7 @@ export class Tlb<S> extends MmuModel<S> {
     // A page that another way of its first-level slot holds (pushed out of the first way by a page of the same
     // slot) moves back to the first way, and answers from there when it serves the access: no lookup of the
     // entries. (Written here rather than in a method of its own: see translateNumber on this function's size.)
-    if (vaHi >>> 0 < 0x200000) {
+    if (vaHi >>> 0 < 0x200000 && access >>> 0 <= 2) {
       const page = (vaHi >>> 0) * 0x100000 + (vaLo >>> FAST_SHIFT);
       // the slot's first way in _fastTags
       const slot = (page & this._fastMask) * FAST_WAYS;
@@ -308,13 +358,16 @@ export class Tlb<S> extends MmuModel<S> {
         while (other < slot + FAST_WAYS && tags[other] !== page) other++;
         if (other < slot + FAST_WAYS) this.swapFast(slot, other);
       }
-      const fast = this._fastWords;
-      const word = fast[slot * FAST_STRIDE + (privilege & 1)]!;
-      if (tags[slot] === page && ((word >>> access) & 1) !== 0 && mode === this._fastMode && this.asid === this._fastAsid && this.vmid === this._fastVmid) {
+      const fast = this._fast;
+      const way = slot * FAST_STRIDE;
+      if (fast[way + ((privilege & 1) << 2) + access] === page + this._fastBase && mode === this._fastMode && this.asid === this._fastAsid && this.vmid === this._fastVmid) {
         this._fastHits++;
-        // the page's physical address, its size 2^shift as 2^(shift - 12) pages of 4096, its level, its permissions
-        const paLo = (fast[slot * FAST_STRIDE + 2]! | (vaLo & (FAST_PAGE - 1))) >>> 0;
-        return this.found(paLo, fast[slot * FAST_STRIDE + 3]!, (1 << (((word >>> 9) & 63) - FAST_SHIFT)) * FAST_PAGE, (word >>> 15) - 1, (word >>> 3) & 63);
+        // the page's physical address (as in the paLo getter: not `%`, which V8 compiles to an x87 loop), size,
+        // level and permissions
+        const frame = fast[way + 3]!;
+        const shape = fast[way + 7]!;
+        const paLo = ((frame >>> 0) | (vaLo & (FAST_PAGE - 1))) >>> 0;
+        return this.found(paLo, Math.floor(frame * TWO_MINUS_32), POW2[(shape >>> 12) & 63]!, (shape >>> 18) - 1, (shape >>> ((privilege & 1) * 6)) & 63);
       }
     }
     const e = this.lookup(vaLo | 0, vaHi | 0);
@@ -489,8 +542,7 @@ export class Tlb<S> extends MmuModel<S> {
       paLo = vaLo & -FAST_PAGE;
       paHi = d[e + 5]! | (vaHi & ~(-1 << (shift - 32)));
     }
-    // (pages of 2^43 bytes or more, as an Sv57 root leaf, stay with the entries: see translateNumber's pageSize)
-    if (paHi >>> 0 >= 0x200000 || shift < FAST_SHIFT || shift > 42) return;
+    if (paHi >>> 0 >= 0x200000 || shift < FAST_SHIFT) return;
     if (mode !== this._fastMode || this.asid !== this._fastAsid || this.vmid !== this._fastVmid) {
       this.emptyFast();
       this._fastMode = mode;
@@ -500,51 +552,71 @@ export class Tlb<S> extends MmuModel<S> {
     const page = vaHi * 0x100000 + (vaLo >>> FAST_SHIFT);
     // the slot's first way in _fastTags
     const slot = (page & this._fastMask) * FAST_WAYS;
-    const shape = (shift << 9) | (((info >>> 8) & 15) << 15);
+    const checkUser = this._checks[checks]!;
+    const checkSupervisor = this._checks[checks | 1]!;
+    // permissions are tlbCheck's bits 8:3; (info >>> 8) & 15 is level + 1
+    const shape = ((checkUser >>> 3) & 63) | (((checkSupervisor >>> 3) & 63) << 6) | (shift << 12) | (((info >>> 8) & 15) << 18);
     // which 4 KiB page of the entry this is (see COPIED): the entry's first page is its virtual base's
     const sub = page - ((d[e + 1]! >>> 0) * 0x100000 + (d[e]! >>> FAST_SHIFT));
     if ((info & COPIED) === 0) d[e + 7] = shift > 30 ? info | COPIED | MANY : info | COPIED | (sub << SUB_SHIFT);
     else if ((info & MANY) === 0 && info >>> SUB_SHIFT !== sub) d[e + 7] = info | MANY;
     const tags = this._fastTags;
-    const words = this._fastWords;
+    const fast = this._fast;
     const w = slot * FAST_STRIDE;
     // a copy of the page in another way goes; the others move one way down (the last one's page goes), unless way 0
     // holds the page itself, which is replaced in place
     if (tags[slot] !== page) {
       let k = 1;
       while (k < FAST_WAYS - 1 && tags[slot + k] !== page) k++;
-      // (word by word: copyWithin is a call into the runtime, several times the cost of these four copies)
+      // (double by double: copyWithin is a call into the runtime, several times the cost of these eight copies)
       for (; k > 0; k--) {
         const to = slot + k;
         const from = to - 1;
         tags[to] = tags[from]!;
-        for (let i = 0; i < FAST_STRIDE; i++) words[to * FAST_STRIDE + i] = words[from * FAST_STRIDE + i]!;
+        for (let i = 0; i < FAST_STRIDE; i++) fast[to * FAST_STRIDE + i] = fast[from * FAST_STRIDE + i]!;
       }
     }
-    words[w] = this._checks[checks]! | shape;
-    words[w + 1] = this._checks[checks | 1]! | shape;
-    words[w + 2] = paLo;
-    words[w + 3] = paHi;
+    // a tag for each access kind the entry serves at each privilege (tlbCheck's bits 2:0), NaN for the others
+    const tag = page + this._fastBase;
+    for (let a = 0; a < 3; a++) {
+      fast[w + a] = ((checkUser >>> a) & 1) !== 0 ? tag : Number.NaN;
+      fast[w + 4 + a] = ((checkSupervisor >>> a) & 1) !== 0 ? tag : Number.NaN;
+    }
+    fast[w + 3] = paHi * TWO32 + (paLo >>> 0);
+    fast[w + 7] = shape;
     tags[slot] = page;
   }
 
   /** Swaps what two ways of a first-level slot hold (`slot` and `other`, indices of _fastTags). */
   private swapFast(slot: number, other: number): void {
     const tags = this._fastTags;
-    const words = this._fastWords;
+    const fast = this._fast;
     const tag = tags[slot]!;
     tags[slot] = tags[other]!;
     tags[other] = tag;
     for (let i = 0; i < FAST_STRIDE; i++) {
-      const word = words[slot * FAST_STRIDE + i]!;
-      words[slot * FAST_STRIDE + i] = words[other * FAST_STRIDE + i]!;
-      words[other * FAST_STRIDE + i] = word;
+      const x = fast[slot * FAST_STRIDE + i]!;
+      fast[slot * FAST_STRIDE + i] = fast[other * FAST_STRIDE + i]!;
+      fast[other * FAST_STRIDE + i] = x;
     }
   }
 
   /** Empties every first-level slot: what any removal of entries other than by fill must do. */
   private emptyFast(): void {
     this._fastTags.fill(Number.NaN);
+    // the tags written so far have another fraction than the next base's (see the top of this file)
+    if (this._fastBase < MAX_FAST_BASE) {
+      this._fastBase += FAST_GENERATION;
+    } else {
+      this._fast.fill(Number.NaN);
+      this._fastBase = 0;
+    }
+  }
+
+  /** Empties way `t` (an index of _fastTags) of the first-level table. */
+  private emptyWay(t: number): void {
+    this._fastTags[t] = Number.NaN;
+    for (let i = t * FAST_STRIDE; i < (t + 1) * FAST_STRIDE; i++) this._fast[i] = Number.NaN;
   }
 
   /** Empties the first-level slots copied from entry `e` (one 4 KiB page, or all of the entry's: see COPIED). */
@@ -570,10 +642,10 @@ export class Tlb<S> extends MmuModel<S> {
     if (pages <= tags.length) {
       for (let p = first; p < first + pages; p++) {
         const slot = (p & this._fastMask) * FAST_WAYS;
-        for (let t = slot; t < slot + FAST_WAYS; t++) if (tags[t] === p) tags[t] = Number.NaN;
+        for (let t = slot; t < slot + FAST_WAYS; t++) if (tags[t] === p) this.emptyWay(t);
       }
     } else {
-      for (let s = 0; s < tags.length; s++) if (tags[s]! >= first && tags[s]! < first + pages) tags[s] = Number.NaN;
+      for (let t = 0; t < tags.length; t++) if (tags[t]! >= first && tags[t]! < first + pages) this.emptyWay(t);
     }
   }
 
@@ -596,6 +668,7 @@ export class Tlb<S> extends MmuModel<S> {
 
   /** Removes every entry, of every ASID and VMID, global ones included. */
   flushAll(): void {
+    this.settleHit();
     this._data.fill(0);
     this.emptyFast();
     this._classes = 0;
@@ -626,6 +699,7 @@ export class Tlb<S> extends MmuModel<S> {
       vaLo = PAIR[0]! | 0;
       vaHi = PAIR[1]! | 0;
     }
+    this.settleHit();
     const anyAsid = asid === 'all';
     const noAsid = asid === 'none';
     const tag = typeof asid === 'number' ? asid | 0 : 0;
