@@ -13,10 +13,11 @@
 // fault always comes from a walk, so its syndrome is the model's.
 //
 // In front of the entries, for `translateNumber`: a direct-mapped table keyed by the 4 KiB virtual page number, as
-// QEMU's softmmu TLB is (accel/tcg/cputlb.c: per page a tag per access kind and an addend). A slot holds the page
-// number, the physical address of that 4 KiB page, and per privilege the kinds served and the effective permissions,
-// copied from an entry under one mode key, ASID and VMID. A hit there is a few loads and compares inline in the
-// caller's loop; anything else takes the entries' path, which fills the slot after a hit. The slots are only ever a
+// QEMU's softmmu TLB is (accel/tcg/cputlb.c: per page a tag per access kind and an addend); its layout and the
+// operations no hit makes are in tlb-first-level.ts. A way holds, per privilege and access kind, whether it serves
+// that access, and the physical address of its 4 KiB page, its permissions, size and level, copied from an entry under
+// one mode key, ASID and VMID. A hit there is a few loads and compares inline in the caller's loop; anything else
+// takes the entries' path, which fills the slot after a hit. The slots are only ever a
 // copy of live entries (so the counters are those of the entries alone): an entry that is replaced, evicted or
 // invalidated by address takes its slots with it, and any other invalidation, or a change of the mode key, ASID or
 // VMID, empties them all. The mode key
@@ -27,12 +28,11 @@ import { PAIR, splitAddr } from '../_addr';
 import type { FlushTlb } from '../interfaces';
 import { type AccessKind, MmuCode, type PrivilegeLevel } from './access';
 import { checkArgs, MmuModel } from './model';
+import { copyIntoWay0, dropPages, emptyFirstLevel, FAST_PAGE, FAST_SHIFT, FAST_STRIDE, FAST_WAYS, firstLevelArrays, MAX_FAST_SLOTS, POW2, swapWays } from './tlb-first-level';
 import { MAX_ATTRIBUTE_BITS, MAX_MODE_BITS, type TlbOptions, type TlbScope, type TlbWalker } from './tlb-types';
 
 const TWO32 = 4294967296;
 const TWO_MINUS_32 = 2 ** -32;
-/** 2^n for n in 0..63 (a table read: `2 ** n` with a variable n is a call in V8). */
-const POW2 = /* @__PURE__ */ Float64Array.from({ length: 64 }, (_, n) => 2 ** n);
 
 // An entry is 8 int32 words: the page's virtual base (low, high), ASID, VMID, the frame's physical base (low, high),
 // the leaf's attributes, and INFO = VALID | GLOBAL | shift << 2 | (level + 1) << 8 | COPIED | MANY | the 4 KiB page
@@ -51,41 +51,6 @@ const MANY = 1 << 13;
 const SUB_SHIFT = 14;
 /** Page sizes (as log2) the TLB can hold at once: 4K, 16K, 64K, 2M, 32M, 512M, 1G, 512G cover every format here. */
 const MAX_CLASSES = 8;
-
-// The first-level table. Per way FAST_STRIDE = 8 doubles in _fast (64 bytes: one cache line): for each privilege
-// (USER at 0, SUPERVISOR at 4) and access kind (READ, WRITE, EXECUTE at +0, +1, +2) a tag, the 4 KiB page number plus
-// _fastBase where the way serves that access and NaN where it does not; at 3 the physical address of the frame's 4 KiB
-// page; at 7 the page's shape, `permissions(USER) | permissions(SUPERVISOR) << 6 | shift << 12 | (level + 1) << 18`.
-// A hit then compares one tag, with no permission bits to decode, and adds the offset to one double (QEMU's softmmu
-// TLB keeps a tag per access kind and an addend for the same reason). _fastBase is a fraction, k / 4096, that moves
-// by 1/4096 each time the slots are emptied, so that an empty is an add, not a store to each of the table's 256 KiB:
-// the page numbers a fill writes are below 2^41 (addresses below 2^53), so a tag is exact (41 + 12 bits) and its
-// fraction says which empty it came after; a page number is an integer, so its tag has the current fraction when it
-// is exact (below 2^41 in magnitude), and is too large to equal any tag written when it is not: a tag of an earlier
-// base equals no address's, negative and huge ones included, and a hit needs no range check. After 4,095 moves
-// _fast is refilled with NaN and the base starts again at 0.
-// _fastTags holds the page number of each way, NaN when empty: the searches and moves of fills and invalidations
-// read it, never a hit. FAST_WAYS ways per slot, side by side: way k of slot s is s * FAST_WAYS + k. Ways
-// 1 to 3 hold what fills pushed out of way 0, most recent first (victims, as QEMU's victim TLB keeps what its
-// direct-mapped table evicts). A hit is served from ways 0 to 2 (translateNumber tests them in turn), so three pages
-// of a working set that share a slot all hit; an access whose page is in way 3 swaps it into way 0 first, so a
-// fourth costs a swap when they alternate, not a lookup of the entries. W7's 64 pages, drawn at random, put three in
-// one slot of 1024 and two in another: with hits on way 0 only, the swaps of those five pages (about 5% of the
-// accesses, 30 to 80 ns each: a call that V8 does not inline, with branches no predictor learns) were a third of the
-// hits row's time.
-const FAST_PAGE = 4096;
-const FAST_SHIFT = 12;
-const FAST_STRIDE = 8;
-const FAST_WAYS = 4;
-/**
- * Slots at most: a 64-page working set has few conflicts in 1024 direct-mapped slots (of 256 KiB, its hits read 64
- * lines: 4 KiB, in a core's L1d).
- */
-const MAX_FAST_SLOTS = 1024;
-/** What _fastBase moves by: 2^-12, so that a page number below 2^41 plus the base is exact (53 bits). */
-const FAST_GENERATION = 2 ** -12;
-/** The largest _fastBase. */
-const MAX_FAST_BASE = 1 - FAST_GENERATION;
 
 /**
  * A software TLB in front of an MMU model: `translateWords` / `translateNumber` / `translate` answer as the model
@@ -126,8 +91,8 @@ export class Tlb<S> extends MmuModel<S> {
   /** @internal per mode key: whether its row of _checks is made */ readonly _made: Uint8Array;
   /** @internal */ readonly _attrShift: number;
   /** @internal first-level table: the 4 KiB page number held by each way, NaN when empty */ readonly _fastTags: Float64Array;
-  /** @internal first-level table: FAST_STRIDE doubles per way (tags, frame, shape: see the top of this file) */ readonly _fast: Float64Array;
-  /** @internal added to the page numbers of _fast's tags: k / 4096, moved by each empty (see the top of this file) */ _fastBase: number;
+  /** @internal first-level table: FAST_STRIDE doubles per way (tags, frame, shape: see tlb-first-level.ts) */ readonly _fast: Float64Array;
+  /** @internal added to the page numbers of _fast's tags: k / 4096, moved by each empty (see tlb-first-level.ts) */ _fastBase: number;
   /** @internal slots - 1 */ readonly _fastMask: number;
   /** @internal the mode key, ASID and VMID the slots were filled under (-1: none yet) */ _fastMode: number;
   /** @internal */ _fastAsid: number;
@@ -173,8 +138,9 @@ export class Tlb<S> extends MmuModel<S> {
     this._checks = new Uint16Array(1 << (modeBits + attrBits + 1));
     this._made = new Uint8Array(1 << modeBits);
     const slots = Math.min(MAX_FAST_SLOTS, Math.max(64, entries));
-    this._fastTags = new Float64Array(FAST_WAYS * slots).fill(Number.NaN);
-    this._fast = new Float64Array(FAST_WAYS * slots * FAST_STRIDE).fill(Number.NaN);
+    const { tags, fast } = firstLevelArrays(slots);
+    this._fastTags = tags;
+    this._fast = fast;
     this._fastBase = 0;
     this._fastMask = slots - 1;
     this._fastMode = -1;
@@ -225,7 +191,7 @@ export class Tlb<S> extends MmuModel<S> {
     return this._fastHit < 0 ? this.lastFaultCode : 0;
   }
 
-  /** The shape (see the top of this file) of the first-level way that the hit `h` (a _fastHit) was served by. */
+  /** The shape (see tlb-first-level.ts) of the first-level way that the hit `h` (a _fastHit) was served by. */
   private fastShape(h: number): number {
     return this._fast[((h >>> 13) << 3) | 7]!;
   }
@@ -356,7 +322,7 @@ export class Tlb<S> extends MmuModel<S> {
       if (tags[slot] !== page) {
         let other = slot + 1;
         while (other < slot + FAST_WAYS && tags[other] !== page) other++;
-        if (other < slot + FAST_WAYS) this.swapFast(slot, other);
+        if (other < slot + FAST_WAYS) swapWays(this, slot, other);
       }
       const fast = this._fast;
       const way = slot * FAST_STRIDE;
@@ -503,7 +469,7 @@ export class Tlb<S> extends MmuModel<S> {
     // 4 KiB pages of a huge page are not searched (that search made a miss on a 2 MiB page cost 5.8 us against the
     // walk's 68 ns)
     if ((d[e + 7]! & (VALID | COPIED)) === (VALID | COPIED)) this.dropCopies(e);
-    if (old >= 0 && old !== e && ((d[old + 7]! >>> 2) & 63) > shift) this.dropFast(vaLo, vaHi, shift);
+    if (old >= 0 && old !== e && ((d[old + 7]! >>> 2) & 63) > shift) dropPages(this, vaLo, vaHi, shift);
     if (shift < 32) {
       const mask = -1 << shift;
       d[e] = vaLo & mask;
@@ -544,7 +510,7 @@ export class Tlb<S> extends MmuModel<S> {
     }
     if (paHi >>> 0 >= 0x200000 || shift < FAST_SHIFT) return;
     if (mode !== this._fastMode || this.asid !== this._fastAsid || this.vmid !== this._fastVmid) {
-      this.emptyFast();
+      emptyFirstLevel(this);
       this._fastMode = mode;
       this._fastAsid = this.asid;
       this._fastVmid = this.vmid;
@@ -560,63 +526,7 @@ export class Tlb<S> extends MmuModel<S> {
     const sub = page - ((d[e + 1]! >>> 0) * 0x100000 + (d[e]! >>> FAST_SHIFT));
     if ((info & COPIED) === 0) d[e + 7] = shift > 30 ? info | COPIED | MANY : info | COPIED | (sub << SUB_SHIFT);
     else if ((info & MANY) === 0 && info >>> SUB_SHIFT !== sub) d[e + 7] = info | MANY;
-    const tags = this._fastTags;
-    const fast = this._fast;
-    const w = slot * FAST_STRIDE;
-    // a copy of the page in another way goes; the others move one way down (the last one's page goes), unless way 0
-    // holds the page itself, which is replaced in place
-    if (tags[slot] !== page) {
-      let k = 1;
-      while (k < FAST_WAYS - 1 && tags[slot + k] !== page) k++;
-      // (double by double: copyWithin is a call into the runtime, several times the cost of these eight copies)
-      for (; k > 0; k--) {
-        const to = slot + k;
-        const from = to - 1;
-        tags[to] = tags[from]!;
-        for (let i = 0; i < FAST_STRIDE; i++) fast[to * FAST_STRIDE + i] = fast[from * FAST_STRIDE + i]!;
-      }
-    }
-    // a tag for each access kind the entry serves at each privilege (tlbCheck's bits 2:0), NaN for the others
-    const tag = page + this._fastBase;
-    for (let a = 0; a < 3; a++) {
-      fast[w + a] = ((checkUser >>> a) & 1) !== 0 ? tag : Number.NaN;
-      fast[w + 4 + a] = ((checkSupervisor >>> a) & 1) !== 0 ? tag : Number.NaN;
-    }
-    fast[w + 3] = paHi * TWO32 + (paLo >>> 0);
-    fast[w + 7] = shape;
-    tags[slot] = page;
-  }
-
-  /** Swaps what two ways of a first-level slot hold (`slot` and `other`, indices of _fastTags). */
-  private swapFast(slot: number, other: number): void {
-    const tags = this._fastTags;
-    const fast = this._fast;
-    const tag = tags[slot]!;
-    tags[slot] = tags[other]!;
-    tags[other] = tag;
-    for (let i = 0; i < FAST_STRIDE; i++) {
-      const x = fast[slot * FAST_STRIDE + i]!;
-      fast[slot * FAST_STRIDE + i] = fast[other * FAST_STRIDE + i]!;
-      fast[other * FAST_STRIDE + i] = x;
-    }
-  }
-
-  /** Empties every first-level slot: what any removal of entries other than by fill must do. */
-  private emptyFast(): void {
-    this._fastTags.fill(Number.NaN);
-    // the tags written so far have another fraction than the next base's (see the top of this file)
-    if (this._fastBase < MAX_FAST_BASE) {
-      this._fastBase += FAST_GENERATION;
-    } else {
-      this._fast.fill(Number.NaN);
-      this._fastBase = 0;
-    }
-  }
-
-  /** Empties way `t` (an index of _fastTags) of the first-level table. */
-  private emptyWay(t: number): void {
-    this._fastTags[t] = Number.NaN;
-    for (let i = t * FAST_STRIDE; i < (t + 1) * FAST_STRIDE; i++) this._fast[i] = Number.NaN;
+    copyIntoWay0(this, slot, page, paHi * TWO32 + (paLo >>> 0), checkUser, checkSupervisor, shape);
   }
 
   /** Empties the first-level slots copied from entry `e` (one 4 KiB page, or all of the entry's: see COPIED). */
@@ -625,28 +535,11 @@ export class Tlb<S> extends MmuModel<S> {
     const info = d[e + 7]!;
     const shift = (info >>> 2) & 63;
     if ((info & MANY) !== 0) {
-      this.dropFast(d[e]!, d[e + 1]!, shift);
+      dropPages(this, d[e]!, d[e + 1]!, shift);
       return;
     }
     // (the entry's pages are below 2^30 bytes here: its 4 KiB pages share its high word)
-    this.dropFast(((d[e]! >>> 0) + (info >>> SUB_SHIFT) * FAST_PAGE) | 0, d[e + 1]!, FAST_SHIFT);
-  }
-
-  /** Empties the first-level slots of the 4 KiB pages in the page of 2^shift bytes holding (vaLo, vaHi). */
-  private dropFast(vaLo: number, vaHi: number, pageShift: number): void {
-    const tags = this._fastTags;
-    const shift = pageShift < FAST_SHIFT ? FAST_SHIFT : pageShift;
-    const first = shift < 32 ? (vaHi >>> 0) * 0x100000 + ((vaLo & (-1 << shift)) >>> FAST_SHIFT) : (vaHi & (-1 << (shift - 32))) * 0x100000;
-    const pages = POW2[shift - FAST_SHIFT]!;
-    this._dropProbes += Math.min(pages * FAST_WAYS, tags.length);
-    if (pages <= tags.length) {
-      for (let p = first; p < first + pages; p++) {
-        const slot = (p & this._fastMask) * FAST_WAYS;
-        for (let t = slot; t < slot + FAST_WAYS; t++) if (tags[t] === p) this.emptyWay(t);
-      }
-    } else {
-      for (let t = 0; t < tags.length; t++) if (tags[t]! >= first && tags[t]! < first + pages) this.emptyWay(t);
-    }
+    dropPages(this, ((d[e]! >>> 0) + (info >>> SUB_SHIFT) * FAST_PAGE) | 0, d[e + 1]!, FAST_SHIFT);
   }
 
   /** Fills the row of _checks for a mode key (once per key: the model's mode bits have few values). */
@@ -670,7 +563,7 @@ export class Tlb<S> extends MmuModel<S> {
   flushAll(): void {
     this.settleHit();
     this._data.fill(0);
-    this.emptyFast();
+    emptyFirstLevel(this);
     this._classes = 0;
   }
 
@@ -707,7 +600,7 @@ export class Tlb<S> extends MmuModel<S> {
     const d = this._data;
     // the first-level slots go with the entries they copy: by page, those of each entry removed (a fence of one page
     // keeps the rest of the working set there); else all of them
-    if (!byPage) this.emptyFast();
+    if (!byPage) emptyFirstLevel(this);
     // which VMIDs: 0 the one of `vmid` (its int32 tag), 1 every one, 2 every one but 0
     const vmidScope = vmids === 'all' ? 1 : vmids === 'nonzero' ? 2 : 0;
     const vmid = typeof vmids === 'number' ? vmids | 0 : this.vmid | 0;
