@@ -110,6 +110,9 @@ const FLOORS: [RegExp, string][] = [
   [/^W6b random query/, 'W6b raw walk (floor)'],
 ];
 
+// the bigint map beside the reading of its bigints alone (no table), in the same process
+const READS: [RegExp, string][] = [[/^W1a map \(bigints/, 'W1a bigint reads alone']];
+
 const fmt = (ns: number): string => (ns >= 1e5 ? `${(ns / 1e6).toFixed(3)} ms` : `${ns.toFixed(2)} ns`);
 const ratio = (x: number): string => (x < 0.01 ? x.toPrecision(2) : x.toFixed(2));
 const head = ['arch', 'workload', 'here', 'Rust crate', 'ratio', 'x X64', 'target', 'met', 'heap B/op', 'note'];
@@ -129,6 +132,9 @@ for (const r of rows) {
   const floorName = FLOORS.find(([re]) => re.test(r.workload))?.[1];
   const floor = floorName === undefined ? undefined : find(r.arch, floorName);
   if (floor !== undefined) notes.push(`x${ratio(r.nsPerOp / floor.nsPerOp)} the floor`);
+  const readsName = READS.find(([re]) => re.test(r.workload))?.[1];
+  const reads = readsName === undefined ? undefined : find(r.arch, readsName);
+  if (reads !== undefined) notes.push(`its bigints read alone: ${fmt(reads.nsPerOp)}`);
   table.push([
     r.arch,
     r.workload,

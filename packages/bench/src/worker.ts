@@ -183,6 +183,34 @@ bench('W1a map (bigints)', N, fresh, () => {
   for (let i = 0; i < N; i++) c.map(vaBig[i]!, paBig[i]!, PAGE, RW);
   c.flush();
 }, destroy);
+// What the bigint row spends before any map: reading its 2,000,000 bigints (heap objects, 48 MB: the loop is bound
+// by memory, not by the conversion) and taking each apart into two u32 words, as the library's bigint addresses are
+// (a check that it is a u64, one 64-bit typed array slot); no table. Beside W1a (bigints) in main's table.
+const bigWords = new BigUint64Array(1);
+const bigHalves = new Uint32Array(bigWords.buffer);
+let bigSum = 0;
+bench('W1a bigint reads alone', N, () => {}, () => {
+  let s = 0;
+  for (let i = 0; i < N; i++) {
+    const va = vaBig[i]!;
+    const pa = paBig[i]!;
+    if (BigInt.asUintN(64, va) !== va || BigInt.asUintN(64, pa) !== pa) s = -1;
+    bigWords[0] = va;
+    s = (s + bigHalves[0]! + bigHalves[1]!) | 0;
+    bigWords[0] = pa;
+    s = (s + bigHalves[0]! + bigHalves[1]!) | 0;
+  }
+  bigSum = s;
+}, () => {});
+if (filter.test('W1a bigint reads alone')) {
+  let want = 0;
+  for (let i = 0; i < N; i++) {
+    const va = SEQ_VA + i * PAGE;
+    const pa = SEQ_PA + i * PAGE;
+    want = (want + (va >>> 0) + Math.floor(va / 4294967296) + (pa >>> 0) + Math.floor(pa / 4294967296)) | 0;
+  }
+  check(bigSum === want, `W1a bigint reads alone: sum ${bigSum}, not ${want}`);
+}
 bench('W1b map, cursor per 1000 (numbers)', N, fresh, () => {
   for (let k = 0; k < N; k += 1000) {
     const c = table!.cursor();
