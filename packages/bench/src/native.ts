@@ -49,7 +49,7 @@ export function runNative(dir: string, arches: readonly string[]): NativeFigures
 
 // This bench's workload names, and the crate benchmark's name for the same workload.
 const NATIVE_NAME: [RegExp, string][] = [
-  [/^W1a /, 'W1a'],
+  [/^W1a map/, 'W1a'],
   [/^W1b /, 'W1b'],
   [/^W2 query/, 'W2'],
   [/^W3 unmap/, 'W3'],

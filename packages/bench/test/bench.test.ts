@@ -90,6 +90,9 @@ describe('bench: the native benchmark', () => {
     expect(nativeName('W6b random query 100,000')).toBe('W6b');
     expect(nativeName('W2 raw walk (floor)')).toBeUndefined();
     expect(nativeName('W6b raw walk (floor)')).toBeUndefined();
+    // the reading of W1a's bigints alone (no table) is no workload of the crate's
+    expect(nativeName('W1a bigint reads alone')).toBeUndefined();
+    expect(nativeName('W1a map (bigints)')).toBe('W1a');
   });
 });
 
