@@ -94,7 +94,10 @@ function fuzzState(arch: ArchCase, seed: bigint, ops: number) {
   const borrowers: PageTable64[] = [];
   /** The root slots (first address) whose table a borrower holds: the model keeps their level-1 table. */
   const lent = new Map<PageTable64, bigint>();
-  return { arch, rng, where, mem, meta, page, leafSizes, mask, paBits, table, model, cursor, borrowers, lent };
+  // unmapNumber takes every other unmap call of a number address (a count, not the generator: the seeds' calls stay
+  // those they were)
+  const turns = { unmap: 0 };
+  return { arch, rng, where, mem, meta, page, leafSizes, mask, paBits, table, model, cursor, borrowers, lent, turns };
 }
 
 /** {@link fuzzState}, with the table, cursor and model that change when the table is replaced. */
@@ -214,6 +217,22 @@ function callUnmap(f: FuzzState, a: FuzzArgs): FuzzCall | null {
   let what = '';
   const va = validOr(pageVa());
   const big = va.big;
+  if (typeof va.v === 'number' && f.turns.unmap++ % 2 === 1) {
+    // the number form: the address as a number, and the page's flags and size on the cursor; refused (RangeError,
+    // nothing removed) for a page whose physical address is not exact as a number
+    what = `unmapNumber(${String(va.v)})`;
+    const p = va.refuse ? undefined : model.containing(big);
+    refuse = va.refuse || (p !== undefined && p.va === big && p.pa >= SAFE);
+    if (!refuse) {
+      const r = model.unmap(big);
+      want = r.ok ? { ok: true, value: { paddr: Number(r.value.pa), flags: r.value.flags, size: Number(r.value.size) } } : r;
+    }
+    const got = outcome(() => {
+      const paddr = cursor.unmapNumber(va.v as number);
+      return { paddr, flags: cursor.lastFlags, size: cursor.lastSize };
+    });
+    return { what, refuse, want, got };
+  }
   what = `unmap(${String(va.v)})`;
   refuse = va.refuse;
   if (!refuse) {

@@ -1,6 +1,6 @@
 // Runs the workloads of README.md (W1-W6) for one table type and prints one JSON line per result.
 // Usage: node worker.js <arch> <workload filter regexp>   (arch: a name of arches.ts)
-import { MappingFlags, type PageTable64, PhysicalMemory } from '@page-table-multiarch/core';
+import { MappingFlags, type PageTable64, type PageTable64Cursor, PhysicalMemory } from '@page-table-multiarch/core';
 import { selectArches } from './arches';
 import { type RawWalk, rawWalk } from './raw-walk';
 import { w7 } from './w7';
@@ -251,23 +251,27 @@ if (/W2/.test(filter.source) || filter.test('W2')) {
   destroy();
 }
 
-// W3 -- unmap each
-bench('W3 unmap (numbers)', N, () => {
-  fresh();
-  mapAllNumbers();
-}, () => {
-  const c = table!.cursor();
+// W3 -- unmap each, on a table of W1a's pages. (numbers): unmapNumber, the number path (the address as a number, no
+// MappingInfo and no bigint); beside it unmap with a number address, whose MappingInfo holds the physical address as
+// a bigint, and unmap with bigints. Each row's loop is its own function literal (V8 optimizes each on its own).
+const w3 = (name: string, unmapAll: (c: PageTable64Cursor) => void) =>
+  bench(name, N, () => {
+    fresh();
+    mapAllNumbers();
+  }, () => {
+    const c = table!.cursor();
+    unmapAll(c);
+    c.flush();
+  }, destroy);
+w3('W3 unmap (numbers)', (c) => {
+  for (let i = 0; i < N; i++) c.unmapNumber(SEQ_VA + i * PAGE);
+});
+w3('W3 unmap (number addresses, MappingInfo)', (c) => {
   for (let i = 0; i < N; i++) c.unmap(SEQ_VA + i * PAGE);
-  c.flush();
-}, destroy);
-bench('W3 unmap (bigints)', N, () => {
-  fresh();
-  mapAllNumbers();
-}, () => {
-  const c = table!.cursor();
+});
+w3('W3 unmap (bigints)', (c) => {
   for (let i = 0; i < N; i++) c.unmap(vaBig[i]!);
-  c.flush();
-}, destroy);
+});
 
 // W4 -- mapRegion of 4 GiB (2 GiB on ARMv7), then unmapRegion of it. A call that makes 4 entries takes about 0.1 us: one pair of clock
 // readings around it measures the clock and the caches more than the call (the same code read 27-76 ns per entry
