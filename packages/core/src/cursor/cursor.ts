@@ -328,7 +328,7 @@ export class PageTable64Cursor {
       const paHi = c.paddrHi(lo, hi, l) >>> 0;
       if (paHi < 0x200000) {
         // the entry's words, decoded by lastFlags when read
-        const last = this._lastEntry;
+        const last = this._lastEntry ?? this._newLastEntry();
         last[0] = lo;
         last[1] = hi;
         last[2] = l;
@@ -345,11 +345,20 @@ export class PageTable64Cursor {
   /** Flags of the page the last successful {@link unmapNumber} removed (0 before any). */
   get lastFlags(): MappingFlags {
     const last = this._lastEntry;
-    return last[2]! < 0 ? 0 : this.table._w.flags(last[0]! >>> 0, last[1]! >>> 0, last[2]!);
+    return last === null ? 0 : this.table._w.flags(last[0]! >>> 0, last[1]! >>> 0, last[2]!);
   }
 
-  /** @internal the words and level of the entry the last unmapNumber removed (level -1: none) */
-  readonly _lastEntry: Int32Array = Int32Array.of(0, 0, -1);
+  /**
+   * @internal the words and level of the entry the last unmapNumber removed; made by the first one, not with the
+   * cursor: a typed array per cursor made W4a (a cursor per mapRegion of 4 entries) take twice as long
+   */
+  _lastEntry: Int32Array | null = null;
+
+  /** @internal makes _lastEntry */
+  _newLastEntry(): Int32Array {
+    this._lastEntry = new Int32Array(3);
+    return this._lastEntry;
+  }
   /** Size in bytes of the page the last successful {@link unmapNumber} removed (0 before any). */
   lastSize = 0;
 
@@ -371,7 +380,7 @@ export class PageTable64Cursor {
     }
     const info = this._unmapFull(vaddr);
     // (a member of a run was made a plain page first: its flags are the same)
-    const last = this._lastEntry;
+    const last = this._lastEntry ?? this._newLastEntry();
     last[0] = lo;
     last[1] = hi;
     last[2] = l;
