@@ -229,7 +229,7 @@ function callUnmap(f: FuzzState, a: FuzzArgs): FuzzCall | null {
     }
     const got = outcome(() => {
       const paddr = cursor.unmapNumber(va.v as number);
-      return { paddr, flags: cursor.lastFlags, size: cursor.lastSize };
+      return { paddr, flags: f.table.lastFlags, size: f.table.lastSize };
     });
     return { what, refuse, want, got };
   }

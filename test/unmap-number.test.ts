@@ -35,11 +35,11 @@ describe.each(ARCHES.map((a) => [a.name, a] as const))('unmapNumber: %s', (_name
       c.flush();
     }
     const [byBigint, byNumber] = tables.map((t) => t.cursor()) as [ReturnType<(typeof tables)[0]['cursor']>, ReturnType<(typeof tables)[0]['cursor']>];
-    expect([byNumber.lastFlags, byNumber.lastSize]).toEqual([0, 0]);
+    expect([byNumber.table.lastFlags, byNumber.table.lastSize]).toEqual([0, 0]);
     for (const va of withHuge ? [...vas, hugeVa] : vas) {
       const info = byBigint.unmap(va);
       const pa = byNumber.unmapNumber(Number(va));
-      expect([pa, byNumber.lastFlags, byNumber.lastSize], `0x${va.toString(16)}`).toEqual([Number(info.paddr), info.flags, info.size]);
+      expect([pa, byNumber.table.lastFlags, byNumber.table.lastSize], `0x${va.toString(16)}`).toEqual([Number(info.paddr), info.flags, info.size]);
     }
     byBigint.flush();
     byNumber.flush();

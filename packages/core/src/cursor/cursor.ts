@@ -307,11 +307,11 @@ export class PageTable64Cursor {
   /**
    * {@link unmap} for callers that hold addresses as numbers: removes the page that starts at `vaddr` and returns
    * its physical address as a number, with no BigInt and nothing allocated for a page of the smallest size in the
-   * last-level table of the previous lookup (a sequential unmap: W3); the page's flags and size are then in
-   * {@link lastFlags} and {@link lastSize}. unmap's result holds its address as a bigint, and making one from two
-   * 32-bit halves costs a 64-bit load that waits for the two stores before it (5 of W3's 18 ns).
+   * last-level table of the previous lookup (a sequential unmap: W3); the page's flags and size are then the
+   * table's `lastFlags` and `lastSize`, as after a queryNumber. unmap's result holds its address as a bigint, and
+   * making one from two 32-bit halves costs a 64-bit load that waits for the two stores before it (5 of W3's 18 ns).
    * @example
-   * const pa = cursor.unmapNumber(0x40_1000); // 0x20_1000; cursor.lastSize is 4096
+   * const pa = cursor.unmapNumber(0x40_1000); // 0x20_1000; table.lastSize is 4096
    * @throws as {@link unmap}; RangeError when `vaddr` is not a non-negative safe integer, or when the page's
    *   physical address is 2^53 or more (nothing is removed then: use unmap).
    */
@@ -327,12 +327,8 @@ export class PageTable64Cursor {
       const l = t._last;
       const paHi = c.paddrHi(lo, hi, l) >>> 0;
       if (paHi < 0x200000) {
-        // the entry's words, decoded by lastFlags when read
-        const last = this._lastEntry ?? this._newLastEntry();
-        last[0] = lo;
-        last[1] = hi;
-        last[2] = l;
-        this.lastSize = t._pageBytes;
+        // the entry, for the table's lastFlags and lastSize (decoded when read), as queryNumber records its hit
+        t._found(lo, hi, l);
         w[e] = 0;
         if (t._ew === 2) w[e + 1] = 0;
         if (!this._full) this._push(vaddr >>> 0, Math.floor(vaddr / 4294967296));
@@ -341,26 +337,6 @@ export class PageTable64Cursor {
     }
     return this._unmapNumberFull(vaddr);
   }
-
-  /** Flags of the page the last successful {@link unmapNumber} removed (0 before any). */
-  get lastFlags(): MappingFlags {
-    const last = this._lastEntry;
-    return last === null ? 0 : this.table._w.flags(last[0]! >>> 0, last[1]! >>> 0, last[2]!);
-  }
-
-  /**
-   * @internal the words and level of the entry the last unmapNumber removed; made by the first one, not with the
-   * cursor: a typed array per cursor made W4a (a cursor per mapRegion of 4 entries) take twice as long
-   */
-  _lastEntry: Int32Array | null = null;
-
-  /** @internal makes _lastEntry */
-  _newLastEntry(): Int32Array {
-    this._lastEntry = new Int32Array(3);
-    return this._lastEntry;
-  }
-  /** Size in bytes of the page the last successful {@link unmapNumber} removed (0 before any). */
-  lastSize = 0;
 
   /** @internal unmapNumber's full path: every check of unmap's, and the address's, before anything is removed. */
   private _unmapNumberFull(vaddr: number): number {
@@ -378,13 +354,12 @@ export class PageTable64Cursor {
     if (paHi >= 0x200000) {
       throw new RangeError(`unmapNumber: the page at ${String(vaddr)} has a physical address of 2^53 or more, not exact as a number (use unmap)`);
     }
+    // a member of a run becomes a plain page first (as unmap does), so that the entry recorded is the page's
+    this._unrun(e, l, PAIR[0]!, PAIR[1]!);
+    const plainLo = w[e]!;
+    const plainHi = t._ew === 2 ? w[e + 1]! : 0;
     const info = this._unmapFull(vaddr);
-    // (a member of a run was made a plain page first: its flags are the same)
-    const last = this._lastEntry ?? this._newLastEntry();
-    last[0] = lo;
-    last[1] = hi;
-    last[2] = l;
-    this.lastSize = info.size;
+    t._found(plainLo, plainHi, l);
     return Number(info.paddr);
   }
 
