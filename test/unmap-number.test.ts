@@ -27,14 +27,15 @@ describe.each(ARCHES.map((a) => [a.name, a] as const))('unmapNumber: %s', (_name
     const mems = [0, 1].map(() => new PhysicalMemory({ size: MEM, base: arch.memBase }));
     const tables = mems.map((m) => arch.create(m));
     const vas = Array.from({ length: Number(pages) }, (_, k) => w.base + BigInt(k) * page);
-    const hugePa = ((arch.memBase + 2n * hugeSize) / (hugeSize || 1n)) * hugeSize;
     for (const t of tables) {
       const c = t.cursor();
       for (const [k, va] of vas.entries()) c.map(va, arch.memBase + BigInt(k) * page, Number(page), k % 3 === 0 ? MappingFlags.READ : RW);
-      if (withHuge) c.map(hugeVa, hugePa, Number(hugeSize), RW);
+      // a huge page's frame: the first aligned one two pages of its size above the memory's base
+      if (withHuge) c.map(hugeVa, ((arch.memBase + 2n * hugeSize) / hugeSize) * hugeSize, Number(hugeSize), RW);
       c.flush();
     }
-    const [byBigint, byNumber] = tables.map((t) => t.cursor()) as [ReturnType<(typeof tables)[0]['cursor']>, ReturnType<(typeof tables)[0]['cursor']>];
+    const byBigint = tables[0]!.cursor();
+    const byNumber = tables[1]!.cursor();
     expect([byNumber.table.lastFlags, byNumber.table.lastSize]).toEqual([0, 0]);
     for (const va of withHuge ? [...vas, hugeVa] : vas) {
       const info = byBigint.unmap(va);

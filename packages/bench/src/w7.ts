@@ -141,6 +141,7 @@ function hugeRows(ctx: W7Context, n: number): void {
     expected = (expected + ((W7_PA + k * HUGE + offset) | 0)) | 0;
   }
   let got = 0;
+  // one loop per receiver, as in the rows below: a shared loop would make its call site see both
   const throughTlb = () => {
     let s = 0;
     for (let i = 0; i < va.length; i++) s = (s + (tlb.translateNumber(va[i]!, Access.READ, Privilege.SUPERVISOR) | 0)) | 0;

@@ -368,6 +368,13 @@ export class PhysicalMemory implements PagingHandler {
     return joinAddr(PAIR[0]!, PAIR[1]!);
   }
 
+  /** @internal the first frame aligned to `align` bytes (the frame count when there is none) */
+  private _firstAligned(align: number): number {
+    let f = 0;
+    while (f < this._frameCount && !this._frameAligned(f, align)) f++;
+    return f;
+  }
+
   /** @internal Whether frame f's physical address is a multiple of align. */
   private _frameAligned(f: number, align: number): boolean {
     if (align >= TWO32) {
@@ -403,17 +410,14 @@ export class PhysicalMemory implements PagingHandler {
     while (k < this._runFrom.length && !(this._runCount[k] === count && this._runAlign[k] === align)) k++;
     const kept = k < MAX_RUN_KINDS;
     if (k === this._runFrom.length && kept) {
-      let first = 0;
-      while (first < n && !this._frameAligned(first, align)) first++;
+      const first = this._firstAligned(align);
       this._runCount.push(count);
       this._runAlign.push(align);
       this._runFirst.push(first);
       this._runFrom.push(first);
     }
     // (a kind past the first MAX_RUN_KINDS searches from frame 0, as every search once did)
-    let f = 0;
-    if (kept) f = this._runFrom[k]!;
-    else while (f < n && !this._frameAligned(f, align)) f++;
+    let f = kept ? this._runFrom[k]! : this._firstAligned(align);
     const step = Math.max(1, align / FRAME);
     for (; f + count <= n; f += step) {
       this._runProbes++;

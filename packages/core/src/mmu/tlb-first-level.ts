@@ -27,8 +27,8 @@
 // swaps of those five pages (about 5% of the accesses, 30 to 80 ns each: a call that V8 does not inline, with
 // branches no predictor learns) were a third of the hits row's time.
 
-/** 2^n for n in 0..63 (a table read: `2 ** n` with a variable n is a call in V8). */
-export const POW2: Float64Array = /* @__PURE__ */ Float64Array.from({ length: 64 }, (_, n) => 2 ** n);
+import { POW2 } from '../_pairs';
+
 export const FAST_PAGE: number = 4096;
 export const FAST_SHIFT: number = 12;
 /** Doubles per way. */

@@ -17,21 +17,20 @@
 // operations no hit makes are in tlb-first-level.ts. A way holds, per privilege and access kind, whether it serves
 // that access, and the physical address of its 4 KiB page, its permissions, size and level, copied from an entry under
 // one mode key, ASID and VMID. A hit there is a few loads and compares inline in the caller's loop; anything else
-// takes the entries' path, which fills the slot after a hit. The slots are only ever a
-// copy of live entries (so the counters are those of the entries alone): an entry that is replaced, evicted or
-// invalidated by address takes its slots with it, and any other invalidation, or a change of the mode key, ASID or
-// VMID, empties them all. The mode key
-// is compared on every access rather than announced by the model: the models' mode bits are plain fields that a
+// takes the entries' path, which fills the slot after a hit. The slots are only ever a copy of live entries (so the
+// counters are those of the entries alone): an entry that is replaced, evicted or invalidated by address takes its
+// slots with it, and any other invalidation, or a change of the mode key, ASID or VMID, empties them all. The mode
+// key is compared on every access rather than announced by the model: the models' mode bits are plain fields that a
 // caller sets directly (RISC-V `sum`, x86 `wp`, ...), and a generation counter bumped by each of them would be one
 // more thing every model must not forget; the compare is one inlined call (on RISC-V, two field loads).
 import { PAIR, splitAddr } from '../_addr';
+import { POW2, TWO32 } from '../_pairs';
 import type { FlushTlb } from '../interfaces';
 import { type AccessKind, MmuCode, type PrivilegeLevel } from './access';
 import { checkArgs, MmuModel } from './model';
-import { copyIntoWay0, dropPages, emptyFirstLevel, FAST_PAGE, FAST_SHIFT, FAST_STRIDE, FAST_WAYS, firstLevelArrays, MAX_FAST_SLOTS, POW2, swapWays } from './tlb-first-level';
+import { copyIntoWay0, dropPages, emptyFirstLevel, FAST_PAGE, FAST_SHIFT, FAST_STRIDE, FAST_WAYS, firstLevelArrays, MAX_FAST_SLOTS, swapWays } from './tlb-first-level';
 import { MAX_ATTRIBUTE_BITS, MAX_MODE_BITS, type TlbOptions, type TlbScope, type TlbWalker } from './tlb-types';
 
-const TWO32 = 4294967296;
 const TWO_MINUS_32 = 2 ** -32;
 
 // An entry is 8 int32 words: the page's virtual base (low, high), ASID, VMID, the frame's physical base (low, high),
@@ -236,9 +235,9 @@ export class Tlb<S> extends MmuModel<S> {
    * Translates one access as {@link MmuModel.translateNumber}, from the first-level table when its slot serves the
    * access, else through {@link translateWords}. Kept small, so that V8 inlines it into the caller's loop: the
    * address stays an unboxed double and the answer is returned without a heap number. Everything but a hit on the
-   * slot's first three ways is in translateWords, which is called with and returns small integers only, and is too large
-   * for V8 to inline here (over 460 bytes of bytecode, V8's limit), so that this function stays small even where V8
-   * optimizes it on its own before the loop that calls it.
+   * slot's first three ways is in translateWords, which is called with and returns small integers only, and is too
+   * large for V8 to inline here (over 460 bytes of bytecode, V8's limit), so that this function stays small even
+   * where V8 optimizes it on its own before the loop that calls it.
    * @throws RangeError as {@link MmuModel.translateNumber}.
    */
   override translateNumber(vaddr: number, access: AccessKind, privilege: PrivilegeLevel): number {

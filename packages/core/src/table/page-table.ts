@@ -371,13 +371,13 @@ export class PageTable64 {
     return { paddr: joinAddr(OUT[0]!, OUT[1]!), flags: this._w.flags(lo, hi, l), size: POW2[s]! };
   }
 
-  /** Flags of what the last successful {@link queryNumber} / {@link queryWords} found or unmapNumber removed (else 0). */
+  /** Flags of what the last {@link queryNumber} / {@link queryWords} found or unmapNumber removed (0 before any). */
   get lastFlags(): MappingFlags {
     const q = this._q;
     return q[2]! < 0 ? 0 : this._w.flags(q[0]! >>> 0, q[1]! >>> 0, q[2]!);
   }
 
-  /** Page size of what the last successful {@link queryNumber} / {@link queryWords} found or unmapNumber removed. */
+  /** Page size of what the last {@link queryNumber} / {@link queryWords} found or unmapNumber removed (0 if none). */
   get lastSize(): number {
     const q = this._q;
     return q[2]! < 0 ? 0 : POW2[leafShift(this, q[0]! >>> 0, q[1]! >>> 0, q[2]!)]!;
