@@ -587,8 +587,15 @@ describe.each(TLB_MODELS.map((row) => [row.name, row] as const))('Tlb over %s', 
         [-1, 0],
         [0, 2],
         [0, -1],
+        // no integer: each would read as the kind it truncates to (0.5 >>> 0 is READ) and hit the READ tag
+        [0.5, 0],
+        [1.5, 1],
+        [Number.NaN, 0],
+        [undefined, 0],
+        [0, 0.5],
+        [0, Number.NaN],
       ] as const) {
-        expect(() => tlb.translateNumber(Number(VA) + 8, access as AccessKind, privilege as PrivilegeLevel), `access ${access} privilege ${privilege}`).toThrow(RangeError);
+        expect(() => tlb.translateNumber(Number(VA) + 8, access as AccessKind, privilege as PrivilegeLevel), `access ${String(access)} privilege ${String(privilege)}`).toThrow(RangeError);
       }
       expect([tlb.hits, tlb.misses, tlb.walks]).toEqual(counters);
       expect(tlb.translateNumber(Number(VA) + 8, Access.READ, 0)).toBe(Number(row.frames) + 8);

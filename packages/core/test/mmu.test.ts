@@ -76,6 +76,20 @@ describe('MMU vocabulary', () => {
     expect(() => m.translate(0x1000n, -1 as AccessKind, Privilege.USER)).toThrow(RangeError);
     expect(() => m.translate(0x1000n, Access.READ, 1.5 as PrivilegeLevel)).toThrow(RangeError);
     for (const va of [-8, 2 ** 53, 1.5, Number.POSITIVE_INFINITY]) expect(() => m.translateNumber(va, Access.READ, Privilege.USER)).toThrow(RangeError);
+    // an access kind or privilege that is no integer must not read as the integer it truncates to (0.5 >>> 0 is READ)
+    for (const [access, privilege] of [
+      [0.5, 0],
+      [1.5, 1],
+      [Number.NaN, 0],
+      [undefined, 0],
+      ['1', 0],
+      [0, 0.5],
+      [1, Number.NaN],
+      [2, undefined],
+    ] as const) {
+      const call = () => m.translateNumber(0x1000, access as AccessKind, privilege as PrivilegeLevel);
+      expect(call, `access ${String(access)} privilege ${String(privilege)}`).toThrow(RangeError);
+    }
     expect(m.calls).toEqual([]);
   });
 

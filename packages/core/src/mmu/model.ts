@@ -112,7 +112,7 @@ export abstract class MmuModel<S> {
   translateNumber(vaddr: number, access: AccessKind, privilege: PrivilegeLevel): number {
     const vaHi = Math.floor(vaddr / TWO32);
     const vaLo = vaddr - vaHi * TWO32;
-    if (!(vaLo >>> 0 === vaLo && vaHi >= 0 && vaHi < 0x200000) || access >>> 0 > 2 || privilege >>> 0 > 1) {
+    if (!(vaLo >>> 0 === vaLo && vaHi >= 0 && vaHi < 0x200000) || !accessArgsOk(access, privilege)) {
       checkArgs(vaddr, access, privilege, 'translateNumber');
     }
     // small integers across the call (vaLo as int32): nothing is boxed when translateWords is not inlined here; its
@@ -239,6 +239,15 @@ export abstract class MmuModel<S> {
     this.faultOnWalk = onWalk;
     return code;
   }
+}
+
+/**
+ * Whether `access` is one of Access (0-2) and `privilege` one of Privilege (0-1): in range and integers (`>>> 0`
+ * alone takes 0.5, NaN or undefined for READ / USER). The quick test of the number paths (checkArgs throws): where
+ * V8 has seen only small integers, `(x | 0) === x` is `x === x` and compiles to nothing.
+ */
+export function accessArgsOk(access: AccessKind, privilege: PrivilegeLevel): boolean {
+  return access >>> 0 <= 2 && (access | 0) === access && privilege >>> 0 <= 1 && (privilege | 0) === privilege;
 }
 
 /**
