@@ -45,7 +45,10 @@ const meta = probe.meta;
 probe.destroy();
 const lowerHalf = 2 ** meta.vaTopBit;
 // The workloads' page is the format's smallest (4 KiB but on the AArch64 16K and 64K granules): N pages of it.
-const PAGE = 1 << meta.pageShift; // a small integer (`2 ** n` is a double in V8, and every `i * PAGE` of the loops then too)
+// A small integer (`2 ** n` is a double in V8, and every `i * PAGE` of the loops then too). The timed loops read it
+// into a local first: optimized code loads a module constant from its context at each use (W1a, W2 and W3 on X64
+// read 4-7% less with the local, the same table code).
+const PAGE = 1 << meta.pageShift;
 
 interface Result {
   arch: string;
@@ -172,7 +175,8 @@ for (let i = 0; i < N; i++) {
 
 const mapAllNumbers = () => {
   const c = table!.cursor();
-  for (let i = 0; i < N; i++) c.map(SEQ_VA + i * PAGE, SEQ_PA + i * PAGE, PAGE, RW);
+  const page = PAGE;
+  for (let i = 0; i < N; i++) c.map(SEQ_VA + i * page, SEQ_PA + i * page, page, RW);
   c.flush();
 };
 
@@ -180,7 +184,8 @@ const mapAllNumbers = () => {
 bench('W1a map (numbers)', N, fresh, mapAllNumbers, destroy);
 bench('W1a map (bigints)', N, fresh, () => {
   const c = table!.cursor();
-  for (let i = 0; i < N; i++) c.map(vaBig[i]!, paBig[i]!, PAGE, RW);
+  const page = PAGE;
+  for (let i = 0; i < N; i++) c.map(vaBig[i]!, paBig[i]!, page, RW);
   c.flush();
 }, destroy);
 // What the bigint row spends before any map: reading its 2,000,000 bigints (heap objects, 48 MB: the loop is bound
@@ -214,7 +219,8 @@ if (filter.test('W1a bigint reads alone')) {
 bench('W1b map, cursor per 1000 (numbers)', N, fresh, () => {
   for (let k = 0; k < N; k += 1000) {
     const c = table!.cursor();
-    for (let i = k; i < k + 1000; i++) c.map(SEQ_VA + i * PAGE, SEQ_PA + i * PAGE, PAGE, RW);
+    const page = PAGE;
+    for (let i = k; i < k + 1000; i++) c.map(SEQ_VA + i * page, SEQ_PA + i * page, page, RW);
     c.flush();
   }
 }, destroy);
@@ -234,14 +240,16 @@ if (/W2/.test(filter.source) || filter.test('W2')) {
   }, () => {});
   bench('W2 query (number fast path)', N, () => {}, () => {
     let b = 0;
-    for (let i = 0; i < N; i++) if (t.queryNumber(SEQ_VA + i * PAGE) !== SEQ_PA + i * PAGE) b++;
+    const page = PAGE;
+    for (let i = 0; i < N; i++) if (t.queryNumber(SEQ_VA + i * page) !== SEQ_PA + i * page) b++;
     bad += b;
   }, () => {});
   if (spec.raw !== undefined) {
     const walk: RawWalk = rawWalk(spec.raw, t, MEM_BASE);
     bench('W2 raw walk (floor)', N, () => {}, () => {
       let b = 0;
-      for (let i = 0; i < N; i++) if (walk(SEQ_VA + i * PAGE) !== SEQ_PA + i * PAGE) b++;
+      const page = PAGE;
+      for (let i = 0; i < N; i++) if (walk(SEQ_VA + i * page) !== SEQ_PA + i * page) b++;
       bad += b;
     }, () => {});
   }
@@ -264,10 +272,12 @@ const w3 = (name: string, unmapAll: (c: PageTable64Cursor) => void) =>
     c.flush();
   }, destroy);
 w3('W3 unmap (numbers)', (c) => {
-  for (let i = 0; i < N; i++) c.unmapNumber(SEQ_VA + i * PAGE);
+  const page = PAGE;
+  for (let i = 0; i < N; i++) c.unmapNumber(SEQ_VA + i * page);
 });
 w3('W3 unmap (number addresses, MappingInfo)', (c) => {
-  for (let i = 0; i < N; i++) c.unmap(SEQ_VA + i * PAGE);
+  const page = PAGE;
+  for (let i = 0; i < N; i++) c.unmap(SEQ_VA + i * page);
 });
 w3('W3 unmap (bigints)', (c) => {
   for (let i = 0; i < N; i++) c.unmap(vaBig[i]!);
@@ -382,7 +392,8 @@ if (arch === 'A64') w8({ bench, check, filter, memory, pages, seqPa: SEQ_PA, smo
 
 bench(`W6a random map ${W6NAME}`, W6N, fresh, () => {
   const c = table!.cursor();
-  for (let k = 0; k < W6N; k++) c.map(pages[k]!, SEQ_PA + k * PAGE, PAGE, RW);
+  const page = PAGE;
+  for (let k = 0; k < W6N; k++) c.map(pages[k]!, SEQ_PA + k * page, page, RW);
   c.flush();
 }, () => {}, 'table kept for W6b');
 if (table !== null && filter.test(`W6b random query ${W6NAME}`)) {
@@ -390,14 +401,16 @@ if (table !== null && filter.test(`W6b random query ${W6NAME}`)) {
   let bad = 0;
   bench(`W6b random query ${W6NAME}`, W6N, () => {}, () => {
     let b = 0;
-    for (let k = 0; k < W6N; k++) if (t.queryNumber(pages[k]!) !== SEQ_PA + k * PAGE) b++;
+    const page = PAGE;
+    for (let k = 0; k < W6N; k++) if (t.queryNumber(pages[k]!) !== SEQ_PA + k * page) b++;
     bad += b;
   }, () => {});
   if (spec.raw !== undefined) {
     const walk: RawWalk = rawWalk(spec.raw, t, MEM_BASE);
     bench('W6b raw walk (floor)', W6N, () => {}, () => {
       let b = 0;
-      for (let k = 0; k < W6N; k++) if (walk(pages[k]!) !== SEQ_PA + k * PAGE) b++;
+      const page = PAGE;
+      for (let k = 0; k < W6N; k++) if (walk(pages[k]!) !== SEQ_PA + k * page) b++;
       bad += b;
     }, () => {});
   }
