@@ -204,7 +204,7 @@ describe('bench: the numbers path allocates nothing', () => {
   // map's miss path was kept out of map's own code). One table type per depth and entry width.
   // queryNumber likewise: optimized on its own before the loop, with the walk inlined into it, no loop inlined it any
   // more (A32's W6b run first: 8 heap bytes per query) until the walk became a call V8 never inlines (core's
-  // fast/walker.ts walkApart).
+  // fast/walker.ts: the walk's bytecode is over V8's 460-byte limit).
   it.each(['X64', 'X64-5', 'Sv39', 'Sv32', 'X86-PAE', 'A64-16K47', 'A32', 'A32-LPAE'])('%s: W6a and W6b, run first, at 0 heap bytes per op', (name) => {
     const measured = allocRows(name, 'W6[ab] random').filter((r) => r.heapBytesPerOp !== undefined && NUMBER_PATH.test(r.workload));
     expect(measured.map((r) => r.workload.split(' ')[0])).toEqual(['W6a', 'W6b']);
@@ -235,9 +235,9 @@ describe('bench: the TLB\'s number path allocates nothing', () => {
   }, 300_000);
 });
 
-// The fast paths pass the table words to the format's walk through a module-level argument list (core's
-// fast/walker.ts walkApart): it must not keep the last memory walked alive once its tables and memory are dropped
-// (a host that makes and drops guest memories of GiBs would hold the last one).
+// The fast paths must not keep the last memory walked alive once its tables and memory are dropped (a host that
+// makes and drops guest memories of GiBs would hold the last one): the walk's module-level results and, while the
+// walk was called through Reflect.apply, its module-level argument list (core's fast/walker.ts).
 describe('bench: the fast paths keep no dropped memory alive', () => {
   it('a memory walked by queryNumber and unmap is collected once its table and memory are dropped', () => {
     const dist = (p: string) => join(ROOT, 'packages', p, 'dist/index.js');

@@ -10,7 +10,7 @@
 import { NUM_ARGS } from '../_addr';
 import type { PageTable64 } from '../table/page-table';
 import { index } from '../table/address';
-import { WALK_TABLE, walkApart } from './walker';
+import { WALK_TABLE } from './walker';
 
 /**
  * The walk cache's table when it covers (vaLo, vaHi) and its level is at most maxLevel, or -1. Only for a
@@ -75,7 +75,7 @@ export function refillWindow(t: PageTable64): boolean {
   const vaLo = va >>> 0;
   const vaHi = (va - vaLo) / 4294967296;
   if (vaHi >>> 0 !== vaHi || vaHi >= t._vaHiLimit) return false;
-  if (walkApart(walker, t.handler.words, t._rootIdx, vaLo | 0, vaHi, t._walkMem, REFILL_LEAF) !== 0) return false;
+  if (walker(t.handler.words, t._rootIdx, vaLo | 0, vaHi, t._walkMem, REFILL_LEAF) !== 0) return false;
   rememberLast(t, vaLo | 0, vaHi, WALK_TABLE[0]!);
   return true;
 }

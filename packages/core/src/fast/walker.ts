@@ -31,36 +31,6 @@ export const PROBE_LEVEL: Int32Array = new Int32Array(1);
 /** Physical address of the page that the last successful {@link Walker} call found. */
 export const WALK_PA: Float64Array = new Float64Array(1);
 
-/** The arguments of {@link walkApart}'s call: one list, rewritten by each call. */
-const WALK_ARGS: unknown[] = [null, 0, 0, 0, null, null];
-
-/**
- * Calls `walker` as a call that V8 never inlines: through `Reflect.apply` with an argument list that is not a
- * literal, whose length V8 cannot know when it compiles the caller. For the miss paths of queryNumber and unmap,
- * which V8 inlines into a caller's loop only while they and what their own optimized code inlined fit its budget
- * (callee bytes plus those inlined, x1.2, within 920): when queryNumber got optimized on its own first (random
- * lookups from the start) with the walk inlined (a 4-level walk is 423 bytes), no caller inlined it any more, and
- * every call boxed its address and its answer (16-32 heap bytes per query). The walk stays one call; the arguments
- * are small integers and the typed arrays, so nothing is boxed. Beside a walk that misses the caches, the indirect call
- * is within the noise: random lookups (100,000 pages, one process, builds alternated, medians of 10) read 0.94x on
- * x86_64 and 0.85-1.19x on Sv39 against the walk inlined.
- */
-export function walkApart(walker: Walker, w: Uint32Array, root: number, vaLo: number, vaHi: number, mem: Int32Array, leaf: Int32Array): number {
-  const a = WALK_ARGS;
-  a[0] = w;
-  a[1] = root;
-  a[2] = vaLo;
-  a[3] = vaHi;
-  a[4] = mem;
-  a[5] = leaf;
-  const r = Reflect.apply(walker, undefined, a) as number;
-  // the list is module-level: holding the table words after the call would keep a dropped memory alive
-  a[0] = null;
-  a[4] = null;
-  a[5] = null;
-  return r;
-}
-
 /** A format's two specialised walks, and the unit they count table addresses in. */
 export interface Walks {
   readonly walker: Walker;
@@ -144,7 +114,7 @@ function absent(r: number, e: number, t: number, l: number): number {
  * member of a run, whose hint bits are in the masks; an ARMv7 Large page, which fails the layout's `leaf`; see
  * table/page-table.ts). Callers pass memories whose addresses are exact as numbers (below 2^53). Each call makes new
  * closures: the tables keep one pair per metadata object and layout (see table/geometry.ts). Longer than most
- * functions here because the constants a walk step reads are locals of this one frame, captured by the per-depth
+ * functions here because the constants a walk step reads are locals of this one frame, captured by the walk
  * closures, so that a step (of the W2 / W6a lookups and maps) reads no object field.
  */
 export function makeWalks(
@@ -247,49 +217,29 @@ export function makeWalks(
   const n1 = N[1] ?? 0;
   const n2 = N[2] ?? 0;
   const n3 = N[3] ?? 0;
-  // one closure per depth for lookups, each a straight run of steps (one closure with depth tests measured slower)
-  let walker: Walker;
-  if (n === 2) {
-    walker = (w, root, vaLo, vaHi, mem, out) => {
-      const t = next(w, at(root, s0, m0, ew, vaLo, vaHi), ew, pm, bm, tv, aLo, aHi, sh, ws, n0, mem[0]!, mem[1]!, mem[2]!);
-      return t < 0 ? t : leaf(w, t, at(t, s1, m1, ew, vaLo, vaHi), out);
-    };
-  } else if (n === 3) {
-    walker = (w, root, vaLo, vaHi, mem, out) => {
-      const fLo = mem[0]!;
-      const fHi = mem[1]!;
-      const units = mem[2]!;
-      let t = next(w, at(root, s0, m0, ew, vaLo, vaHi), ew, pm, bm, tv, aLo, aHi, sh, ws, n0, fLo, fHi, units);
-      if (t < 0) return t;
-      t = next(w, at(t, s1, m1, ew, vaLo, vaHi), ew, pm, bm, tv, aLo, aHi, sh, ws, n1, fLo, fHi, units);
-      return t < 0 ? t : leaf(w, t, at(t, s2, m2, ew, vaLo, vaHi), out);
-    };
-  } else if (n === 4) {
-    walker = (w, root, vaLo, vaHi, mem, out) => {
-      const fLo = mem[0]!;
-      const fHi = mem[1]!;
-      const units = mem[2]!;
-      let t = next(w, at(root, s0, m0, ew, vaLo, vaHi), ew, pm, bm, tv, aLo, aHi, sh, ws, n0, fLo, fHi, units);
-      if (t < 0) return t;
-      t = next(w, at(t, s1, m1, ew, vaLo, vaHi), ew, pm, bm, tv, aLo, aHi, sh, ws, n1, fLo, fHi, units);
-      if (t < 0) return t;
-      t = next(w, at(t, s2, m2, ew, vaLo, vaHi), ew, pm, bm, tv, aLo, aHi, sh, ws, n2, fLo, fHi, units);
-      return t < 0 ? t : leaf(w, t, at(t, s3, m3, ew, vaLo, vaHi), out);
-    };
-  } else {
-    walker = (w, root, vaLo, vaHi, mem, out) => {
-      const fLo = mem[0]!;
-      const fHi = mem[1]!;
-      const units = mem[2]!;
-      let t = next(w, at(root, s0, m0, ew, vaLo, vaHi), ew, pm, bm, tv, aLo, aHi, sh, ws, n0, fLo, fHi, units);
-      if (t < 0) return t;
-      t = next(w, at(t, s1, m1, ew, vaLo, vaHi), ew, pm, bm, tv, aLo, aHi, sh, ws, n1, fLo, fHi, units);
-      if (t < 0) return t;
-      t = next(w, at(t, s2, m2, ew, vaLo, vaHi), ew, pm, bm, tv, aLo, aHi, sh, ws, n2, fLo, fHi, units);
-      if (t < 0) return t;
-      t = next(w, at(t, s3, m3, ew, vaLo, vaHi), ew, pm, bm, tv, aLo, aHi, sh, ws, n3, fLo, fHi, units);
-      return t < 0 ? t : leaf(w, t, at(t, s4, m4, ew, vaLo, vaHi), out);
-    };
-  }
+  // The lookups' walk: one straight run of steps for every depth, leaving at the format's last level. Its size is a
+  // property it must keep: its bytecode (746 bytes) is over the 460 past which V8 inlines no function, so that it is
+  // a call of its own in queryNumber and unmap (their misses, W6b). Inlined into them, it made them too large for a
+  // caller's loop to inline once they got optimized on their own first, and every call then boxed its address and
+  // its answer (the bench test's "run first" rows: 8-32 heap bytes per lookup). A call through Reflect.apply with an
+  // argument list V8 cannot see, which kept it apart before with one closure per depth, cost 5-20% of a random
+  // lookup (W6b, 100,000 pages, both builds in one process alternated: 0.81-0.91 of it with the direct call, X64 and
+  // Sv39).
+  const walker: Walker = (w, root, vaLo, vaHi, mem, out) => {
+    const fLo = mem[0]!;
+    const fHi = mem[1]!;
+    const units = mem[2]!;
+    let t = next(w, at(root, s0, m0, ew, vaLo, vaHi), ew, pm, bm, tv, aLo, aHi, sh, ws, n0, fLo, fHi, units);
+    if (t < 0) return t;
+    if (n === 2) return leaf(w, t, at(t, s1, m1, ew, vaLo, vaHi), out);
+    t = next(w, at(t, s1, m1, ew, vaLo, vaHi), ew, pm, bm, tv, aLo, aHi, sh, ws, n1, fLo, fHi, units);
+    if (t < 0) return t;
+    if (n === 3) return leaf(w, t, at(t, s2, m2, ew, vaLo, vaHi), out);
+    t = next(w, at(t, s2, m2, ew, vaLo, vaHi), ew, pm, bm, tv, aLo, aHi, sh, ws, n2, fLo, fHi, units);
+    if (t < 0) return t;
+    if (n === 4) return leaf(w, t, at(t, s3, m3, ew, vaLo, vaHi), out);
+    t = next(w, at(t, s3, m3, ew, vaLo, vaHi), ew, pm, bm, tv, aLo, aHi, sh, ws, n3, fLo, fHi, units);
+    return t < 0 ? t : leaf(w, t, at(t, s4, m4, ew, vaLo, vaHi), out);
+  };
   return { walker, prober, unitShift };
 }

@@ -9,7 +9,7 @@ import type { MappingFlags, PageSize } from '../flags';
 import type { AddrInput, FlushTlb, GenericPTE, PageTableOptions, PagingHandler, PagingMetaData, PhysAddr, PTEWords, VirtAddr } from '../interfaces';
 import { PhysicalMemory } from '../physical-memory';
 import { forget, rememberLast, windowEntry } from '../fast/walk-cache';
-import { type Prober, WALK_PA, WALK_TABLE, type Walker, type Walks, makeWalks, walkApart, walkContext } from '../fast/walker';
+import { type Prober, WALK_PA, WALK_TABLE, type Walker, type Walks, makeWalks, walkContext } from '../fast/walker';
 import { wordsOf, wordsToBits } from '../words';
 import { PageTable64Cursor } from '../cursor/cursor';
 import { DONE, ENTRY, EXIT } from './descent';
@@ -421,7 +421,7 @@ export class PageTable64 {
     // method into a caller's loop only while its bytecode stays under 460 bytes, and a call that is not inlined
     // boxes an address above 2^31; with the walk cache updated on every miss, random lookups measured 1.4-1.9x
     // slower (A/B in one process, X64 and Sv39, 100,000 pages). The walk itself is a call V8 never inlines
-    // (walkApart: what this method's own optimized code inlines counts against a caller's budget too).
+    // (fast/walker.ts: what this method's own optimized code inlines counts against a caller's budget too).
     const walker = this._walker;
     if (walker !== null) {
       // the words of an integer in [0, 2^53): vaHi is then a u32 integer, and for anything else (negative, fraction,
@@ -430,7 +430,7 @@ export class PageTable64 {
       const vaHi = (vaddr - vaLo) / 4294967296;
       if (vaHi >>> 0 === vaHi && vaHi < this._vaHiLimit) {
         const prev = WALK_TABLE[0]!;
-        const r = walkApart(walker, this.handler.words, this._rootIdx, vaLo | 0, vaHi, this._walkMem, this._q);
+        const r = walker(this.handler.words, this._rootIdx, vaLo | 0, vaHi, this._walkMem, this._q);
         if (r === 0) {
           // a second walk in a row into the same last-level table (a scan): the lookups that follow hit it. The
           // previous walk may have been another table's; a match then only means this table's own `prev` is kept.
