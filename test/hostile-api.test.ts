@@ -3,7 +3,7 @@
 // values that are not what a parameter takes. Each case was a defect once; each must fail with a typed error of
 // the library (never an engine message) and leave memory and the frame count as they were, or do what the
 // contract says it does.
-import { MappingFlags, type PageSize, PagingError, type PagingHandler, PhysicalMemory, PageTable64, type PhysAddr } from '@page-table-multiarch/core';
+import { MappingFlags, type PageSize, PagingError, type PagingHandler, PhysicalMemory, PageTable64, type PhysAddr, translateAddress } from '@page-table-multiarch/core';
 import { describe, expect, it } from 'vitest';
 import { ARCHES } from './arches';
 import { expectRefused } from './support/refused';
@@ -139,6 +139,29 @@ describe.each(ARCHES.map((a) => [a.name, a] as const))('hostile API use: %s', (_
     expect(mem.framesInUse).toBe(d.frameCount()); // the fourth table, made only to copy from
     d.destroy();
     expect(mem.framesInUse).toBe(0);
+  });
+
+  it('destroy gives back the tables it reaches, and no frame that a table pointer outside the memory names', () => {
+    // destroy tells a last-level table from the entry that points to it, without opening it: it must still pass over
+    // a pointer to a table that is not in the memory (a corrupt image), as the descent does for the tables it opens
+    const [mem, table] = setup();
+    const levels = arch.meta.levels;
+    const span = BigInt(arch.meta.levelSize[levels - 2]!);
+    const va = arch.windows[0]!.base;
+    const c = table.cursor();
+    c.map(va, 0n, page as PageSize, RW);
+    c.map(va + span, BigInt(page), page as PageSize, RW);
+    c.flush();
+    const link = translateAddress(table, va).steps[levels - 2]!.entryPaddr;
+    const outside = arch.pte.newTable(mem.end, levels - 2);
+    if (arch.meta.entryBytes === 8) mem.writeU64(link, outside);
+    else mem.writeU32(link, Number(outside));
+    const inUse = mem.framesInUse;
+    expect(() => table.destroy()).not.toThrow();
+    expect(table.destroyed).toBe(true);
+    // what the rewritten entry no longer names stays allocated: nothing reaches it any more
+    expect(mem.framesInUse).toBeLessThan(inUse);
+    expect(mem.framesInUse).toBeGreaterThan(0);
   });
 
   it('user code cannot change a table from inside its own mapRegion', () => {
