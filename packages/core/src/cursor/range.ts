@@ -457,7 +457,13 @@ const VISITORS: (RangeVisitor | undefined)[] = [];
 function tableEmpty(t: PageTable64, tbl: number, l: number): boolean {
   const w = t.handler.words;
   const end = tbl + (1 << t._bits[l]!) * t._ew;
-  for (let i = tbl; i < end; i++) if (w[i] !== 0) return false;
+  let i = tbl;
+  // eight words a step: after an unmapRegion of a few huge pages (W4a) the whole of a mostly empty table is read
+  // (a word a step, it was 30% of that unmapRegion's time)
+  for (; i + 8 <= end; i += 8) {
+    if ((w[i]! | w[i + 1]! | w[i + 2]! | w[i + 3]! | w[i + 4]! | w[i + 5]! | w[i + 6]! | w[i + 7]!) !== 0) return false;
+  }
+  for (; i < end; i++) if (w[i] !== 0) return false;
   return true;
 }
 
