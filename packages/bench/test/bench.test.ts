@@ -236,8 +236,8 @@ describe('bench: the TLB\'s number path allocates nothing', () => {
 });
 
 // The fast paths must not keep the last memory walked alive once its tables and memory are dropped (a host that
-// makes and drops guest memories of GiBs would hold the last one): the walk's module-level results and, while the
-// walk was called through Reflect.apply, its module-level argument list (core's fast/walker.ts).
+// makes and drops guest memories of GiBs would hold the last one): nothing module-level of the walk (core's
+// fast/walker.ts: its results, the refill's leaf record) may hold the memory's words.
 describe('bench: the fast paths keep no dropped memory alive', () => {
   it('a memory walked by queryNumber and unmap is collected once its table and memory are dropped', () => {
     const dist = (p: string) => join(ROOT, 'packages', p, 'dist/index.js');

@@ -21,6 +21,8 @@ function eachOwnTable(t: PageTable64, top: number, level: number, each: (lo: num
   const c = t._w;
   const d = new Descent(t, (lo, hi, l) => child(t, lo, hi, l), level === 0 ? () => rootIndex(t) : () => top)._begin(t.handler.words, top, level);
   const aboveLast = t._last - 1;
+  // tells `each` of the table that the current table entry points to
+  const tell = () => each(c.paddrLo(d._lo, d._hi, d._level), c.paddrHi(d._lo, d._hi, d._level), d._level + 1);
   for (let ev = d._step(); ev !== DONE; ev = d._step()) {
     if (ev === ENTRY && !d._leaf) {
       // a root entry borrowed by copyFrom leads to tables another table owns
@@ -29,10 +31,10 @@ function eachOwnTable(t: PageTable64, top: number, level: number, each: (lo: num
         // a table of the last level holds leaves only: it is told without a step over each of its entries (destroy
         // of a table of 1,000,000 sequential pages stepped over every one of them, twice the time of mapping them),
         // when it is where a table opened by the descent would be (inside the memory)
-        if (child(t, d._lo, d._hi, d._level) >= 0) each(c.paddrLo(d._lo, d._hi, d._level), c.paddrHi(d._lo, d._hi, d._level), d._level + 1);
+        if (child(t, d._lo, d._hi, d._level) >= 0) tell();
         d._skip();
       }
-    } else if (ev === EXIT && d._opened) each(c.paddrLo(d._lo, d._hi, d._level), c.paddrHi(d._lo, d._hi, d._level), d._level + 1);
+    } else if (ev === EXIT && d._opened) tell();
   }
 }
 
