@@ -10,7 +10,7 @@
 // "Two-Stage Address Translation": the VS-stage's table reads (and A / D writes) are themselves G-stage accesses;
 // the G-stage's own table reads are supervisor physical ones. Here the format's geometry is data on the model
 // (set with satp / hgatp), and the rest are the walk's arguments and the model's `_guest` flag.
-import { type AccessKind, MmuCode, MmuModel, type PagingHandler, type PrivilegeLevel, type SecondStage } from '@page-table-multiarch/core';
+import { type AccessKind, MmuCode, MmuModel, type PagingHandler, PhysicalMemory, type PrivilegeLevel, type SecondStage } from '@page-table-multiarch/core';
 
 // PTE bits of the low word [Priv 4.3.1], and of the high word (entry bits 63:32) [Priv 4.4.1, Svpbmt, Svnapot].
 export const V: number = 1 << 0;
@@ -39,6 +39,12 @@ const GUEST_PAGE_FAULT = [21, 23, 20] as const;
 /** htinst for a guest-page fault on the VS-stage walk's 64-bit read, and write (A / D) [H, pseudoinstructions]. */
 const WALK_READ = 0x3000;
 const WALK_WRITE = 0x3020;
+
+/**
+ * Frames (4 KiB) the walk addresses by their number as integers, at most: a table's first word index is then the
+ * frame's distance from the memory's first frame << 10, below 2^31.
+ */
+const MAX_LINEAR_FRAMES = 1 << 21;
 
 /** 2^n for n in 0..63: the page sizes, read from a table (`2 ** n` with a variable n is a call to Math.pow in V8). */
 const POW2: Float64Array = /* @__PURE__ */ Float64Array.from({ length: 64 }, (_, n) => 2 ** n);
@@ -136,6 +142,18 @@ export abstract class RiscvWalkModel<S> extends MmuModel<S> {
   _leafBits: number;
   /** @internal after a successful walk: the pointers' bits 7:0 on the way, or'ed (their G: [Priv 4.3.1]) */
   _pathBits: number;
+  /**
+   * @internal when the memory is one linear PhysicalMemory: the number (address >> 12) of its first frame, low and
+   * high words, and how many of its frames the walk finds tables in by integer arithmetic (0: none, every table
+   * read goes through handler.wordIndex)
+   */
+  _framesLo: number;
+  /** @internal */
+  _framesHi: number;
+  /** @internal */
+  _frames: number;
+  /** @internal word index of the root table when it lies wholly in those frames, else -1 */
+  _rootWord: number;
 
   /** @internal `guest`: a G-stage model */
   constructor(handler: PagingHandler, guest: boolean, options: { readonly mxr?: boolean; readonly svadu?: boolean; readonly svpbmt?: boolean; readonly svnapot?: boolean }) {
@@ -166,6 +184,18 @@ export abstract class RiscvWalkModel<S> extends MmuModel<S> {
     this._entryHi = 0;
     this._leafBits = 0;
     this._pathBits = 0;
+    this._framesLo = 0;
+    this._framesHi = 0;
+    this._frames = 0;
+    this._rootWord = -1;
+    if (handler instanceof PhysicalMemory) {
+      // (in a memory across a multiple of 2^44 bytes, the frames above it have another high word: the walk finds
+      // their tables through wordIndex)
+      const first = handler.base >> 12n;
+      this._framesLo = Number(first & 0xffff_ffffn) | 0;
+      this._framesHi = Number(first >> 32n);
+      this._frames = Math.min(Math.floor(handler.size / 4096), MAX_LINEAR_FRAMES);
+    }
   }
 
   /** @internal loads a format and its root (`geometry` null: Bare); the caller has checked the register's value */
@@ -174,6 +204,7 @@ export abstract class RiscvWalkModel<S> extends MmuModel<S> {
       this.levels = 0;
       this._rootLo = 0;
       this._rootHi = 0;
+      this._rootWord = -1;
       return;
     }
     this.levels = geometry.levels;
@@ -186,6 +217,10 @@ export abstract class RiscvWalkModel<S> extends MmuModel<S> {
     this._highOk = this._guest ? 0 : -1;
     this._rootLo = Number(root & 0xffff_ffffn);
     this._rootHi = Number(root >> 32n);
+    // the root's frames (4 for a G-stage root of Sv32x4, 16 KiB [H]) inside the linear frames: its word index
+    const rootFrames = Math.max(1, 2 ** (geometry.rootBits + geometry.entryShift - 12));
+    const rel = (root >> 12n) - (BigInt(this._framesHi) << 32n) - BigInt(this._framesLo >>> 0);
+    this._rootWord = root % 4096n === 0n && rel >= 0n && rel + BigInt(rootFrames) <= BigInt(this._frames) ? Number(rel) * 1024 : -1;
   }
 
   /**
@@ -211,23 +246,34 @@ export abstract class RiscvWalkModel<S> extends MmuModel<S> {
     let shift = this._topShift;
     const last = this.levels - 1;
     let pathBits = 0;
+    // the current table's word index while it is in the linear frames (integers only: W7's misses, a walk each),
+    // -1 once a table is not (or with a second stage): then the table is found by its address, (tLo, tHi)
+    let t = s2 === null ? this._rootWord : -1;
+    const framesLo = this._framesLo;
+    const framesHi = this._framesHi;
+    const frames = this._frames;
     for (let level = 0; ; level++) {
       // [step 2] pte = the entry at a + va.vpn[i] * PTESIZE; a read outside the memory is an access fault. The root
       // index of a G-stage format has 2 more bits [H], and nothing above them is set (checked above)
       const idx = shift >= 32 ? (vaHi >>> (shift - 32)) & mask : ((vaLo >>> shift) | (vaHi << (32 - shift))) & mask;
-      let eLo = (tLo + (idx << entryShift)) >>> 0;
-      let eHi = tHi;
-      if (s2 !== null) {
-        // [H] the entry's address is guest-physical: the G-stage translates it, checked as an implicit load
-        const g = s2.translateWords(eLo | 0, eHi | 0, 0, 0);
-        if (g < 0) return this._secondStageFault(s2, g, eLo, eHi, access, WALK_READ);
-        this._entryLo = eLo;
-        this._entryHi = eHi;
-        eLo = s2.paLo;
-        eHi = s2.paHi;
+      let e: number;
+      if (t >= 0) {
+        e = t + (idx << (entryShift - 2));
+      } else {
+        let eLo = (tLo + (idx << entryShift)) >>> 0;
+        let eHi = tHi;
+        if (s2 !== null) {
+          // [H] the entry's address is guest-physical: the G-stage translates it, checked as an implicit load
+          const g = s2.translateWords(eLo | 0, eHi | 0, 0, 0);
+          if (g < 0) return this._secondStageFault(s2, g, eLo, eHi, access, WALK_READ);
+          this._entryLo = eLo;
+          this._entryHi = eHi;
+          eLo = s2.paLo;
+          eHi = s2.paHi;
+        }
+        e = h.wordIndex(eLo, eHi);
+        if (e < 0) return this.accessFault(level, access);
       }
-      const e = h.wordIndex(eLo, eHi);
-      if (e < 0) return this.accessFault(level, access);
       const lo = w[e]!;
       const hi = wide ? w[e + 1]! : 0;
       // [step 3] invalid, W without R, or a reserved bit
@@ -245,6 +291,11 @@ export abstract class RiscvWalkModel<S> extends MmuModel<S> {
         pathBits |= lo;
         tLo = paLo;
         tHi = paHi;
+        if (t >= 0) {
+          // the next table's frame number is the PPN: its low word (entry bits 41:10) and the rest (bits 53:42)
+          const rel = (((lo >>> 10) | (hi << 22)) - framesLo) >>> 0;
+          t = (hi & PPN_HI) >>> 10 === framesHi && rel < frames ? rel << 10 : -1;
+        }
         shift -= levelBits;
         mask = levelMask;
         continue;

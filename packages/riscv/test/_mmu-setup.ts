@@ -2,7 +2,7 @@
 // byte comparison, and the seeded random tables of the property tests. The PTE fields are those of the privileged
 // spec (20211203), 4.3.1 / 4.4.1 "Sv39 page table entry" (V 0, R 1, W 2, X 3, U 4, G 5, A 6, D 7, PPN 53:10) and
 // the Svpbmt (PBMT 62:61) and Svnapot (N 63) chapters; the G-stage formats use the same entry.
-import { MappingFlags, type PageTable64, PageSize, PhysicalMemory } from '@page-table-multiarch/core';
+import { MappingFlags, type PageTable64, type PagingHandler, PageSize, PhysicalMemory } from '@page-table-multiarch/core';
 export { sameBytes, xorshift32 } from '../../../test/support/rng';
 
 /** Where the tests put the physical memory. */
@@ -16,6 +16,19 @@ export const G = 32n;
 export const A = 64n;
 export const D = 128n;
 export const bit = (n: number): bigint => 1n << BigInt(n);
+
+/**
+ * A handler over the same words as `memory` that is not a PhysicalMemory: a model then finds every table through
+ * `wordIndex`, where over a PhysicalMemory it finds them by frame number.
+ */
+export function wordsOnly(memory: PhysicalMemory): PagingHandler {
+  return {
+    words: memory.words,
+    wordIndex: (lo, hi) => memory.wordIndex(lo, hi),
+    allocFrames: (count, align) => memory.allocFrames(count, align),
+    deallocFrames: (pa, count) => memory.deallocFrames(pa, count),
+  };
+}
 
 /** Rewrites the low 10 bits of an entry (the flags), keeping its PPN and high bits. */
 export function setLow(memory: PhysicalMemory, at: bigint, low: bigint): void {

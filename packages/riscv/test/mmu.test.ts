@@ -11,6 +11,7 @@ import {
   MmuCode,
   PageSize,
   PagingError,
+  type PagingHandler,
   PhysicalMemory,
   Privilege,
   type PrivilegeLevel,
@@ -19,7 +20,7 @@ import {
 import { encodeRiscvSatp, RiscvMmu, type RiscvMmuOptions, Sv39PageTable, Sv48PageTable } from '@page-table-multiarch/riscv';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { A, bit, D, R, RAM, randomTables, sameBytes, setLow, threePages, U, V, W, X, xorshift32 } from './_mmu-setup';
+import { A, bit, childOf, D, R, RAM, randomTables, sameBytes, setLow, threePages, U, V, W, wordsOnly, X, xorshift32 } from './_mmu-setup';
 
 const { READ, WRITE, EXECUTE, USER } = MappingFlags;
 const { USER: U_MODE, SUPERVISOR: S_MODE } = Privilege;
@@ -205,6 +206,44 @@ describe('RiscvMmu: one case per rule of the spec', () => {
     expect([...out]).toEqual([-99, -99, -99]);
   });
 
+  it('a memory across a multiple of 2^44 bytes (frame numbers past 2^32): tables on both sides, the root in its last frame', () => {
+    // Frames are numbered from the memory's first (the walk's integer path keeps their numbers' low words): the
+    // frames above 2^44 have another high word, and the last frame ends the memory. Root (last frame, above), L1
+    // (first frame, below), L2 (second frame, below 2^44 too), the 4K page's frame at 2^44 + 0x1000.
+    const base = 2n ** 44n - 0x2000n;
+    const memory = new PhysicalMemory({ size: 4 * 4096, base });
+    const root = base + 0x3000n;
+    const l1 = base;
+    const l2 = base + 0x1000n;
+    const pte = (pa: bigint, low: bigint): bigint => ((pa >> 12n) << 10n) | low;
+    memory.writeU64(root + 5n * 8n, pte(l1, V)); // VPN[2] = 5
+    memory.writeU64(l1 + 7n * 8n, pte(l2, V)); // VPN[1] = 7
+    memory.writeU64(l2 + 9n * 8n, pte(2n ** 44n + 0x1000n, V | R | W | A)); // VPN[0] = 9
+    memory.writeU64(l1 + 8n * 8n, pte(base + 0x2000n, V)); // VPN[1] = 8: an L2 table above 2^44, empty
+    // VPN[1] = 10: a table 2^44 bytes above the L2 one (its frame number's low word is the L2 table's): outside
+    memory.writeU64(l1 + 10n * 8n, pte(l2 + 2n ** 44n, V));
+    const va = (5n << 30n) | (7n << 21n) | (9n << 12n) | 0x123n;
+    expect(childOf(memory, root + 5n * 8n)).toBe(l1);
+    for (const handler of [memory, wordsOnly(memory)]) {
+      const mmu = new RiscvMmu(handler, { satp: (8n << 60n) | (root >> 12n), svadu: true });
+      const r = mmu.translate(va, Access.WRITE, S_MODE);
+      expect(r.ok && r.paddr).toBe(2n ** 44n + 0x1123n);
+      // the store set D in the leaf, below 2^44
+      expect(memory.readU64(l2 + 9n * 8n) & D).toBe(D);
+      const empty = mmu.translate((5n << 30n) | (8n << 21n), Access.READ, S_MODE);
+      expect(!empty.ok && [empty.kind, empty.level]).toEqual(['NotPresent', 2]);
+      const outside = mmu.translate((5n << 30n) | (10n << 21n) | (9n << 12n), Access.READ, S_MODE);
+      expect(!outside.ok && [outside.kind, outside.level]).toEqual(['ExternalAbort', 2]);
+      memory.writeU64(l2 + 9n * 8n, pte(2n ** 44n + 0x1000n, V | R | W | A));
+    }
+    // a root whose frame is past the memory's end: an access fault at level 0, as through wordIndex
+    for (const handler of [memory, wordsOnly(memory)]) {
+      const mmu = new RiscvMmu(handler, { satp: (8n << 60n) | ((base + 0x4000n) >> 12n) });
+      const r = mmu.translate(va, Access.READ, S_MODE);
+      expect(!r.ok && [r.kind, r.level]).toEqual(['ExternalAbort', 0]);
+    }
+  });
+
   it('bad arguments throw typed errors and leave memory and the model as they were', () => {
     const f = fixture();
     setLow(f.memory, f.leaf4k, V | R | W);
@@ -289,7 +328,12 @@ describe('RiscvMmu: agrees with the algorithm transcribed in BigInt, on random t
   /** FRAMES tables of random entries: any frame may be pointed to, a pointer's extra bit is always reserved. */
   const SHAPE = { frames: FRAMES, firstPointed: 0, extraChance: 0.1, pointerExtras: [D, A, U, bit(55), bit(61), bit(63)] };
 
-  it('every access: the same address, size and level or the same fault, cause and level, and the same A / D', () => {
+  // Two ways to the same words: a PhysicalMemory, whose tables the walk finds by frame number in integers, and a
+  // handler that is not one, through which every table read goes by wordIndex (a dump's memory, say).
+  it.each([
+    ['a PhysicalMemory', (m: PhysicalMemory): PagingHandler => m],
+    ['another PagingHandler over its words', (m: PhysicalMemory): PagingHandler => wordsOnly(m)],
+  ])('every access: the same address, size and level or the same fault, cause and level, and the same A / D (%s)', (_, handler) => {
     fc.assert(
       fc.property(
         fc.integer({ min: 0, max: 2 ** 31 - 1 }),
@@ -302,7 +346,7 @@ describe('RiscvMmu: agrees with the algorithm transcribed in BigInt, on random t
           const theirs = new PhysicalMemory({ size: FRAMES * 4096, base: RAM });
           theirs.writeBytes(RAM, ours.bytes());
           const options: RiscvMmuOptions = { satp: (BigInt(mode) << 60n) | (RAM >> 12n), ...modes };
-          const mmu = new RiscvMmu(ours, options);
+          const mmu = new RiscvMmu(handler(ours), options);
           for (let k = 0; k < 40; k++) {
             const raw = BigInt(Math.floor(rand() * 2 ** 32)) | (BigInt(Math.floor(rand() * 2 ** 32)) << 32n);
             const vaBits = 12 + 9 * levels;
