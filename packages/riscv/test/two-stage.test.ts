@@ -388,79 +388,86 @@ describe('RiscvMmu over a RiscvGStageMmu behind a Tlb: guest virtual to physical
 });
 
 describe('RiscvMmu over a RiscvGStageMmu: the VS-stage over the guest view, then the G-stage (seeded)', () => {
-  const seed = Number(process.env['PT_MODEL_SEED'] ?? 20_261_207);
+  // The fixed seeds always run (777001 once left a store's G-stage permission fault out of its 40 runs, which the
+  // check of the outcomes below then reported): the outcomes are counted over all of them, so a PT_MODEL_SEED that
+  // explores further adds its runs without having to reach every outcome alone.
+  const FIXED_SEEDS = [20_261_207, 777_001];
+  const given = process.env['PT_MODEL_SEED'];
+  const seeds = given === undefined || given === '' ? FIXED_SEEDS : [...FIXED_SEEDS, Number(given)];
   const { READ: RD, WRITE: WR, EXECUTE: EX } = Access;
 
   it('where the G-stage lets every table read and write through, the two stages compose', () => {
     const seen = new Set<string>();
-    fc.assert(
-      fc.property(
-        // pages: (virtual page, VS-stage leaf flags, G-stage leaf flags of the data page it maps to); most with V, A,
-        // D (and R in the VS-stage, U in the G-stage) so that more accesses reach the later checks
-        fc.array(
-          fc.tuple(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 }), fc.boolean(), fc.boolean()).map(
-            ([page, vsFlags, gFlags, vsUsual, gUsual]) => [page, vsUsual ? vsFlags | 0xc3 : vsFlags, gUsual ? gFlags | 0xd1 : gFlags] as const,
+    for (const seed of seeds) {
+      fc.assert(
+        fc.property(
+          // pages: (virtual page, VS-stage leaf flags, G-stage leaf flags of the data page it maps to); most with V, A,
+          // D (and R in the VS-stage, U in the G-stage) so that more accesses reach the later checks
+          fc.array(
+            fc.tuple(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 }), fc.boolean(), fc.boolean()).map(
+              ([page, vsFlags, gFlags, vsUsual, gUsual]) => [page, vsUsual ? vsFlags | 0xc3 : vsFlags, gUsual ? gFlags | 0xd1 : gFlags] as const,
+            ),
+            { minLength: 1, maxLength: 12 },
           ),
-          { minLength: 1, maxLength: 12 },
+          fc.record({ sum: fc.boolean(), mxr: fc.boolean(), svadu: fc.boolean(), gSvadu: fc.boolean(), gMxr: fc.boolean() }),
+          // accesses: (which page, or any address when past the pages; offset), kind, privilege
+          fc.array(fc.tuple(fc.integer({ min: 0, max: 15 }), fc.integer({ min: 0, max: 0x7f_ffff }), fc.constantFrom(RD, WR, EX), fc.constantFrom(U_MODE, S_MODE)), {
+            minLength: 10,
+            maxLength: 40,
+          }),
+          (pages, o, accesses) => {
+            // a VS-stage table of 4K pages in 0..8M to the guest's data pages (guest-physical 0x4008_0000 up), with
+            // random flags; the G-stage leaves of those data pages with random flags too (the table pages keep RWX U
+            // A D: the walk's reads and writes always get through)
+            const guest = new PhysicalMemory({ size: GUEST_BYTES, base: GUEST_GPA });
+            guest.reserve(GUEST_GPA + 0x8_0000n, 0x8_0000);
+            const vs = new Sv39PageTable(guest);
+            const c = vs.cursor();
+            const mapped = new Set<number>();
+            for (const [page, flags] of pages) {
+              if (mapped.has(page)) continue;
+              mapped.add(page);
+              c.map(BigInt(page) << 15n, GUEST_GPA + 0x8_0000n + BigInt((page & 127) << 12), PageSize.Size4K, READ);
+              c.flush();
+              const at = leafOf(guest, vs.rootPaddr, BigInt(page) << 15n);
+              guest.writeU64(at, (guest.readU64(at) & ~0xffn) | BigInt(flags));
+            }
+            const host = new PhysicalMemory({ size: 4 << 20, base: HOST });
+            host.reserve(GUEST_HPA, GUEST_BYTES);
+            const gs = new Sv39x4PageTable(host);
+            const gc = gs.cursor();
+            gc.mapRegion(GUEST_GPA, GUEST_HPA, BigInt(GUEST_BYTES), READ | WRITE | EXECUTE, false);
+            gc.flush();
+            for (const [page, , flags] of pages) {
+              const at = gLeafOf(host, gs.rootPaddr, GUEST_GPA + 0x8_0000n + BigInt((page & 127) << 12));
+              host.writeU64(at, (host.readU64(at) & ~0xffn) | BigInt(flags));
+            }
+            host.writeBytes(GUEST_HPA, guest.bytes());
+            const gOptions = { hgatp: encodeRiscvHgatp(gs).hgatp, svadu: o.gSvadu, mxr: o.gMxr };
+            const vsOptions = { satp: encodeRiscvSatp(vs).satp, sum: o.sum, mxr: o.mxr, svadu: o.svadu };
+            const two = new RiscvMmu(host, { ...vsOptions, secondStage: new RiscvGStageMmu(host, gOptions) });
+            // the oracle: the VS-stage alone over the guest's view, then the G-stage alone over a copy of the host
+            const hostCopy = new PhysicalMemory({ size: 4 << 20, base: HOST });
+            hostCopy.writeBytes(HOST, host.bytes());
+            const vsAlone = new RiscvMmu(guest, vsOptions);
+            const gAlone = new RiscvGStageMmu(hostCopy, gOptions);
+            for (const [k, offset, access, privilege] of accesses) {
+              const va = k < pages.length ? (pages[k]![0] << 15) + (offset & 0xff8) : offset;
+              const r = two.translateNumber(va, access, privilege);
+              const want = compose(vsAlone, gAlone, va, access, privilege);
+              seen.add(want.replace(/ htval.*| \d+ \d+$/, ''));
+              expect(r < 0 ? `${faultKindOf(r)} ${two.cause} stage ${two.faultStage} htval ${two.htvalLo}` : `ok ${r} ${two.pageSize}`).toBe(want);
+              // the VS-stage's A / D, in the host's copy of the guest's RAM and in the guest's view
+              expect(sameBytes(host.bytes(GUEST_HPA, GUEST_BYTES), guest.bytes())).toBe(true);
+            }
+            // the G-stage's A / D: in the tables below the guest's RAM
+            expect(sameBytes(host.bytes(HOST, Number(GUEST_HPA - HOST)), hostCopy.bytes(HOST, Number(GUEST_HPA - HOST)))).toBe(true);
+          },
         ),
-        fc.record({ sum: fc.boolean(), mxr: fc.boolean(), svadu: fc.boolean(), gSvadu: fc.boolean(), gMxr: fc.boolean() }),
-        // accesses: (which page, or any address when past the pages; offset), kind, privilege
-        fc.array(fc.tuple(fc.integer({ min: 0, max: 15 }), fc.integer({ min: 0, max: 0x7f_ffff }), fc.constantFrom(RD, WR, EX), fc.constantFrom(U_MODE, S_MODE)), {
-          minLength: 10,
-          maxLength: 40,
-        }),
-        (pages, o, accesses) => {
-          // a VS-stage table of 4K pages in 0..8M to the guest's data pages (guest-physical 0x4008_0000 up), with
-          // random flags; the G-stage leaves of those data pages with random flags too (the table pages keep RWX U
-          // A D: the walk's reads and writes always get through)
-          const guest = new PhysicalMemory({ size: GUEST_BYTES, base: GUEST_GPA });
-          guest.reserve(GUEST_GPA + 0x8_0000n, 0x8_0000);
-          const vs = new Sv39PageTable(guest);
-          const c = vs.cursor();
-          const mapped = new Set<number>();
-          for (const [page, flags] of pages) {
-            if (mapped.has(page)) continue;
-            mapped.add(page);
-            c.map(BigInt(page) << 15n, GUEST_GPA + 0x8_0000n + BigInt((page & 127) << 12), PageSize.Size4K, READ);
-            c.flush();
-            const at = leafOf(guest, vs.rootPaddr, BigInt(page) << 15n);
-            guest.writeU64(at, (guest.readU64(at) & ~0xffn) | BigInt(flags));
-          }
-          const host = new PhysicalMemory({ size: 4 << 20, base: HOST });
-          host.reserve(GUEST_HPA, GUEST_BYTES);
-          const gs = new Sv39x4PageTable(host);
-          const gc = gs.cursor();
-          gc.mapRegion(GUEST_GPA, GUEST_HPA, BigInt(GUEST_BYTES), READ | WRITE | EXECUTE, false);
-          gc.flush();
-          for (const [page, , flags] of pages) {
-            const at = gLeafOf(host, gs.rootPaddr, GUEST_GPA + 0x8_0000n + BigInt((page & 127) << 12));
-            host.writeU64(at, (host.readU64(at) & ~0xffn) | BigInt(flags));
-          }
-          host.writeBytes(GUEST_HPA, guest.bytes());
-          const gOptions = { hgatp: encodeRiscvHgatp(gs).hgatp, svadu: o.gSvadu, mxr: o.gMxr };
-          const vsOptions = { satp: encodeRiscvSatp(vs).satp, sum: o.sum, mxr: o.mxr, svadu: o.svadu };
-          const two = new RiscvMmu(host, { ...vsOptions, secondStage: new RiscvGStageMmu(host, gOptions) });
-          // the oracle: the VS-stage alone over the guest's view, then the G-stage alone over a copy of the host
-          const hostCopy = new PhysicalMemory({ size: 4 << 20, base: HOST });
-          hostCopy.writeBytes(HOST, host.bytes());
-          const vsAlone = new RiscvMmu(guest, vsOptions);
-          const gAlone = new RiscvGStageMmu(hostCopy, gOptions);
-          for (const [k, offset, access, privilege] of accesses) {
-            const va = k < pages.length ? (pages[k]![0] << 15) + (offset & 0xff8) : offset;
-            const r = two.translateNumber(va, access, privilege);
-            const want = compose(vsAlone, gAlone, va, access, privilege);
-            seen.add(want.replace(/ htval.*| \d+ \d+$/, ''));
-            expect(r < 0 ? `${faultKindOf(r)} ${two.cause} stage ${two.faultStage} htval ${two.htvalLo}` : `ok ${r} ${two.pageSize}`).toBe(want);
-            // the VS-stage's A / D, in the host's copy of the guest's RAM and in the guest's view
-            expect(sameBytes(host.bytes(GUEST_HPA, GUEST_BYTES), guest.bytes())).toBe(true);
-          }
-          // the G-stage's A / D: in the tables below the guest's RAM
-          expect(sameBytes(host.bytes(HOST, Number(GUEST_HPA - HOST)), hostCopy.bytes(HOST, Number(GUEST_HPA - HOST)))).toBe(true);
-        },
-      ),
-      { seed, numRuns: 40 },
-    );
-    // every outcome occurred: translations, faults of each stage
+        { seed, numRuns: 40 },
+      );
+    }
+    // every outcome occurred, over the seeds' runs together: translations, faults of each stage
     for (const want of ['ok', 'Permission 13 stage 1', 'Permission 15 stage 1', 'Permission 21 stage 2', 'Permission 23 stage 2', 'Permission 20 stage 2']) {
       expect([...seen], want).toContain(want);
     }
