@@ -274,4 +274,28 @@ describe('Tlb: pages of every size, upper-half addresses, sets and ways', () => 
     expect(read(0)).toBe(0x100_0000);
     expect([tlb.hits, tlb.misses]).toEqual([2, 4]);
   });
+
+  it('a way that an invalidation or flushAll freed is filled before a valid entry is evicted, in a full TLB too', () => {
+    // one set of 2 ways: every page falls in it, and a third page evicts the oldest
+    const list: Page[] = [0, 1, 2, 3, 4, 5].map((n) => ({ base: BigInt(n) << 12n, shift: 12, asid: 0, vmid: 0, pa: 0x100_0000n + (BigInt(n) << 12n) }));
+    const tlb = new Tlb(new PageListModel(list), { entries: 2, ways: 2 });
+    const read = (n: number) => tlb.translateNumber(n << 12, Access.READ, Privilege.USER);
+    // pages 0 and 1 fill both ways; 2 takes the way of 0 (the oldest); the next victim is 1's way
+    for (const n of [0, 1, 2]) read(n);
+    tlb.invalidate({ vaddr: 2n << 12n });
+    tlb.resetCounters();
+    // 3 goes into the way freed by the invalidation: 1 stays
+    read(3);
+    read(1);
+    expect([tlb.hits, tlb.misses]).toEqual([1, 1]);
+    // after flushAll both ways are free: 4 and 5 fill them in order (the next victim is still way 1, 5's), and
+    // 0 then evicts 5, not 4
+    tlb.flushAll();
+    tlb.resetCounters();
+    for (const n of [4, 5, 4]) read(n);
+    expect([tlb.hits, tlb.misses]).toEqual([1, 2]);
+    read(0);
+    read(4);
+    expect([tlb.hits, tlb.misses]).toEqual([2, 3]);
+  });
 });
