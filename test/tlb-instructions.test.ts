@@ -282,7 +282,7 @@ describe('Tlb: pages of every size, upper-half addresses, sets and ways', () => 
     const read = (n: number) => tlb.translateNumber(n << 12, Access.READ, Privilege.USER);
     // pages 0 and 1 fill both ways; 2 takes the way of 0 (the oldest); the next victim is 1's way
     for (const n of [0, 1, 2]) read(n);
-    tlb.invalidate({ vaddr: 2n << 12n });
+    tlb.invalidate({ vaddr: 2n << 12n, global: true });
     tlb.resetCounters();
     // 3 goes into the way freed by the invalidation: 1 stays
     read(3);

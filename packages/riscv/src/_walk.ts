@@ -292,7 +292,7 @@ export abstract class RiscvWalkModel<S> extends MmuModel<S> {
         tLo = paLo;
         tHi = paHi;
         if (t >= 0) {
-          // the next table's frame number is the PPN: its low word (entry bits 41:10) and the rest (bits 53:42)
+          // the next table's frame number is the PPN [Priv 4.4.1]: its low word (entry bits 41:10), the rest (53:42)
           const rel = (((lo >>> 10) | (hi << 22)) - framesLo) >>> 0;
           t = (hi & PPN_HI) >>> 10 === framesHi && rel < frames ? rel << 10 : -1;
         }
