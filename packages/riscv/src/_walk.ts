@@ -220,7 +220,7 @@ export abstract class RiscvWalkModel<S> extends MmuModel<S> {
     // the root's frames (4 for a G-stage root of Sv32x4, 16 KiB [H]) inside the linear frames: its word index
     const rootFrames = Math.max(1, 2 ** (geometry.rootBits + geometry.entryShift - 12));
     const rel = (root >> 12n) - (BigInt(this._framesHi) << 32n) - BigInt(this._framesLo >>> 0);
-    this._rootWord = root % 4096n === 0n && rel >= 0n && rel + BigInt(rootFrames) <= BigInt(this._frames) ? Number(rel) * 1024 : -1;
+    this._rootWord = rel >= 0n && rel + BigInt(rootFrames) <= BigInt(this._frames) ? Number(rel) * 1024 : -1;
   }
 
   /**
