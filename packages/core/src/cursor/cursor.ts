@@ -2,7 +2,7 @@
 // functions in this folder (map.ts, region.ts, range.ts) and fast/ (the measured fast paths); map and unmap keep
 // their walk-cache fast paths here, inline (W1, W3), where a caller's loop can inline them.
 import { addrNumber, joinAddr, NUM_ARGS, PAIR, splitAddr } from '../_addr';
-import { isAligned, mod32, TWO32 } from '../_pairs';
+import { carry32, isAligned, mod32 } from '../_pairs';
 import type { MappingFlags, PageSize } from '../flags';
 import type { AddrInput, VirtAddr } from '../interfaces';
 import { PROBE_LEVEL } from '../fast/walker';
@@ -466,7 +466,7 @@ export class PageTable64Cursor {
     if (szLo === 0 && szHi === 0) return;
     checkRange(t, sLo, sHi, szLo, szHi, 'copyFrom');
     const lastLo0 = sLo + szLo - 1;
-    const lastHi = sHi + szHi + Math.floor(lastLo0 / TWO32);
+    const lastHi = sHi + szHi + carry32(lastLo0);
     shareRootEntries(t, other, index(t, sLo, sHi, 0), index(t, mod32(lastLo0), lastHi, 0));
     this._full = true;
   }

@@ -2,7 +2,7 @@
 // bottom-up), the rest of a table filled in place, and the undoing of a region that failed half-way. Also the
 // argument checks every cursor operation shares.
 import { joinAddr, PAIR, splitAddr } from '../_addr';
-import { addPow2, diff, isAligned, mod32, OUT, POW2, TWO32 } from '../_pairs';
+import { addPow2, carry32, diff, isAligned, mod32, OUT, POW2, TWO32 } from '../_pairs';
 import { hex, PagingError } from '../errors';
 import { formatPageSize, MAPPING_FLAGS_ALL, type MappingFlags, type PageSize } from '../flags';
 import { fieldStep, runEntryIs, writeLeaves } from '../fast/fill-leaves';
@@ -308,7 +308,7 @@ export function checkRange(t: PageTable64, vaLo: number, vaHi: number, szLo: num
   checkVa(t, vaLo, vaHi, op);
   const lastLo0 = vaLo + szLo - 1;
   const lastLo = mod32(lastLo0);
-  const lastHi = vaHi + szHi + Math.floor(lastLo0 / TWO32);
+  const lastHi = vaHi + szHi + carry32(lastLo0);
   if (lastHi >= TWO32) throw new PagingError('InvalidAddress', `${op}: the range at ${hex(joinAddr(vaLo, vaHi))} runs past 2^64`);
   if (!vaOk(t, lastLo, lastHi) || (lastHi | 0) >> 31 !== (vaHi | 0) >> 31) {
     throw new PagingError(

@@ -1,7 +1,7 @@
 // Address arithmetic of a table's format: the index of an address at a level, the address of an entry, and whether
 // an address is one the format accepts. Functions of the geometry and the metadata only.
 import { joinAddr } from '../_addr';
-import { mod32, OUT, POW2, TWO32 } from '../_pairs';
+import { carry32, mod32, OUT, POW2 } from '../_pairs';
 import { hex, PagingError } from '../errors';
 import type { VirtAddr } from '../interfaces';
 import type { PageTable64 } from './page-table';
@@ -50,7 +50,7 @@ export function paOk(t: PageTable64, lo: number, hi: number): boolean {
 export function entryVa(t: PageTable64, baseLo: number, baseHi: number, l: number, i: number): void {
   const v = i * POW2[t._shift[l]!]!;
   OUT[0] = baseLo + mod32(v);
-  OUT[1] = baseHi + Math.floor(v / TWO32);
+  OUT[1] = baseHi + carry32(v);
 }
 
 /**
