@@ -48,6 +48,35 @@ describe.each(ARCHES.map((a) => [a.name, a] as const))('range operations: %s', (
     expect(mem.framesInUse).toBe(0);
   });
 
+  it('a range across several huge pages splits the two it cuts and changes those between whole', () => {
+    if (huge === 0n) return;
+    const mem = new PhysicalMemory({ size: 1 << 22, base: arch.memBase });
+    const table = arch.create(mem);
+    const c = table.cursor();
+    // four huge pages in a row; the range runs from a page into the first to a page before the end of the last
+    for (let k = 0n; k < 4n; k++) c.map(base + huge * k, huge * (4n + k), Number(huge) as PageSize, RW);
+    const start = base + page;
+    const end = base + huge * 4n - page;
+    expect(c.protectRegion(start, end - start, READ)).toBe(end - start);
+    expect(table.query(base).flags & WRITE).toBe(WRITE);
+    expect(table.query(base).size).toBe(Number(page));
+    expect(table.query(start).flags & WRITE).toBe(0);
+    for (const k of [1n, 2n]) {
+      const q = table.query(base + huge * k);
+      expect([q.paddr, q.size, q.flags & WRITE]).toEqual([huge * (4n + k), Number(huge), 0]);
+    }
+    expect(table.query(end).flags & WRITE).toBe(WRITE);
+    expect(c.unmapRegion(start, end - start)).toBe(end - start);
+    c.flush();
+    const left = [...table.mappings()];
+    expect(left.map((m) => [m.vaddr, m.paddr, m.size])).toEqual([
+      [base, huge * 4n, Number(page)],
+      [end, huge * 8n - page, Number(page)],
+    ]);
+    table.destroy();
+    expect(mem.framesInUse).toBe(0);
+  });
+
   it('skips holes and reports the bytes changed; the empty tables it leaves are freed at the flush', () => {
     const mem = new PhysicalMemory({ size: 1 << 20, base: arch.memBase });
     const table = arch.create(mem);

@@ -297,17 +297,20 @@ export class RangeVisitor {
     const f = ew === 2 ? f64(t, w) : null;
     for (let i = first; i <= lastIdx; i++) {
       let e = tbl + i * ew;
-      // skip unused entries in a tight loop: sparse tables are mostly zero
+      // skip unused entries in a tight loop: sparse tables are mostly zero. Only an unused entry starts a skip: in a
+      // full table (W4b's 2 MiB pages) the test of four at every entry was a tenth of an unmapRegion's time
       if (f !== null) {
         // four entries at a time as doubles: only +0 and -0 have absolute values that sum to 0, and an entry that
         // reads as either has a zero low word, which a layout format never marks present
         let h = e >>> 1;
-        while (i + 4 <= lastIdx && Math.abs(f[h]!) + Math.abs(f[h + 1]!) + Math.abs(f[h + 2]!) + Math.abs(f[h + 3]!) === 0) {
-          i += 4;
-          h += 4;
+        if (f[h] === 0) {
+          while (i + 4 <= lastIdx && Math.abs(f[h]!) + Math.abs(f[h + 1]!) + Math.abs(f[h + 2]!) + Math.abs(f[h + 3]!) === 0) {
+            i += 4;
+            h += 4;
+          }
+          e = h * 2;
         }
-        e = h * 2;
-      } else if (ew === 2) {
+      } else if (ew === 2 && (w[e]! | w[e + 1]!) === 0) {
         // four entries at a time while four remain before lastIdx, then one at a time
         while (i + 4 <= lastIdx && (w[e]! | w[e + 1]! | w[e + 2]! | w[e + 3]! | w[e + 4]! | w[e + 5]! | w[e + 6]! | w[e + 7]!) === 0) {
           i += 4;
@@ -348,8 +351,9 @@ export class RangeVisitor {
           lo = w[e]!;
           hi = ew === 2 ? w[e + 1]! : 0;
         }
-        addPow2(vLo, vHi, s);
-        const inside = diff(vLo, vHi, this._rsLo, this._rsHi) >= 0 && diff(this._reLo, this._reHi, OUT[0]!, OUT[1]!) >= 0;
+        // an entry between the first and the last the range reaches lies wholly inside it; only those two are tested
+        // (the test was a third of an unmapRegion's time per 2 MiB page, W4b)
+        const inside = (i > first && i < lastIdx) || (addPow2(vLo, vHi, s), diff(vLo, vHi, this._rsLo, this._rsHi) >= 0 && diff(this._reLo, this._reHi, OUT[0]!, OUT[1]!) >= 0);
         if (!inside) {
           // a huge page the range only partly covers: split it, then act on its pieces
           if (mode === CHECK) {
