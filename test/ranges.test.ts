@@ -3,6 +3,7 @@
 import { MappingFlags, type PageSize, PagingError, PhysicalMemory } from '@page-table-multiarch/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { Sv57PageTable } from '@page-table-multiarch/riscv';
 import { ARCHES } from './arches';
 import { FailingMemory } from './support/failing-memory';
 
@@ -257,5 +258,24 @@ describe.each(ARCHES.map((a) => [a.name, a] as const))('range operations: %s', (
       }
       expect(mem.framesInUse).toBe(0);
     }
+  });
+});
+
+describe('range operations count what they change exactly past 2^53 bytes', () => {
+  it('protectRegion and unmapRegion of 64 pages of 256 TiB and a 4 KiB page (Sv57) report 2^54 + 4096 bytes', () => {
+    const mem = new PhysicalMemory({ size: 1 << 20 });
+    const table = new Sv57PageTable(mem);
+    const c = table.cursor();
+    const peta = 2n ** 48n;
+    for (let k = 0n; k < 64n; k++) c.map(k * peta, k * peta, Number(peta) as PageSize, RW);
+    c.map(64n * peta, 0x1000n, 4096, RW);
+    // a count above 2^53 whose low word is not zero: both of its words must be right
+    const bytes = 2n ** 54n + 4096n;
+    expect(c.protectRegion(0n, bytes, READ)).toBe(bytes);
+    expect(c.unmapRegion(0n, bytes)).toBe(bytes);
+    c.flush();
+    expect([...table.mappings()]).toEqual([]);
+    table.destroy();
+    expect(mem.framesInUse).toBe(0);
   });
 });
