@@ -53,6 +53,15 @@ export const DEFECTS = {
    */
   riscvWalkFaultAsLoad: { text: 'QEMU 7.2 reports a G-stage fault on the VS-stage walk as a load', in: (r) => before(r, 10) },
   /**
+   * RISC-V: a table entry read where there is no memory (a pointer whose PPN is outside RAM) is a page fault (12,
+   * 13, 15) in 7.2, whose get_physical_address returns TRANSLATE_FAIL when the entry's load does not succeed. The
+   * privileged spec (4.3.2 step 2: "If accessing pte violates a PMA or PMP check, raise an access-fault exception
+   * corresponding to the original access type") and 10.0 give an access fault (1, 5, 7), as the library does.
+   * Seen with CONFORMANCE_SEED=11 (sv48 Svadu: a pointer rewritten with a reserved bit set, whose PPN then lies
+   * past RAM).
+   */
+  riscvTableReadFault: { text: 'QEMU 7.2 reports a table read outside RAM as a page fault', in: (r) => before(r, 10) },
+  /**
    * RISC-V two stages: with A / D updates on, get_physical_address writes A / D into a VS-stage entry through the
    * host physical address its G-stage read gave, without checking that read's `vbase_prot` for a write (7.2 and
    * 10.0.13 alike), so a G-stage page of a VS-stage table that is read-only (or has D = 0) takes the write. The

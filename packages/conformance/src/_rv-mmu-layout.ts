@@ -4,7 +4,7 @@
 // D = 0 leaves, reserved bits 60:54, PBMT and N without their extensions, misaligned superpages, a pointer at the
 // last level, and pointers with D / A / U / N / PBMT or reserved bits set or V clear. Every leaf points into one
 // small region of RAM (`data`), so that every access that translates lands there.
-import { PageSize, type PageTable64, type PhysicalMemory } from '@page-table-multiarch/core';
+import { MappingFlags, PageSize, type PageTable64, type PhysicalMemory } from '@page-table-multiarch/core';
 import { Rng } from './_layout';
 import { addHolesAndNonCanonical, canonical, entryAddress as tableEntryAddress, type LayoutBase, leafFrame, mapRandomLeaves, type MmuLayout, offsetIntoData, type ProbeTarget } from './_mmu-layout';
 
@@ -14,6 +14,11 @@ export interface MmuLayoutSpec extends LayoutBase {
   readonly vaBits: number;
   /** Page sizes to map, with relative weights. */
   readonly sizes: readonly (readonly [PageSize, number])[];
+  /**
+   * Whether to add the two 4K leaves of step 7 (A = 0; A = 1 and D = 0) and a hole under a root entry of their own,
+   * which every seed then probes (src/riscv-mmu.ts). Default false: the two-stage runs build their own cases.
+   */
+  readonly stepSeven?: boolean;
 }
 
 const V = 1n << 0n;
@@ -39,6 +44,12 @@ function leafBits(rng: Rng): bigint {
   if (rng.ratio(1, 2)) bits |= R;
   if (rng.ratio(1, 2)) bits |= A;
   return bits;
+}
+
+/** The first address of the first unused root entry of the lower half after entry 0, or -1 when every one is used. */
+function unusedRootSpan(memory: PhysicalMemory, root: bigint, levels: number): bigint {
+  for (let i = 1n; i < 256n; i++) if (memory.readU64(root + 8n * i) === 0n) return i << BigInt(12 + 9 * (levels - 1));
+  return -1n;
 }
 
 /** The size whose weight range holds `n` (0 <= n < the sum of the weights). */
@@ -106,6 +117,27 @@ export function buildMmuTables(table: PageTable64, memory: PhysicalMemory, spec:
     memory.writeU64(at, bits);
     entries.push({ pa: at, va });
   }
+  // Two 4K leaves under a root entry of their own (the first unused one of the lower half), mapped
+  // now, so that no pointer rewrite above reached their path, with the bits step 7 tells apart: A = 0, and A = 1 with
+  // D = 0 (4.3.2 step 7), supervisor R / W. Every seed then probes an access-flag and a dirty outcome (Svade) or an
+  // update of each (Svadu), and a page that is not present. CONFORMANCE_SEED=2026120865 had no dirty one (its sv48
+  // Svade run: the pointer rewrites left 2448 of 3816 probes on a reserved bit, and no store reached a leaf with
+  // D = 0); CONFORMANCE_SEED=0 no page that was not present in its sv57 run.
+  const own = spec.stepSeven === true ? unusedRootSpan(memory, root, levels) : -1n;
+  for (const [k, low] of [[0n, V | R | W], [1n, V | R | W | A]] as const) {
+    if (own < 0n) break;
+    const va = own + k * 4096n;
+    const c = table.cursor();
+    c.map(va, leafFrame(rng, PageSize.Size4K, spec.data, spec.dataBytes), PageSize.Size4K, MappingFlags.READ | MappingFlags.WRITE);
+    c.flush();
+    const at = entryAddress(memory, root, levels, va, levels - 1);
+    // the PPN (bits 53:10) kept, the low ten bits replaced
+    memory.writeU64(at, (memory.readU64(at) & ~0x3ffn) | low);
+    entries.push({ pa: at, va });
+    targets.push({ va: va + offsetIntoData(rng, PageSize.Size4K, spec.data, spec.dataBytes), kind: `leaf 4K, A = ${k === 0n ? '0' : '1, D = 0'}`, entry: at, size: PageSize.Size4K });
+  }
+  // and the page after them, a hole behind valid pointers (a page fault at the last level, 4.3.2 step 3)
+  if (own >= 0n) targets.push({ va: own + 2n * 4096n + 8n * rng.belowBig(512n), kind: 'hole', entry: null, size: 0 });
   // holes near the leaves, and non-canonical addresses
   addHolesAndNonCanonical(rng, mapped, spec.vaBits, targets);
   return { targets, entries };
