@@ -68,9 +68,9 @@ export function mod32(x: number): number {
 }
 
 /**
- * floor(x / 2^32) for an integer x of magnitude below 2^53: the high word of a sum of words, -1 for a borrow. A
- * multiply by 2^-32 (exact: a power of two), not a division, which takes several times as long (the fixed cost of
- * every range operation read 6% less).
+ * floor(x / 2^32) for an integer-valued x: the high word of a sum of words, -1 for a borrow. Exact for any such x
+ * below 2^64 in magnitude (a multiply by a power of two does not round). A multiply by 2^-32, not a division, which
+ * takes several times as long (the divisions were 6% of the samples of an unmapRegion of a few huge pages).
  */
 export function carry32(x: number): number {
   return Math.floor(x * 2.3283064365386963e-10);

@@ -355,7 +355,7 @@ export class RangeVisitor {
           hi = ew === 2 ? w[e + 1]! : 0;
         }
         // an entry between the first and the last the range reaches lies wholly inside it; only those two are tested
-        // (the test was a third of an unmapRegion's time per 2 MiB page, W4b)
+        // (W4b's unmapRegion, Sv39: 25.0 -> 23.4-24.1 ns per 2 MiB page with this change alone)
         const inside = (i > first && i < lastIdx) || (addPow2(vLo, vHi, s), diff(vLo, vHi, this._rsLo, this._rsHi) >= 0 && diff(this._reLo, this._reHi, OUT[0]!, OUT[1]!) >= 0);
         if (!inside) {
           // a huge page the range only partly covers: split it, then act on its pieces
