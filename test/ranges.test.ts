@@ -78,6 +78,34 @@ describe.each(ARCHES.map((a) => [a.name, a] as const))('range operations: %s', (
     expect(mem.framesInUse).toBe(0);
   });
 
+  it('tables freed by unmapRegion (found empty, not zeroed again) and by destroy leave every word of memory zero', () => {
+    const mem = new PhysicalMemory({ size: 1 << 22, base: arch.memBase });
+    const allZero = () => mem.words.every((x) => x === 0);
+    const table = arch.create(mem);
+    const c = table.cursor();
+    // pages in several last-level tables, and a huge page, then everything unmapped: every table but the root goes
+    const far = huge === 0n ? page * 4096n : huge * 2n;
+    for (const [va, size] of [[base, page], [base + page * 3n, page], [base + far, page], [base + far * 2n, huge === 0n ? page : huge]] as const) {
+      c.map(va, size * 2n, Number(size) as PageSize, RW);
+    }
+    c.flush();
+    expect(allZero()).toBe(false);
+    const span = far * 3n;
+    c.unmapRegion(base, span);
+    c.flush();
+    expect(table.tableCount()).toBe(1);
+    // the root's entries are zero again, and so is every frame given back
+    expect(allZero()).toBe(true);
+    // frames reused after that read as new tables: a map there finds nothing mapped
+    c.map(base + far, page * 3n, Number(page) as PageSize, RW);
+    expect(table.query(base + far).paddr).toBe(page * 3n);
+    expect(() => table.query(base)).toThrowError(expect.objectContaining({ code: 'NotMapped' }));
+    c.flush();
+    // destroy frees tables that hold entries: those are zeroed
+    table.destroy();
+    expect(allZero()).toBe(true);
+  });
+
   it('skips holes and reports the bytes changed; the empty tables it leaves are freed at the flush', () => {
     const mem = new PhysicalMemory({ size: 1 << 20, base: arch.memBase });
     const table = arch.create(mem);

@@ -204,8 +204,12 @@ export class PhysicalMemory implements PagingHandler {
     this._changed();
   }
 
-  /** @internal {@link deallocFrames} of the frames from number `f` on, without a bigint; same checks and effects. */
-  _freeFrameNumber(f: number, count: number): void {
+  /**
+   * @internal {@link deallocFrames} of the frames from number `f` on, without a bigint; same checks and effects.
+   * `zeroed`: the caller knows every word of the frames is zero (a table it found empty before unlinking it), so
+   * they are not filled again (a fill of 4 KiB out of the cache costs 0.4-0.5 us).
+   */
+  _freeFrameNumber(f: number, count: number, zeroed = false): void {
     if (!Number.isInteger(count) || count < 1 || f + count > this._frameCount) {
       throw new RangeError(`deallocFrames: ${count} frames at ${hex(this._frameAddr(f))} run past the memory`);
     }
@@ -214,7 +218,7 @@ export class PhysicalMemory implements PagingHandler {
     }
     for (let i = f; i < f + count; i++) {
       this._used[i] = 0;
-      this.words.fill(0, i * FRAME_WORDS, (i + 1) * FRAME_WORDS);
+      if (!zeroed) this.words.fill(0, i * FRAME_WORDS, (i + 1) * FRAME_WORDS);
       this._pushFree(i);
     }
     this._inUse -= count;
