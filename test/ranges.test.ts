@@ -1,9 +1,9 @@
 // Range operations over every architecture: huge-page splits, holes, reclaim of empty tables,
 // all-or-nothing under allocation failure, exact TLB invalidations, and copyFrom's shared entries.
 import { MappingFlags, type PageSize, PagingError, PhysicalMemory } from '@page-table-multiarch/core';
+import { Sv57PageTable } from '@page-table-multiarch/riscv';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Sv57PageTable } from '@page-table-multiarch/riscv';
 import { ARCHES } from './arches';
 import { FailingMemory } from './support/failing-memory';
 

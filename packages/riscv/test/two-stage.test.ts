@@ -45,6 +45,20 @@ const GUEST_GPA = 0x4000_0000n;
 const GUEST_BYTES = 1 << 20;
 
 /**
+ * Host RAM with room kept for the guest's RAM at GUEST_HPA, and an Sv39x4 G-stage table in it that maps the guest's
+ * RAM (guest-physical GUEST_GPA) there as 4K pages, RWX. The guest's bytes are not copied yet.
+ */
+function hostWithGuestRam(): { host: PhysicalMemory; gs: Sv39x4PageTable } {
+  const host = new PhysicalMemory({ size: 4 << 20, base: HOST });
+  host.reserve(GUEST_HPA, GUEST_BYTES);
+  const gs = new Sv39x4PageTable(host);
+  const gc = gs.cursor();
+  gc.mapRegion(GUEST_GPA, GUEST_HPA, BigInt(GUEST_BYTES), READ | WRITE | EXECUTE, false);
+  gc.flush();
+  return { host, gs };
+}
+
+/**
  * A guest with an Sv39 VS-stage table in its RAM (a 4K page at 0x1000 to guest-physical 0x4008_0000, RWX, and a 2M
  * page at 0x20_0000 to 0x4000_0000, RW; A and D set), and an Sv39x4 G-stage table that maps the guest's RAM as 4K
  * pages, RWX with U, A and D. Returns the host memory, the guest's view (a copy), the register values and where
@@ -58,12 +72,7 @@ function fixture() {
   vsCursor.map(0x1000n, GUEST_GPA + 0x8_0000n, PageSize.Size4K, READ | WRITE | EXECUTE);
   vsCursor.map(0x20_0000n, GUEST_GPA, PageSize.Size2M, READ | WRITE);
   vsCursor.flush();
-  const host = new PhysicalMemory({ size: 4 << 20, base: HOST });
-  host.reserve(GUEST_HPA, GUEST_BYTES);
-  const gs = new Sv39x4PageTable(host);
-  const gCursor = gs.cursor();
-  gCursor.mapRegion(GUEST_GPA, GUEST_HPA, BigInt(GUEST_BYTES), READ | WRITE | EXECUTE, false);
-  gCursor.flush();
+  const { host, gs } = hostWithGuestRam();
   host.writeBytes(GUEST_HPA, guest.bytes());
   // a G-stage leaf: the entry for guest-physical gpa (Sv39x4: VPN[2] 40:30, VPN[1] 29:21, VPN[0] 20:12)
   const child = (entry: bigint): bigint => ((host.readU64(entry) >> 10n) & ((1n << 44n) - 1n)) << 12n;
@@ -432,12 +441,7 @@ describe('RiscvMmu over a RiscvGStageMmu: the VS-stage over the guest view, then
               const at = leafOf(guest, vs.rootPaddr, BigInt(page) << 15n);
               guest.writeU64(at, (guest.readU64(at) & ~0xffn) | BigInt(flags));
             }
-            const host = new PhysicalMemory({ size: 4 << 20, base: HOST });
-            host.reserve(GUEST_HPA, GUEST_BYTES);
-            const gs = new Sv39x4PageTable(host);
-            const gc = gs.cursor();
-            gc.mapRegion(GUEST_GPA, GUEST_HPA, BigInt(GUEST_BYTES), READ | WRITE | EXECUTE, false);
-            gc.flush();
+            const { host, gs } = hostWithGuestRam();
             for (const [page, , flags] of pages) {
               const at = gLeafOf(host, gs.rootPaddr, GUEST_GPA + 0x8_0000n + BigInt((page & 127) << 12));
               host.writeU64(at, (host.readU64(at) & ~0xffn) | BigInt(flags));
