@@ -42,18 +42,30 @@ function runsOption(options: MapRegionOptions): boolean {
 
 /**
  * The word index of the entry for `va` (a number; NaN for anything else) that the fast path of unmap and
- * unmapNumber may remove: in the walk cache's last-level table, pointed at va's table first when it holds another
- * (W3: once per last-level table), va at the start of a page of the table's smallest size; -1 for anything else,
- * which the full path takes. The walk cache's refill is a call V8 does not inline: the address goes to it in
- * NUM_ARGS, as an argument it was boxed (W3 read 0.3 heap bytes per unmap on x86_64, 0.55 on ARMv7).
+ * unmapNumber may remove: in the walk cache's last-level table, va at the start of a page of the table's smallest
+ * size; -1 for anything else (another table's address included: refilledForFastPath then points the cache at it).
  */
 function windowPageEntry(t: PageTable64, va: number): number {
-  let off = va - t._nBase;
-  if (!(off >>> 0 === off && off < t._nSpan)) {
-    NUM_ARGS[0] = va;
-    if (refillWindow(t)) off = va - t._nBase;
-  }
+  const off = va - t._nBase;
   return off >>> 0 === off && off < t._nSpan && (off & t._pageMask) === 0 ? windowEntry(t, off) : -1;
+}
+
+/**
+ * Whether the fast path of unmap or unmapNumber may be tried again for the number address in NUM_ARGS[0] (where
+ * it left it) after it did not answer: true when va lay outside the walk cache's last-level table and the cache now
+ * points at va's (W3: once per last-level table; the full path, which the other cases take, allocates). Not in the
+ * fast path itself: the refill's test and call there made each unmap 1 ns slower (W3 unmap with MappingInfo,
+ * x86_64, builds side by side), though it runs once per 512 pages. The address goes in NUM_ARGS: as an argument
+ * of a call it was boxed (W3 read 0.3 heap bytes per unmap on x86_64, 0.55 on ARMv7).
+ */
+function refilledForFastPath(t: PageTable64): boolean {
+  const va = NUM_ARGS[0]!;
+  const off = va - t._nBase;
+  if ((off >>> 0 === off && off < t._nSpan) || !refillWindow(t)) return false;
+  // true only when the cache now covers va (while an operation runs, mapRegion's callback, it covers nothing), so
+  // that the fast path tried again answers, or comes back here with va inside and goes to the full path
+  const now = va - t._nBase;
+  return now >>> 0 === now && now < t._nSpan;
 }
 
 /**
@@ -281,11 +293,7 @@ export class PageTable64Cursor {
     // (builds alternated, x86_64 and Sv39), which unmapNumber (a newer path) pays.
     const t = this.table;
     const va = addrNumber(vaddr);
-    let off = va - t._nBase;
-    if (!(off >>> 0 === off && off < t._nSpan)) {
-      NUM_ARGS[0] = va;
-      if (refillWindow(t)) off = va - t._nBase;
-    }
+    const off = va - t._nBase;
     if (off >>> 0 === off && off < t._nSpan && (off & t._pageMask) === 0) {
       const e = windowEntry(t, off);
       const w = t.handler.words;
@@ -301,7 +309,8 @@ export class PageTable64Cursor {
         return info;
       }
     }
-    return this._unmapFull(vaddr);
+    NUM_ARGS[0] = va;
+    return refilledForFastPath(t) ? this.unmap(vaddr) : this._unmapFull(vaddr);
   }
 
   /**
@@ -334,6 +343,10 @@ export class PageTable64Cursor {
         if (!this._full) this._push(vaddr >>> 0, Math.floor(vaddr / 4294967296));
         return paHi * 4294967296 + (c.paddrLo(lo, hi, l) >>> 0);
       }
+    }
+    if (typeof vaddr === 'number') {
+      NUM_ARGS[0] = vaddr;
+      if (refilledForFastPath(t)) return this.unmapNumber(vaddr);
     }
     return this._unmapNumberFull(vaddr);
   }
