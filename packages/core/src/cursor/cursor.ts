@@ -41,16 +41,6 @@ function runsOption(options: MapRegionOptions): boolean {
 }
 
 /**
- * The word index of the entry for `va` (a number; NaN for anything else) that the fast path of unmap and
- * unmapNumber may remove: in the walk cache's last-level table, va at the start of a page of the table's smallest
- * size; -1 for anything else (another table's address included: refilledForFastPath then points the cache at it).
- */
-function windowPageEntry(t: PageTable64, va: number): number {
-  const off = va - t._nBase;
-  return off >>> 0 === off && off < t._nSpan && (off & t._pageMask) === 0 ? windowEntry(t, off) : -1;
-}
-
-/**
  * Whether the fast path of unmap or unmapNumber may be tried again for the number address in NUM_ARGS[0] (where
  * it left it) after it did not answer: true when va lay outside the walk cache's last-level table and the cache now
  * points at va's (W3: once per last-level table; the full path, which the other cases take, allocates). Not in the
@@ -59,13 +49,15 @@ function windowPageEntry(t: PageTable64, va: number): number {
  * of a call it was boxed (W3 read 0.3 heap bytes per unmap on x86_64, 0.55 on ARMv7).
  */
 function refilledForFastPath(t: PageTable64): boolean {
-  const va = NUM_ARGS[0]!;
-  const off = va - t._nBase;
-  if ((off >>> 0 === off && off < t._nSpan) || !refillWindow(t)) return false;
   // true only when the cache now covers va (while an operation runs, mapRegion's callback, it covers nothing), so
   // that the fast path tried again answers, or comes back here with va inside and goes to the full path
-  const now = va - t._nBase;
-  return now >>> 0 === now && now < t._nSpan;
+  return !inWindow(t) && refillWindow(t) && inWindow(t);
+}
+
+/** Whether the walk cache's last-level table covers the number address in NUM_ARGS[0]. */
+function inWindow(t: PageTable64): boolean {
+  const off = NUM_ARGS[0]! - t._nBase;
+  return off >>> 0 === off && off < t._nSpan;
 }
 
 /**
@@ -289,8 +281,8 @@ export class PageTable64Cursor {
    */
   unmap(vaddr: AddrInput): MappingInfo {
     // Fast path (W3): a present page in the last-level table of the previous lookup, vaddr exact as a number. The
-    // steps of windowPageEntry and plainPage, written out here: through them W3 read 0.4-1.0 ns more per unmap
-    // (builds alternated, x86_64 and Sv39), which unmapNumber (a newer path) pays.
+    // steps of plainPage written out here, as those of the window's entry: through two functions W3 read 0.4-1.0 ns
+    // more per unmap (builds alternated, x86_64 and Sv39), which unmapNumber (a newer path) pays for plainPage.
     const t = this.table;
     const va = addrNumber(vaddr);
     const off = va - t._nBase;
@@ -326,8 +318,11 @@ export class PageTable64Cursor {
    */
   unmapNumber(vaddr: number): number {
     const t = this.table;
-    // (any other value than a number goes to the full path, which refuses it)
-    const e = windowPageEntry(t, typeof vaddr === 'number' ? vaddr : Number.NaN);
+    // The word index of the entry for va in the walk cache's last-level table when va starts a page of the table's
+    // smallest size there, else -1. (Any other value than a number goes to the full path, which refuses it.)
+    const va = typeof vaddr === 'number' ? vaddr : Number.NaN;
+    const off = va - t._nBase;
+    const e = off >>> 0 === off && off < t._nSpan && (off & t._pageMask) === 0 ? windowEntry(t, off) : -1;
     const w = t.handler.words;
     const lo = e >= 0 ? w[e]! : 0;
     const hi = t._ew === 2 && e >= 0 ? w[e + 1]! : 0;
@@ -344,11 +339,8 @@ export class PageTable64Cursor {
         return paHi * 4294967296 + (c.paddrLo(lo, hi, l) >>> 0);
       }
     }
-    if (typeof vaddr === 'number') {
-      NUM_ARGS[0] = vaddr;
-      if (refilledForFastPath(t)) return this.unmapNumber(vaddr);
-    }
-    return this._unmapNumberFull(vaddr);
+    NUM_ARGS[0] = va;
+    return refilledForFastPath(t) ? this.unmapNumber(vaddr) : this._unmapNumberFull(vaddr);
   }
 
   /** @internal unmapNumber's full path: every check of unmap's, and the address's, before anything is removed. */
