@@ -213,6 +213,40 @@ describe('unmap of a page in another last-level table, address as a number (the 
     expect(table.queryNumber(other)).toBe(-1);
   });
 
+  it.each(WALK_CACHE_CASES)('%s: after the refill, unmap and unmapNumber take the fast path (their full paths run only for what it cannot serve)', (_name, make, other) => {
+    const mem = new PhysicalMemory({ size: 1 << 20, base: 0x8000_0000n });
+    const table = make(mem);
+    const c = table.cursor();
+    c.map(0x1000, 0x5000, PageSize.Size4K, RW);
+    c.map(0x2000, 0x6000, PageSize.Size4K, RW);
+    c.map(other, 0x7000, PageSize.Size4K, RW);
+    c.map(other + 0x1000, 0x8000, PageSize.Size4K, RW);
+    // every call of a full path, recorded (they allocate: the fast paths that a refill leads to must not reach them)
+    const full: string[] = [];
+    const paths = c as unknown as { _unmapFull(v: unknown): unknown; _unmapNumberFull(v: number): number };
+    const unmapFull = paths._unmapFull.bind(c);
+    const unmapNumberFull = paths._unmapNumberFull.bind(c);
+    paths._unmapFull = (v) => {
+      full.push(`unmap ${String(v)}`);
+      return unmapFull(v);
+    };
+    paths._unmapNumberFull = (v) => {
+      full.push(`unmapNumber ${String(v)}`);
+      return unmapNumberFull(v);
+    };
+    expect(table.queryNumber(other)).toBe(0x7000);
+    // each call lands in the other table than the walk cache's
+    expect(c.unmap(0x1000).paddr).toBe(0x5000n);
+    expect(c.unmapNumber(other)).toBe(0x7000);
+    expect(c.unmapNumber(0x2000)).toBe(0x6000);
+    expect(c.unmap(other + 0x1000).paddr).toBe(0x8000n);
+    expect(full).toEqual([]);
+    // in the cache's table but not mapped, and in another table with nothing mapped there: the full paths, once each
+    expect(() => c.unmap(other + 0x2000)).toThrowError(expect.objectContaining({ code: 'NotMapped' }));
+    expect(() => c.unmapNumber(0x3000)).toThrowError(expect.objectContaining({ code: 'NotMapped' }));
+    expect(full).toEqual([`unmap ${other + 0x2000}`, 'unmapNumber 12288']);
+  });
+
   it.each(WALK_CACHE_CASES)('%s: below a root entry shared by copyFrom: SharedTable, nothing written in either table', (_name, make, other) => {
     const { mem, owner, c } = sharingRootEntry(make, other);
     const before = mem.bytes().slice();
