@@ -60,8 +60,9 @@ export function diff(aLo: number, aHi: number, bLo: number, bHi: number): number
 }
 
 /**
- * x modulo 2^32, as a number in [0, 2^32), for an integer x of magnitude below 2^53 (negative ones included).
- * `x % 2^32` on a double is a call into the runtime's floating-point remainder; this is a floor and two multiplies.
+ * x modulo 2^32, as a number in [0, 2^32), for an integer-valued x of magnitude below 2^64 (negative ones included;
+ * exact: carry32 is, and the difference is an integer below 2^32). `x % 2^32` on a double is a call into the
+ * runtime's floating-point remainder; this is a floor and two multiplies.
  */
 export function mod32(x: number): number {
   return x - carry32(x) * 4294967296;

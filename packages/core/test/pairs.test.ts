@@ -35,6 +35,23 @@ describe('word arithmetic', () => {
     );
   });
 
+  it('carry32 and mod32 stay exact for integer-valued doubles up to 2^64 in magnitude (range counts, seeded)', () => {
+    for (const x of [2 ** 53, 2 ** 54 + 4096, 2 ** 63, 2 ** 64 - 2048, -(2 ** 60) - 2 ** 32, -(2 ** 63)]) {
+      const [hi, lo] = oracle(x);
+      expect([carry32(x), mod32(x)], `${x}`).toEqual([hi, lo]);
+    }
+    fc.assert(
+      fc.property(fc.bigInt({ min: -(2n ** 64n) + 1n, max: 2n ** 64n - 1n }), (b) => {
+        // the nearest double of a 64-bit integer is itself an integer
+        const x = Number(b);
+        if (Math.abs(x) >= 2 ** 64) return true;
+        const [hi, lo] = oracle(x);
+        return carry32(x) === hi && mod32(x) === lo;
+      }),
+      { seed: 20261209, numRuns: 2000 },
+    );
+  });
+
   it('splitAddr of a number gives its two words', () => {
     for (const x of EDGES.filter((v) => v >= 0)) {
       splitAddr(x, 'test', 'x');

@@ -99,9 +99,8 @@ export class RangeVisitor {
     this._visit(rootIndex(t), 0, 0, 0, unmap ? UNMAP : PROTECT, op);
     this._releaseSplitTables();
     // through the 64-bit slot, not BigInt(), a call into the runtime (about 15 ns of an unmapRegion of a few huge
-    // pages); the count is an integer below 2^64, whose two words the carry splits exactly
-    const hi = carry32(this._bytes);
-    return joinAddr(this._bytes - hi * 4294967296, hi);
+    // pages); the count is an integer below 2^64, whose two words mod32 and carry32 give exactly
+    return joinAddr(mod32(this._bytes), carry32(this._bytes));
   }
 
   /** compact(): unlinks every intermediate table that holds nothing; returns how many. */
