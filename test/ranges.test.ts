@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ARCHES } from './arches';
 import { FailingMemory } from './support/failing-memory';
+import { leafEntry, rw } from './support/tlb-world';
 
 const { READ, WRITE } = MappingFlags;
 const RW = READ | WRITE;
@@ -74,6 +75,45 @@ describe.each(ARCHES.map((a) => [a.name, a] as const))('range operations: %s', (
       [base, huge * 4n, Number(page)],
       [end, huge * 8n - page, Number(page)],
     ]);
+    table.destroy();
+    expect(mem.framesInUse).toBe(0);
+  });
+
+  it('unmapRegion across a table of huge pages clears those inside, empties a table among them and keeps an entry that is not present', () => {
+    if (huge === 0n) return;
+    const hugeLevel = meta.leafLevels[meta.leafLevels.length - 2]!;
+    const mem = new PhysicalMemory({ size: 1 << 22, base: arch.memBase });
+    const calls: (bigint | undefined)[] = [];
+    const table = arch.create(mem, { flushTlb: (va) => calls.push(va) });
+    const c = table.cursor();
+    // ten huge-page slots in a row: slot 3 a table of two small pages, slot 6 a huge page made not present (bits of
+    // its entry cleared, the rest kept), the others huge pages; the range covers the ten exactly
+    for (let k = 0n; k < 10n; k++) if (k !== 3n) c.map(base + huge * k, huge * (10n + k), Number(huge) as PageSize, RW);
+    c.map(base + huge * 3n, 0n, Number(page) as PageSize, RW);
+    c.map(base + huge * 3n + page * 5n, page, Number(page) as PageSize, RW);
+    const slot6 = leafEntry(table, mem, base + huge * 6n)!;
+    expect(slot6.level).toBe(hugeLevel);
+    const entry = rw(mem, meta.entryBytes);
+    const bits = entry.get(slot6.at);
+    // one bit of the entry, or its low bits (x86 EPT is present while any of R, W, X is set)
+    const masks = [...[...Array(64).keys()].map((b) => 1n << BigInt(b)), 3n, 7n, 15n];
+    const mask = masks.find((m) => (bits & m) !== 0n && (bits & ~m) !== 0n && !arch.pte.isPresent(bits & ~m, hugeLevel));
+    expect(mask).toBeDefined();
+    const absent = bits & ~mask!;
+    entry.set(slot6.at, absent);
+    c.flush();
+    calls.length = 0;
+    const tables = table.tableCount();
+    expect(c.unmapRegion(base, huge * 10n)).toBe(huge * 8n + page * 2n);
+    expect(entry.get(slot6.at)).toBe(absent);
+    c.flush();
+    expect([...table.mappings()]).toEqual([]);
+    // slot 3's table given back
+    expect(table.tableCount()).toBe(tables - 1);
+    for (const k of [0n, 1n, 2n, 4n, 5n, 7n, 8n, 9n]) expect(calls).toContain(base + huge * k);
+    expect(calls).toContain(base + huge * 3n + page * 5n);
+    expect(calls).not.toContain(base + huge * 6n);
+    expect(calls).not.toContain(undefined);
     table.destroy();
     expect(mem.framesInUse).toBe(0);
   });
