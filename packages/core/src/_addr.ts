@@ -68,6 +68,16 @@ function bigAddrNumber(x: unknown): number {
 }
 
 /**
+ * Throws a RangeError unless `vaddr`, the address argument of a number method (queryNumber, unmapNumber), is a
+ * non-negative safe integer; `use` names the call that takes a larger one.
+ */
+export function checkNumberVa(vaddr: unknown, op: string, use: string): void {
+  if (typeof vaddr !== 'number' || !(vaddr >= 0 && vaddr <= 9007199254740991 && Math.floor(vaddr) === vaddr)) {
+    throw new RangeError(`${op}: "vaddr" ${String(vaddr)} is not a non-negative safe integer (use ${use} with a bigint)`);
+  }
+}
+
+/**
  * Number addresses that a fast path hands to its miss path: [vaddr, paddr], with -1 passed in place of each such
  * argument (a bigint or any other value is passed as it is). An address above 2^31 is a double in V8's optimized
  * code, and a double argument of a call that V8 does not inline is boxed into a new 16-byte HeapNumber: the miss
@@ -88,9 +98,4 @@ export function joinAddr(lo: number, hi: number): bigint {
 export function toBigAddr(x: unknown, op: string, what: string): bigint {
   splitAddr(x, op, what);
   return joinAddr(PAIR[0]!, PAIR[1]!);
-}
-
-/** 2^n as a number for n in 0..63 (exact: a power of two is always representable). */
-export function pow2(n: number): number {
-  return 2 ** n;
 }

@@ -1,7 +1,7 @@
 // The cursor: the public face of every change to a table, and its batch of TLB invalidations. The work is done by
 // functions in this folder (map.ts, region.ts, range.ts) and fast/ (the measured fast paths); map and unmap keep
 // their walk-cache fast paths here, inline (W1, W3), where a caller's loop can inline them.
-import { addrNumber, joinAddr, NUM_ARGS, PAIR, splitAddr } from '../_addr';
+import { addrNumber, checkNumberVa, joinAddr, NUM_ARGS, PAIR, splitAddr } from '../_addr';
 import { carry32, isAligned, mod32 } from '../_pairs';
 import type { MappingFlags, PageSize } from '../flags';
 import type { AddrInput, VirtAddr } from '../interfaces';
@@ -180,13 +180,10 @@ export class PageTable64Cursor {
     const vaddr = vaddrArg === -1 ? NUM_ARGS[0]! : vaddrArg;
     const paddr = paddrArg === -1 ? NUM_ARGS[1]! : paddrArg;
     checkFlags(flags, 'map');
-    const rl = runLevelOf(t, size);
-    if (rl >= 0) {
-      this._mapRun(vaddr, paddr, size, flags);
-      return;
-    }
-    const l = levelOf(t, size, 'map');
-    const s = t._shift[l]!;
+    // a run's size (runPages formats): both addresses aligned to it, then its pages written as mapRegion writes a run
+    const run = runLevelOf(t, size) >= 0;
+    const l = run ? -1 : levelOf(t, size, 'map');
+    const s = run ? Math.log2(size) : t._shift[l]!;
     splitAddr(vaddr, 'map', 'vaddr');
     const vaLo = PAIR[0]!;
     const vaHi = PAIR[1]!;
@@ -196,26 +193,13 @@ export class PageTable64Cursor {
     const paLo = PAIR[0]!;
     const paHi = PAIR[1]!;
     if (!isAligned(paLo, paHi, s)) notAligned('map', 'paddr', paLo, paHi, s);
+    if (run) {
+      mapRegion(this, vaddr, paddr, size, flags, true, true, 'map');
+      return;
+    }
     if (!paOk(t, paLo, paHi)) badPa('map', t, paLo, paHi);
     mapOne(this, vaLo, vaHi, paLo, paHi, l, flags, 'map');
     this._push(vaLo, vaHi);
-  }
-
-  /**
-   * @internal map of a page the format writes as a run: the run's pages, all or nothing, then marked. Both addresses
-   * must be aligned to the run's size.
-   */
-  private _mapRun(vaddr: AddrInput, paddr: AddrInput, size: PageSize, flags: MappingFlags): void {
-    const t = this.table;
-    const s = Math.log2(size);
-    splitAddr(vaddr, 'map', 'vaddr');
-    const vaLo = PAIR[0]!;
-    const vaHi = PAIR[1]!;
-    checkVa(t, vaLo, vaHi, 'map');
-    if (!isAligned(vaLo, vaHi, s)) notAligned('map', 'vaddr', vaLo, vaHi, s);
-    splitAddr(paddr, 'map', 'paddr');
-    if (!isAligned(PAIR[0]!, PAIR[1]!, s)) notAligned('map', 'paddr', PAIR[0]!, PAIR[1]!, s);
-    mapRegion(this, vaddr, paddr, size, flags, true, true, 'map');
   }
 
   /**
@@ -225,29 +209,7 @@ export class PageTable64Cursor {
    *   start of its page or paddr is not aligned to its size, 'InvalidAddress', 'InvalidFlags'.
    */
   remap(vaddr: AddrInput, paddr: AddrInput, flags: MappingFlags): PageSize {
-    const t = this.table;
-    t._enter('remap');
-    checkFlags(flags, 'remap');
-    const l = findLeaf(t, vaddr, 'remap');
-    const vaLo = PAIR[0]!;
-    const vaHi = PAIR[1]!;
-    const e = t._eIdx;
-    const s = t._shift[l]!;
-    splitAddr(paddr, 'remap', 'paddr');
-    const paLo = PAIR[0]!;
-    const paHi = PAIR[1]!;
-    if (!isAligned(paLo, paHi, s)) notAligned('remap', 'paddr', paLo, paHi, s);
-    if (!paOk(t, paLo, paHi)) badPa('remap', t, paLo, paHi);
-    this._unrun(e, l, vaLo, vaHi);
-    const w = t.handler.words;
-    const c = t._w;
-    const huge = l !== t._last;
-    const lo = w[e]!;
-    const hi = t._ew === 2 ? w[e + 1]! : 0;
-    const lo1 = c.setPaddrLo(lo, hi, paLo, paHi, l);
-    const hi1 = c.setPaddrHi(lo, hi, paLo, paHi, l);
-    this._update(e, lo, hi, c.setFlagsLo(lo1, hi1, flags, huge, l), c.setFlagsHi(lo1, hi1, flags, huge, l), vaLo, vaHi);
-    return t._levelSize[l]!;
+    return this._rewrite(vaddr, paddr, true, flags, 'remap');
   }
 
   /**
@@ -257,20 +219,37 @@ export class PageTable64Cursor {
    *   'InvalidAddress', 'InvalidFlags'.
    */
   protect(vaddr: AddrInput, flags: MappingFlags): PageSize {
+    return this._rewrite(vaddr, 0, false, flags, 'protect');
+  }
+
+  /** remap (`withPa`: paddr is checked and written) and protect: the leaf at vaddr rewritten with `flags`. */
+  private _rewrite(vaddr: AddrInput, paddr: AddrInput, withPa: boolean, flags: MappingFlags, op: string): PageSize {
     const t = this.table;
-    t._enter('protect');
-    checkFlags(flags, 'protect');
-    const l = findLeaf(t, vaddr, 'protect');
+    t._enter(op);
+    checkFlags(flags, op);
+    const l = findLeaf(t, vaddr, op);
     const vaLo = PAIR[0]!;
     const vaHi = PAIR[1]!;
     const e = t._eIdx;
+    let paLo = 0;
+    let paHi = 0;
+    if (withPa) {
+      const s = t._shift[l]!;
+      splitAddr(paddr, op, 'paddr');
+      paLo = PAIR[0]!;
+      paHi = PAIR[1]!;
+      if (!isAligned(paLo, paHi, s)) notAligned(op, 'paddr', paLo, paHi, s);
+      if (!paOk(t, paLo, paHi)) badPa(op, t, paLo, paHi);
+    }
     this._unrun(e, l, vaLo, vaHi);
     const w = t.handler.words;
     const c = t._w;
     const huge = l !== t._last;
     const lo = w[e]!;
     const hi = t._ew === 2 ? w[e + 1]! : 0;
-    this._update(e, lo, hi, c.setFlagsLo(lo, hi, flags, huge, l), c.setFlagsHi(lo, hi, flags, huge, l), vaLo, vaHi);
+    const lo1 = withPa ? c.setPaddrLo(lo, hi, paLo, paHi, l) : lo;
+    const hi1 = withPa ? c.setPaddrHi(lo, hi, paLo, paHi, l) : hi;
+    this._update(e, lo, hi, c.setFlagsLo(lo1, hi1, flags, huge, l), c.setFlagsHi(lo1, hi1, flags, huge, l), vaLo, vaHi);
     return t._levelSize[l]!;
   }
 
@@ -345,9 +324,7 @@ export class PageTable64Cursor {
 
   /** @internal unmapNumber's full path: every check of unmap's, and the address's, before anything is removed. */
   private _unmapNumberFull(vaddr: number): number {
-    if (typeof vaddr !== 'number' || !(vaddr >= 0 && vaddr <= 9007199254740991 && Math.floor(vaddr) === vaddr)) {
-      throw new RangeError(`unmapNumber: "vaddr" ${String(vaddr)} is not a non-negative safe integer (use unmap with a bigint)`);
-    }
+    checkNumberVa(vaddr, 'unmapNumber', 'unmap');
     const t = this.table;
     t._enter('unmapNumber');
     const l = findLeaf(t, vaddr, 'unmapNumber');

@@ -2,7 +2,7 @@
 // concern (table/find, table/frames, table/descent, table/share, fast/walk-cache, cursor/*): this file holds the
 // fields (all internal: `@internal` members are stripped from the published declarations), the constructor, and
 // the methods of the public API. The lookups that benchmarks measure (W2, W6b) keep their fast paths here, inline.
-import { addrNumber, joinAddr, PAIR, splitAddr } from '../_addr';
+import { addrNumber, checkNumberVa, joinAddr, PAIR, splitAddr } from '../_addr';
 import { isAligned, OUT, POW2, TWO32 } from '../_pairs';
 import { hex, PagingError } from '../errors';
 import type { MappingFlags, PageSize } from '../flags';
@@ -446,9 +446,7 @@ export class PageTable64 {
 
   /** @internal queryNumber's full path */
   _queryNumber(vaddr: number): number {
-    if (typeof vaddr !== 'number' || !(vaddr >= 0 && vaddr <= 9007199254740991 && Math.floor(vaddr) === vaddr)) {
-      throw new RangeError(`queryNumber: "vaddr" ${String(vaddr)} is not a non-negative safe integer (use query with a bigint)`);
-    }
+    checkNumberVa(vaddr, 'queryNumber', 'query');
     const lo = vaddr >>> 0;
     return this.queryWords(lo, (vaddr - lo) / TWO32);
   }
