@@ -3,7 +3,7 @@
 // values that are not what a parameter takes. Each case was a defect once; each must fail with a typed error of
 // the library (never an engine message) and leave memory and the frame count as they were, or do what the
 // contract says it does.
-import { MappingFlags, type PageSize, PagingError, type PagingHandler, PhysicalMemory, PageTable64, type PhysAddr, translateAddress } from '@page-table-multiarch/core';
+import { MappingFlags, type PageSize, PagingError, type PagingHandler, PhysicalMemory, PageTable64, type PageTable64Cursor, type PhysAddr, translateAddress } from '@page-table-multiarch/core';
 import { describe, expect, it } from 'vitest';
 import { ARCHES } from './arches';
 import { expectRefused } from './support/refused';
@@ -162,6 +162,81 @@ describe.each(ARCHES.map((a) => [a.name, a] as const))('hostile API use: %s', (_
     // what the rewritten entry no longer names stays allocated: nothing reaches it any more
     expect(mem.framesInUse).toBeLessThan(inUse);
     expect(mem.framesInUse).toBeGreaterThan(0);
+  });
+
+  it('a range operation on an attached table refuses the table entries a query calls corrupt, and names them as it does', () => {
+    // A link to a last-level table rewritten to a pointer outside the memory, or to its top bit alone (a LoongArch
+    // directory entry is present when it is not zero: that one points to address 0, outside this memory), in each
+    // window (an upper half's addresses are reported as given): unmapRegion and protectRegion over it and the six
+    // unused entries after it (so that the scans of unused entries, four at a time, run over it) must fail as a query
+    // through it does, with the same level and address, and write nothing; where the query finds no entry there, they
+    // pass over it.
+    const [mem, built] = setup();
+    const levels = arch.meta.levels;
+    const span = BigInt(arch.meta.levelSize[levels - 2]!);
+    const top = arch.meta.entryBytes === 8 ? 1n << 63n : 1n << 31n;
+    const write = (pa: bigint, v: bigint) => (arch.meta.entryBytes === 8 ? mem.writeU64(pa, v) : mem.writeU32(pa, Number(v)));
+    const read = (pa: bigint) => (arch.meta.entryBytes === 8 ? mem.readU64(pa) : BigInt(mem.readU32(pa)));
+    const failure = (fn: () => unknown): PagingError | null => {
+      try {
+        fn();
+        return null;
+      } catch (err) {
+        if (!(err instanceof PagingError)) throw err;
+        return err;
+      }
+    };
+    const c = built.cursor();
+    let corrupt = 0;
+    for (const win of arch.windows) {
+      const va = win.base;
+      const bad = va + span;
+      expect(bad % span).toBe(0n);
+      c.map(va, 0n, page as PageSize, RW);
+      c.map(bad, BigInt(page), page as PageSize, RW);
+      c.flush();
+      // (a root of its own for the address: a table of both halves has no default root for the upper one)
+      const roots = [{ root: built.rootPaddr, vaStart: bad, vaEnd: bad + BigInt(page), label: 'link', kernel: false }];
+      const link = translateAddress(built, bad, { roots }).steps[levels - 2]!.entryPaddr;
+      const saved = read(link);
+      for (const bits of [arch.pte.newTable(mem.end, levels - 2), top]) {
+        write(link, bits);
+        const q = failure(() => arch.create(mem, { root: built.rootPaddr, writable: true }).query(bad));
+        const ops = [(k: PageTable64Cursor) => k.unmapRegion(va, 8n * span), (k: PageTable64Cursor) => k.protectRegion(va, 8n * span, MappingFlags.READ)];
+        for (const op of ops) {
+          const before = mem.bytes().slice();
+          // a table attached for this operation alone: nothing looked up before it
+          const r = failure(() => op(arch.create(mem, { root: built.rootPaddr, writable: true }).cursor()));
+          if (q?.code === 'CorruptTable') {
+            corrupt++;
+            expect(r?.code, `${bits.toString(16)} at ${bad.toString(16)}`).toBe('CorruptTable');
+            expect(r!.message.replace(/^\w+: /, '')).toBe(q.message.replace(/^\w+: /, ''));
+            expect(Buffer.compare(mem.bytes(), before)).toBe(0);
+          } else {
+            expect(r, `${bits.toString(16)} at ${bad.toString(16)}: ${String(r)}`).toBeNull();
+          }
+          mem.bytes().set(before);
+        }
+        // a table built here looks up the range's two ends alone (but for a format with leaves stored as repeated
+        // entries, ARMv7's, checked in full): a range of one page under the link, where a huge page could hold it, is
+        // refused as the query of that address is
+        if (q?.code === 'CorruptTable' && arch.meta.leafLevels.length > 1) {
+          const before = mem.bytes().slice();
+          const rb = failure(() => built.cursor().protectRegion(bad, BigInt(page), MappingFlags.READ));
+          expect(rb?.code).toBe('CorruptTable');
+          expect(rb!.message.replace(/^\w+: /, '')).toBe(q.message.replace(/^\w+: /, ''));
+          expect(Buffer.compare(mem.bytes(), before)).toBe(0);
+        }
+      }
+      write(link, saved);
+      c.unmap(va);
+      c.unmap(bad);
+      c.flush();
+    }
+    // every format reads the pointer outside the memory as corrupt
+    expect(corrupt).toBeGreaterThanOrEqual(2 * arch.windows.length);
+    built.destroy();
+    expect(mem.framesInUse).toBe(0);
   });
 
   it('user code cannot change a table from inside its own mapRegion', () => {

@@ -586,6 +586,45 @@ describe('Supersections and Large pages written by hand', () => {
     expect(mem.framesInUse).toBe(0);
   });
 
+  it('a range operation finds a Large page wherever it lies among unused entries and Small pages of an L2 table', () => {
+    const mem = new PhysicalMemory({ size: 1 << 20, base: RAM });
+    const table = new A32PageTable(mem);
+    const c = table.cursor();
+    const base = 0x3000_0000;
+    const smalls = [0, 7, 12, 255];
+    for (const i of smalls) c.map(base + i * 0x1000, 0x4000_0000 + i * 0x1000, PageSize.Size4K, READ | WRITE);
+    c.flush();
+    const l2 = A32PTE.paddr(BigInt(mem.readU32(table.rootPaddr + 0x300n * 4n)), 0);
+    // B3.5.1 Large page: bits[1:0] = 0b01, AP[1:0] 5:4 = 0b11, base 31:16; 16 entries from a multiple of 16
+    const large = 0x5001_0000 | 0b01 | (0b11 << 4);
+    const pages = (from: number, to: number) => smalls.filter((i) => i >= from && i < to).length;
+    for (const m of [1, 2, 5, 14]) {
+      for (let i = 0; i < 16; i++) mem.writeU32(l2 + BigInt((16 * m + i) * 4), large);
+      const at = `0x${(base + 16 * m * 0x1000).toString(16)}`;
+      // ranges that reach the Large page's first entry, its last, or lie around it: refused, nothing written
+      for (const [from, to] of [[0, 256], [1, 16 * m + 1], [16 * m - 5, 16 * m + 1], [16 * m + 15, 16 * m + 16], [8, 16 * m + 9]] as const) {
+        for (const op of [() => c.unmapRegion(base + from * 0x1000, (to - from) * 0x1000), () => c.protectRegion(base + from * 0x1000, (to - from) * 0x1000, READ)]) {
+          failsCleanly(mem, op, 'UnsupportedPageSize');
+          expect(() => op()).toThrow(`the 64K page at ${at} is stored as repeated entries`);
+        }
+      }
+      // ranges that end just before it or start just after it change the Small pages they hold, and only those
+      for (const [from, to] of [[0, 16 * m], [16 * m + 16, 256], [3, 16 * m]] as const) {
+        const before = mem.bytes().slice();
+        expect(c.protectRegion(base + from * 0x1000, (to - from) * 0x1000, READ)).toBe(BigInt(pages(from, to) * 0x1000));
+        c.flush();
+        for (const i of smalls) expect(table.query(BigInt(base + i * 0x1000)).flags, `page ${i}`).toBe(i >= from && i < to ? READ : READ | WRITE);
+        expect(table.query(BigInt(base + 16 * m * 0x1000)).size).toBe(PageSize.Size64K);
+        for (const i of smalls) if (i >= from && i < to) c.protect(base + i * 0x1000, READ | WRITE);
+        c.flush();
+        expect(Buffer.compare(mem.bytes(), before)).toBe(0);
+      }
+      for (let i = 0; i < 16; i++) mem.writeU32(l2 + BigInt((16 * m + i) * 4), 0);
+    }
+    table.destroy();
+    expect(mem.framesInUse).toBe(0);
+  });
+
   it('leaves them to the general walk on the fast paths (numbers, the last L2 table looked up, the specialised walk)', () => {
     const mem = new PhysicalMemory({ size: 1 << 20, base: RAM });
     const table = new A32PageTable(mem);

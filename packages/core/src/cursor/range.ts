@@ -8,8 +8,8 @@ import { hex, PagingError } from '../errors';
 import { formatPageSize } from '../flags';
 import type { AddrInput } from '../interfaces';
 import { forget } from '../fast/walk-cache';
-import { CORRUPT, child, find, FOUND, lookupError, rootIndex, runMember } from '../table/find';
-import { entryVa, index, outVa } from '../table/address';
+import { CORRUPT, child, corruptError, find, FOUND, lookupError, rootIndex, runMember } from '../table/find';
+import { entryVa, index } from '../table/address';
 import { allocTable, freeTable, queueFree } from '../table/frames';
 import type { PageTable64 } from '../table/page-table';
 import type { PageTable64Cursor } from './cursor';
@@ -147,7 +147,7 @@ export class RangeVisitor {
       // looked up by its full address (the upper half's top bits put back): the walk cache keeps the address a
       // lookup was given, and a cache keyed by the bare index bits would accept their non-canonical alias
       const r = find(t, (bLo | this._topLo) >>> 0, (bHi | this._topHi) >>> 0);
-      if (r === CORRUPT) lookupError(t, r, op, bLo, bHi);
+      if (r === CORRUPT) lookupError(t, r, op, (bLo | this._topLo) >>> 0, (bHi | this._topHi) >>> 0);
       if (r !== FOUND || t._eLvl === t._last) continue;
       const l = t._eLvl;
       // the huge page holding the boundary byte: cut unless the range starts at its start / ends at its end
@@ -295,6 +295,8 @@ export class RangeVisitor {
     if (mode === UNMAP && l === t._last && l > 0 && (first & runMask) === 0 && ((lastIdx + 1) & runMask) === 0) {
       return this._unmapLeaves(tbl, l, first, lastIdx, baseLo, baseHi) && first === 0 && lastIdx === n - 1;
     }
+    // checking a last-level table: its pages are the smallest, each wholly inside the range; the loop of its own
+    if (mode === CHECK && l === t._last && l > 0) return this._checkLeaves(tbl, l, first, lastIdx, baseLo, baseHi, op);
     const huge = l !== t._last;
     // Unmapping: the runs (single entries where the format has none) between the ones that hold the range's first and
     // last entries lie wholly inside it (the range may cut a huge page at either end), so their leaves are cleared
@@ -304,14 +306,14 @@ export class RangeVisitor {
     const fastFrom = (first + 1 + runMask) & ~runMask;
     const fastTo = mode === UNMAP ? (lastIdx & ~runMask) - 1 : -1;
     let cleared = 0;
-    const f = ew === 2 ? f64(t, w) : null;
+    const f = ew === 2 ? f64(t, w, l) : null;
     for (let i = first; i <= lastIdx; i++) {
       let e = tbl + i * ew;
       // skip unused entries in a tight loop: sparse tables are mostly zero. Only an unused entry starts a skip: in a
       // full table (W4b's 2 MiB pages) the test of four at every entry was a tenth of an unmapRegion's time
       if (f !== null) {
         // four entries at a time as doubles: only +0 and -0 have absolute values that sum to 0, and an entry that
-        // reads as either has a zero low word, which a layout format never marks present
+        // reads as either has a zero low word, which the formats given a view (f64) never mark present
         let h = e >>> 1;
         if (f[h] === 0) {
           while (i + 4 <= lastIdx && Math.abs(f[h]!) + Math.abs(f[h + 1]!) + Math.abs(f[h + 2]!) + Math.abs(f[h + 3]!) === 0) {
@@ -359,12 +361,7 @@ export class RangeVisitor {
         if (mode === COMPACT) continue;
         // a leaf the codec stores as repeated entries cannot change; a run is broken first where the range cuts it
         const ls = mode === CHECK ? codec.leafShift(lo, hi, l) : -1;
-        if (ls >= 0 && ls !== s) {
-          throw new PagingError(
-            'UnsupportedPageSize',
-            `${op}: the ${formatPageSize(2 ** ls)} page at ${hex(outVa(t, vLo, vHi))} is stored as repeated entries, which this table reads but does not modify`,
-          );
-        }
+        if (ls >= 0 && ls !== s) this._repeated(op, ls, vLo, vHi);
         let member = mode !== CHECK && runMember(t, lo, hi, l);
         if (member && !this._runInside(vLo, vHi, l)) {
           breakRun(this._c, e, l, (vLo | this._topLo) >>> 0, (vHi | this._topHi) >>> 0);
@@ -411,7 +408,7 @@ export class RangeVisitor {
       }
       const tb = child(t, lo, hi, l);
       if (tb < 0) {
-        if (mode === CHECK) lookupError(t, CORRUPT, op, vLo, vHi);
+        if (mode === CHECK) this._corrupt(op, l, vLo, vHi);
         continue;
       }
       const emptied = this._visit(tb, l + 1, vLo, vHi, mode, op);
@@ -459,6 +456,59 @@ export class RangeVisitor {
     return kept === 0;
   }
 
+  /**
+   * CHECK of entries first..lastIdx of the last-level table at word index tbl (level l, first virtual address
+   * (baseLo, baseHi)): every page there is of the smallest size, wholly inside the range, and needs no split, so only
+   * a leaf the codec stores as repeated entries (an ARMv7 Large page) stops the operation. The per-page loop of the
+   * check pass that formats with such leaves run before a change (ARMv7's W4c unmapRegion and W5 protectRegion).
+   * Returns false (the table is not changed).
+   */
+  private _checkLeaves(tbl: number, l: number, first: number, lastIdx: number, baseLo: number, baseHi: number, op: string): boolean {
+    const t = this._t;
+    const codec = t._w;
+    const ew = t._ew;
+    const w = t.handler.words;
+    const s = t._shift[l]!;
+    // the layout's test of a plain page of the level's size (table/page-table.ts: _oddLo), where the format has one
+    const plain = t._plainLo;
+    const oddLo = t._oddLo;
+    const oddHi = t._oddHi;
+    for (let i = first, e = tbl + first * ew; i <= lastIdx; i++, e += ew) {
+      const lo = w[e]!;
+      const hi = ew === 2 ? w[e + 1]! : 0;
+      if (lo === 0 && hi === 0) {
+        // 32-bit entries after an unused one four at a time while four remain (sparse tables are mostly zero: ARMv7's
+        // W5 protectRegion, 1.43 -> 1.14 ms); 64-bit entries come here only in attached tables and third-party codecs
+        if (ew === 1) for (; i + 4 <= lastIdx && (w[e + 1]! | w[e + 2]! | w[e + 3]! | w[e + 4]!) === 0; i += 4) e += 4;
+        continue;
+      }
+      if ((plain !== 0 && (((lo & oddLo) ^ plain) | (hi & oddHi)) === 0) || !codec.isPresent(lo, hi, l)) continue;
+      const ls = codec.leafShift(lo, hi, l);
+      if (ls >= 0 && ls !== s) {
+        entryVa(t, baseLo, baseHi, l, i);
+        this._repeated(op, ls, OUT[0]!, OUT[1]!);
+      }
+    }
+    return false;
+  }
+
+  /**
+   * The error for the level-l table entry at (vLo, vHi) (index space) that points outside the memory, named as a
+   * lookup names it: its level and its address as given (the range's top bits put back).
+   */
+  private _corrupt(op: string, l: number, vLo: number, vHi: number): never {
+    corruptError(op, l, joinAddr((vLo | this._topLo) >>> 0, (vHi | this._topHi) >>> 0));
+  }
+
+  /**
+   * The error for a leaf stored as repeated entries, a page of 2^ls bytes, that the range reaches at its entry of
+   * (vLo, vHi) (index space): the message names the page's first address, wherever the range met it.
+   */
+  private _repeated(op: string, ls: number, vLo: number, vHi: number): never {
+    const va = joinAddr(((vLo & ~LOW_MASK_LO[ls]!) | this._topLo) >>> 0, ((vHi & ~LOW_MASK_HI[ls]!) | this._topHi) >>> 0);
+    throw new PagingError('UnsupportedPageSize', `${op}: the ${formatPageSize(2 ** ls)} page at ${hex(va)} is stored as repeated entries, which this table reads but does not modify`);
+  }
+
   /** Whether the run holding the level-l page at (vLo, vHi) (index space) lies wholly inside the range. */
   private _runInside(vLo: number, vHi: number, l: number): boolean {
     const rs = this._t._shift[l]! + this._t._runBits[l]!;
@@ -500,17 +550,21 @@ function tableEmpty(t: PageTable64, tbl: number, l: number): boolean {
 }
 
 /**
- * The memory of `w` as doubles, for the range scans of a layout format (whose present bit is in the low word, below
- * bit 31) when `w` is 8-byte aligned; null otherwise. Made once per table and memory.
+ * The memory of `w` as doubles, for the range scans of level l of a layout format whose present bits are in the low
+ * word, below bit 31 (an entry that reads as +0 or -0 has a zero low word: never present there), when `w` is 8-byte
+ * aligned; null otherwise. A format whose table entries are present when not zero (LoongArch's directory entries,
+ * PTELayout.present 0) gets it for its last level only: above it, the entry of bit 63 alone (-0) is a pointer to
+ * address 0. Made once per table and memory.
  */
-function f64(t: PageTable64, w: Uint32Array): Float64Array | null {
+function f64(t: PageTable64, w: Uint32Array, l: number): Float64Array | null {
+  const lay = t._w.layout;
   if (t._f64Words !== w) {
-    const lay = t._w.layout;
     t._f64Words = w;
     t._f64View =
       lay !== undefined && t._ew === 2 && (lay.present & 0x8000_0000) === 0 && w.byteOffset % 8 === 0
         ? new Float64Array(w.buffer, w.byteOffset, w.length >>> 1)
         : null;
   }
-  return t._f64View;
+  const v = t._f64View;
+  return v !== null && (l === t._last || lay!.present !== 0) ? v : null;
 }

@@ -5,6 +5,7 @@ import { LOW_MASK_HI, LOW_MASK_LO, OUT, TWO32 } from '../_pairs';
 import { hex, PagingError } from '../errors';
 import { cached, remember } from '../fast/walk-cache';
 import type { DescentFormat } from './descent';
+import type { VirtAddr } from '../interfaces';
 import type { PageTable64 } from './page-table';
 
 /** {@link find}: a present leaf maps the address. */
@@ -103,11 +104,13 @@ export function find(t: PageTable64, vaLo: number, vaHi: number): number {
 
 /** Throws the error a lookup result stands for: CorruptTable or NotMapped. */
 export function lookupError(t: PageTable64, r: number, op: string, vaLo: number, vaHi: number): never {
-  const va = hex(joinAddr(vaLo, vaHi));
-  if (r === CORRUPT) {
-    throw new PagingError('CorruptTable', `${op}: the level-${t._eLvl} entry for ${va} points outside physical memory`);
-  }
-  throw new PagingError('NotMapped', `${op}: ${va} is not mapped`);
+  if (r === CORRUPT) corruptError(op, t._eLvl, joinAddr(vaLo, vaHi));
+  throw new PagingError('NotMapped', `${op}: ${hex(joinAddr(vaLo, vaHi))} is not mapped`);
+}
+
+/** The error for the level-`level` table entry on the way to `va` that points outside physical memory. */
+export function corruptError(op: string, level: number, va: VirtAddr): never {
+  throw new PagingError('CorruptTable', `${op}: the level-${level} entry for ${hex(va)} points outside physical memory`);
 }
 
 /**
